@@ -1,0 +1,122 @@
+// The XL32 platform's I/O port map and device register layouts: the one definition shared by the
+// device models, the assembler demos, the guest kernel's native drivers and the hypervisor's
+// device model. Pure constants; imports nothing.
+
+/** Interrupt-controller lines. */
+export const enum Irq {
+  Timer = 0,
+  Uart = 4,
+  Nic = 11,
+  Block = 14,
+}
+
+/**
+ * Interrupt controller (8259-like, one chip, 16 lines, fully nested priorities: line 0 is the
+ * highest). An unmasked requested line is delivered only when it has higher priority than every
+ * line in service. Delivery (CPU acknowledge) moves the line from requested to in service.
+ *   PIC_CMD    write PIC_EOI: end of interrupt for the highest-priority line in service
+ *   PIC_MASK   read/write: bit n set = line n masked (reset value 0xffff: all masked)
+ *   PIC_BASE   read/write: vector of line 0 (reset value 32)
+ *   PIC_STATUS read: requested lines in bits 0..15, in-service lines in bits 16..31
+ */
+export const PIC_CMD = 0x20;
+export const PIC_MASK = 0x21;
+export const PIC_BASE = 0x22;
+export const PIC_STATUS = 0x23;
+export const PIC_EOI = 0x20;
+
+/**
+ * Timer, counting CPU cycles (IRQ 0).
+ *   TIMER_PERIOD  read/write: cycles between expirations (takes effect when CONTROL is written)
+ *   TIMER_CONTROL read/write: bit 0 enable, bit 1 periodic (else one-shot); writing re-arms
+ *                 the timer to expire PERIOD cycles from now
+ *   TIMER_COUNT   read: cycles left until the next expiration (0 when disabled)
+ *   TIMER_TICKS   read: expirations so far
+ */
+export const TIMER_PERIOD = 0x40;
+export const TIMER_CONTROL = 0x41;
+export const TIMER_COUNT = 0x42;
+export const TIMER_TICKS = 0x43;
+export const TIMER_ENABLE = 1 << 0;
+export const TIMER_PERIODIC = 1 << 1;
+
+/**
+ * UART console (16550-like subset, IRQ 4).
+ *   UART_DATA read: pop the next received byte (0 if none); write: transmit a byte
+ *   UART_IER  read/write: bit 0 interrupt on received data, bit 1 interrupt when the
+ *             transmitter is empty
+ *   UART_IIR  read: 1 = no interrupt pending, 4 = received data, 2 = transmitter empty
+ *   UART_LSR  read: bit 0 data ready, bit 5 transmit holding register empty, bit 6 idle
+ */
+export const UART_DATA = 0x3f8;
+export const UART_IER = 0x3f9;
+export const UART_IIR = 0x3fa;
+export const UART_LSR = 0x3fd;
+export const UART_IER_RX = 1 << 0;
+export const UART_IER_TX = 1 << 1;
+export const UART_LSR_DR = 1 << 0;
+export const UART_LSR_THRE = 1 << 5;
+export const UART_LSR_TEMT = 1 << 6;
+
+/**
+ * Block device (IRQ 14): 512-byte sectors moved by DMA to or from physical memory, with a
+ * queue of up to BLK_QUEUE_DEPTH requests in flight, completed in order of submission.
+ *   BLK_SECTOR   write: first sector of the next request
+ *   BLK_COUNT    write: number of sectors of the next request
+ *   BLK_ADDR     write: physical memory address of the next request's buffer
+ *   BLK_COMMAND  write: submit: bits 0..7 command (BLK_CMD_*), bits 8..15 a tag the driver chooses
+ *   BLK_STATUS   read: bit 0 queue full, bit 1 the last submission was refused,
+ *                bits 8..15 requests in flight, bits 16..23 completions waiting
+ *   BLK_COMPLETE read: pop one completion: tag in bits 0..7, result in bits 8..15
+ *                (BLK_OK or BLK_ERROR); 0xffffffff when none is waiting
+ *   BLK_CAPACITY read: capacity in sectors
+ * The line is raised when a completion is queued; the driver pops completions until none is left.
+ */
+export const BLK_SECTOR = 0x1f0;
+export const BLK_COUNT = 0x1f1;
+export const BLK_ADDR = 0x1f2;
+export const BLK_COMMAND = 0x1f3;
+export const BLK_STATUS = 0x1f4;
+export const BLK_COMPLETE = 0x1f5;
+export const BLK_CAPACITY = 0x1f6;
+export const BLK_CMD_READ = 1;
+export const BLK_CMD_WRITE = 2;
+export const BLK_OK = 1;
+export const BLK_ERROR = 2;
+export const BLK_QUEUE_DEPTH = 8;
+export const SECTOR_BYTES = 512;
+
+/**
+ * NIC (IRQ 11), programmed as real NICs are: the driver writes a buffer's address and length,
+ * then a command register; the device moves the frame by DMA and raises its line.
+ *   NIC_TX_ADDR  write: physical address of the frame to send
+ *   NIC_TX_LEN   write: its length in bytes (at most NIC_MTU)
+ *   NIC_TX_CMD   write NIC_GO: send it
+ *   NIC_RX_ADDR  write: physical address of a receive buffer
+ *   NIC_RX_CAP   write: its size in bytes
+ *   NIC_RX_CMD   write NIC_GO: arm the buffer for the next incoming frame
+ *   NIC_RX_LEN   read: length of the frame received into the armed buffer (0 if none yet)
+ *   NIC_ISR      read: bit 0 transmit done, bit 1 frame received, bit 2 frame dropped
+ *                (no buffer armed); reading clears it
+ *   NIC_MAC      read: the low 32 bits of the station address
+ */
+export const NIC_TX_ADDR = 0x300;
+export const NIC_TX_LEN = 0x301;
+export const NIC_TX_CMD = 0x302;
+export const NIC_RX_ADDR = 0x303;
+export const NIC_RX_CAP = 0x304;
+export const NIC_RX_CMD = 0x305;
+export const NIC_RX_LEN = 0x306;
+export const NIC_ISR = 0x307;
+export const NIC_MAC = 0x308;
+export const NIC_GO = 1;
+export const NIC_ISR_TX = 1 << 0;
+export const NIC_ISR_RX = 1 << 1;
+export const NIC_ISR_DROP = 1 << 2;
+export const NIC_MTU = 1514;
+
+/**
+ * System control: SYS_POWEROFF write: power the machine off; the written value is the exit status
+ * reported to the host (like QEMU's isa-debug-exit).
+ */
+export const SYS_POWEROFF = 0x501;
