@@ -1,0 +1,9 @@
+// The list of CLI verbs. Each module exports a `register(program)` that adds one subcommand.
+import type { Command } from 'commander';
+
+type Register = (program: Command) => void;
+const modules: Register[] = [];
+
+export function registerCommands(program: Command): void {
+  for (const register of modules) register(program);
+}
