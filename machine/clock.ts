@@ -1,0 +1,115 @@
+// The platform's event queue: device callbacks scheduled at simulated cycle counts, run in a
+// deterministic order (by time, then by scheduling order). Pure data structure; reads time only
+// through the `now` function it is given; imports nothing of ours.
+
+/** One scheduled callback. `seq` is its handle and breaks ties between equal times. */
+interface Event {
+  atCycle: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * A binary min-heap of events keyed by (atCycle, seq). Cancelled events stay in the heap and are
+ * skipped when they reach the top (lazy deletion), so cancel is O(1) and the heap never reorders.
+ */
+export class EventQueue {
+  private readonly heap: Event[] = [];
+  /** live (scheduled, not yet run nor cancelled) events by handle */
+  private readonly live = new Map<number, Event>();
+  private nextSeq = 1;
+
+  constructor(private readonly now: () => number) {}
+
+  /** Number of events still waiting to run. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Call fn when simulated time reaches atCycle. Returns a handle for cancel (never 0). */
+  schedule(atCycle: number, fn: () => void): number {
+    if (Number.isNaN(atCycle)) throw new RangeError('EventQueue.schedule: atCycle is NaN');
+    const ev: Event = { atCycle, seq: this.nextSeq++, fn, cancelled: false };
+    this.live.set(ev.seq, ev);
+    this.push(ev);
+    return ev.seq;
+  }
+
+  /** Forget a scheduled event. Unknown, already-run or already-cancelled handles are ignored. */
+  cancel(handle: number): void {
+    const ev = this.live.get(handle);
+    if (ev === undefined) return;
+    ev.cancelled = true;
+    this.live.delete(handle);
+  }
+
+  /** Cycle of the earliest live event, or Infinity if none. */
+  nextDeadline(): number {
+    this.dropCancelledTop();
+    return this.heap.length > 0 ? this.heap[0]!.atCycle : Infinity;
+  }
+
+  /**
+   * Run every event whose time is <= now(), ordered by time then by scheduling order. The heap is
+   * re-examined after each callback, so events a callback schedules for a time <= now() also run
+   * in this call, in their place in that order.
+   */
+  runDue(): void {
+    for (;;) {
+      this.dropCancelledTop();
+      const top = this.heap[0];
+      if (top === undefined || top.atCycle > this.now()) return;
+      this.pop();
+      this.live.delete(top.seq);
+      top.fn();
+    }
+  }
+
+  /** Drop every event (platform reset). Handles already given out become no-ops for cancel. */
+  clear(): void {
+    for (const ev of this.heap) ev.cancelled = true;
+    this.heap.length = 0;
+    this.live.clear();
+  }
+
+  private dropCancelledTop(): void {
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+  }
+
+  private static before(a: Event, b: Event): boolean {
+    return a.atCycle < b.atCycle || (a.atCycle === b.atCycle && a.seq < b.seq);
+  }
+
+  private push(ev: Event): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(ev);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!EventQueue.before(ev, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = ev;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    // Sift the last element down from the root.
+    let i = 0;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && EventQueue.before(h[r]!, h[l]!) ? r : l;
+      if (!EventQueue.before(h[child]!, last)) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = last;
+  }
+}
