@@ -1,0 +1,1948 @@
+// The XL32 CPU: a switch interpreter over typed arrays, with the MMU (two-level paging, a
+// direct-mapped TLB), trap and interrupt delivery, and the hooks a hypervisor uses: root-mode
+// intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
+// physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
+
+import { opcodeCosts, type CostProfile } from './costs.ts';
+import {
+  CPUID_VENDOR,
+  CR0_PG,
+  CR0_WP,
+  CR4_TSD,
+  FLAGS_COND,
+  FLAGS_DEFINED,
+  Flag,
+  Frame,
+  Gate,
+  GATE_BYTES,
+  INSN_BYTES,
+  INSTRUCTIONS,
+  NUM_REGS,
+  Op,
+  PfErr,
+  Pte,
+  REG_SP,
+  Vector,
+  compareFlags,
+  condHolds,
+} from './isa.ts';
+import type { PhysicalMemory } from './memory.ts';
+import { Exit, type InterruptController, type IoBus } from './types.ts';
+import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
+
+/*
+ * Engine structure.
+ *
+ * run() alternates between two engines with identical semantics and cycle accounting:
+ *  - runFast(): the hot loop. Registers in an Int32Array, pc/cycles/FLAGS in locals, opcode
+ *    dispatch through a dense handler number (DECODE), TLB checks inline. It handles the common
+ *    cases of the innocuous instructions; anything else (a TLB miss, an unaligned or page-crossing
+ *    access, a division by zero, every privileged, critical or trapping instruction) leaves the
+ *    loop *before* the instruction has any effect;
+ *  - step(): one instruction on the general path, complete for every opcode and every fault.
+ * Setting `fastPath = false` runs step() alone; the tests run both and compare.
+ *
+ * Block boundaries (where interrupts, stop requests and the cycle deadline are checked) are
+ * defined by instructions, not by engine state, so every engine agrees on them: after each
+ * control transfer (JMP, Jcc taken or not, CALL, CALLR, JMPR, RET, INT, BRK, IRET, exception
+ * delivery) and after STI, POPF and OUT/OUTB/OUTR; and at the start of run().
+ *
+ * The TLB (TLB_SIZE entries, direct-mapped by virtual page number) holds, per entry, a tag for
+ * each of {supervisor, user} x {read, write} and the host-physical offset of the page. A tag is
+ * the page's virtual base and is set only if that access is allowed *and* needs no page-table
+ * update, so the fast path is one compare: a first write to a clean page misses, walks and sets
+ * D. Tags are compared against `va & 0xfffff003` (word) / `0xfffff001` (halfword) /
+ * `0xfffff000` (byte), so a misaligned access never matches and goes to the slow path. Pages
+ * outside installed memory are never entered (open bus is handled by the slow path).
+ *
+ * Instruction fetch goes through a one-entry instruction TLB (icV/icA), tagged with the privilege
+ * it was filled at. It is refilled from the TLB (or a walk) when pc leaves its page and dropped by
+ * TLB flushes, INVLPG of its page, and mode switches: like an x86 ITLB, it may keep a translation
+ * the data TLB has evicted. Both engines use it identically, so walks (and their cycles) agree.
+ *
+ * Costs: each instruction is charged costs[op] when it retires; walks, trap delivery, CR3 writes,
+ * hypercalls and VM transitions are charged where they happen (machine/costs.ts). A faulting
+ * instruction is not charged and does not retire; INT and BRK retire and then deliver.
+ */
+
+/** TLB entries (direct-mapped). */
+export const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+/** A tag no access can match: `va & 0xfffff003` never has bit 2 set. */
+const INVALID = 4;
+/** 0xfffff000 as an int32 */
+const PAGE_MASK = -4096;
+
+const ACC_READ = 0;
+const ACC_WRITE = 1;
+const ACC_FETCH = 2;
+
+/** step() results besides Exit values (which are all >= 0) */
+const CONT = -1;
+const BOUND = -2;
+
+const PEND_NONE = 0;
+const PEND_FAULT = 1;
+const PEND_EXIT = 2;
+
+const DELIVERED = 0;
+const DELIVERY_FAULT = 1;
+const DELIVERY_EXIT = 2;
+
+// Architectural constants from isa.ts, aliased once (cross-file const enums are not inlined by
+// per-file TypeScript transpilers, so this avoids property loads on warm paths).
+const SP = REG_SP;
+const F_IF: number = Flag.IF;
+const F_IOPL: number = Flag.IOPL_MASK;
+const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
+const PTE_P: number = Pte.P;
+const PTE_W: number = Pte.W;
+const PTE_U: number = Pte.U;
+const PTE_A: number = Pte.A;
+const PTE_D: number = Pte.D;
+const V_DE: number = Vector.DivideError;
+const V_BP: number = Vector.Breakpoint;
+const V_UD: number = Vector.InvalidOpcode;
+const V_DF: number = Vector.DoubleFault;
+const V_GP: number = Vector.GeneralProtection;
+const V_PF: number = Vector.PageFault;
+
+/**
+ * Interpreter handler numbers: a dense renumbering of isa.ts's opcodes for the dispatch switch.
+ * (Opcode numbers themselves live only in isa.ts; DECODE maps them to these at load time, because
+ * a const enum imported from another file is a property load per case, not a jump table.)
+ */
+const enum I {
+  UD = 0, NOP, MOV, LI, ADD, SUB, MUL, MULHU, DIV, DIVU, REM, REMU, AND, OR, XOR, SHL, SHR, SAR, NOT,
+  NEG, ADDI, MULI, ANDI, ORI, XORI, SHLI, SHRI, SARI, LDW, LDH, LDHU, LDB, LDBU, STW, STH, STB, PUSH,
+  POP, CMP, CMPI, TEST, SETCC, JMP, JCC, CALL, JMPR, CALLR, RET, INT, BRK, RDTSC, CPUID, HLT, CLI,
+  STI, IN, INB, OUT, OUTB, INR, OUTR, MOVTOCR, MOVFROMCR, LIDT, INVLPG, LKSP, IRET, PUSHF, POPF,
+  RDCPL, SIDT, HYPERCALL,
+}
+
+/** opcode -> handler; 0 (I.UD) for undefined opcodes */
+const DECODE: Uint8Array = (() => {
+  const pairs: [Op, I][] = [
+    [Op.NOP, I.NOP], [Op.MOV, I.MOV], [Op.LI, I.LI], [Op.ADD, I.ADD], [Op.SUB, I.SUB],
+    [Op.MUL, I.MUL], [Op.MULHU, I.MULHU], [Op.DIV, I.DIV], [Op.DIVU, I.DIVU], [Op.REM, I.REM],
+    [Op.REMU, I.REMU], [Op.AND, I.AND], [Op.OR, I.OR], [Op.XOR, I.XOR], [Op.SHL, I.SHL],
+    [Op.SHR, I.SHR], [Op.SAR, I.SAR], [Op.NOT, I.NOT], [Op.NEG, I.NEG], [Op.ADDI, I.ADDI],
+    [Op.MULI, I.MULI], [Op.ANDI, I.ANDI], [Op.ORI, I.ORI], [Op.XORI, I.XORI], [Op.SHLI, I.SHLI],
+    [Op.SHRI, I.SHRI], [Op.SARI, I.SARI], [Op.LDW, I.LDW], [Op.LDH, I.LDH], [Op.LDHU, I.LDHU],
+    [Op.LDB, I.LDB], [Op.LDBU, I.LDBU], [Op.STW, I.STW], [Op.STH, I.STH], [Op.STB, I.STB],
+    [Op.PUSH, I.PUSH], [Op.POP, I.POP], [Op.CMP, I.CMP], [Op.CMPI, I.CMPI], [Op.TEST, I.TEST],
+    [Op.SETCC, I.SETCC], [Op.JMP, I.JMP], [Op.JCC, I.JCC], [Op.CALL, I.CALL], [Op.JMPR, I.JMPR],
+    [Op.CALLR, I.CALLR], [Op.RET, I.RET], [Op.INT, I.INT], [Op.BRK, I.BRK], [Op.RDTSC, I.RDTSC],
+    [Op.CPUID, I.CPUID], [Op.HLT, I.HLT], [Op.CLI, I.CLI], [Op.STI, I.STI], [Op.IN, I.IN],
+    [Op.INB, I.INB], [Op.OUT, I.OUT], [Op.OUTB, I.OUTB], [Op.INR, I.INR], [Op.OUTR, I.OUTR],
+    [Op.MOVTOCR, I.MOVTOCR], [Op.MOVFROMCR, I.MOVFROMCR], [Op.LIDT, I.LIDT], [Op.INVLPG, I.INVLPG],
+    [Op.LKSP, I.LKSP], [Op.IRET, I.IRET], [Op.PUSHF, I.PUSHF], [Op.POPF, I.POPF], [Op.RDCPL, I.RDCPL],
+    [Op.SIDT, I.SIDT], [Op.HYPERCALL, I.HYPERCALL],
+  ];
+  const t = new Uint8Array(256);
+  for (const [op, h] of pairs) t[op] = h;
+  for (const info of INSTRUCTIONS) {
+    if (t[info.op] === I.UD) throw new Error(`machine/cpu.ts: no handler for opcode 0x${info.op.toString(16)} (${info.mnemonic})`);
+  }
+  return t;
+})();
+
+/** (cond << 3 | FLAGS & 7) -> 1 if the condition holds; conditions 10..15 never hold (isa.ts). */
+const COND_TABLE: Uint8Array = (() => {
+  const t = new Uint8Array(16 * 8);
+  for (let c = 0; c < 16; c++) for (let f = 0; f < 8; f++) t[(c << 3) | f] = condHolds(c, f) ? 1 : 0;
+  return t;
+})();
+
+/** High 32 bits of the unsigned 64-bit product a * b. */
+function mulhu(a: number, b: number): number {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const lo = a0 * b0, m1 = a1 * b0, m2 = a0 * b1;
+  const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
+}
+
+/** Counters since power-on, Firecracker-style: every trap, walk, flush and exit is counted. */
+export class CpuStats {
+  /** TLB misses that walked (or identity-filled) a translation */
+  tlbMisses = 0;
+  tlbFlushes = 0;
+  invlpgs = 0;
+  /** events delivered through the IDT, by vector */
+  readonly delivered = new Float64Array(256);
+  /** external interrupts acknowledged and delivered */
+  interrupts = 0;
+  /** root-mode intercepts (Exception and ExternalInterrupt exits) */
+  intercepts = 0;
+  hypercalls = 0;
+  vmExits = 0;
+  vmEntries = 0;
+  portReads = 0;
+  portWrites = 0;
+  doubleFaults = 0;
+  tripleFaults = 0;
+}
+
+/** A snapshot of the architectural state (vCPU save/restore, migration, tests). */
+export interface CpuState {
+  regs: number[];
+  pc: number;
+  flags: number;
+  cpl: number;
+  cr0: number;
+  cr2: number;
+  cr3: number;
+  cr4: number;
+  idtBase: number;
+  idtLimit: number;
+  ksp: number[];
+  cycles: number;
+  instructions: number;
+  halted: boolean;
+  nonRoot: boolean;
+}
+
+export class Cpu {
+  // --- architectural state ---
+  /** r0..r15 (signed view; r15 is sp) */
+  readonly regs = new Int32Array(NUM_REGS);
+  /** address of the next instruction (unsigned) */
+  pc = 0;
+  flags = 0;
+  cpl = 0;
+  cr0 = 0;
+  cr2 = 0;
+  /** physical (guest-physical in non-root mode) address of the page directory */
+  cr3 = 0;
+  cr4 = 0;
+  /** IDT virtual base (unsigned) and entry count */
+  idtBase = 0;
+  idtLimit = 0;
+  /** kernel stack pointers of rings 0..2 (the TSS role) */
+  readonly ksp = new Int32Array(3);
+  /** the time-stamp counter: simulated cycles, an integer-valued double */
+  cycles = 0;
+  /** instructions retired */
+  instructions = 0;
+  /** in HLT, waiting for an interrupt */
+  halted = false;
+
+  // --- root-mode hooks for a hypervisor (ring 0 belongs to it) ---
+  /** vector v set: an exception, INT n or BRK of that vector exits with Exit.Exception instead of IDT delivery; an external interrupt of that vector exits with Exit.ExternalInterrupt */
+  readonly interceptVector = new Uint8Array(256);
+  /** every deliverable external interrupt exits with Exit.ExternalInterrupt, unacknowledged */
+  interceptExternalInterrupts = false;
+  /** HYPERCALL exits with Exit.Hypercall (else it is #UD) */
+  hypercallExits = false;
+
+  // --- non-root mode ---
+  nonRoot = false;
+  vmcs: Vmcs | null = null;
+
+  // --- exit information (valid after run() returns the matching Exit) ---
+  /** Exception / ExternalInterrupt: the vector */
+  exitVector = 0;
+  /** Exception: the error code */
+  exitError = 0;
+  /** Exception / ExternalInterrupt: how the event arose (saved pc follows from it) */
+  exitKind: EventKind = EventKind.Fault;
+  /** Io: port, size in bytes, direction, the value written (OUT), the destination register (IN) */
+  exitPort = 0;
+  exitSize = 0;
+  exitIsWrite = false;
+  exitData = 0;
+  exitReg = 0;
+  /** CrAccess, EptViolation, Invlpg, Exception(#PF in non-root: the address) */
+  exitQualification = 0;
+  exitGuestPhys = 0;
+  exitGuestLinear = 0;
+  /** the instruction that exited (instruction exits leave pc past it) */
+  exitInsnPc = 0;
+  exitInsnLength = 0;
+  /** an event whose delivery the exit interrupted, or -1 (re-inject it) */
+  exitIdtVectoring = -1;
+  exitIdtVectoringError = 0;
+  exitIdtVectoringKind: EventKind = EventKind.External;
+
+  /** false: run only the general-path engine (for equivalence tests) */
+  fastPath = true;
+  readonly stats = new CpuStats();
+  readonly profile: CostProfile;
+  /** per-opcode base cost (machine/costs.ts) */
+  readonly costs: Uint16Array;
+  private readonly takenExtra: number;
+
+  // --- TLB: tags [0, N) supervisor, [N, 2N) user; tlbAdd = host-physical page - virtual page (int32 wrap) ---
+  private readonly tlbR = new Int32Array(2 * TLB_SIZE).fill(INVALID);
+  private readonly tlbW = new Int32Array(2 * TLB_SIZE).fill(INVALID);
+  private readonly tlbRS = this.tlbR.subarray(0, TLB_SIZE);
+  private readonly tlbRU = this.tlbR.subarray(TLB_SIZE);
+  private readonly tlbWS = this.tlbW.subarray(0, TLB_SIZE);
+  private readonly tlbWU = this.tlbW.subarray(TLB_SIZE);
+  private readonly tlbAdd = new Int32Array(TLB_SIZE);
+  /** instruction TLB: virtual page (or INVALID), its add, and the privilege it was filled at */
+  private icV = INVALID;
+  private icA = 0;
+  private icUser = false;
+
+  /** the current run()'s deadline (see shortenDeadline) */
+  private deadline = 0;
+  /** nonzero: something must be looked at at the next boundary */
+  private attn = 0;
+  /** the interrupt controller may have a deliverable line */
+  private irqLine = true;
+  private stopReq = false;
+  private injectPending = false;
+
+  /** a slow-path access failed: a fault to raise or a VM exit to take */
+  private pend = PEND_NONE;
+  private pendVector = 0;
+  private pendError = 0;
+  private pendAddr = 0;
+  /** writable bit of the last second-stage translation */
+  private eptWritable = true;
+
+  constructor(
+    readonly mem: PhysicalMemory,
+    readonly bus: IoBus,
+    readonly pic: InterruptController,
+    profile: CostProfile,
+  ) {
+    this.profile = profile;
+    this.costs = opcodeCosts(profile);
+    this.takenExtra = profile.branchTaken - profile.branch;
+  }
+
+  // ===================================================================================== run loop
+
+  /**
+   * Run until cycles >= deadline (checked at block boundaries) or something needs the caller:
+   * returns the Exit. Deterministic: the same state and inputs give the same result and cycles.
+   */
+  run(deadline: number): Exit {
+    if (this.nonRoot && !this.vmcs) throw new Error('Cpu.run: non-root mode without a VMCS');
+    this.deadline = deadline;
+    this.updateAttn();
+    let boundary = true;
+    for (;;) {
+      if (boundary) {
+        if (this.attn !== 0) {
+          const x = this.serviceEvents();
+          if (x >= 0) return x as Exit;
+        }
+        if (this.halted) return Exit.Halted;
+        if (this.cycles >= this.deadline) return Exit.Deadline;
+        boundary = false;
+      }
+      if (this.fastPath && this.runFast(this.deadline) === BOUND) {
+        boundary = true;
+        continue;
+      }
+      const res = this.step();
+      if (res >= 0) return res as Exit;
+      boundary = res === BOUND;
+    }
+  }
+
+  /**
+   * Bring the current run's deadline forward to `cycle` if it is earlier: the platform calls this
+   * when a device schedules an event during the run (e.g. from an OUT), so the event fires on time.
+   */
+  shortenDeadline(cycle: number): void {
+    if (cycle < this.deadline) this.deadline = cycle;
+  }
+
+  /** Make run() return Exit.Stopped at the next block boundary. */
+  requestStop(): void {
+    this.stopReq = true;
+    this.attn = 1;
+  }
+
+  /** The platform calls this whenever the interrupt controller's state changes. */
+  interruptLineChanged(): void {
+    this.irqLine = true;
+    this.updateAttn();
+  }
+
+  private updateAttn(): void {
+    const intr = (this.flags & F_IF) !== 0;
+    let a = this.stopReq || this.injectPending;
+    if (this.nonRoot && this.vmcs) {
+      const vm = this.vmcs;
+      a = a || (this.irqLine && (intr || vm.exitOnExternalInterrupt)) || (vm.interruptWindowExiting && intr);
+    } else {
+      a = a || (this.irqLine && intr);
+    }
+    this.attn = a ? 1 : 0;
+  }
+
+  /** Boundary work: stop requests, injection, interrupt window, external interrupts. Returns an Exit or -1. */
+  private serviceEvents(): number {
+    if (this.stopReq) {
+      this.stopReq = false;
+      this.updateAttn();
+      return Exit.Stopped;
+    }
+    if (this.injectPending) {
+      this.injectPending = false;
+      const vm = this.vmcs;
+      if (vm && this.nonRoot && vm.injectVector >= 0) {
+        const v = vm.injectVector & 0xff;
+        vm.injectVector = -1;
+        const pc = this.pc | 0;
+        const res = this.raise(v, vm.injectError, pc, vm.injectKind, pc, -1);
+        if (res >= 0) return res;
+      }
+    }
+    const intr = (this.flags & F_IF) !== 0;
+    if (this.nonRoot && this.vmcs) {
+      const vm = this.vmcs;
+      if (vm.interruptWindowExiting && intr) {
+        this.setInsnExit(this.pc | 0, 0);
+        return this.vmExit(Exit.InterruptWindow);
+      }
+      if (this.irqLine && (intr || vm.exitOnExternalInterrupt)) {
+        const v = this.pic.pendingVector();
+        if (v < 0) {
+          this.irqLine = false;
+        } else if (vm.exitOnExternalInterrupt) {
+          this.exitVector = v;
+          this.exitError = 0;
+          this.exitKind = EventKind.External;
+          this.exitIdtVectoring = -1;
+          this.setInsnExit(this.pc | 0, 0);
+          return this.vmExit(Exit.ExternalInterrupt);
+        } else {
+          const res = this.takeInterrupt();
+          if (res >= 0) return res;
+        }
+      }
+    } else if (this.irqLine && intr) {
+      const v = this.pic.pendingVector();
+      if (v < 0) {
+        this.irqLine = false;
+      } else if (this.interceptExternalInterrupts || this.interceptVector[v] !== 0) {
+        this.exitVector = v;
+        this.exitError = 0;
+        this.exitKind = EventKind.External;
+        this.exitIdtVectoring = -1;
+        this.halted = false;
+        this.stats.intercepts++;
+        return Exit.ExternalInterrupt;
+      } else {
+        const res = this.takeInterrupt();
+        if (res >= 0) return res;
+      }
+    }
+    this.updateAttn();
+    return -1;
+  }
+
+  /** INTA and deliver through the IDT. */
+  private takeInterrupt(): number {
+    const v = this.pic.acknowledge();
+    if (v < 0) return -1;
+    this.stats.interrupts++;
+    const pc = this.pc | 0;
+    const res = this.raise(v, 0, pc, EventKind.External, pc, -1);
+    return res >= 0 ? res : -1;
+  }
+
+  // ==================================================================================== fast path
+
+  /**
+   * The hot loop. Returns BOUND at a block boundary, CONT when the instruction at this.pc needs
+   * step() (nothing of it has been executed).
+   */
+  private runFast(deadline: number): number {
+    const r = this.regs;
+    const mem = this.mem;
+    const m32 = mem.i32;
+    const m16 = mem.u16;
+    const s16 = mem.i16;
+    const m8 = mem.u8;
+    const s8 = mem.i8;
+    const codePage = mem.codePage;
+    const cost = this.costs;
+    const decode = DECODE;
+    const condT = COND_TABLE;
+    const taken = this.takenExtra;
+    const notCond = ~FLAGS_COND;
+    const user = this.cpl === 3;
+    const tr = user ? this.tlbRU : this.tlbRS;
+    const tw = user ? this.tlbWU : this.tlbWS;
+    const ta = this.tlbAdd;
+    let icV = this.icUser === user ? this.icV : INVALID;
+    let icA = this.icA;
+    let pc = this.pc | 0;
+    // cycles and instructions of this call, as small integers (cheaper than double accumulators)
+    const cyc0 = this.cycles;
+    let cyc = 0;
+    let n = 0;
+    let fl = this.flags;
+    let why = CONT;
+    /** cycles charged by a TLB refill done without leaving the loop */
+    let dc = 0;
+    // Nothing inside this loop can change attn (it makes no calls), so it is read once: a
+    // pending event makes the first block boundary end the loop.
+    const dl = this.attn !== 0 ? -Infinity : deadline - cyc0;
+
+    loop: for (;;) {
+      if ((pc & 0xfffff003) !== icV) {
+        // leaving the code page (or unaligned pc): refill the ITLB from the TLB, else step()
+        if ((pc & 3) !== 0) break;
+        const s = (pc >>> 12) & TLB_MASK;
+        if (tr[s] !== (pc & PAGE_MASK)) break;
+        icV = pc & PAGE_MASK;
+        icA = ta[s]!;
+        codePage[(pc + icA) >>> 12] = 1;
+      }
+      const w = m32[(pc + icA) >> 2]!;
+      switch (decode[w & 0xff]) {
+        case I.NOP:
+          break;
+        case I.MOV:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]!;
+          break;
+        case I.LI:
+          if ((pc & 0xffc) === 0xffc) break loop; // extension word on the next page
+          r[(w >>> 8) & 15] = m32[(pc + icA + 4) >> 2]!;
+          pc = (pc + 8) | 0;
+          cyc += cost[w & 0xff]!;
+          n++;
+          continue;
+        case I.ADD:
+          r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! + r[(w >>> 16) & 15]!) | 0;
+          break;
+        case I.SUB:
+          r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! - r[(w >>> 16) & 15]!) | 0;
+          break;
+        case I.MUL:
+          r[(w >>> 8) & 15] = Math.imul(r[(w >>> 12) & 15]!, r[(w >>> 16) & 15]!);
+          break;
+        case I.MULHU:
+          r[(w >>> 8) & 15] = mulhu(r[(w >>> 12) & 15]!, r[(w >>> 16) & 15]!);
+          break;
+        case I.DIV: {
+          const b = r[(w >>> 16) & 15]!;
+          if (b === 0) break loop;
+          r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! / b) | 0;
+          break;
+        }
+        case I.DIVU: {
+          const b = r[(w >>> 16) & 15]! >>> 0;
+          if (b === 0) break loop;
+          r[(w >>> 8) & 15] = ((r[(w >>> 12) & 15]! >>> 0) / b) | 0;
+          break;
+        }
+        case I.REM: {
+          const b = r[(w >>> 16) & 15]!;
+          if (b === 0) break loop;
+          r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! % b) | 0;
+          break;
+        }
+        case I.REMU: {
+          const b = r[(w >>> 16) & 15]! >>> 0;
+          if (b === 0) break loop;
+          r[(w >>> 8) & 15] = ((r[(w >>> 12) & 15]! >>> 0) % b) | 0;
+          break;
+        }
+        case I.AND:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! & r[(w >>> 16) & 15]!;
+          break;
+        case I.OR:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! | r[(w >>> 16) & 15]!;
+          break;
+        case I.XOR:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! ^ r[(w >>> 16) & 15]!;
+          break;
+        case I.SHL:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! << r[(w >>> 16) & 15]!;
+          break;
+        case I.SHR:
+          r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! >>> r[(w >>> 16) & 15]!) | 0;
+          break;
+        case I.SAR:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! >> r[(w >>> 16) & 15]!;
+          break;
+        case I.NOT:
+          r[(w >>> 8) & 15] = ~r[(w >>> 12) & 15]!;
+          break;
+        case I.NEG:
+          r[(w >>> 8) & 15] = -r[(w >>> 12) & 15]! | 0;
+          break;
+        case I.ADDI:
+          r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          break;
+        case I.MULI:
+          r[(w >>> 8) & 15] = Math.imul(r[(w >>> 12) & 15]!, w >> 16);
+          break;
+        case I.ANDI:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! & (w >> 16);
+          break;
+        case I.ORI:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! | (w >> 16);
+          break;
+        case I.XORI:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! ^ (w >> 16);
+          break;
+        case I.SHLI:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! << (w >> 16);
+          break;
+        case I.SHRI:
+          r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! >>> (w >> 16)) | 0;
+          break;
+        case I.SARI:
+          r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! >> (w >> 16);
+          break;
+        case I.LDW: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tr[s] !== (va & 0xfffff003)) {
+            if ((va & 3) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & 0xfffff003)) break loop;
+            cyc += dc;
+          }
+          r[(w >>> 8) & 15] = m32[(va + ta[s]!) >> 2]!;
+          break;
+        }
+        case I.LDH: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tr[s] !== (va & 0xfffff001)) {
+            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & 0xfffff001)) break loop;
+            cyc += dc;
+          }
+          r[(w >>> 8) & 15] = s16[(va + ta[s]!) >> 1]!;
+          break;
+        }
+        case I.LDHU: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tr[s] !== (va & 0xfffff001)) {
+            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & 0xfffff001)) break loop;
+            cyc += dc;
+          }
+          r[(w >>> 8) & 15] = m16[(va + ta[s]!) >> 1]!;
+          break;
+        }
+        case I.LDB: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tr[s] !== (va & PAGE_MASK)) {
+            if ((dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & PAGE_MASK)) break loop;
+            cyc += dc;
+          }
+          r[(w >>> 8) & 15] = s8[(va + ta[s]!) | 0]!;
+          break;
+        }
+        case I.LDBU: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tr[s] !== (va & PAGE_MASK)) {
+            if ((dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & PAGE_MASK)) break loop;
+            cyc += dc;
+          }
+          r[(w >>> 8) & 15] = m8[(va + ta[s]!) | 0]!;
+          break;
+        }
+        case I.STW: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tw[s] !== (va & 0xfffff003)) {
+            if ((va & 3) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || tw[s] !== (va & 0xfffff003)) break loop;
+            cyc += dc;
+          }
+          m32[(va + ta[s]!) >> 2] = r[(w >>> 8) & 15]!;
+          break;
+        }
+        case I.STH: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tw[s] !== (va & 0xfffff001)) {
+            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || tw[s] !== (va & 0xfffff001)) break loop;
+            cyc += dc;
+          }
+          m16[(va + ta[s]!) >> 1] = r[(w >>> 8) & 15]!;
+          break;
+        }
+        case I.STB: {
+          const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tw[s] !== (va & PAGE_MASK)) {
+            if ((dc = this.refill(va, ACC_WRITE, user)) < 0 || tw[s] !== (va & PAGE_MASK)) break loop;
+            cyc += dc;
+          }
+          m8[(va + ta[s]!) | 0] = r[(w >>> 8) & 15]!;
+          break;
+        }
+        case I.PUSH: {
+          const va = (r[SP]! - 4) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tw[s] !== (va & 0xfffff003)) break loop;
+          m32[(va + ta[s]!) >> 2] = r[(w >>> 12) & 15]!;
+          r[SP] = va;
+          break;
+        }
+        case I.POP: {
+          const va = r[SP]!;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tr[s] !== (va & 0xfffff003)) break loop;
+          const v = m32[(va + ta[s]!) >> 2]!;
+          r[SP] = (va + 4) | 0;
+          r[(w >>> 8) & 15] = v;
+          break;
+        }
+        case I.CMP:
+          fl = (fl & notCond) | compareFlags(r[(w >>> 12) & 15]!, r[(w >>> 16) & 15]!);
+          break;
+        case I.CMPI:
+          fl = (fl & notCond) | compareFlags(r[(w >>> 12) & 15]!, w >> 16);
+          break;
+        case I.TEST:
+          fl = (fl & notCond) | compareFlags(r[(w >>> 12) & 15]! & r[(w >>> 16) & 15]!, 0);
+          break;
+        case I.SETCC:
+          r[(w >>> 8) & 15] = condT[((w >>> 9) & 0x78) | (fl & 7)]!;
+          break;
+        case I.JMP: {
+          if ((pc & 0xffc) === 0xffc) break loop;
+          pc = (pc + 8 + m32[(pc + icA + 4) >> 2]!) | 0;
+          cyc += cost[w & 0xff]!;
+          n++;
+          if (cyc >= dl) {
+            why = BOUND;
+            break loop;
+          }
+          continue;
+        }
+        case I.JCC: {
+          if ((pc & 0xffc) === 0xffc) break loop;
+          cyc += cost[w & 0xff]!;
+          n++;
+          if (condT[((w >>> 5) & 0x78) | (fl & 7)] !== 0) {
+            pc = (pc + 8 + m32[(pc + icA + 4) >> 2]!) | 0;
+            cyc += taken;
+          } else {
+            pc = (pc + 8) | 0;
+          }
+          if (cyc >= dl) {
+            why = BOUND;
+            break loop;
+          }
+          continue;
+        }
+        case I.CALL: {
+          if ((pc & 0xffc) === 0xffc) break loop;
+          const va = (r[SP]! - 4) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tw[s] !== (va & 0xfffff003)) break loop;
+          const next = (pc + 8) | 0;
+          m32[(va + ta[s]!) >> 2] = next;
+          r[SP] = va;
+          pc = (next + m32[(pc + icA + 4) >> 2]!) | 0;
+          cyc += cost[w & 0xff]!;
+          n++;
+          if (cyc >= dl) {
+            why = BOUND;
+            break loop;
+          }
+          continue;
+        }
+        case I.JMPR:
+          pc = r[(w >>> 12) & 15]!;
+          cyc += cost[w & 0xff]!;
+          n++;
+          if (cyc >= dl) {
+            why = BOUND;
+            break loop;
+          }
+          continue;
+        case I.CALLR: {
+          const va = (r[SP]! - 4) | 0;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tw[s] !== (va & 0xfffff003)) break loop;
+          const target = r[(w >>> 12) & 15]!;
+          m32[(va + ta[s]!) >> 2] = (pc + 4) | 0;
+          r[SP] = va;
+          pc = target;
+          cyc += cost[w & 0xff]!;
+          n++;
+          if (cyc >= dl) {
+            why = BOUND;
+            break loop;
+          }
+          continue;
+        }
+        case I.RET: {
+          const va = r[SP]!;
+          const s = (va >>> 12) & TLB_MASK;
+          if (tr[s] !== (va & 0xfffff003)) break loop;
+          pc = m32[(va + ta[s]!) >> 2]!;
+          r[SP] = (va + 4) | 0;
+          cyc += cost[w & 0xff]!;
+          n++;
+          if (cyc >= dl) {
+            why = BOUND;
+            break loop;
+          }
+          continue;
+        }
+        default:
+          break loop; // everything else runs on the general path
+      }
+      pc = (pc + 4) | 0;
+      cyc += cost[w & 0xff]!;
+      n++;
+    }
+    this.pc = pc >>> 0;
+    this.cycles = cyc0 + cyc;
+    this.instructions += n;
+    this.flags = fl;
+    this.icV = icV;
+    this.icA = icA;
+    this.icUser = user;
+    return why;
+  }
+
+  // ================================================================================= general path
+
+  /** Execute the instruction at pc on the general path: CONT, BOUND, or an Exit (>= 0). */
+  step(): number {
+    const pc = this.pc | 0;
+    const user = this.cpl === 3;
+    const w = this.fetch32(pc, user);
+    if (this.pend !== PEND_NONE) return this.failed(pc);
+    const op = w & 0xff;
+    const len = INSN_BYTES[op]!;
+    let ext = 0;
+    if (len === 8) {
+      ext = this.fetch32((pc + 4) | 0, user);
+      if (this.pend !== PEND_NONE) return this.failed(pc);
+    }
+    const next = (pc + len) | 0;
+    const r = this.regs;
+    const rd = (w >>> 8) & 15;
+    const ra = (w >>> 12) & 15;
+    const rb = (w >>> 16) & 15;
+    const imm = w >> 16;
+    const c = this.costs[op]!;
+
+    switch (DECODE[op]) {
+      case I.UD:
+        return this.fault(V_UD, 0, pc);
+      case I.NOP:
+        return this.retire(next, c);
+      case I.MOV:
+        r[rd] = r[ra]!;
+        return this.retire(next, c);
+      case I.LI:
+        r[rd] = ext;
+        return this.retire(next, c);
+      case I.ADD:
+        r[rd] = (r[ra]! + r[rb]!) | 0;
+        return this.retire(next, c);
+      case I.SUB:
+        r[rd] = (r[ra]! - r[rb]!) | 0;
+        return this.retire(next, c);
+      case I.MUL:
+        r[rd] = Math.imul(r[ra]!, r[rb]!);
+        return this.retire(next, c);
+      case I.MULHU:
+        r[rd] = mulhu(r[ra]!, r[rb]!);
+        return this.retire(next, c);
+      case I.DIV: {
+        const b = r[rb]!;
+        if (b === 0) return this.fault(V_DE, 0, pc);
+        r[rd] = (r[ra]! / b) | 0;
+        return this.retire(next, c);
+      }
+      case I.DIVU: {
+        const b = r[rb]! >>> 0;
+        if (b === 0) return this.fault(V_DE, 0, pc);
+        r[rd] = ((r[ra]! >>> 0) / b) | 0;
+        return this.retire(next, c);
+      }
+      case I.REM: {
+        const b = r[rb]!;
+        if (b === 0) return this.fault(V_DE, 0, pc);
+        r[rd] = (r[ra]! % b) | 0;
+        return this.retire(next, c);
+      }
+      case I.REMU: {
+        const b = r[rb]! >>> 0;
+        if (b === 0) return this.fault(V_DE, 0, pc);
+        r[rd] = ((r[ra]! >>> 0) % b) | 0;
+        return this.retire(next, c);
+      }
+      case I.AND:
+        r[rd] = r[ra]! & r[rb]!;
+        return this.retire(next, c);
+      case I.OR:
+        r[rd] = r[ra]! | r[rb]!;
+        return this.retire(next, c);
+      case I.XOR:
+        r[rd] = r[ra]! ^ r[rb]!;
+        return this.retire(next, c);
+      case I.SHL:
+        r[rd] = r[ra]! << r[rb]!;
+        return this.retire(next, c);
+      case I.SHR:
+        r[rd] = (r[ra]! >>> r[rb]!) | 0;
+        return this.retire(next, c);
+      case I.SAR:
+        r[rd] = r[ra]! >> r[rb]!;
+        return this.retire(next, c);
+      case I.NOT:
+        r[rd] = ~r[ra]!;
+        return this.retire(next, c);
+      case I.NEG:
+        r[rd] = -r[ra]! | 0;
+        return this.retire(next, c);
+      case I.ADDI:
+        r[rd] = (r[ra]! + imm) | 0;
+        return this.retire(next, c);
+      case I.MULI:
+        r[rd] = Math.imul(r[ra]!, imm);
+        return this.retire(next, c);
+      case I.ANDI:
+        r[rd] = r[ra]! & imm;
+        return this.retire(next, c);
+      case I.ORI:
+        r[rd] = r[ra]! | imm;
+        return this.retire(next, c);
+      case I.XORI:
+        r[rd] = r[ra]! ^ imm;
+        return this.retire(next, c);
+      case I.SHLI:
+        r[rd] = r[ra]! << imm;
+        return this.retire(next, c);
+      case I.SHRI:
+        r[rd] = (r[ra]! >>> imm) | 0;
+        return this.retire(next, c);
+      case I.SARI:
+        r[rd] = r[ra]! >> imm;
+        return this.retire(next, c);
+
+      case I.LDW:
+      case I.LDH:
+      case I.LDHU:
+      case I.LDB:
+      case I.LDBU: {
+        const h = DECODE[op];
+        const va = (r[ra]! + imm) | 0;
+        let v: number;
+        if (h === I.LDW) v = this.read32(va, ACC_READ, user);
+        else if (h === I.LDB || h === I.LDBU) v = this.readN(va, 1, ACC_READ, user);
+        else v = this.readN(va, 2, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        if (h === I.LDH) v = (v << 16) >> 16;
+        else if (h === I.LDB) v = (v << 24) >> 24;
+        r[rd] = v;
+        return this.retire(next, c);
+      }
+      case I.STW:
+      case I.STH:
+      case I.STB: {
+        const h = DECODE[op];
+        const size = h === I.STW ? 4 : h === I.STH ? 2 : 1;
+        this.writeN((r[ra]! + imm) | 0, size, r[rd]!, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        return this.retire(next, c);
+      }
+      case I.PUSH: {
+        const va = (r[SP]! - 4) | 0;
+        this.writeN(va, 4, r[ra]!, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[SP] = va;
+        return this.retire(next, c);
+      }
+      case I.POP: {
+        const va = r[SP]!;
+        const v = this.read32(va, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[SP] = (va + 4) | 0;
+        r[rd] = v;
+        return this.retire(next, c);
+      }
+
+      case I.CMP:
+        this.flags = (this.flags & ~FLAGS_COND) | compareFlags(r[ra]!, r[rb]!);
+        return this.retire(next, c);
+      case I.CMPI:
+        this.flags = (this.flags & ~FLAGS_COND) | compareFlags(r[ra]!, imm);
+        return this.retire(next, c);
+      case I.TEST:
+        this.flags = (this.flags & ~FLAGS_COND) | compareFlags(r[ra]! & r[rb]!, 0);
+        return this.retire(next, c);
+      case I.SETCC:
+        r[rd] = COND_TABLE[(ra << 3) | (this.flags & 7)]!;
+        return this.retire(next, c);
+
+      case I.JMP:
+        return this.branch((next + ext) | 0, c);
+      case I.JCC:
+        if (COND_TABLE[(rd << 3) | (this.flags & 7)] !== 0) return this.branch((next + ext) | 0, c + this.takenExtra);
+        return this.branch(next, c);
+      case I.CALL: {
+        const va = (r[SP]! - 4) | 0;
+        this.writeN(va, 4, next, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[SP] = va;
+        return this.branch((next + ext) | 0, c);
+      }
+      case I.JMPR:
+        return this.branch(r[ra]!, c);
+      case I.CALLR: {
+        const target = r[ra]!;
+        const va = (r[SP]! - 4) | 0;
+        this.writeN(va, 4, next, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[SP] = va;
+        return this.branch(target, c);
+      }
+      case I.RET: {
+        const va = r[SP]!;
+        const target = this.read32(va, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[SP] = (va + 4) | 0;
+        return this.branch(target, c);
+      }
+
+      case I.INT:
+        this.cycles += c;
+        this.instructions++;
+        return this.raise(imm & 0xff, 0, next, EventKind.Software, pc, -1);
+      case I.BRK:
+        this.cycles += c;
+        this.instructions++;
+        return this.raise(V_BP, 0, next, EventKind.Trap, pc, -1);
+      case I.RDTSC: {
+        if ((this.cr4 & CR4_TSD) !== 0 && this.cpl > 0) return this.fault(V_GP, 0, pc);
+        if (this.nonRoot && this.vmcs!.exitOnRdtsc) return this.insnExit(Exit.Rdtsc, pc, next, c);
+        const tsc = this.cycles + (this.nonRoot ? this.vmcs!.tscOffset : 0);
+        r[rd] = tsc >>> 0;
+        r[ra] = Math.floor(tsc / 0x1_0000_0000) | 0;
+        return this.retire(next, c);
+      }
+      case I.CPUID:
+        if (this.nonRoot) return this.insnExit(Exit.Cpuid, pc, next, c);
+        this.cpuid();
+        return this.retire(next, c);
+
+      case I.HLT:
+        if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
+        if (this.nonRoot && this.vmcs!.exitOnHlt) return this.insnExit(Exit.Hlt, pc, next, c);
+        this.retire(next, c);
+        this.halted = true;
+        return Exit.Halted;
+      case I.CLI:
+      case I.STI: {
+        if (this.cpl > this.iopl()) return this.fault(V_GP, 0, pc);
+        const sti = DECODE[op] === I.STI;
+        this.flags = sti ? this.flags | F_IF : this.flags & ~F_IF;
+        this.updateAttn();
+        this.retire(next, c);
+        return sti ? BOUND : CONT;
+      }
+      case I.IN:
+      case I.INB:
+      case I.INR: {
+        if (this.cpl > this.iopl()) return this.fault(V_GP, 0, pc);
+        const h = DECODE[op];
+        const port = h === I.INR ? r[ra]! & 0xffff : imm & 0xffff;
+        const size = h === I.INB ? 1 : 4;
+        if (this.nonRoot && this.vmcs!.exitOnIo) {
+          this.exitPort = port;
+          this.exitSize = size;
+          this.exitIsWrite = false;
+          this.exitData = 0;
+          this.exitReg = rd;
+          return this.insnExit(Exit.Io, pc, next, c);
+        }
+        this.cycles += c;
+        this.stats.portReads++;
+        const v = this.bus.read(port, size);
+        r[rd] = size === 1 ? v & 0xff : v | 0;
+        this.pc = next >>> 0;
+        this.instructions++;
+        return CONT;
+      }
+      case I.OUT:
+      case I.OUTB:
+      case I.OUTR: {
+        if (this.cpl > this.iopl()) return this.fault(V_GP, 0, pc);
+        const h = DECODE[op];
+        const port = h === I.OUTR ? r[ra]! & 0xffff : imm & 0xffff;
+        const size = h === I.OUTB ? 1 : 4;
+        const value = h === I.OUTR ? r[rb]! : r[ra]!;
+        const data = size === 1 ? value & 0xff : value >>> 0;
+        if (this.nonRoot && this.vmcs!.exitOnIo) {
+          this.exitPort = port;
+          this.exitSize = size;
+          this.exitIsWrite = true;
+          this.exitData = data;
+          this.exitReg = h === I.OUTR ? rb : ra;
+          return this.insnExit(Exit.Io, pc, next, c);
+        }
+        this.retire(next, c);
+        this.stats.portWrites++;
+        this.bus.write(port, size, data);
+        return BOUND;
+      }
+      case I.MOVTOCR: {
+        if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
+        if (!validCr(rd)) return this.fault(V_UD, 0, pc);
+        if (this.nonRoot && ((this.vmcs!.crWriteExits >>> rd) & 1) !== 0) {
+          this.exitQualification = rd | (ra << CrQual.REG_SHIFT);
+          return this.insnExit(Exit.CrAccess, pc, next, c);
+        }
+        if (rd === 0 || rd === 3) this.cycles += this.profile.cr3Write;
+        this.writeCr(rd, r[ra]!);
+        return this.retire(next, c);
+      }
+      case I.MOVFROMCR: {
+        if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
+        if (!validCr(ra)) return this.fault(V_UD, 0, pc);
+        if (this.nonRoot && ((this.vmcs!.crReadExits >>> ra) & 1) !== 0) {
+          this.exitQualification = ra | CrQual.READ | (rd << CrQual.REG_SHIFT);
+          return this.insnExit(Exit.CrAccess, pc, next, c);
+        }
+        r[rd] = this.readCr(ra);
+        return this.retire(next, c);
+      }
+      case I.LIDT:
+        if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
+        this.idtBase = r[ra]! >>> 0;
+        this.idtLimit = imm & 0xffff;
+        return this.retire(next, c);
+      case I.INVLPG: {
+        if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
+        const va = r[ra]!;
+        if (this.nonRoot && this.vmcs!.exitOnInvlpg) {
+          this.exitGuestLinear = va >>> 0;
+          this.exitQualification = va >>> 0;
+          return this.insnExit(Exit.Invlpg, pc, next, c);
+        }
+        this.invlpg(va);
+        return this.retire(next, c);
+      }
+      case I.LKSP:
+        if (this.cpl !== 0 || imm < 0 || imm > 2) return this.fault(V_GP, 0, pc);
+        this.ksp[imm] = r[ra]!;
+        return this.retire(next, c);
+      case I.IRET:
+        return this.iret(pc, user, c);
+      case I.PUSHF: {
+        const va = (r[SP]! - 4) | 0;
+        this.writeN(va, 4, this.flags, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[SP] = va;
+        return this.retire(next, c);
+      }
+      case I.POPF: {
+        const va = r[SP]!;
+        const v = this.read32(va, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[SP] = (va + 4) | 0;
+        this.flags = this.mergeFlags(v, this.cpl);
+        this.updateAttn();
+        this.retire(next, c);
+        return BOUND;
+      }
+      case I.RDCPL:
+        r[rd] = this.cpl;
+        return this.retire(next, c);
+      case I.SIDT:
+        r[rd] = this.idtBase | 0;
+        return this.retire(next, c);
+      case I.HYPERCALL:
+        if (this.nonRoot) return this.insnExit(Exit.Hypercall, pc, next, c);
+        if (!this.hypercallExits) return this.fault(V_UD, 0, pc);
+        this.retire(next, c);
+        this.cycles += this.profile.hypercallEntry;
+        this.stats.hypercalls++;
+        this.exitInsnPc = pc >>> 0;
+        this.exitInsnLength = len;
+        return Exit.Hypercall;
+      default:
+        return this.fault(V_UD, 0, pc);
+    }
+  }
+
+  private retire(next: number, c: number): number {
+    this.pc = next >>> 0;
+    this.cycles += c;
+    this.instructions++;
+    return CONT;
+  }
+
+  private branch(target: number, c: number): number {
+    this.pc = target >>> 0;
+    this.cycles += c;
+    this.instructions++;
+    return BOUND;
+  }
+
+  private iopl(): number {
+    return (this.flags & F_IOPL) >>> IOPL_SHIFT;
+  }
+
+  /** FLAGS after POPF/IRET pops `popped` at privilege `cpl`: IOPL only at CPL 0, IF only at CPL <= IOPL. */
+  private mergeFlags(popped: number, cpl: number): number {
+    const old = this.flags;
+    let keep = 0;
+    if (cpl > 0) keep |= F_IOPL;
+    if (cpl > (old & F_IOPL) >>> IOPL_SHIFT) keep |= F_IF;
+    return (popped & FLAGS_DEFINED & ~keep) | (old & keep);
+  }
+
+  private iret(pc: number, user: boolean, c: number): number {
+    const r = this.regs;
+    const sp = r[SP]!;
+    const npc = this.read32(sp, ACC_READ, user);
+    if (this.pend !== PEND_NONE) return this.failed(pc);
+    const ncs = this.read32((sp + 4) | 0, ACC_READ, user);
+    if (this.pend !== PEND_NONE) return this.failed(pc);
+    const nfl = this.read32((sp + 8) | 0, ACC_READ, user);
+    if (this.pend !== PEND_NONE) return this.failed(pc);
+    const nsp = this.read32((sp + 12) | 0, ACC_READ, user);
+    if (this.pend !== PEND_NONE) return this.failed(pc);
+    // the popped ring must be a ring (0..3) and not more privileged than CPL
+    if (ncs >>> 0 > 3 || ncs < this.cpl) return this.fault(V_GP, 0, pc);
+    this.flags = this.mergeFlags(nfl, this.cpl);
+    this.cpl = ncs;
+    r[SP] = nsp;
+    this.updateAttn();
+    return this.branch(npc, c);
+  }
+
+  private cpuid(): void {
+    const r = this.regs;
+    const leaf = r[0]!;
+    if (leaf === 0) {
+      // highest leaf; vendor "XL32XL32XL32"
+      r[0] = 1;
+      r[1] = r[2] = r[3] = CPUID_VENDOR;
+    } else if (leaf === 1) {
+      // r0 clock in MHz, r1 features (bit 0 paging, bit 1 non-root mode, bit 2 second-stage
+      // translation), r2 TLB entries, r3 reserved
+      r[0] = this.profile.clockMHz;
+      r[1] = 0b111;
+      r[2] = TLB_SIZE;
+      r[3] = 0;
+    } else {
+      r[0] = r[1] = r[2] = r[3] = 0;
+    }
+  }
+
+  /** An instruction exit in non-root mode: the instruction retires, pc past it. */
+  private insnExit(reason: Exit, pc: number, next: number, c: number): number {
+    this.retire(next, c);
+    this.setInsnExit(pc, (next - pc) | 0);
+    this.exitIdtVectoring = -1;
+    return this.vmExit(reason);
+  }
+
+  private setInsnExit(pc: number, len: number): void {
+    this.exitInsnPc = pc >>> 0;
+    this.exitInsnLength = len;
+  }
+
+  // ==================================================================================== exceptions
+
+  /** A fault at pc (saved pc = the instruction). */
+  private fault(vector: number, error: number, pc: number): number {
+    return this.raise(vector, error, pc, EventKind.Fault, pc, -1);
+  }
+
+  /** A slow-path access failed: raise the pending fault, or take the pending VM exit. */
+  private failed(pc: number): number {
+    const kind = this.pend;
+    this.pend = PEND_NONE;
+    if (kind === PEND_EXIT) {
+      this.setInsnExit(pc, 0);
+      this.exitIdtVectoring = -1;
+      return this.vmExit(Exit.EptViolation);
+    }
+    return this.raise(this.pendVector, this.pendError, pc, EventKind.Fault, pc, this.pendAddr);
+  }
+
+  /**
+   * Raise an event: intercept it (root-mode hook or non-root exception bitmap) or deliver it
+   * through the IDT. A fault while delivering an exception becomes #DF; a fault while delivering
+   * #DF is a triple fault; a fault while delivering INT n or an external interrupt is delivered
+   * in its place. `addr` is the #PF address for CR2 (-1: leave CR2 alone). Returns BOUND when
+   * delivered, else an Exit.
+   */
+  private raise(vector: number, error: number, savedPc: number, kind: EventKind, insnPc: number, addr: number): number {
+    let inDoubleFault = vector === V_DF && isException(kind);
+    /** the first event, once its delivery has faulted (for the IDT-vectoring information) */
+    let vectoring = -1;
+    let vectoringError = 0;
+    let vectoringKind: EventKind = EventKind.External;
+    for (;;) {
+      if (this.nonRoot) {
+        const vm = this.vmcs!;
+        if (isException(kind) && vector < 32 && ((vm.exceptionBitmap >>> vector) & 1) !== 0) {
+          this.pc = savedPc >>> 0;
+          this.exitVector = vector;
+          this.exitError = error;
+          this.exitKind = kind;
+          // VT-x leaves CR2 alone on a #PF exit and reports the address as the qualification
+          this.exitQualification = vector === V_PF && addr >= 0 ? addr >>> 0 : 0;
+          this.setInsnExit(insnPc, 0);
+          this.setVectoring(vectoring, vectoringError, vectoringKind);
+          return this.vmExit(Exit.Exception);
+        }
+      } else if (this.interceptVector[vector] !== 0) {
+        if (vector === V_PF && addr >= 0) this.cr2 = addr >>> 0;
+        this.pc = savedPc >>> 0;
+        this.exitVector = vector;
+        this.exitError = error;
+        this.exitKind = kind;
+        this.setInsnExit(insnPc, 0);
+        this.setVectoring(vectoring, vectoringError, vectoringKind);
+        this.cycles += kind === EventKind.Software ? this.profile.intEntry : this.profile.trapEntry;
+        this.halted = false;
+        this.stats.intercepts++;
+        return Exit.Exception;
+      }
+      if (vector === V_PF && addr >= 0) this.cr2 = addr >>> 0;
+      const res = this.deliver(vector, error, savedPc, kind);
+      if (res === DELIVERED) return BOUND;
+      if (vectoring < 0) {
+        vectoring = vector;
+        vectoringError = error;
+        vectoringKind = kind;
+      }
+      if (res === DELIVERY_EXIT) {
+        this.pend = PEND_NONE;
+        this.pc = insnPc >>> 0;
+        this.setInsnExit(insnPc, 0);
+        this.setVectoring(vectoring, vectoringError, vectoringKind);
+        return this.vmExit(Exit.EptViolation);
+      }
+      // a fault during delivery
+      this.pend = PEND_NONE;
+      if (inDoubleFault) return this.tripleFault(insnPc);
+      if (isException(kind)) {
+        this.stats.doubleFaults++;
+        vector = V_DF;
+        error = 0;
+        addr = -1;
+        inDoubleFault = true;
+      } else {
+        vector = this.pendVector;
+        error = this.pendError;
+        addr = this.pendVector === V_PF ? this.pendAddr : -1;
+      }
+      kind = EventKind.Fault;
+      savedPc = insnPc;
+    }
+  }
+
+  private setVectoring(vector: number, error: number, kind: EventKind): void {
+    this.exitIdtVectoring = vector;
+    this.exitIdtVectoringError = error;
+    this.exitIdtVectoringKind = kind;
+  }
+
+  private tripleFault(pc: number): number {
+    this.stats.tripleFaults++;
+    this.pc = pc >>> 0;
+    if (this.nonRoot) {
+      this.setInsnExit(pc, 0);
+      return this.vmExit(Exit.TripleFault);
+    }
+    this.halted = false;
+    return Exit.TripleFault;
+  }
+
+  /**
+   * Deliver through the IDT (docs/isa.md "Traps and interrupts"). Nothing changes unless the
+   * whole delivery succeeds. DELIVERY_FAULT leaves the new fault in pendVector/pendError/pendAddr.
+   */
+  private deliver(vector: number, error: number, savedPc: number, kind: EventKind): number {
+    if (vector >= this.idtLimit) return this.deliveryGp(vector);
+    const gate = (this.idtBase + vector * GATE_BYTES) | 0;
+    const handler = this.read32(gate, ACC_READ, false);
+    if (this.pend !== PEND_NONE) return this.deliveryFailure();
+    const gflags = this.read32((gate + 4) | 0, ACC_READ, false);
+    if (this.pend !== PEND_NONE) return this.deliveryFailure();
+    if ((gflags & Gate.PRESENT) === 0) return this.deliveryGp(vector);
+    const dpl = (gflags >>> Gate.DPL_SHIFT) & 3;
+    const ring = (gflags >>> Gate.RING_SHIFT) & 3;
+    if (kind === EventKind.Software && this.cpl > dpl) return this.deliveryGp(vector);
+    if (ring > this.cpl) return this.deliveryGp(vector);
+
+    const r = this.regs;
+    const oldSp = r[SP]!;
+    const newSp = ring < this.cpl ? this.ksp[ring]! : oldSp;
+    const base = (newSp - Frame.BYTES) | 0;
+    const frameUser = ring === 3;
+    // translate both ends of the frame for writing before storing anything
+    const pa0 = this.xlate(base, ACC_WRITE, frameUser);
+    if (pa0 < 0) return this.deliveryFailure();
+    const last = (base + Frame.BYTES - 1) | 0;
+    let pa1 = -1;
+    if (((last ^ base) & PAGE_MASK) !== 0) {
+      pa1 = this.xlate(last & PAGE_MASK, ACC_WRITE, frameUser);
+      if (pa1 < 0) return this.deliveryFailure();
+    }
+    this.storeFrameWord(base, Frame.VECTOR, vector, pa0, pa1);
+    this.storeFrameWord(base, Frame.ERROR, error, pa0, pa1);
+    this.storeFrameWord(base, Frame.PC, savedPc, pa0, pa1);
+    this.storeFrameWord(base, Frame.CS, this.cpl, pa0, pa1);
+    this.storeFrameWord(base, Frame.FLAGS, this.flags, pa0, pa1);
+    this.storeFrameWord(base, Frame.SP, oldSp, pa0, pa1);
+
+    r[SP] = base;
+    this.cpl = ring;
+    if ((gflags & Gate.TRAP) === 0) this.flags &= ~F_IF;
+    this.pc = handler >>> 0;
+    this.halted = false;
+    this.cycles += kind === EventKind.Software ? this.profile.intEntry : this.profile.trapEntry;
+    this.stats.delivered[vector]!++;
+    this.updateAttn();
+    return DELIVERED;
+  }
+
+  /** An access during delivery failed: which way. */
+  private deliveryFailure(): number {
+    return this.pend === PEND_EXIT ? DELIVERY_EXIT : DELIVERY_FAULT;
+  }
+
+  private deliveryGp(vector: number): number {
+    this.pend = PEND_FAULT;
+    this.pendVector = V_GP;
+    this.pendError = vector * 8 + 2;
+    this.pendAddr = 0;
+    return DELIVERY_FAULT;
+  }
+
+  /** Store one frame word at base + off, given the pre-translated pages of the frame. */
+  private storeFrameWord(base: number, off: number, value: number, pa0: number, pa1: number): void {
+    const va = (base + off) | 0;
+    const pageOff = base & 0xfff;
+    if (pa1 < 0 && (pa0 & 3) === 0) {
+      this.physWrite(pa0 + off, 4, value);
+      return;
+    }
+    for (let k = 0; k < 4; k++) {
+      const b = (va + k) | 0;
+      const pa = ((b ^ base) & PAGE_MASK) === 0 ? pa0 + (b & 0xfff) - pageOff : pa1 + (b & 0xfff);
+      this.physWrite(pa, 1, value >>> (8 * k));
+    }
+  }
+
+  /**
+   * Deliver an event through the IDT on the host's behalf (trap-and-emulate reflection, event
+   * injection). No intercept is consulted for the event itself; a fault during its delivery is
+   * raised normally (and may be intercepted). pc is taken as the saved pc. Returns -1 if
+   * delivered, else the Exit the CPU would have returned.
+   */
+  deliverTrap(vector: number, error = 0, kind: EventKind = EventKind.Fault): number {
+    const pc = this.pc | 0;
+    const res = this.deliver(vector & 0xff, error, pc, kind);
+    if (res === DELIVERED) return -1;
+    if (res === DELIVERY_EXIT) {
+      this.pend = PEND_NONE;
+      this.setInsnExit(pc, 0);
+      this.setVectoring(vector & 0xff, error, kind);
+      return this.vmExit(Exit.EptViolation);
+    }
+    this.pend = PEND_NONE;
+    const second = kind === EventKind.Fault || kind === EventKind.Trap ? V_DF : this.pendVector;
+    const secondError = second === V_DF ? 0 : this.pendError;
+    const addr = second === V_PF ? this.pendAddr : -1;
+    const out = this.raise(second, secondError, pc, EventKind.Fault, pc, addr);
+    return out === BOUND ? -1 : out;
+  }
+
+  // ======================================================================== VM entry and VM exit
+
+  /** Enter non-root mode with `vmcs` (or the current one); injects vmcs.injectVector at the next run(). */
+  vmEntry(vmcs?: Vmcs): void {
+    if (vmcs) this.vmcs = vmcs;
+    if (!this.vmcs) throw new Error('Cpu.vmEntry: no VMCS');
+    if (this.nonRoot) throw new Error('Cpu.vmEntry: already in non-root mode');
+    this.nonRoot = true;
+    this.cycles += this.profile.vmEntry;
+    this.flushTlb();
+    this.halted = false;
+    this.injectPending = this.vmcs.injectVector >= 0;
+    this.stats.vmEntries++;
+    this.updateAttn();
+  }
+
+  /** Leave non-root mode with `reason`: charge the exit, flush the TLB, fill the VMCS exit area. */
+  private vmExit(reason: Exit): number {
+    const vm = this.vmcs!;
+    this.nonRoot = false;
+    this.halted = false;
+    this.cycles += this.profile.vmExit;
+    this.flushTlb();
+    this.stats.vmExits++;
+    vm.exitReason = reason;
+    vm.exitQualification = this.exitQualification;
+    vm.exitGuestPhys = this.exitGuestPhys;
+    vm.exitGuestLinear = this.exitGuestLinear;
+    vm.exitInsnPc = this.exitInsnPc;
+    vm.exitInsnLength = this.exitInsnLength;
+    vm.exitVector = this.exitVector;
+    vm.exitError = this.exitError;
+    vm.exitKind = this.exitKind;
+    vm.idtVectoring = this.exitIdtVectoring;
+    vm.idtVectoringError = this.exitIdtVectoringError;
+    vm.idtVectoringKind = this.exitIdtVectoringKind;
+    if (reason < vm.exitCounts.length) vm.exitCounts[reason]!++;
+    this.updateAttn();
+    return reason;
+  }
+
+  /** After Exit.Hypercall in root mode: r0 = result, and charge the return to the guest. */
+  hypercallReturn(result: number): void {
+    this.regs[0] = result;
+    this.cycles += this.profile.hypercallExit;
+  }
+
+  /** After a root-mode intercept the host handled: charge the return to the guest (an IRET). */
+  returnFromIntercept(): void {
+    this.cycles += this.profile.iret;
+  }
+
+  // ========================================================================================== MMU
+
+  /** Drop every TLB entry and the instruction TLB. */
+  flushTlb(): void {
+    this.tlbR.fill(INVALID);
+    this.tlbW.fill(INVALID);
+    this.icV = INVALID;
+    this.stats.tlbFlushes++;
+  }
+
+  /** Drop the TLB entry for the page holding va (and the instruction TLB if it holds that page). */
+  invlpg(va: number): void {
+    const page = va & PAGE_MASK;
+    const s = (va >>> 12) & TLB_MASK;
+    if (this.tlbR[s] === page) {
+      this.tlbR[s] = INVALID;
+      this.tlbR[TLB_SIZE + s] = INVALID;
+      this.tlbW[s] = INVALID;
+      this.tlbW[TLB_SIZE + s] = INVALID;
+    }
+    if (this.icV === page) this.icV = INVALID;
+    this.stats.invlpgs++;
+  }
+
+  /** Write control register n with its architectural effects (CR0/CR3 flush the TLB). False if n is not a CR. */
+  writeCr(n: number, value: number): boolean {
+    switch (n) {
+      case 0:
+        this.cr0 = value & (CR0_PG | CR0_WP);
+        this.flushTlb();
+        return true;
+      case 2:
+        this.cr2 = value >>> 0;
+        return true;
+      case 3:
+        this.cr3 = (value & PAGE_MASK) >>> 0;
+        this.flushTlb();
+        return true;
+      case 4:
+        this.cr4 = value & CR4_TSD;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Control register n (unsigned), or -1 if n is not a CR. */
+  readCr(n: number): number {
+    switch (n) {
+      case 0:
+        return this.cr0;
+      case 2:
+        return this.cr2;
+      case 3:
+        return this.cr3;
+      case 4:
+        return this.cr4;
+      default:
+        return -1;
+    }
+  }
+
+  /**
+   * A TLB miss on the fast path: walk and fill without leaving the loop. Returns the cycles the
+   * walk cost (the caller adds them to its own count), or -1 if the walk faulted or exited; then
+   * the charge and the pending fault are dropped and step() redoes the access from scratch,
+   * walking again (the walk is deterministic and its A/D updates idempotent, so both engines end
+   * in the same state). A successful walk may still leave no usable tag (a page outside memory);
+   * the caller re-checks the tag and, if it must fall back to step(), does not add the cycles.
+   */
+  private refill(va: number, acc: number, user: boolean): number {
+    const c0 = this.cycles;
+    const pa = this.walk(va, acc, user, true);
+    const charged = this.cycles - c0;
+    this.cycles = c0;
+    if (pa < 0) {
+      this.pend = PEND_NONE;
+      return -1;
+    }
+    return charged;
+  }
+
+  /** Translate through the TLB, walking on a miss. Host-physical address, or -1 with pend set. */
+  private xlate(va: number, acc: number, user: boolean): number {
+    const s = (va >>> 12) & TLB_MASK;
+    const tags = acc === ACC_WRITE ? this.tlbW : this.tlbR;
+    if (tags[(user ? TLB_SIZE : 0) + s] === (va & PAGE_MASK)) return (va + this.tlbAdd[s]!) | 0;
+    return this.walk(va, acc, user, true);
+  }
+
+  /**
+   * The page walk. commit: charge it, set A/D, fill the TLB, record faults in pend; without
+   * commit it only looks (host helpers). Returns the host-physical address or -1.
+   */
+  private walk(va: number, acc: number, user: boolean, commit: boolean): number {
+    const write = acc === ACC_WRITE;
+    const mem32 = this.mem.i32;
+    const size = this.mem.size;
+    let gpa: number;
+    let perm = PTE_W | PTE_U;
+    let dirty = true;
+    if (commit) this.stats.tlbMisses++;
+    if ((this.cr0 & CR0_PG) === 0) {
+      gpa = va >>> 0;
+    } else {
+      const level = this.profile.tlbWalkLevel;
+      // directory entry
+      const pdeGpa = ((this.cr3 & PAGE_MASK) >>> 0) + (va >>> 22) * 4;
+      if (commit) this.cycles += level;
+      const pdeHpa = this.nonRoot ? this.ept(pdeGpa, ACC_READ, va, false, commit) : pdeGpa;
+      if (pdeHpa < 0) return -1;
+      const pdeEptW = this.eptWritable;
+      const pde = pdeHpa < size ? mem32[pdeHpa >>> 2]! : -1;
+      if ((pde & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
+      // table entry
+      const pteGpa = ((pde & PAGE_MASK) >>> 0) + ((va >>> 12) & 0x3ff) * 4;
+      if (commit) this.cycles += level;
+      const pteHpa = this.nonRoot ? this.ept(pteGpa, ACC_READ, va, false, commit) : pteGpa;
+      if (pteHpa < 0) return -1;
+      const pteEptW = this.eptWritable;
+      const pte = pteHpa < size ? mem32[pteHpa >>> 2]! : -1;
+      if ((pte & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
+      perm = pde & pte;
+      if (user && (perm & PTE_U) === 0) return this.pageFault(va, acc, user, true, commit);
+      if (write && (perm & PTE_W) === 0 && (user || (this.cr0 & CR0_WP) !== 0)) {
+        return this.pageFault(va, acc, user, true, commit);
+      }
+      if (commit) {
+        // accessed and dirty bits (writes to the guest's tables go through the second stage)
+        // (the second-stage translation of each entry was done by the read above; the update
+        // needs it to be writable)
+        if ((pde & PTE_A) === 0) {
+          if (!pdeEptW) return this.eptViolation(pdeGpa, ACC_WRITE, va, false, true, false);
+          if (pdeHpa < size) mem32[pdeHpa >>> 2] = pde | PTE_A;
+        }
+        const npte = pte | PTE_A | (write ? PTE_D : 0);
+        if (npte !== pte) {
+          if (!pteEptW) return this.eptViolation(pteGpa, ACC_WRITE, va, false, true, false);
+          if (pteHpa < size) mem32[pteHpa >>> 2] = npte;
+        }
+        dirty = (npte & PTE_D) !== 0;
+      }
+      gpa = ((pte & PAGE_MASK) >>> 0) + (va & 0xfff);
+    }
+    let hpa = gpa;
+    let eptW = true;
+    if (this.nonRoot) {
+      hpa = this.ept(gpa, acc, va, true, commit);
+      if (hpa < 0) return -1;
+      eptW = this.eptWritable;
+    }
+    if (commit && hpa < size) {
+      const s = (va >>> 12) & TLB_MASK;
+      const page = va & PAGE_MASK;
+      const wp = (this.cr0 & CR0_WP) !== 0;
+      this.tlbAdd[s] = (hpa - (va & 0xfff) - page) | 0;
+      this.tlbR[s] = page;
+      this.tlbR[TLB_SIZE + s] = (perm & PTE_U) !== 0 ? page : INVALID;
+      this.tlbW[s] = eptW && dirty && ((perm & PTE_W) !== 0 || !wp) ? page : INVALID;
+      this.tlbW[TLB_SIZE + s] = eptW && dirty && (perm & (PTE_U | PTE_W)) === (PTE_U | PTE_W) ? page : INVALID;
+    }
+    return hpa;
+  }
+
+  private pageFault(va: number, acc: number, user: boolean, present: boolean, commit: boolean): number {
+    if (!commit) return -1;
+    this.pend = PEND_FAULT;
+    this.pendVector = V_PF;
+    this.pendError =
+      (present ? PfErr.Present : 0) |
+      (acc === ACC_WRITE ? PfErr.Write : 0) |
+      (user ? PfErr.User : 0) |
+      (acc === ACC_FETCH ? PfErr.Fetch : 0);
+    this.pendAddr = va >>> 0;
+    return -1;
+  }
+
+  /** Second stage: guest-physical -> host-physical, or -1 (EPT violation pending when commit). */
+  private ept(gpa: number, acc: number, va: number, finalPage: boolean, commit: boolean): number {
+    const vm = this.vmcs!;
+    if (vm.eptRoot < 0) {
+      this.eptWritable = true;
+      return gpa;
+    }
+    const size = this.mem.size;
+    const mem32 = this.mem.i32;
+    if (commit) this.cycles += 2 * this.profile.eptWalkLevel;
+    const e1a = ((vm.eptRoot & PAGE_MASK) >>> 0) + (gpa >>> 22) * 4;
+    const e1 = e1a < size ? mem32[e1a >>> 2]! : 0;
+    let e2 = 0;
+    if ((e1 & PTE_P) !== 0) {
+      const e2a = ((e1 & PAGE_MASK) >>> 0) + ((gpa >>> 12) & 0x3ff) * 4;
+      e2 = e2a < size ? mem32[e2a >>> 2]! : 0;
+    }
+    const present = (e1 & e2 & PTE_P) !== 0;
+    const writable = present && (e1 & e2 & PTE_W) !== 0;
+    if (!present || (acc === ACC_WRITE && !writable)) {
+      return commit ? this.eptViolation(gpa, acc, va, finalPage, present, writable) : -1;
+    }
+    this.eptWritable = writable;
+    return ((e2 & PAGE_MASK) >>> 0) + (gpa & 0xfff);
+  }
+
+  /** Record an EPT violation for the exit; returns -1. */
+  private eptViolation(gpa: number, acc: number, va: number, finalPage: boolean, readable: boolean, writable: boolean): number {
+    this.pend = PEND_EXIT;
+    this.exitGuestPhys = gpa >>> 0;
+    this.exitGuestLinear = va >>> 0;
+    this.exitQualification =
+      (acc === ACC_READ ? EptQual.Read : acc === ACC_WRITE ? EptQual.Write : EptQual.Fetch) |
+      (readable ? EptQual.Readable : 0) |
+      (writable ? EptQual.Writable : 0) |
+      EptQual.LinearValid |
+      (finalPage ? EptQual.FinalPage : 0);
+    return -1;
+  }
+
+  // ============================================================================ slow-path accesses
+
+  private fetch32(pc: number, user: boolean): number {
+    if ((pc & 0xfffff003) === this.icV && this.icUser === user) return this.mem.i32[(pc + this.icA) >> 2]!;
+    if ((pc & 3) !== 0) return this.read32(pc, ACC_FETCH, user);
+    const pa = this.xlate(pc, ACC_FETCH, user);
+    if (pa < 0) return 0;
+    const s = (pc >>> 12) & TLB_MASK;
+    if (this.tlbR[(user ? TLB_SIZE : 0) + s] === (pc & PAGE_MASK)) {
+      this.icV = pc & PAGE_MASK;
+      this.icA = this.tlbAdd[s]!;
+      this.icUser = user;
+      this.mem.codePage[pa >>> 12] = 1;
+    }
+    return this.physRead(pa, 4);
+  }
+
+  private read32(va: number, acc: number, user: boolean): number {
+    return this.readN(va, 4, acc, user) | 0;
+  }
+
+  /** Read size (1, 2, 4) bytes at va, any alignment, crossing pages if need be; unsigned for 1 and 2. */
+  private readN(va: number, size: number, acc: number, user: boolean): number {
+    if ((va & 0xfff) <= 0x1000 - size) {
+      const pa = this.xlate(va, acc, user);
+      if (pa < 0) return 0;
+      return this.physRead(pa, size);
+    }
+    // crosses into the next page: translate both pages first
+    const pa0 = this.xlate(va, acc, user);
+    if (pa0 < 0) return 0;
+    const pa1 = this.xlate(((va & PAGE_MASK) + 0x1000) | 0, acc, user);
+    if (pa1 < 0) return 0;
+    const first = 0x1000 - (va & 0xfff);
+    let v = 0;
+    for (let k = 0; k < size; k++) {
+      const b = k < first ? this.physRead(pa0 + k, 1) : this.physRead(pa1 + k - first, 1);
+      v |= b << (8 * k);
+    }
+    return size === 4 ? v : v >>> 0;
+  }
+
+  /** Write size (1, 2, 4) bytes at va; on a fault nothing is written. */
+  private writeN(va: number, size: number, value: number, user: boolean): void {
+    if ((va & 0xfff) <= 0x1000 - size) {
+      const pa = this.xlate(va, ACC_WRITE, user);
+      if (pa >= 0) this.physWrite(pa, size, value);
+      return;
+    }
+    const pa0 = this.xlate(va, ACC_WRITE, user);
+    if (pa0 < 0) return;
+    const pa1 = this.xlate(((va & PAGE_MASK) + 0x1000) | 0, ACC_WRITE, user);
+    if (pa1 < 0) return;
+    const first = 0x1000 - (va & 0xfff);
+    for (let k = 0; k < size; k++) {
+      this.physWrite(k < first ? pa0 + k : pa1 + k - first, 1, value >>> (8 * k));
+    }
+  }
+
+  /** Read within one page of host-physical memory; open bus (all ones) beyond installed memory. */
+  private physRead(pa: number, size: number): number {
+    const mem = this.mem;
+    if (pa >= mem.size) return size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
+    if (size === 1) return mem.u8[pa]!;
+    if (size === 2) return (pa & 1) === 0 ? mem.u16[pa >>> 1]! : mem.u8[pa]! | (mem.u8[pa + 1]! << 8);
+    if ((pa & 3) === 0) return mem.i32[pa >>> 2]!;
+    const m = mem.u8;
+    return m[pa]! | (m[pa + 1]! << 8) | (m[pa + 2]! << 16) | (m[pa + 3]! << 24);
+  }
+
+  /** Write within one page of host-physical memory; dropped beyond installed memory. */
+  private physWrite(pa: number, size: number, value: number): void {
+    const mem = this.mem;
+    if (pa >= mem.size) return;
+    if (size === 1) {
+      mem.u8[pa] = value;
+    } else if (size === 2 && (pa & 1) === 0) {
+      mem.u16[pa >>> 1] = value;
+    } else if (size === 4 && (pa & 3) === 0) {
+      mem.i32[pa >>> 2] = value;
+    } else {
+      for (let k = 0; k < size; k++) mem.u8[pa + k] = value >>> (8 * k);
+    }
+  }
+
+  // ================================================================================= host helpers
+
+  /**
+   * Translate a virtual address as the current mode would (guest paging, then the second stage
+   * in non-root mode), looking only: no fault, no A/D update, no TLB fill, no cycles. The page
+   * tables are read as they are now (the TLB is not consulted). Host-physical address, or -1.
+   */
+  translate(va: number, write = false, user = false): number {
+    const pa = this.walk(va | 0, write ? ACC_WRITE : ACC_READ, user, false);
+    return pa >= 0 && pa < 0x1_0000_0000 ? pa : -1;
+  }
+
+  /** Byte at virtual va, or undefined if unmapped (supervisor view unless user). */
+  peek8(va: number, user = false): number | undefined {
+    const pa = this.translate(va, false, user);
+    return pa < 0 ? undefined : this.mem.read8(pa);
+  }
+
+  /** Word at virtual va (unsigned, any alignment within or across pages), or undefined if unmapped. */
+  peek32(va: number, user = false): number | undefined {
+    const bytes = this.peekBytes(va, 4, user);
+    return bytes ? (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0 : undefined;
+  }
+
+  /** Bytes [va, va + len) of virtual memory, or null if any page is unmapped (open bus reads 0xff). */
+  peekBytes(va: number, len: number, user = false): Uint8Array | null {
+    const out = new Uint8Array(len);
+    for (let k = 0; k < len; k++) {
+      const pa = this.translate((va + k) | 0, false, user);
+      if (pa < 0) return null;
+      out[k] = this.mem.read8(pa);
+    }
+    return out;
+  }
+
+  /** Write a byte at virtual va (a host write: code caches are told). False if unmapped or read-only. */
+  poke8(va: number, value: number, user = false): boolean {
+    const pa = this.translate(va, true, user);
+    return pa >= 0 && this.mem.write8(pa, value);
+  }
+
+  /** Write a word at virtual va; nothing is written unless every byte is writable. */
+  poke32(va: number, value: number, user = false): boolean {
+    return this.pokeBytes(va, new Uint8Array([value, value >>> 8, value >>> 16, value >>> 24]), user);
+  }
+
+  /** Write bytes at virtual va; nothing is written unless every byte is mapped writable. */
+  pokeBytes(va: number, data: Uint8Array, user = false): boolean {
+    const pas: number[] = [];
+    for (let k = 0; k < data.length; k++) {
+      const pa = this.translate((va + k) | 0, true, user);
+      if (pa < 0 || pa >= this.mem.size) return false;
+      pas.push(pa);
+    }
+    pas.forEach((pa, k) => this.mem.write8(pa, data[k]!));
+    return true;
+  }
+
+  /**
+   * Back to the power-on state: registers 0, CPL 0, IF 0, paging off, IDT empty, root mode, TLB
+   * empty. The cycle and instruction counters keep counting: they are the platform's time base,
+   * and time does not go back (the event queue is keyed by it).
+   */
+  reset(): void {
+    this.regs.fill(0);
+    this.ksp.fill(0);
+    this.pc = 0;
+    this.flags = 0;
+    this.cpl = 0;
+    this.cr0 = this.cr2 = this.cr3 = this.cr4 = 0;
+    this.idtBase = 0;
+    this.idtLimit = 0;
+    this.halted = false;
+    this.nonRoot = false;
+    this.stopReq = false;
+    this.injectPending = false;
+    this.irqLine = true;
+    this.pend = PEND_NONE;
+    this.flushTlb();
+    this.updateAttn();
+  }
+
+  saveState(): CpuState {
+    return {
+      regs: Array.from(this.regs),
+      pc: this.pc,
+      flags: this.flags,
+      cpl: this.cpl,
+      cr0: this.cr0,
+      cr2: this.cr2,
+      cr3: this.cr3,
+      cr4: this.cr4,
+      idtBase: this.idtBase,
+      idtLimit: this.idtLimit,
+      ksp: Array.from(this.ksp),
+      cycles: this.cycles,
+      instructions: this.instructions,
+      halted: this.halted,
+      nonRoot: this.nonRoot,
+    };
+  }
+
+  /** Restore a snapshot; the TLB is flushed (its contents are not architectural state). */
+  loadState(s: CpuState): void {
+    this.regs.set(s.regs);
+    this.pc = s.pc >>> 0;
+    this.flags = s.flags & FLAGS_DEFINED;
+    this.cpl = s.cpl & 3;
+    this.cr0 = s.cr0 & (CR0_PG | CR0_WP);
+    this.cr2 = s.cr2 >>> 0;
+    this.cr3 = (s.cr3 & PAGE_MASK) >>> 0;
+    this.cr4 = s.cr4 & CR4_TSD;
+    this.idtBase = s.idtBase >>> 0;
+    this.idtLimit = s.idtLimit;
+    this.ksp.set(s.ksp);
+    this.cycles = s.cycles;
+    this.instructions = s.instructions;
+    this.halted = s.halted;
+    this.nonRoot = s.nonRoot;
+    this.flushTlb();
+    this.irqLine = true;
+    this.updateAttn();
+  }
+}
+
+/** CPU exceptions (not INT n or external interrupts): intercepted by the exception bitmap, escalate to #DF. */
+function isException(kind: EventKind): boolean {
+  return kind === EventKind.Fault || kind === EventKind.Trap;
+}
+
+function validCr(n: number): boolean {
+  return n === 0 || n === 2 || n === 3 || n === 4;
+}

@@ -1,0 +1,166 @@
+// XL32 physical memory: one ArrayBuffer with typed-array views, plus bounds-checked accessors for
+// host code (image loaders, DMA, the hypervisor). The CPU indexes the views directly on its fast
+// path. Imports only the image format; knows nothing of the CPU or devices.
+
+import type { Image } from './image.ts';
+import { PAGE_SHIFT, PAGE_SIZE } from './isa.ts';
+
+/** A segment that does not fit in installed memory; the message names the segment and the range. */
+export class MemoryRangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MemoryRangeError';
+  }
+}
+
+/**
+ * Physical memory. Addresses at or beyond `size` are open bus: host reads of single values return
+ * all ones (as the CPU sees them), bulk reads return null, writes are refused (return false).
+ *
+ * Code tracking: `codePage[frame]` is set by whoever caches decoded or translated code from that
+ * 4 KiB frame (the CPU marks the frames it fetches from). Every host write (write8/16/32,
+ * writeBytes, fill, loadImage, DMA through the platform) that touches a marked frame clears the
+ * mark and calls `onCodeWrite(frame)`, so a translation cache can drop what it built from it.
+ * Guest stores do not go through here; the translator is expected to write-protect code frames in
+ * the TLB instead (QEMU's approach).
+ */
+export class PhysicalMemory {
+  /** installed bytes, a multiple of 4 KiB */
+  readonly size: number;
+  /** number of 4 KiB frames */
+  readonly frames: number;
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly i8: Int8Array;
+  readonly u16: Uint16Array;
+  readonly i16: Int16Array;
+  readonly i32: Int32Array;
+  /** per frame: 1 if some engine caches code decoded from it */
+  readonly codePage: Uint8Array;
+  /** called with the frame number when a host write hits a frame marked in codePage */
+  onCodeWrite: ((frame: number) => void) | null = null;
+
+  constructor(sizeBytes: number) {
+    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0 || sizeBytes > 0x4000_0000) {
+      throw new RangeError(`PhysicalMemory: size must be a positive multiple of 4 KiB up to 1 GiB (got ${sizeBytes})`);
+    }
+    this.size = sizeBytes;
+    this.frames = sizeBytes >>> PAGE_SHIFT;
+    this.buffer = new ArrayBuffer(sizeBytes);
+    this.u8 = new Uint8Array(this.buffer);
+    this.i8 = new Int8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.i16 = new Int16Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.codePage = new Uint8Array(this.frames);
+  }
+
+  /** Is [pa, pa + len) inside installed memory? */
+  contains(pa: number, len = 1): boolean {
+    return Number.isInteger(pa) && Number.isInteger(len) && pa >= 0 && len >= 0 && pa + len <= this.size;
+  }
+
+  /** Byte at pa (0..255), or 0xff beyond memory. */
+  read8(pa: number): number {
+    return this.contains(pa, 1) ? this.u8[pa]! : 0xff;
+  }
+
+  /** Little-endian halfword at pa (any alignment), or 0xffff if any byte lies beyond memory. */
+  read16(pa: number): number {
+    if (!this.contains(pa, 2)) return 0xffff;
+    return (pa & 1) === 0 ? this.u16[pa >>> 1]! : this.u8[pa]! | (this.u8[pa + 1]! << 8);
+  }
+
+  /** Little-endian word at pa (any alignment), unsigned, or 0xffffffff if any byte lies beyond memory. */
+  read32(pa: number): number {
+    if (!this.contains(pa, 4)) return 0xffffffff;
+    if ((pa & 3) === 0) return this.i32[pa >>> 2]! >>> 0;
+    const m = this.u8;
+    return (m[pa]! | (m[pa + 1]! << 8) | (m[pa + 2]! << 16) | (m[pa + 3]! << 24)) >>> 0;
+  }
+
+  write8(pa: number, value: number): boolean {
+    if (!this.contains(pa, 1)) return false;
+    this.noteWrite(pa, 1);
+    this.u8[pa] = value;
+    return true;
+  }
+
+  write16(pa: number, value: number): boolean {
+    if (!this.contains(pa, 2)) return false;
+    this.noteWrite(pa, 2);
+    this.u8[pa] = value;
+    this.u8[pa + 1] = value >>> 8;
+    return true;
+  }
+
+  write32(pa: number, value: number): boolean {
+    if (!this.contains(pa, 4)) return false;
+    this.noteWrite(pa, 4);
+    if ((pa & 3) === 0) {
+      this.i32[pa >>> 2] = value;
+    } else {
+      const m = this.u8;
+      m[pa] = value;
+      m[pa + 1] = value >>> 8;
+      m[pa + 2] = value >>> 16;
+      m[pa + 3] = value >>> 24;
+    }
+    return true;
+  }
+
+  /** A copy of [pa, pa + len), or null if the range is not wholly inside memory. */
+  readBytes(pa: number, len: number): Uint8Array | null {
+    if (!this.contains(pa, len)) return null;
+    return this.u8.slice(pa, pa + len);
+  }
+
+  /** Copy data to pa; false (nothing written) if the range is not wholly inside memory. */
+  writeBytes(pa: number, data: Uint8Array): boolean {
+    if (!this.contains(pa, data.length)) return false;
+    this.noteWrite(pa, data.length);
+    this.u8.set(data, pa);
+    return true;
+  }
+
+  /** Fill [pa, pa + len) with a byte; false (nothing written) if out of range. */
+  fill(pa: number, len: number, value = 0): boolean {
+    if (!this.contains(pa, len)) return false;
+    this.noteWrite(pa, len);
+    this.u8.fill(value, pa, pa + len);
+    return true;
+  }
+
+  /**
+   * Place an image's segments at their physical addresses, zero-filling each segment's bss part.
+   * Throws MemoryRangeError, before writing anything, if a segment lies outside memory.
+   */
+  loadImage(image: Image): void {
+    image.segments.forEach((seg, k) => {
+      if (!this.contains(seg.paddr, seg.memBytes) || seg.data.length > seg.memBytes) {
+        throw new MemoryRangeError(
+          `segment ${k} (paddr 0x${(seg.paddr >>> 0).toString(16)}, ${seg.memBytes} bytes) lies outside ` +
+            `physical memory (0x0..0x${this.size.toString(16)}, ${this.size} bytes)`,
+        );
+      }
+    });
+    for (const seg of image.segments) {
+      this.noteWrite(seg.paddr, seg.memBytes);
+      this.u8.set(seg.data, seg.paddr);
+      this.u8.fill(0, seg.paddr + seg.data.length, seg.paddr + seg.memBytes);
+    }
+  }
+
+  /** A host write is about to touch [pa, pa + len): drop code cached from those frames. */
+  noteWrite(pa: number, len: number): void {
+    if (len <= 0) return;
+    const last = (pa + len - 1) >>> PAGE_SHIFT;
+    const cp = this.codePage;
+    for (let f = pa >>> PAGE_SHIFT; f <= last; f++) {
+      if (cp[f] !== 0) {
+        cp[f] = 0;
+        this.onCodeWrite?.(f);
+      }
+    }
+  }
+}

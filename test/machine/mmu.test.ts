@@ -1,0 +1,344 @@
+// Paging and the TLB (docs/isa.md "Memory and paging"): translation, accessed and dirty bits,
+// page faults with their error codes and CR2, supervisor write-protect, x86 TLB staleness until
+// INVLPG or a CR3/CR0 write, open bus, walk costs, and the host-side translation helpers.
+
+import { describe, expect, it } from 'vitest';
+import { getProfile } from '../../machine/costs.ts';
+import { CR0_PG, CR0_WP, Cond, Op, PfErr, Pte, Vector } from '../../machine/isa.ts';
+import { Exit } from '../../machine/types.ts';
+import { PageTables, Prog, boot, frameAt, runBoth, setGate, type Rig } from './cpu-harness.ts';
+
+const BASE = 0x1000;
+const IDT = 0x3000;
+const HANDLERS = 0x10000;
+const KSTACK = 0x9000;
+const PD = 0x20000;
+const VA = 0x400000;
+const FRAME_A = 0x50000;
+const FRAME_B = 0x51000;
+
+const handlerOf = (v: number) => HANDLERS + v * 16;
+
+interface PagedOpts {
+  /** map the low 72 KiB (code, IDT, stacks, handlers) user-accessible too */
+  lowUser?: boolean;
+  wp?: boolean;
+  cpl?: number;
+  /** extra mappings */
+  map?: (pt: PageTables) => void;
+  setup?: (rig: Rig, pt: PageTables) => void;
+}
+
+/** Paging on: low memory and the page tables identity-mapped, an IDT whose handlers are HLT. */
+function paged(prog: Prog, opts: PagedOpts = {}) {
+  let tables: PageTables | undefined;
+  const rig = runBoth((rig) => {
+    const pt = new PageTables(rig.mem, PD, PD + 0x1000);
+    tables = pt;
+    pt.identity(0, 0x12000, Pte.W | (opts.lowUser ? Pte.U : 0));
+    pt.identity(PD, PD + 0x10000, Pte.W);
+    opts.map?.(pt);
+    for (let v = 0; v < 256; v++) {
+      setGate(rig.mem, IDT, v, handlerOf(v), { dpl: 3 });
+      rig.mem.write32(handlerOf(v), new Prog(0).op(Op.HLT).build()[0]!);
+    }
+    rig.cpu.idtBase = IDT;
+    rig.cpu.idtLimit = 256;
+    rig.cpu.ksp[0] = KSTACK;
+    boot(rig, prog, KSTACK);
+    rig.cpu.writeCr(3, PD);
+    rig.cpu.writeCr(0, CR0_PG | (opts.wp ? CR0_WP : 0));
+    rig.cpu.cpl = opts.cpl ?? 0;
+    opts.setup?.(rig, pt);
+  }, 1e6, { memoryBytes: 4 << 20 });
+  return { ...rig, pt: tables! };
+}
+
+function expectPageFault(rig: Rig & { exit: number }, error: number, cr2: number, savedPc: number): void {
+  expect(rig.exit).toBe(Exit.Halted);
+  expect(rig.cpu.pc, 'in the #PF handler').toBe(handlerOf(Vector.PageFault) + 4);
+  const f = frameAt(rig.mem, rig.cpu.regs[15]!);
+  expect(f.vector).toBe(Vector.PageFault);
+  expect(f.error).toBe(error);
+  expect(f.pc).toBe(savedPc);
+  expect(rig.cpu.cr2).toBe(cr2);
+}
+
+describe('translation', () => {
+  it('a mapped page reaches its frame; the walk sets A in the directory and table entries, D only on write', () => {
+    const rig = paged(new Prog(BASE).li(1, VA).op(Op.LDW, 2, 1, 8).op(Op.HLT), {
+      map: (pt) => pt.map(VA, FRAME_A, Pte.W),
+      setup: (r) => r.mem.write32(FRAME_A + 8, 0xfeed),
+    });
+    expect(rig.cpu.regs[2]).toBe(0xfeed);
+    expect(rig.pt.pde(VA) & Pte.A).toBe(Pte.A);
+    expect(rig.pt.pte(VA) & (Pte.A | Pte.D)).toBe(Pte.A);
+  });
+
+  it('the first write to a page read through the TLB walks again and sets D', () => {
+    const rig = paged(new Prog(BASE).li(1, VA).op(Op.LDW, 2, 1, 0).op(Op.STW, 2, 1, 4).op(Op.STW, 2, 1, 8).op(Op.HLT), {
+      map: (pt) => pt.map(VA, FRAME_A, Pte.W),
+      setup: (r) => r.mem.write32(FRAME_A, 77),
+    });
+    expect(rig.pt.pte(VA) & (Pte.A | Pte.D)).toBe(Pte.A | Pte.D);
+    expect(rig.mem.read32(FRAME_A + 8)).toBe(77);
+    // code page walk + data read walk + write walk (D) = 3; the second store hits
+    expect(rig.cpu.stats.tlbMisses).toBe(3);
+  });
+
+  it('a TLB miss costs two walk levels (p4-2003: 2 x 18 cycles)', () => {
+    const run = (target: number) =>
+      paged(new Prog(BASE).li(1, target).op(Op.LDW, 2, 1, 0).op(Op.HLT), { map: (pt) => pt.map(VA, FRAME_A, Pte.W) }).cpu.cycles;
+    expect(run(VA) - run(BASE)).toBe(2 * getProfile('p4-2003').tlbWalkLevel);
+  });
+
+  it('with paging off, addresses beyond memory are open bus: reads all ones, writes dropped', () => {
+    const rig = runBoth((rig) =>
+      boot(rig, new Prog(BASE).li(1, 0x200000).li(2, 5).op(Op.STW, 2, 1, 0).op(Op.LDW, 3, 1, 0).op(Op.LDBU, 4, 1, 0).op(Op.LDH, 5, 1, 0).op(Op.HLT)),
+    );
+    expect(rig.cpu.regs[3]).toBe(-1);
+    expect(rig.cpu.regs[4]).toBe(0xff);
+    expect(rig.cpu.regs[5]).toBe(-1);
+  });
+
+  it('a word straddling the end of memory reads ones from the missing bytes', () => {
+    const rig = runBoth((rig) => {
+      boot(rig, new Prog(BASE).li(1, 0xffffe).op(Op.LDW, 3, 1, 0).op(Op.HLT));
+      rig.mem.write16(0xffffe, 0x1234);
+    });
+    expect(rig.cpu.regs[3]! >>> 0).toBe(0xffff1234);
+  });
+
+  it('code runs from a page mapped at another virtual address', () => {
+    const rig = paged(new Prog(BASE).li(1, VA).op(Op.JMPR, 0, 1), {
+      map: (pt) => pt.map(VA, FRAME_A, 0),
+      setup: (r) => new Prog(FRAME_A).li(5, 42).op(Op.HLT).load(r.mem),
+    });
+    expect(rig.cpu.regs[5]).toBe(42);
+    expect(rig.cpu.pc).toBe(VA + 12);
+  });
+});
+
+describe('page faults', () => {
+  it('a read of a not-present page: error 0, CR2 = the address, saved pc = the load', () => {
+    expectPageFault(paged(new Prog(BASE).li(1, VA).op(Op.LDW, 2, 1, 0x24)), 0, VA + 0x24, BASE + 8);
+  });
+
+  it('a write of a not-present page: error W', () => {
+    expectPageFault(paged(new Prog(BASE).li(1, VA).op(Op.STB, 2, 1, 3)), PfErr.Write, VA + 3, BASE + 8);
+  });
+
+  it('a not-present directory entry faults like a not-present table entry', () => {
+    expectPageFault(paged(new Prog(BASE).li(1, 0x40000000).op(Op.LDW, 2, 1, 0)), 0, 0x40000000, BASE + 8);
+  });
+
+  it('a user write to a read-only user page: error P|W|U', () => {
+    const rig = paged(new Prog(BASE).li(1, VA).op(Op.STW, 2, 1, 0), { lowUser: true, cpl: 3, map: (pt) => pt.map(VA, FRAME_A, Pte.U) });
+    expectPageFault(rig, PfErr.Present | PfErr.Write | PfErr.User, VA, BASE + 8);
+    expect(frameAt(rig.mem, rig.cpu.regs[15]!).cs).toBe(3);
+  });
+
+  it('a user read of a supervisor page: error P|U', () => {
+    expectPageFault(paged(new Prog(BASE).li(1, VA).op(Op.LDW, 2, 1, 0), { lowUser: true, cpl: 3, map: (pt) => pt.map(VA, FRAME_A, Pte.W) }), PfErr.Present | PfErr.User, VA, BASE + 8);
+  });
+
+  it('user permission needs U in both the directory and the table entry', () => {
+    const rig = paged(new Prog(BASE).li(1, VA).op(Op.LDW, 2, 1, 0), {
+      lowUser: true,
+      cpl: 3,
+      map: (pt) => pt.map(VA, FRAME_A, Pte.U | Pte.W),
+      setup: (r, pt) => r.mem.write32(PD + (VA >>> 22) * 4, pt.pde(VA) & ~Pte.U),
+    });
+    expectPageFault(rig, PfErr.Present | PfErr.User, VA, BASE + 8);
+  });
+
+  it('a fetch from a not-present page: error Fetch, saved pc = the target', () => {
+    expectPageFault(paged(new Prog(BASE).li(1, VA).op(Op.JMPR, 0, 1)), PfErr.Fetch, VA, VA);
+  });
+
+  it('a user fetch from a supervisor page: error P|U|Fetch', () => {
+    expectPageFault(paged(new Prog(BASE).li(1, VA).op(Op.JMPR, 0, 1), { lowUser: true, cpl: 3, map: (pt) => pt.map(VA, FRAME_A, Pte.W) }), PfErr.Present | PfErr.User | PfErr.Fetch, VA, VA);
+  });
+
+  it('a supervisor write to a read-only page succeeds with CR0.WP = 0 (and sets D)', () => {
+    const rig = paged(new Prog(BASE).li(1, VA).li(2, 9).op(Op.STW, 2, 1, 0).op(Op.HLT), { map: (pt) => pt.map(VA, FRAME_A, 0) });
+    expect(rig.cpu.pc).toBe(BASE + 24);
+    expect(rig.mem.read32(FRAME_A)).toBe(9);
+    expect(rig.pt.pte(VA) & Pte.D).toBe(Pte.D);
+  });
+
+  it('a supervisor write to a read-only page faults with CR0.WP = 1: error P|W', () => {
+    const rig = paged(new Prog(BASE).li(1, VA).li(2, 9).op(Op.STW, 2, 1, 0), { wp: true, map: (pt) => pt.map(VA, FRAME_A, 0) });
+    expectPageFault(rig, PfErr.Present | PfErr.Write, VA, BASE + 16);
+    expect(rig.mem.read32(FRAME_A)).toBe(0);
+  });
+
+  it('a store straddling into a not-present page faults with CR2 in that page and writes nothing', () => {
+    const rig = paged(new Prog(BASE).li(1, VA + 0xffe).li(2, -1).op(Op.STW, 2, 1, 0), { map: (pt) => pt.map(VA, FRAME_A, Pte.W) });
+    expectPageFault(rig, PfErr.Write, VA + 0x1000, BASE + 16);
+    expect(rig.mem.read32(FRAME_A + 0xffc)).toBe(0);
+  });
+
+  it('push to a read-only stack faults and leaves sp unchanged', () => {
+    const rig = paged(new Prog(BASE).li(15, VA + 0x100).op(Op.PUSH, 0, 1), { lowUser: true, cpl: 3, map: (pt) => pt.map(VA, FRAME_A, Pte.U) });
+    expectPageFault(rig, PfErr.Present | PfErr.Write | PfErr.User, VA + 0xfc, BASE + 8);
+    expect(frameAt(rig.mem, rig.cpu.regs[15]!).sp).toBe(VA + 0x100);
+  });
+
+  it('an unmapped kernel stack makes the first trap from user mode a triple fault', () => {
+    const rig = paged(new Prog(BASE).op(Op.INT, 0, 0, 0x80), { lowUser: true, cpl: 3, setup: (r) => (r.cpu.ksp[0] = VA + 0x1000) });
+    expect(rig.exit).toBe(Exit.TripleFault);
+    expect(rig.cpu.cr2).toBe(VA + 0x1000 - 24);
+    expect(rig.cpu.cpl).toBe(3);
+    expect(rig.cpu.stats.doubleFaults).toBe(1);
+  });
+});
+
+describe('the TLB keeps x86 semantics', () => {
+  /** read VA into r2, switch the PTE to FRAME_B (by a store), read into r3, then `after`, read into r4 */
+  function remap(after: (p: Prog) => Prog) {
+    return paged(
+      after(
+        new Prog(BASE)
+          .li(1, VA)
+          .op(Op.LDW, 2, 1, 0)
+          .li(5, 0 /* patched below */)
+          .li(6, (FRAME_B | Pte.P | Pte.W) >>> 0)
+          .op(Op.STW, 6, 5, 0)
+          .op(Op.LDW, 3, 1, 0),
+      )
+        .op(Op.LDW, 4, 1, 0)
+        .op(Op.HLT),
+      {
+        map: (pt) => pt.map(VA, FRAME_A, Pte.W),
+        setup: (r, pt) => {
+          r.mem.write32(BASE + 16, pt.pteAddr(VA)); // the li r5 extension word
+          r.mem.write32(FRAME_A, 0xaaaa);
+          r.mem.write32(FRAME_B, 0xbbbb);
+        },
+      },
+    );
+  }
+
+  it('a changed PTE is not seen while the old translation is in the TLB', () => {
+    const rig = remap((p) => p);
+    expect([rig.cpu.regs[2], rig.cpu.regs[3], rig.cpu.regs[4]]).toEqual([0xaaaa, 0xaaaa, 0xaaaa]);
+  });
+
+  it('invlpg of that address makes the change visible', () => {
+    const rig = remap((p) => p.op(Op.INVLPG, 0, 1));
+    expect([rig.cpu.regs[3], rig.cpu.regs[4]]).toEqual([0xaaaa, 0xbbbb]);
+  });
+
+  it('invlpg of another page does not', () => {
+    const rig = remap((p) => p.li(7, VA + 0x1000).op(Op.INVLPG, 0, 7));
+    expect(rig.cpu.regs[4]).toBe(0xaaaa);
+  });
+
+  it('a CR3 write (even of the same value) flushes the TLB', () => {
+    const rig = remap((p) => p.op(Op.MOVFROMCR, 7, 3).op(Op.MOVTOCR, 3, 7));
+    expect(rig.cpu.regs[4]).toBe(0xbbbb);
+    expect(rig.cpu.stats.tlbFlushes).toBeGreaterThan(0);
+  });
+
+  it('a CR0 write flushes the TLB', () => {
+    const rig = remap((p) => p.op(Op.MOVFROMCR, 7, 0).op(Op.MOVTOCR, 0, 7));
+    expect(rig.cpu.regs[4]).toBe(0xbbbb);
+  });
+
+  it('a PTE made not-present is still used until invlpg, then faults', () => {
+    const rig = paged(
+      new Prog(BASE).li(1, VA).op(Op.LDW, 2, 1, 0).li(5, 0).li(6, 0).op(Op.STW, 6, 5, 0).op(Op.LDW, 3, 1, 0).op(Op.INVLPG, 0, 1).op(Op.LDW, 4, 1, 0),
+      {
+        map: (pt) => pt.map(VA, FRAME_A, Pte.W),
+        setup: (r, pt) => {
+          r.mem.write32(BASE + 16, pt.pteAddr(VA));
+          r.mem.write32(FRAME_A, 0xaaaa);
+        },
+      },
+    );
+    expect(rig.cpu.regs[3]).toBe(0xaaaa);
+    expectPageFault(rig, 0, VA, BASE + 40);
+  });
+
+  it('turning paging off returns to identity translation', () => {
+    const rig = paged(new Prog(BASE).li(1, 0).op(Op.MOVTOCR, 0, 1).li(2, FRAME_A).op(Op.LDW, 3, 2, 0).op(Op.HLT), {
+      map: (pt) => pt.map(FRAME_A, FRAME_B, Pte.W),
+      setup: (r) => {
+        r.mem.write32(FRAME_A, 1);
+        r.mem.write32(FRAME_B, 2);
+      },
+    });
+    expect(rig.cpu.regs[3]).toBe(1);
+  });
+
+  it('a loop over more pages than the TLB holds gives the same sums on both engines', () => {
+    const pages = 600;
+    const rig = paged(
+      new Prog(BASE)
+        .li(1, VA)
+        .li(2, VA + pages * 4096)
+        .li(4, 0)
+        .label('top')
+        .op(Op.LDW, 3, 1, 0)
+        .op(Op.ADD, 4, 4, 3)
+        .op(Op.STW, 4, 1, 4)
+        .op(Op.ADDI, 1, 1, 4096)
+        .op(Op.CMP, 0, 1, 2)
+        .j(Cond.B, 'top')
+        .op(Op.HLT),
+      {
+        map: (pt) => {
+          for (let k = 0; k < pages; k++) pt.map(VA + k * 4096, 0x100000 + k * 4096, Pte.W);
+        },
+        setup: (r) => {
+          for (let k = 0; k < pages; k++) r.mem.write32(0x100000 + k * 4096, k);
+        },
+      },
+    );
+    expect(rig.cpu.regs[4]).toBe((pages * (pages - 1)) / 2);
+  });
+});
+
+describe('host-side translation helpers', () => {
+  function setup() {
+    return paged(new Prog(BASE).op(Op.HLT), {
+      map: (pt) => {
+        pt.map(VA, FRAME_A, Pte.W | Pte.U);
+        pt.map(VA + 0x1000, FRAME_B, 0);
+      },
+    });
+  }
+
+  it('translate gives the physical address, or -1 for unmapped, read-only (write) and supervisor (user) pages', () => {
+    const rig = setup();
+    expect(rig.cpu.translate(VA + 0x123)).toBe(FRAME_A + 0x123);
+    expect(rig.cpu.translate(VA + 0x1123, false)).toBe(FRAME_B + 0x123);
+    expect(rig.cpu.translate(VA + 0x1123, true, true)).toBe(-1);
+    expect(rig.cpu.translate(VA + 0x1123, false, true)).toBe(-1);
+    expect(rig.cpu.translate(VA + 0x2000)).toBe(-1);
+  });
+
+  it('translate does not set accessed bits, fault, or charge cycles', () => {
+    const rig = setup();
+    const cycles = rig.cpu.cycles;
+    rig.cpu.translate(VA);
+    rig.cpu.translate(VA + 0x5000);
+    expect(rig.pt.pte(VA) & Pte.A).toBe(0);
+    expect(rig.cpu.cycles).toBe(cycles);
+    expect(rig.cpu.cr2).toBe(0);
+  });
+
+  it('peek and poke read and write through the page tables', () => {
+    const rig = setup();
+    // a user-mode poke straddling into the supervisor page writes nothing
+    expect(rig.cpu.poke32(VA + 0xffe, 0x11223344, true)).toBe(false);
+    expect(rig.mem.read16(FRAME_A + 0xffe)).toBe(0);
+    expect(rig.cpu.poke32(VA + 4, 0x11223344)).toBe(true);
+    expect(rig.mem.read32(FRAME_A + 4)).toBe(0x11223344);
+    expect(rig.cpu.peek32(VA + 4)).toBe(0x11223344);
+    expect(rig.cpu.peek8(VA + 7)).toBe(0x11);
+    expect(rig.cpu.peek32(VA + 0x2000)).toBeUndefined();
+    expect(rig.cpu.peekBytes(VA + 4, 2)).toEqual(new Uint8Array([0x44, 0x33]));
+  });
+});
