@@ -24,7 +24,7 @@
         SYS_WRITE  = 1
         SYS_TICKS  = 2
 
-        TICK_CYCLES = 20000
+        TICK_CYCLES = 100000
 
         .org 0x1000
         .func _start
@@ -198,9 +198,14 @@ syscall_entry:
 fault_entry:
         li      r1, msg_fault
         call    kputs
-        ldw     r2, [sp]                        ; vector
-        addi    r2, r2, '0'
-        outb    UART_DATA, r2
+        ldw     r2, [sp]                        ; vector, printed in decimal
+        li      r3, 10
+        divu    r4, r2, r3
+        addi    r4, r4, '0'
+        outb    UART_DATA, r4
+        remu    r4, r2, r3
+        addi    r4, r4, '0'
+        outb    UART_DATA, r4
         li      r2, '\n'
         outb    UART_DATA, r2
         li      r1, 99
@@ -239,21 +244,25 @@ user_main:
         li      r1, msg_cpl
         li      r2, msg_cpl_end - msg_cpl
         int     0x80
-        li      r6, 0                           ; ticks reported so far
+        li      r0, SYS_TICKS
+        int     0x80
+        mov     r6, r0                          ; the tick count last seen
+        li      r8, 0                           ; ticks observed so far
 .Lwait_tick:
         li      r0, SYS_TICKS
         int     0x80
         cmp     r0, r6
         jeq     .Lwait_tick                     ; spin in ring 3; the timer interrupts us
         mov     r6, r0
-        addi    r5, r6, '0'
+        addi    r8, r8, 1
+        addi    r5, r8, '0'
         li      r1, tick_digit
         stb     [r1], r5
         li      r0, SYS_WRITE
         li      r1, msg_tick
         li      r2, msg_tick_end - msg_tick
         int     0x80
-        cmpi    r6, 3
+        cmpi    r8, 3
         jlt     .Lwait_tick
         li      r0, SYS_EXIT
         li      r1, 7

@@ -1,0 +1,169 @@
+// Engine speed: millions of guest instructions per second on two loops (compute, and memory with
+// paging on over more pages than the TLB holds), next to the same loop as plain JavaScript
+// measured in the same run. Wall-clock figures only; simulated cycles are exact elsewhere.
+import { assemble } from '../toolchain/asm/index.ts';
+import { Machine } from '../machine/machine.ts';
+
+export interface CpuBenchRow {
+  loop: 'compute' | 'memory';
+  engine: 'interpreter';
+  /** millions of guest instructions per second */
+  mips: number;
+  /** the same loop as plain JavaScript, in millions of loop operations per second */
+  jsMips: number;
+  /** guest instructions retired in the timed run */
+  instructions: number;
+  /** simulated cycles of the timed run (exact, deterministic) */
+  cycles: number;
+}
+
+const COMPUTE_OPS_PER_ITERATION = 7;
+const MEMORY_OPS_PER_ITERATION = 6;
+/** Pages the memory loop walks: well beyond the TLB's entries. */
+export const MEMORY_LOOP_PAGES = 2048;
+
+function computeSource(iterations: number): string {
+  return `
+        .org 0x1000
+_start: li      r1, 0
+        li      r2, ${iterations}
+        li      r3, 0
+        li      r4, 0x9e3779b9
+.Lloop: add     r3, r3, r1
+        xor     r3, r3, r4
+        shli    r5, r3, 3
+        add     r3, r3, r5
+        addi    r1, r1, 1
+        cmp     r1, r2
+        jlt     .Lloop
+        outb    0x501, r3
+        hlt
+`;
+}
+
+/** Identity-maps 16 MiB, turns paging on, then sweeps one word per page over MEMORY_LOOP_PAGES pages. */
+function memorySource(sweeps: number): string {
+  return `
+        .org 0x1000
+_start: li      r1, page_tables            ; 4 page tables: 16 MiB identity, supervisor, writable
+        li      r2, 0
+.Lpte:  shli    r3, r2, 12
+        ori     r3, r3, 3
+        shli    r4, r2, 2
+        add     r4, r4, r1
+        stw     [r4], r3
+        addi    r2, r2, 1
+        cmpi    r2, 4096
+        jlt     .Lpte
+        li      r5, page_directory
+        li      r2, 0
+.Lpde:  shli    r3, r2, 12
+        add     r3, r3, r1
+        ori     r3, r3, 3
+        shli    r4, r2, 2
+        add     r4, r4, r5
+        stw     [r4], r3
+        addi    r2, r2, 1
+        cmpi    r2, 4
+        jlt     .Lpde
+        movcr   cr3, r5
+        li      r3, 3
+        movcr   cr0, r3
+        li      r8, ${sweeps}
+        li      r9, 0                      ; offset within the page, changes every sweep
+.Lsweep: li     r1, 0x400000
+        add     r1, r1, r9
+        li      r7, ${0x400000 + MEMORY_LOOP_PAGES * 4096}
+.Lloop: ldw     r5, [r1]
+        add     r5, r5, r1
+        stw     [r1], r5
+        addi    r1, r1, 4096
+        cmp     r1, r7
+        jb      .Lloop
+        addi    r9, r9, 4
+        andi    r9, r9, 4095
+        addi    r8, r8, -1
+        cmpi    r8, 0
+        jgt     .Lsweep
+        outb    0x501, r8
+        hlt
+        .align 4096
+page_directory: .space 4096
+page_tables:    .space 4 * 4096
+`;
+}
+
+function timeGuest(source: string, name: string): { seconds: number; instructions: number; cycles: number } {
+  const { image } = assemble(source, name);
+  const machine = new Machine({ memoryBytes: 32 * 1024 * 1024 });
+  machine.loadImage(image);
+  const t0 = process.hrtime.bigint();
+  const result = machine.run({ maxCycles: Number.MAX_SAFE_INTEGER });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (result.reason !== 'poweroff') throw new Error(`benchmark guest ${name} stopped with ${result.reason}`);
+  return { seconds, instructions: machine.cpu.instructions, cycles: machine.cpu.cycles };
+}
+
+function jsCompute(iterations: number): number {
+  let acc = 0;
+  const k = 0x9e3779b9 | 0;
+  for (let i = 0; i < iterations; i = (i + 1) | 0) {
+    acc = (acc + i) | 0;
+    acc ^= k;
+    acc = (acc + (acc << 3)) | 0;
+  }
+  return acc;
+}
+
+function jsMemory(sweeps: number, mem: Int32Array): number {
+  let off = 0;
+  for (let s = sweeps; s > 0; s--) {
+    const end = (MEMORY_LOOP_PAGES * 4096) >> 2;
+    for (let w = off >> 2; w < end; w += 1024) mem[w] = (mem[w]! + w) | 0;
+    off = (off + 4) & 4095;
+  }
+  return mem[0]!;
+}
+
+function timeJs(fn: () => number): number {
+  const t0 = process.hrtime.bigint();
+  const sink = fn();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sink === 0x7fffffff) process.stdout.write(''); // keep the result alive
+  return seconds;
+}
+
+/** Run both loops; `scale` 1 is the default size (about a second each on a current core). */
+export function runCpuBench(scale = 1): CpuBenchRow[] {
+  const iterations = Math.round(20_000_000 * scale);
+  const sweeps = Math.round(4000 * scale);
+  const rows: CpuBenchRow[] = [];
+
+  timeGuest(computeSource(Math.round(iterations / 10)), 'compute-warmup.s');
+  const c = timeGuest(computeSource(iterations), 'compute.s');
+  jsCompute(iterations / 10);
+  const cJs = timeJs(() => jsCompute(iterations));
+  rows.push({
+    loop: 'compute',
+    engine: 'interpreter',
+    mips: c.instructions / c.seconds / 1e6,
+    jsMips: (iterations * COMPUTE_OPS_PER_ITERATION) / cJs / 1e6,
+    instructions: c.instructions,
+    cycles: c.cycles,
+  });
+
+  timeGuest(memorySource(Math.max(1, Math.round(sweeps / 10))), 'memory-warmup.s');
+  const m = timeGuest(memorySource(sweeps), 'memory.s');
+  const mem = new Int32Array((MEMORY_LOOP_PAGES * 4096) >> 2);
+  jsMemory(Math.max(1, sweeps / 10), mem);
+  const mJs = timeJs(() => jsMemory(sweeps, mem));
+  rows.push({
+    loop: 'memory',
+    engine: 'interpreter',
+    mips: m.instructions / m.seconds / 1e6,
+    jsMips: (sweeps * MEMORY_LOOP_PAGES * MEMORY_OPS_PER_ITERATION) / mJs / 1e6,
+    instructions: m.instructions,
+    cycles: m.cycles,
+  });
+  return rows;
+}

@@ -1,0 +1,50 @@
+// `xenolith bench cpu|compiler|all [--json]`: benchmarks, printed next to a baseline measured in
+// the same run. Timing lives here and in bench/, never in tests.
+import type { Command } from 'commander';
+import { runCpuBench, type CpuBenchRow } from '../../bench/cpu.ts';
+import { CliError } from '../errors.ts';
+
+function cpuTable(rows: CpuBenchRow[]): string {
+  const lines = ['loop      engine        guest MIPS   plain-JS MIPS   guest/JS   instructions    sim. cycles'];
+  for (const r of rows) {
+    lines.push(
+      `${r.loop.padEnd(9)} ${r.engine.padEnd(12)} ${r.mips.toFixed(1).padStart(11)} ${r.jsMips.toFixed(1).padStart(15)} ${(r.mips / r.jsMips).toFixed(3).padStart(10)} ${String(r.instructions).padStart(14)} ${String(r.cycles).padStart(14)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), all')
+    .argument('[which]', 'cpu | compiler | all', 'all')
+    .option('--json', 'print JSON instead of a table')
+    .option('--scale <n>', 'work multiplier (1 = default size)', '1')
+    .action(async (which: string, opts: { json?: boolean; scale: string }) => {
+      const scale = Number(opts.scale);
+      if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
+      if (!['cpu', 'compiler', 'all'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler or all)`);
+      const out: Record<string, unknown> = {};
+      if (which === 'cpu' || which === 'all') {
+        const rows = runCpuBench(scale);
+        if (opts.json && which === 'cpu') {
+          process.stdout.write(`${JSON.stringify(rows.map(({ loop, engine, mips, jsMips }) => ({ loop, engine, mips: round(mips), jsMips: round(jsMips) })))}\n`);
+          return;
+        }
+        out.cpu = rows;
+        if (!opts.json) process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run)\n${cpuTable(rows)}\n\n`);
+      }
+      if (which === 'compiler' || which === 'all') {
+        const { runCompilerBench, compilerTable } = await import('../../bench/compiler.ts');
+        const rows = runCompilerBench();
+        out.compiler = rows;
+        if (!opts.json) process.stdout.write(`Compiled guest code vs hand-written assembly (executed instructions, exact)\n${compilerTable(rows)}\n`);
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
