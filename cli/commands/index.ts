@@ -1,10 +1,22 @@
 // The list of CLI verbs. Each module exports a `register(program)` that adds one subcommand.
 import type { Command } from 'commander';
+import { register as demo } from './demo.ts';
+import { register as bench } from './bench.ts';
+import { register as run } from './run.ts';
 import { register as isa } from './isa.ts';
+import { register as asm } from './asm.ts';
+import { register as disasm } from './disasm.ts';
+import { register as compile } from './compile.ts';
 
 type Register = (program: Command) => void;
 const modules: Register[] = [
+  demo,
+  bench,
+  run,
   isa,
+  asm,
+  disasm,
+  compile,
 ];
 
 export function registerCommands(program: Command): void {

@@ -1,0 +1,94 @@
+// The compiler's table of the "xl32" intrinsics: how many arguments each takes, which must be
+// constants (and their ranges), and which are restricted to pv kernels. The subset checker
+// validates calls against it; lowering turns each into instructions. Pure data.
+
+/** How one argument of an intrinsic must look. */
+export type ArgRule =
+  /** any 32-bit value */
+  | { kind: 'value' }
+  /** a compile-time constant in a range; `what`/`range`/`hint` build the error message */
+  | { kind: 'const'; what: string; range: string; hint: string; ok: (v: number) => boolean }
+  /** a string literal (cstr) */
+  | { kind: 'string' }
+  /** the bare name of a module-level function (addressOf, trapEntry) */
+  | { kind: 'function' };
+
+export interface IntrinsicSpec {
+  /** argument rules, in order */
+  args: ArgRule[];
+  /** arguments that must be present (the rest are optional) */
+  minArgs: number;
+  /** allowed only with --arch pv for kernels */
+  pvOnly?: boolean;
+  /** allowed only in one place (staticBuffer: a module-level const initializer) */
+  place?: 'staticBuffer';
+}
+
+const V: ArgRule = { kind: 'value' };
+const port = (alt: string): ArgRule => ({
+  kind: 'const',
+  what: 'port number',
+  range: '0..65535',
+  hint: `XL32 has no 8-bit port instruction taking the port from a register; use ${alt} for a port computed at run time`,
+  ok: (v) => v >= 0 && v <= 0xffff,
+});
+const cr = (fn: string): ArgRule => ({
+  kind: 'const',
+  what: 'control register number',
+  range: '0, 2, 3 or 4',
+  hint: `write e.g. ${fn}(3)`,
+  ok: (v) => v === 0 || v === 2 || v === 3 || v === 4,
+});
+
+function spec(args: ArgRule[], minArgs = args.length, extra: Partial<IntrinsicSpec> = {}): IntrinsicSpec {
+  return { args, minArgs, ...extra };
+}
+
+/** Every intrinsic the compiler knows, by its export name in toolchain/lib/xl32.ts. */
+export const INTRINSICS: ReadonlyMap<string, IntrinsicSpec> = new Map<string, IntrinsicSpec>([
+  ['load8', spec([V])],
+  ['load8s', spec([V])],
+  ['load16', spec([V])],
+  ['load16s', spec([V])],
+  ['load32', spec([V])],
+  ['store8', spec([V, V])],
+  ['store16', spec([V, V])],
+  ['store32', spec([V, V])],
+  ['ltu', spec([V, V])],
+  ['leu', spec([V, V])],
+  ['gtu', spec([V, V])],
+  ['geu', spec([V, V])],
+  ['divu', spec([V, V])],
+  ['remu', spec([V, V])],
+  ['mulhu', spec([V, V])],
+  ['staticBuffer', spec([V, V], 1, { place: 'staticBuffer' })],
+  ['cstr', spec([{ kind: 'string' }])],
+  ['addressOf', spec([{ kind: 'function' }])],
+  ['callIndirect', spec([V, V, V, V, V, V, V], 1)],
+  ['cli', spec([])],
+  ['sti', spec([])],
+  ['hlt', spec([])],
+  ['pushf', spec([])],
+  ['popf', spec([V])],
+  ['rdcpl', spec([])],
+  ['sidt', spec([])],
+  ['rdtsc', spec([])],
+  ['rdtscHigh', spec([])],
+  ['cpuid', spec([V, V])],
+  ['in32', spec([V])],
+  ['inb', spec([port('in32(port)')])],
+  ['outb', spec([port('out32(port, value)'), V])],
+  ['out32', spec([V, V])],
+  ['readCr', spec([cr('readCr')])],
+  ['writeCr', spec([cr('writeCr'), V])],
+  ['lidt', spec([V, { kind: 'const', what: 'entry count', range: '0..256', hint: 'write e.g. lidt(base, 256)', ok: (v) => v >= 0 && v <= 256 }])],
+  ['invlpg', spec([V])],
+  ['lksp', spec([{ kind: 'const', what: 'ring', range: '0, 1 or 2', hint: 'write e.g. lksp(0, stackTop)', ok: (v) => v >= 0 && v <= 2 }, V])],
+  ['brk', spec([])],
+  ['softInt', spec([{ kind: 'const', what: 'vector', range: '0..255', hint: 'write e.g. softInt(0x80)', ok: (v) => v >= 0 && v <= 255 }])],
+  ['hypercall', spec([V, V, V, V, V, V], 1, { pvOnly: true })],
+  ['syscall', spec([V, V, V, V, V, V], 1)],
+  ['trapEntry', spec([{ kind: 'function' }])],
+  ['contextSwitch', spec([V, V])],
+  ['iretTo', spec([V])],
+]);
