@@ -1,0 +1,82 @@
+// arch/native devices on I/O ports: the periodic timer, the UART console, the block device,
+// system control (power off), and the CPU's clock and cycle counter.
+// Guest code (the TypeScript subset); runs at ring 0.
+
+import { inb, outb, in32, out32, rdtsc, cpuid, hlt, sti, cli, load32, staticBuffer, cstr } from 'xl32';
+import { Port, PortBits } from '../../../toolchain/lib/ports.ts';
+
+export function nativeTimerStart(cycles: number): void {
+  out32(Port.TIMER_PERIOD, cycles);
+  out32(Port.TIMER_CONTROL, PortBits.TIMER_ENABLE | PortBits.TIMER_PERIODIC);
+}
+
+const cpuidOut = staticBuffer(16);
+
+/** CPUID leaf 1 reports the clock in MHz in its first word. */
+export function nativeClockMHz(): number {
+  cpuid(1, cpuidOut);
+  return load32(cpuidOut);
+}
+
+export function nativeReadCycles(): number {
+  return rdtsc();
+}
+
+/**
+ * Wait for an interrupt. An interrupt may be taken right after STI, before HLT; HLT then waits
+ * for the next one (at most a timer tick later), which is the price of having no STI shadow.
+ */
+export function nativeIdle(): void {
+  sti();
+  hlt();
+  cli();
+}
+
+export function nativePowerOff(status: number): void {
+  out32(Port.SYS_POWEROFF, status);
+}
+
+export function nativeArchName(): number {
+  return cstr('native');
+}
+
+// ---- console ----
+
+export function nativeConsolePutc(c: number): void {
+  while ((inb(Port.UART_LSR) & PortBits.UART_LSR_THRE) === 0) {
+    // the transmitter is busy
+  }
+  outb(Port.UART_DATA, c);
+}
+
+export function nativeConsoleGetc(): number {
+  if ((inb(Port.UART_LSR) & PortBits.UART_LSR_DR) === 0) return -1;
+  return inb(Port.UART_DATA);
+}
+
+export function nativeConsoleIrqEnable(): void {
+  outb(Port.UART_IER, PortBits.UART_IER_RX);
+}
+
+// ---- disk ----
+
+const enum Blk {
+  STATUS_REFUSED = 2,
+  NONE = -1,
+}
+
+export function nativeDiskSubmit(cmd: number, sector: number, count: number, phys: number, tag: number): number {
+  out32(Port.BLK_SECTOR, sector);
+  out32(Port.BLK_COUNT, count);
+  out32(Port.BLK_ADDR, phys);
+  out32(Port.BLK_COMMAND, (cmd & 0xff) | ((tag & 0xff) << 8));
+  return (in32(Port.BLK_STATUS) & Blk.STATUS_REFUSED) !== 0 ? -1 : 0;
+}
+
+export function nativeDiskComplete(): number {
+  return in32(Port.BLK_COMPLETE);
+}
+
+export function nativeDiskCapacity(): number {
+  return in32(Port.BLK_CAPACITY);
+}

@@ -1,0 +1,52 @@
+// The native kernel's entry module (what `compile --arch native` starts from): fill the pvops
+// table with the bare-hardware implementations and start the shared kernel. The boot loader
+// (hypervisor/boot/native.ts) enters with paging off; docs/kernel.md gives the boot protocol.
+// Guest code (the TypeScript subset); runs at ring 0.
+
+import { addressOf } from 'xl32';
+import { PvOp, pvSet } from '../../kernel/pvops.ts';
+import { kmain } from '../../kernel/main.ts';
+import { nativeIrqSave, nativeIrqRestore, nativeIrqDisable, nativeIrqEnable, nativeIrqAck, nativeIrqUnmask } from './irq.ts';
+import { nativeTrapTableLoad, nativeSetKernelStack, nativeUserReturn } from './traps.ts';
+import { nativeSetPte, nativeSwitchAddressSpace, nativeInvalidatePage, nativeFlushTlb, nativeFaultAddress, nativePageTableAlloc, nativePageTableRelease } from './mmu.ts';
+import {
+  nativeTimerStart, nativeClockMHz, nativeReadCycles, nativeIdle, nativePowerOff, nativeArchName,
+  nativeConsolePutc, nativeConsoleGetc, nativeConsoleIrqEnable, nativeDiskSubmit, nativeDiskComplete, nativeDiskCapacity,
+} from './devices.ts';
+
+/** Fill the pvops table with the bare-hardware operations. */
+export function nativeSetup(): void {
+  pvSet(PvOp.IRQ_SAVE, addressOf(nativeIrqSave));
+  pvSet(PvOp.IRQ_RESTORE, addressOf(nativeIrqRestore));
+  pvSet(PvOp.IRQ_DISABLE, addressOf(nativeIrqDisable));
+  pvSet(PvOp.IRQ_ENABLE, addressOf(nativeIrqEnable));
+  pvSet(PvOp.IRQ_ACK, addressOf(nativeIrqAck));
+  pvSet(PvOp.IRQ_UNMASK, addressOf(nativeIrqUnmask));
+  pvSet(PvOp.TRAP_TABLE_LOAD, addressOf(nativeTrapTableLoad));
+  pvSet(PvOp.SET_KERNEL_STACK, addressOf(nativeSetKernelStack));
+  pvSet(PvOp.IDLE, addressOf(nativeIdle));
+  pvSet(PvOp.POWER_OFF, addressOf(nativePowerOff));
+  pvSet(PvOp.READ_CYCLES, addressOf(nativeReadCycles));
+  pvSet(PvOp.SET_PTE, addressOf(nativeSetPte));
+  pvSet(PvOp.SWITCH_ADDRESS_SPACE, addressOf(nativeSwitchAddressSpace));
+  pvSet(PvOp.INVALIDATE_PAGE, addressOf(nativeInvalidatePage));
+  pvSet(PvOp.FLUSH_TLB, addressOf(nativeFlushTlb));
+  pvSet(PvOp.FAULT_ADDRESS, addressOf(nativeFaultAddress));
+  pvSet(PvOp.PAGE_TABLE_ALLOC, addressOf(nativePageTableAlloc));
+  pvSet(PvOp.PAGE_TABLE_RELEASE, addressOf(nativePageTableRelease));
+  pvSet(PvOp.TIMER_START, addressOf(nativeTimerStart));
+  pvSet(PvOp.CLOCK_MHZ, addressOf(nativeClockMHz));
+  pvSet(PvOp.CONSOLE_PUTC, addressOf(nativeConsolePutc));
+  pvSet(PvOp.CONSOLE_GETC, addressOf(nativeConsoleGetc));
+  pvSet(PvOp.CONSOLE_IRQ_ENABLE, addressOf(nativeConsoleIrqEnable));
+  pvSet(PvOp.DISK_SUBMIT, addressOf(nativeDiskSubmit));
+  pvSet(PvOp.DISK_COMPLETE, addressOf(nativeDiskComplete));
+  pvSet(PvOp.DISK_CAPACITY, addressOf(nativeDiskCapacity));
+  pvSet(PvOp.USER_RETURN, addressOf(nativeUserReturn));
+  pvSet(PvOp.ARCH_NAME, addressOf(nativeArchName));
+}
+
+export function main(): void {
+  nativeSetup();
+  kmain();
+}

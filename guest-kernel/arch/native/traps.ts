@@ -1,0 +1,64 @@
+// arch/native trap handling: the interrupt descriptor table (every vector enters through one
+// toolchain-generated stub that saves the registers as a TrapFrame and calls nativeTrap), the
+// kernel stack for ring switches (LKSP), and the way into user mode for a new process.
+// Guest code (the TypeScript subset); runs at ring 0.
+
+import { load32, store32, staticBuffer, trapEntry, lidt, lksp, softInt, TrapFrame } from 'xl32';
+import { trap } from '../../kernel/trap.ts';
+import { memcpy } from '../../kernel/string.ts';
+
+const enum Idt {
+  VECTORS = 256,
+  GATE_BYTES = 8,
+  /** gate word 1 (machine/isa.ts Gate): present, DPL in bits 1..2, handler ring in bits 3..4, bit 5 trap gate */
+  PRESENT = 1,
+  DPL_SHIFT = 1,
+  /** INT 0x80 and BRK may be raised from ring 3 */
+  SYSCALL = 0x80,
+  BREAKPOINT = 3,
+  /** a kernel-only software interrupt: nativeUserReturn's way out through the stub's IRET */
+  USER_RETURN = 0x81,
+}
+
+const idt = staticBuffer(Idt.VECTORS * Idt.GATE_BYTES, 8);
+/** the frame nativeUserReturn wants to leave with */
+let returnFrame = 0;
+
+/**
+ * Every trap lands here. Interrupt gates cleared IF on entry, so the kernel runs with
+ * interrupts off until it returns (or idles).
+ */
+function nativeTrap(frame: number): void {
+  if (load32(frame + TrapFrame.VECTOR) === Idt.USER_RETURN) {
+    // replace the live frame: the stub then restores these registers and IRETs to user mode
+    memcpy(frame, returnFrame, TrapFrame.BYTES);
+    return;
+  }
+  trap(frame);
+}
+
+export function nativeTrapTableLoad(): void {
+  const stub = trapEntry(nativeTrap);
+  let v = 0;
+  while (v < Idt.VECTORS) {
+    const dpl = v === Idt.SYSCALL || v === Idt.BREAKPOINT ? 3 : 0;
+    store32(idt + v * Idt.GATE_BYTES, stub);
+    // an interrupt gate (IF cleared on entry) whose handler runs at ring 0
+    store32(idt + v * Idt.GATE_BYTES + 4, Idt.PRESENT | (dpl << Idt.DPL_SHIFT));
+    v = v + 1;
+  }
+  lidt(idt, Idt.VECTORS);
+}
+
+export function nativeSetKernelStack(sp: number): void {
+  lksp(0, sp);
+}
+
+/**
+ * Enter user mode with every register from the TrapFrame at `frame`. A kernel-only software
+ * interrupt makes the stub build a frame; nativeTrap swaps in this one; the stub's IRET leaves.
+ */
+export function nativeUserReturn(frame: number): void {
+  returnFrame = frame;
+  softInt(Idt.USER_RETURN);
+}

@@ -1,0 +1,141 @@
+// The user/kernel ABI of the xenolith guest kernel: system-call numbers, error codes, the user
+// address-space layout and file descriptors. Shared by the kernel and user programs (ulib), so
+// each number is written down once. Guest code (the TypeScript subset); imports nothing.
+
+/**
+ * System calls: INT 0x80 with the number in r0, arguments in r1..r5, the result in r0
+ * (negative = -errno). SYS_EXIT is 0 because the compiler's user `_start` exits with
+ * r0 = 0, r1 = main's result.
+ */
+export const enum Sys {
+  EXIT = 0,
+  FORK = 1,
+  WAIT = 2,
+  PIPE = 3,
+  READ = 4,
+  WRITE = 5,
+  CLOSE = 6,
+  DUP = 7,
+  GETPID = 8,
+  YIELD = 9,
+  EXEC = 10,
+  SBRK = 11,
+  SLEEP = 12,
+  UPTIME = 13,
+  KILL = 14,
+  /** procinfo(slot, buf): one process-table slot as a ProcInfo record */
+  PROCINFO = 15,
+  GETPPID = 16,
+  /** nanobench(op, n): run a kernel-side loop for benchmarks (BenchOp) and return its cycles */
+  NANOBENCH = 17,
+  /** the machine's cycle counter, low 32 bits (rdtsc, readable at ring 3 too) */
+  CYCLES = 18,
+  /** sysinfo(buf): memory and process counts as a SysInfo record */
+  SYSINFO = 19,
+  /** diskio(op, sector, buf, count): DiskOp on `count` 512-byte sectors (at most 8) */
+  DISKIO = 20,
+  COUNT = 21,
+}
+
+/** Error results (negated, Unix numbering). */
+export const enum Err {
+  EPERM = -1,
+  ENOENT = -2,
+  ESRCH = -3,
+  EINTR = -4,
+  EIO = -5,
+  E2BIG = -7,
+  ENOEXEC = -8,
+  EBADF = -9,
+  ECHILD = -10,
+  EAGAIN = -11,
+  ENOMEM = -12,
+  EFAULT = -14,
+  EINVAL = -22,
+  ENFILE = -23,
+  EMFILE = -24,
+  EPIPE = -32,
+  ENOSYS = -38,
+}
+
+/**
+ * The user half of every address space. Programs are linked at USER_BASE (the compiler's
+ * layout: text, rodata, data, bss, each page-aligned); the heap starts at the first page after
+ * the image and grows with sbrk up to HEAP_LIMIT; exec's arguments live on the ARGS page.
+ */
+export const enum UserLayout {
+  USER_BASE = 0x00400000,
+  HEAP_LIMIT = 0xb0000000,
+  /** argc at +0, argv[0..argc] (NULL-terminated) at +4, the strings after them */
+  ARGS = 0xbffff000,
+  ARGS_BYTES = 4096,
+  /** first address above user space; the kernel's direct map starts here */
+  USER_TOP = 0xc0000000,
+}
+
+export const enum Fd {
+  STDIN = 0,
+  STDOUT = 1,
+  STDERR = 2,
+}
+
+/** The record procinfo() fills. */
+export const enum ProcInfo {
+  PID = 0,
+  PPID = 4,
+  /** ProcState */
+  STATE = 8,
+  /** bytes of user memory mapped */
+  SIZE = 12,
+  NAME = 16,
+  BYTES = 32,
+}
+
+/** diskio operations. */
+export const enum DiskOp {
+  READ = 0,
+  WRITE = 1,
+  /** the result is the capacity in sectors */
+  CAPACITY = 2,
+  SECTOR_BYTES = 512,
+  MAX_SECTORS = 8,
+}
+
+/** The record sysinfo() fills. */
+export const enum SysInfo {
+  FREE_PAGES = 0,
+  TOTAL_PAGES = 4,
+  /** process-table slots in use */
+  PROCS = 8,
+  UPTIME = 12,
+  BYTES = 16,
+}
+
+export const enum ProcState {
+  UNUSED = 0,
+  EMBRYO = 1,
+  SLEEPING = 2,
+  RUNNABLE = 3,
+  RUNNING = 4,
+  ZOMBIE = 5,
+}
+
+/** nanobench operations: each runs n times inside the kernel. */
+export const enum BenchOp {
+  /** an empty loop: the measurement's own overhead */
+  NOTHING = 0,
+  /** irqSave + irqRestore */
+  IRQ_SAVE_RESTORE = 1,
+  /** a page-table entry write + TLB invalidation */
+  PTE_UPDATE = 2,
+  /** an address-space reload (CR3 write) */
+  ADDRESS_SPACE_SWITCH = 3,
+}
+
+/** Limits user programs see. */
+export const enum Limits {
+  MAXARG = 16,
+  ARG_BYTES = 128,
+  PATH_BYTES = 32,
+  NAME_BYTES = 16,
+}

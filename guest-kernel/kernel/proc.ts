@@ -1,0 +1,432 @@
+// Processes: the process table, per-process kernel stacks, the round-robin scheduler, sleep and
+// wakeup, and the process half of fork, exit, wait and kill. The kernel is not preemptible: it
+// runs with interrupts off (every trap gate clears IF) except while the scheduler idles, so
+// nothing here needs a lock. Guest code (the TypeScript subset).
+
+import { load32, store32, staticBuffer, addressOf, contextSwitch, cstr, TrapFrame } from 'xl32';
+import { Param } from './param.ts';
+import { Layout } from './memlayout.ts';
+import { ContextFrame } from './formats.ts';
+import { Err, ProcState, ProcInfo, Limits } from './abi.ts';
+import { memset, memcpy, strlcpy } from './string.ts';
+import { kunmap, vmSwitch, kernelPd, uvmCreate, uvmCopy, uvmFree, uvmSize, copyout } from './vm.ts';
+import { setKernelStack, idle, irqDisable, userReturn, powerOff } from './pvops.ts';
+import { fileDup, fileClose } from './file.ts';
+import { kputs, kputd } from './console.ts';
+import { panic } from './panic.ts';
+import { uptime } from './trap.ts';
+
+/** Fields of a process-table slot (byte offsets). */
+export const enum P {
+  /** ProcState */
+  STATE = 0,
+  PID = 4,
+  /** the parent's slot address (0 for init) */
+  PARENT = 8,
+  /** page directory, physical (0 once the address space is gone) */
+  PD = 12,
+  /** top of this slot's kernel stack: where the CPU pushes the frame of a trap from user mode */
+  KSTACK_TOP = 16,
+  /** saved stack pointer of the kernel context while the process is switched out */
+  CONTEXT = 20,
+  /** the user trap frame: KSTACK_TOP - TrapFrame.BYTES */
+  TF = 24,
+  /** what a SLEEPING process waits for */
+  CHAN = 28,
+  KILLED = 32,
+  XSTATUS = 36,
+  /** demand-zero region [LAZY_START, BRK): the image's bss and the heap */
+  LAZY_START = 40,
+  HEAP_START = 44,
+  BRK = 48,
+  /** timer ticks left in the current time slice */
+  SLICE = 52,
+  /** open files: NOFILE file-table addresses (0 = closed) */
+  OFILE = 56,
+  /** NUL-terminated name (the program's) */
+  NAME = 88,
+  /** for a process in sleepTicks: the tick it wakes at */
+  WAKE_TICK = 104,
+  BYTES = 108,
+}
+
+const procs = staticBuffer(Param.NPROC * P.BYTES, 4);
+/** one slot per process: an unmapped guard page, then the stack */
+const kstacks = staticBuffer(Param.NPROC * (Param.KSTACK_BYTES + Layout.PAGE), Layout.PAGE);
+/** the scheduler's saved stack pointer */
+const schedContext = staticBuffer(4);
+
+let current = 0;
+let initProc = 0;
+let nextPid = 1;
+/** slot index the round-robin scan starts after */
+let lastSlot = 0;
+
+function slot(k: number): number {
+  return procs + k * P.BYTES;
+}
+
+/** The running process's slot address, or 0 in the scheduler. */
+export function myproc(): number {
+  return current;
+}
+
+/** Has the running process been killed? */
+export function killed(): boolean {
+  return current !== 0 && load32(current + P.KILLED) !== 0;
+}
+
+/** Unmap the guard page below every kernel stack (once paging is on). */
+export function procinit(): void {
+  let k = 0;
+  while (k < Param.NPROC) {
+    const base = kstacks + k * (Param.KSTACK_BYTES + Layout.PAGE);
+    kunmap(base);
+    store32(slot(k) + P.KSTACK_TOP, base + Layout.PAGE + Param.KSTACK_BYTES);
+    k = k + 1;
+  }
+}
+
+/**
+ * A fresh EMBRYO slot whose kernel context, when first switched to, runs forkret and leaves
+ * for user mode through the trap frame at P.TF. 0 when the table is full.
+ */
+export function allocproc(): number {
+  let k = 0;
+  while (k < Param.NPROC && load32(slot(k) + P.STATE) !== ProcState.UNUSED) k = k + 1;
+  if (k === Param.NPROC) return 0;
+  const p = slot(k);
+  const top = load32(p + P.KSTACK_TOP);
+  memset(p, 0, P.BYTES);
+  store32(p + P.KSTACK_TOP, top);
+  store32(p + P.STATE, ProcState.EMBRYO);
+  store32(p + P.PID, nextPid);
+  nextPid = nextPid + 1;
+  const tf = top - TrapFrame.BYTES;
+  store32(p + P.TF, tf);
+  memset(tf, 0, TrapFrame.BYTES);
+  const ctx = tf - ContextFrame.BYTES;
+  memset(ctx, 0, ContextFrame.BYTES);
+  store32(ctx + ContextFrame.RET, addressOf(forkret));
+  store32(p + P.CONTEXT, ctx);
+  store32(p + P.SLICE, Param.TIMESLICE_TICKS);
+  return p;
+}
+
+/** A new process's first kernel code: leave for user mode with its prepared trap frame. */
+function forkret(): void {
+  userReturn(load32(current + P.TF));
+}
+
+/** Return an unused or reaped slot to the table. */
+function freeproc(p: number): void {
+  const top = load32(p + P.KSTACK_TOP);
+  memset(p, 0, P.BYTES);
+  store32(p + P.KSTACK_TOP, top);
+}
+
+export function setInitProc(p: number): void {
+  initProc = p;
+}
+
+// ---- scheduling -------------------------------------------------------------------------------
+
+/** The next RUNNABLE slot after the last one run, round robin; 0 if none. */
+function pickNext(): number {
+  let n = 0;
+  while (n < Param.NPROC) {
+    lastSlot = lastSlot + 1;
+    if (lastSlot === Param.NPROC) lastSlot = 0;
+    const p = slot(lastSlot);
+    if (load32(p + P.STATE) === ProcState.RUNNABLE) return p;
+    n = n + 1;
+  }
+  return 0;
+}
+
+/**
+ * The scheduler loop, on the boot stack; never returns. Runs each RUNNABLE process in turn and
+ * idles (interrupts on, HLT) when there is none.
+ */
+export function scheduler(): void {
+  for (;;) {
+    irqDisable();
+    const p = pickNext();
+    if (p === 0) {
+      idle();
+      continue;
+    }
+    store32(p + P.STATE, ProcState.RUNNING);
+    store32(p + P.SLICE, Param.TIMESLICE_TICKS);
+    current = p;
+    vmSwitch(load32(p + P.PD));
+    setKernelStack(load32(p + P.KSTACK_TOP));
+    contextSwitch(schedContext, load32(p + P.CONTEXT));
+    current = 0;
+  }
+}
+
+/** Give the CPU back to the scheduler; the caller has set the state to something not RUNNING. */
+function sched(): void {
+  contextSwitch(current + P.CONTEXT, load32(schedContext));
+}
+
+/** Let the others run (the process stays RUNNABLE). */
+export function yieldCpu(): void {
+  store32(current + P.STATE, ProcState.RUNNABLE);
+  sched();
+}
+
+/** A timer tick charged to the running process: true when its time slice is used up. */
+export function tickUsed(): boolean {
+  if (current === 0) return false;
+  const left = load32(current + P.SLICE) - 1;
+  store32(current + P.SLICE, left);
+  return left <= 0;
+}
+
+/** Sleep until wakeup(chan). The caller re-checks its condition. */
+export function sleep(chan: number): void {
+  store32(current + P.CHAN, chan);
+  store32(current + P.STATE, ProcState.SLEEPING);
+  sched();
+  store32(current + P.CHAN, 0);
+}
+
+/** the channel of processes in sleepTicks, and the earliest tick one of them wakes at */
+const timerChan = staticBuffer(4);
+let nextWake = 0;
+let timersWaiting = 0;
+
+/**
+ * Sleep until the tick counter reaches `until` (compared with wraparound). EINTR if the process
+ * is killed meanwhile, else 0.
+ */
+export function sleepTicks(until: number): number {
+  while (uptime() - until < 0) {
+    if (killed()) return Err.EINTR;
+    if (timersWaiting === 0 || until - nextWake < 0) nextWake = until;
+    timersWaiting = timersWaiting + 1;
+    store32(current + P.WAKE_TICK, until);
+    sleep(timerChan);
+    timersWaiting = timersWaiting - 1;
+  }
+  return 0;
+}
+
+/** From the timer interrupt: wake the sleepers whose tick has come. */
+export function wakeTimers(ticks: number): void {
+  if (timersWaiting === 0 || ticks - nextWake < 0) return;
+  let earliest = ticks + 0x40000000;
+  let k = 0;
+  while (k < Param.NPROC) {
+    const p = slot(k);
+    if (load32(p + P.STATE) === ProcState.SLEEPING && load32(p + P.CHAN) === timerChan) {
+      const at = load32(p + P.WAKE_TICK);
+      if (ticks - at >= 0) store32(p + P.STATE, ProcState.RUNNABLE);
+      else if (at - earliest < 0) earliest = at;
+    }
+    k = k + 1;
+  }
+  nextWake = earliest;
+}
+
+/** Make every process sleeping on chan runnable. */
+export function wakeup(chan: number): void {
+  let k = 0;
+  while (k < Param.NPROC) {
+    const p = slot(k);
+    if (load32(p + P.STATE) === ProcState.SLEEPING && load32(p + P.CHAN) === chan) {
+      store32(p + P.STATE, ProcState.RUNNABLE);
+    }
+    k = k + 1;
+  }
+}
+
+// ---- fork, exit, wait, kill -------------------------------------------------------------------
+
+/** Copy the running process: address space (copy-on-write), files, trap frame. The child's pid. */
+export function fork(): number {
+  const p = current;
+  const np = allocproc();
+  if (np === 0) return Err.EAGAIN;
+  const pd = uvmCreate();
+  if (pd === 0) {
+    freeproc(np);
+    return Err.ENOMEM;
+  }
+  if (uvmCopy(load32(p + P.PD), pd) < 0) {
+    uvmFree(pd);
+    freeproc(np);
+    return Err.ENOMEM;
+  }
+  store32(np + P.PD, pd);
+  store32(np + P.PARENT, p);
+  store32(np + P.LAZY_START, load32(p + P.LAZY_START));
+  store32(np + P.HEAP_START, load32(p + P.HEAP_START));
+  store32(np + P.BRK, load32(p + P.BRK));
+  memcpy(np + P.NAME, p + P.NAME, Limits.NAME_BYTES);
+  memcpy(load32(np + P.TF), load32(p + P.TF), TrapFrame.BYTES);
+  // the child sees fork() return 0
+  store32(load32(np + P.TF) + TrapFrame.R0, 0);
+  let fd = 0;
+  while (fd < Param.NOFILE) {
+    const f = load32(p + P.OFILE + fd * 4);
+    if (f !== 0) store32(np + P.OFILE + fd * 4, fileDup(f));
+    fd = fd + 1;
+  }
+  store32(np + P.STATE, ProcState.RUNNABLE);
+  return load32(np + P.PID);
+}
+
+/** End the running process. Does not return. Init's exit powers the machine off. */
+export function exit(status: number): void {
+  const p = current;
+  if (p === initProc) {
+    kputs(cstr('init exited with status '));
+    kputd(status);
+    kputs(cstr(': powering off\n'));
+    powerOff(status);
+  }
+  let fd = 0;
+  while (fd < Param.NOFILE) {
+    const f = load32(p + P.OFILE + fd * 4);
+    if (f !== 0) {
+      store32(p + P.OFILE + fd * 4, 0);
+      fileClose(f);
+    }
+    fd = fd + 1;
+  }
+  // children go to init
+  let k = 0;
+  while (k < Param.NPROC) {
+    const q = slot(k);
+    if (load32(q + P.STATE) !== ProcState.UNUSED && load32(q + P.PARENT) === p) {
+      store32(q + P.PARENT, initProc);
+      if (load32(q + P.STATE) === ProcState.ZOMBIE) wakeup(initProc);
+    }
+    k = k + 1;
+  }
+  // the address space goes now; the kernel stack is static and stays until wait reaps the slot
+  vmSwitch(kernelPd());
+  const pd = load32(p + P.PD);
+  store32(p + P.PD, 0);
+  if (pd !== 0) uvmFree(pd);
+  store32(p + P.XSTATUS, status);
+  store32(p + P.STATE, ProcState.ZOMBIE);
+  wakeup(load32(p + P.PARENT));
+  sched();
+  panic(cstr('exit: a zombie ran'));
+}
+
+/**
+ * Wait for a child to exit: its pid, with its status stored at user address statusAddr
+ * (unless 0). ECHILD without children; EFAULT (reaping nothing) for a bad statusAddr.
+ */
+export function wait(statusAddr: number): number {
+  const p = current;
+  for (;;) {
+    let haveKids = false;
+    let k = 0;
+    while (k < Param.NPROC) {
+      const q = slot(k);
+      if (load32(q + P.STATE) !== ProcState.UNUSED && load32(q + P.PARENT) === p) {
+        haveKids = true;
+        if (load32(q + P.STATE) === ProcState.ZOMBIE) {
+          const pid = load32(q + P.PID);
+          if (statusAddr !== 0 && copyout(statusAddr, q + P.XSTATUS, 4) < 0) return Err.EFAULT;
+          freeproc(q);
+          return pid;
+        }
+      }
+      k = k + 1;
+    }
+    if (!haveKids) return Err.ECHILD;
+    if (killed()) return Err.EINTR;
+    sleep(p);
+  }
+}
+
+/** Mark process pid killed: it exits when it next returns towards user mode. */
+export function kill(pid: number): number {
+  let k = 0;
+  while (k < Param.NPROC) {
+    const p = slot(k);
+    if (load32(p + P.PID) === pid && load32(p + P.STATE) !== ProcState.UNUSED && load32(p + P.STATE) !== ProcState.ZOMBIE) {
+      store32(p + P.KILLED, 1);
+      if (load32(p + P.STATE) === ProcState.SLEEPING) store32(p + P.STATE, ProcState.RUNNABLE);
+      return 0;
+    }
+    k = k + 1;
+  }
+  return Err.ESRCH;
+}
+
+/** Fill a ProcInfo record at kernel address out for table slot k: 0, 1 when unused, EINVAL past the end. */
+export function procInfo(k: number, out: number): number {
+  if (k < 0 || k >= Param.NPROC) return Err.EINVAL;
+  const p = slot(k);
+  const state = load32(p + P.STATE);
+  if (state === ProcState.UNUSED) return 1;
+  memset(out, 0, ProcInfo.BYTES);
+  store32(out + ProcInfo.PID, load32(p + P.PID));
+  const parent = load32(p + P.PARENT);
+  store32(out + ProcInfo.PPID, parent === 0 ? 0 : load32(parent + P.PID));
+  store32(out + ProcInfo.STATE, state);
+  const pd = load32(p + P.PD);
+  store32(out + ProcInfo.SIZE, pd === 0 ? 0 : uvmSize(pd));
+  strlcpy(out + ProcInfo.NAME, p + P.NAME, ProcInfo.BYTES - ProcInfo.NAME);
+  return 0;
+}
+
+/** Process-table slots in use. */
+export function procCount(): number {
+  let n = 0;
+  let k = 0;
+  while (k < Param.NPROC) {
+    if (load32(slot(k) + P.STATE) !== ProcState.UNUSED) n = n + 1;
+    k = k + 1;
+  }
+  return n;
+}
+
+export function procName(p: number): number {
+  return p + P.NAME;
+}
+
+export function procPid(p: number): number {
+  return load32(p + P.PID);
+}
+
+export function parentPid(p: number): number {
+  const parent = load32(p + P.PARENT);
+  return parent === 0 ? 0 : load32(parent + P.PID);
+}
+
+/** Install a file at the lowest free descriptor of the running process: the fd, or EMFILE. */
+export function fdAlloc(f: number): number {
+  let fd = 0;
+  while (fd < Param.NOFILE) {
+    if (load32(current + P.OFILE + fd * 4) === 0) {
+      store32(current + P.OFILE + fd * 4, f);
+      return fd;
+    }
+    fd = fd + 1;
+  }
+  return Err.EMFILE;
+}
+
+/** The file behind descriptor fd of the running process, or 0. */
+export function fdFile(fd: number): number {
+  if (fd < 0 || fd >= Param.NOFILE) return 0;
+  return load32(current + P.OFILE + fd * 4);
+}
+
+export function fdClear(fd: number): void {
+  store32(current + P.OFILE + fd * 4, 0);
+}
+
+/** Install f as descriptor fd of process p (for init's console descriptors). */
+export function fdSet(p: number, fd: number, f: number): void {
+  store32(p + P.OFILE + fd * 4, f);
+}

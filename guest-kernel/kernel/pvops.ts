@@ -1,0 +1,136 @@
+// The kernel's architecture boundary, shaped like Linux's paravirt ops (pv_ops): a table of
+// function addresses that the architecture's entry code fills before calling kmain, and one
+// small wrapper per operation. Shared kernel code reaches the hardware (or the hypervisor)
+// only through these wrappers, so arch/native and arch/pv swap without touching kernel/.
+// Guest code (the TypeScript subset); imports only 'xl32'.
+
+import { staticBuffer, load32, store32, callIndirect } from 'xl32';
+
+/** Operation slots. Grouped as Linux groups pv_irq_ops, pv_cpu_ops, pv_mmu_ops, pv_time_ops. */
+export const enum PvOp {
+  // irq: save_fl / restore_fl / irq_disable / irq_enable
+  IRQ_SAVE = 0,
+  IRQ_RESTORE = 1,
+  IRQ_DISABLE = 2,
+  IRQ_ENABLE = 3,
+  /** end of interrupt for a device line (the native PIC's EOI) */
+  IRQ_ACK = 4,
+  /** let a device line interrupt (unmask it) */
+  IRQ_UNMASK = 5,
+  // cpu: load_idt, load_sp0, safe_halt
+  /** install the architecture's trap table (every exception, device line and INT 0x80) */
+  TRAP_TABLE_LOAD = 6,
+  /** the stack the CPU switches to on a trap from user mode */
+  SET_KERNEL_STACK = 7,
+  /** enable interrupts and wait for one, atomically enough that a wakeup costs at most a tick */
+  IDLE = 8,
+  POWER_OFF = 9,
+  /** cycles since power-on, low 32 bits */
+  READ_CYCLES = 10,
+  // mmu: set_pte, write_cr3, flush_tlb_one_user, flush_tlb_user, read_cr2, alloc_pte, release_pte
+  SET_PTE = 11,
+  SWITCH_ADDRESS_SPACE = 12,
+  INVALIDATE_PAGE = 13,
+  FLUSH_TLB = 14,
+  FAULT_ADDRESS = 15,
+  PAGE_TABLE_ALLOC = 16,
+  PAGE_TABLE_RELEASE = 17,
+  // time
+  /** start the periodic tick: one interrupt on line TIMER every `cycles` cycles */
+  TIMER_START = 18,
+  /** CPU clock in MHz */
+  CLOCK_MHZ = 19,
+  // console
+  CONSOLE_PUTC = 20,
+  /** next received byte, or -1 if none is waiting */
+  CONSOLE_GETC = 21,
+  /** deliver console input as interrupts on line CONSOLE */
+  CONSOLE_IRQ_ENABLE = 22,
+  // disk
+  /** submit a request: cmd (DiskCmd), first sector, count, physical buffer, tag; 0 or -1 */
+  DISK_SUBMIT = 23,
+  /** pop one completion: tag | result << 8, or -1 if none is waiting */
+  DISK_COMPLETE = 24,
+  DISK_CAPACITY = 25,
+  // entry to user mode
+  /** load every register from a TrapFrame (xl32 layout) and return to the ring it names; never returns */
+  USER_RETURN = 26,
+  /** the architecture's name, a NUL-terminated string ("native", "pv") */
+  ARCH_NAME = 27,
+  COUNT = 28,
+}
+
+/** Device lines the shared kernel knows (the architecture maps them to its own events). */
+export const enum IrqLine {
+  TIMER = 0,
+  CONSOLE = 4,
+  DISK = 14,
+  /** traps with vectors IRQ_VECTOR_BASE + line are device interrupts */
+  IRQ_VECTOR_BASE = 32,
+  COUNT = 16,
+}
+
+export const enum DiskCmd {
+  READ = 1,
+  WRITE = 2,
+}
+
+const ops = staticBuffer(PvOp.COUNT * 4);
+
+/** Fill one slot (architecture entry code only). */
+export function pvSet(op: number, fn: number): void {
+  store32(ops + op * 4, fn);
+}
+
+/** The first empty slot, or -1 when the architecture filled them all. */
+export function pvMissing(): number {
+  for (let op = 0; op < PvOp.COUNT; op++) {
+    if (load32(ops + op * 4) === 0) return op;
+  }
+  return -1;
+}
+
+function op(k: number): number {
+  return load32(ops + k * 4);
+}
+
+export function irqSave(): number { return callIndirect(op(PvOp.IRQ_SAVE)); }
+export function irqRestore(flags: number): void { callIndirect(op(PvOp.IRQ_RESTORE), flags); }
+export function irqDisable(): void { callIndirect(op(PvOp.IRQ_DISABLE)); }
+export function irqEnable(): void { callIndirect(op(PvOp.IRQ_ENABLE)); }
+export function irqAck(line: number): void { callIndirect(op(PvOp.IRQ_ACK), line); }
+export function irqUnmask(line: number): void { callIndirect(op(PvOp.IRQ_UNMASK), line); }
+
+export function trapTableLoad(): void { callIndirect(op(PvOp.TRAP_TABLE_LOAD)); }
+export function setKernelStack(sp: number): void { callIndirect(op(PvOp.SET_KERNEL_STACK), sp); }
+export function idle(): void { callIndirect(op(PvOp.IDLE)); }
+export function powerOff(status: number): void { callIndirect(op(PvOp.POWER_OFF), status); }
+export function readCycles(): number { return callIndirect(op(PvOp.READ_CYCLES)); }
+
+/** Write a page-table or page-directory entry, given the entry's kernel virtual address. */
+export function setPte(entry: number, value: number): void { callIndirect(op(PvOp.SET_PTE), entry, value); }
+/** Load the page directory at physical address pdPhys (flushes the non-global TLB). */
+export function switchAddressSpace(pdPhys: number): void { callIndirect(op(PvOp.SWITCH_ADDRESS_SPACE), pdPhys); }
+export function invalidatePage(va: number): void { callIndirect(op(PvOp.INVALIDATE_PAGE), va); }
+export function flushTlb(): void { callIndirect(op(PvOp.FLUSH_TLB)); }
+/** The virtual address of the last page fault. */
+export function faultAddress(): number { return callIndirect(op(PvOp.FAULT_ADDRESS)); }
+/** A frame becomes a page table (level 1) or page directory (level 2); a hypervisor pins it. */
+export function pageTableAlloc(phys: number, level: number): void { callIndirect(op(PvOp.PAGE_TABLE_ALLOC), phys, level); }
+export function pageTableRelease(phys: number, level: number): void { callIndirect(op(PvOp.PAGE_TABLE_RELEASE), phys, level); }
+
+export function timerStart(cycles: number): void { callIndirect(op(PvOp.TIMER_START), cycles); }
+export function clockMHz(): number { return callIndirect(op(PvOp.CLOCK_MHZ)); }
+
+export function consolePutc(c: number): void { callIndirect(op(PvOp.CONSOLE_PUTC), c); }
+export function consoleGetc(): number { return callIndirect(op(PvOp.CONSOLE_GETC)); }
+export function consoleIrqEnable(): void { callIndirect(op(PvOp.CONSOLE_IRQ_ENABLE)); }
+
+export function diskSubmit(cmd: number, sector: number, count: number, phys: number, tag: number): number {
+  return callIndirect(op(PvOp.DISK_SUBMIT), cmd, sector, count, phys, tag);
+}
+export function diskComplete(): number { return callIndirect(op(PvOp.DISK_COMPLETE)); }
+export function diskCapacity(): number { return callIndirect(op(PvOp.DISK_CAPACITY)); }
+
+export function userReturn(frame: number): void { callIndirect(op(PvOp.USER_RETURN), frame); }
+export function archName(): number { return callIndirect(op(PvOp.ARCH_NAME)); }

@@ -1,0 +1,387 @@
+// Virtual memory: the kernel's page tables (built once at boot, shared by every address space),
+// user address spaces (create, copy-on-write fork, free, grow), page-fault resolution
+// (demand-zero and copy-on-write) and the only safe way to touch user memory: copyin/copyout,
+// which walk the tables in software, so a bad user pointer is an error code, never a kernel
+// fault. Guest code (the TypeScript subset). A table in use is written only through
+// pvops.setPte; a fresh one is filled with plain stores before pageTableAlloc announces it
+// (as a PV guest may write a frame it has not yet pinned as a page table).
+
+import { load8, store8, load32, store32, ltu, leu, geu, gtu } from 'xl32';
+import { Layout, Pte } from './memlayout.ts';
+import { UserLayout, Err } from './abi.ts';
+import { kalloc, kfree, kref, krefs } from './kalloc.ts';
+import { memcpy } from './string.ts';
+import { setPte, switchAddressSpace, invalidatePage, flushTlb, pageTableAlloc, pageTableRelease } from './pvops.ts';
+import { myproc, P } from './proc.ts';
+
+/** added to a physical address to reach it: 0 until paging is on, then Layout.DIRECT_MAP */
+let directBase = 0;
+/** the kernel's own page directory (physical) */
+let kpd = 0;
+/** the page directory loaded now (physical) */
+let curPd = 0;
+
+/** The kernel virtual address of physical address pa. */
+export function p2v(pa: number): number {
+  return pa + directBase;
+}
+
+export function kernelPd(): number {
+  return kpd;
+}
+
+function pageDown(a: number): number {
+  return a & ~(Layout.PAGE - 1);
+}
+
+function pageUp(a: number): number {
+  return (a + Layout.PAGE - 1) & ~(Layout.PAGE - 1);
+}
+
+/** Build a page table mapping the 4 MiB at `first` (physical) with `perm`; page 0 stays unmapped. */
+function kernelTable(first: number, limit: number): number {
+  const pt = kalloc();
+  let k = 0;
+  while (k < 1024) {
+    const pa = first + k * Layout.PAGE;
+    if (pa !== 0 && ltu(pa, limit)) store32(p2v(pt) + k * 4, pa | Pte.P | Pte.W);
+    k = k + 1;
+  }
+  return pt;
+}
+
+/**
+ * Build the kernel page directory (identity map of the first 4 MiB, direct map of all memory)
+ * and turn paging on. Called once, with paging off, after kinit.
+ */
+export function kvminit(memBytes: number): void {
+  kpd = kalloc();
+  const low = kernelTable(0, Layout.KERNEL_IDENTITY_TOP);
+  pageTableAlloc(low, 1);
+  store32(p2v(kpd), low | Pte.P | Pte.W);
+  let pa = 0;
+  while (ltu(pa, memBytes)) {
+    const pt = kernelTable(pa, memBytes);
+    pageTableAlloc(pt, 1);
+    store32(p2v(kpd) + (Layout.DIRECT_MAP_PDE + (pa >>> Layout.PDE_SHIFT)) * 4, pt | Pte.P | Pte.W);
+    pa = pa + Layout.PT_SPAN;
+  }
+  pageTableAlloc(kpd, 2);
+  switchAddressSpace(kpd);
+  curPd = kpd;
+  directBase = Layout.DIRECT_MAP;
+}
+
+/** Unmap one page of the kernel's identity range (a stack guard page). */
+export function kunmap(va: number): void {
+  const pte = walk(kpd, va, false);
+  if (pte !== 0) setPte(pte, 0);
+  invalidatePage(va);
+}
+
+/**
+ * The kernel virtual address of the page-table entry for va in page directory pd, creating the
+ * page table when `create` is set. 0 if there is none (or no memory for one).
+ */
+export function walk(pd: number, va: number, create: boolean): number {
+  const pde = p2v(pd) + (va >>> Layout.PDE_SHIFT) * 4;
+  let e = load32(pde);
+  if ((e & Pte.P) === 0) {
+    if (!create) return 0;
+    const pt = kalloc();
+    if (pt === 0) return 0;
+    pageTableAlloc(pt, 1);
+    e = pt | Pte.P | Pte.W | Pte.U;
+    setPte(pde, e);
+  }
+  return p2v(e & Pte.FRAME) + ((va >>> Layout.PAGE_SHIFT) & 1023) * 4;
+}
+
+/** Load a page directory (a process's, or the kernel's own). */
+export function vmSwitch(pd: number): void {
+  if (pd === curPd) return;
+  curPd = pd;
+  switchAddressSpace(pd);
+}
+
+/** After changing the entry for va in pd: drop the stale translation if pd is loaded. */
+function changed(pd: number, va: number): void {
+  if (pd === curPd) invalidatePage(va);
+}
+
+/** Map the frame pa at va in pd with `perm` (Pte bits). 0, or ENOMEM when no page table fits. */
+export function mapPage(pd: number, va: number, pa: number, perm: number): number {
+  const pte = walk(pd, va, true);
+  if (pte === 0) return Err.ENOMEM;
+  setPte(pte, (pa & Pte.FRAME) | perm | Pte.P);
+  changed(pd, va);
+  return 0;
+}
+
+// ---- user address spaces ----------------------------------------------------------------------
+
+/** A new page directory with the kernel half mapped and the user half empty; 0 if out of memory. */
+export function uvmCreate(): number {
+  const pd = kalloc();
+  if (pd === 0) return 0;
+  store32(p2v(pd), load32(p2v(kpd)));
+  let k = Layout.DIRECT_MAP_PDE;
+  while (k < 1024) {
+    store32(p2v(pd) + k * 4, load32(p2v(kpd) + k * 4));
+    k = k + 1;
+  }
+  pageTableAlloc(pd, 2);
+  return pd;
+}
+
+function userPde(k: number): boolean {
+  return k >= (UserLayout.USER_BASE >>> Layout.PDE_SHIFT) && k < Layout.DIRECT_MAP_PDE;
+}
+
+/** Free every user page, the user page tables and the directory itself. pd must not be loaded. */
+export function uvmFree(pd: number): void {
+  let k = 0;
+  while (k < 1024) {
+    const e = load32(p2v(pd) + k * 4);
+    if (userPde(k) && (e & Pte.P) !== 0) {
+      const pt = e & Pte.FRAME;
+      let j = 0;
+      while (j < 1024) {
+        const x = load32(p2v(pt) + j * 4);
+        if ((x & Pte.P) !== 0) kfree(x & Pte.FRAME);
+        j = j + 1;
+      }
+      pageTableRelease(pt, 1);
+      kfree(pt);
+    }
+    k = k + 1;
+  }
+  pageTableRelease(pd, 2);
+  kfree(pd);
+}
+
+/** Unmap and release the user pages in [start, end) (page-aligned). */
+export function uvmUnmap(pd: number, start: number, end: number): void {
+  let va = start;
+  while (ltu(va, end)) {
+    const pte = walk(pd, va, false);
+    if (pte === 0) {
+      // no page table: skip to the next one (stopping at the top of the address space)
+      const next = (va & ~(Layout.PT_SPAN - 1)) + Layout.PT_SPAN;
+      if (next === 0) return;
+      va = next;
+      continue;
+    }
+    const e = load32(pte);
+    if ((e & Pte.P) !== 0) {
+      setPte(pte, 0);
+      changed(pd, va);
+      kfree(e & Pte.FRAME);
+    }
+    va = va + Layout.PAGE;
+  }
+}
+
+/**
+ * fork: share every user page of src with dst. Writable pages become read-only and
+ * copy-on-write in both; read-only pages are simply shared. 0, or ENOMEM.
+ */
+export function uvmCopy(src: number, dst: number): number {
+  let k = 0;
+  while (k < 1024) {
+    const e = load32(p2v(src) + k * 4);
+    if (userPde(k) && (e & Pte.P) !== 0) {
+      const pt = e & Pte.FRAME;
+      let j = 0;
+      while (j < 1024) {
+        const spte = p2v(pt) + j * 4;
+        let x = load32(spte);
+        if ((x & Pte.P) !== 0) {
+          if ((x & (Pte.W | Pte.COW)) !== 0) {
+            x = (x & ~Pte.W) | Pte.COW;
+            setPte(spte, x);
+          }
+          const va = (k << Layout.PDE_SHIFT) | (j << Layout.PAGE_SHIFT);
+          const dpte = walk(dst, va, true);
+          if (dpte === 0) {
+            if (src === curPd) flushTlb();
+            return Err.ENOMEM;
+          }
+          kref(x & Pte.FRAME);
+          setPte(dpte, x);
+        }
+        j = j + 1;
+      }
+    }
+    k = k + 1;
+  }
+  if (src === curPd) flushTlb();
+  return 0;
+}
+
+/** Give the copy-on-write page behind pte its own writable frame. 0, or ENOMEM. */
+function cowBreak(pd: number, va: number, pte: number): number {
+  const e = load32(pte);
+  const old = e & Pte.FRAME;
+  if (krefs(old) === 1) {
+    // the last sharer: take the frame over
+    setPte(pte, (e | Pte.W) & ~Pte.COW);
+  } else {
+    const n = kalloc();
+    if (n === 0) return Err.ENOMEM;
+    memcpy(p2v(n), p2v(old), Layout.PAGE);
+    setPte(pte, n | ((e | Pte.W) & ~Pte.COW & ~Pte.FRAME));
+    kfree(old);
+  }
+  changed(pd, va);
+  return 0;
+}
+
+/**
+ * The frame behind user address va of process p, ready for a read (or a write): demand-zero
+ * pages are allocated and copy-on-write pages copied, exactly as the page-fault handler would.
+ * Returns the frame's physical address, or EFAULT when va is not valid for the access
+ * (ENOMEM when memory ran out).
+ */
+export function userPage(p: number, va: number, write: boolean): number {
+  const pd = load32(p + P.PD);
+  const pte = walk(pd, va, false);
+  if (pte !== 0) {
+    const e = load32(pte);
+    if ((e & Pte.P) !== 0) {
+      if ((e & Pte.U) === 0) return Err.EFAULT;
+      if (write && (e & Pte.W) === 0) {
+        if ((e & Pte.COW) === 0) return Err.EFAULT;
+        const r = cowBreak(pd, va, pte);
+        if (r < 0) return r;
+        return load32(pte) & Pte.FRAME;
+      }
+      return e & Pte.FRAME;
+    }
+  }
+  // not present: a page of the demand-zero region [LAZY_START, BRK)?
+  if (geu(va, load32(p + P.LAZY_START)) && ltu(va, load32(p + P.BRK))) {
+    const n = kalloc();
+    if (n === 0) return Err.ENOMEM;
+    if (mapPage(pd, pageDown(va), n, Pte.U | Pte.W) < 0) {
+      kfree(n);
+      return Err.ENOMEM;
+    }
+    return n;
+  }
+  return Err.EFAULT;
+}
+
+/** Page fault at user address va (err: the CPU's error code). 0 when resolved, else an error. */
+export function vmFault(va: number, err: number): number {
+  const p = myproc();
+  if (p === 0 || !isUserRange(va, 1)) return Err.EFAULT;
+  const r = userPage(p, va, (err & 2) !== 0);
+  return r < 0 ? r : 0;
+}
+
+/** Is [va, va + n) inside the user half (without wrapping)? */
+export function isUserRange(va: number, n: number): boolean {
+  if (n < 0) return false;
+  const end = va + n;
+  return geu(va, UserLayout.USER_BASE) && leu(end, UserLayout.USER_TOP) && !gtu(va, end);
+}
+
+/** Copy n bytes from kernel address src to user address dst of the current process. 0 or EFAULT. */
+export function copyout(dst: number, src: number, n: number): number {
+  if (!isUserRange(dst, n)) return Err.EFAULT;
+  const p = myproc();
+  let done = 0;
+  while (done < n) {
+    const va = dst + done;
+    const pa = userPage(p, va, true);
+    if (pa < 0) return Err.EFAULT;
+    let chunk = Layout.PAGE - (va & (Layout.PAGE - 1));
+    if (chunk > n - done) chunk = n - done;
+    memcpy(p2v(pa) + (va & (Layout.PAGE - 1)), src + done, chunk);
+    done = done + chunk;
+  }
+  return 0;
+}
+
+/** Copy n bytes from user address src of the current process to kernel address dst. 0 or EFAULT. */
+export function copyin(dst: number, src: number, n: number): number {
+  if (!isUserRange(src, n)) return Err.EFAULT;
+  const p = myproc();
+  let done = 0;
+  while (done < n) {
+    const va = src + done;
+    const pa = userPage(p, va, false);
+    if (pa < 0) return Err.EFAULT;
+    let chunk = Layout.PAGE - (va & (Layout.PAGE - 1));
+    if (chunk > n - done) chunk = n - done;
+    memcpy(dst + done, p2v(pa) + (va & (Layout.PAGE - 1)), chunk);
+    done = done + chunk;
+  }
+  return 0;
+}
+
+/**
+ * Copy the NUL-terminated string at user address src into dst (max bytes, NUL included).
+ * Its length, EFAULT, or E2BIG when no NUL comes within max bytes.
+ */
+export function copyinstr(dst: number, src: number, max: number): number {
+  const p = myproc();
+  let k = 0;
+  while (k < max) {
+    const va = src + k;
+    if (!isUserRange(va, 1)) return Err.EFAULT;
+    const pa = userPage(p, va, false);
+    if (pa < 0) return Err.EFAULT;
+    const c = load8(p2v(pa) + (va & (Layout.PAGE - 1)));
+    store8(dst + k, c);
+    if (c === 0) return k;
+    k = k + 1;
+  }
+  return Err.E2BIG;
+}
+
+/**
+ * Check a whole user buffer before a system call uses it, so a bad pointer fails the call
+ * before anything happens (no half-written output). 0 or EFAULT.
+ */
+export function checkUserBuffer(va: number, n: number, write: boolean): number {
+  if (!isUserRange(va, n)) return Err.EFAULT;
+  if (n === 0) return 0;
+  const p = myproc();
+  let page = pageDown(va);
+  while (ltu(page, va + n)) {
+    if (userPage(p, page, write) < 0) return Err.EFAULT;
+    page = page + Layout.PAGE;
+  }
+  return 0;
+}
+
+/** Move the break of process p by n bytes. The old break, or ENOMEM. */
+export function growProcess(p: number, n: number): number {
+  const old = load32(p + P.BRK);
+  const next = old + n;
+  if (n > 0 && (ltu(next, old) || gtu(next, UserLayout.HEAP_LIMIT))) return Err.ENOMEM;
+  if (n < 0 && (gtu(next, old) || ltu(next, load32(p + P.HEAP_START)))) return Err.EINVAL;
+  if (n < 0) uvmUnmap(load32(p + P.PD), pageUp(next), pageUp(old));
+  store32(p + P.BRK, next);
+  return old;
+}
+
+/** Bytes of user memory mapped in pd (for ps). */
+export function uvmSize(pd: number): number {
+  let pages = 0;
+  let k = 0;
+  while (k < 1024) {
+    const e = load32(p2v(pd) + k * 4);
+    if (userPde(k) && (e & Pte.P) !== 0) {
+      let j = 0;
+      while (j < 1024) {
+        if ((load32(p2v(e & Pte.FRAME) + j * 4) & Pte.P) !== 0) pages = pages + 1;
+        j = j + 1;
+      }
+    }
+    k = k + 1;
+  }
+  return pages * Layout.PAGE;
+}

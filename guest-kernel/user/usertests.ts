@@ -1,0 +1,410 @@
+// usertests: the kernel's system-call test suite, run as a user program. Each test prints
+// "PASS name" or "FAIL name: what went wrong"; the last line counts them and the exit status is
+// the number of failures. `usertests NAME...` runs only the named tests.
+// User program (the TypeScript subset, compiled with --user).
+
+import { cstr, syscall, staticBuffer, load8, store8, load32, store32, callIndirect, addressOf } from 'xl32';
+import { Err, Fd, UserLayout, SysInfo, ProcInfo, ProcState } from '../kernel/abi.ts';
+import {
+  exit, fork, wait, pipe, read, write, close, dup, getpid, getppid, yieldCpu, exec, sbrk, sleep, uptime, kill, cycles, procinfo,
+  argc, argv, streq, puts, putd, sysinfo,
+} from './lib/ulib.ts';
+
+let passed = 0;
+let failed = 0;
+/** a module variable: fork must give the child its own copy (copy-on-write) */
+let shared = 1;
+
+const status = staticBuffer(4);
+const fds = staticBuffer(8);
+const buf = staticBuffer(256);
+const args = staticBuffer(16);
+
+function pass(name: number): void {
+  puts(cstr('PASS '));
+  puts(name);
+  puts(cstr('\n'));
+  passed = passed + 1;
+}
+
+function fail(name: number, why: number, value: number): void {
+  puts(cstr('FAIL '));
+  puts(name);
+  puts(cstr(': '));
+  puts(why);
+  puts(cstr(' (got '));
+  putd(value);
+  puts(cstr(')\n'));
+  failed = failed + 1;
+}
+
+/** Check got === want; report under name. */
+function expect(name: number, what: number, got: number, want: number): boolean {
+  if (got === want) return true;
+  fail(name, what, got);
+  return false;
+}
+
+/** Wait for pid; its exit status (or -1000 + wait's error). */
+function reap(pid: number): number {
+  const w = wait(status);
+  if (w !== pid) return -1000 + w;
+  return load32(status);
+}
+
+function testGetpid(name: number): void {
+  const pid = getpid();
+  if (pid <= 0) return fail(name, cstr('getpid is not positive'), pid);
+  const child = fork();
+  if (child === 0) exit(getppid() === pid ? 0 : 1);
+  if (expect(name, cstr('the child saw another parent pid'), reap(child), 0)) pass(name);
+}
+
+function testWrite(name: number): void {
+  if (!expect(name, cstr('write to stdout'), write(Fd.STDOUT, cstr('write ok\n'), 9), 9)) return;
+  if (!expect(name, cstr('write to a closed descriptor'), write(7, cstr('x'), 1), Err.EBADF)) return;
+  if (!expect(name, cstr('write to a negative descriptor'), write(-1, cstr('x'), 1), Err.EBADF)) return;
+  if (!expect(name, cstr('write of a negative count'), write(Fd.STDOUT, cstr('x'), -1), Err.EINVAL)) return;
+  if (!expect(name, cstr('write of nothing'), write(Fd.STDOUT, cstr('x'), 0), 0)) return;
+  pass(name);
+}
+
+function testBadPointers(name: number): void {
+  if (!expect(name, cstr('write from address 0'), write(Fd.STDOUT, 0, 4), Err.EFAULT)) return;
+  if (!expect(name, cstr('write from the kernel image'), write(Fd.STDOUT, 0x00100000, 4), Err.EFAULT)) return;
+  if (!expect(name, cstr('write from the direct map'), write(Fd.STDOUT, UserLayout.USER_TOP, 4), Err.EFAULT)) return;
+  if (!expect(name, cstr('write wrapping around'), write(Fd.STDOUT, 0xfffff000, 0x2000), Err.EFAULT)) return;
+  if (!expect(name, cstr('write straddling the user top'), write(Fd.STDOUT, UserLayout.USER_TOP - 2, 4), Err.EFAULT)) return;
+  if (!expect(name, cstr('write from unmapped memory'), write(Fd.STDOUT, 0x20000000, 4), Err.EFAULT)) return;
+  if (!expect(name, cstr('read into the kernel'), read(Fd.STDIN, 0x00100000, 4), Err.EFAULT)) return;
+  if (!expect(name, cstr('read into read-only text'), read(Fd.STDIN, UserLayout.USER_BASE, 4), Err.EFAULT)) return;
+  if (!expect(name, cstr('pipe into address 0'), pipe(0), Err.EFAULT)) return;
+  if (!expect(name, cstr('exec of a kernel path'), exec(0x00100000, 0), Err.EFAULT)) return;
+  if (!expect(name, cstr('exec with a bad argv'), exec(cstr('echo'), 0xc0000000), Err.EFAULT)) return;
+  store32(args, 0x00000010);
+  store32(args + 4, 0);
+  if (!expect(name, cstr('exec with a bad argv string'), exec(cstr('echo'), args), Err.EFAULT)) return;
+  const child = fork();
+  if (child === 0) exit(0);
+  if (!expect(name, cstr('wait into the kernel'), wait(0xc0001000), Err.EFAULT)) return;
+  if (!expect(name, cstr('wait after the refused wait'), wait(0), child)) return;
+  pass(name);
+}
+
+function testForkWait(name: number): void {
+  const child = fork();
+  if (child < 0) return fail(name, cstr('fork failed'), child);
+  if (child === 0) exit(42);
+  const w = wait(status);
+  if (!expect(name, cstr('wait returned another pid'), w, child)) return;
+  if (!expect(name, cstr('exit status'), load32(status), 42)) return;
+  if (!expect(name, cstr('wait without children'), wait(0), Err.ECHILD)) return;
+  pass(name);
+}
+
+function testCow(name: number): void {
+  shared = 1;
+  const heap = sbrk(4096);
+  store32(heap, 7);
+  const child = fork();
+  if (child === 0) {
+    // the child writes its copies; the parent's must not change
+    shared = 2;
+    store32(heap, 8);
+    exit(shared * 10 + load32(heap));
+  }
+  if (!expect(name, cstr('the child saw its own writes'), reap(child), 28)) return;
+  if (!expect(name, cstr('the parent variable changed'), shared, 1)) return;
+  if (!expect(name, cstr('the parent heap changed'), load32(heap), 7)) return;
+  // and the other way round: the parent writes after fork, the child must see the old value
+  const child2 = fork();
+  if (child2 === 0) {
+    sleep(2);
+    exit(shared);
+  }
+  shared = 5;
+  if (!expect(name, cstr('the child saw the parent write'), reap(child2), 1)) return;
+  sbrk(-4096);
+  pass(name);
+}
+
+function testSbrk(name: number): void {
+  const old = sbrk(0);
+  const a = sbrk(16384);
+  if (!expect(name, cstr('sbrk returns the old break'), a, old)) return;
+  if (!expect(name, cstr('the break moved'), sbrk(0), old + 16384)) return;
+  // demand-zero: fresh memory reads as zero, and can be written
+  let k = 0;
+  while (k < 16384) {
+    if (load32(a + k) !== 0) return fail(name, cstr('fresh heap is not zero'), k);
+    store32(a + k, k);
+    k = k + 1024;
+  }
+  if (!expect(name, cstr('heap keeps what was written'), load32(a + 8192), 8192)) return;
+  if (!expect(name, cstr('sbrk shrinks'), sbrk(-16384), old + 16384)) return;
+  if (!expect(name, cstr('the break is back'), sbrk(0), old)) return;
+  // lazily allocated, so a big break is fine; one past HEAP_LIMIT is not
+  if (!expect(name, cstr('a big sbrk'), sbrk(0x7ff00000), old)) return;
+  if (!expect(name, cstr('sbrk past the heap limit'), sbrk(0x7ff00000), Err.ENOMEM)) return;
+  if (!expect(name, cstr('shrinking the big sbrk'), sbrk(-0x7ff00000), old + 0x7ff00000)) return;
+  if (!expect(name, cstr('shrinking below the heap is refused'), sbrk(-0x100000), Err.EINVAL)) return;
+  pass(name);
+}
+
+function testPipe(name: number): void {
+  if (!expect(name, cstr('pipe'), pipe(fds), 0)) return;
+  const rfd = load32(fds);
+  const wfd = load32(fds + 4);
+  const child = fork();
+  if (child === 0) {
+    close(rfd);
+    write(wfd, cstr('hello'), 5);
+    exit(0);
+  }
+  close(wfd);
+  const n = read(rfd, buf, 100);
+  if (!expect(name, cstr('read from the pipe'), n, 5)) return;
+  if (load8(buf) !== 104 || load8(buf + 4) !== 111) return fail(name, cstr('wrong bytes'), load8(buf));
+  if (!expect(name, cstr('end of file once the writer is gone'), read(rfd, buf, 100), 0)) return;
+  if (!expect(name, cstr('write into the read end'), write(rfd, buf, 1), Err.EBADF)) return;
+  close(rfd);
+  reap(child);
+  pass(name);
+}
+
+function testPipeLarge(name: number): void {
+  pipe(fds);
+  const rfd = load32(fds);
+  const wfd = load32(fds + 4);
+  const child = fork();
+  if (child === 0) {
+    close(rfd);
+    let k = 0;
+    while (k < 40) {
+      let j = 0;
+      while (j < 250) {
+        store8(buf + j, (k * 250 + j) & 0xff);
+        j = j + 1;
+      }
+      if (write(wfd, buf, 250) !== 250) exit(1);
+      k = k + 1;
+    }
+    exit(0);
+  }
+  close(wfd);
+  let total = 0;
+  let bad = 0;
+  for (;;) {
+    const n = read(rfd, buf, 256);
+    if (n <= 0) break;
+    let j = 0;
+    while (j < n) {
+      if (load8(buf + j) !== ((total + j) & 0xff)) bad = bad + 1;
+      j = j + 1;
+    }
+    total = total + n;
+  }
+  close(rfd);
+  if (!expect(name, cstr('bytes through the pipe'), total, 10000)) return;
+  if (!expect(name, cstr('bytes out of order'), bad, 0)) return;
+  if (!expect(name, cstr('writer status'), reap(child), 0)) return;
+  pass(name);
+}
+
+function testPipeBroken(name: number): void {
+  pipe(fds);
+  close(load32(fds));
+  if (!expect(name, cstr('write without a reader'), write(load32(fds + 4), cstr('x'), 1), Err.EPIPE)) return;
+  close(load32(fds + 4));
+  pass(name);
+}
+
+function testDupClose(name: number): void {
+  const fd = dup(Fd.STDOUT);
+  if (fd < 0) return fail(name, cstr('dup failed'), fd);
+  if (!expect(name, cstr('write through the copy'), write(fd, cstr('dup ok\n'), 7), 7)) return;
+  if (!expect(name, cstr('close'), close(fd), 0)) return;
+  if (!expect(name, cstr('close twice'), close(fd), Err.EBADF)) return;
+  if (!expect(name, cstr('dup of a closed descriptor'), dup(fd), Err.EBADF)) return;
+  pass(name);
+}
+
+function testExecMissing(name: number): void {
+  if (!expect(name, cstr('exec of a missing program'), exec(cstr('nosuchprogram'), 0), Err.ENOENT)) return;
+  if (!expect(name, cstr('exec of an over-long name'), exec(cstr('a-name-far-too-long-for-any-program-in-the-initrd'), 0), Err.ENOENT)) return;
+  pass(name);
+}
+
+function testExecArgs(name: number): void {
+  const child = fork();
+  if (child === 0) {
+    store32(args, cstr('echo'));
+    store32(args + 4, cstr('exec'));
+    store32(args + 8, cstr('works'));
+    store32(args + 12, 0);
+    exec(cstr('echo'), args);
+    exit(99);
+  }
+  if (expect(name, cstr('echo status'), reap(child), 0)) pass(name);
+}
+
+function testSleep(name: number): void {
+  const t0 = uptime();
+  if (!expect(name, cstr('sleep'), sleep(5), 0)) return;
+  const dt = uptime() - t0;
+  if (dt < 5) return fail(name, cstr('woke too early'), dt);
+  if (!expect(name, cstr('negative sleep'), sleep(-1), Err.EINVAL)) return;
+  pass(name);
+}
+
+function testPreempt(name: number): void {
+  const child = fork();
+  if (child === 0) {
+    for (;;) {
+      // spin: only the timer can take the CPU away
+    }
+  }
+  // with the spinner running, this process still gets to run (it sleeps, wakes, yields)
+  sleep(3);
+  yieldCpu();
+  if (!expect(name, cstr('kill the spinner'), kill(child), 0)) return;
+  if (!expect(name, cstr('killed status'), reap(child), -1)) return;
+  pass(name);
+}
+
+function testUserFault(name: number): void {
+  const child = fork();
+  if (child === 0) {
+    store32(0, 1);
+    exit(0);
+  }
+  if (expect(name, cstr('faulting child status'), reap(child), -1)) pass(name);
+}
+
+function testKill(name: number): void {
+  if (!expect(name, cstr('kill of a missing pid'), kill(9999), Err.ESRCH)) return;
+  const child = fork();
+  if (child === 0) {
+    sleep(100000);
+    exit(0);
+  }
+  kill(child);
+  if (expect(name, cstr('a sleeping child killed'), reap(child), -1)) pass(name);
+}
+
+function testBadSyscall(name: number): void {
+  if (!expect(name, cstr('syscall 999'), syscall(999), Err.ENOSYS)) return;
+  if (!expect(name, cstr('syscall -1'), syscall(-1), Err.ENOSYS)) return;
+  pass(name);
+}
+
+function testMisc(name: number): void {
+  if (!expect(name, cstr('yield'), yieldCpu(), 0)) return;
+  const c0 = cycles();
+  const t0 = uptime();
+  sleep(1);
+  if (cycles() - c0 <= 0) return fail(name, cstr('the cycle counter did not advance'), cycles() - c0);
+  if (uptime() - t0 < 1) return fail(name, cstr('uptime did not advance'), uptime() - t0);
+  if (!expect(name, cstr('procinfo of slot 0'), procinfo(0, buf), 0)) return;
+  if (!expect(name, cstr('slot 0 is process 1'), load32(buf + ProcInfo.PID), 1)) return;
+  if (!expect(name, cstr('process 1 is running (it is us)'), load32(buf + ProcInfo.STATE), ProcState.RUNNING)) return;
+  if (!expect(name, cstr('procinfo past the table'), procinfo(1000, buf), Err.EINVAL)) return;
+  if (!expect(name, cstr('procinfo into the kernel'), procinfo(0, 0x00100000), Err.EFAULT)) return;
+  pass(name);
+}
+
+function testManyForks(name: number): void {
+  let k = 0;
+  let started = 0;
+  while (k < 40) {
+    const child = fork();
+    if (child === 0) exit(k);
+    if (child > 0) started = started + 1;
+    k = k + 1;
+  }
+  let reaped = 0;
+  while (wait(0) > 0) reaped = reaped + 1;
+  if (!expect(name, cstr('children reaped'), reaped, started)) return;
+  if (started < 20) return fail(name, cstr('too few forks succeeded'), started);
+  pass(name);
+}
+
+const info = staticBuffer(SysInfo.BYTES);
+
+function freePages(): number {
+  sysinfo(info);
+  return load32(info + SysInfo.FREE_PAGES);
+}
+
+/** One round of everything that allocates: fork, COW faults, exec, pipes, sbrk, exit, wait. */
+function churn(): void {
+  const child = fork();
+  if (child === 0) {
+    shared = shared + 1;
+    const heap = sbrk(65536);
+    store32(heap + 40000, 1);
+    pipe(fds);
+    write(load32(fds + 4), cstr('x'), 1);
+    store32(args, cstr('echo'));
+    store32(args + 4, 0);
+    exec(cstr('echo'), args);
+    exit(1);
+  }
+  reap(child);
+}
+
+function testLeak(name: number): void {
+  if (!expect(name, cstr('sysinfo into the kernel'), sysinfo(0xc0000000), Err.EFAULT)) return;
+  churn();
+  const before = freePages();
+  let k = 0;
+  while (k < 5) {
+    churn();
+    k = k + 1;
+  }
+  if (!expect(name, cstr('pages lost in five fork/exec/exit rounds'), before - freePages(), 0)) return;
+  pass(name);
+}
+
+/** Run test `fn` if it was asked for (or everything was). */
+function run(name: number, fn: number): void {
+  if (argc() > 1) {
+    let k = 1;
+    let wanted = false;
+    while (k < argc()) {
+      if (streq(argv(k), name)) wanted = true;
+      k = k + 1;
+    }
+    if (!wanted) return;
+  }
+  callIndirect(fn, name);
+}
+
+export function main(): number {
+  run(cstr('getpid'), addressOf(testGetpid));
+  run(cstr('write'), addressOf(testWrite));
+  run(cstr('badptr'), addressOf(testBadPointers));
+  run(cstr('forkwait'), addressOf(testForkWait));
+  run(cstr('cow'), addressOf(testCow));
+  run(cstr('sbrk'), addressOf(testSbrk));
+  run(cstr('pipe'), addressOf(testPipe));
+  run(cstr('pipelarge'), addressOf(testPipeLarge));
+  run(cstr('pipebroken'), addressOf(testPipeBroken));
+  run(cstr('dup'), addressOf(testDupClose));
+  run(cstr('execmissing'), addressOf(testExecMissing));
+  run(cstr('execargs'), addressOf(testExecArgs));
+  run(cstr('sleep'), addressOf(testSleep));
+  run(cstr('preempt'), addressOf(testPreempt));
+  run(cstr('userfault'), addressOf(testUserFault));
+  run(cstr('kill'), addressOf(testKill));
+  run(cstr('badsyscall'), addressOf(testBadSyscall));
+  run(cstr('misc'), addressOf(testMisc));
+  run(cstr('manyforks'), addressOf(testManyForks));
+  run(cstr('leak'), addressOf(testLeak));
+  puts(cstr('usertests: '));
+  putd(passed);
+  puts(cstr(' passed, '));
+  putd(failed);
+  puts(cstr(' failed\n'));
+  return failed;
+}

@@ -1,0 +1,30 @@
+// Test helper: build the standard guest kernel + initrd (cached across runs), boot it on a bare
+// XL32 machine with a command line and console input, and return what it printed.
+import { Machine, type RunResult } from '../../machine/machine.ts';
+import { bootNative, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
+import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
+
+export interface BootRun {
+  output: string;
+  result: RunResult;
+  machine: Machine;
+  build: GuestKernelBuild;
+}
+
+export function guest(): GuestKernelBuild {
+  return buildGuestKernel({ arch: 'native' });
+}
+
+/** Boot the kernel; run until power-off (or maxCycles). */
+export function bootKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array } = {}): BootRun {
+  const build = guest();
+  const machine = new Machine({ memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024, input: opts.input, disk: opts.disk });
+  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: opts.cmdline });
+  const result = machine.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });
+  return { output: symbolizeBacktrace(machine.consoleOutput(), build.kernel.symbols), result, machine, build };
+}
+
+/** The console lines after the kernel's boot messages (from the first line a user program wrote). */
+export function lines(output: string): string[] {
+  return output.split('\n');
+}

@@ -1,0 +1,118 @@
+// The shell (guest-kernel/user/sh.ts) under init, driven by console input given ahead of time:
+// exact transcripts of programs with arguments, pipelines, ps, error messages, faulting
+// programs, line editing and end of input.
+import { describe, expect, it } from 'vitest';
+import { bootKernel } from './harness.ts';
+
+/** Boot init -> sh with `input` typed; the transcript after the boot messages, and the run. */
+function session(input: string, memoryMiB = 32) {
+  const run = bootKernel({ input, memoryMiB });
+  const out = run.output;
+  const start = out.indexOf('init: starting sh\n');
+  expect(start, out).toBeGreaterThan(0);
+  return { lines: out.slice(start).split('\n'), run };
+}
+
+const PC = '0x004[0-9a-f]{5}';
+
+describe('shell', () => {
+  it('runs programs with arguments, pipelines and ps, and exits with a status', () => {
+    const { lines, run } = session('echo hello world\nps\necho a b | cat\necho one | cat | cat\nexit 3\n');
+    expect(lines).toEqual([
+      'init: starting sh',
+      '$ echo hello world',
+      'hello world',
+      '$ ps',
+      '  PID  PPID STATE     MEMORY NAME',
+      expect.stringMatching(/^ {4}1 {5}0 sleeping +\d+ init$/),
+      expect.stringMatching(/^ {4}2 {5}1 sleeping +\d+ sh$/),
+      expect.stringMatching(/^ +\d+ {5}2 running +\d+ ps$/),
+      '$ echo a b | cat',
+      'a b',
+      '$ echo one | cat | cat',
+      'one',
+      '$ exit 3',
+      'init exited with status 3: powering off',
+      '',
+    ]);
+    expect(run.result.status).toBe(3);
+  });
+
+  it('reports missing programs and syntax errors, and keeps going', () => {
+    const { lines } = session('nosuch\necho x | nosuch | cat\n| cat\necho a |\nhelp\nexit\n');
+    expect(lines).toEqual([
+      'init: starting sh',
+      '$ nosuch',
+      'sh: nosuch: not found',
+      '$ echo x | nosuch | cat',
+      'sh: nosuch: not found',
+      '$ | cat',
+      'sh: syntax error',
+      '$ echo a |',
+      'sh: syntax error',
+      '$ help',
+      'builtins: exit [status], help; any other word runs that program from the initrd',
+      'programs: echo cat ps free spin crash disk lmbench nanobench usertests true; join commands with |',
+      '$ exit',
+      'init exited with status 0: powering off',
+      '',
+    ]);
+  });
+
+  it('shows each user fault the kernel kills a program for', () => {
+    const kinds = ['null-read', 'null-write', 'text-write', 'kernel-read', 'kernel-write', 'divide', 'privileged', 'undefined', 'breakpoint'];
+    const { lines } = session(kinds.map((k) => `crash ${k}\n`).join('') + 'echo still here\nexit\n');
+    const report: Record<string, string> = {
+      'null-read': `page fault at 0x00000000 \\(read, not present\\), pc ${PC}`,
+      'null-write': `page fault at 0x00000004 \\(write, not present\\), pc ${PC}`,
+      'text-write': `page fault at 0x004[0-9a-f]{5} \\(write, protection\\), pc ${PC}`,
+      'kernel-read': `page fault at 0xc0000000 \\(read, not present\\), pc ${PC}`,
+      'kernel-write': `page fault at 0x00100000 \\(write, protection\\), pc ${PC}`,
+      divide: `divide error, pc ${PC}`,
+      privileged: `general protection fault \\(error 0x00000000\\), pc ${PC}`,
+      undefined: `invalid opcode, pc ${PC}`,
+      breakpoint: `breakpoint, pc ${PC}`,
+    };
+    const expected: unknown[] = ['init: starting sh'];
+    kinds.forEach((k, n) => {
+      expected.push(`$ crash ${k}`, `crash: ${k}`, expect.stringMatching(new RegExp(`^pid ${n + 3} \\(crash\\): ${report[k]}: killed$`)));
+    });
+    expected.push('$ echo still here', 'still here', '$ exit', 'init exited with status 0: powering off', '');
+    expect(lines).toEqual(expected);
+  });
+
+  it('edits lines with backspace and treats Ctrl-D as end of input', () => {
+    const { lines, run } = session('echo hx\bi\ncat\nline one\nline two\n\x04echo after cat\n\x04');
+    expect(lines).toEqual([
+      'init: starting sh',
+      '$ echo hi',
+      'hi',
+      '$ cat',
+      'line one',
+      'line one',
+      'line two',
+      'line two',
+      '$ echo after cat',
+      'after cat',
+      '$ ',
+      'init exited with status 0: powering off',
+      '',
+    ]);
+    expect(run.result.status).toBe(0);
+  });
+
+  it('kills a program that runs the machine out of memory, and recovers every page', () => {
+    const { lines } = session('free\ncrash oom\nfree\nexit\n', 8);
+    const at = lines.indexOf('$ crash oom');
+    expect(lines.slice(at, at + 3)).toEqual([
+      '$ crash oom',
+      'crash: oom',
+      expect.stringMatching(new RegExp(`^pid 4 \\(crash\\): out of memory: page fault at 0x[0-9a-f]{8} \\(write, not present\\), pc ${PC}: killed$`)),
+    ]);
+    // the same pages are free before and after: every page the dead program took came back
+    const before = lines[lines.indexOf('$ free') + 1];
+    expect(before).toMatch(/^free: \d+ of \d+ pages free, 3 processes$/);
+    expect(lines[lines.lastIndexOf('$ free') + 1]).toBe(before);
+    expect(lines.slice(-3)).toEqual(['$ exit', 'init exited with status 0: powering off', '']);
+  });
+});

@@ -1,0 +1,66 @@
+// The system calls, exercised by the guest test suite (guest-kernel/user/usertests.ts) running
+// as process 1: every test prints PASS or FAIL, and the run's power-off status is the number of
+// failures. One boot runs them all; each test below pins one behaviour's lines.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bootKernel, type BootRun } from './harness.ts';
+
+const TESTS = [
+  'getpid', 'write', 'badptr', 'forkwait', 'cow', 'sbrk', 'pipe', 'pipelarge', 'pipebroken', 'dup',
+  'execmissing', 'execargs', 'sleep', 'preempt', 'userfault', 'kill', 'badsyscall', 'misc', 'manyforks', 'leak',
+];
+
+let run: BootRun;
+let out: string[];
+
+beforeAll(() => {
+  run = bootKernel({ cmdline: 'usertests' });
+  out = run.output.split('\n');
+});
+
+/** The lines between "PASS <prev>" and "PASS <name>" (the test's own output), and its verdict. */
+function section(name: string): string[] {
+  const end = out.findIndex((l) => l === `PASS ${name}` || l.startsWith(`FAIL ${name}:`));
+  expect(end, `no verdict for ${name}:\n${run.output}`).toBeGreaterThanOrEqual(0);
+  let start = end - 1;
+  while (start >= 0 && !/^(PASS|FAIL) /.test(out[start]!) && !out[start]!.startsWith('timer:')) start--;
+  return out.slice(start + 1, end + 1);
+}
+
+describe('system calls (usertests as process 1)', () => {
+  it('passes every test and powers off with status 0', () => {
+    for (const name of TESTS) expect(out, run.output).toContain(`PASS ${name}`);
+    expect(out).toContain(`usertests: ${TESTS.length} passed, 0 failed`);
+    expect(out.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(run.result.reason).toBe('poweroff');
+    expect(run.result.status).toBe(0);
+  });
+
+  it('getpid/getppid: a child sees its parent', () => expect(section('getpid')).toEqual(['PASS getpid']));
+  it('write: output, EBADF, EINVAL', () => expect(section('write')).toEqual(['write ok', 'PASS write']));
+  it('bad pointers are refused with EFAULT, never a kernel crash', () => expect(section('badptr')).toEqual(['PASS badptr']));
+  it('fork, exit and wait pass the exit status; ECHILD without children', () => expect(section('forkwait')).toEqual(['PASS forkwait']));
+  it('fork is copy-on-write: parent and child do not see each other\'s writes', () => expect(section('cow')).toEqual(['PASS cow']));
+  it('sbrk grows and shrinks a demand-zero heap', () => expect(section('sbrk')).toEqual(['PASS sbrk']));
+  it('pipes carry bytes, end of file when the writer closes, EBADF on the wrong end', () => expect(section('pipe')).toEqual(['PASS pipe']));
+  it('pipes block a writer when full (10000 bytes through a 4096-byte ring)', () => expect(section('pipelarge')).toEqual(['PASS pipelarge']));
+  it('writing a pipe without readers is EPIPE', () => expect(section('pipebroken')).toEqual(['PASS pipebroken']));
+  it('dup and close', () => expect(section('dup')).toEqual(['dup ok', 'PASS dup']));
+  it('exec of a missing program is ENOENT', () => expect(section('execmissing')).toEqual(['PASS execmissing']));
+  it('exec passes arguments', () => expect(section('execargs')).toEqual(['exec works', 'PASS execargs']));
+  it('sleep and uptime', () => expect(section('sleep')).toEqual(['PASS sleep']));
+  it('preemption: a spinning child does not starve its parent', () => expect(section('preempt')).toEqual(['PASS preempt']));
+  it('a faulting child is killed with a message and status -1', () => {
+    expect(section('userfault')).toEqual([
+      expect.stringMatching(/^pid \d+ \(usertests\): page fault at 0x00000000 \(write, not present\), pc 0x004[0-9a-f]{5}: killed$/),
+      'PASS userfault',
+    ]);
+  });
+  it('kill ends a sleeping process; ESRCH for a missing pid', () => expect(section('kill')).toEqual(['PASS kill']));
+  it('unknown system-call numbers are ENOSYS', () => expect(section('badsyscall')).toEqual(['PASS badsyscall']));
+  it('yield, uptime, cycles and procinfo (with its errors)', () => expect(section('misc')).toEqual(['PASS misc']));
+  it('forty forks are all reaped', () => expect(section('manyforks')).toEqual(['PASS manyforks']));
+
+  it('returns every page: fork, exec, pipes and sbrk leak nothing once children are reaped', () => {
+    expect(section('leak')).toEqual(['', '', '', '', '', '', 'PASS leak']);
+  });
+});
