@@ -1,31 +1,31 @@
-// `xenolith run IMAGE --mode native`: boot an image on the XL32 machine, print its console to
-// stdout and exit with the guest's power-off status. Other modes arrive with the hypervisor.
+// `xenolith run [IMAGE] --mode native`: boot the standard guest (kernel + initrd built from
+// guest-kernel/), or an image file, on XL32; show its console; exit with the guest's status.
+// Console input comes from --input (then end of input), piped stdin, or the terminal.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { decodeImage, ImageError, type Image } from '../../machine/image.ts';
-import { Machine } from '../../machine/machine.ts';
+import { Machine, type RunResult } from '../../machine/machine.ts';
 import { getProfile } from '../../machine/costs.ts';
+import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
+import { CONSOLE_EOF, isKernelImage, readImageFile, standardGuest } from '../guest.ts';
 
+export { readImageFile };
 export const MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
 
 /** Exit codes when the guest did not power off by itself. */
 export const EXIT_CYCLE_LIMIT = 124;
 export const EXIT_GUEST_DEAD = 125;
 
-export function readImageFile(path: string): Image {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  try {
-    return decodeImage(bytes, path);
-  } catch (e) {
-    if (e instanceof ImageError) throw new CliError(e.message);
-    throw e;
-  }
+interface RunOptions {
+  mode: string;
+  input?: string;
+  maxCycles?: string;
+  profile: string;
+  memory: string;
+  disk?: string;
+  stats?: boolean;
+  add: string[];
+  cmdline?: string;
 }
 
 function parseCount(value: string, what: string): number {
@@ -34,28 +34,68 @@ function parseCount(value: string, what: string): number {
   return n;
 }
 
+/** Feed the terminal's keystrokes to the guest console; Ctrl-] leaves. Returns a cleanup function. */
+function attachTerminal(machine: Machine, onQuit: () => void): () => void {
+  const stdin = process.stdin;
+  stdin.setRawMode?.(true);
+  stdin.resume();
+  const onData = (chunk: Buffer) => {
+    for (const b of chunk) {
+      if (b === 0x1d) return onQuit(); // Ctrl-]
+      machine.feedInput(Uint8Array.of(b === 0x0d ? 0x0a : b === 0x7f ? 0x08 : b));
+    }
+  };
+  stdin.on('data', onData);
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode?.(false);
+    stdin.pause();
+  };
+}
+
+async function runInteractive(machine: Machine, maxCycles: number): Promise<RunResult> {
+  let quit = false;
+  process.stderr.write('[xenolith: console attached; Ctrl-] to leave]\n');
+  const detach = attachTerminal(machine, () => {
+    quit = true;
+    machine.stop();
+  });
+  try {
+    const start = machine.cpu.cycles;
+    for (;;) {
+      // Run in slices so keystrokes are read between them.
+      const left = maxCycles - (machine.cpu.cycles - start);
+      const result = machine.run({ maxCycles: Math.min(left, 20_000_000) });
+      if (quit || result.reason !== 'limit' || left <= 20_000_000) return result;
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    detach();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('run')
-    .description('boot an XL32 image and show its console')
-    .argument('<image>', 'image file (from xenolith asm or xenolith compile)')
+    .description('boot the xenolith guest (or an image) and show its console')
+    .argument('[image]', 'an image file (from xenolith asm or compile); default: the standard guest kernel and initrd')
     .option('--mode <mode>', `virtualization mode: ${MODES.join(', ')}`, 'native')
-    .option('--input <text>', 'bytes fed to the console, as if typed (\\n for Enter)')
-    .option('--max-cycles <n>', 'stop after this many simulated cycles', '10000000000')
+    .option('--input <text>', 'console input, as if typed, followed by end of input (\\n is Enter)')
+    .option('--add <prog.ts>', 'compile a user program into the initrd (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--cmdline <text>', 'the first process and its arguments (default: init, which runs the shell)')
+    .option('--max-cycles <n>', 'stop after this many simulated cycles (default 1e11; unlimited at a terminal)')
     .option('--profile <name>', 'CPU cost profile', 'p4-2003')
     .option('--memory <MiB>', 'physical memory in MiB', '32')
     .option('--disk <file>', 'a file to back the block device')
-    .option('--stats', 'print cycle, instruction and device statistics to stderr when the guest stops')
-    .action((imagePath: string, opts: { mode: string; input?: string; maxCycles: string; profile: string; memory: string; disk?: string; stats?: boolean }) => {
+    .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
+    .action(async (imagePath: string | undefined, opts: RunOptions) => {
       if (!(MODES as readonly string[]).includes(opts.mode)) throw new CliError(`unknown mode "${opts.mode}" (choose one of ${MODES.join(', ')})`);
-      if (opts.mode !== 'native') throw new CliError(`mode "${opts.mode}" is not available yet: this build runs images on bare XL32 (--mode native) only`);
+      if (opts.mode !== 'native') throw new CliError(`mode "${opts.mode}" is not available yet: this build runs guests on bare XL32 (--mode native) only`);
       try {
         getProfile(opts.profile);
       } catch (e) {
         throw new CliError((e as Error).message);
       }
-      const image = readImageFile(imagePath);
-      const maxCycles = parseCount(opts.maxCycles, '--max-cycles');
       const memoryBytes = parseCount(opts.memory, '--memory') * 1024 * 1024;
       let disk: Uint8Array | undefined;
       if (opts.disk) {
@@ -65,23 +105,50 @@ export function register(program: Command): void {
           throw new CliError(`cannot read disk ${opts.disk}: ${(e as Error).message}`);
         }
       }
+
+      const image = imagePath ? readImageFile(imagePath) : undefined;
+      const kernelBoot = !image || isKernelImage(image);
+      if (image && !kernelBoot && (opts.add.length > 0 || opts.cmdline)) {
+        throw new CliError(`${imagePath} is a bare-metal image: --add and --cmdline apply to kernels only`);
+      }
+      const interactive = opts.input === undefined && process.stdin.isTTY === true;
+      let input = opts.input?.replace(/\\n/g, '\n');
+      if (input === undefined && !interactive) {
+        try {
+          input = readFileSync(0, 'latin1');
+        } catch {
+          input = '';
+        }
+      }
+      if (input !== undefined && kernelBoot) input += (input.length > 0 && !input.endsWith('\n') ? '\n' : '') + CONSOLE_EOF;
+      const maxCycles = opts.maxCycles ? parseCount(opts.maxCycles, '--max-cycles') : interactive ? Number.MAX_SAFE_INTEGER : 100_000_000_000;
+
       const machine = new Machine({
         memoryBytes,
         profile: opts.profile,
         disk,
-        input: opts.input?.replace(/\\n/g, '\n'),
+        input,
         onOutput: (byte: number) => process.stdout.write(Buffer.of(byte)),
       });
+      let symbols = image?.symbols ?? [];
       try {
-        machine.loadImage(image);
+        if (kernelBoot) {
+          const guest = image ? { kernel: image, initrd: standardGuest('native', opts.add).initrd } : standardGuest('native', opts.add);
+          symbols = guest.kernel.symbols;
+          bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: opts.cmdline });
+        } else {
+          machine.loadImage(image!);
+        }
       } catch (e) {
-        throw new CliError(`${imagePath}: ${(e as Error).message}`);
+        if (e instanceof BootError || e instanceof RangeError) throw new CliError(`${imagePath ?? 'guest kernel'}: ${e.message}`);
+        throw e;
       }
-      const result = machine.run({ maxCycles });
+      const result = interactive ? await runInteractive(machine, maxCycles) : machine.run({ maxCycles });
       if (opts.stats) {
-        process.stderr.write(
-          `cycles: ${machine.cpu.cycles}\ninstructions: ${machine.cpu.instructions}\nprofile: ${opts.profile}\nstopped: ${result.reason}\n`,
-        );
+        const s = machine.cpu.stats as unknown as Record<string, number>;
+        const lines = [`mode: ${opts.mode}`, `profile: ${opts.profile}`, `stopped: ${result.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];
+        for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
+        process.stderr.write(`${lines.join('\n')}\n`);
       }
       switch (result.reason) {
         case 'poweroff':
@@ -91,8 +158,11 @@ export function register(program: Command): void {
           process.stderr.write(`xenolith: the guest was still running after ${maxCycles} cycles\n`);
           process.exitCode = EXIT_CYCLE_LIMIT;
           return;
+        case 'stopped':
+          process.exitCode = 0;
+          return;
         default:
-          process.stderr.write(`xenolith: the machine stopped: ${result.reason}${result.detail ? ` (${result.detail})` : ''}\n`);
+          process.stderr.write(`xenolith: the machine stopped: ${result.reason}${result.detail ? ` (${symbolizeBacktrace(result.detail, symbols)})` : ''}\n`);
           process.exitCode = EXIT_GUEST_DEAD;
       }
     });

@@ -1,0 +1,83 @@
+// Assembling what `xenolith run` boots: the standard guest (kernel + initrd built from
+// guest-kernel/, plus any --add programs) or an image file, and the console plumbing
+// (non-interactive --input, piped stdin, or a terminal). Host code for the CLI only.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { compile } from '../toolchain/compiler/index.ts';
+import { CompileError } from '../toolchain/compiler/diagnostics.ts';
+import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
+import { packInitrd, unpackInitrd, InitrdError } from '../toolchain/initrd.ts';
+import { decodeImage, encodeImage, ImageError, ImageArch, type Image } from '../machine/image.ts';
+import { CliError } from './errors.ts';
+
+/** End of input on the console (Ctrl-D): the guest shell exits on it, and init powers off. */
+export const CONSOLE_EOF = '\x04';
+
+export function readImageFile(path: string): Image {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  try {
+    return decodeImage(bytes, path);
+  } catch (e) {
+    if (e instanceof ImageError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** Compile a user program for the initrd; its name in the initrd is the file name without .ts. */
+export function compileUserProgram(file: string): { name: string; image: Image } {
+  const name = basename(file).replace(/\.ts$/, '');
+  if (!/^[A-Za-z0-9_.-]{1,23}$/.test(name)) {
+    throw new CliError(`${file}: program name "${name}" must be 1-23 letters, digits, '_', '.' or '-' to fit the initrd`);
+  }
+  try {
+    return { name, image: compile(file, { arch: 'native', user: true }).image };
+  } catch (e) {
+    if (e instanceof CompileError) throw new CliError(e.message, 1);
+    throw e;
+  }
+}
+
+export interface GuestSpec {
+  kernel: Image;
+  initrd: Uint8Array;
+  /** programs in the initrd, in order */
+  programs: string[];
+}
+
+/** The standard guest for `arch`, with extra user programs compiled into its initrd. */
+export function standardGuest(arch: 'native' | 'pv', addFiles: readonly string[] = []): GuestSpec {
+  let build;
+  try {
+    build = buildGuestKernel({ arch });
+  } catch (e) {
+    if (e instanceof CompileError) throw new CliError(`the guest kernel does not compile:\n${e.message}`, 1);
+    throw e;
+  }
+  if (addFiles.length === 0) return { kernel: build.kernel, initrd: build.initrd, programs: build.programs };
+  const files = unpackInitrd(build.initrd);
+  for (const f of addFiles) {
+    const { name, image } = compileUserProgram(f);
+    const data = encodeImage(image);
+    const at = files.findIndex((x) => x.name === name);
+    if (at >= 0) files[at] = { name, data };
+    else files.push({ name, data });
+  }
+  let initrd: Uint8Array;
+  try {
+    initrd = packInitrd(files);
+  } catch (e) {
+    if (e instanceof InitrdError) throw new CliError(e.message);
+    throw e;
+  }
+  return { kernel: build.kernel, initrd, programs: files.map((x) => x.name) };
+}
+
+/** Is this image a kernel that takes an initrd (rather than a bare-metal program)? */
+export function isKernelImage(image: Image): boolean {
+  return image.arch === ImageArch.Native || image.arch === ImageArch.Pv;
+}

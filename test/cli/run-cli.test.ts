@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const tsx = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const xenolith = (...args: string[]) => spawnSync(process.execPath, [tsx, 'cli/main.ts', ...args], { encoding: 'utf8', input: '' });
+
+describe('xenolith run (the standard guest)', () => {
+  it('boots the kernel, feeds --input to the shell, runs an --add program and exits with the shell status', () => {
+    const r = xenolith('run', '--mode', 'native', '--add', 'examples/programs/primes.ts', '--input', 'primes 20\\necho done\\nexit 5');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(5);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('xenolith kernel 0.1 (native) booting');
+    expect(lines.slice(lines.indexOf('$ primes 20'))).toEqual([
+      '$ primes 20',
+      '2 3 5 7 11 13 17 19',
+      'primes: 8 found',
+      '$ echo done',
+      'done',
+      '$ exit 5',
+      'init exited with status 5: powering off',
+      '',
+    ]);
+  });
+
+  it('reports a program that does not compile with file:line:col and exit status 1, booting nothing', () => {
+    const r = xenolith('run', '--add', 'test/fixtures/bad-program.ts', '--input', '');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'xenolith: test/fixtures/bad-program.ts:4:13: object literals are outside the subset; reserve memory with staticBuffer and name field offsets in a const enum\n' +
+        "test/fixtures/bad-program.ts:5:10: property access 'x.a' is outside the subset; use a const enum member, or load32(base + Field.OFFSET) for a struct field\n",
+    );
+  });
+});
