@@ -133,16 +133,36 @@ function timeJs(fn: () => number): number {
   return seconds;
 }
 
-/** Run both loops; `scale` 1 is the default size (about a second each on a current core). */
+const RUNS = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** Time a guest loop RUNS times after a warm-up (the JIT settles over the first runs); median seconds. */
+function timeGuestMedian(source: string, warmup: string, name: string): { seconds: number; instructions: number; cycles: number } {
+  timeGuest(warmup, `${name}-warmup`);
+  const runs = Array.from({ length: RUNS }, () => timeGuest(source, name));
+  for (const r of runs) {
+    if (r.instructions !== runs[0]!.instructions || r.cycles !== runs[0]!.cycles) throw new Error(`benchmark guest ${name} is not deterministic`);
+  }
+  return { ...runs[0]!, seconds: median(runs.map((r) => r.seconds)) };
+}
+
+function timeJsMedian(fn: () => number): number {
+  fn();
+  return median(Array.from({ length: RUNS }, () => timeJs(fn)));
+}
+
+/** Run both loops; `scale` 1 is the default size (about a second per run on a current core). */
 export function runCpuBench(scale = 1): CpuBenchRow[] {
   const iterations = Math.round(20_000_000 * scale);
   const sweeps = Math.round(4000 * scale);
   const rows: CpuBenchRow[] = [];
 
-  timeGuest(computeSource(Math.round(iterations / 10)), 'compute-warmup.s');
-  const c = timeGuest(computeSource(iterations), 'compute.s');
-  jsCompute(iterations / 10);
-  const cJs = timeJs(() => jsCompute(iterations));
+  const c = timeGuestMedian(computeSource(iterations), computeSource(Math.round(iterations / 10)), 'compute.s');
+  const cJs = timeJsMedian(() => jsCompute(iterations));
   rows.push({
     loop: 'compute',
     engine: 'interpreter',
@@ -152,11 +172,9 @@ export function runCpuBench(scale = 1): CpuBenchRow[] {
     cycles: c.cycles,
   });
 
-  timeGuest(memorySource(Math.max(1, Math.round(sweeps / 10))), 'memory-warmup.s');
-  const m = timeGuest(memorySource(sweeps), 'memory.s');
+  const m = timeGuestMedian(memorySource(sweeps), memorySource(Math.max(1, Math.round(sweeps / 10))), 'memory.s');
   const mem = new Int32Array((MEMORY_LOOP_PAGES * 4096) >> 2);
-  jsMemory(Math.max(1, sweeps / 10), mem);
-  const mJs = timeJs(() => jsMemory(sweeps, mem));
+  const mJs = timeJsMedian(() => jsMemory(sweeps, mem));
   rows.push({
     loop: 'memory',
     engine: 'interpreter',

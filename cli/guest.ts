@@ -1,32 +1,13 @@
-// Assembling what `xenolith run` boots: the standard guest (kernel + initrd built from
-// guest-kernel/, plus any --add programs) or an image file, and the console plumbing
-// (non-interactive --input, piped stdin, or a terminal). Host code for the CLI only.
-import { readFileSync } from 'node:fs';
+// The standard guest `xenolith run` boots: the kernel and initrd built from guest-kernel/, plus
+// any --add programs compiled into the initrd. Loaded on use: it needs the compiler (and so
+// TypeScript). Host code for the CLI only.
 import { basename } from 'node:path';
 import { compile } from '../toolchain/compiler/index.ts';
 import { CompileError } from '../toolchain/compiler/diagnostics.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { packInitrd, unpackInitrd, InitrdError } from '../toolchain/initrd.ts';
-import { decodeImage, encodeImage, ImageError, ImageArch, type Image } from '../machine/image.ts';
+import { encodeImage, type Image } from '../machine/image.ts';
 import { CliError } from './errors.ts';
-
-/** End of input on the console (Ctrl-D): the guest shell exits on it, and init powers off. */
-export const CONSOLE_EOF = '\x04';
-
-export function readImageFile(path: string): Image {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  try {
-    return decodeImage(bytes, path);
-  } catch (e) {
-    if (e instanceof ImageError) throw new CliError(e.message);
-    throw e;
-  }
-}
 
 /** Compile a user program for the initrd; its name in the initrd is the file name without .ts. */
 export function compileUserProgram(file: string): { name: string; image: Image } {
@@ -75,9 +56,4 @@ export function standardGuest(arch: 'native' | 'pv', addFiles: readonly string[]
     throw e;
   }
   return { kernel: build.kernel, initrd, programs: files.map((x) => x.name) };
-}
-
-/** Is this image a kernel that takes an initrd (rather than a bare-metal program)? */
-export function isKernelImage(image: Image): boolean {
-  return image.arch === ImageArch.Native || image.arch === ImageArch.Pv;
 }

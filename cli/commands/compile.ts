@@ -4,7 +4,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encodeImage } from '../../machine/image.ts';
-import { compile, CompileError } from '../../toolchain/compiler/index.ts';
 import { CliError } from '../errors.ts';
 
 const ARCHES = ['native', 'pv'] as const;
@@ -33,7 +32,7 @@ export function register(program: Command): void {
     .option('--emit-asm <file>', 'also write the generated assembly')
     .option('--base <address>', 'link address of the text section (default 0x00100000, user programs 0x00400000)')
     .option('--no-type-check', 'skip reporting TypeScript type errors (subset errors are still reported)')
-    .action((entry: string, opts: { arch: string; user?: boolean; output?: string; emitAsm?: string; base?: string; typeCheck: boolean }) => {
+    .action(async (entry: string, opts: { arch: string; user?: boolean; output?: string; emitAsm?: string; base?: string; typeCheck: boolean }) => {
       if (!(ARCHES as readonly string[]).includes(opts.arch)) {
         throw new CliError(`unknown arch "${opts.arch}" (choose native or pv)`);
       }
@@ -41,6 +40,8 @@ export function register(program: Command): void {
       if (base !== undefined && (!Number.isInteger(base) || base < 0 || base > 0xffff_f000 || base % 4096 !== 0)) {
         throw new CliError(`--base ${opts.base}: give a page-aligned address such as 0x00100000`);
       }
+      // Loaded on use: the compiler pulls in the TypeScript compiler, which every other verb can do without.
+      const { compile, CompileError } = await import('../../toolchain/compiler/index.ts');
       let result;
       try {
         result = compile(entry, { arch: opts.arch as 'native' | 'pv', user: opts.user ?? false, typeCheck: opts.typeCheck, ...(base !== undefined ? { base } : {}) });

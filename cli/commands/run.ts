@@ -7,9 +7,8 @@ import { Machine, type RunResult } from '../../machine/machine.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
-import { CONSOLE_EOF, isKernelImage, readImageFile, standardGuest } from '../guest.ts';
+import { CONSOLE_EOF, isKernelImage, readImageFile } from '../image-files.ts';
 
-export { readImageFile };
 export const MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
 
 /** Exit codes when the guest did not power off by itself. */
@@ -133,6 +132,8 @@ export function register(program: Command): void {
       let symbols = image?.symbols ?? [];
       try {
         if (kernelBoot) {
+          // Loaded on use: building the standard guest needs the compiler (and TypeScript).
+          const { standardGuest } = await import('../guest.ts');
           const guest = image ? { kernel: image, initrd: standardGuest('native', opts.add).initrd } : standardGuest('native', opts.add);
           symbols = guest.kernel.symbols;
           bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: opts.cmdline });
