@@ -7,6 +7,7 @@ import { register as isa } from './isa.ts';
 import { register as asm } from './asm.ts';
 import { register as disasm } from './disasm.ts';
 import { register as compile } from './compile.ts';
+import { register as compare } from './compare.ts';
 
 type Register = (program: Command) => void;
 const modules: Register[] = [
@@ -17,6 +18,7 @@ const modules: Register[] = [
   asm,
   disasm,
   compile,
+  compare,
 ];
 
 export function registerCommands(program: Command): void {

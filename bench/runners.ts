@@ -1,0 +1,86 @@
+// One way to boot the standard guest per virtualization mode, with the same inputs and the same
+// result shape, so the comparison treats every mode alike. Each runner builds the guest (cached),
+// boots it with a command line as process 1, runs to power-off, and returns the console with the
+// counters that explain its cost. Host code.
+
+import { Machine } from '../machine/machine.ts';
+import { bootNative } from '../hypervisor/boot/native.ts';
+import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
+
+export type ModeName = 'native' | 'trap' | 'bt' | 'hvm' | 'pv';
+
+/** What explains a mode's cost: every transfer into the hypervisor, by kind. */
+export interface Counters {
+  /** guest traps that entered the hypervisor (privileged instructions, reflected faults, interrupts) */
+  traps: number;
+  hypercalls: number;
+  /** port I/O that went through the device model */
+  ioExits: number;
+  /** shadow page-table faults filled silently by the hypervisor */
+  shadowHidden: number;
+  /** shadow page-table faults reflected into the guest */
+  shadowTrue: number;
+  /** interrupts or events delivered to the guest */
+  interrupts: number;
+}
+
+export interface GuestRun {
+  mode: ModeName;
+  console: string;
+  /** 'poweroff' when the guest finished */
+  stopped: string;
+  detail?: string;
+  status: number;
+  cycles: number;
+  instructions: number;
+  wallMs: number;
+  counters: Counters;
+}
+
+export interface RunSpec {
+  cmdline: string;
+  input?: string;
+  profile: string;
+  maxCycles: number;
+}
+
+export type Runner = (spec: RunSpec) => GuestRun;
+
+export const ZERO_COUNTERS: Counters = { traps: 0, hypercalls: 0, ioExits: 0, shadowHidden: 0, shadowTrue: 0, interrupts: 0 };
+
+/** The reference: the native kernel on bare XL32. Nothing enters a hypervisor. */
+export const runNative: Runner = (spec) => {
+  const guest = buildGuestKernel({ arch: 'native' });
+  const machine = new Machine({ profile: spec.profile, input: spec.input });
+  bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
+  const t0 = process.hrtime.bigint();
+  const result = machine.run({ maxCycles: spec.maxCycles });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  return {
+    mode: 'native',
+    console: machine.consoleOutput(),
+    stopped: result.reason,
+    detail: result.detail,
+    status: result.status,
+    cycles: result.cycles,
+    instructions: result.instructions,
+    wallMs,
+    counters: { ...ZERO_COUNTERS, interrupts: machine.cpu.stats.interrupts },
+  };
+};
+
+const unavailable = (mode: ModeName): Runner => () => {
+  throw new Error(`mode ${mode} is not available in this build`);
+};
+
+/** Runners by mode; modes not built yet refuse. */
+export const RUNNERS: Record<ModeName, Runner> = {
+  native: runNative,
+  trap: unavailable('trap'),
+  bt: unavailable('bt'),
+  hvm: unavailable('hvm'),
+  pv: unavailable('pv'),
+};
+
+/** Modes with a runner in this build. */
+export const AVAILABLE_MODES: ModeName[] = ['native'];

@@ -1,0 +1,80 @@
+// `xenolith compare`: the same guest test suite and benchmarks under every available mode,
+// side by side (equivalence matrix, lmbench-style table, nanobenchmarks), as text, JSON,
+// Markdown or a self-contained HTML report. A progress bar on stderr while it runs.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CliError } from '../errors.ts';
+
+interface CompareOpts {
+  modes?: string;
+  profile: string;
+  runs: string;
+  json?: boolean;
+  md?: boolean;
+  html?: string;
+  maxCycles: string;
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('compare')
+    .description('run the guest test suite and benchmarks under every mode and compare them with native')
+    .option('--modes <list>', 'comma-separated modes (default: every mode this build has)')
+    .option('--profile <name>', 'CPU cost profile', 'p4-2003')
+    .option('--runs <n>', 'wall-clock runs per benchmark (median reported)', '3')
+    .option('--json', 'print the report as JSON')
+    .option('--md', 'print the report as Markdown')
+    .option('--html <file>', 'also write an HTML report with a relative-performance chart')
+    .option('--max-cycles <n>', 'cycle limit per guest run', '50000000000')
+    .option('--no-progress', 'no progress bar')
+    .action(async (opts: CompareOpts) => {
+      const { getProfile } = await import('../../machine/costs.ts');
+      const { AVAILABLE_MODES } = await import('../../bench/runners.ts');
+      const { runCompare, renderText, renderMarkdown, renderHtml } = await import('../../bench/compare.ts');
+      try {
+        getProfile(opts.profile);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      const modes = opts.modes ? opts.modes.split(',').map((m) => m.trim()) : AVAILABLE_MODES;
+      for (const m of modes) {
+        if (!(AVAILABLE_MODES as string[]).includes(m)) throw new CliError(`mode "${m}" is not available (this build has ${AVAILABLE_MODES.join(', ')})`);
+      }
+      if (!modes.includes('native')) modes.unshift('native');
+      const runs = Number(opts.runs);
+      if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new CliError(`--runs must be a whole number from 1 to 50, not "${opts.runs}"`);
+      const maxCycles = Number(opts.maxCycles);
+      if (!Number.isSafeInteger(maxCycles) || maxCycles <= 0) throw new CliError(`--max-cycles must be a positive whole number, not "${opts.maxCycles}"`);
+
+      let bar: { start(total: number, value: number, payload: object): void; update(value: number, payload: object): void; stop(): void } | undefined;
+      if (opts.progress && process.stderr.isTTY) {
+        const { default: cliProgress } = await import('cli-progress');
+        bar = new cliProgress.SingleBar(
+          { format: 'compare [{bar}] {value}/{total} {what}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        );
+      }
+      bar?.start(modes.length * (2 + runs), 0, { what: 'building the guests' });
+      const report = runCompare({
+        modes: modes as typeof AVAILABLE_MODES,
+        profile: opts.profile,
+        runs,
+        maxCycles,
+        onProgress: (done, _total, what) => {
+          if (bar) bar.update(done, { what });
+          else if (opts.progress) process.stderr.write(`compare: ${what}\n`);
+        },
+      });
+      bar?.stop();
+      if (opts.html) {
+        try {
+          writeFileSync(opts.html, renderHtml(report));
+        } catch (e) {
+          throw new CliError(`cannot write ${opts.html}: ${(e as Error).message}`);
+        }
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : opts.md ? renderMarkdown(report) : renderText(report));
+      if (report.unexplained.length > 0) process.exitCode = 1;
+    });
+}
