@@ -30,9 +30,9 @@ export const enum Sys {
   NANOBENCH = 17,
   /** the machine's cycle counter, low 32 bits (rdtsc, readable at ring 3 too) */
   CYCLES = 18,
-  /** sysinfo(buf): memory and process counts as a SysInfo record */
+  /** sysinfo(buf): memory and process counts, uptime and clock as a SysInfo record */
   SYSINFO = 19,
-  /** diskio(op, sector, buf, count): DiskOp on `count` 512-byte sectors (at most 8) */
+  /** diskio(op, sector, buf, count): DiskOp on `count` 512-byte sectors (at most DiskOp.MAX_SECTORS) */
   DISKIO = 20,
   COUNT = 21,
 }
@@ -98,7 +98,8 @@ export const enum DiskOp {
   /** the result is the capacity in sectors */
   CAPACITY = 2,
   SECTOR_BYTES = 512,
-  MAX_SECTORS = 8,
+  /** sectors per call at most (32 KiB: the kernel keeps up to 8 page-sized requests in flight) */
+  MAX_SECTORS = 64,
 }
 
 /** The record sysinfo() fills. */
@@ -108,7 +109,9 @@ export const enum SysInfo {
   /** process-table slots in use */
   PROCS = 8,
   UPTIME = 12,
-  BYTES = 16,
+  /** the CPU clock in MHz (cycles per microsecond), for turning cycle counts into time */
+  CLOCK_MHZ = 16,
+  BYTES = 20,
 }
 
 export const enum ProcState {
@@ -130,6 +133,12 @@ export const enum BenchOp {
   PTE_UPDATE = 2,
   /** an address-space reload (CR3 write) */
   ADDRESS_SPACE_SWITCH = 3,
+  /** one read of a device register (native: INB of the UART line status); optional pvops slot */
+  PORT_READ = 4,
+  /** a control-register write of its current value (native: MOV to CR4); optional pvops slot */
+  CR4_WRITE = 5,
+  /** a divide by zero in the kernel, taken as #DE and resumed after the divide by a fixup */
+  DIVIDE_FAULT = 6,
 }
 
 /** Limits user programs see. */

@@ -57,7 +57,16 @@ export const enum PvOp {
   USER_RETURN = 26,
   /** the architecture's name, a NUL-terminated string ("native", "pv") */
   ARCH_NAME = 27,
-  COUNT = 28,
+  /** slots below this one are required: kmain refuses to start with one of them empty */
+  REQUIRED_COUNT = 28,
+  // Optional slots, used only by benchmarks (nanobench): an architecture may leave them empty,
+  // and the benchmark then reports ENOSYS for the operation instead of calling through 0.
+  /** read the console device's status register once (a device-register read: native INB) */
+  CONSOLE_STATUS = 28,
+  /** control register 4 (Linux's read_cr4 / write_cr4 in pv_cpu_ops) */
+  READ_CR4 = 29,
+  WRITE_CR4 = 30,
+  COUNT = 31,
 }
 
 /** Device lines the shared kernel knows (the architecture maps them to its own events). */
@@ -82,12 +91,17 @@ export function pvSet(op: number, fn: number): void {
   store32(ops + op * 4, fn);
 }
 
-/** The first empty slot, or -1 when the architecture filled them all. */
+/** The first empty required slot, or -1 when the architecture filled them all. */
 export function pvMissing(): number {
-  for (let op = 0; op < PvOp.COUNT; op++) {
+  for (let op = 0; op < PvOp.REQUIRED_COUNT; op++) {
     if (load32(ops + op * 4) === 0) return op;
   }
   return -1;
+}
+
+/** Whether the architecture filled slot `op` (callers of an optional operation check first). */
+export function pvHas(op: number): boolean {
+  return load32(ops + op * 4) !== 0;
 }
 
 function op(k: number): number {
@@ -134,3 +148,9 @@ export function diskCapacity(): number { return callIndirect(op(PvOp.DISK_CAPACI
 
 export function userReturn(frame: number): void { callIndirect(op(PvOp.USER_RETURN), frame); }
 export function archName(): number { return callIndirect(op(PvOp.ARCH_NAME)); }
+
+// Optional operations: call only after pvHas(op).
+/** The console's status register (native: the UART line-status register), read once. */
+export function consoleStatus(): number { return callIndirect(op(PvOp.CONSOLE_STATUS)); }
+export function readCr4(): number { return callIndirect(op(PvOp.READ_CR4)); }
+export function writeCr4(value: number): void { callIndirect(op(PvOp.WRITE_CR4), value); }

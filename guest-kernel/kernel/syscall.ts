@@ -5,7 +5,8 @@
 
 import { load32, store32, staticBuffer, addressOf, callIndirect, ltu, TrapFrame } from 'xl32';
 import { Sys, Err } from './abi.ts';
-import { sysExit, sysFork, sysWait, sysGetpid, sysGetppid, sysYield, sysExec, sysSbrk, sysSleep, sysUptime, sysKill, sysProcinfo, sysCycles, sysNanobench, sysSysinfo } from './sysproc.ts';
+import { sysExit, sysFork, sysWait, sysGetpid, sysGetppid, sysYield, sysExec, sysSbrk, sysSleep, sysUptime, sysKill, sysProcinfo, sysCycles, sysSysinfo } from './sysproc.ts';
+import { sysNanobench } from './nanobench.ts';
 import { sysRead, sysWrite, sysClose, sysDup, sysPipe, sysDiskio } from './sysfile.ts';
 
 const table = staticBuffer(Sys.COUNT * 4);

@@ -3,14 +3,13 @@
 // Guest code (the TypeScript subset).
 
 import { load32, store32, staticBuffer } from 'xl32';
-import { Err, Limits, ProcInfo, SysInfo, UserLayout, BenchOp } from './abi.ts';
-import { Pte } from './memlayout.ts';
-import { myproc, fork, exit, wait, kill, yieldCpu, sleepTicks, procInfo, procPid, parentPid, procCount, P } from './proc.ts';
+import { Err, Limits, ProcInfo, SysInfo } from './abi.ts';
+import { myproc, fork, exit, wait, kill, yieldCpu, sleepTicks, procInfo, procPid, parentPid, procCount } from './proc.ts';
 import { kfreePages, ktotalPages } from './kalloc.ts';
 import { exec } from './exec.ts';
-import { copyin, copyout, copyinstr, growProcess, walk } from './vm.ts';
+import { copyin, copyout, copyinstr, growProcess } from './vm.ts';
 import { uptime } from './trap.ts';
-import { readCycles, irqSave, irqRestore, setPte, invalidatePage, switchAddressSpace } from './pvops.ts';
+import { readCycles, clockMHz } from './pvops.ts';
 
 export function sysExit(status: number): number {
   exit(status);
@@ -71,12 +70,13 @@ export function sysProcinfo(k: number, buf: number): number {
 
 const sysInfoBuf = staticBuffer(SysInfo.BYTES);
 
-/** sysinfo(buf): free and total pages, processes, uptime. */
+/** sysinfo(buf): free and total pages, processes, uptime, the CPU clock. */
 export function sysSysinfo(buf: number): number {
   store32(sysInfoBuf + SysInfo.FREE_PAGES, kfreePages());
   store32(sysInfoBuf + SysInfo.TOTAL_PAGES, ktotalPages());
   store32(sysInfoBuf + SysInfo.PROCS, procCount());
   store32(sysInfoBuf + SysInfo.UPTIME, uptime());
+  store32(sysInfoBuf + SysInfo.CLOCK_MHZ, clockMHz());
   return copyout(buf, sysInfoBuf, SysInfo.BYTES);
 }
 
@@ -105,38 +105,4 @@ export function sysExec(path: number, argv: number): number {
     }
   }
   return exec(myproc(), pathBuf, argc, argBuf);
-}
-
-/**
- * nanobench(op, n): run a kernel operation n times and return the cycles it took, for
- * benchmarks that compare the cost of the architecture's operations (BenchOp).
- */
-export function sysNanobench(op: number, n: number): number {
-  const p = myproc();
-  const pte = walk(load32(p + P.PD), UserLayout.ARGS, false);
-  const start = readCycles();
-  let k = 0;
-  if (op === BenchOp.NOTHING) {
-    while (k < n) k = k + 1;
-  } else if (op === BenchOp.IRQ_SAVE_RESTORE) {
-    while (k < n) {
-      irqRestore(irqSave());
-      k = k + 1;
-    }
-  } else if (op === BenchOp.PTE_UPDATE) {
-    if (pte === 0 || (load32(pte) & Pte.P) === 0) return Err.EFAULT;
-    while (k < n) {
-      setPte(pte, load32(pte));
-      invalidatePage(UserLayout.ARGS);
-      k = k + 1;
-    }
-  } else if (op === BenchOp.ADDRESS_SPACE_SWITCH) {
-    while (k < n) {
-      switchAddressSpace(load32(p + P.PD));
-      k = k + 1;
-    }
-  } else {
-    return Err.EINVAL;
-  }
-  return readCycles() - start;
 }

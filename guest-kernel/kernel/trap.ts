@@ -13,6 +13,7 @@ import { vmFault } from './vm.ts';
 import { myproc, killed, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, P } from './proc.ts';
 import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
+import { divideFixup } from './nanobench.ts';
 
 /** Exception vectors (machine/isa.ts Vector) and the system-call vector. */
 export const enum Vec {
@@ -97,8 +98,9 @@ function userTrap(frame: number, vector: number): void {
   store32(p + P.KILLED, 1);
 }
 
-/** An exception in the kernel: nothing to do but panic. */
+/** An exception in the kernel: the nanobench divide is resumed; anything else panics. */
 function kernelTrap(frame: number, vector: number): void {
+  if (vector === Vec.DIVIDE_ERROR && divideFixup(frame)) return;
   if (vector === Vec.PAGE_FAULT) {
     kputs(cstr('panic: kernel page fault at '));
     kputx(faultAddress());

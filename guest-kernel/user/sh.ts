@@ -160,6 +160,23 @@ function runPipeline(n: number): number {
   return result;
 }
 
+/** The builtins and every program in the initrd but init and sh, one line each. */
+function help(): void {
+  puts(cstr('builtins: exit [status], help; any other word runs that program from the initrd; join commands with |\n'));
+  puts(cstr('  cat                      copy standard input to standard output\n'));
+  puts(cstr('  crash KIND               fault on purpose (crash alone lists the kinds)\n'));
+  puts(cstr('  disk [read|write ...]    raw block-device sectors: capacity, read SECTOR, write SECTOR WORDS...\n'));
+  puts(cstr('  diskbench [KIB]          disk throughput: sequential and random reads and writes\n'));
+  puts(cstr('  echo WORDS...            print the words\n'));
+  puts(cstr('  free                     free memory and processes\n'));
+  puts(cstr('  lmbench [NAME|all] [N]   latencies: null fork exec ctx pipe pagefault sbrk\n'));
+  puts(cstr('  nanobench [N]            kernel primitives through pvops, and a system call\n'));
+  puts(cstr('  ps                       the process table\n'));
+  puts(cstr('  spin [N]                 burn the CPU (N million iterations; forever without N)\n'));
+  puts(cstr('  true                     exit with status 0\n'));
+  puts(cstr('  usertests [NAME...]      the system-call test suite\n'));
+}
+
 export function main(): number {
   for (;;) {
     puts(cstr('$ '));
@@ -180,8 +197,7 @@ export function main(): number {
       return arg === 0 ? 0 : atoi(arg);
     }
     if (n === 1 && streq(cmd, cstr('help'))) {
-      puts(cstr('builtins: exit [status], help; any other word runs that program from the initrd\n'));
-      puts(cstr('programs: echo cat ps free spin crash disk lmbench nanobench usertests true; join commands with |\n'));
+      help();
       continue;
     }
     runPipeline(n);

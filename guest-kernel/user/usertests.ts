@@ -4,10 +4,10 @@
 // User program (the TypeScript subset, compiled with --user).
 
 import { cstr, syscall, staticBuffer, load8, store8, load32, store32, callIndirect, addressOf } from 'xl32';
-import { Err, Fd, UserLayout, SysInfo, ProcInfo, ProcState } from '../kernel/abi.ts';
+import { Err, Fd, UserLayout, SysInfo, ProcInfo, ProcState, DiskOp } from '../kernel/abi.ts';
 import {
   exit, fork, wait, pipe, read, write, close, dup, getpid, getppid, yieldCpu, exec, sbrk, sleep, uptime, kill, cycles, procinfo,
-  argc, argv, streq, puts, putd, sysinfo,
+  argc, argv, streq, puts, putd, sysinfo, diskio,
 } from './lib/ulib.ts';
 
 let passed = 0;
@@ -366,6 +366,71 @@ function testLeak(name: number): void {
   pass(name);
 }
 
+const enum Io {
+  /** a whole diskio call's worth: DiskOp.MAX_SECTORS sectors */
+  BIG_SECTORS = 64,
+  BIG_BYTES = 32768,
+  /** one bounce page: what a single request moves */
+  PAGE_SECTORS = 8,
+  PAGE_BYTES = 4096,
+}
+
+const bigA = staticBuffer(Io.BIG_BYTES);
+const bigB = staticBuffer(Io.BIG_BYTES);
+const bigSaved = staticBuffer(Io.BIG_BYTES);
+
+/** Read BIG_SECTORS sectors at `sector` into dst one page-sized call at a time: 0 or the first error. */
+function readByPages(sector: number, dst: number): number {
+  let k = 0;
+  while (k < Io.BIG_SECTORS / Io.PAGE_SECTORS) {
+    const r = diskio(DiskOp.READ, sector + k * Io.PAGE_SECTORS, dst + k * Io.PAGE_BYTES, Io.PAGE_SECTORS);
+    if (r < 0) return r;
+    k = k + 1;
+  }
+  return 0;
+}
+
+/** The first offset where a and b differ over n bytes, or -1. */
+function differ(a: number, b: number, n: number): number {
+  let k = 0;
+  while (k < n) {
+    if (load8(a + k) !== load8(b + k)) return k;
+    k = k + 1;
+  }
+  return -1;
+}
+
+/**
+ * diskio's limits, and (on a disk of at least 64 sectors) that one 64-sector call, whose eight
+ * requests are in flight together, moves the same bytes in the same order as eight 8-sector
+ * calls. The disk's last 32 KiB are written and then restored.
+ */
+function testDiskio(name: number): void {
+  const cap = diskio(DiskOp.CAPACITY, 0, 0, 0);
+  if (!expect(name, cstr('0 sectors'), diskio(DiskOp.READ, 0, bigA, 0), Err.EINVAL)) return;
+  if (!expect(name, cstr('65 sectors'), diskio(DiskOp.READ, 0, bigA, DiskOp.MAX_SECTORS + 1), Err.EINVAL)) return;
+  if (!expect(name, cstr('unknown op'), diskio(7, 0, bigA, 1), Err.EINVAL)) return;
+  if (!expect(name, cstr('past the end'), diskio(DiskOp.READ, cap, bigA, 1), Err.EINVAL)) return;
+  if (cap < Io.BIG_SECTORS) return pass(name);
+  if (!expect(name, cstr('into the kernel'), diskio(DiskOp.READ, 0, 0xc0000000, 1), Err.EFAULT)) return;
+  if (!expect(name, cstr('64 sectors past the end'), diskio(DiskOp.READ, cap - Io.BIG_SECTORS + 1, bigA, Io.BIG_SECTORS), Err.EINVAL)) return;
+  if (!expect(name, cstr('read 64 sectors'), diskio(DiskOp.READ, 0, bigA, Io.BIG_SECTORS), Io.BIG_BYTES)) return;
+  if (!expect(name, cstr('read by pages'), readByPages(0, bigB), 0)) return;
+  if (!expect(name, cstr('a 64-sector read differs from 8-sector reads at byte'), differ(bigA, bigB, Io.BIG_BYTES), -1)) return;
+  const last = cap - Io.BIG_SECTORS;
+  if (!expect(name, cstr('save the last 64 sectors'), diskio(DiskOp.READ, last, bigSaved, Io.BIG_SECTORS), Io.BIG_BYTES)) return;
+  let k = 0;
+  while (k < Io.BIG_BYTES) {
+    store8(bigA + k, k * 13 + (k >>> 9) + 5);
+    k = k + 1;
+  }
+  if (!expect(name, cstr('write 64 sectors'), diskio(DiskOp.WRITE, last, bigA, Io.BIG_SECTORS), Io.BIG_BYTES)) return;
+  if (!expect(name, cstr('read back by pages'), readByPages(last, bigB), 0)) return;
+  if (!expect(name, cstr('a 64-sector write differs from its 8-sector reads at byte'), differ(bigA, bigB, Io.BIG_BYTES), -1)) return;
+  if (!expect(name, cstr('restore the last 64 sectors'), diskio(DiskOp.WRITE, last, bigSaved, Io.BIG_SECTORS), Io.BIG_BYTES)) return;
+  pass(name);
+}
+
 /** Run test `fn` if it was asked for (or everything was). */
 function run(name: number, fn: number): void {
   if (argc() > 1) {
@@ -401,6 +466,7 @@ export function main(): number {
   run(cstr('misc'), addressOf(testMisc));
   run(cstr('manyforks'), addressOf(testManyForks));
   run(cstr('leak'), addressOf(testLeak));
+  run(cstr('diskio'), addressOf(testDiskio));
   puts(cstr('usertests: '));
   putd(passed);
   puts(cstr(' passed, '));

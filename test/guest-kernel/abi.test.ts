@@ -6,7 +6,7 @@ import { IMAGE_MAGIC, IMAGE_VERSION, ImageArch, SegFlag } from '../../machine/im
 import { INITRD_MAGIC, INITRD_VERSION, INITRD_HEADER_BYTES, INITRD_ENTRY_BYTES, INITRD_NAME_BYTES } from '../../toolchain/initrd.ts';
 import { BOOT_INFO_ADDR, BOOT_INFO_MAGIC, BootInfoField } from '../../hypervisor/boot/native.ts';
 import { USER_BASE, SYS_EXIT, SYSCALL_VECTOR } from '../../toolchain/compiler/abi.ts';
-import { Pte as HwPte, Vector } from '../../machine/isa.ts';
+import { Pte as HwPte, Vector, Op, INSTRUCTIONS } from '../../machine/isa.ts';
 
 // Loaded through variables so the const enums arrive as the runtime objects esbuild emits.
 type Enum = Record<string, number>;
@@ -14,6 +14,7 @@ const load = async (p: string): Promise<Record<string, Enum>> => (await import(/
 const formats = await load('../../guest-kernel/kernel/formats.ts');
 const memlayout = await load('../../guest-kernel/kernel/memlayout.ts');
 const abi = await load('../../guest-kernel/kernel/abi.ts');
+const insn = await load('../../guest-kernel/kernel/insn.ts');
 
 describe('guest kernel mirrors of host layouts', () => {
   it('ContextFrame matches the compiler', () => {
@@ -63,5 +64,21 @@ describe('guest kernel mirrors of host layouts', () => {
     expect(abi['Sys']!['EXIT']).toBe(SYS_EXIT);
     expect(SYSCALL_VECTOR).toBe(Vector.Syscall);
     expect(abi['UserLayout']!['USER_BASE']).toBe(USER_BASE);
+  });
+
+  it('the opcodes the kernel decodes (insn.ts) match the ISA, and only LI, JMP, Jcc and CALL are long', () => {
+    const op = insn['Opcode']!;
+    const host: [string, number][] = [
+      ['LI', Op.LI], ['DIV', Op.DIV], ['DIVU', Op.DIVU], ['REM', Op.REM], ['REMU', Op.REMU],
+      ['JMP', Op.JMP], ['JCC', Op.JCC], ['CALL', Op.CALL], ['RET', Op.RET], ['HLT', Op.HLT],
+    ];
+    for (const [name, value] of host) expect(op[name], name).toBe(value);
+    const long = INSTRUCTIONS.filter((i) => i.bytes === 8).map((i) => i.op).sort((a, b) => a - b);
+    expect(long).toEqual([Op.LI, Op.JMP, Op.JCC, Op.CALL]);
+    expect(op['SHORT_BYTES']).toBe(4);
+    expect(op['LONG_BYTES']).toBe(8);
+    // findInstruction(fn, DIV, REMU) takes a range: it must hold exactly the four divides
+    const divides = INSTRUCTIONS.filter((i) => i.op >= Op.DIV && i.op <= Op.REMU).map((i) => i.mnemonic);
+    expect(divides).toEqual(['div', 'divu', 'rem', 'remu']);
   });
 });

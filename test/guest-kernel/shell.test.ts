@@ -2,7 +2,7 @@
 // exact transcripts of programs with arguments, pipelines, ps, error messages, faulting
 // programs, line editing and end of input.
 import { describe, expect, it } from 'vitest';
-import { bootKernel } from './harness.ts';
+import { bootKernel, guest } from './harness.ts';
 
 /** Boot init -> sh with `input` typed; the transcript after the boot messages, and the run. */
 function session(input: string, memoryMiB = 32) {
@@ -14,6 +14,22 @@ function session(input: string, memoryMiB = 32) {
 }
 
 const PC = '0x004[0-9a-f]{5}';
+
+/** help's program lines, exactly */
+const HELP_PROGRAMS = [
+  '  cat                      copy standard input to standard output',
+  '  crash KIND               fault on purpose (crash alone lists the kinds)',
+  '  disk [read|write ...]    raw block-device sectors: capacity, read SECTOR, write SECTOR WORDS...',
+  '  diskbench [KIB]          disk throughput: sequential and random reads and writes',
+  '  echo WORDS...            print the words',
+  '  free                     free memory and processes',
+  '  lmbench [NAME|all] [N]   latencies: null fork exec ctx pipe pagefault sbrk',
+  '  nanobench [N]            kernel primitives through pvops, and a system call',
+  '  ps                       the process table',
+  '  spin [N]                 burn the CPU (N million iterations; forever without N)',
+  '  true                     exit with status 0',
+  '  usertests [NAME...]      the system-call test suite',
+];
 
 describe('shell', () => {
   it('runs programs with arguments, pipelines and ps, and exits with a status', () => {
@@ -51,12 +67,17 @@ describe('shell', () => {
       '$ echo a |',
       'sh: syntax error',
       '$ help',
-      'builtins: exit [status], help; any other word runs that program from the initrd',
-      'programs: echo cat ps free spin crash disk lmbench nanobench usertests true; join commands with |',
+      'builtins: exit [status], help; any other word runs that program from the initrd; join commands with |',
+      ...HELP_PROGRAMS,
       '$ exit',
       'init exited with status 0: powering off',
       '',
     ]);
+  });
+
+  it('help lists every program in the initrd except init and sh, in order', () => {
+    const listed = HELP_PROGRAMS.map((l) => l.trim().split(' ')[0]);
+    expect(listed).toEqual(guest().programs.filter((p) => p !== 'init' && p !== 'sh').sort());
   });
 
   it('shows each user fault the kernel kills a program for', () => {

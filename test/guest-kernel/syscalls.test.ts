@@ -6,7 +6,7 @@ import { bootKernel, type BootRun } from './harness.ts';
 
 const TESTS = [
   'getpid', 'write', 'badptr', 'forkwait', 'cow', 'sbrk', 'pipe', 'pipelarge', 'pipebroken', 'dup',
-  'execmissing', 'execargs', 'sleep', 'preempt', 'userfault', 'kill', 'badsyscall', 'misc', 'manyforks', 'leak',
+  'execmissing', 'execargs', 'sleep', 'preempt', 'userfault', 'kill', 'badsyscall', 'misc', 'manyforks', 'leak', 'diskio',
 ];
 
 let run: BootRun;
@@ -60,6 +60,7 @@ describe('system calls (usertests as process 1)', () => {
   it('yield, uptime, cycles and procinfo (with its errors)', () => expect(section('misc')).toEqual(['PASS misc']));
   it('forty forks are all reaped', () => expect(section('manyforks')).toEqual(['PASS manyforks']));
 
+  it('diskio refuses 0 or 65 sectors, unknown ops and sectors past the end (no disk attached)', () => expect(section('diskio')).toEqual(['PASS diskio']));
   it('returns every page: fork, exec, pipes and sbrk leak nothing once children are reaped', () => {
     expect(section('leak')).toEqual(['', '', '', '', '', '', 'PASS leak']);
   });

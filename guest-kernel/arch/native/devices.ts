@@ -1,8 +1,9 @@
 // arch/native devices on I/O ports: the periodic timer, the UART console, the block device,
-// system control (power off), and the CPU's clock and cycle counter.
+// system control (power off), and the CPU's clock, cycle counter and CR4 (whose one bit, TSD,
+// governs the cycle counter).
 // Guest code (the TypeScript subset); runs at ring 0.
 
-import { inb, outb, in32, out32, rdtsc, cpuid, hlt, sti, cli, load32, staticBuffer, cstr } from 'xl32';
+import { inb, outb, in32, out32, rdtsc, cpuid, hlt, sti, cli, load32, staticBuffer, cstr, readCr, writeCr } from 'xl32';
 import { Port, PortBits } from '../../../toolchain/lib/ports.ts';
 
 export function nativeTimerStart(cycles: number): void {
@@ -22,9 +23,18 @@ export function nativeReadCycles(): number {
   return rdtsc();
 }
 
+export function nativeReadCr4(): number {
+  return readCr(4);
+}
+
+/** MOV to CR4: serializing, but with no TLB flush (unlike CR0 and CR3 on XL32). */
+export function nativeWriteCr4(value: number): void {
+  writeCr(4, value);
+}
+
 /**
- * Wait for an interrupt. An interrupt may be taken right after STI, before HLT; HLT then waits
- * for the next one (at most a timer tick later), which is the price of having no STI shadow.
+ * Wait for an interrupt. An interrupt may be taken right after STI, before HLT (XL32 has no STI
+ * shadow); nativeTrap then returns past the HLT, so no wakeup waits for a later interrupt.
  */
 export function nativeIdle(): void {
   sti();
@@ -52,6 +62,11 @@ export function nativeConsolePutc(c: number): void {
 export function nativeConsoleGetc(): number {
   if ((inb(Port.UART_LSR) & PortBits.UART_LSR_DR) === 0) return -1;
   return inb(Port.UART_DATA);
+}
+
+/** One read of the UART's line-status register (a port read: a bus round trip). */
+export function nativeConsoleStatus(): number {
+  return inb(Port.UART_LSR);
 }
 
 export function nativeConsoleIrqEnable(): void {

@@ -12,6 +12,7 @@ import { nativeSetPte, nativeSwitchAddressSpace, nativeInvalidatePage, nativeFlu
 import {
   nativeTimerStart, nativeClockMHz, nativeReadCycles, nativeIdle, nativePowerOff, nativeArchName,
   nativeConsolePutc, nativeConsoleGetc, nativeConsoleIrqEnable, nativeDiskSubmit, nativeDiskComplete, nativeDiskCapacity,
+  nativeConsoleStatus, nativeReadCr4, nativeWriteCr4,
 } from './devices.ts';
 
 /** Fill the pvops table with the bare-hardware operations. */
@@ -44,6 +45,10 @@ export function nativeSetup(): void {
   pvSet(PvOp.DISK_CAPACITY, addressOf(nativeDiskCapacity));
   pvSet(PvOp.USER_RETURN, addressOf(nativeUserReturn));
   pvSet(PvOp.ARCH_NAME, addressOf(nativeArchName));
+  // optional (benchmark-only) operations
+  pvSet(PvOp.CONSOLE_STATUS, addressOf(nativeConsoleStatus));
+  pvSet(PvOp.READ_CR4, addressOf(nativeReadCr4));
+  pvSet(PvOp.WRITE_CR4, addressOf(nativeWriteCr4));
 }
 
 export function main(): void {

@@ -3,9 +3,11 @@
 // kernel stack for ring switches (LKSP), and the way into user mode for a new process.
 // Guest code (the TypeScript subset); runs at ring 0.
 
-import { load32, store32, staticBuffer, trapEntry, lidt, lksp, softInt, TrapFrame } from 'xl32';
+import { load32, store32, staticBuffer, trapEntry, addressOf, lidt, lksp, softInt, TrapFrame } from 'xl32';
 import { trap } from '../../kernel/trap.ts';
 import { memcpy } from '../../kernel/string.ts';
+import { Opcode, findInstruction } from '../../kernel/insn.ts';
+import { nativeIdle } from './devices.ts';
 
 const enum Idt {
   VECTORS = 256,
@@ -23,12 +25,22 @@ const enum Idt {
 const idt = staticBuffer(Idt.VECTORS * Idt.GATE_BYTES, 8);
 /** the frame nativeUserReturn wants to leave with */
 let returnFrame = 0;
+/** the address of nativeIdle's HLT (found when the trap table is loaded) */
+let idleHlt = 0;
 
 /**
  * Every trap lands here. Interrupt gates cleared IF on entry, so the kernel runs with
  * interrupts off until it returns (or idles).
  */
 function nativeTrap(frame: number): void {
+  // XL32 has no STI shadow: an interrupt pending when idle's STI executes is taken at once, with
+  // the HLT as its return pc, and the HLT would then sleep until the *next* interrupt although
+  // this one may have woken a process. Return past the HLT instead (the rollback trick of Linux's
+  // MIPS idle loop), so the scheduler looks again. (A user fetch of that address is not idle.)
+  const pc = load32(frame + TrapFrame.PC);
+  if (pc === idleHlt && idleHlt !== 0 && (load32(frame + TrapFrame.CS) & 3) === 0) {
+    store32(frame + TrapFrame.PC, pc + Opcode.SHORT_BYTES);
+  }
   if (load32(frame + TrapFrame.VECTOR) === Idt.USER_RETURN) {
     // replace the live frame: the stub then restores these registers and IRETs to user mode
     memcpy(frame, returnFrame, TrapFrame.BYTES);
@@ -38,6 +50,7 @@ function nativeTrap(frame: number): void {
 }
 
 export function nativeTrapTableLoad(): void {
+  idleHlt = findInstruction(addressOf(nativeIdle), Opcode.HLT, Opcode.HLT);
   const stub = trapEntry(nativeTrap);
   let v = 0;
   while (v < Idt.VECTORS) {

@@ -1,0 +1,139 @@
+// Boot benchmark: the standard native guest (kernel + initrd built from guest-kernel/) booted on
+// a bare XL32 Machine, from the loader to (1) the shell's first prompt ("$ " from init's sh) and
+// (2) power-off after a command line that runs `true` instead of init. Simulated cycles and
+// instructions are exact (checked equal across runs); wall-clock time is the median of several
+// runs after a warm-up and covers creating the Machine, loading and running (not compiling: the
+// build is cached). Host code: reads the guest build, touches only Machines it creates.
+import { Machine } from '../machine/machine.ts';
+import { bootNative } from '../hypervisor/boot/native.ts';
+import { buildGuestKernel, type GuestKernelBuild } from '../toolchain/guest-kernel.ts';
+
+/** One boot target's measurements. */
+export interface BootBenchRow {
+  /** what the boot runs to */
+  target: 'shell prompt' | 'true';
+  /** the kernel command line ('' = init, which starts sh) */
+  cmdline: string;
+  /** simulated cycles from the kernel's entry to the target (exact, deterministic) */
+  cycles: number;
+  /** guest instructions retired on the way (exact) */
+  instructions: number;
+  /** cycles of those spent halted, waiting for an interrupt */
+  idleCycles: number;
+  /** the cycles as time at the profile's clock, milliseconds */
+  simulatedMs: number;
+  /** wall-clock milliseconds, median of `runs` */
+  wallMs: number;
+  runs: number;
+}
+
+export interface BootBenchOptions {
+  /** timed runs per target (default 5), after one warm-up run */
+  runs?: number;
+  /** cost profile (default the Machine's) */
+  profile?: string;
+  memoryMiB?: number;
+}
+
+const MAX_CYCLES = 2_000_000_000;
+const PROMPT = [0x24, 0x20]; // "$ "
+
+interface Target {
+  target: BootBenchRow['target'];
+  cmdline: string;
+  /** stop at the first "$ " on the console (else run to power-off) */
+  untilPrompt: boolean;
+}
+
+const TARGETS: readonly Target[] = [
+  { target: 'shell prompt', cmdline: '', untilPrompt: true },
+  { target: 'true', cmdline: 'true', untilPrompt: false },
+];
+
+interface OneBoot {
+  cycles: number;
+  instructions: number;
+  idleCycles: number;
+  ms: number;
+  clockMHz: number;
+}
+
+function bootOnce(build: GuestKernelBuild, t: Target, opts: BootBenchOptions): OneBoot {
+  const t0 = performance.now();
+  let prev = -1;
+  let prompted = false;
+  const machine: Machine = new Machine({
+    memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024,
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    onOutput: (b) => {
+      if (t.untilPrompt && !prompted && prev === PROMPT[0] && b === PROMPT[1]) {
+        prompted = true;
+        machine.stop();
+      }
+      prev = b;
+    },
+  });
+  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: t.cmdline });
+  const result = machine.run({ maxCycles: MAX_CYCLES });
+  const ms = performance.now() - t0;
+  const reached = t.untilPrompt ? prompted && result.reason === 'stopped' : result.reason === 'poweroff' && result.status === 0;
+  if (!reached) {
+    const tail = machine.consoleOutput().slice(-300);
+    throw new Error(`boot benchmark "${t.target}": the guest stopped with ${result.reason} (status ${result.status}) before reaching its target; console ends:\n${tail}`);
+  }
+  return { cycles: result.cycles, instructions: result.instructions, idleCycles: result.idleCycles, ms, clockMHz: machine.profile.clockMHz };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Boot the standard native guest to each target; throws if a boot misses it or is not deterministic. */
+export function runBootBench(opts: BootBenchOptions = {}): BootBenchRow[] {
+  const runs = opts.runs ?? 5;
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runBootBench: runs must be a positive integer, got ${runs}`);
+  const build = buildGuestKernel({ arch: 'native' });
+  return TARGETS.map((t) => {
+    bootOnce(build, t, opts); // warm-up: the JavaScript engine settles
+    const boots = Array.from({ length: runs }, () => bootOnce(build, t, opts));
+    const first = boots[0]!;
+    for (const b of boots) {
+      if (b.cycles !== first.cycles || b.instructions !== first.instructions) {
+        throw new Error(`boot benchmark "${t.target}" is not deterministic: ${first.cycles} vs ${b.cycles} cycles`);
+      }
+    }
+    return {
+      target: t.target,
+      cmdline: t.cmdline,
+      cycles: first.cycles,
+      instructions: first.instructions,
+      idleCycles: first.idleCycles,
+      simulatedMs: first.cycles / (first.clockMHz * 1000),
+      wallMs: median(boots.map((b) => b.ms)),
+      runs,
+    };
+  });
+}
+
+/** The rows as a text table (like compilerTable). */
+export function bootTable(rows: readonly BootBenchRow[]): string {
+  const row = (cells: string[]): string =>
+    `${cells[0]!.padEnd(13)} ${cells[1]!.padEnd(8)} ${cells[2]!.padStart(12)} ${cells[3]!.padStart(13)} ${cells[4]!.padStart(12)} ${cells[5]!.padStart(8)} ${cells[6]!.padStart(8)}  ${cells[7]!}`;
+  const lines = [row(['boot to', 'cmdline', 'sim. cycles', 'instructions', 'idle cycles', 'sim. ms', 'wall ms', 'wall: median of'])];
+  for (const r of rows) {
+    lines.push(
+      row([
+        r.target,
+        r.cmdline === '' ? '(init)' : r.cmdline,
+        String(r.cycles),
+        String(r.instructions),
+        String(r.idleCycles),
+        r.simulatedMs.toFixed(2),
+        r.wallMs.toFixed(1),
+        `${r.runs} runs`,
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
