@@ -34,7 +34,9 @@ export const enum Sys {
   SYSINFO = 19,
   /** diskio(op, sector, buf, count): DiskOp on `count` 512-byte sectors (at most DiskOp.MAX_SECTORS) */
   DISKIO = 20,
-  COUNT = 21,
+  /** archtest(op): probe one sensitive operation of the architecture (ArchTest); its observation */
+  ARCHTEST = 21,
+  COUNT = 22,
 }
 
 /** Error results (negated, Unix numbering). */
@@ -147,4 +149,20 @@ export const enum Limits {
   ARG_BYTES = 128,
   PATH_BYTES = 32,
   NAME_BYTES = 16,
+}
+
+/**
+ * archtest operations: each observes one sensitive operation from inside the kernel, where a
+ * faithful machine (or a correct paravirtual interface) gives the stated answer. Under
+ * trap-and-emulate the critical instructions behind them do not trap, so the answers differ.
+ */
+export const enum ArchTest {
+  /** the privilege ring the kernel runs at, as the CPU reports it (expect 0) */
+  RING = 0,
+  /** whether interrupts are reported enabled inside irqSave's critical section (expect 0) */
+  IRQS_OFF_VISIBLE = 1,
+  /** whether a timer tick arrives after irqSave + irqRestore from an enabled state (expect 1) */
+  IRQ_RESTORE = 2,
+  /** whether the trap table the CPU reports is the one the kernel loaded (expect 1) */
+  TRAP_TABLE = 3,
 }

@@ -66,7 +66,15 @@ export const enum PvOp {
   /** control register 4 (Linux's read_cr4 / write_cr4 in pv_cpu_ops) */
   READ_CR4 = 29,
   WRITE_CR4 = 30,
-  COUNT = 31,
+  // Optional probes, used only by the archtest system call (the guest test suite's
+  // critical-instruction checks): an architecture may leave them empty (ENOSYS).
+  /** the ring the kernel runs at, as the CPU reports it (native: RDCPL) */
+  CURRENT_RING = 31,
+  /** 1 if the CPU reports interrupts enabled (native: PUSHF's IF) */
+  IRQS_ENABLED = 32,
+  /** 1 if the CPU's trap-table register names the table this kernel loaded (native: SIDT) */
+  TRAP_TABLE_CHECK = 33,
+  COUNT = 34,
 }
 
 /** Device lines the shared kernel knows (the architecture maps them to its own events). */
@@ -154,3 +162,7 @@ export function archName(): number { return callIndirect(op(PvOp.ARCH_NAME)); }
 export function consoleStatus(): number { return callIndirect(op(PvOp.CONSOLE_STATUS)); }
 export function readCr4(): number { return callIndirect(op(PvOp.READ_CR4)); }
 export function writeCr4(value: number): void { callIndirect(op(PvOp.WRITE_CR4), value); }
+
+export function currentRing(): number { return callIndirect(op(PvOp.CURRENT_RING)); }
+export function irqsEnabled(): number { return callIndirect(op(PvOp.IRQS_ENABLED)); }
+export function trapTableCheck(): number { return callIndirect(op(PvOp.TRAP_TABLE_CHECK)); }

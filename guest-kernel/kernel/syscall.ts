@@ -7,6 +7,7 @@ import { load32, store32, staticBuffer, addressOf, callIndirect, ltu, TrapFrame 
 import { Sys, Err } from './abi.ts';
 import { sysExit, sysFork, sysWait, sysGetpid, sysGetppid, sysYield, sysExec, sysSbrk, sysSleep, sysUptime, sysKill, sysProcinfo, sysCycles, sysSysinfo } from './sysproc.ts';
 import { sysNanobench } from './nanobench.ts';
+import { sysArchtest } from './archtest.ts';
 import { sysRead, sysWrite, sysClose, sysDup, sysPipe, sysDiskio } from './sysfile.ts';
 
 const table = staticBuffer(Sys.COUNT * 4);
@@ -37,6 +38,7 @@ export function syscallInit(): void {
   set(Sys.CYCLES, addressOf(sysCycles));
   set(Sys.SYSINFO, addressOf(sysSysinfo));
   set(Sys.DISKIO, addressOf(sysDiskio));
+  set(Sys.ARCHTEST, addressOf(sysArchtest));
 }
 
 /** Run the system call the frame asks for and put its result in the frame's r0. */

@@ -4,10 +4,10 @@
 // User program (the TypeScript subset, compiled with --user).
 
 import { cstr, syscall, staticBuffer, load8, store8, load32, store32, callIndirect, addressOf } from 'xl32';
-import { Err, Fd, UserLayout, SysInfo, ProcInfo, ProcState, DiskOp } from '../kernel/abi.ts';
+import { Err, ArchTest, Fd, UserLayout, SysInfo, ProcInfo, ProcState, DiskOp } from '../kernel/abi.ts';
 import {
   exit, fork, wait, pipe, read, write, close, dup, getpid, getppid, yieldCpu, exec, sbrk, sleep, uptime, kill, cycles, procinfo,
-  argc, argv, streq, puts, putd, sysinfo, diskio,
+  argc, argv, streq, puts, putd, sysinfo, archtest, diskio,
 } from './lib/ulib.ts';
 
 let passed = 0;
@@ -431,6 +431,25 @@ function testDiskio(name: number): void {
   pass(name);
 }
 
+/**
+ * The critical-instruction checks (archtest): the kernel observes its own ring, the interrupt
+ * flag inside a critical section, whether interrupts come back after a restore, and which trap
+ * table the CPU reports. A faithful machine gives the expected answers; trap-and-emulate does
+ * not, because the instructions behind them are sensitive but not privileged.
+ */
+function archCheck(name: number, op: number, want: number): void {
+  const got = archtest(op);
+  if (got === Err.ENOSYS) {
+    fail(name, cstr('this architecture has no probe for it'), got);
+    return;
+  }
+  if (expect(name, cstr('observed'), got, want)) pass(name);
+}
+function testCriticalRdcpl(name: number): void { archCheck(name, ArchTest.RING, 0); }
+function testCriticalPushf(name: number): void { archCheck(name, ArchTest.IRQS_OFF_VISIBLE, 0); }
+function testCriticalPopf(name: number): void { archCheck(name, ArchTest.IRQ_RESTORE, 1); }
+function testCriticalSidt(name: number): void { archCheck(name, ArchTest.TRAP_TABLE, 1); }
+
 /** Run test `fn` if it was asked for (or everything was). */
 function run(name: number, fn: number): void {
   if (argc() > 1) {
@@ -467,6 +486,10 @@ export function main(): number {
   run(cstr('manyforks'), addressOf(testManyForks));
   run(cstr('leak'), addressOf(testLeak));
   run(cstr('diskio'), addressOf(testDiskio));
+  run(cstr('critical-rdcpl'), addressOf(testCriticalRdcpl));
+  run(cstr('critical-pushf'), addressOf(testCriticalPushf));
+  run(cstr('critical-popf'), addressOf(testCriticalPopf));
+  run(cstr('critical-sidt'), addressOf(testCriticalSidt));
   puts(cstr('usertests: '));
   putd(passed);
   puts(cstr(' passed, '));

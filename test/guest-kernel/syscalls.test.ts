@@ -7,6 +7,7 @@ import { bootKernel, type BootRun } from './harness.ts';
 const TESTS = [
   'getpid', 'write', 'badptr', 'forkwait', 'cow', 'sbrk', 'pipe', 'pipelarge', 'pipebroken', 'dup',
   'execmissing', 'execargs', 'sleep', 'preempt', 'userfault', 'kill', 'badsyscall', 'misc', 'manyforks', 'leak', 'diskio',
+  'critical-rdcpl', 'critical-pushf', 'critical-popf', 'critical-sidt',
 ];
 
 let run: BootRun;
@@ -61,6 +62,9 @@ describe('system calls (usertests as process 1)', () => {
   it('forty forks are all reaped', () => expect(section('manyforks')).toEqual(['PASS manyforks']));
 
   it('diskio refuses 0 or 65 sectors, unknown ops and sectors past the end (no disk attached)', () => expect(section('diskio')).toEqual(['PASS diskio']));
+  it('on bare hardware the kernel sees ring 0, IF off inside irqSave, ticks after irqRestore, and its own IDT', () => {
+    for (const t of ['critical-rdcpl', 'critical-pushf', 'critical-popf', 'critical-sidt']) expect(section(t)).toEqual([`PASS ${t}`]);
+  });
   it('returns every page: fork, exec, pipes and sbrk leak nothing once children are reaped', () => {
     expect(section('leak')).toEqual(['', '', '', '', '', '', 'PASS leak']);
   });

@@ -6,8 +6,8 @@
 import { addressOf } from 'xl32';
 import { PvOp, pvSet } from '../../kernel/pvops.ts';
 import { kmain } from '../../kernel/main.ts';
-import { nativeIrqSave, nativeIrqRestore, nativeIrqDisable, nativeIrqEnable, nativeIrqAck, nativeIrqUnmask } from './irq.ts';
-import { nativeTrapTableLoad, nativeSetKernelStack, nativeUserReturn } from './traps.ts';
+import { nativeIrqSave, nativeIrqRestore, nativeIrqDisable, nativeIrqEnable, nativeIrqAck, nativeIrqUnmask, nativeIrqsEnabled, nativeCurrentRing } from './irq.ts';
+import { nativeTrapTableLoad, nativeSetKernelStack, nativeUserReturn, nativeTrapTableCheck } from './traps.ts';
 import { nativeSetPte, nativeSwitchAddressSpace, nativeInvalidatePage, nativeFlushTlb, nativeFaultAddress, nativePageTableAlloc, nativePageTableRelease } from './mmu.ts';
 import {
   nativeTimerStart, nativeClockMHz, nativeReadCycles, nativeIdle, nativePowerOff, nativeArchName,
@@ -49,6 +49,9 @@ export function nativeSetup(): void {
   pvSet(PvOp.CONSOLE_STATUS, addressOf(nativeConsoleStatus));
   pvSet(PvOp.READ_CR4, addressOf(nativeReadCr4));
   pvSet(PvOp.WRITE_CR4, addressOf(nativeWriteCr4));
+  pvSet(PvOp.CURRENT_RING, addressOf(nativeCurrentRing));
+  pvSet(PvOp.IRQS_ENABLED, addressOf(nativeIrqsEnabled));
+  pvSet(PvOp.TRAP_TABLE_CHECK, addressOf(nativeTrapTableCheck));
 }
 
 export function main(): void {

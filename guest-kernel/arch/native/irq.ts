@@ -1,7 +1,7 @@
 // arch/native interrupt control: the CPU's IF flag (PUSHF/CLI/POPF/STI) and the 8259-like
 // interrupt controller (EOI, line masks). Guest code (the TypeScript subset); runs at ring 0.
 
-import { pushf, popf, cli, sti, in32, out32 } from 'xl32';
+import { pushf, popf, cli, sti, in32, out32, rdcpl } from 'xl32';
 import { Port, PortBits } from '../../../toolchain/lib/ports.ts';
 
 export function nativeIrqSave(): number {
@@ -29,4 +29,18 @@ export function nativeIrqAck(_line: number): void {
 
 export function nativeIrqUnmask(line: number): void {
   out32(Port.PIC_MASK, in32(Port.PIC_MASK) & ~(1 << line));
+}
+
+/** PUSHF's IF bit: whether the CPU reports interrupts enabled (a critical instruction). */
+export function nativeIrqsEnabled(): number {
+  return (pushf() & Flags.IF) !== 0 ? 1 : 0;
+}
+
+/** RDCPL: the ring the CPU says the kernel runs at (a critical instruction). */
+export function nativeCurrentRing(): number {
+  return rdcpl();
+}
+
+const enum Flags {
+  IF = 0x200,
 }

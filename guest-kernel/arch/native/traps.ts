@@ -3,7 +3,7 @@
 // kernel stack for ring switches (LKSP), and the way into user mode for a new process.
 // Guest code (the TypeScript subset); runs at ring 0.
 
-import { load32, store32, staticBuffer, trapEntry, addressOf, lidt, lksp, softInt, TrapFrame } from 'xl32';
+import { load32, store32, staticBuffer, trapEntry, addressOf, lidt, lksp, softInt, sidt, TrapFrame } from 'xl32';
 import { trap } from '../../kernel/trap.ts';
 import { memcpy } from '../../kernel/string.ts';
 import { Opcode, findInstruction } from '../../kernel/insn.ts';
@@ -61,6 +61,11 @@ export function nativeTrapTableLoad(): void {
     v = v + 1;
   }
   lidt(idt, Idt.VECTORS);
+}
+
+/** SIDT: does the CPU's IDT register name this kernel's table? (a critical instruction) */
+export function nativeTrapTableCheck(): number {
+  return sidt() === idt ? 1 : 0;
 }
 
 export function nativeSetKernelStack(sp: number): void {

@@ -35,6 +35,7 @@ export function nanobench(op: number, n: number): number { return syscall(Sys.NA
 /** Memory and process counts (a SysInfo record at buf). */
 export function sysinfo(buf: number): number { return syscall(Sys.SYSINFO, buf); }
 /** Raw disk sectors: DiskOp READ/WRITE of count sectors at sector, or CAPACITY. */
+export function archtest(op: number): number { return syscall(Sys.ARCHTEST, op); }
 export function diskio(op: number, sector: number, buf: number, count: number): number { return syscall(Sys.DISKIO, op, sector, buf, count); }
 
 // ---- arguments ------------------------------------------------------------------------------
