@@ -17,14 +17,14 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), all')
-    .argument('[which]', 'cpu | compiler | all', 'all')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all')
+    .argument('[which]', 'cpu | compiler | boot | all', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .action(async (which: string, opts: { json?: boolean; scale: string }) => {
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
-      if (!['cpu', 'compiler', 'all'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler or all)`);
+      if (!['cpu', 'compiler', 'boot', 'all'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot or all)`);
       const out: Record<string, unknown> = {};
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale);
@@ -40,6 +40,12 @@ export function register(program: Command): void {
         const rows = runCompilerBench();
         out.compiler = rows;
         if (!opts.json) process.stdout.write(`Compiled guest code vs hand-written assembly (executed instructions, exact)\n${compilerTable(rows)}\n`);
+      }
+      if (which === 'boot' || which === 'all') {
+        const { runBootBench, bootTable } = await import('../../bench/boot.ts');
+        const rows = runBootBench();
+        out.boot = rows;
+        if (!opts.json) process.stdout.write(`\nBooting the standard guest (simulated cycles exact; wall time the median of several runs)\n${bootTable(rows)}\n`);
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     });
