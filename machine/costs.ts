@@ -70,6 +70,15 @@ export interface CostProfile {
   readonly vmEntry: number;
   /** one second-stage (EPT) table reference during a walk (a guest walk needs up to 8 in all) */
   readonly eptWalkLevel: number;
+
+  // Hypervisor software paths (charged by hypervisor/, not by the CPU).
+  /**
+   * A trap-and-emulate monitor's software work for one trap it handles, between the hardware
+   * trap entry and the IRET back: save the guest's registers, find the cause (decode the faulting
+   * instruction, walk the guest's page table), update the virtual CPU or shadow table or build the
+   * guest's trap frame, restore. Also charged for a world switch between two vCPUs.
+   */
+  readonly monitorTrap: number;
 }
 
 /**
@@ -139,6 +148,11 @@ const P4_2003: CostProfile = {
   // Prescott had no EPT (it arrived with Nehalem, 2008): a hypothetical second stage charged
   // like a first-stage walk reference.
   eptWalkLevel: 18,
+  // approximate/unverified, an engineering estimate (hypervisor/trap): a few hundred instructions
+  // of monitor code per trap (register save/restore, decode, dispatch, virtual-CPU update), about
+  // 400 cycles at NetBurst's IPC. Adams & Agesen (ASPLOS 2006) show monitor paths costing several
+  // times the bare trap; this is a deliberately low figure for a minimal monitor.
+  monitorTrap: 400,
 };
 
 /** A current core: AMD Zen 2 (2019-2020), the class of machine behind the LKML KVM figure. */
@@ -191,6 +205,9 @@ const MODERN: CostProfile = {
   vmEntry: 676,
   // nested paging walks hit the same caches as native walks. approximate
   eptWalkLevel: 8,
+  // approximate/unverified, an engineering estimate: the same few hundred instructions of monitor
+  // code as p4-2003 at roughly twice the IPC.
+  monitorTrap: 200,
 };
 
 /** Every profile by name. */
