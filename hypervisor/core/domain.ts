@@ -1,0 +1,112 @@
+// A domain (a virtual machine): its identity, memory quota and p2m map, vCPUs, device model,
+// console, statistics and lifecycle state. The Hypervisor creates and destroys domains; a mode
+// keeps its per-domain state in `modeState`. Touches only its own guest memory (through the p2m).
+
+import type { ImageSymbol } from '../../machine/image.ts';
+import type { DeviceModel } from '../devices/model.ts';
+import { GuestMemory } from './guest-memory.ts';
+import type { Mode } from './mode.ts';
+import { DomainStats } from './stats.ts';
+import type { Vcpu } from './vcpu.ts';
+
+/** How a domain stopped. */
+export type DomainStopReason =
+  /** the guest wrote the system-control power-off port (or asked the hypervisor to shut it down) */
+  | 'poweroff'
+  /** HLT with interrupts (virtually) disabled: nothing can ever wake it */
+  | 'halted'
+  /** a fault while delivering a double fault */
+  | 'triple-fault'
+  /** the hypervisor killed it for breaking the rules (e.g. touching memory it does not own) */
+  | 'crashed'
+  /** the administrator destroyed it */
+  | 'destroyed';
+
+export type DomainState = 'running' | 'paused' | 'shutdown';
+
+export interface DomainConfig {
+  name: string;
+  /** guest-physical memory in bytes (a multiple of 4 KiB): the domain's quota of machine frames */
+  memoryBytes: number;
+  /** number of vCPUs (default 1) */
+  vcpus?: number;
+  /** give the domain an emulated device model (default true; a pv domain may go without) */
+  devices?: boolean;
+  /** bytes typed on the domain's console before it starts */
+  input?: string;
+  /** the block device's backing bytes (default: an empty disk) */
+  disk?: Uint8Array;
+  diskTiming?: { requestCycles?: number; perSectorCycles?: number };
+  /** called with each byte the domain writes to its console */
+  onOutput?: (byte: number) => void;
+  /** called with each frame the domain's NIC sends */
+  onTransmit?: (frame: Uint8Array) => void;
+}
+
+export class Domain {
+  readonly stats = new DomainStats();
+  readonly vcpus: Vcpu[] = [];
+  /** the emulated devices (QEMU's role), or null for a domain without them */
+  devices: DeviceModel | null = null;
+  state: DomainState = 'running';
+  stopReason: DomainStopReason | null = null;
+  /** power-off status (poweroff), else 0 */
+  stopStatus = 0;
+  /** an explanation for halted, triple-fault, crashed */
+  stopDetail = '';
+  /** the mode's per-domain state (trap mode: its shadow MMU) */
+  modeState: unknown = null;
+  /** symbols of the booted image, for backtraces */
+  symbols: ImageSymbol[] = [];
+  /** the hypervisor's hook: the domain has stopped (take its vCPUs off the scheduler) */
+  onStop: ((d: Domain) => void) | null = null;
+  private readonly consoleOut: number[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly mode: Mode,
+    readonly memory: GuestMemory,
+    readonly config: DomainConfig,
+  ) {}
+
+  /** The pseudo-physical -> machine frame map. */
+  get p2m(): Int32Array {
+    return this.memory.p2m;
+  }
+
+  /** Memory quota in frames. */
+  get quotaFrames(): number {
+    return this.memory.frames;
+  }
+
+  get stopped(): boolean {
+    return this.state === 'shutdown';
+  }
+
+  /** Stop the domain for good (first reason wins); its vCPUs never run again. */
+  shutdown(reason: DomainStopReason, status = 0, detail = ''): void {
+    if (this.state === 'shutdown') return;
+    this.state = 'shutdown';
+    this.stopReason = reason;
+    this.stopStatus = status;
+    this.stopDetail = detail;
+    for (const v of this.vcpus) v.runState = 'stopped';
+    this.onStop?.(this);
+  }
+
+  /** A byte for the domain's console (from its UART, or a console hypercall). */
+  emitConsole(byte: number): void {
+    this.consoleOut.push(byte & 0xff);
+    this.config.onOutput?.(byte & 0xff);
+  }
+
+  /** Everything the domain wrote to its console, decoded as UTF-8. */
+  consoleOutput(): string {
+    return new TextDecoder().decode(Uint8Array.from(this.consoleOut));
+  }
+
+  consoleBytes(): Uint8Array {
+    return Uint8Array.from(this.consoleOut);
+  }
+}

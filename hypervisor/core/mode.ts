@@ -1,0 +1,55 @@
+// The virtualization-mode strategy: what a mode (trap, pv, later hvm and bt) plugs into the core.
+// The core owns the machine, domains, vCPUs, the scheduler and the outer exit loop; a mode owns how
+// a guest is built and how a vCPU runs until something needs the outer loop (KVM_RUN's role).
+// Interfaces only.
+
+import type { Image } from '../../machine/image.ts';
+import type { Domain } from './domain.ts';
+import type { Hypervisor } from './hypervisor.ts';
+import type { Vcpu, VcpuExit } from './vcpu.ts';
+
+/** What to boot in a domain. */
+export type BootSpec =
+  /** a bare image (assembly demos): segments at their physical addresses, entry at image.entry */
+  | { image: Image }
+  /** a kernel with the xenolith boot protocol (docs/kernel.md): initrd, command line, boot block */
+  | { kernel: Image; initrd?: Uint8Array; cmdline?: string };
+
+/*
+ * Lifecycle, as the Hypervisor drives it:
+ *
+ *   attach(hv)                  once, when the mode is first used by a hypervisor
+ *   createDomain(domain)        after the domain's memory (p2m) and device model exist
+ *   build(domain, boot)         load the guest and set every vCPU's entry state
+ *   load(vcpu) ... unload(vcpu) around each stretch a vCPU spends on the real CPU (a world
+ *                               switch: the core saves/restores the architectural registers
+ *                               (cpu.saveState/loadState); the mode sets its CPU hooks -
+ *                               interceptVector, hypercallExits, real CR3, ...)
+ *   runVcpu(vcpu, deadline)     run until an exit the outer loop must see; handle the rest
+ *                               inside (privileged-instruction emulation, shadow faults,
+ *                               hypercalls answered in the hypervisor). Returns vcpu.exit with
+ *                               its reason set: 'deadline' when cpu.cycles >= deadline.
+ *   handleExit(vcpu, exit)      exits the core's loop has no case for (e.g. a hypercall the pv
+ *                               mode wants handled at the outer level); true if handled
+ *   hasPendingEvent(vcpu)       a blocked vCPU has something to wake for (a virtual interrupt
+ *                               it can take, an event-channel upcall)
+ *   destroyDomain(domain)       release the mode's per-domain state (shadow tables, grants)
+ *
+ * The outer loop handles 'io' (device model; an IN's value goes to exit.data and the mode writes
+ * it to the register at the next runVcpu, as KVM completes I/O on the next KVM_RUN), 'hlt'
+ * (blocks the vCPU until hasPendingEvent), 'deadline' (runs due events, asks the scheduler),
+ * 'shutdown' and 'crash' (the domain stops; the hypervisor goes on).
+ */
+export interface Mode {
+  /** 'trap', 'pv', ... */
+  readonly name: string;
+  attach(hv: Hypervisor): void;
+  createDomain(domain: Domain): void;
+  build(domain: Domain, boot: BootSpec): void;
+  load(vcpu: Vcpu): void;
+  unload(vcpu: Vcpu): void;
+  runVcpu(vcpu: Vcpu, deadline: number): VcpuExit;
+  handleExit(vcpu: Vcpu, exit: VcpuExit): boolean;
+  hasPendingEvent(vcpu: Vcpu): boolean;
+  destroyDomain(domain: Domain): void;
+}

@@ -1,0 +1,82 @@
+// A virtual CPU: its saved architectural state (the real Cpu's registers while it is not on the
+// CPU, cpu.saveState()/loadState()), the mode's own virtual-CPU state, its scheduling state, and
+// the exit record its last run left for the outer loop (kvm_run's shared page, preallocated so the
+// exit path never allocates). Data and small helpers; the Hypervisor loads and saves it.
+
+import type { CpuState } from '../../machine/cpu.ts';
+import { NUM_REGS } from '../../machine/isa.ts';
+import type { Domain } from './domain.ts';
+import type { VcpuExitReason } from './stats.ts';
+
+/**
+ * What the last run of a vCPU stopped for (KVM's struct kvm_run exit part). Fields other than
+ * `reason` are valid only for the reasons that name them.
+ */
+export class VcpuExit {
+  reason: VcpuExitReason = 'deadline';
+  // --- io: KVM_EXIT_IO ---
+  /** port, size in bytes (1 or 4), direction */
+  port = 0;
+  size = 0;
+  isWrite = false;
+  /** OUT: the value written; IN: the outer loop stores the value read here */
+  data = 0;
+  /** IN: the destination general register (written when the vCPU next runs) */
+  reg = 0;
+  // --- hypercall ---
+  /** hypercall number (r0) */
+  nr = 0;
+  // --- shutdown / crash: a human-readable explanation ---
+  detail = '';
+}
+
+/** Scheduling state: runnable (may be picked), blocked (waits for an event), stopped (its domain is gone). */
+export type VcpuRunState = 'runnable' | 'blocked' | 'stopped';
+
+/** The architectural state of a CPU at reset (docs/isa.md "State"), for a new vCPU. */
+export function resetCpuState(): CpuState {
+  return {
+    regs: new Array<number>(NUM_REGS).fill(0),
+    pc: 0,
+    flags: 0,
+    cpl: 0,
+    cr0: 0,
+    cr2: 0,
+    cr3: 0,
+    cr4: 0,
+    idtBase: 0,
+    idtLimit: 0,
+    ksp: [0, 0, 0],
+    cycles: 0,
+    instructions: 0,
+    halted: false,
+    nonRoot: false,
+  };
+}
+
+export class Vcpu {
+  /** the real-CPU state while this vCPU is off the CPU (stale while `loaded`) */
+  arch: CpuState = resetCpuState();
+  /** on the real CPU now: the live state is the Cpu's */
+  loaded = false;
+  runState: VcpuRunState = 'runnable';
+  /** the exit record of the last run */
+  readonly exit = new VcpuExit();
+  /** an IN exit whose value the outer loop has put in exit.data: write it to exit.reg at the next run */
+  ioPending = false;
+  /** the mode's virtual-CPU state (trap mode: TrapVcpuState) */
+  modeState: unknown = null;
+  /** cycles this vCPU has run (scheduler accounting) */
+  runCycles = 0;
+
+  constructor(
+    readonly domain: Domain,
+    /** index within its domain */
+    readonly id: number,
+  ) {}
+
+  /** "d<domain>v<vcpu>", for messages. */
+  get label(): string {
+    return `d${this.domain.id}v${this.id}`;
+  }
+}

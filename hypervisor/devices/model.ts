@@ -1,0 +1,105 @@
+// The per-domain device model (QEMU's role, kvmtool's shape): instances of the machine's own
+// device classes (PIC, timer, UART, block device, NIC, system control) on the domain's own I/O
+// port bus, wired to a DeviceContext that points everything at the domain instead of the real
+// machine: interrupts go to the domain's virtual PIC, DMA to its guest-physical memory (through
+// the p2m), power-off stops the domain, and events go on the hypervisor's one global event queue.
+// Touches the domain's memory and its own devices only.
+
+import { IoPortBus } from '../../machine/bus.ts';
+import type { EventQueue } from '../../machine/clock.ts';
+import type { Cpu } from '../../machine/cpu.ts';
+import { BlockDevice } from '../../machine/devices/block.ts';
+import { Nic } from '../../machine/devices/nic.ts';
+import { Pic } from '../../machine/devices/pic.ts';
+import { SysCtl } from '../../machine/devices/sysctl.ts';
+import { Timer } from '../../machine/devices/timer.ts';
+import { Uart } from '../../machine/devices/uart.ts';
+import type { DeviceContext } from '../../machine/types.ts';
+import type { Domain } from '../core/domain.ts';
+import type { VcpuExit } from '../core/vcpu.ts';
+
+export class DeviceModel implements DeviceContext {
+  /** the domain's port bus: devices registered by port range, one uniform read/write callback */
+  readonly bus = new IoPortBus();
+  /** the domain's virtual interrupt controller */
+  readonly pic: Pic;
+  readonly timer: Timer;
+  readonly uart: Uart;
+  readonly block: BlockDevice;
+  readonly nic: Nic;
+  readonly sysctl: SysCtl;
+
+  /**
+   * onInterrupt: called whenever the virtual PIC may have a deliverable line (a raise, unmask, EOI),
+   * so the hypervisor can wake a vCPU blocked in HLT.
+   */
+  constructor(
+    private readonly cpu: Cpu,
+    private readonly events: EventQueue,
+    private readonly domain: Domain,
+    onInterrupt: () => void,
+  ) {
+    const cfg = domain.config;
+    this.pic = new Pic(onInterrupt);
+    this.timer = new Timer(this);
+    this.uart = new Uart(this, (b) => domain.emitConsole(b));
+    this.block = new BlockDevice(this, cfg.disk ?? new Uint8Array(0), cfg.diskTiming);
+    this.nic = new Nic(this, cfg.onTransmit ?? (() => {}));
+    this.sysctl = new SysCtl(this);
+    for (const dev of [this.pic, this.timer, this.uart, this.block, this.nic, this.sysctl]) this.bus.register(dev);
+    if (cfg.input) this.uart.feed(cfg.input);
+  }
+
+  // ------------------------------------------------------------------ DeviceContext (the devices' platform)
+
+  now(): number {
+    return this.cpu.cycles;
+  }
+
+  schedule(atCycle: number, fn: () => void): number {
+    const handle = this.events.schedule(atCycle, fn);
+    this.cpu.shortenDeadline(atCycle);
+    return handle;
+  }
+
+  cancel(handle: number): void {
+    this.events.cancel(handle);
+  }
+
+  raiseIrq(line: number): void {
+    this.pic.raise(line);
+  }
+
+  lowerIrq(line: number): void {
+    this.pic.lower(line);
+  }
+
+  dmaWrite(gpa: number, data: Uint8Array): boolean {
+    return this.domain.memory.writeBytes(gpa, data);
+  }
+
+  dmaRead(gpa: number, length: number): Uint8Array | null {
+    return this.domain.memory.readBytes(gpa, length);
+  }
+
+  powerOff(status: number): void {
+    this.domain.shutdown('poweroff', status);
+  }
+
+  // ------------------------------------------------------------------ the I/O exit
+
+  /**
+   * Complete an I/O exit against the bus: a write goes to the device; a read's value (masked to
+   * the size) is left in exit.data for the mode to put in the guest's register.
+   */
+  handleIo(exit: VcpuExit): void {
+    this.domain.stats.countIo(exit.port, exit.isWrite);
+    if (exit.isWrite) this.bus.write(exit.port, exit.size, exit.data);
+    else exit.data = this.bus.read(exit.port, exit.size);
+  }
+
+  /** Power-on state, and every pending device event dropped (the domain is going away). */
+  reset(): void {
+    this.bus.resetDevices();
+  }
+}

@@ -1,0 +1,49 @@
+// hypervisor/: the public API - the KVM-shaped core (Hypervisor, Domain, Vcpu, Mode, schedulers,
+// the frame allocator), the per-domain device model, and the modes built so far - plus
+// runImageInMode, the one call the CLI's `xenolith run --mode <mode>` needs.
+
+import type { Image } from '../machine/image.ts';
+import { runTrapMode, type GuestRunOptions, type GuestRunResult } from './trap/index.ts';
+
+export { Hypervisor, DomainCreateError, type HypervisorOptions, type HypervisorRunResult, type HypervisorStopReason } from './core/hypervisor.ts';
+export { Domain, type DomainConfig, type DomainState, type DomainStopReason } from './core/domain.ts';
+export { Vcpu, VcpuExit, resetCpuState, type VcpuRunState } from './core/vcpu.ts';
+export type { Mode, BootSpec } from './core/mode.ts';
+export { RoundRobinScheduler, DEFAULT_SLICE_CYCLES, type Scheduler } from './core/scheduler.ts';
+export { FrameAllocator, OutOfFramesError, OWNER_FREE, OWNER_HYPERVISOR } from './core/frames.ts';
+export { GuestMemory } from './core/guest-memory.ts';
+export { DomainStats, VCPU_EXIT_REASONS, type VcpuExitReason } from './core/stats.ts';
+export { loadBoot, isBootableKernel } from './core/loader.ts';
+export { DeviceModel } from './devices/model.ts';
+export {
+  TrapMode,
+  runTrapMode,
+  bootSpecFor,
+  HYPERVISOR_IDT_BASE,
+  DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES,
+  type TrapModeOptions,
+  type GuestRunOptions,
+  type GuestRunResult,
+  type GuestStopReason,
+} from './trap/index.ts';
+
+/** Modes runImageInMode can run today. */
+export type VirtualizationMode = 'trap';
+
+/**
+ * Boot `image` under a virtualization mode and run it to the end: what `xenolith run IMAGE
+ * --mode <mode>` does. A kernel image (arch native) is booted with the boot protocol (opts.initrd,
+ * opts.cmdline); any other image is loaded bare at its physical addresses. The result carries the
+ * console, the stop reason and status (as Machine.run's), and the hypervisor and domain for
+ * statistics (domain.stats.summary()).
+ */
+export function runImageInMode(mode: VirtualizationMode, image: Image, opts: GuestRunOptions = {}): GuestRunResult {
+  switch (mode) {
+    case 'trap':
+      return runTrapMode(image, opts);
+    default: {
+      const never: never = mode;
+      throw new Error(`runImageInMode: unknown mode ${String(never)}`);
+    }
+  }
+}

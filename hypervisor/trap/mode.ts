@@ -1,0 +1,273 @@
+// Trap-and-emulate (`--mode trap`): classic full virtualization of an unmodified image. The guest
+// kernel runs at real ring 1 with real IOPL 0, its user code at ring 3, and every vector is
+// intercepted, so each privileged instruction, fault, system call and device access reaches the
+// monitor first: privileged instructions are emulated on a virtual CPU, faults are either hidden
+// (shadow paging) or reflected into the guest's own IDT, I/O goes to the device model, and virtual
+// interrupts are injected when the virtual IF allows. The critical instructions are not caught.
+// Touches the real CPU while one of its vCPUs is loaded, its domains' memory and shadow frames.
+
+import type { Cpu } from '../../machine/cpu.ts';
+import type { Pic } from '../../machine/devices/pic.ts';
+import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, Vector } from '../../machine/isa.ts';
+import { Exit } from '../../machine/types.ts';
+import type { Domain } from '../core/domain.ts';
+import type { Hypervisor } from '../core/hypervisor.ts';
+import { loadBoot } from '../core/loader.ts';
+import type { BootSpec, Mode } from '../core/mode.ts';
+import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from './emulate.ts';
+import { SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
+import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
+import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu } from './virtual-cpu.ts';
+
+export interface TrapModeOptions {
+  /**
+   * While a virtual interrupt is pending and the guest kernel has interrupts virtually off, the
+   * monitor re-checks after this many cycles (a monitor timer; each check is charged as a host
+   * interrupt), doubling the interval at each check that finds nothing changed, up to
+   * POLL_BACKOFF_LIMIT times it. It is how the monitor notices the guest's IRET to ring 3, which
+   * runs natively and does not trap. 0: no polling - the interrupt waits for the next exit.
+   */
+  interruptWindowPollCycles?: number;
+}
+
+/** Default first interrupt-window poll interval (cycles). */
+export const DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES = 2000;
+/** The poll interval backs off to at most this many times the first one. */
+export const POLL_BACKOFF_LIMIT = 32;
+
+// machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
+const EXIT_EXCEPTION: number = Exit.Exception;
+const EXIT_EXTERNAL: number = Exit.ExternalInterrupt;
+const EXIT_DEADLINE: number = Exit.Deadline;
+const EXIT_STOPPED: number = Exit.Stopped;
+const V_GP: number = Vector.GeneralProtection;
+const V_PF: number = Vector.PageFault;
+const F_IF: number = Flag.IF;
+const COND: number = FLAGS_COND;
+
+/** handleTrap() results */
+const CONTINUE = 0;
+const TO_LOOP = 1;
+
+export class TrapMode implements Mode {
+  readonly name = 'trap';
+  readonly pollCycles: number;
+  private hv!: Hypervisor;
+  private cpu!: Cpu;
+  // cost figures (machine/costs.ts), read once
+  private monitorTrap = 0;
+  private trapEntry = 0;
+  private iret = 0;
+  private walkLevel = 0;
+
+  constructor(opts: TrapModeOptions = {}) {
+    this.pollCycles = opts.interruptWindowPollCycles ?? DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES;
+  }
+
+  attach(hv: Hypervisor): void {
+    this.hv = hv;
+    this.cpu = hv.cpu;
+    const p = hv.profile;
+    this.monitorTrap = p.monitorTrap;
+    this.trapEntry = p.trapEntry;
+    this.iret = p.iret;
+    this.walkLevel = p.tlbWalkLevel;
+  }
+
+  createDomain(domain: Domain): void {
+    if (domain.vcpus.length !== 1) throw new Error(`trap mode runs one vCPU per domain (domain '${domain.name}' has ${domain.vcpus.length})`);
+    for (const v of domain.vcpus) {
+      const t = new TrapVcpu(this.hv, v);
+      t.pollInterval = this.pollCycles;
+      v.modeState = t;
+    }
+  }
+
+  /**
+   * Load the guest and turn the bare machine's entry state into the virtual CPU's: the guest
+   * believes it is at ring 0 with paging off and interrupts off; really it is at ring 1 with
+   * paging on (the shadow maps guest-physical memory), IF = 1 and IOPL = 0, and the real IDTR
+   * is the hypervisor's.
+   */
+  build(domain: Domain, boot: BootSpec): void {
+    const vcpu = domain.vcpus[0]!;
+    const t = vcpu.modeState as TrapVcpu;
+    loadBoot(domain, vcpu, boot);
+    const a = vcpu.arch;
+    const v = t.v;
+    v.vIF = (a.flags & F_IF) !== 0;
+    v.vIOPL = (a.flags >>> 12) & 3;
+    v.cr0 = a.cr0;
+    v.cr2 = a.cr2;
+    v.cr3 = a.cr3;
+    v.cr4 = a.cr4;
+    v.idtBase = a.idtBase;
+    v.idtLimit = a.idtLimit;
+    v.ksp.set(a.ksp);
+    if (t.shadow.tablesInUse > 0) t.shadow.flush();
+    a.cpl = realRing(a.cpl);
+    a.flags = (a.flags & COND) | F_IF;
+    a.cr0 = CR0_PG | CR0_WP;
+    a.cr2 = 0;
+    a.cr3 = t.shadow.root;
+    a.cr4 = v.cr4 & CR4_TSD;
+    a.idtBase = HYPERVISOR_IDT_BASE;
+    a.idtLimit = 256;
+    a.ksp = [0, 0, 0];
+    a.halted = false;
+  }
+
+  /** Claim every vector; no real interrupt or hypercall reaches a trap-mode guest. */
+  load(_vcpu: Vcpu): void {
+    const cpu = this.cpu;
+    cpu.interceptVector.fill(1);
+    cpu.interceptExternalInterrupts = true;
+    cpu.hypercallExits = false;
+  }
+
+  unload(_vcpu: Vcpu): void {}
+
+  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
+    return false;
+  }
+
+  hasPendingEvent(vcpu: Vcpu): boolean {
+    const pic = vcpu.domain.devices?.pic;
+    if (!pic || pic.pendingVector() < 0) return false;
+    const t = vcpu.modeState as TrapVcpu;
+    const cpl = vcpu.loaded ? this.cpu.cpl : vcpu.arch.cpl;
+    return cpl === 3 || t.v.vIF;
+  }
+
+  destroyDomain(domain: Domain): void {
+    for (const v of domain.vcpus) (v.modeState as TrapVcpu).shadow.destroy();
+  }
+
+  // ================================================================================ KVM_RUN
+
+  runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
+    const t = vcpu.modeState as TrapVcpu;
+    const cpu = this.cpu;
+    const exit = vcpu.exit;
+    const dom = vcpu.domain;
+    const stats = dom.stats;
+    const pic = dom.devices ? dom.devices.pic : null;
+    if (vcpu.ioPending) {
+      // the IN that exited completes now (KVM: on the next KVM_RUN)
+      vcpu.ioPending = false;
+      cpu.regs[exit.reg] = exit.size === 1 ? exit.data & 0xff : exit.data | 0;
+    }
+    for (;;) {
+      if (dom.stopped) return this.stopped(dom, exit);
+      let runTo = deadline;
+      if (pic !== null && pic.pendingVector() >= 0) {
+        if (cpu.cpl === 3 || t.v.vIF) {
+          t.pollInterval = this.pollCycles;
+          this.inject(t, pic);
+          continue;
+        }
+        if (this.pollCycles > 0) runTo = Math.min(deadline, cpu.cycles + t.pollInterval);
+      }
+      if (cpu.cycles >= deadline) {
+        exit.reason = 'deadline';
+        return exit;
+      }
+      const x: number = cpu.run(runTo);
+      stats.cpuExits[x]!++;
+      if (x === EXIT_EXCEPTION) {
+        if (this.handleTrap(t, exit) === TO_LOOP) return exit;
+      } else if (x === EXIT_DEADLINE) {
+        if (cpu.cycles < deadline) {
+          // the interrupt-window poll: a monitor timer interrupt; still nothing: wait longer
+          stats.interruptWindowPolls++;
+          cpu.cycles += this.trapEntry + this.iret;
+          this.hv.chargeMonitor(dom, this.monitorTrap);
+          if (cpu.cpl !== 3 && !t.v.vIF && t.pollInterval < this.pollCycles * POLL_BACKOFF_LIMIT) t.pollInterval *= 2;
+        }
+      } else if (x === EXIT_STOPPED) {
+        exit.reason = 'stopped';
+        return exit;
+      } else if (x !== EXIT_EXTERNAL) {
+        // HLT, triple fault, hypercall: impossible with every vector intercepted at ring 1/3
+        dom.shutdown('crashed', 0, `trap mode: unexpected CPU exit ${x} at pc 0x${hex(cpu.pc)}`);
+        return this.stopped(dom, exit);
+      }
+    }
+  }
+
+  /**
+   * An intercepted trap. Every one costs the monitor path and the IRET back (the hardware entry
+   * was charged by the CPU); shadow faults add the guest-table walk, emulated instructions their
+   * own cost.
+   */
+  private handleTrap(t: TrapVcpu, exit: VcpuExit): number {
+    const cpu = this.cpu;
+    const dom = t.domain;
+    const vector = cpu.exitVector;
+    const kind: number = cpu.exitKind;
+    dom.stats.traps[vector]!++;
+    cpu.cycles += this.iret;
+    this.hv.chargeMonitor(dom, this.monitorTrap);
+
+    if (kind === KIND_SOFTWARE) {
+      // INT n: the gate's DPL is checked against the *virtual* CPL by the reflection
+      return t.reflect(vector, 0, cpu.pc, KIND_SOFTWARE, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
+    }
+    if (vector === V_PF) {
+      const va = cpu.cr2;
+      const res = t.shadow.fault(va, cpu.exitError);
+      cpu.cycles += t.walker.refs * this.walkLevel;
+      if (res === SHADOW_HIDDEN) return CONTINUE;
+      if (res === SHADOW_TRUE) {
+        return t.reflect(V_PF, t.walker.faultError, cpu.pc, KIND_FAULT, cpu.pc, va) ? CONTINUE : this.dead(dom, exit);
+      }
+      t.crashBadGpa();
+      return this.dead(dom, exit);
+    }
+    if (vector === V_GP && cpu.exitError === 0) {
+      switch (emulatePrivileged(t, exit)) {
+        case EMU_CONTINUE:
+          return CONTINUE;
+        case EMU_IO:
+          return TO_LOOP;
+        case EMU_HLT:
+          if (this.hasPendingEvent(t.vcpu)) return CONTINUE;
+          exit.reason = 'hlt';
+          return TO_LOOP;
+        case EMU_DEAD:
+          return this.dead(dom, exit);
+        case EMU_REFLECT_GP:
+          break;
+      }
+    }
+    return t.reflect(vector, cpu.exitError, cpu.pc, kind, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
+  }
+
+  /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT. */
+  private inject(t: TrapVcpu, pic: Pic): void {
+    const v = pic.acknowledge();
+    if (v < 0) return;
+    const cpu = this.cpu;
+    t.domain.stats.injectedInterrupts++;
+    // as a host interrupt would: hardware entry, the monitor's injection, the IRET to the guest
+    cpu.cycles += this.trapEntry + this.iret;
+    this.hv.chargeMonitor(t.domain, this.monitorTrap);
+    t.reflect(v, 0, cpu.pc, KIND_EXTERNAL, cpu.pc, -1);
+  }
+
+  private dead(dom: Domain, exit: VcpuExit): number {
+    this.stopped(dom, exit);
+    return TO_LOOP;
+  }
+
+  private stopped(dom: Domain, exit: VcpuExit): VcpuExit {
+    exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
+    exit.detail = dom.stopDetail;
+    return exit;
+  }
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}

@@ -1,0 +1,167 @@
+// Shadow page tables for trap-and-emulate (KVM's MMU document, the "virtual TLB" form): the real
+// CR3 points at a page directory the hypervisor builds, in hypervisor-owned machine frames, from
+// the guest's own tables. Entries are filled lazily on #PF exits and dropped exactly when the
+// hardware would drop a TLB entry (INVLPG, CR3/CR0 writes), so a guest PTE change without an
+// INVLPG stays invisible, as on hardware. Touches its own frames, the guest's A/D bits (through
+// GuestWalker) and the real CPU's TLB.
+
+import type { Cpu } from '../../machine/cpu.ts';
+import { PfErr, Pte } from '../../machine/isa.ts';
+import type { Hypervisor } from '../core/hypervisor.ts';
+import type { DomainStats } from '../core/stats.ts';
+import { ACC_FETCH, ACC_READ, ACC_WRITE, WALK_BAD_GPA, WALK_FAULT, type GuestWalker } from './guest-mmu.ts';
+
+/** fault() results */
+export const SHADOW_HIDDEN = 0;
+export const SHADOW_TRUE = 1;
+export const SHADOW_BAD_GPA = 2;
+
+const PTE_P: number = Pte.P;
+const PTE_W: number = Pte.W;
+const PTE_U: number = Pte.U;
+const PTE_A: number = Pte.A;
+const PTE_D: number = Pte.D;
+const ERR_W: number = PfErr.Write;
+const ERR_U: number = PfErr.User;
+const ERR_F: number = PfErr.Fetch;
+const PAGE_MASK = -4096;
+
+/*
+ * Shape. One shadow directory per vCPU (its frame is the real CR3). Directory slot i, once any
+ * address in [i << 22, (i + 1) << 22) has been filled, points at a shadow page table with P|W|U|A:
+ * all rights are decided in the shadow PTE, which carries the AND of the guest's two levels.
+ *
+ * Rights of a shadow PTE, from the guest's walk (GuestWalker: perm, dirty):
+ *  - U as the guest says;
+ *  - W only if the guest allows writing *and* the guest PTE is already dirty, so the first write
+ *    to a clean page faults (a hidden fault) and the monitor sets D in the guest PTE, as the
+ *    hardware's walk would have;
+ *  - the guest running with CR0.WP = 0 (supervisor writes ignore read-only pages) is emulated with
+ *    the real WP kept at 1 (KVM's approach): a supervisor write to a read-only page is mapped
+ *    writable but *not* user, so a later user access faults and refills the entry read-only.
+ *
+ * Why no write-protection of the guest's tables (KVM's "sync" shadows): XL32's TLB, like x86's,
+ * may keep a translation until INVLPG or a CR3/CR0 write, so the guest must do one of those before
+ * relying on a changed entry - and those all trap here. The shadow therefore behaves as a TLB of
+ * unbounded size: it never shows a change the hardware was obliged to show, and it may keep an
+ * entry the hardware's 256-entry TLB would have evicted (which the architecture allows).
+ *
+ * Guest paging off (virtual CR0.PG = 0): the walk is the identity on guest-physical addresses, so
+ * the shadow maps guest-physical pages through the p2m, user and writable.
+ */
+export class ShadowMmu {
+  /** machine address of the shadow page directory: the real CR3 while this vCPU runs */
+  readonly root: number;
+  private readonly rootFrame: number;
+  /** per directory slot: machine frame of its shadow page table, or -1 */
+  private readonly tables = new Int32Array(1024).fill(-1);
+  /** directory slots in use, in the order they were filled */
+  private readonly usedSlots = new Int32Array(1024);
+  private usedCount = 0;
+  /** zeroed shadow page-table frames kept for reuse */
+  private readonly pool: number[] = [];
+  private readonly m32: Int32Array;
+
+  constructor(
+    private readonly hv: Hypervisor,
+    private readonly cpu: Cpu,
+    private readonly walker: GuestWalker,
+    private readonly stats: DomainStats,
+  ) {
+    this.m32 = hv.mem.i32;
+    this.rootFrame = hv.allocHypervisorFrame();
+    this.root = this.rootFrame * 4096;
+  }
+
+  /**
+   * A #PF exit at va with the real error code: a hidden fault (the shadow lacked what the guest's
+   * tables give: fill it), a true fault (the guest's own tables say no: the walker holds the
+   * guest-visible error code), or a guest table/mapping that points outside the domain's memory.
+   */
+  fault(va: number, realError: number): number {
+    const user = (realError & ERR_U) !== 0;
+    const acc = (realError & ERR_F) !== 0 ? ACC_FETCH : (realError & ERR_W) !== 0 ? ACC_WRITE : ACC_READ;
+    const w = this.walker;
+    const ma = w.walk(va, acc, user, true);
+    if (ma === WALK_BAD_GPA) return SHADOW_BAD_GPA;
+    if (ma === WALK_FAULT) {
+      this.stats.trueFaults++;
+      return SHADOW_TRUE;
+    }
+    let writable = (w.perm & PTE_W) !== 0 && w.dirty;
+    let userOk = (w.perm & PTE_U) !== 0;
+    if (acc === ACC_WRITE && !user && (w.perm & PTE_W) === 0) {
+      // only reachable with the guest's CR0.WP = 0 (else the walk faulted)
+      writable = true;
+      userOk = false;
+    }
+    this.fill(va, ma, writable, userOk);
+    this.stats.hiddenFaults++;
+    this.stats.shadowFills++;
+    return SHADOW_HIDDEN;
+  }
+
+  /** The guest's INVLPG: drop the shadow entry for va (and the real TLB's). */
+  invlpg(va: number): void {
+    const t = this.tables[va >>> 22]!;
+    if (t >= 0) this.m32[t * 1024 + ((va >>> 12) & 0x3ff)] = 0;
+    this.cpu.invlpg(va);
+    this.stats.shadowInvlpgs++;
+  }
+
+  /** The guest wrote CR3 or CR0: drop every shadow entry (and the real TLB). */
+  flush(): void {
+    const m32 = this.m32;
+    const rootWord = this.root >>> 2;
+    for (let k = 0; k < this.usedCount; k++) {
+      const slot = this.usedSlots[k]!;
+      const t = this.tables[slot]!;
+      m32.fill(0, t * 1024, t * 1024 + 1024);
+      this.pool.push(t);
+      this.tables[slot] = -1;
+      m32[rootWord + slot] = 0;
+    }
+    this.usedCount = 0;
+    this.cpu.flushTlb();
+    this.stats.shadowFlushes++;
+  }
+
+  /** Shadow page tables in use now. */
+  get tablesInUse(): number {
+    return this.usedCount;
+  }
+
+  /** The shadow PTE for va (0 if none), for tests and `info`. */
+  entry(va: number): number {
+    const t = this.tables[va >>> 22]!;
+    return t < 0 ? 0 : this.m32[t * 1024 + ((va >>> 12) & 0x3ff)]!;
+  }
+
+  /** Give every frame back to the hypervisor. */
+  destroy(): void {
+    for (let k = 0; k < this.usedCount; k++) this.hv.releaseHypervisorFrame(this.tables[this.usedSlots[k]!]!);
+    for (const f of this.pool) this.hv.releaseHypervisorFrame(f);
+    this.hv.releaseHypervisorFrame(this.rootFrame);
+    this.usedCount = 0;
+    this.pool.length = 0;
+    this.tables.fill(-1);
+  }
+
+  private fill(va: number, ma: number, writable: boolean, user: boolean): void {
+    const m32 = this.m32;
+    const slot = va >>> 22;
+    let t = this.tables[slot]!;
+    if (t < 0) {
+      t = this.pool.length > 0 ? this.pool.pop()! : this.hv.allocHypervisorFrame();
+      this.tables[slot] = t;
+      this.usedSlots[this.usedCount++] = slot;
+      m32[(this.root >>> 2) + slot] = t * 4096 + (PTE_P | PTE_W | PTE_U | PTE_A);
+      this.stats.shadowTables++;
+    }
+    const idx = t * 1024 + ((va >>> 12) & 0x3ff);
+    const old = m32[idx]!;
+    m32[idx] = (ma & PAGE_MASK) | PTE_P | PTE_A | (writable ? PTE_W | PTE_D : 0) | (user ? PTE_U : 0);
+    // an entry whose rights changed: drop what the real TLB may still hold for it
+    if (old !== 0) this.cpu.invlpg(va);
+  }
+}

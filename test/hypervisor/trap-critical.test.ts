@@ -1,0 +1,188 @@
+// Trap mode does not catch the critical (sensitive but unprivileged) instructions: each test runs
+// the same small kernel on the bare machine and under trap-and-emulate and pins the exact,
+// documented difference - the reason paravirtualization exists.
+import { describe, expect, it } from 'vitest';
+import { HYPERVISOR_IDT_BASE } from '../../hypervisor/trap/index.ts';
+import { Op } from '../../machine/isa.ts';
+import { both, guestImage, runNative, runTrap } from './trap-harness.ts';
+
+/** a timer-interrupt handler counting into `ticks`, and the timer/PIC set up for one tick after 1000 cycles */
+const TICKER = `
+on_tick:
+        push    r1
+        push    r2
+        li      r1, ticks
+        ldw     r2, [r1]
+        addi    r2, r2, 1
+        stw     [r1], r2
+        li      r1, PIC_EOI
+        outb    PIC_CMD, r1
+        pop     r2
+        pop     r1
+        addi    sp, sp, 8
+        iret
+        .func arm_tick
+arm_tick:
+        li      r1, 32
+        li      r2, on_tick
+        li      r3, GATE_KINT
+        call    set_gate
+        li      r1, 32
+        outb    PIC_BASE, r1
+        li      r1, 0xfffe
+        out     PIC_MASK, r1
+        li      r1, 1000
+        out     TIMER_PERIOD, r1
+        li      r1, 1
+        out     TIMER_CONTROL, r1
+        ret
+        .endfunc
+        .align 4
+ticks:  .word 0
+`;
+
+describe('critical instructions are not caught by trap-and-emulate', () => {
+  it('RDCPL in the kernel reads 0 on bare hardware but the real ring 1 under trap mode', () => {
+    const { native, trap } = both(`
+test_main:
+        rdcpl   r1
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`);
+    expect(native.output).toBe('00000000\n');
+    expect(trap.output).toBe('00000001\n');
+    expect([native.result.status, trap.status]).toEqual([0, 0]);
+  });
+
+  it("SIDT shows the kernel its own IDT on bare hardware, the hypervisor's under trap mode", () => {
+    const body = `
+test_main:
+        sidt    r1
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`;
+    const image = guestImage(body);
+    const idt = image.symbols.find((s) => s.name === 'idt')!.addr;
+    expect(runNative(image).output).toBe(`${hex(idt)}\n`);
+    expect(runTrap(image).output).toBe(`${hex(HYPERVISOR_IDT_BASE)}\n`);
+  });
+
+  it('PUSHF after CLI shows IF = 0 on bare hardware and the real IF = 1 under trap mode', () => {
+    const { native, trap } = both(`
+test_main:
+        sti
+        pushf
+        pop     r1
+        andi    r1, r1, 0x200
+        call    puthex
+        call    putnl
+        cli
+        pushf
+        pop     r1
+        andi    r1, r1, 0x200
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`);
+    expect(native.output).toBe('00000200\n00000000\n');
+    expect(trap.output).toBe('00000200\n00000200\n');
+    expect(trap.domain.stats.emulated[Op.CLI]).toBe(1);
+    expect(trap.domain.stats.emulated[Op.STI]).toBe(1);
+    expect(trap.domain.stats.emulated[Op.PUSHF]).toBe(0);
+  });
+
+  it('POPF restoring IF = 1 in the kernel is silently lost under trap mode: the tick waits for STI', () => {
+    const { native, trap } = both(`
+test_main:
+        call    arm_tick
+        cli
+        li      r1, 0x200
+        push    r1
+        popf                            ; "restore" interrupts on
+        li      r6, 0
+.Lspin:
+        addi    r6, r6, 1
+        li      r1, ticks
+        ldw     r1, [r1]
+        cmpi    r1, 0
+        jne     .Ltaken
+        cmpi    r6, 3000
+        jlt     .Lspin
+        li      r1, msg_lost
+        call    puts
+        sti
+.Lwait:
+        li      r1, ticks
+        ldw     r1, [r1]
+        cmpi    r1, 0
+        jeq     .Lwait
+        li      r1, msg_sti
+        call    puts
+        li      r0, 2
+        ret
+.Ltaken:
+        li      r1, msg_taken
+        call    puts
+        li      r0, 1
+        ret
+msg_taken: .asciz "popf: tick taken\\n"
+msg_lost:  .asciz "popf: interrupts still off\\n"
+msg_sti:   .asciz "sti: tick taken\\n"
+        .align 4
+${TICKER}`);
+    expect(native.output).toBe('popf: tick taken\n');
+    expect(native.result.status).toBe(1);
+    expect(trap.output).toBe('popf: interrupts still off\nsti: tick taken\n');
+    expect(trap.status).toBe(2);
+    expect(trap.domain.stats.emulated[Op.POPF]).toBe(0);
+  });
+
+  it("the kernel's IRET to ring 3 runs natively, so the IF = 0 in its frame is lost too: user code gets the tick", () => {
+    // the kernel enters ring 3 with interrupts off in the frame; the user program spins, then
+    // reports with INT 0x80 whether the timer interrupt reached the kernel meanwhile
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        call    arm_tick
+        li      r1, 0x80
+        li      r2, on_syscall
+        li      r3, GATE_UTRAP
+        call    set_gate
+        li      r1, ustack_top
+        push    r1
+        li      r1, 0                   ; FLAGS: IF = 0
+        push    r1
+        li      r1, 3
+        push    r1
+        li      r1, user_spin
+        push    r1
+        iret
+user_spin:
+        li      r6, 0
+.Luser:
+        addi    r6, r6, 1
+        cmpi    r6, 5000
+        jlt     .Luser
+        int     0x80
+on_syscall:
+        li      r1, ticks
+        ldw     r1, [r1]
+        call    puthex
+        call    putnl
+        li      r0, 0
+        out     SYS_POWEROFF, r0
+        hlt
+${TICKER}`);
+    expect(native.output).toBe('00000000\n');
+    expect(trap.output).toBe('00000001\n');
+  });
+});
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}

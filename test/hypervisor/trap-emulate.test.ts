@@ -1,0 +1,315 @@
+// Each privileged instruction of a trap-mode guest kernel traps (#GP at real ring 1) and is
+// emulated on the virtual CPU: the guest sees what the bare machine would show it, and the
+// hypervisor's counters show that it trapped.
+import { describe, expect, it } from 'vitest';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
+import { Op } from '../../machine/isa.ts';
+import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
+
+const TICK_HANDLER = `
+on_tick:
+        push    r1
+        push    r2
+        li      r1, ticks
+        ldw     r2, [r1]
+        addi    r2, r2, 1
+        stw     [r1], r2
+        li      r1, PIC_EOI
+        outb    PIC_CMD, r1
+        pop     r2
+        pop     r1
+        addi    sp, sp, 8
+        iret
+        .func arm_timer
+arm_timer:                              ; one-shot tick after r7 cycles
+        li      r1, 32
+        li      r2, on_tick
+        li      r3, GATE_KINT
+        call    set_gate
+        li      r1, 32
+        outb    PIC_BASE, r1
+        li      r1, 0xfffe
+        out     PIC_MASK, r1
+        out     TIMER_PERIOD, r7
+        li      r1, 1
+        out     TIMER_CONTROL, r1
+        ret
+        .endfunc
+        .align 4
+ticks:  .word 0
+`;
+
+describe('trap mode: privileged instructions are emulated', () => {
+  it('CLI and STI flip the virtual IF: a tick due while it is 0 is delivered right after STI', () => {
+    const { native, trap } = both(`
+test_main:
+        li      r7, 500
+        call    arm_timer
+        cli
+        li      r6, 0
+.Lspin:
+        addi    r6, r6, 1
+        cmpi    r6, 2000
+        jlt     .Lspin
+        li      r1, ticks
+        ldw     r1, [r1]
+        call    puthex
+        sti
+        nop
+        cli
+        li      r1, ticks
+        ldw     r1, [r1]
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+${TICK_HANDLER}`);
+    expect(native.output).toBe('0000000000000001\n');
+    expect(trap.output).toBe(native.output);
+    expect(trap.domain.stats.emulated[Op.CLI]).toBe(2);
+    expect(trap.domain.stats.emulated[Op.STI]).toBe(1);
+    expect(trap.domain.stats.injectedInterrupts).toBe(1);
+    expect(trap.domain.stats.reflected[32]).toBe(1);
+  });
+
+  it('IN/OUT of every width go to the device model as I/O exits with the exact port, size and data', () => {
+    const image = guestImage(`
+test_main:
+        li      r1, 0x12345678
+        out     TIMER_PERIOD, r1
+        in      r1, TIMER_PERIOD
+        call    puthex
+        li      r1, 0x12345678
+        outb    TIMER_PERIOD, r1
+        inb     r1, TIMER_PERIOD
+        call    puthex
+        li      r3, TIMER_PERIOD
+        li      r4, 0xabcd
+        outr    r3, r4
+        inr     r1, r3
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`);
+    const hv = new Hypervisor({ memoryBytes: GUEST_MEMORY + 8 * 1024 * 1024 });
+    const dom = hv.createDomain(new TrapMode(), { name: 'io', memoryBytes: GUEST_MEMORY }, { image });
+    const trace: string[] = [];
+    const dm = dom.devices!;
+    const handleIo = dm.handleIo.bind(dm);
+    dm.handleIo = (exit) => {
+      handleIo(exit);
+      if (exit.port === 0x40) trace.push(`${exit.isWrite ? 'out' : 'in'} ${exit.port.toString(16)}/${exit.size} ${exit.data.toString(16)}`);
+    };
+    const res = hv.run({ maxCycles: 10_000_000 });
+    expect(res.reason).toBe('all-stopped');
+    expect(dom.consoleOutput()).toBe('12345678000000780000abcd\n');
+    expect(dom.consoleOutput()).toBe(runNative(image).output);
+    expect(trace).toEqual(['out 40/4 12345678', 'in 40/4 12345678', 'out 40/1 78', 'in 40/1 78', 'out 40/4 abcd', 'in 40/4 abcd']);
+    // 6 timer-port accesses, 3 x 8 hex digits + a newline on the UART, the power-off write
+    expect(dom.stats.ioByPort()).toEqual([
+      { port: 0x40, reads: 3, writes: 3 },
+      { port: 0x3f8, reads: 0, writes: 25 },
+      { port: 0x501, reads: 0, writes: 1 },
+    ]);
+    expect(dom.stats.ioExits).toBe(32);
+    expect(dom.stats.loopExits.io).toBe(32);
+    expect([dom.stats.emulated[Op.OUT], dom.stats.emulated[Op.IN], dom.stats.emulated[Op.OUTB], dom.stats.emulated[Op.INB]]).toEqual([2, 1, 26, 1]) // OUTB: 25 UART bytes and the timer write;
+    expect([dom.stats.emulated[Op.OUTR], dom.stats.emulated[Op.INR]]).toEqual([1, 1]);
+  });
+
+  it('control-register writes and reads see the virtual CR0/CR2/CR3/CR4; the real CR3 is the shadow root', () => {
+    const body = `
+test_main:
+        li      r1, 0xdeadb000
+        movcr   cr2, r1
+        movfcr  r1, cr2
+        call    puthex
+        call    putsp
+        call    paging_on
+        movfcr  r1, cr3
+        call    puthex
+        call    putsp
+        movfcr  r1, cr0
+        call    puthex
+        call    putsp
+        li      r1, 1
+        movcr   cr4, r1
+        movfcr  r1, cr4
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`;
+    const image = guestImage(body);
+    const pd = image.symbols.find((s) => s.name === 'page_directory')!.addr;
+    const native = runNative(image);
+    const trap = runTrap(image);
+    expect(native.output).toBe(`deadb000 ${hex(pd)} 00000003 00000001\n`);
+    expect(trap.output).toBe(native.output);
+    const t = trap.domain.vcpus[0]!.modeState as TrapVcpu;
+    expect([t.v.cr0, t.v.cr2, t.v.cr3, t.v.cr4]).toEqual([3, 0xdeadb000, pd, 1]);
+    const real = trap.hypervisor.vcpuState(trap.domain.vcpus[0]!);
+    expect(real.cr3).toBe(t.shadow.root);
+    expect(real.cr3).not.toBe(pd);
+    expect(real.cr0).toBe(3);
+    expect(real.cr4).toBe(1); // the real TSD follows the guest's
+    expect(trap.domain.stats.emulated[Op.MOVTOCR]).toBe(4);
+    expect(trap.domain.stats.emulated[Op.MOVFROMCR]).toBe(4);
+    expect(trap.domain.stats.shadowFlushes).toBe(2); // CR3 and CR0 writes
+  });
+
+  it('MOVCR to a control register that does not exist is #UD, as on the bare machine', () => {
+    const { native, trap } = both(`
+test_main:
+        li      r1, 0
+        .word   0x00001569              ; movcr cr5, r1 (the assembler refuses to spell it)
+        li      r0, 0
+        ret
+`);
+    expect(native.output).toMatch(/^trap 00000006 00000000 /);
+    expect(trap.output).toBe(native.output);
+    expect(trap.status).toBe(0x106);
+  });
+
+  it('LIDT moves the virtual IDT: INT n is delivered through the new table', () => {
+    const { native, trap } = both(`
+test_main:
+        li      r1, idt2
+        li      r2, h40
+        stw     [r1 + 0x40*8], r2
+        li      r2, GATE_KINT
+        stw     [r1 + 0x40*8 + 4], r2
+        lidt    r1, 0x41
+        int     0x40
+        li      r1, msg_back
+        call    puts
+        li      r0, 0
+        ret
+h40:
+        li      r1, msg_h40
+        call    puts
+        addi    sp, sp, 8
+        iret
+msg_h40:  .asciz "through idt2\\n"
+msg_back: .asciz "back\\n"
+        .align 8
+idt2:   .space 0x41*8
+`);
+    expect(native.output).toBe('through idt2\nback\n');
+    expect(trap.output).toBe(native.output);
+    expect((trap.domain.vcpus[0]!.modeState as TrapVcpu).v.idtLimit).toBe(0x41);
+    expect(trap.domain.stats.emulated[Op.LIDT]).toBe(2);
+  });
+
+  it('a fault while delivering a double fault stops the domain as a triple fault (nothing present in the new IDT)', () => {
+    const { native, trap } = both(`
+test_main:
+        li      r1, idt2
+        lidt    r1, 0x41
+        int     0x41                    ; beyond the table: #GP, not present: #DF, not present: triple
+        li      r0, 0
+        ret
+        .align 8
+idt2:   .space 0x41*8
+`);
+    expect(native.result.reason).toBe('triple-fault');
+    expect(trap.reason).toBe('triple-fault');
+    expect(trap.detail).toMatch(/^triple fault at pc 0x[0-9a-f]{8}$/);
+    expect(trap.hypervisor.domains).toHaveLength(1);
+  });
+
+  it('LKSP sets the virtual ring-0 stack that a system call from ring 3 switches to', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, 0x80
+        li      r2, on_syscall
+        li      r3, GATE_UTRAP
+        call    set_gate
+        li      r1, kstack2_top
+        lksp    0, r1
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        int     0x80
+on_syscall:
+        mov     r1, sp                  ; the frame's base: kstack2_top - 24
+        call    puthex
+        call    putnl
+        li      r0, 0
+        out     SYS_POWEROFF, r0
+        hlt
+`);
+    const top = guestImage('test_main:\n ret\n').symbols.find((s) => s.name === 'kstack2_top')!.addr;
+    expect(native.output).toBe(`${hex(top - 24)}\n`);
+    expect(trap.output).toBe(native.output);
+    expect((trap.domain.vcpus[0]!.modeState as TrapVcpu).v.ksp[0]).toBe(top);
+  });
+
+  it('HLT blocks the vCPU until the timer interrupt wakes it; the CPU idles meanwhile', () => {
+    const { native, trap } = both(`
+test_main:
+        li      r7, 200000
+        call    arm_timer
+        sti
+        hlt
+        cli
+        li      r1, ticks
+        ldw     r1, [r1]
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+${TICK_HANDLER}`);
+    expect(native.output).toBe('00000001\n');
+    expect(trap.output).toBe(native.output);
+    const s = trap.domain.stats;
+    expect(s.emulated[Op.HLT]).toBe(1);
+    expect(s.loopExits.hlt).toBe(1);
+    expect(trap.idleCycles).toBeGreaterThan(150_000);
+    expect(native.result.idleCycles).toBeGreaterThan(150_000);
+  });
+
+  it('HLT with interrupts virtually off stops the domain for good, as it stops the bare machine', () => {
+    const { native, trap } = both(`
+test_main:
+        cli
+        hlt
+        li      r0, 0
+        ret
+`);
+    expect(native.result.reason).toBe('halted');
+    expect(trap.reason).toBe('halted');
+    expect(trap.detail).toBe(native.result.detail);
+  });
+
+  it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, 1
+        movcr   cr4, r1
+        rdtsc   r1, r2
+        li      r1, msg_ok
+        call    puts
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        rdtsc   r1, r2
+        li      r0, 0
+        ret
+msg_ok: .asciz "kernel rdtsc ok\\n"
+`);
+    expect(native.output).toMatch(/^kernel rdtsc ok\ntrap 0000000d 00000000 [0-9a-f]{8} 00000003 /);
+    expect(trap.output).toBe(native.output);
+    expect(trap.domain.stats.emulated[Op.RDTSC]).toBe(1);
+  });
+});
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}

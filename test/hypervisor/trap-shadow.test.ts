@@ -1,0 +1,266 @@
+// Shadow paging in trap mode: the shadow tables behave exactly as the hardware TLB (a changed PTE
+// is invisible until INVLPG or a CR3 write), hidden faults are filled silently and counted apart
+// from true faults, the guest's A/D bits are kept as the hardware keeps them, CR0.WP = 0 is
+// emulated, and a guest can reach no machine frame outside its p2m.
+import { describe, expect, it } from 'vitest';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
+import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
+import { both, guestImage, runNative, runTrap } from './trap-harness.ts';
+
+/** X (0x003f7000, TLB slot 0xf7: nothing else the test touches shares it) starts mapped to frame A = X. */
+const REMAP = `
+        X = 0x003f7000
+        B = 0x003f6000
+        .func readx
+readx:                                  ; print [X]
+        li      r1, X
+        ldw     r1, [r1]
+        call    puthex
+        call    putsp
+        ret
+        .endfunc
+        .func seed
+seed:                                   ; [A] = 0xaaaaaaaa, [B] = 0xbbbbbbbb
+        li      r1, X
+        li      r2, 0xaaaaaaaa
+        stw     [r1], r2
+        li      r1, B
+        li      r2, 0xbbbbbbbb
+        stw     [r1], r2
+        ret
+        .endfunc
+`;
+
+describe('trap mode: shadow page tables', () => {
+  it('a PTE change without INVLPG stays invisible; after INVLPG it is seen', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        call    seed
+        call    readx
+        li      r1, page_table + (X >> 12) * 4
+        li      r2, B | PTE_P | PTE_W | PTE_U
+        stw     [r1], r2                ; X -> B, no INVLPG
+        call    readx
+        li      r1, X
+        invlpg  r1
+        call    readx
+        call    putnl
+        li      r0, 0
+        ret
+${REMAP}`);
+    expect(native.output).toBe('aaaaaaaa aaaaaaaa bbbbbbbb \n');
+    expect(trap.output).toBe(native.output);
+    expect(trap.domain.stats.shadowInvlpgs).toBe(1);
+  });
+
+  it('a CR3 switch shows the other address space; switching back shows the first again', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        call    seed
+        li      r1, page_table          ; page_table2 = page_table, but X -> B
+        li      r2, page_table2
+        li      r3, 0
+.Lcopy:
+        ldw     r4, [r1]
+        stw     [r2], r4
+        addi    r1, r1, 4
+        addi    r2, r2, 4
+        addi    r3, r3, 1
+        cmpi    r3, 1024
+        jlt     .Lcopy
+        li      r1, page_table2 + (X >> 12) * 4
+        li      r2, B | PTE_P | PTE_W | PTE_U
+        stw     [r1], r2
+        li      r1, page_directory2
+        li      r2, page_table2 | PTE_P | PTE_W | PTE_U
+        stw     [r1], r2
+        call    readx
+        li      r1, page_directory2
+        movcr   cr3, r1
+        call    readx
+        li      r1, page_directory
+        movcr   cr3, r1
+        call    readx
+        call    putnl
+        li      r0, 0
+        ret
+${REMAP}`);
+    expect(native.output).toBe('aaaaaaaa bbbbbbbb aaaaaaaa \n');
+    expect(trap.output).toBe(native.output);
+    // paging_on's CR3 and CR0 writes, then two switches
+    expect(trap.domain.stats.shadowFlushes).toBe(4);
+  });
+
+  it('hidden and true faults are counted exactly: 5 first reads, 1 first write to a clean page, 1 true fault', () => {
+    const body = (touches: number) => `
+test_main:
+        call    paging_on
+        li      r7, ${touches}
+        li      r6, 0
+        li      r8, 0x00300000
+.Ltouch:
+        cmp     r6, r7
+        jge     .Ltouched
+        ldw     r1, [r8]                ; first read of a fresh page: a hidden fault
+        addi    r8, r8, 4096
+        addi    r6, r6, 1
+        jmp     .Ltouch
+.Ltouched:
+        cmpi    r7, 0
+        jeq     .Lno_write
+        li      r8, 0x00300000
+        stw     [r8], r7                ; first write to a page read before (clean): hidden again
+.Lno_write:
+        li      r1, page_table + 0x300 * 4
+        ldw     r1, [r1]                ; its PTE: A and D as the hardware leaves them
+        andi    r1, r1, PTE_A | PTE_D
+        call    puthex
+        li      r1, page_table + 0x301 * 4
+        ldw     r1, [r1]
+        andi    r1, r1, PTE_A | PTE_D
+        call    puthex
+        call    putnl
+        li      r1, 0x00800000
+        ldw     r1, [r1]                ; not mapped: a true fault, reported by the prelude
+`;
+    const base = runTrap(guestImage(body(0)));
+    const image = guestImage(body(5));
+    const five = runTrap(image);
+    expect(five.output.split('\n')[0]).toBe('0000006000000020');
+    expect(five.output).toBe(runNative(image).output);
+    expect(base.output.split('\n')[0]).toBe('0000000000000000');
+    expect(five.domain.stats.hiddenFaults - base.domain.stats.hiddenFaults).toBe(6);
+    expect(five.domain.stats.shadowFills - base.domain.stats.shadowFills).toBe(6);
+    expect(five.domain.stats.trueFaults).toBe(1);
+    expect(base.domain.stats.trueFaults).toBe(1);
+    expect(five.domain.stats.reflected[14]).toBe(1);
+  });
+
+  it('a clean page is shadowed read-only until the first write, which sets D in the guest PTE', () => {
+    const image = guestImage(`
+test_main:
+        call    paging_on
+        li      r8, 0x00300000
+        ldw     r1, [r8]
+        li      r0, 0
+        ret
+`);
+    const trap = runTrap(image);
+    const t = trap.domain.vcpus[0]!.modeState as TrapVcpu;
+    const spte = t.shadow.entry(0x00300000);
+    expect(spte & 1).toBe(1); // present
+    expect(spte & 2).toBe(0); // not writable: the guest PTE is clean
+    expect(spte & 4).toBe(4); // user, as the guest says
+    expect((spte & ~0xfff) >>> 0).toBe(trap.domain.memory.machineAddress(0x00300000));
+  });
+
+  it('with guest paging off the shadow maps guest-physical pages through the p2m, not the identity', () => {
+    const image = guestImage(`
+test_main:
+        li      r1, 0x00300000
+        li      r2, 0xcafebabe
+        stw     [r1], r2
+        li      r0, 0
+        ret
+`);
+    const trap = runTrap(image);
+    const mem = trap.domain.memory;
+    const ma = mem.machineAddress(0x00300000);
+    expect(ma).not.toBe(0x00300000);
+    expect(trap.hypervisor.mem.read32(ma)).toBe(0xcafebabe);
+    expect(mem.read32(0x00300000)).toBe(0xcafebabe);
+    expect(trap.hypervisor.frames.owner[ma >>> 12]).toBe(trap.domain.id);
+  });
+
+  it('CR0.WP = 0 is emulated with the real WP kept on: the kernel writes a read-only page, ring 3 still cannot', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, 1                   ; PG without WP
+        movcr   cr0, r1
+        li      r1, page_table + 0x300 * 4
+        li      r2, 0x00300000 | PTE_P | PTE_U
+        stw     [r1], r2
+        li      r1, 0x00300000
+        invlpg  r1
+        li      r2, 0x5a5a5a5a
+        stw     [r1], r2                ; allowed: supervisor write with WP = 0
+        li      r1, trap_hook
+        li      r2, on_fault
+        stw     [r1], r2
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        li      r1, 0x00300000
+        ldw     r5, [r1]                ; readable from ring 3
+        stw     [r1], r5                ; but not writable: #PF present|write|user
+on_fault:
+        mov     r1, r5                  ; what ring 3 read
+        call    puthex
+        call    putnl
+        jmp     .Lp_report
+`);
+    expect(native.output).toMatch(/^5a5a5a5a\ntrap 0000000e 00000007 /);
+    expect(trap.output).toBe(native.output);
+    expect(trap.hypervisor.vcpuState(trap.domain.vcpus[0]!).cr0).toBe(3);
+  });
+
+  it('a guest mapping a guest-physical frame beyond its quota is killed; the hypervisor and the other domain go on', () => {
+    // 1 MiB of memory; paging_on maps 4 MiB, so 0x00200000 is a mapping of a frame it does not have
+    const bad = guestImage(`
+test_main:
+        call    paging_on
+        li      r1, 0x00200000
+        ldw     r1, [r1]
+        li      r0, 0
+        ret
+`);
+    const good = guestImage(`
+test_main:
+        li      r1, msg
+        call    puts
+        li      r0, 9
+        ret
+msg:    .asciz "still here\\n"
+`);
+    const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024 });
+    const d1 = hv.createDomain(new TrapMode(), { name: 'bad', memoryBytes: 1024 * 1024 }, { image: bad });
+    const d2 = hv.createDomain(new TrapMode(), { name: 'good', memoryBytes: 1024 * 1024 }, { image: good });
+    const d2frames = Array.from(d2.p2m);
+    const before = Array.from(hv.mem.u8.subarray(d2frames[1]! * 4096, d2frames[1]! * 4096 + 64));
+    expect(hv.run({ maxCycles: 20_000_000 }).reason).toBe('all-stopped');
+    expect(d1.stopReason).toBe('crashed');
+    expect(d1.stopDetail).toMatch(/^guest-physical address 0x00200000 lies outside the domain's memory \(256 frames\) at pc 0x[0-9a-f]{8}$/);
+    expect(d2.stopReason).toBe('poweroff');
+    expect(d2.stopStatus).toBe(9);
+    expect(d2.consoleOutput()).toBe('still here\n');
+    // the code page of the other domain is as its image put it
+    expect(Array.from(hv.mem.u8.subarray(d2frames[1]! * 4096, d2frames[1]! * 4096 + 64))).toEqual(before);
+    // every frame is owned by exactly one party: domain 1 owns exactly its p2m
+    const owned = [...hv.frames.owner.entries()].filter(([, o]) => o === d1.id).map(([f]) => f);
+    expect(owned).toEqual(Array.from(d1.p2m));
+    hv.destroyDomain(d1);
+    expect(hv.frames.countOwned(d1.id)).toBe(0);
+    expect(hv.frames.owner.every((o) => o === OWNER_FREE || o === OWNER_HYPERVISOR || o === d2.id)).toBe(true);
+  });
+
+  it('with paging off too, an access beyond the quota kills the domain (the bare machine would read open bus)', () => {
+    const image = guestImage(`
+test_main:
+        li      r1, 0x00180000
+        ldw     r1, [r1]
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`);
+    expect(runNative(image, { memoryBytes: 1024 * 1024 }).output).toBe('ffffffff\n');
+    const trap = runTrap(image, { memoryBytes: 1024 * 1024 });
+    expect(trap.reason).toBe('crashed');
+    expect(trap.detail).toMatch(/^guest-physical address 0x00180000 lies outside/);
+  });
+});
