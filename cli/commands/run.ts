@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine, type RunResult } from '../../machine/machine.ts';
+import type { Image } from '../../machine/image.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
@@ -73,6 +74,75 @@ async function runInteractive(machine: Machine, maxCycles: number): Promise<RunR
   }
 }
 
+/** Modes that run the guest in a domain of the hypervisor (hypervisor/). */
+export const HYPERVISOR_MODES = ['trap'] as const;
+
+interface HvRun {
+  input?: string;
+  maxCycles: number;
+  memoryBytes: number;
+  disk?: Uint8Array;
+  imagePath?: string;
+  profile: string;
+  add: string[];
+  cmdline?: string;
+  stats?: boolean;
+  mode: string;
+}
+
+/** Boot the guest in a hypervisor domain, as `run` does natively; same output and exit codes. */
+async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image: Image | undefined, o: HvRun): Promise<void> {
+  const { runImageInMode } = await import('../../hypervisor/index.ts');
+  let kernel = image;
+  let initrd: Uint8Array | undefined;
+  if (!image || isKernelImage(image)) {
+    const { standardGuest } = await import('../guest.ts');
+    const guest = standardGuest('native', o.add);
+    kernel = image ?? guest.kernel;
+    initrd = guest.initrd;
+  }
+  let r;
+  try {
+    r = runImageInMode(mode, kernel!, {
+      memoryBytes: o.memoryBytes,
+      profile: o.profile,
+      maxCycles: o.maxCycles,
+      input: o.input,
+      disk: o.disk,
+      initrd,
+      cmdline: o.cmdline,
+      onOutput: (byte: number) => process.stdout.write(Buffer.of(byte)),
+    });
+  } catch (e) {
+    if (e instanceof BootError || (e instanceof Error && e.name === 'DomainCreateError')) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${e.message}`);
+    throw e;
+  }
+  if (o.stats) {
+    const lines = [`mode: ${mode}`, `profile: ${o.profile}`, `stopped: ${r.reason}`, `cycles: ${r.cycles}`, `instructions: ${r.instructions}`, `idle cycles: ${r.idleCycles}`];
+    for (const [k, v] of Object.entries(r.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    process.stderr.write(`${lines.join('\n')}\n`);
+  }
+  exitWith(r.reason, r.status, o.maxCycles, r.detail, kernel?.symbols ?? []);
+}
+
+function exitWith(reason: string, status: number, maxCycles: number, detail: string | undefined, symbols: Image['symbols']): void {
+  switch (reason) {
+    case 'poweroff':
+      process.exitCode = status & 0xff;
+      return;
+    case 'limit':
+      process.stderr.write(`xenolith: the guest was still running after ${maxCycles} cycles\n`);
+      process.exitCode = EXIT_CYCLE_LIMIT;
+      return;
+    case 'stopped':
+      process.exitCode = 0;
+      return;
+    default:
+      process.stderr.write(`xenolith: the machine stopped: ${reason}${detail ? ` (${symbolizeBacktrace(detail, symbols)})` : ''}\n`);
+      process.exitCode = EXIT_GUEST_DEAD;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -89,7 +159,9 @@ export function register(program: Command): void {
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
       if (!(MODES as readonly string[]).includes(opts.mode)) throw new CliError(`unknown mode "${opts.mode}" (choose one of ${MODES.join(', ')})`);
-      if (opts.mode !== 'native') throw new CliError(`mode "${opts.mode}" is not available yet: this build runs guests on bare XL32 (--mode native) only`);
+      if (!(HYPERVISOR_MODES as readonly string[]).includes(opts.mode) && opts.mode !== 'native') {
+        throw new CliError(`mode "${opts.mode}" is not available yet (this build has native, ${HYPERVISOR_MODES.join(', ')})`);
+      }
       try {
         getProfile(opts.profile);
       } catch (e) {
@@ -111,6 +183,9 @@ export function register(program: Command): void {
         throw new CliError(`${imagePath} is a bare-metal image: --add and --cmdline apply to kernels only`);
       }
       const interactive = opts.input === undefined && process.stdin.isTTY === true;
+      if (interactive && opts.mode !== 'native') {
+        throw new CliError(`--mode ${opts.mode} takes console input from --input or piped stdin; the interactive console is native-only for now`);
+      }
       let input = opts.input?.replace(/\\n/g, '\n');
       if (input === undefined && !interactive) {
         try {
@@ -122,6 +197,10 @@ export function register(program: Command): void {
       if (input !== undefined && kernelBoot) input += (input.length > 0 && !input.endsWith('\n') ? '\n' : '') + CONSOLE_EOF;
       const maxCycles = opts.maxCycles ? parseCount(opts.maxCycles, '--max-cycles') : interactive ? Number.MAX_SAFE_INTEGER : 100_000_000_000;
 
+      if (opts.mode !== 'native') {
+        await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath });
+        return;
+      }
       const machine = new Machine({
         memoryBytes,
         profile: opts.profile,
@@ -151,20 +230,6 @@ export function register(program: Command): void {
         for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
         process.stderr.write(`${lines.join('\n')}\n`);
       }
-      switch (result.reason) {
-        case 'poweroff':
-          process.exitCode = result.status & 0xff;
-          return;
-        case 'limit':
-          process.stderr.write(`xenolith: the guest was still running after ${maxCycles} cycles\n`);
-          process.exitCode = EXIT_CYCLE_LIMIT;
-          return;
-        case 'stopped':
-          process.exitCode = 0;
-          return;
-        default:
-          process.stderr.write(`xenolith: the machine stopped: ${result.reason}${result.detail ? ` (${symbolizeBacktrace(result.detail, symbols)})` : ''}\n`);
-          process.exitCode = EXIT_GUEST_DEAD;
-      }
+      exitWith(result.reason, result.status, maxCycles, result.detail, symbols);
     });
 }

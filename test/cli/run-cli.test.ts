@@ -24,6 +24,15 @@ describe('xenolith run (the standard guest)', () => {
     ]);
   });
 
+  it('--mode trap boots the same unmodified kernel under trap-and-emulate, with the same console', () => {
+    const native = xenolith('run', '--mode', 'native', '--input', 'echo same console\\nexit 4');
+    const trap = xenolith('run', '--mode', 'trap', '--input', 'echo same console\\nexit 4');
+    expect(trap.status).toBe(4);
+    expect(trap.stderr).toBe('');
+    expect(trap.stdout).toBe(native.stdout);
+    expect(trap.stdout).toContain('$ echo same console\nsame console\n$ exit 4\ninit exited with status 4: powering off\n');
+  });
+
   it('reports a program that does not compile with file:line:col and exit status 1, booting nothing', () => {
     const r = xenolith('run', '--add', 'test/fixtures/bad-program.ts', '--input', '');
     expect(r.status).toBe(1);
