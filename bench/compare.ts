@@ -301,7 +301,8 @@ export function renderHtml(r: CompareReport): string {
   const tableHtml = (lines: string[]) => {
     const [head, , ...body] = lines;
     const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
-    return `<table><thead><tr>${cells(head!).map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${body.map((l) => `<tr>${cells(l).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+    const td = (c: string) => `<td${/^(\d[\d.,]*( \([\d.]+x\))?|n\/a)$/.test(c) ? ' class="n"' : ''}>${esc(c)}</td>`;
+    return `<table><thead><tr>${cells(head!).map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${body.map((l) => `<tr>${cells(l).map(td).join('')}</tr>`).join('')}</tbody></table>`;
   };
   // Convert the Markdown report's sections into HTML tables (the report has no other markup).
   const sections: string[] = [];
@@ -318,7 +319,7 @@ export function renderHtml(r: CompareReport): string {
   if (buf.length) sections.push(tableHtml(buf));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>xenolith compare</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}td.n{text-align:right}</style>
 </head><body>
 <h1>xenolith compare</h1>
 <h2>Relative performance (native = 1.0, higher is better)</h2>
