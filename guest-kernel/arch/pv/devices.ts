@@ -1,0 +1,159 @@
+// arch/pv devices, all through the hypervisor: the tick is the periodic virtual timer (VIRQ TIMER),
+// idling is sched_op(block), the console is console_io (input announced by VIRQ CONSOLE), and the
+// disk is the front end of the split block driver: requests on a shared ring, each data page
+// granted to the back end, one event channel each way.
+// Guest code (the TypeScript subset); runs at ring 1.
+
+import { load32, store32, store8, load8, rdtsc, cstr, staticBuffer, divu } from 'xl32';
+import { DomId, VcpuCmd, GrantLimits, GnttabCmd } from '../../../hypercalls/numbers.ts';
+import { BlkifOp, BlkifReq, BlkifRsp, BlkifRing, BlkifSeg, BlkifStatus, StartInfo, GntSetup, SharedInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
+import {
+  hcVcpuOp, schedBlock, schedShutdown, consoleWrite, consoleRead, evtchnSend, hcGrantTableOp,
+  gnttabGrantAccess, gnttabEndAccess,
+} from '../../../hypercalls/guest.ts';
+import {
+  FrontRing, ringFrontInit, ringFull, ringNextRequest, ringRequestDone, ringPushRequests, ringNextResponse,
+  ringResponseDone, ringFinalCheckForResponses,
+} from '../../../hypercalls/ring.ts';
+import { DiskCmd } from '../../kernel/pvops.ts';
+import { Xen, startInfo, pfnToMfn } from './xen.ts';
+
+const enum D {
+  MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
+  /** machine block-device completion codes the shared driver expects (BLK_OK, BLK_ERROR) */
+  OK = 1,
+  ERROR = 2,
+  TAGS = 32,
+}
+
+// ---- time ----
+
+export function pvTimerStart(cycles: number): void {
+  // the period in ns: cycles / MHz microseconds
+  hcVcpuOp(VcpuCmd.SET_PERIODIC_TIMER, 0, divu(cycles, pvClockMHz()) * 1000);
+}
+
+export function pvClockMHz(): number {
+  return startInfo(StartInfo.CPU_MHZ);
+}
+
+export function pvReadCycles(): number {
+  return rdtsc();
+}
+
+/**
+ * Wait for an event. sched_op(block) unmasks events and sleeps unless one is pending; the upcall
+ * runs the handlers when it returns; then events are masked again, as the kernel expects.
+ */
+export function pvIdle(): void {
+  schedBlock();
+  store8(D.MASK, 1);
+}
+
+export function pvPowerOff(status: number): void {
+  schedShutdown(status);
+}
+
+export function pvArchName(): number {
+  return cstr('pv');
+}
+
+// ---- console ----
+
+const cbuf = staticBuffer(4);
+
+export function pvConsolePutc(c: number): void {
+  store8(cbuf, c);
+  consoleWrite(cbuf, 1);
+}
+
+export function pvConsoleGetc(): number {
+  if (consoleRead(cbuf, 1) !== 1) return -1;
+  return load8(cbuf);
+}
+
+/** The console's status, read once: a zero-byte console_io read (the hypervisor is the device). */
+export function pvConsoleStatus(): number {
+  return consoleRead(cbuf, 0);
+}
+
+export function pvConsoleIrqEnable(): void {
+  // the builder bound VIRQ CONSOLE; irqUnmask(CONSOLE) opens it
+}
+
+// ---- disk: the block front end ----
+
+const ring = staticBuffer(4096, 4096);
+const front = staticBuffer(FrontRing.BYTES);
+const gntList = staticBuffer(4);
+const gntSetup = staticBuffer(GntSetup.BYTES);
+let blkPort = -1;
+
+/** The grant table's machine frame (0 without a disk): set up before the kernel's tables exist. */
+export function pvBlkInit(): number {
+  blkPort = startInfo(StartInfo.BLK_EVTCHN);
+  if (blkPort <= 0) {
+    blkPort = -1;
+    return 0;
+  }
+  store32(gntSetup + GntSetup.DOM, DomId.SELF);
+  store32(gntSetup + GntSetup.NR_FRAMES, 1);
+  store32(gntSetup + GntSetup.FRAME_LIST, gntList);
+  if (hcGrantTableOp(GnttabCmd.SETUP_TABLE, gntSetup, 1) < 0 || load32(gntSetup + GntSetup.STATUS) !== 0) {
+    blkPort = -1;
+    return 0;
+  }
+  return load32(gntList);
+}
+
+/** Once the grant table is mapped at Xen.GNTTAB: share the ring and tell the back end. */
+export function pvBlkConnect(): void {
+  if (blkPort < 0) return;
+  ringFrontInit(front, ring, BlkifRing.SLOTS, BlkifRing.SLOT_BYTES);
+  gnttabGrantAccess(Xen.GNTTAB, GrantLimits.RESERVED_BLKIF_RING, DomId.BACKEND, pfnToMfn(ring >>> 12), false);
+  evtchnSend(blkPort);
+}
+
+export function pvBlkPort(): number {
+  return blkPort;
+}
+
+export function pvDiskSubmit(cmd: number, sector: number, count: number, phys: number, tag: number): number {
+  if (blkPort < 0 || tag < 0 || tag >= D.TAGS || ringFull(front)) return -1;
+  const first = (phys & 0xfff) >>> 9;
+  const last = first + count - 1;
+  if (count < 1 || last > 7) return -1;
+  const gref = Xen.GREF_DATA + tag;
+  // a disk read writes the page: grant it writable; a write only needs it read
+  gnttabGrantAccess(Xen.GNTTAB, gref, DomId.BACKEND, pfnToMfn(phys >>> 12), cmd === DiskCmd.WRITE);
+  const req = ringNextRequest(front);
+  store32(req + BlkifReq.OPERATION, cmd === DiskCmd.WRITE ? BlkifOp.WRITE : BlkifOp.READ);
+  store32(req + BlkifReq.NR_SEGMENTS, 1);
+  store32(req + BlkifReq.ID, tag);
+  store32(req + BlkifReq.SECTOR, sector);
+  store32(req + BlkifReq.SEG + BlkifSeg.GREF, gref);
+  store32(req + BlkifReq.SEG + BlkifSeg.FIRST_SECT, first);
+  store32(req + BlkifReq.SEG + BlkifSeg.LAST_SECT, last);
+  ringRequestDone(front);
+  if (ringPushRequests(front)) evtchnSend(blkPort);
+  return 0;
+}
+
+/** One completion: tag | status << 8 (status D.OK or D.ERROR), or -1 when none is waiting. */
+export function pvDiskComplete(): number {
+  if (blkPort < 0) return -1;
+  let rsp = ringNextResponse(front);
+  if (rsp === 0) {
+    if (!ringFinalCheckForResponses(front)) return -1;
+    rsp = ringNextResponse(front);
+  }
+  const tag = load32(rsp + BlkifRsp.ID);
+  const ok = load32(rsp + BlkifRsp.STATUS) === BlkifStatus.OKAY;
+  ringResponseDone(front);
+  gnttabEndAccess(Xen.GNTTAB, Xen.GREF_DATA + (tag & (D.TAGS - 1)));
+  return (tag & 0xff) | ((ok ? D.OK : D.ERROR) << 8);
+}
+
+export function pvDiskCapacity(): number {
+  return blkPort < 0 ? 0 : startInfo(StartInfo.BLK_SECTORS);
+}

@@ -1,0 +1,126 @@
+// The PV kernel's entry module (what `compile --arch pv` starts from): turn the hypervisor's
+// start_info into the boot information block the shared kernel reads (as XenoLinux turned
+// start_info into Linux's boot parameters), route event ports to the kernel's device lines, fill
+// the pvops table with the hypercall-based operations and start the shared kernel. The domain
+// builder (hypervisor/pv/builder.ts) enters at ring 1 with its bootstrap page tables loaded;
+// docs/hypercalls.md "Booting a PV domain" gives the protocol.
+// Guest code (the TypeScript subset); runs at ring 1.
+
+import { addressOf, load8, store8, store32, cstr } from 'xl32';
+import { Virq, UvmFlags } from '../../../hypercalls/numbers.ts';
+import { StartInfo, StartInfoMagic } from '../../../hypercalls/structs.ts';
+import { evtchnBindVirq, eventsSetMask, hcUpdateVaMapping, consoleWrite, schedShutdown } from '../../../hypercalls/guest.ts';
+import { PvOp, pvSet, IrqLine } from '../../kernel/pvops.ts';
+import { BootInfo, Pte } from '../../kernel/memlayout.ts';
+import { kmain } from '../../kernel/main.ts';
+import { strlen } from '../../kernel/string.ts';
+import { Xen, startInfo, pfnToMfn, portsInit, bindLine } from './xen.ts';
+import { pvIrqSave, pvIrqRestore, pvIrqDisable, pvIrqEnable, pvIrqAck, pvIrqUnmask, pvIrqsEnabled, pvCurrentRing } from './irq.ts';
+import { pvTrapTableLoad, pvSetKernelStack, pvUserReturn, pvTrapTableCheck } from './traps.ts';
+import {
+  pvSetPte, pvSwitchAddressSpace, pvInvalidatePage, pvFlushTlb, pvFaultAddress, pvPageTableAlloc, pvPageTableRelease, pvMmuInit,
+} from './mmu.ts';
+import {
+  pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsolePutc, pvConsoleGetc, pvConsoleIrqEnable, pvConsoleStatus,
+  pvDiskSubmit, pvDiskComplete, pvDiskCapacity, pvBlkInit, pvBlkConnect, pvBlkPort,
+} from './devices.ts';
+
+const enum Boot {
+  CMDLINE = BootInfo.ADDRESS + BootInfo.BYTES,
+  CMDLINE_MAX = 4096 - BootInfo.BYTES - 1,
+}
+
+/** Fill the pvops table with the hypercall-based operations. */
+export function pvSetup(): void {
+  pvSet(PvOp.IRQ_SAVE, addressOf(pvIrqSave));
+  pvSet(PvOp.IRQ_RESTORE, addressOf(pvIrqRestore));
+  pvSet(PvOp.IRQ_DISABLE, addressOf(pvIrqDisable));
+  pvSet(PvOp.IRQ_ENABLE, addressOf(pvIrqEnable));
+  pvSet(PvOp.IRQ_ACK, addressOf(pvIrqAck));
+  pvSet(PvOp.IRQ_UNMASK, addressOf(pvIrqUnmask));
+  pvSet(PvOp.TRAP_TABLE_LOAD, addressOf(pvTrapTableLoad));
+  pvSet(PvOp.SET_KERNEL_STACK, addressOf(pvSetKernelStack));
+  pvSet(PvOp.IDLE, addressOf(pvIdle));
+  pvSet(PvOp.POWER_OFF, addressOf(pvPowerOff));
+  pvSet(PvOp.READ_CYCLES, addressOf(pvReadCycles));
+  pvSet(PvOp.SET_PTE, addressOf(pvSetPte));
+  pvSet(PvOp.SWITCH_ADDRESS_SPACE, addressOf(pvSwitchAddressSpace));
+  pvSet(PvOp.INVALIDATE_PAGE, addressOf(pvInvalidatePage));
+  pvSet(PvOp.FLUSH_TLB, addressOf(pvFlushTlb));
+  pvSet(PvOp.FAULT_ADDRESS, addressOf(pvFaultAddress));
+  pvSet(PvOp.PAGE_TABLE_ALLOC, addressOf(pvPageTableAlloc));
+  pvSet(PvOp.PAGE_TABLE_RELEASE, addressOf(pvPageTableRelease));
+  pvSet(PvOp.TIMER_START, addressOf(pvTimerStart));
+  pvSet(PvOp.CLOCK_MHZ, addressOf(pvClockMHz));
+  pvSet(PvOp.CONSOLE_PUTC, addressOf(pvConsolePutc));
+  pvSet(PvOp.CONSOLE_GETC, addressOf(pvConsoleGetc));
+  pvSet(PvOp.CONSOLE_IRQ_ENABLE, addressOf(pvConsoleIrqEnable));
+  pvSet(PvOp.DISK_SUBMIT, addressOf(pvDiskSubmit));
+  pvSet(PvOp.DISK_COMPLETE, addressOf(pvDiskComplete));
+  pvSet(PvOp.DISK_CAPACITY, addressOf(pvDiskCapacity));
+  pvSet(PvOp.USER_RETURN, addressOf(pvUserReturn));
+  pvSet(PvOp.ARCH_NAME, addressOf(pvArchName));
+  // optional: benchmarks and probes (CR4 has no PV counterpart: READ_CR4/WRITE_CR4 stay empty)
+  pvSet(PvOp.CONSOLE_STATUS, addressOf(pvConsoleStatus));
+  pvSet(PvOp.CURRENT_RING, addressOf(pvCurrentRing));
+  pvSet(PvOp.IRQS_ENABLED, addressOf(pvIrqsEnabled));
+  pvSet(PvOp.TRAP_TABLE_CHECK, addressOf(pvTrapTableCheck));
+}
+
+function say(s: number): void {
+  consoleWrite(s, strlen(s));
+}
+
+/** The boot information block (docs/kernel.md), from start_info. */
+function writeBootInfo(): void {
+  const b = BootInfo.ADDRESS;
+  store32(b + BootInfo.MAGIC, BootInfo.MAGIC_VALUE);
+  store32(b + BootInfo.VERSION, 1);
+  store32(b + BootInfo.MEMORY_BYTES, startInfo(StartInfo.NR_PAGES) << 12);
+  store32(b + BootInfo.INITRD_ADDR, startInfo(StartInfo.MOD_START));
+  store32(b + BootInfo.INITRD_BYTES, startInfo(StartInfo.MOD_LEN));
+  store32(b + BootInfo.FREE_START, startInfo(StartInfo.FIRST_FREE_PFN) << 12);
+  let n = 0;
+  while (n < Boot.CMDLINE_MAX && load8(Xen.START_INFO + StartInfo.CMDLINE + n) !== 0) {
+    store8(Boot.CMDLINE + n, load8(Xen.START_INFO + StartInfo.CMDLINE + n));
+    n = n + 1;
+  }
+  store8(Boot.CMDLINE + n, 0);
+  store32(b + BootInfo.CMDLINE_ADDR, Boot.CMDLINE);
+  store32(b + BootInfo.CMDLINE_BYTES, n);
+}
+
+/** Bind the device lines' ports, masked until the kernel unmasks each line. */
+function eventsInit(): void {
+  portsInit();
+  const timer = evtchnBindVirq(Virq.TIMER);
+  if (timer > 0) bindLine(IrqLine.TIMER, timer);
+  const console = startInfo(StartInfo.CONSOLE_EVTCHN);
+  if (console > 0) bindLine(IrqLine.CONSOLE, console);
+  const disk = pvBlkPort();
+  if (disk > 0) bindLine(IrqLine.DISK, disk);
+  if (timer > 0) eventsSetMask(Xen.SHARED, timer);
+  if (console > 0) eventsSetMask(Xen.SHARED, console);
+  if (disk > 0) eventsSetMask(Xen.SHARED, disk);
+}
+
+export function main(): void {
+  if (startInfo(StartInfo.MAGIC) !== StartInfoMagic.VALUE) {
+    say(cstr('pv kernel: no start_info at 0x1000 (boot with the pv domain builder): shutting down\n'));
+    schedShutdown(1);
+  }
+  // The shared kernel reads its page tables with plain loads, so its physical addresses must be
+  // machine addresses: the builder places the first domain of a machine that way.
+  if (pfnToMfn(1) !== 1) {
+    say(cstr('pv kernel: this domain is not identity-placed (pseudo-physical frame 1 is not machine frame 1): shutting down\n'));
+    schedShutdown(1);
+  }
+  const gnttab = pvBlkInit();
+  if (gnttab !== 0) hcUpdateVaMapping(Xen.GNTTAB, (gnttab << 12) | Pte.P | Pte.W | Pte.A | Pte.D, UvmFlags.INVLPG);
+  pvMmuInit(gnttab);
+  eventsInit();
+  pvBlkConnect();
+  writeBootInfo();
+  pvSetup();
+  kmain();
+}

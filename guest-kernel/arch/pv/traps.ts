@@ -1,0 +1,157 @@
+// arch/pv trap and event entry. The trap table goes to the hypervisor (set_trap_table): every
+// exception masks events on entry (an interrupt gate's IF = 0), the system call does not, so it
+// takes the fast path straight from ring 3 to this kernel; it masks events as its first act
+// instead. Events arrive as upcalls on one callback (set_callbacks), which turns each pending
+// port into the device-line trap the shared kernel expects (vector 32 + line). On the way out
+// every handler restores the virtual interrupt flag its frame recorded, handling any event that
+// came in meanwhile. Guest code (the TypeScript subset); runs at ring 1.
+
+import { load8, store8, load32, store32, staticBuffer, trapEntry, softInt, TrapFrame } from 'xl32';
+import { TrapFlags, HvLayout } from '../../../hypercalls/numbers.ts';
+import { SharedInfo, TrapInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
+import { hcSetTrapTable, hcSetCallbacks, hcStackSwitch, eventsScanBegin, eventsTakeWord, eventsMore } from '../../../hypercalls/guest.ts';
+import { trap } from '../../kernel/trap.ts';
+import { memcpy } from '../../kernel/string.ts';
+import { panic } from '../../kernel/panic.ts';
+import { cstr } from 'xl32';
+import { IrqLine } from '../../kernel/pvops.ts';
+import { Xen, portLine } from './xen.ts';
+
+const enum Vec {
+  EXCEPTIONS = 32,
+  BREAKPOINT = 3,
+  SYSCALL = 0x80,
+  /** a kernel-only software interrupt: pvUserReturn's way out through the stub's IRET */
+  USER_RETURN = 0x81,
+  /** table entries: 32 exceptions, the system call, the user return, the terminator */
+  ENTRIES = 35,
+}
+
+const enum V {
+  MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
+  PENDING = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_PENDING,
+  FLAGS_IF = 0x200,
+  WORDS = 32,
+}
+
+const table = staticBuffer(Vec.ENTRIES * TrapInfo.BYTES);
+/** the frame pvUserReturn wants to leave with */
+let returnFrame = 0;
+
+function entry(k: number, vector: number, flags: number, handler: number): void {
+  const e = table + k * TrapInfo.BYTES;
+  store32(e + TrapInfo.VECTOR, vector);
+  store32(e + TrapInfo.FLAGS, flags);
+  store32(e + TrapInfo.RING, 1);
+  store32(e + TrapInfo.ADDRESS, handler);
+}
+
+/** Index of the lowest set bit of a nonzero word. */
+function lowestBit(w: number): number {
+  let k = 0;
+  while ((w & (1 << k)) === 0) k = k + 1;
+  return k;
+}
+
+/**
+ * Run the kernel's handler for every pending, unmasked port (events are masked). The timer goes
+ * last: its trap may give the CPU to another process, and the other lines should not wait for that.
+ */
+function handleEvents(frame: number): void {
+  do {
+    eventsScanBegin(Xen.SHARED);
+    let timer = false;
+    let w = 0;
+    while (w < V.WORDS) {
+      let bits = eventsTakeWord(Xen.SHARED, w);
+      while (bits !== 0) {
+        const b = lowestBit(bits);
+        bits = bits & ~(1 << b);
+        const line = portLine(w * 32 + b);
+        if (line === IrqLine.TIMER) {
+          timer = true;
+        } else if (line >= 0) {
+          store32(frame + TrapFrame.VECTOR, IrqLine.IRQ_VECTOR_BASE + line);
+          trap(frame);
+        }
+      }
+      w = w + 1;
+    }
+    if (timer) {
+      store32(frame + TrapFrame.VECTOR, IrqLine.IRQ_VECTOR_BASE + IrqLine.TIMER);
+      trap(frame);
+    }
+  } while (eventsMore(Xen.SHARED));
+}
+
+/**
+ * Leave a handler: back to ring 3, or to kernel code that ran with events enabled, events are
+ * unmasked - after handling any that arrived while they were masked; otherwise they stay masked.
+ */
+function pvExit(frame: number): void {
+  if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & V.FLAGS_IF) === 0) {
+    store8(V.MASK, 1);
+    return;
+  }
+  for (;;) {
+    store8(V.MASK, 0);
+    if (load8(V.PENDING) === 0) return;
+    store8(V.MASK, 1);
+    handleEvents(frame);
+  }
+}
+
+/** Every exception, the system call and the user return enter here. */
+function pvTrap(frame: number): void {
+  // the system call's fast path did not mask events; everything else arrives masked
+  store8(V.MASK, 1);
+  if (load32(frame + TrapFrame.VECTOR) === Vec.USER_RETURN) {
+    memcpy(frame, returnFrame, TrapFrame.BYTES);
+  } else {
+    trap(frame);
+  }
+  pvExit(frame);
+}
+
+/** The event callback: the hypervisor masked events and pushed a frame with vector Upcall.VECTOR. */
+function pvUpcall(frame: number): void {
+  handleEvents(frame);
+  pvExit(frame);
+}
+
+/** Register the trap table and the event callback with the hypervisor. */
+export function pvTrapTableLoad(): void {
+  const stub = trapEntry(pvTrap);
+  let v = 0;
+  while (v < Vec.EXCEPTIONS) {
+    entry(v, v, TrapFlags.MASK_EVENTS | (v === Vec.BREAKPOINT ? 3 : 0), stub);
+    v = v + 1;
+  }
+  // DPL 3 and no event masking: INT 0x80 goes from ring 3 to this kernel without the hypervisor
+  entry(Vec.EXCEPTIONS, Vec.SYSCALL, 3, stub);
+  entry(Vec.EXCEPTIONS + 1, Vec.USER_RETURN, TrapFlags.MASK_EVENTS | 1, stub);
+  entry(Vec.EXCEPTIONS + 2, 0, 0, 0);
+  if (hcSetTrapTable(table) < 0) panic(cstr('set_trap_table refused the trap table'));
+  if (hcSetCallbacks(trapEntry(pvUpcall), 0) < 0) panic(cstr('set_callbacks refused the event callback'));
+}
+
+export function pvSetKernelStack(sp: number): void {
+  hcStackSwitch(sp);
+}
+
+/**
+ * Enter user mode with every register from the TrapFrame at `frame`: a kernel-only software
+ * interrupt (bounced by the hypervisor) makes the stub build a frame; pvTrap swaps in this one.
+ */
+export function pvUserReturn(frame: number): void {
+  returnFrame = frame;
+  softInt(Vec.USER_RETURN);
+}
+
+/**
+ * Probe: is the trap table in force this kernel's? The hypervisor maps the real IDT read-only at
+ * HvLayout.IDT; the page-fault gate must name this kernel's entry stub.
+ */
+export function pvTrapTableCheck(): number {
+  return load32(HvLayout.IDT + 14 * 8) === trapEntry(pvTrap) ? 1 : 0;
+}

@@ -1,0 +1,67 @@
+// arch/pv's view of the hypervisor: where start_info and the shared-info page are, the
+// pseudo-physical <-> machine frame translations (the p2m list from start_info, the read-only m2p
+// table the hypervisor maps at the top of every address space), and the event ports the kernel's
+// device lines map to. Guest code (the TypeScript subset); runs at ring 1.
+
+import { load32, store32, staticBuffer } from 'xl32';
+import { BootLayout, StartInfo } from '../../../hypercalls/structs.ts';
+import { HvLayout } from '../../../hypercalls/numbers.ts';
+import { p2v } from '../../kernel/vm.ts';
+
+export const enum Xen {
+  /** shared-info page (mapped here by the builder, and by switchAddressSpace in the kernel's tables) */
+  SHARED = 0x2000,
+  /** the grant table's first frame, mapped the same way */
+  GNTTAB = 0x3000,
+  START_INFO = 0x1000,
+  /** device lines with an event port (pvops IrqLine numbers) */
+  LINES = 16,
+  /** grant references: 0 the block ring (GrantLimits.RESERVED_BLKIF_RING), 8.. one per disk tag */
+  GREF_DATA = 8,
+}
+
+/** The port bound to each device line (0: none), and the line of each port (-1: none). */
+const lineToPort = staticBuffer(Xen.LINES * 4);
+const portToLine = staticBuffer(1024 * 4);
+
+/** A start_info field. */
+export function startInfo(field: number): number {
+  return load32(BootLayout.START_INFO + field);
+}
+
+/** Machine frame of pseudo-physical frame pfn (the p2m list, read through the kernel's view of memory). */
+export function pfnToMfn(pfn: number): number {
+  return load32(p2v(startInfo(StartInfo.MFN_LIST)) + pfn * 4);
+}
+
+/** Pseudo-physical frame of machine frame mfn (the hypervisor's read-only table), or -1. */
+export function mfnToPfn(mfn: number): number {
+  return load32(HvLayout.M2P + mfn * 4);
+}
+
+/** Machine address of pseudo-physical address pa. */
+export function physToMachine(pa: number): number {
+  return (pfnToMfn(pa >>> 12) << 12) | (pa & 0xfff);
+}
+
+export function portsInit(): void {
+  let p = 0;
+  while (p < 1024) {
+    store32(portToLine + p * 4, -1);
+    p = p + 1;
+  }
+}
+
+/** Route events on `port` to device line `line`. */
+export function bindLine(line: number, port: number): void {
+  store32(lineToPort + line * 4, port);
+  store32(portToLine + port * 4, line);
+}
+
+export function linePort(line: number): number {
+  return load32(lineToPort + line * 4);
+}
+
+export function portLine(port: number): number {
+  return load32(portToLine + port * 4);
+}

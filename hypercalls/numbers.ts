@@ -1,0 +1,250 @@
+// The hypercall numbers and every sub-command, flag and well-known identifier of the PV
+// interface: the one definition both the guest (compiled by the xenolith compiler, so only
+// `const enum`s here) and the hypervisor (hypervisor/pv/) import. Semantics: docs/hypercalls.md.
+// Guest-subset code; imports nothing.
+
+/**
+ * Hypercall numbers (r0 at the HYPERCALL instruction). Early Xen's numbering: Xen 2.0 for the
+ * original calls, Xen 3.0 for memory_op, vcpu_op and mmuext_op; the old sched_op and
+ * event_channel_op numbers are kept (XL32 has no compatibility history to carry).
+ */
+export const enum Hc {
+  SET_TRAP_TABLE = 0,
+  MMU_UPDATE = 1,
+  STACK_SWITCH = 3,
+  SET_CALLBACKS = 4,
+  SCHED_OP = 6,
+  MEMORY_OP = 12,
+  MULTICALL = 13,
+  UPDATE_VA_MAPPING = 14,
+  SET_TIMER_OP = 15,
+  EVENT_CHANNEL_OP = 16,
+  XEN_VERSION = 17,
+  CONSOLE_IO = 18,
+  GRANT_TABLE_OP = 20,
+  VCPU_OP = 24,
+  MMUEXT_OP = 26,
+  /** free for experiments (docs/hypercalls.md "Adding a hypercall"; examples/hypercall-experiment) */
+  EXPERIMENT_FIRST = 40,
+  EXPERIMENT_LAST = 47,
+  /** size of the dispatch table: every number is below this */
+  COUNT = 48,
+}
+
+/** Interface version reported by xen_version(VERSION): major << 16 | minor. */
+export const enum HcVersion {
+  MAJOR = 1,
+  MINOR = 0,
+  /** MAJOR << 16 | MINOR */
+  PACKED = 0x10000,
+}
+
+/** xen_version(cmd, buf) */
+export const enum XenVersionCmd {
+  /** result: HcVersion.PACKED */
+  VERSION = 0,
+  /** copy the NUL-terminated extra version string (at most 16 bytes) to buf */
+  EXTRAVERSION = 1,
+  /** copy the NUL-terminated capabilities string (at most 64 bytes) to buf */
+  CAPABILITIES = 2,
+}
+
+/** mmu_update: the low two bits of a request's pointer select the command. */
+export const enum MmuCmd {
+  /** ptr = machine address of a page-table entry (4-aligned); val = the new entry */
+  NORMAL_PT_UPDATE = 0,
+  /** ptr = machine address of a frame the caller owns; val = its pseudo-physical frame number */
+  MACHPHYS_UPDATE = 1,
+  MASK = 3,
+}
+
+/** mmuext_op commands; ARG is a machine frame number (pin, unpin, base) or a virtual address (invlpg). */
+export const enum MmuextCmd {
+  PIN_L1_TABLE = 0,
+  PIN_L2_TABLE = 1,
+  UNPIN_TABLE = 2,
+  /** load the page directory: the frame must be a pinned L2 table */
+  NEW_BASEPTR = 3,
+  TLB_FLUSH_LOCAL = 4,
+  INVLPG_LOCAL = 5,
+}
+
+/** update_va_mapping flags: what to flush after the entry is written. */
+export const enum UvmFlags {
+  NONE = 0,
+  TLB_FLUSH = 1,
+  INVLPG = 2,
+}
+
+/** sched_op(cmd, arg, arg2) */
+export const enum SchedOp {
+  /** give up the CPU; stay runnable */
+  YIELD = 0,
+  /** sleep until an event is pending (clears the upcall mask first, as a wake-up must not be lost) */
+  BLOCK = 1,
+  /** arg = ShutdownReason, arg2 = exit status (reported to the tools) */
+  SHUTDOWN = 2,
+}
+
+export const enum ShutdownReason {
+  POWEROFF = 0,
+  REBOOT = 1,
+  SUSPEND = 2,
+  CRASH = 3,
+}
+
+/** event_channel_op(cmd, op): op points at the command's struct (structs.ts Evtchn*). */
+export const enum EvtchnCmd {
+  ALLOC_UNBOUND = 0,
+  BIND_INTERDOMAIN = 1,
+  BIND_VIRQ = 2,
+  CLOSE = 3,
+  SEND = 4,
+  STATUS = 5,
+  UNMASK = 6,
+}
+
+/** Port states reported by EvtchnCmd.STATUS. */
+export const enum EvtchnState {
+  CLOSED = 0,
+  UNBOUND = 1,
+  INTERDOMAIN = 2,
+  VIRQ = 3,
+}
+
+/** Virtual interrupts a domain can bind to a port. */
+export const enum Virq {
+  /** the timer set by set_timer_op or vcpu_op(SET_PERIODIC_TIMER) fired */
+  TIMER = 0,
+  DEBUG = 1,
+  /** console input arrived (console_io READ has bytes) */
+  CONSOLE = 2,
+  COUNT = 8,
+}
+
+/** Event-channel limits: 1,024 ports, in 32 selector words of 32 bits. */
+export const enum EvtchnLimits {
+  PORTS = 1024,
+  WORDS = 32,
+}
+
+/** grant_table_op(cmd, ops, count): ops points at `count` structs of the command (structs.ts Gnt*). */
+export const enum GnttabCmd {
+  MAP_GRANT_REF = 0,
+  UNMAP_GRANT_REF = 1,
+  SETUP_TABLE = 2,
+  QUERY_SIZE = 3,
+}
+
+/** Grant entry flags (structs.ts GrantEntry.FLAGS, 16 bits). */
+export const enum GrantFlags {
+  /** type bits */
+  TYPE_MASK = 3,
+  INVALID = 0,
+  /** the grantee may map the frame */
+  PERMIT_ACCESS = 1,
+  ACCEPT_TRANSFER = 2,
+  /** the grantee may map it read-only only */
+  READONLY = 4,
+  /** set by the hypervisor while the grantee has it mapped read-only (or at all) */
+  READING = 8,
+  /** set by the hypervisor while the grantee has it mapped writable */
+  WRITING = 16,
+}
+
+/** Flags of a map request (GntMap.FLAGS). */
+export const enum GntmapFlags {
+  /** give the caller the machine address (DEV_BUS_ADDR): for back ends */
+  DEVICE_MAP = 1,
+  /** write a page-table entry at HOST_ADDR in the caller's current address space */
+  HOST_MAP = 2,
+  READONLY = 4,
+}
+
+/** Grant-table limits. */
+export const enum GrantLimits {
+  /** entries per grant-table frame (GrantEntry.BYTES each) */
+  ENTRIES_PER_FRAME = 512,
+  MAX_FRAMES = 4,
+  /** references 0..RESERVED-1 are set up by the domain builder's protocol (RESERVED_BLKIF_RING) */
+  RESERVED = 8,
+  /** the reference the block front end grants its ring page under */
+  RESERVED_BLKIF_RING = 0,
+}
+
+/** console_io(cmd, count, buf) */
+export const enum ConsoleCmd {
+  WRITE = 0,
+  /** non-blocking: the bytes read (0 when none are waiting); VIRQ CONSOLE says when input came */
+  READ = 1,
+}
+
+/** vcpu_op(cmd, vcpu, arg) */
+export const enum VcpuCmd {
+  /** result 1 if the vCPU exists and is not down */
+  IS_UP = 0,
+  /** copy a VcpuRunstate struct to arg */
+  GET_RUNSTATE_INFO = 1,
+  /** arg = period in nanoseconds: VIRQ TIMER fires every period (0 stops it) */
+  SET_PERIODIC_TIMER = 2,
+  STOP_PERIODIC_TIMER = 3,
+}
+
+/** Run states in VcpuRunstate.STATE and the TIME array's order. */
+export const enum RunState {
+  RUNNING = 0,
+  RUNNABLE = 1,
+  BLOCKED = 2,
+  OFFLINE = 3,
+}
+
+/** memory_op(cmd, arg): arg points at a MemoryReservation (except for the query commands). */
+export const enum MemoryCmd {
+  /** result: extents added (frames appended to EXTENT_START's array) */
+  INCREASE_RESERVATION = 0,
+  /** result: extents released (the frames listed at EXTENT_START) */
+  DECREASE_RESERVATION = 1,
+  /** result: frames the domain owns now */
+  CURRENT_RESERVATION = 2,
+  /** result: the domain's quota in frames */
+  MAXIMUM_RESERVATION = 3,
+}
+
+/** Domain identifiers with a meaning of their own. */
+export const enum DomId {
+  /** the hypervisor-resident back ends (block, console): the grantee of a front end's pages */
+  BACKEND = 0,
+  /** the caller itself (event channels, grant setup, reservations) */
+  SELF = 0x7ff0,
+}
+
+/** Bits of a trap-table entry's FLAGS (structs.ts TrapInfo). */
+export const enum TrapFlags {
+  /** the lowest ring allowed to raise the vector with INT n (0..3) */
+  DPL_MASK = 3,
+  /** set the upcall mask on entry (an interrupt gate's IF = 0) */
+  MASK_EVENTS = 4,
+}
+
+/** The vector an event upcall arrives with in its frame (no hardware vector uses it). */
+export const enum Upcall {
+  VECTOR = 0xf0,
+}
+
+/**
+ * The top 4 MiB of every address space (page-directory entry 1023) belongs to the hypervisor,
+ * as early Xen reserved the top 64 MB: the guest cannot write that directory entry. It holds the
+ * real IDT (so INT 0x80 reaches the guest without a hypervisor entry) and the read-only
+ * machine-to-physical table.
+ */
+export const enum HvLayout {
+  BASE = 0xffc00000,
+  /** page-directory index of BASE */
+  PDE = 1023,
+  /** the interrupt descriptor table the CPU uses while the domain runs */
+  IDT = 0xffc00000,
+  /** u32 per machine frame: its pseudo-physical frame number in its owner, or -1 */
+  M2P = 0xffc10000,
+  /** the largest machine this layout serves: 1 GiB (M2P's 1 MiB fits below the 4 MiB top) */
+  MAX_MACHINE_FRAMES = 262144,
+}

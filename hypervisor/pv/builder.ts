@@ -1,0 +1,229 @@
+// The PV domain builder: lays a pv kernel image (and initrd) out in a domain's pseudo-physical
+// memory, writes start_info and the physical-to-machine list, builds the bootstrap page tables
+// (an identity map of the domain's memory, page-table frames read-only, pinned) and leaves the
+// boot vCPU at the kernel's entry in ring 1 with paging on. The layout and the entry registers are
+// documented in docs/hypercalls.md "Booting a PV domain".
+// Touches only the domain's frames, its shared-info page and its vCPU's saved state.
+
+import { ImageArch, ARCH_NAMES, type Image } from '../../machine/image.ts';
+import { CR0_PG, CR0_WP, Flag } from '../../machine/isa.ts';
+import { HvLayout, Virq } from '../../hypercalls/numbers.ts';
+import { BootLayout, StartFlags, StartInfo, StartInfoMagic } from '../../hypercalls/structs.ts';
+import { resetCpuState } from '../core/vcpu.ts';
+import { PageType } from './page-types.ts';
+import { BlkBack } from './blkback.ts';
+import { bindVirq, setUpcallMask } from './events.ts';
+import { feedConsole } from './hypercalls.ts';
+import { updateTime } from './time.ts';
+import { writeIdt } from './traps.ts';
+import type { PvDomain } from './state.ts';
+
+const PAGE = 4096;
+const PTE_P = 1;
+const PTE_W = 2;
+const PTE_A = 32;
+const PTE_D = 64;
+
+const START_INFO: number = BootLayout.START_INFO;
+const SHARED_INFO_VA: number = BootLayout.SHARED_INFO;
+const KERNEL_MIN: number = BootLayout.KERNEL_MIN;
+
+/** What the builder placed where (pseudo-physical addresses; virtual = the same at entry). */
+export interface PvBootLayout {
+  /** pages of memory the domain owns */
+  nrPages: number;
+  kernelEnd: number;
+  initrdAddr: number;
+  initrdBytes: number;
+  /** the pfn -> mfn list */
+  p2mList: number;
+  /** the bootstrap page directory and tables: first pfn, count (directory first) */
+  ptFirstPfn: number;
+  ptFrames: number;
+  /** top of the one-page bootstrap stack (r15 at entry) */
+  stackTop: number;
+  /** first page the layout does not use */
+  firstFreePfn: number;
+  /** frames 1.. are placed at the same machine frames (the shared kernel's addresses work as is) */
+  identityPlaced: boolean;
+}
+
+/** A kernel that cannot be built into the domain; the message says why. */
+export class PvBuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PvBuildError';
+  }
+}
+
+export interface PvBoot {
+  kernel: Image;
+  initrd?: Uint8Array;
+  cmdline?: string;
+}
+
+const pageUp = (n: number): number => Math.ceil(n / PAGE) * PAGE;
+
+/**
+ * Give a domain pseudo-physical frame k = machine frame k for k >= 1 when it owns exactly those
+ * frames (the first domain on a fresh machine does): the xenolith kernel reads its page tables
+ * with plain loads, so its physical addresses must be machine addresses (docs/hypercalls.md).
+ */
+function placeIdentity(d: PvDomain): boolean {
+  const p2m = d.domain.p2m;
+  const owner = d.host.platform.frames.owner;
+  const n = p2m.length;
+  if (n + 1 > owner.length) return false;
+  for (let k = 1; k < n; k++) if (owner[k] !== d.id) return false;
+  // the frame left over (the domain has n frames: 1..n-1 and one more) becomes pseudo-physical 0
+  let spare = -1;
+  for (let k = 0; k < n; k++) if (p2m[k]! >= n || p2m[k] === 0) spare = p2m[k]!;
+  if (spare < 0) return false;
+  p2m[0] = spare;
+  for (let k = 1; k < n; k++) p2m[k] = k;
+  return true;
+}
+
+export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
+  const host = d.host;
+  const domain = d.domain;
+  const mem = host.mem;
+  const kernel = boot.kernel;
+  if (kernel.arch !== ImageArch.Pv && kernel.arch !== ImageArch.Bare) {
+    throw new PvBuildError(`a pv domain boots a kernel built with --arch pv (this image is '${ARCH_NAMES[kernel.arch] ?? kernel.arch}')`);
+  }
+  const n = domain.p2m.length;
+  const memBytes = n * PAGE;
+  if (memBytes > (HvLayout.BASE as number) >>> 0 || n > 1024 * 255) {
+    throw new PvBuildError(`a pv domain has at most 1020 MiB (the top 4 MiB of its address space are the hypervisor's)`);
+  }
+  for (const seg of kernel.segments) {
+    if (seg.vaddr !== seg.paddr) throw new PvBuildError(`segment at 0x${seg.vaddr.toString(16)} is not linked at its physical address`);
+    if (seg.paddr < KERNEL_MIN || seg.paddr + seg.memBytes > memBytes) {
+      throw new PvBuildError(
+        `segment 0x${seg.paddr.toString(16)}..0x${(seg.paddr + seg.memBytes).toString(16)} does not fit in the domain's ${memBytes >> 10} KiB above 0x${KERNEL_MIN.toString(16)}`,
+      );
+    }
+  }
+
+  d.identityPlaced = placeIdentity(d);
+  const p2m = domain.p2m;
+  for (let k = 0; k < n; k++) host.setM2p(p2m[k]!, k);
+
+  // ---- layout ----
+  const kernelEnd = pageUp(Math.max(KERNEL_MIN, ...kernel.segments.map((s) => s.paddr + s.memBytes)));
+  const initrdBytes = boot.initrd?.length ?? 0;
+  const initrdAddr = initrdBytes > 0 ? kernelEnd : 0;
+  const p2mList = pageUp(kernelEnd + initrdBytes);
+  const ptFirst = pageUp(p2mList + n * 4) / PAGE;
+  const nL1 = Math.ceil(n / 1024);
+  const ptFrames = 1 + nL1;
+  const stackPfn = ptFirst + ptFrames;
+  const firstFree = stackPfn + 1;
+  if (firstFree > n) {
+    throw new PvBuildError(`the domain's ${memBytes >> 10} KiB cannot hold the kernel, initrd and boot layout (${firstFree * PAGE} bytes needed)`);
+  }
+
+  // ---- contents ----
+  domain.memory.loadImage(kernel);
+  if (initrdBytes > 0) domain.memory.writeBytes(initrdAddr, boot.initrd!);
+  const list = new Uint8Array(n * 4);
+  const lv = new DataView(list.buffer);
+  for (let k = 0; k < n; k++) lv.setUint32(k * 4, p2m[k]!, true);
+  domain.memory.writeBytes(p2mList, list);
+
+  // ---- events and devices the start info names ----
+  const consolePort = bindVirq(d, Virq.CONSOLE);
+  if (domain.config.disk && domain.config.disk.length > 0) {
+    const blk = new BlkBack(d, domain.config.disk);
+    d.blk = { port: blk.port, notify: () => blk.notify(), destroy: () => blk.destroy() };
+  }
+  const blkSectors = domain.config.disk ? Math.floor(domain.config.disk.length / 512) : 0;
+
+  // ---- start_info ----
+  const si = new DataView(new ArrayBuffer(PAGE));
+  const u32 = (off: number, v: number): void => si.setUint32(off, v >>> 0, true);
+  u32(StartInfo.MAGIC, StartInfoMagic.VALUE);
+  u32(StartInfo.VERSION, StartInfoMagic.VERSION);
+  u32(StartInfo.NR_PAGES, n);
+  u32(StartInfo.SHARED_INFO, SHARED_INFO_VA);
+  u32(StartInfo.SHARED_INFO_MFN, d.sharedInfoMfn);
+  u32(StartInfo.FLAGS, d.id === 1 ? StartFlags.PRIVILEGED | StartFlags.INITDOMAIN : 0);
+  u32(StartInfo.DOMID, d.id);
+  u32(StartInfo.CONSOLE_EVTCHN, consolePort);
+  u32(StartInfo.PT_BASE, ptFirst * PAGE);
+  u32(StartInfo.NR_PT_FRAMES, ptFrames);
+  u32(StartInfo.PT_FIRST_PFN, ptFirst);
+  u32(StartInfo.MFN_LIST, p2mList);
+  u32(StartInfo.MOD_START, initrdAddr);
+  u32(StartInfo.MOD_LEN, initrdBytes);
+  u32(StartInfo.FIRST_FREE_PFN, firstFree);
+  u32(StartInfo.BLK_EVTCHN, d.blk ? d.blk.port : -1);
+  u32(StartInfo.BLK_SECTORS, blkSectors);
+  u32(StartInfo.CPU_MHZ, host.platform.profile.clockMHz);
+  const cmd = new TextEncoder().encode(boot.cmdline ?? '');
+  if (cmd.length >= (StartInfo.CMDLINE_BYTES as number)) throw new PvBuildError(`the command line is longer than ${StartInfo.CMDLINE_BYTES - 1} bytes`);
+  new Uint8Array(si.buffer).set(cmd, StartInfo.CMDLINE);
+  domain.memory.writeBytes(START_INFO, new Uint8Array(si.buffer));
+  d.startInfoPfn = START_INFO / PAGE;
+
+  // ---- bootstrap page tables: va = pa for pfn 1..n-1, the shared-info page at SHARED_INFO ----
+  const l2 = p2m[ptFirst]!;
+  const isPt = (pfn: number): boolean => pfn >= ptFirst && pfn < ptFirst + ptFrames;
+  for (let t = 0; t < nL1; t++) {
+    const l1 = p2m[ptFirst + 1 + t]!;
+    mem.write32(l2 * PAGE + t * 4, (l1 * PAGE) | PTE_P | PTE_W | PTE_A);
+    for (let k = 0; k < 1024; k++) {
+      const pfn = t * 1024 + k;
+      if (pfn === 0 || pfn >= n) continue;
+      const frame = pfn * PAGE === (SHARED_INFO_VA) ? d.sharedInfoMfn : p2m[pfn]!;
+      const rw = isPt(pfn) ? 0 : PTE_W | PTE_D;
+      mem.write32(l1 * PAGE + k * 4, (frame * PAGE) | PTE_P | PTE_A | rw);
+    }
+  }
+  const types = host.types;
+  let r = types.getType(l2, PageType.L2, d.id);
+  if (r < 0) throw new Error(`pv builder: the bootstrap page tables do not validate (${r})`);
+  types.pinned[l2] = 1;
+  r = types.getType(l2, PageType.L2, d.id); // the base pointer's reference
+  if (r < 0) throw new Error(`pv builder: cannot load the bootstrap directory (${r})`);
+  const pv = d.vcpus[0]!;
+  pv.baseptr = l2;
+  pv.createdAt = host.cpu.cycles;
+
+  // ---- shared info: events masked until the kernel is ready; time stamped ----
+  mem.fill(d.sharedInfo, PAGE, 0);
+  setUpcallMask(d, 0, true);
+  updateTime(host, d, 0);
+  writeIdt(host, d);
+  if (domain.config.input) feedConsole(d, domain.config.input);
+
+  // ---- the boot vCPU: ring 1, paging on, r1 = start_info ----
+  const vcpu = domain.vcpus[0]!;
+  const arch = resetCpuState();
+  arch.pc = kernel.entry >>> 0;
+  arch.cpl = 1;
+  arch.flags = Flag.IF;
+  arch.cr0 = CR0_PG | CR0_WP;
+  arch.cr3 = l2 * PAGE;
+  arch.idtBase = HvLayout.IDT >>> 0;
+  arch.idtLimit = 256;
+  arch.regs[1] = START_INFO;
+  arch.regs[2] = SHARED_INFO_VA;
+  arch.regs[15] = (stackPfn + 1) * PAGE;
+  vcpu.arch = arch;
+  domain.symbols = kernel.symbols;
+
+  return {
+    nrPages: n,
+    kernelEnd,
+    initrdAddr,
+    initrdBytes,
+    p2mList,
+    ptFirstPfn: ptFirst,
+    ptFrames,
+    stackTop: (stackPfn + 1) * PAGE,
+    firstFreePfn: firstFree,
+    identityPlaced: d.identityPlaced,
+  };
+}

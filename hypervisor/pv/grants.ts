@@ -1,0 +1,214 @@
+// Grant tables: a domain shares one of its frames with one other domain by writing a grant entry
+// {flags, domid, frame} in its own table; the grantee maps it by reference. The hypervisor checks
+// the entry (permit-access, the grantee's id, read-only), holds a reference on the frame for as
+// long as it is mapped (so it cannot leave its owner, or become a page table if mapped writable),
+// and sets READING/WRITING in the entry meanwhile; the granter may revoke only when both are clear.
+// Back ends inside the hypervisor map grants made to DomId.BACKEND the same way.
+// Touches grant-table frames, the grantee's page-table entry for a host mapping, and the frame table.
+
+import { HcErr } from '../../hypercalls/errors.ts';
+import { DomId, GntmapFlags, GnttabCmd, GrantFlags, GrantLimits } from '../../hypercalls/numbers.ts';
+import { GntMap, GntQuery, GntSetup, GntUnmap, GrantEntry } from '../../hypercalls/structs.ts';
+import type { HcCtx } from './context.ts';
+import { l1EntryFor } from './mmu.ts';
+import { PageType } from './page-types.ts';
+import type { GrantMapping, PvDomain, PvHost } from './state.ts';
+
+const PER_FRAME: number = GrantLimits.ENTRIES_PER_FRAME;
+const MAX_FRAMES: number = GrantLimits.MAX_FRAMES;
+const SELF: number = DomId.SELF;
+const BACKEND: number = DomId.BACKEND;
+const PTE_P = 1;
+const PTE_W = 2;
+const PTE_A = 32;
+const PTE_D = 64;
+
+/** Machine address of grant entry `ref` of domain g, or -1 if g has no such entry. */
+export function grantEntryAddr(g: PvDomain, ref: number): number {
+  if (ref < 0 || ref >= g.grants.frames.length * PER_FRAME) return -1;
+  return g.grants.frames[(ref / PER_FRAME) | 0]! * 4096 + (ref % PER_FRAME) * (GrantEntry.BYTES as number);
+}
+
+function setFlagBits(host: PvHost, entry: number, bits: number, on: boolean): void {
+  const old = host.mem.u16[entry >>> 1]!;
+  host.mem.u16[entry >>> 1] = on ? old | bits : old & ~bits;
+}
+
+/**
+ * Check grant `ref` of domain g for a mapping by domain `mapper` and take the frame's references.
+ * Returns the frame, or an HcErr (nothing taken).
+ */
+export function grantAcquire(host: PvHost, g: PvDomain, ref: number, mapper: number, readonly: boolean): number {
+  const entry = grantEntryAddr(g, ref);
+  if (entry < 0) return HcErr.ENOENT;
+  const flags = host.mem.u16[entry >>> 1]!;
+  const domid = host.mem.u16[(entry + GrantEntry.DOMID) >>> 1]!;
+  const frame = host.mem.i32[(entry + GrantEntry.FRAME) >>> 2]!;
+  if ((flags & GrantFlags.TYPE_MASK) !== GrantFlags.PERMIT_ACCESS) return HcErr.EACCES;
+  if (domid !== (mapper & 0xffff)) return HcErr.EACCES;
+  if (!readonly && (flags & GrantFlags.READONLY) !== 0) return HcErr.EACCES;
+  const types = host.types;
+  if (frame < 0 || frame >= types.frames || types.owner[frame] !== g.id) return HcErr.EPERM;
+  if (!readonly) {
+    const r = types.getType(frame, PageType.WRITABLE, g.id);
+    if (r < 0) return r;
+  }
+  types.refCount[frame]!++;
+  const counts = readonly ? g.grants.readers : g.grants.writers;
+  counts.set(ref, (counts.get(ref) ?? 0) + 1);
+  setFlagBits(host, entry, readonly ? GrantFlags.READING : GrantFlags.WRITING, true);
+  return frame;
+}
+
+/** Undo grantAcquire. The frame may have left its (dead) owner meanwhile: then it is freed with its last reference. */
+export function grantRelease(host: PvHost, granter: number, ref: number, frame: number, readonly: boolean): void {
+  const types = host.types;
+  if (!readonly) types.putType(frame, granter);
+  types.refCount[frame]!--;
+  const g = host.domains.get(granter);
+  if (g) {
+    const counts = readonly ? g.grants.readers : g.grants.writers;
+    const n = (counts.get(ref) ?? 1) - 1;
+    if (n > 0) counts.set(ref, n);
+    else {
+      counts.delete(ref);
+      const entry = grantEntryAddr(g, ref);
+      if (entry >= 0) setFlagBits(host, entry, readonly ? GrantFlags.READING : GrantFlags.WRITING, false);
+    }
+  }
+  host.frameReleased(frame);
+}
+
+/** Map grant `ref` of domain `dom` for the caller. Returns the handle, or an HcErr. */
+function mapGrant(ctx: HcCtx, dom: number, ref: number, flags: number, hostAddr: number, out: { devBusAddr: number }): number {
+  const host = ctx.host;
+  const me = ctx.d;
+  if ((flags & (GntmapFlags.HOST_MAP | GntmapFlags.DEVICE_MAP)) === 0) return HcErr.EINVAL;
+  const g = host.domains.get(dom);
+  if (!g) return HcErr.ESRCH;
+  if (g === me) return HcErr.EINVAL;
+  const readonly = (flags & GntmapFlags.READONLY) !== 0;
+  let pteAddr = -1;
+  if ((flags & GntmapFlags.HOST_MAP) !== 0) {
+    if ((hostAddr & 0xfff) !== 0) return HcErr.EINVAL; // a page is mapped at a page boundary
+    pteAddr = l1EntryFor(ctx, hostAddr);
+    if (pteAddr < 0) return pteAddr;
+    if ((host.mem.i32[pteAddr >>> 2]! & PTE_P) !== 0) return HcErr.EBUSY;
+  }
+  const frame = grantAcquire(host, g, ref, me.id, readonly);
+  if (frame < 0) return frame;
+  const handle = me.grants.nextHandle++;
+  const m: GrantMapping = { granter: g.id, ref, frame, readonly, pteAddr, hostVa: hostAddr };
+  me.grants.maps.set(handle, m);
+  if (pteAddr >= 0) {
+    me.grants.pteToHandle.set(pteAddr, handle);
+    // kernel-only mapping; accessed and dirty preset (the guest cannot write this entry)
+    host.mem.write32(pteAddr, (frame * 4096) | PTE_P | PTE_A | (readonly ? 0 : PTE_W | PTE_D));
+  }
+  out.devBusAddr = frame * 4096;
+  return handle;
+}
+
+/** Undo a mapping by handle. */
+export function unmapGrant(host: PvHost, me: PvDomain, handle: number): number {
+  const m = me.grants.maps.get(handle);
+  if (!m) return HcErr.EBADF;
+  if (m.pteAddr >= 0) {
+    me.grants.pteToHandle.delete(m.pteAddr);
+    const l1 = m.pteAddr >>> 12;
+    // clear the entry only if it is still our page table and still maps the frame
+    if (host.types.isTable(l1) && host.types.type[l1] === PageType.L1 && host.types.owner[l1] === me.id
+      && (host.mem.i32[m.pteAddr >>> 2]! >>> 12) === m.frame) {
+      host.mem.write32(m.pteAddr, 0);
+    }
+    host.cpu.flushTlb();
+  }
+  me.grants.maps.delete(handle);
+  grantRelease(host, m.granter, m.ref, m.frame, m.readonly);
+  return 0;
+}
+
+/** grant_table_op(cmd, ops, count) */
+export function grantTableOp(ctx: HcCtx, cmd: number, ops: number, count: number): number {
+  const host = ctx.host;
+  const me = ctx.d;
+  if (count < 0) return HcErr.EINVAL;
+  if (count > 64) return HcErr.E2BIG;
+  switch (cmd) {
+    case GnttabCmd.SETUP_TABLE: {
+      if (count !== 1) return HcErr.EINVAL;
+      const dom = ctx.r32(ops + GntSetup.DOM);
+      const nr = ctx.r32(ops + GntSetup.NR_FRAMES);
+      const list = ctx.r32(ops + GntSetup.FRAME_LIST);
+      if (ctx.faulted()) return HcErr.EFAULT;
+      let status = 0;
+      if (dom !== SELF && dom !== me.id) status = HcErr.EPERM;
+      else if (nr < 1 || nr > MAX_FRAMES) status = HcErr.EINVAL;
+      else {
+        for (let k = 0; k < nr; k++) if (ctx.gv.translate(ctx.cr3, list + k * 4, true) < 0) status = HcErr.EFAULT;
+        if (status === 0 && nr - me.grants.frames.length > host.platform.frames.freeFrames) status = HcErr.ENOMEM;
+        if (status === 0) {
+          while (me.grants.frames.length < nr) me.grants.frames.push(host.allocShared(me.id));
+          for (let k = 0; k < nr; k++) ctx.w32(list + k * 4, me.grants.frames[k]!);
+        }
+      }
+      if (!ctx.w32(ops + GntSetup.STATUS, status)) return HcErr.EFAULT;
+      ctx.charge(host.costs.perRequest);
+      return 0;
+    }
+    case GnttabCmd.QUERY_SIZE: {
+      if (count !== 1) return HcErr.EINVAL;
+      const dom = ctx.r32(ops + GntQuery.DOM);
+      if (ctx.faulted()) return HcErr.EFAULT;
+      const d = dom === SELF ? me : host.domains.get(dom);
+      ctx.w32(ops + GntQuery.NR_FRAMES, d ? d.grants.frames.length : 0);
+      ctx.w32(ops + GntQuery.MAX_NR_FRAMES, MAX_FRAMES);
+      ctx.w32(ops + GntQuery.STATUS, d ? 0 : HcErr.ESRCH);
+      return ctx.faulted() ? HcErr.EFAULT : 0;
+    }
+    case GnttabCmd.MAP_GRANT_REF: {
+      const out = { devBusAddr: 0 };
+      for (let k = 0; k < count; k++) {
+        const op = (ops + k * GntMap.BYTES) | 0;
+        const hostAddr = ctx.r32(op + GntMap.HOST_ADDR);
+        const flags = ctx.r32(op + GntMap.FLAGS);
+        const ref = ctx.r32(op + GntMap.REF);
+        const dom = ctx.r32(op + GntMap.DOM);
+        if (ctx.faulted()) return HcErr.EFAULT;
+        // the results must be writable before anything is mapped
+        if (ctx.gv.translate(ctx.cr3, op + GntMap.STATUS, true) < 0 || ctx.gv.translate(ctx.cr3, op + GntMap.DEV_BUS_ADDR, true) < 0) {
+          return HcErr.EFAULT;
+        }
+        const h = mapGrant(ctx, dom, ref, flags, hostAddr, out);
+        ctx.w32(op + GntMap.STATUS, h < 0 ? h : 0);
+        ctx.w32(op + GntMap.HANDLE, h < 0 ? 0 : h);
+        ctx.w32(op + GntMap.DEV_BUS_ADDR, h < 0 ? 0 : out.devBusAddr);
+        ctx.charge(host.costs.perRequest);
+      }
+      return 0;
+    }
+    case GnttabCmd.UNMAP_GRANT_REF: {
+      for (let k = 0; k < count; k++) {
+        const op = (ops + k * GntUnmap.BYTES) | 0;
+        const handle = ctx.r32(op + GntUnmap.HANDLE);
+        if (ctx.faulted()) return HcErr.EFAULT;
+        if (ctx.gv.translate(ctx.cr3, op + GntUnmap.STATUS, true) < 0) return HcErr.EFAULT;
+        ctx.w32(op + GntUnmap.STATUS, unmapGrant(host, me, handle));
+        ctx.charge(host.costs.perRequest);
+      }
+      return 0;
+    }
+    default:
+      return HcErr.EINVAL;
+  }
+}
+
+/** Drop every mapping a domain holds of others' grants (it is going away). */
+export function unmapAll(host: PvHost, d: PvDomain): void {
+  for (const handle of [...d.grants.maps.keys()]) unmapGrant(host, d, handle);
+}
+
+/** A back end inside the hypervisor maps grant `ref` of g (made to DomId.BACKEND): the frame or an HcErr. */
+export function backendAcquire(host: PvHost, g: PvDomain, ref: number, readonly: boolean): number {
+  return grantAcquire(host, g, ref, BACKEND, readonly);
+}

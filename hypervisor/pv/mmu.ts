@@ -1,0 +1,218 @@
+// Direct but validated paging: mmu_update (batched page-table writes by machine address),
+// mmuext_op (pin and unpin tables, load a page directory, TLB flushes) and update_va_mapping (one
+// entry by virtual address). The guest's tables are the ones the MMU walks; the guest can read
+// them but never write them, so every change comes through here and is checked against the frame
+// table (page-types.ts) before it is written to machine memory.
+// Touches the calling domain's page-table frames and the real CPU's CR3 and TLB.
+
+import { HcErr } from '../../hypercalls/errors.ts';
+import { HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
+import { MmuUpdate, MmuextOp } from '../../hypercalls/structs.ts';
+import type { HcCtx } from './context.ts';
+import { PageType } from './page-types.ts';
+
+const PTE_P = 1;
+const HV_PDE: number = HvLayout.PDE;
+const HV_BASE: number = HvLayout.BASE;
+const MAX_UPDATES: number = MmuUpdate.MAX_BATCH;
+const MAX_EXT: number = MmuextOp.MAX_BATCH;
+
+/** After an operation that typed a table: drop any writable translation that outlived its mapping. */
+function flushIfStale(ctx: HcCtx, validationsBefore: number): void {
+  const types = ctx.host.types;
+  if (types.staleWritable && types.validations !== validationsBefore) {
+    ctx.host.cpu.flushTlb();
+    types.staleWritable = false;
+  }
+}
+
+/**
+ * Write `val` into the page-table entry at machine address `addr`, a frame the caller owns that
+ * is now an L1 or L2 table. Takes the new entry's references before dropping the old one's, so
+ * rewriting an entry with itself changes nothing. 0 or an HcErr (nothing written).
+ */
+export function writeTableEntry(ctx: HcCtx, addr: number, val: number): number {
+  const host = ctx.host;
+  const types = host.types;
+  const dom = ctx.d.id;
+  if ((addr & 3) !== 0) return HcErr.EINVAL;
+  const f = addr >>> 12;
+  if (f >= types.frames) return HcErr.EINVAL;
+  if (types.owner[f] !== dom) return HcErr.EPERM;
+  if (!types.isTable(f)) return HcErr.EINVAL;
+  const old = host.mem.i32[addr >>> 2]!;
+  if (types.type[f] === PageType.L1) {
+    // a grant mapping is undone only by unmap_grant_ref, which gives its references back
+    if ((old & PTE_P) !== 0 && ctx.d.grants.pteToHandle.has(addr)) return HcErr.EPERM;
+    const r = types.getL1Entry(val, addr, dom);
+    if (r < 0) return r;
+    types.putL1Entry(old, addr, dom);
+  } else {
+    const k = (addr & 0xfff) >>> 2;
+    if (k === HV_PDE) return HcErr.EPERM;
+    const r = types.getL2Entry(val, k, dom);
+    if (r < 0) return r;
+    types.putL2Entry(old, k, dom);
+  }
+  host.mem.write32(addr, val);
+  return 0;
+}
+
+/** One mmu_update request. */
+function mmuUpdateOne(ctx: HcCtx, ptr: number, val: number): number {
+  const cmd = ptr & MmuCmd.MASK;
+  const addr = (ptr & ~3) >>> 0;
+  if (cmd === MmuCmd.NORMAL_PT_UPDATE) return writeTableEntry(ctx, addr, val);
+  if (cmd === MmuCmd.MACHPHYS_UPDATE) {
+    if ((addr & 0xfff) !== 0) return HcErr.EINVAL; // a frame's address: page-aligned apart from the command
+    const mfn = addr >>> 12;
+    if (mfn >= ctx.host.types.frames) return HcErr.EINVAL;
+    if (ctx.host.types.owner[mfn] !== ctx.d.id) return HcErr.EPERM;
+    if (val < 0 || val >= ctx.d.domain.p2m.length) return HcErr.EINVAL;
+    ctx.host.setM2p(mfn, val);
+    return 0;
+  }
+  return HcErr.EINVAL;
+}
+
+/** mmu_update(reqs, count, doneOut): stops at the first failing request; *doneOut = requests done. */
+export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: number): number {
+  if (count < 0) return HcErr.EINVAL;
+  if (count > MAX_UPDATES) return HcErr.E2BIG;
+  const v0 = ctx.host.types.validations;
+  let done = 0;
+  let r = 0;
+  while (done < count) {
+    const at = (reqs + done * MmuUpdate.BYTES) | 0;
+    const ptr = ctx.r32(at + MmuUpdate.PTR);
+    const val = ctx.r32(at + MmuUpdate.VAL);
+    if (ctx.faulted()) {
+      r = HcErr.EFAULT;
+      break;
+    }
+    r = mmuUpdateOne(ctx, ptr, val);
+    if (r < 0) break;
+    done++;
+  }
+  ctx.d.stats.mmuRequests += done;
+  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
+  flushIfStale(ctx, v0);
+  if (doneOut !== 0 && !ctx.w32(doneOut, done) && r === 0) r = HcErr.EFAULT;
+  ctx.faulted();
+  return r;
+}
+
+/** One mmuext_op. */
+function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
+  const host = ctx.host;
+  const types = host.types;
+  const cpu = host.cpu;
+  const dom = ctx.d.id;
+  switch (cmd) {
+    case MmuextCmd.PIN_L1_TABLE:
+    case MmuextCmd.PIN_L2_TABLE: {
+      const f = arg;
+      if (f < 0 || f >= types.frames) return HcErr.EINVAL;
+      if (types.owner[f] !== dom) return HcErr.EPERM;
+      if (types.pinned[f] !== 0) return HcErr.EEXIST;
+      const r = types.getType(f, cmd === MmuextCmd.PIN_L1_TABLE ? PageType.L1 : PageType.L2, dom);
+      if (r < 0) return r;
+      types.pinned[f] = 1;
+      ctx.d.stats.pins++;
+      return 0;
+    }
+    case MmuextCmd.UNPIN_TABLE: {
+      const f = arg;
+      if (f < 0 || f >= types.frames) return HcErr.EINVAL;
+      if (types.owner[f] !== dom) return HcErr.EPERM;
+      if (types.pinned[f] === 0) return HcErr.EINVAL;
+      types.pinned[f] = 0;
+      types.putType(f, dom);
+      return 0;
+    }
+    case MmuextCmd.NEW_BASEPTR: {
+      const f = arg;
+      if (f < 0 || f >= types.frames) return HcErr.EINVAL;
+      if (types.owner[f] !== dom) return HcErr.EPERM;
+      // a loaded directory must already be validated and pinned: loading it needs no revalidation
+      if (types.pinned[f] === 0 || types.type[f] !== PageType.L2) return HcErr.EINVAL;
+      const r = types.getType(f, PageType.L2, dom);
+      if (r < 0) return r;
+      const old = ctx.pv.baseptr;
+      ctx.pv.baseptr = f;
+      cpu.writeCr(3, f * 4096);
+      ctx.charge(host.platform.profile.cr3Write);
+      if (old >= 0) types.putType(old, dom);
+      return 0;
+    }
+    case MmuextCmd.TLB_FLUSH_LOCAL:
+      cpu.flushTlb();
+      ctx.charge(host.platform.profile.cr3Write);
+      return 0;
+    case MmuextCmd.INVLPG_LOCAL:
+      cpu.invlpg(arg);
+      ctx.charge(host.platform.profile.invlpg);
+      return 0;
+    default:
+      return HcErr.EINVAL;
+  }
+}
+
+/** mmuext_op(ops, count, doneOut) */
+export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number): number {
+  if (count < 0) return HcErr.EINVAL;
+  if (count > MAX_EXT) return HcErr.E2BIG;
+  const v0 = ctx.host.types.validations;
+  let done = 0;
+  let r = 0;
+  while (done < count) {
+    const at = (ops + done * MmuextOp.BYTES) | 0;
+    const cmd = ctx.r32(at + MmuextOp.CMD);
+    const arg = ctx.r32(at + MmuextOp.ARG);
+    if (ctx.faulted()) {
+      r = HcErr.EFAULT;
+      break;
+    }
+    r = mmuextOne(ctx, cmd, arg);
+    if (r < 0) break;
+    done++;
+  }
+  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
+  flushIfStale(ctx, v0);
+  if (doneOut !== 0 && !ctx.w32(doneOut, done) && r === 0) r = HcErr.EFAULT;
+  ctx.faulted();
+  return r;
+}
+
+/** Machine address of the L1 entry mapping va in the caller's loaded directory, or an HcErr. */
+export function l1EntryFor(ctx: HcCtx, va: number): number {
+  if ((va >>> 0) >= HV_BASE >>> 0) return HcErr.EPERM;
+  const base = ctx.pv.baseptr;
+  if (base < 0) return HcErr.EINVAL;
+  const pde = ctx.host.mem.i32[(base << 10) + (va >>> 22)]!;
+  if ((pde & PTE_P) === 0) return HcErr.EINVAL;
+  return ((pde & ~0xfff) >>> 0) + ((va >>> 12) & 1023) * 4;
+}
+
+/** update_va_mapping(va, val, flags): one L1 entry by virtual address, then an optional flush. */
+export function updateVaMapping(ctx: HcCtx, va: number, val: number, flags: number): number {
+  if ((va & 0xfff) !== 0) return HcErr.EINVAL;
+  if (flags !== UvmFlags.NONE && flags !== UvmFlags.INVLPG && flags !== UvmFlags.TLB_FLUSH) return HcErr.EINVAL;
+  const addr = l1EntryFor(ctx, va);
+  if (addr < 0) return addr;
+  const v0 = ctx.host.types.validations;
+  const r = writeTableEntry(ctx, addr, val);
+  ctx.d.stats.mmuRequests++;
+  ctx.charge(ctx.host.costs.perRequest);
+  if (r < 0) return r;
+  const cpu = ctx.host.cpu;
+  if (flags === UvmFlags.INVLPG) {
+    cpu.invlpg(va);
+    ctx.charge(ctx.host.platform.profile.invlpg);
+  } else if (flags === UvmFlags.TLB_FLUSH) {
+    cpu.flushTlb();
+    ctx.charge(ctx.host.platform.profile.cr3Write);
+  }
+  flushIfStale(ctx, v0);
+  return 0;
+}

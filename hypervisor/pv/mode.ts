@@ -1,0 +1,246 @@
+// The paravirtualization mode, a strategy over the hypervisor core: PV kernels run at ring 1 with
+// HYPERCALL exits on and every vector but the system call intercepted. runVcpu is the inner loop:
+// answer hypercalls through the table, bounce exceptions to the guest's handlers, deliver event
+// upcalls when the virtual IF allows, and return to the core's loop at the deadline, when the
+// guest blocks (sched_op block becomes the 'hlt' exit) or when its domain stops.
+// Touches the real CPU's hooks while a PV vCPU is loaded, and the PV state of its domains.
+
+import { Exit } from '../../machine/types.ts';
+import { OWNER_HYPERVISOR } from '../core/frames.ts';
+import { HYPERCALL_SLOTS } from '../core/stats.ts';
+import type { Domain } from '../core/domain.ts';
+import type { Hypervisor } from '../core/hypervisor.ts';
+import type { BootSpec, Mode } from '../core/mode.ts';
+import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { EventKind } from '../../machine/vmx.ts';
+import { HcCtx } from './context.ts';
+import { buildPvDomain, type PvBootLayout } from './builder.ts';
+import { closeAll, upcallMasked, upcallPending } from './events.ts';
+import { unmapAll } from './grants.ts';
+import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
+import { PvDomain, PvHost } from './state.ts';
+import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
+import { stopTimers, updateTime } from './time.ts';
+
+const GP = 13;
+
+/** A scheduler that can be told a vCPU yields (core schedulers need not support it). */
+interface Yielding {
+  yield(vcpu: Vcpu): void;
+}
+
+export class PvMode implements Mode {
+  readonly name = 'pv';
+  /** the hypercall table (add experiments with table.register) */
+  readonly table: HypercallTable;
+  hv!: Hypervisor;
+  host!: PvHost;
+  private ctx!: HcCtx;
+  /** boot layouts by domain id (for tools and tests) */
+  readonly layouts = new Map<number, PvBootLayout>();
+
+  constructor(opts: { table?: HypercallTable } = {}) {
+    this.table = opts.table ?? standardHypercalls();
+  }
+
+  attach(hv: Hypervisor): void {
+    this.hv = hv;
+    this.host = new PvHost(hv);
+    this.ctx = new HcCtx(this.host);
+  }
+
+  /** The PV state of a domain run by this mode. */
+  pv(domain: Domain): PvDomain {
+    const d = domain.modeState;
+    if (!(d instanceof PvDomain)) throw new Error(`domain ${domain.id} is not a pv domain`);
+    return d;
+  }
+
+  createDomain(domain: Domain): void {
+    const d = new PvDomain(this.host, domain);
+    domain.modeState = d;
+    this.host.initDomain(d);
+  }
+
+  build(domain: Domain, boot: BootSpec): void {
+    const spec = 'image' in boot ? { kernel: boot.image } : boot;
+    const d = this.pv(domain);
+    this.layouts.set(domain.id, buildPvDomain(d, spec));
+  }
+
+  load(vcpu: Vcpu): void {
+    const cpu = this.hv.cpu;
+    const d = this.pv(vcpu.domain);
+    cpu.hypercallExits = true;
+    cpu.interceptExternalInterrupts = false;
+    cpu.interceptVector.fill(1);
+    cpu.interceptVector[SYSCALL_VECTOR] = syscallFastPath(d) ? 0 : 1;
+    updateTime(this.host, d, vcpu.id);
+  }
+
+  unload(_vcpu: Vcpu): void {
+    const cpu = this.hv.cpu;
+    cpu.hypercallExits = false;
+    cpu.interceptVector.fill(0);
+  }
+
+  hasPendingEvent(vcpu: Vcpu): boolean {
+    const d = vcpu.domain.modeState;
+    return d instanceof PvDomain && upcallPending(d, vcpu.id);
+  }
+
+  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
+    return false;
+  }
+
+  runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
+    const cpu = this.hv.cpu;
+    const events = this.hv.events;
+    const host = this.host;
+    const d = this.pv(vcpu.domain);
+    const pv = d.vcpus[vcpu.id]!;
+    const stats = vcpu.domain.stats;
+    const exit = vcpu.exit;
+    const hcEntry = this.hv.profile.hypercallEntry;
+    if (pv.blockedSince >= 0) {
+      pv.blockedCycles += cpu.cycles - pv.blockedSince;
+      pv.blockedSince = -1;
+    }
+    // restamp the time record: the guest's TSC arithmetic needs a recent stamp
+    if (!vcpu.domain.stopped) updateTime(host, d, vcpu.id);
+    for (;;) {
+      if (vcpu.domain.stopped) return this.stopped(vcpu);
+      if (upcallPending(d, vcpu.id) && !upcallMasked(d, vcpu.id) && d.eventCallback !== 0) {
+        if (!deliverUpcall(host, d, pv)) return this.stopped(vcpu);
+      }
+      const stop = Math.min(deadline, events.nextDeadline());
+      if (cpu.cycles >= stop) {
+        exit.reason = 'deadline';
+        return exit;
+      }
+      const x = cpu.run(stop);
+      stats.cpuExits[x]!++;
+      switch (x) {
+        case Exit.Hypercall: {
+          if (cpu.cpl === 3) {
+            // the hypercall gate is not open to ring 3 (Xen's int 0x82 has DPL 1): #GP
+            cpu.pc = cpu.exitInsnPc;
+            bounceException(host, d, pv, GP, 0, EventKind.Fault);
+            continue;
+          }
+          const regs = cpu.regs;
+          const nr = regs[0]!;
+          const c0 = cpu.cycles - hcEntry;
+          const ctx = this.ctx;
+          ctx.enter(d, pv);
+          host.charge(d, host.costs.dispatch);
+          const r = this.table.dispatch(ctx, nr, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
+          const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
+          stats.hypercalls[slot]!++;
+          if (r < 0) d.stats.failed[slot]!++;
+          if (vcpu.domain.stopped) {
+            stats.hypercallCycles[slot]! += cpu.cycles - c0;
+            return this.stopped(vcpu);
+          }
+          cpu.hypercallReturn(r);
+          stats.hypercallCycles[slot]! += cpu.cycles - c0;
+          if (pv.blockRequested) {
+            pv.blockRequested = false;
+            if (!upcallPending(d, vcpu.id)) {
+              pv.blockedSince = cpu.cycles;
+              exit.reason = 'hlt';
+              return exit;
+            }
+          }
+          if (pv.yieldRequested) {
+            pv.yieldRequested = false;
+            const s = this.hv.scheduler as Partial<Yielding>;
+            s.yield?.(vcpu);
+            exit.reason = 'deadline';
+            return exit;
+          }
+          continue;
+        }
+        case Exit.Exception:
+          if (!bounceException(host, d, pv, cpu.exitVector, cpu.exitError, cpu.exitKind)) return this.stopped(vcpu);
+          continue;
+        case Exit.Deadline:
+          continue;
+        case Exit.Stopped:
+          exit.reason = 'stopped';
+          return exit;
+        case Exit.TripleFault:
+          vcpu.domain.shutdown('triple-fault', 0, `triple fault at pc 0x${(cpu.pc >>> 0).toString(16)}`);
+          return this.stopped(vcpu);
+        default:
+          vcpu.domain.shutdown('crashed', 0, `unexpected CPU exit ${x} at pc 0x${(cpu.pc >>> 0).toString(16)}`);
+          return this.stopped(vcpu);
+      }
+    }
+  }
+
+  /**
+   * Make hypercall nr on behalf of a vCPU that is on the real CPU, as if it had executed HYPERCALL
+   * (tools, the monitor and tests; the guest's registers are not touched). Returns the result.
+   */
+  hypercall(vcpu: Vcpu, nr: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+    if (!vcpu.loaded) throw new Error(`PvMode.hypercall: ${vcpu.label} is not on the CPU`);
+    const d = this.pv(vcpu.domain);
+    this.ctx.enter(d, d.vcpus[vcpu.id]!);
+    const r = this.table.dispatch(this.ctx, nr, a1 | 0, a2 | 0, a3 | 0, a4 | 0, a5 | 0);
+    const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
+    vcpu.domain.stats.hypercalls[slot]!++;
+    if (r < 0) d.stats.failed[slot]!++;
+    return r;
+  }
+
+  private stopped(vcpu: Vcpu): VcpuExit {
+    const exit = vcpu.exit;
+    const dom = vcpu.domain;
+    exit.reason = dom.stopReason === 'poweroff' || dom.stopReason === 'destroyed' ? 'shutdown' : 'crash';
+    exit.detail = dom.stopDetail;
+    return exit;
+  }
+
+  /**
+   * Tear a domain down: timers, back ends, ports, the grants it mapped, its page tables' type
+   * references; frames another domain still maps through a grant stay alive (held by the
+   * hypervisor) until unmapped; everything else goes back to the core with the domain.
+   */
+  destroyDomain(domain: Domain): void {
+    const d = domain.modeState;
+    if (!(d instanceof PvDomain)) return;
+    const host = this.host;
+    const types = host.types;
+    for (const pv of d.vcpus) stopTimers(host, pv);
+    d.blk?.destroy();
+    d.blk = null;
+    closeAll(d);
+    unmapAll(host, d);
+    for (const pv of d.vcpus) {
+      if (pv.baseptr >= 0) types.putType(pv.baseptr, d.id);
+      pv.baseptr = -1;
+    }
+    const owner = host.platform.frames.owner;
+    for (let f = 0; f < owner.length; f++) {
+      if (owner[f] === d.id && types.pinned[f] !== 0) {
+        types.pinned[f] = 0;
+        types.putType(f, d.id);
+      }
+    }
+    for (let f = 0; f < owner.length; f++) {
+      if (owner[f] !== d.id) continue;
+      host.setM2p(f, -1);
+      if (types.refCount[f]! > 0) {
+        // still mapped by another domain through a grant: the hypervisor keeps it until unmapped
+        owner[f] = OWNER_HYPERVISOR;
+        host.zombies.add(f);
+      } else {
+        types.clear(f);
+      }
+    }
+    host.cpu.flushTlb();
+    host.releaseDomain(d);
+    this.layouts.delete(domain.id);
+  }
+}

@@ -1,0 +1,225 @@
+// Page ownership and typing for paravirtualized domains (Barham et al. 2003 §3.3.3): per machine
+// frame a type (none, L1 page table, L2 page directory, writable), a type count, a pinned flag and
+// a general reference count, on top of the core's owner table. A frame changes type only at type
+// count 0, so a page-table frame can never be mapped writable by its guest; a table is validated
+// when it first gets its type and its entries then hold references on the frames they map.
+// Pure bookkeeping over typed arrays plus reads and writes of page-table frames in machine memory.
+
+import type { PhysicalMemory } from '../../machine/memory.ts';
+import { HcErr } from '../../hypercalls/errors.ts';
+import { HvLayout } from '../../hypercalls/numbers.ts';
+
+/** A frame's current use. */
+export const enum PageType {
+  NONE = 0,
+  /** a page table (level 1) */
+  L1 = 1,
+  /** a page directory (level 2) */
+  L2 = 2,
+  /** mapped writable somewhere */
+  WRITABLE = 3,
+}
+
+export const PAGE_TYPE_NAMES = ['none', 'L1', 'L2', 'writable'] as const;
+
+const PTE_P = 1;
+const PTE_W = 2;
+const ENTRIES = 1024;
+/** page-directory slot of the hypervisor's range */
+const HV_PDE: number = HvLayout.PDE;
+
+/** What validation needs to know about the rest of the hypervisor. */
+export interface PageTypeHooks {
+  /** may domain `dom` map machine frame `frame` (it owns it, or the hypervisor shares it with it)? */
+  mayMap(dom: number, frame: number): boolean;
+  /** is the entry at machine address pteAddr a grant mapping of `frame` made by `dom`? (its references belong to the grant) */
+  isGrantMapping(dom: number, pteAddr: number, frame: number): boolean;
+  /** the page-directory entry the hypervisor installs in slot HvLayout.PDE of dom's directories */
+  hypervisorPde(dom: number): number;
+}
+
+/**
+ * The frame table. Counting rules (as Xen's):
+ *  - typeCount[f] counts type references: pins, directory entries naming f as an L1, a vCPU's base
+ *    pointer naming f as an L2, and (WRITABLE) writable mappings of f;
+ *  - refCount[f] counts every present mapping of f (and grant mappings), so a frame still mapped
+ *    anywhere cannot leave its owner;
+ *  - getting a table type at count 0 validates the table (taking references for its entries),
+ *    dropping the last type reference releases them.
+ */
+export class PageTypes {
+  readonly type: Uint8Array;
+  readonly typeCount: Int32Array;
+  readonly refCount: Int32Array;
+  readonly pinned: Uint8Array;
+  /** a writable type was dropped since the last TLB flush: a stale writable translation may exist */
+  staleWritable = false;
+  /** tables validated (a statistic) */
+  validations = 0;
+
+  constructor(
+    readonly mem: PhysicalMemory,
+    /** the core allocator's owner table (domain id, or negative) */
+    readonly owner: Int32Array,
+    readonly hooks: PageTypeHooks,
+  ) {
+    const n = owner.length;
+    this.type = new Uint8Array(n);
+    this.typeCount = new Int32Array(n);
+    this.refCount = new Int32Array(n);
+    this.pinned = new Uint8Array(n);
+  }
+
+  get frames(): number {
+    return this.owner.length;
+  }
+
+  /** Entry k of the table in frame f. */
+  entry(f: number, k: number): number {
+    return this.mem.i32[(f << 10) + k]!;
+  }
+
+  /**
+   * Take a type reference of `t` on frame f for domain dom. Table types validate the frame when
+   * its count goes from 0 to 1. Returns 0 or an HcErr; on error nothing changed.
+   */
+  getType(f: number, t: PageType, dom: number): number {
+    if (f < 0 || f >= this.frames) return HcErr.EINVAL;
+    if (!this.hooks.mayMap(dom, f)) return HcErr.EPERM;
+    if (this.typeCount[f]! > 0) {
+      if (this.type[f] !== t) return HcErr.EBUSY;
+      this.typeCount[f]!++;
+      return 0;
+    }
+    if (t === PageType.L1 || t === PageType.L2) {
+      // only frames the domain itself owns can be its page tables (not a shared page)
+      if (this.owner[f] !== dom) return HcErr.EPERM;
+      const r = t === PageType.L1 ? this.validateL1(f, dom) : this.validateL2(f, dom);
+      if (r < 0) return r;
+      this.validations++;
+    }
+    this.type[f] = t;
+    this.typeCount[f] = 1;
+    return 0;
+  }
+
+  /** Drop a type reference; the last one of a table releases its entries' references. */
+  putType(f: number, dom: number): void {
+    const c = this.typeCount[f]! - 1;
+    if (c < 0) throw new Error(`PageTypes.putType: frame 0x${f.toString(16)} has no type reference`);
+    this.typeCount[f] = c;
+    if (c > 0) return;
+    const t = this.type[f];
+    if (t === PageType.L1) this.releaseL1(f, dom);
+    else if (t === PageType.L2) this.releaseL2(f, dom);
+    else if (t === PageType.WRITABLE) this.staleWritable = true;
+    this.type[f] = PageType.NONE;
+  }
+
+  /**
+   * References for one L1 entry at machine address pteAddr: 0 or an HcErr. A present entry must
+   * name a frame the domain may map (or be a grant mapping); a writable one takes a WRITABLE type,
+   * which a page-table frame refuses.
+   */
+  getL1Entry(e: number, pteAddr: number, dom: number): number {
+    if ((e & PTE_P) === 0) return 0;
+    const f = e >>> 12;
+    if (f >= this.frames) return HcErr.EINVAL;
+    if (!this.hooks.mayMap(dom, f)) {
+      return this.hooks.isGrantMapping(dom, pteAddr, f) ? 0 : HcErr.EPERM;
+    }
+    if ((e & PTE_W) !== 0) {
+      const r = this.getType(f, PageType.WRITABLE, dom);
+      if (r < 0) return r;
+    }
+    this.refCount[f]!++;
+    return 0;
+  }
+
+  putL1Entry(e: number, pteAddr: number, dom: number): void {
+    if ((e & PTE_P) === 0) return;
+    const f = e >>> 12;
+    if (f >= this.frames || !this.hooks.mayMap(dom, f)) return; // grant mappings: the grant holds them
+    if (this.hooks.isGrantMapping(dom, pteAddr, f)) return;
+    if ((e & PTE_W) !== 0) this.putType(f, dom);
+    this.refCount[f]!--;
+  }
+
+  /** References for one L2 entry (slot k): the named frame becomes (or is) an L1 table. */
+  getL2Entry(e: number, k: number, dom: number): number {
+    if (k === HV_PDE || (e & PTE_P) === 0) return 0;
+    const f = e >>> 12;
+    if (f >= this.frames) return HcErr.EINVAL;
+    const r = this.getType(f, PageType.L1, dom);
+    if (r < 0) return r;
+    this.refCount[f]!++;
+    return 0;
+  }
+
+  putL2Entry(e: number, k: number, dom: number): void {
+    if (k === HV_PDE || (e & PTE_P) === 0) return;
+    const f = e >>> 12;
+    if (f >= this.frames) return;
+    this.refCount[f]!--;
+    this.putType(f, dom);
+  }
+
+  private validateL1(f: number, dom: number): number {
+    const base = f << 12;
+    for (let k = 0; k < ENTRIES; k++) {
+      const r = this.getL1Entry(this.entry(f, k), base + k * 4, dom);
+      if (r < 0) {
+        for (let j = 0; j < k; j++) this.putL1Entry(this.entry(f, j), base + j * 4, dom);
+        return r;
+      }
+    }
+    return 0;
+  }
+
+  private validateL2(f: number, dom: number): number {
+    for (let k = 0; k < ENTRIES; k++) {
+      const r = this.getL2Entry(this.entry(f, k), k, dom);
+      if (r < 0) {
+        for (let j = 0; j < k; j++) this.putL2Entry(this.entry(f, j), j, dom);
+        return r;
+      }
+    }
+    // the hypervisor's slot: whatever the guest left there is replaced
+    this.mem.write32((f << 12) + HV_PDE * 4, this.hooks.hypervisorPde(dom));
+    return 0;
+  }
+
+  private releaseL1(f: number, dom: number): void {
+    const base = f << 12;
+    for (let k = 0; k < ENTRIES; k++) this.putL1Entry(this.entry(f, k), base + k * 4, dom);
+  }
+
+  private releaseL2(f: number, dom: number): void {
+    for (let k = 0; k < ENTRIES; k++) this.putL2Entry(this.entry(f, k), k, dom);
+  }
+
+  /** Is f currently a page table or directory (of any domain)? */
+  isTable(f: number): boolean {
+    const t = this.type[f];
+    return this.typeCount[f]! > 0 && (t === PageType.L1 || t === PageType.L2);
+  }
+
+  /** Forget everything about frame f (it left its owner with no references left). */
+  clear(f: number): void {
+    this.type[f] = PageType.NONE;
+    this.typeCount[f] = 0;
+    this.refCount[f] = 0;
+    this.pinned[f] = 0;
+  }
+
+  /** A frame's state, for tests and `info`. */
+  describe(f: number): { owner: number; type: string; typeCount: number; refCount: number; pinned: boolean } {
+    return {
+      owner: this.owner[f]!,
+      type: PAGE_TYPE_NAMES[this.typeCount[f]! > 0 ? this.type[f]! : 0]!,
+      typeCount: this.typeCount[f]!,
+      refCount: this.refCount[f]!,
+      pinned: this.pinned[f] !== 0,
+    };
+  }
+}

@@ -1,0 +1,304 @@
+// The PV mode's state: PvHost (one per hypervisor: the frame-type table, the machine-to-physical
+// table, the registry of PV domains), PvDomain (per domain: shared-info page, trap table,
+// callbacks, event channels, grant table, timers, console input, statistics) and PvVcpu.
+// Data and small helpers; the mechanisms live in their own files (mmu.ts, events.ts, grants.ts...).
+// Touches machine memory only in frames the hypervisor owns or shares with a domain.
+
+import type { Cpu } from '../../machine/cpu.ts';
+import type { EventQueue } from '../../machine/clock.ts';
+import type { PhysicalMemory } from '../../machine/memory.ts';
+import type { CostProfile } from '../../machine/costs.ts';
+import { OWNER_HYPERVISOR, type FrameAllocator } from '../core/frames.ts';
+import type { Domain } from '../core/domain.ts';
+import type { Vcpu } from '../core/vcpu.ts';
+import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
+import { PageTypes } from './page-types.ts';
+import { pvCosts, type PvCosts } from './costs.ts';
+import { HYPERCALL_SLOTS } from '../core/stats.ts';
+
+const PAGE = 4096;
+const PTE_P = 1;
+const PTE_A = 32;
+const HV_BASE: number = HvLayout.BASE;
+const M2P_VA: number = HvLayout.M2P;
+const IDT_VA: number = HvLayout.IDT;
+const PORTS: number = EvtchnLimits.PORTS;
+
+/** What the PV layer needs from the hypervisor core (a subset of Hypervisor, so tests can fake it). */
+export interface PvPlatform {
+  readonly cpu: Cpu;
+  readonly mem: PhysicalMemory;
+  readonly events: EventQueue;
+  readonly profile: CostProfile;
+  readonly frames: FrameAllocator;
+  allocHypervisorFrame(): number;
+  releaseHypervisorFrame(frame: number): void;
+  wake(vcpu: Vcpu): void;
+  chargeMonitor(domain: Domain, cycles: number): void;
+}
+
+/** Port states of a domain's event-channel table. */
+export const enum PortState {
+  FREE = 0,
+  UNBOUND = 1,
+  INTERDOMAIN = 2,
+  VIRQ = 3,
+}
+
+/** A domain's event-channel table (the pending and mask bits live in its shared-info page). */
+export class EventChannels {
+  readonly state = new Uint8Array(PORTS);
+  /** UNBOUND: the domain allowed to bind; INTERDOMAIN: the peer */
+  readonly remoteDom = new Int32Array(PORTS);
+  /** INTERDOMAIN: the peer's port */
+  readonly remotePort = new Int32Array(PORTS);
+  /** VIRQ: which */
+  readonly virq = new Int32Array(PORTS);
+  /** port bound to each VIRQ, 0 for none (port 0 is never allocated) */
+  readonly virqPort = new Int32Array(Virq.COUNT as number);
+  /** a hypervisor-side consumer of an interdomain port (a back end) instead of a guest */
+  readonly hostHandler: ((port: number) => void)[] = [];
+}
+
+/** One active grant mapping (a handle). */
+export interface GrantMapping {
+  /** the granting domain and reference */
+  granter: number;
+  ref: number;
+  /** the machine frame */
+  frame: number;
+  readonly: boolean;
+  /** machine address of the page-table entry written for a host mapping, or -1 */
+  pteAddr: number;
+  /** the virtual address mapped, for the TLB flush at unmap */
+  hostVa: number;
+}
+
+/** A domain's grant table: the frames it writes entries into, and the mappings it holds of others'. */
+export class GrantTable {
+  /** machine frames of the table (hypervisor frames shared with the domain) */
+  readonly frames: number[] = [];
+  /** handle -> mapping, for the mappings this domain made */
+  readonly maps = new Map<number, GrantMapping>();
+  /** machine address of a host-mapped PTE -> handle (its references belong to the grant) */
+  readonly pteToHandle = new Map<number, number>();
+  nextHandle = 1;
+  /** per own reference: how many read-only and writable mappings others hold */
+  readonly readers = new Map<number, number>();
+  readonly writers = new Map<number, number>();
+}
+
+/** Per-domain PV statistics beyond the core's DomainStats (which holds hypercall counts and cycles). */
+export class PvStats {
+  /** events set pending in this domain (0 -> 1 transitions) */
+  eventsPending = 0;
+  /** upcalls delivered */
+  upcalls = 0;
+  /** exceptions bounced to the guest's handlers, by vector */
+  readonly bounced = new Float64Array(256);
+  /** mmu_update requests, page tables validated, pins */
+  mmuRequests = 0;
+  pins = 0;
+  /** hypercall failures by number (a negative result) */
+  readonly failed = new Float64Array(HYPERCALL_SLOTS);
+  /** notifications on the block ring, both directions */
+  blkNotifyIn = 0;
+  blkNotifyOut = 0;
+}
+
+export class PvVcpu {
+  /** machine frame of the loaded page directory (a pinned L2 with a base-pointer type reference) */
+  baseptr = -1;
+  /** the domain asked to block (sched_op block) and no event was pending */
+  blockRequested = false;
+  /** sched_op yield */
+  yieldRequested = false;
+  /** periodic timer: period in cycles (0 = off) and its next expiry */
+  periodCycles = 0;
+  periodicHandle = -1;
+  /** one-shot timer (set_timer_op) */
+  timerHandle = -1;
+  /** cycle count when the vCPU was created, cycles it spent blocked, and since when it is blocked (-1: not) */
+  createdAt = 0;
+  blockedCycles = 0;
+  blockedSince = -1;
+  constructor(readonly vcpu: Vcpu) {}
+}
+
+export class PvDomain {
+  readonly events = new EventChannels();
+  readonly grants = new GrantTable();
+  readonly stats = new PvStats();
+  readonly vcpus: PvVcpu[];
+  /** the shared-info page (a hypervisor frame shared with the domain) */
+  sharedInfoMfn = -1;
+  /** the real IDT (a hypervisor frame mapped read-only at HvLayout.IDT) */
+  idtMfn = -1;
+  /** the hypervisor's page table for directory slot HvLayout.PDE */
+  hvL1Mfn = -1;
+  /** the registered trap table: per vector, handler address (0 = none) and TrapFlags */
+  readonly trapAddress = new Int32Array(256);
+  readonly trapFlags = new Int32Array(256);
+  /** set_callbacks */
+  eventCallback = 0;
+  failsafeCallback = 0;
+  /** console input waiting for console_io(READ) */
+  readonly consoleIn: number[] = [];
+  /** pseudo-physical frames of the bootstrap layout (for tools) */
+  startInfoPfn = -1;
+  /** pseudo-physical frame = machine frame for frames 1.. (the shared kernel's physical addresses work unchanged) */
+  identityPlaced = false;
+  /** the block back end, if the domain has a disk */
+  blk: { port: number; notify(): void; destroy(): void } | null = null;
+
+  constructor(
+    readonly host: PvHost,
+    readonly domain: Domain,
+  ) {
+    this.vcpus = domain.vcpus.map((v) => new PvVcpu(v));
+  }
+
+  get id(): number {
+    return this.domain.id;
+  }
+
+  /** machine address of the shared-info page */
+  get sharedInfo(): number {
+    return this.sharedInfoMfn * PAGE;
+  }
+}
+
+/** Hypervisor-wide PV state. */
+export class PvHost {
+  readonly types: PageTypes;
+  readonly costs: PvCosts;
+  /** machine -> pseudo-physical frame, -1 when unassigned (mirrored into the published table) */
+  readonly m2p: Int32Array;
+  /** hypervisor frames holding the published m2p table, in order */
+  readonly m2pFrames: number[] = [];
+  /** hypervisor frames shared with one domain (shared info, grant tables): frame -> domain id */
+  readonly sharedWith = new Map<number, number>();
+  readonly domains = new Map<number, PvDomain>();
+  /**
+   * Frames of destroyed domains that other domains (or back ends) still had mapped through grants:
+   * the hypervisor holds them until the last mapping goes, then frees them.
+   */
+  readonly zombies = new Set<number>();
+
+  constructor(readonly platform: PvPlatform) {
+    const frames = platform.frames.frames;
+    if (frames > (HvLayout.MAX_MACHINE_FRAMES as number)) {
+      throw new RangeError(`the PV mode serves machines of up to 1 GiB (this one has ${frames} frames)`);
+    }
+    this.costs = pvCosts(platform.profile);
+    this.m2p = new Int32Array(frames).fill(-1);
+    this.types = new PageTypes(platform.mem, platform.frames.owner, {
+      mayMap: (dom, f) => this.mayMap(dom, f),
+      isGrantMapping: (dom, pteAddr, f) => this.isGrantMapping(dom, pteAddr, f),
+      hypervisorPde: (dom) => this.hypervisorPde(dom),
+    });
+  }
+
+  get mem(): PhysicalMemory {
+    return this.platform.mem;
+  }
+
+  get cpu(): Cpu {
+    return this.platform.cpu;
+  }
+
+  /** Record that machine frame mfn is pseudo-physical frame pfn of its owner (-1: none). */
+  setM2p(mfn: number, pfn: number): void {
+    this.m2p[mfn] = pfn;
+    if (this.m2pFrames.length > 0) this.writeM2p(mfn, pfn);
+  }
+
+  private writeM2p(mfn: number, pfn: number): void {
+    const table = this.m2pFrames[(mfn * 4) >>> 12]!;
+    this.platform.mem.i32[(table << 10) + (mfn & 1023)] = pfn;
+  }
+
+  /**
+   * The published m2p table's frames, taken when the first domain is set up (after its memory, so
+   * the first domain of a machine can be identity-placed: see builder.ts).
+   */
+  private ensureM2pTable(): void {
+    if (this.m2pFrames.length > 0) return;
+    const frames = this.m2p.length;
+    const tableFrames = Math.ceil((frames * 4) / PAGE);
+    for (let k = 0; k < tableFrames; k++) this.m2pFrames.push(this.platform.allocHypervisorFrame());
+    for (let f = 0; f < frames; f++) this.writeM2p(f, this.m2p[f]!);
+  }
+
+  /** May domain `dom` map frame f: it owns it, or the hypervisor shares it with it. */
+  mayMap(dom: number, f: number): boolean {
+    const owner = this.platform.frames.owner[f];
+    if (owner === dom) return true;
+    return owner === OWNER_HYPERVISOR && this.sharedWith.get(f) === dom;
+  }
+
+  isGrantMapping(dom: number, pteAddr: number, f: number): boolean {
+    const d = this.domains.get(dom);
+    if (!d) return false;
+    const h = d.grants.pteToHandle.get(pteAddr);
+    return h !== undefined && d.grants.maps.get(h)?.frame === f;
+  }
+
+  /** A zeroed hypervisor frame the domain may map (shared info, grant table). */
+  allocShared(dom: number): number {
+    const f = this.platform.allocHypervisorFrame();
+    this.sharedWith.set(f, dom);
+    return f;
+  }
+
+  releaseShared(f: number): void {
+    this.sharedWith.delete(f);
+    this.types.clear(f);
+    this.platform.releaseHypervisorFrame(f);
+  }
+
+  /** The directory entry for slot HvLayout.PDE in every page directory of the domain. */
+  hypervisorPde(dom: number): number {
+    const d = this.domains.get(dom);
+    return d && d.hvL1Mfn >= 0 ? (d.hvL1Mfn * PAGE) | PTE_P | PTE_A : 0;
+  }
+
+  /** Set up the hypervisor-owned pages of a new domain: shared info, real IDT, the reserved L1. */
+  initDomain(d: PvDomain): void {
+    this.ensureM2pTable();
+    this.domains.set(d.id, d);
+    d.sharedInfoMfn = this.allocShared(d.id);
+    d.idtMfn = this.platform.allocHypervisorFrame();
+    d.hvL1Mfn = this.platform.allocHypervisorFrame();
+    const i32 = this.platform.mem.i32;
+    const l1 = d.hvL1Mfn << 10;
+    // read-only, supervisor: the guest kernel (ring 1) may read but never write them
+    i32[l1 + ((IDT_VA - HV_BASE) >>> 12)] = (d.idtMfn * PAGE) | PTE_P | PTE_A;
+    this.m2pFrames.forEach((f, k) => {
+      i32[l1 + ((M2P_VA - HV_BASE) >>> 12) + k] = (f * PAGE) | PTE_P | PTE_A;
+    });
+  }
+
+  /** Give back the hypervisor-owned pages of a domain that is gone. */
+  releaseDomain(d: PvDomain): void {
+    for (const f of [d.idtMfn, d.hvL1Mfn]) if (f >= 0) this.platform.releaseHypervisorFrame(f);
+    if (d.sharedInfoMfn >= 0) this.releaseShared(d.sharedInfoMfn);
+    for (const f of d.grants.frames) this.releaseShared(f);
+    d.idtMfn = d.hvL1Mfn = d.sharedInfoMfn = -1;
+    d.grants.frames.length = 0;
+    this.domains.delete(d.id);
+  }
+
+  /** A reference to frame f was dropped: free it if it is a zombie nobody maps any more. */
+  frameReleased(f: number): void {
+    if (this.types.refCount[f] === 0 && this.zombies.delete(f)) {
+      this.types.clear(f);
+      this.platform.releaseHypervisorFrame(f);
+    }
+  }
+
+  /** Charge hypervisor software work to a domain. */
+  charge(d: PvDomain, cycles: number): void {
+    this.platform.chargeMonitor(d.domain, cycles);
+  }
+}

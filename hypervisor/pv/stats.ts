@@ -1,0 +1,90 @@
+// Per-domain PV statistics as a report: hypercalls by number with calls, cycles and failures,
+// events, exceptions bounced to the guest, page-table work, block-ring notifications. What
+// `xenolith run --mode pv --stats` prints; the numbers come from DomainStats (core) and PvStats.
+// Pure formatting.
+
+import type { Domain } from '../core/domain.ts';
+import type { PvMode } from './mode.ts';
+
+const VECTOR_NAMES: Record<number, string> = {
+  0: 'divide error', 3: 'breakpoint', 6: 'invalid opcode', 8: 'double fault', 13: 'general protection', 14: 'page fault',
+  0x80: 'system call', 0x81: 'int 0x81',
+};
+
+export interface PvHypercallRow {
+  nr: number;
+  name: string;
+  calls: number;
+  cycles: number;
+  failed: number;
+}
+
+export interface PvStatsReport {
+  domain: number;
+  name: string;
+  runCycles: number;
+  hypervisorCycles: number;
+  instructions: number;
+  hypercalls: PvHypercallRow[];
+  eventsPending: number;
+  upcalls: number;
+  bounced: { vector: number; name: string; count: number }[];
+  mmuRequests: number;
+  pins: number;
+  blkNotifyIn: number;
+  blkNotifyOut: number;
+}
+
+export function pvStatsReport(mode: PvMode, domain: Domain): PvStatsReport {
+  const s = domain.stats;
+  const pv = mode.pv(domain).stats;
+  const hypercalls: PvHypercallRow[] = [];
+  s.hypercalls.forEach((calls, nr) => {
+    if (calls > 0) hypercalls.push({ nr, name: mode.table.name(nr), calls, cycles: s.hypercallCycles[nr]!, failed: pv.failed[nr]! });
+  });
+  const bounced: PvStatsReport['bounced'] = [];
+  pv.bounced.forEach((count, vector) => {
+    if (count > 0) bounced.push({ vector, name: VECTOR_NAMES[vector] ?? `vector ${vector}`, count });
+  });
+  return {
+    domain: domain.id,
+    name: domain.name,
+    runCycles: s.runCycles,
+    hypervisorCycles: s.monitorCycles,
+    instructions: s.instructions,
+    hypercalls,
+    eventsPending: pv.eventsPending,
+    upcalls: pv.upcalls,
+    bounced,
+    mmuRequests: pv.mmuRequests,
+    pins: pv.pins,
+    blkNotifyIn: pv.blkNotifyIn,
+    blkNotifyOut: pv.blkNotifyOut,
+  };
+}
+
+const pad = (s: string | number, n: number): string => String(s).padStart(n);
+
+/** The report as text (one table of hypercalls, then one line per other counter). */
+export function formatPvStats(mode: PvMode, domain: Domain): string {
+  const r = pvStatsReport(mode, domain);
+  const pct = r.runCycles > 0 ? ((100 * r.hypervisorCycles) / r.runCycles).toFixed(1) : '0.0';
+  const lines = [
+    `domain ${r.domain} (${r.name}), pv: ${r.runCycles} cycles, ${r.instructions} instructions; hypervisor software ${r.hypervisorCycles} cycles (${pct}%)`,
+    `  hypercall              calls     cycles  cycles/call  failed`,
+  ];
+  let calls = 0;
+  let cycles = 0;
+  for (const h of r.hypercalls) {
+    calls += h.calls;
+    cycles += h.cycles;
+    const per = h.calls > 0 ? Math.round(h.cycles / h.calls) : 0;
+    lines.push(`  ${pad(h.nr, 2)} ${h.name.padEnd(18)} ${pad(h.calls, 7)} ${pad(h.cycles, 10)} ${pad(per, 12)} ${pad(h.failed, 7)}`);
+  }
+  lines.push(`     ${'total'.padEnd(18)} ${pad(calls, 7)} ${pad(cycles, 10)}`);
+  lines.push(`  events: ${r.eventsPending} set pending, ${r.upcalls} upcalls`);
+  lines.push(`  bounced to the guest: ${r.bounced.length === 0 ? 'none' : r.bounced.map((b) => `${b.name} ${b.count}`).join(', ')}`);
+  lines.push(`  page tables: ${r.mmuRequests} entries written, ${r.pins} pins`);
+  if (r.blkNotifyIn + r.blkNotifyOut > 0) lines.push(`  block ring: ${r.blkNotifyIn} notifications in, ${r.blkNotifyOut} out`);
+  return lines.join('\n') + '\n';
+}

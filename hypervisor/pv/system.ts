@@ -1,0 +1,48 @@
+// A ready-made PV system: a hypervisor with the PV mode and one PV domain booted from a kernel
+// image (and initrd, command line, console input, disk). What the CLI's `run --mode pv`, the
+// benchmarks and the tests use to boot the xenolith kernel built with --arch pv.
+// Host code; creates its own Hypervisor.
+
+import type { Image } from '../../machine/image.ts';
+import { Hypervisor } from '../core/hypervisor.ts';
+import type { Domain, DomainConfig } from '../core/domain.ts';
+import type { Scheduler } from '../core/scheduler.ts';
+import { PvMode } from './mode.ts';
+
+export interface PvSystemOptions {
+  kernel: Image;
+  initrd?: Uint8Array;
+  cmdline?: string;
+  /** the domain's memory (default 32 MiB); the machine gets 8 MiB more for the hypervisor */
+  memoryBytes?: number;
+  input?: string;
+  disk?: Uint8Array;
+  profile?: string;
+  scheduler?: Scheduler;
+  onOutput?: (byte: number) => void;
+}
+
+export interface PvSystem {
+  hv: Hypervisor;
+  mode: PvMode;
+  domain: Domain;
+}
+
+/** Build the machine and boot the kernel as its first domain (so it is identity-placed). */
+export function createPvSystem(opts: PvSystemOptions): PvSystem {
+  const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
+  const hvOpts: { memoryBytes: number; profile?: string; scheduler?: Scheduler } = { memoryBytes: memoryBytes + 8 * 1024 * 1024 };
+  if (opts.profile !== undefined) hvOpts.profile = opts.profile;
+  if (opts.scheduler !== undefined) hvOpts.scheduler = opts.scheduler;
+  const hv = new Hypervisor(hvOpts);
+  const mode = new PvMode();
+  const config: DomainConfig = { name: 'pv', memoryBytes, devices: false };
+  if (opts.input !== undefined) config.input = opts.input;
+  if (opts.disk !== undefined) config.disk = opts.disk;
+  if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
+  const boot: { kernel: Image; initrd?: Uint8Array; cmdline?: string } = { kernel: opts.kernel };
+  if (opts.initrd !== undefined) boot.initrd = opts.initrd;
+  if (opts.cmdline !== undefined) boot.cmdline = opts.cmdline;
+  const domain = hv.createDomain(mode, config, boot);
+  return { hv, mode, domain };
+}

@@ -1,0 +1,124 @@
+// Event channels: ports, the pending and mask bitmaps in the shared-info page, the selector and
+// upcall_pending, interdomain binding (only by the domain a port was offered to), VIRQs, close.
+import { describe, expect, it } from 'vitest';
+import { Hc, EvtchnCmd, EvtchnState, Virq } from '../../hypercalls/numbers.ts';
+import { HcErr } from '../../hypercalls/errors.ts';
+import { EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, SharedInfo, VcpuInfo } from '../../hypercalls/structs.ts';
+import type { Domain } from '../../hypervisor/core/domain.ts';
+import { hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32 } from './pv-helpers.ts';
+import type { PvMode } from '../../hypervisor/pv/mode.ts';
+import type { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+
+function three() {
+  const { hv, mode } = pvHypervisor();
+  const a = pvDomain(hv, mode, 'a', spinGuest());
+  const b = pvDomain(hv, mode, 'b', spinGuest());
+  const c = pvDomain(hv, mode, 'c', spinGuest());
+  return { hv, mode, a, b, c };
+}
+
+function evtchn(hv: Hypervisor, mode: PvMode, d: Domain, cmd: number, words: number[]): { r: number; out: number[] } {
+  const s = scratch(mode, d);
+  words.forEach((v, k) => w32(d, s + k * 4, v));
+  const r = hc(hv, mode, d, Hc.EVENT_CHANNEL_OP, cmd, s);
+  return { r, out: [0, 1, 2, 3, 4, 5].map((k) => r32(d, s + k * 4)) };
+}
+
+/** Shared-info state of vCPU 0 and a port. */
+function eventState(hv: Hypervisor, mode: PvMode, d: Domain, port: number) {
+  const si = mode.pv(d).sharedInfo;
+  const word = port >>> 5;
+  const bit = 1 << (port & 31);
+  return {
+    pending: (hv.mem.read32(si + SharedInfo.EVTCHN_PENDING + word * 4) & bit) !== 0,
+    selector: hv.mem.read32(si + SharedInfo.VCPU_INFO + VcpuInfo.PENDING_SEL),
+    upcallPending: hv.mem.read8(si + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_PENDING),
+  };
+}
+
+const SELF = 0x7ff0;
+
+describe('pv event channels', () => {
+  it('connects two domains: alloc_unbound offers a port, bind_interdomain takes it, status shows both ends', () => {
+    const { hv, mode, a, b } = three();
+    const offer = evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    // port 1 of every domain is its console VIRQ (bound by the builder)
+    expect([offer.r, offer.out[EvtchnAllocUnbound.PORT / 4]]).toEqual([0, 2]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, b.id, 0]);
+    const bind = evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    expect([bind.r, bind.out[EvtchnBindInterdomain.LOCAL_PORT / 4]]).toEqual([0, 2]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.INTERDOMAIN, 0, b.id, 2]);
+    expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.INTERDOMAIN, 0, a.id, 2]);
+    expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 1]).out.slice(2)).toEqual([EvtchnState.VIRQ, 0, Virq.CONSOLE, 0]);
+    expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 9]).out[2]).toBe(EvtchnState.CLOSED);
+  });
+
+  it('a send sets the peer pending once: selector and upcall_pending on a 0->1 transition of an unmasked port', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    expect(eventState(hv, mode, b, 2)).toEqual({ pending: false, selector: 0, upcallPending: 0 });
+    expect(evtchn(hv, mode, a, EvtchnCmd.SEND, [2]).r).toBe(0);
+    expect(eventState(hv, mode, b, 2)).toEqual({ pending: true, selector: 1, upcallPending: 1 });
+    expect(evtchn(hv, mode, a, EvtchnCmd.SEND, [2]).r).toBe(0);
+    expect(mode.pv(b).stats.eventsPending).toBe(1);
+    // the sender's own bitmaps are untouched
+    expect(eventState(hv, mode, a, 2)).toEqual({ pending: false, selector: 0, upcallPending: 0 });
+  });
+
+  it('a masked port becomes pending without an upcall; the unmask hypercall then raises it', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    const si = mode.pv(b).sharedInfo;
+    hv.mem.write32(si + SharedInfo.EVTCHN_MASK, 1 << 2); // the guest masks port 2
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    expect(eventState(hv, mode, b, 2)).toEqual({ pending: true, selector: 0, upcallPending: 0 });
+    expect(evtchn(hv, mode, b, EvtchnCmd.UNMASK, [2]).r).toBe(0);
+    expect(hv.mem.read32(si + SharedInfo.EVTCHN_MASK)).toBe(0);
+    expect(eventState(hv, mode, b, 2)).toEqual({ pending: true, selector: 1, upcallPending: 1 });
+  });
+
+  it('only the domain a port was offered to can bind it, and only once', () => {
+    const { hv, mode, a, b, c } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    expect(evtchn(hv, mode, c, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]).r).toBe(0);
+    expect(evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, c, EvtchnCmd.BIND_INTERDOMAIN, [99, 2]).r).toBe(HcErr.ESRCH);
+    expect(evtchn(hv, mode, c, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 1024]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, c, EvtchnCmd.ALLOC_UNBOUND, [a.id, b.id]).r).toBe(HcErr.EPERM);
+    expect(evtchn(hv, mode, c, EvtchnCmd.ALLOC_UNBOUND, [SELF, 99]).r).toBe(HcErr.ESRCH);
+    expect(evtchn(hv, mode, c, EvtchnCmd.STATUS, [a.id, 2]).r).toBe(HcErr.EPERM);
+    // nothing of c was bound by its failed attempts
+    expect(evtchn(hv, mode, c, EvtchnCmd.STATUS, [SELF, 2]).out[2]).toBe(EvtchnState.CLOSED);
+  });
+
+  it('binds each VIRQ once; sends on VIRQ, closed or out-of-range ports are refused', () => {
+    const { hv, mode, a } = three();
+    const t = evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0]);
+    expect([t.r, t.out[EvtchnBindVirq.PORT / 4]]).toEqual([0, 2]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0]).r).toBe(HcErr.EEXIST);
+    expect(evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.COUNT, 0]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.DEBUG, 1]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.SEND, [2]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.SEND, [7]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.SEND, [-1]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [0]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, 42, [0]).r).toBe(HcErr.EINVAL);
+    expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.SEND, 0)).toBe(HcErr.EFAULT);
+  });
+
+  it('closing one end leaves the other unbound, waiting for the same domain again', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [2]).r).toBe(0);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out[2]).toBe(EvtchnState.CLOSED);
+    expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
+    expect(evtchn(hv, mode, b, EvtchnCmd.SEND, [2]).r).toBe(0); // into the void, as in Xen
+    expect(evtchn(hv, mode, a, EvtchnCmd.SEND, [2]).r).toBe(HcErr.EINVAL);
+    const again = evtchn(hv, mode, a, EvtchnCmd.BIND_INTERDOMAIN, [b.id, 2]);
+    expect([again.r, again.out[EvtchnBindInterdomain.LOCAL_PORT / 4]]).toEqual([0, 2]);
+  });
+});

@@ -1,0 +1,173 @@
+// Grant tables: a domain shares a frame with exactly the domain its entry names; the hypervisor
+// checks the entry, holds the frame while mapped, marks READING/WRITING, and never lets a grant
+// reach a page table writable. And the whole path with real guests: two domains exchange data
+// through a granted page and an interdomain event channel.
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { Hc, GnttabCmd, GntmapFlags, GrantFlags, UvmFlags } from '../../hypercalls/numbers.ts';
+import { HcErr } from '../../hypercalls/errors.ts';
+import { GntMap } from '../../hypercalls/structs.ts';
+import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
+import type { Domain } from '../../hypervisor/core/domain.ts';
+import { compiledGuest, hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32, bootstrapPte, PAGE } from './pv-helpers.ts';
+
+const P = 1;
+const W = 2;
+const SELF = 0x7ff0;
+
+function setup() {
+  const { hv, mode } = pvHypervisor();
+  const a = pvDomain(hv, mode, 'a', spinGuest());
+  const b = pvDomain(hv, mode, 'b', spinGuest());
+  const c = pvDomain(hv, mode, 'c', spinGuest());
+  // a sets up its grant table: one frame, its number written to a's memory
+  const s = scratch(mode, a);
+  [SELF, 1, -1, s + 0x100].forEach((v, k) => w32(a, s + k * 4, v));
+  expect(hc(hv, mode, a, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+  expect(r32(a, s + 8)).toBe(0);
+  const table = r32(a, s + 0x100);
+  /** a writes grant entry ref (as the guest would, in its table frame) */
+  const grant = (ref: number, flags: number, domid: number, frame: number) => {
+    hv.mem.write32(table * PAGE + ref * 8 + 4, frame);
+    hv.mem.write16(table * PAGE + ref * 8 + 2, domid);
+    hv.mem.write16(table * PAGE + ref * 8, flags);
+  };
+  const flagsOf = (ref: number) => hv.mem.read16(table * PAGE + ref * 8);
+  /** b maps (ref of dom) at its va; b's own page there is unmapped first */
+  const mapAt = (d: Domain, va: number, ref: number, dom: number, flags: number = GntmapFlags.HOST_MAP) => {
+    hc(hv, mode, d, Hc.UPDATE_VA_MAPPING, va, 0, UvmFlags.INVLPG);
+    const op = scratch(mode, d);
+    [va, flags, ref, dom, 99, 0, 0].forEach((v, k) => w32(d, op + k * 4, v));
+    expect(hc(hv, mode, d, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, op, 1)).toBe(0);
+    return { status: r32(d, op + GntMap.STATUS), handle: r32(d, op + GntMap.HANDLE), bus: r32(d, op + GntMap.DEV_BUS_ADDR) };
+  };
+  const unmap = (d: Domain, handle: number) => {
+    const op = scratch(mode, d);
+    [0, 0, handle, 99].forEach((v, k) => w32(d, op + k * 4, v));
+    expect(hc(hv, mode, d, Hc.GRANT_TABLE_OP, GnttabCmd.UNMAP_GRANT_REF, op, 1)).toBe(0);
+    return r32(d, op + 12);
+  };
+  return { hv, mode, a, b, c, table, grant, flagsOf, mapAt, unmap, types: mode.host.types };
+}
+
+describe('pv grant tables', () => {
+  it('sets up a grant table of hypervisor frames the domain may map; query_size reports it', () => {
+    const t = setup();
+    expect(t.hv.frames.owner[t.table]).toBe(OWNER_HYPERVISOR);
+    expect(t.mode.host.mayMap(t.a.id, t.table)).toBe(true);
+    expect(t.mode.host.mayMap(t.b.id, t.table)).toBe(false);
+    const q = scratch(t.mode, t.a);
+    [SELF, -1, -1, -1].forEach((v, k) => w32(t.a, q + k * 4, v));
+    expect(hc(t.hv, t.mode, t.a, Hc.GRANT_TABLE_OP, GnttabCmd.QUERY_SIZE, q, 1)).toBe(0);
+    expect([r32(t.a, q + 4), r32(t.a, q + 8), r32(t.a, q + 12)]).toEqual([1, 4, 0]);
+    [SELF, 5, -1, q + 0x100].forEach((v, k) => w32(t.a, q + k * 4, v));
+    expect(hc(t.hv, t.mode, t.a, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, q, 1)).toBe(0);
+    expect(r32(t.a, q + 8)).toBe(HcErr.EINVAL);
+    expect(hc(t.hv, t.mode, t.a, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, q, 2)).toBe(HcErr.EINVAL);
+    expect(hc(t.hv, t.mode, t.a, Hc.GRANT_TABLE_OP, 9, q, 1)).toBe(HcErr.EINVAL);
+  });
+
+  it('maps a granted page for the named domain only, marks WRITING while mapped, and gives everything back at unmap', () => {
+    const t = setup();
+    const frame = 0x1f0; // a's page (a is identity-placed)
+    const before = t.types.describe(frame);
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, frame);
+    const va = scratch(t.mode, t.b, 2);
+    const m = t.mapAt(t.b, va, 10, t.a.id, GntmapFlags.HOST_MAP | GntmapFlags.DEVICE_MAP);
+    expect(m).toEqual({ status: 0, handle: 1, bus: frame * PAGE });
+    expect(t.flagsOf(10)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.WRITING);
+    expect(t.types.describe(frame)).toMatchObject({ owner: t.a.id, type: 'writable', typeCount: before.typeCount + 1, refCount: before.refCount + 1 });
+    // b's page table now reaches a's frame: what b writes there, a reads
+    const pte = bootstrapPte(t.mode, t.b, va);
+    expect(t.hv.mem.read32(pte) & ~0xfff).toBe(frame * PAGE);
+    expect(t.hv.mem.read32(pte) & (P | W | 4)).toBe(P | W);
+    t.mode.host.mem.write32(frame * PAGE, 0x600d);
+    expect(r32(t.a, frame * PAGE)).toBe(0x600d);
+    // b cannot undo the mapping behind the hypervisor's back
+    const req = scratch(t.mode, t.b, 1);
+    w32(t.b, req, pte);
+    w32(t.b, req + 4, 0);
+    expect(hc(t.hv, t.mode, t.b, Hc.MMU_UPDATE, req, 1, 0)).toBe(HcErr.EPERM);
+    expect(t.unmap(t.b, m.handle)).toBe(0);
+    expect(t.hv.mem.read32(pte)).toBe(0);
+    expect(t.flagsOf(10)).toBe(GrantFlags.PERMIT_ACCESS);
+    expect(t.types.describe(frame)).toEqual(before);
+    expect(t.unmap(t.b, m.handle)).toBe(HcErr.EBADF);
+  });
+
+  it('refuses a reference it was not given, one beyond the table, a read-only grant mapped writable, its own grants and unknown domains', () => {
+    const t = setup();
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, 0x1f0);
+    t.grant(11, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, 0x1f1);
+    t.grant(12, GrantFlags.INVALID, t.b.id, 0x1f2);
+    t.grant(13, GrantFlags.PERMIT_ACCESS, t.b.id, t.c.p2m[0x1f0]!); // not a's frame
+    const va = scratch(t.mode, t.c, 2);
+    expect(t.mapAt(t.c, va, 10, t.a.id).status).toBe(HcErr.EACCES); // granted to b, not c
+    const vb = scratch(t.mode, t.b, 2);
+    expect(t.mapAt(t.b, vb, 512, t.a.id).status).toBe(HcErr.ENOENT);
+    expect(t.mapAt(t.b, vb, -1, t.a.id).status).toBe(HcErr.ENOENT);
+    expect(t.mapAt(t.b, vb, 11, t.a.id).status).toBe(HcErr.EACCES);
+    expect(t.mapAt(t.b, vb, 12, t.a.id).status).toBe(HcErr.EACCES);
+    expect(t.mapAt(t.b, vb, 13, t.a.id).status).toBe(HcErr.EPERM);
+    expect(t.mapAt(t.b, vb, 10, t.b.id).status).toBe(HcErr.EINVAL); // its own domain
+    expect(t.mapAt(t.b, vb, 10, 77).status).toBe(HcErr.ESRCH);
+    expect(t.mapAt(t.b, vb, 10, t.c.id).status).toBe(HcErr.ENOENT); // c has no grant table
+    expect(t.mapAt(t.b, vb, 10, t.a.id, 0).status).toBe(HcErr.EINVAL); // neither host nor device map
+    expect(t.mapAt(t.b, vb + 0x10, 10, t.a.id).status).toBe(HcErr.EINVAL); // not a page boundary
+    // read-only is fine for the read-only grant: READING, and the mapping has no W
+    const ro = t.mapAt(t.b, vb, 11, t.a.id, GntmapFlags.HOST_MAP | GntmapFlags.READONLY);
+    expect(ro.status).toBe(0);
+    expect(t.flagsOf(11)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.READING);
+    expect(t.hv.mem.read32(bootstrapPte(t.mode, t.b, vb)) & (P | W)).toBe(P);
+    // and the address is taken now
+    const op = scratch(t.mode, t.b);
+    [vb, GntmapFlags.HOST_MAP, 10, t.a.id].forEach((v, k) => w32(t.b, op + k * 4, v));
+    hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, op, 1);
+    expect(r32(t.b, op + GntMap.STATUS)).toBe(HcErr.EBUSY);
+    // nothing a refused map tried is held: only the read-only mapping is
+    expect(t.types.describe(0x1f0)).toMatchObject({ typeCount: 1, refCount: 1 });
+    expect(t.types.describe(0x1f1)).toMatchObject({ typeCount: 1, refCount: 2 });
+  });
+
+  it('never lets a grant reach a page table writable', () => {
+    const t = setup();
+    const l1 = t.a.p2m[t.mode.layouts.get(t.a.id)!.ptFirstPfn + 1]!;
+    t.grant(20, GrantFlags.PERMIT_ACCESS, t.b.id, l1);
+    const vb = scratch(t.mode, t.b, 2);
+    expect(t.mapAt(t.b, vb, 20, t.a.id).status).toBe(HcErr.EBUSY);
+    expect(t.flagsOf(20)).toBe(GrantFlags.PERMIT_ACCESS);
+    expect(t.mapAt(t.b, vb, 20, t.a.id, GntmapFlags.HOST_MAP | GntmapFlags.READONLY).status).toBe(0);
+  });
+
+  it('keeps a granted frame alive for the grantee after its owner is destroyed, and frees it at unmap', () => {
+    const t = setup();
+    const frame = 0x1f0;
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, frame);
+    const vb = scratch(t.mode, t.b, 2);
+    const m = t.mapAt(t.b, vb, 10, t.a.id);
+    t.hv.mem.write32(frame * PAGE, 0x1234);
+    t.hv.destroyDomain(t.a);
+    expect(t.hv.frames.owner[frame]).toBe(OWNER_HYPERVISOR);
+    expect(t.hv.frames.owner[0x1f1]).toBe(OWNER_FREE);
+    expect(t.hv.mem.read32(frame * PAGE)).toBe(0x1234);
+    expect(t.unmap(t.b, m.handle)).toBe(0);
+    expect(t.hv.frames.owner[frame]).toBe(OWNER_FREE);
+    expect(t.mode.host.zombies.size).toBe(0);
+  });
+
+  it('two domains exchange data through a granted page and an interdomain event channel', () => {
+    const { hv, mode } = pvHypervisor();
+    const file = (n: string) => fileURLToPath(new URL(`../guest-programs/pv/${n}.ts`, import.meta.url));
+    const producer = pvDomain(hv, mode, 'producer', compiledGuest(file('grant-producer')));
+    const consumer = pvDomain(hv, mode, 'consumer', compiledGuest(file('grant-consumer')));
+    const run = hv.run({ maxCycles: 100_000_000 });
+    expect(run.reason).toBe('all-stopped');
+    expect(producer.consoleOutput()).toBe('producer: offering port 2, grant 8\nproducer got: pong from domain 2\nproducer: revoke 0\n');
+    expect(consumer.consoleOutput()).toBe('consumer: bound port 2, got: ping from domain 1\n');
+    expect([producer.stopReason, producer.stopStatus, consumer.stopReason, consumer.stopStatus]).toEqual(['poweroff', 0, 'poweroff', 0]);
+    // one notification, from the consumer to the producer
+    expect(mode.host.domains.size).toBe(2);
+    expect(producer.stats.hypercalls[Hc.GRANT_TABLE_OP]).toBe(1);
+    expect(consumer.stats.hypercalls[Hc.GRANT_TABLE_OP]).toBe(2);
+  });
+});

@@ -1,0 +1,40 @@
+// Test helper: boot the xenolith kernel built with --arch pv (cached like the native build) as
+// a PV domain on a fresh hypervisor, with a command line, console input and an optional disk, and
+// return what it printed in the shape of the native harness (test/guest-kernel/harness.ts).
+import type { Hypervisor, HypervisorRunResult } from '../../hypervisor/core/hypervisor.ts';
+import type { Domain } from '../../hypervisor/core/domain.ts';
+import type { PvMode } from '../../hypervisor/pv/mode.ts';
+import { createPvSystem, type PvSystemOptions } from '../../hypervisor/pv/system.ts';
+import { symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
+import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
+
+export interface PvBootRun {
+  output: string;
+  /** the native harness's RunResult fields the suites look at */
+  result: { reason: string; status: number; cycles: number; detail?: string };
+  hv: Hypervisor;
+  mode: PvMode;
+  domain: Domain;
+  build: GuestKernelBuild;
+  run: HypervisorRunResult;
+}
+
+export function pvGuest(): GuestKernelBuild {
+  return buildGuestKernel({ arch: 'pv' });
+}
+
+/** Boot the PV kernel as the first domain of a machine with room for it; run until it stops. */
+export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; profile?: string } = {}): PvBootRun {
+  const build = pvGuest();
+  const sys: PvSystemOptions = { kernel: build.kernel, initrd: build.initrd, memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024 };
+  if (opts.cmdline !== undefined) sys.cmdline = opts.cmdline;
+  if (opts.input !== undefined) sys.input = opts.input;
+  if (opts.disk !== undefined) sys.disk = opts.disk;
+  if (opts.profile !== undefined) sys.profile = opts.profile;
+  const { hv, mode, domain } = createPvSystem(sys);
+  const run = hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });
+  const reason = domain.stopReason === 'poweroff' ? 'poweroff' : (domain.stopReason ?? run.reason);
+  const result: PvBootRun['result'] = { reason, status: domain.stopStatus, cycles: run.cycles };
+  if (domain.stopDetail) result.detail = domain.stopDetail;
+  return { output: symbolizeBacktrace(domain.consoleOutput(), build.kernel.symbols), result, hv, mode, domain, build, run };
+}

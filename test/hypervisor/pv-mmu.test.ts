@@ -1,0 +1,296 @@
+// Direct but validated paging: page ownership and typing, mmu_update, mmuext_op and
+// update_va_mapping against hostile arguments. Each rule: the hostile call gets its error code,
+// machine memory and the frame table are as before, and the other domain is untouched.
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { Hc, MmuCmd, MmuextCmd, UvmFlags, HvLayout } from '../../hypercalls/numbers.ts';
+import { HcErr } from '../../hypercalls/errors.ts';
+import { asmGuest, bootstrapPte, compiledGuest, hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32, PAGE } from './pv-helpers.ts';
+
+const P = 1;
+const W = 2;
+const A = 32;
+const D = 64;
+
+/** Two 2 MiB domains: A (identity-placed, first on the machine) and B. */
+function twoDomains() {
+  const { hv, mode } = pvHypervisor();
+  const a = pvDomain(hv, mode, 'a', spinGuest());
+  const b = pvDomain(hv, mode, 'b', spinGuest());
+  const types = mode.host.types;
+  const layA = mode.layouts.get(a.id)!;
+  return { hv, mode, a, b, types, layA, l2: a.p2m[layA.ptFirstPfn]!, l1: a.p2m[layA.ptFirstPfn + 1]! };
+}
+
+/** Write requests at va and call mmu_update; the done count goes to va + 0x800. */
+function mmuUpdate(t: ReturnType<typeof twoDomains>, va: number, reqs: [number, number][]): { r: number; done: number } {
+  reqs.forEach(([ptr, val], k) => {
+    w32(t.a, va + k * 8, ptr);
+    w32(t.a, va + k * 8 + 4, val);
+  });
+  w32(t.a, va + 0x800, -1);
+  const r = hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, va, reqs.length, va + 0x800);
+  return { r, done: r32(t.a, va + 0x800) };
+}
+
+function mmuext(t: ReturnType<typeof twoDomains>, va: number, cmd: number, arg: number): number {
+  w32(t.a, va, cmd);
+  w32(t.a, va + 4, arg);
+  return hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, va, 1, 0);
+}
+
+describe('pv page ownership and typing', () => {
+  it('builds the bootstrap tables pinned, with the page-table frames mapped read-only', () => {
+    const t = twoDomains();
+    expect(t.layA).toMatchObject({ nrPages: 512, kernelEnd: 0x101000, p2mList: 0x101000, ptFirstPfn: 0x102, ptFrames: 2, firstFreePfn: 0x105, identityPlaced: true });
+    // the first domain of the machine: pseudo-physical frame k is machine frame k
+    expect([t.a.p2m[1], t.a.p2m[0x102], t.a.p2m[511]]).toEqual([1, 0x102, 511]);
+    // type references: the pin and the base pointer (L2), the directory entry (L1); plain
+    // references: their own read-only mappings (and the directory entry)
+    expect(t.types.describe(t.l2)).toEqual({ owner: t.a.id, type: 'L2', typeCount: 2, refCount: 1, pinned: true });
+    expect(t.types.describe(t.l1)).toEqual({ owner: t.a.id, type: 'L1', typeCount: 1, refCount: 2, pinned: false });
+    const pteOf = (va: number) => t.hv.mem.read32(bootstrapPte(t.mode, t.a, va));
+    expect(pteOf(0x102000) & (P | W)).toBe(P);
+    expect(pteOf(0x103000) & (P | W)).toBe(P);
+    expect(pteOf(0x105000) & (P | W)).toBe(P | W);
+    expect(pteOf(0) & P).toBe(0);
+    // and the second domain is not identity-placed
+    expect(t.mode.layouts.get(t.b.id)!.identityPlaced).toBe(false);
+  });
+
+  it('mmu_update refuses to map a frame of another domain (EPERM), leaving the entry and the frame alone', () => {
+    const t = twoDomains();
+    const victim = t.b.p2m[0x105]!;
+    const pte = bootstrapPte(t.mode, t.a, 0x106000);
+    const before = t.hv.mem.read32(pte);
+    // (B maps its own frame writable once, in its bootstrap map)
+    const victimBefore = { owner: t.b.id, type: 'writable', typeCount: 1, refCount: 1, pinned: false };
+    expect(t.types.describe(victim)).toEqual(victimBefore);
+    const res = mmuUpdate(t, scratch(t.mode, t.a), [[pte, (victim * PAGE) | P | W]]);
+    expect(res).toEqual({ r: HcErr.EPERM, done: 0 });
+    expect(mmuUpdate(t, scratch(t.mode, t.a), [[pte, (victim * PAGE) | P]])).toEqual({ r: HcErr.EPERM, done: 0 });
+    expect(t.hv.mem.read32(pte)).toBe(before);
+    expect(t.types.describe(victim)).toEqual(victimBefore);
+  });
+
+  it('mmu_update refuses to map a page-table frame writable (EBUSY); read-only is allowed', () => {
+    const t = twoDomains();
+    const pte = bootstrapPte(t.mode, t.a, 0x106000);
+    const s = scratch(t.mode, t.a);
+    expect(mmuUpdate(t, s, [[pte, (t.l1 * PAGE) | P | W]])).toEqual({ r: HcErr.EBUSY, done: 0 });
+    expect(mmuUpdate(t, s, [[pte, (t.l2 * PAGE) | P | W | A | D]])).toEqual({ r: HcErr.EBUSY, done: 0 });
+    expect(mmuUpdate(t, s, [[pte, (t.l1 * PAGE) | P]])).toEqual({ r: 0, done: 1 });
+    expect(t.hv.mem.read32(pte)).toBe((t.l1 * PAGE) | P);
+    // the old frame's writable reference went, the table gained a plain one
+    expect(t.types.describe(0x106)).toMatchObject({ type: 'none', typeCount: 0, refCount: 0 });
+    expect(t.types.describe(t.l1)).toMatchObject({ type: 'L1', typeCount: 1, refCount: 3 });
+  });
+
+  it('counts references exactly: a writable mapping is a writable type reference, rewriting an entry with itself changes nothing', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const frame = 0x1f0;
+    expect(t.types.describe(frame)).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
+    const p1 = bootstrapPte(t.mode, t.a, 0x106000);
+    const p2 = bootstrapPte(t.mode, t.a, 0x107000);
+    expect(mmuUpdate(t, s, [[p1, (frame * PAGE) | P | W], [p2, (frame * PAGE) | P]]).r).toBe(0);
+    expect(t.types.describe(frame)).toMatchObject({ type: 'writable', typeCount: 2, refCount: 3 });
+    expect(mmuUpdate(t, s, [[p1, (frame * PAGE) | P | W]]).r).toBe(0);
+    expect(t.types.describe(frame)).toMatchObject({ type: 'writable', typeCount: 2, refCount: 3 });
+    expect(mmuUpdate(t, s, [[p1, 0], [p2, 0]]).r).toBe(0);
+    expect(t.types.describe(frame)).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
+  });
+
+  it('a batch stops at the first bad request and reports how many were done', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const p1 = bootstrapPte(t.mode, t.a, 0x106000);
+    const p2 = bootstrapPte(t.mode, t.a, 0x107000);
+    const p3 = bootstrapPte(t.mode, t.a, 0x108000);
+    const res = mmuUpdate(t, s, [[p1, 0], [p2, (t.b.p2m[1]! * PAGE) | P], [p3, 0]]);
+    expect(res).toEqual({ r: HcErr.EPERM, done: 1 });
+    expect(t.hv.mem.read32(p1)).toBe(0);
+    expect(t.hv.mem.read32(p3) & P).toBe(P);
+  });
+
+  it('rejects unknown commands, addresses outside memory or outside its tables, and oversized or unreadable batches', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const pte = bootstrapPte(t.mode, t.a, 0x106000);
+    expect(mmuUpdate(t, s, [[pte | 3, 0]]).r).toBe(HcErr.EINVAL); // command 3
+    expect(mmuUpdate(t, s, [[pte | 2, 0]]).r).toBe(HcErr.EINVAL); // command 2
+    expect(mmuUpdate(t, s, [[0x7ffff000, 0]]).r).toBe(HcErr.EINVAL); // beyond the machine
+    expect(mmuUpdate(t, s, [[t.b.p2m[0x103]! * PAGE, 0]]).r).toBe(HcErr.EPERM); // B's page table
+    expect(mmuUpdate(t, s, [[0x1f0 * PAGE, 0]]).r).toBe(HcErr.EINVAL); // A's frame, not a table
+    expect(mmuUpdate(t, s, [[HvLayout.M2P, 0]]).r).toBe(HcErr.EINVAL); // a hypervisor frame's address
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1025, 0)).toBe(HcErr.E2BIG);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, -1, 0)).toBe(HcErr.EINVAL);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, 0x0, 1, 0)).toBe(HcErr.EFAULT); // page 0 is not mapped
+    // the IDT page is readable, so it can be read as a (zero) request: frame 0 is the hypervisor's
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, HvLayout.IDT, 1, 0)).toBe(HcErr.EPERM);
+    // the result pointer must be writable: a page table is not
+    w32(t.a, s, pte);
+    w32(t.a, s + 4, 0);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1, 0x103000)).toBe(HcErr.EFAULT);
+    // machine-to-physical updates: only for its own frames, only to a frame number it has
+    expect(mmuUpdate(t, s, [[(0x1f0 * PAGE) | MmuCmd.MACHPHYS_UPDATE, 0x1f1]]).r).toBe(0);
+    expect(t.mode.host.m2p[0x1f0]).toBe(0x1f1);
+    expect(mmuUpdate(t, s, [[(t.b.p2m[5]! * PAGE) | MmuCmd.MACHPHYS_UPDATE, 5]]).r).toBe(HcErr.EPERM);
+    expect(mmuUpdate(t, s, [[(0x1f0 * PAGE) | MmuCmd.MACHPHYS_UPDATE, 512]]).r).toBe(HcErr.EINVAL);
+    // misaligned: a machine-to-physical update names a frame, so only the command bits may be set
+    expect(mmuUpdate(t, s, [[(0x1f0 * PAGE + 8) | MmuCmd.MACHPHYS_UPDATE, 0x1f0]]).r).toBe(HcErr.EINVAL);
+    // and update_va_mapping takes a page address
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106004, 0, 0)).toBe(HcErr.EINVAL);
+  });
+
+  it('pinning validates the table: a foreign frame is EPERM, a writable page-table mapping is EBUSY, and nothing stays typed', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const table = scratch(t.mode, t.a, 1); // pfn 0x106
+    // make the candidate read-only in the bootstrap map first, so only its contents matter
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, table, (0x106 * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
+    // (the guest can no longer write it: fill it from the host side, as a crafted guest page)
+    t.hv.mem.write32(0x106 * PAGE + 0, (0x1f0 * PAGE) | P | W);
+    t.hv.mem.write32(0x106 * PAGE + 4, (t.b.p2m[0x1f0]! * PAGE) | P);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(HcErr.EPERM);
+    expect(t.types.describe(0x106)).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
+    expect(t.types.describe(0x1f0)).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
+    t.hv.mem.write32(0x106 * PAGE + 4, (t.l1 * PAGE) | P | W);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(HcErr.EBUSY);
+    t.hv.mem.write32(0x106 * PAGE + 4, (t.l1 * PAGE) | P);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(0);
+    expect(t.types.describe(0x106)).toEqual({ owner: t.a.id, type: 'L1', typeCount: 1, refCount: 1, pinned: true });
+    expect(t.types.describe(0x1f0)).toMatchObject({ type: 'writable', typeCount: 2, refCount: 2 });
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(HcErr.EEXIST);
+    expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, 0x106)).toBe(HcErr.EEXIST);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.b.p2m[0x106]!)).toBe(HcErr.EPERM);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 1 << 20)).toBe(HcErr.EINVAL);
+    // unpinning releases it and its references
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, 0x106)).toBe(0);
+    expect(t.types.describe(0x106)).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
+    expect(t.types.describe(0x1f0)).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, 0x106)).toBe(HcErr.EINVAL);
+  });
+
+  it('a frame mapped writable cannot become a page table (EBUSY) until that mapping is read-only', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x107)).toBe(HcErr.EBUSY);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (0x107 * PAGE) | P | A, UvmFlags.INVLPG)).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x107)).toBe(0);
+    // and once it is a table it cannot be mapped writable again
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (0x107 * PAGE) | P | W, UvmFlags.INVLPG)).toBe(HcErr.EBUSY);
+  });
+
+  it('loads only a pinned directory of its own as the base pointer', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, 0x1f0)).toBe(HcErr.EINVAL); // never validated
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l1)).toBe(HcErr.EINVAL); // a page table, not a directory
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.b.p2m[0x102]!)).toBe(HcErr.EPERM); // B's directory
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, -5)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, 99, 0)).toBe(HcErr.EINVAL);
+    expect(t.hv.cpu.cr3).toBe(t.l2 * PAGE);
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l2)).toBe(0);
+    expect(t.types.describe(t.l2)).toMatchObject({ typeCount: 2, pinned: true });
+  });
+
+  it('update_va_mapping cannot reach the hypervisor range, the hypervisor slot is refused, and bad flags are EINVAL', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, HvLayout.IDT, (0x1f0 * PAGE) | P | W, 0)).toBe(HcErr.EPERM);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, 0, 7)).toBe(HcErr.EINVAL);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x00800000, 0, 0)).toBe(HcErr.EINVAL); // no page table there
+    const slot = t.l2 * PAGE + HvLayout.PDE * 4;
+    const hvPde = t.hv.mem.read32(slot);
+    expect(mmuUpdate(t, s, [[slot, (t.l1 * PAGE) | P | W]]).r).toBe(HcErr.EPERM);
+    expect(t.hv.mem.read32(slot)).toBe(hvPde);
+    // the hypervisor slot maps the IDT and the m2p table, read-only and supervisor-only
+    const pd = t.mode.pv(t.a);
+    expect(hvPde).toBe(((pd.hvL1Mfn * PAGE) | P | A) >>> 0);
+    expect(t.hv.mem.read32(pd.hvL1Mfn * PAGE)).toBe(((pd.idtMfn * PAGE) | P | A) >>> 0);
+    expect(t.hv.mem.read32(pd.hvL1Mfn * PAGE + 16 * 4) & (P | W | 4)).toBe(P);
+  });
+
+  it('a guest that writes its own page table directly faults and, with no handler, is crashed; the other domain runs on', () => {
+    const { hv, mode } = pvHypervisor();
+    const bad = pvDomain(hv, mode, 'bad', asmGuest(`
+_start:
+  li r1, 0x103000      ; its bootstrap page table, mapped read-only
+  li r2, 0x1f0003
+  stw [r1 + 8], r2
+  jmp _start`));
+    const good = pvDomain(hv, mode, 'good', asmGuest(`
+_start:
+  li r0, 18            ; console_io
+  li r1, 0             ; WRITE
+  li r2, 3
+  li r3, msg
+  hypercall
+  li r0, 6             ; sched_op
+  li r1, 2             ; SHUTDOWN
+  li r2, 0             ; POWEROFF
+  li r3, 5
+  hypercall
+msg:
+  .ascii "ok\\n"`));
+    const l1 = bad.p2m[0x103]!;
+    const before = hv.mem.readBytes(l1 * PAGE, PAGE)!;
+    const run = hv.run({ maxCycles: 10_000_000 });
+    expect(run.reason).toBe('all-stopped');
+    expect(bad.stopReason).toBe('crashed');
+    expect(bad.stopDetail).toBe('no handler for vector 14 (error 0x3) at pc 0x100010');
+    expect(hv.mem.readBytes(l1 * PAGE, PAGE)).toEqual(before);
+    expect([good.stopReason, good.stopStatus, good.consoleOutput()]).toEqual(['poweroff', 5, 'ok\n']);
+  });
+});
+
+describe('a hostile pv guest', () => {
+  it('gets an error code for every rule it breaks, then is killed; the other domain and the hypervisor are untouched', () => {
+    const { hv, mode } = pvHypervisor();
+    const hostile = pvDomain(hv, mode, 'hostile', compiledGuest(fileURLToPath(new URL('../guest-programs/pv/hostile.ts', import.meta.url))));
+    const victim = pvDomain(hv, mode, 'victim', asmGuest(`
+_start:
+  li r5, 200000
+.Lspin:
+  addi r5, r5, -1
+  cmpi r5, 0
+  jne .Lspin
+  li r0, 18
+  li r1, 0
+  li r2, 10
+  li r3, msg
+  hypercall
+  li r0, 6
+  li r1, 2
+  li r2, 0
+  li r3, 0
+  hypercall
+msg:
+  .ascii "victim ok\\n"`));
+    const types = mode.host.types;
+    const victimTypes = () => Array.from(victim.p2m, (f) => JSON.stringify(types.describe(f)));
+    const before = victimTypes();
+    const victimIdt = hv.mem.readBytes(mode.pv(victim).idtMfn * PAGE, PAGE);
+    hv.run({ maxCycles: 200_000_000 });
+    expect(hostile.consoleOutput().split('\n')).toEqual([
+      'map a frame it does not own: -1',
+      'map its page table writable: -16',
+      'base pointer to an unvalidated frame: -22',
+      'pin a frame beyond memory: -22',
+      'misaligned mapping address: -22',
+      'write the hypervisor slot: -1',
+      'nested multicall: -22',
+      'a grant it was not given: -2',
+      'more memory than its quota: -12',
+      'a handler at ring 0: -1',
+      'writing its page table directly',
+      '',
+    ]);
+    expect(hostile.stopReason).toBe('crashed');
+    expect(hostile.stopDetail).toMatch(/^no handler for vector 14 \(error 0x3\) at pc 0x[0-9a-f]+$/);
+    expect([victim.stopReason, victim.stopStatus, victim.consoleOutput()]).toEqual(['poweroff', 0, 'victim ok\n']);
+    expect(victimTypes()).toEqual(before);
+    expect(hv.mem.readBytes(mode.pv(victim).idtMfn * PAGE, PAGE)).toEqual(victimIdt);
+  });
+});
