@@ -3,7 +3,9 @@
 // runImageInMode, the one call the CLI's `xenolith run --mode <mode>` needs.
 
 import type { Image } from '../machine/image.ts';
-import { runTrapMode, type GuestRunOptions, type GuestRunResult } from './trap/index.ts';
+import { runTrapMode } from './trap/index.ts';
+import { runPvMode } from './pv/system.ts';
+import type { GuestRunOptions, GuestRunResult } from './run.ts';
 
 export { Hypervisor, DomainCreateError, type HypervisorOptions, type HypervisorRunResult, type HypervisorStopReason } from './core/hypervisor.ts';
 export { Domain, type DomainConfig, type DomainState, type DomainStopReason } from './core/domain.ts';
@@ -15,6 +17,9 @@ export { GuestMemory } from './core/guest-memory.ts';
 export { DomainStats, VCPU_EXIT_REASONS, type VcpuExitReason } from './core/stats.ts';
 export { loadBoot, isBootableKernel } from './core/loader.ts';
 export { DeviceModel } from './devices/model.ts';
+export { runPvMode, createPvSystem } from './pv/system.ts';
+export { formatPvStats } from './pv/stats.ts';
+export { PvMode } from './pv/mode.ts';
 export {
   TrapMode,
   runTrapMode,
@@ -28,7 +33,7 @@ export {
 } from './trap/index.ts';
 
 /** Modes runImageInMode can run today. */
-export type VirtualizationMode = 'trap';
+export type VirtualizationMode = 'trap' | 'pv';
 
 /**
  * Boot `image` under a virtualization mode and run it to the end: what `xenolith run IMAGE
@@ -41,6 +46,8 @@ export function runImageInMode(mode: VirtualizationMode, image: Image, opts: Gue
   switch (mode) {
     case 'trap':
       return runTrapMode(image, opts);
+    case 'pv':
+      return runPvMode(image, opts);
     default: {
       const never: never = mode;
       throw new Error(`runImageInMode: unknown mode ${String(never)}`);

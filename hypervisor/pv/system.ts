@@ -8,6 +8,7 @@ import { Hypervisor } from '../core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../core/domain.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { PvMode } from './mode.ts';
+import { collectRun, type GuestRunOptions, type GuestRunResult } from '../run.ts';
 
 export interface PvSystemOptions {
   kernel: Image;
@@ -45,4 +46,14 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
   if (opts.cmdline !== undefined) boot.cmdline = opts.cmdline;
   const domain = hv.createDomain(mode, config, boot);
   return { hv, mode, domain };
+}
+
+/** Boot a pv kernel image as the only domain and run it to the end: the `--mode pv` entry point. */
+export function runPvMode(kernel: Image, opts: GuestRunOptions = {}): GuestRunResult & { mode: PvMode } {
+  const pvOpts: PvSystemOptions = { kernel };
+  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput'] as const) {
+    if (opts[key] !== undefined) (pvOpts as unknown as Record<string, unknown>)[key] = opts[key];
+  }
+  const { hv, mode, domain } = createPvSystem(pvOpts);
+  return { ...collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 })), mode };
 }

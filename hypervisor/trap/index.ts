@@ -7,49 +7,15 @@ import type { Domain, DomainConfig } from '../core/domain.ts';
 import { Hypervisor } from '../core/hypervisor.ts';
 import { isBootableKernel } from '../core/loader.ts';
 import type { BootSpec } from '../core/mode.ts';
-import { TrapMode, type TrapModeOptions } from './mode.ts';
+import { TrapMode } from './mode.ts';
+import { collectRun, type GuestRunOptions, type GuestRunResult } from '../run.ts';
 
 export { TrapMode, DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES, POLL_BACKOFF_LIMIT, type TrapModeOptions } from './mode.ts';
 export { TrapVcpu } from './virtual-cpu.ts';
 export { ShadowMmu } from './shadow.ts';
 export { HYPERVISOR_IDT_BASE } from './state.ts';
 
-/** Why a single-domain run ended (the bare Machine's reasons, plus the hypervisor killing the domain). */
-export type GuestStopReason = 'poweroff' | 'halted' | 'triple-fault' | 'crashed' | 'limit' | 'stopped';
-
-export interface GuestRunOptions {
-  /** the guest's memory in bytes (default 32 MiB) */
-  memoryBytes?: number;
-  /** CPU cost profile (default 'p4-2003') */
-  profile?: string;
-  /** stop after this many cycles (default 2,000,000,000) */
-  maxCycles?: number;
-  /** console input, typed before the guest starts */
-  input?: string;
-  /** called with each console byte */
-  onOutput?: (byte: number) => void;
-  disk?: Uint8Array;
-  /** for a kernel image: the initrd and command line of the boot protocol */
-  initrd?: Uint8Array;
-  cmdline?: string;
-  /** trap-mode tuning */
-  trap?: TrapModeOptions;
-}
-
-export interface GuestRunResult {
-  reason: GuestStopReason;
-  /** power-off status (poweroff), else 0 */
-  status: number;
-  detail?: string;
-  /** cycles and instructions of the run (the hypervisor's work included), idle cycles */
-  cycles: number;
-  instructions: number;
-  idleCycles: number;
-  /** the console */
-  output: string;
-  hypervisor: Hypervisor;
-  domain: Domain;
-}
+export type { GuestStopReason, GuestRunOptions, GuestRunResult } from '../run.ts';
 
 /** Extra machine memory beyond the guest's: the hypervisor's frames (shadow tables at most 4 MiB + a directory). */
 export const HYPERVISOR_RESERVE_BYTES = 5 * 1024 * 1024;
@@ -75,28 +41,5 @@ export function runTrapMode(boot: BootSpec | Image, opts: GuestRunOptions = {}):
   if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
   if (opts.disk !== undefined) config.disk = opts.disk;
   const domain = hv.createDomain(new TrapMode(opts.trap), config, spec);
-  const res = hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });
-  let reason: GuestStopReason;
-  let detail: string | undefined;
-  if (domain.stopReason !== null) {
-    reason = domain.stopReason === 'destroyed' ? 'stopped' : domain.stopReason;
-    if (domain.stopDetail) detail = domain.stopDetail;
-  } else if (res.reason === 'deadlock') {
-    reason = 'halted';
-    detail = `hlt at pc 0x${(hv.vcpuState(domain.vcpus[0]!).pc >>> 0).toString(16).padStart(8, '0')} with no event left that could wake the CPU`;
-  } else {
-    reason = res.reason === 'limit' ? 'limit' : 'stopped';
-  }
-  const out: GuestRunResult = {
-    reason,
-    status: reason === 'poweroff' ? domain.stopStatus : 0,
-    cycles: res.cycles,
-    instructions: res.instructions,
-    idleCycles: res.idleCycles,
-    output: domain.consoleOutput(),
-    hypervisor: hv,
-    domain,
-  };
-  if (detail !== undefined) out.detail = detail;
-  return out;
+  return collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 }));
 }

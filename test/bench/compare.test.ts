@@ -9,32 +9,41 @@ let report: CompareReport;
 const progress: string[] = [];
 
 beforeAll(() => {
-  report = runCompare({ modes: ['native', 'trap'], profile: 'p4-2003', runs: 2, maxCycles: 20_000_000_000, onProgress: (_d, _t, what) => progress.push(what) });
+  report = runCompare({ modes: ['native', 'trap', 'pv'], profile: 'p4-2003', runs: 2, maxCycles: 20_000_000_000, onProgress: (_d, _t, what) => progress.push(what) });
 });
 
-describe('xenolith compare (native vs trap)', () => {
+describe('xenolith compare (native, trap, pv)', () => {
   it('reports progress for every guest run, in order', () => {
     expect(progress).toEqual([
       'native: usertests', 'native: lmbench all (1/2)', 'native: lmbench all (2/2)', 'native: nanobench',
       'trap: usertests', 'trap: lmbench all (1/2)', 'trap: lmbench all (2/2)', 'trap: nanobench',
+      'pv: usertests', 'pv: lmbench all (1/2)', 'pv: lmbench all (2/2)', 'pv: nanobench',
     ]);
   });
 
-  it('the equivalence matrix: native passes everything; trap fails exactly the documented critical-instruction tests', () => {
+  it('the equivalence matrix: native and pv pass everything; trap fails exactly the documented critical-instruction tests', () => {
     expect(report.matrix.every((r) => r.results.native === 'PASS')).toBe(true);
+    expect(report.matrix.every((r) => r.results.pv === 'PASS')).toBe(true);
     const trapFails = report.matrix.filter((r) => r.results.trap !== 'PASS').map((r) => r.test);
     expect(trapFails).toEqual(CRITICAL);
     for (const t of CRITICAL) expect(report.matrix.find((r) => r.test === t)!.notes.trap).toMatch(/sensitive but not privileged|silently|real/);
     expect(report.unexplained).toEqual([]);
   });
 
-  it('every benchmark row is present for both modes, and trap-and-emulate never beats native in simulated cycles', () => {
+  it('every benchmark row is present for every mode, and trap-and-emulate never beats native in simulated cycles', () => {
     expect(report.lmbench.map((r) => r.name)).toEqual(LMBENCH);
     expect(report.nanobench.map((r) => r.name)).toEqual(NANO);
     for (const row of [...report.lmbench, ...report.nanobench]) {
       expect(row.values.native).toBeGreaterThan(0);
       expect(row.values.trap!).toBeGreaterThanOrEqual(row.values.native!);
     }
+  });
+
+  it('pv reads device state from shared memory instead of a port, and keeps the interrupt flag in memory: both beat native', () => {
+    const nano = (name: string) => report.nanobench.find((r) => r.name === name)!.values;
+    expect(nano('port-read').pv!).toBeLessThan(nano('port-read').native!);
+    expect(nano('irq-save-restore').pv!).toBeLessThan(nano('irq-save-restore').native!);
+    expect(nano('cr4-write').pv).toBeNull();
   });
 
   it('the counters explain the cost: native never enters a hypervisor; trap takes traps, I/O exits and shadow faults, and no hypercalls', () => {
@@ -47,16 +56,20 @@ describe('xenolith compare (native vs trap)', () => {
     expect(trap!.lmbench.wallMs).toHaveLength(2);
     expect(native!.suite).toMatchObject({ stopped: 'poweroff', status: 0 });
     expect(trap!.suite).toMatchObject({ stopped: 'poweroff', status: 4 });
+    const pv = report.summaries[2]!;
+    expect(pv.lmbench).toMatchObject({ ioExits: 0, shadowHidden: 0, shadowTrue: 0 });
+    expect(pv.lmbench.hypercalls).toBeGreaterThan(0);
+    expect(pv.suite).toMatchObject({ stopped: 'poweroff', status: 0 });
   });
 
   it('renders text, Markdown and a self-contained HTML chart with one bar per benchmark and mode', () => {
     expect(renderText(report)).toContain('Every difference from native is explained.');
     const md = renderMarkdown(report);
-    expect(md).toContain('| test | native | trap | notes |');
-    expect(md).toContain('| critical-sidt | PASS | FAIL | trap: SIDT returns the real IDT base');
+    expect(md).toContain('| test | native | trap | pv | notes |');
+    expect(md).toContain('| critical-sidt | PASS | FAIL | PASS | trap: SIDT returns the real IDT base');
     const html = renderHtml(report);
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html.match(/<rect [^>]*fill="#(4c72b0|dd8452)"><title>/g)).toHaveLength(LMBENCH.length * 2);
+    expect(html.match(/<rect [^>]*fill="#(4c72b0|dd8452|55a868)"><title>/g)).toHaveLength(LMBENCH.length * 3);
     expect(html).not.toContain('<script');
   });
 });

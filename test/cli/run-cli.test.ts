@@ -33,6 +33,16 @@ describe('xenolith run (the standard guest)', () => {
     expect(trap.stdout).toContain('$ echo same console\nsame console\n$ exit 4\ninit exited with status 4: powering off\n');
   });
 
+  it('--mode pv boots the kernel built against the hypercall interface; only the banner names the arch', () => {
+    const native = xenolith('run', '--mode', 'native', '--input', 'echo same console\\nexit 4');
+    const pv = xenolith('run', '--mode', 'pv', '--input', 'echo same console\\nexit 4');
+    expect(pv.status).toBe(4);
+    expect(pv.stderr).toBe('');
+    const body = (out: string) => out.split('\n').filter((l) => !l.startsWith('xenolith kernel') && !l.startsWith('memory:') && !l.startsWith('initrd:'));
+    expect(pv.stdout.split('\n')[0]).toBe('xenolith kernel 0.1 (pv) booting');
+    expect(body(pv.stdout)).toEqual(body(native.stdout));
+  });
+
   it('reports a program that does not compile with file:line:col and exit status 1, booting nothing', () => {
     const r = xenolith('run', '--add', 'test/fixtures/bad-program.ts', '--input', '');
     expect(r.status).toBe(1);
