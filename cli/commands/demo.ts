@@ -1,27 +1,66 @@
-// `xenolith demo` (what `npm start` runs): assemble the bare-metal demo, boot it on XL32 and show
-// what happened. Later issues extend it to boot the sample guests under each mode.
+// `xenolith demo` (what `npm start` runs): boot the sample paravirtualized guest and show its
+// console running a few programs, then a short comparison of native, trap-and-emulate and
+// paravirtualization on the same kernel. `--bare` boots the bare-metal assembly demo instead.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { Machine } from '../../machine/machine.ts';
+import { CliError } from '../errors.ts';
 
-const DEMO = new URL('../../examples/bare-metal/demo.s', import.meta.url);
+const BARE_DEMO = new URL('../../examples/bare-metal/demo.s', import.meta.url);
+/** What the demo types at the pv guest's shell. */
+export const DEMO_SESSION = ['echo hello from a paravirtualized guest', 'ps', 'usertests getpid cow pipe critical-rdcpl', 'lmbench null 200', 'exit'];
+
+function say(text: string): void {
+  process.stdout.write(text);
+}
+
+function bareDemo(profile: string): void {
+  const { image } = assemble(readFileSync(BARE_DEMO, 'utf8'), 'examples/bare-metal/demo.s');
+  say(`== xenolith: booting examples/bare-metal/demo.s on bare XL32 (profile ${profile}) ==\n`);
+  const machine = new Machine({ profile, onOutput: (b: number) => process.stdout.write(Buffer.of(b)) });
+  machine.loadImage(image);
+  const result = machine.run({ maxCycles: 100_000_000 });
+  say(
+    `== machine stopped: ${result.reason}${result.reason === 'poweroff' ? ` with status ${result.status}` : ''}; ` +
+      `${machine.cpu.instructions} instructions, ${machine.cpu.cycles} simulated cycles ==\n`,
+  );
+}
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('boot the bare-metal demo on XL32 and show its console (what npm start runs)')
+    .description('boot the sample pv guest, run a few programs, then compare native, trap and pv (what npm start runs)')
     .option('--profile <name>', 'CPU cost profile', 'p4-2003')
-    .action((opts: { profile: string }) => {
-      const { image } = assemble(readFileSync(DEMO, 'utf8'), 'examples/bare-metal/demo.s');
-      process.stdout.write(`== xenolith: booting examples/bare-metal/demo.s on bare XL32 (profile ${opts.profile}) ==\n`);
-      const machine = new Machine({ profile: opts.profile, onOutput: (b: number) => process.stdout.write(Buffer.of(b)) });
-      machine.loadImage(image);
-      const result = machine.run({ maxCycles: 100_000_000 });
-      process.stdout.write(
-        `== machine stopped: ${result.reason}${result.reason === 'poweroff' ? ` with status ${result.status}` : ''}; ` +
-          `${machine.cpu.instructions} instructions, ${machine.cpu.cycles} simulated cycles ==\n` +
-          `Next: npx xenolith asm examples/bare-metal/demo.s -o demo.img && npx xenolith run demo.img --mode native --stats\n`,
-      );
+    .option('--bare', 'boot the bare-metal assembly demo instead')
+    .action(async (opts: { profile: string; bare?: boolean }) => {
+      const { getProfile } = await import('../../machine/costs.ts');
+      try {
+        getProfile(opts.profile);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      if (opts.bare) return bareDemo(opts.profile);
+
+      say('== xenolith demo 1/2: the xenolith kernel built with --arch pv, as a paravirtualized domain ==\n');
+      say('   (building the guest kernels on first use takes a few seconds)\n\n');
+      const { standardGuest } = await import('../guest.ts');
+      const { runImageInMode, formatPvStats } = await import('../../hypervisor/index.ts');
+      const guest = standardGuest('pv');
+      const r = runImageInMode('pv', guest.kernel, {
+        initrd: guest.initrd,
+        input: `${DEMO_SESSION.join('\n')}\n`,
+        profile: opts.profile,
+        maxCycles: 20_000_000_000,
+        onOutput: (b: number) => process.stdout.write(Buffer.of(b)),
+      });
+      say(`\n== the domain stopped: ${r.reason}, status ${r.status}; ${r.cycles} simulated cycles ==\n`);
+      if ('mode' in r) say(`${formatPvStats(r.mode as Parameters<typeof formatPvStats>[0], r.domain)}\n`);
+
+      say('\n== xenolith demo 2/2: the same kernel and workloads under native, trap and pv ==\n\n');
+      const { runCompare, renderText } = await import('../../bench/compare.ts');
+      const report = runCompare({ modes: ['native', 'trap', 'pv'], profile: opts.profile, runs: 1, maxCycles: 50_000_000_000 });
+      say(renderText(report));
+      say('\nNext: npx xenolith run (a shell in the native guest), npx xenolith run --mode pv --stats,\n      npx xenolith compare --html report.html, npx xenolith demo --bare\n');
     });
 }

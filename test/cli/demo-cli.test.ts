@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_SESSION } from '../../cli/commands/demo.ts';
+
+const tsx = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+describe('xenolith demo (npm start)', () => {
+  it('boots the pv guest, runs the session at its shell, then prints the three-mode comparison', () => {
+    const r = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'demo'], { encoding: 'utf8', input: '' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = r.stdout;
+    expect(out).toContain('xenolith kernel 0.1 (pv) booting\n');
+    for (const command of DEMO_SESSION) expect(out).toContain(`$ ${command}\n`);
+    expect(out).toContain('hello from a paravirtualized guest\n');
+    expect(out).toContain('usertests: 4 passed, 0 failed\n');
+    expect(out).toMatch(/^lmbench null: \d+ cycles\/op \(200 ops\)$/m);
+    expect(out).toContain('== the domain stopped: poweroff, status 0;');
+    expect(out).toMatch(/^critical-sidt +PASS +FAIL +PASS +trap: SIDT returns the real IDT base/m);
+    expect(out).toContain('Every difference from native is explained.\n');
+  });
+
+  it('--bare boots the bare-metal assembly demo', () => {
+    const r = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'demo', '--bare'], { encoding: 'utf8', input: '' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('[user] rdcpl says ring 3\n');
+    expect(r.stdout).toMatch(/== machine stopped: poweroff with status 7; \d+ instructions, \d+ simulated cycles ==/);
+  });
+});
