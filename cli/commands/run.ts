@@ -53,6 +53,11 @@ function attachTerminal(machine: Machine, onQuit: () => void): () => void {
   };
 }
 
+/**
+ * Run with the terminal attached. Simulated time is paced to wall-clock time while the guest
+ * idles (so `sleep 1` in the guest takes about a second and an idle shell costs no host CPU);
+ * busy stretches run as fast as the interpreter goes.
+ */
 async function runInteractive(machine: Machine, maxCycles: number): Promise<RunResult> {
   let quit = false;
   process.stderr.write('[xenolith: console attached; Ctrl-] to leave]\n');
@@ -60,14 +65,19 @@ async function runInteractive(machine: Machine, maxCycles: number): Promise<RunR
     quit = true;
     machine.stop();
   });
+  const cyclesPerMs = machine.profile.clockMHz * 1000;
+  const sliceCycles = Math.round(cyclesPerMs * 10);
+  const wall0 = performance.now();
+  const start = machine.cpu.cycles;
   try {
-    const start = machine.cpu.cycles;
     for (;;) {
-      // Run in slices so keystrokes are read between them.
       const left = maxCycles - (machine.cpu.cycles - start);
-      const result = machine.run({ maxCycles: Math.min(left, 20_000_000) });
-      if (quit || result.reason !== 'limit' || left <= 20_000_000) return result;
-      await new Promise((r) => setImmediate(r));
+      const result = machine.run({ maxCycles: Math.min(left, sliceCycles) });
+      if (quit || result.reason !== 'limit' || left <= sliceCycles) return result;
+      const aheadMs = (machine.cpu.cycles - start) / cyclesPerMs - (performance.now() - wall0);
+      const mostlyIdle = result.idleCycles * 2 > result.cycles;
+      // Let keystrokes in; wait for wall time to catch up when the guest is only idling.
+      await new Promise((r) => (mostlyIdle && aheadMs > 1 ? setTimeout(r, Math.min(aheadMs, 50)) : setImmediate(r)));
     }
   } finally {
     detach();
