@@ -1,0 +1,326 @@
+// Hardware-assisted virtualization (`--mode hvm`): the unmodified image runs in the CPU's non-root
+// mode at its own CPL 0 (kernel) and 3 (user), with a VMCS per vCPU and a second translation stage
+// built from the domain's p2m. Only what the VMCS says exits: I/O (to the device model through
+// the outer loop), HLT (block), CPUID and HYPERCALL (always), the interrupt window; virtual
+// interrupts are injected through the VMCS entry fields when the guest's own IF allows. Privileged
+// and critical instructions, page tables, traps and system calls all run natively in the guest.
+// Touches the real CPU while one of its vCPUs is loaded, and its domains' second-stage frames.
+
+import { TLB_SIZE, type Cpu } from '../../machine/cpu.ts';
+import type { Pic } from '../../machine/devices/pic.ts';
+import { CPUID_VENDOR, Flag, Op, Vector } from '../../machine/isa.ts';
+import { Exit } from '../../machine/types.ts';
+import { EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
+import type { Domain } from '../core/domain.ts';
+import type { Hypervisor } from '../core/hypervisor.ts';
+import { loadBoot } from '../core/loader.ts';
+import type { BootSpec, Mode } from '../core/mode.ts';
+import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { Ept } from './ept.ts';
+import { HvmDomainState, HvmVcpu } from './state.ts';
+
+// machine/ const enums as local numbers (cross-file const enums are property loads under tsx)
+const EXIT_EXCEPTION: number = Exit.Exception;
+const EXIT_EXTERNAL: number = Exit.ExternalInterrupt;
+const EXIT_TRIPLE_FAULT: number = Exit.TripleFault;
+const EXIT_WINDOW: number = Exit.InterruptWindow;
+const EXIT_CPUID: number = Exit.Cpuid;
+const EXIT_HLT: number = Exit.Hlt;
+const EXIT_HYPERCALL: number = Exit.Hypercall;
+const EXIT_IO: number = Exit.Io;
+const EXIT_EPT: number = Exit.EptViolation;
+const EXIT_DEADLINE: number = Exit.Deadline;
+const EXIT_STOPPED: number = Exit.Stopped;
+const F_IF: number = Flag.IF;
+const V_UD: number = Vector.InvalidOpcode;
+const OP_CPUID: number = Op.CPUID;
+const KIND_FAULT: EventKind = EventKind.Fault;
+const KIND_EXTERNAL: EventKind = EventKind.External;
+const Q_WRITE: number = EptQual.Write;
+const Q_FETCH: number = EptQual.Fetch;
+/** CPUID leaf 1 feature bits (machine/cpu.ts): paging; non-root mode and second stage are hidden */
+const CPUID_FEATURES_GUEST = 0b001;
+
+/** handleExit() results */
+const CONTINUE = 0;
+const TO_LOOP = 1;
+
+export class HvmMode implements Mode {
+  readonly name = 'hvm';
+  private hv!: Hypervisor;
+  private cpu!: Cpu;
+  // cost figures (machine/costs.ts), read once
+  private monitorTrap = 0;
+  private vmExitCycles = 0;
+  private clockMHz = 0;
+
+  attach(hv: Hypervisor): void {
+    this.hv = hv;
+    this.cpu = hv.cpu;
+    const p = hv.profile;
+    this.monitorTrap = p.monitorTrap;
+    this.vmExitCycles = p.vmExit;
+    this.clockMHz = p.clockMHz;
+  }
+
+  /** The second stage from the p2m, and a VMCS for the (one) vCPU. */
+  createDomain(domain: Domain): void {
+    if (domain.vcpus.length !== 1) throw new Error(`hvm mode runs one vCPU per domain (domain '${domain.name}' has ${domain.vcpus.length})`);
+    const ept = new Ept(this.hv, domain.p2m);
+    domain.modeState = new HvmDomainState(ept);
+    for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, ept.root);
+  }
+
+  /**
+   * Load the guest. The bare machine's entry state (CPL 0, interrupts off, paging off, pc at the
+   * entry) is the guest's real state in non-root mode: nothing to translate.
+   */
+  build(domain: Domain, boot: BootSpec): void {
+    loadBoot(domain, domain.vcpus[0]!, boot);
+  }
+
+  /** Make this vCPU's VMCS current; the root-mode intercept hooks are not used (the VMCS decides). */
+  load(vcpu: Vcpu): void {
+    const cpu = this.cpu;
+    cpu.vmcs = (vcpu.modeState as HvmVcpu).vmcs;
+    cpu.interceptVector.fill(0);
+    cpu.interceptExternalInterrupts = false;
+    cpu.hypercallExits = false;
+  }
+
+  /** A vCPU leaves the CPU in root mode: if it was preempted in non-root mode, that is an exit. */
+  unload(vcpu: Vcpu): void {
+    if (this.cpu.nonRoot) this.preempt(vcpu.modeState as HvmVcpu);
+  }
+
+  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
+    return false;
+  }
+
+  /** A virtual interrupt the guest can take now (its own IF is 1). */
+  hasPendingEvent(vcpu: Vcpu): boolean {
+    const pic = vcpu.domain.devices?.pic;
+    if (!pic || pic.pendingVector() < 0) return false;
+    const flags = vcpu.loaded ? this.cpu.flags : vcpu.arch.flags;
+    return (flags & F_IF) !== 0;
+  }
+
+  destroyDomain(domain: Domain): void {
+    const s = domain.modeState as HvmDomainState | null;
+    s?.ept.destroy();
+  }
+
+  // ================================================================================ KVM_RUN
+
+  /*
+   * Between calls the guest is either in root mode (after an exit: I/O, HLT) or still in non-root
+   * mode (the run reached its deadline - the simulator's time slice, not a guest event, so no exit
+   * is charged; the guest resumes with cpu.run). A device event that fired in between may have
+   * raised a virtual interrupt: then the monitor needs the CPU back to inject it, as KVM kicks a
+   * running vCPU with an IPI - an external-interrupt exit (preempt). Unless the interrupt window
+   * is already armed: the guest will exit by itself when its IF becomes 1.
+   */
+  runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
+    const h = vcpu.modeState as HvmVcpu;
+    const cpu = this.cpu;
+    const vm = h.vmcs;
+    const exit = vcpu.exit;
+    const dom = vcpu.domain;
+    const stats = dom.stats;
+    const pic = dom.devices ? dom.devices.pic : null;
+    if (vcpu.ioPending) {
+      // the IN that exited completes now (KVM: on the next KVM_RUN); the guest is in root mode
+      vcpu.ioPending = false;
+      cpu.regs[exit.reg] = exit.size === 1 ? exit.data & 0xff : exit.data | 0;
+    }
+    for (;;) {
+      if (dom.stopped) return this.stopped(dom, exit);
+      if (cpu.nonRoot) {
+        if (pic !== null && !vm.interruptWindowExiting && pic.pendingVector() >= 0) {
+          this.preempt(h);
+          continue;
+        }
+      } else {
+        if (cpu.cycles >= deadline) {
+          exit.reason = 'deadline';
+          return exit;
+        }
+        if (pic !== null) this.prepareInjection(h, pic);
+        cpu.vmEntry(vm);
+      }
+      if (cpu.cycles >= deadline) {
+        exit.reason = 'deadline';
+        return exit;
+      }
+      const x: number = cpu.run(deadline);
+      stats.cpuExits[x]!++;
+      if (x === EXIT_DEADLINE) continue;
+      if (x === EXIT_STOPPED) {
+        exit.reason = 'stopped';
+        return exit;
+      }
+      // a VM exit: the monitor's software path, then its handler
+      this.hv.chargeMonitor(dom, this.monitorTrap);
+      if (this.handleVmExit(h, x, exit) === TO_LOOP) return exit;
+    }
+  }
+
+  /**
+   * Before an entry: inject the virtual PIC's line if the guest's IF is 1 (acknowledged now,
+   * delivered by the CPU through the guest's IDT as the entry completes); otherwise ask for an
+   * exit as soon as the guest can take it (interrupt-window exiting). An event already queued for
+   * injection (a reflected #UD) goes first; the window brings the interrupt right after it.
+   */
+  private prepareInjection(h: HvmVcpu, pic: Pic): void {
+    const vm = h.vmcs;
+    vm.interruptWindowExiting = false;
+    if (pic.pendingVector() < 0) return;
+    if (vm.injectVector >= 0 || (this.cpu.flags & F_IF) === 0) {
+      vm.interruptWindowExiting = true;
+      return;
+    }
+    const v = pic.acknowledge();
+    if (v < 0) return;
+    vm.injectVector = v;
+    vm.injectError = 0;
+    vm.injectKind = KIND_EXTERNAL;
+    const stats = h.vcpu.domain.stats;
+    stats.injectedInterrupts++;
+    stats.reflected[v]!++;
+  }
+
+  /** One VM exit, by reason. */
+  private handleVmExit(h: HvmVcpu, reason: number, exit: VcpuExit): number {
+    const cpu = this.cpu;
+    const vm = h.vmcs;
+    const dom = h.vcpu.domain;
+    switch (reason) {
+      case EXIT_IO:
+        // KVM_EXIT_IO: the exit information names everything; the outer loop's device model answers
+        exit.reason = 'io';
+        exit.port = cpu.exitPort;
+        exit.size = cpu.exitSize;
+        exit.isWrite = cpu.exitIsWrite;
+        exit.data = cpu.exitData;
+        exit.reg = cpu.exitReg;
+        return TO_LOOP;
+      case EXIT_HLT:
+        if ((cpu.flags & F_IF) === 0) {
+          // as on bare hardware: nothing can ever wake it
+          dom.shutdown('halted', 0, `hlt with interrupts disabled at pc 0x${hex(cpu.pc)}`);
+          return this.dead(dom, exit);
+        }
+        if (this.hasPendingEvent(h.vcpu)) return CONTINUE;
+        exit.reason = 'hlt';
+        return TO_LOOP;
+      case EXIT_WINDOW:
+        // the guest's IF is 1: the entry that follows injects
+        vm.interruptWindowExiting = false;
+        return CONTINUE;
+      case EXIT_CPUID:
+        this.cpuid(dom);
+        return CONTINUE;
+      case EXIT_HYPERCALL:
+        // no paravirtual interface here: HYPERCALL is what it is on bare hardware, #UD
+        cpu.pc = vm.exitInsnPc;
+        vm.injectVector = V_UD;
+        vm.injectError = 0;
+        vm.injectKind = KIND_FAULT;
+        dom.stats.reflected[V_UD]!++;
+        return CONTINUE;
+      case EXIT_EPT:
+        this.crashOutsideMemory(h);
+        return this.dead(dom, exit);
+      case EXIT_TRIPLE_FAULT:
+        dom.shutdown('triple-fault', 0, `triple fault at pc 0x${hex(cpu.pc)}`);
+        return this.dead(dom, exit);
+      case EXIT_EXTERNAL:
+        // a real interrupt (the host's): nothing of the guest's to do
+        return CONTINUE;
+      case EXIT_EXCEPTION:
+      default:
+        // the exception bitmap is empty and no other control is set: cannot happen
+        dom.shutdown('crashed', 0, `hvm mode: unexpected VM exit ${reason} at pc 0x${hex(cpu.pc)}`);
+        return this.dead(dom, exit);
+    }
+  }
+
+  /** CPUID as the guest's virtual CPU answers it: the machine's, without non-root mode or a second stage (no nested virtualization). */
+  private cpuid(dom: Domain): void {
+    const r = this.cpu.regs;
+    const leaf = r[0]!;
+    if (leaf === 0) {
+      r[0] = 1;
+      r[1] = r[2] = r[3] = CPUID_VENDOR;
+    } else if (leaf === 1) {
+      r[0] = this.clockMHz;
+      r[1] = CPUID_FEATURES_GUEST;
+      r[2] = TLB_SIZE;
+      r[3] = 0;
+    } else {
+      r[0] = r[1] = r[2] = r[3] = 0;
+    }
+    dom.stats.emulated[OP_CPUID]!++;
+  }
+
+  /**
+   * The second stage maps all of the domain's memory, so an EPT violation is an access (or a
+   * guest page walk, or an event delivery) outside it: the domain is killed; the hypervisor and
+   * the other domains never see it.
+   */
+  private crashOutsideMemory(h: HvmVcpu): void {
+    const vm: Vmcs = h.vmcs;
+    const dom = h.vcpu.domain;
+    const q = vm.exitQualification;
+    const access = (q & Q_WRITE) !== 0 ? 'write' : (q & Q_FETCH) !== 0 ? 'fetch' : 'read';
+    const inside = dom.memory.contains(vm.exitGuestPhys);
+    dom.shutdown(
+      'crashed',
+      0,
+      inside
+        ? `hvm mode: EPT violation at guest-physical 0x${hex(vm.exitGuestPhys)} inside the domain's memory (${access}) at pc 0x${hex(vm.exitInsnPc)}`
+        : `guest-physical address 0x${hex(vm.exitGuestPhys)} lies outside the domain's memory ` +
+            `(${dom.quotaFrames} frames) at pc 0x${hex(vm.exitInsnPc)} (EPT violation, ${access})`,
+    );
+  }
+
+  /**
+   * The monitor takes the CPU back from a guest in non-root mode: an external-interrupt VM exit
+   * (KVM's kick IPI, or the host timer ending a slice). The simulated machine has no host
+   * interrupt of its own (the run deadline plays the host timer), so the monitor records the
+   * exit as the CPU does for any other: back to root mode, the exit's cost, the TLB flushed (no
+   * VPID), the reason in the VMCS and the counters.
+   */
+  private preempt(h: HvmVcpu): void {
+    const cpu = this.cpu;
+    const vm = h.vmcs;
+    const dom = h.vcpu.domain;
+    cpu.nonRoot = false;
+    cpu.cycles += this.vmExitCycles;
+    cpu.flushTlb();
+    cpu.stats.vmExits++;
+    vm.exitReason = EXIT_EXTERNAL;
+    vm.exitQualification = 0;
+    vm.exitInsnPc = cpu.pc;
+    vm.exitInsnLength = 0;
+    vm.idtVectoring = -1;
+    vm.exitCounts[EXIT_EXTERNAL]!++;
+    dom.stats.cpuExits[EXIT_EXTERNAL]!++;
+    this.hv.chargeMonitor(dom, this.monitorTrap);
+  }
+
+  private dead(dom: Domain, exit: VcpuExit): number {
+    this.stopped(dom, exit);
+    return TO_LOOP;
+  }
+
+  private stopped(dom: Domain, exit: VcpuExit): VcpuExit {
+    exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
+    exit.detail = dom.stopDetail;
+    return exit;
+  }
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}

@@ -1,0 +1,49 @@
+// hvm mode's counters in words, for `--stats` and the monitor: VM exits by reason (the domain's
+// cpuExits, Intel numbering), injected interrupts, the second stage's size. Reads only.
+
+import { Exit } from '../../machine/types.ts';
+import type { Domain } from '../core/domain.ts';
+import type { HvmDomainState } from './state.ts';
+
+/** The VM exit reasons hvm mode can see, by name (machine/types.ts Exit). */
+export const HVM_EXIT_NAMES: readonly (readonly [string, number])[] = [
+  ['io', Exit.Io],
+  ['hlt', Exit.Hlt],
+  ['cpuid', Exit.Cpuid],
+  ['hypercall', Exit.Hypercall],
+  ['interrupt-window', Exit.InterruptWindow],
+  ['external-interrupt', Exit.ExternalInterrupt],
+  ['ept-violation', Exit.EptViolation],
+  ['triple-fault', Exit.TripleFault],
+  ['exception', Exit.Exception],
+];
+
+/** VM exits of an hvm domain by reason name (zero counts included), and their total. */
+export function hvmExitCounts(domain: Domain): { total: number; byReason: Record<string, number> } {
+  const byReason: Record<string, number> = {};
+  let total = 0;
+  for (const [name, reason] of HVM_EXIT_NAMES) {
+    const n = domain.stats.cpuExits[reason]!;
+    byReason[name] = n;
+    total += n;
+  }
+  return { total, byReason };
+}
+
+/** Lines for `--stats`: exits by reason, injected interrupts, monitor cycles, the second stage. */
+export function formatHvmStats(domain: Domain): string {
+  const { total, byReason } = hvmExitCounts(domain);
+  const reasons = Object.entries(byReason)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+  const s = domain.stats;
+  const lines = [
+    `vm exits: ${total}${reasons ? ` (${reasons})` : ''}`,
+    `injected interrupts: ${s.injectedInterrupts}`,
+    `monitor cycles: ${s.monitorCycles}`,
+  ];
+  const state = domain.modeState as HvmDomainState | null;
+  if (state) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
+  return lines.join('\n');
+}

@@ -1,0 +1,166 @@
+// hvm mode's second translation stage: built from the domain's p2m in frames only the hypervisor
+// owns, given back when the domain goes; and isolation - any guest access outside its memory (a
+// load or store, its own page walk, an event delivery) is an EPT violation that kills that domain
+// alone, while the hypervisor and the other domains go on untouched.
+import { describe, expect, it } from 'vitest';
+import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
+import { HvmMode, eptFramesFor, hvmReserveBytes, type HvmDomainState, type HvmVcpu } from '../../hypervisor/hvm/index.ts';
+import { Exit } from '../../machine/types.ts';
+import { guestImage, runHvm, runNative } from './hvm-harness.ts';
+
+const MiB = 1024 * 1024;
+const PAGE = 4096;
+
+/** Print `letter` `count` times, ~80,000 cycles of computation apart. */
+function printer(letter: string, count: number) {
+  return guestImage(`
+test_main:
+        li      r7, 0
+.Lloop:
+        li      r6, 0
+.Lbusy:
+        addi    r6, r6, 1
+        cmpi    r6, 20000
+        jlt     .Lbusy
+        li      r2, '${letter}'
+        outb    UART_DATA, r2
+        addi    r7, r7, 1
+        cmpi    r7, ${count}
+        jlt     .Lloop
+        li      r0, 0
+        ret
+`);
+}
+
+describe('the second stage', () => {
+  it('maps every guest frame to the machine frame the p2m names, in frames only the hypervisor owns', () => {
+    const hv = new Hypervisor({ memoryBytes: 16 * MiB });
+    const mode = new HvmMode();
+    // a domain created and destroyed first makes the next one's machine frames come back in
+    // reverse (the allocator reuses released frames first): the p2m is not the identity
+    hv.destroyDomain(hv.createDomain(mode, { name: 'x', memoryBytes: 1 * MiB }));
+    const d = hv.createDomain(mode, { name: 'd', memoryBytes: 5 * MiB }, { image: printer('A', 1) });
+    const { ept } = d.modeState as HvmDomainState;
+    expect(ept.tables).toBe(2);
+    expect(ept.frames.length).toBe(eptFramesFor(5 * MiB));
+    for (const f of ept.frames) expect(hv.frames.owner[f]).toBe(OWNER_HYPERVISOR);
+    expect(d.p2m[0]! > d.p2m[1]!).toBe(true);
+    for (let gfn = 0; gfn < d.p2m.length; gfn++) expect(ept.translate(gfn * PAGE + 0x123)).toBe(d.p2m[gfn]! * PAGE + 0x123);
+    // nothing beyond the domain's memory, nothing of the hypervisor's
+    expect(ept.translate(5 * MiB)).toBe(-1);
+    expect(ept.translate(0xfffff000)).toBe(-1);
+    const mapped = new Set(Array.from(d.p2m));
+    for (const f of ept.frames) expect(mapped.has(f)).toBe(false);
+    // the vCPU's VMCS points at it
+    expect((d.vcpus[0]!.modeState as HvmVcpu).vmcs.eptRoot).toBe(ept.root);
+  });
+
+  it('is given back to the machine when the domain is destroyed', () => {
+    const hv = new Hypervisor({ memoryBytes: 16 * MiB });
+    const free = hv.frames.freeFrames;
+    const d = hv.createDomain(new HvmMode(), { name: 'd', memoryBytes: 2 * MiB }, { image: printer('A', 1) });
+    expect(hv.frames.freeFrames).toBe(free - 512 - eptFramesFor(2 * MiB));
+    hv.destroyDomain(d);
+    expect(hv.frames.freeFrames).toBe(free);
+    expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1);
+  });
+
+  it('a machine without room for the second stage refuses the domain and keeps nothing of it', () => {
+    const hv = new Hypervisor({ memoryBytes: 2 * MiB + PAGE });
+    expect(() => hv.createDomain(new HvmMode(), { name: 'd', memoryBytes: 2 * MiB }, { image: printer('A', 1) })).toThrow(/no free machine frame/);
+    expect(hv.frames.freeFrames).toBe(512);
+    expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1);
+    expect(hv.domains).toEqual([]);
+  });
+
+  it('a domain with more than one vCPU is refused (XL32 has no processor bring-up protocol)', () => {
+    const hv = new Hypervisor({ memoryBytes: 16 * MiB });
+    const free = hv.frames.freeFrames;
+    expect(() => hv.createDomain(new HvmMode(), { name: 'd', memoryBytes: 2 * MiB, vcpus: 2 })).toThrow(/one vCPU per domain/);
+    expect(hv.frames.freeFrames).toBe(free);
+  });
+
+  it('runHvmMode reserves exactly what the second stage needs beyond the guest', () => {
+    const r = runHvm(printer('A', 2));
+    expect(r.output).toBe('AA');
+    expect(r.hypervisor.frames.freeFrames).toBe(0);
+    expect(hvmReserveBytes(4 * MiB)).toBe((1 + 1 + 1) * PAGE);
+  });
+});
+
+describe('isolation: an access outside the domain memory is an EPT violation that kills only that domain', () => {
+  /** A domain of 2 MiB running `body` next to a printer domain; the hypervisor run to the end. */
+  function nextToPrinter(body: string) {
+    const hv = new Hypervisor({ memoryBytes: 16 * MiB, scheduler: new RoundRobinScheduler(100_000) });
+    const mode = new HvmMode();
+    const bad = hv.createDomain(mode, { name: 'bad', memoryBytes: 2 * MiB }, { image: guestImage(body) });
+    const good = hv.createDomain(mode, { name: 'good', memoryBytes: 2 * MiB }, { image: printer('B', 10) });
+    const goodEpt = (good.modeState as HvmDomainState).ept;
+    const before = hv.mem.u8.slice(goodEpt.root, goodEpt.root + PAGE);
+    const res = hv.run({ maxCycles: 50_000_000 });
+    expect(res.reason).toBe('all-stopped');
+    expect([good.stopReason, good.stopStatus, good.consoleOutput()]).toEqual(['poweroff', 0, 'BBBBBBBBBB']);
+    expect(hv.mem.u8.slice(goodEpt.root, goodEpt.root + PAGE)).toEqual(before);
+    expect(bad.stopReason).toBe('crashed');
+    expect(bad.stats.cpuExits[Exit.EptViolation]).toBe(1);
+    return bad;
+  }
+
+  it('a store beyond the memory (where the bare machine has open bus)', () => {
+    const body = `
+test_main:
+        li      r2, 'a'
+        outb    UART_DATA, r2
+        li      r1, 0x300000
+        li      r2, 0x1234
+        stw     [r1], r2
+        ldw     r1, [r1]
+        call    puthex
+        li      r0, 0
+        ret
+`;
+    // the bare machine of 2 MiB drops the store and reads all ones
+    expect(runNative(guestImage(body), { memoryBytes: 2 * MiB }).output).toBe('affffffff');
+    const bad = nextToPrinter(body);
+    expect(bad.consoleOutput()).toBe('a');
+    expect(bad.stopDetail).toMatch(/^guest-physical address 0x00300000 lies outside the domain's memory \(512 frames\) at pc 0x[0-9a-f]{8} \(EPT violation, write\)$/);
+  });
+
+  it("the guest's own page table mapping a page beyond its memory", () => {
+    const bad = nextToPrinter(`
+test_main:
+        call    paging_on               ; identity-maps 4 MiB: half of it is not the domain's
+        li      r1, 0x3ff000
+        ldw     r1, [r1]
+        li      r0, 0
+        ret
+`);
+    expect(bad.stopDetail).toMatch(/^guest-physical address 0x003ff000 lies outside .* \(EPT violation, read\)$/);
+  });
+
+  it('a page directory beyond its memory: the guest page walk itself faults in the second stage', () => {
+    const bad = nextToPrinter(`
+test_main:
+        li      r1, 0x800000
+        movcr   cr3, r1
+        li      r1, 3
+        movcr   cr0, r1
+        li      r0, 0
+        ret
+`);
+    expect(bad.stopDetail).toMatch(/^guest-physical address 0x00800[0-9a-f]{3} lies outside /);
+  });
+
+  it('an event delivery onto a stack beyond its memory', () => {
+    const bad = nextToPrinter(`
+test_main:
+        li      sp, 0x300000
+        int     0x80
+        li      r0, 0
+        ret
+`);
+    expect(bad.stopDetail).toMatch(/^guest-physical address 0x002fff[0-9a-f]{2} lies outside .* \(EPT violation, write\)$/);
+  });
+});
