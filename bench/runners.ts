@@ -87,7 +87,7 @@ export function domainCounters(stats: DomainStats): Counters {
 }
 
 /** Run the standard guest in a hypervisor domain: `arch` is the kernel build the mode boots. */
-function hypervisorRunner(mode: 'trap' | 'pv', arch: 'native' | 'pv'): Runner {
+function hypervisorRunner(mode: 'trap' | 'hvm' | 'pv', arch: 'native' | 'pv'): Runner {
   return (spec) => {
     const guest = buildGuestKernel({ arch });
     const t0 = process.hrtime.bigint();
@@ -111,7 +111,7 @@ function hypervisorRunner(mode: 'trap' | 'pv', arch: 'native' | 'pv'): Runner {
       counters: {
         ...domainCounters(r.domain.stats),
         // pv delivers events, not emulated interrupts: count event-channel notifications
-        ...('mode' in r ? { interrupts: pvStatsReport(r.mode as Parameters<typeof pvStatsReport>[0], r.domain).eventsPending } : {}),
+        ...(mode === 'pv' && 'mode' in r ? { interrupts: pvStatsReport(r.mode as Parameters<typeof pvStatsReport>[0], r.domain).eventsPending } : {}),
       },
     };
   };
@@ -119,6 +119,8 @@ function hypervisorRunner(mode: 'trap' | 'pv', arch: 'native' | 'pv'): Runner {
 
 /** The unmodified native kernel under trap-and-emulate. */
 export const runTrap: Runner = hypervisorRunner('trap', 'native');
+/** The unmodified native kernel in non-root mode with second-stage paging. */
+export const runHvm: Runner = hypervisorRunner('hvm', 'native');
 /** The same kernel built for arch/pv, on the paravirtual interface. */
 export const runPv: Runner = hypervisorRunner('pv', 'pv');
 
@@ -131,9 +133,9 @@ export const RUNNERS: Record<ModeName, Runner> = {
   native: runNative,
   trap: runTrap,
   bt: unavailable('bt'),
-  hvm: unavailable('hvm'),
+  hvm: runHvm,
   pv: runPv,
 };
 
 /** Modes with a runner in this build. */
-export const AVAILABLE_MODES: ModeName[] = ['native', 'trap', 'pv'];
+export const AVAILABLE_MODES: ModeName[] = ['native', 'trap', 'hvm', 'pv'];
