@@ -35,6 +35,8 @@ export function hcConsoleIo(cmd: number, count: number, buf: number): number { r
 export function hcGrantTableOp(cmd: number, ops: number, count: number): number { return hypercall(Hc.GRANT_TABLE_OP, cmd, ops, count); }
 export function hcVcpuOp(cmd: number, vcpu: number, arg: number): number { return hypercall(Hc.VCPU_OP, cmd, vcpu, arg); }
 export function hcMmuextOp(ops: number, count: number, doneOut: number): number { return hypercall(Hc.MMUEXT_OP, ops, count, doneOut); }
+/** The control interface (numbers.ts Dom0Cmd); EPERM unless the caller is the control domain. */
+export function hcDom0Op(cmd: number, domid: number, a1: number, a2: number, a3: number): number { return hypercall(Hc.DOM0_OP, cmd, domid, a1, a2, a3); }
 
 // ---- single operations through a scratch struct -----------------------------------------------
 

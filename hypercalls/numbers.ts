@@ -14,6 +14,8 @@ export const enum Hc {
   STACK_SWITCH = 3,
   SET_CALLBACKS = 4,
   SCHED_OP = 6,
+  /** the control interface: the privileged (control) domain only */
+  DOM0_OP = 7,
   MEMORY_OP = 12,
   MULTICALL = 13,
   UPDATE_VA_MAPPING = 14,
@@ -91,6 +93,42 @@ export const enum ShutdownReason {
   REBOOT = 1,
   SUSPEND = 2,
   CRASH = 3,
+  /** reported by dom0_op(GETDOMAININFO) only: the control domain destroyed it */
+  DESTROYED = 4,
+}
+
+/**
+ * dom0_op(cmd, domid, arg1, arg2, arg3): the control interface (Xen's dom0_op), refused with
+ * EPERM unless the caller is the privileged domain (start_info FLAGS PRIVILEGED). Policy lives in
+ * the control domain's tools; these are the mechanisms. Commands that act on a domain refuse the
+ * caller itself (EINVAL) and an id that names no domain (ESRCH).
+ */
+export const enum Dom0Cmd {
+  /** arg1 = a DomainInfo buffer, filled for the first domain whose id is >= domid; result: that id (ESRCH: none) */
+  GETDOMAININFO = 0,
+  /** stop scheduling the domain's vCPUs (its events still arrive and wait); EINVAL if not running */
+  PAUSEDOMAIN = 1,
+  /** schedule a paused domain again; EINVAL if not paused */
+  UNPAUSEDOMAIN = 2,
+  /** stop the domain for good and give back its memory */
+  DESTROYDOMAIN = 3,
+  /** arg1 = the scheduling weight (1..10000): its share of the CPU relative to the others (BVT); ENOSYS without a weighted scheduler */
+  ADJUSTDOM = 4,
+  /** arg1 = buffer, arg2 = bytes at most, arg3 = offset: copy the domain's console output from offset; result: bytes copied */
+  READCONSOLE = 5,
+}
+
+/** DomainInfo.FLAGS */
+export const enum DomainFlags {
+  /** some vCPU is runnable or running */
+  RUNNING = 1,
+  /** every vCPU waits for an event */
+  BLOCKED = 2,
+  PAUSED = 4,
+  /** stopped for good: SHUTDOWN_REASON and SHUTDOWN_STATUS say how */
+  SHUTDOWN = 8,
+  /** the control domain */
+  PRIVILEGED = 16,
 }
 
 /** event_channel_op(cmd, op): op points at the command's struct (structs.ts Evtchn*). */

@@ -185,6 +185,29 @@ export const enum VcpuRunstate {
   BYTES = 48,
 }
 
+// ---- dom0_op ----
+
+/** What dom0_op(GETDOMAININFO) reports about a domain. */
+export const enum DomainInfo {
+  DOMID = 0,
+  /** numbers.ts DomainFlags */
+  FLAGS = 4,
+  /** frames it owns now, and its quota */
+  NR_PAGES = 8,
+  MAX_PAGES = 12,
+  /** cycles its vCPUs have run (u64) */
+  CPU_CYCLES = 16,
+  NR_VCPUS = 24,
+  /** numbers.ts ShutdownReason, and the exit status (when FLAGS has SHUTDOWN) */
+  SHUTDOWN_REASON = 28,
+  SHUTDOWN_STATUS = 32,
+  /** its scheduling weight (0: the scheduler has no weights) */
+  WEIGHT = 36,
+  /** bytes of console output so far (what READCONSOLE can read) */
+  CONSOLE_BYTES = 40,
+  BYTES = 44,
+}
+
 // ---- the start_info page ----
 
 /**
@@ -204,7 +227,7 @@ export const enum StartInfo {
   /** StartFlags */
   FLAGS = 20,
   DOMID = 24,
-  /** a port bound to VIRQ CONSOLE (console input) */
+  /** a port bound to the console back end: notifications on the console ring, both ways */
   CONSOLE_EVTCHN = 28,
   /** virtual address of the bootstrap page directory (pinned, mapped read-only) */
   PT_BASE = 32,
@@ -224,6 +247,8 @@ export const enum StartInfo {
   BLK_SECTORS = 64,
   /** the CPU clock (MHz), for converting cycles to system time */
   CPU_MHZ = 68,
+  /** machine frame of the console ring page (ConsoleRing), one of the domain's own frames */
+  CONSOLE_MFN = 72,
   /** the NUL-terminated command line */
   CMDLINE = 128,
   CMDLINE_BYTES = 1024,
@@ -238,6 +263,8 @@ export const enum StartInfo {
 export const enum BootLayout {
   START_INFO = 0x1000,
   SHARED_INFO = 0x2000,
+  /** the console ring page (start_info CONSOLE_MFN names its machine frame) */
+  CONSOLE_RING = 0x4000,
   /** kernel segments start at or above this */
   KERNEL_MIN = 0x10000,
 }
@@ -249,9 +276,38 @@ export const enum StartInfoMagic {
 }
 
 export const enum StartFlags {
-  /** the control domain */
+  /** the control domain: may use dom0_op */
   PRIVILEGED = 1,
   INITDOMAIN = 2,
+}
+
+// ---- the console ring ----
+
+/**
+ * The console's shared page (Xen's console interface shape): an input ring the back end fills
+ * and an output ring the guest fills, bytes with free-running indices masked by the ring's size
+ * (a power of two). A producer publishes bytes before their index. The two event indices give
+ * the generic ring's notification hold-off (hypercalls/ring.ts): after moving its producer index
+ * from old to new, a producer notifies only if (new - event) < (new - old), unsigned; a consumer
+ * that has caught up sets event = consumed + 1 and looks once more. Notifications go through the
+ * port in start_info CONSOLE_EVTCHN, both ways.
+ */
+export const enum ConsoleRing {
+  /** input bytes, written by the back end */
+  IN = 0,
+  IN_BYTES = 1024,
+  /** output bytes, written by the guest */
+  OUT = 1024,
+  OUT_BYTES = 2048,
+  IN_CONS = 3072,
+  IN_PROD = 3076,
+  OUT_CONS = 3080,
+  OUT_PROD = 3084,
+  /** the guest wants a notification when IN_PROD passes this */
+  IN_EVENT = 3088,
+  /** the back end wants a notification when OUT_PROD passes this */
+  OUT_EVENT = 3092,
+  BYTES = 3096,
 }
 
 // ---- the shared_info page ----

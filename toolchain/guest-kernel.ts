@@ -16,7 +16,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const GUEST_KERNEL_DIR = join(ROOT, 'guest-kernel');
 const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'xenolith');
 /** Everything whose change can change the built images. */
-const INPUTS = ['guest-kernel', 'toolchain/compiler', 'toolchain/asm', 'toolchain/lib', 'machine/isa.ts', 'machine/image.ts', 'machine/devices/ports.ts'];
+const INPUTS = ['guest-kernel', 'hypercalls', 'toolchain/compiler', 'toolchain/asm', 'toolchain/lib', 'machine/isa.ts', 'machine/image.ts', 'machine/devices/ports.ts'];
 
 export interface GuestKernelBuild {
   arch: 'native' | 'pv';

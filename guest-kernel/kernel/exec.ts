@@ -13,7 +13,7 @@ import { kalloc, kfree } from './kalloc.ts';
 import { p2v, walk, mapPage, uvmCreate, uvmFree, vmSwitch } from './vm.ts';
 import { initrdFind, initrdData, initrdSize } from './initrd.ts';
 import { P, myproc } from './proc.ts';
-import { setPte } from './pvops.ts';
+import { setPte, pteValue, lazyMmuBegin, lazyMmuEnd } from './pvops.ts';
 
 const enum Flags {
   /** FLAGS.IF: user mode always runs with interrupts on */
@@ -59,7 +59,7 @@ function frameAt(pd: number, va: number, perm: number): number {
   if ((e & Pte.P) !== 0) {
     // two segments share this page: it gets the union of their rights
     if ((perm & Pte.W) !== 0) setPte(pte, e | Pte.W);
-    return e & Pte.FRAME;
+    return pteValue(e) & Pte.FRAME;
   }
   const pa = kalloc();
   if (pa === 0) return 0;
@@ -68,6 +68,40 @@ function frameAt(pd: number, va: number, perm: number): number {
     return 0;
   }
   return pa;
+}
+
+/**
+ * Map and fill the image's pages in the new directory pd: one batch of page-table work. 0, or
+ * ENOMEM (pd then holds whatever was mapped; the caller frees it).
+ */
+function loadSegments(pd: number, img: number, nseg: number, last: number, lazyStart: number): number {
+  lazyMmuBegin();
+  let r = 0;
+  let s = 0;
+  while (s < nseg && r === 0) {
+    const seg = img + Img.HEADER_BYTES + s * Img.SEG_BYTES;
+    const vaddr = load32(seg + Img.SEG_VADDR);
+    const fileEnd = vaddr + load32(seg + Img.SEG_FILE_BYTES);
+    const end = vaddr + load32(seg + Img.SEG_MEM_BYTES);
+    const data = img + load32(seg + Img.SEG_FILE_OFFSET);
+    const perm = Pte.U | ((load32(seg + Img.SEG_FLAGS) & Img.SEG_WRITABLE) !== 0 ? Pte.W : 0);
+    let va = pageDown(vaddr);
+    while (ltu(va, end) && !(seg === last && geu(va, lazyStart))) {
+      const pa = frameAt(pd, va, perm);
+      if (pa === 0) {
+        r = Err.ENOMEM;
+        break;
+      }
+      // the part of [va, va + PAGE) that holds file bytes
+      const from = ltu(va, vaddr) ? vaddr : va;
+      const to = gtu(va + Layout.PAGE, fileEnd) ? fileEnd : va + Layout.PAGE;
+      if (ltu(from, to)) memcpy(p2v(pa) + (from - va), data + (from - vaddr), to - from);
+      va = va + Layout.PAGE;
+    }
+    s = s + 1;
+  }
+  lazyMmuEnd();
+  return r;
 }
 
 /** Build the ARGS page: argc, argv[] (NULL-terminated), then the strings. Its frame, or 0. */
@@ -119,28 +153,9 @@ export function exec(p: number, path: number, argc: number, args: number): numbe
     s = s + 1;
   }
   const lazyStart = pageUp(load32(last + Img.SEG_VADDR) + load32(last + Img.SEG_FILE_BYTES));
-  s = 0;
-  while (s < nseg) {
-    const seg = img + Img.HEADER_BYTES + s * Img.SEG_BYTES;
-    const vaddr = load32(seg + Img.SEG_VADDR);
-    const fileEnd = vaddr + load32(seg + Img.SEG_FILE_BYTES);
-    const end = vaddr + load32(seg + Img.SEG_MEM_BYTES);
-    const data = img + load32(seg + Img.SEG_FILE_OFFSET);
-    const perm = Pte.U | ((load32(seg + Img.SEG_FLAGS) & Img.SEG_WRITABLE) !== 0 ? Pte.W : 0);
-    let va = pageDown(vaddr);
-    while (ltu(va, end) && !(seg === last && geu(va, lazyStart))) {
-      const pa = frameAt(pd, va, perm);
-      if (pa === 0) {
-        uvmFree(pd);
-        return Err.ENOMEM;
-      }
-      // the part of [va, va + PAGE) that holds file bytes
-      const from = ltu(va, vaddr) ? vaddr : va;
-      const to = gtu(va + Layout.PAGE, fileEnd) ? fileEnd : va + Layout.PAGE;
-      if (ltu(from, to)) memcpy(p2v(pa) + (from - va), data + (from - vaddr), to - from);
-      va = va + Layout.PAGE;
-    }
-    s = s + 1;
+  if (loadSegments(pd, img, nseg, last, lazyStart) < 0) {
+    uvmFree(pd);
+    return Err.ENOMEM;
   }
   const argPage = argsPage(argc, args);
   if (argPage === 0 || mapPage(pd, UserLayout.ARGS, argPage, Pte.U | Pte.W) < 0) {

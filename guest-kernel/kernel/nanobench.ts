@@ -12,7 +12,7 @@ import { myproc, P } from './proc.ts';
 import { walk } from './vm.ts';
 import { Opcode, findInstruction } from './insn.ts';
 import {
-  PvOp, pvHas, readCycles, irqSave, irqRestore, setPte, invalidatePage, switchAddressSpace, consoleStatus, readCr4, writeCr4,
+  PvOp, pvHas, readCycles, irqSave, irqRestore, setPteVa, switchAddressSpace, consoleStatus, readCr4, writeCr4,
 } from './pvops.ts';
 
 /** a divisor the compiler cannot fold */
@@ -58,12 +58,11 @@ function loopIrqSaveRestore(n: number): void {
   }
 }
 
-/** Rewrite the PTE of the ARGS page with its own value and drop its translation. */
+/** Rewrite the PTE of the ARGS page with its own value and drop its translation (one setPteVa). */
 function loopPteUpdate(pte: number, n: number): void {
   let k = 0;
   while (k < n) {
-    setPte(pte, load32(pte));
-    invalidatePage(UserLayout.ARGS);
+    setPteVa(pte, load32(pte), UserLayout.ARGS);
     k = k + 1;
   }
 }

@@ -57,24 +57,42 @@ export const enum PvOp {
   USER_RETURN = 26,
   /** the architecture's name, a NUL-terminated string ("native", "pv") */
   ARCH_NAME = 27,
+  // mmu, the entries themselves (Linux's __pte / pte_val, which XenoLinux made translate
+  // pseudo-physical frames to machine frames and back)
+  /** the page-table entry for physical address | flag bits, as the hardware reads it */
+  PTE_MAKE = 28,
+  /** the physical address | flag bits of an entry as the hardware reads it (PTE_MAKE undone) */
+  PTE_VALUE = 29,
+  /**
+   * write the entry that maps va in the loaded address space and drop va's translation: one
+   * operation where a hypervisor can do both at once (set_pte_at + flush_tlb_page; Xen's
+   * update_va_mapping)
+   */
+  SET_PTE_VA = 30,
   /** slots below this one are required: kmain refuses to start with one of them empty */
-  REQUIRED_COUNT = 28,
+  REQUIRED_COUNT = 31,
   // Optional slots, used only by benchmarks (nanobench): an architecture may leave them empty,
   // and the benchmark then reports ENOSYS for the operation instead of calling through 0.
   /** read the console device's status register once (a device-register read: native INB) */
-  CONSOLE_STATUS = 28,
+  CONSOLE_STATUS = 31,
   /** control register 4 (Linux's read_cr4 / write_cr4 in pv_cpu_ops) */
-  READ_CR4 = 29,
-  WRITE_CR4 = 30,
+  READ_CR4 = 32,
+  WRITE_CR4 = 33,
   // Optional probes, used only by the archtest system call (the guest test suite's
   // critical-instruction checks): an architecture may leave them empty (ENOSYS).
   /** the ring the kernel runs at, as the CPU reports it (native: RDCPL) */
-  CURRENT_RING = 31,
+  CURRENT_RING = 34,
   /** 1 if the CPU reports interrupts enabled (native: PUSHF's IF) */
-  IRQS_ENABLED = 32,
+  IRQS_ENABLED = 35,
   /** 1 if the CPU's trap-table register names the table this kernel loaded (native: SIDT) */
-  TRAP_TABLE_CHECK = 33,
-  COUNT = 34,
+  TRAP_TABLE_CHECK = 36,
+  // Optional batching hooks (Linux's arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode): around
+  // bulk page-table work the architecture may defer entry writes and TLB invalidations and send
+  // them together. Between the two, the kernel does not read back an entry it wrote.
+  LAZY_MMU_BEGIN = 37,
+  /** send everything deferred since LAZY_MMU_BEGIN (the region ends) */
+  LAZY_MMU_END = 38,
+  COUNT = 39,
 }
 
 /** Device lines the shared kernel knows (the architecture maps them to its own events). */
@@ -140,6 +158,27 @@ export function faultAddress(): number { return callIndirect(op(PvOp.FAULT_ADDRE
 /** A frame becomes a page table (level 1) or page directory (level 2); a hypervisor pins it. */
 export function pageTableAlloc(phys: number, level: number): void { callIndirect(op(PvOp.PAGE_TABLE_ALLOC), phys, level); }
 export function pageTableRelease(phys: number, level: number): void { callIndirect(op(PvOp.PAGE_TABLE_RELEASE), phys, level); }
+// (the entry and batching wrappers below load their slot directly: they run on every page walk
+// and around every batch, so they skip op()'s call)
+/** The entry for physical address pa (page-aligned) with flag bits `flags` (Pte), as the MMU reads it. */
+export function pteMake(pa: number, flags: number): number { return callIndirect(load32(ops + PvOp.PTE_MAKE * 4), pa | flags); }
+/** An entry read from a table, as physical address | flags (the frame's physical address is pteValue(e) & Pte.FRAME). */
+export function pteValue(e: number): number { return callIndirect(load32(ops + PvOp.PTE_VALUE * 4), e); }
+/** Read the entry at kernel virtual address `entry` as physical address | flags. */
+export function readPte(entry: number): number { return callIndirect(load32(ops + PvOp.PTE_VALUE * 4), load32(entry)); }
+/** setPte of the entry mapping va (any address in the page) in the loaded address space, then invalidatePage(va), as one operation. */
+export function setPteVa(entry: number, value: number, va: number): void { callIndirect(load32(ops + PvOp.SET_PTE_VA * 4), entry, value, va); }
+
+/** Start deferring page-table work (nothing when the architecture leaves the slot empty). */
+export function lazyMmuBegin(): void {
+  const f = load32(ops + PvOp.LAZY_MMU_BEGIN * 4);
+  if (f !== 0) callIndirect(f);
+}
+/** Send the deferred page-table work and stop deferring. */
+export function lazyMmuEnd(): void {
+  const f = load32(ops + PvOp.LAZY_MMU_END * 4);
+  if (f !== 0) callIndirect(f);
+}
 
 export function timerStart(cycles: number): void { callIndirect(op(PvOp.TIMER_START), cycles); }
 export function clockMHz(): number { return callIndirect(op(PvOp.CLOCK_MHZ)); }

@@ -5,13 +5,20 @@
 // fault. Guest code (the TypeScript subset). A table in use is written only through
 // pvops.setPte; a fresh one is filled with plain stores before pageTableAlloc announces it
 // (as a PV guest may write a frame it has not yet pinned as a page table).
+//
+// Entries hold what the MMU reads, which under a PV hypervisor names machine frames, not the
+// kernel's (pseudo-)physical ones: an entry is built with pteMake(pa, flags) and its frame read
+// back with pteValue(e) & Pte.FRAME (XenoLinux's __pte / pte_val). The flag bits are the same in
+// both forms, so flags are tested and changed on the raw entry.
 
 import { load8, store8, load32, store32, ltu, leu, geu, gtu } from 'xl32';
 import { Layout, Pte } from './memlayout.ts';
 import { UserLayout, Err } from './abi.ts';
 import { kalloc, kfree, kref, krefs } from './kalloc.ts';
 import { memcpy } from './string.ts';
-import { setPte, switchAddressSpace, invalidatePage, flushTlb, pageTableAlloc, pageTableRelease } from './pvops.ts';
+import {
+  setPte, setPteVa, switchAddressSpace, flushTlb, pageTableAlloc, pageTableRelease, pteMake, pteValue, readPte, lazyMmuBegin, lazyMmuEnd,
+} from './pvops.ts';
 import { myproc, P } from './proc.ts';
 
 /** added to a physical address to reach it: 0 until paging is on, then Layout.DIRECT_MAP */
@@ -44,7 +51,7 @@ function kernelTable(first: number, limit: number): number {
   let k = 0;
   while (k < 1024) {
     const pa = first + k * Layout.PAGE;
-    if (pa !== 0 && ltu(pa, limit)) store32(p2v(pt) + k * 4, pa | Pte.P | Pte.W);
+    if (pa !== 0 && ltu(pa, limit)) store32(p2v(pt) + k * 4, pteMake(pa, Pte.P | Pte.W));
     k = k + 1;
   }
   return pt;
@@ -58,12 +65,12 @@ export function kvminit(memBytes: number): void {
   kpd = kalloc();
   const low = kernelTable(0, Layout.KERNEL_IDENTITY_TOP);
   pageTableAlloc(low, 1);
-  store32(p2v(kpd), low | Pte.P | Pte.W);
+  store32(p2v(kpd), pteMake(low, Pte.P | Pte.W));
   let pa = 0;
   while (ltu(pa, memBytes)) {
     const pt = kernelTable(pa, memBytes);
     pageTableAlloc(pt, 1);
-    store32(p2v(kpd) + (Layout.DIRECT_MAP_PDE + (pa >>> Layout.PDE_SHIFT)) * 4, pt | Pte.P | Pte.W);
+    store32(p2v(kpd) + (Layout.DIRECT_MAP_PDE + (pa >>> Layout.PDE_SHIFT)) * 4, pteMake(pt, Pte.P | Pte.W));
     pa = pa + Layout.PT_SPAN;
   }
   pageTableAlloc(kpd, 2);
@@ -72,11 +79,10 @@ export function kvminit(memBytes: number): void {
   directBase = Layout.DIRECT_MAP;
 }
 
-/** Unmap one page of the kernel's identity range (a stack guard page). */
+/** Unmap one page of the kernel's identity range (a stack guard page); the kernel's directory is loaded. */
 export function kunmap(va: number): void {
   const pte = walk(kpd, va, false);
-  if (pte !== 0) setPte(pte, 0);
-  invalidatePage(va);
+  if (pte !== 0) setPteVa(pte, 0, va);
 }
 
 /**
@@ -85,16 +91,18 @@ export function kunmap(va: number): void {
  */
 export function walk(pd: number, va: number, create: boolean): number {
   const pde = p2v(pd) + (va >>> Layout.PDE_SHIFT) * 4;
-  let e = load32(pde);
+  const e = load32(pde);
+  let pt = 0;
   if ((e & Pte.P) === 0) {
     if (!create) return 0;
-    const pt = kalloc();
+    pt = kalloc();
     if (pt === 0) return 0;
     pageTableAlloc(pt, 1);
-    e = pt | Pte.P | Pte.W | Pte.U;
-    setPte(pde, e);
+    setPte(pde, pteMake(pt, Pte.P | Pte.W | Pte.U));
+  } else {
+    pt = pteValue(e) & Pte.FRAME;
   }
-  return p2v(e & Pte.FRAME) + ((va >>> Layout.PAGE_SHIFT) & 1023) * 4;
+  return p2v(pt) + ((va >>> Layout.PAGE_SHIFT) & 1023) * 4;
 }
 
 /** Load a page directory (a process's, or the kernel's own). */
@@ -104,17 +112,17 @@ export function vmSwitch(pd: number): void {
   switchAddressSpace(pd);
 }
 
-/** After changing the entry for va in pd: drop the stale translation if pd is loaded. */
-function changed(pd: number, va: number): void {
-  if (pd === curPd) invalidatePage(va);
+/** Write the entry for va in pd; if pd is loaded, va's stale translation goes with it. */
+function setEntry(pd: number, va: number, pte: number, value: number): void {
+  if (pd === curPd) setPteVa(pte, value, va);
+  else setPte(pte, value);
 }
 
 /** Map the frame pa at va in pd with `perm` (Pte bits). 0, or ENOMEM when no page table fits. */
 export function mapPage(pd: number, va: number, pa: number, perm: number): number {
   const pte = walk(pd, va, true);
   if (pte === 0) return Err.ENOMEM;
-  setPte(pte, (pa & Pte.FRAME) | perm | Pte.P);
-  changed(pd, va);
+  setEntry(pd, va, pte, pteMake(pa & Pte.FRAME, perm | Pte.P));
   return 0;
 }
 
@@ -138,17 +146,22 @@ function userPde(k: number): boolean {
   return k >= (UserLayout.USER_BASE >>> Layout.PDE_SHIFT) && k < Layout.DIRECT_MAP_PDE;
 }
 
-/** Free every user page, the user page tables and the directory itself. pd must not be loaded. */
+/**
+ * Free every user page, the user page tables and the directory itself. pd must not be loaded.
+ * The directory is released first: a PV hypervisor then lets go of the whole tree at once, and
+ * every table under it is an ordinary frame again before it is released and freed.
+ */
 export function uvmFree(pd: number): void {
+  pageTableRelease(pd, 2);
   let k = 0;
   while (k < 1024) {
     const e = load32(p2v(pd) + k * 4);
     if (userPde(k) && (e & Pte.P) !== 0) {
-      const pt = e & Pte.FRAME;
+      const pt = pteValue(e) & Pte.FRAME;
       let j = 0;
       while (j < 1024) {
         const x = load32(p2v(pt) + j * 4);
-        if ((x & Pte.P) !== 0) kfree(x & Pte.FRAME);
+        if ((x & Pte.P) !== 0) kfree(pteValue(x) & Pte.FRAME);
         j = j + 1;
       }
       pageTableRelease(pt, 1);
@@ -156,42 +169,51 @@ export function uvmFree(pd: number): void {
     }
     k = k + 1;
   }
-  pageTableRelease(pd, 2);
   kfree(pd);
 }
 
-/** Unmap and release the user pages in [start, end) (page-aligned). */
+/** Unmap and release the user pages in [start, end) (page-aligned): one batch of page-table work. */
 export function uvmUnmap(pd: number, start: number, end: number): void {
+  lazyMmuBegin();
   let va = start;
   while (ltu(va, end)) {
     const pte = walk(pd, va, false);
     if (pte === 0) {
       // no page table: skip to the next one (stopping at the top of the address space)
       const next = (va & ~(Layout.PT_SPAN - 1)) + Layout.PT_SPAN;
-      if (next === 0) return;
+      if (next === 0) break;
       va = next;
       continue;
     }
     const e = load32(pte);
     if ((e & Pte.P) !== 0) {
-      setPte(pte, 0);
-      changed(pd, va);
-      kfree(e & Pte.FRAME);
+      setEntry(pd, va, pte, 0);
+      kfree(pteValue(e) & Pte.FRAME);
     }
     va = va + Layout.PAGE;
   }
+  lazyMmuEnd();
 }
 
 /**
  * fork: share every user page of src with dst. Writable pages become read-only and
- * copy-on-write in both; read-only pages are simply shared. 0, or ENOMEM.
+ * copy-on-write in both; read-only pages are simply shared. 0, or ENOMEM. One batch of
+ * page-table work (lazy MMU mode): the entries are copied, never read back.
  */
 export function uvmCopy(src: number, dst: number): number {
+  lazyMmuBegin();
+  const r = uvmCopyRange(src, dst);
+  if (src === curPd) flushTlb();
+  lazyMmuEnd();
+  return r;
+}
+
+function uvmCopyRange(src: number, dst: number): number {
   let k = 0;
   while (k < 1024) {
     const e = load32(p2v(src) + k * 4);
     if (userPde(k) && (e & Pte.P) !== 0) {
-      const pt = e & Pte.FRAME;
+      const pt = pteValue(e) & Pte.FRAME;
       let j = 0;
       while (j < 1024) {
         const spte = p2v(pt) + j * 4;
@@ -203,11 +225,8 @@ export function uvmCopy(src: number, dst: number): number {
           }
           const va = (k << Layout.PDE_SHIFT) | (j << Layout.PAGE_SHIFT);
           const dpte = walk(dst, va, true);
-          if (dpte === 0) {
-            if (src === curPd) flushTlb();
-            return Err.ENOMEM;
-          }
-          kref(x & Pte.FRAME);
+          if (dpte === 0) return Err.ENOMEM;
+          kref(pteValue(x) & Pte.FRAME);
           setPte(dpte, x);
         }
         j = j + 1;
@@ -215,25 +234,23 @@ export function uvmCopy(src: number, dst: number): number {
     }
     k = k + 1;
   }
-  if (src === curPd) flushTlb();
   return 0;
 }
 
 /** Give the copy-on-write page behind pte its own writable frame. 0, or ENOMEM. */
 function cowBreak(pd: number, va: number, pte: number): number {
   const e = load32(pte);
-  const old = e & Pte.FRAME;
+  const old = pteValue(e) & Pte.FRAME;
   if (krefs(old) === 1) {
     // the last sharer: take the frame over
-    setPte(pte, (e | Pte.W) & ~Pte.COW);
+    setEntry(pd, va, pte, (e | Pte.W) & ~Pte.COW);
   } else {
     const n = kalloc();
     if (n === 0) return Err.ENOMEM;
     memcpy(p2v(n), p2v(old), Layout.PAGE);
-    setPte(pte, n | ((e | Pte.W) & ~Pte.COW & ~Pte.FRAME));
+    setEntry(pd, va, pte, pteMake(n, (e | Pte.W) & ~Pte.COW & ~Pte.FRAME));
     kfree(old);
   }
-  changed(pd, va);
   return 0;
 }
 
@@ -254,9 +271,9 @@ export function userPage(p: number, va: number, write: boolean): number {
         if ((e & Pte.COW) === 0) return Err.EFAULT;
         const r = cowBreak(pd, va, pte);
         if (r < 0) return r;
-        return load32(pte) & Pte.FRAME;
+        return readPte(pte) & Pte.FRAME;
       }
-      return e & Pte.FRAME;
+      return pteValue(e) & Pte.FRAME;
     }
   }
   // not present: a page of the demand-zero region [LAZY_START, BRK)?
@@ -375,9 +392,10 @@ export function uvmSize(pd: number): number {
   while (k < 1024) {
     const e = load32(p2v(pd) + k * 4);
     if (userPde(k) && (e & Pte.P) !== 0) {
+      const pt = p2v(pteValue(e) & Pte.FRAME);
       let j = 0;
       while (j < 1024) {
-        if ((load32(p2v(e & Pte.FRAME) + j * 4) & Pte.P) !== 0) pages = pages + 1;
+        if ((load32(pt + j * 4) & Pte.P) !== 0) pages = pages + 1;
         j = j + 1;
       }
     }

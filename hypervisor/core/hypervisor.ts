@@ -162,6 +162,25 @@ export class Hypervisor {
     if (k >= 0) this.domains.splice(k, 1);
   }
 
+  /**
+   * Stop scheduling a running domain's vCPUs until unpauseDomain (xm pause). Its devices and
+   * timers go on; events wait for it. False if it was not running.
+   */
+  pauseDomain(domain: Domain): boolean {
+    if (domain.state !== 'running') return false;
+    domain.state = 'paused';
+    for (const v of domain.vcpus) if (v.runState === 'runnable') this.scheduler.block(v);
+    return true;
+  }
+
+  /** Schedule a paused domain again (its runnable vCPUs rejoin, with no credit for the pause). */
+  unpauseDomain(domain: Domain): boolean {
+    if (domain.state !== 'paused') return false;
+    domain.state = 'running';
+    for (const v of domain.vcpus) if (v.runState === 'runnable') this.scheduler.wake(v);
+    return true;
+  }
+
   /** The domain with this id, if it exists. */
   domain(id: number): Domain | undefined {
     return this.domains.find((d) => d.id === id);
@@ -186,11 +205,11 @@ export class Hypervisor {
 
   // ================================================================================ vCPUs
 
-  /** A blocked vCPU becomes runnable. */
+  /** A blocked vCPU becomes runnable (it is scheduled once its domain is not paused). */
   wake(vcpu: Vcpu): void {
     if (vcpu.runState !== 'blocked') return;
     vcpu.runState = 'runnable';
-    this.scheduler.wake(vcpu);
+    if (vcpu.domain.state !== 'paused') this.scheduler.wake(vcpu);
   }
 
   /** The vCPU waits for an event (HLT), unless its mode says one is already there. */

@@ -69,16 +69,19 @@ export class BlkBack {
     return true;
   }
 
-  /** Take every published request, then re-arm the request event (the consumer's hold-off). */
+  /**
+   * Take every published request there is a response slot for, then re-arm the request event
+   * (the consumer's hold-off). Requests beyond the response slots wait until a response is out.
+   */
   private consume(): void {
     const ring = this.ring!;
     do {
-      while (ring.unconsumedRequests() > 0) {
+      while (ring.unconsumedRequests() > 0 && ring.responseRoom()) {
         const slot = ring.slot(ring.reqCons);
         ring.reqCons = (ring.reqCons + 1) | 0;
         this.start(slot);
       }
-    } while (!ring.broken && ring.finalCheckForRequests());
+    } while (!ring.broken && ring.responseRoom() && ring.finalCheckForRequests());
     if (ring.broken) this.d.domain.shutdown('crashed', 0, 'blkback: the front end published more requests than the ring holds');
   }
 
@@ -157,6 +160,8 @@ export class BlkBack {
       this.d.stats.blkNotifyOut++;
       setPending(this.d, this.port);
     }
+    // a response slot is free again: requests held back for one can go
+    this.consume();
   }
 
   /** The domain is going away: cancel what is in flight and give the ring page back. */

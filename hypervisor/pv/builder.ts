@@ -7,12 +7,13 @@
 
 import { ImageArch, ARCH_NAMES, type Image } from '../../machine/image.ts';
 import { CR0_PG, CR0_WP, Flag } from '../../machine/isa.ts';
-import { HvLayout, Virq } from '../../hypercalls/numbers.ts';
+import { HvLayout } from '../../hypercalls/numbers.ts';
 import { BootLayout, StartFlags, StartInfo, StartInfoMagic } from '../../hypercalls/structs.ts';
 import { resetCpuState } from '../core/vcpu.ts';
 import { PageType } from './page-types.ts';
 import { BlkBack } from './blkback.ts';
-import { bindVirq, setUpcallMask } from './events.ts';
+import { ConsBack } from './consback.ts';
+import { setUpcallMask } from './events.ts';
 import { feedConsole } from './hypercalls.ts';
 import { updateTime } from './time.ts';
 import { writeIdt } from './traps.ts';
@@ -26,6 +27,7 @@ const PTE_D = 64;
 
 const START_INFO: number = BootLayout.START_INFO;
 const SHARED_INFO_VA: number = BootLayout.SHARED_INFO;
+const CONSOLE_RING: number = BootLayout.CONSOLE_RING;
 const KERNEL_MIN: number = BootLayout.KERNEL_MIN;
 
 /** What the builder placed where (pseudo-physical addresses; virtual = the same at entry). */
@@ -44,8 +46,6 @@ export interface PvBootLayout {
   stackTop: number;
   /** first page the layout does not use */
   firstFreePfn: number;
-  /** frames 1.. are placed at the same machine frames (the shared kernel's addresses work as is) */
-  identityPlaced: boolean;
 }
 
 /** A kernel that cannot be built into the domain; the message says why. */
@@ -63,26 +63,6 @@ export interface PvBoot {
 }
 
 const pageUp = (n: number): number => Math.ceil(n / PAGE) * PAGE;
-
-/**
- * Give a domain pseudo-physical frame k = machine frame k for k >= 1 when it owns exactly those
- * frames (the first domain on a fresh machine does): the xenolith kernel reads its page tables
- * with plain loads, so its physical addresses must be machine addresses (docs/hypercalls.md).
- */
-function placeIdentity(d: PvDomain): boolean {
-  const p2m = d.domain.p2m;
-  const owner = d.host.platform.frames.owner;
-  const n = p2m.length;
-  if (n + 1 > owner.length) return false;
-  for (let k = 1; k < n; k++) if (owner[k] !== d.id) return false;
-  // the frame left over (the domain has n frames: 1..n-1 and one more) becomes pseudo-physical 0
-  let spare = -1;
-  for (let k = 0; k < n; k++) if (p2m[k]! >= n || p2m[k] === 0) spare = p2m[k]!;
-  if (spare < 0) return false;
-  p2m[0] = spare;
-  for (let k = 1; k < n; k++) p2m[k] = k;
-  return true;
-}
 
 export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   const host = d.host;
@@ -106,7 +86,8 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
     }
   }
 
-  d.identityPlaced = placeIdentity(d);
+  // the domain's frames are wherever the allocator put them: the guest translates with the p2m
+  // list below and the hypervisor's m2p table
   const p2m = domain.p2m;
   for (let k = 0; k < n; k++) host.setM2p(p2m[k]!, k);
 
@@ -133,7 +114,10 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   domain.memory.writeBytes(p2mList, list);
 
   // ---- events and devices the start info names ----
-  const consolePort = bindVirq(d, Virq.CONSOLE);
+  const consoleFrame = p2m[CONSOLE_RING / PAGE]!;
+  const cons = new ConsBack(d, consoleFrame);
+  d.console = cons;
+  const consolePort = cons.port;
   if (domain.config.disk && domain.config.disk.length > 0) {
     const blk = new BlkBack(d, domain.config.disk);
     d.blk = { port: blk.port, notify: () => blk.notify(), destroy: () => blk.destroy() };
@@ -148,7 +132,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   u32(StartInfo.NR_PAGES, n);
   u32(StartInfo.SHARED_INFO, SHARED_INFO_VA);
   u32(StartInfo.SHARED_INFO_MFN, d.sharedInfoMfn);
-  u32(StartInfo.FLAGS, d.id === 1 ? StartFlags.PRIVILEGED | StartFlags.INITDOMAIN : 0);
+  u32(StartInfo.FLAGS, d.privileged ? StartFlags.PRIVILEGED | StartFlags.INITDOMAIN : 0);
   u32(StartInfo.DOMID, d.id);
   u32(StartInfo.CONSOLE_EVTCHN, consolePort);
   u32(StartInfo.PT_BASE, ptFirst * PAGE);
@@ -161,6 +145,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   u32(StartInfo.BLK_EVTCHN, d.blk ? d.blk.port : -1);
   u32(StartInfo.BLK_SECTORS, blkSectors);
   u32(StartInfo.CPU_MHZ, host.platform.profile.clockMHz);
+  u32(StartInfo.CONSOLE_MFN, consoleFrame);
   const cmd = new TextEncoder().encode(boot.cmdline ?? '');
   if (cmd.length >= (StartInfo.CMDLINE_BYTES as number)) throw new PvBuildError(`the command line is longer than ${StartInfo.CMDLINE_BYTES - 1} bytes`);
   new Uint8Array(si.buffer).set(cmd, StartInfo.CMDLINE);
@@ -224,6 +209,5 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
     ptFrames,
     stackTop: (stackPfn + 1) * PAGE,
     firstFreePfn: firstFree,
-    identityPlaced: d.identityPlaced,
   };
 }

@@ -63,6 +63,16 @@ export class BvtScheduler implements Scheduler {
     for (const e of this.entries.values()) if (e.vcpu.domain.id === domainId) this.apply(e, p);
   }
 
+  /** Change only a domain's weight (its warp parameters stay). */
+  setWeight(domainId: number, weight: number): void {
+    this.setParams(domainId, { ...(this.params.get(domainId) ?? {}), weight });
+  }
+
+  /** A domain's weight (1 unless set). */
+  weight(domainId: number): number {
+    return this.params.get(domainId)?.weight ?? 1;
+  }
+
   private apply(e: Entry, p: BvtParams): void {
     e.weight = p.weight;
     e.warp = p.warp ?? 0;

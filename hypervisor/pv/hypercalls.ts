@@ -12,6 +12,7 @@ import { MemoryReservation, MulticallEntry, VcpuRunstate } from '../../hypercall
 import type { HcCtx } from './context.ts';
 import { eventChannelOp, sendVirq, setUpcallMask, upcallPending } from './events.ts';
 import { grantTableOp } from './grants.ts';
+import { dom0Op } from './dom0.ts';
 import { mmuextOp, mmuUpdate, updateVaMapping } from './mmu.ts';
 import { systemTimeNs, setPeriodicTimer, setTimerOp } from './time.ts';
 import { setCallbacks, setTrapTable } from './traps.ts';
@@ -161,8 +162,10 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
       r = HcErr.EBUSY;
       break;
     }
-    const pfn = host.m2p[f]!;
-    if (pfn >= 0 && pfn < p2m.length && p2m[pfn] === f) p2m[pfn] = -1;
+    // the m2p entry is the guest's to set (MACHPHYS_UPDATE): the p2m slot is found, not trusted
+    let pfn = host.m2p[f]!;
+    if (pfn < 0 || pfn >= p2m.length || p2m[pfn] !== f) pfn = p2m.indexOf(f);
+    if (pfn >= 0) p2m[pfn] = -1;
     host.setM2p(f, -1);
     types.clear(f);
     alloc.release(f, d.id);
@@ -173,7 +176,11 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
   return done === 0 && r < 0 ? r : done;
 }
 
-/** multicall(calls, count): each entry's result in its RESULT word; a nested multicall is refused. */
+/**
+ * multicall(calls, count): each entry's result in its RESULT word; a nested multicall is refused.
+ * The entries are counted in PvStats.multicalled, not as hypercalls: the guest entered the
+ * hypervisor once (the multicall's own count and cycles cover them all).
+ */
 function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTable): number {
   if (ctx.inMulticall) return HcErr.EINVAL;
   if (count < 0) return HcErr.EINVAL;
@@ -190,7 +197,7 @@ function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTab
       const a5 = ctx.r32(e + MulticallEntry.ARG5);
       if (ctx.faulted()) return HcErr.EFAULT;
       const result = op === Hc.MULTICALL ? HcErr.EINVAL : table.dispatch(ctx, op, a1, a2, a3, a4, a5);
-      if ((op >>> 0) < COUNT) ctx.d.domain.stats.hypercalls[op]!++;
+      if ((op >>> 0) < COUNT) ctx.d.stats.multicalled[op]!++;
       if (result < 0 && (op >>> 0) < COUNT) ctx.d.stats.failed[op]!++;
       if (!ctx.w32(e + MulticallEntry.RESULT, result)) return HcErr.EFAULT;
       if (ctx.d.domain.stopped) break;
@@ -248,10 +255,17 @@ function consoleIo(ctx: HcCtx, cmd: number, count: number, buf: number): number 
   return HcErr.EINVAL;
 }
 
-/** Type bytes on a PV domain's console: queued for console_io(READ), announced by VIRQ CONSOLE. */
+/**
+ * Type bytes on a PV domain's console: into its console ring once the guest has connected it,
+ * before that queued for console_io(READ) and announced by VIRQ CONSOLE.
+ */
 export function feedConsole(d: PvDomain, input: string | Uint8Array): void {
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
   if (bytes.length === 0) return;
+  if (d.console) {
+    d.console.feed(bytes);
+    return;
+  }
   for (const b of bytes) d.consoleIn.push(b);
   sendVirq(d, Virq.CONSOLE);
 }
@@ -294,6 +308,7 @@ export function standardHypercalls(): HypercallTable {
   t.register(Hc.STACK_SWITCH, 'stack_switch', (c, a1) => stackSwitch(c, a1));
   t.register(Hc.SET_CALLBACKS, 'set_callbacks', (c, a1, a2) => setCallbacks(c, a1, a2));
   t.register(Hc.SCHED_OP, 'sched_op', (c, a1, a2, a3) => schedOp(c, a1, a2, a3));
+  t.register(Hc.DOM0_OP, 'dom0_op', (c, a1, a2, a3, a4, a5) => dom0Op(c, a1, a2, a3, a4, a5));
   t.register(Hc.MEMORY_OP, 'memory_op', (c, a1, a2) => memoryOp(c, a1, a2));
   t.register(Hc.MULTICALL, 'multicall', (c, a1, a2) => multicall(c, a1, a2, t));
   t.register(Hc.UPDATE_VA_MAPPING, 'update_va_mapping', (c, a1, a2, a3) => updateVaMapping(c, a1, a2, a3));

@@ -38,6 +38,8 @@ export class PvMode implements Mode {
   private ctx!: HcCtx;
   /** boot layouts by domain id (for tools and tests) */
   readonly layouts = new Map<number, PvBootLayout>();
+  /** the first domain took the control-domain role */
+  private controlDomainMade = false;
 
   constructor(opts: { table?: HypercallTable } = {}) {
     this.table = opts.table ?? standardHypercalls();
@@ -58,6 +60,9 @@ export class PvMode implements Mode {
 
   createDomain(domain: Domain): void {
     const d = new PvDomain(this.host, domain);
+    // the first PV domain of the hypervisor is the control domain (Xen's domain 0)
+    d.privileged = !this.controlDomainMade;
+    this.controlDomainMade = true;
     domain.modeState = d;
     this.host.initDomain(d);
   }
@@ -197,6 +202,9 @@ export class PvMode implements Mode {
   private stopped(vcpu: Vcpu): VcpuExit {
     const exit = vcpu.exit;
     const dom = vcpu.domain;
+    // the last console output the guest published, notified or not
+    const d = dom.modeState;
+    if (d instanceof PvDomain) d.console?.drain();
     exit.reason = dom.stopReason === 'poweroff' || dom.stopReason === 'destroyed' ? 'shutdown' : 'crash';
     exit.detail = dom.stopDetail;
     return exit;
@@ -215,6 +223,8 @@ export class PvMode implements Mode {
     for (const pv of d.vcpus) stopTimers(host, pv);
     d.blk?.destroy();
     d.blk = null;
+    d.console?.destroy();
+    d.console = null;
     closeAll(d);
     unmapAll(host, d);
     for (const pv of d.vcpus) {

@@ -94,9 +94,19 @@ export class PageTypes {
     if (t === PageType.L1 || t === PageType.L2) {
       // only frames the domain itself owns can be its page tables (not a shared page)
       if (this.owner[f] !== dom) return HcErr.EPERM;
+      // The frame has its table type while it is validated, so an entry that maps the frame
+      // itself writable (or a table of this one that maps it writable) is refused as EBUSY
+      // instead of handing out a writable reference the new type would then overwrite.
+      this.type[f] = t;
+      this.typeCount[f] = 1;
       const r = t === PageType.L1 ? this.validateL1(f, dom) : this.validateL2(f, dom);
-      if (r < 0) return r;
+      if (r < 0) {
+        this.type[f] = PageType.NONE;
+        this.typeCount[f] = 0;
+        return r;
+      }
       this.validations++;
+      return 0;
     }
     this.type[f] = t;
     this.typeCount[f] = 1;

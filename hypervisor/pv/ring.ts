@@ -51,6 +51,15 @@ export class BackRing {
     return n;
   }
 
+  /**
+   * Is there a response slot for one more request? Requests taken and not yet answered hold the
+   * slots their responses will use, so a front end that publishes without consuming responses
+   * cannot make the back end take (and keep in flight) more than the ring holds.
+   */
+  responseRoom(): boolean {
+    return ((this.reqCons - this.rspProdPvt) >>> 0) < this.nrSlots;
+  }
+
   /** Machine address of the slot for free-running index idx. */
   slot(idx: number): number {
     return this.page + SLOTS + (idx & (this.nrSlots - 1)) * this.slotBytes;

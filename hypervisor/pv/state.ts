@@ -11,6 +11,7 @@ import type { CostProfile } from '../../machine/costs.ts';
 import { OWNER_HYPERVISOR, type FrameAllocator } from '../core/frames.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Vcpu } from '../core/vcpu.ts';
+import type { Scheduler } from '../core/scheduler.ts';
 import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
 import { PageTypes } from './page-types.ts';
 import { pvCosts, type PvCosts } from './costs.ts';
@@ -35,6 +36,12 @@ export interface PvPlatform {
   releaseHypervisorFrame(frame: number): void;
   wake(vcpu: Vcpu): void;
   chargeMonitor(domain: Domain, cycles: number): void;
+  // the control interface (dom0_op)
+  readonly domains: readonly Domain[];
+  readonly scheduler: Scheduler;
+  pauseDomain(domain: Domain): boolean;
+  unpauseDomain(domain: Domain): boolean;
+  destroyDomain(domain: Domain): void;
 }
 
 /** Port states of a domain's event-channel table. */
@@ -99,11 +106,20 @@ export class PvStats {
   /** mmu_update requests, page tables validated, pins */
   mmuRequests = 0;
   pins = 0;
-  /** hypercall failures by number (a negative result) */
+  /** hypercall failures by number (a negative result), inside multicalls too */
   readonly failed = new Float64Array(HYPERCALL_SLOTS);
+  /** calls made as entries of a multicall, by number (not hypercalls of their own: no entry into the hypervisor) */
+  readonly multicalled = new Float64Array(HYPERCALL_SLOTS);
   /** notifications on the block ring, both directions */
   blkNotifyIn = 0;
   blkNotifyOut = 0;
+  /** the console ring: notifications from the guest, to the guest, and those the hold-off saved */
+  consoleNotifyIn = 0;
+  consoleNotifyOut = 0;
+  consoleHeldOff = 0;
+  /** bytes through the console ring, each way */
+  consoleBytesOut = 0;
+  consoleBytesIn = 0;
 }
 
 export class PvVcpu {
@@ -142,14 +158,16 @@ export class PvDomain {
   /** set_callbacks */
   eventCallback = 0;
   failsafeCallback = 0;
-  /** console input waiting for console_io(READ) */
+  /** console input waiting for console_io(READ) (before the guest connects its console ring) */
   readonly consoleIn: number[] = [];
   /** pseudo-physical frames of the bootstrap layout (for tools) */
   startInfoPfn = -1;
-  /** pseudo-physical frame = machine frame for frames 1.. (the shared kernel's physical addresses work unchanged) */
-  identityPlaced = false;
   /** the block back end, if the domain has a disk */
   blk: { port: number; notify(): void; destroy(): void } | null = null;
+  /** the console back end (the builder sets it up) */
+  console: { port: number; feed(bytes: Uint8Array): void; drain(): void; destroy(): void } | null = null;
+  /** the control domain: may use dom0_op (start_info FLAGS PRIVILEGED) */
+  privileged = false;
 
   constructor(
     readonly host: PvHost,
@@ -218,10 +236,7 @@ export class PvHost {
     this.platform.mem.i32[(table << 10) + (mfn & 1023)] = pfn;
   }
 
-  /**
-   * The published m2p table's frames, taken when the first domain is set up (after its memory, so
-   * the first domain of a machine can be identity-placed: see builder.ts).
-   */
+  /** The published m2p table's frames, taken when the first domain is set up. */
   private ensureM2pTable(): void {
     if (this.m2pFrames.length > 0) return;
     const frames = this.m2p.length;

@@ -1,5 +1,6 @@
-// Per-domain PV statistics as a report: hypercalls by number with calls, cycles and failures,
-// events, exceptions bounced to the guest, page-table work, block-ring notifications. What
+// Per-domain PV statistics as a report: hypercalls by number with calls, cycles, failures and
+// calls made inside multicalls, events, exceptions bounced to the guest, page-table work, and the
+// notifications on the console and block rings. What
 // `xenolith run --mode pv --stats` prints; the numbers come from DomainStats (core) and PvStats.
 // Pure formatting.
 
@@ -14,9 +15,13 @@ const VECTOR_NAMES: Record<number, string> = {
 export interface PvHypercallRow {
   nr: number;
   name: string;
+  /** entries into the hypervisor with this number */
   calls: number;
+  /** cycles from the HYPERCALL to the return, multicall entries included in the multicall's */
   cycles: number;
   failed: number;
+  /** calls made as entries of a multicall */
+  batched: number;
 }
 
 export interface PvStatsReport {
@@ -33,6 +38,7 @@ export interface PvStatsReport {
   pins: number;
   blkNotifyIn: number;
   blkNotifyOut: number;
+  console: { notifyIn: number; notifyOut: number; heldOff: number; bytesOut: number; bytesIn: number };
 }
 
 export function pvStatsReport(mode: PvMode, domain: Domain): PvStatsReport {
@@ -40,7 +46,8 @@ export function pvStatsReport(mode: PvMode, domain: Domain): PvStatsReport {
   const pv = mode.pv(domain).stats;
   const hypercalls: PvHypercallRow[] = [];
   s.hypercalls.forEach((calls, nr) => {
-    if (calls > 0) hypercalls.push({ nr, name: mode.table.name(nr), calls, cycles: s.hypercallCycles[nr]!, failed: pv.failed[nr]! });
+    const batched = pv.multicalled[nr]!;
+    if (calls > 0 || batched > 0) hypercalls.push({ nr, name: mode.table.name(nr), calls, cycles: s.hypercallCycles[nr]!, failed: pv.failed[nr]!, batched });
   });
   const bounced: PvStatsReport['bounced'] = [];
   pv.bounced.forEach((count, vector) => {
@@ -60,6 +67,7 @@ export function pvStatsReport(mode: PvMode, domain: Domain): PvStatsReport {
     pins: pv.pins,
     blkNotifyIn: pv.blkNotifyIn,
     blkNotifyOut: pv.blkNotifyOut,
+    console: { notifyIn: pv.consoleNotifyIn, notifyOut: pv.consoleNotifyOut, heldOff: pv.consoleHeldOff, bytesOut: pv.consoleBytesOut, bytesIn: pv.consoleBytesIn },
   };
 }
 
@@ -71,7 +79,7 @@ export function formatPvStats(mode: PvMode, domain: Domain): string {
   const pct = r.runCycles > 0 ? ((100 * r.hypervisorCycles) / r.runCycles).toFixed(1) : '0.0';
   const lines = [
     `domain ${r.domain} (${r.name}), pv: ${r.runCycles} cycles, ${r.instructions} instructions; hypervisor software ${r.hypervisorCycles} cycles (${pct}%)`,
-    `  hypercall              calls     cycles  cycles/call  failed`,
+    `  hypercall              calls     cycles  cycles/call  failed  in multicalls`,
   ];
   let calls = 0;
   let cycles = 0;
@@ -79,12 +87,14 @@ export function formatPvStats(mode: PvMode, domain: Domain): string {
     calls += h.calls;
     cycles += h.cycles;
     const per = h.calls > 0 ? Math.round(h.cycles / h.calls) : 0;
-    lines.push(`  ${pad(h.nr, 2)} ${h.name.padEnd(18)} ${pad(h.calls, 7)} ${pad(h.cycles, 10)} ${pad(per, 12)} ${pad(h.failed, 7)}`);
+    lines.push(`  ${pad(h.nr, 2)} ${h.name.padEnd(18)} ${pad(h.calls, 7)} ${pad(h.cycles, 10)} ${pad(per, 12)} ${pad(h.failed, 7)} ${pad(h.batched, 14)}`);
   }
   lines.push(`     ${'total'.padEnd(18)} ${pad(calls, 7)} ${pad(cycles, 10)}`);
   lines.push(`  events: ${r.eventsPending} set pending, ${r.upcalls} upcalls`);
   lines.push(`  bounced to the guest: ${r.bounced.length === 0 ? 'none' : r.bounced.map((b) => `${b.name} ${b.count}`).join(', ')}`);
   lines.push(`  page tables: ${r.mmuRequests} entries written, ${r.pins} pins`);
+  const c = r.console;
+  lines.push(`  console ring: ${c.bytesOut} bytes out, ${c.bytesIn} in; ${c.notifyIn} notifications in, ${c.notifyOut} out, ${c.heldOff} held off`);
   if (r.blkNotifyIn + r.blkNotifyOut > 0) lines.push(`  block ring: ${r.blkNotifyIn} notifications in, ${r.blkNotifyOut} out`);
   return lines.join('\n') + '\n';
 }

@@ -29,7 +29,7 @@ export interface PvSystem {
   domain: Domain;
 }
 
-/** Build the machine and boot the kernel as its first domain (so it is identity-placed). */
+/** Build the machine and boot the kernel as its first domain (the control domain). */
 export function createPvSystem(opts: PvSystemOptions): PvSystem {
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
   const hvOpts: { memoryBytes: number; profile?: string; scheduler?: Scheduler } = { memoryBytes: memoryBytes + 8 * 1024 * 1024 };

@@ -1,7 +1,7 @@
 // Event channels: ports, the pending and mask bitmaps in the shared-info page, the selector and
 // upcall_pending, interdomain binding (only by the domain a port was offered to), VIRQs, close.
 import { describe, expect, it } from 'vitest';
-import { Hc, EvtchnCmd, EvtchnState, Virq } from '../../hypercalls/numbers.ts';
+import { Hc, EvtchnCmd, EvtchnState, Virq, DomId } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, SharedInfo, VcpuInfo } from '../../hypercalls/structs.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
@@ -42,14 +42,14 @@ describe('pv event channels', () => {
   it('connects two domains: alloc_unbound offers a port, bind_interdomain takes it, status shows both ends', () => {
     const { hv, mode, a, b } = three();
     const offer = evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
-    // port 1 of every domain is its console VIRQ (bound by the builder)
+    // port 1 of every domain is its console ring's, bound to the back end (bound by the builder)
     expect([offer.r, offer.out[EvtchnAllocUnbound.PORT / 4]]).toEqual([0, 2]);
     expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, b.id, 0]);
     const bind = evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
     expect([bind.r, bind.out[EvtchnBindInterdomain.LOCAL_PORT / 4]]).toEqual([0, 2]);
     expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.INTERDOMAIN, 0, b.id, 2]);
     expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.INTERDOMAIN, 0, a.id, 2]);
-    expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 1]).out.slice(2)).toEqual([EvtchnState.VIRQ, 0, Virq.CONSOLE, 0]);
+    expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 1]).out.slice(2)).toEqual([EvtchnState.INTERDOMAIN, 0, DomId.BACKEND, 0]);
     expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 9]).out[2]).toBe(EvtchnState.CLOSED);
   });
 

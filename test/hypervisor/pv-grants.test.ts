@@ -69,7 +69,7 @@ describe('pv grant tables', () => {
 
   it('maps a granted page for the named domain only, marks WRITING while mapped, and gives everything back at unmap', () => {
     const t = setup();
-    const frame = 0x1f0; // a's page (a is identity-placed)
+    const frame = t.a.p2m[0x1f0]!; // a's page
     const before = t.types.describe(frame);
     t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, frame);
     const va = scratch(t.mode, t.b, 2);
@@ -82,7 +82,7 @@ describe('pv grant tables', () => {
     expect(t.hv.mem.read32(pte) & ~0xfff).toBe(frame * PAGE);
     expect(t.hv.mem.read32(pte) & (P | W | 4)).toBe(P | W);
     t.mode.host.mem.write32(frame * PAGE, 0x600d);
-    expect(r32(t.a, frame * PAGE)).toBe(0x600d);
+    expect(r32(t.a, 0x1f0 * PAGE)).toBe(0x600d);
     // b cannot undo the mapping behind the hypervisor's back
     const req = scratch(t.mode, t.b, 1);
     w32(t.b, req, pte);
@@ -97,9 +97,9 @@ describe('pv grant tables', () => {
 
   it('refuses a reference it was not given, one beyond the table, a read-only grant mapped writable, its own grants and unknown domains', () => {
     const t = setup();
-    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, 0x1f0);
-    t.grant(11, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, 0x1f1);
-    t.grant(12, GrantFlags.INVALID, t.b.id, 0x1f2);
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, t.a.p2m[0x1f0]!);
+    t.grant(11, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, t.a.p2m[0x1f1]!);
+    t.grant(12, GrantFlags.INVALID, t.b.id, t.a.p2m[0x1f2]!);
     t.grant(13, GrantFlags.PERMIT_ACCESS, t.b.id, t.c.p2m[0x1f0]!); // not a's frame
     const va = scratch(t.mode, t.c, 2);
     expect(t.mapAt(t.c, va, 10, t.a.id).status).toBe(HcErr.EACCES); // granted to b, not c
@@ -125,8 +125,8 @@ describe('pv grant tables', () => {
     hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, op, 1);
     expect(r32(t.b, op + GntMap.STATUS)).toBe(HcErr.EBUSY);
     // nothing a refused map tried is held: only the read-only mapping is
-    expect(t.types.describe(0x1f0)).toMatchObject({ typeCount: 1, refCount: 1 });
-    expect(t.types.describe(0x1f1)).toMatchObject({ typeCount: 1, refCount: 2 });
+    expect(t.types.describe(t.a.p2m[0x1f0]!)).toMatchObject({ typeCount: 1, refCount: 1 });
+    expect(t.types.describe(t.a.p2m[0x1f1]!)).toMatchObject({ typeCount: 1, refCount: 2 });
   });
 
   it('never lets a grant reach a page table writable', () => {
@@ -141,14 +141,15 @@ describe('pv grant tables', () => {
 
   it('keeps a granted frame alive for the grantee after its owner is destroyed, and frees it at unmap', () => {
     const t = setup();
-    const frame = 0x1f0;
+    const frame = t.a.p2m[0x1f0]!;
+    const other = t.a.p2m[0x1f1]!;
     t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, frame);
     const vb = scratch(t.mode, t.b, 2);
     const m = t.mapAt(t.b, vb, 10, t.a.id);
     t.hv.mem.write32(frame * PAGE, 0x1234);
     t.hv.destroyDomain(t.a);
     expect(t.hv.frames.owner[frame]).toBe(OWNER_HYPERVISOR);
-    expect(t.hv.frames.owner[0x1f1]).toBe(OWNER_FREE);
+    expect(t.hv.frames.owner[other]).toBe(OWNER_FREE);
     expect(t.hv.mem.read32(frame * PAGE)).toBe(0x1234);
     expect(t.unmap(t.b, m.handle)).toBe(0);
     expect(t.hv.frames.owner[frame]).toBe(OWNER_FREE);
@@ -169,5 +170,37 @@ describe('pv grant tables', () => {
     expect(mode.host.domains.size).toBe(2);
     expect(producer.stats.hypercalls[Hc.GRANT_TABLE_OP]).toBe(1);
     expect(consumer.stats.hypercalls[Hc.GRANT_TABLE_OP]).toBe(2);
+  });
+});
+
+describe('pv block back end', () => {
+  it('keeps at most a ring of requests in flight for a front end that never takes its responses, and crashes one that overruns the ring', () => {
+    const { hv, mode } = pvHypervisor();
+    const a = pvDomain(hv, mode, 'a', spinGuest(), { disk: new Uint8Array(64 * 512) });
+    const s = scratch(mode, a);
+    [SELF, 1, -1, s + 0x100].forEach((v, k) => w32(a, s + 4 * k, v));
+    expect(hc(hv, mode, a, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+    // grant reference 0: a page of a's as the ring, to the back end (domain 0)
+    const table = r32(a, s + 0x100);
+    const ringFrame = a.p2m[(s >>> 12) + 1]!;
+    hv.mem.write32(table * PAGE + 4, ringFrame);
+    hv.mem.write16(table * PAGE + 2, 0);
+    hv.mem.write16(table * PAGE, GrantFlags.PERMIT_ACCESS);
+    const port = mode.pv(a).blk!.port;
+    const publish = (prod: number) => {
+      hv.mem.write32(ringFrame * PAGE, prod); // REQ_PROD: slots of zeros (invalid requests, answered with errors)
+      w32(a, s + 0x200, port);
+      return hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, 4, s + 0x200); // SEND
+    };
+    const queued = hv.events.size;
+    expect(publish(32)).toBe(0);
+    expect(hv.events.size - queued).toBe(32);
+    // 32 more before any response: they wait for response slots instead of piling up
+    expect(publish(64)).toBe(0);
+    expect(hv.events.size - queued).toBe(32);
+    expect(a.stopped).toBe(false);
+    // more than the ring holds beyond what was taken: a broken front end
+    expect(publish(97)).toBe(0);
+    expect([a.stopReason, a.stopDetail]).toEqual(['crashed', 'blkback: the front end published more requests than the ring holds']);
   });
 });

@@ -12,14 +12,15 @@ const W = 2;
 const A = 32;
 const D = 64;
 
-/** Two 2 MiB domains: A (identity-placed, first on the machine) and B. */
+/** Two 2 MiB domains, A and B; m(pfn) is the machine frame of A's pseudo-physical frame pfn. */
 function twoDomains() {
   const { hv, mode } = pvHypervisor();
   const a = pvDomain(hv, mode, 'a', spinGuest());
   const b = pvDomain(hv, mode, 'b', spinGuest());
   const types = mode.host.types;
   const layA = mode.layouts.get(a.id)!;
-  return { hv, mode, a, b, types, layA, l2: a.p2m[layA.ptFirstPfn]!, l1: a.p2m[layA.ptFirstPfn + 1]! };
+  const m = (pfn: number): number => a.p2m[pfn]!;
+  return { hv, mode, a, b, types, layA, m, l2: a.p2m[layA.ptFirstPfn]!, l1: a.p2m[layA.ptFirstPfn + 1]! };
 }
 
 /** Write requests at va and call mmu_update; the done count goes to va + 0x800. */
@@ -42,9 +43,12 @@ function mmuext(t: ReturnType<typeof twoDomains>, va: number, cmd: number, arg: 
 describe('pv page ownership and typing', () => {
   it('builds the bootstrap tables pinned, with the page-table frames mapped read-only', () => {
     const t = twoDomains();
-    expect(t.layA).toMatchObject({ nrPages: 512, kernelEnd: 0x101000, p2mList: 0x101000, ptFirstPfn: 0x102, ptFrames: 2, firstFreePfn: 0x105, identityPlaced: true });
-    // the first domain of the machine: pseudo-physical frame k is machine frame k
-    expect([t.a.p2m[1], t.a.p2m[0x102], t.a.p2m[511]]).toEqual([1, 0x102, 511]);
+    expect(t.layA).toMatchObject({ nrPages: 512, kernelEnd: 0x101000, p2mList: 0x101000, ptFirstPfn: 0x102, ptFrames: 2, firstFreePfn: 0x105 });
+    // the frames are where the allocator put them (machine frame 0 is the hypervisor's), and the
+    // published m2p table names each one's pseudo-physical number
+    expect([t.a.p2m[0], t.a.p2m[0x102], t.a.p2m[511]]).toEqual([1, 0x103, 512]);
+    expect([0, 0x102, 511].map((pfn) => t.mode.host.m2p[t.a.p2m[pfn]!])).toEqual([0, 0x102, 511]);
+    expect(t.hv.mem.read32(t.mode.host.m2pFrames[0]! * PAGE + t.b.p2m[7]! * 4)).toBe(7);
     // type references: the pin and the base pointer (L2), the directory entry (L1); plain
     // references: their own read-only mappings (and the directory entry)
     expect(t.types.describe(t.l2)).toEqual({ owner: t.a.id, type: 'L2', typeCount: 2, refCount: 1, pinned: true });
@@ -54,8 +58,6 @@ describe('pv page ownership and typing', () => {
     expect(pteOf(0x103000) & (P | W)).toBe(P);
     expect(pteOf(0x105000) & (P | W)).toBe(P | W);
     expect(pteOf(0) & P).toBe(0);
-    // and the second domain is not identity-placed
-    expect(t.mode.layouts.get(t.b.id)!.identityPlaced).toBe(false);
   });
 
   it('mmu_update refuses to map a frame of another domain (EPERM), leaving the entry and the frame alone', () => {
@@ -82,14 +84,14 @@ describe('pv page ownership and typing', () => {
     expect(mmuUpdate(t, s, [[pte, (t.l1 * PAGE) | P]])).toEqual({ r: 0, done: 1 });
     expect(t.hv.mem.read32(pte)).toBe((t.l1 * PAGE) | P);
     // the old frame's writable reference went, the table gained a plain one
-    expect(t.types.describe(0x106)).toMatchObject({ type: 'none', typeCount: 0, refCount: 0 });
+    expect(t.types.describe(t.m(0x106))).toMatchObject({ type: 'none', typeCount: 0, refCount: 0 });
     expect(t.types.describe(t.l1)).toMatchObject({ type: 'L1', typeCount: 1, refCount: 3 });
   });
 
   it('counts references exactly: a writable mapping is a writable type reference, rewriting an entry with itself changes nothing', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
-    const frame = 0x1f0;
+    const frame = t.m(0x1f0);
     expect(t.types.describe(frame)).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
     const p1 = bootstrapPte(t.mode, t.a, 0x106000);
     const p2 = bootstrapPte(t.mode, t.a, 0x107000);
@@ -121,7 +123,7 @@ describe('pv page ownership and typing', () => {
     expect(mmuUpdate(t, s, [[pte | 2, 0]]).r).toBe(HcErr.EINVAL); // command 2
     expect(mmuUpdate(t, s, [[0x7ffff000, 0]]).r).toBe(HcErr.EINVAL); // beyond the machine
     expect(mmuUpdate(t, s, [[t.b.p2m[0x103]! * PAGE, 0]]).r).toBe(HcErr.EPERM); // B's page table
-    expect(mmuUpdate(t, s, [[0x1f0 * PAGE, 0]]).r).toBe(HcErr.EINVAL); // A's frame, not a table
+    expect(mmuUpdate(t, s, [[t.m(0x1f0) * PAGE, 0]]).r).toBe(HcErr.EINVAL); // A's frame, not a table
     expect(mmuUpdate(t, s, [[HvLayout.M2P, 0]]).r).toBe(HcErr.EINVAL); // a hypervisor frame's address
     expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1025, 0)).toBe(HcErr.E2BIG);
     expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, -1, 0)).toBe(HcErr.EINVAL);
@@ -133,12 +135,12 @@ describe('pv page ownership and typing', () => {
     w32(t.a, s + 4, 0);
     expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1, 0x103000)).toBe(HcErr.EFAULT);
     // machine-to-physical updates: only for its own frames, only to a frame number it has
-    expect(mmuUpdate(t, s, [[(0x1f0 * PAGE) | MmuCmd.MACHPHYS_UPDATE, 0x1f1]]).r).toBe(0);
-    expect(t.mode.host.m2p[0x1f0]).toBe(0x1f1);
+    expect(mmuUpdate(t, s, [[(t.m(0x1f0) * PAGE) | MmuCmd.MACHPHYS_UPDATE, 0x1f1]]).r).toBe(0);
+    expect(t.mode.host.m2p[t.m(0x1f0)]).toBe(0x1f1);
     expect(mmuUpdate(t, s, [[(t.b.p2m[5]! * PAGE) | MmuCmd.MACHPHYS_UPDATE, 5]]).r).toBe(HcErr.EPERM);
-    expect(mmuUpdate(t, s, [[(0x1f0 * PAGE) | MmuCmd.MACHPHYS_UPDATE, 512]]).r).toBe(HcErr.EINVAL);
+    expect(mmuUpdate(t, s, [[(t.m(0x1f0) * PAGE) | MmuCmd.MACHPHYS_UPDATE, 512]]).r).toBe(HcErr.EINVAL);
     // misaligned: a machine-to-physical update names a frame, so only the command bits may be set
-    expect(mmuUpdate(t, s, [[(0x1f0 * PAGE + 8) | MmuCmd.MACHPHYS_UPDATE, 0x1f0]]).r).toBe(HcErr.EINVAL);
+    expect(mmuUpdate(t, s, [[(t.m(0x1f0) * PAGE + 8) | MmuCmd.MACHPHYS_UPDATE, 0x1f0]]).r).toBe(HcErr.EINVAL);
     // and update_va_mapping takes a page address
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106004, 0, 0)).toBe(HcErr.EINVAL);
   });
@@ -148,44 +150,64 @@ describe('pv page ownership and typing', () => {
     const s = scratch(t.mode, t.a);
     const table = scratch(t.mode, t.a, 1); // pfn 0x106
     // make the candidate read-only in the bootstrap map first, so only its contents matter
-    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, table, (0x106 * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, table, (t.m(0x106) * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
     // (the guest can no longer write it: fill it from the host side, as a crafted guest page)
-    t.hv.mem.write32(0x106 * PAGE + 0, (0x1f0 * PAGE) | P | W);
-    t.hv.mem.write32(0x106 * PAGE + 4, (t.b.p2m[0x1f0]! * PAGE) | P);
-    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(HcErr.EPERM);
-    expect(t.types.describe(0x106)).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
-    expect(t.types.describe(0x1f0)).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
-    t.hv.mem.write32(0x106 * PAGE + 4, (t.l1 * PAGE) | P | W);
-    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(HcErr.EBUSY);
-    t.hv.mem.write32(0x106 * PAGE + 4, (t.l1 * PAGE) | P);
-    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(0);
-    expect(t.types.describe(0x106)).toEqual({ owner: t.a.id, type: 'L1', typeCount: 1, refCount: 1, pinned: true });
-    expect(t.types.describe(0x1f0)).toMatchObject({ type: 'writable', typeCount: 2, refCount: 2 });
-    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x106)).toBe(HcErr.EEXIST);
-    expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, 0x106)).toBe(HcErr.EEXIST);
+    t.hv.mem.write32(t.m(0x106) * PAGE + 0, (t.m(0x1f0) * PAGE) | P | W);
+    t.hv.mem.write32(t.m(0x106) * PAGE + 4, (t.b.p2m[0x1f0]! * PAGE) | P);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x106))).toBe(HcErr.EPERM);
+    expect(t.types.describe(t.m(0x106))).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
+    expect(t.types.describe(t.m(0x1f0))).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
+    t.hv.mem.write32(t.m(0x106) * PAGE + 4, (t.l1 * PAGE) | P | W);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x106))).toBe(HcErr.EBUSY);
+    t.hv.mem.write32(t.m(0x106) * PAGE + 4, (t.l1 * PAGE) | P);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x106))).toBe(0);
+    expect(t.types.describe(t.m(0x106))).toEqual({ owner: t.a.id, type: 'L1', typeCount: 1, refCount: 1, pinned: true });
+    expect(t.types.describe(t.m(0x1f0))).toMatchObject({ type: 'writable', typeCount: 2, refCount: 2 });
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x106))).toBe(HcErr.EEXIST);
+    expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, t.m(0x106))).toBe(HcErr.EEXIST);
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.b.p2m[0x106]!)).toBe(HcErr.EPERM);
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 1 << 20)).toBe(HcErr.EINVAL);
     // unpinning releases it and its references
-    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, 0x106)).toBe(0);
-    expect(t.types.describe(0x106)).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
-    expect(t.types.describe(0x1f0)).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
-    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, 0x106)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.m(0x106))).toBe(0);
+    expect(t.types.describe(t.m(0x106))).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
+    expect(t.types.describe(t.m(0x1f0))).toMatchObject({ type: 'writable', typeCount: 1, refCount: 1 });
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.m(0x106))).toBe(HcErr.EINVAL);
+  });
+
+  it('a table that maps itself writable is refused (EBUSY), as a directory naming itself as its own table is', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const f = t.m(0x106);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, (f * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
+    t.hv.mem.write32(f * PAGE + 8, (f * PAGE) | P | W);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, f)).toBe(HcErr.EBUSY);
+    expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0, refCount: 1, pinned: false });
+    // read-only, the same entry is fine: the table can be read through itself, never written
+    t.hv.mem.write32(f * PAGE + 8, (f * PAGE) | P);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, f)).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, f)).toBe(0);
+    // a directory whose entry names the directory itself (as its page table)
+    t.hv.mem.write32(f * PAGE + 8, 0);
+    t.hv.mem.write32(f * PAGE + 4, (f * PAGE) | P | W);
+    expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, f)).toBe(HcErr.EBUSY);
+    expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
   });
 
   it('a frame mapped writable cannot become a page table (EBUSY) until that mapping is read-only', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
-    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x107)).toBe(HcErr.EBUSY);
-    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (0x107 * PAGE) | P | A, UvmFlags.INVLPG)).toBe(0);
-    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 0x107)).toBe(0);
+    const f = t.m(0x107);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, f)).toBe(HcErr.EBUSY);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (f * PAGE) | P | A, UvmFlags.INVLPG)).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, f)).toBe(0);
     // and once it is a table it cannot be mapped writable again
-    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (0x107 * PAGE) | P | W, UvmFlags.INVLPG)).toBe(HcErr.EBUSY);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (f * PAGE) | P | W, UvmFlags.INVLPG)).toBe(HcErr.EBUSY);
   });
 
   it('loads only a pinned directory of its own as the base pointer', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
-    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, 0x1f0)).toBe(HcErr.EINVAL); // never validated
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.m(0x1f0))).toBe(HcErr.EINVAL); // never validated
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l1)).toBe(HcErr.EINVAL); // a page table, not a directory
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.b.p2m[0x102]!)).toBe(HcErr.EPERM); // B's directory
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, -5)).toBe(HcErr.EINVAL);
@@ -198,7 +220,7 @@ describe('pv page ownership and typing', () => {
   it('update_va_mapping cannot reach the hypervisor range, the hypervisor slot is refused, and bad flags are EINVAL', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
-    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, HvLayout.IDT, (0x1f0 * PAGE) | P | W, 0)).toBe(HcErr.EPERM);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, HvLayout.IDT, (t.m(0x1f0) * PAGE) | P | W, 0)).toBe(HcErr.EPERM);
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, 0, 7)).toBe(HcErr.EINVAL);
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x00800000, 0, 0)).toBe(HcErr.EINVAL); // no page table there
     const slot = t.l2 * PAGE + HvLayout.PDE * 4;

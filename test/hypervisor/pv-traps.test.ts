@@ -64,8 +64,14 @@ describe('pv trap tables', () => {
 _start:
   li r1, req            ; let ring 3 use 0..4 MiB: the directory entry gets U (mmu_update)
   li r2, 0x1000
-  ldw r3, [r2 + 32]     ; start_info PT_BASE: the directory (identity-placed: machine = pseudo-physical)
-  stw [r1 + 0], r3
+  ldw r3, [r2 + 32]     ; start_info PT_BASE: the directory (virtual = pseudo-physical)
+  ldw r7, [r2 + 44]     ; start_info MFN_LIST: the machine frame of each pseudo-physical one
+  shri r5, r3, 12
+  shli r5, r5, 2
+  add r5, r7, r5
+  ldw r5, [r5 + 0]
+  shli r5, r5, 12       ; the directory's machine address: what the request names
+  stw [r1 + 0], r5
   ldw r4, [r3 + 0]
   ori r4, r4, 4
   stw [r1 + 4], r4
@@ -75,12 +81,16 @@ _start:
   hypercall
   li r0, 14             ; update_va_mapping: the user code page, user read-only
   li r1, 0x101000
-  li r2, 0x101025
+  ldw r2, [r7 + 0x404]  ; machine frame of pseudo-physical frame 0x101
+  shli r2, r2, 12
+  ori r2, r2, 0x25
   li r3, 2
   hypercall
   li r0, 14             ; and a user stack page
   li r1, 0x1f0000
-  li r2, 0x1f0067
+  ldw r2, [r7 + 0x7c0]  ; frame 0x1f0
+  shli r2, r2, 12
+  ori r2, r2, 0x67
   li r3, 2
   hypercall
   li r0, 0              ; set_trap_table

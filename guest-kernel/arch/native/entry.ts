@@ -8,7 +8,10 @@ import { PvOp, pvSet } from '../../kernel/pvops.ts';
 import { kmain } from '../../kernel/main.ts';
 import { nativeIrqSave, nativeIrqRestore, nativeIrqDisable, nativeIrqEnable, nativeIrqAck, nativeIrqUnmask, nativeIrqsEnabled, nativeCurrentRing } from './irq.ts';
 import { nativeTrapTableLoad, nativeSetKernelStack, nativeUserReturn, nativeTrapTableCheck } from './traps.ts';
-import { nativeSetPte, nativeSwitchAddressSpace, nativeInvalidatePage, nativeFlushTlb, nativeFaultAddress, nativePageTableAlloc, nativePageTableRelease } from './mmu.ts';
+import {
+  nativeSetPte, nativeSwitchAddressSpace, nativeInvalidatePage, nativeFlushTlb, nativeFaultAddress, nativePageTableAlloc, nativePageTableRelease,
+  nativePteMake, nativePteValue, nativeSetPteVa, nativeLazyMmu,
+} from './mmu.ts';
 import {
   nativeTimerStart, nativeClockMHz, nativeReadCycles, nativeIdle, nativePowerOff, nativeArchName,
   nativeConsolePutc, nativeConsoleGetc, nativeConsoleIrqEnable, nativeDiskSubmit, nativeDiskComplete, nativeDiskCapacity,
@@ -45,13 +48,18 @@ export function nativeSetup(): void {
   pvSet(PvOp.DISK_CAPACITY, addressOf(nativeDiskCapacity));
   pvSet(PvOp.USER_RETURN, addressOf(nativeUserReturn));
   pvSet(PvOp.ARCH_NAME, addressOf(nativeArchName));
-  // optional (benchmark-only) operations
+  pvSet(PvOp.PTE_MAKE, addressOf(nativePteMake));
+  pvSet(PvOp.PTE_VALUE, addressOf(nativePteValue));
+  pvSet(PvOp.SET_PTE_VA, addressOf(nativeSetPteVa));
+  // optional operations (benchmarks, probes, the lazy-MMU hooks)
   pvSet(PvOp.CONSOLE_STATUS, addressOf(nativeConsoleStatus));
   pvSet(PvOp.READ_CR4, addressOf(nativeReadCr4));
   pvSet(PvOp.WRITE_CR4, addressOf(nativeWriteCr4));
   pvSet(PvOp.CURRENT_RING, addressOf(nativeCurrentRing));
   pvSet(PvOp.IRQS_ENABLED, addressOf(nativeIrqsEnabled));
   pvSet(PvOp.TRAP_TABLE_CHECK, addressOf(nativeTrapTableCheck));
+  pvSet(PvOp.LAZY_MMU_BEGIN, addressOf(nativeLazyMmu));
+  pvSet(PvOp.LAZY_MMU_END, addressOf(nativeLazyMmu));
 }
 
 export function main(): void {

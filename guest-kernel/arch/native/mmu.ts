@@ -1,6 +1,7 @@
 // arch/native memory management: page-table entries are plain stores, the address space is
 // CR3, single translations are dropped with INVLPG. The first address-space switch turns paging
-// on (with supervisor write-protect). Page-table frames need no registration on bare hardware.
+// on (with supervisor write-protect). Page-table frames need no registration on bare hardware,
+// entries name physical frames as they are, and there is nothing to batch.
 // Guest code (the TypeScript subset); runs at ring 0.
 
 import { store32, readCr, writeCr, invlpg } from 'xl32';
@@ -42,4 +43,23 @@ export function nativePageTableAlloc(_phys: number, _level: number): void {
 
 export function nativePageTableRelease(_phys: number, _level: number): void {
   // bare hardware: nothing to undo
+}
+
+/** Physical addresses are what the MMU reads: an entry is the address and its flags. */
+export function nativePteMake(value: number): number {
+  return value;
+}
+
+export function nativePteValue(e: number): number {
+  return e;
+}
+
+export function nativeSetPteVa(entry: number, value: number, va: number): void {
+  store32(entry, value);
+  invlpg(va);
+}
+
+/** Lazy MMU mode: every write is already as cheap as it gets (Linux's paravirt_nop). */
+export function nativeLazyMmu(): void {
+  // nothing deferred, nothing to send
 }

@@ -1,15 +1,14 @@
 // arch/pv devices, all through the hypervisor: the tick is the periodic virtual timer (VIRQ TIMER),
-// idling is sched_op(block), the console is console_io (input announced by VIRQ CONSOLE), and the
-// disk is the front end of the split block driver: requests on a shared ring, each data page
-// granted to the back end, one event channel each way.
+// idling is sched_op(block), the console is a ring of its own (console.ts), and the disk is the
+// front end of the split block driver: requests on a shared ring, each data page granted to the
+// back end, one event channel each way.
 // Guest code (the TypeScript subset); runs at ring 1.
 
-import { load32, store32, store8, load8, rdtsc, cstr, staticBuffer, divu } from 'xl32';
+import { load32, store32, store8, rdtsc, cstr, staticBuffer, divu } from 'xl32';
 import { DomId, VcpuCmd, GrantLimits, GnttabCmd } from '../../../hypercalls/numbers.ts';
 import { BlkifOp, BlkifReq, BlkifRsp, BlkifRing, BlkifSeg, BlkifStatus, StartInfo, GntSetup, SharedInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
 import {
-  hcVcpuOp, schedBlock, schedShutdown, consoleWrite, consoleRead, evtchnSend, hcGrantTableOp,
-  gnttabGrantAccess, gnttabEndAccess,
+  hcVcpuOp, schedBlock, schedShutdown, evtchnSend, hcGrantTableOp, gnttabGrantAccess, gnttabEndAccess,
 } from '../../../hypercalls/guest.ts';
 import {
   FrontRing, ringFrontInit, ringFull, ringNextRequest, ringRequestDone, ringPushRequests, ringNextResponse,
@@ -17,6 +16,7 @@ import {
 } from '../../../hypercalls/ring.ts';
 import { DiskCmd } from '../../kernel/pvops.ts';
 import { Xen, startInfo, pfnToMfn } from './xen.ts';
+import { pvConsoleFlush } from './console.ts';
 
 const enum D {
   MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
@@ -46,11 +46,13 @@ export function pvReadCycles(): number {
  * runs the handlers when it returns; then events are masked again, as the kernel expects.
  */
 export function pvIdle(): void {
+  pvConsoleFlush();
   schedBlock();
   store8(D.MASK, 1);
 }
 
 export function pvPowerOff(status: number): void {
+  pvConsoleFlush();
   schedShutdown(status);
 }
 
@@ -58,27 +60,10 @@ export function pvArchName(): number {
   return cstr('pv');
 }
 
-// ---- console ----
-
-const cbuf = staticBuffer(4);
-
-export function pvConsolePutc(c: number): void {
-  store8(cbuf, c);
-  consoleWrite(cbuf, 1);
-}
-
-export function pvConsoleGetc(): number {
-  if (consoleRead(cbuf, 1) !== 1) return -1;
-  return load8(cbuf);
-}
-
-/** The console's status, read once: a zero-byte console_io read (the hypervisor is the device). */
-export function pvConsoleStatus(): number {
-  return consoleRead(cbuf, 0);
-}
+// ---- console (the ring itself is console.ts) ----
 
 export function pvConsoleIrqEnable(): void {
-  // the builder bound VIRQ CONSOLE; irqUnmask(CONSOLE) opens it
+  // the console ring's port is bound to line CONSOLE; irqUnmask(CONSOLE) opens it
 }
 
 // ---- disk: the block front end ----

@@ -14,16 +14,18 @@ import { PvOp, pvSet, IrqLine } from '../../kernel/pvops.ts';
 import { BootInfo, Pte } from '../../kernel/memlayout.ts';
 import { kmain } from '../../kernel/main.ts';
 import { strlen } from '../../kernel/string.ts';
-import { Xen, startInfo, pfnToMfn, portsInit, bindLine } from './xen.ts';
+import { Xen, startInfo, xenInit, portsInit, bindLine } from './xen.ts';
 import { pvIrqSave, pvIrqRestore, pvIrqDisable, pvIrqEnable, pvIrqAck, pvIrqUnmask, pvIrqsEnabled, pvCurrentRing } from './irq.ts';
 import { pvTrapTableLoad, pvSetKernelStack, pvUserReturn, pvTrapTableCheck } from './traps.ts';
 import {
   pvSetPte, pvSwitchAddressSpace, pvInvalidatePage, pvFlushTlb, pvFaultAddress, pvPageTableAlloc, pvPageTableRelease, pvMmuInit,
+  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd,
 } from './mmu.ts';
 import {
-  pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsolePutc, pvConsoleGetc, pvConsoleIrqEnable, pvConsoleStatus,
+  pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsoleIrqEnable,
   pvDiskSubmit, pvDiskComplete, pvDiskCapacity, pvBlkInit, pvBlkConnect, pvBlkPort,
 } from './devices.ts';
+import { pvConsoleInit, pvConsolePutc, pvConsoleGetc, pvConsoleStatus } from './console.ts';
 
 const enum Boot {
   CMDLINE = BootInfo.ADDRESS + BootInfo.BYTES,
@@ -60,11 +62,16 @@ export function pvSetup(): void {
   pvSet(PvOp.DISK_CAPACITY, addressOf(pvDiskCapacity));
   pvSet(PvOp.USER_RETURN, addressOf(pvUserReturn));
   pvSet(PvOp.ARCH_NAME, addressOf(pvArchName));
+  pvSet(PvOp.PTE_MAKE, addressOf(pvPteMake));
+  pvSet(PvOp.PTE_VALUE, addressOf(pvPteValue));
+  pvSet(PvOp.SET_PTE_VA, addressOf(pvSetPteVa));
   // optional: benchmarks and probes (CR4 has no PV counterpart: READ_CR4/WRITE_CR4 stay empty)
   pvSet(PvOp.CONSOLE_STATUS, addressOf(pvConsoleStatus));
   pvSet(PvOp.CURRENT_RING, addressOf(pvCurrentRing));
   pvSet(PvOp.IRQS_ENABLED, addressOf(pvIrqsEnabled));
   pvSet(PvOp.TRAP_TABLE_CHECK, addressOf(pvTrapTableCheck));
+  pvSet(PvOp.LAZY_MMU_BEGIN, addressOf(pvLazyMmuBegin));
+  pvSet(PvOp.LAZY_MMU_END, addressOf(pvLazyMmuEnd));
 }
 
 function say(s: number): void {
@@ -109,12 +116,8 @@ export function main(): void {
     say(cstr('pv kernel: no start_info at 0x1000 (boot with the pv domain builder): shutting down\n'));
     schedShutdown(1);
   }
-  // The shared kernel reads its page tables with plain loads, so its physical addresses must be
-  // machine addresses: the builder places the first domain of a machine that way.
-  if (pfnToMfn(1) !== 1) {
-    say(cstr('pv kernel: this domain is not identity-placed (pseudo-physical frame 1 is not machine frame 1): shutting down\n'));
-    schedShutdown(1);
-  }
+  xenInit();
+  pvConsoleInit();
   const gnttab = pvBlkInit();
   if (gnttab !== 0) hcUpdateVaMapping(Xen.GNTTAB, (gnttab << 12) | Pte.P | Pte.W | Pte.A | Pte.D, UvmFlags.INVLPG);
   pvMmuInit(gnttab);

@@ -1,16 +1,23 @@
-// arch/pv memory management: the guest's page tables are the real ones, but only the hypervisor
-// writes them (mmu_update, validated), and a frame that is a page table must not be mapped
-// writable anywhere. So, as XenoLinux did, announcing a page table (pageTableAlloc) first makes
-// the kernel's own mappings of it read-only and strips write access from its entries that map
-// other page tables, then pins it; releasing one clears the directory entry that still names it,
-// unpins it and makes it writable again, so the allocator can reuse the frame. Several entries
-// changed together go to the hypervisor in one batched mmu_update.
+// arch/pv memory management, XenoLinux's way. Entries name machine frames: pteMake and pteValue
+// translate with the p2m list and the hypervisor's read-only m2p table. A frame that is a page
+// table must never be mapped writable, and only the hypervisor writes a table it has validated,
+// so a whole address space is pinned when it is first loaded (XenoLinux's mm_pin at
+// activate_mm): until then its directory and tables are ordinary memory, filled with plain stores
+// (fork's copy, exec's image); at the first load the kernel's mappings of those frames become
+// read-only and one multicall pins the directory (validating every table under it) and loads it.
+// Releasing a directory unpins it and makes its frames writable again, also in one multicall.
+// Entries of a live (pinned) table go through mmu_update; in lazy-MMU mode they and the TLB
+// invalidations after them are queued and sent together: one mmu_update, or a multicall with an
+// mmuext_op, per batch. The kernel's own tables are pinned the same way at its first load, which
+// also drops the builder's bootstrap tables.
 // Guest code (the TypeScript subset); runs at ring 1.
 
-import { load8, store8, load32, store32, staticBuffer, cstr } from 'xl32';
-import { MmuCmd, MmuextCmd } from '../../../hypercalls/numbers.ts';
-import { MmuUpdate, SharedInfo, StartInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
-import { hcMmuUpdate, mmuextOne, pinTable, unpinTable } from '../../../hypercalls/guest.ts';
+import { load8, store8, load16, store16, load32, store32, staticBuffer, cstr } from 'xl32';
+import { Hc, MmuCmd, MmuextCmd, UvmFlags } from '../../../hypercalls/numbers.ts';
+import { MmuUpdate, MmuextOp, MulticallEntry, SharedInfo, StartInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
+import {
+  hcMmuUpdate, hcMmuextOp, hcMulticall, hcUpdateVaMapping, newBaseptr, invlpgLocal, tlbFlushLocal,
+} from '../../../hypercalls/guest.ts';
 import { Layout, Pte } from '../../kernel/memlayout.ts';
 import { p2v, kernelPd } from '../../kernel/vm.ts';
 import { panicValue } from '../../kernel/panic.ts';
@@ -19,25 +26,48 @@ import { Xen, pfnToMfn, mfnToPfn, startInfo } from './xen.ts';
 const enum M {
   /** most pseudo-physical frames tracked (256 MiB) */
   MAX_FRAMES = 65536,
-  /** directory entries remembered for user page tables (one per table in use) */
-  BACKREFS = 1024,
-  /** requests collected before one mmu_update */
-  BATCH = 16,
+  /** page-table writes collected before one mmu_update */
+  BATCH = 256,
+  /** TLB operations collected (more become one full flush) */
+  EXT = 16,
+  /** directory entries: the last one is the hypervisor's */
+  DIR_ENTRIES = 1023,
   CR2 = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.CR2,
 }
 
-/** bit per pseudo-physical frame: it is a page table (level 1) / a page directory (level 2) */
+/** bit per pseudo-physical frame: announced as a page table (level 1) / a page directory (level 2) */
 const isL1 = staticBuffer(M.MAX_FRAMES / 8);
 const isL2 = staticBuffer(M.MAX_FRAMES / 8);
-/** (table pfn, machine address of the directory entry naming it) pairs; pfn 0 = free slot */
-const backPfn = staticBuffer(M.BACKREFS * 4);
-const backPde = staticBuffer(M.BACKREFS * 4);
+/** the hypervisor has validated it as a table (pinned, or under a pinned directory): read-only to us */
+const live = staticBuffer(M.MAX_FRAMES / 8);
+/** a table of the kernel half, shared by every directory: live for good */
+const shared = staticBuffer(M.MAX_FRAMES / 8);
+/**
+ * The user page tables of each directory, as lists threaded through two u16 arrays indexed by
+ * pfn (0 ends a list; frame 0 is never a table): the tables a directory entry was set to name
+ * through setPte. The kernel half is copied into a new directory with plain stores and never
+ * listed, so a directory is pinned and released without reading its 1,023 entries.
+ */
+const dirFirst = staticBuffer(M.MAX_FRAMES * 2);
+const l1Next = staticBuffer(M.MAX_FRAMES * 2);
+
+/** queued page-table writes (mmu_update requests) and TLB operations (mmuext_op requests) */
 const batch = staticBuffer(M.BATCH * MmuUpdate.BYTES);
 let batched = 0;
+const ext = staticBuffer(M.EXT * MmuextOp.BYTES);
+let extQueued = 0;
+/** a full TLB flush is queued (single invalidations after it are redundant) */
+let flushQueued = false;
+const calls = staticBuffer(2 * MulticallEntry.BYTES);
+/** in lazy-MMU mode: defer until lazyEnd (or a full queue) */
+let lazy = false;
+/** the queued TLB operations go before the queued writes (an unpin before its frames are mapped writable) */
+let extFirst = false;
+
 /** the directory loaded now (pseudo-physical address) */
 let current = 0;
-/** the hypervisor pages (shared info, grant table) are mapped in the kernel's own tables */
-let fixmapsDone = false;
+/** the kernel's own tables are pinned and loaded (the bootstrap tables are gone) */
+let booted = false;
 /** machine frame of the grant table, or 0 */
 let gnttabMfn = 0;
 
@@ -51,29 +81,8 @@ function setBit(map: number, pfn: number, on: boolean): void {
   else store8(a, load8(a) & ~(1 << (pfn & 7)));
 }
 
-/** Is the machine frame mfn one of our page tables or directories? */
-function isTableMfn(mfn: number): boolean {
-  const pfn = mfnToPfn(mfn);
-  if (pfn < 0 || pfn >= M.MAX_FRAMES) return false;
-  return bit(isL1, pfn) || bit(isL2, pfn);
-}
-
-/** Queue one page-table write (machine address of the entry, new value). */
-function queue(entryMa: number, value: number): void {
-  const r = batch + batched * MmuUpdate.BYTES;
-  store32(r + MmuUpdate.PTR, entryMa | MmuCmd.NORMAL_PT_UPDATE);
-  store32(r + MmuUpdate.VAL, value);
-  batched = batched + 1;
-  if (batched === M.BATCH) flush();
-}
-
-/** Send the queued writes in one mmu_update. */
-function flush(): void {
-  if (batched === 0) return;
-  const n = batched;
-  batched = 0;
-  const r = hcMmuUpdate(batch, n, 0);
-  if (r < 0) panicValue(cstr('mmu_update refused a page-table write, error'), r);
+function machineAddress(pa: number): number {
+  return (pfnToMfn(pa >>> 12) << 12) | (pa & 0xfff);
 }
 
 /** Pseudo-physical address of a kernel virtual address (identity below 4 MiB, the direct map above). */
@@ -82,156 +91,367 @@ function v2p(va: number): number {
   return va;
 }
 
-export function pvSetPte(entry: number, value: number): void {
-  const pa = v2p(entry);
-  const pfn = pa >>> 12;
-  if (pfn < M.MAX_FRAMES && bit(isL2, pfn)) noteDirectoryEntry(pa, value);
-  queue((pfnToMfn(pfn) << 12) | (pa & 0xfff), value);
-  flush();
+// ---- entries: pseudo-physical <-> machine ----------------------------------------------------------
+
+/** __pte: physical address | flags -> the entry the MMU reads (machine frame | flags). */
+export function pvPteMake(value: number): number {
+  return (pfnToMfn(value >>> 12) << 12) | (value & 0xfff);
 }
 
-/** Remember which directory entry names each user page table (to clear it when the table goes). */
-function noteDirectoryEntry(pdePa: number, value: number): void {
-  const ma = (pfnToMfn(pdePa >>> 12) << 12) | (pdePa & 0xfff);
-  let k = 0;
-  let free = -1;
-  while (k < M.BACKREFS) {
-    const p = load32(backPfn + k * 4);
-    if (p !== 0 && load32(backPde + k * 4) === ma) {
-      store32(backPfn + k * 4, 0);
-      if (free < 0) free = k;
-    } else if (p === 0 && free < 0) {
-      free = k;
-    }
-    k = k + 1;
-  }
-  if ((value & Pte.P) !== 0 && free >= 0) {
-    const t = mfnToPfn(value >>> 12);
-    if (t > 0 && t < M.MAX_FRAMES && bit(isL1, t)) {
-      store32(backPfn + free * 4, t);
-      store32(backPde + free * 4, ma);
-    }
-  }
+/** pte_val: an entry -> physical address | flags (a frame that is not ours reads as frame 0xfffff). */
+export function pvPteValue(e: number): number {
+  if ((e & Pte.P) === 0) return e;
+  return (mfnToPfn(e >>> 12) << 12) | (e & 0xfff);
+}
+
+// ---- the queues ------------------------------------------------------------------------------------
+
+function queue(entryMa: number, value: number): void {
+  if (batched === M.BATCH) flush();
+  const r = batch + batched * MmuUpdate.BYTES;
+  store32(r + MmuUpdate.PTR, entryMa | MmuCmd.NORMAL_PT_UPDATE);
+  store32(r + MmuUpdate.VAL, value);
+  batched = batched + 1;
+}
+
+function queueExt(cmd: number, arg: number): void {
+  if (flushQueued && (cmd === MmuextCmd.INVLPG_LOCAL || cmd === MmuextCmd.TLB_FLUSH_LOCAL)) return;
+  if (extQueued === M.EXT) flush();
+  const r = ext + extQueued * MmuextOp.BYTES;
+  store32(r + MmuextOp.CMD, cmd);
+  store32(r + MmuextOp.ARG, arg);
+  extQueued = extQueued + 1;
+  if (cmd === MmuextCmd.TLB_FLUSH_LOCAL) flushQueued = true;
+}
+
+function call(k: number, op: number, a1: number, a2: number): void {
+  const e = calls + k * MulticallEntry.BYTES;
+  store32(e + MulticallEntry.OP, op);
+  store32(e + MulticallEntry.ARG1, a1);
+  store32(e + MulticallEntry.ARG2, a2);
+  store32(e + MulticallEntry.ARG3, 0);
+}
+
+function check(r: number): void {
+  if (r < 0) panicValue(cstr('pv: the hypervisor refused a page-table batch, error'), r);
 }
 
 /**
- * Set or clear W in every kernel mapping of frame pfn: its identity mapping (below 4 MiB), its
- * direct-map mapping, in the loaded directory and in the kernel's (their kernel halves share tables).
+ * Send what is queued: the entry writes, then the TLB and pinning operations (or the other way
+ * round with extFirst) - one hypercall, a multicall when there are both.
  */
-function kernelMappingsWritable(pfn: number, writable: boolean): void {
-  const mfn = pfnToMfn(pfn);
-  retarget(current, pfn << 12, mfn, writable);
-  retarget(current, Layout.DIRECT_MAP + (pfn << 12), mfn, writable);
-  const kpd = kernelPd();
-  if (kpd !== 0 && kpd !== current) {
-    retarget(kpd, pfn << 12, mfn, writable);
-    retarget(kpd, Layout.DIRECT_MAP + (pfn << 12), mfn, writable);
+function flush(): void {
+  const n = batched;
+  const x = extQueued;
+  batched = 0;
+  extQueued = 0;
+  flushQueued = false;
+  if (n > 0 && x > 0) {
+    const u = extFirst ? 1 : 0;
+    call(u, Hc.MMU_UPDATE, batch, n);
+    call(1 - u, Hc.MMUEXT_OP, ext, x);
+    check(hcMulticall(calls, 2));
+    check(load32(calls + MulticallEntry.RESULT));
+    check(load32(calls + MulticallEntry.BYTES + MulticallEntry.RESULT));
+  } else if (n > 0) {
+    check(hcMmuUpdate(batch, n, 0));
+  } else if (x > 0) {
+    check(hcMmuextOp(ext, x, 0));
   }
+}
+
+/** Lazy-MMU mode: page-table writes and TLB operations wait for lazyEnd (or a full queue). */
+export function pvLazyMmuBegin(): void {
+  lazy = true;
+}
+
+export function pvLazyMmuEnd(): void {
+  lazy = false;
   flush();
 }
 
-/** In directory pd (pseudo-physical), queue W on/off for va's entry if it maps machine frame mfn. */
+// ---- kernel mappings of table frames ---------------------------------------------------------------
+
+/**
+ * Set or clear W in the entry for va in directory pd (pseudo-physical) if it maps machine frame
+ * mfn: a queued mmu_update if that table is live, a plain store if it is still ordinary memory.
+ */
 function retarget(pd: number, va: number, mfn: number, writable: boolean): void {
-  if (pd === 0) return;
   const pde = load32(p2v(pd) + (va >>> Layout.PDE_SHIFT) * 4);
   if ((pde & Pte.P) === 0) return;
   const tablePfn = mfnToPfn(pde >>> 12);
   if (tablePfn < 0) return;
   const slot = ((va >>> Layout.PAGE_SHIFT) & 1023) * 4;
-  const e = load32(p2v(tablePfn << 12) + slot);
+  const at = p2v(tablePfn << 12) + slot;
+  const e = load32(at);
   if ((e & Pte.P) === 0 || (e >>> 12) !== mfn) return;
   if (((e & Pte.W) !== 0) === writable) return;
-  queue(((pde >>> 12) << 12) | slot, writable ? e | Pte.W : e & ~Pte.W);
-}
-
-export function pvPageTableAlloc(phys: number, level: number): void {
-  const pfn = phys >>> 12;
-  if (pfn >= M.MAX_FRAMES) panicValue(cstr('pv: page table beyond the tracked frames'), phys);
-  if (level === 1) {
-    setBit(isL1, pfn, true);
-    // the new table may not map a page table writable (itself included): it is not yet one, so plain stores
-    const t = p2v(phys);
-    let k = 0;
-    while (k < 1024) {
-      const e = load32(t + k * 4);
-      if ((e & (Pte.P | Pte.W)) === (Pte.P | Pte.W) && isTableMfn(e >>> 12)) store32(t + k * 4, e & ~Pte.W);
-      k = k + 1;
-    }
-  } else {
-    setBit(isL2, pfn, true);
-  }
-  kernelMappingsWritable(pfn, false);
-  const r = pinTable(pfnToMfn(pfn), level);
-  if (r < 0) panicValue(cstr('pv: the hypervisor refused to pin a page table, error'), r);
-}
-
-export function pvPageTableRelease(phys: number, level: number): void {
-  const pfn = phys >>> 12;
-  if (level === 1) {
-    // the directory entry naming it holds a reference: clear it first
-    let k = 0;
-    while (k < M.BACKREFS) {
-      if (load32(backPfn + k * 4) === pfn) {
-        const ma = load32(backPde + k * 4);
-        store32(backPfn + k * 4, 0);
-        queue(ma, 0);
-      }
-      k = k + 1;
-    }
-    flush();
-  }
-  const r = unpinTable(pfnToMfn(pfn));
-  if (r < 0) panicValue(cstr('pv: the hypervisor refused to unpin a page table, error'), r);
-  setBit(level === 1 ? isL1 : isL2, pfn, false);
-  kernelMappingsWritable(pfn, true);
-}
-
-/** Map the hypervisor's pages at their fixed addresses in the tables of directory pd. */
-function installFixmaps(pd: number): void {
-  const pde = load32(p2v(pd));
-  if ((pde & Pte.P) === 0) panicValue(cstr('pv: the kernel directory has no low page table'), pd);
-  const l1 = (pde >>> 12) << 12;
-  const kv = Pte.P | Pte.W | Pte.A | Pte.D;
-  queue(l1 + ((Xen.SHARED >>> 12) * 4), (startInfo(StartInfo.SHARED_INFO_MFN) << 12) | kv);
-  if (gnttabMfn !== 0) queue(l1 + ((Xen.GNTTAB >>> 12) * 4), (gnttabMfn << 12) | kv);
-  flush();
-}
-
-export function pvSwitchAddressSpace(pdPhys: number): void {
-  const first = !fixmapsDone;
-  if (first) {
-    installFixmaps(pdPhys);
-    fixmapsDone = true;
-  }
-  const r = mmuextOne(MmuextCmd.NEW_BASEPTR, pfnToMfn(pdPhys >>> 12));
-  if (r < 0) panicValue(cstr('pv: the hypervisor refused the page directory, error'), r);
-  current = pdPhys;
-  if (first) releaseBootstrapTables();
+  const value = writable ? e | Pte.W : e & ~Pte.W;
+  if (bit(live, tablePfn)) queue((pde & ~0xfff) | slot, value);
+  else store32(at, value);
 }
 
 /**
- * Once the kernel runs on its own tables, the builder's bootstrap tables go: unpinning the
- * directory drops every mapping they held (they map all memory writable, which would keep any
- * frame from ever becoming a page table). Their frames lie below the allocator's range.
+ * Queue W on/off for every kernel mapping of frame pfn: its identity mapping (below 4 MiB) and
+ * its direct-map mapping, in the kernel's tables (whose kernel half every directory shares) and,
+ * while they are loaded, in the builder's bootstrap tables.
  */
-function releaseBootstrapTables(): void {
-  const first = startInfo(StartInfo.PT_FIRST_PFN);
-  const n = startInfo(StartInfo.NR_PT_FRAMES);
-  if (unpinTable(pfnToMfn(first)) < 0) panicValue(cstr('pv: cannot release the bootstrap page tables at'), first << 12);
-  let k = 0;
-  while (k < n) {
-    setBit(isL1, first + k, false);
-    setBit(isL2, first + k, false);
-    k = k + 1;
+function kernelMappings(pfn: number, writable: boolean): void {
+  const mfn = pfnToMfn(pfn);
+  const kpd = kernelPd();
+  if (!booted && current !== 0) retarget(current, pfn << 12, mfn, writable);
+  if (kpd !== 0) {
+    if (pfn < 1024) retarget(kpd, pfn << 12, mfn, writable);
+    retarget(kpd, Layout.DIRECT_MAP + (pfn << 12), mfn, writable);
   }
 }
 
+function listAdd(dir: number, t: number): void {
+  let k = load16(dirFirst + dir * 2);
+  while (k !== 0) {
+    if (k === t) return;
+    k = load16(l1Next + k * 2);
+  }
+  store16(l1Next + t * 2, load16(dirFirst + dir * 2));
+  store16(dirFirst + dir * 2, t);
+}
+
+function listRemove(dir: number, t: number): void {
+  let at = dirFirst + dir * 2;
+  let k = load16(at);
+  while (k !== 0) {
+    if (k === t) {
+      store16(at, load16(l1Next + k * 2));
+      return;
+    }
+    at = l1Next + k * 2;
+    k = load16(at);
+  }
+}
+
+/** The table frame (pseudo-physical) that directory entry e names, or -1. */
+function entryTable(e: number): number {
+  if ((e & Pte.P) === 0) return -1;
+  const pfn = mfnToPfn(e >>> 12);
+  return pfn > 0 && pfn < M.MAX_FRAMES ? pfn : -1;
+}
+
+// ---- tables come and go ----------------------------------------------------------------------------
+
+/** A frame becomes a table: noted; it is pinned with its directory (or when a live directory takes it). */
+export function pvPageTableAlloc(phys: number, level: number): void {
+  const pfn = phys >>> 12;
+  if (pfn >= M.MAX_FRAMES) panicValue(cstr('pv: page table beyond the tracked frames'), phys);
+  setBit(level === 1 ? isL1 : isL2, pfn, true);
+}
+
+/**
+ * Pin directory pd (pseudo-physical) and everything under it, and load it: its not-yet-live
+ * tables become read-only in the kernel's mappings, then one multicall writes those entries,
+ * pins the directory (the hypervisor validates every table under it) and loads it.
+ */
+function activate(pd: number): void {
+  const pfn = pd >>> 12;
+  const first = !booted;
+  kernelMappings(pfn, false);
+  if (first) {
+    // the kernel's own directory: every table under it (they are not listed)
+    let k = 0;
+    while (k < M.DIR_ENTRIES) {
+      const t = entryTable(load32(p2v(pd) + k * 4));
+      if (t > 0 && !bit(live, t)) kernelMappings(t, false);
+      k = k + 1;
+    }
+    bootProtect();
+    // the tables become live with the pin below (marked now: once it is loaded, the direct map
+    // is not there yet to read the directory through)
+    k = 0;
+    while (k < M.DIR_ENTRIES) {
+      const t = entryTable(load32(p2v(pd) + k * 4));
+      if (t > 0 && !bit(live, t)) {
+        setBit(live, t, true);
+        setBit(shared, t, true);
+      }
+      k = k + 1;
+    }
+  } else {
+    let t = load16(dirFirst + pfn * 2);
+    while (t !== 0) {
+      if (!bit(live, t)) {
+        kernelMappings(t, false);
+        setBit(live, t, true);
+      }
+      t = load16(l1Next + t * 2);
+    }
+  }
+  setBit(live, pfn, true);
+  const mfn = pfnToMfn(pfn);
+  queueExt(MmuextCmd.PIN_L2_TABLE, mfn);
+  queueExt(MmuextCmd.NEW_BASEPTR, mfn);
+  if (first) queueExt(MmuextCmd.UNPIN_TABLE, pfnToMfn(startInfo(StartInfo.PT_FIRST_PFN)));
+  flush();
+  if (first) bootReleased();
+}
+
+/**
+ * The kernel's first load. Its new tables map every frame writable, the builder's (still live)
+ * bootstrap tables among them: those mappings become read-only too. The hypervisor's pages go
+ * into the low table now, while it is ordinary memory.
+ */
+function bootProtect(): void {
+  const firstPt = startInfo(StartInfo.PT_FIRST_PFN);
+  const n = startInfo(StartInfo.NR_PT_FRAMES);
+  let k = 0;
+  while (k < n) {
+    kernelMappings(firstPt + k, false);
+    k = k + 1;
+  }
+  const low = p2v(pvPteValue(load32(p2v(kernelPd()))) & Pte.FRAME);
+  const kv = Pte.P | Pte.W | Pte.A | Pte.D;
+  store32(low + (Xen.SHARED >>> 12) * 4, (startInfo(StartInfo.SHARED_INFO_MFN) << 12) | kv);
+  if (gnttabMfn !== 0) store32(low + (Xen.GNTTAB >>> 12) * 4, (gnttabMfn << 12) | kv);
+}
+
+/** The bootstrap tables were unpinned with the kernel's first load: they are plain frames below the allocator's range. */
+function bootReleased(): void {
+  const firstPt = startInfo(StartInfo.PT_FIRST_PFN);
+  const n = startInfo(StartInfo.NR_PT_FRAMES);
+  let k = 0;
+  while (k < n) {
+    setBit(isL1, firstPt + k, false);
+    setBit(isL2, firstPt + k, false);
+    setBit(live, firstPt + k, false);
+    k = k + 1;
+  }
+  booted = true;
+}
+
+/**
+ * A directory goes (it is not loaded). If it was ever loaded: one multicall unpins it - the
+ * hypervisor lets go of every table under it - and makes it and its own tables writable again.
+ */
+export function pvPageTableRelease(phys: number, level: number): void {
+  const pfn = phys >>> 12;
+  flush();
+  if (level === 1) {
+    if (bit(live, pfn)) panicValue(cstr('pv: a page table released while a pinned directory holds it:'), phys);
+    setBit(isL1, pfn, false);
+    return;
+  }
+  setBit(isL2, pfn, false);
+  const wasLive = bit(live, pfn);
+  if (!wasLive) {
+    store16(dirFirst + pfn * 2, 0);
+    return;
+  }
+  if (phys === current) panicValue(cstr('pv: releasing the loaded page directory'), phys);
+  extFirst = true;
+  queueExt(MmuextCmd.UNPIN_TABLE, pfnToMfn(pfn));
+  setBit(live, pfn, false);
+  kernelMappings(pfn, true);
+  let t = load16(dirFirst + pfn * 2);
+  while (t !== 0) {
+    if (bit(live, t) && !bit(shared, t)) {
+      setBit(live, t, false);
+      kernelMappings(t, true);
+    }
+    t = load16(l1Next + t * 2);
+  }
+  flush();
+  extFirst = false;
+  store16(dirFirst + pfn * 2, 0);
+}
+
+// ---- entries -----------------------------------------------------------------------------------------
+
+/** Keep directory dir's list of tables up to date for an entry going from old to value. */
+function noteDirectoryEntry(dir: number, old: number, value: number): void {
+  const o = entryTable(old);
+  const n = entryTable(value);
+  if (o === n) return;
+  if (o > 0) listRemove(dir, o);
+  if (n > 0) listAdd(dir, n);
+}
+
+/** Write an entry of a live directory: a table it starts to name is protected first, one it stops naming is released after. */
+function setDirectoryEntry(entry: number, ma: number, value: number): void {
+  const old = entryTable(load32(entry));
+  const next = entryTable(value);
+  if (next > 0 && !bit(live, next)) {
+    kernelMappings(next, false);
+    setBit(live, next, true);
+  }
+  queue(ma, value);
+  flush();
+  if (old > 0 && old !== next && bit(live, old) && !bit(shared, old)) {
+    setBit(live, old, false);
+    kernelMappings(old, true);
+    flush();
+  }
+}
+
+export function pvSetPte(entry: number, value: number): void {
+  const pa = v2p(entry);
+  const pfn = pa >>> 12;
+  if (bit(isL2, pfn)) noteDirectoryEntry(pfn, load32(entry), value);
+  if (!bit(live, pfn)) {
+    // not (yet) a table the hypervisor validated: ordinary memory
+    store32(entry, value);
+    return;
+  }
+  const ma = machineAddress(pa);
+  if (bit(isL2, pfn)) {
+    setDirectoryEntry(entry, ma, value);
+    return;
+  }
+  queue(ma, value);
+  if (!lazy) flush();
+}
+
+/** The entry for va in the loaded directory, and va's translation with it: update_va_mapping. */
+export function pvSetPteVa(entry: number, value: number, va: number): void {
+  const pa = v2p(entry);
+  if (!bit(live, pa >>> 12)) {
+    store32(entry, value);
+    return;
+  }
+  if (lazy) {
+    queue(machineAddress(pa), value);
+    queueExt(MmuextCmd.INVLPG_LOCAL, va);
+    return;
+  }
+  flush();
+  const r = hcUpdateVaMapping(va & ~0xfff, value, UvmFlags.INVLPG);
+  if (r < 0) panicValue(cstr('pv: update_va_mapping refused, error'), r);
+}
+
+function checkExt(r: number): void {
+  if (r < 0) panicValue(cstr('pv: the hypervisor refused an mmuext_op, error'), r);
+}
+
+export function pvSwitchAddressSpace(pdPhys: number): void {
+  flush();
+  if (bit(live, pdPhys >>> 12)) checkExt(newBaseptr(pfnToMfn(pdPhys >>> 12)));
+  else activate(pdPhys);
+  current = pdPhys;
+}
+
 export function pvInvalidatePage(va: number): void {
-  mmuextOne(MmuextCmd.INVLPG_LOCAL, va);
+  if (lazy) {
+    queueExt(MmuextCmd.INVLPG_LOCAL, va);
+    return;
+  }
+  flush();
+  checkExt(invlpgLocal(va));
 }
 
 export function pvFlushTlb(): void {
-  mmuextOne(MmuextCmd.TLB_FLUSH_LOCAL, 0);
+  if (lazy) {
+    queueExt(MmuextCmd.TLB_FLUSH_LOCAL, 0);
+    return;
+  }
+  flush();
+  checkExt(tlbFlushLocal());
 }
 
 /** The hypervisor puts a bounced page fault's address in vcpu_info (the virtual CR2). */
@@ -239,14 +459,16 @@ export function pvFaultAddress(): number {
   return load32(M.CR2);
 }
 
-/** Boot: the bootstrap tables are page tables too (for the scrub), and they are loaded now. */
+/** Boot: the builder's bootstrap tables are pinned, loaded, and map this kernel's memory. */
 export function pvMmuInit(gnttab: number): void {
   const first = startInfo(StartInfo.PT_FIRST_PFN);
   const n = startInfo(StartInfo.NR_PT_FRAMES);
   setBit(isL2, first, true);
+  setBit(live, first, true);
   let k = 1;
   while (k < n) {
     setBit(isL1, first + k, true);
+    setBit(live, first + k, true);
     k = k + 1;
   }
   current = first << 12;

@@ -16,6 +16,7 @@ import { panic } from '../../kernel/panic.ts';
 import { cstr } from 'xl32';
 import { IrqLine } from '../../kernel/pvops.ts';
 import { Xen, portLine } from './xen.ts';
+import { pvConsoleFlush } from './console.ts';
 
 const enum Vec {
   EXCEPTIONS = 32,
@@ -89,6 +90,8 @@ function handleEvents(frame: number): void {
  * unmasked - after handling any that arrived while they were masked; otherwise they stay masked.
  */
 function pvExit(frame: number): void {
+  // the end of a kernel entry: console output of this entry goes to the back end in one notification
+  pvConsoleFlush();
   if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & V.FLAGS_IF) === 0) {
     store8(V.MASK, 1);
     return;

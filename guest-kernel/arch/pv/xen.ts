@@ -18,6 +18,8 @@ export const enum Xen {
   LINES = 16,
   /** grant references: 0 the block ring (GrantLimits.RESERVED_BLKIF_RING), 8.. one per disk tag */
   GREF_DATA = 8,
+  /** every address space maps virtual = pseudo-physical below this (the builder's and the kernel's tables) */
+  IDENTITY_TOP = 0x400000,
 }
 
 /** The port bound to each device line (0: none), and the line of each port (-1: none). */
@@ -29,9 +31,21 @@ export function startInfo(field: number): number {
   return load32(BootLayout.START_INFO + field);
 }
 
+/** the p2m list's pseudo-physical address (0 until xenInit) */
+let p2mList = 0;
+/** its virtual address when the identity map (below 4 MiB, in every address space) holds it, else 0 */
+let p2mIdentity = 0;
+
+/** Find the p2m list (before anything translates). */
+export function xenInit(): void {
+  p2mList = startInfo(StartInfo.MFN_LIST);
+  p2mIdentity = p2mList + startInfo(StartInfo.NR_PAGES) * 4 <= Xen.IDENTITY_TOP ? p2mList : 0;
+}
+
 /** Machine frame of pseudo-physical frame pfn (the p2m list, read through the kernel's view of memory). */
 export function pfnToMfn(pfn: number): number {
-  return load32(p2v(startInfo(StartInfo.MFN_LIST)) + pfn * 4);
+  if (p2mIdentity !== 0) return load32(p2mIdentity + pfn * 4);
+  return load32(p2v(p2mList) + pfn * 4);
 }
 
 /** Pseudo-physical frame of machine frame mfn (the hypervisor's read-only table), or -1. */

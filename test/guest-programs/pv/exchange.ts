@@ -2,7 +2,7 @@
 export const enum Exchange {
   PRODUCER = 1,
   CONSUMER = 2,
-  /** the producer's first allocated port (port 1 is its console VIRQ) */
+  /** the producer's first allocated port (port 1 is its console ring's) */
   PORT = 2,
   GREF = 8,
   /** where each guest maps the grant table frame / the granted page */

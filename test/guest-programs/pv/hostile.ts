@@ -1,7 +1,7 @@
 // A hostile PV guest: it tries every rule the hypervisor enforces, printing the error code each
 // attempt gets, and finally writes its own page table directly, which faults and (with no trap
-// handler registered) gets the domain killed. Run as the first domain of a machine (identity-
-// placed), so it knows its own machine addresses. Guest code (the TypeScript subset, --arch pv).
+// handler registered) gets the domain killed. It finds its own machine addresses in the p2m list
+// (virtual = pseudo-physical in the bootstrap map). Guest code (the TypeScript subset, --arch pv).
 
 import { load32, store32, staticBuffer, cstr } from 'xl32';
 import {
@@ -9,7 +9,7 @@ import {
 } from '../../../hypercalls/guest.ts';
 import { Hc, MmuextCmd, UvmFlags, GnttabCmd, GntmapFlags, MemoryCmd, DomId, HvLayout } from '../../../hypercalls/numbers.ts';
 import { StartInfo, MulticallEntry, GntMap, MemoryReservation, TrapInfo, MmuUpdate } from '../../../hypercalls/structs.ts';
-import { print, printNum, startInfo } from './lib.ts';
+import { print, printNum, startInfo, mfnOf } from './lib.ts';
 
 const enum Pte {
   P = 1,
@@ -39,14 +39,16 @@ function update(ptr: number, val: number): number {
 
 export function main(): void {
   const pages = startInfo(StartInfo.NR_PAGES);
-  const l2 = startInfo(StartInfo.PT_BASE); // identity-placed: the machine address too
-  const l1 = load32(l2) & ~0xfff;
+  const l2va = startInfo(StartInfo.PT_BASE);
+  const l2 = mfnOf(l2va) << 12; // machine addresses: what page-table entries and requests name
+  const l1 = load32(l2va) & ~0xfff;
+  const l1va = startInfo(StartInfo.PT_BASE) + 4096; // the bootstrap table after the directory
   const spare = 0x1f0000; // a page of its own, mapped writable by the bootstrap tables
   const spareEntry = l1 + (spare >>> 12) * 4;
   // the first frame past its own memory belongs to someone else (the hypervisor or another domain)
   report(cstr('map a frame it does not own'), update(spareEntry, ((pages + 16) << 12) | Pte.P | Pte.W));
   report(cstr('map its page table writable'), update(spareEntry, l1 | Pte.P | Pte.W));
-  report(cstr('base pointer to an unvalidated frame'), mmuextOne(MmuextCmd.NEW_BASEPTR, spare >>> 12));
+  report(cstr('base pointer to an unvalidated frame'), mmuextOne(MmuextCmd.NEW_BASEPTR, mfnOf(spare)));
   report(cstr('pin a frame beyond memory'), mmuextOne(MmuextCmd.PIN_L1_TABLE, 0x7ffff));
   report(cstr('misaligned mapping address'), hcUpdateVaMapping(spare + 0x10, 0, UvmFlags.NONE));
   report(cstr('write the hypervisor slot'), update(l2 + HvLayout.PDE * 4, l1 | Pte.P | Pte.W));
@@ -71,6 +73,6 @@ export function main(): void {
   store32(traps + TrapInfo.ADDRESS, 0x100000);
   report(cstr('a handler at ring 0'), hcSetTrapTable(traps));
   print(cstr('writing its page table directly\n'));
-  store32(l1 + 8, spare | Pte.P | Pte.W);
+  store32(l1va + 8, (mfnOf(spare) << 12) | Pte.P | Pte.W);
   print(cstr('not reached\n'));
 }
