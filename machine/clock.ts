@@ -12,13 +12,18 @@ interface Event {
 
 /**
  * A binary min-heap of events keyed by (atCycle, seq). Cancelled events stay in the heap and are
- * skipped when they reach the top (lazy deletion), so cancel is O(1) and the heap never reorders.
+ * skipped when they reach the top (lazy deletion), so cancel is O(1). When they are more than half
+ * of the heap it is rebuilt from the live ones: a guest re-arming a timer ever earlier (each
+ * re-arm cancels an event that then never reaches the top) must not grow it without bound. The
+ * order events run in is (atCycle, seq) whatever the heap's shape, so this changes nothing else.
  */
 export class EventQueue {
   private readonly heap: Event[] = [];
   /** live (scheduled, not yet run nor cancelled) events by handle */
   private readonly live = new Map<number, Event>();
   private nextSeq = 1;
+  /** cancelled events still in the heap */
+  private cancelledInHeap = 0;
 
   constructor(private readonly now: () => number) {}
 
@@ -42,6 +47,7 @@ export class EventQueue {
     if (ev === undefined) return;
     ev.cancelled = true;
     this.live.delete(handle);
+    if (++this.cancelledInHeap > 64 && 2 * this.cancelledInHeap > this.heap.length) this.compact();
   }
 
   /** Cycle of the earliest live event, or Infinity if none. */
@@ -71,10 +77,29 @@ export class EventQueue {
     for (const ev of this.heap) ev.cancelled = true;
     this.heap.length = 0;
     this.live.clear();
+    this.cancelledInHeap = 0;
+  }
+
+  /** Cancelled events still held (for tests). */
+  get cancelledHeld(): number {
+    return this.cancelledInHeap;
   }
 
   private dropCancelledTop(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) {
+      this.pop();
+      this.cancelledInHeap--;
+    }
+  }
+
+  /** Rebuild the heap from its live events (Floyd's heapify, O(n)). */
+  private compact(): void {
+    const h = this.heap;
+    let n = 0;
+    for (let i = 0; i < h.length; i++) if (!h[i]!.cancelled) h[n++] = h[i]!;
+    h.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, h[i]!);
+    this.cancelledInHeap = 0;
   }
 
   private static before(a: Event, b: Event): boolean {
@@ -99,17 +124,22 @@ export class EventQueue {
     const last = h.pop()!;
     if (h.length === 0) return;
     // Sift the last element down from the root.
-    let i = 0;
+    this.siftDown(0, last);
+  }
+
+  /** Place `ev` at index i or below, moving smaller children up. */
+  private siftDown(i: number, ev: Event): void {
+    const h = this.heap;
     const n = h.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       const child = r < n && EventQueue.before(h[r]!, h[l]!) ? r : l;
-      if (!EventQueue.before(h[child]!, last)) break;
+      if (!EventQueue.before(h[child]!, ev)) break;
       h[i] = h[child]!;
       i = child;
     }
-    h[i] = last;
+    h[i] = ev;
   }
 }

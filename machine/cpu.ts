@@ -25,6 +25,7 @@ import {
   Vector,
   compareFlags,
   condHolds,
+  isControlRegister,
 } from './isa.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { Exit, type InterruptController, type IoBus } from './types.ts';
@@ -1100,7 +1101,7 @@ export class Cpu {
       }
       case I.MOVTOCR: {
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
-        if (!validCr(rd)) return this.fault(V_UD, 0, pc);
+        if (!isControlRegister(rd)) return this.fault(V_UD, 0, pc);
         if (this.nonRoot && ((this.vmcs!.crWriteExits >>> rd) & 1) !== 0) {
           this.exitQualification = rd | (ra << CrQual.REG_SHIFT);
           return this.insnExit(Exit.CrAccess, pc, next, c);
@@ -1111,7 +1112,7 @@ export class Cpu {
       }
       case I.MOVFROMCR: {
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
-        if (!validCr(ra)) return this.fault(V_UD, 0, pc);
+        if (!isControlRegister(ra)) return this.fault(V_UD, 0, pc);
         if (this.nonRoot && ((this.vmcs!.crReadExits >>> ra) & 1) !== 0) {
           this.exitQualification = ra | CrQual.READ | (rd << CrQual.REG_SHIFT);
           return this.insnExit(Exit.CrAccess, pc, next, c);
@@ -1952,6 +1953,3 @@ function isException(kind: EventKind): boolean {
   return kind === EventKind.Fault || kind === EventKind.Trap;
 }
 
-function validCr(n: number): boolean {
-  return n === 0 || n === 2 || n === 3 || n === 4;
-}

@@ -335,6 +335,10 @@ export const enum CR {
   /** CR4: bit 0 TSD (RDTSC faults at CPL > 0). */
   CR4 = 4,
 }
+/** Is n a control register that exists (MOVCR/MOVFCR of any other number is #UD)? */
+export function isControlRegister(n: number): boolean {
+  return n === 0 || n === 2 || n === 3 || n === 4;
+}
 export const CR0_PG = 1 << 0;
 export const CR0_WP = 1 << 1;
 export const CR4_TSD = 1 << 0;

@@ -5,6 +5,7 @@
 import { IoPortBus } from './bus.ts';
 import { EventQueue } from './clock.ts';
 import { DEFAULT_PROFILE, getProfile, type CostProfile } from './costs.ts';
+import { ConsoleLog } from './console-log.ts';
 import { Cpu } from './cpu.ts';
 import { BlockDevice, type BlockTiming } from './devices/block.ts';
 import { Nic } from './devices/nic.ts';
@@ -76,7 +77,8 @@ export class Machine {
   /** total cycles spent halted since power-on */
   idleCycles = 0;
 
-  private output: number[] = [];
+  /** what the guest wrote to the UART (the last CONSOLE_LOG_BYTES of it) */
+  private readonly output = new ConsoleLog();
   private poweredOff = false;
   private powerStatus = 0;
   private readonly onOutput?: (byte: number) => void;
@@ -206,12 +208,12 @@ export class Machine {
 
   /** Everything the guest wrote to the UART, decoded as UTF-8. */
   consoleOutput(): string {
-    return new TextDecoder().decode(Uint8Array.from(this.output));
+    return this.output.text();
   }
 
   /** Everything the guest wrote to the UART, as bytes. */
   consoleBytes(): Uint8Array {
-    return Uint8Array.from(this.output);
+    return this.output.bytes();
   }
 
   /** Whether the guest has powered the machine off, and with which status. */

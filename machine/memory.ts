@@ -5,13 +5,19 @@
 import type { Image } from './image.ts';
 import { PAGE_SHIFT, PAGE_SIZE } from './isa.ts';
 
-/** A segment that does not fit in installed memory; the message names the segment and the range. */
-export class MemoryRangeError extends Error {
+/**
+ * A segment that does not fit in installed memory; the message names the segment and the range.
+ * A RangeError: bad input (an image for a bigger machine), reported to the user, not a bug.
+ */
+export class MemoryRangeError extends RangeError {
   constructor(message: string) {
     super(message);
     this.name = 'MemoryRangeError';
   }
 }
+
+/** The most memory an XL32 machine can have: 1 GiB. */
+export const MAX_MEMORY_BYTES = 0x4000_0000;
 
 /**
  * Physical memory. Addresses at or beyond `size` are open bus: host reads of single values return
@@ -41,7 +47,7 @@ export class PhysicalMemory {
   onCodeWrite: ((frame: number) => void) | null = null;
 
   constructor(sizeBytes: number) {
-    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0 || sizeBytes > 0x4000_0000) {
+    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0 || sizeBytes > MAX_MEMORY_BYTES) {
       throw new RangeError(`PhysicalMemory: size must be a positive multiple of 4 KiB up to 1 GiB (got ${sizeBytes})`);
     }
     this.size = sizeBytes;

@@ -2,6 +2,7 @@
 // console, statistics and lifecycle state. The Hypervisor creates and destroys domains; a mode
 // keeps its per-domain state in `modeState`. Touches only its own guest memory (through the p2m).
 
+import { ConsoleLog } from '../../machine/console-log.ts';
 import type { ImageSymbol } from '../../machine/image.ts';
 import type { DeviceModel } from '../devices/model.ts';
 import { GuestMemory } from './guest-memory.ts';
@@ -60,8 +61,8 @@ export class Domain {
   symbols: ImageSymbol[] = [];
   /** the hypervisor's hook: the domain has stopped (take its vCPUs off the scheduler) */
   onStop: ((d: Domain) => void) | null = null;
-  private readonly consoleOut: number[] = [];
-
+  /** what the domain wrote to its console (the last CONSOLE_LOG_BYTES of it) */
+  private readonly consoleLog = new ConsoleLog();
   constructor(
     readonly id: number,
     readonly name: string,
@@ -95,18 +96,25 @@ export class Domain {
     this.onStop?.(this);
   }
 
-  /** A byte for the domain's console (from its UART, or a console hypercall). */
+  /** A byte for the domain's console (from its UART, or a console hypercall); onOutput sees every byte. */
   emitConsole(byte: number): void {
-    this.consoleOut.push(byte & 0xff);
-    this.config.onOutput?.(byte & 0xff);
+    const b = byte & 0xff;
+    this.consoleLog.push(b);
+    this.config.onOutput?.(b);
   }
 
-  /** Everything the domain wrote to its console, decoded as UTF-8. */
+  /** What the domain wrote to its console, decoded as UTF-8 (the last CONSOLE_LOG_BYTES of it). */
   consoleOutput(): string {
-    return new TextDecoder().decode(Uint8Array.from(this.consoleOut));
+    return this.consoleLog.text();
   }
 
+  /** The console's bytes (a copy; the last CONSOLE_LOG_BYTES of them). */
   consoleBytes(): Uint8Array {
-    return Uint8Array.from(this.consoleOut);
+    return this.consoleLog.bytes();
+  }
+
+  /** Console bytes the log no longer holds (it keeps the last CONSOLE_LOG_BYTES). */
+  get consoleDropped(): number {
+    return this.consoleLog.dropped;
   }
 }

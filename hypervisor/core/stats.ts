@@ -49,6 +49,8 @@ export class DomainStats {
   shadowInvlpgs = 0;
   /** shadow page tables (not directories) allocated */
   shadowTables = 0;
+  /** whole-shadow drops because the machine had no free frame for another shadow table */
+  shadowRecycles = 0;
 
   // hypercalls (pv mode)
   readonly hypercalls = new Float64Array(HYPERCALL_SLOTS);
@@ -117,6 +119,7 @@ export class DomainStats {
         flushes: this.shadowFlushes,
         invlpgs: this.shadowInvlpgs,
         tables: this.shadowTables,
+        recycles: this.shadowRecycles,
       },
       hypercalls: Object.fromEntries(DomainStats.nonzero(this.hypercalls)),
       hypercallCycles: Object.fromEntries(DomainStats.nonzero(this.hypercallCycles)),

@@ -18,6 +18,13 @@ import type { DeviceContext } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { VcpuExit } from '../core/vcpu.ts';
 
+/**
+ * The shortest period a domain's periodic timer expires at: a guest programming a shorter one gets
+ * this (KVM's min_timer_period_us), since every expiry interrupts whichever domain is running.
+ * The PV interface refuses periodic timers below the same figure.
+ */
+export const MIN_TIMER_PERIOD_CYCLES = 1000;
+
 export class DeviceModel implements DeviceContext {
   /** the domain's port bus: devices registered by port range, one uniform read/write callback */
   readonly bus = new IoPortBus();
@@ -41,7 +48,7 @@ export class DeviceModel implements DeviceContext {
   ) {
     const cfg = domain.config;
     this.pic = new Pic(onInterrupt);
-    this.timer = new Timer(this);
+    this.timer = new Timer(this, MIN_TIMER_PERIOD_CYCLES);
     this.uart = new Uart(this, (b) => domain.emitConsole(b));
     this.block = new BlockDevice(this, cfg.disk ?? new Uint8Array(0), cfg.diskTiming);
     this.nic = new Nic(this, cfg.onTransmit ?? (() => {}));

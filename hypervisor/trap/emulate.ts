@@ -5,7 +5,7 @@
 // critical instructions (PUSHF, POPF, RDCPL, SIDT) never get here: they do not trap.
 // Touches the real CPU's registers and the vCPU's virtual state.
 
-import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, Op, REG_SP, Vector } from '../../machine/isa.ts';
+import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, Op, REG_SP, Vector, isControlRegister } from '../../machine/isa.ts';
 import type { VcpuExit } from '../core/vcpu.ts';
 import { WALK_BAD_GPA } from './guest-mmu.ts';
 import { realRing } from './state.ts';
@@ -47,10 +47,6 @@ const COND: number = FLAGS_COND;
 const V_UD: number = Vector.InvalidOpcode;
 const V_PF: number = Vector.PageFault;
 const PAGE_MASK = -4096;
-
-function validCr(n: number): boolean {
-  return n === 0 || n === 2 || n === 3 || n === 4;
-}
 
 /**
  * The guest took #GP(0) at cpu.pc (nothing of the instruction happened): emulate it if it is a
@@ -122,13 +118,13 @@ export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
     }
     case OP_MOVTOCR:
       if (vcpl !== 0) return EMU_REFLECT_GP;
-      if (!validCr(rd)) return reflectUd(t, pc);
+      if (!isControlRegister(rd)) return reflectUd(t, pc);
       writeCr(t, rd, r[ra]!);
       retire(t, op, pc);
       return EMU_CONTINUE;
     case OP_MOVFROMCR:
       if (vcpl !== 0) return EMU_REFLECT_GP;
-      if (!validCr(ra)) return reflectUd(t, pc);
+      if (!isControlRegister(ra)) return reflectUd(t, pc);
       r[rd] = readCr(t, ra);
       retire(t, op, pc);
       return EMU_CONTINUE;

@@ -4,7 +4,8 @@
 
 import type { Image } from '../../machine/image.ts';
 import type { Domain, DomainConfig } from '../core/domain.ts';
-import { Hypervisor } from '../core/hypervisor.ts';
+import { DomainCreateError, Hypervisor } from '../core/hypervisor.ts';
+import { MAX_MEMORY_BYTES } from '../../machine/memory.ts';
 import { isBootableKernel } from '../core/loader.ts';
 import type { BootSpec } from '../core/mode.ts';
 import { TrapMode } from './mode.ts';
@@ -33,6 +34,16 @@ export function bootSpecFor(image: Image, opts: { initrd?: Uint8Array; cmdline?:
 export function runTrapMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
   const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
+  // checked here, before the machine is sized: its memory is the guest's plus the reserve
+  if (!Number.isInteger(memoryBytes) || memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
+    throw new DomainCreateError(`domain 'guest': memory must be a positive multiple of 4 KiB (got ${memoryBytes})`);
+  }
+  if (memoryBytes + HYPERVISOR_RESERVE_BYTES > MAX_MEMORY_BYTES) {
+    throw new DomainCreateError(
+      `domain 'guest': at most ${(MAX_MEMORY_BYTES - HYPERVISOR_RESERVE_BYTES) >> 20} MiB under trap mode ` +
+        `(the machine has at most ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${HYPERVISOR_RESERVE_BYTES >> 20} MiB of it for shadow page tables)`,
+    );
+  }
   const hvOpts: { memoryBytes: number; profile?: string } = { memoryBytes: memoryBytes + HYPERVISOR_RESERVE_BYTES };
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
   const hv = new Hypervisor(hvOpts);

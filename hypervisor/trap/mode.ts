@@ -11,12 +11,12 @@ import type { Pic } from '../../machine/devices/pic.ts';
 import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
-import type { Hypervisor } from '../core/hypervisor.ts';
+import { DomainCreateError, type Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
 import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from './emulate.ts';
-import { SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
+import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
 import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu } from './virtual-cpu.ts';
 
@@ -77,6 +77,12 @@ export class TrapMode implements Mode {
 
   createDomain(domain: Domain): void {
     if (domain.vcpus.length !== 1) throw new Error(`trap mode runs one vCPU per domain (domain '${domain.name}' has ${domain.vcpus.length})`);
+    const shadowFrames = 1 + RESERVED_TABLES;
+    if (this.hv.frames.freeFrames < shadowFrames) {
+      throw new DomainCreateError(
+        `domain '${domain.name}': no machine memory left for its shadow page tables (${shadowFrames} frames of 4 KiB)`,
+      );
+    }
     for (const v of domain.vcpus) {
       const t = new TrapVcpu(this.hv, v);
       t.pollInterval = this.pollCycles;

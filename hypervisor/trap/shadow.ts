@@ -26,6 +26,9 @@ const ERR_U: number = PfErr.User;
 const ERR_F: number = PfErr.Fetch;
 const PAGE_MASK = -4096;
 
+/** Shadow tables each shadow holds from its creation (see "Memory" below). */
+export const RESERVED_TABLES = 4;
+
 /*
  * Shape. One shadow directory per vCPU (its frame is the real CR3). Directory slot i, once any
  * address in [i << 22, (i + 1) << 22) has been filled, points at a shadow page table with P|W|U|A:
@@ -48,6 +51,15 @@ const PAGE_MASK = -4096;
  *
  * Guest paging off (virtual CR0.PG = 0): the walk is the identity on guest-physical addresses, so
  * the shadow maps guest-physical pages through the p2m, user and writable.
+ *
+ * Memory. A guest decides how many 4 MiB regions it touches, so it decides how many shadow tables
+ * it needs (up to 1024); the machine may run out of frames first. Each shadow takes its directory
+ * and RESERVED_TABLES spare tables when it is created, so it never depends on frames another
+ * domain may have taken: when no frame is free it recycles its own (drops every entry, as a CR3
+ * write would, which the TLB semantics allow at any time) instead of failing. RESERVED_TABLES
+ * covers every directory slot one instruction can need at once (an instruction and its extension
+ * word, a data access, each possibly crossing into the next 4 MiB), so the guest always makes
+ * progress. A guest touching many regions thus only slows itself down.
  */
 export class ShadowMmu {
   /** machine address of the shadow page directory: the real CR3 while this vCPU runs */
@@ -71,6 +83,12 @@ export class ShadowMmu {
     this.m32 = hv.mem.i32;
     this.rootFrame = hv.allocHypervisorFrame();
     this.root = this.rootFrame * 4096;
+    try {
+      for (let k = 0; k < RESERVED_TABLES; k++) this.pool.push(hv.allocHypervisorFrame());
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
   }
 
   /**
@@ -111,6 +129,12 @@ export class ShadowMmu {
 
   /** The guest wrote CR3 or CR0: drop every shadow entry (and the real TLB). */
   flush(): void {
+    this.dropAll();
+    this.stats.shadowFlushes++;
+  }
+
+  /** Every shadow table back to the pool, zeroed; the directory empty; the real TLB flushed. */
+  private dropAll(): void {
     const m32 = this.m32;
     const rootWord = this.root >>> 2;
     for (let k = 0; k < this.usedCount; k++) {
@@ -123,12 +147,16 @@ export class ShadowMmu {
     }
     this.usedCount = 0;
     this.cpu.flushTlb();
-    this.stats.shadowFlushes++;
   }
 
   /** Shadow page tables in use now. */
   get tablesInUse(): number {
     return this.usedCount;
+  }
+
+  /** Machine frames this shadow holds: its directory, the tables in use and the zeroed spares. */
+  get framesHeld(): number {
+    return 1 + this.usedCount + this.pool.length;
   }
 
   /** The shadow PTE for va (0 if none), for tests and `info`. */
@@ -152,7 +180,15 @@ export class ShadowMmu {
     const slot = va >>> 22;
     let t = this.tables[slot]!;
     if (t < 0) {
-      t = this.pool.length > 0 ? this.pool.pop()! : this.hv.allocHypervisorFrame();
+      if (this.pool.length === 0) {
+        if (this.hv.frames.freeFrames > 0) this.pool.push(this.hv.allocHypervisorFrame());
+        else {
+          // the machine is out of frames: recycle this shadow's own tables (at least RESERVED_TABLES)
+          this.dropAll();
+          this.stats.shadowRecycles++;
+        }
+      }
+      t = this.pool.pop()!;
       this.tables[slot] = t;
       this.usedSlots[this.usedCount++] = slot;
       m32[(this.root >>> 2) + slot] = t * 4096 + (PTE_P | PTE_W | PTE_U | PTE_A);

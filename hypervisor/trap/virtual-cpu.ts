@@ -6,6 +6,7 @@
 
 import type { Cpu } from '../../machine/cpu.ts';
 import { FLAGS_COND, Flag, Frame, Gate, REG_SP, Vector } from '../../machine/isa.ts';
+import { EventKind } from '../../machine/vmx.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { Vcpu } from '../core/vcpu.ts';
@@ -13,11 +14,11 @@ import { ACC_READ, ACC_WRITE, GuestWalker, WALK_BAD_GPA } from './guest-mmu.ts';
 import { ShadowMmu } from './shadow.ts';
 import { TrapVcpuState, realRing, virtualCpl } from './state.ts';
 
-// EventKind (machine/vmx.ts) as local numbers
-export const KIND_FAULT = 0;
-export const KIND_TRAP = 1;
-export const KIND_SOFTWARE = 2;
-export const KIND_EXTERNAL = 3;
+// EventKind (machine/vmx.ts) as local numbers (cross-file const enums are property loads under tsx)
+export const KIND_FAULT: number = EventKind.Fault;
+export const KIND_TRAP: number = EventKind.Trap;
+export const KIND_SOFTWARE: number = EventKind.Software;
+export const KIND_EXTERNAL: number = EventKind.External;
 
 const SP = REG_SP;
 const F_IF: number = Flag.IF;

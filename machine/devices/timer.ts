@@ -21,6 +21,11 @@ const CONTROL_BITS = TIMER_ENABLE | TIMER_PERIODIC;
  * tick train never drifts, whatever the run loop's granularity. A PERIOD of 0 arms nothing (a
  * zero-cycle periodic timer would fire forever without time advancing). After a one-shot expiry
  * CONTROL keeps its value and COUNT reads 0 until CONTROL is written again.
+ *
+ * A host may set a floor on the periodic timer's period (`minPeriodCycles`, 0 on the bare
+ * machine): a shorter PERIOD then expires every minPeriodCycles, as KVM's min_timer_period_us
+ * stretches a guest's tiny periods, so one guest cannot flood the event queue every domain shares.
+ * (A one-shot expiry needs a CONTROL write each, so it cannot flood anything.)
  */
 export class Timer implements IoDevice {
   readonly name = 'timer';
@@ -38,7 +43,11 @@ export class Timer implements IoDevice {
   /** event-queue handle of the next expiry */
   private handle = 0;
 
-  constructor(private readonly ctx: DeviceContext) {}
+  constructor(
+    private readonly ctx: DeviceContext,
+    /** the shortest period this timer expires at (a host's floor; 0: none) */
+    readonly minPeriodCycles = 0,
+  ) {}
 
   reset(): void {
     this.disarm();
@@ -75,7 +84,7 @@ export class Timer implements IoDevice {
         return;
       case TIMER_CONTROL:
         this.control = value & CONTROL_BITS;
-        this.activePeriod = this.period;
+        this.activePeriod = this.period > 0 && (this.control & TIMER_PERIODIC) !== 0 ? Math.max(this.period, this.minPeriodCycles) : this.period;
         this.disarm();
         if (this.control & TIMER_ENABLE && this.activePeriod > 0) this.arm(this.ctx.now() + this.activePeriod);
         return;

@@ -16,7 +16,7 @@ import { compile } from '../../toolchain/compiler/index.ts';
 
 /** The numbered calls, with early Xen's names. */
 const CALLS: [number, string][] = [
-  [0, 'set_trap_table'], [1, 'mmu_update'], [3, 'stack_switch'], [4, 'set_callbacks'], [6, 'sched_op'],
+  [0, 'set_trap_table'], [1, 'mmu_update'], [3, 'stack_switch'], [4, 'set_callbacks'], [6, 'sched_op'], [7, 'dom0_op'],
   [12, 'memory_op'], [13, 'multicall'], [14, 'update_va_mapping'], [15, 'set_timer_op'], [16, 'event_channel_op'],
   [17, 'xen_version'], [18, 'console_io'], [20, 'grant_table_op'], [24, 'vcpu_op'], [26, 'mmuext_op'],
 ];
@@ -66,6 +66,8 @@ const LAYOUTS: [string, object, Record<string, number>][] = [
   ['GntSetup', S, {}],
   ['GntQuery', S, {}],
   ['MemoryReservation', S, {}],
+  ['DomainInfo', S, { CPU_CYCLES: 8 }],
+  ['ConsoleRing', S, { IN: 1024, OUT: 2048 }],
   ['VcpuRunstate', S, { STATE_ENTRY_TIME: 8, TIME: 32 }],
   ['StartInfo', S, { CMDLINE: 1024 }],
   ['SharedInfo', S, { VCPU_INFO: 256, EVTCHN_PENDING: 128, EVTCHN_MASK: 128 }],
@@ -79,7 +81,7 @@ const LAYOUTS: [string, object, Record<string, number>][] = [
 ];
 
 /** Members that are sizes or counts, not field offsets. */
-const NOT_FIELDS = new Set(['BYTES', 'MAX_ENTRIES', 'MAX_BATCH', 'MAX_VCPUS', 'CMDLINE_BYTES', 'MAX_SEGMENTS', 'SLOTS']);
+const NOT_FIELDS = new Set(['BYTES', 'MAX_ENTRIES', 'MAX_BATCH', 'MAX_VCPUS', 'CMDLINE_BYTES', 'MAX_SEGMENTS', 'SLOTS', 'IN_BYTES', 'OUT_BYTES']);
 
 describe('struct layouts', () => {
   it.each(LAYOUTS)('%s: fields aligned, inside the struct, not overlapping', (name, mod, sizes) => {
@@ -110,6 +112,12 @@ describe('struct layouts', () => {
     expect(HvLayout.BASE >>> 22).toBe(HvLayout.PDE);
     expect(HvLayout.M2P - HvLayout.BASE + HvLayout.MAX_MACHINE_FRAMES * 4).toBeLessThanOrEqual(4 * 1024 * 1024);
     expect(S.BootLayout.START_INFO + 4096).toBe(S.BootLayout.SHARED_INFO);
+    expect(S.ConsoleRing.IN + S.ConsoleRing.IN_BYTES).toBe(S.ConsoleRing.OUT);
+    expect(S.ConsoleRing.OUT + S.ConsoleRing.OUT_BYTES).toBe(S.ConsoleRing.IN_CONS);
+    expect(S.ConsoleRing.BYTES).toBeLessThanOrEqual(4096);
+    expect([S.ConsoleRing.IN_BYTES & (S.ConsoleRing.IN_BYTES - 1), S.ConsoleRing.OUT_BYTES & (S.ConsoleRing.OUT_BYTES - 1)]).toEqual([0, 0]);
+    expect(S.BootLayout.CONSOLE_RING % 4096).toBe(0);
+    expect(S.BootLayout.CONSOLE_RING).toBeLessThan(S.BootLayout.KERNEL_MIN);
   });
 });
 
@@ -128,7 +136,7 @@ describe('typed guest stubs', () => {
     ['hcSetCallbacks', Hc.SET_CALLBACKS], ['hcSchedOp', Hc.SCHED_OP], ['hcMemoryOp', Hc.MEMORY_OP], ['hcMulticall', Hc.MULTICALL],
     ['hcUpdateVaMapping', Hc.UPDATE_VA_MAPPING], ['hcSetTimerOp', Hc.SET_TIMER_OP], ['hcEventChannelOp', Hc.EVENT_CHANNEL_OP],
     ['hcXenVersion', Hc.XEN_VERSION], ['hcConsoleIo', Hc.CONSOLE_IO], ['hcGrantTableOp', Hc.GRANT_TABLE_OP],
-    ['hcVcpuOp', Hc.VCPU_OP], ['hcMmuextOp', Hc.MMUEXT_OP],
+    ['hcVcpuOp', Hc.VCPU_OP], ['hcMmuextOp', Hc.MMUEXT_OP], ['hcDom0Op', Hc.DOM0_OP],
   ];
 
   it.each(STUBS)('%s loads %i into r0 and makes exactly one HYPERCALL', (name, nr) => {

@@ -104,7 +104,8 @@ function importsOf(sf: ts.SourceFile): { spec: string; node: ts.Node }[] {
 export function loadProgram(entryFile: string, typeCheck: boolean, diags: DiagnosticBag): LoadedProgram | null {
   const entry = resolve(entryFile);
   if (!ts.sys.fileExists(entry)) {
-    diags.add({ file: displayPath(entry), line: 1, col: 1, message: 'cannot read the entry file (no such file)' });
+    const why = ts.sys.directoryExists(entry) ? 'it is a directory' : 'no such file';
+    diags.add({ file: displayPath(entry), line: 1, col: 1, message: `cannot read the entry file (${why})` });
     return null;
   }
   const options = guestCompilerOptions();
