@@ -79,6 +79,12 @@ export function grantRelease(host: PvHost, granter: number, ref: number, frame: 
   host.frameReleased(frame);
 }
 
+/**
+ * The most grant mappings one domain may hold at once (Xen bounds this by its maptrack table):
+ * without a cap, two colluding domains could grow the hypervisor's bookkeeping without limit.
+ */
+export const MAX_GRANT_MAPS_PER_DOMAIN = 1024;
+
 /** Map grant `ref` of domain `dom` for the caller. Returns the handle, or an HcErr. */
 function mapGrant(ctx: HcCtx, dom: number, ref: number, flags: number, hostAddr: number, out: { devBusAddr: number }): number {
   const host = ctx.host;
@@ -87,6 +93,7 @@ function mapGrant(ctx: HcCtx, dom: number, ref: number, flags: number, hostAddr:
   const g = host.domains.get(dom);
   if (!g) return HcErr.ESRCH;
   if (g === me) return HcErr.EINVAL;
+  if (me.grants.maps.size >= MAX_GRANT_MAPS_PER_DOMAIN) return HcErr.ENOSPC;
   const readonly = (flags & GntmapFlags.READONLY) !== 0;
   let pteAddr = -1;
   if ((flags & GntmapFlags.HOST_MAP) !== 0) {

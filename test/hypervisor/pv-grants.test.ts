@@ -9,6 +9,7 @@ import { HcErr } from '../../hypercalls/errors.ts';
 import { GntMap } from '../../hypercalls/structs.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
+import { MAX_GRANT_MAPS_PER_DOMAIN } from '../../hypervisor/pv/grants.ts';
 import { compiledGuest, hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32, bootstrapPte, PAGE } from './pv-helpers.ts';
 
 const P = 1;
@@ -51,6 +52,22 @@ function setup() {
 }
 
 describe('pv grant tables', () => {
+  it('caps the mappings one domain holds: beyond the limit a device map gets ENOSPC and nothing grows', () => {
+    const t = setup();
+    const frame = t.a.p2m[0x1f0]!;
+    t.grant(0, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, frame);
+    const op = scratch(t.mode, t.b);
+    const mapDevice = () => {
+      [0, GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 0, t.a.id, 99, 0, 0].forEach((v, k) => w32(t.b, op + k * 4, v));
+      expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, op, 1)).toBe(0);
+      return r32(t.b, op + GntMap.STATUS);
+    };
+    for (let k = 0; k < MAX_GRANT_MAPS_PER_DOMAIN; k++) expect(mapDevice()).toBe(0);
+    expect(mapDevice()).toBe(HcErr.ENOSPC);
+    expect(mapDevice()).toBe(HcErr.ENOSPC);
+    expect(t.b.state).not.toBe('shutdown');
+  });
+
   it('sets up a grant table of hypervisor frames the domain may map; query_size reports it', () => {
     const t = setup();
     expect(t.hv.frames.owner[t.table]).toBe(OWNER_HYPERVISOR);
