@@ -1,10 +1,11 @@
 // `xenolith asm FILE.s [-o FILE.img] [--arch NAME]`: assemble XL32 assembly (docs/asm.md) into an
 // image. Reads and writes only the named files; errors become one CliError line per problem.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ARCH_NAMES, encodeImage, type ArchName } from '../../machine/image.ts';
 import { assemble, AsmError } from '../../toolchain/asm/index.ts';
 import { CliError } from '../errors.ts';
+import { readInputFile } from '../image-files.ts';
 
 /** FILE.s -> FILE.img (any extension replaced; none: .img appended). */
 export function defaultOutput(source: string): string {
@@ -12,12 +13,7 @@ export function defaultOutput(source: string): string {
 }
 
 export function readSource(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
-  }
+  return Buffer.from(readInputFile(path)).toString('utf8');
 }
 
 export function register(program: Command): void {

@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine, type RunResult } from '../../machine/machine.ts';
-import type { Image } from '../../machine/image.ts';
+import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
-import { CONSOLE_EOF, isKernelImage, readImageFile } from '../image-files.ts';
+import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 
 export const MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
 
@@ -84,6 +84,14 @@ async function runInteractive(machine: Machine, maxCycles: number): Promise<RunR
   }
 }
 
+/**
+ * Errors that mean the guest cannot be set up as asked (an image that does not fit, memory too
+ * large, a kernel the builder refuses): reported as one line, never a stack trace.
+ */
+function isGuestSetupError(e: unknown): boolean {
+  return e instanceof BootError || e instanceof RangeError || (e instanceof Error && ['DomainCreateError', 'PvBuildError', 'MemoryRangeError', 'BootError'].includes(e.name));
+}
+
 /** Modes that run the guest in a domain of the hypervisor (hypervisor/). */
 export const HYPERVISOR_MODES = ['trap', 'hvm', 'pv'] as const;
 
@@ -125,7 +133,7 @@ async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image
       onOutput: (byte: number) => process.stdout.write(Buffer.of(byte)),
     });
   } catch (e) {
-    if (e instanceof BootError || (e instanceof Error && e.name === 'DomainCreateError')) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${e.message}`);
+    if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
     throw e;
   }
   if (o.stats) {
@@ -180,18 +188,27 @@ export function register(program: Command): void {
       } catch (e) {
         throw new CliError((e as Error).message);
       }
-      const memoryBytes = parseCount(opts.memory, '--memory') * 1024 * 1024;
+      const memoryMiB = parseCount(opts.memory, '--memory');
+      if (memoryMiB > 1024) throw new CliError(`--memory ${opts.memory}: XL32 machines have at most 1024 MiB`);
+      const memoryBytes = memoryMiB * 1024 * 1024;
       let disk: Uint8Array | undefined;
       if (opts.disk) {
-        try {
-          disk = new Uint8Array(readFileSync(opts.disk));
-        } catch (e) {
-          throw new CliError(`cannot read disk ${opts.disk}: ${(e as Error).message}`);
-        }
+        disk = new Uint8Array(readInputFile(opts.disk));
       }
 
       const image = imagePath ? readImageFile(imagePath) : undefined;
       const kernelBoot = !image || isKernelImage(image);
+      if (image) {
+        const wantsPv = opts.mode === 'pv';
+        const isPv = image.arch === ImageArch.Pv;
+        if (wantsPv !== isPv) {
+          throw new CliError(
+            wantsPv
+              ? `${imagePath}: --mode pv boots a kernel compiled with --arch pv; this is a ${ARCH_NAMES[image.arch]} image`
+              : `${imagePath}: a kernel compiled with --arch pv runs only under --mode pv`,
+          );
+        }
+      }
       if (image && !kernelBoot && (opts.add.length > 0 || opts.cmdline)) {
         throw new CliError(`${imagePath} is a bare-metal image: --add and --cmdline apply to kernels only`);
       }
@@ -214,15 +231,16 @@ export function register(program: Command): void {
         await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath });
         return;
       }
-      const machine = new Machine({
-        memoryBytes,
-        profile: opts.profile,
-        disk,
-        input,
-        onOutput: (byte: number) => process.stdout.write(Buffer.of(byte)),
-      });
+      let machine: Machine;
       let symbols = image?.symbols ?? [];
       try {
+        machine = new Machine({
+          memoryBytes,
+          profile: opts.profile,
+          disk,
+          input,
+          onOutput: (byte: number) => process.stdout.write(Buffer.of(byte)),
+        });
         if (kernelBoot) {
           // Loaded on use: building the standard guest needs the compiler (and TypeScript).
           const { standardGuest } = await import('../guest.ts');
@@ -233,7 +251,7 @@ export function register(program: Command): void {
           machine.loadImage(image!);
         }
       } catch (e) {
-        if (e instanceof BootError || e instanceof RangeError) throw new CliError(`${imagePath ?? 'guest kernel'}: ${e.message}`);
+        if (isGuestSetupError(e)) throw new CliError(`${imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
         throw e;
       }
       const result = interactive ? await runInteractive(machine, maxCycles) : machine.run({ maxCycles });

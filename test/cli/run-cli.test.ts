@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { assemble } from '../../toolchain/asm/index.ts';
+import { encodeImage } from '../../machine/image.ts';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -41,6 +45,21 @@ describe('xenolith run (the standard guest)', () => {
     const body = (out: string) => out.split('\n').filter((l) => !l.startsWith('xenolith kernel') && !l.startsWith('memory:') && !l.startsWith('initrd:'));
     expect(pv.stdout.split('\n')[0]).toBe('xenolith kernel 0.1 (pv) booting');
     expect(body(pv.stdout)).toEqual(body(native.stdout));
+  });
+
+  it('refuses, in one line, an image of the wrong kind for the mode, a directory as a disk, and too much memory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xl-run-'));
+    const img = join(dir, 'demo.img');
+    writeFileSync(img, encodeImage(assemble(readFileSync('examples/bare-metal/demo.s', 'utf8'), 'demo.s').image));
+    const pv = xenolith('run', img, '--mode', 'pv');
+    expect(pv.status).toBe(2);
+    expect(pv.stderr).toBe(`xenolith: ${img}: --mode pv boots a kernel compiled with --arch pv; this is a bare image\n`);
+    const disk = xenolith('run', '--disk', 'test', '--input', '');
+    expect(disk.status).toBe(2);
+    expect(disk.stderr).toBe('xenolith: cannot read test: it is a directory\n');
+    const mem = xenolith('run', '--memory', '4096', '--input', '');
+    expect(mem.status).toBe(2);
+    expect(mem.stderr).toBe('xenolith: --memory 4096: XL32 machines have at most 1024 MiB\n');
   });
 
   it('reports a program that does not compile with file:line:col and exit status 1, booting nothing', () => {
