@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
+import { compareOptionsSchema, parseOptions } from '../options.ts';
 
 interface CompareOpts {
   modes?: string;
@@ -29,23 +30,15 @@ export function register(program: Command): void {
     .option('--max-cycles <n>', 'cycle limit per guest run', '50000000000')
     .option('--no-progress', 'no progress bar')
     .action(async (opts: CompareOpts) => {
-      const { getProfile } = await import('../../machine/costs.ts');
+      const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, runs: opts.runs, maxCycles: opts.maxCycles, modes: opts.modes });
       const { AVAILABLE_MODES } = await import('../../bench/runners.ts');
       const { runCompare, renderText, renderMarkdown, renderHtml } = await import('../../bench/compare.ts');
-      try {
-        getProfile(opts.profile);
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
-      const modes = opts.modes ? opts.modes.split(',').map((m) => m.trim()) : AVAILABLE_MODES;
+      const modes = checked.modes ?? [...AVAILABLE_MODES];
       for (const m of modes) {
         if (!(AVAILABLE_MODES as string[]).includes(m)) throw new CliError(`mode "${m}" is not available (this build has ${AVAILABLE_MODES.join(', ')})`);
       }
       if (!modes.includes('native')) modes.unshift('native');
-      const runs = Number(opts.runs);
-      if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new CliError(`--runs must be a whole number from 1 to 50, not "${opts.runs}"`);
-      const maxCycles = Number(opts.maxCycles);
-      if (!Number.isSafeInteger(maxCycles) || maxCycles <= 0) throw new CliError(`--max-cycles must be a positive whole number, not "${opts.maxCycles}"`);
+      const { runs, maxCycles } = checked;
 
       let bar: { start(total: number, value: number, payload: object): void; update(value: number, payload: object): void; stop(): void } | undefined;
       if (opts.progress && process.stderr.isTTY) {

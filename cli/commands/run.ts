@@ -5,12 +5,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine, type RunResult } from '../../machine/machine.ts';
 import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
-import { getProfile } from '../../machine/costs.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
+import { MODES, parseOptions, runOptionsSchema } from '../options.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 
-export const MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
 
 /** Exit codes when the guest did not power off by itself. */
 export const EXIT_CYCLE_LIMIT = 124;
@@ -28,11 +27,6 @@ interface RunOptions {
   cmdline?: string;
 }
 
-function parseCount(value: string, what: string): number {
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new CliError(`${what} must be a positive whole number, not "${value}"`);
-  return n;
-}
 
 /** Feed the terminal's keystrokes to the guest console; Ctrl-] leaves. Returns a cleanup function. */
 function attachTerminal(machine: Machine, onQuit: () => void): () => void {
@@ -179,18 +173,11 @@ export function register(program: Command): void {
     .option('--disk <file>', 'a file to back the block device')
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      if (!(MODES as readonly string[]).includes(opts.mode)) throw new CliError(`unknown mode "${opts.mode}" (choose one of ${MODES.join(', ')})`);
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles });
       if (!(HYPERVISOR_MODES as readonly string[]).includes(opts.mode) && opts.mode !== 'native') {
         throw new CliError(`mode "${opts.mode}" is not available yet (this build has native, ${HYPERVISOR_MODES.join(', ')})`);
       }
-      try {
-        getProfile(opts.profile);
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
-      const memoryMiB = parseCount(opts.memory, '--memory');
-      if (memoryMiB > 1024) throw new CliError(`--memory ${opts.memory}: XL32 machines have at most 1024 MiB`);
-      const memoryBytes = memoryMiB * 1024 * 1024;
+      const memoryBytes = checked.memory;
       let disk: Uint8Array | undefined;
       if (opts.disk) {
         disk = new Uint8Array(readInputFile(opts.disk));
@@ -225,7 +212,7 @@ export function register(program: Command): void {
         }
       }
       if (input !== undefined && kernelBoot) input += (input.length > 0 && !input.endsWith('\n') ? '\n' : '') + CONSOLE_EOF;
-      const maxCycles = opts.maxCycles ? parseCount(opts.maxCycles, '--max-cycles') : interactive ? Number.MAX_SAFE_INTEGER : 100_000_000_000;
+      const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : 100_000_000_000);
 
       if (opts.mode !== 'native') {
         await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath });

@@ -68,7 +68,7 @@ describe('xenolith run (the standard guest)', () => {
     expect(disk.stderr).toBe('xenolith: cannot read test: it is a directory\n');
     const mem = xenolith('run', '--memory', '4096', '--input', '');
     expect(mem.status).toBe(2);
-    expect(mem.stderr).toBe('xenolith: --memory 4096: XL32 machines have at most 1024 MiB\n');
+    expect(mem.stderr).toBe('xenolith: --memory must be a number of MiB from 1 to 1024\n');
   });
 
   it('reports a program that does not compile with file:line:col and exit status 1, booting nothing', () => {

@@ -1,0 +1,58 @@
+// Validation of the CLI's option values with zod: each verb declares a schema, and a bad value
+// becomes one CliError line naming the option and what it accepts (never a stack trace).
+import { z } from 'zod';
+import { PROFILES } from '../machine/costs.ts';
+import { CliError } from './errors.ts';
+
+/** The virtualization modes the project defines (not all are built in every version). */
+export const MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
+export type Mode = (typeof MODES)[number];
+
+const PROFILE_NAMES = Object.keys(PROFILES);
+
+/** A whole number written in decimal (underscores allowed: 100_000_000). */
+function wholeNumber(flag: string, min: number, max: number, what = 'a whole number') {
+  return z
+    .string()
+    .transform((s) => Number(s.replace(/_/g, '')))
+    .pipe(
+      z
+        .number({ error: `${flag} must be ${what}` })
+        .refine((n) => Number.isSafeInteger(n), { error: `${flag} must be ${what}` })
+        .refine((n) => n >= min && n <= max, { error: `${flag} must be ${what} from ${min} to ${max}` }),
+    );
+}
+
+export const profileSchema = z.string().refine((p) => PROFILE_NAMES.includes(p), {
+  error: (issue) => `unknown CPU cost profile "${String(issue.input)}" (choose one of ${PROFILE_NAMES.join(', ')})`,
+});
+
+export const modeSchema = z.string().refine((m) => (MODES as readonly string[]).includes(m), {
+  error: (issue) => `unknown mode "${String(issue.input)}" (choose one of ${MODES.join(', ')})`,
+});
+
+export const runOptionsSchema = z.object({
+  mode: modeSchema,
+  profile: profileSchema,
+  memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
+  maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number').optional(),
+});
+
+export const compareOptionsSchema = z.object({
+  profile: profileSchema,
+  runs: wholeNumber('--runs', 1, 50),
+  maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number'),
+  modes: z
+    .string()
+    .optional()
+    .transform((list) => (list === undefined ? undefined : list.split(',').map((m) => m.trim())))
+    .pipe(z.array(modeSchema).optional()),
+});
+
+/** Parse `values` with `schema`; the first problem becomes a CliError. */
+export function parseOptions<S extends z.ZodType>(schema: S, values: unknown): z.output<S> {
+  const r = schema.safeParse(values);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new CliError(issue.message);
+}

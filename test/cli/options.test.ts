@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { compareOptionsSchema, parseOptions, runOptionsSchema } from '../../cli/options.ts';
+import { CliError } from '../../cli/errors.ts';
+
+const run = (o: Record<string, unknown>) => parseOptions(runOptionsSchema, { mode: 'native', profile: 'p4-2003', memory: '32', ...o });
+const message = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CliError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a CliError');
+};
+
+describe('CLI option validation (zod)', () => {
+  it('accepts good values and converts them: MiB to bytes, underscores in counts', () => {
+    expect(run({ memory: '64', maxCycles: '1_000_000' })).toEqual({ mode: 'native', profile: 'p4-2003', memory: 64 * 1024 * 1024, maxCycles: 1_000_000 });
+    expect(run({}).maxCycles).toBeUndefined();
+  });
+
+  it('names the option and what it accepts for each bad value', () => {
+    expect(message(() => run({ mode: 'warp' }))).toBe('unknown mode "warp" (choose one of native, trap, bt, hvm, pv)');
+    expect(message(() => run({ profile: 'k6' }))).toBe('unknown CPU cost profile "k6" (choose one of p4-2003, modern)');
+    expect(message(() => run({ memory: '0' }))).toBe('--memory must be a number of MiB from 1 to 1024');
+    expect(message(() => run({ memory: '1.5' }))).toBe('--memory must be a number of MiB');
+    expect(message(() => run({ maxCycles: 'lots' }))).toBe('--max-cycles must be a positive whole number');
+  });
+
+  it('splits --modes and checks each, and bounds --runs', () => {
+    const c = (o: Record<string, unknown>) => parseOptions(compareOptionsSchema, { profile: 'modern', runs: '3', maxCycles: '100', ...o });
+    expect(c({ modes: 'trap, pv' })).toEqual({ profile: 'modern', runs: 3, maxCycles: 100, modes: ['trap', 'pv'] });
+    expect(c({}).modes).toBeUndefined();
+    expect(message(() => c({ modes: 'trap,xen' }))).toBe('unknown mode "xen" (choose one of native, trap, bt, hvm, pv)');
+    expect(message(() => c({ runs: '51' }))).toBe('--runs must be a whole number from 1 to 50');
+  });
+});
