@@ -7,6 +7,7 @@ import { Machine, type RunResult } from '../../machine/machine.ts';
 import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
+import { consoleWriter } from '../console.ts';
 import { MODES, parseOptions, runOptionsSchema } from '../options.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 
@@ -124,7 +125,7 @@ async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image
       disk: o.disk,
       initrd,
       cmdline: o.cmdline,
-      onOutput: (byte: number) => process.stdout.write(Buffer.of(byte)),
+      onOutput: consoleWriter(() => kernel?.symbols ?? []),
     });
   } catch (e) {
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
@@ -226,7 +227,7 @@ export function register(program: Command): void {
           profile: opts.profile,
           disk,
           input,
-          onOutput: (byte: number) => process.stdout.write(Buffer.of(byte)),
+          onOutput: consoleWriter(() => symbols),
         });
         if (kernelBoot) {
           // Loaded on use: building the standard guest needs the compiler (and TypeScript).
