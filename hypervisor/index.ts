@@ -6,6 +6,7 @@ import type { Image } from '../machine/image.ts';
 import { runTrapMode } from './trap/index.ts';
 import { runPvMode } from './pv/system.ts';
 import { runHvmMode } from './hvm/index.ts';
+import { runBtMode } from './bt/index.ts';
 import type { GuestRunOptions, GuestRunResult } from './run.ts';
 
 export { Hypervisor, DomainCreateError, type HypervisorOptions, type HypervisorRunResult, type HypervisorStopReason } from './core/hypervisor.ts';
@@ -21,6 +22,7 @@ export { DeviceModel } from './devices/model.ts';
 export { runPvMode, createPvSystem } from './pv/system.ts';
 export { formatPvStats } from './pv/stats.ts';
 export { PvMode } from './pv/mode.ts';
+export { BtMode, runBtMode, btCache, formatBtStats, btStatsSummary, TranslationCache, UNIT_MAX_INSNS } from './bt/index.ts';
 export { HvmMode, runHvmMode, Ept, hvmReserveBytes, formatHvmStats, hvmExitCounts } from './hvm/index.ts';
 export {
   TrapMode,
@@ -35,7 +37,7 @@ export {
 } from './trap/index.ts';
 
 /** Modes runImageInMode can run today. */
-export type VirtualizationMode = 'trap' | 'pv' | 'hvm';
+export type VirtualizationMode = 'trap' | 'bt' | 'pv' | 'hvm';
 
 /**
  * Boot `image` under a virtualization mode and run it to the end: what `xenolith run IMAGE
@@ -48,6 +50,8 @@ export function runImageInMode(mode: VirtualizationMode, image: Image, opts: Gue
   switch (mode) {
     case 'trap':
       return runTrapMode(image, opts);
+    case 'bt':
+      return runBtMode(image, opts);
     case 'pv':
       return runPvMode(image, opts);
     case 'hvm':

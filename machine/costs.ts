@@ -79,6 +79,22 @@ export interface CostProfile {
    * guest's trap frame, restore. Also charged for a world switch between two vCPUs.
    */
   readonly monitorTrap: number;
+
+  // Binary translation (hypervisor/bt; charged by hypervisor/, not by the CPU).
+  /**
+   * A callout from translated kernel code into the monitor for a privileged instruction (CLI,
+   * IN, MOVCR, IRET, ...): a near call at the same privilege, register save, dispatch, the
+   * virtual-CPU update, return. No hardware trap and no IRET (those are what BT saves).
+   */
+  readonly btCallout: number;
+  /**
+   * A translation-cache lookup: guest PC -> translated code, hashed, compared, jumped to
+   * indirectly. Paid by indirect control flow (JMPR, CALLR, RET, IRET) and by every entry into
+   * translated code that is not a chained direct jump.
+   */
+  readonly btLookup: number;
+  /** Translating one guest instruction (decode, classify, emit), paid once per translation. */
+  readonly btTranslate: number;
 }
 
 /**
@@ -153,6 +169,18 @@ const P4_2003: CostProfile = {
   // 400 cycles at NetBurst's IPC. Adams & Agesen (ASPLOS 2006) show monitor paths costing several
   // times the bare trap; this is a deliberately low figure for a minimal monitor.
   monitorTrap: 400,
+  // approximate/unverified, an engineering estimate: a callout is a call into monitor code in the
+  // same address space (save a few registers, dispatch, update the virtual CPU, return), about a
+  // quarter of monitorTrap's path and no trap entry or IRET. Adams & Agesen (ASPLOS 2006) give
+  // callouts as BT's remedy for the trap cost; they publish no per-callout figure.
+  btCallout: 100,
+  // approximate/unverified: a hash-table probe and an indirect jump, about a dozen instructions
+  // plus an indirect-branch mispredict (~20 cycles on NetBurst, Intel Optimization Manual).
+  // Adams & Agesen name indirect control flow's lookup as BT's main overhead (no figure given).
+  btLookup: 30,
+  // approximate/unverified: a translator spends some hundreds of host instructions per guest
+  // instruction (decode, classify, emit code); charged once per translated instruction.
+  btTranslate: 300,
 };
 
 /** A current core: AMD Zen 2 (2019-2020), the class of machine behind the LKML KVM figure. */
@@ -208,6 +236,11 @@ const MODERN: CostProfile = {
   // approximate/unverified, an engineering estimate: the same few hundred instructions of monitor
   // code as p4-2003 at roughly twice the IPC.
   monitorTrap: 200,
+  // approximate/unverified: p4-2003's estimates at roughly twice the IPC (a mispredicted
+  // indirect branch on Zen 2 is ~15-20 cycles, so the lookup falls less).
+  btCallout: 50,
+  btLookup: 20,
+  btTranslate: 150,
 };
 
 /** Every profile by name. */

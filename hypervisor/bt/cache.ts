@@ -1,0 +1,194 @@
+// The translation cache of binary translation: translation units (up to UNIT_MAX_INSNS guest
+// instructions, ending at control flow or the end of the page) keyed by the machine address of
+// their first instruction, each instruction classified ident / callout / inline. Also the
+// per-frame index used to invalidate units when their code is written, and the counters.
+// Data and classification only; touches nothing outside itself (and the memory's codePage marks).
+
+import { INSN_BYTES, Op } from '../../machine/isa.ts';
+
+/** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
+export const UNIT_MAX_INSNS = 12;
+
+/** Instruction kinds in a unit. */
+/** executed as is (the real CPU's general path at the deprivileged ring: same semantics, same cycles) */
+export const K_IDENT = 0;
+/** a privileged instruction: a callout into the monitor, emulated on the virtual CPU without a trap */
+export const K_CALLOUT = 1;
+/** a critical instruction (PUSHF, POPF, RDCPL, SIDT): rewritten in line to use the virtual CPU's state */
+export const K_INLINE = 2;
+
+// opcodes as local numbers (cross-file const enums are property loads under tsx)
+export const OP_JMP: number = Op.JMP;
+export const OP_JCC: number = Op.JCC;
+export const OP_CALL: number = Op.CALL;
+export const OP_JMPR: number = Op.JMPR;
+export const OP_CALLR: number = Op.CALLR;
+export const OP_RET: number = Op.RET;
+export const OP_INT: number = Op.INT;
+export const OP_BRK: number = Op.BRK;
+export const OP_HLT: number = Op.HLT;
+export const OP_CLI: number = Op.CLI;
+export const OP_STI: number = Op.STI;
+export const OP_IRET: number = Op.IRET;
+export const OP_PUSHF: number = Op.PUSHF;
+export const OP_POPF: number = Op.POPF;
+export const OP_RDCPL: number = Op.RDCPL;
+export const OP_SIDT: number = Op.SIDT;
+
+/** kind of each opcode; undefined opcodes are ident (they raise #UD as on the hardware) */
+export const KIND: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const op of [Op.HLT, Op.CLI, Op.STI, Op.IN, Op.INB, Op.INR, Op.OUT, Op.OUTB, Op.OUTR, Op.MOVTOCR, Op.MOVFROMCR, Op.LIDT, Op.INVLPG, Op.LKSP, Op.IRET]) {
+    t[op] = K_CALLOUT;
+  }
+  for (const op of [Op.PUSHF, Op.POPF, Op.RDCPL, Op.SIDT]) t[op] = K_INLINE;
+  return t;
+})();
+
+/** opcodes after which a unit ends: control flow (and what faults on purpose) */
+export const ENDS_UNIT: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const op of [Op.JMP, Op.JCC, Op.CALL, Op.JMPR, Op.CALLR, Op.RET, Op.INT, Op.BRK, Op.IRET, Op.HLT, Op.HYPERCALL]) t[op] = 1;
+  t[0] = 1; // undefined (#UD)
+  return t;
+})();
+
+/** indirect control flow: the target is known only at run time, so it needs a cache lookup */
+export const INDIRECT: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const op of [Op.JMPR, Op.CALLR, Op.RET, Op.IRET]) t[op] = 1;
+  return t;
+})();
+
+/** One translation unit. */
+export class TranslationUnit {
+  /** set when the unit is dropped from the cache (its code was written) */
+  dead = false;
+  /** units this one has been chained to (direct successors: fall-through, JMP, Jcc, CALL) */
+  links: TranslationUnit[] = [];
+  constructor(
+    /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
+    readonly ma: number,
+    /** the guest-virtual pc it was first translated at (for display) */
+    readonly pc: number,
+    /** the instruction words as translated (checked before each runs: self-modifying code) */
+    readonly words: Int32Array,
+    /** byte offset of each instruction from ma */
+    readonly offs: Uint16Array,
+    readonly ops: Uint8Array,
+    readonly kinds: Uint8Array,
+  ) {}
+  get length(): number {
+    return this.ops.length;
+  }
+}
+
+/** Counters of binary translation (per domain). */
+export class BtStats {
+  /** units translated (including retranslations after invalidation) */
+  translations = 0;
+  /** guest instructions translated */
+  translatedInsns = 0;
+  /** instructions at an unaligned pc, translated one at a time and not cached */
+  uncachedInsns = 0;
+  /** units entered */
+  unitsRun = 0;
+  /** entries through a chain link (no lookup) */
+  chained = 0;
+  /** translation-cache lookups: for indirect control flow (JMPR, CALLR, RET, IRET) */
+  indirectLookups = 0;
+  /** ... and for every other entry that was not chained (after a trap, an injection, a first jump) */
+  dispatchLookups = 0;
+  /** units dropped because their code was written (by the guest or a host write such as DMA) */
+  invalidations = 0;
+  /** callouts by opcode */
+  readonly callouts = new Float64Array(256);
+  /** inline rewrites of the critical instructions by opcode */
+  readonly inlined = new Float64Array(256);
+  /** cycles charged for translation, callouts and lookups */
+  translateCycles = 0;
+  calloutCycles = 0;
+  lookupCycles = 0;
+}
+
+/** The translation cache of one domain. */
+export class TranslationCache {
+  readonly units = new Map<number, TranslationUnit>();
+  /** machine frame -> units that start in it */
+  private readonly byFrame = new Map<number, TranslationUnit[]>();
+  readonly stats = new BtStats();
+
+  constructor(private readonly m32: Int32Array, private readonly codePage: Uint8Array) {}
+
+  get size(): number {
+    return this.units.size;
+  }
+
+  get(ma: number): TranslationUnit | undefined {
+    return this.units.get(ma);
+  }
+
+  /**
+   * Translate the unit starting at machine address `ma` (guest-virtual `pc`): up to
+   * UNIT_MAX_INSNS instructions, ending after control flow or at the end of the frame (a long
+   * instruction whose extension word lies in the next frame ends it too; only its opcode word is
+   * classified, so only that word is checked). Returns the unit.
+   */
+  translate(ma: number, pc: number): TranslationUnit {
+    const m32 = this.m32;
+    const frameEnd = (ma & -4096) + 4096;
+    const words: number[] = [];
+    const offs: number[] = [];
+    let a = ma;
+    while (words.length < UNIT_MAX_INSNS && a < frameEnd) {
+      const w = m32[a >>> 2]!;
+      const op = w & 0xff;
+      words.push(w);
+      offs.push(a - ma);
+      a += INSN_BYTES[op]!;
+      if (ENDS_UNIT[op] !== 0) break;
+    }
+    const n = words.length;
+    const ops = new Uint8Array(n);
+    const kinds = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      ops[k] = words[k]! & 0xff;
+      kinds[k] = KIND[ops[k]!]!;
+    }
+    const u = new TranslationUnit(ma, pc >>> 0, Int32Array.from(words), Uint16Array.from(offs), ops, kinds);
+    this.units.set(ma, u);
+    const f = ma >>> 12;
+    let list = this.byFrame.get(f);
+    if (!list) this.byFrame.set(f, (list = []));
+    list.push(u);
+    this.codePage[f] = 1;
+    this.stats.translations++;
+    this.stats.translatedInsns += n;
+    return u;
+  }
+
+  /** A one-instruction unit for an unaligned pc (word `w` fetched through the guest's tables); not cached. */
+  transient(pc: number, w: number): TranslationUnit {
+    const op = w & 0xff;
+    this.stats.uncachedInsns++;
+    return new TranslationUnit(-1, pc >>> 0, Int32Array.of(w), Uint16Array.of(0), Uint8Array.of(op), Uint8Array.of(KIND[op]!));
+  }
+
+  /** Drop every unit translated from machine frame `frame` (its code was written). */
+  invalidateFrame(frame: number): void {
+    const list = this.byFrame.get(frame);
+    if (!list) return;
+    this.byFrame.delete(frame);
+    for (const u of list) {
+      u.dead = true;
+      if (this.units.get(u.ma) === u) this.units.delete(u.ma);
+      this.stats.invalidations++;
+    }
+  }
+
+  clear(): void {
+    for (const u of this.units.values()) u.dead = true;
+    this.units.clear();
+    this.byFrame.clear();
+  }
+}

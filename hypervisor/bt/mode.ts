@@ -1,0 +1,465 @@
+// Binary translation (`--mode bt`), VMware's way (Adams & Agesen, ASPLOS 2006): the unmodified
+// kernel is deprivileged to real ring 1 as under trap-and-emulate, but its code never runs
+// directly. It is translated on demand into translation units held in a cache keyed by machine
+// address; ident instructions run as they are (the real CPU's general path at ring 1: same
+// semantics, same cycles), privileged ones become callouts that emulate them on trap mode's
+// virtual CPU without a trap, and the critical ones (PUSHF, POPF, RDCPL, SIDT) are rewritten to
+// read and write the virtual CPU's state - so the kernel sees its own ring, IF and IDT. User code
+// (ring 3) runs directly on the CPU, exactly as under trap mode; faults, system calls and device
+// interrupts go through trap mode's monitor (shadow paging, reflection, injection).
+// Touches the real CPU while one of its vCPUs is loaded, its domains' memory and shadow frames.
+
+import type { Cpu } from '../../machine/cpu.ts';
+import { FLAGS_COND, Flag, REG_SP, Vector } from '../../machine/isa.ts';
+import { Exit } from '../../machine/types.ts';
+import type { Domain } from '../core/domain.ts';
+import type { Hypervisor } from '../core/hypervisor.ts';
+import type { BootSpec, Mode } from '../core/mode.ts';
+import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from '../trap/emulate.ts';
+import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
+import { TrapMode } from '../trap/mode.ts';
+import { SHADOW_HIDDEN, SHADOW_TRUE } from '../trap/shadow.ts';
+import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, type TrapVcpu } from '../trap/virtual-cpu.ts';
+import {
+  INDIRECT,
+  K_CALLOUT,
+  K_IDENT,
+  OP_IRET,
+  OP_POPF,
+  OP_PUSHF,
+  OP_RDCPL,
+  OP_SIDT,
+  OP_STI,
+  TranslationCache,
+  type TranslationUnit,
+} from './cache.ts';
+
+// machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
+const EXIT_EXCEPTION: number = Exit.Exception;
+const EXIT_EXTERNAL: number = Exit.ExternalInterrupt;
+const EXIT_DEADLINE: number = Exit.Deadline;
+const EXIT_STOPPED: number = Exit.Stopped;
+const V_GP: number = Vector.GeneralProtection;
+const V_PF: number = Vector.PageFault;
+const F_IF: number = Flag.IF;
+const F_IOPL: number = Flag.IOPL_MASK;
+const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
+const COND: number = FLAGS_COND;
+const SP = REG_SP;
+
+/** Cpu.step() results besides Exit values (machine/cpu.ts: CONT and BOUND) */
+const STEP_CONT = -1;
+const STEP_BOUND = -2;
+
+/** runUnit() / handleTrap() results */
+const CONTINUE = 0;
+const TO_LOOP = 1;
+
+/** how the next unit is entered */
+const ENTRY_OTHER = 0;
+/** from the previous unit by direct control flow or fall-through: chained once linked */
+const ENTRY_DIRECT = 1;
+/** by indirect control flow, whose lookup was already charged */
+const ENTRY_INDIRECT = 2;
+
+/** Per-vCPU state of binary translation beyond trap mode's virtual CPU. */
+class BtVcpuState {
+  entry = ENTRY_OTHER;
+  prev: TranslationUnit | null = null;
+}
+
+export class BtMode implements Mode {
+  readonly name = 'bt';
+  /** trap mode's monitor: virtual CPU, shadow MMU, reflection, emulation (no interrupt-window polls: the kernel never runs unseen) */
+  private readonly trap = new TrapMode({ interruptWindowPollCycles: 0 });
+  private hv!: Hypervisor;
+  private cpu!: Cpu;
+  private m32!: Int32Array;
+  private readonly caches = new Set<TranslationCache>();
+  private readonly btState = new WeakMap<Vcpu, BtVcpuState>();
+  // cost figures (machine/costs.ts), read once
+  private monitorTrap = 0;
+  private trapEntry = 0;
+  private iret = 0;
+  private walkLevel = 0;
+  private callout = 0;
+  private lookup = 0;
+  private translateInsn = 0;
+
+  attach(hv: Hypervisor): void {
+    this.hv = hv;
+    this.cpu = hv.cpu;
+    this.m32 = hv.mem.i32;
+    this.trap.attach(hv);
+    const p = hv.profile;
+    this.monitorTrap = p.monitorTrap;
+    this.trapEntry = p.trapEntry;
+    this.iret = p.iret;
+    this.walkLevel = p.tlbWalkLevel;
+    this.callout = p.btCallout;
+    this.lookup = p.btLookup;
+    this.translateInsn = p.btTranslate;
+    // host writes (DMA, loading, the monitor's own stores) into translated frames drop their units
+    const previous = hv.mem.onCodeWrite;
+    hv.mem.onCodeWrite = (frame: number) => {
+      previous?.(frame);
+      for (const c of this.caches) c.invalidateFrame(frame);
+    };
+  }
+
+  createDomain(domain: Domain): void {
+    this.trap.createDomain(domain);
+    const cache = new TranslationCache(this.hv.mem.i32, this.hv.mem.codePage);
+    domain.modeState = cache;
+    this.caches.add(cache);
+    for (const v of domain.vcpus) this.btState.set(v, new BtVcpuState());
+  }
+
+  build(domain: Domain, boot: BootSpec): void {
+    this.trap.build(domain, boot);
+    (domain.modeState as TranslationCache).clear();
+  }
+
+  load(vcpu: Vcpu): void {
+    this.trap.load(vcpu);
+    this.btState.get(vcpu)!.entry = ENTRY_OTHER;
+  }
+
+  unload(vcpu: Vcpu): void {
+    this.trap.unload(vcpu);
+  }
+
+  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
+    return false;
+  }
+
+  hasPendingEvent(vcpu: Vcpu): boolean {
+    return this.trap.hasPendingEvent(vcpu);
+  }
+
+  destroyDomain(domain: Domain): void {
+    this.trap.destroyDomain(domain);
+    const cache = domain.modeState as TranslationCache | null;
+    if (cache) {
+      cache.clear();
+      this.caches.delete(cache);
+    }
+  }
+
+  // ================================================================================ KVM_RUN
+
+  runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
+    const t = vcpu.modeState as TrapVcpu;
+    const b = this.btState.get(vcpu)!;
+    const cpu = this.cpu;
+    const exit = vcpu.exit;
+    const dom = vcpu.domain;
+    const cache = dom.modeState as TranslationCache;
+    const stats = dom.stats;
+    const pic = dom.devices ? dom.devices.pic : null;
+    if (vcpu.ioPending) {
+      vcpu.ioPending = false;
+      cpu.regs[exit.reg] = exit.size === 1 ? exit.data & 0xff : exit.data | 0;
+    }
+    b.entry = ENTRY_OTHER;
+    for (;;) {
+      if (dom.stopped) return this.stopped(dom, exit);
+      // at every unit boundary the monitor has control: inject what the virtual IF allows
+      if (pic !== null && (cpu.cpl === 3 || t.v.vIF) && pic.pendingVector() >= 0) {
+        this.inject(t, b);
+        continue;
+      }
+      if (cpu.cycles >= deadline) {
+        exit.reason = 'deadline';
+        return exit;
+      }
+      if (cpu.cpl !== 3) {
+        // guest kernel: translated code only
+        if (this.runUnit(t, b, cache, exit) === TO_LOOP) return exit;
+        continue;
+      }
+      // user code runs directly, as under trap mode
+      b.entry = ENTRY_OTHER;
+      const x: number = cpu.run(deadline);
+      stats.cpuExits[x]!++;
+      if (x === EXIT_EXCEPTION) {
+        if (this.handleTrap(t, b, exit) === TO_LOOP) return exit;
+      } else if (x === EXIT_STOPPED) {
+        exit.reason = 'stopped';
+        return exit;
+      } else if (x !== EXIT_DEADLINE && x !== EXIT_EXTERNAL) {
+        dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc 0x${hex(cpu.pc)}`);
+        return this.stopped(dom, exit);
+      }
+    }
+  }
+
+  /**
+   * Find (or translate) the unit at the kernel's pc and run it. Returns after the unit, or earlier
+   * when the monitor must look (a trap, a callout that turned interrupts on with one pending, an
+   * I/O or HLT exit, a code change).
+   */
+  private runUnit(t: TrapVcpu, b: BtVcpuState, cache: TranslationCache, exit: VcpuExit): number {
+    const cpu = this.cpu;
+    const dom = t.domain;
+    const st = cache.stats;
+    const pc = cpu.pc | 0;
+    // the code's machine address: through the shadow, else through the guest's own tables
+    let ma = (pc & 3) === 0 ? cpu.translate(pc) : -1;
+    let w = 0;
+    if (ma < 0) {
+      if ((pc & 3) !== 0) {
+        // an unaligned pc (legal on XL32): one instruction at a time, fetched as the hardware would
+        w = t.fetch32(pc, false);
+        ma = t.accessFail !== 0 ? t.accessFail : 0;
+      } else {
+        ma = t.walker.walk(pc, ACC_FETCH, false, true);
+      }
+      if (ma === WALK_BAD_GPA) {
+        t.crashBadGpa();
+        return this.dead(dom, exit);
+      }
+      if (ma < 0) {
+        // the guest's tables do not map its code: a true #PF, taken as the hardware fetch would
+        b.entry = ENTRY_OTHER;
+        dom.stats.traps[V_PF]!++;
+        cpu.cycles += this.trapEntry + this.iret;
+        this.hv.chargeMonitor(dom, this.monitorTrap);
+        const w = t.walker;
+        return t.reflect(V_PF, w.faultError, pc, KIND_FAULT, pc, w.faultAddr) ? CONTINUE : this.dead(dom, exit);
+      }
+    }
+    let u = (pc & 3) === 0 ? cache.get(ma) : cache.transient(pc, w);
+    if (u === undefined || u.ma < 0) {
+      if (u === undefined) u = cache.translate(ma, pc);
+      const c = u.length * this.translateInsn;
+      st.translateCycles += c;
+      this.hv.chargeMonitor(dom, c);
+    }
+    // how did we get here: a chained direct jump is free, anything else looks the unit up
+    const entry = b.entry;
+    const prev = b.prev;
+    b.entry = ENTRY_OTHER;
+    b.prev = null;
+    if (entry === ENTRY_DIRECT && prev !== null && !prev.dead && prev.links.includes(u)) {
+      st.chained++;
+    } else if (entry !== ENTRY_INDIRECT) {
+      st.dispatchLookups++;
+      this.chargeLookup(dom, st);
+      if (entry === ENTRY_DIRECT && prev !== null && !prev.dead && u.ma >= 0) {
+        // successors re-translated after an invalidation leave dead links behind: keep the list short
+        if (prev.links.length >= 4) prev.links = prev.links.filter((x) => !x.dead).slice(-3);
+        prev.links.push(u);
+      }
+    }
+    st.unitsRun++;
+
+    const m32 = this.m32;
+    const r = cpu.regs;
+    const n = u.length;
+    for (let k = 0; k < n; k++) {
+      const off = u.offs[k]!;
+      if (u.ma >= 0 && m32[(u.ma + off) >>> 2] !== u.words[k]) {
+        // the code was written since it was translated: drop the frame's units, translate again
+        cache.invalidateFrame(u.ma >>> 12);
+        return CONTINUE;
+      }
+      const op = u.ops[k]!;
+      const kind = u.kinds[k]!;
+      const ipc = (pc + off) | 0;
+      if (kind === K_IDENT) {
+        const res = cpu.step();
+        if (res === STEP_CONT) continue;
+        if (res === STEP_BOUND) return this.endByControlFlow(b, u, op, dom, st);
+        return this.cpuExit(t, b, res, exit);
+      }
+      if (kind === K_CALLOUT) {
+        st.callouts[op]!++;
+        st.calloutCycles += this.callout;
+        this.hv.chargeMonitor(dom, this.callout);
+        switch (emulatePrivileged(t, exit)) {
+          case EMU_CONTINUE:
+            break;
+          case EMU_IO:
+            return TO_LOOP;
+          case EMU_HLT:
+            if (this.trap.hasPendingEvent(t.vcpu)) return CONTINUE;
+            exit.reason = 'hlt';
+            return TO_LOOP;
+          case EMU_DEAD:
+            return this.dead(dom, exit);
+          case EMU_REFLECT_GP:
+            // not allowed at the virtual CPL: the guest gets the #GP the hardware would give
+            return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
+        }
+        if (op === OP_IRET) {
+          // indirect: the popped pc is looked up (and the ring may now be 3)
+          st.indirectLookups++;
+          this.chargeLookup(dom, st);
+          b.entry = ENTRY_INDIRECT;
+          return CONTINUE;
+        }
+        if (cpu.pc !== ((ipc + 4) >>> 0)) return CONTINUE; // a #UD was reflected
+        if (op === OP_STI && this.interruptDue(t)) return CONTINUE;
+        continue;
+      }
+      // inline rewrites of the critical instructions: the virtual CPU's view, native cost
+      st.inlined[op]!++;
+      if (op === OP_PUSHF) {
+        // push the virtual FLAGS (virtual IF and IOPL) with the CPU's own store and its checks
+        cpu.flags = t.virtualFlags();
+        const res = cpu.step();
+        cpu.flags = (cpu.flags & COND) | F_IF;
+        if (res === STEP_CONT) continue;
+        if (res === STEP_BOUND) return this.endByControlFlow(b, u, op, dom, st);
+        return this.cpuExit(t, b, res, exit);
+      }
+      if (op === OP_POPF) {
+        // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
+        const sp = r[SP]!;
+        const sa = cpu.translate(sp);
+        const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, false);
+        const res = cpu.step();
+        if (res !== STEP_BOUND && res !== STEP_CONT) return this.cpuExit(t, b, res, exit);
+        const v = t.v;
+        const vcpl = t.vcpl;
+        if (sa >= 0) {
+          if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
+          if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+        }
+        if (this.interruptDue(t)) return CONTINUE;
+        continue;
+      }
+      // RDCPL, SIDT: the virtual ring, the virtual IDT base
+      const w = u.words[k]!;
+      const rd = (w >>> 8) & 15;
+      r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
+      cpu.pc = (ipc + 4) >>> 0;
+      cpu.cycles += cpu.costs[op]!;
+      cpu.instructions++;
+    }
+    // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
+    b.entry = ENTRY_DIRECT;
+    b.prev = u;
+    return CONTINUE;
+  }
+
+  private endByControlFlow(b: BtVcpuState, u: TranslationUnit, op: number, dom: Domain, st: TranslationCache['stats']): number {
+    if (INDIRECT[op] !== 0) {
+      st.indirectLookups++;
+      this.chargeLookup(dom, st);
+      b.entry = ENTRY_INDIRECT;
+    } else {
+      b.entry = ENTRY_DIRECT;
+      b.prev = u;
+    }
+    return CONTINUE;
+  }
+
+  private chargeLookup(dom: Domain, st: TranslationCache['stats']): void {
+    st.lookupCycles += this.lookup;
+    this.hv.chargeMonitor(dom, this.lookup);
+  }
+
+  /** A virtual interrupt is pending and the virtual IF now lets it in: end the unit so it is injected. */
+  private interruptDue(t: TrapVcpu): boolean {
+    const pic = t.domain.devices?.pic;
+    return pic !== undefined && t.v.vIF && pic.pendingVector() >= 0;
+  }
+
+  /** step() in translated code ended in a CPU exit (an intercepted trap). */
+  private cpuExit(t: TrapVcpu, b: BtVcpuState, x: number, exit: VcpuExit): number {
+    const dom = t.domain;
+    dom.stats.cpuExits[x]!++;
+    if (x === EXIT_EXCEPTION) return this.handleTrap(t, b, exit);
+    if (x === EXIT_STOPPED) {
+      exit.reason = 'stopped';
+      return TO_LOOP;
+    }
+    dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc 0x${hex(this.cpu.pc)}`);
+    return this.dead(dom, exit);
+  }
+
+  /**
+   * An intercepted trap (from user code, or a fault in translated kernel code): trap mode's
+   * handling - shadow faults hidden or reflected, system calls and exceptions reflected, a
+   * privileged instruction of user code emulated or refused. Charged as under trap mode.
+   */
+  private handleTrap(t: TrapVcpu, b: BtVcpuState, exit: VcpuExit): number {
+    const cpu = this.cpu;
+    const dom = t.domain;
+    const vector = cpu.exitVector;
+    const kind: number = cpu.exitKind;
+    b.entry = ENTRY_OTHER;
+    dom.stats.traps[vector]!++;
+    cpu.cycles += this.iret;
+    this.hv.chargeMonitor(dom, this.monitorTrap);
+    if (kind === KIND_SOFTWARE) {
+      return t.reflect(vector, 0, cpu.pc, KIND_SOFTWARE, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
+    }
+    if (vector === V_PF) {
+      const va = cpu.cr2;
+      const res = t.shadow.fault(va, cpu.exitError);
+      cpu.cycles += t.walker.refs * this.walkLevel;
+      if (res === SHADOW_HIDDEN) return CONTINUE;
+      if (res === SHADOW_TRUE) {
+        return t.reflect(V_PF, t.walker.faultError, cpu.pc, KIND_FAULT, cpu.pc, va) ? CONTINUE : this.dead(dom, exit);
+      }
+      t.crashBadGpa();
+      return this.dead(dom, exit);
+    }
+    if (vector === V_GP && cpu.exitError === 0) {
+      switch (emulatePrivileged(t, exit)) {
+        case EMU_CONTINUE:
+          return CONTINUE;
+        case EMU_IO:
+          return TO_LOOP;
+        case EMU_HLT:
+          if (this.trap.hasPendingEvent(t.vcpu)) return CONTINUE;
+          exit.reason = 'hlt';
+          return TO_LOOP;
+        case EMU_DEAD:
+          return this.dead(dom, exit);
+        case EMU_REFLECT_GP:
+          break;
+      }
+    }
+    return t.reflect(vector, cpu.exitError, cpu.pc, kind, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
+  }
+
+  /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT (a host interrupt, as under trap mode). */
+  private inject(t: TrapVcpu, b: BtVcpuState): void {
+    const pic = t.domain.devices!.pic;
+    const v = pic.acknowledge();
+    if (v < 0) return;
+    const cpu = this.cpu;
+    b.entry = ENTRY_OTHER;
+    t.domain.stats.injectedInterrupts++;
+    cpu.cycles += this.trapEntry + this.iret;
+    this.hv.chargeMonitor(t.domain, this.monitorTrap);
+    t.reflect(v, 0, cpu.pc, KIND_EXTERNAL, cpu.pc, -1);
+  }
+
+  private dead(dom: Domain, exit: VcpuExit): number {
+    this.stopped(dom, exit);
+    return TO_LOOP;
+  }
+
+  private stopped(dom: Domain, exit: VcpuExit): VcpuExit {
+    exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
+    exit.detail = dom.stopDetail;
+    return exit;
+  }
+}
+
+/** The translation cache of a bt domain (its counters in `.stats`). */
+export function btCache(domain: Domain): TranslationCache {
+  const c = domain.modeState;
+  if (!(c instanceof TranslationCache)) throw new Error(`domain '${domain.name}' is not a bt domain`);
+  return c;
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}

@@ -1,0 +1,199 @@
+// Binary translation (`--mode bt`) on small unmodified guests: the bare-metal demo prints what it
+// prints on bare XL32; a small kernel's translation units, callouts, inline rewrites and lookups
+// are exactly what the translator's rules (units end at 12 instructions or control flow; indirect
+// control flow is looked up; privileged instructions are callouts; critical ones are rewritten)
+// say; code that is overwritten is retranslated; runs are deterministic.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runImageInMode } from '../../hypervisor/index.ts';
+import { BtMode, btCache, btStatsSummary, formatBtStats, runBtMode } from '../../hypervisor/bt/index.ts';
+import { TrapMode, runTrapMode } from '../../hypervisor/trap/index.ts';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
+import { getProfile } from '../../machine/costs.ts';
+import { Machine } from '../../machine/machine.ts';
+import { assemble } from '../../toolchain/asm/index.ts';
+
+const P4 = getProfile('p4-2003');
+const demo = assemble(readFileSync(new URL('../../examples/bare-metal/demo.s', import.meta.url), 'utf8'), 'demo.s').image;
+
+function native(src: string): { status: number; output: string } {
+  const m = new Machine();
+  m.loadImage(assemble(src, 't.s').image);
+  const r = m.run({ maxCycles: 10_000_000 });
+  return { status: r.status, output: m.consoleOutput() };
+}
+
+/** A kernel (paging off, code and stack in one page) using a privileged and two critical instructions. */
+const SMALL = `
+        .arch bare
+        .org 0x1000
+_start:
+        li      sp, 0x2000
+        cli
+        pushf
+        pop     r1
+        rdcpl   r2
+        li      r3, 3
+        call    f
+        call    f
+        add     r0, r2, r3
+        out     0x501, r0
+        hlt
+f:
+        addi    r3, r3, 1
+        ret
+`;
+
+/** A kernel that overwrites its own function f (a NOP becomes RDCPL r3) between two calls. */
+const SELF_MODIFYING = `
+        .arch bare
+        .org 0x1000
+_start:
+        li      sp, 0x2000
+        li      r3, 7
+        call    f
+        mov     r4, r3
+        li      r5, 0x372
+        li      r2, f
+        stw     [r2], r5
+        li      r3, 7
+        call    f
+        shli    r4, r4, 4
+        add     r0, r4, r3
+        out     0x501, r0
+        hlt
+f:
+        nop
+        ret
+`;
+
+describe('the bare-metal demo under bt mode', () => {
+  it('prints the lines it prints on bare XL32 and powers off with the same status', () => {
+    const m = new Machine();
+    m.loadImage(demo);
+    const n = m.run({ maxCycles: 100_000_000 });
+    const r = runImageInMode('bt', demo, { maxCycles: 100_000_000 });
+    expect(r.reason).toBe('poweroff');
+    expect(r.status).toBe(n.status);
+    expect(r.output).toBe(m.consoleOutput());
+  });
+
+  it('translates its kernel, calls out for its privileged instructions and runs its user code directly', () => {
+    const r = runBtMode(demo, { maxCycles: 100_000_000 });
+    const b = btStatsSummary(r.domain);
+    expect(b.translations).toBeGreaterThan(0);
+    expect(b.callouts).toMatchObject({ lidt: 1, lksp: 1, movcr: 2 });
+    expect(b.callouts.iret).toBeGreaterThan(0); // the entry to ring 3 and every return from a trap
+    expect(r.domain.stats.emulated.reduce((a, n) => a + n, 0)).toBe(Object.values(b.callouts).reduce((a, n) => a + n, 0));
+    // nothing of the kernel trapped for a privileged instruction: #GP never reached the monitor
+    expect(r.domain.stats.traps[13]).toBe(0);
+    expect(r.domain.stats.traps[0x80]).toBeGreaterThan(0); // system calls from ring 3
+    expect(formatBtStats(r.domain)).toMatch(/^translations: \d+ units/);
+  });
+
+  it('runs in two bt domains next to a trap domain on one hypervisor, each with its own cache, all printing the same', () => {
+    const hv = new Hypervisor({ memoryBytes: 3 * 4 * 1024 * 1024 + 1024 * 1024, scheduler: new RoundRobinScheduler(20_000) });
+    const bt = new BtMode();
+    const a = hv.createDomain(bt, { name: 'a', memoryBytes: 4 * 1024 * 1024 }, { image: demo });
+    const t = hv.createDomain(new TrapMode(), { name: 't', memoryBytes: 4 * 1024 * 1024 }, { image: demo });
+    const b = hv.createDomain(bt, { name: 'b', memoryBytes: 4 * 1024 * 1024 }, { image: demo });
+    expect(hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
+    const alone = runBtMode(demo, { maxCycles: 100_000_000 }).output;
+    for (const d of [a, t, b]) expect([d.name, d.stopReason, d.stopStatus, d.consoleOutput()]).toEqual([d.name, 'poweroff', 7, alone]);
+    expect(btCache(a)).not.toBe(btCache(b));
+    expect(btCache(a).stats.translations).toBe(btCache(b).stats.translations);
+    expect(a.stats.worldSwitches).toBeGreaterThan(2); // they really took turns
+  });
+
+  it('is deterministic: the same image gives the same cycles, output and counters', () => {
+    const a = runBtMode(demo, { maxCycles: 100_000_000 });
+    const b = runBtMode(demo, { maxCycles: 100_000_000 });
+    expect([a.cycles, a.instructions, a.output]).toEqual([b.cycles, b.instructions, b.output]);
+    expect(btStatsSummary(a.domain)).toEqual(btStatsSummary(b.domain));
+    expect(a.domain.stats.summary()).toEqual(b.domain.stats.summary());
+  });
+});
+
+describe('translation units, callouts, inline rewrites and lookups (a small kernel)', () => {
+  it('sees its own ring 0 through the rewritten RDCPL, where trap mode shows ring 1', () => {
+    expect(native(SMALL).status).toBe(5);
+    expect(runBtMode(assemble(SMALL, 't.s').image).status).toBe(5);
+    expect(runTrapMode(assemble(SMALL, 't.s').image).status).toBe(6);
+  });
+
+  it('counts exactly the units, instructions, callouts, rewrites and lookups the rules give', () => {
+    const r = runBtMode(assemble(SMALL, 't.s').image);
+    const b = btStatsSummary(r.domain);
+    // units: _start..call (7 instructions), f (2), the second call (1), add/out/hlt (3)
+    expect([b.translations, b.translatedInsns, b.cacheUnits]).toEqual([4, 13, 4]);
+    // _start is entered twice (its first fetch takes the one hidden shadow fault), f twice, the
+    // second call and the tail once each (after a RET)
+    expect(b.unitsRun).toBe(6);
+    expect(r.domain.stats.hiddenFaults).toBe(1);
+    // lookups: the two RETs (indirect); entering _start twice and f once from each caller (dispatch)
+    expect([b.indirectLookups, b.dispatchLookups, b.chained]).toEqual([2, 4, 0]);
+    expect(b.callouts).toEqual({ cli: 1, out: 1 });
+    expect(b.inlined).toEqual({ pushf: 1, rdcpl: 1 });
+    expect(b.invalidations).toBe(0);
+    // cycles charged: once per translated instruction, per callout, per lookup
+    expect([b.translateCycles, b.calloutCycles, b.lookupCycles]).toEqual([13 * P4.btTranslate, 2 * P4.btCallout, 6 * P4.btLookup]);
+    // the monitor's total: those, one trap (the hidden fault) and the first world switch
+    expect(r.domain.stats.monitorCycles).toBe(13 * P4.btTranslate + 2 * P4.btCallout + 6 * P4.btLookup + P4.monitorTrap + (P4.monitorTrap + P4.cr3Write));
+    // the OUT went to the device model through the core's I/O exit
+    expect(r.domain.stats.loopExits.io).toBe(1);
+  });
+
+  it('a loop reaches its unit through a chain link after the first time', () => {
+    const src = `
+        .arch bare
+        .org 0x1000
+_start:
+        li      sp, 0x2000
+        li      r1, 0
+.Lloop:
+        addi    r1, r1, 1
+        cmpi    r1, 10
+        jlt     .Lloop
+        out     0x501, r1
+        hlt
+`;
+    const r = runBtMode(assemble(src, 't.s').image);
+    expect(r.status).toBe(10);
+    const b = btStatsSummary(r.domain);
+    // units: _start..jlt (its first pass through the loop; entered twice, the first fetch takes a
+    // hidden fault), .Lloop..jlt (entered once from _start's unit and 8 times from itself), out/hlt
+    expect([b.translations, b.unitsRun]).toEqual([3, 12]);
+    // each first jump from one unit to another is looked up and linked; the next 7 self-jumps are chained
+    expect(b.chained).toBe(7);
+    // _start twice, _start -> .Lloop, .Lloop -> .Lloop the first time, .Lloop -> out/hlt
+    expect(b.dispatchLookups).toBe(5);
+    expect(b.indirectLookups).toBe(0);
+  });
+});
+
+describe('self-modifying code', () => {
+  it('drops the units of a frame whose code was overwritten and retranslates: the new RDCPL is rewritten', () => {
+    const image = assemble(SELF_MODIFYING, 't.s').image;
+    // f returns r3 unchanged (7), then, patched, r3 = the ring: 0x70 + 0 on bare XL32
+    expect(native(SELF_MODIFYING).status).toBe(0x70);
+    const r = runBtMode(image);
+    expect(r.status).toBe(0x70);
+    const b = btStatsSummary(r.domain);
+    // the three units of the frame (_start.., f, the code after the first call) went at once
+    expect(b.invalidations).toBe(3);
+    expect(b.translations).toBe(5);
+    expect(b.inlined).toEqual({ rdcpl: 1 });
+    // trap mode runs the new RDCPL natively and sees ring 1
+    expect(runTrapMode(image).status).toBe(0x71);
+  });
+
+  it('a host write into a translated frame (DMA, loading) drops its units through the memory hook', () => {
+    const r = runBtMode(assemble(SMALL, 't.s').image);
+    const cache = btCache(r.domain);
+    expect(cache.size).toBe(4);
+    r.domain.memory.write32(0x1ff0, 0); // guest-physical frame 1, where all four units live
+    expect(cache.size).toBe(0);
+    expect(cache.stats.invalidations).toBe(4);
+  });
+});
