@@ -1,6 +1,6 @@
 // `xenolith demo` (what `npm start` runs): boot the sample paravirtualized guest and show its
-// console running a few programs, then a short comparison of native, trap-and-emulate, hardware
-// assist and paravirtualization on the same kernel. `--bare` boots the bare-metal assembly demo instead.
+// console running a few programs, then a short comparison of native, trap-and-emulate, binary
+// translation, hardware assist and paravirtualization on the same kernel. `--bare` boots the bare-metal assembly demo instead.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assemble } from '../../toolchain/asm/index.ts';
@@ -30,7 +30,7 @@ function bareDemo(profile: string): void {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('boot the sample pv guest, run a few programs, then compare native, trap, hvm and pv (what npm start runs)')
+    .description('boot the sample pv guest, run a few programs, then compare native, trap, bt, hvm and pv (what npm start runs)')
     .option('--profile <name>', 'CPU cost profile', 'p4-2003')
     .option('--bare', 'boot the bare-metal assembly demo instead')
     .action(async (opts: { profile: string; bare?: boolean }) => {
@@ -57,9 +57,9 @@ export function register(program: Command): void {
       say(`\n== the domain stopped: ${r.reason}, status ${r.status}; ${r.cycles} simulated cycles ==\n`);
       if ('mode' in r) say(`${formatPvStats(r.mode as Parameters<typeof formatPvStats>[0], r.domain)}\n`);
 
-      say('\n== xenolith demo 2/2: the same kernel and workloads natively, under trap-and-emulate, hardware assist and pv ==\n\n');
+      say('\n== xenolith demo 2/2: the same kernel and workloads natively, under trap-and-emulate, binary translation, hardware assist and pv ==\n\n');
       const { runCompare, renderText } = await import('../../bench/compare.ts');
-      const report = runCompare({ modes: ['native', 'trap', 'hvm', 'pv'], profile: opts.profile, runs: 1, maxCycles: 50_000_000_000 });
+      const report = runCompare({ modes: ['native', 'trap', 'bt', 'hvm', 'pv'], profile: opts.profile, runs: 1, maxCycles: 50_000_000_000 });
       say(renderText(report));
       say('\nNext: npx xenolith run (a shell in the native guest), npx xenolith run --mode pv --stats,\n      npx xenolith compare --html report.html, npx xenolith demo --bare\n');
     });

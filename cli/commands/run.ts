@@ -88,7 +88,7 @@ function isGuestSetupError(e: unknown): boolean {
 }
 
 /** Modes that run the guest in a domain of the hypervisor (hypervisor/). */
-export const HYPERVISOR_MODES = ['trap', 'hvm', 'pv'] as const;
+export const HYPERVISOR_MODES = ['trap', 'bt', 'hvm', 'pv'] as const;
 
 interface HvRun {
   input?: string;
@@ -105,12 +105,12 @@ interface HvRun {
 
 /** Boot the guest in a hypervisor domain, as `run` does natively; same output and exit codes. */
 async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image: Image | undefined, o: HvRun): Promise<void> {
-  const { runImageInMode, formatPvStats, formatHvmStats } = await import('../../hypervisor/index.ts');
+  const { runImageInMode, formatPvStats, formatHvmStats, formatBtStats } = await import('../../hypervisor/index.ts');
   let kernel = image;
   let initrd: Uint8Array | undefined;
   if (!image || isKernelImage(image)) {
     const { standardGuest } = await import('../guest.ts');
-    // trap and hvm run the unmodified native kernel; pv the same kernel built against hypercalls/.
+    // trap, bt and hvm run the unmodified native kernel; pv the same kernel built against hypercalls/.
     const guest = standardGuest(mode === 'pv' ? 'pv' : 'native', o.add);
     kernel = image ?? guest.kernel;
     initrd = guest.initrd;
@@ -135,6 +135,7 @@ async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image
     const lines = [`mode: ${mode}`, `profile: ${o.profile}`, `stopped: ${r.reason}`, `cycles: ${r.cycles}`, `instructions: ${r.instructions}`, `idle cycles: ${r.idleCycles}`];
     if (mode === 'pv' && 'mode' in r && r.mode && typeof r.mode === 'object') lines.push(formatPvStats(r.mode as Parameters<typeof formatPvStats>[0], r.domain));
     else if (mode === 'hvm') lines.push(formatHvmStats(r.domain));
+    else if (mode === 'bt') lines.push(formatBtStats(r.domain));
     else for (const [k, v] of Object.entries(r.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     process.stderr.write(`${lines.join('\n')}\n`);
   }

@@ -9,21 +9,23 @@ let report: CompareReport;
 const progress: string[] = [];
 
 beforeAll(() => {
-  report = runCompare({ modes: ['native', 'trap', 'hvm', 'pv'], profile: 'p4-2003', runs: 2, maxCycles: 20_000_000_000, onProgress: (_d, _t, what) => progress.push(what) });
+  report = runCompare({ modes: ['native', 'trap', 'bt', 'hvm', 'pv'], profile: 'p4-2003', runs: 2, maxCycles: 20_000_000_000, onProgress: (_d, _t, what) => progress.push(what) });
 });
 
-describe('xenolith compare (native, trap, hvm, pv)', () => {
+describe('xenolith compare (native, trap, bt, hvm, pv)', () => {
   it('reports progress for every guest run, in order', () => {
     expect(progress).toEqual([
       'native: usertests', 'native: lmbench all (1/2)', 'native: lmbench all (2/2)', 'native: nanobench',
       'trap: usertests', 'trap: lmbench all (1/2)', 'trap: lmbench all (2/2)', 'trap: nanobench',
+      'bt: usertests', 'bt: lmbench all (1/2)', 'bt: lmbench all (2/2)', 'bt: nanobench',
       'hvm: usertests', 'hvm: lmbench all (1/2)', 'hvm: lmbench all (2/2)', 'hvm: nanobench',
       'pv: usertests', 'pv: lmbench all (1/2)', 'pv: lmbench all (2/2)', 'pv: nanobench',
     ]);
   });
 
-  it('the equivalence matrix: native, hvm and pv pass everything; trap fails exactly the documented critical-instruction tests', () => {
+  it('the equivalence matrix: native, bt, hvm and pv pass everything; trap fails exactly the documented critical-instruction tests', () => {
     expect(report.matrix.every((r) => r.results.native === 'PASS')).toBe(true);
+    expect(report.matrix.every((r) => r.results.bt === 'PASS')).toBe(true);
     expect(report.matrix.every((r) => r.results.hvm === 'PASS')).toBe(true);
     expect(report.matrix.every((r) => r.results.pv === 'PASS')).toBe(true);
     const trapFails = report.matrix.filter((r) => r.results.trap !== 'PASS').map((r) => r.test);
@@ -38,6 +40,14 @@ describe('xenolith compare (native, trap, hvm, pv)', () => {
     for (const row of [...report.lmbench, ...report.nanobench]) {
       expect(row.values.native).toBeGreaterThan(0);
       expect(row.values.trap!).toBeGreaterThanOrEqual(row.values.native!);
+    }
+  });
+
+  it('binary translation: privileged primitives cost less than trap-and-emulate\'s traps, and more than native', () => {
+    for (const name of ['irq-save-restore', 'pte-update', 'cr4-write', 'port-read', 'divide-fault']) {
+      const v = report.nanobench.find((r) => r.name === name)!.values;
+      expect(v.bt!).toBeLessThan(v.trap!);
+      expect(v.bt!).toBeGreaterThan(v.native!);
     }
   });
 
@@ -65,10 +75,13 @@ describe('xenolith compare (native, trap, hvm, pv)', () => {
     expect(trap!.lmbench.wallMs).toHaveLength(2);
     expect(native!.suite).toMatchObject({ stopped: 'poweroff', status: 0 });
     expect(trap!.suite).toMatchObject({ stopped: 'poweroff', status: 4 });
-    const hvm = report.summaries[2]!;
+    const bt = report.summaries[2]!;
+    expect(bt.lmbench.hypercalls).toBe(0);
+    expect(bt.lmbench.ioExits).toBeGreaterThan(0);
+    const hvm = report.summaries[3]!;
     expect(hvm.lmbench).toMatchObject({ traps: 0, hypercalls: 0, shadowHidden: 0, shadowTrue: 0 });
     expect(hvm.lmbench.ioExits).toBeGreaterThan(0);
-    const pv = report.summaries[3]!;
+    const pv = report.summaries[4]!;
     expect(pv.lmbench).toMatchObject({ ioExits: 0, shadowHidden: 0, shadowTrue: 0 });
     expect(pv.lmbench.hypercalls).toBeGreaterThan(0);
     expect(pv.suite).toMatchObject({ stopped: 'poweroff', status: 0 });
@@ -77,11 +90,11 @@ describe('xenolith compare (native, trap, hvm, pv)', () => {
   it('renders text, Markdown and a self-contained HTML chart with one bar per benchmark and mode', () => {
     expect(renderText(report)).toContain('Every difference from native is explained.');
     const md = renderMarkdown(report);
-    expect(md).toContain('| test | native | trap | hvm | pv | notes |');
-    expect(md).toContain('| critical-sidt | PASS | FAIL | PASS | PASS | trap: SIDT returns the real IDT base');
+    expect(md).toContain('| test | native | trap | bt | hvm | pv | notes |');
+    expect(md).toContain('| critical-sidt | PASS | FAIL | PASS | PASS | PASS | trap: SIDT returns the real IDT base');
     const html = renderHtml(report);
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html.match(/<rect [^>]*fill="#(4c72b0|dd8452|8172b3|55a868)"><title>/g)).toHaveLength(LMBENCH.length * 4);
+    expect(html.match(/<rect [^>]*fill="#(4c72b0|dd8452|937860|8172b3|55a868)"><title>/g)).toHaveLength(LMBENCH.length * 5);
     expect(html).not.toContain('<script');
   });
 });

@@ -6,7 +6,7 @@ import { DEMO_SESSION } from '../../cli/commands/demo.ts';
 const tsx = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 describe('xenolith demo (npm start)', () => {
-  it('boots the pv guest, runs the session at its shell, then prints the four-mode comparison', () => {
+  it('boots the pv guest, runs the session at its shell, then prints the five-mode comparison', () => {
     const r = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'demo'], { encoding: 'utf8', input: '' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -17,7 +17,7 @@ describe('xenolith demo (npm start)', () => {
     expect(out).toContain('usertests: 4 passed, 0 failed\n');
     expect(out).toMatch(/^lmbench null: \d+ cycles\/op \(200 ops\)$/m);
     expect(out).toContain('== the domain stopped: poweroff, status 0;');
-    expect(out).toMatch(/^critical-sidt +PASS +FAIL +PASS +PASS +trap: SIDT returns the real IDT base/m);
+    expect(out).toMatch(/^critical-sidt +PASS +FAIL +PASS +PASS +PASS +trap: SIDT returns the real IDT base/m);
     expect(out).toContain('Every difference from native is explained.\n');
   });
 
