@@ -6,39 +6,15 @@
 // privileged primitives are cheaper (a callout instead of a trap), kernel code pays a cache
 // lookup at every indirect jump, call and return (Adams & Agesen's main overhead of BT).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bootNative } from '../../hypervisor/boot/native.ts';
 import { btStatsSummary, runBtMode } from '../../hypervisor/bt/index.ts';
 import { runTrapMode } from '../../hypervisor/trap/index.ts';
 import { getProfile } from '../../machine/costs.ts';
-import { Machine } from '../../machine/machine.ts';
-import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
+import { buildNativeKernel, runKernelNatively, runKernelUnder, type KernelRunOptions } from './fixtures/native-kernel.ts';
 
-let build: GuestKernelBuild;
+buildNativeKernel();
 
-beforeAll(() => {
-  build = buildGuestKernel({ arch: 'native' });
-});
-
-function disk(): Uint8Array {
-  const d = new Uint8Array(64 * 512);
-  for (let k = 0; k < d.length; k++) d[k] = k & 0xff;
-  new TextEncoder().encodeInto('hello from sector one', d.subarray(512));
-  return d;
-}
-
-function nativeRun(opts: { cmdline?: string; input?: string; disk?: boolean }): { output: string; status: number } {
-  const m = new Machine({ input: opts.input, disk: opts.disk ? disk() : undefined });
-  bootNative(m, { kernel: build.kernel, initrd: build.initrd, cmdline: opts.cmdline });
-  const n = m.run({ maxCycles: 4_000_000_000 });
-  return { output: m.consoleOutput(), status: n.status };
-}
-
-function btRun(opts: { cmdline?: string; input?: string; disk?: boolean }) {
-  return runBtMode(
-    { kernel: build.kernel, initrd: build.initrd, ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}) },
-    { maxCycles: 8_000_000_000, ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.disk ? { disk: disk() } : {}) },
-  );
-}
+const nativeRun = runKernelNatively;
+const btRun = (opts: KernelRunOptions) => runKernelUnder(runBtMode, opts);
 
 /** "nanobench NAME: C cycles/op" lines as { NAME: C }. */
 function parse(text: string): Record<string, number> {
@@ -92,13 +68,10 @@ describe('the native kernel under bt mode', () => {
 describe('nanobench under bt mode against the bare machine and trap mode (p4-2003)', () => {
   const figures: Record<string, Record<string, number>> = {};
   beforeAll(() => {
-    const boot = { kernel: build.kernel, initrd: build.initrd, cmdline: 'nanobench 50' };
-    const m = new Machine();
-    bootNative(m, boot);
-    m.run({ maxCycles: 4_000_000_000 });
-    figures.native = parse(m.consoleOutput());
-    figures.trap = parse(runTrapMode(boot, { maxCycles: 4_000_000_000 }).output);
-    figures.bt = parse(runBtMode(boot, { maxCycles: 4_000_000_000 }).output);
+    const boot = { cmdline: 'nanobench 50' };
+    figures.native = parse(runKernelNatively(boot).output);
+    figures.trap = parse(runKernelUnder(runTrapMode, boot, 4_000_000_000).output);
+    figures.bt = parse(runKernelUnder(runBtMode, boot, 4_000_000_000).output);
   });
 
   it('privileged primitives cost less than under trap-and-emulate (a callout, not a trap) and more than natively', () => {

@@ -3,7 +3,6 @@
 // are exactly what the translator's rules (units end at 12 instructions or control flow; indirect
 // control flow is looked up; privileged instructions are callouts; critical ones are rewritten)
 // say; code that is overwritten is retranslated; runs are deterministic.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runImageInMode } from '../../hypervisor/index.ts';
 import { BtMode, btCache, btStatsSummary, formatBtStats, runBtMode } from '../../hypervisor/bt/index.ts';
@@ -13,9 +12,10 @@ import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { Machine } from '../../machine/machine.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
+import { DEMO } from './fixtures/demo.ts';
 
 const P4 = getProfile('p4-2003');
-const demo = assemble(readFileSync(new URL('../../examples/bare-metal/demo.s', import.meta.url), 'utf8'), 'demo.s').image;
+const demo = DEMO;
 
 function native(src: string): { status: number; output: string } {
   const m = new Machine();

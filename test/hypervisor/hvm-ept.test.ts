@@ -8,31 +8,10 @@ import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HvmMode, eptFramesFor, hvmReserveBytes, type HvmDomainState, type HvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { Exit } from '../../machine/types.ts';
+import { MiB, printer } from './fixtures/printers.ts';
 import { guestImage, runHvm, runNative } from './hvm-harness.ts';
 
-const MiB = 1024 * 1024;
 const PAGE = 4096;
-
-/** Print `letter` `count` times, ~80,000 cycles of computation apart. */
-function printer(letter: string, count: number) {
-  return guestImage(`
-test_main:
-        li      r7, 0
-.Lloop:
-        li      r6, 0
-.Lbusy:
-        addi    r6, r6, 1
-        cmpi    r6, 20000
-        jlt     .Lbusy
-        li      r2, '${letter}'
-        outb    UART_DATA, r2
-        addi    r7, r7, 1
-        cmpi    r7, ${count}
-        jlt     .Lloop
-        li      r0, 0
-        ret
-`);
-}
 
 describe('the second stage', () => {
   it('maps every guest frame to the machine frame the p2m names, in frames only the hypervisor owns', () => {

@@ -8,44 +8,13 @@ import { DomainStats } from '../../hypervisor/core/stats.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { CPUID_VENDOR, Op } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
+import { hex, iretToRing3WithIfOff, HLT_INTERRUPTS_OFF, HLT_NOTHING_TO_WAKE, tickHandler } from './fixtures/small-guest.ts';
 import { guestImage, runHvm, runNative, three } from './hvm-harness.ts';
 
 const P4 = getProfile('p4-2003');
 
 /** A timer-interrupt handler counting into `ticks`; arm_tick: the PIC and a periodic timer of 20,000 cycles on vector 32. */
-const TICKER = `
-on_tick:
-        push    r1
-        push    r2
-        li      r1, ticks
-        ldw     r2, [r1]
-        addi    r2, r2, 1
-        stw     [r1], r2
-        li      r1, PIC_EOI
-        outb    PIC_CMD, r1
-        pop     r2
-        pop     r1
-        addi    sp, sp, 8
-        iret
-        .func arm_tick
-arm_tick:
-        li      r1, 32
-        li      r2, on_tick
-        li      r3, GATE_KINT
-        call    set_gate
-        li      r1, 32
-        outb    PIC_BASE, r1
-        li      r1, 0xfffe
-        out     PIC_MASK, r1
-        li      r1, 20000
-        out     TIMER_PERIOD, r1
-        li      r1, 1
-        out     TIMER_CONTROL, r1
-        ret
-        .endfunc
-        .align 4
-ticks:  .word 0
-`;
+const TICKER = tickHandler('arm_tick', 20000);
 
 /** Nonzero cpuExits, as { Exit value: count }. */
 const exits = (s: DomainStats) => Object.fromEntries(DomainStats.nonzero(s.cpuExits));
@@ -254,39 +223,7 @@ ${TICKER}`);
   });
 
   it("the kernel's IRET to ring 3 restores IF = 0 from its frame: user code does not get the tick (trap mode loses it)", () => {
-    const { native, trap, hvm } = three(`
-test_main:
-        call    paging_on
-        call    arm_tick
-        li      r1, 0x80
-        li      r2, on_syscall
-        li      r3, GATE_UTRAP
-        call    set_gate
-        li      r1, ustack_top
-        push    r1
-        li      r1, 0                   ; FLAGS: IF = 0
-        push    r1
-        li      r1, 3
-        push    r1
-        li      r1, user_spin
-        push    r1
-        iret
-user_spin:
-        li      r6, 0
-.Luser:
-        addi    r6, r6, 1
-        cmpi    r6, 30000
-        jlt     .Luser
-        int     0x80
-on_syscall:
-        li      r1, ticks
-        ldw     r1, [r1]
-        call    puthex
-        call    putnl
-        li      r0, 0
-        out     SYS_POWEROFF, r0
-        hlt
-${TICKER}`);
+    const { native, trap, hvm } = three(iretToRing3WithIfOff(30000, TICKER));
     expect(native.output).toBe('00000000\n');
     expect(hvm.output).toBe(native.output);
     expect(trap.output).not.toBe(native.output);
@@ -318,25 +255,13 @@ ${TICKER}`);
   });
 
   it('HLT with interrupts off halts the domain for good, as it halts the bare machine', () => {
-    const { native, hvm } = three(`
-test_main:
-        cli
-        hlt
-        li      r0, 0
-        ret
-`);
+    const { native, hvm } = three(HLT_INTERRUPTS_OFF);
     expect(native.result.reason).toBe('halted');
     expect([hvm.reason, hvm.detail]).toEqual(['halted', native.result.detail]);
   });
 
   it('HLT with nothing left to wake it ends the run as the bare machine ends it', () => {
-    const { native, hvm } = three(`
-test_main:
-        sti
-        hlt
-        li      r0, 0
-        ret
-`);
+    const { native, hvm } = three(HLT_NOTHING_TO_WAKE);
     expect(native.result.reason).toBe('halted');
     expect([hvm.reason, hvm.detail]).toEqual(['halted', native.result.detail]);
   });
@@ -355,7 +280,3 @@ test_main:
     expect(hvm.domain.stats.cpuExits[Exit.TripleFault]).toBe(1);
   });
 });
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
-}

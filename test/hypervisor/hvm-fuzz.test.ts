@@ -15,61 +15,11 @@ import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HvmMode, hvmReserveBytes, type HvmDomainState } from '../../hypervisor/hvm/index.ts';
 import { ImageArch, type Image } from '../../machine/image.ts';
 import { INSTRUCTIONS, Op, encode } from '../../machine/isa.ts';
+import { GOOD_MEMORY, goodGuestSource, HOSTILE_MEMORY, SKIP_STUB, STOP_REASONS } from './fixtures/hostile.ts';
 import { guestImage, runHvm } from './hvm-harness.ts';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const GOOD_MEMORY = 1 * MiB;
-const HOSTILE_MEMORY = 512 * KiB;
-
-/** The well-behaved domain: paging on, a computation, a timer-driven HLT wait, then power-off 0x42. */
-const GOOD = guestImage(`
-test_main:
-        call    paging_on
-        li      r3, 0
-        li      r4, 7
-.Lsum:
-        muli    r4, r4, 31
-        add     r4, r4, r3
-        addi    r3, r3, 1
-        cmpi    r3, 3000
-        jlt     .Lsum
-        mov     r1, r4
-        call    puthex
-        call    putnl
-        li      r2, tick_handler
-        li      r10, trap_hook
-        stw     [r10], r2
-        li      r2, 0xfffe
-        out     PIC_MASK, r2
-        li      r2, 40000
-        out     TIMER_PERIOD, r2
-        li      r2, 3
-        out     TIMER_CONTROL, r2
-        sti
-.Lwait:
-        hlt
-        li      r10, ticks
-        ldw     r11, [r10]
-        cmpi    r11, 3
-        jlt     .Lwait
-        cli
-        li      r0, 0x42
-        ret
-tick_handler:
-        push    r2
-        li      r9, ticks
-        ldw     r2, [r9]
-        addi    r2, r2, 1
-        stw     [r9], r2
-        li      r2, PIC_EOI
-        out     PIC_CMD, r2
-        pop     r2
-        addi    sp, sp, 8
-        iret
-        .align 4
-ticks:  .word 0
-`);
+/** The well-behaved domain (fixtures/hostile.ts), without its messages. */
+const GOOD = guestImage(goodGuestSource(false));
 
 const alone = runHvm(GOOD, { memoryBytes: GOOD_MEMORY });
 
@@ -114,15 +64,6 @@ const hostileArb = fc.record({
   timer: fc.option(fc.integer({ min: 1, max: 50000 }), { nil: undefined }),
 });
 type Hostile = typeof hostileArb extends fc.Arbitrary<infer T> ? T : never;
-
-/** A handler that resumes after the word that trapped (the frame's pc + 4): keeps a random guest going. */
-const SKIP_STUB = [
-  encode(Op.LDW, 13, 15, 8),
-  encode(Op.ADDI, 13, 13, 4),
-  encode(Op.STW, 13, 15, 8),
-  encode(Op.ADDI, 15, 15, 8),
-  encode(Op.IRET),
-];
 
 /** The hostile image: a prologue (IDT, timer, random registers), a skip stub, the random code; an IDT. */
 function hostileImage(h: Hostile): Image {
@@ -184,8 +125,6 @@ function checkFrames(hv: Hypervisor, doms: Domain[]): void {
 function eptBytes(hv: Hypervisor, d: Domain): Uint8Array[] {
   return (d.modeState as HvmDomainState).ept.frames.map((f) => hv.mem.u8.slice(f * 4096, f * 4096 + 4096));
 }
-
-const STOP_REASONS = ['poweroff', 'halted', 'triple-fault', 'crashed'];
 
 function runPair(h: Hostile, slice: number): void {
   const hv = new Hypervisor({

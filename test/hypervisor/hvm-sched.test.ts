@@ -3,47 +3,16 @@
 // CPU to the others, an hvm domain shares the CPU with a trap-mode one, and the interleaving is
 // deterministic.
 import { describe, expect, it } from 'vitest';
-import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
-import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HvmMode } from '../../hypervisor/hvm/index.ts';
 import { TrapMode } from '../../hypervisor/trap/index.ts';
 import type { Mode } from '../../hypervisor/core/mode.ts';
 import { Exit } from '../../machine/types.ts';
-import { guestImage } from './hvm-harness.ts';
+import { sleeperAndPrinter, switches, twoPrinters as twoPrintersUnder } from './fixtures/printers.ts';
 
-/** Print `letter` `count` times, ~80,000 cycles of computation apart. */
-function printer(letter: string, count: number) {
-  return guestImage(`
-test_main:
-        li      r7, 0
-.Lloop:
-        li      r6, 0
-.Lbusy:
-        addi    r6, r6, 1
-        cmpi    r6, 20000
-        jlt     .Lbusy
-        li      r2, '${letter}'
-        outb    UART_DATA, r2
-        addi    r7, r7, 1
-        cmpi    r7, ${count}
-        jlt     .Lloop
-        li      r0, 0
-        ret
-`);
-}
-
-const MiB = 1024 * 1024;
-
+/** Two printers, each under its own HvmMode unless `modes` says otherwise. */
 function twoPrinters(slice: number, modes: [Mode, Mode] = [new HvmMode(), new HvmMode()]) {
-  const hv = new Hypervisor({ memoryBytes: 16 * MiB, scheduler: new RoundRobinScheduler(slice) });
-  const log: string[] = [];
-  const a = hv.createDomain(modes[0], { name: 'a', memoryBytes: 2 * MiB, onOutput: (b) => log.push(String.fromCharCode(b)) }, { image: printer('A', 10) });
-  const b = hv.createDomain(modes[1], { name: 'b', memoryBytes: 2 * MiB, onOutput: (c) => log.push(String.fromCharCode(c)) }, { image: printer('B', 10) });
-  const res = hv.run({ maxCycles: 50_000_000 });
-  return { hv, a, b, log: log.join(''), res };
+  return twoPrintersUnder(slice, modes);
 }
-
-const switches = (log: string) => [...log].filter((c, k) => k > 0 && c !== log[k - 1]).length;
 
 describe('hvm mode: several domains on one CPU', () => {
   it('two domains are time-sliced round robin and both finish with their own consoles', () => {
@@ -89,40 +58,9 @@ describe('hvm mode: several domains on one CPU', () => {
   });
 
   it('a domain blocked in HLT gives the CPU away; the CPU idles only when both wait', () => {
-    const sleeper = guestImage(`
-test_main:
-        li      r1, 32
-        li      r2, on_tick
-        li      r3, GATE_KINT
-        call    set_gate
-        li      r1, 32
-        outb    PIC_BASE, r1
-        li      r1, 0xfffe
-        out     PIC_MASK, r1
-        li      r1, 2000000
-        out     TIMER_PERIOD, r1
-        li      r1, 1
-        out     TIMER_CONTROL, r1
-        sti
-        hlt
-        li      r2, 'Z'
-        outb    UART_DATA, r2
-        li      r0, 0
-        ret
-on_tick:
-        li      r1, PIC_EOI
-        outb    PIC_CMD, r1
-        addi    sp, sp, 8
-        iret
-`);
-    const hv = new Hypervisor({ memoryBytes: 16 * MiB, scheduler: new RoundRobinScheduler(100_000) });
-    const log: string[] = [];
-    const mode = new HvmMode();
-    const z = hv.createDomain(mode, { name: 'z', memoryBytes: 2 * MiB, onOutput: (c) => log.push(String.fromCharCode(c)) }, { image: sleeper });
-    const p = hv.createDomain(mode, { name: 'p', memoryBytes: 2 * MiB, onOutput: (c) => log.push(String.fromCharCode(c)) }, { image: printer('P', 10) });
-    const res = hv.run({ maxCycles: 50_000_000 });
+    const { hv, z, p, log, res } = sleeperAndPrinter(new HvmMode());
     expect(res.reason).toBe('all-stopped');
-    expect(log.join('')).toBe('PPPPPPPPPPZ');
+    expect(log).toBe('PPPPPPPPPPZ');
     expect(z.stats.loopExits.hlt).toBe(1);
     expect(z.stats.injectedInterrupts).toBe(1);
     expect(z.stats.runCycles).toBeLessThan(p.stats.runCycles);

@@ -4,42 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { HYPERVISOR_IDT_BASE } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
+import { hex, iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
 import { both, guestImage, runNative, runTrap } from './trap-harness.ts';
 
 /** a timer-interrupt handler counting into `ticks`, and the timer/PIC set up for one tick after 1000 cycles */
-const TICKER = `
-on_tick:
-        push    r1
-        push    r2
-        li      r1, ticks
-        ldw     r2, [r1]
-        addi    r2, r2, 1
-        stw     [r1], r2
-        li      r1, PIC_EOI
-        outb    PIC_CMD, r1
-        pop     r2
-        pop     r1
-        addi    sp, sp, 8
-        iret
-        .func arm_tick
-arm_tick:
-        li      r1, 32
-        li      r2, on_tick
-        li      r3, GATE_KINT
-        call    set_gate
-        li      r1, 32
-        outb    PIC_BASE, r1
-        li      r1, 0xfffe
-        out     PIC_MASK, r1
-        li      r1, 1000
-        out     TIMER_PERIOD, r1
-        li      r1, 1
-        out     TIMER_CONTROL, r1
-        ret
-        .endfunc
-        .align 4
-ticks:  .word 0
-`;
+const TICKER = tickHandler('arm_tick', 1000);
 
 describe('critical instructions are not caught by trap-and-emulate', () => {
   it('RDCPL in the kernel reads 0 on bare hardware but the real ring 1 under trap mode', () => {
@@ -145,44 +114,8 @@ ${TICKER}`);
   it("the kernel's IRET to ring 3 runs natively, so the IF = 0 in its frame is lost too: user code gets the tick", () => {
     // the kernel enters ring 3 with interrupts off in the frame; the user program spins, then
     // reports with INT 0x80 whether the timer interrupt reached the kernel meanwhile
-    const { native, trap } = both(`
-test_main:
-        call    paging_on
-        call    arm_tick
-        li      r1, 0x80
-        li      r2, on_syscall
-        li      r3, GATE_UTRAP
-        call    set_gate
-        li      r1, ustack_top
-        push    r1
-        li      r1, 0                   ; FLAGS: IF = 0
-        push    r1
-        li      r1, 3
-        push    r1
-        li      r1, user_spin
-        push    r1
-        iret
-user_spin:
-        li      r6, 0
-.Luser:
-        addi    r6, r6, 1
-        cmpi    r6, 5000
-        jlt     .Luser
-        int     0x80
-on_syscall:
-        li      r1, ticks
-        ldw     r1, [r1]
-        call    puthex
-        call    putnl
-        li      r0, 0
-        out     SYS_POWEROFF, r0
-        hlt
-${TICKER}`);
+    const { native, trap } = both(iretToRing3WithIfOff(5000, TICKER));
     expect(native.output).toBe('00000000\n');
     expect(trap.output).toBe('00000001\n');
   });
 });
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
-}

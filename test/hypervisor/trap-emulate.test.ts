@@ -5,40 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
+import { hex, HLT_INTERRUPTS_OFF, tickHandler } from './fixtures/small-guest.ts';
 import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
 
-const TICK_HANDLER = `
-on_tick:
-        push    r1
-        push    r2
-        li      r1, ticks
-        ldw     r2, [r1]
-        addi    r2, r2, 1
-        stw     [r1], r2
-        li      r1, PIC_EOI
-        outb    PIC_CMD, r1
-        pop     r2
-        pop     r1
-        addi    sp, sp, 8
-        iret
-        .func arm_timer
-arm_timer:                              ; one-shot tick after r7 cycles
-        li      r1, 32
-        li      r2, on_tick
-        li      r3, GATE_KINT
-        call    set_gate
-        li      r1, 32
-        outb    PIC_BASE, r1
-        li      r1, 0xfffe
-        out     PIC_MASK, r1
-        out     TIMER_PERIOD, r7
-        li      r1, 1
-        out     TIMER_CONTROL, r1
-        ret
-        .endfunc
-        .align 4
-ticks:  .word 0
-`;
+/** a timer-interrupt handler counting into `ticks`; arm_timer: a one-shot tick after r7 cycles */
+const TICK_HANDLER = tickHandler('arm_timer', 'r7');
 
 describe('trap mode: privileged instructions are emulated', () => {
   it('CLI and STI flip the virtual IF: a tick due while it is 0 is delivered right after STI', () => {
@@ -274,13 +245,7 @@ ${TICK_HANDLER}`);
   });
 
   it('HLT with interrupts virtually off stops the domain for good, as it stops the bare machine', () => {
-    const { native, trap } = both(`
-test_main:
-        cli
-        hlt
-        li      r0, 0
-        ret
-`);
+    const { native, trap } = both(HLT_INTERRUPTS_OFF);
     expect(native.result.reason).toBe('halted');
     expect(trap.reason).toBe('halted');
     expect(trap.detail).toBe(native.result.detail);
@@ -309,7 +274,3 @@ msg_ok: .asciz "kernel rdtsc ok\\n"
     expect(trap.domain.stats.emulated[Op.RDTSC]).toBe(1);
   });
 });
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
-}

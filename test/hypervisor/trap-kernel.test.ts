@@ -4,45 +4,16 @@
 // except the cycle counts the benchmark programs print (timing, which equivalence allows). Its
 // ordinary use of PUSHF/POPF (irqSave/irqRestore) is harmless: the kernel saves with interrupts
 // already off, so the lost IF change restores what was.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { bootNative } from '../../hypervisor/boot/native.ts';
-import { runTrapMode, type GuestRunResult } from '../../hypervisor/trap/index.ts';
-import { Machine } from '../../machine/machine.ts';
+import { describe, expect, it } from 'vitest';
+import { runTrapMode } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
-import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
+import { buildNativeKernel, nativeAndUnder, shellAndDiskTests, untimed } from './fixtures/native-kernel.ts';
 
-let build: GuestKernelBuild;
-
-beforeAll(() => {
-  build = buildGuestKernel({ arch: 'native' });
-});
-
-function disk(): Uint8Array {
-  const d = new Uint8Array(64 * 512);
-  for (let k = 0; k < d.length; k++) d[k] = k & 0xff;
-  new TextEncoder().encodeInto('hello from sector one', d.subarray(512));
-  return d;
-}
-
-function runBoth(opts: { cmdline?: string; input?: string; disk?: boolean }): { native: string; nativeStatus: number; trap: GuestRunResult } {
-  const m = new Machine({ input: opts.input, disk: opts.disk ? disk() : undefined });
-  bootNative(m, { kernel: build.kernel, initrd: build.initrd, cmdline: opts.cmdline });
-  const n = m.run({ maxCycles: 4_000_000_000 });
-  const trap = runTrapMode(
-    { kernel: build.kernel, initrd: build.initrd, ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}) },
-    { maxCycles: 8_000_000_000, ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.disk ? { disk: disk() } : {}) },
-  );
-  return { native: m.consoleOutput(), nativeStatus: n.status, trap };
-}
-
-/** Cycle figures the benchmark programs print, blanked. */
-function untimed(text: string): string {
-  return text.replace(/\d+ cycles\/op/g, 'N cycles/op');
-}
+buildNativeKernel();
 
 describe('the native kernel under trap mode', () => {
   it('boots and runs its test suite: every test passes except the critical-instruction probes, which fail as documented', () => {
-    const { native, nativeStatus, trap } = runBoth({ cmdline: 'usertests' });
+    const { native, nativeStatus, guest: trap } = nativeAndUnder(runTrapMode, { cmdline: 'usertests' });
     expect(nativeStatus).toBe(0);
     expect(native).toMatch(/^usertests: (\d+) passed, 0 failed$/m);
     expect(trap.reason).toBe('poweroff');
@@ -77,23 +48,11 @@ describe('the native kernel under trap mode', () => {
     expect(s.loopExits.hlt).toBeGreaterThan(0);
   });
 
-  it('runs the shell, pipelines and ps with the same transcript', () => {
-    const { native, trap } = runBoth({ input: 'echo hello world\nps\necho a b | cat\necho one | cat | cat\nexit 3\n' });
-    expect(trap.output).toBe(native);
-    expect(trap.status).toBe(3);
-  });
-
-  it('drives the block device through the device model (DMA through the p2m) with the same transcript', () => {
-    const { native, trap } = runBoth({ input: 'disk\ndisk read 1\ndisk write 2 written by the guest\ndisk read 2\ndisk read 64\nexit\n', disk: true });
-    expect(trap.output).toBe(native);
-    expect(trap.output).toContain('hello from sector one');
-    expect(trap.domain.devices!.block.reads).toBeGreaterThan(0);
-    expect(trap.domain.devices!.block.writes).toBeGreaterThan(0);
-  });
+  shellAndDiskTests(runTrapMode);
 
   it('kills a faulting user program and preempts a spinning one with the same transcript', () => {
     const kinds = ['null-read', 'null-write', 'text-write', 'kernel-read', 'kernel-write', 'divide', 'privileged', 'undefined', 'breakpoint'];
-    const { native, trap } = runBoth({ input: `${kinds.map((k) => `crash ${k}\n`).join('')}spin 3\nexit\n` });
+    const { native, guest: trap } = nativeAndUnder(runTrapMode, { input: `${kinds.map((k) => `crash ${k}\n`).join('')}spin 3\nexit\n` });
     expect(trap.output).toBe(native);
     expect(trap.output).toMatch(/page fault at 0x00000004 \(write, not present\), pc 0x[0-9a-f]{8}: killed/);
     expect(trap.output).toContain('spin: done');
@@ -101,7 +60,7 @@ describe('the native kernel under trap mode', () => {
 
   it('runs the benchmark programs: the same lines, slower cycle figures', () => {
     for (const cmdline of ['lmbench all 3', 'nanobench 20']) {
-      const { native, trap } = runBoth({ cmdline });
+      const { native, guest: trap } = nativeAndUnder(runTrapMode, { cmdline });
       expect(untimed(trap.output)).toBe(untimed(native));
       expect(trap.output).not.toBe(native);
     }
