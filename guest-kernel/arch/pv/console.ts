@@ -21,6 +21,11 @@ let port = 0;
 let outProd = 0;
 /** outProd when the back end was last considered for a notification */
 let outNotified = 0;
+/**
+ * Output published since the back end was last considered for a notification (outProd !==
+ * outNotified, kept as a flag so a kernel exit tests one word instead of calling pvConsoleFlush).
+ */
+export let pvConsoleUnflushed = false;
 /** the input ring was full when we took from it: the back end may have more waiting */
 let inWasFull = false;
 const cbuf = staticBuffer(4);
@@ -42,7 +47,7 @@ export function pvConsoleInit(): void {
 
 /** Tell the back end about the output published since the last time, if it asked to hear. */
 export function pvConsoleFlush(): void {
-  // (on every kernel exit: nothing printed costs one compare)
+  pvConsoleUnflushed = false;
   const prod = outProd;
   if (prod === outNotified) return;
   const notify = ringShouldNotify(outNotified, prod, load32(p2v(page) + ConsoleRing.OUT_EVENT));
@@ -67,6 +72,7 @@ export function pvConsolePutc(c: number): void {
   store8(r + ConsoleRing.OUT + (prod & (ConsoleRing.OUT_BYTES - 1)), c);
   outProd = prod + 1;
   store32(r + ConsoleRing.OUT_PROD, prod + 1);
+  pvConsoleUnflushed = true;
 }
 
 /** The next input byte, or -1 (then the back end is asked to notify at the next one). */

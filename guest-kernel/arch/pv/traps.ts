@@ -16,7 +16,7 @@ import { panic } from '../../kernel/panic.ts';
 import { cstr } from 'xl32';
 import { IrqLine } from '../../kernel/pvops.ts';
 import { Xen, portLine } from './xen.ts';
-import { pvConsoleFlush } from './console.ts';
+import { pvConsoleFlush, pvConsoleUnflushed } from './console.ts';
 
 const enum Vec {
   EXCEPTIONS = 32,
@@ -88,19 +88,27 @@ function handleEvents(frame: number): void {
 /**
  * Leave a handler: back to ring 3, or to kernel code that ran with events enabled, events are
  * unmasked - after handling any that arrived while they were masked; otherwise they stay masked.
+ * Kept small (no loop, no saved registers; pvTrap has a copy inline) since every system call
+ * passes here; the rare case of an event pending at exit goes to pvExitEvents.
  */
 function pvExit(frame: number): void {
   // the end of a kernel entry: console output of this entry goes to the back end in one notification
-  pvConsoleFlush();
+  if (pvConsoleUnflushed) pvConsoleFlush();
   if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & V.FLAGS_IF) === 0) {
     store8(V.MASK, 1);
     return;
   }
+  store8(V.MASK, 0);
+  if (load8(V.PENDING) !== 0) pvExitEvents(frame);
+}
+
+/** An event came in while events were masked: handle it (and any that follow) before leaving unmasked. */
+function pvExitEvents(frame: number): void {
   for (;;) {
-    store8(V.MASK, 0);
-    if (load8(V.PENDING) === 0) return;
     store8(V.MASK, 1);
     handleEvents(frame);
+    store8(V.MASK, 0);
+    if (load8(V.PENDING) === 0) return;
   }
 }
 
@@ -113,7 +121,14 @@ function pvTrap(frame: number): void {
   } else {
     trap(frame);
   }
-  pvExit(frame);
+  // pvExit, inlined: the system call's way back to ring 3 costs no further call
+  if (pvConsoleUnflushed) pvConsoleFlush();
+  if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & V.FLAGS_IF) === 0) {
+    store8(V.MASK, 1);
+    return;
+  }
+  store8(V.MASK, 0);
+  if (load8(V.PENDING) !== 0) pvExitEvents(frame);
 }
 
 /** The event callback: the hypervisor masked events and pushed a frame with vector Upcall.VECTOR. */
