@@ -2,8 +2,12 @@
 // (`xenolith run --mode ...`, the comparison's runners), so callers treat the modes alike.
 // Host code.
 
-import type { Domain } from './core/domain.ts';
-import type { Hypervisor, HypervisorRunResult } from './core/hypervisor.ts';
+import type { Image } from '../machine/image.ts';
+import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import type { Domain, DomainConfig } from './core/domain.ts';
+import { DomainCreateError, Hypervisor, type HypervisorRunResult } from './core/hypervisor.ts';
+import { isBootableKernel } from './core/loader.ts';
+import type { BootSpec, Mode } from './core/mode.ts';
 import type { TrapModeOptions } from './trap/mode.ts';
 
 /** Why a single-domain run ended (the bare Machine's reasons, plus the hypervisor killing the domain). */
@@ -68,4 +72,50 @@ export function collectRun(hv: Hypervisor, domain: Domain, res: HypervisorRunRes
   };
   if (detail !== undefined) out.detail = detail;
   return out;
+}
+
+/** The BootSpec for an image: a kernel image gets the boot protocol, anything else is loaded bare. */
+export function bootSpecFor(image: Image, opts: { initrd?: Uint8Array; cmdline?: string } = {}): BootSpec {
+  if (!isBootableKernel(image)) return { image };
+  const spec: { kernel: Image; initrd?: Uint8Array; cmdline?: string } = { kernel: image };
+  if (opts.initrd !== undefined) spec.initrd = opts.initrd;
+  if (opts.cmdline !== undefined) spec.cmdline = opts.cmdline;
+  return spec;
+}
+
+/**
+ * Boot one guest as the only domain of a fresh hypervisor running `mode`, and run it to the end:
+ * the body of every mode's single-guest entry point (runTrapMode, runBtMode, runHvmMode).
+ * `reserveBytes(guestBytes)` is the machine memory the mode keeps for itself beyond the guest's
+ * (shadow tables, second-stage tables); `why` says what it is for, in the error when it does not fit.
+ */
+export function runSingleGuest(
+  mode: Mode,
+  boot: BootSpec | Image,
+  opts: GuestRunOptions,
+  reserveBytes: (guestBytes: number) => number,
+  why: string,
+): GuestRunResult {
+  const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
+  const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
+  // checked here, before the machine is sized: its memory is the guest's plus the reserve
+  if (!Number.isInteger(memoryBytes) || memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
+    throw new DomainCreateError(`domain 'guest': memory must be a positive multiple of 4 KiB (got ${memoryBytes})`);
+  }
+  const reserve = reserveBytes(memoryBytes);
+  if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
+    throw new DomainCreateError(
+      `domain 'guest': at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${mode.name} mode ` +
+        `(the machine has at most ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it for ${why})`,
+    );
+  }
+  const hvOpts: { memoryBytes: number; profile?: string } = { memoryBytes: memoryBytes + reserve };
+  if (opts.profile !== undefined) hvOpts.profile = opts.profile;
+  const hv = new Hypervisor(hvOpts);
+  const config: DomainConfig = { name: 'guest', memoryBytes };
+  if (opts.input !== undefined) config.input = opts.input;
+  if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
+  if (opts.disk !== undefined) config.disk = opts.disk;
+  const domain = hv.createDomain(mode, config, spec);
+  return collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 }));
 }

@@ -3,11 +3,8 @@
 // point. Host code; builds its own Hypervisor.
 
 import type { Image } from '../../machine/image.ts';
-import type { DomainConfig } from '../core/domain.ts';
-import { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec } from '../core/mode.ts';
-import { collectRun, type GuestRunOptions, type GuestRunResult } from '../run.ts';
-import { bootSpecFor } from '../trap/index.ts';
+import { runSingleGuest, type GuestRunOptions, type GuestRunResult } from '../run.ts';
 import { eptFramesFor } from './ept.ts';
 import { HvmMode } from './mode.ts';
 
@@ -23,15 +20,5 @@ export function hvmReserveBytes(guestMemoryBytes: number): number {
 
 /** Run one guest under hardware assist until it stops (or maxCycles go by). */
 export function runHvmMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
-  const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
-  const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
-  const hvOpts: { memoryBytes: number; profile?: string } = { memoryBytes: memoryBytes + hvmReserveBytes(memoryBytes) };
-  if (opts.profile !== undefined) hvOpts.profile = opts.profile;
-  const hv = new Hypervisor(hvOpts);
-  const config: DomainConfig = { name: 'guest', memoryBytes };
-  if (opts.input !== undefined) config.input = opts.input;
-  if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
-  if (opts.disk !== undefined) config.disk = opts.disk;
-  const domain = hv.createDomain(new HvmMode(), config, spec);
-  return collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 }));
+  return runSingleGuest(new HvmMode(), boot, opts, hvmReserveBytes, 'the second-stage (EPT) table');
 }
