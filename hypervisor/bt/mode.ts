@@ -18,9 +18,8 @@ import type { BootSpec, Mode } from '../core/mode.ts';
 import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from '../trap/emulate.ts';
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
-import { TrapMode } from '../trap/mode.ts';
-import { SHADOW_HIDDEN, SHADOW_TRUE } from '../trap/shadow.ts';
-import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, type TrapVcpu } from '../trap/virtual-cpu.ts';
+import { CONTINUE, TO_LOOP, TrapMode } from '../trap/mode.ts';
+import { KIND_FAULT, type TrapVcpu } from '../trap/virtual-cpu.ts';
 import {
   INDIRECT,
   K_CALLOUT,
@@ -52,9 +51,7 @@ const SP = REG_SP;
 const STEP_CONT = -1;
 const STEP_BOUND = -2;
 
-/** runUnit() / handleTrap() results */
-const CONTINUE = 0;
-const TO_LOOP = 1;
+/** runUnit() / handleTrap() results: trap mode's CONTINUE and TO_LOOP */
 
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
@@ -82,7 +79,6 @@ export class BtMode implements Mode {
   private monitorTrap = 0;
   private trapEntry = 0;
   private iret = 0;
-  private walkLevel = 0;
   private callout = 0;
   private lookup = 0;
   private translateInsn = 0;
@@ -96,7 +92,6 @@ export class BtMode implements Mode {
     this.monitorTrap = p.monitorTrap;
     this.trapEntry = p.trapEntry;
     this.iret = p.iret;
-    this.walkLevel = p.tlbWalkLevel;
     this.callout = p.btCallout;
     this.lookup = p.btLookup;
     this.translateInsn = p.btTranslate;
@@ -387,59 +382,19 @@ export class BtMode implements Mode {
    * privileged instruction of user code emulated or refused. Charged as under trap mode.
    */
   private handleTrap(t: TrapVcpu, b: BtVcpuState, exit: VcpuExit): number {
-    const cpu = this.cpu;
-    const dom = t.domain;
-    const vector = cpu.exitVector;
-    const kind: number = cpu.exitKind;
     b.entry = ENTRY_OTHER;
-    dom.stats.traps[vector]!++;
-    cpu.cycles += this.iret;
-    this.hv.chargeMonitor(dom, this.monitorTrap);
-    if (kind === KIND_SOFTWARE) {
-      return t.reflect(vector, 0, cpu.pc, KIND_SOFTWARE, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
-    }
-    if (vector === V_PF) {
-      const va = cpu.cr2;
-      const res = t.shadow.fault(va, cpu.exitError);
-      cpu.cycles += t.walker.refs * this.walkLevel;
-      if (res === SHADOW_HIDDEN) return CONTINUE;
-      if (res === SHADOW_TRUE) {
-        return t.reflect(V_PF, t.walker.faultError, cpu.pc, KIND_FAULT, cpu.pc, va) ? CONTINUE : this.dead(dom, exit);
-      }
-      t.crashBadGpa();
-      return this.dead(dom, exit);
-    }
-    if (vector === V_GP && cpu.exitError === 0) {
-      switch (emulatePrivileged(t, exit)) {
-        case EMU_CONTINUE:
-          return CONTINUE;
-        case EMU_IO:
-          return TO_LOOP;
-        case EMU_HLT:
-          if (this.trap.hasPendingEvent(t.vcpu)) return CONTINUE;
-          exit.reason = 'hlt';
-          return TO_LOOP;
-        case EMU_DEAD:
-          return this.dead(dom, exit);
-        case EMU_REFLECT_GP:
-          break;
-      }
-    }
-    return t.reflect(vector, cpu.exitError, cpu.pc, kind, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
+    return this.trap.handleTrap(t, exit);
   }
+
 
   /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT (a host interrupt, as under trap mode). */
   private inject(t: TrapVcpu, b: BtVcpuState): void {
     const pic = t.domain.devices!.pic;
-    const v = pic.acknowledge();
-    if (v < 0) return;
-    const cpu = this.cpu;
+    if (pic.pendingVector() < 0) return;
     b.entry = ENTRY_OTHER;
-    t.domain.stats.injectedInterrupts++;
-    cpu.cycles += this.trapEntry + this.iret;
-    this.hv.chargeMonitor(t.domain, this.monitorTrap);
-    t.reflect(v, 0, cpu.pc, KIND_EXTERNAL, cpu.pc, -1);
+    this.trap.inject(t, pic);
   }
+
 
   private dead(dom: Domain, exit: VcpuExit): number {
     this.stopped(dom, exit);

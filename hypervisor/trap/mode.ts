@@ -46,9 +46,9 @@ const V_PF: number = Vector.PageFault;
 const F_IF: number = Flag.IF;
 const COND: number = FLAGS_COND;
 
-/** handleTrap() results */
-const CONTINUE = 0;
-const TO_LOOP = 1;
+/** handleTrap() results (exported: the bt mode hands its intercepted traps to this mode) */
+export const CONTINUE = 0;
+export const TO_LOOP = 1;
 
 export class TrapMode implements Mode {
   readonly name = 'trap';
@@ -205,9 +205,9 @@ export class TrapMode implements Mode {
   /**
    * An intercepted trap. Every one costs the monitor path and the IRET back (the hardware entry
    * was charged by the CPU); shadow faults add the guest-table walk, emulated instructions their
-   * own cost.
+   * own cost. Also the bt mode's handling of the traps its translated code and user code take.
    */
-  private handleTrap(t: TrapVcpu, exit: VcpuExit): number {
+  handleTrap(t: TrapVcpu, exit: VcpuExit): number {
     const cpu = this.cpu;
     const dom = t.domain;
     const vector = cpu.exitVector;
@@ -250,8 +250,8 @@ export class TrapMode implements Mode {
     return t.reflect(vector, cpu.exitError, cpu.pc, kind, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
   }
 
-  /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT. */
-  private inject(t: TrapVcpu, pic: Pic): void {
+  /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT (a host interrupt). */
+  inject(t: TrapVcpu, pic: Pic): void {
     const v = pic.acknowledge();
     if (v < 0) return;
     const cpu = this.cpu;
