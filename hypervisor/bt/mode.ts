@@ -15,7 +15,7 @@ import { Exit } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from '../trap/emulate.ts';
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
 import { CONTINUE, TO_LOOP, TrapMode } from '../trap/mode.ts';
@@ -153,13 +153,10 @@ export class BtMode implements Mode {
     const cache = dom.modeState as TranslationCache;
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
-    if (vcpu.ioPending) {
-      vcpu.ioPending = false;
-      cpu.regs[exit.reg] = exit.size === 1 ? exit.data & 0xff : exit.data | 0;
-    }
+    vcpu.completeIo(cpu.regs);
     b.entry = ENTRY_OTHER;
     for (;;) {
-      if (dom.stopped) return this.stopped(dom, exit);
+      if (dom.stopped) return stoppedExit(dom, exit);
       // at every unit boundary the monitor has control: inject what the virtual IF allows
       if (pic !== null && (cpu.cpl === 3 || t.v.vIF) && pic.pendingVector() >= 0) {
         this.inject(t, b);
@@ -185,7 +182,7 @@ export class BtMode implements Mode {
         return exit;
       } else if (x !== EXIT_DEADLINE && x !== EXIT_EXTERNAL) {
         dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc 0x${hex(cpu.pc)}`);
-        return this.stopped(dom, exit);
+        return stoppedExit(dom, exit);
       }
     }
   }
@@ -397,15 +394,10 @@ export class BtMode implements Mode {
 
 
   private dead(dom: Domain, exit: VcpuExit): number {
-    this.stopped(dom, exit);
+    stoppedExit(dom, exit);
     return TO_LOOP;
   }
 
-  private stopped(dom: Domain, exit: VcpuExit): VcpuExit {
-    exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
-    exit.detail = dom.stopDetail;
-    return exit;
-  }
 }
 
 /** The translation cache of a bt domain (its counters in `.stats`). */

@@ -75,8 +75,26 @@ export class Vcpu {
     readonly id: number,
   ) {}
 
+  /**
+   * Complete an IN that exited to the outer loop: write its value to the register it named
+   * (KVM completes I/O on the next KVM_RUN). Call at the start of a mode's runVcpu.
+   */
+  completeIo(regs: Int32Array): void {
+    if (!this.ioPending) return;
+    this.ioPending = false;
+    const exit = this.exit;
+    regs[exit.reg] = exit.size === 1 ? exit.data & 0xff : exit.data | 0;
+  }
+
   /** "d<domain>v<vcpu>", for messages. */
   get label(): string {
     return `d${this.domain.id}v${this.id}`;
   }
+}
+
+/** Fill `exit` for a domain that has stopped (shut down, or crashed by the hypervisor). */
+export function stoppedExit(dom: Domain, exit: VcpuExit): VcpuExit {
+  exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
+  exit.detail = dom.stopDetail;
+  return exit;
 }

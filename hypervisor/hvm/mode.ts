@@ -15,7 +15,7 @@ import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
 import { HvmDomainState, HvmVcpu } from './state.ts';
 
@@ -128,13 +128,9 @@ export class HvmMode implements Mode {
     const dom = vcpu.domain;
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
-    if (vcpu.ioPending) {
-      // the IN that exited completes now (KVM: on the next KVM_RUN); the guest is in root mode
-      vcpu.ioPending = false;
-      cpu.regs[exit.reg] = exit.size === 1 ? exit.data & 0xff : exit.data | 0;
-    }
+    vcpu.completeIo(cpu.regs);
     for (;;) {
-      if (dom.stopped) return this.stopped(dom, exit);
+      if (dom.stopped) return stoppedExit(dom, exit);
       if (cpu.nonRoot) {
         if (pic !== null && !vm.interruptWindowExiting && pic.pendingVector() >= 0) {
           this.preempt(h);
@@ -310,15 +306,10 @@ export class HvmMode implements Mode {
   }
 
   private dead(dom: Domain, exit: VcpuExit): number {
-    this.stopped(dom, exit);
+    stoppedExit(dom, exit);
     return TO_LOOP;
   }
 
-  private stopped(dom: Domain, exit: VcpuExit): VcpuExit {
-    exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
-    exit.detail = dom.stopDetail;
-    return exit;
-  }
 }
 
 function hex(n: number): string {

@@ -14,7 +14,7 @@ import type { Domain } from '../core/domain.ts';
 import { DomainCreateError, type Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from './emulate.ts';
 import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
@@ -159,13 +159,9 @@ export class TrapMode implements Mode {
     const dom = vcpu.domain;
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
-    if (vcpu.ioPending) {
-      // the IN that exited completes now (KVM: on the next KVM_RUN)
-      vcpu.ioPending = false;
-      cpu.regs[exit.reg] = exit.size === 1 ? exit.data & 0xff : exit.data | 0;
-    }
+    vcpu.completeIo(cpu.regs);
     for (;;) {
-      if (dom.stopped) return this.stopped(dom, exit);
+      if (dom.stopped) return stoppedExit(dom, exit);
       let runTo = deadline;
       if (pic !== null && pic.pendingVector() >= 0) {
         if (cpu.cpl === 3 || t.v.vIF) {
@@ -197,7 +193,7 @@ export class TrapMode implements Mode {
       } else if (x !== EXIT_EXTERNAL) {
         // HLT, triple fault, hypercall: impossible with every vector intercepted at ring 1/3
         dom.shutdown('crashed', 0, `trap mode: unexpected CPU exit ${x} at pc 0x${hex(cpu.pc)}`);
-        return this.stopped(dom, exit);
+        return stoppedExit(dom, exit);
       }
     }
   }
@@ -263,15 +259,10 @@ export class TrapMode implements Mode {
   }
 
   private dead(dom: Domain, exit: VcpuExit): number {
-    this.stopped(dom, exit);
+    stoppedExit(dom, exit);
     return TO_LOOP;
   }
 
-  private stopped(dom: Domain, exit: VcpuExit): VcpuExit {
-    exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
-    exit.detail = dom.stopDetail;
-    return exit;
-  }
 }
 
 function hex(n: number): string {
