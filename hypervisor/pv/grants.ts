@@ -121,13 +121,10 @@ export function unmapGrant(host: PvHost, me: PvDomain, handle: number): number {
   const m = me.grants.maps.get(handle);
   if (!m) return HcErr.EBADF;
   if (m.pteAddr >= 0) {
+    // the entry is still the one mapGrant wrote: the guest cannot rewrite it (mmu.ts
+    // writeTableEntry) and its table cannot lose its type while it is there (page-types.ts releaseL1)
     me.grants.pteToHandle.delete(m.pteAddr);
-    const l1 = m.pteAddr >>> 12;
-    // clear the entry only if it is still our page table and still maps the frame
-    if (host.types.isTable(l1) && host.types.type[l1] === PageType.L1 && host.types.owner[l1] === me.id
-      && (host.mem.i32[m.pteAddr >>> 2]! >>> 12) === m.frame) {
-      host.mem.write32(m.pteAddr, 0);
-    }
+    host.mem.write32(m.pteAddr, 0);
     host.cpu.flushTlb();
   }
   me.grants.maps.delete(handle);

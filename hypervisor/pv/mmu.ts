@@ -44,9 +44,9 @@ export function writeTableEntry(ctx: HcCtx, addr: number, val: number): number {
   if (types.type[f] === PageType.L1) {
     // a grant mapping is undone only by unmap_grant_ref, which gives its references back
     if ((old & PTE_P) !== 0 && ctx.d.grants.pteToHandle.has(addr)) return HcErr.EPERM;
-    const r = types.getL1Entry(val, addr, dom);
+    const r = types.getL1Entry(val, dom);
     if (r < 0) return r;
-    types.putL1Entry(old, addr, dom);
+    types.putL1Entry(old, dom);
   } else {
     const k = (addr & 0xfff) >>> 2;
     if (k === HV_PDE) return HcErr.EPERM;

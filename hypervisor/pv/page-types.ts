@@ -32,8 +32,12 @@ const HV_PDE: number = HvLayout.PDE;
 export interface PageTypeHooks {
   /** may domain `dom` map machine frame `frame` (it owns it, or the hypervisor shares it with it)? */
   mayMap(dom: number, frame: number): boolean;
-  /** is the entry at machine address pteAddr a grant mapping of `frame` made by `dom`? (its references belong to the grant) */
-  isGrantMapping(dom: number, pteAddr: number, frame: number): boolean;
+  /**
+   * The L1 holding the entry at machine address pteAddr lost its table type: if that entry is a
+   * grant mapping `dom` made, unmap it (clear the entry, give the grant its references back) and
+   * say so. A grant mapping never outlives its page table's type.
+   */
+  dropGrantMapping(dom: number, pteAddr: number): boolean;
   /** the page-directory entry the hypervisor installs in slot HvLayout.PDE of dom's directories */
   hypervisorPde(dom: number): number;
 }
@@ -127,17 +131,17 @@ export class PageTypes {
   }
 
   /**
-   * References for one L1 entry at machine address pteAddr: 0 or an HcErr. A present entry must
-   * name a frame the domain may map (or be a grant mapping); a writable one takes a WRITABLE type,
-   * which a page-table frame refuses.
+   * References for one L1 entry: 0 or an HcErr. A present entry must name a frame the domain may
+   * map; a writable one takes a WRITABLE type, which a page-table frame refuses. A frame of
+   * another domain is always refused here, grant mappings included: the hypervisor writes those
+   * itself (grants.ts), and they never outlive the table's type (releaseL1), so an entry naming a
+   * foreign frame in a table being validated is bytes the guest wrote, never a grant.
    */
-  getL1Entry(e: number, pteAddr: number, dom: number): number {
+  getL1Entry(e: number, dom: number): number {
     if ((e & PTE_P) === 0) return 0;
     const f = e >>> 12;
     if (f >= this.frames) return HcErr.EINVAL;
-    if (!this.hooks.mayMap(dom, f)) {
-      return this.hooks.isGrantMapping(dom, pteAddr, f) ? 0 : HcErr.EPERM;
-    }
+    if (!this.hooks.mayMap(dom, f)) return HcErr.EPERM;
     if ((e & PTE_W) !== 0) {
       const r = this.getType(f, PageType.WRITABLE, dom);
       if (r < 0) return r;
@@ -146,11 +150,11 @@ export class PageTypes {
     return 0;
   }
 
-  putL1Entry(e: number, pteAddr: number, dom: number): void {
+  /** Drop what getL1Entry took (an entry naming a frame the domain may not map took nothing). */
+  putL1Entry(e: number, dom: number): void {
     if ((e & PTE_P) === 0) return;
     const f = e >>> 12;
-    if (f >= this.frames || !this.hooks.mayMap(dom, f)) return; // grant mappings: the grant holds them
-    if (this.hooks.isGrantMapping(dom, pteAddr, f)) return;
+    if (f >= this.frames || !this.hooks.mayMap(dom, f)) return;
     if ((e & PTE_W) !== 0) this.putType(f, dom);
     this.refCount[f]!--;
   }
@@ -175,11 +179,10 @@ export class PageTypes {
   }
 
   private validateL1(f: number, dom: number): number {
-    const base = f << 12;
     for (let k = 0; k < ENTRIES; k++) {
-      const r = this.getL1Entry(this.entry(f, k), base + k * 4, dom);
+      const r = this.getL1Entry(this.entry(f, k), dom);
       if (r < 0) {
-        for (let j = 0; j < k; j++) this.putL1Entry(this.entry(f, j), base + j * 4, dom);
+        for (let j = 0; j < k; j++) this.putL1Entry(this.entry(f, j), dom);
         return r;
       }
     }
@@ -199,9 +202,19 @@ export class PageTypes {
     return 0;
   }
 
+  /**
+   * The table lost its last type reference: its entries give their references back, and its
+   * grant mappings are unmapped (Xen crashes a domain that implicitly unmaps a grant this way;
+   * unmapping keeps the domain and leaves nothing in the frame that could later be revalidated).
+   */
   private releaseL1(f: number, dom: number): void {
     const base = f << 12;
-    for (let k = 0; k < ENTRIES; k++) this.putL1Entry(this.entry(f, k), base + k * 4, dom);
+    for (let k = 0; k < ENTRIES; k++) {
+      const e = this.entry(f, k);
+      if ((e & PTE_P) === 0) continue;
+      if (!this.hooks.mayMap(dom, e >>> 12) && this.hooks.dropGrantMapping(dom, base + k * 4)) continue;
+      this.putL1Entry(e, dom);
+    }
   }
 
   private releaseL2(f: number, dom: number): void {

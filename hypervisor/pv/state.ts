@@ -14,6 +14,7 @@ import type { Vcpu } from '../core/vcpu.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
 import { PageTypes } from './page-types.ts';
+import { unmapGrant } from './grants.ts';
 import { pvCosts, type PvCosts } from './costs.ts';
 import { HYPERCALL_SLOTS } from '../core/stats.ts';
 
@@ -221,7 +222,7 @@ export class PvHost {
     this.m2p = new Int32Array(frames).fill(-1);
     this.types = new PageTypes(platform.mem, platform.frames.owner, {
       mayMap: (dom, f) => this.mayMap(dom, f),
-      isGrantMapping: (dom, pteAddr, f) => this.isGrantMapping(dom, pteAddr, f),
+      dropGrantMapping: (dom, pteAddr) => this.dropGrantMapping(dom, pteAddr),
       hypervisorPde: (dom) => this.hypervisorPde(dom),
     });
   }
@@ -261,11 +262,13 @@ export class PvHost {
     return owner === OWNER_HYPERVISOR && this.sharedWith.get(f) === dom;
   }
 
-  isGrantMapping(dom: number, pteAddr: number, f: number): boolean {
+  /** The L1 holding pteAddr lost its type: unmap dom's grant mapping there, if there is one. */
+  dropGrantMapping(dom: number, pteAddr: number): boolean {
     const d = this.domains.get(dom);
-    if (!d) return false;
-    const h = d.grants.pteToHandle.get(pteAddr);
-    return h !== undefined && d.grants.maps.get(h)?.frame === f;
+    const h = d?.grants.pteToHandle.get(pteAddr);
+    if (d === undefined || h === undefined) return false;
+    unmapGrant(this, d, h);
+    return true;
   }
 
   /** A zeroed hypervisor frame the domain may map (shared info, grant table). */

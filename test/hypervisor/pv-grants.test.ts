@@ -4,7 +4,7 @@
 // through a granted page and an interdomain event channel.
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { Hc, GnttabCmd, GntmapFlags, GrantFlags, UvmFlags } from '../../hypercalls/numbers.ts';
+import { Hc, GnttabCmd, GntmapFlags, GrantFlags, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { GntMap } from '../../hypercalls/structs.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
@@ -187,6 +187,102 @@ describe('pv grant tables', () => {
     expect(mode.host.domains.size).toBe(2);
     expect(producer.stats.hypercalls[Hc.GRANT_TABLE_OP]).toBe(1);
     expect(consumer.stats.hypercalls[Hc.GRANT_TABLE_OP]).toBe(2);
+  });
+});
+
+/**
+ * Issue 9, item 1: b owns a fresh L1 (pfn 0x110, hooked at directory slot 1, va 4 MiB) and maps
+ * a's read-only grant into it. What b can do to that L1 afterwards, and what a grant mapping in
+ * it may never become.
+ */
+function grantInOwnL1() {
+  const t = setup();
+  const b = t.b;
+  const layB = t.mode.layouts.get(b.id)!;
+  const l2 = b.p2m[layB.ptFirstPfn]!;
+  const xVa = 0x110000;
+  const x = b.p2m[xVa >>> 12]!;
+  const granted = t.a.p2m[0x1f0]!;
+  const req = scratch(t.mode, b, 1);
+  /** b's mmu_update of one entry */
+  const update = (ptr: number, val: number) => {
+    w32(b, req, ptr);
+    w32(b, req + 4, val);
+    return hc(t.hv, t.mode, b, Hc.MMU_UPDATE, req, 1, 0);
+  };
+  const hook = () => update(l2 * PAGE + 4, (x * PAGE) | P | W);
+  const unhook = () => update(l2 * PAGE + 4, 0);
+  const uvm = (va: number, val: number) => hc(t.hv, t.mode, b, Hc.UPDATE_VA_MAPPING, va, val, UvmFlags.TLB_FLUSH);
+  t.grant(7, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, b.id, granted);
+  // a maps the frame read-only itself (so it could make it a page table of its own)
+  expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x1f0000, (granted * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
+  const alone = t.types.describe(granted);
+  // the L1 may not stay writable in b's bootstrap map: read-only, then hooked
+  expect(uvm(xVa, (x * PAGE) | P)).toBe(0);
+  expect(hook()).toBe(0);
+  const m = t.mapAt(b, 0x400000, 7, t.a.id, GntmapFlags.HOST_MAP | GntmapFlags.READONLY);
+  expect(m.status).toBe(0);
+  const pte = x * PAGE; // entry 0 of the L1: va 0x400000
+  expect(t.hv.mem.read32(pte) >>> 0).toBe(((granted * PAGE) | P | 32) >>> 0);
+  return { ...t, l2, x, xVa, granted, alone, pte, handle: m.handle, update, hook, unhook, uvm };
+}
+
+describe('pv grant mappings never outlive their page table (issue 9, item 1)', () => {
+  it('a read-only grant never becomes a writable mapping: unhooking its L1 unmaps it, and the bytes the guest writes back are refused', () => {
+    const t = grantInOwnL1();
+    expect(t.alone).toEqual({ owner: t.a.id, type: 'none', typeCount: 0, refCount: 1, pinned: false });
+    expect(t.types.describe(t.granted)).toMatchObject({ type: 'none', typeCount: 0, refCount: 2 });
+    expect(t.flagsOf(7)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.READING);
+    // the attack: unhook the L1 (type count 0) ...
+    expect(t.unhook()).toBe(0);
+    expect(t.types.describe(t.x)).toMatchObject({ type: 'none', typeCount: 0 });
+    // ... which unmaps the grant: the entry is gone, the grant is no longer read, the handle is dead
+    expect(t.hv.mem.read32(t.pte)).toBe(0);
+    expect(t.flagsOf(7)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY);
+    expect(t.types.describe(t.granted)).toEqual(t.alone);
+    expect(t.mode.pv(t.b).grants.maps.size).toBe(0);
+    // ... map the old L1 writable, store the grant's entry back with W set, and hook it again
+    expect(t.uvm(t.xVa, (t.x * PAGE) | P | W)).toBe(0);
+    w32(t.b, t.xVa, (t.granted * PAGE) | P | W);
+    expect(t.uvm(t.xVa, (t.x * PAGE) | P)).toBe(0);
+    expect(t.hook()).toBe(HcErr.EPERM);
+    expect(t.types.describe(t.granted)).toEqual(t.alone);
+    expect(t.types.describe(t.x)).toMatchObject({ type: 'none', typeCount: 0 });
+    expect(t.unmap(t.b, t.handle)).toBe(HcErr.EBADF);
+    // the last step of the attack: a makes the frame a page table of its own, which b must not
+    // be able to write (before the fix, b's hooked L1 mapped it writable here)
+    w32(t.a, scratch(t.mode, t.a), MmuextCmd.PIN_L1_TABLE);
+    w32(t.a, scratch(t.mode, t.a) + 4, t.granted);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, scratch(t.mode, t.a), 1, 0)).toBe(0);
+    expect(t.types.describe(t.granted)).toEqual({ owner: t.a.id, type: 'L1', typeCount: 1, refCount: 1, pinned: true });
+  });
+
+  it('the same holds when the L1 loses its type with its whole directory (unpinned and unloaded)', () => {
+    const t = grantInOwnL1();
+    const layB = t.mode.layouts.get(t.b.id)!;
+    // a second directory, a copy of the first: the L1s keep their type while either names them
+    const d2Va = 0x111000;
+    const d2 = t.b.p2m[d2Va >>> 12]!;
+    expect(t.uvm(d2Va, (d2 * PAGE) | P)).toBe(0);
+    for (let k = 0; k < 1023; k++) t.hv.mem.write32(d2 * PAGE + k * 4, t.hv.mem.read32(t.l2 * PAGE + k * 4));
+    const ext = scratch(t.mode, t.b, 3);
+    const op = (cmd: number, arg: number) => {
+      w32(t.b, ext, cmd);
+      w32(t.b, ext + 4, arg);
+      return hc(t.hv, t.mode, t.b, Hc.MMUEXT_OP, ext, 1, 0);
+    };
+    expect(op(MmuextCmd.PIN_L2_TABLE, d2)).toBe(0);
+    expect(op(MmuextCmd.NEW_BASEPTR, d2)).toBe(0);
+    expect(t.types.describe(t.x)).toMatchObject({ type: 'L1', typeCount: 2 });
+    expect(t.unhook()).toBe(0); // from the first directory: still typed through the second
+    expect(t.hv.mem.read32(t.pte) >>> 0).toBe(((t.granted * PAGE) | P | 32) >>> 0);
+    expect(op(MmuextCmd.NEW_BASEPTR, t.l2)).toBe(0);
+    expect(op(MmuextCmd.UNPIN_TABLE, d2)).toBe(0);
+    expect(t.types.describe(t.x)).toMatchObject({ type: 'none', typeCount: 0 });
+    expect(t.hv.mem.read32(t.pte)).toBe(0);
+    expect(t.flagsOf(7)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY);
+    expect(t.types.describe(t.granted)).toEqual(t.alone);
+    expect(layB.ptFrames).toBe(2);
   });
 });
 
