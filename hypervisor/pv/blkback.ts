@@ -61,6 +61,13 @@ export class BlkBack {
     this.consume();
   }
 
+  /** The grants the back end holds mapped now (the ring page, the pages of requests in flight): for `info` and the fuzzers' invariants. */
+  held(): { frame: number; readonly: boolean }[] {
+    const out: { frame: number; readonly: boolean }[] = this.ring ? [{ frame: this.ringFrame, readonly: false }] : [];
+    for (const hs of this.pending.values()) for (const h of hs) out.push({ frame: h.frame, readonly: h.readonly });
+    return out;
+  }
+
   private connect(): boolean {
     const f = backendAcquire(this.d.host, this.d, RING_REF, false);
     if (f < 0) return false;

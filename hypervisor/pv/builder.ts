@@ -120,7 +120,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   const consolePort = cons.port;
   if (domain.config.disk && domain.config.disk.length > 0) {
     const blk = new BlkBack(d, domain.config.disk);
-    d.blk = { port: blk.port, notify: () => blk.notify(), destroy: () => blk.destroy() };
+    d.blk = { port: blk.port, notify: () => blk.notify(), destroy: () => blk.destroy(), held: () => blk.held() };
   }
   const blkSectors = domain.config.disk ? Math.floor(domain.config.disk.length / 512) : 0;
 

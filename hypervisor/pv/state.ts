@@ -173,7 +173,7 @@ export class PvDomain {
   /** pseudo-physical frames of the bootstrap layout (for tools) */
   startInfoPfn = -1;
   /** the block back end, if the domain has a disk */
-  blk: { port: number; notify(): void; destroy(): void } | null = null;
+  blk: { port: number; notify(): void; destroy(): void; held(): { frame: number; readonly: boolean }[] } | null = null;
   /** the console back end (the builder sets it up) */
   console: { port: number; feed(bytes: Uint8Array): void; drain(): void; destroy(): void } | null = null;
   /** the control domain: may use dom0_op (start_info FLAGS PRIVILEGED) */

@@ -13,14 +13,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Domain } from '../../hypervisor/core/domain.ts';
-import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
+import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { PvMode } from '../../hypervisor/pv/mode.ts';
-import { PageType } from '../../hypervisor/pv/page-types.ts';
-import { PvDomain } from '../../hypervisor/pv/state.ts';
 import { INSTRUCTIONS, Op, encode } from '../../machine/isa.ts';
 import { asmGuest, hc } from './pv-helpers.ts';
+import { checkOwnership, checkTlb, checkTypes, consoleFrame } from './pv-invariants.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -313,123 +312,6 @@ type Program = typeof programArb extends fc.Arbitrary<infer T> ? T : never;
 type Hostile = typeof hostileArb extends fc.Arbitrary<infer T> ? T : never;
 
 // ------------------------------------------------------------------------------------------------ invariants
-
-/** Every frame has one owner; each domain owns exactly the frames its p2m names. */
-function checkOwnership(hv: Hypervisor, doms: Domain[]): void {
-  const owner = hv.frames.owner;
-  const ids = new Set(doms.map((d) => d.id));
-  const named = new Int32Array(owner.length);
-  for (const d of doms) {
-    let live = 0;
-    for (const f of d.p2m) {
-      if (f < 0) continue;
-      live++;
-      if (owner[f] !== d.id) throw new Error(`domain ${d.id}'s p2m names frame 0x${f.toString(16)}, owned by ${owner[f]}`);
-      named[f]!++;
-    }
-    expect(hv.frames.countOwned(d.id)).toBe(live);
-  }
-  for (let f = 0; f < owner.length; f++) {
-    if (named[f]! > 1) throw new Error(`frame 0x${f.toString(16)} is named by ${named[f]} p2m entries`);
-    const o = owner[f]!;
-    if (o !== OWNER_FREE && o !== OWNER_HYPERVISOR && !ids.has(o)) throw new Error(`frame 0x${f.toString(16)} owned by unknown ${o}`);
-  }
-}
-
-/**
- * Recompute the frame table's counts from the validated tables, pins, base pointers and grant
- * mappings, and check that no page-table frame is mapped writable anywhere.
- */
-function checkTypes(hv: Hypervisor, mode: PvMode): void {
-  const host = mode.host;
-  const t = host.types;
-  const m32 = hv.mem.i32;
-  const n = t.frames;
-  const typeRefs = new Int32Array(n);
-  const refs = new Int32Array(n);
-  const grantPte = new Map<number, number>();
-  for (const d of host.domains.values()) {
-    for (const g of d.grants.maps.values()) {
-      refs[g.frame]!++;
-      if (!g.readonly) typeRefs[g.frame]!++;
-      if (g.pteAddr >= 0) grantPte.set(g.pteAddr, g.frame);
-    }
-    for (const v of d.vcpus) if (v.baseptr >= 0) typeRefs[v.baseptr]!++;
-    // the console back end holds its page writable (xenconsoled's mapping)
-    const cons = consoleFrame(d);
-    if (cons >= 0) {
-      typeRefs[cons]!++;
-      refs[cons]!++;
-    }
-  }
-  for (let f = 0; f < n; f++) {
-    if (t.pinned[f]) typeRefs[f]!++;
-    if (t.typeCount[f]! <= 0) continue;
-    const dom = t.owner[f]!;
-    if (t.type[f] === PageType.L1) {
-      for (let k = 0; k < 1024; k++) {
-        const e = m32[f * 1024 + k]!;
-        if ((e & 1) === 0) continue;
-        const x = e >>> 12;
-        const pteAddr = f * PAGE + k * 4;
-        if (x >= n) throw new Error(`L1 0x${f.toString(16)}[${k}] maps frame 0x${x.toString(16)} beyond memory`);
-        if (grantPte.get(pteAddr) === x) continue;
-        if (!host.mayMap(dom, x)) throw new Error(`L1 0x${f.toString(16)} of ${dom}, entry ${k}, maps frame 0x${x.toString(16)} (owner ${t.owner[x]})`);
-        refs[x]!++;
-        if ((e & 2) !== 0) {
-          typeRefs[x]!++;
-          if (t.isTable(x)) throw new Error(`page-table frame 0x${x.toString(16)} is mapped writable by L1 0x${f.toString(16)}[${k}]`);
-        }
-      }
-    } else if (t.type[f] === PageType.L2) {
-      for (let k = 0; k < 1024; k++) {
-        const e = m32[f * 1024 + k]!;
-        if (k === HV_PDE) {
-          expect(e >>> 0).toBe(host.hypervisorPde(dom) >>> 0);
-          continue;
-        }
-        if ((e & 1) === 0) continue;
-        const x = e >>> 12;
-        if (!(t.isTable(x) && t.type[x] === PageType.L1)) throw new Error(`L2 0x${f.toString(16)}[${k}] names frame 0x${x.toString(16)}, not a validated L1`);
-        refs[x]!++;
-        typeRefs[x]!++;
-      }
-    }
-  }
-  for (let f = 0; f < n; f++) {
-    if (t.typeCount[f] !== typeRefs[f] || t.refCount[f] !== refs[f]) {
-      throw new Error(
-        `frame 0x${f.toString(16)} (${JSON.stringify(t.describe(f))}): expected typeCount ${typeRefs[f]} refCount ${refs[f]}`,
-      );
-    }
-  }
-}
-
-/** The frame of the domain's console page if a console back end holds it, else -1. */
-function consoleFrame(d: PvDomain): number {
-  const f = (d.console as { frame?: unknown } | null | undefined)?.frame;
-  return typeof f === 'number' ? f : -1;
-}
-
-/** The TLB holds no writable translation of a page-table frame, nor of a frame the running domain may not write. */
-function checkTlb(hv: Hypervisor, mode: PvMode): void {
-  const cur = hv.current;
-  if (!cur || !(cur.domain.modeState instanceof PvDomain)) return;
-  const cpu = hv.cpu as unknown as { tlbW: Int32Array; tlbAdd: Int32Array };
-  const t = mode.host.types;
-  const d = mode.pv(cur.domain);
-  const granted = new Set([...d.grants.maps.values()].filter((g) => !g.readonly).map((g) => g.frame));
-  for (let s = 0; s < 256; s++) {
-    for (const tag of [cpu.tlbW[s]!, cpu.tlbW[256 + s]!]) {
-      if ((tag & 0xfff) !== 0) continue; // INVALID
-      const f = ((tag + cpu.tlbAdd[s]!) | 0) >>> 12;
-      if (t.isTable(f)) throw new Error(`the TLB maps page-table frame 0x${f.toString(16)} writable at va 0x${(tag >>> 0).toString(16)}`);
-      if (!mode.host.mayMap(d.id, f) && !granted.has(f)) {
-        throw new Error(`the TLB lets domain ${d.id} write frame 0x${f.toString(16)} (owner ${t.owner[f]}) at va 0x${(tag >>> 0).toString(16)}`);
-      }
-    }
-  }
-}
 
 const STOP_REASONS = ['poweroff', 'halted', 'triple-fault', 'crashed'];
 
