@@ -416,10 +416,15 @@ function runPair(h: Hostile): void {
 /** FUZZ_STATS=1: how often each hypercall was made and succeeded, and how the hostile domains ended. */
 const stats = { ok: new Float64Array(64), all: new Float64Array(64), stop: new Map<string, number>() };
 function tally(mode: PvMode, d: Domain): void {
-  const failed = mode.pv(d).stats.failed;
+  // failures are counted for multicall entries too (PvStats.failed), so the calls made are the
+  // hypercalls plus the entries of multicalls: counting only the former gave mmu_update fewer
+  // successes than zero
+  const { failed, multicalled } = mode.pv(d).stats;
   d.stats.hypercalls.forEach((n, k) => {
-    stats.all[k] += n;
-    stats.ok[k] += n - failed[k]!;
+    const made = n + multicalled[k]!;
+    if (failed[k]! > made) throw new Error(`hypercall ${k}: ${failed[k]} failures of ${made} calls`);
+    stats.all[k] += made;
+    stats.ok[k] += made - failed[k]!;
   });
   const key = `${d.stopReason ?? 'running'} ${d.stopDetail.replace(/0x[0-9a-f]+/g, 'X').slice(0, 50)}`;
   stats.stop.set(key, (stats.stop.get(key) ?? 0) + 1);
