@@ -85,19 +85,21 @@ export class PageTypes {
 
   /**
    * Take a type reference of `t` on frame f for domain dom. Table types validate the frame when
-   * its count goes from 0 to 1. Returns 0 or an HcErr; on error nothing changed.
+   * its count goes from 0 to 1. Returns 0 or an HcErr; on error nothing changed. The callers have
+   * checked that f is a frame of the machine and, for WRITABLE, that dom may map it; a table must
+   * be dom's own, which is checked here.
    */
   getType(f: number, t: PageType, dom: number): number {
-    if (f < 0 || f >= this.frames) return HcErr.EINVAL;
-    if (!this.hooks.mayMap(dom, f)) return HcErr.EPERM;
+    const table = t === PageType.L1 || t === PageType.L2;
+    // only frames the domain itself owns can be its page tables: not a page the hypervisor shares
+    // with it (its grant table), not another domain's table, however validated that one is
+    if (table && this.owner[f] !== dom) return HcErr.EPERM;
     if (this.typeCount[f]! > 0) {
       if (this.type[f] !== t) return HcErr.EBUSY;
       this.typeCount[f]!++;
       return 0;
     }
-    if (t === PageType.L1 || t === PageType.L2) {
-      // only frames the domain itself owns can be its page tables (not a shared page)
-      if (this.owner[f] !== dom) return HcErr.EPERM;
+    if (table) {
       // The frame has its table type while it is validated, so an entry that maps the frame
       // itself writable (or a table of this one that maps it writable) is refused as EBUSY
       // instead of handing out a writable reference the new type would then overwrite.

@@ -40,6 +40,8 @@ const A = 32;
 const D = 64;
 const SELF: number = DomId.SELF;
 const PV_DOMAINS = 3;
+/** a multicall entry's RESULT before the call (no hypercall returns it) */
+const NOT_RUN = 0x7eadbeef;
 const DOMAIN_BYTES = 1280 * 1024;
 /** Focus pages per domain (pseudo-physical, after the argument page): tables, stores, grants. */
 const FOCUS = 4;
@@ -157,10 +159,14 @@ export class Real {
     return r;
   }
 
-  /** Count the entries of a multicall from their RESULT words. */
+  /**
+   * Count the entries of a multicall from their RESULT words (which held NOT_RUN before the call):
+   * the hypervisor runs no more entries once the domain has stopped.
+   */
   countBatched(k: number, at: number, ops: number[]): void {
     ops.forEach((op, j) => {
       const r = this.dom(k).d.memory.read32(at + j * MulticallEntry.BYTES + MulticallEntry.RESULT) | 0;
+      if (r === NOT_RUN) return;
       this.counters.batched[op]!++;
       if (r < 0) this.counters.failed[op]!++;
       else this.counters.ok[op]!++;
@@ -398,6 +404,8 @@ abstract class Base implements Cmd {
   }
   run(m: Model, r: Real): void {
     this.k = m.actor;
+    // a domain the hypervisor stopped (a back end crashes a broken front end) makes no more calls
+    if (r.dom(this.k).d.stopped) return;
     r.enter(this.k);
     this.act(m, r);
     r.check();
@@ -571,16 +579,16 @@ class Multicall extends Base {
       let words: number[];
       if (kind % 3 === 0) {
         ops.push(Hc.UPDATE_VA_MAPPING);
-        words = [Hc.UPDATE_VA_MAPPING, 0, vaOf(r, this.k, x), pte(r, this.k, y, z), z % 3, 0, 0];
+        words = [Hc.UPDATE_VA_MAPPING, NOT_RUN, vaOf(r, this.k, x), pte(r, this.k, y, z), z % 3, 0, 0];
       } else if (kind % 3 === 1) {
         ops.push(Hc.MMU_UPDATE);
         r.put(this.k, sub, [entryOf(r, this.k, x), pte(r, this.k, y, z)]);
-        words = [Hc.MMU_UPDATE, 0, sub, 1, 0, 0, 0];
+        words = [Hc.MMU_UPDATE, NOT_RUN, sub, 1, 0, 0, 0];
       } else {
         ops.push(Hc.MMUEXT_OP);
         const cmd = EXT[z % EXT.length]!;
         r.put(this.k, sub, [cmd, cmd === MmuextCmd.NEW_BASEPTR ? r.dom(this.k).l2 : frameOf(r, this.k, y)]);
-        words = [Hc.MMUEXT_OP, 0, sub, 1, 0, 0, 0];
+        words = [Hc.MMUEXT_OP, NOT_RUN, sub, 1, 0, 0, 0];
       }
       r.put(this.k, at + j * MulticallEntry.BYTES, words);
     });

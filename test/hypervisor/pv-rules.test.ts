@@ -1,0 +1,122 @@
+// Validation rules of the PV mode that no other test pinned (issue 9, item 2): each test here
+// fails when its rule alone is removed (pv-rules.ts lists every rule with its test, and
+// `npm run check:rules` removes each in turn and runs its test).
+import { describe, expect, it } from 'vitest';
+import { Hc, GnttabCmd, MmuextCmd, UvmFlags, HvLayout } from '../../hypercalls/numbers.ts';
+import { HcErr } from '../../hypercalls/errors.ts';
+import { Exit } from '../../machine/types.ts';
+import { asmGuest, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, w32, PAGE } from './pv-helpers.ts';
+
+const P = 1;
+const W = 2;
+const SELF = 0x7ff0;
+
+/** A guest whose `store` executes `stw [r1], r2` and exits with a hypercall: a plain store through the TLB. */
+const STORE_GUEST = asmGuest(`
+_start:
+  jmp _start
+store:
+  stw [r1 + 0], r2
+  hypercall
+  jmp _start`);
+
+function twoDomains() {
+  const { hv, mode } = pvHypervisor();
+  const a = pvDomain(hv, mode, 'a', STORE_GUEST);
+  const b = pvDomain(hv, mode, 'b', STORE_GUEST);
+  const types = mode.host.types;
+  const lay = (d: typeof a) => mode.layouts.get(d.id)!;
+  const l2Of = (d: typeof a) => d.p2m[lay(d).ptFirstPfn]!;
+  const l1Of = (d: typeof a) => d.p2m[lay(d).ptFirstPfn + 1]!;
+  const s = scratch(mode, a);
+  const update = (d: typeof a, ptr: number, val: number) => {
+    w32(d, scratch(mode, d), ptr);
+    w32(d, scratch(mode, d) + 4, val);
+    return hc(hv, mode, d, Hc.MMU_UPDATE, scratch(mode, d), 1, 0);
+  };
+  const ext = (d: typeof a, cmd: number, arg: number) => {
+    w32(d, scratch(mode, d), cmd);
+    w32(d, scratch(mode, d) + 4, arg);
+    return hc(hv, mode, d, Hc.MMUEXT_OP, scratch(mode, d), 1, 0);
+  };
+  const store = (d: typeof a, va: number, value: number): boolean => {
+    loadVcpu(hv, d.vcpus[0]!);
+    hv.cpu.regs[1] = va;
+    hv.cpu.regs[2] = value;
+    hv.cpu.pc = STORE_GUEST.symbols.find((x) => x.name === 'store')!.addr;
+    return hv.cpu.run(hv.cpu.cycles + 1000) === Exit.Hypercall;
+  };
+  return { hv, mode, a, b, types, s, l2Of, l1Of, update, ext, store };
+}
+
+describe('pv validation rules', () => {
+  it('owner check: a directory entry naming its own grant-table frame or shared-info page is EPERM, and their types do not change', () => {
+    const t = twoDomains();
+    [SELF, 1, -1, t.s + 0x100].forEach((v, k) => w32(t.a, t.s + 0x40 + k * 4, v));
+    expect(hc(t.hv, t.mode, t.a, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, t.s + 0x40, 1)).toBe(0);
+    const table = r32(t.a, t.s + 0x100);
+    const pd = t.mode.pv(t.a);
+    expect(t.mode.host.mayMap(t.a.id, table)).toBe(true);
+    expect(t.types.describe(table)).toMatchObject({ type: 'none', typeCount: 0, refCount: 0 });
+    for (const f of [table, pd.sharedInfoMfn]) {
+      const before = t.types.describe(f);
+      expect(t.update(t.a, t.l2Of(t.a) * PAGE + 4, (f * PAGE) | P | W)).toBe(HcErr.EPERM);
+      expect(t.types.describe(f)).toEqual(before);
+      expect(t.hv.mem.read32(t.l2Of(t.a) * PAGE + 4)).toBe(0);
+    }
+  });
+
+  it("owner check: a directory entry naming another domain's live L1 is EPERM, whatever that L1's type count", () => {
+    const t = twoDomains();
+    const theirs = t.l1Of(t.b);
+    const before = t.types.describe(theirs);
+    expect(before).toMatchObject({ owner: t.b.id, type: 'L1', typeCount: 1 });
+    expect(t.update(t.a, t.l2Of(t.a) * PAGE + 4, (theirs * PAGE) | P | W)).toBe(HcErr.EPERM);
+    expect(t.types.describe(theirs)).toEqual(before);
+    // nor can it pin it
+    expect(t.ext(t.a, MmuextCmd.PIN_L1_TABLE, theirs)).toBe(HcErr.EPERM);
+  });
+
+  it('entries naming a frame beyond machine memory are EINVAL, in a table and in a directory', () => {
+    const t = twoDomains();
+    const beyond = t.hv.frames.frames;
+    const l1 = t.l1Of(t.a);
+    const pfn = t.mode.layouts.get(t.a.id)!.firstFreePfn + 4;
+    expect(t.update(t.a, l1 * PAGE + pfn * 4, (beyond * PAGE) | P)).toBe(HcErr.EINVAL);
+    expect(t.update(t.a, t.l2Of(t.a) * PAGE + 4, (beyond * PAGE) | P)).toBe(HcErr.EINVAL);
+  });
+
+  it("a directory's hypervisor slot is not validated but replaced: whatever the guest left there, pinning succeeds and installs the hypervisor's entry", () => {
+    const t = twoDomains();
+    const pfn = t.mode.layouts.get(t.a.id)!.firstFreePfn + 2;
+    const f = t.a.p2m[pfn]!;
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, pfn * PAGE, (f * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
+    // the slot names another domain's frame: validated, it would be refused
+    t.hv.mem.write32(f * PAGE + HvLayout.PDE * 4, (t.b.p2m[5]! * PAGE) | P | W);
+    expect(t.ext(t.a, MmuextCmd.PIN_L2_TABLE, f)).toBe(0);
+    expect(t.hv.mem.read32(f * PAGE + HvLayout.PDE * 4)).toBe(t.mode.host.hypervisorPde(t.a.id));
+    expect(t.types.describe(t.b.p2m[5]!)).toMatchObject({ refCount: 1 });
+  });
+
+  it('mmu_update writes only into frames that are page tables now: an untyped frame of its own is EINVAL', () => {
+    const t = twoDomains();
+    const f = t.a.p2m[t.mode.layouts.get(t.a.id)!.firstFreePfn + 2]!;
+    expect(t.update(t.a, f * PAGE + 8, 0x1234)).toBe(HcErr.EINVAL);
+    expect(t.hv.mem.read32(f * PAGE + 8)).toBe(0);
+  });
+
+  it('a writable translation left in the TLB is flushed before its frame becomes a page table', () => {
+    const t = twoDomains();
+    const pfn = t.mode.layouts.get(t.a.id)!.firstFreePfn + 2;
+    const va = pfn * PAGE;
+    const f = t.a.p2m[pfn]!;
+    expect(t.store(t.a, va, 7)).toBe(true); // the TLB now holds a writable translation of va
+    // read-only without a flush: the translation outlives the mapping ...
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, va, (f * PAGE) | P, UvmFlags.NONE)).toBe(0);
+    expect(t.store(t.a, va, 8)).toBe(true);
+    // ... until the frame is made a table: then no store reaches it
+    expect(t.ext(t.a, MmuextCmd.PIN_L1_TABLE, f)).toBe(0);
+    expect(t.store(t.a, va, 9)).toBe(false);
+    expect(t.hv.mem.read32(f * PAGE)).toBe(8);
+  });
+});
