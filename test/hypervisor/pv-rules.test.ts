@@ -2,7 +2,7 @@
 // fails when its rule alone is removed (pv-rules.ts lists every rule with its test, and
 // `npm run check:rules` removes each in turn and runs its test).
 import { describe, expect, it } from 'vitest';
-import { Hc, GnttabCmd, MmuextCmd, UvmFlags, HvLayout } from '../../hypercalls/numbers.ts';
+import { Hc, EvtchnCmd, GnttabCmd, HvLayout, MemoryCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Exit } from '../../machine/types.ts';
 import { asmGuest, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, w32, PAGE } from './pv-helpers.ts';
@@ -118,5 +118,70 @@ describe('pv validation rules', () => {
     expect(t.ext(t.a, MmuextCmd.PIN_L1_TABLE, f)).toBe(0);
     expect(t.store(t.a, va, 9)).toBe(false);
     expect(t.hv.mem.read32(f * PAGE)).toBe(8);
+  });
+  it('grant setup_table only for itself and within the frame limit', () => {
+    const t = twoDomains();
+    const setup = (dom: number, nr: number) => {
+      [dom, nr, -1, t.s + 0x100].forEach((v, k) => w32(t.a, t.s + 0x40 + k * 4, v));
+      expect(hc(t.hv, t.mode, t.a, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, t.s + 0x40, 1)).toBe(0);
+      return r32(t.a, t.s + 0x48);
+    };
+    expect(setup(t.b.id, 1)).toBe(HcErr.EPERM);
+    expect(t.mode.pv(t.b).grants.frames.length).toBe(0);
+    expect(t.mode.pv(t.a).grants.frames.length).toBe(0);
+    expect(setup(SELF, 0)).toBe(HcErr.EINVAL);
+    expect(setup(t.a.id, 1)).toBe(0);
+    expect(t.mode.pv(t.a).grants.frames.length).toBe(1);
+  });
+
+  it('event channels: alloc_unbound and status only for itself', () => {
+    const t = twoDomains();
+    const op = t.s + 0x40;
+    [t.b.id, t.a.id, -1].forEach((v, k) => w32(t.a, op + k * 4, v));
+    expect(hc(t.hv, t.mode, t.a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.ALLOC_UNBOUND, op)).toBe(HcErr.EPERM);
+    expect(t.mode.pv(t.b).events.state.filter((x) => x !== 0).length).toBe(t.mode.pv(t.a).events.state.filter((x) => x !== 0).length);
+    const bPorts = Array.from(t.mode.pv(t.b).events.state);
+    // b's console port, asked by a: refused
+    const port = t.mode.pv(t.b).console!.port;
+    [t.b.id, port, 99, 99, 99, 99].forEach((v, k) => w32(t.a, op + k * 4, v));
+    expect(hc(t.hv, t.mode, t.a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.STATUS, op)).toBe(HcErr.EPERM);
+    expect(r32(t.a, op + 8)).toBe(99);
+    expect(Array.from(t.mode.pv(t.b).events.state)).toEqual(bPorts);
+  });
+
+  it('event channels: a remote port out of range is EINVAL', () => {
+    const t = twoDomains();
+    const op = t.s + 0x40;
+    for (const port of [0, -1, 1 << 20]) {
+      [t.b.id, port, -1].forEach((v, k) => w32(t.a, op + k * 4, v));
+      expect(hc(t.hv, t.mode, t.a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_INTERDOMAIN, op)).toBe(HcErr.EINVAL);
+    }
+  });
+
+  it("set_callbacks refuses entry points in the hypervisor's range", () => {
+    const t = twoDomains();
+    const pd = t.mode.pv(t.a);
+    expect(hc(t.hv, t.mode, t.a, Hc.SET_CALLBACKS, HvLayout.BASE, 0x100000)).toBe(HcErr.EPERM);
+    expect(hc(t.hv, t.mode, t.a, Hc.SET_CALLBACKS, 0x100000, HvLayout.BASE + 4)).toBe(HcErr.EPERM);
+    expect([pd.eventCallback, pd.failsafeCallback]).toEqual([0, 0]);
+    expect(hc(t.hv, t.mode, t.a, Hc.SET_CALLBACKS, 0x100000, 0x100004)).toBe(0);
+    expect([pd.eventCallback, pd.failsafeCallback]).toEqual([0x100000, 0x100004]);
+  });
+
+  it('memory_op: only for itself, and never a frame of another domain', () => {
+    const t = twoDomains();
+    const op = t.s + 0x40;
+    const theirs = t.b.p2m[t.mode.layouts.get(t.b.id)!.firstFreePfn + 3]!;
+    const decrease = (dom: number, frame: number) => {
+      [op + 0x20, 1, 0, dom].forEach((v, k) => w32(t.a, op + k * 4, v));
+      w32(t.a, op + 0x20, frame);
+      return hc(t.hv, t.mode, t.a, Hc.MEMORY_OP, MemoryCmd.DECREASE_RESERVATION, op);
+    };
+    // b's frame is unmapped and untyped: only ownership stands in the way
+    expect(t.update(t.b, t.l1Of(t.b) * PAGE + (t.mode.layouts.get(t.b.id)!.firstFreePfn + 3) * 4, 0)).toBe(0);
+    expect(t.types.describe(theirs)).toMatchObject({ owner: t.b.id, refCount: 0, typeCount: 0 });
+    expect(decrease(SELF, theirs)).toBe(HcErr.EPERM);
+    expect(decrease(t.b.id, t.a.p2m[t.mode.layouts.get(t.a.id)!.firstFreePfn + 3]!)).toBe(HcErr.EPERM);
+    expect(t.hv.frames.owner[theirs]).toBe(t.b.id);
   });
 });
