@@ -28,15 +28,15 @@ function flushIfStale(ctx: HcCtx, validationsBefore: number): void {
 
 /**
  * Write `val` into the page-table entry at machine address `addr`, a frame the caller owns that
- * is now an L1 or L2 table. Takes the new entry's references before dropping the old one's, so
+ * is now an L1 or L2 table; addr is word-aligned (mmu_update strips its command bits, l1EntryFor
+ * computes it). Takes the new entry's references before dropping the old one's, so
  * rewriting an entry with itself changes nothing. 0 or an HcErr (nothing written).
  */
 export function writeTableEntry(ctx: HcCtx, addr: number, val: number): number {
   const host = ctx.host;
   const types = host.types;
   const dom = ctx.d.id;
-  if ((addr & 3) !== 0) return HcErr.EINVAL;
-  const f = addr >>> 12;
+  const f = addr >>> 12; // word-aligned: mmu_update's command bits are its low bits
   if (f >= types.frames) return HcErr.EINVAL;
   if (types.owner[f] !== dom) return HcErr.EPERM;
   if (!types.isTable(f)) return HcErr.EINVAL;

@@ -206,8 +206,9 @@ export class PageTypes {
 
   /**
    * The table lost its last type reference: its entries give their references back, and its
-   * grant mappings are unmapped (Xen crashes a domain that implicitly unmaps a grant this way;
-   * unmapping keeps the domain and leaves nothing in the frame that could later be revalidated).
+   * grant mappings are unmapped (Xen's put_page_from_l1e, in builds that tag grant entries with
+   * _PAGE_GNTTAB, crashes a domain that implicitly unmaps a grant this way; unmapping keeps the
+   * domain and leaves nothing in the frame that could later be revalidated).
    */
   private releaseL1(f: number, dom: number): void {
     const base = f << 12;

@@ -1,8 +1,8 @@
 // The model-based PV fuzzer (fuzz-pv-model.ts), a fixed-seed slice for CI: three colluding PV
-// domains (and, every other host, a trap domain) making hypercall sequences, checked after every
-// step. With the fix of issue 9 item 1 reverted (grant mappings outliving their L1's type), this
-// slice fails and shrinks to the attack: grant read-only, hook a table, map the grant into it,
-// unhook and edit it. `npm run fuzz` runs the same fuzzer at scale; the deep suite a longer slice.
+// domains (on three hosts of four next to a trap, bt or hvm domain) making hypercall sequences,
+// checked after every step. With the fix of issue 9 item 1 reverted (grant mappings outliving
+// their L1's type), this slice fails and shrinks to the attack: grant read-only, hook a table, map
+// the grant into it, unhook and edit it. `npm run fuzz` runs the same fuzzer at scale.
 import { describe, expect, it } from 'vitest';
 import { runModelFuzz } from './fuzz-pv-model.ts';
 

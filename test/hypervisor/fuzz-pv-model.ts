@@ -1,5 +1,5 @@
 // Model-based fuzzing of the PV interface (fast-check commands): three colluding PV domains (with
-// disks), next to a domain of another mode, issue hypercall sequences - mmu_update,
+// disks), on hosts in turn alone or next to a trap, bt or hvm domain, issue hypercall sequences - mmu_update,
 // mmuext_op (pin, unpin, new base pointer, flushes), update_va_mapping, grant entries, map and
 // unmap, event channels, multicall, memory_op ballooning - and plain stores through the real CPU
 // (and so its TLB) to their own virtual addresses. The model keeps what the domains learned
@@ -21,6 +21,8 @@ import fc from 'fast-check';
 import type { Domain } from '../../hypervisor/core/domain.ts';
 import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { BtMode } from '../../hypervisor/bt/mode.ts';
+import { HvmMode } from '../../hypervisor/hvm/mode.ts';
 import { TrapMode } from '../../hypervisor/trap/mode.ts';
 import { PvMode } from '../../hypervisor/pv/mode.ts';
 import type { PvDomain } from '../../hypervisor/pv/state.ts';
@@ -122,7 +124,8 @@ export class Real {
   readonly grantWritten = new Set<number>();
   private sinceFull = 0;
 
-  constructor(readonly counters: FuzzCounters, readonly fullEvery: number, mixed: boolean) {
+  /** other: the mode of a fourth domain on the host, none for a pv-only host */
+  constructor(readonly counters: FuzzCounters, readonly fullEvery: number, other: 'none' | 'trap' | 'bt' | 'hvm') {
     this.hv = new Hypervisor({ memoryBytes: 6 * 1024 * 1024 });
     this.mode = new PvMode();
     for (let k = 0; k < PV_DOMAINS; k++) {
@@ -140,7 +143,8 @@ export class Real {
       if (this.call(k, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, dom.arg, 1) !== 0) throw new Error('grant table setup failed');
     }
     this.snapshot = new Uint8Array(this.hv.mem.u8.length);
-    this.other = mixed ? this.hv.createDomain(new TrapMode(), { name: 'trap', memoryBytes: DOMAIN_BYTES }, { image: NATIVE }) : null;
+    const otherMode = other === 'trap' ? new TrapMode() : other === 'bt' ? new BtMode() : other === 'hvm' ? new HvmMode() : null;
+    this.other = otherMode ? this.hv.createDomain(otherMode, { name: other, memoryBytes: DOMAIN_BYTES }, { image: NATIVE }) : null;
   }
 
   dom(k: number): Dom {
@@ -694,6 +698,8 @@ export const commandArbs: fc.Arbitrary<Cmd>[] = [
 /** A command sequence with each actor acting several times in a row (hash checks happen when the actor changes). */
 export const commandsArb = (maxCommands: number): fc.Arbitrary<Iterable<Cmd>> => fc.commands(commandArbs, { maxCommands, size: 'max' });
 
+const OTHER_MODES = ['none', 'trap', 'bt', 'hvm'] as const;
+
 export interface FuzzOptions {
   seed: number;
   runs: number;
@@ -703,7 +709,7 @@ export interface FuzzOptions {
   fullEvery?: number;
   /** stop starting new runs after this many ms (fast-check interruptAfterTimeLimit) */
   timeLimitMs?: number;
-  /** every other run adds a trap-mode domain to the host */
+  /** hosts in turn have a trap, bt or hvm domain besides the pv ones (default true) */
   mixed?: boolean;
 }
 
@@ -720,9 +726,10 @@ export function runModelFuzz(o: FuzzOptions): FuzzReport {
   const t0 = performance.now();
   let runIndex = 0;
   const prop = fc.property(commandsArb(o.maxCommands ?? 200), (cmds) => {
-    const mixed = (o.mixed ?? true) && (runIndex++ & 1) === 1;
+    // hosts in turn: pv only, with a trap, a bt and an hvm domain
+    const other = (o.mixed ?? true) ? OTHER_MODES[runIndex++ % OTHER_MODES.length]! : 'none';
     const scratch = new FuzzCounters();
-    const real = new Real(scratch, o.fullEvery ?? 8, mixed);
+    const real = new Real(scratch, o.fullEvery ?? 8, other);
     const setup = () => ({ model: { actor: 0, handles: [[], [], []], ports: [[], [], []], grants: [] } as Model, real });
     fc.modelRun(setup, cmds);
     real.fullCheck();

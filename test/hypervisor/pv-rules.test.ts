@@ -2,7 +2,7 @@
 // fails when its rule alone is removed (pv-rules.ts lists every rule with its test, and
 // `npm run check:rules` removes each in turn and runs its test).
 import { describe, expect, it } from 'vitest';
-import { Hc, EvtchnCmd, GnttabCmd, HvLayout, MemoryCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
+import { Hc, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, HvLayout, MemoryCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Exit } from '../../machine/types.ts';
 import { asmGuest, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, w32, PAGE } from './pv-helpers.ts';
@@ -183,5 +183,39 @@ describe('pv validation rules', () => {
     expect(decrease(SELF, theirs)).toBe(HcErr.EPERM);
     expect(decrease(t.b.id, t.a.p2m[t.mode.layouts.get(t.a.id)!.firstFreePfn + 3]!)).toBe(HcErr.EPERM);
     expect(t.hv.frames.owner[theirs]).toBe(t.b.id);
+  });
+  it("mmu_update and mmuext_op never touch another domain's tables: an entry of its L1 is EPERM, unpinning or pinning its directory EPERM, loading its frame EPERM", () => {
+    const t = twoDomains();
+    const theirL1 = t.l1Of(t.b);
+    const theirL2 = t.l2Of(t.b);
+    const entry = theirL1 * PAGE + 0x1f0 * 4;
+    const old = t.hv.mem.read32(entry);
+    const l1Before = t.types.describe(theirL1);
+    const l2Before = t.types.describe(theirL2);
+    expect(t.update(t.a, entry, 0)).toBe(HcErr.EPERM);
+    expect(t.hv.mem.read32(entry)).toBe(old);
+    expect(t.ext(t.a, MmuextCmd.UNPIN_TABLE, theirL2)).toBe(HcErr.EPERM);
+    expect(t.ext(t.a, MmuextCmd.PIN_L2_TABLE, theirL2)).toBe(HcErr.EPERM); // pinned already: EPERM, not EEXIST
+    expect(t.ext(t.a, MmuextCmd.NEW_BASEPTR, t.b.p2m[0x1f0]!)).toBe(HcErr.EPERM); // not a directory: EPERM, not EINVAL
+    expect([t.types.describe(theirL1), t.types.describe(theirL2)]).toEqual([l1Before, l2Before]);
+  });
+
+  it("a grant host map never writes into the hypervisor's range (EPERM)", () => {
+    const t = twoDomains();
+    const s = t.s;
+    [SELF, 1, -1, s + 0x100].forEach((v, k) => w32(t.a, s + 0x40 + k * 4, v));
+    expect(hc(t.hv, t.mode, t.a, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, s + 0x40, 1)).toBe(0);
+    const table = r32(t.a, s + 0x100);
+    t.hv.mem.write32(table * PAGE + 4, t.a.p2m[0x1f0]!);
+    t.hv.mem.write16(table * PAGE + 2, t.b.id);
+    t.hv.mem.write16(table * PAGE, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY);
+    const hvL1 = t.mode.pv(t.b).hvL1Mfn;
+    const before = Array.from(t.hv.mem.i32.subarray(hvL1 * 1024, hvL1 * 1024 + 1024));
+    const op = scratch(t.mode, t.b);
+    const va = (HvLayout.BASE + 0x100000) >>> 0; // a page of the hypervisor's range nothing maps
+    [va, GntmapFlags.HOST_MAP | GntmapFlags.READONLY, 0, t.a.id, 99, 0, 0].forEach((v, k) => w32(t.b, op + k * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, op, 1)).toBe(0);
+    expect(r32(t.b, op + 16)).toBe(HcErr.EPERM);
+    expect(Array.from(t.hv.mem.i32.subarray(hvL1 * 1024, hvL1 * 1024 + 1024))).toEqual(before);
   });
 });
