@@ -45,11 +45,23 @@ export class HypercallTable {
     return (nr >>> 0) < COUNT ? (this.entries[nr]?.name ?? `hypercall_${nr}`) : `hypercall_${nr >>> 0}`;
   }
 
-  /** Run hypercall nr; ENOSYS for a number nobody registered. */
+  /**
+   * Run hypercall nr; ENOSYS for a number nobody registered. A handler that throws (an
+   * experiment's bug, or a hypervisor invariant it broke) crashes the calling domain, with a
+   * message naming the hypercall, instead of the host: other domains go on. The guest never sees
+   * the result (EFAULT), its domain is stopped. A try block with nothing thrown costs nothing on
+   * the fast path.
+   */
   dispatch(ctx: HcCtx, nr: number, a1: number, a2: number, a3: number, a4: number, a5: number): number {
     const e = (nr >>> 0) < COUNT ? this.entries[nr] : undefined;
     if (!e) return HcErr.ENOSYS;
-    return e.handler(ctx, a1, a2, a3, a4, a5);
+    try {
+      return e.handler(ctx, a1, a2, a3, a4, a5);
+    } catch (err) {
+      const what = err instanceof Error ? err.message : String(err);
+      ctx.crash(`hypercall ${nr} '${e.name}' failed in the hypervisor: ${what}`);
+      return HcErr.EFAULT;
+    }
   }
 }
 
