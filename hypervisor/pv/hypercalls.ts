@@ -257,11 +257,11 @@ function consoleIo(ctx: HcCtx, cmd: number, count: number, buf: number): number 
   if (cmd === ConsoleCmd.READ) {
     const n = Math.min(count, d.consoleIn.length);
     if (n === 0) return 0;
-    if (!ctx.gv.writeBytes(ctx.cr3, buf, Uint8Array.from(d.consoleIn.slice(0, n)))) {
+    if (!ctx.gv.writeBytes(ctx.cr3, buf, d.consoleIn.peek(n))) {
       ctx.faulted();
       return HcErr.EFAULT;
     }
-    d.consoleIn.splice(0, n);
+    d.consoleIn.drop(n);
     return n;
   }
   return HcErr.EINVAL;
@@ -278,7 +278,7 @@ export function feedConsole(d: PvDomain, input: string | Uint8Array): void {
     d.console.feed(bytes);
     return;
   }
-  for (const b of bytes) d.consoleIn.push(b);
+  d.consoleIn.push(bytes);
   sendVirq(d, Virq.CONSOLE);
 }
 

@@ -16,6 +16,7 @@ import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
 import { PageTypes } from './page-types.ts';
 import { pvCosts, type PvCosts } from './costs.ts';
 import { HYPERCALL_SLOTS } from '../core/stats.ts';
+import { ByteQueue } from './byte-queue.ts';
 
 const PAGE = 4096;
 const PTE_P = 1;
@@ -168,7 +169,7 @@ export class PvDomain {
   eventCallback = 0;
   failsafeCallback = 0;
   /** console input waiting for console_io(READ) (before the guest connects its console ring) */
-  readonly consoleIn: number[] = [];
+  readonly consoleIn = new ByteQueue();
   /** pseudo-physical frames of the bootstrap layout (for tools) */
   startInfoPfn = -1;
   /** the block back end, if the domain has a disk */
