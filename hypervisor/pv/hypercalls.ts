@@ -59,6 +59,7 @@ export class HypercallTable {
       return e.handler(ctx, a1, a2, a3, a4, a5);
     } catch (err) {
       const what = err instanceof Error ? err.message : String(err);
+      ctx.preempted = false;
       ctx.crash(`hypercall ${nr} '${e.name}' failed in the hypervisor: ${what}`);
       return HcErr.EFAULT;
     }
@@ -192,15 +193,24 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
  * multicall(calls, count): each entry's result in its RESULT word; a nested multicall is refused.
  * The entries are counted in PvStats.multicalled, not as hypercalls: the guest entered the
  * hypervisor once (the multicall's own count and cycles cover them all).
+ * A long one continues at the guest's next entry (as Xen's do_multicall): past the step's share
+ * of work it stops before its next entry, and an entry that itself stopped early gets its
+ * continuation's arguments written back into its ARG words (its RESULT is written when it
+ * finishes); the multicall is then re-entered at that entry with the entries left.
  */
 function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTable): number {
   if (ctx.inMulticall) return HcErr.EINVAL;
   if (count < 0) return HcErr.EINVAL;
   if (count > (MulticallEntry.MAX_BATCH as number)) return HcErr.E2BIG;
   ctx.inMulticall = true;
+  let k = 0;
   try {
-    for (let k = 0; k < count; k++) {
+    for (; k < count; k++) {
       const e = (calls + k * MulticallEntry.BYTES) | 0;
+      if (k > 0 && ctx.preemptCheck()) {
+        ctx.continue(e, count - k, 0, 0, 0);
+        break;
+      }
       const op = ctx.r32(e + MulticallEntry.OP);
       const a1 = ctx.r32(e + MulticallEntry.ARG1);
       const a2 = ctx.r32(e + MulticallEntry.ARG2);
@@ -209,12 +219,25 @@ function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTab
       const a5 = ctx.r32(e + MulticallEntry.ARG5);
       if (ctx.faulted()) return HcErr.EFAULT;
       const result = op === Hc.MULTICALL ? HcErr.EINVAL : table.dispatch(ctx, op, a1, a2, a3, a4, a5);
+      if (ctx.preempted) {
+        // the entry goes on at the next step, from the progress its arguments now record
+        const c = ctx.contArgs;
+        for (let j = 0; j < 5; j++) {
+          if (!ctx.w32(e + MulticallEntry.ARG1 + 4 * j, c[j]!)) {
+            ctx.preempted = false; // it cannot be continued: what it did stays done
+            ctx.faulted();
+            return HcErr.EFAULT;
+          }
+        }
+        ctx.continue(e, count - k, 0, 0, 0);
+        break;
+      }
       if ((op >>> 0) < COUNT) ctx.d.stats.multicalled[op]!++;
       if (result < 0 && (op >>> 0) < COUNT) ctx.d.stats.failed[op]!++;
       if (!ctx.w32(e + MulticallEntry.RESULT, result)) return HcErr.EFAULT;
       if (ctx.d.domain.stopped) break;
     }
-    ctx.charge(ctx.host.costs.perRequest * count);
+    ctx.charge(ctx.host.costs.perRequest * (ctx.preempted ? k : count));
     return 0;
   } finally {
     ctx.inMulticall = false;

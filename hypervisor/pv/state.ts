@@ -116,6 +116,10 @@ export class PvStats {
   /** mmu_update requests, page tables validated, pins */
   mmuRequests = 0;
   pins = 0;
+  /** hypercall steps that ended in a continuation (the guest re-executes HYPERCALL to go on) */
+  continuations = 0;
+  /** the most page-table entries one hypercall entry checked (PageTypes.work) */
+  maxStepWork = 0;
   /** hypercall failures by number (a negative result), inside multicalls too */
   readonly failed = new Float64Array(HYPERCALL_SLOTS);
   /** calls made as entries of a multicall, by number (not hypercalls of their own: no entry into the hypervisor) */
