@@ -289,3 +289,18 @@ describe('mmu_update batches are preemptible', () => {
     expect(t.mode.host.types.describe(a.p2m[DIR + TABLES]!)).toMatchObject({ type: 'L1', typeCount: 1 });
   });
 });
+
+describe('continuations of calls made by tools', () => {
+  it('PvMode.hypercall takes the continuations at once and returns the whole call\'s result', () => {
+    const t = host(caller(Hc.SCHED_OP, 0, 0), { tables: 1023 });
+    const dir = t.a.p2m[DIR]!;
+    [MmuextCmd.PIN_L2_TABLE, MmuextCmd.UNPIN_TABLE, MmuextCmd.PIN_L2_TABLE].forEach((cmd, k) => {
+      w32(t.a, OPS + k * MmuextOp.BYTES + MmuextOp.CMD, cmd);
+      w32(t.a, OPS + k * MmuextOp.BYTES + MmuextOp.ARG, dir);
+    });
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, OPS, 3, DONE)).toBe(0);
+    const pv = t.mode.pv(t.a).stats;
+    expect([r32(t.a, DONE), pv.continuations, t.a.stats.hypercalls[Hc.MMUEXT_OP]]).toEqual([3, 2, 1]);
+    expect(t.mode.host.types.describe(dir)).toMatchObject({ type: 'L2', typeCount: 1, pinned: true });
+  });
+});
