@@ -60,6 +60,16 @@ export const enum MmuCmd {
   MASK = 3,
 }
 
+/**
+ * A long batch's continuation (docs/hypercalls.md "Long hypercalls"): the hypervisor sets
+ * CONTINUED in mmu_update's or mmuext_op's count when it rewinds the guest to re-execute the
+ * HYPERCALL with the requests left; the requests done so far are then in *doneOut. (Xen's
+ * MMU_UPDATE_PREEMPTED, one bit lower so that the count stays positive.)
+ */
+export const enum Batch {
+  CONTINUED = 0x40000000,
+}
+
 /** mmuext_op commands; ARG is a machine frame number (pin, unpin, base) or a virtual address (invlpg). */
 export const enum MmuextCmd {
   PIN_L1_TABLE = 0,

@@ -2,6 +2,29 @@
 // deterministic order (by time, then by scheduling order). Pure data structure; reads time only
 // through the `now` function it is given; imports nothing of ours.
 
+/**
+ * The end of simulated time, in cycles (2^52: 52 days at 1 GHz). Cycle counts are doubles, exact
+ * only below 2^53; past that, adding an instruction's cycles no longer changes the count, so no
+ * deadline is ever reached and the running vCPU's slice never ends (issue 9 item 5: a timer at
+ * 2^64-1 ns made the idle loop jump there). Every run stops at this cycle at the latest, with
+ * 2^52 cycles of headroom for the charges of its last step, so cycle arithmetic stays exact for
+ * any run the API accepts; events scheduled later never run.
+ */
+export const END_OF_TIME = 2 ** 52;
+
+/** Why a run stopped at END_OF_TIME (the detail of its 'limit' result). */
+export const END_OF_TIME_DETAIL = 'simulated time has reached its end (2^52 cycles)';
+
+/**
+ * The cycle a run that starts at `start` stops at: start + maxCycles (none: unlimited), never
+ * past END_OF_TIME. A maxCycles that is not a whole number >= 0 is the caller's error.
+ */
+export function runLimit(start: number, maxCycles: number | undefined): number {
+  if (maxCycles === undefined) return END_OF_TIME;
+  if (!Number.isInteger(maxCycles) || maxCycles < 0) throw new RangeError(`maxCycles must be a whole number >= 0, not ${maxCycles}`);
+  return Math.min(start + maxCycles, END_OF_TIME);
+}
+
 /** One scheduled callback. `seq` is its handle and breaks ties between equal times. */
 interface Event {
   atCycle: number;

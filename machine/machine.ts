@@ -3,7 +3,7 @@
 // that advances simulated time. No hypervisor here: an exit a bare machine cannot take is a bug.
 
 import { IoPortBus } from './bus.ts';
-import { EventQueue } from './clock.ts';
+import { END_OF_TIME, END_OF_TIME_DETAIL, EventQueue, runLimit } from './clock.ts';
 import { DEFAULT_PROFILE, getProfile, type CostProfile } from './costs.ts';
 import { ConsoleLog } from './console-log.ts';
 import { Cpu } from './cpu.ts';
@@ -139,7 +139,7 @@ export class Machine {
     const cpu = this.cpu;
     const start = cpu.cycles;
     const startInsns = cpu.instructions;
-    const limit = opts.maxCycles !== undefined ? start + opts.maxCycles : Infinity;
+    const limit = runLimit(start, opts.maxCycles);
     let idle = 0;
     const done = (reason: StopReason, detail?: string): RunResult => {
       this.idleCycles += idle;
@@ -157,7 +157,7 @@ export class Machine {
       if (this.poweredOff) return done('poweroff');
       this.events.runDue();
       if (this.poweredOff) return done('poweroff');
-      if (cpu.cycles >= limit) return done('limit');
+      if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
       const exit = cpu.run(Math.min(this.events.nextDeadline(), limit));
       switch (exit) {
         case Exit.Deadline:

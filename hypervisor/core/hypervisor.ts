@@ -6,7 +6,7 @@
 // counter; every device event of every domain is on the machine's one event queue, and a vCPU
 // never runs past the next event, so a run is deterministic.
 
-import type { EventQueue } from '../../machine/clock.ts';
+import { END_OF_TIME, END_OF_TIME_DETAIL, runLimit, type EventQueue } from '../../machine/clock.ts';
 import type { CostProfile } from '../../machine/costs.ts';
 import type { Cpu, CpuState } from '../../machine/cpu.ts';
 import { Machine } from '../../machine/machine.ts';
@@ -281,7 +281,7 @@ export class Hypervisor {
     const cpu = this.cpu;
     const start = cpu.cycles;
     const startInsns = cpu.instructions;
-    const limit = opts.maxCycles !== undefined ? start + opts.maxCycles : Infinity;
+    const limit = runLimit(start, opts.maxCycles);
     let idle = 0;
     const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
       this.idleCycles += idle;
@@ -297,7 +297,7 @@ export class Hypervisor {
         return done('stopped');
       }
       if (this.liveDomains === 0) return done('all-stopped');
-      if (cpu.cycles >= limit) return done('limit');
+      if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
 
       const vcpu = this.scheduler.pick(cpu.cycles);
       if (vcpu === null) {

@@ -13,6 +13,7 @@ import { Virq } from '../../hypercalls/numbers.ts';
 import { PageType } from './page-types.ts';
 import { bindHostPort, sendVirq, setPending } from './events.ts';
 import { shouldNotify } from './ring.ts';
+import { ByteQueue } from './byte-queue.ts';
 import type { PvDomain } from './state.ts';
 
 const IN: number = ConsoleRing.IN;
@@ -31,7 +32,7 @@ export class ConsBack {
   /** the guest has notified the port: input goes through the ring from now on */
   connected = false;
   /** input not yet in the ring (it was full, or the guest has not connected) */
-  private readonly pending: number[] = [];
+  readonly pending = new ByteQueue();
   private held = true;
   /** the front end broke the ring's rules */
   broken = false;
@@ -74,8 +75,7 @@ export class ConsBack {
     if (!this.connected) {
       this.connected = true;
       // input typed before the guest connected moves to the ring
-      for (const b of d.consoleIn) this.pending.push(b);
-      d.consoleIn.length = 0;
+      this.pending.pushFrom(d.consoleIn);
     }
     this.drain();
     this.fill();
@@ -116,11 +116,11 @@ export class ConsBack {
     if (bytes.length === 0) return;
     const d = this.d;
     if (!this.connected) {
-      for (const b of bytes) d.consoleIn.push(b);
+      d.consoleIn.push(bytes);
       sendVirq(d, Virq.CONSOLE);
       return;
     }
-    for (const b of bytes) this.pending.push(b);
+    this.pending.push(bytes);
     this.fill();
   }
 
@@ -140,8 +140,9 @@ export class ConsBack {
     if (n === 0) return;
     const mem = d.host.mem;
     const ring = this.frame * 4096 + IN;
-    for (let k = 0; k < n; k++) mem.u8[ring + ((prod + k) & (IN_BYTES - 1))] = this.pending[k]!;
-    this.pending.splice(0, n);
+    const src = this.pending.peek(n);
+    for (let k = 0; k < n; k++) mem.u8[ring + ((prod + k) & (IN_BYTES - 1))] = src[k]!;
+    this.pending.drop(n);
     const next = (prod + n) | 0;
     this.inProd = next;
     this.setWord(IN_PROD, next);

@@ -1,10 +1,21 @@
 // The context a hypercall handler runs in: the calling domain and vCPU, the guest-virtual memory
-// accessors through the caller's page directory, and the ways out (crash the domain, block).
-// One object per PV host, reused for every hypercall, so the hot path never allocates.
+// accessors through the caller's page directory, and the ways out (crash the domain, block,
+// continue later). One object per PV host, reused for every hypercall, so the hot path never
+// allocates.
 
 import type { Vcpu } from '../core/vcpu.ts';
 import { GuestVirt } from './guest-virt.ts';
 import type { PvDomain, PvHost, PvVcpu } from './state.ts';
+
+/**
+ * Host work one hypercall entry may do before a batch stops at its next request and continues at
+ * the guest's next entry, in page-table entries checked (PageTypes.work): 64 tables' worth. A
+ * batch always makes progress (one request per entry at least), so the most one entry does is
+ * this plus the dearest single request: pinning (or unpinning) a directory whose 1,023 entries
+ * each name a table not yet validated, 1,024 * 1,024 entries (docs/hypercalls.md "Long
+ * hypercalls").
+ */
+export const WORK_PER_STEP = 65_536;
 
 export class HcCtx {
   d!: PvDomain;
@@ -13,8 +24,18 @@ export class HcCtx {
   readonly gv: GuestVirt;
   /** inside a multicall (a nested one is refused) */
   inMulticall = false;
+  /** the handler stopped early and asked to be entered again with `contArgs` (continue()) */
+  preempted = false;
+  /** arguments a1..a5 of the continuation */
+  readonly contArgs = new Int32Array(5);
+  /** PageTypes.work when the guest entered */
+  private workAtEntry = 0;
 
-  constructor(readonly host: PvHost) {
+  constructor(
+    readonly host: PvHost,
+    /** the bound on an entry's work (WORK_PER_STEP; Infinity turns continuations off, for tests) */
+    readonly workPerStep = WORK_PER_STEP,
+  ) {
     this.gv = new GuestVirt(host.mem);
   }
 
@@ -24,6 +45,33 @@ export class HcCtx {
     this.pv = pv;
     this.vcpu = pv.vcpu;
     this.gv.fault = false;
+    this.preempted = false;
+    this.workAtEntry = this.host.types.work;
+  }
+
+  /** Page-table entries checked since the guest entered. */
+  get work(): number {
+    return this.host.types.work - this.workAtEntry;
+  }
+
+  /** Has this entry done its share of host work (Xen's hypercall_preempt_check)? */
+  preemptCheck(): boolean {
+    return this.work >= this.workPerStep;
+  }
+
+  /**
+   * End this step: the guest will execute HYPERCALL again with the same number and these
+   * arguments, which record the progress (Xen's hypercall_create_continuation). Everything the
+   * step did stays done; the next step re-reads and re-validates whatever is left.
+   */
+  continue(a1: number, a2: number, a3: number, a4: number, a5: number): void {
+    const c = this.contArgs;
+    c[0] = a1;
+    c[1] = a2;
+    c[2] = a3;
+    c[3] = a4;
+    c[4] = a5;
+    this.preempted = true;
   }
 
   /** machine address of the caller's page directory */

@@ -45,11 +45,24 @@ export class HypercallTable {
     return (nr >>> 0) < COUNT ? (this.entries[nr]?.name ?? `hypercall_${nr}`) : `hypercall_${nr >>> 0}`;
   }
 
-  /** Run hypercall nr; ENOSYS for a number nobody registered. */
+  /**
+   * Run hypercall nr; ENOSYS for a number nobody registered. A handler that throws (an
+   * experiment's bug, or a hypervisor invariant it broke) crashes the calling domain, with a
+   * message naming the hypercall, instead of the host: other domains go on. The guest never sees
+   * the result (EFAULT), its domain is stopped. A try block with nothing thrown costs nothing on
+   * the fast path.
+   */
   dispatch(ctx: HcCtx, nr: number, a1: number, a2: number, a3: number, a4: number, a5: number): number {
     const e = (nr >>> 0) < COUNT ? this.entries[nr] : undefined;
     if (!e) return HcErr.ENOSYS;
-    return e.handler(ctx, a1, a2, a3, a4, a5);
+    try {
+      return e.handler(ctx, a1, a2, a3, a4, a5);
+    } catch (err) {
+      const what = err instanceof Error ? err.message : String(err);
+      ctx.preempted = false;
+      ctx.crash(`hypercall ${nr} '${e.name}' failed in the hypervisor: ${what}`);
+      return HcErr.EFAULT;
+    }
   }
 }
 
@@ -180,15 +193,24 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
  * multicall(calls, count): each entry's result in its RESULT word; a nested multicall is refused.
  * The entries are counted in PvStats.multicalled, not as hypercalls: the guest entered the
  * hypervisor once (the multicall's own count and cycles cover them all).
+ * A long one continues at the guest's next entry (as Xen's do_multicall): past the step's share
+ * of work it stops before its next entry, and an entry that itself stopped early gets its
+ * continuation's arguments written back into its ARG words (its RESULT is written when it
+ * finishes); the multicall is then re-entered at that entry with the entries left.
  */
 function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTable): number {
   if (ctx.inMulticall) return HcErr.EINVAL;
   if (count < 0) return HcErr.EINVAL;
   if (count > (MulticallEntry.MAX_BATCH as number)) return HcErr.E2BIG;
   ctx.inMulticall = true;
+  let k = 0;
   try {
-    for (let k = 0; k < count; k++) {
+    for (; k < count; k++) {
       const e = (calls + k * MulticallEntry.BYTES) | 0;
+      if (k > 0 && ctx.preemptCheck()) {
+        ctx.continue(e, count - k, 0, 0, 0);
+        break;
+      }
       const op = ctx.r32(e + MulticallEntry.OP);
       const a1 = ctx.r32(e + MulticallEntry.ARG1);
       const a2 = ctx.r32(e + MulticallEntry.ARG2);
@@ -197,12 +219,25 @@ function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTab
       const a5 = ctx.r32(e + MulticallEntry.ARG5);
       if (ctx.faulted()) return HcErr.EFAULT;
       const result = op === Hc.MULTICALL ? HcErr.EINVAL : table.dispatch(ctx, op, a1, a2, a3, a4, a5);
+      if (ctx.preempted) {
+        // the entry goes on at the next step, from the progress its arguments now record
+        const c = ctx.contArgs;
+        for (let j = 0; j < 5; j++) {
+          if (!ctx.w32(e + MulticallEntry.ARG1 + 4 * j, c[j]!)) {
+            ctx.preempted = false; // it cannot be continued: what it did stays done
+            ctx.faulted();
+            return HcErr.EFAULT;
+          }
+        }
+        ctx.continue(e, count - k, 0, 0, 0);
+        break;
+      }
       if ((op >>> 0) < COUNT) ctx.d.stats.multicalled[op]!++;
       if (result < 0 && (op >>> 0) < COUNT) ctx.d.stats.failed[op]!++;
       if (!ctx.w32(e + MulticallEntry.RESULT, result)) return HcErr.EFAULT;
       if (ctx.d.domain.stopped) break;
     }
-    ctx.charge(ctx.host.costs.perRequest * count);
+    ctx.charge(ctx.host.costs.perRequest * (ctx.preempted ? k : count));
     return 0;
   } finally {
     ctx.inMulticall = false;
@@ -245,11 +280,11 @@ function consoleIo(ctx: HcCtx, cmd: number, count: number, buf: number): number 
   if (cmd === ConsoleCmd.READ) {
     const n = Math.min(count, d.consoleIn.length);
     if (n === 0) return 0;
-    if (!ctx.gv.writeBytes(ctx.cr3, buf, Uint8Array.from(d.consoleIn.slice(0, n)))) {
+    if (!ctx.gv.writeBytes(ctx.cr3, buf, d.consoleIn.peek(n))) {
       ctx.faulted();
       return HcErr.EFAULT;
     }
-    d.consoleIn.splice(0, n);
+    d.consoleIn.drop(n);
     return n;
   }
   return HcErr.EINVAL;
@@ -266,7 +301,7 @@ export function feedConsole(d: PvDomain, input: string | Uint8Array): void {
     d.console.feed(bytes);
     return;
   }
-  for (const b of bytes) d.consoleIn.push(b);
+  d.consoleIn.push(bytes);
   sendVirq(d, Virq.CONSOLE);
 }
 

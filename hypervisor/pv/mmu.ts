@@ -6,7 +6,7 @@
 // Touches the calling domain's page-table frames and the real CPU's CR3 and TLB.
 
 import { HcErr } from '../../hypercalls/errors.ts';
-import { HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
+import { Batch, HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { MmuUpdate, MmuextOp } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { PageType } from './page-types.ts';
@@ -16,6 +16,29 @@ const HV_PDE: number = HvLayout.PDE;
 const HV_BASE: number = HvLayout.BASE;
 const MAX_UPDATES: number = MmuUpdate.MAX_BATCH;
 const MAX_EXT: number = MmuextOp.MAX_BATCH;
+const CONTINUED: number = Batch.CONTINUED;
+
+/**
+ * The count of a batch call and the requests done by its earlier steps (read back from *doneOut
+ * when CONTINUED is set, as Xen does: only the guest's own report depends on it), or an HcErr.
+ * Writes the pair into `out`.
+ */
+function batchStart(ctx: HcCtx, count: number, doneOut: number, max: number, out: Int32Array): number {
+  let prior = 0;
+  if ((count & CONTINUED) !== 0) {
+    count &= ~CONTINUED;
+    if (doneOut !== 0) {
+      prior = ctx.r32(doneOut);
+      if (ctx.faulted()) return HcErr.EFAULT;
+    }
+  }
+  if (count < 0) return HcErr.EINVAL;
+  if (count > max) return HcErr.E2BIG;
+  out[0] = count;
+  out[1] = prior;
+  return 0;
+}
+const batch = new Int32Array(2);
 
 /** After an operation that typed a table: drop any writable translation that outlived its mapping. */
 function flushIfStale(ctx: HcCtx, validationsBefore: number): void {
@@ -75,14 +98,23 @@ function mmuUpdateOne(ctx: HcCtx, ptr: number, val: number): number {
   return HcErr.EINVAL;
 }
 
-/** mmu_update(reqs, count, doneOut): stops at the first failing request; *doneOut = requests done. */
+/**
+ * mmu_update(reqs, count, doneOut): stops at the first failing request; *doneOut = requests done.
+ * Past the step's share of work (ctx.preemptCheck) it continues at the guest's next entry.
+ */
 export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: number): number {
-  if (count < 0) return HcErr.EINVAL;
-  if (count > MAX_UPDATES) return HcErr.E2BIG;
+  const e = batchStart(ctx, count, doneOut, MAX_UPDATES, batch);
+  if (e < 0) return e;
+  count = batch[0]!;
+  const prior = batch[1]!;
   const v0 = ctx.host.types.validations;
   let done = 0;
   let r = 0;
   while (done < count) {
+    if (done > 0 && ctx.preemptCheck()) {
+      ctx.continue((reqs + done * MmuUpdate.BYTES) | 0, (count - done) | CONTINUED, doneOut, 0, 0);
+      break;
+    }
     const at = (reqs + done * MmuUpdate.BYTES) | 0;
     const ptr = ctx.r32(at + MmuUpdate.PTR);
     const val = ctx.r32(at + MmuUpdate.VAL);
@@ -97,7 +129,7 @@ export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: numb
   ctx.d.stats.mmuRequests += done;
   ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
   flushIfStale(ctx, v0);
-  if (doneOut !== 0 && !ctx.w32(doneOut, done) && r === 0) r = HcErr.EFAULT;
+  if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
   return r;
 }
@@ -158,14 +190,20 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
   }
 }
 
-/** mmuext_op(ops, count, doneOut) */
+/** mmuext_op(ops, count, doneOut): as mmu_update, one operation at a time. */
 export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number): number {
-  if (count < 0) return HcErr.EINVAL;
-  if (count > MAX_EXT) return HcErr.E2BIG;
+  const e = batchStart(ctx, count, doneOut, MAX_EXT, batch);
+  if (e < 0) return e;
+  count = batch[0]!;
+  const prior = batch[1]!;
   const v0 = ctx.host.types.validations;
   let done = 0;
   let r = 0;
   while (done < count) {
+    if (done > 0 && ctx.preemptCheck()) {
+      ctx.continue((ops + done * MmuextOp.BYTES) | 0, (count - done) | CONTINUED, doneOut, 0, 0);
+      break;
+    }
     const at = (ops + done * MmuextOp.BYTES) | 0;
     const cmd = ctx.r32(at + MmuextOp.CMD);
     const arg = ctx.r32(at + MmuextOp.ARG);
@@ -179,7 +217,7 @@ export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number
   }
   ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
   flushIfStale(ctx, v0);
-  if (doneOut !== 0 && !ctx.w32(doneOut, done) && r === 0) r = HcErr.EFAULT;
+  if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
   return r;
 }

@@ -13,7 +13,7 @@ import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
 import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
 import { EventKind } from '../../machine/vmx.ts';
-import { HcCtx } from './context.ts';
+import { HcCtx, WORK_PER_STEP } from './context.ts';
 import { buildPvDomain, type PvBootLayout } from './builder.ts';
 import { closeAll, upcallMasked, upcallPending } from './events.ts';
 import { unmapAll } from './grants.ts';
@@ -41,14 +41,18 @@ export class PvMode implements Mode {
   /** the first domain took the control-domain role */
   private controlDomainMade = false;
 
-  constructor(opts: { table?: HypercallTable } = {}) {
+  /** the bound on one hypercall entry's host work (context.ts WORK_PER_STEP) */
+  private readonly workPerStep: number;
+
+  constructor(opts: { table?: HypercallTable; workPerStep?: number } = {}) {
     this.table = opts.table ?? standardHypercalls();
+    this.workPerStep = opts.workPerStep ?? WORK_PER_STEP;
   }
 
   attach(hv: Hypervisor): void {
     this.hv = hv;
     this.host = new PvHost(hv);
-    this.ctx = new HcCtx(this.host);
+    this.ctx = new HcCtx(this.host, this.workPerStep);
   }
 
   /** The PV state of a domain run by this mode. */
@@ -142,11 +146,25 @@ export class PvMode implements Mode {
           const r = this.table.dispatch(ctx, nr, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
           const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
           stats.hypercalls[slot]!++;
-          if (r < 0) d.stats.failed[slot]!++;
+          const work = ctx.work;
+          if (work > d.stats.maxStepWork) d.stats.maxStepWork = work;
           if (vcpu.domain.stopped) {
+            if (r < 0) d.stats.failed[slot]!++;
             stats.hypercallCycles[slot]! += cpu.cycles - c0;
             return this.stopped(vcpu);
           }
+          if (ctx.preempted) {
+            // A continuation: back to the guest at its HYPERCALL, r0 still the number and r1..r5
+            // the progress, so pending events and other domains run before it goes on.
+            d.stats.continuations++;
+            const a = ctx.contArgs;
+            for (let j = 0; j < 5; j++) regs[j + 1] = a[j]!;
+            cpu.pc = cpu.exitInsnPc;
+            cpu.hypercallReturn(nr);
+            stats.hypercallCycles[slot]! += cpu.cycles - c0;
+            continue;
+          }
+          if (r < 0) d.stats.failed[slot]!++;
           cpu.hypercallReturn(r);
           stats.hypercallCycles[slot]! += cpu.cycles - c0;
           if (pv.blockRequested) {
@@ -191,8 +209,17 @@ export class PvMode implements Mode {
   hypercall(vcpu: Vcpu, nr: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
     if (!vcpu.loaded) throw new Error(`PvMode.hypercall: ${vcpu.label} is not on the CPU`);
     const d = this.pv(vcpu.domain);
-    this.ctx.enter(d, d.vcpus[vcpu.id]!);
-    const r = this.table.dispatch(this.ctx, nr, a1 | 0, a2 | 0, a3 | 0, a4 | 0, a5 | 0);
+    const ctx = this.ctx;
+    ctx.enter(d, d.vcpus[vcpu.id]!);
+    let r = this.table.dispatch(ctx, nr, a1 | 0, a2 | 0, a3 | 0, a4 | 0, a5 | 0);
+    // a continuation is taken at once (there is no guest instruction to re-execute)
+    while (ctx.preempted && !vcpu.domain.stopped) {
+      d.stats.continuations++;
+      const c = ctx.contArgs;
+      const [b1, b2, b3, b4, b5] = [c[0]!, c[1]!, c[2]!, c[3]!, c[4]!];
+      ctx.enter(d, d.vcpus[vcpu.id]!);
+      r = this.table.dispatch(ctx, nr, b1, b2, b3, b4, b5);
+    }
     const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
     vcpu.domain.stats.hypercalls[slot]!++;
     if (r < 0) d.stats.failed[slot]!++;

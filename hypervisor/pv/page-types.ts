@@ -60,6 +60,11 @@ export class PageTypes {
   staleWritable = false;
   /** tables validated (a statistic) */
   validations = 0;
+  /**
+   * Page-table entries checked by validation or released, since creation: the unit a hypercall
+   * step's host work is bounded in (HcCtx.preemptCheck; docs/hypercalls.md "Long hypercalls").
+   */
+  work = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -181,6 +186,7 @@ export class PageTypes {
   }
 
   private validateL1(f: number, dom: number): number {
+    this.work += ENTRIES;
     for (let k = 0; k < ENTRIES; k++) {
       const r = this.getL1Entry(this.entry(f, k), dom);
       if (r < 0) {
@@ -192,6 +198,7 @@ export class PageTypes {
   }
 
   private validateL2(f: number, dom: number): number {
+    this.work += ENTRIES;
     for (let k = 0; k < ENTRIES; k++) {
       const r = this.getL2Entry(this.entry(f, k), k, dom);
       if (r < 0) {
@@ -212,6 +219,7 @@ export class PageTypes {
    */
   private releaseL1(f: number, dom: number): void {
     const base = f << 12;
+    this.work += ENTRIES;
     for (let k = 0; k < ENTRIES; k++) {
       const e = this.entry(f, k);
       if ((e & PTE_P) === 0) continue;
@@ -221,6 +229,7 @@ export class PageTypes {
   }
 
   private releaseL2(f: number, dom: number): void {
+    this.work += ENTRIES;
     for (let k = 0; k < ENTRIES; k++) this.putL2Entry(this.entry(f, k), k, dom);
   }
 

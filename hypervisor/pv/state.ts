@@ -17,6 +17,7 @@ import { PageTypes } from './page-types.ts';
 import { unmapGrant } from './grants.ts';
 import { pvCosts, type PvCosts } from './costs.ts';
 import { HYPERCALL_SLOTS } from '../core/stats.ts';
+import { ByteQueue } from './byte-queue.ts';
 
 const PAGE = 4096;
 const PTE_P = 1;
@@ -116,6 +117,10 @@ export class PvStats {
   /** mmu_update requests, page tables validated, pins */
   mmuRequests = 0;
   pins = 0;
+  /** hypercall steps that ended in a continuation (the guest re-executes HYPERCALL to go on) */
+  continuations = 0;
+  /** the most page-table entries one hypercall entry checked (PageTypes.work) */
+  maxStepWork = 0;
   /** hypercall failures by number (a negative result), inside multicalls too */
   readonly failed = new Float64Array(HYPERCALL_SLOTS);
   /** calls made as entries of a multicall, by number (not hypercalls of their own: no entry into the hypervisor) */
@@ -169,7 +174,7 @@ export class PvDomain {
   eventCallback = 0;
   failsafeCallback = 0;
   /** console input waiting for console_io(READ) (before the guest connects its console ring) */
-  readonly consoleIn: number[] = [];
+  readonly consoleIn = new ByteQueue();
   /** pseudo-physical frames of the bootstrap layout (for tools) */
   startInfoPfn = -1;
   /** the block back end, if the domain has a disk */

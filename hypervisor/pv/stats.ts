@@ -95,6 +95,8 @@ export function formatPvStats(mode: PvMode, domain: Domain): string {
   lines.push(`  page tables: ${r.mmuRequests} entries written, ${r.pins} pins`);
   const c = r.console;
   lines.push(`  console ring: ${c.bytesOut} bytes out, ${c.bytesIn} in; ${c.notifyIn} notifications in, ${c.notifyOut} out, ${c.heldOff} held off`);
+  const pv = mode.pv(domain).stats;
+  if (pv.continuations > 0) lines.push(`  long hypercalls: ${pv.continuations} continuations; at most ${pv.maxStepWork} page-table entries checked in one entry`);
   if (r.blkNotifyIn + r.blkNotifyOut > 0) lines.push(`  block ring: ${r.blkNotifyIn} notifications in, ${r.blkNotifyOut} out`);
   return lines.join('\n') + '\n';
 }

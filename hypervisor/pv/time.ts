@@ -4,6 +4,7 @@
 // one-shot deadline and vcpu_op's periodic timer, both raising VIRQ TIMER.
 // Touches vcpu_info time records and the hypervisor's event queue.
 
+import { END_OF_TIME } from '../../machine/clock.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Virq } from '../../hypercalls/numbers.ts';
 import { VcpuTime, VcpuInfo } from '../../hypercalls/structs.ts';
@@ -58,8 +59,16 @@ function timerFired(host: PvHost, d: PvDomain, pv: PvVcpu): void {
   sendVirq(d, Virq.TIMER);
 }
 
-/** Schedule a host event at `cycle` (never in the past), making the running vCPU stop for it. */
+/**
+ * Schedule a host event at `cycle` (never in the past), making the running vCPU stop for it. A
+ * cycle past the end of simulated time (machine/clock.ts END_OF_TIME) is never reached: nothing
+ * is scheduled (-1), so a far timeout (set_timer_op at 2^64-1 ns) cannot pull the idle clock
+ * past where its arithmetic is exact; the timer simply never fires. (Xen's do_set_timer_op
+ * special-cases far timeouts too: beyond 2^50 ns ahead it fires in 100 ms instead, a workaround
+ * for guests that wrapped their jiffies; we have no such guests and keep the guest's meaning.)
+ */
 function scheduleAt(host: PvHost, cycle: number, fn: () => void): number {
+  if (cycle > END_OF_TIME) return -1;
   const at = Math.max(cycle, host.cpu.cycles);
   const h = host.platform.events.schedule(at, fn);
   host.cpu.shortenDeadline(at);

@@ -1,0 +1,30 @@
+// The vitest configuration Stryker's runner uses (npm run mutate, test/mutation/run.ts): the
+// project's own configuration, limited to the suites that exercise the isolation-critical files
+// in seconds - the PV, trap and HVM unit suites and the fixed-seed fuzz slices - and, when one
+// file is mutated (XENOLITH_MUTATE_FILE, set by run.ts), to the suites of its mode. The kernel
+// suites (usertests in every mode, several domains at once) cover the same code through a whole
+// boot and would make each mutant cost minutes; npm test still runs them.
+import { defineConfig } from 'vitest/config';
+import base from '../../vitest.config.ts';
+
+const SUITES: Record<string, string[]> = {
+  'hypervisor/pv/': [
+    'test/hypervisor/pv-{mmu,grants,events,hypercalls,traps,experiment-crash,continuations,time-limits,console-input}.test.ts',
+    'test/hypervisor/fuzz-pv.test.ts',
+  ],
+  // trap mode's shadow tables and emulation also serve bt's intercepted traps
+  'hypervisor/trap/': ['test/hypervisor/trap-{shadow,emulate,reflect,hostile,critical,sched}.test.ts', 'test/hypervisor/bt.test.ts'],
+  'hypervisor/hvm/': ['test/hypervisor/hvm-{ept,exits,costs,sched,fuzz}.test.ts'],
+};
+
+const file = process.env.XENOLITH_MUTATE_FILE ?? '';
+const mode = Object.keys(SUITES).find((dir) => file.startsWith(dir));
+
+// (not mergeConfig: it would append this include list to the project's, which takes every test)
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: mode ? SUITES[mode]! : Object.values(SUITES).flat(),
+  },
+});
