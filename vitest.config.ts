@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // the deep suites (long fuzz and scale runs) run under vitest.deep.config.ts only
+    exclude: [...configDefaults.exclude, 'test/**/*.deep.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
   },

@@ -274,7 +274,10 @@ export class BtMode implements Mode {
       if (kind === K_IDENT) {
         const res = cpu.step();
         if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) return this.endByControlFlow(b, u, op, dom, st);
+        if (res === STEP_BOUND) {
+          cpu.instructionBoundary();
+          return this.endByControlFlow(b, u, op, dom, st);
+        }
         return this.cpuExit(t, b, res, exit);
       }
       if (kind === K_CALLOUT) {
@@ -331,6 +334,7 @@ export class BtMode implements Mode {
           if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
           if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
         }
+        if (res === STEP_BOUND) cpu.instructionBoundary();
         if (this.interruptDue(t)) return CONTINUE;
         continue;
       }
