@@ -30,6 +30,8 @@ export interface GuestRunOptions {
   cmdline?: string;
   /** trap-mode tuning */
   trap?: TrapModeOptions;
+  /** bt-mode tuning (the translation cache's bound) */
+  bt?: { cacheUnits?: number };
 }
 
 export interface GuestRunResult {

@@ -228,6 +228,19 @@ export class Cpu {
   /** in HLT, waiting for an interrupt */
   halted = false;
 
+  // --- instruction-count hook (harnesses: differential fuzzing) ---
+  /**
+   * At the first block boundary an instruction reaches once `instructions >= instructionHookAt`,
+   * run() disarms the hook (sets this to Infinity) and calls `instructionHook`, before it looks
+   * at interrupts: an interrupt the hook raises is taken at that very boundary. So a harness acts
+   * at the same guest instruction whatever the engine or virtualization mode. While armed, run()
+   * uses the general path alone (one boundary check per block, no fast-path change). A monitor
+   * that completes a boundary instruction itself (an emulated STI, IRET or OUT, a reflected
+   * exception) or steps instructions outside run() calls instructionBoundary() there.
+   */
+  instructionHookAt = Infinity;
+  instructionHook: (() => void) | null = null;
+
   // --- root-mode hooks for a hypervisor (ring 0 belongs to it) ---
   /** vector v set: an exception, INT n or BRK of that vector exits with Exit.Exception instead of IDT delivery; an external interrupt of that vector exits with Exit.ExternalInterrupt */
   readonly interceptVector = new Uint8Array(256);
@@ -325,8 +338,12 @@ export class Cpu {
     this.deadline = deadline;
     this.updateAttn();
     let boundary = true;
+    /** the boundary at entry was reached before this call (by an exit or a monitor), not by an instruction here */
+    let entry = true;
     for (;;) {
       if (boundary) {
+        if (!entry && this.instructions >= this.instructionHookAt) this.instructionBoundary();
+        entry = false;
         if (this.attn !== 0) {
           const x = this.serviceEvents();
           if (x >= 0) return x as Exit;
@@ -335,7 +352,7 @@ export class Cpu {
         if (this.cycles >= this.deadline) return Exit.Deadline;
         boundary = false;
       }
-      if (this.fastPath && this.runFast(this.deadline) === BOUND) {
+      if (this.fastPath && this.instructionHookAt === Infinity && this.runFast(this.deadline) === BOUND) {
         boundary = true;
         continue;
       }
@@ -343,6 +360,13 @@ export class Cpu {
       if (res >= 0) return res as Exit;
       boundary = res === BOUND;
     }
+  }
+
+  /** A block boundary reached outside run()'s own loop: fire the instruction-count hook if it is due. */
+  instructionBoundary(): void {
+    if (this.instructions < this.instructionHookAt) return;
+    this.instructionHookAt = Infinity;
+    this.instructionHook?.();
   }
 
   /**
@@ -391,8 +415,11 @@ export class Cpu {
         const v = vm.injectVector & 0xff;
         vm.injectVector = -1;
         const pc = this.pc | 0;
-        const res = this.raise(v, vm.injectError, pc, vm.injectKind, pc, -1);
+        const kind = vm.injectKind;
+        const res = this.raise(v, vm.injectError, pc, kind, pc, -1);
         if (res >= 0) return res;
+        // an injected exception delivered ends a block, as one the guest raised itself would
+        if (kind !== EventKind.External) this.instructionBoundary();
       }
     }
     const intr = (this.flags & F_IF) !== 0;

@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .description('run the guest test suite and benchmarks under every mode and compare them with native')
     .option('--modes <list>', 'comma-separated modes (default: every mode this build has)')
     .option('--profile <name>', 'CPU cost profile', 'p4-2003')
-    .option('--runs <n>', 'wall-clock runs per benchmark (median reported)', '3')
+    .option('--runs <n>', 'wall-clock runs per benchmark (median reported; at least 2 are made, to check that simulated results do not vary)', '3')
     .option('--json', 'print the report as JSON')
     .option('--md', 'print the report as Markdown')
     .option('--html <file>', 'also write an HTML report with a relative-performance chart')
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .action(async (opts: CompareOpts) => {
       const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, runs: opts.runs, maxCycles: opts.maxCycles, modes: opts.modes });
       const { AVAILABLE_MODES } = await import('../../bench/runners.ts');
-      const { runCompare, renderText, renderMarkdown, renderHtml } = await import('../../bench/compare.ts');
+      const { runCompare, renderText, renderMarkdown, renderHtml, benchRuns } = await import('../../bench/compare.ts');
       const modes = checked.modes ?? [...AVAILABLE_MODES];
       for (const m of modes) {
         if (!(AVAILABLE_MODES as string[]).includes(m)) throw new CliError(`mode "${m}" is not available (this build has ${AVAILABLE_MODES.join(', ')})`);
@@ -48,7 +48,7 @@ export function register(program: Command): void {
           cliProgress.Presets.shades_classic,
         );
       }
-      bar?.start(modes.length * (2 + runs), 0, { what: 'building the guests' });
+      bar?.start(modes.length * (2 + benchRuns(runs)), 0, { what: 'building the guests' });
       const report = runCompare({
         modes: modes as typeof AVAILABLE_MODES,
         profile: opts.profile,

@@ -165,4 +165,12 @@ export const enum ArchTest {
   IRQ_RESTORE = 2,
   /** whether the trap table the CPU reports is the one the kernel loaded (expect 1) */
   TRAP_TABLE = 3,
+  /**
+   * whether the condition bits survive, in the kernel, a divide fault taken and returned from and
+   * timer interrupts arriving between the instruction that set them and the one that reads them
+   * (expect 1; 0: they changed)
+   */
+  COND_ACROSS_TRAPS = 4,
+  /** the address of kernel code this very call ran: a present supervisor-only page (for the user-read probe) */
+  KERNEL_TEXT = 5,
 }

@@ -26,8 +26,14 @@ let fixups = 0;
  * a / b. With b = 0 the divide raises #DE at a pc the trap handler knows (divideAt); it sets the
  * result register to 0 and resumes at the next instruction, as a Linux exception-table fixup does.
  */
-function faultingDivide(a: number, b: number): number {
+export function faultingDivide(a: number, b: number): number {
   return a / b;
+}
+
+/** Locate faultingDivide's divide for the fixup (once); false if the compiler emitted none. */
+export function divideFaultReady(): boolean {
+  if (divideAt === 0) divideAt = findInstruction(addressOf(faultingDivide), Opcode.DIV, Opcode.REMU);
+  return divideAt !== 0;
 }
 
 /**
@@ -143,8 +149,7 @@ export function sysNanobench(op: number, n: number): number {
       break;
     }
     case BenchOp.DIVIDE_FAULT: {
-      if (divideAt === 0) divideAt = findInstruction(addressOf(faultingDivide), Opcode.DIV, Opcode.REMU);
-      if (divideAt === 0) return Err.ENOSYS;
+      if (!divideFaultReady()) return Err.ENOSYS;
       const before = fixups;
       start = readCycles();
       const results = loopDivideFault(n);

@@ -9,6 +9,22 @@ import { INSN_BYTES, Op } from '../../machine/isa.ts';
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
 
+/**
+ * Host heap per cached unit, estimated: a fixed part (the unit object, its four typed arrays, its
+ * link list, its entries in the two maps) and a part per instruction. Measured with
+ * `node --expose-gc --import tsx bench/bt-cache-bytes.ts` (on Node 20 here: 1,000 bytes for a
+ * one-instruction unit, 1,073 for a twelve-instruction one); rounded up.
+ */
+export const UNIT_HOST_BYTES = 1024;
+export const UNIT_HOST_BYTES_PER_INSN = 8;
+
+/**
+ * Units a domain's cache holds at most, by default (at most 8.75 MiB of host heap by the
+ * estimate above). A guest decides how much code it runs - one that executes every word of its memory
+ * would otherwise take the host's heap - so the cache is bounded per domain.
+ */
+export const DEFAULT_CACHE_UNITS = 8192;
+
 /** Instruction kinds in a unit. */
 /** executed as is (the real CPU's general path at the deprivileged ring: same semantics, same cycles) */
 export const K_IDENT = 0;
@@ -101,6 +117,10 @@ export class BtStats {
   dispatchLookups = 0;
   /** units dropped because their code was written (by the guest or a host write such as DMA) */
   invalidations = 0;
+  /** whole-cache flushes because the cache was full (QEMU's tb_flush) */
+  flushes = 0;
+  /** units dropped by those flushes */
+  flushedUnits = 0;
   /** callouts by opcode */
   readonly callouts = new Float64Array(256);
   /** inline rewrites of the critical instructions by opcode */
@@ -111,17 +131,41 @@ export class BtStats {
   lookupCycles = 0;
 }
 
-/** The translation cache of one domain. */
+/**
+ * The translation cache of one domain, bounded: when it holds `maxUnits` units and another must
+ * be translated, every unit is dropped at once (QEMU's tb_flush) and translation starts again.
+ * Why a whole flush and not eviction of single units: a flush needs no per-unit bookkeeping on the
+ * hot path (no recency list, no unlinking of the units chained to the victim - a dropped unit is
+ * marked dead and every chain check already skips dead units), and a kernel's code is far
+ * smaller than the bound (the guest kernel's whole `usertests` run never flushes: pinned in
+ * test/hypervisor/bt-kernel.test.ts), so only a guest that runs more distinct code than the bound
+ * ever pays for it: re-translation, at the normal translation cost. The guest sees nothing of it
+ * but time.
+ */
 export class TranslationCache {
   readonly units = new Map<number, TranslationUnit>();
   /** machine frame -> units that start in it */
   private readonly byFrame = new Map<number, TranslationUnit[]>();
   readonly stats = new BtStats();
+  /** instructions in the cached units (for the host-bytes estimate) */
+  private cachedInsns = 0;
 
-  constructor(private readonly m32: Int32Array, private readonly codePage: Uint8Array) {}
+  constructor(
+    private readonly m32: Int32Array,
+    private readonly codePage: Uint8Array,
+    /** the bound: units held at most */
+    readonly maxUnits: number = DEFAULT_CACHE_UNITS,
+  ) {
+    if (!Number.isInteger(maxUnits) || maxUnits < 1) throw new RangeError(`bt translation cache: the bound must be a positive whole number of units (got ${maxUnits})`);
+  }
 
   get size(): number {
     return this.units.size;
+  }
+
+  /** Host heap the cached units take, by the UNIT_HOST_BYTES estimate. */
+  get estimatedBytes(): number {
+    return this.units.size * UNIT_HOST_BYTES + this.cachedInsns * UNIT_HOST_BYTES_PER_INSN;
   }
 
   get(ma: number): TranslationUnit | undefined {
@@ -135,6 +179,7 @@ export class TranslationCache {
    * classified, so only that word is checked). Returns the unit.
    */
   translate(ma: number, pc: number): TranslationUnit {
+    if (this.units.size >= this.maxUnits) this.flush();
     const m32 = this.m32;
     const frameEnd = (ma & -4096) + 4096;
     const words: number[] = [];
@@ -162,6 +207,7 @@ export class TranslationCache {
     if (!list) this.byFrame.set(f, (list = []));
     list.push(u);
     this.codePage[f] = 1;
+    this.cachedInsns += n;
     this.stats.translations++;
     this.stats.translatedInsns += n;
     return u;
@@ -181,14 +227,25 @@ export class TranslationCache {
     this.byFrame.delete(frame);
     for (const u of list) {
       u.dead = true;
-      if (this.units.get(u.ma) === u) this.units.delete(u.ma);
+      if (this.units.get(u.ma) === u) {
+        this.units.delete(u.ma);
+        this.cachedInsns -= u.length;
+      }
       this.stats.invalidations++;
     }
+  }
+
+  /** The cache is full: drop every unit (counted in `flushes`). */
+  private flush(): void {
+    this.stats.flushes++;
+    this.stats.flushedUnits += this.units.size;
+    this.clear();
   }
 
   clear(): void {
     for (const u of this.units.values()) u.dead = true;
     this.units.clear();
     this.byFrame.clear();
+    this.cachedInsns = 0;
   }
 }

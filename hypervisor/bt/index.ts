@@ -8,11 +8,11 @@ import { runSingleGuest, type GuestRunOptions, type GuestRunResult } from '../ru
 import { HYPERVISOR_RESERVE_BYTES } from '../trap/index.ts';
 import { BtMode } from './mode.ts';
 
-export { BtMode, btCache } from './mode.ts';
-export { TranslationCache, TranslationUnit, BtStats, UNIT_MAX_INSNS } from './cache.ts';
+export { BtMode, btCache, type BtModeOptions } from './mode.ts';
+export { TranslationCache, TranslationUnit, BtStats, UNIT_MAX_INSNS, DEFAULT_CACHE_UNITS } from './cache.ts';
 export { formatBtStats, btStatsSummary } from './stats.ts';
 
 /** Run one guest under binary translation until it stops (or maxCycles go by). */
 export function runBtMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
-  return runSingleGuest(new BtMode(), boot, opts, () => HYPERVISOR_RESERVE_BYTES, 'shadow page tables');
+  return runSingleGuest(new BtMode(opts.bt), boot, opts, () => HYPERVISOR_RESERVE_BYTES, 'shadow page tables');
 }

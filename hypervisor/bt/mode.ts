@@ -24,6 +24,7 @@ import {
   INDIRECT,
   K_CALLOUT,
   K_IDENT,
+  DEFAULT_CACHE_UNITS,
   OP_IRET,
   OP_POPF,
   OP_PUSHF,
@@ -66,8 +67,14 @@ class BtVcpuState {
   prev: TranslationUnit | null = null;
 }
 
+export interface BtModeOptions {
+  /** the bound of each domain's translation cache, in units (default DEFAULT_CACHE_UNITS) */
+  cacheUnits?: number;
+}
+
 export class BtMode implements Mode {
   readonly name = 'bt';
+  private readonly cacheUnits: number;
   /** trap mode's monitor: virtual CPU, shadow MMU, reflection, emulation (no interrupt-window polls: the kernel never runs unseen) */
   private readonly trap = new TrapMode({ interruptWindowPollCycles: 0 });
   private hv!: Hypervisor;
@@ -82,6 +89,10 @@ export class BtMode implements Mode {
   private callout = 0;
   private lookup = 0;
   private translateInsn = 0;
+
+  constructor(opts: BtModeOptions = {}) {
+    this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
+  }
 
   attach(hv: Hypervisor): void {
     this.hv = hv;
@@ -105,7 +116,7 @@ export class BtMode implements Mode {
 
   createDomain(domain: Domain): void {
     this.trap.createDomain(domain);
-    const cache = new TranslationCache(this.hv.mem.i32, this.hv.mem.codePage);
+    const cache = new TranslationCache(this.hv.mem.i32, this.hv.mem.codePage, this.cacheUnits);
     domain.modeState = cache;
     this.caches.add(cache);
     for (const v of domain.vcpus) this.btState.set(v, new BtVcpuState());
@@ -263,7 +274,10 @@ export class BtMode implements Mode {
       if (kind === K_IDENT) {
         const res = cpu.step();
         if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) return this.endByControlFlow(b, u, op, dom, st);
+        if (res === STEP_BOUND) {
+          cpu.instructionBoundary();
+          return this.endByControlFlow(b, u, op, dom, st);
+        }
         return this.cpuExit(t, b, res, exit);
       }
       if (kind === K_CALLOUT) {
@@ -320,6 +334,7 @@ export class BtMode implements Mode {
           if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
           if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
         }
+        if (res === STEP_BOUND) cpu.instructionBoundary();
         if (this.interruptDue(t)) return CONTINUE;
         continue;
       }

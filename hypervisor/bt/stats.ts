@@ -13,6 +13,10 @@ export function btStatsSummary(domain: Domain): {
   translatedInsns: number;
   uncachedInsns: number;
   cacheUnits: number;
+  cacheBoundUnits: number;
+  cacheBytes: number;
+  flushes: number;
+  flushedUnits: number;
   unitsRun: number;
   chained: number;
   indirectLookups: number;
@@ -36,6 +40,10 @@ export function btStatsSummary(domain: Domain): {
     translatedInsns: s.translatedInsns,
     uncachedInsns: s.uncachedInsns,
     cacheUnits: c.size,
+    cacheBoundUnits: c.maxUnits,
+    cacheBytes: c.estimatedBytes,
+    flushes: s.flushes,
+    flushedUnits: s.flushedUnits,
     unitsRun: s.unitsRun,
     chained: s.chained,
     indirectLookups: s.indirectLookups,
@@ -59,7 +67,8 @@ export function formatBtStats(domain: Domain): string {
   const total = (r: Record<string, number>) => Object.values(r).reduce((a, n) => a + n, 0);
   const s = domain.stats;
   return [
-    `translations: ${b.translations} units, ${b.translatedInsns} instructions (cache now ${b.cacheUnits} units; ${b.invalidations} invalidated)${b.uncachedInsns > 0 ? `; ${b.uncachedInsns} at unaligned pcs, uncached` : ''}`,
+    `translations: ${b.translations} units, ${b.translatedInsns} instructions (${b.invalidations} units invalidated)${b.uncachedInsns > 0 ? `; ${b.uncachedInsns} at unaligned pcs, uncached` : ''}`,
+    `translation cache: ${b.cacheUnits} of at most ${b.cacheBoundUnits} units, about ${Math.ceil(b.cacheBytes / 1024)} KiB of host heap (estimated); ${b.flushes} flushes when full (${b.flushedUnits} units dropped)`,
     `units run: ${b.unitsRun} (${b.chained} chained, ${b.dispatchLookups} dispatch lookups, ${b.indirectLookups} indirect lookups)`,
     `callouts: ${total(b.callouts)} (${list(b.callouts)})`,
     `inline rewrites: ${total(b.inlined)} (${list(b.inlined)})`,

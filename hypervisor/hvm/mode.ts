@@ -199,6 +199,8 @@ export class HvmMode implements Mode {
         exit.isWrite = cpu.exitIsWrite;
         exit.data = cpu.exitData;
         exit.reg = cpu.exitReg;
+        // an OUT ends a block on the hardware; it completed with the exit
+        if (cpu.exitIsWrite) cpu.instructionBoundary();
         return TO_LOOP;
       case EXIT_HLT:
         if ((cpu.flags & F_IF) === 0) {
@@ -217,8 +219,11 @@ export class HvmMode implements Mode {
         this.cpuid(dom);
         return CONTINUE;
       case EXIT_HYPERCALL:
-        // no paravirtual interface here: HYPERCALL is what it is on bare hardware, #UD
+        // no paravirtual interface here: HYPERCALL is what it is on bare hardware, #UD - which
+        // retires nothing, while the exit retired it: take it back, so the guest's instruction
+        // count (where instruction-counted interrupts land) is the bare machine's
         cpu.pc = vm.exitInsnPc;
+        cpu.instructions--;
         vm.injectVector = V_UD;
         vm.injectError = 0;
         vm.injectKind = KIND_FAULT;

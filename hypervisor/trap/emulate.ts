@@ -160,13 +160,24 @@ export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
   }
 }
 
-/** The instruction completed: pc past it, its base cost, one instruction retired, counted. */
+/** emulated instructions after which the hardware is at a block boundary (machine/cpu.ts) */
+const ENDS_BLOCK: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const op of [OP_STI, OP_OUT, OP_OUTB, OP_OUTR]) t[op] = 1; // and IRET (emulateIret)
+  return t;
+})();
+
+/**
+ * The instruction completed: pc past it, its base cost, one instruction retired, counted; after
+ * one that ends a block, the CPU's instruction-count hook gets its boundary.
+ */
 function retire(t: TrapVcpu, op: number, pc: number): void {
   const cpu = t.cpu;
   cpu.pc = (pc + 4) >>> 0;
   cpu.cycles += cpu.costs[op]!;
   cpu.instructions++;
   t.domain.stats.emulated[op]!++;
+  if (ENDS_BLOCK[op] !== 0) cpu.instructionBoundary();
 }
 
 function reflectUd(t: TrapVcpu, pc: number): number {
@@ -237,6 +248,7 @@ function emulateIret(t: TrapVcpu, pc: number): number {
   r[SP] = nsp;
   retire(t, OP_IRET, pc);
   cpu.pc = npc >>> 0;
+  cpu.instructionBoundary();
   return EMU_CONTINUE;
 }
 

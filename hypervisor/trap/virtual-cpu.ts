@@ -129,11 +129,14 @@ export class TrapVcpu {
    */
   reflect(vector: number, error: number, savedPc: number, kind: number, insnPc: number, addr: number): boolean {
     let inDoubleFault = vector === V_DF && (kind === KIND_FAULT || kind === KIND_TRAP);
+    // an exception or INT n delivered ends a block, as on the hardware; an interrupt is taken at one
+    const boundary = kind !== KIND_EXTERNAL;
     for (;;) {
       if (vector === V_PF && addr >= 0) this.v.cr2 = addr >>> 0;
       const res = this.deliver(vector, error, savedPc, kind);
       if (res === DELIVERED) {
         this.domain.stats.reflected[vector]!++;
+        if (boundary) this.cpu.instructionBoundary();
         return true;
       }
       if (res === DELIVERY_BAD_GPA) {

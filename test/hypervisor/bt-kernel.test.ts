@@ -50,6 +50,8 @@ describe('the native kernel under bt mode', () => {
     expect(s.trueFaults).toBeGreaterThan(0);
     expect(b.indirectLookups).toBeGreaterThan(b.dispatchLookups);
     expect(b.chained).toBeGreaterThan(b.dispatchLookups);
+    // the kernel's code fits the translation cache's default bound: never flushed
+    expect([b.flushes, b.cacheUnits]).toEqual([0, b.translations - b.invalidations]);
   });
 
   it('runs the shell and the block device with the bare machine transcripts', () => {

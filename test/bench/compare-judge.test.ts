@@ -1,0 +1,88 @@
+// How `compare` judges the equivalence matrix and checks determinism, with scripted runners in
+// place of guests (bench/compare.ts's `runners` option): a critical-instruction test's difference
+// from native is explained only by the value it observed, and the benchmark program runs twice
+// even with --runs 1.
+import { describe, expect, it } from 'vitest';
+import { runCompare, parseObserved, type CompareReport } from '../../bench/compare.ts';
+import { ZERO_COUNTERS, type GuestRun, type ModeName, type Runner, type RunSpec } from '../../bench/runners.ts';
+
+/**
+ * A runner that prints `suite` for usertests and fixed figures for the benchmarks; `cycles(k)` gives
+ * the simulated cycles of its k-th lmbench run. Records every command line it ran.
+ */
+function scripted(mode: ModeName, suite: string, ran: string[], cycles: (k: number) => number = () => 1000): Runner {
+  let lm = 0;
+  return (spec: RunSpec): GuestRun => {
+    ran.push(`${mode}: ${spec.cmdline}`);
+    const console = spec.cmdline === 'usertests' ? suite : spec.cmdline === 'lmbench all' ? 'lmbench null: 100 cycles/op\n' : 'nanobench syscall: 50 cycles/op\n';
+    return { mode, console, stopped: 'poweroff', status: 0, cycles: spec.cmdline === 'lmbench all' ? cycles(lm++) : 1000, instructions: 10, wallMs: 1, counters: ZERO_COUNTERS };
+  };
+}
+
+const NATIVE_SUITE = 'PASS getpid\nPASS critical-rdcpl (observed 0)\nPASS critical-sidt (observed 1)\n';
+
+function judge(trapSuite: string, extra: Partial<Record<ModeName, string>> = {}): CompareReport {
+  const ran: string[] = [];
+  const modes: ModeName[] = ['native', 'trap', ...(Object.keys(extra) as ModeName[])];
+  const runners: Partial<Record<ModeName, Runner>> = { native: scripted('native', NATIVE_SUITE, ran), trap: scripted('trap', trapSuite, ran) };
+  for (const [m, suite] of Object.entries(extra)) runners[m as ModeName] = scripted(m as ModeName, suite, ran);
+  return runCompare({ modes, profile: 'p4-2003', runs: 2, maxCycles: 1, runners });
+}
+
+describe('compare judges a critical test by what it observed, not by its name', () => {
+  it('reads the observed value from PASS and FAIL lines', () => {
+    expect([...parseObserved('PASS critical-rdcpl (observed 0)\nFAIL critical-sidt: observed (got 0)\nFAIL critical-popf: this architecture has no probe for it (got -38)\nPASS getpid\n')]).toEqual([
+      ['critical-rdcpl', 0],
+      ['critical-sidt', 0],
+    ]);
+  });
+
+  it('explains trap mode\'s documented observations (ring 1, the hypervisor\'s IDT)', () => {
+    const r = judge('PASS getpid\nFAIL critical-rdcpl: observed (got 1)\nFAIL critical-sidt: observed (got 0)\n');
+    expect(r.unexplained).toEqual([]);
+    expect(r.matrix.find((row) => row.test === 'critical-rdcpl')).toMatchObject({ observed: { native: 0, trap: 1 }, notes: { trap: expect.stringMatching(/^RDCPL is sensitive but not privileged/) } });
+  });
+
+  it('a critical test that fails with another value is unexplained', () => {
+    const r = judge('PASS getpid\nFAIL critical-rdcpl: observed (got 2)\nFAIL critical-sidt: observed (got 0)\n');
+    expect(r.unexplained).toEqual(['trap: guest test critical-rdcpl is FAIL, observed 2 (native: PASS; documented for trap: observed 1)']);
+    expect(r.matrix.find((row) => row.test === 'critical-rdcpl')!.notes.trap).toBe('UNEXPECTED: a bug in this mode');
+  });
+
+  it('a critical test that fails without an observation (no probe) is unexplained', () => {
+    const r = judge('PASS getpid\nFAIL critical-rdcpl: observed (got 1)\nFAIL critical-sidt: this architecture has no probe for it (got -38)\n');
+    expect(r.unexplained).toEqual(['trap: guest test critical-sidt is FAIL (native: PASS; documented for trap: observed 0)']);
+  });
+
+  it('trap\'s documented observation under another mode is unexplained there', () => {
+    const trap = 'PASS getpid\nFAIL critical-rdcpl: observed (got 1)\nFAIL critical-sidt: observed (got 0)\n';
+    const r = judge(trap, { bt: 'PASS getpid\nFAIL critical-rdcpl: observed (got 1)\nPASS critical-sidt (observed 1)\n' });
+    expect(r.unexplained).toEqual(['bt: guest test critical-rdcpl is FAIL, observed 1 (native: PASS)']);
+  });
+});
+
+describe('compare checks determinism even with --runs 1', () => {
+  it('runs the benchmark program twice and reports simulated results that differ between the runs', () => {
+    const ran: string[] = [];
+    const progress: string[] = [];
+    const r = runCompare({
+      modes: ['native'],
+      profile: 'p4-2003',
+      runs: 1,
+      maxCycles: 1,
+      runners: { native: scripted('native', NATIVE_SUITE, ran, (k) => 1000 + k) },
+      onProgress: (done, total, what) => progress.push(`${done}/${total} ${what}`),
+    });
+    expect(ran).toEqual(['native: usertests', 'native: lmbench all', 'native: lmbench all', 'native: nanobench']);
+    expect(progress).toEqual(['1/4 native: usertests', '2/4 native: lmbench all (1/2)', '3/4 native: lmbench all (2/2)', '4/4 native: nanobench']);
+    expect(r.unexplained).toEqual(['native: lmbench gave different simulated results from run to run (simulated time must be deterministic)']);
+    expect(r.summaries[0]!.lmbench.wallMs).toHaveLength(2);
+  });
+
+  it('identical runs pass the check', () => {
+    const ran: string[] = [];
+    const r = runCompare({ modes: ['native'], profile: 'p4-2003', runs: 1, maxCycles: 1, runners: { native: scripted('native', NATIVE_SUITE, ran) } });
+    expect(r.unexplained).toEqual([]);
+    expect(ran.filter((c) => c === 'native: lmbench all')).toHaveLength(2);
+  });
+});
