@@ -9,6 +9,7 @@ import { register as disasm } from './disasm.ts';
 import { register as compile } from './compile.ts';
 import { register as compare } from './compare.ts';
 import { register as help } from './help.ts';
+import { register as init } from './init.ts';
 
 type Register = (program: Command) => void;
 const modules: Register[] = [
@@ -20,6 +21,7 @@ const modules: Register[] = [
   bench,
   compare,
   demo,
+  init,
   help,
 ];
 
