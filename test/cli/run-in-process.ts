@@ -25,8 +25,15 @@ function capture(stream: NodeJS.WriteStream, into: Buffer[]): () => void {
 }
 
 export async function xenolith(...args: string[]): Promise<CliRun> {
+  return xenolithIn(process.cwd(), ...args);
+}
+
+/** `xenolith ARGS...` run with `cwd` as the working directory (the test pool runs files in forks). */
+export async function xenolithIn(cwd: string, ...args: string[]): Promise<CliRun> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
+  const before = process.cwd();
+  process.chdir(cwd);
   const restoreOut = capture(process.stdout, out);
   const restoreErr = capture(process.stderr, err);
   let status: number;
@@ -35,6 +42,7 @@ export async function xenolith(...args: string[]): Promise<CliRun> {
   } finally {
     restoreOut();
     restoreErr();
+    process.chdir(before);
   }
   return { status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
