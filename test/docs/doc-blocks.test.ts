@@ -18,11 +18,16 @@ describe('generated blocks in the docs', () => {
     expect(splitArgs("run --mode pv --input 'echo hello\\nps' --stats")).toEqual(['run', '--mode', 'pv', '--input', 'echo hello\\nps', '--stats']);
   });
 
-  it('docs/hypercalls.md has the experiment console and a --stats report, each equal to its command output', async () => {
+  it('docs/hypercalls.md: lmbench fork natively and under pv, a --stats report and the experiment console, each equal to its command output', async () => {
     const blocks = DOCS_WITH_BLOCKS.flatMap((f) => docBlocks(read(f)));
-    expect(blocks.map((b) => `${b.stream} ${b.args[0]}`)).toEqual(['stderr run', 'stdout run']);
+    expect(blocks.map((b) => `${b.stream} ${b.args.slice(0, 3).join(' ')}`)).toEqual([
+      'stdout run --cmdline lmbench fork',
+      'stdout run --mode pv',
+      'stderr run --mode pv',
+      'stdout run examples/hypercall-experiment/guest.ts --mode',
+    ]);
     for (const b of blocks) expect(b.text, `npx xenolith ${b.command} (npm run docs:update)`).toBe(await blockOutput(b));
-    expect(blocks[1]!.text).toContain('checksum 16 bytes: guest 231 cycles, hypercall 503 cycles\n');
+    expect(blocks[3]!.text).toContain('checksum 16 bytes: guest 231 cycles, hypercall 503 cycles\n');
   });
 });
 
