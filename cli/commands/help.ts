@@ -20,6 +20,8 @@ function optionRow(o: Option): string {
 /** The option reference of every verb of `program`, as Markdown (without the markers). */
 export function optionReference(program: Command): string {
   const parts: string[] = [];
+  const own = program.options.filter((o) => !o.hidden);
+  if (own.length > 0) parts.push('#### `xenolith`', '', `${program.description()}.`, '', '| option | meaning |', '|---|---|', ...own.map(optionRow), '');
   for (const cmd of program.commands) {
     if (cmd.name() === 'help') continue;
     const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)).join(' ');
