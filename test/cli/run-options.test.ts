@@ -38,6 +38,11 @@ describe('xenolith (small things)', () => {
     expect(pv.stderr).toBe(
       "xenolith: guest kernel: domain 'guest': at most 1016 MiB under pv mode (the machine has at most 1024 MiB, and the hypervisor keeps 8 MiB of it for its own data (the frame table, the shared pages, the I/O rings))\n",
     );
+    // within the machine, more than the pv kernel's MMU tracks (256 MiB): it boots and uses 256 MiB
+    const big = await xenolith('run', '--mode', 'pv', '--memory', '512', '--input', 'echo up');
+    expect(big.status).toBe(0);
+    expect(big.stdout).toContain('memory: 262144 KiB, ');
+    expect(big.stdout).toContain('$ echo up\nup\n');
     const hvm = await xenolith('run', '--mode', 'hvm', '--memory', '1024', '--input', '');
     expect(hvm.stderr).toMatch(/^xenolith: guest kernel: domain 'guest': at most 1022 MiB under hvm mode \(/);
   });
