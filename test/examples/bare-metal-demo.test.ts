@@ -49,11 +49,11 @@ describe('the bare-metal demo', () => {
     expect(modern.machine.cpu.cycles).not.toBe(p4.machine.cpu.cycles);
   });
 
-  it('xenolith run prints the console to stdout and exits with the guest status (bin/xenolith.mjs, as a process)', async () => {
+  it('xenolith run prints the console to stdout and exits with the guest status (bin/xenolith.mjs, as a process, from another directory)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xl-demo-'));
     const img = join(dir, 'demo.img');
     writeFileSync(img, encodeImage(assemble(source, 'demo.s').image));
-    const run = spawnSync(process.execPath, ['bin/xenolith.mjs', 'run', img, '--mode', 'native'], { encoding: 'utf8', input: '' });
+    const run = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'xenolith.mjs'), 'run', img, '--mode', 'native'], { cwd: dir, encoding: 'utf8', input: '' });
     expect(run.stdout).toBe(EXPECTED);
     expect(run.status).toBe(7);
     const bad = await xenolith('run', img, '--mode', 'warp', '--input', '');
