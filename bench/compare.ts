@@ -419,7 +419,8 @@ export function renderHtml(r: CompareReport): string {
 body{font-family:system-ui,sans-serif;margin:1.5em 2em;color:#222}
 h1{margin:0 0 .3em}h2{margin:1.4em 0 .4em;font-size:1.15em}
 table{border-collapse:collapse;margin:.3em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td:first-child{white-space:nowrap}
 p.verdict{font-weight:600}
 svg{max-width:100%;height:auto;display:block}
 </style>
