@@ -11,6 +11,9 @@ export default defineConfig({
     // the deep suites (long fuzz and scale runs) run under vitest.deep.config.ts only
     exclude: [...configDefaults.exclude, 'test/**/*.deep.test.ts'],
     testTimeout: 60_000,
+    // setup hooks build guest kernels (seconds when the build cache is cold, many times that on a
+    // loaded 2-core machine); vitest's 10 s default would fail them and skip their tests
+    hookTimeout: 120_000,
     pool: 'forks',
   },
 });

@@ -5,6 +5,8 @@
 // runs after a warm-up and covers creating the Machine, loading and running (not compiling: the
 // build is cached). Host code: reads the guest build, touches only Machines it creates.
 import { Machine } from '../machine/machine.ts';
+import { median, nowMs } from './timing.ts';
+import { textTable } from './text-table.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../toolchain/guest-kernel.ts';
 
@@ -59,7 +61,7 @@ interface OneBoot {
 }
 
 function bootOnce(build: GuestKernelBuild, t: Target, opts: BootBenchOptions): OneBoot {
-  const t0 = performance.now();
+  const t0 = nowMs();
   let prev = -1;
   let prompted = false;
   const machine: Machine = new Machine({
@@ -75,18 +77,13 @@ function bootOnce(build: GuestKernelBuild, t: Target, opts: BootBenchOptions): O
   });
   bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: t.cmdline });
   const result = machine.run({ maxCycles: MAX_CYCLES });
-  const ms = performance.now() - t0;
+  const ms = nowMs() - t0;
   const reached = t.untilPrompt ? prompted && result.reason === 'stopped' : result.reason === 'poweroff' && result.status === 0;
   if (!reached) {
     const tail = machine.consoleOutput().slice(-300);
     throw new Error(`boot benchmark "${t.target}": the guest stopped with ${result.reason} (status ${result.status}) before reaching its target; console ends:\n${tail}`);
   }
   return { cycles: result.cycles, instructions: result.instructions, idleCycles: result.idleCycles, ms, clockMHz: machine.profile.clockMHz };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /** Boot the standard native guest to each target; throws if a boot misses it or is not deterministic. */
@@ -118,22 +115,9 @@ export function runBootBench(opts: BootBenchOptions = {}): BootBenchRow[] {
 
 /** The rows as a text table (like compilerTable). */
 export function bootTable(rows: readonly BootBenchRow[]): string {
-  const row = (cells: string[]): string =>
-    `${cells[0]!.padEnd(13)} ${cells[1]!.padEnd(8)} ${cells[2]!.padStart(12)} ${cells[3]!.padStart(13)} ${cells[4]!.padStart(12)} ${cells[5]!.padStart(8)} ${cells[6]!.padStart(8)}  ${cells[7]!}`;
-  const lines = [row(['boot to', 'cmdline', 'sim. cycles', 'instructions', 'idle cycles', 'sim. ms', 'wall ms', 'wall: median of'])];
-  for (const r of rows) {
-    lines.push(
-      row([
-        r.target,
-        r.cmdline === '' ? '(init)' : r.cmdline,
-        String(r.cycles),
-        String(r.instructions),
-        String(r.idleCycles),
-        r.simulatedMs.toFixed(2),
-        r.wallMs.toFixed(1),
-        `${r.runs} runs`,
-      ]),
-    );
-  }
-  return lines.join('\n');
+  return textTable(
+    ['boot to', 'cmdline', 'sim. cycles', 'instructions', 'idle cycles', 'sim. ms', 'wall ms', 'wall: median of'],
+    rows.map((r) => [r.target, r.cmdline === '' ? '(init)' : r.cmdline, r.cycles, r.instructions, r.idleCycles, r.simulatedMs.toFixed(2), r.wallMs.toFixed(1), `${r.runs} runs`]),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+  );
 }

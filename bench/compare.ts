@@ -1,9 +1,15 @@
 // The side-by-side comparison: the same guest test suite and benchmark programs under every
 // virtualization mode, on one machine and one cost profile. Produces the equivalence matrix, the
 // lmbench-style benchmark table, the nanobenchmark table, and their JSON, Markdown and HTML forms.
-// Host code: runs guests through the mode runners; reads and writes nothing on disk itself.
+// Host code: runs guests through the mode runners; writes nothing on disk itself (it asks git
+// for the commit, for the report's metadata).
 
+import { execFileSync } from 'node:child_process';
+import { cpus, platform, arch } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { RUNNERS, type GuestRun, type ModeName, type Counters, type Runner } from './runners.ts';
+import { median } from './timing.ts';
+import { textTable } from './text-table.ts';
 
 /** Workloads: the first process's command line in the standard guest. */
 export const SUITE_CMDLINE = 'usertests';
@@ -58,7 +64,22 @@ export interface ModeSummary {
   nanobench: Counters & { cycles: number; instructions: number };
 }
 
+/** What a reader needs to reproduce or judge a report: when, which code, which machine. */
+export interface RunMeta {
+  /** ISO 8601, UTC */
+  date: string;
+  /** the git commit (short hash, `+dirty` with uncommitted changes), or 'unknown' outside a checkout */
+  commit: string;
+  profile: string;
+  /** the host's CPU model, core count, OS and architecture */
+  host: string;
+  node: string;
+  /** timed lmbench runs per mode (after one warm-up run of every mode) */
+  runs: number;
+}
+
 export interface CompareReport {
+  meta: RunMeta;
   profile: string;
   modes: ModeName[];
   matrix: MatrixRow[];
@@ -140,19 +161,43 @@ export function parseFigures(console: string, re: RegExp): Map<string, number | 
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[s.length >> 1]!;
+function gitCommit(): string {
+  const cwd = fileURLToPath(new URL('..', import.meta.url));
+  try {
+    const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return dirty ? `${hash}+dirty` : hash;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The metadata of a run made now. */
+export function runMetadata(profile: string, runs: number): RunMeta {
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    profile,
+    host: `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${platform()} ${arch()}`,
+    node: process.version,
+    runs,
+  };
 }
 
 function pick(run: GuestRun): Counters & { cycles: number; instructions: number } {
   return { ...run.counters, cycles: run.cycles, instructions: run.instructions };
 }
 
-/** Run the suite and the benchmarks under each mode and build the report. */
+/**
+ * Run the suite and the benchmarks under each mode and build the report. Every mode runs its
+ * suite, nanobenchmarks and one untimed lmbench run (the warm-up, and the reference for the
+ * determinism check) before any run is timed, so no mode's wall time is measured cold; then the
+ * timed lmbench runs go round the modes `runs` times.
+ */
 export function runCompare(opts: CompareOptions): CompareReport {
-  const runs = benchRuns(opts.runs);
-  const total = opts.modes.length * (2 + runs);
+  const meta = runMetadata(opts.profile, opts.runs);
+  const total = opts.modes.length * (3 + opts.runs);
   let done = 0;
   const step = (what: string) => opts.onProgress?.(++done, total, what);
   const suites = new Map<ModeName, Map<string, 'PASS' | 'FAIL'>>();
@@ -161,30 +206,37 @@ export function runCompare(opts: CompareOptions): CompareReport {
   const nano = new Map<ModeName, Map<string, number | null>>();
   const summaries: ModeSummary[] = [];
   const unexplained: string[] = [];
+  const base = { profile: opts.profile, maxCycles: opts.maxCycles };
 
+  const untimed = new Map<ModeName, { suite: GuestRun; lmbench: GuestRun; nanobench: GuestRun }>();
   for (const mode of opts.modes) {
     const runner = opts.runners?.[mode] ?? RUNNERS[mode];
-    const base = { profile: opts.profile, maxCycles: opts.maxCycles };
     const suite = runner({ ...base, cmdline: SUITE_CMDLINE });
     step(`${mode}: ${SUITE_CMDLINE}`);
-    suites.set(mode, parseSuite(suite.console));
     observations.set(mode, parseObserved(suite.console));
-
-    const lmRuns: GuestRun[] = [];
-    for (let k = 0; k < runs; k++) {
-      lmRuns.push(runner({ ...base, cmdline: LMBENCH_CMDLINE }));
-      step(`${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${runs})`);
+    const nanobench = runner({ ...base, cmdline: NANOBENCH_CMDLINE });
+    step(`${mode}: ${NANOBENCH_CMDLINE}`);
+    const lmbench = runner({ ...base, cmdline: LMBENCH_CMDLINE });
+    step(`${mode}: ${LMBENCH_CMDLINE} (warm-up)`);
+    untimed.set(mode, { suite, lmbench, nanobench });
+  }
+  const timedRuns = new Map<ModeName, GuestRun[]>(opts.modes.map((m) => [m, []]));
+  for (let k = 0; k < opts.runs; k++) {
+    for (const mode of opts.modes) {
+      timedRuns.get(mode)!.push((opts.runners?.[mode] ?? RUNNERS[mode])({ ...base, cmdline: LMBENCH_CMDLINE }));
+      step(`${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${opts.runs})`);
     }
-    const first = lmRuns[0]!;
+  }
+
+  for (const mode of opts.modes) {
+    const { suite, lmbench: first, nanobench: nb } = untimed.get(mode)!;
+    const lmRuns = timedRuns.get(mode)!;
+    suites.set(mode, parseSuite(suite.console));
     if (lmRuns.some((r) => r.cycles !== first.cycles || r.console !== first.console)) {
       unexplained.push(`${mode}: lmbench gave different simulated results from run to run (simulated time must be deterministic)`);
     }
     lm.set(mode, parseFigures(first.console, LM_RE));
-
-    const nb = runner({ ...base, cmdline: NANOBENCH_CMDLINE });
-    step(`${mode}: ${NANOBENCH_CMDLINE}`);
     nano.set(mode, parseFigures(nb.console, NANO_RE));
-
     for (const [what, run] of [['usertests', suite], ['lmbench', first], ['nanobench', nb]] as const) {
       if (run.stopped !== 'poweroff') unexplained.push(`${mode}: ${what} did not finish (${run.stopped}${run.detail ? `: ${run.detail}` : ''})`);
     }
@@ -234,6 +286,7 @@ export function runCompare(opts: CompareOptions): CompareReport {
   };
 
   return {
+    meta,
     profile: opts.profile,
     modes: opts.modes,
     matrix,
@@ -260,128 +313,187 @@ const COUNTER_LABELS: [keyof Counters, string][] = [
   ['interrupts', 'interrupts/events delivered'],
 ];
 
+
+/** A benchmark row's cells per mode: native's figure, the others' with their ratio to it. */
+function benchCells(row: BenchRow, modes: readonly ModeName[], ratio: (v: number, native: number | null | undefined) => string): string[] {
+  return modes.map((m) => {
+    const v = row.values[m];
+    return v == null ? 'n/a' : m === 'native' ? String(v) : `${v} ${ratio(v, row.values.native)}`.trimEnd();
+  });
+}
+
+/** The counters table: [label, value per mode] rows, from one lmbench run (wall time: median). */
+function counterRows(r: CompareReport): string[][] {
+  const s = (m: ModeName) => r.summaries.find((x) => x.mode === m)!;
+  return [
+    ['simulated cycles', ...r.modes.map((m) => String(s(m).lmbench.cycles))],
+    ['guest instructions', ...r.modes.map((m) => String(s(m).lmbench.instructions))],
+    ...COUNTER_LABELS.map(([key, label]) => [label, ...r.modes.map((m) => String(s(m).lmbench[key]))]),
+    [`wall time, ms (median of ${r.meta.runs})`, ...r.modes.map((m) => s(m).lmbench.wallMedianMs.toFixed(0))],
+  ];
+}
+
+const BENCH_TITLES = {
+  lmbench: 'lmbench-style benchmarks (simulated cycles per operation, exact; relative to native)',
+  nanobench: 'Nanobenchmarks (cycles per operation, after Adams & Agesen, ASPLOS 2006)',
+} as const;
+
+function metaLine(m: RunMeta): string {
+  return `${m.date}, commit ${m.commit}, profile ${m.profile}, ${m.host}, Node ${m.node}, wall time: median of ${m.runs} run${m.runs === 1 ? '' : 's'} after a warm-up`;
+}
+
 /** Plain-text tables for the terminal. */
 export function renderText(r: CompareReport): string {
-  const out: string[] = [];
   const modes = r.modes;
-  const w = 10;
-  out.push(`xenolith compare — CPU cost profile: ${r.profile}; modes: ${modes.join(', ')}`, '');
+  const out: string[] = [`xenolith compare — CPU cost profile: ${r.profile}; modes: ${modes.join(', ')}`, metaLine(r.meta), ''];
   out.push('Equivalence matrix (guest test suite; native is the reference)');
-  out.push(`${'test'.padEnd(28)}${modes.map((m) => m.padStart(w)).join('')}  notes`);
-  for (const row of r.matrix) {
-    const notes = Object.entries(row.notes).map(([m, n]) => `${m}: ${n}`).join('; ');
-    out.push(`${row.test.padEnd(28)}${modes.map((m) => String(row.results[m]).padStart(w)).join('')}  ${notes}`);
+  out.push(
+    textTable(
+      ['test', ...modes, 'notes'],
+      r.matrix.map((row) => [row.test, ...modes.map((m) => String(row.results[m])), Object.entries(row.notes).map(([m, n]) => `${m}: ${n}`).join('; ')]),
+      ['left', ...modes.map(() => 'right' as const), 'left'],
+    ),
+  );
+  for (const which of ['lmbench', 'nanobench'] as const) {
+    out.push('', BENCH_TITLES[which], textTable(['benchmark', ...modes], r[which].map((row) => [row.name, ...benchCells(row, modes, rel)])));
   }
-  for (const [title, rows] of [['lmbench-style benchmarks (simulated cycles per operation, exact; relative to native)', r.lmbench], ['Nanobenchmarks (cycles per operation, after Adams & Agesen, ASPLOS 2006)', r.nanobench]] as const) {
-    out.push('', title);
-    out.push(`${'benchmark'.padEnd(22)}${modes.map((m) => m.padStart(14)).join('')}`);
-    for (const row of rows) {
-      const native = row.values.native;
-      out.push(`${row.name.padEnd(22)}${modes.map((m) => {
-        const v = row.values[m];
-        const cell = v == null ? 'n/a' : m === 'native' ? String(v) : `${v} ${rel(v, native)}`;
-        return cell.padStart(14);
-      }).join('')}`);
-    }
-  }
-  out.push('', 'Per-mode counts behind the figures (one lmbench run), and wall time (median of runs)');
-  out.push(`${'counter'.padEnd(34)}${modes.map((m) => m.padStart(14)).join('')}`);
-  const s = (m: ModeName) => r.summaries.find((x) => x.mode === m)!;
-  out.push(`${'simulated cycles'.padEnd(34)}${modes.map((m) => String(s(m).lmbench.cycles).padStart(14)).join('')}`);
-  out.push(`${'guest instructions'.padEnd(34)}${modes.map((m) => String(s(m).lmbench.instructions).padStart(14)).join('')}`);
-  for (const [key, label] of COUNTER_LABELS) out.push(`${label.padEnd(34)}${modes.map((m) => String(s(m).lmbench[key]).padStart(14)).join('')}`);
-  out.push(`${'wall time, ms (median)'.padEnd(34)}${modes.map((m) => s(m).lmbench.wallMedianMs.toFixed(0).padStart(14)).join('')}`);
-  out.push('');
-  out.push(r.unexplained.length === 0 ? 'Every difference from native is explained.' : `UNEXPLAINED differences:\n  ${r.unexplained.join('\n  ')}`);
+  out.push('', 'Per-mode counts behind the figures (one lmbench run), and wall time', textTable(['counter', ...modes], counterRows(r)));
+  out.push('', r.unexplained.length === 0 ? 'Every difference from native is explained.' : `UNEXPLAINED differences:\n  ${r.unexplained.join('\n  ')}`);
   return `${out.join('\n')}\n`;
 }
 
 /** GitHub-flavoured Markdown. */
 export function renderMarkdown(r: CompareReport): string {
   const modes = r.modes;
-  const out: string[] = [`# xenolith compare`, '', `CPU cost profile: **${r.profile}**. Modes: ${modes.join(', ')}.`, ''];
-  out.push('## Equivalence matrix', '', `| test | ${modes.join(' | ')} | notes |`, `|---|${modes.map(() => '---').join('|')}|---|`);
-  for (const row of r.matrix) {
-    const notes = Object.entries(row.notes).map(([m, n]) => `${m}: ${n}`).join('; ');
-    out.push(`| ${row.test} | ${modes.map((m) => row.results[m]).join(' | ')} | ${notes} |`);
+  const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  const out: string[] = [`# xenolith compare`, '', `CPU cost profile: **${r.profile}**. Modes: ${modes.join(', ')}.`, '', `Run: ${metaLine(r.meta)}.`, ''];
+  out.push('## Equivalence matrix', '', row(['test', ...modes, 'notes']), `|---|${modes.map(() => '---').join('|')}|---|`);
+  for (const m of r.matrix) out.push(row([m.test, ...modes.map((x) => String(m.results[x])), Object.entries(m.notes).map(([x, n]) => `${x}: ${n}`).join('; ')]));
+  for (const which of ['lmbench', 'nanobench'] as const) {
+    out.push('', `## ${BENCH_TITLES[which]}`, '', row(['benchmark', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
+    for (const b of r[which]) out.push(row([b.name, ...benchCells(b, modes, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''))]));
   }
-  for (const [title, rows] of [['lmbench-style benchmarks (cycles/op)', r.lmbench], ['Nanobenchmarks (cycles/op)', r.nanobench]] as const) {
-    out.push('', `## ${title}`, '', `| benchmark | ${modes.join(' | ')} |`, `|---|${modes.map(() => '---:').join('|')}|`);
-    for (const row of rows) {
-      out.push(`| ${row.name} | ${modes.map((m) => {
-        const v = row.values[m];
-        return v == null ? 'n/a' : m === 'native' ? String(v) : `${v} (${rel(v, row.values.native)})`;
-      }).join(' | ')} |`);
-    }
-  }
-  out.push('', '## Counts behind the figures (one lmbench run)', '', `| counter | ${modes.join(' | ')} |`, `|---|${modes.map(() => '---:').join('|')}|`);
-  const s = (m: ModeName) => r.summaries.find((x) => x.mode === m)!;
-  out.push(`| simulated cycles | ${modes.map((m) => s(m).lmbench.cycles).join(' | ')} |`);
-  for (const [key, label] of COUNTER_LABELS) out.push(`| ${label} | ${modes.map((m) => s(m).lmbench[key]).join(' | ')} |`);
-  out.push(`| wall time, ms (median) | ${modes.map((m) => s(m).lmbench.wallMedianMs.toFixed(0)).join(' | ')} |`);
+  out.push('', '## Counts behind the figures (one lmbench run)', '', row(['counter', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
+  for (const c of counterRows(r)) out.push(row(c));
   out.push('', r.unexplained.length === 0 ? 'Every difference from native is explained.' : `**Unexplained differences:** ${r.unexplained.join('; ')}`, '');
   return out.join('\n');
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const MODE_COLOURS: Record<string, string> = { native: '#4c72b0', trap: '#dd8452', bt: '#937860', hvm: '#8172b3', pv: '#55a868' };
 
+function htmlTable(head: readonly string[], rows: readonly (readonly string[])[], numeric: (col: number) => boolean): string {
+  const th = head.map((h, c) => `<th${numeric(c) ? ' class="n"' : ''}>${esc(h)}</th>`).join('');
+  const body = rows.map((cells) => `<tr>${cells.map((x, c) => `<td${numeric(c) ? ' class="n"' : ''}>${esc(x)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
 /**
- * A self-contained HTML report. The chart follows the Xen paper's relative-performance figure
- * (Barham et al., SOSP 2003, Fig. 3): one group of bars per benchmark, native = 1.0, higher is
- * better — here the score is native cycles / mode cycles.
+ * The relative-performance chart, after the Xen paper's figure (Barham et al., SOSP 2003,
+ * Fig. 3): one group of bars per benchmark, lmbench-style then nanobenchmarks, native = 1.0,
+ * higher is better — the score is native cycles / mode cycles. Scores above the axis's top are
+ * drawn to the top with their value printed; a mode without the benchmark gets "n/a".
  */
-export function renderHtml(r: CompareReport): string {
-  const rows = r.lmbench.filter((row) => row.values.native);
+function chartSvg(r: CompareReport): string {
   const modes = r.modes;
-  const barW = 14;
-  const groupW = modes.length * barW + 18;
-  const chartH = 220;
-  const left = 40;
-  const width = left + rows.length * groupW + 20;
-  const y = (score: number) => chartH - Math.min(score, 1.2) / 1.2 * (chartH - 20);
-  const bars: string[] = [];
-  rows.forEach((row, g) => {
-    modes.forEach((m, k) => {
-      const v = row.values[m];
-      const score = v ? row.values.native! / v : 0;
-      const x = left + g * groupW + k * barW;
-      bars.push(`<rect x="${x}" y="${y(score).toFixed(1)}" width="${barW - 2}" height="${(chartH - y(score)).toFixed(1)}" fill="${MODE_COLOURS[m] ?? '#999'}"><title>${esc(`${row.name} ${m}: ${score.toFixed(3)} of native`)}</title></rect>`);
-      bars.push(`<text x="${x + (barW - 2) / 2}" y="${(y(score) - 3).toFixed(1)}" font-size="8" text-anchor="middle">${score.toFixed(2)}</text>`);
-    });
-    bars.push(`<text x="${left + g * groupW + (modes.length * barW) / 2}" y="${chartH + 14}" font-size="10" text-anchor="middle">${esc(row.name)}</text>`);
-  });
-  const axis = [0, 0.25, 0.5, 0.75, 1.0].map((t) => `<line x1="${left - 4}" x2="${width - 10}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${left - 6}" y="${y(t) + 3}" font-size="9" text-anchor="end">${t.toFixed(2)}</text>`);
-  const legend = modes.map((m, k) => `<rect x="${left + k * 80}" y="${chartH + 26}" width="10" height="10" fill="${MODE_COLOURS[m] ?? '#999'}"/><text x="${left + k * 80 + 14}" y="${chartH + 35}" font-size="10">${esc(m)}</text>`);
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${chartH + 44}" role="img" aria-label="relative performance">${axis.join('')}${bars.join('')}${legend.join('')}</svg>`;
-  const md = renderMarkdown(r);
-  const tableHtml = (lines: string[]) => {
-    const [head, , ...body] = lines;
-    const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
-    const td = (c: string) => `<td${/^(\d[\d.,]*( \([\d.]+x\))?|n\/a)$/.test(c) ? ' class="n"' : ''}>${esc(c)}</td>`;
-    return `<table><thead><tr>${cells(head!).map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${body.map((l) => `<tr>${cells(l).map(td).join('')}</tr>`).join('')}</tbody></table>`;
-  };
-  // Convert the Markdown report's sections into HTML tables (the report has no other markup).
-  const sections: string[] = [];
-  let buf: string[] = [];
-  for (const line of md.split('\n')) {
-    if (line.startsWith('|')) buf.push(line);
-    else {
-      if (buf.length) sections.push(tableHtml(buf)), (buf = []);
-      if (line.startsWith('## ')) sections.push(`<h2>${esc(line.slice(3))}</h2>`);
-      else if (line.startsWith('# ')) continue;
-      else if (line.trim()) sections.push(`<p>${esc(line.replace(/\*\*/g, ''))}</p>`);
+  const sections = (['lmbench', 'nanobench'] as const).map((which) => ({ which, rows: r[which].filter((row) => row.values.native) }));
+  const scores = sections.flatMap((s) => s.rows.flatMap((row) => modes.map((m) => (row.values[m] ? row.values.native! / row.values[m]! : 0))));
+  const top = Math.min(2.5, Math.max(1.25, Math.ceil(Math.max(...scores, 1) * 4) / 4));
+  const barW = 16;
+  const groupGap = 14;
+  const groupW = modes.length * barW + groupGap;
+  const sectionGap = 30;
+  const left = 44;
+  const plotTop = 44;
+  const plotH = 240;
+  // rotated benchmark names under the axis: about 6 px per character at 11 px, at 40 degrees
+  const longest = Math.max(...sections.flatMap((s) => s.rows.map((row) => row.name.length)));
+  const labelSpace = Math.ceil(longest * 6.2 * Math.sin((40 * Math.PI) / 180)) + 22;
+  const y = (score: number) => plotTop + plotH - (Math.min(score, top) / top) * plotH;
+  const parts: string[] = [];
+  let x = left + 8;
+  for (const { which, rows } of sections) {
+    const x0 = x;
+    for (const row of rows) {
+      modes.forEach((m, k) => {
+        const v = row.values[m];
+        const bx = x + k * barW;
+        if (!v) {
+          parts.push(`<text x="${bx + barW / 2}" y="${plotTop + plotH - 4}" class="v" transform="rotate(-90 ${bx + barW / 2} ${plotTop + plotH - 4})">n/a</text>`);
+          return;
+        }
+        const score = row.values.native! / v;
+        const by = y(score);
+        parts.push(`<rect x="${bx}" y="${by.toFixed(1)}" width="${barW - 2}" height="${(plotTop + plotH - by).toFixed(1)}" fill="${MODE_COLOURS[m] ?? '#999'}"><title>${esc(`${row.name}, ${m}: ${v} cycles/op, ${score.toFixed(3)} of native`)}</title></rect>`);
+        // value labels stand vertically above their bar, so neighbours never overlap
+        const ly = Math.max(by - 3, plotTop + 26);
+        parts.push(`<text x="${bx + barW / 2 + 3}" y="${ly.toFixed(1)}" class="v" transform="rotate(-90 ${bx + barW / 2 + 3} ${ly.toFixed(1)})">${score >= 10 ? score.toFixed(0) : score.toFixed(2)}</text>`);
+      });
+      const cx = x + (modes.length * barW) / 2;
+      parts.push(`<text x="${cx}" y="${plotTop + plotH + 12}" class="b" transform="rotate(-40 ${cx} ${plotTop + plotH + 12})">${esc(row.name)}</text>`);
+      x += groupW;
     }
+    parts.push(`<text x="${x0}" y="${plotTop - 8}" class="s">${which === 'lmbench' ? 'lmbench-style' : 'nanobenchmarks'}</text>`);
+    x += sectionGap;
   }
-  if (buf.length) sections.push(tableHtml(buf));
+  const width = x - sectionGap + 10;
+  const ticks: string[] = [];
+  for (let t = 0; t <= top + 1e-9; t += 0.25) {
+    ticks.push(`<line x1="${left}" x2="${width}" y1="${y(t)}" y2="${y(t)}" stroke="${Math.abs(t - 1) < 1e-9 ? '#888' : '#e4e4e4'}"/><text x="${left - 5}" y="${y(t) + 3}" class="t">${t.toFixed(2)}</text>`);
+  }
+  const legend = modes.map((m, k) => `<rect x="${left + k * 80}" y="2" width="12" height="12" fill="${MODE_COLOURS[m] ?? '#999'}"/><text x="${left + k * 80 + 16}" y="12" class="l">${esc(m)}</text>`);
+  const height = plotTop + plotH + labelSpace;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="relative performance, native = 1.0">
+<style>text{font-family:system-ui,sans-serif;fill:#222}.v{font-size:9px}.b{font-size:11px;text-anchor:end}.s{font-size:12px;font-weight:600}.t{font-size:10px;text-anchor:end}.l{font-size:11px}</style>
+${ticks.join('')}
+${parts.join('\n')}
+${legend.join('')}
+</svg>`;
+}
+
+/** A self-contained HTML report, rendered from the report's data (no scripts, no external files). */
+export function renderHtml(r: CompareReport): string {
+  const modes = r.modes;
+  const isNum = (first: number) => (c: number) => c >= first && c < first + modes.length;
+  const matrix = htmlTable(
+    ['test', ...modes, 'notes'],
+    r.matrix.map((row) => [row.test, ...modes.map((m) => String(row.results[m])), Object.entries(row.notes).map(([m, n]) => `${m}: ${n}`).join('; ')]),
+    () => false,
+  );
+  const bench = (which: 'lmbench' | 'nanobench') =>
+    htmlTable(['benchmark', ...modes], r[which].map((row) => [row.name, ...benchCells(row, modes, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''))]), isNum(1));
+  const m = r.meta;
+  const meta = htmlTable(
+    ['date', 'commit', 'profile', 'host', 'Node', 'runs'],
+    [[m.date, m.commit, m.profile, m.host, m.node, `${m.runs} timed lmbench run${m.runs === 1 ? '' : 's'} per mode, after a warm-up`]],
+    () => false,
+  );
+  const verdict = r.unexplained.length === 0 ? 'Every difference from native is explained.' : `Unexplained differences: ${r.unexplained.join('; ')}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>xenolith compare</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}td.n{text-align:right}</style>
+<html lang="en"><head><meta charset="utf-8"><title>xenolith compare (${esc(r.profile)})</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em 2em;color:#222}
+h1{margin:0 0 .3em}h2{margin:1.4em 0 .4em;font-size:1.15em}
+table{border-collapse:collapse;margin:.3em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td:first-child{white-space:nowrap}
+p.verdict{font-weight:600}
+svg{max-width:100%;height:auto;display:block}
+</style>
 </head><body>
 <h1>xenolith compare</h1>
+${meta}
 <h2>Relative performance (native = 1.0, higher is better)</h2>
-${svg}
-${sections.join('\n')}
+${chartSvg(r)}
+<p class="verdict">${esc(verdict)}</p>
+<h2>Equivalence matrix (guest test suite; native is the reference)</h2>
+${matrix}
+<h2>${esc(BENCH_TITLES.lmbench)}</h2>
+${bench('lmbench')}
+<h2>${esc(BENCH_TITLES.nanobench)}</h2>
+${bench('nanobench')}
+<h2>Counts behind the figures (one lmbench run), and wall time</h2>
+${htmlTable(['counter', ...modes], counterRows(r), isNum(1))}
 </body></html>
 `;
 }

@@ -9,6 +9,7 @@ import { assemble } from '../toolchain/asm/index.ts';
 import { compile } from '../toolchain/compiler/index.ts';
 import { Machine } from '../machine/machine.ts';
 import type { Image } from '../machine/image.ts';
+import { textTable } from './text-table.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MEMORY_BYTES = 8 * 1024 * 1024;
@@ -96,19 +97,11 @@ export function runCompilerBench(): Row[] {
 
 /** The rows as a plain-text table. */
 export function compilerTable(rows: readonly Row[]): string {
-  const head = ['kernel', 'compiled insns', 'hand insns', 'ratio', 'compiled cycles', 'hand cycles', 'what'];
-  const body = rows.map((r) => [
-    r.kernel,
-    String(r.compiledInstructions),
-    String(r.handInstructions),
-    r.ratio.toFixed(2),
-    String(r.compiledCycles),
-    String(r.handCycles),
-    r.what,
-  ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
-  const fmt = (cells: string[]) => cells.map((cell, c) => (c === 0 || c === cells.length - 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
-  return [fmt(head), ...body.map(fmt)].join('\n');
+  return textTable(
+    ['kernel', 'compiled insns', 'hand insns', 'ratio', 'compiled cycles', 'hand cycles', 'what'],
+    rows.map((r) => [r.kernel, r.compiledInstructions, r.handInstructions, r.ratio.toFixed(2), r.compiledCycles, r.handCycles, r.what]),
+    ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -3,6 +3,7 @@
 // measured in the same run. Wall-clock figures only; simulated cycles are exact elsewhere.
 import { assemble } from '../toolchain/asm/index.ts';
 import { Machine } from '../machine/machine.ts';
+import { median, timed } from './timing.ts';
 
 export interface CpuBenchRow {
   loop: 'compute' | 'memory';
@@ -97,9 +98,8 @@ function timeGuest(source: string, name: string): { seconds: number; instruction
   const { image } = assemble(source, name);
   const machine = new Machine({ memoryBytes: 32 * 1024 * 1024 });
   machine.loadImage(image);
-  const t0 = process.hrtime.bigint();
-  const result = machine.run({ maxCycles: Number.MAX_SAFE_INTEGER });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const { value: result, ms } = timed(() => machine.run({ maxCycles: Number.MAX_SAFE_INTEGER }));
+  const seconds = ms / 1000;
   if (result.reason !== 'poweroff') throw new Error(`benchmark guest ${name} stopped with ${result.reason}`);
   return { seconds, instructions: machine.cpu.instructions, cycles: machine.cpu.cycles };
 }
@@ -126,19 +126,12 @@ function jsMemory(sweeps: number, mem: Int32Array): number {
 }
 
 function timeJs(fn: () => number): number {
-  const t0 = process.hrtime.bigint();
-  const sink = fn();
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const { value: sink, ms } = timed(fn);
   if (sink === 0x7fffffff) process.stdout.write(''); // keep the result alive
-  return seconds;
+  return ms / 1000;
 }
 
 const RUNS = 3;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 /** Time a guest loop RUNS times after a warm-up (the JIT settles over the first runs); median seconds. */
 function timeGuestMedian(source: string, warmup: string, name: string): { seconds: number; instructions: number; cycles: number } {

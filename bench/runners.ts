@@ -9,6 +9,7 @@ import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { runImageInMode } from '../hypervisor/index.ts';
 import type { DomainStats } from '../hypervisor/core/stats.ts';
 import { pvStatsReport } from '../hypervisor/pv/stats.ts';
+import { timed } from './timing.ts';
 
 export type ModeName = 'native' | 'trap' | 'bt' | 'hvm' | 'pv';
 
@@ -56,9 +57,7 @@ export const runNative: Runner = (spec) => {
   const guest = buildGuestKernel({ arch: 'native' });
   const machine = new Machine({ profile: spec.profile, input: spec.input });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
-  const t0 = process.hrtime.bigint();
-  const result = machine.run({ maxCycles: spec.maxCycles });
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const { value: result, ms: wallMs } = timed(() => machine.run({ maxCycles: spec.maxCycles }));
   return {
     mode: 'native',
     console: machine.consoleOutput(),
@@ -90,15 +89,15 @@ export function domainCounters(stats: DomainStats): Counters {
 function hypervisorRunner(mode: 'trap' | 'bt' | 'hvm' | 'pv', arch: 'native' | 'pv'): Runner {
   return (spec) => {
     const guest = buildGuestKernel({ arch });
-    const t0 = process.hrtime.bigint();
-    const r = runImageInMode(mode, guest.kernel, {
-      profile: spec.profile,
-      maxCycles: spec.maxCycles,
-      input: spec.input,
-      initrd: guest.initrd,
-      cmdline: spec.cmdline,
-    });
-    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const { value: r, ms: wallMs } = timed(() =>
+      runImageInMode(mode, guest.kernel, {
+        profile: spec.profile,
+        maxCycles: spec.maxCycles,
+        input: spec.input,
+        initrd: guest.initrd,
+        cmdline: spec.cmdline,
+      }),
+    );
     return {
       mode,
       console: r.output,

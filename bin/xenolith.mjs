@@ -1,14 +1,9 @@
 #!/usr/bin/env node
-// The `xenolith` command: runs the TypeScript CLI through tsx's loader, so no build step is needed.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+// The `xenolith` command: registers tsx's loader in this process and imports the TypeScript CLI,
+// so no build step is needed and `npx xenolith` is one process. The repository's tsconfig.json
+// (its 'xl32' path) applies wherever the command is run from.
 import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const tsxCli = require.resolve('tsx/cli');
-const result = spawnSync(process.execPath, [tsxCli, join(here, '..', 'cli', 'main.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
+await import('../cli/main.ts');

@@ -23,6 +23,16 @@ export function compileUserProgram(file: string): { name: string; image: Image }
   }
 }
 
+/** Compile a kernel (or bare guest) entry module for `arch`, as `xenolith compile` does. */
+export function compileKernel(file: string, arch: 'native' | 'pv'): Image {
+  try {
+    return compile(file, { arch }).image;
+  } catch (e) {
+    if (e instanceof CompileError) throw new CliError(e.message, 1);
+    throw e;
+  }
+}
+
 export interface GuestSpec {
   kernel: Image;
   initrd: Uint8Array;

@@ -1,7 +1,7 @@
 // Validation of the CLI's option values with zod: each verb declares a schema, and a bad value
 // becomes one CliError line naming the option and what it accepts (never a stack trace).
 import { z } from 'zod';
-import { PROFILES } from '../machine/costs.ts';
+import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { CliError } from './errors.ts';
 
 /** The virtualization modes the project defines (not all are built in every version). */
@@ -9,6 +9,9 @@ export const MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
 export type Mode = (typeof MODES)[number];
 
 const PROFILE_NAMES = Object.keys(PROFILES);
+
+/** The `--profile` option every verb that runs a guest takes: flags, help (naming the profiles), default. */
+export const PROFILE_OPTION = ['--profile <name>', `CPU cost profile: ${PROFILE_NAMES.join(', ')}`, DEFAULT_PROFILE] as const;
 
 /** A whole number written in decimal (underscores allowed: 100_000_000). */
 function wholeNumber(flag: string, min: number, max: number, what = 'a whole number') {

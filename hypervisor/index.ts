@@ -21,6 +21,7 @@ export { loadBoot, isBootableKernel } from './core/loader.ts';
 export { DeviceModel } from './devices/model.ts';
 export { runPvMode, createPvSystem } from './pv/system.ts';
 export { formatPvStats } from './pv/stats.ts';
+export { HypercallTable, standardHypercalls } from './pv/hypercalls.ts';
 export { PvMode } from './pv/mode.ts';
 export { BtMode, runBtMode, btCache, formatBtStats, btStatsSummary, TranslationCache, UNIT_MAX_INSNS } from './bt/index.ts';
 export { HvmMode, runHvmMode, Ept, hvmReserveBytes, formatHvmStats, hvmExitCounts } from './hvm/index.ts';

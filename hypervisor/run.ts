@@ -86,6 +86,24 @@ export function bootSpecFor(image: Image, opts: { initrd?: Uint8Array; cmdline?:
 }
 
 /**
+ * Check a single guest's memory before the machine is sized (its memory is the guest's plus the
+ * mode's reserve): a DomainCreateError that says the most the mode allows. Returns the reserve.
+ */
+export function checkGuestMemory(memoryBytes: number, reserveBytes: (guestBytes: number) => number, modeName: string, why: string): number {
+  if (!Number.isInteger(memoryBytes) || memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
+    throw new DomainCreateError(`domain 'guest': memory must be a positive multiple of 4 KiB (got ${memoryBytes})`);
+  }
+  const reserve = reserveBytes(memoryBytes);
+  if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
+    throw new DomainCreateError(
+      `domain 'guest': at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${modeName} mode ` +
+        `(the machine has at most ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it for ${why})`,
+    );
+  }
+  return reserve;
+}
+
+/**
  * Boot one guest as the only domain of a fresh hypervisor running `mode`, and run it to the end:
  * the body of every mode's single-guest entry point (runTrapMode, runBtMode, runHvmMode).
  * `reserveBytes(guestBytes)` is the machine memory the mode keeps for itself beyond the guest's
@@ -100,17 +118,7 @@ export function runSingleGuest(
 ): GuestRunResult {
   const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
-  // checked here, before the machine is sized: its memory is the guest's plus the reserve
-  if (!Number.isInteger(memoryBytes) || memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
-    throw new DomainCreateError(`domain 'guest': memory must be a positive multiple of 4 KiB (got ${memoryBytes})`);
-  }
-  const reserve = reserveBytes(memoryBytes);
-  if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
-    throw new DomainCreateError(
-      `domain 'guest': at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${mode.name} mode ` +
-        `(the machine has at most ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it for ${why})`,
-    );
-  }
+  const reserve = checkGuestMemory(memoryBytes, reserveBytes, mode.name, why);
   const hvOpts: { memoryBytes: number; profile?: string } = { memoryBytes: memoryBytes + reserve };
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
   const hv = new Hypervisor(hvOpts);

@@ -1,17 +1,17 @@
-// `xenolith bench cpu|compiler|all [--json]`: benchmarks, printed next to a baseline measured in
-// the same run. Timing lives here and in bench/, never in tests.
+// `xenolith bench cpu|compiler|boot|all [--json]`: benchmarks, printed next to a baseline measured
+// in the same run. `--json` prints { cpu?, compiler?, boot? }: one row shape per benchmark, whichever
+// verb asked for it. Timing lives here and in bench/, never in tests.
 import type { Command } from 'commander';
 import { runCpuBench, type CpuBenchRow } from '../../bench/cpu.ts';
+import { textTable } from '../../bench/text-table.ts';
 import { CliError } from '../errors.ts';
 
 function cpuTable(rows: CpuBenchRow[]): string {
-  const lines = ['loop      engine        guest MIPS   plain-JS MIPS   guest/JS   instructions    sim. cycles'];
-  for (const r of rows) {
-    lines.push(
-      `${r.loop.padEnd(9)} ${r.engine.padEnd(12)} ${r.mips.toFixed(1).padStart(11)} ${r.jsMips.toFixed(1).padStart(15)} ${(r.mips / r.jsMips).toFixed(3).padStart(10)} ${String(r.instructions).padStart(14)} ${String(r.cycles).padStart(14)}`,
-    );
-  }
-  return lines.join('\n');
+  return textTable(
+    ['loop', 'engine', 'guest MIPS', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
+    rows.map((r) => [r.loop, r.engine, r.mips.toFixed(1), r.jsMips.toFixed(1), (r.mips / r.jsMips).toFixed(3), r.instructions, r.cycles]),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
+  );
 }
 
 export function register(program: Command): void {
@@ -28,11 +28,7 @@ export function register(program: Command): void {
       const out: Record<string, unknown> = {};
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale);
-        if (opts.json && which === 'cpu') {
-          process.stdout.write(`${JSON.stringify(rows.map(({ loop, engine, mips, jsMips }) => ({ loop, engine, mips: round(mips), jsMips: round(jsMips) })))}\n`);
-          return;
-        }
-        out.cpu = rows;
+        out.cpu = rows.map((r) => ({ ...r, mips: round(r.mips), jsMips: round(r.jsMips) }));
         if (!opts.json) process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run)\n${cpuTable(rows)}\n\n`);
       }
       if (which === 'compiler' || which === 'all') {

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
-import { compareOptionsSchema, parseOptions } from '../options.ts';
+import { compareOptionsSchema, parseOptions, PROFILE_OPTION } from '../options.ts';
 
 interface CompareOpts {
   modes?: string;
@@ -22,8 +22,8 @@ export function register(program: Command): void {
     .command('compare')
     .description('run the guest test suite and benchmarks under every mode and compare them with native')
     .option('--modes <list>', 'comma-separated modes (default: every mode this build has)')
-    .option('--profile <name>', 'CPU cost profile', 'p4-2003')
-    .option('--runs <n>', 'wall-clock runs per benchmark (median reported; at least 2 are made, to check that simulated results do not vary)', '3')
+    .option(...PROFILE_OPTION)
+    .option('--runs <n>', 'wall-clock runs per benchmark (median reported; an untimed warm-up run also checks that simulated results do not vary)', '3')
     .option('--json', 'print the report as JSON')
     .option('--md', 'print the report as Markdown')
     .option('--html <file>', 'also write an HTML report with a relative-performance chart')

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { Machine } from '../../machine/machine.ts';
 import { CliError } from '../errors.ts';
+import { PROFILE_OPTION } from '../options.ts';
 
 const BARE_DEMO = new URL('../../examples/bare-metal/demo.s', import.meta.url);
 /** What the demo types at the pv guest's shell. */
@@ -31,7 +32,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('boot the sample pv guest, run a few programs, then compare native, trap, bt, hvm and pv (what npm start runs)')
-    .option('--profile <name>', 'CPU cost profile', 'p4-2003')
+    .option(...PROFILE_OPTION)
     .option('--bare', 'boot the bare-metal assembly demo instead')
     .action(async (opts: { profile: string; bare?: boolean }) => {
       const { getProfile } = await import('../../machine/costs.ts');

@@ -8,17 +8,21 @@ import { register as asm } from './asm.ts';
 import { register as disasm } from './disasm.ts';
 import { register as compile } from './compile.ts';
 import { register as compare } from './compare.ts';
+import { register as help } from './help.ts';
+import { register as init } from './init.ts';
 
 type Register = (program: Command) => void;
 const modules: Register[] = [
-  demo,
-  bench,
   run,
-  isa,
+  compile,
   asm,
   disasm,
-  compile,
+  isa,
+  bench,
   compare,
+  demo,
+  init,
+  help,
 ];
 
 export function registerCommands(program: Command): void {

@@ -8,8 +8,18 @@ import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
-import { MODES, parseOptions, runOptionsSchema } from '../options.ts';
+import { MODES, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
+import { openDisk } from '../disk.ts';
+import { loadHypercallTable } from '../hypercalls.ts';
+
+/** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
+async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
+  if (!path.endsWith('.ts')) return readImageFile(path);
+  readInputFile(path);
+  const { compileKernel } = await import('../guest.ts');
+  return compileKernel(path, arch);
+}
 
 
 /** Exit codes when the guest did not power off by itself. */
@@ -23,6 +33,8 @@ interface RunOptions {
   profile: string;
   memory: string;
   disk?: string;
+  snapshot?: boolean;
+  hypercalls?: string;
   stats?: boolean;
   add: string[];
   cmdline?: string;
@@ -101,11 +113,13 @@ interface HvRun {
   cmdline?: string;
   stats?: boolean;
   mode: string;
+  /** --hypercalls: the pv hypercall table with the handler module's hypercalls */
+  table?: import('../../hypervisor/index.ts').HypercallTable;
 }
 
 /** Boot the guest in a hypervisor domain, as `run` does natively; same output and exit codes. */
 async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image: Image | undefined, o: HvRun): Promise<void> {
-  const { runImageInMode, formatPvStats, formatHvmStats, formatBtStats } = await import('../../hypervisor/index.ts');
+  const { runImageInMode, runPvMode, formatPvStats, formatHvmStats, formatBtStats } = await import('../../hypervisor/index.ts');
   let kernel = image;
   let initrd: Uint8Array | undefined;
   if (!image || isKernelImage(image)) {
@@ -117,7 +131,8 @@ async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image
   }
   let r;
   try {
-    r = runImageInMode(mode, kernel!, {
+    const run = o.table ? (k: Image, opts: Parameters<typeof runPvMode>[1]) => runPvMode(k, { ...opts, table: o.table }) : (k: Image, opts: Parameters<typeof runPvMode>[1]) => runImageInMode(mode, k, opts);
+    r = run(kernel!, {
       memoryBytes: o.memoryBytes,
       profile: o.profile,
       maxCycles: o.maxCycles,
@@ -163,16 +178,18 @@ function exitWith(reason: string, status: number, maxCycles: number, detail: str
 export function register(program: Command): void {
   program
     .command('run')
-    .description('boot the xenolith guest (or an image) and show its console')
-    .argument('[image]', 'an image file (from xenolith asm or compile); default: the standard guest kernel and initrd')
+    .description('boot the xenolith guest (or an image) and show its console; exits with the guest\'s status. At a terminal (native) you type into the guest\'s shell (Ctrl-] leaves); --input or piped stdin feed the console instead')
+    .argument('[image]', 'an image file (from xenolith asm or compile), or a kernel\'s entry module (.ts, compiled for the mode\'s arch); default: the standard guest kernel and initrd')
     .option('--mode <mode>', `virtualization mode: ${MODES.join(', ')}`, 'native')
     .option('--input <text>', 'console input, as if typed, followed by end of input (\\n is Enter)')
     .option('--add <prog.ts>', 'compile a user program into the initrd (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--cmdline <text>', 'the first process and its arguments (default: init, which runs the shell)')
     .option('--max-cycles <n>', 'stop after this many simulated cycles (default 1e11; unlimited at a terminal)')
-    .option('--profile <name>', 'CPU cost profile', 'p4-2003')
+    .option(...PROFILE_OPTION)
     .option('--memory <MiB>', 'physical memory in MiB', '32')
-    .option('--disk <file>', 'a file to back the block device')
+    .option('--disk <file>', "a file to back the block device; the guest's writes are written back to it when the run ends")
+    .option('--snapshot', "with --disk: the guest's writes go to a temporary in-memory overlay and the file is left untouched (QEMU's -snapshot)")
+    .option('--hypercalls <handler.ts>', 'with --mode pv: register the hypercalls of a handler module (docs/hypercalls.md, "Adding a hypercall")')
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles });
@@ -180,13 +197,17 @@ export function register(program: Command): void {
         throw new CliError(`mode "${opts.mode}" is not available yet (this build has native, ${HYPERVISOR_MODES.join(', ')})`);
       }
       const memoryBytes = checked.memory;
-      let disk: Uint8Array | undefined;
-      if (opts.disk) {
-        disk = new Uint8Array(readInputFile(opts.disk));
-      }
+      if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
+      if (opts.hypercalls && opts.mode !== 'pv') throw new CliError(`--hypercalls adds hypercalls to the pv interface; it needs --mode pv (not ${opts.mode})`);
+      const diskFile = opts.disk ? openDisk(opts.disk, opts.snapshot === true) : undefined;
+      const disk = diskFile?.bytes;
+      const table = opts.hypercalls ? await loadHypercallTable(opts.hypercalls) : undefined;
 
-      const image = imagePath ? readImageFile(imagePath) : undefined;
+      const image = imagePath ? await loadImage(imagePath, opts.mode === 'pv' ? 'pv' : 'native') : undefined;
       const kernelBoot = !image || isKernelImage(image);
+      if (image?.arch === ImageArch.User) {
+        throw new CliError(`${imagePath} is a user program (compile --user): it runs inside the guest kernel; add its source to the initrd with --add PROG.ts and start it with --input 'PROG ARGS' or --cmdline 'PROG ARGS'`);
+      }
       if (image) {
         const wantsPv = opts.mode === 'pv';
         const isPv = image.arch === ImageArch.Pv;
@@ -217,7 +238,11 @@ export function register(program: Command): void {
       const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : 100_000_000_000);
 
       if (opts.mode !== 'native') {
-        await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath });
+        try {
+          await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath, table });
+        } finally {
+          diskFile?.writeBack();
+        }
         return;
       }
       let machine: Machine;
@@ -243,7 +268,12 @@ export function register(program: Command): void {
         if (isGuestSetupError(e)) throw new CliError(`${imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
         throw e;
       }
-      const result = interactive ? await runInteractive(machine, maxCycles) : machine.run({ maxCycles });
+      let result: RunResult;
+      try {
+        result = interactive ? await runInteractive(machine, maxCycles) : machine.run({ maxCycles });
+      } finally {
+        diskFile?.writeBack();
+      }
       if (opts.stats) {
         const s = machine.cpu.stats as unknown as Record<string, number>;
         const lines = [`mode: ${opts.mode}`, `profile: ${opts.profile}`, `stopped: ${result.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];

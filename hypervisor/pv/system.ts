@@ -8,7 +8,11 @@ import { Hypervisor } from '../core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../core/domain.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { PvMode } from './mode.ts';
-import { collectRun, type GuestRunOptions, type GuestRunResult } from '../run.ts';
+import type { HypercallTable } from './hypercalls.ts';
+import { checkGuestMemory, collectRun, type GuestRunOptions, type GuestRunResult } from '../run.ts';
+
+/** Machine memory beyond the domain's that the pv system gives the hypervisor. */
+const PV_RESERVE_BYTES = 8 * 1024 * 1024;
 
 export interface PvSystemOptions {
   kernel: Image;
@@ -21,6 +25,8 @@ export interface PvSystemOptions {
   profile?: string;
   scheduler?: Scheduler;
   onOutput?: (byte: number) => void;
+  /** the hypercall table (default: standardHypercalls(); an experiment registers more in it) */
+  table?: HypercallTable;
 }
 
 export interface PvSystem {
@@ -32,11 +38,12 @@ export interface PvSystem {
 /** Build the machine and boot the kernel as its first domain (the control domain). */
 export function createPvSystem(opts: PvSystemOptions): PvSystem {
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
-  const hvOpts: { memoryBytes: number; profile?: string; scheduler?: Scheduler } = { memoryBytes: memoryBytes + 8 * 1024 * 1024 };
+  const reserve = checkGuestMemory(memoryBytes, () => PV_RESERVE_BYTES, 'pv', 'its own data (the frame table, the shared pages, the I/O rings)');
+  const hvOpts: { memoryBytes: number; profile?: string; scheduler?: Scheduler } = { memoryBytes: memoryBytes + reserve };
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
   if (opts.scheduler !== undefined) hvOpts.scheduler = opts.scheduler;
   const hv = new Hypervisor(hvOpts);
-  const mode = new PvMode();
+  const mode = new PvMode(opts.table ? { table: opts.table } : {});
   const config: DomainConfig = { name: 'pv', memoryBytes, devices: false };
   if (opts.input !== undefined) config.input = opts.input;
   if (opts.disk !== undefined) config.disk = opts.disk;
@@ -49,9 +56,9 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
 }
 
 /** Boot a pv kernel image as the only domain and run it to the end: the `--mode pv` entry point. */
-export function runPvMode(kernel: Image, opts: GuestRunOptions = {}): GuestRunResult & { mode: PvMode } {
+export function runPvMode(kernel: Image, opts: GuestRunOptions & { table?: HypercallTable } = {}): GuestRunResult & { mode: PvMode } {
   const pvOpts: PvSystemOptions = { kernel };
-  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput'] as const) {
+  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'table'] as const) {
     if (opts[key] !== undefined) (pvOpts as unknown as Record<string, unknown>)[key] = opts[key];
   }
   const { hv, mode, domain } = createPvSystem(pvOpts);

@@ -1,21 +1,21 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { xenolith } from './run-in-process.ts';
 
-describe('xenolith bench cpu --json', () => {
-  it('prints one object per loop and engine with mips and jsMips figures', () => {
-    const tsx = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
-    const run = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'bench', 'cpu', '--json', '--scale', '0.01'], { encoding: 'utf8' });
+describe('xenolith bench --json', () => {
+  it('bench cpu prints the rows under "cpu", the same shape bench all uses: loop, engine, mips, jsMips, instructions, cycles', async () => {
+    const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01');
     expect(run.status).toBe(0);
-    const rows = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
-    expect(rows.map((r) => [r.loop, r.engine])).toEqual([
+    const out = JSON.parse(run.stdout) as { cpu: Array<Record<string, unknown>> };
+    expect(Object.keys(out)).toEqual(['cpu']);
+    expect(out.cpu.map((r) => [r.loop, r.engine])).toEqual([
       ['compute', 'interpreter'],
       ['memory', 'interpreter'],
     ]);
-    for (const r of rows) {
-      expect(Object.keys(r).sort()).toEqual(['engine', 'jsMips', 'loop', 'mips']);
+    for (const r of out.cpu) {
+      expect(Object.keys(r)).toEqual(['loop', 'engine', 'mips', 'jsMips', 'instructions', 'cycles']);
       expect(r.mips).toBeGreaterThan(0);
       expect(r.jsMips).toBeGreaterThan(0);
+      expect(Number.isInteger(r.instructions) && Number.isInteger(r.cycles)).toBe(true);
     }
   });
 });

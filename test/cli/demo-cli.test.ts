@@ -1,13 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_SESSION } from '../../cli/commands/demo.ts';
-
-const tsx = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
+import { xenolith } from './run-in-process.ts';
 
 describe('xenolith demo (npm start)', () => {
-  it('boots the pv guest, runs the session at its shell, then prints the five-mode comparison', () => {
-    const r = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'demo'], { encoding: 'utf8', input: '' });
+  it('boots the pv guest, runs the session at its shell, then prints the five-mode comparison', async () => {
+    const r = await xenolith('demo');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = r.stdout;
@@ -21,8 +18,8 @@ describe('xenolith demo (npm start)', () => {
     expect(out).toContain('Every difference from native is explained.\n');
   });
 
-  it('--bare boots the bare-metal assembly demo', () => {
-    const r = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'demo', '--bare'], { encoding: 'utf8', input: '' });
+  it('--bare boots the bare-metal assembly demo', async () => {
+    const r = await xenolith('demo', '--bare');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('[user] rdcpl says ring 3\n');
     expect(r.stdout).toMatch(/== machine stopped: poweroff with status 7; \d+ instructions, \d+ simulated cycles ==/);

@@ -6,12 +6,14 @@ import { encodeImage } from '../../machine/image.ts';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const tsx = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const xenolith = (...args: string[]) => spawnSync(process.execPath, [tsx, 'cli/main.ts', ...args], { encoding: 'utf8', input: '' });
+import { xenolith } from './run-in-process.ts';
+
+/** The command as a user runs it: bin/xenolith.mjs, one Node process with tsx registered in it. */
+const xenolithProcess = (...args: string[]) => spawnSync(process.execPath, ['bin/xenolith.mjs', ...args], { encoding: 'utf8', input: '' });
 
 describe('xenolith run (the standard guest)', () => {
-  it('boots the kernel, feeds --input to the shell, runs an --add program and exits with the shell status', () => {
-    const r = xenolith('run', '--mode', 'native', '--add', 'examples/programs/primes.ts', '--input', 'primes 20\\necho done\\nexit 5');
+  it('boots the kernel, feeds --input to the shell, runs an --add program and exits with the shell status (as a process)', () => {
+    const r = xenolithProcess('run', '--mode', 'native', '--add', 'examples/programs/primes.ts', '--input', 'primes 20\\necho done\\nexit 5');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(5);
     const lines = r.stdout.split('\n');
@@ -28,18 +30,18 @@ describe('xenolith run (the standard guest)', () => {
     ]);
   });
 
-  it('--mode trap boots the same unmodified kernel under trap-and-emulate, with the same console', () => {
-    const native = xenolith('run', '--mode', 'native', '--input', 'echo same console\\nexit 4');
-    const trap = xenolith('run', '--mode', 'trap', '--input', 'echo same console\\nexit 4');
+  it('--mode trap boots the same unmodified kernel under trap-and-emulate, with the same console', async () => {
+    const native = await xenolith('run', '--mode', 'native', '--input', 'echo same console\\nexit 4');
+    const trap = await xenolith('run', '--mode', 'trap', '--input', 'echo same console\\nexit 4');
     expect(trap.status).toBe(4);
     expect(trap.stderr).toBe('');
     expect(trap.stdout).toBe(native.stdout);
     expect(trap.stdout).toContain('$ echo same console\nsame console\n$ exit 4\ninit exited with status 4: powering off\n');
   });
 
-  it('--mode pv boots the kernel built against the hypercall interface; only the banner names the arch', () => {
-    const native = xenolith('run', '--mode', 'native', '--input', 'echo same console\\nexit 4');
-    const pv = xenolith('run', '--mode', 'pv', '--input', 'echo same console\\nexit 4');
+  it('--mode pv boots the kernel built against the hypercall interface; only the banner names the arch', async () => {
+    const native = await xenolith('run', '--mode', 'native', '--input', 'echo same console\\nexit 4');
+    const pv = await xenolith('run', '--mode', 'pv', '--input', 'echo same console\\nexit 4');
     expect(pv.status).toBe(4);
     expect(pv.stderr).toBe('');
     const body = (out: string) => out.split('\n').filter((l) => !l.startsWith('xenolith kernel') && !l.startsWith('memory:') && !l.startsWith('initrd:'));
@@ -47,8 +49,8 @@ describe('xenolith run (the standard guest)', () => {
     expect(body(pv.stdout)).toEqual(body(native.stdout));
   });
 
-  it('--mode pv --stats prints the hypercalls by number with their calls and cycles', () => {
-    const r = xenolith('run', '--mode', 'pv', '--stats', '--input', 'exit');
+  it('--mode pv --stats prints the hypercalls by number with their calls and cycles', async () => {
+    const r = await xenolith('run', '--mode', 'pv', '--stats', '--input', 'exit');
     expect(r.status).toBe(0);
     expect(r.stderr.split('\n').slice(0, 3)).toEqual(['mode: pv', 'profile: p4-2003', 'stopped: poweroff']);
     expect(r.stderr).toMatch(/^ {2}hypercall +calls +cycles +cycles\/call +failed +in multicalls$/m);
@@ -56,23 +58,23 @@ describe('xenolith run (the standard guest)', () => {
     expect(r.stderr).toMatch(/^ +13 multicall +\d+ +\d+ +\d+ +0 +0$/m);
   });
 
-  it('refuses, in one line, an image of the wrong kind for the mode, a directory as a disk, and too much memory', () => {
+  it('refuses, in one line, an image of the wrong kind for the mode, a directory as a disk, and too much memory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xl-run-'));
     const img = join(dir, 'demo.img');
     writeFileSync(img, encodeImage(assemble(readFileSync('examples/bare-metal/demo.s', 'utf8'), 'demo.s').image));
-    const pv = xenolith('run', img, '--mode', 'pv');
+    const pv = await xenolith('run', img, '--mode', 'pv');
     expect(pv.status).toBe(2);
     expect(pv.stderr).toBe(`xenolith: ${img}: --mode pv boots a kernel compiled with --arch pv; this is a bare image\n`);
-    const disk = xenolith('run', '--disk', 'test', '--input', '');
+    const disk = await xenolith('run', '--disk', 'test', '--input', '');
     expect(disk.status).toBe(2);
     expect(disk.stderr).toBe('xenolith: cannot read test: it is a directory\n');
-    const mem = xenolith('run', '--memory', '4096', '--input', '');
+    const mem = await xenolith('run', '--memory', '4096', '--input', '');
     expect(mem.status).toBe(2);
     expect(mem.stderr).toBe('xenolith: --memory must be a number of MiB from 1 to 1024\n');
   });
 
-  it('reports a program that does not compile with file:line:col and exit status 1, booting nothing', () => {
-    const r = xenolith('run', '--add', 'test/fixtures/bad-program.ts', '--input', '');
+  it('reports a program that does not compile with file:line:col and exit status 1, booting nothing', async () => {
+    const r = await xenolith('run', '--add', 'test/fixtures/bad-program.ts', '--input', '');
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { xenolith } from '../cli/run-in-process.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { encodeImage } from '../../machine/image.ts';
 import { Machine } from '../../machine/machine.ts';
@@ -48,19 +49,18 @@ describe('the bare-metal demo', () => {
     expect(modern.machine.cpu.cycles).not.toBe(p4.machine.cpu.cycles);
   });
 
-  it('xenolith run prints the console to stdout and exits with the guest status', () => {
+  it('xenolith run prints the console to stdout and exits with the guest status (bin/xenolith.mjs, as a process, from another directory)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xl-demo-'));
     const img = join(dir, 'demo.img');
     writeFileSync(img, encodeImage(assemble(source, 'demo.s').image));
-    const tsx = join(process.cwd(), 'node_modules', 'tsx', 'dist', 'cli.mjs');
-    const run = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'run', img, '--mode', 'native'], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'xenolith.mjs'), 'run', img, '--mode', 'native'], { cwd: dir, encoding: 'utf8', input: '' });
     expect(run.stdout).toBe(EXPECTED);
     expect(run.status).toBe(7);
-    const bad = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'run', img, '--mode', 'warp'], { encoding: 'utf8' });
+    const bad = await xenolith('run', img, '--mode', 'warp', '--input', '');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('xenolith: unknown mode "warp" (choose one of native, trap, bt, hvm, pv)\n');
     writeFileSync(join(dir, 'junk.img'), 'not an XL32 image at all, just some text');
-    const junk = spawnSync(process.execPath, [tsx, 'cli/main.ts', 'run', join(dir, 'junk.img')], { encoding: 'utf8' });
+    const junk = await xenolith('run', join(dir, 'junk.img'), '--input', '');
     expect(junk.status).toBe(2);
     expect(junk.stderr).toBe(`xenolith: ${join(dir, 'junk.img')}: bad magic at offset 0 (not an XL32 image; expected "XLIM")\n`);
   });

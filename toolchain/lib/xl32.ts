@@ -34,7 +34,9 @@ export const shim = {
     this.poweredOff = null;
   },
   outputText(): string {
-    return Buffer.from(this.output).toString('latin1');
+    let s = '';
+    for (const b of this.output) s += String.fromCharCode(b); // latin1: one char per byte
+    return s;
   },
 };
 shim.reset();

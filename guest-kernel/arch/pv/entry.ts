@@ -19,7 +19,7 @@ import { pvIrqSave, pvIrqRestore, pvIrqDisable, pvIrqEnable, pvIrqAck, pvIrqUnma
 import { pvTrapTableLoad, pvSetKernelStack, pvUserReturn, pvTrapTableCheck } from './traps.ts';
 import {
   pvSetPte, pvSwitchAddressSpace, pvInvalidatePage, pvFlushTlb, pvFaultAddress, pvPageTableAlloc, pvPageTableRelease, pvMmuInit,
-  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd,
+  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd, pvUsableFrames,
 } from './mmu.ts';
 import {
   pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsoleIrqEnable,
@@ -83,7 +83,8 @@ function writeBootInfo(): void {
   const b = BootInfo.ADDRESS;
   store32(b + BootInfo.MAGIC, BootInfo.MAGIC_VALUE);
   store32(b + BootInfo.VERSION, 1);
-  store32(b + BootInfo.MEMORY_BYTES, startInfo(StartInfo.NR_PAGES) << 12);
+  // memory beyond what the pv MMU tracks stays unused (the domain still owns it)
+  store32(b + BootInfo.MEMORY_BYTES, pvUsableFrames(startInfo(StartInfo.NR_PAGES)) << 12);
   store32(b + BootInfo.INITRD_ADDR, startInfo(StartInfo.MOD_START));
   store32(b + BootInfo.INITRD_BYTES, startInfo(StartInfo.MOD_LEN));
   store32(b + BootInfo.FREE_START, startInfo(StartInfo.FIRST_FREE_PFN) << 12);

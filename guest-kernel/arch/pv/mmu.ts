@@ -229,6 +229,11 @@ function listRemove(dir: number, t: number): void {
   }
 }
 
+/** The frames of nrPages the kernel can use: the tracking bitmaps above cover MAX_FRAMES (256 MiB). */
+export function pvUsableFrames(nrPages: number): number {
+  return nrPages < M.MAX_FRAMES ? nrPages : M.MAX_FRAMES;
+}
+
 /** The table frame (pseudo-physical) that directory entry e names, or -1. */
 function entryTable(e: number): number {
   if ((e & Pte.P) === 0) return -1;

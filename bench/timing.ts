@@ -1,0 +1,29 @@
+// Wall-clock timing for the benchmarks: one clock, one median. Simulated cycles are exact and
+// need none of this; wall time is measured, after a warm-up, and reported as a median of runs.
+// The one timing module of bench/ (never used by tests for assertions). Host code.
+
+/** Milliseconds from a monotonic clock. */
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** `fn()`'s result and the wall-clock milliseconds it took. */
+export function timed<T>(fn: () => T): { value: T; ms: number } {
+  const t0 = process.hrtime.bigint();
+  const value = fn();
+  return { value, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+}
+
+/** The median (the mean of the middle two for an even count); 0 for no values. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/** Run `fn` once to warm up (the JavaScript engine settles), then `runs` times timed. */
+export function timeRuns<T>(runs: number, fn: () => T): { value: T; ms: number }[] {
+  fn();
+  return Array.from({ length: runs }, () => timed(fn));
+}

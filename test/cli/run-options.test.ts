@@ -1,0 +1,69 @@
+// The small things a new user meets first: --version, profile names in --help, a user-program
+// image given to `run`, too much memory under pv, and --hypercalls used wrongly.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { xenolith } from './run-in-process.ts';
+
+describe('xenolith (small things)', () => {
+  it('--version prints the package version', async () => {
+    const r = await xenolith('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}\n`);
+  });
+
+  it('the help of every verb that takes --profile names the profiles', async () => {
+    for (const verb of ['run', 'compare', 'demo']) {
+      const r = await xenolith('help', verb);
+      expect(r.stdout, verb).toMatch(/--profile <name> +CPU cost profile: p4-2003, modern \(default:\s+"p4-2003"\)/);
+    }
+  });
+
+  it('run on a user-program image says to add its source to the initrd instead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xl-user-'));
+    const img = join(dir, 'primes.img');
+    expect((await xenolith('compile', 'examples/programs/primes.ts', '--user', '-o', img)).status).toBe(0);
+    const r = await xenolith('run', img, '--input', '');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `xenolith: ${img} is a user program (compile --user): it runs inside the guest kernel; add its source to the initrd with --add PROG.ts and start it with --input 'PROG ARGS' or --cmdline 'PROG ARGS'\n`,
+    );
+  });
+
+  it('too much memory under pv gets the same kind of message as the other hypervisor modes', async () => {
+    const pv = await xenolith('run', '--mode', 'pv', '--memory', '1020', '--input', '');
+    expect(pv.status).toBe(2);
+    expect(pv.stderr).toBe(
+      "xenolith: guest kernel: domain 'guest': at most 1016 MiB under pv mode (the machine has at most 1024 MiB, and the hypervisor keeps 8 MiB of it for its own data (the frame table, the shared pages, the I/O rings))\n",
+    );
+    // within the machine, more than the pv kernel's MMU tracks (256 MiB): it boots and uses 256 MiB
+    const big = await xenolith('run', '--mode', 'pv', '--memory', '512', '--input', 'echo up');
+    expect(big.status).toBe(0);
+    expect(big.stdout).toContain('memory: 262144 KiB, ');
+    expect(big.stdout).toContain('$ echo up\nup\n');
+    const hvm = await xenolith('run', '--mode', 'hvm', '--memory', '1024', '--input', '');
+    expect(hvm.stderr).toMatch(/^xenolith: guest kernel: domain 'guest': at most 1022 MiB under hvm mode \(/);
+  });
+
+  it('--hypercalls needs --mode pv and a module exporting register functions', async () => {
+    const wrongMode = await xenolith('run', '--hypercalls', 'examples/hypercall-experiment/handler.ts', '--input', '');
+    expect(wrongMode.status).toBe(2);
+    expect(wrongMode.stderr).toBe('xenolith: --hypercalls adds hypercalls to the pv interface; it needs --mode pv (not native)\n');
+    const dir = mkdtempSync(join(tmpdir(), 'xl-hc-'));
+    writeFileSync(join(dir, 'empty.ts'), 'export const nothing = 1;\n');
+    const none = await xenolith('run', '--mode', 'pv', '--hypercalls', join(dir, 'empty.ts'), '--input', '');
+    expect(none.stderr).toBe(`xenolith: ${join(dir, 'empty.ts')}: exports no register...(table) function (see docs/hypercalls.md, "Adding a hypercall")\n`);
+    writeFileSync(join(dir, 'clash.ts'), "export function registerClash(t: { register(n: number, name: string, h: () => number): void }) { t.register(3, 'mine', () => 0); }\n");
+    const clash = await xenolith('run', '--mode', 'pv', '--hypercalls', join(dir, 'clash.ts'), '--input', '');
+    expect(clash.stderr).toBe(`xenolith: ${join(dir, 'clash.ts')}: registerClash: hypercall 3 is already 'stack_switch'\n`);
+  });
+
+  it('--hypercalls runs the hypercall experiment guest from the command line, the new hypercall in --stats', async () => {
+    const r = await xenolith('run', 'examples/hypercall-experiment/guest.ts', '--mode', 'pv', '--hypercalls', 'examples/hypercall-experiment/handler.ts', '--stats', '--input', '');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('odd size: 22, unmapped: 14 (negated error codes)\n');
+    expect(r.stderr).toMatch(/^ {2}40 checksum {17}8 +\d+ +\d+ +2 +0$/m);
+  });
+});
