@@ -31,7 +31,7 @@ import { DomId, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, Hc, MemoryCmd, Mm
 import { GntMap, MulticallEntry } from '../../hypercalls/structs.ts';
 import { Exit } from '../../machine/types.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
-import { asmGuest, loadVcpu } from './pv-helpers.ts';
+import { loadVcpu, STORE_GUEST } from './pv-helpers.ts';
 import { checkOwnership, checkTlb, checkTypes } from './pv-invariants.ts';
 
 const PAGE = 4096;
@@ -55,13 +55,7 @@ const KNOWN_ERRORS = new Set<number>([
 ]);
 
 /** The guest: a spin loop, and the store the harness makes it execute (`stw [r1], r2`, then a hypercall exit). */
-const IMAGE = asmGuest(`
-_start:
-  jmp _start
-store:
-  stw [r1 + 0], r2
-  hypercall
-  jmp _start`);
+const IMAGE = STORE_GUEST;
 const STORE_PC = IMAGE.symbols.find((s) => s.name === 'store')!.addr;
 const NATIVE = assemble('  .org 0x100000\n_start:\n  jmp _start\n', 'spin.s').image;
 

@@ -95,3 +95,12 @@ export function bootstrapPte(mode: PvMode, d: Domain, va: number): number {
 export function scratch(mode: PvMode, d: Domain, k = 0): number {
   return (mode.layouts.get(d.id)!.firstFreePfn + k) * PAGE;
 }
+
+/** A pv guest that spins; its `store` executes `stw [r1], r2` and exits with a hypercall: a plain store through the TLB. */
+export const STORE_GUEST = asmGuest(`
+_start:
+  jmp _start
+store:
+  stw [r1 + 0], r2
+  hypercall
+  jmp _start`);

@@ -5,20 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { Hc, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, HvLayout, MemoryCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Exit } from '../../machine/types.ts';
-import { asmGuest, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, w32, PAGE } from './pv-helpers.ts';
+import { STORE_GUEST, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, w32, PAGE } from './pv-helpers.ts';
 
 const P = 1;
 const W = 2;
 const SELF = 0x7ff0;
 
-/** A guest whose `store` executes `stw [r1], r2` and exits with a hypercall: a plain store through the TLB. */
-const STORE_GUEST = asmGuest(`
-_start:
-  jmp _start
-store:
-  stw [r1 + 0], r2
-  hypercall
-  jmp _start`);
 
 function twoDomains() {
   const { hv, mode } = pvHypervisor();
