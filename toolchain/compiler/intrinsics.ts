@@ -44,51 +44,67 @@ function spec(args: ArgRule[], minArgs = args.length, extra: Partial<IntrinsicSp
   return { args, minArgs, ...extra };
 }
 
-/** Every intrinsic the compiler knows, by its export name in toolchain/lib/xl32.ts. */
-export const INTRINSICS: ReadonlyMap<string, IntrinsicSpec> = new Map<string, IntrinsicSpec>([
-  ['load8', spec([V])],
-  ['load8s', spec([V])],
-  ['load16', spec([V])],
-  ['load16s', spec([V])],
-  ['load32', spec([V])],
-  ['store8', spec([V, V])],
-  ['store16', spec([V, V])],
-  ['store32', spec([V, V])],
-  ['ltu', spec([V, V])],
-  ['leu', spec([V, V])],
-  ['gtu', spec([V, V])],
-  ['geu', spec([V, V])],
-  ['divu', spec([V, V])],
-  ['remu', spec([V, V])],
-  ['mulhu', spec([V, V])],
-  ['staticBuffer', spec([V, V], 1, { place: 'staticBuffer' })],
-  ['cstr', spec([{ kind: 'string' }])],
-  ['addressOf', spec([{ kind: 'function' }])],
-  ['callIndirect', spec([V, V, V, V, V, V, V], 1)],
-  ['cli', spec([])],
-  ['sti', spec([])],
-  ['hlt', spec([])],
-  ['pushf', spec([])],
-  ['popf', spec([V])],
-  ['rdcpl', spec([])],
-  ['sidt', spec([])],
-  ['rdtsc', spec([])],
-  ['rdtscHigh', spec([])],
-  ['cpuid', spec([V, V])],
-  ['in32', spec([V])],
-  ['inb', spec([port('in32(port)')])],
-  ['outb', spec([port('out32(port, value)'), V])],
-  ['out32', spec([V, V])],
-  ['readCr', spec([cr('readCr')])],
-  ['writeCr', spec([cr('writeCr'), V])],
-  ['lidt', spec([V, { kind: 'const', what: 'entry count', range: '0..256', hint: 'write e.g. lidt(base, 256)', ok: (v) => v >= 0 && v <= 256 }])],
-  ['invlpg', spec([V])],
-  ['lksp', spec([{ kind: 'const', what: 'ring', range: '0, 1 or 2', hint: 'write e.g. lksp(0, stackTop)', ok: (v) => v >= 0 && v <= 2 }, V])],
-  ['brk', spec([])],
-  ['softInt', spec([{ kind: 'const', what: 'vector', range: '0..255', hint: 'write e.g. softInt(0x80)', ok: (v) => v >= 0 && v <= 255 }])],
-  ['hypercall', spec([V, V, V, V, V, V], 1, { pvOnly: true })],
-  ['syscall', spec([V, V, V, V, V, V], 1)],
-  ['trapEntry', spec([{ kind: 'function' }])],
-  ['contextSwitch', spec([V, V])],
-  ['iretTo', spec([V])],
-]);
+/**
+ * Every intrinsic the compiler knows, by its export name in toolchain/lib/xl32.ts (a test keeps
+ * the two lists equal). The keys are the IntrinsicName union that lowering switches over.
+ */
+export const INTRINSICS = {
+  load8: spec([V]),
+  load8s: spec([V]),
+  load16: spec([V]),
+  load16s: spec([V]),
+  load32: spec([V]),
+  store8: spec([V, V]),
+  store16: spec([V, V]),
+  store32: spec([V, V]),
+  ltu: spec([V, V]),
+  leu: spec([V, V]),
+  gtu: spec([V, V]),
+  geu: spec([V, V]),
+  divu: spec([V, V]),
+  remu: spec([V, V]),
+  mulhu: spec([V, V]),
+  staticBuffer: spec([V, V], 1, { place: 'staticBuffer' }),
+  cstr: spec([{ kind: 'string' }]),
+  addressOf: spec([{ kind: 'function' }]),
+  callIndirect: spec([V, V, V, V, V, V, V], 1),
+  cli: spec([]),
+  sti: spec([]),
+  hlt: spec([]),
+  pushf: spec([]),
+  popf: spec([V]),
+  rdcpl: spec([]),
+  sidt: spec([]),
+  rdtsc: spec([]),
+  rdtscHigh: spec([]),
+  cpuid: spec([V, V]),
+  in32: spec([V]),
+  inb: spec([port('in32(port)')]),
+  outb: spec([port('out32(port, value)'), V]),
+  out32: spec([V, V]),
+  readCr: spec([cr('readCr')]),
+  writeCr: spec([cr('writeCr'), V]),
+  lidt: spec([V, { kind: 'const', what: 'entry count', range: '0..256', hint: 'write e.g. lidt(base, 256)', ok: (v) => v >= 0 && v <= 256 }]),
+  invlpg: spec([V]),
+  lksp: spec([{ kind: 'const', what: 'ring', range: '0, 1 or 2', hint: 'write e.g. lksp(0, stackTop)', ok: (v) => v >= 0 && v <= 2 }, V]),
+  brk: spec([]),
+  softInt: spec([{ kind: 'const', what: 'vector', range: '0..255', hint: 'write e.g. softInt(0x80)', ok: (v) => v >= 0 && v <= 255 }]),
+  hypercall: spec([V, V, V, V, V, V], 1, { pvOnly: true }),
+  syscall: spec([V, V, V, V, V, V], 1),
+  trapEntry: spec([{ kind: 'function' }]),
+  contextSwitch: spec([V, V]),
+  iretTo: spec([V]),
+} as const satisfies Record<string, IntrinsicSpec>;
+
+/** The name of an intrinsic: an export of toolchain/lib/xl32.ts. */
+export type IntrinsicName = keyof typeof INTRINSICS;
+
+/** Is `name` an intrinsic this compiler knows? */
+export function isIntrinsicName(name: string): name is IntrinsicName {
+  return Object.hasOwn(INTRINSICS, name);
+}
+
+/** The rules for intrinsic `name`, or undefined for a name this compiler does not know. */
+export function intrinsicSpec(name: string): IntrinsicSpec | undefined {
+  return isIntrinsicName(name) ? INTRINSICS[name] : undefined;
+}

@@ -6,11 +6,13 @@ import ts from 'typescript';
 import { Op, Cond, REG_FP, REG_SP, compareFlags, condHolds } from '../../machine/isa.ts';
 import type { Names } from './names.ts';
 import type { ConstEval } from './consteval.ts';
-import { CONTEXT_SWITCH_SYM, type Statics } from './statics.ts';
+import type { Statics } from './statics.ts';
+import { isIntrinsicName } from './intrinsics.ts';
+import { lowerIntrinsic, unsignedCompareCond, type IntrinsicLowerer } from './lower-intrinsics.ts';
 import { ARG_REGS, CALLER_SAVED, FIRST_VREG, defsOf, inst, isTerminator, isVirtual, successors, type MBlock, type MFunction, type MInst, type Reg } from './mir.ts';
 
 /** A value during lowering: in a register, a constant integer, or a link-time address. */
-type Val = { k: 'reg'; r: Reg } | { k: 'int'; v: number } | { k: 'addr'; sym: string; off: number };
+export type Val = { k: 'reg'; r: Reg } | { k: 'int'; v: number } | { k: 'addr'; sym: string; off: number };
 
 export const fitsImm16 = (v: number): boolean => v >= -32768 && v <= 32767;
 
@@ -84,13 +86,6 @@ const COMPARE = new Map<ts.SyntaxKind, Cond>([
   [ts.SyntaxKind.ExclamationEqualsEqualsToken, Cond.NE],
 ]);
 
-const UNSIGNED_COMPARE = new Map<string, Cond>([
-  ['ltu', Cond.B],
-  ['leu', Cond.BE],
-  ['gtu', Cond.A],
-  ['geu', Cond.AE],
-]);
-
 /** The condition that holds when the operands are swapped (a < b  <=>  b > a). */
 export function mirrorCond(c: Cond): Cond {
   switch (c) {
@@ -136,7 +131,7 @@ export function lowerFunction(fn: ts.FunctionDeclaration, name: string, fileInde
   return new FnLowering(fn, name, fileIndex, env).run();
 }
 
-class FnLowering {
+class FnLowering implements IntrinsicLowerer {
   private readonly blocks: MBlock[] = [];
   private nextBlockId = 0;
   private cur: MBlock | null = null;
@@ -162,7 +157,7 @@ class FnLowering {
     private readonly fn: ts.FunctionDeclaration,
     private readonly name: string,
     private readonly fileIndex: number,
-    private readonly env: LowerEnv,
+    readonly env: LowerEnv,
   ) {
     this.sf = fn.getSourceFile();
     const checker = env.names.checker;
@@ -217,13 +212,17 @@ class FnLowering {
     this.known.clear();
   }
 
-  private emit(op: Op, fields: Partial<MInst> = {}): MInst {
+  emit(op: Op, fields: Partial<MInst> = {}): MInst {
     if (!this.cur) this.place(this.newBlock()); // unreachable code; dropped by cleanupBlocks
     const i = inst(op, { line: this.line, ...fields });
     this.cur!.insts.push(i);
     for (const d of defsOf(i)) this.known.delete(d);
     if (op === Op.LI && i.sym === null && isVirtual(i.rd)) this.known.set(i.rd, i.imm);
     return i;
+  }
+
+  endBlock(): void {
+    this.cur = null;
   }
 
   private jump(target: MBlock): void {
@@ -238,7 +237,7 @@ class FnLowering {
     this.cur = null;
   }
 
-  private vreg(): Reg {
+  vreg(): Reg {
     return this.nextVreg++;
   }
 
@@ -255,14 +254,14 @@ class FnLowering {
 
   // ---- values ---------------------------------------------------------------------------
 
-  private toReg(v: Val): Reg {
+  toReg(v: Val): Reg {
     if (v.k === 'reg') return v.r;
     const r = this.vreg();
     this.moveTo(r, v);
     return r;
   }
 
-  private moveTo(dst: Reg, v: Val): void {
+  moveTo(dst: Reg, v: Val): void {
     if (v.k === 'reg') {
       if (v.r !== dst) this.emit(Op.MOV, { rd: dst, ra: v.r });
     } else if (v.k === 'int') this.emit(Op.LI, { rd: dst, imm: v.v });
@@ -278,7 +277,7 @@ class FnLowering {
   }
 
   /** Evaluate several expressions left to right, each value stable against the later ones. */
-  private exprs(es: readonly ts.Expression[]): Val[] {
+  exprs(es: readonly ts.Expression[]): Val[] {
     return es.map((e, k) => this.stable(this.expr(e), es.slice(k + 1)));
   }
 
@@ -499,8 +498,7 @@ class FnLowering {
       }
     }
     if (ts.isCallExpression(e)) {
-      const name = this.env.names.intrinsicOf(e.expression);
-      const cond = name ? UNSIGNED_COMPARE.get(name) : undefined;
+      const cond = unsignedCompareCond(this.env.names.intrinsicOf(e.expression));
       if (cond !== undefined) {
         const [a, b] = this.exprs(e.arguments);
         return this.compareVals(a!, b!, cond, t, f);
@@ -558,7 +556,7 @@ class FnLowering {
   }
 
   /** Evaluate `e`; `want` is a register the caller would like the result in (a hint). */
-  private expr(e: ts.Expression, want?: Reg): Val {
+  expr(e: ts.Expression, want?: Reg): Val {
     const c = this.env.ce.eval(e);
     if (c) return c.kind === 'int' ? { k: 'int', v: c.value } : { k: 'addr', sym: c.sym, off: c.offset };
     switch (e.kind) {
@@ -704,7 +702,7 @@ class FnLowering {
   }
 
   /** A condition's value as 0/1: setCC after a compare, or branches for && and ||. */
-  private boolValue(e: ts.Expression, want?: Reg): Val {
+  boolValue(e: ts.Expression, want?: Reg): Val {
     let inner = e;
     let negate = false;
     while (true) {
@@ -721,7 +719,7 @@ class FnLowering {
       const [a, b] = this.exprs([inner.left, inner.right]);
       if (a!.k === 'int' && b!.k === 'int') return { k: 'int', v: condHolds(cond, compareFlags(a!.v, b!.v)) !== negate ? 1 : 0 };
       cond = this.compare(a!, b!, cond);
-    } else if (ts.isCallExpression(inner) && (cond = UNSIGNED_COMPARE.get(this.env.names.intrinsicOf(inner.expression) ?? '')) !== undefined) {
+    } else if (ts.isCallExpression(inner) && (cond = unsignedCompareCond(this.env.names.intrinsicOf(inner.expression))) !== undefined) {
       const [a, b] = this.exprs(inner.arguments);
       cond = this.compare(a!, b!, cond);
     } else if (ts.isBinaryExpression(inner) && (inner.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken || inner.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
@@ -885,12 +883,12 @@ class FnLowering {
   // ---- calls ----------------------------------------------------------------------------
 
   /** Move argument values into r0.. (after all are evaluated, so no call clobbers them). */
-  private passArgs(vals: readonly Val[], firstReg = 0): Reg[] {
+  passArgs(vals: readonly Val[], firstReg = 0): Reg[] {
     vals.forEach((v, k) => this.moveTo(ARG_REGS[firstReg + k]!, v));
     return ARG_REGS.slice(0, firstReg + vals.length);
   }
 
-  private result(want?: Reg): Val {
+  result(want?: Reg): Val {
     const d = want ?? this.vreg();
     this.emit(Op.MOV, { rd: d, ra: 0 });
     return { k: 'reg', r: d };
@@ -904,7 +902,10 @@ class FnLowering {
     }
     const callee = call.expression as ts.Identifier;
     const ent = names.entityOf(callee);
-    if (ent.kind === 'intrinsic') return this.intrinsic(ent.name, call, want);
+    if (ent.kind === 'intrinsic') {
+      if (!isIntrinsicName(ent.name)) throw new Error(`internal compiler error: intrinsic ${ent.name} passed the subset check`);
+      return lowerIntrinsic(this, ent.name, call, want);
+    }
     if (ent.kind !== 'function') throw new Error(`internal compiler error: call of ${ent.kind}`);
     const vals = this.exprs(call.arguments);
     // Arguments beyond the sixth go on the stack, last pushed first; the caller pops them.
@@ -917,7 +918,7 @@ class FnLowering {
   }
 
   /** An address operand for a load or store: base register plus a 16-bit displacement. */
-  private address(e: ts.Expression): { base: Reg; off: number } {
+  address(e: ts.Expression): { base: Reg; off: number } {
     while (ts.isParenthesizedExpression(e)) e = e.expression;
     if (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.PlusToken || e.operatorToken.kind === ts.SyntaxKind.MinusToken)) {
       const sign = e.operatorToken.kind === ts.SyntaxKind.PlusToken ? 1 : -1;
@@ -935,147 +936,6 @@ class FnLowering {
       }
     }
     return { base: this.toReg(this.expr(e)), off: 0 };
-  }
-
-  private intrinsic(name: string, call: ts.CallExpression, want?: Reg): Val {
-    const args = call.arguments;
-    const ce = this.env.ce;
-    const zero: Val = { k: 'int', v: 0 };
-    const def = (op: Op, fields: Partial<MInst> = {}): Val => {
-      const d = want ?? this.vreg();
-      this.emit(op, { rd: d, ...fields });
-      return { k: 'reg', r: d };
-    };
-    const load = (op: Op): Val => {
-      const a = this.address(args[0]!);
-      return def(op, { ra: a.base, imm: a.off });
-    };
-    const store = (op: Op): Val => {
-      const a = this.address(args[0]!);
-      const v = this.toReg(this.expr(args[1]!));
-      this.emit(op, { rd: v, ra: a.base, imm: a.off });
-      return zero;
-    };
-    const two = (op: Op): Val => {
-      const [a, b] = this.exprs(args);
-      const ra = this.toReg(a!);
-      const rb = this.toReg(b!);
-      return def(op, { ra, rb });
-    };
-    const one = (): Reg => this.toReg(this.expr(args[0]!));
-    const constArg = (k: number): number => {
-      const v = ce.int(args[k]!);
-      if (v === null) throw new Error(`internal compiler error: ${name} argument ${k} is not constant`);
-      return v;
-    };
-    switch (name) {
-      case 'load8': return load(Op.LDBU);
-      case 'load8s': return load(Op.LDB);
-      case 'load16': return load(Op.LDHU);
-      case 'load16s': return load(Op.LDH);
-      case 'load32': return load(Op.LDW);
-      case 'store8': return store(Op.STB);
-      case 'store16': return store(Op.STH);
-      case 'store32': return store(Op.STW);
-      case 'ltu':
-      case 'leu':
-      case 'gtu':
-      case 'geu':
-        return this.boolValue(call, want);
-      case 'divu': return two(Op.DIVU);
-      case 'remu': return two(Op.REMU);
-      case 'mulhu': return two(Op.MULHU);
-      case 'callIndirect': {
-        const [target, ...rest] = this.exprs(args);
-        const ra = this.toReg(target!);
-        const uses = this.passArgs(rest);
-        this.emit(Op.CALLR, { ra, implicitUses: uses, implicitDefs: [...CALLER_SAVED] });
-        return this.result(want);
-      }
-      case 'cli': this.emit(Op.CLI); return zero;
-      case 'sti': this.emit(Op.STI); return zero;
-      case 'hlt': this.emit(Op.HLT); return zero;
-      case 'brk': this.emit(Op.BRK); return zero;
-      case 'pushf':
-        this.emit(Op.PUSHF);
-        return def(Op.POP);
-      case 'popf':
-        this.emit(Op.PUSH, { ra: one() });
-        this.emit(Op.POPF);
-        return zero;
-      case 'rdcpl': return def(Op.RDCPL);
-      case 'sidt': return def(Op.SIDT);
-      case 'rdtsc': return def(Op.RDTSC, { ra: this.vreg() });
-      case 'rdtscHigh': {
-        const d = want ?? this.vreg();
-        this.emit(Op.RDTSC, { rd: this.vreg(), ra: d });
-        return { k: 'reg', r: d };
-      }
-      case 'cpuid': {
-        const [leaf] = this.exprs([args[0]!, args[1]!]);
-        const out = this.address(args[1]!);
-        this.moveTo(0, leaf!);
-        this.emit(Op.CPUID, { implicitUses: [0], implicitDefs: [0, 1, 2, 3] });
-        for (let k = 0; k < 4; k++) this.emit(Op.STW, { rd: k, ra: out.base, imm: out.off + 4 * k });
-        return zero;
-      }
-      case 'in32': {
-        const p = ce.int(args[0]!);
-        if (p !== null && p >= 0 && p <= 0xffff) return def(Op.IN, { imm: p });
-        return def(Op.INR, { ra: one() });
-      }
-      case 'inb': return def(Op.INB, { imm: constArg(0) });
-      case 'outb':
-        this.emit(Op.OUTB, { imm: constArg(0), ra: this.toReg(this.expr(args[1]!)) });
-        return zero;
-      case 'out32': {
-        const p = ce.int(args[0]!);
-        if (p !== null && p >= 0 && p <= 0xffff) {
-          this.emit(Op.OUT, { imm: p, ra: this.toReg(this.expr(args[1]!)) });
-        } else {
-          const [port, value] = this.exprs(args);
-          const ra = this.toReg(port!);
-          this.emit(Op.OUTR, { ra, rb: this.toReg(value!) });
-        }
-        return zero;
-      }
-      case 'readCr': return def(Op.MOVFROMCR, { imm: constArg(0) });
-      case 'writeCr':
-        this.emit(Op.MOVTOCR, { imm: constArg(0), ra: this.toReg(this.expr(args[1]!)) });
-        return zero;
-      case 'lidt':
-        this.emit(Op.LIDT, { ra: one(), imm: constArg(1) });
-        return zero;
-      case 'invlpg':
-        this.emit(Op.INVLPG, { ra: one() });
-        return zero;
-      case 'lksp':
-        this.emit(Op.LKSP, { imm: constArg(0), ra: this.toReg(this.expr(args[1]!)) });
-        return zero;
-      case 'softInt':
-        this.emit(Op.INT, { imm: constArg(0), implicitDefs: [...CALLER_SAVED] });
-        return zero;
-      case 'hypercall':
-      case 'syscall': {
-        const uses = this.passArgs(this.exprs(args));
-        if (name === 'hypercall') this.emit(Op.HYPERCALL, { implicitUses: uses, implicitDefs: [...CALLER_SAVED] });
-        else this.emit(Op.INT, { imm: 0x80, implicitUses: uses, implicitDefs: [...CALLER_SAVED] });
-        return this.result(want);
-      }
-      case 'contextSwitch': {
-        this.env.statics.needContextSwitch = true;
-        const uses = this.passArgs(this.exprs(args));
-        this.emit(Op.CALL, { sym: CONTEXT_SWITCH_SYM, implicitUses: uses, implicitDefs: [...CALLER_SAVED] });
-        return zero;
-      }
-      case 'iretTo':
-        this.emit(Op.MOV, { rd: 15, ra: one() });
-        this.emit(Op.IRET);
-        this.cur = null;
-        return zero;
-      default:
-        throw new Error(`internal compiler error: intrinsic ${name} has no lowering`);
-    }
   }
 }
 

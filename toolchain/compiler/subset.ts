@@ -6,7 +6,7 @@ import type { DiagnosticBag } from './diagnostics.ts';
 import type { GuestModule } from './program.ts';
 import { isIntegralType, type Names } from './names.ts';
 import { literalValue, type ConstEval } from './consteval.ts';
-import { INTRINSICS, type ArgRule } from './intrinsics.ts';
+import { intrinsicSpec, type ArgRule } from './intrinsics.ts';
 
 /** What the checker needs to know about the target. */
 export interface SubsetTarget {
@@ -520,7 +520,7 @@ class SubsetChecker {
   }
 
   private intrinsic(call: ts.CallExpression, name: string): void {
-    const spec = INTRINSICS.get(name);
+    const spec = intrinsicSpec(name);
     if (!spec) return this.err(call.expression, `intrinsic '${name}' is not supported by this compiler`);
     if (spec.place === 'staticBuffer') return this.err(call, MSG.staticBufferPlace);
     if (spec.pvOnly && (this.target.arch !== 'pv' || this.target.user)) {

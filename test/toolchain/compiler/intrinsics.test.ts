@@ -1,7 +1,10 @@
 // The "xl32" intrinsics: constant-argument rules with their messages, hypercall only for pv
 // kernels, and the exact instructions and stubs each intrinsic becomes.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { compileErrors, compileTree, functionAsm } from './helpers.ts';
+import { INTRINSICS, isIntrinsicName } from '../../../toolchain/compiler/intrinsics.ts';
+import { XL32_PATH } from '../../../toolchain/compiler/program.ts';
 
 const untyped = { arch: 'native' as const, typeCheck: false };
 
@@ -163,5 +166,18 @@ describe('what intrinsics compile to', () => {
     expect(page.addr % 4096).toBe(0);
     expect(page.size).toBe(4096);
     expect(small.size).toBe(3);
+  });
+});
+
+describe('the intrinsic table', () => {
+  it('has one entry for each function toolchain/lib/xl32.ts exports, and no other', () => {
+    const exported = [...readFileSync(XL32_PATH, 'utf8').matchAll(/^export function (\w+)/gm)].map((m) => m[1]!);
+    expect(exported.length).toBe(45);
+    expect([...exported].sort()).toEqual(Object.keys(INTRINSICS).sort());
+  });
+  it('knows its own names and nothing inherited', () => {
+    expect(isIntrinsicName('load32')).toBe(true);
+    expect(isIntrinsicName('toString')).toBe(false);
+    expect(isIntrinsicName('hasOwnProperty')).toBe(false);
   });
 });
