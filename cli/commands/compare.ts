@@ -1,6 +1,7 @@
 // `xenolith compare`: the same guest test suite and benchmarks under every available mode,
 // side by side (equivalence matrix, lmbench-style table, nanobenchmarks), as text, JSON,
-// Markdown or a self-contained HTML report. A progress bar on stderr while it runs.
+// Markdown or a self-contained HTML report. A progress bar on stderr while it runs. The run
+// (bench/compare.ts) produces the report's data; bench/compare-render.ts renders it.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
@@ -32,7 +33,8 @@ export function register(program: Command): void {
     .action(async (opts: CompareOpts) => {
       const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, runs: opts.runs, maxCycles: opts.maxCycles, modes: opts.modes });
       const { AVAILABLE_MODES } = await import('../../bench/runners.ts');
-      const { runCompare, renderText, renderMarkdown, renderHtml, benchRuns } = await import('../../bench/compare.ts');
+      const { runCompare, benchRuns } = await import('../../bench/compare.ts');
+      const { RENDERERS } = await import('../../bench/compare-render.ts');
       const modes = checked.modes ?? [...AVAILABLE_MODES];
       for (const m of modes) {
         if (!(AVAILABLE_MODES as string[]).includes(m)) throw new CliError(`mode "${m}" is not available (this build has ${AVAILABLE_MODES.join(', ')})`);
@@ -62,12 +64,12 @@ export function register(program: Command): void {
       bar?.stop();
       if (opts.html) {
         try {
-          writeFileSync(opts.html, renderHtml(report));
+          writeFileSync(opts.html, RENDERERS.html(report));
         } catch (e) {
           throw new CliError(`cannot write ${opts.html}: ${(e as Error).message}`);
         }
       }
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : opts.md ? renderMarkdown(report) : renderText(report));
+      process.stdout.write(RENDERERS[opts.json ? 'json' : opts.md ? 'md' : 'text'](report));
       if (report.unexplained.length > 0) process.exitCode = 1;
     });
 }

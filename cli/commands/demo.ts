@@ -59,7 +59,8 @@ export function register(program: Command): void {
       if ('mode' in r) say(`${formatPvStats(r.mode as Parameters<typeof formatPvStats>[0], r.domain)}\n`);
 
       say('\n== xenolith demo 2/2: the same kernel and workloads natively, under trap-and-emulate, binary translation, hardware assist and pv ==\n\n');
-      const { runCompare, renderText } = await import('../../bench/compare.ts');
+      const { runCompare } = await import('../../bench/compare.ts');
+      const { renderText } = await import('../../bench/compare-render.ts');
       const report = runCompare({ modes: ['native', 'trap', 'bt', 'hvm', 'pv'], profile: opts.profile, runs: 1, maxCycles: 50_000_000_000 });
       say(renderText(report));
       say('\nNext: npx xenolith run (a shell in the native guest), npx xenolith run --mode pv --stats,\n      npx xenolith compare --html report.html, npx xenolith demo --bare\n');

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCompare, renderText, renderMarkdown, renderHtml, parseSuite, parseFigures, type CompareReport } from '../../bench/compare.ts';
+import { runCompare, parseSuite, parseFigures, type CompareReport } from '../../bench/compare.ts';
+import { renderText, renderMarkdown, renderHtml } from '../../bench/compare-render.ts';
 
 const CRITICAL = ['critical-rdcpl', 'critical-pushf', 'critical-popf', 'critical-sidt'];
 const LMBENCH = ['null', 'fork', 'exec', 'ctx', 'pipe', 'pagefault', 'sbrk'];

@@ -1,0 +1,62 @@
+// The comparison's renderers consume a CompareReport and nothing else: a hand-made report (no guest
+// runs) renders to exact text, Markdown, HTML and JSON, and a report read back from its JSON
+// renders the same as the original.
+import { describe, expect, it } from 'vitest';
+import type { CompareReport } from '../../bench/compare.ts';
+import { RENDERERS, renderJson, renderMarkdown, renderText } from '../../bench/compare-render.ts';
+import { ZERO_COUNTERS } from '../../bench/runners.ts';
+
+const REPORT: CompareReport = {
+  meta: { date: '2026-01-02T03:04:05.000Z', commit: 'abc1234', profile: 'p4-2003', host: 'test host', node: 'v20.0.0', runs: 1 },
+  profile: 'p4-2003',
+  modes: ['native', 'trap'],
+  matrix: [
+    { test: 'getpid', results: { native: 'PASS', trap: 'PASS' }, observed: {}, notes: {} },
+    { test: 'critical-sidt', results: { native: 'PASS', trap: 'FAIL' }, observed: { native: 1, trap: 0 }, notes: { trap: 'SIDT returns the real IDT base' } },
+  ],
+  lmbench: [{ name: 'null', unit: 'cycles/op', values: { native: 100, trap: 250 } }],
+  nanobench: [{ name: 'syscall', unit: 'cycles/op', values: { native: 50, trap: null } }],
+  summaries: (['native', 'trap'] as const).map((mode, k) => ({
+    mode,
+    suite: { ...ZERO_COUNTERS, cycles: 1000, instructions: 900, status: 0, stopped: 'poweroff' },
+    lmbench: { ...ZERO_COUNTERS, traps: 7 * k, cycles: 2000 + k, instructions: 1500, wallMs: [12], wallMedianMs: 12 },
+    nanobench: { ...ZERO_COUNTERS, cycles: 3000, instructions: 2500 },
+  })),
+  unexplained: [],
+};
+
+describe('compare renderers (from a report, no run)', () => {
+  it('text: the matrix with its notes, ratios to native, n/a, the counters', () => {
+    const text = renderText(REPORT);
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'xenolith compare — CPU cost profile: p4-2003; modes: native, trap',
+      '2026-01-02T03:04:05.000Z, commit abc1234, profile p4-2003, test host, Node v20.0.0, wall time: median of 1 run after a warm-up',
+    ]);
+    expect(text).toMatch(/^critical-sidt +PASS +FAIL +trap: SIDT returns the real IDT base$/m);
+    expect(text).toMatch(/^null +100 +250 2\.50x$/m);
+    expect(text).toMatch(/^syscall +50 +n\/a$/m);
+    expect(text).toMatch(/^traps to the hypervisor +0 +7$/m);
+    expect(text.endsWith('Every difference from native is explained.\n')).toBe(true);
+  });
+
+  it('Markdown: the same rows as table lines', () => {
+    const md = renderMarkdown(REPORT);
+    expect(md).toContain('| critical-sidt | PASS | FAIL | trap: SIDT returns the real IDT base |');
+    expect(md).toContain('| null | 100 | 250 (2.50x) |');
+    expect(md).toContain('| simulated cycles | 2000 | 2001 |');
+  });
+
+  it('HTML: one bar per benchmark and mode with a figure, n/a for the missing one', () => {
+    const html = RENDERERS.html(REPORT);
+    const bars = [...html.matchAll(/<rect [^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]!);
+    expect(bars).toEqual(['null, native: 100 cycles/op, 1.000 of native', 'null, trap: 250 cycles/op, 0.400 of native', 'syscall, native: 50 cycles/op, 1.000 of native']);
+    expect(html).toMatch(/>n\/a<\/text>/);
+  });
+
+  it('JSON: the report itself; read back, every renderer gives the same output', () => {
+    const json = renderJson(REPORT);
+    const back = JSON.parse(json) as CompareReport;
+    expect(back).toEqual(REPORT);
+    for (const format of ['text', 'md', 'html', 'json'] as const) expect(RENDERERS[format](back)).toBe(RENDERERS[format](REPORT));
+  });
+});
