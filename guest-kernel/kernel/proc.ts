@@ -16,38 +16,41 @@ import { kputs, kputd } from './console.ts';
 import { panic } from './panic.ts';
 import { uptime } from './trap.ts';
 
-/** Fields of a process-table slot (byte offsets). */
+/**
+ * Fields of a process-table slot (byte offsets): each field starts where the one before it ends
+ * (test/guest-kernel/contract.test.ts pins the resulting offsets).
+ */
 export const enum P {
   /** ProcState */
   STATE = 0,
-  PID = 4,
+  PID = STATE + 4,
   /** the parent's slot address (0 for init) */
-  PARENT = 8,
+  PARENT = PID + 4,
   /** page directory, physical (0 once the address space is gone) */
-  PD = 12,
+  PD = PARENT + 4,
   /** top of this slot's kernel stack: where the CPU pushes the frame of a trap from user mode */
-  KSTACK_TOP = 16,
+  KSTACK_TOP = PD + 4,
   /** saved stack pointer of the kernel context while the process is switched out */
-  CONTEXT = 20,
+  CONTEXT = KSTACK_TOP + 4,
   /** the user trap frame: KSTACK_TOP - TrapFrame.BYTES */
-  TF = 24,
+  TF = CONTEXT + 4,
   /** what a SLEEPING process waits for */
-  CHAN = 28,
-  KILLED = 32,
-  XSTATUS = 36,
+  CHAN = TF + 4,
+  KILLED = CHAN + 4,
+  XSTATUS = KILLED + 4,
   /** demand-zero region [LAZY_START, BRK): the image's bss and the heap */
-  LAZY_START = 40,
-  HEAP_START = 44,
-  BRK = 48,
+  LAZY_START = XSTATUS + 4,
+  HEAP_START = LAZY_START + 4,
+  BRK = HEAP_START + 4,
   /** timer ticks left in the current time slice */
-  SLICE = 52,
+  SLICE = BRK + 4,
   /** open files: NOFILE file-table addresses (0 = closed) */
-  OFILE = 56,
+  OFILE = SLICE + 4,
   /** NUL-terminated name (the program's) */
-  NAME = 88,
+  NAME = OFILE + Param.NOFILE * 4,
   /** for a process in sleepTicks: the tick it wakes at */
-  WAKE_TICK = 104,
-  BYTES = 108,
+  WAKE_TICK = NAME + Limits.NAME_BYTES,
+  BYTES = WAKE_TICK + 4,
 }
 
 const procs = staticBuffer(Param.NPROC * P.BYTES, 4);

@@ -15,7 +15,10 @@ import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
 import { divideFixup } from './nanobench.ts';
 
-/** Exception vectors (machine/isa.ts Vector) and the system-call vector. */
+/**
+ * Exception vectors (machine/isa.ts Vector, pinned by test/guest-kernel/contract.test.ts), the
+ * system-call vector, and the kernel-only software interrupt both archs leave for user mode by.
+ */
 export const enum Vec {
   DIVIDE_ERROR = 0,
   BREAKPOINT = 3,
@@ -24,10 +27,12 @@ export const enum Vec {
   GENERAL_PROTECTION = 13,
   PAGE_FAULT = 14,
   SYSCALL = 0x80,
+  /** a kernel-only software interrupt: userReturn's way out through the trap stub's IRET */
+  USER_RETURN = 0x81,
 }
 
-/** Page-fault error-code bits. */
-const enum PfErr {
+/** Page-fault error-code bits (machine/isa.ts PfErr, pinned by test/guest-kernel/contract.test.ts). */
+export const enum PfErr {
   PRESENT = 1,
   WRITE = 2,
   USER = 4,

@@ -4,22 +4,18 @@
 // Guest code (the TypeScript subset); runs at ring 0.
 
 import { load32, store32, staticBuffer, trapEntry, addressOf, lidt, lksp, softInt, sidt, TrapFrame } from 'xl32';
-import { trap } from '../../kernel/trap.ts';
+import { trap, Vec } from '../../kernel/trap.ts';
 import { memcpy } from '../../kernel/string.ts';
 import { Opcode, findInstruction } from '../../kernel/insn.ts';
 import { nativeIdle } from './devices.ts';
 
-const enum Idt {
+/** The IDT (machine/isa.ts GATE_BYTES and Gate, pinned by test/guest-kernel/contract.test.ts). */
+export const enum Idt {
   VECTORS = 256,
   GATE_BYTES = 8,
   /** gate word 1 (machine/isa.ts Gate): present, DPL in bits 1..2, handler ring in bits 3..4, bit 5 trap gate */
   PRESENT = 1,
   DPL_SHIFT = 1,
-  /** INT 0x80 and BRK may be raised from ring 3 */
-  SYSCALL = 0x80,
-  BREAKPOINT = 3,
-  /** a kernel-only software interrupt: nativeUserReturn's way out through the stub's IRET */
-  USER_RETURN = 0x81,
 }
 
 const idt = staticBuffer(Idt.VECTORS * Idt.GATE_BYTES, 8);
@@ -41,7 +37,7 @@ function nativeTrap(frame: number): void {
   if (pc === idleHlt && idleHlt !== 0 && (load32(frame + TrapFrame.CS) & 3) === 0) {
     store32(frame + TrapFrame.PC, pc + Opcode.SHORT_BYTES);
   }
-  if (load32(frame + TrapFrame.VECTOR) === Idt.USER_RETURN) {
+  if (load32(frame + TrapFrame.VECTOR) === Vec.USER_RETURN) {
     // replace the live frame: the stub then restores these registers and IRETs to user mode
     memcpy(frame, returnFrame, TrapFrame.BYTES);
     return;
@@ -54,7 +50,8 @@ export function nativeTrapTableLoad(): void {
   const stub = trapEntry(nativeTrap);
   let v = 0;
   while (v < Idt.VECTORS) {
-    const dpl = v === Idt.SYSCALL || v === Idt.BREAKPOINT ? 3 : 0;
+    // INT 0x80 and BRK may be raised from ring 3
+    const dpl = v === Vec.SYSCALL || v === Vec.BREAKPOINT ? 3 : 0;
     store32(idt + v * Idt.GATE_BYTES, stub);
     // an interrupt gate (IF cleared on entry) whose handler runs at ring 0
     store32(idt + v * Idt.GATE_BYTES + 4, Idt.PRESENT | (dpl << Idt.DPL_SHIFT));
@@ -78,5 +75,5 @@ export function nativeSetKernelStack(sp: number): void {
  */
 export function nativeUserReturn(frame: number): void {
   returnFrame = frame;
-  softInt(Idt.USER_RETURN);
+  softInt(Vec.USER_RETURN);
 }

@@ -10,7 +10,7 @@ import { load8, store8, load32, store32, staticBuffer, trapEntry, softInt, TrapF
 import { TrapFlags, HvLayout } from '../../../hypercalls/numbers.ts';
 import { SharedInfo, TrapInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
 import { hcSetTrapTable, hcSetCallbacks, hcStackSwitch, eventsScanBegin, eventsTakeWord, eventsMore } from '../../../hypercalls/guest.ts';
-import { trap } from '../../kernel/trap.ts';
+import { trap, Vec } from '../../kernel/trap.ts';
 import { memcpy } from '../../kernel/string.ts';
 import { panic } from '../../kernel/panic.ts';
 import { cstr } from 'xl32';
@@ -18,14 +18,12 @@ import { IrqLine } from '../../kernel/pvops.ts';
 import { Xen, portLine } from './xen.ts';
 import { pvConsoleFlush, pvConsoleUnflushed } from './console.ts';
 
-const enum Vec {
-  EXCEPTIONS = 32,
-  BREAKPOINT = 3,
-  SYSCALL = 0x80,
-  /** a kernel-only software interrupt: pvUserReturn's way out through the stub's IRET */
-  USER_RETURN = 0x81,
-  /** table entries: 32 exceptions, the system call, the user return, the terminator */
-  ENTRIES = 35,
+/** The trap table (pinned by test/guest-kernel/contract.test.ts). */
+export const enum Table {
+  /** the vectors below the first device interrupt */
+  EXCEPTIONS = IrqLine.IRQ_VECTOR_BASE,
+  /** table entries: the exceptions, the system call, the user return, the terminator */
+  ENTRIES = EXCEPTIONS + 3,
 }
 
 const enum V {
@@ -35,7 +33,7 @@ const enum V {
   WORDS = 32,
 }
 
-const table = staticBuffer(Vec.ENTRIES * TrapInfo.BYTES);
+const table = staticBuffer(Table.ENTRIES * TrapInfo.BYTES);
 /** the frame pvUserReturn wants to leave with */
 let returnFrame = 0;
 
@@ -141,14 +139,14 @@ function pvUpcall(frame: number): void {
 export function pvTrapTableLoad(): void {
   const stub = trapEntry(pvTrap);
   let v = 0;
-  while (v < Vec.EXCEPTIONS) {
+  while (v < Table.EXCEPTIONS) {
     entry(v, v, TrapFlags.MASK_EVENTS | (v === Vec.BREAKPOINT ? 3 : 0), stub);
     v = v + 1;
   }
   // DPL 3 and no event masking: INT 0x80 goes from ring 3 to this kernel without the hypervisor
-  entry(Vec.EXCEPTIONS, Vec.SYSCALL, 3, stub);
-  entry(Vec.EXCEPTIONS + 1, Vec.USER_RETURN, TrapFlags.MASK_EVENTS | 1, stub);
-  entry(Vec.EXCEPTIONS + 2, 0, 0, 0);
+  entry(Table.EXCEPTIONS, Vec.SYSCALL, 3, stub);
+  entry(Table.EXCEPTIONS + 1, Vec.USER_RETURN, TrapFlags.MASK_EVENTS | 1, stub);
+  entry(Table.EXCEPTIONS + 2, 0, 0, 0);
   if (hcSetTrapTable(table) < 0) panic(cstr('set_trap_table refused the trap table'));
   if (hcSetCallbacks(trapEntry(pvUpcall), 0) < 0) panic(cstr('set_callbacks refused the event callback'));
 }
