@@ -37,6 +37,28 @@ export const enum Exit {
   Stopped = 258,
 }
 
+/** Every Exit in words (a Record over the enum, so an Exit added without a name does not compile). */
+export const EXIT_NAMES: Readonly<Record<Exit, string>> = {
+  [Exit.Exception]: 'exception',
+  [Exit.ExternalInterrupt]: 'external-interrupt',
+  [Exit.TripleFault]: 'triple-fault',
+  [Exit.InterruptWindow]: 'interrupt-window',
+  [Exit.Cpuid]: 'cpuid',
+  [Exit.Hlt]: 'hlt',
+  [Exit.Invlpg]: 'invlpg',
+  [Exit.Rdtsc]: 'rdtsc',
+  [Exit.Hypercall]: 'hypercall',
+  [Exit.CrAccess]: 'cr-access',
+  [Exit.Io]: 'io',
+  [Exit.EptViolation]: 'ept-violation',
+  [Exit.Deadline]: 'deadline',
+  [Exit.Halted]: 'halted',
+  [Exit.Stopped]: 'stopped',
+};
+
+/** Slots of a table indexed by Exit value: one more than the largest. */
+export const EXIT_SLOTS = Math.max(...Object.keys(EXIT_NAMES).map(Number)) + 1;
+
 /** Port I/O as the CPU sees it. Sizes are 1, 2 or 4 bytes. */
 export interface IoBus {
   read(port: number, size: number): number;

@@ -136,9 +136,6 @@ export class BtMode implements Mode {
     this.trap.unload(vcpu);
   }
 
-  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
-    return false;
-  }
 
   hasPendingEvent(vcpu: Vcpu): boolean {
     return this.trap.hasPendingEvent(vcpu);

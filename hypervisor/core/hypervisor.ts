@@ -18,6 +18,7 @@ import { GuestMemory } from './guest-memory.ts';
 import type { BootSpec, Mode } from './mode.ts';
 import { RoundRobinScheduler, type Scheduler } from './scheduler.ts';
 import { Vcpu } from './vcpu.ts';
+import { assertNever } from '../../machine/never.ts';
 
 export interface HypervisorOptions {
   /** the real machine's memory (default 64 MiB): every domain's memory plus the hypervisor's */
@@ -349,9 +350,7 @@ export class Hypervisor {
           }
           break;
         default:
-          if (!domain.mode.handleExit(vcpu, exit)) {
-            domain.shutdown('crashed', 0, `unhandled exit '${exit.reason}' from ${vcpu.label}`);
-          }
+          assertNever(exit.reason, 'vCPU exit reason');
       }
       if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
     }

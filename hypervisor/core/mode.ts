@@ -29,8 +29,6 @@ export type BootSpec =
  *                               inside (privileged-instruction emulation, shadow faults,
  *                               hypercalls answered in the hypervisor). Returns vcpu.exit with
  *                               its reason set: 'deadline' when cpu.cycles >= deadline.
- *   handleExit(vcpu, exit)      exits the core's loop has no case for (e.g. a hypercall the pv
- *                               mode wants handled at the outer level); true if handled
  *   hasPendingEvent(vcpu)       a blocked vCPU has something to wake for (a virtual interrupt
  *                               it can take, an event-channel upcall)
  *   destroyDomain(domain)       release the mode's per-domain state (shadow tables, grants)
@@ -38,7 +36,9 @@ export type BootSpec =
  * The outer loop handles 'io' (device model; an IN's value goes to exit.data and the mode writes
  * it to the register at the next runVcpu, as KVM completes I/O on the next KVM_RUN), 'hlt'
  * (blocks the vCPU until hasPendingEvent), 'deadline' (runs due events, asks the scheduler),
- * 'shutdown' and 'crash' (the domain stops; the hypervisor goes on).
+ * 'shutdown' and 'crash' (the domain stops; the hypervisor goes on) and 'stopped' (the CPU was
+ * asked to stop) - every VcpuExitReason, in one exhaustive switch: a mode cannot return a reason
+ * the core has no case for.
  */
 export interface Mode {
   /** 'trap', 'pv', ... */
@@ -49,7 +49,6 @@ export interface Mode {
   load(vcpu: Vcpu): void;
   unload(vcpu: Vcpu): void;
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit;
-  handleExit(vcpu: Vcpu, exit: VcpuExit): boolean;
   hasPendingEvent(vcpu: Vcpu): boolean;
   destroyDomain(domain: Domain): void;
 }

@@ -3,12 +3,14 @@
 // without allocating (typed arrays indexed by number; one Map keyed by port for I/O).
 // Data only; every mode fills the counters that apply to it.
 
+import { EXIT_SLOTS } from '../../machine/types.ts';
+
 /** Exit reasons the hypervisor's outer loop sees (KVM_RUN's exit reasons, in words). */
-export const VCPU_EXIT_REASONS = ['io', 'hlt', 'deadline', 'hypercall', 'shutdown', 'crash', 'stopped'] as const;
+export const VCPU_EXIT_REASONS = ['io', 'hlt', 'deadline', 'shutdown', 'crash', 'stopped'] as const;
 export type VcpuExitReason = (typeof VCPU_EXIT_REASONS)[number];
 
-/** Slots of DomainStats.cpuExits: every machine Exit value (0..258) has one. */
-export const CPU_EXIT_SLOTS = 260;
+/** Slots of DomainStats.cpuExits: every machine Exit value has one (machine/types.ts EXIT_SLOTS). */
+export const CPU_EXIT_SLOTS = EXIT_SLOTS;
 /** Hypercall numbers counted individually (hypercalls/ numbers them below this). */
 export const HYPERCALL_SLOTS = 64;
 
@@ -23,7 +25,7 @@ export class DomainStats {
   /** real-CPU exits while this domain ran, by machine Exit value (machine/types.ts) */
   readonly cpuExits = new Float64Array(CPU_EXIT_SLOTS);
   /** exits returned to the outer loop, by reason */
-  readonly loopExits: Record<VcpuExitReason, number> = { io: 0, hlt: 0, deadline: 0, hypercall: 0, shutdown: 0, crash: 0, stopped: 0 };
+  readonly loopExits = Object.fromEntries(VCPU_EXIT_REASONS.map((r) => [r, 0])) as Record<VcpuExitReason, number>;
   /** intercepted traps (exceptions, INT n) by vector */
   readonly traps = new Float64Array(256);
   /** events delivered into the guest's own IDT by the hypervisor (reflected or injected), by vector */

@@ -93,9 +93,6 @@ export class HvmMode implements Mode {
     if (this.cpu.nonRoot) this.preempt(vcpu.modeState as HvmVcpu);
   }
 
-  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
-    return false;
-  }
 
   /** A virtual interrupt the guest can take now (its own IF is 1). */
   hasPendingEvent(vcpu: Vcpu): boolean {

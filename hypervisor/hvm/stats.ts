@@ -1,22 +1,14 @@
 // hvm mode's counters in words, for `--stats` and the monitor: VM exits by reason (the domain's
 // cpuExits, Intel numbering), injected interrupts, the second stage's size. Reads only.
 
-import { Exit } from '../../machine/types.ts';
+import { Exit, EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { HvmDomainState } from './state.ts';
 
 /** The VM exit reasons hvm mode can see, by name (machine/types.ts Exit). */
 export const HVM_EXIT_NAMES: readonly (readonly [string, number])[] = [
-  ['io', Exit.Io],
-  ['hlt', Exit.Hlt],
-  ['cpuid', Exit.Cpuid],
-  ['hypercall', Exit.Hypercall],
-  ['interrupt-window', Exit.InterruptWindow],
-  ['external-interrupt', Exit.ExternalInterrupt],
-  ['ept-violation', Exit.EptViolation],
-  ['triple-fault', Exit.TripleFault],
-  ['exception', Exit.Exception],
-];
+  Exit.Io, Exit.Hlt, Exit.Cpuid, Exit.Hypercall, Exit.InterruptWindow, Exit.ExternalInterrupt, Exit.EptViolation, Exit.TripleFault, Exit.Exception,
+].map((x) => [EXIT_NAMES[x], x] as const);
 
 /** VM exits of an hvm domain by reason name (zero counts included), and their total. */
 export function hvmExitCounts(domain: Domain): { total: number; byReason: Record<string, number> } {

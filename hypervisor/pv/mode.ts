@@ -98,9 +98,6 @@ export class PvMode implements Mode {
     return d instanceof PvDomain && upcallPending(d, vcpu.id);
   }
 
-  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
-    return false;
-  }
 
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
     const cpu = this.hv.cpu;

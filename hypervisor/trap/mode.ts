@@ -134,9 +134,6 @@ export class TrapMode implements Mode {
 
   unload(_vcpu: Vcpu): void {}
 
-  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
-    return false;
-  }
 
   hasPendingEvent(vcpu: Vcpu): boolean {
     const pic = vcpu.domain.devices?.pic;

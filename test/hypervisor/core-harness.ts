@@ -48,9 +48,6 @@ export class ScriptMode implements Mode {
   unload(vcpu: Vcpu): void {
     this.calls.push(`unload ${vcpu.label}`);
   }
-  handleExit(_vcpu: Vcpu, _exit: VcpuExit): boolean {
-    return false;
-  }
   hasPendingEvent(_vcpu: Vcpu): boolean {
     return this.pending;
   }
