@@ -1,6 +1,6 @@
 // What exits under hvm mode and what does not, on small bare-metal kernels run on the bare
 // machine, under trap-and-emulate and under hardware assist: I/O exits to the device model with
-// exact counts and costs, HLT blocks, CPUID and HYPERCALL always exit, interrupts wait for the
+// exact counts and costs, CPUID and HYPERCALL always exit, interrupts wait for the
 // guest's own IF (interrupt-window exiting) - and the privileged and critical instructions run
 // natively in non-root mode, so where trap mode differs from the bare machine, hvm does not.
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { DomainStats } from '../../hypervisor/core/stats.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { CPUID_VENDOR, Op } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
-import { hex, iretToRing3WithIfOff, HLT_INTERRUPTS_OFF, HLT_NOTHING_TO_WAKE, tickHandler } from './fixtures/small-guest.ts';
+import { hex, iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
 import { guestImage, runHvm, runNative, three } from './hvm-harness.ts';
 
 const P4 = getProfile('p4-2003');
@@ -227,56 +227,5 @@ ${TICKER}`);
     expect(native.output).toBe('00000000\n');
     expect(hvm.output).toBe(native.output);
     expect(trap.output).not.toBe(native.output);
-  });
-});
-
-describe('HLT and virtual interrupts', () => {
-  it('HLT with interrupts on blocks the vCPU until the tick, which is injected through the guest IDT', () => {
-    const { native, hvm } = three(`
-test_main:
-        call    arm_tick
-        sti
-        hlt
-        cli
-        li      r1, ticks
-        ldw     r1, [r1]
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-${TICKER}`);
-    expect(native.output).toBe('00000001\n');
-    expect(hvm.output).toBe(native.output);
-    const s = hvm.domain.stats;
-    expect(s.cpuExits[Exit.Hlt]).toBe(1);
-    expect(s.loopExits.hlt).toBe(1);
-    expect(s.injectedInterrupts).toBe(1);
-    expect(hvm.idleCycles).toBeGreaterThan(0);
-  });
-
-  it('HLT with interrupts off halts the domain for good, as it halts the bare machine', () => {
-    const { native, hvm } = three(HLT_INTERRUPTS_OFF);
-    expect(native.result.reason).toBe('halted');
-    expect([hvm.reason, hvm.detail]).toEqual(['halted', native.result.detail]);
-  });
-
-  it('HLT with nothing left to wake it ends the run as the bare machine ends it', () => {
-    const { native, hvm } = three(HLT_NOTHING_TO_WAKE);
-    expect(native.result.reason).toBe('halted');
-    expect([hvm.reason, hvm.detail]).toEqual(['halted', native.result.detail]);
-  });
-
-  it('a triple fault stops the domain as it stops the bare machine', () => {
-    const { native, hvm } = three(`
-test_main:
-        li      r1, 0
-        lidt    r1, 0
-        brk
-        li      r0, 0
-        ret
-`);
-    expect(native.result.reason).toBe('triple-fault');
-    expect([hvm.reason, hvm.detail]).toEqual(['triple-fault', native.result.detail]);
-    expect(hvm.domain.stats.cpuExits[Exit.TripleFault]).toBe(1);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
-import { hex, HLT_INTERRUPTS_OFF, tickHandler } from './fixtures/small-guest.ts';
+import { hex, tickHandler } from './fixtures/small-guest.ts';
 import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
 
 /** a timer-interrupt handler counting into `ticks`; arm_timer: a one-shot tick after r7 cycles */
@@ -218,37 +218,6 @@ on_syscall:
     expect(native.output).toBe(`${hex(top - 24)}\n`);
     expect(trap.output).toBe(native.output);
     expect((trap.domain.vcpus[0]!.modeState as TrapVcpu).v.ksp[0]).toBe(top);
-  });
-
-  it('HLT blocks the vCPU until the timer interrupt wakes it; the CPU idles meanwhile', () => {
-    const { native, trap } = both(`
-test_main:
-        li      r7, 200000
-        call    arm_timer
-        sti
-        hlt
-        cli
-        li      r1, ticks
-        ldw     r1, [r1]
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-${TICK_HANDLER}`);
-    expect(native.output).toBe('00000001\n');
-    expect(trap.output).toBe(native.output);
-    const s = trap.domain.stats;
-    expect(s.emulated[Op.HLT]).toBe(1);
-    expect(s.loopExits.hlt).toBe(1);
-    expect(trap.idleCycles).toBeGreaterThan(150_000);
-    expect(native.result.idleCycles).toBeGreaterThan(150_000);
-  });
-
-  it('HLT with interrupts virtually off stops the domain for good, as it stops the bare machine', () => {
-    const { native, trap } = both(HLT_INTERRUPTS_OFF);
-    expect(native.result.reason).toBe('halted');
-    expect(trap.reason).toBe('halted');
-    expect(trap.detail).toBe(native.result.detail);
   });
 
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
