@@ -1,20 +1,17 @@
 // What exits under hvm mode and what does not, on small bare-metal kernels run on the bare
 // machine, under trap-and-emulate and under hardware assist: I/O exits to the device model with
-// exact counts and costs, CPUID and HYPERCALL always exit, interrupts wait for the
-// guest's own IF (interrupt-window exiting) - and the privileged and critical instructions run
-// natively in non-root mode, so where trap mode differs from the bare machine, hvm does not.
+// exact counts and costs, CPUID and HYPERCALL always exit, and the privileged instructions run
+// natively in non-root mode. (The critical instructions: modes-critical.test.ts; HLT:
+// modes-halt.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { DomainStats } from '../../hypervisor/core/stats.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { CPUID_VENDOR, Op } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
-import { hex, iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
+import { hex } from './fixtures/small-guest.ts';
 import { guestImage, runHvm, runNative, three } from './hvm-harness.ts';
 
 const P4 = getProfile('p4-2003');
-
-/** A timer-interrupt handler counting into `ticks`; arm_tick: the PIC and a periodic timer of 20,000 cycles on vector 32. */
-const TICKER = tickHandler('arm_tick', 20000);
 
 /** Nonzero cpuExits, as { Exit value: count }. */
 const exits = (s: DomainStats) => Object.fromEntries(DomainStats.nonzero(s.cpuExits));
@@ -144,88 +141,5 @@ test_main:
     // the power-off OUT is the only exit
     expect(exits(hvm.domain.stats)).toEqual({ [Exit.Io]: 1 + 9 });
     expect(hvm.domain.stats.ioExits).toBe(10);
-  });
-
-  it('RDCPL in the kernel reads 0, as on bare hardware (trap mode reads 1)', () => {
-    const { native, trap, hvm } = three(`
-test_main:
-        rdcpl   r1
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-`);
-    expect([native.output, trap.output, hvm.output]).toEqual(['00000000\n', '00000001\n', '00000000\n']);
-  });
-
-  it("SIDT shows the kernel its own IDT, as on bare hardware (trap mode shows the hypervisor's)", () => {
-    const image = guestImage(`
-test_main:
-        sidt    r1
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-`);
-    const idt = image.symbols.find((s) => s.name === 'idt')!.addr;
-    expect(runNative(image).output).toBe(`${hex(idt)}\n`);
-    expect(runHvm(image).output).toBe(`${hex(idt)}\n`);
-  });
-
-  it('PUSHF after CLI shows IF = 0, as on bare hardware (trap mode shows 1)', () => {
-    const { native, trap, hvm } = three(`
-test_main:
-        sti
-        pushf
-        pop     r1
-        andi    r1, r1, 0x200
-        call    puthex
-        cli
-        pushf
-        pop     r1
-        andi    r1, r1, 0x200
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-`);
-    expect([native.output, trap.output, hvm.output]).toEqual(['0000020000000000\n', '0000020000000200\n', '0000020000000000\n']);
-  });
-
-  it('POPF restoring IF = 1 turns interrupts back on: the pending tick is taken at once, as on bare hardware', () => {
-    const { native, trap, hvm } = three(`
-test_main:
-        call    arm_tick
-        cli
-        li      r6, 0
-.Lwait:
-        addi    r6, r6, 1
-        cmpi    r6, 20000                ; long past the first tick: it is pending, IF = 0
-        jlt     .Lwait
-        li      r1, 0x200
-        push    r1
-        popf
-        li      r1, ticks
-        ldw     r1, [r1]
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-${TICKER}`);
-    expect(native.output).toBe('00000001\n');
-    expect(hvm.output).toBe(native.output);
-    expect(trap.output).toBe('00000000\n');
-    // the tick came while the guest had IF = 0: the monitor armed the interrupt window, and the
-    // POPF opened it
-    const s = hvm.domain.stats;
-    expect(s.cpuExits[Exit.InterruptWindow]).toBe(1);
-    expect(s.injectedInterrupts).toBe(1);
-  });
-
-  it("the kernel's IRET to ring 3 restores IF = 0 from its frame: user code does not get the tick (trap mode loses it)", () => {
-    const { native, trap, hvm } = three(iretToRing3WithIfOff(30000, TICKER));
-    expect(native.output).toBe('00000000\n');
-    expect(hvm.output).toBe(native.output);
-    expect(trap.output).not.toBe(native.output);
   });
 });
