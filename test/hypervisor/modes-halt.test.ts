@@ -6,7 +6,7 @@ import type { GuestRunResult } from '../../hypervisor/run.ts';
 import type { Image } from '../../machine/image.ts';
 import { Op } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
-import { HLT_INTERRUPTS_OFF, HLT_NOTHING_TO_WAKE, tickHandler } from './fixtures/small-guest.ts';
+import { HLT_INTERRUPTS_OFF, HLT_NOTHING_TO_WAKE, tickHandler, PRINT_TICKS_AND_RETURN } from './fixtures/small-guest.ts';
 import { guestImage, runHvm, runNative, runTrap } from './hvm-harness.ts';
 
 interface HaltMode {
@@ -38,12 +38,7 @@ test_main:
         sti
         hlt
         cli
-        li      r1, ticks
-        ldw     r1, [r1]
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
+${PRINT_TICKS_AND_RETURN}
 ${TICK_HANDLER}`);
     expect(native.output).toBe('00000001\n');
     expect(run.output).toBe(native.output);

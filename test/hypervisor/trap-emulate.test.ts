@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
-import { hex, tickHandler } from './fixtures/small-guest.ts';
+import { hex, tickHandler, PRINT_TICKS_AND_RETURN } from './fixtures/small-guest.ts';
 import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
 
 /** a timer-interrupt handler counting into `ticks`; arm_timer: a one-shot tick after r7 cycles */
@@ -29,12 +29,7 @@ test_main:
         sti
         nop
         cli
-        li      r1, ticks
-        ldw     r1, [r1]
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
+${PRINT_TICKS_AND_RETURN}
 ${TICK_HANDLER}`);
     expect(native.output).toBe('0000000000000001\n');
     expect(trap.output).toBe(native.output);
