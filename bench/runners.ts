@@ -10,8 +10,9 @@ import { runImageInMode } from '../hypervisor/index.ts';
 import type { DomainStats } from '../hypervisor/core/stats.ts';
 import { pvStatsReport } from '../hypervisor/pv/stats.ts';
 import { timed } from './timing.ts';
+import { MODE_NAMES, type ModeName, type VirtualizationMode } from '../hypervisor/modes.ts';
 
-export type ModeName = 'native' | 'trap' | 'bt' | 'hvm' | 'pv';
+export type { ModeName } from '../hypervisor/modes.ts';
 
 /** What explains a mode's cost: every transfer into the hypervisor, by kind. */
 export interface Counters {
@@ -86,7 +87,7 @@ export function domainCounters(stats: DomainStats): Counters {
 }
 
 /** Run the standard guest in a hypervisor domain: `arch` is the kernel build the mode boots. */
-function hypervisorRunner(mode: 'trap' | 'bt' | 'hvm' | 'pv', arch: 'native' | 'pv'): Runner {
+function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runner {
   return (spec) => {
     const guest = buildGuestKernel({ arch });
     const { value: r, ms: wallMs } = timed(() =>
@@ -136,4 +137,4 @@ export const RUNNERS: Record<ModeName, Runner> = {
 };
 
 /** Modes with a runner in this build. */
-export const AVAILABLE_MODES: ModeName[] = ['native', 'trap', 'bt', 'hvm', 'pv'];
+export const AVAILABLE_MODES: ModeName[] = [...MODE_NAMES];

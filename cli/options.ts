@@ -3,10 +3,8 @@
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { CliError } from './errors.ts';
+import { MODE_NAMES } from '../hypervisor/modes.ts';
 
-/** The virtualization modes the project defines (not all are built in every version). */
-export const MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
-export type Mode = (typeof MODES)[number];
 
 const PROFILE_NAMES = Object.keys(PROFILES);
 
@@ -30,8 +28,8 @@ export const profileSchema = z.string().refine((p) => PROFILE_NAMES.includes(p),
   error: (issue) => `unknown CPU cost profile "${String(issue.input)}" (choose one of ${PROFILE_NAMES.join(', ')})`,
 });
 
-export const modeSchema = z.string().refine((m) => (MODES as readonly string[]).includes(m), {
-  error: (issue) => `unknown mode "${String(issue.input)}" (choose one of ${MODES.join(', ')})`,
+export const modeSchema = z.string().refine((m) => (MODE_NAMES as readonly string[]).includes(m), {
+  error: (issue) => `unknown mode "${String(issue.input)}" (choose one of ${MODE_NAMES.join(', ')})`,
 });
 
 export const runOptionsSchema = z.object({

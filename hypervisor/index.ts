@@ -8,6 +8,7 @@ import { runPvMode } from './pv/system.ts';
 import { runHvmMode } from './hvm/index.ts';
 import { runBtMode } from './bt/index.ts';
 import type { GuestRunOptions, GuestRunResult } from './run.ts';
+import type { VirtualizationMode } from './modes.ts';
 
 export { Hypervisor, DomainCreateError, type HypervisorOptions, type HypervisorRunResult, type HypervisorStopReason } from './core/hypervisor.ts';
 export { Domain, type DomainConfig, type DomainState, type DomainStopReason } from './core/domain.ts';
@@ -37,8 +38,7 @@ export {
   type GuestStopReason,
 } from './trap/index.ts';
 
-/** Modes runImageInMode can run today. */
-export type VirtualizationMode = 'trap' | 'bt' | 'pv' | 'hvm';
+export { MODE_NAMES, VIRTUALIZATION_MODES, type ModeName, type VirtualizationMode } from './modes.ts';
 
 /**
  * Boot `image` under a virtualization mode and run it to the end: what `xenolith run IMAGE

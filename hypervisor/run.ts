@@ -9,6 +9,7 @@ import { DomainCreateError, Hypervisor, type HypervisorRunResult } from './core/
 import { isBootableKernel } from './core/loader.ts';
 import type { BootSpec, Mode } from './core/mode.ts';
 import type { TrapModeOptions } from './trap/mode.ts';
+import { hex } from '../machine/hex.ts';
 
 /** Why a single-domain run ended (the bare Machine's reasons, plus the hypervisor killing the domain). */
 export type GuestStopReason = 'poweroff' | 'halted' | 'triple-fault' | 'crashed' | 'limit' | 'stopped';
@@ -58,7 +59,7 @@ export function collectRun(hv: Hypervisor, domain: Domain, res: HypervisorRunRes
     if (domain.stopDetail) detail = domain.stopDetail;
   } else if (res.reason === 'deadlock') {
     reason = 'halted';
-    detail = `hlt at pc 0x${(hv.vcpuState(domain.vcpus[0]!).pc >>> 0).toString(16).padStart(8, '0')} with no event left that could wake the CPU`;
+    detail = `hlt at pc ${hex(hv.vcpuState(domain.vcpus[0]!).pc)} with no event left that could wake the CPU`;
   } else {
     reason = res.reason === 'limit' ? 'limit' : 'stopped';
   }

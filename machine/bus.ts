@@ -3,6 +3,7 @@
 // Imports only machine/types.ts; knows nothing of particular devices.
 
 import type { IoBus, IoDevice } from './types.ts';
+import { hex } from './hex.ts';
 
 /** Number of I/O ports: the port space is 16 bits wide. */
 export const PORT_SPACE = 0x10000;
@@ -51,8 +52,8 @@ export class IoPortBus implements IoBus {
       if (other !== 0) {
         const o = this.slots[other - 1]!.dev;
         throw new Error(
-          `IoPortBus: device '${dev.name}' (ports ${hex(base)}..${hex(base + count - 1)}) overlaps ` +
-            `'${o.name}' (ports ${hex(o.portBase)}..${hex(o.portBase + o.portCount - 1)}) at port ${hex(p)}`,
+          `IoPortBus: device '${dev.name}' (ports ${hex(base, 1)}..${hex(base + count - 1, 1)}) overlaps ` +
+            `'${o.name}' (ports ${hex(o.portBase, 1)}..${hex(o.portBase + o.portCount - 1, 1)}) at port ${hex(p, 1)}`,
         );
       }
     }
@@ -118,8 +119,4 @@ export class IoPortBus implements IoBus {
   resetDevices(): void {
     for (const s of this.slots) s.dev.reset?.();
   }
-}
-
-function hex(n: number): string {
-  return '0x' + n.toString(16);
 }

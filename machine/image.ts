@@ -1,6 +1,8 @@
 // The XL32 bootable image format: entry point, loadable segments, symbols and a JSON notes blob.
 // Written by the toolchain, read by loaders (bare machine, hypervisor domain builders, disasm).
-// Pure data transformation; imports nothing of ours.
+// Pure data transformation; imports nothing of ours but machine/hex.ts.
+
+import { hex } from './hex.ts';
 
 /*
  * Layout (all fields little-endian u32):
@@ -197,7 +199,7 @@ export function symbolize(symbols: readonly ImageSymbol[], addr: number): string
   for (const s of symbols) {
     if (s.addr <= addr >>> 0 && (!best || s.addr > best.addr) && s.kind !== SymKind.Object) best = s;
   }
-  if (!best) return `0x${(addr >>> 0).toString(16).padStart(8, '0')}`;
+  if (!best) return hex(addr);
   const off = (addr >>> 0) - best.addr;
   return off === 0 ? best.name : `${best.name}+0x${off.toString(16)}`;
 }

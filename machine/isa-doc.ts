@@ -1,6 +1,7 @@
 // Generates the per-instruction reference table of docs/isa.md from machine/isa.ts, so the
 // document cannot drift from the one opcode table (a test compares them). Pure; no I/O.
 import { Fmt, INSTRUCTIONS, type OpInfo } from './isa.ts';
+import { hex } from './hex.ts';
 
 /** Assembly operand syntax of each format (docs/asm.md). */
 export function formatSyntax(fmt: Fmt): string {
@@ -57,9 +58,9 @@ function behaviour(info: OpInfo): [string, string] {
 export function isaTableMarkdown(): string {
   const rows = INSTRUCTIONS.map((info) => {
     const [cpl0, cplN] = behaviour(info);
-    const hex = `0x${info.op.toString(16).padStart(2, '0')}`;
+    const opcode = hex(info.op, 2);
     const syntax = `\`${`${spelled(info)} ${formatSyntax(info.fmt)}`.trim()}\``;
-    return `| ${hex} | ${syntax} | ${info.bytes} | ${info.cls} | ${cpl0} | ${cplN} | ${info.doc.replace(/\|/g, '\\|')} |`;
+    return `| ${opcode} | ${syntax} | ${info.bytes} | ${info.cls} | ${cpl0} | ${cplN} | ${info.doc.replace(/\|/g, '\\|')} |`;
   });
   return [
     '| opcode | syntax | bytes | class | at CPL 0 | at CPL > 0 | semantics |',

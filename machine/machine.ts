@@ -17,6 +17,7 @@ import type { Image, ImageSymbol } from './image.ts';
 import { Flag } from './isa.ts';
 import { PhysicalMemory } from './memory.ts';
 import { Exit, type DeviceContext } from './types.ts';
+import { hex } from './hex.ts';
 
 export interface MachineOptions {
   /** installed memory, a multiple of 4 KiB (default 32 MiB) */
@@ -165,7 +166,7 @@ export class Machine {
         case Exit.Halted: {
           if (this.poweredOff) return done('poweroff');
           if ((cpu.flags & Flag.IF) === 0) {
-            return done('halted', `hlt with interrupts disabled at pc 0x${hex(cpu.pc)}`);
+            return done('halted', `hlt with interrupts disabled at pc ${hex(cpu.pc)}`);
           }
           if (this.pic.pendingVector() >= 0) {
             cpu.interruptLineChanged(); // deliverable now: the CPU takes it at once
@@ -174,7 +175,7 @@ export class Machine {
           // Nothing to do until the next event: fast-forward simulated time to it.
           const next = this.events.nextDeadline();
           if (next === Infinity) {
-            return done('halted', `hlt at pc 0x${hex(cpu.pc)} with no event left that could wake the CPU`);
+            return done('halted', `hlt at pc ${hex(cpu.pc)} with no event left that could wake the CPU`);
           }
           const target = Math.min(next, limit);
           if (target > cpu.cycles) {
@@ -186,10 +187,10 @@ export class Machine {
         case Exit.Stopped:
           return done(this.poweredOff ? 'poweroff' : 'stopped');
         case Exit.TripleFault:
-          return done('triple-fault', `triple fault at pc 0x${hex(cpu.pc)}`);
+          return done('triple-fault', `triple fault at pc ${hex(cpu.pc)}`);
         default:
           throw new Error(
-            `Machine.run: the bare machine cannot take CPU exit ${exit} (at pc 0x${hex(cpu.pc)}); ` +
+            `Machine.run: the bare machine cannot take CPU exit ${exit} (at pc ${hex(cpu.pc)}); ` +
               `only a hypervisor claims exits`,
           );
       }
@@ -225,8 +226,4 @@ export class Machine {
     this.output.push(byte);
     this.onOutput?.(byte);
   }
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

@@ -6,6 +6,7 @@ import { ARCH_NAMES, encodeImage, type ArchName } from '../../machine/image.ts';
 import { assemble, AsmError } from '../../toolchain/asm/index.ts';
 import { CliError } from '../errors.ts';
 import { readInputFile } from '../image-files.ts';
+import { hex } from '../../machine/hex.ts';
 
 /** FILE.s -> FILE.img (any extension replaced; none: .img appended). */
 export function defaultOutput(source: string): string {
@@ -36,7 +37,7 @@ export function register(program: Command): void {
         bytes = encodeImage(image);
         const loaded = image.segments.reduce((n, s) => n + s.memBytes, 0);
         const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-        summary = `${output}: ${plural(image.segments.length, 'segment')}, ${plural(loaded, 'byte')}, ${plural(image.symbols.length, 'symbol')}, entry 0x${image.entry.toString(16).padStart(8, '0')}\n`;
+        summary = `${output}: ${plural(image.segments.length, 'segment')}, ${plural(loaded, 'byte')}, ${plural(image.symbols.length, 'symbol')}, entry ${hex(image.entry)}\n`;
       } catch (e) {
         if (e instanceof AsmError) throw new CliError(e.message, 1);
         throw e;

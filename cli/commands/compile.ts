@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encodeImage } from '../../machine/image.ts';
 import { CliError } from '../errors.ts';
+import { hex } from '../../machine/hex.ts';
 
 const ARCHES = ['native', 'pv'] as const;
 
@@ -54,6 +55,6 @@ export function register(program: Command): void {
       write(output, encodeImage(result.image));
       const text = result.sections.find((s) => s.name === 'text')!;
       const memory = result.image.segments.reduce((n, s) => n + s.memBytes, 0);
-      process.stdout.write(`${output}: ${opts.user ? 'user program' : `${opts.arch} kernel`}, ${text.bytes} bytes of code, ${memory} bytes loaded, entry 0x${result.image.entry.toString(16).padStart(8, '0')}\n`);
+      process.stdout.write(`${output}: ${opts.user ? 'user program' : `${opts.arch} kernel`}, ${text.bytes} bytes of code, ${memory} bytes loaded, entry ${hex(result.image.entry)}\n`);
     });
 }

@@ -7,6 +7,7 @@ import { assemble } from '../../toolchain/asm/index.ts';
 import { Machine } from '../../machine/machine.ts';
 import { CliError } from '../errors.ts';
 import { PROFILE_OPTION } from '../options.ts';
+import { MODE_NAMES } from '../../hypervisor/modes.ts';
 
 const BARE_DEMO = new URL('../../examples/bare-metal/demo.s', import.meta.url);
 /** What the demo types at the pv guest's shell. */
@@ -61,7 +62,7 @@ export function register(program: Command): void {
       say('\n== xenolith demo 2/2: the same kernel and workloads natively, under trap-and-emulate, binary translation, hardware assist and pv ==\n\n');
       const { runCompare } = await import('../../bench/compare.ts');
       const { renderText } = await import('../../bench/compare-render.ts');
-      const report = runCompare({ modes: ['native', 'trap', 'bt', 'hvm', 'pv'], profile: opts.profile, runs: 1, maxCycles: 50_000_000_000 });
+      const report = runCompare({ modes: [...MODE_NAMES], profile: opts.profile, runs: 1, maxCycles: 50_000_000_000 });
       say(renderText(report));
       say('\nNext: npx xenolith run (a shell in the native guest), npx xenolith run --mode pv --stats,\n      npx xenolith compare --html report.html, npx xenolith demo --bare\n');
     });

@@ -8,7 +8,8 @@ import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
-import { MODES, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
+import { PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
+import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
 import { loadHypercallTable } from '../hypercalls.ts';
@@ -99,9 +100,6 @@ function isGuestSetupError(e: unknown): boolean {
   return e instanceof BootError || e instanceof RangeError || (e instanceof Error && ['DomainCreateError', 'PvBuildError', 'MemoryRangeError', 'BootError'].includes(e.name));
 }
 
-/** Modes that run the guest in a domain of the hypervisor (hypervisor/). */
-export const HYPERVISOR_MODES = ['trap', 'bt', 'hvm', 'pv'] as const;
-
 interface HvRun {
   input?: string;
   maxCycles: number;
@@ -118,7 +116,7 @@ interface HvRun {
 }
 
 /** Boot the guest in a hypervisor domain, as `run` does natively; same output and exit codes. */
-async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image: Image | undefined, o: HvRun): Promise<void> {
+async function runUnderHypervisor(mode: VirtualizationMode, image: Image | undefined, o: HvRun): Promise<void> {
   const { runImageInMode, runPvMode, formatPvStats, formatHvmStats, formatBtStats } = await import('../../hypervisor/index.ts');
   let kernel = image;
   let initrd: Uint8Array | undefined;
@@ -180,7 +178,7 @@ export function register(program: Command): void {
     .command('run')
     .description('boot the xenolith guest (or an image) and show its console; exits with the guest\'s status. At a terminal (native) you type into the guest\'s shell (Ctrl-] leaves); --input or piped stdin feed the console instead')
     .argument('[image]', 'an image file (from xenolith asm or compile), or a kernel\'s entry module (.ts, compiled for the mode\'s arch); default: the standard guest kernel and initrd')
-    .option('--mode <mode>', `virtualization mode: ${MODES.join(', ')}`, 'native')
+    .option('--mode <mode>', `virtualization mode: ${MODE_NAMES.join(', ')}`, 'native')
     .option('--input <text>', 'console input, as if typed, followed by end of input (\\n is Enter)')
     .option('--add <prog.ts>', 'compile a user program into the initrd (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--cmdline <text>', 'the first process and its arguments (default: init, which runs the shell)')
@@ -193,9 +191,6 @@ export function register(program: Command): void {
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles });
-      if (!(HYPERVISOR_MODES as readonly string[]).includes(opts.mode) && opts.mode !== 'native') {
-        throw new CliError(`mode "${opts.mode}" is not available yet (this build has native, ${HYPERVISOR_MODES.join(', ')})`);
-      }
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
       if (opts.hypercalls && opts.mode !== 'pv') throw new CliError(`--hypercalls adds hypercalls to the pv interface; it needs --mode pv (not ${opts.mode})`);
@@ -239,7 +234,7 @@ export function register(program: Command): void {
 
       if (opts.mode !== 'native') {
         try {
-          await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath, table });
+          await runUnderHypervisor(opts.mode as VirtualizationMode, image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath, table });
         } finally {
           diskFile?.writeBack();
         }

@@ -12,7 +12,7 @@ import { memset, memcpy, strlen, strlcpy } from './string.ts';
 import { kalloc, kfree } from './kalloc.ts';
 import { p2v, walk, mapPage, uvmCreate, uvmFree, vmSwitch } from './vm.ts';
 import { initrdFind, initrdData, initrdSize } from './initrd.ts';
-import { P, myproc } from './proc.ts';
+import { Proc, myproc } from './proc.ts';
 import { setPte, pteValue, lazyMmuBegin, lazyMmuEnd } from './pvops.ts';
 
 const enum Flags {
@@ -165,15 +165,15 @@ export function exec(p: number, path: number, argc: number, args: number): numbe
   }
 
   // commit: nothing can fail from here on
-  const old = load32(p + P.PD);
-  store32(p + P.PD, pd);
-  store32(p + P.LAZY_START, lazyStart);
-  store32(p + P.HEAP_START, pageUp(top));
-  store32(p + P.BRK, pageUp(top));
-  strlcpy(p + P.NAME, path, Limits.NAME_BYTES);
+  const old = load32(p + Proc.PD);
+  store32(p + Proc.PD, pd);
+  store32(p + Proc.LAZY_START, lazyStart);
+  store32(p + Proc.HEAP_START, pageUp(top));
+  store32(p + Proc.BRK, pageUp(top));
+  strlcpy(p + Proc.NAME, path, Limits.NAME_BYTES);
   if (p === myproc()) vmSwitch(pd);
   if (old !== 0) uvmFree(old);
-  const tf = load32(p + P.TF);
+  const tf = load32(p + Proc.TF);
   memset(tf, 0, TrapFrame.BYTES);
   store32(tf + TrapFrame.PC, load32(img + Img.ENTRY));
   store32(tf + TrapFrame.CS, Flags.USER_CS);

@@ -9,7 +9,7 @@ import { memset } from './string.ts';
 import { consoleRead, consoleWrite } from './console.ts';
 import { pipeRead, pipeWrite, pipeClose } from './pipe.ts';
 
-const enum F {
+const enum FileSlot {
   /** FileType */
   TYPE = 0,
   REFS = 4,
@@ -26,20 +26,20 @@ export const enum FileType {
   PIPE = 2,
 }
 
-const files = staticBuffer(Param.NFILE * F.BYTES, 4);
+const files = staticBuffer(Param.NFILE * FileSlot.BYTES, 4);
 
 /** A new file with one reference, or 0 when the table is full. */
 export function fileAlloc(type: number, readable: boolean, writable: boolean, pipe: number): number {
   let k = 0;
   while (k < Param.NFILE) {
-    const f = files + k * F.BYTES;
-    if (load32(f + F.REFS) === 0) {
-      memset(f, 0, F.BYTES);
-      store32(f + F.TYPE, type);
-      store32(f + F.REFS, 1);
-      store32(f + F.READABLE, readable ? 1 : 0);
-      store32(f + F.WRITABLE, writable ? 1 : 0);
-      store32(f + F.PIPE, pipe);
+    const f = files + k * FileSlot.BYTES;
+    if (load32(f + FileSlot.REFS) === 0) {
+      memset(f, 0, FileSlot.BYTES);
+      store32(f + FileSlot.TYPE, type);
+      store32(f + FileSlot.REFS, 1);
+      store32(f + FileSlot.READABLE, readable ? 1 : 0);
+      store32(f + FileSlot.WRITABLE, writable ? 1 : 0);
+      store32(f + FileSlot.PIPE, pipe);
       return f;
     }
     k = k + 1;
@@ -48,32 +48,32 @@ export function fileAlloc(type: number, readable: boolean, writable: boolean, pi
 }
 
 export function fileDup(f: number): number {
-  store32(f + F.REFS, load32(f + F.REFS) + 1);
+  store32(f + FileSlot.REFS, load32(f + FileSlot.REFS) + 1);
   return f;
 }
 
 export function fileClose(f: number): void {
-  const refs = load32(f + F.REFS) - 1;
-  store32(f + F.REFS, refs);
+  const refs = load32(f + FileSlot.REFS) - 1;
+  store32(f + FileSlot.REFS, refs);
   if (refs > 0) return;
-  if (load32(f + F.TYPE) === FileType.PIPE) pipeClose(load32(f + F.PIPE), load32(f + F.WRITABLE) !== 0);
-  store32(f + F.TYPE, FileType.NONE);
+  if (load32(f + FileSlot.TYPE) === FileType.PIPE) pipeClose(load32(f + FileSlot.PIPE), load32(f + FileSlot.WRITABLE) !== 0);
+  store32(f + FileSlot.TYPE, FileType.NONE);
 }
 
 /** read() on a file into user address dst. */
 export function fileRead(f: number, dst: number, n: number): number {
-  if (load32(f + F.READABLE) === 0) return Err.EBADF;
-  const type = load32(f + F.TYPE);
+  if (load32(f + FileSlot.READABLE) === 0) return Err.EBADF;
+  const type = load32(f + FileSlot.TYPE);
   if (type === FileType.CONSOLE) return consoleRead(dst, n);
-  if (type === FileType.PIPE) return pipeRead(load32(f + F.PIPE), dst, n);
+  if (type === FileType.PIPE) return pipeRead(load32(f + FileSlot.PIPE), dst, n);
   return Err.EBADF;
 }
 
 /** write() on a file from user address src. */
 export function fileWrite(f: number, src: number, n: number): number {
-  if (load32(f + F.WRITABLE) === 0) return Err.EBADF;
-  const type = load32(f + F.TYPE);
+  if (load32(f + FileSlot.WRITABLE) === 0) return Err.EBADF;
+  const type = load32(f + FileSlot.TYPE);
   if (type === FileType.CONSOLE) return consoleWrite(src, n);
-  if (type === FileType.PIPE) return pipeWrite(load32(f + F.PIPE), src, n);
+  if (type === FileType.PIPE) return pipeWrite(load32(f + FileSlot.PIPE), src, n);
   return Err.EBADF;
 }

@@ -11,7 +11,7 @@ import { pvMissing, archName, trapTableLoad, consoleIrqEnable, irqUnmask, IrqLin
 import { kputs, kputd, kputx } from './console.ts';
 import { kinit, kfreePages } from './kalloc.ts';
 import { kvminit, p2v } from './vm.ts';
-import { procinit, allocproc, setInitProc, fdSet, scheduler, P } from './proc.ts';
+import { procinit, allocproc, setInitProc, fdSet, scheduler, Proc } from './proc.ts';
 import { syscallInit } from './syscall.ts';
 import { fileAlloc, fileDup, FileType } from './file.ts';
 import { initrdInit } from './initrd.ts';
@@ -69,7 +69,7 @@ function userinit(cmdline: number, cmdlineBytes: number): void {
     kputs(cstr('): powering off\n'));
     powerOff(1);
   }
-  store32(p + P.STATE, ProcState.RUNNABLE);
+  store32(p + Proc.STATE, ProcState.RUNNABLE);
 }
 
 export function kmain(): void {

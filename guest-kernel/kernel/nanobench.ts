@@ -8,7 +8,7 @@
 import { load32, store32, addressOf, TrapFrame } from 'xl32';
 import { Err, UserLayout, BenchOp } from './abi.ts';
 import { Pte } from './memlayout.ts';
-import { myproc, P } from './proc.ts';
+import { myproc, Proc } from './proc.ts';
 import { walk } from './vm.ts';
 import { Opcode, findInstruction } from './insn.ts';
 import {
@@ -114,7 +114,7 @@ function loopDivideFault(n: number): number {
  * EIO if a divide fault was not fixed up exactly once per iteration.
  */
 export function sysNanobench(op: number, n: number): number {
-  const pd = load32(myproc() + P.PD);
+  const pd = load32(myproc() + Proc.PD);
   let start = 0;
   switch (op) {
     case BenchOp.NOTHING:

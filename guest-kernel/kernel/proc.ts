@@ -20,7 +20,7 @@ import { uptime } from './trap.ts';
  * Fields of a process-table slot (byte offsets): each field starts where the one before it ends
  * (test/guest-kernel/contract.test.ts pins the resulting offsets).
  */
-export const enum P {
+export const enum Proc {
   /** ProcState */
   STATE = 0,
   PID = STATE + 4,
@@ -53,7 +53,7 @@ export const enum P {
   BYTES = WAKE_TICK + 4,
 }
 
-const procs = staticBuffer(Param.NPROC * P.BYTES, 4);
+const procs = staticBuffer(Param.NPROC * Proc.BYTES, 4);
 /** one slot per process: an unmapped guard page, then the stack */
 const kstacks = staticBuffer(Param.NPROC * (Param.KSTACK_BYTES + Layout.PAGE), Layout.PAGE);
 /** the scheduler's saved stack pointer */
@@ -66,7 +66,7 @@ let nextPid = 1;
 let lastSlot = 0;
 
 function slot(k: number): number {
-  return procs + k * P.BYTES;
+  return procs + k * Proc.BYTES;
 }
 
 /** The running process's slot address, or 0 in the scheduler. */
@@ -76,7 +76,7 @@ export function myproc(): number {
 
 /** Has the running process been killed? */
 export function killed(): boolean {
-  return current !== 0 && load32(current + P.KILLED) !== 0;
+  return current !== 0 && load32(current + Proc.KILLED) !== 0;
 }
 
 /** Unmap the guard page below every kernel stack (once paging is on). */
@@ -85,47 +85,47 @@ export function procinit(): void {
   while (k < Param.NPROC) {
     const base = kstacks + k * (Param.KSTACK_BYTES + Layout.PAGE);
     kunmap(base);
-    store32(slot(k) + P.KSTACK_TOP, base + Layout.PAGE + Param.KSTACK_BYTES);
+    store32(slot(k) + Proc.KSTACK_TOP, base + Layout.PAGE + Param.KSTACK_BYTES);
     k = k + 1;
   }
 }
 
 /**
  * A fresh EMBRYO slot whose kernel context, when first switched to, runs forkret and leaves
- * for user mode through the trap frame at P.TF. 0 when the table is full.
+ * for user mode through the trap frame at Proc.TF. 0 when the table is full.
  */
 export function allocproc(): number {
   let k = 0;
-  while (k < Param.NPROC && load32(slot(k) + P.STATE) !== ProcState.UNUSED) k = k + 1;
+  while (k < Param.NPROC && load32(slot(k) + Proc.STATE) !== ProcState.UNUSED) k = k + 1;
   if (k === Param.NPROC) return 0;
   const p = slot(k);
-  const top = load32(p + P.KSTACK_TOP);
-  memset(p, 0, P.BYTES);
-  store32(p + P.KSTACK_TOP, top);
-  store32(p + P.STATE, ProcState.EMBRYO);
-  store32(p + P.PID, nextPid);
+  const top = load32(p + Proc.KSTACK_TOP);
+  memset(p, 0, Proc.BYTES);
+  store32(p + Proc.KSTACK_TOP, top);
+  store32(p + Proc.STATE, ProcState.EMBRYO);
+  store32(p + Proc.PID, nextPid);
   nextPid = nextPid + 1;
   const tf = top - TrapFrame.BYTES;
-  store32(p + P.TF, tf);
+  store32(p + Proc.TF, tf);
   memset(tf, 0, TrapFrame.BYTES);
   const ctx = tf - ContextFrame.BYTES;
   memset(ctx, 0, ContextFrame.BYTES);
   store32(ctx + ContextFrame.RET, addressOf(forkret));
-  store32(p + P.CONTEXT, ctx);
-  store32(p + P.SLICE, Param.TIMESLICE_TICKS);
+  store32(p + Proc.CONTEXT, ctx);
+  store32(p + Proc.SLICE, Param.TIMESLICE_TICKS);
   return p;
 }
 
 /** A new process's first kernel code: leave for user mode with its prepared trap frame. */
 function forkret(): void {
-  userReturn(load32(current + P.TF));
+  userReturn(load32(current + Proc.TF));
 }
 
 /** Return an unused or reaped slot to the table. */
 function freeproc(p: number): void {
-  const top = load32(p + P.KSTACK_TOP);
-  memset(p, 0, P.BYTES);
-  store32(p + P.KSTACK_TOP, top);
+  const top = load32(p + Proc.KSTACK_TOP);
+  memset(p, 0, Proc.BYTES);
+  store32(p + Proc.KSTACK_TOP, top);
 }
 
 export function setInitProc(p: number): void {
@@ -141,7 +141,7 @@ function pickNext(): number {
     lastSlot = lastSlot + 1;
     if (lastSlot === Param.NPROC) lastSlot = 0;
     const p = slot(lastSlot);
-    if (load32(p + P.STATE) === ProcState.RUNNABLE) return p;
+    if (load32(p + Proc.STATE) === ProcState.RUNNABLE) return p;
     n = n + 1;
   }
   return 0;
@@ -159,41 +159,41 @@ export function scheduler(): void {
       idle();
       continue;
     }
-    store32(p + P.STATE, ProcState.RUNNING);
-    store32(p + P.SLICE, Param.TIMESLICE_TICKS);
+    store32(p + Proc.STATE, ProcState.RUNNING);
+    store32(p + Proc.SLICE, Param.TIMESLICE_TICKS);
     current = p;
-    vmSwitch(load32(p + P.PD));
-    setKernelStack(load32(p + P.KSTACK_TOP));
-    contextSwitch(schedContext, load32(p + P.CONTEXT));
+    vmSwitch(load32(p + Proc.PD));
+    setKernelStack(load32(p + Proc.KSTACK_TOP));
+    contextSwitch(schedContext, load32(p + Proc.CONTEXT));
     current = 0;
   }
 }
 
 /** Give the CPU back to the scheduler; the caller has set the state to something not RUNNING. */
 function sched(): void {
-  contextSwitch(current + P.CONTEXT, load32(schedContext));
+  contextSwitch(current + Proc.CONTEXT, load32(schedContext));
 }
 
 /** Let the others run (the process stays RUNNABLE). */
 export function yieldCpu(): void {
-  store32(current + P.STATE, ProcState.RUNNABLE);
+  store32(current + Proc.STATE, ProcState.RUNNABLE);
   sched();
 }
 
 /** A timer tick charged to the running process: true when its time slice is used up. */
 export function tickUsed(): boolean {
   if (current === 0) return false;
-  const left = load32(current + P.SLICE) - 1;
-  store32(current + P.SLICE, left);
+  const left = load32(current + Proc.SLICE) - 1;
+  store32(current + Proc.SLICE, left);
   return left <= 0;
 }
 
 /** Sleep until wakeup(chan). The caller re-checks its condition. */
 export function sleep(chan: number): void {
-  store32(current + P.CHAN, chan);
-  store32(current + P.STATE, ProcState.SLEEPING);
+  store32(current + Proc.CHAN, chan);
+  store32(current + Proc.STATE, ProcState.SLEEPING);
   sched();
-  store32(current + P.CHAN, 0);
+  store32(current + Proc.CHAN, 0);
 }
 
 /** the channel of processes in sleepTicks, and the earliest tick one of them wakes at */
@@ -210,7 +210,7 @@ export function sleepTicks(until: number): number {
     if (killed()) return Err.EINTR;
     if (timersWaiting === 0 || until - nextWake < 0) nextWake = until;
     timersWaiting = timersWaiting + 1;
-    store32(current + P.WAKE_TICK, until);
+    store32(current + Proc.WAKE_TICK, until);
     sleep(timerChan);
     timersWaiting = timersWaiting - 1;
   }
@@ -224,9 +224,9 @@ export function wakeTimers(ticks: number): void {
   let k = 0;
   while (k < Param.NPROC) {
     const p = slot(k);
-    if (load32(p + P.STATE) === ProcState.SLEEPING && load32(p + P.CHAN) === timerChan) {
-      const at = load32(p + P.WAKE_TICK);
-      if (ticks - at >= 0) store32(p + P.STATE, ProcState.RUNNABLE);
+    if (load32(p + Proc.STATE) === ProcState.SLEEPING && load32(p + Proc.CHAN) === timerChan) {
+      const at = load32(p + Proc.WAKE_TICK);
+      if (ticks - at >= 0) store32(p + Proc.STATE, ProcState.RUNNABLE);
       else if (at - earliest < 0) earliest = at;
     }
     k = k + 1;
@@ -239,8 +239,8 @@ export function wakeup(chan: number): void {
   let k = 0;
   while (k < Param.NPROC) {
     const p = slot(k);
-    if (load32(p + P.STATE) === ProcState.SLEEPING && load32(p + P.CHAN) === chan) {
-      store32(p + P.STATE, ProcState.RUNNABLE);
+    if (load32(p + Proc.STATE) === ProcState.SLEEPING && load32(p + Proc.CHAN) === chan) {
+      store32(p + Proc.STATE, ProcState.RUNNABLE);
     }
     k = k + 1;
   }
@@ -258,28 +258,28 @@ export function fork(): number {
     freeproc(np);
     return Err.ENOMEM;
   }
-  if (uvmCopy(load32(p + P.PD), pd) < 0) {
+  if (uvmCopy(load32(p + Proc.PD), pd) < 0) {
     uvmFree(pd);
     freeproc(np);
     return Err.ENOMEM;
   }
-  store32(np + P.PD, pd);
-  store32(np + P.PARENT, p);
-  store32(np + P.LAZY_START, load32(p + P.LAZY_START));
-  store32(np + P.HEAP_START, load32(p + P.HEAP_START));
-  store32(np + P.BRK, load32(p + P.BRK));
-  memcpy(np + P.NAME, p + P.NAME, Limits.NAME_BYTES);
-  memcpy(load32(np + P.TF), load32(p + P.TF), TrapFrame.BYTES);
+  store32(np + Proc.PD, pd);
+  store32(np + Proc.PARENT, p);
+  store32(np + Proc.LAZY_START, load32(p + Proc.LAZY_START));
+  store32(np + Proc.HEAP_START, load32(p + Proc.HEAP_START));
+  store32(np + Proc.BRK, load32(p + Proc.BRK));
+  memcpy(np + Proc.NAME, p + Proc.NAME, Limits.NAME_BYTES);
+  memcpy(load32(np + Proc.TF), load32(p + Proc.TF), TrapFrame.BYTES);
   // the child sees fork() return 0
-  store32(load32(np + P.TF) + TrapFrame.R0, 0);
+  store32(load32(np + Proc.TF) + TrapFrame.R0, 0);
   let fd = 0;
   while (fd < Param.NOFILE) {
-    const f = load32(p + P.OFILE + fd * 4);
-    if (f !== 0) store32(np + P.OFILE + fd * 4, fileDup(f));
+    const f = load32(p + Proc.OFILE + fd * 4);
+    if (f !== 0) store32(np + Proc.OFILE + fd * 4, fileDup(f));
     fd = fd + 1;
   }
-  store32(np + P.STATE, ProcState.RUNNABLE);
-  return load32(np + P.PID);
+  store32(np + Proc.STATE, ProcState.RUNNABLE);
+  return load32(np + Proc.PID);
 }
 
 /** End the running process. Does not return. Init's exit powers the machine off. */
@@ -293,9 +293,9 @@ export function exit(status: number): void {
   }
   let fd = 0;
   while (fd < Param.NOFILE) {
-    const f = load32(p + P.OFILE + fd * 4);
+    const f = load32(p + Proc.OFILE + fd * 4);
     if (f !== 0) {
-      store32(p + P.OFILE + fd * 4, 0);
+      store32(p + Proc.OFILE + fd * 4, 0);
       fileClose(f);
     }
     fd = fd + 1;
@@ -304,20 +304,20 @@ export function exit(status: number): void {
   let k = 0;
   while (k < Param.NPROC) {
     const q = slot(k);
-    if (load32(q + P.STATE) !== ProcState.UNUSED && load32(q + P.PARENT) === p) {
-      store32(q + P.PARENT, initProc);
-      if (load32(q + P.STATE) === ProcState.ZOMBIE) wakeup(initProc);
+    if (load32(q + Proc.STATE) !== ProcState.UNUSED && load32(q + Proc.PARENT) === p) {
+      store32(q + Proc.PARENT, initProc);
+      if (load32(q + Proc.STATE) === ProcState.ZOMBIE) wakeup(initProc);
     }
     k = k + 1;
   }
   // the address space goes now; the kernel stack is static and stays until wait reaps the slot
   vmSwitch(kernelPd());
-  const pd = load32(p + P.PD);
-  store32(p + P.PD, 0);
+  const pd = load32(p + Proc.PD);
+  store32(p + Proc.PD, 0);
   if (pd !== 0) uvmFree(pd);
-  store32(p + P.XSTATUS, status);
-  store32(p + P.STATE, ProcState.ZOMBIE);
-  wakeup(load32(p + P.PARENT));
+  store32(p + Proc.XSTATUS, status);
+  store32(p + Proc.STATE, ProcState.ZOMBIE);
+  wakeup(load32(p + Proc.PARENT));
   sched();
   panic(cstr('exit: a zombie ran'));
 }
@@ -333,11 +333,11 @@ export function wait(statusAddr: number): number {
     let k = 0;
     while (k < Param.NPROC) {
       const q = slot(k);
-      if (load32(q + P.STATE) !== ProcState.UNUSED && load32(q + P.PARENT) === p) {
+      if (load32(q + Proc.STATE) !== ProcState.UNUSED && load32(q + Proc.PARENT) === p) {
         haveKids = true;
-        if (load32(q + P.STATE) === ProcState.ZOMBIE) {
-          const pid = load32(q + P.PID);
-          if (statusAddr !== 0 && copyout(statusAddr, q + P.XSTATUS, 4) < 0) return Err.EFAULT;
+        if (load32(q + Proc.STATE) === ProcState.ZOMBIE) {
+          const pid = load32(q + Proc.PID);
+          if (statusAddr !== 0 && copyout(statusAddr, q + Proc.XSTATUS, 4) < 0) return Err.EFAULT;
           freeproc(q);
           return pid;
         }
@@ -355,9 +355,9 @@ export function kill(pid: number): number {
   let k = 0;
   while (k < Param.NPROC) {
     const p = slot(k);
-    if (load32(p + P.PID) === pid && load32(p + P.STATE) !== ProcState.UNUSED && load32(p + P.STATE) !== ProcState.ZOMBIE) {
-      store32(p + P.KILLED, 1);
-      if (load32(p + P.STATE) === ProcState.SLEEPING) store32(p + P.STATE, ProcState.RUNNABLE);
+    if (load32(p + Proc.PID) === pid && load32(p + Proc.STATE) !== ProcState.UNUSED && load32(p + Proc.STATE) !== ProcState.ZOMBIE) {
+      store32(p + Proc.KILLED, 1);
+      if (load32(p + Proc.STATE) === ProcState.SLEEPING) store32(p + Proc.STATE, ProcState.RUNNABLE);
       return 0;
     }
     k = k + 1;
@@ -369,16 +369,16 @@ export function kill(pid: number): number {
 export function procInfo(k: number, out: number): number {
   if (k < 0 || k >= Param.NPROC) return Err.EINVAL;
   const p = slot(k);
-  const state = load32(p + P.STATE);
+  const state = load32(p + Proc.STATE);
   if (state === ProcState.UNUSED) return 1;
   memset(out, 0, ProcInfo.BYTES);
-  store32(out + ProcInfo.PID, load32(p + P.PID));
-  const parent = load32(p + P.PARENT);
-  store32(out + ProcInfo.PPID, parent === 0 ? 0 : load32(parent + P.PID));
+  store32(out + ProcInfo.PID, load32(p + Proc.PID));
+  const parent = load32(p + Proc.PARENT);
+  store32(out + ProcInfo.PPID, parent === 0 ? 0 : load32(parent + Proc.PID));
   store32(out + ProcInfo.STATE, state);
-  const pd = load32(p + P.PD);
+  const pd = load32(p + Proc.PD);
   store32(out + ProcInfo.SIZE, pd === 0 ? 0 : uvmSize(pd));
-  strlcpy(out + ProcInfo.NAME, p + P.NAME, ProcInfo.BYTES - ProcInfo.NAME);
+  strlcpy(out + ProcInfo.NAME, p + Proc.NAME, ProcInfo.BYTES - ProcInfo.NAME);
   return 0;
 }
 
@@ -387,31 +387,31 @@ export function procCount(): number {
   let n = 0;
   let k = 0;
   while (k < Param.NPROC) {
-    if (load32(slot(k) + P.STATE) !== ProcState.UNUSED) n = n + 1;
+    if (load32(slot(k) + Proc.STATE) !== ProcState.UNUSED) n = n + 1;
     k = k + 1;
   }
   return n;
 }
 
 export function procName(p: number): number {
-  return p + P.NAME;
+  return p + Proc.NAME;
 }
 
 export function procPid(p: number): number {
-  return load32(p + P.PID);
+  return load32(p + Proc.PID);
 }
 
 export function parentPid(p: number): number {
-  const parent = load32(p + P.PARENT);
-  return parent === 0 ? 0 : load32(parent + P.PID);
+  const parent = load32(p + Proc.PARENT);
+  return parent === 0 ? 0 : load32(parent + Proc.PID);
 }
 
 /** Install a file at the lowest free descriptor of the running process: the fd, or EMFILE. */
 export function fdAlloc(f: number): number {
   let fd = 0;
   while (fd < Param.NOFILE) {
-    if (load32(current + P.OFILE + fd * 4) === 0) {
-      store32(current + P.OFILE + fd * 4, f);
+    if (load32(current + Proc.OFILE + fd * 4) === 0) {
+      store32(current + Proc.OFILE + fd * 4, f);
       return fd;
     }
     fd = fd + 1;
@@ -422,14 +422,14 @@ export function fdAlloc(f: number): number {
 /** The file behind descriptor fd of the running process, or 0. */
 export function fdFile(fd: number): number {
   if (fd < 0 || fd >= Param.NOFILE) return 0;
-  return load32(current + P.OFILE + fd * 4);
+  return load32(current + Proc.OFILE + fd * 4);
 }
 
 export function fdClear(fd: number): void {
-  store32(current + P.OFILE + fd * 4, 0);
+  store32(current + Proc.OFILE + fd * 4, 0);
 }
 
 /** Install f as descriptor fd of process p (for init's console descriptors). */
 export function fdSet(p: number, fd: number, f: number): void {
-  store32(p + P.OFILE + fd * 4, f);
+  store32(p + Proc.OFILE + fd * 4, f);
 }

@@ -10,7 +10,7 @@ import { Err } from './abi.ts';
 import { kputs, kputd, kputx, consoleIntr } from './console.ts';
 import { syscall } from './syscall.ts';
 import { vmFault } from './vm.ts';
-import { myproc, killed, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, P } from './proc.ts';
+import { myproc, killed, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, Proc } from './proc.ts';
 import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
 import { divideFixup } from './nanobench.ts';
@@ -100,7 +100,7 @@ function userTrap(frame: number, vector: number): void {
   kputs(cstr(', pc '));
   kputx(load32(frame + TrapFrame.PC));
   kputs(cstr(': killed\n'));
-  store32(p + P.KILLED, 1);
+  store32(p + Proc.KILLED, 1);
 }
 
 /** An exception in the kernel: the nanobench divide is resumed; anything else panics. */

@@ -19,7 +19,7 @@ import { memcpy } from './string.ts';
 import {
   setPte, setPteVa, switchAddressSpace, flushTlb, pageTableAlloc, pageTableRelease, pteMake, pteValue, readPte, lazyMmuBegin, lazyMmuEnd,
 } from './pvops.ts';
-import { myproc, P } from './proc.ts';
+import { myproc, Proc } from './proc.ts';
 
 /** added to a physical address to reach it: 0 until paging is on, then Layout.DIRECT_MAP */
 let directBase = 0;
@@ -261,7 +261,7 @@ function cowBreak(pd: number, va: number, pte: number): number {
  * (ENOMEM when memory ran out).
  */
 export function userPage(p: number, va: number, write: boolean): number {
-  const pd = load32(p + P.PD);
+  const pd = load32(p + Proc.PD);
   const pte = walk(pd, va, false);
   if (pte !== 0) {
     const e = load32(pte);
@@ -277,7 +277,7 @@ export function userPage(p: number, va: number, write: boolean): number {
     }
   }
   // not present: a page of the demand-zero region [LAZY_START, BRK)?
-  if (geu(va, load32(p + P.LAZY_START)) && ltu(va, load32(p + P.BRK))) {
+  if (geu(va, load32(p + Proc.LAZY_START)) && ltu(va, load32(p + Proc.BRK))) {
     const n = kalloc();
     if (n === 0) return Err.ENOMEM;
     if (mapPage(pd, pageDown(va), n, Pte.U | Pte.W) < 0) {
@@ -376,12 +376,12 @@ export function checkUserBuffer(va: number, n: number, write: boolean): number {
 
 /** Move the break of process p by n bytes. The old break, or ENOMEM. */
 export function growProcess(p: number, n: number): number {
-  const old = load32(p + P.BRK);
+  const old = load32(p + Proc.BRK);
   const next = old + n;
   if (n > 0 && (ltu(next, old) || gtu(next, UserLayout.HEAP_LIMIT))) return Err.ENOMEM;
-  if (n < 0 && (gtu(next, old) || ltu(next, load32(p + P.HEAP_START)))) return Err.EINVAL;
-  if (n < 0) uvmUnmap(load32(p + P.PD), pageUp(next), pageUp(old));
-  store32(p + P.BRK, next);
+  if (n < 0 && (gtu(next, old) || ltu(next, load32(p + Proc.HEAP_START)))) return Err.EINVAL;
+  if (n < 0) uvmUnmap(load32(p + Proc.PD), pageUp(next), pageUp(old));
+  store32(p + Proc.BRK, next);
   return old;
 }
 

@@ -34,6 +34,7 @@ import {
   TranslationCache,
   type TranslationUnit,
 } from './cache.ts';
+import { hex } from '../../machine/hex.ts';
 
 // machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
 const EXIT_EXCEPTION: number = Exit.Exception;
@@ -189,7 +190,7 @@ export class BtMode implements Mode {
         exit.reason = 'stopped';
         return exit;
       } else if (x !== EXIT_DEADLINE && x !== EXIT_EXTERNAL) {
-        dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc 0x${hex(cpu.pc)}`);
+        dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc ${hex(cpu.pc)}`);
         return stoppedExit(dom, exit);
       }
     }
@@ -381,7 +382,7 @@ export class BtMode implements Mode {
       exit.reason = 'stopped';
       return TO_LOOP;
     }
-    dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc 0x${hex(this.cpu.pc)}`);
+    dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc ${hex(this.cpu.pc)}`);
     return this.dead(dom, exit);
   }
 
@@ -417,8 +418,4 @@ export function btCache(domain: Domain): TranslationCache {
   const c = domain.modeState;
   if (!(c instanceof TranslationCache)) throw new Error(`domain '${domain.name}' is not a bt domain`);
   return c;
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

@@ -18,6 +18,7 @@ import type { BootSpec, Mode } from '../core/mode.ts';
 import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
 import { HvmDomainState, HvmVcpu } from './state.ts';
+import { hex } from '../../machine/hex.ts';
 
 // machine/ const enums as local numbers (cross-file const enums are property loads under tsx)
 const EXIT_EXCEPTION: number = Exit.Exception;
@@ -202,7 +203,7 @@ export class HvmMode implements Mode {
       case EXIT_HLT:
         if ((cpu.flags & F_IF) === 0) {
           // as on bare hardware: nothing can ever wake it
-          dom.shutdown('halted', 0, `hlt with interrupts disabled at pc 0x${hex(cpu.pc)}`);
+          dom.shutdown('halted', 0, `hlt with interrupts disabled at pc ${hex(cpu.pc)}`);
           return this.dead(dom, exit);
         }
         if (this.hasPendingEvent(h.vcpu)) return CONTINUE;
@@ -230,7 +231,7 @@ export class HvmMode implements Mode {
         this.crashOutsideMemory(h);
         return this.dead(dom, exit);
       case EXIT_TRIPLE_FAULT:
-        dom.shutdown('triple-fault', 0, `triple fault at pc 0x${hex(cpu.pc)}`);
+        dom.shutdown('triple-fault', 0, `triple fault at pc ${hex(cpu.pc)}`);
         return this.dead(dom, exit);
       case EXIT_EXTERNAL:
         // a real interrupt (the host's): nothing of the guest's to do
@@ -238,7 +239,7 @@ export class HvmMode implements Mode {
       case EXIT_EXCEPTION:
       default:
         // the exception bitmap is empty and no other control is set: cannot happen
-        dom.shutdown('crashed', 0, `hvm mode: unexpected VM exit ${reason} at pc 0x${hex(cpu.pc)}`);
+        dom.shutdown('crashed', 0, `hvm mode: unexpected VM exit ${reason} at pc ${hex(cpu.pc)}`);
         return this.dead(dom, exit);
     }
   }
@@ -276,9 +277,9 @@ export class HvmMode implements Mode {
       'crashed',
       0,
       inside
-        ? `hvm mode: EPT violation at guest-physical 0x${hex(vm.exitGuestPhys)} inside the domain's memory (${access}) at pc 0x${hex(vm.exitInsnPc)}`
-        : `guest-physical address 0x${hex(vm.exitGuestPhys)} lies outside the domain's memory ` +
-            `(${dom.quotaFrames} frames) at pc 0x${hex(vm.exitInsnPc)} (EPT violation, ${access})`,
+        ? `hvm mode: EPT violation at guest-physical ${hex(vm.exitGuestPhys)} inside the domain's memory (${access}) at pc ${hex(vm.exitInsnPc)}`
+        : `guest-physical address ${hex(vm.exitGuestPhys)} lies outside the domain's memory ` +
+            `(${dom.quotaFrames} frames) at pc ${hex(vm.exitInsnPc)} (EPT violation, ${access})`,
     );
   }
 
@@ -312,8 +313,4 @@ export class HvmMode implements Mode {
     return TO_LOOP;
   }
 
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

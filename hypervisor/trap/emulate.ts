@@ -10,6 +10,7 @@ import type { VcpuExit } from '../core/vcpu.ts';
 import { WALK_BAD_GPA } from './guest-mmu.ts';
 import { realRing } from './state.ts';
 import { KIND_FAULT, type TrapVcpu } from './virtual-cpu.ts';
+import { hex } from '../../machine/hex.ts';
 
 /** emulatePrivileged() results */
 export const EMU_CONTINUE = 0;
@@ -79,7 +80,7 @@ export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
       retire(t, op, pc);
       if (!v.vIF) {
         // as on bare hardware: nothing can ever wake it
-        t.domain.shutdown('halted', 0, `hlt with interrupts disabled at pc 0x${hex(cpu.pc)}`);
+        t.domain.shutdown('halted', 0, `hlt with interrupts disabled at pc ${hex(cpu.pc)}`);
         return EMU_DEAD;
       }
       return EMU_HLT;
@@ -260,8 +261,4 @@ function frameFault(t: TrapVcpu, pc: number): number {
   }
   const w = t.walker;
   return t.reflect(V_PF, w.faultError, pc, KIND_FAULT, pc, w.faultAddr) ? EMU_CONTINUE : EMU_DEAD;
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

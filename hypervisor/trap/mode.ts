@@ -19,6 +19,7 @@ import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivile
 import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
 import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu } from './virtual-cpu.ts';
+import { hex } from '../../machine/hex.ts';
 
 export interface TrapModeOptions {
   /**
@@ -189,7 +190,7 @@ export class TrapMode implements Mode {
         return exit;
       } else if (x !== EXIT_EXTERNAL) {
         // HLT, triple fault, hypercall: impossible with every vector intercepted at ring 1/3
-        dom.shutdown('crashed', 0, `trap mode: unexpected CPU exit ${x} at pc 0x${hex(cpu.pc)}`);
+        dom.shutdown('crashed', 0, `trap mode: unexpected CPU exit ${x} at pc ${hex(cpu.pc)}`);
         return stoppedExit(dom, exit);
       }
     }
@@ -260,8 +261,4 @@ export class TrapMode implements Mode {
     return TO_LOOP;
   }
 
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

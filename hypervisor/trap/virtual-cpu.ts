@@ -13,6 +13,7 @@ import type { Vcpu } from '../core/vcpu.ts';
 import { ACC_READ, ACC_WRITE, GuestWalker, WALK_BAD_GPA } from './guest-mmu.ts';
 import { ShadowMmu } from './shadow.ts';
 import { TrapVcpuState, realRing, virtualCpl } from './state.ts';
+import { hex } from '../../machine/hex.ts';
 
 // EventKind (machine/vmx.ts) as local numbers (cross-file const enums are property loads under tsx)
 export const KIND_FAULT: number = EventKind.Fault;
@@ -144,7 +145,7 @@ export class TrapVcpu {
         return false;
       }
       if (inDoubleFault) {
-        this.domain.shutdown('triple-fault', 0, `triple fault at pc 0x${hex(insnPc)}`);
+        this.domain.shutdown('triple-fault', 0, `triple fault at pc ${hex(insnPc)}`);
         return false;
       }
       if (kind === KIND_FAULT || kind === KIND_TRAP) {
@@ -167,8 +168,8 @@ export class TrapVcpu {
     this.domain.shutdown(
       'crashed',
       0,
-      `guest-physical address 0x${hex(this.walker.badGpa)} lies outside the domain's memory ` +
-        `(${this.domain.quotaFrames} frames) at pc 0x${hex(this.cpu.pc)}`,
+      `guest-physical address ${hex(this.walker.badGpa)} lies outside the domain's memory ` +
+        `(${this.domain.quotaFrames} frames) at pc ${hex(this.cpu.pc)}`,
     );
   }
 
@@ -260,8 +261,4 @@ export class TrapVcpu {
       this.m8[ma] = value >>> (8 * k);
     }
   }
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

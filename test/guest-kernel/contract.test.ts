@@ -48,7 +48,7 @@ function isaEnum(name: string): Record<string, number> {
   return Object.fromEntries(Object.entries(e).filter(([k, v]) => typeof v === 'number' && Number.isNaN(Number(k)))) as Record<string, number>;
 }
 
-const G = guestEnums();
+const KERNEL = guestEnums();
 
 describe('kernel trap vectors and page-fault bits (kernel/trap.ts) are the ISA\'s', () => {
   it('each exception vector the kernel names is machine/isa.ts Vector\'s', () => {
@@ -57,7 +57,7 @@ describe('kernel trap vectors and page-fault bits (kernel/trap.ts) are the ISA\'
       ['DIVIDE_ERROR', 'DivideError'], ['BREAKPOINT', 'Breakpoint'], ['INVALID_OPCODE', 'InvalidOpcode'], ['DOUBLE_FAULT', 'DoubleFault'],
       ['GENERAL_PROTECTION', 'GeneralProtection'], ['PAGE_FAULT', 'PageFault'], ['SYSCALL', 'Syscall'],
     ];
-    const vec = G.trap['Vec']!;
+    const vec = KERNEL.trap['Vec']!;
     for (const [kernel, machine] of pairs) expect(vec[kernel], kernel).toBe(isa[machine]);
     expect(Object.keys(vec).sort()).toEqual([...pairs.map(([k]) => k), 'USER_RETURN'].sort());
     // the user return is a software interrupt of its own, above every vector the ISA names
@@ -67,40 +67,40 @@ describe('kernel trap vectors and page-fault bits (kernel/trap.ts) are the ISA\'
 
   it('the page-fault error-code bits are machine/isa.ts PfErr\'s', () => {
     const isa = isaEnum('PfErr');
-    expect(G.trap['PfErr']).toEqual({ PRESENT: isa['Present'], WRITE: isa['Write'], USER: isa['User'], FETCH: isa['Fetch'] });
-    expect(G.trap['PfErr']).toEqual({ PRESENT: 1, WRITE: 2, USER: 4, FETCH: 16 });
+    expect(KERNEL.trap['PfErr']).toEqual({ PRESENT: isa['Present'], WRITE: isa['Write'], USER: isa['User'], FETCH: isa['Fetch'] });
+    expect(KERNEL.trap['PfErr']).toEqual({ PRESENT: 1, WRITE: 2, USER: 4, FETCH: 16 });
   });
 
   it('device interrupts start at the interrupt controller\'s default base', () => {
-    expect(G.pvops['IrqLine']!['IRQ_VECTOR_BASE']).toBe(Vector.IrqBase);
-    expect(G.pvops['IrqLine']!['COUNT']).toBe(16);
+    expect(KERNEL.pvops['IrqLine']!['IRQ_VECTOR_BASE']).toBe(Vector.IrqBase);
+    expect(KERNEL.pvops['IrqLine']!['COUNT']).toBe(16);
   });
 });
 
 describe('both archs\' trap tables', () => {
   it('native: 256 gates of machine/isa.ts GATE_BYTES, with the ISA\'s present bit and DPL field', () => {
-    expect(G.native['Idt']).toEqual({ VECTORS: 256, GATE_BYTES, PRESENT: Gate.PRESENT, DPL_SHIFT: Gate.DPL_SHIFT });
+    expect(KERNEL.native['Idt']).toEqual({ VECTORS: 256, GATE_BYTES, PRESENT: Gate.PRESENT, DPL_SHIFT: Gate.DPL_SHIFT });
   });
 
   it('pv: an entry for every exception below the device interrupts, the system call, the user return and a terminator', () => {
-    expect(G.pv['Table']).toEqual({ EXCEPTIONS: Vector.IrqBase, ENTRIES: Vector.IrqBase + 3 });
+    expect(KERNEL.pv['Table']).toEqual({ EXCEPTIONS: Vector.IrqBase, ENTRIES: Vector.IrqBase + 3 });
   });
 });
 
-describe('the process table slot (kernel/proc.ts P)', () => {
+describe('the process table slot (kernel/proc.ts Proc)', () => {
   it('has these offsets: one word a field, NOFILE file pointers, a NAME_BYTES name', () => {
-    expect(G.proc['P']).toEqual({
+    expect(KERNEL.proc['Proc']).toEqual({
       STATE: 0, PID: 4, PARENT: 8, PD: 12, KSTACK_TOP: 16, CONTEXT: 20, TF: 24, CHAN: 28, KILLED: 32, XSTATUS: 36,
       LAZY_START: 40, HEAP_START: 44, BRK: 48, SLICE: 52, OFILE: 56, NAME: 88, WAKE_TICK: 104, BYTES: 108,
     });
-    expect(G.param['Param']!['NOFILE']).toBe(8);
-    expect(G.abi['Limits']!['NAME_BYTES']).toBe(16);
+    expect(KERNEL.param['Param']!['NOFILE']).toBe(8);
+    expect(KERNEL.abi['Limits']!['NAME_BYTES']).toBe(16);
   });
 
   it('fields do not overlap and the slot ends at the last one: each starts where the previous ends', () => {
-    const p = Object.entries(G.proc['P']!).sort(([, a], [, b]) => a - b);
+    const p = Object.entries(KERNEL.proc['Proc']!).sort(([, a], [, b]) => a - b);
     const size = (name: string): number =>
-      name === 'OFILE' ? G.param['Param']!['NOFILE']! * 4 : name === 'NAME' ? G.abi['Limits']!['NAME_BYTES']! : 4;
+      name === 'OFILE' ? KERNEL.param['Param']!['NOFILE']! * 4 : name === 'NAME' ? KERNEL.abi['Limits']!['NAME_BYTES']! : 4;
     for (let k = 0; k + 1 < p.length; k++) expect(p[k + 1]![1], `${p[k + 1]![0]} after ${p[k]![0]}`).toBe(p[k]![1] + size(p[k]![0]));
     expect(p.at(-1)![0]).toBe('BYTES');
     expect(p[0]).toEqual(['STATE', 0]);

@@ -8,7 +8,7 @@ import { DomainStats } from '../../hypervisor/core/stats.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { CPUID_VENDOR, Op } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
-import { hex } from './fixtures/small-guest.ts';
+import { puthexOutput } from './fixtures/small-guest.ts';
 import { guestImage, runHvm, runNative, three } from './hvm-harness.ts';
 
 const P4 = getProfile('p4-2003');
@@ -94,7 +94,7 @@ test_main:
         ret
 `;
     const { native, hvm } = three(body);
-    const vendor = hex(CPUID_VENDOR);
+    const vendor = puthexOutput(CPUID_VENDOR);
     expect(native.output).toBe(`${vendor}\n00000bb8 00000007 00000100\n`);
     expect(hvm.output).toBe(`${vendor}\n00000bb8 00000001 00000100\n`);
     expect(hvm.domain.stats.cpuExits[Exit.Cpuid]).toBe(2);

@@ -9,7 +9,7 @@ import { HYPERVISOR_IDT_BASE } from '../../hypervisor/trap/index.ts';
 import type { Image } from '../../machine/image.ts';
 import { Op } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
-import { hex, iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
+import { puthexOutput, iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
 import { guestImage, runHvm, runNative, runTrap } from './hvm-harness.ts';
 import type { NativeRun } from './trap-harness.ts';
 
@@ -59,8 +59,8 @@ test_main:
         li      r0, 0
         ret
 `,
-    native: (image) => ({ output: `${hex(idtOf(image))}\n` }),
-    trap: () => ({ output: `${hex(HYPERVISOR_IDT_BASE)}\n` }),
+    native: (image) => ({ output: `${puthexOutput(idtOf(image))}\n` }),
+    trap: () => ({ output: `${puthexOutput(HYPERVISOR_IDT_BASE)}\n` }),
   },
   {
     name: 'PUSHF after CLI shows IF = 0 on bare hardware and the real IF = 1 under trap mode',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
-import { hex, tickHandler, PRINT_TICKS_AND_RETURN } from './fixtures/small-guest.ts';
+import { puthexOutput, tickHandler, PRINT_TICKS_AND_RETURN } from './fixtures/small-guest.ts';
 import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
 
 /** a timer-interrupt handler counting into `ticks`; arm_timer: a one-shot tick after r7 cycles */
@@ -112,7 +112,7 @@ test_main:
     const pd = image.symbols.find((s) => s.name === 'page_directory')!.addr;
     const native = runNative(image);
     const trap = runTrap(image);
-    expect(native.output).toBe(`deadb000 ${hex(pd)} 00000003 00000001\n`);
+    expect(native.output).toBe(`deadb000 ${puthexOutput(pd)} 00000003 00000001\n`);
     expect(trap.output).toBe(native.output);
     const t = trap.domain.vcpus[0]!.modeState as TrapVcpu;
     expect([t.v.cr0, t.v.cr2, t.v.cr3, t.v.cr4]).toEqual([3, 0xdeadb000, pd, 1]);
@@ -210,7 +210,7 @@ on_syscall:
         hlt
 `);
     const top = guestImage('test_main:\n ret\n').symbols.find((s) => s.name === 'kstack2_top')!.addr;
-    expect(native.output).toBe(`${hex(top - 24)}\n`);
+    expect(native.output).toBe(`${puthexOutput(top - 24)}\n`);
     expect(trap.output).toBe(native.output);
     expect((trap.domain.vcpus[0]!.modeState as TrapVcpu).v.ksp[0]).toBe(top);
   });

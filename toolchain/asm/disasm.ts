@@ -4,6 +4,7 @@
 import { ARCH_NAMES, SymKind, type Image, type ImageSymbol, type Segment } from '../../machine/image.ts';
 import { decode, type OpInfo } from '../../machine/isa.ts';
 import { assertNever, condField, CONTROL_REGISTERS, encodeFields, isReservedName, registerName, SLOT_RANGE, slotsOf, spell, type Fields } from './syntax.ts';
+import { hex } from '../../machine/hex.ts';
 
 export interface DisasmOptions {
   /** label symbol addresses and annotate branch targets with `<symbol+off>` (default true) */
@@ -15,9 +16,8 @@ export interface DisasmOptions {
   addresses?: boolean;
 }
 
-const hex32 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-const hexWord = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
-const hexByte = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
+/** a word's 8 hex digits, for the listing's code column */
+const hexWord = (n: number): string => hex(n).slice(2);
 
 /** Small numbers read best in decimal, addresses and masks in hex. */
 function imm32Text(v: number): string {
@@ -85,7 +85,7 @@ function decodeAt(word: number, ext: number, pc: number): Insn | null {
         break;
       case 'target':
         target = (pc + 8 + d.ext) >>> 0;
-        operands.push(hex32(target));
+        operands.push(hex(target));
         break;
       case 'vector':
       case 'count':
@@ -117,7 +117,7 @@ function decodeAt(word: number, ext: number, pc: number): Insn | null {
  * instruction comes back as `.word 0x...`. Assembling the text at pc gives the same word(s).
  */
 export function disassembleOne(word: number, ext: number, pc: number): string {
-  return decodeAt(word, ext, pc)?.text ?? `.word ${hex32(word)}`;
+  return decodeAt(word, ext, pc)?.text ?? `.word ${hex(word)}`;
 }
 
 const bytesHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
@@ -200,22 +200,22 @@ export function disassemble(image: Image, opts: DisasmOptions = {}): string {
     }
   };
   const line = (pc: number, hexCol: string, text: string, note: string): void => {
-    if (addresses) out.push(`  ${hex32(pc)}  ${hexCol.padEnd(17)}  ${text}${note ? ` ${note}` : ''}`.trimEnd());
+    if (addresses) out.push(`  ${hex(pc)}  ${hexCol.padEnd(17)}  ${text}${note ? ` ${note}` : ''}`.trimEnd());
     else out.push(`  ${text}${note ? `  ; ${note}` : ''}`);
   };
 
   const arch = ARCH_NAMES[image.arch] ?? `${image.arch}`;
   const entryNote = annotate(image.entry);
-  out.push(`; XL32 image: arch ${arch}, entry ${hex32(image.entry)}${entryNote ? ` ${entryNote}` : ''}, ${image.segments.length} segment${image.segments.length === 1 ? '' : 's'}, ${image.symbols.length} symbol${image.symbols.length === 1 ? '' : 's'}`);
+  out.push(`; XL32 image: arch ${arch}, entry ${hex(image.entry)}${entryNote ? ` ${entryNote}` : ''}, ${image.segments.length} segment${image.segments.length === 1 ? '' : 's'}, ${image.symbols.length} symbol${image.symbols.length === 1 ? '' : 's'}`);
   if (ARCH_NAMES[image.arch]) out.push(`.arch ${arch}`);
-  out.push(`.entry ${hex32(image.entry)}`);
+  out.push(`.entry ${hex(image.entry)}`);
 
   for (const seg of image.segments) disassembleSegment(seg);
 
   const leftovers = symbols.filter((s) => !printed.has(s));
   if (leftovers.length) {
     out.push('', '; symbols outside the stored segment bytes:');
-    for (const s of leftovers) out.push(`;   ${hex32(s.addr)}  ${JSON.stringify(s.name)}`);
+    for (const s of leftovers) out.push(`;   ${hex(s.addr)}  ${JSON.stringify(s.name)}`);
   }
   return `${out.join('\n')}\n`;
 
@@ -224,9 +224,9 @@ export function disassemble(image: Image, opts: DisasmOptions = {}): string {
     const data = seg.data;
     const end = start + data.length;
     out.push('');
-    const phys = seg.paddr !== seg.vaddr ? `, ${hex32(seg.paddr)}` : '';
+    const phys = seg.paddr !== seg.vaddr ? `, ${hex(seg.paddr)}` : '';
     const bss = seg.memBytes > data.length ? `, plus ${seg.memBytes - data.length} zero-filled (bss)` : '';
-    out.push(`.org ${hex32(start)}${phys}${' '.repeat(Math.max(1, 26 - phys.length))}; ${data.length} bytes${bss}, ${flagsText(seg.flags)}`);
+    out.push(`.org ${hex(start)}${phys}${' '.repeat(Math.max(1, 26 - phys.length))}; ${data.length} bytes${bss}, ${flagsText(seg.flags)}`);
 
     // Objects are shown as data; inside functions every word is decoded as code. Coverage is
     // tracked with a moving end because pc only grows.
@@ -277,7 +277,7 @@ export function disassemble(image: Image, opts: DisasmOptions = {}): string {
       if (pc % 4 !== 0 || room < 4) {
         const n = Math.min(room, pc % 4 === 0 ? 4 : 4 - (pc % 4));
         const bytes = data.subarray(off, off + n);
-        line(pc, bytesHex(bytes), `.byte ${Array.from(bytes, hexByte).join(', ')}`, '');
+        line(pc, bytesHex(bytes), `.byte ${Array.from(bytes, (b) => hex(b, 2)).join(', ')}`, '');
         pc += n;
         continue;
       }
@@ -291,7 +291,7 @@ export function disassemble(image: Image, opts: DisasmOptions = {}): string {
         line(pc, hexCol, insn.text, note);
         pc += insn.bytes;
       } else {
-        line(pc, hexWord(w), `.word ${hex32(w)}`, '');
+        line(pc, hexWord(w), `.word ${hex(w)}`, '');
         pc += 4;
       }
     }

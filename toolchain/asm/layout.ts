@@ -7,6 +7,7 @@ import { Diagnostics, didYouMean, Silenced, StmtError, type Pos } from './errors
 import { evaluate, type Expr, type Scope } from './expr.ts';
 import type { Parsed, Stmt } from './parser.ts';
 import { assertNever, isReservedName, U32_MAX } from './syntax.ts';
+import { hex } from '../../machine/hex.ts';
 
 export interface SegmentLayout {
   vaddr: number;
@@ -307,6 +308,5 @@ function checkSegments(segments: SegmentLayout[], diags: Diagnostics): void {
   });
 }
 
-export const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 

@@ -18,7 +18,7 @@ import { DiskCmd } from '../../kernel/pvops.ts';
 import { Xen, startInfo, pfnToMfn } from './xen.ts';
 import { pvConsoleFlush } from './console.ts';
 
-const enum D {
+const enum PvDevice {
   MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
   /** machine block-device completion codes the shared driver expects (BLK_OK, BLK_ERROR) */
   OK = 1,
@@ -48,7 +48,7 @@ export function pvReadCycles(): number {
 export function pvIdle(): void {
   pvConsoleFlush();
   schedBlock();
-  store8(D.MASK, 1);
+  store8(PvDevice.MASK, 1);
 }
 
 export function pvPowerOff(status: number): void {
@@ -104,7 +104,7 @@ export function pvBlkPort(): number {
 }
 
 export function pvDiskSubmit(cmd: number, sector: number, count: number, phys: number, tag: number): number {
-  if (blkPort < 0 || tag < 0 || tag >= D.TAGS || ringFull(front)) return -1;
+  if (blkPort < 0 || tag < 0 || tag >= PvDevice.TAGS || ringFull(front)) return -1;
   const first = (phys & 0xfff) >>> 9;
   const last = first + count - 1;
   if (count < 1 || last > 7) return -1;
@@ -124,7 +124,7 @@ export function pvDiskSubmit(cmd: number, sector: number, count: number, phys: n
   return 0;
 }
 
-/** One completion: tag | status << 8 (status D.OK or D.ERROR), or -1 when none is waiting. */
+/** One completion: tag | status << 8 (status PvDevice.OK or PvDevice.ERROR), or -1 when none is waiting. */
 export function pvDiskComplete(): number {
   if (blkPort < 0) return -1;
   let rsp = ringNextResponse(front);
@@ -135,8 +135,8 @@ export function pvDiskComplete(): number {
   const tag = load32(rsp + BlkifRsp.ID);
   const ok = load32(rsp + BlkifRsp.STATUS) === BlkifStatus.OKAY;
   ringResponseDone(front);
-  gnttabEndAccess(Xen.GNTTAB, Xen.GREF_DATA + (tag & (D.TAGS - 1)));
-  return (tag & 0xff) | ((ok ? D.OK : D.ERROR) << 8);
+  gnttabEndAccess(Xen.GNTTAB, Xen.GREF_DATA + (tag & (PvDevice.TAGS - 1)));
+  return (tag & 0xff) | ((ok ? PvDevice.OK : PvDevice.ERROR) << 8);
 }
 
 export function pvDiskCapacity(): number {

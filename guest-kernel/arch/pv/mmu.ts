@@ -23,7 +23,7 @@ import { p2v, kernelPd } from '../../kernel/vm.ts';
 import { panicValue } from '../../kernel/panic.ts';
 import { Xen, pfnToMfn, mfnToPfn, startInfo } from './xen.ts';
 
-const enum M {
+const enum PvMmu {
   /** most pseudo-physical frames tracked (256 MiB) */
   MAX_FRAMES = 65536,
   /** page-table writes collected before one mmu_update */
@@ -36,25 +36,25 @@ const enum M {
 }
 
 /** bit per pseudo-physical frame: announced as a page table (level 1) / a page directory (level 2) */
-const isL1 = staticBuffer(M.MAX_FRAMES / 8);
-const isL2 = staticBuffer(M.MAX_FRAMES / 8);
+const isL1 = staticBuffer(PvMmu.MAX_FRAMES / 8);
+const isL2 = staticBuffer(PvMmu.MAX_FRAMES / 8);
 /** the hypervisor has validated it as a table (pinned, or under a pinned directory): read-only to us */
-const live = staticBuffer(M.MAX_FRAMES / 8);
+const live = staticBuffer(PvMmu.MAX_FRAMES / 8);
 /** a table of the kernel half, shared by every directory: live for good */
-const shared = staticBuffer(M.MAX_FRAMES / 8);
+const shared = staticBuffer(PvMmu.MAX_FRAMES / 8);
 /**
  * The user page tables of each directory, as lists threaded through two u16 arrays indexed by
  * pfn (0 ends a list; frame 0 is never a table): the tables a directory entry was set to name
  * through setPte. The kernel half is copied into a new directory with plain stores and never
  * listed, so a directory is pinned and released without reading its 1,023 entries.
  */
-const dirFirst = staticBuffer(M.MAX_FRAMES * 2);
-const l1Next = staticBuffer(M.MAX_FRAMES * 2);
+const dirFirst = staticBuffer(PvMmu.MAX_FRAMES * 2);
+const l1Next = staticBuffer(PvMmu.MAX_FRAMES * 2);
 
 /** queued page-table writes (mmu_update requests) and TLB operations (mmuext_op requests) */
-const batch = staticBuffer(M.BATCH * MmuUpdate.BYTES);
+const batch = staticBuffer(PvMmu.BATCH * MmuUpdate.BYTES);
 let batched = 0;
-const ext = staticBuffer(M.EXT * MmuextOp.BYTES);
+const ext = staticBuffer(PvMmu.EXT * MmuextOp.BYTES);
 let extQueued = 0;
 /** a full TLB flush is queued (single invalidations after it are redundant) */
 let flushQueued = false;
@@ -107,7 +107,7 @@ export function pvPteValue(e: number): number {
 // ---- the queues ------------------------------------------------------------------------------------
 
 function queue(entryMa: number, value: number): void {
-  if (batched === M.BATCH) flush();
+  if (batched === PvMmu.BATCH) flush();
   const r = batch + batched * MmuUpdate.BYTES;
   store32(r + MmuUpdate.PTR, entryMa | MmuCmd.NORMAL_PT_UPDATE);
   store32(r + MmuUpdate.VAL, value);
@@ -116,7 +116,7 @@ function queue(entryMa: number, value: number): void {
 
 function queueExt(cmd: number, arg: number): void {
   if (flushQueued && (cmd === MmuextCmd.INVLPG_LOCAL || cmd === MmuextCmd.TLB_FLUSH_LOCAL)) return;
-  if (extQueued === M.EXT) flush();
+  if (extQueued === PvMmu.EXT) flush();
   const r = ext + extQueued * MmuextOp.BYTES;
   store32(r + MmuextOp.CMD, cmd);
   store32(r + MmuextOp.ARG, arg);
@@ -231,14 +231,14 @@ function listRemove(dir: number, t: number): void {
 
 /** The frames of nrPages the kernel can use: the tracking bitmaps above cover MAX_FRAMES (256 MiB). */
 export function pvUsableFrames(nrPages: number): number {
-  return nrPages < M.MAX_FRAMES ? nrPages : M.MAX_FRAMES;
+  return nrPages < PvMmu.MAX_FRAMES ? nrPages : PvMmu.MAX_FRAMES;
 }
 
 /** The table frame (pseudo-physical) that directory entry e names, or -1. */
 function entryTable(e: number): number {
   if ((e & Pte.P) === 0) return -1;
   const pfn = mfnToPfn(e >>> 12);
-  return pfn > 0 && pfn < M.MAX_FRAMES ? pfn : -1;
+  return pfn > 0 && pfn < PvMmu.MAX_FRAMES ? pfn : -1;
 }
 
 // ---- tables come and go ----------------------------------------------------------------------------
@@ -246,7 +246,7 @@ function entryTable(e: number): number {
 /** A frame becomes a table: noted; it is pinned with its directory (or when a live directory takes it). */
 export function pvPageTableAlloc(phys: number, level: number): void {
   const pfn = phys >>> 12;
-  if (pfn >= M.MAX_FRAMES) panicValue(cstr('pv: page table beyond the tracked frames'), phys);
+  if (pfn >= PvMmu.MAX_FRAMES) panicValue(cstr('pv: page table beyond the tracked frames'), phys);
   setBit(level === 1 ? isL1 : isL2, pfn, true);
 }
 
@@ -262,7 +262,7 @@ function activate(pd: number): void {
   if (first) {
     // the kernel's own directory: every table under it (they are not listed)
     let k = 0;
-    while (k < M.DIR_ENTRIES) {
+    while (k < PvMmu.DIR_ENTRIES) {
       const t = entryTable(load32(p2v(pd) + k * 4));
       if (t > 0 && !bit(live, t)) kernelMappings(t, false);
       k = k + 1;
@@ -271,7 +271,7 @@ function activate(pd: number): void {
     // the tables become live with the pin below (marked now: once it is loaded, the direct map
     // is not there yet to read the directory through)
     k = 0;
-    while (k < M.DIR_ENTRIES) {
+    while (k < PvMmu.DIR_ENTRIES) {
       const t = entryTable(load32(p2v(pd) + k * 4));
       if (t > 0 && !bit(live, t)) {
         setBit(live, t, true);
@@ -461,7 +461,7 @@ export function pvFlushTlb(): void {
 
 /** The hypervisor puts a bounced page fault's address in vcpu_info (the virtual CR2). */
 export function pvFaultAddress(): number {
-  return load32(M.CR2);
+  return load32(PvMmu.CR2);
 }
 
 /** Boot: the builder's bootstrap tables are pinned, loaded, and map this kernel's memory. */

@@ -26,7 +26,7 @@ export const enum Table {
   ENTRIES = EXCEPTIONS + 3,
 }
 
-const enum V {
+const enum UpcallWord {
   MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
   PENDING = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_PENDING,
   FLAGS_IF = 0x200,
@@ -61,7 +61,7 @@ function handleEvents(frame: number): void {
     eventsScanBegin(Xen.SHARED);
     let timer = false;
     let w = 0;
-    while (w < V.WORDS) {
+    while (w < UpcallWord.WORDS) {
       let bits = eventsTakeWord(Xen.SHARED, w);
       while (bits !== 0) {
         const b = lowestBit(bits);
@@ -92,28 +92,28 @@ function handleEvents(frame: number): void {
 function pvExit(frame: number): void {
   // the end of a kernel entry: console output of this entry goes to the back end in one notification
   if (pvConsoleUnflushed) pvConsoleFlush();
-  if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & V.FLAGS_IF) === 0) {
-    store8(V.MASK, 1);
+  if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & UpcallWord.FLAGS_IF) === 0) {
+    store8(UpcallWord.MASK, 1);
     return;
   }
-  store8(V.MASK, 0);
-  if (load8(V.PENDING) !== 0) pvExitEvents(frame);
+  store8(UpcallWord.MASK, 0);
+  if (load8(UpcallWord.PENDING) !== 0) pvExitEvents(frame);
 }
 
 /** An event came in while events were masked: handle it (and any that follow) before leaving unmasked. */
 function pvExitEvents(frame: number): void {
   for (;;) {
-    store8(V.MASK, 1);
+    store8(UpcallWord.MASK, 1);
     handleEvents(frame);
-    store8(V.MASK, 0);
-    if (load8(V.PENDING) === 0) return;
+    store8(UpcallWord.MASK, 0);
+    if (load8(UpcallWord.PENDING) === 0) return;
   }
 }
 
 /** Every exception, the system call and the user return enter here. */
 function pvTrap(frame: number): void {
   // the system call's fast path did not mask events; everything else arrives masked
-  store8(V.MASK, 1);
+  store8(UpcallWord.MASK, 1);
   if (load32(frame + TrapFrame.VECTOR) === Vec.USER_RETURN) {
     memcpy(frame, returnFrame, TrapFrame.BYTES);
   } else {
@@ -121,12 +121,12 @@ function pvTrap(frame: number): void {
   }
   // pvExit, inlined: the system call's way back to ring 3 costs no further call
   if (pvConsoleUnflushed) pvConsoleFlush();
-  if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & V.FLAGS_IF) === 0) {
-    store8(V.MASK, 1);
+  if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & UpcallWord.FLAGS_IF) === 0) {
+    store8(UpcallWord.MASK, 1);
     return;
   }
-  store8(V.MASK, 0);
-  if (load8(V.PENDING) !== 0) pvExitEvents(frame);
+  store8(UpcallWord.MASK, 0);
+  if (load8(UpcallWord.PENDING) !== 0) pvExitEvents(frame);
 }
 
 /** The event callback: the hypervisor masked events and pushed a frame with vector Upcall.VECTOR. */

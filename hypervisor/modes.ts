@@ -1,0 +1,11 @@
+// The names of the virtualization modes: the one list the CLI's options, `run --mode`, the
+// comparison and the generated option reference take them from. Imports nothing (the CLI reads
+// it before it loads any mode).
+
+/** The modes a guest can run under, native (the bare machine) first. */
+export const MODE_NAMES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
+export type ModeName = (typeof MODE_NAMES)[number];
+
+/** The modes that run the guest under the hypervisor (every mode but native). */
+export const VIRTUALIZATION_MODES = ['trap', 'bt', 'hvm', 'pv'] as const satisfies readonly ModeName[];
+export type VirtualizationMode = (typeof VIRTUALIZATION_MODES)[number];
