@@ -9,6 +9,7 @@ import { runHvmMode } from './hvm/index.ts';
 import { runBtMode } from './bt/index.ts';
 import type { GuestRunOptions, GuestRunResult } from './run.ts';
 import type { VirtualizationMode } from './modes.ts';
+import { assertNever } from '../machine/never.ts';
 
 export { Hypervisor, DomainCreateError, type HypervisorOptions, type HypervisorRunResult, type HypervisorStopReason } from './core/hypervisor.ts';
 export { Domain, type DomainConfig, type DomainState, type DomainStopReason } from './core/domain.ts';
@@ -57,9 +58,7 @@ export function runImageInMode(mode: VirtualizationMode, image: Image, opts: Gue
       return runPvMode(image, opts);
     case 'hvm':
       return runHvmMode(image, opts);
-    default: {
-      const never: never = mode;
-      throw new Error(`runImageInMode: unknown mode ${String(never)}`);
-    }
+    default:
+      return assertNever(mode, 'mode');
   }
 }

@@ -2,6 +2,7 @@
 // document cannot drift from the one opcode table (a test compares them). Pure; no I/O.
 import { Fmt, INSTRUCTIONS, type OpInfo } from './isa.ts';
 import { hex } from './hex.ts';
+import { assertNever } from './never.ts';
 
 /** Assembly operand syntax of each format (docs/asm.md). */
 export function formatSyntax(fmt: Fmt): string {
@@ -28,10 +29,8 @@ export function formatSyntax(fmt: Fmt): string {
     case Fmt.AImm: return 'ra, count';
     case Fmt.RingA: return 'ring, ra';
     case Fmt.DD: return 'rd, ra';
-    default: {
-      const never: never = fmt;
-      throw new Error(`unknown format ${String(never)}`);
-    }
+    default:
+      return assertNever(fmt, 'format');
   }
 }
 

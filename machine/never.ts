@@ -3,6 +3,6 @@
 // from outside the type system) it throws. Imports nothing.
 
 /** Unreachable when the switch before it is exhaustive; `what` names the union for the message. */
-export function assertNever(x: never, what: string): never {
+export function assertNever(x: never, what = 'case'): never {
   throw new Error(`unhandled ${what}: ${String(x)}`);
 }

@@ -3,6 +3,7 @@
 // range-checks the value for its field). Pure; imports errors.ts and lexer.ts types only.
 import { StmtError, type Pos } from './errors.ts';
 import type { Punct, Token } from './lexer.ts';
+import { assertNever } from '../../machine/never.ts';
 
 export type BinaryOp = '*' | '/' | '%' | '+' | '-' | '<<' | '>>' | '&' | '^' | '|';
 export type UnaryOp = '-' | '~' | '+';
@@ -128,7 +129,7 @@ export function evaluate(e: Expr, scope: Scope): bigint {
         case '-': return wrap64(-v);
         case '~': return ~v;
         case '+': return v;
-        default: return assertNeverOp(op);
+        default: return assertNever(op, 'operator');
       }
     }
     case 'binary': {
@@ -150,16 +151,13 @@ export function evaluate(e: Expr, scope: Scope): bigint {
         case '&': return a & b;
         case '^': return a ^ b;
         case '|': return a | b;
-        default: return assertNeverOp(op);
+        default: return assertNever(op, 'operator');
       }
     }
-    default: return assertNeverOp(e);
+    default: return assertNever(e, 'expression case');
   }
 }
 
-function assertNeverOp(x: never): never {
-  throw new Error(`unhandled expression case ${String(x)}`);
-}
 
 /** The symbols an expression mentions (for dependency checks). */
 export function symbolsOf(e: Expr, out: string[] = []): string[] {
@@ -169,7 +167,7 @@ export function symbolsOf(e: Expr, out: string[] = []): string[] {
     case 'binary': symbolsOf(e.left, out); symbolsOf(e.right, out); break;
     case 'num':
     case 'dot': break;
-    default: assertNeverOp(e);
+    default: assertNever(e, 'expression case');
   }
   return out;
 }

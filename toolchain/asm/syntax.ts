@@ -3,6 +3,7 @@
 // format, their value ranges, and how slot values go into instruction fields. Shared by the
 // assembler and the disassembler so both read and write the same syntax. Imports only the ISA.
 import { COND_NAMES, CR, encode, Fmt, IMM16_MAX, IMM16_MIN, INSTRUCTIONS, NUM_REGS, REG_FP, REG_SP, type OpInfo } from '../../machine/isa.ts';
+import { assertNever } from '../../machine/never.ts';
 
 /** Register number for a name (`r0`..`r15`, `sp`, `fp`; case-insensitive), or undefined. */
 export function registerNumber(name: string): number | undefined {
@@ -116,9 +117,7 @@ export function slotsOf(fmt: Fmt): readonly Slot[] {
   }
 }
 
-export function assertNever(x: never): never {
-  throw new Error(`unhandled case ${String(x)}`);
-}
+export { assertNever };
 
 /** Inclusive value range of the numeric slots (imm32 and target accept any 32-bit value). */
 export const SLOT_RANGE = {

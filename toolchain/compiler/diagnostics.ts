@@ -3,6 +3,7 @@
 // user as a stack trace. Imports only TypeScript's node types.
 import ts from 'typescript';
 import { relative, isAbsolute } from 'node:path';
+import { assertNever as assertNeverCase } from '../../machine/never.ts';
 
 /** One problem in a guest source, printed as `file:line:col: message`. */
 export interface Diagnostic {
@@ -80,5 +81,5 @@ export class DiagnosticBag {
 
 /** An internal compiler invariant was broken: a bug in the compiler, not in the guest. */
 export function assertNever(x: never, what: string): never {
-  throw new Error(`internal compiler error: unhandled ${what}: ${String(x)}`);
+  return assertNeverCase(x, `${what} (internal compiler error)`);
 }
