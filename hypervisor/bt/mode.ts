@@ -137,7 +137,6 @@ export class BtMode implements Mode {
     this.trap.unload(vcpu);
   }
 
-
   hasPendingEvent(vcpu: Vcpu): boolean {
     return this.trap.hasPendingEvent(vcpu);
   }

@@ -98,7 +98,6 @@ export class PvMode implements Mode {
     return d instanceof PvDomain && upcallPending(d, vcpu.id);
   }
 
-
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
     const cpu = this.hv.cpu;
     const events = this.hv.events;

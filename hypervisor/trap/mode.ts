@@ -135,7 +135,6 @@ export class TrapMode implements Mode {
 
   unload(_vcpu: Vcpu): void {}
 
-
   hasPendingEvent(vcpu: Vcpu): boolean {
     const pic = vcpu.domain.devices?.pic;
     if (!pic || pic.pendingVector() < 0) return false;
