@@ -2,6 +2,7 @@
 // the same small kernel on the bare machine and under trap-and-emulate and pins the exact,
 // documented difference - the reason paravirtualization exists.
 import { describe, expect, it } from 'vitest';
+import { runBtMode } from '../../hypervisor/bt/index.ts';
 import { HYPERVISOR_IDT_BASE } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
 import { hex, iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
@@ -117,5 +118,34 @@ ${TICKER}`);
     const { native, trap } = both(iretToRing3WithIfOff(5000, TICKER));
     expect(native.output).toBe('00000000\n');
     expect(trap.output).toBe('00000001\n');
+  });
+  it("the kernel's IRET to ring 1 runs natively at the real ring 1, so the guest keeps ring 0's rights (bt calls it out and goes to ring 1)", () => {
+    // found by the differential fuzzer (seed 0xd1ff): at ring 1 a privileged instruction is a
+    // #GP on the bare machine (the kernel's handler prints the frame: cs 1) and under bt; under
+    // trap mode the popped cs 1 is not more privileged than the real ring 1, the CPU does the IRET
+    // unseen, and the monitor emulates MOVFCR and OUT as the kernel's
+    const image = guestImage(`
+test_main:
+        li      r1, ustack_top
+        push    r1
+        li      r1, 0
+        push    r1
+        li      r1, 1
+        push    r1
+        li      r1, ring1
+        push    r1
+        iret
+ring1:
+        movfcr  r1, cr3
+        li      r0, 7
+        out     SYS_POWEROFF, r0
+        hlt
+`);
+    const ring1 = image.symbols.find((x) => x.name === 'ring1')!.addr;
+    const gp = `trap 0000000d 00000000 ${hex(ring1)} 00000001 00000000 00009000 00000000\n`;
+    expect(runNative(image).output).toBe(gp);
+    expect(runBtMode(image).output).toBe(gp);
+    const trap = runTrap(image);
+    expect([trap.output, trap.reason, trap.status]).toEqual(['', 'poweroff', 7]);
   });
 });
