@@ -218,7 +218,7 @@ function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTab
       const a4 = ctx.r32(e + MulticallEntry.ARG4);
       const a5 = ctx.r32(e + MulticallEntry.ARG5);
       if (ctx.faulted()) return HcErr.EFAULT;
-      const result = op === Hc.MULTICALL ? HcErr.EINVAL : table.dispatch(ctx, op, a1, a2, a3, a4, a5);
+      const result = table.dispatch(ctx, op, a1, a2, a3, a4, a5); // a nested multicall refuses itself (inMulticall)
       if (ctx.preempted) {
         // the entry goes on at the next step, from the progress its arguments now record
         const c = ctx.contArgs;

@@ -29,6 +29,13 @@ const GT = 'hypervisor/pv/grants.ts';
 const EV = 'hypervisor/pv/events.ts';
 const TR = 'hypervisor/pv/traps.ts';
 const HC = 'hypervisor/pv/hypercalls.ts';
+const D0 = 'hypervisor/pv/dom0.ts';
+const TM = 'hypervisor/pv/time.ts';
+const CB = 'hypervisor/pv/consback.ts';
+const RG = 'hypervisor/pv/ring.ts';
+const CONSOLE = 'test/hypervisor/pv-console-input.test.ts';
+const TIME = 'test/hypervisor/pv-time-limits.test.ts';
+const RING = 'test/hypercalls/ring.test.ts';
 
 export const RULE_LIST: Rule[] = [
   // ---- page-types.ts
@@ -220,4 +227,41 @@ export const RULE_LIST: Rule[] = [
   { id: 'mem-quota', rule: 'increase_reservation: never beyond the quota', file: HC,
     find: '      if (hole === p2m.length || alloc.freeFrames === 0) break;', replace: '      if (alloc.freeFrames === 0) break;',
     testFile: HCALLS, test: 'pv memory_op (ballooning) gives frames back and takes them again, never beyond the quota' },
+  { id: 'multicall-nest', rule: 'multicall: a multicall never runs inside a multicall (refused once, where it is entered)', file: HC,
+    find: '  if (ctx.inMulticall) return HcErr.EINVAL;\n', replace: '',
+    testFile: HCALLS, test: 'pv multicall runs each entry and stores its result; a nested multicall is refused, the rest go on' },
+  // ---- dom0.ts
+  { id: 'dom0-privileged', rule: 'dom0_op: the control domain only, before any argument is read', file: D0,
+    find: '  if (!ctx.d.privileged) return HcErr.EPERM;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) only the control domain may call it: any other gets EPERM before an argument is read' },
+  { id: 'dom0-not-self', rule: 'dom0_op: the control domain does not pause or destroy itself', file: D0,
+    find: '  if (target === ctx.d.domain) return HcErr.EINVAL;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) the control domain does not pause or destroy itself; it may pause and destroy another' },
+  { id: 'dom0-console-range', rule: 'dom0_op READCONSOLE: no negative count or offset', file: D0,
+    find: '  if (count < 0 || offset < 0) return HcErr.EINVAL;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) READCONSOLE takes no negative count or offset' },
+  { id: 'dom0-weight-range', rule: 'dom0_op ADJUSTDOM: a weight from 1 to 10000', file: D0,
+    find: '      if (a1 < 1 || a1 > MAX_WEIGHT) return HcErr.EINVAL;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) ADJUSTDOM takes a weight from 1 to 10000 only' },
+  // ---- time.ts
+  { id: 'time-period-min', rule: 'a periodic timer no shorter than a world switch (1,000 cycles)', file: TM,
+    find: '  if (period < 1000) return HcErr.EINVAL;\n', replace: '',
+    testFile: HCALLS, test: 'pv console_io, xen_version, vcpu_op, stack_switch, sched_op vcpu_op: one vCPU up, its run state, the periodic timer with a sane period' },
+  { id: 'time-end', rule: 'a timer past the end of simulated time is never scheduled (the clock stays exact; issue 9 item 5)', file: TM,
+    find: '  if (cycle > END_OF_TIME) return -1;\n', replace: '',
+    testFile: TIME, test: 'the end of simulated time a timer at 2^64-1 ns never fires: with no cycle limit the run ends when nothing else can happen, its clock exact' },
+  // ---- consback.ts
+  { id: 'cons-out-overrun', rule: 'console ring: output claimed beyond the ring crashes the domain, nothing past it is read', file: CB,
+    find: '      if (n > OUT_BYTES) {', replace: '      if (false) {',
+    testFile: CONSOLE, test: 'pv console ring: the guest is not trusted a producer index claiming more output than the ring holds crashes the domain; nothing is copied' },
+  { id: 'cons-in-overconsume', rule: 'console ring: input consumed beyond what was produced crashes the domain', file: CB,
+    find: '    if (used > IN_BYTES) {', replace: '    if (false) {',
+    testFile: CONSOLE, test: 'pv console ring: the guest is not trusted a consumer index past what was produced crashes the domain; no input goes into the ring' },
+  // ---- ring.ts
+  { id: 'ring-prod-bound', rule: 'I/O ring back end: a producer index claiming more requests than the ring holds breaks the ring, never followed', file: RG,
+    find: '    if (n > this.nrSlots) {', replace: '    if (false) {',
+    testFile: RING, test: 'I/O ring notification hold-off refuses a front end that claims more requests than the ring holds' },
+  { id: 'ring-in-flight', rule: 'I/O ring back end: never more requests in flight than response slots', file: RG,
+    find: '    return ((this.reqCons - this.rspProdPvt) >>> 0) < this.nrSlots;', replace: '    return true;',
+    testFile: RING, test: 'I/O ring back end: requests in flight holds a response slot for each request taken and not answered: never more in flight than the ring holds' },
 ];
