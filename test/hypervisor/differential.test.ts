@@ -47,4 +47,16 @@ describe('regressions the differential fuzzer found', () => {
     expect(native.stop).toBe('limit');
     for (const m of ['trap', 'bt', 'hvm'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
   });
+  it('the limit reached at an OUT to the UART: its byte is on the console in every mode, as on the bare machine', () => {
+    // a loop printing 'x'; with and without a NOP before it, so one of the two runs ends on the OUT
+    // (the harness observes an emulated OUT's device access, which the core makes after the monitor returns)
+    const loop = [[encode(Op.OUTB, 1, 1, 0x3f8)], [encode(Op.JMP), -12]];
+    for (const pad of [[], [[encode(Op.NOP)]]]) {
+      const c = plainCase([[encode(Op.LI, 1), 0x78], ...pad, ...loop]);
+      const { cycles: _c, ...native } = runNativeDiff(c);
+      expect(native.stop).toBe('limit');
+      expect(native.output).toMatch(/^x{1400,1500}$/);
+      for (const m of ['trap', 'bt', 'hvm'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
+    }
+  });
 });
