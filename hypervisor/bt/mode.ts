@@ -117,6 +117,7 @@ export class BtMode implements Mode {
 
   createDomain(domain: Domain): void {
     this.trap.createDomain(domain);
+    for (const v of domain.vcpus) (v.modeState as TrapVcpu).exactUserFlags = true;
     const cache = new TranslationCache(this.hv.mem.i32, this.hv.mem.codePage, this.cacheUnits);
     domain.modeState = cache;
     this.caches.add(cache);
@@ -166,7 +167,7 @@ export class BtMode implements Mode {
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
       // at every unit boundary the monitor has control: inject what the virtual IF allows
-      if (pic !== null && (cpu.cpl === 3 || t.v.vIF) && pic.pendingVector() >= 0) {
+      if (pic !== null && t.v.vIF && pic.pendingVector() >= 0) {
         this.inject(t, b);
         continue;
       }
@@ -174,8 +175,9 @@ export class BtMode implements Mode {
         exit.reason = 'deadline';
         return exit;
       }
-      if (cpu.cpl !== 3) {
-        // guest kernel: translated code only
+      if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {
+        // guest kernel: translated code only; so is user code the kernel's IRET entered with
+        // interrupts off or I/O allowed (the real CPU would run it with IF 1 and IOPL 0)
         if (this.runUnit(t, b, cache, exit) === TO_LOOP) return exit;
         continue;
       }
@@ -205,16 +207,17 @@ export class BtMode implements Mode {
     const dom = t.domain;
     const st = cache.stats;
     const pc = cpu.pc | 0;
+    const user = cpu.cpl === 3;
     // the code's machine address: through the shadow, else through the guest's own tables
-    let ma = (pc & 3) === 0 ? cpu.translate(pc) : -1;
+    let ma = (pc & 3) === 0 ? cpu.translate(pc, false, user) : -1;
     let w = 0;
     if (ma < 0) {
       if ((pc & 3) !== 0) {
         // an unaligned pc (legal on XL32): one instruction at a time, fetched as the hardware would
-        w = t.fetch32(pc, false);
+        w = t.fetch32(pc, user);
         ma = t.accessFail !== 0 ? t.accessFail : 0;
       } else {
-        ma = t.walker.walk(pc, ACC_FETCH, false, true);
+        ma = t.walker.walk(pc, ACC_FETCH, user, true);
       }
       if (ma === WALK_BAD_GPA) {
         t.crashBadGpa();
@@ -321,8 +324,8 @@ export class BtMode implements Mode {
       if (op === OP_POPF) {
         // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
         const sp = r[SP]!;
-        const sa = cpu.translate(sp);
-        const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, false);
+        const sa = cpu.translate(sp, false, user);
+        const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
         const res = cpu.step();
         if (res !== STEP_BOUND && res !== STEP_CONT) return this.cpuExit(t, b, res, exit);
         const v = t.v;

@@ -89,7 +89,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   // the domain's frames are wherever the allocator put them: the guest translates with the p2m
   // list below and the hypervisor's m2p table
   const p2m = domain.p2m;
-  for (let k = 0; k < n; k++) host.setM2p(p2m[k]!, k);
+  for (let k = 0; k < n; k++) host.setP2mSlot(p2m[k]!, k);
 
   // ---- layout ----
   const kernelEnd = pageUp(Math.max(KERNEL_MIN, ...kernel.segments.map((s) => s.paddr + s.memBytes)));

@@ -148,7 +148,7 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
       host.mem.fill(f * 4096, 4096, 0);
       types.clear(f);
       p2m[hole] = f;
-      host.setM2p(f, hole);
+      host.setP2mSlot(f, hole);
       ctx.w32(list + done * 4, f);
       done++;
     }
@@ -175,11 +175,11 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
       r = HcErr.EBUSY;
       break;
     }
-    // the m2p entry is the guest's to set (MACHPHYS_UPDATE): the p2m slot is found, not trusted
-    let pfn = host.m2p[f]!;
-    if (pfn < 0 || pfn >= p2m.length || p2m[pfn] !== f) pfn = p2m.indexOf(f);
-    if (pfn >= 0) p2m[pfn] = -1;
-    host.setM2p(f, -1);
+    // the m2p entry is the guest's to set (MACHPHYS_UPDATE): the slot comes from the
+    // hypervisor's own reverse map, one look per extent (no scan of the p2m)
+    const pfn = host.p2mSlot[f]!;
+    if (pfn >= 0 && pfn < p2m.length && p2m[pfn] === f) p2m[pfn] = -1;
+    host.setP2mSlot(f, -1);
     types.clear(f);
     alloc.release(f, d.id);
     done++;
@@ -218,7 +218,7 @@ function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTab
       const a4 = ctx.r32(e + MulticallEntry.ARG4);
       const a5 = ctx.r32(e + MulticallEntry.ARG5);
       if (ctx.faulted()) return HcErr.EFAULT;
-      const result = op === Hc.MULTICALL ? HcErr.EINVAL : table.dispatch(ctx, op, a1, a2, a3, a4, a5);
+      const result = table.dispatch(ctx, op, a1, a2, a3, a4, a5); // a nested multicall refuses itself (inMulticall)
       if (ctx.preempted) {
         // the entry goes on at the next step, from the progress its arguments now record
         const c = ctx.contArgs;

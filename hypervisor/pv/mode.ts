@@ -263,7 +263,7 @@ export class PvMode implements Mode {
     }
     for (let f = 0; f < owner.length; f++) {
       if (owner[f] !== d.id) continue;
-      host.setM2p(f, -1);
+      host.setP2mSlot(f, -1);
       if (types.refCount[f]! > 0) {
         // still mapped by another domain through a grant: the hypervisor keeps it until unmapped
         owner[f] = OWNER_HYPERVISOR;

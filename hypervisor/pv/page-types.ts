@@ -148,7 +148,7 @@ export class PageTypes {
     if ((e & PTE_P) === 0) return 0;
     const f = e >>> 12;
     if (f >= this.frames) return HcErr.EINVAL;
-    if (!this.hooks.mayMap(dom, f)) return HcErr.EPERM;
+    if (this.owner[f] !== dom && !this.hooks.mayMap(dom, f)) return HcErr.EPERM;
     if ((e & PTE_W) !== 0) {
       const r = this.getType(f, PageType.WRITABLE, dom);
       if (r < 0) return r;
@@ -219,12 +219,23 @@ export class PageTypes {
    */
   private releaseL1(f: number, dom: number): void {
     const base = f << 12;
+    const i32 = this.mem.i32;
+    const owner = this.owner;
+    const refCount = this.refCount;
+    const row = f << 10;
     this.work += ENTRIES;
     for (let k = 0; k < ENTRIES; k++) {
-      const e = this.entry(f, k);
+      const e = i32[row + k]!;
       if ((e & PTE_P) === 0) continue;
-      if (!this.hooks.mayMap(dom, e >>> 12) && this.hooks.dropGrantMapping(dom, base + k * 4)) continue;
-      this.putL1Entry(e, dom);
+      const g = e >>> 12;
+      // (putL1Entry, with the may-map check made once: the domain's own frames first)
+      if (owner[g] !== dom && !this.hooks.mayMap(dom, g)) {
+        // a frame it may not map: a grant mapping (unmapped now), else nothing was taken
+        this.hooks.dropGrantMapping(dom, base + k * 4);
+        continue;
+      }
+      if ((e & PTE_W) !== 0) this.putType(g, dom);
+      refCount[g]!--;
     }
   }
 

@@ -207,6 +207,12 @@ export class PvHost {
   readonly costs: PvCosts;
   /** machine -> pseudo-physical frame, -1 when unassigned (mirrored into the published table) */
   readonly m2p: Int32Array;
+  /**
+   * machine -> the p2m slot that holds it, -1 when none: the hypervisor's own reverse map, which
+   * the guest cannot write (its m2p entries it can, MACHPHYS_UPDATE), so memory_op finds the slot
+   * of a frame it gives back in one look instead of scanning the p2m
+   */
+  readonly p2mSlot: Int32Array;
   /** hypervisor frames holding the published m2p table, in order */
   readonly m2pFrames: number[] = [];
   /** hypervisor frames shared with one domain (shared info, grant tables): frame -> domain id */
@@ -225,6 +231,7 @@ export class PvHost {
     }
     this.costs = pvCosts(platform.profile);
     this.m2p = new Int32Array(frames).fill(-1);
+    this.p2mSlot = new Int32Array(frames).fill(-1);
     this.types = new PageTypes(platform.mem, platform.frames.owner, {
       mayMap: (dom, f) => this.mayMap(dom, f),
       dropGrantMapping: (dom, pteAddr) => this.dropGrantMapping(dom, pteAddr),
@@ -238,6 +245,15 @@ export class PvHost {
 
   get cpu(): Cpu {
     return this.platform.cpu;
+  }
+
+  /**
+   * Machine frame mfn goes into (pfn >= 0) or leaves (-1) its owner's p2m slot pfn: the private
+   * reverse map and the published m2p entry follow. (The caller writes the p2m itself.)
+   */
+  setP2mSlot(mfn: number, pfn: number): void {
+    this.p2mSlot[mfn] = pfn;
+    this.setM2p(mfn, pfn);
   }
 
   /** Record that machine frame mfn is pseudo-physical frame pfn of its owner (-1: none). */

@@ -140,7 +140,7 @@ export class TrapMode implements Mode {
     if (!pic || pic.pendingVector() < 0) return false;
     const t = vcpu.modeState as TrapVcpu;
     const cpl = vcpu.loaded ? this.cpu.cpl : vcpu.arch.cpl;
-    return cpl === 3 || t.v.vIF;
+    return t.v.vIF || (cpl === 3 && !t.exactUserFlags);
   }
 
   destroyDomain(domain: Domain): void {

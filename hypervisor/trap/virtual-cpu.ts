@@ -52,6 +52,13 @@ export class TrapVcpu {
 
   /** the current interrupt-window poll interval (TrapMode backs it off while nothing changes) */
   pollInterval = 0;
+  /**
+   * The virtual IF holds in ring 3 too (bt: every entry into ring 3 is an emulated IRET or a
+   * delivery the monitor makes, so it knows the IF the guest's user code runs with). Trap mode
+   * leaves it false: its kernel's IRET to ring 3 runs unseen, so ring 3 is taken to run with
+   * interrupts on (TrapVcpuState.vIF).
+   */
+  exactUserFlags = false;
   /** the last guest access failed: 0, or WALK_FAULT / WALK_BAD_GPA (details in the walker) */
   accessFail = 0;
   /** a fault raised while delivering an event (the hardware's "pending" fault) */
@@ -77,9 +84,9 @@ export class TrapVcpu {
     return virtualCpl(this.cpu.cpl, this.v.midRing);
   }
 
-  /** Interrupts virtually enabled: the virtual IF in kernel mode; always in ring 3 (see TrapVcpuState.vIF). */
+  /** Interrupts virtually enabled: the virtual IF; in ring 3 always, unless exactUserFlags (see TrapVcpuState.vIF). */
   get interruptsEnabled(): boolean {
-    return this.cpu.cpl === 3 || this.v.vIF;
+    return this.v.vIF || (this.cpu.cpl === 3 && !this.exactUserFlags);
   }
 
   /** The FLAGS value the guest would see at this point (condition bits real, IF and IOPL virtual). */
@@ -205,7 +212,7 @@ export class TrapVcpu {
       ma1 = w.walk(last & PAGE_MASK, ACC_WRITE, frameUser, true);
       if (ma1 < 0) return this.walkFailure(ma1);
     }
-    const effIF = vcpl === 3 || v.vIF;
+    const effIF = v.vIF || (vcpl === 3 && !this.exactUserFlags);
     const flags = (cpu.flags & COND) | (effIF ? F_IF : 0) | (v.vIOPL << IOPL_SHIFT);
     this.storeFrameWord(base, Frame.VECTOR, vector, ma0, ma1);
     this.storeFrameWord(base, Frame.ERROR, error, ma0, ma1);

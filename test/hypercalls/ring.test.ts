@@ -137,3 +137,17 @@ describe('I/O ring notification hold-off', () => {
     expect(r.back.broken).toBe(true);
   });
 });
+
+describe('I/O ring back end: requests in flight', () => {
+  it('holds a response slot for each request taken and not answered: never more in flight than the ring holds', () => {
+    const r = shared();
+    store32(SRING + RingHeader.REQ_PROD, SLOTS);
+    expect(r.back.unconsumedRequests()).toBe(SLOTS);
+    r.back.reqCons = SLOTS - 1;
+    expect(r.back.responseRoom()).toBe(true);
+    r.back.reqCons = SLOTS;
+    expect(r.back.responseRoom()).toBe(false);
+    r.back.rspProdPvt = 1;
+    expect(r.back.responseRoom()).toBe(true);
+  });
+});

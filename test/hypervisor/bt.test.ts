@@ -13,6 +13,8 @@ import { getProfile } from '../../machine/costs.ts';
 import { Machine } from '../../machine/machine.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { DEMO } from './fixtures/demo.ts';
+import { iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
+import { guestImage, runNative, runTrap } from './trap-harness.ts';
 
 const P4 = getProfile('p4-2003');
 const demo = DEMO;
@@ -195,5 +197,53 @@ describe('self-modifying code', () => {
     r.domain.memory.write32(0x1ff0, 0); // guest-physical frame 1, where all four units live
     expect(cache.size).toBe(0);
     expect(cache.stats.invalidations).toBe(4);
+  });
+});
+
+describe('user code the kernel enters with interrupts off or I/O allowed (a difference the differential fuzzer found)', () => {
+  // The kernel's IRET to ring 3 is a callout under bt, so the monitor knows the IF and IOPL the
+  // user code runs with; user code with IF 0 or IOPL > 0 runs translated (PUSHF, POPF, CLI, STI
+  // and I/O see the virtual FLAGS) instead of directly, where the real CPU would give it IF 1, IOPL 0
+  const USER_FLAGS = `
+test_main:
+        call    paging_on
+        li      r1, 0x80
+        li      r2, on_syscall
+        li      r3, GATE_UTRAP
+        call    set_gate
+        li      r1, ustack_top
+        push    r1
+        li      r1, 0x3000              ; FLAGS: IOPL 3, IF 0
+        push    r1
+        li      r1, 3
+        push    r1
+        li      r1, user_code
+        push    r1
+        iret
+user_code:
+        cli
+        pushf
+        pop     r5
+        int     0x80
+on_syscall:
+        mov     r1, r5
+        call    puthex
+        call    putnl
+        li      r0, 0
+        out     SYS_POWEROFF, r0
+        hlt
+`;
+
+  it('CLI at IOPL 3 is allowed and PUSHF shows IF 0 and IOPL 3, as on the bare machine (trap mode, blind to that IRET, gives the CLI a #GP)', () => {
+    const image = guestImage(USER_FLAGS);
+    expect(runNative(image).output).toBe('00003000\n');
+    expect(runBtMode(image).output).toBe('00003000\n');
+    expect(runTrap(image).output).toMatch(/^trap 0000000d /);
+  });
+
+  it("the IRET's IF = 0 holds in ring 3: user code does not get the tick, as on the bare machine", () => {
+    const image = guestImage(iretToRing3WithIfOff(30000, tickHandler('arm_tick', 1000)));
+    expect(runNative(image).output).toBe('00000000\n');
+    expect(runBtMode(image).output).toBe('00000000\n');
   });
 });

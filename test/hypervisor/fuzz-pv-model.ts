@@ -208,7 +208,8 @@ export class Real {
 
   fullCheck(): void {
     this.sinceFull = 0;
-    checkOwnership(this.hv, [...this.doms.map((x) => x.d), ...(this.other ? [this.other] : [])]);
+    const pvDoms = this.doms.map((x) => x.d);
+    checkOwnership(this.hv, [...pvDoms, ...(this.other ? [this.other] : [])], { p2mSlot: this.mode.host.p2mSlot, domains: pvDoms });
     checkTypes(this.hv, this.mode);
     this.counters.fullChecks++;
   }

@@ -88,6 +88,33 @@ describe('pv console input', () => {
   });
 });
 
+describe('pv console ring: the guest is not trusted', () => {
+  function connected() {
+    const { hv, mode } = pvHypervisor();
+    const dom = pvDomain(hv, mode, 'ring', spinGuest());
+    const d = mode.pv(dom);
+    const cons = d.console as ConsBack;
+    cons.notify(); // the guest connects its ring
+    return { hv, dom, d, cons, page: cons.frame * 4096 };
+  }
+
+  it('a producer index claiming more output than the ring holds crashes the domain; nothing is copied', () => {
+    const t = connected();
+    t.hv.mem.write32(t.page + ConsoleRing.OUT_PROD, ConsoleRing.OUT_BYTES + 1);
+    t.cons.notify();
+    expect([t.dom.stopReason, t.dom.stopDetail]).toEqual(['crashed', 'consback: the guest published more console output than the ring holds']);
+    expect(t.d.stats.consoleBytesOut).toBe(0);
+  });
+
+  it('a consumer index past what was produced crashes the domain; no input goes into the ring', () => {
+    const t = connected();
+    t.hv.mem.write32(t.page + ConsoleRing.IN_CONS, 5);
+    feedConsole(t.d, input(16));
+    expect([t.dom.stopReason, t.dom.stopDetail]).toEqual(['crashed', 'consback: the guest consumed console input that was never there']);
+    expect(t.d.stats.consoleBytesIn).toBe(0);
+  });
+});
+
 describe('ByteQueue', () => {
   it('is first-in first-out across growth and sliding', () => {
     const q = new ByteQueue();

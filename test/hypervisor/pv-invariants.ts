@@ -18,8 +18,12 @@ const PTE_W = 2;
 const PTE_A = 32;
 const PTE_D = 64;
 
-/** Every frame has one owner; each domain owns exactly the frames its p2m names. */
-export function checkOwnership(hv: Hypervisor, doms: Domain[]): void {
+/**
+ * Every frame has one owner; each domain owns exactly the frames its p2m names. With `p2mSlot`
+ * (the pv host's private reverse map) and the pv domains among `doms`: each of their frames maps
+ * back to the slot that holds it, and no other frame to any slot.
+ */
+export function checkOwnership(hv: Hypervisor, doms: Domain[], pv?: { p2mSlot: Int32Array; domains: Domain[] }): void {
   const owner = hv.frames.owner;
   const ids = new Set(doms.map((d) => d.id));
   const named = new Int32Array(owner.length);
@@ -32,6 +36,13 @@ export function checkOwnership(hv: Hypervisor, doms: Domain[]): void {
       named[f]!++;
     }
     if (hv.frames.countOwned(d.id) !== live) throw new Error(`domain ${d.id} owns ${hv.frames.countOwned(d.id)} frames, its p2m names ${live}`);
+  }
+  if (pv) {
+    const expected = new Int32Array(owner.length).fill(-1);
+    for (const d of pv.domains) d.p2m.forEach((f, pfn) => void (f >= 0 && (expected[f] = pfn)));
+    for (let f = 0; f < owner.length; f++) {
+      if (pv.p2mSlot[f] !== expected[f]) throw new Error(`frame 0x${f.toString(16)}: the reverse map says slot ${pv.p2mSlot[f]}, the p2m ${expected[f]}`);
+    }
   }
   for (let f = 0; f < owner.length; f++) {
     if (named[f]! > 1) throw new Error(`frame 0x${f.toString(16)} is named by ${named[f]} p2m entries`);

@@ -2,9 +2,10 @@
 // fails when its rule alone is removed (pv-rules.ts lists every rule with its test, and
 // `npm run check:rules` removes each in turn and runs its test).
 import { describe, expect, it } from 'vitest';
-import { Hc, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, HvLayout, MemoryCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
+import { Dom0Cmd, Hc, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, HvLayout, MemoryCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Exit } from '../../machine/types.ts';
+import { BvtScheduler } from '../../hypervisor/pv/bvt.ts';
 import { STORE_GUEST, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, w32, PAGE } from './pv-helpers.ts';
 
 const P = 1;
@@ -209,5 +210,54 @@ describe('pv validation rules', () => {
     expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, op, 1)).toBe(0);
     expect(r32(t.b, op + 16)).toBe(HcErr.EPERM);
     expect(Array.from(t.hv.mem.i32.subarray(hvL1 * 1024, hvL1 * 1024 + 1024))).toEqual(before);
+  });
+});
+
+describe('pv control-interface rules (dom0_op)', () => {
+  function control(scheduler?: BvtScheduler) {
+    const { hv, mode } = pvHypervisor(scheduler ? { scheduler } : {});
+    const a = pvDomain(hv, mode, 'a', STORE_GUEST);
+    const b = pvDomain(hv, mode, 'b', STORE_GUEST);
+    const op = (d: typeof a, cmd: number, domid: number, a1 = 0, a2 = 0, a3 = 0) => hc(hv, mode, d, Hc.DOM0_OP, cmd, domid, a1, a2, a3);
+    return { hv, mode, a, b, op };
+  }
+
+  it('only the control domain may call it: any other gets EPERM before an argument is read', () => {
+    const t = control();
+    expect([t.mode.pv(t.a).privileged, t.mode.pv(t.b).privileged]).toEqual([true, false]);
+    const buf = scratch(t.mode, t.b);
+    w32(t.b, buf, 0x5a5a5a5a);
+    expect(t.op(t.b, Dom0Cmd.GETDOMAININFO, t.a.id, buf)).toBe(HcErr.EPERM);
+    expect(t.op(t.b, Dom0Cmd.PAUSEDOMAIN, t.a.id)).toBe(HcErr.EPERM);
+    expect([r32(t.b, buf), t.a.state]).toEqual([0x5a5a5a5a, 'running']);
+    // the control domain's own call reaches the command
+    expect(t.op(t.a, Dom0Cmd.GETDOMAININFO, t.b.id, scratch(t.mode, t.a))).toBe(t.b.id);
+  });
+
+  it('the control domain does not pause or destroy itself; it may pause and destroy another', () => {
+    const t = control();
+    expect(t.op(t.a, Dom0Cmd.PAUSEDOMAIN, t.a.id)).toBe(HcErr.EINVAL);
+    expect(t.op(t.a, Dom0Cmd.DESTROYDOMAIN, t.a.id)).toBe(HcErr.EINVAL);
+    expect([t.a.state, t.a.stopped]).toEqual(['running', false]);
+    expect(t.op(t.a, Dom0Cmd.PAUSEDOMAIN, t.b.id)).toBe(0);
+    expect(t.b.state).toBe('paused');
+  });
+
+  it('READCONSOLE takes no negative count or offset', () => {
+    const t = control();
+    const buf = scratch(t.mode, t.a);
+    w32(t.a, buf, 0x5a5a5a5a);
+    expect(t.op(t.a, Dom0Cmd.READCONSOLE, t.b.id, buf, -1, 0)).toBe(HcErr.EINVAL);
+    expect(t.op(t.a, Dom0Cmd.READCONSOLE, t.b.id, buf, 4, -1)).toBe(HcErr.EINVAL);
+    expect(r32(t.a, buf)).toBe(0x5a5a5a5a);
+  });
+
+  it('ADJUSTDOM takes a weight from 1 to 10000 only', () => {
+    const sched = new BvtScheduler();
+    const t = control(sched);
+    expect(t.op(t.a, Dom0Cmd.ADJUSTDOM, t.b.id, 0)).toBe(HcErr.EINVAL);
+    expect(t.op(t.a, Dom0Cmd.ADJUSTDOM, t.b.id, 10001)).toBe(HcErr.EINVAL);
+    expect(t.op(t.a, Dom0Cmd.ADJUSTDOM, t.b.id, 10000)).toBe(0);
+    expect(sched.weight(t.b.id)).toBe(10000);
   });
 });

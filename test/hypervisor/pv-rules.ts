@@ -29,6 +29,13 @@ const GT = 'hypervisor/pv/grants.ts';
 const EV = 'hypervisor/pv/events.ts';
 const TR = 'hypervisor/pv/traps.ts';
 const HC = 'hypervisor/pv/hypercalls.ts';
+const D0 = 'hypervisor/pv/dom0.ts';
+const TM = 'hypervisor/pv/time.ts';
+const CB = 'hypervisor/pv/consback.ts';
+const RG = 'hypervisor/pv/ring.ts';
+const CONSOLE = 'test/hypervisor/pv-console-input.test.ts';
+const TIME = 'test/hypervisor/pv-time-limits.test.ts';
+const RING = 'test/hypercalls/ring.test.ts';
 
 export const RULE_LIST: Rule[] = [
   // ---- page-types.ts
@@ -48,10 +55,10 @@ export const RULE_LIST: Rule[] = [
     find: '      this.type[f] = t;\n      this.typeCount[f] = 1;\n      const r = t', replace: '      const r = t',
     testFile: MMU, test: 'pv page ownership and typing a table that maps itself writable is refused (EBUSY), as a directory naming itself as its own table is' },
   { id: 'pt-l1-range', rule: 'an L1 entry names a frame of the machine', file: PT,
-    find: '    if (f >= this.frames) return HcErr.EINVAL;\n    if (!this.hooks.mayMap(dom, f)) return HcErr.EPERM;', replace: '    if (!this.hooks.mayMap(dom, f)) return HcErr.EPERM;',
+    find: '    if (f >= this.frames) return HcErr.EINVAL;\n    if (this.owner[f] !== dom && !this.hooks.mayMap(dom, f)) return HcErr.EPERM;', replace: '    if (this.owner[f] !== dom && !this.hooks.mayMap(dom, f)) return HcErr.EPERM;',
     testFile: RULES, test: 'pv validation rules entries naming a frame beyond machine memory are EINVAL, in a table and in a directory' },
   { id: 'pt-l1-maymap', rule: 'an L1 entry names a frame the domain may map (its own, or a page the hypervisor shares with it); never a foreign frame, grant or not', file: PT,
-    find: '    if (!this.hooks.mayMap(dom, f)) return HcErr.EPERM;\n    if ((e & PTE_W) !== 0) {', replace: '    if ((e & PTE_W) !== 0) {',
+    find: '    if (this.owner[f] !== dom && !this.hooks.mayMap(dom, f)) return HcErr.EPERM;\n    if ((e & PTE_W) !== 0) {', replace: '    if ((e & PTE_W) !== 0) {',
     testFile: MMU, test: 'pv page ownership and typing mmu_update refuses to map a frame of another domain (EPERM), leaving the entry and the frame alone' },
   { id: 'pt-l1-writable-type', rule: 'a writable mapping holds a WRITABLE type reference', file: PT,
     find: '    if ((e & PTE_W) !== 0) {\n      const r = this.getType(f, PageType.WRITABLE, dom);\n      if (r < 0) return r;\n    }\n', replace: '',
@@ -66,7 +73,7 @@ export const RULE_LIST: Rule[] = [
     find: '    if (f >= this.frames) return HcErr.EINVAL;\n    const r = this.getType(f, PageType.L1, dom);', replace: '    const r = this.getType(f, PageType.L1, dom);',
     testFile: RULES, test: 'pv validation rules entries naming a frame beyond machine memory are EINVAL, in a table and in a directory' },
   { id: 'pt-grant-unmap-on-release', rule: "a grant mapping never outlives its page table's type (issue 9 item 1)", file: PT,
-    find: '      if (!this.hooks.mayMap(dom, e >>> 12) && this.hooks.dropGrantMapping(dom, base + k * 4)) continue;\n', replace: '',
+    find: '        this.hooks.dropGrantMapping(dom, base + k * 4);\n', replace: '',
     testFile: GRANTS, test: 'pv grant mappings never outlive their page table (issue 9, item 1) a read-only grant never becomes a writable mapping: unhooking its L1 unmaps it, and the bytes the guest writes back are refused' },
   { id: 'pt-stale-writable', rule: 'a writable translation left in the TLB is flushed before its frame becomes a table', file: PT,
     find: '    else if (t === PageType.WRITABLE) this.staleWritable = true;\n', replace: '',
@@ -96,8 +103,8 @@ export const RULE_LIST: Rule[] = [
   { id: 'm2p-aligned', rule: "MACHPHYS_UPDATE: a frame's address", file: MM,
     find: "    if ((addr & 0xfff) !== 0) return HcErr.EINVAL; // a frame's address: page-aligned apart from the command\n", replace: '',
     testFile: MMU, test: 'pv page ownership and typing rejects unknown commands, addresses outside memory or outside its tables, and oversized or unreadable batches' },
-  { id: 'mmu-batch', rule: 'mmu_update: at most MAX_BATCH requests', file: MM,
-    find: '  if (count > MAX_UPDATES) return HcErr.E2BIG;\n', replace: '',
+  { id: 'mmu-batch', rule: 'mmu_update (and mmuext_op): at most MAX_BATCH requests', file: MM,
+    find: '  if (count > max) return HcErr.E2BIG;\n', replace: '',
     testFile: MMU, test: 'pv page ownership and typing rejects unknown commands, addresses outside memory or outside its tables, and oversized or unreadable batches' },
   { id: 'pin-owner', rule: 'pin: only its own frames', file: MM,
     find: '      if (types.owner[f] !== dom) return HcErr.EPERM;\n      if (types.pinned[f] !== 0) return HcErr.EEXIST;', replace: '      if (types.pinned[f] !== 0) return HcErr.EEXIST;',
@@ -220,4 +227,41 @@ export const RULE_LIST: Rule[] = [
   { id: 'mem-quota', rule: 'increase_reservation: never beyond the quota', file: HC,
     find: '      if (hole === p2m.length || alloc.freeFrames === 0) break;', replace: '      if (alloc.freeFrames === 0) break;',
     testFile: HCALLS, test: 'pv memory_op (ballooning) gives frames back and takes them again, never beyond the quota' },
+  { id: 'multicall-nest', rule: 'multicall: a multicall never runs inside a multicall (refused once, where it is entered)', file: HC,
+    find: '  if (ctx.inMulticall) return HcErr.EINVAL;\n', replace: '',
+    testFile: HCALLS, test: 'pv multicall runs each entry and stores its result; a nested multicall is refused, the rest go on' },
+  // ---- dom0.ts
+  { id: 'dom0-privileged', rule: 'dom0_op: the control domain only, before any argument is read', file: D0,
+    find: '  if (!ctx.d.privileged) return HcErr.EPERM;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) only the control domain may call it: any other gets EPERM before an argument is read' },
+  { id: 'dom0-not-self', rule: 'dom0_op: the control domain does not pause or destroy itself', file: D0,
+    find: '  if (target === ctx.d.domain) return HcErr.EINVAL;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) the control domain does not pause or destroy itself; it may pause and destroy another' },
+  { id: 'dom0-console-range', rule: 'dom0_op READCONSOLE: no negative count or offset', file: D0,
+    find: '  if (count < 0 || offset < 0) return HcErr.EINVAL;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) READCONSOLE takes no negative count or offset' },
+  { id: 'dom0-weight-range', rule: 'dom0_op ADJUSTDOM: a weight from 1 to 10000', file: D0,
+    find: '      if (a1 < 1 || a1 > MAX_WEIGHT) return HcErr.EINVAL;\n', replace: '',
+    testFile: RULES, test: 'pv control-interface rules (dom0_op) ADJUSTDOM takes a weight from 1 to 10000 only' },
+  // ---- time.ts
+  { id: 'time-period-min', rule: 'a periodic timer no shorter than a world switch (1,000 cycles)', file: TM,
+    find: '  if (period < 1000) return HcErr.EINVAL;\n', replace: '',
+    testFile: HCALLS, test: 'pv console_io, xen_version, vcpu_op, stack_switch, sched_op vcpu_op: one vCPU up, its run state, the periodic timer with a sane period' },
+  { id: 'time-end', rule: 'a timer past the end of simulated time is never scheduled (the clock stays exact; issue 9 item 5)', file: TM,
+    find: '  if (cycle > END_OF_TIME) return -1;\n', replace: '',
+    testFile: TIME, test: 'the end of simulated time a timer at 2^64-1 ns never fires: with no cycle limit the run ends when nothing else can happen, its clock exact' },
+  // ---- consback.ts
+  { id: 'cons-out-overrun', rule: 'console ring: output claimed beyond the ring crashes the domain, nothing past it is read', file: CB,
+    find: '      if (n > OUT_BYTES) {', replace: '      if (false) {',
+    testFile: CONSOLE, test: 'pv console ring: the guest is not trusted a producer index claiming more output than the ring holds crashes the domain; nothing is copied' },
+  { id: 'cons-in-overconsume', rule: 'console ring: input consumed beyond what was produced crashes the domain', file: CB,
+    find: '    if (used > IN_BYTES) {', replace: '    if (false) {',
+    testFile: CONSOLE, test: 'pv console ring: the guest is not trusted a consumer index past what was produced crashes the domain; no input goes into the ring' },
+  // ---- ring.ts
+  { id: 'ring-prod-bound', rule: 'I/O ring back end: a producer index claiming more requests than the ring holds breaks the ring, never followed', file: RG,
+    find: '    if (n > this.nrSlots) {', replace: '    if (false) {',
+    testFile: RING, test: 'I/O ring notification hold-off refuses a front end that claims more requests than the ring holds' },
+  { id: 'ring-in-flight', rule: 'I/O ring back end: never more requests in flight than response slots', file: RG,
+    find: '    return ((this.reqCons - this.rspProdPvt) >>> 0) < this.nrSlots;', replace: '    return true;',
+    testFile: RING, test: 'I/O ring back end: requests in flight holds a response slot for each request taken and not answered: never more in flight than the ring holds' },
 ];
