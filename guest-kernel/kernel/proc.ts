@@ -7,7 +7,7 @@ import { load32, store32, staticBuffer, addressOf, contextSwitch, cstr, TrapFram
 import { Param } from './param.ts';
 import { Layout } from './memlayout.ts';
 import { ContextFrame } from './formats.ts';
-import { Err, ProcState, ProcInfo, Limits } from './abi.ts';
+import { Err, ProcState, ProcInfo, Limits, ExitStatus } from './abi.ts';
 import { memset, memcpy, strlcpy } from './string.ts';
 import { kunmap, vmSwitch, kernelPd, uvmCreate, uvmCopy, uvmFree, uvmSize, copyout } from './vm.ts';
 import { setKernelStack, idle, irqDisable, userReturn, powerOff } from './pvops.ts';
@@ -47,7 +47,9 @@ export const enum P {
   NAME = 88,
   /** for a process in sleepTicks: the tick it wakes at */
   WAKE_TICK = 104,
-  BYTES = 108,
+  /** process group (the console's Ctrl-C kills the foreground group) */
+  PGID = 108,
+  BYTES = 112,
 }
 
 const procs = staticBuffer(Param.NPROC * P.BYTES, 4);
@@ -71,9 +73,22 @@ export function myproc(): number {
   return current;
 }
 
+/** P.KILLED values: how a process marked for death dies (0: it is not). */
+export const enum Killed {
+  /** a fault or kill(): status ExitStatus.KILLED */
+  KILLED = 1,
+  /** Ctrl-C on the console: status ExitStatus.INTERRUPTED */
+  INTERRUPTED = 2,
+}
+
 /** Has the running process been killed? */
 export function killed(): boolean {
   return current !== 0 && load32(current + P.KILLED) !== 0;
+}
+
+/** The exit status of the running process, killed as P.KILLED says. */
+export function killedStatus(): number {
+  return load32(current + P.KILLED) === Killed.INTERRUPTED ? ExitStatus.INTERRUPTED : ExitStatus.KILLED;
 }
 
 /** Unmap the guard page below every kernel stack (once paging is on). */
@@ -101,6 +116,8 @@ export function allocproc(): number {
   store32(p + P.KSTACK_TOP, top);
   store32(p + P.STATE, ProcState.EMBRYO);
   store32(p + P.PID, nextPid);
+  // a process starts in a group of its own (fork puts the child in its parent's)
+  store32(p + P.PGID, nextPid);
   nextPid = nextPid + 1;
   const tf = top - TrapFrame.BYTES;
   store32(p + P.TF, tf);
@@ -262,6 +279,7 @@ export function fork(): number {
   }
   store32(np + P.PD, pd);
   store32(np + P.PARENT, p);
+  store32(np + P.PGID, load32(p + P.PGID));
   store32(np + P.LAZY_START, load32(p + P.LAZY_START));
   store32(np + P.HEAP_START, load32(p + P.HEAP_START));
   store32(np + P.BRK, load32(p + P.BRK));
@@ -347,19 +365,71 @@ export function wait(statusAddr: number): number {
   }
 }
 
+/** Is slot p a live process (neither unused nor a zombie)? */
+function live(p: number): boolean {
+  const st = load32(p + P.STATE);
+  return st !== ProcState.UNUSED && st !== ProcState.ZOMBIE;
+}
+
+/** Mark p to die (how: Killed) when it next returns towards user mode; a sleeper wakes to see it. */
+function markKilled(p: number, how: number): void {
+  if (load32(p + P.KILLED) === 0) store32(p + P.KILLED, how);
+  if (load32(p + P.STATE) === ProcState.SLEEPING) store32(p + P.STATE, ProcState.RUNNABLE);
+}
+
 /** Mark process pid killed: it exits when it next returns towards user mode. */
 export function kill(pid: number): number {
   let k = 0;
   while (k < Param.NPROC) {
     const p = slot(k);
-    if (load32(p + P.PID) === pid && load32(p + P.STATE) !== ProcState.UNUSED && load32(p + P.STATE) !== ProcState.ZOMBIE) {
-      store32(p + P.KILLED, 1);
-      if (load32(p + P.STATE) === ProcState.SLEEPING) store32(p + P.STATE, ProcState.RUNNABLE);
+    if (load32(p + P.PID) === pid && live(p)) {
+      markKilled(p, Killed.KILLED);
       return 0;
     }
     k = k + 1;
   }
   return Err.ESRCH;
+}
+
+/** Kill every live process of group pgid (how: Killed). How many there were. */
+export function killGroup(pgid: number, how: number): number {
+  let n = 0;
+  let k = 0;
+  while (k < Param.NPROC) {
+    const p = slot(k);
+    if (live(p) && load32(p + P.PGID) === pgid) {
+      markKilled(p, how);
+      n = n + 1;
+    }
+    k = k + 1;
+  }
+  return n;
+}
+
+/**
+ * setpgid: put process pid (0: the caller; otherwise it must be a child of the caller) in group
+ * pgid (0: a group named after pid itself). 0, ESRCH for no such child, EINVAL for pgid < 0.
+ */
+export function setpgid(pid: number, pgid: number): number {
+  if (pgid < 0) return Err.EINVAL;
+  let p = 0;
+  if (pid === 0 || pid === load32(current + P.PID)) {
+    p = current;
+  } else {
+    let k = 0;
+    while (k < Param.NPROC && p === 0) {
+      const q = slot(k);
+      if (live(q) && load32(q + P.PID) === pid && load32(q + P.PARENT) === current) p = q;
+      k = k + 1;
+    }
+    if (p === 0) return Err.ESRCH;
+  }
+  store32(p + P.PGID, pgid === 0 ? load32(p + P.PID) : pgid);
+  return 0;
+}
+
+export function procPgid(p: number): number {
+  return load32(p + P.PGID);
 }
 
 /** Fill a ProcInfo record at kernel address out for table slot k: 0, 1 when unused, EINVAL past the end. */

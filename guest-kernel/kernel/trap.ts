@@ -10,7 +10,7 @@ import { Err } from './abi.ts';
 import { kputs, kputd, kputx, consoleIntr } from './console.ts';
 import { syscall } from './syscall.ts';
 import { vmFault } from './vm.ts';
-import { myproc, killed, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, P } from './proc.ts';
+import { myproc, killed, killedStatus, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, P, Killed } from './proc.ts';
 import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
 import { divideFixup } from './nanobench.ts';
@@ -95,7 +95,7 @@ function userTrap(frame: number, vector: number): void {
   kputs(cstr(', pc '));
   kputx(load32(frame + TrapFrame.PC));
   kputs(cstr(': killed\n'));
-  store32(p + P.KILLED, 1);
+  store32(p + P.KILLED, Killed.KILLED);
 }
 
 /** An exception in the kernel: the nanobench divide is resumed; anything else panics. */
@@ -141,6 +141,6 @@ export function trap(frame: number): void {
     kernelTrap(frame, vector);
   }
   if (!user || myproc() === 0) return;
-  if (killed()) exit(-1);
+  if (killed()) exit(killedStatus());
   if (resched) yieldCpu();
 }

@@ -68,6 +68,7 @@ describe('shell', () => {
       'sh: syntax error',
       '$ help',
       'builtins: exit [status], help; any other word runs that program from the initrd; join commands with |',
+      'keys: left/right move in the line, up/down recall earlier lines, Ctrl-C interrupts, Ctrl-D ends input',
       ...HELP_PROGRAMS,
       '$ exit',
       'init exited with status 0: powering off',
@@ -120,6 +121,19 @@ describe('shell', () => {
       '',
     ]);
     expect(run.result.status).toBe(0);
+  });
+
+  it('keeps the last command\'s status: exit without a status and end of input pass it on', () => {
+    const nosuch = session('nosuch\nexit\n');
+    expect(nosuch.lines.slice(-3)).toEqual(['$ exit', 'init exited with status 127: powering off', '']);
+    expect(nosuch.run.result.status).toBe(127);
+    const crashed = session('crash divide\n\x04');
+    expect(crashed.lines.slice(-3)).toEqual(['$ ', 'init exited with status -1: powering off', '']);
+    expect(crashed.run.result.status & 0xff).toBe(255);
+    const fixed = session('nosuch\ntrue\n\x04');
+    expect(fixed.run.result.status).toBe(0);
+    const syntax = session('| cat\n\x04');
+    expect(syntax.run.result.status).toBe(2);
   });
 
   it('kills a program that runs the machine out of memory, and recovers every page', () => {
