@@ -106,8 +106,8 @@ const inputChan = staticBuffer(4);
 let mode = ConsMode.COOKED;
 /** the foreground process group, which Ctrl-C kills (0: none) */
 let fgGroup = 1;
-/** counts Ctrl-Cs: a reader that sees it change while it waits returns EINTR */
-let interrupts = 0;
+/** a Ctrl-C with no foreground group to kill: the next console read returns EINTR */
+let interruptPending = false;
 
 function at(k: number): number {
   return buf + (k & (Param.CONSOLE_BUF - 1));
@@ -127,17 +127,19 @@ function echoUpTo(upto: number): void {
 }
 
 /**
- * Ctrl-C: echo ^C, drop the line being edited, kill the foreground group, and interrupt the
- * readers waiting (the shell at its prompt has no foreground group and just gets EINTR).
+ * Ctrl-C: echo ^C, drop all input not yet read (as a Unix terminal flushes its queue), and kill
+ * the foreground group; with none (the shell at its prompt), the next read returns EINTR instead,
+ * so the reader abandons its line.
  */
 function interrupt(): void {
   consolePutc(Ch.CARET);
   consolePutc(Ch.LETTER_C);
   consolePutc(Ch.NEWLINE);
-  ed = wr;
-  if (echo - ed > 0) echo = ed;
+  ed = rd;
+  wr = rd;
+  echo = rd;
   if (fgGroup !== 0) killGroup(fgGroup, Killed.INTERRUPTED);
-  interrupts = interrupts + 1;
+  else interruptPending = true;
   wakeup(inputChan);
 }
 
@@ -184,9 +186,12 @@ export function consoleIntr(): void {
  * n bytes of it to user address dst. Returns the byte count, 0 at end of file, or an error.
  */
 export function consoleRead(dst: number, n: number): number {
-  const seen = interrupts;
-  while (rd === wr) {
-    if (killed() || interrupts !== seen) return Err.EINTR;
+  while (rd === wr || interruptPending) {
+    if (interruptPending) {
+      interruptPending = false;
+      return Err.EINTR;
+    }
+    if (killed()) return Err.EINTR;
     waiting = waiting + 1;
     echoUpTo(ed);
     sleep(inputChan);
@@ -260,6 +265,10 @@ export function consoleSetMode(m: number): number {
 export function consoleSetForeground(g: number): number {
   const old = fgGroup;
   if (g < -1) return Err.EINVAL;
-  if (g !== -1) fgGroup = g;
+  if (g !== -1) {
+    fgGroup = g;
+    // a Ctrl-C meant for whoever read before does not carry over to a new foreground
+    interruptPending = false;
+  }
   return old;
 }
