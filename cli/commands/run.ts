@@ -134,14 +134,17 @@ async function bootUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], imag
   const { runImageInMode, runPvMode, formatHvmStats, formatBtStats } = await import('../../hypervisor/index.ts');
   let kernel = image;
   let initrd: Uint8Array | undefined;
+  let programs: ReadonlyMap<string, Image> = new Map();
   if (!image || isKernelImage(image)) {
     const { standardGuest } = await import('../guest.ts');
     // trap, bt and hvm run the unmodified native kernel; pv the same kernel built against hypercalls/.
     const guest = standardGuest(mode === 'pv' ? 'pv' : 'native', o.add);
     kernel = image ?? guest.kernel;
     initrd = guest.initrd;
+    programs = guest.images;
   }
   const symbols = () => kernel?.symbols ?? [];
+  const images = { kernelNotes: () => kernel?.notes, programs: () => programs };
   const opts: Parameters<typeof runPvMode>[1] = {
     memoryBytes: o.memoryBytes,
     profile: o.profile,
@@ -150,7 +153,7 @@ async function bootUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], imag
     disk: o.disk,
     initrd,
     cmdline: o.cmdline,
-    onOutput: consoleWriter(symbols),
+    onOutput: consoleWriter(symbols, undefined, images),
   };
   if (o.table) opts.table = o.table;
   let r;
@@ -178,13 +181,19 @@ async function bootUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], imag
 async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o: GuestSetup): Promise<BootedGuest> {
   let machine: Machine;
   let symbols = image?.symbols ?? [];
+  let notes = image?.notes;
+  let programs: ReadonlyMap<string, Image> = new Map();
   try {
-    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols) });
+    const images = { kernelNotes: () => notes, programs: () => programs };
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images) });
     if (kernelBoot) {
       // Loaded on use: building the standard guest needs the compiler (and TypeScript).
       const { standardGuest } = await import('../guest.ts');
-      const guest = image ? { kernel: image, initrd: standardGuest('native', o.add).initrd } : standardGuest('native', o.add);
+      const standard = standardGuest('native', o.add);
+      const guest = image ? { ...standard, kernel: image } : standard;
       symbols = guest.kernel.symbols;
+      notes = guest.kernel.notes;
+      programs = guest.images;
       bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: o.cmdline });
     } else {
       machine.loadImage(image!);
