@@ -30,7 +30,8 @@ export interface EmitInput {
 
 /** Where the sections landed; empty sections have size 0. */
 export interface SectionLayout {
-  name: 'text' | 'rodata' | 'data' | 'bss';
+  /** a user program's stack is a section of its own (above its guard page) */
+  name: 'text' | 'rodata' | 'data' | 'stack' | 'bss';
   vaddr: number;
   bytes: number;
 }
