@@ -82,8 +82,13 @@ export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode): 
   } as GuestSession & { result(): GuestRunResult };
 }
 
-/** Slices of this many milliseconds of simulated time between looks at the clock and the keyboard. */
+/** Interactive slices: this many milliseconds of simulated time between looks at the keyboard. */
 const SLICE_MS = 10;
+/**
+ * Other runs look at the wall clock every this many cycles (a fraction of a second of host time).
+ * Slicing does not change a run: the guest's cycles and output are the same as in one go.
+ */
+const BATCH_SLICE_CYCLES = 20_000_000;
 
 export interface DriveOptions {
   maxCycles: number;
@@ -110,7 +115,7 @@ export async function drive(s: GuestSession, o: DriveOptions): Promise<RunEnd> {
     if (o.left?.()) return 'left';
     const left = o.maxCycles - used;
     if (left <= 0) return 'max-cycles';
-    const slice = s.run(Math.min(left, o.interactive ? sliceCycles : sliceCycles * 20));
+    const slice = s.run(Math.min(left, o.interactive ? sliceCycles : BATCH_SLICE_CYCLES));
     used += slice.cycles;
     if (slice.stopped) return 'guest';
     if (o.left?.()) return 'left';
