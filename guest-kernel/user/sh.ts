@@ -98,15 +98,17 @@ function readKey(): number {
 }
 
 /**
- * Read one line (without its newline) into `line`, editing it on the screen. Its length, -1 at
- * end of input, -2 when Ctrl-C abandoned it (the kernel echoed ^C).
+ * Show the prompt and read one line (without its newline) into `line`, editing it on the screen.
+ * Its length, -1 at end of input, -2 when Ctrl-C abandoned it (the kernel echoed ^C).
  */
-function readLine(): number {
+function readLine(prompt: number): number {
   let n = 0;
   let cur = 0;
   /** the history entry shown (histCount: the line being typed) */
   let shown = histCount;
+  // raw before the prompt shows: what is typed after it is seen, not line-edited, by the kernel
   consmode(ConsMode.RAW);
+  puts(prompt);
   let result = -1;
   for (;;) {
     const c = readKey();
@@ -340,8 +342,7 @@ export function main(): number {
   // no foreground group while the shell reads: Ctrl-C at the prompt abandons the line only
   fgpgrp(0);
   for (;;) {
-    puts(cstr('$ '));
-    const len = readLine();
+    const len = readLine(cstr('$ '));
     if (len === -2) {
       lastStatus = ExitStatus.INTERRUPTED;
       continue;
