@@ -214,7 +214,7 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
 }
 
 /** Say why the run ended when the guest did not end it, and set the exit status. */
-function exitWith(ended: RunEnd, session: GuestSession, limits: { maxCycles: number; timeoutS: number }, symbols: Image['symbols']): void {
+export function exitWith(ended: RunEnd, session: GuestSession, limits: { maxCycles: number; timeoutS: number }, symbols: Image['symbols']): void {
   switch (ended) {
     case 'left':
       process.stderr.write('\n[xenolith: left the console with Ctrl-]; the guest was still running]\n');
