@@ -49,16 +49,22 @@ export function machineSession(machine: Machine): GuestSession {
   };
 }
 
+/** A domain's session, which can also give the run's result (for --stats). */
+export interface DomainSession extends GuestSession {
+  /** the run so far as the mode's run function reports it */
+  result(): GuestRunResult;
+}
+
 /**
  * A hypervisor with one guest domain, created but not yet run (a mode's run function called with
  * maxCycles 0). Its console: the emulated UART (trap, bt, hvm) or the pv console (pvMode given).
  */
-export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode): GuestSession {
+export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode): DomainSession {
   let cycles = 0;
   let instructions = 0;
   let idleCycles = 0;
   let last: HypervisorRunResult = { reason: 'limit', cycles: 0, instructions: 0, idleCycles: 0 };
-  return {
+  const session: DomainSession = {
     cyclesPerMs: hv.profile.clockMHz * 1000,
     run(maxCycles) {
       last = hv.run({ maxCycles });
@@ -73,13 +79,12 @@ export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode): 
     },
     stop: () => hv.stop(),
     end() {
-      const r = this.result();
+      const r = session.result();
       return r.detail === undefined ? { reason: r.reason, status: r.status } : { reason: r.reason, status: r.status, detail: r.detail };
     },
-    result(): GuestRunResult {
-      return collectRun(hv, domain, { ...last, cycles, instructions, idleCycles });
-    },
-  } as GuestSession & { result(): GuestRunResult };
+    result: () => collectRun(hv, domain, { ...last, cycles, instructions, idleCycles }),
+  };
+  return session;
 }
 
 /** Interactive slices: this many milliseconds of simulated time between looks at the keyboard. */

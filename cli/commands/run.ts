@@ -12,7 +12,8 @@ import { MODES, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../option
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
 import { loadHypercallTable } from '../hypercalls.ts';
-import { drive, machineSession, domainSession, type GuestSession, type RunEnd } from '../session.ts';
+import { drive, machineSession, domainSession, type DomainSession, type GuestSession, type RunEnd } from '../session.ts';
+import type { PvMode } from '../../hypervisor/index.ts';
 import { formatPvStatsTable } from '../pv-stats.ts';
 
 /** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
@@ -156,17 +157,23 @@ async function bootUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], imag
     onOutput: consoleWriter(symbols, undefined, images),
   };
   if (o.table) opts.table = o.table;
-  let r;
+  let session: DomainSession;
+  let pvMode: PvMode | undefined;
   try {
-    r = mode === 'pv' ? runPvMode(kernel!, opts) : runImageInMode(mode, kernel!, opts);
+    if (mode === 'pv') {
+      const r = runPvMode(kernel!, opts);
+      pvMode = r.mode;
+      session = domainSession(r.hypervisor, r.domain, r.mode);
+    } else {
+      const r = runImageInMode(mode, kernel!, opts);
+      session = domainSession(r.hypervisor, r.domain);
+    }
   } catch (e) {
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
     throw e;
   }
-  const pvMode = 'mode' in r ? (r.mode as import('../../hypervisor/index.ts').PvMode) : undefined;
-  const session = domainSession(r.hypervisor, r.domain, pvMode);
   const stats = () => {
-    const end = (session as unknown as { result(): import('../../hypervisor/index.ts').GuestRunResult }).result();
+    const end = session.result();
     const lines = [`mode: ${mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${end.cycles}`, `instructions: ${end.instructions}`, `idle cycles: ${end.idleCycles}`];
     if (pvMode) lines.push(formatPvStatsTable(pvMode, end.domain));
     else if (mode === 'hvm') lines.push(formatHvmStats(end.domain));
