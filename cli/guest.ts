@@ -6,7 +6,7 @@ import { compile } from '../toolchain/compiler/index.ts';
 import { CompileError } from '../toolchain/compiler/diagnostics.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { packInitrd, unpackInitrd, InitrdError } from '../toolchain/initrd.ts';
-import { encodeImage, type Image } from '../machine/image.ts';
+import { decodeImage, encodeImage, type Image } from '../machine/image.ts';
 import { CliError } from './errors.ts';
 
 /** Compile a user program for the initrd; its name in the initrd is the file name without .ts. */
@@ -38,6 +38,12 @@ export interface GuestSpec {
   initrd: Uint8Array;
   /** programs in the initrd, in order */
   programs: string[];
+  /** their images (symbols and line maps, for the console's backtraces) */
+  images: Map<string, Image>;
+}
+
+function imagesOf(files: { name: string; data: Uint8Array }[]): Map<string, Image> {
+  return new Map(files.map((f) => [f.name, decodeImage(f.data, f.name)]));
 }
 
 /** The standard guest for `arch`, with extra user programs compiled into its initrd. */
@@ -49,7 +55,7 @@ export function standardGuest(arch: 'native' | 'pv', addFiles: readonly string[]
     if (e instanceof CompileError) throw new CliError(`the guest kernel does not compile:\n${e.message}`, 1);
     throw e;
   }
-  if (addFiles.length === 0) return { kernel: build.kernel, initrd: build.initrd, programs: build.programs };
+  if (addFiles.length === 0) return { kernel: build.kernel, initrd: build.initrd, programs: build.programs, images: build.userImages };
   const files = unpackInitrd(build.initrd);
   for (const f of addFiles) {
     const { name, image } = compileUserProgram(f);
@@ -65,5 +71,5 @@ export function standardGuest(arch: 'native' | 'pv', addFiles: readonly string[]
     if (e instanceof InitrdError) throw new CliError(e.message);
     throw e;
   }
-  return { kernel: build.kernel, initrd, programs: files.map((x) => x.name) };
+  return { kernel: build.kernel, initrd, programs: files.map((x) => x.name), images: imagesOf(files) };
 }

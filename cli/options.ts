@@ -37,6 +37,11 @@ export const runOptionsSchema = z.object({
   profile: profileSchema,
   memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number').optional(),
+  timeout: z
+    .string()
+    .transform((v) => Number(v))
+    .pipe(z.number({ error: '--timeout must be a number of seconds' }).refine((n) => Number.isFinite(n) && n > 0, { error: '--timeout must be a positive number of seconds' }))
+    .optional(),
 });
 
 export const compareOptionsSchema = z.object({

@@ -29,6 +29,25 @@ function bareDemo(profile: string): void {
   );
 }
 
+/** Part 1 of the demo: the pv guest's console running DEMO_SESSION, then its statistics. */
+export async function demoPvSession(profile: string): Promise<void> {
+  say('== xenolith demo 1/2: the xenolith kernel built with --arch pv, as a paravirtualized domain ==\n');
+  say('   (building the guest kernels on first use takes a few seconds)\n\n');
+  const { standardGuest } = await import('../guest.ts');
+  const { runPvMode } = await import('../../hypervisor/index.ts');
+  const { formatPvStatsTable } = await import('../pv-stats.ts');
+  const guest = standardGuest('pv');
+  const r = runPvMode(guest.kernel, {
+    initrd: guest.initrd,
+    input: `${DEMO_SESSION.join('\n')}\n`,
+    profile,
+    maxCycles: 20_000_000_000,
+    onOutput: (b: number) => process.stdout.write(Buffer.of(b)),
+  });
+  say(`\n== the domain stopped: ${r.reason}, status ${r.status}; ${r.cycles} simulated cycles ==\n`);
+  say(`${formatPvStatsTable(r.mode, r.domain)}\n`);
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
@@ -44,20 +63,7 @@ export function register(program: Command): void {
       }
       if (opts.bare) return bareDemo(opts.profile);
 
-      say('== xenolith demo 1/2: the xenolith kernel built with --arch pv, as a paravirtualized domain ==\n');
-      say('   (building the guest kernels on first use takes a few seconds)\n\n');
-      const { standardGuest } = await import('../guest.ts');
-      const { runImageInMode, formatPvStats } = await import('../../hypervisor/index.ts');
-      const guest = standardGuest('pv');
-      const r = runImageInMode('pv', guest.kernel, {
-        initrd: guest.initrd,
-        input: `${DEMO_SESSION.join('\n')}\n`,
-        profile: opts.profile,
-        maxCycles: 20_000_000_000,
-        onOutput: (b: number) => process.stdout.write(Buffer.of(b)),
-      });
-      say(`\n== the domain stopped: ${r.reason}, status ${r.status}; ${r.cycles} simulated cycles ==\n`);
-      if ('mode' in r) say(`${formatPvStats(r.mode as Parameters<typeof formatPvStats>[0], r.domain)}\n`);
+      await demoPvSession(opts.profile);
 
       say('\n== xenolith demo 2/2: the same kernel and workloads natively, under trap-and-emulate, binary translation, hardware assist and pv ==\n\n');
       const { runCompare } = await import('../../bench/compare.ts');

@@ -3,7 +3,7 @@
 // Console input comes from --input (then end of input), piped stdin, or the terminal.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Machine, type RunResult } from '../../machine/machine.ts';
+import { Machine } from '../../machine/machine.ts';
 import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
@@ -13,6 +13,9 @@ import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
 import { loadHypercallTable } from '../hypercalls.ts';
+import { drive, machineSession, domainSession, type DomainSession, type GuestSession, type RunEnd } from '../session.ts';
+import type { PvMode } from '../../hypervisor/index.ts';
+import { formatPvStatsTable } from '../pv-stats.ts';
 
 /** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
 async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
@@ -23,14 +26,26 @@ async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
 }
 
 
-/** Exit codes when the guest did not power off by itself. */
+/**
+ * Exit codes when the guest did not power off by itself (a guest that did exits with its own
+ * status: the shell's last command's, through init and the kernel's power-off).
+ */
+export const EXIT_TIMEOUT = 123;
 export const EXIT_CYCLE_LIMIT = 124;
 export const EXIT_GUEST_DEAD = 125;
+/** the user left the interactive console with Ctrl-] */
+export const EXIT_LEFT_CONSOLE = 129;
+
+/** --timeout's default when console input is given (--input or piped): seconds of wall-clock time. */
+export const DEFAULT_INPUT_TIMEOUT_S = 600;
+/** --max-cycles's default when not at a terminal. */
+export const DEFAULT_MAX_CYCLES = 100_000_000_000;
 
 interface RunOptions {
   mode: string;
   input?: string;
   maxCycles?: string;
+  timeout?: string;
   profile: string;
   memory: string;
   disk?: string;
@@ -41,17 +56,26 @@ interface RunOptions {
   cmdline?: string;
 }
 
-
-/** Feed the terminal's keystrokes to the guest console; Ctrl-] leaves. Returns a cleanup function. */
-function attachTerminal(machine: Machine, onQuit: () => void): () => void {
+/**
+ * Feed the terminal's keystrokes to the guest console (Enter as newline, Delete as backspace;
+ * Ctrl-C goes to the guest, whose console turns it into an interrupt); Ctrl-] leaves.
+ * Returns a cleanup function.
+ */
+function attachTerminal(session: GuestSession, onQuit: () => void): () => void {
   const stdin = process.stdin;
   stdin.setRawMode?.(true);
   stdin.resume();
   const onData = (chunk: Buffer) => {
+    const bytes: number[] = [];
     for (const b of chunk) {
-      if (b === 0x1d) return onQuit(); // Ctrl-]
-      machine.feedInput(Uint8Array.of(b === 0x0d ? 0x0a : b === 0x7f ? 0x08 : b));
+      if (b === 0x1d) {
+        onQuit();
+        break;
+      }
+      bytes.push(b === 0x0d ? 0x0a : b === 0x7f ? 0x08 : b);
     }
+    if (bytes.length > 0) session.feed(Uint8Array.from(bytes));
+    if (bytes.length < chunk.length) session.stop();
   };
   stdin.on('data', onData);
   return () => {
@@ -61,32 +85,16 @@ function attachTerminal(machine: Machine, onQuit: () => void): () => void {
   };
 }
 
-/**
- * Run with the terminal attached. Simulated time is paced to wall-clock time while the guest
- * idles (so `sleep 1` in the guest takes about a second and an idle shell costs no host CPU);
- * busy stretches run as fast as the interpreter goes.
- */
-async function runInteractive(machine: Machine, maxCycles: number): Promise<RunResult> {
+/** Drive the session to its end, with the terminal attached when interactive. */
+async function runSession(session: GuestSession, o: { interactive: boolean; maxCycles: number; timeoutMs: number }): Promise<RunEnd> {
+  if (!o.interactive) return drive(session, { maxCycles: o.maxCycles, timeoutMs: o.timeoutMs });
   let quit = false;
-  process.stderr.write('[xenolith: console attached; Ctrl-] to leave]\n');
-  const detach = attachTerminal(machine, () => {
+  process.stderr.write('[xenolith: console attached; Ctrl-C interrupts the guest\'s program, Ctrl-] leaves]\n');
+  const detach = attachTerminal(session, () => {
     quit = true;
-    machine.stop();
   });
-  const cyclesPerMs = machine.profile.clockMHz * 1000;
-  const sliceCycles = Math.round(cyclesPerMs * 10);
-  const wall0 = performance.now();
-  const start = machine.cpu.cycles;
   try {
-    for (;;) {
-      const left = maxCycles - (machine.cpu.cycles - start);
-      const result = machine.run({ maxCycles: Math.min(left, sliceCycles) });
-      if (quit || result.reason !== 'limit' || left <= sliceCycles) return result;
-      const aheadMs = (machine.cpu.cycles - start) / cyclesPerMs - (performance.now() - wall0);
-      const mostlyIdle = result.idleCycles * 2 > result.cycles;
-      // Let keystrokes in; wait for wall time to catch up when the guest is only idling.
-      await new Promise((r) => (mostlyIdle && aheadMs > 1 ? setTimeout(r, Math.min(aheadMs, 50)) : setImmediate(r)));
-    }
+    return await drive(session, { maxCycles: o.maxCycles, timeoutMs: o.timeoutMs, interactive: true, left: () => quit });
   } finally {
     detach();
   }
@@ -100,89 +108,158 @@ function isGuestSetupError(e: unknown): boolean {
   return e instanceof BootError || e instanceof RangeError || (e instanceof Error && ['DomainCreateError', 'PvBuildError', 'MemoryRangeError', 'BootError'].includes(e.name));
 }
 
-interface HvRun {
+interface GuestSetup {
   input?: string;
-  maxCycles: number;
   memoryBytes: number;
   disk?: Uint8Array;
   imagePath?: string;
   profile: string;
   add: string[];
   cmdline?: string;
-  stats?: boolean;
   mode: string;
   /** --hypercalls: the pv hypercall table with the handler module's hypercalls */
   table?: import('../../hypervisor/index.ts').HypercallTable;
 }
 
-/** Boot the guest in a hypervisor domain, as `run` does natively; same output and exit codes. */
-async function runUnderHypervisor(mode: VirtualizationMode, image: Image | undefined, o: HvRun): Promise<void> {
-  const { runImageInMode, runPvMode, formatPvStats, formatHvmStats, formatBtStats } = await import('../../hypervisor/index.ts');
+/** A booted guest: the session that runs it, its symbols, and its statistics when it is over. */
+interface BootedGuest {
+  session: GuestSession;
+  symbols: () => Image['symbols'];
+  stats: () => string[];
+}
+
+/** Boot the guest in a hypervisor domain (created, not yet run: the mode's run with 0 cycles). */
+async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | undefined, o: GuestSetup): Promise<BootedGuest> {
+  const { runImageInMode, runPvMode, formatHvmStats, formatBtStats } = await import('../../hypervisor/index.ts');
   let kernel = image;
   let initrd: Uint8Array | undefined;
+  let programs: ReadonlyMap<string, Image> = new Map();
   if (!image || isKernelImage(image)) {
     const { standardGuest } = await import('../guest.ts');
     // trap, bt and hvm run the unmodified native kernel; pv the same kernel built against hypercalls/.
     const guest = standardGuest(mode === 'pv' ? 'pv' : 'native', o.add);
     kernel = image ?? guest.kernel;
     initrd = guest.initrd;
+    programs = guest.images;
   }
-  let r;
+  const symbols = () => kernel?.symbols ?? [];
+  const images = { kernelNotes: () => kernel?.notes, programs: () => programs };
+  const opts: Parameters<typeof runPvMode>[1] = {
+    memoryBytes: o.memoryBytes,
+    profile: o.profile,
+    maxCycles: 0,
+    input: o.input,
+    disk: o.disk,
+    initrd,
+    cmdline: o.cmdline,
+    onOutput: consoleWriter(symbols, undefined, images),
+  };
+  if (o.table) opts.table = o.table;
+  let session: DomainSession;
+  let pvMode: PvMode | undefined;
   try {
-    const run = o.table ? (k: Image, opts: Parameters<typeof runPvMode>[1]) => runPvMode(k, { ...opts, table: o.table }) : (k: Image, opts: Parameters<typeof runPvMode>[1]) => runImageInMode(mode, k, opts);
-    r = run(kernel!, {
-      memoryBytes: o.memoryBytes,
-      profile: o.profile,
-      maxCycles: o.maxCycles,
-      input: o.input,
-      disk: o.disk,
-      initrd,
-      cmdline: o.cmdline,
-      onOutput: consoleWriter(() => kernel?.symbols ?? []),
-    });
+    if (mode === 'pv') {
+      const r = runPvMode(kernel!, opts);
+      pvMode = r.mode;
+      session = domainSession(r.hypervisor, r.domain, r.mode);
+    } else {
+      const r = runImageInMode(mode, kernel!, opts);
+      session = domainSession(r.hypervisor, r.domain);
+    }
   } catch (e) {
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
     throw e;
   }
-  if (o.stats) {
-    const lines = [`mode: ${mode}`, `profile: ${o.profile}`, `stopped: ${r.reason}`, `cycles: ${r.cycles}`, `instructions: ${r.instructions}`, `idle cycles: ${r.idleCycles}`];
-    if (mode === 'pv' && 'mode' in r && r.mode && typeof r.mode === 'object') lines.push(formatPvStats(r.mode as Parameters<typeof formatPvStats>[0], r.domain));
-    else if (mode === 'hvm') lines.push(formatHvmStats(r.domain));
-    else if (mode === 'bt') lines.push(formatBtStats(r.domain));
-    else for (const [k, v] of Object.entries(r.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
-  }
-  exitWith(r.reason, r.status, o.maxCycles, r.detail, kernel?.symbols ?? []);
+  const stats = () => {
+    const end = session.result();
+    const lines = [`mode: ${mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${end.cycles}`, `instructions: ${end.instructions}`, `idle cycles: ${end.idleCycles}`];
+    if (pvMode) lines.push(formatPvStatsTable(pvMode, end.domain));
+    else if (mode === 'hvm') lines.push(formatHvmStats(end.domain));
+    else if (mode === 'bt') lines.push(formatBtStats(end.domain));
+    else for (const [k, v] of Object.entries(end.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    return lines;
+  };
+  return { session, symbols, stats };
 }
 
-function exitWith(reason: string, status: number, maxCycles: number, detail: string | undefined, symbols: Image['symbols']): void {
-  switch (reason) {
-    case 'poweroff':
-      process.exitCode = status & 0xff;
+/** Boot the guest (or a bare image) on the bare machine. */
+async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o: GuestSetup): Promise<BootedGuest> {
+  let machine: Machine;
+  let symbols = image?.symbols ?? [];
+  let notes = image?.notes;
+  let programs: ReadonlyMap<string, Image> = new Map();
+  try {
+    const images = { kernelNotes: () => notes, programs: () => programs };
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images) });
+    if (kernelBoot) {
+      // Loaded on use: building the standard guest needs the compiler (and TypeScript).
+      const { standardGuest } = await import('../guest.ts');
+      const standard = standardGuest('native', o.add);
+      const guest = image ? { ...standard, kernel: image } : standard;
+      symbols = guest.kernel.symbols;
+      notes = guest.kernel.notes;
+      programs = guest.images;
+      bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: o.cmdline });
+    } else {
+      machine.loadImage(image!);
+    }
+  } catch (e) {
+    if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
+    throw e;
+  }
+  const session = machineSession(machine);
+  const stats = () => {
+    const s = machine.cpu.stats as unknown as Record<string, number>;
+    const end = session.end();
+    const lines = [`mode: ${o.mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];
+    for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
+    return lines;
+  };
+  return { session, symbols: () => symbols, stats };
+}
+
+/** Say why the run ended when the guest did not end it, and set the exit status. */
+export function exitWith(ended: RunEnd, session: GuestSession, limits: { maxCycles: number; timeoutS: number }, symbols: Image['symbols']): void {
+  switch (ended) {
+    case 'left':
+      process.stderr.write('\n[xenolith: left the console with Ctrl-]; the guest was still running]\n');
+      process.exitCode = EXIT_LEFT_CONSOLE;
       return;
-    case 'limit':
-      process.stderr.write(`xenolith: the guest was still running after ${maxCycles} cycles\n`);
+    case 'max-cycles':
+      process.stderr.write(`xenolith: stopped by --max-cycles: the guest was still running after ${limits.maxCycles} simulated cycles (exit status ${EXIT_CYCLE_LIMIT})\n`);
       process.exitCode = EXIT_CYCLE_LIMIT;
       return;
-    case 'stopped':
-      process.exitCode = 0;
+    case 'timeout':
+      process.stderr.write(`xenolith: stopped by --timeout: the guest was still running after ${limits.timeoutS} s of wall-clock time (exit status ${EXIT_TIMEOUT})\n`);
+      process.exitCode = EXIT_TIMEOUT;
       return;
-    default:
-      process.stderr.write(`xenolith: the machine stopped: ${reason}${detail ? ` (${symbolizeBacktrace(detail, symbols)})` : ''}\n`);
-      process.exitCode = EXIT_GUEST_DEAD;
+    case 'guest':
+      break;
+    default: {
+      const never: never = ended;
+      throw new Error(`run: unknown end ${String(never)}`);
+    }
   }
+  const { reason, status, detail } = session.end();
+  if (reason === 'poweroff') {
+    process.exitCode = status & 0xff;
+    return;
+  }
+  process.stderr.write(`xenolith: the machine stopped: ${reason}${detail ? ` (${symbolizeBacktrace(detail, symbols)})` : ''}\n`);
+  process.exitCode = EXIT_GUEST_DEAD;
 }
 
 export function register(program: Command): void {
   program
     .command('run')
-    .description('boot the xenolith guest (or an image) and show its console; exits with the guest\'s status. At a terminal (native) you type into the guest\'s shell (Ctrl-] leaves); --input or piped stdin feed the console instead')
+    .description(`boot the xenolith guest (or an image) and show its console; exits with the guest\'s status (the shell\'s last command\'s). At a terminal you type into the guest\'s shell in any mode (Ctrl-C interrupts its program; Ctrl-] leaves, exit status ${EXIT_LEFT_CONSOLE}); --input or piped stdin feed the console instead. A guest that crashes gives ${EXIT_GUEST_DEAD}`)
     .argument('[image]', 'an image file (from xenolith asm or compile), or a kernel\'s entry module (.ts, compiled for the mode\'s arch); default: the standard guest kernel and initrd')
     .option('--mode <mode>', `virtualization mode: ${MODE_NAMES.join(', ')}`, 'native')
     .option('--input <text>', 'console input, as if typed, followed by end of input (\\n is Enter)')
     .option('--add <prog.ts>', 'compile a user program into the initrd (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--cmdline <text>', 'the first process and its arguments (default: init, which runs the shell)')
-    .option('--max-cycles <n>', 'stop after this many simulated cycles (default 1e11; unlimited at a terminal)')
+    .option('--max-cycles <n>', `stop after this many simulated cycles (deterministic; default 1e11, unlimited at a terminal); exit status ${EXIT_CYCLE_LIMIT}`)
+    .option('--timeout <seconds>', `stop after this much wall-clock time (default ${DEFAULT_INPUT_TIMEOUT_S} with --input or piped input, none at a terminal); exit status ${EXIT_TIMEOUT}`)
     .option(...PROFILE_OPTION)
     .option('--memory <MiB>', 'physical memory in MiB', '32')
     .option('--disk <file>', "a file to back the block device; the guest's writes are written back to it when the run ends")
@@ -190,7 +267,7 @@ export function register(program: Command): void {
     .option('--hypercalls <handler.ts>', 'with --mode pv: register the hypercalls of a handler module (docs/hypercalls.md, "Adding a hypercall")')
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout });
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
       if (opts.hypercalls && opts.mode !== 'pv') throw new CliError(`--hypercalls adds hypercalls to the pv interface; it needs --mode pv (not ${opts.mode})`);
@@ -218,9 +295,6 @@ export function register(program: Command): void {
         throw new CliError(`${imagePath} is a bare-metal image: --add and --cmdline apply to kernels only`);
       }
       const interactive = opts.input === undefined && process.stdin.isTTY === true;
-      if (interactive && opts.mode !== 'native') {
-        throw new CliError(`--mode ${opts.mode} takes console input from --input or piped stdin; the interactive console is native-only for now`);
-      }
       let input = opts.input?.replace(/\\n/g, '\n');
       if (input === undefined && !interactive) {
         try {
@@ -230,51 +304,18 @@ export function register(program: Command): void {
         }
       }
       if (input !== undefined && kernelBoot) input += (input.length > 0 && !input.endsWith('\n') ? '\n' : '') + CONSOLE_EOF;
-      const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : 100_000_000_000);
+      const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
+      const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
-      if (opts.mode !== 'native') {
-        try {
-          await runUnderHypervisor(opts.mode as VirtualizationMode, image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath, table });
-        } finally {
-          diskFile?.writeBack();
-        }
-        return;
-      }
-      let machine: Machine;
-      let symbols = image?.symbols ?? [];
+      const setup: GuestSetup = { ...opts, input, memoryBytes, disk, imagePath, table };
+      const guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
+      let ended: RunEnd;
       try {
-        machine = new Machine({
-          memoryBytes,
-          profile: opts.profile,
-          disk,
-          input,
-          onOutput: consoleWriter(() => symbols),
-        });
-        if (kernelBoot) {
-          // Loaded on use: building the standard guest needs the compiler (and TypeScript).
-          const { standardGuest } = await import('../guest.ts');
-          const guest = image ? { kernel: image, initrd: standardGuest('native', opts.add).initrd } : standardGuest('native', opts.add);
-          symbols = guest.kernel.symbols;
-          bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: opts.cmdline });
-        } else {
-          machine.loadImage(image!);
-        }
-      } catch (e) {
-        if (isGuestSetupError(e)) throw new CliError(`${imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
-        throw e;
-      }
-      let result: RunResult;
-      try {
-        result = interactive ? await runInteractive(machine, maxCycles) : machine.run({ maxCycles });
+        ended = await runSession(guest.session, { interactive, maxCycles, timeoutMs: timeoutS * 1000 });
       } finally {
         diskFile?.writeBack();
       }
-      if (opts.stats) {
-        const s = machine.cpu.stats as unknown as Record<string, number>;
-        const lines = [`mode: ${opts.mode}`, `profile: ${opts.profile}`, `stopped: ${result.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];
-        for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
-        process.stderr.write(`${lines.join('\n')}\n`);
-      }
-      exitWith(result.reason, result.status, maxCycles, result.detail, symbols);
+      if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
+      exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
     });
 }

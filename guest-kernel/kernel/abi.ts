@@ -36,7 +36,33 @@ export const enum Sys {
   DISKIO = 20,
   /** archtest(op): probe one sensitive operation of the architecture (ArchTest); its observation */
   ARCHTEST = 21,
-  COUNT = 22,
+  /** setpgid(pid, pgid): put process pid (0: the caller; else a child of it) in group pgid (0: pgid = pid) */
+  SETPGID = 22,
+  /** fgpgrp(pgid): make pgid the console's foreground group (0: none; -1: only ask); the previous one */
+  FGPGRP = 23,
+  /** consmode(mode): set the console's ConsMode (-1: only ask); the previous mode */
+  CONSMODE = 24,
+  COUNT = 25,
+}
+
+/**
+ * Exit statuses the kernel gives a process it ends: KILLED for a fault or kill(), INTERRUPTED when
+ * Ctrl-C on the console killed its foreground process group (128 + SIGINT's 2, as Unix shells show it).
+ */
+export const enum ExitStatus {
+  KILLED = -1,
+  INTERRUPTED = 130,
+}
+
+/**
+ * Console modes. COOKED: the kernel collects a line (echo, backspace erases, Enter or Ctrl-D
+ * commits it) before read() sees it. RAW: every byte goes to read() as it arrives, without echo
+ * (a line editor, such as the shell's, echoes for itself). In both, Ctrl-C never enters the
+ * input: it kills the foreground process group and interrupts a waiting read() with EINTR.
+ */
+export const enum ConsMode {
+  COOKED = 0,
+  RAW = 1,
 }
 
 /** Error results (negated, Unix numbering). */

@@ -1,5 +1,7 @@
 // The console: kernel printing (kputs, kputd, kputx) and console input for read(0, ...): a line
-// buffer filled by the console interrupt, with erase (backspace) and end-of-file (Ctrl-D).
+// buffer filled by the console interrupt, with erase (backspace) and end-of-file (Ctrl-D) in
+// cooked mode, every byte as it comes in raw mode (ConsMode), and in both the line discipline's
+// Ctrl-C: it kills the console's foreground process group and interrupts a waiting reader.
 // Input is echoed when a reader is already waiting, or else when a reader takes it, so input
 // typed ahead (e.g. `xenolith run --input`) appears in the transcript where it is consumed.
 // Guest code (the TypeScript subset); reaches the device only through pvops.
@@ -7,11 +9,14 @@
 import { load8, store8, staticBuffer, divu, remu, geu } from 'xl32';
 import { consolePutc, consoleGetc } from './pvops.ts';
 import { Param } from './param.ts';
-import { Err } from './abi.ts';
-import { sleep, wakeup, killed } from './proc.ts';
+import { Err, ConsMode } from './abi.ts';
+import { sleep, wakeup, killed, killGroup, Killed } from './proc.ts';
 import { copyin, copyout } from './vm.ts';
 
 const enum Ch {
+  INTERRUPT = 3,
+  CARET = 94,
+  LETTER_C = 67,
   BACKSPACE = 8,
   DELETE = 127,
   EOF = 4,
@@ -97,6 +102,12 @@ let echo = 0;
 let waiting = 0;
 /** the channel readers sleep on */
 const inputChan = staticBuffer(4);
+/** ConsMode */
+let mode = ConsMode.COOKED;
+/** the foreground process group, which Ctrl-C kills (0: none) */
+let fgGroup = 1;
+/** a Ctrl-C with no foreground group to kill: the next console read returns EINTR */
+let interruptPending = false;
 
 function at(k: number): number {
   return buf + (k & (Param.CONSOLE_BUF - 1));
@@ -115,12 +126,38 @@ function echoUpTo(upto: number): void {
   }
 }
 
+/**
+ * Ctrl-C: echo ^C, drop all input not yet read (as a Unix terminal flushes its queue), and kill
+ * the foreground group; with none (the shell at its prompt), the next read returns EINTR instead,
+ * so the reader abandons its line.
+ */
+function interrupt(): void {
+  consolePutc(Ch.CARET);
+  consolePutc(Ch.LETTER_C);
+  consolePutc(Ch.NEWLINE);
+  ed = rd;
+  wr = rd;
+  echo = rd;
+  if (fgGroup !== 0) killGroup(fgGroup, Killed.INTERRUPTED);
+  else interruptPending = true;
+  wakeup(inputChan);
+}
+
 /** The console interrupt: take every waiting byte into the line buffer. */
 export function consoleIntr(): void {
   let c = consoleGetc();
   while (c >= 0) {
-    if (c === Ch.RETURN) c = Ch.NEWLINE;
-    if (c === Ch.BACKSPACE || c === Ch.DELETE) {
+    if (c === Ch.INTERRUPT) {
+      interrupt();
+    } else if (mode === ConsMode.RAW) {
+      if (ed - rd < Param.CONSOLE_BUF) {
+        store8(at(ed), c);
+        ed = ed + 1;
+        wr = ed;
+        echo = ed;
+        wakeup(inputChan);
+      }
+    } else if (c === Ch.BACKSPACE || c === Ch.DELETE) {
       if (ed !== wr) {
         ed = ed - 1;
         if (echo - ed > 0) {
@@ -131,6 +168,7 @@ export function consoleIntr(): void {
         }
       }
     } else if (c !== 0 && ed - rd < Param.CONSOLE_BUF) {
+      if (c === Ch.RETURN) c = Ch.NEWLINE;
       store8(at(ed), c);
       ed = ed + 1;
       if (c === Ch.NEWLINE || c === Ch.EOF || ed - rd === Param.CONSOLE_BUF) {
@@ -148,7 +186,11 @@ export function consoleIntr(): void {
  * n bytes of it to user address dst. Returns the byte count, 0 at end of file, or an error.
  */
 export function consoleRead(dst: number, n: number): number {
-  while (rd === wr) {
+  while (rd === wr || interruptPending) {
+    if (interruptPending) {
+      interruptPending = false;
+      return Err.EINTR;
+    }
     if (killed()) return Err.EINTR;
     waiting = waiting + 1;
     echoUpTo(ed);
@@ -158,6 +200,12 @@ export function consoleRead(dst: number, n: number): number {
   let got = 0;
   while (got < n && rd !== wr) {
     const c = load8(at(rd));
+    if (mode === ConsMode.RAW) {
+      if (copyout(dst + got, at(rd), 1) < 0) return got > 0 ? got : Err.EFAULT;
+      rd = rd + 1;
+      got = got + 1;
+      continue;
+    }
     if (c === Ch.EOF) {
       // end of file: consumed by a read that has nothing yet, else left for the next read
       if (got === 0) {
@@ -192,4 +240,35 @@ export function consoleWrite(src: number, n: number): number {
     done = done + chunk;
   }
   return done;
+}
+
+/**
+ * consmode(m): switch the console to ConsMode m (-1: only ask); the previous mode. Entering raw
+ * mode commits the line being edited (a raw reader sees it); input left over from raw mode counts
+ * as not yet echoed, so a cooked reader that takes it shows it.
+ */
+export function consoleSetMode(m: number): number {
+  const old = mode;
+  if (m === -1) return old;
+  if (m !== ConsMode.COOKED && m !== ConsMode.RAW) return Err.EINVAL;
+  if (m === ConsMode.RAW) {
+    wr = ed;
+    echo = ed;
+  } else if (old === ConsMode.RAW) {
+    echo = rd;
+  }
+  mode = m;
+  return old;
+}
+
+/** fgpgrp(g): make g the foreground process group (0: none; -1: only ask); the previous one. */
+export function consoleSetForeground(g: number): number {
+  const old = fgGroup;
+  if (g < -1) return Err.EINVAL;
+  if (g !== -1) {
+    fgGroup = g;
+    // a Ctrl-C meant for whoever read before does not carry over to a new foreground
+    interruptPending = false;
+  }
+  return old;
 }

@@ -7,7 +7,7 @@ import { load32, store32, staticBuffer, addressOf, contextSwitch, cstr, TrapFram
 import { Param } from './param.ts';
 import { Layout } from './memlayout.ts';
 import { ContextFrame } from './formats.ts';
-import { Err, ProcState, ProcInfo, Limits } from './abi.ts';
+import { Err, ProcState, ProcInfo, Limits, ExitStatus } from './abi.ts';
 import { memset, memcpy, strlcpy } from './string.ts';
 import { kunmap, vmSwitch, kernelPd, uvmCreate, uvmCopy, uvmFree, uvmSize, copyout } from './vm.ts';
 import { setKernelStack, idle, irqDisable, userReturn, powerOff } from './pvops.ts';
@@ -50,7 +50,9 @@ export const enum Proc {
   NAME = OFILE + Param.NOFILE * 4,
   /** for a process in sleepTicks: the tick it wakes at */
   WAKE_TICK = NAME + Limits.NAME_BYTES,
-  BYTES = WAKE_TICK + 4,
+  /** process group (the console's Ctrl-C kills the foreground group) */
+  PGID = WAKE_TICK + 4,
+  BYTES = PGID + 4,
 }
 
 const procs = staticBuffer(Param.NPROC * Proc.BYTES, 4);
@@ -74,9 +76,22 @@ export function myproc(): number {
   return current;
 }
 
+/** Proc.KILLED values: how a process marked for death dies (0: it is not). */
+export const enum Killed {
+  /** a fault or kill(): status ExitStatus.KILLED */
+  KILLED = 1,
+  /** Ctrl-C on the console: status ExitStatus.INTERRUPTED */
+  INTERRUPTED = 2,
+}
+
 /** Has the running process been killed? */
 export function killed(): boolean {
   return current !== 0 && load32(current + Proc.KILLED) !== 0;
+}
+
+/** The exit status of the running process, killed as Proc.KILLED says. */
+export function killedStatus(): number {
+  return load32(current + Proc.KILLED) === Killed.INTERRUPTED ? ExitStatus.INTERRUPTED : ExitStatus.KILLED;
 }
 
 /** Unmap the guard page below every kernel stack (once paging is on). */
@@ -104,6 +119,8 @@ export function allocproc(): number {
   store32(p + Proc.KSTACK_TOP, top);
   store32(p + Proc.STATE, ProcState.EMBRYO);
   store32(p + Proc.PID, nextPid);
+  // a process starts in a group of its own (fork puts the child in its parent's)
+  store32(p + Proc.PGID, nextPid);
   nextPid = nextPid + 1;
   const tf = top - TrapFrame.BYTES;
   store32(p + Proc.TF, tf);
@@ -265,6 +282,7 @@ export function fork(): number {
   }
   store32(np + Proc.PD, pd);
   store32(np + Proc.PARENT, p);
+  store32(np + Proc.PGID, load32(p + Proc.PGID));
   store32(np + Proc.LAZY_START, load32(p + Proc.LAZY_START));
   store32(np + Proc.HEAP_START, load32(p + Proc.HEAP_START));
   store32(np + Proc.BRK, load32(p + Proc.BRK));
@@ -350,19 +368,71 @@ export function wait(statusAddr: number): number {
   }
 }
 
+/** Is slot p a live process (neither unused nor a zombie)? */
+function live(p: number): boolean {
+  const st = load32(p + Proc.STATE);
+  return st !== ProcState.UNUSED && st !== ProcState.ZOMBIE;
+}
+
+/** Mark p to die (how: Killed) when it next returns towards user mode; a sleeper wakes to see it. */
+function markKilled(p: number, how: number): void {
+  if (load32(p + Proc.KILLED) === 0) store32(p + Proc.KILLED, how);
+  if (load32(p + Proc.STATE) === ProcState.SLEEPING) store32(p + Proc.STATE, ProcState.RUNNABLE);
+}
+
 /** Mark process pid killed: it exits when it next returns towards user mode. */
 export function kill(pid: number): number {
   let k = 0;
   while (k < Param.NPROC) {
     const p = slot(k);
-    if (load32(p + Proc.PID) === pid && load32(p + Proc.STATE) !== ProcState.UNUSED && load32(p + Proc.STATE) !== ProcState.ZOMBIE) {
-      store32(p + Proc.KILLED, 1);
-      if (load32(p + Proc.STATE) === ProcState.SLEEPING) store32(p + Proc.STATE, ProcState.RUNNABLE);
+    if (load32(p + Proc.PID) === pid && live(p)) {
+      markKilled(p, Killed.KILLED);
       return 0;
     }
     k = k + 1;
   }
   return Err.ESRCH;
+}
+
+/** Kill every live process of group pgid (how: Killed). How many there were. */
+export function killGroup(pgid: number, how: number): number {
+  let n = 0;
+  let k = 0;
+  while (k < Param.NPROC) {
+    const p = slot(k);
+    if (live(p) && load32(p + Proc.PGID) === pgid) {
+      markKilled(p, how);
+      n = n + 1;
+    }
+    k = k + 1;
+  }
+  return n;
+}
+
+/**
+ * setpgid: put process pid (0: the caller; otherwise it must be a child of the caller) in group
+ * pgid (0: a group named after pid itself). 0, ESRCH for no such child, EINVAL for pgid < 0.
+ */
+export function setpgid(pid: number, pgid: number): number {
+  if (pgid < 0) return Err.EINVAL;
+  let p = 0;
+  if (pid === 0 || pid === load32(current + Proc.PID)) {
+    p = current;
+  } else {
+    let k = 0;
+    while (k < Param.NPROC && p === 0) {
+      const q = slot(k);
+      if (live(q) && load32(q + Proc.PID) === pid && load32(q + Proc.PARENT) === current) p = q;
+      k = k + 1;
+    }
+    if (p === 0) return Err.ESRCH;
+  }
+  store32(p + Proc.PGID, pgid === 0 ? load32(p + Proc.PID) : pgid);
+  return 0;
+}
+
+export function procPgid(p: number): number {
+  return load32(p + Proc.PGID);
 }
 
 /** Fill a ProcInfo record at kernel address out for table slot k: 0, 1 when unused, EINVAL past the end. */

@@ -5,7 +5,7 @@
 
 import { load32, store32, staticBuffer, addressOf, callIndirect, ltu, TrapFrame } from 'xl32';
 import { Sys, Err } from './abi.ts';
-import { sysExit, sysFork, sysWait, sysGetpid, sysGetppid, sysYield, sysExec, sysSbrk, sysSleep, sysUptime, sysKill, sysProcinfo, sysCycles, sysSysinfo } from './sysproc.ts';
+import { sysExit, sysFork, sysWait, sysGetpid, sysGetppid, sysYield, sysExec, sysSbrk, sysSleep, sysUptime, sysKill, sysProcinfo, sysCycles, sysSysinfo, sysSetpgid, sysFgpgrp, sysConsmode } from './sysproc.ts';
 import { sysNanobench } from './nanobench.ts';
 import { sysArchtest } from './archtest.ts';
 import { sysRead, sysWrite, sysClose, sysDup, sysPipe, sysDiskio } from './sysfile.ts';
@@ -39,6 +39,9 @@ export function syscallInit(): void {
   set(Sys.SYSINFO, addressOf(sysSysinfo));
   set(Sys.DISKIO, addressOf(sysDiskio));
   set(Sys.ARCHTEST, addressOf(sysArchtest));
+  set(Sys.SETPGID, addressOf(sysSetpgid));
+  set(Sys.FGPGRP, addressOf(sysFgpgrp));
+  set(Sys.CONSMODE, addressOf(sysConsmode));
 }
 
 /** Run the system call the frame asks for and put its result in the frame's r0. */

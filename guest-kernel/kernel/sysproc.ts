@@ -4,7 +4,8 @@
 
 import { load32, store32, staticBuffer } from 'xl32';
 import { Err, Limits, ProcInfo, SysInfo } from './abi.ts';
-import { myproc, fork, exit, wait, kill, yieldCpu, sleepTicks, procInfo, procPid, parentPid, procCount } from './proc.ts';
+import { myproc, fork, exit, wait, kill, yieldCpu, sleepTicks, procInfo, procPid, parentPid, procCount, setpgid } from './proc.ts';
+import { consoleSetMode, consoleSetForeground } from './console.ts';
 import { kfreePages, ktotalPages } from './kalloc.ts';
 import { exec } from './exec.ts';
 import { copyin, copyout, copyinstr, growProcess } from './vm.ts';
@@ -39,6 +40,18 @@ export function sysYield(): number {
 
 export function sysKill(pid: number): number {
   return kill(pid);
+}
+
+export function sysSetpgid(pid: number, pgid: number): number {
+  return setpgid(pid, pgid);
+}
+
+export function sysFgpgrp(pgid: number): number {
+  return consoleSetForeground(pgid);
+}
+
+export function sysConsmode(m: number): number {
+  return consoleSetMode(m);
 }
 
 export function sysSbrk(n: number): number {

@@ -4,13 +4,13 @@
 // back to user mode a killed process exits and a process whose time slice ran out yields.
 // Guest code (the TypeScript subset).
 
-import { load32, store32, cstr, TrapFrame } from 'xl32';
+import { load32, store32, cstr, staticBuffer, ltu, geu, TrapFrame } from 'xl32';
 import { IrqLine, irqAck, faultAddress } from './pvops.ts';
-import { Err } from './abi.ts';
+import { Err, UserLayout } from './abi.ts';
 import { kputs, kputd, kputx, consoleIntr } from './console.ts';
 import { syscall } from './syscall.ts';
-import { vmFault } from './vm.ts';
-import { myproc, killed, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, Proc } from './proc.ts';
+import { vmFault, copyin } from './vm.ts';
+import { myproc, killed, killedStatus, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, Proc, Killed } from './proc.ts';
 import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
 import { divideFixup } from './nanobench.ts';
@@ -67,6 +67,43 @@ function pfDetail(err: number): void {
   else kputs(cstr('not present)'));
 }
 
+/** user frames a fault's backtrace shows at most */
+const USER_FRAMES = 6;
+/** a user frame record: the caller's frame pointer, the return address */
+const userFrame = staticBuffer(8);
+
+/** Is a in the user half below the ARGS page (where images, heap and stack live)? */
+function inUserImage(a: number): boolean {
+  return geu(a, UserLayout.USER_BASE) && ltu(a, UserLayout.ARGS);
+}
+
+/**
+ * The faulting program's backtrace, as the kernel panic prints its own: the pc, then the return
+ * address of each frame on the frame-pointer chain (r14) while it stays in user memory. Raw
+ * addresses; the host names the function and source line from the program's image (cli/console.ts).
+ */
+function userBacktrace(frame: number): void {
+  kputs(cstr('  #0 '));
+  kputx(load32(frame + TrapFrame.PC));
+  kputs(cstr('\n'));
+  let fp = load32(frame + TrapFrame.R14);
+  let n = 1;
+  while (n < USER_FRAMES && (fp & 3) === 0 && inUserImage(fp) && copyin(userFrame, fp, 8) === 0) {
+    const ret = load32(userFrame + 4);
+    if (!inUserImage(ret)) return;
+    kputs(cstr('  #'));
+    kputd(n);
+    kputs(cstr(' '));
+    kputx(ret);
+    kputs(cstr('\n'));
+    const next = load32(userFrame);
+    // frames go up the stack; anything else is not a chain to follow
+    if (!ltu(fp, next)) return;
+    fp = next;
+    n = n + 1;
+  }
+}
+
 /** An exception in user mode: resolve a page fault, or kill the process with a message. */
 function userTrap(frame: number, vector: number): void {
   const err = load32(frame + TrapFrame.ERROR);
@@ -100,7 +137,8 @@ function userTrap(frame: number, vector: number): void {
   kputs(cstr(', pc '));
   kputx(load32(frame + TrapFrame.PC));
   kputs(cstr(': killed\n'));
-  store32(p + Proc.KILLED, 1);
+  userBacktrace(frame);
+  store32(p + Proc.KILLED, Killed.KILLED);
 }
 
 /** An exception in the kernel: the nanobench divide is resumed; anything else panics. */
@@ -146,6 +184,6 @@ export function trap(frame: number): void {
     kernelTrap(frame, vector);
   }
   if (!user || myproc() === 0) return;
-  if (killed()) exit(-1);
+  if (killed()) exit(killedStatus());
   if (resched) yieldCpu();
 }

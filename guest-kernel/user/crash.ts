@@ -1,6 +1,7 @@
 // crash: fault on purpose, to show how the kernel reports and kills a faulting process.
 // `crash KIND` with KIND one of: null-read null-write text-write kernel-read kernel-write
-// divide privileged undefined breakpoint oom (touch heap pages until memory runs out).
+// divide privileged undefined breakpoint oom (touch heap pages until memory runs out) stack
+// (recurse until the stack overflows into the guard page below it).
 // User program (the TypeScript subset, compiled with --user).
 
 import { cstr, load32, store32, cli, brk, callIndirect, addressOf, staticBuffer } from 'xl32';
@@ -11,8 +12,13 @@ import { argc, argv, streq, fputs, puts, sbrk } from './lib/ulib.ts';
 const zeros = staticBuffer(16);
 let divisor = 0;
 
+/** Recurse without end: each call takes a frame of the stack, until the guard page stops it. */
+function deeper(n: number): number {
+  return deeper(n + 1) + n;
+}
+
 function kinds(): void {
-  fputs(Fd.STDERR, cstr('usage: crash null-read|null-write|text-write|kernel-read|kernel-write|divide|privileged|undefined|breakpoint|oom\n'));
+  fputs(Fd.STDERR, cstr('usage: crash null-read|null-write|text-write|kernel-read|kernel-write|divide|privileged|undefined|breakpoint|oom|stack\n'));
 }
 
 export function main(): number {
@@ -33,6 +39,7 @@ export function main(): number {
   else if (streq(kind, cstr('privileged'))) cli();
   else if (streq(kind, cstr('undefined'))) callIndirect(zeros);
   else if (streq(kind, cstr('breakpoint'))) brk();
+  else if (streq(kind, cstr('stack'))) return deeper(0);
   else if (streq(kind, cstr('oom'))) {
     const heap = sbrk(0x20000000);
     let k = 0;

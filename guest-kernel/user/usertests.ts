@@ -4,10 +4,10 @@
 // User program (the TypeScript subset, compiled with --user).
 
 import { cstr, syscall, staticBuffer, load8, store8, load32, store32, callIndirect, addressOf } from 'xl32';
-import { Err, ArchTest, Fd, UserLayout, SysInfo, ProcInfo, ProcState, DiskOp } from '../kernel/abi.ts';
+import { Err, ArchTest, Fd, UserLayout, SysInfo, ProcInfo, ProcState, DiskOp, ConsMode } from '../kernel/abi.ts';
 import {
   exit, fork, wait, pipe, read, write, close, dup, getpid, getppid, yieldCpu, exec, sbrk, sleep, uptime, kill, cycles, procinfo,
-  argc, argv, streq, puts, putd, sysinfo, archtest, diskio,
+  argc, argv, streq, puts, putd, sysinfo, archtest, diskio, setpgid, fgpgrp, consmode,
 } from './lib/ulib.ts';
 
 let passed = 0;
@@ -281,6 +281,43 @@ function testUserFault(name: number): void {
   if (expect(name, cstr('faulting child status'), reap(child), -1)) pass(name);
 }
 
+/** Recurse without end (the stack test's child). */
+function deeper(n: number): number {
+  return deeper(n + 1) + n;
+}
+
+/** A stack overflow faults on the guard page below the stack instead of overwriting static data. */
+function testStackGuard(name: number): void {
+  const child = fork();
+  if (child === 0) {
+    deeper(0);
+    exit(0);
+  }
+  if (expect(name, cstr('overflowing child status'), reap(child), -1)) pass(name);
+}
+
+/** Process groups: setpgid for us and a child (not for others), the console's foreground group. */
+function testProcessGroups(name: number): void {
+  if (!expect(name, cstr('setpgid(0, 0)'), setpgid(0, 0), 0)) return;
+  if (!expect(name, cstr('setpgid with a negative group'), setpgid(0, -5), Err.EINVAL)) return;
+  if (!expect(name, cstr('setpgid of a missing process'), setpgid(9999, 0), Err.ESRCH)) return;
+  if (getppid() > 0 && !expect(name, cstr('setpgid of our parent'), setpgid(getppid(), 0), Err.ESRCH)) return;
+  const child = fork();
+  if (child === 0) {
+    sleep(100000);
+    exit(0);
+  }
+  if (!expect(name, cstr('setpgid of our child'), setpgid(child, 0), 0)) return;
+  const before = fgpgrp(-1);
+  if (!expect(name, cstr('fgpgrp(child) returns the previous group'), fgpgrp(child), before)) return;
+  if (!expect(name, cstr('fgpgrp(-1) asks'), fgpgrp(-1), child)) return;
+  fgpgrp(before);
+  kill(child);
+  if (!expect(name, cstr('the child killed'), reap(child), -1)) return;
+  if (!expect(name, cstr('fgpgrp(-2)'), fgpgrp(-2), Err.EINVAL)) return;
+  if (expect(name, cstr('consmode(-1) asks: cooked'), consmode(-1), ConsMode.COOKED)) pass(name);
+}
+
 function testKill(name: number): void {
   if (!expect(name, cstr('kill of a missing pid'), kill(9999), Err.ESRCH)) return;
   const child = fork();
@@ -305,9 +342,14 @@ function testMisc(name: number): void {
   sleep(1);
   if (cycles() - c0 <= 0) return fail(name, cstr('the cycle counter did not advance'), cycles() - c0);
   if (uptime() - t0 < 1) return fail(name, cstr('uptime did not advance'), uptime() - t0);
-  if (!expect(name, cstr('procinfo of slot 0'), procinfo(0, buf), 0)) return;
-  if (!expect(name, cstr('slot 0 is process 1'), load32(buf + ProcInfo.PID), 1)) return;
-  if (!expect(name, cstr('process 1 is running (it is us)'), load32(buf + ProcInfo.STATE), ProcState.RUNNING)) return;
+  // our own slot, wherever it is (we are process 1 only when started by --cmdline)
+  const me = getpid();
+  let slot = 0;
+  while (procinfo(slot, buf) === 1 || (procinfo(slot, buf) === 0 && load32(buf + ProcInfo.PID) !== me)) slot = slot + 1;
+  if (!expect(name, cstr('procinfo finds our own slot'), procinfo(slot, buf), 0)) return;
+  if (!expect(name, cstr('our slot holds our pid'), load32(buf + ProcInfo.PID), me)) return;
+  if (!expect(name, cstr('we are running'), load32(buf + ProcInfo.STATE), ProcState.RUNNING)) return;
+  if (!expect(name, cstr('our parent'), load32(buf + ProcInfo.PPID), getppid())) return;
   if (!expect(name, cstr('procinfo past the table'), procinfo(1000, buf), Err.EINVAL)) return;
   if (!expect(name, cstr('procinfo into the kernel'), procinfo(0, 0x00100000), Err.EFAULT)) return;
   pass(name);
@@ -514,6 +556,8 @@ export function main(): number {
   run(cstr('sleep'), addressOf(testSleep));
   run(cstr('preempt'), addressOf(testPreempt));
   run(cstr('userfault'), addressOf(testUserFault));
+  run(cstr('stackguard'), addressOf(testStackGuard));
+  run(cstr('pgroup'), addressOf(testProcessGroups));
   run(cstr('kill'), addressOf(testKill));
   run(cstr('badsyscall'), addressOf(testBadSyscall));
   run(cstr('misc'), addressOf(testMisc));

@@ -49,13 +49,31 @@ describe('xenolith run (the standard guest)', () => {
     expect(body(pv.stdout)).toEqual(body(native.stdout));
   });
 
+  it('exits with the guest\'s status: a failing usertests under trap mode exits 1, the shell passing its last status on', async () => {
+    const r = await xenolith('run', '--mode', 'trap', '--input', 'usertests critical-rdcpl');
+    expect(r.stdout).toContain('usertests: 0 passed, 1 failed\n$ \ninit exited with status 1: powering off\n');
+    expect(r.status).toBe(1);
+  });
+
+  it('says which limit ended the run, with its own exit status: --max-cycles 124, --timeout 123', async () => {
+    const cycles = await xenolith('run', '--input', 'spin', '--max-cycles', '30000000');
+    expect(cycles.stderr).toBe('xenolith: stopped by --max-cycles: the guest was still running after 30000000 simulated cycles (exit status 124)\n');
+    expect(cycles.status).toBe(124);
+    const wall = await xenolith('run', '--input', 'spin', '--timeout', '0.2');
+    expect(wall.stderr).toBe('xenolith: stopped by --timeout: the guest was still running after 0.2 s of wall-clock time (exit status 123)\n');
+    expect(wall.status).toBe(123);
+    const bad = await xenolith('run', '--timeout', 'soon');
+    expect(bad.stderr).toBe('xenolith: --timeout must be a number of seconds\n');
+    expect(bad.status).toBe(2);
+  });
+
   it('--mode pv --stats prints the hypercalls by number with their calls and cycles', async () => {
     const r = await xenolith('run', '--mode', 'pv', '--stats', '--input', 'exit');
     expect(r.status).toBe(0);
     expect(r.stderr.split('\n').slice(0, 3)).toEqual(['mode: pv', 'profile: p4-2003', 'stopped: poweroff']);
-    expect(r.stderr).toMatch(/^ {2}hypercall +calls +cycles +cycles\/call +failed +in multicalls$/m);
-    expect(r.stderr).toMatch(/^ +0 set_trap_table +1 +\d+ +\d+ +0 +0$/m);
-    expect(r.stderr).toMatch(/^ +13 multicall +\d+ +\d+ +\d+ +0 +0$/m);
+    expect(r.stderr).toMatch(/^ {2}nr {2}hypercall {10}calls +cycles +cycles\/call +failed +in multicalls$/m);
+    expect(r.stderr).toMatch(/^ +0 +set_trap_table +1 +\d+ +\d+ +0 +0$/m);
+    expect(r.stderr).toMatch(/^ +13 +multicall +\d+ +\d+ +\d+ +0 +0$/m);
   });
 
   it('refuses, in one line, an image of the wrong kind for the mode, a directory as a disk, and too much memory', async () => {

@@ -20,8 +20,9 @@ describe('block device', () => {
       'written by the guest',
       '$ disk read 64',
       'disk: read failed (error -22)',
+      // exit without a status passes on the last command's: the failed read's 1
       '$ exit',
-      'init exited with status 0: powering off',
+      'init exited with status 1: powering off',
       '',
     ]);
     const written = disk.subarray(1024, 1536);

@@ -1,7 +1,8 @@
 // Test helper: build the standard guest kernel + initrd (cached across runs), boot it on a bare
 // XL32 machine with a command line and console input, and return what it printed.
 import { Machine, type RunResult } from '../../machine/machine.ts';
-import { bootNative, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
+import { bootNative } from '../../hypervisor/boot/native.ts';
+import { consoleWriter } from '../../cli/console.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
 
 export interface BootRun {
@@ -21,7 +22,15 @@ export function bootKernel(opts: { cmdline?: string; input?: string; maxCycles?:
   const machine = new Machine({ memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024, input: opts.input, disk: opts.disk });
   bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: opts.cmdline });
   const result = machine.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });
-  return { output: symbolizeBacktrace(machine.consoleOutput(), build.kernel.symbols), result, machine, build };
+  return { output: symbolizeConsole(machine.consoleOutput(), build), result, machine, build };
+}
+
+/** The console as `xenolith run` shows it: backtraces (a kernel panic's, a killed program's) symbolized. */
+export function symbolizeConsole(text: string, build: GuestKernelBuild): string {
+  const out: Buffer[] = [];
+  const write = consoleWriter(() => build.kernel.symbols, (b) => out.push(b), { kernelNotes: () => build.kernel.notes, programs: () => build.userImages });
+  for (const b of Buffer.from(text, 'latin1')) write(b);
+  return Buffer.concat(out).toString('latin1');
 }
 
 /** The console lines after the kernel's boot messages (from the first line a user program wrote). */

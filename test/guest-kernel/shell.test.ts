@@ -1,6 +1,7 @@
 // The shell (guest-kernel/user/sh.ts) under init, driven by console input given ahead of time:
 // exact transcripts of programs with arguments, pipelines, ps, error messages, faulting
 // programs, line editing and end of input.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bootKernel, guest } from './harness.ts';
 
@@ -68,6 +69,7 @@ describe('shell', () => {
       'sh: syntax error',
       '$ help',
       'builtins: exit [status], help; any other word runs that program from the initrd; join commands with |',
+      'keys: left/right move in the line, up/down recall earlier lines, Ctrl-C interrupts, Ctrl-D ends input',
       ...HELP_PROGRAMS,
       '$ exit',
       'init exited with status 0: powering off',
@@ -94,9 +96,17 @@ describe('shell', () => {
       undefined: `invalid opcode, pc ${PC}`,
       breakpoint: `breakpoint, pc ${PC}`,
     };
+    const source = readFileSync(new URL('../../guest-kernel/user/crash.ts', import.meta.url), 'utf8').split('\n');
+    /** the source line that faults for a kind: the one testing for its name */
+    const lineOf = (k: string) => source.findIndex((l) => l.includes(`streq(kind, cstr('${k}'))`)) + 1;
     const expected: unknown[] = ['init: starting sh'];
     kinds.forEach((k, n) => {
       expected.push(`$ crash ${k}`, `crash: ${k}`, expect.stringMatching(new RegExp(`^pid ${n + 3} \\(crash\\): ${report[k]}: killed$`)));
+      // the backtrace: where in main it faulted (undefined: in the zeroed buffer it called, no source line)
+      expected.push(
+        k === 'undefined' ? expect.stringMatching(/^  #0 0x004[0-9a-f]{5} [^ ]+$/) : expect.stringMatching(new RegExp(`^  #0 ${PC} crash\\.main\\+0x[0-9a-f]+ \\(crash\\.ts:${lineOf(k)}\\)$`)),
+        '  #1 0x00400010 _start+0x10',
+      );
     });
     expected.push('$ echo still here', 'still here', '$ exit', 'init exited with status 0: powering off', '');
     expect(lines).toEqual(expected);
@@ -122,13 +132,28 @@ describe('shell', () => {
     expect(run.result.status).toBe(0);
   });
 
+  it('keeps the last command\'s status: exit without a status and end of input pass it on', () => {
+    const nosuch = session('nosuch\nexit\n');
+    expect(nosuch.lines.slice(-3)).toEqual(['$ exit', 'init exited with status 127: powering off', '']);
+    expect(nosuch.run.result.status).toBe(127);
+    const crashed = session('crash divide\n\x04');
+    expect(crashed.lines.slice(-3)).toEqual(['$ ', 'init exited with status -1: powering off', '']);
+    expect(crashed.run.result.status & 0xff).toBe(255);
+    const fixed = session('nosuch\ntrue\n\x04');
+    expect(fixed.run.result.status).toBe(0);
+    const syntax = session('| cat\n\x04');
+    expect(syntax.run.result.status).toBe(2);
+  });
+
   it('kills a program that runs the machine out of memory, and recovers every page', () => {
     const { lines } = session('free\ncrash oom\nfree\nexit\n', 8);
     const at = lines.indexOf('$ crash oom');
-    expect(lines.slice(at, at + 3)).toEqual([
+    expect(lines.slice(at, at + 5)).toEqual([
       '$ crash oom',
       'crash: oom',
       expect.stringMatching(new RegExp(`^pid 4 \\(crash\\): out of memory: page fault at 0x[0-9a-f]{8} \\(write, not present\\), pc ${PC}: killed$`)),
+      expect.stringMatching(new RegExp(`^  #0 ${PC} crash\\.main\\+0x[0-9a-f]+ \\(crash\\.ts:\\d+\\)$`)),
+      '  #1 0x00400010 _start+0x10',
     ]);
     // the same pages are free before and after: every page the dead program took came back
     const before = lines[lines.indexOf('$ free') + 1];

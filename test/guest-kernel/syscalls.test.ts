@@ -1,14 +1,20 @@
 // The system calls, exercised by the guest test suite (guest-kernel/user/usertests.ts) running
 // as process 1: every test prints PASS or FAIL, and the run's power-off status is the number of
 // failures. One boot runs them all; each test below pins one behaviour's lines.
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootKernel, type BootRun } from './harness.ts';
 
 const TESTS = [
   'getpid', 'write', 'badptr', 'forkwait', 'cow', 'sbrk', 'pipe', 'pipelarge', 'pipebroken', 'dup',
-  'execmissing', 'execargs', 'sleep', 'preempt', 'userfault', 'kill', 'badsyscall', 'misc', 'manyforks', 'leak', 'diskio',
+  'execmissing', 'execargs', 'sleep', 'preempt', 'userfault', 'stackguard', 'pgroup', 'kill', 'badsyscall', 'misc', 'manyforks', 'leak', 'diskio',
   'kernelread', 'condflags', 'critical-rdcpl', 'critical-pushf', 'critical-popf', 'critical-sidt',
 ];
+
+/** the backtrace of a child of testKernelRead killed for its read */
+const KERNEL_READ_FRAMES = ['testKernelRead', 'run', 'main'].map((f, n) => expect.stringMatching(new RegExp(`^  #${n} 0x004[0-9a-f]{5} usertests\\.${f}\\+0x[0-9a-f]+ \\(usertests\\.ts:\\d+\\)$`))).concat(['  #3 0x00400010 _start+0x10']);
+/** the source line of the null write in testUserFault */
+const USERFAULT_LINE = readFileSync(new URL('../../guest-kernel/user/usertests.ts', import.meta.url), 'utf8').split('\n').findIndex((l) => l.includes('store32(0, 1);')) + 1;
 
 let run: BootRun;
 let out: string[];
@@ -53,9 +59,22 @@ describe('system calls (usertests as process 1)', () => {
   it('a faulting child is killed with a message and status -1', () => {
     expect(section('userfault')).toEqual([
       expect.stringMatching(/^pid \d+ \(usertests\): page fault at 0x00000000 \(write, not present\), pc 0x004[0-9a-f]{5}: killed$/),
+      // the function and source line of the fault, and the callers on the way to it
+      expect.stringMatching(new RegExp(`^  #0 0x004[0-9a-f]{5} usertests\\.testUserFault\\+0x[0-9a-f]+ \\(usertests\\.ts:${USERFAULT_LINE}\\)$`)),
+      expect.stringMatching(/^  #1 0x004[0-9a-f]{5} usertests\.run\+0x[0-9a-f]+ \(usertests\.ts:\d+\)$/),
+      expect.stringMatching(/^  #2 0x004[0-9a-f]{5} usertests\.main\+0x[0-9a-f]+ \(usertests\.ts:\d+\)$/),
+      '  #3 0x00400010 _start+0x10',
       'PASS userfault',
     ]);
   });
+  it('a stack overflow faults on the guard page below the stack (named as such, with the backtrace of the recursion) and kills only the child', () => {
+    expect(section('stackguard')).toEqual([
+      expect.stringMatching(/^pid \d+ \(usertests\): page fault at 0x004[0-9a-f]{2}ffc \(write, not present\), pc 0x004[0-9a-f]{5}: killed \(stack overflow: the guard page below the stack\)$/),
+      ...Array.from({ length: 6 }, (_, n) => expect.stringMatching(new RegExp(`^  #${n} 0x004[0-9a-f]{5} usertests\\.deeper(\\+0x[0-9a-f]+)? \\(usertests\\.ts:\\d+\\)$`))),
+      'PASS stackguard',
+    ]);
+  });
+  it('process groups: setpgid for us and a child only, the console foreground group and mode asked and set', () => expect(section('pgroup')).toEqual(['PASS pgroup']));
   it('kill ends a sleeping process; ESRCH for a missing pid', () => expect(section('kill')).toEqual(['PASS kill']));
   it('unknown system-call numbers are ENOSYS', () => expect(section('badsyscall')).toEqual(['PASS badsyscall']));
   it('yield, uptime, cycles and procinfo (with its errors)', () => expect(section('misc')).toEqual(['PASS misc']));
@@ -73,7 +92,9 @@ describe('system calls (usertests as process 1)', () => {
   it('a user read of a present supervisor page (kernel text it has just run, the direct map) faults and kills the reader', () => {
     expect(section('kernelread')).toEqual([
       expect.stringMatching(/^pid \d+ \(usertests\): page fault at 0x001[0-9a-f]{5} \(read, protection\), pc 0x004[0-9a-f]{5}: killed$/),
+      ...KERNEL_READ_FRAMES,
       expect.stringMatching(/^pid \d+ \(usertests\): page fault at 0xc0001000 \(read, protection\), pc 0x004[0-9a-f]{5}: killed$/),
+      ...KERNEL_READ_FRAMES,
       'PASS kernelread',
     ]);
   });

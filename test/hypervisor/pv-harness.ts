@@ -5,7 +5,7 @@ import type { Hypervisor, HypervisorRunResult } from '../../hypervisor/core/hype
 import type { Domain } from '../../hypervisor/core/domain.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
 import { createPvSystem, type PvSystemOptions } from '../../hypervisor/pv/system.ts';
-import { symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
+import { consoleWriter } from '../../cli/console.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
 
 export interface PvBootRun {
@@ -36,5 +36,17 @@ export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles
   const reason = domain.stopReason === 'poweroff' ? 'poweroff' : (domain.stopReason ?? run.reason);
   const result: PvBootRun['result'] = { reason, status: domain.stopStatus, cycles: run.cycles };
   if (domain.stopDetail) result.detail = domain.stopDetail;
-  return { output: symbolizeBacktrace(domain.consoleOutput(), build.kernel.symbols), result, hv, mode, domain, build, run };
+  return { output: symbolizeConsole(domain.consoleOutput(), build), result, hv, mode, domain, build, run };
+}
+
+/**
+ * The console as `xenolith run` shows it: a kernel panic's backtrace and a killed program's
+ * symbolized (the guest-kernel harness's symbolizeConsole; not imported from it, since
+ * pv-kernel-suite.test.ts replaces that module with this one's functions).
+ */
+function symbolizeConsole(text: string, build: GuestKernelBuild): string {
+  const out: Buffer[] = [];
+  const write = consoleWriter(() => build.kernel.symbols, (b) => out.push(b), { kernelNotes: () => build.kernel.notes, programs: () => build.userImages });
+  for (const b of Buffer.from(text, 'latin1')) write(b);
+  return Buffer.concat(out).toString('latin1');
 }

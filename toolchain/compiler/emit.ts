@@ -30,7 +30,8 @@ export interface EmitInput {
 
 /** Where the sections landed; empty sections have size 0. */
 export interface SectionLayout {
-  name: 'text' | 'rodata' | 'data' | 'bss';
+  /** a user program's stack is a section of its own (above its guard page) */
+  name: 'text' | 'rodata' | 'data' | 'stack' | 'bss';
   vaddr: number;
   bytes: number;
 }
@@ -207,7 +208,21 @@ export function emitProgram(input: EmitInput): EmitOutput {
     next = alignUp(w.pc, SECTION_ALIGN);
   }
 
-  // ---- bss: zeroed module variables, static buffers, the boot stack ----
+  // ---- a user program's stack: its own pages, above an unmapped guard page ----
+  // No segment covers the page below the stack, so a stack that overflows faults there instead
+  // of running into the data below it (the kernel's demand-zero region starts above the stack).
+  if (input.user) {
+    w.label('__stack_guard');
+    w.org(next + SECTION_ALIGN, 'stack');
+    w.label('__stack');
+    w.raw(`.object __stack, ${input.stackBytes}`);
+    w.data(`.space ${input.stackBytes}`, input.stackBytes);
+    w.label('__stack_top');
+    sections.push({ name: 'stack', vaddr: next + SECTION_ALIGN, bytes: input.stackBytes });
+    next = alignUp(w.pc, SECTION_ALIGN);
+  }
+
+  // ---- bss: zeroed module variables, static buffers, a kernel's boot stack ----
   w.org(next, 'bss');
   const bssStart = w.pc;
   for (const x of input.statics.words.filter((y) => isZero(y.init))) {
@@ -221,12 +236,14 @@ export function emitProgram(input: EmitInput): EmitOutput {
     w.raw(`.object ${b.sym}, ${b.bytes}`);
     w.data(`.space ${b.bytes}`, b.bytes);
   }
-  w.align(16);
-  w.label('__stack');
-  w.raw(`.object __stack, ${input.stackBytes}`);
-  w.data(`.space ${input.stackBytes}`, input.stackBytes);
-  w.label('__stack_top');
-  sections.push({ name: 'bss', vaddr: bssStart, bytes: w.pc - bssStart });
+  if (!input.user) {
+    w.align(16);
+    w.label('__stack');
+    w.raw(`.object __stack, ${input.stackBytes}`);
+    w.data(`.space ${input.stackBytes}`, input.stackBytes);
+    w.label('__stack_top');
+  }
+  if (w.pc > bssStart) sections.push({ name: 'bss', vaddr: bssStart, bytes: w.pc - bssStart });
 
   return { asm: w.lines.join('\n') + '\n', lineMap: w.lineMap, symbols: w.symbols, sections };
 }

@@ -162,6 +162,7 @@ function finishSegments(image: Image, sections: SectionLayout[]): void {
         seg.flags = SegFlag.R | SegFlag.W;
         break;
       case 'bss':
+      case 'stack':
         seg.flags = SegFlag.R | SegFlag.W;
         seg.memBytes = Math.max(seg.memBytes, sec.bytes);
         seg.data = new Uint8Array(0);

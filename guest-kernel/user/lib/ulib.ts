@@ -36,6 +36,12 @@ export function nanobench(op: number, n: number): number { return syscall(Sys.NA
 export function sysinfo(buf: number): number { return syscall(Sys.SYSINFO, buf); }
 /** Raw disk sectors: DiskOp READ/WRITE of count sectors at sector, or CAPACITY. */
 export function archtest(op: number): number { return syscall(Sys.ARCHTEST, op); }
+/** Put process pid (0: us) in process group pgid (0: a group named after pid). */
+export function setpgid(pid: number, pgid: number): number { return syscall(Sys.SETPGID, pid, pgid); }
+/** Make pgid the console's foreground group (the one Ctrl-C kills; 0: none, -1: only ask); the previous one. */
+export function fgpgrp(pgid: number): number { return syscall(Sys.FGPGRP, pgid); }
+/** Set the console's mode (ConsMode; -1: only ask); the previous mode. */
+export function consmode(m: number): number { return syscall(Sys.CONSMODE, m); }
 export function diskio(op: number, sector: number, buf: number, count: number): number { return syscall(Sys.DISKIO, op, sector, buf, count); }
 
 // ---- arguments ------------------------------------------------------------------------------

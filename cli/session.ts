@@ -1,0 +1,135 @@
+// A guest being run by `xenolith run`, whatever the mode: run it in slices of simulated cycles,
+// type bytes on its console between slices, and say at the end which limit (if any) ended it.
+// The bare machine (native) and a hypervisor domain (trap, bt, hvm, pv) look alike here, so the
+// interactive console, --timeout and --max-cycles work the same in every mode. Host code (CLI).
+import type { Machine } from '../machine/machine.ts';
+import type { Domain, Hypervisor, HypervisorRunResult, PvMode } from '../hypervisor/index.ts';
+import { collectRun, type GuestRunResult } from '../hypervisor/run.ts';
+import { feedConsole } from '../hypervisor/pv/hypercalls.ts';
+
+/** How `run` ended: the guest stopped by itself, or one of the limits, or the user left. */
+export type RunEnd = 'guest' | 'max-cycles' | 'timeout' | 'left';
+
+/** One slice's outcome. */
+export interface Slice {
+  /** the guest has stopped (powered off, crashed, halted for good) */
+  stopped: boolean;
+  cycles: number;
+  idleCycles: number;
+}
+
+export interface GuestSession {
+  /** Run at most maxCycles more simulated cycles. */
+  run(maxCycles: number): Slice;
+  /** Type bytes on the guest's console. */
+  feed(bytes: Uint8Array): void;
+  /** Make a running slice return soon (from an event handler). */
+  stop(): void;
+  /** Why the guest stopped, with its power-off status (after run() said stopped). */
+  end(): { reason: string; status: number; detail?: string };
+  /** cycles per millisecond of the simulated CPU */
+  readonly cyclesPerMs: number;
+}
+
+/** The bare machine, booted. */
+export function machineSession(machine: Machine): GuestSession {
+  let last: ReturnType<Machine['run']> | null = null;
+  return {
+    cyclesPerMs: machine.profile.clockMHz * 1000,
+    run(maxCycles) {
+      last = machine.run({ maxCycles });
+      return { stopped: last.reason !== 'limit' && last.reason !== 'stopped', cycles: last.cycles, idleCycles: last.idleCycles };
+    },
+    feed: (bytes) => machine.feedInput(bytes),
+    stop: () => machine.stop(),
+    end() {
+      const r = last!;
+      return r.detail === undefined ? { reason: r.reason, status: r.status } : { reason: r.reason, status: r.status, detail: r.detail };
+    },
+  };
+}
+
+/** A domain's session, which can also give the run's result (for --stats). */
+export interface DomainSession extends GuestSession {
+  /** the run so far as the mode's run function reports it */
+  result(): GuestRunResult;
+}
+
+/**
+ * A hypervisor with one guest domain, created but not yet run (a mode's run function called with
+ * maxCycles 0). Its console: the emulated UART (trap, bt, hvm) or the pv console (pvMode given).
+ */
+export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode): DomainSession {
+  let cycles = 0;
+  let instructions = 0;
+  let idleCycles = 0;
+  let last: HypervisorRunResult = { reason: 'limit', cycles: 0, instructions: 0, idleCycles: 0 };
+  const session: DomainSession = {
+    cyclesPerMs: hv.profile.clockMHz * 1000,
+    run(maxCycles) {
+      last = hv.run({ maxCycles });
+      cycles += last.cycles;
+      instructions += last.instructions;
+      idleCycles += last.idleCycles;
+      return { stopped: last.reason === 'all-stopped' || last.reason === 'deadlock', cycles: last.cycles, idleCycles: last.idleCycles };
+    },
+    feed(bytes) {
+      if (pvMode) feedConsole(pvMode.pv(domain), bytes);
+      else domain.devices?.uart.feed(bytes);
+    },
+    stop: () => hv.stop(),
+    end() {
+      const r = session.result();
+      return r.detail === undefined ? { reason: r.reason, status: r.status } : { reason: r.reason, status: r.status, detail: r.detail };
+    },
+    result: () => collectRun(hv, domain, { ...last, cycles, instructions, idleCycles }),
+  };
+  return session;
+}
+
+/** Interactive slices: this many milliseconds of simulated time between looks at the keyboard. */
+const SLICE_MS = 10;
+/**
+ * Other runs look at the wall clock every this many cycles (a fraction of a second of host time).
+ * Slicing does not change a run: the guest's cycles and output are the same as in one go.
+ */
+const BATCH_SLICE_CYCLES = 20_000_000;
+
+export interface DriveOptions {
+  maxCycles: number;
+  /** wall-clock limit in milliseconds (Infinity: none) */
+  timeoutMs: number;
+  /** the terminal is attached: pace simulated time to wall time while the guest idles, let keys in */
+  interactive?: boolean;
+  /** set by the caller (e.g. on Ctrl-]) to leave at the next slice */
+  left?: () => boolean;
+}
+
+/**
+ * Run the session until the guest stops or a limit ends the run. Non-interactive runs go as
+ * fast as the interpreter does, looking at the wall clock between slices; interactive runs pace
+ * simulated time to wall-clock time while the guest idles (so `sleep 1` takes about a second and
+ * an idle shell costs no host CPU), and yield to the event loop between slices so keystrokes
+ * arrive.
+ */
+export async function drive(s: GuestSession, o: DriveOptions): Promise<RunEnd> {
+  const sliceCycles = Math.max(1, Math.round(s.cyclesPerMs * SLICE_MS));
+  const wall0 = performance.now();
+  let used = 0;
+  for (;;) {
+    if (o.left?.()) return 'left';
+    const left = o.maxCycles - used;
+    if (left <= 0) return 'max-cycles';
+    const slice = s.run(Math.min(left, o.interactive ? sliceCycles : BATCH_SLICE_CYCLES));
+    used += slice.cycles;
+    if (slice.stopped) return 'guest';
+    if (o.left?.()) return 'left';
+    const wallMs = performance.now() - wall0;
+    if (wallMs >= o.timeoutMs) return 'timeout';
+    if (!o.interactive) continue;
+    const aheadMs = used / s.cyclesPerMs - wallMs;
+    const mostlyIdle = slice.idleCycles * 2 > slice.cycles;
+    // let keystrokes in; wait for wall time to catch up when the guest is only idling
+    await new Promise((r) => (mostlyIdle && aheadMs > 1 ? setTimeout(r, Math.min(aheadMs, 50)) : setImmediate(r)));
+  }
+}
