@@ -91,7 +91,7 @@ describe('the process table slot (kernel/proc.ts Proc)', () => {
   it('has these offsets: one word a field, NOFILE file pointers, a NAME_BYTES name', () => {
     expect(KERNEL.proc['Proc']).toEqual({
       STATE: 0, PID: 4, PARENT: 8, PD: 12, KSTACK_TOP: 16, CONTEXT: 20, TF: 24, CHAN: 28, KILLED: 32, XSTATUS: 36,
-      LAZY_START: 40, HEAP_START: 44, BRK: 48, SLICE: 52, OFILE: 56, NAME: 88, WAKE_TICK: 104, BYTES: 108,
+      LAZY_START: 40, HEAP_START: 44, BRK: 48, SLICE: 52, OFILE: 56, NAME: 88, WAKE_TICK: 104, PGID: 108, BYTES: 112,
     });
     expect(KERNEL.param['Param']!['NOFILE']).toBe(8);
     expect(KERNEL.abi['Limits']!['NAME_BYTES']).toBe(16);
