@@ -64,13 +64,12 @@ describe('the xenolith kernel under the pv mode', () => {
     // load, unpin, or the TLB flush after fork's copy-on-write marking)
     expect([calls[Hc.MMU_UPDATE], inMulticalls[Hc.MMU_UPDATE], inMulticalls[Hc.MMUEXT_OP], calls[Hc.MULTICALL]]).toEqual([0, 168, 168, 168]);
     // single entries (a demand-zero page, a copy-on-write break) with their INVLPG: update_va_mapping
-    // (and one at boot: the shared-info page mapped at the kernel's own address, arch/pv/xen.ts Xen.SHARED)
-    expect(calls[Hc.UPDATE_VA_MAPPING]).toBe(189);
+    expect(calls[Hc.UPDATE_VA_MAPPING]).toBe(188);
     // the mmuext_ops of their own: loading a directory already pinned
     expect(calls[Hc.MMUEXT_OP]).toBe(80);
     const pv = run.mode.pv(run.domain).stats;
-    // (mmuRequests counts that boot-time update_va_mapping too)
-    expect([pv.mmuRequests, pv.pins]).toEqual([750, 59]);
+    // (mmuRequests counts the update_va_mappings too)
+    expect([pv.mmuRequests, pv.pins]).toEqual([749, 59]);
   });
 
   it('writes the console through its ring: one notification per kernel entry that printed, no console_io', () => {
