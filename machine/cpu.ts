@@ -1,5 +1,5 @@
 // The XL32 CPU: a switch interpreter over typed arrays, with the MMU (two-level paging, a
-// direct-mapped TLB), trap and interrupt delivery, and the hooks a hypervisor uses: root-mode
+// set-associative TLB), trap and interrupt delivery, and the hooks a hypervisor uses: root-mode
 // intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
 // physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
 
@@ -41,6 +41,8 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  *    access, a division by zero, every privileged, critical or trapping instruction) leaves the
  *    loop *before* the instruction has any effect;
  *  - step(): one instruction on the general path, complete for every opcode and every fault.
+ * The innocuous instructions' cases of both are generated from machine/semantics.ts (the
+ * `@generated` regions; npm run gen:interp), the one definition of their semantics.
  * Setting `fastPath = false` runs step() alone; the tests run both and compare.
  *
  * Block boundaries (where interrupts, stop requests and the cycle deadline are checked) are
@@ -48,7 +50,8 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  * control transfer (JMP, Jcc taken or not, CALL, CALLR, JMPR, RET, INT, BRK, IRET, exception
  * delivery) and after STI, POPF and OUT/OUTB/OUTR; and at the start of run().
  *
- * The TLB (TLB_SIZE entries, direct-mapped by virtual page number) holds, per entry, a tag for
+ * The TLB (the profile's tlbEntries in sets of tlbWays, set = virtual page number mod sets,
+ * round-robin replacement advanced by fills only; docs/engine.md) holds, per entry, a tag for
  * each of {supervisor, user} x {read, write} and the host-physical offset of the page. A tag is
  * the page's virtual base and is set only if that access is allowed *and* needs no page-table
  * update, so the fast path is one compare: a first write to a clean page misses, walks and sets
