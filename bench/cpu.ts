@@ -1,17 +1,21 @@
 // Engine speed: millions of guest instructions per second on two loops (compute, and memory with
 // paging on over more pages than the TLB holds), next to the same loop as plain JavaScript
-// measured in the same run. Wall-clock figures only; simulated cycles are exact elsewhere.
+// measured in the same run, and on a kernel-heavy workload (the native kernel running
+// `lmbench all`: system calls, fork, exec, context switches, page faults), which has no plain
+// JavaScript equivalent. Wall-clock figures only; simulated cycles are exact elsewhere.
 import { assemble } from '../toolchain/asm/index.ts';
 import { Machine } from '../machine/machine.ts';
-import { median, timed } from './timing.ts';
+import { bootNative } from '../hypervisor/boot/native.ts';
+import { buildGuestKernel, type GuestKernelBuild } from '../toolchain/guest-kernel.ts';
+import { median, nowMs, timed } from './timing.ts';
 
 export interface CpuBenchRow {
-  loop: 'compute' | 'memory';
+  loop: 'compute' | 'memory' | 'kernel';
   engine: 'interpreter';
   /** millions of guest instructions per second */
   mips: number;
-  /** the same loop as plain JavaScript, in millions of loop operations per second */
-  jsMips: number;
+  /** the same loop as plain JavaScript, in millions of loop operations per second (null: the kernel row has none) */
+  jsMips: number | null;
   /** guest instructions retired in the timed run */
   instructions: number;
   /** simulated cycles of the timed run (exact, deterministic) */
@@ -143,6 +147,17 @@ function timeGuestMedian(source: string, warmup: string, name: string): { second
   return { ...runs[0]!, seconds: median(runs.map((r) => r.seconds)) };
 }
 
+/** The kernel-heavy workload: the native kernel booted with `lmbench all reps`, run to power-off. */
+function timeKernel(build: GuestKernelBuild, reps: number): { seconds: number; instructions: number; cycles: number } {
+  const machine = new Machine({ memoryBytes: 32 * 1024 * 1024 });
+  const t0 = nowMs();
+  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: `lmbench all ${reps}` });
+  const result = machine.run({ maxCycles: Number.MAX_SAFE_INTEGER });
+  const seconds = (nowMs() - t0) / 1000;
+  if (result.reason !== 'poweroff' || result.status !== 0) throw new Error(`benchmark kernel (lmbench all ${reps}) stopped with ${result.reason} (status ${result.status})`);
+  return { seconds, instructions: result.instructions, cycles: result.cycles };
+}
+
 function timeJsMedian(fn: () => number): number {
   fn();
   return median(Array.from({ length: RUNS }, () => timeJs(fn)));
@@ -176,5 +191,15 @@ export function runCpuBench(scale = 1): CpuBenchRow[] {
     instructions: m.instructions,
     cycles: m.cycles,
   });
+
+  const build = buildGuestKernel({ arch: 'native' });
+  const reps = Math.max(1, Math.round(200 * scale));
+  timeKernel(build, Math.max(1, Math.round(reps / 10)));
+  const ks = Array.from({ length: RUNS }, () => timeKernel(build, reps));
+  for (const k of ks) {
+    if (k.instructions !== ks[0]!.instructions || k.cycles !== ks[0]!.cycles) throw new Error('benchmark kernel is not deterministic');
+  }
+  const k = { ...ks[0]!, seconds: median(ks.map((x) => x.seconds)) };
+  rows.push({ loop: 'kernel', engine: 'interpreter', mips: k.instructions / k.seconds / 1e6, jsMips: null, instructions: k.instructions, cycles: k.cycles });
   return rows;
 }

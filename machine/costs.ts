@@ -44,6 +44,13 @@ export interface CostProfile {
   // Memory management.
   /** one page-table reference during a TLB-miss walk (a walk is two levels) */
   readonly tlbWalkLevel: number;
+  /**
+   * TLB geometry: entries (sets x ways) and ways, both powers of two. Set = virtual page number
+   * mod sets; a miss fills the set's next way in round robin (the replacement state changes on
+   * fills only, so a hit is a compare per way). docs/engine.md, "The TLB".
+   */
+  readonly tlbEntries: number;
+  readonly tlbWays: number;
   /** extra cost of a CR3 or CR0 write: serialization and the TLB flush (refills are charged as walks) */
   readonly cr3Write: number;
   /** MOVTOCR / MOVFROMCR base cost */
@@ -135,6 +142,9 @@ const P4_2003: CostProfile = {
   // approximate: page-table entries usually hit in L2 on a TLB miss; NetBurst L2 latency ~18
   // cycles (Intel Optimization Manual, Prescott 18+, Northwood lower). One L2 hit per level.
   tlbWalkLevel: 18,
+  // the machine's default geometry (256 entries, 4-way), not yet this core's figures
+  tlbEntries: 256,
+  tlbWays: 4,
   // approximate/unverified: MOV CR3 serializes and flushes the non-global TLB; ~150 cycles before
   // refills on NetBurst (refills charged separately as walks).
   cr3Write: 150,
@@ -211,6 +221,9 @@ const MODERN: CostProfile = {
   iret: 50,
   // approximate: page-walk caches and L1/L2 hits keep a walk level to a few cycles.
   tlbWalkLevel: 8,
+  // the machine's default geometry (256 entries, 4-way), not yet this core's figures
+  tlbEntries: 256,
+  tlbWays: 4,
   // approximate/unverified: MOV CR3 without PCID, before refills.
   cr3Write: 150,
   crMove: 10,

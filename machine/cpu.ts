@@ -1,5 +1,5 @@
 // The XL32 CPU: a switch interpreter over typed arrays, with the MMU (two-level paging, a
-// direct-mapped TLB), trap and interrupt delivery, and the hooks a hypervisor uses: root-mode
+// set-associative TLB), trap and interrupt delivery, and the hooks a hypervisor uses: root-mode
 // intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
 // physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
 
@@ -41,6 +41,8 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  *    access, a division by zero, every privileged, critical or trapping instruction) leaves the
  *    loop *before* the instruction has any effect;
  *  - step(): one instruction on the general path, complete for every opcode and every fault.
+ * The innocuous instructions' cases of both are generated from machine/semantics.ts (the
+ * `@generated` regions; npm run gen:interp), the one definition of their semantics.
  * Setting `fastPath = false` runs step() alone; the tests run both and compare.
  *
  * Block boundaries (where interrupts, stop requests and the cycle deadline are checked) are
@@ -48,7 +50,8 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  * control transfer (JMP, Jcc taken or not, CALL, CALLR, JMPR, RET, INT, BRK, IRET, exception
  * delivery) and after STI, POPF and OUT/OUTB/OUTR; and at the start of run().
  *
- * The TLB (TLB_SIZE entries, direct-mapped by virtual page number) holds, per entry, a tag for
+ * The TLB (the profile's tlbEntries in sets of tlbWays, set = virtual page number mod sets,
+ * round-robin replacement advanced by fills only; docs/engine.md) holds, per entry, a tag for
  * each of {supervisor, user} x {read, write} and the host-physical offset of the page. A tag is
  * the page's virtual base and is set only if that access is allowed *and* needs no page-table
  * update, so the fast path is one compare: a first write to a clean page misses, walks and sets
@@ -66,9 +69,28 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  * instruction is not charged and does not retire; INT and BRK retire and then deliver.
  */
 
-/** TLB entries (direct-mapped). */
-export const TLB_SIZE = 256;
-const TLB_MASK = TLB_SIZE - 1;
+/**
+ * The entry among the `ways` entries from e of tags t (one privilege's read or write tags) that
+ * holds tag, or -1. The whole hit check: no replacement state is touched on a hit.
+ */
+function tlbFind(t: Int32Array, e: number, ways: number, tag: number): number {
+  const end = e + ways;
+  do {
+    if (t[e] === tag) return e;
+  } while (++e < end);
+  return -1;
+}
+
+/** The TLB geometry of a profile, checked: entries and ways powers of two, ways <= entries, ways <= 256. */
+export function tlbGeometry(p: CostProfile): { entries: number; ways: number } {
+  const { tlbEntries: entries, tlbWays: ways } = p;
+  const pow2 = (x: number): boolean => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
+  if (!pow2(entries) || !pow2(ways) || ways > entries || ways > 256) {
+    throw new Error(`profile ${p.name}: TLB geometry ${entries} entries x ${ways} ways (both powers of two, ways <= entries and <= 256)`);
+  }
+  return { entries, ways };
+}
+
 /** A tag no access can match: `va & 0xfffff003` never has bit 2 set. */
 const INVALID = 4;
 /** 0xfffff000 as an int32 */
@@ -287,13 +309,21 @@ export class Cpu {
   private readonly takenExtra: number;
 
   // --- TLB: tags [0, N) supervisor, [N, 2N) user; tlbAdd = host-physical page - virtual page (int32 wrap) ---
-  private readonly tlbR = new Int32Array(2 * TLB_SIZE).fill(INVALID);
-  private readonly tlbW = new Int32Array(2 * TLB_SIZE).fill(INVALID);
-  private readonly tlbRS = this.tlbR.subarray(0, TLB_SIZE);
-  private readonly tlbRU = this.tlbR.subarray(TLB_SIZE);
-  private readonly tlbWS = this.tlbW.subarray(0, TLB_SIZE);
-  private readonly tlbWU = this.tlbW.subarray(TLB_SIZE);
-  private readonly tlbAdd = new Int32Array(TLB_SIZE);
+  // entry e = set * ways + way; set = virtual page number & tlbSetMask
+  /** entries (sets x ways) */
+  readonly tlbEntries: number;
+  readonly tlbWays: number;
+  private readonly tlbWayShift: number;
+  private readonly tlbSetMask: number;
+  private readonly tlbR: Int32Array;
+  private readonly tlbW: Int32Array;
+  private readonly tlbRS: Int32Array;
+  private readonly tlbRU: Int32Array;
+  private readonly tlbWS: Int32Array;
+  private readonly tlbWU: Int32Array;
+  private readonly tlbAdd: Int32Array;
+  /** per set, the way the next fill replaces (round robin, advanced by fills only) */
+  private readonly tlbNext: Uint8Array;
   /** instruction TLB: virtual page (or INVALID), its add, and the privilege it was filled at */
   private icV = INVALID;
   private icA = 0;
@@ -325,6 +355,19 @@ export class Cpu {
     this.profile = profile;
     this.costs = opcodeCosts(profile);
     this.takenExtra = profile.branchTaken - profile.branch;
+    const { entries, ways } = tlbGeometry(profile);
+    this.tlbEntries = entries;
+    this.tlbWays = ways;
+    this.tlbWayShift = Math.log2(ways);
+    this.tlbSetMask = entries / ways - 1;
+    this.tlbR = new Int32Array(2 * entries).fill(INVALID);
+    this.tlbW = new Int32Array(2 * entries).fill(INVALID);
+    this.tlbRS = this.tlbR.subarray(0, entries);
+    this.tlbRU = this.tlbR.subarray(entries);
+    this.tlbWS = this.tlbW.subarray(0, entries);
+    this.tlbWU = this.tlbW.subarray(entries);
+    this.tlbAdd = new Int32Array(entries);
+    this.tlbNext = new Uint8Array(entries / ways);
   }
 
   // ===================================================================================== run loop
@@ -500,6 +543,9 @@ export class Cpu {
     const tr = user ? this.tlbRU : this.tlbRS;
     const tw = user ? this.tlbWU : this.tlbWS;
     const ta = this.tlbAdd;
+    const sm = this.tlbSetMask;
+    const ws = this.tlbWayShift;
+    const ways = this.tlbWays;
     let icV = this.icUser === user ? this.icV : INVALID;
     let icA = this.icA;
     let pc = this.pc | 0;
@@ -519,14 +565,15 @@ export class Cpu {
       if ((pc & 0xfffff003) !== icV) {
         // leaving the code page (or unaligned pc): refill the ITLB from the TLB, else step()
         if ((pc & 3) !== 0) break;
-        const s = (pc >>> 12) & TLB_MASK;
-        if (tr[s] !== (pc & PAGE_MASK)) break;
+        const e = tlbFind(tr, ((pc >>> 12) & sm) << ws, ways, pc & PAGE_MASK);
+        if (e < 0) break;
         icV = pc & PAGE_MASK;
-        icA = ta[s]!;
+        icA = ta[e]!;
         codePage[(pc + icA) >>> 12] = 1;
       }
       const w = m32[(pc + icA) >> 2]!;
       switch (decode[w & 0xff]) {
+        // @generated fast-cases begin (machine/semantics.ts, npm run gen:interp)
         case I.NOP:
           break;
         case I.MOV:
@@ -603,7 +650,7 @@ export class Cpu {
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           break;
         case I.MULI:
-          r[(w >>> 8) & 15] = Math.imul(r[(w >>> 12) & 15]!, w >> 16);
+          r[(w >>> 8) & 15] = Math.imul(r[(w >>> 12) & 15]!, (w >> 16));
           break;
         case I.ANDI:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! & (w >> 16);
@@ -625,102 +672,101 @@ export class Cpu {
           break;
         case I.LDW: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tr[s] !== (va & 0xfffff003)) {
-            if ((va & 3) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & 0xfffff003)) break loop;
+          let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) {
+            if ((va & 3) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003)) < 0) break loop;
             cyc += dc;
           }
-          r[(w >>> 8) & 15] = m32[(va + ta[s]!) >> 2]!;
+          r[(w >>> 8) & 15] = m32[(va + ta[e]!) >> 2]!;
           break;
         }
         case I.LDH: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tr[s] !== (va & 0xfffff001)) {
-            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & 0xfffff001)) break loop;
+          let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001);
+          if (e < 0) {
+            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
           }
-          r[(w >>> 8) & 15] = s16[(va + ta[s]!) >> 1]!;
+          r[(w >>> 8) & 15] = s16[(va + ta[e]!) >> 1]!;
           break;
         }
         case I.LDHU: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tr[s] !== (va & 0xfffff001)) {
-            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & 0xfffff001)) break loop;
+          let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001);
+          if (e < 0) {
+            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
           }
-          r[(w >>> 8) & 15] = m16[(va + ta[s]!) >> 1]!;
+          r[(w >>> 8) & 15] = m16[(va + ta[e]!) >> 1]!;
           break;
         }
         case I.LDB: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tr[s] !== (va & PAGE_MASK)) {
-            if ((dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & PAGE_MASK)) break loop;
+          let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK);
+          if (e < 0) {
+            if ((dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
           }
-          r[(w >>> 8) & 15] = s8[(va + ta[s]!) | 0]!;
+          r[(w >>> 8) & 15] = s8[(va + ta[e]!) | 0]!;
           break;
         }
         case I.LDBU: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tr[s] !== (va & PAGE_MASK)) {
-            if ((dc = this.refill(va, ACC_READ, user)) < 0 || tr[s] !== (va & PAGE_MASK)) break loop;
+          let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK);
+          if (e < 0) {
+            if ((dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
           }
-          r[(w >>> 8) & 15] = m8[(va + ta[s]!) | 0]!;
+          r[(w >>> 8) & 15] = m8[(va + ta[e]!) | 0]!;
           break;
         }
         case I.STW: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tw[s] !== (va & 0xfffff003)) {
-            if ((va & 3) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || tw[s] !== (va & 0xfffff003)) break loop;
+          let e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) {
+            if ((va & 3) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003)) < 0) break loop;
             cyc += dc;
           }
-          m32[(va + ta[s]!) >> 2] = r[(w >>> 8) & 15]!;
+          m32[(va + ta[e]!) >> 2] = r[(w >>> 8) & 15]!;
           break;
         }
         case I.STH: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tw[s] !== (va & 0xfffff001)) {
-            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || tw[s] !== (va & 0xfffff001)) break loop;
+          let e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001);
+          if (e < 0) {
+            if ((va & 1) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
           }
-          m16[(va + ta[s]!) >> 1] = r[(w >>> 8) & 15]!;
+          m16[(va + ta[e]!) >> 1] = r[(w >>> 8) & 15]!;
           break;
         }
         case I.STB: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tw[s] !== (va & PAGE_MASK)) {
-            if ((dc = this.refill(va, ACC_WRITE, user)) < 0 || tw[s] !== (va & PAGE_MASK)) break loop;
+          let e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK);
+          if (e < 0) {
+            if ((dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
           }
-          m8[(va + ta[s]!) | 0] = r[(w >>> 8) & 15]!;
+          m8[(va + ta[e]!) | 0] = r[(w >>> 8) & 15]!;
           break;
         }
         case I.PUSH: {
           const va = (r[SP]! - 4) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tw[s] !== (va & 0xfffff003)) break loop;
-          m32[(va + ta[s]!) >> 2] = r[(w >>> 12) & 15]!;
+          const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) break loop;
+          m32[(va + ta[e]!) >> 2] = r[(w >>> 12) & 15]!;
           r[SP] = va;
           break;
         }
         case I.POP: {
           const va = r[SP]!;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tr[s] !== (va & 0xfffff003)) break loop;
-          const v = m32[(va + ta[s]!) >> 2]!;
+          const e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) break loop;
+          const v = m32[(va + ta[e]!) >> 2]!;
           r[SP] = (va + 4) | 0;
           r[(w >>> 8) & 15] = v;
           break;
         }
-        // compareFlags of isa.ts, inlined (Z = 1, LT = 2, B = 4): the hottest instructions of a loop
         case I.CMP: {
           const a = r[(w >>> 12) & 15]!;
           const b = r[(w >>> 16) & 15]!;
@@ -729,13 +775,14 @@ export class Cpu {
         }
         case I.CMPI: {
           const a = r[(w >>> 12) & 15]!;
-          const b = w >> 16;
+          const b = (w >> 16);
           fl = (fl & notCond) | (a === b ? 1 : 0) | (a < b ? 2 : 0) | (a >>> 0 < b >>> 0 ? 4 : 0);
           break;
         }
         case I.TEST: {
           const a = r[(w >>> 12) & 15]! & r[(w >>> 16) & 15]!;
-          fl = (fl & notCond) | (a === 0 ? 1 : 0) | (a < 0 ? 2 : 0);
+          const b = 0;
+          fl = (fl & notCond) | (a === b ? 1 : 0) | (a < b ? 2 : 0) | (a >>> 0 < b >>> 0 ? 4 : 0);
           break;
         }
         case I.SETCC:
@@ -755,13 +802,13 @@ export class Cpu {
         case I.JCC: {
           if ((pc & 0xffc) === 0xffc) break loop;
           cyc += cost[w & 0xff]!;
-          n++;
           if (condT[((w >>> 5) & 0x78) | (fl & 7)] !== 0) {
             pc = (pc + 8 + m32[(pc + icA + 4) >> 2]!) | 0;
             cyc += taken;
           } else {
             pc = (pc + 8) | 0;
           }
+          n++;
           if (cyc >= dl) {
             why = BOUND;
             break loop;
@@ -771,10 +818,10 @@ export class Cpu {
         case I.CALL: {
           if ((pc & 0xffc) === 0xffc) break loop;
           const va = (r[SP]! - 4) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tw[s] !== (va & 0xfffff003)) break loop;
+          const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) break loop;
           const next = (pc + 8) | 0;
-          m32[(va + ta[s]!) >> 2] = next;
+          m32[(va + ta[e]!) >> 2] = next;
           r[SP] = va;
           pc = (next + m32[(pc + icA + 4) >> 2]!) | 0;
           cyc += cost[w & 0xff]!;
@@ -785,7 +832,7 @@ export class Cpu {
           }
           continue;
         }
-        case I.JMPR:
+        case I.JMPR: {
           pc = r[(w >>> 12) & 15]!;
           cyc += cost[w & 0xff]!;
           n++;
@@ -794,12 +841,13 @@ export class Cpu {
             break loop;
           }
           continue;
+        }
         case I.CALLR: {
           const va = (r[SP]! - 4) | 0;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tw[s] !== (va & 0xfffff003)) break loop;
+          const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) break loop;
           const target = r[(w >>> 12) & 15]!;
-          m32[(va + ta[s]!) >> 2] = (pc + 4) | 0;
+          m32[(va + ta[e]!) >> 2] = (pc + 4) | 0;
           r[SP] = va;
           pc = target;
           cyc += cost[w & 0xff]!;
@@ -812,9 +860,9 @@ export class Cpu {
         }
         case I.RET: {
           const va = r[SP]!;
-          const s = (va >>> 12) & TLB_MASK;
-          if (tr[s] !== (va & 0xfffff003)) break loop;
-          pc = m32[(va + ta[s]!) >> 2]!;
+          const e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) break loop;
+          pc = m32[(va + ta[e]!) >> 2]!;
           r[SP] = (va + 4) | 0;
           cyc += cost[w & 0xff]!;
           n++;
@@ -824,6 +872,7 @@ export class Cpu {
           }
           continue;
         }
+        // @generated fast-cases end
         default:
           break loop; // everything else runs on the general path
       }
@@ -865,8 +914,7 @@ export class Cpu {
     const c = this.costs[op]!;
 
     switch (DECODE[op]) {
-      case I.UD:
-        return this.fault(V_UD, 0, pc);
+      // @generated step-cases begin (machine/semantics.ts, npm run gen:interp)
       case I.NOP:
         return this.retire(next, c);
       case I.MOV:
@@ -959,33 +1007,53 @@ export class Cpu {
       case I.SARI:
         r[rd] = r[ra]! >> imm;
         return this.retire(next, c);
-
-      case I.LDW:
-      case I.LDH:
-      case I.LDHU:
-      case I.LDB:
-      case I.LDBU: {
-        const h = DECODE[op];
+      case I.LDW: {
         const va = (r[ra]! + imm) | 0;
-        let v: number;
-        if (h === I.LDW) v = this.read32(va, ACC_READ, user);
-        else if (h === I.LDB || h === I.LDBU) v = this.readN(va, 1, ACC_READ, user);
-        else v = this.readN(va, 2, ACC_READ, user);
+        const v = this.read32(va, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
-        if (h === I.LDH) v = (v << 16) >> 16;
-        else if (h === I.LDB) v = (v << 24) >> 24;
+        r[rd] = v;
+        return this.retire(next, c);
+      }
+      case I.LDH: {
+        const va = (r[ra]! + imm) | 0;
+        const v = this.readN(va, 2, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[rd] = (v << 16) >> 16;
+        return this.retire(next, c);
+      }
+      case I.LDHU: {
+        const va = (r[ra]! + imm) | 0;
+        const v = this.readN(va, 2, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[rd] = v;
+        return this.retire(next, c);
+      }
+      case I.LDB: {
+        const va = (r[ra]! + imm) | 0;
+        const v = this.readN(va, 1, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[rd] = (v << 24) >> 24;
+        return this.retire(next, c);
+      }
+      case I.LDBU: {
+        const va = (r[ra]! + imm) | 0;
+        const v = this.readN(va, 1, ACC_READ, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
         r[rd] = v;
         return this.retire(next, c);
       }
       case I.STW:
-      case I.STH:
-      case I.STB: {
-        const h = DECODE[op];
-        const size = h === I.STW ? 4 : h === I.STH ? 2 : 1;
-        this.writeN((r[ra]! + imm) | 0, size, r[rd]!, user);
+        this.writeN((r[ra]! + imm) | 0, 4, r[rd]!, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         return this.retire(next, c);
-      }
+      case I.STH:
+        this.writeN((r[ra]! + imm) | 0, 2, r[rd]!, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        return this.retire(next, c);
+      case I.STB:
+        this.writeN((r[ra]! + imm) | 0, 1, r[rd]!, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        return this.retire(next, c);
       case I.PUSH: {
         const va = (r[SP]! - 4) | 0;
         this.writeN(va, 4, r[ra]!, user);
@@ -1001,7 +1069,6 @@ export class Cpu {
         r[rd] = v;
         return this.retire(next, c);
       }
-
       case I.CMP:
         this.flags = (this.flags & ~FLAGS_COND) | compareFlags(r[ra]!, r[rb]!);
         return this.retire(next, c);
@@ -1014,7 +1081,6 @@ export class Cpu {
       case I.SETCC:
         r[rd] = COND_TABLE[(ra << 3) | (this.flags & 7)]!;
         return this.retire(next, c);
-
       case I.JMP:
         return this.branch((next + ext) | 0, c);
       case I.JCC:
@@ -1044,6 +1110,9 @@ export class Cpu {
         r[SP] = (va + 4) | 0;
         return this.branch(target, c);
       }
+      // @generated step-cases end
+      case I.UD:
+        return this.fault(V_UD, 0, pc);
 
       case I.INT:
         this.cycles += c;
@@ -1265,7 +1334,7 @@ export class Cpu {
       // translation), r2 TLB entries, r3 reserved
       r[0] = this.profile.clockMHz;
       r[1] = 0b111;
-      r[2] = TLB_SIZE;
+      r[2] = this.tlbEntries;
       r[3] = 0;
     } else {
       r[0] = r[1] = r[2] = r[3] = 0;
@@ -1554,6 +1623,7 @@ export class Cpu {
   flushTlb(): void {
     this.tlbR.fill(INVALID);
     this.tlbW.fill(INVALID);
+    this.tlbNext.fill(0);
     this.icV = INVALID;
     this.stats.tlbFlushes++;
   }
@@ -1561,12 +1631,13 @@ export class Cpu {
   /** Drop the TLB entry for the page holding va (and the instruction TLB if it holds that page). */
   invlpg(va: number): void {
     const page = va & PAGE_MASK;
-    const s = (va >>> 12) & TLB_MASK;
-    if (this.tlbR[s] === page) {
-      this.tlbR[s] = INVALID;
-      this.tlbR[TLB_SIZE + s] = INVALID;
-      this.tlbW[s] = INVALID;
-      this.tlbW[TLB_SIZE + s] = INVALID;
+    const e = tlbFind(this.tlbRS, ((va >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, page);
+    if (e >= 0) {
+      const n = this.tlbEntries;
+      this.tlbR[e] = INVALID;
+      this.tlbR[n + e] = INVALID;
+      this.tlbW[e] = INVALID;
+      this.tlbW[n + e] = INVALID;
     }
     if (this.icV === page) this.icV = INVALID;
     this.stats.invlpgs++;
@@ -1632,9 +1703,9 @@ export class Cpu {
 
   /** Translate through the TLB, walking on a miss. Host-physical address, or -1 with pend set. */
   private xlate(va: number, acc: number, user: boolean): number {
-    const s = (va >>> 12) & TLB_MASK;
-    const tags = acc === ACC_WRITE ? this.tlbW : this.tlbR;
-    if (tags[(user ? TLB_SIZE : 0) + s] === (va & PAGE_MASK)) return (va + this.tlbAdd[s]!) | 0;
+    const tags = acc === ACC_WRITE ? (user ? this.tlbWU : this.tlbWS) : user ? this.tlbRU : this.tlbRS;
+    const e = tlbFind(tags, ((va >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, va & PAGE_MASK);
+    if (e >= 0) return (va + this.tlbAdd[e]!) | 0;
     return this.walk(va, acc, user, true);
   }
 
@@ -1700,14 +1771,23 @@ export class Cpu {
       eptW = this.eptWritable;
     }
     if (commit && hpa < size) {
-      const s = (va >>> 12) & TLB_MASK;
       const page = va & PAGE_MASK;
       const wp = (this.cr0 & CR0_WP) !== 0;
+      const n = this.tlbEntries;
+      // the page's entry if the set holds it (a write to a page cached for reads), else the set's
+      // round-robin victim: no page is ever in two ways
+      const set = (va >>> 12) & this.tlbSetMask;
+      let s = tlbFind(this.tlbRS, set << this.tlbWayShift, this.tlbWays, page);
+      if (s < 0) {
+        const way = this.tlbNext[set]!;
+        this.tlbNext[set] = (way + 1) & (this.tlbWays - 1);
+        s = (set << this.tlbWayShift) + way;
+      }
       this.tlbAdd[s] = (hpa - (va & 0xfff) - page) | 0;
       this.tlbR[s] = page;
-      this.tlbR[TLB_SIZE + s] = (perm & PTE_U) !== 0 ? page : INVALID;
+      this.tlbR[n + s] = (perm & PTE_U) !== 0 ? page : INVALID;
       this.tlbW[s] = eptW && dirty && ((perm & PTE_W) !== 0 || !wp) ? page : INVALID;
-      this.tlbW[TLB_SIZE + s] = eptW && dirty && (perm & (PTE_U | PTE_W)) === (PTE_U | PTE_W) ? page : INVALID;
+      this.tlbW[n + s] = eptW && dirty && (perm & (PTE_U | PTE_W)) === (PTE_U | PTE_W) ? page : INVALID;
     }
     return hpa;
   }
@@ -1772,10 +1852,10 @@ export class Cpu {
     if ((pc & 3) !== 0) return this.read32(pc, ACC_FETCH, user);
     const pa = this.xlate(pc, ACC_FETCH, user);
     if (pa < 0) return 0;
-    const s = (pc >>> 12) & TLB_MASK;
-    if (this.tlbR[(user ? TLB_SIZE : 0) + s] === (pc & PAGE_MASK)) {
+    const e = tlbFind(user ? this.tlbRU : this.tlbRS, ((pc >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, pc & PAGE_MASK);
+    if (e >= 0) {
       this.icV = pc & PAGE_MASK;
-      this.icA = this.tlbAdd[s]!;
+      this.icA = this.tlbAdd[e]!;
       this.icUser = user;
       this.mem.codePage[pa >>> 12] = 1;
     }

@@ -9,7 +9,7 @@ import { CliError } from '../errors.ts';
 function cpuTable(rows: CpuBenchRow[]): string {
   return textTable(
     ['loop', 'engine', 'guest MIPS', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
-    rows.map((r) => [r.loop, r.engine, r.mips.toFixed(1), r.jsMips.toFixed(1), (r.mips / r.jsMips).toFixed(3), r.instructions, r.cycles]),
+    rows.map((r) => [r.loop, r.engine, r.mips.toFixed(1), r.jsMips === null ? '-' : r.jsMips.toFixed(1), r.jsMips === null ? '-' : (r.mips / r.jsMips).toFixed(3), r.instructions, r.cycles]),
     ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
   );
 }
@@ -28,8 +28,10 @@ export function register(program: Command): void {
       const out: Record<string, unknown> = {};
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale);
-        out.cpu = rows.map((r) => ({ ...r, mips: round(r.mips), jsMips: round(r.jsMips) }));
-        if (!opts.json) process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run)\n${cpuTable(rows)}\n\n`);
+        out.cpu = rows.map((r) => ({ ...r, mips: round(r.mips), jsMips: r.jsMips === null ? null : round(r.jsMips) }));
+        if (!opts.json) {
+          process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run; kernel: the native kernel running lmbench all)\n${cpuTable(rows)}\n\n`);
+        }
       }
       if (which === 'compiler' || which === 'all') {
         const { runCompilerBench, compilerTable } = await import('../../bench/compiler.ts');

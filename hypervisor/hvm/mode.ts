@@ -6,7 +6,7 @@
 // and critical instructions, page tables, traps and system calls all run natively in the guest.
 // Touches the real CPU while one of its vCPUs is loaded, and its domains' second-stage frames.
 
-import { TLB_SIZE, type Cpu } from '../../machine/cpu.ts';
+import { type Cpu } from '../../machine/cpu.ts';
 import type { Pic } from '../../machine/devices/pic.ts';
 import { CPUID_VENDOR, Flag, Op, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
@@ -254,7 +254,7 @@ export class HvmMode implements Mode {
     } else if (leaf === 1) {
       r[0] = this.clockMHz;
       r[1] = CPUID_FEATURES_GUEST;
-      r[2] = TLB_SIZE;
+      r[2] = this.cpu.tlbEntries;
       r[3] = 0;
     } else {
       r[0] = r[1] = r[2] = r[3] = 0;

@@ -17,7 +17,7 @@ import { setUpcallMask } from './events.ts';
 import { feedConsole } from './hypercalls.ts';
 import { updateTime } from './time.ts';
 import { writeIdt } from './traps.ts';
-import { IDT_CPU_VA, type PvDomain } from './state.ts';
+import { type PvDomain } from './state.ts';
 
 const PAGE = 4096;
 const PTE_P = 1;
@@ -191,7 +191,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   arch.flags = Flag.IF;
   arch.cr0 = CR0_PG | CR0_WP;
   arch.cr3 = l2 * PAGE;
-  arch.idtBase = IDT_CPU_VA;
+  arch.idtBase = HvLayout.IDT; // the real IDT, mapped read-only (state.ts initDomain)
   arch.idtLimit = 256;
   arch.regs[1] = START_INFO;
   arch.regs[2] = SHARED_INFO_VA;

@@ -25,15 +25,6 @@ const PTE_A = 32;
 const HV_BASE: number = HvLayout.BASE;
 const M2P_VA: number = HvLayout.M2P;
 const IDT_VA: number = HvLayout.IDT;
-/**
- * Where the CPU's IDTR points while a PV vCPU runs: a second read-only mapping of the same IDT
- * frame, in a page of the hypervisor's range whose TLB set (XL32's TLB is direct-mapped, indexed
- * by va bits 12..19; here set 0x80) neither a user program's first pages (0x00400000) nor the
- * kernel image (0x00100000) uses. At HvLayout.IDT (set 0) every INT 0x80 evicted the user
- * program's first page, and the return to it walked again: two misses per system call.
- * HvLayout.IDT stays mapped (the guest reads it there).
- */
-export const IDT_CPU_VA: number = (HV_BASE + 0x380000) >>> 0;
 const PORTS: number = EvtchnLimits.PORTS;
 
 /** What the PV layer needs from the hypervisor core (a subset of Hypervisor, so tests can fake it). */
@@ -322,7 +313,6 @@ export class PvHost {
     const l1 = d.hvL1Mfn << 10;
     // read-only, supervisor: the guest kernel (ring 1) may read but never write them
     i32[l1 + ((IDT_VA - HV_BASE) >>> 12)] = (d.idtMfn * PAGE) | PTE_P | PTE_A;
-    i32[l1 + ((IDT_CPU_VA - HV_BASE) >>> 12)] = (d.idtMfn * PAGE) | PTE_P | PTE_A;
     this.m2pFrames.forEach((f, k) => {
       i32[l1 + ((M2P_VA - HV_BASE) >>> 12) + k] = (f * PAGE) | PTE_P | PTE_A;
     });

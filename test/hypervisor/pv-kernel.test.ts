@@ -65,13 +65,12 @@ describe('the xenolith kernel under the pv mode', () => {
     // load, unpin, or the TLB flush after fork's copy-on-write marking)
     expect([calls[Hc.MMU_UPDATE], inMulticalls[Hc.MMU_UPDATE], inMulticalls[Hc.MMUEXT_OP], calls[Hc.MULTICALL]]).toEqual([0, 174, 174, 174]);
     // single entries (a demand-zero page, a copy-on-write break) with their INVLPG: update_va_mapping
-    // (and one at boot: the shared-info page mapped at the kernel's own address, arch/pv/xen.ts Xen.SHARED)
-    expect(calls[Hc.UPDATE_VA_MAPPING]).toBe(190);
+    expect(calls[Hc.UPDATE_VA_MAPPING]).toBe(189);
     // the mmuext_ops of their own: loading a directory already pinned
     expect(calls[Hc.MMUEXT_OP]).toBe(84);
     const pv = run.mode.pv(run.domain).stats;
-    // (mmuRequests counts that boot-time update_va_mapping too)
-    expect([pv.mmuRequests, pv.pins]).toEqual([927, 61]);
+    // (mmuRequests counts the update_va_mappings too)
+    expect([pv.mmuRequests, pv.pins]).toEqual([926, 61]);
   });
 
   it('writes the console through its ring: one notification per kernel entry that printed, no console_io', () => {

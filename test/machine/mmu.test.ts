@@ -3,7 +3,8 @@
 // INVLPG or a CR3/CR0 write, open bus, walk costs, and the host-side translation helpers.
 
 import { describe, expect, it } from 'vitest';
-import { getProfile } from '../../machine/costs.ts';
+import { getProfile, type CostProfile } from '../../machine/costs.ts';
+import { tlbGeometry } from '../../machine/cpu.ts';
 import { CR0_PG, CR0_WP, Cond, Op, PfErr, Pte, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { PageTables, Prog, boot, frameAt, runBoth, setGate, type Rig } from './cpu-harness.ts';
@@ -297,6 +298,63 @@ describe('the TLB keeps x86 semantics', () => {
       },
     );
     expect(rig.cpu.regs[4]).toBe((pages * (pages - 1)) / 2);
+  });
+});
+
+describe('the TLB geometry: 4-way set-associative, round-robin replacement on fills', () => {
+  // p4-2003 and modern: 256 entries, 4 ways, so 64 sets; pages 0x40000 apart share a set (set 0
+  // here: VA = 0x400000), and the code page (0x1000) and stack (0x9000) are in other sets.
+  const STRIDE = 0x40000;
+  const P = (k: number) => VA + k * STRIDE;
+  const mapAll = (pt: PageTables) => {
+    for (let k = 0; k < 5; k++) pt.map(P(k), FRAME_A + k * 0x1000, Pte.W);
+  };
+  /** loads from pages P(k) for each k in order, into r2; returns the misses (the code page's included) */
+  const misses = (ks: number[], write?: number) => {
+    const prog = new Prog(BASE);
+    ks.forEach((k, i) => {
+      prog.li(1, P(k)).op(i === write ? Op.STW : Op.LDW, 2, 1, 0);
+    });
+    return paged(prog.op(Op.HLT), { map: mapAll }).cpu.stats.tlbMisses;
+  };
+
+  it('a set holds four pages: a fifth replaces the first filled (round robin), not the least recently used', () => {
+    // 1 (code) + 4 fills; the second pass hits
+    expect(misses([0, 1, 2, 3, 0, 1, 2, 3])).toBe(5);
+    // P(4) replaces P(0) although P(0) was used last: hits leave the replacement state alone
+    expect(misses([0, 1, 2, 3, 0, 4, 1, 2, 3])).toBe(6);
+    expect(misses([0, 1, 2, 3, 0, 4, 0])).toBe(7);
+    // the next fill (P(0) again) replaces way 1, P(1)
+    expect(misses([0, 1, 2, 3, 4, 0, 2, 3, 1])).toBe(8);
+  });
+
+  it("a write to a page held for reads refills the page's own way: no page is in two ways", () => {
+    // reads fill 4 ways, the first write to P(0) walks (D) into P(0)'s way; P(4) then replaces P(0)
+    expect(misses([0, 1, 2, 3, 0, 1, 2, 3, 4, 1, 2, 3], 4)).toBe(7);
+    expect(misses([0, 1, 2, 3, 0, 4, 0], 4)).toBe(8);
+  });
+
+  it('INVLPG drops the page from whichever way holds it; a flush restarts round robin at way 0', () => {
+    const prog = new Prog(BASE);
+    for (const k of [0, 1, 2]) prog.li(1, P(k)).op(Op.LDW, 2, 1, 0);
+    prog.li(1, P(1)).op(Op.INVLPG, 0, 1).op(Op.LDW, 2, 1, 0).op(Op.LDW, 2, 1, 0);
+    // a CR3 write flushes; then P(0..3) fill ways 0..3 and P(4) replaces P(0)
+    prog.li(3, PD).op(Op.MOVTOCR, 3, 3);
+    for (const k of [0, 1, 2, 3, 4, 1]) prog.li(1, P(k)).op(Op.LDW, 2, 1, 0);
+    const rig = paged(prog.op(Op.HLT), { map: mapAll });
+    // 1 code + 3 + 1 (after INVLPG) ; after the flush 1 code + 5
+    expect(rig.cpu.stats.tlbMisses).toBe(11);
+    expect(rig.cpu.stats.invlpgs).toBe(1);
+  });
+
+  it('CPUID leaf 1 reports the entries; a profile with a geometry that is not powers of two is refused', () => {
+    const rig = runBoth((rig) => boot(rig, new Prog(BASE).li(0, 1).op(Op.CPUID).op(Op.HLT)));
+    expect(rig.cpu.regs[2]).toBe(256);
+    expect(tlbGeometry(getProfile('p4-2003'))).toEqual({ entries: 256, ways: 4 });
+    const bad = (tlbEntries: number, tlbWays: number): CostProfile => ({ ...getProfile('p4-2003'), tlbEntries, tlbWays });
+    expect(() => tlbGeometry(bad(96, 4))).toThrow('profile p4-2003: TLB geometry 96 entries x 4 ways (both powers of two, ways <= entries and <= 256)');
+    expect(() => tlbGeometry(bad(4, 8))).toThrow('TLB geometry 4 entries x 8 ways');
+    expect(tlbGeometry(bad(64, 64))).toEqual({ entries: 64, ways: 64 });
   });
 });
 

@@ -117,12 +117,6 @@ export function main(): void {
     say(cstr('pv kernel: no start_info at 0x1000 (boot with the pv domain builder): shutting down\n'));
     schedShutdown(1);
   }
-  // the shared-info page at Xen.SHARED (xen.ts) before anything reads it there
-  if (addressOf(main) < Xen.SHARED + 4096) {
-    say(cstr('pv kernel: linked too low for the shared-info mapping: shutting down\n'));
-    schedShutdown(1);
-  }
-  hcUpdateVaMapping(Xen.SHARED, (startInfo(StartInfo.SHARED_INFO_MFN) << 12) | Pte.P | Pte.W | Pte.A | Pte.D, UvmFlags.INVLPG);
   xenInit();
   pvConsoleInit();
   const gnttab = pvBlkInit();

@@ -9,15 +9,8 @@ import { HvLayout } from '../../../hypercalls/numbers.ts';
 import { p2v } from '../../kernel/vm.ts';
 
 export const enum Xen {
-  /**
-   * The shared-info page, as this kernel maps it (main, then bootProtect in its own tables). The
-   * builder maps it at BootLayout.SHARED_INFO (0x2000), but XL32's TLB is direct-mapped (set = va
-   * bits 12..19) and set 2 is always a page of the kernel image at 0x00100000: every system call
-   * masks and unmasks events here, and the kernel's data page in set 2 evicted it in between (two
-   * walks a call). This page is in the unused gap between the boot layout and the kernel image
-   * (main checks), in a set above the image and apart from the hypervisor's IDT (set 0x80).
-   */
-  SHARED = 0x3f000,
+  /** the shared-info page where the builder maps it (and bootProtect in the kernel's own tables) */
+  SHARED = BootLayout.SHARED_INFO,
   /** the grant table's first frame, mapped the same way */
   GNTTAB = 0x3000,
   START_INFO = 0x1000,

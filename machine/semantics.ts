@@ -1,0 +1,300 @@
+// The one definition of the innocuous instructions' semantics (ALU, loads and stores, the stack,
+// compares, direct and indirect control transfer): each opcode is a row of SEMANTICS, a kind and
+// the small expressions that are the instruction's meaning. From these rows come the
+// interpreter's two paths in machine/cpu.ts, between `@generated` markers: the fast loop's cases
+// (runFast: registers in an Int32Array, TLB checks inline, leave the loop before any effect when
+// the general path is needed) and the general path's cases (step: complete, faults precise).
+// `npm run gen:interp` rewrites them; test/machine/semantics.test.ts keeps them equal to this
+// file's output. Privileged, critical and trapping instructions have one path only (step) and
+// are written there by hand. How to add an instruction: docs/engine.md.
+//
+// Expressions are JavaScript over int32 values: $a is register ra, $b register rb, $i the signed
+// 16-bit immediate (w >> 16); the result of an ALU row is written to rd as an int32.
+
+/** What an instruction does, and so which plumbing its paths get around its expressions. */
+export type Semantics =
+  | { kind: 'nop' }
+  /** rd = expr (no fault) */
+  | { kind: 'alu'; expr: string }
+  /** rd = the extension word */
+  | { kind: 'li' }
+  /** rd = expr, where `b` is the divisor (from the expression b); b = 0 raises #DE */
+  | { kind: 'div'; b: string; expr: string }
+  /** rd = the size-byte value at ra + imm */
+  | { kind: 'load'; size: 1 | 2 | 4; signed: boolean }
+  /** the size-byte value at ra + imm = rd */
+  | { kind: 'store'; size: 1 | 2 | 4 }
+  | { kind: 'push' }
+  | { kind: 'pop' }
+  /** FLAGS' condition bits = compareFlags(a, b) */
+  | { kind: 'cmp'; a: string; b: string }
+  /** rd = condition ra holds (0 or 1) */
+  | { kind: 'setcc' }
+  | { kind: 'jmp' }
+  | { kind: 'jcc' }
+  | { kind: 'call' }
+  | { kind: 'jmpr' }
+  | { kind: 'callr' }
+  | { kind: 'ret' };
+
+/** Every instruction with generated paths, by its interpreter handler name (machine/cpu.ts `I`), in dispatch order. */
+export const SEMANTICS: ReadonlyArray<readonly [string, Semantics]> = [
+  ['NOP', { kind: 'nop' }],
+  ['MOV', { kind: 'alu', expr: '$a' }],
+  ['LI', { kind: 'li' }],
+  ['ADD', { kind: 'alu', expr: '($a + $b) | 0' }],
+  ['SUB', { kind: 'alu', expr: '($a - $b) | 0' }],
+  ['MUL', { kind: 'alu', expr: 'Math.imul($a, $b)' }],
+  ['MULHU', { kind: 'alu', expr: 'mulhu($a, $b)' }],
+  ['DIV', { kind: 'div', b: '$b', expr: '($a / b) | 0' }],
+  ['DIVU', { kind: 'div', b: '$b >>> 0', expr: '(($a >>> 0) / b) | 0' }],
+  ['REM', { kind: 'div', b: '$b', expr: '($a % b) | 0' }],
+  ['REMU', { kind: 'div', b: '$b >>> 0', expr: '(($a >>> 0) % b) | 0' }],
+  ['AND', { kind: 'alu', expr: '$a & $b' }],
+  ['OR', { kind: 'alu', expr: '$a | $b' }],
+  ['XOR', { kind: 'alu', expr: '$a ^ $b' }],
+  ['SHL', { kind: 'alu', expr: '$a << $b' }],
+  ['SHR', { kind: 'alu', expr: '($a >>> $b) | 0' }],
+  ['SAR', { kind: 'alu', expr: '$a >> $b' }],
+  ['NOT', { kind: 'alu', expr: '~$a' }],
+  ['NEG', { kind: 'alu', expr: '-$a | 0' }],
+  ['ADDI', { kind: 'alu', expr: '($a + $i) | 0' }],
+  ['MULI', { kind: 'alu', expr: 'Math.imul($a, $i)' }],
+  ['ANDI', { kind: 'alu', expr: '$a & $i' }],
+  ['ORI', { kind: 'alu', expr: '$a | $i' }],
+  ['XORI', { kind: 'alu', expr: '$a ^ $i' }],
+  ['SHLI', { kind: 'alu', expr: '$a << $i' }],
+  ['SHRI', { kind: 'alu', expr: '($a >>> $i) | 0' }],
+  ['SARI', { kind: 'alu', expr: '$a >> $i' }],
+  ['LDW', { kind: 'load', size: 4, signed: true }],
+  ['LDH', { kind: 'load', size: 2, signed: true }],
+  ['LDHU', { kind: 'load', size: 2, signed: false }],
+  ['LDB', { kind: 'load', size: 1, signed: true }],
+  ['LDBU', { kind: 'load', size: 1, signed: false }],
+  ['STW', { kind: 'store', size: 4 }],
+  ['STH', { kind: 'store', size: 2 }],
+  ['STB', { kind: 'store', size: 1 }],
+  ['PUSH', { kind: 'push' }],
+  ['POP', { kind: 'pop' }],
+  ['CMP', { kind: 'cmp', a: '$a', b: '$b' }],
+  ['CMPI', { kind: 'cmp', a: '$a', b: '$i' }],
+  ['TEST', { kind: 'cmp', a: '$a & $b', b: '0' }],
+  ['SETCC', { kind: 'setcc' }],
+  ['JMP', { kind: 'jmp' }],
+  ['JCC', { kind: 'jcc' }],
+  ['CALL', { kind: 'call' }],
+  ['JMPR', { kind: 'jmpr' }],
+  ['CALLR', { kind: 'callr' }],
+  ['RET', { kind: 'ret' }],
+];
+
+// ------------------------------------------------------------------------------ the fast loop
+
+const F_RD = 'r[(w >>> 8) & 15]';
+const F_OPS: Record<string, string> = { $a: 'r[(w >>> 12) & 15]!', $b: 'r[(w >>> 16) & 15]!', $i: '(w >> 16)' };
+const S_OPS: Record<string, string> = { $a: 'r[ra]!', $b: 'r[rb]!', $i: 'imm' };
+
+function subst(expr: string, ops: Record<string, string>): string {
+  return expr.replace(/\$[abi]/g, (m) => ops[m]!);
+}
+
+/** Tag mask of an aligned access of size bytes: a misaligned va never matches (machine/cpu.ts). */
+function tagMask(size: number): string {
+  return size === 4 ? '0xfffff003' : size === 2 ? '0xfffff001' : 'PAGE_MASK';
+}
+
+/** The fast loop's TLB hit check for va in tags t, refilling on a miss (refill) or leaving the loop. */
+function fastTlb(t: 'tr' | 'tw', size: number, refill: boolean): string[] {
+  const tag = `va & ${tagMask(size)}`;
+  const find = `tlbFind(${t}, ((va >>> 12) & sm) << ws, ways, ${tag})`;
+  if (!refill) return [`const e = ${find};`, 'if (e < 0) break loop;'];
+  const align = size === 1 ? '' : `(va & ${size - 1}) !== 0 || `;
+  const acc = t === 'tw' ? 'ACC_WRITE' : 'ACC_READ';
+  return [`let e = ${find};`, 'if (e < 0) {', `  if (${align}(dc = this.refill(va, ${acc}, user)) < 0 || (e = ${find}) < 0) break loop;`, '  cyc += dc;', '}'];
+}
+
+/** The fast loop's view of memory of size bytes at host-physical va + ta[e]. */
+function fastMem(size: number, signed: boolean): string {
+  if (size === 4) return 'm32[(va + ta[e]!) >> 2]';
+  if (size === 2) return `${signed ? 's16' : 'm16'}[(va + ta[e]!) >> 1]`;
+  return `${signed ? 's8' : 'm8'}[(va + ta[e]!) | 0]`;
+}
+
+/** A control transfer's end in the fast loop: charge, count, stop at the deadline, go on at pc. */
+const FAST_BRANCH_END = ['n++;', 'if (cyc >= dl) {', '  why = BOUND;', '  break loop;', '}', 'continue;'];
+/** An 8-byte instruction whose extension word is on the next page leaves the loop. */
+const FAST_EXT_GUARD = 'if ((pc & 0xffc) === 0xffc) break loop;';
+const FAST_EXT = 'm32[(pc + icA + 4) >> 2]!';
+
+/** The statements of one fast-loop case (without its label), and whether they need a block. */
+function fastBody(s: Semantics): { block: boolean; lines: string[] } {
+  switch (s.kind) {
+    case 'nop':
+      return { block: false, lines: ['break;'] };
+    case 'alu':
+      return { block: false, lines: [`${F_RD} = ${subst(s.expr, F_OPS)};`, 'break;'] };
+    case 'li':
+      return { block: false, lines: [`${FAST_EXT_GUARD} // extension word on the next page`, `${F_RD} = ${FAST_EXT};`, 'pc = (pc + 8) | 0;', 'cyc += cost[w & 0xff]!;', 'n++;', 'continue;'] };
+    case 'div':
+      return { block: true, lines: [`const b = ${subst(s.b, F_OPS)};`, 'if (b === 0) break loop;', `${F_RD} = ${subst(s.expr, F_OPS)};`, 'break;'] };
+    case 'load':
+      return {
+        block: true,
+        lines: [`const va = (${F_OPS.$a} + (w >> 16)) | 0;`, ...fastTlb('tr', s.size, true), `${F_RD} = ${fastMem(s.size, s.signed)}!;`, 'break;'],
+      };
+    case 'store':
+      return {
+        block: true,
+        lines: [`const va = (${F_OPS.$a} + (w >> 16)) | 0;`, ...fastTlb('tw', s.size, true), `${fastMem(s.size, false)} = ${F_RD}!;`, 'break;'],
+      };
+    case 'push':
+      return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', ...fastTlb('tw', 4, false), `${fastMem(4, true)} = ${F_OPS.$a};`, 'r[SP] = va;', 'break;'] };
+    case 'pop':
+      return { block: true, lines: ['const va = r[SP]!;', ...fastTlb('tr', 4, false), `const v = ${fastMem(4, true)}!;`, 'r[SP] = (va + 4) | 0;', `${F_RD} = v;`, 'break;'] };
+    case 'cmp':
+      return {
+        block: true,
+        lines: [
+          `const a = ${subst(s.a, F_OPS)};`,
+          `const b = ${subst(s.b, F_OPS)};`,
+          // compareFlags of isa.ts, inlined (Z = 1, LT = 2, B = 4)
+          'fl = (fl & notCond) | (a === b ? 1 : 0) | (a < b ? 2 : 0) | (a >>> 0 < b >>> 0 ? 4 : 0);',
+          'break;',
+        ],
+      };
+    case 'setcc':
+      return { block: false, lines: [`${F_RD} = condT[((w >>> 9) & 0x78) | (fl & 7)]!;`, 'break;'] };
+    case 'jmp':
+      return { block: true, lines: [FAST_EXT_GUARD, `pc = (pc + 8 + ${FAST_EXT}) | 0;`, 'cyc += cost[w & 0xff]!;', ...FAST_BRANCH_END] };
+    case 'jcc':
+      return {
+        block: true,
+        lines: [
+          FAST_EXT_GUARD,
+          'cyc += cost[w & 0xff]!;',
+          'if (condT[((w >>> 5) & 0x78) | (fl & 7)] !== 0) {',
+          `  pc = (pc + 8 + ${FAST_EXT}) | 0;`,
+          '  cyc += taken;',
+          '} else {',
+          '  pc = (pc + 8) | 0;',
+          '}',
+          ...FAST_BRANCH_END,
+        ],
+      };
+    case 'call':
+      return {
+        block: true,
+        lines: [
+          FAST_EXT_GUARD,
+          'const va = (r[SP]! - 4) | 0;',
+          ...fastTlb('tw', 4, false),
+          'const next = (pc + 8) | 0;',
+          `${fastMem(4, true)} = next;`,
+          'r[SP] = va;',
+          `pc = (next + ${FAST_EXT}) | 0;`,
+          'cyc += cost[w & 0xff]!;',
+          ...FAST_BRANCH_END,
+        ],
+      };
+    case 'jmpr':
+      return { block: true, lines: [`pc = ${F_OPS.$a};`, 'cyc += cost[w & 0xff]!;', ...FAST_BRANCH_END] };
+    case 'callr':
+      return {
+        block: true,
+        lines: [
+          'const va = (r[SP]! - 4) | 0;',
+          ...fastTlb('tw', 4, false),
+          `const target = ${F_OPS.$a};`,
+          `${fastMem(4, true)} = (pc + 4) | 0;`,
+          'r[SP] = va;',
+          'pc = target;',
+          'cyc += cost[w & 0xff]!;',
+          ...FAST_BRANCH_END,
+        ],
+      };
+    case 'ret':
+      return { block: true, lines: ['const va = r[SP]!;', ...fastTlb('tr', 4, false), `pc = ${fastMem(4, true)}!;`, 'r[SP] = (va + 4) | 0;', 'cyc += cost[w & 0xff]!;', ...FAST_BRANCH_END] };
+  }
+}
+
+// ---------------------------------------------------------------------------- the general path
+
+const S_RETIRE = 'return this.retire(next, c);';
+const S_FAILED = 'if (this.pend !== PEND_NONE) return this.failed(pc);';
+
+/** The statements of one general-path case (without its label), and whether they need a block. */
+function stepBody(s: Semantics): { block: boolean; lines: string[] } {
+  switch (s.kind) {
+    case 'nop':
+      return { block: false, lines: [S_RETIRE] };
+    case 'alu':
+      return { block: false, lines: [`r[rd] = ${subst(s.expr, S_OPS)};`, S_RETIRE] };
+    case 'li':
+      return { block: false, lines: ['r[rd] = ext;', S_RETIRE] };
+    case 'div':
+      return { block: true, lines: [`const b = ${subst(s.b, S_OPS)};`, 'if (b === 0) return this.fault(V_DE, 0, pc);', `r[rd] = ${subst(s.expr, S_OPS)};`, S_RETIRE] };
+    case 'load': {
+      const read = s.size === 4 ? 'this.read32(va, ACC_READ, user)' : `this.readN(va, ${s.size}, ACC_READ, user)`;
+      const shift = 32 - 8 * s.size;
+      const value = s.signed && s.size !== 4 ? `(v << ${shift}) >> ${shift}` : 'v';
+      return { block: true, lines: [`const va = (r[ra]! + imm) | 0;`, `const v = ${read};`, S_FAILED, `r[rd] = ${value};`, S_RETIRE] };
+    }
+    case 'store':
+      return { block: false, lines: [`this.writeN((r[ra]! + imm) | 0, ${s.size}, r[rd]!, user);`, S_FAILED, S_RETIRE] };
+    case 'push':
+      return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', 'this.writeN(va, 4, r[ra]!, user);', S_FAILED, 'r[SP] = va;', S_RETIRE] };
+    case 'pop':
+      return { block: true, lines: ['const va = r[SP]!;', 'const v = this.read32(va, ACC_READ, user);', S_FAILED, 'r[SP] = (va + 4) | 0;', 'r[rd] = v;', S_RETIRE] };
+    case 'cmp':
+      return { block: false, lines: [`this.flags = (this.flags & ~FLAGS_COND) | compareFlags(${subst(s.a, S_OPS)}, ${subst(s.b, S_OPS)});`, S_RETIRE] };
+    case 'setcc':
+      return { block: false, lines: ['r[rd] = COND_TABLE[(ra << 3) | (this.flags & 7)]!;', S_RETIRE] };
+    case 'jmp':
+      return { block: false, lines: ['return this.branch((next + ext) | 0, c);'] };
+    case 'jcc':
+      return { block: false, lines: ['if (COND_TABLE[(rd << 3) | (this.flags & 7)] !== 0) return this.branch((next + ext) | 0, c + this.takenExtra);', 'return this.branch(next, c);'] };
+    case 'call':
+      return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', 'this.writeN(va, 4, next, user);', S_FAILED, 'r[SP] = va;', 'return this.branch((next + ext) | 0, c);'] };
+    case 'jmpr':
+      return { block: false, lines: ['return this.branch(r[ra]!, c);'] };
+    case 'callr':
+      return { block: true, lines: ['const target = r[ra]!;', 'const va = (r[SP]! - 4) | 0;', 'this.writeN(va, 4, next, user);', S_FAILED, 'r[SP] = va;', 'return this.branch(target, c);'] };
+    case 'ret':
+      return { block: true, lines: ['const va = r[SP]!;', 'const target = this.read32(va, ACC_READ, user);', S_FAILED, 'r[SP] = (va + 4) | 0;', 'return this.branch(target, c);'] };
+  }
+}
+
+// ------------------------------------------------------------------------------------ output
+
+function cases(body: (s: Semantics) => { block: boolean; lines: string[] }, indent: string): string {
+  const out: string[] = [];
+  for (const [name, s] of SEMANTICS) {
+    const { block, lines } = body(s);
+    out.push(`${indent}case I.${name}:${block ? ' {' : ''}`);
+    for (const l of lines) out.push(`${indent}  ${l}`);
+    if (block) out.push(`${indent}}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The generated regions of machine/cpu.ts, by marker name. */
+export function generatedRegions(): Record<string, string> {
+  return { 'fast-cases': cases(fastBody, ' '.repeat(8)), 'step-cases': cases(stepBody, ' '.repeat(6)) };
+}
+
+const BEGIN = (name: string) => `// @generated ${name} begin (machine/semantics.ts, npm run gen:interp)\n`;
+const END = (name: string) => `// @generated ${name} end\n`;
+
+/** source with every generated region replaced by the generator's output; throws on a missing marker. */
+export function applyRegions(source: string): string {
+  let out = source;
+  for (const [name, text] of Object.entries(generatedRegions())) {
+    const b = out.indexOf(BEGIN(name));
+    const e = out.indexOf(END(name));
+    if (b < 0 || e < b) throw new Error(`machine/cpu.ts: no '@generated ${name}' region`);
+    const start = b + BEGIN(name).length;
+    const endLine = out.lastIndexOf('\n', e) + 1;
+    out = out.slice(0, start) + text + out.slice(endLine);
+  }
+  return out;
+}
