@@ -14,6 +14,8 @@ export const HVM_EXIT_NAMES: readonly (readonly [string, number])[] = [
   ['interrupt-window', Exit.InterruptWindow],
   ['external-interrupt', Exit.ExternalInterrupt],
   ['ept-violation', Exit.EptViolation],
+  ['cr-access', Exit.CrAccess],
+  ['invlpg', Exit.Invlpg],
   ['triple-fault', Exit.TripleFault],
   ['exception', Exit.Exception],
 ];
@@ -44,6 +46,7 @@ export function formatHvmStats(domain: Domain): string {
     `monitor cycles: ${s.monitorCycles}`,
   ];
   const state = domain.modeState as HvmDomainState | null;
-  if (state) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
+  if (state?.ept) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
+  else if (state) lines.push(`shadow paging: ${s.hiddenFaults} hidden faults, ${s.trueFaults} true faults, ${s.shadowFlushes} flushes, ${s.shadowInvlpgs} invlpgs`);
   return lines.join('\n');
 }

@@ -116,14 +116,14 @@ function checkFrames(hv: Hypervisor, doms: Domain[]): void {
     for (const f of d.p2m) expect(owner[f]).toBe(d.id);
     expect(hv.frames.countOwned(d.id)).toBe(d.quotaFrames);
   }
-  const eptFrames = doms.reduce((n, d) => n + (d.modeState as HvmDomainState).ept.frames.length, 0);
+  const eptFrames = doms.reduce((n, d) => n + (d.modeState as HvmDomainState).ept!.frames.length, 0);
   expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1 + eptFrames);
   expect(hv.frames.countOwned(OWNER_FREE)).toBe(hv.frames.freeFrames);
 }
 
 /** The bytes of a domain's second-stage frames. */
 function eptBytes(hv: Hypervisor, d: Domain): Uint8Array[] {
-  return (d.modeState as HvmDomainState).ept.frames.map((f) => hv.mem.u8.slice(f * 4096, f * 4096 + 4096));
+  return (d.modeState as HvmDomainState).ept!.frames.map((f) => hv.mem.u8.slice(f * 4096, f * 4096 + 4096));
 }
 
 function runPair(h: Hostile, slice: number): void {
@@ -131,7 +131,7 @@ function runPair(h: Hostile, slice: number): void {
     memoryBytes: GOOD_MEMORY + HOSTILE_MEMORY + hvmReserveBytes(GOOD_MEMORY) + hvmReserveBytes(HOSTILE_MEMORY),
     scheduler: new RoundRobinScheduler(slice),
   });
-  const mode = new HvmMode();
+  const mode = new HvmMode({ mmu: 'ept' });
   const hostile = hv.createDomain(mode, { name: 'hostile', memoryBytes: HOSTILE_MEMORY }, { image: hostileImage(h) });
   const good = hv.createDomain(mode, { name: 'good', memoryBytes: GOOD_MEMORY }, { image: GOOD });
   const built = [eptBytes(hv, hostile), eptBytes(hv, good)];
