@@ -9,7 +9,7 @@ import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HvmMode, eptFramesFor, hvmReserveBytes, type HvmDomainState, type HvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { Exit } from '../../machine/types.ts';
 import { MiB, printer } from './fixtures/printers.ts';
-import { guestImage, runHvm, runNative } from './hvm-harness.ts';
+import { GUEST_MEMORY, guestImage, runHvm, runNative } from './hvm-harness.ts';
 
 const PAGE = 4096;
 
@@ -61,11 +61,14 @@ describe('the second stage', () => {
     expect(hv.frames.freeFrames).toBe(free);
   });
 
-  it('runHvmMode reserves exactly what the second stage needs beyond the guest', () => {
+  it('runHvmMode reserves what the second stage or a shadow needs beyond the guest, whichever is more', () => {
     const r = runHvm(printer('A', 2));
     expect(r.output).toBe('AA');
-    expect(r.hypervisor.frames.freeFrames).toBe(0);
-    expect(hvmReserveBytes(4 * MiB)).toBe((1 + 1 + 1) * PAGE);
+    // the guest's memory is small: the shadow's directory and 4 tables outnumber the second stage
+    expect(r.hypervisor.frames.freeFrames).toBe(1 + 4 - eptFramesFor(GUEST_MEMORY));
+    // frame 0 and the larger of the second stage (directory + 1 table) and a shadow (directory + 4 tables)
+    expect(hvmReserveBytes(4 * MiB)).toBe((1 + 1 + 4) * PAGE);
+    expect(hvmReserveBytes(64 * MiB)).toBe((1 + 1 + 16) * PAGE);
   });
 });
 

@@ -10,7 +10,7 @@ import { Exit } from '../../machine/types.ts';
 import { sleeperAndPrinter, switches, twoPrinters as twoPrintersUnder } from './fixtures/printers.ts';
 
 /** Two printers, each under its own HvmMode unless `modes` says otherwise. */
-function twoPrinters(slice: number, modes: [Mode, Mode] = [new HvmMode(), new HvmMode()]) {
+function twoPrinters(slice: number, modes: [Mode, Mode] = [new HvmMode({ mmu: 'ept' }), new HvmMode({ mmu: 'ept' })]) {
   return twoPrintersUnder(slice, modes);
 }
 
