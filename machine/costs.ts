@@ -135,7 +135,7 @@ export interface CostProfile {
 const P4_2003: CostProfile = {
   name: 'p4-2003',
   description: 'Intel Pentium 4 (NetBurst: Northwood latencies; VT-x transition costs of Prescott 6x2, no EPT)',
-  // A 3.0 GHz Northwood (Pentium 4 3.0C, 2003).
+  // A 3.0 GHz Northwood: the Pentium 4 3.0C (2003) at its rated clock (Intel's product specification).
   clockMHz: 3000,
   // [INTEL] App. C: simple integer ops have latency 0.5 on the double-pumped ALU; one cycle is
   // the smallest unit we charge.
@@ -277,7 +277,7 @@ const P4_2006_VTX: CostProfile = {
 const CORE2_2006_VTX: CostProfile = {
   name: 'core2-2006-vtx',
   description: 'Intel Core 2 Duo (Merom, 2.33 GHz), VT-x, no EPT',
-  // e.g. the Core 2 Duo T7600 (2006) runs at 2.33 GHz.
+  // the Core 2 Duo T7600 (2006) at its rated 2.33 GHz (Intel's product specification).
   clockMHz: 2333,
   alu: 1,
   // [FOG] (Core 2 / Merom): IMUL r32 latency 3.
