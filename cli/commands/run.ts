@@ -38,6 +38,7 @@ interface RunOptions {
   stats?: boolean;
   add: string[];
   cmdline?: string;
+  mmu?: string;
 }
 
 
@@ -113,6 +114,8 @@ interface HvRun {
   cmdline?: string;
   stats?: boolean;
   mode: string;
+  /** --mmu (hvm) */
+  mmu?: 'shadow' | 'ept';
   /** --hypercalls: the pv hypercall table with the handler module's hypercalls */
   table?: import('../../hypervisor/index.ts').HypercallTable;
 }
@@ -141,6 +144,7 @@ async function runUnderHypervisor(mode: (typeof HYPERVISOR_MODES)[number], image
       initrd,
       cmdline: o.cmdline,
       onOutput: consoleWriter(() => kernel?.symbols ?? []),
+      ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
     });
   } catch (e) {
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
@@ -191,8 +195,10 @@ export function register(program: Command): void {
     .option('--snapshot', "with --disk: the guest's writes go to a temporary in-memory overlay and the file is left untouched (QEMU's -snapshot)")
     .option('--hypercalls <handler.ts>', 'with --mode pv: register the hypercalls of a handler module (docs/hypercalls.md, "Adding a hypercall")')
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
+    .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, mmu: opts.mmu });
+      if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
       if (!(HYPERVISOR_MODES as readonly string[]).includes(opts.mode) && opts.mode !== 'native') {
         throw new CliError(`mode "${opts.mode}" is not available yet (this build has native, ${HYPERVISOR_MODES.join(', ')})`);
       }
@@ -239,7 +245,7 @@ export function register(program: Command): void {
 
       if (opts.mode !== 'native') {
         try {
-          await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, input, maxCycles, memoryBytes, disk, imagePath, table });
+          await runUnderHypervisor(opts.mode as (typeof HYPERVISOR_MODES)[number], image, { ...opts, mmu: checked.mmu, input, maxCycles, memoryBytes, disk, imagePath, table });
         } finally {
           diskFile?.writeBack();
         }
