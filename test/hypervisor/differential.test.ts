@@ -18,6 +18,7 @@ describe('differential fuzzing against the bare machine (fixed seed)', () => {
     expect(trap['trap: compared']).toBe(14);
     expect(btHvm['bt: compared']).toBe(6);
     expect(btHvm['hvm: compared']).toBe(btHvm['bt: compared']);
+    expect(btHvm['hvm-ept: compared']).toBe(btHvm['bt: compared']);
   });
 });
 
@@ -44,6 +45,6 @@ describe('regressions the differential fuzzer found', () => {
     const c = plainCase([...loop], [40, 41, 300]);
     const { cycles: _c, ...native } = runNativeDiff(c);
     expect(native.stop).toBe('limit');
-    for (const m of ['trap', 'bt', 'hvm'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
+    for (const m of ['trap', 'bt', 'hvm', 'hvm-ept'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
   });
 });
