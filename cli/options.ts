@@ -32,8 +32,13 @@ export const modeSchema = z.string().refine((m) => (MODE_NAMES as readonly strin
   error: (issue) => `unknown mode "${String(issue.input)}" (choose one of ${MODE_NAMES.join(', ')})`,
 });
 
+/** hvm's translation (`--mmu`). */
+export const MMUS = ['shadow', 'ept'] as const;
+export const mmuSchema = z.enum(MMUS, { error: (issue) => `unknown --mmu "${String(issue.input)}" (choose one of ${MMUS.join(', ')})` });
+
 export const runOptionsSchema = z.object({
   mode: modeSchema,
+  mmu: mmuSchema.optional(),
   profile: profileSchema,
   memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number').optional(),

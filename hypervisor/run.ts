@@ -31,6 +31,8 @@ export interface GuestRunOptions {
   cmdline?: string;
   /** trap-mode tuning */
   trap?: TrapModeOptions;
+  /** hvm-mode translation: 'shadow' or 'ept' (default: the profile's CPU decides) */
+  hvm?: { mmu?: 'shadow' | 'ept' };
   /** bt-mode tuning (the translation cache's bound) */
   bt?: { cacheUnits?: number };
 }

@@ -4,7 +4,26 @@
 //
 // Figures are grounded in published hardware data and are never fitted to benchmark outcomes.
 // Where a figure is recalled from a paper's chart or is an engineering estimate, its comment says
-// "approximate" or "unverified"; change it only with a better source, never to move a result.
+// "approximate", "unverified" or "estimate" and why; change it only with a better source, never to
+// move a result.
+//
+// Sources named below:
+//  - [AA06] K. Adams, O. Agesen, "A Comparison of Software and Hardware Techniques for x86
+//    Virtualization", ASPLOS 2006: Table 1 and its text (Pentium 4 672, Prescott, 3.8 GHz, first-
+//    generation VT-x): VM entry ~2,409 cycles, page-fault VM exit ~1,931, VMREAD ~178 with about
+//    ten per exit, CLI ~60, OUT to port 0x80 ~3,209 natively; BT: translating one instruction
+//    ~2,300 cycles, a translation-cache lookup adds ~40, a callout ~1,040.
+//  - [AGE12] O. Agesen et al., "Software Techniques for Avoiding Hardware Virtualization Exits",
+//    USENIX ATC 2012, Fig. 1: VMX transition costs per CPU generation (Core 2 Merom: entry ~937,
+//    exit ~1,186).
+//  - [LNX02] the getppid() measurement posted with Linux 2.5's sysenter support (December 2002):
+//    on a Pentium 4, ~1,761 cycles by int 0x80/iret and ~641 by sysenter/sysexit.
+//  - [BAR03] P. Barham et al., "Xen and the Art of Virtualization", SOSP 2003 (hypercall = int 0x82).
+//  - [INTEL] Intel IA-32 Optimization Reference Manual (2004-2007), App. C; [FOG] Agner Fog's
+//    instruction tables.
+
+/** VMREADs a monitor issues per VM exit ([AA06]: "about ten"). */
+export const VMCS_READS_PER_EXIT = 10;
 
 import { INSTRUCTIONS, Op } from './isa.ts';
 
@@ -77,6 +96,16 @@ export interface CostProfile {
   readonly vmEntry: number;
   /** one second-stage (EPT) table reference during a walk (a guest walk needs up to 8 in all) */
   readonly eptWalkLevel: number;
+  /**
+   * The CPU has a second translation stage (EPT/NPT). Without it hardware assist runs the guest on
+   * shadow page tables (hvm's `--mmu shadow`, its default for such a profile); `--mmu ept` is refused.
+   */
+  readonly ept: boolean;
+  /**
+   * One VMREAD of the exit information (reason, qualification, guest registers) in the monitor's
+   * exit handler; hvm charges VMCS_READS_PER_EXIT of them per VM exit on top of monitorTrap.
+   */
+  readonly vmcsRead: number;
 
   // Hypervisor software paths (charged by hypervisor/, not by the CPU).
   /**
@@ -107,40 +136,42 @@ export interface CostProfile {
 /**
  * Pentium 4 (NetBurst). Instruction latencies are Northwood's (2002-2003, 130 nm, the "p4-2003"
  * machine Xen 1.0 and VMware Workstation 4 ran on); VT-x did not exist before Prescott model 6x2
- * (2005), so the transition costs are Prescott's, the first VT-x part.
+ * (2005), so the transition costs are Prescott's, the first VT-x part - which had no second
+ * translation stage (EPT arrived with Nehalem, 2008): hvm runs on shadow page tables here.
  */
 const P4_2003: CostProfile = {
   name: 'p4-2003',
-  description: 'Intel Pentium 4 (NetBurst: Northwood latencies; VT-x transition costs of Prescott 6x2)',
-  // A 3.0 GHz Northwood (Pentium 4 3.0C, 2003).
+  description: 'Intel Pentium 4 (NetBurst: Northwood latencies; VT-x transition costs of Prescott 6x2, no EPT)',
+  // A 3.0 GHz Northwood: the Pentium 4 3.0C (2003) at its rated clock (Intel's product specification).
   clockMHz: 3000,
-  // Intel IA-32 Optimization Reference Manual (2004), App. C: simple integer ops have latency 0.5
-  // on the double-pumped ALU; one cycle is the smallest unit we charge.
+  // [INTEL] App. C: simple integer ops have latency 0.5 on the double-pumped ALU; one cycle is
+  // the smallest unit we charge.
   alu: 1,
-  // Intel Optimization Manual App. C / Agner Fog's instruction tables (Pentium 4): IMUL r32
-  // latency 14 on Northwood (10 on Prescott).
+  // [INTEL] App. C / [FOG] (Pentium 4): IMUL r32 latency 14 on Northwood (10 on Prescott).
   mul: 14,
-  // Agner Fog's tables (Pentium 4): DIV/IDIV r32 latency 56-70 depending on operands; lower bound.
+  // [FOG] (Pentium 4): DIV/IDIV r32 latency 56-70 depending on operands; lower bound.
   div: 56,
-  // Intel Optimization Manual: Northwood L1 data cache load-to-use latency 2 cycles.
+  // [INTEL]: Northwood L1 data cache load-to-use latency 2 cycles.
   load: 2,
   store: 1,
   branch: 1,
   // approximate: a predicted taken branch costs a fetch bubble from the trace cache; mispredicts
   // (~20 cycles on Northwood per Intel) are not modelled.
   branchTaken: 2,
-  // Agner Fog's tables (Pentium 4): RDTSC ~80 cycles. approximate
+  // [FOG] (Pentium 4): RDTSC ~80 cycles. approximate
   rdtsc: 80,
   // approximate/unverified: CPUID is microcoded and serializing, a few hundred cycles on NetBurst.
   cpuid: 200,
-  // Adams & Agesen, ASPLOS 2006, Fig. 4 nanobenchmarks (Pentium 4 672, 3.8 GHz): a native
-  // "syscall" (software trap + return) is ~242 cycles. We split it as intEntry 140 + iret 100 and
-  // use the same microcode path for exceptions. approximate (split is our estimate)
-  trapEntry: 140,
-  intEntry: 140,
-  iret: 100,
+  // [LNX02]: getppid by int 0x80 ~1,761 cycles, by sysenter ~641 on a Pentium 4; the kernel work
+  // is the same, so INT + IRET cost ~1,120 cycles more than SYSENTER + SYSEXIT. estimate: with
+  // SYSENTER + SYSEXIT at ~150 (fast paths without gate or stack checks), INT + IRET ~1,270, split
+  // 700 entry (gate lookup, privilege checks, stack switch, frame push) + 570 IRET (frame pop,
+  // checks). Exceptions and external interrupts use the same delivery microcode as INT n.
+  trapEntry: 700,
+  intEntry: 700,
+  iret: 570,
   // approximate: page-table entries usually hit in L2 on a TLB miss; NetBurst L2 latency ~18
-  // cycles (Intel Optimization Manual, Prescott 18+, Northwood lower). One L2 hit per level.
+  // cycles ([INTEL], Prescott 18+, Northwood lower). One L2 hit per level.
   tlbWalkLevel: 18,
   // the machine's default geometry (256 entries, 4-way), not yet this core's figures
   tlbEntries: 256,
@@ -155,42 +186,159 @@ const P4_2003: CostProfile = {
   // approximate/unverified: LIDT and TR-style loads are serializing.
   descriptorLoad: 50,
   // approximate: a legacy port access is a bus round trip of about 1 us (Linux's io_delay uses a
-  // write to port 0x80 as a ~1 us delay; Adams & Agesen's "in" nanobenchmark is likewise in the
-  // thousands of cycles) = 3,000 cycles at 3.0 GHz.
+  // write to port 0x80 as a ~1 us delay; [AA06] measured an OUT to port 0x80 at ~3,209 cycles on a
+  // 3.8 GHz Prescott) = 3,000 cycles at 3.0 GHz.
   ioPort: 3000,
-  // approximate/unverified (Agner Fog's Pentium 4 table lists CLI/STI as multi-uop microcode).
-  cliSti: 20,
+  // [AA06] (text): CLI ~60 cycles on a NetBurst core.
+  cliSti: 60,
   // approximate/unverified: PUSHF is a few uops; POPF is long microcode on NetBurst.
   pushf: 10,
   popf: 50,
-  // Barham et al., SOSP 2003: a hypercall is a software trap (int 0x82) into Xen at ring 0, and
-  // the return an IRET: same costs as intEntry / iret above. approximate
-  hypercallEntry: 140,
-  hypercallExit: 100,
-  // Agesen et al., USENIX ATC 2012, Fig. 1 (and REFERENCE.md): a VMX round trip (exit + entry)
-  // was ~2,400 cycles on Prescott. The split between exit and entry is our estimate. unverified
-  vmExit: 1300,
-  vmEntry: 1100,
-  // Prescott had no EPT (it arrived with Nehalem, 2008): a hypothetical second stage charged
-  // like a first-stage walk reference.
+  // [BAR03]: a hypercall is a software trap (int 0x82) into Xen at ring 0, and the return an
+  // IRET: the same microcode as intEntry / iret above (the same estimate).
+  hypercallEntry: 700,
+  hypercallExit: 570,
+  // [AA06] Table 1 (Prescott 672): VM exit (page fault) ~1,931, VM entry ~2,409 cycles.
+  vmExit: 1931,
+  vmEntry: 2409,
+  // no EPT on this CPU (ept: false); the figure is unused, kept equal to a first-stage reference
   eptWalkLevel: 18,
-  // approximate/unverified, an engineering estimate (hypervisor/trap): a few hundred instructions
-  // of monitor code per trap (register save/restore, decode, dispatch, virtual-CPU update), about
-  // 400 cycles at NetBurst's IPC. Adams & Agesen (ASPLOS 2006) show monitor paths costing several
-  // times the bare trap; this is a deliberately low figure for a minimal monitor.
-  monitorTrap: 400,
-  // approximate/unverified, an engineering estimate: a callout is a call into monitor code in the
-  // same address space (save a few registers, dispatch, update the virtual CPU, return), about a
-  // quarter of monitorTrap's path and no trap entry or IRET. Adams & Agesen (ASPLOS 2006) give
-  // callouts as BT's remedy for the trap cost; they publish no per-callout figure.
-  btCallout: 100,
-  // approximate/unverified: a hash-table probe and an indirect jump, about a dozen instructions
-  // plus an indirect-branch mispredict (~20 cycles on NetBurst, Intel Optimization Manual).
-  // Adams & Agesen name indirect control flow's lookup as BT's main overhead (no figure given).
-  btLookup: 30,
-  // approximate/unverified: a translator spends some hundreds of host instructions per guest
-  // instruction (decode, classify, emit code); charged once per translated instruction.
-  btTranslate: 300,
+  ept: false,
+  // [AA06]: a VMREAD ~178 cycles (Prescott).
+  vmcsRead: 178,
+  // estimate: no published figure for a trap-and-emulate monitor's software path. It does what a
+  // BT callout does (register save, decode, dispatch, virtual-CPU or shadow update, restore) and
+  // [AA06] measured a callout at ~1,040 cycles on NetBurst: the same figure. The hardware trap
+  // entry and the IRET back are charged separately.
+  monitorTrap: 1040,
+  // [AA06]: a callout ~1,040 cycles.
+  btCallout: 1040,
+  // [AA06]: a translation-cache lookup adds ~40 cycles to an indirect control transfer.
+  btLookup: 40,
+  // [AA06]: translating one guest instruction ~2,300 cycles.
+  btTranslate: 2300,
+};
+
+/**
+ * Pentium 4 672 (Prescott 2M, 90 nm, 3.8 GHz, 2005-2006): the machine of [AA06]'s measurements,
+ * first-generation VT-x without EPT.
+ */
+const P4_2006_VTX: CostProfile = {
+  name: 'p4-2006-vtx',
+  description: 'Intel Pentium 4 672 (Prescott, 3.8 GHz), first-generation VT-x, no EPT',
+  // [AA06]: the Pentium 4 672 runs at 3.8 GHz.
+  clockMHz: 3800,
+  alu: 1,
+  // [FOG] (Pentium 4 Prescott): IMUL r32 latency 10.
+  mul: 10,
+  // [FOG] (Pentium 4): DIV r32 latency 56-70; lower bound. approximate
+  div: 56,
+  // [INTEL]: Prescott L1 data cache load-to-use latency 4 cycles.
+  load: 4,
+  store: 1,
+  branch: 1,
+  // approximate: as p4-2003 (trace-cache fetch bubble).
+  branchTaken: 2,
+  // [FOG] (Pentium 4): RDTSC ~80 cycles. approximate
+  rdtsc: 80,
+  // approximate/unverified: microcoded and serializing.
+  cpuid: 200,
+  // the p4-2003 estimate from [LNX02] (same NetBurst delivery microcode).
+  trapEntry: 700,
+  intEntry: 700,
+  iret: 570,
+  // approximate: one L2 hit per walk level; Prescott's L2 latency is longer than Northwood's
+  // ([INTEL]: "18 or more"); the lower bound.
+  tlbWalkLevel: 18,
+  // approximate/unverified, as p4-2003.
+  cr3Write: 150,
+  crMove: 20,
+  invlpg: 100,
+  descriptorLoad: 50,
+  // [AA06]: an OUT to port 0x80 ~3,209 cycles natively.
+  ioPort: 3209,
+  // [AA06]: CLI ~60 cycles.
+  cliSti: 60,
+  // approximate/unverified, as p4-2003.
+  pushf: 10,
+  popf: 50,
+  // as intEntry / iret ([BAR03]: int 0x82 and IRET).
+  hypercallEntry: 700,
+  hypercallExit: 570,
+  // [AA06] Table 1: VM exit (page fault) ~1,931, VM entry ~2,409 cycles.
+  vmExit: 1931,
+  vmEntry: 2409,
+  // no EPT (ept: false); unused.
+  eptWalkLevel: 18,
+  ept: false,
+  // [AA06]: VMREAD ~178 cycles.
+  vmcsRead: 178,
+  // the p4-2003 estimate (a callout's path, [AA06]).
+  monitorTrap: 1040,
+  // [AA06]: callout ~1,040; lookup ~40; translation ~2,300 per instruction.
+  btCallout: 1040,
+  btLookup: 40,
+  btTranslate: 2300,
+};
+
+/**
+ * Core 2 Duo (Merom, 65 nm, 2006): VT-x with much cheaper transitions, still no EPT.
+ */
+const CORE2_2006_VTX: CostProfile = {
+  name: 'core2-2006-vtx',
+  description: 'Intel Core 2 Duo (Merom, 2.33 GHz), VT-x, no EPT',
+  // the Core 2 Duo T7600 (2006) at its rated 2.33 GHz (Intel's product specification).
+  clockMHz: 2333,
+  alu: 1,
+  // [FOG] (Core 2 / Merom): IMUL r32 latency 3.
+  mul: 3,
+  // [FOG] (Merom): DIV r32 latency 17-41 depending on operands. approximate (middle)
+  div: 22,
+  // [INTEL] (Core microarchitecture): L1 data cache load-to-use latency 3 cycles.
+  load: 3,
+  store: 1,
+  branch: 1,
+  // approximate: a predicted taken branch costs about a cycle of fetch redirect.
+  branchTaken: 1,
+  // [FOG] (Merom): RDTSC ~64 cycles. approximate
+  rdtsc: 64,
+  // approximate/unverified
+  cpuid: 200,
+  // estimate: no published figure for INT n / IRET on Merom; Core's gate delivery and IRET are
+  // microcoded as NetBurst's but at roughly twice the IPC: about half the p4-2003 estimate.
+  trapEntry: 350,
+  intEntry: 350,
+  iret: 280,
+  // [INTEL] (Core microarchitecture): L2 latency ~14 cycles; one L2 hit per level. approximate
+  tlbWalkLevel: 14,
+  // approximate/unverified
+  cr3Write: 120,
+  crMove: 20,
+  invlpg: 100,
+  descriptorLoad: 40,
+  // approximate: a legacy port access is ~1 us (as p4-2003) = 2,333 cycles at 2.33 GHz.
+  ioPort: 2333,
+  // approximate/unverified ([FOG] lists CLI/STI as a few microcoded uops on Merom)
+  cliSti: 20,
+  pushf: 5,
+  popf: 20,
+  // as intEntry / iret (a PV hypercall is int 0x82 and IRET).
+  hypercallEntry: 350,
+  hypercallExit: 280,
+  // [AGE12] Fig. 1 (Merom): VM entry ~937, VM exit ~1,186 cycles.
+  vmExit: 1186,
+  vmEntry: 937,
+  // no EPT on Merom (it arrived with Nehalem, 2008); unused.
+  eptWalkLevel: 14,
+  ept: false,
+  // estimate: no published VMREAD figure for Merom; transitions fell to ~45% of Prescott's
+  // ([AA06] vs [AGE12]) and we scale VMREAD alike: ~80.
+  vmcsRead: 80,
+  // estimate: the p4-2003 monitor and BT figures ([AA06], NetBurst) at roughly twice the IPC.
+  monitorTrap: 520,
+  btCallout: 520,
+  btLookup: 20,
+  btTranslate: 1150,
 };
 
 /** A current core: AMD Zen 2 (2019-2020), the class of machine behind the LKML KVM figure. */
@@ -246,6 +394,10 @@ const MODERN: CostProfile = {
   vmEntry: 676,
   // nested paging walks hit the same caches as native walks. approximate
   eptWalkLevel: 8,
+  // AMD's NPT (nested paging, since Barcelona 2007).
+  ept: true,
+  // estimate: VMCB fields are ordinary memory on AMD (no VMREAD instruction): an L1 hit or two.
+  vmcsRead: 4,
   // approximate/unverified, an engineering estimate: the same few hundred instructions of monitor
   // code as p4-2003 at roughly twice the IPC.
   monitorTrap: 200,
@@ -259,6 +411,8 @@ const MODERN: CostProfile = {
 /** Every profile by name. */
 export const PROFILES: Readonly<Record<string, CostProfile>> = {
   [P4_2003.name]: P4_2003,
+  [P4_2006_VTX.name]: P4_2006_VTX,
+  [CORE2_2006_VTX.name]: CORE2_2006_VTX,
   [MODERN.name]: MODERN,
 };
 

@@ -459,7 +459,7 @@ export class Cpu {
         vm.injectVector = -1;
         const pc = this.pc | 0;
         const kind = vm.injectKind;
-        const res = this.raise(v, vm.injectError, pc, kind, pc, -1);
+        const res = this.raise(v, vm.injectError, pc, kind, pc, -1, true);
         if (res >= 0) return res;
         // an injected exception delivered ends a block, as one the guest raised itself would
         if (kind !== EventKind.External) this.instructionBoundary();
@@ -1198,12 +1198,19 @@ export class Cpu {
       case I.MOVTOCR: {
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
         if (!isControlRegister(rd)) return this.fault(V_UD, 0, pc);
-        if (this.nonRoot && ((this.vmcs!.crWriteExits >>> rd) & 1) !== 0) {
-          this.exitQualification = rd | (ra << CrQual.REG_SHIFT);
-          return this.insnExit(Exit.CrAccess, pc, next, c);
+        let value = r[ra]!;
+        if (this.nonRoot) {
+          const vm = this.vmcs!;
+          const mask = rd === 0 ? vm.cr0GuestHostMask : rd === 4 ? vm.cr4GuestHostMask : 0;
+          const shadow = rd === 0 ? vm.cr0ReadShadow : vm.cr4ReadShadow;
+          if (((vm.crWriteExits >>> rd) & 1) !== 0 || ((value ^ shadow) & mask) !== 0) {
+            this.exitQualification = rd | (ra << CrQual.REG_SHIFT);
+            return this.insnExit(Exit.CrAccess, pc, next, c);
+          }
+          if (mask !== 0) value = (value & ~mask) | (this.readCr(rd) & mask);
         }
         if (rd === 0 || rd === 3) this.cycles += this.profile.cr3Write;
-        this.writeCr(rd, r[ra]!);
+        this.writeCr(rd, value);
         return this.retire(next, c);
       }
       case I.MOVFROMCR: {
@@ -1213,7 +1220,13 @@ export class Cpu {
           this.exitQualification = ra | CrQual.READ | (rd << CrQual.REG_SHIFT);
           return this.insnExit(Exit.CrAccess, pc, next, c);
         }
-        r[rd] = this.readCr(ra);
+        let value = this.readCr(ra);
+        if (this.nonRoot && (ra === 0 || ra === 4)) {
+          const vm = this.vmcs!;
+          const mask = ra === 0 ? vm.cr0GuestHostMask : vm.cr4GuestHostMask;
+          value = (value & ~mask) | ((ra === 0 ? vm.cr0ReadShadow : vm.cr4ReadShadow) & mask);
+        }
+        r[rd] = value;
         return this.retire(next, c);
       }
       case I.LIDT:
@@ -1380,23 +1393,27 @@ export class Cpu {
    * in its place. `addr` is the #PF address for CR2 (-1: leave CR2 alone). Returns BOUND when
    * delivered, else an Exit.
    */
-  private raise(vector: number, error: number, savedPc: number, kind: EventKind, insnPc: number, addr: number): number {
+  private raise(vector: number, error: number, savedPc: number, kind: EventKind, insnPc: number, addr: number, injected = false): number {
     let inDoubleFault = vector === V_DF && isException(kind);
     /** the first event, once its delivery has faulted (for the IDT-vectoring information) */
     let vectoring = -1;
     let vectoringError = 0;
     let vectoringKind: EventKind = EventKind.External;
+    /** INT n / BRK whose delivery faulted: its length, so a monitor can re-inject it (VT-x reports it) */
+    let vectoringLength = 0;
     for (;;) {
       if (this.nonRoot) {
         const vm = this.vmcs!;
-        if (isException(kind) && vector < 32 && ((vm.exceptionBitmap >>> vector) & 1) !== 0) {
+        // an event the monitor injects is delivered, whatever the bitmap says (VT-x's); a fault
+        // its delivery raises is checked against it like any other
+        if (!injected && isException(kind) && vector < 32 && ((vm.exceptionBitmap >>> vector) & 1) !== 0) {
           this.pc = savedPc >>> 0;
           this.exitVector = vector;
           this.exitError = error;
           this.exitKind = kind;
           // VT-x leaves CR2 alone on a #PF exit and reports the address as the qualification
           this.exitQualification = vector === V_PF && addr >= 0 ? addr >>> 0 : 0;
-          this.setInsnExit(insnPc, 0);
+          this.setInsnExit(insnPc, vectoringLength);
           this.setVectoring(vectoring, vectoringError, vectoringKind);
           return this.vmExit(Exit.Exception);
         }
@@ -1420,6 +1437,7 @@ export class Cpu {
         vectoring = vector;
         vectoringError = error;
         vectoringKind = kind;
+        if (kind === EventKind.Software || kind === EventKind.Trap) vectoringLength = (savedPc - insnPc) | 0;
       }
       if (res === DELIVERY_EXIT) {
         this.pend = PEND_NONE;
@@ -1430,6 +1448,18 @@ export class Cpu {
       }
       // a fault during delivery
       this.pend = PEND_NONE;
+      injected = false;
+      if (this.nonRoot && this.pendVector < 32 && ((this.vmcs!.exceptionBitmap >>> this.pendVector) & 1) !== 0) {
+        // VT-x consults the exception bitmap for the second event before any double-fault
+        // conversion: the monitor gets it, with the first in the IDT-vectoring information
+        // (how a shadow-paging monitor sees a hidden #PF on the guest's IDT or stack)
+        vector = this.pendVector;
+        error = this.pendError;
+        addr = vector === V_PF ? this.pendAddr : -1;
+        kind = EventKind.Fault;
+        savedPc = insnPc;
+        continue;
+      }
       if (inDoubleFault) return this.tripleFault(insnPc);
       if (isException(kind)) {
         this.stats.doubleFaults++;

@@ -71,6 +71,16 @@ export class Vmcs {
   crReadExits = 0;
   /** bit n set: MOVTOCR of CR n exits with Exit.CrAccess */
   crWriteExits = 0;
+  /**
+   * Guest/host masks and read shadows of CR0 and CR4 (VT-x's): a bit set in the mask is owned by
+   * the host. MOVFROMCR reads an owned bit from the read shadow, the others from the register;
+   * MOVTOCR exits with Exit.CrAccess when it would change an owned bit against the read shadow,
+   * and otherwise writes only the bits the guest owns (the owned ones keep the host's values).
+   */
+  cr0GuestHostMask = 0;
+  cr0ReadShadow = 0;
+  cr4GuestHostMask = 0;
+  cr4ReadShadow = 0;
   /** INVLPG exits with Exit.Invlpg */
   exitOnInvlpg = false;
   /** RDTSC exits with Exit.Rdtsc */

@@ -4,6 +4,7 @@ import { register as demo } from './demo.ts';
 import { register as bench } from './bench.ts';
 import { register as run } from './run.ts';
 import { register as isa } from './isa.ts';
+import { register as classify } from './classify.ts';
 import { register as asm } from './asm.ts';
 import { register as disasm } from './disasm.ts';
 import { register as compile } from './compile.ts';
@@ -18,6 +19,7 @@ const modules: Register[] = [
   asm,
   disasm,
   isa,
+  classify,
   bench,
   compare,
   demo,

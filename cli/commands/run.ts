@@ -54,6 +54,7 @@ interface RunOptions {
   stats?: boolean;
   add: string[];
   cmdline?: string;
+  mmu?: string;
 }
 
 /**
@@ -117,6 +118,8 @@ interface GuestSetup {
   add: string[];
   cmdline?: string;
   mode: string;
+  /** --mmu (hvm) */
+  mmu?: 'shadow' | 'ept';
   /** --hypercalls: the pv hypercall table with the handler module's hypercalls */
   table?: import('../../hypervisor/index.ts').HypercallTable;
 }
@@ -153,6 +156,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     initrd,
     cmdline: o.cmdline,
     onOutput: consoleWriter(symbols, undefined, images),
+    ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -266,8 +270,10 @@ export function register(program: Command): void {
     .option('--snapshot', "with --disk: the guest's writes go to a temporary in-memory overlay and the file is left untouched (QEMU's -snapshot)")
     .option('--hypercalls <handler.ts>', 'with --mode pv: register the hypercalls of a handler module (docs/hypercalls.md, "Adding a hypercall")')
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
+    .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu });
+      if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
       if (opts.hypercalls && opts.mode !== 'pv') throw new CliError(`--hypercalls adds hypercalls to the pv interface; it needs --mode pv (not ${opts.mode})`);
@@ -307,7 +313,7 @@ export function register(program: Command): void {
       const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
       const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
-      const setup: GuestSetup = { ...opts, input, memoryBytes, disk, imagePath, table };
+      const setup: GuestSetup = { ...opts, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table };
       const guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
       let ended: RunEnd;
       try {

@@ -30,7 +30,10 @@ export const DEFAULT_CACHE_UNITS = 8192;
 export const K_IDENT = 0;
 /** a privileged instruction: a callout into the monitor, emulated on the virtual CPU without a trap */
 export const K_CALLOUT = 1;
-/** a critical instruction (PUSHF, POPF, RDCPL, SIDT): rewritten in line to use the virtual CPU's state */
+/**
+ * rewritten in line to use the virtual CPU's state, no callout: the critical instructions (PUSHF,
+ * POPF, RDCPL, SIDT) and CLI/STI (a store to the virtual IF after the virtual CPL/IOPL check)
+ */
 export const K_INLINE = 2;
 
 // opcodes as local numbers (cross-file const enums are property loads under tsx)
@@ -44,6 +47,7 @@ export const OP_INT: number = Op.INT;
 export const OP_BRK: number = Op.BRK;
 export const OP_HLT: number = Op.HLT;
 export const OP_CLI: number = Op.CLI;
+export const OP_MOVTOCR: number = Op.MOVTOCR;
 export const OP_STI: number = Op.STI;
 export const OP_IRET: number = Op.IRET;
 export const OP_PUSHF: number = Op.PUSHF;
@@ -54,10 +58,10 @@ export const OP_SIDT: number = Op.SIDT;
 /** kind of each opcode; undefined opcodes are ident (they raise #UD as on the hardware) */
 export const KIND: Uint8Array = (() => {
   const t = new Uint8Array(256);
-  for (const op of [Op.HLT, Op.CLI, Op.STI, Op.IN, Op.INB, Op.INR, Op.OUT, Op.OUTB, Op.OUTR, Op.MOVTOCR, Op.MOVFROMCR, Op.LIDT, Op.INVLPG, Op.LKSP, Op.IRET]) {
+  for (const op of [Op.HLT, Op.IN, Op.INB, Op.INR, Op.OUT, Op.OUTB, Op.OUTR, Op.MOVTOCR, Op.MOVFROMCR, Op.LIDT, Op.INVLPG, Op.LKSP, Op.IRET]) {
     t[op] = K_CALLOUT;
   }
-  for (const op of [Op.PUSHF, Op.POPF, Op.RDCPL, Op.SIDT]) t[op] = K_INLINE;
+  for (const op of [Op.PUSHF, Op.POPF, Op.RDCPL, Op.SIDT, Op.CLI, Op.STI]) t[op] = K_INLINE;
   return t;
 })();
 

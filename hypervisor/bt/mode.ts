@@ -10,7 +10,7 @@
 // Touches the real CPU while one of its vCPUs is loaded, its domains' memory and shadow frames.
 
 import type { Cpu } from '../../machine/cpu.ts';
-import { FLAGS_COND, Flag, REG_SP, Vector } from '../../machine/isa.ts';
+import { CR4_TSD, FLAGS_COND, Flag, REG_SP, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
@@ -25,7 +25,9 @@ import {
   K_CALLOUT,
   K_IDENT,
   DEFAULT_CACHE_UNITS,
+  OP_CLI,
   OP_IRET,
+  OP_MOVTOCR,
   OP_POPF,
   OP_PUSHF,
   OP_RDCPL,
@@ -281,6 +283,15 @@ export class BtMode implements Mode {
         return this.cpuExit(t, b, res, exit);
       }
       if (kind === K_CALLOUT) {
+        if (op === OP_MOVTOCR && this.sameValueCr4(t, u.words[k]!)) {
+          // the translation compares with the virtual CR4 in line and calls out only on a change
+          // (the write of the same value is a no-op: CR4 holds only TSD, and flushes nothing)
+          st.inlined[op]!++;
+          cpu.pc = (ipc + 4) >>> 0;
+          cpu.cycles += cpu.costs[op]!;
+          cpu.instructions++;
+          continue;
+        }
         st.callouts[op]!++;
         st.calloutCycles += this.callout;
         this.hv.chargeMonitor(dom, this.callout);
@@ -310,8 +321,23 @@ export class BtMode implements Mode {
         if (op === OP_STI && this.interruptDue(t)) return CONTINUE;
         continue;
       }
-      // inline rewrites of the critical instructions: the virtual CPU's view, native cost
+      // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native cost
       st.inlined[op]!++;
+      if (op === OP_CLI || op === OP_STI) {
+        const v = t.v;
+        // not allowed at the virtual CPL: the #GP the hardware would give
+        if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
+        v.vIF = op === OP_STI;
+        cpu.pc = (ipc + 4) >>> 0;
+        cpu.cycles += cpu.costs[op]!;
+        cpu.instructions++;
+        if (op === OP_STI) {
+          // STI ends a block on the hardware
+          cpu.instructionBoundary();
+          if (this.interruptDue(t)) return CONTINUE;
+        }
+        continue;
+      }
       if (op === OP_PUSHF) {
         // push the virtual FLAGS (virtual IF and IOPL) with the CPU's own store and its checks
         cpu.flags = t.virtualFlags();
@@ -367,6 +393,13 @@ export class BtMode implements Mode {
   private chargeLookup(dom: Domain, st: TranslationCache['stats']): void {
     st.lookupCycles += this.lookup;
     this.hv.chargeMonitor(dom, this.lookup);
+  }
+
+  /** MOVCR to CR4 at virtual CPL 0 of the value CR4 already holds (the word is the instruction). */
+  private sameValueCr4(t: TrapVcpu, w: number): boolean {
+    const rd = (w >>> 8) & 15;
+    const ra = (w >>> 12) & 15;
+    return rd === 4 && t.vcpl === 0 && (this.cpu.regs[ra]! & CR4_TSD) === t.v.cr4;
   }
 
   /** A virtual interrupt is pending and the virtual IF now lets it in: end the unit so it is injected. */

@@ -5,20 +5,25 @@
 import type { Image } from '../../machine/image.ts';
 import type { BootSpec } from '../core/mode.ts';
 import { runSingleGuest, type GuestRunOptions, type GuestRunResult } from '../run.ts';
+import { RESERVED_TABLES } from '../trap/shadow.ts';
 import { eptFramesFor } from './ept.ts';
 import { HvmMode } from './mode.ts';
 
-export { HvmMode } from './mode.ts';
+export { HvmMode, hvmMmuFor, type HvmModeOptions } from './mode.ts';
 export { Ept, eptFramesFor } from './ept.ts';
-export { HvmDomainState, HvmVcpu, hvmControls } from './state.ts';
+export { HVM_MMUS, HvmDomainState, HvmShadow, HvmVcpu, hvmControls, shadowControls, type HvmMmu } from './state.ts';
 export { formatHvmStats, hvmExitCounts, HVM_EXIT_NAMES } from './stats.ts';
 
-/** Machine memory beyond the guest's that an hvm domain needs: frame 0 and the second-stage table. */
+/**
+ * Machine memory beyond the guest's that an hvm domain needs: frame 0 and the second-stage table,
+ * or the shadow directory and its reserved tables, whichever is larger.
+ */
 export function hvmReserveBytes(guestMemoryBytes: number): number {
-  return (1 + eptFramesFor(guestMemoryBytes)) * 4096;
+  return (1 + Math.max(eptFramesFor(guestMemoryBytes), 1 + RESERVED_TABLES)) * 4096;
 }
 
 /** Run one guest under hardware assist until it stops (or maxCycles go by). */
 export function runHvmMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
-  return runSingleGuest(new HvmMode(), boot, opts, hvmReserveBytes, 'the second-stage (EPT) table');
+  const mode = new HvmMode(opts.hvm?.mmu !== undefined ? { mmu: opts.hvm.mmu } : {});
+  return runSingleGuest(mode, boot, opts, hvmReserveBytes, 'the second-stage (EPT) table or shadow page tables');
 }

@@ -1,6 +1,8 @@
 // Hardware-assisted virtualization (`--mode hvm`): the unmodified image runs in the CPU's non-root
-// mode at its own CPL 0 (kernel) and 3 (user), with a VMCS per vCPU and a second translation stage
-// built from the domain's p2m. Only what the VMCS says exits: I/O (to the device model through
+// mode at its own CPL 0 (kernel) and 3 (user), with a VMCS per vCPU and either a second translation
+// stage built from the domain's p2m (`--mmu ept`) or, as on first-generation VT-x, shadow page tables
+// (`--mmu shadow`, the default for a profile without EPT: CR3 loads/stores, INVLPG, CR0 writes and
+// page faults exit too, see state.ts). Only what the VMCS says exits: I/O (to the device model through
 // the outer loop), HLT (block), CPUID and HYPERCALL (always), the interrupt window; virtual
 // interrupts are injected through the VMCS entry fields when the guest's own IF allows. Privileged
 // and critical instructions, page tables, traps and system calls all run natively in the guest.
@@ -8,17 +10,19 @@
 
 import { type Cpu } from '../../machine/cpu.ts';
 import type { Pic } from '../../machine/devices/pic.ts';
+import { VMCS_READS_PER_EXIT, type CostProfile } from '../../machine/costs.ts';
 import { CPUID_VENDOR, Flag, Op, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
-import { EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
+import { CrQual, EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
 import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
-import { HvmDomainState, HvmVcpu } from './state.ts';
 import { hex } from '../../machine/hex.ts';
+import { SHADOW_BAD_GPA, SHADOW_HIDDEN } from '../trap/shadow.ts';
+import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu } from './state.ts';
 
 // machine/ const enums as local numbers (cross-file const enums are property loads under tsx)
 const EXIT_EXCEPTION: number = Exit.Exception;
@@ -30,6 +34,16 @@ const EXIT_HLT: number = Exit.Hlt;
 const EXIT_HYPERCALL: number = Exit.Hypercall;
 const EXIT_IO: number = Exit.Io;
 const EXIT_EPT: number = Exit.EptViolation;
+const EXIT_CR: number = Exit.CrAccess;
+const EXIT_INVLPG: number = Exit.Invlpg;
+const V_PF: number = Vector.PageFault;
+const V_DF: number = Vector.DoubleFault;
+const KIND_SOFTWARE: EventKind = EventKind.Software;
+const KIND_TRAP: EventKind = EventKind.Trap;
+const CR_MASK: number = CrQual.CR_MASK;
+const CR_READ: number = CrQual.READ;
+const CR_REG_SHIFT: number = CrQual.REG_SHIFT;
+const PAGE_MASK = -4096;
 const EXIT_DEADLINE: number = Exit.Deadline;
 const EXIT_STOPPED: number = Exit.Stopped;
 const F_IF: number = Flag.IF;
@@ -46,27 +60,52 @@ const CPUID_FEATURES_GUEST = 0b001;
 const CONTINUE = 0;
 const TO_LOOP = 1;
 
+export interface HvmModeOptions {
+  /** 'ept' (a second stage; the profile must have one) or 'shadow'; default: 'ept' if the profile has EPT, else 'shadow' */
+  mmu?: HvmMmu;
+}
+
 export class HvmMode implements Mode {
   readonly name = 'hvm';
   private hv!: Hypervisor;
   private cpu!: Cpu;
+  private readonly requestedMmu: HvmMmu | undefined;
+  /** the translation in use, decided when attached to a hypervisor (its profile) */
+  mmu: HvmMmu = 'ept';
   // cost figures (machine/costs.ts), read once
-  private monitorTrap = 0;
+  /** the monitor's software path per exit: monitorTrap + VMCS_READS_PER_EXIT VMREADs */
+  private exitPath = 0;
   private vmExitCycles = 0;
   private clockMHz = 0;
+  private walkLevel = 0;
+  private cr3Write = 0;
+  private invlpgCycles = 0;
+
+  constructor(opts: HvmModeOptions = {}) {
+    this.requestedMmu = opts.mmu;
+  }
 
   attach(hv: Hypervisor): void {
     this.hv = hv;
     this.cpu = hv.cpu;
     const p = hv.profile;
-    this.monitorTrap = p.monitorTrap;
+    this.mmu = hvmMmuFor(p, this.requestedMmu);
+    this.exitPath = p.monitorTrap + VMCS_READS_PER_EXIT * p.vmcsRead;
     this.vmExitCycles = p.vmExit;
     this.clockMHz = p.clockMHz;
+    this.walkLevel = p.tlbWalkLevel;
+    this.cr3Write = p.cr3Write;
+    this.invlpgCycles = p.invlpg;
   }
 
-  /** The second stage from the p2m, and a VMCS for the (one) vCPU. */
+  /** The second stage from the p2m (or a shadow MMU per vCPU), and a VMCS for the (one) vCPU. */
   createDomain(domain: Domain): void {
     if (domain.vcpus.length !== 1) throw new Error(`hvm mode runs one vCPU per domain (domain '${domain.name}' has ${domain.vcpus.length})`);
+    if (this.mmu === 'shadow') {
+      domain.modeState = new HvmDomainState(null);
+      for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v));
+      return;
+    }
     const ept = new Ept(this.hv, domain.p2m);
     domain.modeState = new HvmDomainState(ept);
     for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, ept.root);
@@ -77,7 +116,19 @@ export class HvmMode implements Mode {
    * entry) is the guest's real state in non-root mode: nothing to translate.
    */
   build(domain: Domain, boot: BootSpec): void {
-    loadBoot(domain, domain.vcpus[0]!, boot);
+    const vcpu = domain.vcpus[0]!;
+    loadBoot(domain, vcpu, boot);
+    const h = vcpu.modeState as HvmVcpu;
+    const s = h.shadow;
+    if (!s) return;
+    // shadow paging: the guest's CR0/CR3 become the virtual ones; the real CR3 is the shadow's
+    const a = vcpu.arch;
+    s.v.cr0 = a.cr0;
+    s.v.cr3 = a.cr3;
+    if (s.shadow.tablesInUse > 0) s.shadow.flush();
+    h.vmcs.cr0ReadShadow = a.cr0 & SHADOW_CR0_OWNED;
+    a.cr0 = (a.cr0 & ~SHADOW_CR0_OWNED) | SHADOW_CR0_OWNED;
+    a.cr3 = s.shadow.root;
   }
 
   /** Make this vCPU's VMCS current; the root-mode intercept hooks are not used (the VMCS decides). */
@@ -105,7 +156,8 @@ export class HvmMode implements Mode {
 
   destroyDomain(domain: Domain): void {
     const s = domain.modeState as HvmDomainState | null;
-    s?.ept.destroy();
+    s?.ept?.destroy();
+    for (const v of domain.vcpus) (v.modeState as HvmVcpu | null)?.shadow?.shadow.destroy();
   }
 
   // ================================================================================ KVM_RUN
@@ -153,8 +205,8 @@ export class HvmMode implements Mode {
         exit.reason = 'stopped';
         return exit;
       }
-      // a VM exit: the monitor's software path, then its handler
-      this.hv.chargeMonitor(dom, this.monitorTrap);
+      // a VM exit: the monitor's software path (with its VMREADs), then its handler
+      this.hv.chargeMonitor(dom, this.exitPath);
       if (this.handleVmExit(h, x, exit) === TO_LOOP) return exit;
     }
   }
@@ -236,12 +288,117 @@ export class HvmMode implements Mode {
       case EXIT_EXTERNAL:
         // a real interrupt (the host's): nothing of the guest's to do
         return CONTINUE;
+      case EXIT_CR:
+        if (h.shadow) return this.crAccess(h, h.shadow, exit);
+        break;
+      case EXIT_INVLPG:
+        if (h.shadow) {
+          // the guest's INVLPG retired with the exit: the shadow entry goes, and the real TLB's
+          h.shadow.shadow.invlpg(vm.exitQualification);
+          cpu.cycles += this.invlpgCycles;
+          return CONTINUE;
+        }
+        break;
       case EXIT_EXCEPTION:
-      default:
-        // the exception bitmap is empty and no other control is set: cannot happen
-        dom.shutdown('crashed', 0, `hvm mode: unexpected VM exit ${reason} at pc ${hex(cpu.pc)}`);
-        return this.dead(dom, exit);
+        if (h.shadow && vm.exitVector === V_PF) return this.shadowFault(h, h.shadow, exit);
+        break;
     }
+    // nothing else is set to exit: cannot happen
+    dom.shutdown('crashed', 0, `hvm mode: unexpected VM exit ${reason} at pc ${hex(cpu.pc)}`);
+    return this.dead(dom, exit);
+  }
+
+  /**
+   * A control-register access exit (shadow paging): CR3 loads and stores, CR0 writes. The
+   * instruction retired with the exit; the monitor does what it would have done on the guest's
+   * view. A CR3 or CR0 write drops the whole shadow (the hardware flushes its TLB on both) and is
+   * charged the CR3 load the monitor does; the real CR0 stays PG|WP, the guest's bits go to the
+   * read shadow.
+   */
+  private crAccess(h: HvmVcpu, s: HvmShadow, exit: VcpuExit): number {
+    const cpu = this.cpu;
+    const q = h.vmcs.exitQualification;
+    const n = q & CR_MASK;
+    const reg = (q >>> CR_REG_SHIFT) & 0xf;
+    const r = cpu.regs;
+    if ((q & CR_READ) !== 0) {
+      if (n === 3) {
+        r[reg] = s.v.cr3 | 0;
+        return CONTINUE;
+      }
+    } else if (n === 3) {
+      s.v.cr3 = (r[reg]! & PAGE_MASK) >>> 0;
+      s.shadow.flush();
+      cpu.cycles += this.cr3Write;
+      cpu.instructionBoundary();
+      return CONTINUE;
+    } else if (n === 0) {
+      const value = r[reg]! & SHADOW_CR0_OWNED;
+      s.v.cr0 = value;
+      h.vmcs.cr0ReadShadow = value;
+      s.shadow.flush();
+      cpu.cycles += this.cr3Write;
+      cpu.instructionBoundary();
+      return CONTINUE;
+    }
+    const dom = h.vcpu.domain;
+    dom.shutdown('crashed', 0, `hvm mode: unexpected control-register exit (qualification ${hex(q)}) at pc ${hex(cpu.pc)}`);
+    return this.dead(dom, exit);
+  }
+
+  /**
+   * A page-fault exit (shadow paging). The guest's walk decides: a hidden fault fills the shadow
+   * entry and the guest retries (an event whose delivery took the fault is injected again, an
+   * INT n past itself as VT-x's exit length says); a true fault is injected with the guest's error
+   * code and CR2 (during an exception's delivery: #DF, as the hardware would; during #DF's: a
+   * triple fault); a guest table or mapping outside the domain's memory kills the domain. The
+   * guest walk's references are charged as a TLB-miss walk's.
+   */
+  private shadowFault(h: HvmVcpu, s: HvmShadow, exit: VcpuExit): number {
+    const cpu = this.cpu;
+    const vm = h.vmcs;
+    const dom = h.vcpu.domain;
+    const va = vm.exitQualification;
+    const res = s.shadow.fault(va, vm.exitError);
+    cpu.cycles += s.walker.refs * this.walkLevel;
+    const first = vm.idtVectoring;
+    if (res === SHADOW_HIDDEN) {
+      if (first >= 0) {
+        const kind = vm.idtVectoringKind;
+        if (kind === KIND_SOFTWARE || kind === KIND_TRAP) cpu.pc = (vm.exitInsnPc + vm.exitInsnLength) >>> 0;
+        this.queue(vm, first, vm.idtVectoringError, kind);
+      }
+      return CONTINUE;
+    }
+    if (res === SHADOW_BAD_GPA) {
+      dom.shutdown(
+        'crashed',
+        0,
+        `guest-physical address ${hex(s.walker.badGpa)} lies outside the domain's memory (${dom.quotaFrames} frames) at pc ${hex(cpu.pc)}`,
+      );
+      return this.dead(dom, exit);
+    }
+    // a true fault
+    if (first >= 0 && vm.idtVectoringKind !== KIND_EXTERNAL && vm.idtVectoringKind !== KIND_SOFTWARE) {
+      if (first === V_DF) {
+        dom.shutdown('triple-fault', 0, `triple fault at pc ${hex(cpu.pc)}`);
+        return this.dead(dom, exit);
+      }
+      this.queue(vm, V_DF, 0, KIND_FAULT);
+      dom.stats.reflected[V_DF]!++;
+      return CONTINUE;
+    }
+    cpu.cr2 = va >>> 0;
+    this.queue(vm, V_PF, s.walker.faultError, KIND_FAULT);
+    dom.stats.reflected[V_PF]!++;
+    return CONTINUE;
+  }
+
+  /** Queue an event for injection at the next VM entry. */
+  private queue(vm: Vmcs, vector: number, error: number, kind: EventKind): void {
+    vm.injectVector = vector;
+    vm.injectError = error;
+    vm.injectKind = kind;
   }
 
   /** CPUID as the guest's virtual CPU answers it: the machine's, without non-root mode or a second stage (no nested virtualization). */
@@ -305,7 +462,7 @@ export class HvmMode implements Mode {
     vm.idtVectoring = -1;
     vm.exitCounts[EXIT_EXTERNAL]!++;
     dom.stats.cpuExits[EXIT_EXTERNAL]!++;
-    this.hv.chargeMonitor(dom, this.monitorTrap);
+    this.hv.chargeMonitor(dom, this.exitPath);
   }
 
   private dead(dom: Domain, exit: VcpuExit): number {
@@ -313,4 +470,13 @@ export class HvmMode implements Mode {
     return TO_LOOP;
   }
 
+}
+
+/**
+ * The MMU an hvm guest gets on `profile`: the one asked for, else a second stage if the CPU has
+ * one and shadow paging if not. `ept` on a profile without EPT is a what-if (a second stage the
+ * modelled CPU did not have, its references charged at the profile's eptWalkLevel).
+ */
+export function hvmMmuFor(profile: CostProfile, requested: HvmMmu | undefined): HvmMmu {
+  return requested ?? (profile.ept ? 'ept' : 'shadow');
 }

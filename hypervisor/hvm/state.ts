@@ -2,17 +2,29 @@
 // table, and each vCPU's VMCS with the execution controls hvm mode runs every guest with. Data
 // and setup only; hypervisor/hvm/mode.ts drives them.
 
+import { CR0_PG, CR0_WP, Vector } from '../../machine/isa.ts';
 import { Vmcs } from '../../machine/vmx.ts';
+import type { Hypervisor } from '../core/hypervisor.ts';
 import type { Vcpu } from '../core/vcpu.ts';
+import { GuestWalker } from '../trap/guest-mmu.ts';
+import { ShadowMmu } from '../trap/shadow.ts';
+import { TrapVcpuState } from '../trap/state.ts';
 import type { Ept } from './ept.ts';
+
+/** How an hvm guest's memory is translated (`--mmu`). */
+export type HvmMmu = 'ept' | 'shadow';
+export const HVM_MMUS: readonly HvmMmu[] = ['shadow', 'ept'];
 
 /** d.modeState of an hvm domain. */
 export class HvmDomainState {
   constructor(
-    /** guest-physical -> machine, shared by the domain's vCPUs */
-    readonly ept: Ept,
+    /** guest-physical -> machine, shared by the domain's vCPUs; null under shadow paging */
+    readonly ept: Ept | null,
   ) {}
 }
+
+/** CR0 bits the monitor owns under shadow paging: the real ones stay PG|WP (the shadow is always on). */
+export const SHADOW_CR0_OWNED: number = CR0_PG | CR0_WP;
 
 /*
  * What exits, and why (docs/hypervisor.md "Hardware assist"):
@@ -41,15 +53,57 @@ export function hvmControls(vmcs: Vmcs, eptRoot: number): void {
   vmcs.injectVector = -1;
 }
 
+/*
+ * Shadow paging (first-generation VT-x, no second stage: `--mmu shadow`), on top of the above
+ * (KVM's shadow MMU on such CPUs did the same):
+ *  - the real CR3 is the shadow directory (hypervisor/trap/shadow.ts, the trap mode's shadow MMU,
+ *    filled lazily from the guest's own tables), so CR3 loads and stores exit (the guest sees its
+ *    own CR3), and so does INVLPG (the shadow entry goes with the TLB's);
+ *  - page faults are in the exception bitmap: a hidden fault fills the shadow, a true one is
+ *    injected with the guest's error code and CR2;
+ *  - CR0.PG and CR0.WP are owned (guest/host mask, read shadow): the guest reads its own values
+ *    without an exit; a write exits - every CR0 write, because an XL32 CR0 write flushes the TLB
+ *    (unlike x86's), which the shadow must follow even when the owned bits do not change;
+ *  - CR4 (only TSD) is the guest's: no bit owned, its writes never exit.
+ * No second stage: eptRoot = -1, and the shadow maps only the domain's frames.
+ */
+export function shadowControls(vmcs: Vmcs): void {
+  vmcs.exitOnInvlpg = true;
+  vmcs.crReadExits = 1 << 3;
+  vmcs.crWriteExits = (1 << 3) | (1 << 0);
+  vmcs.exceptionBitmap = 1 << Vector.PageFault;
+  vmcs.cr0GuestHostMask = SHADOW_CR0_OWNED;
+  vmcs.cr4GuestHostMask = 0;
+  vmcs.eptRoot = -1;
+}
+
+/** The shadow-paging state of one hvm vCPU: the guest's view of its MMU registers, its walker and shadow. */
+export class HvmShadow {
+  /** the guest's CR0/CR3 (its other registers are real); the trap mode's shape, for the walker */
+  readonly v = new TrapVcpuState();
+  readonly walker: GuestWalker;
+  readonly shadow: ShadowMmu;
+
+  constructor(hv: Hypervisor, vcpu: Vcpu) {
+    this.walker = new GuestWalker(hv.mem, vcpu.domain.memory, this.v);
+    this.shadow = new ShadowMmu(hv, hv.cpu, this.walker, vcpu.domain.stats);
+  }
+}
+
 /** vcpu.modeState of an hvm vCPU. */
 export class HvmVcpu {
   /** this vCPU's control structure (one per vCPU, as VT-x has) */
   readonly vmcs = new Vmcs();
+  /** shadow paging's state, or null with a second stage */
+  readonly shadow: HvmShadow | null;
 
   constructor(
     readonly vcpu: Vcpu,
     eptRoot: number,
+    shadow: HvmShadow | null = null,
   ) {
     hvmControls(this.vmcs, eptRoot);
+    this.shadow = shadow;
+    if (shadow) shadowControls(this.vmcs);
   }
 }

@@ -7,7 +7,7 @@ import type { HvmDomainState } from './state.ts';
 
 /** The VM exit reasons hvm mode can see, by name (machine/types.ts Exit). */
 export const HVM_EXIT_NAMES: readonly (readonly [string, number])[] = [
-  Exit.Io, Exit.Hlt, Exit.Cpuid, Exit.Hypercall, Exit.InterruptWindow, Exit.ExternalInterrupt, Exit.EptViolation, Exit.TripleFault, Exit.Exception,
+  Exit.Io, Exit.Hlt, Exit.Cpuid, Exit.Hypercall, Exit.InterruptWindow, Exit.ExternalInterrupt, Exit.EptViolation, Exit.CrAccess, Exit.Invlpg, Exit.TripleFault, Exit.Exception,
 ].map((x) => [EXIT_NAMES[x], x] as const);
 
 /** VM exits of an hvm domain by reason name (zero counts included), and their total. */
@@ -36,6 +36,7 @@ export function formatHvmStats(domain: Domain): string {
     `monitor cycles: ${s.monitorCycles}`,
   ];
   const state = domain.modeState as HvmDomainState | null;
-  if (state) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
+  if (state?.ept) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
+  else if (state) lines.push(`shadow paging: ${s.hiddenFaults} hidden faults, ${s.trueFaults} true faults, ${s.shadowFlushes} flushes, ${s.shadowInvlpgs} invlpgs`);
   return lines.join('\n');
 }

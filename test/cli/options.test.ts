@@ -21,7 +21,7 @@ describe('CLI option validation (zod)', () => {
 
   it('names the option and what it accepts for each bad value', () => {
     expect(message(() => run({ mode: 'warp' }))).toBe('unknown mode "warp" (choose one of native, trap, bt, hvm, pv)');
-    expect(message(() => run({ profile: 'k6' }))).toBe('unknown CPU cost profile "k6" (choose one of p4-2003, modern)');
+    expect(message(() => run({ profile: 'k6' }))).toBe('unknown CPU cost profile "k6" (choose one of p4-2003, p4-2006-vtx, core2-2006-vtx, modern)');
     expect(message(() => run({ memory: '0' }))).toBe('--memory must be a number of MiB from 1 to 1024');
     expect(message(() => run({ memory: '1.5' }))).toBe('--memory must be a number of MiB');
     expect(message(() => run({ maxCycles: 'lots' }))).toBe('--max-cycles must be a positive whole number');

@@ -16,7 +16,7 @@ describe('xenolith (small things)', () => {
   it('the help of every verb that takes --profile names the profiles', async () => {
     for (const verb of ['run', 'compare', 'demo']) {
       const r = await xenolith('help', verb);
-      expect(r.stdout, verb).toMatch(/--profile <name> +CPU cost profile: p4-2003, modern \(default:\s+"p4-2003"\)/);
+      expect(r.stdout, verb).toMatch(/--profile <name> +CPU cost profile:\s+p4-2003,\s+p4-2006-vtx,\s+core2-2006-vtx,\s+modern\s+\(default:\s+"p4-2003"\)/);
     }
   });
 

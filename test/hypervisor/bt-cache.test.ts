@@ -71,7 +71,7 @@ describe('the bt translation cache is bounded per domain', () => {
     const hv = new Hypervisor({ memoryBytes: 2 * MEMORY + 64 * 4096 });
     const d = hv.createDomain(new BtMode({ cacheUnits: bound }), { name: 'sled', memoryBytes: MEMORY }, { image: SLED_KERNEL });
     const cache = btCache(d);
-    for (let k = 0; k < 400 && !d.stopped; k++) {
+    for (let k = 0; k < 4000 && !d.stopped; k++) {
       hv.run({ maxCycles: 500_000 });
       expect(cache.size).toBeLessThanOrEqual(bound);
       expect(cache.estimatedBytes).toBeLessThanOrEqual(bound * (1024 + 8 * 12));

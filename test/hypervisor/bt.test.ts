@@ -135,13 +135,14 @@ describe('translation units, callouts, inline rewrites and lookups (a small kern
     expect(r.domain.stats.hiddenFaults).toBe(1);
     // lookups: the two RETs (indirect); entering _start twice and f once from each caller (dispatch)
     expect([b.indirectLookups, b.dispatchLookups, b.chained]).toEqual([2, 4, 0]);
-    expect(b.callouts).toEqual({ cli: 1, out: 1 });
-    expect(b.inlined).toEqual({ pushf: 1, rdcpl: 1 });
+    // CLI is translated in line against the virtual IF (no callout); OUT, a device access, calls out
+    expect(b.callouts).toEqual({ out: 1 });
+    expect(b.inlined).toEqual({ cli: 1, pushf: 1, rdcpl: 1 });
     expect(b.invalidations).toBe(0);
     // cycles charged: once per translated instruction, per callout, per lookup
-    expect([b.translateCycles, b.calloutCycles, b.lookupCycles]).toEqual([13 * P4.btTranslate, 2 * P4.btCallout, 6 * P4.btLookup]);
+    expect([b.translateCycles, b.calloutCycles, b.lookupCycles]).toEqual([13 * P4.btTranslate, 1 * P4.btCallout, 6 * P4.btLookup]);
     // the monitor's total: those, one trap (the hidden fault) and the first world switch
-    expect(r.domain.stats.monitorCycles).toBe(13 * P4.btTranslate + 2 * P4.btCallout + 6 * P4.btLookup + P4.monitorTrap + (P4.monitorTrap + P4.cr3Write));
+    expect(r.domain.stats.monitorCycles).toBe(13 * P4.btTranslate + 1 * P4.btCallout + 6 * P4.btLookup + P4.monitorTrap + (P4.monitorTrap + P4.cr3Write));
     // the OUT went to the device model through the core's I/O exit
     expect(r.domain.stats.loopExits.io).toBe(1);
   });
@@ -245,5 +246,35 @@ on_syscall:
     const image = guestImage(iretToRing3WithIfOff(30000, tickHandler('arm_tick', 1000)));
     expect(runNative(image).output).toBe('00000000\n');
     expect(runBtMode(image).output).toBe('00000000\n');
+  });
+});
+
+describe("bt's inline tier", () => {
+  it('CLI/STI and a CR4 write of its own value run in line against the virtual CPU; a CR4 change calls out', () => {
+    const src = `
+        .arch bare
+        .org 0x1000
+_start:
+        cli
+        sti
+        cli
+        li      r1, 0
+        movcr   cr4, r1
+        movcr   cr4, r1
+        li      r1, 1
+        movcr   cr4, r1
+        movfcr  r2, cr4
+        addi    r0, r2, 40
+        out     0x501, r0
+        hlt
+`;
+    const r = runBtMode(assemble(src, 't.s').image);
+    const b = btStatsSummary(r.domain);
+    expect([r.reason, r.status]).toEqual(['poweroff', 41]);
+    expect(b.inlined).toEqual({ cli: 2, sti: 1, movcr: 2 });
+    expect(b.callouts).toEqual({ movcr: 1, movfcr: 1, out: 1 });
+    expect(b.calloutCycles).toBe(3 * P4.btCallout);
+    // what the inline sequences cost is the instructions' own figure: no monitor path, no trap
+    expect(r.domain.stats.traps.reduce((a, n) => a + n, 0)).toBe(1); // the first fetch's hidden fault
   });
 });

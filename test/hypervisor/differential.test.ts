@@ -19,6 +19,7 @@ describe('differential fuzzing against the bare machine (fixed seed)', () => {
     expect(trap['an IRET entered ring 1 or 2']).toBe(1);
     expect(btHvm['bt: compared']).toBe(9);
     expect(btHvm['hvm: compared']).toBe(btHvm['bt: compared']);
+    expect(btHvm['hvm-ept: compared']).toBe(btHvm['bt: compared']);
   });
 });
 
@@ -45,7 +46,7 @@ describe('regressions the differential fuzzer found', () => {
     const c = plainCase([...loop], [40, 41, 300]);
     const { cycles: _c, ...native } = runNativeDiff(c);
     expect(native.stop).toBe('limit');
-    for (const m of ['trap', 'bt', 'hvm'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
+    for (const m of ['trap', 'bt', 'hvm', 'hvm-ept'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
   });
   it('the limit reached at an OUT to the UART: its byte is on the console in every mode, as on the bare machine', () => {
     // a loop printing 'x'; with and without a NOP before it, so one of the two runs ends on the OUT

@@ -5,15 +5,16 @@
 // (The tests shared with trap-demo are in fixtures/demo.ts.)
 import { describe, expect, it } from 'vitest';
 import { formatHvmStats, hvmExitCounts, runHvmMode } from '../../hypervisor/hvm/index.ts';
+import type { DomainStats } from '../../hypervisor/core/stats.ts';
 import { Exit } from '../../machine/types.ts';
 import { DEMO, demoModeTests } from './fixtures/demo.ts';
 
-const run = () => runHvmMode(DEMO, { maxCycles: 100_000_000 });
+const run = () => runHvmMode(DEMO, { maxCycles: 100_000_000, hvm: { mmu: 'ept' } });
 
 describe('the bare-metal demo under hvm mode', () => {
   demoModeTests('hvm', runHvmMode);
 
-  it('exits only for I/O and to inject its ticks: no trap, shadow fault or emulated instruction', () => {
+  it('with a second stage, exits only for I/O and to inject its ticks: no trap, shadow fault or emulated instruction', () => {
     const s = run().domain.stats;
     expect(total(s.traps)).toBe(0);
     expect([s.hiddenFaults, s.trueFaults, s.shadowFlushes]).toEqual([0, 0, 0]);
@@ -22,12 +23,24 @@ describe('the bare-metal demo under hvm mode', () => {
     // every I/O instruction is one exit, handed to the device model
     expect(s.cpuExits[Exit.Io]).toBe(s.ioExits);
     expect(s.loopExits.io).toBe(s.ioExits);
-    const ports = new Map(s.ioByPort().map((p) => [p.port, p]));
-    for (const port of [0x21, 0x22, 0x40, 0x41, 0x501]) expect(ports.get(port)).toEqual({ port, reads: 0, writes: 1 });
-    // every tick is injected through the VMCS into the guest's IDT, and acknowledged with one EOI
-    expect(s.injectedInterrupts).toBe(s.reflected[32]);
-    expect(s.injectedInterrupts).toBeGreaterThanOrEqual(3);
-    expect(ports.get(0x20)!.writes).toBe(s.injectedInterrupts);
+    expectDemoIo(s);
+  });
+
+  it('on shadow page tables (the default of p4-2003, which has no EPT), CR3 loads, CR0 writes and page faults exit too', () => {
+    const r = runHvmMode(DEMO, { maxCycles: 100_000_000 });
+    const s = r.domain.stats;
+    expect(r.output).toBe(run().output);
+    expect(total(s.traps)).toBe(0);
+    expect(total(s.emulated)).toBe(0);
+    expect(s.cpuExits[Exit.EptViolation]).toBe(0);
+    // every #PF exit is a hidden fault filled from the guest's tables or a true one injected
+    expect(s.cpuExits[Exit.Exception]).toBe(s.hiddenFaults + s.trueFaults);
+    expect(s.hiddenFaults).toBeGreaterThan(0);
+    expect(s.trueFaults).toBe(s.reflected[14]);
+    // each CR write drops the whole shadow (the demo turns paging on once: a CR3 load, a CR0 write)
+    expect(s.cpuExits[Exit.CrAccess]).toBe(s.shadowFlushes);
+    expect(s.cpuExits[Exit.Invlpg]).toBe(s.shadowInvlpgs);
+    expectDemoIo(s);
   });
 
   it('--stats names its exits by reason: only I/O and the kicks that inject its ticks', () => {
@@ -43,6 +56,16 @@ describe('the bare-metal demo under hvm mode', () => {
     ]);
   });
 });
+
+/** The demo's device traffic, as any mode's device model sees it. */
+function expectDemoIo(s: DomainStats): void {
+  const ports = new Map(s.ioByPort().map((p) => [p.port, p]));
+  for (const port of [0x21, 0x22, 0x40, 0x41, 0x501]) expect(ports.get(port)).toEqual({ port, reads: 0, writes: 1 });
+  // every tick is injected through the VMCS into the guest's IDT, and acknowledged with one EOI
+  expect(s.injectedInterrupts).toBe(s.reflected[32]);
+  expect(s.injectedInterrupts).toBeGreaterThanOrEqual(3);
+  expect(ports.get(0x20)!.writes).toBe(s.injectedInterrupts);
+}
 
 function total(table: Float64Array): number {
   return table.reduce((a, b) => a + b, 0);

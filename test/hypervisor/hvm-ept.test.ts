@@ -9,19 +9,19 @@ import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HvmMode, eptFramesFor, hvmReserveBytes, type HvmDomainState, type HvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { Exit } from '../../machine/types.ts';
 import { MiB, printer } from './fixtures/printers.ts';
-import { guestImage, runHvm, runNative } from './hvm-harness.ts';
+import { GUEST_MEMORY, guestImage, runHvm, runNative } from './hvm-harness.ts';
 
 const PAGE = 4096;
 
 describe('the second stage', () => {
   it('maps every guest frame to the machine frame the p2m names, in frames only the hypervisor owns', () => {
     const hv = new Hypervisor({ memoryBytes: 16 * MiB });
-    const mode = new HvmMode();
+    const mode = new HvmMode({ mmu: 'ept' });
     // a domain created and destroyed first makes the next one's machine frames come back in
     // reverse (the allocator reuses released frames first): the p2m is not the identity
     hv.destroyDomain(hv.createDomain(mode, { name: 'x', memoryBytes: 1 * MiB }));
     const d = hv.createDomain(mode, { name: 'd', memoryBytes: 5 * MiB }, { image: printer('A', 1) });
-    const { ept } = d.modeState as HvmDomainState;
+    const ept = (d.modeState as HvmDomainState).ept!;
     expect(ept.tables).toBe(2);
     expect(ept.frames.length).toBe(eptFramesFor(5 * MiB));
     for (const f of ept.frames) expect(hv.frames.owner[f]).toBe(OWNER_HYPERVISOR);
@@ -39,7 +39,7 @@ describe('the second stage', () => {
   it('is given back to the machine when the domain is destroyed', () => {
     const hv = new Hypervisor({ memoryBytes: 16 * MiB });
     const free = hv.frames.freeFrames;
-    const d = hv.createDomain(new HvmMode(), { name: 'd', memoryBytes: 2 * MiB }, { image: printer('A', 1) });
+    const d = hv.createDomain(new HvmMode({ mmu: 'ept' }), { name: 'd', memoryBytes: 2 * MiB }, { image: printer('A', 1) });
     expect(hv.frames.freeFrames).toBe(free - 512 - eptFramesFor(2 * MiB));
     hv.destroyDomain(d);
     expect(hv.frames.freeFrames).toBe(free);
@@ -48,7 +48,7 @@ describe('the second stage', () => {
 
   it('a machine without room for the second stage refuses the domain and keeps nothing of it', () => {
     const hv = new Hypervisor({ memoryBytes: 2 * MiB + PAGE });
-    expect(() => hv.createDomain(new HvmMode(), { name: 'd', memoryBytes: 2 * MiB }, { image: printer('A', 1) })).toThrow(/no free machine frame/);
+    expect(() => hv.createDomain(new HvmMode({ mmu: 'ept' }), { name: 'd', memoryBytes: 2 * MiB }, { image: printer('A', 1) })).toThrow(/no free machine frame/);
     expect(hv.frames.freeFrames).toBe(512);
     expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1);
     expect(hv.domains).toEqual([]);
@@ -57,15 +57,18 @@ describe('the second stage', () => {
   it('a domain with more than one vCPU is refused (XL32 has no processor bring-up protocol)', () => {
     const hv = new Hypervisor({ memoryBytes: 16 * MiB });
     const free = hv.frames.freeFrames;
-    expect(() => hv.createDomain(new HvmMode(), { name: 'd', memoryBytes: 2 * MiB, vcpus: 2 })).toThrow(/one vCPU per domain/);
+    expect(() => hv.createDomain(new HvmMode({ mmu: 'ept' }), { name: 'd', memoryBytes: 2 * MiB, vcpus: 2 })).toThrow(/one vCPU per domain/);
     expect(hv.frames.freeFrames).toBe(free);
   });
 
-  it('runHvmMode reserves exactly what the second stage needs beyond the guest', () => {
+  it('runHvmMode reserves what the second stage or a shadow needs beyond the guest, whichever is more', () => {
     const r = runHvm(printer('A', 2));
     expect(r.output).toBe('AA');
-    expect(r.hypervisor.frames.freeFrames).toBe(0);
-    expect(hvmReserveBytes(4 * MiB)).toBe((1 + 1 + 1) * PAGE);
+    // the guest's memory is small: the shadow's directory and 4 tables outnumber the second stage
+    expect(r.hypervisor.frames.freeFrames).toBe(1 + 4 - eptFramesFor(GUEST_MEMORY));
+    // frame 0 and the larger of the second stage (directory + 1 table) and a shadow (directory + 4 tables)
+    expect(hvmReserveBytes(4 * MiB)).toBe((1 + 1 + 4) * PAGE);
+    expect(hvmReserveBytes(64 * MiB)).toBe((1 + 1 + 16) * PAGE);
   });
 });
 
@@ -73,10 +76,10 @@ describe('isolation: an access outside the domain memory is an EPT violation tha
   /** A domain of 2 MiB running `body` next to a printer domain; the hypervisor run to the end. */
   function nextToPrinter(body: string) {
     const hv = new Hypervisor({ memoryBytes: 16 * MiB, scheduler: new RoundRobinScheduler(100_000) });
-    const mode = new HvmMode();
+    const mode = new HvmMode({ mmu: 'ept' });
     const bad = hv.createDomain(mode, { name: 'bad', memoryBytes: 2 * MiB }, { image: guestImage(body) });
     const good = hv.createDomain(mode, { name: 'good', memoryBytes: 2 * MiB }, { image: printer('B', 10) });
-    const goodEpt = (good.modeState as HvmDomainState).ept;
+    const goodEpt = (good.modeState as HvmDomainState).ept!;
     const before = hv.mem.u8.slice(goodEpt.root, goodEpt.root + PAGE);
     const res = hv.run({ maxCycles: 50_000_000 });
     expect(res.reason).toBe('all-stopped');

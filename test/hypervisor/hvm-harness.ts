@@ -9,9 +9,14 @@ import { GUEST_MEMORY, guestImage, runNative, runTrap, type NativeRun } from './
 
 export { GUEST_MEMORY, guestImage, runNative, runTrap };
 
-/** The image in an hvm domain of GUEST_MEMORY bytes. */
+/** The image in an hvm domain of GUEST_MEMORY bytes, with a second stage (`--mmu ept`) unless opts say otherwise. */
 export function runHvm(image: Image, opts: GuestRunOptions = {}): GuestRunResult {
-  return runHvmMode(image, { memoryBytes: GUEST_MEMORY, maxCycles: 50_000_000, ...opts });
+  return runHvmMode(image, { memoryBytes: GUEST_MEMORY, maxCycles: 50_000_000, hvm: { mmu: 'ept' }, ...opts });
+}
+
+/** The image in an hvm domain of GUEST_MEMORY bytes on shadow page tables (`--mmu shadow`). */
+export function runHvmShadow(image: Image, opts: GuestRunOptions = {}): GuestRunResult {
+  return runHvm(image, { hvm: { mmu: 'shadow' }, ...opts });
 }
 
 /** One body on the bare machine, under trap mode and under hvm mode. */

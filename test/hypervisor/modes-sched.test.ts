@@ -32,8 +32,8 @@ const MODES: SchedMode[] = [
   },
   {
     name: 'hvm',
-    printers: () => [new HvmMode(), new HvmMode()],
-    make: () => new HvmMode(),
+    printers: () => [new HvmMode({ mmu: 'ept' }), new HvmMode({ mmu: 'ept' })],
+    make: () => new HvmMode({ mmu: 'ept' }),
     // a vCPU preempted at the end of its slice leaves non-root mode through an exit
     sliced: (d) => expect(d.stats.cpuExits[Exit.ExternalInterrupt]).toBeGreaterThanOrEqual(d.stats.worldSwitches - 1),
   },

@@ -2,20 +2,21 @@
 // (not the engine) decides the cycle count of a program.
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROFILE, PROFILES, cyclesToSeconds, getProfile, opcodeCosts, type CostProfile } from '../../machine/costs.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_PROFILE, PROFILES, VMCS_READS_PER_EXIT, cyclesToSeconds, getProfile, opcodeCosts, type CostProfile } from '../../machine/costs.ts';
 import { Cond, INSTRUCTIONS, Op } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { Prog, boot, makeRig } from './cpu-harness.ts';
 
 describe('cost profiles', () => {
-  it('p4-2003 and modern exist and p4-2003 is the default', () => {
-    expect(Object.keys(PROFILES).sort()).toEqual(['modern', 'p4-2003']);
+  it('four profiles exist and p4-2003 is the default', () => {
+    expect(Object.keys(PROFILES)).toEqual(['p4-2003', 'p4-2006-vtx', 'core2-2006-vtx', 'modern']);
     expect(DEFAULT_PROFILE).toBe('p4-2003');
     expect(getProfile('modern').name).toBe('modern');
   });
 
   it('an unknown name is an error that lists the known names', () => {
-    expect(() => getProfile('pentium-pro')).toThrow("unknown CPU cost profile 'pentium-pro' (known: p4-2003, modern)");
+    expect(() => getProfile('pentium-pro')).toThrow("unknown CPU cost profile 'pentium-pro' (known: p4-2003, p4-2006-vtx, core2-2006-vtx, modern)");
     expect(() => getProfile('toString')).toThrow(/unknown CPU cost profile/);
   });
 
@@ -32,11 +33,43 @@ describe('cost profiles', () => {
     });
   }
 
-  it('VM transitions got cheaper from the Pentium 4 to a current core', () => {
-    const p4 = getProfile('p4-2003');
-    const now = getProfile('modern');
-    expect(p4.vmExit + p4.vmEntry).toBe(2400);
-    expect(now.vmExit + now.vmEntry).toBe(1376);
+  it('the published figures (AA06 Table 1 and text; AGE12 Fig. 1; LNX02) are the ones charged', () => {
+    const p4 = getProfile('p4-2006-vtx');
+    expect([p4.clockMHz, p4.vmEntry, p4.vmExit, p4.vmcsRead, p4.cliSti, p4.ioPort]).toEqual([3800, 2409, 1931, 178, 60, 3209]);
+    expect([p4.btTranslate, p4.btLookup, p4.btCallout]).toEqual([2300, 40, 1040]);
+    expect(VMCS_READS_PER_EXIT).toBe(10);
+    const core2 = getProfile('core2-2006-vtx');
+    expect([core2.vmEntry, core2.vmExit]).toEqual([937, 1186]);
+    // p4-2003: Prescott's VT-x transitions; INT n + IRET ~1,270 cycles (1,761 - 641 + ~150)
+    const old = getProfile('p4-2003');
+    expect([old.vmEntry, old.vmExit, old.intEntry + old.iret, old.hypercallEntry + old.hypercallExit]).toEqual([2409, 1931, 1270, 1270]);
+    expect(getProfile('modern').vmExit + getProfile('modern').vmEntry).toBe(1376);
+  });
+
+  it('only the modern profile has a second translation stage (EPT arrived with Nehalem, 2008)', () => {
+    expect(Object.values(PROFILES).map((p) => [p.name, p.ept])).toEqual([
+      ['p4-2003', false],
+      ['p4-2006-vtx', false],
+      ['core2-2006-vtx', false],
+      ['modern', true],
+    ]);
+  });
+
+  it('every figure in machine/costs.ts names its source or says it is an estimate', () => {
+    const text = readFileSync(new URL('../../machine/costs.ts', import.meta.url), 'utf8');
+    const body = text.slice(text.indexOf('const P4_2003'), text.indexOf('/** Every profile by name. */'));
+    const lines = body.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^  ([a-zA-Z0-9]+): /.exec(lines[i]!);
+      if (!m || m[1] === 'name' || m[1] === 'description') continue;
+      // the comment block above the figure (or above the group it belongs to)
+      let j = i - 1;
+      while (j >= 0 && /^  [a-zA-Z0-9]+: /.test(lines[j]!)) j--;
+      let comment = '';
+      while (j >= 0 && /^\s*\/\//.test(lines[j]!)) comment = lines[j--]! + comment;
+      if (m[1] === 'alu' || m[1] === 'store' || m[1] === 'branch') continue; // one cycle: the unit charged
+      expect(comment, `${m[1]} at line ${i}`).toMatch(/\[[A-Z0-9]+\]|estimate|approximate|unverified|as p4-2003|as intEntry|unused|\(ept: false\)|Fog|Intel|AMD|LKML|e\.g\.|NPT/);
+    }
   });
 
   it('cyclesToSeconds uses the profile clock', () => {

@@ -239,6 +239,6 @@ describe('Machine', () => {
     expect(p4.r.instructions).toBe(modern.r.instructions);
     expect(p4.r.cycles).not.toBe(modern.r.cycles);
     expect(p4.m.profile).toBe(getProfile('p4-2003'));
-    expect(() => new Machine({ profile: 'z80' })).toThrow(/known: p4-2003, modern/);
+    expect(() => new Machine({ profile: 'z80' })).toThrow(/known: p4-2003, p4-2006-vtx, core2-2006-vtx, modern/);
   });
 });
