@@ -16,6 +16,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
+import type { CpuState } from '../machine/cpu.ts';
 import { type Image, ImageArch } from '../machine/image.ts';
 import { Hypervisor, DomainCreateError } from '../hypervisor/core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../hypervisor/core/domain.ts';
@@ -361,6 +362,47 @@ export class Host {
     const sched = r.machine?.hv?.scheduler;
     const weight = r.domain && r.machine?.pv ? (sched as BvtScheduler).weight(r.domain.id) : r.def.weight;
     return { name, scheduler: sched ? sched.name : r.machine?.bare ? 'none (own machine)' : 'none (not running)', weight, cycles: this.info(r).cycles };
+  }
+
+  /**
+   * Run a stopped (paused) domain for one step: the engines run whole basic blocks, so a step is
+   * the rest of the current block (at least one instruction unless the vCPU is blocked). Other
+   * domains of a shared machine are held meanwhile. Returns what `describe` says of the new state.
+   */
+  step1(name: string, describe: (st: CpuState) => string): string {
+    const r = this.get(name);
+    if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: stop it first (monitor 'stop')`);
+    const m = r.machine!;
+    let before: number;
+    let after: number;
+    let st: CpuState;
+    if (m.bare) {
+      before = m.bare.cpu.instructions;
+      const res = m.bare.run({ maxCycles: 1 });
+      if (res.reason !== 'limit' && res.reason !== 'stopped') {
+        r.bareStop = res;
+        this.stopped.push(r);
+      }
+      after = m.bare.cpu.instructions;
+      st = m.bare.cpu.saveState();
+    } else {
+      const hv = m.hv!;
+      const d = r.domain!;
+      const others = hv.domains.filter((x) => x !== d && x.state === 'running');
+      for (const o of others) hv.pauseDomain(o);
+      hv.unpauseDomain(d);
+      before = d.stats.instructions;
+      try {
+        hv.run({ maxCycles: 1 });
+      } finally {
+        hv.pauseDomain(d);
+        for (const o of others) hv.unpauseDomain(o);
+      }
+      after = d.stats.instructions;
+      st = hv.vcpuState(d.vcpus[0]!);
+    }
+    this.settle();
+    return `${after - before} instruction${after - before === 1 ? '' : 's'}; pc ${describe(st)}`;
   }
 
   private needLive(name: string, what: string): DomainRecord {
