@@ -114,6 +114,14 @@ function allSymbols(t: Target): ImageSymbol[] {
   return t.image?.symbols ?? [];
 }
 
+/** A symbol by its full name (module.function), or by its last part when that names one symbol. */
+function findSymbol(symbols: readonly ImageSymbol[], name: string): ImageSymbol | undefined {
+  const exact = symbols.find((s) => s.name === name);
+  if (exact) return exact;
+  const tail = symbols.filter((s) => s.name.endsWith(`.${name}`));
+  return tail.length === 1 ? tail[0] : undefined;
+}
+
 /** ADDR: a number (0x.., decimal), a kernel symbol, or prog:symbol of a user program; +offset allowed. */
 function parseAddress(t: Target, text: string, st: CpuState): number {
   const m = /^([^+]+?)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(text.trim());
@@ -127,14 +135,14 @@ function parseAddress(t: Target, text: string, st: CpuState): number {
     const prog = base.slice(0, colon);
     const img = t.userImages.get(prog);
     if (!img) throw new HostError(400, `no user program "${prog}" in the initrd (have ${[...t.userImages.keys()].join(', ')})`);
-    const sym = img.symbols.find((s) => s.name === base.slice(colon + 1));
+    const sym = findSymbol(img.symbols, base.slice(colon + 1));
     if (!sym) throw new HostError(400, `no symbol "${base.slice(colon + 1)}" in user program ${prog}`);
     return (sym.addr + off) >>> 0;
   }
-  const sym = allSymbols(t).find((s) => s.name === base);
+  const sym = findSymbol(allSymbols(t), base);
   if (sym) return (sym.addr + off) >>> 0;
   for (const [prog, img] of t.userImages) {
-    const s = img.symbols.find((x) => x.name === base);
+    const s = findSymbol(img.symbols, base);
     if (s) throw new HostError(400, `"${base}" is not a kernel symbol; it is in user program ${prog}: write ${prog}:${base}`);
   }
   throw new HostError(400, `unknown symbol "${base}" (a kernel symbol, prog:symbol, or an address like 0x1000)`);
