@@ -155,7 +155,8 @@ function handle(req: HostRequest): void {
 // Commands apply in arrival order: one waiting for the toolchain to load holds the later ones.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: HostRequest) => {
-  if (toolchain === null && NEEDS_TOOLCHAIN.has(req.op)) {
+  const known = typeof (req.args as { name?: unknown }).name === 'string' && host.list().some((d) => d.name === (req.args as { name: string }).name);
+  if (toolchain === null && NEEDS_TOOLCHAIN.has(req.op) && known) {
     queue = queue.then(loadToolchain).then(
       () => handle(req),
       (e: Error) => port.postMessage({ type: 'reply', id: req.id, ok: false, status: 500, error: `the toolchain does not load: ${e.message}` } satisfies HostReply),
