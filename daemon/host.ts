@@ -217,6 +217,15 @@ export class Host {
     };
   }
 
+  /** The host's machines: simulated cycles (idle ones apart), domains, machine frames in use. */
+  machineStats(): { key: string; cycles: number; idleCycles: number; domains: number; usedFrames: number; totalFrames: number }[] {
+    return this.machines.map((m) => {
+      if (m.bare) return { key: m.key, cycles: m.bare.cpu.cycles, idleCycles: m.bare.idleCycles, domains: 1, usedFrames: m.bare.mem.size / 4096, totalFrames: m.bare.mem.size / 4096 };
+      const hv = m.hv!;
+      return { key: m.key, cycles: hv.cpu.cycles, idleCycles: hv.idleCycles, domains: hv.domains.length, usedFrames: hv.frames.frames - hv.frames.freeFrames, totalFrames: hv.frames.frames };
+    });
+  }
+
   /** Per-domain statistics (domstats): the info plus the mode's counters. */
   domstats(name: string): { info: DomainInfo; stats: Record<string, unknown> } {
     const r = this.get(name);
