@@ -285,6 +285,8 @@ export class Host {
   start(name: string): DomainInfo {
     const r = this.get(name);
     if (r.status === 'running' || r.status === 'paused') throw new HostError(409, `domain '${name}' is already ${r.status}`);
+    // a preserved domain gives its memory back first
+    this.release(r);
     r.restarts = 0;
     r.crashRestarts = 0;
     this.boot(r);

@@ -97,6 +97,7 @@ describe('the host', () => {
     // preserved: the memory and registers stay for the monitor until destroy
     expect([p!.status, p!.stopReason, p!.id]).toEqual(['shut off', 'poweroff', 3]);
     expect(monitorCommand(host, 'p', 'info cpus')).toMatch(/^\* CPU #0: pc=0x[0-9a-f]{8} <[^>]+> cpl=\d stopped$/);
+    expect(host.start('p').id).toBe(5);
     expect(host.destroy('p').id).toBe(null);
   });
 
