@@ -1,10 +1,11 @@
-// Domain definitions: one file per domain (JSON), validated with zod, in libvirt's spirit (name,
+// Domain definitions: one file per domain (JSON, or YAML for .yaml/.yml), validated with zod, in libvirt's spirit (name,
 // mode, memory, vcpus, kernel, cmdline, disks, console, weight, on_poweroff/on_reboot/on_crash).
 // An error names the file, the field and what is accepted, on one line. Paths in a definition are
 // relative to its file and stored absolute. Host code; reads only the file it is given.
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
@@ -176,7 +177,7 @@ export function validateDefinition(value: unknown, baseDir?: string): DomainDefi
   return def;
 }
 
-/** Read and validate a definition file (JSON). Errors: `file:line:col: ...` or `file: field 'x': ...`. */
+/** Read and validate a definition file: JSON, or YAML when it ends in .yaml or .yml. */
 export function loadDefinitionFile(file: string): DomainDefinition {
   let text: string;
   try {
@@ -185,16 +186,37 @@ export function loadDefinitionFile(file: string): DomainDefinition {
     const code = (e as NodeJS.ErrnoException).code;
     throw new DefinitionError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`}`);
   }
+  const yaml = /\.ya?ml$/i.test(file);
   let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new DefinitionError(`${file}:${lineCol(text, jsonErrorPosition(text, e as Error))}: not valid JSON (${jsonProblem(e as Error)})`);
+  /** where a field of the file is, for YAML (JSON.parse keeps no positions) */
+  let fieldAt: (path: readonly PropertyKey[]) => string = () => '';
+  if (yaml) {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    const err = doc.errors[0];
+    if (err) {
+      const at = err.linePos?.[0];
+      throw new DefinitionError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML (${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
+    }
+    value = doc.toJS();
+    fieldAt = (path) => {
+      for (let n = path.length; n > 0; n--) {
+        const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
+        if (isNode(node) && node.range) return `:${lineCol(text, node.range[0])}`;
+      }
+      return '';
+    };
+  } else {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new DefinitionError(`${file}:${lineCol(text, jsonErrorPosition(text, e as Error))}: not valid JSON (${jsonProblem(e as Error)})`);
+    }
   }
-  try {
-    return validateDefinition(value, dirname(resolve(file)));
-  } catch (e) {
-    if (e instanceof DefinitionError) throw new DefinitionError(`${file}: ${e.message}`);
-    throw e;
+  const r = definitionSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    throw new DefinitionError(`${file}${fieldAt(path)}: ${describeIssue(r.error)}`);
   }
+  return validateDefinition(value, dirname(resolve(file)));
 }

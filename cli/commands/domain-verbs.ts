@@ -94,7 +94,7 @@ function lifecycleVerb(program: Command, verb: string, description: string, done
 export function register(program: Command): void {
   program
     .command('define')
-    .description('define a domain from a definition file (JSON; docs/management.md), or update its definition (used at its next start)')
+    .description('define a domain from a definition file (JSON, or YAML for .yaml/.yml; docs/management.md), or update its definition (used at its next start)')
     .argument('<file>', 'the definition file')
     .option(...STATE_DIR_OPTION)
     .option('--json', 'print the result as JSON')

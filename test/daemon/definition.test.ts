@@ -66,6 +66,15 @@ describe('domain definitions', () => {
     expect(errorOf(() => loadDefinitionFile(join(dir, 'none.json')))).toBe(`${dir}/none.json: no such file`);
   });
 
+  it('reads YAML (.yaml, .yml), with the line and column of the field at fault', () => {
+    expect(loadDefinitionFile(file('y.yml', 'name: y\nmode: trap\nconsole:\n  input: "ls\\n"\non_crash: restart\n'))).toMatchObject({ name: 'y', mode: 'trap', console: { logBytes: 65536, input: 'ls\n' }, on_crash: 'restart' });
+    expect(errorOf(() => loadDefinitionFile(file('v.yaml', 'name: v\nmode: pv\nvcpus: 3\n')))).toBe(`${dir}/v.yaml:3:8: field 'vcpus': vcpus must be 1 (domains have one vCPU for now; SMP guests come later)`);
+    expect(errorOf(() => loadDefinitionFile(file('w.yaml', 'name: w\nmode: pv\nmemroy: 8\n')))).toBe(
+      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, on_poweroff, on_reboot, on_crash)`,
+    );
+    expect(errorOf(() => loadDefinitionFile(file('x.yaml', 'name: x\nmode: [pv\n')))).toBe(`${dir}/x.yaml:3:1: not valid YAML (Flow sequence in block collection must be sufficiently indented and end with a ])`);
+  });
+
   it('memory is a whole number of 4 KiB pages', () => {
     expect(validateDefinition({ name: 'm', mode: 'pv', memory: 1.5 }).memory).toBe(1.5);
     expect(errorOf(() => validateDefinition({ name: 'm', mode: 'pv', memory: 1.001 }))).toBe("field 'memory': memory must be a whole number of 4 KiB pages (a multiple of 1/256 MiB)");
