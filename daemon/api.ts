@@ -99,7 +99,7 @@ export const ROUTES: Route[] = [
   { method: 'post', path: '/domains/{name}/monitor', op: 'monitor', summary: "a monitor command (QEMU HMP names): info mode|registers|cpus|mem|tlb|shadow|events, x/Ni, x/Nx, stop, cont, step, break, delete", body: monitorBodySchema, response: monitorResultSchema, errors: [404, 409] },
   { method: 'get', path: '/domains/{name}/console', op: 'console', summary: "the domain's console as an event stream: the kept log first, then live output (events 'output' with base64 data, 'state')", response: 'sse', errors: [404] },
   { method: 'post', path: '/domains/{name}/console', op: 'consoleInput', summary: "type on the domain's console", body: consoleInputSchema, response: okSchema, errors: [404, 409] },
-  { method: 'get', path: '/events', op: 'events', summary: "state changes of every domain as an event stream (events 'state': name, status, stopReason, detail)", response: 'sse' },
+  { method: 'get', path: '/events', op: 'events', summary: "state changes of every domain as an event stream: 'ready' once subscribed, then 'state' events (name, status, stopReason, detail)", response: 'sse' },
 ];
 
 /** Match a request path against the routes: the route and its {name} parameter. */

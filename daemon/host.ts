@@ -92,6 +92,8 @@ interface HostMachine {
   hv: Hypervisor | null;
   bare: Machine | null;
   pv: PvMode | null;
+  /** the one domain of an own bare machine (native) */
+  owner: DomainRecord | null;
   /** every vCPU is blocked with no event left: nothing to run until a command pokes it */
   idle: boolean;
   /** pacing: wall time (ms) before which it does not run again */
@@ -495,7 +497,7 @@ export class Host {
     let m = this.machines.find((x) => x.key === key);
     if (!m) {
       const hv = new Hypervisor({ memoryBytes: this.hostMemoryBytes, profile, scheduler: new BvtScheduler() });
-      m = { key, hv, bare: null, pv: new PvMode(), idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+      m = { key, hv, bare: null, pv: new PvMode(), owner: null, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
       this.machines.push(m);
     }
     return m;
@@ -529,7 +531,7 @@ export class Host {
         const bare = new Machine({ memoryBytes, profile: def.profile, input: config.input, disk, onOutput: config.onOutput! });
         if ('kernel' in spec) bootNative(bare, spec);
         else bare.loadImage(spec.image);
-        const m: HostMachine = { key: `own:${def.name}`, hv: null, bare, pv: null, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+        const m: HostMachine = { key: `own:${def.name}`, hv: null, bare, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
         this.machines.push(m);
         r.machine = m;
         r.domain = null;
@@ -540,7 +542,7 @@ export class Host {
         }
         const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile });
         const domain = hv.createDomain(mode, config, spec);
-        const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+        const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
         this.machines.push(m);
         this.attach(r, m, domain);
       }
@@ -612,7 +614,7 @@ export class Host {
   }
 
   private runnable(m: HostMachine): boolean {
-    if (m.bare) return [...this.records.values()].some((r) => r.machine === m && r.status === 'running');
+    if (m.bare) return m.owner !== null && m.owner.machine === m && m.owner.status === 'running';
     return m.hv!.domains.some((d) => d.state === 'running');
   }
 
@@ -662,7 +664,7 @@ export class Host {
         ranCycles = m.bare!.cpu.cycles - cycles;
         idleCycles = 0;
         if (res.reason !== 'limit' && res.reason !== 'stopped') {
-          const r = [...this.records.values()].find((x) => x.machine === m);
+          const r = m.owner;
           if (r) {
             r.bareStop = res;
             this.stopped.push(r);
@@ -676,7 +678,7 @@ export class Host {
         const victims = m.hv.current ? [m.hv.current.domain] : m.pv ? [] : m.hv.domains;
         for (const d of victims) d.shutdown('crashed', 0, msg);
       } else {
-        const r = [...this.records.values()].find((x) => x.machine === m);
+        const r = m.owner;
         if (r) {
           r.bareStop = { reason: 'crashed', status: 0, detail: msg };
           this.stopped.push(r);

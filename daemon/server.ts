@@ -246,6 +246,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           res.write(`event: state\ndata: ${JSON.stringify({ name: args.name, status: log.status, stopReason: null, detail: null })}\n\n`);
         }
         clients.add(client);
+        // the subscriber knows from here on it misses nothing
+        if (!log) res.write('event: ready\ndata: {}\n\n');
         const beat = setInterval(() => res.write(': keep-alive\n\n'), 15000);
         req.on('close', () => {
           clearInterval(beat);

@@ -64,6 +64,25 @@ describe('the host', () => {
     ]);
   });
 
+  it('runs trap and native domains as machines of their own beside the shared pv machine', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'n', mode: 'native', console: { input: 'echo same\\n' } });
+    define({ name: 't', mode: 'trap', console: { input: 'echo same\\n' } });
+    define({ name: 'p' });
+    for (const n of ['n', 't', 'p']) host.start(n);
+    until(() => (out.n ?? '').endsWith('same\n$ ') && (out.t ?? '').endsWith('same\n$ ') && (out.p ?? '').endsWith('$ '));
+    // the unmodified kernel prints the same under trap-and-emulate as on bare hardware
+    expect(out.t).toBe(out.n);
+    expect(host.list().map((d) => [d.name, d.machine])).toEqual([
+      ['n', 'own'],
+      ['p', 'pv:p4-2003'],
+      ['t', 'own'],
+    ]);
+    expect(monitorCommand(host, 't', 'info mode').split('\n')[0]).toBe('mode: trap (trap-and-emulate: unmodified kernel at ring 1, shadow page tables)');
+    expect(monitorCommand(host, 'n', 'info mode').split('\n')[0]).toBe('mode: native (no hypervisor: the kernel on its own bare XL32 machine)');
+    expect(host.machineStats().map((m) => m.key)).toEqual(['own:n', 'own:t', 'pv:p4-2003']);
+  });
+
   it('keeps the lifecycle rules: one transition at a time, refusals say why', () => {
     const { host, events, define } = makeHost();
     define({ name: 'a' });
