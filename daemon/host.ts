@@ -38,6 +38,10 @@ export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'cras
 
 /** Cycles one machine runs per step before commands are looked at again (1 ms at 3 GHz). */
 export const SLICE_CYCLES = 3_000_000;
+/** Most breakpoints per domain. */
+export const MAX_BREAKPOINTS = 16;
+/** Block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
+const WATCHED_STEPS_PER_SLICE = 20_000;
 /** Consecutive restarts after a crash before on_crash=restart gives up (a crash loop). */
 export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
@@ -121,6 +125,10 @@ interface DomainRecord {
   disk: Uint8Array | null;
   /** how a domain on a bare machine (native) stopped */
   bareStop: { reason: string; status: number; detail?: string } | null;
+  /** breakpoint addresses (virtual), in the order they were set */
+  breakpoints: number[];
+  /** a breakpoint address the domain is stopped at: the next run leaves it without stopping */
+  leaveBreakpoint: number | null;
 }
 
 export interface HostOptions {
@@ -175,6 +183,8 @@ export class Host {
       image: null,
       disk: null,
       bareStop: null,
+      breakpoints: [],
+      leaveBreakpoint: null,
     };
   }
 
@@ -337,6 +347,8 @@ export class Host {
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; only a paused domain can be resumed`);
     if (r.domain) r.machine!.hv!.unpauseDomain(r.domain);
     r.status = 'running';
+    r.stopDetail = null;
+    r.leaveBreakpoint = this.pcOf(r);
     this.poke(r.machine!);
     this.emit(r);
     return this.info(r);
@@ -416,6 +428,30 @@ export class Host {
     }
     this.settle();
     return `${after - before} instruction${after - before === 1 ? '' : 's'}; pc ${describe(st)}`;
+  }
+
+  /** Set a breakpoint (monitor `break`); the list of them. */
+  addBreakpoint(name: string, addr: number): number[] {
+    const r = this.get(name);
+    if (r.breakpoints.length >= MAX_BREAKPOINTS) throw new HostError(409, `domain '${name}' has ${MAX_BREAKPOINTS} breakpoints already`);
+    if (!r.breakpoints.includes(addr >>> 0)) r.breakpoints.push(addr >>> 0);
+    if (r.machine) this.poke(r.machine);
+    return [...r.breakpoints];
+  }
+
+  /** Remove breakpoint number `index` (1-based, as listed), or all of them. */
+  deleteBreakpoints(name: string, index?: number): number[] {
+    const r = this.get(name);
+    if (index === undefined) r.breakpoints.length = 0;
+    else {
+      if (!(index >= 1 && index <= r.breakpoints.length)) throw new HostError(400, `no breakpoint ${index} (domain '${name}' has ${r.breakpoints.length})`);
+      r.breakpoints.splice(index - 1, 1);
+    }
+    return [...r.breakpoints];
+  }
+
+  breakpoints(name: string): number[] {
+    return [...this.get(name).breakpoints];
   }
 
   private needLive(name: string, what: string): DomainRecord {
@@ -635,13 +671,82 @@ export class Host {
         wait = Math.min(wait, m.notBefore - now);
         continue;
       }
-      this.runSlice(m, sliceCycles, now);
+      const watched = this.watched(m);
+      if (watched.length > 0) this.runWatched(m, watched, sliceCycles);
+      else this.runSlice(m, sliceCycles, now);
       ran = true;
     }
     if (n > 0) this.next = (this.next + 1) % n;
     this.settle();
     if (ran) return 0;
     return wait;
+  }
+
+  /** The running domains of a machine that have breakpoints. */
+  private watched(m: HostMachine): DomainRecord[] {
+    if (m.owner) return m.owner.breakpoints.length > 0 && m.owner.status === 'running' ? [m.owner] : [];
+    const out: DomainRecord[] = [];
+    for (const r of this.records.values()) if (r.machine === m && r.status === 'running' && r.breakpoints.length > 0) out.push(r);
+    return out;
+  }
+
+  /** The pc of a domain's vCPU, wherever its state is now. */
+  private pcOf(r: DomainRecord): number | null {
+    const m = r.machine;
+    if (!m) return null;
+    if (m.bare) return m.bare.cpu.pc >>> 0;
+    const v = r.domain?.vcpus[0];
+    if (!v) return null;
+    return (v.loaded ? m.hv!.cpu.pc : v.arch.pc) >>> 0;
+  }
+
+  /**
+   * Run a machine with breakpoints set in block-sized steps (the engines run whole basic blocks),
+   * checking after each whether a watched domain's pc is at one of its breakpoints; there the
+   * domain stops (paused). So a breakpoint is hit where a block begins - a function's entry, a
+   * branch target, the instruction after a call - and missed inside a straight run of code.
+   */
+  private runWatched(m: HostMachine, watched: DomainRecord[], sliceCycles: number): void {
+    const start = m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
+    for (let k = 0; k < WATCHED_STEPS_PER_SLICE; k++) {
+      try {
+        if (m.hv) {
+          const res = m.hv.run({ maxCycles: 1 });
+          if (res.reason === 'deadlock') m.idle = true;
+          if (res.reason !== 'limit' && res.reason !== 'stopped') break;
+        } else {
+          const res = m.bare!.run({ maxCycles: 1 });
+          if (res.reason !== 'limit' && res.reason !== 'stopped') {
+            m.owner!.bareStop = res;
+            this.stopped.push(m.owner!);
+            break;
+          }
+        }
+      } catch (e) {
+        const msg = `hypervisor error: ${e instanceof Error ? e.message : String(e)}`;
+        if (m.hv?.current) m.hv.current.domain.shutdown('crashed', 0, msg);
+        break;
+      }
+      let hit = false;
+      for (const r of watched) {
+        if (r.status !== 'running') continue;
+        const pc = this.pcOf(r);
+        if (pc === null) continue;
+        if (r.leaveBreakpoint !== null) {
+          if (pc !== r.leaveBreakpoint) r.leaveBreakpoint = null;
+          continue;
+        }
+        if (r.breakpoints.includes(pc)) {
+          if (r.domain) m.hv!.pauseDomain(r.domain);
+          r.status = 'paused';
+          r.stopDetail = `breakpoint ${r.breakpoints.indexOf(pc) + 1} at 0x${pc.toString(16).padStart(8, '0')}`;
+          this.emit(r);
+          hit = true;
+        }
+      }
+      if (hit || this.stopped.length > 0) break;
+      if ((m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles) - start >= sliceCycles) break;
+    }
   }
 
   private runSlice(m: HostMachine, sliceCycles: number, now: number): void {

@@ -42,6 +42,8 @@ export const MONITOR_HELP = [
   'x/Nx ADDR              N words at ADDR in hex',
   'stop | cont            pause | continue the domain',
   'step                   run one block of the stopped domain (the engines run whole blocks)',
+  'break [ADDR]           stop when a block begins at ADDR (no ADDR: list the breakpoints)',
+  'delete [N]             remove breakpoint N (no N: all)',
 ].join('\n');
 
 interface Target {
@@ -355,6 +357,11 @@ function infoMode(t: Target): string {
   return lines.join('\n');
 }
 
+function breakpointList(t: Target, list: number[]): string {
+  if (list.length === 0) return 'no breakpoints';
+  return list.map((a, k) => `${k + 1}: ${hex(a)} <${symbolize(allSymbols(t), a)}>`).join('\n');
+}
+
 /** Run a monitor command on domain `name` of `host`; the output text. */
 export function monitorCommand(host: Host, name: string, command: string, userImages: ReadonlyMap<string, Image> = new Map()): string {
   const cmd = command.trim().replace(/\s+/g, ' ');
@@ -379,6 +386,13 @@ export function monitorCommand(host: Host, name: string, command: string, userIm
     image: live.rec.image,
     userImages,
   };
+  const br = /^(?:break|b)(?: (.+))?$/.exec(cmd);
+  if (br) {
+    const list = br[1] === undefined ? host.breakpoints(name) : host.addBreakpoint(name, parseAddress(t, br[1], cpuState(t)));
+    return breakpointList(t, list);
+  }
+  const del = /^(?:delete|d)(?: (\d+))?$/.exec(cmd);
+  if (del) return breakpointList(t, host.deleteBreakpoints(name, del[1] === undefined ? undefined : Number(del[1])));
   if (cmd === 'step' || cmd === 's') return host.step1(name, (st) => `${hex(st.pc)} <${symbolize(allSymbols(t), st.pc)}>`);
   const x = /^x\/(\d*)([ix])\s+(.+)$/.exec(cmd);
   if (x) return examine(t, x[2]!, x[1]!, x[3]!);

@@ -209,7 +209,7 @@ export function register(program: Command): void {
 
   program
     .command('monitor')
-    .description("run a monitor command on a domain (QEMU HMP names): 'info mode', 'info registers', 'info cpus', 'info mem', 'info tlb', 'info shadow', 'info events', 'x/10i kmain', 'x/8x 0x1000', stop, cont, step, help")
+    .description("run a monitor command on a domain (QEMU HMP names): 'info mode', 'info registers', 'info cpus', 'info mem', 'info tlb', 'info shadow', 'info events', 'x/10i kmain', 'x/8x 0x1000', stop, cont, step, 'break ADDR', 'delete N', help")
     .argument('<name>', 'the domain')
     .argument('<command...>', 'the command (quote it, or give its words)')
     .option(...STATE_DIR_OPTION)

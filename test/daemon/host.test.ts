@@ -141,6 +141,26 @@ describe('the host', () => {
     until(() => out.good!.endsWith('still here\n$ '));
   });
 
+  it('stops at a breakpoint where a block begins, continues past it, and deletes it', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'b' });
+    host.start('b');
+    until(() => (out.b ?? '').endsWith('$ '));
+    expect(monitorCommand(host, 'b', 'break sysWrite')).toMatch(/^1: 0x[0-9a-f]{8} <sysfile\.sysWrite>$/);
+    host.consoleInput('b', Buffer.from('echo hi\n'));
+    until(() => host.dominfo('b').status === 'paused');
+    const at = monitorCommand(host, 'b', 'break').slice(3, 13);
+    expect(host.dominfo('b').stopDetail).toBe(`breakpoint 1 at ${at}`);
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${at} <sysfile.sysWrite> cpl=1 runnable`);
+    // the shell writes the echo and then its prompt: two more stops at sysWrite
+    monitorCommand(host, 'b', 'cont');
+    until(() => host.dominfo('b').status === 'paused');
+    expect(monitorCommand(host, 'b', 'delete 1')).toBe('no breakpoints');
+    monitorCommand(host, 'b', 'cont');
+    until(() => out.b!.endsWith('hi\n$ '));
+    expect(host.dominfo('b').status).toBe('running');
+  });
+
   it('the monitor disassembles at symbols and refuses what it does not know', () => {
     const { host, define, until } = makeHost();
     define({ name: 'm' });
