@@ -6,7 +6,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GuestKernelBuild } from '../toolchain/guest-kernel.ts';
-import type { Image } from '../machine/image.ts';
+import { readFileSync } from 'node:fs';
+import { decodeImage, type Image } from '../machine/image.ts';
 import { Host, HostError } from './host.ts';
 import { monitorCommand } from './monitor.ts';
 import { StateDir } from './state-dir.ts';
@@ -20,14 +21,13 @@ const data = workerData as WorkerData;
 // kernel, so the daemon answers at once; the built guest comes from the toolchain's cache.
 let toolchain: {
   buildGuestKernel: typeof import('../toolchain/guest-kernel.ts').buildGuestKernel;
-  readImageFile: typeof import('../cli/image-files.ts').readImageFile;
-  compileKernel: typeof import('../cli/guest.ts').compileKernel;
+  compile: typeof import('../toolchain/compiler/index.ts').compile;
 } | null = null;
 
 async function loadToolchain(): Promise<void> {
   if (toolchain) return;
-  const [gk, files, g] = await Promise.all([import('../toolchain/guest-kernel.ts'), import('../cli/image-files.ts'), import('../cli/guest.ts')]);
-  toolchain = { buildGuestKernel: gk.buildGuestKernel, readImageFile: files.readImageFile, compileKernel: g.compileKernel };
+  const [gk, c] = await Promise.all([import('../toolchain/guest-kernel.ts'), import('../toolchain/compiler/index.ts')]);
+  toolchain = { buildGuestKernel: gk.buildGuestKernel, compile: c.compile };
 }
 
 const guests = new Map<string, GuestKernelBuild>();
@@ -40,8 +40,16 @@ function guest(arch: 'native' | 'pv'): GuestKernelBuild {
   return g;
 }
 
+/** A definition's kernel: an image file, or an entry module compiled for the mode's arch (errors are one line). */
 function loadKernel(path: string, arch: 'native' | 'pv'): Image {
-  return path.endsWith('.ts') ? toolchain!.compileKernel(path, arch) : toolchain!.readImageFile(path);
+  if (path.endsWith('.ts')) return toolchain!.compile(path, { arch }).image;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return decodeImage(bytes, path);
 }
 
 /** Commands that may build or read a kernel, or symbolize with the user programs. */
