@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GuestKernelBuild } from '../toolchain/guest-kernel.ts';
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { decodeImage, type Image } from '../machine/image.ts';
 import { Host, HostError } from './host.ts';
 import { monitorCommand } from './monitor.ts';
@@ -76,7 +77,12 @@ function dispatch(req: HostRequest): unknown {
     case 'definition':
       return host.definition(name);
     case 'define': {
-      const r = host.define(validateDefinition(a.definition));
+      const def = validateDefinition(a.definition);
+      // the daemon has no notion of the client's working directory
+      for (const [field, path] of [['kernel', def.kernel], ...def.disks.map((d, k) => [`disks.${k}.file`, d.file])] as [string, string | undefined][]) {
+        if (path !== undefined && !isAbsolute(path)) throw new HostError(400, `field '${field}': the API takes absolute paths (got "${path}")`);
+      }
+      const r = host.define(def);
       return { created: r.created, domain: r.info };
     }
     case 'undefine':

@@ -39,6 +39,7 @@ describe('the daemon API', () => {
     expect(await http('POST', '/domains', { body: '{ "name": ' })).toEqual({ status: 400, body: { error: 'the body is not valid JSON (Unexpected end of JSON input)' } });
     expect(await api('POST', '/domains', { name: 'x', mode: 'pv', vcpus: 4 })).toEqual({ status: 400, body: { error: "field 'vcpus': vcpus must be 1 (domains have one vCPU for now; SMP guests come later)" } });
     expect((await api('POST', '/domains/nope/start')).status).toBe(404);
+    expect(await api('POST', '/domains', { name: 'k', mode: 'pv', kernel: 'k.img' })).toEqual({ status: 400, body: { error: `field 'kernel': the API takes absolute paths (got "k.img")` } });
     expect((await http('DELETE', '/domains')).status).toBe(405);
   });
 
