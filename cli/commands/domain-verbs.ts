@@ -226,7 +226,7 @@ export function register(program: Command): void {
     .description("attach to a domain's console: its kept output, then live output; keys go to the guest (Ctrl-] detaches). Several clients may attach; a detached domain keeps running")
     .argument('<name>', 'the domain')
     .option('--input <text>', 'type this (\\n is Enter) after attaching')
-    .option('--until <text>', 'detach once the output (since attaching) contains this text')
+    .option('--until <text>', 'detach once the output since attaching (not the kept log) contains this text (\\n is a newline)')
     .option(...STATE_DIR_OPTION)
     .action(async (name: string, opts: Common & { input?: string; until?: string }) => {
       const { client } = await clientFor(opts.stateDir);
@@ -238,15 +238,16 @@ async function attachConsole(client: DaemonClient, name: string, opts: { input?:
   const tty = process.stdin.isTTY === true;
   let seen = '';
   let live = false;
+  const until = opts.until?.replace(/\\n/g, '\n');
   let detachInput = () => {};
   const typeBytes = (data: string) => apiCall(() => client.call('POST', path(name, '/console'), { data })).catch((e: Error) => process.stderr.write(`xenolith: ${e.message}\n`));
   const { done, stop } = client.stream(path(name, '/console'), (event, data) => {
     if (event === 'output') {
       const text = Buffer.from((data as { data: string }).data, 'base64');
       process.stdout.write(text);
-      if (opts.until !== undefined && live) {
+      if (until !== undefined && live) {
         seen += text.toString('latin1');
-        if (seen.includes(opts.until)) return false;
+        if (seen.includes(until)) return false;
       }
     } else if (event === 'state') {
       const s = data as { status: string; stopReason: string | null };
