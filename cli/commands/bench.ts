@@ -17,15 +17,27 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all')
-    .argument('[which]', 'cpu | compiler | boot | all', 'all')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all)')
+    .argument('[which]', 'cpu | compiler | boot | all | domains', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
-    .action(async (which: string, opts: { json?: boolean; scale: string }) => {
+    .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
+    .option('--domain-memory <MiB>', "domains: each domain's memory (the pv kernel needs 4 MiB)", '4')
+    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string }) => {
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
-      if (!['cpu', 'compiler', 'boot', 'all'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot or all)`);
+      if (!['cpu', 'compiler', 'boot', 'all', 'domains'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all or domains)`);
       const out: Record<string, unknown> = {};
+      if (which === 'domains') {
+        const counts = opts.counts.split(',').map((c) => Number(c.trim()));
+        if (counts.some((c) => !Number.isInteger(c) || c < 1 || c > 1000)) throw new CliError(`--counts must be whole numbers from 1 to 1000, comma-separated (not "${opts.counts}")`);
+        const memoryMiB = Number(opts.domainMemory);
+        if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 1024) throw new CliError(`--domain-memory must be a whole number of MiB from 1 to 1024 (not "${opts.domainMemory}")`);
+        const { runDomainsBench, domainsTable } = await import('../../bench/domains.ts');
+        const rows = runDomainsBench({ counts, memoryMiB, windowCycles: Math.round(30_000_000 * scale) });
+        out.domains = rows;
+        if (!opts.json) process.stdout.write(`N pv domains running spin on one host (simulated throughput exact; wall time measured in this run; "vs 1" against one domain alone)\n${domainsTable(rows)}\n`);
+      }
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale);
         out.cpu = rows.map((r) => ({ ...r, mips: round(r.mips), jsMips: r.jsMips === null ? null : round(r.jsMips) }));

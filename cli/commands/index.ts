@@ -11,6 +11,8 @@ import { register as compile } from './compile.ts';
 import { register as compare } from './compare.ts';
 import { register as help } from './help.ts';
 import { register as init } from './init.ts';
+import { register as daemon } from './daemon.ts';
+import { register as domainVerbs } from './domain-verbs.ts';
 
 type Register = (program: Command) => void;
 const modules: Register[] = [
@@ -24,6 +26,8 @@ const modules: Register[] = [
   compare,
   demo,
   init,
+  daemon,
+  domainVerbs,
   help,
 ];
 

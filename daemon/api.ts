@@ -1,0 +1,158 @@
+// The daemon's HTTP API as data: every route with its zod schemas (path parameters, body,
+// response), from which the server validates input and the OpenAPI 3.1 document is generated
+// (zod's JSON Schema output is the 2020-12 dialect OpenAPI 3.1 uses). One definition per fact: a
+// field added here is validated, documented and checked against responses in one place.
+// Pure data and functions; no I/O.
+
+import { z } from 'zod';
+import { definitionSchema, DOMAIN_MODES, domainNameSchema, MAX_WEIGHT } from './definition.ts';
+
+export const DOMAIN_STATUSES = ['defined', 'running', 'paused', 'shut off', 'crashed'] as const;
+
+export const errorSchema = z.object({ error: z.string() }).meta({ id: 'Error', description: 'A refused request: one line saying why' });
+
+export const domainInfoSchema = z
+  .object({
+    name: z.string(),
+    id: z.number().int().nullable().meta({ description: "the hypervisor's domain id while the domain exists, else null" }),
+    status: z.enum(DOMAIN_STATUSES),
+    mode: z.enum(DOMAIN_MODES),
+    profile: z.string(),
+    memoryMiB: z.number(),
+    vcpus: z.number().int(),
+    weight: z.number().int(),
+    stopReason: z.string().nullable(),
+    stopDetail: z.string().nullable(),
+    stopStatus: z.number().int().nullable(),
+    restarts: z.number().int(),
+    machine: z.string().nullable().meta({ description: "'pv:PROFILE' for the shared pv machine, 'own' for a machine of its own" }),
+    cycles: z.number(),
+    instructions: z.number(),
+  })
+  .strict()
+  .meta({ id: 'DomainInfo' });
+
+export const domainListSchema = z.object({ domains: z.array(domainInfoSchema) }).strict().meta({ id: 'DomainList' });
+export const defineResultSchema = z.object({ created: z.boolean(), domain: domainInfoSchema }).strict().meta({ id: 'DefineResult' });
+export const okSchema = z.object({ ok: z.literal(true) }).strict().meta({ id: 'Ok' });
+export const domstatsSchema = z.object({ info: domainInfoSchema, stats: z.record(z.string(), z.unknown()) }).strict().meta({ id: 'DomainStats' });
+export const schedinfoSchema = z.object({ name: z.string(), scheduler: z.string(), weight: z.number().int(), cycles: z.number() }).strict().meta({ id: 'SchedInfo' });
+export const monitorResultSchema = z.object({ output: z.string() }).strict().meta({ id: 'MonitorResult' });
+export const daemonInfoSchema = z
+  .object({ pid: z.number().int(), version: z.string(), stateDir: z.string(), port: z.number().int(), socket: z.string(), pacing: z.enum(['wall', 'fast']), uptimeMs: z.number() })
+  .strict()
+  .meta({ id: 'DaemonInfo' });
+
+export const setmemBodySchema = z
+  .object({ memory: definitionSchema.shape.memory.unwrap() })
+  .strict()
+  .meta({ id: 'SetMem', description: 'memory in MiB; applies at the next start (the guest has no balloon driver that follows a target yet)' });
+export const schedinfoBodySchema = z
+  .object({ weight: z.number({ error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).int().min(1, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).max(MAX_WEIGHT, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }) })
+  .strict()
+  .meta({ id: 'SchedParams' });
+export const monitorBodySchema = z
+  .object({ command: z.string({ error: 'command must be a string' }).min(1, { error: 'command must not be empty' }).max(200, { error: 'command must be at most 200 characters' }) })
+  .strict()
+  .meta({ id: 'MonitorCommand' });
+export const consoleInputSchema = z
+  .object({ data: z.string({ error: 'data must be a string' }).max(65536, { error: 'data must be at most 65536 characters' }) })
+  .strict()
+  .meta({ id: 'ConsoleInput', description: 'bytes to type on the console (each character one byte, latin1)' });
+export const definitionBodySchema = definitionSchema.meta({ id: 'DomainDefinition' });
+
+export type Method = 'get' | 'post' | 'put' | 'delete';
+
+/** One route: what the server checks and the OpenAPI document says. `op` names the host command. */
+export interface Route {
+  method: Method;
+  path: string;
+  op: string;
+  summary: string;
+  body?: z.ZodType;
+  /** a JSON response schema, or 'sse' for an event stream */
+  response: z.ZodType | 'sse';
+  /** extra error statuses this route answers with (401, 403, 400 are on every route) */
+  errors?: number[];
+}
+
+const lifecycle = (verb: string, summary: string): Route => ({ method: 'post', path: `/domains/{name}/${verb}`, op: verb, summary, response: domainInfoSchema, errors: [404, 409] });
+
+export const ROUTES: Route[] = [
+  { method: 'get', path: '/daemon', op: 'daemon', summary: 'the daemon: pid, version, state directory, port, socket, pacing', response: daemonInfoSchema },
+  { method: 'post', path: '/daemon/stop', op: 'stop', summary: 'end the daemon (running domains are destroyed; definitions stay)', response: okSchema },
+  { method: 'get', path: '/domains', op: 'list', summary: 'every defined domain and its state (virsh list --all)', response: domainListSchema },
+  { method: 'post', path: '/domains', op: 'define', summary: 'define a domain, or redefine one (applies at its next start); paths must be absolute', body: definitionBodySchema, response: defineResultSchema, errors: [409] },
+  { method: 'get', path: '/domains/{name}', op: 'dominfo', summary: "a domain's state (virsh dominfo)", response: domainInfoSchema, errors: [404] },
+  { method: 'delete', path: '/domains/{name}', op: 'undefine', summary: 'forget a domain that is not running (virsh undefine)', response: okSchema, errors: [404, 409] },
+  { method: 'get', path: '/domains/{name}/definition', op: 'definition', summary: "a domain's definition (defaults filled in)", response: definitionBodySchema, errors: [404] },
+  lifecycle('start', 'start a defined domain'),
+  lifecycle('shutdown', "ask the guest to power off (end of input on its console: the standard guest's shell exits and init powers off)"),
+  lifecycle('reboot', 'destroy and start again (on_reboot restart), or only destroy (on_reboot destroy)'),
+  lifecycle('destroy', 'stop a domain at once and release its memory (also a preserved one)'),
+  lifecycle('suspend', 'pause a running domain (its vCPU is no longer scheduled)'),
+  lifecycle('resume', 'continue a paused domain'),
+  { method: 'get', path: '/domains/{name}/stats', op: 'domstats', summary: "a domain's counters (virsh domstats): cycles, exits, traps, hypercalls", response: domstatsSchema, errors: [404] },
+  { method: 'put', path: '/domains/{name}/memory', op: 'setmem', summary: "set a domain's memory (MiB) for its next start", body: setmemBodySchema, response: domainInfoSchema, errors: [404] },
+  { method: 'get', path: '/domains/{name}/schedinfo', op: 'schedinfo', summary: "a domain's scheduler and weight", response: schedinfoSchema, errors: [404] },
+  { method: 'put', path: '/domains/{name}/schedinfo', op: 'setWeight', summary: "set a domain's weight (at once on the shared pv machine; kept in its definition)", body: schedinfoBodySchema, response: schedinfoSchema, errors: [404] },
+  { method: 'post', path: '/domains/{name}/monitor', op: 'monitor', summary: "a monitor command (QEMU HMP names): info mode|registers|cpus|mem|tlb|shadow|events, x/Ni, x/Nx, stop, cont, step, break, delete, help", body: monitorBodySchema, response: monitorResultSchema, errors: [404, 409] },
+  { method: 'get', path: '/domains/{name}/console', op: 'console', summary: "the domain's console as an event stream: the kept log first, then live output (events 'output' with base64 data, 'state')", response: 'sse', errors: [404] },
+  { method: 'post', path: '/domains/{name}/console', op: 'consoleInput', summary: "type on the domain's console", body: consoleInputSchema, response: okSchema, errors: [404, 409] },
+  { method: 'get', path: '/events', op: 'events', summary: "state changes of every domain as an event stream: 'ready' once subscribed, then 'state' events (name, status, stopReason, detail)", response: 'sse' },
+];
+
+/** Match a request path against the routes: the route and its {name} parameter. */
+export function matchRoute(method: string, path: string): { route: Route; name?: string } | { allowed: Method[] } | null {
+  const allowed: Method[] = [];
+  for (const route of ROUTES) {
+    const pattern = new RegExp(`^${route.path.replace('{name}', '([^/]+)')}$`);
+    const m = pattern.exec(path);
+    if (!m) continue;
+    if (route.method !== method.toLowerCase()) {
+      allowed.push(route.method);
+      continue;
+    }
+    return m[1] !== undefined ? { route, name: decodeURIComponent(m[1]) } : { route };
+  }
+  return allowed.length > 0 ? { allowed } : null;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'malformed request', 401: 'no or wrong token', 403: 'Host or Origin not allowed', 404: 'no such domain', 409: "not allowed in the domain's state" };
+
+/** The OpenAPI 3.1 document of ROUTES. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  // every schema with a meta id becomes a component; references between them stay references
+  const all = z.toJSONSchema(z.globalRegistry, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+  const schemas: Record<string, unknown> = {};
+  for (const [id, json] of Object.entries(all.schemas)) {
+    const { $schema: _drop, $id: _uri, id: _id, ...rest } = json as Record<string, unknown>;
+    schemas[id] = rest;
+  }
+  const ref = (schema: z.ZodType): unknown => {
+    const id = z.globalRegistry.get(schema)?.id;
+    if (id && id in schemas) return { $ref: `#/components/schemas/${id}` };
+    const { $schema: _drop, ...json } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    return json;
+  };
+  const errorRef = ref(errorSchema);
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    const op: Record<string, unknown> = { operationId: `${r.op}`, summary: r.summary, security: [{ token: [] }] };
+    if (r.path.includes('{name}')) op.parameters = [{ name: 'name', in: 'path', required: true, schema: ref(domainNameSchema) }];
+    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: ref(r.body) } } };
+    const responses: Record<string, unknown> = {
+      '200': r.response === 'sse' ? { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } : { description: 'done', content: { 'application/json': { schema: ref(r.response) } } },
+    };
+    for (const s of [400, 401, 403, ...(r.errors ?? [])]) responses[String(s)] = { description: STATUS_TEXT[s] ?? 'error', content: { 'application/json': { schema: errorRef } } };
+    op.responses = responses;
+    (paths[r.path] ??= {})[r.method] = op;
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'xenolith daemon', version, description: 'The management API of `xenolith daemon` (docs/management.md). Every request needs the token from STATE_DIR/token as `Authorization: Bearer TOKEN`.' },
+    servers: [{ url: 'http://127.0.0.1:{port}', variables: { port: { default: '8080', description: 'the port in STATE_DIR/daemon.json' } } }],
+    paths,
+    components: { schemas, securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'the contents of STATE_DIR/token (mode 0600)' } } },
+  };
+}

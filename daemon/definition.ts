@@ -1,0 +1,222 @@
+// Domain definitions: one file per domain (JSON, or YAML for .yaml/.yml), validated with zod, in libvirt's spirit (name,
+// mode, memory, vcpus, kernel, cmdline, disks, console, weight, on_poweroff/on_reboot/on_crash).
+// An error names the file, the field and what is accepted, on one line. Paths in a definition are
+// relative to its file and stored absolute. Host code; reads only the file it is given.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isNode, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
+import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+
+/** The virtualization modes a definition may name (all hosted by the daemon). */
+export const DOMAIN_MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
+export type DomainMode = (typeof DOMAIN_MODES)[number];
+
+/** What the daemon does when a domain powers off, reboots or crashes (libvirt's actions). */
+export const LIFECYCLE_ACTIONS = ['destroy', 'restart', 'preserve'] as const;
+export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+
+const PROFILE_NAMES = Object.keys(PROFILES) as [string, ...string[]];
+const MAX_MIB = MAX_MEMORY_BYTES / (1 << 20);
+/** most weight a domain may have (dom0_op ADJUSTDOM's bound) */
+export const MAX_WEIGHT = 10000;
+
+const action = (field: string, dflt: LifecycleAction) =>
+  z.enum(LIFECYCLE_ACTIONS, { error: `${field} must be one of ${LIFECYCLE_ACTIONS.join(', ')}` }).default(dflt);
+
+/** A domain name: what the CLI verbs and the API's paths name it by. */
+export const domainNameSchema = z
+  .string({ error: 'name must be a string' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { error: 'name must be 1-63 letters, digits, "_", "." or "-", starting with a letter or digit' });
+
+export const diskSchema = z
+  .object({
+    /** the file backing the block device */
+    file: z.string({ error: 'file must be a path' }).min(1, { error: 'file must be a path' }),
+    /** the guest's writes go to an in-memory overlay; the file is never written (QEMU's -snapshot) */
+    snapshot: z.boolean({ error: 'snapshot must be true or false' }).default(true),
+  })
+  .strict();
+
+export const consoleSchema = z
+  .object({
+    /** bytes of console output kept while no client is attached (older bytes are dropped) */
+    logBytes: z
+      .number({ error: 'logBytes must be a number of bytes' })
+      .int({ error: 'logBytes must be a whole number of bytes' })
+      .min(1024, { error: 'logBytes must be from 1024 to 16777216' })
+      .max(16 * 1024 * 1024, { error: 'logBytes must be from 1024 to 16777216' })
+      .default(64 * 1024),
+    /** bytes typed on the console when the domain starts (\n is Enter) */
+    input: z.string({ error: 'input must be a string' }).optional(),
+  })
+  .strict();
+
+/** The schema of a domain definition (the file, and the API's POST /domains body). */
+export const definitionSchema = z
+  .object({
+    name: domainNameSchema,
+    mode: z.enum(DOMAIN_MODES, { error: `mode must be one of ${DOMAIN_MODES.join(', ')}` }),
+    profile: z.enum(PROFILE_NAMES, { error: `profile must be one of ${PROFILE_NAMES.join(', ')}` }).default(DEFAULT_PROFILE),
+    /** guest memory in MiB (a multiple of 4 KiB: 0.25 MiB steps are not enough, 1/256 MiB are) */
+    memory: z
+      .number({ error: `memory must be a number of MiB from 1/256 (4 KiB) to ${MAX_MIB}` })
+      .positive({ error: `memory must be a number of MiB from 1/256 (4 KiB) to ${MAX_MIB}` })
+      .max(MAX_MIB, { error: `memory must be at most ${MAX_MIB} MiB (the machine's memory ceiling)` })
+      .refine((m) => Number.isInteger(m * 256), { error: 'memory must be a whole number of 4 KiB pages (a multiple of 1/256 MiB)' })
+      .default(32),
+    vcpus: z
+      .number({ error: 'vcpus must be 1' })
+      .int({ error: 'vcpus must be 1' })
+      .min(1, { error: 'vcpus must be 1' })
+      .max(1, { error: 'vcpus must be 1 (domains have one vCPU for now; SMP guests come later)' })
+      .default(1),
+    /** an image file or a kernel entry module (.ts, compiled for the mode's arch); default: the standard kernel */
+    kernel: z.string({ error: 'kernel must be a path' }).min(1, { error: 'kernel must be a path' }).optional(),
+    /** the first process and its arguments (default: init, which runs the shell) */
+    cmdline: z.string({ error: 'cmdline must be a string' }).optional(),
+    disks: z.array(diskSchema, { error: 'disks must be a list of { file, snapshot }' }).max(1, { error: 'disks may hold at most one disk (the machine has one block device)' }).default([]),
+    console: consoleSchema.default({ logBytes: 64 * 1024 }),
+    /** the proportional-share weight (BVT; pv domains on the shared host) */
+    weight: z
+      .number({ error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` })
+      .int({ error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` })
+      .min(1, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` })
+      .max(MAX_WEIGHT, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` })
+      .default(1),
+    /** pv only: the domain is a control domain (may use dom0_op on the other pv domains of its host) */
+    privileged: z.boolean({ error: 'privileged must be true or false' }).default(false),
+    on_poweroff: action('on_poweroff', 'destroy'),
+    on_reboot: action('on_reboot', 'restart'),
+    on_crash: action('on_crash', 'destroy'),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
+  });
+
+/** A definition as written (defaults applied). */
+export type DomainDefinition = z.output<typeof definitionSchema>;
+/** A definition as given (defaults optional). */
+export type DomainDefinitionInput = z.input<typeof definitionSchema>;
+
+/** A definition file that cannot be used; the message is one line naming the file and field. */
+export class DefinitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DefinitionError';
+  }
+}
+
+/** The first zod issue as "field 'a.b': message" (or just the message at the top level). */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const at = issue.path.length ? ` in '${issue.path.join('.')}'` : '';
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${at} (accepted: ${acceptedKeys(issue.path)})`;
+  }
+  const path = issue.path.join('.');
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  if (missing) return `field '${path}' is missing: ${issue.message}`;
+  return path ? `field '${path}': ${issue.message}` : issue.message;
+}
+
+function acceptedKeys(path: readonly PropertyKey[]): string {
+  if (path[0] === 'disks') return Object.keys(diskSchema.shape).join(', ');
+  if (path[0] === 'console') return Object.keys(consoleSchema.shape).join(', ');
+  return Object.keys(definitionSchema.shape).join(', ');
+}
+
+/** 1-based line and column of character `pos` in `text`. */
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const col = pos - before.lastIndexOf('\n');
+  return `${line}:${col}`;
+}
+
+/**
+ * Where JSON.parse gave up on `text`: V8 puts "at position N" in most messages; for an unexpected
+ * token it quotes an excerpt instead, so the token is found there (outside string literals).
+ */
+function jsonErrorPosition(text: string, e: Error): number {
+  const at = / at position (\d+)/.exec(e.message);
+  if (at) return Number(at[1]);
+  const tok = /^Unexpected token '(.)', (?:\.\.\.)?"([\s\S]*?)(?:\.\.\.)?" is not valid JSON/.exec(e.message);
+  if (!tok) return text.length;
+  const start = text.indexOf(tok[2]!);
+  if (start < 0) return text.length;
+  let inString = false;
+  for (let k = start; k < text.length; k++) {
+    const c = text[k];
+    if (inString) {
+      if (c === '\\') k++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === tok[1]) return k;
+  }
+  return text.length;
+}
+
+/** The reason in a JSON.parse message, without V8's quoted excerpt. */
+function jsonProblem(e: Error): string {
+  return e.message.replace(/, (?:\.\.\.)?"[\s\S]*$/, '').replace(/ in JSON at position \d+[\s\S]*$/, '').replace(/ at position \d+[\s\S]*$/, '');
+}
+
+/** Validate a definition object; relative paths are taken from `baseDir`. Throws DefinitionError (message without file). */
+export function validateDefinition(value: unknown, baseDir?: string): DomainDefinition {
+  const r = definitionSchema.safeParse(value);
+  if (!r.success) throw new DefinitionError(describeIssue(r.error));
+  const def = r.data;
+  if (baseDir !== undefined) {
+    if (def.kernel !== undefined) def.kernel = resolve(baseDir, def.kernel);
+    for (const disk of def.disks) disk.file = resolve(baseDir, disk.file);
+  }
+  return def;
+}
+
+/** Read and validate a definition file: JSON, or YAML when it ends in .yaml or .yml. */
+export function loadDefinitionFile(file: string): DomainDefinition {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DefinitionError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`}`);
+  }
+  const yaml = /\.ya?ml$/i.test(file);
+  let value: unknown;
+  /** where a field of the file is, for YAML (JSON.parse keeps no positions) */
+  let fieldAt: (path: readonly PropertyKey[]) => string = () => '';
+  if (yaml) {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    const err = doc.errors[0];
+    if (err) {
+      const at = err.linePos?.[0];
+      throw new DefinitionError(`${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML (${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
+    }
+    value = doc.toJS();
+    fieldAt = (path) => {
+      for (let n = path.length; n > 0; n--) {
+        const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
+        if (isNode(node) && node.range) return `:${lineCol(text, node.range[0])}`;
+      }
+      return '';
+    };
+  } else {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new DefinitionError(`${file}:${lineCol(text, jsonErrorPosition(text, e as Error))}: not valid JSON (${jsonProblem(e as Error)})`);
+    }
+  }
+  const r = definitionSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    throw new DefinitionError(`${file}${fieldAt(path)}: ${describeIssue(r.error)}`);
+  }
+  return validateDefinition(value, dirname(resolve(file)));
+}

@@ -1,0 +1,883 @@
+// The host: one simulated physical machine and the domains defined on it, as `xenolith daemon`
+// runs it inside its worker thread. It keeps the definitions (persisted in the state directory),
+// the lifecycle state machine, and the machines the domains run on:
+//
+//   - every pv domain of one CPU cost profile is a domain of ONE shared Hypervisor (one PvMode,
+//     a BVT scheduler with the definitions' weights, one machine memory), as Xen hosts its guests;
+//   - a trap, bt or hvm domain runs as the only domain of its own Hypervisor, and a native domain
+//     on its own bare Machine, in the same worker: those modes keep one guest per machine today
+//     (their shadow tables, second-stage tables and device models assume so), so the host hosts
+//     each of them as a machine of its own, scheduled round robin with the shared pv machines.
+//
+// Commands are methods called between slices (the worker calls step() in a loop and handles
+// messages between calls), so every command applies at a slice boundary, atomically, in arrival
+// order: two requests on one domain never interleave. Host code; touches the state directory.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ConsoleLog } from '../machine/console-log.ts';
+import { Machine } from '../machine/machine.ts';
+import type { CpuState } from '../machine/cpu.ts';
+import { type Image, ImageArch } from '../machine/image.ts';
+import { Hypervisor, DomainCreateError } from '../hypervisor/core/hypervisor.ts';
+import type { Domain, DomainConfig } from '../hypervisor/core/domain.ts';
+import type { BootSpec, Mode } from '../hypervisor/core/mode.ts';
+import { BvtScheduler } from '../hypervisor/pv/bvt.ts';
+import { PvMode } from '../hypervisor/pv/mode.ts';
+import { PvDomain } from '../hypervisor/pv/state.ts';
+import { TrapMode, HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts';
+import { BtMode } from '../hypervisor/bt/mode.ts';
+import { HvmMode } from '../hypervisor/hvm/mode.ts';
+import { hvmReserveBytes } from '../hypervisor/hvm/index.ts';
+import { bootNative } from '../hypervisor/boot/native.ts';
+import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import type { DomainDefinition } from './definition.ts';
+import type { StateDir } from './state-dir.ts';
+
+/** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
+export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
+
+/** Cycles one machine runs per step before commands are looked at again (1 ms at 3 GHz). */
+export const SLICE_CYCLES = 3_000_000;
+/** Most breakpoints per domain. */
+export const MAX_BREAKPOINTS = 16;
+/** Block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
+const WATCHED_STEPS_PER_SLICE = 20_000;
+/** Consecutive restarts after a crash before on_crash=restart gives up (a crash loop). */
+export const MAX_CRASH_RESTARTS = 5;
+const CONSOLE_EOF = 0x04;
+
+/** A refused command: the HTTP status and a one-line message. */
+export class HostError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409 | 500,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HostError';
+  }
+}
+
+/** What `list`, `dominfo` and every lifecycle verb answer with. */
+export interface DomainInfo {
+  name: string;
+  /** the hypervisor's domain id while it exists (running, paused, preserved), else null */
+  id: number | null;
+  status: DomainStatus;
+  mode: DomainDefinition['mode'];
+  profile: string;
+  memoryMiB: number;
+  vcpus: number;
+  weight: number;
+  /** why it last stopped (poweroff, halted, triple-fault, crashed, destroyed), or null */
+  stopReason: string | null;
+  stopDetail: string | null;
+  /** the guest's power-off status when it powered off */
+  stopStatus: number | null;
+  /** times the daemon restarted it (on_reboot/on_poweroff/on_crash restart) since it was started */
+  restarts: number;
+  /** which machine it runs on: 'pv:PROFILE' (shared) or 'own' */
+  machine: string | null;
+  /** cycles its vCPU ran, instructions retired (since it was last started) */
+  cycles: number;
+  instructions: number;
+}
+
+/** A state change, for the event stream. */
+export interface StateEvent {
+  name: string;
+  status: DomainStatus | 'undefined';
+  stopReason: string | null;
+  detail: string | null;
+}
+
+/** A machine of the host: a Hypervisor (shared by pv domains, or one domain's own) or a bare Machine. */
+interface HostMachine {
+  key: string;
+  hv: Hypervisor | null;
+  bare: Machine | null;
+  pv: PvMode | null;
+  /** the one domain of an own bare machine (native) */
+  owner: DomainRecord | null;
+  /** every vCPU is blocked with no event left: nothing to run until a command pokes it */
+  idle: boolean;
+  /** pacing: wall time (ms) before which it does not run again */
+  notBefore: number;
+  wall0: number;
+  cycles0: number;
+}
+
+interface DomainRecord {
+  def: DomainDefinition;
+  status: DomainStatus;
+  machine: HostMachine | null;
+  domain: Domain | null;
+  stopReason: string | null;
+  stopDetail: string | null;
+  stopStatus: number | null;
+  restarts: number;
+  crashRestarts: number;
+  /** console output kept while nobody reads it (bounded by def.console.logBytes) */
+  log: ConsoleLog;
+  /** console bytes of this slice, not yet sent to attached clients */
+  fresh: number[];
+  /** the kernel image booted (symbols for the monitor) */
+  image: Image | null;
+  disk: Uint8Array | null;
+  /** how a domain on a bare machine (native) stopped */
+  bareStop: { reason: string; status: number; detail?: string } | null;
+  /** breakpoint addresses (virtual), in the order they were set */
+  breakpoints: number[];
+  /** a breakpoint address the domain is stopped at: the next run leaves it without stopping */
+  leaveBreakpoint: number | null;
+}
+
+export interface HostOptions {
+  /** the shared pv machine's memory in MiB (default 1024, the machine's ceiling) */
+  hostMemoryMiB?: number;
+  /** 'wall': idle stretches are stretched to wall time; 'fast': as fast as the simulator goes */
+  pacing?: 'wall' | 'fast';
+  /** state changes */
+  onEvent?: (e: StateEvent) => void;
+  /** console output of a domain since the last step */
+  onConsole?: (name: string, bytes: Uint8Array) => void;
+  /** the standard guest for an arch (injected so tests and the bench share one build) */
+  standardGuest?: (arch: 'native' | 'pv') => { kernel: Image; initrd: Uint8Array };
+  /** a kernel file named by a definition */
+  loadKernel?: (path: string, arch: 'native' | 'pv') => Image;
+  /** wall clock in ms (tests) */
+  now?: () => number;
+}
+
+export class Host {
+  private readonly records = new Map<string, DomainRecord>();
+  private readonly machines: HostMachine[] = [];
+  private readonly stopped: DomainRecord[] = [];
+  private readonly hostMemoryBytes: number;
+  readonly pacing: 'wall' | 'fast';
+  private readonly now: () => number;
+  private next = 0;
+
+  constructor(
+    private readonly state: StateDir | null,
+    private readonly opts: HostOptions = {},
+  ) {
+    this.hostMemoryBytes = Math.min(MAX_MEMORY_BYTES, (opts.hostMemoryMiB ?? 1024) * 1024 * 1024);
+    this.pacing = opts.pacing ?? 'wall';
+    this.now = opts.now ?? (() => performance.now());
+    if (state) for (const def of state.loadDefinitions()) this.records.set(def.name, this.newRecord(def));
+  }
+
+  private newRecord(def: DomainDefinition): DomainRecord {
+    return {
+      def,
+      status: 'defined',
+      machine: null,
+      domain: null,
+      stopReason: null,
+      stopDetail: null,
+      stopStatus: null,
+      restarts: 0,
+      crashRestarts: 0,
+      log: new ConsoleLog(def.console.logBytes),
+      fresh: [],
+      image: null,
+      disk: null,
+      bareStop: null,
+      breakpoints: [],
+      leaveBreakpoint: null,
+    };
+  }
+
+  // ================================================================================ queries
+
+  list(): DomainInfo[] {
+    return [...this.records.values()].sort((a, b) => a.def.name.localeCompare(b.def.name)).map((r) => this.info(r));
+  }
+
+  dominfo(name: string): DomainInfo {
+    return this.info(this.get(name));
+  }
+
+  definition(name: string): DomainDefinition {
+    return this.get(name).def;
+  }
+
+  private get(name: string): DomainRecord {
+    const r = this.records.get(name);
+    if (!r) throw new HostError(404, `no domain named '${name}' (xenolith list --all shows the defined ones)`);
+    return r;
+  }
+
+  private info(r: DomainRecord): DomainInfo {
+    const d = r.domain;
+    return {
+      name: r.def.name,
+      id: d ? d.id : r.machine?.bare ? 0 : null,
+      status: r.status,
+      mode: r.def.mode,
+      profile: r.def.profile,
+      memoryMiB: r.def.memory,
+      vcpus: r.def.vcpus,
+      weight: r.def.weight,
+      stopReason: r.stopReason,
+      stopDetail: r.stopDetail,
+      stopStatus: r.stopStatus,
+      restarts: r.restarts,
+      machine: r.machine ? (r.machine.pv ? r.machine.key : 'own') : null,
+      cycles: d ? d.stats.runCycles : r.machine?.bare ? r.machine.bare.cpu.cycles : 0,
+      instructions: d ? d.stats.instructions : r.machine?.bare ? r.machine.bare.cpu.instructions : 0,
+    };
+  }
+
+  /** The host's machines: simulated cycles (idle ones apart), domains, machine frames in use. */
+  machineStats(): { key: string; cycles: number; idleCycles: number; domains: number; usedFrames: number; totalFrames: number }[] {
+    return this.machines.map((m) => {
+      if (m.bare) return { key: m.key, cycles: m.bare.cpu.cycles, idleCycles: m.bare.idleCycles, domains: 1, usedFrames: m.bare.mem.size / 4096, totalFrames: m.bare.mem.size / 4096 };
+      const hv = m.hv!;
+      return { key: m.key, cycles: hv.cpu.cycles, idleCycles: hv.idleCycles, domains: hv.domains.length, usedFrames: hv.frames.frames - hv.frames.freeFrames, totalFrames: hv.frames.frames };
+    });
+  }
+
+  /** Per-domain statistics (domstats): the info plus the mode's counters. */
+  domstats(name: string): { info: DomainInfo; stats: Record<string, unknown> } {
+    const r = this.get(name);
+    const stats: Record<string, unknown> = {};
+    if (r.domain) Object.assign(stats, r.domain.stats.summary());
+    else if (r.machine?.bare) {
+      const s = r.machine.bare.cpu.stats as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(s)) if (typeof v === 'number') stats[k] = v;
+      stats.instructions = r.machine.bare.cpu.instructions;
+    }
+    stats.consoleBytes = r.log.length + r.log.dropped;
+    stats.consoleDropped = r.log.dropped;
+    return { info: this.info(r), stats };
+  }
+
+  /** The console log kept for the domain (what an attaching client is shown first). */
+  consoleLog(name: string): Uint8Array {
+    return this.get(name).log.bytes();
+  }
+
+  /** The live domain and machine of a record, for the monitor. */
+  live(name: string): { rec: { def: DomainDefinition; image: Image | null; status: DomainStatus }; domain: Domain | null; hv: Hypervisor | null; bare: Machine | null } {
+    const r = this.get(name);
+    if (!r.machine) throw new HostError(409, `domain '${name}' is ${r.status}: the monitor looks at a running, paused or preserved domain`);
+    return { rec: r, domain: r.domain, hv: r.machine.hv, bare: r.machine.bare };
+  }
+
+  // ================================================================================ definitions
+
+  /** Define (or redefine) a domain; a running domain's new definition applies at its next start. */
+  define(def: DomainDefinition): { info: DomainInfo; created: boolean } {
+    const old = this.records.get(def.name);
+    this.state?.saveDefinition(def);
+    if (old) {
+      old.def = def;
+      return { info: this.info(old), created: false };
+    }
+    const r = this.newRecord(def);
+    this.records.set(def.name, r);
+    this.emit(r);
+    return { info: this.info(r), created: true };
+  }
+
+  undefine(name: string): void {
+    const r = this.get(name);
+    if (r.status === 'running' || r.status === 'paused') {
+      throw new HostError(409, `domain '${name}' is ${r.status}: destroy it first (xenolith destroy ${name})`);
+    }
+    this.release(r);
+    this.state?.removeDefinition(name);
+    this.records.delete(name);
+    this.opts.onEvent?.({ name, status: 'undefined', stopReason: null, detail: null });
+  }
+
+  // ================================================================================ lifecycle
+
+  start(name: string): DomainInfo {
+    const r = this.get(name);
+    if (r.status === 'running' || r.status === 'paused') throw new HostError(409, `domain '${name}' is already ${r.status}`);
+    // a preserved domain gives its memory back first
+    this.release(r);
+    r.restarts = 0;
+    r.crashRestarts = 0;
+    this.boot(r);
+    return this.info(r);
+  }
+
+  /** Ask the guest to power off: end of input on its console (the standard guest's shell exits and init powers off). */
+  shutdown(name: string): DomainInfo {
+    const r = this.needLive(name, 'shut down');
+    this.feed(r, Uint8Array.of(CONSOLE_EOF));
+    return this.info(r);
+  }
+
+  /** Destroy and start again (on_reboot restart), or only destroy (on_reboot destroy). */
+  reboot(name: string): DomainInfo {
+    const r = this.needLive(name, 'reboot');
+    this.release(r);
+    this.setStopped(r, 'shut off', 'reboot', null, null);
+    if (r.def.on_reboot === 'restart') {
+      r.restarts++;
+      this.boot(r);
+    }
+    return this.info(r);
+  }
+
+  destroy(name: string): DomainInfo {
+    const r = this.get(name);
+    if (!r.machine) throw new HostError(409, `domain '${name}' is not running (it is ${r.status})`);
+    const wasLive = r.status === 'running' || r.status === 'paused';
+    this.release(r);
+    if (wasLive) this.setStopped(r, 'shut off', 'destroyed', null, null);
+    return this.info(r);
+  }
+
+  suspend(name: string): DomainInfo {
+    const r = this.get(name);
+    if (r.status !== 'running') throw new HostError(409, `domain '${name}' is ${r.status}; only a running domain can be suspended`);
+    if (r.domain) r.machine!.hv!.pauseDomain(r.domain);
+    r.status = 'paused';
+    this.emit(r);
+    return this.info(r);
+  }
+
+  resume(name: string): DomainInfo {
+    const r = this.get(name);
+    if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; only a paused domain can be resumed`);
+    if (r.domain) r.machine!.hv!.unpauseDomain(r.domain);
+    r.status = 'running';
+    r.stopDetail = null;
+    r.leaveBreakpoint = this.pcOf(r);
+    this.poke(r.machine!);
+    this.emit(r);
+    return this.info(r);
+  }
+
+  /** Type on the domain's console. */
+  consoleInput(name: string, bytes: Uint8Array): void {
+    const r = this.needLive(name, 'take console input');
+    this.feed(r, bytes);
+  }
+
+  /**
+   * setmem: the definition's memory, used from the next start. A running guest's memory does not
+   * change: the standard kernel has no balloon driver that follows a target yet.
+   */
+  setmem(name: string, memoryMiB: number): DomainInfo {
+    const r = this.get(name);
+    const def = { ...r.def, memory: memoryMiB };
+    this.state?.saveDefinition(def);
+    r.def = def;
+    return this.info(r);
+  }
+
+  /** schedinfo: the weight, applied now to a pv domain on the shared machine, and kept in the definition. */
+  setWeight(name: string, weight: number): DomainInfo {
+    const r = this.get(name);
+    const def = { ...r.def, weight };
+    this.state?.saveDefinition(def);
+    r.def = def;
+    if (r.domain && r.machine?.pv) (r.machine.hv!.scheduler as BvtScheduler).setWeight(r.domain.id, weight);
+    return this.info(r);
+  }
+
+  schedinfo(name: string): { name: string; scheduler: string; weight: number; cycles: number } {
+    const r = this.get(name);
+    const sched = r.machine?.hv?.scheduler;
+    const weight = r.domain && r.machine?.pv ? (sched as BvtScheduler).weight(r.domain.id) : r.def.weight;
+    return { name, scheduler: sched ? sched.name : r.machine?.bare ? 'none (own machine)' : 'none (not running)', weight, cycles: this.info(r).cycles };
+  }
+
+  /**
+   * Run a stopped (paused) domain for one step: the engines run whole basic blocks, so a step is
+   * the rest of the current block (at least one instruction unless the vCPU is blocked). Other
+   * domains of a shared machine are held meanwhile. Returns what `describe` says of the new state.
+   */
+  step1(name: string, describe: (st: CpuState) => string): string {
+    const r = this.get(name);
+    if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: stop it first (monitor 'stop')`);
+    const m = r.machine!;
+    let before: number;
+    let after: number;
+    let st: CpuState;
+    if (m.bare) {
+      before = m.bare.cpu.instructions;
+      const res = m.bare.run({ maxCycles: 1 });
+      if (res.reason !== 'limit' && res.reason !== 'stopped') {
+        r.bareStop = res;
+        this.stopped.push(r);
+      }
+      after = m.bare.cpu.instructions;
+      st = m.bare.cpu.saveState();
+    } else {
+      const hv = m.hv!;
+      const d = r.domain!;
+      const others = hv.domains.filter((x) => x !== d && x.state === 'running');
+      for (const o of others) hv.pauseDomain(o);
+      hv.unpauseDomain(d);
+      before = d.stats.instructions;
+      try {
+        hv.run({ maxCycles: 1 });
+      } finally {
+        hv.pauseDomain(d);
+        for (const o of others) hv.unpauseDomain(o);
+      }
+      after = d.stats.instructions;
+      st = hv.vcpuState(d.vcpus[0]!);
+    }
+    this.settle();
+    return `${after - before} instruction${after - before === 1 ? '' : 's'}; pc ${describe(st)}`;
+  }
+
+  /** Set a breakpoint (monitor `break`); the list of them. */
+  addBreakpoint(name: string, addr: number): number[] {
+    const r = this.get(name);
+    if (r.breakpoints.length >= MAX_BREAKPOINTS) throw new HostError(409, `domain '${name}' has ${MAX_BREAKPOINTS} breakpoints already`);
+    if (!r.breakpoints.includes(addr >>> 0)) r.breakpoints.push(addr >>> 0);
+    if (r.machine) this.poke(r.machine);
+    return [...r.breakpoints];
+  }
+
+  /** Remove breakpoint number `index` (1-based, as listed), or all of them. */
+  deleteBreakpoints(name: string, index?: number): number[] {
+    const r = this.get(name);
+    if (index === undefined) r.breakpoints.length = 0;
+    else {
+      if (!(index >= 1 && index <= r.breakpoints.length)) throw new HostError(400, `no breakpoint ${index} (domain '${name}' has ${r.breakpoints.length})`);
+      r.breakpoints.splice(index - 1, 1);
+    }
+    return [...r.breakpoints];
+  }
+
+  breakpoints(name: string): number[] {
+    return [...this.get(name).breakpoints];
+  }
+
+  private needLive(name: string, what: string): DomainRecord {
+    const r = this.get(name);
+    if (r.status !== 'running' && r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; cannot ${what}`);
+    return r;
+  }
+
+  private feed(r: DomainRecord, bytes: Uint8Array): void {
+    const m = r.machine!;
+    if (m.bare) m.bare.feedInput(bytes);
+    else if (r.domain) {
+      const pv = r.domain.modeState;
+      if (pv instanceof PvDomain) pv.console?.feed(bytes);
+      else r.domain.devices?.uart.feed(bytes);
+      m.hv!.interruptPending(r.domain);
+    }
+    this.poke(m);
+  }
+
+  private poke(m: HostMachine): void {
+    m.idle = false;
+    m.notBefore = 0;
+  }
+
+  private setStopped(r: DomainRecord, status: DomainStatus, reason: string | null, detail: string | null, exitStatus: number | null): void {
+    r.status = status;
+    r.stopReason = reason;
+    r.stopDetail = detail;
+    r.stopStatus = exitStatus;
+    this.emit(r);
+  }
+
+  private emit(r: DomainRecord): void {
+    this.opts.onEvent?.({ name: r.def.name, status: r.status, stopReason: r.stopReason, detail: r.stopDetail });
+  }
+
+  // ================================================================================ building
+
+  private bootImage(def: DomainDefinition): { spec: BootSpec; image: Image } {
+    const arch = def.mode === 'pv' ? 'pv' : 'native';
+    const std = () => {
+      if (!this.opts.standardGuest) throw new HostError(500, 'this host has no standard guest');
+      return this.opts.standardGuest(arch);
+    };
+    if (def.kernel === undefined) {
+      const g = std();
+      return { spec: withCmdline({ kernel: g.kernel, initrd: g.initrd }, def.cmdline), image: g.kernel };
+    }
+    if (!this.opts.loadKernel) throw new HostError(500, 'this host cannot load kernel files');
+    let image: Image;
+    try {
+      image = this.opts.loadKernel(def.kernel, arch);
+    } catch (e) {
+      throw new HostError(409, `domain '${def.name}': kernel ${def.kernel}: ${(e as Error).message}`);
+    }
+    const wantPv = def.mode === 'pv';
+    if ((image.arch === ImageArch.Pv) !== wantPv) {
+      throw new HostError(409, `domain '${def.name}': ${def.kernel} is ${image.arch === ImageArch.Pv ? 'a pv kernel; it runs only in a pv domain' : 'not a pv kernel (compile it with --arch pv)'}`);
+    }
+    if (image.arch === ImageArch.Native || image.arch === ImageArch.Pv) {
+      return { spec: withCmdline({ kernel: image, initrd: std().initrd }, def.cmdline), image };
+    }
+    return { spec: { image }, image };
+  }
+
+  private readDisk(def: DomainDefinition): Uint8Array | undefined {
+    const d = def.disks[0];
+    if (!d) return undefined;
+    try {
+      return new Uint8Array(readFileSync(d.file));
+    } catch (e) {
+      throw new HostError(409, `domain '${def.name}': disk ${d.file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+
+  private pvMachine(profile: string): HostMachine {
+    const key = `pv:${profile}`;
+    let m = this.machines.find((x) => x.key === key);
+    if (!m) {
+      const hv = new Hypervisor({ memoryBytes: this.hostMemoryBytes, profile, scheduler: new BvtScheduler() });
+      m = { key, hv, bare: null, pv: new PvMode(), owner: null, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+      this.machines.push(m);
+    }
+    return m;
+  }
+
+  /** Create and boot the domain of `r` (status running), or throw a HostError (status unchanged). */
+  private boot(r: DomainRecord): void {
+    const def = r.def;
+    const { spec, image } = this.bootImage(def);
+    const disk = this.readDisk(def);
+    const memoryBytes = Math.round(def.memory * 1024 * 1024);
+    const config: DomainConfig = { name: def.name, memoryBytes, onOutput: (b) => this.output(r, b) };
+    if (def.console.input !== undefined) config.input = def.console.input.replace(/\\n/g, '\n');
+    if (disk) config.disk = disk;
+    try {
+      if (def.mode === 'pv') {
+        const m = this.pvMachine(def.profile);
+        config.devices = false;
+        const domain = m.hv!.createDomain(m.pv!, config);
+        try {
+          // the daemon's domains are not control domains unless their definition says so
+          m.pv!.pv(domain).privileged = def.privileged;
+          m.pv!.build(domain, spec);
+        } catch (e) {
+          m.hv!.destroyDomain(domain);
+          throw e;
+        }
+        (m.hv!.scheduler as BvtScheduler).setWeight(domain.id, def.weight);
+        this.attach(r, m, domain);
+      } else if (def.mode === 'native') {
+        const bare = new Machine({ memoryBytes, profile: def.profile, input: config.input, disk, onOutput: config.onOutput! });
+        if ('kernel' in spec) bootNative(bare, spec);
+        else bare.loadImage(spec.image);
+        const m: HostMachine = { key: `own:${def.name}`, hv: null, bare, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+        this.machines.push(m);
+        r.machine = m;
+        r.domain = null;
+      } else {
+        const { mode, reserve } = ownMode(def.mode, memoryBytes);
+        if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
+          throw new DomainCreateError(`at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${def.mode} mode (the machine has ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it)`);
+        }
+        const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile });
+        const domain = hv.createDomain(mode, config, spec);
+        const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+        this.machines.push(m);
+        this.attach(r, m, domain);
+      }
+    } catch (e) {
+      if (e instanceof HostError) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new HostError(409, `domain '${def.name}' cannot start: ${msg.replace(/^domain '[^']*': /, '')}`);
+    }
+    r.image = image;
+    r.disk = disk ?? null;
+    r.status = 'running';
+    r.stopReason = null;
+    r.stopDetail = null;
+    r.stopStatus = null;
+    this.emit(r);
+  }
+
+  private attach(r: DomainRecord, m: HostMachine, domain: Domain): void {
+    r.machine = m;
+    r.domain = domain;
+    const hvHook = domain.onStop;
+    domain.onStop = (d) => {
+      hvHook?.(d);
+      if (r.domain === d) this.stopped.push(r);
+    };
+    this.poke(m);
+  }
+
+  private output(r: DomainRecord, b: number): void {
+    r.log.push(b);
+    if (r.fresh.length < 1 << 20) r.fresh.push(b);
+  }
+
+  /** Take the domain off its machine (memory back to the host); write back a non-snapshot disk. */
+  private release(r: DomainRecord): void {
+    const m = r.machine;
+    if (!m) return;
+    const domain = r.domain;
+    r.domain = null;
+    r.machine = null;
+    if (m.pv && domain) {
+      try {
+        m.hv!.destroyDomain(domain);
+      } catch (e) {
+        // the shared machine must survive whatever state the domain was left in
+        this.opts.onEvent?.({ name: r.def.name, status: r.status, stopReason: 'crashed', detail: `while destroying: ${(e as Error).message}` });
+      }
+    } else {
+      const k = this.machines.indexOf(m);
+      if (k >= 0) this.machines.splice(k, 1);
+    }
+    const disk = r.def.disks[0];
+    if (disk && !disk.snapshot && r.disk) {
+      try {
+        writeFileSync(disk.file, r.disk);
+      } catch {
+        // the disk file went away: the guest's writes are lost, the host goes on
+      }
+    }
+    r.disk = null;
+    this.flushConsole(r);
+  }
+
+  // ================================================================================ running
+
+  /** Is there anything to run now or later (else the worker sleeps until a command comes)? */
+  get busy(): boolean {
+    return this.machines.some((m) => !m.idle && this.runnable(m));
+  }
+
+  private runnable(m: HostMachine): boolean {
+    if (m.bare) return m.owner !== null && m.owner.machine === m && m.owner.status === 'running';
+    return m.hv!.domains.some((d) => d.state === 'running');
+  }
+
+  /**
+   * Run every machine that has work for one slice (round robin over machines), then apply what
+   * happened (stopped domains, console output). Returns how long (ms) the caller may sleep before
+   * the next step: 0 to go on at once, Infinity when nothing can run until a command comes.
+   */
+  step(sliceCycles = SLICE_CYCLES): number {
+    const now = this.now();
+    let ran = false;
+    let wait = Infinity;
+    const n = this.machines.length;
+    for (let k = 0; k < n; k++) {
+      const m = this.machines[(this.next + k) % n]!;
+      if (m.idle || !this.runnable(m)) continue;
+      if (m.notBefore > now) {
+        wait = Math.min(wait, m.notBefore - now);
+        continue;
+      }
+      const watched = this.watched(m);
+      if (watched.length > 0) this.runWatched(m, watched, sliceCycles);
+      else this.runSlice(m, sliceCycles, now);
+      ran = true;
+    }
+    if (n > 0) this.next = (this.next + 1) % n;
+    this.settle();
+    if (ran) return 0;
+    return wait;
+  }
+
+  /** The running domains of a machine that have breakpoints. */
+  private watched(m: HostMachine): DomainRecord[] {
+    if (m.owner) return m.owner.breakpoints.length > 0 && m.owner.status === 'running' ? [m.owner] : [];
+    const out: DomainRecord[] = [];
+    for (const r of this.records.values()) if (r.machine === m && r.status === 'running' && r.breakpoints.length > 0) out.push(r);
+    return out;
+  }
+
+  /** The pc of a domain's vCPU, wherever its state is now. */
+  private pcOf(r: DomainRecord): number | null {
+    const m = r.machine;
+    if (!m) return null;
+    if (m.bare) return m.bare.cpu.pc >>> 0;
+    const v = r.domain?.vcpus[0];
+    if (!v) return null;
+    return (v.loaded ? m.hv!.cpu.pc : v.arch.pc) >>> 0;
+  }
+
+  /**
+   * Run a machine with breakpoints set in block-sized steps (the engines run whole basic blocks),
+   * checking after each whether a watched domain's pc is at one of its breakpoints; there the
+   * domain stops (paused). So a breakpoint is hit where a block begins - a function's entry, a
+   * branch target, the instruction after a call - and missed inside a straight run of code.
+   */
+  private runWatched(m: HostMachine, watched: DomainRecord[], sliceCycles: number): void {
+    const start = m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
+    for (let k = 0; k < WATCHED_STEPS_PER_SLICE; k++) {
+      try {
+        if (m.hv) {
+          const res = m.hv.run({ maxCycles: 1 });
+          if (res.reason === 'deadlock') m.idle = true;
+          if (res.reason !== 'limit' && res.reason !== 'stopped') break;
+        } else {
+          const res = m.bare!.run({ maxCycles: 1 });
+          if (res.reason !== 'limit' && res.reason !== 'stopped') {
+            m.owner!.bareStop = res;
+            this.stopped.push(m.owner!);
+            break;
+          }
+        }
+      } catch (e) {
+        const msg = `hypervisor error: ${e instanceof Error ? e.message : String(e)}`;
+        if (m.hv?.current) m.hv.current.domain.shutdown('crashed', 0, msg);
+        break;
+      }
+      let hit = false;
+      for (const r of watched) {
+        if (r.status !== 'running') continue;
+        const pc = this.pcOf(r);
+        if (pc === null) continue;
+        if (r.leaveBreakpoint !== null) {
+          if (pc !== r.leaveBreakpoint) r.leaveBreakpoint = null;
+          continue;
+        }
+        if (r.breakpoints.includes(pc)) {
+          if (r.domain) m.hv!.pauseDomain(r.domain);
+          r.status = 'paused';
+          r.stopDetail = `breakpoint ${r.breakpoints.indexOf(pc) + 1} at 0x${pc.toString(16).padStart(8, '0')}`;
+          this.emit(r);
+          hit = true;
+        }
+      }
+      if (hit || this.stopped.length > 0) break;
+      if ((m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles) - start >= sliceCycles) break;
+    }
+  }
+
+  private runSlice(m: HostMachine, sliceCycles: number, now: number): void {
+    const clockMHz = (m.hv ?? m.bare)!.profile.clockMHz;
+    const cycles = m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
+    if (m.wall0 < 0) {
+      m.wall0 = now;
+      m.cycles0 = cycles;
+    }
+    let idleCycles = 0;
+    let ranCycles = 0;
+    try {
+      if (m.hv) {
+        const res = m.hv.run({ maxCycles: sliceCycles });
+        idleCycles = res.idleCycles;
+        ranCycles = res.cycles;
+        if (res.reason === 'deadlock') m.idle = true;
+      } else {
+        const res = m.bare!.run({ maxCycles: sliceCycles });
+        ranCycles = m.bare!.cpu.cycles - cycles;
+        idleCycles = 0;
+        if (res.reason !== 'limit' && res.reason !== 'stopped') {
+          const r = m.owner;
+          if (r) {
+            r.bareStop = res;
+            this.stopped.push(r);
+          }
+        }
+      }
+    } catch (e) {
+      // a throwing handler: the domain on the CPU (or every domain of an own machine) crashes; the host goes on
+      const msg = `hypervisor error: ${e instanceof Error ? e.message : String(e)}`;
+      if (m.hv) {
+        const victims = m.hv.current ? [m.hv.current.domain] : m.pv ? [] : m.hv.domains;
+        for (const d of victims) d.shutdown('crashed', 0, msg);
+      } else {
+        const r = m.owner;
+        if (r) {
+          r.bareStop = { reason: 'crashed', status: 0, detail: msg };
+          this.stopped.push(r);
+        }
+      }
+    }
+    if (this.pacing === 'wall') {
+      const simMs = ((m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles) - m.cycles0) / (clockMHz * 1000);
+      const ahead = simMs - (this.now() - m.wall0);
+      if (ahead < -100) {
+        // the simulator fell behind (busy guests): pacing only stretches idle time, never catches up
+        m.wall0 = this.now() - simMs;
+      } else if (ahead > 1 && idleCycles * 2 > ranCycles) {
+        m.notBefore = this.now() + Math.min(ahead, 50);
+      }
+    }
+  }
+
+  /** Apply the lifecycle actions of domains that stopped during the slice; send console output. */
+  private settle(): void {
+    while (this.stopped.length > 0) {
+      const r = this.stopped.shift()!;
+      if (!r.machine) continue;
+      let reason: string;
+      let detail: string;
+      let status: number;
+      if (r.domain) {
+        reason = r.domain.stopReason ?? 'crashed';
+        detail = r.domain.stopDetail;
+        status = r.domain.stopStatus;
+      } else {
+        const res = r.bareStop ?? { reason: 'crashed', status: 0 };
+        reason = res.reason;
+        detail = res.detail ?? '';
+        status = res.status;
+      }
+      const crashed = reason !== 'poweroff' && reason !== 'destroyed';
+      const action = reason === 'destroyed' ? 'destroy' : crashed ? r.def.on_crash : r.def.on_poweroff;
+      const st: DomainStatus = crashed ? 'crashed' : 'shut off';
+      if (action === 'preserve') {
+        // memory and registers stay for the monitor; destroy releases them
+        this.flushConsole(r);
+        this.setStopped(r, st, reason, detail || null, reason === 'poweroff' ? status : null);
+        continue;
+      }
+      this.release(r);
+      this.setStopped(r, st, reason, detail || null, reason === 'poweroff' ? status : null);
+      if (action === 'restart') {
+        if (crashed && ++r.crashRestarts > MAX_CRASH_RESTARTS) {
+          r.stopDetail = `${detail ? `${detail}; ` : ''}crashed ${MAX_CRASH_RESTARTS + 1} times in a row: not restarted again`;
+          this.emit(r);
+          continue;
+        }
+        if (!crashed) r.crashRestarts = 0;
+        r.restarts++;
+        try {
+          this.boot(r);
+        } catch (e) {
+          this.setStopped(r, 'crashed', 'restart-failed', (e as Error).message, null);
+        }
+      }
+    }
+    for (const r of this.records.values()) this.flushConsole(r);
+  }
+
+  private flushConsole(r: DomainRecord): void {
+    if (r.fresh.length === 0) return;
+    const bytes = Uint8Array.from(r.fresh);
+    r.fresh.length = 0;
+    this.opts.onConsole?.(r.def.name, bytes);
+  }
+
+  /** Stop everything (the daemon is ending): write back disks. Definitions stay. */
+  shutdownAll(): void {
+    for (const r of this.records.values()) if (r.machine) this.release(r);
+  }
+}
+
+function withCmdline(spec: { kernel: Image; initrd: Uint8Array }, cmdline: string | undefined): BootSpec {
+  return cmdline === undefined ? spec : { ...spec, cmdline };
+}
+
+/** The mode object and machine memory reserve of a domain on its own hypervisor. */
+function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number): { mode: Mode; reserve: number } {
+  switch (mode) {
+    case 'trap':
+      return { mode: new TrapMode(), reserve: HYPERVISOR_RESERVE_BYTES };
+    case 'bt':
+      return { mode: new BtMode(), reserve: HYPERVISOR_RESERVE_BYTES };
+    case 'hvm':
+      return { mode: new HvmMode(), reserve: hvmReserveBytes(memoryBytes) };
+    default: {
+      const never: never = mode;
+      throw new Error(`ownMode: ${String(never)}`);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// The daemon's API, served for real on a temporary state directory: the token, Host and Origin
+// checks, zod-validated input, definitions, and every response checked against the OpenAPI 3.1
+// document the daemon serves. (Starting guests loads the toolchain in the host thread: that part
+// is in api.deep.test.ts.)
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { api, daemon, doc, http, stateDir as dir, useDaemon } from './api-harness.ts';
+
+useDaemon();
+
+describe('the daemon API', () => {
+  it('serves an OpenAPI 3.1 document generated from the schemas', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/domains/{name}/monitor');
+    expect(doc.components.schemas.DomainDefinition.properties.vcpus).toEqual({ default: 1, type: 'integer', minimum: 1, maximum: 1 });
+    expect(statSync(join(dir, 'token')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'daemon.sock')).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps definitions: define, redefine, list, dominfo, setmem, undefine', async () => {
+    expect((await api('POST', '/domains', { name: 'one', mode: 'trap', memory: 8 })).body).toMatchObject({ created: true, domain: { name: 'one', status: 'defined', mode: 'trap', id: null } });
+    expect((await api('POST', '/domains', { name: 'one', mode: 'trap', memory: 16 })).body).toMatchObject({ created: false, domain: { memoryMiB: 16 } });
+    expect((await api('PUT', '/domains/one/memory', { memory: 4 })).body.memoryMiB).toBe(4);
+    expect((await api('GET', '/domains/one/definition')).body).toMatchObject({ name: 'one', memory: 4, on_crash: 'destroy' });
+    expect((await api('GET', '/domains/one')).body.status).toBe('defined');
+    expect((await api('PUT', '/domains/one/schedinfo', { weight: 0 })).body).toEqual({ error: "field 'weight': weight must be a whole number from 1 to 10000" });
+    expect((await api('GET', '/domains')).body.domains.map((d: any) => d.name)).toEqual(['one']);
+    expect((await api('DELETE', '/domains/one')).body).toEqual({ ok: true });
+    expect((await api('GET', '/domains')).body).toEqual({ domains: [] });
+    expect((await api('GET', '/daemon')).body).toMatchObject({ pacing: 'fast', port: daemon.port, stateDir: dir });
+  });
+
+  it('refuses requests without the token, from another Host or Origin, and malformed input', async () => {
+    expect(await http('GET', '/domains', { token: null })).toEqual({ status: 401, body: { error: 'a token is needed: Authorization: Bearer (the contents of STATE_DIR/token)' } });
+    expect((await http('GET', '/domains', { token: 'f'.repeat(64) })).status).toBe(401);
+    expect(await http('GET', '/domains', { headers: { host: 'attacker.example:80' } })).toEqual({ status: 403, body: { error: `Host "attacker.example:80" is not this daemon's loopback address (127.0.0.1:${daemon.port})` } });
+    expect(await http('GET', '/domains', { headers: { origin: 'http://attacker.example' } })).toEqual({ status: 403, body: { error: 'Origin "http://attacker.example" may not use this daemon' } });
+    expect(await http('POST', '/domains', { body: '{ "name": ' })).toEqual({ status: 400, body: { error: 'the body is not valid JSON (Unexpected end of JSON input)' } });
+    expect(await api('POST', '/domains', { name: 'x', mode: 'pv', vcpus: 4 })).toEqual({ status: 400, body: { error: "field 'vcpus': vcpus must be 1 (domains have one vCPU for now; SMP guests come later)" } });
+    expect((await api('POST', '/domains/nope/start')).status).toBe(404);
+    expect(await api('POST', '/domains', { name: 'k', mode: 'pv', kernel: 'k.img' })).toEqual({ status: 400, body: { error: `field 'kernel': the API takes absolute paths (got "k.img")` } });
+    expect((await http('DELETE', '/domains')).status).toBe(405);
+  });
+
+});

@@ -1,0 +1,180 @@
+// The host the daemon runs in its worker, driven in-process: several pv domains on one shared
+// machine, the lifecycle state machine, on_poweroff/on_crash actions, a throwing handler that
+// crashes one domain and not the host, and the monitor.
+import { describe, expect, it } from 'vitest';
+import { Host, HostError, MAX_CRASH_RESTARTS, type StateEvent } from '../../daemon/host.ts';
+import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
+import { monitorCommand } from '../../daemon/monitor.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import type { PvMode } from '../../hypervisor/pv/mode.ts';
+
+const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1561 pages free\ninitrd: 14 programs, 104816 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
+
+function makeHost() {
+  const out: Record<string, string> = {};
+  const events: StateEvent[] = [];
+  const host = new Host(null, {
+    hostMemoryMiB: 64,
+    pacing: 'fast',
+    standardGuest: (arch) => buildGuestKernel({ arch }),
+    onEvent: (e) => events.push(e),
+    onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
+  });
+  const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'pv', memory: 8, ...d }));
+  /** step until `done` (at most `max` steps); the number of steps taken */
+  const until = (done: () => boolean, max = 400) => {
+    for (let k = 0; k < max; k++) {
+      if (done()) return k;
+      host.step();
+    }
+    throw new Error(`not done after ${max} steps`);
+  };
+  return { host, out, events, define, until };
+}
+
+function refusal(f: () => unknown): [number, string] {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof HostError) return [e.status, e.message];
+    throw e;
+  }
+  throw new Error('not refused');
+}
+
+describe('the host', () => {
+  it('runs two pv domains on one shared machine, each with its own console', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'a', console: { input: 'echo hi from a\\n' } });
+    define({ name: 'b', console: { input: 'echo hi from b\\n' } });
+    host.start('a');
+    host.start('b');
+    until(() => (out.a ?? '').endsWith('hi from a\n$ ') && (out.b ?? '').endsWith('hi from b\n$ '));
+    expect(out.a).toBe(`${BANNER}echo hi from a\nhi from a\n$ `);
+    expect(out.b).toBe(`${BANNER}echo hi from b\nhi from b\n$ `);
+    const [a, b] = host.list();
+    expect([a!.id, a!.machine, b!.id, b!.machine]).toEqual([1, 'pv:p4-2003', 2, 'pv:p4-2003']);
+    host.consoleInput('b', Buffer.from('echo again\n'));
+    until(() => out.b!.endsWith('again\n$ '));
+    expect(out.a).toBe(`${BANNER}echo hi from a\nhi from a\n$ `);
+    expect(monitorCommand(host, 'a', 'info mode').split('\n').slice(0, 3)).toEqual([
+      'mode: pv (paravirtualization: hypercalls, validated direct page tables, event channels)',
+      'profile: p4-2003',
+      'machine: pv:p4-2003 (domain id 1, shared with 1 other running domain)',
+    ]);
+  });
+
+  it('runs trap and native domains as machines of their own beside the shared pv machine', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'n', mode: 'native', console: { input: 'echo same\\n' } });
+    define({ name: 't', mode: 'trap', console: { input: 'echo same\\n' } });
+    define({ name: 'p' });
+    for (const n of ['n', 't', 'p']) host.start(n);
+    until(() => (out.n ?? '').endsWith('same\n$ ') && (out.t ?? '').endsWith('same\n$ ') && (out.p ?? '').endsWith('$ '));
+    // the unmodified kernel prints the same under trap-and-emulate as on bare hardware
+    expect(out.t).toBe(out.n);
+    expect(host.list().map((d) => [d.name, d.machine])).toEqual([
+      ['n', 'own'],
+      ['p', 'pv:p4-2003'],
+      ['t', 'own'],
+    ]);
+    expect(monitorCommand(host, 't', 'info mode').split('\n')[0]).toBe('mode: trap (trap-and-emulate: unmodified kernel at ring 1, shadow page tables)');
+    expect(monitorCommand(host, 'n', 'info mode').split('\n')[0]).toBe('mode: native (no hypervisor: the kernel on its own bare XL32 machine)');
+    expect(host.machineStats().map((m) => m.key)).toEqual(['own:n', 'own:t', 'pv:p4-2003']);
+  });
+
+  it('keeps the lifecycle rules: one transition at a time, refusals say why', () => {
+    const { host, events, define } = makeHost();
+    define({ name: 'a' });
+    expect(refusal(() => host.suspend('a'))).toEqual([409, "domain 'a' is defined; only a running domain can be suspended"]);
+    host.start('a');
+    expect(refusal(() => host.start('a'))).toEqual([409, "domain 'a' is already running"]);
+    expect(host.suspend('a').status).toBe('paused');
+    expect(refusal(() => host.suspend('a'))).toEqual([409, "domain 'a' is paused; only a running domain can be suspended"]);
+    expect(refusal(() => host.undefine('a'))).toEqual([409, "domain 'a' is paused: destroy it first (xenolith destroy a)"]);
+    expect(host.resume('a').status).toBe('running');
+    const d = host.destroy('a');
+    expect([d.status, d.stopReason, d.id]).toEqual(['shut off', 'destroyed', null]);
+    expect(refusal(() => host.destroy('a'))).toEqual([409, "domain 'a' is not running (it is shut off)"]);
+    host.undefine('a');
+    expect(refusal(() => host.dominfo('a'))).toEqual([404, "no domain named 'a' (xenolith list --all shows the defined ones)"]);
+    expect(events.map((e) => `${e.status}${e.stopReason ? `/${e.stopReason}` : ''}`)).toEqual(['defined', 'running', 'paused', 'running', 'shut off/destroyed', 'undefined']);
+  });
+
+  it('applies on_poweroff: destroy, restart, preserve', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'd', on_poweroff: 'destroy' });
+    define({ name: 'r', on_poweroff: 'restart' });
+    define({ name: 'p', on_poweroff: 'preserve' });
+    for (const n of ['d', 'r', 'p']) host.start(n);
+    until(() => ['d', 'r', 'p'].every((n) => (out[n] ?? '').endsWith('$ ')));
+    for (const n of ['d', 'r', 'p']) host.shutdown(n);
+    until(() => host.dominfo('d').status === 'shut off' && host.dominfo('p').status === 'shut off' && host.dominfo('r').restarts === 1);
+    const [d, p, r] = host.list();
+    expect([d!.status, d!.stopReason, d!.stopStatus, d!.id]).toEqual(['shut off', 'poweroff', 0, null]);
+    expect([r!.status, r!.restarts, r!.id]).toEqual(['running', 1, 4]);
+    // preserved: the memory and registers stay for the monitor until destroy
+    expect([p!.status, p!.stopReason, p!.id]).toEqual(['shut off', 'poweroff', 3]);
+    expect(monitorCommand(host, 'p', 'info cpus')).toMatch(/^\* CPU #0: pc=0x[0-9a-f]{8} <[^>]+> cpl=\d stopped$/);
+    expect(host.start('p').id).toBe(5);
+    expect(host.destroy('p').id).toBe(null);
+  });
+
+  it('a throwing handler crashes the domain on the CPU, never the host; on_crash restart gives up after a crash loop', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'good', console: { input: 'echo ok\\n' } });
+    define({ name: 'bad', on_crash: 'restart' });
+    host.start('good');
+    host.start('bad');
+    const pv = host.live('bad').domain!.mode as PvMode;
+    const run = pv.runVcpu.bind(pv);
+    pv.runVcpu = (vcpu, deadline) => {
+      if (vcpu.domain.name === 'bad') throw new Error('boom');
+      return run(vcpu, deadline);
+    };
+    until(() => host.dominfo('bad').status === 'crashed' && (out.good ?? '').endsWith('ok\n$ '));
+    const bad = host.dominfo('bad');
+    expect([bad.status, bad.stopReason, bad.restarts]).toEqual(['crashed', 'crashed', MAX_CRASH_RESTARTS]);
+    expect(bad.stopDetail).toBe(`hypervisor error: boom; crashed ${MAX_CRASH_RESTARTS + 1} times in a row: not restarted again`);
+    expect(host.dominfo('good').status).toBe('running');
+    host.consoleInput('good', Buffer.from('echo still here\n'));
+    until(() => out.good!.endsWith('still here\n$ '));
+  });
+
+  it('stops at a breakpoint where a block begins, continues past it, and deletes it', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'b' });
+    host.start('b');
+    until(() => (out.b ?? '').endsWith('$ '));
+    expect(monitorCommand(host, 'b', 'break sysWrite')).toMatch(/^1: 0x[0-9a-f]{8} <sysfile\.sysWrite>$/);
+    host.consoleInput('b', Buffer.from('echo hi\n'));
+    until(() => host.dominfo('b').status === 'paused');
+    const at = monitorCommand(host, 'b', 'break').slice(3, 13);
+    expect(host.dominfo('b').stopDetail).toBe(`breakpoint 1 at ${at}`);
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${at} <sysfile.sysWrite> cpl=1 runnable`);
+    // the shell writes the echo and then its prompt: two more stops at sysWrite
+    monitorCommand(host, 'b', 'cont');
+    until(() => host.dominfo('b').status === 'paused');
+    expect(monitorCommand(host, 'b', 'delete 1')).toBe('no breakpoints');
+    monitorCommand(host, 'b', 'cont');
+    until(() => out.b!.endsWith('hi\n$ '));
+    expect(host.dominfo('b').status).toBe('running');
+  });
+
+  it('the monitor disassembles at symbols and refuses what it does not know', () => {
+    const { host, define, until } = makeHost();
+    define({ name: 'm' });
+    host.start('m');
+    until(() => host.dominfo('m').instructions > 0);
+    const lines = monitorCommand(host, 'm', 'x/2i kmain').split('\n');
+    expect(lines.length).toBe(2);
+    expect(lines[0]).toMatch(/^0x[0-9a-f]{8} <main.kmain>: \S/);
+    expect(lines[1]).toMatch(/^0x[0-9a-f]{8} <main.kmain\+0x[48]>: \S/);
+    expect(monitorCommand(host, 'm', 'x/4x kmain').split('\n')).toHaveLength(1);
+    expect(refusal(() => monitorCommand(host, 'm', 'info nothing'))).toEqual([400, 'unknown monitor command "info nothing" (help lists them)']);
+    expect(refusal(() => monitorCommand(host, 'm', 'x/2i nosuchsym'))).toEqual([400, 'unknown symbol "nosuchsym" (a kernel symbol, prog:symbol, or an address like 0x1000)']);
+    expect(monitorCommand(host, 'm', 'stop')).toBe("domain 'm' stopped");
+    expect(host.dominfo('m').status).toBe('paused');
+    expect(monitorCommand(host, 'm', 'cont')).toBe("domain 'm' continues");
+  });
+});
