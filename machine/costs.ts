@@ -250,6 +250,9 @@ const P4_2006_VTX: CostProfile = {
   // approximate: one L2 hit per walk level; Prescott's L2 latency is longer than Northwood's
   // ([INTEL]: "18 or more"); the lower bound.
   tlbWalkLevel: 18,
+  // the machine's default geometry (256 entries, 4-way), as p4-2003's: not yet this core's figures
+  tlbEntries: 256,
+  tlbWays: 4,
   // approximate/unverified, as p4-2003.
   cr3Write: 150,
   crMove: 20,
@@ -311,6 +314,10 @@ const CORE2_2006_VTX: CostProfile = {
   iret: 280,
   // [INTEL] (Core microarchitecture): L2 latency ~14 cycles; one L2 hit per level. approximate
   tlbWalkLevel: 14,
+  // Core 2's DTLB1 for 4 KiB pages is 256 entries, 4-way (Intel's optimization reference manual,
+  // the Intel Core microarchitecture's cache and TLB table): the machine's geometry.
+  tlbEntries: 256,
+  tlbWays: 4,
   // approximate/unverified
   cr3Write: 120,
   crMove: 20,
