@@ -173,7 +173,7 @@ const P4_2003: CostProfile = {
   // approximate: page-table entries usually hit in L2 on a TLB miss; NetBurst L2 latency ~18
   // cycles ([INTEL], Prescott 18+, Northwood lower). One L2 hit per level.
   tlbWalkLevel: 18,
-  // the machine's default geometry (256 entries, 4-way), not yet this core's figures
+  // approximate/unverified: the machine's default geometry (256 entries, 4-way), not yet this core's figures
   tlbEntries: 256,
   tlbWays: 4,
   // approximate/unverified: MOV CR3 serializes and flushes the non-global TLB; ~150 cycles before
@@ -250,7 +250,7 @@ const P4_2006_VTX: CostProfile = {
   // approximate: one L2 hit per walk level; Prescott's L2 latency is longer than Northwood's
   // ([INTEL]: "18 or more"); the lower bound.
   tlbWalkLevel: 18,
-  // the machine's default geometry (256 entries, 4-way), as p4-2003's: not yet this core's figures
+  // approximate/unverified: the machine's default geometry (256 entries, 4-way), as p4-2003's
   tlbEntries: 256,
   tlbWays: 4,
   // approximate/unverified, as p4-2003.
@@ -376,7 +376,7 @@ const MODERN: CostProfile = {
   iret: 50,
   // approximate: page-walk caches and L1/L2 hits keep a walk level to a few cycles.
   tlbWalkLevel: 8,
-  // the machine's default geometry (256 entries, 4-way), not yet this core's figures
+  // approximate/unverified: the machine's default geometry (256 entries, 4-way), not yet this core's figures
   tlbEntries: 256,
   tlbWays: 4,
   // approximate/unverified: MOV CR3 without PCID, before refills.

@@ -223,7 +223,7 @@ export function register(program: Command): void {
 
   program
     .command('console')
-    .description("attach to a domain's console: its kept output, then live output; keys go to the guest (Ctrl-] detaches). Several clients may attach; a detached domain keeps running")
+    .description("attach to a domain's console: its kept output, then live output; keys go to the guest (Ctrl-] detaches; piped input is typed, and its end detaches). Several clients may attach; a detached domain keeps running")
     .argument('<name>', 'the domain')
     .option('--input <text>', 'type this (\\n is Enter) after attaching')
     .option('--until <text>', 'detach once the output since attaching (not the kept log) contains this text (\\n is a newline)')
@@ -240,6 +240,8 @@ async function attachConsole(client: DaemonClient, name: string, opts: { input?:
   let live = false;
   const until = opts.until?.replace(/\\n/g, '\n');
   let detachInput = () => {};
+  /** piped input ended: detach once the kept output is shown */
+  let inputEnded = false;
   const typeBytes = (data: string) => apiCall(() => client.call('POST', path(name, '/console'), { data })).catch((e: Error) => process.stderr.write(`xenolith: ${e.message}\n`));
   const { done, stop } = client.stream(path(name, '/console'), (event, data) => {
     if (event === 'output') {
@@ -259,6 +261,7 @@ async function attachConsole(client: DaemonClient, name: string, opts: { input?:
         }
         if (tty) process.stderr.write(`[xenolith: attached to '${name}'; Ctrl-] detaches]\n`);
         if (opts.input !== undefined) void typeBytes(opts.input.replace(/\\n/g, '\n'));
+        if (inputEnded) return false;
         return;
       }
       if (s.status !== 'running' && s.status !== 'paused') {
@@ -286,11 +289,17 @@ async function attachConsole(client: DaemonClient, name: string, opts: { input?:
       stdin.pause();
     };
   } else if (opts.input === undefined && opts.until === undefined) {
-    // piped input is typed as it comes
+    // piped input is typed as it comes; its end detaches (the domain keeps running)
     const onData = (chunk: Buffer) => void typeBytes(chunk.toString('latin1'));
+    const onEnd = () => {
+      inputEnded = true;
+      if (live) stop();
+    };
     process.stdin.on('data', onData);
+    process.stdin.on('end', onEnd);
     detachInput = () => {
       process.stdin.off('data', onData);
+      process.stdin.off('end', onEnd);
       process.stdin.pause();
     };
   }

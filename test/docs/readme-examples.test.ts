@@ -2,7 +2,7 @@
 // readme-examples.deep.test.ts (`npm run test:deep`). Examples run in order in one scratch folder,
 // as a reader would type them (the disk example makes disk.img before using it).
 import { describe, expect, it } from 'vitest';
-import { isLongExample, isNpmLine, readmeExamples, runExample, scratchFolder, shellWords } from './readme-examples.ts';
+import { isLongExample, isManagementExample, isNpmLine, readmeExamples, runExample, scratchFolder, shellWords } from './readme-examples.ts';
 
 const all = readmeExamples();
 
@@ -16,7 +16,7 @@ describe('README examples', () => {
   });
 
   const dir = scratchFolder();
-  for (const ex of all.filter((e) => !isLongExample(e) && !isNpmLine(e))) {
+  for (const ex of all.filter((e) => !isLongExample(e) && !isManagementExample(e) && !isNpmLine(e))) {
     it(ex.line, async () => {
       const r = await runExample(ex, dir);
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);

@@ -91,6 +91,32 @@ export function isLongExample(ex: Example): boolean {
   return a[0] === 'compare' || a[0] === 'bench' || a.includes('lmbench all') || a.includes('pv') || a.includes('diskbench');
 }
 
+/** The management verbs (a daemon serves them): cli/commands/domain-verbs.ts and daemon.ts. */
+const MANAGEMENT_VERBS = new Set(['define', 'undefine', 'start', 'list', 'monitor', 'console', 'destroy', 'shutdown', 'reboot', 'suspend', 'resume', 'dominfo', 'domstats', 'setmem', 'schedinfo', 'daemon']);
+
+/**
+ * Examples that talk to the management daemon: run by readme-examples.deep.test.ts as a shell
+ * would (runShellExample), the daemon on a scratch state directory, since they start a service.
+ */
+export function isManagementExample(ex: Example): boolean {
+  return ex.args !== undefined && MANAGEMENT_VERBS.has(ex.args[0]!);
+}
+
+/**
+ * Run one example line through /bin/sh as printed (`&&` and all), `npx xenolith` being this
+ * repository's command, with the environment `env` adds and no input (end of input at once).
+ */
+export function runShellExample(ex: Example, dir: string, env: Record<string, string>): CliRun {
+  const line = ex.line.replace(/\bnpx xenolith\b/g, `node ${join(ROOT, 'bin/xenolith.mjs')}`);
+  try {
+    const stdout = execSync(line, { cwd: dir, shell: '/bin/sh', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString();
+    return { status: 0, stdout, stderr: '' };
+  } catch (e) {
+    const err = e as { status?: number; stdout?: Buffer; stderr?: Buffer };
+    return { status: err.status ?? 1, stdout: err.stdout?.toString() ?? '', stderr: err.stderr?.toString() ?? '' };
+  }
+}
+
 /** The quick start's npm lines: `npm start` is `xenolith demo` (test/cli/demo-cli.test.ts), `npm test` is this suite. */
 export function isNpmLine(ex: Example): boolean {
   return ex.line.startsWith('npm ');
