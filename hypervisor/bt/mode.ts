@@ -37,6 +37,7 @@ import {
   type TranslationUnit,
 } from './cache.ts';
 import { hex } from '../../machine/hex.ts';
+import { TraceKind } from '../core/trace.ts';
 
 // machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
 const EXIT_EXCEPTION: number = Exit.Exception;
@@ -187,6 +188,7 @@ export class BtMode implements Mode {
       b.entry = ENTRY_OTHER;
       const x: number = cpu.run(deadline);
       stats.cpuExits[x]!++;
+      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
       if (x === EXIT_EXCEPTION) {
         if (this.handleTrap(t, b, exit) === TO_LOOP) return exit;
       } else if (x === EXIT_STOPPED) {
@@ -229,6 +231,7 @@ export class BtMode implements Mode {
         // the guest's tables do not map its code: a true #PF, taken as the hardware fetch would
         b.entry = ENTRY_OTHER;
         dom.stats.traps[V_PF]!++;
+        if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Trap, dom.stats.traceDom, V_PF, 0);
         cpu.cycles += this.trapEntry + this.iret;
         this.hv.chargeMonitor(dom, this.monitorTrap);
         const w = t.walker;
@@ -412,6 +415,7 @@ export class BtMode implements Mode {
   private cpuExit(t: TrapVcpu, b: BtVcpuState, x: number, exit: VcpuExit): number {
     const dom = t.domain;
     dom.stats.cpuExits[x]!++;
+    if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Exit, dom.stats.traceDom, x, 0);
     if (x === EXIT_EXCEPTION) return this.handleTrap(t, b, exit);
     if (x === EXIT_STOPPED) {
       exit.reason = 'stopped';

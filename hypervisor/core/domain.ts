@@ -69,7 +69,9 @@ export class Domain {
     readonly mode: Mode,
     readonly memory: GuestMemory,
     readonly config: DomainConfig,
-  ) {}
+  ) {
+    this.stats.traceDom = id;
+  }
 
   /** The pseudo-physical -> machine frame map. */
   get p2m(): Int32Array {

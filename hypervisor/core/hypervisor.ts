@@ -18,6 +18,7 @@ import { GuestMemory } from './guest-memory.ts';
 import type { BootSpec, Mode } from './mode.ts';
 import { RoundRobinScheduler, type Scheduler } from './scheduler.ts';
 import { Vcpu } from './vcpu.ts';
+import { TraceKind, type TraceBuffer } from './trace.ts';
 import { assertNever } from '../../machine/never.ts';
 
 export interface HypervisorOptions {
@@ -81,6 +82,8 @@ export class Hypervisor {
   private liveDomains = 0;
   private stopRequested = false;
   private readonly attached = new Set<Mode>();
+  /** the trace buffer every domain's tracepoints write to, or null (setTrace) */
+  trace: TraceBuffer | null = null;
 
   constructor(opts: HypervisorOptions = {}) {
     const machineOpts: { memoryBytes: number; profile?: string } = { memoryBytes: opts.memoryBytes ?? 64 * 1024 * 1024 };
@@ -147,6 +150,7 @@ export class Hypervisor {
       this.frames.releaseAll(id);
       throw e;
     }
+    domain.stats.trace = this.trace;
     this.domains.push(domain);
     this.liveDomains++;
     for (const v of domain.vcpus) this.scheduler.add(v);
@@ -180,6 +184,15 @@ export class Hypervisor {
     domain.state = 'running';
     for (const v of domain.vcpus) if (v.runState === 'runnable') this.scheduler.wake(v);
     return true;
+  }
+
+  /**
+   * Turn tracing on (a buffer: every domain's exits, traps, hypercalls, event-channel
+   * notifications, interrupts and the scheduler's switches go to it) or off (null).
+   */
+  setTrace(trace: TraceBuffer | null): void {
+    this.trace = trace;
+    for (const d of this.domains) d.stats.trace = trace;
   }
 
   /** The domain with this id, if it exists. */
@@ -254,6 +267,7 @@ export class Hypervisor {
     vcpu.domain.mode.load(vcpu);
     const d = vcpu.domain;
     d.stats.worldSwitches++;
+    if (this.trace !== null) this.trace.record(TraceKind.Switch, d.id, vcpu.id, 0);
     this.chargeMonitor(d, this.profile.monitorTrap + this.profile.cr3Write);
   }
 

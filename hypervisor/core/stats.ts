@@ -4,6 +4,7 @@
 // Data only; every mode fills the counters that apply to it.
 
 import { EXIT_SLOTS } from '../../machine/types.ts';
+import type { TraceBuffer } from './trace.ts';
 
 /** Exit reasons the hypervisor's outer loop sees (KVM_RUN's exit reasons, in words). */
 export const VCPU_EXIT_REASONS = ['io', 'hlt', 'deadline', 'shutdown', 'crash', 'stopped'] as const;
@@ -22,6 +23,13 @@ export interface PortCount {
 }
 
 export class DomainStats {
+  /**
+   * The trace buffer the tracepoints beside these counters write to (hypervisor/core/trace.ts),
+   * or null when tracing is off (then a tracepoint is this one null check).
+   */
+  trace: TraceBuffer | null = null;
+  /** the domain id trace records carry */
+  traceDom = 0;
   /** real-CPU exits while this domain ran, by machine Exit value (machine/types.ts) */
   readonly cpuExits = new Float64Array(CPU_EXIT_SLOTS);
   /** exits returned to the outer loop, by reason */

@@ -23,6 +23,7 @@ import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
 import { SHADOW_BAD_GPA, SHADOW_HIDDEN } from '../trap/shadow.ts';
 import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu } from './state.ts';
+import { TraceKind } from '../core/trace.ts';
 
 // machine/ const enums as local numbers (cross-file const enums are property loads under tsx)
 const EXIT_EXCEPTION: number = Exit.Exception;
@@ -200,6 +201,7 @@ export class HvmMode implements Mode {
       }
       const x: number = cpu.run(deadline);
       stats.cpuExits[x]!++;
+      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
       if (x === EXIT_DEADLINE) continue;
       if (x === EXIT_STOPPED) {
         exit.reason = 'stopped';
@@ -233,6 +235,7 @@ export class HvmMode implements Mode {
     const stats = h.vcpu.domain.stats;
     stats.injectedInterrupts++;
     stats.reflected[v]!++;
+    if (stats.trace !== null) stats.trace.record(TraceKind.Interrupt, stats.traceDom, v, 0);
   }
 
   /** One VM exit, by reason. */
@@ -462,6 +465,7 @@ export class HvmMode implements Mode {
     vm.idtVectoring = -1;
     vm.exitCounts[EXIT_EXTERNAL]!++;
     dom.stats.cpuExits[EXIT_EXTERNAL]!++;
+    if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Exit, dom.stats.traceDom, EXIT_EXTERNAL, 0);
     this.hv.chargeMonitor(dom, this.exitPath);
   }
 

@@ -12,6 +12,7 @@ import {
 } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { PortState, type PvDomain } from './state.ts';
+import { TraceKind } from '../core/trace.ts';
 
 const PORTS: number = EvtchnLimits.PORTS;
 const PENDING: number = SharedInfo.EVTCHN_PENDING;
@@ -50,6 +51,8 @@ export function setPending(d: PvDomain, port: number): void {
   if ((i32[pend]! & bit) !== 0) return;
   i32[pend] = i32[pend]! | bit;
   d.stats.eventsPending++;
+  const stats = d.domain.stats;
+  if (stats.trace !== null) stats.trace.record(TraceKind.Event, stats.traceDom, port, 0);
   d.host.charge(d, d.host.costs.eventSet);
   if ((i32[(d.sharedInfo + MASK + word * 4) >>> 2]! & bit) !== 0) return;
   markUpcall(d, 0, word);

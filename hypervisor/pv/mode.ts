@@ -21,6 +21,7 @@ import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
 import { PvDomain, PvHost } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
+import { TraceKind } from '../core/trace.ts';
 
 const GP = 13;
 
@@ -125,6 +126,7 @@ export class PvMode implements Mode {
       }
       const x = cpu.run(stop);
       stats.cpuExits[x]!++;
+      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
       switch (x) {
         case Exit.Hypercall: {
           if (cpu.cpl === 3) {
@@ -147,6 +149,7 @@ export class PvMode implements Mode {
           if (vcpu.domain.stopped) {
             if (r < 0) d.stats.failed[slot]!++;
             stats.hypercallCycles[slot]! += cpu.cycles - c0;
+            if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
             return this.stopped(vcpu);
           }
           if (ctx.preempted) {
@@ -158,11 +161,13 @@ export class PvMode implements Mode {
             cpu.pc = cpu.exitInsnPc;
             cpu.hypercallReturn(nr);
             stats.hypercallCycles[slot]! += cpu.cycles - c0;
+            if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
             continue;
           }
           if (r < 0) d.stats.failed[slot]!++;
           cpu.hypercallReturn(r);
           stats.hypercallCycles[slot]! += cpu.cycles - c0;
+          if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
           if (pv.blockRequested) {
             pv.blockRequested = false;
             if (!upcallPending(d, vcpu.id)) {
@@ -217,7 +222,9 @@ export class PvMode implements Mode {
       r = this.table.dispatch(ctx, nr, b1, b2, b3, b4, b5);
     }
     const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
-    vcpu.domain.stats.hypercalls[slot]!++;
+    const stats = vcpu.domain.stats;
+    stats.hypercalls[slot]!++;
+    if (stats.trace !== null) stats.trace.record(TraceKind.Hypercall, stats.traceDom, nr, 0);
     if (r < 0) d.stats.failed[slot]!++;
     return r;
   }

@@ -14,6 +14,7 @@ import { TrapInfo, VcpuInfo } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { setUpcallMask, upcallMasked, vcpuInfoAddr } from './events.ts';
 import type { PvDomain, PvHost, PvVcpu } from './state.ts';
+import { TraceKind } from '../core/trace.ts';
 
 export const SYSCALL_VECTOR = 0x80;
 const UPCALL_VECTOR: number = Upcall.VECTOR;
@@ -130,7 +131,9 @@ export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, er
 /** Bounce an intercepted exception, INT n or page fault to the guest. */
 export function bounceException(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, error: number, kind: EventKind): boolean {
   const cpu = host.cpu;
-  d.domain.stats.traps[vector]!++;
+  const stats = d.domain.stats;
+  stats.traps[vector]!++;
+  if (stats.trace !== null) stats.trace.record(TraceKind.Trap, stats.traceDom, vector, 0);
   if (kind === EventKind.Software) {
     // INT n through a gate the guest did not open to this ring: #GP(n*8+2), as the IDT would
     const dpl = d.trapFlags[vector]! & DPL_MASK;
@@ -149,6 +152,8 @@ export function bounceException(host: PvHost, d: PvDomain, pv: PvVcpu, vector: n
 export function deliverUpcall(host: PvHost, d: PvDomain, pv: PvVcpu): boolean {
   if (d.eventCallback === 0) return true;
   d.stats.upcalls++;
+  const stats = d.domain.stats;
+  if (stats.trace !== null) stats.trace.record(TraceKind.Interrupt, stats.traceDom, -1, 0);
   return bounce(host, d, pv, UPCALL_VECTOR, 0, EventKind.External);
 }
 

@@ -20,6 +20,7 @@ import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
 import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu } from './virtual-cpu.ts';
 import { hex } from '../../machine/hex.ts';
+import { TraceKind } from '../core/trace.ts';
 
 export interface TrapModeOptions {
   /**
@@ -174,6 +175,7 @@ export class TrapMode implements Mode {
       }
       const x: number = cpu.run(runTo);
       stats.cpuExits[x]!++;
+      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
       if (x === EXIT_EXCEPTION) {
         if (this.handleTrap(t, exit) === TO_LOOP) return exit;
       } else if (x === EXIT_DEADLINE) {
@@ -205,7 +207,9 @@ export class TrapMode implements Mode {
     const dom = t.domain;
     const vector = cpu.exitVector;
     const kind: number = cpu.exitKind;
-    dom.stats.traps[vector]!++;
+    const stats = dom.stats;
+    stats.traps[vector]!++;
+    if (stats.trace !== null) stats.trace.record(TraceKind.Trap, stats.traceDom, vector, 0);
     cpu.cycles += this.iret;
     this.hv.chargeMonitor(dom, this.monitorTrap);
 
@@ -248,7 +252,9 @@ export class TrapMode implements Mode {
     const v = pic.acknowledge();
     if (v < 0) return;
     const cpu = this.cpu;
-    t.domain.stats.injectedInterrupts++;
+    const stats = t.domain.stats;
+    stats.injectedInterrupts++;
+    if (stats.trace !== null) stats.trace.record(TraceKind.Interrupt, stats.traceDom, v, 0);
     // as a host interrupt would: hardware entry, the monitor's injection, the IRET to the guest
     cpu.cycles += this.trapEntry + this.iret;
     this.hv.chargeMonitor(t.domain, this.monitorTrap);
