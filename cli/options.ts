@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { CliError } from './errors.ts';
 import { MODE_NAMES } from '../hypervisor/modes.ts';
+import { MAX_TRACE_RECORDS } from '../hypervisor/core/trace.ts';
 
 
 const PROFILE_NAMES = Object.keys(PROFILES);
@@ -42,6 +43,7 @@ export const runOptionsSchema = z.object({
   profile: profileSchema,
   memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number').optional(),
+  traceRecords: wholeNumber('--trace-records', 1, MAX_TRACE_RECORDS, 'a number of records').optional(),
   timeout: z
     .string()
     .transform((v) => Number(v))

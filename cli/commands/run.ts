@@ -16,6 +16,8 @@ import { loadHypercallTable } from '../hypercalls.ts';
 import { drive, machineSession, domainSession, type DomainSession, type GuestSession, type RunEnd } from '../session.ts';
 import type { PvMode } from '../../hypervisor/index.ts';
 import { formatPvStatsTable } from '../pv-stats.ts';
+import { writeFileSync } from 'node:fs';
+import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
 
 /** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
 async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
@@ -52,6 +54,8 @@ interface RunOptions {
   snapshot?: boolean;
   hypercalls?: string;
   stats?: boolean;
+  trace?: string;
+  traceRecords?: string;
   add: string[];
   cmdline?: string;
   mmu?: string;
@@ -120,6 +124,8 @@ interface GuestSetup {
   mode: string;
   /** --mmu (hvm) */
   mmu?: 'shadow' | 'ept';
+  /** --trace: the trace buffer's capacity in records (undefined: no trace) */
+  traceCapacity?: number;
   /** --hypercalls: the pv hypercall table with the handler module's hypercalls */
   table?: import('../../hypervisor/index.ts').HypercallTable;
 }
@@ -129,6 +135,8 @@ interface BootedGuest {
   session: GuestSession;
   symbols: () => Image['symbols'];
   stats: () => string[];
+  /** the run's trace (--trace), in the Chrome Trace Event format */
+  trace?: () => ChromeTrace;
 }
 
 /** Boot the guest in a hypervisor domain (created, not yet run: the mode's run with 0 cycles). */
@@ -174,6 +182,15 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
     throw e;
   }
+  let trace: (() => ChromeTrace) | undefined;
+  if (o.traceCapacity !== undefined) {
+    const hv = session.result().hypervisor;
+    const buf = new TraceBuffer(hv.cpu, o.traceCapacity);
+    const from = hv.cpu.cycles;
+    hv.setTrace(buf);
+    const domains = new Map(hv.domains.map((d) => [d.id, d.name]));
+    trace = () => toChromeTrace(buf, { clockMHz: hv.profile.clockMHz, domains, machine: `${mode}:${o.profile}`, fromCycle: from, hypercallName: pvMode ? (nr) => pvMode!.table.name(nr) : undefined });
+  }
   const stats = () => {
     const end = session.result();
     const lines = [`mode: ${mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${end.cycles}`, `instructions: ${end.instructions}`, `idle cycles: ${end.idleCycles}`];
@@ -183,7 +200,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     else for (const [k, v] of Object.entries(end.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     return lines;
   };
-  return { session, symbols, stats };
+  return trace ? { session, symbols, stats, trace } : { session, symbols, stats };
 }
 
 /** Boot the guest (or a bare image) on the bare machine. */
@@ -270,9 +287,13 @@ export function register(program: Command): void {
     .option('--snapshot', "with --disk: the guest's writes go to a temporary in-memory overlay and the file is left untouched (QEMU's -snapshot)")
     .option('--hypercalls <handler.ts>', 'with --mode pv: register the hypercalls of a handler module (docs/hypercalls.md, "Adding a hypercall")')
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
+    .option('--trace <file>', 'write a timeline of the run (exits, traps, hypercalls, event-channel notifications, interrupts, scheduler switches, with simulated timestamps) to FILE in the Chrome Trace Event format (Perfetto, chrome://tracing); hypervisor modes only')
+    .option('--trace-records <n>', `with --trace: the trace buffer's size in records; later records are dropped and counted (default ${DEFAULT_TRACE_RECORDS})`)
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
+      if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
+      if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
@@ -314,6 +335,7 @@ export function register(program: Command): void {
       const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
       const setup: GuestSetup = { ...opts, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table };
+      if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       const guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
       let ended: RunEnd;
       try {
@@ -322,6 +344,16 @@ export function register(program: Command): void {
         diskFile?.writeBack();
       }
       if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
+      if (opts.trace !== undefined && guest.trace) {
+        const t = guest.trace();
+        try {
+          writeFileSync(opts.trace, `${JSON.stringify(t)}\n`);
+        } catch (e) {
+          throw new CliError(`--trace ${opts.trace}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        }
+        const o = t.otherData;
+        process.stderr.write(`xenolith: trace: ${o.records} records${o.dropped > 0 ? `, ${o.dropped} dropped (the buffer holds ${o.capacity}; --trace-records sets it)` : ''} written to ${opts.trace}\n`);
+      }
       exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
     });
 }
