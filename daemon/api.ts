@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { definitionSchema, DOMAIN_MODES, domainNameSchema, MAX_WEIGHT } from './definition.ts';
+import { MAX_TRACE_RECORDS, TRACE_KINDS } from '../hypervisor/core/trace.ts';
 
 export const DOMAIN_STATUSES = ['defined', 'running', 'paused', 'shut off', 'crashed'] as const;
 
@@ -60,6 +61,32 @@ export const consoleInputSchema = z
   .strict()
   .meta({ id: 'ConsoleInput', description: 'bytes to type on the console (each character one byte, latin1)' });
 export const definitionBodySchema = definitionSchema.meta({ id: 'DomainDefinition' });
+export const traceBodySchema = z
+  .object({
+    cycles: z.number({ error: 'cycles must be a whole number from 1 to 3000000000' }).int({ error: 'cycles must be a whole number from 1 to 3000000000' }).min(1, { error: 'cycles must be a whole number from 1 to 3000000000' }).max(3_000_000_000, { error: 'cycles must be a whole number from 1 to 3000000000' }).optional().meta({ description: 'simulated cycles to trace (default 30000000: 10 ms at 3 GHz); a trace also ends after 2 s of wall time' }),
+    records: z.number({ error: `records must be a whole number from 1 to ${MAX_TRACE_RECORDS}` }).int({ error: `records must be a whole number from 1 to ${MAX_TRACE_RECORDS}` }).min(1, { error: `records must be a whole number from 1 to ${MAX_TRACE_RECORDS}` }).max(MAX_TRACE_RECORDS, { error: `records must be a whole number from 1 to ${MAX_TRACE_RECORDS}` }).optional().meta({ description: 'the trace buffer in records (default 65536); later records are dropped and counted' }),
+  })
+  .strict()
+  .meta({ id: 'TraceRequest' });
+export const chromeTraceSchema = z
+  .object({
+    traceEvents: z.array(z.record(z.string(), z.unknown())),
+    displayTimeUnit: z.literal('ns'),
+    otherData: z
+      .object({
+        machine: z.string(),
+        clockMHz: z.number(),
+        records: z.number().int(),
+        dropped: z.number().int(),
+        capacity: z.number().int(),
+        fromCycle: z.number(),
+        toCycle: z.number(),
+        counts: z.object(Object.fromEntries(TRACE_KINDS.map((k) => [k, z.number().int()]))),
+      })
+      .strict(),
+  })
+  .strict()
+  .meta({ id: 'ChromeTrace', description: 'the Chrome Trace Event format (Perfetto, chrome://tracing): one thread per domain; exits, traps, event-channel notifications and interrupts as instant events, hypercalls and vCPU run slices as complete events; ts in microseconds of simulated time' });
 
 export type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -99,6 +126,7 @@ export const ROUTES: Route[] = [
   { method: 'post', path: '/domains/{name}/monitor', op: 'monitor', summary: "a monitor command (QEMU HMP names): info mode|registers|cpus|mem|tlb|shadow|events, x/Ni, x/Nx, stop, cont, step, break, delete, help", body: monitorBodySchema, response: monitorResultSchema, errors: [404, 409] },
   { method: 'get', path: '/domains/{name}/console', op: 'console', summary: "the domain's console as an event stream: the kept log first, then live output (events 'output' with base64 data, 'state')", response: 'sse', errors: [404] },
   { method: 'post', path: '/domains/{name}/console', op: 'consoleInput', summary: "type on the domain's console", body: consoleInputSchema, response: okSchema, errors: [404, 409] },
+  { method: 'post', path: '/domains/{name}/trace', op: 'trace', summary: "trace the domain's machine (every domain of a shared pv machine) for the next cycles: exits, traps, hypercalls, event-channel notifications, interrupts and scheduler switches with simulated timestamps, in the Chrome Trace Event format", body: traceBodySchema, response: chromeTraceSchema, errors: [404, 409] },
   { method: 'get', path: '/events', op: 'events', summary: "state changes of every domain as an event stream: 'ready' once subscribed, then 'state' events (name, status, stopReason, detail)", response: 'sse' },
 ];
 

@@ -32,6 +32,7 @@ import { bootNative } from '../hypervisor/boot/native.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import type { DomainDefinition } from './definition.ts';
 import type { StateDir } from './state-dir.ts';
+import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 
 /** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
 export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
@@ -42,6 +43,11 @@ export const SLICE_CYCLES = 3_000_000;
 export const MAX_BREAKPOINTS = 16;
 /** Block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
 const WATCHED_STEPS_PER_SLICE = 20_000;
+/** A trace's defaults: 10 ms of a 3 GHz machine, and its buffer's records. */
+export const DEFAULT_TRACE_CYCLES = 30_000_000;
+export const DEFAULT_TRACE_RECORDS = 65536;
+/** A trace ends after this much wall time even if its machine has not run its cycles (an idle machine). */
+const TRACE_WALL_MS = 2000;
 /** Consecutive restarts after a crash before on_crash=restart gives up (a crash loop). */
 export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
@@ -106,6 +112,16 @@ interface HostMachine {
   cycles0: number;
 }
 
+/** A trace being taken of a machine: it ends when the machine has run `until` or at `wallDeadline`. */
+interface PendingTrace {
+  machine: HostMachine;
+  buf: TraceBuffer;
+  from: number;
+  until: number;
+  wallDeadline: number;
+  resolve: (t: ChromeTrace) => void;
+}
+
 interface DomainRecord {
   def: DomainDefinition;
   status: DomainStatus;
@@ -152,6 +168,7 @@ export class Host {
   private readonly records = new Map<string, DomainRecord>();
   private readonly machines: HostMachine[] = [];
   private readonly stopped: DomainRecord[] = [];
+  private readonly traces: PendingTrace[] = [];
   private readonly hostMemoryBytes: number;
   readonly pacing: 'wall' | 'fast';
   private readonly now: () => number;
@@ -678,8 +695,9 @@ export class Host {
     }
     if (n > 0) this.next = (this.next + 1) % n;
     this.settle();
+    this.settleTraces();
     if (ran) return 0;
-    return wait;
+    return this.traces.length > 0 ? Math.min(wait, 20) : wait;
   }
 
   /** The running domains of a machine that have breakpoints. */
@@ -800,6 +818,62 @@ export class Host {
         m.notBefore = this.now() + Math.min(ahead, 50);
       }
     }
+  }
+
+  // ================================================================================ tracing
+
+  /**
+   * Trace the machine a domain runs on (every domain of a shared pv machine: the scheduler's
+   * switches between them are part of the picture) for the next `cycles` simulated cycles, or
+   * until 2 s of wall time went by (an idle machine), into a buffer of `records` records. The
+   * promise resolves with the Chrome trace when done. One trace per machine at a time.
+   */
+  trace(name: string, cycles = DEFAULT_TRACE_CYCLES, records = DEFAULT_TRACE_RECORDS): Promise<ChromeTrace> {
+    const r = this.get(name);
+    if (r.status !== 'running' && r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: a trace records a running domain`);
+    const m = r.machine!;
+    if (!m.hv) throw new HostError(409, `domain '${name}' is native: it has no hypervisor whose exits, traps and hypercalls a trace would record`);
+    if (this.traces.some((t) => t.machine === m)) throw new HostError(409, `a trace of ${m.pv ? `the shared machine ${m.key}` : `domain '${name}'`} is being taken; try again when it is done`);
+    const hv = m.hv;
+    const buf = new TraceBuffer(hv.cpu, records);
+    hv.setTrace(buf);
+    this.poke(m);
+    return new Promise((resolve) => {
+      this.traces.push({ machine: m, buf, from: hv.cpu.cycles, until: hv.cpu.cycles + cycles, wallDeadline: this.now() + TRACE_WALL_MS, resolve });
+    });
+  }
+
+  /** Finish the traces whose machine ran its cycles, went away, or whose wall time is up. */
+  private settleTraces(): void {
+    if (this.traces.length === 0) return;
+    const now = this.now();
+    for (let k = this.traces.length - 1; k >= 0; k--) {
+      const t = this.traces[k]!;
+      const hv = t.machine.hv!;
+      const gone = !this.machines.includes(t.machine);
+      if (!gone && hv.cpu.cycles < t.until && now < t.wallDeadline) continue;
+      this.traces.splice(k, 1);
+      if (hv.trace === t.buf) hv.setTrace(null);
+      const domains = new Map<number, string>();
+      for (const rec of this.records.values()) if (rec.machine === t.machine && rec.domain) domains.set(rec.domain.id, rec.def.name);
+      for (const d of hv.domains) if (!domains.has(d.id)) domains.set(d.id, d.name);
+      const pv = t.machine.pv;
+      t.resolve(
+        toChromeTrace(t.buf, {
+          clockMHz: hv.profile.clockMHz,
+          domains,
+          machine: t.machine.pv ? t.machine.key : `${t.machine.key} (${t.machine.owner?.def.mode ?? ''})`,
+          fromCycle: t.from,
+          toCycle: hv.cpu.cycles,
+          hypercallName: pv ? (nr) => pv.table.name(nr) : undefined,
+        }),
+      );
+    }
+  }
+
+  /** Is a trace waiting (the worker must keep stepping, at least now and then)? */
+  get tracing(): boolean {
+    return this.traces.length > 0;
   }
 
   /** Apply the lifecycle actions of domains that stopped during the slice; send console output. */

@@ -116,6 +116,9 @@ function dispatch(req: HostRequest): unknown {
     case 'consoleInput':
       host.consoleInput(name, Buffer.from(a.data as string, 'latin1'));
       return { ok: true };
+    case 'trace':
+      // answered when the trace is done (handle() waits for the promise; later commands do not)
+      return host.trace(name, a.cycles as number | undefined, a.records as number | undefined);
     case 'shutdownAll':
       host.shutdownAll();
       return { ok: true };
@@ -153,15 +156,27 @@ function loop(): void {
   schedule(wait);
 }
 
+function failure(req: HostRequest, e: unknown): HostReply {
+  const status = e instanceof HostError ? e.status : e instanceof Error && e.name === 'DefinitionError' ? 400 : 500;
+  return { type: 'reply', id: req.id, ok: false, status, error: e instanceof Error ? e.message : String(e) };
+}
+
 function handle(req: HostRequest): void {
-  let reply: HostReply;
+  let reply: HostReply | null;
   try {
-    reply = { type: 'reply', id: req.id, ok: true, value: dispatch(req) };
+    const value = dispatch(req);
+    if (value instanceof Promise) {
+      // a command answered later (a trace): the reply goes when it settles
+      value.then(
+        (v: unknown) => port.postMessage({ type: 'reply', id: req.id, ok: true, value: v } satisfies HostReply),
+        (e: unknown) => port.postMessage(failure(req, e)),
+      );
+      reply = null;
+    } else reply = { type: 'reply', id: req.id, ok: true, value };
   } catch (e) {
-    const status = e instanceof HostError ? e.status : e instanceof Error && e.name === 'DefinitionError' ? 400 : 500;
-    reply = { type: 'reply', id: req.id, ok: false, status, error: e instanceof Error ? e.message : String(e) };
+    reply = failure(req, e);
   }
-  port.postMessage(reply);
+  if (reply) port.postMessage(reply);
   // a command may have made something runnable (start, resume, console input)
   schedule(0);
 }

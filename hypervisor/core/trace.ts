@@ -157,7 +157,7 @@ export interface ChromeTraceOptions {
   toCycle?: number;
 }
 
-const VECTOR_NAMES: Record<number, string> = { 0: '#DE', 1: '#DB', 3: '#BP', 6: '#UD', 8: '#DF', 13: '#GP', 14: '#PF', 0x80: 'int 0x80' };
+const VECTOR_NAMES: Record<number, string> = { 0: '#DE', 1: '#DB', 3: '#BP', 6: '#UD', 8: '#DF', 13: '#GP', 14: '#PF', 0x80: 'int 0x80', 0x81: 'int 0x81' };
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
