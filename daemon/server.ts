@@ -17,6 +17,7 @@ import { describeIssue } from './definition.ts';
 import { matchRoute, openApiDocument, type Route } from './api.ts';
 import { StateDir, writeFileAtomic } from './state-dir.ts';
 import type { HostReply, HostRequest, WorkerData } from './protocol.ts';
+import { createWebConsole, webBundle } from './web.ts';
 
 export interface DaemonOptions {
   stateDir: string;
@@ -96,6 +97,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const broadcast = (name: string | null, event: string, data: unknown) => {
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const c of clients) if (c.name === null || c.name === name) c.res.write(text);
+    web.broadcast(name, event, data);
   };
 
   const spawn = (): Promise<void> =>
@@ -153,6 +155,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let port = 0;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+  // the web console (daemon/web.ts): its pages, login and WebSocket on the loopback port
+  const web = createWebConsole({ token, stateDir: opts.stateDir, version: opts.version, port: () => port, originAllowed: (o) => allowedOrigins().has(o), call, log });
+  // bundled now, so the first page is quick (a failure is reported when a page asks for it)
+  webBundle().catch(() => {});
 
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     if (res.headersSent) {
@@ -204,6 +210,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) throw new HttpError(403, `Origin "${origin}" may not use this daemon`);
+    if (!viaSocket && web.handles(new URL(req.url ?? '/', 'http://localhost').pathname)) return web.http(req, res);
     if (!authorized(req)) throw new HttpError(401, 'a token is needed: Authorization: Bearer (the contents of STATE_DIR/token)');
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/openapi.json' && req.method === 'GET') return send(res, 200, openApiDocument(opts.version));
@@ -270,6 +277,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const tcp: Server = createServer(handler(false));
   const unix: Server = createServer(handler(true));
   for (const s of [tcp, unix]) s.on('clientError', (_e, sock) => sock.destroy());
+  tcp.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const host = req.headers.host;
+    if (host === undefined || !allowedHosts().has(host)) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\nHost "${host ?? ''}" is not this daemon's loopback address\n`);
+      return;
+    }
+    web.upgrade(req, socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
@@ -296,6 +312,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         // the host thread is gone already
       }
       ending = true;
+      web.close();
       for (const c of clients) c.res.end();
       clients.clear();
       await worker.terminate();
