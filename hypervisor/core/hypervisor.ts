@@ -188,15 +188,15 @@ export class Hypervisor {
 
   /**
    * Turn tracing on (a buffer: every domain's exits, traps, hypercalls, event-channel
-   * notifications, interrupts and the scheduler's switches go to it) or off (null). A vCPU on
-   * the CPU when tracing begins gets a switch record at once, so its run slice is in the trace.
+   * notifications, interrupts and the scheduler's switches go to it) or off (null). A runnable vCPU
+   * on the CPU when tracing begins gets a switch record at once, so its run slice is in the trace.
    */
   setTrace(trace: TraceBuffer | null): void {
     this.trace = trace;
     for (const d of this.domains) d.stats.trace = trace;
     // the vCPU on the CPU now: its run slice begins the trace (a switch record, not a world switch)
     const v = this.current;
-    if (trace !== null && v !== null) trace.record(TraceKind.Switch, v.domain.id, v.id, 0);
+    if (trace !== null && v !== null && v.runState === 'runnable' && v.domain.state === 'running') trace.record(TraceKind.Switch, v.domain.id, v.id, 0);
   }
 
   /** The domain with this id, if it exists. */

@@ -112,6 +112,19 @@ describe('trace buffer', () => {
     expect([a.id, b.id]).toEqual([1, 2]);
   });
 
+  it('a trace begun while a vCPU runs opens with its run slice; a blocked or paused one gets none', () => {
+    const { hv, mode } = pvHypervisor();
+    const a = pvDomain(hv, mode, 'a', spinGuest());
+    hv.run({ maxCycles: 50_000 });
+    const t1 = new TraceBuffer(hv.cpu, 4);
+    hv.setTrace(t1);
+    expect(traceRecords(t1)).toEqual([{ kind: 'switch', cycle: hv.cpu.cycles, dom: a.id, a: 0, b: 0 }]);
+    hv.pauseDomain(a);
+    const t2 = new TraceBuffer(hv.cpu, 4);
+    hv.setTrace(t2);
+    expect(t2.length).toBe(0);
+  });
+
   it('is bounded: records past the capacity are dropped and counted', () => {
     const { hv, mode } = pvHypervisor();
     const trace = new TraceBuffer(hv.cpu, 3);
