@@ -45,7 +45,9 @@ export function register(program: Command): void {
           throw new CliError(`no daemon is running for ${opts.stateDir ?? 'the state directory'}`, 1);
         });
         const info = await apiCall(() => client.call<Record<string, unknown>>('GET', '/daemon'));
-        process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : `${Object.entries(info).map(([k, v]) => `${k}: ${String(v)}`).join('\n')}\n`);
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(info, null, 2)}\n` : `${Object.entries(info).map(([k, v]) => `${k}: ${String(v)}`).join('\n')}\nweb console: http://127.0.0.1:${String(info.port)}/ui/\n`,
+        );
         return;
       }
       if (action !== undefined) throw new CliError(`unknown daemon action "${action}" (stop, status, or none to run the daemon)`);
@@ -62,6 +64,7 @@ export function register(program: Command): void {
         throw e;
       }
       process.stdout.write(`xenolith daemon: ${dir} on http://127.0.0.1:${d.port} and unix:${d.socketPath} (token in ${dir}/token)\n`);
+      process.stdout.write(`xenolith daemon: web console at http://127.0.0.1:${d.port}/ui/\n`);
       const stop = () => void d.close();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);

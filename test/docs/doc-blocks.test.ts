@@ -18,16 +18,19 @@ describe('generated blocks in the docs', () => {
     expect(splitArgs("run --mode pv --input 'echo hello\\nps' --stats")).toEqual(['run', '--mode', 'pv', '--input', 'echo hello\\nps', '--stats']);
   });
 
-  it('docs/hypercalls.md: lmbench fork natively and under pv, a --stats report and the experiment console, each equal to its command output', async () => {
+  it('docs/hypercalls.md: lmbench fork natively and under pv, a --stats report and the experiment console; docs/web.md: run --trace; each equal to its command output', async () => {
     const blocks = DOCS_WITH_BLOCKS.flatMap((f) => docBlocks(read(f)));
     expect(blocks.map((b) => `${b.stream} ${b.args.slice(0, 3).join(' ')}`)).toEqual([
       'stdout run --cmdline lmbench fork',
       'stdout run --mode pv',
       'stderr run --mode pv',
       'stdout run examples/hypercall-experiment/guest.ts --mode',
+      'stderr run --mode pv',
+      'stderr run --mode pv',
     ]);
     for (const b of blocks) expect(b.text, `npx xenolith ${b.command} (npm run docs:update)`).toBe(await blockOutput(b));
     expect(blocks[3]!.text).toContain('checksum 16 bytes: guest 231 cycles, hypercall 1693 cycles\n');
+    expect(blocks[5]!.text).toMatch(/^xenolith: trace: 10 records, \d+ dropped \(the buffer holds 10; --trace-records sets it\) written to /);
   });
 });
 
