@@ -158,6 +158,52 @@ ${legend.join('')}
 </svg>`;
 }
 
+const TIMELINE_COLORS: Record<string, string> = { exit: '#c0392b', trap: '#d68910', hypercall: '#2471a3', event: '#229954', interrupt: '#8e44ad', switch: '#7f8c8d' };
+
+/**
+ * The timelines: for each hypervisor mode, a strip per kind of record (exits, traps, hypercalls,
+ * events, interrupts, switches) over the traced stretch, each slice's shade its count against the
+ * busiest slice of that kind in any mode, with the kind's total. Empty for reports without them.
+ */
+function timelineHtml(r: CompareReport): string {
+  const ts = r.timelines ?? [];
+  if (ts.length === 0) return '';
+  const kinds = Object.keys(TIMELINE_COLORS);
+  const first = ts[0]!;
+  const rowH = 12;
+  const labelW = 150;
+  const totalW = 130;
+  const barW = 600;
+  const blocks: string[] = [];
+  let y = 0;
+  const max: Record<string, number> = {};
+  for (const k of kinds) max[k] = Math.max(1, ...ts.flatMap((t) => t.counts[k as keyof typeof t.counts] ?? []));
+  for (const t of ts) {
+    blocks.push(`<text x="0" y="${y + 11}" font-weight="600">${esc(t.mode)}${t.dropped > 0 ? ` (${t.dropped} dropped)` : ''}</text>`);
+    y += 16;
+    for (const k of kinds) {
+      const counts = t.counts[k as keyof typeof t.counts] ?? [];
+      const total = counts.reduce((a, b) => a + b, 0);
+      blocks.push(`<text x="12" y="${y + 10}" fill="#555">${k}</text>`);
+      counts.forEach((n, b) => {
+        if (n === 0) return;
+        const x = labelW + (barW * b) / t.bins;
+        const op = (0.15 + (0.85 * n) / max[k]!).toFixed(2);
+        blocks.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${(barW / t.bins).toFixed(1)}" height="${rowH - 2}" fill="${TIMELINE_COLORS[k]}" fill-opacity="${op}"><title>${esc(t.mode)} ${k}: ${n}</title></rect>`);
+      });
+      blocks.push(`<text x="${labelW + barW + 8}" y="${y + 10}" fill="#555">${total}</text>`);
+      y += rowH;
+    }
+    y += 8;
+  }
+  return `<h2>Timeline: the first ${esc(String(first.cycles))} cycles of a boot (cmdline ${esc(first.cmdline)}), per hypervisor mode</h2>
+<p>Each strip is one kind of trace record (xenolith run --trace) in ${first.bins} slices of time; the darker, the more records in the slice; the figure on the right is the total. Native has no hypervisor to trace.</p>
+<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + totalW}" height="${y + 4}" viewBox="0 0 ${labelW + barW + totalW} ${y + 4}" font-family="system-ui,sans-serif" font-size="11" role="img" aria-label="trace records per kind and mode over time">
+<rect x="${labelW}" y="0" width="${barW}" height="${y}" fill="none"/>
+${blocks.join('\n')}
+</svg>`;
+}
+
 /** A self-contained HTML report, rendered from the report's data (no scripts, no external files). */
 export function renderHtml(r: CompareReport): string {
   const modes = r.modes;
@@ -201,6 +247,7 @@ ${bench('lmbench')}
 ${bench('nanobench')}
 <h2>Counts behind the figures (one lmbench run), and wall time</h2>
 ${htmlTable(['counter', ...modes], counterRows(r), isNum(1))}
+${timelineHtml(r)}
 </body></html>
 `;
 }

@@ -8,13 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { RUNNERS, type GuestRun, type ModeName, type Counters, type Runner } from './runners.ts';
+import { RUNNERS, traceTimeline, type GuestRun, type ModeName, type Counters, type Runner, type ModeTimeline } from './runners.ts';
 import { median } from './timing.ts';
 
 /** Workloads: the first process's command line in the standard guest. */
 export const SUITE_CMDLINE = 'usertests';
 export const LMBENCH_CMDLINE = 'lmbench all';
 export const NANOBENCH_CMDLINE = 'nanobench';
+/** The timeline: the first millisecond (at 3 GHz) of a boot, in 100 slices. */
+export const TIMELINE = { cmdline: 'true', cycles: 3_000_000, bins: 100, records: 1 << 18 };
 
 export interface CompareOptions {
   modes: ModeName[];
@@ -25,6 +27,8 @@ export interface CompareOptions {
    */
   runs: number;
   maxCycles: number;
+  /** the traced run of a mode for the timeline (tests inject one; default: traceTimeline) */
+  timeline?: typeof traceTimeline;
   /** called after each guest run, for a progress indicator */
   onProgress?: (done: number, total: number, what: string) => void;
   /** runners to use instead of bench/runners.ts's, by mode (tests give scripted ones) */
@@ -88,6 +92,8 @@ export interface CompareReport {
   summaries: ModeSummary[];
   /** differences from native that no documented reason explains */
   unexplained: string[];
+  /** a short traced run per hypervisor mode (reports saved before the timeline have none) */
+  timelines?: ModeTimeline[];
 }
 
 /** A documented difference: what the test observes under the mode, and why. */
@@ -294,5 +300,9 @@ export function runCompare(opts: CompareOptions): CompareReport {
     nanobench: table(nano, 'cycles/op'),
     summaries,
     unexplained,
+    timelines: opts.modes.flatMap((mode) => {
+      const t = (opts.timeline ?? traceTimeline)(mode, { profile: opts.profile, ...TIMELINE });
+      return t ? [t] : [];
+    }),
   };
 }

@@ -11,6 +11,7 @@ import type { DomainStats } from '../hypervisor/core/stats.ts';
 import { pvStatsReport } from '../hypervisor/pv/stats.ts';
 import { timed } from './timing.ts';
 import { MODE_NAMES, type ModeName, type VirtualizationMode } from '../hypervisor/modes.ts';
+import { TRACE_KINDS, TraceBuffer, type TraceKindName } from '../hypervisor/core/trace.ts';
 
 export type { ModeName } from '../hypervisor/modes.ts';
 
@@ -138,3 +139,40 @@ export const RUNNERS: Record<ModeName, Runner> = {
 
 /** Modes with a runner in this build. */
 export const AVAILABLE_MODES: ModeName[] = [...MODE_NAMES];
+
+/** A short traced run of one mode, binned for the comparison report's timeline. */
+export interface ModeTimeline {
+  mode: ModeName;
+  /** the command line booted, and the simulated cycles traced from the start */
+  cmdline: string;
+  cycles: number;
+  bins: number;
+  /** records kept and dropped by the trace buffer */
+  records: number;
+  dropped: number;
+  /** records of each kind per bin (bins of cycles / bins cycles) */
+  counts: Record<TraceKindName, number[]>;
+}
+
+/**
+ * Boot the standard guest under a hypervisor mode with tracing on from the first instruction and
+ * run `cycles` simulated cycles; the trace's records counted by kind in `bins` equal slices of
+ * time. Native has no hypervisor to trace: null.
+ */
+export function traceTimeline(mode: ModeName, o: { profile: string; cmdline: string; cycles: number; bins: number; records: number }): ModeTimeline | null {
+  if (mode === 'native') return null;
+  const guest = buildGuestKernel({ arch: mode === 'pv' ? 'pv' : 'native' });
+  const r = runImageInMode(mode, guest.kernel, { profile: o.profile, maxCycles: 0, initrd: guest.initrd, cmdline: o.cmdline });
+  const hv = r.hypervisor;
+  const buf = new TraceBuffer(hv.cpu, o.records);
+  const from = hv.cpu.cycles;
+  hv.setTrace(buf);
+  hv.run({ maxCycles: o.cycles });
+  hv.setTrace(null);
+  const counts = Object.fromEntries(TRACE_KINDS.map((k) => [k, new Array<number>(o.bins).fill(0)])) as Record<TraceKindName, number[]>;
+  for (let k = 0; k < buf.length; k++) {
+    const bin = Math.min(o.bins - 1, Math.floor(((buf.cycle[k]! - from) * o.bins) / o.cycles));
+    counts[TRACE_KINDS[buf.kind[k]!]!][bin]!++;
+  }
+  return { mode, cmdline: o.cmdline, cycles: o.cycles, bins: o.bins, records: buf.length, dropped: buf.dropped, counts };
+}

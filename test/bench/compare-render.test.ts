@@ -53,6 +53,19 @@ describe('compare renderers (from a report, no run)', () => {
     expect(html).toMatch(/>n\/a<\/text>/);
   });
 
+  it('HTML: a timeline strip per kind of trace record and mode, shaded by count, with totals; none without timelines', () => {
+    const zeros = () => [0, 0, 0, 0];
+    const counts = { exit: [2, 0, 0, 1], trap: [2, 0, 0, 1], hypercall: zeros(), event: zeros(), interrupt: zeros(), switch: [1, 0, 0, 0] };
+    const html = RENDERERS.html({ ...REPORT, timelines: [{ mode: 'trap', cmdline: 'true', cycles: 3_000_000, bins: 4, records: 7, dropped: 0, counts }] });
+    expect(html).toContain('<h2>Timeline: the first 3000000 cycles of a boot (cmdline true), per hypervisor mode</h2>');
+    // bin 0 of exits: the busiest (opacity 1), 150 px of labels, 600 px / 4 bins
+    expect(html).toContain('<rect x="150.0" y="16" width="150.0" height="10" fill="#c0392b" fill-opacity="1.00"><title>trap exit: 2</title></rect>');
+    expect(html).toContain('<rect x="600.0" y="16" width="150.0" height="10" fill="#c0392b" fill-opacity="0.57"><title>trap exit: 1</title></rect>');
+    expect(html).toContain('<text x="758" y="26" fill="#555">3</text>');
+    expect(html).not.toContain('trap hypercall:');
+    expect(RENDERERS.html(REPORT)).not.toContain('Timeline');
+  });
+
   it('JSON: the report itself; read back, every renderer gives the same output', () => {
     const json = renderJson(REPORT);
     const back = JSON.parse(json) as CompareReport;

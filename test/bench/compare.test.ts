@@ -128,6 +128,22 @@ describe('xenolith compare (native, trap, bt, hvm, pv)', () => {
   });
 });
 
+describe('the timeline of a short run per mode', () => {
+  it('traces each hypervisor mode (not native): trap and bt exit on traps, hvm on VM exits without traps, pv makes hypercalls', () => {
+    const t = Object.fromEntries(report.timelines!.map((x) => [x.mode, x]));
+    expect(Object.keys(t)).toEqual(['trap', 'bt', 'hvm', 'pv']);
+    const total = (m: string, k: string) => t[m]!.counts[k as 'exit'].reduce((a: number, b: number) => a + b, 0);
+    for (const m of ['trap', 'bt', 'hvm', 'pv']) {
+      expect([t[m]!.cycles, t[m]!.bins, t[m]!.dropped, t[m]!.cmdline]).toEqual([3_000_000, 100, 0, 'true']);
+      expect(Object.keys(t[m]!.counts).reduce((n, k) => n + total(m, k), 0)).toBe(t[m]!.records);
+      expect(total(m, 'switch')).toBe(1);
+    }
+    for (const m of ['trap', 'bt']) expect([total(m, 'exit') === total(m, 'trap'), total(m, 'exit') > 0, total(m, 'hypercall')]).toEqual([true, true, 0]);
+    expect([total('hvm', 'trap'), total('hvm', 'hypercall'), total('hvm', 'exit') > 0]).toEqual([0, 0, true]);
+    expect(total('pv', 'hypercall')).toBeGreaterThan(0);
+  });
+});
+
 describe('parsing guest output', () => {
   it('reads PASS/FAIL lines and "name: N cycles/op" figures, with n/a as null', () => {
     expect([...parseSuite('PASS a\nFAIL b: why (got 1)\nnoise\n').entries()]).toEqual([['a', 'PASS'], ['b', 'FAIL']]);
