@@ -13,6 +13,7 @@ import { register as help } from './help.ts';
 import { register as init } from './init.ts';
 import { register as daemon } from './daemon.ts';
 import { register as domainVerbs } from './domain-verbs.ts';
+import { register as trace } from './trace.ts';
 
 type Register = (program: Command) => void;
 const modules: Register[] = [
@@ -28,6 +29,7 @@ const modules: Register[] = [
   init,
   daemon,
   domainVerbs,
+  trace,
   help,
 ];
 

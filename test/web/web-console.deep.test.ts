@@ -3,7 +3,10 @@
 // take a timeline of 10 ms, destroy the domain. Deep: starting a guest loads the toolchain in the
 // daemon's host thread (seconds); .ci/run runs this file after npm test.
 import { describe, expect, it } from 'vitest';
-import { api, loggedInPage, shot, useWebConsole } from './web-harness.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, loggedInPage, shot, useWebConsole, web } from './web-harness.ts';
+import { xenolith } from '../cli/run-in-process.ts';
 
 useWebConsole();
 
@@ -36,6 +39,15 @@ describe('the web console with a guest, in Chromium', () => {
     // the chart has its points by now (one a second)
     await page.waitForTimeout(1500);
     await shot(page, 'domain');
+
+    // the same trace from the CLI: xenolith trace NAME FILE
+    const file = join(web.stateDir, 'web-trace.json');
+    const cli = await xenolith('trace', 'web', file, '--cycles', '3000000', '--state-dir', web.stateDir);
+    const t = JSON.parse(readFileSync(file, 'utf8'));
+    expect([cli.status, cli.stdout]).toEqual([0, `trace of pv:p4-2003: ${t.otherData.records} records over ${t.otherData.toCycle - t.otherData.fromCycle} cycles written to ${file}\n`]);
+    expect(t.otherData.toCycle - t.otherData.fromCycle).toBeGreaterThanOrEqual(3_000_000);
+    expect(await xenolith('trace', 'db', file, '--state-dir', web.stateDir)).toMatchObject({ status: 1, stderr: "xenolith: domain 'db' is defined: a trace records a running domain\n" });
+    expect(await xenolith('trace', 'web', file, '--cycles', '0', '--state-dir', web.stateDir)).toMatchObject({ status: 2, stderr: 'xenolith: --cycles must be a whole number from 1 to 3000000000\n' });
 
     await page.click('.domain-head button[data-action="destroy"]');
     await expect.poll(() => page.locator('#domain-state').innerText()).toBe('shut off');
