@@ -13,6 +13,7 @@ import { vmFault, copyin } from './vm.ts';
 import { myproc, killed, killedStatus, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, Proc, Killed } from './proc.ts';
 import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
+import { netIntr } from './net/net.ts';
 import { divideFixup } from './nanobench.ts';
 
 /**
@@ -164,6 +165,8 @@ function interrupt(line: number): boolean {
     consoleIntr();
   } else if (line === IrqLine.DISK) {
     diskIntr();
+  } else if (line === IrqLine.NET) {
+    netIntr();
   }
   irqAck(line);
   return resched;
