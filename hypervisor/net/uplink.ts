@@ -31,11 +31,14 @@ export class HostUplink {
   private readonly sockets: Socket[] = [];
   /** frames for the guest produced before attach() (none in practice), dropped */
   droppedBeforeAttach = 0;
+  /** datagrams handed to a socket whose send has not completed */
+  private sending = 0;
+  private onDrained: (() => void) | null = null;
 
   private constructor(readonly rules: readonly HostForward[], guestMac: Uint8Array) {
     this.gateway = new VirtualGateway(rules, guestMac, {
       toGuest: (frame) => this.toGuest(frame),
-      toHost: (rule, payload, address, port) => this.sockets[rule]?.send(payload, port, address),
+      toHost: (rule, payload, address, port) => this.send(rule, payload, address, port),
     });
   }
 
@@ -54,7 +57,7 @@ export class HostUplink {
         s.on('message', (msg, rinfo) => up.gateway.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
       }
     } catch (e) {
-      up.close();
+      up.closeNow();
       throw e;
     }
     return up;
@@ -73,7 +76,34 @@ export class HostUplink {
     return this.sockets.map((s) => s.address().port);
   }
 
-  close(): void {
+  /**
+   * Close the sockets once the replies already sent have left (a guest that answers and powers
+   * off at once must not lose its last answer), waiting at most a second.
+   */
+  async close(): Promise<void> {
+    if (this.sending > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.closeNow();
+  }
+
+  private send(rule: number, payload: Uint8Array, address: string, port: number): void {
+    const s = this.sockets[rule];
+    if (!s) return;
+    this.sending++;
+    s.send(payload, port, address, () => {
+      this.sending--;
+      if (this.sending === 0 && this.onDrained) this.onDrained();
+    });
+  }
+
+  private closeNow(): void {
     for (const s of this.sockets) {
       try {
         s.close();

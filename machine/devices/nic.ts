@@ -50,6 +50,17 @@ import {
 /** Default station address 52:54:00:12:34:56 (QEMU's), as a 48-bit number. */
 export const NIC_DEFAULT_MAC = 0x525400123456;
 
+/** A 48-bit station address as six bytes, in wire order. */
+export function macToBytes(mac: number): Uint8Array {
+  const b = new Uint8Array(6);
+  let m = mac;
+  for (let k = 5; k >= 0; k--) {
+    b[k] = m % 256;
+    m = Math.floor(m / 256);
+  }
+  return b;
+}
+
 /*
  * Why rings: a single armed buffer makes the driver re-arm between frames, so a burst from the
  * wire is lost or must be held inside the device. With a ring the driver posts many buffers at
@@ -114,13 +125,7 @@ export class Nic implements IoDevice {
 
   /** The station address as six bytes, in wire order. */
   macBytes(): Uint8Array {
-    const b = new Uint8Array(6);
-    let m = this.mac;
-    for (let k = 5; k >= 0; k--) {
-      b[k] = m % 256;
-      m = Math.floor(m / 256);
-    }
-    return b;
+    return macToBytes(this.mac);
   }
 
   /**
