@@ -13,7 +13,7 @@ import { vmFault, copyin } from './vm.ts';
 import { myproc, killed, killedStatus, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, Proc, Killed } from './proc.ts';
 import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
-import { netIntr } from './net/net.ts';
+import { netIntr, netTick } from './net/net.ts';
 import { divideFixup } from './nanobench.ts';
 
 /**
@@ -160,6 +160,7 @@ function interrupt(line: number): boolean {
   if (line === IrqLine.TIMER) {
     ticks = ticks + 1;
     wakeTimers(ticks);
+    netTick(ticks);
     resched = tickUsed();
   } else if (line === IrqLine.CONSOLE) {
     consoleIntr();

@@ -34,6 +34,14 @@ export const NETMASK = ipv4('255.255.255.0');
 /** QEMU's gateway address 52:55:0a:00:02:02 */
 export const GATEWAY_MAC = new Uint8Array([0x52, 0x55, 0x0a, 0x00, 0x02, 0x02]);
 
+/**
+ * Services the gateway itself answers on its UDP ports: a peer simulated inside the host, so a
+ * guest's network benchmark (netbench) never depends on real host traffic. They take precedence
+ * over host forwards (host clients' ports, the guest-visible source ports, are ephemeral ones).
+ */
+export const GATEWAY_ECHO_PORT = 7;
+export const GATEWAY_DISCARD_PORT = 9;
+
 /** One forwarding rule: datagrams to hostAddress:hostPort on the host go to guestPort in the guest. */
 export interface HostForward {
   protocol: 'udp';
@@ -55,6 +63,9 @@ export interface GatewayCounters {
   /** guest datagrams carried back to host clients, and ones for no known client */
   udpToHost: number;
   unroutable: number;
+  /** datagrams the gateway's own echo and discard services took */
+  echoed: number;
+  discarded: number;
   /** well-formed frames the gateway has nothing to do with (other protocols, other addresses) */
   ignored: number;
 }
@@ -67,7 +78,7 @@ export interface GatewayHooks {
 }
 
 export class VirtualGateway {
-  readonly counters: GatewayCounters = { framesFromGuest: 0, malformed: 0, arpReplies: 0, pingReplies: 0, udpToGuest: 0, udpTooLarge: 0, udpToHost: 0, unroutable: 0, ignored: 0 };
+  readonly counters: GatewayCounters = { framesFromGuest: 0, malformed: 0, arpReplies: 0, pingReplies: 0, udpToGuest: 0, udpTooLarge: 0, udpToHost: 0, unroutable: 0, echoed: 0, discarded: 0, ignored: 0 };
   /** host clients by the source port the guest sees (the client's own port), with their rule */
   private readonly clients = new Map<number, { rule: number; address: string }>();
   private ipId = 0;
@@ -101,6 +112,12 @@ export class VirtualGateway {
     if (ip.protocol !== IPPROTO_UDP) return void c.ignored++;
     const u = parseUdp(ip);
     if (!u) return void c.malformed++;
+    if (u.dstPort === GATEWAY_ECHO_PORT) {
+      c.echoed++;
+      this.sendIp(ip.src, IPPROTO_UDP, buildUdp(GATEWAY_IP, ip.src, GATEWAY_ECHO_PORT, u.srcPort, u.payload));
+      return;
+    }
+    if (u.dstPort === GATEWAY_DISCARD_PORT) return void c.discarded++;
     const client = this.clients.get(u.dstPort);
     if (!client || this.rules[client.rule]!.guestPort !== u.srcPort) return void c.unroutable++;
     c.udpToHost++;

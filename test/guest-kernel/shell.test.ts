@@ -27,6 +27,7 @@ const HELP_PROGRAMS = [
   '  ifconfig                 the network interface: addresses and counters',
   '  lmbench [NAME|all] [N]   latencies: null fork exec ctx pipe pagefault sbrk',
   '  nanobench [N]            kernel primitives through pvops, and a system call',
+  '  netbench [N] [SIZE]      UDP round trip and send throughput against the gateway',
   '  ping A.B.C.D [N]         ICMP echo: N requests (default 4) and their round trips',
   '  ps                       the process table',
   '  spin [N]                 burn the CPU (N million iterations; forever without N)',

@@ -34,6 +34,16 @@ describe('guest network stack', () => {
     ]);
   });
 
+  it('netbench measures round trips to the gateway\'s echo port and sends to its discard port', async () => {
+    const r = await xenolith('run', '--net', 'user', '--cmdline', 'netbench 5 1000', '--stats');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\nnetbench: udp round trip \(64 bytes, 5 times\): \d+ us\nnetbench: udp send \(5 x 1000 bytes\): \d+ us, \d+ KB\/s\n/);
+    // one uncounted round trip first (it resolves the gateway by ARP), then 5, then 5 sends
+    expect(r.stderr).toContain('net arpReplies: 1\n');
+    expect(r.stderr).toContain('net echoed: 6\n');
+    expect(r.stderr).toContain('net discarded: 5\n');
+  });
+
   it('counts and drops malformed and random frames from the wire, then still echoes a datagram', async () => {
     const g = buildGuestKernel({ arch: 'native' });
     const sent: Uint8Array[] = [];

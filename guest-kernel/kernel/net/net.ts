@@ -97,7 +97,10 @@ const enum Sock {
   /** PAGES physical addresses of the queue's pages */
   PAGE0 = 16,
   PAGES = 4,
-  BYTES = 32,
+  /** a recvfrom with a timeout waits: 1, and the tick it gives up at */
+  TIMED = 32,
+  DEADLINE = 36,
+  BYTES = 40,
   QUEUE = 8,
   ENTRY_BYTES = 2048,
   /** queue entry: sender address, sender port (ICMP: sequence), length, data */
@@ -124,6 +127,8 @@ let txFrames = 0;
 let rxFrames = 0;
 let rxDropped = 0;
 let sockDropped = 0;
+/** recvfrom calls waiting with a timeout (the timer tick looks at the sockets only while some do) */
+let timedWaiters = 0;
 
 // ---- bytes on the wire (big-endian) ----------------------------------------------------------
 
@@ -568,7 +573,13 @@ export function sockRecv(s: number, buf: number, n: number, addr: number, timeou
     if (killed()) return Err.EINTR;
     if (timeoutTicks > 0) {
       if (uptime() - until >= 0) return Err.EAGAIN;
-      if (sleepTicks(uptime() + 1) < 0) return Err.EINTR;
+      // sleep on the socket: a datagram wakes us at once, netTick when the deadline comes
+      store32(s + Sock.TIMED, 1);
+      store32(s + Sock.DEADLINE, until);
+      timedWaiters = timedWaiters + 1;
+      sleep(s);
+      timedWaiters = timedWaiters - 1;
+      store32(s + Sock.TIMED, 0);
     } else {
       sleep(s);
     }
@@ -586,6 +597,17 @@ export function sockRecv(s: number, buf: number, n: number, addr: number, timeou
   store32(s + Sock.HEAD, (head + 1) % Sock.QUEUE);
   store32(s + Sock.QCOUNT, load32(s + Sock.QCOUNT) - 1);
   return r < 0 ? Err.EFAULT : m;
+}
+
+/** From the timer interrupt: wake the recvfrom calls whose timeout has come. */
+export function netTick(ticks: number): void {
+  if (timedWaiters === 0) return;
+  let k = 0;
+  while (k < Sock.COUNT) {
+    const s = sockSlot(k);
+    if (load32(s + Sock.TIMED) !== 0 && ticks - load32(s + Sock.DEADLINE) >= 0) wakeup(s);
+    k = k + 1;
+  }
 }
 
 /** The socket's type (SockType), 0 when closed. */

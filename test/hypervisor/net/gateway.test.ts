@@ -88,3 +88,17 @@ describe('virtual gateway', () => {
     expect(F.inetChecksum(Uint8Array.from([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), 0, 8)).toBe(0x220d);
   });
 });
+
+describe('the gateway\'s own services', () => {
+  it('echoes UDP port 7 back to the sender and swallows port 9', () => {
+    const { gw, toGuest, toHost } = setup();
+    gw.fromGuest(ipFrame(F.IPPROTO_UDP, F.buildUdp(GUEST_IP, GATEWAY_IP, 50000, 7, Uint8Array.from([5, 6]))));
+    gw.fromGuest(ipFrame(F.IPPROTO_UDP, F.buildUdp(GUEST_IP, GATEWAY_IP, 50000, 9, Uint8Array.from([5, 6]))));
+    expect(toGuest.length).toBe(1);
+    const ip = F.parseIpv4(F.parseEth(toGuest[0]!)!.payload)!;
+    const u = F.parseUdp(ip)!;
+    expect([ip.src, ip.dst, u.srcPort, u.dstPort, [...u.payload]]).toEqual([GATEWAY_IP, GUEST_IP, 7, 50000, [5, 6]]);
+    expect(toHost).toEqual([]);
+    expect([gw.counters.echoed, gw.counters.discarded]).toEqual([1, 1]);
+  });
+});
