@@ -101,6 +101,12 @@ export interface DriveOptions {
   timeoutMs: number;
   /** the terminal is attached: pace simulated time to wall time while the guest idles, let keys in */
   interactive?: boolean;
+  /**
+   * the guest talks to host sockets (--net): run in short slices, pace simulated time to wall time
+   * while the guest idles and yield to the event loop between slices, as interactive runs do, so
+   * datagrams get in (hypervisor/net/uplink.ts says how they meet simulated time)
+   */
+  paced?: boolean;
   /** set by the caller (e.g. on Ctrl-]) to leave at the next slice */
   left?: () => boolean;
 }
@@ -120,13 +126,13 @@ export async function drive(s: GuestSession, o: DriveOptions): Promise<RunEnd> {
     if (o.left?.()) return 'left';
     const left = o.maxCycles - used;
     if (left <= 0) return 'max-cycles';
-    const slice = s.run(Math.min(left, o.interactive ? sliceCycles : BATCH_SLICE_CYCLES));
+    const slice = s.run(Math.min(left, o.interactive || o.paced ? sliceCycles : BATCH_SLICE_CYCLES));
     used += slice.cycles;
     if (slice.stopped) return 'guest';
     if (o.left?.()) return 'left';
     const wallMs = performance.now() - wall0;
     if (wallMs >= o.timeoutMs) return 'timeout';
-    if (!o.interactive) continue;
+    if (!o.interactive && !o.paced) continue;
     const aheadMs = used / s.cyclesPerMs - wallMs;
     const mostlyIdle = slice.idleCycles * 2 > slice.cycles;
     // let keystrokes in; wait for wall time to catch up when the guest is only idling

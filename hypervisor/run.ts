@@ -26,6 +26,8 @@ export interface GuestRunOptions {
   /** called with each console byte */
   onOutput?: (byte: number) => void;
   disk?: Uint8Array;
+  /** called with each frame the guest's NIC sends (trap, bt, hvm: the emulated NIC) */
+  onTransmit?: (frame: Uint8Array) => void;
   /** for a kernel image: the initrd and command line of the boot protocol */
   initrd?: Uint8Array;
   cmdline?: string;
@@ -129,6 +131,7 @@ export function runSingleGuest(
   if (opts.input !== undefined) config.input = opts.input;
   if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
   if (opts.disk !== undefined) config.disk = opts.disk;
+  if (opts.onTransmit !== undefined) config.onTransmit = opts.onTransmit;
   const domain = hv.createDomain(mode, config, spec);
   return collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 }));
 }

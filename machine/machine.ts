@@ -73,6 +73,8 @@ export class Machine {
   readonly nic: Nic;
   readonly sysctl: SysCtl;
   readonly cpu: Cpu;
+  /** the platform as the devices see it (its clock, event queue, interrupt lines and DMA), for host-side models such as a network uplink */
+  readonly deviceContext: DeviceContext;
   /** symbols of the loaded image, for backtraces */
   symbols: ImageSymbol[] = [];
   /** total cycles spent halted since power-on */
@@ -110,6 +112,7 @@ export class Machine {
         cpu!.requestStop();
       },
     };
+    this.deviceContext = ctx;
     this.bus = new IoPortBus();
     this.timer = new Timer(ctx);
     this.uart = new Uart(ctx, (b) => this.emit(b));

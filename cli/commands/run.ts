@@ -18,6 +18,8 @@ import type { PvMode } from '../../hypervisor/index.ts';
 import { formatPvStatsTable } from '../pv-stats.ts';
 import { writeFileSync } from 'node:fs';
 import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
+import { netSchema } from '../options.ts';
+import type { HostUplink } from '../../hypervisor/net/uplink.ts';
 
 /** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
 async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
@@ -59,6 +61,7 @@ interface RunOptions {
   add: string[];
   cmdline?: string;
   mmu?: string;
+  net: string[];
 }
 
 /**
@@ -91,8 +94,8 @@ function attachTerminal(session: GuestSession, onQuit: () => void): () => void {
 }
 
 /** Drive the session to its end, with the terminal attached when interactive. */
-async function runSession(session: GuestSession, o: { interactive: boolean; maxCycles: number; timeoutMs: number }): Promise<RunEnd> {
-  if (!o.interactive) return drive(session, { maxCycles: o.maxCycles, timeoutMs: o.timeoutMs });
+async function runSession(session: GuestSession, o: { interactive: boolean; paced: boolean; maxCycles: number; timeoutMs: number }): Promise<RunEnd> {
+  if (!o.interactive) return drive(session, { maxCycles: o.maxCycles, timeoutMs: o.timeoutMs, paced: o.paced });
   let quit = false;
   process.stderr.write('[xenolith: console attached; Ctrl-C interrupts the guest\'s program, Ctrl-] leaves]\n');
   const detach = attachTerminal(session, () => {
@@ -128,6 +131,8 @@ interface GuestSetup {
   traceCapacity?: number;
   /** --hypercalls: the pv hypercall table with the handler module's hypercalls */
   table?: import('../../hypervisor/index.ts').HypercallTable;
+  /** --net: the host uplink the guest's NIC is joined to */
+  uplink?: HostUplink;
 }
 
 /** A booted guest: the session that runs it, its symbols, and its statistics when it is over. */
@@ -165,6 +170,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     cmdline: o.cmdline,
     onOutput: consoleWriter(symbols, undefined, images),
     ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
+    ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -191,6 +197,11 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     const domains = new Map(hv.domains.map((d) => [d.id, d.name]));
     trace = () => toChromeTrace(buf, { clockMHz: hv.profile.clockMHz, domains, machine: `${mode}:${o.profile}`, fromCycle: from, hypercallName: pvMode ? (nr) => pvMode!.table.name(nr) : undefined });
   }
+  if (o.uplink) {
+    const devices = session.result().domain.devices;
+    if (!devices) throw new CliError(`--net: a ${mode} domain has no emulated NIC (pv's netfront is not written yet)`);
+    o.uplink.attach({ nic: devices.nic, now: () => devices.now(), schedule: (at, fn) => devices.schedule(at, fn) });
+  }
   const stats = () => {
     const end = session.result();
     const lines = [`mode: ${mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${end.cycles}`, `instructions: ${end.instructions}`, `idle cycles: ${end.idleCycles}`];
@@ -211,7 +222,9 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
   let programs: ReadonlyMap<string, Image> = new Map();
   try {
     const images = { kernelNotes: () => notes, programs: () => programs };
-    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images) });
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images), onTransmit: o.uplink?.onTransmit });
+    const ctx = machine.deviceContext;
+    o.uplink?.attach({ nic: machine.nic, now: () => ctx.now(), schedule: (at, fn) => ctx.schedule(at, fn) });
     if (kernelBoot) {
       // Loaded on use: building the standard guest needs the compiler (and TypeScript).
       const { standardGuest } = await import('../guest.ts');
@@ -289,6 +302,7 @@ export function register(program: Command): void {
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .option('--trace <file>', 'write a timeline of the run (exits, traps, hypercalls, event-channel notifications, interrupts, scheduler switches, with simulated timestamps) to FILE in the Chrome Trace Event format (Perfetto, chrome://tracing); hypervisor modes only')
     .option('--trace-records <n>', `with --trace: the trace buffer's size in records; later records are dropped and counted (default ${DEFAULT_TRACE_RECORDS})`)
+    .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; native, trap, bt and hvm (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
@@ -334,16 +348,35 @@ export function register(program: Command): void {
       const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
       const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
-      const setup: GuestSetup = { ...opts, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table };
+      const netRules = parseOptions(netSchema, opts.net);
+      if (opts.net.length > 0 && opts.mode === 'pv') throw new CliError('--net: pv guests have no NIC yet (netfront/netback is not written); use native, trap, bt or hvm');
+      let uplink: HostUplink | undefined;
+      if (opts.net.length > 0) {
+        const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
+        const { NIC_DEFAULT_MAC, macToBytes } = await import('../../machine/devices/nic.ts');
+        const mac = macToBytes(NIC_DEFAULT_MAC);
+        try {
+          uplink = await HostUplink.open(netRules, mac);
+        } catch (e) {
+          throw new CliError((e as Error).message);
+        }
+        for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${netRules[k]!.guestPort}]\n`);
+      }
+      const setup: GuestSetup = { ...opts, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
-      const guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
       let ended: RunEnd;
+      let guest: BootedGuest;
       try {
-        ended = await runSession(guest.session, { interactive, maxCycles, timeoutMs: timeoutS * 1000 });
+        guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
+        ended = await runSession(guest.session, { interactive, paced: uplink !== undefined, maxCycles, timeoutMs: timeoutS * 1000 });
       } finally {
         diskFile?.writeBack();
+        await uplink?.close();
       }
-      if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
+      if (opts.stats) {
+        process.stderr.write(`${guest.stats().join('\n')}\n`);
+        if (uplink) for (const [k, v] of Object.entries(uplink.gateway.counters)) process.stderr.write(`net ${k}: ${v}\n`);
+      }
       if (opts.trace !== undefined && guest.trace) {
         const t = guest.trace();
         try {

@@ -42,7 +42,17 @@ export const enum Sys {
   FGPGRP = 23,
   /** consmode(mode): set the console's ConsMode (-1: only ask); the previous mode */
   CONSMODE = 24,
-  COUNT = 25,
+  /** socket(type): a SockType socket as a file descriptor (kernel/net/socket.ts) */
+  SOCKET = 25,
+  /** bind(fd, port): the local UDP port (1..65535); an unbound socket gets one at its first sendto */
+  BIND = 26,
+  /** sendto(fd, buf, len, ip, port): one datagram (UDP) or echo request (ICMP, port = sequence); bytes sent */
+  SENDTO = 27,
+  /** recvfrom(fd, buf, len, addr, timeoutTicks): the next datagram, its sender (SockAddr) at addr unless 0; bytes; EAGAIN after timeoutTicks (0: wait for ever) */
+  RECVFROM = 28,
+  /** netinfo(buf): the interface's addresses and counters as a NetInfo record */
+  NETINFO = 29,
+  COUNT = 30,
 }
 
 /**
@@ -84,6 +94,54 @@ export const enum Err {
   EMFILE = -24,
   EPIPE = -32,
   ENOSYS = -38,
+  EMSGSIZE = -90,
+  EPROTONOSUPPORT = -93,
+  EADDRINUSE = -98,
+  ENETDOWN = -100,
+  EHOSTUNREACH = -113,
+}
+
+/** Socket types (socket()'s argument). */
+export const enum SockType {
+  /** UDP datagrams */
+  UDP = 1,
+  /** ICMP echo: sendto sends an echo request, recvfrom returns echo replies */
+  ICMP = 2,
+}
+
+/** The sender recvfrom stores: IPv4 address (a number, a.b.c.d = a << 24 | ...) and port (ICMP: sequence). */
+export const enum SockAddr {
+  IP = 0,
+  PORT = 4,
+  BYTES = 8,
+}
+
+/** The record netinfo() fills. Addresses as numbers (a.b.c.d = a << 24 | ...). */
+export const enum NetInfo {
+  /** 1 when the kernel has a network device */
+  UP = 0,
+  IP = 4,
+  NETMASK = 8,
+  GATEWAY = 12,
+  /** station address bytes 0..1 (bits 8..15, 0..7) and 2..5 (big-endian) */
+  MAC_HI = 16,
+  MAC_LO = 20,
+  /** the kernel's counters: frames sent and received, and received frames dropped as malformed or unwanted */
+  TX_FRAMES = 24,
+  RX_FRAMES = 28,
+  RX_DROPPED = 32,
+  /** datagrams dropped because the socket's queue was full */
+  SOCK_DROPPED = 36,
+  /** the device's receive drops: no buffer posted (ring full), and malformed frames */
+  DEV_RX_NO_BUFFER = 40,
+  DEV_RX_MALFORMED = 44,
+  BYTES = 48,
+}
+
+/** Limits of the network: the largest UDP payload and ICMP echo data that fit one frame. */
+export const enum NetLimits {
+  UDP_MAX = 1472,
+  ICMP_MAX = 1472,
 }
 
 /**

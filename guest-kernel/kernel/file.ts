@@ -1,5 +1,5 @@
-// Open files: a system-wide table of reference-counted file objects (the console or one end of
-// a pipe) that descriptors point to; fork and dup share them, close drops a reference.
+// Open files: a system-wide table of reference-counted file objects (the console, one end of
+// a pipe, or a socket) that descriptors point to; fork and dup share them, close drops a reference.
 // Guest code (the TypeScript subset).
 
 import { load32, store32, staticBuffer } from 'xl32';
@@ -8,6 +8,7 @@ import { Err } from './abi.ts';
 import { memset } from './string.ts';
 import { consoleRead, consoleWrite } from './console.ts';
 import { pipeRead, pipeWrite, pipeClose } from './pipe.ts';
+import { sockClose } from './net/net.ts';
 
 const enum FileSlot {
   /** FileType */
@@ -15,7 +16,7 @@ const enum FileSlot {
   REFS = 4,
   READABLE = 8,
   WRITABLE = 12,
-  /** the pipe, for FileType.PIPE */
+  /** the pipe, for FileType.PIPE; the socket, for FileType.SOCKET */
   PIPE = 16,
   BYTES = 20,
 }
@@ -24,6 +25,7 @@ export const enum FileType {
   NONE = 0,
   CONSOLE = 1,
   PIPE = 2,
+  SOCKET = 3,
 }
 
 const files = staticBuffer(Param.NFILE * FileSlot.BYTES, 4);
@@ -57,7 +59,13 @@ export function fileClose(f: number): void {
   store32(f + FileSlot.REFS, refs);
   if (refs > 0) return;
   if (load32(f + FileSlot.TYPE) === FileType.PIPE) pipeClose(load32(f + FileSlot.PIPE), load32(f + FileSlot.WRITABLE) !== 0);
+  if (load32(f + FileSlot.TYPE) === FileType.SOCKET) sockClose(load32(f + FileSlot.PIPE));
   store32(f + FileSlot.TYPE, FileType.NONE);
+}
+
+/** The socket behind file f, or 0 when f is not a socket. */
+export function fileSocket(f: number): number {
+  return load32(f + FileSlot.TYPE) === FileType.SOCKET ? load32(f + FileSlot.PIPE) : 0;
 }
 
 /** read() on a file into user address dst. */

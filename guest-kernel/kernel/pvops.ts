@@ -92,13 +92,26 @@ export const enum PvOp {
   LAZY_MMU_BEGIN = 37,
   /** send everything deferred since LAZY_MMU_BEGIN (the region ends) */
   LAZY_MMU_END = 38,
-  COUNT = 39,
+  // Optional network device (kernel/net/): an architecture without one leaves them empty and the
+  // kernel runs without a network (socket() then fails with ENETDOWN).
+  /** set the network device up, write its 6-byte station address at kernel address mac; 0, or -1 if there is none */
+  NET_INIT = 39,
+  /** queue one frame (kernel address, length) for sending: 0, or -1 when the transmit ring is full */
+  NET_SEND = 40,
+  /** copy the next received frame (at most cap bytes) to a kernel address: its length; -1 when none is waiting; -2 for a frame the device marked bad (consumed) */
+  NET_RECV = 41,
+  /** acknowledge the device's interrupt (read and clear its causes) */
+  NET_ACK = 42,
+  /** one of the device's counters (NetStat), or -1 */
+  NET_STAT = 43,
+  COUNT = 44,
 }
 
 /** Device lines the shared kernel knows (the architecture maps them to its own events). */
 export const enum IrqLine {
   TIMER = 0,
   CONSOLE = 4,
+  NET = 11,
   DISK = 14,
   /** traps with vectors IRQ_VECTOR_BASE + line are device interrupts */
   IRQ_VECTOR_BASE = 32,
@@ -205,3 +218,9 @@ export function writeCr4(value: number): void { callIndirect(op(PvOp.WRITE_CR4),
 export function currentRing(): number { return callIndirect(op(PvOp.CURRENT_RING)); }
 export function irqsEnabled(): number { return callIndirect(op(PvOp.IRQS_ENABLED)); }
 export function trapTableCheck(): number { return callIndirect(op(PvOp.TRAP_TABLE_CHECK)); }
+
+export function netInit(mac: number): number { return callIndirect(op(PvOp.NET_INIT), mac); }
+export function netSend(frame: number, len: number): number { return callIndirect(op(PvOp.NET_SEND), frame, len); }
+export function netRecv(buf: number, cap: number): number { return callIndirect(op(PvOp.NET_RECV), buf, cap); }
+export function netAck(): void { callIndirect(op(PvOp.NET_ACK)); }
+export function netStat(k: number): number { return callIndirect(op(PvOp.NET_STAT), k); }

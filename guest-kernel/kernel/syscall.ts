@@ -9,6 +9,7 @@ import { sysExit, sysFork, sysWait, sysGetpid, sysGetppid, sysYield, sysExec, sy
 import { sysNanobench } from './nanobench.ts';
 import { sysArchtest } from './archtest.ts';
 import { sysRead, sysWrite, sysClose, sysDup, sysPipe, sysDiskio } from './sysfile.ts';
+import { sysSocket, sysBind, sysSendto, sysRecvfrom, sysNetinfo } from './net/sys.ts';
 
 const table = staticBuffer(Sys.COUNT * 4);
 
@@ -42,6 +43,11 @@ export function syscallInit(): void {
   set(Sys.SETPGID, addressOf(sysSetpgid));
   set(Sys.FGPGRP, addressOf(sysFgpgrp));
   set(Sys.CONSMODE, addressOf(sysConsmode));
+  set(Sys.SOCKET, addressOf(sysSocket));
+  set(Sys.BIND, addressOf(sysBind));
+  set(Sys.SENDTO, addressOf(sysSendto));
+  set(Sys.RECVFROM, addressOf(sysRecvfrom));
+  set(Sys.NETINFO, addressOf(sysNetinfo));
 }
 
 /** Run the system call the frame asks for and put its result in the frame's r0. */

@@ -13,6 +13,7 @@ import { vmFault, copyin } from './vm.ts';
 import { myproc, killed, killedStatus, exit, yieldCpu, tickUsed, wakeTimers, procPid, procName, Proc, Killed } from './proc.ts';
 import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
+import { netIntr, netTick } from './net/net.ts';
 import { divideFixup } from './nanobench.ts';
 
 /**
@@ -159,11 +160,14 @@ function interrupt(line: number): boolean {
   if (line === IrqLine.TIMER) {
     ticks = ticks + 1;
     wakeTimers(ticks);
+    netTick(ticks);
     resched = tickUsed();
   } else if (line === IrqLine.CONSOLE) {
     consoleIntr();
   } else if (line === IrqLine.DISK) {
     diskIntr();
+  } else if (line === IrqLine.NET) {
+    netIntr();
   }
   irqAck(line);
   return resched;

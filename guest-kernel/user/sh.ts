@@ -330,11 +330,15 @@ function help(): void {
   puts(cstr('  diskbench [KIB]          disk throughput: sequential and random reads and writes\n'));
   puts(cstr('  echo WORDS...            print the words\n'));
   puts(cstr('  free                     free memory and processes\n'));
+  puts(cstr('  ifconfig                 the network interface: addresses and counters\n'));
   puts(cstr('  lmbench [NAME|all] [N]   latencies: null fork exec ctx pipe pagefault sbrk\n'));
   puts(cstr('  nanobench [N]            kernel primitives through pvops, and a system call\n'));
+  puts(cstr('  netbench [N] [SIZE]      UDP round trip and send throughput against the gateway\n'));
+  puts(cstr('  ping A.B.C.D [N]         ICMP echo: N requests (default 4) and their round trips\n'));
   puts(cstr('  ps                       the process table\n'));
   puts(cstr('  spin [N]                 burn the CPU (N million iterations; forever without N)\n'));
   puts(cstr('  true                     exit with status 0\n'));
+  puts(cstr('  udpecho PORT [N]         send every UDP datagram on PORT back (stop after N)\n'));
   puts(cstr('  usertests [NAME...]      the system-call test suite\n'));
 }
 

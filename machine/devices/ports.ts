@@ -87,33 +87,74 @@ export const BLK_QUEUE_DEPTH = 8;
 export const SECTOR_BYTES = 512;
 
 /**
- * NIC (IRQ 11), programmed as real NICs are: the driver writes a buffer's address and length,
- * then a command register; the device moves the frame by DMA and raises its line.
- *   NIC_TX_ADDR  write: physical address of the frame to send
- *   NIC_TX_LEN   write: its length in bytes (at most NIC_MTU)
- *   NIC_TX_CMD   write NIC_GO: send it
- *   NIC_RX_ADDR  write: physical address of a receive buffer
- *   NIC_RX_CAP   write: its size in bytes
- *   NIC_RX_CMD   write NIC_GO: arm the buffer for the next incoming frame
- *   NIC_RX_LEN   read: length of the frame received into the armed buffer (0 if none yet)
- *   NIC_ISR      read: bit 0 transmit done, bit 1 frame received, bit 2 frame dropped
- *                (no buffer armed); reading clears it
- *   NIC_MAC      read: the low 32 bits of the station address
+ * NIC (IRQ 11), programmed as real NICs are (an e1000-like subset): two rings of descriptors in
+ * guest memory, one for transmit and one for receive, each with a base, a size, a head the device
+ * advances and a tail the driver advances. Descriptors [HEAD, TAIL) belong to the device; the
+ * driver keeps one slot unused so that HEAD = TAIL always means empty. Indices count modulo SIZE.
+ *   NIC_CTRL     read/write: bit 0 NIC_CTRL_ENABLE. Any write resets both rings' heads and tails
+ *                to 0 (program the bases and sizes first)
+ *   NIC_TX_BASE  read/write: physical address of the transmit ring (NIC_DESC_BYTES a descriptor)
+ *   NIC_TX_SIZE  read/write: descriptors in the transmit ring, 1..NIC_RING_MAX (0: no ring)
+ *   NIC_TX_TAIL  read/write: the driver's producer index; writing it sends every descriptor in
+ *                [HEAD, TAIL) at once, in order, each marked done (or error) in its STATUS word
+ *   NIC_TX_HEAD  read: the device's consumer index
+ *   NIC_RX_BASE, NIC_RX_SIZE, NIC_RX_TAIL, NIC_RX_HEAD: the same for the receive ring, whose
+ *                descriptors [HEAD, TAIL) are empty buffers posted by the driver; each incoming
+ *                frame fills the one at HEAD and advances it
+ *   NIC_ISR      read: causes since the last read, cleared by reading: NIC_ISR_TX, NIC_ISR_RX,
+ *                NIC_ISR_DROP (a frame was dropped: ring full, malformed, or a bad buffer)
+ *   NIC_IMR      read/write: the causes that raise the line (reset 0: none)
+ *   NIC_MAC_LO   read: station address bytes 2..5 (the last four; big-endian, as on the wire)
+ *   NIC_MAC_HI   read: station address bytes 0..1 in bits 8..15 and 0..7
+ *   NIC_STAT_SEL write: select a counter (NIC_STAT_*); NIC_STAT read: the selected counter
+ * Descriptor (NIC_DESC_BYTES, little-endian words): +0 buffer physical address; +4 TX: frame
+ * length, RX: buffer capacity; +8 STATUS written by the device (NIC_DESC_DONE, NIC_DESC_ERROR);
+ * +12 RX: length of the frame received.
  */
-export const NIC_TX_ADDR = 0x300;
-export const NIC_TX_LEN = 0x301;
-export const NIC_TX_CMD = 0x302;
-export const NIC_RX_ADDR = 0x303;
-export const NIC_RX_CAP = 0x304;
-export const NIC_RX_CMD = 0x305;
-export const NIC_RX_LEN = 0x306;
-export const NIC_ISR = 0x307;
-export const NIC_MAC = 0x308;
-export const NIC_GO = 1;
+export const NIC_CTRL = 0x300;
+export const NIC_TX_BASE = 0x301;
+export const NIC_TX_SIZE = 0x302;
+export const NIC_TX_TAIL = 0x303;
+export const NIC_TX_HEAD = 0x304;
+export const NIC_RX_BASE = 0x305;
+export const NIC_RX_SIZE = 0x306;
+export const NIC_RX_TAIL = 0x307;
+export const NIC_RX_HEAD = 0x308;
+export const NIC_ISR = 0x309;
+export const NIC_IMR = 0x30a;
+export const NIC_MAC_LO = 0x30b;
+export const NIC_MAC_HI = 0x30c;
+export const NIC_STAT_SEL = 0x30d;
+export const NIC_STAT = 0x30e;
+export const NIC_CTRL_ENABLE = 1;
 export const NIC_ISR_TX = 1 << 0;
 export const NIC_ISR_RX = 1 << 1;
 export const NIC_ISR_DROP = 1 << 2;
+/** largest frame (Ethernet header + 1500 bytes of payload, no FCS) */
 export const NIC_MTU = 1514;
+/** smallest frame the device accepts (an Ethernet header) */
+export const NIC_MIN_FRAME = 14;
+export const NIC_RING_MAX = 256;
+export const NIC_DESC_BYTES = 16;
+export const NIC_DESC_ADDR = 0;
+export const NIC_DESC_LEN = 4;
+export const NIC_DESC_STATUS = 8;
+export const NIC_DESC_RXLEN = 12;
+export const NIC_DESC_DONE = 1;
+export const NIC_DESC_ERROR = 2;
+/** counters NIC_STAT_SEL selects */
+export const NIC_STAT_TX_FRAMES = 0;
+export const NIC_STAT_TX_BYTES = 1;
+export const NIC_STAT_TX_ERRORS = 2;
+export const NIC_STAT_RX_FRAMES = 3;
+export const NIC_STAT_RX_BYTES = 4;
+/** frames dropped because no receive buffer was posted (the ring was full) or the NIC was off */
+export const NIC_STAT_RX_NO_BUFFER = 5;
+/** frames dropped as shorter than a header or longer than NIC_MTU */
+export const NIC_STAT_RX_MALFORMED = 6;
+/** frames dropped for a bad descriptor or buffer: outside memory, or too small for the frame */
+export const NIC_STAT_RX_ERRORS = 7;
+export const NIC_STAT_COUNT = 8;
 
 /**
  * System control: SYS_POWEROFF write: power the machine off; the written value is the exit status

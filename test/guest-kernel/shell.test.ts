@@ -24,11 +24,15 @@ const HELP_PROGRAMS = [
   '  diskbench [KIB]          disk throughput: sequential and random reads and writes',
   '  echo WORDS...            print the words',
   '  free                     free memory and processes',
+  '  ifconfig                 the network interface: addresses and counters',
   '  lmbench [NAME|all] [N]   latencies: null fork exec ctx pipe pagefault sbrk',
   '  nanobench [N]            kernel primitives through pvops, and a system call',
+  '  netbench [N] [SIZE]      UDP round trip and send throughput against the gateway',
+  '  ping A.B.C.D [N]         ICMP echo: N requests (default 4) and their round trips',
   '  ps                       the process table',
   '  spin [N]                 burn the CPU (N million iterations; forever without N)',
   '  true                     exit with status 0',
+  '  udpecho PORT [N]         send every UDP datagram on PORT back (stop after N)',
   '  usertests [NAME...]      the system-call test suite',
 ];
 

@@ -22,7 +22,7 @@ const DEVICE_PORTS = [
   0x40, 0x41, 0x42, 0x43, // timer
   0x3f8, 0x3f9, 0x3fa, 0x3fd, // UART
   0x1f0, 0x1f1, 0x1f2, 0x1f3, 0x1f4, 0x1f5, 0x1f6, // block device
-  0x300, 0x301, 0x302, 0x303, 0x304, 0x305, 0x306, 0x307, 0x308, // NIC
+  0x300, 0x301, 0x302, 0x303, 0x304, 0x305, 0x306, 0x307, 0x308, 0x309, 0x30a, 0x30b, 0x30c, 0x30d, 0x30e, // NIC
   0x501, // system control (power off)
 ];
 
@@ -43,13 +43,14 @@ const insn: fc.Arbitrary<number[]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(reg, reg, reg, fc.constantFrom(Op.INR, Op.OUTR)).map(([a, b, c, op]) => [encode(op, a, b, c)]) },
   { weight: 2, arbitrary: fc.constantFrom(Op.STI, Op.STI, Op.CLI, Op.NOP, Op.BRK).map((op) => [encode(op)]) },
   { weight: 1, arbitrary: fc.constant(Op.HLT).map((op) => [encode(op)]) },
-  // a whole device request with random parameters: block (sector, count, address, command) and NIC (address, length, go)
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(0x1f0, 0x300, 0x303), fc.array(value, { minLength: 4, maxLength: 4 }), fc.constantFrom(1, 2, 0x101, 0x302, 7))
+  // a whole device request with random parameters: block (sector, count, address, command) and a
+  // NIC ring (base, size, enable, then the tail: descriptors read from wherever the base points)
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(0x1f0, 0x301, 0x305), fc.array(value, { minLength: 4, maxLength: 4 }), fc.constantFrom(1, 2, 0x101, 0x302, 7))
     .map(([base, vs, cmd]) => {
-      const regs = base === 0x1f0 ? [0x1f0, 0x1f1, 0x1f2] : base === 0x300 ? [0x300, 0x301] : [0x303, 0x304];
-      const go = base === 0x1f0 ? 0x1f3 : base === 0x300 ? 0x302 : 0x305;
-      const out = regs.flatMap((p, k) => [encode(Op.LI, 12), (k === 1 ? vs[k]! & 0xfff : vs[k]!) | 0, encode(Op.OUT, 0, 12, p)]);
-      return [...out, encode(Op.LI, 12), base === 0x1f0 ? cmd : 1, encode(Op.OUT, 0, 12, go)];
+      const regs = base === 0x1f0 ? [0x1f0, 0x1f1, 0x1f2] : base === 0x301 ? [0x301, 0x302, 0x300] : [0x305, 0x306, 0x300];
+      const go = base === 0x1f0 ? 0x1f3 : base === 0x301 ? 0x303 : 0x307;
+      const out = regs.flatMap((p, k) => [encode(Op.LI, 12), (k === 1 ? vs[k]! & 0x1ff : k === 2 && base !== 0x1f0 ? 1 : vs[k]!) | 0, encode(Op.OUT, 0, 12, p)]);
+      return [...out, encode(Op.LI, 12), base === 0x1f0 ? cmd : vs[3]! & 0xff, encode(Op.OUT, 0, 12, go)];
     }) },
   { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...INSTRUCTIONS.map((i) => i.op)), reg, reg, fc.integer({ min: -64, max: 64 })).map(([op, rd, ra, i]) => (op === Op.LI || op === Op.JMP || op === Op.JCC || op === Op.CALL ? [encode(op, rd, ra, i), i * 4] : [encode(op, rd, ra, i)])) },
 );

@@ -17,6 +17,7 @@ import {
   nativeConsolePutc, nativeConsoleGetc, nativeConsoleIrqEnable, nativeDiskSubmit, nativeDiskComplete, nativeDiskCapacity,
   nativeConsoleStatus, nativeReadCr4, nativeWriteCr4,
 } from './devices.ts';
+import { nativeNetInit, nativeNetSend, nativeNetRecv, nativeNetAck, nativeNetStat } from './net.ts';
 
 /** Fill the pvops table with the bare-hardware operations. */
 export function nativeSetup(): void {
@@ -60,6 +61,11 @@ export function nativeSetup(): void {
   pvSet(PvOp.TRAP_TABLE_CHECK, addressOf(nativeTrapTableCheck));
   pvSet(PvOp.LAZY_MMU_BEGIN, addressOf(nativeLazyMmu));
   pvSet(PvOp.LAZY_MMU_END, addressOf(nativeLazyMmu));
+  pvSet(PvOp.NET_INIT, addressOf(nativeNetInit));
+  pvSet(PvOp.NET_SEND, addressOf(nativeNetSend));
+  pvSet(PvOp.NET_RECV, addressOf(nativeNetRecv));
+  pvSet(PvOp.NET_ACK, addressOf(nativeNetAck));
+  pvSet(PvOp.NET_STAT, addressOf(nativeNetStat));
 }
 
 export function main(): void {

@@ -1,0 +1,125 @@
+// The uplink to the host: one UDP socket per host-forward rule, bound on the loopback address
+// only, joined to a guest NIC through the virtual gateway. Host code: the only place where guest
+// traffic meets real sockets.
+
+import { createSocket, type Socket } from 'node:dgram';
+import type { Nic } from '../../machine/devices/nic.ts';
+import type { DeviceContext } from '../../machine/types.ts';
+import { VirtualGateway, type HostForward } from './gateway.ts';
+
+/**
+ * Simulated cycles between the moment the host side produces a frame for the guest and the
+ * moment it reaches the NIC: the gateway's answer to a guest frame comes this long after the
+ * transmit, and a host datagram this long after the slice boundary at which it was picked up.
+ */
+export const GATEWAY_LATENCY_CYCLES = 2000;
+
+/** What the uplink needs of a guest's platform: its NIC and its event queue. */
+export type NicPlatform = Pick<DeviceContext, 'now' | 'schedule'> & { nic: Nic };
+
+/*
+ * How wall-clock traffic meets simulated time: socket messages arrive on Node's event loop, which
+ * runs only between the run loop's slices (cli/session.ts `drive` with `paced`). A datagram read
+ * there enters the guest GATEWAY_LATENCY_CYCLES after the simulated cycle the slice ended at.
+ * Everything after that point is deterministic: given the cycles at which host datagrams entered,
+ * a run repeats exactly. Which cycle a datagram meets depends on host timing, so tests of the host
+ * path assert what arrives, never when.
+ */
+export class HostUplink {
+  readonly gateway: VirtualGateway;
+  private platform: NicPlatform | undefined;
+  private readonly sockets: Socket[] = [];
+  /** frames for the guest produced before attach() (none in practice), dropped */
+  droppedBeforeAttach = 0;
+  /** datagrams handed to a socket whose send has not completed */
+  private sending = 0;
+  private onDrained: (() => void) | null = null;
+
+  private constructor(readonly rules: readonly HostForward[], guestMac: Uint8Array) {
+    this.gateway = new VirtualGateway(rules, guestMac, {
+      toGuest: (frame) => this.toGuest(frame),
+      toHost: (rule, payload, address, port) => this.send(rule, payload, address, port),
+    });
+  }
+
+  /** Bind one loopback socket per rule; rejects with a one-line message if a port is taken. */
+  static async open(rules: readonly HostForward[], guestMac: Uint8Array): Promise<HostUplink> {
+    const up = new HostUplink(rules, guestMac);
+    try {
+      for (const [k, rule] of rules.entries()) {
+        const s = createSocket('udp4');
+        up.sockets.push(s);
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', (e) => reject(new Error(`--net hostfwd: cannot bind udp ${rule.hostAddress}:${rule.hostPort}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+          s.bind(rule.hostPort, rule.hostAddress, () => resolve());
+        });
+        s.on('error', () => {}); // a send to a vanished client: nothing to do
+        s.on('message', (msg, rinfo) => up.gateway.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
+      }
+    } catch (e) {
+      up.closeNow();
+      throw e;
+    }
+    return up;
+  }
+
+  /** The NIC's transmit callback (give it to the machine or domain before attach). */
+  readonly onTransmit = (frame: Uint8Array): void => this.gateway.fromGuest(frame);
+
+  /** Join the guest's NIC (once it exists). */
+  attach(platform: NicPlatform): void {
+    this.platform = platform;
+  }
+
+  /** The ports actually bound (a rule with host port 0 gets one from the system). */
+  boundPorts(): number[] {
+    return this.sockets.map((s) => s.address().port);
+  }
+
+  /**
+   * Close the sockets once the replies already sent have left (a guest that answers and powers
+   * off at once must not lose its last answer), waiting at most a second.
+   */
+  async close(): Promise<void> {
+    if (this.sending > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.closeNow();
+  }
+
+  private send(rule: number, payload: Uint8Array, address: string, port: number): void {
+    const s = this.sockets[rule];
+    if (!s) return;
+    this.sending++;
+    s.send(payload, port, address, () => {
+      this.sending--;
+      if (this.sending === 0 && this.onDrained) this.onDrained();
+    });
+  }
+
+  private closeNow(): void {
+    for (const s of this.sockets) {
+      try {
+        s.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.sockets.length = 0;
+  }
+
+  private toGuest(frame: Uint8Array): void {
+    const p = this.platform;
+    if (!p) {
+      this.droppedBeforeAttach++;
+      return;
+    }
+    p.schedule(p.now() + GATEWAY_LATENCY_CYCLES, () => void p.nic.receive(frame));
+  }
+}
