@@ -370,7 +370,7 @@ export class Cpu {
    * instructions, traps and interrupt points either way.
    */
   engine: Engine = DEFAULT_ENGINE;
-  /** limits for the translator, read when it is created (first run under the translator) */
+  /** limits for the translator, read when it is created (first run under the translator; see also withTranslatorLimits) */
   translatorLimits: Partial<TranslatorLimits> = {};
   /** per physical frame: nonzero while translated code built from it exists (stores check it) */
   private readonly tbFrame: Uint8Array;

@@ -46,12 +46,30 @@ export interface TranslatorLimits {
 }
 
 export const DEFAULT_LIMITS: TranslatorLimits = {
-  threshold: 40,
-  maxBlocks: 48,
-  maxInsns: 768,
+  // a translation costs V8 a compile (and later an optimizing compile) of its function: only code
+  // entered this often repays it (measured on `lmbench all` and the compute loop, bench cpu)
+  threshold: 1000,
+  maxBlocks: 16,
+  maxInsns: 256,
   maxTranslations: 4096,
   maxSourceChars: 16 * 1024 * 1024,
 };
+
+let scopedLimits: Partial<TranslatorLimits> = {};
+
+/**
+ * Run fn with these limits as the default of every translator created meanwhile (tests use a low
+ * threshold to translate nearly everything a guest runs); restored after, even on a throw.
+ */
+export function withTranslatorLimits<T>(limits: Partial<TranslatorLimits>, fn: () => T): T {
+  const saved = scopedLimits;
+  scopedLimits = { ...saved, ...limits };
+  try {
+    return fn();
+  } finally {
+    scopedLimits = saved;
+  }
+}
 
 /** What the CPU lends its translator. */
 export interface TranslatorHost {
@@ -86,6 +104,8 @@ export class TranslatorStats {
   guestBytes = 0;
   /** generated JavaScript, characters */
   sourceChars = 0;
+  /** distinct sources compiled with new Function (the rest reused a compiled factory) */
+  compiles = 0;
   /** translations dropped because their code was written */
   invalidations = 0;
   /** whole-cache flushes */
@@ -114,6 +134,8 @@ export class Translator {
   private readonly byEntry = new Map<number, Tb>();
   private readonly byFrame = new Map<number, Tb[]>();
   private readonly heat = new Uint16Array(HEAT_SLOTS);
+  /** compiled factories by generated source (dropped by flush) */
+  private readonly factories = new Map<string, (...args: unknown[]) => TbFn>();
   /** current contents of the cache */
   private live = 0;
   private liveChars = 0;
@@ -125,7 +147,7 @@ export class Translator {
     private readonly h: TranslatorHost,
     limits: Partial<TranslatorLimits> = {},
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.limits = { ...DEFAULT_LIMITS, ...scopedLimits, ...limits };
     this.argNames = [...Object.keys(h.names), 'tx'];
     this.argValues = [...Object.values(h.names), this];
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
@@ -192,6 +214,7 @@ export class Translator {
   flush(): void {
     this.byEntry.clear();
     this.byFrame.clear();
+    this.factories.clear();
     this.h.tbFrame.fill(0);
     this.heat.fill(0);
     this.live = this.liveChars = this.liveGuestBytes = 0;
@@ -214,7 +237,14 @@ export class Translator {
     if (this.live + 1 > l.maxTranslations || this.liveChars + src.source.length > l.maxSourceChars) this.flush();
     const old = this.byEntry.get(hpa);
     if (old !== undefined) this.codeWrittenEntry(old);
-    const factory = new Function(...this.argNames, src.source) as (...args: unknown[]) => TbFn;
+    // the same code translated at another physical address (a forked process's copy, a reloaded
+    // program) has the same source: reuse its factory, so V8 shares its bytecode and optimized code
+    let factory = this.factories.get(src.source);
+    if (factory === undefined) {
+      factory = new Function(...this.argNames, src.source) as (...args: unknown[]) => TbFn;
+      this.factories.set(src.source, factory);
+      this.stats.compiles++;
+    }
     const fn = factory(...this.argValues);
     const tb: Tb = { fn, vpc: pc | 0, hpa, lo: src.lo, hi: src.hi, sourceChars: src.source.length, guestBytes: src.guestBytes };
     this.byEntry.set(hpa, tb);
