@@ -8,7 +8,8 @@ import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
-import { PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
+import { ENGINE_OPTION, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
+import type { Engine } from '../../machine/translator.ts';
 import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
@@ -47,6 +48,7 @@ interface RunOptions {
   maxCycles?: string;
   timeout?: string;
   profile: string;
+  engine: string;
   memory: string;
   disk?: string;
   snapshot?: boolean;
@@ -115,6 +117,7 @@ interface GuestSetup {
   disk?: Uint8Array;
   imagePath?: string;
   profile: string;
+  engine: Engine;
   add: string[];
   cmdline?: string;
   mode: string;
@@ -150,6 +153,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
   const opts: Parameters<typeof runPvMode>[1] = {
     memoryBytes: o.memoryBytes,
     profile: o.profile,
+    engine: o.engine,
     maxCycles: 0,
     input: o.input,
     disk: o.disk,
@@ -194,7 +198,7 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
   let programs: ReadonlyMap<string, Image> = new Map();
   try {
     const images = { kernelNotes: () => notes, programs: () => programs };
-    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images) });
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images) });
     if (kernelBoot) {
       // Loaded on use: building the standard guest needs the compiler (and TypeScript).
       const { standardGuest } = await import('../guest.ts');
@@ -265,6 +269,7 @@ export function register(program: Command): void {
     .option('--max-cycles <n>', `stop after this many simulated cycles (deterministic; default 1e11, unlimited at a terminal); exit status ${EXIT_CYCLE_LIMIT}`)
     .option('--timeout <seconds>', `stop after this much wall-clock time (default ${DEFAULT_INPUT_TIMEOUT_S} with --input or piped input, none at a terminal); exit status ${EXIT_TIMEOUT}`)
     .option(...PROFILE_OPTION)
+    .option(...ENGINE_OPTION)
     .option('--memory <MiB>', 'physical memory in MiB', '32')
     .option('--disk <file>', "a file to back the block device; the guest's writes are written back to it when the run ends")
     .option('--snapshot', "with --disk: the guest's writes go to a temporary in-memory overlay and the file is left untouched (QEMU's -snapshot)")
@@ -272,7 +277,7 @@ export function register(program: Command): void {
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu });
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
@@ -313,7 +318,7 @@ export function register(program: Command): void {
       const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
       const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
-      const setup: GuestSetup = { ...opts, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table };
+      const setup: GuestSetup = { ...opts, engine: checked.engine, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table };
       const guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
       let ended: RunEnd;
       try {

@@ -3,7 +3,7 @@
 // must agree exactly with the interpreter. `npm run test:deep`.
 
 import { describe, expect, it } from 'vitest';
-import { runGuest } from './translator-guest.test.ts';
+import { runGuest } from './translator-guest-harness.ts';
 
 describe('usertests and lmbench under the translator agree with the interpreter in every mode', () => {
   for (const mode of ['native', 'trap', 'bt', 'hvm', 'pv'] as const) {
