@@ -46,6 +46,9 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  * The innocuous instructions' cases of both are generated from machine/semantics.ts (the
  * `@generated` regions; npm run gen:interp), the one definition of their semantics.
  * Setting `fastPath = false` runs step() alone; the tests run both and compare.
+ * With `engine = 'translator'`, run() calls runTranslated() instead of runFast(): hot code runs
+ * as JavaScript functions built from the same definitions (machine/translator.ts), cold code on
+ * runFast() one block at a time; same cycles, instructions and boundaries (docs/engine.md).
  *
  * Block boundaries (where interrupts, stop requests and the cycle deadline are checked) are
  * defined by instructions, not by engine state, so every engine agrees on them: after each
