@@ -672,8 +672,9 @@ export class Cpu {
         this.mem.codePage[(pc + this.icA) >>> 12] = 1;
       }
       const fn = tx.lookup(pc, (pc + this.icA) | 0);
-      // cold: the fast loop to the end of this block (a deadline already reached stops it there)
-      if (fn === null) return this.runFast(this.cycles);
+      // cold: the fast loop for a slice of cycles, ending at a block boundary (an extra boundary
+      // stop changes nothing: run() finds no event and the deadline ahead, and calls back here)
+      if (fn === null) return this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
       const why = fn(tr, user ? this.tlbWU : this.tlbWS, user, this.attn !== 0 ? -Infinity : this.deadline - this.cycles);
       if (why !== BOUND || this.attn !== 0 || this.cycles >= this.deadline) return why;
     }

@@ -43,16 +43,23 @@ export interface TranslatorLimits {
   maxTranslations: number;
   /** generated JavaScript (characters) in the cache before a whole-cache flush */
   maxSourceChars: number;
+  /**
+   * cycles the interpreter's fast loop runs for cold code before the dispatcher looks for a
+   * translation again (it stops at the first block boundary past them); the entries it lands on
+   * are the ones whose heat is counted
+   */
+  coldSlice: number;
 }
 
 export const DEFAULT_LIMITS: TranslatorLimits = {
   // a translation costs V8 a compile (and later an optimizing compile) of its function: only code
-  // entered this often repays it (measured on `lmbench all` and the compute loop, bench cpu)
-  threshold: 1000,
+  // the dispatcher lands on this often repays it (tuned on `lmbench all` and the compute loop)
+  threshold: 200,
   maxBlocks: 16,
   maxInsns: 256,
   maxTranslations: 4096,
   maxSourceChars: 16 * 1024 * 1024,
+  coldSlice: 2000,
 };
 
 let scopedLimits: Partial<TranslatorLimits> = {};

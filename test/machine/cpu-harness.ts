@@ -155,7 +155,7 @@ export function makeRig(opts: { memoryBytes?: number; profile?: string; fast?: b
   if (opts.translator) {
     // translate every entry the first time it is reached: the translator runs nearly all the code
     cpu.engine = 'translator';
-    cpu.translatorLimits = { threshold: 1 };
+    cpu.translatorLimits = { threshold: 1, coldSlice: 0 };
   }
   pic.cpu = cpu;
   return { cpu, mem, bus, pic };

@@ -90,7 +90,7 @@ function run(p: typeof programArb extends fc.Arbitrary<infer T> ? T : never, eng
   const disk = p.disk ? new Uint8Array(32 * 512).map((_, k) => k * 13) : undefined;
   const sent: number[] = [];
   const m = new Machine({ memoryBytes: MEM, disk, input: p.input, onTransmit: (f) => sent.push(f.length), engine });
-  m.cpu.translatorLimits = { threshold: 1 };
+  m.cpu.translatorLimits = { threshold: 1, coldSlice: 0 };
   m.loadImage(image(p.code));
   const r = m.run({ maxCycles: 3_000_000 });
   return { r, out: m.consoleOutput(), sent, state: m.cpu.saveState(), disk: disk ? Array.from(disk.subarray(0, 64)).join() : '' };

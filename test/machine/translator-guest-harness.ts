@@ -5,7 +5,7 @@ import { bootNative } from '../../hypervisor/boot/native.ts';
 import { runImageInMode } from '../../hypervisor/index.ts';
 import type { VirtualizationMode } from '../../hypervisor/modes.ts';
 import { Machine } from '../../machine/machine.ts';
-import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
+import { withTranslatorLimits, type Engine, type TranslatorLimits } from '../../machine/translator.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 
 export interface EngineRun {
@@ -16,8 +16,8 @@ export interface EngineRun {
 }
 
 /** The standard guest booted with cmdline in `mode` ('native': the bare machine) under `engine`. */
-export function runGuest(mode: 'native' | VirtualizationMode, engine: Engine, cmdline: string, threshold = 2): EngineRun {
-  return withTranslatorLimits({ threshold }, () => {
+export function runGuest(mode: 'native' | VirtualizationMode, engine: Engine, cmdline: string, limits: Partial<TranslatorLimits> = { threshold: 2, coldSlice: 0 }): EngineRun {
+  return withTranslatorLimits(limits, () => {
     if (mode === 'native') {
       const g = buildGuestKernel({ arch: 'native' });
       const m = new Machine({ engine });

@@ -64,7 +64,7 @@ function countLoop(n: number): Prog {
 
 describe('translated code agrees with the interpreter', () => {
   it('a hot loop runs inside one translation: same result, cycles and instruction count', () => {
-    const rig = agree((r) => boot(r, countLoop(1000)), { threshold: 1 });
+    const rig = agree((r) => boot(r, countLoop(1000)), { threshold: 1, coldSlice: 0 });
     expect(rig.exit).toBe(Exit.Halted);
     expect(rig.cpu.regs[3]).toBe(499500);
     // 3 LI, 1000 x (ADD, ADDI, CMP, JLT), OUT, HLT
@@ -76,10 +76,17 @@ describe('translated code agrees with the interpreter', () => {
     expect(s.blocks).toBe(3);
   });
 
+  it('with the default limits (a cold slice of the fast loop between dispatches) a hot loop is still translated, and agrees', () => {
+    const rig = agree((r) => boot(r, countLoop(150000)), {});
+    expect(rig.cpu.regs[3]).toBe(-1634976888);
+    expect(rig.cpu.translator!.stats.translations).toBe(1);
+  });
+
   it('code below the hotness threshold runs on the interpreter: nothing translated', () => {
-    const rig = agree((r) => boot(r, countLoop(10)), { threshold: 50 });
+    // coldSlice 0: the dispatcher lands on every block boundary, so heat counts block entries
+    const rig = agree((r) => boot(r, countLoop(10)), { threshold: 50, coldSlice: 0 });
     expect(rig.cpu.translator!.stats.translations).toBe(0);
-    const hot = agree((r) => boot(r, countLoop(100)), { threshold: 50 });
+    const hot = agree((r) => boot(r, countLoop(100)), { threshold: 50, coldSlice: 0 });
     expect(hot.cpu.translator!.stats.translations).toBe(1);
   });
 
@@ -91,7 +98,7 @@ describe('translated code agrees with the interpreter', () => {
           boot(r, countLoop(200), KSTACK);
           r.cpu.flags = Flag.IF;
         },
-        { threshold: 1 },
+        { threshold: 1, coldSlice: 0 },
         deadline,
       );
       expect(rig.exit).toBe(Exit.Deadline);
@@ -124,7 +131,7 @@ describe('faults in the middle of a translated block leave precise state', () =>
         withIdt(r);
         boot(r, p, KSTACK);
       },
-      { threshold: 1 },
+      { threshold: 1, coldSlice: 0 },
     );
     expect(rig.cpu.pc).toBe(handlerOf(Vector.DivideError) + 4);
     const f = frameAt(rig.mem, rig.cpu.regs[15]!);
@@ -159,7 +166,7 @@ describe('faults in the middle of a translated block leave precise state', () =>
         r.cpu.writeCr(3, 0x20000);
         r.cpu.writeCr(0, 1);
       },
-      { threshold: 1 },
+      { threshold: 1, coldSlice: 0 },
     );
     expect(rig.cpu.pc).toBe(handlerOf(Vector.PageFault) + 4);
     const f = frameAt(rig.mem, rig.cpu.regs[15]!);
@@ -189,7 +196,7 @@ describe('invalidation', () => {
       .op(Op.CMPI, 0, 1, 10)
       .j(Cond.LT, 'loop')
       .op(Op.HLT);
-    const rig = agree((r) => boot(r, p), { threshold: 1 });
+    const rig = agree((r) => boot(r, p), { threshold: 1, coldSlice: 0 });
     // 5 passes add 1, 5 add 2
     expect(rig.cpu.regs[3]).toBe(15);
     const s = rig.cpu.translator!.stats;
@@ -199,7 +206,7 @@ describe('invalidation', () => {
 
   it('a host write into a frame holding translations drops them (PhysicalMemory code marks)', () => {
     const rig = makeRig({ translator: true });
-    rig.cpu.translatorLimits = { threshold: 1 };
+    rig.cpu.translatorLimits = { threshold: 1, coldSlice: 0 };
     boot(rig, countLoop(10));
     expect(rig.cpu.run(1e7)).toBe(Exit.Halted);
     const tx = rig.cpu.translator!;
@@ -215,7 +222,7 @@ describe('invalidation', () => {
     for (const f of ['f0', 'f1', 'f2', 'f3']) p.call(f);
     p.op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 20).j(Cond.LT, 'loop').op(Op.HLT);
     for (const [k, f] of ['f0', 'f1', 'f2', 'f3'].entries()) p.label(f).op(Op.ADDI, 3, 3, k + 1).op(Op.RET);
-    const rig = agree((r) => boot(r, p, KSTACK), { threshold: 1, maxTranslations: 2 });
+    const rig = agree((r) => boot(r, p, KSTACK), { threshold: 1, coldSlice: 0, maxTranslations: 2 });
     expect(rig.cpu.regs[3]).toBe(20 * 10);
     const s = rig.cpu.translator!.stats;
     expect(s.flushes).toBeGreaterThan(0);
