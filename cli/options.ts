@@ -46,7 +46,7 @@ export const mmuSchema = z.enum(MMUS, { error: (issue) => `unknown --mmu "${Stri
 
 export const runOptionsSchema = z.object({
   mode: modeSchema,
-  engine: engineSchema,
+  engine: engineSchema.optional(),
   mmu: mmuSchema.optional(),
   profile: profileSchema,
   memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
@@ -60,7 +60,7 @@ export const runOptionsSchema = z.object({
 
 export const compareOptionsSchema = z.object({
   profile: profileSchema,
-  engine: engineSchema,
+  engine: engineSchema.optional(),
   runs: wholeNumber('--runs', 1, 50),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number'),
   modes: z

@@ -19,8 +19,11 @@ import { endsBlock, transBody, type Semantics, type TransInsn } from './semantic
 /** Which engine a CPU runs guest code with. */
 export type Engine = 'interpreter' | 'translator';
 export const ENGINES: readonly Engine[] = ['interpreter', 'translator'];
-/** The engine a Machine gets when its options name none. */
-export const DEFAULT_ENGINE: Engine = 'interpreter';
+/**
+ * The engine a Machine gets when its options name none: the interpreter, unless the environment
+ * says XENOLITH_ENGINE=translator (how the whole test suite is run under the translator).
+ */
+export const DEFAULT_ENGINE: Engine = process.env.XENOLITH_ENGINE === 'translator' ? 'translator' : 'interpreter';
 
 /** Parse an engine name (CLI, config); a one-line error otherwise. */
 export function parseEngine(name: string): Engine {

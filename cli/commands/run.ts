@@ -9,7 +9,7 @@ import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
 import { ENGINE_OPTION, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
-import type { Engine } from '../../machine/translator.ts';
+import { DEFAULT_ENGINE, type Engine } from '../../machine/translator.ts';
 import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
@@ -318,7 +318,7 @@ export function register(program: Command): void {
       const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
       const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
-      const setup: GuestSetup = { ...opts, engine: checked.engine, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table };
+      const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table };
       const guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
       let ended: RunEnd;
       try {
