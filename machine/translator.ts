@@ -114,7 +114,7 @@ export class TranslatorStats {
   guestBytes = 0;
   /** generated JavaScript, characters */
   sourceChars = 0;
-  /** distinct sources compiled with new Function (the rest reused a compiled factory) */
+  /** sources compiled with new Function (the rest reused a factory compiled before, by any translator) */
   compiles = 0;
   /** translations dropped because their code was written */
   invalidations = 0;
@@ -134,6 +134,15 @@ interface Tb {
   guestBytes: number;
 }
 
+/**
+ * Compiled factories by generated source, shared by every translator in the process: the same
+ * guest code (the same kernel booted again, another machine running it) reuses the compiled
+ * function and V8's optimized code for it. A pure memo (a factory closes over nothing: every value
+ * it uses is an argument), bounded: cleared whole when full.
+ */
+const FACTORIES = new Map<string, (...args: unknown[]) => TbFn>();
+const MAX_FACTORIES = 8192;
+
 /** Slots of the hotness counters (hashed by entry address; a collision only makes code hot sooner). */
 const HEAT_SLOTS = 1 << 16;
 const PAGE_MASK = -4096;
@@ -144,8 +153,6 @@ export class Translator {
   private readonly byEntry = new Map<number, Tb>();
   private readonly byFrame = new Map<number, Tb[]>();
   private readonly heat = new Uint16Array(HEAT_SLOTS);
-  /** compiled factories by generated source (dropped by flush) */
-  private readonly factories = new Map<string, (...args: unknown[]) => TbFn>();
   /** current contents of the cache */
   private live = 0;
   private liveChars = 0;
@@ -224,7 +231,6 @@ export class Translator {
   flush(): void {
     this.byEntry.clear();
     this.byFrame.clear();
-    this.factories.clear();
     this.h.tbFrame.fill(0);
     this.heat.fill(0);
     this.live = this.liveChars = this.liveGuestBytes = 0;
@@ -247,12 +253,13 @@ export class Translator {
     if (this.live + 1 > l.maxTranslations || this.liveChars + src.source.length > l.maxSourceChars) this.flush();
     const old = this.byEntry.get(hpa);
     if (old !== undefined) this.codeWrittenEntry(old);
-    // the same code translated at another physical address (a forked process's copy, a reloaded
-    // program) has the same source: reuse its factory, so V8 shares its bytecode and optimized code
-    let factory = this.factories.get(src.source);
+    // the same code translated before (at another physical address, by another machine) has the
+    // same source: reuse its factory, so V8 shares its bytecode and optimized code
+    let factory = FACTORIES.get(src.source);
     if (factory === undefined) {
+      if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();
       factory = new Function(...this.argNames, src.source) as (...args: unknown[]) => TbFn;
-      this.factories.set(src.source, factory);
+      FACTORIES.set(src.source, factory);
       this.stats.compiles++;
     }
     const fn = factory(...this.argValues);
