@@ -252,7 +252,7 @@ export class Translator {
     const l = this.limits;
     if (this.live + 1 > l.maxTranslations || this.liveChars + src.source.length > l.maxSourceChars) this.flush();
     const old = this.byEntry.get(hpa);
-    if (old !== undefined) this.codeWrittenEntry(old);
+    if (old !== undefined) this.replaceEntry(old);
     // the same code translated before (at another physical address, by another machine) has the
     // same source: reuse its factory, so V8 shares its bytecode and optimized code
     let factory = FACTORIES.get(src.source);
@@ -284,7 +284,7 @@ export class Translator {
   }
 
   /** Remove one translation (replaced by a new one for the same entry). */
-  private codeWrittenEntry(tb: Tb): void {
+  private replaceEntry(tb: Tb): void {
     const list = this.byFrame.get(tb.hpa >>> 12);
     if (list !== undefined) {
       const k = list.indexOf(tb);
