@@ -4,6 +4,7 @@
 // instructions are exact (checked equal across runs); wall-clock time is the median of several
 // runs after a warm-up and covers creating the Machine, loading and running (not compiling: the
 // build is cached). Host code: reads the guest build, touches only Machines it creates.
+import type { Engine } from '../machine/translator.ts';
 import { Machine } from '../machine/machine.ts';
 import { median, nowMs } from './timing.ts';
 import { textTable } from './text-table.ts';
@@ -30,6 +31,8 @@ export interface BootBenchRow {
 }
 
 export interface BootBenchOptions {
+  /** the CPU engine (default: the machine's) */
+  engine?: Engine;
   /** timed runs per target (default 5), after one warm-up run */
   runs?: number;
   /** cost profile (default the Machine's) */
@@ -67,6 +70,7 @@ function bootOnce(build: GuestKernelBuild, t: Target, opts: BootBenchOptions): O
   const machine: Machine = new Machine({
     memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024,
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
     onOutput: (b) => {
       if (t.untilPrompt && !prompted && prev === PROMPT[0] && b === PROMPT[1]) {
         prompted = true;

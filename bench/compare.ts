@@ -5,6 +5,7 @@
 // Host code: runs guests through the mode runners; writes nothing on disk itself (it asks git
 // for the commit, for the report's metadata).
 
+import type { Engine } from '../machine/translator.ts';
 import { execFileSync } from 'node:child_process';
 import { cpus, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,8 @@ export interface CompareOptions {
   maxCycles: number;
   /** the traced run of a mode for the timeline (tests inject one; default: traceTimeline) */
   timeline?: typeof traceTimeline;
+  /** the CPU engine every run uses (default: the machine's) */
+  engine?: Engine;
   /** called after each guest run, for a progress indicator */
   onProgress?: (done: number, total: number, what: string) => void;
   /** runners to use instead of bench/runners.ts's, by mode (tests give scripted ones) */
@@ -212,7 +215,7 @@ export function runCompare(opts: CompareOptions): CompareReport {
   const nano = new Map<ModeName, Map<string, number | null>>();
   const summaries: ModeSummary[] = [];
   const unexplained: string[] = [];
-  const base = { profile: opts.profile, maxCycles: opts.maxCycles };
+  const base = { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}) };
 
   const untimed = new Map<ModeName, { suite: GuestRun; lmbench: GuestRun; nanobench: GuestRun }>();
   for (const mode of opts.modes) {

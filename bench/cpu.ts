@@ -8,10 +8,12 @@ import { Machine } from '../machine/machine.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../toolchain/guest-kernel.ts';
 import { median, nowMs, timed } from './timing.ts';
+import { ENGINES, type Engine } from '../machine/translator.ts';
+import { getHeapCodeStatistics } from 'node:v8';
 
 export interface CpuBenchRow {
   loop: 'compute' | 'memory' | 'kernel';
-  engine: 'interpreter';
+  engine: Engine;
   /** millions of guest instructions per second */
   mips: number;
   /** the same loop as plain JavaScript, in millions of loop operations per second (null: the kernel row has none) */
@@ -20,6 +22,34 @@ export interface CpuBenchRow {
   instructions: number;
   /** simulated cycles of the timed run (exact, deterministic) */
   cycles: number;
+  /** translator rows: the translation cache at the end of one timed run */
+  cache?: CacheFootprint;
+}
+
+/** The translation cache's size against the guest code it covers. */
+export interface CacheFootprint {
+  translations: number;
+  /** guest code bytes the translations cover */
+  guestBytes: number;
+  /** generated JavaScript, characters */
+  sourceChars: number;
+  /** growth of V8's code and bytecode space over the run (process-wide, so an upper bound) */
+  hostCodeBytes: number;
+  /** (source + host code bytes) per MiB of guest code */
+  hostBytesPerGuestMiB: number;
+}
+
+function codeSpace(): number {
+  const s = getHeapCodeStatistics();
+  return s.code_and_metadata_size + s.bytecode_and_metadata_size;
+}
+
+function footprint(machine: Machine, code0: number): CacheFootprint | undefined {
+  const tx = machine.cpu.translator;
+  if (!tx) return undefined;
+  const { translations, guestBytes, sourceChars } = tx.size;
+  const hostCodeBytes = Math.max(0, codeSpace() - code0);
+  return { translations, guestBytes, sourceChars, hostCodeBytes, hostBytesPerGuestMiB: guestBytes === 0 ? 0 : ((sourceChars + hostCodeBytes) / guestBytes) * 1024 * 1024 };
 }
 
 const COMPUTE_OPS_PER_ITERATION = 7;
@@ -98,14 +128,15 @@ page_tables:    .space 4 * 4096
 `;
 }
 
-function timeGuest(source: string, name: string): { seconds: number; instructions: number; cycles: number } {
+function timeGuest(source: string, name: string, engine: Engine): { seconds: number; instructions: number; cycles: number; cache?: CacheFootprint } {
   const { image } = assemble(source, name);
-  const machine = new Machine({ memoryBytes: 32 * 1024 * 1024 });
+  const machine = new Machine({ memoryBytes: 32 * 1024 * 1024, engine });
   machine.loadImage(image);
+  const code0 = codeSpace();
   const { value: result, ms } = timed(() => machine.run({ maxCycles: Number.MAX_SAFE_INTEGER }));
   const seconds = ms / 1000;
   if (result.reason !== 'poweroff') throw new Error(`benchmark guest ${name} stopped with ${result.reason}`);
-  return { seconds, instructions: machine.cpu.instructions, cycles: machine.cpu.cycles };
+  return { seconds, instructions: machine.cpu.instructions, cycles: machine.cpu.cycles, cache: footprint(machine, code0) };
 }
 
 function jsCompute(iterations: number): number {
@@ -138,9 +169,9 @@ function timeJs(fn: () => number): number {
 const RUNS = 3;
 
 /** Time a guest loop RUNS times after a warm-up (the JIT settles over the first runs); median seconds. */
-function timeGuestMedian(source: string, warmup: string, name: string): { seconds: number; instructions: number; cycles: number } {
-  timeGuest(warmup, `${name}-warmup`);
-  const runs = Array.from({ length: RUNS }, () => timeGuest(source, name));
+function timeGuestMedian(source: string, warmup: string, name: string, engine: Engine): { seconds: number; instructions: number; cycles: number; cache?: CacheFootprint } {
+  timeGuest(warmup, `${name}-warmup`, engine);
+  const runs = Array.from({ length: RUNS }, () => timeGuest(source, name, engine));
   for (const r of runs) {
     if (r.instructions !== runs[0]!.instructions || r.cycles !== runs[0]!.cycles) throw new Error(`benchmark guest ${name} is not deterministic`);
   }
@@ -148,14 +179,15 @@ function timeGuestMedian(source: string, warmup: string, name: string): { second
 }
 
 /** The kernel-heavy workload: the native kernel booted with `lmbench all reps`, run to power-off. */
-function timeKernel(build: GuestKernelBuild, reps: number): { seconds: number; instructions: number; cycles: number } {
-  const machine = new Machine({ memoryBytes: 32 * 1024 * 1024 });
+function timeKernel(build: GuestKernelBuild, reps: number, engine: Engine): { seconds: number; instructions: number; cycles: number; cache?: CacheFootprint } {
+  const machine = new Machine({ memoryBytes: 32 * 1024 * 1024, engine });
+  const code0 = codeSpace();
   const t0 = nowMs();
   bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: `lmbench all ${reps}` });
   const result = machine.run({ maxCycles: Number.MAX_SAFE_INTEGER });
   const seconds = (nowMs() - t0) / 1000;
   if (result.reason !== 'poweroff' || result.status !== 0) throw new Error(`benchmark kernel (lmbench all ${reps}) stopped with ${result.reason} (status ${result.status})`);
-  return { seconds, instructions: result.instructions, cycles: result.cycles };
+  return { seconds, instructions: result.instructions, cycles: result.cycles, cache: footprint(machine, code0) };
 }
 
 function timeJsMedian(fn: () => number): number {
@@ -163,43 +195,51 @@ function timeJsMedian(fn: () => number): number {
   return median(Array.from({ length: RUNS }, () => timeJs(fn)));
 }
 
-/** Run both loops; `scale` 1 is the default size (about a second per run on a current core). */
-export function runCpuBench(scale = 1): CpuBenchRow[] {
+/** Each loop under each engine (in ENGINES order), beside plain JavaScript; `scale` 1 is the default size (about a second per interpreter run on a current core). */
+export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): CpuBenchRow[] {
   const iterations = Math.round(20_000_000 * scale);
   const sweeps = Math.round(4000 * scale);
   const rows: CpuBenchRow[] = [];
 
-  const c = timeGuestMedian(computeSource(iterations), computeSource(Math.round(iterations / 10)), 'compute.s');
   const cJs = timeJsMedian(() => jsCompute(iterations));
-  rows.push({
-    loop: 'compute',
-    engine: 'interpreter',
-    mips: c.instructions / c.seconds / 1e6,
-    jsMips: (iterations * COMPUTE_OPS_PER_ITERATION) / cJs / 1e6,
-    instructions: c.instructions,
-    cycles: c.cycles,
-  });
+  for (const engine of engines) {
+    const c = timeGuestMedian(computeSource(iterations), computeSource(Math.round(iterations / 10)), 'compute.s', engine);
+    rows.push({
+      loop: 'compute',
+      engine,
+      mips: c.instructions / c.seconds / 1e6,
+      jsMips: (iterations * COMPUTE_OPS_PER_ITERATION) / cJs / 1e6,
+      instructions: c.instructions,
+      cycles: c.cycles,
+      ...(c.cache ? { cache: c.cache } : {}),
+    });
+  }
 
-  const m = timeGuestMedian(memorySource(sweeps), memorySource(Math.max(1, Math.round(sweeps / 10))), 'memory.s');
   const mem = new Int32Array((MEMORY_LOOP_PAGES * 4096) >> 2);
   const mJs = timeJsMedian(() => jsMemory(sweeps, mem));
-  rows.push({
-    loop: 'memory',
-    engine: 'interpreter',
-    mips: m.instructions / m.seconds / 1e6,
-    jsMips: (sweeps * MEMORY_LOOP_PAGES * MEMORY_OPS_PER_ITERATION) / mJs / 1e6,
-    instructions: m.instructions,
-    cycles: m.cycles,
-  });
+  for (const engine of engines) {
+    const m = timeGuestMedian(memorySource(sweeps), memorySource(Math.max(1, Math.round(sweeps / 10))), 'memory.s', engine);
+    rows.push({
+      loop: 'memory',
+      engine,
+      mips: m.instructions / m.seconds / 1e6,
+      jsMips: (sweeps * MEMORY_LOOP_PAGES * MEMORY_OPS_PER_ITERATION) / mJs / 1e6,
+      instructions: m.instructions,
+      cycles: m.cycles,
+      ...(m.cache ? { cache: m.cache } : {}),
+    });
+  }
 
   const build = buildGuestKernel({ arch: 'native' });
   const reps = Math.max(1, Math.round(200 * scale));
-  timeKernel(build, Math.max(1, Math.round(reps / 10)));
-  const ks = Array.from({ length: RUNS }, () => timeKernel(build, reps));
-  for (const k of ks) {
-    if (k.instructions !== ks[0]!.instructions || k.cycles !== ks[0]!.cycles) throw new Error('benchmark kernel is not deterministic');
+  for (const engine of engines) {
+    timeKernel(build, Math.max(1, Math.round(reps / 10)), engine);
+    const ks = Array.from({ length: RUNS }, () => timeKernel(build, reps, engine));
+    for (const k of ks) {
+      if (k.instructions !== ks[0]!.instructions || k.cycles !== ks[0]!.cycles) throw new Error('benchmark kernel is not deterministic');
+    }
+    const k = { ...ks[0]!, seconds: median(ks.map((x) => x.seconds)) };
+    rows.push({ loop: 'kernel', engine, mips: k.instructions / k.seconds / 1e6, jsMips: null, instructions: k.instructions, cycles: k.cycles, ...(k.cache ? { cache: k.cache } : {}) });
   }
-  const k = { ...ks[0]!, seconds: median(ks.map((x) => x.seconds)) };
-  rows.push({ loop: 'kernel', engine: 'interpreter', mips: k.instructions / k.seconds / 1e6, jsMips: null, instructions: k.instructions, cycles: k.cycles });
   return rows;
 }

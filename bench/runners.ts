@@ -10,6 +10,7 @@ import { runImageInMode } from '../hypervisor/index.ts';
 import type { DomainStats } from '../hypervisor/core/stats.ts';
 import { pvStatsReport } from '../hypervisor/pv/stats.ts';
 import { timed } from './timing.ts';
+import type { Engine } from '../machine/translator.ts';
 import { MODE_NAMES, type ModeName, type VirtualizationMode } from '../hypervisor/modes.ts';
 import { TRACE_KINDS, TraceBuffer, type TraceKindName } from '../hypervisor/core/trace.ts';
 
@@ -48,6 +49,8 @@ export interface RunSpec {
   input?: string;
   profile: string;
   maxCycles: number;
+  /** the CPU engine (default: the machine's) */
+  engine?: Engine;
 }
 
 export type Runner = (spec: RunSpec) => GuestRun;
@@ -57,7 +60,7 @@ export const ZERO_COUNTERS: Counters = { traps: 0, hypercalls: 0, ioExits: 0, sh
 /** The reference: the native kernel on bare XL32. Nothing enters a hypervisor. */
 export const runNative: Runner = (spec) => {
   const guest = buildGuestKernel({ arch: 'native' });
-  const machine = new Machine({ profile: spec.profile, input: spec.input });
+  const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}) });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
   const { value: result, ms: wallMs } = timed(() => machine.run({ maxCycles: spec.maxCycles }));
   return {
@@ -98,6 +101,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         input: spec.input,
         initrd: guest.initrd,
         cmdline: spec.cmdline,
+        ...(spec.engine !== undefined ? { engine: spec.engine } : {}),
       }),
     );
     return {

@@ -5,12 +5,20 @@ import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { CliError } from './errors.ts';
 import { MODE_NAMES } from '../hypervisor/modes.ts';
 import { MAX_TRACE_RECORDS } from '../hypervisor/core/trace.ts';
+import { DEFAULT_ENGINE, ENGINES, type Engine } from '../machine/translator.ts';
 
 
 const PROFILE_NAMES = Object.keys(PROFILES);
 
 /** The `--profile` option every verb that runs a guest takes: flags, help (naming the profiles), default. */
 export const PROFILE_OPTION = ['--profile <name>', `CPU cost profile: ${PROFILE_NAMES.join(', ')}`, DEFAULT_PROFILE] as const;
+
+/** The `--engine` option every verb that runs guest code takes: flags, help, default. */
+export const ENGINE_OPTION = ['--engine <name>', `CPU engine: ${ENGINES.join(' or ')} (same cycles, instructions and output; docs/engine.md)`, DEFAULT_ENGINE] as const;
+
+export const engineSchema = z.enum(ENGINES as unknown as [Engine, ...Engine[]], {
+  error: (issue) => `unknown engine "${String(issue.input)}" (choose ${ENGINES.join(' or ')})`,
+});
 
 /** A whole number written in decimal (underscores allowed: 100_000_000). */
 function wholeNumber(flag: string, min: number, max: number, what = 'a whole number') {
@@ -39,6 +47,7 @@ export const mmuSchema = z.enum(MMUS, { error: (issue) => `unknown --mmu "${Stri
 
 export const runOptionsSchema = z.object({
   mode: modeSchema,
+  engine: engineSchema.optional(),
   mmu: mmuSchema.optional(),
   profile: profileSchema,
   memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
@@ -102,6 +111,7 @@ export const netSchema = z.array(z.string()).transform((values, ctx) => {
 
 export const compareOptionsSchema = z.object({
   profile: profileSchema,
+  engine: engineSchema.optional(),
   runs: wholeNumber('--runs', 1, 50),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number'),
   modes: z

@@ -10,6 +10,7 @@ import { isBootableKernel } from './core/loader.ts';
 import type { BootSpec, Mode } from './core/mode.ts';
 import type { TrapModeOptions } from './trap/mode.ts';
 import { hex } from '../machine/hex.ts';
+import type { Engine } from '../machine/translator.ts';
 
 /** Why a single-domain run ended (the bare Machine's reasons, plus the hypervisor killing the domain). */
 export type GuestStopReason = 'poweroff' | 'halted' | 'triple-fault' | 'crashed' | 'limit' | 'stopped';
@@ -37,6 +38,8 @@ export interface GuestRunOptions {
   hvm?: { mmu?: 'shadow' | 'ept' };
   /** bt-mode tuning (the translation cache's bound) */
   bt?: { cacheUnits?: number };
+  /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */
+  engine?: Engine;
 }
 
 export interface GuestRunResult {
@@ -124,8 +127,9 @@ export function runSingleGuest(
   const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
   const reserve = checkGuestMemory(memoryBytes, reserveBytes, mode.name, why);
-  const hvOpts: { memoryBytes: number; profile?: string } = { memoryBytes: memoryBytes + reserve };
+  const hvOpts: { memoryBytes: number; profile?: string; engine?: Engine } = { memoryBytes: memoryBytes + reserve };
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
+  if (opts.engine !== undefined) hvOpts.engine = opts.engine;
   const hv = new Hypervisor(hvOpts);
   const config: DomainConfig = { name: 'guest', memoryBytes };
   if (opts.input !== undefined) config.input = opts.input;

@@ -29,6 +29,8 @@ import {
 } from './isa.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { Exit, type InterruptController, type IoBus } from './types.ts';
+import { SEMANTICS, type Semantics } from './semantics.ts';
+import { DEFAULT_ENGINE, Translator, type Engine, type TranslatorLimits } from './translator.ts';
 import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
 
 /*
@@ -44,6 +46,9 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  * The innocuous instructions' cases of both are generated from machine/semantics.ts (the
  * `@generated` regions; npm run gen:interp), the one definition of their semantics.
  * Setting `fastPath = false` runs step() alone; the tests run both and compare.
+ * With `engine = 'translator'`, run() calls runTranslated() instead of runFast(): hot code runs
+ * as JavaScript functions built from the same definitions (machine/translator.ts), cold code on
+ * runFast() one block at a time; same cycles, instructions and boundaries (docs/engine.md).
  *
  * Block boundaries (where interrupts, stop requests and the cycle deadline are checked) are
  * defined by instructions, not by engine state, so every engine agrees on them: after each
@@ -177,6 +182,66 @@ const COND_TABLE: Uint8Array = (() => {
   return t;
 })();
 
+/** The handler of each SEMANTICS row, in the table's order (generated), so the translator finds an opcode's definition. */
+const SEMANTICS_HANDLERS: readonly I[] = [
+  // @generated semantics-handlers begin (machine/semantics.ts, npm run gen:interp)
+  I.NOP,
+  I.MOV,
+  I.LI,
+  I.ADD,
+  I.SUB,
+  I.MUL,
+  I.MULHU,
+  I.DIV,
+  I.DIVU,
+  I.REM,
+  I.REMU,
+  I.AND,
+  I.OR,
+  I.XOR,
+  I.SHL,
+  I.SHR,
+  I.SAR,
+  I.NOT,
+  I.NEG,
+  I.ADDI,
+  I.MULI,
+  I.ANDI,
+  I.ORI,
+  I.XORI,
+  I.SHLI,
+  I.SHRI,
+  I.SARI,
+  I.LDW,
+  I.LDH,
+  I.LDHU,
+  I.LDB,
+  I.LDBU,
+  I.STW,
+  I.STH,
+  I.STB,
+  I.PUSH,
+  I.POP,
+  I.CMP,
+  I.CMPI,
+  I.TEST,
+  I.SETCC,
+  I.JMP,
+  I.JCC,
+  I.CALL,
+  I.JMPR,
+  I.CALLR,
+  I.RET,
+  // @generated semantics-handlers end
+];
+
+/** opcode -> its definition in machine/semantics.ts, or null (the general path's alone) */
+const SEMANTICS_BY_OP: ReadonlyArray<Semantics | null> = (() => {
+  const byHandler = new Map<number, Semantics>();
+  SEMANTICS_HANDLERS.forEach((h, k) => byHandler.set(h, SEMANTICS[k]![1]));
+  return Array.from({ length: 256 }, (_, op) => byHandler.get(DECODE[op]!) ?? null);
+})();
+
 /** High 32 bits of the unsigned 64-bit product a * b. */
 function mulhu(a: number, b: number): number {
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
@@ -302,6 +367,17 @@ export class Cpu {
 
   /** false: run only the general-path engine (for equivalence tests) */
   fastPath = true;
+  /**
+   * The engine run() uses besides the general path: the interpreter's fast loop, or translated
+   * code (machine/translator.ts) for hot code and the fast loop for the rest. Same cycles,
+   * instructions, traps and interrupt points either way.
+   */
+  engine: Engine = DEFAULT_ENGINE;
+  /** limits for the translator, read when it is created (first run under the translator; see also withTranslatorLimits) */
+  translatorLimits: Partial<TranslatorLimits> = {};
+  /** per physical frame: nonzero while translated code built from it exists (stores check it) */
+  private readonly tbFrame: Uint8Array;
+  private tx: Translator | null = null;
   readonly stats = new CpuStats();
   readonly profile: CostProfile;
   /** per-opcode base cost (machine/costs.ts) */
@@ -368,6 +444,56 @@ export class Cpu {
     this.tlbWU = this.tlbW.subarray(entries);
     this.tlbAdd = new Int32Array(entries);
     this.tlbNext = new Uint8Array(entries / ways);
+    this.tbFrame = new Uint8Array(mem.frames);
+  }
+
+  /** The translation cache, once the translator engine has run (stats, flush). */
+  get translator(): Translator | null {
+    return this.tx;
+  }
+
+  private makeTranslator(): Translator {
+    return new Translator(
+      {
+        cpu: this,
+        regs: this.regs,
+        mem: this.mem,
+        tlbAdd: this.tlbAdd,
+        setMask: this.tlbSetMask,
+        wayShift: this.tlbWayShift,
+        ways: this.tlbWays,
+        costs: this.costs,
+        takenExtra: this.takenExtra,
+        semByOp: SEMANTICS_BY_OP,
+        insnBytes: INSN_BYTES,
+        tbFrame: this.tbFrame,
+        names: {
+          cpu: this,
+          R: this.regs,
+          m32: this.mem.i32,
+          m16: this.mem.u16,
+          s16: this.mem.i16,
+          m8: this.mem.u8,
+          s8: this.mem.i8,
+          ta: this.tlbAdd,
+          tbFrame: this.tbFrame,
+          condT: COND_TABLE,
+          tlbFind,
+          mulhu,
+          sm: this.tlbSetMask,
+          ws: this.tlbWayShift,
+          ways: this.tlbWays,
+          taken: this.takenExtra,
+          notCond: ~FLAGS_COND,
+          CONT,
+          BOUND,
+          ACC_READ,
+          ACC_WRITE,
+          PAGE_MASK,
+        },
+      },
+      this.translatorLimits,
+    );
   }
 
   // ===================================================================================== run loop
@@ -395,7 +521,7 @@ export class Cpu {
         if (this.cycles >= this.deadline) return Exit.Deadline;
         boundary = false;
       }
-      if (this.fastPath && this.instructionHookAt === Infinity && this.runFast(this.deadline) === BOUND) {
+      if (this.fastPath && this.instructionHookAt === Infinity && (this.engine === 'translator' ? this.runTranslated() : this.runFast(this.deadline)) === BOUND) {
         boundary = true;
         continue;
       }
@@ -519,6 +645,46 @@ export class Cpu {
     return res >= 0 ? res : -1;
   }
 
+  // =================================================================================== translator
+
+  /**
+   * The translator's dispatch loop, called where run() would call runFast: the instruction TLB
+   * exactly as the fast loop keeps it, then the translation entered at pc (or, while pc is cold,
+   * the fast loop for one block). Chains from one translation to the next at block boundaries
+   * while no event is pending and the deadline is ahead. Returns BOUND or CONT as runFast does.
+   */
+  private runTranslated(): number {
+    const tx = this.tx ?? (this.tx = this.makeTranslator());
+    for (;;) {
+      const pc = this.pc | 0;
+      const user = this.cpl === 3;
+      const tr = user ? this.tlbRU : this.tlbRS;
+      if (this.icUser !== user) {
+        this.icV = INVALID;
+        this.icUser = user;
+      }
+      if ((pc & 0xfffff003) !== this.icV) {
+        if ((pc & 3) !== 0) return CONT;
+        const e = tlbFind(tr, ((pc >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, pc & PAGE_MASK);
+        if (e < 0) return CONT;
+        this.icV = pc & PAGE_MASK;
+        this.icA = this.tlbAdd[e]!;
+        this.mem.codePage[(pc + this.icA) >>> 12] = 1;
+      }
+      const fn = tx.lookup(pc, (pc + this.icA) | 0);
+      // cold: the fast loop for a slice of cycles, ending at a block boundary (an extra boundary
+      // stop changes nothing: run() finds no event and the deadline ahead, and calls back here)
+      if (fn === null) return this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
+      const why = fn(tr, user ? this.tlbWU : this.tlbWS, user, this.attn !== 0 ? -Infinity : this.deadline - this.cycles);
+      if (why !== BOUND || this.attn !== 0 || this.cycles >= this.deadline) return why;
+    }
+  }
+
+  /** A store to host-physical pa hit a frame holding translated code: drop what it overlaps. */
+  private codeStored(pa: number, size: number): void {
+    this.tx?.codeWritten(pa, size);
+  }
+
   // ==================================================================================== fast path
 
   /**
@@ -534,6 +700,7 @@ export class Cpu {
     const m8 = mem.u8;
     const s8 = mem.i8;
     const codePage = mem.codePage;
+    const tbFrame = this.tbFrame;
     const cost = this.costs;
     const decode = DECODE;
     const condT = COND_TABLE;
@@ -728,6 +895,7 @@ export class Cpu {
             cyc += dc;
           }
           m32[(va + ta[e]!) >> 2] = r[(w >>> 8) & 15]!;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           break;
         }
         case I.STH: {
@@ -738,6 +906,7 @@ export class Cpu {
             cyc += dc;
           }
           m16[(va + ta[e]!) >> 1] = r[(w >>> 8) & 15]!;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 2);
           break;
         }
         case I.STB: {
@@ -748,6 +917,7 @@ export class Cpu {
             cyc += dc;
           }
           m8[(va + ta[e]!) | 0] = r[(w >>> 8) & 15]!;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 1);
           break;
         }
         case I.PUSH: {
@@ -755,6 +925,7 @@ export class Cpu {
           const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
           m32[(va + ta[e]!) >> 2] = r[(w >>> 12) & 15]!;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           r[SP] = va;
           break;
         }
@@ -822,6 +993,7 @@ export class Cpu {
           if (e < 0) break loop;
           const next = (pc + 8) | 0;
           m32[(va + ta[e]!) >> 2] = next;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           r[SP] = va;
           pc = (next + m32[(pc + icA + 4) >> 2]!) | 0;
           cyc += cost[w & 0xff]!;
@@ -848,6 +1020,7 @@ export class Cpu {
           if (e < 0) break loop;
           const target = r[(w >>> 12) & 15]!;
           m32[(va + ta[e]!) >> 2] = (pc + 4) | 0;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           r[SP] = va;
           pc = target;
           cyc += cost[w & 0xff]!;
@@ -1949,6 +2122,7 @@ export class Cpu {
   private physWrite(pa: number, size: number, value: number): void {
     const mem = this.mem;
     if (pa >= mem.size) return;
+    if (this.tbFrame[pa >>> 12] !== 0) this.codeStored(pa, size);
     if (size === 1) {
       mem.u8[pa] = value;
     } else if (size === 2 && (pa & 1) === 0) {

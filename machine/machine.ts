@@ -16,6 +16,7 @@ import { Uart } from './devices/uart.ts';
 import type { Image, ImageSymbol } from './image.ts';
 import { Flag } from './isa.ts';
 import { PhysicalMemory } from './memory.ts';
+import type { Engine } from './translator.ts';
 import { Exit, type DeviceContext } from './types.ts';
 import { hex } from './hex.ts';
 
@@ -33,6 +34,8 @@ export interface MachineOptions {
   onOutput?: (byte: number) => void;
   /** called with each frame the NIC sends */
   onTransmit?: (frame: Uint8Array) => void;
+  /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */
+  engine?: Engine;
 }
 
 /** Why Machine.run() stopped. */
@@ -121,6 +124,7 @@ export class Machine {
     this.sysctl = new SysCtl(ctx);
     for (const dev of [this.pic, this.timer, this.uart, this.block, this.nic, this.sysctl]) this.bus.register(dev);
     cpu = new Cpu(this.mem, this.bus, this.pic, this.profile);
+    if (opts.engine !== undefined) cpu.engine = opts.engine;
     this.cpu = cpu;
     if (opts.input) this.uart.feed(opts.input);
   }

@@ -104,13 +104,13 @@ function tagMask(size: number): string {
 }
 
 /** The fast loop's TLB hit check for va in tags t, refilling on a miss (refill) or leaving the loop. */
-function fastTlb(t: 'tr' | 'tw', size: number, refill: boolean): string[] {
+function fastTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave = 'break loop;', self = 'this'): string[] {
   const tag = `va & ${tagMask(size)}`;
   const find = `tlbFind(${t}, ((va >>> 12) & sm) << ws, ways, ${tag})`;
-  if (!refill) return [`const e = ${find};`, 'if (e < 0) break loop;'];
+  if (!refill) return [`const e = ${find};`, `if (e < 0) ${leave}`];
   const align = size === 1 ? '' : `(va & ${size - 1}) !== 0 || `;
   const acc = t === 'tw' ? 'ACC_WRITE' : 'ACC_READ';
-  return [`let e = ${find};`, 'if (e < 0) {', `  if (${align}(dc = this.refill(va, ${acc}, user)) < 0 || (e = ${find}) < 0) break loop;`, '  cyc += dc;', '}'];
+  return [`let e = ${find};`, 'if (e < 0) {', `  if (${align}(dc = ${self}.refill(va, ${acc}, user)) < 0 || (e = ${find}) < 0) ${leave}`, '  cyc += dc;', '}'];
 }
 
 /** The fast loop's view of memory of size bytes at host-physical va + ta[e]. */
@@ -118,6 +118,11 @@ function fastMem(size: number, signed: boolean): string {
   if (size === 4) return 'm32[(va + ta[e]!) >> 2]';
   if (size === 2) return `${signed ? 's16' : 'm16'}[(va + ta[e]!) >> 1]`;
   return `${signed ? 's8' : 'm8'}[(va + ta[e]!) | 0]`;
+}
+
+/** After a fast-loop store of size bytes: if it hit a frame holding translated code, drop what it overlaps (the fast loop decodes afresh, so it goes on). */
+function fastStored(size: number): string {
+  return `if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, ${size});`;
 }
 
 /** A control transfer's end in the fast loop: charge, count, stop at the deadline, go on at pc. */
@@ -145,10 +150,10 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
     case 'store':
       return {
         block: true,
-        lines: [`const va = (${F_OPS.$a} + (w >> 16)) | 0;`, ...fastTlb('tw', s.size, true), `${fastMem(s.size, false)} = ${F_RD}!;`, 'break;'],
+        lines: [`const va = (${F_OPS.$a} + (w >> 16)) | 0;`, ...fastTlb('tw', s.size, true), `${fastMem(s.size, false)} = ${F_RD}!;`, fastStored(s.size), 'break;'],
       };
     case 'push':
-      return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', ...fastTlb('tw', 4, false), `${fastMem(4, true)} = ${F_OPS.$a};`, 'r[SP] = va;', 'break;'] };
+      return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', ...fastTlb('tw', 4, false), `${fastMem(4, true)} = ${F_OPS.$a};`, fastStored(4), 'r[SP] = va;', 'break;'] };
     case 'pop':
       return { block: true, lines: ['const va = r[SP]!;', ...fastTlb('tr', 4, false), `const v = ${fastMem(4, true)}!;`, 'r[SP] = (va + 4) | 0;', `${F_RD} = v;`, 'break;'] };
     case 'cmp':
@@ -190,6 +195,7 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
           ...fastTlb('tw', 4, false),
           'const next = (pc + 8) | 0;',
           `${fastMem(4, true)} = next;`,
+          fastStored(4),
           'r[SP] = va;',
           `pc = (next + ${FAST_EXT}) | 0;`,
           'cyc += cost[w & 0xff]!;',
@@ -206,6 +212,7 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
           ...fastTlb('tw', 4, false),
           `const target = ${F_OPS.$a};`,
           `${fastMem(4, true)} = (pc + 4) | 0;`,
+          fastStored(4),
           'r[SP] = va;',
           'pc = target;',
           'cyc += cost[w & 0xff]!;',
@@ -264,6 +271,106 @@ function stepBody(s: Semantics): { block: boolean; lines: string[] } {
   }
 }
 
+// ------------------------------------------------------------------------------ the translator
+
+/**
+ * One decoded instruction as the translator (machine/translator.ts) sees it when it emits code for
+ * it, and the plumbing strings it provides. Registers are locals `r0`..`r15`; FLAGS is `fl`;
+ * cycles and instructions since the translated function was entered are `cyc` and `n`.
+ */
+export interface TransInsn {
+  rd: number;
+  ra: number;
+  rb: number;
+  /** the signed 16-bit immediate */
+  imm: number;
+  /** the extension word (8-byte instructions) */
+  ext: number;
+  /** virtual address of the next instruction (int32) */
+  next: number;
+  /** leave the function before the instruction: nothing of it done, pc = the instruction */
+  exit: string;
+  /** leave after the instruction retired (it and the block's earlier ones charged), at pc expression `pc`; bound: a block boundary */
+  after: (pc: string, bound: boolean) => string;
+  /** charge the block so far and this instruction (a control transfer, which ends the block) */
+  retire: string;
+  /** after retire: the block boundary at pc expression `pc` (deadline check, then on to the next block) */
+  go: (pc: string) => string;
+}
+
+/** A store of size bytes to host-physical `pa` done: if it hit translated code, leave after the instruction. */
+function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): string {
+  return `if (tbFrame[pa >>> 12] !== 0 && tx.codeWritten(pa, ${size})) ${x.after(pcAfter, bound)}`;
+}
+
+/** The translator's view of memory of size bytes at host-physical pa. */
+function txMem(size: number, signed: boolean): string {
+  if (size === 4) return 'm32[pa >> 2]';
+  if (size === 2) return `${signed ? 's16' : 'm16'}[pa >> 1]`;
+  return `${signed ? 's8' : 'm8'}[pa]`;
+}
+
+/**
+ * The JavaScript of one instruction in a translated block (machine/translator.ts): the same
+ * expressions as the interpreter's paths, over locals, with the fast loop's TLB check inline and
+ * the translator's exits where the fast loop would leave for the general path.
+ */
+export function transBody(s: Semantics, x: TransInsn): string[] {
+  const ops: Record<string, string> = { $a: `r${x.ra}`, $b: `r${x.rb}`, $i: `(${x.imm})` };
+  const rd = `r${x.rd}`;
+  const tlb = (t: 'tr' | 'tw', size: number, refill: boolean): string[] => [
+    ...fastTlb(t, size, refill, x.exit, 'cpu'),
+    `const pa = (va + ta[e]) | 0;`,
+  ];
+  switch (s.kind) {
+    case 'nop':
+      return [];
+    case 'alu':
+      return [`${rd} = ${subst(s.expr, ops)};`];
+    case 'li':
+      return [`${rd} = ${x.ext | 0};`];
+    case 'div':
+      return ['{', `const b = ${subst(s.b, ops)};`, `if (b === 0) ${x.exit}`, `${rd} = ${subst(s.expr, ops)};`, '}'];
+    case 'load':
+      return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tr', s.size, true), `${rd} = ${txMem(s.size, s.signed)};`, '}'];
+    case 'store':
+      return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tw', s.size, true), `${txMem(s.size, false)} = ${rd};`, txStored(s.size, x, `${x.next}`, false), '}'];
+    case 'push':
+      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `m32[pa >> 2] = ${ops.$a};`, 'r15 = va;', txStored(4, x, `${x.next}`, false), '}'];
+    case 'pop':
+      return ['{', 'const va = r15;', ...tlb('tr', 4, false), 'const v = m32[pa >> 2];', 'r15 = (va + 4) | 0;', `${rd} = v;`, '}'];
+    case 'cmp':
+      return [
+        '{',
+        `const a = ${subst(s.a, ops)};`,
+        `const b = ${subst(s.b, ops)};`,
+        'fl = (fl & notCond) | (a === b ? 1 : 0) | (a < b ? 2 : 0) | (a >>> 0 < b >>> 0 ? 4 : 0);',
+        '}',
+      ];
+    case 'setcc':
+      return [`${rd} = condT[${x.ra << 3} | (fl & 7)];`];
+    case 'jmp':
+      return [x.retire, x.go(`${(x.next + x.ext) | 0}`)];
+    case 'jcc':
+      return [x.retire, `if (condT[${x.rd << 3} | (fl & 7)] !== 0) {`, 'cyc += taken;', x.go(`${(x.next + x.ext) | 0}`), '}', x.go(`${x.next}`)];
+    case 'call': {
+      const target = `${(x.next + x.ext) | 0}`;
+      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `m32[pa >> 2] = ${x.next};`, 'r15 = va;', txStored(4, x, target, true), x.retire, x.go(target), '}'];
+    }
+    case 'jmpr':
+      return [x.retire, x.go(ops.$a)];
+    case 'callr':
+      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `const target = ${ops.$a};`, `m32[pa >> 2] = ${x.next};`, 'r15 = va;', txStored(4, x, 'target', true), x.retire, x.go('target'), '}'];
+    case 'ret':
+      return ['{', 'const va = r15;', ...tlb('tr', 4, false), 'const target = m32[pa >> 2];', 'r15 = (va + 4) | 0;', x.retire, x.go('target'), '}'];
+  }
+}
+
+/** Does this kind end a block (a control transfer)? */
+export function endsBlock(s: Semantics): boolean {
+  return s.kind === 'jmp' || s.kind === 'jcc' || s.kind === 'call' || s.kind === 'jmpr' || s.kind === 'callr' || s.kind === 'ret';
+}
+
 // ------------------------------------------------------------------------------------ output
 
 function cases(body: (s: Semantics) => { block: boolean; lines: string[] }, indent: string): string {
@@ -279,7 +386,11 @@ function cases(body: (s: Semantics) => { block: boolean; lines: string[] }, inde
 
 /** The generated regions of machine/cpu.ts, by marker name. */
 export function generatedRegions(): Record<string, string> {
-  return { 'fast-cases': cases(fastBody, ' '.repeat(8)), 'step-cases': cases(stepBody, ' '.repeat(6)) };
+  return {
+    'fast-cases': cases(fastBody, ' '.repeat(8)),
+    'step-cases': cases(stepBody, ' '.repeat(6)),
+    'semantics-handlers': `${SEMANTICS.map(([name]) => `  I.${name},`).join('\n')}\n`,
+  };
 }
 
 const BEGIN = (name: string) => `// @generated ${name} begin (machine/semantics.ts, npm run gen:interp)\n`;

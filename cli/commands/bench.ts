@@ -5,13 +5,36 @@ import type { Command } from 'commander';
 import { runCpuBench, type CpuBenchRow } from '../../bench/cpu.ts';
 import { textTable } from '../../bench/text-table.ts';
 import { CliError } from '../errors.ts';
+import { engineSchema, parseOptions } from '../options.ts';
+import { ENGINES } from '../../machine/translator.ts';
+import { z } from 'zod';
 
 function cpuTable(rows: CpuBenchRow[]): string {
-  return textTable(
-    ['loop', 'engine', 'guest MIPS', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
-    rows.map((r) => [r.loop, r.engine, r.mips.toFixed(1), r.jsMips === null ? '-' : r.jsMips.toFixed(1), r.jsMips === null ? '-' : (r.mips / r.jsMips).toFixed(3), r.instructions, r.cycles]),
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
+  const interp = (loop: string) => rows.find((r) => r.loop === loop && r.engine === 'interpreter');
+  const table = textTable(
+    ['loop', 'engine', 'guest MIPS', 'vs interpreter', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
+    rows.map((r) => {
+      const base = interp(r.loop);
+      return [
+        r.loop,
+        r.engine,
+        r.mips.toFixed(1),
+        base ? `${(r.mips / base.mips).toFixed(2)}x` : '-',
+        r.jsMips === null ? '-' : r.jsMips.toFixed(1),
+        r.jsMips === null ? '-' : (r.mips / r.jsMips).toFixed(3),
+        r.instructions,
+        r.cycles,
+      ];
+    }),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
+  const caches = rows
+    .filter((r) => r.cache)
+    .map((r) => {
+      const c = r.cache!;
+      return `  ${r.loop}: ${c.translations} translations of ${c.guestBytes} guest bytes; ${c.sourceChars} chars of JavaScript, ${c.hostCodeBytes} bytes of V8 code and bytecode: ${(c.hostBytesPerGuestMiB / 1024 / 1024).toFixed(1)} MiB per MiB of guest code`;
+    });
+  return caches.length > 0 ? `${table}\ntranslation cache (end of a timed run):\n${caches.join('\n')}` : table;
 }
 
 export function register(program: Command): void {
@@ -21,9 +44,11 @@ export function register(program: Command): void {
     .argument('[which]', 'cpu | compiler | boot | all | domains', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
+    .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot: the engine (default interpreter)')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
     .option('--domain-memory <MiB>', "domains: each domain's memory (the pv kernel needs 4 MiB)", '4')
-    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string }) => {
+    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string }) => {
+      const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
       if (!['cpu', 'compiler', 'boot', 'all', 'domains'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all or domains)`);
@@ -39,7 +64,7 @@ export function register(program: Command): void {
         if (!opts.json) process.stdout.write(`N pv domains running spin on one host (simulated throughput exact; wall time measured in this run; "vs 1" against one domain alone)\n${domainsTable(rows)}\n`);
       }
       if (which === 'cpu' || which === 'all') {
-        const rows = runCpuBench(scale);
+        const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine]);
         out.cpu = rows.map((r) => ({ ...r, mips: round(r.mips), jsMips: r.jsMips === null ? null : round(r.jsMips) }));
         if (!opts.json) {
           process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run; kernel: the native kernel running lmbench all)\n${cpuTable(rows)}\n\n`);
@@ -53,7 +78,7 @@ export function register(program: Command): void {
       }
       if (which === 'boot' || which === 'all') {
         const { runBootBench, bootTable } = await import('../../bench/boot.ts');
-        const rows = runBootBench();
+        const rows = runBootBench(engine === undefined ? {} : { engine });
         out.boot = rows;
         if (!opts.json) process.stdout.write(`\nBooting the standard guest (simulated cycles exact; wall time the median of several runs)\n${bootTable(rows)}\n`);
       }

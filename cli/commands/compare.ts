@@ -5,11 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
-import { compareOptionsSchema, parseOptions, PROFILE_OPTION } from '../options.ts';
+import { compareOptionsSchema, ENGINE_OPTION, parseOptions, PROFILE_OPTION } from '../options.ts';
 
 interface CompareOpts {
   modes?: string;
   profile: string;
+  engine: string;
   runs: string;
   json?: boolean;
   md?: boolean;
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .description('run the guest test suite and benchmarks under every mode and compare them with native')
     .option('--modes <list>', 'comma-separated modes (default: every mode this build has)')
     .option(...PROFILE_OPTION)
+    .option(...ENGINE_OPTION)
     .option('--runs <n>', 'wall-clock runs per benchmark (median reported; an untimed warm-up run also checks that simulated results do not vary)', '3')
     .option('--json', 'print the report as JSON')
     .option('--md', 'print the report as Markdown')
@@ -31,7 +33,7 @@ export function register(program: Command): void {
     .option('--max-cycles <n>', 'cycle limit per guest run', '50000000000')
     .option('--no-progress', 'no progress bar')
     .action(async (opts: CompareOpts) => {
-      const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, runs: opts.runs, maxCycles: opts.maxCycles, modes: opts.modes });
+      const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, engine: opts.engine, runs: opts.runs, maxCycles: opts.maxCycles, modes: opts.modes });
       const { AVAILABLE_MODES } = await import('../../bench/runners.ts');
       const { runCompare, benchRuns } = await import('../../bench/compare.ts');
       const { RENDERERS } = await import('../../bench/compare-render.ts');
@@ -54,6 +56,7 @@ export function register(program: Command): void {
       const report = runCompare({
         modes: modes as typeof AVAILABLE_MODES,
         profile: opts.profile,
+        engine: checked.engine,
         runs,
         maxCycles,
         onProgress: (done, _total, what) => {

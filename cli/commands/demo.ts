@@ -6,7 +6,9 @@ import type { Command } from 'commander';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { Machine } from '../../machine/machine.ts';
 import { CliError } from '../errors.ts';
-import { PROFILE_OPTION } from '../options.ts';
+import { ENGINE_OPTION, PROFILE_OPTION, engineSchema, parseOptions } from '../options.ts';
+import type { Engine } from '../../machine/translator.ts';
+import { z } from 'zod';
 import { MODE_NAMES } from '../../hypervisor/modes.ts';
 
 const BARE_DEMO = new URL('../../examples/bare-metal/demo.s', import.meta.url);
@@ -17,10 +19,10 @@ function say(text: string): void {
   process.stdout.write(text);
 }
 
-function bareDemo(profile: string): void {
+function bareDemo(profile: string, engine: Engine): void {
   const { image } = assemble(readFileSync(BARE_DEMO, 'utf8'), 'examples/bare-metal/demo.s');
   say(`== xenolith: booting examples/bare-metal/demo.s on bare XL32 (profile ${profile}) ==\n`);
-  const machine = new Machine({ profile, onOutput: (b: number) => process.stdout.write(Buffer.of(b)) });
+  const machine = new Machine({ profile, engine, onOutput: (b: number) => process.stdout.write(Buffer.of(b)) });
   machine.loadImage(image);
   const result = machine.run({ maxCycles: 100_000_000 });
   say(
@@ -30,7 +32,7 @@ function bareDemo(profile: string): void {
 }
 
 /** Part 1 of the demo: the pv guest's console running DEMO_SESSION, then its statistics. */
-export async function demoPvSession(profile: string): Promise<void> {
+export async function demoPvSession(profile: string, engine?: Engine): Promise<void> {
   say('== xenolith demo 1/2: the xenolith kernel built with --arch pv, as a paravirtualized domain ==\n');
   say('   (building the guest kernels on first use takes a few seconds)\n\n');
   const { standardGuest } = await import('../guest.ts');
@@ -41,6 +43,7 @@ export async function demoPvSession(profile: string): Promise<void> {
     initrd: guest.initrd,
     input: `${DEMO_SESSION.join('\n')}\n`,
     profile,
+    ...(engine !== undefined ? { engine } : {}),
     maxCycles: 20_000_000_000,
     onOutput: (b: number) => process.stdout.write(Buffer.of(b)),
   });
@@ -53,22 +56,24 @@ export function register(program: Command): void {
     .command('demo')
     .description('boot the sample pv guest, run a few programs, then compare native, trap, bt, hvm and pv (what npm start runs)')
     .option(...PROFILE_OPTION)
+    .option(...ENGINE_OPTION)
     .option('--bare', 'boot the bare-metal assembly demo instead')
-    .action(async (opts: { profile: string; bare?: boolean }) => {
+    .action(async (opts: { profile: string; engine: string; bare?: boolean }) => {
+      const engine = parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const { getProfile } = await import('../../machine/costs.ts');
       try {
         getProfile(opts.profile);
       } catch (e) {
         throw new CliError((e as Error).message);
       }
-      if (opts.bare) return bareDemo(opts.profile);
+      if (opts.bare) return bareDemo(opts.profile, engine);
 
-      await demoPvSession(opts.profile);
+      await demoPvSession(opts.profile, engine);
 
       say('\n== xenolith demo 2/2: the same kernel and workloads natively, under trap-and-emulate, binary translation, hardware assist and pv ==\n\n');
       const { runCompare } = await import('../../bench/compare.ts');
       const { renderText } = await import('../../bench/compare-render.ts');
-      const report = runCompare({ modes: [...MODE_NAMES], profile: opts.profile, runs: 1, maxCycles: 50_000_000_000 });
+      const report = runCompare({ modes: [...MODE_NAMES], profile: opts.profile, engine, runs: 1, maxCycles: 50_000_000_000 });
       say(renderText(report));
       say('\nNext: npx xenolith run (a shell in the native guest), npx xenolith run --mode pv --stats,\n      npx xenolith compare --html report.html, npx xenolith demo --bare\n');
     });

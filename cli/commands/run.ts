@@ -8,7 +8,8 @@ import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
-import { PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
+import { ENGINE_OPTION, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
+import { DEFAULT_ENGINE, type Engine } from '../../machine/translator.ts';
 import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
@@ -51,6 +52,7 @@ interface RunOptions {
   maxCycles?: string;
   timeout?: string;
   profile: string;
+  engine: string;
   memory: string;
   disk?: string;
   snapshot?: boolean;
@@ -122,6 +124,7 @@ interface GuestSetup {
   disk?: Uint8Array;
   imagePath?: string;
   profile: string;
+  engine: Engine;
   add: string[];
   cmdline?: string;
   mode: string;
@@ -163,6 +166,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
   const opts: Parameters<typeof runPvMode>[1] = {
     memoryBytes: o.memoryBytes,
     profile: o.profile,
+    engine: o.engine,
     maxCycles: 0,
     input: o.input,
     disk: o.disk,
@@ -222,7 +226,7 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
   let programs: ReadonlyMap<string, Image> = new Map();
   try {
     const images = { kernelNotes: () => notes, programs: () => programs };
-    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images), onTransmit: o.uplink?.onTransmit });
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images), onTransmit: o.uplink?.onTransmit });
     const ctx = machine.deviceContext;
     o.uplink?.attach({ nic: machine.nic, now: () => ctx.now(), schedule: (at, fn) => ctx.schedule(at, fn) });
     if (kernelBoot) {
@@ -295,6 +299,7 @@ export function register(program: Command): void {
     .option('--max-cycles <n>', `stop after this many simulated cycles (deterministic; default 1e11, unlimited at a terminal); exit status ${EXIT_CYCLE_LIMIT}`)
     .option('--timeout <seconds>', `stop after this much wall-clock time (default ${DEFAULT_INPUT_TIMEOUT_S} with --input or piped input, none at a terminal); exit status ${EXIT_TIMEOUT}`)
     .option(...PROFILE_OPTION)
+    .option(...ENGINE_OPTION)
     .option('--memory <MiB>', 'physical memory in MiB', '32')
     .option('--disk <file>', "a file to back the block device; the guest's writes are written back to it when the run ends")
     .option('--snapshot', "with --disk: the guest's writes go to a temporary in-memory overlay and the file is left untouched (QEMU's -snapshot)")
@@ -305,7 +310,7 @@ export function register(program: Command): void {
     .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; native, trap, bt and hvm (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
@@ -362,7 +367,7 @@ export function register(program: Command): void {
         }
         for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${netRules[k]!.guestPort}]\n`);
       }
-      const setup: GuestSetup = { ...opts, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
+      const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;
       let guest: BootedGuest;

@@ -10,6 +10,7 @@ import { END_OF_TIME, END_OF_TIME_DETAIL, runLimit, type EventQueue } from '../.
 import type { CostProfile } from '../../machine/costs.ts';
 import type { Cpu, CpuState } from '../../machine/cpu.ts';
 import { Machine } from '../../machine/machine.ts';
+import type { Engine } from '../../machine/translator.ts';
 import type { PhysicalMemory } from '../../machine/memory.ts';
 import { DeviceModel } from '../devices/model.ts';
 import { Domain, type DomainConfig } from './domain.ts';
@@ -28,6 +29,8 @@ export interface HypervisorOptions {
   profile?: string;
   /** the vCPU scheduler (default round robin with a 1 ms slice) */
   scheduler?: Scheduler;
+  /** the CPU engine guest code runs on (default: the machine's) */
+  engine?: Engine;
 }
 
 /** Why Hypervisor.run() returned. */
@@ -86,8 +89,9 @@ export class Hypervisor {
   trace: TraceBuffer | null = null;
 
   constructor(opts: HypervisorOptions = {}) {
-    const machineOpts: { memoryBytes: number; profile?: string } = { memoryBytes: opts.memoryBytes ?? 64 * 1024 * 1024 };
+    const machineOpts: { memoryBytes: number; profile?: string; engine?: Engine } = { memoryBytes: opts.memoryBytes ?? 64 * 1024 * 1024 };
     if (opts.profile !== undefined) machineOpts.profile = opts.profile;
+    if (opts.engine !== undefined) machineOpts.engine = opts.engine;
     this.machine = new Machine(machineOpts);
     this.cpu = this.machine.cpu;
     this.mem = this.machine.mem;

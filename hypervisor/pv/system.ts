@@ -3,6 +3,7 @@
 // benchmarks and the tests use to boot the xenolith kernel built with --arch pv.
 // Host code; creates its own Hypervisor.
 
+import type { Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
 import { Hypervisor } from '../core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../core/domain.ts';
@@ -24,6 +25,8 @@ export interface PvSystemOptions {
   disk?: Uint8Array;
   profile?: string;
   scheduler?: Scheduler;
+  /** the CPU engine (default: the machine's) */
+  engine?: Engine;
   onOutput?: (byte: number) => void;
   /** the hypercall table (default: standardHypercalls(); an experiment registers more in it) */
   table?: HypercallTable;
@@ -39,8 +42,9 @@ export interface PvSystem {
 export function createPvSystem(opts: PvSystemOptions): PvSystem {
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
   const reserve = checkGuestMemory(memoryBytes, () => PV_RESERVE_BYTES, 'pv', 'its own data (the frame table, the shared pages, the I/O rings)');
-  const hvOpts: { memoryBytes: number; profile?: string; scheduler?: Scheduler } = { memoryBytes: memoryBytes + reserve };
+  const hvOpts: { memoryBytes: number; profile?: string; scheduler?: Scheduler; engine?: Engine } = { memoryBytes: memoryBytes + reserve };
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
+  if (opts.engine !== undefined) hvOpts.engine = opts.engine;
   if (opts.scheduler !== undefined) hvOpts.scheduler = opts.scheduler;
   const hv = new Hypervisor(hvOpts);
   const mode = new PvMode(opts.table ? { table: opts.table } : {});
@@ -58,7 +62,7 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
 /** Boot a pv kernel image as the only domain and run it to the end: the `--mode pv` entry point. */
 export function runPvMode(kernel: Image, opts: GuestRunOptions & { table?: HypercallTable } = {}): GuestRunResult & { mode: PvMode } {
   const pvOpts: PvSystemOptions = { kernel };
-  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'table'] as const) {
+  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'table', 'engine'] as const) {
     if (opts[key] !== undefined) (pvOpts as unknown as Record<string, unknown>)[key] = opts[key];
   }
   const { hv, mode, domain } = createPvSystem(pvOpts);

@@ -9,16 +9,39 @@ describe('xenolith bench --json', () => {
     expect(Object.keys(out)).toEqual(['cpu']);
     expect(out.cpu.map((r) => [r.loop, r.engine])).toEqual([
       ['compute', 'interpreter'],
+      ['compute', 'translator'],
       ['memory', 'interpreter'],
+      ['memory', 'translator'],
       ['kernel', 'interpreter'],
+      ['kernel', 'translator'],
     ]);
     for (const r of out.cpu) {
-      expect(Object.keys(r)).toEqual(['loop', 'engine', 'mips', 'jsMips', 'instructions', 'cycles']);
+      // translator rows add the translation cache's footprint
+      expect(Object.keys(r)).toEqual(['loop', 'engine', 'mips', 'jsMips', 'instructions', 'cycles', ...(r.engine === 'translator' ? ['cache'] : [])]);
+      if (r.engine === 'translator') {
+        expect(Object.keys(r.cache as object)).toEqual(['translations', 'guestBytes', 'sourceChars', 'hostCodeBytes', 'hostBytesPerGuestMiB']);
+      }
       expect(r.mips).toBeGreaterThan(0);
       // the kernel-heavy row (lmbench under the native kernel) has no plain-JavaScript twin
       if (r.loop === 'kernel') expect(r.jsMips).toBe(null);
       else expect(r.jsMips).toBeGreaterThan(0);
       expect(Number.isInteger(r.instructions) && Number.isInteger(r.cycles)).toBe(true);
     }
+    // both engines ran the same guest work: the same instructions and cycles per loop
+    for (const loop of ['compute', 'memory', 'kernel']) {
+      const [i, t] = out.cpu.filter((r) => r.loop === loop);
+      expect([t!.instructions, t!.cycles]).toEqual([i!.instructions, i!.cycles]);
+    }
+  });
+
+  it('bench cpu --engine translator prints the translator rows alone', async () => {
+    const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01', '--engine', 'translator');
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout) as { cpu: Array<Record<string, unknown>> };
+    expect(out.cpu.map((r) => [r.loop, r.engine])).toEqual([
+      ['compute', 'translator'],
+      ['memory', 'translator'],
+      ['kernel', 'translator'],
+    ]);
   });
 });

@@ -34,4 +34,10 @@ describe('CLI option validation (zod)', () => {
     expect(message(() => c({ modes: 'trap,xen' }))).toBe('unknown mode "xen" (choose one of native, trap, bt, hvm, pv)');
     expect(message(() => c({ runs: '51' }))).toBe('--runs must be a whole number from 1 to 50');
   });
+
+  it('--engine takes interpreter or translator, and names both when it is something else', () => {
+    expect(run({ engine: 'translator' }).engine).toBe('translator');
+    expect(run({ engine: 'interpreter' }).engine).toBe('interpreter');
+    expect(message(() => run({ engine: 'jit' }))).toBe('unknown engine "jit" (choose interpreter or translator)');
+  });
 });

@@ -146,12 +146,17 @@ export interface Rig {
   pic: FakePic;
 }
 
-export function makeRig(opts: { memoryBytes?: number; profile?: string; fast?: boolean } = {}): Rig {
+export function makeRig(opts: { memoryBytes?: number; profile?: string; fast?: boolean; translator?: boolean } = {}): Rig {
   const mem = new PhysicalMemory(opts.memoryBytes ?? 1 << 20);
   const bus = new FakeBus();
   const pic = new FakePic();
   const cpu = new Cpu(mem, bus, pic, getProfile(opts.profile ?? 'p4-2003'));
   cpu.fastPath = opts.fast ?? true;
+  if (opts.translator) {
+    // translate every entry the first time it is reached: the translator runs nearly all the code
+    cpu.engine = 'translator';
+    cpu.translatorLimits = { threshold: 1, coldSlice: 0 };
+  }
   pic.cpu = cpu;
   return { cpu, mem, bus, pic };
 }
@@ -219,30 +224,35 @@ export interface RunOutcome {
 }
 
 /**
- * Run the same setup on the fast-path engine and on the general path alone, up to `deadline`,
- * expect identical outcomes (state, cycles, memory, port traffic) and return the fast rig and
- * its exit.
+ * Run the same setup on the fast-path engine, on the general path alone and under the translator
+ * (translating every entry at once), up to `deadline`, expect identical outcomes (state, cycles,
+ * memory, port traffic) and return the fast rig and its exit.
  */
 export function runBoth(setup: (rig: Rig) => void, deadline = 1e6, opts: { memoryBytes?: number; profile?: string } = {}): Rig & { exit: number } {
   const outcomes: RunOutcome[] = [];
   let fastRig: Rig | undefined;
   let fastExit = 0;
-  for (const fast of [true, false]) {
-    const rig = makeRig({ ...opts, fast });
+  for (const [fast, translator] of [[true, false], [false, false], [true, true]] as const) {
+    const rig = makeRig({ ...opts, fast, translator });
     setup(rig);
     const exit = rig.cpu.run(deadline);
     outcomes.push({ exit, state: rig.cpu.saveState(), memory: rig.mem.u8.slice(), busLog: rig.bus.log, acks: rig.pic.acks });
-    if (fast) {
+    if (fast && !translator) {
       fastRig = rig;
       fastExit = exit;
     }
   }
-  const [a, b] = outcomes as [RunOutcome, RunOutcome];
+  const [a, b, t] = outcomes as [RunOutcome, RunOutcome, RunOutcome];
   expect(a.exit, 'exit reason (fast vs general path)').toBe(b.exit);
   expect(a.state, 'CPU state (fast vs general path)').toEqual(b.state);
   expect(a.busLog, 'port traffic (fast vs general path)').toEqual(b.busLog);
   expect(a.acks).toBe(b.acks);
   expect(Buffer.compare(Buffer.from(a.memory), Buffer.from(b.memory)), 'memory (fast vs general path)').toBe(0);
+  expect(t.exit, 'exit reason (translator vs interpreter)').toBe(a.exit);
+  expect(t.state, 'CPU state (translator vs interpreter)').toEqual(a.state);
+  expect(t.busLog, 'port traffic (translator vs interpreter)').toEqual(a.busLog);
+  expect(t.acks).toBe(a.acks);
+  expect(Buffer.compare(Buffer.from(t.memory), Buffer.from(a.memory)), 'memory (translator vs interpreter)').toBe(0);
   return { ...fastRig!, exit: fastExit };
 }
 

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ImageArch, type Image } from '../../machine/image.ts';
 import { INSTRUCTIONS, Op, encode } from '../../machine/isa.ts';
+import type { Engine } from '../../machine/translator.ts';
 import { Machine } from '../../machine/machine.ts';
 
 const MEM = 256 * 1024;
@@ -86,22 +87,23 @@ function image(code: number[][]): Image {
   return { entry: CODE, arch: ImageArch.Bare, segments: [seg(CODE, bytes), seg(IDT, idt)], symbols: [], notes: {} };
 }
 
-function run(p: typeof programArb extends fc.Arbitrary<infer T> ? T : never) {
+function run(p: typeof programArb extends fc.Arbitrary<infer T> ? T : never, engine: Engine = 'interpreter') {
   const disk = p.disk ? new Uint8Array(32 * 512).map((_, k) => k * 13) : undefined;
   const sent: number[] = [];
-  const m = new Machine({ memoryBytes: MEM, disk, input: p.input, onTransmit: (f) => sent.push(f.length) });
+  const m = new Machine({ memoryBytes: MEM, disk, input: p.input, onTransmit: (f) => sent.push(f.length), engine });
+  m.cpu.translatorLimits = { threshold: 1, coldSlice: 0 };
   m.loadImage(image(p.code));
   const r = m.run({ maxCycles: 3_000_000 });
   return { r, out: m.consoleOutput(), sent, state: m.cpu.saveState(), disk: disk ? Array.from(disk.subarray(0, 64)).join() : '' };
 }
 
 describe('the bare machine and its devices, driven by random port I/O', () => {
-  it('never throws out of run(), stops for one of its reasons, and runs the same way twice', () => {
+  it('never throws out of run(), stops for one of its reasons, and runs the same way twice (interpreter, then translator)', () => {
     fc.assert(
       fc.property(programArb, (p) => {
         const a = run(p);
         expect(['poweroff', 'halted', 'triple-fault', 'limit']).toContain(a.r.reason);
-        expect(run(p)).toEqual(a);
+        expect(run(p, 'translator')).toEqual(a);
       }),
       { seed: Number(process.env.FUZZ_SEED ?? 0x3a57), numRuns: Number(process.env.FUZZ_RUNS ?? 150) },
     );

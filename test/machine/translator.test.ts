@@ -1,0 +1,248 @@
+// The translator (machine/translator.ts): hot code compiled to JavaScript must be cycle-exact with
+// the interpreter. Each program here runs under the interpreter and under the translator (every
+// entry translated the first time it is reached, or with the limits a test sets) and the whole
+// outcome must agree: state, cycles, instructions, memory, port traffic; then the mechanism the
+// test is about is pinned through the translator's counters.
+
+import { describe, expect, it } from 'vitest';
+import { Cond, Flag, Op, Pte, Vector, encode } from '../../machine/isa.ts';
+import { parseEngine, type TranslatorLimits } from '../../machine/translator.ts';
+import { Exit } from '../../machine/types.ts';
+import { PageTables, Prog, boot, frameAt, makeRig, runBoth, setGate, type Rig } from './cpu-harness.ts';
+
+const BASE = 0x1000;
+const IDT = 0x3000;
+const HANDLERS = 0x10000;
+const KSTACK = 0x9000;
+const handlerOf = (v: number) => HANDLERS + v * 16;
+
+/** IDT with every vector present; each handler is HLT. */
+function withIdt(rig: Rig): void {
+  for (let v = 0; v < 256; v++) {
+    setGate(rig.mem, IDT, v, handlerOf(v));
+    rig.mem.write32(handlerOf(v), encode(Op.HLT, 0, 0, 0));
+  }
+  rig.cpu.idtBase = IDT;
+  rig.cpu.idtLimit = 256;
+  rig.cpu.ksp[0] = KSTACK;
+}
+
+/** Run setup under the interpreter and under the translator with `limits`; expect the same outcome; return the translator's rig. */
+function agree(setup: (rig: Rig) => void, limits: Partial<TranslatorLimits>, deadline = 1e7): Rig & { exit: number } {
+  const out: { exit: number; state: unknown; mem: Buffer; log: string[] }[] = [];
+  let tr: (Rig & { exit: number }) | undefined;
+  for (const translator of [false, true]) {
+    const rig = makeRig({ translator });
+    if (translator) rig.cpu.translatorLimits = limits;
+    setup(rig);
+    const exit = rig.cpu.run(deadline);
+    out.push({ exit, state: rig.cpu.saveState(), mem: Buffer.from(rig.mem.u8), log: rig.bus.log });
+    if (translator) tr = { ...rig, exit };
+  }
+  const [i, t] = out as [(typeof out)[0], (typeof out)[0]];
+  expect(t.exit).toBe(i.exit);
+  expect(t.state).toEqual(i.state);
+  expect(t.log).toEqual(i.log);
+  expect(Buffer.compare(t.mem, i.mem), 'memory (translator vs interpreter)').toBe(0);
+  return tr!;
+}
+
+/** r1 counts 0..n-1; each iteration adds r1 to r3 (3 instructions); then OUT r3 and HLT. */
+function countLoop(n: number): Prog {
+  return new Prog(BASE)
+    .li(1, 0)
+    .li(2, n)
+    .li(3, 0)
+    .label('loop')
+    .op(Op.ADD, 3, 3, 1)
+    .op(Op.ADDI, 1, 1, 1)
+    .op(Op.CMP, 0, 1, 2)
+    .j(Cond.LT, 'loop')
+    .op(Op.OUT, 0, 3, 0x20)
+    .op(Op.HLT);
+}
+
+describe('translated code agrees with the interpreter', () => {
+  it('a hot loop runs inside one translation: same result, cycles and instruction count', () => {
+    const rig = agree((r) => boot(r, countLoop(1000)), { threshold: 1, coldSlice: 0 });
+    expect(rig.exit).toBe(Exit.Halted);
+    expect(rig.cpu.regs[3]).toBe(499500);
+    // 3 LI, 1000 x (ADD, ADDI, CMP, JLT), OUT, HLT
+    expect(rig.cpu.instructions).toBe(3 + 4000 + 2);
+    const s = rig.cpu.translator!.stats;
+    // the entry at _start (its block and the loop body it reaches) is the one translation; the
+    // OUT after the loop is the general path's
+    expect(s.translations).toBe(1);
+    expect(s.blocks).toBe(3);
+  });
+
+  it('with the default limits (a cold slice of the fast loop between dispatches) a hot loop is still translated, and agrees', () => {
+    const rig = agree((r) => boot(r, countLoop(150000)), {});
+    expect(rig.cpu.regs[3]).toBe(-1634976888);
+    expect(rig.cpu.translator!.stats.translations).toBe(1);
+  });
+
+  it('code below the hotness threshold runs on the interpreter: nothing translated', () => {
+    // coldSlice 0: the dispatcher lands on every block boundary, so heat counts block entries
+    const rig = agree((r) => boot(r, countLoop(10)), { threshold: 50, coldSlice: 0 });
+    expect(rig.cpu.translator!.stats.translations).toBe(0);
+    const hot = agree((r) => boot(r, countLoop(100)), { threshold: 50, coldSlice: 0 });
+    expect(hot.cpu.translator!.stats.translations).toBe(1);
+  });
+
+  it('stops at the same block boundary for every deadline, and takes an interrupt raised there at the same instruction', () => {
+    for (let deadline = 1; deadline < 400; deadline += 47) {
+      const rig = agree(
+        (r) => {
+          withIdt(r);
+          boot(r, countLoop(200), KSTACK);
+          r.cpu.flags = Flag.IF;
+        },
+        { threshold: 1, coldSlice: 0 },
+        deadline,
+      );
+      expect(rig.exit).toBe(Exit.Deadline);
+      // raise an interrupt at the boundary where the run stopped: both engines deliver it there
+      const a = rig.cpu.saveState();
+      rig.pic.raise(0x40);
+      expect(rig.cpu.run(1e7)).toBe(Exit.Halted);
+      expect(rig.cpu.pc).toBe(handlerOf(0x40) + 4);
+      expect(frameAt(rig.mem, rig.cpu.regs[15]!).pc).toBe(a.pc);
+    }
+  });
+});
+
+describe('faults in the middle of a translated block leave precise state', () => {
+  it('#DE in mid-block: the frame holds the DIV, the registers and cycles are those before it', () => {
+    // r2 counts down 3, 2, 1, 0: the DIV in the middle of the loop body faults on the fourth pass
+    const p = new Prog(BASE)
+      .li(1, 100)
+      .li(2, 3)
+      .li(4, 0)
+      .label('loop')
+      .op(Op.ADDI, 4, 4, 1)
+      .op(Op.DIV, 3, 1, 2)
+      .op(Op.ADDI, 2, 2, -1)
+      .op(Op.CMPI, 0, 2, -5)
+      .j(Cond.NE, 'loop')
+      .op(Op.HLT);
+    const rig = agree(
+      (r) => {
+        withIdt(r);
+        boot(r, p, KSTACK);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    expect(rig.cpu.pc).toBe(handlerOf(Vector.DivideError) + 4);
+    const f = frameAt(rig.mem, rig.cpu.regs[15]!);
+    expect(f.vector).toBe(Vector.DivideError);
+    expect(f.pc).toBe(BASE + 24 + 4); // the DIV, after the three LIs and the ADDI
+    expect(rig.cpu.regs[4]).toBe(4); // the ADDI before it retired on the fourth pass
+    expect(rig.cpu.regs[3]).toBe(100); // 100 / 1 from the third pass
+    expect(rig.cpu.translator!.stats.translations).toBeGreaterThan(0);
+  });
+
+  it('#PF under paging in mid-block (inline TLB check, refill on a miss, fault on an unmapped page)', () => {
+    // sweep one word per page upward from 0x400000 over 8 mapped pages; the ninth is unmapped
+    const p = new Prog(BASE)
+      .li(1, 0x400000)
+      .li(5, 0)
+      .label('loop')
+      .op(Op.LDW, 6, 1, 0)
+      .op(Op.ADD, 5, 5, 6)
+      .op(Op.STW, 5, 1, 4)
+      .op(Op.ADDI, 1, 1, 0x1000)
+      .jmp('loop');
+    const rig = agree(
+      (r) => {
+        withIdt(r);
+        const pt = new PageTables(r.mem, 0x20000, 0x21000);
+        pt.identity(0, 0x80000, Pte.W);
+        for (let k = 0; k < 8; k++) {
+          pt.map(0x400000 + k * 0x1000, 0x40000 + k * 0x1000, Pte.W);
+          r.mem.write32(0x40000 + k * 0x1000, k + 1);
+        }
+        boot(r, p, KSTACK);
+        r.cpu.writeCr(3, 0x20000);
+        r.cpu.writeCr(0, 1);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    expect(rig.cpu.pc).toBe(handlerOf(Vector.PageFault) + 4);
+    const f = frameAt(rig.mem, rig.cpu.regs[15]!);
+    expect(f.pc).toBe(BASE + 16); // the LDW
+    expect(rig.cpu.cr2).toBe(0x408000);
+    expect(rig.cpu.regs[5]).toBe(36); // 1 + 2 + ... + 8
+    expect(rig.mem.read32(0x40000 + 7 * 0x1000 + 4)).toBe(36);
+  });
+});
+
+describe('invalidation', () => {
+  it('self-modifying code: a store into a translated block drops it and the new instruction runs', () => {
+    // the loop rewrites its own ADDI r3 immediate from 1 to 2 on the 5th pass (same page)
+    const p = new Prog(BASE)
+      .li(1, 0)
+      .li(3, 0)
+      .li(7, encode(Op.ADDI, 3, 3, 2))
+      .label('loop')
+      .label('patched')
+      .op(Op.ADDI, 3, 3, 1)
+      .op(Op.ADDI, 1, 1, 1)
+      .op(Op.CMPI, 0, 1, 5)
+      .j(Cond.NE, 'skip')
+      .la(8, 'patched')
+      .op(Op.STW, 7, 8, 0)
+      .label('skip')
+      .op(Op.CMPI, 0, 1, 10)
+      .j(Cond.LT, 'loop')
+      .op(Op.HLT);
+    const rig = agree((r) => boot(r, p), { threshold: 1, coldSlice: 0 });
+    // 5 passes add 1, 5 add 2
+    expect(rig.cpu.regs[3]).toBe(15);
+    const s = rig.cpu.translator!.stats;
+    expect(s.invalidations).toBeGreaterThan(0);
+    expect(s.translations).toBeGreaterThan(1);
+  });
+
+  it('a host write into a frame holding translations drops them (PhysicalMemory code marks)', () => {
+    const rig = makeRig({ translator: true });
+    rig.cpu.translatorLimits = { threshold: 1, coldSlice: 0 };
+    boot(rig, countLoop(10));
+    expect(rig.cpu.run(1e7)).toBe(Exit.Halted);
+    const tx = rig.cpu.translator!;
+    expect(tx.size.translations).toBe(1);
+    rig.mem.write32(0x1f00, 0); // same frame, outside the code: the frame's translations go
+    expect(tx.size.translations).toBe(0);
+    expect(tx.stats.invalidations).toBe(1);
+  });
+
+  it('a bounded cache: past maxTranslations the whole cache is flushed (tb_flush) and results stay exact', () => {
+    // four hot functions called in turn: four entries (plus the caller's) for a cache of two
+    const p = new Prog(BASE).li(1, 0).li(3, 0).label('loop');
+    for (const f of ['f0', 'f1', 'f2', 'f3']) p.call(f);
+    p.op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 20).j(Cond.LT, 'loop').op(Op.HLT);
+    for (const [k, f] of ['f0', 'f1', 'f2', 'f3'].entries()) p.label(f).op(Op.ADDI, 3, 3, k + 1).op(Op.RET);
+    const rig = agree((r) => boot(r, p, KSTACK), { threshold: 1, coldSlice: 0, maxTranslations: 2 });
+    expect(rig.cpu.regs[3]).toBe(20 * 10);
+    const s = rig.cpu.translator!.stats;
+    expect(s.flushes).toBeGreaterThan(0);
+    expect(rig.cpu.translator!.size.translations).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('engine names', () => {
+  it('parseEngine accepts the two engines and refuses anything else in one line', () => {
+    expect(parseEngine('translator')).toBe('translator');
+    expect(parseEngine('interpreter')).toBe('interpreter');
+    expect(() => parseEngine('jit')).toThrow("unknown engine 'jit' (expected interpreter or translator)");
+  });
+});
+
+describe('every runBoth program also runs under the translator', () => {
+  it('runBoth compares the translator too (a loop with stores, calls and returns)', () => {
+    const p = new Prog(BASE).li(1, 0).label('loop').call('f').op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 30).j(Cond.LT, 'loop').op(Op.HLT);
+    p.label('f').op(Op.PUSH, 0, 1).op(Op.POP, 4).op(Op.STW, 4, 0, 0x6000).op(Op.RET);
+    const rig = runBoth((r) => boot(r, p, KSTACK));
+    expect(rig.mem.read32(0x6000)).toBe(29);
+  });
+});
