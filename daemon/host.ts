@@ -29,7 +29,7 @@ import { BtMode } from '../hypervisor/bt/mode.ts';
 import { HvmMode } from '../hypervisor/hvm/mode.ts';
 import { hvmReserveBytes } from '../hypervisor/hvm/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
-import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import { MAX_MACHINE_BYTES, MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import type { DomainDefinition } from './definition.ts';
 import type { StateDir } from './state-dir.ts';
 
@@ -161,7 +161,7 @@ export class Host {
     private readonly state: StateDir | null,
     private readonly opts: HostOptions = {},
   ) {
-    this.hostMemoryBytes = Math.min(MAX_MEMORY_BYTES, (opts.hostMemoryMiB ?? 1024) * 1024 * 1024);
+    this.hostMemoryBytes = Math.min(MAX_MACHINE_BYTES, (opts.hostMemoryMiB ?? 1024) * 1024 * 1024);
     this.pacing = opts.pacing ?? 'wall';
     this.now = opts.now ?? (() => performance.now());
     if (state) for (const def of state.loadDefinitions()) this.records.set(def.name, this.newRecord(def));

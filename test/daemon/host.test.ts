@@ -8,7 +8,7 @@ import { monitorCommand } from '../../daemon/monitor.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
 
-const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1558 pages free\ninitrd: 14 programs, 114688 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
+const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1874 pages free\ninitrd: 14 programs, 114688 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
 
 function makeHost() {
   const out: Record<string, string> = {};
