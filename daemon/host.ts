@@ -40,8 +40,10 @@ export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'cras
 export const SLICE_CYCLES = 3_000_000;
 /** Most breakpoints per domain. */
 export const MAX_BREAKPOINTS = 16;
-/** Block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
+/** bt: block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
 const WATCHED_STEPS_PER_SLICE = 20_000;
+/** Monitor stops (breakpoint addresses passed by another domain) handled per slice at most. */
+const MONITOR_STOPS_PER_SLICE = 100_000;
 /** Consecutive restarts after a crash before on_crash=restart gives up (a crash loop). */
 export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
@@ -390,42 +392,56 @@ export class Host {
   }
 
   /**
-   * Run a stopped (paused) domain for one step: the engines run whole basic blocks, so a step is
-   * the rest of the current block (at least one instruction unless the vCPU is blocked). Other
-   * domains of a shared machine are held meanwhile. Returns what `describe` says of the new state.
+   * Run a stopped (paused) domain for exactly one instruction (the CPU's monitor stop, armed to
+   * stop after one more instruction retires; an interrupt delivered on the way shows as the pc
+   * of its handler). A blocked vCPU does not run (0 instructions). Under bt, kernel code runs as
+   * translated units outside the CPU's loop: a step there is the rest of the unit. Other domains
+   * of a shared machine are held meanwhile. Returns what `describe` says of the new state.
    */
   step1(name: string, describe: (st: CpuState) => string): string {
     const r = this.get(name);
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: stop it first (monitor 'stop')`);
     const m = r.machine!;
+    const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
     let before: number;
     let after: number;
     let st: CpuState;
-    if (m.bare) {
-      before = m.bare.cpu.instructions;
-      const res = m.bare.run({ maxCycles: 1 });
-      if (res.reason !== 'limit' && res.reason !== 'stopped') {
-        r.bareStop = res;
-        this.stopped.push(r);
+    cpu.monitorStop = true;
+    cpu.monitorStopped = false;
+    cpu.stopAtInstruction = cpu.instructions + 1;
+    try {
+      if (m.bare) {
+        before = m.bare.cpu.instructions;
+        const res = m.bare.run({ maxCycles: m.bare.cpu.halted ? 1 : SLICE_CYCLES });
+        if (res.reason !== 'limit' && res.reason !== 'stopped') {
+          r.bareStop = res;
+          this.stopped.push(r);
+        }
+        after = m.bare.cpu.instructions;
+        st = m.bare.cpu.saveState();
+      } else {
+        const hv = m.hv!;
+        const d = r.domain!;
+        const others = hv.domains.filter((x) => x !== d && x.state === 'running');
+        for (const o of others) hv.pauseDomain(o);
+        hv.unpauseDomain(d);
+        before = d.stats.instructions;
+        const blocked = d.vcpus[0]!.runState !== 'runnable';
+        try {
+          hv.run({ maxCycles: blocked ? 1 : SLICE_CYCLES });
+        } finally {
+          hv.pauseDomain(d);
+          for (const o of others) hv.unpauseDomain(o);
+        }
+        after = d.stats.instructions;
+        st = hv.vcpuState(d.vcpus[0]!);
       }
-      after = m.bare.cpu.instructions;
-      st = m.bare.cpu.saveState();
-    } else {
-      const hv = m.hv!;
-      const d = r.domain!;
-      const others = hv.domains.filter((x) => x !== d && x.state === 'running');
-      for (const o of others) hv.pauseDomain(o);
-      hv.unpauseDomain(d);
-      before = d.stats.instructions;
-      try {
-        hv.run({ maxCycles: 1 });
-      } finally {
-        hv.pauseDomain(d);
-        for (const o of others) hv.unpauseDomain(o);
-      }
-      after = d.stats.instructions;
-      st = hv.vcpuState(d.vcpus[0]!);
+    } finally {
+      cpu.monitorStop = false;
+      cpu.monitorStopped = false;
+      cpu.stopAtInstruction = Infinity;
     }
+    r.leaveBreakpoint = null;
     this.settle();
     return `${after - before} instruction${after - before === 1 ? '' : 's'}; pc ${describe(st)}`;
   }
@@ -700,33 +716,100 @@ export class Host {
     return (v.loaded ? m.hv!.cpu.pc : v.arch.pc) >>> 0;
   }
 
+  /** The record of the domain whose vCPU is on the machine's CPU now. */
+  private onCpu(m: HostMachine): DomainRecord | null {
+    if (m.bare) return m.owner;
+    const d = m.hv!.current?.domain;
+    if (!d) return null;
+    for (const r of this.records.values()) if (r.domain === d && r.machine === m) return r;
+    return null;
+  }
+
   /**
-   * Run a machine with breakpoints set in block-sized steps (the engines run whole basic blocks),
-   * checking after each whether a watched domain's pc is at one of its breakpoints; there the
-   * domain stops (paused). So a breakpoint is hit where a block begins - a function's entry, a
-   * branch target, the instruction after a call - and missed inside a straight run of code.
+   * Run a machine with breakpoints set. The CPU's monitor stop (machine/cpu.ts monitorStop) is
+   * armed with every watched domain's addresses: run() then takes the general path and returns
+   * before an instruction at one of them, with nothing of it done. If the domain on the CPU has
+   * that breakpoint, it stops there (paused), exactly at the instruction; otherwise (another
+   * domain of a shared machine at the same address, or the domain leaving the breakpoint it was
+   * resumed at) the CPU passes that one instruction and goes on. bt runs kernel code as translated
+   * units outside run()'s loop: there the check is made where a unit ends (runWatchedUnits).
    */
   private runWatched(m: HostMachine, watched: DomainRecord[], sliceCycles: number): void {
+    if (watched.some((r) => r.def.mode === 'bt')) {
+      this.runWatchedUnits(m, watched, sliceCycles);
+      return;
+    }
+    const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
+    const pcs = new Set<number>();
+    for (const r of watched) for (const a of r.breakpoints) pcs.add(a);
+    const end = cpu.cycles + sliceCycles;
+    cpu.monitorStop = true;
+    cpu.breakPcs = pcs;
+    cpu.breakArmedAt = 0;
+    cpu.stopAtInstruction = Infinity;
+    try {
+      for (let k = 0; k < MONITOR_STOPS_PER_SLICE && cpu.cycles < end; k++) {
+        cpu.monitorStopped = false;
+        if (!this.runFor(m, end - cpu.cycles)) break;
+        if (!cpu.monitorStopped) break;
+        const r = this.onCpu(m);
+        const pc = cpu.pc >>> 0;
+        if (r !== null && r.status === 'running' && r.breakpoints.includes(pc) && r.leaveBreakpoint !== pc) {
+          this.breakHit(r, pc);
+          break;
+        }
+        if (r !== null) r.leaveBreakpoint = null;
+        cpu.breakArmedAt = cpu.instructions + 1;
+      }
+    } finally {
+      cpu.monitorStop = false;
+      cpu.monitorStopped = false;
+      cpu.breakPcs = null;
+    }
+  }
+
+  /**
+   * Run a machine for up to `cycles`; false when it should not go on this slice (a domain stopped,
+   * an own machine's guest ended, a throwing handler crashed the domain on the CPU).
+   */
+  private runFor(m: HostMachine, cycles: number): boolean {
+    try {
+      if (m.hv) {
+        const res = m.hv.run({ maxCycles: cycles });
+        if (res.reason === 'deadlock') m.idle = true;
+        return res.reason === 'limit' || res.reason === 'stopped';
+      }
+      const res = m.bare!.run({ maxCycles: cycles });
+      if (res.reason !== 'limit' && res.reason !== 'stopped') {
+        m.owner!.bareStop = res;
+        this.stopped.push(m.owner!);
+        return false;
+      }
+      return true;
+    } catch (e) {
+      const msg = `hypervisor error: ${e instanceof Error ? e.message : String(e)}`;
+      if (m.hv?.current) m.hv.current.domain.shutdown('crashed', 0, msg);
+      return false;
+    }
+  }
+
+  private breakHit(r: DomainRecord, pc: number): void {
+    if (r.domain) r.machine!.hv!.pauseDomain(r.domain);
+    r.status = 'paused';
+    r.stopDetail = `breakpoint ${r.breakpoints.indexOf(pc) + 1} at 0x${pc.toString(16).padStart(8, '0')}`;
+    r.leaveBreakpoint = null;
+    this.emit(r);
+  }
+
+  /**
+   * bt: run in block-sized steps (whole run() calls: slow), checking after each whether a watched
+   * domain's pc is at one of its breakpoints - so in translated kernel code a breakpoint is hit
+   * where a unit begins, and missed inside one.
+   */
+  private runWatchedUnits(m: HostMachine, watched: DomainRecord[], sliceCycles: number): void {
     const start = m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
     for (let k = 0; k < WATCHED_STEPS_PER_SLICE; k++) {
-      try {
-        if (m.hv) {
-          const res = m.hv.run({ maxCycles: 1 });
-          if (res.reason === 'deadlock') m.idle = true;
-          if (res.reason !== 'limit' && res.reason !== 'stopped') break;
-        } else {
-          const res = m.bare!.run({ maxCycles: 1 });
-          if (res.reason !== 'limit' && res.reason !== 'stopped') {
-            m.owner!.bareStop = res;
-            this.stopped.push(m.owner!);
-            break;
-          }
-        }
-      } catch (e) {
-        const msg = `hypervisor error: ${e instanceof Error ? e.message : String(e)}`;
-        if (m.hv?.current) m.hv.current.domain.shutdown('crashed', 0, msg);
-        break;
-      }
+      if (!this.runFor(m, 1)) break;
       let hit = false;
       for (const r of watched) {
         if (r.status !== 'running') continue;
@@ -737,10 +820,7 @@ export class Host {
           continue;
         }
         if (r.breakpoints.includes(pc)) {
-          if (r.domain) m.hv!.pauseDomain(r.domain);
-          r.status = 'paused';
-          r.stopDetail = `breakpoint ${r.breakpoints.indexOf(pc) + 1} at 0x${pc.toString(16).padStart(8, '0')}`;
-          this.emit(r);
+          this.breakHit(r, pc);
           hit = true;
         }
       }

@@ -161,6 +161,38 @@ describe('the host', () => {
     expect(host.dominfo('b').status).toBe('running');
   });
 
+  it('stops exactly at a breakpoint inside a block, steps one instruction at a time, and other domains at that address pass it', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'b' });
+    define({ name: 'other' });
+    host.start('b');
+    host.start('other');
+    until(() => (out.b ?? '').endsWith('$ ') && (out.other ?? '').endsWith('$ '));
+    // the first instructions of sysWrite: straight-line code, one block
+    const insns = monitorCommand(host, 'b', 'x/4i sysWrite').split('\n').map((l) => l.slice(0, 10));
+    expect(monitorCommand(host, 'b', 'x/4i sysWrite').split('\n').map((l) => /<(\S+)>/.exec(l)![1])).toEqual([
+      'sysfile.sysWrite', 'sysfile.sysWrite+0x4', 'sysfile.sysWrite+0x8', 'sysfile.sysWrite+0xc',
+    ]);
+    expect(monitorCommand(host, 'b', 'break sysWrite+0x8')).toBe(`1: ${insns[2]} <sysfile.sysWrite+0x8>`);
+    // the other domain runs the same kernel through sysWrite+0x8 while b's breakpoint is armed
+    host.consoleInput('other', Buffer.from('echo there\n'));
+    until(() => out.other!.endsWith('there\n$ '));
+    expect([host.dominfo('b').status, host.dominfo('other').status]).toEqual(['running', 'running']);
+    host.consoleInput('b', Buffer.from('echo hi\n'));
+    until(() => host.dominfo('b').status === 'paused');
+    expect(host.dominfo('b').stopDetail).toBe(`breakpoint 1 at ${insns[2]}`);
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${insns[2]} <sysfile.sysWrite+0x8> cpl=1 runnable`);
+    expect(monitorCommand(host, 'b', 'step')).toBe(`1 instruction; pc ${insns[3]} <sysfile.sysWrite+0xc>`);
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${insns[3]} <sysfile.sysWrite+0xc> cpl=1 runnable`);
+    // cont: the shell writes its output and prompt through sysWrite again: the next stop is exact too
+    monitorCommand(host, 'b', 'cont');
+    until(() => host.dominfo('b').status === 'paused');
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${insns[2]} <sysfile.sysWrite+0x8> cpl=1 runnable`);
+    monitorCommand(host, 'b', 'delete');
+    monitorCommand(host, 'b', 'cont');
+    until(() => out.b!.endsWith('hi\n$ '));
+  });
+
   it('the monitor disassembles at symbols and refuses what it does not know', () => {
     const { host, define, until } = makeHost();
     define({ name: 'm' });
