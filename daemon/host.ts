@@ -24,6 +24,8 @@ import type { BootSpec, Mode } from '../hypervisor/core/mode.ts';
 import { BvtScheduler } from '../hypervisor/pv/bvt.ts';
 import { PvMode } from '../hypervisor/pv/mode.ts';
 import { PvDomain } from '../hypervisor/pv/state.ts';
+import { requestControl, REBOOT_DETAIL } from '../hypervisor/pv/control.ts';
+import { ControlRequest } from '../hypercalls/structs.ts';
 import { TrapMode, HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts';
 import { BtMode } from '../hypervisor/bt/mode.ts';
 import { HvmMode } from '../hypervisor/hvm/mode.ts';
@@ -307,16 +309,45 @@ export class Host {
     return this.info(r);
   }
 
-  /** Ask the guest to power off: end of input on its console (the standard guest's shell exits and init powers off). */
+  /** The pv state of a live domain of the shared machine, else null. */
+  private pvOf(r: DomainRecord): PvDomain | null {
+    const pv = r.domain?.modeState;
+    return pv instanceof PvDomain ? pv : null;
+  }
+
+  /** Post a control request to a pv guest (VIRQ_CONTROL) and let its machine run. */
+  private control(r: DomainRecord, pv: PvDomain, request: ControlRequest): void {
+    requestControl(pv, request);
+    r.machine!.hv!.interruptPending(r.domain!);
+    this.poke(r.machine!);
+  }
+
+  /**
+   * Ask the guest to power off. pv: a shutdown request through the control path (the guest
+   * kernel powers off; a paused domain takes it when resumed). Other modes have no such path:
+   * end of input on the console (the standard guest's shell exits and init powers off).
+   * Either way on_poweroff applies when the guest has stopped.
+   */
   shutdown(name: string): DomainInfo {
     const r = this.needLive(name, 'shut down');
-    this.feed(r, Uint8Array.of(CONSOLE_EOF));
+    const pv = this.pvOf(r);
+    if (pv) this.control(r, pv, ControlRequest.POWEROFF);
+    else this.feed(r, Uint8Array.of(CONSOLE_EOF));
     return this.info(r);
   }
 
-  /** Destroy and start again (on_reboot restart), or only destroy (on_reboot destroy). */
+  /**
+   * pv: a reboot request through the control path; the guest stops for a reboot and on_reboot
+   * applies (restart: booted again). Other modes: destroyed at once, and started again if
+   * on_reboot is restart.
+   */
   reboot(name: string): DomainInfo {
     const r = this.needLive(name, 'reboot');
+    const pv = this.pvOf(r);
+    if (pv) {
+      this.control(r, pv, ControlRequest.REBOOT);
+      return this.info(r);
+    }
     this.release(r);
     this.setStopped(r, 'shut off', 'reboot', null, null);
     if (r.def.on_reboot === 'restart') {
@@ -900,8 +931,14 @@ export class Host {
         detail = res.detail ?? '';
         status = res.status;
       }
-      const crashed = reason !== 'poweroff' && reason !== 'destroyed';
-      const action = reason === 'destroyed' ? 'destroy' : crashed ? r.def.on_crash : r.def.on_poweroff;
+      if (reason === 'poweroff' && detail === REBOOT_DETAIL) {
+        // the guest stopped for a reboot (the control path's request, or its own): on_reboot
+        reason = 'reboot';
+        detail = '';
+      }
+      const crashed = reason !== 'poweroff' && reason !== 'destroyed' && reason !== 'reboot';
+      const action =
+        reason === 'destroyed' ? 'destroy' : reason === 'reboot' ? (r.def.on_reboot === 'restart' ? 'restart' : 'destroy') : crashed ? r.def.on_crash : r.def.on_poweroff;
       const st: DomainStatus = crashed ? 'crashed' : 'shut off';
       if (action === 'preserve') {
         // memory and registers stay for the monitor; destroy releases them

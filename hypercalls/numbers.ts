@@ -167,6 +167,8 @@ export const enum Virq {
   DEBUG = 1,
   /** console input arrived (console_io READ has bytes) */
   CONSOLE = 2,
+  /** the toolstack wrote a request in the shared-info page (SharedInfo.CONTROL_REQUEST) */
+  CONTROL = 3,
   COUNT = 8,
 }
 

@@ -120,6 +120,27 @@ describe('the host', () => {
     expect(host.destroy('p').id).toBe(null);
   });
 
+  it('shutdown and reboot reach a pv guest through the control path (VIRQ_CONTROL); on_reboot applies', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 's' });
+    define({ name: 'r', on_reboot: 'restart' });
+    define({ name: 'x', on_reboot: 'destroy' });
+    for (const n of ['s', 'r', 'x']) host.start(n);
+    until(() => ['s', 'r', 'x'].every((n) => (out[n] ?? '').endsWith('$ ')));
+    host.shutdown('s');
+    host.reboot('r');
+    host.reboot('x');
+    until(() => host.dominfo('s').status === 'shut off' && host.dominfo('x').status === 'shut off' && host.dominfo('r').restarts === 1 && out.r!.endsWith('$ '));
+    // the guest kernel took the request from its shared-info page: no console input was typed
+    expect(out.s).toBe(`${BANNER}\nkernel: shutdown requested: powering off\n`);
+    expect(out.x).toBe(`${BANNER}\nkernel: reboot requested\n`);
+    expect(out.r).toBe(`${BANNER}\nkernel: reboot requested\n${BANNER}`);
+    const [s, r, x] = ['s', 'r', 'x'].map((n) => host.dominfo(n));
+    expect([s!.status, s!.stopReason, s!.stopStatus]).toEqual(['shut off', 'poweroff', 0]);
+    expect([r!.status, r!.restarts]).toEqual(['running', 1]);
+    expect([x!.status, x!.stopReason]).toEqual(['shut off', 'reboot']);
+  });
+
   it('a throwing handler crashes the domain on the CPU, never the host; on_crash restart gives up after a crash loop', () => {
     const { host, out, define, until } = makeHost();
     define({ name: 'good', console: { input: 'echo ok\\n' } });

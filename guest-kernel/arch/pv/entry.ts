@@ -16,6 +16,7 @@ import { kaddLow } from '../../kernel/kalloc.ts';
 import { kmain } from '../../kernel/main.ts';
 import { strlen } from '../../kernel/string.ts';
 import { Xen, startInfo, xenInit, portsInit, bindLine } from './xen.ts';
+import { controlInit } from './control.ts';
 import { pvIrqSave, pvIrqRestore, pvIrqDisable, pvIrqEnable, pvIrqAck, pvIrqUnmask, pvIrqsEnabled, pvCurrentRing } from './irq.ts';
 import { pvTrapTableLoad, pvSetKernelStack, pvUserReturn, pvTrapTableCheck } from './traps.ts';
 import {
@@ -113,6 +114,7 @@ function eventsInit(): void {
   if (timer > 0) eventsSetMask(Xen.SHARED, timer);
   if (console > 0) eventsSetMask(Xen.SHARED, console);
   if (disk > 0) eventsSetMask(Xen.SHARED, disk);
+  controlInit();
 }
 
 export function main(): void {
