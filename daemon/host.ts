@@ -168,7 +168,10 @@ export class Host {
     this.hostMemoryBytes = Math.min(MAX_MACHINE_BYTES, (opts.hostMemoryMiB ?? 1024) * 1024 * 1024);
     this.pacing = opts.pacing ?? 'wall';
     this.now = opts.now ?? (() => performance.now());
-    if (state) for (const def of state.loadDefinitions()) this.records.set(def.name, this.newRecord(def));
+    if (state) {
+      for (const def of state.loadDefinitions()) this.records.set(def.name, this.newRecord(def));
+      this.markLeftRunning(state);
+    }
   }
 
   private newRecord(def: DomainDefinition): DomainRecord {
@@ -534,6 +537,40 @@ export class Host {
 
   private emit(r: DomainRecord): void {
     this.opts.onEvent?.({ name: r.def.name, status: r.status, stopReason: r.stopReason, detail: r.stopDetail });
+    this.noteRunning();
+  }
+
+  /** the running.json contents last written (to write only when the set changes) */
+  private runningNoted = '';
+
+  /** Keep STATE_DIR/running.json equal to the set of running and paused domains. */
+  private noteRunning(clean = false): void {
+    if (!this.state || this.runningNoted === 'closed') return;
+    const names = [...this.records.values()].filter((r) => r.status === 'running' || r.status === 'paused').map((r) => r.def.name);
+    const key = `${clean}:${names.join('/')}`;
+    if (key === this.runningNoted) return;
+    this.runningNoted = key;
+    this.state.saveRunning(names, clean);
+  }
+
+  /**
+   * A daemon starting: the domains its predecessor left running are shut off, with the reason.
+   * Their running state (memory, registers, devices) lived in that daemon's host thread and died
+   * with it - unlike libvirt's, whose QEMU processes outlive libvirtd - so they are not resumed.
+   */
+  private markLeftRunning(state: StateDir): void {
+    const left = state.loadRunning();
+    for (const name of left.running) {
+      const r = this.records.get(name);
+      if (!r) continue;
+      r.status = 'shut off';
+      r.stopReason = left.clean ? 'daemon-stopped' : 'daemon-died';
+      r.stopDetail = left.clean
+        ? 'it was running when `xenolith daemon stop` ended the daemon; its running state ended with the host'
+        : 'it was running when the daemon ended without stopping it (killed or crashed); its running state ended with the host';
+    }
+    this.runningNoted = 'false:';
+    state.saveRunning([]);
   }
 
   // ================================================================================ building
@@ -975,6 +1012,9 @@ export class Host {
 
   /** Stop everything (the daemon is ending): write back disks. Definitions stay. */
   shutdownAll(): void {
+    // running.json keeps the domains that were running, marked clean: the next daemon says so
+    this.noteRunning(true);
+    this.runningNoted = 'closed';
     for (const r of this.records.values()) if (r.machine) this.release(r);
   }
 }

@@ -1,7 +1,11 @@
 // The host the daemon runs in its worker, driven in-process: several pv domains on one shared
 // machine, the lifecycle state machine, on_poweroff/on_crash actions, a throwing handler that
 // crashes one domain and not the host, and the monitor.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StateDir } from '../../daemon/state-dir.ts';
 import { Host, HostError, MAX_CRASH_RESTARTS, type StateEvent } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { monitorCommand } from '../../daemon/monitor.ts';
@@ -139,6 +143,33 @@ describe('the host', () => {
     expect([s!.status, s!.stopReason, s!.stopStatus]).toEqual(['shut off', 'poweroff', 0]);
     expect([r!.status, r!.restarts]).toEqual(['running', 1]);
     expect([x!.status, x!.stopReason]).toEqual(['shut off', 'reboot']);
+  });
+
+  it('a daemon starting again shuts off the domains its predecessor left running, and says why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-'));
+    try {
+      const opts = { hostMemoryMiB: 64, pacing: 'fast' as const, standardGuest: (arch: 'native' | 'pv') => buildGuestKernel({ arch }) };
+      const first = new Host(new StateDir(dir), opts);
+      first.define(validateDefinition({ name: 'up', mode: 'pv', memory: 8 }));
+      first.define(validateDefinition({ name: 'idle', mode: 'pv', memory: 8 }));
+      first.start('up');
+      first.step();
+      expect(JSON.parse(readFileSync(join(dir, 'running.json'), 'utf8'))).toEqual({ running: ['up'], clean: false });
+      // killed: nothing more is written; the next daemon finds running.json as it was
+      const second = new Host(new StateDir(dir), opts);
+      expect([second.dominfo('up').status, second.dominfo('up').stopReason]).toEqual(['shut off', 'daemon-died']);
+      expect(second.dominfo('up').stopDetail).toBe('it was running when the daemon ended without stopping it (killed or crashed); its running state ended with the host');
+      expect([second.dominfo('idle').status, second.dominfo('idle').stopReason]).toEqual(['defined', null]);
+      second.start('up');
+      second.shutdownAll();
+      // daemon stop: the domains it ended are marked as such
+      const third = new Host(new StateDir(dir), opts);
+      expect([third.dominfo('up').status, third.dominfo('up').stopReason]).toEqual(['shut off', 'daemon-stopped']);
+      expect(JSON.parse(readFileSync(join(dir, 'running.json'), 'utf8'))).toEqual({ running: [], clean: false });
+      first.shutdownAll();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a throwing handler crashes the domain on the CPU, never the host; on_crash restart gives up after a crash loop', () => {
