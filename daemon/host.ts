@@ -24,7 +24,7 @@ import type { BootSpec, Mode } from '../hypervisor/core/mode.ts';
 import { BvtScheduler } from '../hypervisor/pv/bvt.ts';
 import { PvMode } from '../hypervisor/pv/mode.ts';
 import { PvDomain } from '../hypervisor/pv/state.ts';
-import { requestControl, REBOOT_DETAIL } from '../hypervisor/pv/control.ts';
+import { requestControl, requestMemoryTarget, REBOOT_DETAIL } from '../hypervisor/pv/control.ts';
 import { ControlRequest } from '../hypercalls/structs.ts';
 import { TrapMode, HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts';
 import { BtMode } from '../hypervisor/bt/mode.ts';
@@ -397,11 +397,23 @@ export class Host {
   }
 
   /**
-   * setmem: the definition's memory, used from the next start. A running guest's memory does not
-   * change: the standard kernel has no balloon driver that follows a target yet.
+   * setmem. A running pv domain: a balloon target (the guest's balloon driver gives pages back
+   * with memory_op DECREASE_RESERVATION or takes them with INCREASE, up to its memory at start,
+   * the hypervisor's quota); the definition keeps its memory for the next start. Other modes have
+   * no balloon: the definition's memory changes, for the next start.
    */
   setmem(name: string, memoryMiB: number): DomainInfo {
     const r = this.get(name);
+    const pv = r.status === 'running' || r.status === 'paused' ? this.pvOf(r) : null;
+    if (pv) {
+      const quota = r.domain!.p2m.length;
+      const pages = Math.round(memoryMiB * 256);
+      if (pages > quota) throw new HostError(409, `domain '${name}' can balloon up to ${quota / 256} MiB, its memory at start (the definition's memory applies from the next start)`);
+      requestMemoryTarget(pv, pages);
+      r.machine!.hv!.interruptPending(r.domain!);
+      this.poke(r.machine!);
+      return this.info(r);
+    }
     const def = { ...r.def, memory: memoryMiB };
     this.state?.saveDefinition(def);
     r.def = def;

@@ -334,7 +334,9 @@ export const enum SharedInfo {
    * VIRQ_CONTROL; the guest reads it, writes 0 and acts (Xen's control/shutdown xenstore key)
    */
   CONTROL_REQUEST = 524,
-  BYTES = 528,
+  /** the balloon's target: pages the toolstack wants the domain to hold (ControlRequest.MEMORY) */
+  MEMORY_TARGET = 528,
+  BYTES = 532,
 }
 
 /** SharedInfo.CONTROL_REQUEST values. */
@@ -344,6 +346,8 @@ export const enum ControlRequest {
   POWEROFF = 1,
   /** reboot: the guest stops with sched_op SHUTDOWN, REBOOT and the toolstack applies on_reboot */
   REBOOT = 2,
+  /** a new balloon target in MEMORY_TARGET */
+  MEMORY = 3,
 }
 
 /** A vCPU's slot in the shared-info page. */

@@ -11,6 +11,12 @@ import type { PvDomain } from './state.ts';
 /** The detail a pv domain stops with when it asked for a reboot (sched_op SHUTDOWN, REBOOT). */
 export const REBOOT_DETAIL = 'reboot requested';
 
+/** Post a balloon target (pages) and raise VIRQ_CONTROL: the guest's balloon driver follows it. */
+export function requestMemoryTarget(d: PvDomain, pages: number): void {
+  d.host.mem.write32(d.sharedInfoMfn * 4096 + SharedInfo.MEMORY_TARGET, pages);
+  requestControl(d, ControlRequest.MEMORY);
+}
+
 /** Post a request (ControlRequest) to the guest and raise VIRQ_CONTROL. */
 export function requestControl(d: PvDomain, request: ControlRequest): void {
   d.host.mem.write32(d.sharedInfoMfn * 4096 + SharedInfo.CONTROL_REQUEST, request);

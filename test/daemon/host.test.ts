@@ -11,8 +11,10 @@ import { validateDefinition, type DomainDefinitionInput } from '../../daemon/def
 import { monitorCommand } from '../../daemon/monitor.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
+import type { PvDomain } from '../../hypervisor/pv/state.ts';
+import { currentReservation } from '../../hypervisor/pv/hypercalls.ts';
 
-const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1874 pages free\ninitrd: 14 programs, 114688 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
+const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1873 pages free\ninitrd: 14 programs, 114688 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
 
 function makeHost() {
   const out: Record<string, string> = {};
@@ -170,6 +172,30 @@ describe('the host', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('setmem balloons a running pv domain: the guest gives pages back and takes them again', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'm' });
+    host.start('m');
+    until(() => (out.m ?? '').endsWith('$ '));
+    const pv = host.live('m').domain!.modeState as PvDomain;
+    const free = () => {
+      const at = out.m!.length;
+      host.consoleInput('m', Buffer.from('free\n'));
+      until(() => out.m!.slice(at).endsWith('$ '));
+      return out.m!.slice(at);
+    };
+    expect(free()).toBe('free\nfree: 1840 of 1877 pages free, 3 processes\n$ ');
+    expect(currentReservation(pv)).toBe(2048);
+    host.setmem('m', 6);
+    until(() => currentReservation(pv) === 1536);
+    expect(free()).toBe('free\nfree: 1328 of 1877 pages free, 3 processes\n$ ');
+    host.setmem('m', 8);
+    until(() => currentReservation(pv) === 2048);
+    expect(free()).toBe('free\nfree: 1840 of 1877 pages free, 3 processes\n$ ');
+    expect(refusal(() => host.setmem('m', 9))).toEqual([409, "domain 'm' can balloon up to 8 MiB, its memory at start (the definition's memory applies from the next start)"]);
+    expect(host.dominfo('m').memoryMiB).toBe(8);
   });
 
   it('a throwing handler crashes the domain on the CPU, never the host; on_crash restart gives up after a crash loop', () => {

@@ -11,6 +11,7 @@ import { evtchnBindVirq, schedReboot, schedShutdown, consoleWrite } from '../../
 import { strlen } from '../../kernel/string.ts';
 import { Xen } from './xen.ts';
 import { pvConsoleFlush } from './console.ts';
+import { balloonTargetChanged } from './balloon.ts';
 
 /** the port VIRQ_CONTROL arrives on (0: none) */
 let controlPort = 0;
@@ -40,5 +41,7 @@ export function controlEvent(): void {
   } else if (req === ControlRequest.REBOOT) {
     say(cstr('\nkernel: reboot requested\n'));
     schedReboot();
+  } else if (req === ControlRequest.MEMORY) {
+    balloonTargetChanged();
   }
 }

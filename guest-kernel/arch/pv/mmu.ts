@@ -239,6 +239,33 @@ function listRemove(dir: number, t: number): void {
   }
 }
 
+/**
+ * Set the kernel's entry for va (directory kpd, a live table) to `value`, and invalidate va: one
+ * batch, sent now. Used by the balloon to take a frame out of the kernel's view and back.
+ */
+function kernelEntry(va: number, value: number): void {
+  const kpd = kernelPd();
+  const pde = load32(p2v(kpd) + (va >>> Layout.PDE_SHIFT) * 4);
+  if ((pde & Pte.P) === 0) return;
+  queue((pde & ~0xfff) | (((va >>> Layout.PAGE_SHIFT) & 1023) * 4), value);
+  queueExt(MmuextCmd.INVLPG_LOCAL, va);
+  flush();
+}
+
+/** The balloon gives frame pfn back: its direct-map entry (and identity entry below 4 MiB) go. */
+export function pvKernelUnmap(pfn: number): void {
+  if (pfn < 1024) kernelEntry(pfn << 12, 0);
+  kernelEntry(Layout.DIRECT_MAP + (pfn << 12), 0);
+}
+
+/** The balloon took machine frame mfn for pfn: the m2p entry, and the kernel's entries again. */
+export function pvKernelMap(pfn: number, mfn: number): void {
+  queue((mfn << 12) | MmuCmd.MACHPHYS_UPDATE, pfn);
+  const value = (mfn << 12) | Pte.P | Pte.W;
+  if (pfn < 1024) kernelEntry(pfn << 12, value);
+  kernelEntry(Layout.DIRECT_MAP + (pfn << 12), value);
+}
+
 /** First pseudo-physical byte after the tracking tables pvMmuInit carved (the allocator starts there). */
 export function pvCarvedEnd(): number {
   return carvedEnd;

@@ -18,6 +18,7 @@ import { IrqLine } from '../../kernel/pvops.ts';
 import { Xen, portLine } from './xen.ts';
 import { pvConsoleFlush, pvConsoleUnflushed } from './console.ts';
 import { isControlPort, controlEvent } from './control.ts';
+import { balloonWork } from './balloon.ts';
 
 /** The trap table (pinned by test/guest-kernel/contract.test.ts). */
 export const enum Table {
@@ -155,6 +156,9 @@ export function pvTrapTableLoad(): void {
 }
 
 export function pvSetKernelStack(sp: number): void {
+  // the scheduler calls this before every switch to a process, events off, no kernel work half
+  // done: the balloon's safe point (pvIdle is the other)
+  balloonWork();
   hcStackSwitch(sp);
 }
 
