@@ -8,7 +8,7 @@
 import { Host } from '../daemon/host.ts';
 import { validateDefinition } from '../daemon/definition.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import { MAX_MACHINE_BYTES } from '../machine/memory.ts';
 import { SLICE_CYCLES } from '../daemon/host.ts';
 import { textTable } from './text-table.ts';
 
@@ -48,7 +48,7 @@ const HV_FRAMES_PER_DOMAIN_BOUND = 64;
 
 function runOne(n: number, o: DomainsBenchOptions): DomainsBenchRow {
   const blank = { simThroughput: 0, simRatio: 0, wallThroughput: 0, wallRatio: 0, machineMiBPerDomain: 0, hostMiBPerDomain: 0, fairness: 0, minMaxRatio: 0, bootSeconds: 0 };
-  const hostBytes = Math.min(MAX_MEMORY_BYTES, n * (o.memoryMiB * 1024 * 1024 + HV_FRAMES_PER_DOMAIN_BOUND * 4096) + 16 * 1024 * 1024);
+  const hostBytes = Math.min(MAX_MACHINE_BYTES, n * (o.memoryMiB * 1024 * 1024 + HV_FRAMES_PER_DOMAIN_BOUND * 4096) + 16 * 1024 * 1024);
   const rss0 = process.memoryUsage().rss;
   const host = new Host(null, { hostMemoryMiB: Math.ceil(hostBytes / (1024 * 1024)), pacing: 'fast', standardGuest: (arch) => buildGuestKernel({ arch }) });
   const names: string[] = [];

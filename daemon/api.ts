@@ -47,7 +47,7 @@ export const daemonInfoSchema = z
 export const setmemBodySchema = z
   .object({ memory: definitionSchema.shape.memory.unwrap() })
   .strict()
-  .meta({ id: 'SetMem', description: 'memory in MiB; applies at the next start (the guest has no balloon driver that follows a target yet)' });
+  .meta({ id: 'SetMem', description: "memory in MiB: a running pv domain's balloon target (up to its memory at start); otherwise the definition's memory, for the next start" });
 export const schedinfoBodySchema = z
   .object({ weight: z.number({ error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).int().min(1, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).max(MAX_WEIGHT, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }) })
   .strict()
@@ -114,13 +114,13 @@ export const ROUTES: Route[] = [
   { method: 'delete', path: '/domains/{name}', op: 'undefine', summary: 'forget a domain that is not running (virsh undefine)', response: okSchema, errors: [404, 409] },
   { method: 'get', path: '/domains/{name}/definition', op: 'definition', summary: "a domain's definition (defaults filled in)", response: definitionBodySchema, errors: [404] },
   lifecycle('start', 'start a defined domain'),
-  lifecycle('shutdown', "ask the guest to power off (end of input on its console: the standard guest's shell exits and init powers off)"),
-  lifecycle('reboot', 'destroy and start again (on_reboot restart), or only destroy (on_reboot destroy)'),
+  lifecycle('shutdown', "ask the guest to power off (pv: a shutdown request through the control path, VIRQ_CONTROL; other modes: end of input on its console, so the standard guest's shell exits and init powers off); on_poweroff applies"),
+  lifecycle('reboot', 'pv: a reboot request through the control path, then on_reboot applies; other modes: destroy and start again (on_reboot restart), or only destroy (on_reboot destroy)'),
   lifecycle('destroy', 'stop a domain at once and release its memory (also a preserved one)'),
   lifecycle('suspend', 'pause a running domain (its vCPU is no longer scheduled)'),
   lifecycle('resume', 'continue a paused domain'),
   { method: 'get', path: '/domains/{name}/stats', op: 'domstats', summary: "a domain's counters (virsh domstats): cycles, exits, traps, hypercalls", response: domstatsSchema, errors: [404] },
-  { method: 'put', path: '/domains/{name}/memory', op: 'setmem', summary: "set a domain's memory (MiB) for its next start", body: setmemBodySchema, response: domainInfoSchema, errors: [404] },
+  { method: 'put', path: '/domains/{name}/memory', op: 'setmem', summary: "set a domain's memory (MiB): a running pv domain balloons to it at once (virsh setmem); otherwise its definition's memory, for the next start", body: setmemBodySchema, response: domainInfoSchema, errors: [404, 409] },
   { method: 'get', path: '/domains/{name}/schedinfo', op: 'schedinfo', summary: "a domain's scheduler and weight", response: schedinfoSchema, errors: [404] },
   { method: 'put', path: '/domains/{name}/schedinfo', op: 'setWeight', summary: "set a domain's weight (at once on the shared pv machine; kept in its definition)", body: schedinfoBodySchema, response: schedinfoSchema, errors: [404] },
   { method: 'post', path: '/domains/{name}/monitor', op: 'monitor', summary: "a monitor command (QEMU HMP names): info mode|registers|cpus|mem|tlb|shadow|events, x/Ni, x/Nx, stop, cont, step, break, delete, help", body: monitorBodySchema, response: monitorResultSchema, errors: [404, 409] },

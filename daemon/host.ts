@@ -24,12 +24,14 @@ import type { BootSpec, Mode } from '../hypervisor/core/mode.ts';
 import { BvtScheduler } from '../hypervisor/pv/bvt.ts';
 import { PvMode } from '../hypervisor/pv/mode.ts';
 import { PvDomain } from '../hypervisor/pv/state.ts';
+import { requestControl, requestMemoryTarget, REBOOT_DETAIL } from '../hypervisor/pv/control.ts';
+import { ControlRequest } from '../hypercalls/structs.ts';
 import { TrapMode, HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts';
 import { BtMode } from '../hypervisor/bt/mode.ts';
 import { HvmMode } from '../hypervisor/hvm/mode.ts';
 import { hvmReserveBytes } from '../hypervisor/hvm/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
-import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import { MAX_MACHINE_BYTES, MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import type { DomainDefinition } from './definition.ts';
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
@@ -41,13 +43,15 @@ export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'cras
 export const SLICE_CYCLES = 3_000_000;
 /** Most breakpoints per domain. */
 export const MAX_BREAKPOINTS = 16;
-/** Block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
+/** bt: block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
 const WATCHED_STEPS_PER_SLICE = 20_000;
 /** A trace's defaults: 10 ms of a 3 GHz machine, and its buffer's records. */
 export const DEFAULT_TRACE_CYCLES = 30_000_000;
 export const DEFAULT_TRACE_RECORDS = 65536;
 /** A trace ends after this much wall time even if its machine has not run its cycles (an idle machine). */
 const TRACE_WALL_MS = 2000;
+/** Monitor stops (breakpoint addresses passed by another domain) handled per slice at most. */
+const MONITOR_STOPS_PER_SLICE = 100_000;
 /** Consecutive restarts after a crash before on_crash=restart gives up (a crash loop). */
 export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
@@ -178,10 +182,13 @@ export class Host {
     private readonly state: StateDir | null,
     private readonly opts: HostOptions = {},
   ) {
-    this.hostMemoryBytes = Math.min(MAX_MEMORY_BYTES, (opts.hostMemoryMiB ?? 1024) * 1024 * 1024);
+    this.hostMemoryBytes = Math.min(MAX_MACHINE_BYTES, (opts.hostMemoryMiB ?? 1024) * 1024 * 1024);
     this.pacing = opts.pacing ?? 'wall';
     this.now = opts.now ?? (() => performance.now());
-    if (state) for (const def of state.loadDefinitions()) this.records.set(def.name, this.newRecord(def));
+    if (state) {
+      for (const def of state.loadDefinitions()) this.records.set(def.name, this.newRecord(def));
+      this.markLeftRunning(state);
+    }
   }
 
   private newRecord(def: DomainDefinition): DomainRecord {
@@ -322,16 +329,45 @@ export class Host {
     return this.info(r);
   }
 
-  /** Ask the guest to power off: end of input on its console (the standard guest's shell exits and init powers off). */
+  /** The pv state of a live domain of the shared machine, else null. */
+  private pvOf(r: DomainRecord): PvDomain | null {
+    const pv = r.domain?.modeState;
+    return pv instanceof PvDomain ? pv : null;
+  }
+
+  /** Post a control request to a pv guest (VIRQ_CONTROL) and let its machine run. */
+  private control(r: DomainRecord, pv: PvDomain, request: ControlRequest): void {
+    requestControl(pv, request);
+    r.machine!.hv!.interruptPending(r.domain!);
+    this.poke(r.machine!);
+  }
+
+  /**
+   * Ask the guest to power off. pv: a shutdown request through the control path (the guest
+   * kernel powers off; a paused domain takes it when resumed). Other modes have no such path:
+   * end of input on the console (the standard guest's shell exits and init powers off).
+   * Either way on_poweroff applies when the guest has stopped.
+   */
   shutdown(name: string): DomainInfo {
     const r = this.needLive(name, 'shut down');
-    this.feed(r, Uint8Array.of(CONSOLE_EOF));
+    const pv = this.pvOf(r);
+    if (pv) this.control(r, pv, ControlRequest.POWEROFF);
+    else this.feed(r, Uint8Array.of(CONSOLE_EOF));
     return this.info(r);
   }
 
-  /** Destroy and start again (on_reboot restart), or only destroy (on_reboot destroy). */
+  /**
+   * pv: a reboot request through the control path; the guest stops for a reboot and on_reboot
+   * applies (restart: booted again). Other modes: destroyed at once, and started again if
+   * on_reboot is restart.
+   */
   reboot(name: string): DomainInfo {
     const r = this.needLive(name, 'reboot');
+    const pv = this.pvOf(r);
+    if (pv) {
+      this.control(r, pv, ControlRequest.REBOOT);
+      return this.info(r);
+    }
     this.release(r);
     this.setStopped(r, 'shut off', 'reboot', null, null);
     if (r.def.on_reboot === 'restart') {
@@ -378,11 +414,23 @@ export class Host {
   }
 
   /**
-   * setmem: the definition's memory, used from the next start. A running guest's memory does not
-   * change: the standard kernel has no balloon driver that follows a target yet.
+   * setmem. A running pv domain: a balloon target (the guest's balloon driver gives pages back
+   * with memory_op DECREASE_RESERVATION or takes them with INCREASE, up to its memory at start,
+   * the hypervisor's quota); the definition keeps its memory for the next start. Other modes have
+   * no balloon: the definition's memory changes, for the next start.
    */
   setmem(name: string, memoryMiB: number): DomainInfo {
     const r = this.get(name);
+    const pv = r.status === 'running' || r.status === 'paused' ? this.pvOf(r) : null;
+    if (pv) {
+      const quota = r.domain!.p2m.length;
+      const pages = Math.round(memoryMiB * 256);
+      if (pages > quota) throw new HostError(409, `domain '${name}' can balloon up to ${quota / 256} MiB, its memory at start (the definition's memory applies from the next start)`);
+      requestMemoryTarget(pv, pages);
+      r.machine!.hv!.interruptPending(r.domain!);
+      this.poke(r.machine!);
+      return this.info(r);
+    }
     const def = { ...r.def, memory: memoryMiB };
     this.state?.saveDefinition(def);
     r.def = def;
@@ -407,42 +455,56 @@ export class Host {
   }
 
   /**
-   * Run a stopped (paused) domain for one step: the engines run whole basic blocks, so a step is
-   * the rest of the current block (at least one instruction unless the vCPU is blocked). Other
-   * domains of a shared machine are held meanwhile. Returns what `describe` says of the new state.
+   * Run a stopped (paused) domain for exactly one instruction (the CPU's monitor stop, armed to
+   * stop after one more instruction retires; an interrupt delivered on the way shows as the pc
+   * of its handler). A blocked vCPU does not run (0 instructions). Under bt, kernel code runs as
+   * translated units outside the CPU's loop: a step there is the rest of the unit. Other domains
+   * of a shared machine are held meanwhile. Returns what `describe` says of the new state.
    */
   step1(name: string, describe: (st: CpuState) => string): string {
     const r = this.get(name);
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: stop it first (monitor 'stop')`);
     const m = r.machine!;
+    const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
     let before: number;
     let after: number;
     let st: CpuState;
-    if (m.bare) {
-      before = m.bare.cpu.instructions;
-      const res = m.bare.run({ maxCycles: 1 });
-      if (res.reason !== 'limit' && res.reason !== 'stopped') {
-        r.bareStop = res;
-        this.stopped.push(r);
+    cpu.monitorStop = true;
+    cpu.monitorStopped = false;
+    cpu.stopAtInstruction = cpu.instructions + 1;
+    try {
+      if (m.bare) {
+        before = m.bare.cpu.instructions;
+        const res = m.bare.run({ maxCycles: m.bare.cpu.halted ? 1 : SLICE_CYCLES });
+        if (res.reason !== 'limit' && res.reason !== 'stopped') {
+          r.bareStop = res;
+          this.stopped.push(r);
+        }
+        after = m.bare.cpu.instructions;
+        st = m.bare.cpu.saveState();
+      } else {
+        const hv = m.hv!;
+        const d = r.domain!;
+        const others = hv.domains.filter((x) => x !== d && x.state === 'running');
+        for (const o of others) hv.pauseDomain(o);
+        hv.unpauseDomain(d);
+        before = d.stats.instructions;
+        const blocked = d.vcpus[0]!.runState !== 'runnable';
+        try {
+          hv.run({ maxCycles: blocked ? 1 : SLICE_CYCLES });
+        } finally {
+          hv.pauseDomain(d);
+          for (const o of others) hv.unpauseDomain(o);
+        }
+        after = d.stats.instructions;
+        st = hv.vcpuState(d.vcpus[0]!);
       }
-      after = m.bare.cpu.instructions;
-      st = m.bare.cpu.saveState();
-    } else {
-      const hv = m.hv!;
-      const d = r.domain!;
-      const others = hv.domains.filter((x) => x !== d && x.state === 'running');
-      for (const o of others) hv.pauseDomain(o);
-      hv.unpauseDomain(d);
-      before = d.stats.instructions;
-      try {
-        hv.run({ maxCycles: 1 });
-      } finally {
-        hv.pauseDomain(d);
-        for (const o of others) hv.unpauseDomain(o);
-      }
-      after = d.stats.instructions;
-      st = hv.vcpuState(d.vcpus[0]!);
+    } finally {
+      cpu.monitorStop = false;
+      cpu.monitorStopped = false;
+      cpu.stopAtInstruction = Infinity;
     }
+    r.leaveBreakpoint = null;
     this.settle();
     return `${after - before} instruction${after - before === 1 ? '' : 's'}; pc ${describe(st)}`;
   }
@@ -504,6 +566,40 @@ export class Host {
 
   private emit(r: DomainRecord): void {
     this.opts.onEvent?.({ name: r.def.name, status: r.status, stopReason: r.stopReason, detail: r.stopDetail });
+    this.noteRunning();
+  }
+
+  /** the running.json contents last written (to write only when the set changes) */
+  private runningNoted = '';
+
+  /** Keep STATE_DIR/running.json equal to the set of running and paused domains. */
+  private noteRunning(clean = false): void {
+    if (!this.state || this.runningNoted === 'closed') return;
+    const names = [...this.records.values()].filter((r) => r.status === 'running' || r.status === 'paused').map((r) => r.def.name);
+    const key = `${clean}:${names.join('/')}`;
+    if (key === this.runningNoted) return;
+    this.runningNoted = key;
+    this.state.saveRunning(names, clean);
+  }
+
+  /**
+   * A daemon starting: the domains its predecessor left running are shut off, with the reason.
+   * Their running state (memory, registers, devices) lived in that daemon's host thread and died
+   * with it - unlike libvirt's, whose QEMU processes outlive libvirtd - so they are not resumed.
+   */
+  private markLeftRunning(state: StateDir): void {
+    const left = state.loadRunning();
+    for (const name of left.running) {
+      const r = this.records.get(name);
+      if (!r) continue;
+      r.status = 'shut off';
+      r.stopReason = left.clean ? 'daemon-stopped' : 'daemon-died';
+      r.stopDetail = left.clean
+        ? 'it was running when `xenolith daemon stop` ended the daemon; its running state ended with the host'
+        : 'it was running when the daemon ended without stopping it (killed or crashed); its running state ended with the host';
+    }
+    this.runningNoted = 'false:';
+    state.saveRunning([]);
   }
 
   // ================================================================================ building
@@ -718,33 +814,100 @@ export class Host {
     return (v.loaded ? m.hv!.cpu.pc : v.arch.pc) >>> 0;
   }
 
+  /** The record of the domain whose vCPU is on the machine's CPU now. */
+  private onCpu(m: HostMachine): DomainRecord | null {
+    if (m.bare) return m.owner;
+    const d = m.hv!.current?.domain;
+    if (!d) return null;
+    for (const r of this.records.values()) if (r.domain === d && r.machine === m) return r;
+    return null;
+  }
+
   /**
-   * Run a machine with breakpoints set in block-sized steps (the engines run whole basic blocks),
-   * checking after each whether a watched domain's pc is at one of its breakpoints; there the
-   * domain stops (paused). So a breakpoint is hit where a block begins - a function's entry, a
-   * branch target, the instruction after a call - and missed inside a straight run of code.
+   * Run a machine with breakpoints set. The CPU's monitor stop (machine/cpu.ts monitorStop) is
+   * armed with every watched domain's addresses: run() then takes the general path and returns
+   * before an instruction at one of them, with nothing of it done. If the domain on the CPU has
+   * that breakpoint, it stops there (paused), exactly at the instruction; otherwise (another
+   * domain of a shared machine at the same address, or the domain leaving the breakpoint it was
+   * resumed at) the CPU passes that one instruction and goes on. bt runs kernel code as translated
+   * units outside run()'s loop: there the check is made where a unit ends (runWatchedUnits).
    */
   private runWatched(m: HostMachine, watched: DomainRecord[], sliceCycles: number): void {
+    if (watched.some((r) => r.def.mode === 'bt')) {
+      this.runWatchedUnits(m, watched, sliceCycles);
+      return;
+    }
+    const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
+    const pcs = new Set<number>();
+    for (const r of watched) for (const a of r.breakpoints) pcs.add(a);
+    const end = cpu.cycles + sliceCycles;
+    cpu.monitorStop = true;
+    cpu.breakPcs = pcs;
+    cpu.breakArmedAt = 0;
+    cpu.stopAtInstruction = Infinity;
+    try {
+      for (let k = 0; k < MONITOR_STOPS_PER_SLICE && cpu.cycles < end; k++) {
+        cpu.monitorStopped = false;
+        if (!this.runFor(m, end - cpu.cycles)) break;
+        if (!cpu.monitorStopped) break;
+        const r = this.onCpu(m);
+        const pc = cpu.pc >>> 0;
+        if (r !== null && r.status === 'running' && r.breakpoints.includes(pc) && r.leaveBreakpoint !== pc) {
+          this.breakHit(r, pc);
+          break;
+        }
+        if (r !== null) r.leaveBreakpoint = null;
+        cpu.breakArmedAt = cpu.instructions + 1;
+      }
+    } finally {
+      cpu.monitorStop = false;
+      cpu.monitorStopped = false;
+      cpu.breakPcs = null;
+    }
+  }
+
+  /**
+   * Run a machine for up to `cycles`; false when it should not go on this slice (a domain stopped,
+   * an own machine's guest ended, a throwing handler crashed the domain on the CPU).
+   */
+  private runFor(m: HostMachine, cycles: number): boolean {
+    try {
+      if (m.hv) {
+        const res = m.hv.run({ maxCycles: cycles });
+        if (res.reason === 'deadlock') m.idle = true;
+        return res.reason === 'limit' || res.reason === 'stopped';
+      }
+      const res = m.bare!.run({ maxCycles: cycles });
+      if (res.reason !== 'limit' && res.reason !== 'stopped') {
+        m.owner!.bareStop = res;
+        this.stopped.push(m.owner!);
+        return false;
+      }
+      return true;
+    } catch (e) {
+      const msg = `hypervisor error: ${e instanceof Error ? e.message : String(e)}`;
+      if (m.hv?.current) m.hv.current.domain.shutdown('crashed', 0, msg);
+      return false;
+    }
+  }
+
+  private breakHit(r: DomainRecord, pc: number): void {
+    if (r.domain) r.machine!.hv!.pauseDomain(r.domain);
+    r.status = 'paused';
+    r.stopDetail = `breakpoint ${r.breakpoints.indexOf(pc) + 1} at 0x${pc.toString(16).padStart(8, '0')}`;
+    r.leaveBreakpoint = null;
+    this.emit(r);
+  }
+
+  /**
+   * bt: run in block-sized steps (whole run() calls: slow), checking after each whether a watched
+   * domain's pc is at one of its breakpoints - so in translated kernel code a breakpoint is hit
+   * where a unit begins, and missed inside one.
+   */
+  private runWatchedUnits(m: HostMachine, watched: DomainRecord[], sliceCycles: number): void {
     const start = m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
     for (let k = 0; k < WATCHED_STEPS_PER_SLICE; k++) {
-      try {
-        if (m.hv) {
-          const res = m.hv.run({ maxCycles: 1 });
-          if (res.reason === 'deadlock') m.idle = true;
-          if (res.reason !== 'limit' && res.reason !== 'stopped') break;
-        } else {
-          const res = m.bare!.run({ maxCycles: 1 });
-          if (res.reason !== 'limit' && res.reason !== 'stopped') {
-            m.owner!.bareStop = res;
-            this.stopped.push(m.owner!);
-            break;
-          }
-        }
-      } catch (e) {
-        const msg = `hypervisor error: ${e instanceof Error ? e.message : String(e)}`;
-        if (m.hv?.current) m.hv.current.domain.shutdown('crashed', 0, msg);
-        break;
-      }
+      if (!this.runFor(m, 1)) break;
       let hit = false;
       for (const r of watched) {
         if (r.status !== 'running') continue;
@@ -755,10 +918,7 @@ export class Host {
           continue;
         }
         if (r.breakpoints.includes(pc)) {
-          if (r.domain) m.hv!.pauseDomain(r.domain);
-          r.status = 'paused';
-          r.stopDetail = `breakpoint ${r.breakpoints.indexOf(pc) + 1} at 0x${pc.toString(16).padStart(8, '0')}`;
-          this.emit(r);
+          this.breakHit(r, pc);
           hit = true;
         }
       }
@@ -894,8 +1054,14 @@ export class Host {
         detail = res.detail ?? '';
         status = res.status;
       }
-      const crashed = reason !== 'poweroff' && reason !== 'destroyed';
-      const action = reason === 'destroyed' ? 'destroy' : crashed ? r.def.on_crash : r.def.on_poweroff;
+      if (reason === 'poweroff' && detail === REBOOT_DETAIL) {
+        // the guest stopped for a reboot (the control path's request, or its own): on_reboot
+        reason = 'reboot';
+        detail = '';
+      }
+      const crashed = reason !== 'poweroff' && reason !== 'destroyed' && reason !== 'reboot';
+      const action =
+        reason === 'destroyed' ? 'destroy' : reason === 'reboot' ? (r.def.on_reboot === 'restart' ? 'restart' : 'destroy') : crashed ? r.def.on_crash : r.def.on_poweroff;
       const st: DomainStatus = crashed ? 'crashed' : 'shut off';
       if (action === 'preserve') {
         // memory and registers stay for the monitor; destroy releases them
@@ -932,6 +1098,9 @@ export class Host {
 
   /** Stop everything (the daemon is ending): write back disks. Definitions stay. */
   shutdownAll(): void {
+    // running.json keeps the domains that were running, marked clean: the next daemon says so
+    this.noteRunning(true);
+    this.runningNoted = 'closed';
     for (const r of this.records.values()) if (r.machine) this.release(r);
   }
 }

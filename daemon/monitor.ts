@@ -41,8 +41,8 @@ export const MONITOR_HELP = [
   'x/Ni ADDR              N instructions at ADDR, disassembled and symbolized',
   'x/Nx ADDR              N words at ADDR in hex',
   'stop | cont            pause | continue the domain',
-  'step                   run one block of the stopped domain (the engines run whole blocks)',
-  'break [ADDR]           stop when a block begins at ADDR (no ADDR: list the breakpoints)',
+  'step                   run one instruction of the stopped domain',
+  'break [ADDR]           stop before the instruction at ADDR (no ADDR: list the breakpoints)',
   'delete [N]             remove breakpoint N (no N: all)',
 ].join('\n');
 

@@ -103,6 +103,27 @@ export class StateDir {
     }
   }
 
+  /**
+   * running.json: the domains running (or paused) now, rewritten atomically whenever that set
+   * changes; `clean` is set when `daemon stop` ended them. A daemon that starts finds there the
+   * domains the previous one left running - their running state died with its host.
+   */
+  saveRunning(names: string[], clean = false): void {
+    this.ensure();
+    writeFileAtomic(join(this.dir, 'running.json'), `${JSON.stringify({ running: names, clean })}\n`);
+  }
+
+  /** What running.json says (nothing running when it is missing or unreadable). */
+  loadRunning(): { running: string[]; clean: boolean } {
+    try {
+      const v = JSON.parse(readFileSync(join(this.dir, 'running.json'), 'utf8')) as { running?: unknown; clean?: unknown };
+      const running = Array.isArray(v.running) ? v.running.filter((n): n is string => typeof n === 'string') : [];
+      return { running, clean: v.clean === true };
+    } catch {
+      return { running: [], clean: false };
+    }
+  }
+
   definitionFile(name: string): string {
     return join(this.domainsDir, `${name}.json`);
   }

@@ -73,6 +73,8 @@ export function schedYield(): number { return hcSchedOp(SchedOp.YIELD, 0, 0); }
 export function schedBlock(): number { return hcSchedOp(SchedOp.BLOCK, 0, 0); }
 /** Power the domain off with an exit status; does not return. */
 export function schedShutdown(status: number): number { return hcSchedOp(SchedOp.SHUTDOWN, ShutdownReason.POWEROFF, status); }
+/** Stop the domain for a reboot: the toolstack applies on_reboot. */
+export function schedReboot(): number { return hcSchedOp(SchedOp.SHUTDOWN, ShutdownReason.REBOOT, 0); }
 
 /** Write n bytes at buf to the domain's console. */
 export function consoleWrite(buf: number, n: number): number { return hcConsoleIo(ConsoleCmd.WRITE, n, buf); }

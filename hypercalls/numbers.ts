@@ -167,6 +167,8 @@ export const enum Virq {
   DEBUG = 1,
   /** console input arrived (console_io READ has bytes) */
   CONSOLE = 2,
+  /** the toolstack wrote a request in the shared-info page (SharedInfo.CONTROL_REQUEST) */
+  CONTROL = 3,
   COUNT = 8,
 }
 
@@ -293,6 +295,6 @@ export const enum HvLayout {
   IDT = 0xffc00000,
   /** u32 per machine frame: its pseudo-physical frame number in its owner, or -1 */
   M2P = 0xffc10000,
-  /** the largest machine this layout serves: 1 GiB (M2P's 1 MiB fits below the 4 MiB top) */
-  MAX_MACHINE_FRAMES = 262144,
+  /** the largest machine this layout serves: 2 GiB (M2P's 2 MiB fits below the 4 MiB top) */
+  MAX_MACHINE_FRAMES = 524288,
 }

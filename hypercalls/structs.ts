@@ -329,7 +329,25 @@ export const enum SharedInfo {
   /** wall-clock time at system time 0: seconds and nanoseconds */
   WC_SEC = 516,
   WC_NSEC = 520,
-  BYTES = 524,
+  /**
+   * A request of the toolstack (ControlRequest), written by the hypervisor before it raises
+   * VIRQ_CONTROL; the guest reads it, writes 0 and acts (Xen's control/shutdown xenstore key)
+   */
+  CONTROL_REQUEST = 524,
+  /** the balloon's target: pages the toolstack wants the domain to hold (ControlRequest.MEMORY) */
+  MEMORY_TARGET = 528,
+  BYTES = 532,
+}
+
+/** SharedInfo.CONTROL_REQUEST values. */
+export const enum ControlRequest {
+  NONE = 0,
+  /** shut down: the guest powers off (sched_op SHUTDOWN, POWEROFF) */
+  POWEROFF = 1,
+  /** reboot: the guest stops with sched_op SHUTDOWN, REBOOT and the toolstack applies on_reboot */
+  REBOOT = 2,
+  /** a new balloon target in MEMORY_TARGET */
+  MEMORY = 3,
 }
 
 /** A vCPU's slot in the shared-info page. */

@@ -328,6 +328,23 @@ export class Cpu {
   instructionHookAt = Infinity;
   instructionHook: (() => void) | null = null;
 
+  // --- monitor stops (exact breakpoints and single steps; daemon/host.ts) ---
+  /**
+   * While `monitorStop` is set, run() uses the general path alone and, before each instruction
+   * (not only at block boundaries), returns Exit.Stopped with `monitorStopped` set if
+   * `instructions >= stopAtInstruction`, or if `instructions >= breakArmedAt` and the pc is one
+   * of `breakPcs`. Nothing of the instruction has happened then, so the state is exact and run()
+   * can be called again: `breakArmedAt = instructions + 1` leaves a breakpoint without stopping
+   * at it again, `stopAtInstruction = instructions + 1` runs exactly one instruction. Unset (the
+   * default), the cost is one boolean test per general-path instruction and none on the fast path.
+   */
+  monitorStop = false;
+  /** set when run() returned Exit.Stopped for a monitor stop (the caller clears it) */
+  monitorStopped = false;
+  stopAtInstruction = Infinity;
+  breakArmedAt = 0;
+  breakPcs: ReadonlySet<number> | null = null;
+
   // --- root-mode hooks for a hypervisor (ring 0 belongs to it) ---
   /** vector v set: an exception, INT n or BRK of that vector exits with Exit.Exception instead of IDT delivery; an external interrupt of that vector exits with Exit.ExternalInterrupt */
   readonly interceptVector = new Uint8Array(256);
@@ -521,14 +538,25 @@ export class Cpu {
         if (this.cycles >= this.deadline) return Exit.Deadline;
         boundary = false;
       }
-      if (this.fastPath && this.instructionHookAt === Infinity && (this.engine === 'translator' ? this.runTranslated() : this.runFast(this.deadline)) === BOUND) {
+      if (this.fastPath && this.instructionHookAt === Infinity && !this.monitorStop && (this.engine === 'translator' ? this.runTranslated() : this.runFast(this.deadline)) === BOUND) {
         boundary = true;
         continue;
+      }
+      if (this.monitorStop && this.monitorStopDue()) {
+        this.monitorStopped = true;
+        return Exit.Stopped;
       }
       const res = this.step();
       if (res >= 0) return res as Exit;
       boundary = res === BOUND;
     }
+  }
+
+  /** Does a monitor stop come before the next instruction? (see monitorStop) */
+  private monitorStopDue(): boolean {
+    if (this.instructions >= this.stopAtInstruction) return true;
+    const bp = this.breakPcs;
+    return bp !== null && this.instructions >= this.breakArmedAt && bp.has(this.pc >>> 0);
   }
 
   /** A block boundary reached outside run()'s own loop: fire the instruction-count hook if it is due. */

@@ -16,8 +16,18 @@ export class MemoryRangeError extends RangeError {
   }
 }
 
-/** The most memory an XL32 machine can have: 1 GiB. */
+/**
+ * The most memory one guest kernel addresses (its direct map covers 1 GiB): the ceiling of a
+ * machine that runs one guest, and of one domain.
+ */
 export const MAX_MEMORY_BYTES = 0x4000_0000;
+
+/**
+ * The most memory an XL32 machine can have: 2 GiB, a host that runs many domains. Frame numbers
+ * stay below 2^19, so every physical address (frame << 12 | offset) is a non-negative int32 and
+ * the engines' signed arithmetic on addresses never sees the sign bit.
+ */
+export const MAX_MACHINE_BYTES = 0x8000_0000;
 
 /**
  * Physical memory. Addresses at or beyond `size` are open bus: host reads of single values return
@@ -47,8 +57,8 @@ export class PhysicalMemory {
   onCodeWrite: ((frame: number) => void) | null = null;
 
   constructor(sizeBytes: number) {
-    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0 || sizeBytes > MAX_MEMORY_BYTES) {
-      throw new RangeError(`PhysicalMemory: size must be a positive multiple of 4 KiB up to 1 GiB (got ${sizeBytes})`);
+    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0 || sizeBytes > MAX_MACHINE_BYTES) {
+      throw new RangeError(`PhysicalMemory: size must be a positive multiple of 4 KiB up to 2 GiB (got ${sizeBytes})`);
     }
     this.size = sizeBytes;
     this.frames = sizeBytes >>> PAGE_SHIFT;

@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot: the engine (default interpreter)')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
-    .option('--domain-memory <MiB>', "domains: each domain's memory (the pv kernel needs 4 MiB)", '4')
+    .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.625: the least the standard pv kernel runs in)", '1.625')
     .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
@@ -57,7 +57,7 @@ export function register(program: Command): void {
         const counts = opts.counts.split(',').map((c) => Number(c.trim()));
         if (counts.some((c) => !Number.isInteger(c) || c < 1 || c > 1000)) throw new CliError(`--counts must be whole numbers from 1 to 1000, comma-separated (not "${opts.counts}")`);
         const memoryMiB = Number(opts.domainMemory);
-        if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 1024) throw new CliError(`--domain-memory must be a whole number of MiB from 1 to 1024 (not "${opts.domainMemory}")`);
+        if (!Number.isInteger(memoryMiB * 256) || memoryMiB < 1 || memoryMiB > 1024) throw new CliError(`--domain-memory must be MiB from 1 to 1024, a whole number of 4 KiB pages (not "${opts.domainMemory}")`);
         const { runDomainsBench, domainsTable } = await import('../../bench/domains.ts');
         const rows = runDomainsBench({ counts, memoryMiB, windowCycles: Math.round(30_000_000 * scale) });
         out.domains = rows;

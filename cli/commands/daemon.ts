@@ -17,7 +17,7 @@ const daemonOptionsSchema = z.object({
   hostMemory: z
     .string()
     .transform((s) => Number(s))
-    .pipe(z.number().int({ error: '--host-memory must be a whole number of MiB from 16 to 1024' }).min(16, { error: '--host-memory must be a whole number of MiB from 16 to 1024' }).max(1024, { error: '--host-memory must be a whole number of MiB from 16 to 1024' })),
+    .pipe(z.number().int({ error: '--host-memory must be a whole number of MiB from 16 to 2048' }).min(16, { error: '--host-memory must be a whole number of MiB from 16 to 2048' }).max(2048, { error: '--host-memory must be a whole number of MiB from 16 to 2048' })),
   pacing: z.enum(['wall', 'fast'], { error: '--pacing must be wall or fast' }),
 });
 

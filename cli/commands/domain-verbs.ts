@@ -141,8 +141,8 @@ export function register(program: Command): void {
     });
 
   lifecycleVerb(program, 'start', 'start a defined domain', (d) => `domain '${d.name}' started`);
-  lifecycleVerb(program, 'shutdown', "ask a domain to power off (end of input on its console: the standard guest's shell exits and init powers off)", (d) => `domain '${d.name}' is being shut down`);
-  lifecycleVerb(program, 'reboot', 'destroy a domain and start it again (on_reboot: restart), or only destroy it (on_reboot: destroy)', stateLine);
+  lifecycleVerb(program, 'shutdown', "ask a domain to power off (pv: a shutdown request the guest kernel handles; other modes: end of input on its console, so the standard guest's shell exits and init powers off)", (d) => `domain '${d.name}' is being shut down`);
+  lifecycleVerb(program, 'reboot', 'reboot a domain (pv: a reboot request the guest kernel handles; other modes: destroyed and started again); on_reboot: restart or destroy', stateLine);
   lifecycleVerb(program, 'destroy', 'stop a domain at once and give its memory back (a preserved one too)', (d) => `domain '${d.name}' destroyed`);
   lifecycleVerb(program, 'suspend', 'pause a running domain', (d) => `domain '${d.name}' suspended`);
   lifecycleVerb(program, 'resume', 'continue a paused domain', (d) => `domain '${d.name}' resumed`);
@@ -177,7 +177,7 @@ export function register(program: Command): void {
 
   program
     .command('setmem')
-    .description("set a domain's memory in MiB; it applies at the next start (the guest kernel has no balloon driver that follows a target yet)")
+    .description("set a domain's memory in MiB: a running pv domain balloons to it at once (up to its memory at start; its definition keeps that); otherwise the definition's memory, for the next start")
     .argument('<name>', 'the domain')
     .argument('<MiB>', 'memory in MiB')
     .option(...STATE_DIR_OPTION)
@@ -187,6 +187,7 @@ export function register(program: Command): void {
       const { client } = await clientFor(opts.stateDir);
       const d = await apiCall(() => client.call<DomainInfo>('PUT', path(name, '/memory'), { memory }));
       if (opts.json) json(d);
+      else if (d.mode === 'pv' && (d.status === 'running' || d.status === 'paused')) out(`domain '${name}': balloon target ${memory} MiB (its definition keeps ${d.memoryMiB} MiB)`);
       else out(`domain '${name}': memory ${d.memoryMiB} MiB${d.status === 'running' || d.status === 'paused' ? ' from its next start' : ''}`);
     });
 

@@ -21,21 +21,41 @@ function refAddr(pa: number): number {
   return p2v(refTable) + (pa >>> Layout.PAGE_SHIFT) * 2;
 }
 
+/** a range of low memory an architecture hands over before kinit (kaddLow), or 0..0 */
+let lowStart = 0;
+let lowEnd = 0;
+
 /**
- * Take over [start, end) of physical memory. The reference-count table is carved from its
- * start; every frame after it goes on the free list.
+ * Before kinit: the frames of [start, end) (page-aligned, below the kernel image) are free too.
+ * The pv architecture gives the pages between its boot pages and the kernel's link address; on
+ * bare hardware that range is left alone. They go at the bottom of the free list, so the frames
+ * the allocator hands out first are the same with or without them.
  */
-export function kinit(start: number, end: number, memBytes: number): void {
-  memFrames = memBytes >>> Layout.PAGE_SHIFT;
-  refTable = start;
-  memset(p2v(refTable), 0, memFrames * 2);
-  let pa = (start + memFrames * 2 + Layout.PAGE - 1) & ~(Layout.PAGE - 1);
+export function kaddLow(start: number, end: number): void {
+  lowStart = start;
+  lowEnd = end;
+}
+
+function freeRange(start: number, end: number): void {
+  let pa = start;
   while (pa + Layout.PAGE <= end) {
     store32(p2v(pa), freeList);
     freeList = pa;
     freePages = freePages + 1;
     pa = pa + Layout.PAGE;
   }
+}
+
+/**
+ * Take over [start, end) of physical memory (and the low range of kaddLow). The reference-count
+ * table is carved from its start; every frame after it goes on the free list.
+ */
+export function kinit(start: number, end: number, memBytes: number): void {
+  memFrames = memBytes >>> Layout.PAGE_SHIFT;
+  refTable = start;
+  memset(p2v(refTable), 0, memFrames * 2);
+  if (lowEnd > lowStart) freeRange(lowStart, lowEnd);
+  freeRange((start + memFrames * 2 + Layout.PAGE - 1) & ~(Layout.PAGE - 1), end);
   totalPages = freePages;
 }
 

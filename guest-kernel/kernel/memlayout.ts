@@ -15,6 +15,8 @@
 export const enum Layout {
   /** end of the identity-mapped kernel range (page-directory entry 0) */
   KERNEL_IDENTITY_TOP = 0x00400000,
+  /** where the compiler links a kernel (toolchain/compiler/abi.ts KERNEL_BASE): its image starts here */
+  KERNEL_LINK = 0x00100000,
   DIRECT_MAP = 0xc0000000,
   /** page-directory index of DIRECT_MAP */
   DIRECT_MAP_PDE = 768,

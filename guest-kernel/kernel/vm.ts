@@ -58,12 +58,14 @@ function kernelTable(first: number, limit: number): number {
 }
 
 /**
- * Build the kernel page directory (identity map of the first 4 MiB, direct map of all memory)
+ * Build the kernel page directory (identity map of the first 4 MiB or less, direct map of all memory)
  * and turn paging on. Called once, with paging off, after kinit.
  */
 export function kvminit(memBytes: number): void {
   kpd = kalloc();
-  const low = kernelTable(0, Layout.KERNEL_IDENTITY_TOP);
+  // the identity range maps only installed memory: a pv domain smaller than 4 MiB has no frame
+  // to name above its end (and on bare hardware there is nothing there)
+  const low = kernelTable(0, ltu(memBytes, Layout.KERNEL_IDENTITY_TOP) ? memBytes : Layout.KERNEL_IDENTITY_TOP);
   pageTableAlloc(low, 1);
   store32(p2v(kpd), pteMake(low, Pte.P | Pte.W));
   let pa = 0;

@@ -366,7 +366,8 @@ export class Hypervisor {
           if (!domain.stopped) domain.shutdown(exit.reason === 'crash' ? 'crashed' : 'poweroff', 0, exit.detail);
           break;
         case 'stopped':
-          if (this.stopRequested) {
+          // stop() asked for it, or the CPU stopped for the monitor (an exact breakpoint or step)
+          if (this.stopRequested || cpu.monitorStopped) {
             this.stopRequested = false;
             return done('stopped');
           }

@@ -10,6 +10,7 @@ import {
 } from '../../hypercalls/numbers.ts';
 import { MemoryReservation, MulticallEntry, VcpuRunstate } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
+import { REBOOT_DETAIL } from './control.ts';
 import { eventChannelOp, sendVirq, setUpcallMask, upcallPending } from './events.ts';
 import { grantTableOp } from './grants.ts';
 import { dom0Op } from './dom0.ts';
@@ -95,7 +96,7 @@ function schedOp(ctx: HcCtx, cmd: number, arg: number, arg2: number): number {
           d.shutdown('poweroff', arg2);
           return 0;
         case ShutdownReason.REBOOT:
-          d.shutdown('poweroff', arg2, 'reboot requested');
+          d.shutdown('poweroff', arg2, REBOOT_DETAIL);
           return 0;
         case ShutdownReason.SUSPEND:
           d.shutdown('poweroff', arg2, 'suspend requested');

@@ -218,7 +218,7 @@ export class PvHost {
   constructor(readonly platform: PvPlatform) {
     const frames = platform.frames.frames;
     if (frames > (HvLayout.MAX_MACHINE_FRAMES as number)) {
-      throw new RangeError(`the PV mode serves machines of up to 1 GiB (this one has ${frames} frames)`);
+      throw new RangeError(`the PV mode serves machines of up to 2 GiB (this one has ${frames} frames)`);
     }
     this.costs = pvCosts(platform.profile);
     this.m2p = new Int32Array(frames).fill(-1);

@@ -84,13 +84,14 @@ describe('xenolith daemon through the CLI', () => {
     const con = await xenolith('console', 'web', '--input', 'echo attached\\n', '--until', 'attached\n$ ');
     expect(con.stdout.endsWith('echo attached\nattached\n$ ')).toBe(true);
 
-    // kill -9 mid-run, then any verb: a new daemon lists every definition again
+    // kill -9 mid-run, then any verb: a new daemon lists every definition again; the domain that
+    // was running is shut off, with the reason (its running state died with the host)
     const pid = daemonPid()!;
     process.kill(pid, 'SIGKILL');
-    const again = JSON.parse((await xenolith('list', '--all', '--json')).stdout) as { name: string; status: string }[];
-    expect(again.map((d) => [d.name, d.status])).toEqual([
-      ['db', 'defined'],
-      ['web', 'defined'],
+    const again = JSON.parse((await xenolith('list', '--all', '--json')).stdout) as { name: string; status: string; stopReason: string | null }[];
+    expect(again.map((d) => [d.name, d.status, d.stopReason])).toEqual([
+      ['db', 'defined', null],
+      ['web', 'shut off', 'daemon-died'],
     ]);
     expect(daemonPid()).not.toBe(pid);
     expect(await xenolith('daemon', 'stop')).toMatchObject({ code: 0, stdout: `xenolith daemon for ${state} stopped\n` });

@@ -1,14 +1,20 @@
 // The host the daemon runs in its worker, driven in-process: several pv domains on one shared
 // machine, the lifecycle state machine, on_poweroff/on_crash actions, a throwing handler that
 // crashes one domain and not the host, and the monitor.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StateDir } from '../../daemon/state-dir.ts';
 import { Host, HostError, MAX_CRASH_RESTARTS, type StateEvent } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { monitorCommand } from '../../daemon/monitor.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
+import type { PvDomain } from '../../hypervisor/pv/state.ts';
+import { currentReservation } from '../../hypervisor/pv/hypercalls.ts';
 
-const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1546 pages free\ninitrd: 18 programs, 148384 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
+const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1861 pages free\ninitrd: 18 programs, 148384 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
 
 function makeHost() {
   const out: Record<string, string> = {};
@@ -120,6 +126,78 @@ describe('the host', () => {
     expect(host.destroy('p').id).toBe(null);
   });
 
+  it('shutdown and reboot reach a pv guest through the control path (VIRQ_CONTROL); on_reboot applies', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 's' });
+    define({ name: 'r', on_reboot: 'restart' });
+    define({ name: 'x', on_reboot: 'destroy' });
+    for (const n of ['s', 'r', 'x']) host.start(n);
+    until(() => ['s', 'r', 'x'].every((n) => (out[n] ?? '').endsWith('$ ')));
+    host.shutdown('s');
+    host.reboot('r');
+    host.reboot('x');
+    until(() => host.dominfo('s').status === 'shut off' && host.dominfo('x').status === 'shut off' && host.dominfo('r').restarts === 1 && out.r!.endsWith('$ '));
+    // the guest kernel took the request from its shared-info page: no console input was typed
+    expect(out.s).toBe(`${BANNER}\nkernel: shutdown requested: powering off\n`);
+    expect(out.x).toBe(`${BANNER}\nkernel: reboot requested\n`);
+    expect(out.r).toBe(`${BANNER}\nkernel: reboot requested\n${BANNER}`);
+    const [s, r, x] = ['s', 'r', 'x'].map((n) => host.dominfo(n));
+    expect([s!.status, s!.stopReason, s!.stopStatus]).toEqual(['shut off', 'poweroff', 0]);
+    expect([r!.status, r!.restarts]).toEqual(['running', 1]);
+    expect([x!.status, x!.stopReason]).toEqual(['shut off', 'reboot']);
+  });
+
+  it('a daemon starting again shuts off the domains its predecessor left running, and says why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-'));
+    try {
+      const opts = { hostMemoryMiB: 64, pacing: 'fast' as const, standardGuest: (arch: 'native' | 'pv') => buildGuestKernel({ arch }) };
+      const first = new Host(new StateDir(dir), opts);
+      first.define(validateDefinition({ name: 'up', mode: 'pv', memory: 8 }));
+      first.define(validateDefinition({ name: 'idle', mode: 'pv', memory: 8 }));
+      first.start('up');
+      first.step();
+      expect(JSON.parse(readFileSync(join(dir, 'running.json'), 'utf8'))).toEqual({ running: ['up'], clean: false });
+      // killed: nothing more is written; the next daemon finds running.json as it was
+      const second = new Host(new StateDir(dir), opts);
+      expect([second.dominfo('up').status, second.dominfo('up').stopReason]).toEqual(['shut off', 'daemon-died']);
+      expect(second.dominfo('up').stopDetail).toBe('it was running when the daemon ended without stopping it (killed or crashed); its running state ended with the host');
+      expect([second.dominfo('idle').status, second.dominfo('idle').stopReason]).toEqual(['defined', null]);
+      second.start('up');
+      second.shutdownAll();
+      // daemon stop: the domains it ended are marked as such
+      const third = new Host(new StateDir(dir), opts);
+      expect([third.dominfo('up').status, third.dominfo('up').stopReason]).toEqual(['shut off', 'daemon-stopped']);
+      expect(JSON.parse(readFileSync(join(dir, 'running.json'), 'utf8'))).toEqual({ running: [], clean: false });
+      first.shutdownAll();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('setmem balloons a running pv domain: the guest gives pages back and takes them again', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'm' });
+    host.start('m');
+    until(() => (out.m ?? '').endsWith('$ '));
+    const pv = host.live('m').domain!.modeState as PvDomain;
+    const free = () => {
+      const at = out.m!.length;
+      host.consoleInput('m', Buffer.from('free\n'));
+      until(() => out.m!.slice(at).endsWith('$ '));
+      return out.m!.slice(at);
+    };
+    expect(free()).toBe('free\nfree: 1828 of 1865 pages free, 3 processes\n$ ');
+    expect(currentReservation(pv)).toBe(2048);
+    host.setmem('m', 6);
+    until(() => currentReservation(pv) === 1536);
+    expect(free()).toBe('free\nfree: 1316 of 1865 pages free, 3 processes\n$ ');
+    host.setmem('m', 8);
+    until(() => currentReservation(pv) === 2048);
+    expect(free()).toBe('free\nfree: 1828 of 1865 pages free, 3 processes\n$ ');
+    expect(refusal(() => host.setmem('m', 9))).toEqual([409, "domain 'm' can balloon up to 8 MiB, its memory at start (the definition's memory applies from the next start)"]);
+    expect(host.dominfo('m').memoryMiB).toBe(8);
+  });
+
   it('a throwing handler crashes the domain on the CPU, never the host; on_crash restart gives up after a crash loop', () => {
     const { host, out, define, until } = makeHost();
     define({ name: 'good', console: { input: 'echo ok\\n' } });
@@ -159,6 +237,38 @@ describe('the host', () => {
     monitorCommand(host, 'b', 'cont');
     until(() => out.b!.endsWith('hi\n$ '));
     expect(host.dominfo('b').status).toBe('running');
+  });
+
+  it('stops exactly at a breakpoint inside a block, steps one instruction at a time, and other domains at that address pass it', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'b' });
+    define({ name: 'other' });
+    host.start('b');
+    host.start('other');
+    until(() => (out.b ?? '').endsWith('$ ') && (out.other ?? '').endsWith('$ '));
+    // the first instructions of sysWrite: straight-line code, one block
+    const insns = monitorCommand(host, 'b', 'x/4i sysWrite').split('\n').map((l) => l.slice(0, 10));
+    expect(monitorCommand(host, 'b', 'x/4i sysWrite').split('\n').map((l) => /<(\S+)>/.exec(l)![1])).toEqual([
+      'sysfile.sysWrite', 'sysfile.sysWrite+0x4', 'sysfile.sysWrite+0x8', 'sysfile.sysWrite+0xc',
+    ]);
+    expect(monitorCommand(host, 'b', 'break sysWrite+0x8')).toBe(`1: ${insns[2]} <sysfile.sysWrite+0x8>`);
+    // the other domain runs the same kernel through sysWrite+0x8 while b's breakpoint is armed
+    host.consoleInput('other', Buffer.from('echo there\n'));
+    until(() => out.other!.endsWith('there\n$ '));
+    expect([host.dominfo('b').status, host.dominfo('other').status]).toEqual(['running', 'running']);
+    host.consoleInput('b', Buffer.from('echo hi\n'));
+    until(() => host.dominfo('b').status === 'paused');
+    expect(host.dominfo('b').stopDetail).toBe(`breakpoint 1 at ${insns[2]}`);
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${insns[2]} <sysfile.sysWrite+0x8> cpl=1 runnable`);
+    expect(monitorCommand(host, 'b', 'step')).toBe(`1 instruction; pc ${insns[3]} <sysfile.sysWrite+0xc>`);
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${insns[3]} <sysfile.sysWrite+0xc> cpl=1 runnable`);
+    // cont: the shell writes its output and prompt through sysWrite again: the next stop is exact too
+    monitorCommand(host, 'b', 'cont');
+    until(() => host.dominfo('b').status === 'paused');
+    expect(monitorCommand(host, 'b', 'info cpus')).toBe(`* CPU #0: pc=${insns[2]} <sysfile.sysWrite+0x8> cpl=1 runnable`);
+    monitorCommand(host, 'b', 'delete');
+    monitorCommand(host, 'b', 'cont');
+    until(() => out.b!.endsWith('hi\n$ '));
   });
 
   it('the monitor disassembles at symbols and refuses what it does not know', () => {

@@ -185,6 +185,39 @@ describe('deadlines and stop requests', () => {
   });
 });
 
+describe('monitor stops (exact breakpoints and single steps)', () => {
+  // a straight run of code: one block from BASE to the jump
+  const prog = () => new Prog(BASE).li(1, 0).label('l').op(Op.ADDI, 1, 1, 1).op(Op.ADDI, 2, 2, 3).op(Op.ADDI, 3, 3, 5).op(Op.CMPI, 0, 1, 4).j(Cond.LT, 'l').op(Op.HLT);
+
+  it('stops before the instruction at a breakpoint inside a block, passes it once armed past, and steps one instruction', () => {
+    const plain = makeRig();
+    boot(plain, prog());
+    expect(plain.cpu.run(1e9)).toBe(Exit.Halted);
+    const rig = makeRig();
+    boot(rig, prog());
+    const bp = prog().addr('l') + 8; // the third ADDI of the loop body, mid-block
+    rig.cpu.monitorStop = true;
+    rig.cpu.breakPcs = new Set([bp]);
+    expect(rig.cpu.run(1e9)).toBe(Exit.Stopped);
+    expect([rig.cpu.monitorStopped, rig.cpu.pc, rig.cpu.instructions, rig.cpu.regs[1], rig.cpu.regs[3]]).toEqual([true, bp, 3, 1, 0]);
+    // one instruction: stopAtInstruction, with the breakpoint left
+    rig.cpu.monitorStopped = false;
+    rig.cpu.breakArmedAt = rig.cpu.instructions + 1;
+    rig.cpu.stopAtInstruction = rig.cpu.instructions + 1;
+    expect(rig.cpu.run(1e9)).toBe(Exit.Stopped);
+    expect([rig.cpu.pc, rig.cpu.instructions, rig.cpu.regs[3]]).toEqual([bp + 4, 4, 5]);
+    // on: the loop comes round to the breakpoint again
+    rig.cpu.stopAtInstruction = Infinity;
+    expect(rig.cpu.run(1e9)).toBe(Exit.Stopped);
+    expect([rig.cpu.pc, rig.cpu.instructions, rig.cpu.regs[1]]).toEqual([bp, 8, 2]);
+    // disarmed: the rest runs to the same state (cycles included) as the run that never stopped
+    rig.cpu.monitorStop = false;
+    rig.cpu.breakPcs = null;
+    expect(rig.cpu.run(1e9)).toBe(Exit.Halted);
+    expect(rig.cpu.saveState()).toEqual(plain.cpu.saveState());
+  });
+});
+
 describe('root-mode hooks', () => {
   function hooked(prog: Prog, opts: { cpl?: number; flags?: number; setup?: (rig: Rig) => void } = {}) {
     return runBoth((rig) => {

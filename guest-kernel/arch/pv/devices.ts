@@ -17,6 +17,7 @@ import {
 import { DiskCmd } from '../../kernel/pvops.ts';
 import { Xen, startInfo, pfnToMfn } from './xen.ts';
 import { pvConsoleFlush } from './console.ts';
+import { balloonWork } from './balloon.ts';
 
 const enum PvDevice {
   MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
@@ -46,6 +47,7 @@ export function pvReadCycles(): number {
  * runs the handlers when it returns; then events are masked again, as the kernel expects.
  */
 export function pvIdle(): void {
+  balloonWork();
   pvConsoleFlush();
   schedBlock();
   store8(PvDevice.MASK, 1);

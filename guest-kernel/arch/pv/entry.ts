@@ -11,15 +11,17 @@ import { Virq, UvmFlags } from '../../../hypercalls/numbers.ts';
 import { StartInfo, StartInfoMagic } from '../../../hypercalls/structs.ts';
 import { evtchnBindVirq, eventsSetMask, hcUpdateVaMapping, consoleWrite, schedShutdown } from '../../../hypercalls/guest.ts';
 import { PvOp, pvSet, IrqLine } from '../../kernel/pvops.ts';
-import { BootInfo, Pte } from '../../kernel/memlayout.ts';
+import { BootInfo, Layout, Pte } from '../../kernel/memlayout.ts';
+import { kaddLow } from '../../kernel/kalloc.ts';
 import { kmain } from '../../kernel/main.ts';
 import { strlen } from '../../kernel/string.ts';
 import { Xen, startInfo, xenInit, portsInit, bindLine } from './xen.ts';
+import { controlInit } from './control.ts';
 import { pvIrqSave, pvIrqRestore, pvIrqDisable, pvIrqEnable, pvIrqAck, pvIrqUnmask, pvIrqsEnabled, pvCurrentRing } from './irq.ts';
 import { pvTrapTableLoad, pvSetKernelStack, pvUserReturn, pvTrapTableCheck } from './traps.ts';
 import {
   pvSetPte, pvSwitchAddressSpace, pvInvalidatePage, pvFlushTlb, pvFaultAddress, pvPageTableAlloc, pvPageTableRelease, pvMmuInit,
-  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd, pvUsableFrames,
+  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd, pvUsableFrames, pvCarvedEnd,
 } from './mmu.ts';
 import {
   pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsoleIrqEnable,
@@ -30,6 +32,8 @@ import { pvConsoleInit, pvConsolePutc, pvConsoleGetc, pvConsoleStatus } from './
 const enum Boot {
   CMDLINE = BootInfo.ADDRESS + BootInfo.BYTES,
   CMDLINE_MAX = 4096 - BootInfo.BYTES - 1,
+  /** the first page after the boot block's page */
+  LOW_FREE = BootInfo.ADDRESS + 4096,
 }
 
 /** Fill the pvops table with the hypercall-based operations. */
@@ -87,7 +91,7 @@ function writeBootInfo(): void {
   store32(b + BootInfo.MEMORY_BYTES, pvUsableFrames(startInfo(StartInfo.NR_PAGES)) << 12);
   store32(b + BootInfo.INITRD_ADDR, startInfo(StartInfo.MOD_START));
   store32(b + BootInfo.INITRD_BYTES, startInfo(StartInfo.MOD_LEN));
-  store32(b + BootInfo.FREE_START, startInfo(StartInfo.FIRST_FREE_PFN) << 12);
+  store32(b + BootInfo.FREE_START, pvCarvedEnd());
   let n = 0;
   while (n < Boot.CMDLINE_MAX && load8(Xen.START_INFO + StartInfo.CMDLINE + n) !== 0) {
     store8(Boot.CMDLINE + n, load8(Xen.START_INFO + StartInfo.CMDLINE + n));
@@ -110,6 +114,7 @@ function eventsInit(): void {
   if (timer > 0) eventsSetMask(Xen.SHARED, timer);
   if (console > 0) eventsSetMask(Xen.SHARED, console);
   if (disk > 0) eventsSetMask(Xen.SHARED, disk);
+  controlInit();
 }
 
 export function main(): void {
@@ -125,6 +130,9 @@ export function main(): void {
   eventsInit();
   pvBlkConnect();
   writeBootInfo();
+  // the pages between the boot pages (start_info .. the boot block and command line) and the
+  // kernel image are ordinary memory once booted: a small domain needs them
+  kaddLow(Boot.LOW_FREE, Layout.KERNEL_LINK);
   pvSetup();
   kmain();
 }

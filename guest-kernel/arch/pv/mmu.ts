@@ -21,6 +21,7 @@ import {
 import { Layout, Pte } from '../../kernel/memlayout.ts';
 import { p2v, kernelPd } from '../../kernel/vm.ts';
 import { panicValue } from '../../kernel/panic.ts';
+import { memset } from '../../kernel/string.ts';
 import { Xen, pfnToMfn, mfnToPfn, startInfo } from './xen.ts';
 
 const enum PvMmu {
@@ -35,21 +36,30 @@ const enum PvMmu {
   CR2 = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.CR2,
 }
 
+/*
+ * The per-frame tracking below is sized to the domain's memory and carved at boot from the first
+ * free pages after the builder's layout (pvMmuInit), as Linux sizes its mem_map to the memory it
+ * finds: a static table for the largest domain would cost every small domain 288 KiB. Each
+ * variable holds the table's pseudo-physical address; accesses go through p2v (identity while
+ * the builder's tables are loaded, the direct map after kvminit).
+ */
 /** bit per pseudo-physical frame: announced as a page table (level 1) / a page directory (level 2) */
-const isL1 = staticBuffer(PvMmu.MAX_FRAMES / 8);
-const isL2 = staticBuffer(PvMmu.MAX_FRAMES / 8);
+let isL1 = 0;
+let isL2 = 0;
 /** the hypervisor has validated it as a table (pinned, or under a pinned directory): read-only to us */
-const live = staticBuffer(PvMmu.MAX_FRAMES / 8);
+let live = 0;
 /** a table of the kernel half, shared by every directory: live for good */
-const shared = staticBuffer(PvMmu.MAX_FRAMES / 8);
+let shared = 0;
 /**
  * The user page tables of each directory, as lists threaded through two u16 arrays indexed by
  * pfn (0 ends a list; frame 0 is never a table): the tables a directory entry was set to name
  * through setPte. The kernel half is copied into a new directory with plain stores and never
  * listed, so a directory is pinned and released without reading its 1,023 entries.
  */
-const dirFirst = staticBuffer(PvMmu.MAX_FRAMES * 2);
-const l1Next = staticBuffer(PvMmu.MAX_FRAMES * 2);
+let dirFirst = 0;
+let l1Next = 0;
+/** first pseudo-physical byte after the carved tables (the allocator's range starts here) */
+let carvedEnd = 0;
 
 /** queued page-table writes (mmu_update requests) and TLB operations (mmuext_op requests) */
 const batch = staticBuffer(PvMmu.BATCH * MmuUpdate.BYTES);
@@ -72,11 +82,11 @@ let booted = false;
 let gnttabMfn = 0;
 
 function bit(map: number, pfn: number): boolean {
-  return (load8(map + (pfn >>> 3)) & (1 << (pfn & 7))) !== 0;
+  return (load8(p2v(map) + (pfn >>> 3)) & (1 << (pfn & 7))) !== 0;
 }
 
 function setBit(map: number, pfn: number, on: boolean): void {
-  const a = map + (pfn >>> 3);
+  const a = p2v(map) + (pfn >>> 3);
   if (on) store8(a, load8(a) | (1 << (pfn & 7)));
   else store8(a, load8(a) & ~(1 << (pfn & 7)));
 }
@@ -207,26 +217,58 @@ function kernelMappings(pfn: number, writable: boolean): void {
 }
 
 function listAdd(dir: number, t: number): void {
-  let k = load16(dirFirst + dir * 2);
+  let k = load16(p2v(dirFirst) + dir * 2);
   while (k !== 0) {
     if (k === t) return;
-    k = load16(l1Next + k * 2);
+    k = load16(p2v(l1Next) + k * 2);
   }
-  store16(l1Next + t * 2, load16(dirFirst + dir * 2));
-  store16(dirFirst + dir * 2, t);
+  store16(p2v(l1Next) + t * 2, load16(p2v(dirFirst) + dir * 2));
+  store16(p2v(dirFirst) + dir * 2, t);
 }
 
 function listRemove(dir: number, t: number): void {
-  let at = dirFirst + dir * 2;
+  let at = p2v(dirFirst) + dir * 2;
   let k = load16(at);
   while (k !== 0) {
     if (k === t) {
-      store16(at, load16(l1Next + k * 2));
+      store16(at, load16(p2v(l1Next) + k * 2));
       return;
     }
-    at = l1Next + k * 2;
+    at = p2v(l1Next) + k * 2;
     k = load16(at);
   }
+}
+
+/**
+ * Set the kernel's entry for va (directory kpd, a live table) to `value`, and invalidate va: one
+ * batch, sent now. Used by the balloon to take a frame out of the kernel's view and back.
+ */
+function kernelEntry(va: number, value: number): void {
+  const kpd = kernelPd();
+  const pde = load32(p2v(kpd) + (va >>> Layout.PDE_SHIFT) * 4);
+  if ((pde & Pte.P) === 0) return;
+  queue((pde & ~0xfff) | (((va >>> Layout.PAGE_SHIFT) & 1023) * 4), value);
+  queueExt(MmuextCmd.INVLPG_LOCAL, va);
+  flush();
+}
+
+/** The balloon gives frame pfn back: its direct-map entry (and identity entry below 4 MiB) go. */
+export function pvKernelUnmap(pfn: number): void {
+  if (pfn < 1024) kernelEntry(pfn << 12, 0);
+  kernelEntry(Layout.DIRECT_MAP + (pfn << 12), 0);
+}
+
+/** The balloon took machine frame mfn for pfn: the m2p entry, and the kernel's entries again. */
+export function pvKernelMap(pfn: number, mfn: number): void {
+  queue((mfn << 12) | MmuCmd.MACHPHYS_UPDATE, pfn);
+  const value = (mfn << 12) | Pte.P | Pte.W;
+  if (pfn < 1024) kernelEntry(pfn << 12, value);
+  kernelEntry(Layout.DIRECT_MAP + (pfn << 12), value);
+}
+
+/** First pseudo-physical byte after the tracking tables pvMmuInit carved (the allocator starts there). */
+export function pvCarvedEnd(): number {
+  return carvedEnd;
 }
 
 /** The frames of nrPages the kernel can use: the tracking bitmaps above cover MAX_FRAMES (256 MiB). */
@@ -280,13 +322,13 @@ function activate(pd: number): void {
       k = k + 1;
     }
   } else {
-    let t = load16(dirFirst + pfn * 2);
+    let t = load16(p2v(dirFirst) + pfn * 2);
     while (t !== 0) {
       if (!bit(live, t)) {
         kernelMappings(t, false);
         setBit(live, t, true);
       }
-      t = load16(l1Next + t * 2);
+      t = load16(p2v(l1Next) + t * 2);
     }
   }
   setBit(live, pfn, true);
@@ -346,7 +388,7 @@ export function pvPageTableRelease(phys: number, level: number): void {
   setBit(isL2, pfn, false);
   const wasLive = bit(live, pfn);
   if (!wasLive) {
-    store16(dirFirst + pfn * 2, 0);
+    store16(p2v(dirFirst) + pfn * 2, 0);
     return;
   }
   if (phys === current) panicValue(cstr('pv: releasing the loaded page directory'), phys);
@@ -354,17 +396,17 @@ export function pvPageTableRelease(phys: number, level: number): void {
   queueExt(MmuextCmd.UNPIN_TABLE, pfnToMfn(pfn));
   setBit(live, pfn, false);
   kernelMappings(pfn, true);
-  let t = load16(dirFirst + pfn * 2);
+  let t = load16(p2v(dirFirst) + pfn * 2);
   while (t !== 0) {
     if (bit(live, t) && !bit(shared, t)) {
       setBit(live, t, false);
       kernelMappings(t, true);
     }
-    t = load16(l1Next + t * 2);
+    t = load16(p2v(l1Next) + t * 2);
   }
   flush();
   extFirst = false;
-  store16(dirFirst + pfn * 2, 0);
+  store16(p2v(dirFirst) + pfn * 2, 0);
 }
 
 // ---- entries -----------------------------------------------------------------------------------------
@@ -466,6 +508,24 @@ export function pvFaultAddress(): number {
 
 /** Boot: the builder's bootstrap tables are pinned, loaded, and map this kernel's memory. */
 export function pvMmuInit(gnttab: number): void {
+  const frames = pvUsableFrames(startInfo(StartInfo.NR_PAGES));
+  const bits = ((frames + 31) >>> 5) * 4;
+  let at = startInfo(StartInfo.FIRST_FREE_PFN) << 12;
+  const start = at;
+  isL1 = at;
+  at = at + bits;
+  isL2 = at;
+  at = at + bits;
+  live = at;
+  at = at + bits;
+  shared = at;
+  at = at + bits;
+  dirFirst = at;
+  at = at + frames * 2;
+  l1Next = at;
+  at = at + frames * 2;
+  carvedEnd = (at + Layout.PAGE - 1) & ~(Layout.PAGE - 1);
+  memset(p2v(start), 0, carvedEnd - start);
   const first = startInfo(StartInfo.PT_FIRST_PFN);
   const n = startInfo(StartInfo.NR_PT_FRAMES);
   setBit(isL2, first, true);

@@ -17,6 +17,8 @@ import { cstr } from 'xl32';
 import { IrqLine } from '../../kernel/pvops.ts';
 import { Xen, portLine } from './xen.ts';
 import { pvConsoleFlush, pvConsoleUnflushed } from './console.ts';
+import { isControlPort, controlEvent } from './control.ts';
+import { balloonWork } from './balloon.ts';
 
 /** The trap table (pinned by test/guest-kernel/contract.test.ts). */
 export const enum Table {
@@ -67,7 +69,9 @@ function handleEvents(frame: number): void {
         const b = lowestBit(bits);
         bits = bits & ~(1 << b);
         const line = portLine(w * 32 + b);
-        if (line === IrqLine.TIMER) {
+        if (isControlPort(w * 32 + b)) {
+          controlEvent();
+        } else if (line === IrqLine.TIMER) {
           timer = true;
         } else if (line >= 0) {
           store32(frame + TrapFrame.VECTOR, IrqLine.IRQ_VECTOR_BASE + line);
@@ -152,6 +156,9 @@ export function pvTrapTableLoad(): void {
 }
 
 export function pvSetKernelStack(sp: number): void {
+  // the scheduler calls this before every switch to a process, events off, no kernel work half
+  // done: the balloon's safe point (pvIdle is the other)
+  balloonWork();
   hcStackSwitch(sp);
 }
 

@@ -48,6 +48,12 @@ export function pfnToMfn(pfn: number): number {
   return load32(p2v(p2mList) + pfn * 4);
 }
 
+/** Set the p2m list's entry for pfn (the balloon: -1 while the frame is given back). */
+export function setPfnMfn(pfn: number, mfn: number): void {
+  if (p2mIdentity !== 0) store32(p2mIdentity + pfn * 4, mfn);
+  else store32(p2v(p2mList) + pfn * 4, mfn);
+}
+
 /** Pseudo-physical frame of machine frame mfn (the hypervisor's read-only table), or -1. */
 export function mfnToPfn(mfn: number): number {
   return load32(HvLayout.M2P + mfn * 4);
