@@ -9,7 +9,7 @@ import base from '../../vitest.config.ts';
 
 const SUITES: Record<string, string[]> = {
   'hypervisor/pv/': [
-    'test/hypervisor/pv-{mmu,grants,events,hypercalls,traps,experiment-crash,continuations,time-limits,console-input}.test.ts',
+    'test/hypervisor/pv-{mmu,grants,events,hypercalls,traps,rules,experiment-crash,continuations,time-limits,console-input}.test.ts',
     'test/hypervisor/fuzz-pv.test.ts',
   ],
   // trap mode's shadow tables and emulation also serve bt's intercepted traps
