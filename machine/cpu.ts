@@ -613,7 +613,9 @@ export class Cpu {
         vm.injectVector = -1;
         const pc = this.pc | 0;
         const kind = vm.injectKind;
-        const res = this.raise(v, vm.injectError, pc, kind, pc, -1, true);
+        const len = kind === EventKind.Software || kind === EventKind.Trap ? vm.injectInsnLength : 0;
+        vm.injectInsnLength = 0;
+        const res = this.raise(v, vm.injectError, (pc + len) | 0, kind, pc, -1, true);
         if (res >= 0) return res;
         // an injected exception delivered ends a block, as one the guest raised itself would
         if (kind !== EventKind.External) this.instructionBoundary();
@@ -1596,7 +1598,10 @@ export class Cpu {
    */
   private raise(vector: number, error: number, savedPc: number, kind: EventKind, insnPc: number, addr: number, injected = false): number {
     let inDoubleFault = vector === V_DF && isException(kind);
-    /** the first event, once its delivery has faulted (for the IDT-vectoring information) */
+    /**
+     * the event whose delivery faulted last (the IDT-vectoring information, as VT-x's: the event
+     * being delivered when the exit came - the #GP an INT n past the IDT's limit raised, not the INT)
+     */
     let vectoring = -1;
     let vectoringError = 0;
     let vectoringKind: EventKind = EventKind.External;
@@ -1634,12 +1639,10 @@ export class Cpu {
       if (vector === V_PF && addr >= 0) this.cr2 = addr >>> 0;
       const res = this.deliver(vector, error, savedPc, kind);
       if (res === DELIVERED) return BOUND;
-      if (vectoring < 0) {
-        vectoring = vector;
-        vectoringError = error;
-        vectoringKind = kind;
-        if (kind === EventKind.Software || kind === EventKind.Trap) vectoringLength = (savedPc - insnPc) | 0;
-      }
+      vectoring = vector;
+      vectoringError = error;
+      vectoringKind = kind;
+      vectoringLength = kind === EventKind.Software || kind === EventKind.Trap ? (savedPc - insnPc) | 0 : 0;
       if (res === DELIVERY_EXIT) {
         this.pend = PEND_NONE;
         this.pc = insnPc >>> 0;

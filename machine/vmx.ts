@@ -101,6 +101,12 @@ export class Vmcs {
   injectVector = -1;
   injectError = 0;
   injectKind: EventKind = EventKind.External;
+  /**
+   * VT-x's VM-entry instruction length, for a software interrupt or trap: the event is delivered
+   * as its instruction at the guest's pc would deliver it (the frame saves pc + this; a fault in
+   * its delivery saves pc, the instruction's own address). Cleared by the entry that injects.
+   */
+  injectInsnLength = 0;
 
   // --- exit information (written by the CPU on every VM exit; also mirrored on the Cpu) ---
   /** the last exit reason (an Exit value), or -1 */

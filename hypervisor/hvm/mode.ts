@@ -352,7 +352,7 @@ export class HvmMode implements Mode {
   /**
    * A page-fault exit (shadow paging). The guest's walk decides: a hidden fault fills the shadow
    * entry and the guest retries (an event whose delivery took the fault is injected again, an
-   * INT n past itself as VT-x's exit length says); a true fault is injected with the guest's error
+   * INT n with its length, as VT-x's entry instruction length); a true fault is injected with the guest's error
    * code and CR2 (during an exception's delivery: #DF, as the hardware would; during #DF's: a
    * triple fault); a guest table or mapping outside the domain's memory kills the domain. The
    * guest walk's references are charged as a TLB-miss walk's.
@@ -368,8 +368,14 @@ export class HvmMode implements Mode {
     if (res === SHADOW_HIDDEN) {
       if (first >= 0) {
         const kind = vm.idtVectoringKind;
-        if (kind === KIND_SOFTWARE || kind === KIND_TRAP) cpu.pc = (vm.exitInsnPc + vm.exitInsnLength) >>> 0;
         this.queue(vm, first, vm.idtVectoringError, kind);
+        // an INT n (or BRK) is injected with its length, the guest's pc left on it: its frame
+        // saves the next instruction, a fault in its delivery the INT itself (VT-x's entry
+        // instruction length)
+        if (kind === KIND_SOFTWARE || kind === KIND_TRAP) {
+          cpu.pc = vm.exitInsnPc >>> 0;
+          vm.injectInsnLength = vm.exitInsnLength;
+        }
       }
       return CONTINUE;
     }
@@ -402,6 +408,7 @@ export class HvmMode implements Mode {
     vm.injectVector = vector;
     vm.injectError = error;
     vm.injectKind = kind;
+    vm.injectInsnLength = 0;
   }
 
   /** CPUID as the guest's virtual CPU answers it: the machine's, without non-root mode or a second stage (no nested virtualization). */

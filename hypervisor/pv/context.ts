@@ -10,10 +10,10 @@ import type { PvDomain, PvHost, PvVcpu } from './state.ts';
 /**
  * Host work one hypercall entry may do before a batch stops at its next request and continues at
  * the guest's next entry, in page-table entries checked (PageTypes.work): 64 tables' worth. A
- * batch always makes progress (one request per entry at least), so the most one entry does is
- * this plus the dearest single request: pinning (or unpinning) a directory whose 1,023 entries
- * each name a table not yet validated, 1,024 * 1,024 entries (docs/hypercalls.md "Long
- * hypercalls").
+ * directory's validation or release stops too, after the directory entry that reaches it, so
+ * the most one entry does is this minus one plus the dearest single piece of work: a directory
+ * entry naming a new table (1 + 1,024) or an mmu_update request replacing one table by another
+ * (2 * 1,024) (docs/hypercalls.md "Long hypercalls").
  */
 export const WORK_PER_STEP = 65_536;
 
@@ -52,6 +52,11 @@ export class HcCtx {
   /** Page-table entries checked since the guest entered. */
   get work(): number {
     return this.host.types.work - this.workAtEntry;
+  }
+
+  /** PageTypes.work at which this entry's share of host work is done (a bound for PageTypes' own loops). */
+  get workLimit(): number {
+    return this.workAtEntry + this.workPerStep;
   }
 
   /** Has this entry done its share of host work (Xen's hypercall_preempt_check)? */

@@ -9,7 +9,7 @@ import { HcErr } from '../../hypercalls/errors.ts';
 import { Batch, HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { MmuUpdate, MmuextOp } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
-import { PageType } from './page-types.ts';
+import { PageType, PREEMPTED } from './page-types.ts';
 
 const PTE_P = 1;
 const HV_PDE: number = HvLayout.PDE;
@@ -40,10 +40,13 @@ function batchStart(ctx: HcCtx, count: number, doneOut: number, max: number, out
 }
 const batch = new Int32Array(2);
 
-/** After an operation that typed a table: drop any writable translation that outlived its mapping. */
-function flushIfStale(ctx: HcCtx, validationsBefore: number): void {
+/**
+ * After an operation that gave a frame a table type (its validation began, even if it finishes
+ * only at a later step): drop any writable translation that outlived its mapping.
+ */
+function flushIfStale(ctx: HcCtx, typingsBefore: number): void {
   const types = ctx.host.types;
-  if (types.staleWritable && types.validations !== validationsBefore) {
+  if (types.staleWritable && types.typings !== typingsBefore) {
     ctx.host.cpu.flushTlb();
     types.staleWritable = false;
   }
@@ -63,6 +66,8 @@ export function writeTableEntry(ctx: HcCtx, addr: number, val: number): number {
   if (f >= types.frames) return HcErr.EINVAL;
   if (types.owner[f] !== dom) return HcErr.EPERM;
   if (!types.isTable(f)) return HcErr.EINVAL;
+  // a directory whose validation or release is unfinished: its entries' references are half taken
+  if (types.partial[f] !== 0) return HcErr.EBUSY;
   const old = host.mem.i32[addr >>> 2]!;
   if (types.type[f] === PageType.L1) {
     // a grant mapping is undone only by unmap_grant_ref, which gives its references back
@@ -108,6 +113,7 @@ export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: numb
   count = batch[0]!;
   const prior = batch[1]!;
   const v0 = ctx.host.types.validations;
+  const t0 = ctx.host.types.typings;
   let done = 0;
   let r = 0;
   while (done < count) {
@@ -128,7 +134,7 @@ export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: numb
   }
   ctx.d.stats.mmuRequests += done;
   ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
-  flushIfStale(ctx, v0);
+  flushIfStale(ctx, t0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
   return r;
@@ -147,8 +153,9 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
       if (f < 0 || f >= types.frames) return HcErr.EINVAL;
       if (types.owner[f] !== dom) return HcErr.EPERM;
       if (types.pinned[f] !== 0) return HcErr.EEXIST;
-      const r = types.getType(f, cmd === MmuextCmd.PIN_L1_TABLE ? PageType.L1 : PageType.L2, dom);
-      if (r < 0) return r;
+      // (a directory's validation may stop at the step's bound: PREEMPTED, pinned when it ends)
+      const r = types.getType(f, cmd === MmuextCmd.PIN_L1_TABLE ? PageType.L1 : PageType.L2, dom, ctx.workLimit);
+      if (r !== 0) return r;
       types.pinned[f] = 1;
       ctx.d.stats.pins++;
       return 0;
@@ -159,7 +166,8 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
       if (types.owner[f] !== dom) return HcErr.EPERM;
       if (types.pinned[f] === 0) return HcErr.EINVAL;
       types.pinned[f] = 0;
-      types.putType(f, dom);
+      // done for the guest; a directory's release past the step's bound ends at the next entry
+      if (types.putType(f, dom, ctx.workLimit) === PREEMPTED) ctx.pv.pendingRelease = f;
       return 0;
     }
     case MmuextCmd.NEW_BASEPTR: {
@@ -174,7 +182,7 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
       ctx.pv.baseptr = f;
       cpu.writeCr(3, f * 4096);
       ctx.charge(host.platform.profile.cr3Write);
-      if (old >= 0) types.putType(old, dom);
+      if (old >= 0 && types.putType(old, dom, ctx.workLimit) === PREEMPTED) ctx.pv.pendingRelease = old;
       return 0;
     }
     case MmuextCmd.TLB_FLUSH_LOCAL:
@@ -190,13 +198,31 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
   }
 }
 
-/** mmuext_op(ops, count, doneOut): as mmu_update, one operation at a time. */
+/**
+ * mmuext_op(ops, count, doneOut): as mmu_update, one operation at a time. A directory's pin
+ * (validation) or unpin (release) is itself split at the step's bound (page-types.ts Partial):
+ * a pin goes on at the next entry, which re-reads that same request; a release left unfinished
+ * by an unpin or a base-pointer switch (the vCPU's pendingRelease, Xen's old_guest_table) is
+ * finished first thing at the next entry, before any request, and the call does not return
+ * to the guest until it is.
+ */
 export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number): number {
+  const types = ctx.host.types;
+  const pending = ctx.pv.pendingRelease;
+  if (pending >= 0) {
+    if (types.resumeRelease(pending, ctx.d.id, ctx.workLimit) === PREEMPTED) {
+      ctx.continue(ops, count, doneOut, 0, 0); // the same call again: nothing of it done yet
+      ctx.charge(ctx.host.costs.perRequest);
+      return 0;
+    }
+    ctx.pv.pendingRelease = -1;
+  }
   const e = batchStart(ctx, count, doneOut, MAX_EXT, batch);
   if (e < 0) return e;
   count = batch[0]!;
   const prior = batch[1]!;
-  const v0 = ctx.host.types.validations;
+  const v0 = types.validations;
+  const t0 = types.typings;
   let done = 0;
   let r = 0;
   while (done < count) {
@@ -212,11 +238,21 @@ export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number
       break;
     }
     r = mmuextOne(ctx, cmd, arg);
+    if (r === PREEMPTED) {
+      // a directory's validation stopped midway: this request again at the next entry
+      ctx.continue(at, (count - done) | CONTINUED, doneOut, 0, 0);
+      r = 0;
+      break;
+    }
     if (r < 0) break;
     done++;
   }
-  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
-  flushIfStale(ctx, v0);
+  if (!ctx.preempted && ctx.pv.pendingRelease >= 0) {
+    // the last request left a release unfinished: one more entry, with no request left, ends it
+    ctx.continue((ops + done * MmuextOp.BYTES) | 0, CONTINUED, doneOut, 0, 0);
+  }
+  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (types.validations - v0));
+  flushIfStale(ctx, t0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
   return r;

@@ -257,11 +257,14 @@ export class PvMode implements Mode {
     d.console = null;
     closeAll(d);
     unmapAll(host, d);
+    const owner = host.platform.frames.owner;
+    // directories whose validation or release a continuation left unfinished
+    for (let f = 0; f < owner.length; f++) if (owner[f] === d.id && types.partial[f] !== 0) types.abortPartial(f, d.id);
     for (const pv of d.vcpus) {
+      pv.pendingRelease = -1;
       if (pv.baseptr >= 0) types.putType(pv.baseptr, d.id);
       pv.baseptr = -1;
     }
-    const owner = host.platform.frames.owner;
     for (let f = 0; f < owner.length; f++) {
       if (owner[f] === d.id && types.pinned[f] !== 0) {
         types.pinned[f] = 0;

@@ -22,6 +22,35 @@ export const enum PageType {
 
 export const PAGE_TYPE_NAMES = ['none', 'L1', 'L2', 'writable'] as const;
 
+/**
+ * A directory whose validation or release is split across hypercall steps (Xen's PGT_partial):
+ * it keeps its L2 type with one type reference (the unfinished operation's own) and
+ * `progress` says how far the operation got, so no other type, no writable mapping and no
+ * mmu_update of its entries is possible meanwhile.
+ */
+export const enum Partial {
+  NONE = 0,
+  /** entries [0, progress) hold their references; the rest are not checked yet */
+  VALIDATING = 1,
+  /** entries [progress, 1024) still hold their references */
+  RELEASING = 2,
+  /**
+   * the validation found a bad entry: entries [0, progress) still hold their references and give
+   * them back, last first; when they have, the pin fails with the error kept in failErr
+   */
+  FAILING = 3,
+}
+
+/**
+ * getType or putType stopped at the step's bound on host work with its progress saved in the
+ * frame (Partial): the caller continues the hypercall at the guest's next entry, and that entry
+ * goes on from where this one stopped. Not an HcErr (those are negative); never returned to a
+ * guest.
+ */
+export const PREEMPTED = 1;
+
+const PARTIAL_NAMES = ['', 'validating', 'releasing', 'failing'] as const;
+
 const PTE_P = 1;
 const PTE_W = 2;
 const ENTRIES = 1024;
@@ -60,6 +89,13 @@ export class PageTypes {
   staleWritable = false;
   /** tables validated (a statistic) */
   validations = 0;
+  /** table types taken at type count 0 (a validation began): a stale writable translation must go */
+  typings = 0;
+  /** per frame: a validation or release in progress (Partial), and how far it got */
+  readonly partial: Uint8Array;
+  readonly progress: Uint16Array;
+  /** per frame in Partial.FAILING: the HcErr its validation ends with */
+  readonly failErr: Int8Array;
   /**
    * Page-table entries checked by validation or released, since creation: the unit a hypercall
    * step's host work is bounded in (HcCtx.preemptCheck; docs/hypercalls.md "Long hypercalls").
@@ -77,6 +113,9 @@ export class PageTypes {
     this.typeCount = new Int32Array(n);
     this.refCount = new Int32Array(n);
     this.pinned = new Uint8Array(n);
+    this.partial = new Uint8Array(n);
+    this.progress = new Uint16Array(n);
+    this.failErr = new Int8Array(n);
   }
 
   get frames(): number {
@@ -93,14 +132,20 @@ export class PageTypes {
    * its count goes from 0 to 1. Returns 0 or an HcErr; on error nothing changed. The callers have
    * checked that f is a frame of the machine and, for WRITABLE, that dom may map it; a table must
    * be dom's own, which is checked here.
+   *
+   * A directory's validation stops once PageTypes.work reaches `workLimit` (after at least one
+   * entry) and returns PREEMPTED, its progress kept in the frame (Partial.VALIDATING); the next
+   * getType of the same frame as L2 goes on from there, and the one that finishes it gets the
+   * type reference the unfinished validation held. Without a limit it runs to the end.
    */
-  getType(f: number, t: PageType, dom: number): number {
+  getType(f: number, t: PageType, dom: number, workLimit = Infinity): number {
     const table = t === PageType.L1 || t === PageType.L2;
     // only frames the domain itself owns can be its page tables: not a page the hypervisor shares
     // with it (its grant table), not another domain's table, however validated that one is
     if (table && this.owner[f] !== dom) return HcErr.EPERM;
     if (this.typeCount[f]! > 0) {
       if (this.type[f] !== t) return HcErr.EBUSY;
+      if (this.partial[f] !== Partial.NONE) return this.resume(f, dom, workLimit);
       this.typeCount[f]!++;
       return 0;
     }
@@ -108,33 +153,83 @@ export class PageTypes {
       // The frame has its table type while it is validated, so an entry that maps the frame
       // itself writable (or a table of this one that maps it writable) is refused as EBUSY
       // instead of handing out a writable reference the new type would then overwrite.
+      this.typings++;
       this.type[f] = t;
       this.typeCount[f] = 1;
-      const r = t === PageType.L1 ? this.validateL1(f, dom) : this.validateL2(f, dom);
-      if (r < 0) {
-        this.type[f] = PageType.NONE;
-        this.typeCount[f] = 0;
-        return r;
-      }
-      this.validations++;
-      return 0;
+      const r = t === PageType.L1 ? this.validateL1(f, dom) : this.validateL2(f, dom, workLimit);
+      return this.validated(f, r);
     }
     this.type[f] = t;
     this.typeCount[f] = 1;
     return 0;
   }
 
-  /** Drop a type reference; the last one of a table releases its entries' references. */
-  putType(f: number, dom: number): void {
+  /** The end of a table validation (result r): the type stays on success, goes on failure. */
+  private validated(f: number, r: number): number {
+    if (r < 0) {
+      this.type[f] = PageType.NONE;
+      this.typeCount[f] = 0;
+      return r;
+    }
+    if (r === PREEMPTED) return r;
+    this.validations++;
+    return 0;
+  }
+
+  /** getType(L2) of a frame whose own validation or release is unfinished. */
+  private resume(f: number, dom: number, workLimit: number): number {
+    const p = this.partial[f];
+    if (p === Partial.VALIDATING) return this.validated(f, this.validateL2(f, dom, workLimit));
+    if (p === Partial.FAILING) return this.validated(f, this.unwindL2(f, dom, workLimit));
+    // a directory being released is on its way to no type: busy until that is done
+    return HcErr.EBUSY;
+  }
+
+  /**
+   * Drop a type reference; the last one of a table releases its entries' references. A
+   * directory's release stops at `workLimit` as its validation does (Partial.RELEASING, the
+   * directory keeping its type and one type reference meanwhile) and returns PREEMPTED: the
+   * caller finishes it with resumeRelease. Otherwise 0.
+   */
+  putType(f: number, dom: number, workLimit = Infinity): number {
     const c = this.typeCount[f]! - 1;
-    if (c < 0) throw new Error(`PageTypes.putType: frame 0x${f.toString(16)} has no type reference`);
-    this.typeCount[f] = c;
-    if (c > 0) return;
+    if (c < 0 || this.partial[f] !== Partial.NONE) {
+      throw new Error(`PageTypes.putType: frame 0x${f.toString(16)} has no type reference of its own (count ${c + 1}, partial ${this.partial[f]})`);
+    }
+    if (c > 0) {
+      this.typeCount[f] = c;
+      return 0;
+    }
     const t = this.type[f];
+    if (t === PageType.L2) return this.releaseL2(f, dom, workLimit);
+    this.typeCount[f] = 0;
     if (t === PageType.L1) this.releaseL1(f, dom);
-    else if (t === PageType.L2) this.releaseL2(f, dom);
     else if (t === PageType.WRITABLE) this.staleWritable = true;
     this.type[f] = PageType.NONE;
+    return 0;
+  }
+
+  /** Go on with a directory's unfinished release (nothing if it has none): 0 when done, or PREEMPTED. */
+  resumeRelease(f: number, dom: number, workLimit = Infinity): number {
+    if (this.partial[f] !== Partial.RELEASING) return 0;
+    return this.releaseL2(f, dom, workLimit);
+  }
+
+  /**
+   * Undo a directory's unfinished validation or finish its unfinished release, whatever the work
+   * (the domain is being destroyed): the frame ends with no type.
+   */
+  abortPartial(f: number, dom: number): void {
+    const p = this.partial[f];
+    if (p === Partial.NONE) return;
+    if (p === Partial.RELEASING) {
+      this.releaseL2(f, dom, Infinity);
+      return;
+    }
+    this.partial[f] = Partial.FAILING;
+    this.unwindL2(f, dom, Infinity);
+    this.type[f] = PageType.NONE;
+    this.typeCount[f] = 0;
   }
 
   /**
@@ -197,15 +292,29 @@ export class PageTypes {
     return 0;
   }
 
-  private validateL2(f: number, dom: number): number {
-    this.work += ENTRIES;
-    for (let k = 0; k < ENTRIES; k++) {
+  /**
+   * Validate a directory from entry progress[f] on (0 for a new one), stopping after an entry
+   * once the work reaches workLimit (Xen's preemptible alloc_l2_table). On a bad entry every
+   * entry before it gives its references back (unwindL2, split in the same way).
+   */
+  private validateL2(f: number, dom: number, workLimit: number): number {
+    for (let k = this.progress[f]!; k < ENTRIES; k++) {
+      this.work++;
       const r = this.getL2Entry(this.entry(f, k), k, dom);
       if (r < 0) {
-        for (let j = 0; j < k; j++) this.putL2Entry(this.entry(f, j), j, dom);
-        return r;
+        this.partial[f] = Partial.FAILING;
+        this.progress[f] = k;
+        this.failErr[f] = r;
+        return this.unwindL2(f, dom, workLimit);
+      }
+      if (this.work >= workLimit && k + 1 < ENTRIES) {
+        this.partial[f] = Partial.VALIDATING;
+        this.progress[f] = k + 1;
+        return PREEMPTED;
       }
     }
+    this.partial[f] = Partial.NONE;
+    this.progress[f] = 0;
     // the hypervisor's slot: whatever the guest left there is replaced
     this.mem.write32((f << 12) + HV_PDE * 4, this.hooks.hypervisorPde(dom));
     return 0;
@@ -239,9 +348,41 @@ export class PageTypes {
     }
   }
 
-  private releaseL2(f: number, dom: number): void {
-    this.work += ENTRIES;
-    for (let k = 0; k < ENTRIES; k++) this.putL2Entry(this.entry(f, k), k, dom);
+  /**
+   * A failed validation gives back what entries [0, progress[f]) took, last first, stopping as
+   * validateL2 does: the validation's error when done, or PREEMPTED.
+   */
+  private unwindL2(f: number, dom: number, workLimit: number): number {
+    for (let k = this.progress[f]!; k > 0; ) {
+      k--;
+      this.work++;
+      this.putL2Entry(this.entry(f, k), k, dom);
+      if (this.work >= workLimit && k > 0) {
+        this.progress[f] = k;
+        return PREEMPTED;
+      }
+    }
+    this.partial[f] = Partial.NONE;
+    this.progress[f] = 0;
+    return this.failErr[f]!;
+  }
+
+  /** Release a directory's entries from progress[f] on, stopping as validateL2 does; the last entry drops the type. */
+  private releaseL2(f: number, dom: number, workLimit: number): number {
+    for (let k = this.progress[f]!; k < ENTRIES; k++) {
+      this.work++;
+      this.putL2Entry(this.entry(f, k), k, dom);
+      if (this.work >= workLimit && k + 1 < ENTRIES) {
+        this.partial[f] = Partial.RELEASING;
+        this.progress[f] = k + 1;
+        return PREEMPTED;
+      }
+    }
+    this.partial[f] = Partial.NONE;
+    this.progress[f] = 0;
+    this.typeCount[f] = 0;
+    this.type[f] = PageType.NONE;
+    return 0;
   }
 
   /** Is f currently a page table or directory (of any domain)? */
@@ -256,13 +397,17 @@ export class PageTypes {
     this.typeCount[f] = 0;
     this.refCount[f] = 0;
     this.pinned[f] = 0;
+    this.partial[f] = Partial.NONE;
+    this.progress[f] = 0;
   }
 
   /** A frame's state, for tests and `info`. */
   describe(f: number): { owner: number; type: string; typeCount: number; refCount: number; pinned: boolean } {
+    const p = this.partial[f];
+    const name = PAGE_TYPE_NAMES[this.typeCount[f]! > 0 ? this.type[f]! : 0]!;
     return {
       owner: this.owner[f]!,
-      type: PAGE_TYPE_NAMES[this.typeCount[f]! > 0 ? this.type[f]! : 0]!,
+      type: p === Partial.NONE ? name : `${name} (${PARTIAL_NAMES[p]} ${this.progress[f]}/${ENTRIES})`,
       typeCount: this.typeCount[f]!,
       refCount: this.refCount[f]!,
       pinned: this.pinned[f] !== 0,

@@ -131,6 +131,11 @@ export class PvStats {
 export class PvVcpu {
   /** machine frame of the loaded page directory (a pinned L2 with a base-pointer type reference) */
   baseptr = -1;
+  /**
+   * a directory whose release an unpin or base-pointer switch of this vCPU left unfinished at the
+   * step's bound (page-types.ts Partial.RELEASING); the next mmuext_op finishes it first (-1: none)
+   */
+  pendingRelease = -1;
   /** the domain asked to block (sched_op block) and no event was pending */
   blockRequested = false;
   /** sched_op yield */

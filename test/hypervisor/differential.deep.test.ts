@@ -2,11 +2,12 @@
 // or several separated by commas) and DIFF_RUNS choose the seeds and the number of cases per suite
 // and seed, default 1,000): the same properties as differential.test.ts's fixed-seed slice, with
 // the tallies printed. The default seeds include those that found the differences
-// docs/hypervisor.md lists under "Found and fixed" (0xd1ff under trap, 12 under bt and hvm).
+// docs/hypervisor.md lists under "Found and fixed" (0xd1ff under trap, 12 under bt and hvm, 0x2026
+// under hvm on shadow paging).
 import { describe, expect, it } from 'vitest';
 import { differentialRun } from './fixtures/differential-suite.ts';
 
-const seeds = (process.env.DIFF_SEED ?? '0x5eed,0xd1ff,12').split(',').map(Number);
+const seeds = (process.env.DIFF_SEED ?? '0x5eed,0xd1ff,12,0x2026').split(',').map(Number);
 const runs = Number(process.env.DIFF_RUNS ?? 1000);
 
 describe('differential fuzzing against the bare machine (long run)', () => {

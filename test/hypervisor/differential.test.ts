@@ -40,6 +40,21 @@ describe('regressions the differential fuzzer found', () => {
     expect(hvm).toEqual(native);
   });
 
+  it("hvm on shadow paging: an INT n past the IDT's limit whose #GP takes a hidden page fault on the stack saves the INT's pc, as on the bare machine", () => {
+    // found by the deep run (seed 0x2026): the CPU reported the INT, not the #GP whose delivery
+    // faulted, as the IDT-vectoring event, so the monitor re-injected the INT past itself and
+    // the #GP's frame saved the next instruction's pc
+    for (const paging of [false, true]) {
+      const c = plainCase([[encode(Op.INT, 0, 0, 0xab)], [encode(Op.HLT)]]);
+      // (gates of seed 11: the #GP's frame goes where the guest has not been yet)
+      c.program.gateSeed = 11;
+      c.program.paging = paging;
+      const { cycles: _c, ...native } = runNativeDiff(c);
+      expect(native.stop).toBe('halted');
+      for (const m of ['trap', 'bt', 'hvm', 'hvm-ept'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), `${m}, paging ${paging}`).toEqual(native);
+    }
+  });
+
   it('an interrupt raised at an instruction count is taken at the same instruction in every mode', () => {
     // a counting loop; the line is raised at three instruction counts; the gates' handler resumes
     const loop = [[encode(Op.ADDI, 3, 3, 1)], [encode(Op.CMPI, 0, 3, 0x7fff)], [encode(Op.JCC, 4, 0, 0), -8]];

@@ -1,8 +1,11 @@
 // Model-based fuzzing of the PV interface (fast-check commands): three colluding PV domains (with
 // disks), on hosts in turn alone or next to a trap, bt or hvm domain, issue hypercall sequences - mmu_update,
 // mmuext_op (pin, unpin, new base pointer, flushes), update_va_mapping, grant entries, map and
-// unmap, event channels, multicall, memory_op ballooning - and plain stores through the real CPU
-// (and so its TLB) to their own virtual addresses. The model keeps what the domains learned
+// unmap, event channels, multicall, memory_op ballooning, one-shot and periodic timers (any
+// 64-bit deadline, 2^64 - 1 ns included) - and plain stores through the real CPU (and so its TLB)
+// to their own virtual addresses; and runs of the host's own scheduler, every domain taking its
+// turn, with a cycle limit or, on every other pair of hosts, with none (the run is ended by a
+// stop at a host event, as the daemon's stop does). The model keeps what the domains learned
 // (grant handles, ports) to aim later commands. The argument page and the code stay mapped (no
 // command targets their entries or loads another directory), so every command reaches the hypervisor; the hypervisor is checked after every step:
 //  - cheap, every step: the TLB holds no writable translation the running domain may not have,
@@ -10,6 +13,9 @@
 //    each result is 0, a count or an HcErr;
 //  - every `fullEvery` steps and at the end: the frame table recomputed from scratch
 //    (pv-invariants.ts), one owner per frame;
+//  - after a host run: it ended where it should (the limit, or the stop event's cycle: the clock
+//    is exact and never frozen, whatever timers the domains set), and every domain still live
+//    and runnable ran during it (no domain starves the others);
 //  - whenever the acting domain changes: the other domains' memory and the hypervisor's state
 //    (their p2m, m2p, owners and frame types; hypervisor-private frames) hashed before and after
 //    the actor's run of commands are equal, but for the documented channels (frames they granted
@@ -21,14 +27,16 @@ import fc from 'fast-check';
 import type { Domain } from '../../hypervisor/core/domain.ts';
 import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { BtMode } from '../../hypervisor/bt/mode.ts';
 import { HvmMode } from '../../hypervisor/hvm/mode.ts';
 import { TrapMode } from '../../hypervisor/trap/mode.ts';
 import { PvMode } from '../../hypervisor/pv/mode.ts';
 import type { PvDomain } from '../../hypervisor/pv/state.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
-import { DomId, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, Hc, MemoryCmd, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
+import { DomId, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, Hc, MemoryCmd, MmuCmd, MmuextCmd, UvmFlags, VcpuCmd } from '../../hypercalls/numbers.ts';
 import { GntMap, MulticallEntry } from '../../hypercalls/structs.ts';
+import { END_OF_TIME } from '../../machine/clock.ts';
 import { Exit } from '../../machine/types.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { loadVcpu, STORE_GUEST } from './pv-helpers.ts';
@@ -45,6 +53,10 @@ const PV_DOMAINS = 3;
 /** a multicall entry's RESULT before the call (no hypercall returns it) */
 const NOT_RUN = 0x7eadbeef;
 const DOMAIN_BYTES = 1280 * 1024;
+/** the fuzz hosts' round-robin slice: short, so one host run of RUN_MIN cycles gives every domain a turn */
+const SLICE = 500;
+/** a host run lasts this many cycles at least (every one of four domains gets a slice, with world switches to spare) */
+const RUN_MIN = 20_000;
 /** Focus pages per domain (pseudo-physical, after the argument page): tables, stores, grants. */
 const FOCUS = 4;
 /** Directory slots the commands hook tables into (slot 0 is the bootstrap map: arguments and code live there). */
@@ -57,6 +69,7 @@ const KNOWN_ERRORS = new Set<number>([
 /** The guest: a spin loop, and the store the harness makes it execute (`stw [r1], r2`, then a hypercall exit). */
 const IMAGE = STORE_GUEST;
 const STORE_PC = IMAGE.symbols.find((s) => s.name === 'store')!.addr;
+const SPIN_PC = IMAGE.symbols.find((s) => s.name === '_start')!.addr;
 const NATIVE = assemble('  .org 0x100000\n_start:\n  jmp _start\n', 'spin.s').image;
 
 // ------------------------------------------------------------------------------------------------ the system under test
@@ -82,6 +95,10 @@ export class FuzzCounters {
   readonly failed = new Float64Array(64);
   stores = 0;
   storesRefused = 0;
+  /** runs of the host's scheduler, those of them with no cycle limit, and the cycles they ran */
+  hostRuns = 0;
+  hostRunsUnlimited = 0;
+  hostCycles = 0;
   /** grant maps that succeeded (their status word), host mappings among them */
   grantMaps = 0;
   grantHostMaps = 0;
@@ -119,8 +136,14 @@ export class Real {
   private sinceFull = 0;
 
   /** other: the mode of a fourth domain on the host, none for a pv-only host */
-  constructor(readonly counters: FuzzCounters, readonly fullEvery: number, other: 'none' | 'trap' | 'bt' | 'hvm') {
-    this.hv = new Hypervisor({ memoryBytes: 6 * 1024 * 1024 });
+  constructor(
+    readonly counters: FuzzCounters,
+    readonly fullEvery: number,
+    other: 'none' | 'trap' | 'bt' | 'hvm',
+    /** host runs have no cycle limit (a stop event ends them) */
+    readonly unlimited = false,
+  ) {
+    this.hv = new Hypervisor({ memoryBytes: 6 * 1024 * 1024, scheduler: new RoundRobinScheduler(SLICE) });
     this.mode = new PvMode();
     for (let k = 0; k < PV_DOMAINS; k++) {
       const d = this.hv.createDomain(this.mode, { name: `pv${k}`, memoryBytes: DOMAIN_BYTES, devices: false, disk: new Uint8Array(16 * 512) }, { kernel: IMAGE });
@@ -186,9 +209,45 @@ export class Real {
     cpu.regs[2] = value;
     cpu.pc = STORE_PC;
     const x = cpu.run(cpu.cycles + 1000);
+    // back to the spin loop: the harness's exit hypercall is not the guest's to make when the host runs it
+    cpu.pc = SPIN_PC;
     this.counters.stores++;
     if (x !== Exit.Hypercall) this.counters.storesRefused++;
     return x === Exit.Hypercall;
+  }
+
+  /**
+   * Run the host's scheduler for `cycles`: with a cycle limit, or with none and a host event that
+   * stops the run (the daemon's stop). Every domain runs, so the run ends the actor's period for
+   * the hash comparison (compared before, baselines taken again at the next actor); the run is
+   * judged by where it ended and by who ran.
+   */
+  runHost(cycles: number): void {
+    const hv = this.hv;
+    const cpu = hv.cpu;
+    if (this.actor >= 0) this.switchActor(-1);
+    const all = [...this.doms.map((x) => x.d), ...(this.other ? [this.other] : [])];
+    const ran = all.map((d) => d.stats.runCycles);
+    const live = all.map((d) => !d.stopped && d.vcpus.some((v) => v.runState === 'runnable'));
+    const start = cpu.cycles;
+    const at = start + cycles;
+    const stop = this.unlimited ? hv.events.schedule(at, () => hv.stop()) : 0;
+    const res = this.unlimited ? hv.run() : hv.run({ maxCycles: cycles });
+    hv.events.cancel(stop); // (a run that ended with every domain stopped left it)
+    this.counters.hostRuns++;
+    if (this.unlimited) this.counters.hostRunsUnlimited++;
+    this.counters.hostCycles += cpu.cycles - start;
+    if (!Number.isSafeInteger(cpu.cycles) || cpu.cycles >= END_OF_TIME) throw new Error(`the clock left exact arithmetic: ${cpu.cycles}`);
+    if (res.reason !== (this.unlimited ? 'stopped' : 'limit') && res.reason !== 'all-stopped') {
+      throw new Error(`a host run of ${cycles} cycles (${this.unlimited ? 'no cycle limit' : 'limited'}) ended '${res.reason}' (${res.detail ?? ''}) at +${cpu.cycles - start}`);
+    }
+    // (one hypercall step's charge may carry it past the mark, never far)
+    if (res.reason !== 'all-stopped' && (cpu.cycles < at || cpu.cycles > at + 10_000_000)) {
+      throw new Error(`a host run of ${cycles} cycles ended at +${cpu.cycles - start}`);
+    }
+    all.forEach((d, j) => {
+      if (live[j] && !d.stopped && d.stats.runCycles === ran[j]) throw new Error(`domain ${d.id} (${d.name}) did not run in a host run of ${cycles} cycles`);
+    });
   }
 
   /** Before a step: when the actor changes, the others' hashes are compared and taken again. */
@@ -659,6 +718,50 @@ class EditUnhooked extends Base {
   }
 }
 
+/**
+ * set_timer_op at a deadline from a pool (cancel, soon, later, near the end of simulated time,
+ * beyond it, 2^64 - 1 ns, any pair of words) or the periodic timer (vcpu_op; periods too short,
+ * negative, huge). The deadlines are system time in ns; cycles = ns * 3 at 3 GHz.
+ */
+class TimerCmd extends Base {
+  constructor(readonly which: number, readonly pick: number, readonly lo: number, readonly hi: number) {
+    super();
+  }
+  act(_m: Model, r: Real): void {
+    const nowNs = Math.floor(r.hv.cpu.cycles / 3);
+    if (this.which === 2) {
+      r.call(this.k, Hc.VCPU_OP, VcpuCmd.STOP_PERIODIC_TIMER, 0, 0);
+      return;
+    }
+    if (this.which === 1) {
+      const period = [0, 1, 333, 334, 5_000, 1_000_000, 0x7fffffff, -1, this.lo | 0][this.pick % 9]!;
+      r.call(this.k, Hc.VCPU_OP, VcpuCmd.SET_PERIODIC_TIMER, 0, period);
+      return;
+    }
+    const ns = [0, nowNs + 1_000, nowNs + 20_000, Math.floor(END_OF_TIME / 3) - 10, 2 ** 60, 2 ** 64 - 1][this.pick % 7];
+    const [lo, hi] = ns === undefined ? [this.lo, this.hi] : ns === 2 ** 64 - 1 ? [-1, -1] : [ns % 2 ** 32, Math.floor(ns / 2 ** 32)];
+    r.call(this.k, Hc.SET_TIMER_OP, lo | 0, hi | 0);
+  }
+  toString(): string {
+    return `timer(${['one-shot', 'periodic', 'stop periodic'][this.which]}, ${this.pick}, ${this.lo}, ${this.hi})`;
+  }
+}
+
+/** The host's scheduler runs every domain for a while (limited, or with no cycle limit on hosts that have none). */
+class RunHost implements Cmd {
+  constructor(readonly cycles: number) {}
+  check(): boolean {
+    return true;
+  }
+  run(_m: Model, r: Real): void {
+    r.runHost(this.cycles);
+    r.check();
+  }
+  toString(): string {
+    return `run(${this.cycles} cycles)`;
+  }
+}
+
 /** Another domain acts from now on (its commands follow, so hash comparisons come every few steps). */
 class SwitchActor implements Cmd {
   constructor(readonly to: number) {}
@@ -688,6 +791,11 @@ export const commandArbs: fc.Arbitrary<Cmd>[] = [
   fc.tuple(fc.boolean(), sel).map(([inc, f]) => new Balloon(inc, f)),
   fc.tuple(fc.nat(FOCUS - 1), fc.nat(1)).map(([f, sl]) => new HookTable(f, sl)),
   fc.tuple(fc.nat(1), fc.nat(3), sel, fc.nat(7)).map(([sl, e, f, b]) => new EditUnhooked(sl, e, f, b)),
+  // time: a timer, or a run of the host (one command in 28 each: host runs are the dearest steps)
+  fc.oneof(
+    fc.tuple(fc.nat(2), fc.nat(15), fc.integer(), fc.integer()).map(([w, p, lo, hi]): Cmd => new TimerCmd(w, p, lo, hi)),
+    fc.integer({ min: RUN_MIN, max: 2 * RUN_MIN }).map((c): Cmd => new RunHost(c)),
+  ),
 ];
 
 /** A command sequence with each actor acting several times in a row (hash checks happen when the actor changes). */
@@ -706,6 +814,8 @@ export interface FuzzOptions {
   timeLimitMs?: number;
   /** hosts in turn have a trap, bt or hvm domain besides the pv ones (default true) */
   mixed?: boolean;
+  /** every other pair of hosts runs its scheduler with no cycle limit (default true) */
+  unlimited?: boolean;
 }
 
 export interface FuzzReport {
@@ -722,9 +832,12 @@ export function runModelFuzz(o: FuzzOptions): FuzzReport {
   let runIndex = 0;
   const prop = fc.property(commandsArb(o.maxCommands ?? 200), (cmds) => {
     // hosts in turn: pv only, with a trap, a bt and an hvm domain
-    const other = (o.mixed ?? true) ? OTHER_MODES[runIndex++ % OTHER_MODES.length]! : 'none';
+    // and, in pairs, with a cycle limit on their host runs or with none
+    const other = (o.mixed ?? true) ? OTHER_MODES[runIndex % OTHER_MODES.length]! : 'none';
+    const unlimited = (o.unlimited ?? true) && (runIndex >> 1) % 2 === 1;
+    runIndex++;
     const scratch = new FuzzCounters();
-    const real = new Real(scratch, o.fullEvery ?? 8, other);
+    const real = new Real(scratch, o.fullEvery ?? 8, other, unlimited);
     const setup = () => ({ model: { actor: 0, handles: [[], [], []], ports: [[], [], []], grants: [] } as Model, real });
     fc.modelRun(setup, cmds);
     real.fullCheck();
@@ -759,6 +872,9 @@ function add(to: FuzzCounters, from: FuzzCounters): void {
   to.grantMaps += from.grantMaps;
   to.grantHostMaps += from.grantHostMaps;
   to.storesRefused += from.storesRefused;
+  to.hostRuns += from.hostRuns;
+  to.hostRunsUnlimited += from.hostRunsUnlimited;
+  to.hostCycles += from.hostCycles;
   to.cheapChecks += from.cheapChecks;
   to.fullChecks += from.fullChecks;
   to.hashChecks += from.hashChecks;
@@ -770,6 +886,7 @@ export function formatReport(r: FuzzReport, names: (nr: number) => string): stri
   const c = r.counters;
   const lines = [`${c.runs} runs, ${c.steps} steps, ${c.hypercalls} hypercalls (${Math.round(c.hypercalls / (r.ms / 1000))}/s), ${c.stores} guest stores (${c.storesRefused} refused), ${(r.ms / 1000).toFixed(1)} s`];
   lines.push(`grant maps: ${c.grantMaps} made (${c.grantHostMaps} in page tables)`);
+  lines.push(`host runs: ${c.hostRuns} (${c.hostRunsUnlimited} with no cycle limit), ${c.hostCycles} cycles`);
   lines.push(`invariant checks: ${c.cheapChecks} cheap, ${c.fullChecks} full recomputations, ${c.hashChecks} hash comparisons`);
   lines.push('  hypercall              made      ok  failed  (of which in multicalls)');
   for (let nr = 0; nr < 64; nr++) {

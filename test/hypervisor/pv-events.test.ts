@@ -121,4 +121,107 @@ describe('pv event channels', () => {
     const again = evtchn(hv, mode, a, EvtchnCmd.BIND_INTERDOMAIN, [b.id, 2]);
     expect([again.r, again.out[EvtchnBindInterdomain.LOCAL_PORT / 4]]).toEqual([0, 2]);
   });
+
+  it('a port past the first word: its own pending bit, and the selector bit of its word', () => {
+    const { hv, mode, a, b } = three();
+    // ports 2..40 offered to b; b binds 40 (its own port 2)
+    for (let k = 2; k <= 40; k++) expect(evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]).out[EvtchnAllocUnbound.PORT / 4]).toBe(k);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 40]);
+    for (let k = 3; k <= 40; k++) evtchn(hv, mode, b, EvtchnCmd.ALLOC_UNBOUND, [SELF, a.id]);
+    evtchn(hv, mode, b, EvtchnCmd.CLOSE, [2]);
+    const bind = evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 40]);
+    expect([bind.r, bind.out[EvtchnBindInterdomain.LOCAL_PORT / 4]]).toEqual([0, 2]);
+    // a's port 40 (word 1, bit 8) is b's port 2 now: b sends on 2, a gets 40
+    const si = mode.pv(a).sharedInfo;
+    hv.mem.write32(si + SharedInfo.EVTCHN_MASK, -1); // word 0 all masked: word 1 is what counts
+    expect(evtchn(hv, mode, b, EvtchnCmd.SEND, [2]).r).toBe(0);
+    expect([hv.mem.read32(si + SharedInfo.EVTCHN_PENDING), hv.mem.read32(si + SharedInfo.EVTCHN_PENDING + 4)]).toEqual([0, 1 << 8]);
+    expect(eventState(hv, mode, a, 40)).toEqual({ pending: true, selector: 2, upcallPending: 1 });
+    // masked in word 1: pending, no upcall
+    hv.mem.write32(si + SharedInfo.EVTCHN_MASK + 4, 1 << 9);
+    const p41 = evtchn(hv, mode, b, EvtchnCmd.ALLOC_UNBOUND, [SELF, a.id]).out[EvtchnAllocUnbound.PORT / 4]!;
+    hv.mem.write8(si + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_PENDING, 0);
+    hv.mem.write32(si + SharedInfo.VCPU_INFO + VcpuInfo.PENDING_SEL, 0);
+    const bound = evtchn(hv, mode, a, EvtchnCmd.BIND_INTERDOMAIN, [b.id, p41]);
+    expect([bound.r, bound.out[EvtchnBindInterdomain.LOCAL_PORT / 4]]).toEqual([0, 41]);
+    evtchn(hv, mode, b, EvtchnCmd.SEND, [p41]);
+    expect(eventState(hv, mode, a, 41)).toEqual({ pending: true, selector: 0, upcallPending: 0 });
+    expect(evtchn(hv, mode, a, EvtchnCmd.UNMASK, [41]).r).toBe(0);
+    expect(hv.mem.read32(si + SharedInfo.EVTCHN_MASK + 4)).toBe(0);
+    expect(eventState(hv, mode, a, 41)).toEqual({ pending: true, selector: 2, upcallPending: 1 });
+  });
+
+  it('a send to a stopped domain sets nothing; one to a blocked vCPU wakes it and drops its block request', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    const v = b.vcpus[0]!;
+    hv.block(v);
+    mode.pv(b).vcpus[0]!.blockRequested = true;
+    expect(v.runState).toBe('blocked');
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    expect([v.runState, mode.pv(b).vcpus[0]!.blockRequested]).toEqual(['runnable', false]);
+    const cycles = b.stats.monitorCycles;
+    b.shutdown('poweroff');
+    hv.mem.write32(mode.pv(b).sharedInfo + SharedInfo.EVTCHN_PENDING, 0);
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    expect([eventState(hv, mode, b, 2).pending, mode.pv(b).stats.eventsPending, b.stats.monitorCycles]).toEqual([false, 1, cycles]);
+  });
+
+  it('a pending event costs its domain one eventSet, once', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    const c0 = b.stats.monitorCycles;
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    expect(b.stats.monitorCycles - c0).toBe(mode.host.costs.eventSet);
+  });
+
+  it('a loopback: a port offered to itself (SELF) is bound by itself, and each end signals the other', () => {
+    const { hv, mode, a } = three();
+    const offer = evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, SELF]);
+    expect([offer.r, offer.out[EvtchnAllocUnbound.PORT / 4]]).toEqual([0, 2]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [a.id, 2]).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
+    const bind = evtchn(hv, mode, a, EvtchnCmd.BIND_INTERDOMAIN, [SELF, 2]);
+    expect([bind.r, bind.out[EvtchnBindInterdomain.LOCAL_PORT / 4]]).toEqual([0, 3]);
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [3]);
+    expect([eventState(hv, mode, a, 2).pending, eventState(hv, mode, a, 3).pending]).toEqual([true, false]);
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    expect(eventState(hv, mode, a, 3).pending).toBe(true);
+  });
+
+  it("a VIRQ port's status names the VIRQ; closing it frees the VIRQ; a destroyed peer leaves the port unbound", () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.VIRQ, 0, Virq.TIMER, 0]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [2]).r).toBe(0);
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [2]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [1024]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0]).r).toBe(0);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 1024]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, -1]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.UNMASK, [1024]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, a, EvtchnCmd.UNMASK, [-1]).r).toBe(HcErr.EINVAL);
+    // unmasking a port with nothing pending raises nothing
+    expect(evtchn(hv, mode, a, EvtchnCmd.UNMASK, [5]).r).toBe(0);
+    expect(eventState(hv, mode, a, 5)).toEqual({ pending: false, selector: 0, upcallPending: 0 });
+    evtchn(hv, mode, b, EvtchnCmd.ALLOC_UNBOUND, [SELF, a.id]);
+    evtchn(hv, mode, a, EvtchnCmd.BIND_INTERDOMAIN, [b.id, 2]);
+    hv.destroyDomain(a);
+    expect(evtchn(hv, mode, b, EvtchnCmd.STATUS, [SELF, 2]).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
+  });
+
+  it('an unreadable argument is EFAULT for every command, and a bind whose port cannot be written binds nothing', () => {
+    const { hv, mode, a, b } = three();
+    for (const cmd of [EvtchnCmd.ALLOC_UNBOUND, EvtchnCmd.BIND_INTERDOMAIN, EvtchnCmd.BIND_VIRQ, EvtchnCmd.CLOSE, EvtchnCmd.STATUS, EvtchnCmd.UNMASK]) {
+      expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, cmd, 0), `command ${cmd}`).toBe(HcErr.EFAULT);
+    }
+    // the last word of the domain's memory: the port field lies beyond it
+    const end = a.memory.size - 4;
+    w32(a, end, Virq.TIMER);
+    expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_VIRQ, end - EvtchnBindVirq.VIRQ)).toBe(HcErr.EFAULT);
+    expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out[2]).toBe(EvtchnState.CLOSED);
+    void b;
+  });
 });

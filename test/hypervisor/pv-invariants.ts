@@ -8,7 +8,7 @@ import type { Domain } from '../../hypervisor/core/domain.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import type { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
-import { PageType } from '../../hypervisor/pv/page-types.ts';
+import { PageType, Partial } from '../../hypervisor/pv/page-types.ts';
 import { PvDomain } from '../../hypervisor/pv/state.ts';
 
 const PAGE = 4096;
@@ -114,7 +114,14 @@ export function checkTypes(hv: Hypervisor, mode: PvMode): void {
         }
       }
     } else if (t.type[f] === PageType.L2) {
-      for (let k = 0; k < 1024; k++) {
+      // a directory whose validation (or its undoing) or release is unfinished holds one type
+      // reference of its own and references for the entries it has validated and not released
+      const p = t.partial[f]!;
+      const prog = t.progress[f]!;
+      if (p !== Partial.NONE) typeRefs[f]!++;
+      const lo = p === Partial.RELEASING ? prog : 0;
+      const hi = p === Partial.VALIDATING || p === Partial.FAILING ? prog : 1024;
+      for (let k = lo; k < hi; k++) {
         const e = m32[f * 1024 + k]!;
         if (k === HV_PDE) {
           if (e >>> 0 !== host.hypervisorPde(dom) >>> 0) throw new Error(`L2 0x${f.toString(16)} of ${dom}: the hypervisor slot holds 0x${(e >>> 0).toString(16)}`);

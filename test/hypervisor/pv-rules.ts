@@ -36,6 +36,7 @@ const RG = 'hypervisor/pv/ring.ts';
 const CONSOLE = 'test/hypervisor/pv-console-input.test.ts';
 const TIME = 'test/hypervisor/pv-time-limits.test.ts';
 const RING = 'test/hypercalls/ring.test.ts';
+const CONT = 'test/hypervisor/pv-continuations.test.ts';
 
 export const RULE_LIST: Rule[] = [
   // ---- page-types.ts
@@ -49,7 +50,7 @@ export const RULE_LIST: Rule[] = [
     find: '      if (this.type[f] !== t) return HcErr.EBUSY;\n', replace: '',
     testFile: MMU, test: 'pv page ownership and typing mmu_update refuses to map a page-table frame writable (EBUSY); read-only is allowed' },
   { id: 'pt-validate', rule: 'a frame becoming a table is validated (all-or-nothing)', file: PT,
-    find: 'const r = t === PageType.L1 ? this.validateL1(f, dom) : this.validateL2(f, dom);', replace: 'const r = 0;',
+    find: 'const r = t === PageType.L1 ? this.validateL1(f, dom) : this.validateL2(f, dom, workLimit);', replace: 'const r = 0;',
     testFile: MMU, test: 'pv page ownership and typing pinning validates the table: a foreign frame is EPERM, a writable page-table mapping is EBUSY, and nothing stays typed' },
   { id: 'pt-typed-while-validated', rule: 'a table has its type while validated (it cannot map itself writable)', file: PT,
     find: '      this.type[f] = t;\n      this.typeCount[f] = 1;\n      const r = t', replace: '      const r = t',
@@ -78,6 +79,18 @@ export const RULE_LIST: Rule[] = [
   { id: 'pt-stale-writable', rule: 'a writable translation left in the TLB is flushed before its frame becomes a table', file: PT,
     find: '    else if (t === PageType.WRITABLE) this.staleWritable = true;\n', replace: '',
     testFile: RULES, test: 'pv validation rules a writable translation left in the TLB is flushed before its frame becomes a page table' },
+  { id: 'pt-typing-flush', rule: 'that flush happens when a table type is taken (a validation begins), not only when a validation ends', file: PT,
+    find: '      this.typings++;\n', replace: '',
+    testFile: RULES, test: 'pv validation rules a writable translation left in the TLB is flushed before its frame becomes a page table' },
+  { id: 'pt-partial-resume', rule: "a directory's unfinished validation is finished (from where it stopped) before the directory counts as validated", file: PT,
+    find: '      if (this.partial[f] !== Partial.NONE) return this.resume(f, dom, workLimit);\n', replace: '',
+    testFile: CONT, test: 'long hypercalls are preemptible a big directory pin takes several steps and ends in the same state as the unsplit pin' },
+  { id: 'pt-partial-unwind', rule: 'a failed directory validation gives back what its entries took, whatever step it fails in', file: PT,
+    find: '        return this.unwindL2(f, dom, workLimit);\n', replace: '        this.partial[f] = Partial.NONE;\n        return r;\n',
+    testFile: CONT, test: 'long hypercalls are preemptible a bad last entry: the validation and then its undoing go in steps, and the pin fails as the unsplit one does' },
+  { id: 'pt-releasing-busy', rule: 'a directory whose release is unfinished takes no type', file: PT,
+    find: '    // a directory being released is on its way to no type: busy until that is done\n    return HcErr.EBUSY;\n', replace: '    return 0;\n',
+    testFile: CONT, test: 'long hypercalls are preemptible an unpin releases a big directory in steps and the call returns only when the release is done' },
   // ---- mmu.ts
   { id: 'mmu-range', rule: 'mmu_update: the entry is in machine memory', file: MM,
     find: '  if (f >= types.frames) return HcErr.EINVAL;\n  if (types.owner[f] !== dom) return HcErr.EPERM;\n  if (!types.isTable(f))', replace: '  if (types.owner[f] !== dom) return HcErr.EPERM;\n  if (!types.isTable(f))',
@@ -88,6 +101,9 @@ export const RULE_LIST: Rule[] = [
   { id: 'mmu-typed', rule: 'mmu_update: only frames that are tables now', file: MM,
     find: '  if (!types.isTable(f)) return HcErr.EINVAL;\n', replace: '',
     testFile: RULES, test: 'pv validation rules mmu_update writes only into frames that are page tables now: an untyped frame of its own is EINVAL' },
+  { id: 'mmu-partial', rule: 'mmu_update: never an entry of a directory whose validation or release is unfinished', file: MM,
+    find: '  if (types.partial[f] !== 0) return HcErr.EBUSY;\n', replace: '',
+    testFile: CONT, test: 'long hypercalls are preemptible between the steps the half-validated directory can be used for nothing else, and destroying its domain gives everything back' },
   { id: 'mmu-grant-entry', rule: 'a grant mapping is undone only by unmap_grant_ref', file: MM,
     find: '    if ((old & PTE_P) !== 0 && ctx.d.grants.pteToHandle.has(addr)) return HcErr.EPERM;\n', replace: '',
     testFile: GRANTS, test: 'pv grant tables maps a granted page for the named domain only, marks WRITING while mapped, and gives everything back at unmap' },

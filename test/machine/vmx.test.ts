@@ -324,6 +324,33 @@ describe('exceptions and interrupts in non-root mode', () => {
     expect(rig.cpu.vmcs!.idtVectoring).toBe(3);
   });
 
+  it("the IDT vectoring is the event whose delivery faulted last: the #GP an INT n past the IDT's limit raised, not the INT", () => {
+    const rig = guest(new Prog(CODE).op(Op.INT, 0, 0, 0x41), {
+      idt: true,
+      setup: (r) => (r.cpu.idtLimit = 0x20),
+      ept: (e) => {
+        for (let g = 0; g < 0x12000; g += 4096) if (g !== 0x8000) e.map(g, g + GUEST, Pte.W);
+      },
+    });
+    expect([rig.exit, rig.cpu.exitGuestPhys, rig.cpu.exitIdtVectoring, rig.cpu.exitIdtVectoringKind]).toEqual([Exit.EptViolation, STACK - 24, Vector.GeneralProtection, EventKind.Fault]);
+    expect([rig.cpu.exitIdtVectoringError, rig.cpu.exitInsnPc, rig.cpu.pc]).toEqual([0x41 * 8 + 2, CODE, CODE]);
+  });
+
+  it('a software interrupt injected with its instruction length saves the next pc; a fault in its delivery saves its own', () => {
+    const inject = (v: Vmcs): void => {
+      v.injectVector = 0x41;
+      v.injectKind = EventKind.Software;
+      v.injectInsnLength = 4;
+    };
+    const ok = guest(new Prog(CODE).op(Op.INT, 0, 0, 0x41).op(Op.HLT), { idt: true, controls: inject });
+    expect([ok.exit, ok.cpu.pc, ok.cpu.vmcs!.injectInsnLength]).toEqual([Exit.Halted, handlerOf(0x41) + 4, 0]);
+    expect(ok.mem.read32(GUEST + ok.cpu.regs[15]! + 8), 'saved pc in the guest frame').toBe(CODE + 4);
+    // past the IDT's limit: the #GP's frame saves the INT's own pc
+    const gp = guest(new Prog(CODE).op(Op.INT, 0, 0, 0x41).op(Op.HLT), { idt: true, controls: inject, setup: (r) => (r.cpu.idtLimit = 0x20) });
+    expect([gp.exit, gp.cpu.pc]).toEqual([Exit.Halted, handlerOf(Vector.GeneralProtection) + 4]);
+    expect(gp.mem.read32(GUEST + gp.cpu.regs[15]! + 8), 'saved pc in the guest frame').toBe(CODE);
+  });
+
   it('VM entry and exit flush the TLB', () => {
     const rig = guest(new Prog(CODE).op(Op.CPUID));
     expect(rig.cpu.stats.tlbFlushes).toBe(2);
