@@ -2,6 +2,7 @@
 // (`xenolith run --mode ...`, the comparison's runners), so callers treat the modes alike.
 // Host code.
 
+import type { Cpu } from '../machine/cpu.ts';
 import type { Image } from '../machine/image.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import type { Domain, DomainConfig } from './core/domain.ts';
@@ -35,6 +36,8 @@ export interface GuestRunOptions {
   hvm?: { mmu?: 'shadow' | 'ept' };
   /** bt-mode tuning (the translation cache's bound) */
   bt?: { cacheUnits?: number };
+  /** called with the machine's CPU before the guest runs (instrumentation: the cost ledger's hooks) */
+  onCpu?: (cpu: Cpu) => void;
 }
 
 export interface GuestRunResult {
@@ -130,5 +133,6 @@ export function runSingleGuest(
   if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
   if (opts.disk !== undefined) config.disk = opts.disk;
   const domain = hv.createDomain(mode, config, spec);
+  opts.onCpu?.(hv.cpu);
   return collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 }));
 }

@@ -3,7 +3,8 @@
 // intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
 // physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
 
-import { opcodeCosts, type CostProfile } from './costs.ts';
+import { opcodeCosts, VMCS_READS_PER_EXIT, type CostProfile } from './costs.ts';
+import { EV_KINDS, Ev, ledgerUnits } from './ledger.ts';
 import {
   CPUID_VENDOR,
   CR0_PG,
@@ -90,6 +91,18 @@ export function tlbGeometry(p: CostProfile): { entries: number; ways: number } {
   }
   return { entries, ways };
 }
+
+// ledger kinds (machine/ledger.ts) as local numbers
+const EV_TLB_WALK: number = Ev.TlbWalk;
+const EV_EPT_WALK: number = Ev.EptWalk;
+const EV_TRAP_DELIVERY: number = Ev.TrapDelivery;
+const EV_INT_DELIVERY: number = Ev.IntDelivery;
+const EV_INTERCEPT_RETURN: number = Ev.InterceptReturn;
+const EV_CR_FLUSH: number = Ev.CrFlush;
+const EV_HYPERCALL_ENTRY: number = Ev.HypercallEntry;
+const EV_HYPERCALL_EXIT: number = Ev.HypercallExit;
+const EV_VM_ENTRY: number = Ev.VmEntry;
+const EV_VM_EXIT: number = Ev.VmExit;
 
 /** A tag no access can match: `va & 0xfffff003` never has bit 2 set. */
 const INVALID = 4;
@@ -247,6 +260,17 @@ export class Cpu {
   cycles = 0;
   /** instructions retired */
   instructions = 0;
+  /**
+   * The cost ledger (machine/ledger.ts): cycles = baseCycles + sum over kinds k of
+   * evCount[k] x evUnit[k], exactly. baseCycles are the instructions' own costs (costs[op] and
+   * a taken branch's extra); every other charge is a counted event, made through charge().
+   */
+  baseCycles = 0;
+  readonly evCount = new Float64Array(EV_KINDS);
+  /** cycles per event of each kind: the profile's, and the hypervisor's software paths (set by its mode) */
+  readonly evUnit: Float64Array;
+  /** called at each RDTSC at CPL 3, before it reads the counter (the comparison's per-benchmark breakdown) */
+  onUserRdtsc: (() => void) | null = null;
   /** in HLT, waiting for an interrupt */
   halted = false;
 
@@ -345,6 +369,11 @@ export class Cpu {
   private pendAddr = 0;
   /** writable bit of the last second-stage translation */
   private eptWritable = true;
+  /** the last refill()'s walk references, entered in the ledger by refillCharged() */
+  private refillTlbRefs = 0;
+  private refillEptRefs = 0;
+  /** walk cycles the current runFast() added to its count (not base cycles) */
+  private loopWalkCycles = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -354,6 +383,7 @@ export class Cpu {
   ) {
     this.profile = profile;
     this.costs = opcodeCosts(profile);
+    this.evUnit = ledgerUnits(profile, VMCS_READS_PER_EXIT);
     this.takenExtra = profile.branchTaken - profile.branch;
     const { entries, ways } = tlbGeometry(profile);
     this.tlbEntries = entries;
@@ -560,6 +590,7 @@ export class Cpu {
     // Nothing inside this loop can change attn (it makes no calls), so it is read once: a
     // pending event makes the first block boundary end the loop.
     const dl = this.attn !== 0 ? -Infinity : deadline - cyc0;
+    this.loopWalkCycles = 0;
 
     loop: for (;;) {
       if ((pc & 0xfffff003) !== icV) {
@@ -676,6 +707,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 3) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = m32[(va + ta[e]!) >> 2]!;
           break;
@@ -686,6 +718,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = s16[(va + ta[e]!) >> 1]!;
           break;
@@ -696,6 +729,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = m16[(va + ta[e]!) >> 1]!;
           break;
@@ -706,6 +740,7 @@ export class Cpu {
           if (e < 0) {
             if ((dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = s8[(va + ta[e]!) | 0]!;
           break;
@@ -716,6 +751,7 @@ export class Cpu {
           if (e < 0) {
             if ((dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = m8[(va + ta[e]!) | 0]!;
           break;
@@ -726,6 +762,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 3) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           m32[(va + ta[e]!) >> 2] = r[(w >>> 8) & 15]!;
           break;
@@ -736,6 +773,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 1) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           m16[(va + ta[e]!) >> 1] = r[(w >>> 8) & 15]!;
           break;
@@ -746,6 +784,7 @@ export class Cpu {
           if (e < 0) {
             if ((dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           m8[(va + ta[e]!) | 0] = r[(w >>> 8) & 15]!;
           break;
@@ -882,6 +921,7 @@ export class Cpu {
     }
     this.pc = pc >>> 0;
     this.cycles = cyc0 + cyc;
+    this.baseCycles += cyc - this.loopWalkCycles;
     this.instructions += n;
     this.flags = fl;
     this.icV = icV;
@@ -1116,15 +1156,18 @@ export class Cpu {
 
       case I.INT:
         this.cycles += c;
+        this.baseCycles += c;
         this.instructions++;
         return this.raise(imm & 0xff, 0, next, EventKind.Software, pc, -1);
       case I.BRK:
         this.cycles += c;
+        this.baseCycles += c;
         this.instructions++;
         return this.raise(V_BP, 0, next, EventKind.Trap, pc, -1);
       case I.RDTSC: {
         if ((this.cr4 & CR4_TSD) !== 0 && this.cpl > 0) return this.fault(V_GP, 0, pc);
         if (this.nonRoot && this.vmcs!.exitOnRdtsc) return this.insnExit(Exit.Rdtsc, pc, next, c);
+        if (this.cpl === 3 && this.onUserRdtsc !== null) this.onUserRdtsc();
         const tsc = this.cycles + (this.nonRoot ? this.vmcs!.tscOffset : 0);
         r[rd] = tsc >>> 0;
         r[ra] = Math.floor(tsc / 0x1_0000_0000) | 0;
@@ -1166,6 +1209,7 @@ export class Cpu {
           return this.insnExit(Exit.Io, pc, next, c);
         }
         this.cycles += c;
+        this.baseCycles += c;
         this.stats.portReads++;
         const v = this.bus.read(port, size);
         r[rd] = size === 1 ? v & 0xff : v | 0;
@@ -1209,7 +1253,7 @@ export class Cpu {
           }
           if (mask !== 0) value = (value & ~mask) | (this.readCr(rd) & mask);
         }
-        if (rd === 0 || rd === 3) this.cycles += this.profile.cr3Write;
+        if (rd === 0 || rd === 3) this.charge(EV_CR_FLUSH, 1);
         this.writeCr(rd, value);
         return this.retire(next, c);
       }
@@ -1278,7 +1322,7 @@ export class Cpu {
         if (this.nonRoot) return this.insnExit(Exit.Hypercall, pc, next, c);
         if (!this.hypercallExits) return this.fault(V_UD, 0, pc);
         this.retire(next, c);
-        this.cycles += this.profile.hypercallEntry;
+        this.charge(EV_HYPERCALL_ENTRY, 1);
         this.stats.hypercalls++;
         this.exitInsnPc = pc >>> 0;
         this.exitInsnLength = len;
@@ -1291,6 +1335,7 @@ export class Cpu {
   private retire(next: number, c: number): number {
     this.pc = next >>> 0;
     this.cycles += c;
+    this.baseCycles += c;
     this.instructions++;
     return CONT;
   }
@@ -1298,6 +1343,7 @@ export class Cpu {
   private branch(target: number, c: number): number {
     this.pc = target >>> 0;
     this.cycles += c;
+    this.baseCycles += c;
     this.instructions++;
     return BOUND;
   }
@@ -1425,7 +1471,7 @@ export class Cpu {
         this.exitKind = kind;
         this.setInsnExit(insnPc, 0);
         this.setVectoring(vectoring, vectoringError, vectoringKind);
-        this.cycles += kind === EventKind.Software ? this.profile.intEntry : this.profile.trapEntry;
+        this.charge(kind === EventKind.Software ? EV_INT_DELIVERY : EV_TRAP_DELIVERY, 1);
         this.halted = false;
         this.stats.intercepts++;
         return Exit.Exception;
@@ -1537,7 +1583,7 @@ export class Cpu {
     if ((gflags & Gate.TRAP) === 0) this.flags &= ~F_IF;
     this.pc = handler >>> 0;
     this.halted = false;
-    this.cycles += kind === EventKind.Software ? this.profile.intEntry : this.profile.trapEntry;
+    this.charge(kind === EventKind.Software ? EV_INT_DELIVERY : EV_TRAP_DELIVERY, 1);
     this.stats.delivered[vector]!++;
     this.updateAttn();
     return DELIVERED;
@@ -1603,7 +1649,7 @@ export class Cpu {
     if (!this.vmcs) throw new Error('Cpu.vmEntry: no VMCS');
     if (this.nonRoot) throw new Error('Cpu.vmEntry: already in non-root mode');
     this.nonRoot = true;
-    this.cycles += this.profile.vmEntry;
+    this.charge(EV_VM_ENTRY, 1);
     this.flushTlb();
     this.halted = false;
     this.injectPending = this.vmcs.injectVector >= 0;
@@ -1616,7 +1662,7 @@ export class Cpu {
     const vm = this.vmcs!;
     this.nonRoot = false;
     this.halted = false;
-    this.cycles += this.profile.vmExit;
+    this.charge(EV_VM_EXIT, 1);
     this.flushTlb();
     this.stats.vmExits++;
     vm.exitReason = reason;
@@ -1639,12 +1685,12 @@ export class Cpu {
   /** After Exit.Hypercall in root mode: r0 = result, and charge the return to the guest. */
   hypercallReturn(result: number): void {
     this.regs[0] = result;
-    this.cycles += this.profile.hypercallExit;
+    this.charge(EV_HYPERCALL_EXIT, 1);
   }
 
   /** After a root-mode intercept the host handled: charge the return to the guest (an IRET). */
   returnFromIntercept(): void {
-    this.cycles += this.profile.iret;
+    this.charge(EV_INTERCEPT_RETURN, 1);
   }
 
   // ========================================================================================== MMU
@@ -1721,14 +1767,41 @@ export class Cpu {
    */
   private refill(va: number, acc: number, user: boolean): number {
     const c0 = this.cycles;
+    const ev = this.evCount;
+    const t0 = ev[EV_TLB_WALK]!;
+    const e0 = ev[EV_EPT_WALK]!;
     const pa = this.walk(va, acc, user, true);
     const charged = this.cycles - c0;
     this.cycles = c0;
+    // the walk's events go to the ledger when the loop adds its cycles (refillCharged)
+    this.refillTlbRefs = ev[EV_TLB_WALK]! - t0;
+    this.refillEptRefs = ev[EV_EPT_WALK]! - e0;
+    ev[EV_TLB_WALK] = t0;
+    ev[EV_EPT_WALK] = e0;
     if (pa < 0) {
       this.pend = PEND_NONE;
       return -1;
     }
     return charged;
+  }
+
+  /** The fast loop added the last refill's `cycles`: enter its walk references in the ledger. */
+  private refillCharged(cycles: number): void {
+    this.evCount[EV_TLB_WALK]! += this.refillTlbRefs;
+    this.evCount[EV_EPT_WALK]! += this.refillEptRefs;
+    this.loopWalkCycles += cycles;
+  }
+
+  /** Charge n events of ledger kind `ev` (machine/ledger.ts): n x its unit cost. */
+  charge(ev: number, n: number): void {
+    this.evCount[ev]! += n;
+    this.cycles += n * this.evUnit[ev]!;
+  }
+
+  /** Charge an instruction's own cost (a monitor that completes a guest instruction itself). */
+  chargeInstruction(c: number): void {
+    this.cycles += c;
+    this.baseCycles += c;
   }
 
   /** Translate through the TLB, walking on a miss. Host-physical address, or -1 with pend set. */
@@ -1757,7 +1830,7 @@ export class Cpu {
       const level = this.profile.tlbWalkLevel;
       // directory entry
       const pdeGpa = ((this.cr3 & PAGE_MASK) >>> 0) + (va >>> 22) * 4;
-      if (commit) this.cycles += level;
+      if (commit) this.charge(EV_TLB_WALK, 1);
       const pdeHpa = this.nonRoot ? this.ept(pdeGpa, ACC_READ, va, false, commit) : pdeGpa;
       if (pdeHpa < 0) return -1;
       const pdeEptW = this.eptWritable;
@@ -1765,7 +1838,7 @@ export class Cpu {
       if ((pde & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
       // table entry
       const pteGpa = ((pde & PAGE_MASK) >>> 0) + ((va >>> 12) & 0x3ff) * 4;
-      if (commit) this.cycles += level;
+      if (commit) this.charge(EV_TLB_WALK, 1);
       const pteHpa = this.nonRoot ? this.ept(pteGpa, ACC_READ, va, false, commit) : pteGpa;
       if (pteHpa < 0) return -1;
       const pteEptW = this.eptWritable;
@@ -1844,7 +1917,7 @@ export class Cpu {
     }
     const size = this.mem.size;
     const mem32 = this.mem.i32;
-    if (commit) this.cycles += 2 * this.profile.eptWalkLevel;
+    if (commit) this.charge(EV_EPT_WALK, 2);
     const e1a = ((vm.eptRoot & PAGE_MASK) >>> 0) + (gpa >>> 22) * 4;
     const e1 = e1a < size ? mem32[e1a >>> 2]! : 0;
     let e2 = 0;

@@ -37,6 +37,7 @@ import {
   type TranslationUnit,
 } from './cache.ts';
 import { hex } from '../../machine/hex.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 // machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
 const EXIT_EXCEPTION: number = Exit.Exception;
@@ -229,8 +230,9 @@ export class BtMode implements Mode {
         // the guest's tables do not map its code: a true #PF, taken as the hardware fetch would
         b.entry = ENTRY_OTHER;
         dom.stats.traps[V_PF]!++;
-        cpu.cycles += this.trapEntry + this.iret;
-        this.hv.chargeMonitor(dom, this.monitorTrap);
+        cpu.charge(Ev.TrapDelivery, 1);
+        cpu.charge(Ev.InterceptReturn, 1);
+        this.hv.chargeMonitor(dom, Ev.MonitorTrap, 1);
         const w = t.walker;
         return t.reflect(V_PF, w.faultError, pc, KIND_FAULT, pc, w.faultAddr) ? CONTINUE : this.dead(dom, exit);
       }
@@ -238,9 +240,8 @@ export class BtMode implements Mode {
     let u = (pc & 3) === 0 ? cache.get(ma) : cache.transient(pc, w);
     if (u === undefined || u.ma < 0) {
       if (u === undefined) u = cache.translate(ma, pc);
-      const c = u.length * this.translateInsn;
-      st.translateCycles += c;
-      this.hv.chargeMonitor(dom, c);
+      st.translateCycles += u.length * this.translateInsn;
+      this.hv.chargeMonitor(dom, Ev.BtTranslate, u.length);
     }
     // how did we get here: a chained direct jump is free, anything else looks the unit up
     const entry = b.entry;
@@ -288,13 +289,13 @@ export class BtMode implements Mode {
           // (the write of the same value is a no-op: CR4 holds only TSD, and flushes nothing)
           st.inlined[op]!++;
           cpu.pc = (ipc + 4) >>> 0;
-          cpu.cycles += cpu.costs[op]!;
+          cpu.chargeInstruction(cpu.costs[op]!);
           cpu.instructions++;
           continue;
         }
         st.callouts[op]!++;
         st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, this.callout);
+        this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
         switch (emulatePrivileged(t, exit)) {
           case EMU_CONTINUE:
             break;
@@ -329,7 +330,7 @@ export class BtMode implements Mode {
         if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
         v.vIF = op === OP_STI;
         cpu.pc = (ipc + 4) >>> 0;
-        cpu.cycles += cpu.costs[op]!;
+        cpu.chargeInstruction(cpu.costs[op]!);
         cpu.instructions++;
         if (op === OP_STI) {
           // STI ends a block on the hardware
@@ -369,7 +370,7 @@ export class BtMode implements Mode {
       const rd = (w >>> 8) & 15;
       r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
       cpu.pc = (ipc + 4) >>> 0;
-      cpu.cycles += cpu.costs[op]!;
+      cpu.chargeInstruction(cpu.costs[op]!);
       cpu.instructions++;
     }
     // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
@@ -392,7 +393,7 @@ export class BtMode implements Mode {
 
   private chargeLookup(dom: Domain, st: TranslationCache['stats']): void {
     st.lookupCycles += this.lookup;
-    this.hv.chargeMonitor(dom, this.lookup);
+    this.hv.chargeMonitor(dom, Ev.BtLookup, 1);
   }
 
   /** MOVCR to CR4 at virtual CPL 0 of the value CR4 already holds (the word is the instruction). */

@@ -11,6 +11,7 @@ import type { CostProfile } from '../../machine/costs.ts';
 import type { Cpu, CpuState } from '../../machine/cpu.ts';
 import { Machine } from '../../machine/machine.ts';
 import type { PhysicalMemory } from '../../machine/memory.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { DeviceModel } from '../devices/model.ts';
 import { Domain, type DomainConfig } from './domain.ts';
 import { FrameAllocator, OWNER_HYPERVISOR } from './frames.ts';
@@ -230,10 +231,14 @@ export class Hypervisor {
     return vcpu.loaded ? this.cpu.saveState() : structuredClone(vcpu.arch);
   }
 
-  /** Charge cycles of hypervisor software work done for `domain` (monitor paths, world switches). */
-  chargeMonitor(domain: Domain, cycles: number): void {
-    this.cpu.cycles += cycles;
-    domain.stats.monitorCycles += cycles;
+  /**
+   * Charge `n` events of ledger kind `ev` (machine/ledger.ts) of hypervisor software work done
+   * for `domain` (monitor paths, world switches, callouts, pv's hypercall work).
+   */
+  chargeMonitor(domain: Domain, ev: number, n: number): void {
+    const c0 = this.cpu.cycles;
+    this.cpu.charge(ev, n);
+    domain.stats.monitorCycles += this.cpu.cycles - c0;
   }
 
   /**
@@ -254,7 +259,7 @@ export class Hypervisor {
     vcpu.domain.mode.load(vcpu);
     const d = vcpu.domain;
     d.stats.worldSwitches++;
-    this.chargeMonitor(d, this.profile.monitorTrap + this.profile.cr3Write);
+    this.chargeMonitor(d, Ev.WorldSwitch, 1);
   }
 
   private unloadCurrent(): void {
@@ -308,7 +313,7 @@ export class Hypervisor {
         const target = Math.min(next, limit);
         if (target > cpu.cycles) {
           idle += target - cpu.cycles;
-          cpu.cycles = target;
+          cpu.charge(Ev.Idle, target - cpu.cycles);
         }
         continue;
       }

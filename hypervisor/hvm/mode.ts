@@ -21,6 +21,7 @@ import type { BootSpec, Mode } from '../core/mode.ts';
 import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { SHADOW_BAD_GPA, SHADOW_HIDDEN } from '../trap/shadow.ts';
 import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu } from './state.ts';
 
@@ -206,7 +207,7 @@ export class HvmMode implements Mode {
         return exit;
       }
       // a VM exit: the monitor's software path (with its VMREADs), then its handler
-      this.hv.chargeMonitor(dom, this.exitPath);
+      this.hv.chargeMonitor(dom, Ev.HvmExitPath, 1);
       if (this.handleVmExit(h, x, exit) === TO_LOOP) return exit;
     }
   }
@@ -295,7 +296,7 @@ export class HvmMode implements Mode {
         if (h.shadow) {
           // the guest's INVLPG retired with the exit: the shadow entry goes, and the real TLB's
           h.shadow.shadow.invlpg(vm.exitQualification);
-          cpu.cycles += this.invlpgCycles;
+          cpu.charge(Ev.Invlpg, 1);
           return CONTINUE;
         }
         break;
@@ -329,7 +330,7 @@ export class HvmMode implements Mode {
     } else if (n === 3) {
       s.v.cr3 = (r[reg]! & PAGE_MASK) >>> 0;
       s.shadow.flush();
-      cpu.cycles += this.cr3Write;
+      cpu.charge(Ev.CrFlush, 1);
       cpu.instructionBoundary();
       return CONTINUE;
     } else if (n === 0) {
@@ -337,7 +338,7 @@ export class HvmMode implements Mode {
       s.v.cr0 = value;
       h.vmcs.cr0ReadShadow = value;
       s.shadow.flush();
-      cpu.cycles += this.cr3Write;
+      cpu.charge(Ev.CrFlush, 1);
       cpu.instructionBoundary();
       return CONTINUE;
     }
@@ -360,7 +361,7 @@ export class HvmMode implements Mode {
     const dom = h.vcpu.domain;
     const va = vm.exitQualification;
     const res = s.shadow.fault(va, vm.exitError);
-    cpu.cycles += s.walker.refs * this.walkLevel;
+    cpu.charge(Ev.MonitorWalk, s.walker.refs);
     const first = vm.idtVectoring;
     if (res === SHADOW_HIDDEN) {
       if (first >= 0) {
@@ -452,7 +453,7 @@ export class HvmMode implements Mode {
     const vm = h.vmcs;
     const dom = h.vcpu.domain;
     cpu.nonRoot = false;
-    cpu.cycles += this.vmExitCycles;
+    cpu.charge(Ev.VmExit, 1);
     cpu.flushTlb();
     cpu.stats.vmExits++;
     vm.exitReason = EXIT_EXTERNAL;
@@ -462,7 +463,7 @@ export class HvmMode implements Mode {
     vm.idtVectoring = -1;
     vm.exitCounts[EXIT_EXTERNAL]!++;
     dom.stats.cpuExits[EXIT_EXTERNAL]!++;
-    this.hv.chargeMonitor(dom, this.exitPath);
+    this.hv.chargeMonitor(dom, Ev.HvmExitPath, 1);
   }
 
   private dead(dom: Domain, exit: VcpuExit): number {

@@ -12,6 +12,7 @@ import {
 } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { PortState, type PvDomain } from './state.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 const PORTS: number = EvtchnLimits.PORTS;
 const PENDING: number = SharedInfo.EVTCHN_PENDING;
@@ -50,7 +51,7 @@ export function setPending(d: PvDomain, port: number): void {
   if ((i32[pend]! & bit) !== 0) return;
   i32[pend] = i32[pend]! | bit;
   d.stats.eventsPending++;
-  d.host.charge(d, d.host.costs.eventSet);
+  d.host.charge(d, Ev.PvEventSet, 1);
   if ((i32[(d.sharedInfo + MASK + word * 4) >>> 2]! & bit) !== 0) return;
   markUpcall(d, 0, word);
 }

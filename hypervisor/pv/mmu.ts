@@ -10,6 +10,7 @@ import { Batch, HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/n
 import { MmuUpdate, MmuextOp } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { PageType } from './page-types.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 const PTE_P = 1;
 const HV_PDE: number = HvLayout.PDE;
@@ -127,7 +128,8 @@ export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: numb
     done++;
   }
   ctx.d.stats.mmuRequests += done;
-  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
+  ctx.charge(Ev.PvRequest, done + 1);
+  ctx.charge(Ev.PvTableScan, ctx.host.types.validations - v0);
   flushIfStale(ctx, v0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
@@ -173,17 +175,17 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
       const old = ctx.pv.baseptr;
       ctx.pv.baseptr = f;
       cpu.writeCr(3, f * 4096);
-      ctx.charge(host.platform.profile.cr3Write);
+      ctx.charge(Ev.CrFlush, 1);
       if (old >= 0) types.putType(old, dom);
       return 0;
     }
     case MmuextCmd.TLB_FLUSH_LOCAL:
       cpu.flushTlb();
-      ctx.charge(host.platform.profile.cr3Write);
+      ctx.charge(Ev.CrFlush, 1);
       return 0;
     case MmuextCmd.INVLPG_LOCAL:
       cpu.invlpg(arg);
-      ctx.charge(host.platform.profile.invlpg);
+      ctx.charge(Ev.Invlpg, 1);
       return 0;
     default:
       return HcErr.EINVAL;
@@ -215,7 +217,8 @@ export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number
     if (r < 0) break;
     done++;
   }
-  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
+  ctx.charge(Ev.PvRequest, done + 1);
+  ctx.charge(Ev.PvTableScan, ctx.host.types.validations - v0);
   flushIfStale(ctx, v0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
@@ -241,15 +244,15 @@ export function updateVaMapping(ctx: HcCtx, va: number, val: number, flags: numb
   const v0 = ctx.host.types.validations;
   const r = writeTableEntry(ctx, addr, val);
   ctx.d.stats.mmuRequests++;
-  ctx.charge(ctx.host.costs.perRequest);
+  ctx.charge(Ev.PvRequest, 1);
   if (r < 0) return r;
   const cpu = ctx.host.cpu;
   if (flags === UvmFlags.INVLPG) {
     cpu.invlpg(va);
-    ctx.charge(ctx.host.platform.profile.invlpg);
+    ctx.charge(Ev.Invlpg, 1);
   } else if (flags === UvmFlags.TLB_FLUSH) {
     cpu.flushTlb();
-    ctx.charge(ctx.host.platform.profile.cr3Write);
+    ctx.charge(Ev.CrFlush, 1);
   }
   flushIfStale(ctx, v0);
   return 0;

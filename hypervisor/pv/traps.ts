@@ -14,6 +14,7 @@ import { TrapInfo, VcpuInfo } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { setUpcallMask, upcallMasked, vcpuInfoAddr } from './events.ts';
 import type { PvDomain, PvHost, PvVcpu } from './state.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 export const SYSCALL_VECTOR = 0x80;
 const UPCALL_VECTOR: number = Upcall.VECTOR;
@@ -78,7 +79,7 @@ export function setTrapTable(ctx: HcCtx, table: number): number {
   });
   writeIdt(ctx.host, d);
   ctx.host.cpu.interceptVector[SYSCALL_VECTOR] = syscallFastPath(d) ? 0 : 1;
-  ctx.charge(ctx.host.costs.perRequest * (vectors.length + 1));
+  ctx.charge(Ev.PvRequest, vectors.length + 1);
   return 0;
 }
 
@@ -123,7 +124,7 @@ export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, er
   const fl = frameWordAddr(host, Frame.FLAGS);
   if (fl >= 0) host.mem.write32(fl, vIF ? host.mem.i32[fl >>> 2]! | FLAG_IF : host.mem.i32[fl >>> 2]! & ~FLAG_IF);
   if (vector === UPCALL_VECTOR || (d.trapFlags[vector]! & MASK_EVENTS) !== 0) setUpcallMask(d, k, true);
-  host.charge(d, host.costs.bounce);
+  host.charge(d, Ev.PvBounce, 1);
   return true;
 }
 

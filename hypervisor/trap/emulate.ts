@@ -11,6 +11,7 @@ import { WALK_BAD_GPA } from './guest-mmu.ts';
 import { realRing } from './state.ts';
 import { KIND_FAULT, type TrapVcpu } from './virtual-cpu.ts';
 import { hex } from '../../machine/hex.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 /** emulatePrivileged() results */
 export const EMU_CONTINUE = 0;
@@ -175,7 +176,7 @@ const ENDS_BLOCK: Uint8Array = (() => {
 function retire(t: TrapVcpu, op: number, pc: number): void {
   const cpu = t.cpu;
   cpu.pc = (pc + 4) >>> 0;
-  cpu.cycles += cpu.costs[op]!;
+  cpu.chargeInstruction(cpu.costs[op]!);
   cpu.instructions++;
   t.domain.stats.emulated[op]!++;
   if (ENDS_BLOCK[op] !== 0) cpu.instructionBoundary();
@@ -196,7 +197,7 @@ function writeCr(t: TrapVcpu, n: number, value: number): void {
     case 0:
       v.cr0 = value & (CR0_PG | CR0_WP);
       t.shadow.flush();
-      t.cpu.cycles += t.cpu.profile.cr3Write;
+      t.cpu.charge(Ev.CrFlush, 1);
       return;
     case 2:
       v.cr2 = value >>> 0;
@@ -204,7 +205,7 @@ function writeCr(t: TrapVcpu, n: number, value: number): void {
     case 3:
       v.cr3 = (value & PAGE_MASK) >>> 0;
       t.shadow.flush();
-      t.cpu.cycles += t.cpu.profile.cr3Write;
+      t.cpu.charge(Ev.CrFlush, 1);
       return;
     case 4:
       v.cr4 = value & CR4_TSD;
