@@ -42,9 +42,9 @@ function counterRows(r: CompareReport): string[][] {
   ];
 }
 
-/** A per-operation figure: at most `digits` decimals, trailing zeros dropped. */
+/** A per-operation figure: at most `digits` decimals (two significant digits below 1), trailing zeros dropped. */
 function perOp(x: number, digits: number): string {
-  return String(Number(x.toFixed(digits)));
+  return String(Number(x !== 0 && Math.abs(x) < 1 ? x.toPrecision(2) : x.toFixed(digits)));
 }
 
 /** Title of one row's breakdown table. */
