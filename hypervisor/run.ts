@@ -36,6 +36,8 @@ export interface GuestRunOptions {
   hvm?: { mmu?: 'shadow' | 'ept' };
   /** bt-mode tuning (the translation cache's bound) */
   bt?: { cacheUnits?: number };
+  /** a hosted monitor: each I/O exit also pays a world switch to the host (HypervisorOptions.hosted) */
+  hosted?: boolean;
   /** called with the machine's CPU before the guest runs (instrumentation: the cost ledger's hooks) */
   onCpu?: (cpu: Cpu) => void;
 }
@@ -125,8 +127,9 @@ export function runSingleGuest(
   const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
   const reserve = checkGuestMemory(memoryBytes, reserveBytes, mode.name, why);
-  const hvOpts: { memoryBytes: number; profile?: string } = { memoryBytes: memoryBytes + reserve };
+  const hvOpts: { memoryBytes: number; profile?: string; hosted?: boolean } = { memoryBytes: memoryBytes + reserve };
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
+  if (opts.hosted !== undefined) hvOpts.hosted = opts.hosted;
   const hv = new Hypervisor(hvOpts);
   const config: DomainConfig = { name: 'guest', memoryBytes };
   if (opts.input !== undefined) config.input = opts.input;

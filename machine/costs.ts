@@ -115,6 +115,18 @@ export interface CostProfile {
    * guest's trap frame, restore. Also charged for a world switch between two vCPUs.
    */
   readonly monitorTrap: number;
+  /**
+   * The device model's work for one emulated port access (an I/O exit of trap, bt or hvm): find
+   * the port's device, run its register handler, hand the result back. Charged instead of
+   * ioPort: an emulated access never crosses the physical bus.
+   */
+  readonly deviceModel: number;
+  /**
+   * A hosted monitor's world switch to the host OS and back, per I/O exit (VMware Workstation's
+   * architecture: the device model runs in a host process): charged only when the hypervisor is
+   * hosted (HypervisorOptions.hosted).
+   */
+  readonly hostedWorldSwitch: number;
 
   // Binary translation (hypervisor/bt; charged by hypervisor/, not by the CPU).
   /**
@@ -211,6 +223,13 @@ const P4_2003: CostProfile = {
   // [AA06] measured a callout at ~1,040 cycles on NetBurst: the same figure. The hardware trap
   // entry and the IRET back are charged separately.
   monitorTrap: 1040,
+  // estimate: no published figure for one emulated register access in a device model; a port
+  // lookup and a register handler of a few dozen instructions: a quarter of the monitor path, as
+  // pv's hypercall dispatch.
+  deviceModel: 260,
+  // estimate: a world switch saves and restores the whole processor state and changes address
+  // space both ways: two monitor paths and two CR3 loads.
+  hostedWorldSwitch: 2380,
   // [AA06]: a callout ~1,040 cycles.
   btCallout: 1040,
   // [AA06]: a translation-cache lookup adds ~40 cycles to an indirect control transfer.
@@ -278,6 +297,9 @@ const P4_2006_VTX: CostProfile = {
   vmcsRead: 178,
   // the p4-2003 estimate (a callout's path, [AA06]).
   monitorTrap: 1040,
+  // the p4-2003 estimates (a quarter of the monitor path; two monitor paths and two CR3 loads).
+  deviceModel: 260,
+  hostedWorldSwitch: 2380,
   // [AA06]: callout ~1,040; lookup ~40; translation ~2,300 per instruction.
   btCallout: 1040,
   btLookup: 40,
@@ -343,6 +365,8 @@ const CORE2_2006_VTX: CostProfile = {
   vmcsRead: 80,
   // estimate: the p4-2003 monitor and BT figures ([AA06], NetBurst) at roughly twice the IPC.
   monitorTrap: 520,
+  deviceModel: 130,
+  hostedWorldSwitch: 1280,
   btCallout: 520,
   btLookup: 20,
   btTranslate: 1150,
@@ -408,6 +432,9 @@ const MODERN: CostProfile = {
   // approximate/unverified, an engineering estimate: the same few hundred instructions of monitor
   // code as p4-2003 at roughly twice the IPC.
   monitorTrap: 200,
+  // estimate, as p4-2003's: a quarter of the monitor path; two monitor paths and two CR3 loads.
+  deviceModel: 50,
+  hostedWorldSwitch: 700,
   // approximate/unverified: p4-2003's estimates at roughly twice the IPC (a mispredicted
   // indirect branch on Zen 2 is ~15-20 cycles, so the lookup falls less).
   btCallout: 50,

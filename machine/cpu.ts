@@ -374,6 +374,8 @@ export class Cpu {
   private refillEptRefs = 0;
   /** walk cycles the current runFast() added to its count (not base cycles) */
   private loopWalkCycles = 0;
+  /** deliverTrap() for a host that builds the frame in software: the delivery is not charged */
+  private unchargedDelivery = false;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -1206,7 +1208,8 @@ export class Cpu {
           this.exitIsWrite = false;
           this.exitData = 0;
           this.exitReg = rd;
-          return this.insnExit(Exit.Io, pc, next, c);
+          // the access never reaches the bus: the instruction costs an ALU op, the device model the rest
+          return this.insnExit(Exit.Io, pc, next, this.profile.alu);
         }
         this.cycles += c;
         this.baseCycles += c;
@@ -1232,7 +1235,7 @@ export class Cpu {
           this.exitIsWrite = true;
           this.exitData = data;
           this.exitReg = h === I.OUTR ? rb : ra;
-          return this.insnExit(Exit.Io, pc, next, c);
+          return this.insnExit(Exit.Io, pc, next, this.profile.alu);
         }
         this.retire(next, c);
         this.stats.portWrites++;
@@ -1583,7 +1586,7 @@ export class Cpu {
     if ((gflags & Gate.TRAP) === 0) this.flags &= ~F_IF;
     this.pc = handler >>> 0;
     this.halted = false;
-    this.charge(kind === EventKind.Software ? EV_INT_DELIVERY : EV_TRAP_DELIVERY, 1);
+    if (!this.unchargedDelivery) this.charge(kind === EventKind.Software ? EV_INT_DELIVERY : EV_TRAP_DELIVERY, 1);
     this.stats.delivered[vector]!++;
     this.updateAttn();
     return DELIVERED;
@@ -1621,11 +1624,14 @@ export class Cpu {
    * Deliver an event through the IDT on the host's behalf (trap-and-emulate reflection, event
    * injection). No intercept is consulted for the event itself; a fault during its delivery is
    * raised normally (and may be intercepted). pc is taken as the saved pc. Returns -1 if
-   * delivered, else the Exit the CPU would have returned.
+   * delivered, else the Exit the CPU would have returned. chargeDelivery false: the host built
+   * the frame in software and charges that itself (the hardware delivery is not charged).
    */
-  deliverTrap(vector: number, error = 0, kind: EventKind = EventKind.Fault): number {
+  deliverTrap(vector: number, error = 0, kind: EventKind = EventKind.Fault, chargeDelivery = true): number {
     const pc = this.pc | 0;
+    this.unchargedDelivery = !chargeDelivery;
     const res = this.deliver(vector & 0xff, error, pc, kind);
+    this.unchargedDelivery = false;
     if (res === DELIVERED) return -1;
     if (res === DELIVERY_EXIT) {
       this.pend = PEND_NONE;

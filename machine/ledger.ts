@@ -67,12 +67,16 @@ export const Ev = {
   Idle: 25,
   /** hypervisor work charged by the cycle (an extension's hypercall handler: HcCtx.chargeCycles) */
   HvCycles: 26,
+  /** the device model's handling of one emulated port access (deviceModel) */
+  DeviceModel: 27,
+  /** a hosted monitor's world switch to the host and back for an I/O exit (hostedWorldSwitch) */
+  HostedSwitch: 28,
 } as const;
 
 export type EvKind = (typeof Ev)[keyof typeof Ev];
 
 /** How many kinds there are (the length of the ledger's arrays). */
-export const EV_KINDS = 27;
+export const EV_KINDS = 29;
 
 /** Short names of the kinds, by number: what reports print. */
 export const EV_NAMES: readonly string[] = [
@@ -103,6 +107,8 @@ export const EV_NAMES: readonly string[] = [
   'descriptor loads by the monitor',
   'idle (halted) cycles',
   'other hypervisor work (cycles)',
+  'device-model port accesses',
+  'hosted world switches',
 ];
 
 /**
@@ -132,6 +138,8 @@ export function ledgerUnits(p: CostProfile, vmcsReadsPerExit: number): Float64Ar
   u[Ev.DescriptorLoad] = p.descriptorLoad;
   u[Ev.Idle] = 1;
   u[Ev.HvCycles] = 1;
+  u[Ev.DeviceModel] = p.deviceModel;
+  u[Ev.HostedSwitch] = p.hostedWorldSwitch;
   return u;
 }
 

@@ -28,6 +28,11 @@ export interface HypervisorOptions {
   profile?: string;
   /** the vCPU scheduler (default round robin with a 1 ms slice) */
   scheduler?: Scheduler;
+  /**
+   * a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the
+   * host, where the device model runs, and back (the profile's hostedWorldSwitch). Default false.
+   */
+  hosted?: boolean;
 }
 
 /** Why Hypervisor.run() returned. */
@@ -83,6 +88,9 @@ export class Hypervisor {
   private stopRequested = false;
   private readonly attached = new Set<Mode>();
 
+  /** I/O exits pay a world switch to the host (HypervisorOptions.hosted) */
+  readonly hosted: boolean;
+
   constructor(opts: HypervisorOptions = {}) {
     const machineOpts: { memoryBytes: number; profile?: string } = { memoryBytes: opts.memoryBytes ?? 64 * 1024 * 1024 };
     if (opts.profile !== undefined) machineOpts.profile = opts.profile;
@@ -94,6 +102,7 @@ export class Hypervisor {
     // frame 0 stays the hypervisor's, so machine address 0 never belongs to a guest
     this.frames = new FrameAllocator(this.mem.size, 1);
     this.scheduler = opts.scheduler ?? new RoundRobinScheduler();
+    this.hosted = opts.hosted ?? false;
   }
 
   // ================================================================================ domains
@@ -333,7 +342,10 @@ export class Hypervisor {
 
       switch (exit.reason) {
         case 'io':
-          // KVM_EXIT_IO: the device model answers; an IN completes when the vCPU next runs
+          // KVM_EXIT_IO: the device model answers (its work charged, and a hosted monitor's world
+          // switch to it); an IN completes when the vCPU next runs
+          this.chargeMonitor(domain, Ev.DeviceModel, 1);
+          if (this.hosted) this.chargeMonitor(domain, Ev.HostedSwitch, 1);
           if (domain.devices) domain.devices.handleIo(exit);
           else if (!exit.isWrite) exit.data = exit.size === 1 ? 0xff : 0xffffffff;
           if (!exit.isWrite) vcpu.ioPending = true;

@@ -115,7 +115,8 @@ export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, er
   const vIF = !upcallMasked(d, k);
   const cpu = host.cpu;
   const sp0 = cpu.regs[15]!;
-  const res = cpu.deliverTrap(vector, error, kind);
+  // Xen builds the frame in software (the bounce) and IRETs into the handler
+  const res = cpu.deliverTrap(vector, error, kind, false);
   if (res !== -1) {
     d.domain.shutdown('crashed', 0,
       `cannot deliver vector ${vector}: the guest's stack (sp 0x${(sp0 >>> 0).toString(16)}, kernel stack 0x${(cpu.ksp[1]! >>> 0).toString(16)}) does not take the frame`);
@@ -125,6 +126,7 @@ export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, er
   if (fl >= 0) host.mem.write32(fl, vIF ? host.mem.i32[fl >>> 2]! | FLAG_IF : host.mem.i32[fl >>> 2]! & ~FLAG_IF);
   if (vector === UPCALL_VECTOR || (d.trapFlags[vector]! & MASK_EVENTS) !== 0) setUpcallMask(d, k, true);
   host.charge(d, Ev.PvBounce, 1);
+  cpu.charge(Ev.InterceptReturn, 1);
   return true;
 }
 
@@ -150,6 +152,8 @@ export function bounceException(host: PvHost, d: PvDomain, pv: PvVcpu, vector: n
 export function deliverUpcall(host: PvHost, d: PvDomain, pv: PvVcpu): boolean {
   if (d.eventCallback === 0) return true;
   d.stats.upcalls++;
+  // charged as an interrupt into Xen (the event's arrival), the bounce and the IRET to the callback
+  host.cpu.charge(Ev.TrapDelivery, 1);
   return bounce(host, d, pv, UPCALL_VECTOR, 0, EventKind.External);
 }
 

@@ -101,7 +101,7 @@ export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
       exit.isWrite = false;
       exit.data = 0;
       exit.reg = rd;
-      retire(t, op, pc);
+      retireIo(t, op, pc);
       return EMU_IO;
     case OP_OUT:
     case OP_OUTB:
@@ -115,7 +115,7 @@ export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
       exit.isWrite = true;
       exit.data = size === 1 ? value & 0xff : value >>> 0;
       exit.reg = op === OP_OUTR ? rb : ra;
-      retire(t, op, pc);
+      retireIo(t, op, pc);
       return EMU_IO;
     }
     case OP_MOVTOCR:
@@ -177,6 +177,19 @@ function retire(t: TrapVcpu, op: number, pc: number): void {
   const cpu = t.cpu;
   cpu.pc = (pc + 4) >>> 0;
   cpu.chargeInstruction(cpu.costs[op]!);
+  cpu.instructions++;
+  t.domain.stats.emulated[op]!++;
+  if (ENDS_BLOCK[op] !== 0) cpu.instructionBoundary();
+}
+
+/**
+ * An emulated IN/OUT completed: as retire(), but at an ALU operation's cost - the access never
+ * crosses the physical bus (ioPort); the device model's work is charged where it answers.
+ */
+function retireIo(t: TrapVcpu, op: number, pc: number): void {
+  const cpu = t.cpu;
+  cpu.pc = (pc + 4) >>> 0;
+  cpu.chargeInstruction(cpu.profile.alu);
   cpu.instructions++;
   t.domain.stats.emulated[op]!++;
   if (ENDS_BLOCK[op] !== 0) cpu.instructionBoundary();
