@@ -102,6 +102,11 @@ export interface CostProfile {
    */
   readonly ept: boolean;
   /**
+   * The CPU tags TLB entries with the guest they belong to (VT-x's VPID, AMD's ASID): VM entries
+   * and exits keep the guest's translations instead of flushing the TLB (Vmcs.vpid).
+   */
+  readonly vpid: boolean;
+  /**
    * One VMREAD of the exit information (reason, qualification, guest registers) in the monitor's
    * exit handler; hvm charges VMCS_READS_PER_EXIT of them per VM exit on top of monitorTrap.
    */
@@ -216,6 +221,9 @@ const P4_2003: CostProfile = {
   // no EPT on this CPU (ept: false); the figure is unused, kept equal to a first-stage reference
   eptWalkLevel: 18,
   ept: false,
+  // no VPID before Nehalem (2008, with EPT; Intel SDM vol. 3, "Virtual-processor identifiers"):
+  // first-generation VT-x flushes the TLB at every VM entry and exit.
+  vpid: false,
   // [AA06]: a VMREAD ~178 cycles (Prescott).
   vmcsRead: 178,
   // estimate: no published figure for a trap-and-emulate monitor's software path. It does what a
@@ -293,6 +301,8 @@ const P4_2006_VTX: CostProfile = {
   // no EPT (ept: false); unused.
   eptWalkLevel: 18,
   ept: false,
+  // no VPID (Nehalem, 2008, as p4-2003)
+  vpid: false,
   // [AA06]: VMREAD ~178 cycles.
   vmcsRead: 178,
   // the p4-2003 estimate (a callout's path, [AA06]).
@@ -360,6 +370,8 @@ const CORE2_2006_VTX: CostProfile = {
   // no EPT on Merom (it arrived with Nehalem, 2008); unused.
   eptWalkLevel: 14,
   ept: false,
+  // no VPID on Merom (it arrived with Nehalem, 2008, as p4-2003)
+  vpid: false,
   // estimate: no published VMREAD figure for Merom; transitions fell to ~45% of Prescott's
   // ([AA06] vs [AGE12]) and we scale VMREAD alike: ~80.
   vmcsRead: 80,
@@ -427,6 +439,9 @@ const MODERN: CostProfile = {
   eptWalkLevel: 8,
   // AMD's NPT (nested paging, since Barcelona 2007).
   ept: true,
+  // AMD's SVM tags TLB entries with an address-space ID (ASID) from its first parts (AMD64
+  // Architecture Programmer's Manual vol. 2, the SVM chapter's TLB control).
+  vpid: true,
   // estimate: VMCB fields are ordinary memory on AMD (no VMREAD instruction): an L1 hit or two.
   vmcsRead: 4,
   // approximate/unverified, an engineering estimate: the same few hundred instructions of monitor

@@ -376,6 +376,8 @@ export class Cpu {
   private loopWalkCycles = 0;
   /** deliverTrap() for a host that builds the frame in software: the delivery is not charged */
   private unchargedDelivery = false;
+  /** the VPID whose translations the TLB holds (0: untagged - root mode's, or a guest's without VPID) */
+  private tlbVpid = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -1656,7 +1658,11 @@ export class Cpu {
     if (this.nonRoot) throw new Error('Cpu.vmEntry: already in non-root mode');
     this.nonRoot = true;
     this.charge(EV_VM_ENTRY, 1);
-    this.flushTlb();
+    // a tagged guest keeps its translations (a VPID CPU); anything else starts from an empty TLB
+    const tag = this.profile.vpid ? this.vmcs.vpid : 0;
+    if (tag === 0 || tag !== this.tlbVpid) this.flushTlb();
+    else this.icV = INVALID;
+    this.tlbVpid = tag;
     this.halted = false;
     this.injectPending = this.vmcs.injectVector >= 0;
     this.stats.vmEntries++;
@@ -1669,7 +1675,7 @@ export class Cpu {
     this.nonRoot = false;
     this.halted = false;
     this.charge(EV_VM_EXIT, 1);
-    this.flushTlb();
+    this.vmExitTlb();
     this.stats.vmExits++;
     vm.exitReason = reason;
     vm.exitQualification = this.exitQualification;
@@ -1707,7 +1713,18 @@ export class Cpu {
     this.tlbW.fill(INVALID);
     this.tlbNext.fill(0);
     this.icV = INVALID;
+    this.tlbVpid = 0;
     this.stats.tlbFlushes++;
+  }
+
+  /**
+   * The TLB at a VM exit: flushed, unless its entries are a tagged guest's (then they stay for
+   * the guest's next entry, and the first root-mode fill drops them: see walk()). A monitor that
+   * takes the CPU back itself (an exit it makes) calls this as the CPU's own exits do.
+   */
+  vmExitTlb(): void {
+    if (this.tlbVpid === 0) this.flushTlb();
+    else this.icV = INVALID;
   }
 
   /** Drop the TLB entry for the page holding va (and the instruction TLB if it holds that page). */
@@ -1829,7 +1846,11 @@ export class Cpu {
     let gpa: number;
     let perm = PTE_W | PTE_U;
     let dirty = true;
-    if (commit) this.stats.tlbMisses++;
+    if (commit) {
+      this.stats.tlbMisses++;
+      // the TLB holds a tagged guest's entries and root mode fills one: theirs go first (the tag)
+      if (this.tlbVpid !== 0 && !this.nonRoot) this.flushTlb();
+    }
     if ((this.cr0 & CR0_PG) === 0) {
       gpa = va >>> 0;
     } else {

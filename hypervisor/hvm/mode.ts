@@ -105,11 +105,19 @@ export class HvmMode implements Mode {
     if (this.mmu === 'shadow') {
       domain.modeState = new HvmDomainState(null);
       for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v));
+      this.tagTlb(domain);
       return;
     }
     const ept = new Ept(this.hv, domain.p2m);
     domain.modeState = new HvmDomainState(ept);
     for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, ept.root);
+    this.tagTlb(domain);
+  }
+
+  /** On a CPU with VPID (or ASID), the domain's translations are tagged with its id + 1: unique on the CPU. */
+  private tagTlb(domain: Domain): void {
+    if (!this.hv.profile.vpid) return;
+    for (const v of domain.vcpus) (v.modeState as HvmVcpu).vmcs.vpid = domain.id + 1;
   }
 
   /**
@@ -454,7 +462,7 @@ export class HvmMode implements Mode {
     const dom = h.vcpu.domain;
     cpu.nonRoot = false;
     cpu.charge(Ev.VmExit, 1);
-    cpu.flushTlb();
+    cpu.vmExitTlb();
     cpu.stats.vmExits++;
     vm.exitReason = EXIT_EXTERNAL;
     vm.exitQualification = 0;
