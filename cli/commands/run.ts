@@ -55,6 +55,7 @@ interface RunOptions {
   add: string[];
   cmdline?: string;
   mmu?: string;
+  hosted?: boolean;
 }
 
 /**
@@ -120,6 +121,8 @@ interface GuestSetup {
   mode: string;
   /** --mmu (hvm) */
   mmu?: 'shadow' | 'ept';
+  /** --hosted (trap, bt, hvm): every I/O exit also pays a world switch to the host */
+  hosted?: boolean;
   /** --hypercalls: the pv hypercall table with the handler module's hypercalls */
   table?: import('../../hypervisor/index.ts').HypercallTable;
 }
@@ -157,6 +160,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     cmdline: o.cmdline,
     onOutput: consoleWriter(symbols, undefined, images),
     ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
+    ...(o.hosted ? { hosted: true } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -271,9 +275,11 @@ export function register(program: Command): void {
     .option('--hypercalls <handler.ts>', 'with --mode pv: register the hypercalls of a handler module (docs/hypercalls.md, "Adding a hypercall")')
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
+    .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu });
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
+      if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
       if (opts.hypercalls && opts.mode !== 'pv') throw new CliError(`--hypercalls adds hypercalls to the pv interface; it needs --mode pv (not ${opts.mode})`);
