@@ -86,10 +86,7 @@ export class BtMode implements Mode {
   private m32!: Int32Array;
   private readonly caches = new Set<TranslationCache>();
   private readonly btState = new WeakMap<Vcpu, BtVcpuState>();
-  // cost figures (machine/costs.ts), read once
-  private monitorTrap = 0;
-  private trapEntry = 0;
-  private iret = 0;
+  // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
   private lookup = 0;
   private translateInsn = 0;
@@ -104,9 +101,6 @@ export class BtMode implements Mode {
     this.m32 = hv.mem.i32;
     this.trap.attach(hv);
     const p = hv.profile;
-    this.monitorTrap = p.monitorTrap;
-    this.trapEntry = p.trapEntry;
-    this.iret = p.iret;
     this.callout = p.btCallout;
     this.lookup = p.btLookup;
     this.translateInsn = p.btTranslate;

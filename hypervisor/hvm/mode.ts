@@ -10,7 +10,7 @@
 
 import { type Cpu } from '../../machine/cpu.ts';
 import type { Pic } from '../../machine/devices/pic.ts';
-import { VMCS_READS_PER_EXIT, type CostProfile } from '../../machine/costs.ts';
+import type { CostProfile } from '../../machine/costs.ts';
 import { CPUID_VENDOR, Flag, Op, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { CrQual, EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
@@ -73,14 +73,8 @@ export class HvmMode implements Mode {
   private readonly requestedMmu: HvmMmu | undefined;
   /** the translation in use, decided when attached to a hypervisor (its profile) */
   mmu: HvmMmu = 'ept';
-  // cost figures (machine/costs.ts), read once
-  /** the monitor's software path per exit: monitorTrap + VMCS_READS_PER_EXIT VMREADs */
-  private exitPath = 0;
-  private vmExitCycles = 0;
+  /** the profile's clock (CPUID's answer); every cost is charged through the ledger's kinds (machine/ledger.ts) */
   private clockMHz = 0;
-  private walkLevel = 0;
-  private cr3Write = 0;
-  private invlpgCycles = 0;
 
   constructor(opts: HvmModeOptions = {}) {
     this.requestedMmu = opts.mmu;
@@ -91,12 +85,7 @@ export class HvmMode implements Mode {
     this.cpu = hv.cpu;
     const p = hv.profile;
     this.mmu = hvmMmuFor(p, this.requestedMmu);
-    this.exitPath = p.monitorTrap + VMCS_READS_PER_EXIT * p.vmcsRead;
-    this.vmExitCycles = p.vmExit;
     this.clockMHz = p.clockMHz;
-    this.walkLevel = p.tlbWalkLevel;
-    this.cr3Write = p.cr3Write;
-    this.invlpgCycles = p.invlpg;
   }
 
   /** The second stage from the p2m (or a shadow MMU per vCPU), and a VMCS for the (one) vCPU. */

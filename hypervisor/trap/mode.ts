@@ -61,11 +61,6 @@ export class TrapMode implements Mode {
   readonly pollCycles: number;
   private hv!: Hypervisor;
   private cpu!: Cpu;
-  // cost figures (machine/costs.ts), read once
-  private monitorTrap = 0;
-  private trapEntry = 0;
-  private iret = 0;
-  private walkLevel = 0;
 
   constructor(opts: TrapModeOptions = {}) {
     this.pollCycles = opts.interruptWindowPollCycles ?? DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES;
@@ -74,11 +69,6 @@ export class TrapMode implements Mode {
   attach(hv: Hypervisor): void {
     this.hv = hv;
     this.cpu = hv.cpu;
-    const p = hv.profile;
-    this.monitorTrap = p.monitorTrap;
-    this.trapEntry = p.trapEntry;
-    this.iret = p.iret;
-    this.walkLevel = p.tlbWalkLevel;
   }
 
   createDomain(domain: Domain): void {
