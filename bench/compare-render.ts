@@ -3,8 +3,10 @@
 // functions of the report: they run nothing and read nothing else.
 
 import type { Counters, ModeName } from './runners.ts';
-import type { BenchRow, CompareReport, RunMeta } from './compare.ts';
+import type { BenchRow, BreakdownRow, CompareReport, RunMeta } from './compare.ts';
+import type { LedgerSnapshot } from '../machine/ledger.ts';
 import { textTable } from './text-table.ts';
+import { EV_NAMES, ledgerTotal } from '../machine/ledger.ts';
 
 function rel(value: number | null | undefined, native: number | null | undefined): string {
   if (value == null || native == null || native === 0) return '';
@@ -40,6 +42,44 @@ function counterRows(r: CompareReport): string[][] {
   ];
 }
 
+/** A per-operation figure: at most `digits` decimals (two significant digits below 1), trailing zeros dropped. */
+function perOp(x: number, digits: number): string {
+  return String(Number(x !== 0 && Math.abs(x) < 1 ? x.toPrecision(2) : x.toFixed(digits)));
+}
+
+/** Title of one row's breakdown table. */
+function breakdownTitle(b: BreakdownRow): string {
+  return `${b.name} (${b.ops} ops): cycles per operation by cause (events per operation in parentheses)`;
+}
+
+/**
+ * One lmbench row's breakdown as [cause, cell per mode] rows: base (the instructions' own
+ * costs), each kind of event with its unit cost (kinds no mode had are left out), the total per
+ * operation, and the timed region's exact cycles, which base + events x costs equal exactly.
+ */
+function breakdownRows(b: BreakdownRow, modes: readonly ModeName[]): string[][] {
+  const units = new Map<string, number>();
+  for (const m of modes) for (const [name, e] of Object.entries(b.modes[m]?.events ?? {})) units.set(name, e.unit);
+  const kinds = EV_NAMES.filter((n) => units.has(n));
+  const cell = (m: ModeName, f: (s: LedgerSnapshot) => string) => (b.modes[m] ? f(b.modes[m]!) : 'n/a');
+  return [
+    ['base: the instructions\' own costs', ...modes.map((m) => cell(m, (s) => perOp(s.base / b.ops, 1)))],
+    ...kinds.map((k) => [
+      `${k} (${units.get(k)} each)`,
+      ...modes.map((m) =>
+        cell(m, (s) => {
+          const e = s.events[k];
+          return e ? `${perOp((e.count * e.unit) / b.ops, 1)} (${perOp(e.count / b.ops, 2)})` : '';
+        }),
+      ),
+    ]),
+    ['total per operation', ...modes.map((m) => cell(m, (s) => perOp(s.cycles / b.ops, 1)))],
+    ['timed region, cycles (= base + events x cost)', ...modes.map((m) => cell(m, (s) => (ledgerTotal(s) === s.cycles ? String(s.cycles) : `${s.cycles} (ledger: ${ledgerTotal(s)})`)))],
+  ];
+}
+
+const BREAKDOWN_TITLE = 'Why each lmbench row costs what it does: the timed region\'s cycles by cause (machine/ledger.ts)';
+
 const BENCH_TITLES = {
   lmbench: 'lmbench-style benchmarks (simulated cycles per operation, exact; relative to native)',
   nanobench: 'Nanobenchmarks (cycles per operation, after Adams & Agesen, ASPLOS 2006)',
@@ -64,6 +104,10 @@ export function renderText(r: CompareReport): string {
   for (const which of ['lmbench', 'nanobench'] as const) {
     out.push('', BENCH_TITLES[which], textTable(['benchmark', ...modes], r[which].map((row) => [row.name, ...benchCells(row, modes, rel)])));
   }
+  if (r.breakdown && r.breakdown.length > 0) {
+    out.push('', BREAKDOWN_TITLE);
+    for (const b of r.breakdown) out.push('', breakdownTitle(b), textTable(['cause', ...modes], breakdownRows(b, modes)));
+  }
   out.push('', 'Per-mode counts behind the figures (one lmbench run), and wall time', textTable(['counter', ...modes], counterRows(r)));
   out.push('', r.unexplained.length === 0 ? 'Every difference from native is explained.' : `UNEXPLAINED differences:\n  ${r.unexplained.join('\n  ')}`);
   return `${out.join('\n')}\n`;
@@ -79,6 +123,13 @@ export function renderMarkdown(r: CompareReport): string {
   for (const which of ['lmbench', 'nanobench'] as const) {
     out.push('', `## ${BENCH_TITLES[which]}`, '', row(['benchmark', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
     for (const b of r[which]) out.push(row([b.name, ...benchCells(b, modes, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''))]));
+  }
+  if (r.breakdown && r.breakdown.length > 0) {
+    out.push('', `## ${BREAKDOWN_TITLE}`);
+    for (const b of r.breakdown) {
+      out.push('', `### ${breakdownTitle(b)}`, '', row(['cause', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
+      for (const c of breakdownRows(b, modes)) out.push(row(c));
+    }
   }
   out.push('', '## Counts behind the figures (one lmbench run)', '', row(['counter', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
   for (const c of counterRows(r)) out.push(row(c));
@@ -245,7 +296,7 @@ ${matrix}
 ${bench('lmbench')}
 <h2>${esc(BENCH_TITLES.nanobench)}</h2>
 ${bench('nanobench')}
-<h2>Counts behind the figures (one lmbench run), and wall time</h2>
+${r.breakdown && r.breakdown.length > 0 ? `<h2>${esc(BREAKDOWN_TITLE)}</h2>\n${r.breakdown.map((b) => `<h3>${esc(breakdownTitle(b))}</h3>\n${htmlTable(['cause', ...modes], breakdownRows(b, modes), isNum(1))}`).join('\n')}\n` : ''}<h2>Counts behind the figures (one lmbench run), and wall time</h2>
 ${htmlTable(['counter', ...modes], counterRows(r), isNum(1))}
 ${timelineHtml(r)}
 </body></html>

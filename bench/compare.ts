@@ -11,6 +11,7 @@ import { cpus, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RUNNERS, traceTimeline, type GuestRun, type ModeName, type Counters, type Runner, type ModeTimeline } from './runners.ts';
 import { median } from './timing.ts';
+import { ledgerDelta, type LedgerSnapshot } from '../machine/ledger.ts';
 
 /** Workloads: the first process's command line in the standard guest. */
 export const SUITE_CMDLINE = 'usertests';
@@ -63,6 +64,18 @@ export interface BenchRow {
   values: Partial<Record<ModeName, number | null>>;
 }
 
+/**
+ * Why a benchmark row costs what it does: per mode, the cost ledger over the row's timed region
+ * (between the two RDTSCs the benchmark reads): base cycles (the instructions' own costs) plus
+ * each kind of event x its unit cost, which add up to the region's cycles exactly.
+ */
+export interface BreakdownRow {
+  name: string;
+  /** operations in the timed region (the figure is region cycles / ops, rounded down) */
+  ops: number;
+  modes: Partial<Record<ModeName, LedgerSnapshot>>;
+}
+
 export interface ModeSummary {
   mode: ModeName;
   /** one run of each workload: counters that explain the figures */
@@ -93,6 +106,8 @@ export interface CompareReport {
   lmbench: BenchRow[];
   nanobench: BenchRow[];
   summaries: ModeSummary[];
+  /** the lmbench rows' cost breakdowns (absent in reports saved before it existed) */
+  breakdown?: BreakdownRow[];
   /** differences from native that no documented reason explains */
   unexplained: string[];
   /** a short traced run per hypervisor mode (reports saved before the timeline have none) */
@@ -127,6 +142,7 @@ const FAIL_RE = /^FAIL (\S+?):/;
 /** "PASS name (observed V)" or "FAIL name: observed (got V)" (usertests' archCheck) */
 const OBSERVED_RE = /^(?:PASS (\S+) \(observed (-?\d+)\)|FAIL (\S+?): observed \(got (-?\d+)\))$/;
 const LM_RE = /^lmbench (\S+): (\d+) cycles\/op/;
+const LM_OPS_RE = /^lmbench (\S+): \d+ cycles\/op \((\d+) ops\)/;
 const NANO_RE = /^nanobench (\S+): (?:(\d+) cycles\/op|(n\/a))/;
 
 export function parseSuite(console: string): Map<string, 'PASS' | 'FAIL'> {
@@ -168,6 +184,21 @@ export function parseFigures(console: string, re: RegExp): Map<string, number | 
     if (m) out.set(m[1]!, m[2] !== undefined ? Number(m[2]) : null);
   }
   return out;
+}
+
+/**
+ * The lmbench rows' timed regions in a run: each benchmark reads RDTSC at user level exactly
+ * twice (before and after its loop) and then prints its row, so row k's region lies between the
+ * ledger marks 2k and 2k+1. Null when the run's marks do not pair up with its rows.
+ */
+export function lmbenchRegions(console: string, marks: readonly LedgerSnapshot[] | undefined): { name: string; ops: number; region: LedgerSnapshot }[] | null {
+  const rows: { name: string; ops: number }[] = [];
+  for (const line of console.split('\n')) {
+    const m = LM_OPS_RE.exec(line);
+    if (m) rows.push({ name: m[1]!, ops: Number(m[2]) });
+  }
+  if (marks === undefined || marks.length !== 2 * rows.length) return null;
+  return rows.map((r, k) => ({ ...r, region: ledgerDelta(marks[2 * k]!, marks[2 * k + 1]!) }));
 }
 
 function gitCommit(): string {
@@ -218,6 +249,7 @@ export function runCompare(opts: CompareOptions): CompareReport {
   const base = { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}) };
 
   const untimed = new Map<ModeName, { suite: GuestRun; lmbench: GuestRun; nanobench: GuestRun }>();
+  const breakdown = new Map<string, BreakdownRow>();
   for (const mode of opts.modes) {
     const runner = opts.runners?.[mode] ?? RUNNERS[mode];
     const suite = runner({ ...base, cmdline: SUITE_CMDLINE });
@@ -245,6 +277,11 @@ export function runCompare(opts: CompareOptions): CompareReport {
       unexplained.push(`${mode}: lmbench gave different simulated results from run to run (simulated time must be deterministic)`);
     }
     lm.set(mode, parseFigures(first.console, LM_RE));
+    for (const { name, ops, region } of lmbenchRegions(first.console, first.marks) ?? []) {
+      const row = breakdown.get(name) ?? { name, ops, modes: {} };
+      row.modes[mode] = region;
+      breakdown.set(name, row);
+    }
     nano.set(mode, parseFigures(nb.console, NANO_RE));
     for (const [what, run] of [['usertests', suite], ['lmbench', first], ['nanobench', nb]] as const) {
       if (run.stopped !== 'poweroff') unexplained.push(`${mode}: ${what} did not finish (${run.stopped}${run.detail ? `: ${run.detail}` : ''})`);
@@ -302,6 +339,7 @@ export function runCompare(opts: CompareOptions): CompareReport {
     lmbench: table(lm, 'cycles/op'),
     nanobench: table(nano, 'cycles/op'),
     summaries,
+    breakdown: [...breakdown.values()],
     unexplained,
     timelines: opts.modes.flatMap((mode) => {
       const t = (opts.timeline ?? traceTimeline)(mode, { profile: opts.profile, ...TIMELINE });

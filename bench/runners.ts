@@ -4,6 +4,8 @@
 // counters that explain its cost. Host code.
 
 import { Machine } from '../machine/machine.ts';
+import type { Cpu } from '../machine/cpu.ts';
+import { snapshotLedger, type LedgerSnapshot } from '../machine/ledger.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { runImageInMode } from '../hypervisor/index.ts';
@@ -42,6 +44,19 @@ export interface GuestRun {
   instructions: number;
   wallMs: number;
   counters: Counters;
+  /** the cost ledger at the end of the run (machine/ledger.ts): base + events x unit costs = cycles */
+  ledger?: LedgerSnapshot;
+  /** the ledger at each RDTSC user code executed, in order (the benchmarks' timed regions) */
+  marks?: LedgerSnapshot[];
+}
+
+/** Record the ledger at every user-mode RDTSC of `cpu` into `marks`; returns the end-of-run reader. */
+function watchLedger(cpu: Cpu, marks: LedgerSnapshot[]): () => LedgerSnapshot {
+  const read = () => snapshotLedger(cpu.baseCycles, cpu.cycles, cpu.evCount, cpu.evUnit);
+  cpu.onUserRdtsc = () => {
+    marks.push(read());
+  };
+  return read;
 }
 
 export interface RunSpec {
@@ -62,6 +77,8 @@ export const runNative: Runner = (spec) => {
   const guest = buildGuestKernel({ arch: 'native' });
   const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}) });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
+  const marks: LedgerSnapshot[] = [];
+  const ledger = watchLedger(machine.cpu, marks);
   const { value: result, ms: wallMs } = timed(() => machine.run({ maxCycles: spec.maxCycles }));
   return {
     mode: 'native',
@@ -73,6 +90,8 @@ export const runNative: Runner = (spec) => {
     instructions: result.instructions,
     wallMs,
     counters: { ...ZERO_COUNTERS, interrupts: machine.cpu.stats.interrupts },
+    ledger: ledger(),
+    marks,
   };
 };
 
@@ -94,6 +113,8 @@ export function domainCounters(stats: DomainStats): Counters {
 function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runner {
   return (spec) => {
     const guest = buildGuestKernel({ arch });
+    const marks: LedgerSnapshot[] = [];
+    let ledger: (() => LedgerSnapshot) | null = null;
     const { value: r, ms: wallMs } = timed(() =>
       runImageInMode(mode, guest.kernel, {
         profile: spec.profile,
@@ -102,6 +123,9 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         initrd: guest.initrd,
         cmdline: spec.cmdline,
         ...(spec.engine !== undefined ? { engine: spec.engine } : {}),
+        onCpu: (cpu) => {
+          ledger = watchLedger(cpu, marks);
+        },
       }),
     );
     return {
@@ -118,6 +142,8 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         // pv delivers events, not emulated interrupts: count event-channel notifications
         ...(mode === 'pv' && 'mode' in r ? { interrupts: pvStatsReport(r.mode as Parameters<typeof pvStatsReport>[0], r.domain).eventsPending } : {}),
       },
+      ledger: (ledger as (() => LedgerSnapshot) | null)?.() ?? snapshotLedger(0, 0, new Float64Array(0), new Float64Array(0)),
+      marks,
     };
   };
 }

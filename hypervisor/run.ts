@@ -2,6 +2,7 @@
 // (`xenolith run --mode ...`, the comparison's runners), so callers treat the modes alike.
 // Host code.
 
+import type { Cpu } from '../machine/cpu.ts';
 import type { Image } from '../machine/image.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import type { Domain, DomainConfig } from './core/domain.ts';
@@ -40,6 +41,10 @@ export interface GuestRunOptions {
   bt?: { cacheUnits?: number };
   /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */
   engine?: Engine;
+  /** a hosted monitor: each I/O exit also pays a world switch to the host (HypervisorOptions.hosted) */
+  hosted?: boolean;
+  /** called with the machine's CPU before the guest runs (instrumentation: the cost ledger's hooks) */
+  onCpu?: (cpu: Cpu) => void;
 }
 
 export interface GuestRunResult {
@@ -127,9 +132,10 @@ export function runSingleGuest(
   const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
   const reserve = checkGuestMemory(memoryBytes, reserveBytes, mode.name, why);
-  const hvOpts: { memoryBytes: number; profile?: string; engine?: Engine } = { memoryBytes: memoryBytes + reserve };
+  const hvOpts: { memoryBytes: number; profile?: string; engine?: Engine; hosted?: boolean } = { memoryBytes: memoryBytes + reserve };
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
   if (opts.engine !== undefined) hvOpts.engine = opts.engine;
+  if (opts.hosted !== undefined) hvOpts.hosted = opts.hosted;
   const hv = new Hypervisor(hvOpts);
   const config: DomainConfig = { name: 'guest', memoryBytes };
   if (opts.input !== undefined) config.input = opts.input;
@@ -137,5 +143,6 @@ export function runSingleGuest(
   if (opts.disk !== undefined) config.disk = opts.disk;
   if (opts.onTransmit !== undefined) config.onTransmit = opts.onTransmit;
   const domain = hv.createDomain(mode, config, spec);
+  opts.onCpu?.(hv.cpu);
   return collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 }));
 }

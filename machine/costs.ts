@@ -102,6 +102,11 @@ export interface CostProfile {
    */
   readonly ept: boolean;
   /**
+   * The CPU tags TLB entries with the guest they belong to (VT-x's VPID, AMD's ASID): VM entries
+   * and exits keep the guest's translations instead of flushing the TLB (Vmcs.vpid).
+   */
+  readonly vpid: boolean;
+  /**
    * One VMREAD of the exit information (reason, qualification, guest registers) in the monitor's
    * exit handler; hvm charges VMCS_READS_PER_EXIT of them per VM exit on top of monitorTrap.
    */
@@ -115,6 +120,18 @@ export interface CostProfile {
    * guest's trap frame, restore. Also charged for a world switch between two vCPUs.
    */
   readonly monitorTrap: number;
+  /**
+   * The device model's work for one emulated port access (an I/O exit of trap, bt or hvm): find
+   * the port's device, run its register handler, hand the result back. Charged instead of
+   * ioPort: an emulated access never crosses the physical bus.
+   */
+  readonly deviceModel: number;
+  /**
+   * A hosted monitor's world switch to the host OS and back, per I/O exit (VMware Workstation's
+   * architecture: the device model runs in a host process): charged only when the hypervisor is
+   * hosted (HypervisorOptions.hosted).
+   */
+  readonly hostedWorldSwitch: number;
 
   // Binary translation (hypervisor/bt; charged by hypervisor/, not by the CPU).
   /**
@@ -204,6 +221,9 @@ const P4_2003: CostProfile = {
   // no EPT on this CPU (ept: false); the figure is unused, kept equal to a first-stage reference
   eptWalkLevel: 18,
   ept: false,
+  // no VPID before Nehalem (2008, with EPT; Intel SDM vol. 3, "Virtual-processor identifiers"):
+  // first-generation VT-x flushes the TLB at every VM entry and exit.
+  vpid: false,
   // [AA06]: a VMREAD ~178 cycles (Prescott).
   vmcsRead: 178,
   // estimate: no published figure for a trap-and-emulate monitor's software path. It does what a
@@ -211,6 +231,13 @@ const P4_2003: CostProfile = {
   // [AA06] measured a callout at ~1,040 cycles on NetBurst: the same figure. The hardware trap
   // entry and the IRET back are charged separately.
   monitorTrap: 1040,
+  // estimate: no published figure for one emulated register access in a device model; a port
+  // lookup and a register handler of a few dozen instructions: a quarter of the monitor path, as
+  // pv's hypercall dispatch.
+  deviceModel: 260,
+  // estimate: a world switch saves and restores the whole processor state and changes address
+  // space both ways: two monitor paths and two CR3 loads.
+  hostedWorldSwitch: 2380,
   // [AA06]: a callout ~1,040 cycles.
   btCallout: 1040,
   // [AA06]: a translation-cache lookup adds ~40 cycles to an indirect control transfer.
@@ -274,10 +301,15 @@ const P4_2006_VTX: CostProfile = {
   // no EPT (ept: false); unused.
   eptWalkLevel: 18,
   ept: false,
+  // no VPID (Nehalem, 2008, as p4-2003)
+  vpid: false,
   // [AA06]: VMREAD ~178 cycles.
   vmcsRead: 178,
   // the p4-2003 estimate (a callout's path, [AA06]).
   monitorTrap: 1040,
+  // the p4-2003 estimates (a quarter of the monitor path; two monitor paths and two CR3 loads).
+  deviceModel: 260,
+  hostedWorldSwitch: 2380,
   // [AA06]: callout ~1,040; lookup ~40; translation ~2,300 per instruction.
   btCallout: 1040,
   btLookup: 40,
@@ -338,11 +370,15 @@ const CORE2_2006_VTX: CostProfile = {
   // no EPT on Merom (it arrived with Nehalem, 2008); unused.
   eptWalkLevel: 14,
   ept: false,
+  // no VPID on Merom (it arrived with Nehalem, 2008, as p4-2003)
+  vpid: false,
   // estimate: no published VMREAD figure for Merom; transitions fell to ~45% of Prescott's
   // ([AA06] vs [AGE12]) and we scale VMREAD alike: ~80.
   vmcsRead: 80,
   // estimate: the p4-2003 monitor and BT figures ([AA06], NetBurst) at roughly twice the IPC.
   monitorTrap: 520,
+  deviceModel: 130,
+  hostedWorldSwitch: 1280,
   btCallout: 520,
   btLookup: 20,
   btTranslate: 1150,
@@ -403,11 +439,17 @@ const MODERN: CostProfile = {
   eptWalkLevel: 8,
   // AMD's NPT (nested paging, since Barcelona 2007).
   ept: true,
+  // AMD's SVM tags TLB entries with an address-space ID (ASID) from its first parts (AMD64
+  // Architecture Programmer's Manual vol. 2, the SVM chapter's TLB control).
+  vpid: true,
   // estimate: VMCB fields are ordinary memory on AMD (no VMREAD instruction): an L1 hit or two.
   vmcsRead: 4,
   // approximate/unverified, an engineering estimate: the same few hundred instructions of monitor
   // code as p4-2003 at roughly twice the IPC.
   monitorTrap: 200,
+  // estimate, as p4-2003's: a quarter of the monitor path; two monitor paths and two CR3 loads.
+  deviceModel: 50,
+  hostedWorldSwitch: 700,
   // approximate/unverified: p4-2003's estimates at roughly twice the IPC (a mispredicted
   // indirect branch on Zen 2 is ~15-20 cycles, so the lookup falls less).
   btCallout: 50,

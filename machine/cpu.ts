@@ -3,7 +3,8 @@
 // intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
 // physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
 
-import { opcodeCosts, type CostProfile } from './costs.ts';
+import { opcodeCosts, VMCS_READS_PER_EXIT, type CostProfile } from './costs.ts';
+import { EV_KINDS, Ev, ledgerUnits } from './ledger.ts';
 import {
   CPUID_VENDOR,
   CR0_PG,
@@ -95,6 +96,18 @@ export function tlbGeometry(p: CostProfile): { entries: number; ways: number } {
   }
   return { entries, ways };
 }
+
+// ledger kinds (machine/ledger.ts) as local numbers
+const EV_TLB_WALK: number = Ev.TlbWalk;
+const EV_EPT_WALK: number = Ev.EptWalk;
+const EV_TRAP_DELIVERY: number = Ev.TrapDelivery;
+const EV_INT_DELIVERY: number = Ev.IntDelivery;
+const EV_INTERCEPT_RETURN: number = Ev.InterceptReturn;
+const EV_CR_FLUSH: number = Ev.CrFlush;
+const EV_HYPERCALL_ENTRY: number = Ev.HypercallEntry;
+const EV_HYPERCALL_EXIT: number = Ev.HypercallExit;
+const EV_VM_ENTRY: number = Ev.VmEntry;
+const EV_VM_EXIT: number = Ev.VmExit;
 
 /** A tag no access can match: `va & 0xfffff003` never has bit 2 set. */
 const INVALID = 4;
@@ -312,6 +325,17 @@ export class Cpu {
   cycles = 0;
   /** instructions retired */
   instructions = 0;
+  /**
+   * The cost ledger (machine/ledger.ts): cycles = baseCycles + sum over kinds k of
+   * evCount[k] x evUnit[k], exactly. baseCycles are the instructions' own costs (costs[op] and
+   * a taken branch's extra); every other charge is a counted event, made through charge().
+   */
+  baseCycles = 0;
+  readonly evCount = new Float64Array(EV_KINDS);
+  /** cycles per event of each kind: the profile's, and the hypervisor's software paths (set by its mode) */
+  readonly evUnit: Float64Array;
+  /** called at each RDTSC at CPL 3, before it reads the counter (the comparison's per-benchmark breakdown) */
+  onUserRdtsc: (() => void) | null = null;
   /** in HLT, waiting for an interrupt */
   halted = false;
 
@@ -438,6 +462,15 @@ export class Cpu {
   private pendAddr = 0;
   /** writable bit of the last second-stage translation */
   private eptWritable = true;
+  /** the last refill()'s walk references, entered in the ledger by refillCharged() */
+  private refillTlbRefs = 0;
+  private refillEptRefs = 0;
+  /** walk cycles the current runFast() added to its count (not base cycles) */
+  private loopWalkCycles = 0;
+  /** deliverTrap() for a host that builds the frame in software: the delivery is not charged */
+  private unchargedDelivery = false;
+  /** the VPID whose translations the TLB holds (0: untagged - root mode's, or a guest's without VPID) */
+  private tlbVpid = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -447,6 +480,7 @@ export class Cpu {
   ) {
     this.profile = profile;
     this.costs = opcodeCosts(profile);
+    this.evUnit = ledgerUnits(profile, VMCS_READS_PER_EXIT);
     this.takenExtra = profile.branchTaken - profile.branch;
     const { entries, ways } = tlbGeometry(profile);
     this.tlbEntries = entries;
@@ -757,6 +791,7 @@ export class Cpu {
     // Nothing inside this loop can change attn (it makes no calls), so it is read once: a
     // pending event makes the first block boundary end the loop.
     const dl = this.attn !== 0 ? -Infinity : deadline - cyc0;
+    this.loopWalkCycles = 0;
 
     loop: for (;;) {
       if ((pc & 0xfffff003) !== icV) {
@@ -873,6 +908,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 3) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = m32[(va + ta[e]!) >> 2]!;
           break;
@@ -883,6 +919,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = s16[(va + ta[e]!) >> 1]!;
           break;
@@ -893,6 +930,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 1) !== 0 || (dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = m16[(va + ta[e]!) >> 1]!;
           break;
@@ -903,6 +941,7 @@ export class Cpu {
           if (e < 0) {
             if ((dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = s8[(va + ta[e]!) | 0]!;
           break;
@@ -913,6 +952,7 @@ export class Cpu {
           if (e < 0) {
             if ((dc = this.refill(va, ACC_READ, user)) < 0 || (e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           r[(w >>> 8) & 15] = m8[(va + ta[e]!) | 0]!;
           break;
@@ -923,6 +963,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 3) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           m32[(va + ta[e]!) >> 2] = r[(w >>> 8) & 15]!;
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
@@ -934,6 +975,7 @@ export class Cpu {
           if (e < 0) {
             if ((va & 1) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           m16[(va + ta[e]!) >> 1] = r[(w >>> 8) & 15]!;
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 2);
@@ -945,6 +987,7 @@ export class Cpu {
           if (e < 0) {
             if ((dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK)) < 0) break loop;
             cyc += dc;
+            this.refillCharged(dc);
           }
           m8[(va + ta[e]!) | 0] = r[(w >>> 8) & 15]!;
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 1);
@@ -1085,6 +1128,7 @@ export class Cpu {
     }
     this.pc = pc >>> 0;
     this.cycles = cyc0 + cyc;
+    this.baseCycles += cyc - this.loopWalkCycles;
     this.instructions += n;
     this.flags = fl;
     this.icV = icV;
@@ -1319,15 +1363,18 @@ export class Cpu {
 
       case I.INT:
         this.cycles += c;
+        this.baseCycles += c;
         this.instructions++;
         return this.raise(imm & 0xff, 0, next, EventKind.Software, pc, -1);
       case I.BRK:
         this.cycles += c;
+        this.baseCycles += c;
         this.instructions++;
         return this.raise(V_BP, 0, next, EventKind.Trap, pc, -1);
       case I.RDTSC: {
         if ((this.cr4 & CR4_TSD) !== 0 && this.cpl > 0) return this.fault(V_GP, 0, pc);
         if (this.nonRoot && this.vmcs!.exitOnRdtsc) return this.insnExit(Exit.Rdtsc, pc, next, c);
+        if (this.cpl === 3 && this.onUserRdtsc !== null) this.onUserRdtsc();
         const tsc = this.cycles + (this.nonRoot ? this.vmcs!.tscOffset : 0);
         r[rd] = tsc >>> 0;
         r[ra] = Math.floor(tsc / 0x1_0000_0000) | 0;
@@ -1366,9 +1413,11 @@ export class Cpu {
           this.exitIsWrite = false;
           this.exitData = 0;
           this.exitReg = rd;
-          return this.insnExit(Exit.Io, pc, next, c);
+          // the access never reaches the bus: the instruction costs an ALU op, the device model the rest
+          return this.insnExit(Exit.Io, pc, next, this.profile.alu);
         }
         this.cycles += c;
+        this.baseCycles += c;
         this.stats.portReads++;
         const v = this.bus.read(port, size);
         r[rd] = size === 1 ? v & 0xff : v | 0;
@@ -1391,7 +1440,7 @@ export class Cpu {
           this.exitIsWrite = true;
           this.exitData = data;
           this.exitReg = h === I.OUTR ? rb : ra;
-          return this.insnExit(Exit.Io, pc, next, c);
+          return this.insnExit(Exit.Io, pc, next, this.profile.alu);
         }
         this.retire(next, c);
         this.stats.portWrites++;
@@ -1412,7 +1461,7 @@ export class Cpu {
           }
           if (mask !== 0) value = (value & ~mask) | (this.readCr(rd) & mask);
         }
-        if (rd === 0 || rd === 3) this.cycles += this.profile.cr3Write;
+        if (rd === 0 || rd === 3) this.charge(EV_CR_FLUSH, 1);
         this.writeCr(rd, value);
         return this.retire(next, c);
       }
@@ -1481,7 +1530,7 @@ export class Cpu {
         if (this.nonRoot) return this.insnExit(Exit.Hypercall, pc, next, c);
         if (!this.hypercallExits) return this.fault(V_UD, 0, pc);
         this.retire(next, c);
-        this.cycles += this.profile.hypercallEntry;
+        this.charge(EV_HYPERCALL_ENTRY, 1);
         this.stats.hypercalls++;
         this.exitInsnPc = pc >>> 0;
         this.exitInsnLength = len;
@@ -1494,6 +1543,7 @@ export class Cpu {
   private retire(next: number, c: number): number {
     this.pc = next >>> 0;
     this.cycles += c;
+    this.baseCycles += c;
     this.instructions++;
     return CONT;
   }
@@ -1501,6 +1551,7 @@ export class Cpu {
   private branch(target: number, c: number): number {
     this.pc = target >>> 0;
     this.cycles += c;
+    this.baseCycles += c;
     this.instructions++;
     return BOUND;
   }
@@ -1631,7 +1682,7 @@ export class Cpu {
         this.exitKind = kind;
         this.setInsnExit(insnPc, 0);
         this.setVectoring(vectoring, vectoringError, vectoringKind);
-        this.cycles += kind === EventKind.Software ? this.profile.intEntry : this.profile.trapEntry;
+        this.charge(kind === EventKind.Software ? EV_INT_DELIVERY : EV_TRAP_DELIVERY, 1);
         this.halted = false;
         this.stats.intercepts++;
         return Exit.Exception;
@@ -1741,7 +1792,7 @@ export class Cpu {
     if ((gflags & Gate.TRAP) === 0) this.flags &= ~F_IF;
     this.pc = handler >>> 0;
     this.halted = false;
-    this.cycles += kind === EventKind.Software ? this.profile.intEntry : this.profile.trapEntry;
+    if (!this.unchargedDelivery) this.charge(kind === EventKind.Software ? EV_INT_DELIVERY : EV_TRAP_DELIVERY, 1);
     this.stats.delivered[vector]!++;
     this.updateAttn();
     return DELIVERED;
@@ -1779,11 +1830,14 @@ export class Cpu {
    * Deliver an event through the IDT on the host's behalf (trap-and-emulate reflection, event
    * injection). No intercept is consulted for the event itself; a fault during its delivery is
    * raised normally (and may be intercepted). pc is taken as the saved pc. Returns -1 if
-   * delivered, else the Exit the CPU would have returned.
+   * delivered, else the Exit the CPU would have returned. chargeDelivery false: the host built
+   * the frame in software and charges that itself (the hardware delivery is not charged).
    */
-  deliverTrap(vector: number, error = 0, kind: EventKind = EventKind.Fault): number {
+  deliverTrap(vector: number, error = 0, kind: EventKind = EventKind.Fault, chargeDelivery = true): number {
     const pc = this.pc | 0;
+    this.unchargedDelivery = !chargeDelivery;
     const res = this.deliver(vector & 0xff, error, pc, kind);
+    this.unchargedDelivery = false;
     if (res === DELIVERED) return -1;
     if (res === DELIVERY_EXIT) {
       this.pend = PEND_NONE;
@@ -1807,8 +1861,12 @@ export class Cpu {
     if (!this.vmcs) throw new Error('Cpu.vmEntry: no VMCS');
     if (this.nonRoot) throw new Error('Cpu.vmEntry: already in non-root mode');
     this.nonRoot = true;
-    this.cycles += this.profile.vmEntry;
-    this.flushTlb();
+    this.charge(EV_VM_ENTRY, 1);
+    // a tagged guest keeps its translations (a VPID CPU); anything else starts from an empty TLB
+    const tag = this.profile.vpid ? this.vmcs.vpid : 0;
+    if (tag === 0 || tag !== this.tlbVpid) this.flushTlb();
+    else this.icV = INVALID;
+    this.tlbVpid = tag;
     this.halted = false;
     this.injectPending = this.vmcs.injectVector >= 0;
     this.stats.vmEntries++;
@@ -1820,8 +1878,8 @@ export class Cpu {
     const vm = this.vmcs!;
     this.nonRoot = false;
     this.halted = false;
-    this.cycles += this.profile.vmExit;
-    this.flushTlb();
+    this.charge(EV_VM_EXIT, 1);
+    this.vmExitTlb();
     this.stats.vmExits++;
     vm.exitReason = reason;
     vm.exitQualification = this.exitQualification;
@@ -1843,12 +1901,12 @@ export class Cpu {
   /** After Exit.Hypercall in root mode: r0 = result, and charge the return to the guest. */
   hypercallReturn(result: number): void {
     this.regs[0] = result;
-    this.cycles += this.profile.hypercallExit;
+    this.charge(EV_HYPERCALL_EXIT, 1);
   }
 
   /** After a root-mode intercept the host handled: charge the return to the guest (an IRET). */
   returnFromIntercept(): void {
-    this.cycles += this.profile.iret;
+    this.charge(EV_INTERCEPT_RETURN, 1);
   }
 
   // ========================================================================================== MMU
@@ -1859,7 +1917,18 @@ export class Cpu {
     this.tlbW.fill(INVALID);
     this.tlbNext.fill(0);
     this.icV = INVALID;
+    this.tlbVpid = 0;
     this.stats.tlbFlushes++;
+  }
+
+  /**
+   * The TLB at a VM exit: flushed, unless its entries are a tagged guest's (then they stay for
+   * the guest's next entry, and the first root-mode fill drops them: see walk()). A monitor that
+   * takes the CPU back itself (an exit it makes) calls this as the CPU's own exits do.
+   */
+  vmExitTlb(): void {
+    if (this.tlbVpid === 0) this.flushTlb();
+    else this.icV = INVALID;
   }
 
   /** Drop the TLB entry for the page holding va (and the instruction TLB if it holds that page). */
@@ -1925,14 +1994,41 @@ export class Cpu {
    */
   private refill(va: number, acc: number, user: boolean): number {
     const c0 = this.cycles;
+    const ev = this.evCount;
+    const t0 = ev[EV_TLB_WALK]!;
+    const e0 = ev[EV_EPT_WALK]!;
     const pa = this.walk(va, acc, user, true);
     const charged = this.cycles - c0;
     this.cycles = c0;
+    // the walk's events go to the ledger when the loop adds its cycles (refillCharged)
+    this.refillTlbRefs = ev[EV_TLB_WALK]! - t0;
+    this.refillEptRefs = ev[EV_EPT_WALK]! - e0;
+    ev[EV_TLB_WALK] = t0;
+    ev[EV_EPT_WALK] = e0;
     if (pa < 0) {
       this.pend = PEND_NONE;
       return -1;
     }
     return charged;
+  }
+
+  /** The fast loop added the last refill's `cycles`: enter its walk references in the ledger. */
+  private refillCharged(cycles: number): void {
+    this.evCount[EV_TLB_WALK]! += this.refillTlbRefs;
+    this.evCount[EV_EPT_WALK]! += this.refillEptRefs;
+    this.loopWalkCycles += cycles;
+  }
+
+  /** Charge n events of ledger kind `ev` (machine/ledger.ts): n x its unit cost. */
+  charge(ev: number, n: number): void {
+    this.evCount[ev]! += n;
+    this.cycles += n * this.evUnit[ev]!;
+  }
+
+  /** Charge an instruction's own cost (a monitor that completes a guest instruction itself). */
+  chargeInstruction(c: number): void {
+    this.cycles += c;
+    this.baseCycles += c;
   }
 
   /** Translate through the TLB, walking on a miss. Host-physical address, or -1 with pend set. */
@@ -1954,14 +2050,18 @@ export class Cpu {
     let gpa: number;
     let perm = PTE_W | PTE_U;
     let dirty = true;
-    if (commit) this.stats.tlbMisses++;
+    if (commit) {
+      this.stats.tlbMisses++;
+      // the TLB holds a tagged guest's entries and root mode fills one: theirs go first (the tag)
+      if (this.tlbVpid !== 0 && !this.nonRoot) this.flushTlb();
+    }
     if ((this.cr0 & CR0_PG) === 0) {
       gpa = va >>> 0;
     } else {
       const level = this.profile.tlbWalkLevel;
       // directory entry
       const pdeGpa = ((this.cr3 & PAGE_MASK) >>> 0) + (va >>> 22) * 4;
-      if (commit) this.cycles += level;
+      if (commit) this.charge(EV_TLB_WALK, 1);
       const pdeHpa = this.nonRoot ? this.ept(pdeGpa, ACC_READ, va, false, commit) : pdeGpa;
       if (pdeHpa < 0) return -1;
       const pdeEptW = this.eptWritable;
@@ -1969,7 +2069,7 @@ export class Cpu {
       if ((pde & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
       // table entry
       const pteGpa = ((pde & PAGE_MASK) >>> 0) + ((va >>> 12) & 0x3ff) * 4;
-      if (commit) this.cycles += level;
+      if (commit) this.charge(EV_TLB_WALK, 1);
       const pteHpa = this.nonRoot ? this.ept(pteGpa, ACC_READ, va, false, commit) : pteGpa;
       if (pteHpa < 0) return -1;
       const pteEptW = this.eptWritable;
@@ -2048,7 +2148,7 @@ export class Cpu {
     }
     const size = this.mem.size;
     const mem32 = this.mem.i32;
-    if (commit) this.cycles += 2 * this.profile.eptWalkLevel;
+    if (commit) this.charge(EV_EPT_WALK, 2);
     const e1a = ((vm.eptRoot & PAGE_MASK) >>> 0) + (gpa >>> 22) * 4;
     const e1 = e1a < size ? mem32[e1a >>> 2]! : 0;
     let e2 = 0;

@@ -7,6 +7,7 @@ import { END_OF_TIME, END_OF_TIME_DETAIL, EventQueue, runLimit } from './clock.t
 import { DEFAULT_PROFILE, getProfile, type CostProfile } from './costs.ts';
 import { ConsoleLog } from './console-log.ts';
 import { Cpu } from './cpu.ts';
+import { Ev } from './ledger.ts';
 import { BlockDevice, type BlockTiming } from './devices/block.ts';
 import { Nic } from './devices/nic.ts';
 import { Pic } from './devices/pic.ts';
@@ -187,7 +188,7 @@ export class Machine {
           const target = Math.min(next, limit);
           if (target > cpu.cycles) {
             idle += target - cpu.cycles;
-            cpu.cycles = target;
+            cpu.charge(Ev.Idle, target - cpu.cycles);
           }
           continue;
         }

@@ -110,7 +110,7 @@ function fastTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave = 'break l
   if (!refill) return [`const e = ${find};`, `if (e < 0) ${leave}`];
   const align = size === 1 ? '' : `(va & ${size - 1}) !== 0 || `;
   const acc = t === 'tw' ? 'ACC_WRITE' : 'ACC_READ';
-  return [`let e = ${find};`, 'if (e < 0) {', `  if (${align}(dc = ${self}.refill(va, ${acc}, user)) < 0 || (e = ${find}) < 0) ${leave}`, '  cyc += dc;', '}'];
+  return [`let e = ${find};`, 'if (e < 0) {', `  if (${align}(dc = ${self}.refill(va, ${acc}, user)) < 0 || (e = ${find}) < 0) ${leave}`, '  cyc += dc;', `  ${self}.refillCharged(dc);`, '}'];
 }
 
 /** The fast loop's view of memory of size bytes at host-physical va + ta[e]. */

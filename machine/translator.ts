@@ -419,6 +419,8 @@ export class Translator {
       `return function tb_${(pc >>> 0).toString(16)}(tr, tw, user, dl) {`,
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, b = 0;',
+      // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
+      'const w0 = cpu.loopWalkCycles;',
       'out: for (;;) {',
       'switch (b) {',
       ...out,
@@ -428,6 +430,7 @@ export class Translator {
       'cpu.flags = fl;',
       'cpu.pc = pc >>> 0;',
       'cpu.cycles += cyc;',
+      'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
       'cpu.instructions += n;',
       'return why;',
       '};',

@@ -95,6 +95,12 @@ export class Vmcs {
   eptRoot = -1;
   /** added to the cycle counter for the guest's RDTSC */
   tscOffset = 0;
+  /**
+   * The tag of this guest's TLB entries (VT-x's VPID, AMD's ASID), honoured when the profile's CPU
+   * has one (CostProfile.vpid): entry and exit keep the TLB. 0: untagged, the TLB is flushed at
+   * every entry and exit, as on first-generation VT-x.
+   */
+  vpid = 0;
 
   // --- entry controls: an event to inject on the next VM entry ---
   /** vector to deliver through the guest's IDT on the next entry, or -1 */

@@ -18,7 +18,7 @@ export function registerChecksum(table: HypercallTable): void {
     }
     // per word: a load, a multiply, an add (the guest's loop pays the same, plus its branch)
     const p = ctx.host.platform.profile;
-    ctx.charge((bytes / 4) * (p.load + p.mul + p.alu));
+    ctx.chargeCycles((bytes / 4) * (p.load + p.mul + p.alu));
     return s;
   });
 }

@@ -38,6 +38,7 @@ import {
 } from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 // machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
 const EXIT_EXCEPTION: number = Exit.Exception;
@@ -86,10 +87,7 @@ export class BtMode implements Mode {
   private m32!: Int32Array;
   private readonly caches = new Set<TranslationCache>();
   private readonly btState = new WeakMap<Vcpu, BtVcpuState>();
-  // cost figures (machine/costs.ts), read once
-  private monitorTrap = 0;
-  private trapEntry = 0;
-  private iret = 0;
+  // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
   private lookup = 0;
   private translateInsn = 0;
@@ -104,9 +102,6 @@ export class BtMode implements Mode {
     this.m32 = hv.mem.i32;
     this.trap.attach(hv);
     const p = hv.profile;
-    this.monitorTrap = p.monitorTrap;
-    this.trapEntry = p.trapEntry;
-    this.iret = p.iret;
     this.callout = p.btCallout;
     this.lookup = p.btLookup;
     this.translateInsn = p.btTranslate;
@@ -232,8 +227,9 @@ export class BtMode implements Mode {
         b.entry = ENTRY_OTHER;
         dom.stats.traps[V_PF]!++;
         if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Trap, dom.stats.traceDom, V_PF, 0);
-        cpu.cycles += this.trapEntry + this.iret;
-        this.hv.chargeMonitor(dom, this.monitorTrap);
+        cpu.charge(Ev.TrapDelivery, 1);
+        cpu.charge(Ev.InterceptReturn, 1);
+        this.hv.chargeMonitor(dom, Ev.MonitorTrap, 1);
         const w = t.walker;
         return t.reflect(V_PF, w.faultError, pc, KIND_FAULT, pc, w.faultAddr) ? CONTINUE : this.dead(dom, exit);
       }
@@ -241,9 +237,8 @@ export class BtMode implements Mode {
     let u = (pc & 3) === 0 ? cache.get(ma) : cache.transient(pc, w);
     if (u === undefined || u.ma < 0) {
       if (u === undefined) u = cache.translate(ma, pc);
-      const c = u.length * this.translateInsn;
-      st.translateCycles += c;
-      this.hv.chargeMonitor(dom, c);
+      st.translateCycles += u.length * this.translateInsn;
+      this.hv.chargeMonitor(dom, Ev.BtTranslate, u.length);
     }
     // how did we get here: a chained direct jump is free, anything else looks the unit up
     const entry = b.entry;
@@ -291,13 +286,13 @@ export class BtMode implements Mode {
           // (the write of the same value is a no-op: CR4 holds only TSD, and flushes nothing)
           st.inlined[op]!++;
           cpu.pc = (ipc + 4) >>> 0;
-          cpu.cycles += cpu.costs[op]!;
+          cpu.chargeInstruction(cpu.costs[op]!);
           cpu.instructions++;
           continue;
         }
         st.callouts[op]!++;
         st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, this.callout);
+        this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
         switch (emulatePrivileged(t, exit)) {
           case EMU_CONTINUE:
             break;
@@ -332,7 +327,7 @@ export class BtMode implements Mode {
         if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
         v.vIF = op === OP_STI;
         cpu.pc = (ipc + 4) >>> 0;
-        cpu.cycles += cpu.costs[op]!;
+        cpu.chargeInstruction(cpu.costs[op]!);
         cpu.instructions++;
         if (op === OP_STI) {
           // STI ends a block on the hardware
@@ -372,7 +367,7 @@ export class BtMode implements Mode {
       const rd = (w >>> 8) & 15;
       r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
       cpu.pc = (ipc + 4) >>> 0;
-      cpu.cycles += cpu.costs[op]!;
+      cpu.chargeInstruction(cpu.costs[op]!);
       cpu.instructions++;
     }
     // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
@@ -395,7 +390,7 @@ export class BtMode implements Mode {
 
   private chargeLookup(dom: Domain, st: TranslationCache['stats']): void {
     st.lookupCycles += this.lookup;
-    this.hv.chargeMonitor(dom, this.lookup);
+    this.hv.chargeMonitor(dom, Ev.BtLookup, 1);
   }
 
   /** MOVCR to CR4 at virtual CPL 0 of the value CR4 already holds (the word is the instruction). */

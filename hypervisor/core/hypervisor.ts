@@ -12,6 +12,7 @@ import type { Cpu, CpuState } from '../../machine/cpu.ts';
 import { Machine } from '../../machine/machine.ts';
 import type { Engine } from '../../machine/translator.ts';
 import type { PhysicalMemory } from '../../machine/memory.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { DeviceModel } from '../devices/model.ts';
 import { Domain, type DomainConfig } from './domain.ts';
 import { FrameAllocator, OWNER_HYPERVISOR } from './frames.ts';
@@ -31,6 +32,11 @@ export interface HypervisorOptions {
   scheduler?: Scheduler;
   /** the CPU engine guest code runs on (default: the machine's) */
   engine?: Engine;
+  /**
+   * a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the
+   * host, where the device model runs, and back (the profile's hostedWorldSwitch). Default false.
+   */
+  hosted?: boolean;
 }
 
 /** Why Hypervisor.run() returned. */
@@ -88,6 +94,9 @@ export class Hypervisor {
   /** the trace buffer every domain's tracepoints write to, or null (setTrace) */
   trace: TraceBuffer | null = null;
 
+  /** I/O exits pay a world switch to the host (HypervisorOptions.hosted) */
+  readonly hosted: boolean;
+
   constructor(opts: HypervisorOptions = {}) {
     const machineOpts: { memoryBytes: number; profile?: string; engine?: Engine } = { memoryBytes: opts.memoryBytes ?? 64 * 1024 * 1024 };
     if (opts.profile !== undefined) machineOpts.profile = opts.profile;
@@ -100,6 +109,7 @@ export class Hypervisor {
     // frame 0 stays the hypervisor's, so machine address 0 never belongs to a guest
     this.frames = new FrameAllocator(this.mem.size, 1);
     this.scheduler = opts.scheduler ?? new RoundRobinScheduler();
+    this.hosted = opts.hosted ?? false;
   }
 
   // ================================================================================ domains
@@ -251,10 +261,14 @@ export class Hypervisor {
     return vcpu.loaded ? this.cpu.saveState() : structuredClone(vcpu.arch);
   }
 
-  /** Charge cycles of hypervisor software work done for `domain` (monitor paths, world switches). */
-  chargeMonitor(domain: Domain, cycles: number): void {
-    this.cpu.cycles += cycles;
-    domain.stats.monitorCycles += cycles;
+  /**
+   * Charge `n` events of ledger kind `ev` (machine/ledger.ts) of hypervisor software work done
+   * for `domain` (monitor paths, world switches, callouts, pv's hypercall work).
+   */
+  chargeMonitor(domain: Domain, ev: number, n: number): void {
+    const c0 = this.cpu.cycles;
+    this.cpu.charge(ev, n);
+    domain.stats.monitorCycles += this.cpu.cycles - c0;
   }
 
   /**
@@ -276,7 +290,7 @@ export class Hypervisor {
     const d = vcpu.domain;
     d.stats.worldSwitches++;
     if (this.trace !== null) this.trace.record(TraceKind.Switch, d.id, vcpu.id, 0);
-    this.chargeMonitor(d, this.profile.monitorTrap + this.profile.cr3Write);
+    this.chargeMonitor(d, Ev.WorldSwitch, 1);
   }
 
   private unloadCurrent(): void {
@@ -330,7 +344,7 @@ export class Hypervisor {
         const target = Math.min(next, limit);
         if (target > cpu.cycles) {
           idle += target - cpu.cycles;
-          cpu.cycles = target;
+          cpu.charge(Ev.Idle, target - cpu.cycles);
         }
         continue;
       }
@@ -350,7 +364,10 @@ export class Hypervisor {
 
       switch (exit.reason) {
         case 'io':
-          // KVM_EXIT_IO: the device model answers; an IN completes when the vCPU next runs
+          // KVM_EXIT_IO: the device model answers (its work charged, and a hosted monitor's world
+          // switch to it); an IN completes when the vCPU next runs
+          this.chargeMonitor(domain, Ev.DeviceModel, 1);
+          if (this.hosted) this.chargeMonitor(domain, Ev.HostedSwitch, 1);
           if (domain.devices) domain.devices.handleIo(exit);
           else if (!exit.isWrite) exit.data = exit.size === 1 ? 0xff : 0xffffffff;
           if (!exit.isWrite) vcpu.ioPending = true;

@@ -10,7 +10,7 @@
 
 import { type Cpu } from '../../machine/cpu.ts';
 import type { Pic } from '../../machine/devices/pic.ts';
-import { VMCS_READS_PER_EXIT, type CostProfile } from '../../machine/costs.ts';
+import type { CostProfile } from '../../machine/costs.ts';
 import { CPUID_VENDOR, Flag, Op, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { CrQual, EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
@@ -21,6 +21,7 @@ import type { BootSpec, Mode } from '../core/mode.ts';
 import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { SHADOW_BAD_GPA, SHADOW_HIDDEN } from '../trap/shadow.ts';
 import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu } from './state.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -73,14 +74,8 @@ export class HvmMode implements Mode {
   private readonly requestedMmu: HvmMmu | undefined;
   /** the translation in use, decided when attached to a hypervisor (its profile) */
   mmu: HvmMmu = 'ept';
-  // cost figures (machine/costs.ts), read once
-  /** the monitor's software path per exit: monitorTrap + VMCS_READS_PER_EXIT VMREADs */
-  private exitPath = 0;
-  private vmExitCycles = 0;
+  /** the profile's clock (CPUID's answer); every cost is charged through the ledger's kinds (machine/ledger.ts) */
   private clockMHz = 0;
-  private walkLevel = 0;
-  private cr3Write = 0;
-  private invlpgCycles = 0;
 
   constructor(opts: HvmModeOptions = {}) {
     this.requestedMmu = opts.mmu;
@@ -91,12 +86,7 @@ export class HvmMode implements Mode {
     this.cpu = hv.cpu;
     const p = hv.profile;
     this.mmu = hvmMmuFor(p, this.requestedMmu);
-    this.exitPath = p.monitorTrap + VMCS_READS_PER_EXIT * p.vmcsRead;
-    this.vmExitCycles = p.vmExit;
     this.clockMHz = p.clockMHz;
-    this.walkLevel = p.tlbWalkLevel;
-    this.cr3Write = p.cr3Write;
-    this.invlpgCycles = p.invlpg;
   }
 
   /** The second stage from the p2m (or a shadow MMU per vCPU), and a VMCS for the (one) vCPU. */
@@ -105,11 +95,19 @@ export class HvmMode implements Mode {
     if (this.mmu === 'shadow') {
       domain.modeState = new HvmDomainState(null);
       for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v));
+      this.tagTlb(domain);
       return;
     }
     const ept = new Ept(this.hv, domain.p2m);
     domain.modeState = new HvmDomainState(ept);
     for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, ept.root);
+    this.tagTlb(domain);
+  }
+
+  /** On a CPU with VPID (or ASID), the domain's translations are tagged with its id + 1: unique on the CPU. */
+  private tagTlb(domain: Domain): void {
+    if (!this.hv.profile.vpid) return;
+    for (const v of domain.vcpus) (v.modeState as HvmVcpu).vmcs.vpid = domain.id + 1;
   }
 
   /**
@@ -208,7 +206,7 @@ export class HvmMode implements Mode {
         return exit;
       }
       // a VM exit: the monitor's software path (with its VMREADs), then its handler
-      this.hv.chargeMonitor(dom, this.exitPath);
+      this.hv.chargeMonitor(dom, Ev.HvmExitPath, 1);
       if (this.handleVmExit(h, x, exit) === TO_LOOP) return exit;
     }
   }
@@ -298,7 +296,7 @@ export class HvmMode implements Mode {
         if (h.shadow) {
           // the guest's INVLPG retired with the exit: the shadow entry goes, and the real TLB's
           h.shadow.shadow.invlpg(vm.exitQualification);
-          cpu.cycles += this.invlpgCycles;
+          cpu.charge(Ev.Invlpg, 1);
           return CONTINUE;
         }
         break;
@@ -332,7 +330,7 @@ export class HvmMode implements Mode {
     } else if (n === 3) {
       s.v.cr3 = (r[reg]! & PAGE_MASK) >>> 0;
       s.shadow.flush();
-      cpu.cycles += this.cr3Write;
+      cpu.charge(Ev.CrFlush, 1);
       cpu.instructionBoundary();
       return CONTINUE;
     } else if (n === 0) {
@@ -340,7 +338,7 @@ export class HvmMode implements Mode {
       s.v.cr0 = value;
       h.vmcs.cr0ReadShadow = value;
       s.shadow.flush();
-      cpu.cycles += this.cr3Write;
+      cpu.charge(Ev.CrFlush, 1);
       cpu.instructionBoundary();
       return CONTINUE;
     }
@@ -363,7 +361,7 @@ export class HvmMode implements Mode {
     const dom = h.vcpu.domain;
     const va = vm.exitQualification;
     const res = s.shadow.fault(va, vm.exitError);
-    cpu.cycles += s.walker.refs * this.walkLevel;
+    cpu.charge(Ev.MonitorWalk, s.walker.refs);
     const first = vm.idtVectoring;
     if (res === SHADOW_HIDDEN) {
       if (first >= 0) {
@@ -462,8 +460,8 @@ export class HvmMode implements Mode {
     const vm = h.vmcs;
     const dom = h.vcpu.domain;
     cpu.nonRoot = false;
-    cpu.cycles += this.vmExitCycles;
-    cpu.flushTlb();
+    cpu.charge(Ev.VmExit, 1);
+    cpu.vmExitTlb();
     cpu.stats.vmExits++;
     vm.exitReason = EXIT_EXTERNAL;
     vm.exitQualification = 0;
@@ -473,7 +471,7 @@ export class HvmMode implements Mode {
     vm.exitCounts[EXIT_EXTERNAL]!++;
     dom.stats.cpuExits[EXIT_EXTERNAL]!++;
     if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Exit, dom.stats.traceDom, EXIT_EXTERNAL, 0);
-    this.hv.chargeMonitor(dom, this.exitPath);
+    this.hv.chargeMonitor(dom, Ev.HvmExitPath, 1);
   }
 
   private dead(dom: Domain, exit: VcpuExit): number {

@@ -13,6 +13,7 @@ import { backendAcquire, grantRelease } from './grants.ts';
 import { BackRing } from './ring.ts';
 import { bindHostPort, setPending } from './events.ts';
 import type { PvDomain } from './state.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 const SECTOR: number = BlkifRing.SECTOR_BYTES;
 const MAX_SEG: number = BlkifReq.MAX_SEGMENTS;
@@ -149,7 +150,7 @@ export class BlkBack {
         if (op === BlkifOp.READ) mem.writeBytes(ma, this.disk.subarray(at, at + n));
         else this.disk.set(mem.u8.subarray(ma, ma + n), at);
         at += n;
-        host.charge(this.d, host.costs.sectorCopy * (s.last - s.first + 1));
+        host.charge(this.d, Ev.PvSectorCopy, s.last - s.first + 1);
       }
       this.served++;
     } else {

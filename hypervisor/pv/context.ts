@@ -6,6 +6,7 @@
 import type { Vcpu } from '../core/vcpu.ts';
 import { GuestVirt } from './guest-virt.ts';
 import type { PvDomain, PvHost, PvVcpu } from './state.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 /**
  * Host work one hypercall entry may do before a batch stops at its next request and continues at
@@ -105,8 +106,13 @@ export class HcCtx {
     this.d.domain.shutdown('crashed', 0, detail);
   }
 
-  /** Charge hypervisor work to the caller. */
-  charge(cycles: number): void {
-    this.host.charge(this.d, cycles);
+  /** Charge `n` events of ledger kind `ev` (machine/ledger.ts) of hypervisor work to the caller. */
+  charge(ev: number, n: number): void {
+    this.host.charge(this.d, ev, n);
+  }
+
+  /** Charge `cycles` of hypervisor work to the caller, by the cycle (a handler with its own cost model). */
+  chargeCycles(cycles: number): void {
+    this.host.charge(this.d, Ev.HvCycles, cycles);
   }
 }

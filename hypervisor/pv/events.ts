@@ -13,6 +13,7 @@ import {
 import type { HcCtx } from './context.ts';
 import { PortState, type PvDomain } from './state.ts';
 import { TraceKind } from '../core/trace.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 const PORTS: number = EvtchnLimits.PORTS;
 const PENDING: number = SharedInfo.EVTCHN_PENDING;
@@ -53,7 +54,7 @@ export function setPending(d: PvDomain, port: number): void {
   d.stats.eventsPending++;
   const stats = d.domain.stats;
   if (stats.trace !== null) stats.trace.record(TraceKind.Event, stats.traceDom, port, 0);
-  d.host.charge(d, d.host.costs.eventSet);
+  d.host.charge(d, Ev.PvEventSet, 1);
   if ((i32[(d.sharedInfo + MASK + word * 4) >>> 2]! & bit) !== 0) return;
   markUpcall(d, 0, word);
 }

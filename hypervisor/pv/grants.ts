@@ -13,6 +13,7 @@ import type { HcCtx } from './context.ts';
 import { l1EntryFor } from './mmu.ts';
 import { PageType } from './page-types.ts';
 import type { GrantMapping, PvDomain, PvHost } from './state.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 const PER_FRAME: number = GrantLimits.ENTRIES_PER_FRAME;
 const MAX_FRAMES: number = GrantLimits.MAX_FRAMES;
@@ -157,7 +158,7 @@ export function grantTableOp(ctx: HcCtx, cmd: number, ops: number, count: number
         }
       }
       if (!ctx.w32(ops + GntSetup.STATUS, status)) return HcErr.EFAULT;
-      ctx.charge(host.costs.perRequest);
+      ctx.charge(Ev.PvRequest, 1);
       return 0;
     }
     case GnttabCmd.QUERY_SIZE: {
@@ -187,7 +188,7 @@ export function grantTableOp(ctx: HcCtx, cmd: number, ops: number, count: number
         ctx.w32(op + GntMap.STATUS, h < 0 ? h : 0);
         ctx.w32(op + GntMap.HANDLE, h < 0 ? 0 : h);
         ctx.w32(op + GntMap.DEV_BUS_ADDR, h < 0 ? 0 : out.devBusAddr);
-        ctx.charge(host.costs.perRequest);
+        ctx.charge(Ev.PvRequest, 1);
       }
       return 0;
     }
@@ -198,7 +199,7 @@ export function grantTableOp(ctx: HcCtx, cmd: number, ops: number, count: number
         if (ctx.faulted()) return HcErr.EFAULT;
         if (ctx.gv.translate(ctx.cr3, op + GntUnmap.STATUS, true) < 0) return HcErr.EFAULT;
         ctx.w32(op + GntUnmap.STATUS, unmapGrant(host, me, handle));
-        ctx.charge(host.costs.perRequest);
+        ctx.charge(Ev.PvRequest, 1);
       }
       return 0;
     }

@@ -18,6 +18,7 @@ import { mmuextOp, mmuUpdate, updateVaMapping } from './mmu.ts';
 import { systemTimeNs, setPeriodicTimer, setTimerOp } from './time.ts';
 import { setCallbacks, setTrapTable } from './traps.ts';
 import type { PvDomain } from './state.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 export type HcHandler = (ctx: HcCtx, a1: number, a2: number, a3: number, a4: number, a5: number) => number;
 
@@ -74,7 +75,7 @@ function stackSwitch(ctx: HcCtx, sp: number): number {
   if ((sp >>> 0) >= HV_BASE >>> 0) return HcErr.EPERM;
   if ((sp & 3) !== 0) return HcErr.EINVAL; // frames are pushed a word at a time
   ctx.host.cpu.ksp[1] = sp;
-  ctx.charge(ctx.host.platform.profile.descriptorLoad);
+  ctx.charge(Ev.DescriptorLoad, 1);
   return 0;
 }
 
@@ -153,7 +154,7 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
       ctx.w32(list + done * 4, f);
       done++;
     }
-    ctx.charge(host.costs.perRequest * (done + 1));
+    ctx.charge(Ev.PvRequest, done + 1);
     return done === 0 && nr > 0 ? HcErr.ENOMEM : done;
   }
   let r = 0;
@@ -186,7 +187,7 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
     done++;
   }
   if (done > 0) host.cpu.flushTlb(); // no stale translation may reach a frame that left
-  ctx.charge(host.costs.perRequest * (done + 1));
+  ctx.charge(Ev.PvRequest, done + 1);
   return done === 0 && r < 0 ? r : done;
 }
 
@@ -238,7 +239,7 @@ function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTab
       if (!ctx.w32(e + MulticallEntry.RESULT, result)) return HcErr.EFAULT;
       if (ctx.d.domain.stopped) break;
     }
-    ctx.charge(ctx.host.costs.perRequest * (ctx.preempted ? k : count));
+    ctx.charge(Ev.PvRequest, ctx.preempted ? k : count);
     return 0;
   } finally {
     ctx.inMulticall = false;

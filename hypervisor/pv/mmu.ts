@@ -10,6 +10,7 @@ import { Batch, HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/n
 import { MmuUpdate, MmuextOp } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { PageType, PREEMPTED } from './page-types.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 const PTE_P = 1;
 const HV_PDE: number = HvLayout.PDE;
@@ -133,7 +134,8 @@ export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: numb
     done++;
   }
   ctx.d.stats.mmuRequests += done;
-  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (ctx.host.types.validations - v0));
+  ctx.charge(Ev.PvRequest, done + 1);
+  ctx.charge(Ev.PvTableScan, ctx.host.types.validations - v0);
   flushIfStale(ctx, t0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
@@ -181,17 +183,17 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
       const old = ctx.pv.baseptr;
       ctx.pv.baseptr = f;
       cpu.writeCr(3, f * 4096);
-      ctx.charge(host.platform.profile.cr3Write);
+      ctx.charge(Ev.CrFlush, 1);
       if (old >= 0 && types.putType(old, dom, ctx.workLimit) === PREEMPTED) ctx.pv.pendingRelease = old;
       return 0;
     }
     case MmuextCmd.TLB_FLUSH_LOCAL:
       cpu.flushTlb();
-      ctx.charge(host.platform.profile.cr3Write);
+      ctx.charge(Ev.CrFlush, 1);
       return 0;
     case MmuextCmd.INVLPG_LOCAL:
       cpu.invlpg(arg);
-      ctx.charge(host.platform.profile.invlpg);
+      ctx.charge(Ev.Invlpg, 1);
       return 0;
     default:
       return HcErr.EINVAL;
@@ -212,7 +214,7 @@ export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number
   if (pending >= 0) {
     if (types.resumeRelease(pending, ctx.d.id, ctx.workLimit) === PREEMPTED) {
       ctx.continue(ops, count, doneOut, 0, 0); // the same call again: nothing of it done yet
-      ctx.charge(ctx.host.costs.perRequest);
+      ctx.charge(Ev.PvRequest, 1);
       return 0;
     }
     ctx.pv.pendingRelease = -1;
@@ -251,7 +253,8 @@ export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number
     // the last request left a release unfinished: one more entry, with no request left, ends it
     ctx.continue((ops + done * MmuextOp.BYTES) | 0, CONTINUED, doneOut, 0, 0);
   }
-  ctx.charge(ctx.host.costs.perRequest * (done + 1) + ctx.host.costs.tableScan * (types.validations - v0));
+  ctx.charge(Ev.PvRequest, done + 1);
+  ctx.charge(Ev.PvTableScan, ctx.host.types.validations - v0);
   flushIfStale(ctx, t0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
@@ -277,15 +280,15 @@ export function updateVaMapping(ctx: HcCtx, va: number, val: number, flags: numb
   const v0 = ctx.host.types.validations;
   const r = writeTableEntry(ctx, addr, val);
   ctx.d.stats.mmuRequests++;
-  ctx.charge(ctx.host.costs.perRequest);
+  ctx.charge(Ev.PvRequest, 1);
   if (r < 0) return r;
   const cpu = ctx.host.cpu;
   if (flags === UvmFlags.INVLPG) {
     cpu.invlpg(va);
-    ctx.charge(ctx.host.platform.profile.invlpg);
+    ctx.charge(Ev.Invlpg, 1);
   } else if (flags === UvmFlags.TLB_FLUSH) {
     cpu.flushTlb();
-    ctx.charge(ctx.host.platform.profile.cr3Write);
+    ctx.charge(Ev.CrFlush, 1);
   }
   flushIfStale(ctx, v0);
   return 0;

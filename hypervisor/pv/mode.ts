@@ -22,6 +22,7 @@ import { PvDomain, PvHost } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
 import { TraceKind } from '../core/trace.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 const GP = 13;
 
@@ -140,7 +141,7 @@ export class PvMode implements Mode {
           const c0 = cpu.cycles - hcEntry;
           const ctx = this.ctx;
           ctx.enter(d, pv);
-          host.charge(d, host.costs.dispatch);
+          host.charge(d, Ev.PvDispatch, 1);
           const r = this.table.dispatch(ctx, nr, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
           const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
           stats.hypercalls[slot]!++;

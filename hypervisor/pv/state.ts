@@ -16,6 +16,7 @@ import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
 import { PageTypes } from './page-types.ts';
 import { unmapGrant } from './grants.ts';
 import { pvCosts, type PvCosts } from './costs.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { HYPERCALL_SLOTS } from '../core/stats.ts';
 import { ByteQueue } from './byte-queue.ts';
 
@@ -37,7 +38,7 @@ export interface PvPlatform {
   allocHypervisorFrame(): number;
   releaseHypervisorFrame(frame: number): void;
   wake(vcpu: Vcpu): void;
-  chargeMonitor(domain: Domain, cycles: number): void;
+  chargeMonitor(domain: Domain, ev: number, n: number): void;
   // the control interface (dom0_op)
   readonly domains: readonly Domain[];
   readonly scheduler: Scheduler;
@@ -226,6 +227,14 @@ export class PvHost {
       throw new RangeError(`the PV mode serves machines of up to 2 GiB (this one has ${frames} frames)`);
     }
     this.costs = pvCosts(platform.profile);
+    // the unit costs of pv's own ledger kinds
+    const u = platform.cpu.evUnit;
+    u[Ev.PvDispatch] = this.costs.dispatch;
+    u[Ev.PvRequest] = this.costs.perRequest;
+    u[Ev.PvTableScan] = this.costs.tableScan;
+    u[Ev.PvBounce] = this.costs.bounce;
+    u[Ev.PvEventSet] = this.costs.eventSet;
+    u[Ev.PvSectorCopy] = this.costs.sectorCopy;
     this.m2p = new Int32Array(frames).fill(-1);
     this.p2mSlot = new Int32Array(frames).fill(-1);
     this.types = new PageTypes(platform.mem, platform.frames.owner, {
@@ -341,8 +350,8 @@ export class PvHost {
     }
   }
 
-  /** Charge hypervisor software work to a domain. */
-  charge(d: PvDomain, cycles: number): void {
-    this.platform.chargeMonitor(d.domain, cycles);
+  /** Charge `n` events of ledger kind `ev` (machine/ledger.ts) of hypervisor software work to a domain. */
+  charge(d: PvDomain, ev: number, n: number): void {
+    this.platform.chargeMonitor(d.domain, ev, n);
   }
 }

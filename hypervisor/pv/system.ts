@@ -66,5 +66,6 @@ export function runPvMode(kernel: Image, opts: GuestRunOptions & { table?: Hyper
     if (opts[key] !== undefined) (pvOpts as unknown as Record<string, unknown>)[key] = opts[key];
   }
   const { hv, mode, domain } = createPvSystem(pvOpts);
+  opts.onCpu?.(hv.cpu);
   return { ...collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 })), mode };
 }

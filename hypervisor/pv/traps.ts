@@ -15,6 +15,7 @@ import type { HcCtx } from './context.ts';
 import { setUpcallMask, upcallMasked, vcpuInfoAddr } from './events.ts';
 import type { PvDomain, PvHost, PvVcpu } from './state.ts';
 import { TraceKind } from '../core/trace.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 export const SYSCALL_VECTOR = 0x80;
 const UPCALL_VECTOR: number = Upcall.VECTOR;
@@ -79,7 +80,7 @@ export function setTrapTable(ctx: HcCtx, table: number): number {
   });
   writeIdt(ctx.host, d);
   ctx.host.cpu.interceptVector[SYSCALL_VECTOR] = syscallFastPath(d) ? 0 : 1;
-  ctx.charge(ctx.host.costs.perRequest * (vectors.length + 1));
+  ctx.charge(Ev.PvRequest, vectors.length + 1);
   return 0;
 }
 
@@ -115,7 +116,8 @@ export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, er
   const vIF = !upcallMasked(d, k);
   const cpu = host.cpu;
   const sp0 = cpu.regs[15]!;
-  const res = cpu.deliverTrap(vector, error, kind);
+  // Xen builds the frame in software (the bounce) and IRETs into the handler
+  const res = cpu.deliverTrap(vector, error, kind, false);
   if (res !== -1) {
     d.domain.shutdown('crashed', 0,
       `cannot deliver vector ${vector}: the guest's stack (sp 0x${(sp0 >>> 0).toString(16)}, kernel stack 0x${(cpu.ksp[1]! >>> 0).toString(16)}) does not take the frame`);
@@ -124,7 +126,8 @@ export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, er
   const fl = frameWordAddr(host, Frame.FLAGS);
   if (fl >= 0) host.mem.write32(fl, vIF ? host.mem.i32[fl >>> 2]! | FLAG_IF : host.mem.i32[fl >>> 2]! & ~FLAG_IF);
   if (vector === UPCALL_VECTOR || (d.trapFlags[vector]! & MASK_EVENTS) !== 0) setUpcallMask(d, k, true);
-  host.charge(d, host.costs.bounce);
+  host.charge(d, Ev.PvBounce, 1);
+  cpu.charge(Ev.InterceptReturn, 1);
   return true;
 }
 
@@ -154,6 +157,8 @@ export function deliverUpcall(host: PvHost, d: PvDomain, pv: PvVcpu): boolean {
   d.stats.upcalls++;
   const stats = d.domain.stats;
   if (stats.trace !== null) stats.trace.record(TraceKind.Interrupt, stats.traceDom, -1, 0);
+  // charged as an interrupt into Xen (the event's arrival), the bounce and the IRET to the callback
+  host.cpu.charge(Ev.TrapDelivery, 1);
   return bounce(host, d, pv, UPCALL_VECTOR, 0, EventKind.External);
 }
 

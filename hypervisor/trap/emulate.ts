@@ -11,6 +11,7 @@ import { WALK_BAD_GPA } from './guest-mmu.ts';
 import { realRing } from './state.ts';
 import { KIND_FAULT, type TrapVcpu } from './virtual-cpu.ts';
 import { hex } from '../../machine/hex.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 /** emulatePrivileged() results */
 export const EMU_CONTINUE = 0;
@@ -100,7 +101,7 @@ export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
       exit.isWrite = false;
       exit.data = 0;
       exit.reg = rd;
-      retire(t, op, pc);
+      retireIo(t, op, pc);
       return EMU_IO;
     case OP_OUT:
     case OP_OUTB:
@@ -114,7 +115,7 @@ export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
       exit.isWrite = true;
       exit.data = size === 1 ? value & 0xff : value >>> 0;
       exit.reg = op === OP_OUTR ? rb : ra;
-      retire(t, op, pc);
+      retireIo(t, op, pc);
       return EMU_IO;
     }
     case OP_MOVTOCR:
@@ -175,7 +176,20 @@ const ENDS_BLOCK: Uint8Array = (() => {
 function retire(t: TrapVcpu, op: number, pc: number): void {
   const cpu = t.cpu;
   cpu.pc = (pc + 4) >>> 0;
-  cpu.cycles += cpu.costs[op]!;
+  cpu.chargeInstruction(cpu.costs[op]!);
+  cpu.instructions++;
+  t.domain.stats.emulated[op]!++;
+  if (ENDS_BLOCK[op] !== 0) cpu.instructionBoundary();
+}
+
+/**
+ * An emulated IN/OUT completed: as retire(), but at an ALU operation's cost - the access never
+ * crosses the physical bus (ioPort); the device model's work is charged where it answers.
+ */
+function retireIo(t: TrapVcpu, op: number, pc: number): void {
+  const cpu = t.cpu;
+  cpu.pc = (pc + 4) >>> 0;
+  cpu.chargeInstruction(cpu.profile.alu);
   cpu.instructions++;
   t.domain.stats.emulated[op]!++;
   if (ENDS_BLOCK[op] !== 0) cpu.instructionBoundary();
@@ -196,7 +210,7 @@ function writeCr(t: TrapVcpu, n: number, value: number): void {
     case 0:
       v.cr0 = value & (CR0_PG | CR0_WP);
       t.shadow.flush();
-      t.cpu.cycles += t.cpu.profile.cr3Write;
+      t.cpu.charge(Ev.CrFlush, 1);
       return;
     case 2:
       v.cr2 = value >>> 0;
@@ -204,7 +218,7 @@ function writeCr(t: TrapVcpu, n: number, value: number): void {
     case 3:
       v.cr3 = (value & PAGE_MASK) >>> 0;
       t.shadow.flush();
-      t.cpu.cycles += t.cpu.profile.cr3Write;
+      t.cpu.charge(Ev.CrFlush, 1);
       return;
     case 4:
       v.cr4 = value & CR4_TSD;

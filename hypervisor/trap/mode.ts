@@ -21,6 +21,7 @@ import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
 import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu } from './virtual-cpu.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
+import { Ev } from '../../machine/ledger.ts';
 
 export interface TrapModeOptions {
   /**
@@ -47,6 +48,10 @@ const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
 const F_IF: number = Flag.IF;
 const COND: number = FLAGS_COND;
+const EV_TRAP_DELIVERY: number = Ev.TrapDelivery;
+const EV_INTERCEPT_RETURN: number = Ev.InterceptReturn;
+const EV_MONITOR_TRAP: number = Ev.MonitorTrap;
+const EV_MONITOR_WALK: number = Ev.MonitorWalk;
 
 /** handleTrap() results (exported: the bt mode hands its intercepted traps to this mode) */
 export const CONTINUE = 0;
@@ -57,11 +62,6 @@ export class TrapMode implements Mode {
   readonly pollCycles: number;
   private hv!: Hypervisor;
   private cpu!: Cpu;
-  // cost figures (machine/costs.ts), read once
-  private monitorTrap = 0;
-  private trapEntry = 0;
-  private iret = 0;
-  private walkLevel = 0;
 
   constructor(opts: TrapModeOptions = {}) {
     this.pollCycles = opts.interruptWindowPollCycles ?? DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES;
@@ -70,11 +70,6 @@ export class TrapMode implements Mode {
   attach(hv: Hypervisor): void {
     this.hv = hv;
     this.cpu = hv.cpu;
-    const p = hv.profile;
-    this.monitorTrap = p.monitorTrap;
-    this.trapEntry = p.trapEntry;
-    this.iret = p.iret;
-    this.walkLevel = p.tlbWalkLevel;
   }
 
   createDomain(domain: Domain): void {
@@ -182,8 +177,9 @@ export class TrapMode implements Mode {
         if (cpu.cycles < deadline) {
           // the interrupt-window poll: a monitor timer interrupt; still nothing: wait longer
           stats.interruptWindowPolls++;
-          cpu.cycles += this.trapEntry + this.iret;
-          this.hv.chargeMonitor(dom, this.monitorTrap);
+          cpu.charge(EV_TRAP_DELIVERY, 1);
+          cpu.charge(EV_INTERCEPT_RETURN, 1);
+          this.hv.chargeMonitor(dom, EV_MONITOR_TRAP, 1);
           if (cpu.cpl !== 3 && !t.v.vIF && t.pollInterval < this.pollCycles * POLL_BACKOFF_LIMIT) t.pollInterval *= 2;
         }
       } else if (x === EXIT_STOPPED) {
@@ -210,8 +206,8 @@ export class TrapMode implements Mode {
     const stats = dom.stats;
     stats.traps[vector]!++;
     if (stats.trace !== null) stats.trace.record(TraceKind.Trap, stats.traceDom, vector, 0);
-    cpu.cycles += this.iret;
-    this.hv.chargeMonitor(dom, this.monitorTrap);
+    cpu.charge(EV_INTERCEPT_RETURN, 1);
+    this.hv.chargeMonitor(dom, EV_MONITOR_TRAP, 1);
 
     if (kind === KIND_SOFTWARE) {
       // INT n: the gate's DPL is checked against the *virtual* CPL by the reflection
@@ -220,7 +216,7 @@ export class TrapMode implements Mode {
     if (vector === V_PF) {
       const va = cpu.cr2;
       const res = t.shadow.fault(va, cpu.exitError);
-      cpu.cycles += t.walker.refs * this.walkLevel;
+      cpu.charge(EV_MONITOR_WALK, t.walker.refs);
       if (res === SHADOW_HIDDEN) return CONTINUE;
       if (res === SHADOW_TRUE) {
         return t.reflect(V_PF, t.walker.faultError, cpu.pc, KIND_FAULT, cpu.pc, va) ? CONTINUE : this.dead(dom, exit);
@@ -256,8 +252,9 @@ export class TrapMode implements Mode {
     stats.injectedInterrupts++;
     if (stats.trace !== null) stats.trace.record(TraceKind.Interrupt, stats.traceDom, v, 0);
     // as a host interrupt would: hardware entry, the monitor's injection, the IRET to the guest
-    cpu.cycles += this.trapEntry + this.iret;
-    this.hv.chargeMonitor(t.domain, this.monitorTrap);
+    cpu.charge(EV_TRAP_DELIVERY, 1);
+    cpu.charge(EV_INTERCEPT_RETURN, 1);
+    this.hv.chargeMonitor(t.domain, EV_MONITOR_TRAP, 1);
     t.reflect(v, 0, cpu.pc, KIND_EXTERNAL, cpu.pc, -1);
   }
 

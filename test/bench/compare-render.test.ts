@@ -22,6 +22,16 @@ const REPORT: CompareReport = {
     lmbench: { ...ZERO_COUNTERS, traps: 7 * k, cycles: 2000 + k, instructions: 1500, wallMs: [12], wallMedianMs: 12 },
     nanobench: { ...ZERO_COUNTERS, cycles: 3000, instructions: 2500 },
   })),
+  breakdown: [
+    {
+      name: 'null',
+      ops: 4,
+      modes: {
+        native: { base: 120, cycles: 400, events: { 'INT n deliveries': { count: 4, unit: 70 } } },
+        trap: { base: 120, cycles: 962, events: { 'INT n deliveries': { count: 4, unit: 70 }, 'monitor trap paths': { count: 5, unit: 104 }, 'returns from intercepts (IRET)': { count: 1, unit: 42 } } },
+      },
+    },
+  ],
   unexplained: [],
 };
 
@@ -36,6 +46,14 @@ describe('compare renderers (from a report, no run)', () => {
     expect(text).toMatch(/^null +100 +250 2\.50x$/m);
     expect(text).toMatch(/^syscall +50 +n\/a$/m);
     expect(text).toMatch(/^traps to the hypervisor +0 +7$/m);
+    // the breakdown: per operation, events per operation in parentheses, kinds in the ledger's order
+    expect(text).toContain('null (4 ops): cycles per operation by cause (events per operation in parentheses)');
+    expect(text).toMatch(/^base: the instructions' own costs +30 +30$/m);
+    expect(text).toMatch(/^INT n deliveries \(70 each\) +70 \(1\) +70 \(1\)$/m);
+    expect(text).toMatch(/^returns from intercepts \(IRET\) \(42 each\) +10\.5 \(0\.25\)$/m);
+    expect(text).toMatch(/^monitor trap paths \(104 each\) +130 \(1\.25\)$/m);
+    expect(text).toMatch(/^total per operation +100 +240\.5$/m);
+    expect(text).toMatch(/^timed region, cycles \(= base \+ events x cost\) +400 +962$/m);
     expect(text.endsWith('Every difference from native is explained.\n')).toBe(true);
   });
 
@@ -44,6 +62,8 @@ describe('compare renderers (from a report, no run)', () => {
     expect(md).toContain('| critical-sidt | PASS | FAIL | trap: SIDT returns the real IDT base |');
     expect(md).toContain('| null | 100 | 250 (2.50x) |');
     expect(md).toContain('| simulated cycles | 2000 | 2001 |');
+    expect(md).toContain('### null (4 ops): cycles per operation by cause (events per operation in parentheses)');
+    expect(md).toContain('| monitor trap paths (104 each) |  | 130 (1.25) |');
   });
 
   it('HTML: one bar per benchmark and mode with a figure, n/a for the missing one', () => {
@@ -51,6 +71,14 @@ describe('compare renderers (from a report, no run)', () => {
     const bars = [...html.matchAll(/<rect [^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]!);
     expect(bars).toEqual(['null, native: 100 cycles/op, 1.000 of native', 'null, trap: 250 cycles/op, 0.400 of native', 'syscall, native: 50 cycles/op, 1.000 of native']);
     expect(html).toMatch(/>n\/a<\/text>/);
+    expect(html).toContain('<h3>null (4 ops): cycles per operation by cause (events per operation in parentheses)</h3>');
+    expect(html).toContain('<tr><td>monitor trap paths (104 each)</td><td class="n"></td><td class="n">130 (1.25)</td></tr>');
+  });
+
+  it('a breakdown that does not add up says so beside the region\'s cycles', () => {
+    const bad = structuredClone(REPORT);
+    bad.breakdown![0]!.modes.trap!.cycles = 963;
+    expect(renderText(bad)).toMatch(/^timed region, cycles \(= base \+ events x cost\) +400 +963 \(ledger: 962\)$/m);
   });
 
   it('HTML: a timeline strip per kind of trace record and mode, shaded by count, with totals; none without timelines', () => {

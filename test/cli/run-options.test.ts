@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { xenolith } from './run-in-process.ts';
+import { getProfile } from '../../machine/costs.ts';
 
 describe('xenolith (small things)', () => {
   it('--version prints the package version', async () => {
@@ -30,6 +31,18 @@ describe('xenolith (small things)', () => {
     expect(r.stderr).toBe(
       `xenolith: ${img} is a user program (compile --user): it runs inside the guest kernel; add its source to the initrd with --add PROG.ts and start it with --input 'PROG ARGS' or --cmdline 'PROG ARGS'\n`,
     );
+  });
+
+  it('--hosted: a world switch per I/O exit under trap, bt or hvm; refused natively and under pv', async () => {
+    const plain = await xenolith('run', '--mode', 'trap', '--cmdline', 'nanobench', '--input', '');
+    const hosted = await xenolith('run', '--mode', 'trap', '--hosted', '--cmdline', 'nanobench', '--input', '');
+    const portRead = (out: string) => Number(/^nanobench port-read: (\d+) cycles\/op$/m.exec(out)![1]);
+    // one IN per operation: one more world switch each (the rest of the loop is the same)
+    expect(portRead(hosted.stdout) - portRead(plain.stdout)).toBe(getProfile('p4-2003').hostedWorldSwitch);
+    for (const mode of ['native', 'pv']) {
+      const r = await xenolith('run', '--mode', mode, '--hosted', '--input', '');
+      expect([r.status, r.stderr]).toEqual([2, `xenolith: --hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${mode})\n`]);
+    }
   });
 
   it('too much memory under pv gets the same kind of message as the other hypervisor modes', async () => {

@@ -19,7 +19,8 @@ describe('generated blocks in the docs', () => {
   });
 
   it('docs/hypercalls.md: lmbench fork natively and under pv, a --stats report and the experiment console; docs/web.md: run --trace; each equal to its command output', async () => {
-    const blocks = DOCS_WITH_BLOCKS.flatMap((f) => docBlocks(read(f)));
+    expect(DOCS_WITH_BLOCKS).toEqual(['README.md', 'docs/hypercalls.md', 'docs/hypervisor.md', 'docs/web.md']);
+    const blocks = ['README.md', 'docs/hypercalls.md', 'docs/web.md'].flatMap((f) => docBlocks(read(f)));
     expect(blocks.map((b) => `${b.stream} ${b.args.slice(0, 3).join(' ')}`)).toEqual([
       'stdout run --cmdline lmbench fork',
       'stdout run --mode pv',
@@ -31,6 +32,21 @@ describe('generated blocks in the docs', () => {
     for (const b of blocks) expect(b.text, `npx xenolith ${b.command} (npm run docs:update)`).toBe(await blockOutput(b));
     expect(blocks[3]!.text).toContain('checksum 16 bytes: guest 231 cycles, hypercall 1693 cycles\n');
     expect(blocks[5]!.text).toMatch(/^xenolith: trace: 10 records, \d+ dropped \(the buffer holds 10; --trace-records sets it\) written to /);
+  });
+
+  it('docs/hypervisor.md: the kernel\'s nanobenchmarks natively, under trap, under hvm (shadow and EPT, p4-2006-vtx) and under bt, each equal to its command output', async () => {
+    const blocks = docBlocks(read('docs/hypervisor.md'));
+    expect(blocks.map((b) => b.command)).toEqual([
+      "run --cmdline nanobench --input ''",
+      "run --mode trap --cmdline nanobench --input ''",
+      "run --profile p4-2006-vtx --mode hvm --cmdline nanobench --input ''",
+      "run --profile p4-2006-vtx --mode hvm --mmu ept --cmdline nanobench --input ''",
+      "run --mode bt --cmdline nanobench --input ''",
+    ]);
+    for (const b of blocks) {
+      expect(b.text, `npx xenolith ${b.command} (npm run docs:update)`).toBe(await blockOutput(b));
+      expect(b.text.match(/^nanobench \S+: \d+ cycles\/op$/gm), b.command).toHaveLength(7);
+    }
   });
 });
 

@@ -49,21 +49,21 @@ describe('nanobench under hvm mode against the bare machine', () => {
   });
 
   it('primitives that neither exit nor miss the TLB cost exactly what they cost on bare hardware', () => {
-    for (const { profile, mmu } of CASES) {
+    for (const { profile } of CASES) {
       const { native, hvm } = figures[profile]!;
       // CR4 owns no bit under shadow paging: its write never exits. (A divide fault's delivery
-      // misses the TLB after the exits that flush it; on the shadow's tables the walk costs as a
-      // native one, on a second stage more - so it is exact only where its pages stay cached.)
-      const ops = mmu === 'ept' ? ['irq-save-restore', 'cr4-write', 'divide-fault'] : ['irq-save-restore', 'cr4-write'];
-      for (const op of ops) expect([profile, op, hvm[op]]).toEqual([profile, op, native[op]]);
+      // touches the IDT, the stack and the handler's pages: whether they are still in the TLB
+      // depends on where the timer's exits land - flushing without VPID, walking a second stage
+      // with EPT - so it is not compared exactly.)
+      for (const op of ['irq-save-restore', 'cr4-write']) expect([profile, op, hvm[op]]).toEqual([profile, op, native[op]]);
     }
   });
 
-  it('a port read pays at least one exit round trip to the device model', () => {
+  it('a port read pays at least one exit round trip and the device model, in place of the bus access', () => {
     for (const { profile } of CASES) {
       const p = getProfile(profile);
       const { native, hvm } = figures[profile]!;
-      expect(hvm['port-read']! - native['port-read']!).toBeGreaterThanOrEqual(roundTrip(p));
+      expect(hvm['port-read']! - (native['port-read']! - p.ioPort + p.alu)).toBeGreaterThanOrEqual(roundTrip(p) + p.deviceModel);
     }
   });
 

@@ -41,7 +41,7 @@ const MODES: SchedMode[] = [
 
 describe.each(MODES)('$name mode: several domains on one CPU', (m) => {
   it('two domains are time-sliced round robin and both finish with their own consoles', () => {
-    const { a, b, log, res, hv } = twoPrinters(100_000, m.printers());
+    const { a, b, log, res, hv } = twoPrinters(80_000, m.printers());
     expect(res.reason).toBe('all-stopped');
     expect(a.consoleOutput()).toBe('AAAAAAAAAA');
     expect(b.consoleOutput()).toBe('BBBBBBBBBB');

@@ -221,6 +221,19 @@ export interface RunOutcome {
   memory: Uint8Array;
   busLog: string[];
   acks: number;
+  /** the cost ledger: base cycles and events by kind */
+  ledger: { base: number; events: number[] };
+}
+
+/**
+ * The CPU's cost ledger adds up since `start` (cycles and base then; the events were all zero):
+ * cycles - start.cycles = base + sum of events x unit costs, exactly. (Tests may set the cycle
+ * counter by hand before a run; that is outside the ledger.)
+ */
+export function expectLedgerBalanced(cpu: Cpu, start = { cycles: 0, base: 0 }): void {
+  let t = cpu.baseCycles - start.base;
+  for (let k = 0; k < cpu.evCount.length; k++) t += cpu.evCount[k]! * cpu.evUnit[k]!;
+  expect(t, 'base + events x costs (the cost ledger)').toBe(cpu.cycles - start.cycles);
 }
 
 /**
@@ -235,8 +248,12 @@ export function runBoth(setup: (rig: Rig) => void, deadline = 1e6, opts: { memor
   for (const [fast, translator] of [[true, false], [false, false], [true, true]] as const) {
     const rig = makeRig({ ...opts, fast, translator });
     setup(rig);
+    rig.cpu.evCount.fill(0);
+    const start = { cycles: rig.cpu.cycles, base: rig.cpu.baseCycles };
     const exit = rig.cpu.run(deadline);
-    outcomes.push({ exit, state: rig.cpu.saveState(), memory: rig.mem.u8.slice(), busLog: rig.bus.log, acks: rig.pic.acks });
+    expectLedgerBalanced(rig.cpu, start);
+    const ledger = { base: rig.cpu.baseCycles, events: Array.from(rig.cpu.evCount) };
+    outcomes.push({ exit, state: rig.cpu.saveState(), memory: rig.mem.u8.slice(), busLog: rig.bus.log, acks: rig.pic.acks, ledger });
     if (fast && !translator) {
       fastRig = rig;
       fastExit = exit;
@@ -247,11 +264,13 @@ export function runBoth(setup: (rig: Rig) => void, deadline = 1e6, opts: { memor
   expect(a.state, 'CPU state (fast vs general path)').toEqual(b.state);
   expect(a.busLog, 'port traffic (fast vs general path)').toEqual(b.busLog);
   expect(a.acks).toBe(b.acks);
+  expect(a.ledger, 'cost ledger (fast vs general path)').toEqual(b.ledger);
   expect(Buffer.compare(Buffer.from(a.memory), Buffer.from(b.memory)), 'memory (fast vs general path)').toBe(0);
   expect(t.exit, 'exit reason (translator vs interpreter)').toBe(a.exit);
   expect(t.state, 'CPU state (translator vs interpreter)').toEqual(a.state);
   expect(t.busLog, 'port traffic (translator vs interpreter)').toEqual(a.busLog);
   expect(t.acks).toBe(a.acks);
+  expect(t.ledger, 'cost ledger (translator vs interpreter)').toEqual(a.ledger);
   expect(Buffer.compare(Buffer.from(t.memory), Buffer.from(a.memory)), 'memory (translator vs interpreter)').toBe(0);
   return { ...fastRig!, exit: fastExit };
 }

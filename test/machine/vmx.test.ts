@@ -374,3 +374,44 @@ describe('state snapshots', () => {
   });
 });
 
+
+describe('VPID (a tagged TLB, on a profile whose CPU has one)', () => {
+  /** a load from guest page 0x5000, CPUID (an exit), then the same load again after re-entry */
+  function loadExitLoad(vpid: number, rootFill: boolean): { misses: number; flushes: number } {
+    const rig = makeRig({ profile: 'modern', memoryBytes: 4 << 20 });
+    const prog = new Prog(CODE).li(1, 0x5000).op(Op.LDW, 2, 1, 0).op(Op.CPUID).op(Op.LDW, 2, 1, 0).op(Op.CPUID);
+    prepare(rig, prog, { controls: (v) => (v.vpid = vpid) });
+    expect(rig.cpu.run(1e6)).toBe(Exit.Cpuid);
+    const misses0 = rig.cpu.stats.tlbMisses;
+    const flushes0 = rig.cpu.stats.tlbFlushes;
+    // root mode fills a translation of its own (paging off: identity) before the next entry
+    if (rootFill) {
+      const root = new Prog(0x2000).op(Op.LDW, 3, 0, 0x40).op(Op.HLT);
+      root.load(rig.mem);
+      const pc = rig.cpu.pc;
+      rig.cpu.pc = 0x2000;
+      expect(rig.cpu.run(1e6)).toBe(Exit.Halted);
+      rig.cpu.halted = false;
+      rig.cpu.pc = pc;
+    }
+    rig.cpu.vmEntry();
+    expect(rig.cpu.run(1e6)).toBe(Exit.Cpuid);
+    return { misses: rig.cpu.stats.tlbMisses - misses0, flushes: rig.cpu.stats.tlbFlushes - flushes0 };
+  }
+
+  it('a tagged guest keeps its code and data translations across an exit and an entry', () => {
+    expect(getProfile('modern').vpid).toBe(true);
+    expect(loadExitLoad(1, false)).toEqual({ misses: 0, flushes: 0 });
+  });
+
+  it('untagged (vpid 0), the exit and the entry flush: the code and data pages are walked again', () => {
+    expect(loadExitLoad(0, false)).toEqual({ misses: 2, flushes: 2 });
+  });
+
+  it('a root-mode fill drops the tagged guest\'s entries first: the guest walks again', () => {
+    const r = loadExitLoad(1, true);
+    // root: its code page and its data page, after the flush that drops the guest's entries; the
+    // entry flushes root's (the TLB holds one tag at a time); the guest: code and data again
+    expect(r).toEqual({ misses: 4, flushes: 2 });
+  });
+});
