@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot: the engine (default interpreter)')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
-    .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.625: the least the standard pv kernel runs in)", '1.625')
+    .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.75: the least the standard pv kernel runs in)", '1.75')
     .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
