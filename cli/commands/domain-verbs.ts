@@ -2,6 +2,7 @@
 // shutdown, reboot, destroy, suspend, resume, console NAME, dominfo, domstats, setmem, schedinfo,
 // and `monitor NAME COMMAND` (QEMU's HMP names). Each takes --state-dir and --json; the first
 // verb starts a daemon for the state directory if none runs. docs/management.md.
+import { attachTerminalKeys } from '../terminal.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { textTable } from '../../bench/text-table.ts';
@@ -272,23 +273,7 @@ async function attachConsole(client: DaemonClient, name: string, opts: { input?:
     }
   });
   if (tty) {
-    const stdin = process.stdin;
-    stdin.setRawMode?.(true);
-    stdin.resume();
-    const onData = (chunk: Buffer) => {
-      const bytes: number[] = [];
-      for (const b of chunk) {
-        if (b === 0x1d) return stop();
-        bytes.push(b === 0x0d ? 0x0a : b === 0x7f ? 0x08 : b);
-      }
-      void typeBytes(Buffer.from(bytes).toString('latin1'));
-    };
-    stdin.on('data', onData);
-    detachInput = () => {
-      stdin.off('data', onData);
-      stdin.setRawMode?.(false);
-      stdin.pause();
-    };
+    detachInput = attachTerminalKeys((text) => void typeBytes(text), () => stop());
   } else if (opts.input === undefined && opts.until === undefined) {
     // piped input is typed as it comes; its end detaches (the domain keeps running)
     const onData = (chunk: Buffer) => void typeBytes(chunk.toString('latin1'));

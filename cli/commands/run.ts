@@ -17,6 +17,7 @@ import { loadHypercallTable } from '../hypercalls.ts';
 import { drive, machineSession, domainSession, type DomainSession, type GuestSession, type RunEnd } from '../session.ts';
 import type { PvMode } from '../../hypervisor/index.ts';
 import { formatPvStatsTable } from '../pv-stats.ts';
+import { attachTerminalKeys } from '../terminal.ts';
 import { writeFileSync } from 'node:fs';
 import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
 import { netSchema } from '../options.ts';
@@ -67,43 +68,18 @@ interface RunOptions {
   hosted?: boolean;
 }
 
-/**
- * Feed the terminal's keystrokes to the guest console (Enter as newline, Delete as backspace;
- * Ctrl-C goes to the guest, whose console turns it into an interrupt); Ctrl-] leaves.
- * Returns a cleanup function.
- */
-function attachTerminal(session: GuestSession, onQuit: () => void): () => void {
-  const stdin = process.stdin;
-  stdin.setRawMode?.(true);
-  stdin.resume();
-  const onData = (chunk: Buffer) => {
-    const bytes: number[] = [];
-    for (const b of chunk) {
-      if (b === 0x1d) {
-        onQuit();
-        break;
-      }
-      bytes.push(b === 0x0d ? 0x0a : b === 0x7f ? 0x08 : b);
-    }
-    if (bytes.length > 0) session.feed(Uint8Array.from(bytes));
-    if (bytes.length < chunk.length) session.stop();
-  };
-  stdin.on('data', onData);
-  return () => {
-    stdin.off('data', onData);
-    stdin.setRawMode?.(false);
-    stdin.pause();
-  };
-}
-
 /** Drive the session to its end, with the terminal attached when interactive. */
 async function runSession(session: GuestSession, o: { interactive: boolean; paced: boolean; maxCycles: number; timeoutMs: number }): Promise<RunEnd> {
   if (!o.interactive) return drive(session, { maxCycles: o.maxCycles, timeoutMs: o.timeoutMs, paced: o.paced });
   let quit = false;
   process.stderr.write('[xenolith: console attached; Ctrl-C interrupts the guest\'s program, Ctrl-] leaves]\n');
-  const detach = attachTerminal(session, () => {
-    quit = true;
-  });
+  const detach = attachTerminalKeys(
+    (text) => session.feed(Buffer.from(text, 'latin1')),
+    () => {
+      quit = true;
+      session.stop();
+    },
+  );
   try {
     return await drive(session, { maxCycles: o.maxCycles, timeoutMs: o.timeoutMs, interactive: true, left: () => quit });
   } finally {

@@ -5,6 +5,7 @@
 // short traced run, and the comparison report. Everything goes over one WebSocket to the daemon.
 
 import { Terminal } from '@xterm/xterm';
+import { consoleKeys } from '../../cli/console-keys.ts';
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
 
@@ -430,18 +431,13 @@ function domainView(main: HTMLElement, name: string): void {
   };
   const typed = xterm.onData((data) => {
     if (!attached) return;
-    let out = '';
-    for (const ch of data) {
-      const c = ch.charCodeAt(0);
-      if (c === 0x1d) {
-        attached = false;
-        void conn.call('detach', name);
-        xterm.write('\r\n[xenolith: detached (Ctrl-]); reload the page to attach again]\r\n');
-        break;
-      }
-      out += c === 0x0d ? '\n' : c === 0x7f ? '\b' : c < 0x100 ? ch : '?';
+    const { text, left } = consoleKeys(data);
+    if (text) conn.call('consoleInput', name, { data: text }).catch((e: Error) => flash(e.message, true));
+    if (left) {
+      attached = false;
+      void conn.call('detach', name);
+      xterm.write('\r\n[xenolith: detached (Ctrl-]); reload the page to attach again]\r\n');
     }
-    if (out) conn.call('consoleInput', name, { data: out }).catch((e: Error) => flash(e.message, true));
   });
   teardown.push(() => {
     typed.dispose();
