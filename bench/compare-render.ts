@@ -80,6 +80,15 @@ function breakdownRows(b: BreakdownRow, modes: readonly ModeName[]): string[][] 
 
 const BREAKDOWN_TITLE = 'Why each lmbench row costs what it does: the timed region\'s cycles by cause (machine/ledger.ts)';
 
+const NETWORK_TITLE = 'Network, after the Xen paper\'s ttcp table: netbench against the peer simulated in the host (simulated time, exact; relative to native)';
+
+/** The network rows' cells ([] for a report without them) and the notes on modes without a network. */
+function networkTable(r: CompareReport, ratio: (v: number, native: number | null | undefined) => string): { rows: string[][]; notes: string[] } {
+  const rows = (r.network ?? []).map((row) => [row.name, ...benchCells(row, r.modes, ratio)]);
+  const notes = Object.entries(r.networkNotes ?? {}).map(([m, why]) => `${m}: n/a, ${why}`);
+  return { rows, notes };
+}
+
 const BENCH_TITLES = {
   lmbench: 'lmbench-style benchmarks (simulated cycles per operation, exact; relative to native)',
   nanobench: 'Nanobenchmarks (cycles per operation, after Adams & Agesen, ASPLOS 2006)',
@@ -104,6 +113,8 @@ export function renderText(r: CompareReport): string {
   for (const which of ['lmbench', 'nanobench'] as const) {
     out.push('', BENCH_TITLES[which], textTable(['benchmark', ...modes], r[which].map((row) => [row.name, ...benchCells(row, modes, rel)])));
   }
+  const net = networkTable(r, rel);
+  if (net.rows.length > 0) out.push('', NETWORK_TITLE, textTable(['benchmark', ...modes], net.rows), ...net.notes);
   if (r.breakdown && r.breakdown.length > 0) {
     out.push('', BREAKDOWN_TITLE);
     for (const b of r.breakdown) out.push('', breakdownTitle(b), textTable(['cause', ...modes], breakdownRows(b, modes)));
@@ -123,6 +134,12 @@ export function renderMarkdown(r: CompareReport): string {
   for (const which of ['lmbench', 'nanobench'] as const) {
     out.push('', `## ${BENCH_TITLES[which]}`, '', row(['benchmark', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
     for (const b of r[which]) out.push(row([b.name, ...benchCells(b, modes, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''))]));
+  }
+  const net = networkTable(r, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''));
+  if (net.rows.length > 0) {
+    out.push('', `## ${NETWORK_TITLE}`, '', row(['benchmark', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
+    for (const c of net.rows) out.push(row(c));
+    if (net.notes.length > 0) out.push('', ...net.notes.map((n) => `- ${n}`));
   }
   if (r.breakdown && r.breakdown.length > 0) {
     out.push('', `## ${BREAKDOWN_TITLE}`);
@@ -266,6 +283,11 @@ export function renderHtml(r: CompareReport): string {
   );
   const bench = (which: 'lmbench' | 'nanobench') =>
     htmlTable(['benchmark', ...modes], r[which].map((row) => [row.name, ...benchCells(row, modes, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''))]), isNum(1));
+  const net = networkTable(r, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''));
+  const network =
+    net.rows.length > 0
+      ? `<h2>${esc(NETWORK_TITLE)}</h2>\n${htmlTable(['benchmark', ...modes], net.rows, isNum(1))}\n${net.notes.map((n) => `<p>${esc(n)}</p>`).join('\n')}${net.notes.length > 0 ? '\n' : ''}`
+      : '';
   const m = r.meta;
   const meta = htmlTable(
     ['date', 'commit', 'profile', 'host', 'Node', 'runs'],
@@ -296,7 +318,7 @@ ${matrix}
 ${bench('lmbench')}
 <h2>${esc(BENCH_TITLES.nanobench)}</h2>
 ${bench('nanobench')}
-${r.breakdown && r.breakdown.length > 0 ? `<h2>${esc(BREAKDOWN_TITLE)}</h2>\n${r.breakdown.map((b) => `<h3>${esc(breakdownTitle(b))}</h3>\n${htmlTable(['cause', ...modes], breakdownRows(b, modes), isNum(1))}`).join('\n')}\n` : ''}<h2>Counts behind the figures (one lmbench run), and wall time</h2>
+${network}${r.breakdown && r.breakdown.length > 0 ? `<h2>${esc(BREAKDOWN_TITLE)}</h2>\n${r.breakdown.map((b) => `<h3>${esc(breakdownTitle(b))}</h3>\n${htmlTable(['cause', ...modes], breakdownRows(b, modes), isNum(1))}`).join('\n')}\n` : ''}<h2>Counts behind the figures (one lmbench run), and wall time</h2>
 ${htmlTable(['counter', ...modes], counterRows(r), isNum(1))}
 ${timelineHtml(r)}
 </body></html>

@@ -17,6 +17,16 @@ import { ledgerDelta, type LedgerSnapshot } from '../machine/ledger.ts';
 export const SUITE_CMDLINE = 'usertests';
 export const LMBENCH_CMDLINE = 'lmbench all';
 export const NANOBENCH_CMDLINE = 'nanobench';
+/**
+ * The network rows, after the Xen paper's ttcp table: netbench against the gateway's echo and
+ * discard ports (a peer simulated inside the host, never real host traffic), small enough to keep
+ * compare quick: 8 round trips of 64 bytes, 8 full-frame datagrams of 1472 bytes.
+ */
+export const NETBENCH_CMDLINE = 'netbench 8 1472';
+/** Modes whose guest has no network, and why: their network rows show n/a with the reason. */
+export const NO_NETWORK: Partial<Record<ModeName, string>> = {
+  pv: 'no netfront yet: a pv guest has no NIC (issue 13)',
+};
 /** The timeline: the first millisecond (at 3 GHz) of a boot, in 100 slices. */
 export const TIMELINE = { cmdline: 'true', cycles: 3_000_000, bins: 100, records: 1 << 18 };
 
@@ -82,6 +92,8 @@ export interface ModeSummary {
   suite: Counters & { cycles: number; instructions: number; status: number; stopped: string };
   lmbench: Counters & { cycles: number; instructions: number; wallMs: number[]; wallMedianMs: number };
   nanobench: Counters & { cycles: number; instructions: number };
+  /** the netbench run (absent for a mode without network, and in reports saved before it) */
+  netbench?: Counters & { cycles: number; instructions: number };
 }
 
 /** What a reader needs to reproduce or judge a report: when, which code, which machine. */
@@ -108,6 +120,12 @@ export interface CompareReport {
   summaries: ModeSummary[];
   /** the lmbench rows' cost breakdowns (absent in reports saved before it existed) */
   breakdown?: BreakdownRow[];
+  /**
+   * netbench's figures against the simulated peer (simulated microseconds and KB/s; absent in
+   * reports saved before they existed); a mode in networkNotes has null figures, for that reason
+   */
+  network?: BenchRow[];
+  networkNotes?: Partial<Record<ModeName, string>>;
   /** differences from native that no documented reason explains */
   unexplained: string[];
   /** a short traced run per hypervisor mode (reports saved before the timeline have none) */
@@ -144,6 +162,27 @@ const OBSERVED_RE = /^(?:PASS (\S+) \(observed (-?\d+)\)|FAIL (\S+?): observed \
 const LM_RE = /^lmbench (\S+): (\d+) cycles\/op/;
 const LM_OPS_RE = /^lmbench (\S+): \d+ cycles\/op \((\d+) ops\)/;
 const NANO_RE = /^nanobench (\S+): (?:(\d+) cycles\/op|(n\/a))/;
+const NET_RTT_RE = /^netbench: udp round trip \((\d+) bytes, (\d+) times\): (\d+) us$/;
+const NET_SEND_RE = /^netbench: udp send \((\d+) x (\d+) bytes\): (\d+) us, (\d+) KB\/s$/;
+
+/**
+ * netbench's figures from its console: the mean round trip (simulated us), and the time and
+ * throughput of its sends, keyed by row name ('udp round trip, 64 bytes (us)', ...). Empty when
+ * netbench printed neither line.
+ */
+export function parseNetbench(console: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of console.split('\n')) {
+    const r = NET_RTT_RE.exec(line);
+    if (r) out.set(`udp round trip, ${r[1]} bytes (us)`, Number(r[3]));
+    const s = NET_SEND_RE.exec(line);
+    if (s) {
+      out.set(`udp send, ${s[1]} x ${s[2]} bytes (us)`, Number(s[3]));
+      out.set(`udp send throughput (KB/s)`, Number(s[4]));
+    }
+  }
+  return out;
+}
 
 export function parseSuite(console: string): Map<string, 'PASS' | 'FAIL'> {
   const out = new Map<string, 'PASS' | 'FAIL'>();
@@ -237,7 +276,8 @@ function pick(run: GuestRun): Counters & { cycles: number; instructions: number 
  */
 export function runCompare(opts: CompareOptions): CompareReport {
   const meta = runMetadata(opts.profile, opts.runs);
-  const total = opts.modes.length * (3 + opts.runs);
+  const netModes = opts.modes.filter((m) => NO_NETWORK[m] === undefined);
+  const total = opts.modes.length * (3 + opts.runs) + netModes.length;
   let done = 0;
   const step = (what: string) => opts.onProgress?.(++done, total, what);
   const suites = new Map<ModeName, Map<string, 'PASS' | 'FAIL'>>();
@@ -260,6 +300,11 @@ export function runCompare(opts: CompareOptions): CompareReport {
     const lmbench = runner({ ...base, cmdline: LMBENCH_CMDLINE });
     step(`${mode}: ${LMBENCH_CMDLINE} (warm-up)`);
     untimed.set(mode, { suite, lmbench, nanobench });
+  }
+  const netRuns = new Map<ModeName, GuestRun>();
+  for (const mode of netModes) {
+    netRuns.set(mode, (opts.runners?.[mode] ?? RUNNERS[mode])({ ...base, cmdline: NETBENCH_CMDLINE, net: true }));
+    step(`${mode}: ${NETBENCH_CMDLINE}`);
   }
   const timedRuns = new Map<ModeName, GuestRun[]>(opts.modes.map((m) => [m, []]));
   for (let k = 0; k < opts.runs; k++) {
@@ -286,11 +331,16 @@ export function runCompare(opts: CompareOptions): CompareReport {
     for (const [what, run] of [['usertests', suite], ['lmbench', first], ['nanobench', nb]] as const) {
       if (run.stopped !== 'poweroff') unexplained.push(`${mode}: ${what} did not finish (${run.stopped}${run.detail ? `: ${run.detail}` : ''})`);
     }
+    const net = netRuns.get(mode);
+    if (net && (net.stopped !== 'poweroff' || net.status !== 0)) {
+      unexplained.push(`${mode}: netbench did not finish (${net.stopped}${net.detail ? `: ${net.detail}` : `, status ${net.status}`})`);
+    }
     summaries.push({
       mode,
       suite: { ...pick(suite), status: suite.status, stopped: suite.stopped },
       lmbench: { ...pick(first), wallMs: lmRuns.map((r) => r.wallMs), wallMedianMs: median(lmRuns.map((r) => r.wallMs)) },
       nanobench: pick(nb),
+      ...(net ? { netbench: pick(net) } : {}),
     });
   }
 
@@ -331,6 +381,17 @@ export function runCompare(opts: CompareOptions): CompareReport {
     });
   };
 
+  const netFigures = new Map<ModeName, Map<string, number>>(opts.modes.map((m) => [m, parseNetbench(netRuns.get(m)?.console ?? '')]));
+  const netNames = new Set<string>();
+  for (const m of netFigures.values()) for (const n of m.keys()) netNames.add(n);
+  const network: BenchRow[] = [...netNames].map((name) => {
+    const values: BenchRow['values'] = {};
+    for (const mode of opts.modes) values[mode] = netFigures.get(mode)!.get(name) ?? null;
+    return { name, unit: /\((\S+)\)$/.exec(name)?.[1] ?? '', values };
+  });
+  const networkNotes: Partial<Record<ModeName, string>> = {};
+  for (const mode of opts.modes) if (NO_NETWORK[mode] !== undefined) networkNotes[mode] = NO_NETWORK[mode];
+
   return {
     meta,
     profile: opts.profile,
@@ -340,6 +401,8 @@ export function runCompare(opts: CompareOptions): CompareReport {
     nanobench: table(nano, 'cycles/op'),
     summaries,
     breakdown: [...breakdown.values()],
+    network,
+    networkNotes,
     unexplained,
     timelines: opts.modes.flatMap((mode) => {
       const t = (opts.timeline ?? traceTimeline)(mode, { profile: opts.profile, ...TIMELINE });

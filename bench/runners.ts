@@ -9,6 +9,9 @@ import { snapshotLedger, type LedgerSnapshot } from '../machine/ledger.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { runImageInMode } from '../hypervisor/index.ts';
+import { collectRun } from '../hypervisor/run.ts';
+import { HostUplink } from '../hypervisor/net/uplink.ts';
+import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import type { DomainStats } from '../hypervisor/core/stats.ts';
 import { pvStatsReport } from '../hypervisor/pv/stats.ts';
 import { timed } from './timing.ts';
@@ -66,6 +69,11 @@ export interface RunSpec {
   maxCycles: number;
   /** the CPU engine (default: the machine's) */
   engine?: Engine;
+  /**
+   * join the guest's NIC to the virtual gateway alone (no host socket: the peer simulated inside
+   * the host, so the run stays deterministic); only for modes with an emulated NIC (not pv)
+   */
+  net?: boolean;
 }
 
 export type Runner = (spec: RunSpec) => GuestRun;
@@ -75,7 +83,9 @@ export const ZERO_COUNTERS: Counters = { traps: 0, hypercalls: 0, ioExits: 0, sh
 /** The reference: the native kernel on bare XL32. Nothing enters a hypervisor. */
 export const runNative: Runner = (spec) => {
   const guest = buildGuestKernel({ arch: 'native' });
-  const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}) });
+  const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
+  const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}), ...(peer ? { onTransmit: peer.onTransmit } : {}) });
+  peer?.attach({ nic: machine.nic, now: () => machine.deviceContext.now(), schedule: (at, fn) => machine.deviceContext.schedule(at, fn) });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
   const marks: LedgerSnapshot[] = [];
   const ledger = watchLedger(machine.cpu, marks);
@@ -115,10 +125,14 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
     const guest = buildGuestKernel({ arch });
     const marks: LedgerSnapshot[] = [];
     let ledger: (() => LedgerSnapshot) | null = null;
-    const { value: r, ms: wallMs } = timed(() =>
-      runImageInMode(mode, guest.kernel, {
+    if (spec.net && mode === 'pv') throw new Error('a pv domain has no emulated NIC (netfront is not written yet)');
+    const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
+    const { value: r, ms: wallMs } = timed(() => {
+      const booted = runImageInMode(mode, guest.kernel, {
         profile: spec.profile,
-        maxCycles: spec.maxCycles,
+        // with the network: boot only, join the NIC to the gateway, then run
+        maxCycles: peer ? 0 : spec.maxCycles,
+        ...(peer ? { onTransmit: peer.onTransmit } : {}),
         input: spec.input,
         initrd: guest.initrd,
         cmdline: spec.cmdline,
@@ -126,8 +140,12 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         onCpu: (cpu) => {
           ledger = watchLedger(cpu, marks);
         },
-      }),
-    );
+      });
+      if (!peer) return booted;
+      const dev = booted.domain.devices!;
+      peer.attach({ nic: dev.nic, now: () => dev.now(), schedule: (at, fn) => dev.schedule(at, fn) });
+      return collectRun(booted.hypervisor, booted.domain, booted.hypervisor.run({ maxCycles: spec.maxCycles }));
+    });
     return {
       mode,
       console: r.output,

@@ -63,6 +63,15 @@ export class HostUplink {
     return up;
   }
 
+  /**
+   * The gateway alone, with no host socket: the guest reaches only the peer simulated inside the
+   * host (ARP, ping, the echo and discard ports). Nothing here depends on host timing, so a run
+   * with it is deterministic (what `compare`'s network rows measure against).
+   */
+  static simulatedPeer(guestMac: Uint8Array): HostUplink {
+    return new HostUplink([], guestMac);
+  }
+
   /** The NIC's transmit callback (give it to the machine or domain before attach). */
   readonly onTransmit = (frame: Uint8Array): void => this.gateway.fromGuest(frame);
 

@@ -94,6 +94,25 @@ describe('compare renderers (from a report, no run)', () => {
     expect(RENDERERS.html(REPORT)).not.toContain('Timeline');
   });
 
+  it('network rows: ratios to native, n/a with the reason for a mode without a network, in every form; none without them', () => {
+    const net: CompareReport = {
+      ...REPORT,
+      modes: ['native', 'trap', 'pv'],
+      summaries: [...REPORT.summaries, { ...REPORT.summaries[1]!, mode: 'pv' }],
+      network: [{ name: 'udp round trip, 64 bytes (us)', unit: 'us', values: { native: 10, trap: 25, pv: null } }],
+      networkNotes: { pv: 'no netfront yet' },
+    };
+    const text = renderText(net);
+    expect(text).toContain("\nNetwork, after the Xen paper's ttcp table: netbench against the peer simulated in the host (simulated time, exact; relative to native)\n");
+    expect(text).toMatch(/^udp round trip, 64 bytes \(us\) +10 +25 2\.50x +n\/a\npv: n\/a, no netfront yet$/m);
+    const md = renderMarkdown(net);
+    expect(md).toContain('| udp round trip, 64 bytes (us) | 10 | 25 (2.50x) | n/a |\n\n- pv: n/a, no netfront yet\n');
+    const html = RENDERERS.html(net);
+    expect(html).toContain('<tr><td>udp round trip, 64 bytes (us)</td><td class="n">10</td><td class="n">25 (2.50x)</td><td class="n">n/a</td></tr>');
+    expect(html).toContain('<p>pv: n/a, no netfront yet</p>');
+    for (const format of ['text', 'md', 'html'] as const) expect(RENDERERS[format](REPORT)).not.toContain('ttcp');
+  });
+
   it('JSON: the report itself; read back, every renderer gives the same output', () => {
     const json = renderJson(REPORT);
     const back = JSON.parse(json) as CompareReport;
