@@ -6,6 +6,8 @@ import { CliError } from './errors.ts';
 import { MODE_NAMES } from '../hypervisor/modes.ts';
 import { MAX_TRACE_RECORDS } from '../hypervisor/core/trace.ts';
 import { DEFAULT_ENGINE, ENGINES, type Engine } from '../machine/translator.ts';
+import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
+import type { HostForward } from '../hypervisor/net/gateway.ts';
 
 
 const PROFILE_NAMES = Object.keys(PROFILES);
@@ -61,52 +63,19 @@ export const runOptionsSchema = z.object({
 });
 
 /** One host-forward rule of `--net` (hypervisor/net/gateway.ts HostForward). */
-export interface NetForward {
-  protocol: 'udp';
-  hostAddress: '127.0.0.1';
-  hostPort: number;
-  guestPort: number;
-}
-
-const HOSTFWD = /^hostfwd=([a-z]*):([^:]*):([^-]*)-([^:]*):(.*)$/;
-const GUEST_ADDRESS = '10.0.2.15';
-
-function port(text: string, what: string, min: number): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) < min || Number(text) > 65535) {
-    throw new Error(`--net: ${what} port "${text}" must be a number from ${min} to 65535`);
-  }
-  return Number(text);
-}
-
-/** One `hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT` item (QEMU's user-mode syntax); throws with the reason. */
-function hostfwd(item: string): NetForward {
-  const m = HOSTFWD.exec(item);
-  if (!m) throw new Error(`--net: "${item}" is not hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT`);
-  const [, proto, hostAddr, hostPort, guestAddr, guestPort] = m as unknown as [string, string, string, string, string, string];
-  if (proto !== 'udp') throw new Error(`--net: only udp is forwarded, not "${proto}"`);
-  if (hostAddr !== '' && hostAddr !== '127.0.0.1') throw new Error(`--net: a forward listens on the loopback address 127.0.0.1 only, not "${hostAddr}"`);
-  if (guestAddr !== '' && guestAddr !== GUEST_ADDRESS) throw new Error(`--net: the guest's address is ${GUEST_ADDRESS}, not "${guestAddr}"`);
-  return { protocol: 'udp', hostAddress: '127.0.0.1', hostPort: port(hostPort, 'host', 0), guestPort: port(guestPort, 'guest', 1) };
-}
+export type NetForward = HostForward;
 
 /**
  * `--net` values (repeatable): each a comma-separated list of `user` (the gateway alone) and
- * `hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT` items. Host port 0 takes any free port.
+ * `hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT` items (hypervisor/net/hostfwd.ts). Host port 0 takes any free port.
  */
 export const netSchema = z.array(z.string()).transform((values, ctx) => {
-  const rules: NetForward[] = [];
-  for (const item of values.flatMap((v) => v.split(',')).map((v) => v.trim())) {
-    if (item === 'user') continue;
-    try {
-      const r = hostfwd(item);
-      if (r.hostPort !== 0 && rules.some((o) => o.hostPort === r.hostPort)) throw new Error(`--net: host port ${r.hostPort} is forwarded twice`);
-      rules.push(r);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
+  try {
+    return parseNetSpecs(values);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `--net: ${(e as Error).message}` });
+    return z.NEVER;
   }
-  return rules;
 });
 
 export const compareOptionsSchema = z.object({

@@ -9,6 +9,7 @@ import { isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 
 /** The virtualization modes a definition may name (all hosted by the daemon). */
 export const DOMAIN_MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
@@ -88,6 +89,21 @@ export const definitionSchema = z
       .default(1),
     /** pv only: the domain is a control domain (may use dom0_op on the other pv domains of its host) */
     privileged: z.boolean({ error: 'privileged must be true or false' }).default(false),
+    /**
+     * the NIC's network, as `run --net`: `user` and `hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT`
+     * items, comma-separated (a list of such strings is accepted too); loopback only; not pv
+     */
+    net: z
+      .union([z.string(), z.array(z.string())], { error: 'net must be a string such as "hostfwd=udp:127.0.0.1:5555-:7" (or a list of them)' })
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .superRefine((v, ctx) => {
+        try {
+          parseNetSpecs(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      })
+      .optional(),
     on_poweroff: action('on_poweroff', 'destroy'),
     on_reboot: action('on_reboot', 'restart'),
     on_crash: action('on_crash', 'destroy'),
@@ -95,6 +111,9 @@ export const definitionSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
+    if (d.net !== undefined && d.mode === 'pv') {
+      ctx.addIssue({ code: 'custom', path: ['net'], message: 'net applies to native, trap, bt and hvm domains only: a pv domain has no NIC yet (netfront/netback is not written)' });
+    }
   });
 
 /** A definition as written (defaults applied). */

@@ -35,6 +35,9 @@ import { MAX_MACHINE_BYTES, MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import type { DomainDefinition } from './definition.ts';
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
+import { HostUplink } from '../hypervisor/net/uplink.ts';
+import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
+import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 
 /** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
 export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
@@ -143,6 +146,8 @@ interface DomainRecord {
   /** the kernel image booted (symbols for the monitor) */
   image: Image | null;
   disk: Uint8Array | null;
+  /** the NIC's uplink to the host (definition field net), while the domain exists */
+  uplink: HostUplink | null;
   /** how a domain on a bare machine (native) stopped */
   bareStop: { reason: string; status: number; detail?: string } | null;
   /** breakpoint addresses (virtual), in the order they were set */
@@ -206,6 +211,7 @@ export class Host {
       fresh: [],
       image: null,
       disk: null,
+      uplink: null,
       bareStop: null,
       breakpoints: [],
       leaveBreakpoint: null,
@@ -661,6 +667,16 @@ export class Host {
     const config: DomainConfig = { name: def.name, memoryBytes, onOutput: (b) => this.output(r, b) };
     if (def.console.input !== undefined) config.input = def.console.input.replace(/\\n/g, '\n');
     if (disk) config.disk = disk;
+    // the network (not pv: the definition refuses it): the gateway, and a loopback socket per
+    // forward; a port that cannot be bound is reported on the console and in the events
+    const uplink =
+      def.net !== undefined && def.mode !== 'pv'
+        ? HostUplink.openNow(parseNetSpecs(def.net), macToBytes(NIC_DEFAULT_MAC), (message) => {
+            for (const b of Buffer.from(`\n[xenolith: ${message}]\n`)) this.output(r, b);
+            this.opts.onEvent?.({ name: def.name, status: r.status, stopReason: null, detail: message });
+          })
+        : null;
+    if (uplink) config.onTransmit = uplink.onTransmit;
     try {
       if (def.mode === 'pv') {
         const m = this.pvMachine(def.profile);
@@ -677,7 +693,8 @@ export class Host {
         (m.hv!.scheduler as BvtScheduler).setWeight(domain.id, def.weight);
         this.attach(r, m, domain);
       } else if (def.mode === 'native') {
-        const bare = new Machine({ memoryBytes, profile: def.profile, input: config.input, disk, onOutput: config.onOutput! });
+        const bare = new Machine({ memoryBytes, profile: def.profile, input: config.input, disk, onOutput: config.onOutput!, ...(uplink ? { onTransmit: uplink.onTransmit } : {}) });
+        uplink?.attach({ nic: bare.nic, now: () => bare.deviceContext.now(), schedule: (at, fn) => bare.deviceContext.schedule(at, fn) });
         if ('kernel' in spec) bootNative(bare, spec);
         else bare.loadImage(spec.image);
         const m: HostMachine = { key: `own:${def.name}`, hv: null, bare, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
@@ -691,17 +708,21 @@ export class Host {
         }
         const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile });
         const domain = hv.createDomain(mode, config, spec);
+        const dev = domain.devices;
+        if (uplink && dev) uplink.attach({ nic: dev.nic, now: () => dev.now(), schedule: (at, fn) => dev.schedule(at, fn) });
         const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
         this.machines.push(m);
         this.attach(r, m, domain);
       }
     } catch (e) {
+      void uplink?.close();
       if (e instanceof HostError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       throw new HostError(409, `domain '${def.name}' cannot start: ${msg.replace(/^domain '[^']*': /, '')}`);
     }
     r.image = image;
     r.disk = disk ?? null;
+    r.uplink = uplink;
     r.status = 'running';
     r.stopReason = null;
     r.stopDetail = null;
@@ -752,6 +773,9 @@ export class Host {
       }
     }
     r.disk = null;
+    // the sockets close once the replies already sent have left
+    void r.uplink?.close();
+    r.uplink = null;
     this.flushConsole(r);
   }
 

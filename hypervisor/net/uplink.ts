@@ -64,6 +64,29 @@ export class HostUplink {
   }
 
   /**
+   * Bind one loopback socket per rule without waiting (for a caller that cannot wait: the
+   * daemon's host boots a domain synchronously). Datagrams are taken as soon as a socket is
+   * bound; a socket that cannot bind (the port is taken) calls `onError` once with a one-line
+   * message and forwards nothing.
+   */
+  static openNow(rules: readonly HostForward[], guestMac: Uint8Array, onError: (message: string) => void): HostUplink {
+    const up = new HostUplink(rules, guestMac);
+    for (const [k, rule] of rules.entries()) {
+      const s = createSocket('udp4');
+      up.sockets.push(s);
+      let bound = false;
+      s.on('error', (e) => {
+        if (!bound) onError(`net hostfwd: cannot bind udp ${rule.hostAddress}:${rule.hostPort}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+      });
+      s.on('message', (msg, rinfo) => up.gateway.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
+      s.bind(rule.hostPort, rule.hostAddress, () => {
+        bound = true;
+      });
+    }
+    return up;
+  }
+
+  /**
    * The gateway alone, with no host socket: the guest reaches only the peer simulated inside the
    * host (ARP, ping, the echo and discard ports). Nothing here depends on host timing, so a run
    * with it is deterministic (what `compare`'s network rows measure against).

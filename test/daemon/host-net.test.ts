@@ -1,0 +1,116 @@
+// A domain definition's `net` field: the host joins the domain's NIC to the virtual gateway and
+// binds a loopback socket per hostfwd rule; a plain node:dgram client's datagram to that port
+// reaches `udpecho 7` in the guest and comes back byte for byte, under native, trap, bt and hvm.
+// And the field's validation: run --net's syntax, refused for pv naming the file and the field.
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Host, type StateEvent } from '../../daemon/host.ts';
+import { loadDefinitionFile, validateDefinition } from '../../daemon/definition.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+
+/** A port free now on the loopback address (bound and let go). */
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('a defined domain with net hostfwd', () => {
+  for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
+    it(`${mode}: echoes a datagram from a node:dgram client through its forward, then closes the socket`, async () => {
+      const out: Record<string, string> = {};
+      const events: StateEvent[] = [];
+      const host = new Host(null, {
+        pacing: 'fast',
+        standardGuest: (arch) => buildGuestKernel({ arch }),
+        onEvent: (e) => events.push(e),
+        onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
+      });
+      const port = await freePort();
+      host.define(validateDefinition({ name: 'echo', mode, memory: 8, cmdline: 'udpecho 7 1', net: `hostfwd=udp:127.0.0.1:${port}-:7` }));
+      host.start('echo');
+      const client = createSocket('udp4');
+      await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+      try {
+        for (let k = 0; k < 2000 && !(out.echo ?? '').includes('listening on udp port 7'); k++) {
+          host.step();
+          await tick();
+        }
+        expect(out.echo).toContain('listening on udp port 7');
+        const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff));
+        let back: Buffer | null = null;
+        client.on('message', (m) => (back = m));
+        client.send(payload, port, '127.0.0.1');
+        // udpecho 7 1 answers once and powers off (the domain is then destroyed: on_poweroff)
+        for (let k = 0; k < 4000 && (back === null || host.dominfo('echo').status === 'running'); k++) {
+          host.step();
+          await tick();
+        }
+        expect(back).toEqual(payload);
+        expect(out.echo).toContain('udpecho: echoed 1 datagrams\n');
+        expect(host.dominfo('echo')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
+        expect(events.filter((e) => /net hostfwd/.test(e.detail ?? ''))).toEqual([]);
+      } finally {
+        client.close();
+        host.shutdownAll();
+      }
+      // the forward's socket is closed once the domain is released: the port can be bound again
+      await new Promise((r) => setTimeout(r, 20));
+      const again = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.bind(port, '127.0.0.1', () => resolve());
+      });
+      again.close();
+    });
+  }
+});
+
+describe('net in a definition', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xenolith-defnet-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const errorOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+
+  it('takes run --net\'s syntax, a string or a list of strings', () => {
+    expect(validateDefinition({ name: 'a', mode: 'hvm', net: 'user,hostfwd=udp:127.0.0.1:5555-:7' }).net).toEqual(['user,hostfwd=udp:127.0.0.1:5555-:7']);
+    expect(validateDefinition({ name: 'a', mode: 'trap', net: ['hostfwd=udp::5555-:7', 'hostfwd=udp:127.0.0.1:5556-10.0.2.15:8'] }).net).toEqual(['hostfwd=udp::5555-:7', 'hostfwd=udp:127.0.0.1:5556-10.0.2.15:8']);
+    expect(validateDefinition({ name: 'a', mode: 'native' }).net).toBeUndefined();
+  });
+
+  it('refuses pv, another host address or protocol, and a port forwarded twice, naming the file and the field', () => {
+    expect(errorOf(() => loadDefinitionFile(file('p.json', '{ "name": "p", "mode": "pv", "net": "hostfwd=udp:127.0.0.1:5555-:7" }')))).toBe(
+      `${dir}/p.json: field 'net': net applies to native, trap, bt and hvm domains only: a pv domain has no NIC yet (netfront/netback is not written)`,
+    );
+    expect(errorOf(() => loadDefinitionFile(file('a.yaml', 'name: a\nmode: hvm\nnet: hostfwd=udp:0.0.0.0:5555-:7\n')))).toBe(
+      `${dir}/a.yaml:3:6: field 'net': a forward listens on the loopback address 127.0.0.1 only, not "0.0.0.0"`,
+    );
+    expect(errorOf(() => loadDefinitionFile(file('t.json', '{ "name": "t", "mode": "trap", "net": "hostfwd=tcp:127.0.0.1:5555-:7" }')))).toBe(
+      `${dir}/t.json: field 'net': only udp is forwarded, not "tcp"`,
+    );
+    expect(errorOf(() => loadDefinitionFile(file('d.json', '{ "name": "d", "mode": "bt", "net": ["hostfwd=udp::5555-:7", "hostfwd=udp::5555-:8"] }')))).toBe(
+      `${dir}/d.json: field 'net': host port 5555 is forwarded twice`,
+    );
+    expect(errorOf(() => loadDefinitionFile(file('n.json', '{ "name": "n", "mode": "bt", "net": 7 }')))).toBe(
+      `${dir}/n.json: field 'net': net must be a string such as "hostfwd=udp:127.0.0.1:5555-:7" (or a list of them)`,
+    );
+  });
+});
