@@ -73,6 +73,37 @@ describe('a defined domain with net hostfwd', () => {
   }
 });
 
+describe('a forward whose port is taken', () => {
+  it('does not stop the domain: the reason is a console line and an event', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((r) => taken.bind(0, '127.0.0.1', () => r()));
+    const port = taken.address().port;
+    const out: Record<string, string> = {};
+    const events: StateEvent[] = [];
+    const host = new Host(null, {
+      pacing: 'fast',
+      standardGuest: (arch) => buildGuestKernel({ arch }),
+      onEvent: (e) => events.push(e),
+      onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
+    });
+    try {
+      host.define(validateDefinition({ name: 'busy', mode: 'native', memory: 8, cmdline: 'udpecho 7', net: `hostfwd=udp:127.0.0.1:${port}-:7` }));
+      host.start('busy');
+      for (let k = 0; k < 2000 && !(out.busy ?? '').includes('EADDRINUSE'); k++) {
+        host.step();
+        await tick();
+      }
+      const message = `net hostfwd: cannot bind udp 127.0.0.1:${port}: EADDRINUSE`;
+      expect(out.busy).toContain(`\n[xenolith: ${message}]\n`);
+      expect(events.filter((e) => e.detail === message)).toEqual([{ name: 'busy', status: 'running', stopReason: null, detail: message }]);
+      expect(host.dominfo('busy').status).toBe('running');
+    } finally {
+      host.shutdownAll();
+      taken.close();
+    }
+  });
+});
+
 describe('net in a definition', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xenolith-defnet-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
