@@ -333,7 +333,7 @@ export function runCompare(opts: CompareOptions): CompareReport {
     }
     const net = netRuns.get(mode);
     if (net && (net.stopped !== 'poweroff' || net.status !== 0)) {
-      unexplained.push(`${mode}: netbench did not finish (${net.stopped}${net.detail ? `: ${net.detail}` : `, status ${net.status}`})`);
+      unexplained.push(`${mode}: netbench failed (${net.stopped}${net.detail ? `: ${net.detail}` : `, status ${net.status}`})`);
     }
     summaries.push({
       mode,

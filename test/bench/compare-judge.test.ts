@@ -73,8 +73,9 @@ describe('compare checks determinism even with --runs 1', () => {
       runners: { native: scripted('native', NATIVE_SUITE, ran, (k) => 1000 + k) },
       onProgress: (done, total, what) => progress.push(`${done}/${total} ${what}`),
     });
-    expect(ran).toEqual(['native: usertests', 'native: nanobench', 'native: lmbench all', 'native: lmbench all']);
-    expect(progress).toEqual(['1/4 native: usertests', '2/4 native: nanobench', '3/4 native: lmbench all (warm-up)', '4/4 native: lmbench all (1/1)']);
+    // (and netbench once, for the network rows, before the timed runs)
+    expect(ran).toEqual(['native: usertests', 'native: nanobench', 'native: lmbench all', 'native: netbench 8 1472', 'native: lmbench all']);
+    expect(progress).toEqual(['1/5 native: usertests', '2/5 native: nanobench', '3/5 native: lmbench all (warm-up)', '4/5 native: netbench 8 1472', '5/5 native: lmbench all (1/1)']);
     expect(r.unexplained).toEqual(['native: lmbench gave different simulated results from run to run (simulated time must be deterministic)']);
     expect(r.summaries[0]!.lmbench.wallMs).toHaveLength(1); // the untimed warm-up is the determinism reference
   });
@@ -84,5 +85,32 @@ describe('compare checks determinism even with --runs 1', () => {
     const r = runCompare({ modes: ['native'], profile: 'p4-2003', runs: 1, maxCycles: 1, runners: { native: scripted('native', NATIVE_SUITE, ran) } });
     expect(r.unexplained).toEqual([]);
     expect(ran.filter((c) => c === 'native: lmbench all')).toHaveLength(2);
+  });
+});
+
+describe('the network rows', () => {
+  it('run netbench with the simulated peer for every mode with a NIC, never for pv; a netbench that fails is unexplained', () => {
+    const specs: RunSpec[] = [];
+    const runner = (mode: ModeName, netConsole: string, status: number): Runner => (spec) => {
+      if (spec.cmdline.startsWith('netbench')) specs.push(spec);
+      const run = scripted(mode, NATIVE_SUITE, [])(spec);
+      return spec.cmdline.startsWith('netbench') ? { ...run, console: netConsole, status } : run;
+    };
+    const ok = 'netbench: udp round trip (64 bytes, 8 times): 10 us\nnetbench: udp send (8 x 1472 bytes): 97 us, 121402 KB/s\n';
+    const r = runCompare({
+      modes: ['native', 'hvm', 'pv'],
+      profile: 'p4-2003',
+      runs: 1,
+      maxCycles: 1,
+      runners: { native: runner('native', ok, 0), hvm: runner('hvm', 'netbench: recvfrom: error -11\n', 1), pv: runner('pv', ok, 0) },
+    });
+    expect(specs.map((s) => [s.cmdline, s.net])).toEqual([['netbench 8 1472', true], ['netbench 8 1472', true]]);
+    expect(r.network).toEqual([
+      { name: 'udp round trip, 64 bytes (us)', unit: 'us', values: { native: 10, hvm: null, pv: null } },
+      { name: 'udp send, 8 x 1472 bytes (us)', unit: 'us', values: { native: 97, hvm: null, pv: null } },
+      { name: 'udp send throughput (KB/s)', unit: 'KB/s', values: { native: 121402, hvm: null, pv: null } },
+    ]);
+    expect(r.networkNotes).toEqual({ pv: 'no netfront yet: a pv guest has no NIC (issue 13)' });
+    expect(r.unexplained).toEqual(['hvm: netbench failed (poweroff, status 1)']);
   });
 });
