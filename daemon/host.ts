@@ -93,6 +93,11 @@ export interface DomainInfo {
   /** cycles its vCPU ran, instructions retired (since it was last started) */
   cycles: number;
   instructions: number;
+  /**
+   * while the domain exists with a `net` definition: its host forwards, each as
+   * `udp 127.0.0.1:HOSTPORT -> 10.0.2.15:GUESTPORT` with the port bound (host port 0 gets one)
+   */
+  forwards?: string[];
 }
 
 /** A state change, for the event stream. */
@@ -256,6 +261,7 @@ export class Host {
       machine: r.machine ? (r.machine.pv ? r.machine.key : 'own') : null,
       cycles: d ? d.stats.runCycles : r.machine?.bare ? r.machine.bare.cpu.cycles : 0,
       instructions: d ? d.stats.instructions : r.machine?.bare ? r.machine.bare.cpu.instructions : 0,
+      ...(r.uplink ? { forwards: r.uplink.describeForwards() } : {}),
     };
   }
 

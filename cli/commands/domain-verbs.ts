@@ -59,6 +59,7 @@ function dominfoText(d: DomainInfo): string {
     ['Instructions', String(d.instructions)],
     ['Restarts', String(d.restarts)],
   ];
+  if (d.forwards && d.forwards.length > 0) rows.push(['Forwards', d.forwards.join(', ')]);
   if (d.stopReason) rows.push(['Stopped', `${d.stopReason}${d.stopStatus !== null ? ` (status ${d.stopStatus})` : ''}${d.stopDetail ? `: ${d.stopDetail}` : ''}`]);
   return rows.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`).join('\n');
 }

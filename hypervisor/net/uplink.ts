@@ -103,6 +103,22 @@ export class HostUplink {
     this.platform = platform;
   }
 
+  /**
+   * Each rule as `udp 127.0.0.1:HOSTPORT -> 10.0.2.15:GUESTPORT`, with the port actually bound
+   * (`unbound` for a socket not bound yet, or that could not bind).
+   */
+  describeForwards(): string[] {
+    return this.rules.map((rule, k) => {
+      let port = 'unbound';
+      try {
+        port = String(this.sockets[k]!.address().port);
+      } catch {
+        // not bound (yet)
+      }
+      return `udp ${rule.hostAddress}:${port} -> 10.0.2.15:${rule.guestPort}`;
+    });
+  }
+
   /** The ports actually bound (a rule with host port 0 gets one from the system). */
   boundPorts(): number[] {
     return this.sockets.map((s) => s.address().port);

@@ -11,15 +11,6 @@ import { Host, type StateEvent } from '../../daemon/host.ts';
 import { loadDefinitionFile, validateDefinition } from '../../daemon/definition.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 
-/** A port free now on the loopback address (bound and let go). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 describe('a defined domain with net hostfwd', () => {
@@ -33,17 +24,22 @@ describe('a defined domain with net hostfwd', () => {
         onEvent: (e) => events.push(e),
         onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
       });
-      const port = await freePort();
-      host.define(validateDefinition({ name: 'echo', mode, memory: 8, cmdline: 'udpecho 7 1', net: `hostfwd=udp:127.0.0.1:${port}-:7` }));
+      // host port 0: the system picks one, and dominfo tells which
+      host.define(validateDefinition({ name: 'echo', mode, memory: 8, cmdline: 'udpecho 7 1', net: 'hostfwd=udp:127.0.0.1:0-:7' }));
       host.start('echo');
       const client = createSocket('udp4');
       await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+      let port = 0;
       try {
         for (let k = 0; k < 2000 && !(out.echo ?? '').includes('listening on udp port 7'); k++) {
           host.step();
           await tick();
         }
         expect(out.echo).toContain('listening on udp port 7');
+        const forwards = host.dominfo('echo').forwards!;
+        expect(forwards).toEqual([expect.stringMatching(/^udp 127\.0\.0\.1:\d+ -> 10\.0\.2\.15:7$/)]);
+        port = Number(/:(\d+) ->/.exec(forwards[0]!)![1]);
+        expect(port).toBeGreaterThan(0);
         const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff));
         let back: Buffer | null = null;
         client.on('message', (m) => (back = m));
@@ -56,6 +52,7 @@ describe('a defined domain with net hostfwd', () => {
         expect(back).toEqual(payload);
         expect(out.echo).toContain('udpecho: echoed 1 datagrams\n');
         expect(host.dominfo('echo')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
+        expect(host.dominfo('echo').forwards).toBeUndefined(); // released with the domain
         expect(events.filter((e) => /net hostfwd/.test(e.detail ?? ''))).toEqual([]);
       } finally {
         client.close();
