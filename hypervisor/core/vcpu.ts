@@ -64,7 +64,7 @@ export class Vcpu {
   readonly exit = new VcpuExit();
   /** an IN exit whose value the outer loop has put in exit.data: write it to exit.reg at the next run */
   ioPending = false;
-  /** the mode's virtual-CPU state (trap mode: TrapVcpuState) */
+  /** the mode's virtual-CPU state (trap: TrapVcpu, bt: a TrapVcpu subclass, hvm: HvmVcpu; pv: none); read it through the mode's typed accessor (trapVcpu(), hvmVcpu()), never a cast */
   modeState: unknown = null;
   /** cycles this vCPU has run (scheduler accounting) */
   runCycles = 0;

@@ -23,7 +23,7 @@ import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
 import { Ev } from '../../machine/ledger.ts';
 import { SHADOW_BAD_GPA, SHADOW_HIDDEN } from '../trap/shadow.ts';
-import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu } from './state.ts';
+import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu, hvmVcpu } from './state.ts';
 import { TraceKind } from '../core/trace.ts';
 
 // machine/ const enums as local numbers (cross-file const enums are property loads under tsx)
@@ -107,7 +107,7 @@ export class HvmMode implements Mode {
   /** On a CPU with VPID (or ASID), the domain's translations are tagged with its id + 1: unique on the CPU. */
   private tagTlb(domain: Domain): void {
     if (!this.hv.profile.vpid) return;
-    for (const v of domain.vcpus) (v.modeState as HvmVcpu).vmcs.vpid = domain.id + 1;
+    for (const v of domain.vcpus) hvmVcpu(v).vmcs.vpid = domain.id + 1;
   }
 
   /**
@@ -117,7 +117,7 @@ export class HvmMode implements Mode {
   build(domain: Domain, boot: BootSpec): void {
     const vcpu = domain.vcpus[0]!;
     loadBoot(domain, vcpu, boot);
-    const h = vcpu.modeState as HvmVcpu;
+    const h = hvmVcpu(vcpu);
     const s = h.shadow;
     if (!s) return;
     // shadow paging: the guest's CR0/CR3 become the virtual ones; the real CR3 is the shadow's
@@ -133,7 +133,7 @@ export class HvmMode implements Mode {
   /** Make this vCPU's VMCS current; the root-mode intercept hooks are not used (the VMCS decides). */
   load(vcpu: Vcpu): void {
     const cpu = this.cpu;
-    cpu.vmcs = (vcpu.modeState as HvmVcpu).vmcs;
+    cpu.vmcs = hvmVcpu(vcpu).vmcs;
     cpu.interceptVector.fill(0);
     cpu.interceptExternalInterrupts = false;
     cpu.hypercallExits = false;
@@ -141,7 +141,7 @@ export class HvmMode implements Mode {
 
   /** A vCPU leaves the CPU in root mode: if it was preempted in non-root mode, that is an exit. */
   unload(vcpu: Vcpu): void {
-    if (this.cpu.nonRoot) this.preempt(vcpu.modeState as HvmVcpu);
+    if (this.cpu.nonRoot) this.preempt(hvmVcpu(vcpu));
   }
 
 
@@ -154,9 +154,10 @@ export class HvmMode implements Mode {
   }
 
   destroyDomain(domain: Domain): void {
-    const s = domain.modeState as HvmDomainState | null;
-    s?.ept?.destroy();
-    for (const v of domain.vcpus) (v.modeState as HvmVcpu | null)?.shadow?.shadow.destroy();
+    // a domain whose creation failed part-way may hold no state yet
+    const s = domain.modeState;
+    if (s instanceof HvmDomainState) s.ept?.destroy();
+    for (const v of domain.vcpus) if (v.modeState instanceof HvmVcpu) v.modeState.shadow?.shadow.destroy();
   }
 
   // ================================================================================ KVM_RUN
@@ -170,7 +171,7 @@ export class HvmMode implements Mode {
    * is already armed: the guest will exit by itself when its IF becomes 1.
    */
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
-    const h = vcpu.modeState as HvmVcpu;
+    const h = hvmVcpu(vcpu);
     const cpu = this.cpu;
     const vm = h.vmcs;
     const exit = vcpu.exit;

@@ -18,7 +18,7 @@ import { buildPvDomain, type PvBootLayout } from './builder.ts';
 import { closeAll, upcallMasked, upcallPending } from './events.ts';
 import { unmapAll } from './grants.ts';
 import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
-import { PvDomain, PvHost } from './state.ts';
+import { PvDomain, PvHost, pvDomain } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -59,9 +59,7 @@ export class PvMode implements Mode {
 
   /** The PV state of a domain run by this mode. */
   pv(domain: Domain): PvDomain {
-    const d = domain.modeState;
-    if (!(d instanceof PvDomain)) throw new Error(`domain ${domain.id} is not a pv domain`);
-    return d;
+    return pvDomain(domain);
   }
 
   createDomain(domain: Domain): void {

@@ -18,7 +18,7 @@ import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from './emulate.ts';
 import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
-import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu } from './virtual-cpu.ts';
+import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu, trapVcpu } from './virtual-cpu.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
@@ -32,6 +32,8 @@ export interface TrapModeOptions {
    * runs natively and does not trap. 0: no polling - the interrupt waits for the next exit.
    */
   interruptWindowPollCycles?: number;
+  /** the virtual CPU each vCPU gets (bt: a TrapVcpu with its translation state); default TrapVcpu */
+  vcpuState?: new (hv: Hypervisor, vcpu: Vcpu) => TrapVcpu;
 }
 
 /** Default first interrupt-window poll interval (cycles). */
@@ -60,11 +62,13 @@ export const TO_LOOP = 1;
 export class TrapMode implements Mode {
   readonly name = 'trap';
   readonly pollCycles: number;
+  private readonly VcpuState: new (hv: Hypervisor, vcpu: Vcpu) => TrapVcpu;
   private hv!: Hypervisor;
   private cpu!: Cpu;
 
   constructor(opts: TrapModeOptions = {}) {
     this.pollCycles = opts.interruptWindowPollCycles ?? DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES;
+    this.VcpuState = opts.vcpuState ?? TrapVcpu;
   }
 
   attach(hv: Hypervisor): void {
@@ -81,7 +85,7 @@ export class TrapMode implements Mode {
       );
     }
     for (const v of domain.vcpus) {
-      const t = new TrapVcpu(this.hv, v);
+      const t = new this.VcpuState(this.hv, v);
       t.pollInterval = this.pollCycles;
       v.modeState = t;
     }
@@ -95,7 +99,7 @@ export class TrapMode implements Mode {
    */
   build(domain: Domain, boot: BootSpec): void {
     const vcpu = domain.vcpus[0]!;
-    const t = vcpu.modeState as TrapVcpu;
+    const t = trapVcpu(vcpu);
     loadBoot(domain, vcpu, boot);
     const a = vcpu.arch;
     const v = t.v;
@@ -134,19 +138,19 @@ export class TrapMode implements Mode {
   hasPendingEvent(vcpu: Vcpu): boolean {
     const pic = vcpu.domain.devices?.pic;
     if (!pic || pic.pendingVector() < 0) return false;
-    const t = vcpu.modeState as TrapVcpu;
+    const t = trapVcpu(vcpu);
     const cpl = vcpu.loaded ? this.cpu.cpl : vcpu.arch.cpl;
     return t.v.vIF || (cpl === 3 && !t.exactUserFlags);
   }
 
   destroyDomain(domain: Domain): void {
-    for (const v of domain.vcpus) (v.modeState as TrapVcpu).shadow.destroy();
+    for (const v of domain.vcpus) trapVcpu(v).shadow.destroy();
   }
 
   // ================================================================================ KVM_RUN
 
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
-    const t = vcpu.modeState as TrapVcpu;
+    const t = trapVcpu(vcpu);
     const cpu = this.cpu;
     const exit = vcpu.exit;
     const dom = vcpu.domain;
