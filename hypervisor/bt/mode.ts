@@ -15,10 +15,9 @@ import { Exit } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
-import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from '../trap/emulate.ts';
+import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
-import { CONTINUE, TO_LOOP, TrapMode } from '../trap/mode.ts';
+import { CONTINUE, EMULATED, TO_LOOP, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import {
   INDIRECT,
@@ -201,7 +200,7 @@ export class BtMode implements Mode {
         exit.reason = 'stopped';
         return exit;
       } else if (x !== EXIT_DEADLINE && x !== EXIT_EXTERNAL) {
-        dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc ${hex(cpu.pc)}`);
+        crashOnUnexpectedExit(dom, 'bt', x, cpu.pc);
         return stoppedExit(dom, exit);
       }
     }
@@ -304,21 +303,8 @@ export class BtMode implements Mode {
         st.callouts[op]!++;
         st.calloutCycles += this.callout;
         this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
-        switch (emulatePrivileged(t, exit)) {
-          case EMU_CONTINUE:
-            break;
-          case EMU_IO:
-            return TO_LOOP;
-          case EMU_HLT:
-            if (this.trap.hasPendingEvent(t.vcpu)) return CONTINUE;
-            exit.reason = 'hlt';
-            return TO_LOOP;
-          case EMU_DEAD:
-            return this.dead(dom, exit);
-          case EMU_REFLECT_GP:
-            // not allowed at the virtual CPL: the guest gets the #GP the hardware would give
-            return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
-        }
+        const emulated = this.trap.emulate(t, exit);
+        if (emulated !== EMULATED) return emulated;
         if (op === OP_IRET) {
           // indirect: the popped pc is looked up (and the ring may now be 3)
           st.indirectLookups++;
@@ -427,7 +413,7 @@ export class BtMode implements Mode {
       exit.reason = 'stopped';
       return TO_LOOP;
     }
-    dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc ${hex(this.cpu.pc)}`);
+    crashOnUnexpectedExit(dom, 'bt', x, this.cpu.pc);
     return this.dead(dom, exit);
   }
 

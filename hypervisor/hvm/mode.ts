@@ -18,7 +18,7 @@ import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
+import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
 import { Ev } from '../../machine/ledger.ts';
@@ -306,7 +306,7 @@ export class HvmMode implements Mode {
         break;
     }
     // nothing else is set to exit: cannot happen
-    dom.shutdown('crashed', 0, `hvm mode: unexpected VM exit ${reason} at pc ${hex(cpu.pc)}`);
+    crashOnUnexpectedExit(dom, 'hvm', reason, cpu.pc);
     return this.dead(dom, exit);
   }
 

@@ -11,7 +11,7 @@ import { HYPERCALL_SLOTS } from '../core/stats.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { crashOnUnexpectedExit, type Vcpu, type VcpuExit } from '../core/vcpu.ts';
 import { EventKind } from '../../machine/vmx.ts';
 import { HcCtx, WORK_PER_STEP } from './context.ts';
 import { buildPvDomain, type PvBootLayout } from './builder.ts';
@@ -196,7 +196,7 @@ export class PvMode implements Mode {
           vcpu.domain.shutdown('triple-fault', 0, `triple fault at pc 0x${(cpu.pc >>> 0).toString(16)}`);
           return this.stopped(vcpu);
         default:
-          vcpu.domain.shutdown('crashed', 0, `unexpected CPU exit ${x} at pc 0x${(cpu.pc >>> 0).toString(16)}`);
+          crashOnUnexpectedExit(vcpu.domain, 'pv', x, cpu.pc);
           return this.stopped(vcpu);
       }
     }

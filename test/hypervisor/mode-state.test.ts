@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { BtMode, btCache } from '../../hypervisor/bt/mode.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { crashOnUnexpectedExit, stoppedExit } from '../../hypervisor/core/vcpu.ts';
+import { Exit } from '../../machine/types.ts';
 import { HvmMode } from '../../hypervisor/hvm/mode.ts';
 import { hvmDomain, hvmVcpu } from '../../hypervisor/hvm/state.ts';
 import { TrapMode } from '../../hypervisor/trap/mode.ts';
@@ -43,5 +45,15 @@ describe('typed per-mode state', () => {
     expect(() => btCache(hvm)).toThrow("domain 'hvm' is not a bt domain");
     expect(hvmDomain(hvm).ept).not.toBeNull();
     expect(hvmVcpu(hvm.vcpus[0]!).vmcs.eptRoot).toBe(hvmDomain(hvm).ept!.root);
+  });
+});
+
+describe('the one crash path for an exit a mode never arranges for', () => {
+  it('crashes only that domain, naming the mode, the exit and the pc', () => {
+    const { trap, bt } = domains();
+    crashOnUnexpectedExit(trap, 'trap', Exit.Hlt, 0x1234);
+    expect([trap.stopReason, trap.stopDetail]).toEqual(['crashed', `trap mode: unexpected CPU exit ${Exit.Hlt} (hlt) at pc 0x00001234`]);
+    expect(stoppedExit(trap, trap.vcpus[0]!.exit).reason).toBe('crash');
+    expect(bt.stopped).toBe(false);
   });
 });
