@@ -3,10 +3,10 @@
 // intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
 // physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
 
+import { CPUID_FEATURES_MACHINE, answerCpuid } from './cpuid.ts';
 import { opcodeCosts, VMCS_READS_PER_EXIT, type CostProfile } from './costs.ts';
 import { EV_KINDS, Ev, ledgerUnits } from './ledger.ts';
 import {
-  CPUID_VENDOR,
   CR0_PG,
   CR0_WP,
   CR4_TSD,
@@ -1590,23 +1590,9 @@ export class Cpu {
   }
 
   private cpuid(): void {
-    const r = this.regs;
-    const leaf = r[0]!;
-    if (leaf === 0) {
-      // highest leaf; vendor "XL32XL32XL32"
-      r[0] = 1;
-      r[1] = r[2] = r[3] = CPUID_VENDOR;
-    } else if (leaf === 1) {
-      // r0 clock in MHz, r1 features (bit 0 paging, bit 1 non-root mode, bit 2 second-stage
-      // translation), r2 TLB entries, r3 reserved
-      r[0] = this.profile.clockMHz;
-      r[1] = 0b111;
-      r[2] = this.tlbEntries;
-      r[3] = 0;
-    } else {
-      r[0] = r[1] = r[2] = r[3] = 0;
-    }
+    answerCpuid(this.regs, this.profile.clockMHz, CPUID_FEATURES_MACHINE, this.tlbEntries);
   }
+
 
   /** An instruction exit in non-root mode: the instruction retires, pc past it. */
   private insnExit(reason: Exit, pc: number, next: number, c: number): number {

@@ -11,7 +11,8 @@
 import { type Cpu } from '../../machine/cpu.ts';
 import type { Pic } from '../../machine/devices/pic.ts';
 import type { CostProfile } from '../../machine/costs.ts';
-import { CPUID_VENDOR, Flag, Op, Vector } from '../../machine/isa.ts';
+import { CPUID_FEATURES_MACHINE, CpuidFeature, answerCpuid } from '../../machine/cpuid.ts';
+import { Flag, Op, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { CrQual, EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
 import type { Domain } from '../core/domain.ts';
@@ -55,8 +56,8 @@ const KIND_FAULT: EventKind = EventKind.Fault;
 const KIND_EXTERNAL: EventKind = EventKind.External;
 const Q_WRITE: number = EptQual.Write;
 const Q_FETCH: number = EptQual.Fetch;
-/** CPUID leaf 1 feature bits (machine/cpu.ts): paging; non-root mode and second stage are hidden */
-const CPUID_FEATURES_GUEST = 0b001;
+/** CPUID leaf 1 features of a guest: the machine's without non-root mode or a second stage (no nested virtualization) */
+const CPUID_FEATURES_GUEST: number = CPUID_FEATURES_MACHINE & ~(CpuidFeature.NonRoot | CpuidFeature.SecondStage);
 
 /** handleExit() results */
 const CONTINUE = 0;
@@ -412,21 +413,10 @@ export class HvmMode implements Mode {
 
   /** CPUID as the guest's virtual CPU answers it: the machine's, without non-root mode or a second stage (no nested virtualization). */
   private cpuid(dom: Domain): void {
-    const r = this.cpu.regs;
-    const leaf = r[0]!;
-    if (leaf === 0) {
-      r[0] = 1;
-      r[1] = r[2] = r[3] = CPUID_VENDOR;
-    } else if (leaf === 1) {
-      r[0] = this.clockMHz;
-      r[1] = CPUID_FEATURES_GUEST;
-      r[2] = this.cpu.tlbEntries;
-      r[3] = 0;
-    } else {
-      r[0] = r[1] = r[2] = r[3] = 0;
-    }
+    answerCpuid(this.cpu.regs, this.clockMHz, CPUID_FEATURES_GUEST, this.cpu.tlbEntries);
     dom.stats.emulated[OP_CPUID]!++;
   }
+
 
   /**
    * The second stage maps all of the domain's memory, so an EPT violation is an access (or a
