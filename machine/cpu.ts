@@ -3,10 +3,10 @@
 // intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
 // physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
 
+import { CPUID_FEATURES_MACHINE, answerCpuid } from './cpuid.ts';
 import { opcodeCosts, VMCS_READS_PER_EXIT, type CostProfile } from './costs.ts';
 import { EV_KINDS, Ev, ledgerUnits } from './ledger.ts';
 import {
-  CPUID_VENDOR,
   CR0_PG,
   CR0_WP,
   CR4_TSD,
@@ -153,7 +153,7 @@ const V_PF: number = Vector.PageFault;
  * (Opcode numbers themselves live only in isa.ts; DECODE maps them to these at load time, because
  * a const enum imported from another file is a property load per case, not a jump table.)
  */
-const enum I {
+const enum Handler {
   UD = 0, NOP, MOV, LI, ADD, SUB, MUL, MULHU, DIV, DIVU, REM, REMU, AND, OR, XOR, SHL, SHR, SAR, NOT,
   NEG, ADDI, MULI, ANDI, ORI, XORI, SHLI, SHRI, SARI, LDW, LDH, LDHU, LDB, LDBU, STW, STH, STB, PUSH,
   POP, CMP, CMPI, TEST, SETCC, JMP, JCC, CALL, JMPR, CALLR, RET, INT, BRK, RDTSC, CPUID, HLT, CLI,
@@ -161,29 +161,29 @@ const enum I {
   RDCPL, SIDT, HYPERCALL,
 }
 
-/** opcode -> handler; 0 (I.UD) for undefined opcodes */
+/** opcode -> handler; 0 (Handler.UD) for undefined opcodes */
 const DECODE: Uint8Array = (() => {
-  const pairs: [Op, I][] = [
-    [Op.NOP, I.NOP], [Op.MOV, I.MOV], [Op.LI, I.LI], [Op.ADD, I.ADD], [Op.SUB, I.SUB],
-    [Op.MUL, I.MUL], [Op.MULHU, I.MULHU], [Op.DIV, I.DIV], [Op.DIVU, I.DIVU], [Op.REM, I.REM],
-    [Op.REMU, I.REMU], [Op.AND, I.AND], [Op.OR, I.OR], [Op.XOR, I.XOR], [Op.SHL, I.SHL],
-    [Op.SHR, I.SHR], [Op.SAR, I.SAR], [Op.NOT, I.NOT], [Op.NEG, I.NEG], [Op.ADDI, I.ADDI],
-    [Op.MULI, I.MULI], [Op.ANDI, I.ANDI], [Op.ORI, I.ORI], [Op.XORI, I.XORI], [Op.SHLI, I.SHLI],
-    [Op.SHRI, I.SHRI], [Op.SARI, I.SARI], [Op.LDW, I.LDW], [Op.LDH, I.LDH], [Op.LDHU, I.LDHU],
-    [Op.LDB, I.LDB], [Op.LDBU, I.LDBU], [Op.STW, I.STW], [Op.STH, I.STH], [Op.STB, I.STB],
-    [Op.PUSH, I.PUSH], [Op.POP, I.POP], [Op.CMP, I.CMP], [Op.CMPI, I.CMPI], [Op.TEST, I.TEST],
-    [Op.SETCC, I.SETCC], [Op.JMP, I.JMP], [Op.JCC, I.JCC], [Op.CALL, I.CALL], [Op.JMPR, I.JMPR],
-    [Op.CALLR, I.CALLR], [Op.RET, I.RET], [Op.INT, I.INT], [Op.BRK, I.BRK], [Op.RDTSC, I.RDTSC],
-    [Op.CPUID, I.CPUID], [Op.HLT, I.HLT], [Op.CLI, I.CLI], [Op.STI, I.STI], [Op.IN, I.IN],
-    [Op.INB, I.INB], [Op.OUT, I.OUT], [Op.OUTB, I.OUTB], [Op.INR, I.INR], [Op.OUTR, I.OUTR],
-    [Op.MOVTOCR, I.MOVTOCR], [Op.MOVFROMCR, I.MOVFROMCR], [Op.LIDT, I.LIDT], [Op.INVLPG, I.INVLPG],
-    [Op.LKSP, I.LKSP], [Op.IRET, I.IRET], [Op.PUSHF, I.PUSHF], [Op.POPF, I.POPF], [Op.RDCPL, I.RDCPL],
-    [Op.SIDT, I.SIDT], [Op.HYPERCALL, I.HYPERCALL],
+  const pairs: [Op, Handler][] = [
+    [Op.NOP, Handler.NOP], [Op.MOV, Handler.MOV], [Op.LI, Handler.LI], [Op.ADD, Handler.ADD], [Op.SUB, Handler.SUB],
+    [Op.MUL, Handler.MUL], [Op.MULHU, Handler.MULHU], [Op.DIV, Handler.DIV], [Op.DIVU, Handler.DIVU], [Op.REM, Handler.REM],
+    [Op.REMU, Handler.REMU], [Op.AND, Handler.AND], [Op.OR, Handler.OR], [Op.XOR, Handler.XOR], [Op.SHL, Handler.SHL],
+    [Op.SHR, Handler.SHR], [Op.SAR, Handler.SAR], [Op.NOT, Handler.NOT], [Op.NEG, Handler.NEG], [Op.ADDI, Handler.ADDI],
+    [Op.MULI, Handler.MULI], [Op.ANDI, Handler.ANDI], [Op.ORI, Handler.ORI], [Op.XORI, Handler.XORI], [Op.SHLI, Handler.SHLI],
+    [Op.SHRI, Handler.SHRI], [Op.SARI, Handler.SARI], [Op.LDW, Handler.LDW], [Op.LDH, Handler.LDH], [Op.LDHU, Handler.LDHU],
+    [Op.LDB, Handler.LDB], [Op.LDBU, Handler.LDBU], [Op.STW, Handler.STW], [Op.STH, Handler.STH], [Op.STB, Handler.STB],
+    [Op.PUSH, Handler.PUSH], [Op.POP, Handler.POP], [Op.CMP, Handler.CMP], [Op.CMPI, Handler.CMPI], [Op.TEST, Handler.TEST],
+    [Op.SETCC, Handler.SETCC], [Op.JMP, Handler.JMP], [Op.JCC, Handler.JCC], [Op.CALL, Handler.CALL], [Op.JMPR, Handler.JMPR],
+    [Op.CALLR, Handler.CALLR], [Op.RET, Handler.RET], [Op.INT, Handler.INT], [Op.BRK, Handler.BRK], [Op.RDTSC, Handler.RDTSC],
+    [Op.CPUID, Handler.CPUID], [Op.HLT, Handler.HLT], [Op.CLI, Handler.CLI], [Op.STI, Handler.STI], [Op.IN, Handler.IN],
+    [Op.INB, Handler.INB], [Op.OUT, Handler.OUT], [Op.OUTB, Handler.OUTB], [Op.INR, Handler.INR], [Op.OUTR, Handler.OUTR],
+    [Op.MOVTOCR, Handler.MOVTOCR], [Op.MOVFROMCR, Handler.MOVFROMCR], [Op.LIDT, Handler.LIDT], [Op.INVLPG, Handler.INVLPG],
+    [Op.LKSP, Handler.LKSP], [Op.IRET, Handler.IRET], [Op.PUSHF, Handler.PUSHF], [Op.POPF, Handler.POPF], [Op.RDCPL, Handler.RDCPL],
+    [Op.SIDT, Handler.SIDT], [Op.HYPERCALL, Handler.HYPERCALL],
   ];
   const t = new Uint8Array(256);
   for (const [op, h] of pairs) t[op] = h;
   for (const info of INSTRUCTIONS) {
-    if (t[info.op] === I.UD) throw new Error(`machine/cpu.ts: no handler for opcode 0x${info.op.toString(16)} (${info.mnemonic})`);
+    if (t[info.op] === Handler.UD) throw new Error(`machine/cpu.ts: no handler for opcode 0x${info.op.toString(16)} (${info.mnemonic})`);
   }
   return t;
 })();
@@ -196,55 +196,55 @@ const COND_TABLE: Uint8Array = (() => {
 })();
 
 /** The handler of each SEMANTICS row, in the table's order (generated), so the translator finds an opcode's definition. */
-const SEMANTICS_HANDLERS: readonly I[] = [
+const SEMANTICS_HANDLERS: readonly Handler[] = [
   // @generated semantics-handlers begin (machine/semantics.ts, npm run gen:interp)
-  I.NOP,
-  I.MOV,
-  I.LI,
-  I.ADD,
-  I.SUB,
-  I.MUL,
-  I.MULHU,
-  I.DIV,
-  I.DIVU,
-  I.REM,
-  I.REMU,
-  I.AND,
-  I.OR,
-  I.XOR,
-  I.SHL,
-  I.SHR,
-  I.SAR,
-  I.NOT,
-  I.NEG,
-  I.ADDI,
-  I.MULI,
-  I.ANDI,
-  I.ORI,
-  I.XORI,
-  I.SHLI,
-  I.SHRI,
-  I.SARI,
-  I.LDW,
-  I.LDH,
-  I.LDHU,
-  I.LDB,
-  I.LDBU,
-  I.STW,
-  I.STH,
-  I.STB,
-  I.PUSH,
-  I.POP,
-  I.CMP,
-  I.CMPI,
-  I.TEST,
-  I.SETCC,
-  I.JMP,
-  I.JCC,
-  I.CALL,
-  I.JMPR,
-  I.CALLR,
-  I.RET,
+  Handler.NOP,
+  Handler.MOV,
+  Handler.LI,
+  Handler.ADD,
+  Handler.SUB,
+  Handler.MUL,
+  Handler.MULHU,
+  Handler.DIV,
+  Handler.DIVU,
+  Handler.REM,
+  Handler.REMU,
+  Handler.AND,
+  Handler.OR,
+  Handler.XOR,
+  Handler.SHL,
+  Handler.SHR,
+  Handler.SAR,
+  Handler.NOT,
+  Handler.NEG,
+  Handler.ADDI,
+  Handler.MULI,
+  Handler.ANDI,
+  Handler.ORI,
+  Handler.XORI,
+  Handler.SHLI,
+  Handler.SHRI,
+  Handler.SARI,
+  Handler.LDW,
+  Handler.LDH,
+  Handler.LDHU,
+  Handler.LDB,
+  Handler.LDBU,
+  Handler.STW,
+  Handler.STH,
+  Handler.STB,
+  Handler.PUSH,
+  Handler.POP,
+  Handler.CMP,
+  Handler.CMPI,
+  Handler.TEST,
+  Handler.SETCC,
+  Handler.JMP,
+  Handler.JCC,
+  Handler.CALL,
+  Handler.JMPR,
+  Handler.CALLR,
+  Handler.RET,
   // @generated semantics-handlers end
 ];
 
@@ -806,103 +806,103 @@ export class Cpu {
       const w = m32[(pc + icA) >> 2]!;
       switch (decode[w & 0xff]) {
         // @generated fast-cases begin (machine/semantics.ts, npm run gen:interp)
-        case I.NOP:
+        case Handler.NOP:
           break;
-        case I.MOV:
+        case Handler.MOV:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]!;
           break;
-        case I.LI:
+        case Handler.LI:
           if ((pc & 0xffc) === 0xffc) break loop; // extension word on the next page
           r[(w >>> 8) & 15] = m32[(pc + icA + 4) >> 2]!;
           pc = (pc + 8) | 0;
           cyc += cost[w & 0xff]!;
           n++;
           continue;
-        case I.ADD:
+        case Handler.ADD:
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! + r[(w >>> 16) & 15]!) | 0;
           break;
-        case I.SUB:
+        case Handler.SUB:
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! - r[(w >>> 16) & 15]!) | 0;
           break;
-        case I.MUL:
+        case Handler.MUL:
           r[(w >>> 8) & 15] = Math.imul(r[(w >>> 12) & 15]!, r[(w >>> 16) & 15]!);
           break;
-        case I.MULHU:
+        case Handler.MULHU:
           r[(w >>> 8) & 15] = mulhu(r[(w >>> 12) & 15]!, r[(w >>> 16) & 15]!);
           break;
-        case I.DIV: {
+        case Handler.DIV: {
           const b = r[(w >>> 16) & 15]!;
           if (b === 0) break loop;
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! / b) | 0;
           break;
         }
-        case I.DIVU: {
+        case Handler.DIVU: {
           const b = r[(w >>> 16) & 15]! >>> 0;
           if (b === 0) break loop;
           r[(w >>> 8) & 15] = ((r[(w >>> 12) & 15]! >>> 0) / b) | 0;
           break;
         }
-        case I.REM: {
+        case Handler.REM: {
           const b = r[(w >>> 16) & 15]!;
           if (b === 0) break loop;
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! % b) | 0;
           break;
         }
-        case I.REMU: {
+        case Handler.REMU: {
           const b = r[(w >>> 16) & 15]! >>> 0;
           if (b === 0) break loop;
           r[(w >>> 8) & 15] = ((r[(w >>> 12) & 15]! >>> 0) % b) | 0;
           break;
         }
-        case I.AND:
+        case Handler.AND:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! & r[(w >>> 16) & 15]!;
           break;
-        case I.OR:
+        case Handler.OR:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! | r[(w >>> 16) & 15]!;
           break;
-        case I.XOR:
+        case Handler.XOR:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! ^ r[(w >>> 16) & 15]!;
           break;
-        case I.SHL:
+        case Handler.SHL:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! << r[(w >>> 16) & 15]!;
           break;
-        case I.SHR:
+        case Handler.SHR:
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! >>> r[(w >>> 16) & 15]!) | 0;
           break;
-        case I.SAR:
+        case Handler.SAR:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! >> r[(w >>> 16) & 15]!;
           break;
-        case I.NOT:
+        case Handler.NOT:
           r[(w >>> 8) & 15] = ~r[(w >>> 12) & 15]!;
           break;
-        case I.NEG:
+        case Handler.NEG:
           r[(w >>> 8) & 15] = -r[(w >>> 12) & 15]! | 0;
           break;
-        case I.ADDI:
+        case Handler.ADDI:
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           break;
-        case I.MULI:
+        case Handler.MULI:
           r[(w >>> 8) & 15] = Math.imul(r[(w >>> 12) & 15]!, (w >> 16));
           break;
-        case I.ANDI:
+        case Handler.ANDI:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! & (w >> 16);
           break;
-        case I.ORI:
+        case Handler.ORI:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! | (w >> 16);
           break;
-        case I.XORI:
+        case Handler.XORI:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! ^ (w >> 16);
           break;
-        case I.SHLI:
+        case Handler.SHLI:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! << (w >> 16);
           break;
-        case I.SHRI:
+        case Handler.SHRI:
           r[(w >>> 8) & 15] = (r[(w >>> 12) & 15]! >>> (w >> 16)) | 0;
           break;
-        case I.SARI:
+        case Handler.SARI:
           r[(w >>> 8) & 15] = r[(w >>> 12) & 15]! >> (w >> 16);
           break;
-        case I.LDW: {
+        case Handler.LDW: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) {
@@ -913,7 +913,7 @@ export class Cpu {
           r[(w >>> 8) & 15] = m32[(va + ta[e]!) >> 2]!;
           break;
         }
-        case I.LDH: {
+        case Handler.LDH: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001);
           if (e < 0) {
@@ -924,7 +924,7 @@ export class Cpu {
           r[(w >>> 8) & 15] = s16[(va + ta[e]!) >> 1]!;
           break;
         }
-        case I.LDHU: {
+        case Handler.LDHU: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001);
           if (e < 0) {
@@ -935,7 +935,7 @@ export class Cpu {
           r[(w >>> 8) & 15] = m16[(va + ta[e]!) >> 1]!;
           break;
         }
-        case I.LDB: {
+        case Handler.LDB: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK);
           if (e < 0) {
@@ -946,7 +946,7 @@ export class Cpu {
           r[(w >>> 8) & 15] = s8[(va + ta[e]!) | 0]!;
           break;
         }
-        case I.LDBU: {
+        case Handler.LDBU: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK);
           if (e < 0) {
@@ -957,7 +957,7 @@ export class Cpu {
           r[(w >>> 8) & 15] = m8[(va + ta[e]!) | 0]!;
           break;
         }
-        case I.STW: {
+        case Handler.STW: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) {
@@ -969,7 +969,7 @@ export class Cpu {
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           break;
         }
-        case I.STH: {
+        case Handler.STH: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff001);
           if (e < 0) {
@@ -981,7 +981,7 @@ export class Cpu {
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 2);
           break;
         }
-        case I.STB: {
+        case Handler.STB: {
           const va = (r[(w >>> 12) & 15]! + (w >> 16)) | 0;
           let e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & PAGE_MASK);
           if (e < 0) {
@@ -993,7 +993,7 @@ export class Cpu {
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 1);
           break;
         }
-        case I.PUSH: {
+        case Handler.PUSH: {
           const va = (r[SP]! - 4) | 0;
           const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
@@ -1002,7 +1002,7 @@ export class Cpu {
           r[SP] = va;
           break;
         }
-        case I.POP: {
+        case Handler.POP: {
           const va = r[SP]!;
           const e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
@@ -1011,28 +1011,28 @@ export class Cpu {
           r[(w >>> 8) & 15] = v;
           break;
         }
-        case I.CMP: {
+        case Handler.CMP: {
           const a = r[(w >>> 12) & 15]!;
           const b = r[(w >>> 16) & 15]!;
           fl = (fl & notCond) | (a === b ? 1 : 0) | (a < b ? 2 : 0) | (a >>> 0 < b >>> 0 ? 4 : 0);
           break;
         }
-        case I.CMPI: {
+        case Handler.CMPI: {
           const a = r[(w >>> 12) & 15]!;
           const b = (w >> 16);
           fl = (fl & notCond) | (a === b ? 1 : 0) | (a < b ? 2 : 0) | (a >>> 0 < b >>> 0 ? 4 : 0);
           break;
         }
-        case I.TEST: {
+        case Handler.TEST: {
           const a = r[(w >>> 12) & 15]! & r[(w >>> 16) & 15]!;
           const b = 0;
           fl = (fl & notCond) | (a === b ? 1 : 0) | (a < b ? 2 : 0) | (a >>> 0 < b >>> 0 ? 4 : 0);
           break;
         }
-        case I.SETCC:
+        case Handler.SETCC:
           r[(w >>> 8) & 15] = condT[((w >>> 9) & 0x78) | (fl & 7)]!;
           break;
-        case I.JMP: {
+        case Handler.JMP: {
           if ((pc & 0xffc) === 0xffc) break loop;
           pc = (pc + 8 + m32[(pc + icA + 4) >> 2]!) | 0;
           cyc += cost[w & 0xff]!;
@@ -1043,7 +1043,7 @@ export class Cpu {
           }
           continue;
         }
-        case I.JCC: {
+        case Handler.JCC: {
           if ((pc & 0xffc) === 0xffc) break loop;
           cyc += cost[w & 0xff]!;
           if (condT[((w >>> 5) & 0x78) | (fl & 7)] !== 0) {
@@ -1059,7 +1059,7 @@ export class Cpu {
           }
           continue;
         }
-        case I.CALL: {
+        case Handler.CALL: {
           if ((pc & 0xffc) === 0xffc) break loop;
           const va = (r[SP]! - 4) | 0;
           const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
@@ -1077,7 +1077,7 @@ export class Cpu {
           }
           continue;
         }
-        case I.JMPR: {
+        case Handler.JMPR: {
           pc = r[(w >>> 12) & 15]!;
           cyc += cost[w & 0xff]!;
           n++;
@@ -1087,7 +1087,7 @@ export class Cpu {
           }
           continue;
         }
-        case I.CALLR: {
+        case Handler.CALLR: {
           const va = (r[SP]! - 4) | 0;
           const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
@@ -1104,7 +1104,7 @@ export class Cpu {
           }
           continue;
         }
-        case I.RET: {
+        case Handler.RET: {
           const va = r[SP]!;
           const e = tlbFind(tr, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
@@ -1162,153 +1162,153 @@ export class Cpu {
 
     switch (DECODE[op]) {
       // @generated step-cases begin (machine/semantics.ts, npm run gen:interp)
-      case I.NOP:
+      case Handler.NOP:
         return this.retire(next, c);
-      case I.MOV:
+      case Handler.MOV:
         r[rd] = r[ra]!;
         return this.retire(next, c);
-      case I.LI:
+      case Handler.LI:
         r[rd] = ext;
         return this.retire(next, c);
-      case I.ADD:
+      case Handler.ADD:
         r[rd] = (r[ra]! + r[rb]!) | 0;
         return this.retire(next, c);
-      case I.SUB:
+      case Handler.SUB:
         r[rd] = (r[ra]! - r[rb]!) | 0;
         return this.retire(next, c);
-      case I.MUL:
+      case Handler.MUL:
         r[rd] = Math.imul(r[ra]!, r[rb]!);
         return this.retire(next, c);
-      case I.MULHU:
+      case Handler.MULHU:
         r[rd] = mulhu(r[ra]!, r[rb]!);
         return this.retire(next, c);
-      case I.DIV: {
+      case Handler.DIV: {
         const b = r[rb]!;
         if (b === 0) return this.fault(V_DE, 0, pc);
         r[rd] = (r[ra]! / b) | 0;
         return this.retire(next, c);
       }
-      case I.DIVU: {
+      case Handler.DIVU: {
         const b = r[rb]! >>> 0;
         if (b === 0) return this.fault(V_DE, 0, pc);
         r[rd] = ((r[ra]! >>> 0) / b) | 0;
         return this.retire(next, c);
       }
-      case I.REM: {
+      case Handler.REM: {
         const b = r[rb]!;
         if (b === 0) return this.fault(V_DE, 0, pc);
         r[rd] = (r[ra]! % b) | 0;
         return this.retire(next, c);
       }
-      case I.REMU: {
+      case Handler.REMU: {
         const b = r[rb]! >>> 0;
         if (b === 0) return this.fault(V_DE, 0, pc);
         r[rd] = ((r[ra]! >>> 0) % b) | 0;
         return this.retire(next, c);
       }
-      case I.AND:
+      case Handler.AND:
         r[rd] = r[ra]! & r[rb]!;
         return this.retire(next, c);
-      case I.OR:
+      case Handler.OR:
         r[rd] = r[ra]! | r[rb]!;
         return this.retire(next, c);
-      case I.XOR:
+      case Handler.XOR:
         r[rd] = r[ra]! ^ r[rb]!;
         return this.retire(next, c);
-      case I.SHL:
+      case Handler.SHL:
         r[rd] = r[ra]! << r[rb]!;
         return this.retire(next, c);
-      case I.SHR:
+      case Handler.SHR:
         r[rd] = (r[ra]! >>> r[rb]!) | 0;
         return this.retire(next, c);
-      case I.SAR:
+      case Handler.SAR:
         r[rd] = r[ra]! >> r[rb]!;
         return this.retire(next, c);
-      case I.NOT:
+      case Handler.NOT:
         r[rd] = ~r[ra]!;
         return this.retire(next, c);
-      case I.NEG:
+      case Handler.NEG:
         r[rd] = -r[ra]! | 0;
         return this.retire(next, c);
-      case I.ADDI:
+      case Handler.ADDI:
         r[rd] = (r[ra]! + imm) | 0;
         return this.retire(next, c);
-      case I.MULI:
+      case Handler.MULI:
         r[rd] = Math.imul(r[ra]!, imm);
         return this.retire(next, c);
-      case I.ANDI:
+      case Handler.ANDI:
         r[rd] = r[ra]! & imm;
         return this.retire(next, c);
-      case I.ORI:
+      case Handler.ORI:
         r[rd] = r[ra]! | imm;
         return this.retire(next, c);
-      case I.XORI:
+      case Handler.XORI:
         r[rd] = r[ra]! ^ imm;
         return this.retire(next, c);
-      case I.SHLI:
+      case Handler.SHLI:
         r[rd] = r[ra]! << imm;
         return this.retire(next, c);
-      case I.SHRI:
+      case Handler.SHRI:
         r[rd] = (r[ra]! >>> imm) | 0;
         return this.retire(next, c);
-      case I.SARI:
+      case Handler.SARI:
         r[rd] = r[ra]! >> imm;
         return this.retire(next, c);
-      case I.LDW: {
+      case Handler.LDW: {
         const va = (r[ra]! + imm) | 0;
         const v = this.read32(va, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[rd] = v;
         return this.retire(next, c);
       }
-      case I.LDH: {
+      case Handler.LDH: {
         const va = (r[ra]! + imm) | 0;
         const v = this.readN(va, 2, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[rd] = (v << 16) >> 16;
         return this.retire(next, c);
       }
-      case I.LDHU: {
+      case Handler.LDHU: {
         const va = (r[ra]! + imm) | 0;
         const v = this.readN(va, 2, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[rd] = v;
         return this.retire(next, c);
       }
-      case I.LDB: {
+      case Handler.LDB: {
         const va = (r[ra]! + imm) | 0;
         const v = this.readN(va, 1, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[rd] = (v << 24) >> 24;
         return this.retire(next, c);
       }
-      case I.LDBU: {
+      case Handler.LDBU: {
         const va = (r[ra]! + imm) | 0;
         const v = this.readN(va, 1, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[rd] = v;
         return this.retire(next, c);
       }
-      case I.STW:
+      case Handler.STW:
         this.writeN((r[ra]! + imm) | 0, 4, r[rd]!, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         return this.retire(next, c);
-      case I.STH:
+      case Handler.STH:
         this.writeN((r[ra]! + imm) | 0, 2, r[rd]!, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         return this.retire(next, c);
-      case I.STB:
+      case Handler.STB:
         this.writeN((r[ra]! + imm) | 0, 1, r[rd]!, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         return this.retire(next, c);
-      case I.PUSH: {
+      case Handler.PUSH: {
         const va = (r[SP]! - 4) | 0;
         this.writeN(va, 4, r[ra]!, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[SP] = va;
         return this.retire(next, c);
       }
-      case I.POP: {
+      case Handler.POP: {
         const va = r[SP]!;
         const v = this.read32(va, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
@@ -1316,33 +1316,33 @@ export class Cpu {
         r[rd] = v;
         return this.retire(next, c);
       }
-      case I.CMP:
+      case Handler.CMP:
         this.flags = (this.flags & ~FLAGS_COND) | compareFlags(r[ra]!, r[rb]!);
         return this.retire(next, c);
-      case I.CMPI:
+      case Handler.CMPI:
         this.flags = (this.flags & ~FLAGS_COND) | compareFlags(r[ra]!, imm);
         return this.retire(next, c);
-      case I.TEST:
+      case Handler.TEST:
         this.flags = (this.flags & ~FLAGS_COND) | compareFlags(r[ra]! & r[rb]!, 0);
         return this.retire(next, c);
-      case I.SETCC:
+      case Handler.SETCC:
         r[rd] = COND_TABLE[(ra << 3) | (this.flags & 7)]!;
         return this.retire(next, c);
-      case I.JMP:
+      case Handler.JMP:
         return this.branch((next + ext) | 0, c);
-      case I.JCC:
+      case Handler.JCC:
         if (COND_TABLE[(rd << 3) | (this.flags & 7)] !== 0) return this.branch((next + ext) | 0, c + this.takenExtra);
         return this.branch(next, c);
-      case I.CALL: {
+      case Handler.CALL: {
         const va = (r[SP]! - 4) | 0;
         this.writeN(va, 4, next, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[SP] = va;
         return this.branch((next + ext) | 0, c);
       }
-      case I.JMPR:
+      case Handler.JMPR:
         return this.branch(r[ra]!, c);
-      case I.CALLR: {
+      case Handler.CALLR: {
         const target = r[ra]!;
         const va = (r[SP]! - 4) | 0;
         this.writeN(va, 4, next, user);
@@ -1350,7 +1350,7 @@ export class Cpu {
         r[SP] = va;
         return this.branch(target, c);
       }
-      case I.RET: {
+      case Handler.RET: {
         const va = r[SP]!;
         const target = this.read32(va, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
@@ -1358,20 +1358,20 @@ export class Cpu {
         return this.branch(target, c);
       }
       // @generated step-cases end
-      case I.UD:
+      case Handler.UD:
         return this.fault(V_UD, 0, pc);
 
-      case I.INT:
+      case Handler.INT:
         this.cycles += c;
         this.baseCycles += c;
         this.instructions++;
         return this.raise(imm & 0xff, 0, next, EventKind.Software, pc, -1);
-      case I.BRK:
+      case Handler.BRK:
         this.cycles += c;
         this.baseCycles += c;
         this.instructions++;
         return this.raise(V_BP, 0, next, EventKind.Trap, pc, -1);
-      case I.RDTSC: {
+      case Handler.RDTSC: {
         if ((this.cr4 & CR4_TSD) !== 0 && this.cpl > 0) return this.fault(V_GP, 0, pc);
         if (this.nonRoot && this.vmcs!.exitOnRdtsc) return this.insnExit(Exit.Rdtsc, pc, next, c);
         if (this.cpl === 3 && this.onUserRdtsc !== null) this.onUserRdtsc();
@@ -1380,33 +1380,33 @@ export class Cpu {
         r[ra] = Math.floor(tsc / 0x1_0000_0000) | 0;
         return this.retire(next, c);
       }
-      case I.CPUID:
+      case Handler.CPUID:
         if (this.nonRoot) return this.insnExit(Exit.Cpuid, pc, next, c);
         this.cpuid();
         return this.retire(next, c);
 
-      case I.HLT:
+      case Handler.HLT:
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
         if (this.nonRoot && this.vmcs!.exitOnHlt) return this.insnExit(Exit.Hlt, pc, next, c);
         this.retire(next, c);
         this.halted = true;
         return Exit.Halted;
-      case I.CLI:
-      case I.STI: {
+      case Handler.CLI:
+      case Handler.STI: {
         if (this.cpl > this.iopl()) return this.fault(V_GP, 0, pc);
-        const sti = DECODE[op] === I.STI;
+        const sti = DECODE[op] === Handler.STI;
         this.flags = sti ? this.flags | F_IF : this.flags & ~F_IF;
         this.updateAttn();
         this.retire(next, c);
         return sti ? BOUND : CONT;
       }
-      case I.IN:
-      case I.INB:
-      case I.INR: {
+      case Handler.IN:
+      case Handler.INB:
+      case Handler.INR: {
         if (this.cpl > this.iopl()) return this.fault(V_GP, 0, pc);
         const h = DECODE[op];
-        const port = h === I.INR ? r[ra]! & 0xffff : imm & 0xffff;
-        const size = h === I.INB ? 1 : 4;
+        const port = h === Handler.INR ? r[ra]! & 0xffff : imm & 0xffff;
+        const size = h === Handler.INB ? 1 : 4;
         if (this.nonRoot && this.vmcs!.exitOnIo) {
           this.exitPort = port;
           this.exitSize = size;
@@ -1425,21 +1425,21 @@ export class Cpu {
         this.instructions++;
         return CONT;
       }
-      case I.OUT:
-      case I.OUTB:
-      case I.OUTR: {
+      case Handler.OUT:
+      case Handler.OUTB:
+      case Handler.OUTR: {
         if (this.cpl > this.iopl()) return this.fault(V_GP, 0, pc);
         const h = DECODE[op];
-        const port = h === I.OUTR ? r[ra]! & 0xffff : imm & 0xffff;
-        const size = h === I.OUTB ? 1 : 4;
-        const value = h === I.OUTR ? r[rb]! : r[ra]!;
+        const port = h === Handler.OUTR ? r[ra]! & 0xffff : imm & 0xffff;
+        const size = h === Handler.OUTB ? 1 : 4;
+        const value = h === Handler.OUTR ? r[rb]! : r[ra]!;
         const data = size === 1 ? value & 0xff : value >>> 0;
         if (this.nonRoot && this.vmcs!.exitOnIo) {
           this.exitPort = port;
           this.exitSize = size;
           this.exitIsWrite = true;
           this.exitData = data;
-          this.exitReg = h === I.OUTR ? rb : ra;
+          this.exitReg = h === Handler.OUTR ? rb : ra;
           return this.insnExit(Exit.Io, pc, next, this.profile.alu);
         }
         this.retire(next, c);
@@ -1447,7 +1447,7 @@ export class Cpu {
         this.bus.write(port, size, data);
         return BOUND;
       }
-      case I.MOVTOCR: {
+      case Handler.MOVTOCR: {
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
         if (!isControlRegister(rd)) return this.fault(V_UD, 0, pc);
         let value = r[ra]!;
@@ -1465,7 +1465,7 @@ export class Cpu {
         this.writeCr(rd, value);
         return this.retire(next, c);
       }
-      case I.MOVFROMCR: {
+      case Handler.MOVFROMCR: {
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
         if (!isControlRegister(ra)) return this.fault(V_UD, 0, pc);
         if (this.nonRoot && ((this.vmcs!.crReadExits >>> ra) & 1) !== 0) {
@@ -1481,12 +1481,12 @@ export class Cpu {
         r[rd] = value;
         return this.retire(next, c);
       }
-      case I.LIDT:
+      case Handler.LIDT:
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
         this.idtBase = r[ra]! >>> 0;
         this.idtLimit = imm & 0xffff;
         return this.retire(next, c);
-      case I.INVLPG: {
+      case Handler.INVLPG: {
         if (this.cpl !== 0) return this.fault(V_GP, 0, pc);
         const va = r[ra]!;
         if (this.nonRoot && this.vmcs!.exitOnInvlpg) {
@@ -1497,20 +1497,20 @@ export class Cpu {
         this.invlpg(va);
         return this.retire(next, c);
       }
-      case I.LKSP:
+      case Handler.LKSP:
         if (this.cpl !== 0 || imm < 0 || imm > 2) return this.fault(V_GP, 0, pc);
         this.ksp[imm] = r[ra]!;
         return this.retire(next, c);
-      case I.IRET:
+      case Handler.IRET:
         return this.iret(pc, user, c);
-      case I.PUSHF: {
+      case Handler.PUSHF: {
         const va = (r[SP]! - 4) | 0;
         this.writeN(va, 4, this.flags, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         r[SP] = va;
         return this.retire(next, c);
       }
-      case I.POPF: {
+      case Handler.POPF: {
         const va = r[SP]!;
         const v = this.read32(va, ACC_READ, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
@@ -1520,13 +1520,13 @@ export class Cpu {
         this.retire(next, c);
         return BOUND;
       }
-      case I.RDCPL:
+      case Handler.RDCPL:
         r[rd] = this.cpl;
         return this.retire(next, c);
-      case I.SIDT:
+      case Handler.SIDT:
         r[rd] = this.idtBase | 0;
         return this.retire(next, c);
-      case I.HYPERCALL:
+      case Handler.HYPERCALL:
         if (this.nonRoot) return this.insnExit(Exit.Hypercall, pc, next, c);
         if (!this.hypercallExits) return this.fault(V_UD, 0, pc);
         this.retire(next, c);
@@ -1590,23 +1590,9 @@ export class Cpu {
   }
 
   private cpuid(): void {
-    const r = this.regs;
-    const leaf = r[0]!;
-    if (leaf === 0) {
-      // highest leaf; vendor "XL32XL32XL32"
-      r[0] = 1;
-      r[1] = r[2] = r[3] = CPUID_VENDOR;
-    } else if (leaf === 1) {
-      // r0 clock in MHz, r1 features (bit 0 paging, bit 1 non-root mode, bit 2 second-stage
-      // translation), r2 TLB entries, r3 reserved
-      r[0] = this.profile.clockMHz;
-      r[1] = 0b111;
-      r[2] = this.tlbEntries;
-      r[3] = 0;
-    } else {
-      r[0] = r[1] = r[2] = r[3] = 0;
-    }
+    answerCpuid(this.regs, this.profile.clockMHz, CPUID_FEATURES_MACHINE, this.tlbEntries);
   }
+
 
   /** An instruction exit in non-root mode: the instruction retires, pc past it. */
   private insnExit(reason: Exit, pc: number, next: number, c: number): number {

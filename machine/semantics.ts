@@ -37,7 +37,7 @@ export type Semantics =
   | { kind: 'callr' }
   | { kind: 'ret' };
 
-/** Every instruction with generated paths, by its interpreter handler name (machine/cpu.ts `I`), in dispatch order. */
+/** Every instruction with generated paths, by its interpreter handler name (machine/cpu.ts `Handler`), in dispatch order. */
 export const SEMANTICS: ReadonlyArray<readonly [string, Semantics]> = [
   ['NOP', { kind: 'nop' }],
   ['MOV', { kind: 'alu', expr: '$a' }],
@@ -377,7 +377,7 @@ function cases(body: (s: Semantics) => { block: boolean; lines: string[] }, inde
   const out: string[] = [];
   for (const [name, s] of SEMANTICS) {
     const { block, lines } = body(s);
-    out.push(`${indent}case I.${name}:${block ? ' {' : ''}`);
+    out.push(`${indent}case Handler.${name}:${block ? ' {' : ''}`);
     for (const l of lines) out.push(`${indent}  ${l}`);
     if (block) out.push(`${indent}}`);
   }
@@ -389,7 +389,7 @@ export function generatedRegions(): Record<string, string> {
   return {
     'fast-cases': cases(fastBody, ' '.repeat(8)),
     'step-cases': cases(stepBody, ' '.repeat(6)),
-    'semantics-handlers': `${SEMANTICS.map(([name]) => `  I.${name},`).join('\n')}\n`,
+    'semantics-handlers': `${SEMANTICS.map(([name]) => `  Handler.${name},`).join('\n')}\n`,
   };
 }
 

@@ -15,11 +15,10 @@ import { Exit } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
-import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from '../trap/emulate.ts';
+import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
-import { CONTINUE, TO_LOOP, TrapMode } from '../trap/mode.ts';
-import { KIND_FAULT, type TrapVcpu } from '../trap/virtual-cpu.ts';
+import { CONTINUE, EMULATED, TO_LOOP, TrapMode } from '../trap/mode.ts';
+import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import {
   INDIRECT,
   K_CALLOUT,
@@ -66,10 +65,25 @@ const ENTRY_DIRECT = 1;
 /** by indirect control flow, whose lookup was already charged */
 const ENTRY_INDIRECT = 2;
 
-/** Per-vCPU state of binary translation beyond trap mode's virtual CPU. */
-class BtVcpuState {
+/** vcpu.modeState of a bt vCPU: trap mode's virtual CPU and the translator's chaining state. */
+class BtVcpu extends TrapVcpu {
+  /** how the next unit is entered (ENTRY_*) */
   entry = ENTRY_OTHER;
+  /** the unit run last, to chain the next one to */
   prev: TranslationUnit | null = null;
+
+  constructor(hv: Hypervisor, vcpu: Vcpu) {
+    super(hv, vcpu);
+    // every entry into ring 3 is an emulated IRET or a delivery the monitor makes
+    this.exactUserFlags = true;
+  }
+}
+
+/** The bt state of a vCPU; a vCPU of another mode is a programming error. */
+function btVcpu(vcpu: Vcpu): BtVcpu {
+  const b = vcpu.modeState;
+  if (!(b instanceof BtVcpu)) throw new Error(`vCPU ${vcpu.id} of domain '${vcpu.domain.name}' is not a bt vCPU`);
+  return b;
 }
 
 export interface BtModeOptions {
@@ -81,12 +95,11 @@ export class BtMode implements Mode {
   readonly name = 'bt';
   private readonly cacheUnits: number;
   /** trap mode's monitor: virtual CPU, shadow MMU, reflection, emulation (no interrupt-window polls: the kernel never runs unseen) */
-  private readonly trap = new TrapMode({ interruptWindowPollCycles: 0 });
+  private readonly trap = new TrapMode({ interruptWindowPollCycles: 0, vcpuState: BtVcpu });
   private hv!: Hypervisor;
   private cpu!: Cpu;
   private m32!: Int32Array;
   private readonly caches = new Set<TranslationCache>();
-  private readonly btState = new WeakMap<Vcpu, BtVcpuState>();
   // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
   private lookup = 0;
@@ -115,21 +128,19 @@ export class BtMode implements Mode {
 
   createDomain(domain: Domain): void {
     this.trap.createDomain(domain);
-    for (const v of domain.vcpus) (v.modeState as TrapVcpu).exactUserFlags = true;
     const cache = new TranslationCache(this.hv.mem.i32, this.hv.mem.codePage, this.cacheUnits);
     domain.modeState = cache;
     this.caches.add(cache);
-    for (const v of domain.vcpus) this.btState.set(v, new BtVcpuState());
   }
 
   build(domain: Domain, boot: BootSpec): void {
     this.trap.build(domain, boot);
-    (domain.modeState as TranslationCache).clear();
+    btCache(domain).clear();
   }
 
   load(vcpu: Vcpu): void {
     this.trap.load(vcpu);
-    this.btState.get(vcpu)!.entry = ENTRY_OTHER;
+    btVcpu(vcpu).entry = ENTRY_OTHER;
   }
 
   unload(vcpu: Vcpu): void {
@@ -142,8 +153,8 @@ export class BtMode implements Mode {
 
   destroyDomain(domain: Domain): void {
     this.trap.destroyDomain(domain);
-    const cache = domain.modeState as TranslationCache | null;
-    if (cache) {
+    const cache = domain.modeState;
+    if (cache instanceof TranslationCache) {
       cache.clear();
       this.caches.delete(cache);
     }
@@ -152,21 +163,20 @@ export class BtMode implements Mode {
   // ================================================================================ KVM_RUN
 
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
-    const t = vcpu.modeState as TrapVcpu;
-    const b = this.btState.get(vcpu)!;
+    const t = btVcpu(vcpu);
     const cpu = this.cpu;
     const exit = vcpu.exit;
     const dom = vcpu.domain;
-    const cache = dom.modeState as TranslationCache;
+    const cache = btCache(dom);
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
     vcpu.completeIo(cpu.regs);
-    b.entry = ENTRY_OTHER;
+    t.entry = ENTRY_OTHER;
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
       // at every unit boundary the monitor has control: inject what the virtual IF allows
       if (pic !== null && t.v.vIF && pic.pendingVector() >= 0) {
-        this.inject(t, b);
+        this.inject(t);
         continue;
       }
       if (cpu.cycles >= deadline) {
@@ -176,21 +186,21 @@ export class BtMode implements Mode {
       if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {
         // guest kernel: translated code only; so is user code the kernel's IRET entered with
         // interrupts off or I/O allowed (the real CPU would run it with IF 1 and IOPL 0)
-        if (this.runUnit(t, b, cache, exit) === TO_LOOP) return exit;
+        if (this.runUnit(t, cache, exit) === TO_LOOP) return exit;
         continue;
       }
       // user code runs directly, as under trap mode
-      b.entry = ENTRY_OTHER;
+      t.entry = ENTRY_OTHER;
       const x: number = cpu.run(deadline);
       stats.cpuExits[x]!++;
       if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
       if (x === EXIT_EXCEPTION) {
-        if (this.handleTrap(t, b, exit) === TO_LOOP) return exit;
+        if (this.handleTrap(t, exit) === TO_LOOP) return exit;
       } else if (x === EXIT_STOPPED) {
         exit.reason = 'stopped';
         return exit;
       } else if (x !== EXIT_DEADLINE && x !== EXIT_EXTERNAL) {
-        dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc ${hex(cpu.pc)}`);
+        crashOnUnexpectedExit(dom, 'bt', x, cpu.pc);
         return stoppedExit(dom, exit);
       }
     }
@@ -201,7 +211,7 @@ export class BtMode implements Mode {
    * when the monitor must look (a trap, a callout that turned interrupts on with one pending, an
    * I/O or HLT exit, a code change).
    */
-  private runUnit(t: TrapVcpu, b: BtVcpuState, cache: TranslationCache, exit: VcpuExit): number {
+  private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit): number {
     const cpu = this.cpu;
     const dom = t.domain;
     const st = cache.stats;
@@ -224,7 +234,7 @@ export class BtMode implements Mode {
       }
       if (ma < 0) {
         // the guest's tables do not map its code: a true #PF, taken as the hardware fetch would
-        b.entry = ENTRY_OTHER;
+        t.entry = ENTRY_OTHER;
         dom.stats.traps[V_PF]!++;
         if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Trap, dom.stats.traceDom, V_PF, 0);
         cpu.charge(Ev.TrapDelivery, 1);
@@ -241,10 +251,10 @@ export class BtMode implements Mode {
       this.hv.chargeMonitor(dom, Ev.BtTranslate, u.length);
     }
     // how did we get here: a chained direct jump is free, anything else looks the unit up
-    const entry = b.entry;
-    const prev = b.prev;
-    b.entry = ENTRY_OTHER;
-    b.prev = null;
+    const entry = t.entry;
+    const prev = t.prev;
+    t.entry = ENTRY_OTHER;
+    t.prev = null;
     if (entry === ENTRY_DIRECT && prev !== null && !prev.dead && prev.links.includes(u)) {
       st.chained++;
     } else if (entry !== ENTRY_INDIRECT) {
@@ -276,9 +286,9 @@ export class BtMode implements Mode {
         if (res === STEP_CONT) continue;
         if (res === STEP_BOUND) {
           cpu.instructionBoundary();
-          return this.endByControlFlow(b, u, op, dom, st);
+          return this.endByControlFlow(t, u, op, dom, st);
         }
-        return this.cpuExit(t, b, res, exit);
+        return this.cpuExit(t, res, exit);
       }
       if (kind === K_CALLOUT) {
         if (op === OP_MOVTOCR && this.sameValueCr4(t, u.words[k]!)) {
@@ -293,26 +303,13 @@ export class BtMode implements Mode {
         st.callouts[op]!++;
         st.calloutCycles += this.callout;
         this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
-        switch (emulatePrivileged(t, exit)) {
-          case EMU_CONTINUE:
-            break;
-          case EMU_IO:
-            return TO_LOOP;
-          case EMU_HLT:
-            if (this.trap.hasPendingEvent(t.vcpu)) return CONTINUE;
-            exit.reason = 'hlt';
-            return TO_LOOP;
-          case EMU_DEAD:
-            return this.dead(dom, exit);
-          case EMU_REFLECT_GP:
-            // not allowed at the virtual CPL: the guest gets the #GP the hardware would give
-            return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
-        }
+        const emulated = this.trap.emulate(t, exit);
+        if (emulated !== EMULATED) return emulated;
         if (op === OP_IRET) {
           // indirect: the popped pc is looked up (and the ring may now be 3)
           st.indirectLookups++;
           this.chargeLookup(dom, st);
-          b.entry = ENTRY_INDIRECT;
+          t.entry = ENTRY_INDIRECT;
           return CONTINUE;
         }
         if (cpu.pc !== ((ipc + 4) >>> 0)) return CONTINUE; // a #UD was reflected
@@ -342,8 +339,8 @@ export class BtMode implements Mode {
         const res = cpu.step();
         cpu.flags = (cpu.flags & COND) | F_IF;
         if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) return this.endByControlFlow(b, u, op, dom, st);
-        return this.cpuExit(t, b, res, exit);
+        if (res === STEP_BOUND) return this.endByControlFlow(t, u, op, dom, st);
+        return this.cpuExit(t, res, exit);
       }
       if (op === OP_POPF) {
         // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
@@ -351,7 +348,7 @@ export class BtMode implements Mode {
         const sa = cpu.translate(sp, false, user);
         const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
         const res = cpu.step();
-        if (res !== STEP_BOUND && res !== STEP_CONT) return this.cpuExit(t, b, res, exit);
+        if (res !== STEP_BOUND && res !== STEP_CONT) return this.cpuExit(t, res, exit);
         const v = t.v;
         const vcpl = t.vcpl;
         if (sa >= 0) {
@@ -371,19 +368,19 @@ export class BtMode implements Mode {
       cpu.instructions++;
     }
     // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
-    b.entry = ENTRY_DIRECT;
-    b.prev = u;
+    t.entry = ENTRY_DIRECT;
+    t.prev = u;
     return CONTINUE;
   }
 
-  private endByControlFlow(b: BtVcpuState, u: TranslationUnit, op: number, dom: Domain, st: TranslationCache['stats']): number {
+  private endByControlFlow(t: BtVcpu, u: TranslationUnit, op: number, dom: Domain, st: TranslationCache['stats']): number {
     if (INDIRECT[op] !== 0) {
       st.indirectLookups++;
       this.chargeLookup(dom, st);
-      b.entry = ENTRY_INDIRECT;
+      t.entry = ENTRY_INDIRECT;
     } else {
-      b.entry = ENTRY_DIRECT;
-      b.prev = u;
+      t.entry = ENTRY_DIRECT;
+      t.prev = u;
     }
     return CONTINUE;
   }
@@ -407,16 +404,16 @@ export class BtMode implements Mode {
   }
 
   /** step() in translated code ended in a CPU exit (an intercepted trap). */
-  private cpuExit(t: TrapVcpu, b: BtVcpuState, x: number, exit: VcpuExit): number {
+  private cpuExit(t: BtVcpu, x: number, exit: VcpuExit): number {
     const dom = t.domain;
     dom.stats.cpuExits[x]!++;
     if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Exit, dom.stats.traceDom, x, 0);
-    if (x === EXIT_EXCEPTION) return this.handleTrap(t, b, exit);
+    if (x === EXIT_EXCEPTION) return this.handleTrap(t, exit);
     if (x === EXIT_STOPPED) {
       exit.reason = 'stopped';
       return TO_LOOP;
     }
-    dom.shutdown('crashed', 0, `bt mode: unexpected CPU exit ${x} at pc ${hex(this.cpu.pc)}`);
+    crashOnUnexpectedExit(dom, 'bt', x, this.cpu.pc);
     return this.dead(dom, exit);
   }
 
@@ -425,17 +422,17 @@ export class BtMode implements Mode {
    * handling - shadow faults hidden or reflected, system calls and exceptions reflected, a
    * privileged instruction of user code emulated or refused. Charged as under trap mode.
    */
-  private handleTrap(t: TrapVcpu, b: BtVcpuState, exit: VcpuExit): number {
-    b.entry = ENTRY_OTHER;
+  private handleTrap(t: BtVcpu, exit: VcpuExit): number {
+    t.entry = ENTRY_OTHER;
     return this.trap.handleTrap(t, exit);
   }
 
 
   /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT (a host interrupt, as under trap mode). */
-  private inject(t: TrapVcpu, b: BtVcpuState): void {
+  private inject(t: BtVcpu): void {
     const pic = t.domain.devices!.pic;
     if (pic.pendingVector() < 0) return;
-    b.entry = ENTRY_OTHER;
+    t.entry = ENTRY_OTHER;
     this.trap.inject(t, pic);
   }
 

@@ -55,7 +55,7 @@ export class Domain {
   stopStatus = 0;
   /** an explanation for halted, triple-fault, crashed */
   stopDetail = '';
-  /** the mode's per-domain state (trap mode: its shadow MMU) */
+  /** the mode's per-domain state (pv: PvDomain, bt: TranslationCache, hvm: HvmDomainState; trap: none); read it through the mode's typed accessor (pv's PvMode.pv(), btCache(), hvmDomain()), never a cast */
   modeState: unknown = null;
   /** symbols of the booted image, for backtraces */
   symbols: ImageSymbol[] = [];

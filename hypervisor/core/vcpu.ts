@@ -5,6 +5,8 @@
 
 import type { CpuState } from '../../machine/cpu.ts';
 import { NUM_REGS } from '../../machine/isa.ts';
+import { hex } from '../../machine/hex.ts';
+import { EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from './domain.ts';
 import type { VcpuExitReason } from './stats.ts';
 
@@ -64,7 +66,7 @@ export class Vcpu {
   readonly exit = new VcpuExit();
   /** an IN exit whose value the outer loop has put in exit.data: write it to exit.reg at the next run */
   ioPending = false;
-  /** the mode's virtual-CPU state (trap mode: TrapVcpuState) */
+  /** the mode's virtual-CPU state (trap: TrapVcpu, bt: a TrapVcpu subclass, hvm: HvmVcpu; pv: none); read it through the mode's typed accessor (trapVcpu(), hvmVcpu()), never a cast */
   modeState: unknown = null;
   /** cycles this vCPU has run (scheduler accounting) */
   runCycles = 0;
@@ -97,4 +99,14 @@ export function stoppedExit(dom: Domain, exit: VcpuExit): VcpuExit {
   exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
   exit.detail = dom.stopDetail;
   return exit;
+}
+
+/**
+ * The crash path for a CPU exit a mode never arranges for (its intercept setup rules it out): a
+ * bug in the mode, not the guest's doing, so the domain is crashed with the exit named and the
+ * hypervisor goes on. The caller then returns its stopped exit.
+ */
+export function crashOnUnexpectedExit(dom: Domain, mode: string, x: number, pc: number): void {
+  const name = (EXIT_NAMES as Readonly<Record<number, string | undefined>>)[x] ?? 'unknown';
+  dom.shutdown('crashed', 0, `${mode} mode: unexpected CPU exit ${x} (${name}) at pc ${hex(pc)}`);
 }

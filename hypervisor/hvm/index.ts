@@ -11,7 +11,7 @@ import { HvmMode } from './mode.ts';
 
 export { HvmMode, hvmMmuFor, type HvmModeOptions } from './mode.ts';
 export { Ept, eptFramesFor } from './ept.ts';
-export { HVM_MMUS, HvmDomainState, HvmShadow, HvmVcpu, hvmControls, shadowControls, type HvmMmu } from './state.ts';
+export { HVM_MMUS, HvmDomainState, HvmShadow, HvmVcpu, hvmControls, hvmDomain, hvmVcpu, shadowControls, type HvmMmu } from './state.ts';
 export { formatHvmStats, hvmExitCounts, HVM_EXIT_NAMES } from './stats.ts';
 
 /**

@@ -11,19 +11,20 @@
 import { type Cpu } from '../../machine/cpu.ts';
 import type { Pic } from '../../machine/devices/pic.ts';
 import type { CostProfile } from '../../machine/costs.ts';
-import { CPUID_VENDOR, Flag, Op, Vector } from '../../machine/isa.ts';
+import { CPUID_FEATURES_MACHINE, CpuidFeature, answerCpuid } from '../../machine/cpuid.ts';
+import { Flag, Op, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { CrQual, EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
+import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
 import { Ev } from '../../machine/ledger.ts';
 import { SHADOW_BAD_GPA, SHADOW_HIDDEN } from '../trap/shadow.ts';
-import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu } from './state.ts';
+import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu, hvmVcpu } from './state.ts';
 import { TraceKind } from '../core/trace.ts';
 
 // machine/ const enums as local numbers (cross-file const enums are property loads under tsx)
@@ -55,8 +56,8 @@ const KIND_FAULT: EventKind = EventKind.Fault;
 const KIND_EXTERNAL: EventKind = EventKind.External;
 const Q_WRITE: number = EptQual.Write;
 const Q_FETCH: number = EptQual.Fetch;
-/** CPUID leaf 1 feature bits (machine/cpu.ts): paging; non-root mode and second stage are hidden */
-const CPUID_FEATURES_GUEST = 0b001;
+/** CPUID leaf 1 features of a guest: the machine's without non-root mode or a second stage (no nested virtualization) */
+const CPUID_FEATURES_GUEST: number = CPUID_FEATURES_MACHINE & ~(CpuidFeature.NonRoot | CpuidFeature.SecondStage);
 
 /** handleExit() results */
 const CONTINUE = 0;
@@ -107,7 +108,7 @@ export class HvmMode implements Mode {
   /** On a CPU with VPID (or ASID), the domain's translations are tagged with its id + 1: unique on the CPU. */
   private tagTlb(domain: Domain): void {
     if (!this.hv.profile.vpid) return;
-    for (const v of domain.vcpus) (v.modeState as HvmVcpu).vmcs.vpid = domain.id + 1;
+    for (const v of domain.vcpus) hvmVcpu(v).vmcs.vpid = domain.id + 1;
   }
 
   /**
@@ -117,7 +118,7 @@ export class HvmMode implements Mode {
   build(domain: Domain, boot: BootSpec): void {
     const vcpu = domain.vcpus[0]!;
     loadBoot(domain, vcpu, boot);
-    const h = vcpu.modeState as HvmVcpu;
+    const h = hvmVcpu(vcpu);
     const s = h.shadow;
     if (!s) return;
     // shadow paging: the guest's CR0/CR3 become the virtual ones; the real CR3 is the shadow's
@@ -133,7 +134,7 @@ export class HvmMode implements Mode {
   /** Make this vCPU's VMCS current; the root-mode intercept hooks are not used (the VMCS decides). */
   load(vcpu: Vcpu): void {
     const cpu = this.cpu;
-    cpu.vmcs = (vcpu.modeState as HvmVcpu).vmcs;
+    cpu.vmcs = hvmVcpu(vcpu).vmcs;
     cpu.interceptVector.fill(0);
     cpu.interceptExternalInterrupts = false;
     cpu.hypercallExits = false;
@@ -141,7 +142,7 @@ export class HvmMode implements Mode {
 
   /** A vCPU leaves the CPU in root mode: if it was preempted in non-root mode, that is an exit. */
   unload(vcpu: Vcpu): void {
-    if (this.cpu.nonRoot) this.preempt(vcpu.modeState as HvmVcpu);
+    if (this.cpu.nonRoot) this.preempt(hvmVcpu(vcpu));
   }
 
 
@@ -154,9 +155,10 @@ export class HvmMode implements Mode {
   }
 
   destroyDomain(domain: Domain): void {
-    const s = domain.modeState as HvmDomainState | null;
-    s?.ept?.destroy();
-    for (const v of domain.vcpus) (v.modeState as HvmVcpu | null)?.shadow?.shadow.destroy();
+    // a domain whose creation failed part-way may hold no state yet
+    const s = domain.modeState;
+    if (s instanceof HvmDomainState) s.ept?.destroy();
+    for (const v of domain.vcpus) if (v.modeState instanceof HvmVcpu) v.modeState.shadow?.shadow.destroy();
   }
 
   // ================================================================================ KVM_RUN
@@ -170,7 +172,7 @@ export class HvmMode implements Mode {
    * is already armed: the guest will exit by itself when its IF becomes 1.
    */
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
-    const h = vcpu.modeState as HvmVcpu;
+    const h = hvmVcpu(vcpu);
     const cpu = this.cpu;
     const vm = h.vmcs;
     const exit = vcpu.exit;
@@ -305,7 +307,7 @@ export class HvmMode implements Mode {
         break;
     }
     // nothing else is set to exit: cannot happen
-    dom.shutdown('crashed', 0, `hvm mode: unexpected VM exit ${reason} at pc ${hex(cpu.pc)}`);
+    crashOnUnexpectedExit(dom, 'hvm', reason, cpu.pc);
     return this.dead(dom, exit);
   }
 
@@ -411,21 +413,10 @@ export class HvmMode implements Mode {
 
   /** CPUID as the guest's virtual CPU answers it: the machine's, without non-root mode or a second stage (no nested virtualization). */
   private cpuid(dom: Domain): void {
-    const r = this.cpu.regs;
-    const leaf = r[0]!;
-    if (leaf === 0) {
-      r[0] = 1;
-      r[1] = r[2] = r[3] = CPUID_VENDOR;
-    } else if (leaf === 1) {
-      r[0] = this.clockMHz;
-      r[1] = CPUID_FEATURES_GUEST;
-      r[2] = this.cpu.tlbEntries;
-      r[3] = 0;
-    } else {
-      r[0] = r[1] = r[2] = r[3] = 0;
-    }
+    answerCpuid(this.cpu.regs, this.clockMHz, CPUID_FEATURES_GUEST, this.cpu.tlbEntries);
     dom.stats.emulated[OP_CPUID]!++;
   }
+
 
   /**
    * The second stage maps all of the domain's memory, so an EPT violation is an access (or a

@@ -4,6 +4,7 @@
 
 import { CR0_PG, CR0_WP, Vector } from '../../machine/isa.ts';
 import { Vmcs } from '../../machine/vmx.ts';
+import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { Vcpu } from '../core/vcpu.ts';
 import { GuestWalker } from '../trap/guest-mmu.ts';
@@ -106,4 +107,18 @@ export class HvmVcpu {
     this.shadow = shadow;
     if (shadow) shadowControls(this.vmcs);
   }
+}
+
+/** The hvm state of a domain; a domain of another mode is a programming error. */
+export function hvmDomain(domain: Domain): HvmDomainState {
+  const s = domain.modeState;
+  if (!(s instanceof HvmDomainState)) throw new Error(`domain '${domain.name}' is not an hvm domain`);
+  return s;
+}
+
+/** The hvm state (VMCS, shadow) of a vCPU; a vCPU of another mode is a programming error. */
+export function hvmVcpu(vcpu: Vcpu): HvmVcpu {
+  const h = vcpu.modeState;
+  if (!(h instanceof HvmVcpu)) throw new Error(`vCPU ${vcpu.id} of domain '${vcpu.domain.name}' is not an hvm vCPU`);
+  return h;
 }

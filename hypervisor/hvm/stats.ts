@@ -3,7 +3,7 @@
 
 import { Exit, EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
-import type { HvmDomainState } from './state.ts';
+import { HvmDomainState } from './state.ts';
 
 /** The VM exit reasons hvm mode can see, by name (machine/types.ts Exit). */
 export const HVM_EXIT_NAMES: readonly (readonly [string, number])[] = [
@@ -35,7 +35,7 @@ export function formatHvmStats(domain: Domain): string {
     `injected interrupts: ${s.injectedInterrupts}`,
     `monitor cycles: ${s.monitorCycles}`,
   ];
-  const state = domain.modeState as HvmDomainState | null;
+  const state = domain.modeState instanceof HvmDomainState ? domain.modeState : null;
   if (state?.ept) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
   else if (state) lines.push(`shadow paging: ${s.hiddenFaults} hidden faults, ${s.trueFaults} true faults, ${s.shadowFlushes} flushes, ${s.shadowInvlpgs} invlpgs`);
   return lines.join('\n');

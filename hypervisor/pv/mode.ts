@@ -11,14 +11,14 @@ import { HYPERCALL_SLOTS } from '../core/stats.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import type { Vcpu, VcpuExit } from '../core/vcpu.ts';
+import { crashOnUnexpectedExit, type Vcpu, type VcpuExit } from '../core/vcpu.ts';
 import { EventKind } from '../../machine/vmx.ts';
 import { HcCtx, WORK_PER_STEP } from './context.ts';
 import { buildPvDomain, type PvBootLayout } from './builder.ts';
 import { closeAll, upcallMasked, upcallPending } from './events.ts';
 import { unmapAll } from './grants.ts';
 import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
-import { PvDomain, PvHost } from './state.ts';
+import { PvDomain, PvHost, pvDomain } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -59,9 +59,7 @@ export class PvMode implements Mode {
 
   /** The PV state of a domain run by this mode. */
   pv(domain: Domain): PvDomain {
-    const d = domain.modeState;
-    if (!(d instanceof PvDomain)) throw new Error(`domain ${domain.id} is not a pv domain`);
-    return d;
+    return pvDomain(domain);
   }
 
   createDomain(domain: Domain): void {
@@ -198,7 +196,7 @@ export class PvMode implements Mode {
           vcpu.domain.shutdown('triple-fault', 0, `triple fault at pc 0x${(cpu.pc >>> 0).toString(16)}`);
           return this.stopped(vcpu);
         default:
-          vcpu.domain.shutdown('crashed', 0, `unexpected CPU exit ${x} at pc 0x${(cpu.pc >>> 0).toString(16)}`);
+          crashOnUnexpectedExit(vcpu.domain, 'pv', x, cpu.pc);
           return this.stopped(vcpu);
       }
     }

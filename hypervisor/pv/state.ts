@@ -355,3 +355,10 @@ export class PvHost {
     this.platform.chargeMonitor(d.domain, ev, n);
   }
 }
+
+/** The PV state of a domain; a domain of another mode is a programming error. */
+export function pvDomain(domain: Domain): PvDomain {
+  const d = domain.modeState;
+  if (!(d instanceof PvDomain)) throw new Error(`domain ${domain.id} is not a pv domain`);
+  return d;
+}

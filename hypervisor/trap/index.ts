@@ -8,7 +8,7 @@ import { TrapMode } from './mode.ts';
 import { runSingleGuest, type GuestRunOptions, type GuestRunResult } from '../run.ts';
 
 export { TrapMode, DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES, POLL_BACKOFF_LIMIT, type TrapModeOptions } from './mode.ts';
-export { TrapVcpu } from './virtual-cpu.ts';
+export { TrapVcpu, trapVcpu } from './virtual-cpu.ts';
 export { ShadowMmu } from './shadow.ts';
 export { HYPERVISOR_IDT_BASE } from './state.ts';
 

@@ -14,11 +14,11 @@ import type { Domain } from '../core/domain.ts';
 import { DomainCreateError, type Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
+import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from './emulate.ts';
 import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
-import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu } from './virtual-cpu.ts';
+import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu, trapVcpu } from './virtual-cpu.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
@@ -32,6 +32,8 @@ export interface TrapModeOptions {
    * runs natively and does not trap. 0: no polling - the interrupt waits for the next exit.
    */
   interruptWindowPollCycles?: number;
+  /** the virtual CPU each vCPU gets (bt: a TrapVcpu with its translation state); default TrapVcpu */
+  vcpuState?: new (hv: Hypervisor, vcpu: Vcpu) => TrapVcpu;
 }
 
 /** Default first interrupt-window poll interval (cycles). */
@@ -56,15 +58,19 @@ const EV_MONITOR_WALK: number = Ev.MonitorWalk;
 /** handleTrap() results (exported: the bt mode hands its intercepted traps to this mode) */
 export const CONTINUE = 0;
 export const TO_LOOP = 1;
+/** emulate() only: the privileged instruction retired (bt's unit goes on) */
+export const EMULATED = 2;
 
 export class TrapMode implements Mode {
   readonly name = 'trap';
   readonly pollCycles: number;
+  private readonly VcpuState: new (hv: Hypervisor, vcpu: Vcpu) => TrapVcpu;
   private hv!: Hypervisor;
   private cpu!: Cpu;
 
   constructor(opts: TrapModeOptions = {}) {
     this.pollCycles = opts.interruptWindowPollCycles ?? DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES;
+    this.VcpuState = opts.vcpuState ?? TrapVcpu;
   }
 
   attach(hv: Hypervisor): void {
@@ -81,7 +87,7 @@ export class TrapMode implements Mode {
       );
     }
     for (const v of domain.vcpus) {
-      const t = new TrapVcpu(this.hv, v);
+      const t = new this.VcpuState(this.hv, v);
       t.pollInterval = this.pollCycles;
       v.modeState = t;
     }
@@ -95,7 +101,7 @@ export class TrapMode implements Mode {
    */
   build(domain: Domain, boot: BootSpec): void {
     const vcpu = domain.vcpus[0]!;
-    const t = vcpu.modeState as TrapVcpu;
+    const t = trapVcpu(vcpu);
     loadBoot(domain, vcpu, boot);
     const a = vcpu.arch;
     const v = t.v;
@@ -134,19 +140,19 @@ export class TrapMode implements Mode {
   hasPendingEvent(vcpu: Vcpu): boolean {
     const pic = vcpu.domain.devices?.pic;
     if (!pic || pic.pendingVector() < 0) return false;
-    const t = vcpu.modeState as TrapVcpu;
+    const t = trapVcpu(vcpu);
     const cpl = vcpu.loaded ? this.cpu.cpl : vcpu.arch.cpl;
     return t.v.vIF || (cpl === 3 && !t.exactUserFlags);
   }
 
   destroyDomain(domain: Domain): void {
-    for (const v of domain.vcpus) (v.modeState as TrapVcpu).shadow.destroy();
+    for (const v of domain.vcpus) trapVcpu(v).shadow.destroy();
   }
 
   // ================================================================================ KVM_RUN
 
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
-    const t = vcpu.modeState as TrapVcpu;
+    const t = trapVcpu(vcpu);
     const cpu = this.cpu;
     const exit = vcpu.exit;
     const dom = vcpu.domain;
@@ -187,7 +193,7 @@ export class TrapMode implements Mode {
         return exit;
       } else if (x !== EXIT_EXTERNAL) {
         // HLT, triple fault, hypercall: impossible with every vector intercepted at ring 1/3
-        dom.shutdown('crashed', 0, `trap mode: unexpected CPU exit ${x} at pc ${hex(cpu.pc)}`);
+        crashOnUnexpectedExit(dom, 'trap', x, cpu.pc);
         return stoppedExit(dom, exit);
       }
     }
@@ -225,22 +231,37 @@ export class TrapMode implements Mode {
       return this.dead(dom, exit);
     }
     if (vector === V_GP && cpu.exitError === 0) {
-      switch (emulatePrivileged(t, exit)) {
-        case EMU_CONTINUE:
-          return CONTINUE;
-        case EMU_IO:
-          return TO_LOOP;
-        case EMU_HLT:
-          if (this.hasPendingEvent(t.vcpu)) return CONTINUE;
-          exit.reason = 'hlt';
-          return TO_LOOP;
-        case EMU_DEAD:
-          return this.dead(dom, exit);
-        case EMU_REFLECT_GP:
-          break;
-      }
+      // a privileged instruction (or one the virtual CPL may not run: emulate() reflects the #GP)
+      const r = this.emulate(t, exit);
+      return r === EMULATED ? CONTINUE : r;
     }
     return t.reflect(vector, cpu.exitError, cpu.pc, kind, cpu.exitInsnPc, -1) ? CONTINUE : this.dead(dom, exit);
+  }
+
+  /**
+   * Emulate the privileged instruction at the real pc on the virtual CPU (trap: the #GP(0) it
+   * raised; bt: its callout) and say what the loop does next: EMULATED (it retired, pc past it),
+   * CONTINUE (a #GP was reflected because the virtual CPL may not run it, or a HLT wakes at once),
+   * TO_LOOP (`exit` holds an I/O or HLT exit, or the domain stopped).
+   */
+  emulate(t: TrapVcpu, exit: VcpuExit): number {
+    const pc = this.cpu.pc;
+    switch (emulatePrivileged(t, exit)) {
+      case EMU_CONTINUE:
+        return EMULATED;
+      case EMU_IO:
+        return TO_LOOP;
+      case EMU_HLT:
+        if (this.hasPendingEvent(t.vcpu)) return CONTINUE;
+        exit.reason = 'hlt';
+        return TO_LOOP;
+      case EMU_DEAD:
+        return this.dead(t.domain, exit);
+      case EMU_REFLECT_GP:
+        break;
+    }
+    // not allowed at the virtual CPL: the guest gets the #GP(0) fault the hardware would give
+    return t.reflect(V_GP, 0, pc, KIND_FAULT, pc, -1) ? CONTINUE : this.dead(t.domain, exit);
   }
 
   /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT (a host interrupt). */

@@ -35,6 +35,13 @@ const G_TRAP: number = Gate.TRAP;
 const FRAME_BYTES: number = Frame.BYTES;
 const PAGE_MASK = -4096;
 
+/** The trap-mode (or bt) virtual CPU of a vCPU; a vCPU of another mode is a programming error. */
+export function trapVcpu(vcpu: Vcpu): TrapVcpu {
+  const t = vcpu.modeState;
+  if (!(t instanceof TrapVcpu)) throw new Error(`vCPU ${vcpu.id} of domain '${vcpu.domain.name}' is not a trap-mode vCPU`);
+  return t;
+}
+
 /** deliver() results */
 const DELIVERED = 0;
 const DELIVERY_FAULT = 1;

@@ -11,7 +11,7 @@ import { validateDefinition, type DomainDefinitionInput } from '../../daemon/def
 import { monitorCommand } from '../../daemon/monitor.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
-import type { PvDomain } from '../../hypervisor/pv/state.ts';
+import { pvDomain } from '../../hypervisor/pv/state.ts';
 import { currentReservation } from '../../hypervisor/pv/hypercalls.ts';
 
 const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1861 pages free\ninitrd: 18 programs, 148384 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
@@ -179,7 +179,7 @@ describe('the host', () => {
     define({ name: 'm' });
     host.start('m');
     until(() => (out.m ?? '').endsWith('$ '));
-    const pv = host.live('m').domain!.modeState as PvDomain;
+    const pv = pvDomain(host.live('m').domain!);
     const free = () => {
       const at = out.m!.length;
       host.consoleInput('m', Buffer.from('free\n'));

@@ -6,7 +6,7 @@
 // path (its software work and its VMREADs) and the VM entry, plus what the monitor does for it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootNative } from '../../hypervisor/boot/native.ts';
-import { runHvmMode } from '../../hypervisor/hvm/index.ts';
+import { hvmDomain, runHvmMode } from '../../hypervisor/hvm/index.ts';
 import { VMCS_READS_PER_EXIT, getProfile, type CostProfile } from '../../machine/costs.ts';
 import { Machine } from '../../machine/machine.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
@@ -38,7 +38,7 @@ beforeAll(() => {
     bootNative(m, boot);
     m.run({ maxCycles: 4_000_000_000 });
     const hvm = runHvmMode(boot, { profile, maxCycles: 4_000_000_000 });
-    expect(hvm.domain.modeState && (hvm.domain.modeState as { ept: unknown }).ept !== null).toBe(mmu === 'ept');
+    expect(hvmDomain(hvm.domain).ept !== null).toBe(mmu === 'ept');
     figures[profile] = { native: parse(m.consoleOutput()), hvm: parse(hvm.output) };
   }
 });

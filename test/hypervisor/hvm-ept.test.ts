@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
-import { HvmMode, eptFramesFor, hvmReserveBytes, type HvmDomainState, type HvmVcpu } from '../../hypervisor/hvm/index.ts';
+import { HvmMode, eptFramesFor, hvmReserveBytes, hvmDomain, hvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { Exit } from '../../machine/types.ts';
 import { MiB, printer } from './fixtures/printers.ts';
 import { GUEST_MEMORY, guestImage, runHvm, runNative } from './hvm-harness.ts';
@@ -21,7 +21,7 @@ describe('the second stage', () => {
     // reverse (the allocator reuses released frames first): the p2m is not the identity
     hv.destroyDomain(hv.createDomain(mode, { name: 'x', memoryBytes: 1 * MiB }));
     const d = hv.createDomain(mode, { name: 'd', memoryBytes: 5 * MiB }, { image: printer('A', 1) });
-    const ept = (d.modeState as HvmDomainState).ept!;
+    const ept = hvmDomain(d).ept!;
     expect(ept.tables).toBe(2);
     expect(ept.frames.length).toBe(eptFramesFor(5 * MiB));
     for (const f of ept.frames) expect(hv.frames.owner[f]).toBe(OWNER_HYPERVISOR);
@@ -33,7 +33,7 @@ describe('the second stage', () => {
     const mapped = new Set(Array.from(d.p2m));
     for (const f of ept.frames) expect(mapped.has(f)).toBe(false);
     // the vCPU's VMCS points at it
-    expect((d.vcpus[0]!.modeState as HvmVcpu).vmcs.eptRoot).toBe(ept.root);
+    expect(hvmVcpu(d.vcpus[0]!).vmcs.eptRoot).toBe(ept.root);
   });
 
   it('is given back to the machine when the domain is destroyed', () => {
@@ -79,7 +79,7 @@ describe('isolation: an access outside the domain memory is an EPT violation tha
     const mode = new HvmMode({ mmu: 'ept' });
     const bad = hv.createDomain(mode, { name: 'bad', memoryBytes: 2 * MiB }, { image: guestImage(body) });
     const good = hv.createDomain(mode, { name: 'good', memoryBytes: 2 * MiB }, { image: printer('B', 10) });
-    const goodEpt = (good.modeState as HvmDomainState).ept!;
+    const goodEpt = hvmDomain(good).ept!;
     const before = hv.mem.u8.slice(goodEpt.root, goodEpt.root + PAGE);
     const res = hv.run({ maxCycles: 50_000_000 });
     expect(res.reason).toBe('all-stopped');

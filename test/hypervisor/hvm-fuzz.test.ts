@@ -12,7 +12,7 @@ import type { Domain } from '../../hypervisor/core/domain.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
-import { HvmMode, hvmReserveBytes, type HvmDomainState, type HvmMmu, type HvmVcpu } from '../../hypervisor/hvm/index.ts';
+import { HvmMode, hvmReserveBytes, hvmDomain, type HvmMmu, hvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { ImageArch, type Image } from '../../machine/image.ts';
 import { INSTRUCTIONS, Op, encode } from '../../machine/isa.ts';
 import { GOOD_MEMORY, goodGuestSource, HOSTILE_MEMORY, SKIP_STUB, STOP_REASONS } from './fixtures/hostile.ts';
@@ -116,7 +116,7 @@ function checkFrames(hv: Hypervisor, doms: Domain[]): void {
     for (const f of d.p2m) expect(owner[f]).toBe(d.id);
     expect(hv.frames.countOwned(d.id)).toBe(d.quotaFrames);
   }
-  const held = (d: Domain) => (d.modeState as HvmDomainState).ept?.frames.length ?? (d.vcpus[0]!.modeState as HvmVcpu).shadow!.shadow.framesHeld;
+  const held = (d: Domain) => hvmDomain(d).ept?.frames.length ?? hvmVcpu(d.vcpus[0]!).shadow!.shadow.framesHeld;
   const mmuFrames = doms.reduce((n, d) => n + held(d), 0);
   expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1 + mmuFrames);
   expect(hv.frames.countOwned(OWNER_FREE)).toBe(hv.frames.freeFrames);
@@ -124,7 +124,7 @@ function checkFrames(hv: Hypervisor, doms: Domain[]): void {
 
 /** The bytes of a domain's second-stage frames. */
 function eptBytes(hv: Hypervisor, d: Domain): Uint8Array[] {
-  return (d.modeState as HvmDomainState).ept!.frames.map((f) => hv.mem.u8.slice(f * 4096, f * 4096 + 4096));
+  return hvmDomain(d).ept!.frames.map((f) => hv.mem.u8.slice(f * 4096, f * 4096 + 4096));
 }
 
 function runPair(h: Hostile, slice: number, mmu: HvmMmu = 'ept'): void {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { HvmMode } from '../../hypervisor/hvm/mode.ts';
-import { HvmVcpu } from '../../hypervisor/hvm/state.ts';
+import { hvmVcpu } from '../../hypervisor/hvm/state.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { GUEST_MEMORY, guestImage } from './hvm-harness.ts';
 
@@ -28,7 +28,7 @@ test_main:
 function run(profile: string, mmu: 'ept' | 'shadow', untag: boolean) {
   const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY, profile });
   const d = hv.createDomain(new HvmMode({ mmu }), { name: 'guest', memoryBytes: GUEST_MEMORY }, { image: guestImage(BODY) });
-  const vmcs = (d.vcpus[0]!.modeState as HvmVcpu).vmcs;
+  const vmcs = hvmVcpu(d.vcpus[0]!).vmcs;
   const tag = vmcs.vpid;
   if (untag) vmcs.vpid = 0;
   hv.run({ maxCycles: 50_000_000 });

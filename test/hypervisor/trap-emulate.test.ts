@@ -3,7 +3,7 @@
 // hypervisor's counters show that it trapped.
 import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
-import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
+import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
 import { puthexOutput, tickHandler, PRINT_TICKS_AND_RETURN } from './fixtures/small-guest.ts';
 import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
@@ -114,7 +114,7 @@ test_main:
     const trap = runTrap(image);
     expect(native.output).toBe(`deadb000 ${puthexOutput(pd)} 00000003 00000001\n`);
     expect(trap.output).toBe(native.output);
-    const t = trap.domain.vcpus[0]!.modeState as TrapVcpu;
+    const t = trapVcpu(trap.domain.vcpus[0]!);
     expect([t.v.cr0, t.v.cr2, t.v.cr3, t.v.cr4]).toEqual([3, 0xdeadb000, pd, 1]);
     const real = trap.hypervisor.vcpuState(trap.domain.vcpus[0]!);
     expect(real.cr3).toBe(t.shadow.root);
@@ -165,7 +165,7 @@ idt2:   .space 0x41*8
 `);
     expect(native.output).toBe('through idt2\nback\n');
     expect(trap.output).toBe(native.output);
-    expect((trap.domain.vcpus[0]!.modeState as TrapVcpu).v.idtLimit).toBe(0x41);
+    expect(trapVcpu(trap.domain.vcpus[0]!).v.idtLimit).toBe(0x41);
     expect(trap.domain.stats.emulated[Op.LIDT]).toBe(2);
   });
 
@@ -212,7 +212,7 @@ on_syscall:
     const top = guestImage('test_main:\n ret\n').symbols.find((s) => s.name === 'kstack2_top')!.addr;
     expect(native.output).toBe(`${puthexOutput(top - 24)}\n`);
     expect(trap.output).toBe(native.output);
-    expect((trap.domain.vcpus[0]!.modeState as TrapVcpu).v.ksp[0]).toBe(top);
+    expect(trapVcpu(trap.domain.vcpus[0]!).v.ksp[0]).toBe(top);
   });
 
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {

@@ -8,7 +8,7 @@ import { DomainCreateError, Hypervisor } from '../../hypervisor/core/hypervisor.
 import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { MIN_TIMER_PERIOD_CYCLES } from '../../hypervisor/devices/model.ts';
-import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
+import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
 import { RESERVED_TABLES } from '../../hypervisor/trap/shadow.ts';
 import { guestImage, runTrap } from './trap-harness.ts';
 
@@ -91,7 +91,7 @@ describe('trap mode: a guest that wants more shadow tables than the machine has'
     expect(quiet.stats.shadowRecycles).toBe(0);
     expect([quiet.stopReason, quiet.stopStatus, quiet.consoleOutput()]).toEqual(['poweroff', alone.status, alone.output]);
     // the shadows hold what they took; the rest is free
-    const held = [quiet, greedy].reduce((n, d) => n + (d.vcpus[0]!.modeState as TrapVcpu).shadow.framesHeld, 0);
+    const held = [quiet, greedy].reduce((n, d) => n + trapVcpu(d.vcpus[0]!).shadow.framesHeld, 0);
     expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1 + held);
     hv.destroyDomain(greedy);
     hv.destroyDomain(quiet);

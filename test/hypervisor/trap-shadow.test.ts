@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
-import { TrapMode, type TrapVcpu } from '../../hypervisor/trap/index.ts';
+import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
 import { both, guestImage, runNative, runTrap } from './trap-harness.ts';
 
 /** X (0x003f7000, TLB slot 0xf7: nothing else the test touches shares it) starts mapped to frame A = X. */
@@ -149,7 +149,7 @@ test_main:
         ret
 `);
     const trap = runTrap(image);
-    const t = trap.domain.vcpus[0]!.modeState as TrapVcpu;
+    const t = trapVcpu(trap.domain.vcpus[0]!);
     const spte = t.shadow.entry(0x00300000);
     expect(spte & 1).toBe(1); // present
     expect(spte & 2).toBe(0); // not writable: the guest PTE is clean

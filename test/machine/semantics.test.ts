@@ -15,11 +15,11 @@ describe('machine/semantics.ts generates the interpreter', () => {
   it('each defined instruction has exactly one case in each path, and the fast loop has no hand-written case besides', () => {
     const regions = generatedRegions();
     for (const [name] of SEMANTICS) {
-      expect(regions['fast-cases']!.split(`case I.${name}:`).length - 1, name).toBe(1);
-      expect(regions['step-cases']!.split(`case I.${name}:`).length - 1, name).toBe(1);
+      expect(regions['fast-cases']!.split(`case Handler.${name}:`).length - 1, name).toBe(1);
+      expect(regions['step-cases']!.split(`case Handler.${name}:`).length - 1, name).toBe(1);
     }
     const fastLoop = cpuSource.slice(cpuSource.indexOf('switch (decode[w & 0xff])'), cpuSource.indexOf('break loop; // everything else'));
-    expect(fastLoop.match(/case I\.\w+:/g)!.length).toBe(SEMANTICS.length);
+    expect(fastLoop.match(/case Handler\.\w+:/g)!.length).toBe(SEMANTICS.length);
     expect(SEMANTICS.length).toBe(47);
   });
 
