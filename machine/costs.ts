@@ -25,7 +25,8 @@
 /** VMREADs a monitor issues per VM exit ([AA06]: "about ten"). */
 export const VMCS_READS_PER_EXIT = 10;
 
-import { INSTRUCTIONS, Op } from './isa.ts';
+import { INSTRUCTIONS, type CostClass } from './isa.ts';
+import { assertNever } from './never.ts';
 
 export interface CostProfile {
   /** key in PROFILES */
@@ -484,75 +485,52 @@ export function getProfile(name: string): CostProfile {
  */
 export function opcodeCosts(p: CostProfile): Uint16Array {
   const t = new Uint16Array(256);
-  for (const info of INSTRUCTIONS) t[info.op] = classCost(p, info.op);
+  for (const info of INSTRUCTIONS) t[info.op] = classCost(p, info.cost);
   return t;
 }
 
-function classCost(p: CostProfile, op: Op): number {
-  switch (op) {
-    case Op.MUL:
-    case Op.MULHU:
-    case Op.MULI:
+function classCost(p: CostProfile, c: CostClass): number {
+  switch (c) {
+    case 'alu':
+      return p.alu;
+    case 'mul':
       return p.mul;
-    case Op.DIV:
-    case Op.DIVU:
-    case Op.REM:
-    case Op.REMU:
+    case 'div':
       return p.div;
-    case Op.LDW:
-    case Op.LDH:
-    case Op.LDHU:
-    case Op.LDB:
-    case Op.LDBU:
-    case Op.POP:
+    case 'load':
       return p.load;
-    case Op.STW:
-    case Op.STH:
-    case Op.STB:
-    case Op.PUSH:
+    case 'store':
       return p.store;
-    case Op.JCC:
+    case 'branch':
       return p.branch;
-    case Op.JMP:
-    case Op.JMPR:
+    case 'branchTaken':
       return p.branchTaken;
-    case Op.CALL:
-    case Op.CALLR:
+    case 'call':
       return p.branchTaken + p.store;
-    case Op.RET:
+    case 'ret':
       return p.branchTaken + p.load;
-    case Op.RDTSC:
+    case 'rdtsc':
       return p.rdtsc;
-    case Op.CPUID:
+    case 'cpuid':
       return p.cpuid;
-    case Op.CLI:
-    case Op.STI:
+    case 'cliSti':
       return p.cliSti;
-    case Op.IN:
-    case Op.INB:
-    case Op.OUT:
-    case Op.OUTB:
-    case Op.INR:
-    case Op.OUTR:
+    case 'ioPort':
       return p.ioPort;
-    case Op.MOVTOCR:
-    case Op.MOVFROMCR:
+    case 'crMove':
       return p.crMove;
-    case Op.LIDT:
-    case Op.LKSP:
+    case 'descriptorLoad':
       return p.descriptorLoad;
-    case Op.INVLPG:
+    case 'invlpg':
       return p.invlpg;
-    case Op.IRET:
+    case 'iret':
       return p.iret;
-    case Op.PUSHF:
+    case 'pushf':
       return p.pushf;
-    case Op.POPF:
+    case 'popf':
       return p.popf;
     default:
-      // NOP, MOV, LI, ALU and immediate forms, compares, SETcc, INT/BRK (delivery charged
-      // separately), HLT, RDCPL, SIDT, HYPERCALL (entry charged when it traps)
-      return p.alu;
+      return assertNever(c);
   }
 }
 

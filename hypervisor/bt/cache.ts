@@ -4,7 +4,8 @@
 // per-frame index used to invalidate units when their code is written, and the counters.
 // Data and classification only; touches nothing outside itself (and the memory's codePage marks).
 
-import { INSN_BYTES, Op } from '../../machine/isa.ts';
+import { INSN_BYTES, INSTRUCTIONS, Op, type InsnClass } from '../../machine/isa.ts';
+import { assertNever } from '../../machine/never.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
@@ -55,15 +56,34 @@ export const OP_POPF: number = Op.POPF;
 export const OP_RDCPL: number = Op.RDCPL;
 export const OP_SIDT: number = Op.SIDT;
 
-/** kind of each opcode; undefined opcodes are ident (they raise #UD as on the hardware) */
+/**
+ * Kind of each opcode, from its Popek & Goldberg class in machine/isa.ts (so a new sensitive opcode
+ * cannot silently run as it is): innocuous ones are ident, and so is HYPERCALL (bt runs an
+ * unmodified kernel: the instruction is #UD there, as on the hardware) and an undefined opcode
+ * (#UD); privileged and I/O-privileged ones are callouts, except CLI and STI, which bt runs in line
+ * against the virtual IF; critical ones are translated in line.
+ */
 export const KIND: Uint8Array = (() => {
   const t = new Uint8Array(256);
-  for (const op of [Op.HLT, Op.IN, Op.INB, Op.INR, Op.OUT, Op.OUTB, Op.OUTR, Op.MOVTOCR, Op.MOVFROMCR, Op.LIDT, Op.INVLPG, Op.LKSP, Op.IRET]) {
-    t[op] = K_CALLOUT;
-  }
-  for (const op of [Op.PUSHF, Op.POPF, Op.RDCPL, Op.SIDT, Op.CLI, Op.STI]) t[op] = K_INLINE;
+  for (const info of INSTRUCTIONS) t[info.op] = btKind(info.op, info.cls);
   return t;
 })();
+
+function btKind(op: Op, cls: InsnClass): number {
+  switch (cls) {
+    case 'innocuous':
+    case 'hypercall':
+      return K_IDENT;
+    case 'privileged':
+      return K_CALLOUT;
+    case 'io-privileged':
+      return op === Op.CLI || op === Op.STI ? K_INLINE : K_CALLOUT;
+    case 'critical':
+      return K_INLINE;
+    default:
+      return assertNever(cls, 'instruction class');
+  }
+}
 
 /** opcodes after which a unit ends: control flow (and what faults on purpose) */
 export const ENDS_UNIT: Uint8Array = (() => {
