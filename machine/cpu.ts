@@ -29,7 +29,7 @@ import {
   isControlRegister,
 } from './isa.ts';
 import type { PhysicalMemory } from './memory.ts';
-import { Exit, type InterruptController, type IoBus } from './types.ts';
+import { Exit, STEP_BOUND, STEP_CONT, type InterruptController, type IoBus } from './types.ts';
 import { SEMANTICS, type Semantics } from './semantics.ts';
 import { DEFAULT_ENGINE, Translator, type Engine, type TranslatorLimits } from './translator.ts';
 import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
@@ -118,9 +118,9 @@ const ACC_READ = 0;
 const ACC_WRITE = 1;
 const ACC_FETCH = 2;
 
-/** step() results besides Exit values (which are all >= 0) */
-const CONT = -1;
-const BOUND = -2;
+/** step() results besides Exit values (machine/types.ts; local numbers for the hot loops) */
+const CONT: number = STEP_CONT;
+const BOUND: number = STEP_BOUND;
 
 const PEND_NONE = 0;
 const PEND_FAULT = 1;

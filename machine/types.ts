@@ -37,6 +37,15 @@ export const enum Exit {
   Stopped = 258,
 }
 
+/**
+ * What `Cpu.step()` (one instruction on the general path) returns besides an Exit value (all >= 0):
+ * the instruction retired and its block goes on (STEP_CONT), or it retired and ended a block -
+ * control flow, STI, an event delivered (STEP_BOUND). The CPU's run loops, its generated
+ * interpreter and translator, and bt's translated units all read these two.
+ */
+export const STEP_CONT = -1;
+export const STEP_BOUND = -2;
+
 /** Every Exit in words (a Record over the enum, so an Exit added without a name does not compile). */
 export const EXIT_NAMES: Readonly<Record<Exit, string>> = {
   [Exit.Exception]: 'exception',

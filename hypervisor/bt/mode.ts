@@ -11,13 +11,23 @@
 
 import type { Cpu } from '../../machine/cpu.ts';
 import { CR4_TSD, FLAGS_COND, Flag, REG_SP, Vector } from '../../machine/isa.ts';
-import { Exit } from '../../machine/types.ts';
+import { Exit, STEP_BOUND, STEP_CONT } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
+import {
+  CONTINUE,
+  TO_LOOP,
+  countExit,
+  crashOnUnexpectedExit,
+  deadlineExit,
+  hostStopExit,
+  type Vcpu,
+  type VcpuExit,
+  stoppedExit,
+} from '../core/vcpu.ts';
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
-import { CONTINUE, EMULATED, TO_LOOP, TrapMode } from '../trap/mode.ts';
+import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import {
   INDIRECT,
@@ -39,11 +49,6 @@ import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 
-// machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
-const EXIT_EXCEPTION: number = Exit.Exception;
-const EXIT_EXTERNAL: number = Exit.ExternalInterrupt;
-const EXIT_DEADLINE: number = Exit.Deadline;
-const EXIT_STOPPED: number = Exit.Stopped;
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
 const F_IF: number = Flag.IF;
@@ -51,12 +56,6 @@ const F_IOPL: number = Flag.IOPL_MASK;
 const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
 const COND: number = FLAGS_COND;
 const SP = REG_SP;
-
-/** Cpu.step() results besides Exit values (machine/cpu.ts: CONT and BOUND) */
-const STEP_CONT = -1;
-const STEP_BOUND = -2;
-
-/** runUnit() / handleTrap() results: trap mode's CONTINUE and TO_LOOP */
 
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
@@ -179,10 +178,7 @@ export class BtMode implements Mode {
         this.inject(t);
         continue;
       }
-      if (cpu.cycles >= deadline) {
-        exit.reason = 'deadline';
-        return exit;
-      }
+      if (cpu.cycles >= deadline) return deadlineExit(exit);
       if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {
         // guest kernel: translated code only; so is user code the kernel's IRET entered with
         // interrupts off or I/O allowed (the real CPU would run it with IF 1 and IOPL 0)
@@ -192,17 +188,8 @@ export class BtMode implements Mode {
       // user code runs directly, as under trap mode
       t.entry = ENTRY_OTHER;
       const x: number = cpu.run(deadline);
-      stats.cpuExits[x]!++;
-      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
-      if (x === EXIT_EXCEPTION) {
-        if (this.handleTrap(t, exit) === TO_LOOP) return exit;
-      } else if (x === EXIT_STOPPED) {
-        exit.reason = 'stopped';
-        return exit;
-      } else if (x !== EXIT_DEADLINE && x !== EXIT_EXTERNAL) {
-        crashOnUnexpectedExit(dom, 'bt', x, cpu.pc);
-        return stoppedExit(dom, exit);
-      }
+      countExit(stats, x);
+      if (this.handleCpuExit(t, x, exit) === TO_LOOP) return exit;
     }
   }
 
@@ -288,7 +275,8 @@ export class BtMode implements Mode {
           cpu.instructionBoundary();
           return this.endByControlFlow(t, u, op, dom, st);
         }
-        return this.cpuExit(t, res, exit);
+        countExit(dom.stats, res);
+        return this.handleCpuExit(t, res, exit);
       }
       if (kind === K_CALLOUT) {
         if (op === OP_MOVTOCR && this.sameValueCr4(t, u.words[k]!)) {
@@ -340,7 +328,8 @@ export class BtMode implements Mode {
         cpu.flags = (cpu.flags & COND) | F_IF;
         if (res === STEP_CONT) continue;
         if (res === STEP_BOUND) return this.endByControlFlow(t, u, op, dom, st);
-        return this.cpuExit(t, res, exit);
+        countExit(dom.stats, res);
+        return this.handleCpuExit(t, res, exit);
       }
       if (op === OP_POPF) {
         // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
@@ -348,7 +337,10 @@ export class BtMode implements Mode {
         const sa = cpu.translate(sp, false, user);
         const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
         const res = cpu.step();
-        if (res !== STEP_BOUND && res !== STEP_CONT) return this.cpuExit(t, res, exit);
+        if (res !== STEP_BOUND && res !== STEP_CONT) {
+          countExit(dom.stats, res);
+          return this.handleCpuExit(t, res, exit);
+        }
         const v = t.v;
         const vcpl = t.vcpl;
         if (sa >= 0) {
@@ -403,18 +395,25 @@ export class BtMode implements Mode {
     return pic !== undefined && t.v.vIF && pic.pendingVector() >= 0;
   }
 
-  /** step() in translated code ended in a CPU exit (an intercepted trap). */
-  private cpuExit(t: BtVcpu, x: number, exit: VcpuExit): number {
-    const dom = t.domain;
-    dom.stats.cpuExits[x]!++;
-    if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Exit, dom.stats.traceDom, x, 0);
-    if (x === EXIT_EXCEPTION) return this.handleTrap(t, exit);
-    if (x === EXIT_STOPPED) {
-      exit.reason = 'stopped';
-      return TO_LOOP;
+  /**
+   * One CPU exit, by reason: of user code run directly, or of an instruction of a translated unit
+   * (an intercepted trap). Every vector is intercepted; nothing else is set to exit.
+   */
+  private handleCpuExit(t: BtVcpu, x: number, exit: VcpuExit): number {
+    switch (x) {
+      case Exit.Exception:
+        return this.handleTrap(t, exit);
+      case Exit.Deadline:
+      case Exit.ExternalInterrupt:
+        // the deadline (the loop returns it), a real interrupt (the host's): nothing of the guest's
+        return CONTINUE;
+      case Exit.Stopped:
+        hostStopExit(exit);
+        return TO_LOOP;
+      default:
+        crashOnUnexpectedExit(t.domain, 'bt', x, this.cpu.pc);
+        return this.dead(t.domain, exit);
     }
-    crashOnUnexpectedExit(dom, 'bt', x, this.cpu.pc);
-    return this.dead(dom, exit);
   }
 
   /**
@@ -449,4 +448,10 @@ export function btCache(domain: Domain): TranslationCache {
   const c = domain.modeState;
   if (!(c instanceof TranslationCache)) throw new Error(`domain '${domain.name}' is not a bt domain`);
   return c;
+}
+
+declare module '../core/domain.ts' {
+  interface DomainModeStates {
+    bt: TranslationCache;
+  }
 }

@@ -10,6 +10,15 @@ import type { Mode } from './mode.ts';
 import { DomainStats } from './stats.ts';
 import type { Vcpu } from './vcpu.ts';
 
+/**
+ * The per-domain state of each mode, registered by the mode's own module through declaration
+ * merging (as Vcpu's VcpuModeStates): `Domain.modeState` is the union of what the modes put
+ * there, read through the modes' checking accessors (pvDomain(), btCache(), hvmDomain()).
+ */
+export interface DomainModeStates {}
+/** What a domain's `modeState` may hold. */
+export type DomainModeState = DomainModeStates[keyof DomainModeStates];
+
 /** How a domain stopped. */
 export type DomainStopReason =
   /** the guest wrote the system-control power-off port (or asked the hypervisor to shut it down) */
@@ -56,7 +65,7 @@ export class Domain {
   /** an explanation for halted, triple-fault, crashed */
   stopDetail = '';
   /** the mode's per-domain state (pv: PvDomain, bt: TranslationCache, hvm: HvmDomainState; trap: none); read it through the mode's typed accessor (pv's PvMode.pv(), btCache(), hvmDomain()), never a cast */
-  modeState: unknown = null;
+  modeState: DomainModeState | null = null;
   /** symbols of the booted image, for backtraces */
   symbols: ImageSymbol[] = [];
   /** the hypervisor's hook: the domain has stopped (take its vCPUs off the scheduler) */

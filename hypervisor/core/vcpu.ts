@@ -8,7 +8,8 @@ import { NUM_REGS } from '../../machine/isa.ts';
 import { hex } from '../../machine/hex.ts';
 import { EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from './domain.ts';
-import type { VcpuExitReason } from './stats.ts';
+import type { DomainStats, VcpuExitReason } from './stats.ts';
+import { TraceKind } from './trace.ts';
 
 /**
  * What the last run of a vCPU stopped for (KVM's struct kvm_run exit part). Fields other than
@@ -31,6 +32,17 @@ export class VcpuExit {
   // --- shutdown / crash: a human-readable explanation ---
   detail = '';
 }
+
+/**
+ * The per-vCPU state of each mode, registered by the mode's own module through declaration
+ * merging (`declare module '../core/vcpu.ts' { interface VcpuModeStates { trap: TrapVcpu } }`),
+ * so the core names no mode while `Vcpu.modeState` is the union of what the modes put there: a
+ * cast to anything else does not compile, and the modes' checking accessors (trapVcpu(),
+ * hvmVcpu()) narrow it by class.
+ */
+export interface VcpuModeStates {}
+/** What a vCPU's `modeState` may hold: one of the registered modes' vCPU states. */
+export type VcpuModeState = VcpuModeStates[keyof VcpuModeStates];
 
 /** Scheduling state: runnable (may be picked), blocked (waits for an event), stopped (its domain is gone). */
 export type VcpuRunState = 'runnable' | 'blocked' | 'stopped';
@@ -67,7 +79,7 @@ export class Vcpu {
   /** an IN exit whose value the outer loop has put in exit.data: write it to exit.reg at the next run */
   ioPending = false;
   /** the mode's virtual-CPU state (trap: TrapVcpu, bt: a TrapVcpu subclass, hvm: HvmVcpu; pv: none); read it through the mode's typed accessor (trapVcpu(), hvmVcpu()), never a cast */
-  modeState: unknown = null;
+  modeState: VcpuModeState | null = null;
   /** cycles this vCPU has run (scheduler accounting) */
   runCycles = 0;
 
@@ -98,6 +110,46 @@ export class Vcpu {
 export function stoppedExit(dom: Domain, exit: VcpuExit): VcpuExit {
   exit.reason = dom.stopReason === 'crashed' ? 'crash' : 'shutdown';
   exit.detail = dom.stopDetail;
+  return exit;
+}
+
+/*
+ * The inner loop's one shape. Every mode's runVcpu is
+ *
+ *   complete a pending IN (vcpu.completeIo)
+ *   for (;;) {
+ *     domain stopped?            -> return its stopped exit
+ *     deliver what is pending    (a virtual interrupt or upcall the guest can take now)
+ *     deadline reached?          -> return deadlineExit(exit)
+ *     x = cpu.run(...); countExit(stats, x)
+ *     handleCpuExit(state, x, exit): a switch over the Exit values the mode arranges for, its
+ *       default crashOnUnexpectedExit; CONTINUE (run on) or TO_LOOP (return vcpu.exit)
+ *   }
+ *
+ * (bt runs translated kernel code unit by unit in place of cpu.run, and its units' CPU exits go
+ * through the same handleCpuExit.)
+ */
+
+/** A mode's exit handler to its inner loop: run the vCPU on. */
+export const CONTINUE = 0;
+/** A mode's exit handler to its inner loop: vcpu.exit is filled, return it to the outer loop. */
+export const TO_LOOP = 1;
+
+/** Count a CPU exit of a domain's vCPU (and trace it when tracing is on). */
+export function countExit(stats: DomainStats, x: number): void {
+  stats.cpuExits[x]!++;
+  if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
+}
+
+/** The run reached its deadline: the outer loop runs due events and asks the scheduler. */
+export function deadlineExit(exit: VcpuExit): VcpuExit {
+  exit.reason = 'deadline';
+  return exit;
+}
+
+/** The CPU was asked to stop (Exit.Stopped): the outer loop stops. */
+export function hostStopExit(exit: VcpuExit): VcpuExit {
+  exit.reason = 'stopped';
   return exit;
 }
 

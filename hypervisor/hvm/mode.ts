@@ -19,7 +19,17 @@ import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
+import {
+  CONTINUE,
+  TO_LOOP,
+  countExit,
+  crashOnUnexpectedExit,
+  deadlineExit,
+  hostStopExit,
+  type Vcpu,
+  type VcpuExit,
+  stoppedExit,
+} from '../core/vcpu.ts';
 import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
 import { Ev } from '../../machine/ledger.ts';
@@ -28,17 +38,6 @@ import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu, hvmV
 import { TraceKind } from '../core/trace.ts';
 
 // machine/ const enums as local numbers (cross-file const enums are property loads under tsx)
-const EXIT_EXCEPTION: number = Exit.Exception;
-const EXIT_EXTERNAL: number = Exit.ExternalInterrupt;
-const EXIT_TRIPLE_FAULT: number = Exit.TripleFault;
-const EXIT_WINDOW: number = Exit.InterruptWindow;
-const EXIT_CPUID: number = Exit.Cpuid;
-const EXIT_HLT: number = Exit.Hlt;
-const EXIT_HYPERCALL: number = Exit.Hypercall;
-const EXIT_IO: number = Exit.Io;
-const EXIT_EPT: number = Exit.EptViolation;
-const EXIT_CR: number = Exit.CrAccess;
-const EXIT_INVLPG: number = Exit.Invlpg;
 const V_PF: number = Vector.PageFault;
 const V_DF: number = Vector.DoubleFault;
 const KIND_SOFTWARE: EventKind = EventKind.Software;
@@ -47,8 +46,6 @@ const CR_MASK: number = CrQual.CR_MASK;
 const CR_READ: number = CrQual.READ;
 const CR_REG_SHIFT: number = CrQual.REG_SHIFT;
 const PAGE_MASK = -4096;
-const EXIT_DEADLINE: number = Exit.Deadline;
-const EXIT_STOPPED: number = Exit.Stopped;
 const F_IF: number = Flag.IF;
 const V_UD: number = Vector.InvalidOpcode;
 const OP_CPUID: number = Op.CPUID;
@@ -58,10 +55,6 @@ const Q_WRITE: number = EptQual.Write;
 const Q_FETCH: number = EptQual.Fetch;
 /** CPUID leaf 1 features of a guest: the machine's without non-root mode or a second stage (no nested virtualization) */
 const CPUID_FEATURES_GUEST: number = CPUID_FEATURES_MACHINE & ~(CpuidFeature.NonRoot | CpuidFeature.SecondStage);
-
-/** handleExit() results */
-const CONTINUE = 0;
-const TO_LOOP = 1;
 
 export interface HvmModeOptions {
   /** 'ept' (a second stage; the profile must have one) or 'shadow'; default: 'ept' if the profile has EPT, else 'shadow' */
@@ -188,28 +181,14 @@ export class HvmMode implements Mode {
           continue;
         }
       } else {
-        if (cpu.cycles >= deadline) {
-          exit.reason = 'deadline';
-          return exit;
-        }
+        if (cpu.cycles >= deadline) return deadlineExit(exit);
         if (pic !== null) this.prepareInjection(h, pic);
         cpu.vmEntry(vm);
       }
-      if (cpu.cycles >= deadline) {
-        exit.reason = 'deadline';
-        return exit;
-      }
+      if (cpu.cycles >= deadline) return deadlineExit(exit);
       const x: number = cpu.run(deadline);
-      stats.cpuExits[x]!++;
-      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
-      if (x === EXIT_DEADLINE) continue;
-      if (x === EXIT_STOPPED) {
-        exit.reason = 'stopped';
-        return exit;
-      }
-      // a VM exit: the monitor's software path (with its VMREADs), then its handler
-      this.hv.chargeMonitor(dom, Ev.HvmExitPath, 1);
-      if (this.handleVmExit(h, x, exit) === TO_LOOP) return exit;
+      countExit(stats, x);
+      if (this.handleCpuExit(h, x, exit) === TO_LOOP) return exit;
     }
   }
 
@@ -238,13 +217,22 @@ export class HvmMode implements Mode {
     if (stats.trace !== null) stats.trace.record(TraceKind.Interrupt, stats.traceDom, v, 0);
   }
 
-  /** One VM exit, by reason. */
-  private handleVmExit(h: HvmVcpu, reason: number, exit: VcpuExit): number {
+  /**
+   * One CPU exit, by reason: a VM exit (the monitor's software path with its VMREADs is charged
+   * first), or the run's deadline or a stop request (root-mode returns, no VM exit).
+   */
+  private handleCpuExit(h: HvmVcpu, reason: number, exit: VcpuExit): number {
     const cpu = this.cpu;
     const vm = h.vmcs;
     const dom = h.vcpu.domain;
+    if (reason === Exit.Deadline) return CONTINUE;
+    if (reason === Exit.Stopped) {
+      hostStopExit(exit);
+      return TO_LOOP;
+    }
+    this.hv.chargeMonitor(dom, Ev.HvmExitPath, 1);
     switch (reason) {
-      case EXIT_IO:
+      case Exit.Io:
         // KVM_EXIT_IO: the exit information names everything; the outer loop's device model answers
         exit.reason = 'io';
         exit.port = cpu.exitPort;
@@ -255,7 +243,7 @@ export class HvmMode implements Mode {
         // an OUT ends a block on the hardware; it completed with the exit
         if (cpu.exitIsWrite) cpu.instructionBoundary();
         return TO_LOOP;
-      case EXIT_HLT:
+      case Exit.Hlt:
         if ((cpu.flags & F_IF) === 0) {
           // as on bare hardware: nothing can ever wake it
           dom.shutdown('halted', 0, `hlt with interrupts disabled at pc ${hex(cpu.pc)}`);
@@ -264,14 +252,14 @@ export class HvmMode implements Mode {
         if (this.hasPendingEvent(h.vcpu)) return CONTINUE;
         exit.reason = 'hlt';
         return TO_LOOP;
-      case EXIT_WINDOW:
+      case Exit.InterruptWindow:
         // the guest's IF is 1: the entry that follows injects
         vm.interruptWindowExiting = false;
         return CONTINUE;
-      case EXIT_CPUID:
+      case Exit.Cpuid:
         this.cpuid(dom);
         return CONTINUE;
-      case EXIT_HYPERCALL:
+      case Exit.Hypercall:
         // no paravirtual interface here: HYPERCALL is what it is on bare hardware, #UD - which
         // retires nothing, while the exit retired it: take it back, so the guest's instruction
         // count (where instruction-counted interrupts land) is the bare machine's
@@ -282,19 +270,19 @@ export class HvmMode implements Mode {
         vm.injectKind = KIND_FAULT;
         dom.stats.reflected[V_UD]!++;
         return CONTINUE;
-      case EXIT_EPT:
+      case Exit.EptViolation:
         this.crashOutsideMemory(h);
         return this.dead(dom, exit);
-      case EXIT_TRIPLE_FAULT:
+      case Exit.TripleFault:
         dom.shutdown('triple-fault', 0, `triple fault at pc ${hex(cpu.pc)}`);
         return this.dead(dom, exit);
-      case EXIT_EXTERNAL:
+      case Exit.ExternalInterrupt:
         // a real interrupt (the host's): nothing of the guest's to do
         return CONTINUE;
-      case EXIT_CR:
+      case Exit.CrAccess:
         if (h.shadow) return this.crAccess(h, h.shadow, exit);
         break;
-      case EXIT_INVLPG:
+      case Exit.Invlpg:
         if (h.shadow) {
           // the guest's INVLPG retired with the exit: the shadow entry goes, and the real TLB's
           h.shadow.shadow.invlpg(vm.exitQualification);
@@ -302,7 +290,7 @@ export class HvmMode implements Mode {
           return CONTINUE;
         }
         break;
-      case EXIT_EXCEPTION:
+      case Exit.Exception:
         if (h.shadow && vm.exitVector === V_PF) return this.shadowFault(h, h.shadow, exit);
         break;
     }
@@ -454,14 +442,13 @@ export class HvmMode implements Mode {
     cpu.charge(Ev.VmExit, 1);
     cpu.vmExitTlb();
     cpu.stats.vmExits++;
-    vm.exitReason = EXIT_EXTERNAL;
+    vm.exitReason = Exit.ExternalInterrupt;
     vm.exitQualification = 0;
     vm.exitInsnPc = cpu.pc;
     vm.exitInsnLength = 0;
     vm.idtVectoring = -1;
-    vm.exitCounts[EXIT_EXTERNAL]!++;
-    dom.stats.cpuExits[EXIT_EXTERNAL]!++;
-    if (dom.stats.trace !== null) dom.stats.trace.record(TraceKind.Exit, dom.stats.traceDom, EXIT_EXTERNAL, 0);
+    vm.exitCounts[Exit.ExternalInterrupt]!++;
+    countExit(dom.stats, Exit.ExternalInterrupt);
     this.hv.chargeMonitor(dom, Ev.HvmExitPath, 1);
   }
 

@@ -122,3 +122,14 @@ export function hvmVcpu(vcpu: Vcpu): HvmVcpu {
   if (!(h instanceof HvmVcpu)) throw new Error(`vCPU ${vcpu.id} of domain '${vcpu.domain.name}' is not an hvm vCPU`);
   return h;
 }
+
+declare module '../core/vcpu.ts' {
+  interface VcpuModeStates {
+    hvm: HvmVcpu;
+  }
+}
+declare module '../core/domain.ts' {
+  interface DomainModeStates {
+    hvm: HvmDomainState;
+  }
+}

@@ -11,14 +11,24 @@ import { HYPERCALL_SLOTS } from '../core/stats.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { crashOnUnexpectedExit, type Vcpu, type VcpuExit } from '../core/vcpu.ts';
+import {
+  CONTINUE,
+  TO_LOOP,
+  countExit,
+  crashOnUnexpectedExit,
+  deadlineExit,
+  hostStopExit,
+  type Vcpu,
+  type VcpuExit,
+} from '../core/vcpu.ts';
+import { hex } from '../../machine/hex.ts';
 import { EventKind } from '../../machine/vmx.ts';
 import { HcCtx, WORK_PER_STEP } from './context.ts';
 import { buildPvDomain, type PvBootLayout } from './builder.ts';
 import { closeAll, upcallMasked, upcallPending } from './events.ts';
 import { unmapAll } from './grants.ts';
 import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
-import { PvDomain, PvHost, pvDomain } from './state.ts';
+import { PvDomain, PvHost, type PvVcpu, pvDomain } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -106,7 +116,6 @@ export class PvMode implements Mode {
     const pv = d.vcpus[vcpu.id]!;
     const stats = vcpu.domain.stats;
     const exit = vcpu.exit;
-    const hcEntry = this.hv.profile.hypercallEntry;
     if (pv.blockedSince >= 0) {
       pv.blockedCycles += cpu.cycles - pv.blockedSince;
       pv.blockedSince = -1;
@@ -119,87 +128,100 @@ export class PvMode implements Mode {
         if (!deliverUpcall(host, d, pv)) return this.stopped(vcpu);
       }
       const stop = Math.min(deadline, events.nextDeadline());
-      if (cpu.cycles >= stop) {
-        exit.reason = 'deadline';
-        return exit;
-      }
-      const x = cpu.run(stop);
-      stats.cpuExits[x]!++;
-      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
-      switch (x) {
-        case Exit.Hypercall: {
-          if (cpu.cpl === 3) {
-            // the hypercall gate is not open to ring 3 (Xen's int 0x82 has DPL 1): #GP
-            cpu.pc = cpu.exitInsnPc;
-            bounceException(host, d, pv, GP, 0, EventKind.Fault);
-            continue;
-          }
-          const regs = cpu.regs;
-          const nr = regs[0]!;
-          const c0 = cpu.cycles - hcEntry;
-          const ctx = this.ctx;
-          ctx.enter(d, pv);
-          host.charge(d, Ev.PvDispatch, 1);
-          const r = this.table.dispatch(ctx, nr, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
-          const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
-          stats.hypercalls[slot]!++;
-          const work = ctx.work;
-          if (work > d.stats.maxStepWork) d.stats.maxStepWork = work;
-          if (vcpu.domain.stopped) {
-            if (r < 0) d.stats.failed[slot]!++;
-            stats.hypercallCycles[slot]! += cpu.cycles - c0;
-            if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
-            return this.stopped(vcpu);
-          }
-          if (ctx.preempted) {
-            // A continuation: back to the guest at its HYPERCALL, r0 still the number and r1..r5
-            // the progress, so pending events and other domains run before it goes on.
-            d.stats.continuations++;
-            const a = ctx.contArgs;
-            for (let j = 0; j < 5; j++) regs[j + 1] = a[j]!;
-            cpu.pc = cpu.exitInsnPc;
-            cpu.hypercallReturn(nr);
-            stats.hypercallCycles[slot]! += cpu.cycles - c0;
-            if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
-            continue;
-          }
-          if (r < 0) d.stats.failed[slot]!++;
-          cpu.hypercallReturn(r);
-          stats.hypercallCycles[slot]! += cpu.cycles - c0;
-          if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
-          if (pv.blockRequested) {
-            pv.blockRequested = false;
-            if (!upcallPending(d, vcpu.id)) {
-              pv.blockedSince = cpu.cycles;
-              exit.reason = 'hlt';
-              return exit;
-            }
-          }
-          if (pv.yieldRequested) {
-            pv.yieldRequested = false;
-            const s = this.hv.scheduler as Partial<Yielding>;
-            s.yield?.(vcpu);
-            exit.reason = 'deadline';
-            return exit;
-          }
-          continue;
-        }
-        case Exit.Exception:
-          if (!bounceException(host, d, pv, cpu.exitVector, cpu.exitError, cpu.exitKind)) return this.stopped(vcpu);
-          continue;
-        case Exit.Deadline:
-          continue;
-        case Exit.Stopped:
-          exit.reason = 'stopped';
-          return exit;
-        case Exit.TripleFault:
-          vcpu.domain.shutdown('triple-fault', 0, `triple fault at pc 0x${(cpu.pc >>> 0).toString(16)}`);
-          return this.stopped(vcpu);
-        default:
-          crashOnUnexpectedExit(vcpu.domain, 'pv', x, cpu.pc);
-          return this.stopped(vcpu);
+      if (cpu.cycles >= stop) return deadlineExit(exit);
+      const x: number = cpu.run(stop);
+      countExit(stats, x);
+      if (this.handleCpuExit(vcpu, d, pv, x) === TO_LOOP) return exit;
+    }
+  }
+
+  /** One CPU exit, by reason: a hypercall, an intercepted exception, the deadline or a stop request. */
+  private handleCpuExit(vcpu: Vcpu, d: PvDomain, pv: PvVcpu, x: number): number {
+    const cpu = this.hv.cpu;
+    const host = this.host;
+    const exit = vcpu.exit;
+    switch (x) {
+      case Exit.Hypercall:
+        return this.hypercallExit(vcpu, d, pv);
+      case Exit.Exception:
+        if (!bounceException(host, d, pv, cpu.exitVector, cpu.exitError, cpu.exitKind)) return this.stop(vcpu);
+        return CONTINUE;
+      case Exit.Deadline:
+        return CONTINUE;
+      case Exit.Stopped:
+        hostStopExit(exit);
+        return TO_LOOP;
+      case Exit.TripleFault:
+        vcpu.domain.shutdown('triple-fault', 0, `triple fault at pc ${hex(cpu.pc)}`);
+        return this.stop(vcpu);
+      default:
+        crashOnUnexpectedExit(vcpu.domain, 'pv', x, cpu.pc);
+        return this.stop(vcpu);
+    }
+  }
+
+  /** A HYPERCALL exit: dispatch through the table, return to the guest, block or yield as it asked. */
+  private hypercallExit(vcpu: Vcpu, d: PvDomain, pv: PvVcpu): number {
+    const cpu = this.hv.cpu;
+    const host = this.host;
+    const stats = vcpu.domain.stats;
+    const exit = vcpu.exit;
+    const hcEntry = this.hv.profile.hypercallEntry;
+    if (cpu.cpl === 3) {
+      // the hypercall gate is not open to ring 3 (Xen's int 0x82 has DPL 1): #GP
+      cpu.pc = cpu.exitInsnPc;
+      bounceException(host, d, pv, GP, 0, EventKind.Fault);
+      return CONTINUE;
+    }
+    const regs = cpu.regs;
+    const nr = regs[0]!;
+    const c0 = cpu.cycles - hcEntry;
+    const ctx = this.ctx;
+    ctx.enter(d, pv);
+    host.charge(d, Ev.PvDispatch, 1);
+    const r = this.table.dispatch(ctx, nr, regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!);
+    const slot = (nr >>> 0) < HYPERCALL_SLOTS ? nr : HYPERCALL_SLOTS - 1;
+    stats.hypercalls[slot]!++;
+    const work = ctx.work;
+    if (work > d.stats.maxStepWork) d.stats.maxStepWork = work;
+    if (vcpu.domain.stopped) {
+      if (r < 0) d.stats.failed[slot]!++;
+      stats.hypercallCycles[slot]! += cpu.cycles - c0;
+      if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
+      return this.stop(vcpu);
+    }
+    if (ctx.preempted) {
+      // A continuation: back to the guest at its HYPERCALL, r0 still the number and r1..r5
+      // the progress, so pending events and other domains run before it goes on.
+      d.stats.continuations++;
+      const a = ctx.contArgs;
+      for (let j = 0; j < 5; j++) regs[j + 1] = a[j]!;
+      cpu.pc = cpu.exitInsnPc;
+      cpu.hypercallReturn(nr);
+      stats.hypercallCycles[slot]! += cpu.cycles - c0;
+      if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
+      return CONTINUE;
+    }
+    if (r < 0) d.stats.failed[slot]!++;
+    cpu.hypercallReturn(r);
+    stats.hypercallCycles[slot]! += cpu.cycles - c0;
+    if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
+    if (pv.blockRequested) {
+      pv.blockRequested = false;
+      if (!upcallPending(d, vcpu.id)) {
+        pv.blockedSince = cpu.cycles;
+        exit.reason = 'hlt';
+        return TO_LOOP;
       }
     }
+    if (pv.yieldRequested) {
+      pv.yieldRequested = false;
+      const s = this.hv.scheduler as Partial<Yielding>;
+      s.yield?.(vcpu);
+      deadlineExit(exit);
+      return TO_LOOP;
+    }
+    return CONTINUE;
   }
 
   /**
@@ -226,6 +248,12 @@ export class PvMode implements Mode {
     if (stats.trace !== null) stats.trace.record(TraceKind.Hypercall, stats.traceDom, nr, 0);
     if (r < 0) d.stats.failed[slot]!++;
     return r;
+  }
+
+  /** The domain stopped: fill vcpu.exit with it (to return to the outer loop). */
+  private stop(vcpu: Vcpu): number {
+    this.stopped(vcpu);
+    return TO_LOOP;
   }
 
   private stopped(vcpu: Vcpu): VcpuExit {

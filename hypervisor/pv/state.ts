@@ -362,3 +362,9 @@ export function pvDomain(domain: Domain): PvDomain {
   if (!(d instanceof PvDomain)) throw new Error(`domain ${domain.id} is not a pv domain`);
   return d;
 }
+
+declare module '../core/domain.ts' {
+  interface DomainModeStates {
+    pv: PvDomain;
+  }
+}

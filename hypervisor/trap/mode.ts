@@ -14,7 +14,17 @@ import type { Domain } from '../core/domain.ts';
 import { DomainCreateError, type Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
-import { crashOnUnexpectedExit, type Vcpu, type VcpuExit, stoppedExit } from '../core/vcpu.ts';
+import {
+  CONTINUE,
+  TO_LOOP,
+  countExit,
+  crashOnUnexpectedExit,
+  deadlineExit,
+  hostStopExit,
+  type Vcpu,
+  type VcpuExit,
+  stoppedExit,
+} from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from './emulate.ts';
 import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
@@ -41,11 +51,6 @@ export const DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES = 2000;
 /** The poll interval backs off to at most this many times the first one. */
 export const POLL_BACKOFF_LIMIT = 32;
 
-// machine/types.ts Exit values as local numbers (cross-file const enums are property loads under tsx)
-const EXIT_EXCEPTION: number = Exit.Exception;
-const EXIT_EXTERNAL: number = Exit.ExternalInterrupt;
-const EXIT_DEADLINE: number = Exit.Deadline;
-const EXIT_STOPPED: number = Exit.Stopped;
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
 const F_IF: number = Flag.IF;
@@ -55,9 +60,7 @@ const EV_INTERCEPT_RETURN: number = Ev.InterceptReturn;
 const EV_MONITOR_TRAP: number = Ev.MonitorTrap;
 const EV_MONITOR_WALK: number = Ev.MonitorWalk;
 
-/** handleTrap() results (exported: the bt mode hands its intercepted traps to this mode) */
-export const CONTINUE = 0;
-export const TO_LOOP = 1;
+/** handleTrap() and emulate() return core/vcpu.ts's CONTINUE or TO_LOOP, and emulate() also: */
 /** emulate() only: the privileged instruction retired (bt's unit goes on) */
 export const EMULATED = 2;
 
@@ -170,32 +173,40 @@ export class TrapMode implements Mode {
         }
         if (this.pollCycles > 0) runTo = Math.min(deadline, cpu.cycles + t.pollInterval);
       }
-      if (cpu.cycles >= deadline) {
-        exit.reason = 'deadline';
-        return exit;
-      }
+      if (cpu.cycles >= deadline) return deadlineExit(exit);
       const x: number = cpu.run(runTo);
-      stats.cpuExits[x]!++;
-      if (stats.trace !== null) stats.trace.record(TraceKind.Exit, stats.traceDom, x, 0);
-      if (x === EXIT_EXCEPTION) {
-        if (this.handleTrap(t, exit) === TO_LOOP) return exit;
-      } else if (x === EXIT_DEADLINE) {
+      countExit(stats, x);
+      if (this.handleCpuExit(t, x, deadline, exit) === TO_LOOP) return exit;
+    }
+  }
+
+  /** One CPU exit of the guest, by reason (every vector is intercepted; nothing else is set to exit). */
+  private handleCpuExit(t: TrapVcpu, x: number, deadline: number, exit: VcpuExit): number {
+    const cpu = this.cpu;
+    const dom = t.domain;
+    switch (x) {
+      case Exit.Exception:
+        return this.handleTrap(t, exit);
+      case Exit.Deadline:
         if (cpu.cycles < deadline) {
           // the interrupt-window poll: a monitor timer interrupt; still nothing: wait longer
-          stats.interruptWindowPolls++;
+          dom.stats.interruptWindowPolls++;
           cpu.charge(EV_TRAP_DELIVERY, 1);
           cpu.charge(EV_INTERCEPT_RETURN, 1);
           this.hv.chargeMonitor(dom, EV_MONITOR_TRAP, 1);
           if (cpu.cpl !== 3 && !t.v.vIF && t.pollInterval < this.pollCycles * POLL_BACKOFF_LIMIT) t.pollInterval *= 2;
         }
-      } else if (x === EXIT_STOPPED) {
-        exit.reason = 'stopped';
-        return exit;
-      } else if (x !== EXIT_EXTERNAL) {
+        return CONTINUE;
+      case Exit.ExternalInterrupt:
+        // a real interrupt (the host's): nothing of the guest's to do
+        return CONTINUE;
+      case Exit.Stopped:
+        hostStopExit(exit);
+        return TO_LOOP;
+      default:
         // HLT, triple fault, hypercall: impossible with every vector intercepted at ring 1/3
         crashOnUnexpectedExit(dom, 'trap', x, cpu.pc);
-        return stoppedExit(dom, exit);
-      }
+        return this.dead(dom, exit);
     }
   }
 

@@ -42,6 +42,13 @@ export function trapVcpu(vcpu: Vcpu): TrapVcpu {
   return t;
 }
 
+declare module '../core/vcpu.ts' {
+  interface VcpuModeStates {
+    /** trap mode's virtual CPU (bt's is a subclass) */
+    trap: TrapVcpu;
+  }
+}
+
 /** deliver() results */
 const DELIVERED = 0;
 const DELIVERY_FAULT = 1;

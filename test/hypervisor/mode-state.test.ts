@@ -10,6 +10,8 @@ import { hvmDomain, hvmVcpu } from '../../hypervisor/hvm/state.ts';
 import { TrapMode } from '../../hypervisor/trap/mode.ts';
 import { TrapVcpu, trapVcpu } from '../../hypervisor/trap/virtual-cpu.ts';
 import { GUEST_MEMORY, guestImage } from './hvm-harness.ts';
+import type { PvDomain } from '../../hypervisor/pv/state.ts';
+import type { TranslationCache } from '../../hypervisor/bt/cache.ts';
 
 const BODY = `
 test_main:
@@ -45,6 +47,19 @@ describe('typed per-mode state', () => {
     expect(() => btCache(hvm)).toThrow("domain 'hvm' is not a bt domain");
     expect(hvmDomain(hvm).ept).not.toBeNull();
     expect(hvmVcpu(hvm.vcpus[0]!).vmcs.eptRoot).toBe(hvmDomain(hvm).ept!.root);
+  });
+});
+
+describe('modeState is typed: the union of what the modes register (checked by tsc in npm test)', () => {
+  it('a cast of a vCPU state to a domain state, or of either to an unrelated type, does not compile', () => {
+    const { trap, bt } = domains();
+    // @ts-expect-error a vCPU's state is never a pv domain's state
+    const wrong = trap.vcpus[0]!.modeState as PvDomain;
+    // @ts-expect-error nor a number
+    const alsoWrong = bt.modeState as number;
+    // a domain's state may be a translation cache (bt registers it)
+    const right = bt.modeState as TranslationCache;
+    expect([(wrong as unknown) === trapVcpu(trap.vcpus[0]!), (alsoWrong as unknown) === btCache(bt), right === btCache(bt)]).toEqual([true, true, true]);
   });
 });
 
