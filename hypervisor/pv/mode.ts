@@ -129,6 +129,7 @@ export class PvMode implements Mode {
       }
       const stop = Math.min(deadline, events.nextDeadline());
       if (cpu.cycles >= stop) return deadlineExit(exit);
+      pv.inHypercallReturn = false;
       const x: number = cpu.run(stop);
       countExit(stats, x);
       if (this.handleCpuExit(vcpu, d, pv, x) === TO_LOOP) return exit;
@@ -198,12 +199,14 @@ export class PvMode implements Mode {
       for (let j = 0; j < 5; j++) regs[j + 1] = a[j]!;
       cpu.pc = cpu.exitInsnPc;
       cpu.hypercallReturn(nr);
+      pv.inHypercallReturn = true;
       stats.hypercallCycles[slot]! += cpu.cycles - c0;
       if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
       return CONTINUE;
     }
     if (r < 0) d.stats.failed[slot]!++;
     cpu.hypercallReturn(r);
+    pv.inHypercallReturn = true;
     stats.hypercallCycles[slot]! += cpu.cycles - c0;
     if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
     if (pv.blockRequested) {

@@ -104,6 +104,8 @@ export class PvStats {
   eventsPending = 0;
   /** upcalls delivered */
   upcalls = 0;
+  /** of which on a hypercall's return path (folded into its return: no interrupt, no IRET of their own) */
+  foldedUpcalls = 0;
   /** exceptions bounced to the guest's handlers, by vector */
   readonly bounced = new Float64Array(256);
   /** mmu_update requests, page tables validated, pins */
@@ -141,6 +143,13 @@ export class PvVcpu {
   blockRequested = false;
   /** sched_op yield */
   yieldRequested = false;
+  /**
+   * the vCPU is on the hypervisor's return path of a hypercall (it returned, or blocked or yielded
+   * in it): an upcall delivered now is folded into that return, as Xen's test_all_events builds
+   * the bounce frame before the one IRET of the hypercall's exit - no interrupt into the
+   * hypervisor, no IRET of its own. Cleared before the guest runs again.
+   */
+  inHypercallReturn = false;
   /** periodic timer: period in cycles (0 = off) and its next expiry */
   periodCycles = 0;
   periodicHandle = -1;

@@ -33,6 +33,8 @@ export interface PvStatsReport {
   hypercalls: PvHypercallRow[];
   eventsPending: number;
   upcalls: number;
+  /** upcalls delivered on a hypercall's return path (folded into its return) */
+  foldedUpcalls: number;
   bounced: { vector: number; name: string; count: number }[];
   mmuRequests: number;
   pins: number;
@@ -62,6 +64,7 @@ export function pvStatsReport(mode: PvMode, domain: Domain): PvStatsReport {
     hypercalls,
     eventsPending: pv.eventsPending,
     upcalls: pv.upcalls,
+    foldedUpcalls: pv.foldedUpcalls,
     bounced,
     mmuRequests: pv.mmuRequests,
     pins: pv.pins,

@@ -106,7 +106,7 @@ function frameWordAddr(host: PvHost, off: number): number {
  * frame's FLAGS showing the virtual IF, and the upcall mask set if the handler asked for it.
  * False if the domain has no handler or its stack cannot take the frame: it is then crashed.
  */
-export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, error: number, kind: EventKind): boolean {
+export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, error: number, kind: EventKind, folded = false): boolean {
   const handler = vector === UPCALL_VECTOR ? d.eventCallback : d.trapAddress[vector]!;
   if (handler === 0) {
     d.domain.shutdown('crashed', 0, `no handler for vector ${vector} (error 0x${(error >>> 0).toString(16)}) at pc 0x${(host.cpu.pc >>> 0).toString(16)}`);
@@ -127,7 +127,8 @@ export function bounce(host: PvHost, d: PvDomain, pv: PvVcpu, vector: number, er
   if (fl >= 0) host.mem.write32(fl, vIF ? host.mem.i32[fl >>> 2]! | FLAG_IF : host.mem.i32[fl >>> 2]! & ~FLAG_IF);
   if (vector === UPCALL_VECTOR || (d.trapFlags[vector]! & MASK_EVENTS) !== 0) setUpcallMask(d, k, true);
   host.charge(d, Ev.PvBounce, 1);
-  cpu.charge(Ev.InterceptReturn, 1);
+  // the IRET into the handler (folded: the hypercall's own return, already charged, is that IRET)
+  if (!folded) cpu.charge(Ev.InterceptReturn, 1);
   return true;
 }
 
@@ -151,15 +152,21 @@ export function bounceException(host: PvHost, d: PvDomain, pv: PvVcpu, vector: n
   return bounce(host, d, pv, vector, error, kind);
 }
 
-/** Deliver an event upcall (the caller checked upcall_pending and the mask). */
+/**
+ * Deliver an event upcall (the caller checked upcall_pending and the mask). Charged as an
+ * interrupt into Xen (the event's arrival), the bounce and the IRET to the callback - or, on a
+ * hypercall's return path (pv.inHypercallReturn), the bounce alone: the guest is already in the
+ * hypervisor and the hypercall's return (charged by it) is the IRET into the callback.
+ */
 export function deliverUpcall(host: PvHost, d: PvDomain, pv: PvVcpu): boolean {
   if (d.eventCallback === 0) return true;
   d.stats.upcalls++;
   const stats = d.domain.stats;
   if (stats.trace !== null) stats.trace.record(TraceKind.Interrupt, stats.traceDom, -1, 0);
-  // charged as an interrupt into Xen (the event's arrival), the bounce and the IRET to the callback
-  host.cpu.charge(Ev.TrapDelivery, 1);
-  return bounce(host, d, pv, UPCALL_VECTOR, 0, EventKind.External);
+  const folded = pv.inHypercallReturn;
+  if (folded) d.stats.foldedUpcalls++;
+  else host.cpu.charge(Ev.TrapDelivery, 1);
+  return bounce(host, d, pv, UPCALL_VECTOR, 0, EventKind.External, folded);
 }
 
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Hc, TrapFlags, Upcall } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Exit } from '../../machine/types.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { asmGuest, compiledGuest, hc, loadVcpu, pvDomain, pvHypervisor, scratch, spinGuest, w32 } from './pv-helpers.ts';
 
 /** Write a trap table at the domain's scratch page: [vector, flags, ring, address] per entry, then the terminator. */
@@ -169,6 +170,21 @@ user:
     // it slept 1 ms of simulated time (3 GHz) waiting for the timer
     expect(run.idleCycles).toBeGreaterThan(2_990_000);
     expect(run.idleCycles).toBeLessThan(3_000_000);
+  });
+
+  it("an upcall on a hypercall's return is folded into it (the bounce alone); one while the guest runs is an interrupt, a bounce and an IRET", () => {
+    const t = pvHypervisor();
+    const file = fileURLToPath(new URL('../guest-programs/pv/upcall-paths.ts', import.meta.url));
+    const d = pvDomain(t.hv, t.mode, 'upcalls', compiledGuest(file));
+    t.hv.run({ maxCycles: 100_000_000 });
+    expect([d.stopReason, d.stopStatus]).toEqual(['poweroff', 2]);
+    const pv = t.mode.pv(d).stats;
+    expect([pv.upcalls, pv.foldedUpcalls]).toEqual([2, 1]);
+    // no exception is bounced in this guest: every bounce is an upcall, and only the running one
+    // entered the hypervisor by an interrupt and left by an IRET of its own
+    const ev = t.hv.cpu.evCount;
+    expect(d.stats.traps.reduce((a, b) => a + b, 0)).toBe(0);
+    expect([ev[Ev.PvBounce], ev[Ev.TrapDelivery], ev[Ev.InterceptReturn]]).toEqual([2, 1, 1]);
   });
 
   it('crashes a domain whose kernel stack cannot take a bounced frame; the other domain is untouched', () => {
