@@ -79,6 +79,16 @@ function breakdownRows(b: BreakdownRow, modes: readonly ModeName[]): string[][] 
 }
 
 const BREAKDOWN_TITLE = 'Why each lmbench row costs what it does: the timed region\'s cycles by cause (machine/ledger.ts)';
+const NANO_BREAKDOWN_TITLE =
+  'Why each nanobenchmark costs what it does: the kernel\'s timed loop less its empty loop (syscall: the user-timed loop), by cause (machine/ledger.ts)';
+
+/** The report's breakdown sections: lmbench's, then the nanobenchmarks' (each absent from reports saved before it). */
+function breakdownSections(r: CompareReport): { title: string; rows: BreakdownRow[] }[] {
+  return [
+    { title: BREAKDOWN_TITLE, rows: r.breakdown ?? [] },
+    { title: NANO_BREAKDOWN_TITLE, rows: r.nanoBreakdown ?? [] },
+  ].filter((s) => s.rows.length > 0);
+}
 
 const NETWORK_TITLE = 'Network, after the Xen paper\'s ttcp table: netbench against the peer simulated in the host (simulated time, exact; relative to native)';
 
@@ -115,9 +125,9 @@ export function renderText(r: CompareReport): string {
   }
   const net = networkTable(r, rel);
   if (net.rows.length > 0) out.push('', NETWORK_TITLE, textTable(['benchmark', ...modes], net.rows), ...net.notes);
-  if (r.breakdown && r.breakdown.length > 0) {
-    out.push('', BREAKDOWN_TITLE);
-    for (const b of r.breakdown) out.push('', breakdownTitle(b), textTable(['cause', ...modes], breakdownRows(b, modes)));
+  for (const sec of breakdownSections(r)) {
+    out.push('', sec.title);
+    for (const b of sec.rows) out.push('', breakdownTitle(b), textTable(['cause', ...modes], breakdownRows(b, modes)));
   }
   out.push('', 'Per-mode counts behind the figures (one lmbench run), and wall time', textTable(['counter', ...modes], counterRows(r)));
   out.push('', r.unexplained.length === 0 ? 'Every difference from native is explained.' : `UNEXPLAINED differences:\n  ${r.unexplained.join('\n  ')}`);
@@ -141,9 +151,9 @@ export function renderMarkdown(r: CompareReport): string {
     for (const c of net.rows) out.push(row(c));
     if (net.notes.length > 0) out.push('', ...net.notes.map((n) => `- ${n}`));
   }
-  if (r.breakdown && r.breakdown.length > 0) {
-    out.push('', `## ${BREAKDOWN_TITLE}`);
-    for (const b of r.breakdown) {
+  for (const sec of breakdownSections(r)) {
+    out.push('', `## ${sec.title}`);
+    for (const b of sec.rows) {
       out.push('', `### ${breakdownTitle(b)}`, '', row(['cause', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
       for (const c of breakdownRows(b, modes)) out.push(row(c));
     }
@@ -318,7 +328,7 @@ ${matrix}
 ${bench('lmbench')}
 <h2>${esc(BENCH_TITLES.nanobench)}</h2>
 ${bench('nanobench')}
-${network}${r.breakdown && r.breakdown.length > 0 ? `<h2>${esc(BREAKDOWN_TITLE)}</h2>\n${r.breakdown.map((b) => `<h3>${esc(breakdownTitle(b))}</h3>\n${htmlTable(['cause', ...modes], breakdownRows(b, modes), isNum(1))}`).join('\n')}\n` : ''}<h2>Counts behind the figures (one lmbench run), and wall time</h2>
+${network}${breakdownSections(r).map((sec) => `<h2>${esc(sec.title)}</h2>\n${sec.rows.map((b) => `<h3>${esc(breakdownTitle(b))}</h3>\n${htmlTable(['cause', ...modes], breakdownRows(b, modes), isNum(1))}`).join('\n')}\n`).join('')}<h2>Counts behind the figures (one lmbench run), and wall time</h2>
 ${htmlTable(['counter', ...modes], counterRows(r), isNum(1))}
 ${timelineHtml(r)}
 </body></html>

@@ -11,11 +11,13 @@ import { cpus, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RUNNERS, traceTimeline, type GuestRun, type ModeName, type Counters, type Runner, type ModeTimeline } from './runners.ts';
 import { median } from './timing.ts';
-import { ledgerDelta, type LedgerSnapshot } from '../machine/ledger.ts';
+import { ledgerDelta, ledgerLess, type LedgerSnapshot } from '../machine/ledger.ts';
 
 /** Workloads: the first process's command line in the standard guest. */
 export const SUITE_CMDLINE = 'usertests';
 export const LMBENCH_CMDLINE = 'lmbench all';
+/** iterations per primitive: the nanobench program's default N (its figures are region cycles / N) */
+export const NANOBENCH_OPS = 1000;
 export const NANOBENCH_CMDLINE = 'nanobench';
 /**
  * The network rows, after the Xen paper's ttcp table: netbench against the gateway's echo and
@@ -120,6 +122,12 @@ export interface CompareReport {
   summaries: ModeSummary[];
   /** the lmbench rows' cost breakdowns (absent in reports saved before it existed) */
   breakdown?: BreakdownRow[];
+  /**
+   * the nanobenchmark rows' cost breakdowns: a kernel primitive's timed loop less the kernel's
+   * empty loop (as its printed figure), the system call's user-timed loop as it is (absent in
+   * reports saved before it existed)
+   */
+  nanoBreakdown?: BreakdownRow[];
   /**
    * netbench's figures against the simulated peer (simulated microseconds and KB/s; absent in
    * reports saved before they existed); a mode in networkNotes has null figures, for that reason
@@ -240,6 +248,39 @@ export function lmbenchRegions(console: string, marks: readonly LedgerSnapshot[]
   return rows.map((r, k) => ({ ...r, region: ledgerDelta(marks[2 * k]!, marks[2 * k + 1]!) }));
 }
 
+/**
+ * The nanobenchmark rows' timed regions in a run. The kernel reads RDTSC exactly twice per
+ * primitive it times (the nanobench system call: the empty loop first, then each row's primitive;
+ * none for an n/a row), and nothing else in a nanobench run reads it in the kernel; the
+ * user-timed system-call row lies between the run's two user RDTSCs. A primitive's region is its
+ * loop's less the empty loop's, as its printed figure. Null when the marks do not pair up with the
+ * rows or a region does not give the printed figure.
+ */
+export function nanobenchRegions(
+  console: string,
+  kernelMarks: readonly LedgerSnapshot[] | undefined,
+  userMarks: readonly LedgerSnapshot[] | undefined,
+  ops: number,
+): { name: string; ops: number; region: LedgerSnapshot }[] | null {
+  const rows = [...parseFigures(console, NANO_RE)].filter(([, v]) => v !== null) as [string, number][];
+  const kernelRows = rows.filter(([name]) => name !== 'syscall');
+  const user = rows.find(([name]) => name === 'syscall');
+  if (kernelMarks === undefined || kernelMarks.length !== 2 * (1 + kernelRows.length)) return null;
+  const empty = ledgerDelta(kernelMarks[0]!, kernelMarks[1]!);
+  const out = kernelRows.map(([name, figure], k) => ({
+    name,
+    figure,
+    ops,
+    region: ledgerLess(ledgerDelta(kernelMarks[2 * k + 2]!, kernelMarks[2 * k + 3]!), empty),
+  }));
+  if (user !== undefined) {
+    if (userMarks === undefined || userMarks.length !== 2) return null;
+    out.push({ name: user[0], figure: user[1], ops, region: ledgerDelta(userMarks[0]!, userMarks[1]!) });
+  }
+  if (out.some((r) => Math.floor(Math.max(0, r.region.cycles) / ops) !== r.figure)) return null;
+  return out.map(({ name, ops: n, region }) => ({ name, ops: n, region }));
+}
+
 function gitCommit(): string {
   const cwd = fileURLToPath(new URL('..', import.meta.url));
   try {
@@ -290,6 +331,7 @@ export function runCompare(opts: CompareOptions): CompareReport {
 
   const untimed = new Map<ModeName, { suite: GuestRun; lmbench: GuestRun; nanobench: GuestRun }>();
   const breakdown = new Map<string, BreakdownRow>();
+  const nanoBreakdown = new Map<string, BreakdownRow>();
   for (const mode of opts.modes) {
     const runner = opts.runners?.[mode] ?? RUNNERS[mode];
     const suite = runner({ ...base, cmdline: SUITE_CMDLINE });
@@ -328,6 +370,15 @@ export function runCompare(opts: CompareOptions): CompareReport {
       breakdown.set(name, row);
     }
     nano.set(mode, parseFigures(nb.console, NANO_RE));
+    const regions = nanobenchRegions(nb.console, nb.kernelMarks, nb.marks, NANOBENCH_OPS);
+    if (regions === null && nb.kernelMarks !== undefined && nb.stopped === 'poweroff') {
+      unexplained.push(`${mode}: the nanobenchmarks' timed regions do not pair up with their rows (the breakdown is left out)`);
+    }
+    for (const { name, ops, region } of regions ?? []) {
+      const row = nanoBreakdown.get(name) ?? { name, ops, modes: {} };
+      row.modes[mode] = region;
+      nanoBreakdown.set(name, row);
+    }
     for (const [what, run] of [['usertests', suite], ['lmbench', first], ['nanobench', nb]] as const) {
       if (run.stopped !== 'poweroff') unexplained.push(`${mode}: ${what} did not finish (${run.stopped}${run.detail ? `: ${run.detail}` : ''})`);
     }
@@ -401,6 +452,7 @@ export function runCompare(opts: CompareOptions): CompareReport {
     nanobench: table(nano, 'cycles/op'),
     summaries,
     breakdown: [...breakdown.values()],
+    nanoBreakdown: [...nanoBreakdown.values()],
     network,
     networkNotes,
     unexplained,

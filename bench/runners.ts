@@ -51,13 +51,18 @@ export interface GuestRun {
   ledger?: LedgerSnapshot;
   /** the ledger at each RDTSC user code executed, in order (the benchmarks' timed regions) */
   marks?: LedgerSnapshot[];
+  /** the ledger at each RDTSC the kernel executed, in order (the nanobenchmarks' timed regions) */
+  kernelMarks?: LedgerSnapshot[];
 }
 
-/** Record the ledger at every user-mode RDTSC of `cpu` into `marks`; returns the end-of-run reader. */
-function watchLedger(cpu: Cpu, marks: LedgerSnapshot[]): () => LedgerSnapshot {
+/** Record the ledger at every RDTSC of `cpu`, user-mode into `marks` and kernel into `kernelMarks`; returns the end-of-run reader. */
+function watchLedger(cpu: Cpu, marks: LedgerSnapshot[], kernelMarks: LedgerSnapshot[]): () => LedgerSnapshot {
   const read = () => snapshotLedger(cpu.baseCycles, cpu.cycles, cpu.evCount, cpu.evUnit);
   cpu.onUserRdtsc = () => {
     marks.push(read());
+  };
+  cpu.onKernelRdtsc = () => {
+    kernelMarks.push(read());
   };
   return read;
 }
@@ -88,7 +93,8 @@ export const runNative: Runner = (spec) => {
   peer?.attach({ nic: machine.nic, now: () => machine.deviceContext.now(), schedule: (at, fn) => machine.deviceContext.schedule(at, fn) });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
   const marks: LedgerSnapshot[] = [];
-  const ledger = watchLedger(machine.cpu, marks);
+  const kernelMarks: LedgerSnapshot[] = [];
+  const ledger = watchLedger(machine.cpu, marks, kernelMarks);
   const { value: result, ms: wallMs } = timed(() => machine.run({ maxCycles: spec.maxCycles }));
   return {
     mode: 'native',
@@ -102,6 +108,7 @@ export const runNative: Runner = (spec) => {
     counters: { ...ZERO_COUNTERS, interrupts: machine.cpu.stats.interrupts },
     ledger: ledger(),
     marks,
+    kernelMarks,
   };
 };
 
@@ -124,6 +131,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
   return (spec) => {
     const guest = buildGuestKernel({ arch });
     const marks: LedgerSnapshot[] = [];
+    const kernelMarks: LedgerSnapshot[] = [];
     let ledger: (() => LedgerSnapshot) | null = null;
     if (spec.net && mode === 'pv') throw new Error('a pv domain has no emulated NIC (netfront is not written yet)');
     const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
@@ -138,7 +146,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         cmdline: spec.cmdline,
         ...(spec.engine !== undefined ? { engine: spec.engine } : {}),
         onCpu: (cpu) => {
-          ledger = watchLedger(cpu, marks);
+          ledger = watchLedger(cpu, marks, kernelMarks);
         },
       });
       if (!peer) return booted;
@@ -162,6 +170,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
       },
       ledger: (ledger as (() => LedgerSnapshot) | null)?.() ?? snapshotLedger(0, 0, new Float64Array(0), new Float64Array(0)),
       marks,
+      kernelMarks,
     };
   };
 }

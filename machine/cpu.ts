@@ -336,6 +336,8 @@ export class Cpu {
   readonly evUnit: Float64Array;
   /** called at each RDTSC at CPL 3, before it reads the counter (the comparison's per-benchmark breakdown) */
   onUserRdtsc: (() => void) | null = null;
+  /** called at each RDTSC at CPL 0..2, before it reads the counter (the nanobenchmarks' breakdown: timed inside the kernel) */
+  onKernelRdtsc: (() => void) | null = null;
   /** in HLT, waiting for an interrupt */
   halted = false;
 
@@ -1374,7 +1376,9 @@ export class Cpu {
       case Handler.RDTSC: {
         if ((this.cr4 & CR4_TSD) !== 0 && this.cpl > 0) return this.fault(V_GP, 0, pc);
         if (this.nonRoot && this.vmcs!.exitOnRdtsc) return this.insnExit(Exit.Rdtsc, pc, next, c);
-        if (this.cpl === 3 && this.onUserRdtsc !== null) this.onUserRdtsc();
+        if (this.cpl === 3) {
+          if (this.onUserRdtsc !== null) this.onUserRdtsc();
+        } else if (this.onKernelRdtsc !== null) this.onKernelRdtsc();
         const tsc = this.cycles + (this.nonRoot ? this.vmcs!.tscOffset : 0);
         r[rd] = tsc >>> 0;
         r[ra] = Math.floor(tsc / 0x1_0000_0000) | 0;

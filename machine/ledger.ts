@@ -170,6 +170,19 @@ export function ledgerDelta(a: LedgerSnapshot, b: LedgerSnapshot): LedgerSnapsho
   return { base: b.base - a.base, cycles: b.cycles - a.cycles, events };
 }
 
+/**
+ * x - y of two regions (deltas): one region's events less another's, kind by kind (a count may
+ * come out negative: the other region had more of that kind). Still base + count x unit = cycles.
+ */
+export function ledgerLess(x: LedgerSnapshot, y: LedgerSnapshot): LedgerSnapshot {
+  const events: LedgerSnapshot['events'] = {};
+  for (const name of new Set([...Object.keys(x.events), ...Object.keys(y.events)])) {
+    const count = (x.events[name]?.count ?? 0) - (y.events[name]?.count ?? 0);
+    if (count !== 0) events[name] = { count, unit: (x.events[name] ?? y.events[name])!.unit };
+  }
+  return { base: x.base - y.base, cycles: x.cycles - y.cycles, events };
+}
+
 /** base + sum of count x unit: what the snapshot's cycles must equal exactly. */
 export function ledgerTotal(s: LedgerSnapshot): number {
   let t = s.base;

@@ -81,6 +81,21 @@ describe('compare renderers (from a report, no run)', () => {
     expect(renderText(bad)).toMatch(/^timed region, cycles \(= base \+ events x cost\) +400 +963 \(ledger: 962\)$/m);
   });
 
+  it('the nanobenchmarks\' breakdown renders as its own section after lmbench\'s, in text, Markdown and HTML; none when absent', () => {
+    const withNano: CompareReport = {
+      ...REPORT,
+      nanoBreakdown: [{ name: 'syscall', ops: 2, modes: { native: { base: 60, cycles: 100, events: { 'INT n deliveries': { count: 2, unit: 20 } } } } }],
+    };
+    const title = "Why each nanobenchmark costs what it does: the kernel's timed loop less its empty loop (syscall: the user-timed loop), by cause (machine/ledger.ts)";
+    const text = renderText(withNano);
+    expect(text.indexOf(title)).toBeGreaterThan(text.indexOf('null (4 ops): cycles per operation by cause'));
+    expect(text).toContain('syscall (2 ops): cycles per operation by cause (events per operation in parentheses)');
+    expect(text).toMatch(/^INT n deliveries \(20 each\) +20 \(1\) +n\/a$/m);
+    expect(renderMarkdown(withNano)).toContain(`## ${title}`);
+    expect(RENDERERS.html(withNano)).toContain('<h3>syscall (2 ops): cycles per operation by cause (events per operation in parentheses)</h3>');
+    expect(renderText(REPORT)).not.toContain(title);
+  });
+
   it('HTML: a timeline strip per kind of trace record and mode, shaded by count, with totals; none without timelines', () => {
     const zeros = () => [0, 0, 0, 0];
     const counts = { exit: [2, 0, 0, 1], trap: [2, 0, 0, 1], hypercall: zeros(), event: zeros(), interrupt: zeros(), switch: [1, 0, 0, 0] };

@@ -178,6 +178,46 @@ describe('xenolith compare (native, trap, bt, hvm, pv)', () => {
     });
   });
 
+  it('explains every nanobenchmark: the kernel\'s timed loop less its empty loop balances exactly and gives the printed figure', () => {
+    expect(report.nanoBreakdown!.map((b) => b.name)).toEqual(NANO);
+    for (const b of report.nanoBreakdown!) {
+      expect(b.ops).toBe(1000);
+      for (const m of report.modes) {
+        const printed = report.nanobench.find((r) => r.name === b.name)!.values[m];
+        const s = b.modes[m];
+        // pv has no cr4-write (n/a): no region
+        if (printed === null) {
+          expect([b.name, m, s]).toEqual(['cr4-write', 'pv', undefined]);
+          continue;
+        }
+        expect([b.name, m, ledgerTotal(s!)]).toEqual([b.name, m, s!.cycles]);
+        expect([b.name, m, Math.floor(s!.cycles / b.ops)]).toEqual([b.name, m, printed]);
+      }
+    }
+  });
+
+  const nanoEvents = (row: string, mode: 'native' | 'trap' | 'bt' | 'hvm' | 'pv') =>
+    Object.fromEntries(Object.entries(report.nanoBreakdown!.find((b) => b.name === row)!.modes[mode]!.events).map(([k, e]) => [k, e.count]));
+
+  it('the nanobenchmarks\' events: a same-value CR4 write is one trap under trap, inline under bt, no exit under hvm; an address-space switch under trap is a CR3 trap and five shadow refills', () => {
+    const oneTrapEach = { 'exception/interrupt deliveries': 1000, 'returns from intercepts (IRET)': 1000, 'monitor trap paths': 1000 };
+    expect(nanoEvents('cr4-write', 'trap')).toEqual(oneTrapEach);
+    expect(nanoEvents('irq-save-restore', 'trap')).toEqual(oneTrapEach);
+    // bt: translated in line against the virtual CPU - lookups at unit boundaries, no callout
+    expect(nanoEvents('cr4-write', 'bt')['bt callouts']).toBeUndefined();
+    expect(nanoEvents('irq-save-restore', 'bt')['bt callouts']).toBeUndefined();
+    expect(nanoEvents('cr4-write', 'hvm')).toEqual({});
+    expect(nanoEvents('irq-save-restore', 'native')).toEqual({});
+    expect(nanoEvents('address-space-switch', 'trap')).toEqual({
+      'TLB-miss walk references': 19000, 'exception/interrupt deliveries': 6000, 'returns from intercepts (IRET)': 6000, 'CR3/CR0 flushes': 1000,
+      'monitor trap paths': 6000, 'monitor guest-table references': 10000,
+    });
+    // pv: the page-table update is one batched hypercall per write
+    expect(nanoEvents('pte-update', 'pv')).toEqual({
+      'INVLPGs done by the monitor': 1000, 'hypercall entries': 1000, 'hypercall returns': 1000, 'pv hypercall dispatches': 1000, 'pv batched requests': 1000,
+    });
+  });
+
   it('renders text and Markdown tables from the same data', () => {
     const text = renderText(report);
     expect(text).toContain('Every difference from native is explained.');
