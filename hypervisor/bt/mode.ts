@@ -71,6 +71,12 @@ class BtVcpu extends TrapVcpu {
   entry = ENTRY_OTHER;
   /** the unit run last, to chain the next one to */
   prev: TranslationUnit | null = null;
+  /**
+   * runVcpu last returned at its deadline between two units: the next call goes on from there, chain
+   * and all. A deadline is the host's (the next event, the end of the caller's slice), not the
+   * guest's: were it to break the chain, a run's cycles would depend on how the caller sliced it.
+   */
+  atDeadline = false;
 
   constructor(hv: Hypervisor, vcpu: Vcpu) {
     super(hv, vcpu);
@@ -140,7 +146,9 @@ export class BtMode implements Mode {
 
   load(vcpu: Vcpu): void {
     this.trap.load(vcpu);
-    btVcpu(vcpu).entry = ENTRY_OTHER;
+    const t = btVcpu(vcpu);
+    t.entry = ENTRY_OTHER;
+    t.atDeadline = false;
   }
 
   unload(vcpu: Vcpu): void {
@@ -171,7 +179,8 @@ export class BtMode implements Mode {
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
     vcpu.completeIo(cpu.regs);
-    t.entry = ENTRY_OTHER;
+    if (!t.atDeadline) t.entry = ENTRY_OTHER;
+    t.atDeadline = false;
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
       // at every unit boundary the monitor has control: inject what the virtual IF allows
@@ -181,6 +190,7 @@ export class BtMode implements Mode {
       }
       if (cpu.cycles >= deadline) {
         exit.reason = 'deadline';
+        t.atDeadline = true;
         return exit;
       }
       if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {
