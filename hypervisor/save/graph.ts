@@ -29,7 +29,7 @@ type RecordEntry =
   | ['a', Value[]] // array
   | ['m', Value[]] // Map: key, value, key, value ...
   | ['s', Value[]] // Set
-  | ['B', number, number] // ArrayBuffer: offset in the blob, byte length
+  | ['B', number, number, number[]] // ArrayBuffer: offset in the blob, byte length, the chunks stored (the rest are zero)
   | ['t', string, number, number, number] // typed array: type, buffer id, byte offset, length
   | ['F'] // a function of the template's (matched by slot)
   | ['D', number]; // a deferred call: the id of its call record
@@ -38,6 +38,26 @@ export interface EncodedGraph {
   records: RecordEntry[];
   /** every ArrayBuffer's bytes, concatenated */
   blob: Uint8Array;
+}
+
+/** Buffers are stored in chunks of this many bytes; an all-zero chunk is not stored (most of a guest's memory is). */
+export const CHUNK_BYTES = 4096;
+
+/** The indices of the chunks of `buf` that are not all zero. */
+function nonZeroChunks(buf: ArrayBuffer): number[] {
+  const out: number[] = [];
+  const n = buf.byteLength;
+  const words = new Int32Array(buf, 0, n >>> 2);
+  const bytes = new Uint8Array(buf);
+  for (let c = 0, at = 0; at < n; c++, at += CHUNK_BYTES) {
+    const end = Math.min(n, at + CHUNK_BYTES);
+    let nz = false;
+    const wEnd = end >>> 2;
+    for (let w = at >>> 2; w < wEnd; w++) if (words[w] !== 0) { nz = true; break; }
+    if (!nz) for (let b = wEnd << 2; b < end; b++) if (bytes[b] !== 0) { nz = true; break; }
+    if (nz) out.push(c);
+  }
+  return out;
 }
 
 /** The fields of a class that are not state (host-side caches): not saved, kept from the template at restore. */
@@ -92,8 +112,7 @@ export function encodeGraph(root: object, transient: TransientFields): EncodedGr
   const ids = new Map<object, number>();
   const records: RecordEntry[] = [];
   const queue: { obj: object; path: string }[] = [];
-  const buffers: ArrayBuffer[] = [];
-  const bufferAt: number[] = [];
+  const buffers: { buf: ArrayBuffer; chunks: number[]; at: number }[] = [];
   let blobBytes = 0;
   const protoByName = new Map<string, object>();
 
@@ -138,10 +157,10 @@ export function encodeGraph(root: object, transient: TransientFields): EncodedGr
       continue;
     }
     if (obj instanceof ArrayBuffer) {
-      records[id] = ['B', blobBytes, obj.byteLength];
-      buffers.push(obj);
-      bufferAt.push(blobBytes);
-      blobBytes += obj.byteLength;
+      const chunks = nonZeroChunks(obj);
+      records[id] = ['B', blobBytes, obj.byteLength, chunks];
+      buffers.push({ buf: obj, chunks, at: blobBytes });
+      for (const c of chunks) blobBytes += Math.min(CHUNK_BYTES, obj.byteLength - c * CHUNK_BYTES);
       continue;
     }
     if (isTyped(obj)) {
@@ -192,7 +211,14 @@ export function encodeGraph(root: object, transient: TransientFields): EncodedGr
     records[id] = ['o', cls, fields];
   }
   const blob = new Uint8Array(blobBytes);
-  for (let i = 0; i < buffers.length; i++) blob.set(new Uint8Array(buffers[i]!), bufferAt[i]!);
+  for (const { buf, chunks, at } of buffers) {
+    let to = at;
+    for (const c of chunks) {
+      const part = new Uint8Array(buf, c * CHUNK_BYTES, Math.min(CHUNK_BYTES, buf.byteLength - c * CHUNK_BYTES));
+      blob.set(part, to);
+      to += part.length;
+    }
+  }
   return { records, blob };
 }
 
@@ -369,8 +395,15 @@ export function restoreGraph(g: EncodedGraph, template: object, classes: Readonl
         break;
       }
       case 'B': {
-        const [, off, len] = r;
-        new Uint8Array(live[id] as ArrayBuffer).set(blob.subarray(off, off + len));
+        const [, off, len, chunks] = r;
+        const bytes = new Uint8Array(live[id] as ArrayBuffer);
+        bytes.fill(0);
+        let from = off;
+        for (const c of chunks) {
+          const n = Math.min(CHUNK_BYTES, len - c * CHUNK_BYTES);
+          bytes.set(blob.subarray(from, from + n), c * CHUNK_BYTES);
+          from += n;
+        }
         break;
       }
       case 'D':
