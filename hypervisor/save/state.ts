@@ -11,10 +11,14 @@ import { savedClasses } from './classes.ts';
 /**
  * Fields that are not state: host-side caches, rebuilt on demand, that change no simulated cycle.
  * The translator engine's compiled code and its code-frame marks (the marks only tell the
- * translator to drop code; they charge nothing: machine/cpu.ts codeStored). A restore keeps the
- * template's (empty) ones.
+ * translator to drop code; they charge nothing: machine/cpu.ts codeStored), and the memory's
+ * code-write hook, which the translator chains itself into when it is made. A restore keeps the
+ * template's: no translator yet (it is made again on the first run), the mode's own hook (bt's).
  */
-export const TRANSIENT: TransientFields = new Map([['Cpu', ['tx', 'tbFrame']]]);
+export const TRANSIENT: TransientFields = new Map([
+  ['Cpu', ['tx', 'tbFrame']],
+  ['PhysicalMemory', ['onCodeWrite']],
+]);
 
 /** One vCPU as the META section lists it (the graph holds its whole state; this is for readers of the file). */
 export interface SavedVcpu {
