@@ -49,20 +49,29 @@ export function machineSession(machine: Machine): GuestSession {
   };
 }
 
+/** A domain session's totals so far (a restored session starts from the saved ones). */
+export interface SessionCounters {
+  cycles: number;
+  instructions: number;
+  idleCycles: number;
+}
+
 /** A domain's session, which can also give the run's result (for --stats). */
 export interface DomainSession extends GuestSession {
   /** the run so far as the mode's run function reports it */
   result(): GuestRunResult;
+  /** cycles, instructions and idle cycles since the guest booted */
+  counters(): SessionCounters;
 }
 
 /**
  * A hypervisor with one guest domain, created but not yet run (a mode's run function called with
  * maxCycles 0). Its console: the emulated UART (trap, bt, hvm) or the pv console (pvMode given).
  */
-export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode): DomainSession {
-  let cycles = 0;
-  let instructions = 0;
-  let idleCycles = 0;
+export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode, start: SessionCounters = { cycles: 0, instructions: 0, idleCycles: 0 }): DomainSession {
+  let cycles = start.cycles;
+  let instructions = start.instructions;
+  let idleCycles = start.idleCycles;
   let last: HypervisorRunResult = { reason: 'limit', cycles: 0, instructions: 0, idleCycles: 0 };
   const session: DomainSession = {
     cyclesPerMs: hv.profile.clockMHz * 1000,
@@ -83,6 +92,7 @@ export function domainSession(hv: Hypervisor, domain: Domain, pvMode?: PvMode): 
       return r.detail === undefined ? { reason: r.reason, status: r.status } : { reason: r.reason, status: r.status, detail: r.detail };
     },
     result: () => collectRun(hv, domain, { ...last, cycles, instructions, idleCycles }),
+    counters: () => ({ cycles, instructions, idleCycles }),
   };
   return session;
 }

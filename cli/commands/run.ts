@@ -14,11 +14,15 @@ import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
 import { loadHypercallTable } from '../hypercalls.ts';
-import { drive, machineSession, domainSession, type DomainSession, type GuestSession, type RunEnd } from '../session.ts';
+import { drive, machineSession, domainSession, type DomainSession, type GuestSession, type RunEnd, type SessionCounters } from '../session.ts';
 import type { PvMode } from '../../hypervisor/index.ts';
 import { formatPvStatsTable } from '../pv-stats.ts';
 import { attachTerminalKeys } from '../terminal.ts';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { GraphError } from '../../hypervisor/save/graph.ts';
+import { SaveFormatError, type SaveMode } from '../../hypervisor/save/format.ts';
+import { loadSaveFile, restoreRun, saveRun, type SavedRun, type SavedVcpu } from '../../hypervisor/save/state.ts';
 import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
 import { netSchema } from '../options.ts';
 import type { HostUplink } from '../../hypervisor/net/uplink.ts';
@@ -66,6 +70,8 @@ interface RunOptions {
   mmu?: string;
   net: string[];
   hosted?: boolean;
+  saveAt?: string[];
+  restore?: string;
 }
 
 /** Drive the session to its end, with the terminal attached when interactive. */
@@ -115,6 +121,8 @@ interface GuestSetup {
   table?: import('../../hypervisor/index.ts').HypercallTable;
   /** --net: the host uplink the guest's NIC is joined to */
   uplink?: HostUplink;
+  /** --restore: the saved session's counters (the restored session goes on from them) */
+  start?: SessionCounters;
 }
 
 /** A booted guest: the session that runs it, its symbols, and its statistics when it is over. */
@@ -124,6 +132,8 @@ interface BootedGuest {
   stats: () => string[];
   /** the run's trace (--trace), in the Chrome Trace Event format */
   trace?: () => ChromeTrace;
+  /** what a save file holds: the root of the run's state, its vCPUs and its session counters */
+  state: () => { root: object; vcpus: SavedVcpu[]; counters: Record<string, number> };
 }
 
 /** Boot the guest in a hypervisor domain (created, not yet run: the mode's run with 0 cycles). */
@@ -163,10 +173,10 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     if (mode === 'pv') {
       const r = runPvMode(kernel!, opts);
       pvMode = r.mode;
-      session = domainSession(r.hypervisor, r.domain, r.mode);
+      session = domainSession(r.hypervisor, r.domain, r.mode, o.start);
     } else {
       const r = runImageInMode(mode, kernel!, opts);
-      session = domainSession(r.hypervisor, r.domain);
+      session = domainSession(r.hypervisor, r.domain, undefined, o.start);
     }
   } catch (e) {
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
@@ -195,7 +205,15 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     else for (const [k, v] of Object.entries(end.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     return lines;
   };
-  return trace ? { session, symbols, stats, trace } : { session, symbols, stats };
+  const state = () => {
+    const hv = session.result().hypervisor;
+    const vcpus = hv.domains.flatMap((d) => d.vcpus.map((v) => {
+      const a = hv.vcpuState(v);
+      return { domain: d.name, id: v.id, pc: a.pc, cycles: a.cycles, instructions: a.instructions };
+    }));
+    return { root: hv, vcpus, counters: { ...session.counters() } };
+  };
+  return trace ? { session, symbols, stats, trace, state } : { session, symbols, stats, state };
 }
 
 /** Boot the guest (or a bare image) on the bare machine. */
@@ -233,7 +251,11 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
     for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
     return lines;
   };
-  return { session, symbols: () => symbols, stats };
+  const state = () => {
+    const c = machine.cpu;
+    return { root: machine, vcpus: [{ domain: 'machine', id: 0, pc: c.pc, cycles: c.cycles, instructions: c.instructions }], counters: {} };
+  };
+  return { session, symbols: () => symbols, stats, state };
 }
 
 /** Say why the run ended when the guest did not end it, and set the exit status. */
@@ -267,6 +289,105 @@ export function exitWith(ended: RunEnd, session: GuestSession, limits: { maxCycl
   process.exitCode = EXIT_GUEST_DEAD;
 }
 
+/** The run's configuration as a save file keeps it: what `run --restore` needs to build the restoring machine. */
+interface SavedSetup {
+  mode: string;
+  profile: string;
+  engine: Engine;
+  memoryBytes: number;
+  mmu?: 'shadow' | 'ept';
+  hosted?: boolean;
+  /** an image file (absolute), or none: the standard guest */
+  imagePath?: string;
+  add: string[];
+  cmdline?: string;
+}
+
+function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file: string } {
+  if (values.length !== 2) throw new CliError(`--save-at takes CYCLES and FILE (got ${values.length} value${values.length === 1 ? '' : 's'})`);
+  const [n, file] = values as [string, string];
+  const cycles = Number(n);
+  if (!/^[0-9]+$/.test(n) || !Number.isSafeInteger(cycles) || cycles < 1) throw new CliError(`--save-at: CYCLES must be a positive whole number (got '${n}')`);
+  if (opts.net.length > 0) throw new CliError('--save-at: a run with --net cannot be saved (its host sockets are not state)');
+  if (opts.hypercalls) throw new CliError('--save-at: a run with --hypercalls cannot be saved (the handler module is host code)');
+  if (opts.trace !== undefined) throw new CliError('--save-at: a run with --trace cannot be saved');
+  return { cycles, file };
+}
+
+function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | undefined, kernelBoot: boolean): SavedSetup {
+  const out: SavedSetup = { mode: opts.mode, profile: setup.profile, engine: setup.engine, memoryBytes: setup.memoryBytes, add: setup.add.map((f) => resolve(f)) };
+  if (setup.mmu !== undefined) out.mmu = setup.mmu;
+  if (setup.hosted) out.hosted = true;
+  if (imagePath !== undefined) out.imagePath = resolve(imagePath);
+  if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
+  return out;
+}
+
+/** Save the run to `file` (the guest has stopped at the save point). */
+function writeSave(file: string, mode: SaveMode, guest: BootedGuest, setup: SavedSetup): void {
+  const { root, vcpus, counters } = guest.state();
+  const cycles = vcpus[0]?.cycles ?? 0;
+  let bytes: Uint8Array;
+  try {
+    bytes = saveRun(mode, root, { setup: { ...setup }, cycles, counters, vcpus });
+  } catch (e) {
+    if (e instanceof GraphError) throw new CliError(`--save-at: this run cannot be saved: ${e.message}`);
+    throw e;
+  }
+  try {
+    writeFileSync(file, bytes);
+  } catch (e) {
+    throw new CliError(`--save-at ${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const at = counters.cycles ?? cycles;
+  process.stderr.write(`[xenolith: saved at cycle ${at} to ${file} (${bytes.length} bytes); go on with: xenolith run --restore ${file}]\n`);
+}
+
+/** `run --restore FILE`: build the saved run's machine, lay the saved state over it, and go on. */
+async function restoreAction(imagePath: string | undefined, opts: RunOptions): Promise<void> {
+  const file = opts.restore!;
+  const clash = [imagePath !== undefined && 'an image', opts.add.length > 0 && '--add', opts.cmdline !== undefined && '--cmdline', opts.disk !== undefined && '--disk', opts.net.length > 0 && '--net', opts.trace !== undefined && '--trace', opts.hypercalls !== undefined && '--hypercalls', opts.saveAt !== undefined && '--save-at', opts.mmu !== undefined && '--mmu', opts.hosted && '--hosted'].filter(Boolean);
+  if (clash.length > 0) throw new CliError(`--restore: the saved run decides its guest and machine; drop ${clash.join(', ')}`);
+  const checked = parseOptions(runOptionsSchema, { mode: 'native', profile: 'p4-2003', memory: '32', maxCycles: opts.maxCycles, timeout: opts.timeout });
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new CliError(`--restore ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let saved: SavedRun;
+  try {
+    saved = loadSaveFile(bytes);
+  } catch (e) {
+    if (e instanceof SaveFormatError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const s = saved.meta.setup as unknown as SavedSetup;
+  if (s.mode !== saved.mode) throw new CliError(`${file}: the header says ${saved.mode} and the setup ${String(s.mode)}`);
+  const image = s.imagePath ? await loadImage(s.imagePath, s.mode === 'pv' ? 'pv' : 'native') : undefined;
+  const kernelBoot = !image || isKernelImage(image);
+  const setup: GuestSetup = { mode: s.mode, profile: s.profile, engine: s.engine, memoryBytes: s.memoryBytes, add: s.add, input: '' };
+  if (s.mmu !== undefined) setup.mmu = s.mmu;
+  if (s.hosted) setup.hosted = true;
+  if (s.cmdline !== undefined) setup.cmdline = s.cmdline;
+  if (s.imagePath !== undefined) setup.imagePath = s.imagePath;
+  if (s.mode !== 'native') setup.start = saved.meta.counters as unknown as SessionCounters;
+  const guest = s.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(s.mode as VirtualizationMode, image, setup);
+  try {
+    restoreRun(saved, guest.state().root);
+  } catch (e) {
+    if (e instanceof SaveFormatError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const interactive = opts.input === undefined && process.stdin.isTTY === true;
+  if (opts.input !== undefined) guest.session.feed(Buffer.from(opts.input.replace(/\\n/g, '\n'), 'latin1'));
+  const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
+  const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
+  const ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000 });
+  if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
+  exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
+}
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -289,8 +410,11 @@ export function register(program: Command): void {
     .option('--trace-records <n>', `with --trace: the trace buffer's size in records; later records are dropped and counted (default ${DEFAULT_TRACE_RECORDS})`)
     .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; native, trap, bt and hvm (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
+    .option('--save-at <cycles_file...>', 'save the run after CYCLES simulated cycles (at the first instruction boundary there) to FILE, and stop: `--save-at CYCLES FILE` (docs/migration.md "The save format")')
+    .option('--restore <file>', 'go on with a run saved by --save-at (or the daemon\'s save): its mode, profile, memory and guest come from the file')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
+      if (opts.restore !== undefined) return restoreAction(imagePath, opts);
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
@@ -349,13 +473,23 @@ export function register(program: Command): void {
         }
         for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${netRules[k]!.guestPort}]\n`);
       }
+      const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
       const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;
       let guest: BootedGuest;
       try {
         guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
-        ended = await runSession(guest.session, { interactive, paced: uplink !== undefined, maxCycles, timeoutMs: timeoutS * 1000 });
+        if (saveAt) {
+          ended = await runSession(guest.session, { interactive, paced: false, maxCycles: saveAt.cycles, timeoutMs: timeoutS * 1000 });
+          if (ended === 'max-cycles') {
+            writeSave(saveAt.file, opts.mode as SaveMode, guest, savedSetup(opts, setup, imagePath, kernelBoot));
+            return;
+          }
+          if (ended === 'guest') process.stderr.write(`xenolith: --save-at: the guest stopped before cycle ${saveAt.cycles}; nothing saved\n`);
+        } else {
+          ended = await runSession(guest.session, { interactive, paced: uplink !== undefined, maxCycles, timeoutMs: timeoutS * 1000 });
+        }
       } finally {
         diskFile?.writeBack();
         await uplink?.close();

@@ -70,6 +70,12 @@ class BtVcpu extends TrapVcpu {
   entry = ENTRY_OTHER;
   /** the unit run last, to chain the next one to */
   prev: TranslationUnit | null = null;
+  /**
+   * runVcpu last returned at its deadline between two units: the next call goes on from there, chain
+   * and all. A deadline is the host's (the next event, the end of the caller's slice), not the
+   * guest's: were it to break the chain, a run's cycles would depend on how the caller sliced it.
+   */
+  atDeadline = false;
 
   constructor(hv: Hypervisor, vcpu: Vcpu) {
     super(hv, vcpu);
@@ -139,7 +145,9 @@ export class BtMode implements Mode {
 
   load(vcpu: Vcpu): void {
     this.trap.load(vcpu);
-    btVcpu(vcpu).entry = ENTRY_OTHER;
+    const t = btVcpu(vcpu);
+    t.entry = ENTRY_OTHER;
+    t.atDeadline = false;
   }
 
   unload(vcpu: Vcpu): void {
@@ -170,7 +178,8 @@ export class BtMode implements Mode {
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
     vcpu.completeIo(cpu.regs);
-    t.entry = ENTRY_OTHER;
+    if (!t.atDeadline) t.entry = ENTRY_OTHER;
+    t.atDeadline = false;
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
       // at every unit boundary the monitor has control: inject what the virtual IF allows
@@ -178,7 +187,10 @@ export class BtMode implements Mode {
         this.inject(t);
         continue;
       }
-      if (cpu.cycles >= deadline) return deadlineExit(exit);
+      if (cpu.cycles >= deadline) {
+        t.atDeadline = true;
+        return deadlineExit(exit);
+      }
       if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {
         // guest kernel: translated code only; so is user code the kernel's IRET entered with
         // interrupts off or I/O allowed (the real CPU would run it with IF 1 and IOPL 0)

@@ -5,6 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Nic } from '../../machine/devices/nic.ts';
 import type { DeviceContext } from '../../machine/types.ts';
+import { deferred } from '../../machine/deferred.ts';
 import { VirtualGateway, type HostForward } from './gateway.ts';
 
 /**
@@ -168,6 +169,6 @@ export class HostUplink {
       this.droppedBeforeAttach++;
       return;
     }
-    p.schedule(p.now() + GATEWAY_LATENCY_CYCLES, () => void p.nic.receive(frame));
+    p.schedule(p.now() + GATEWAY_LATENCY_CYCLES, deferred(p.nic, 'receive', frame));
   }
 }

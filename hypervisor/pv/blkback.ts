@@ -14,6 +14,7 @@ import { BackRing } from './ring.ts';
 import { bindHostPort, setPending } from './events.ts';
 import type { PvDomain } from './state.ts';
 import { Ev } from '../../machine/ledger.ts';
+import { deferred } from '../../machine/deferred.ts';
 
 const SECTOR: number = BlkifRing.SECTOR_BYTES;
 const MAX_SEG: number = BlkifReq.MAX_SEGMENTS;
@@ -23,6 +24,17 @@ interface Held {
   frame: number;
   ref: number;
   readonly: boolean;
+}
+
+/** A request being served: its completion event's handle and what complete() needs. */
+interface InFlight {
+  handle: number;
+  op: number;
+  id: number;
+  sector: number;
+  ok: boolean;
+  segs: { frame: number; first: number; last: number }[];
+  held: Held[];
 }
 
 export class BlkBack {
@@ -131,12 +143,17 @@ export class BlkBack {
     const begin = Math.max(now, this.busyUntil);
     const done = begin + this.requestCycles + (ok ? sectors * this.perSectorCycles : 0);
     this.busyUntil = done;
-    const h = host.platform.events.schedule(done, () => {
-      this.pending.delete(h);
-      this.complete(op, id, sector, ok, segs, held);
-    });
+    const req: InFlight = { handle: -1, op, id, sector, ok, segs, held };
+    const h = host.platform.events.schedule(done, deferred(this, 'finish', req));
+    req.handle = h;
     host.cpu.shortenDeadline(done);
     this.pending.set(h, held);
+  }
+
+  /** A request's completion event (a deferred call: saved with the event queue). */
+  private finish(req: InFlight): void {
+    this.pending.delete(req.handle);
+    this.complete(req.op, req.id, req.sector, req.ok, req.segs, req.held);
   }
 
   private complete(op: number, id: number, sector: number, ok: boolean, segs: { frame: number; first: number; last: number }[], held: Held[]): void {

@@ -5,6 +5,7 @@
 // Touches vcpu_info time records and the hypervisor's event queue.
 
 import { END_OF_TIME } from '../../machine/clock.ts';
+import { deferred, registerDeferred } from '../../machine/deferred.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Virq } from '../../hypercalls/numbers.ts';
 import { VcpuTime, VcpuInfo } from '../../hypercalls/structs.ts';
@@ -86,7 +87,7 @@ export function setTimerOp(ctx: HcCtx, lo: number, hi: number): number {
   if (lo === 0 && hi === 0) return 0;
   const ns = (hi >>> 0) * TWO32 + (lo >>> 0);
   const d = ctx.d;
-  pv.timerHandle = scheduleAt(host, cyclesAt(host, ns), () => timerFired(host, d, pv));
+  pv.timerHandle = scheduleAt(host, cyclesAt(host, ns), deferred(null, 'pv.timerFired', host, d, pv));
   return 0;
 }
 
@@ -103,18 +104,25 @@ export function setPeriodicTimer(host: PvHost, d: PvDomain, pv: PvVcpu, periodNs
   // a period shorter than a world switch would starve everything else
   if (period < 1000) return HcErr.EINVAL;
   pv.periodCycles = period;
-  const tick = (at: number): void => {
-    pv.periodicHandle = scheduleAt(host, at, () => {
-      pv.periodicHandle = -1;
-      if (d.domain.stopped) return; // a stopped domain's timer dies with it
-      updateTime(host, d, pv.vcpu.id);
-      sendVirq(d, Virq.TIMER);
-      if (pv.periodCycles === period) tick(at + period);
-    });
-  };
-  tick(host.cpu.cycles + period);
+  periodicTick(host, d, pv, host.cpu.cycles + period, period);
   return 0;
 }
+
+/** Arm the periodic timer's next expiry at `at` (a deferred call: saved with the event queue). */
+function periodicTick(host: PvHost, d: PvDomain, pv: PvVcpu, at: number, period: number): void {
+  pv.periodicHandle = scheduleAt(host, at, deferred(null, 'pv.periodicFired', host, d, pv, at, period));
+}
+
+function periodicFired(host: PvHost, d: PvDomain, pv: PvVcpu, at: number, period: number): void {
+  pv.periodicHandle = -1;
+  if (d.domain.stopped) return; // a stopped domain's timer dies with it
+  updateTime(host, d, pv.vcpu.id);
+  sendVirq(d, Virq.TIMER);
+  if (pv.periodCycles === period) periodicTick(host, d, pv, at + period, period);
+}
+
+registerDeferred('pv.timerFired', timerFired);
+registerDeferred('pv.periodicFired', periodicFired);
 
 /** Cancel a vCPU's timers (its domain is going away). */
 export function stopTimers(host: PvHost, pv: PvVcpu): void {

@@ -3,6 +3,7 @@
 // machine/devices/ports.ts. Device model only: touches its backing bytes and, via DeviceContext, DMA.
 
 import type { DeviceContext, IoDevice } from '../types.ts';
+import { deferred } from '../deferred.ts';
 import {
   BLK_ADDR,
   BLK_CAPACITY,
@@ -174,7 +175,7 @@ export class BlockDevice implements IoDevice {
     const finish = Math.max(this.ctx.now(), this.busyUntil) + serviceCycles;
     this.busyUntil = finish;
     const req: Request = { tag, cmd, sector, count, addr, inRange, handle: 0 };
-    req.handle = this.ctx.schedule(finish, () => this.complete(req));
+    req.handle = this.ctx.schedule(finish, deferred(this, 'complete', req));
     this.inFlight.push(req);
   }
 

@@ -3,6 +3,7 @@
 // DeviceContext (time, event scheduling, interrupt line).
 
 import type { DeviceContext, IoDevice } from '../types.ts';
+import { deferred } from '../deferred.ts';
 import {
   Irq,
   TIMER_CONTROL,
@@ -95,7 +96,7 @@ export class Timer implements IoDevice {
 
   private arm(atCycle: number): void {
     this.deadline = atCycle;
-    this.handle = this.ctx.schedule(atCycle, () => this.expire());
+    this.handle = this.ctx.schedule(atCycle, deferred(this, 'expire'));
   }
 
   private disarm(): void {

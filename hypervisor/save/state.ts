@@ -1,0 +1,100 @@
+// Save and restore a whole run: the save file's sections (META: what the run is, its vCPUs and its
+// counters; GRPH and BLOB: the object graph of hypervisor/save/graph.ts) over the container of
+// format.ts. The root is the bare Machine (native) or the Hypervisor (every other mode), so one
+// file holds the CPU, memory, every device and the hypervisor's bookkeeping of every domain.
+// Host code.
+
+import { EncodedGraph, GraphError, classesOf, encodeGraph, restoreGraph, type TransientFields } from './graph.ts';
+import { SaveFormatError, readSaveFile, writeSaveFile, type SaveMode } from './format.ts';
+import { savedClasses } from './classes.ts';
+
+/**
+ * Fields that are not state: host-side caches, rebuilt on demand, that change no simulated cycle.
+ * The translator engine's compiled code and its code-frame marks (the marks only tell the
+ * translator to drop code; they charge nothing: machine/cpu.ts codeStored), and the memory's
+ * code-write hook, which the translator chains itself into when it is made. A restore keeps the
+ * template's: no translator yet (it is made again on the first run), the mode's own hook (bt's).
+ */
+export const TRANSIENT: TransientFields = new Map([
+  ['Cpu', ['tx', 'tbFrame']],
+  ['PhysicalMemory', ['onCodeWrite']],
+]);
+
+/** One vCPU as the META section lists it (the graph holds its whole state; this is for readers of the file). */
+export interface SavedVcpu {
+  domain: string;
+  id: number;
+  pc: number;
+  cycles: number;
+  instructions: number;
+}
+
+export interface SaveMeta {
+  /** the run's configuration, as the caller needs it to build the restoring machine (JSON) */
+  setup: Record<string, unknown>;
+  /** the machine's CPU clock when saved */
+  cycles: number;
+  /** the caller's counters at the save (a session's cycles, instructions and idle cycles so far) */
+  counters: Record<string, number>;
+  /** every vCPU (one per domain today; several once a domain has several) */
+  vcpus: SavedVcpu[];
+}
+
+export interface SavedRun {
+  mode: SaveMode;
+  meta: SaveMeta;
+  graph: EncodedGraph;
+}
+
+const enc = new TextEncoder();
+
+/** The save file of the run under `root`. */
+export function saveRun(mode: SaveMode, root: object, meta: SaveMeta): Uint8Array {
+  const graph = encodeGraph(root, TRANSIENT);
+  return writeSaveFile(mode, [
+    { tag: 'META', bytes: enc.encode(JSON.stringify(meta)) },
+    { tag: 'GRPH', bytes: enc.encode(JSON.stringify(graph.records)) },
+    { tag: 'BLOB', bytes: graph.blob },
+  ]);
+}
+
+/** Read and check a save file (SaveFormatError with a one-line message when it is not a good one). */
+export function loadSaveFile(file: Uint8Array): SavedRun {
+  const { mode, sections } = readSaveFile(file);
+  const part = (tag: string): Uint8Array => {
+    const s = sections.get(tag);
+    if (s === undefined) throw new SaveFormatError(`section ${tag} is missing`);
+    return s;
+  };
+  const json = (tag: string): unknown => {
+    try {
+      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(part(tag)));
+    } catch (e) {
+      throw new SaveFormatError(`section ${tag} is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const meta = json('META') as SaveMeta;
+  if (typeof meta !== 'object' || meta === null || typeof meta.setup !== 'object' || !Array.isArray(meta.vcpus) || typeof meta.cycles !== 'number') {
+    throw new SaveFormatError('section META lacks setup, cycles or vcpus');
+  }
+  const records = json('GRPH');
+  if (!Array.isArray(records)) throw new SaveFormatError('section GRPH is not a list of records');
+  return { mode, meta, graph: { records: records as EncodedGraph['records'], blob: part('BLOB') } };
+}
+
+/**
+ * Lay a saved run over `template`, a fresh machine (or hypervisor) built from the same setup and
+ * not yet run. All or nothing: a graph that does not fit the template is refused (SaveFormatError)
+ * before anything of the template is changed.
+ */
+export function restoreRun(saved: SavedRun, template: object, extraClasses: Iterable<[string, object]> = []): void {
+  const classes = new Map(savedClasses());
+  for (const [k, v] of classesOf(template, TRANSIENT)) classes.set(k, v);
+  for (const [k, v] of extraClasses) classes.set(k, v);
+  try {
+    restoreGraph(saved.graph, template, classes, TRANSIENT);
+  } catch (e) {
+    if (e instanceof GraphError) throw new SaveFormatError(`the state does not fit this machine: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,66 @@
+// `run --save-at CYCLES FILE` and `run --restore FILE`: what the saving run printed followed by what
+// the restored run prints is the uninterrupted run's console, and the restored run's final cycle
+// and instruction counts (--stats) are the uninterrupted run's - in this process, and once in
+// another process (the command as a user runs it). Bad files and clashing options: one line.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { xenolith } from './run-in-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'xenolith-save-'));
+const counts = (stderr: string) => ({ cycles: /^cycles: (\d+)$/m.exec(stderr)?.[1], instructions: /^instructions: (\d+)$/m.exec(stderr)?.[1] });
+
+describe('run --save-at, then run --restore', () => {
+  for (const mode of [['--mode', 'pv'], ['--mode', 'hvm', '--mmu', 'ept'], ['--mode', 'native', '--engine', 'translator']]) {
+    test(`${mode.join(' ')}: the two halves are the uninterrupted run`, async () => {
+      const common = [...mode, '--memory', '4', '--input', 'echo halves'];
+      const u = await xenolith('run', ...common, '--stats');
+      expect(u.status).toBe(0);
+      const total = Number(counts(u.stderr).cycles);
+      const at = Math.floor(total / 2);
+      const file = join(dir, `${mode[1]}.xls`);
+      const s = await xenolith('run', ...common, '--save-at', String(at), file);
+      expect(s.status).toBe(0);
+      expect(s.stderr).toMatch(new RegExp(`^\\[xenolith: saved at cycle \\d+ to ${file.replace(/[.]/g, '\\.')} \\(\\d+ bytes\\); go on with: xenolith run --restore`));
+      const r = await xenolith('run', '--restore', file, '--stats');
+      expect(r.status).toBe(0);
+      expect(s.stdout + r.stdout).toBe(u.stdout);
+      expect(counts(r.stderr)).toEqual(counts(u.stderr));
+    });
+  }
+
+  test('in another process: the restored run prints the rest and exits with the guest status', async () => {
+    const common = ['--mode', 'trap', '--memory', '4', '--input', 'echo elsewhere'];
+    const u = await xenolith('run', ...common, '--stats');
+    const file = join(dir, 'other.xls');
+    const s = await xenolith('run', ...common, '--save-at', '3000000', file);
+    expect(s.status).toBe(0);
+    const r = spawnSync(process.execPath, ['bin/xenolith.mjs', 'run', '--restore', file, '--stats'], { encoding: 'utf8', input: '' });
+    expect(r.status).toBe(0);
+    expect(s.stdout + r.stdout).toBe(u.stdout);
+    expect(counts(r.stderr)).toEqual(counts(u.stderr));
+  });
+
+  test('a guest that stops before the save point: nothing is saved', async () => {
+    const file = join(dir, 'never.xls');
+    const r = await xenolith('run', '--mode', 'pv', '--memory', '4', '--input', 'echo x', '--save-at', '900000000000', file);
+    expect(r.stderr).toContain('xenolith: --save-at: the guest stopped before cycle 900000000000; nothing saved\n');
+    expect(() => readFileSync(file)).toThrow();
+  });
+
+  test('bad files and clashing options are one line each', async () => {
+    const junk = join(dir, 'junk.xls');
+    writeFileSync(junk, 'not a save file, clearly, it is far too plain and readable');
+    expect(await xenolith('run', '--restore', junk)).toMatchObject({ status: 2, stderr: `xenolith: ${junk}: not a xenolith save file (bad magic)\n` });
+    expect((await xenolith('run', '--restore', join(dir, 'missing.xls'))).stderr).toBe(`xenolith: --restore ${join(dir, 'missing.xls')}: cannot read (ENOENT)\n`);
+    const good = join(dir, 'pv.xls');
+    const cut = join(dir, 'cut.xls');
+    writeFileSync(cut, readFileSync(good).subarray(0, 200));
+    expect((await xenolith('run', '--restore', cut)).stderr).toMatch(/^xenolith: .*cut\.xls: truncated: the header promises \d+ bytes of state, the file has 148\n$/);
+    expect((await xenolith('run', '--restore', good, '--cmdline', 'sh')).stderr).toBe('xenolith: --restore: the saved run decides its guest and machine; drop --cmdline\n');
+    expect((await xenolith('run', '--save-at', '100')).stderr).toBe('xenolith: --save-at takes CYCLES and FILE (got 1 value)\n');
+    expect((await xenolith('run', '--save-at', '1e5', 'f')).stderr).toBe("xenolith: --save-at: CYCLES must be a positive whole number (got '1e5')\n");
+  });
+});

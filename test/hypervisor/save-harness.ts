@@ -1,0 +1,66 @@
+// The standard guest booted in one of the modes, with what save/restore tests need of it: the root
+// of its state, a way to run it on, its clock and its console. A fresh one is also a restore's
+// template. Test helper (not a test file).
+import { Machine } from '../../machine/machine.ts';
+import { bootNative } from '../../hypervisor/boot/native.ts';
+import { runImageInMode } from '../../hypervisor/index.ts';
+import type { SaveMode } from '../../hypervisor/save/format.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { CONSOLE_EOF } from '../../cli/image-files.ts';
+
+/** The modes, with hvm's two translations. */
+export const VARIANTS = ['native', 'pv', 'trap', 'bt', 'hvm-shadow', 'hvm-ept'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export interface BootedGuest {
+  mode: SaveMode;
+  root: object;
+  /** run up to maxCycles more cycles; true once the guest has stopped for good */
+  run(maxCycles: number): boolean;
+  cycles(): number;
+  instructions(): number;
+  output(): string;
+}
+
+/** Boot the standard guest in `variant` with `input` typed on its console, then end of input (4 MiB: small files, quick saves). Not run yet. */
+export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20): BootedGuest {
+  const arch = variant === 'pv' ? 'pv' : 'native';
+  const build = buildGuestKernel({ arch });
+  const typed = `${input}\n${CONSOLE_EOF}`;
+  if (variant === 'native') {
+    const m = new Machine({ memoryBytes, input: typed });
+    bootNative(m, { kernel: build.kernel, initrd: build.initrd });
+    return {
+      mode: 'native',
+      root: m,
+      run: (maxCycles) => {
+        const r = m.run({ maxCycles });
+        return r.reason !== 'limit' && r.reason !== 'stopped';
+      },
+      cycles: () => m.cpu.cycles,
+      instructions: () => m.cpu.instructions,
+      output: () => m.consoleOutput(),
+    };
+  }
+  const mode = variant.startsWith('hvm') ? 'hvm' : (variant as 'pv' | 'trap' | 'bt');
+  const opts: Parameters<typeof runImageInMode>[2] = { memoryBytes, input: typed, initrd: build.initrd, maxCycles: 0 };
+  if (variant === 'hvm-shadow') opts.hvm = { mmu: 'shadow' };
+  if (variant === 'hvm-ept') opts.hvm = { mmu: 'ept' };
+  const { hypervisor: hv, domain } = runImageInMode(mode, build.kernel, opts);
+  return {
+    mode,
+    root: hv,
+    run: (maxCycles) => {
+      const r = hv.run({ maxCycles });
+      return r.reason === 'all-stopped' || r.reason === 'deadlock';
+    },
+    cycles: () => hv.cpu.cycles,
+    instructions: () => hv.cpu.instructions,
+    output: () => domain.consoleOutput(),
+  };
+}
+
+/** Run to the end (the guest powers off after its input). */
+export function runToEnd(g: BootedGuest): void {
+  if (!g.run(2_000_000_000)) throw new Error('the guest did not stop within 2e9 cycles');
+}
