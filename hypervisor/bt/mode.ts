@@ -71,6 +71,8 @@ class BtVcpu extends TrapVcpu {
   entry = ENTRY_OTHER;
   /** the unit run last, to chain the next one to */
   prev: TranslationUnit | null = null;
+  /** the last exit was at run()'s own limit: keep entry and prev for the next runVcpu */
+  resumeChained = false;
 
   constructor(hv: Hypervisor, vcpu: Vcpu) {
     super(hv, vcpu);
@@ -171,7 +173,10 @@ export class BtMode implements Mode {
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
     vcpu.completeIo(cpu.regs);
-    t.entry = ENTRY_OTHER;
+    // after an exit at run()'s own limit (the caller slicing the run) the next unit is entered as
+    // it would have been without the exit: a slice boundary costs the guest no lookup
+    if (t.resumeChained) t.resumeChained = false;
+    else t.entry = ENTRY_OTHER;
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
       // at every unit boundary the monitor has control: inject what the virtual IF allows
@@ -181,6 +186,7 @@ export class BtMode implements Mode {
       }
       if (cpu.cycles >= deadline) {
         exit.reason = 'deadline';
+        t.resumeChained = this.hv.deadlineIsRunLimit;
         return exit;
       }
       if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {

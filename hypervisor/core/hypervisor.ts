@@ -304,6 +304,13 @@ export class Hypervisor {
 
   // ================================================================================ the exit loop
 
+  /**
+   * Whether the running vCPU's deadline is only run()'s own limit (no device event or scheduler
+   * budget ends it there): an exit at it is the caller's slicing, not something the guest would
+   * see in one uninterrupted run, so a mode must not charge for it (bt keeps its chaining state).
+   */
+  deadlineIsRunLimit = false;
+
   /** Make run() return 'stopped' soon (at the next block boundary of the running vCPU). */
   stop(): void {
     this.stopRequested = true;
@@ -351,7 +358,9 @@ export class Hypervisor {
 
       this.switchTo(vcpu);
       const domain = vcpu.domain;
-      const deadline = Math.min(this.events.nextDeadline(), cpu.cycles + this.scheduler.budget(vcpu), limit);
+      const eventOrBudget = Math.min(this.events.nextDeadline(), cpu.cycles + this.scheduler.budget(vcpu));
+      const deadline = Math.min(eventOrBudget, limit);
+      this.deadlineIsRunLimit = limit < eventOrBudget;
       const c0 = cpu.cycles;
       const i0 = cpu.instructions;
       const exit = domain.mode.runVcpu(vcpu, deadline);
