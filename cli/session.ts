@@ -6,6 +6,7 @@ import type { Machine } from '../machine/machine.ts';
 import type { Domain, Hypervisor, HypervisorRunResult, PvMode } from '../hypervisor/index.ts';
 import { collectRun, type GuestRunResult } from '../hypervisor/run.ts';
 import { feedConsole } from '../hypervisor/pv/hypercalls.ts';
+import type { InputEvent, InputLog, InputLogWriter } from '../hypervisor/input-log.ts';
 
 /** How `run` ended: the guest stopped by itself, or one of the limits, or the user left. */
 export type RunEnd = 'guest' | 'max-cycles' | 'timeout' | 'left';
@@ -149,3 +150,77 @@ export async function drive(s: GuestSession, o: DriveOptions): Promise<RunEnd> {
     await new Promise((r) => (mostlyIdle && aheadMs > 1 ? setTimeout(r, Math.min(aheadMs, 50)) : setImmediate(r)));
   }
 }
+
+// ============================================================================ record and replay
+
+/**
+ * A session that logs what is typed into it, with the cycle (counted from the session's start)
+ * at which it was applied: `run --record`. `cycle()` is the session's cycle count, which the
+ * caller also uses to log host datagrams picked up between slices.
+ */
+export function recordingSession(s: GuestSession, log: InputLogWriter): GuestSession & { cycle(): number } {
+  let cycle = 0;
+  return {
+    cyclesPerMs: s.cyclesPerMs,
+    run(maxCycles) {
+      const r = s.run(maxCycles);
+      cycle += r.cycles;
+      return r;
+    },
+    feed(bytes) {
+      log.event({ kind: 'keys', cycle, text: Buffer.from(bytes).toString('latin1') });
+      s.feed(bytes);
+    },
+    stop: () => s.stop(),
+    end: () => s.end(),
+    cycle: () => cycle,
+  };
+}
+
+/** A replay that did not follow its recording (the guest, the image or the settings differ). */
+export class ReplayDivergedError extends Error {
+  override name = 'ReplayDivergedError';
+}
+
+/**
+ * Replay a recorded session: run to each event's cycle exactly, `apply` it there, then run to
+ * the recorded end. No pacing and no terminal: the run goes as fast as the engine does, and ends
+ * as the recording did (the guest stopped, or Ctrl-], --timeout or --max-cycles at that cycle).
+ * Throws ReplayDivergedError when the guest does not reach an event's cycle exactly, or ends
+ * elsewhere than the recording's end. `timeoutMs` still bounds the replay's wall-clock time.
+ */
+export async function replayDrive(s: GuestSession, log: Pick<InputLog, 'events' | 'end'>, apply: (e: InputEvent) => void, timeoutMs = Infinity): Promise<RunEnd> {
+  const wall0 = performance.now();
+  let used = 0;
+  /** run until `target`; false if the guest stopped on the way (at `used`) */
+  const runTo = (target: number): boolean => {
+    while (used < target) {
+      const slice = s.run(Math.min(target - used, BATCH_SLICE_CYCLES));
+      used += slice.cycles;
+      if (slice.stopped) return false;
+      if (performance.now() - wall0 >= timeoutMs) throw new ReplayTimeout();
+    }
+    return true;
+  };
+  try {
+    for (const e of log.events) {
+      if (!runTo(e.cycle) || used !== e.cycle) {
+        throw new ReplayDivergedError(`replay diverged: the recording applied ${e.kind} at cycle ${e.cycle}, but the guest ${used < e.cycle ? 'stopped' : 'was past it'} at cycle ${used}`);
+      }
+      apply(e);
+    }
+    const end = log.end;
+    if (end.end === 'guest') {
+      const reached = runTo(end.cycle + 1);
+      if (reached || used !== end.cycle) throw new ReplayDivergedError(`replay diverged: the recorded guest stopped at cycle ${end.cycle}; the replay's ${reached ? 'was still running at' : 'stopped at'} cycle ${used}`);
+      return 'guest';
+    }
+    if (!runTo(end.cycle) || used !== end.cycle) throw new ReplayDivergedError(`replay diverged: the recording ended (${end.end}) at cycle ${end.cycle}; the replay's guest ${used < end.cycle ? 'stopped' : 'went past it'} at cycle ${used}`);
+    return end.end;
+  } catch (e) {
+    if (e instanceof ReplayTimeout) return 'timeout';
+    throw e;
+  }
+}
+
+class ReplayTimeout extends Error {}

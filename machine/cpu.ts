@@ -1901,6 +1901,30 @@ export class Cpu {
 
   // ========================================================================================== MMU
 
+  /**
+   * Log-dirty write protection (hypervisor/core/log-dirty.ts), per machine frame: 1 = a store to
+   * the frame must fault to the hypervisor first. A TLB fill never makes a protected frame's page
+   * writable; the first write walk to it calls onLogDirtyFault (the hypervisor marks the frame
+   * dirty in mem.dirtyLog and charges the fault) and unprotects it, so later stores run at full
+   * speed until the hypervisor cleans the log (protects the frame again, dropWriteTags()).
+   * null: log-dirty is off on this machine (the bare machine: always).
+   */
+  logDirtyProtect: Uint8Array | null = null;
+  /** the hypervisor's handler of a log-dirty write fault on machine frame `frame` (charges its cost) */
+  onLogDirtyFault: ((frame: number) => void) | null = null;
+
+  /** Drop the TLB's write permissions (read entries stay): stores walk again (log-dirty's clean). */
+  dropWriteTags(): void {
+    this.tlbW.fill(INVALID);
+  }
+
+  /** A write walk reached protected frame f: the log-dirty fault (after every check of the walk). */
+  private logDirtyFault(f: number): void {
+    this.logDirtyProtect![f] = 0;
+    this.mem.markDirty(f);
+    this.onLogDirtyFault?.(f);
+  }
+
   /** Drop every TLB entry and the instruction TLB. */
   flushTlb(): void {
     this.tlbR.fill(INVALID);
@@ -2074,14 +2098,21 @@ export class Cpu {
         // accessed and dirty bits (writes to the guest's tables go through the second stage)
         // (the second-stage translation of each entry was done by the read above; the update
         // needs it to be writable)
+        // (log-dirty: the walker's own update of a table page marks it dirty; no fault is charged)
         if ((pde & PTE_A) === 0) {
           if (!pdeEptW) return this.eptViolation(pdeGpa, ACC_WRITE, va, false, true, false);
-          if (pdeHpa < size) mem32[pdeHpa >>> 2] = pde | PTE_A;
+          if (pdeHpa < size) {
+            mem32[pdeHpa >>> 2] = pde | PTE_A;
+            if (this.logDirtyProtect !== null) this.mem.markDirty(pdeHpa >>> 12);
+          }
         }
         const npte = pte | PTE_A | (write ? PTE_D : 0);
         if (npte !== pte) {
           if (!pteEptW) return this.eptViolation(pteGpa, ACC_WRITE, va, false, true, false);
-          if (pteHpa < size) mem32[pteHpa >>> 2] = npte;
+          if (pteHpa < size) {
+            mem32[pteHpa >>> 2] = npte;
+            if (this.logDirtyProtect !== null) this.mem.markDirty(pteHpa >>> 12);
+          }
         }
         dirty = (npte & PTE_D) !== 0;
       }
@@ -2110,6 +2141,11 @@ export class Cpu {
       this.tlbAdd[s] = (hpa - (va & 0xfff) - page) | 0;
       this.tlbR[s] = page;
       this.tlbR[n + s] = (perm & PTE_U) !== 0 ? page : INVALID;
+      const ld = this.logDirtyProtect;
+      if (ld !== null && ld[hpa >>> 12] !== 0) {
+        if (write) this.logDirtyFault(hpa >>> 12);
+        else eptW = false;
+      }
       this.tlbW[s] = eptW && dirty && ((perm & PTE_W) !== 0 || !wp) ? page : INVALID;
       this.tlbW[n + s] = eptW && dirty && (perm & (PTE_U | PTE_W)) === (PTE_U | PTE_W) ? page : INVALID;
     }

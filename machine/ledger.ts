@@ -71,12 +71,14 @@ export const Ev = {
   DeviceModel: 27,
   /** a hosted monitor's world switch to the host and back for an I/O exit (hostedWorldSwitch) */
   HostedSwitch: 28,
+  /** log-dirty: the hypervisor's handling of a write fault on a write-protected frame: mark it dirty, make it writable (monitorTrap) */
+  LogDirtyFault: 29,
 } as const;
 
 export type EvKind = (typeof Ev)[keyof typeof Ev];
 
 /** How many kinds there are (the length of the ledger's arrays). */
-export const EV_KINDS = 29;
+export const EV_KINDS = 30;
 
 /** Short names of the kinds, by number: what reports print. */
 export const EV_NAMES: readonly string[] = [
@@ -109,6 +111,7 @@ export const EV_NAMES: readonly string[] = [
   'other hypervisor work (cycles)',
   'device-model port accesses',
   'hosted world switches',
+  'log-dirty write faults',
 ];
 
 /**
@@ -140,6 +143,7 @@ export function ledgerUnits(p: CostProfile, vmcsReadsPerExit: number): Float64Ar
   u[Ev.HvCycles] = 1;
   u[Ev.DeviceModel] = p.deviceModel;
   u[Ev.HostedSwitch] = p.hostedWorldSwitch;
+  u[Ev.LogDirtyFault] = p.monitorTrap;
   return u;
 }
 

@@ -55,6 +55,12 @@ export class PhysicalMemory {
   readonly codePage: Uint8Array;
   /** called with the frame number when a host write hits a frame marked in codePage */
   onCodeWrite: ((frame: number) => void) | null = null;
+  /**
+   * Log-dirty (hypervisor/core/log-dirty.ts): per frame, 1 once written since the hypervisor last
+   * cleaned it; null until some domain turns log-dirty on. Host writes (a hypervisor's, a
+   * device's DMA) mark it here; the CPU's stores mark it through its write-protection fault.
+   */
+  dirtyLog: Uint8Array | null = null;
 
   constructor(sizeBytes: number) {
     if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0 || sizeBytes > MAX_MACHINE_BYTES) {
@@ -147,6 +153,11 @@ export class PhysicalMemory {
     return true;
   }
 
+  /** A host write into frame f that did not go through the methods above (log-dirty's mark). */
+  markDirty(f: number): void {
+    if (this.dirtyLog !== null) this.dirtyLog[f] = 1;
+  }
+
   /**
    * Place an image's segments at their physical addresses, zero-filling each segment's bss part.
    * Throws MemoryRangeError, before writing anything, if a segment lies outside memory.
@@ -167,12 +178,14 @@ export class PhysicalMemory {
     }
   }
 
-  /** A host write is about to touch [pa, pa + len): drop code cached from those frames. */
+  /** A host write is about to touch [pa, pa + len): drop code cached from those frames, and log them dirty when log-dirty is on. */
   noteWrite(pa: number, len: number): void {
     if (len <= 0) return;
     const last = (pa + len - 1) >>> PAGE_SHIFT;
     const cp = this.codePage;
+    const dl = this.dirtyLog;
     for (let f = pa >>> PAGE_SHIFT; f <= last; f++) {
+      if (dl !== null) dl[f] = 1;
       if (cp[f] !== 0) {
         cp[f] = 0;
         this.onCodeWrite?.(f);

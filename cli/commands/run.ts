@@ -26,6 +26,8 @@ import { loadSaveFile, restoreRun, saveRun, type SavedRun, type SavedVcpu } from
 import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
 import { netSchema } from '../options.ts';
 import type { HostUplink } from '../../hypervisor/net/uplink.ts';
+import { InputLogError, InputLogWriter, OutputDigest, readInputLog, sha256, type InputEvent, type InputLog, type RunSettings } from '../../hypervisor/input-log.ts';
+import { recordingSession, replayDrive, ReplayDivergedError } from '../session.ts';
 
 /** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
 async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
@@ -72,10 +74,77 @@ interface RunOptions {
   hosted?: boolean;
   saveAt?: string[];
   restore?: string;
+  record?: string;
+  replay?: string;
 }
 
-/** Drive the session to its end, with the terminal attached when interactive. */
-async function runSession(session: GuestSession, o: { interactive: boolean; paced: boolean; maxCycles: number; timeoutMs: number }): Promise<RunEnd> {
+/** The options a replay may be given beside --replay FILE (the rest come from FILE). */
+const REPLAY_OPTIONS = new Set(['replay', 'stats', 'trace', 'traceRecords', 'timeout', 'disk', 'snapshot']);
+
+/** How the session is driven: live (maybe recorded) or replayed from an input log. */
+type Driving =
+  | { kind: 'live'; record?: { log: InputLogWriter; digest: OutputDigest } }
+  | { kind: 'replay'; file: string; log: InputLog; digest: OutputDigest };
+
+/**
+ * Drive the session to its end: replayed from an input log, or live (with the terminal attached
+ * when interactive), logging its inputs when recording.
+ */
+async function runSession(inner: GuestSession, o: { interactive: boolean; paced: boolean; maxCycles: number; timeoutMs: number; driving: Driving; uplink?: HostUplink }): Promise<RunEnd> {
+  const d = o.driving;
+  if (d.kind === 'replay') return replaySession(inner, d, o.uplink, o.timeoutMs);
+  let session = inner;
+  if (d.record) {
+    const log = d.record.log;
+    const rec = recordingSession(inner, log);
+    session = rec;
+    if (o.uplink) o.uplink.onHostDatagram = (rule, payload, address, port) => log.event({ kind: 'datagram', cycle: rec.cycle(), rule, address, port, base64: Buffer.from(payload).toString('base64') });
+    const ended = await liveSession(session, o);
+    log.finish({ cycle: rec.cycle(), end: ended, outputBytes: d.record.digest.bytes, outputSha256: d.record.digest.digest() });
+    return ended;
+  }
+  return liveSession(session, o);
+}
+
+/** Replay an input log into the session; the end and the console output must be the recording's. */
+async function replaySession(session: GuestSession, d: Extract<Driving, { kind: 'replay' }>, uplink: HostUplink | undefined, timeoutMs: number): Promise<RunEnd> {
+  const apply = (e: InputEvent): void => {
+    switch (e.kind) {
+      case 'keys':
+        session.feed(Buffer.from(e.text, 'latin1'));
+        return;
+      case 'datagram':
+        if (!uplink || e.rule >= uplink.rules.length) throw new CliError(`--replay ${d.file}: a datagram for forward rule ${e.rule}, which the recorded --net does not have`);
+        uplink.fromHost(e.rule, new Uint8Array(Buffer.from(e.base64, 'base64')), e.address, e.port);
+        return;
+      case 'command':
+        throw new CliError(`--replay ${d.file}: a management command (${e.command}) at cycle ${e.cycle}: only a daemon domain's recording has those`);
+      default: {
+        const never: never = e;
+        throw new Error(`replay: unknown event ${String(never)}`);
+      }
+    }
+  };
+  let ended: RunEnd;
+  try {
+    ended = await replayDrive(session, d.log, apply, timeoutMs);
+  } catch (e) {
+    if (e instanceof ReplayDivergedError) throw new CliError(`--replay ${d.file}: ${e.message}`);
+    throw e;
+  }
+  if (ended === 'timeout' && d.log.end.end !== 'timeout') return ended;
+  const end = d.log.end;
+  const bytes = d.digest.bytes;
+  const hash = d.digest.digest();
+  if (bytes !== end.outputBytes || hash !== end.outputSha256) {
+    throw new CliError(`--replay ${d.file}: replay diverged: the console output differs from the recording's (${bytes} bytes, sha256 ${hash.slice(0, 16)}...; recorded ${end.outputBytes} bytes, ${end.outputSha256.slice(0, 16)}...)`);
+  }
+  process.stderr.write(`[xenolith: replayed ${d.log.events.length} input${d.log.events.length === 1 ? '' : 's'} from ${d.file}: ended at cycle ${end.cycle} as recorded, console output identical]\n`);
+  return ended;
+}
+
+/** Drive a live session, with the terminal attached when interactive. */
+async function liveSession(session: GuestSession, o: { interactive: boolean; paced: boolean; maxCycles: number; timeoutMs: number }): Promise<RunEnd> {
   if (!o.interactive) return drive(session, { maxCycles: o.maxCycles, timeoutMs: o.timeoutMs, paced: o.paced });
   let quit = false;
   process.stderr.write('[xenolith: console attached; Ctrl-C interrupts the guest\'s program, Ctrl-] leaves]\n');
@@ -123,6 +192,14 @@ interface GuestSetup {
   uplink?: HostUplink;
   /** --restore: the saved session's counters (the restored session goes on from them) */
   start?: SessionCounters;
+  /** also called with each console byte (record/replay's output digest) */
+  outputTap?: (byte: number) => void;
+}
+
+/** The console's onOutput: the writer, and the setup's tap if any. */
+function withTap(write: (byte: number) => void, o: GuestSetup): (byte: number) => void {
+  const tap = o.outputTap;
+  return tap ? (b) => { tap(b); write(b); } : write;
 }
 
 /** A booted guest: the session that runs it, its symbols, and its statistics when it is over. */
@@ -161,7 +238,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     disk: o.disk,
     initrd,
     cmdline: o.cmdline,
-    onOutput: consoleWriter(symbols, undefined, images),
+    onOutput: withTap(consoleWriter(symbols, undefined, images), o),
     ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.hosted ? { hosted: true } : {}),
@@ -224,7 +301,7 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
   let programs: ReadonlyMap<string, Image> = new Map();
   try {
     const images = { kernelNotes: () => notes, programs: () => programs };
-    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: consoleWriter(() => symbols, undefined, images), onTransmit: o.uplink?.onTransmit });
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: withTap(consoleWriter(() => symbols, undefined, images), o), onTransmit: o.uplink?.onTransmit });
     const ctx = machine.deviceContext;
     o.uplink?.attach({ nic: machine.nic, now: () => ctx.now(), schedule: (at, fn) => ctx.schedule(at, fn) });
     if (kernelBoot) {
@@ -383,7 +460,7 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (opts.input !== undefined) guest.session.feed(Buffer.from(opts.input.replace(/\\n/g, '\n'), 'latin1'));
   const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
   const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
-  const ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000 });
+  const ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000, driving: { kind: 'live' } });
   if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
   exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
 }
@@ -412,9 +489,33 @@ export function register(program: Command): void {
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .option('--save-at <cycles_file...>', 'save the run after CYCLES simulated cycles (at the first instruction boundary there) to FILE, and stop: `--save-at CYCLES FILE` (docs/migration.md "The save format")')
     .option('--restore <file>', 'go on with a run saved by --save-at (or the daemon\'s save): its mode, profile, memory and guest come from the file')
+    .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
+    .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
-    .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      if (opts.restore !== undefined) return restoreAction(imagePath, opts);
+    .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
+      if (opts.restore !== undefined && (opts.record !== undefined || opts.replay !== undefined)) throw new CliError(`--restore goes on with a saved run; it cannot be ${opts.record !== undefined ? 'recorded (--record)' : 'replayed (--replay)'} (record or replay the run from its start)`);
+      if (opts.restore !== undefined) return restoreAction(givenImagePath, opts);
+      let imagePath = givenImagePath;
+      let driving: Driving = { kind: 'live' };
+      if (opts.record !== undefined && opts.replay !== undefined) throw new CliError('--record and --replay: a run is either recorded or replayed, not both');
+      if (opts.replay !== undefined) {
+        const file = opts.replay;
+        let log: InputLog;
+        try {
+          log = readInputLog(file);
+        } catch (e) {
+          if (e instanceof InputLogError) throw new CliError(e.message);
+          throw e;
+        }
+        for (const name of Object.keys(opts)) {
+          if (!REPLAY_OPTIONS.has(name) && command.getOptionValueSource(name) === 'cli') throw new CliError(`--replay takes the run's settings from ${file}; --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be given with it`);
+        }
+        if (imagePath !== undefined) throw new CliError(`--replay takes the run's settings from ${file}; no image can be given with it`);
+        const r = log.run;
+        imagePath = r.image;
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls });
+        driving = { kind: 'replay', file, log, digest: new OutputDigest() };
+      }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
@@ -446,18 +547,19 @@ export function register(program: Command): void {
       if (image && !kernelBoot && (opts.add.length > 0 || opts.cmdline)) {
         throw new CliError(`${imagePath} is a bare-metal image: --add and --cmdline apply to kernels only`);
       }
-      const interactive = opts.input === undefined && process.stdin.isTTY === true;
-      let input = opts.input?.replace(/\\n/g, '\n');
-      if (input === undefined && !interactive) {
+      const replayed = driving.kind === 'replay' ? driving.log.run : undefined;
+      const interactive = !replayed && opts.input === undefined && process.stdin.isTTY === true;
+      let input = replayed ? replayed.input : opts.input?.replace(/\\n/g, '\n');
+      if (!replayed && input === undefined && !interactive) {
         try {
           input = readFileSync(0, 'latin1');
         } catch {
           input = '';
         }
       }
-      if (input !== undefined && kernelBoot) input += (input.length > 0 && !input.endsWith('\n') ? '\n' : '') + CONSOLE_EOF;
-      const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
-      const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
+      if (!replayed && input !== undefined && kernelBoot) input += (input.length > 0 && !input.endsWith('\n') ? '\n' : '') + CONSOLE_EOF;
+      const maxCycles = replayed ? Number.MAX_SAFE_INTEGER : checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
+      const timeoutS = checked.timeout ?? (interactive || replayed ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
       const netRules = parseOptions(netSchema, opts.net);
       if (opts.net.length > 0 && opts.mode === 'pv') throw new CliError('--net: pv guests have no NIC yet (netfront/netback is not written); use native, trap, bt or hvm');
@@ -466,29 +568,54 @@ export function register(program: Command): void {
         const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
         const { NIC_DEFAULT_MAC, macToBytes } = await import('../../machine/devices/nic.ts');
         const mac = macToBytes(NIC_DEFAULT_MAC);
+        if (replayed) {
+          uplink = HostUplink.detached(netRules, mac);
+        } else {
+          try {
+            uplink = await HostUplink.open(netRules, mac);
+          } catch (e) {
+            throw new CliError((e as Error).message);
+          }
+          for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${netRules[k]!.guestPort}]\n`);
+        }
+      }
+      if (replayed?.diskSha256 !== undefined && (disk === undefined || sha256(disk) !== replayed.diskSha256)) {
+        throw new CliError(`--replay ${opts.replay}: the recording ran with a disk (sha256 ${replayed.diskSha256.slice(0, 16)}...); give --disk with the same bytes${disk ? ' (this one differs)' : ''}`);
+      }
+      if (opts.record !== undefined) {
+        const settings: RunSettings = { mode: opts.mode, profile: opts.profile, engine: checked.engine ?? DEFAULT_ENGINE, memoryMiB: memoryBytes / (1024 * 1024), add: opts.add, net: opts.net };
+        if (imagePath !== undefined) settings.image = imagePath;
+        if (opts.cmdline !== undefined) settings.cmdline = opts.cmdline;
+        if (checked.mmu !== undefined) settings.mmu = checked.mmu;
+        if (opts.hosted) settings.hosted = true;
+        if (opts.hypercalls !== undefined) settings.hypercalls = opts.hypercalls;
+        if (input !== undefined) settings.input = input;
+        if (disk !== undefined) settings.diskSha256 = sha256(disk);
         try {
-          uplink = await HostUplink.open(netRules, mac);
+          driving = { kind: 'live', record: { log: new InputLogWriter(opts.record, settings), digest: new OutputDigest() } };
         } catch (e) {
+          await uplink?.close();
           throw new CliError((e as Error).message);
         }
-        for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${netRules[k]!.guestPort}]\n`);
       }
       const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
+      const digest = driving.kind === 'replay' ? driving.digest : driving.record?.digest;
       const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
+      if (digest) setup.outputTap = (b) => digest.add(b);
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;
       let guest: BootedGuest;
       try {
         guest = opts.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(opts.mode as VirtualizationMode, image, setup);
         if (saveAt) {
-          ended = await runSession(guest.session, { interactive, paced: false, maxCycles: saveAt.cycles, timeoutMs: timeoutS * 1000 });
+          ended = await runSession(guest.session, { interactive, paced: false, maxCycles: saveAt.cycles, timeoutMs: timeoutS * 1000, driving, ...(uplink ? { uplink } : {}) });
           if (ended === 'max-cycles') {
             writeSave(saveAt.file, opts.mode as SaveMode, guest, savedSetup(opts, setup, imagePath, kernelBoot));
             return;
           }
           if (ended === 'guest') process.stderr.write(`xenolith: --save-at: the guest stopped before cycle ${saveAt.cycles}; nothing saved\n`);
         } else {
-          ended = await runSession(guest.session, { interactive, paced: uplink !== undefined, maxCycles, timeoutMs: timeoutS * 1000 });
+          ended = await runSession(guest.session, { interactive, paced: uplink !== undefined && !replayed, maxCycles, timeoutMs: timeoutS * 1000, driving, ...(uplink ? { uplink } : {}) });
         }
       } finally {
         diskFile?.writeBack();

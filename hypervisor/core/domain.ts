@@ -9,6 +9,7 @@ import { GuestMemory } from './guest-memory.ts';
 import type { Mode } from './mode.ts';
 import { DomainStats } from './stats.ts';
 import type { Vcpu } from './vcpu.ts';
+import type { LogDirtyTracker } from './log-dirty.ts';
 
 /**
  * The per-domain state of each mode, registered by the mode's own module through declaration
@@ -70,6 +71,10 @@ export class Domain {
   symbols: ImageSymbol[] = [];
   /** the hypervisor's hook: the domain has stopped (take its vCPUs off the scheduler) */
   onStop: ((d: Domain) => void) | null = null;
+  /** log-dirty tracking while it is on (enableLogDirty), else null */
+  logDirty: LogDirtyTracker | null = null;
+  /** the hypervisor's hook that makes this domain's tracker (set when the domain is created) */
+  makeLogDirty: ((d: Domain) => LogDirtyTracker) | null = null;
   /** what the domain wrote to its console (the last CONSOLE_LOG_BYTES of it) */
   private readonly consoleLog = new ConsoleLog();
   constructor(
@@ -105,6 +110,30 @@ export class Domain {
     this.stopDetail = detail;
     for (const v of this.vcpus) v.runState = 'stopped';
     this.onStop?.(this);
+  }
+
+  /**
+   * Turn log-dirty tracking on (hypervisor/core/log-dirty.ts): from now on every frame the domain
+   * (or the hypervisor or a device on its behalf) writes is logged. Idempotent.
+   */
+  enableLogDirty(): LogDirtyTracker {
+    if (this.logDirty === null) {
+      if (this.makeLogDirty === null) throw new Error(`domain '${this.name}': log-dirty needs a hypervisor`);
+      this.logDirty = this.makeLogDirty(this);
+    }
+    return this.logDirty;
+  }
+
+  /** The pseudo-physical frames written since the last peek (a bitmap, Xen's layout), cleaned. Log-dirty must be on. */
+  peekAndClean(): Uint8Array {
+    if (this.logDirty === null) throw new Error(`domain '${this.name}': log-dirty is off (enableLogDirty first)`);
+    return this.logDirty.peekAndClean();
+  }
+
+  /** Turn log-dirty tracking off. */
+  disableLogDirty(): void {
+    this.logDirty?.disable();
+    this.logDirty = null;
   }
 
   /** A byte for the domain's console (from its UART, or a console hypercall); onOutput sees every byte. */

@@ -14,6 +14,7 @@ import type { Engine } from '../../machine/translator.ts';
 import type { PhysicalMemory } from '../../machine/memory.ts';
 import { Ev } from '../../machine/ledger.ts';
 import { DeviceModel } from '../devices/model.ts';
+import { LogDirtyTracker } from './log-dirty.ts';
 import { Domain, type DomainConfig } from './domain.ts';
 import { FrameAllocator, OWNER_HYPERVISOR } from './frames.ts';
 import { GuestMemory } from './guest-memory.ts';
@@ -110,6 +111,13 @@ export class Hypervisor {
     this.frames = new FrameAllocator(this.mem.size, 1);
     this.scheduler = opts.scheduler ?? new RoundRobinScheduler();
     this.hosted = opts.hosted ?? false;
+    // a store's first write to a log-dirty frame: the running domain's tracker takes the fault
+    this.cpu.onLogDirtyFault = () => {
+      const d = this.current?.domain;
+      const t = d?.logDirty;
+      if (!d || !t) return;
+      t.chargeFault(d.mode.name === 'hvm', (ev, n) => this.chargeMonitor(d, ev, n));
+    };
   }
 
   // ================================================================================ domains
@@ -152,6 +160,7 @@ export class Hypervisor {
     }
     for (let k = 0; k < nvcpus; k++) domain.vcpus.push(new Vcpu(domain, k));
     domain.onStop = (d) => this.domainStopped(d);
+    domain.makeLogDirty = (d) => new LogDirtyTracker(this.cpu, this.mem, d);
     try {
       mode.createDomain(domain);
       if (boot) mode.build(domain, boot);

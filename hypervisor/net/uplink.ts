@@ -55,7 +55,7 @@ export class HostUplink {
           s.bind(rule.hostPort, rule.hostAddress, () => resolve());
         });
         s.on('error', () => {}); // a send to a vanished client: nothing to do
-        s.on('message', (msg, rinfo) => up.gateway.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
+        s.on('message', (msg, rinfo) => up.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
       }
     } catch (e) {
       up.closeNow();
@@ -79,7 +79,7 @@ export class HostUplink {
       s.on('error', (e) => {
         if (!bound) onError(`net hostfwd: cannot bind udp ${rule.hostAddress}:${rule.hostPort}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
       });
-      s.on('message', (msg, rinfo) => up.gateway.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
+      s.on('message', (msg, rinfo) => up.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
       s.bind(rule.hostPort, rule.hostAddress, () => {
         bound = true;
       });
@@ -94,6 +94,23 @@ export class HostUplink {
    */
   static simulatedPeer(guestMac: Uint8Array): HostUplink {
     return new HostUplink([], guestMac);
+  }
+
+  /**
+   * The rules' gateway with no host socket: a replay (`run --replay`) hands it the recorded
+   * datagrams through fromHost; what the guest sends back to the host goes nowhere.
+   */
+  static detached(rules: readonly HostForward[], guestMac: Uint8Array): HostUplink {
+    return new HostUplink(rules, guestMac);
+  }
+
+  /** Called with each host datagram just before it enters the gateway (`run --record` logs it). */
+  onHostDatagram: ((rule: number, payload: Uint8Array, address: string, port: number) => void) | null = null;
+
+  /** A datagram from a host client to forward rule `rule` enters the gateway now (between slices). */
+  fromHost(rule: number, payload: Uint8Array, address: string, port: number): void {
+    this.onHostDatagram?.(rule, payload, address, port);
+    this.gateway.fromHost(rule, payload, address, port);
   }
 
   /** The NIC's transmit callback (give it to the machine or domain before attach). */

@@ -106,14 +106,17 @@ export class GuestWalker {
       if (write && (perm & PTE_W) === 0 && (user || (v.cr0 & WP) !== 0)) return this.fault(va, acc, user, true);
       const npte = pte | PTE_A | (write ? PTE_D : 0);
       if (commit) {
-        // host writes: a frame some engine caches code from is reported (PhysicalMemory.noteWrite)
+        // host writes: a frame some engine caches code from is reported (PhysicalMemory.noteWrite),
+        // and the frame is logged dirty when log-dirty is on
         if ((pde & PTE_A) === 0) {
           if (this.codePage[pdeMa >>> 12] !== 0) this.mem.noteWrite(pdeMa, 4);
           m32[pdeMa >>> 2] = pde | PTE_A;
+          this.mem.markDirty(pdeMa >>> 12);
         }
         if (npte !== pte) {
           if (this.codePage[pteMa >>> 12] !== 0) this.mem.noteWrite(pteMa, 4);
           m32[pteMa >>> 2] = npte;
+          this.mem.markDirty(pteMa >>> 12);
         }
       }
       dirty = ((commit ? npte : pte) & PTE_D) !== 0;

@@ -1,0 +1,115 @@
+// Helpers for the record/replay tests (record-replay.test.ts and its deep twin): the CLI in this
+// process with a fake terminal, and one recorded interactive session replayed and compared.
+import { PassThrough } from 'node:stream';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { runCli } from '../../cli/program.ts';
+import { parseInputLog } from '../../hypervisor/input-log.ts';
+
+type Write = typeof process.stdout.write;
+export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Captured {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `xenolith ARGS` in this process with stdout/stderr captured; with `terminal`, process.stdin is
+ * a fake terminal (isTTY, raw mode) that `terminal` types into while the run goes on.
+ */
+export async function xenolith(args: string[], terminal?: (keys: (text: string) => void, out: () => string, err: () => string) => Promise<void>): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const origOut = process.stdout.write;
+  const origErr = process.stderr.write;
+  const hook = (append: (s: string) => void) =>
+    ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
+      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'));
+      const done = typeof enc === 'function' ? enc : cb;
+      if (typeof done === 'function') (done as () => void)();
+      return true;
+    }) as Write;
+  const stdinDesc = Object.getOwnPropertyDescriptor(process, 'stdin')!;
+  const fake = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => fake });
+  if (terminal) Object.defineProperty(process, 'stdin', { value: fake, configurable: true });
+  process.stdout.write = hook((s) => (stdout += s));
+  process.stderr.write = hook((s) => (stderr += s));
+  try {
+    const typing = terminal?.((t) => void fake.write(Buffer.from(t, 'latin1')), () => stdout, () => stderr);
+    const status = await runCli(args);
+    await typing;
+    return { status, stdout, stderr };
+  } finally {
+    process.stdout.write = origOut;
+    process.stderr.write = origErr;
+    if (terminal) Object.defineProperty(process, 'stdin', stdinDesc);
+  }
+}
+
+/** Wait until `cond` holds (the guest said something), at most 20 s. */
+export async function until(cond: () => boolean): Promise<void> {
+  for (let t = 0; t < 4000 && !cond(); t++) await wait(5);
+  if (!cond()) throw new Error('timed out waiting for the guest');
+}
+
+/** --stats's lines (cycles, instructions, idle cycles and the mode's counters), without the session's notes. */
+export function counts(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l !== '' && !l.startsWith('[xenolith:') && !l.startsWith('xenolith:'));
+}
+
+
+/**
+ * Record an interactive session in `mode` in `dir` (keys typed at varying host times, and with a
+ * NIC a datagram echoed through a hostfwd), replay it, and check the replay printed the same
+ * console output and --stats (cycles, instructions, the mode's counters) and ended the same way.
+ */
+export async function recordAndReplay(mode: string, dir: string): Promise<void> {
+      const file = join(dir, `${mode}.log`);
+      const net = mode !== 'pv';
+      const client = createSocket('udp4');
+      await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+      const echoed: Buffer[] = [];
+      client.on('message', (m) => echoed.push(m));
+      try {
+        const rec = await xenolith(['run', '--mode', mode, '--record', file, '--stats', ...(net ? ['--net', 'hostfwd=udp:127.0.0.1:0-:7'] : [])], async (type, out, err) => {
+          await until(() => out().includes('$ '));
+          await wait(20);
+          type('echo o');
+          await wait(35);
+          type('ne\r');
+          await until(() => out().includes('one\n'));
+          if (net) {
+            type('udpecho 7 1\r');
+            await until(() => out().includes('listening on udp port 7'));
+            const port = Number(/udp 127\.0\.0\.1:(\d+) -> guest/.exec(err())![1]);
+            client.send(Buffer.from('xenolith datagram'), port, '127.0.0.1');
+            await until(() => out().includes('echoed 1 datagrams'));
+          }
+          await wait(15);
+          type('echo two\r');
+          await until(() => (out().match(/\$ /g) ?? []).length >= (net ? 4 : 3));
+          type('exit 3\r');
+        });
+        expect(rec.status).toBe(3);
+        if (net) expect(echoed.map((b) => b.toString())).toEqual(['xenolith datagram']);
+        const log = parseInputLog(readFileSync(file, 'utf8'), file);
+        expect(log.run.mode).toBe(mode);
+        expect(log.events.filter((e) => e.kind === 'datagram').length).toBe(net ? 1 : 0);
+        expect(log.events.filter((e) => e.kind === 'keys').map((e) => (e.kind === 'keys' ? e.text : '')).join('')).toBe(`echo one\n${net ? 'udpecho 7 1\n' : ''}echo two\nexit 3\n`);
+        expect(log.end.end).toBe('guest');
+        expect(counts(rec.stderr)).toContain(`cycles: ${log.end.cycle}`);
+        expect(counts(rec.stderr).length).toBeGreaterThan(5);
+
+        const rep = await xenolith(['run', '--replay', file, '--stats']);
+        expect(rep.stderr).toContain(`[xenolith: replayed ${log.events.length} inputs from ${file}: ended at cycle ${log.end.cycle} as recorded, console output identical]`);
+        expect(rep.status).toBe(3);
+        expect(rep.stdout).toBe(rec.stdout);
+        expect(counts(rep.stderr)).toEqual(counts(rec.stderr));
+      } finally {
+        client.close();
+      }
+}

@@ -1,0 +1,20 @@
+// `run --record` / `run --replay` of an interactive session in every mode (record-replay.test.ts
+// runs trap alone in npm test): keys typed at varying host times at a fake terminal and, with a
+// NIC, a datagram through a hostfwd; the replay's output, cycles, instructions and counters equal
+// the recording's. pv has no NIC yet: keys only.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, it } from 'vitest';
+import { recordAndReplay } from './record-replay-session.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'xenolith-replay-deep-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('record and replay in every mode', () => {
+  for (const mode of ['native', 'trap', 'bt', 'hvm', 'pv']) {
+    it(`${mode}: the replay repeats the recorded session exactly`, async () => {
+      await recordAndReplay(mode, dir);
+    });
+  }
+});
