@@ -71,12 +71,16 @@ export const Ev = {
   DeviceModel: 27,
   /** a hosted monitor's world switch to the host and back for an I/O exit (hostedWorldSwitch) */
   HostedSwitch: 28,
+  /** pv: copying one 64-byte line through a grant (grant copy: network back end, GNTTABOP_copy) (PvCosts.grantCopyLine) */
+  PvGrantCopy: 29,
+  /** pv: transferring one frame to a domain (page flipping: network receive) (PvCosts.pageFlip) */
+  PvPageFlip: 30,
 } as const;
 
 export type EvKind = (typeof Ev)[keyof typeof Ev];
 
 /** How many kinds there are (the length of the ledger's arrays). */
-export const EV_KINDS = 29;
+export const EV_KINDS = 31;
 
 /** Short names of the kinds, by number: what reports print. */
 export const EV_NAMES: readonly string[] = [
@@ -109,6 +113,8 @@ export const EV_NAMES: readonly string[] = [
   'other hypervisor work (cycles)',
   'device-model port accesses',
   'hosted world switches',
+  'pv grant-copy lines (64 bytes)',
+  'pv page flips (grant transfers)',
 ];
 
 /**

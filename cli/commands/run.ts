@@ -65,6 +65,7 @@ interface RunOptions {
   cmdline?: string;
   mmu?: string;
   net: string[];
+  netRx?: string;
   hosted?: boolean;
 }
 
@@ -115,6 +116,8 @@ interface GuestSetup {
   table?: import('../../hypervisor/index.ts').HypercallTable;
   /** --net: the host uplink the guest's NIC is joined to */
   uplink?: HostUplink;
+  /** --net-rx (pv): how the network back end delivers received frames */
+  netRx?: 'copy' | 'flip';
 }
 
 /** A booted guest: the session that runs it, its symbols, and its statistics when it is over. */
@@ -154,6 +157,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     onOutput: consoleWriter(symbols, undefined, images),
     ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
+    ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
   };
   if (o.table) opts.table = o.table;
@@ -182,9 +186,10 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     trace = () => toChromeTrace(buf, { clockMHz: hv.profile.clockMHz, domains, machine: `${mode}:${o.profile}`, fromCycle: from, hypercallName: pvMode ? (nr) => pvMode!.table.name(nr) : undefined });
   }
   if (o.uplink) {
-    const devices = session.result().domain.devices;
-    if (!devices) throw new CliError(`--net: a ${mode} domain has no emulated NIC (pv's netfront is not written yet)`);
-    o.uplink.attach({ nic: devices.nic, now: () => devices.now(), schedule: (at, fn) => devices.schedule(at, fn) });
+    const { domainNicPlatform } = await import('../../hypervisor/net/attach.ts');
+    const nic = domainNicPlatform(session.result().domain);
+    if (!nic) throw new CliError(`--net: the ${mode} domain has no network interface`);
+    o.uplink.attach(nic);
   }
   const stats = () => {
     const end = session.result();
@@ -287,7 +292,8 @@ export function register(program: Command): void {
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .option('--trace <file>', 'write a timeline of the run (exits, traps, hypercalls, event-channel notifications, interrupts, scheduler switches, with simulated timestamps) to FILE in the Chrome Trace Event format (Perfetto, chrome://tracing); hypervisor modes only')
     .option('--trace-records <n>', `with --trace: the trace buffer's size in records; later records are dropped and counted (default ${DEFAULT_TRACE_RECORDS})`)
-    .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; native, trap, bt and hvm (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; every mode: an emulated NIC, pv a netfront/netback pair (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--net-rx <how>', "with --mode pv and --net: how the network back end delivers received frames: copy (grant copy into pages the guest granted; the default) or flip (page flipping: a grant transfer of a fresh frame holding the packet, as Xen's 2003 netback did)")
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
@@ -336,7 +342,8 @@ export function register(program: Command): void {
       const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
       const netRules = parseOptions(netSchema, opts.net);
-      if (opts.net.length > 0 && opts.mode === 'pv') throw new CliError('--net: pv guests have no NIC yet (netfront/netback is not written); use native, trap, bt or hvm');
+      if (opts.netRx !== undefined && (opts.mode !== 'pv' || opts.net.length === 0)) throw new CliError(`--net-rx chooses how pv's network back end delivers frames; it needs --mode pv and --net (not --mode ${opts.mode}${opts.net.length === 0 ? ' without --net' : ''})`);
+      if (opts.netRx !== undefined && opts.netRx !== 'copy' && opts.netRx !== 'flip') throw new CliError(`--net-rx must be copy or flip (not ${opts.netRx})`);
       let uplink: HostUplink | undefined;
       if (opts.net.length > 0) {
         const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
@@ -349,7 +356,7 @@ export function register(program: Command): void {
         }
         for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${netRules[k]!.guestPort}]\n`);
       }
-      const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
+      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;
       let guest: BootedGuest;

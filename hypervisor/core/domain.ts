@@ -40,8 +40,12 @@ export interface DomainConfig {
   diskTiming?: { requestCycles?: number; perSectorCycles?: number };
   /** called with each byte the domain writes to its console */
   onOutput?: (byte: number) => void;
-  /** called with each frame the domain's NIC sends */
+  /** called with each frame the domain's NIC sends (a pv domain: gives it a network back end) */
   onTransmit?: (frame: Uint8Array) => void;
+  /** the interface's station address (default NIC_DEFAULT_MAC) */
+  mac?: Uint8Array;
+  /** pv: how received frames reach the guest, by grant copy (default) or page flipping */
+  netRx?: 'copy' | 'flip';
 }
 
 export class Domain {
