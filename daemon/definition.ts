@@ -111,9 +111,6 @@ export const definitionSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
-    if (d.net !== undefined && d.mode === 'pv') {
-      ctx.addIssue({ code: 'custom', path: ['net'], message: 'net applies to native, trap, bt and hvm domains only: a pv domain has no NIC yet (netfront/netback is not written)' });
-    }
   });
 
 /** A definition as written (defaults applied). */

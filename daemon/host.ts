@@ -36,6 +36,7 @@ import type { DomainDefinition } from './definition.ts';
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 import { HostUplink } from '../hypervisor/net/uplink.ts';
+import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 
@@ -673,10 +674,10 @@ export class Host {
     const config: DomainConfig = { name: def.name, memoryBytes, onOutput: (b) => this.output(r, b) };
     if (def.console.input !== undefined) config.input = def.console.input.replace(/\\n/g, '\n');
     if (disk) config.disk = disk;
-    // the network (not pv: the definition refuses it): the gateway, and a loopback socket per
-    // forward; a port that cannot be bound is reported on the console and in the events
+    // the network: the gateway, and a loopback socket per forward (pv: joined to the domain's
+    // network back end); a port that cannot be bound is reported on the console and in the events
     const uplink =
-      def.net !== undefined && def.mode !== 'pv'
+      def.net !== undefined
         ? HostUplink.openNow(parseNetSpecs(def.net), macToBytes(NIC_DEFAULT_MAC), (message) => {
             for (const b of Buffer.from(`\n[xenolith: ${message}]\n`)) this.output(r, b);
             this.opts.onEvent?.({ name: def.name, status: r.status, stopReason: null, detail: message });
@@ -692,6 +693,8 @@ export class Host {
           // the daemon's domains are not control domains unless their definition says so
           m.pv!.pv(domain).privileged = def.privileged;
           m.pv!.build(domain, spec);
+          const nic = uplink ? domainNicPlatform(domain) : null;
+          if (uplink && nic) uplink.attach(nic);
         } catch (e) {
           m.hv!.destroyDomain(domain);
           throw e;
@@ -714,8 +717,8 @@ export class Host {
         }
         const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile });
         const domain = hv.createDomain(mode, config, spec);
-        const dev = domain.devices;
-        if (uplink && dev) uplink.attach({ nic: dev.nic, now: () => dev.now(), schedule: (at, fn) => dev.schedule(at, fn) });
+        const nic = uplink ? domainNicPlatform(domain) : null;
+        if (uplink && nic) uplink.attach(nic);
         const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
         this.machines.push(m);
         this.attach(r, m, domain);

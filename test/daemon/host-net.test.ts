@@ -1,7 +1,7 @@
 // A domain definition's `net` field: the host joins the domain's NIC to the virtual gateway and
 // binds a loopback socket per hostfwd rule; a plain node:dgram client's datagram to that port
-// reaches `udpecho 7` in the guest and comes back byte for byte, under native, trap, bt and hvm.
-// And the field's validation: run --net's syntax, refused for pv naming the file and the field.
+// reaches `udpecho 7` in the guest and comes back byte for byte, under native, trap, bt, hvm and
+// pv (netfront/netback). And the field's validation: run --net's syntax, errors naming the file and the field.
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 describe('a defined domain with net hostfwd', () => {
-  for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
+  for (const mode of ['native', 'trap', 'bt', 'hvm', 'pv'] as const) {
     it(`${mode}: echoes a datagram from a node:dgram client through its forward, then closes the socket`, async () => {
       const out: Record<string, string> = {};
       const events: StateEvent[] = [];
@@ -122,12 +122,10 @@ describe('net in a definition', () => {
     expect(validateDefinition({ name: 'a', mode: 'hvm', net: 'user,hostfwd=udp:127.0.0.1:5555-:7' }).net).toEqual(['user,hostfwd=udp:127.0.0.1:5555-:7']);
     expect(validateDefinition({ name: 'a', mode: 'trap', net: ['hostfwd=udp::5555-:7', 'hostfwd=udp:127.0.0.1:5556-10.0.2.15:8'] }).net).toEqual(['hostfwd=udp::5555-:7', 'hostfwd=udp:127.0.0.1:5556-10.0.2.15:8']);
     expect(validateDefinition({ name: 'a', mode: 'native' }).net).toBeUndefined();
+    expect(validateDefinition({ name: 'a', mode: 'pv', net: 'hostfwd=udp:127.0.0.1:5555-:7' }).net).toEqual(['hostfwd=udp:127.0.0.1:5555-:7']);
   });
 
-  it('refuses pv, another host address or protocol, and a port forwarded twice, naming the file and the field', () => {
-    expect(errorOf(() => loadDefinitionFile(file('p.json', '{ "name": "p", "mode": "pv", "net": "hostfwd=udp:127.0.0.1:5555-:7" }')))).toBe(
-      `${dir}/p.json: field 'net': net applies to native, trap, bt and hvm domains only: a pv domain has no NIC yet (netfront/netback is not written)`,
-    );
+  it('refuses another host address or protocol, and a port forwarded twice, naming the file and the field', () => {
     expect(errorOf(() => loadDefinitionFile(file('a.yaml', 'name: a\nmode: hvm\nnet: hostfwd=udp:0.0.0.0:5555-:7\n')))).toBe(
       `${dir}/a.yaml:3:6: field 'net': a forward listens on the loopback address 127.0.0.1 only, not "0.0.0.0"`,
     );
