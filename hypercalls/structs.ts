@@ -269,6 +269,8 @@ export const enum StartInfo {
   NET_MAC_LO = 84,
   /** NetRxMode: how the back end delivers received frames (the front end grants its buffers to match) */
   NET_RX_MODE = 88,
+  /** the interface's IPv4 address (a.b.c.d = a << 24 | ...), or 0 for the default 10.0.2.15 */
+  NET_IP = 92,
   /** the CPU clock (MHz), for converting cycles to system time */
   CPU_MHZ = 68,
   /** machine frame of the console ring page (ConsoleRing), one of the domain's own frames */

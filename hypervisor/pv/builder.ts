@@ -152,6 +152,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   u32(StartInfo.NET_EVTCHN, d.net ? d.net.port : -1);
   u32(StartInfo.NET_MAC_HI, (mac[0]! << 8) | mac[1]!);
   u32(StartInfo.NET_MAC_LO, ((mac[2]! << 24) | (mac[3]! << 16) | (mac[4]! << 8) | mac[5]!) >>> 0);
+  u32(StartInfo.NET_IP, domain.config.ip ?? 0);
   u32(StartInfo.NET_RX_MODE, domain.config.netRx === 'flip' ? NetRxMode.FLIP : NetRxMode.COPY);
   u32(StartInfo.CPU_MHZ, host.platform.profile.clockMHz);
   u32(StartInfo.CONSOLE_MFN, consoleFrame);

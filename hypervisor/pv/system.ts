@@ -32,8 +32,9 @@ export interface PvSystemOptions {
   onTransmit?: (frame: Uint8Array) => void;
   /** how received frames reach the guest: grant copy (default) or page flipping */
   netRx?: 'copy' | 'flip';
-  /** the interface's station address */
+  /** the interface's station address and IPv4 address */
   mac?: Uint8Array;
+  ip?: number;
   /** the hypercall table (default: standardHypercalls(); an experiment registers more in it) */
   table?: HypercallTable;
 }
@@ -61,6 +62,7 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
   if (opts.onTransmit !== undefined) config.onTransmit = opts.onTransmit;
   if (opts.netRx !== undefined) config.netRx = opts.netRx;
   if (opts.mac !== undefined) config.mac = opts.mac;
+  if (opts.ip !== undefined) config.ip = opts.ip;
   const boot: { kernel: Image; initrd?: Uint8Array; cmdline?: string } = { kernel: opts.kernel };
   if (opts.initrd !== undefined) boot.initrd = opts.initrd;
   if (opts.cmdline !== undefined) boot.cmdline = opts.cmdline;

@@ -80,7 +80,8 @@ function postRx(id: number): void {
 
 /**
  * Allocate the rings and buffers, grant the ring pages, post every receive buffer and tell the
- * back end. The station address goes to mac (6 bytes). -1 without a network back end.
+ * back end. The station address goes to mac (6 bytes), the address the domain was given (0: the
+ * default) to mac + 8 (big-endian). -1 without a network back end.
  */
 export function pvNetInit(mac: number): number {
   netPort = pvNetPort();
@@ -124,6 +125,11 @@ export function pvNetInit(mac: number): number {
   store8(mac + 3, lo >>> 16);
   store8(mac + 4, lo >>> 8);
   store8(mac + 5, lo);
+  const ip = startInfo(StartInfo.NET_IP);
+  store8(mac + 8, ip >>> 24);
+  store8(mac + 9, ip >>> 16);
+  store8(mac + 10, ip >>> 8);
+  store8(mac + 11, ip);
   return 0;
 }
 
