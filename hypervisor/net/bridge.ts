@@ -21,6 +21,8 @@ interface Port {
 export interface SwitchPort {
   readonly onTransmit: (frame: Uint8Array) => void;
   attach(nic: NicPlatform): void;
+  /** the domain is gone: frames for it are dropped from now on */
+  detach(): void;
 }
 
 const macKey = (f: Uint8Array, at: number): number => f[at]! * 2 ** 40 + f[at + 1]! * 2 ** 32 + (((f[at + 2]! << 24) | (f[at + 3]! << 16) | (f[at + 4]! << 8) | f[at + 5]!) >>> 0);
@@ -41,15 +43,34 @@ export class VirtualSwitch {
       attach: (nic) => {
         p.deliver = (frame) => void nic.schedule(nic.now() + BRIDGE_LATENCY_CYCLES, () => void nic.nic.receive(frame));
       },
+      detach: () => {
+        p.deliver = null;
+      },
     };
   }
 
+  /** the host uplink joined to the switch, if any (one at most) */
+  uplink: HostUplink | null = null;
+
   /** Join a host uplink (the virtual gateway, its forwards) as one more port; it must not be attached elsewhere. */
   addUplink(uplink: HostUplink, clock: Pick<NicPlatform, 'now' | 'schedule'>): void {
+    if (this.uplink) throw new Error('the bridge already has an uplink to the host');
+    this.uplink = uplink;
     const k = this.ports.length;
-    this.ports.push({ deliver: (frame) => uplink.onTransmit(frame) });
+    this.uplinkPort = { deliver: (frame) => uplink.onTransmit(frame) };
+    this.ports.push(this.uplinkPort);
     uplink.attach({ now: clock.now, schedule: clock.schedule, nic: { receive: (frame) => (this.fromPort(k, frame), true) } });
   }
+
+  /** The uplink's domain is gone: the switch drops frames for the host until another joins. */
+  removeUplink(uplink: HostUplink): void {
+    if (this.uplink !== uplink || !this.uplinkPort) return;
+    this.uplinkPort.deliver = null;
+    this.uplinkPort = null;
+    this.uplink = null;
+  }
+
+  private uplinkPort: Port | null = null;
 
   private fromPort(k: number, frame: Uint8Array): void {
     if (frame.length < 14) {
