@@ -11,6 +11,7 @@ import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { runImageInMode } from '../hypervisor/index.ts';
 import { collectRun } from '../hypervisor/run.ts';
 import { HostUplink } from '../hypervisor/net/uplink.ts';
+import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import type { DomainStats } from '../hypervisor/core/stats.ts';
 import { pvStatsReport } from '../hypervisor/pv/stats.ts';
@@ -133,12 +134,11 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
     const marks: LedgerSnapshot[] = [];
     const kernelMarks: LedgerSnapshot[] = [];
     let ledger: (() => LedgerSnapshot) | null = null;
-    if (spec.net && mode === 'pv') throw new Error('a pv domain has no emulated NIC (netfront is not written yet)');
     const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
     const { value: r, ms: wallMs } = timed(() => {
       const booted = runImageInMode(mode, guest.kernel, {
         profile: spec.profile,
-        // with the network: boot only, join the NIC to the gateway, then run
+        // with the network: boot only, join the NIC (pv: the network back end) to the gateway, then run
         maxCycles: peer ? 0 : spec.maxCycles,
         ...(peer ? { onTransmit: peer.onTransmit } : {}),
         input: spec.input,
@@ -150,8 +150,9 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         },
       });
       if (!peer) return booted;
-      const dev = booted.domain.devices!;
-      peer.attach({ nic: dev.nic, now: () => dev.now(), schedule: (at, fn) => dev.schedule(at, fn) });
+      const nic = domainNicPlatform(booted.domain);
+      if (!nic) throw new Error(`the ${mode} domain has no network interface`);
+      peer.attach(nic);
       return collectRun(booted.hypervisor, booted.domain, booted.hypervisor.run({ maxCycles: spec.maxCycles }));
     });
     return {

@@ -2,7 +2,7 @@
 // with the hypercall table aligned by cli-table3 (bench/text-table.ts) as the CLI's other tables.
 // Host code (CLI).
 import type { Domain, PvMode } from '../hypervisor/index.ts';
-import { pvStatsReport } from '../hypervisor/pv/stats.ts';
+import { formatNetLines, pvStatsReport } from '../hypervisor/pv/stats.ts';
 import { textTable } from '../bench/text-table.ts';
 
 export function formatPvStatsTable(mode: PvMode, domain: Domain): string {
@@ -29,5 +29,6 @@ export function formatPvStatsTable(mode: PvMode, domain: Domain): string {
   ];
   if (pv.continuations > 0) lines.push(`  long hypercalls: ${pv.continuations} continuations; at most ${pv.maxStepWork} page-table entries checked in one entry`);
   if (r.blkNotifyIn + r.blkNotifyOut > 0) lines.push(`  block ring: ${r.blkNotifyIn} notifications in, ${r.blkNotifyOut} out`);
+  lines.push(...formatNetLines(mode, domain, r));
   return lines.join('\n') + '\n';
 }

@@ -104,6 +104,20 @@ export const definitionSchema = z
         }
       })
       .optional(),
+    /** pv only: join the virtual switch of this name on the domain's host; domains on one bridge reach each other */
+    bridge: z
+      .string({ error: 'bridge must be a name such as "br0"' })
+      .regex(/^[a-z][a-z0-9-]{0,15}$/, { error: 'bridge must be a name of 1 to 16 lower-case letters, digits and -, starting with a letter' })
+      .optional(),
+    /** pv only: the interface's IPv4 address (default 10.0.2.15); each domain on a bridge needs its own, in 10.0.2.0/24 */
+    ip: z
+      .string({ error: 'ip must be an address such as "10.0.2.16"' })
+      .regex(/^10\.0\.2\.(\d{1,3})$/, { error: 'ip must be an address of the guest network 10.0.2.0/24, such as "10.0.2.16"' })
+      .refine((v) => {
+        const last = Number(v.split('.')[3]);
+        return last >= 3 && last <= 254;
+      }, { error: 'ip must be from 10.0.2.3 to 10.0.2.254 (10.0.2.2 is the gateway)' })
+      .optional(),
     on_poweroff: action('on_poweroff', 'destroy'),
     on_reboot: action('on_reboot', 'restart'),
     on_crash: action('on_crash', 'destroy'),
@@ -111,9 +125,8 @@ export const definitionSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
-    if (d.net !== undefined && d.mode === 'pv') {
-      ctx.addIssue({ code: 'custom', path: ['net'], message: 'net applies to native, trap, bt and hvm domains only: a pv domain has no NIC yet (netfront/netback is not written)' });
-    }
+    if (d.bridge !== undefined && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['bridge'], message: "bridge applies to pv domains only (they share their host's machine; other modes have a machine each)" });
+    if (d.ip !== undefined && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['ip'], message: 'ip applies to pv domains only (the others take 10.0.2.15 from the gateway)' });
   });
 
 /** A definition as written (defaults applied). */

@@ -36,6 +36,8 @@ import type { DomainDefinition } from './definition.ts';
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 import { HostUplink } from '../hypervisor/net/uplink.ts';
+import { domainNicPlatform } from '../hypervisor/net/attach.ts';
+import { VirtualSwitch, type SwitchPort } from '../hypervisor/net/bridge.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 
@@ -122,6 +124,8 @@ interface HostMachine {
   notBefore: number;
   wall0: number;
   cycles0: number;
+  /** the pv machine's bridges by name (definition field bridge) */
+  switches?: Map<string, VirtualSwitch>;
 }
 
 /** A trace being taken of a machine: it ends when the machine has run `until` or at `wallDeadline`. */
@@ -153,6 +157,8 @@ interface DomainRecord {
   disk: Uint8Array | null;
   /** the NIC's uplink to the host (definition field net), while the domain exists */
   uplink: HostUplink | null;
+  /** its port on a bridge (definition field bridge), while the domain exists */
+  switchPort: SwitchPort | null;
   /** how a domain on a bare machine (native) stopped */
   bareStop: { reason: string; status: number; detail?: string } | null;
   /** breakpoint addresses (virtual), in the order they were set */
@@ -217,6 +223,7 @@ export class Host {
       image: null,
       disk: null,
       uplink: null,
+      switchPort: null,
       bareStop: null,
       breakpoints: [],
       leaveBreakpoint: null,
@@ -673,25 +680,43 @@ export class Host {
     const config: DomainConfig = { name: def.name, memoryBytes, onOutput: (b) => this.output(r, b) };
     if (def.console.input !== undefined) config.input = def.console.input.replace(/\\n/g, '\n');
     if (disk) config.disk = disk;
-    // the network (not pv: the definition refuses it): the gateway, and a loopback socket per
-    // forward; a port that cannot be bound is reported on the console and in the events
+    // the network: the gateway, and a loopback socket per forward (pv: joined to the domain's
+    // network back end); a port that cannot be bound is reported on the console and in the events
     const uplink =
-      def.net !== undefined && def.mode !== 'pv'
+      def.net !== undefined
         ? HostUplink.openNow(parseNetSpecs(def.net), macToBytes(NIC_DEFAULT_MAC), (message) => {
             for (const b of Buffer.from(`\n[xenolith: ${message}]\n`)) this.output(r, b);
             this.opts.onEvent?.({ name: def.name, status: r.status, stopReason: null, detail: message });
           })
         : null;
     if (uplink) config.onTransmit = uplink.onTransmit;
+    let port: SwitchPort | null = null;
     try {
       if (def.mode === 'pv') {
         const m = this.pvMachine(def.profile);
         config.devices = false;
+        if (def.ip !== undefined) config.ip = ipNumber(def.ip);
+        // on a bridge: the switch's port carries the domain's frames (and a forward's uplink
+        // joins the switch); each domain's station address ends in its address's last byte
+        let sw: VirtualSwitch | null = null;
+        if (def.bridge !== undefined) {
+          m.switches ??= new Map();
+          sw = m.switches.get(def.bridge) ?? new VirtualSwitch();
+          m.switches.set(def.bridge, sw);
+          if (uplink && sw.uplink) throw new HostError(409, `domain '${def.name}' cannot start: bridge ${def.bridge} already has an uplink to the host (net)`);
+          port = sw.port();
+          config.onTransmit = port.onTransmit;
+          config.mac = macToBytes(NIC_DEFAULT_MAC - 0x56 + ((config.ip ?? 0x0a00020f) & 0xff));
+        }
         const domain = m.hv!.createDomain(m.pv!, config);
         try {
           // the daemon's domains are not control domains unless their definition says so
           m.pv!.pv(domain).privileged = def.privileged;
           m.pv!.build(domain, spec);
+          const nic = uplink || port ? domainNicPlatform(domain) : null;
+          if (port && nic) port.attach(nic);
+          if (sw && uplink && nic) sw.addUplink(uplink, nic);
+          else if (uplink && nic) uplink.attach(nic);
         } catch (e) {
           m.hv!.destroyDomain(domain);
           throw e;
@@ -714,14 +739,15 @@ export class Host {
         }
         const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile });
         const domain = hv.createDomain(mode, config, spec);
-        const dev = domain.devices;
-        if (uplink && dev) uplink.attach({ nic: dev.nic, now: () => dev.now(), schedule: (at, fn) => dev.schedule(at, fn) });
+        const nic = uplink ? domainNicPlatform(domain) : null;
+        if (uplink && nic) uplink.attach(nic);
         const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
         this.machines.push(m);
         this.attach(r, m, domain);
       }
     } catch (e) {
       void uplink?.close();
+      port?.detach();
       if (e instanceof HostError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       throw new HostError(409, `domain '${def.name}' cannot start: ${msg.replace(/^domain '[^']*': /, '')}`);
@@ -729,6 +755,7 @@ export class Host {
     r.image = image;
     r.disk = disk ?? null;
     r.uplink = uplink;
+    r.switchPort = port;
     r.status = 'running';
     r.stopReason = null;
     r.stopDetail = null;
@@ -780,8 +807,11 @@ export class Host {
     }
     r.disk = null;
     // the sockets close once the replies already sent have left
+    if (r.uplink) for (const sw of m.switches?.values() ?? []) sw.removeUplink(r.uplink);
     void r.uplink?.close();
     r.uplink = null;
+    r.switchPort?.detach();
+    r.switchPort = null;
     this.flushConsole(r);
   }
 
@@ -1153,4 +1183,9 @@ function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number): { mode: Mode
       throw new Error(`ownMode: ${String(never)}`);
     }
   }
+}
+
+/** A dotted IPv4 address as a number (a.b.c.d = a << 24 | ...). */
+function ipNumber(dotted: string): number {
+  return dotted.split('.').reduce((n, part) => n * 256 + Number(part), 0) >>> 0;
 }

@@ -184,6 +184,14 @@ export const enum GnttabCmd {
   UNMAP_GRANT_REF = 1,
   SETUP_TABLE = 2,
   QUERY_SIZE = 3,
+  /** copy bytes between a granted page and one of the caller's own frames, or between two grants (GntCopy) */
+  COPY = 4,
+}
+
+/** GntCopy FLAGS: which sides name a grant reference (else the caller's own machine frame). */
+export const enum GntcopyFlags {
+  SOURCE_GREF = 1,
+  DEST_GREF = 2,
 }
 
 /** Grant entry flags (structs.ts GrantEntry.FLAGS, 16 bits). */
@@ -200,6 +208,8 @@ export const enum GrantFlags {
   READING = 8,
   /** set by the hypervisor while the grantee has it mapped writable */
   WRITING = 16,
+  /** ACCEPT_TRANSFER entries: set by the hypervisor once a frame was transferred (FRAME names it) */
+  TRANSFER_COMPLETED = 32,
 }
 
 /** Flags of a map request (GntMap.FLAGS). */
@@ -220,6 +230,9 @@ export const enum GrantLimits {
   RESERVED = 8,
   /** the reference the block front end grants its ring page under */
   RESERVED_BLKIF_RING = 0,
+  /** the references the network front end grants its transmit and receive ring pages under */
+  RESERVED_NETIF_TX_RING = 1,
+  RESERVED_NETIF_RX_RING = 2,
 }
 
 /** console_io(cmd, count, buf) */

@@ -139,6 +139,23 @@ export const enum GntUnmap {
   BYTES = 16,
 }
 
+/** One grant copy (GnttabCmd.COPY): LEN bytes from the source side to the destination side. */
+export const enum GntCopy {
+  /** a grant reference of SRC_DOM (GntcopyFlags.SOURCE_GREF), else a machine frame of the caller */
+  SRC_REF = 0,
+  SRC_DOM = 4,
+  SRC_OFFSET = 8,
+  DST_REF = 12,
+  DST_DOM = 16,
+  DST_OFFSET = 20,
+  LEN = 24,
+  /** numbers.ts GntcopyFlags */
+  FLAGS = 28,
+  /** out: 0 or an HcErr */
+  STATUS = 32,
+  BYTES = 36,
+}
+
 export const enum GntSetup {
   /** DomId.SELF */
   DOM = 0,
@@ -245,6 +262,15 @@ export const enum StartInfo {
   BLK_EVTCHN = 60,
   /** the disk's size in 512-byte sectors */
   BLK_SECTORS = 64,
+  /** a port bound to the hypervisor's network back end (both rings), or -1 without a network */
+  NET_EVTCHN = 76,
+  /** the interface's station address: bytes 0-1 (big-endian) and 2-5 (big-endian) */
+  NET_MAC_HI = 80,
+  NET_MAC_LO = 84,
+  /** NetRxMode: how the back end delivers received frames (the front end grants its buffers to match) */
+  NET_RX_MODE = 88,
+  /** the interface's IPv4 address (a.b.c.d = a << 24 | ...), or 0 for the default 10.0.2.15 */
+  NET_IP = 92,
   /** the CPU clock (MHz), for converting cycles to system time */
   CPU_MHZ = 68,
   /** machine frame of the console ring page (ConsoleRing), one of the domain's own frames */
@@ -428,4 +454,64 @@ export const enum BlkifRing {
   SLOT_BYTES = 64,
   SLOTS = 32,
   SECTOR_BYTES = 512,
+}
+
+// ---- the network interface's rings (netfront/netback) -----------------------------------------
+
+/** How received frames reach the front end. */
+export const enum NetRxMode {
+  /** the back end copies each frame into a page the front end granted writable (GNTTABOP_copy) */
+  COPY = 0,
+  /** the back end transfers a fresh frame holding the packet into an ACCEPT_TRANSFER entry (page flipping, Xen 1.x/2.0) */
+  FLIP = 1,
+}
+
+/** A transmit request: SIZE bytes at OFFSET of the page granted (read-only is enough) under GREF. */
+export const enum NetifTxReq {
+  GREF = 0,
+  OFFSET = 4,
+  SIZE = 8,
+  /** echoed in the response */
+  ID = 12,
+  BYTES = 16,
+}
+
+export const enum NetifTxRsp {
+  ID = 0,
+  /** NetifStatus */
+  STATUS = 4,
+  BYTES = 8,
+}
+
+/** A receive buffer: a page granted writable (COPY) or an ACCEPT_TRANSFER entry (FLIP), under GREF. */
+export const enum NetifRxReq {
+  ID = 0,
+  GREF = 4,
+  BYTES = 8,
+}
+
+export const enum NetifRxRsp {
+  ID = 0,
+  /** where the frame starts in the page */
+  OFFSET = 4,
+  /** the frame's length, or a negative NetifStatus */
+  STATUS = 8,
+  BYTES = 12,
+}
+
+export const enum NetifStatus {
+  OKAY = 0,
+  ERROR = -1,
+}
+
+/** Each of the two ring pages: ring.ts RingHeader plus SLOTS slots of SLOT_BYTES; the back end's counters at STATS of the receive ring's page. */
+export const enum NetifRing {
+  SLOT_BYTES = 16,
+  SLOTS = 16,
+  /** u32 counters, indexed like the NIC's (machine/devices/ports.ts NIC_STAT_*), written by the back end */
+  STATS = 2048,
+  STAT_COUNT = 8,
+  /** the largest frame either way (an Ethernet frame without its checksum) */
+  MTU_FRAME = 1514,
+  MIN_FRAME = 14,
 }

@@ -36,6 +36,8 @@ export const runSettingsSchema = z.strictObject({
   cmdline: z.string().optional(),
   mmu: z.enum(['shadow', 'ept']).optional(),
   hosted: z.boolean().optional(),
+  /** --net-rx (pv): copy or flip */
+  netRx: z.enum(['copy', 'flip']).optional(),
   /** --hypercalls: the handler module */
   hypercalls: z.string().optional(),
   /** the console input typed before the guest starts (--input or piped stdin, with its end-of-input) */

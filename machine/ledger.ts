@@ -73,12 +73,16 @@ export const Ev = {
   HostedSwitch: 28,
   /** log-dirty: the hypervisor's handling of a write fault on a write-protected frame: mark it dirty, make it writable (monitorTrap) */
   LogDirtyFault: 29,
+  /** pv: copying one 64-byte line through a grant (grant copy: network back end, GNTTABOP_copy) (PvCosts.grantCopyLine) */
+  PvGrantCopy: 30,
+  /** pv: transferring one frame to a domain (page flipping: network receive) (PvCosts.pageFlip) */
+  PvPageFlip: 31,
 } as const;
 
 export type EvKind = (typeof Ev)[keyof typeof Ev];
 
 /** How many kinds there are (the length of the ledger's arrays). */
-export const EV_KINDS = 30;
+export const EV_KINDS = 32;
 
 /** Short names of the kinds, by number: what reports print. */
 export const EV_NAMES: readonly string[] = [
@@ -112,6 +116,8 @@ export const EV_NAMES: readonly string[] = [
   'device-model port accesses',
   'hosted world switches',
   'log-dirty write faults',
+  'pv grant-copy lines (64 bytes)',
+  'pv page flips (grant transfers)',
 ];
 
 /**

@@ -71,6 +71,7 @@ interface RunOptions {
   cmdline?: string;
   mmu?: string;
   net: string[];
+  netRx?: string;
   hosted?: boolean;
   saveAt?: string[];
   restore?: string;
@@ -194,6 +195,8 @@ interface GuestSetup {
   start?: SessionCounters;
   /** also called with each console byte (record/replay's output digest) */
   outputTap?: (byte: number) => void;
+  /** --net-rx (pv): how the network back end delivers received frames */
+  netRx?: 'copy' | 'flip';
 }
 
 /** The console's onOutput: the writer, and the setup's tap if any. */
@@ -241,6 +244,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     onOutput: withTap(consoleWriter(symbols, undefined, images), o),
     ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
+    ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
   };
   if (o.table) opts.table = o.table;
@@ -269,9 +273,10 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     trace = () => toChromeTrace(buf, { clockMHz: hv.profile.clockMHz, domains, machine: `${mode}:${o.profile}`, fromCycle: from, hypercallName: pvMode ? (nr) => pvMode!.table.name(nr) : undefined });
   }
   if (o.uplink) {
-    const devices = session.result().domain.devices;
-    if (!devices) throw new CliError(`--net: a ${mode} domain has no emulated NIC (pv's netfront is not written yet)`);
-    o.uplink.attach({ nic: devices.nic, now: () => devices.now(), schedule: (at, fn) => devices.schedule(at, fn) });
+    const { domainNicPlatform } = await import('../../hypervisor/net/attach.ts');
+    const nic = domainNicPlatform(session.result().domain);
+    if (!nic) throw new CliError(`--net: the ${mode} domain has no network interface`);
+    o.uplink.attach(nic);
   }
   const stats = () => {
     const end = session.result();
@@ -485,7 +490,8 @@ export function register(program: Command): void {
     .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
     .option('--trace <file>', 'write a timeline of the run (exits, traps, hypercalls, event-channel notifications, interrupts, scheduler switches, with simulated timestamps) to FILE in the Chrome Trace Event format (Perfetto, chrome://tracing); hypervisor modes only')
     .option('--trace-records <n>', `with --trace: the trace buffer's size in records; later records are dropped and counted (default ${DEFAULT_TRACE_RECORDS})`)
-    .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; native, trap, bt and hvm (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; every mode: an emulated NIC, pv a netfront/netback pair (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--net-rx <how>', "with --mode pv and --net: how the network back end delivers received frames: copy (grant copy into pages the guest granted; the default) or flip (page flipping: a grant transfer of a fresh frame holding the packet, as Xen's 2003 netback did)")
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .option('--save-at <cycles_file...>', 'save the run after CYCLES simulated cycles (at the first instruction boundary there) to FILE, and stop: `--save-at CYCLES FILE` (docs/migration.md "The save format")')
     .option('--restore <file>', 'go on with a run saved by --save-at (or the daemon\'s save): its mode, profile, memory and guest come from the file')
@@ -513,7 +519,7 @@ export function register(program: Command): void {
         if (imagePath !== undefined) throw new CliError(`--replay takes the run's settings from ${file}; no image can be given with it`);
         const r = log.run;
         imagePath = r.image;
-        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls });
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
@@ -562,7 +568,8 @@ export function register(program: Command): void {
       const timeoutS = checked.timeout ?? (interactive || replayed ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
       const netRules = parseOptions(netSchema, opts.net);
-      if (opts.net.length > 0 && opts.mode === 'pv') throw new CliError('--net: pv guests have no NIC yet (netfront/netback is not written); use native, trap, bt or hvm');
+      if (opts.netRx !== undefined && (opts.mode !== 'pv' || opts.net.length === 0)) throw new CliError(`--net-rx chooses how pv's network back end delivers frames; it needs --mode pv and --net (not --mode ${opts.mode}${opts.net.length === 0 ? ' without --net' : ''})`);
+      if (opts.netRx !== undefined && opts.netRx !== 'copy' && opts.netRx !== 'flip') throw new CliError(`--net-rx must be copy or flip (not ${opts.netRx})`);
       let uplink: HostUplink | undefined;
       if (opts.net.length > 0) {
         const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
@@ -588,6 +595,7 @@ export function register(program: Command): void {
         if (opts.cmdline !== undefined) settings.cmdline = opts.cmdline;
         if (checked.mmu !== undefined) settings.mmu = checked.mmu;
         if (opts.hosted) settings.hosted = true;
+        if (opts.netRx === 'copy' || opts.netRx === 'flip') settings.netRx = opts.netRx;
         if (opts.hypercalls !== undefined) settings.hypercalls = opts.hypercalls;
         if (input !== undefined) settings.input = input;
         if (disk !== undefined) settings.diskSha256 = sha256(disk);
@@ -600,7 +608,7 @@ export function register(program: Command): void {
       }
       const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
       const digest = driving.kind === 'replay' ? driving.digest : driving.record?.digest;
-      const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
+      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
       if (digest) setup.outputTap = (b) => digest.add(b);
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;

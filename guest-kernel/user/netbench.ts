@@ -1,14 +1,15 @@
-// netbench [COUNT] [SIZE]: ttcp-like measurements against the gateway's own services (a peer
-// simulated inside the host: deterministic, never real host traffic). Round trip: COUNT
-// datagrams of 64 bytes to the echo port, each waited for. Throughput: COUNT datagrams of SIZE
-// bytes (default 1472, a full frame) to the discard port as fast as sendto goes. Times are
+// netbench [COUNT] [SIZE] [ADDR]: ttcp-like measurements against the gateway's own services (a
+// peer simulated inside the host: deterministic, never real host traffic), or against ADDR (a
+// domain on the same bridge running `udpecho 7`). Round trip: COUNT datagrams of 64 bytes to the
+// echo port, each waited for. Throughput: COUNT datagrams of SIZE bytes (default 1472, a full
+// frame) to the discard port as fast as sendto goes. Times are
 // simulated microseconds (cycles / the clock in MHz).
 // User program (the TypeScript subset, compiled with --user).
 
 import { cstr, load32, staticBuffer, divu, mulhu } from 'xl32';
 import { SockType, SockAddr, SysInfo, Fd, NetLimits } from '../kernel/abi.ts';
-import { argc, argv, atoi, puts, putd, fputs, fputd, cycles, sysinfo, close } from './lib/ulib.ts';
-import { socket, sendto, recvfrom } from './lib/net.ts';
+import { argc, argv, atoi, puts, putd, fputs, cycles, sysinfo, close } from './lib/ulib.ts';
+import { socket, sendto, recvfrom, netFail, parseIp } from './lib/net.ts';
 
 const enum Bench {
   GATEWAY = 0x0a000202,
@@ -22,31 +23,27 @@ const from = staticBuffer(SockAddr.BYTES);
 const si = staticBuffer(SysInfo.BYTES);
 
 function fail(what: number, err: number): number {
-  fputs(Fd.STDERR, cstr('netbench: '));
-  fputs(Fd.STDERR, what);
-  fputs(Fd.STDERR, cstr(': error '));
-  fputd(Fd.STDERR, err);
-  fputs(Fd.STDERR, cstr('\n'));
-  return 1;
+  return netFail(cstr('netbench'), what, err);
 }
 
 export function main(): number {
   const count = argc() > 1 ? atoi(argv(1)) : 100;
   const size = argc() > 2 ? atoi(argv(2)) : NetLimits.UDP_MAX;
-  if (count <= 0 || size <= 0 || size > NetLimits.UDP_MAX) {
-    fputs(Fd.STDERR, cstr('usage: netbench [COUNT] [SIZE 1..1472]\n'));
+  const peer = argc() > 3 ? parseIp(argv(3)) : Bench.GATEWAY;
+  if (count <= 0 || size <= 0 || size > NetLimits.UDP_MAX || peer === 0) {
+    fputs(Fd.STDERR, cstr('usage: netbench [COUNT] [SIZE 1..1472] [A.B.C.D]\n'));
     return 2;
   }
   sysinfo(si);
   const mhz = load32(si + SysInfo.CLOCK_MHZ);
   const fd = socket(SockType.UDP);
   if (fd < 0) return fail(cstr('socket'), fd);
-  // round trips (the first one also resolves the gateway's address, so it is not counted)
+  // round trips (the first one also resolves the peer's address, so it is not counted)
   let k = -1;
   let t0 = 0;
   while (k < count) {
     if (k === 0) t0 = cycles();
-    const s = sendto(fd, buf, Bench.RTT_BYTES, Bench.GATEWAY, Bench.ECHO_PORT);
+    const s = sendto(fd, buf, Bench.RTT_BYTES, peer, Bench.ECHO_PORT);
     if (s < 0) return fail(cstr('sendto'), s);
     const r = recvfrom(fd, buf, 2048, from, 0);
     if (r < 0) return fail(cstr('recvfrom'), r);
@@ -64,7 +61,7 @@ export function main(): number {
   t0 = cycles();
   k = 0;
   while (k < count) {
-    const s = sendto(fd, buf, size, Bench.GATEWAY, Bench.DISCARD_PORT);
+    const s = sendto(fd, buf, size, peer, Bench.DISCARD_PORT);
     if (s < 0) return fail(cstr('sendto'), s);
     k = k + 1;
   }

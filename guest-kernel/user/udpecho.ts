@@ -4,20 +4,15 @@
 
 import { cstr, load32, staticBuffer } from 'xl32';
 import { SockType, SockAddr } from '../kernel/abi.ts';
-import { argc, argv, atoi, puts, putd, fputs, fputd, close } from './lib/ulib.ts';
-import { socket, bind, sendto, recvfrom } from './lib/net.ts';
+import { argc, argv, atoi, puts, putd, fputs, close } from './lib/ulib.ts';
+import { socket, bind, sendto, recvfrom, netFail } from './lib/net.ts';
 import { Fd } from '../kernel/abi.ts';
 
 const buf = staticBuffer(2048);
 const from = staticBuffer(SockAddr.BYTES);
 
 function fail(what: number, err: number): number {
-  fputs(Fd.STDERR, cstr('udpecho: '));
-  fputs(Fd.STDERR, what);
-  fputs(Fd.STDERR, cstr(': error '));
-  fputd(Fd.STDERR, err);
-  fputs(Fd.STDERR, cstr('\n'));
-  return 1;
+  return netFail(cstr('udpecho'), what, err);
 }
 
 export function main(): number {

@@ -50,8 +50,14 @@ export interface DomainConfig {
   diskTiming?: { requestCycles?: number; perSectorCycles?: number };
   /** called with each byte the domain writes to its console */
   onOutput?: (byte: number) => void;
-  /** called with each frame the domain's NIC sends */
+  /** called with each frame the domain's NIC sends (a pv domain: gives it a network back end) */
   onTransmit?: (frame: Uint8Array) => void;
+  /** the interface's station address (default NIC_DEFAULT_MAC) */
+  mac?: Uint8Array;
+  /** pv: the interface's IPv4 address (a.b.c.d = a << 24 | ...; default 10.0.2.15): domains on one bridge need their own */
+  ip?: number;
+  /** pv: how received frames reach the guest, by grant copy (default) or page flipping */
+  netRx?: 'copy' | 'flip';
 }
 
 export class Domain {

@@ -3,7 +3,6 @@
 // traffic meets real sockets.
 
 import { createSocket, type Socket } from 'node:dgram';
-import type { Nic } from '../../machine/devices/nic.ts';
 import type { DeviceContext } from '../../machine/types.ts';
 import { deferred } from '../../machine/deferred.ts';
 import { VirtualGateway, type HostForward } from './gateway.ts';
@@ -15,8 +14,14 @@ import { VirtualGateway, type HostForward } from './gateway.ts';
  */
 export const GATEWAY_LATENCY_CYCLES = 2000;
 
-/** What the uplink needs of a guest's platform: its NIC and its event queue. */
-export type NicPlatform = Pick<DeviceContext, 'now' | 'schedule'> & { nic: Nic };
+/** Where frames for a guest go in: the emulated NIC, or a pv domain's network back end. */
+export interface NicPort {
+  /** take a frame from the wire: false when it is dropped (and counted there) */
+  receive(frame: Uint8Array): boolean;
+}
+
+/** What the uplink needs of a guest's platform: its NIC (or back end) and its event queue. */
+export type NicPlatform = Pick<DeviceContext, 'now' | 'schedule'> & { nic: NicPort };
 
 /*
  * How wall-clock traffic meets simulated time: socket messages arrive on Node's event loop, which

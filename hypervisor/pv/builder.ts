@@ -12,6 +12,9 @@ import { BootLayout, StartFlags, StartInfo, StartInfoMagic } from '../../hyperca
 import { resetCpuState } from '../core/vcpu.ts';
 import { PageType } from './page-types.ts';
 import { BlkBack } from './blkback.ts';
+import { NetBack } from './netback.ts';
+import { NIC_DEFAULT_MAC, macToBytes } from '../../machine/devices/nic.ts';
+import { NetRxMode } from '../../hypercalls/structs.ts';
 import { ConsBack } from './consback.ts';
 import { setUpcallMask } from './events.ts';
 import { feedConsole } from './hypercalls.ts';
@@ -122,6 +125,8 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
     const blk = new BlkBack(d, domain.config.disk);
     d.blk = { port: blk.port, notify: () => blk.notify(), destroy: () => blk.destroy(), held: () => blk.held() };
   }
+  if (domain.config.onTransmit) d.net = new NetBack(d, domain.config.onTransmit);
+  const mac = domain.config.mac ?? macToBytes(NIC_DEFAULT_MAC);
   const blkSectors = domain.config.disk ? Math.floor(domain.config.disk.length / 512) : 0;
 
   // ---- start_info ----
@@ -144,6 +149,11 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   u32(StartInfo.FIRST_FREE_PFN, firstFree);
   u32(StartInfo.BLK_EVTCHN, d.blk ? d.blk.port : -1);
   u32(StartInfo.BLK_SECTORS, blkSectors);
+  u32(StartInfo.NET_EVTCHN, d.net ? d.net.port : -1);
+  u32(StartInfo.NET_MAC_HI, (mac[0]! << 8) | mac[1]!);
+  u32(StartInfo.NET_MAC_LO, ((mac[2]! << 24) | (mac[3]! << 16) | (mac[4]! << 8) | mac[5]!) >>> 0);
+  u32(StartInfo.NET_IP, domain.config.ip ?? 0);
+  u32(StartInfo.NET_RX_MODE, domain.config.netRx === 'flip' ? NetRxMode.FLIP : NetRxMode.COPY);
   u32(StartInfo.CPU_MHZ, host.platform.profile.clockMHz);
   u32(StartInfo.CONSOLE_MFN, consoleFrame);
   const cmd = new TextEncoder().encode(boot.cmdline ?? '');

@@ -18,6 +18,10 @@ export interface PvCosts {
   readonly eventSet: number;
   /** copy one 512-byte sector between a disk model and a granted page (block back end) */
   readonly sectorCopy: number;
+  /** copy one 64-byte line through a grant (the network back end's grant copy, GNTTABOP_copy) */
+  readonly grantCopyLine: number;
+  /** transfer one frame to a domain: frame-table updates of both owners, the p2m slot and a TLB flush (page flipping) */
+  readonly pageFlip: number;
 }
 
 /**
@@ -25,7 +29,9 @@ export interface PvCosts {
  * is a quarter of a trap-and-emulate monitor path (monitorTrap: no instruction to decode, the
  * number is in r0); a batched request costs two cache misses (the frame-table entry and the page
  * table entry, each charged like a page-walk reference) plus a few loads; a table scan is 1,024
- * loads and compares; a bounce is half a monitor path (six stores of a frame plus the checks).
+ * loads and compares; a bounce is half a monitor path (six stores of a frame plus the checks); a
+ * grant-copy line is 16 word loads and stores (as a sector copy is 128); a page flip is two
+ * batched requests' worth (the frame's old and new owner) plus the TLB flush Xen paid per transfer.
  */
 export function pvCosts(p: CostProfile): PvCosts {
   return {
@@ -35,5 +41,7 @@ export function pvCosts(p: CostProfile): PvCosts {
     bounce: Math.round(p.monitorTrap / 2),
     eventSet: 4 * p.load + 2 * p.store,
     sectorCopy: 128 * (p.load + p.store),
+    grantCopyLine: 16 * (p.load + p.store),
+    pageFlip: 2 * (2 * p.tlbWalkLevel + 4 * p.load) + p.cr3Write,
   };
 }

@@ -4,11 +4,14 @@
 // long as it is mapped (so it cannot leave its owner, or become a page table if mapped writable),
 // and sets READING/WRITING in the entry meanwhile; the granter may revoke only when both are clear.
 // Back ends inside the hypervisor map grants made to DomId.BACKEND the same way.
+// Grant copy (GNTTABOP_copy: the network back end's transmit and receive path, and a hypercall)
+// moves bytes through a grant without mapping it; grant transfer (page flipping) hands a fresh
+// frame to a domain through one of its ACCEPT_TRANSFER entries. Both have their own rules below.
 // Touches grant-table frames, the grantee's page-table entry for a host mapping, and the frame table.
 
 import { HcErr } from '../../hypercalls/errors.ts';
-import { DomId, GntmapFlags, GnttabCmd, GrantFlags, GrantLimits } from '../../hypercalls/numbers.ts';
-import { GntMap, GntQuery, GntSetup, GntUnmap, GrantEntry } from '../../hypercalls/structs.ts';
+import { DomId, GntcopyFlags, GntmapFlags, GnttabCmd, GrantFlags, GrantLimits } from '../../hypercalls/numbers.ts';
+import { GntCopy, GntMap, GntQuery, GntSetup, GntUnmap, GrantEntry } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { l1EntryFor } from './mmu.ts';
 import { PageType } from './page-types.ts';
@@ -192,6 +195,20 @@ export function grantTableOp(ctx: HcCtx, cmd: number, ops: number, count: number
       }
       return 0;
     }
+    case GnttabCmd.COPY: {
+      for (let k = 0; k < count; k++) {
+        const op = (ops + k * GntCopy.BYTES) | 0;
+        const flags = ctx.r32(op + GntCopy.FLAGS);
+        const src: CopySide = { ref: ctx.r32(op + GntCopy.SRC_REF), dom: ctx.r32(op + GntCopy.SRC_DOM), offset: ctx.r32(op + GntCopy.SRC_OFFSET), gref: (flags & GntcopyFlags.SOURCE_GREF) !== 0 };
+        const dst: CopySide = { ref: ctx.r32(op + GntCopy.DST_REF), dom: ctx.r32(op + GntCopy.DST_DOM), offset: ctx.r32(op + GntCopy.DST_OFFSET), gref: (flags & GntcopyFlags.DEST_GREF) !== 0 };
+        const len = ctx.r32(op + GntCopy.LEN);
+        if (ctx.faulted()) return HcErr.EFAULT;
+        if (ctx.gv.translate(ctx.cr3, op + GntCopy.STATUS, true) < 0) return HcErr.EFAULT;
+        ctx.w32(op + GntCopy.STATUS, copyOp(host, me, src, dst, len));
+        ctx.charge(Ev.PvRequest, 1);
+      }
+      return 0;
+    }
     case GnttabCmd.UNMAP_GRANT_REF: {
       for (let k = 0; k < count; k++) {
         const op = (ops + k * GntUnmap.BYTES) | 0;
@@ -216,4 +233,117 @@ export function unmapAll(host: PvHost, d: PvDomain): void {
 /** A back end inside the hypervisor maps grant `ref` of g (made to DomId.BACKEND): the frame or an HcErr. */
 export function backendAcquire(host: PvHost, g: PvDomain, ref: number, readonly: boolean): number {
   return grantAcquire(host, g, ref, BACKEND, readonly);
+}
+
+// ---- grant copy ---------------------------------------------------------------------------------
+
+/**
+ * Check grant `ref` of domain g for a copy of len bytes at offset by domain `grantee`, as the
+ * copy's destination if `write`: the grant's frame, or an HcErr. Nothing is taken: the copy
+ * happens at once, inside the hypervisor (for a destination the caller holds a WRITABLE type
+ * reference across it: copyInto).
+ */
+export function grantCopyCheck(host: PvHost, g: PvDomain, ref: number, grantee: number, offset: number, len: number, write: boolean): number {
+  const entry = grantEntryAddr(g, ref);
+  if (entry < 0) return HcErr.ENOENT;
+  const flags = host.mem.u16[entry >>> 1]!;
+  if ((flags & GrantFlags.TYPE_MASK) !== GrantFlags.PERMIT_ACCESS) return HcErr.EACCES; // copy only through an access grant
+  if (host.mem.u16[(entry + GrantEntry.DOMID) >>> 1]! !== (grantee & 0xffff)) return HcErr.EACCES; // only the domain it was granted to
+  if (write && (flags & GrantFlags.READONLY) !== 0) return HcErr.EACCES; // a read-only grant is never a copy destination
+  const frame = host.mem.i32[(entry + GrantEntry.FRAME) >>> 2]!;
+  if (frame < 0 || frame >= host.types.frames || host.types.owner[frame] !== g.id) return HcErr.EPERM; // the granter's own frame
+  if (offset < 0 || len < 0 || offset > 4096 || len > 4096 - offset) return HcErr.EINVAL; // within the page
+  return frame;
+}
+
+/** Bytes [offset, offset + len) of a checked frame, copied out (the caller charges the copy). */
+export function copyFrom(host: PvHost, frame: number, offset: number, len: number): Uint8Array {
+  const at = frame * 4096 + offset;
+  return host.mem.u8.slice(at, at + len);
+}
+
+/**
+ * Write bytes into a checked destination frame at offset: the frame must take a WRITABLE type
+ * for the copy (never a page table, never a descriptor page); EBUSY otherwise, nothing written.
+ */
+export function copyInto(host: PvHost, frame: number, owner: number, offset: number, bytes: Uint8Array): number {
+  const r = host.types.getType(frame, PageType.WRITABLE, owner);
+  if (r < 0) return r; // a copy never writes a page table
+  host.mem.writeBytes(frame * 4096 + offset, bytes);
+  host.types.putType(frame, owner);
+  return 0;
+}
+
+/** 64-byte lines a copy of n bytes moves (what Ev.PvGrantCopy counts). */
+export function copyLines(n: number): number {
+  return (n + 63) >>> 6;
+}
+
+interface CopySide {
+  ref: number;
+  dom: number;
+  offset: number;
+  gref: boolean;
+}
+
+/** Resolve one side of a COPY hypercall: [frame, owner], or an HcErr. */
+function copySide(host: PvHost, me: PvDomain, s: CopySide, len: number, write: boolean): number | [number, number] {
+  if (s.gref) {
+    const g = host.domains.get(s.dom);
+    if (!g) return HcErr.ESRCH;
+    if (g === me) return HcErr.EINVAL;
+    const f = grantCopyCheck(host, g, s.ref, me.id, s.offset, len, write);
+    return f < 0 ? f : [f, g.id];
+  }
+  if (s.dom !== SELF && s.dom !== me.id) return HcErr.EPERM;
+  const f = s.ref;
+  if (f < 0 || f >= host.types.frames || host.types.owner[f] !== me.id) return HcErr.EPERM; // a frame side is the caller's own frame
+  if (s.offset < 0 || len < 0 || s.offset > 4096 || len > 4096 - s.offset) return HcErr.EINVAL;
+  return [f, me.id];
+}
+
+/** One GNTTABOP_copy: 0 or an HcErr (nothing written on an error). */
+function copyOp(host: PvHost, me: PvDomain, src: CopySide, dst: CopySide, len: number): number {
+  const from = copySide(host, me, src, len, false);
+  if (typeof from === 'number') return from;
+  const to = copySide(host, me, dst, len, true);
+  if (typeof to === 'number') return to;
+  const r = copyInto(host, to[0], to[1], dst.offset, copyFrom(host, from[0], src.offset, len));
+  if (r === 0) host.charge(me, Ev.PvGrantCopy, copyLines(len));
+  return r;
+}
+
+// ---- grant transfer (page flipping) -------------------------------------------------------------
+
+/**
+ * Give domain g a fresh machine frame holding `bytes` (from offset 0) through its ACCEPT_TRANSFER
+ * entry `ref`, made to `grantee`: the frame joins g's reservation in a free p2m slot, the entry's
+ * FRAME names it and TRANSFER_COMPLETED is set. The frame comes from the free pool: the hypervisor
+ * back end owns no pages, so this is the exchange Xen's netback made (its page to the guest, a
+ * fresh one for itself) seen from the guest. 0 or an HcErr (nothing changed).
+ */
+export function grantTransfer(host: PvHost, g: PvDomain, ref: number, grantee: number, bytes: Uint8Array): number {
+  const entry = grantEntryAddr(g, ref);
+  if (entry < 0) return HcErr.ENOENT;
+  const flags = host.mem.u16[entry >>> 1]!;
+  if ((flags & GrantFlags.TYPE_MASK) !== GrantFlags.ACCEPT_TRANSFER) return HcErr.EACCES; // only into an entry that accepts a transfer
+  if (host.mem.u16[(entry + GrantEntry.DOMID) >>> 1]! !== (grantee & 0xffff)) return HcErr.EACCES; // from the domain it names only
+  if ((flags & GrantFlags.TRANSFER_COMPLETED) !== 0) return HcErr.EBUSY; // one frame per entry until the guest re-arms it
+  if (bytes.length > 4096) return HcErr.EINVAL;
+  const p2m = g.domain.p2m;
+  let hole = 0;
+  while (hole < p2m.length && p2m[hole]! >= 0) hole++;
+  if (hole === p2m.length) return HcErr.ENOMEM; // never beyond the domain's quota: it must have given a frame back first
+  const alloc = host.platform.frames;
+  if (alloc.freeFrames === 0) return HcErr.ENOMEM;
+  const f = alloc.alloc(g.id);
+  host.mem.fill(f * 4096, 4096, 0);
+  host.types.clear(f);
+  p2m[hole] = f;
+  host.setP2mSlot(f, hole);
+  host.mem.writeBytes(f * 4096, bytes);
+  host.mem.write32(entry + GrantEntry.FRAME, f);
+  setFlagBits(host, entry, GrantFlags.TRANSFER_COMPLETED, true);
+  host.charge(g, Ev.PvPageFlip, 1);
+  return 0;
 }

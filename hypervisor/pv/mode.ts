@@ -283,6 +283,8 @@ export class PvMode implements Mode {
     for (const pv of d.vcpus) stopTimers(host, pv);
     d.blk?.destroy();
     d.blk = null;
+    d.net?.destroy();
+    d.net = null;
     d.console?.destroy();
     d.console = null;
     closeAll(d);

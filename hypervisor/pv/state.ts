@@ -122,6 +122,9 @@ export class PvStats {
   /** notifications on the block ring, both directions */
   blkNotifyIn = 0;
   blkNotifyOut = 0;
+  /** notifications on the network rings' port, both directions */
+  netNotifyIn = 0;
+  netNotifyOut = 0;
   /** the console ring: notifications from the guest, to the guest, and those the hold-off saved */
   consoleNotifyIn = 0;
   consoleNotifyOut = 0;
@@ -185,6 +188,8 @@ export class PvDomain {
   startInfoPfn = -1;
   /** the block back end, if the domain has a disk */
   blk: { port: number; notify(): void; destroy(): void; held(): { frame: number; readonly: boolean }[] } | null = null;
+  /** the network back end, if the domain has a network (DomainConfig.onTransmit) */
+  net: import('./netback.ts').NetBack | null = null;
   /** the console back end (the builder sets it up) */
   console: { port: number; feed(bytes: Uint8Array): void; drain(): void; destroy(): void } | null = null;
   /** the control domain: may use dom0_op (start_info FLAGS PRIVILEGED) */
@@ -244,6 +249,8 @@ export class PvHost {
     u[Ev.PvBounce] = this.costs.bounce;
     u[Ev.PvEventSet] = this.costs.eventSet;
     u[Ev.PvSectorCopy] = this.costs.sectorCopy;
+    u[Ev.PvGrantCopy] = this.costs.grantCopyLine;
+    u[Ev.PvPageFlip] = this.costs.pageFlip;
     this.m2p = new Int32Array(frames).fill(-1);
     this.p2mSlot = new Int32Array(frames).fill(-1);
     this.types = new PageTypes(platform.mem, platform.frames.owner, {

@@ -4,6 +4,7 @@
 // `xenolith run --mode pv --stats` prints; the numbers come from DomainStats (core) and PvStats.
 // Pure formatting.
 
+import type { NetBackCounts } from './netback.ts';
 import type { Domain } from '../core/domain.ts';
 import type { PvMode } from './mode.ts';
 
@@ -41,11 +42,14 @@ export interface PvStatsReport {
   blkNotifyIn: number;
   blkNotifyOut: number;
   console: { notifyIn: number; notifyOut: number; heldOff: number; bytesOut: number; bytesIn: number };
+  /** the network back end (a domain with a network only): frames each way, how received ones came (copy or flip), drops, notifications */
+  net?: NetBackCounts & { notifyIn: number; notifyOut: number };
 }
 
 export function pvStatsReport(mode: PvMode, domain: Domain): PvStatsReport {
   const s = domain.stats;
   const pv = mode.pv(domain).stats;
+  const net = mode.pv(domain).net;
   const hypercalls: PvHypercallRow[] = [];
   s.hypercalls.forEach((calls, nr) => {
     const batched = pv.multicalled[nr]!;
@@ -71,6 +75,7 @@ export function pvStatsReport(mode: PvMode, domain: Domain): PvStatsReport {
     blkNotifyIn: pv.blkNotifyIn,
     blkNotifyOut: pv.blkNotifyOut,
     console: { notifyIn: pv.consoleNotifyIn, notifyOut: pv.consoleNotifyOut, heldOff: pv.consoleHeldOff, bytesOut: pv.consoleBytesOut, bytesIn: pv.consoleBytesIn },
+    ...(net ? { net: { ...net.counts, notifyIn: pv.netNotifyIn, notifyOut: pv.netNotifyOut } } : {}),
   };
 }
 
@@ -101,5 +106,17 @@ export function formatPvStats(mode: PvMode, domain: Domain): string {
   const pv = mode.pv(domain).stats;
   if (pv.continuations > 0) lines.push(`  long hypercalls: ${pv.continuations} continuations; at most ${pv.maxStepWork} page-table entries checked in one entry`);
   if (r.blkNotifyIn + r.blkNotifyOut > 0) lines.push(`  block ring: ${r.blkNotifyIn} notifications in, ${r.blkNotifyOut} out`);
+  lines.push(...formatNetLines(mode, domain, r));
   return lines.join('\n') + '\n';
+}
+
+/** The network back end's lines of the report (none for a domain without a network). */
+export function formatNetLines(mode: PvMode, domain: Domain, r: PvStatsReport = pvStatsReport(mode, domain)): string[] {
+  const n = r.net;
+  if (!n) return [];
+  const unit = mode.pv(domain).host.costs;
+  return [
+    `  network rings: ${n.txFrames} frames sent (${n.txErrors} refused), ${n.rxCopies + n.rxFlips} received (${n.rxNoBuffer} with no buffer, ${n.rxErrors} refused); ${n.notifyIn} notifications in, ${n.notifyOut} out`,
+    `  grant copy: ${n.copyLines} lines of 64 bytes, ${n.copyLines * unit.grantCopyLine} cycles (${n.rxCopies} frames received by copy); grant transfer: ${n.rxFlips} page flips, ${n.rxFlips * unit.pageFlip} cycles`,
+  ];
 }

@@ -28,6 +28,13 @@ export interface PvSystemOptions {
   /** the CPU engine (default: the machine's) */
   engine?: Engine;
   onOutput?: (byte: number) => void;
+  /** the network: each frame the guest sends (gives the domain a network back end) */
+  onTransmit?: (frame: Uint8Array) => void;
+  /** how received frames reach the guest: grant copy (default) or page flipping */
+  netRx?: 'copy' | 'flip';
+  /** the interface's station address and IPv4 address */
+  mac?: Uint8Array;
+  ip?: number;
   /** the hypercall table (default: standardHypercalls(); an experiment registers more in it) */
   table?: HypercallTable;
 }
@@ -52,6 +59,10 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
   if (opts.input !== undefined) config.input = opts.input;
   if (opts.disk !== undefined) config.disk = opts.disk;
   if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
+  if (opts.onTransmit !== undefined) config.onTransmit = opts.onTransmit;
+  if (opts.netRx !== undefined) config.netRx = opts.netRx;
+  if (opts.mac !== undefined) config.mac = opts.mac;
+  if (opts.ip !== undefined) config.ip = opts.ip;
   const boot: { kernel: Image; initrd?: Uint8Array; cmdline?: string } = { kernel: opts.kernel };
   if (opts.initrd !== undefined) boot.initrd = opts.initrd;
   if (opts.cmdline !== undefined) boot.cmdline = opts.cmdline;
@@ -60,9 +71,9 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
 }
 
 /** Boot a pv kernel image as the only domain and run it to the end: the `--mode pv` entry point. */
-export function runPvMode(kernel: Image, opts: GuestRunOptions & { table?: HypercallTable } = {}): GuestRunResult & { mode: PvMode } {
+export function runPvMode(kernel: Image, opts: GuestRunOptions & { table?: HypercallTable; netRx?: 'copy' | 'flip' } = {}): GuestRunResult & { mode: PvMode } {
   const pvOpts: PvSystemOptions = { kernel };
-  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'table', 'engine'] as const) {
+  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'onTransmit', 'netRx', 'table', 'engine'] as const) {
     if (opts[key] !== undefined) (pvOpts as unknown as Record<string, unknown>)[key] = opts[key];
   }
   const { hv, mode, domain } = createPvSystem(pvOpts);

@@ -1,7 +1,7 @@
 // A domain definition's `net` field: the host joins the domain's NIC to the virtual gateway and
 // binds a loopback socket per hostfwd rule; a plain node:dgram client's datagram to that port
-// reaches `udpecho 7` in the guest and comes back byte for byte, under native, trap, bt and hvm.
-// And the field's validation: run --net's syntax, refused for pv naming the file and the field.
+// reaches `udpecho 7` in the guest and comes back byte for byte, under native, trap, bt, hvm and
+// pv (netfront/netback). And the field's validation: run --net's syntax, errors naming the file and the field.
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 describe('a defined domain with net hostfwd', () => {
-  for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
+  for (const mode of ['native', 'trap', 'bt', 'hvm', 'pv'] as const) {
     it(`${mode}: echoes a datagram from a node:dgram client through its forward, then closes the socket`, async () => {
       const out: Record<string, string> = {};
       const events: StateEvent[] = [];
@@ -70,6 +70,43 @@ describe('a defined domain with net hostfwd', () => {
   }
 });
 
+describe('a bridge between defined pv domains', () => {
+  it('two domains on bridge br0 ping and udpecho each other; a third domain on another bridge is not reached', async () => {
+    const out: Record<string, string> = {};
+    const host = new Host(null, {
+      pacing: 'fast',
+      standardGuest: (arch) => buildGuestKernel({ arch }),
+      onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
+    });
+    try {
+      host.define(validateDefinition({ name: 'b', mode: 'pv', memory: 8, cmdline: 'udpecho 7 4', bridge: 'br0', ip: '10.0.2.16' }));
+      host.define(validateDefinition({ name: 'c', mode: 'pv', memory: 8, cmdline: 'udpecho 7 1', bridge: 'br1', ip: '10.0.2.17' }));
+      host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8, bridge: 'br0', console: { input: 'ping 10.0.2.16 1\nnetbench 3 100 10.0.2.16\nping 10.0.2.17 1\nifconfig\n' } }));
+      for (const n of ['b', 'c', 'a']) host.start(n);
+      for (let k = 0; k < 20000 && !(out.a ?? '').includes('device: rx'); k++) {
+        host.step();
+        await tick();
+      }
+      expect(out.a).toMatch(/\$ ping 10\.0\.2\.16 1\nPING 10\.0\.2\.16: 56 data bytes\n64 bytes from 10\.0\.2\.16: icmp_seq=1 time=\d+ us\n1 packets transmitted, 1 received\n/);
+      expect(out.a).toMatch(/\$ netbench 3 100 10\.0\.2\.16\nnetbench: udp round trip \(64 bytes, 3 times\): \d+ us\n/);
+      expect(out.a).toContain('1 packets transmitted, 0 received\n');
+      expect(out.a).toContain('eth0: inet 10.0.2.15 netmask 255.255.255.0 gateway 10.0.2.2\n      ether 52:54:00:12:34:0f\n');
+      expect(out.b).toContain('udpecho: echoed 4 datagrams\n');
+      expect(out.c).not.toContain('echoed');
+    } finally {
+      host.shutdownAll();
+    }
+  });
+
+  it('refuses bridge and ip outside pv, and an address off the guest network', () => {
+    expect(() => validateDefinition({ name: 'h', mode: 'hvm', bridge: 'br0' })).toThrow("bridge applies to pv domains only");
+    expect(() => validateDefinition({ name: 'h', mode: 'trap', ip: '10.0.2.16' })).toThrow('ip applies to pv domains only');
+    expect(() => validateDefinition({ name: 'p', mode: 'pv', bridge: 'br0', ip: '192.168.1.2' })).toThrow('ip must be an address of the guest network 10.0.2.0/24');
+    expect(() => validateDefinition({ name: 'p', mode: 'pv', bridge: 'br0', ip: '10.0.2.2' })).toThrow('ip must be from 10.0.2.3 to 10.0.2.254');
+    expect(() => validateDefinition({ name: 'p', mode: 'pv', bridge: 'Br 0' })).toThrow('bridge must be a name of 1 to 16');
+  });
+});
+
 describe('a forward whose port is taken', () => {
   it('does not stop the domain: the reason is a console line and an event', async () => {
     const taken = createSocket('udp4');
@@ -122,12 +159,10 @@ describe('net in a definition', () => {
     expect(validateDefinition({ name: 'a', mode: 'hvm', net: 'user,hostfwd=udp:127.0.0.1:5555-:7' }).net).toEqual(['user,hostfwd=udp:127.0.0.1:5555-:7']);
     expect(validateDefinition({ name: 'a', mode: 'trap', net: ['hostfwd=udp::5555-:7', 'hostfwd=udp:127.0.0.1:5556-10.0.2.15:8'] }).net).toEqual(['hostfwd=udp::5555-:7', 'hostfwd=udp:127.0.0.1:5556-10.0.2.15:8']);
     expect(validateDefinition({ name: 'a', mode: 'native' }).net).toBeUndefined();
+    expect(validateDefinition({ name: 'a', mode: 'pv', net: 'hostfwd=udp:127.0.0.1:5555-:7' }).net).toEqual(['hostfwd=udp:127.0.0.1:5555-:7']);
   });
 
-  it('refuses pv, another host address or protocol, and a port forwarded twice, naming the file and the field', () => {
-    expect(errorOf(() => loadDefinitionFile(file('p.json', '{ "name": "p", "mode": "pv", "net": "hostfwd=udp:127.0.0.1:5555-:7" }')))).toBe(
-      `${dir}/p.json: field 'net': net applies to native, trap, bt and hvm domains only: a pv domain has no NIC yet (netfront/netback is not written)`,
-    );
+  it('refuses another host address or protocol, and a port forwarded twice, naming the file and the field', () => {
     expect(errorOf(() => loadDefinitionFile(file('a.yaml', 'name: a\nmode: hvm\nnet: hostfwd=udp:0.0.0.0:5555-:7\n')))).toBe(
       `${dir}/a.yaml:3:6: field 'net': a forward listens on the loopback address 127.0.0.1 only, not "0.0.0.0"`,
     );

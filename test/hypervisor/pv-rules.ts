@@ -37,6 +37,8 @@ const CONSOLE = 'test/hypervisor/pv-console-input.test.ts';
 const TIME = 'test/hypervisor/pv-time-limits.test.ts';
 const RING = 'test/hypercalls/ring.test.ts';
 const CONT = 'test/hypervisor/pv-continuations.test.ts';
+const GCOPY = 'test/hypervisor/pv-grant-copy.test.ts';
+const NB = 'hypervisor/pv/netback.ts';
 
 export const RULE_LIST: Rule[] = [
   // ---- page-types.ts
@@ -192,6 +194,50 @@ export const RULE_LIST: Rule[] = [
   { id: 'grant-unmap-handle', rule: 'unmap: only a handle the domain holds', file: GT,
     find: '  if (!m) return HcErr.EBADF;\n', replace: '  if (!m) return 0;\n',
     testFile: GRANTS, test: 'pv grant tables maps a granted page for the named domain only, marks WRITING while mapped, and gives everything back at unmap' },
+  // ---- grants.ts: grant copy and grant transfer (issue 13)
+  { id: 'gcopy-permit', rule: 'grant copy: only through an access grant (not a transfer entry, not an empty one)', file: GT,
+    find: '  if ((flags & GrantFlags.TYPE_MASK) !== GrantFlags.PERMIT_ACCESS) return HcErr.EACCES; // copy only through an access grant\n', replace: '',
+    testFile: GCOPY, test: "pv grant copy (GNTTABOP_copy) copies only through a grant made to the caller: another grantee's entry, a transfer entry, an empty one or a reference beyond the table are refused and nothing is written" },
+  { id: 'gcopy-grantee', rule: 'grant copy: only by the domain the grant names (the back end for DomId.BACKEND)', file: GT,
+    find: '  if (host.mem.u16[(entry + GrantEntry.DOMID) >>> 1]! !== (grantee & 0xffff)) return HcErr.EACCES; // only the domain it was granted to\n', replace: '',
+    testFile: GCOPY, test: "pv grant copy (GNTTABOP_copy) copies only through a grant made to the caller: another grantee's entry, a transfer entry, an empty one or a reference beyond the table are refused and nothing is written" },
+  { id: 'gcopy-readonly', rule: 'grant copy: a read-only grant is never a copy destination', file: GT,
+    find: '  if (write && (flags & GrantFlags.READONLY) !== 0) return HcErr.EACCES; // a read-only grant is never a copy destination\n', replace: '',
+    testFile: GCOPY, test: 'pv grant copy (GNTTABOP_copy) never copies into a read-only grant' },
+  { id: 'gcopy-owner', rule: "grant copy: only the granter's own frame", file: GT,
+    find: "host.types.owner[frame] !== g.id) return HcErr.EPERM; // the granter's own frame", replace: 'false) return HcErr.EPERM;',
+    testFile: GCOPY, test: "pv grant copy (GNTTABOP_copy) copies only the granter's own frame: an entry naming another domain's frame is EPERM" },
+  { id: 'gcopy-bounds', rule: 'grant copy: offset and length within the page', file: GT,
+    find: '  if (offset < 0 || len < 0 || offset > 4096 || len > 4096 - offset) return HcErr.EINVAL; // within the page\n', replace: '',
+    testFile: GCOPY, test: 'pv grant copy (GNTTABOP_copy) stays within the page: an offset and length past its end, or negative, is EINVAL on either side' },
+  { id: 'gcopy-bounds-frame', rule: "grant copy: a frame side's offset and length within the page too", file: GT,
+    find: '  if (s.offset < 0 || len < 0 || s.offset > 4096 || len > 4096 - s.offset) return HcErr.EINVAL;\n', replace: '',
+    testFile: GCOPY, test: 'pv grant copy (GNTTABOP_copy) stays within the page: an offset and length past its end, or negative, is EINVAL on either side' },
+  { id: 'gcopy-not-table', rule: 'grant copy: the destination takes a WRITABLE type for the copy (never a page table)', file: GT,
+    find: '  if (r < 0) return r; // a copy never writes a page table\n', replace: '',
+    testFile: GCOPY, test: 'pv grant copy (GNTTABOP_copy) never copies into a page table, even through a writable grant of it (EBUSY)' },
+  { id: 'gcopy-own-frame', rule: "grant copy: a side that is not a grant is one of the caller's own frames", file: GT,
+    find: "host.types.owner[f] !== me.id) return HcErr.EPERM; // a frame side is the caller's own frame", replace: 'false) return HcErr.EPERM;',
+    testFile: GCOPY, test: "pv grant copy (GNTTABOP_copy) a frame side is one of the caller's own frames: another domain's frame is EPERM, as is naming another domain" },
+  { id: 'gxfer-accept', rule: 'grant transfer: only into an ACCEPT_TRANSFER entry', file: GT,
+    find: '  if ((flags & GrantFlags.TYPE_MASK) !== GrantFlags.ACCEPT_TRANSFER) return HcErr.EACCES; // only into an entry that accepts a transfer\n', replace: '',
+    testFile: GCOPY, test: 'pv grant transfer (page flipping) transfers only into an entry that accepts a transfer, from the domain it names, once: nothing is allocated otherwise' },
+  { id: 'gxfer-grantee', rule: 'grant transfer: only from the domain the entry names', file: GT,
+    find: '  if (host.mem.u16[(entry + GrantEntry.DOMID) >>> 1]! !== (grantee & 0xffff)) return HcErr.EACCES; // from the domain it names only\n', replace: '',
+    testFile: GCOPY, test: 'pv grant transfer (page flipping) transfers only into an entry that accepts a transfer, from the domain it names, once: nothing is allocated otherwise' },
+  { id: 'gxfer-once', rule: 'grant transfer: one frame per entry until the guest re-arms it', file: GT,
+    find: '  if ((flags & GrantFlags.TRANSFER_COMPLETED) !== 0) return HcErr.EBUSY; // one frame per entry until the guest re-arms it\n', replace: '',
+    testFile: GCOPY, test: 'pv grant transfer (page flipping) transfers only into an entry that accepts a transfer, from the domain it names, once: nothing is allocated otherwise' },
+  { id: 'gxfer-quota', rule: "grant transfer: never beyond the domain's quota (it gave a frame back first)", file: GT,
+    find: "  if (hole === p2m.length) return HcErr.ENOMEM; // never beyond the domain's quota: it must have given a frame back first\n", replace: '',
+    testFile: GCOPY, test: 'pv grant transfer (page flipping) never grows a domain beyond its quota: without a frame given back the transfer is ENOMEM' },
+  // ---- netback.ts
+  { id: 'net-tx-size', rule: 'netback: a transmit request is a frame of 14..1514 bytes', file: NB,
+    find: 'size >= MIN_FRAME && size <= MTU_FRAME ? grantCopyCheck', replace: 'true ? grantCopyCheck',
+    testFile: GCOPY, test: 'pv network back end: the front end is not trusted sends what a read-only grant holds, and refuses requests naming a grant it was not given, a foreign frame, a bad size or a range past the page' },
+  { id: 'net-tx-ring', rule: 'netback: a transmit producer index claiming more than the ring holds crashes the domain, nothing sent', file: NB,
+    find: '    if (ring.broken) {\n      this.d.domain.shutdown', replace: '    if (false) {\n      this.d.domain.shutdown',
+    testFile: GCOPY, test: 'pv network back end: the front end is not trusted a producer index claiming more requests than the ring holds crashes the domain; nothing is sent' },
   // ---- events.ts
   { id: 'evt-alloc-self', rule: 'alloc_unbound: only in its own table', file: EV,
     find: '      if (dom !== SELF && dom !== d.id) return HcErr.EPERM;\n      if (remote', replace: '      if (remote',

@@ -16,4 +16,16 @@ describe('udpecho over --net hostfwd (host datagrams echoed by the guest)', () =
       expect(r.status).toBe(0);
     });
   }
+  // pv: netfront/netback; each received datagram arrives by grant copy or by a page flip, as chosen
+  for (const rx of ['copy', 'flip'] as const) {
+    it(`pv --net-rx ${rx}: ${N} datagrams come back byte for byte; --stats counts ${N} frames each way, all received by ${rx}`, async () => {
+      const r = await udpEcho('pv', N, ['--net-rx', rx, '--stats']);
+      expect(r.echoed).toEqual(Array(N).fill(true));
+      expect(r.stdout).toContain(`udpecho: echoed ${N} datagrams\n`);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain(`  network rings: ${N} frames sent (0 refused), ${N} received (0 with no buffer, 0 refused);`);
+      const line = /grant copy: (\d+) lines of 64 bytes, \d+ cycles \((\d+) frames received by copy\); grant transfer: (\d+) page flips/.exec(r.stderr)!;
+      expect([Number(line[2]), Number(line[3])]).toEqual(rx === 'copy' ? [N, 0] : [0, N]);
+    });
+  }
 });

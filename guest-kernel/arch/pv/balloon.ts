@@ -38,20 +38,31 @@ function memoryOp(cmd: number): number {
   return hcMemoryOp(cmd, reservation);
 }
 
-/** Give one free page back; false when the allocator has none or the hypervisor refuses. */
-function deflateOne(): boolean {
-  const pa = kalloc();
-  if (pa === 0) return false;
-  const pfn = pa >>> 12;
+/**
+ * Give the machine frame behind pfn back to the hypervisor: the kernel's mappings go, then
+ * memory_op DECREASE_RESERVATION, and the p2m entry becomes -1. False (mappings restored) if the
+ * hypervisor refuses. The balloon and the network front end's page flipping use it.
+ */
+export function releaseFrame(pfn: number): boolean {
   const mfn = pfnToMfn(pfn);
   pvKernelUnmap(pfn);
   store32(extent, mfn);
   if (memoryOp(MemoryCmd.DECREASE_RESERVATION) !== 1) {
     pvKernelMap(pfn, mfn);
-    kfree(pa);
     return false;
   }
   setPfnMfn(pfn, -1);
+  return true;
+}
+
+/** Give one free page back; false when the allocator has none or the hypervisor refuses. */
+function deflateOne(): boolean {
+  const pa = kalloc();
+  if (pa === 0) return false;
+  if (!releaseFrame(pa >>> 12)) {
+    kfree(pa);
+    return false;
+  }
   ballooned = ballooned + 1;
   return true;
 }

@@ -18,6 +18,7 @@ import { DiskCmd } from '../../kernel/pvops.ts';
 import { Xen, startInfo, pfnToMfn } from './xen.ts';
 import { pvConsoleFlush } from './console.ts';
 import { balloonWork } from './balloon.ts';
+import { pvNetPort } from './net.ts';
 
 const enum PvDevice {
   MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
@@ -75,14 +76,13 @@ const front = staticBuffer(FrontRing.BYTES);
 const gntList = staticBuffer(4);
 const gntSetup = staticBuffer(GntSetup.BYTES);
 let blkPort = -1;
+let gnttabReady = false;
 
-/** The grant table's machine frame (0 without a disk): set up before the kernel's tables exist. */
+/** The grant table's machine frame (0 without a disk or a network): set up before the kernel's tables exist. */
 export function pvBlkInit(): number {
   blkPort = startInfo(StartInfo.BLK_EVTCHN);
-  if (blkPort <= 0) {
-    blkPort = -1;
-    return 0;
-  }
+  if (blkPort <= 0) blkPort = -1;
+  if (blkPort < 0 && pvNetPort() < 0) return 0;
   store32(gntSetup + GntSetup.DOM, DomId.SELF);
   store32(gntSetup + GntSetup.NR_FRAMES, 1);
   store32(gntSetup + GntSetup.FRAME_LIST, gntList);
@@ -90,7 +90,13 @@ export function pvBlkInit(): number {
     blkPort = -1;
     return 0;
   }
+  gnttabReady = true;
   return load32(gntList);
+}
+
+/** Is the grant table set up (the network front end needs it too)? */
+export function pvGrantTableReady(): boolean {
+  return gnttabReady;
 }
 
 /** Once the grant table is mapped at Xen.GNTTAB: share the ring and tell the back end. */

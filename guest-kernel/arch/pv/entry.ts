@@ -25,8 +25,9 @@ import {
 } from './mmu.ts';
 import {
   pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsoleIrqEnable,
-  pvDiskSubmit, pvDiskComplete, pvDiskCapacity, pvBlkInit, pvBlkConnect, pvBlkPort,
+  pvDiskSubmit, pvDiskComplete, pvDiskCapacity, pvBlkInit, pvBlkConnect, pvBlkPort, pvGrantTableReady,
 } from './devices.ts';
+import { pvNetInit, pvNetSend, pvNetRecv, pvNetAck, pvNetStat, pvNetPort } from './net.ts';
 import { pvConsoleInit, pvConsolePutc, pvConsoleGetc, pvConsoleStatus } from './console.ts';
 
 const enum Boot {
@@ -69,6 +70,13 @@ export function pvSetup(): void {
   pvSet(PvOp.PTE_MAKE, addressOf(pvPteMake));
   pvSet(PvOp.PTE_VALUE, addressOf(pvPteValue));
   pvSet(PvOp.SET_PTE_VA, addressOf(pvSetPteVa));
+  if (pvNetPort() > 0 && pvGrantTableReady()) {
+    pvSet(PvOp.NET_INIT, addressOf(pvNetInit));
+    pvSet(PvOp.NET_SEND, addressOf(pvNetSend));
+    pvSet(PvOp.NET_RECV, addressOf(pvNetRecv));
+    pvSet(PvOp.NET_ACK, addressOf(pvNetAck));
+    pvSet(PvOp.NET_STAT, addressOf(pvNetStat));
+  }
   // optional: benchmarks and probes (CR4 has no PV counterpart: READ_CR4/WRITE_CR4 stay empty)
   pvSet(PvOp.CONSOLE_STATUS, addressOf(pvConsoleStatus));
   pvSet(PvOp.CURRENT_RING, addressOf(pvCurrentRing));
@@ -111,6 +119,9 @@ function eventsInit(): void {
   if (console > 0) bindLine(IrqLine.CONSOLE, console);
   const disk = pvBlkPort();
   if (disk > 0) bindLine(IrqLine.DISK, disk);
+  const net = pvNetPort();
+  if (net > 0) bindLine(IrqLine.NET, net);
+  if (net > 0) eventsSetMask(Xen.SHARED, net);
   if (timer > 0) eventsSetMask(Xen.SHARED, timer);
   if (console > 0) eventsSetMask(Xen.SHARED, console);
   if (disk > 0) eventsSetMask(Xen.SHARED, disk);

@@ -111,7 +111,10 @@ const enum Sock {
   FIRST_EPHEMERAL = 49152,
 }
 
-const myMac = staticBuffer(8);
+/** the station address (bytes 0..5), then the address the device's configuration gives (bytes 8..11, big-endian; 0: the default) */
+const myMac = staticBuffer(12);
+/** the interface's IPv4 address: NetAddr.IP unless the device says otherwise (a pv domain on a bridge) */
+let myIp: number = NetAddr.IP;
 const bcastMac = staticBuffer(8);
 const addrOut = staticBuffer(SockAddr.BYTES);
 const rxFrame = staticBuffer(Eth.FRAME_BYTES, 4);
@@ -195,8 +198,10 @@ function isBroadcastMac(a: number): boolean {
 export function netUp(): boolean {
   if (state === 0) {
     state = -1;
+    store32(myMac + 8, 0);
     if (pvHas(PvOp.NET_INIT) && netInit(myMac) === 0) {
       state = 1;
+      if (get32(myMac + 8) !== 0) myIp = get32(myMac + 8);
       let k = 0;
       while (k < 6) {
         store8(bcastMac + k, 0xff);
@@ -212,7 +217,7 @@ export function netUp(): boolean {
 export function netInfo(out: number): void {
   const up = netUp();
   store32(out + NetInfo.UP, up ? 1 : 0);
-  store32(out + NetInfo.IP, NetAddr.IP);
+  store32(out + NetInfo.IP, myIp);
   store32(out + NetInfo.NETMASK, NetAddr.NETMASK);
   store32(out + NetInfo.GATEWAY, NetAddr.GATEWAY);
   store32(out + NetInfo.MAC_HI, (load8(myMac) << 8) | load8(myMac + 1));
@@ -290,7 +295,7 @@ function arpInput(p: number, n: number): boolean {
   const op = get16(p + Arp.OP);
   const spa = get32(p + Arp.SPA);
   const tpa = get32(p + Arp.TPA);
-  if (tpa !== NetAddr.IP) return arpFind(spa) !== 0;
+  if (tpa !== myIp) return arpFind(spa) !== 0;
   arpLearn(spa, p + Arp.SHA);
   if (op !== Arp.REQUEST) return op === Arp.REPLY;
   const q = txFrame + Eth.HEADER;
@@ -300,7 +305,7 @@ function arpInput(p: number, n: number): boolean {
   store8(q + 5, 4);
   put16(q + Arp.OP, Arp.REPLY);
   memcpy(q + Arp.SHA, myMac, 6);
-  put32(q + Arp.SPA, NetAddr.IP);
+  put32(q + Arp.SPA, myIp);
   memcpy(q + Arp.THA, p + Arp.SHA, 6);
   put32(q + Arp.TPA, spa);
   ethSend(q + Arp.THA, Eth.ARP, Eth.HEADER + Arp.BYTES);
@@ -315,7 +320,7 @@ function arpRequest(ip: number): void {
   store8(q + 5, 4);
   put16(q + Arp.OP, Arp.REQUEST);
   memcpy(q + Arp.SHA, myMac, 6);
-  put32(q + Arp.SPA, NetAddr.IP);
+  put32(q + Arp.SPA, myIp);
   let k = 0;
   while (k < 6) {
     store8(q + Arp.THA + k, 0);
@@ -327,7 +332,7 @@ function arpRequest(ip: number): void {
 
 /** The next hop for dst: itself on our subnet, else the gateway. */
 function nextHop(dst: number): number {
-  return (dst & NetAddr.NETMASK) === (NetAddr.IP & NetAddr.NETMASK) ? dst : NetAddr.GATEWAY;
+  return (dst & NetAddr.NETMASK) === (myIp & NetAddr.NETMASK) ? dst : NetAddr.GATEWAY;
 }
 
 /**
@@ -374,7 +379,7 @@ function ipSend(dst: number, proto: number, n: number): boolean {
   store8(h + Ip.TTL, 64);
   store8(h + Ip.PROTO, proto);
   put16(h + Ip.CSUM, 0);
-  put32(h + Ip.SRC, NetAddr.IP);
+  put32(h + Ip.SRC, myIp);
   put32(h + Ip.DST, dst);
   put16(h + Ip.CSUM, fold(sumWords(h, Ip.HEADER, 0)));
   return ethSend(mac, Eth.IPV4, Eth.HEADER + total);
@@ -388,11 +393,11 @@ function ipInput(h: number, n: number): boolean {
   if (fold(sumWords(h, ihl, 0)) !== 0) return false;
   if ((get16(h + Ip.FRAG) & 0x3fff) !== 0) return false;
   const dst = get32(h + Ip.DST);
-  if (dst !== NetAddr.IP && dst !== NetAddr.BROADCAST) return false;
+  if (dst !== myIp && dst !== NetAddr.BROADCAST) return false;
   const src = get32(h + Ip.SRC);
   // Trust the sender's link address for its IP (lwIP's ETHARP_TRUST_IP_MAC): an answer then
   // never needs an ARP round trip, which the interrupt handler could not wait for.
-  if ((src & NetAddr.NETMASK) === (NetAddr.IP & NetAddr.NETMASK) && src !== NetAddr.IP) arpLearn(src, rxFrame + Eth.SRC);
+  if ((src & NetAddr.NETMASK) === (myIp & NetAddr.NETMASK) && src !== myIp) arpLearn(src, rxFrame + Eth.SRC);
   const proto = load8(h + Ip.PROTO);
   if (proto === Ip.ICMP) return icmpInput(src, h + ihl, total - ihl);
   if (proto === Ip.UDP) return udpInput(src, dst, h + ihl, total - ihl);
@@ -544,7 +549,7 @@ export function sockSend(s: number, buf: number, n: number, ip: number, port: nu
     put16(q + Udp.DPORT, port);
     put16(q + Udp.LEN, len);
     put16(q + Udp.CSUM, 0);
-    let c = fold(sumWords(q, len, pseudo(NetAddr.IP, ip, Ip.UDP, len)));
+    let c = fold(sumWords(q, len, pseudo(myIp, ip, Ip.UDP, len)));
     if (c === 0) c = 0xffff;
     put16(q + Udp.CSUM, c);
     return ipSend(ip, Ip.UDP, len) ? n : Err.EAGAIN;

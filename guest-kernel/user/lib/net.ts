@@ -1,9 +1,10 @@
 // The user side of the network: socket system-call wrappers and the printing and parsing of
 // IPv4 and Ethernet addresses. Guest code (the TypeScript subset) for ring-3 programs.
 
-import { syscall, load8 } from 'xl32';
+import { syscall, load8, cstr } from 'xl32';
 import { Sys } from '../../kernel/abi.ts';
-import { putd, putc } from './ulib.ts';
+import { putd, putc, fputs, fputd } from './ulib.ts';
+import { Fd } from '../../kernel/abi.ts';
 
 /** A SockType socket's descriptor, or a negative error (ENETDOWN without a network device). */
 export function socket(type: number): number { return syscall(Sys.SOCKET, type); }
@@ -68,4 +69,15 @@ export function parseIp(s: number): number {
     if (c !== 46) return 0;
     k = k + 1;
   }
+}
+
+/** Report a failed network call on stderr as `PROG: WHAT: error ERR` and return 1 (the exit status). */
+export function netFail(prog: number, what: number, err: number): number {
+  fputs(Fd.STDERR, prog);
+  fputs(Fd.STDERR, cstr(': '));
+  fputs(Fd.STDERR, what);
+  fputs(Fd.STDERR, cstr(': error '));
+  fputd(Fd.STDERR, err);
+  fputs(Fd.STDERR, cstr('\n'));
+  return 1;
 }
