@@ -33,10 +33,9 @@ const UNTRACED = 0;
 /** shadow entries were derived from it: mapped read-only everywhere, a write is a trace fault */
 const TRACED = 1;
 /**
- * a frame that maps itself (a page table reached through itself): tracing it would fault forever,
- * (or a table the instruction writing it also needs a mapping through: the fault repeats at the
- * same pc): not traced until the next CR3 load, which drops what was derived from it, as a TLB's
- * entries would go
+ * a traced frame the guest wrote (out of sync, KVM's "unsync"): what was derived from it stays
+ * until the guest's INVLPG or the next CR3 load (as a TLB's entries), which drops it in every
+ * space and untraces the frame
  */
 const VOLATILE = 2;
 
@@ -89,9 +88,6 @@ export class TracedShadowMmu implements GuestShadow {
   /** zeroed shadow frames kept for reuse */
   private readonly pool: number[] = [];
   private loads = 0;
-  /** the frame and pc of the last trace fault */
-  private lastTraceFrame = -1;
-  private lastTracePc = -1;
 
   constructor(
     private readonly hv: Hypervisor,
@@ -157,15 +153,7 @@ export class TracedShadowMmu implements GuestShadow {
     if (acc === ACC_WRITE && (realError & ERR_P) !== 0 && this.state[target] === TRACED) {
       // a trace fault: the guest writes one of its page tables
       this.stats.traceFaults++;
-      // a table the write goes through itself, or one the same instruction faulted on last time
-      // (it needs a mapping derived from the table it writes: untracing and retracing would take
-      // turns for ever) is never traced again
-      const pc = this.cpu.pc;
-      const stuck = target === this.lastTraceFrame && pc === this.lastTracePc;
-      const selfMapped = target === this.dirFrameOf() || target === this.tableFrameOf(va);
-      this.lastTraceFrame = target;
-      this.lastTracePc = pc;
-      this.untrace(target, selfMapped || stuck ? VOLATILE : UNTRACED);
+      this.unsync(target);
     }
     let writable = (w.perm & PTE_W) !== 0 && w.dirty;
     let userOk = (w.perm & PTE_U) !== 0;
@@ -309,23 +297,19 @@ export class TracedShadowMmu implements GuestShadow {
     if (changed) this.cpu.flushTlb();
   }
 
-  /** A write to traced frame f: drop everything derived from it; it becomes `to`. */
-  private untrace(f: number, to: number): void {
+  /**
+   * The guest writes traced frame f: it goes out of sync. What was derived from it stays as a
+   * TLB's entries would (until the guest's INVLPG, or the next CR3 load, which drops them in
+   * every space); until then it is not traced, so the guest writes it freely.
+   */
+  private unsync(f: number): void {
     for (const s of this.spaces) {
-      if (s.dirFrame === f) {
-        this.dropSpace(s);
-        continue;
-      }
-      for (let k = s.usedSlots.length - 1; k >= 0; k--) {
-        const slot = s.usedSlots[k]!;
-        if (s.sources[slot] === f) this.dropSlot(s, k);
-      }
+      for (const slot of s.usedSlots) if (s.sources[slot] === f) s.volatile[slot] = 1;
     }
-    this.state[f] = to;
-    if (to === VOLATILE) this.volatileFrames.push(f);
+    this.state[f] = VOLATILE;
+    this.volatileFrames.push(f);
     const i = this.tracedFrames.indexOf(f);
     if (i >= 0) this.tracedFrames.splice(i, 1);
-    this.cpu.flushTlb();
   }
 
   /** Drop a space's slots derived from volatile frames (all of it if its directory is one). */
@@ -364,10 +348,10 @@ export class TracedShadowMmu implements GuestShadow {
     s.dirFrame = dir;
     let t = s.tables[slot]!;
     if (t >= 0 && s.sources[slot] !== src) {
-      // the guest's directory entry changed under a volatile directory: refill the slot
-      const k = s.usedSlots.indexOf(slot);
-      this.dropSlot(s, k);
-      t = -1;
+      // the guest changed the directory entry (its directory is out of sync): the entries filled
+      // before stay, as a TLB's would, and the slot goes with the directory at the next CR3 load
+      s.sources[slot] = src;
+      s.volatile[slot] = 1;
     }
     if (t < 0) {
       if (this.pool.length === 0) {
