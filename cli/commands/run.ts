@@ -64,6 +64,7 @@ interface RunOptions {
   add: string[];
   cmdline?: string;
   mmu?: string;
+  shadow?: string;
   net: string[];
   hosted?: boolean;
 }
@@ -107,6 +108,8 @@ interface GuestSetup {
   mode: string;
   /** --mmu (hvm) */
   mmu?: 'shadow' | 'ept';
+  /** --shadow (trap, bt) */
+  shadow?: 'flush' | 'traced';
   /** --trace: the trace buffer's capacity in records (undefined: no trace) */
   traceCapacity?: number;
   /** --hosted (trap, bt, hvm): every I/O exit also pays a world switch to the host */
@@ -153,6 +156,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     cmdline: o.cmdline,
     onOutput: consoleWriter(symbols, undefined, images),
     ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
+    ...(o.shadow !== undefined ? { trap: { shadow: o.shadow }, bt: { shadow: o.shadow } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.hosted ? { hosted: true } : {}),
   };
@@ -289,12 +293,14 @@ export function register(program: Command): void {
     .option('--trace-records <n>', `with --trace: the trace buffer's size in records; later records are dropped and counted (default ${DEFAULT_TRACE_RECORDS})`)
     .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; native, trap, bt and hvm (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
+    .option('--shadow <kind>', 'with --mode trap or bt: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords });
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
+      if (opts.shadow !== undefined && opts.mode !== 'trap' && opts.mode !== 'bt') throw new CliError(`--shadow chooses trap's and bt's shadow MMU; it needs --mode trap or bt (not ${opts.mode})`);
       if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
@@ -349,7 +355,7 @@ export function register(program: Command): void {
         }
         for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${netRules[k]!.guestPort}]\n`);
       }
-      const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
+      const setup: GuestSetup = { ...opts, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink };
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;
       let guest: BootedGuest;
