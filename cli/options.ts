@@ -47,10 +47,15 @@ export const modeSchema = z.string().refine((m) => (MODE_NAMES as readonly strin
 export const MMUS = ['shadow', 'ept'] as const;
 export const mmuSchema = z.enum(MMUS, { error: (issue) => `unknown --mmu "${String(issue.input)}" (choose one of ${MMUS.join(', ')})` });
 
+/** trap's and bt's shadow MMU (`--shadow`). */
+export const SHADOWS = ['flush', 'traced'] as const;
+export const shadowSchema = z.enum(SHADOWS, { error: (issue) => `unknown --shadow "${String(issue.input)}" (choose one of ${SHADOWS.join(', ')})` });
+
 export const runOptionsSchema = z.object({
   mode: modeSchema,
   engine: engineSchema.optional(),
   mmu: mmuSchema.optional(),
+  shadow: shadowSchema.optional(),
   profile: profileSchema,
   memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number').optional(),

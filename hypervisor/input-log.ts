@@ -38,6 +38,8 @@ export const runSettingsSchema = z.strictObject({
   hosted: z.boolean().optional(),
   /** --net-rx (pv): copy or flip */
   netRx: z.enum(['copy', 'flip']).optional(),
+  /** --shadow (trap, bt): flush or traced */
+  shadow: z.enum(['flush', 'traced']).optional(),
   /** --hypercalls: the handler module */
   hypercalls: z.string().optional(),
   /** the console input typed before the guest starts (--input or piped stdin, with its end-of-input) */

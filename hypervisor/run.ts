@@ -38,7 +38,7 @@ export interface GuestRunOptions {
   /** hvm-mode translation: 'shadow' or 'ept' (default: the profile's CPU decides) */
   hvm?: { mmu?: 'shadow' | 'ept' };
   /** bt-mode tuning (the translation cache's bound) */
-  bt?: { cacheUnits?: number };
+  bt?: { cacheUnits?: number; shadow?: 'flush' | 'traced' };
   /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */
   engine?: Engine;
   /** a hosted monitor: each I/O exit also pays a world switch to the host (HypervisorOptions.hosted) */

@@ -70,6 +70,7 @@ interface RunOptions {
   add: string[];
   cmdline?: string;
   mmu?: string;
+  shadow?: string;
   net: string[];
   netRx?: string;
   hosted?: boolean;
@@ -183,6 +184,8 @@ interface GuestSetup {
   mode: string;
   /** --mmu (hvm) */
   mmu?: 'shadow' | 'ept';
+  /** --shadow (trap, bt) */
+  shadow?: 'flush' | 'traced';
   /** --trace: the trace buffer's capacity in records (undefined: no trace) */
   traceCapacity?: number;
   /** --hosted (trap, bt, hvm): every I/O exit also pays a world switch to the host */
@@ -243,6 +246,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     cmdline: o.cmdline,
     onOutput: withTap(consoleWriter(symbols, undefined, images), o),
     ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
+    ...(o.shadow !== undefined ? { trap: { shadow: o.shadow }, bt: { shadow: o.shadow } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
@@ -497,6 +501,7 @@ export function register(program: Command): void {
     .option('--restore <file>', 'go on with a run saved by --save-at (or the daemon\'s save): its mode, profile, memory and guest come from the file')
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
+    .option('--shadow <kind>', 'with --mode trap or bt: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
       if (opts.restore !== undefined && (opts.record !== undefined || opts.replay !== undefined)) throw new CliError(`--restore goes on with a saved run; it cannot be ${opts.record !== undefined ? 'recorded (--record)' : 'replayed (--replay)'} (record or replay the run from its start)`);
@@ -519,13 +524,14 @@ export function register(program: Command): void {
         if (imagePath !== undefined) throw new CliError(`--replay takes the run's settings from ${file}; no image can be given with it`);
         const r = log.run;
         imagePath = r.image;
-        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx });
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, traceRecords: opts.traceRecords });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords });
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
+      if (opts.shadow !== undefined && opts.mode !== 'trap' && opts.mode !== 'bt') throw new CliError(`--shadow chooses trap's and bt's shadow MMU; it needs --mode trap or bt (not ${opts.mode})`);
       if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
@@ -594,6 +600,7 @@ export function register(program: Command): void {
         if (imagePath !== undefined) settings.image = imagePath;
         if (opts.cmdline !== undefined) settings.cmdline = opts.cmdline;
         if (checked.mmu !== undefined) settings.mmu = checked.mmu;
+        if (checked.shadow !== undefined) settings.shadow = checked.shadow;
         if (opts.hosted) settings.hosted = true;
         if (opts.netRx === 'copy' || opts.netRx === 'flip') settings.netRx = opts.netRx;
         if (opts.hypercalls !== undefined) settings.hypercalls = opts.hypercalls;
@@ -608,7 +615,7 @@ export function register(program: Command): void {
       }
       const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
       const digest = driving.kind === 'replay' ? driving.digest : driving.record?.digest;
-      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, input, memoryBytes, disk, imagePath, table, uplink };
+      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink };
       if (digest) setup.outputTap = (b) => digest.add(b);
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;

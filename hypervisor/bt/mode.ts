@@ -29,6 +29,7 @@ import {
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
 import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
+import type { ShadowKind } from '../trap/shadow.ts';
 import {
   INDIRECT,
   K_CALLOUT,
@@ -77,8 +78,8 @@ class BtVcpu extends TrapVcpu {
    */
   atDeadline = false;
 
-  constructor(hv: Hypervisor, vcpu: Vcpu) {
-    super(hv, vcpu);
+  constructor(hv: Hypervisor, vcpu: Vcpu, shadow: ShadowKind) {
+    super(hv, vcpu, shadow);
     // every entry into ring 3 is an emulated IRET or a delivery the monitor makes
     this.exactUserFlags = true;
   }
@@ -94,13 +95,15 @@ function btVcpu(vcpu: Vcpu): BtVcpu {
 export interface BtModeOptions {
   /** the bound of each domain's translation cache, in units (default DEFAULT_CACHE_UNITS) */
   cacheUnits?: number;
+  /** trap mode's shadow MMU kind (default 'flush') */
+  shadow?: ShadowKind;
 }
 
 export class BtMode implements Mode {
   readonly name = 'bt';
   private readonly cacheUnits: number;
   /** trap mode's monitor: virtual CPU, shadow MMU, reflection, emulation (no interrupt-window polls: the kernel never runs unseen) */
-  private readonly trap = new TrapMode({ interruptWindowPollCycles: 0, vcpuState: BtVcpu });
+  private readonly trap: TrapMode;
   private hv!: Hypervisor;
   private cpu!: Cpu;
   private m32!: Int32Array;
@@ -112,6 +115,7 @@ export class BtMode implements Mode {
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
+    this.trap = new TrapMode({ interruptWindowPollCycles: 0, vcpuState: BtVcpu, shadow: opts.shadow ?? 'flush' });
   }
 
   attach(hv: Hypervisor): void {

@@ -61,6 +61,11 @@ export class DomainStats {
   shadowTables = 0;
   /** whole-shadow drops because the machine had no free frame for another shadow table */
   shadowRecycles = 0;
+  /** `--shadow traced`: guest writes to a traced page table (the write-protection's faults) */
+  traceFaults = 0;
+  /** `--shadow traced`: CR3 loads that found the address space's shadow kept, and those that did not */
+  shadowSpaceHits = 0;
+  shadowSpaceMisses = 0;
 
   // hypercalls (pv mode)
   readonly hypercalls = new Float64Array(HYPERCALL_SLOTS);

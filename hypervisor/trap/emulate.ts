@@ -217,7 +217,8 @@ function writeCr(t: TrapVcpu, n: number, value: number): void {
       return;
     case 3:
       v.cr3 = (value & PAGE_MASK) >>> 0;
-      t.shadow.flush();
+      t.shadow.loadCr3();
+      t.cpu.cr3 = t.shadow.root;
       t.cpu.charge(Ev.CrFlush, 1);
       return;
     case 4:

@@ -26,7 +26,7 @@ import {
   stoppedExit,
 } from '../core/vcpu.ts';
 import { EMU_CONTINUE, EMU_DEAD, EMU_HLT, EMU_IO, EMU_REFLECT_GP, emulatePrivileged } from './emulate.ts';
-import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE } from './shadow.ts';
+import { RESERVED_TABLES, SHADOW_HIDDEN, SHADOW_TRUE, type ShadowKind } from './shadow.ts';
 import { HYPERVISOR_IDT_BASE, realRing } from './state.ts';
 import { KIND_EXTERNAL, KIND_FAULT, KIND_SOFTWARE, TrapVcpu, trapVcpu } from './virtual-cpu.ts';
 import { hex } from '../../machine/hex.ts';
@@ -43,7 +43,12 @@ export interface TrapModeOptions {
    */
   interruptWindowPollCycles?: number;
   /** the virtual CPU each vCPU gets (bt: a TrapVcpu with its translation state); default TrapVcpu */
-  vcpuState?: new (hv: Hypervisor, vcpu: Vcpu) => TrapVcpu;
+  vcpuState?: new (hv: Hypervisor, vcpu: Vcpu, shadow: ShadowKind) => TrapVcpu;
+  /**
+   * the shadow MMU: 'flush' (one shadow, dropped at every CR3 load; the default) or 'traced' (a
+   * shadow per address space, kept coherent by write-protecting the guest's page tables)
+   */
+  shadow?: ShadowKind;
 }
 
 /** Default first interrupt-window poll interval (cycles). */
@@ -67,13 +72,15 @@ export const EMULATED = 2;
 export class TrapMode implements Mode {
   readonly name = 'trap';
   readonly pollCycles: number;
-  private readonly VcpuState: new (hv: Hypervisor, vcpu: Vcpu) => TrapVcpu;
+  private readonly VcpuState: new (hv: Hypervisor, vcpu: Vcpu, shadow: ShadowKind) => TrapVcpu;
+  readonly shadowKind: ShadowKind;
   private hv!: Hypervisor;
   private cpu!: Cpu;
 
   constructor(opts: TrapModeOptions = {}) {
     this.pollCycles = opts.interruptWindowPollCycles ?? DEFAULT_INTERRUPT_WINDOW_POLL_CYCLES;
     this.VcpuState = opts.vcpuState ?? TrapVcpu;
+    this.shadowKind = opts.shadow ?? 'flush';
   }
 
   attach(hv: Hypervisor): void {
@@ -90,7 +97,7 @@ export class TrapMode implements Mode {
       );
     }
     for (const v of domain.vcpus) {
-      const t = new this.VcpuState(this.hv, v);
+      const t = new this.VcpuState(this.hv, v, this.shadowKind);
       t.pollInterval = this.pollCycles;
       v.modeState = t;
     }

@@ -26,6 +26,29 @@ const ERR_U: number = PfErr.User;
 const ERR_F: number = PfErr.Fetch;
 const PAGE_MASK = -4096;
 
+/** What the trap-mode monitor (and bt) asks of a shadow MMU: ShadowMmu, or TracedShadowMmu (`--shadow traced`). */
+export interface GuestShadow {
+  /** machine address of the shadow directory in use: the real CR3 while this vCPU runs */
+  readonly root: number;
+  readonly tablesInUse: number;
+  readonly framesHeld: number;
+  /** a #PF exit at va with the real error code: SHADOW_HIDDEN, SHADOW_TRUE or SHADOW_BAD_GPA */
+  fault(va: number, realError: number): number;
+  /** the guest's INVLPG */
+  invlpg(va: number): void;
+  /** the guest wrote CR0 (and the monitor's own resets): drop every shadow entry */
+  flush(): void;
+  /** the guest loaded CR3 (the virtual CR3 holds it): afterwards the real CR3 must be `root` */
+  loadCr3(): void;
+  /** the shadow PTE for va in the shadow in use (0 if none) */
+  entry(va: number): number;
+  destroy(): void;
+}
+
+/** How the shadow follows the guest's address-space switches (`--shadow`). */
+export type ShadowKind = 'flush' | 'traced';
+export const SHADOW_KINDS: readonly ShadowKind[] = ['flush', 'traced'];
+
 /** Shadow tables each shadow holds from its creation (see "Memory" below). */
 export const RESERVED_TABLES = 4;
 
@@ -61,7 +84,7 @@ export const RESERVED_TABLES = 4;
  * word, a data access, each possibly crossing into the next 4 MiB), so the guest always makes
  * progress. A guest touching many regions thus only slows itself down.
  */
-export class ShadowMmu {
+export class ShadowMmu implements GuestShadow {
   /** machine address of the shadow page directory: the real CR3 while this vCPU runs */
   readonly root: number;
   private readonly rootFrame: number;
@@ -125,6 +148,11 @@ export class ShadowMmu {
     if (t >= 0) this.m32[t * 1024 + ((va >>> 12) & 0x3ff)] = 0;
     this.cpu.invlpg(va);
     this.stats.shadowInvlpgs++;
+  }
+
+  /** The guest loaded CR3: one shadow for every address space, so it starts afresh. */
+  loadCr3(): void {
+    this.flush();
   }
 
   /** The guest wrote CR3 or CR0: drop every shadow entry (and the real TLB). */

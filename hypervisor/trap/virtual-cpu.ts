@@ -11,7 +11,8 @@ import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { Vcpu } from '../core/vcpu.ts';
 import { ACC_READ, ACC_WRITE, GuestWalker, WALK_BAD_GPA } from './guest-mmu.ts';
-import { ShadowMmu } from './shadow.ts';
+import { ShadowMmu, type GuestShadow, type ShadowKind } from './shadow.ts';
+import { TracedShadowMmu } from './traced-shadow.ts';
 import { TrapVcpuState, realRing, virtualCpl } from './state.ts';
 import { hex } from '../../machine/hex.ts';
 
@@ -57,7 +58,7 @@ const DELIVERY_BAD_GPA = 2;
 export class TrapVcpu {
   readonly v = new TrapVcpuState();
   readonly walker: GuestWalker;
-  readonly shadow: ShadowMmu;
+  readonly shadow: GuestShadow;
   readonly domain: Domain;
   readonly cpu: Cpu;
   private readonly m32: Int32Array;
@@ -83,6 +84,7 @@ export class TrapVcpu {
   constructor(
     readonly hv: Hypervisor,
     readonly vcpu: Vcpu,
+    shadowKind: ShadowKind = 'flush',
   ) {
     this.domain = vcpu.domain;
     this.cpu = hv.cpu;
@@ -90,7 +92,10 @@ export class TrapVcpu {
     this.m8 = hv.mem.u8;
     this.codePage = hv.mem.codePage;
     this.walker = new GuestWalker(hv.mem, this.domain.memory, this.v);
-    this.shadow = new ShadowMmu(hv, hv.cpu, this.walker, this.domain.stats);
+    this.shadow =
+      shadowKind === 'traced'
+        ? new TracedShadowMmu(hv, hv.cpu, this.walker, this.v, this.domain.stats)
+        : new ShadowMmu(hv, hv.cpu, this.walker, this.domain.stats);
   }
 
   /** The guest's current privilege level (derived from the real one). */
