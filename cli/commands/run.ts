@@ -411,7 +411,7 @@ export function register(program: Command): void {
     .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; native, trap, bt and hvm (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .option('--save-at <cycles_file...>', 'save the run after CYCLES simulated cycles (at the first instruction boundary there) to FILE, and stop: `--save-at CYCLES FILE` (docs/migration.md "The save format")')
-    .option('--restore <file>', 'go on with a run saved by --save-at (or the daemon\'s save): its mode, profile, memory and guest come from the file')
+    .option('--restore <file>', 'go on with a run saved by --save-at: its mode, profile, memory and guest come from the file (docs/migration.md)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (imagePath: string | undefined, opts: RunOptions) => {
       if (opts.restore !== undefined) return restoreAction(imagePath, opts);
