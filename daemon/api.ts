@@ -48,6 +48,15 @@ export const setmemBodySchema = z
   .object({ memory: definitionSchema.shape.memory.unwrap() })
   .strict()
   .meta({ id: 'SetMem', description: "memory in MiB: a running pv domain's balloon target (up to its memory at start); otherwise the definition's memory, for the next start" });
+export const saveFileBodySchema = z
+  .object({
+    file: z
+      .string({ error: 'file must be a string' })
+      .min(1, { error: 'file must not be empty' })
+      .refine((f) => f.startsWith('/'), { error: 'file: the API takes absolute paths' }),
+  })
+  .strict()
+  .meta({ id: 'SaveFile', description: 'a save file on the daemon\'s host, as an absolute path (docs/migration.md "The save format")' });
 export const schedinfoBodySchema = z
   .object({ weight: z.number({ error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).int().min(1, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).max(MAX_WEIGHT, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }) })
   .strict()
@@ -119,6 +128,8 @@ export const ROUTES: Route[] = [
   lifecycle('destroy', 'stop a domain at once and release its memory (also a preserved one)'),
   lifecycle('suspend', 'pause a running domain (its vCPU is no longer scheduled)'),
   lifecycle('resume', 'continue a paused domain'),
+  { method: 'post', path: '/domains/{name}/save', op: 'save', summary: "save a running or paused domain, whole, to a file (xl save) and take it down (shut off, reason 'saved'); native, trap, bt and hvm domains (a pv domain of the shared machine: 409)", body: saveFileBodySchema, response: domainInfoSchema, errors: [404, 409] },
+  { method: 'post', path: '/restore', op: 'restore', summary: 'restore a domain saved to a file (xl restore): defined again from the definition in the file, and started from its saved state', body: saveFileBodySchema, response: domainInfoSchema, errors: [409] },
   { method: 'get', path: '/domains/{name}/stats', op: 'domstats', summary: "a domain's counters (virsh domstats): cycles, exits, traps, hypercalls", response: domstatsSchema, errors: [404] },
   { method: 'put', path: '/domains/{name}/memory', op: 'setmem', summary: "set a domain's memory (MiB): a running pv domain balloons to it at once (virsh setmem); otherwise its definition's memory, for the next start", body: setmemBodySchema, response: domainInfoSchema, errors: [404, 409] },
   { method: 'get', path: '/domains/{name}/schedinfo', op: 'schedinfo', summary: "a domain's scheduler and weight", response: schedinfoSchema, errors: [404] },

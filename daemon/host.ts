@@ -32,7 +32,10 @@ import { HvmMode } from '../hypervisor/hvm/mode.ts';
 import { hvmReserveBytes } from '../hypervisor/hvm/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { MAX_MACHINE_BYTES, MAX_MEMORY_BYTES } from '../machine/memory.ts';
-import type { DomainDefinition } from './definition.ts';
+import { DefinitionError, validateDefinition, type DomainDefinition } from './definition.ts';
+import { GraphError } from '../hypervisor/save/graph.ts';
+import { SaveFormatError } from '../hypervisor/save/format.ts';
+import { loadSaveFile, restoreRun, saveRun, type SavedRun } from '../hypervisor/save/state.ts';
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 import { HostUplink } from '../hypervisor/net/uplink.ts';
@@ -402,6 +405,89 @@ export class Host {
     const wasLive = r.status === 'running' || r.status === 'paused';
     this.release(r);
     if (wasLive) this.setStopped(r, 'shut off', 'destroyed', null, null);
+    return this.info(r);
+  }
+
+  /**
+   * `save NAME FILE` (xl save): the domain's machine, whole, to FILE (hypervisor/save/: the one
+   * format `run --restore` reads too), then the domain is taken down (shut off, reason 'saved').
+   * A domain with a machine of its own (native, trap, bt, hvm) can be saved; a pv domain shares
+   * the host's pv machine, and saving it alone needs its machine frames canonicalised to
+   * pseudo-physical ones, which is not built yet: refused, as is a domain with host sockets (net).
+   */
+  save(name: string, file: string): DomainInfo {
+    const r = this.needLive(name, 'save');
+    const m = r.machine!;
+    if (m.pv) throw new HostError(409, `domain '${name}' is a pv domain of the shared pv machine: saving one domain of it needs its machine frames canonicalised to pseudo-physical frames (not built yet); native, trap, bt and hvm domains can be saved`);
+    if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot be saved`);
+    const root: object = m.hv ?? m.bare!;
+    const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
+    let bytes: Uint8Array;
+    try {
+      bytes = saveRun(r.def.mode, root, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] });
+    } catch (e) {
+      if (e instanceof GraphError) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
+      throw e;
+    }
+    try {
+      writeFileSync(file, bytes);
+    } catch (e) {
+      throw new HostError(400, `${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    this.release(r);
+    this.setStopped(r, 'shut off', 'saved', null, null);
+    return this.info(r);
+  }
+
+  /**
+   * `restore FILE` (xl restore): the domain saved in FILE, defined again from the definition the
+   * file holds if need be, started from its saved state - running, or paused if it was saved
+   * paused. The file is checked whole before anything changes; a domain of that name that is
+   * running or paused is left alone (409).
+   */
+  restore(file: string): DomainInfo {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new HostError(400, `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    let saved: SavedRun;
+    let def: DomainDefinition;
+    try {
+      saved = loadSaveFile(bytes);
+      const d = (saved.meta.setup as { definition?: unknown }).definition;
+      if (d === undefined) throw new SaveFormatError('it holds a single run (xenolith run --restore), not a daemon domain');
+      def = validateDefinition(d);
+    } catch (e) {
+      if (e instanceof SaveFormatError || e instanceof DefinitionError) throw new HostError(400, `${file}: ${e.message}`);
+      throw e;
+    }
+    if (def.mode !== saved.mode) throw new HostError(400, `${file}: the header says ${saved.mode}, the definition ${def.mode}`);
+    const had = this.records.get(def.name);
+    if (had && (had.status === 'running' || had.status === 'paused')) throw new HostError(409, `domain '${def.name}' is ${had.status}: destroy it before restoring it`);
+    // the definition the domain was saved with is its definition again (defined if it was not)
+    this.define(def);
+    const r = this.records.get(def.name)!;
+    this.release(r);
+    r.restarts = 0;
+    r.crashRestarts = 0;
+    this.boot(r);
+    const m = r.machine!;
+    try {
+      restoreRun(saved, m.hv ?? m.bare!);
+    } catch (e) {
+      this.release(r);
+      this.setStopped(r, 'shut off', 'destroyed', null, null);
+      if (e instanceof SaveFormatError) throw new HostError(400, `${file}: ${e.message}`);
+      throw e;
+    }
+    if ((saved.meta.setup as { paused?: boolean }).paused && r.domain) {
+      m.hv!.pauseDomain(r.domain);
+      r.status = 'paused';
+    }
+    this.poke(m);
+    this.emit(r);
     return this.info(r);
   }
 

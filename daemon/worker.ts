@@ -100,6 +100,10 @@ function dispatch(req: HostRequest): unknown {
       return host.suspend(name);
     case 'resume':
       return host.resume(name);
+    case 'save':
+      return host.save(name, a.file as string);
+    case 'restore':
+      return host.restore(a.file as string);
     case 'domstats':
       return host.domstats(name);
     case 'setmem':

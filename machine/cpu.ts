@@ -2393,7 +2393,12 @@ export class Cpu {
     };
   }
 
-  /** Restore a snapshot; the TLB is flushed (its contents are not architectural state). */
+  /**
+   * Restore a snapshot; the TLB is flushed (its contents are not architectural state). The cost
+   * ledger (baseCycles, evCount) is the machine's, like the clock it sums to, not a vCPU's: a world
+   * switch keeps it running, so it is not in CpuState. A saved run carries it, and the TLB, with
+   * the whole Cpu object (hypervisor/save/).
+   */
   loadState(s: CpuState): void {
     this.regs.set(s.regs);
     this.pc = s.pc >>> 0;

@@ -2,6 +2,7 @@
 // shutdown, reboot, destroy, suspend, resume, console NAME, dominfo, domstats, setmem, schedinfo,
 // and `monitor NAME COMMAND` (QEMU's HMP names). Each takes --state-dir and --json; the first
 // verb starts a daemon for the state directory if none runs. docs/management.md.
+import { resolve } from 'node:path';
 import { attachTerminalKeys } from '../terminal.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -148,6 +149,33 @@ export function register(program: Command): void {
   lifecycleVerb(program, 'destroy', 'stop a domain at once and give its memory back (a preserved one too)', (d) => `domain '${d.name}' destroyed`);
   lifecycleVerb(program, 'suspend', 'pause a running domain', (d) => `domain '${d.name}' suspended`);
   lifecycleVerb(program, 'resume', 'continue a paused domain', (d) => `domain '${d.name}' resumed`);
+
+  program
+    .command('save')
+    .description("save a running or paused domain, whole, to FILE and take it down (xl save); native, trap, bt and hvm domains (docs/migration.md)")
+    .argument('<name>', 'the domain')
+    .argument('<file>', 'the save file (written by the daemon)')
+    .option(...STATE_DIR_OPTION)
+    .option('--json', "print the domain's info as JSON")
+    .action(async (name: string, file: string, opts: Common) => {
+      const { client } = await clientFor(opts.stateDir);
+      const d = await apiCall(() => client.call<DomainInfo>('POST', path(name, '/save'), { file: resolve(file) }));
+      if (opts.json) json(d);
+      else out(`domain '${d.name}' saved to ${file}`);
+    });
+
+  program
+    .command('restore')
+    .description('restore a domain from a file written by save (xl restore): defined again from the definition in the file, started from its saved state')
+    .argument('<file>', 'the save file')
+    .option(...STATE_DIR_OPTION)
+    .option('--json', "print the domain's info as JSON")
+    .action(async (file: string, opts: Common) => {
+      const { client } = await clientFor(opts.stateDir);
+      const d = await apiCall(() => client.call<DomainInfo>('POST', '/restore', { file: resolve(file) }));
+      if (opts.json) json(d);
+      else out(`domain '${d.name}' restored (${d.status})`);
+    });
 
   program
     .command('dominfo')

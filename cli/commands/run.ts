@@ -498,7 +498,7 @@ export function register(program: Command): void {
     .option('--net-rx <how>', "with --mode pv and --net: how the network back end delivers received frames: copy (grant copy into pages the guest granted; the default) or flip (page flipping: a grant transfer of a fresh frame holding the packet, as Xen's 2003 netback did)")
     .option('--mmu <kind>', "with --mode hvm: shadow (shadow page tables, first-generation VT-x) or ept (a second stage); default: ept if the profile's CPU has it, else shadow")
     .option('--save-at <cycles_file...>', 'save the run after CYCLES simulated cycles (at the first instruction boundary there) to FILE, and stop: `--save-at CYCLES FILE` (docs/migration.md "The save format")')
-    .option('--restore <file>', 'go on with a run saved by --save-at (or the daemon\'s save): its mode, profile, memory and guest come from the file')
+    .option('--restore <file>', 'go on with a run saved by --save-at: its mode, profile, memory and guest come from the file (docs/migration.md)')
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
     .option('--shadow <kind>', 'with --mode trap or bt: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')

@@ -348,9 +348,22 @@ export function restoreGraph(g: EncodedGraph, template: object, classes: Readonl
     }
   };
 
-  // Phase 2: check what cannot be written before writing anything (frozen template objects).
+  // Phase 2: check what cannot be written before writing anything: every value decodes (tags,
+  // references), every buffer's chunks lie inside it and the blob, frozen template objects agree.
   for (let id = 0; id < n; id++) {
     const r = records[id]!;
+    const p = paths[id]!;
+    if (r[0] === 'o') for (let i = 1; i < r[2].length; i += 2) value(r[2][i], p);
+    if (r[0] === 'a' || r[0] === 'm' || r[0] === 's') for (const v of r[1]) value(v, p);
+    if (r[0] === 'B') {
+      const [, off, len, chunks] = r;
+      let bytes = 0;
+      for (const c of chunks) {
+        if (!Number.isInteger(c) || c < 0 || c * CHUNK_BYTES >= len) throw new GraphError(`${p}: chunk ${String(c)} is outside its buffer`);
+        bytes += Math.min(CHUNK_BYTES, len - c * CHUNK_BYTES);
+      }
+      if (off < 0 || off + bytes > blob.length) throw new GraphError(`${p}: its bytes lie past the blob's end`);
+    }
     if (r[0] !== 'o' || !reused[id]) continue;
     const o = live[id] as Record<string, unknown>;
     if (!Object.isFrozen(o)) continue;

@@ -31,6 +31,16 @@ describe('the daemon API', () => {
     expect((await api('GET', '/daemon')).body).toMatchObject({ pacing: 'fast', port: daemon.port, stateDir: dir });
   });
 
+  it('save and restore take an absolute file and answer one line when they cannot', async () => {
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/domains/{name}/save', '/restore']));
+    await api('POST', '/domains', { name: 'keep', mode: 'trap', memory: 8 });
+    expect(await api('POST', '/domains/keep/save', { file: join(dir, 'keep.xls') })).toEqual({ status: 409, body: { error: "domain 'keep' is defined; cannot save" } });
+    expect((await api('POST', '/domains/keep/save', { file: 'keep.xls' })).body).toEqual({ error: "field 'file': file: the API takes absolute paths" });
+    expect(await api('POST', '/restore', { file: join(dir, 'none.xls') })).toEqual({ status: 400, body: { error: `${join(dir, 'none.xls')}: cannot read (ENOENT)` } });
+    expect((await api('POST', '/restore', { file: join(dir, 'token') })).body).toEqual({ error: `${join(dir, 'token')}: not a xenolith save file (bad magic)` });
+    await api('DELETE', '/domains/keep');
+  });
+
   it('refuses requests without the token, from another Host or Origin, and malformed input', async () => {
     expect(await http('GET', '/domains', { token: null })).toEqual({ status: 401, body: { error: 'a token is needed: Authorization: Bearer (the contents of STATE_DIR/token)' } });
     expect((await http('GET', '/domains', { token: 'f'.repeat(64) })).status).toBe(401);

@@ -1,0 +1,96 @@
+// The daemon's save and restore (Host.save / Host.restore): a domain with a machine of its own is
+// saved whole and taken down; restored, it goes on and its console and counters end exactly as a
+// domain that was never saved. pv domains (the shared machine) and bad files are refused in one line.
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Host, HostError } from '../../daemon/host.ts';
+import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-save-'));
+
+function makeHost() {
+  const out: Record<string, string> = {};
+  const host = new Host(null, {
+    hostMemoryMiB: 64,
+    pacing: 'fast',
+    standardGuest: (arch) => buildGuestKernel({ arch }),
+    onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
+  });
+  const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'pv', memory: 4, ...d }));
+  const until = (done: () => boolean, max = 400) => {
+    for (let k = 0; k < max; k++) {
+      if (done()) return k;
+      host.step();
+    }
+    throw new Error(`not done after ${max} steps`);
+  };
+  return { host, out, define, until };
+}
+
+function refusal(f: () => unknown): [number, string] {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof HostError) return [e.status, e.message];
+    throw e;
+  }
+  throw new Error('not refused');
+}
+
+describe('the host saves and restores a domain', () => {
+  for (const mode of ['native', 'trap', 'hvm'] as const) {
+    it(`${mode}: saved after three short slices, restored, it ends as the domain that was never saved`, () => {
+      const input = 'echo one\\necho two\\n\x04';
+      const ref = makeHost();
+      ref.define({ name: 'g', mode, console: { input } });
+      ref.host.start('g');
+      ref.until(() => ref.host.dominfo('g').status !== 'running');
+      const end = ref.host.dominfo('g');
+      expect([end.status, end.stopReason]).toEqual(['shut off', 'poweroff']);
+
+      const a = makeHost();
+      a.define({ name: 'g', mode, console: { input } });
+      a.host.start('g');
+      for (let k = 0; k < 3; k++) a.host.step(300_000);
+      const file = join(dir, `${mode}.xls`);
+      const saved = a.host.save('g', file);
+      expect([saved.status, saved.stopReason]).toEqual(['shut off', 'saved']);
+
+      const b = makeHost(); // another host: the file carries the definition
+      const back = b.host.restore(file);
+      expect([back.name, back.status]).toEqual(['g', 'running']);
+      b.until(() => b.host.dominfo('g').status !== 'running');
+      const after = b.host.dominfo('g');
+      expect([after.stopReason, after.cycles, after.instructions]).toEqual([end.stopReason, end.cycles, end.instructions]);
+      expect((a.out.g ?? '') + (b.out.g ?? '')).toBe(ref.out.g);
+    });
+  }
+
+  it('refuses a pv domain of the shared machine, a running name, and bad files, in one line each', () => {
+    const { host, define } = makeHost();
+    define({ name: 'p' });
+    host.start('p');
+    const [status, message] = refusal(() => host.save('p', join(dir, 'p.xls')));
+    expect(status).toBe(409);
+    expect(message).toMatch(/^domain 'p' is a pv domain of the shared pv machine: saving one domain of it needs its machine frames canonicalised/);
+    expect(refusal(() => host.save('nobody', join(dir, 'x.xls')))[0]).toBe(404);
+    const junk = join(dir, 'junk.xls');
+    writeFileSync(junk, 'definitely not a saved domain; just some text that is long enough');
+    expect(refusal(() => host.restore(junk))).toEqual([400, `${junk}: not a xenolith save file (bad magic)`]);
+    expect(refusal(() => host.restore(join(dir, 'none.xls')))).toEqual([400, `${join(dir, 'none.xls')}: cannot read (ENOENT)`]);
+    const t = makeHost();
+    t.define({ name: 'n', mode: 'native' });
+    t.host.start('n');
+    t.host.step();
+    const file = join(dir, 'n.xls');
+    t.host.save('n', file);
+    t.host.start('n');
+    expect(refusal(() => t.host.restore(file))).toEqual([409, "domain 'n' is running: destroy it before restoring it"]);
+    const cut = join(dir, 'cut.xls');
+    writeFileSync(cut, readFileSync(file).subarray(0, 100));
+    expect(refusal(() => t.host.restore(cut))[1]).toMatch(/^.*cut\.xls: truncated: the header promises \d+ bytes of state, the file has 48$/);
+  });
+});
