@@ -146,6 +146,18 @@ export class TranslatorStats {
   entries = 0;
 }
 
+/** The translator's counters and cache as `--stats` lines (none when the translator did not run). */
+export function translatorStatsLines(tx: Translator | null): string[] {
+  if (tx === null) return [];
+  const s = tx.stats;
+  const now = tx.size;
+  return [
+    `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled`,
+    `translator entries: ${s.entries}; invalidations: ${s.invalidations}; flushes: ${s.flushes}`,
+    `translation cache: ${now.translations} translations, ${now.guestBytes} guest bytes, ${now.sourceChars} chars of JavaScript`,
+  ];
+}
+
 interface Tb {
   fn: TbFn;
   /** entry: virtual pc and host-physical address */
