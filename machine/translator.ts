@@ -417,6 +417,8 @@ export class Translator {
       return d;
     };
     const index = new Map<number, number>();
+    /** the return addresses of the calls inside: where an indirect transfer (a ret) may go on inside */
+    const returns = new Set<number>();
     const blocks: Block[] = [];
     const work: number[] = [pc];
     index.set(pc, 0);
@@ -466,8 +468,10 @@ export class Translator {
           } else if (sem.kind === 'call') {
             add((next + ext) | 0);
             add(next); // where its ret comes back to
+            returns.add(next);
           } else if (sem.kind === 'callr') {
             add(next);
+            returns.add(next);
           }
           at = next;
           break;
@@ -532,8 +536,9 @@ export class Translator {
               if (k2 === undefined) return `pc = ${p}; why = BOUND; break out;`;
               return `${leave}${guard(b.page, blocks[k2]!, p, true)}b = ${k2}; continue out;`;
             }
-            // an indirect transfer: on inside if its target is one of the blocks
-            const arms = blocks.map((t, k2) => `case ${t.start | 0}: ${guard(b.page, t, p, true)}b = ${k2}; continue out;`);
+            // an indirect transfer: on inside if its target is the return address of a call inside
+            const arms = blocks.flatMap((t, k2) => (returns.has(t.start) && index.has(t.start) ? [`case ${t.start | 0}: ${guard(b.page, t, p, true)}b = ${k2}; continue out;`] : []));
+            if (arms.length === 0) return `pc = ${p}; why = BOUND; break out;`;
             return `${leave}switch (${p}) { ${arms.join(' ')} } pc = ${p}; why = BOUND; break out;`;
           },
         };
