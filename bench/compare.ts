@@ -9,7 +9,7 @@ import type { Engine } from '../machine/translator.ts';
 import { execFileSync } from 'node:child_process';
 import { cpus, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { RUNNERS, traceTimeline, type GuestRun, type ModeName, type Counters, type Runner, type ModeTimeline } from './runners.ts';
+import { RUNNERS, traceTimeline, type GuestRun, type ModeName, type Counters, type Runner, type ModeTimeline, type RunSpec } from './runners.ts';
 import { median } from './timing.ts';
 import { ledgerDelta, ledgerLess, type LedgerSnapshot } from '../machine/ledger.ts';
 
@@ -310,52 +310,102 @@ function pick(run: GuestRun): Counters & { cycles: number; instructions: number 
   return { ...run.counters, cycles: run.cycles, instructions: run.instructions };
 }
 
+/** One guest run a comparison makes. */
+export interface CompareJob {
+  mode: ModeName;
+  cmdline: string;
+  /** join the simulated network (netbench) */
+  net?: boolean;
+  /** what the progress line says */
+  what: string;
+}
+
 /**
- * Run the suite and the benchmarks under each mode and build the report. Every mode runs its
- * suite, nanobenchmarks and one untimed lmbench run (the warm-up, and the reference for the
- * determinism check) before any run is timed, so no mode's wall time is measured cold; then the
- * timed lmbench runs go round the modes `runs` times.
+ * The runs of a comparison, in the serial order: every mode's suite, nanobenchmarks and one
+ * untimed lmbench run (the warm-up, and the reference for the determinism check), the network
+ * runs, then the timed lmbench runs round the modes `runs` times.
+ */
+export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs'>): { untimed: CompareJob[]; timed: CompareJob[] } {
+  const untimed: CompareJob[] = [];
+  for (const mode of opts.modes) {
+    untimed.push({ mode, cmdline: SUITE_CMDLINE, what: `${mode}: ${SUITE_CMDLINE}` });
+    untimed.push({ mode, cmdline: NANOBENCH_CMDLINE, what: `${mode}: ${NANOBENCH_CMDLINE}` });
+    untimed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (warm-up)` });
+  }
+  for (const mode of opts.modes.filter((m) => NO_NETWORK[m] === undefined)) untimed.push({ mode, cmdline: NETBENCH_CMDLINE, net: true, what: `${mode}: ${NETBENCH_CMDLINE}` });
+  const timed: CompareJob[] = [];
+  for (let k = 0; k < opts.runs; k++) {
+    for (const mode of opts.modes) timed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${opts.runs})` });
+  }
+  return { untimed, timed };
+}
+
+/** The runner's specification of a job under these options. */
+export function jobSpec(opts: Pick<CompareOptions, 'profile' | 'maxCycles' | 'engine'>, job: CompareJob): RunSpec {
+  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}) };
+}
+
+/** The timeline options of a comparison (one traced boot per mode). */
+export function timelineOptions(profile: string): Parameters<typeof traceTimeline>[1] {
+  return { profile, ...TIMELINE };
+}
+
+/**
+ * Run the suite and the benchmarks under each mode and build the report, one run after the
+ * other in this thread (see compareJobs for the order: no mode's wall time is measured cold).
  */
 export function runCompare(opts: CompareOptions): CompareReport {
   const meta = runMetadata(opts.profile, opts.runs);
-  const netModes = opts.modes.filter((m) => NO_NETWORK[m] === undefined);
-  const total = opts.modes.length * (3 + opts.runs) + netModes.length;
+  const { untimed, timed } = compareJobs(opts);
+  const total = untimed.length + timed.length;
   let done = 0;
-  const step = (what: string) => opts.onProgress?.(++done, total, what);
+  const exec = (job: CompareJob): GuestRun => {
+    const run = (opts.runners?.[job.mode] ?? RUNNERS[job.mode])(jobSpec(opts, job));
+    opts.onProgress?.(++done, total, job.what);
+    return run;
+  };
+  const untimedRuns = untimed.map(exec);
+  const timedRuns = timed.map(exec);
+  const timelines = opts.modes.map((mode) => (opts.timeline ?? traceTimeline)(mode, timelineOptions(opts.profile)));
+  return assembleReport(opts, meta, { untimed, untimedRuns, timed, timedRuns, timelines });
+}
+
+/** The runs of a comparison, done, and the traced boots: what assembleReport builds the report from. */
+export interface CompareResults {
+  untimed: CompareJob[];
+  untimedRuns: GuestRun[];
+  timed: CompareJob[];
+  timedRuns: GuestRun[];
+  /** per mode in opts.modes order (null: the mode has no timeline) */
+  timelines: Array<ModeTimeline | null>;
+}
+
+/** Build the report from the runs (the same report whichever order or thread they ran in). */
+export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, meta: RunMeta, results: CompareResults): CompareReport {
   const suites = new Map<ModeName, Map<string, 'PASS' | 'FAIL'>>();
   const observations = new Map<ModeName, Map<string, number>>();
   const lm = new Map<ModeName, Map<string, number | null>>();
   const nano = new Map<ModeName, Map<string, number | null>>();
   const summaries: ModeSummary[] = [];
   const unexplained: string[] = [];
-  const base = { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}) };
-
-  const untimed = new Map<ModeName, { suite: GuestRun; lmbench: GuestRun; nanobench: GuestRun }>();
   const breakdown = new Map<string, BreakdownRow>();
   const nanoBreakdown = new Map<string, BreakdownRow>();
+  const find = (mode: ModeName, cmdline: string): GuestRun => {
+    const k = results.untimed.findIndex((j) => j.mode === mode && j.cmdline === cmdline);
+    return results.untimedRuns[k]!;
+  };
+  const untimed = new Map<ModeName, { suite: GuestRun; lmbench: GuestRun; nanobench: GuestRun }>();
   for (const mode of opts.modes) {
-    const runner = opts.runners?.[mode] ?? RUNNERS[mode];
-    const suite = runner({ ...base, cmdline: SUITE_CMDLINE });
-    step(`${mode}: ${SUITE_CMDLINE}`);
+    const suite = find(mode, SUITE_CMDLINE);
     observations.set(mode, parseObserved(suite.console));
-    const nanobench = runner({ ...base, cmdline: NANOBENCH_CMDLINE });
-    step(`${mode}: ${NANOBENCH_CMDLINE}`);
-    const lmbench = runner({ ...base, cmdline: LMBENCH_CMDLINE });
-    step(`${mode}: ${LMBENCH_CMDLINE} (warm-up)`);
-    untimed.set(mode, { suite, lmbench, nanobench });
+    untimed.set(mode, { suite, lmbench: find(mode, LMBENCH_CMDLINE), nanobench: find(mode, NANOBENCH_CMDLINE) });
   }
   const netRuns = new Map<ModeName, GuestRun>();
-  for (const mode of netModes) {
-    netRuns.set(mode, (opts.runners?.[mode] ?? RUNNERS[mode])({ ...base, cmdline: NETBENCH_CMDLINE, net: true }));
-    step(`${mode}: ${NETBENCH_CMDLINE}`);
-  }
+  results.untimed.forEach((j, k) => {
+    if (j.net) netRuns.set(j.mode, results.untimedRuns[k]!);
+  });
   const timedRuns = new Map<ModeName, GuestRun[]>(opts.modes.map((m) => [m, []]));
-  for (let k = 0; k < opts.runs; k++) {
-    for (const mode of opts.modes) {
-      timedRuns.get(mode)!.push((opts.runners?.[mode] ?? RUNNERS[mode])({ ...base, cmdline: LMBENCH_CMDLINE }));
-      step(`${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${opts.runs})`);
-    }
-  }
+  results.timed.forEach((j, k) => timedRuns.get(j.mode)!.push(results.timedRuns[k]!));
 
   for (const mode of opts.modes) {
     const { suite, lmbench: first, nanobench: nb } = untimed.get(mode)!;
@@ -457,9 +507,6 @@ export function runCompare(opts: CompareOptions): CompareReport {
     network,
     networkNotes,
     unexplained,
-    timelines: opts.modes.flatMap((mode) => {
-      const t = (opts.timeline ?? traceTimeline)(mode, { profile: opts.profile, ...TIMELINE });
-      return t ? [t] : [];
-    }),
+    timelines: results.timelines.filter((t): t is ModeTimeline => t !== null),
   };
 }

@@ -87,6 +87,7 @@ export const compareOptionsSchema = z.object({
   profile: profileSchema,
   engine: engineSchema.optional(),
   runs: wholeNumber('--runs', 1, 50),
+  jobs: wholeNumber('--jobs', 1, 64),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number'),
   modes: z
     .string()

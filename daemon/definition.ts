@@ -3,6 +3,7 @@
 // An error names the file, the field and what is accepted, on one line. Paths in a definition are
 // relative to its file and stored absolute. Host code; reads only the file it is given.
 
+import { DEFAULT_ENGINE, ENGINES, type Engine } from '../machine/translator.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isNode, parseDocument } from 'yaml';
@@ -61,6 +62,8 @@ export const definitionSchema = z
     name: domainNameSchema,
     mode: z.enum(DOMAIN_MODES, { error: `mode must be one of ${DOMAIN_MODES.join(', ')}` }),
     profile: z.enum(PROFILE_NAMES, { error: `profile must be one of ${PROFILE_NAMES.join(', ')}` }).default(DEFAULT_PROFILE),
+    /** the CPU engine the domain's guest code runs on (as `run --engine`) */
+    engine: z.enum(ENGINES as [Engine, ...Engine[]], { error: `engine must be one of ${ENGINES.join(', ')}` }).default(DEFAULT_ENGINE),
     /** guest memory in MiB (a multiple of 4 KiB: 0.25 MiB steps are not enough, 1/256 MiB are) */
     memory: z
       .number({ error: `memory must be a number of MiB from 1/256 (4 KiB) to ${MAX_MIB}` })

@@ -13,6 +13,7 @@
 // messages between calls), so every command applies at a slice boundary, atomically, in arrival
 // order: two requests on one domain never interleave. Host code; touches the state directory.
 
+import type { Engine } from '../machine/translator.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
@@ -93,7 +94,7 @@ export interface DomainInfo {
   stopStatus: number | null;
   /** times the daemon restarted it (on_reboot/on_poweroff/on_crash restart) since it was started */
   restarts: number;
-  /** which machine it runs on: 'pv:PROFILE' (shared) or 'own' */
+  /** which machine it runs on: 'pv:PROFILE' (shared; 'pv:PROFILE:translator' under the translator) or 'own' */
   machine: string | null;
   /** cycles its vCPU ran, instructions retired (since it was last started) */
   cycles: number;
@@ -129,6 +130,11 @@ interface HostMachine {
   cycles0: number;
   /** the pv machine's bridges by name (definition field bridge) */
   switches?: Map<string, VirtualSwitch>;
+}
+
+/** The shared pv machine of a profile and engine: 'pv:PROFILE', with ':translator' under the translator. */
+export function pvMachineKey(profile: string, engine: Engine): string {
+  return engine === 'interpreter' ? `pv:${profile}` : `pv:${profile}:${engine}`;
 }
 
 /** A trace being taken of a machine: it ends when the machine has run `until` or at `wallDeadline`. */
@@ -746,11 +752,11 @@ export class Host {
     }
   }
 
-  private pvMachine(profile: string): HostMachine {
-    const key = `pv:${profile}`;
+  private pvMachine(profile: string, engine: Engine): HostMachine {
+    const key = pvMachineKey(profile, engine);
     let m = this.machines.find((x) => x.key === key);
     if (!m) {
-      const hv = new Hypervisor({ memoryBytes: this.hostMemoryBytes, profile, scheduler: new BvtScheduler() });
+      const hv = new Hypervisor({ memoryBytes: this.hostMemoryBytes, profile, engine, scheduler: new BvtScheduler() });
       m = { key, hv, bare: null, pv: new PvMode(), owner: null, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
       this.machines.push(m);
     }
@@ -779,7 +785,7 @@ export class Host {
     let port: SwitchPort | null = null;
     try {
       if (def.mode === 'pv') {
-        const m = this.pvMachine(def.profile);
+        const m = this.pvMachine(def.profile, def.engine);
         config.devices = false;
         if (def.ip !== undefined) config.ip = ipNumber(def.ip);
         // on a bridge: the switch's port carries the domain's frames (and a forward's uplink
@@ -810,7 +816,7 @@ export class Host {
         (m.hv!.scheduler as BvtScheduler).setWeight(domain.id, def.weight);
         this.attach(r, m, domain);
       } else if (def.mode === 'native') {
-        const bare = new Machine({ memoryBytes, profile: def.profile, input: config.input, disk, onOutput: config.onOutput!, ...(uplink ? { onTransmit: uplink.onTransmit } : {}) });
+        const bare = new Machine({ memoryBytes, profile: def.profile, engine: def.engine, input: config.input, disk, onOutput: config.onOutput!, ...(uplink ? { onTransmit: uplink.onTransmit } : {}) });
         uplink?.attach({ nic: bare.nic, now: () => bare.deviceContext.now(), schedule: (at, fn) => bare.deviceContext.schedule(at, fn) });
         if ('kernel' in spec) bootNative(bare, spec);
         else bare.loadImage(spec.image);
@@ -823,7 +829,7 @@ export class Host {
         if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
           throw new DomainCreateError(`at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${def.mode} mode (the machine has ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it)`);
         }
-        const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile });
+        const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile, engine: def.engine });
         const domain = hv.createDomain(mode, config, spec);
         const nic = uplink ? domainNicPlatform(domain) : null;
         if (uplink && nic) uplink.attach(nic);

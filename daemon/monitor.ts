@@ -17,7 +17,7 @@ import { TrapVcpu } from '../hypervisor/trap/virtual-cpu.ts';
 import type { Domain } from '../hypervisor/core/domain.ts';
 import type { Hypervisor } from '../hypervisor/core/hypervisor.ts';
 import type { Machine } from '../machine/machine.ts';
-import { HostError, type Host } from './host.ts';
+import { HostError, pvMachineKey, type Host } from './host.ts';
 
 const MODE_TITLES: Record<string, string> = {
   native: 'native (no hypervisor: the kernel on its own bare XL32 machine)',
@@ -379,7 +379,7 @@ export function monitorCommand(host: Host, name: string, command: string, userIm
     name,
     mode: live.rec.def.mode,
     profile: live.rec.def.profile,
-    machineKey: live.hv && live.rec.def.mode === 'pv' ? `pv:${live.rec.def.profile}` : null,
+    machineKey: live.hv && live.rec.def.mode === 'pv' ? pvMachineKey(live.rec.def.profile, live.rec.def.engine) : null,
     domain: live.domain,
     hv: live.hv,
     bare: live.bare,

@@ -520,6 +520,7 @@ export class Cpu {
         semByOp: SEMANTICS_BY_OP,
         insnBytes: INSN_BYTES,
         tbFrame: this.tbFrame,
+        tlbFind,
         names: {
           cpu: this,
           R: this.regs,
@@ -737,13 +738,29 @@ export class Cpu {
         this.icA = this.tlbAdd[e]!;
         this.mem.codePage[(pc + this.icA) >>> 12] = 1;
       }
-      const fn = tx.lookup(pc, (pc + this.icA) | 0);
+      const fn = tx.lookup(pc, (pc + this.icA) | 0, tr);
       // cold: the fast loop for a slice of cycles, ending at a block boundary (an extra boundary
-      // stop changes nothing: run() finds no event and the deadline ahead, and calls back here)
-      if (fn === null) return this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
-      const why = fn(tr, user ? this.tlbWU : this.tlbWS, user, this.attn !== 0 ? -Infinity : this.deadline - this.cycles);
+      // stop changes nothing: run() would find no event and the deadline ahead, and call back here)
+      let why: number;
+      if (fn === null) {
+        why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
+      } else {
+        tx.stats.entries++;
+        why = fn(tx.ctx, tr, user ? this.tlbWU : this.tlbWS, user, this.attn !== 0 ? -Infinity : this.deadline - this.cycles);
+      }
       if (why !== BOUND || this.attn !== 0 || this.cycles >= this.deadline) return why;
     }
+  }
+
+  /**
+   * The walk set accessed/dirty bits in the word at host-physical pa: if that frame holds code
+   * some engine cached (a page table sharing a frame with code), drop what was built from it:
+   * the translator's and bt's translations (through the memory's code marks), as a store would.
+   */
+  private tablesWritten(pa: number): void {
+    const f = pa >>> 12;
+    if (this.mem.codePage[f] !== 0) this.mem.noteWrite(pa, 4);
+    if (this.tbFrame[f] !== 0) this.codeStored(pa, 4);
   }
 
   /** A store to host-physical pa hit a frame holding translated code: drop what it overlaps. */
@@ -2104,6 +2121,7 @@ export class Cpu {
           if (pdeHpa < size) {
             mem32[pdeHpa >>> 2] = pde | PTE_A;
             if (this.logDirtyProtect !== null) this.mem.markDirty(pdeHpa >>> 12);
+            this.tablesWritten(pdeHpa);
           }
         }
         const npte = pte | PTE_A | (write ? PTE_D : 0);
@@ -2112,6 +2130,7 @@ export class Cpu {
           if (pteHpa < size) {
             mem32[pteHpa >>> 2] = npte;
             if (this.logDirtyProtect !== null) this.mem.markDirty(pteHpa >>> 12);
+            this.tablesWritten(pteHpa);
           }
         }
         dirty = (npte & PTE_D) !== 0;

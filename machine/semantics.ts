@@ -303,6 +303,23 @@ function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): 
   return `if (tbFrame[pa >>> 12] !== 0 && tx.codeWritten(pa, ${size})) ${x.after(pcAfter, bound)}`;
 }
 
+/** The translator's TLB check with refill on a miss (fastTlb's), noting in `smc` whether the walk dropped translations. */
+function txRefillTlb(t: 'tr' | 'tw', size: number, leave: string): string[] {
+  const find = `tlbFind(${t}, ((va >>> 12) & sm) << ws, ways, va & ${tagMask(size)})`;
+  const align = size === 1 ? '' : `(va & ${size - 1}) !== 0 || `;
+  const acc = t === 'tw' ? 'ACC_WRITE' : 'ACC_READ';
+  return [
+    `let e = ${find};`,
+    'if (e < 0) {',
+    '  const ep = tx.epoch;',
+    `  if (${align}(dc = cpu.refill(va, ${acc}, user)) < 0 || (e = ${find}) < 0) ${leave}`,
+    '  cyc += dc;',
+    '  cpu.refillCharged(dc);',
+    '  if (tx.epoch !== ep) smc = 1;',
+    '}',
+  ];
+}
+
 /** The translator's view of memory of size bytes at host-physical pa. */
 function txMem(size: number, signed: boolean): string {
   if (size === 4) return 'm32[pa >> 2]';
@@ -318,10 +335,11 @@ function txMem(size: number, signed: boolean): string {
 export function transBody(s: Semantics, x: TransInsn): string[] {
   const ops: Record<string, string> = { $a: `r${x.ra}`, $b: `r${x.rb}`, $i: `(${x.imm})` };
   const rd = `r${x.rd}`;
-  const tlb = (t: 'tr' | 'tw', size: number, refill: boolean): string[] => [
-    ...fastTlb(t, size, refill, x.exit, 'cpu'),
-    `const pa = (va + ta[e]) | 0;`,
-  ];
+  const tlb = (t: 'tr' | 'tw', size: number, refill: boolean): string[] => [...(refill ? txRefillTlb(t, size, x.exit) : fastTlb(t, size, false, x.exit, 'cpu')), `const pa = (va + ta[e]) | 0;`];
+  // a refill's walk may set accessed/dirty bits in a frame holding translated code (this
+  // function's own, even): it drops what it overlaps (tx.epoch moves), and the function leaves
+  // right after the instruction, so it never runs stale code
+  const walked = `if (smc !== 0) ${x.after(`${x.next}`, false)}`;
   switch (s.kind) {
     case 'nop':
       return [];
@@ -332,9 +350,9 @@ export function transBody(s: Semantics, x: TransInsn): string[] {
     case 'div':
       return ['{', `const b = ${subst(s.b, ops)};`, `if (b === 0) ${x.exit}`, `${rd} = ${subst(s.expr, ops)};`, '}'];
     case 'load':
-      return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tr', s.size, true), `${rd} = ${txMem(s.size, s.signed)};`, '}'];
+      return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tr', s.size, true), `${rd} = ${txMem(s.size, s.signed)};`, walked, '}'];
     case 'store':
-      return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tw', s.size, true), `${txMem(s.size, false)} = ${rd};`, txStored(s.size, x, `${x.next}`, false), '}'];
+      return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tw', s.size, true), `${txMem(s.size, false)} = ${rd};`, txStored(s.size, x, `${x.next}`, false), walked, '}'];
     case 'push':
       return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `m32[pa >> 2] = ${ops.$a};`, 'r15 = va;', txStored(4, x, `${x.next}`, false), '}'];
     case 'pop':

@@ -32,7 +32,15 @@ export function parseEngine(name: string): Engine {
 }
 
 /** A translated function: runs from its entry, returns BOUND (at a block boundary) or CONT (pc needs the general path). */
-export type TbFn = (tr: Int32Array, tw: Int32Array, user: boolean, dl: number) => number;
+/**
+ * A translated function: runs from its entry with the machine in c (TranslationContext), returns
+ * BOUND (at a block boundary) or CONT (pc needs the general path). It closes over nothing, so one
+ * function serves every machine running the same code (V8's optimized code with it).
+ */
+export type TbFn = (c: TranslationContext, tr: Int32Array, tw: Int32Array, user: boolean, dl: number) => number;
+
+/** The machine a translated function works on: the host's named objects, and the translator as `tx`. */
+export type TranslationContext = Record<string, unknown>;
 
 /** Translator limits (the defaults suit the guest kernel; tests shrink them). */
 export interface TranslatorLimits {
@@ -103,6 +111,18 @@ export interface TranslatorHost {
   tbFrame: Uint8Array;
   /** the values translated code refers to by name */
   names: Record<string, unknown>;
+  /** the TLB's lookup (the CPU's): entry index of tag in the set at e, or -1 */
+  tlbFind: (t: Int32Array, e: number, ways: number, tag: number) => number;
+}
+
+/** What generate() produces. */
+export interface Generated {
+  source: string;
+  /** host-physical byte ranges [lo, hi) the code was read from, one per frame */
+  ranges: Array<[number, number]>;
+  blocks: number;
+  insns: number;
+  guestBytes: number;
 }
 
 export class TranslatorStats {
@@ -120,6 +140,22 @@ export class TranslatorStats {
   invalidations = 0;
   /** whole-cache flushes */
   flushes = 0;
+  /** translations whose blocks span more than one page */
+  multiPage = 0;
+  /** entries into translated code (dispatcher calls of a translation) */
+  entries = 0;
+}
+
+/** The translator's counters and cache as `--stats` lines (none when the translator did not run). */
+export function translatorStatsLines(tx: Translator | null): string[] {
+  if (tx === null) return [];
+  const s = tx.stats;
+  const now = tx.size;
+  return [
+    `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled`,
+    `translator entries: ${s.entries}; invalidations: ${s.invalidations}; flushes: ${s.flushes}`,
+    `translation cache: ${now.translations} translations, ${now.guestBytes} guest bytes, ${now.sourceChars} chars of JavaScript`,
+  ];
 }
 
 interface Tb {
@@ -127,46 +163,61 @@ interface Tb {
   /** entry: virtual pc and host-physical address */
   vpc: number;
   hpa: number;
-  /** host-physical bytes [lo, hi) the translation was built from (one frame) */
-  lo: number;
-  hi: number;
+  /** host-physical bytes [lo, hi) the translation was built from, one range per frame */
+  ranges: Array<[number, number]>;
   sourceChars: number;
   guestBytes: number;
+  /** dropped (it may still sit in another frame's list) */
+  dead: boolean;
 }
 
 /**
- * Compiled factories by generated source, shared by every translator in the process: the same
- * guest code (the same kernel booted again, another machine running it) reuses the compiled
- * function and V8's optimized code for it. A pure memo (a factory closes over nothing: every value
- * it uses is an argument), bounded: cleared whole when full.
+ * Compiled functions by generated source, shared by every translator in the process: the same
+ * guest code (the same kernel booted again, another machine running it) reuses the function, its
+ * type feedback and V8's optimized code for it (a machine's objects are an argument, its numbers
+ * literals in the source). A pure memo, bounded: cleared whole when full.
  */
-const FACTORIES = new Map<string, (...args: unknown[]) => TbFn>();
+const FACTORIES = new Map<string, TbFn>();
 const MAX_FACTORIES = 8192;
 
 /** Slots of the hotness counters (hashed by entry address; a collision only makes code hot sooner). */
 const HEAT_SLOTS = 1 << 16;
 const PAGE_MASK = -4096;
+/** Slots of the jump cache (direct-mapped by entry address, QEMU's tb_jmp_cache): the dispatcher's hit path. */
+const JC_SLOTS = 1 << 12;
 
 export class Translator {
   readonly stats = new TranslatorStats();
+  /** moves whenever translations are dropped (translated code that called out checks it to leave) */
+  epoch = 0;
   readonly limits: TranslatorLimits;
   private readonly byEntry = new Map<number, Tb>();
   private readonly byFrame = new Map<number, Tb[]>();
   private readonly heat = new Uint16Array(HEAT_SLOTS);
+  /** jump cache: entry host-physical address and virtual pc per slot, and the function (null: empty) */
+  private readonly jcHpa = new Int32Array(JC_SLOTS);
+  private readonly jcPc = new Int32Array(JC_SLOTS);
+  private readonly jcFn: Array<TbFn | null> = new Array<TbFn | null>(JC_SLOTS).fill(null);
   /** current contents of the cache */
   private live = 0;
   private liveChars = 0;
   private liveGuestBytes = 0;
-  private readonly argNames: string[];
-  private readonly argValues: unknown[];
+  /** what translated functions are called with */
+  readonly ctx: TranslationContext;
+  /** the host's names whose values are objects (loaded from ctx), and numbers (literals in the source) */
+  private readonly objectNames: string[];
+  private readonly numberConsts: string;
 
   constructor(
     private readonly h: TranslatorHost,
     limits: Partial<TranslatorLimits> = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...scopedLimits, ...limits };
-    this.argNames = [...Object.keys(h.names), 'tx'];
-    this.argValues = [...Object.values(h.names), this];
+    const objects = Object.entries(h.names).filter(([, v]) => typeof v !== 'number');
+    const numbers = Object.entries(h.names).filter(([, v]) => typeof v === 'number');
+    this.objectNames = [...objects.map(([k]) => k), 'tx'];
+    this.ctx = Object.fromEntries([...objects, ['tx', this]]);
+    this.numberConsts = numbers.map(([k, v]) => `${k} = ${v as number}`).join(', ');
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
     const previous = h.mem.onCodeWrite;
     h.mem.onCodeWrite = (frame: number) => {
@@ -184,9 +235,21 @@ export class Translator {
    * The translation entered at host-physical hpa for virtual pc, or null: counts the entry's
    * heat and translates it once it is hot (null if its first instruction is not translatable).
    */
-  lookup(pc: number, hpa: number): TbFn | null {
+  lookup(pc: number, hpa: number, tr: Int32Array): TbFn | null {
+    const j = (hpa >>> 2) & (JC_SLOTS - 1);
+    const f = this.jcFn[j]!;
+    if (f !== null && this.jcHpa[j] === hpa && this.jcPc[j] === pc) return f;
+    return this.lookupSlow(pc, hpa, tr, j);
+  }
+
+  private lookupSlow(pc: number, hpa: number, tr: Int32Array, j: number): TbFn | null {
     const tb = this.byEntry.get(hpa);
-    if (tb !== undefined && tb.vpc === pc) return tb.fn;
+    if (tb !== undefined && tb.vpc === pc) {
+      this.jcHpa[j] = hpa;
+      this.jcPc[j] = pc;
+      this.jcFn[j] = tb.fn;
+      return tb.fn;
+    }
     const slot = (hpa >>> 2) & (HEAT_SLOTS - 1);
     const heat = this.heat[slot]! + 1;
     if (heat < this.limits.threshold) {
@@ -194,7 +257,13 @@ export class Translator {
       return null;
     }
     this.heat[slot] = 0;
-    return this.translate(pc, hpa);
+    const fn = this.translate(pc, hpa, tr);
+    if (fn !== null) {
+      this.jcHpa[j] = hpa;
+      this.jcPc[j] = pc;
+      this.jcFn[j] = fn;
+    }
+    return fn;
   }
 
   /** A guest store of size bytes at host-physical pa hit a frame with translations: drop those it overlaps. True if any. */
@@ -205,10 +274,17 @@ export class Translator {
     if (list !== undefined) {
       for (let k = list.length - 1; k >= 0; k--) {
         const tb = list[k]!;
-        if (pa < tb.hi && pa + size > tb.lo) {
-          this.drop(tb);
+        if (tb.dead) {
           list.splice(k, 1);
-          hit = true;
+          continue;
+        }
+        for (const [lo, hi] of tb.ranges) {
+          if (pa < hi && pa + size > lo) {
+            this.drop(tb);
+            list.splice(k, 1);
+            hit = true;
+            break;
+          }
         }
       }
       if (list.length > 0) return hit;
@@ -222,7 +298,7 @@ export class Translator {
   invalidateFrame(f: number): void {
     const list = this.byFrame.get(f);
     if (list === undefined) return;
-    for (const tb of list) this.drop(tb);
+    for (const tb of list) if (!tb.dead) this.drop(tb);
     this.byFrame.delete(f);
     this.h.tbFrame[f] = 0;
   }
@@ -233,12 +309,18 @@ export class Translator {
     this.byFrame.clear();
     this.h.tbFrame.fill(0);
     this.heat.fill(0);
+    this.jcFn.fill(null);
+    this.epoch++;
     this.live = this.liveChars = this.liveGuestBytes = 0;
     this.stats.flushes++;
   }
 
   private drop(tb: Tb): void {
+    tb.dead = true;
+    this.epoch++;
     if (this.byEntry.get(tb.hpa) === tb) this.byEntry.delete(tb.hpa);
+    const j = (tb.hpa >>> 2) & (JC_SLOTS - 1);
+    if (this.jcFn[j] === tb.fn) this.jcFn[j] = null;
     this.live--;
     this.liveChars -= tb.sourceChars;
     this.liveGuestBytes -= tb.guestBytes;
@@ -246,31 +328,33 @@ export class Translator {
   }
 
   /** Translate the code entered at virtual pc (host-physical hpa); null if its first instruction is not translatable. */
-  translate(pc: number, hpa: number): TbFn | null {
-    const src = this.generate(pc | 0, hpa | 0);
+  translate(pc: number, hpa: number, tr: Int32Array | null = null): TbFn | null {
+    const src = this.generate(pc | 0, hpa | 0, tr);
     if (src === null) return null;
     const l = this.limits;
     if (this.live + 1 > l.maxTranslations || this.liveChars + src.source.length > l.maxSourceChars) this.flush();
     const old = this.byEntry.get(hpa);
     if (old !== undefined) this.replaceEntry(old);
     // the same code translated before (at another physical address, by another machine) has the
-    // same source: reuse its factory, so V8 shares its bytecode and optimized code
-    let factory = FACTORIES.get(src.source);
-    if (factory === undefined) {
+    // same source: reuse its function, so V8 shares its bytecode, feedback and optimized code
+    let fn = FACTORIES.get(src.source);
+    if (fn === undefined) {
       if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();
-      factory = new Function(...this.argNames, src.source) as (...args: unknown[]) => TbFn;
-      FACTORIES.set(src.source, factory);
+      fn = (new Function(src.source) as () => TbFn)();
+      FACTORIES.set(src.source, fn);
       this.stats.compiles++;
     }
-    const fn = factory(...this.argValues);
-    const tb: Tb = { fn, vpc: pc | 0, hpa, lo: src.lo, hi: src.hi, sourceChars: src.source.length, guestBytes: src.guestBytes };
+    const tb: Tb = { fn, vpc: pc | 0, hpa, ranges: src.ranges, sourceChars: src.source.length, guestBytes: src.guestBytes, dead: false };
     this.byEntry.set(hpa, tb);
-    const f = hpa >>> 12;
-    let list = this.byFrame.get(f);
-    if (list === undefined) this.byFrame.set(f, (list = []));
-    list.push(tb);
-    this.h.tbFrame[f] = 1;
-    this.h.mem.codePage[f] = 1;
+    for (const [lo] of src.ranges) {
+      const f = lo >>> 12;
+      let list = this.byFrame.get(f);
+      if (list === undefined) this.byFrame.set(f, (list = []));
+      list.push(tb);
+      this.h.tbFrame[f] = 1;
+      this.h.mem.codePage[f] = 1;
+    }
+    if (src.ranges.length > 1) this.stats.multiPage++;
     this.live++;
     this.liveChars += src.source.length;
     this.liveGuestBytes += src.guestBytes;
@@ -285,24 +369,23 @@ export class Translator {
 
   /** Remove one translation (replaced by a new one for the same entry). */
   private replaceEntry(tb: Tb): void {
-    const list = this.byFrame.get(tb.hpa >>> 12);
-    if (list !== undefined) {
-      const k = list.indexOf(tb);
-      if (k >= 0) list.splice(k, 1);
-    }
-    this.drop(tb);
+    this.drop(tb); // stays in its frames' lists, marked dead, until they are next scanned
     this.stats.invalidations--;
   }
 
   /**
-   * The JavaScript of the translation entered at pc: discover the blocks (direct branch targets
-   * inside pc's page), then emit each block's instructions through transBody.
+   * The JavaScript of the translation entered at pc: discover the blocks (direct branch targets,
+   * the return addresses of calls, and the next page when a block runs on past its page's end,
+   * each in a page the TLB maps now), then emit each block's instructions through transBody.
+   * Moving to a block in another page than the current block's checks at run time that the TLB
+   * still maps that page to the same frame (as the interpreter's instruction TLB would look it
+   * up); indirect transfers (ret, jmpr, callr) go on inside when their target is one of the blocks.
    */
-  generate(pc: number, hpa: number): { source: string; lo: number; hi: number; blocks: number; insns: number; guestBytes: number } | null {
+  generate(pc: number, hpa: number, tr: Int32Array | null = null): Generated | null {
     const h = this.h;
     const m32 = h.mem.i32;
-    const page = pc & PAGE_MASK;
-    const delta = (hpa - pc) | 0; // host-physical minus virtual, for this page
+    const memSize = h.mem.size;
+    const entryPage = pc & PAGE_MASK;
     const l = this.limits;
     interface Insn {
       at: number;
@@ -313,25 +396,54 @@ export class Translator {
     }
     interface Block {
       start: number;
+      page: number;
+      delta: number;
       insns: Insn[];
-      /** where the block leaves if it does not end with a control transfer */
+      /** where the block leaves if it does not end with a control transfer (-1: it does) */
       stop: number;
+      /** the block ran on into the next page (stop is that page's first instruction) */
+      fallsOn: boolean;
     }
+    /** host-physical minus virtual per virtual page, as the TLB maps it now (entry page: the caller's) */
+    const deltas = new Map<number, number>([[entryPage, (hpa - pc) | 0]]);
+    const deltaOf = (page: number): number | undefined => {
+      const known = deltas.get(page);
+      if (known !== undefined || tr === null) return known;
+      const e = h.tlbFind(tr, ((page >>> 12) & h.setMask) << h.wayShift, h.ways, page);
+      if (e < 0) return undefined;
+      const d = h.tlbAdd[e]!;
+      if (((page + d) >>> 0) + 4096 > memSize) return undefined;
+      deltas.set(page, d);
+      return d;
+    };
     const index = new Map<number, number>();
+    /** the return addresses of the calls inside: where an indirect transfer (a ret) may go on inside */
+    const returns = new Set<number>();
     const blocks: Block[] = [];
     const work: number[] = [pc];
     index.set(pc, 0);
     let total = 0;
-    let lo = hpa;
-    let hi = hpa;
-    const inPage = (t: number): boolean => (t & PAGE_MASK) === page && (t & 3) === 0;
+    const add = (t: number): void => {
+      if ((t & 3) !== 0 || index.has(t) || index.size >= l.maxBlocks) return;
+      if (deltaOf(t & PAGE_MASK) === undefined) return;
+      index.set(t, index.size);
+      work.push(t);
+    };
     while (work.length > 0) {
       const start = work.shift()!;
+      const page = start & PAGE_MASK;
+      const delta = deltas.get(page)!;
       const insns: Insn[] = [];
       let at = start;
       let stop = -1;
+      let fallsOn = false;
       for (;;) {
-        if ((at & PAGE_MASK) !== page || total >= l.maxInsns) {
+        if ((at & PAGE_MASK) !== page) {
+          stop = at;
+          fallsOn = true;
+          break;
+        }
+        if (total >= l.maxInsns) {
           stop = at;
           break;
         }
@@ -348,12 +460,18 @@ export class Translator {
         total++;
         if (endsBlock(sem)) {
           const next = (at + len) | 0;
-          const targets = sem.kind === 'jcc' ? [(next + ext) | 0, next] : sem.kind === 'jmp' || sem.kind === 'call' ? [(next + ext) | 0] : [];
-          for (const t of targets) {
-            if (inPage(t) && !index.has(t) && index.size < l.maxBlocks) {
-              index.set(t, index.size);
-              work.push(t);
-            }
+          if (sem.kind === 'jcc') {
+            add((next + ext) | 0);
+            add(next);
+          } else if (sem.kind === 'jmp') {
+            add((next + ext) | 0);
+          } else if (sem.kind === 'call') {
+            add((next + ext) | 0);
+            add(next); // where its ret comes back to
+            returns.add(next);
+          } else if (sem.kind === 'callr') {
+            add(next);
+            returns.add(next);
           }
           at = next;
           break;
@@ -361,10 +479,28 @@ export class Translator {
         at = (at + len) | 0;
       }
       if (start === pc && insns.length === 0) return null;
-      blocks.push({ start, insns, stop });
-      lo = Math.min(lo, (start + delta) | 0);
-      hi = Math.max(hi, (at + delta) | 0);
+      if (fallsOn) add(stop);
+      blocks.push({ start, page, delta, insns, stop, fallsOn });
     }
+    // the host-physical bytes read, per frame
+    const ranges = new Map<number, [number, number]>();
+    for (const b of blocks) {
+      let end = b.start;
+      for (const ins of b.insns) end = (ins.at + ins.len) | 0;
+      if (end === b.start) continue;
+      const lo = (b.start + b.delta) | 0;
+      const hi = (end + b.delta) | 0;
+      const f = lo >>> 12;
+      const r = ranges.get(f);
+      if (r === undefined) ranges.set(f, [lo, hi]);
+      else ranges.set(f, [Math.min(r[0], lo), Math.max(r[1], hi)]);
+    }
+    /** the check that page still maps where it did, before moving into one of its blocks from another page */
+    const guard = (from: number, to: Block, pcExpr: string, bound: boolean): string => {
+      if (to.page === from) return '';
+      const set = ((to.page >>> 12) & h.setMask) << h.wayShift;
+      return `{ const e = tlbFind(tr, ${set}, ways, ${to.page}); if (e < 0 || ta[e] !== ${to.delta}) { pc = ${pcExpr}; ${bound ? 'why = BOUND; ' : ''}break out; } } `;
+    };
     // blocks were numbered in discovery order, which is the order of `blocks`
     const readRegs = new Set<number>();
     const written = new Set<number>();
@@ -394,10 +530,16 @@ export class Translator {
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? 'why = BOUND; ' : ''}break out; }`,
           retire: charge(P + c, K + 1),
           go: (p) => {
-            const t = /^-?\d+$/.test(p) ? Number(p) : NaN;
-            const k2 = index.get(t);
-            if (k2 === undefined) return `pc = ${p}; why = BOUND; break out;`;
-            return `if (cyc >= dl) { pc = ${p}; why = BOUND; break out; } b = ${k2}; continue out;`;
+            const leave = `if (cyc >= dl) { pc = ${p}; why = BOUND; break out; } `;
+            if (/^-?\d+$/.test(p)) {
+              const k2 = index.get(Number(p));
+              if (k2 === undefined) return `pc = ${p}; why = BOUND; break out;`;
+              return `${leave}${guard(b.page, blocks[k2]!, p, true)}b = ${k2}; continue out;`;
+            }
+            // an indirect transfer: on inside if its target is the return address of a call inside
+            const arms = blocks.flatMap((t, k2) => (returns.has(t.start) && index.has(t.start) ? [`case ${t.start | 0}: ${guard(b.page, t, p, true)}b = ${k2}; continue out;`] : []));
+            if (arms.length === 0) return `pc = ${p}; why = BOUND; break out;`;
+            return `${leave}switch (${p}) { ${arms.join(' ')} } pc = ${p}; why = BOUND; break out;`;
           },
         };
         regsOf(ins.sem, rd, ra, rb, readRegs, written);
@@ -407,8 +549,12 @@ export class Translator {
           K += 1;
         }
       }
-      if (b.stop >= 0 || b.insns.length === 0 || !endsBlock(b.insns[b.insns.length - 1]!.sem)) {
-        out.push(`${charge0(P, K)}pc = ${b.stop | 0}; break out;`);
+      if (b.stop >= 0) {
+        const k2 = b.fallsOn ? index.get(b.stop) : undefined;
+        // running on into the next page is no block boundary: no deadline check, and a page the
+        // TLB no longer maps as it did leaves for the general path (CONT), as the fast loop would
+        if (k2 !== undefined) out.push(`${charge0(P, K)}${guard(b.page, blocks[k2]!, `${b.stop | 0}`, false)}b = ${k2}; continue out;`);
+        else out.push(`${charge0(P, K)}pc = ${b.stop | 0}; break out;`);
       }
       out.push('}');
     }
@@ -416,9 +562,11 @@ export class Translator {
     const regs = [...readRegs].sort((a, b) => a - b);
     const src = [
       "'use strict';",
-      `return function tb_${(pc >>> 0).toString(16)}(tr, tw, user, dl) {`,
+      `return function tb_${(pc >>> 0).toString(16)}(c, tr, tw, user, dl) {`,
+      `const { ${this.objectNames.join(', ')} } = c;`,
+      this.numberConsts.length > 0 ? `const ${this.numberConsts};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
-      'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, b = 0;',
+      'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, b = 0, smc = 0;',
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',
       'out: for (;;) {',
@@ -435,7 +583,9 @@ export class Translator {
       'return why;',
       '};',
     ].join('\n');
-    return { source: src, lo, hi, blocks: blocks.length, insns: total, guestBytes: hi - lo };
+    let guestBytes = 0;
+    for (const [lo, hi] of ranges.values()) guestBytes += hi - lo;
+    return { source: src, ranges: [...ranges.values()], blocks: blocks.length, insns: total, guestBytes };
   }
 }
 

@@ -40,18 +40,18 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all)')
-    .argument('[which]', 'cpu | compiler | boot | all | domains', 'all')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one trapped-and-emulated instruction and one VM exit; not part of all)')
+    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
-    .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot: the engine (default interpreter)')
+    .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default interpreter)')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
     .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.75: the least the standard pv kernel runs in)", '1.75')
     .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
-      if (!['cpu', 'compiler', 'boot', 'all', 'domains'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all or domains)`);
+      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains or mechanisms)`);
       const out: Record<string, unknown> = {};
       if (which === 'domains') {
         const counts = opts.counts.split(',').map((c) => Number(c.trim()));
@@ -62,6 +62,12 @@ export function register(program: Command): void {
         const rows = runDomainsBench({ counts, memoryMiB, windowCycles: Math.round(30_000_000 * scale) });
         out.domains = rows;
         if (!opts.json) process.stdout.write(`N pv domains running spin on one host (simulated throughput exact; wall time measured in this run; "vs 1" against one domain alone)\n${domainsTable(rows)}\n`);
+      }
+      if (which === 'mechanisms') {
+        const { runMechanismsBench, mechanismsTable } = await import('../../bench/mechanisms.ts');
+        const rows = runMechanismsBench(scale, engine);
+        out.mechanisms = rows.map((r) => ({ ...r, ns: round(r.ns), withMs: round(r.withMs), withoutMs: round(r.withoutMs) }));
+        if (!opts.json) process.stdout.write(`Mechanism costs (host ns per occurrence: a guest loop with it minus the same loop with a NOP, same run; "seen": occurrences the domain counted)\n${mechanismsTable(rows)}\n`);
       }
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine]);

@@ -12,6 +12,7 @@ interface CompareOpts {
   profile: string;
   engine: string;
   runs: string;
+  jobs: string;
   json?: boolean;
   md?: boolean;
   html?: string;
@@ -27,13 +28,14 @@ export function register(program: Command): void {
     .option(...PROFILE_OPTION)
     .option(...ENGINE_OPTION)
     .option('--runs <n>', 'wall-clock runs per benchmark (median reported; an untimed warm-up run also checks that simulated results do not vary)', '3')
+    .option('--jobs <n>', 'worker threads for the untimed runs (the timed ones still run one at a time); the report is the serial run\'s', '1')
     .option('--json', 'print the report as JSON')
     .option('--md', 'print the report as Markdown')
     .option('--html <file>', 'also write an HTML report with a relative-performance chart')
     .option('--max-cycles <n>', 'cycle limit per guest run', '50000000000')
     .option('--no-progress', 'no progress bar')
     .action(async (opts: CompareOpts) => {
-      const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, engine: opts.engine, runs: opts.runs, maxCycles: opts.maxCycles, modes: opts.modes });
+      const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, engine: opts.engine, runs: opts.runs, jobs: opts.jobs, maxCycles: opts.maxCycles, modes: opts.modes });
       const { AVAILABLE_MODES } = await import('../../bench/runners.ts');
       const { runCompare, benchRuns } = await import('../../bench/compare.ts');
       const { RENDERERS } = await import('../../bench/compare-render.ts');
@@ -53,17 +55,18 @@ export function register(program: Command): void {
         );
       }
       bar?.start(modes.length * (2 + benchRuns(runs)), 0, { what: 'building the guests' });
-      const report = runCompare({
+      const compareOpts = {
         modes: modes as typeof AVAILABLE_MODES,
         profile: opts.profile,
         engine: checked.engine,
         runs,
         maxCycles,
-        onProgress: (done, _total, what) => {
+        onProgress: (done: number, _total: number, what: string) => {
           if (bar) bar.update(done, { what });
           else if (opts.progress) process.stderr.write(`compare: ${what}\n`);
         },
-      });
+      };
+      const report = checked.jobs > 1 ? await (await import('../../bench/compare-parallel.ts')).runCompareParallel(compareOpts, checked.jobs) : runCompare(compareOpts);
       bar?.stop();
       if (opts.html) {
         try {

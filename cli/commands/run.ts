@@ -9,7 +9,7 @@ import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
 import { ENGINE_OPTION, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
-import { DEFAULT_ENGINE, type Engine } from '../../machine/translator.ts';
+import { DEFAULT_ENGINE, translatorStatsLines, type Engine } from '../../machine/translator.ts';
 import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
@@ -289,6 +289,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     else if (mode === 'hvm') lines.push(formatHvmStats(end.domain));
     else if (mode === 'bt') lines.push(formatBtStats(end.domain));
     else for (const [k, v] of Object.entries(end.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    lines.push(...translatorStatsLines(end.hypervisor.cpu.translator));
     return lines;
   };
   const state = () => {
@@ -335,6 +336,7 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
     const end = session.end();
     const lines = [`mode: ${o.mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];
     for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
+    lines.push(...translatorStatsLines(machine.cpu.translator));
     return lines;
   };
   const state = () => {

@@ -65,7 +65,9 @@ export class ConsBack {
   }
 
   private setWord(off: number, v: number): void {
-    this.d.host.mem.i32[(this.frame * 4096 + off) >>> 2] = v | 0;
+    const mem = this.d.host.mem;
+    mem.noteWrite(this.frame * 4096 + off, 4); // drop code an engine cached from the page, if any
+    mem.i32[(this.frame * 4096 + off) >>> 2] = v | 0;
   }
 
   /** The guest notified the port: take its output, top up its input. */
@@ -141,6 +143,7 @@ export class ConsBack {
     const mem = d.host.mem;
     const ring = this.frame * 4096 + IN;
     const src = this.pending.peek(n);
+    mem.noteWrite(ring, IN_BYTES);
     for (let k = 0; k < n; k++) mem.u8[ring + ((prod + k) & (IN_BYTES - 1))] = src[k]!;
     this.pending.drop(n);
     const next = (prod + n) | 0;

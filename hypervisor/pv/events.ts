@@ -33,6 +33,7 @@ export function vcpuInfoAddr(d: PvDomain, k: number): number {
 function markUpcall(d: PvDomain, k: number, word: number): void {
   const mem = d.host.mem;
   const vi = vcpuInfoAddr(d, k);
+  mem.noteWrite(vi, VcpuInfo.BYTES); // drop code an engine cached from the page, if any
   mem.i32[(vi + SEL) >>> 2] |= 1 << word;
   mem.u8[vi + UPCALL_PENDING] = 1;
   const v = d.vcpus[k];
@@ -75,6 +76,7 @@ export function upcallMasked(d: PvDomain, k: number): boolean {
 }
 
 export function setUpcallMask(d: PvDomain, k: number, masked: boolean): void {
+  d.host.mem.noteWrite(vcpuInfoAddr(d, k) + UPCALL_MASK, 1);
   d.host.mem.u8[vcpuInfoAddr(d, k) + UPCALL_MASK] = masked ? 1 : 0;
 }
 

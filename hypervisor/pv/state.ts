@@ -285,6 +285,7 @@ export class PvHost {
 
   private writeM2p(mfn: number, pfn: number): void {
     const table = this.m2pFrames[(mfn * 4) >>> 12]!;
+    this.platform.mem.noteWrite((table << 12) + (mfn & 1023) * 4, 4);
     this.platform.mem.i32[(table << 10) + (mfn & 1023)] = pfn;
   }
 

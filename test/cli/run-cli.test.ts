@@ -76,6 +76,14 @@ describe('xenolith run (the standard guest)', () => {
     expect(r.stderr).toMatch(/^ +13 +multicall +\d+ +\d+ +\d+ +0 +0$/m);
   });
 
+  it('--engine translator --stats adds the translator\'s counters and cache', async () => {
+    const t = await xenolith('run', '--engine', 'translator', '--stats', '--input', 'lmbench null 10');
+    expect(t.status).toBe(0);
+    expect(t.stderr).toMatch(/^translator: \d+ translations \(\d+ blocks, \d+ instructions, \d+ guest bytes; \d+ spanning pages\), \d+ compiled$/m);
+    expect(t.stderr).toMatch(/^translator entries: [1-9]\d*; invalidations: \d+; flushes: 0$/m);
+    expect(t.stderr).toMatch(/^translation cache: [1-9]\d* translations, \d+ guest bytes, \d+ chars of JavaScript$/m);
+  });
+
   it('refuses, in one line, an image of the wrong kind for the mode, a directory as a disk, and too much memory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xl-run-'));
     const img = join(dir, 'demo.img');

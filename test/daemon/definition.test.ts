@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDefinitionFile, validateDefinition } from '../../daemon/definition.ts';
 import { StateDir } from '../../daemon/state-dir.ts';
+import { DEFAULT_ENGINE } from '../../machine/translator.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-def-'));
 function file(name: string, text: string): string {
@@ -28,6 +29,7 @@ describe('domain definitions', () => {
       name: 'web',
       mode: 'pv',
       profile: 'p4-2003',
+      engine: DEFAULT_ENGINE,
       memory: 8,
       vcpus: 1,
       kernel: join(dir, 'k.img'),
@@ -42,13 +44,14 @@ describe('domain definitions', () => {
   });
 
   it('names the file, the field and what is accepted', () => {
+    expect(errorOf(() => loadDefinitionFile(file('e.json', '{ "name": "e", "mode": "pv", "engine": "jit" }')))).toBe(`${dir}/e.json: field 'engine': engine must be one of interpreter, translator`);
     expect(errorOf(() => loadDefinitionFile(file('a.json', '{ "name": "a", "mode": "xen" }')))).toBe(`${dir}/a.json: field 'mode': mode must be one of native, trap, bt, hvm, pv`);
     expect(errorOf(() => loadDefinitionFile(file('b.json', '{ "name": "b", "mode": "pv", "vcpus": 2 }')))).toBe(
       `${dir}/b.json: field 'vcpus': vcpus must be 1 (domains have one vCPU for now; SMP guests come later)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('c.json', '{ "mode": "pv" }')))).toBe(`${dir}/c.json: field 'name' is missing: name must be a string`);
     expect(errorOf(() => loadDefinitionFile(file('d.json', '{ "name": "d", "mode": "pv", "memroy": 8 }')))).toBe(
-      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('e.json', '{ "name": "e", "mode": "pv", "on_crash": "reboot" }')))).toBe(`${dir}/e.json: field 'on_crash': on_crash must be one of destroy, restart, preserve`);
     expect(errorOf(() => loadDefinitionFile(file('f.json', '{ "name": "f", "mode": "pv", "memory": 2000 }')))).toBe(`${dir}/f.json: field 'memory': memory must be at most 1024 MiB (the machine's memory ceiling)`);
@@ -70,7 +73,7 @@ describe('domain definitions', () => {
     expect(loadDefinitionFile(file('y.yml', 'name: y\nmode: trap\nconsole:\n  input: "ls\\n"\non_crash: restart\n'))).toMatchObject({ name: 'y', mode: 'trap', console: { logBytes: 65536, input: 'ls\n' }, on_crash: 'restart' });
     expect(errorOf(() => loadDefinitionFile(file('v.yaml', 'name: v\nmode: pv\nvcpus: 3\n')))).toBe(`${dir}/v.yaml:3:8: field 'vcpus': vcpus must be 1 (domains have one vCPU for now; SMP guests come later)`);
     expect(errorOf(() => loadDefinitionFile(file('w.yaml', 'name: w\nmode: pv\nmemroy: 8\n')))).toBe(
-      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('x.yaml', 'name: x\nmode: [pv\n')))).toBe(`${dir}/x.yaml:3:1: not valid YAML (Flow sequence in block collection must be sufficiently indented and end with a ])`);
   });

@@ -91,6 +91,21 @@ describe('the host', () => {
     expect(host.machineStats().map((m) => m.key)).toEqual(['own:n', 'own:t', 'pv:p4-2003']);
   });
 
+  it('runs a domain on the engine its definition names: the same console either way, pv domains of each engine on their own shared machine', () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 'i', engine: 'interpreter', console: { input: 'echo same\\n' } });
+    define({ name: 't', engine: 'translator', console: { input: 'echo same\\n' } });
+    define({ name: 'n', mode: 'native', engine: 'translator', console: { input: 'echo same\\n' } });
+    for (const n of ['i', 't', 'n']) host.start(n);
+    until(() => ['i', 't', 'n'].every((n) => (out[n] ?? '').endsWith('same\n$ ')));
+    expect(out.t).toBe(out.i);
+    expect(host.list().map((d) => [d.name, d.machine])).toEqual([
+      ['i', 'pv:p4-2003'],
+      ['n', 'own'],
+      ['t', 'pv:p4-2003:translator'],
+    ]);
+  });
+
   it('keeps the lifecycle rules: one transition at a time, refusals say why', () => {
     const { host, events, define } = makeHost();
     define({ name: 'a' });

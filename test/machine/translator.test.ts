@@ -230,6 +230,98 @@ describe('invalidation', () => {
   });
 });
 
+describe('translations across pages', () => {
+  /** A loop that runs on over a page end and calls a function two pages further; 50 passes. */
+  function spanning(): Prog {
+    const p = new Prog(BASE).li(1, 0).li(3, 0).jmp('loop').padTo(0x1ff0).label('loop');
+    // 0x1ff0..: four ADDIs, the last two in the next page
+    p.op(Op.ADDI, 3, 3, 1).op(Op.ADDI, 3, 3, 1).op(Op.ADDI, 3, 3, 1).op(Op.ADDI, 3, 3, 1);
+    p.call('f').op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 50).j(Cond.LT, 'loop').op(Op.HLT);
+    p.padTo(0x4000).label('f').op(Op.ADDI, 3, 3, 10).op(Op.RET);
+    return p;
+  }
+
+  it('a loop that runs on into the next page and calls into a third one stays inside one translation, returns included', () => {
+    const rig = agree((r) => boot(r, spanning(), KSTACK), { threshold: 1, coldSlice: 0 });
+    expect(rig.cpu.regs[3]).toBe(50 * 14);
+    const s = rig.cpu.translator!.stats;
+    expect(s.multiPage).toBeGreaterThan(0);
+    // once the pages are in the TLB, the loop's translation holds the call, the callee and the
+    // return: the dispatcher enters translated code only a few times, not once per pass
+    expect(s.entries).toBeLessThan(10);
+  });
+
+  it('a page the translation reaches is remapped (PTE write + INVLPG): the next call runs the code of the new frame', () => {
+    // the loop calls V = 0x400000 each pass (a direct call: V's blocks join the loop's
+    // translation); after pass 5 it points V's PTE at another frame
+    const V = 0x400000;
+    const p = new Prog(BASE).li(1, 0).li(3, 0).li(9, 0x41000 | Pte.P).label('loop').li(4, V);
+    p.op(Op.CALL).word(V - (p.here + 4)).op(Op.ADDI, 1, 1, 1); // call V (direct)
+    p.op(Op.CMPI, 0, 1, 5).j(Cond.NE, 'skip').la(8, 'pte').op(Op.LDW, 8, 8, 0).op(Op.STW, 9, 8, 0).op(Op.INVLPG, 0, 4).label('skip');
+    p.op(Op.CMPI, 0, 1, 10).j(Cond.LT, 'loop').op(Op.HLT).label('pte').word(0);
+    const rig = agree(
+      (r) => {
+        withIdt(r);
+        const pt = new PageTables(r.mem, 0x20000, 0x21000);
+        pt.identity(0, 0x80000, Pte.W);
+        pt.map(V, 0x40000, 0);
+        r.mem.write32(0x40000, encode(Op.ADDI, 3, 3, 1));
+        r.mem.write32(0x40004, encode(Op.RET));
+        r.mem.write32(0x41000, encode(Op.ADDI, 3, 3, 100));
+        r.mem.write32(0x41004, encode(Op.RET));
+        boot(r, p, KSTACK);
+        r.mem.write32(p.addr('pte'), pt.pteAddr(V));
+        r.cpu.writeCr(3, 0x20000);
+        r.cpu.writeCr(0, 1);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    expect(rig.cpu.regs[3]).toBe(5 * 1 + 5 * 100);
+    expect(rig.cpu.translator!.stats.multiPage).toBeGreaterThan(0);
+  });
+
+  it('a store into the second page of a translation drops it (both frames are marked)', () => {
+    // the loop (page 0x1000) calls g (page 0x4000), then rewrites g's ADDI immediate on pass 5
+    const p = new Prog(BASE).li(1, 0).li(3, 0).li(7, encode(Op.ADDI, 3, 3, 2)).label('loop').call('g').op(Op.ADDI, 1, 1, 1);
+    p.op(Op.CMPI, 0, 1, 5).j(Cond.NE, 'skip').la(8, 'g').op(Op.STW, 7, 8, 0).label('skip');
+    p.op(Op.CMPI, 0, 1, 10).j(Cond.LT, 'loop').op(Op.HLT).padTo(0x4000).label('g').op(Op.ADDI, 3, 3, 1).op(Op.RET);
+    const rig = agree((r) => boot(r, p, KSTACK), { threshold: 1, coldSlice: 0 });
+    expect(rig.cpu.regs[3]).toBe(5 * 1 + 5 * 2);
+    expect(rig.cpu.translator!.stats.multiPage).toBeGreaterThan(0);
+    expect(rig.cpu.translator!.stats.invalidations).toBeGreaterThan(0);
+  });
+});
+
+describe('writes that are not guest stores', () => {
+  it('the walk setting an accessed bit in a page table that shares a frame with translated code: the changed instruction runs', () => {
+    // V's page table is the code frame itself (PDE 1 -> 0x1000): V's PTE is the word at 0x1018,
+    // which the loop executes. As an instruction it is a NOP (opcode 0x01, the PTE's P bit); the
+    // first load from V sets the PTE's A bit (0x20), making it MULI r3, r3, 2 (opcode 0x21)
+    const V = 0x406000;
+    const x = encode(Op.NOP, 3, 3, 2);
+    expect(((x >>> 12) & 0xfffff) * 4096).toBe(0x23000); // the frame V maps to, in memory
+    const p = new Prog(BASE).li(1, 0).li(3, 1).li(4, V).label('loop');
+    expect(p.here).toBe(0x1018);
+    p.word(x).op(Op.ADDI, 3, 3, 1).op(Op.LDW, 6, 4, 0).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 4).j(Cond.LT, 'loop').op(Op.HLT);
+    const rig = agree(
+      (r) => {
+        withIdt(r);
+        const pt = new PageTables(r.mem, 0x20000, 0x21000);
+        pt.identity(0, 0x80000, Pte.W);
+        boot(r, p, KSTACK);
+        r.mem.write32(0x20004, 0x1000 | Pte.P | Pte.W);
+        r.cpu.writeCr(3, 0x20000);
+        r.cpu.writeCr(0, 1);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    // pass 1 as a NOP: 1 + 1 = 2; then (r3 * 2) + 1 three times: 5, 11, 23
+    expect(rig.cpu.regs[3]).toBe(23);
+    expect(rig.mem.read32(0x1018)).toBe(x | Pte.A);
+    expect(rig.cpu.translator!.stats.invalidations).toBeGreaterThan(0);
+  });
+});
+
 describe('engine names', () => {
   it('parseEngine accepts the two engines and refuses anything else in one line', () => {
     expect(parseEngine('translator')).toBe('translator');
