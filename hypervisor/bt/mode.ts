@@ -11,7 +11,7 @@
 
 import type { Cpu } from '../../machine/cpu.ts';
 import { CR4_TSD, FLAGS_COND, Flag, REG_SP, Vector } from '../../machine/isa.ts';
-import { Exit, STEP_BOUND, STEP_CONT } from '../../machine/types.ts';
+import { Exit, STEP_BOUND as BOUND, STEP_CONT as CONT } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
@@ -57,6 +57,9 @@ const F_IOPL: number = Flag.IOPL_MASK;
 const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
 const COND: number = FLAGS_COND;
 const SP = REG_SP;
+/** Cpu.step()'s results besides Exit values (machine/types.ts), as local numbers for the unit loop */
+const STEP_CONT: number = CONT;
+const STEP_BOUND: number = BOUND;
 
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
