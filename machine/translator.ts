@@ -1,8 +1,9 @@
 // The translator (issue 15): hot XL32 code compiled to JavaScript functions, cycle-exact with the
 // interpreter. A translation starts at a hot entry address and covers the blocks reachable from
-// it by direct branches inside the same virtual page (so one instruction-TLB entry, one physical
-// frame), each instruction's code produced by machine/semantics.ts `transBody` from the same
-// definitions as the interpreter's two paths. Guest registers live in locals; the blocks are the
+// it by direct branches, calls' return addresses and running on past a page's end, in any page
+// the TLB maps (moving into another page's block checks the TLB at run time, as the interpreter's
+// instruction-TLB refill would), each instruction's code produced by machine/semantics.ts
+// `transBody` from the same definitions as the interpreter's two paths. Guest registers live in locals; the blocks are the
 // cases of a switch inside one loop, so a loop in guest code stays inside the function, with the
 // deadline (and any pending event) checked at every block boundary it crosses. Cycles and
 // instruction counts are summed per block at translation time; wherever the interpreter's fast
