@@ -1,7 +1,8 @@
 // Model-based fuzzing of the PV interface (fast-check commands): three colluding PV domains (with
-// disks), on hosts in turn alone or next to a trap, bt or hvm domain, issue hypercall sequences - mmu_update,
+// disks and network back ends), on hosts in turn alone or next to a trap, bt or hvm domain, issue hypercall sequences - mmu_update,
 // mmuext_op (pin, unpin, new base pointer, flushes), update_va_mapping, grant entries, map and
-// unmap, event channels, multicall, memory_op ballooning, one-shot and periodic timers (any
+// unmap, grant copies, a hostile netfront's ring requests and frames from the wire (grant copy and
+// transfer by the network back end), event channels, multicall, memory_op ballooning, one-shot and periodic timers (any
 // 64-bit deadline, 2^64 - 1 ns included) - and plain stores through the real CPU (and so its TLB)
 // to their own virtual addresses; and runs of the host's own scheduler, every domain taking its
 // turn, with a cycle limit or, on every other pair of hosts, with none (the run is ended by a
@@ -19,7 +20,7 @@
 //  - whenever the acting domain changes: the other domains' memory and the hypervisor's state
 //    (their p2m, m2p, owners and frame types; hypervisor-private frames) hashed before and after
 //    the actor's run of commands are equal, but for the documented channels (frames they granted
-//    writable and the actor mapped, reference counts of frames the actor mapped through a grant,
+//    writable and the actor mapped or may reach by grant copy, reference counts of frames the actor mapped through a grant,
 //    shared-info and grant-table pages, the published m2p table).
 // Used by fuzz-pv-model.test.ts (a fixed-seed slice in CI), the deep suite and `npm run fuzz`.
 
@@ -34,7 +35,7 @@ import { TrapMode } from '../../hypervisor/trap/mode.ts';
 import { PvMode } from '../../hypervisor/pv/mode.ts';
 import type { PvDomain } from '../../hypervisor/pv/state.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
-import { DomId, EvtchnCmd, GnttabCmd, GntmapFlags, GrantFlags, Hc, MemoryCmd, MmuCmd, MmuextCmd, UvmFlags, VcpuCmd } from '../../hypercalls/numbers.ts';
+import { DomId, EvtchnCmd, GnttabCmd, GntcopyFlags, GntmapFlags, GrantFlags, Hc, MemoryCmd, MmuCmd, MmuextCmd, UvmFlags, VcpuCmd } from '../../hypercalls/numbers.ts';
 import { GntMap, MulticallEntry } from '../../hypercalls/structs.ts';
 import { END_OF_TIME } from '../../machine/clock.ts';
 import { Exit } from '../../machine/types.ts';
@@ -53,6 +54,8 @@ const PV_DOMAINS = 3;
 /** a multicall entry's RESULT before the call (no hypercall returns it) */
 const NOT_RUN = 0x7eadbeef;
 const DOMAIN_BYTES = 1280 * 1024;
+/** frames the domains' network back ends sent (a sink: the fuzz hosts have no wire) */
+let wireFrames = 0;
 /** the fuzz hosts' round-robin slice: short, so one host run of RUN_MIN cycles gives every domain a turn */
 const SLICE = 500;
 /** a host run lasts this many cycles at least (every one of four domains gets a slice, with world switches to spare) */
@@ -102,6 +105,13 @@ export class FuzzCounters {
   /** grant maps that succeeded (their status word), host mappings among them */
   grantMaps = 0;
   grantHostMaps = 0;
+  /** grant copies that succeeded (their status word) */
+  grantCopies = 0;
+  /** the network back ends: frames sent, received by copy and by page flip, requests refused */
+  netSent = 0;
+  netCopied = 0;
+  netFlipped = 0;
+  netRefused = 0;
   cheapChecks = 0;
   fullChecks = 0;
   hashChecks = 0;
@@ -146,7 +156,7 @@ export class Real {
     this.hv = new Hypervisor({ memoryBytes: 6 * 1024 * 1024, scheduler: new RoundRobinScheduler(SLICE) });
     this.mode = new PvMode();
     for (let k = 0; k < PV_DOMAINS; k++) {
-      const d = this.hv.createDomain(this.mode, { name: `pv${k}`, memoryBytes: DOMAIN_BYTES, devices: false, disk: new Uint8Array(16 * 512) }, { kernel: IMAGE });
+      const d = this.hv.createDomain(this.mode, { name: `pv${k}`, memoryBytes: DOMAIN_BYTES, devices: false, disk: new Uint8Array(16 * 512), onTransmit: () => void wireFrames++ }, { kernel: IMAGE });
       const lay = this.mode.layouts.get(d.id)!;
       const pv = this.mode.pv(d);
       const dom: Dom = {
@@ -307,6 +317,20 @@ export class Real {
     for (const x of this.doms) for (const g of x.pv.grants.maps.values()) {
       this.grantCounted.add(g.frame);
       if (!g.readonly) this.grantWritten.add(g.frame);
+    }
+    // grant copy (GNTTABOP_copy) writes, without a mapping, into frames granted writable to the actor
+    if (next >= 0) {
+      const actorId = this.dom(next).d.id;
+      for (const x of this.doms) {
+        if (x === this.dom(next)) continue;
+        for (const table of x.pv.grants.frames) {
+          for (let ref = 0; ref < 512; ref++) {
+            const e = table * PAGE + ref * 8;
+            const flags = this.hv.mem.read16(e);
+            if ((flags & 3) === GrantFlags.PERMIT_ACCESS && (flags & GrantFlags.READONLY) === 0 && this.hv.mem.read16(e + 2) === actorId) this.grantWritten.add(this.hv.mem.read32(e + 4));
+          }
+        }
+      }
     }
     this.baseline = this.doms.map((_, k) => this.frameState(k));
     this.snapshot.set(this.hv.mem.u8);
@@ -530,7 +554,7 @@ class Store extends Base {
   }
 }
 
-const GRANT_FLAGS = [GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, GrantFlags.PERMIT_ACCESS, GrantFlags.INVALID, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.WRITING];
+const GRANT_FLAGS = [GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, GrantFlags.PERMIT_ACCESS, GrantFlags.INVALID, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.WRITING, GrantFlags.ACCEPT_TRANSFER];
 /** The domain writes grant entry `ref` in its table (as the guest does, through its mapping of the table). */
 class GrantEntry extends Base {
   constructor(readonly ref: number, readonly flags: number, readonly to: number, readonly frame: number) {
@@ -674,6 +698,96 @@ class Balloon extends Base {
   }
 }
 
+/**
+ * grant_table_op(COPY): between a grant (mostly one the model saw made to the actor, else a
+ * guess) and one of the actor's frames (or any frame), either way, or between two grants, at
+ * offsets and lengths from a pool that reaches past the page.
+ */
+const COPY_OFFSETS = [0, 100, 2048, 4000, 4095, 4096, -4];
+const COPY_LENGTHS = [0, 1, 64, 1514, 4096, 200, -1];
+class GrantCopyCmd extends Base {
+  constructor(readonly pick: number, readonly ref: number, readonly frame: number, readonly flags: number, readonly off: number, readonly len: number) {
+    super();
+  }
+  act(m: Model, r: Real): void {
+    const a = r.dom(this.k).arg;
+    const known = m.grants.filter((g) => g.to === this.k);
+    const g = known.length > 0 && this.pick < 3 ? known[(this.ref + this.pick) % known.length]! : { granter: this.k + 1 + (this.pick & 1), ref: this.ref };
+    const dom = r.dom(g.granter).d.id;
+    const own = frameOf(r, this.k, this.frame);
+    const off = COPY_OFFSETS[this.off % COPY_OFFSETS.length]!;
+    const len = COPY_LENGTHS[this.len % COPY_LENGTHS.length]!;
+    const flags = this.flags & 3;
+    const src = (flags & GntcopyFlags.SOURCE_GREF) !== 0 ? [g.ref, dom, off] : [own, SELF, off];
+    const dst = (flags & GntcopyFlags.DEST_GREF) !== 0 ? [g.ref, dom, (off + 64) | 0] : [own, SELF, (off + 64) | 0];
+    r.put(this.k, a, [...src, ...dst, len, flags, 99]);
+    if (r.call(this.k, Hc.GRANT_TABLE_OP, GnttabCmd.COPY, a, 1) === 0 && (r.dom(this.k).d.memory.read32(a + 32) | 0) === 0) r.counters.grantCopies++;
+  }
+  toString(): string {
+    return `copy(pick ${this.pick}, ref ${this.ref}, frame ${this.frame}, flags ${this.flags}, off ${this.off}, len ${this.len})`;
+  }
+}
+
+/**
+ * A hostile netfront: requests written into the page the actor's grant entry 1 (transmit) or 2
+ * (receive) names - if it is the actor's own frame and not a page table - with any grant reference, offset and size,
+ * a producer index moved by up to 20 (more than the ring holds), then the back end's port notified.
+ */
+const NET_OFFSETS = [0, 2048, 4000, -1, 4096];
+const NET_SIZES = [14, 60, 1514, 1515, 13, 0, 3000];
+class NetRequests extends Base {
+  constructor(readonly connect: boolean, readonly rx: boolean, readonly n: number, readonly gref: number, readonly off: number, readonly size: number) {
+    super();
+  }
+  act(_m: Model, r: Real): void {
+    const me = r.dom(this.k);
+    const net = me.pv.net;
+    if (!net) return;
+    const mem = r.hv.mem;
+    if (this.connect) {
+      // as a front end connects: two of its focus pages granted writable to the back end as the rings
+      const table = me.pv.grants.frames[0]!;
+      // and a transmit buffer (ref 3, read-only) and a receive buffer (ref 0: writable, or a transfer entry)
+      const rxFlags = (this.gref & 1) === 0 ? GrantFlags.PERMIT_ACCESS : GrantFlags.ACCEPT_TRANSFER;
+      for (const [ref, focus, flags] of [[1, 2, GrantFlags.PERMIT_ACCESS], [2, 3, GrantFlags.PERMIT_ACCESS], [3, 0, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY], [0, 1, rxFlags]] as const) {
+        mem.write32(table * PAGE + ref * 8 + 4, flags === GrantFlags.ACCEPT_TRANSFER ? 0 : me.d.p2m[me.focus[focus]!]!);
+        mem.write16(table * PAGE + ref * 8 + 2, DomId.BACKEND);
+        mem.write16(table * PAGE + ref * 8, flags);
+      }
+    }
+    const entry = me.pv.grants.frames[0]! * PAGE + (this.rx ? 2 : 1) * 8;
+    const page = mem.read32(entry + 4) | 0;
+    // the guest writes its own frame, never one of its page tables (mapped read-only for it)
+    if (page >= 0 && page < r.hv.frames.owner.length && r.hv.frames.owner[page] === me.d.id && !r.mode.host.types.isTable(page)) {
+      const prod = mem.read32(page * PAGE) | 0;
+      for (let j = 0; j < Math.min(this.n, 16); j++) {
+        const slot = page * PAGE + 64 + ((prod + j) & 15) * 16;
+        const words = this.rx ? [j, this.gref] : [this.gref, NET_OFFSETS[this.off % NET_OFFSETS.length]!, NET_SIZES[this.size % NET_SIZES.length]!, j];
+        words.forEach((w, i) => mem.write32(slot + 4 * i, w >>> 0));
+      }
+      mem.write32(page * PAGE, (prod + this.n) | 0);
+    }
+    r.put(this.k, me.arg, [net.port]);
+    r.call(this.k, Hc.EVENT_CHANNEL_OP, EvtchnCmd.SEND, me.arg);
+  }
+  toString(): string {
+    return `net(${this.connect ? 'connect, ' : ''}${this.rx ? 'rx' : 'tx'}, ${this.n} requests, gref ${this.gref}, off ${this.off}, size ${this.size})`;
+  }
+}
+
+/** A frame from the wire for the actor's network back end (into a posted buffer: copy or page flip, whatever the guest granted). */
+class WireFrame extends Base {
+  constructor(readonly len: number) {
+    super();
+  }
+  act(_m: Model, r: Real): void {
+    r.dom(this.k).pv.net?.receive(new Uint8Array(NET_SIZES[this.len % NET_SIZES.length]!).fill(0x5a));
+  }
+  toString(): string {
+    return `wire(${this.len})`;
+  }
+}
+
 const reqArb = fc.tuple(fc.nat(63), sel, fc.oneof({ weight: 8, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constant(99) }));
 /** The attacker's table primitives: make a focus page a table hooked at a slot (read-only first), or edit a hooked one offline. */
 class HookTable extends Base {
@@ -783,9 +897,14 @@ export const commandArbs: fc.Arbitrary<Cmd>[] = [
   fc.array(reqArb, { minLength: 1, maxLength: 3 }).map((rs) => new MmuUpdate(rs)),
   fc.array(fc.tuple(fc.nat(5), sel), { minLength: 1, maxLength: 3 }).map((os) => new MmuExt(os)),
   fc.tuple(sel, sel, fc.nat(7), fc.option(fc.integer(), { freq: 6, nil: null })).map(([v, f, b, raw]) => new Store(v, f, b, raw)),
-  fc.tuple(fc.nat(3), fc.nat(3), fc.nat(2), sel).map(([ref, fl, to, f]) => new GrantEntry(ref, fl, to, f)),
+  fc.tuple(fc.nat(3), fc.nat(4), fc.nat(2), sel).map(([ref, fl, to, f]) => new GrantEntry(ref, fl, to, f)),
   fc.tuple(fc.nat(3), fc.nat(3), fc.nat(4), sel).map(([g, ref, fl, v]) => new GrantMapCmd(g, ref, fl, v)),
   fc.nat(255).map((w) => new GrantUnmapCmd(w)),
+  fc.tuple(fc.nat(3), fc.nat(3), sel, fc.nat(3), fc.nat(6), fc.nat(6)).map(([p, ref, f, fl, o, l]) => new GrantCopyCmd(p, ref, f, fl, o, l)),
+  // mostly a few requests; one time in eight more than the ring holds (the back end crashes the domain)
+  fc.tuple(fc.boolean(), fc.boolean(), fc.oneof({ weight: 7, arbitrary: fc.nat(4) }, { weight: 1, arbitrary: fc.constant(20) }), fc.nat(7), fc.nat(4), fc.nat(6))
+    .map(([c, rx, n, g, o, sz]) => new NetRequests(c, rx, n, g, o, sz)),
+  fc.nat(6).map((l) => new WireFrame(l)),
   fc.tuple(fc.nat(6), fc.nat(1), fc.nat(255)).map(([c, p, port]) => new Evtchn(c, p, port)),
   fc.array(fc.tuple(fc.nat(2), sel, sel, fc.nat(7)), { minLength: 1, maxLength: 3 }).map((es) => new Multicall(es)),
   fc.tuple(fc.boolean(), sel).map(([inc, f]) => new Balloon(inc, f)),
@@ -843,6 +962,14 @@ export function runModelFuzz(o: FuzzOptions): FuzzReport {
     real.fullCheck();
     real.switchActor(-1);
     real.checkCounters();
+    for (const x of real.doms) {
+      const n = x.pv.net?.counts;
+      if (!n) continue;
+      scratch.netSent += n.txFrames;
+      scratch.netCopied += n.rxCopies;
+      scratch.netFlipped += n.rxFlips;
+      scratch.netRefused += n.txErrors + n.rxErrors;
+    }
     const hvCounts = hypervisorCounts(real);
     for (let nr = 0; nr < 64; nr++) {
       // the setup's grant-table call is counted by both
@@ -871,6 +998,11 @@ function add(to: FuzzCounters, from: FuzzCounters): void {
   to.stores += from.stores;
   to.grantMaps += from.grantMaps;
   to.grantHostMaps += from.grantHostMaps;
+  to.grantCopies += from.grantCopies;
+  to.netSent += from.netSent;
+  to.netCopied += from.netCopied;
+  to.netFlipped += from.netFlipped;
+  to.netRefused += from.netRefused;
   to.storesRefused += from.storesRefused;
   to.hostRuns += from.hostRuns;
   to.hostRunsUnlimited += from.hostRunsUnlimited;
@@ -885,7 +1017,8 @@ function add(to: FuzzCounters, from: FuzzCounters): void {
 export function formatReport(r: FuzzReport, names: (nr: number) => string): string {
   const c = r.counters;
   const lines = [`${c.runs} runs, ${c.steps} steps, ${c.hypercalls} hypercalls (${Math.round(c.hypercalls / (r.ms / 1000))}/s), ${c.stores} guest stores (${c.storesRefused} refused), ${(r.ms / 1000).toFixed(1)} s`];
-  lines.push(`grant maps: ${c.grantMaps} made (${c.grantHostMaps} in page tables)`);
+  lines.push(`grant maps: ${c.grantMaps} made (${c.grantHostMaps} in page tables); grant copies: ${c.grantCopies} done`);
+  lines.push(`network back ends: ${c.netSent} frames sent, ${c.netCopied} received by copy, ${c.netFlipped} by page flip, ${c.netRefused} requests refused`);
   lines.push(`host runs: ${c.hostRuns} (${c.hostRunsUnlimited} with no cycle limit), ${c.hostCycles} cycles`);
   lines.push(`invariant checks: ${c.cheapChecks} cheap, ${c.fullChecks} full recomputations, ${c.hashChecks} hash comparisons`);
   lines.push('  hypercall              made      ok  failed  (of which in multicalls)');

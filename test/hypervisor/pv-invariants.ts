@@ -82,8 +82,8 @@ export function checkTypes(hv: Hypervisor, mode: PvMode): void {
       }
     }
     for (const v of d.vcpus) if (v.baseptr >= 0) typeRefs[v.baseptr]!++;
-    // the block back end holds the pages it mapped through grants (its ring, requests in flight)
-    for (const h of d.blk?.held() ?? []) {
+    // the block and network back ends hold the pages they mapped through grants (rings, requests in flight)
+    for (const h of [...(d.blk?.held() ?? []), ...(d.net?.held() ?? [])]) {
       refs[h.frame]!++;
       if (!h.readonly) typeRefs[h.frame]!++;
     }

@@ -40,10 +40,11 @@ function memoryOp(cmd: number): number {
 
 /**
  * Give the machine frame behind pfn back to the hypervisor: the kernel's mappings go, then
- * memory_op DECREASE_RESERVATION, and the p2m entry becomes -1. False (mappings restored) if the
- * hypervisor refuses. The balloon and the network front end's page flipping use it.
+ * memory_op DECREASE_RESERVATION, and the p2m entry becomes `mark` (-1 for the balloon, which
+ * takes only such pfns back; the network front end's page flipping marks its own otherwise). False
+ * (mappings restored) if the hypervisor refuses.
  */
-export function releaseFrame(pfn: number): boolean {
+export function releaseFrame(pfn: number, mark: number): boolean {
   const mfn = pfnToMfn(pfn);
   pvKernelUnmap(pfn);
   store32(extent, mfn);
@@ -51,7 +52,7 @@ export function releaseFrame(pfn: number): boolean {
     pvKernelMap(pfn, mfn);
     return false;
   }
-  setPfnMfn(pfn, -1);
+  setPfnMfn(pfn, mark);
   return true;
 }
 
@@ -59,7 +60,7 @@ export function releaseFrame(pfn: number): boolean {
 function deflateOne(): boolean {
   const pa = kalloc();
   if (pa === 0) return false;
-  if (!releaseFrame(pa >>> 12)) {
+  if (!releaseFrame(pa >>> 12, -1)) {
     kfree(pa);
     return false;
   }

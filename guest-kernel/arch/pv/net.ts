@@ -30,6 +30,8 @@ const enum NetFront {
   /** grant references: the block driver's data references end at Xen.GREF_DATA + 32 */
   GREF_TX = Xen.GREF_DATA + 32,
   GREF_RX = Xen.GREF_DATA + 32 + NetifRing.SLOTS,
+  /** the p2m mark of a receive page given back for a flip (not -1: the balloon must not take it) */
+  LENT = -2,
 }
 
 const txFront = staticBuffer(FrontRing.BYTES);
@@ -61,7 +63,7 @@ function postRx(id: number): void {
   const gref = NetFront.GREF_RX + id;
   let accept = flip;
   if (accept && load32(rxFlipped + id * 4) === 0) {
-    if (releaseFrame(pfn)) store32(rxFlipped + id * 4, 1);
+    if (releaseFrame(pfn, NetFront.LENT)) store32(rxFlipped + id * 4, 1);
     else accept = false;
   }
   if (accept) {
