@@ -1702,9 +1702,11 @@ export class Cpu {
       vectoringKind = kind;
       vectoringLength = kind === EventKind.Software || kind === EventKind.Trap ? (savedPc - insnPc) | 0 : 0;
       if (res === DELIVERY_EXIT) {
+        // (an INT n's length goes with the exit, as for a fault in its delivery above: a monitor
+        // that retries the delivery injects it with that length, so its frame saves the next pc)
         this.pend = PEND_NONE;
         this.pc = insnPc >>> 0;
-        this.setInsnExit(insnPc, 0);
+        this.setInsnExit(insnPc, vectoringLength);
         this.setVectoring(vectoring, vectoringError, vectoringKind);
         return this.vmExit(Exit.EptViolation);
       }

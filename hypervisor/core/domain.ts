@@ -9,7 +9,7 @@ import { GuestMemory } from './guest-memory.ts';
 import type { Mode } from './mode.ts';
 import { DomainStats } from './stats.ts';
 import type { Vcpu } from './vcpu.ts';
-import type { LogDirtyTracker } from './log-dirty.ts';
+import type { LogDirtyStage, LogDirtyTracker } from './log-dirty.ts';
 
 /**
  * The per-domain state of each mode, registered by the mode's own module through declaration
@@ -79,6 +79,8 @@ export class Domain {
   onStop: ((d: Domain) => void) | null = null;
   /** log-dirty tracking while it is on (enableLogDirty), else null */
   logDirty: LogDirtyTracker | null = null;
+  /** a second stage the mode write-protects itself for log-dirty (hvm with EPT), else null: the MMU fill's protection */
+  logDirtyStage: LogDirtyStage | null = null;
   /** the hypervisor's hook that makes this domain's tracker (set when the domain is created) */
   makeLogDirty: ((d: Domain) => LogDirtyTracker) | null = null;
   /** what the domain wrote to its console (the last CONSOLE_LOG_BYTES of it) */

@@ -3,6 +3,9 @@
 // paging log-dirty mode: XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY / _PEEK / _CLEAN). Host code; it
 // touches the machine's write-protection array, its dirty log and the TLB's write tags only.
 //
+// hvm with EPT write-protects its second stage itself (LogDirtyStage: read-only entries, EPT
+// violations taken by the mode, secondStageWriteFault). Every other mode uses the MMU fill:
+//
 // The mechanism is write protection plus a fault, as in Xen's shadow log-dirty: while logging,
 // every frame of the domain is write-protected (machine/cpu.ts logDirtyProtect): a TLB fill never
 // gives a protected frame's page write permission, so the first store to the frame after a clean
@@ -31,35 +34,79 @@ import { Ev } from '../../machine/ledger.ts';
 import type { PhysicalMemory } from '../../machine/memory.ts';
 import type { Domain } from './domain.ts';
 
+/**
+ * A second translation stage the mode write-protects itself (hvm's EPT): its write faults come
+ * back as the mode's own exits, which call LogDirtyTracker.secondStageWriteFault.
+ */
+export interface LogDirtyStage {
+  /** make pseudo-physical frame pfn's entry writable or read-only; false if it has none */
+  setWritable(pfn: number, writable: boolean): boolean;
+}
+
 /** A domain's log-dirty state (Domain.enableLogDirty creates it). */
 export class LogDirtyTracker {
   /** log-dirty faults taken (first writes to a protected frame) since enable */
   faults = 0;
   /** peeks (peekAndClean calls) since enable */
   peeks = 0;
+  /** the second stage the domain's mode protects (hvm with EPT), else null: the MMU fill's protection */
+  private readonly stage: LogDirtyStage | null;
+  /** with a second stage: per pseudo-physical frame, 1 while its entry is read-only */
+  private readonly stageProtected: Uint8Array | null;
 
   constructor(
     private readonly cpu: Cpu,
     private readonly mem: PhysicalMemory,
     readonly domain: Domain,
   ) {
+    this.stage = domain.logDirtyStage;
+    this.stageProtected = this.stage ? new Uint8Array(domain.p2m.length) : null;
     if (mem.dirtyLog === null) mem.dirtyLog = new Uint8Array(mem.frames);
-    if (cpu.logDirtyProtect === null) cpu.logDirtyProtect = new Uint8Array(mem.frames);
+    if (this.stage === null && cpu.logDirtyProtect === null) cpu.logDirtyProtect = new Uint8Array(mem.frames);
     this.protectAll(true);
+  }
+
+  /** Protect (or unprotect) frame pfn (machine frame mfn) by the domain's mechanism. */
+  private protect(pfn: number, mfn: number, on: boolean): void {
+    if (this.stage !== null) {
+      if (this.stage.setWritable(pfn, !on)) this.stageProtected![pfn] = on ? 1 : 0;
+    } else {
+      this.cpu.logDirtyProtect![mfn] = on ? 1 : 0;
+    }
+  }
+
+  /** Is frame pfn (machine frame mfn) unprotected (written since it was last protected)? */
+  private lifted(pfn: number, mfn: number): boolean {
+    return this.stage !== null ? this.stageProtected![pfn] === 0 : this.cpu.logDirtyProtect![mfn] === 0;
   }
 
   /** Protect (or unprotect) every frame of the domain, clearing their dirty marks; drop write tags. */
   private protectAll(on: boolean): void {
     const p2m = this.domain.p2m;
-    const wp = this.cpu.logDirtyProtect!;
     const dl = this.mem.dirtyLog!;
     for (let pfn = 0; pfn < p2m.length; pfn++) {
       const mfn = p2m[pfn]!;
       if (mfn < 0) continue;
-      wp[mfn] = on ? 1 : 0;
+      this.protect(pfn, mfn, on);
       dl[mfn] = 0;
     }
     this.cpu.dropWriteTags();
+  }
+
+  /**
+   * The mode's second stage took a write fault on frame pfn (hvm: an EPT violation on a write).
+   * True if it was log-dirty's protection (the entry is writable again, the frame logged and the
+   * fault counted; the mode charges it and retries the access); false if not ours.
+   */
+  secondStageWriteFault(pfn: number): boolean {
+    const sp = this.stageProtected;
+    if (sp === null || pfn >= sp.length || sp[pfn] === 0) return false;
+    const mfn = this.domain.p2m[pfn]!;
+    if (mfn < 0 || !this.stage!.setWritable(pfn, true)) return false;
+    sp[pfn] = 0;
+    this.mem.markDirty(mfn);
+    this.faults++;
+    return true;
   }
 
   /**
@@ -69,15 +116,15 @@ export class LogDirtyTracker {
    */
   peekAndClean(): Uint8Array {
     const p2m = this.domain.p2m;
-    const wp = this.cpu.logDirtyProtect!;
     const dl = this.mem.dirtyLog!;
     const bitmap = new Uint8Array((p2m.length + 7) >> 3);
     for (let pfn = 0; pfn < p2m.length; pfn++) {
       const mfn = p2m[pfn]!;
       if (mfn < 0) continue;
-      if (dl[mfn] !== 0 || wp[mfn] === 0) bitmap[pfn >> 3]! |= 1 << (pfn & 7);
+      const lifted = this.lifted(pfn, mfn);
+      if (dl[mfn] !== 0 || lifted) bitmap[pfn >> 3]! |= 1 << (pfn & 7);
       dl[mfn] = 0;
-      wp[mfn] = 1;
+      if (lifted) this.protect(pfn, mfn, true);
     }
     this.cpu.dropWriteTags();
     this.peeks++;

@@ -20,7 +20,8 @@ export function eptFramesFor(memoryBytes: number): number {
  * created - nothing is left to fill on demand, so a guest's EPT violation always means an access
  * outside its memory (XL32 has no memory-mapped devices). Entries stay valid for the domain's
  * life: nothing here changes the p2m (no ballooning or migration in hvm mode yet), so there is
- * never a second-stage entry to shoot down. Frames the hypervisor owns (this table, other
+ * never a second-stage entry to shoot down - except log-dirty's write protection (setWritable),
+ * whose write faults the mode takes as EPT violations on a read-only entry. Frames the hypervisor owns (this table, other
  * domains' memory) appear in no entry: the guest cannot name them.
  */
 export class Ept {
@@ -77,6 +78,23 @@ export class Ept {
     const pte = mem.read32(((pde & FRAME_MASK) >>> 0) + ((gpa >>> 12) & 0x3ff) * 4);
     if ((pte & Pte.P) === 0) return -1;
     return ((pte & FRAME_MASK) >>> 0) + (gpa & 0xfff);
+  }
+
+  /**
+   * Log-dirty (hypervisor/core/log-dirty.ts LogDirtyStage): make guest frame gfn's second-stage
+   * entry writable or read-only. The caller drops the TLB's write permissions after a batch
+   * (INVEPT's role). False if gfn has no entry.
+   */
+  setWritable(gfn: number, writable: boolean): boolean {
+    const mem = this.hv.mem;
+    const pde = mem.i32[(this.root >>> 2) + (gfn >>> 10)]!;
+    if ((pde & Pte.P) === 0) return false;
+    const at = (((pde & FRAME_MASK) >>> 0) >>> 2) + (gfn & 0x3ff);
+    const pte = mem.i32[at]!;
+    if ((pte & Pte.P) === 0) return false;
+    // the table is the hypervisor's frame, never a guest's: no dirty mark to make
+    mem.i32[at] = writable ? pte | Pte.W : pte & ~Pte.W;
+    return true;
   }
 
   /** Give every frame back to the machine. */

@@ -94,6 +94,8 @@ export class HvmMode implements Mode {
     }
     const ept = new Ept(this.hv, domain.p2m);
     domain.modeState = new HvmDomainState(ept);
+    // log-dirty write-protects the second stage itself (hypervisor/core/log-dirty.ts)
+    domain.logDirtyStage = ept;
     for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, ept.root);
     this.tagTlb(domain);
   }
@@ -271,6 +273,22 @@ export class HvmMode implements Mode {
         dom.stats.reflected[V_UD]!++;
         return CONTINUE;
       case Exit.EptViolation:
+        if ((vm.exitQualification & Q_WRITE) !== 0 && dom.logDirty !== null && dom.logDirty.secondStageWriteFault(vm.exitGuestPhys >>> 12)) {
+          // log-dirty: a write to a read-only second-stage entry; the entry is writable again and
+          // the frame logged. The access is retried; an event whose delivery it interrupted is
+          // delivered again (as a hidden shadow fault's is)
+          this.hv.chargeMonitor(dom, Ev.LogDirtyFault, 1);
+          const first = vm.idtVectoring;
+          if (first >= 0) {
+            const kind = vm.idtVectoringKind;
+            this.queue(vm, first, vm.idtVectoringError, kind);
+            if (kind === KIND_SOFTWARE || kind === KIND_TRAP) {
+              cpu.pc = vm.exitInsnPc >>> 0;
+              vm.injectInsnLength = vm.exitInsnLength;
+            }
+          }
+          return CONTINUE;
+        }
         this.crashOutsideMemory(h);
         return this.dead(dom, exit);
       case Exit.TripleFault:

@@ -57,9 +57,9 @@ describe('compare --jobs', () => {
     expect(simulated(parallel)).toEqual(simulated(serial));
     expect(serial.unexplained).toEqual([]);
     expect(serial.lmbench[0]!.values).toEqual({ native: 611, trap: 411, pv: 211 });
-    // the untimed runs (3 per mode, netbench for the two with a NIC) and the timelines overlapped;
+    // the untimed runs (3 per mode, netbench for each: pv's through netfront) and the timelines overlapped;
     // then the six timed runs, each alone, in the serial order
-    expect(starts.length).toBe(3 * 3 + 2 + 3 + 6);
+    expect(starts.length).toBe(3 * 3 + 3 + 3 + 6);
     expect(Math.max(...starts.slice(0, -6).map(([, n]) => n))).toBeGreaterThan(1);
     expect(starts.slice(-6)).toEqual(['native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m) => [`${m}: lmbench all`, 1]));
     expect(progress.slice(-6)).toEqual(['native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m, k) => `${m}: lmbench all (${k < 3 ? 1 : 2}/2)`));

@@ -28,11 +28,12 @@ describe('CLI option validation (zod)', () => {
   });
 
   it('splits --modes and checks each, and bounds --runs', () => {
-    const c = (o: Record<string, unknown>) => parseOptions(compareOptionsSchema, { profile: 'modern', runs: '3', maxCycles: '100', ...o });
-    expect(c({ modes: 'trap, pv' })).toEqual({ profile: 'modern', runs: 3, maxCycles: 100, modes: ['trap', 'pv'] });
+    const c = (o: Record<string, unknown>) => parseOptions(compareOptionsSchema, { profile: 'modern', runs: '3', jobs: '1', maxCycles: '100', ...o });
+    expect(c({ modes: 'trap, pv' })).toEqual({ profile: 'modern', runs: 3, jobs: 1, maxCycles: 100, modes: ['trap', 'pv'] });
     expect(c({}).modes).toBeUndefined();
     expect(message(() => c({ modes: 'trap,xen' }))).toBe('unknown mode "xen" (choose one of native, trap, bt, hvm, pv)');
     expect(message(() => c({ runs: '51' }))).toBe('--runs must be a whole number from 1 to 50');
+    expect(message(() => c({ jobs: '0' }))).toBe('--jobs must be a whole number from 1 to 64');
   });
 
   it('--engine takes interpreter or translator, and names both when it is something else', () => {
