@@ -174,3 +174,84 @@ export function smpProgram(): { image: Image; addr: (name: 'locked' | 'racy' | '
     },
   };
 }
+
+/**
+ * Cross-CPU code coherence: CPU 1 calls f (`li r1, 1; ret`) in a loop while CPU 0 waits for 2000
+ * calls, then rewrites f's immediate to 2 and lets CPU 1 call it once more; CPU 0 powers off with
+ * what that call returned. 2 unless CPU 1 ran a stale translation of f.
+ */
+export function selfModifyingProgram(): Image {
+  return assemble(`
+        .arch bare
+        LAPIC_START_PC = 0x606
+        LAPIC_START_SP = 0x607
+        LAPIC_START = 0x608
+        SYS_POWEROFF = 0x501
+        .org 0x1000
+        .func _start
+_start:
+        li      sp, stack0
+        li      r1, ap
+        out     LAPIC_START_PC, r1
+        li      r1, stack1
+        out     LAPIC_START_SP, r1
+        li      r1, 1
+        out     LAPIC_START, r1
+        li      r2, calls
+.Lwait:
+        ldw     r3, [r2]
+        cmpi    r3, 2000
+        jlt     .Lwait
+        li      r2, f
+        li      r3, 2
+        stw     [r2 + 4], r3          ; f's li now loads 2 (its extension word)
+        li      r2, go
+        li      r3, 1
+        stw     [r2], r3
+        li      r2, done
+.Lwait2:
+        ldw     r3, [r2]
+        cmpi    r3, 0
+        jeq     .Lwait2
+        li      r2, result
+        ldw     r1, [r2]
+        out     SYS_POWEROFF, r1
+        hlt
+        .endfunc
+        .func f
+f:
+        li      r1, 1
+        ret
+        .endfunc
+        .func ap
+ap:
+        li      r5, calls
+        li      r6, go
+.Lloop:
+        call    f
+        ldw     r7, [r5]
+        addi    r7, r7, 1
+        stw     [r5], r7
+        ldw     r7, [r6]
+        cmpi    r7, 0
+        jeq     .Lloop
+        call    f
+        li      r5, result
+        stw     [r5], r1
+        li      r5, done
+        li      r6, 1
+        stw     [r5], r6
+.Lidle:
+        jmp     .Lidle
+        .endfunc
+        .align 4096
+calls:  .word 0
+go:     .word 0
+done:   .word 0
+result: .word 0
+        .space 4096
+stack0:
+        .space 4096
+stack1:
+`, 'smc.s').image;
+}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Machine, type MachineOptions } from '../../machine/machine.ts';
 import { LAPIC_CPUS } from '../../machine/devices/ports.ts';
-import { smpProgram, ROUNDS } from './smp-fixture.ts';
+import { smpProgram, selfModifyingProgram, ROUNDS } from './smp-fixture.ts';
 
 const { image, addr } = smpProgram();
 
@@ -48,6 +48,20 @@ describe('multiprocessor machine', () => {
     const four = run({ cpus: 4, schedule: { seed: 9, quantumInstructions: 3 } });
     expect([four.locked, four.racy, four.ipis, four.r.status]).toEqual([4 * ROUNDS, 157, 3, 0x5a]);
     expect(four.m.apics.map((a) => a.ipisReceived)).toEqual([0, 1, 1, 1]);
+  });
+
+  it('code one CPU rewrites is never run stale from another CPU\'s translation cache', () => {
+    for (const engine of ['interpreter', 'translator'] as const) {
+      const m = new Machine({ cpus: 2, memoryBytes: 1 << 20, engine, schedule: { seed: 3 } });
+      m.loadImage(selfModifyingProgram());
+      for (const c of m.cpus) c.translatorLimits = { threshold: 1 };
+      const r = m.run({ maxCycles: 20_000_000 });
+      expect([engine, r.reason, r.status, r.cycles]).toEqual([engine, 'poweroff', 2, 48238]);
+      if (engine === 'translator') {
+        expect(m.cpus.map((c) => c.translator!.stats.translations)).toEqual([6, 6]);
+        expect(m.cpus[1]!.translator!.stats.invalidations).toBe(4); // CPU 0's store dropped CPU 1's f
+      }
+    }
   });
 
   it('a uniprocessor has no local APIC: its ports read all ones, as unmapped ports do', () => {
