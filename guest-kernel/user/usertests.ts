@@ -541,9 +541,8 @@ function spinWork(rounds: number): number {
 const SMP_ROUNDS = 100000;
 
 /**
- * Two processes running at once: the same work done by two processes together takes well under
- * twice as long as by one alone when there are two CPUs (under 1.5x), and about twice on one
- * (at least 1.8x). Either way the test checks what the CPU count says must happen.
+ * Two processes running at once: on two CPUs the same work done by two processes together takes
+ * well under twice as long as by one alone (under 1.5x).
  */
 function testSmpParallel(name: number): void {
   sysinfo(info);
@@ -560,11 +559,9 @@ function testSmpParallel(name: number): void {
   spinWork(SMP_ROUNDS);
   if (!expect(name, cstr('child status'), reap(child), 0)) return;
   const both = cycles() - t1;
-  if (cpus >= 2) {
-    if (!expect(name, cstr('two at once took 1.5x one or more (permille)'), both * 2 < solo * 3 ? 0 : (both * 10) / solo, 0)) return;
-  } else if (!expect(name, cstr('one CPU ran two in under 1.8x one (tenths)'), both * 10 >= solo * 18 ? 0 : (both * 10) / solo, 0)) {
-    return;
-  }
+  // (on one CPU the ratio is about 2, but a hypervisor sharing the CPU with other domains makes
+  // any ratio possible there, so only the two-CPU case is checked)
+  if (cpus >= 2 && !expect(name, cstr('two at once took 1.5x one or more (tenths)'), both * 2 < solo * 3 ? 0 : (both * 10) / solo, 0)) return;
   pass(name);
 }
 
