@@ -31,9 +31,10 @@ import {
  *
  * An IPI is a write of (vector | destination << 8) to ICR, or with LAPIC_ICR_ALL_BUT_SELF set, to
  * every other CPU; it sets the vector in the destination's IRR at once (the interleaving
- * schedule decides when the destination next runs and so takes it). The timer counts the owning
- * CPU's... simulated time (one clock for the machine), one-shot or periodic, exact expiries as the
- * platform timer's (machine/devices/timer.ts).
+ * schedule decides when the destination next runs and so takes it). The timer counts the
+ * machine's clock (DeviceContext.now: the running CPU's cycles), one-shot or periodic, with exact
+ * expiries as the platform timer's (machine/devices/timer.ts); the period is latched by the
+ * CONTROL write.
  */
 export class LocalApic implements InterruptController {
   private readonly irr = new Uint32Array(8);
