@@ -14,7 +14,7 @@ import type { PvMode } from '../../hypervisor/pv/mode.ts';
 import { pvDomain } from '../../hypervisor/pv/state.ts';
 import { currentReservation } from '../../hypervisor/pv/hypercalls.ts';
 
-const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1861 pages free\ninitrd: 18 programs, 148384 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
+const BANNER = 'xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1840 pages free\ninitrd: 20 programs, 161728 bytes\ntimer: 1000 Hz\ninit: starting sh\n$ ';
 
 function makeHost() {
   const out: Record<string, string> = {};
@@ -186,14 +186,14 @@ describe('the host', () => {
       until(() => out.m!.slice(at).endsWith('$ '));
       return out.m!.slice(at);
     };
-    expect(free()).toBe('free\nfree: 1828 of 1865 pages free, 3 processes\n$ ');
+    expect(free()).toBe('free\nfree: 1807 of 1844 pages free, 3 processes\n$ ');
     expect(currentReservation(pv)).toBe(2048);
     host.setmem('m', 6);
     until(() => currentReservation(pv) === 1536);
-    expect(free()).toBe('free\nfree: 1316 of 1865 pages free, 3 processes\n$ ');
+    expect(free()).toBe('free\nfree: 1295 of 1844 pages free, 3 processes\n$ ');
     host.setmem('m', 8);
     until(() => currentReservation(pv) === 2048);
-    expect(free()).toBe('free\nfree: 1828 of 1865 pages free, 3 processes\n$ ');
+    expect(free()).toBe('free\nfree: 1807 of 1844 pages free, 3 processes\n$ ');
     expect(refusal(() => host.setmem('m', 9))).toEqual([409, "domain 'm' can balloon up to 8 MiB, its memory at start (the definition's memory applies from the next start)"]);
     expect(host.dominfo('m').memoryMiB).toBe(8);
   });
