@@ -1,5 +1,6 @@
 // Validation of the CLI's option values with zod: each verb declares a schema, and a bad value
 // becomes one CliError line naming the option and what it accepts (never a stack trace).
+import { MAX_CPUS } from '../machine/machine.ts';
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { CliError } from './errors.ts';
@@ -60,6 +61,9 @@ export const runOptionsSchema = z.object({
   memory: wholeNumber('--memory', 1, 1024, 'a number of MiB').pipe(z.number()).transform((mib) => mib * 1024 * 1024),
   maxCycles: wholeNumber('--max-cycles', 1, Number.MAX_SAFE_INTEGER, 'a positive whole number').optional(),
   traceRecords: wholeNumber('--trace-records', 1, MAX_TRACE_RECORDS, 'a number of records').optional(),
+  smp: wholeNumber('--smp', 1, MAX_CPUS, 'a number of CPUs').optional(),
+  smpSeed: wholeNumber('--smp-seed', 0, 0xffffffff, 'a whole number').optional(),
+  smpQuantum: wholeNumber('--smp-quantum', 1, 1_000_000_000, 'a number of cycles').optional(),
   timeout: z
     .string()
     .transform((v) => Number(v))

@@ -155,7 +155,7 @@ const V_PF: number = Vector.PageFault;
  */
 const enum Handler {
   UD = 0, NOP, MOV, LI, ADD, SUB, MUL, MULHU, DIV, DIVU, REM, REMU, AND, OR, XOR, SHL, SHR, SAR, NOT,
-  NEG, ADDI, MULI, ANDI, ORI, XORI, SHLI, SHRI, SARI, LDW, LDH, LDHU, LDB, LDBU, STW, STH, STB, PUSH,
+  NEG, ADDI, MULI, ANDI, ORI, XORI, SHLI, SHRI, SARI, LDW, LDH, LDHU, LDB, LDBU, STW, STH, STB, XCHG, PUSH,
   POP, CMP, CMPI, TEST, SETCC, JMP, JCC, CALL, JMPR, CALLR, RET, INT, BRK, RDTSC, CPUID, HLT, CLI,
   STI, IN, INB, OUT, OUTB, INR, OUTR, MOVTOCR, MOVFROMCR, LIDT, INVLPG, LKSP, IRET, PUSHF, POPF,
   RDCPL, SIDT, HYPERCALL,
@@ -170,7 +170,7 @@ const DECODE: Uint8Array = (() => {
     [Op.SHR, Handler.SHR], [Op.SAR, Handler.SAR], [Op.NOT, Handler.NOT], [Op.NEG, Handler.NEG], [Op.ADDI, Handler.ADDI],
     [Op.MULI, Handler.MULI], [Op.ANDI, Handler.ANDI], [Op.ORI, Handler.ORI], [Op.XORI, Handler.XORI], [Op.SHLI, Handler.SHLI],
     [Op.SHRI, Handler.SHRI], [Op.SARI, Handler.SARI], [Op.LDW, Handler.LDW], [Op.LDH, Handler.LDH], [Op.LDHU, Handler.LDHU],
-    [Op.LDB, Handler.LDB], [Op.LDBU, Handler.LDBU], [Op.STW, Handler.STW], [Op.STH, Handler.STH], [Op.STB, Handler.STB],
+    [Op.LDB, Handler.LDB], [Op.LDBU, Handler.LDBU], [Op.STW, Handler.STW], [Op.STH, Handler.STH], [Op.STB, Handler.STB], [Op.XCHG, Handler.XCHG],
     [Op.PUSH, Handler.PUSH], [Op.POP, Handler.POP], [Op.CMP, Handler.CMP], [Op.CMPI, Handler.CMPI], [Op.TEST, Handler.TEST],
     [Op.SETCC, Handler.SETCC], [Op.JMP, Handler.JMP], [Op.JCC, Handler.JCC], [Op.CALL, Handler.CALL], [Op.JMPR, Handler.JMPR],
     [Op.CALLR, Handler.CALLR], [Op.RET, Handler.RET], [Op.INT, Handler.INT], [Op.BRK, Handler.BRK], [Op.RDTSC, Handler.RDTSC],
@@ -233,6 +233,7 @@ const SEMANTICS_HANDLERS: readonly Handler[] = [
   Handler.STW,
   Handler.STH,
   Handler.STB,
+  Handler.XCHG,
   Handler.PUSH,
   Handler.POP,
   Handler.CMP,
@@ -479,6 +480,8 @@ export class Cpu {
     readonly bus: IoBus,
     readonly pic: InterruptController,
     profile: CostProfile,
+    /** the marks of frames holding translated code, shared by the CPUs of one machine (default: this CPU's own) */
+    tbFrame?: Uint8Array,
   ) {
     this.profile = profile;
     this.costs = opcodeCosts(profile);
@@ -497,8 +500,11 @@ export class Cpu {
     this.tlbWU = this.tlbW.subarray(entries);
     this.tlbAdd = new Int32Array(entries);
     this.tlbNext = new Uint8Array(entries / ways);
-    this.tbFrame = new Uint8Array(mem.frames);
+    this.tbFrame = tbFrame ?? new Uint8Array(mem.frames);
   }
+
+  /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */
+  smpPeers: readonly Cpu[] = [];
 
   /** The translation cache, once the translator engine has run (stats, flush). */
   get translator(): Translator | null {
@@ -506,6 +512,17 @@ export class Cpu {
   }
 
   private makeTranslator(): Translator {
+    const tx = this.newTranslator();
+    // SMP: the CPUs' translation caches drop each other's stale code (machine/translator.ts peers)
+    for (const p of this.smpPeers) {
+      if (p === this || p.tx === null) continue;
+      tx.peers.push(p.tx);
+      p.tx.peers.push(tx);
+    }
+    return tx;
+  }
+
+  private newTranslator(): Translator {
     return new Translator(
       {
         cpu: this,
@@ -763,9 +780,19 @@ export class Cpu {
     if (this.tbFrame[f] !== 0) this.codeStored(pa, 4);
   }
 
-  /** A store to host-physical pa hit a frame holding translated code: drop what it overlaps. */
+  /** A store to host-physical pa hit a frame holding translated code: drop what it overlaps (on every CPU). */
   private codeStored(pa: number, size: number): void {
-    this.tx?.codeWritten(pa, size);
+    if (this.tx !== null) {
+      this.tx.codeWritten(pa, size);
+      return;
+    }
+    // this CPU has no translator (yet): the marks are another CPU's
+    for (const p of this.smpPeers) {
+      if (p.tx !== null) {
+        p.tx.codeWritten(pa, size);
+        return;
+      }
+    }
   }
 
   // ==================================================================================== fast path
@@ -1010,6 +1037,20 @@ export class Cpu {
           }
           m8[(va + ta[e]!) | 0] = r[(w >>> 8) & 15]!;
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 1);
+          break;
+        }
+        case Handler.XCHG: {
+          const va = r[(w >>> 12) & 15]!;
+          let e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
+          if (e < 0) {
+            if ((va & 3) !== 0 || (dc = this.refill(va, ACC_WRITE, user)) < 0 || (e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003)) < 0) break loop;
+            cyc += dc;
+            this.refillCharged(dc);
+          }
+          const old = m32[(va + ta[e]!) >> 2]!;
+          m32[(va + ta[e]!) >> 2] = r[(w >>> 16) & 15]!;
+          r[(w >>> 8) & 15] = old;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           break;
         }
         case Handler.PUSH: {
@@ -1320,6 +1361,15 @@ export class Cpu {
         this.writeN((r[ra]! + imm) | 0, 1, r[rd]!, user);
         if (this.pend !== PEND_NONE) return this.failed(pc);
         return this.retire(next, c);
+      case Handler.XCHG: {
+        const va = r[ra]!;
+        const v = this.read32(va, ACC_WRITE, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        this.writeN(va, 4, r[rb]!, user);
+        if (this.pend !== PEND_NONE) return this.failed(pc);
+        r[rd] = v;
+        return this.retire(next, c);
+      }
       case Handler.PUSH: {
         const va = (r[SP]! - 4) | 0;
         this.writeN(va, 4, r[ra]!, user);

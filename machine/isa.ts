@@ -56,6 +56,7 @@ export const enum Op {
   STW = 0x38,
   STH = 0x39,
   STB = 0x3a,
+  XCHG = 0x3b,
   PUSH = 0x3c,
   POP = 0x3d,
   // innocuous: compare and control flow
@@ -215,6 +216,7 @@ export const INSTRUCTIONS: readonly OpInfo[] = [
   i(Op.STW, 'stw', Fmt.Store, 'innocuous', 'word at ra + imm16 = rd', 'store'),
   i(Op.STH, 'sth', Fmt.Store, 'innocuous', 'halfword at ra + imm16 = low 16 bits of rd', 'store'),
   i(Op.STB, 'stb', Fmt.Store, 'innocuous', 'byte at ra + imm16 = low 8 bits of rd', 'store'),
+  i(Op.XCHG, 'xchg', Fmt.DAB, 'innocuous', 'atomically rd = word at ra and word at ra = rb (the SMP read-modify-write; one access, needs write permission)', 'store'),
   i(Op.PUSH, 'push', Fmt.A, 'innocuous', 'sp -= 4; word at sp = ra', 'store'),
   i(Op.POP, 'pop', Fmt.D, 'innocuous', 'rd = word at sp; sp += 4', 'load'),
   i(Op.CMP, 'cmp', Fmt.AB, 'innocuous', 'set Z, LT, B from comparing ra with rb', 'alu'),

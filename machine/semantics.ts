@@ -24,6 +24,11 @@ export type Semantics =
   | { kind: 'load'; size: 1 | 2 | 4; signed: boolean }
   /** the size-byte value at ra + imm = rd */
   | { kind: 'store'; size: 1 | 2 | 4 }
+  /**
+   * rd = the word at ra and the word at ra = rb, as one access (an instruction is never split by
+   * the SMP interleaving, so it is atomic); it needs write permission even for its read
+   */
+  | { kind: 'xchg' }
   | { kind: 'push' }
   | { kind: 'pop' }
   /** FLAGS' condition bits = compareFlags(a, b) */
@@ -74,6 +79,7 @@ export const SEMANTICS: ReadonlyArray<readonly [string, Semantics]> = [
   ['STW', { kind: 'store', size: 4 }],
   ['STH', { kind: 'store', size: 2 }],
   ['STB', { kind: 'store', size: 1 }],
+  ['XCHG', { kind: 'xchg' }],
   ['PUSH', { kind: 'push' }],
   ['POP', { kind: 'pop' }],
   ['CMP', { kind: 'cmp', a: '$a', b: '$b' }],
@@ -151,6 +157,19 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
       return {
         block: true,
         lines: [`const va = (${F_OPS.$a} + (w >> 16)) | 0;`, ...fastTlb('tw', s.size, true), `${fastMem(s.size, false)} = ${F_RD}!;`, fastStored(s.size), 'break;'],
+      };
+    case 'xchg':
+      return {
+        block: true,
+        lines: [
+          'const va = r[(w >>> 12) & 15]!;',
+          ...fastTlb('tw', 4, true),
+          `const old = ${fastMem(4, false)}!;`,
+          `${fastMem(4, false)} = r[(w >>> 16) & 15]!;`,
+          `${F_RD} = old;`,
+          fastStored(4),
+          'break;',
+        ],
       };
     case 'push':
       return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', ...fastTlb('tw', 4, false), `${fastMem(4, true)} = ${F_OPS.$a};`, fastStored(4), 'r[SP] = va;', 'break;'] };
@@ -248,6 +267,11 @@ function stepBody(s: Semantics): { block: boolean; lines: string[] } {
     }
     case 'store':
       return { block: false, lines: [`this.writeN((r[ra]! + imm) | 0, ${s.size}, r[rd]!, user);`, S_FAILED, S_RETIRE] };
+    case 'xchg':
+      return {
+        block: true,
+        lines: ['const va = r[ra]!;', 'const v = this.read32(va, ACC_WRITE, user);', S_FAILED, 'this.writeN(va, 4, r[rb]!, user);', S_FAILED, 'r[rd] = v;', S_RETIRE],
+      };
     case 'push':
       return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', 'this.writeN(va, 4, r[ra]!, user);', S_FAILED, 'r[SP] = va;', S_RETIRE] };
     case 'pop':
@@ -353,6 +377,8 @@ export function transBody(s: Semantics, x: TransInsn): string[] {
       return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tr', s.size, true), `${rd} = ${txMem(s.size, s.signed)};`, walked, '}'];
     case 'store':
       return ['{', `const va = (${ops.$a} + ${ops.$i}) | 0;`, ...tlb('tw', s.size, true), `${txMem(s.size, false)} = ${rd};`, txStored(s.size, x, `${x.next}`, false), walked, '}'];
+    case 'xchg':
+      return ['{', `const va = ${ops.$a};`, ...tlb('tw', 4, true), 'const v = m32[pa >> 2];', `m32[pa >> 2] = ${ops.$b};`, `${rd} = v;`, txStored(4, x, `${x.next}`, false), walked, '}'];
     case 'push':
       return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `m32[pa >> 2] = ${ops.$a};`, 'r15 = va;', txStored(4, x, `${x.next}`, false), '}'];
     case 'pop':

@@ -267,8 +267,29 @@ export class Translator {
     return fn;
   }
 
-  /** A guest store of size bytes at host-physical pa hit a frame with translations: drop those it overlaps. True if any. */
+  /**
+   * The translators of the other CPUs of this one's machine (SMP). They share the tbFrame marks,
+   * so a store on any CPU reaches codeWritten here, which drops the overlapped code of every peer
+   * too and clears a frame's mark only when no translator holds code from it.
+   */
+  readonly peers: Translator[] = [];
+
+  /** A guest store of size bytes at host-physical pa hit a frame with translations: drop those it overlaps (here and in every peer). True if any here. */
   codeWritten(pa: number, size: number): boolean {
+    const hit = this.dropWritten(pa, size);
+    if (this.peers.length === 0) return hit;
+    const f = pa >>> 12;
+    let held = this.byFrame.has(f);
+    for (const p of this.peers) {
+      p.dropWritten(pa, size);
+      if (p.byFrame.has(f)) held = true;
+    }
+    this.h.tbFrame[f] = held ? 1 : 0;
+    return hit;
+  }
+
+  /** codeWritten for this translator alone. */
+  private dropWritten(pa: number, size: number): boolean {
     const f = pa >>> 12;
     const list = this.byFrame.get(f);
     let hit = false;
@@ -309,6 +330,7 @@ export class Translator {
     this.byEntry.clear();
     this.byFrame.clear();
     this.h.tbFrame.fill(0);
+    for (const p of this.peers) for (const f of p.byFrame.keys()) this.h.tbFrame[f] = 1; // the peers' code stays marked
     this.heat.fill(0);
     this.jcFn.fill(null);
     this.epoch++;
@@ -604,6 +626,7 @@ function regsOf(s: Semantics, rd: number, ra: number, rb: number, read: Set<numb
     case 'alu':
     case 'div':
     case 'cmp':
+    case 'xchg':
       read.add(ra);
       read.add(rb);
       if (s.kind !== 'cmp') written.add(rd);

@@ -1,6 +1,7 @@
 // `xenolith run [IMAGE] --mode native`: boot the standard guest (kernel + initrd built from
 // guest-kernel/), or an image file, on XL32; show its console; exit with the guest's status.
 // Console input comes from --input (then end of input), piped stdin, or the terminal.
+import { Ev } from '../../machine/ledger.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine } from '../../machine/machine.ts';
@@ -78,6 +79,9 @@ interface RunOptions {
   restore?: string;
   record?: string;
   replay?: string;
+  smp?: string;
+  smpSeed?: string;
+  smpQuantum?: string;
 }
 
 /** The options a replay may be given beside --replay FILE (the rest come from FILE). */
@@ -200,6 +204,10 @@ interface GuestSetup {
   outputTap?: (byte: number) => void;
   /** --net-rx (pv): how the network back end delivers received frames */
   netRx?: 'copy' | 'flip';
+  /** --smp, --smp-seed, --smp-quantum (native) */
+  cpus: number;
+  smpSeed?: number;
+  smpQuantum?: number;
 }
 
 /** The console's onOutput: the writer, and the setup's tap if any. */
@@ -311,7 +319,8 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
   let programs: ReadonlyMap<string, Image> = new Map();
   try {
     const images = { kernelNotes: () => notes, programs: () => programs };
-    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: withTap(consoleWriter(() => symbols, undefined, images), o), onTransmit: o.uplink?.onTransmit });
+    const schedule = { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}) };
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: withTap(consoleWriter(() => symbols, undefined, images), o), onTransmit: o.uplink?.onTransmit, cpus: o.cpus, schedule });
     const ctx = machine.deviceContext;
     o.uplink?.attach({ nic: machine.nic, now: () => ctx.now(), schedule: (at, fn) => ctx.schedule(at, fn) });
     if (kernelBoot) {
@@ -337,6 +346,10 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
     const lines = [`mode: ${o.mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];
     for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
     lines.push(...translatorStatsLines(machine.cpu.translator));
+    if (machine.cpus.length > 1) {
+      lines.push(`cpus: ${machine.cpus.length} (schedule slices: ${machine.slices}, IPIs sent: ${machine.lapicPorts!.ipisSent})`);
+      machine.cpus.forEach((c, n) => lines.push(`cpu ${n}: cycles ${c.cycles}, instructions ${c.instructions}, idle cycles ${c.evCount[Ev.Idle]}, interrupts ${c.stats.interrupts}, IPIs received ${machine.apics[n]!.ipisReceived}`));
+    }
     return lines;
   };
   const state = () => {
@@ -384,6 +397,8 @@ interface SavedSetup {
   engine: Engine;
   memoryBytes: number;
   mmu?: 'shadow' | 'ept';
+  /** --shadow (trap, bt) */
+  shadow?: 'flush' | 'traced';
   hosted?: boolean;
   /** an image file (absolute), or none: the standard guest */
   imagePath?: string;
@@ -405,6 +420,7 @@ function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file
 function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | undefined, kernelBoot: boolean): SavedSetup {
   const out: SavedSetup = { mode: opts.mode, profile: setup.profile, engine: setup.engine, memoryBytes: setup.memoryBytes, add: setup.add.map((f) => resolve(f)) };
   if (setup.mmu !== undefined) out.mmu = setup.mmu;
+  if (setup.shadow !== undefined) out.shadow = setup.shadow;
   if (setup.hosted) out.hosted = true;
   if (imagePath !== undefined) out.imagePath = resolve(imagePath);
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
@@ -454,8 +470,9 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.mode !== saved.mode) throw new CliError(`${file}: the header says ${saved.mode} and the setup ${String(s.mode)}`);
   const image = s.imagePath ? await loadImage(s.imagePath, s.mode === 'pv' ? 'pv' : 'native') : undefined;
   const kernelBoot = !image || isKernelImage(image);
-  const setup: GuestSetup = { mode: s.mode, profile: s.profile, engine: s.engine, memoryBytes: s.memoryBytes, add: s.add, input: '' };
+  const setup: GuestSetup = { mode: s.mode, profile: s.profile, engine: s.engine, memoryBytes: s.memoryBytes, add: s.add, input: '', cpus: 1 };
   if (s.mmu !== undefined) setup.mmu = s.mmu;
+  if (s.shadow !== undefined) setup.shadow = s.shadow;
   if (s.hosted) setup.hosted = true;
   if (s.cmdline !== undefined) setup.cmdline = s.cmdline;
   if (s.imagePath !== undefined) setup.imagePath = s.imagePath;
@@ -504,6 +521,9 @@ export function register(program: Command): void {
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
     .option('--shadow <kind>', 'with --mode trap or bt: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
+    .option('--smp <n>', 'CPUs in the machine, 1..8 (default 1); several only with --mode native so far (docs/isa.md "Multiprocessor")')
+    .option('--smp-seed <n>', 'with --smp: the seed of the CPUs\' interleaving schedule (default 1); the same seed gives the same run')
+    .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU runs before the schedule switches (default 2000)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
       if (opts.restore !== undefined && (opts.record !== undefined || opts.replay !== undefined)) throw new CliError(`--restore goes on with a saved run; it cannot be ${opts.record !== undefined ? 'recorded (--record)' : 'replayed (--replay)'} (record or replay the run from its start)`);
@@ -529,7 +549,10 @@ export function register(program: Command): void {
         Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum });
+      if ((checked.smp ?? 1) > 1 && opts.mode !== 'native') throw new CliError(`--smp ${checked.smp}: only --mode native runs several CPUs so far (trap, bt, hvm and pv domains have one vCPU)`);
+      if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
+      if ((checked.smp ?? 1) > 1 && (opts.saveAt !== undefined || opts.record !== undefined)) throw new CliError(`--smp ${checked.smp}: ${opts.saveAt !== undefined ? 'saving' : 'recording'} a run of several CPUs is not built yet (one CPU only)`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
@@ -617,7 +640,7 @@ export function register(program: Command): void {
       }
       const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
       const digest = driving.kind === 'replay' ? driving.digest : driving.record?.digest;
-      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink };
+      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink, cpus: checked.smp ?? 1, smpSeed: checked.smpSeed, smpQuantum: checked.smpQuantum };
       if (digest) setup.outputTap = (b) => digest.add(b);
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;

@@ -197,7 +197,9 @@ export const enum SysInfo {
   UPTIME = 12,
   /** the CPU clock in MHz (cycles per microsecond), for turning cycle counts into time */
   CLOCK_MHZ = 16,
-  BYTES = 20,
+  /** CPUs running the kernel's scheduler */
+  CPUS = 20,
+  BYTES = 24,
 }
 
 export const enum ProcState {

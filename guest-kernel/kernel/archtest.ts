@@ -14,7 +14,7 @@ import { divideFaultReady, faultingDivide } from './nanobench.ts';
 import {
   PvOp, pvHas, currentRing, irqsEnabled, trapTableCheck, irqSave, irqRestore, irqEnable, readCycles, clockMHz,
 } from './pvops.ts';
-import { uptime } from './trap.ts';
+import { localTicks } from './smp.ts';
 
 const enum Probe {
   /** timer ticks to wait for one to arrive before concluding interrupts stayed off */
@@ -37,12 +37,12 @@ function tickAfterRestore(): number {
   irqEnable();
   const flags = irqSave();
   irqRestore(flags);
-  const t0 = uptime();
+  const t0 = localTicks();
   const c0 = readCycles();
   const budget = clockMHz() * 1000 * Probe.TICKS;
   let arrived = 0;
   while (readCycles() - c0 < budget) {
-    if (uptime() !== t0) {
+    if (localTicks() !== t0) {
       arrived = 1;
       break;
     }
@@ -98,10 +98,10 @@ function condAcrossTraps(): number {
     bits = bits + 1;
   }
   irqEnable();
-  const t0 = uptime();
+  const t0 = localTicks();
   const c0 = readCycles();
   const budget = clockMHz() * 1000 * Probe.TICKS;
-  while (uptime() - t0 < Probe.COND_TICKS && readCycles() - c0 < budget) {
+  while (localTicks() - t0 < Probe.COND_TICKS && readCycles() - c0 < budget) {
     if (condPairs() !== 0) return 0;
   }
   return 1;

@@ -17,6 +17,7 @@ import { fileAlloc, fileDup, FileType } from './file.ts';
 import { initrdInit } from './initrd.ts';
 import { exec } from './exec.ts';
 import { panic } from './panic.ts';
+import { smpInit, smpSetTick, cpuCount } from './smp.ts';
 
 const enum Ch {
   SPACE = 32,
@@ -116,6 +117,13 @@ export function kmain(): void {
   kputs(cstr(' Hz\n'));
 
   userinit(cmdlineBytes > 0 ? p2v(cmdline) : 0, cmdlineBytes);
+  smpSetTick(clockMHz() * divu(1000000, Param.HZ));
+  smpInit();
+  if (cpuCount() > 1) {
+    kputs(cstr('smp: '));
+    kputd(cpuCount());
+    kputs(cstr(' CPUs\n'));
+  }
   scheduler();
 }
 

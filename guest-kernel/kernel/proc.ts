@@ -14,6 +14,7 @@ import { setKernelStack, idle, irqDisable, userReturn, powerOff } from './pvops.
 import { fileDup, fileClose } from './file.ts';
 import { kputs, kputd } from './console.ts';
 import { panic } from './panic.ts';
+import { Smp, cpuId, cpuCount, lockKernel, unlockKernel, markIdle, kickIdle } from './smp.ts';
 import { uptime } from './trap.ts';
 
 /**
@@ -58,10 +59,10 @@ export const enum Proc {
 const procs = staticBuffer(Param.NPROC * Proc.BYTES, 4);
 /** one slot per process: an unmapped guard page, then the stack */
 const kstacks = staticBuffer(Param.NPROC * (Param.KSTACK_BYTES + Layout.PAGE), Layout.PAGE);
-/** the scheduler's saved stack pointer */
-const schedContext = staticBuffer(4);
-
-let current = 0;
+/** per CPU: the scheduler's saved stack pointer */
+const schedContext = staticBuffer(Smp.MAX_CPUS * 4);
+/** per CPU: the process it runs (0 in its scheduler) */
+const cpuProc = staticBuffer(Smp.MAX_CPUS * 4);
 let initProc = 0;
 let nextPid = 1;
 /** slot index the round-robin scan starts after */
@@ -73,7 +74,11 @@ function slot(k: number): number {
 
 /** The running process's slot address, or 0 in the scheduler. */
 export function myproc(): number {
-  return current;
+  return load32(cpuProc + cpuId() * 4);
+}
+
+function setCurrent(p: number): void {
+  store32(cpuProc + cpuId() * 4, p);
 }
 
 /** Proc.KILLED values: how a process marked for death dies (0: it is not). */
@@ -86,12 +91,13 @@ export const enum Killed {
 
 /** Has the running process been killed? */
 export function killed(): boolean {
+  const current = myproc();
   return current !== 0 && load32(current + Proc.KILLED) !== 0;
 }
 
 /** The exit status of the running process, killed as Proc.KILLED says. */
 export function killedStatus(): number {
-  return load32(current + Proc.KILLED) === Killed.INTERRUPTED ? ExitStatus.INTERRUPTED : ExitStatus.KILLED;
+  return load32(myproc() + Proc.KILLED) === Killed.INTERRUPTED ? ExitStatus.INTERRUPTED : ExitStatus.KILLED;
 }
 
 /** Unmap the guard page below every kernel stack (once paging is on). */
@@ -135,7 +141,8 @@ export function allocproc(): number {
 
 /** A new process's first kernel code: leave for user mode with its prepared trap frame. */
 function forkret(): void {
-  userReturn(load32(current + Proc.TF));
+  // the scheduler switched here holding the kernel lock: the architecture's user return lets it go
+  userReturn(load32(myproc() + Proc.TF));
 }
 
 /** Return an unused or reaped slot to the table. */
@@ -169,36 +176,49 @@ function pickNext(): number {
  * idles (interrupts on, HLT) when there is none.
  */
 export function scheduler(): void {
+  const ctx = schedContext + cpuId() * 4;
   for (;;) {
     irqDisable();
     const p = pickNext();
     if (p === 0) {
+      if (cpuCount() === 1) {
+        idle();
+        continue;
+      }
+      // no process's address space stays loaded while the kernel lock is let go: another CPU may free it
+      vmSwitch(kernelPd());
+      markIdle(true);
+      unlockKernel();
       idle();
+      irqDisable();
+      lockKernel();
+      markIdle(false);
       continue;
     }
     store32(p + Proc.STATE, ProcState.RUNNING);
     store32(p + Proc.SLICE, Param.TIMESLICE_TICKS);
-    current = p;
+    setCurrent(p);
     vmSwitch(load32(p + Proc.PD));
     setKernelStack(load32(p + Proc.KSTACK_TOP));
-    contextSwitch(schedContext, load32(p + Proc.CONTEXT));
-    current = 0;
+    contextSwitch(ctx, load32(p + Proc.CONTEXT));
+    setCurrent(0);
   }
 }
 
 /** Give the CPU back to the scheduler; the caller has set the state to something not RUNNING. */
 function sched(): void {
-  contextSwitch(current + Proc.CONTEXT, load32(schedContext));
+  contextSwitch(myproc() + Proc.CONTEXT, load32(schedContext + cpuId() * 4));
 }
 
 /** Let the others run (the process stays RUNNABLE). */
 export function yieldCpu(): void {
-  store32(current + Proc.STATE, ProcState.RUNNABLE);
+  store32(myproc() + Proc.STATE, ProcState.RUNNABLE);
   sched();
 }
 
 /** A timer tick charged to the running process: true when its time slice is used up. */
 export function tickUsed(): boolean {
+  const current = myproc();
   if (current === 0) return false;
   const left = load32(current + Proc.SLICE) - 1;
   store32(current + Proc.SLICE, left);
@@ -207,6 +227,7 @@ export function tickUsed(): boolean {
 
 /** Sleep until wakeup(chan). The caller re-checks its condition. */
 export function sleep(chan: number): void {
+  const current = myproc();
   store32(current + Proc.CHAN, chan);
   store32(current + Proc.STATE, ProcState.SLEEPING);
   sched();
@@ -227,7 +248,7 @@ export function sleepTicks(until: number): number {
     if (killed()) return Err.EINTR;
     if (timersWaiting === 0 || until - nextWake < 0) nextWake = until;
     timersWaiting = timersWaiting + 1;
-    store32(current + Proc.WAKE_TICK, until);
+    store32(myproc() + Proc.WAKE_TICK, until);
     sleep(timerChan);
     timersWaiting = timersWaiting - 1;
   }
@@ -258,6 +279,7 @@ export function wakeup(chan: number): void {
     const p = slot(k);
     if (load32(p + Proc.STATE) === ProcState.SLEEPING && load32(p + Proc.CHAN) === chan) {
       store32(p + Proc.STATE, ProcState.RUNNABLE);
+      kickIdle();
     }
     k = k + 1;
   }
@@ -267,7 +289,7 @@ export function wakeup(chan: number): void {
 
 /** Copy the running process: address space (copy-on-write), files, trap frame. The child's pid. */
 export function fork(): number {
-  const p = current;
+  const p = myproc();
   const np = allocproc();
   if (np === 0) return Err.EAGAIN;
   const pd = uvmCreate();
@@ -297,12 +319,13 @@ export function fork(): number {
     fd = fd + 1;
   }
   store32(np + Proc.STATE, ProcState.RUNNABLE);
+  kickIdle();
   return load32(np + Proc.PID);
 }
 
 /** End the running process. Does not return. Init's exit powers the machine off. */
 export function exit(status: number): void {
-  const p = current;
+  const p = myproc();
   if (p === initProc) {
     kputs(cstr('init exited with status '));
     kputd(status);
@@ -345,7 +368,7 @@ export function exit(status: number): void {
  * (unless 0). ECHILD without children; EFAULT (reaping nothing) for a bad statusAddr.
  */
 export function wait(statusAddr: number): number {
-  const p = current;
+  const p = myproc();
   for (;;) {
     let haveKids = false;
     let k = 0;
@@ -415,6 +438,7 @@ export function killGroup(pgid: number, how: number): number {
  */
 export function setpgid(pid: number, pgid: number): number {
   if (pgid < 0) return Err.EINVAL;
+  const current = myproc();
   let p = 0;
   if (pid === 0 || pid === load32(current + Proc.PID)) {
     p = current;
@@ -478,6 +502,7 @@ export function parentPid(p: number): number {
 
 /** Install a file at the lowest free descriptor of the running process: the fd, or EMFILE. */
 export function fdAlloc(f: number): number {
+  const current = myproc();
   let fd = 0;
   while (fd < Param.NOFILE) {
     if (load32(current + Proc.OFILE + fd * 4) === 0) {
@@ -492,11 +517,11 @@ export function fdAlloc(f: number): number {
 /** The file behind descriptor fd of the running process, or 0. */
 export function fdFile(fd: number): number {
   if (fd < 0 || fd >= Param.NOFILE) return 0;
-  return load32(current + Proc.OFILE + fd * 4);
+  return load32(myproc() + Proc.OFILE + fd * 4);
 }
 
 export function fdClear(fd: number): void {
-  store32(current + Proc.OFILE + fd * 4, 0);
+  store32(myproc() + Proc.OFILE + fd * 4, 0);
 }
 
 /** Install f as descriptor fd of process p (for init's console descriptors). */

@@ -104,7 +104,21 @@ export const enum PvOp {
   NET_ACK = 42,
   /** one of the device's counters (NetStat), or -1 */
   NET_STAT = 43,
-  COUNT = 44,
+  // Optional multiprocessor operations (kernel/smp.ts): an architecture that leaves them empty
+  // runs the kernel on one CPU.
+  /** this CPU's number, 0..CPU_COUNT-1 */
+  CPU_ID = 44,
+  /** the CPUs present */
+  CPU_COUNT = 45,
+  /** start CPU n on the stack ending at sp: it turns paging on with the kernel's page directory and calls smp.ts apMain (never returns) */
+  CPU_START = 46,
+  /** send vector v to CPU n (an inter-processor interrupt) */
+  IPI_SEND = 47,
+  /** end this CPU's local interrupt in service (an IPI or the local timer) */
+  IPI_ACK = 48,
+  /** start this CPU's own periodic timer: vector v every `cycles` cycles */
+  LOCAL_TIMER_START = 49,
+  COUNT = 50,
 }
 
 /** Device lines the shared kernel knows (the architecture maps them to its own events). */
@@ -224,3 +238,10 @@ export function netSend(frame: number, len: number): number { return callIndirec
 export function netRecv(buf: number, cap: number): number { return callIndirect(op(PvOp.NET_RECV), buf, cap); }
 export function netAck(): void { callIndirect(op(PvOp.NET_ACK)); }
 export function netStat(k: number): number { return callIndirect(op(PvOp.NET_STAT), k); }
+
+export function cpuIdOp(): number { return callIndirect(load32(ops + PvOp.CPU_ID * 4)); }
+export function cpuCountOp(): number { return callIndirect(op(PvOp.CPU_COUNT)); }
+export function cpuStart(n: number, sp: number): void { callIndirect(op(PvOp.CPU_START), n, sp); }
+export function ipiSend(n: number, v: number): void { callIndirect(op(PvOp.IPI_SEND), n, v); }
+export function ipiAck(): void { callIndirect(op(PvOp.IPI_ACK)); }
+export function localTimerStart(cycles: number, v: number): void { callIndirect(op(PvOp.LOCAL_TIMER_START), cycles, v); }

@@ -2,6 +2,7 @@
 // exec.ts or vm.ts. Every user pointer is checked here or by copyin/copyout.
 // Guest code (the TypeScript subset).
 
+import { cpusOnline } from './smp.ts';
 import { load32, store32, staticBuffer } from 'xl32';
 import { Err, Limits, ProcInfo, SysInfo } from './abi.ts';
 import { myproc, fork, exit, wait, kill, yieldCpu, sleepTicks, procInfo, procPid, parentPid, procCount, setpgid } from './proc.ts';
@@ -90,6 +91,7 @@ export function sysSysinfo(buf: number): number {
   store32(sysInfoBuf + SysInfo.PROCS, procCount());
   store32(sysInfoBuf + SysInfo.UPTIME, uptime());
   store32(sysInfoBuf + SysInfo.CLOCK_MHZ, clockMHz());
+  store32(sysInfoBuf + SysInfo.CPUS, cpusOnline());
   return copyout(buf, sysInfoBuf, SysInfo.BYTES);
 }
 

@@ -15,6 +15,7 @@ import { panicFrame } from './panic.ts';
 import { diskIntr } from './disk.ts';
 import { netIntr, netTick } from './net/net.ts';
 import { divideFixup } from './nanobench.ts';
+import { Smp, lockKernelEntry, unlockKernel, smpInterrupt, countTick } from './smp.ts';
 
 /**
  * Exception vectors (machine/isa.ts Vector, pinned by test/guest-kernel/contract.test.ts), the
@@ -159,6 +160,7 @@ function interrupt(line: number): boolean {
   let resched = false;
   if (line === IrqLine.TIMER) {
     ticks = ticks + 1;
+    countTick();
     wakeTimers(ticks);
     netTick(ticks);
     resched = tickUsed();
@@ -173,8 +175,18 @@ function interrupt(line: number): boolean {
   return resched;
 }
 
-/** The kernel's trap handler (the architecture's entry stubs call it with the saved frame). */
+/**
+ * The kernel's trap handler (the architecture's entry stubs call it with the saved frame). On a
+ * multiprocessor it takes the big kernel lock unless this CPU holds it already (an interrupt in
+ * kernel code), and lets it go on the way out; a process switch inside passes it on with the CPU.
+ */
 export function trap(frame: number): void {
+  const took = lockKernelEntry();
+  dispatch(frame);
+  if (took) unlockKernel();
+}
+
+function dispatch(frame: number): void {
   const vector = load32(frame + TrapFrame.VECTOR);
   const user = (load32(frame + TrapFrame.CS) & 3) === 3;
   let resched = false;
@@ -182,6 +194,13 @@ export function trap(frame: number): void {
     syscall(frame);
   } else if (vector >= IrqLine.IRQ_VECTOR_BASE && vector < IrqLine.IRQ_VECTOR_BASE + IrqLine.COUNT) {
     resched = interrupt(vector - IrqLine.IRQ_VECTOR_BASE);
+  } else if (vector === Smp.TIMER_VECTOR) {
+    // a secondary CPU's own tick: preemption only (CPU 0's platform timer keeps uptime)
+    smpInterrupt();
+    countTick();
+    resched = tickUsed();
+  } else if (vector === Smp.IPI_VECTOR) {
+    smpInterrupt();
   } else if (user) {
     userTrap(frame, vector);
   } else {

@@ -11,7 +11,8 @@
 // back with pteValue(e) & Pte.FRAME (XenoLinux's __pte / pte_val). The flag bits are the same in
 // both forms, so flags are tested and changed on the raw entry.
 
-import { load8, store8, load32, store32, ltu, leu, geu, gtu } from 'xl32';
+import { load8, store8, load32, store32, ltu, leu, geu, gtu, staticBuffer } from 'xl32';
+import { Smp, cpuId, takeTlbStale, tlbShootdown } from './smp.ts';
 import { Layout, Pte } from './memlayout.ts';
 import { UserLayout, Err } from './abi.ts';
 import { kalloc, kfree, kref, krefs } from './kalloc.ts';
@@ -26,7 +27,8 @@ let directBase = 0;
 /** the kernel's own page directory (physical) */
 let kpd = 0;
 /** the page directory loaded now (physical) */
-let curPd = 0;
+/** per CPU: the page directory it has loaded */
+const loadedPd = staticBuffer(Smp.MAX_CPUS * 4);
 
 /** The kernel virtual address of physical address pa. */
 export function p2v(pa: number): number {
@@ -77,7 +79,7 @@ export function kvminit(memBytes: number): void {
   }
   pageTableAlloc(kpd, 2);
   switchAddressSpace(kpd);
-  curPd = kpd;
+  store32(loadedPd, kpd);
   directBase = Layout.DIRECT_MAP;
 }
 
@@ -109,15 +111,23 @@ export function walk(pd: number, va: number, create: boolean): number {
 
 /** Load a page directory (a process's, or the kernel's own). */
 export function vmSwitch(pd: number): void {
-  if (pd === curPd) return;
-  curPd = pd;
+  const slot = loadedPd + cpuId() * 4;
+  // a TLB another CPU marked stale (tlbShootdown) is reloaded even for the same directory
+  if (pd === load32(slot) && !takeTlbStale()) return;
+  store32(slot, pd);
   switchAddressSpace(pd);
+}
+
+/** The page directory this CPU has loaded. */
+function curPd(): number {
+  return load32(loadedPd + cpuId() * 4);
 }
 
 /** Write the entry for va in pd; if pd is loaded, va's stale translation goes with it. */
 function setEntry(pd: number, va: number, pte: number, value: number): void {
-  if (pd === curPd) setPteVa(pte, value, va);
+  if (pd === curPd()) setPteVa(pte, value, va);
   else setPte(pte, value);
+  tlbShootdown(pd, loadedPd);
 }
 
 /** Map the frame pa at va in pd with `perm` (Pte bits). 0, or ENOMEM when no page table fits. */
@@ -205,7 +215,7 @@ export function uvmUnmap(pd: number, start: number, end: number): void {
 export function uvmCopy(src: number, dst: number): number {
   lazyMmuBegin();
   const r = uvmCopyRange(src, dst);
-  if (src === curPd) flushTlb();
+  if (src === curPd()) flushTlb();
   lazyMmuEnd();
   return r;
 }

@@ -334,6 +334,8 @@ function help(): void {
   puts(cstr('  lmbench [NAME|all] [N]   latencies: null fork exec ctx pipe pagefault sbrk\n'));
   puts(cstr('  nanobench [N]            kernel primitives through pvops, and a system call\n'));
   puts(cstr('  netbench [N] [SIZE]      UDP round trip and send throughput against the gateway\n'));
+  puts(cstr('  nproc                    the number of CPUs online\n'));
+  puts(cstr('  parbench [W] [ROUNDS]    parallel workload: W processes at once, speedup over one\n'));
   puts(cstr('  ping A.B.C.D [N]         ICMP echo: N requests (default 4) and their round trips\n'));
   puts(cstr('  ps                       the process table\n'));
   puts(cstr('  spin [N]                 burn the CPU (N million iterations; forever without N)\n'));

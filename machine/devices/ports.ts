@@ -161,3 +161,26 @@ export const NIC_STAT_COUNT = 8;
  * reported to the host (like QEMU's isa-debug-exit).
  */
 export const SYS_POWEROFF = 0x501;
+
+/*
+ * Local interrupt controllers (machine/devices/lapic.ts), present only on a machine with more than
+ * one CPU (a uniprocessor reads all ones here, as from any unmapped port). Every CPU sees its own
+ * controller at the same ports. LAPIC_ICR: bits 0..7 vector, bits 8..15 destination CPU, or
+ * LAPIC_ICR_ALL_BUT_SELF for every other CPU. LAPIC_TIMER_CONTROL: bits 0..7 vector, then the
+ * enable and periodic bits; the period (cycles) is latched by the CONTROL write. LAPIC_START
+ * (write a CPU number) starts a CPU still waiting since power-on at LAPIC_START_PC with
+ * sp = LAPIC_START_SP (CPL 0, paging off, IF 0: the state CPU 0 boots in), INIT-SIPI's role.
+ */
+export const LAPIC_ID = 0x600;
+export const LAPIC_CPUS = 0x601;
+export const LAPIC_EOI = 0x602;
+export const LAPIC_ICR = 0x603;
+export const LAPIC_TIMER_PERIOD = 0x604;
+export const LAPIC_TIMER_CONTROL = 0x605;
+export const LAPIC_START_PC = 0x606;
+export const LAPIC_START_SP = 0x607;
+export const LAPIC_START = 0x608;
+export const LAPIC_ONLINE = 0x609;
+export const LAPIC_ICR_ALL_BUT_SELF = 1 << 16;
+export const LAPIC_TIMER_ENABLE = 1 << 8;
+export const LAPIC_TIMER_PERIODIC = 1 << 9;

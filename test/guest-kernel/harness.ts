@@ -1,6 +1,6 @@
 // Test helper: build the standard guest kernel + initrd (cached across runs), boot it on a bare
 // XL32 machine with a command line and console input, and return what it printed.
-import { Machine, type RunResult } from '../../machine/machine.ts';
+import { Machine, type RunResult, type SmpSchedule } from '../../machine/machine.ts';
 import { bootNative } from '../../hypervisor/boot/native.ts';
 import { consoleWriter } from '../../cli/console.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
@@ -17,9 +17,9 @@ export function guest(): GuestKernelBuild {
 }
 
 /** Boot the kernel; run until power-off (or maxCycles). */
-export function bootKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array } = {}): BootRun {
+export function bootKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; cpus?: number; schedule?: SmpSchedule } = {}): BootRun {
   const build = guest();
-  const machine = new Machine({ memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024, input: opts.input, disk: opts.disk });
+  const machine = new Machine({ memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024, input: opts.input, disk: opts.disk, cpus: opts.cpus, schedule: opts.schedule });
   bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: opts.cmdline });
   const result = machine.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });
   return { output: symbolizeConsole(machine.consoleOutput(), build), result, machine, build };

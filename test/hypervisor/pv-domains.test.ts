@@ -63,7 +63,7 @@ describe('several xenolith kernel domains at once', () => {
     const alone = kernels(['usertests']);
     alone.hv.run({ maxCycles: 2_000_000_000 });
     const expected = alone.domains[0]!.consoleOutput();
-    expect(expected).toContain('usertests: 29 passed, 0 failed\ninit exited with status 0: powering off\n');
+    expect(expected).toContain('usertests: 31 passed, 0 failed\ninit exited with status 0: powering off\n');
     const { hv, domains } = kernels(['usertests', 'usertests', 'usertests']);
     expect(hv.run({ maxCycles: 4_000_000_000 }).reason).toBe('all-stopped');
     for (const d of domains) {
@@ -104,7 +104,7 @@ describe('several xenolith kernel domains at once', () => {
     expect(hv.mem.readBytes(bFrame * PAGE, PAGE)).toEqual(before[0]);
     // both still finish their suites
     hv.run({ maxCycles: 2_000_000_000 });
-    for (const d of domains) expect(d.consoleOutput()).toContain('usertests: 29 passed, 0 failed\n');
+    for (const d of domains) expect(d.consoleOutput()).toContain('usertests: 31 passed, 0 failed\n');
   });
 
   it('divides the CPU 1:2 between two busy kernel domains of BVT weights 1 and 2 (within 2%)', () => {

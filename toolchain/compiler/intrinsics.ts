@@ -58,6 +58,7 @@ export const INTRINSICS = {
   store8: spec([VALUE, VALUE]),
   store16: spec([VALUE, VALUE]),
   store32: spec([VALUE, VALUE]),
+  xchg32: spec([VALUE, VALUE]),
   ltu: spec([VALUE, VALUE]),
   leu: spec([VALUE, VALUE]),
   gtu: spec([VALUE, VALUE]),

@@ -82,6 +82,7 @@ export function lowerIntrinsic(l: IntrinsicLowerer, name: IntrinsicName, call: t
     case 'store8': return store(Op.STB);
     case 'store16': return store(Op.STH);
     case 'store32': return store(Op.STW);
+    case 'xchg32': return two(Op.XCHG);
     case 'ltu':
     case 'leu':
     case 'gtu':

@@ -40,11 +40,24 @@ export const enum Port {
   NIC_STAT_SEL = 0x30d,
   NIC_STAT = 0x30e,
   SYS_POWEROFF = 0x501,
+  LAPIC_ID = 0x600,
+  LAPIC_CPUS = 0x601,
+  LAPIC_EOI = 0x602,
+  LAPIC_ICR = 0x603,
+  LAPIC_TIMER_PERIOD = 0x604,
+  LAPIC_TIMER_CONTROL = 0x605,
+  LAPIC_START_PC = 0x606,
+  LAPIC_START_SP = 0x607,
+  LAPIC_START = 0x608,
+  LAPIC_ONLINE = 0x609,
 }
 
 /** Register bits and command values written to or read from those ports. */
 export const enum PortBits {
   PIC_EOI = 0x20,
+  LAPIC_ICR_ALL_BUT_SELF = 0x10000,
+  LAPIC_TIMER_ENABLE = 0x100,
+  LAPIC_TIMER_PERIODIC = 0x200,
   TIMER_ENABLE = 0x1,
   TIMER_PERIODIC = 0x2,
   UART_IER_RX = 0x1,

@@ -60,6 +60,8 @@ export function load32(addr: number): number { return dv().getInt32(addr >>> 0, 
 export function store8(addr: number, value: number): void { dv().setUint8(addr >>> 0, value & 0xff); }
 export function store16(addr: number, value: number): void { dv().setUint16(addr >>> 0, value & 0xffff, true); }
 export function store32(addr: number, value: number): void { dv().setInt32(addr >>> 0, value | 0, true); }
+/** Atomically swap the 32-bit word at addr with value; returns the old word (XCHG: the SMP spinlock primitive). */
+export function xchg32(addr: number, value: number): number { const old = dv().getInt32(addr >>> 0, true); dv().setInt32(addr >>> 0, value | 0, true); return old; }
 
 // ---- unsigned arithmetic ------------------------------------------------------------------
 

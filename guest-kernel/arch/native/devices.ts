@@ -95,3 +95,35 @@ export function nativeDiskComplete(): number {
 export function nativeDiskCapacity(): number {
   return in32(Port.BLK_CAPACITY);
 }
+
+// ---- the local APIC (multiprocessor machines only; a uniprocessor reads all ones) --------------
+
+export function nativeCpuId(): number {
+  return in32(Port.LAPIC_ID);
+}
+
+/** The CPUs present: LAPIC_CPUS, or 1 when there is no local APIC (the port reads all ones). */
+export function nativeCpuCount(): number {
+  const n = in32(Port.LAPIC_CPUS);
+  return n >= 1 && n <= 8 ? n : 1;
+}
+
+/** Start CPU n at pc (a function that never returns) on the stack ending at sp. */
+export function nativeLapicStart(n: number, pc: number, sp: number): void {
+  out32(Port.LAPIC_START_PC, pc);
+  out32(Port.LAPIC_START_SP, sp);
+  out32(Port.LAPIC_START, n);
+}
+
+export function nativeIpiSend(n: number, v: number): void {
+  out32(Port.LAPIC_ICR, (n << 8) | (v & 0xff));
+}
+
+export function nativeIpiAck(): void {
+  out32(Port.LAPIC_EOI, 0);
+}
+
+export function nativeLocalTimerStart(cycles: number, v: number): void {
+  out32(Port.LAPIC_TIMER_PERIOD, cycles);
+  out32(Port.LAPIC_TIMER_CONTROL, (v & 0xff) | PortBits.LAPIC_TIMER_ENABLE | PortBits.LAPIC_TIMER_PERIODIC);
+}

@@ -6,16 +6,19 @@
 import { addressOf } from 'xl32';
 import { PvOp, pvSet } from '../../kernel/pvops.ts';
 import { kmain } from '../../kernel/main.ts';
+import { apMain } from '../../kernel/smp.ts';
+import { kernelPd } from '../../kernel/vm.ts';
 import { nativeIrqSave, nativeIrqRestore, nativeIrqDisable, nativeIrqEnable, nativeIrqAck, nativeIrqUnmask, nativeIrqsEnabled, nativeCurrentRing } from './irq.ts';
 import { nativeTrapTableLoad, nativeSetKernelStack, nativeUserReturn, nativeTrapTableCheck } from './traps.ts';
 import {
   nativeSetPte, nativeSwitchAddressSpace, nativeInvalidatePage, nativeFlushTlb, nativeFaultAddress, nativePageTableAlloc, nativePageTableRelease,
-  nativePteMake, nativePteValue, nativeSetPteVa, nativeLazyMmu,
+  nativePteMake, nativePteValue, nativeSetPteVa, nativeLazyMmu, nativePagingOnHere,
 } from './mmu.ts';
 import {
   nativeTimerStart, nativeClockMHz, nativeReadCycles, nativeIdle, nativePowerOff, nativeArchName,
   nativeConsolePutc, nativeConsoleGetc, nativeConsoleIrqEnable, nativeDiskSubmit, nativeDiskComplete, nativeDiskCapacity,
   nativeConsoleStatus, nativeReadCr4, nativeWriteCr4,
+  nativeCpuId, nativeCpuCount, nativeLapicStart, nativeIpiSend, nativeIpiAck, nativeLocalTimerStart,
 } from './devices.ts';
 import { nativeNetInit, nativeNetSend, nativeNetRecv, nativeNetAck, nativeNetStat } from './net.ts';
 
@@ -66,6 +69,23 @@ export function nativeSetup(): void {
   pvSet(PvOp.NET_RECV, addressOf(nativeNetRecv));
   pvSet(PvOp.NET_ACK, addressOf(nativeNetAck));
   pvSet(PvOp.NET_STAT, addressOf(nativeNetStat));
+  pvSet(PvOp.CPU_ID, addressOf(nativeCpuId));
+  pvSet(PvOp.CPU_COUNT, addressOf(nativeCpuCount));
+  pvSet(PvOp.CPU_START, addressOf(nativeCpuStart));
+  pvSet(PvOp.IPI_SEND, addressOf(nativeIpiSend));
+  pvSet(PvOp.IPI_ACK, addressOf(nativeIpiAck));
+  pvSet(PvOp.LOCAL_TIMER_START, addressOf(nativeLocalTimerStart));
+}
+
+/** A secondary CPU starts here (LAPIC_START), paging off, on its boot stack: paging on, then the kernel. */
+function nativeApEntry(): void {
+  nativePagingOnHere(kernelPd());
+  apMain();
+}
+
+/** CPU_START: CPU n runs nativeApEntry on the stack ending at sp. */
+function nativeCpuStart(n: number, sp: number): void {
+  nativeLapicStart(n, addressOf(nativeApEntry), sp);
 }
 
 export function main(): void {

@@ -25,6 +25,12 @@ export function nativeSwitchAddressSpace(pdPhys: number): void {
   }
 }
 
+/** A secondary CPU's first step: load the kernel's page directory and turn paging on. */
+export function nativePagingOnHere(pdPhys: number): void {
+  writeCr(3, pdPhys);
+  writeCr(0, Cr0.PG | Cr0.WP);
+}
+
 export function nativeInvalidatePage(va: number): void {
   invlpg(va);
 }

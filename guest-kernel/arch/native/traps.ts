@@ -8,6 +8,7 @@ import { trap, Vec } from '../../kernel/trap.ts';
 import { memcpy } from '../../kernel/string.ts';
 import { Opcode, findInstruction } from '../../kernel/insn.ts';
 import { nativeIdle } from './devices.ts';
+import { unlockKernelForUser } from '../../kernel/smp.ts';
 
 /** The IDT (machine/isa.ts GATE_BYTES and Gate, pinned by test/guest-kernel/contract.test.ts). */
 export const enum Idt {
@@ -40,6 +41,8 @@ function nativeTrap(frame: number): void {
   if (load32(frame + TrapFrame.VECTOR) === Vec.USER_RETURN) {
     // replace the live frame: the stub then restores these registers and IRETs to user mode
     memcpy(frame, returnFrame, TrapFrame.BYTES);
+    // a new process's first return (forkret) holds the kernel lock; the frame is now on its own stack
+    unlockKernelForUser();
     return;
   }
   trap(frame);

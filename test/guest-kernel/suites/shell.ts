@@ -31,6 +31,8 @@ export function shellSuite({ bootKernel, guest }: KernelHarness): void {
     '  lmbench [NAME|all] [N]   latencies: null fork exec ctx pipe pagefault sbrk',
     '  nanobench [N]            kernel primitives through pvops, and a system call',
     '  netbench [N] [SIZE]      UDP round trip and send throughput against the gateway',
+    '  nproc                    the number of CPUs online',
+    '  parbench [W] [ROUNDS]    parallel workload: W processes at once, speedup over one',
     '  ping A.B.C.D [N]         ICMP echo: N requests (default 4) and their round trips',
     '  ps                       the process table',
     '  spin [N]                 burn the CPU (N million iterations; forever without N)',

@@ -11,7 +11,7 @@ export function syscallsSuite({ bootKernel }: KernelHarness): void {
   const TESTS = [
     'getpid', 'write', 'badptr', 'forkwait', 'cow', 'sbrk', 'pipe', 'pipelarge', 'pipebroken', 'dup',
     'execmissing', 'execargs', 'sleep', 'preempt', 'userfault', 'stackguard', 'pgroup', 'kill', 'badsyscall', 'misc', 'manyforks', 'leak', 'diskio',
-    'kernelread', 'condflags', 'critical-rdcpl', 'critical-pushf', 'critical-popf', 'critical-sidt',
+    'kernelread', 'condflags', 'critical-rdcpl', 'critical-pushf', 'critical-popf', 'critical-sidt', 'smp-parallel', 'smp-unmap',
   ];
 
   /** the backtrace of a child of testKernelRead killed for its read */
