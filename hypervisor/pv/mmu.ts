@@ -113,7 +113,7 @@ export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: numb
   if (e < 0) return e;
   count = batch[0]!;
   const prior = batch[1]!;
-  const v0 = ctx.host.types.validations;
+  const v0 = ctx.host.types.scans;
   const t0 = ctx.host.types.typings;
   let done = 0;
   let r = 0;
@@ -135,7 +135,7 @@ export function mmuUpdate(ctx: HcCtx, reqs: number, count: number, doneOut: numb
   }
   ctx.d.stats.mmuRequests += done;
   ctx.charge(Ev.PvRequest, done + 1);
-  ctx.charge(Ev.PvTableScan, ctx.host.types.validations - v0);
+  ctx.charge(Ev.PvTableScan, ctx.host.types.scans - v0);
   flushIfStale(ctx, t0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();
@@ -210,20 +210,25 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
  */
 export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number): number {
   const types = ctx.host.types;
+  // (the tables a pending release gives back here are charged as those an unpin releases)
+  const v0 = types.scans;
   const pending = ctx.pv.pendingRelease;
   if (pending >= 0) {
     if (types.resumeRelease(pending, ctx.d.id, ctx.workLimit) === PREEMPTED) {
       ctx.continue(ops, count, doneOut, 0, 0); // the same call again: nothing of it done yet
       ctx.charge(Ev.PvRequest, 1);
+      ctx.charge(Ev.PvTableScan, types.scans - v0);
       return 0;
     }
     ctx.pv.pendingRelease = -1;
   }
   const e = batchStart(ctx, count, doneOut, MAX_EXT, batch);
-  if (e < 0) return e;
+  if (e < 0) {
+    ctx.charge(Ev.PvTableScan, types.scans - v0);
+    return e;
+  }
   count = batch[0]!;
   const prior = batch[1]!;
-  const v0 = types.validations;
   const t0 = types.typings;
   let done = 0;
   let r = 0;
@@ -254,7 +259,7 @@ export function mmuextOp(ctx: HcCtx, ops: number, count: number, doneOut: number
     ctx.continue((ops + done * MmuextOp.BYTES) | 0, CONTINUED, doneOut, 0, 0);
   }
   ctx.charge(Ev.PvRequest, done + 1);
-  ctx.charge(Ev.PvTableScan, ctx.host.types.validations - v0);
+  ctx.charge(Ev.PvTableScan, ctx.host.types.scans - v0);
   flushIfStale(ctx, t0);
   if (doneOut !== 0 && !ctx.w32(doneOut, prior + done) && r === 0) r = HcErr.EFAULT;
   ctx.faulted();

@@ -89,6 +89,8 @@ export class PageTypes {
   staleWritable = false;
   /** tables validated (a statistic) */
   validations = 0;
+  /** tables released: their entries' references given back when the last type reference went (a statistic) */
+  releases = 0;
   /** table types taken at type count 0 (a validation began): a stale writable translation must go */
   typings = 0;
   /** per frame: a validation or release in progress (Partial), and how far it got */
@@ -333,6 +335,7 @@ export class PageTypes {
     const refCount = this.refCount;
     const row = f << 10;
     this.work += ENTRIES;
+    this.releases++;
     for (let k = 0; k < ENTRIES; k++) {
       const e = i32[row + k]!;
       if ((e & PTE_P) === 0) continue;
@@ -382,7 +385,13 @@ export class PageTypes {
     this.progress[f] = 0;
     this.typeCount[f] = 0;
     this.type[f] = PageType.NONE;
+    this.releases++;
     return 0;
+  }
+
+  /** Whole tables scanned, validated or released: what a hypercall is charged per table (Ev.PvTableScan). */
+  get scans(): number {
+    return this.validations + this.releases;
   }
 
   /** Is f currently a page table or directory (of any domain)? */

@@ -33,7 +33,7 @@ interface Done {
 const WORKER = '--fuzz-worker';
 
 const COUNTER_ARRAYS = ['issued', 'batched', 'ok', 'failed'] as const;
-const COUNTER_FIELDS = ['stores', 'storesRefused', 'hostRuns', 'hostRunsUnlimited', 'hostCycles', 'grantMaps', 'grantHostMaps', 'cheapChecks', 'fullChecks', 'hashChecks', 'steps', 'runs'] as const;
+const COUNTER_FIELDS = ['stores', 'storesRefused', 'hostRuns', 'hostRunsUnlimited', 'hostCycles', 'grantMaps', 'grantHostMaps', 'blkRequests', 'blkNotifyIn', 'blkNotifyOut', 'cheapChecks', 'fullChecks', 'hashChecks', 'steps', 'runs'] as const;
 
 function toPlain(c: FuzzCounters): Record<string, number | number[]> {
   const o: Record<string, number | number[]> = {};

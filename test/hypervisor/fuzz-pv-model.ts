@@ -3,7 +3,8 @@
 // mmuext_op (pin, unpin, new base pointer, flushes), update_va_mapping, grant entries, map and
 // unmap, grant copies, a hostile netfront's ring requests and frames from the wire (grant copy and
 // transfer by the network back end), event channels, multicall, memory_op ballooning, one-shot and periodic timers (any
-// 64-bit deadline, 2^64 - 1 ns included) - and plain stores through the real CPU (and so its TLB)
+// 64-bit deadline, 2^64 - 1 ns included), block requests on each domain's ring to the back end
+// (ring and data pages granted to it, valid and broken requests, a producer index past the ring) - and plain stores through the real CPU (and so its TLB)
 // to their own virtual addresses; and runs of the host's own scheduler, every domain taking its
 // turn, with a cycle limit or, on every other pair of hosts, with none (the run is ended by a
 // stop at a host event, as the daemon's stop does). The model keeps what the domains learned
@@ -36,7 +37,8 @@ import { PvMode } from '../../hypervisor/pv/mode.ts';
 import type { PvDomain } from '../../hypervisor/pv/state.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { DomId, EvtchnCmd, GnttabCmd, GntcopyFlags, GntmapFlags, GrantFlags, Hc, MemoryCmd, MmuCmd, MmuextCmd, UvmFlags, VcpuCmd } from '../../hypercalls/numbers.ts';
-import { GntMap, MulticallEntry } from '../../hypercalls/structs.ts';
+import { BlkifOp, BlkifReq, BlkifSeg, GntMap, MulticallEntry } from '../../hypercalls/structs.ts';
+import { RingHeader } from '../../hypercalls/ring.ts';
 import { END_OF_TIME } from '../../machine/clock.ts';
 import { Exit } from '../../machine/types.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
@@ -112,6 +114,10 @@ export class FuzzCounters {
   netCopied = 0;
   netFlipped = 0;
   netRefused = 0;
+  /** block requests written to a ring page the domain may write, and the back end's notifications each way */
+  blkRequests = 0;
+  blkNotifyIn = 0;
+  blkNotifyOut = 0;
   cheapChecks = 0;
   fullChecks = 0;
   hashChecks = 0;
@@ -143,6 +149,8 @@ export class Real {
   /** frames (of others) the actor mapped through grants during its run: their counts may change, writable ones their contents */
   readonly grantCounted = new Set<number>();
   readonly grantWritten = new Set<number>();
+  /** per pv domain: the machine frame of its block ring once a request went to it, else -1 */
+  readonly blkRing: number[] = [];
   private sinceFull = 0;
 
   /** other: the mode of a fourth domain on the host, none for a pv-only host */
@@ -165,6 +173,7 @@ export class Real {
         l2: d.p2m[lay.ptFirstPfn]!, l1: d.p2m[lay.ptFirstPfn + 1]!,
       };
       this.doms.push(dom);
+      this.blkRing.push(-1);
       // a grant table of one frame, as the guest sets it up
       [SELF, 1, -1, dom.arg + 0x100].forEach((v, j) => d.memory.write32(dom.arg + 4 * j, v >>> 0));
       if (this.call(k, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, dom.arg, 1) !== 0) throw new Error('grant table setup failed');
@@ -861,6 +870,78 @@ class TimerCmd extends Base {
   }
 }
 
+const BLK_OPS = [BlkifOp.READ, BlkifOp.WRITE, 7];
+const BLK_SECTORS = [0, 3, 15, 16, -1, 0x7fffffff];
+/** a segment's first and last sector: valid runs, and reversed, past the page, negative */
+const BLK_RUNS: [number, number][] = [[0, 7], [0, 0], [3, 5], [5, 3], [0, 8], [-1, 0]];
+/**
+ * A block request (the split driver's front end, hypervisor/pv/blkback.ts): optionally grant the
+ * ring page (reference 0) and the data pages (references 1..3, writable for a read) to the back
+ * end first; write a request into the ring page - read, write or a bad operation, 0 to 5
+ * segments naming references 0..3 or none, sector runs and a start sector in range or not -
+ * move the producer index by one, or past the ring (the back end must crash only this domain),
+ * and notify the back end's port. The request is written as the guest would, so only when the
+ * ring page is the domain's own and not a page table. Completions come during host runs.
+ */
+class BlockRequest extends Base {
+  constructor(
+    readonly grant: boolean,
+    readonly ringPage: number,
+    readonly op: number,
+    readonly segs: [number, number][],
+    readonly sector: number,
+    readonly overrun: boolean,
+  ) {
+    super();
+  }
+  act(_m: Model, r: Real): void {
+    const me = r.dom(this.k);
+    if (me.pv.blk === null) return;
+    const mem = r.hv.mem;
+    const table = me.pv.grants.frames[0]!;
+    const entry = (ref: number, flags: number, frame: number): void => {
+      mem.write32(table * PAGE + ref * 8 + 4, frame);
+      mem.write16(table * PAGE + ref * 8 + 2, DomId.BACKEND);
+      mem.write16(table * PAGE + ref * 8, flags);
+    };
+    const focusFrame = (j: number): number => me.d.p2m[me.focus[j % FOCUS]!]!;
+    const op = BLK_OPS[this.op % BLK_OPS.length]!;
+    if (this.grant) {
+      entry(0, GrantFlags.PERMIT_ACCESS, focusFrame(this.ringPage));
+      for (let ref = 1; ref <= 3; ref++) entry(ref, GrantFlags.PERMIT_ACCESS | (op === BlkifOp.WRITE && ref !== 3 ? GrantFlags.READONLY : 0), focusFrame(this.ringPage + ref));
+    }
+    // the ring page: the one the back end connected to, else what reference 0 names now
+    const ring = r.blkRing[this.k]! >= 0 ? r.blkRing[this.k]! : mem.read32(table * PAGE + 4);
+    const t = r.mode.host.types;
+    if (ring < t.frames && t.owner[ring] === me.d.id && !t.isTable(ring)) {
+      const base = ring * PAGE;
+      // a front end sets its ring up before it first grants it: both indexes 0, notifications wanted at the first message
+      if (this.grant && r.blkRing[this.k]! < 0) [0, 1, 0, 1].forEach((v, j) => mem.write32(base + 4 * j, v));
+      const prod = mem.read32(base + RingHeader.REQ_PROD) | 0;
+      const slot = base + RingHeader.SLOTS + (prod & 31) * BlkifReq.BYTES;
+      const w = [op, this.segs.length, 0x100 + r.counters.blkRequests, BLK_SECTORS[this.sector % BLK_SECTORS.length]!];
+      w.forEach((v, j) => mem.write32(slot + 4 * j, v >>> 0));
+      this.segs.slice(0, BlkifReq.MAX_SEGMENTS).forEach(([gref, run], j) => {
+        const [first, last] = BLK_RUNS[run % BLK_RUNS.length]!;
+        const sg = slot + BlkifReq.SEG + j * BlkifSeg.BYTES;
+        mem.write32(sg + BlkifSeg.GREF, gref >>> 0);
+        mem.write32(sg + BlkifSeg.FIRST_SECT, first >>> 0);
+        mem.write32(sg + BlkifSeg.LAST_SECT, last >>> 0);
+      });
+      mem.write32(base + RingHeader.REQ_PROD, (prod + (this.overrun ? 40 : 1)) >>> 0);
+      r.counters.blkRequests++;
+    }
+    r.put(this.k, me.arg, [me.pv.blk.port]);
+    r.call(this.k, Hc.EVENT_CHANNEL_OP, EvtchnCmd.SEND, me.arg);
+    // the back end connects at its first notification: it holds the ring page first
+    const held = me.pv.blk?.held() ?? [];
+    if (r.blkRing[this.k]! < 0 && held.length > 0) r.blkRing[this.k] = held[0]!.frame;
+  }
+  toString(): string {
+    return `blk(grant ${this.grant}, ring ${this.ringPage}, op ${this.op}, segs ${JSON.stringify(this.segs)}, sector ${this.sector}, overrun ${this.overrun})`;
+  }
+}
+
 /** The host's scheduler runs every domain for a while (limited, or with no cycle limit on hosts that have none). */
 class RunHost implements Cmd {
   constructor(readonly cycles: number) {}
@@ -910,6 +991,9 @@ export const commandArbs: fc.Arbitrary<Cmd>[] = [
   fc.tuple(fc.boolean(), sel).map(([inc, f]) => new Balloon(inc, f)),
   fc.tuple(fc.nat(FOCUS - 1), fc.nat(1)).map(([f, sl]) => new HookTable(f, sl)),
   fc.tuple(fc.nat(1), fc.nat(3), sel, fc.nat(7)).map(([sl, e, f, b]) => new EditUnhooked(sl, e, f, b)),
+  fc
+    .tuple(fc.boolean(), fc.nat(FOCUS - 1), fc.nat(5), fc.array(fc.tuple(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constantFrom(0, 99)), fc.nat(7)), { maxLength: 5 }), fc.nat(7), fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }))
+    .map(([g, rp, op, segs, sector, over]) => new BlockRequest(g, rp, op, segs, sector, over)),
   // time: a timer, or a run of the host (one command in 28 each: host runs are the dearest steps)
   fc.oneof(
     fc.tuple(fc.nat(2), fc.nat(15), fc.integer(), fc.integer()).map(([w, p, lo, hi]): Cmd => new TimerCmd(w, p, lo, hi)),
@@ -978,6 +1062,10 @@ export function runModelFuzz(o: FuzzOptions): FuzzReport {
         throw new Error(`hypercall ${nr}: the fuzzer counted ${made} made, ${scratch.failed[nr]} failed; the hypervisor ${hvCounts.made[nr]}, ${hvCounts.failed[nr]}`);
       }
     }
+    for (const x of real.doms) {
+      scratch.blkNotifyIn += x.pv.stats.blkNotifyIn;
+      scratch.blkNotifyOut += x.pv.stats.blkNotifyOut;
+    }
     add(counters, scratch);
     counters.runs++;
   });
@@ -1003,6 +1091,9 @@ function add(to: FuzzCounters, from: FuzzCounters): void {
   to.netCopied += from.netCopied;
   to.netFlipped += from.netFlipped;
   to.netRefused += from.netRefused;
+  to.blkRequests += from.blkRequests;
+  to.blkNotifyIn += from.blkNotifyIn;
+  to.blkNotifyOut += from.blkNotifyOut;
   to.storesRefused += from.storesRefused;
   to.hostRuns += from.hostRuns;
   to.hostRunsUnlimited += from.hostRunsUnlimited;
@@ -1019,6 +1110,8 @@ export function formatReport(r: FuzzReport, names: (nr: number) => string): stri
   const lines = [`${c.runs} runs, ${c.steps} steps, ${c.hypercalls} hypercalls (${Math.round(c.hypercalls / (r.ms / 1000))}/s), ${c.stores} guest stores (${c.storesRefused} refused), ${(r.ms / 1000).toFixed(1)} s`];
   lines.push(`grant maps: ${c.grantMaps} made (${c.grantHostMaps} in page tables); grant copies: ${c.grantCopies} done`);
   lines.push(`network back ends: ${c.netSent} frames sent, ${c.netCopied} received by copy, ${c.netFlipped} by page flip, ${c.netRefused} requests refused`);
+  lines.push(`grant maps: ${c.grantMaps} made (${c.grantHostMaps} in page tables)`);
+  lines.push(`block requests: ${c.blkRequests} written to rings, back-end notifications ${c.blkNotifyIn} in, ${c.blkNotifyOut} out`);
   lines.push(`host runs: ${c.hostRuns} (${c.hostRunsUnlimited} with no cycle limit), ${c.hostCycles} cycles`);
   lines.push(`invariant checks: ${c.cheapChecks} cheap, ${c.fullChecks} full recomputations, ${c.hashChecks} hash comparisons`);
   lines.push('  hypercall              made      ok  failed  (of which in multicalls)');

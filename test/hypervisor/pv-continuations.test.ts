@@ -16,6 +16,7 @@ import { WORK_PER_STEP } from '../../hypervisor/pv/context.ts';
 import { PvMode } from '../../hypervisor/pv/mode.ts';
 import { PageType } from '../../hypervisor/pv/page-types.ts';
 import { Hypervisor as Hv, type Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { asmGuest, bootstrapPte, hc, pvDomain, r32, w32, PAGE } from './pv-helpers.ts';
 import { checkTypes } from './pv-invariants.ts';
 
@@ -418,6 +419,28 @@ describe('long hypercalls are preemptible', () => {
     expect([t.mode.pv(t.a).stats.continuations, t.a.stats.hypercalls[Hc.MMUEXT_OP]]).toEqual([3 + 3, 1 + 4]);
     for (let k = 0; k <= TABLES; k++) expect(types.describe(t.a.p2m[DIR + k]!)).toEqual({ owner: t.a.id, type: 'none', typeCount: 0, refCount: 1, pinned: false });
     checkTypes(t.hv, t.mode);
+  });
+
+  it('a pin and an unpin are each charged one table scan per table, split into steps or not', () => {
+    // the directory and its 63 tables validated, then released: 2 x 64 scans (Ev.PvTableScan),
+    // in steps of about 10 tables or in one
+    const tables = 63;
+    for (const workPerStep of [10_000, Infinity]) {
+      const t = host(caller(Hc.MMUEXT_OP, OPS, 2, DONE), { workPerStep, tables });
+      const dir = t.a.p2m[DIR]!;
+      w32(t.a, OPS + MmuextOp.CMD, MmuextCmd.PIN_L2_TABLE);
+      w32(t.a, OPS + MmuextOp.ARG, dir);
+      w32(t.a, OPS + MmuextOp.BYTES + MmuextOp.CMD, MmuextCmd.UNPIN_TABLE);
+      w32(t.a, OPS + MmuextOp.BYTES + MmuextOp.ARG, dir);
+      const scans0 = t.hv.cpu.evCount[Ev.PvTableScan]!;
+      const types = t.mode.host.types;
+      const [v0, r0] = [types.validations, types.releases];
+      finish(t);
+      expect([t.a.stopStatus, r32(t.a, DONE)]).toEqual([0, 2]);
+      expect([types.validations - v0, types.releases - r0]).toEqual([tables + 1, tables + 1]);
+      expect(t.mode.pv(t.a).stats.continuations > 0).toBe(workPerStep === 10_000);
+      expect(t.hv.cpu.evCount[Ev.PvTableScan]! - scans0, `work per step ${workPerStep}`).toBe(2 * (tables + 1));
+    }
   });
 
   it('a domain destroyed with a release unfinished gives everything back', () => {

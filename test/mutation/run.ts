@@ -13,15 +13,17 @@ interface Options {
   minutes: number;
   files: string[];
   force: boolean;
+  /** Stryker's test-runner processes (stryker.config.mjs says 2; 1 on a machine others share) */
+  concurrency: number | null;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`mutate: ${msg}\nusage: npm run mutate -- [--minutes N] [--files a.ts,b.ts] [--force]\n`);
+  process.stderr.write(`mutate: ${msg}\nusage: npm run mutate -- [--minutes N] [--files a.ts,b.ts] [--concurrency N] [--force]\n`);
   process.exit(2);
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { minutes: 60, files: [...ISOLATION_CRITICAL], force: false };
+  const o: Options = { minutes: 60, files: [...ISOLATION_CRITICAL], force: false, concurrency: null };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     if (a === '--force') o.force = true;
@@ -29,6 +31,10 @@ function parse(argv: string[]): Options {
       const n = Number(argv[++k]);
       if (!Number.isFinite(n) || n <= 0) usage(`--minutes needs a positive number, not '${argv[k]}'`);
       o.minutes = n;
+    } else if (a === '--concurrency') {
+      const n = Number(argv[++k]);
+      if (!Number.isInteger(n) || n <= 0) usage(`--concurrency needs a positive integer, not '${argv[k]}'`);
+      o.concurrency = n;
     } else if (a === '--files') {
       const list = (argv[++k] ?? '').split(',').filter((f) => f !== '');
       for (const f of list) if (!existsSync(f)) usage(`no such file: ${f}`);
@@ -42,10 +48,11 @@ function parse(argv: string[]): Options {
 const tag = (file: string): string => file.replace(/^.*\//, '').replace(/\.ts$/, '');
 
 /** Run Stryker on one file; resolves false if the time cap stopped it. */
-function mutateOne(file: string, force: boolean, deadline: number): Promise<boolean> {
+function mutateOne(file: string, force: boolean, concurrency: number | null, deadline: number): Promise<boolean> {
   return new Promise((resolve) => {
     const args = ['stryker', 'run', 'stryker.config.mjs'];
     if (force) args.push('--force');
+    if (concurrency !== null) args.push('--concurrency', String(concurrency));
     const child = spawn('npx', args, { stdio: 'inherit', env: { ...process.env, XENOLITH_MUTATE_FILE: file }, detached: true });
     const timer = setTimeout(() => {
       process.stderr.write(`mutate: the time cap stopped ${file}; its results so far are lost, the next run does it again\n`);
@@ -100,7 +107,7 @@ async function main(): Promise<void> {
       stopped.push(file);
       continue;
     }
-    if (!(await mutateOne(file, o.force, deadline))) stopped.push(file);
+    if (!(await mutateOne(file, o.force, o.concurrency, deadline))) stopped.push(file);
   }
   const sum: Tally = { killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
   process.stdout.write('\nfile                              killed timeout survived no-cover  score\n');

@@ -26,6 +26,11 @@ const FILE_SUITES: Record<string, string[]> = {
     'test/hypervisor/pv-{events,hypercalls,traps,rules,time-limits,console-input}.test.ts',
     'test/hypervisor/fuzz-pv.test.ts',
   ],
+  'hypervisor/pv/grants.ts': [
+    'test/hypervisor/pv-{grants,rules,mmu,experiment-crash}.test.ts',
+    'test/hypervisor/fuzz-pv.test.ts',
+    'test/hypervisor/fuzz-pv-model.test.ts',
+  ],
 };
 
 const file = process.env.XENOLITH_MUTATE_FILE ?? '';
