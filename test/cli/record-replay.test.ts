@@ -46,7 +46,7 @@ describe('a replay that cannot follow its recording, and bad input logs', () => 
     writeFileSync(file, `${header}\n${end(1000)}\n`);
     const r = await xenolith(['run', '--replay', file]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`xenolith: --replay ${file}: replay diverged: the recorded guest stopped at cycle 1000; the replay's was still running at cycle 3640\n`);
+    expect(r.stderr).toBe(`xenolith: --replay ${file}: replay diverged: the recorded guest stopped at cycle 1000; the replay's was still running at cycle 3718\n`);
   });
 
   it.each([
