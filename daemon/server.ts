@@ -156,7 +156,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
   // the web console (daemon/web.ts): its pages, login and WebSocket on the loopback port
-  const web = createWebConsole({ token, stateDir: opts.stateDir, version: opts.version, port: () => port, originAllowed: (o) => allowedOrigins().has(o), call, log });
+  const daemonInfo = () => ({ pid: process.pid, version: opts.version, stateDir: opts.stateDir, port, socket: state.socketPath, pacing, uptimeMs: Date.now() - started });
+  const web = createWebConsole({ token, stateDir: opts.stateDir, version: opts.version, port: () => port, originAllowed: (o) => allowedOrigins().has(o), call, log, daemonInfo });
   // bundled now, so the first page is quick (a failure is reported when a page asks for it)
   webBundle().catch(() => {});
 
@@ -236,7 +237,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const serve = async (route: Route, args: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     switch (route.op) {
       case 'daemon':
-        return send(res, 200, { pid: process.pid, version: opts.version, stateDir: opts.stateDir, port, socket: state.socketPath, pacing, uptimeMs: Date.now() - started });
+        return send(res, 200, daemonInfo());
       case 'stop':
         send(res, 200, { ok: true });
         setImmediate(() => void close());

@@ -44,6 +44,8 @@ export interface WebDeps {
   /** a command for the host thread */
   call: (op: string, args: unknown) => Promise<unknown>;
   log: (line: string) => void;
+  /** GET /daemon's answer (the server's, not the host thread's) */
+  daemonInfo: () => unknown;
 }
 
 export interface WebConsole {
@@ -271,6 +273,7 @@ export function createWebConsole(deps: WebDeps): WebConsole {
     }
     const route = WS_ROUTES.get(op);
     if (!route) return fail(400, `unknown command '${op}'`);
+    if (route.op === 'daemon') return send(c, { id, ok: true, value: deps.daemonInfo() });
     const args: Record<string, unknown> = {};
     if (route.path.includes('{name}')) {
       if (name === undefined) return fail(400, `${op} needs a domain name`);

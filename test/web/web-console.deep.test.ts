@@ -1,6 +1,6 @@
 // The issue's browser flow in the system's Chromium under Playwright: log in with the token,
 // start a domain, type `echo hi` in its terminal and see the answer, read the monitor's views,
-// take a timeline of 10 ms, destroy the domain. Deep: starting a guest loads the toolchain in the
+// take a timeline of 10 ms, destroy the domain; save a running domain to a file and restore it. Deep: starting a guest loads the toolchain in the
 // daemon's host thread (seconds); .ci/run runs this file after npm test.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -52,6 +52,28 @@ describe('the web console with a guest, in Chromium', () => {
     await page.click('.domain-head button[data-action="destroy"]');
     await expect.poll(() => page.locator('#domain-state').innerText()).toBe('shut off');
     expect((await api('GET', '/domains/web')).body).toMatchObject({ status: 'shut off', stopReason: 'destroyed' });
+
+    // Save and Restore: the file is asked for (the state directory's NAME.xls offered, accepted here)
+    const prompts: string[] = [];
+    page.on('dialog', (d) => {
+      prompts.push(`${d.message()} [${d.defaultValue()}]`);
+      void d.accept(d.defaultValue());
+    });
+    expect((await api('POST', '/domains/db/start')).status).toBe(200);
+    await page.click('#nav-domains');
+    const db = page.locator('#domains tr[data-name="db"]');
+    await page.waitForSelector('#domains tr[data-name="db"][data-status="running"]', { timeout: 60_000 });
+    expect(await db.locator('button[data-action="restore"]').isDisabled()).toBe(true);
+    await db.locator('button[data-action="save"]').click();
+    await page.waitForSelector('#domains tr[data-name="db"][data-status="shut off"]', { timeout: 60_000 });
+    const saved = join(web.stateDir, 'db.xls');
+    await expect.poll(() => page.textContent('#flash')).toBe(`db saved to ${saved}`);
+    expect((await api('GET', '/domains/db')).body).toMatchObject({ status: 'shut off', stopReason: 'saved' });
+    await db.locator('button[data-action="restore"]').click();
+    await page.waitForSelector('#domains tr[data-name="db"][data-status="running"]', { timeout: 60_000 });
+    await expect.poll(() => page.textContent('#flash')).toBe(`db restored from ${saved}`);
+    expect(prompts).toEqual([`Save db to the file (an absolute path on the daemon's host): [${saved}]`, `Restore db from the file: [${saved}]`]);
+    expect((await api('POST', '/domains/db/destroy')).status).toBe(200);
     expect(errors).toEqual([]);
     await close();
   }, 120_000);

@@ -1,7 +1,7 @@
 // The web console in a real browser (the system's Chromium under Playwright), without starting
 // guests (that part, which loads the toolchain in the host thread, is web-console.deep.test.ts):
 // the login with the token and its session cookie's flags, the Content-Security-Policy, the
-// domain list with its disabled save/restore, the comparison page, and a WebSocket refused
+// domain list with its buttons (save and restore by state; restoring from a missing file), the comparison page, and a WebSocket refused
 // without the cookie or from another Origin.
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -57,9 +57,12 @@ describe('the web console in Chromium', () => {
       'suspend:off',
       'resume:off',
       'save:off',
-      'restore:off',
+      'restore:on',
     ]);
-    expect(await row.locator('button[data-action="save"]').getAttribute('title')).toBe('save and restore are not built yet (issue 12)');
+    // Restore asks for the file, offering the state directory's NAME.xls; none was saved: the daemon's one line
+    page.once('dialog', (d) => void d.accept(d.defaultValue()));
+    await row.locator('button[data-action="restore"]').click();
+    await expect.poll(() => page.textContent('#flash')).toBe(`${web.stateDir}/web.xls: cannot read (ENOENT)`);
     const cookies = await context.cookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path])).toEqual([['xenolith_session', true, 'Strict', '/ui']]);
     expect(cookies[0]!.value).toMatch(/^[0-9a-f]{64}$/);

@@ -174,12 +174,35 @@ function actionButtons(d: DomainInfo, after: () => void): HTMLElement {
     };
     box.append(b);
   }
-  for (const label of ['Save', 'Restore']) {
-    const b = el('button', { 'data-action': label.toLowerCase(), text: label, title: 'save and restore are not built yet (issue 12)' });
-    b.disabled = true;
-    box.append(b);
-  }
+  // save (xl save): the whole domain to a file on the daemon's host, and the domain shuts off;
+  // restore (xl restore): the domain again from that file. The file is asked for, the state
+  // directory's NAME.xls offered (docs/migration.md)
+  const save = el('button', { 'data-action': 'save', text: 'Save', title: 'save the domain, whole, to a file on the daemon\'s host and shut it off (xl save)' });
+  save.disabled = d.status !== 'running' && d.status !== 'paused';
+  save.onclick = () => saveOrRestore('save', d, after);
+  const restore = el('button', { 'data-action': 'restore', text: 'Restore', title: 'start the domain again from a file its save wrote (xl restore)' });
+  restore.disabled = d.status === 'running' || d.status === 'paused';
+  restore.onclick = () => saveOrRestore('restore', d, after);
+  box.append(save, restore);
   return box;
+}
+
+/** The daemon's state directory (GET /daemon), once. */
+let stateDir: Promise<string> | null = null;
+
+async function saveOrRestore(op: 'save' | 'restore', d: DomainInfo, after: () => void): Promise<void> {
+  try {
+    stateDir ??= conn.call<{ stateDir: string }>('daemon').then((i) => i.stateDir);
+    const offered = `${await stateDir}/${d.name}.xls`;
+    const file = window.prompt(op === 'save' ? `Save ${d.name} to the file (an absolute path on the daemon's host):` : `Restore ${d.name} from the file:`, offered);
+    if (file === null) return;
+    if (op === 'save') await conn.call('save', d.name, { file });
+    else await conn.call('restore', undefined, { file });
+    flash(op === 'save' ? `${d.name} saved to ${file}` : `${d.name} restored from ${file}`);
+  } catch (e) {
+    flash((e as Error).message, true);
+  }
+  after();
 }
 
 // ------------------------------------------------------------------------------------ views
