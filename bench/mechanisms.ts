@@ -4,9 +4,9 @@
 // shadow page fault (trap mode: a load from a page whose shadow entry an INVLPG just dropped),
 // each measured as the difference between a guest loop with the mechanism and the same loop
 // without it (a NOP in its place; for the shadow fault, an INVLPG of a page the loop never
-// touches), in the same run (median of RUNS after a warm-up), beside the simulated cycles of the
-// same difference. The domain's counters of each run confirm the mechanism happened once per
-// iteration, and never in the baseline.
+// touches), in the same run (median of RUNS, the two loops alternating, after a warm-up of
+// each), beside the simulated cycles of the same difference. The domain's counters of each run
+// confirm the mechanism happened once per iteration, and never in the baseline.
 import { assemble } from '../toolchain/asm/index.ts';
 import { runTrapMode } from '../hypervisor/trap/index.ts';
 import { runHvmMode } from '../hypervisor/hvm/index.ts';
@@ -194,7 +194,7 @@ const MECHANISMS: Mechanism[] = [
   },
 ];
 
-const RUNS = 3;
+const RUNS = 5;
 
 /** The occurrences `m` counted in `r`, less those of its prologue (run once more under `opts`). */
 function loopOccurrences(m: Mechanism, r: GuestRunResult, opts: GuestRunOptions): number {
@@ -213,15 +213,21 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
   const iterations = Math.max(1000, Math.round(200_000 * scale));
   const opts = runOptions(engine);
   return MECHANISMS.map((m) => {
-    const time = (withIt: boolean): { ms: number; result: GuestRunResult } => {
-      const image = m.image(withIt, iterations);
-      m.run(m.image(withIt, Math.round(iterations / 10)), opts); // warm-up
-      const runs = Array.from({ length: RUNS }, () => timed(() => m.run(image, opts)));
-      for (const r of runs) if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${withIt ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
-      return { ms: median(runs.map((r) => r.ms)), result: runs[0]!.value };
-    };
-    const without = time(false);
-    const withIt = time(true);
+    // both loops warmed up first, then timed alternately (a load spike or a late JIT tier hits
+    // both alike rather than whichever ran first)
+    const images = [m.image(false, iterations), m.image(true, iterations)] as const;
+    for (const w of [false, true]) m.run(m.image(w, Math.round(iterations / 10)), opts);
+    const runs: Array<Array<{ ms: number; value: GuestRunResult }>> = [[], []];
+    for (let k = 0; k < RUNS; k++) {
+      for (const w of [0, 1] as const) {
+        const r = timed(() => m.run(images[w], opts));
+        if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${w ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
+        runs[w]!.push(r);
+      }
+    }
+    const time = (w: 0 | 1): { ms: number; result: GuestRunResult } => ({ ms: median(runs[w]!.map((r) => r.ms)), result: runs[w]![0]!.value });
+    const without = time(0);
+    const withIt = time(1);
     return {
       mechanism: m.mechanism,
       mode: m.mode,
