@@ -1,11 +1,17 @@
-// Mechanism costs in wall time: the host nanoseconds of one trapped-and-emulated privileged
-// instruction (trap mode: CLI at ring 1, #GP, emulated) and one VM exit (hvm: CPUID, which
-// always exits), each measured as the difference between a guest loop with the instruction and
-// the same loop with a NOP in its place, in the same run (median of RUNS after a warm-up). The
-// simulated counters of each run confirm the mechanism happened once per iteration.
+// Mechanism costs in wall time: the host nanoseconds of one hypercall (pv: xen_version(VERSION),
+// the cheapest call the interface has), one trapped-and-emulated privileged instruction (trap
+// mode: CLI at ring 1, #GP, emulated), one VM exit (hvm: CPUID, which always exits) and one hidden
+// shadow page fault (trap mode: a load from a page whose shadow entry an INVLPG just dropped),
+// each measured as the difference between a guest loop with the mechanism and the same loop
+// without it (a NOP in its place; for the shadow fault, an INVLPG of a page the loop never
+// touches), in the same run (median of RUNS, the two loops alternating, after a warm-up of
+// each), beside the simulated cycles of the same difference. The domain's counters of each run
+// confirm the mechanism happened once per iteration, and never in the baseline.
 import { assemble } from '../toolchain/asm/index.ts';
 import { runTrapMode } from '../hypervisor/trap/index.ts';
 import { runHvmMode } from '../hypervisor/hvm/index.ts';
+import { runPvMode } from '../hypervisor/pv/system.ts';
+import { Hc, SchedOp, ShutdownReason, XenVersionCmd } from '../hypercalls/numbers.ts';
 import type { GuestRunOptions, GuestRunResult } from '../hypervisor/run.ts';
 import type { Image } from '../machine/image.ts';
 import { Exit } from '../machine/types.ts';
@@ -16,30 +22,44 @@ import { textTable } from './text-table.ts';
 
 export interface MechanismRow {
   mechanism: string;
-  mode: 'trap' | 'hvm';
+  mode: 'trap' | 'hvm' | 'pv';
+  /** what the baseline loop has in place of the mechanism */
+  baseline: string;
   /** host nanoseconds per occurrence: (loop with it - loop without it) / iterations */
   ns: number;
+  /** simulated cycles per occurrence: (cycles with it - cycles without it) / iterations */
+  cycles: number;
   /** the issue's goal, ns */
   goalNs: number;
   iterations: number;
-  /** occurrences the domain's counters saw in one run of the loop with it (iterations, if all went as designed) */
+  /** occurrences the domain's counters saw in one run of the loop with it, less those before the loop (iterations, if all went as designed) */
   seen: number;
+  /** occurrences in one run of the baseline loop (0, if all went as designed) */
+  seenWithout: number;
   /** milliseconds of the two loops (medians) */
   withMs: number;
   withoutMs: number;
 }
 
+/** The counting loop around `body` (r5 is the counter: CPUID writes r0-r3). */
+function loop(body: string, iterations: number): string {
+  return `
+        li      r5, ${iterations}
+.Lloop: ${body}
+        addi    r5, r5, -1
+        cmpi    r5, 0
+        jgt     .Lloop
+`;
+}
+
 /** A bare kernel looping `iterations` times over `insn`, then powering off. */
-function loopImage(insn: string, iterations: number): Image {
+function bareLoopImage(insn: string, iterations: number): Image {
   return assemble(
     `
         .arch bare
         .org 0x1000
-_start: li      r5, ${iterations}          ; r5: CPUID writes r0-r3
-.Lloop: ${insn}
-        addi    r5, r5, -1
-        cmpi    r5, 0
-        jgt     .Lloop
+_start:
+${loop(insn, iterations)}
         li      r2, 0
         outb    0x501, r2
         hlt
@@ -48,43 +68,176 @@ _start: li      r5, ${iterations}          ; r5: CPUID writes r0-r3
   ).image;
 }
 
+/** The page the shadow-fault loop reads, and the page the baseline invalidates instead (never touched). */
+const TOUCHED_PAGE = 0x200000;
+const UNTOUCHED_PAGE = 0x300000;
+
+/**
+ * A bare kernel that turns on paging (identity map of the first 4 MiB, one page table), then loops
+ * `iterations` times over INVLPG of `invalidated` and a load from TOUCHED_PAGE. Under trap mode the
+ * INVLPG is trapped and emulated in both loops; when it names the touched page, the shadow entry
+ * is gone and the load takes a hidden shadow fault (the guest's own PTE is intact), when it names a
+ * page the loop never touches, the load hits. Without `withLoop`, only what comes before the loop
+ * (its hidden faults, on the code, the tables and the touched page, are not the loop's).
+ */
+function shadowLoopImage(invalidated: number, iterations: number, withLoop = true): Image {
+  return assemble(
+    `
+        .arch bare
+        .org 0x1000
+_start: li      r1, page_table
+        li      r3, 0
+.Lmap:  shli    r4, r3, 12
+        ori     r4, r4, 7              ; P | W | U
+        shli    r6, r3, 2
+        add     r6, r6, r1
+        stw     [r6], r4
+        addi    r3, r3, 1
+        cmpi    r3, 1024
+        jlt     .Lmap
+        li      r2, page_directory
+        ori     r4, r1, 7
+        stw     [r2], r4
+        movcr   cr3, r2
+        li      r4, 3                  ; PG | WP
+        movcr   cr0, r4
+        li      r6, ${TOUCHED_PAGE}
+        ldw     r0, [r6]               ; the touched page's shadow entry exists before the loop
+        li      r7, ${invalidated}
+${withLoop ? loop('invlpg  r7\n        ldw     r0, [r6]', iterations) : ''}
+        li      r2, 0
+        outb    0x501, r2
+        hlt
+        .align  4096
+page_directory:
+        .space  4096
+page_table:
+        .space  4096
+`,
+    'mechanism-shadow.s',
+  ).image;
+}
+
+/** A pv kernel looping `iterations` times over `insn` after loading xen_version(VERSION)'s arguments, then shutting down. */
+function pvLoopImage(insn: string, iterations: number): Image {
+  return assemble(
+    `
+        .arch pv
+        .org 0x100000
+_start:
+${loop(`li      r0, ${Hc.XEN_VERSION}
+        li      r1, ${XenVersionCmd.VERSION}
+        li      r2, 0
+        ${insn}`, iterations)}
+        li      r0, ${Hc.SCHED_OP}             ; sched_op(SHUTDOWN, POWEROFF, 0)
+        li      r1, ${SchedOp.SHUTDOWN}
+        li      r2, ${ShutdownReason.POWEROFF}
+        li      r3, 0
+        hypercall
+.Lhang: jmp     .Lhang
+`,
+    'mechanism-pv.s',
+  ).image;
+}
+
 interface Mechanism {
   mechanism: string;
-  mode: 'trap' | 'hvm';
-  insn: string;
+  mode: 'trap' | 'hvm' | 'pv';
+  baseline: string;
   goalNs: number;
+  /** the loop with the mechanism (true) or the baseline loop (false) */
+  image: (withIt: boolean, iterations: number) => Image;
   run: (image: Image, opts: GuestRunOptions) => GuestRunResult;
   seen: (r: GuestRunResult) => number;
+  /** the same kernel without its loop, if what comes before the loop has occurrences of its own: they are subtracted */
+  prologue?: () => Image;
 }
 
 const MECHANISMS: Mechanism[] = [
-  { mechanism: 'trapped-and-emulated privileged instruction (CLI)', mode: 'trap', insn: 'cli', goalNs: 300, run: runTrapMode, seen: (r) => r.domain.stats.emulated[Op.CLI]! },
-  { mechanism: 'VM exit (CPUID)', mode: 'hvm', insn: 'cpuid', goalNs: 200, run: runHvmMode, seen: (r) => r.domain.stats.cpuExits[Exit.Cpuid]! },
+  {
+    mechanism: 'hypercall (xen_version)',
+    mode: 'pv',
+    baseline: 'NOP in place of HYPERCALL',
+    goalNs: 100,
+    image: (w, n) => pvLoopImage(w ? 'hypercall' : 'nop', n),
+    run: runPvMode,
+    // the loop's calls; the shutdown at the end is a sched_op
+    seen: (r) => r.domain.stats.hypercalls[Hc.XEN_VERSION]!,
+  },
+  {
+    mechanism: 'trapped-and-emulated privileged instruction (CLI)',
+    mode: 'trap',
+    baseline: 'NOP in place of CLI',
+    goalNs: 300,
+    image: (w, n) => bareLoopImage(w ? 'cli' : 'nop', n),
+    run: runTrapMode,
+    seen: (r) => r.domain.stats.emulated[Op.CLI]!,
+  },
+  {
+    mechanism: 'VM exit (CPUID)',
+    mode: 'hvm',
+    baseline: 'NOP in place of CPUID',
+    goalNs: 200,
+    image: (w, n) => bareLoopImage(w ? 'cpuid' : 'nop', n),
+    run: runHvmMode,
+    seen: (r) => r.domain.stats.cpuExits[Exit.Cpuid]!,
+  },
+  {
+    mechanism: 'hidden shadow page fault (INVLPG, then a load)',
+    mode: 'trap',
+    baseline: 'INVLPG of a page the loop never touches',
+    goalNs: 500,
+    image: (w, n) => shadowLoopImage(w ? TOUCHED_PAGE : UNTOUCHED_PAGE, n),
+    run: runTrapMode,
+    seen: (r) => r.domain.stats.hiddenFaults,
+    prologue: () => shadowLoopImage(UNTOUCHED_PAGE, 1, false),
+  },
 ];
 
-const RUNS = 3;
+const RUNS = 5;
+
+/** The occurrences `m` counted in `r`, less those of its prologue (run once more under `opts`). */
+function loopOccurrences(m: Mechanism, r: GuestRunResult, opts: GuestRunOptions): number {
+  if (m.prologue === undefined) return m.seen(r);
+  const p = m.run(m.prologue(), opts);
+  if (p.reason !== 'poweroff') throw new Error(`mechanism prologue (${m.mechanism}) stopped with ${p.reason}`);
+  return m.seen(r) - m.seen(p);
+}
+
+function runOptions(engine?: Engine): GuestRunOptions {
+  return { memoryBytes: 4 * 1024 * 1024, maxCycles: Number.MAX_SAFE_INTEGER, ...(engine !== undefined ? { engine } : {}) };
+}
 
 /** Each mechanism's row; `scale` 1 is 200,000 iterations per loop. */
 export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
   const iterations = Math.max(1000, Math.round(200_000 * scale));
+  const opts = runOptions(engine);
   return MECHANISMS.map((m) => {
-    const opts: GuestRunOptions = { memoryBytes: 4 * 1024 * 1024, maxCycles: Number.MAX_SAFE_INTEGER, ...(engine !== undefined ? { engine } : {}) };
-    const time = (insn: string): { ms: number; result: GuestRunResult } => {
-      const image = loopImage(insn, iterations);
-      m.run(loopImage(insn, Math.round(iterations / 10)), opts); // warm-up
-      const runs = Array.from({ length: RUNS }, () => timed(() => m.run(image, opts)));
-      for (const r of runs) if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mode}, ${insn}) stopped with ${r.value.reason}`);
-      return { ms: median(runs.map((r) => r.ms)), result: runs[0]!.value };
-    };
-    const without = time('nop');
-    const withIt = time(m.insn);
+    // both loops warmed up first, then timed alternately (a load spike or a late JIT tier hits
+    // both alike rather than whichever ran first)
+    const images = [m.image(false, iterations), m.image(true, iterations)] as const;
+    for (const w of [false, true]) m.run(m.image(w, Math.round(iterations / 10)), opts);
+    const runs: Array<Array<{ ms: number; value: GuestRunResult }>> = [[], []];
+    for (let k = 0; k < RUNS; k++) {
+      for (const w of [0, 1] as const) {
+        const r = timed(() => m.run(images[w], opts));
+        if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${w ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
+        runs[w]!.push(r);
+      }
+    }
+    const time = (w: 0 | 1): { ms: number; result: GuestRunResult } => ({ ms: median(runs[w]!.map((r) => r.ms)), result: runs[w]![0]!.value });
+    const without = time(0);
+    const withIt = time(1);
     return {
       mechanism: m.mechanism,
       mode: m.mode,
+      baseline: m.baseline,
       ns: ((withIt.ms - without.ms) * 1e6) / iterations,
+      cycles: (withIt.result.cycles - without.result.cycles) / iterations,
       goalNs: m.goalNs,
       iterations,
-      seen: m.seen(withIt.result),
+      seen: loopOccurrences(m, withIt.result, opts),
+      seenWithout: loopOccurrences(m, without.result, opts),
       withMs: withIt.ms,
       withoutMs: without.ms,
     };
@@ -94,18 +247,19 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
 /** The rows as a table. */
 export function mechanismsTable(rows: MechanismRow[]): string {
   return textTable(
-    ['mechanism', 'mode', 'host ns', 'goal ns', 'iterations', 'seen', 'with (ms)', 'without (ms)'],
-    rows.map((r) => [r.mechanism, r.mode, r.ns.toFixed(0), r.goalNs, r.iterations, r.seen, r.withMs.toFixed(1), r.withoutMs.toFixed(1)]),
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['mechanism', 'mode', 'host ns', 'goal ns', 'sim cycles', 'iterations', 'seen', 'baseline (seen)', 'with (ms)', 'without (ms)'],
+    rows.map((r) => [r.mechanism, r.mode, r.ns.toFixed(0), r.goalNs, r.cycles.toFixed(0), r.iterations, r.seen, `${r.baseline} (${r.seenWithout})`, r.withMs.toFixed(1), r.withoutMs.toFixed(1)]),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right'],
   );
 }
 
-/** One run of each mechanism's loop with it and without it: the occurrences the domain counted (tests). */
-export function mechanismCounts(iterations: number): Array<{ mechanism: string; withIt: number; without: number; cycles: [number, number] }> {
-  const opts: GuestRunOptions = { memoryBytes: 4 * 1024 * 1024, maxCycles: Number.MAX_SAFE_INTEGER };
+/** One run of each mechanism's loop with it and its baseline loop: the occurrences the domain counted and the cycles (tests). */
+export function mechanismCounts(iterations: number, engine?: Engine): Array<{ mechanism: string; mode: string; withIt: number; without: number; cycles: [number, number] }> {
+  const opts = runOptions(engine);
   return MECHANISMS.map((m) => {
-    const w = m.run(loopImage(m.insn, iterations), opts);
-    const wo = m.run(loopImage('nop', iterations), opts);
-    return { mechanism: m.mechanism, withIt: m.seen(w), without: m.seen(wo), cycles: [w.cycles, wo.cycles] };
+    const w = m.run(m.image(true, iterations), opts);
+    const wo = m.run(m.image(false, iterations), opts);
+    if (w.reason !== 'poweroff' || wo.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}) stopped with ${w.reason}/${wo.reason}`);
+    return { mechanism: m.mechanism, mode: m.mode, withIt: loopOccurrences(m, w, opts), without: loopOccurrences(m, wo, opts), cycles: [w.cycles, wo.cycles] };
   });
 }

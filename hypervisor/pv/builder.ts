@@ -67,6 +67,40 @@ export interface PvBoot {
 
 const pageUp = (n: number): number => Math.ceil(n / PAGE) * PAGE;
 
+/** The end of the kernel image (page-aligned, at least KERNEL_MIN): where the initrd goes. */
+function imageEnd(kernel: Image): number {
+  return pageUp(Math.max(KERNEL_MIN, ...kernel.segments.map((s) => s.paddr + s.memBytes)));
+}
+
+/**
+ * Pages the builder's layout uses in a domain of `n` pages: the kernel image, the initrd, the
+ * p2m list (4 bytes a page), the bootstrap directory and its tables (one per 4 MiB), the boot
+ * stack. It grows with n, so a domain fits when layoutPages(..., n) <= n.
+ */
+export function layoutPages(kernel: Image, initrdBytes: number, n: number): number {
+  const p2mList = pageUp(imageEnd(kernel) + initrdBytes);
+  const ptFirst = pageUp(p2mList + n * 4) / PAGE;
+  return ptFirst + 1 + Math.ceil(n / 1024) + 1;
+}
+
+/**
+ * The least pages a pv domain needs to hold `kernel` with an initrd of `initrdBytes` and the boot
+ * layout: the least n with layoutPages(n) <= n (layoutPages never decreases with n, so iterating
+ * from below reaches the least fixed point).
+ */
+export function leastPvDomainPages(kernel: Image, initrdBytes: number): number {
+  let n = 1;
+  for (let need = layoutPages(kernel, initrdBytes, n); need > n; need = layoutPages(kernel, initrdBytes, n)) n = need;
+  return n;
+}
+
+/** Bytes as KiB and MiB, for sizing messages: "1784 KiB (1.75 MiB, rounded up)". */
+function sizeText(bytes: number): string {
+  const kib = Math.ceil(bytes / 1024);
+  const mib = Math.ceil((kib / 1024) * 100) / 100;
+  return `${kib} KiB (${mib.toFixed(2)} MiB, rounded up)`;
+}
+
 export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   const host = d.host;
   const domain = d.domain;
@@ -82,11 +116,18 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   }
   for (const seg of kernel.segments) {
     if (seg.vaddr !== seg.paddr) throw new PvBuildError(`segment at 0x${seg.vaddr.toString(16)} is not linked at its physical address`);
-    if (seg.paddr < KERNEL_MIN || seg.paddr + seg.memBytes > memBytes) {
-      throw new PvBuildError(
-        `segment 0x${seg.paddr.toString(16)}..0x${(seg.paddr + seg.memBytes).toString(16)} does not fit in the domain's ${memBytes >> 10} KiB above 0x${KERNEL_MIN.toString(16)}`,
-      );
+    if (seg.paddr < KERNEL_MIN) {
+      throw new PvBuildError(`segment 0x${seg.paddr.toString(16)}..0x${(seg.paddr + seg.memBytes).toString(16)} starts below 0x${KERNEL_MIN.toString(16)} (the boot pages are there)`);
     }
+  }
+  // the footprint first: the kernel image, the initrd and the boot layout, which grows with the
+  // domain (its p2m list and bootstrap tables), before anything is written
+  const initrdLength = boot.initrd?.length ?? 0;
+  if (layoutPages(kernel, initrdLength, n) > n) {
+    const least = leastPvDomainPages(kernel, initrdLength);
+    throw new PvBuildError(
+      `the domain's ${memBytes >> 10} KiB cannot hold the kernel, initrd and boot layout: they need at least ${sizeText(least * PAGE)}`,
+    );
   }
 
   // the domain's frames are wherever the allocator put them: the guest translates with the p2m
@@ -95,8 +136,8 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   for (let k = 0; k < n; k++) host.setP2mSlot(p2m[k]!, k);
 
   // ---- layout ----
-  const kernelEnd = pageUp(Math.max(KERNEL_MIN, ...kernel.segments.map((s) => s.paddr + s.memBytes)));
-  const initrdBytes = boot.initrd?.length ?? 0;
+  const kernelEnd = imageEnd(kernel);
+  const initrdBytes = initrdLength;
   const initrdAddr = initrdBytes > 0 ? kernelEnd : 0;
   const p2mList = pageUp(kernelEnd + initrdBytes);
   const ptFirst = pageUp(p2mList + n * 4) / PAGE;
@@ -104,9 +145,6 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   const ptFrames = 1 + nL1;
   const stackPfn = ptFirst + ptFrames;
   const firstFree = stackPfn + 1;
-  if (firstFree > n) {
-    throw new PvBuildError(`the domain's ${memBytes >> 10} KiB cannot hold the kernel, initrd and boot layout (${firstFree * PAGE} bytes needed)`);
-  }
 
   // ---- contents ----
   domain.memory.loadImage(kernel);

@@ -44,4 +44,21 @@ describe('xenolith bench --json', () => {
       ['kernel', 'translator'],
     ]);
   });
+
+  it('bench mechanisms prints a row per mechanism under "mechanisms": each seen once per iteration, never in its baseline, with its simulated cycles', async () => {
+    const run = await xenolith('bench', 'mechanisms', '--json', '--scale', '0.005');
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout) as { mechanisms: Array<Record<string, unknown>> };
+    expect(Object.keys(out)).toEqual(['mechanisms']);
+    expect(out.mechanisms.map((r) => [r.mode, r.iterations, r.seen, r.seenWithout])).toEqual([
+      ['pv', 1000, 1000, 0],
+      ['trap', 1000, 1000, 0],
+      ['hvm', 1000, 1000, 0],
+      ['trap', 1000, 1000, 0],
+    ]);
+    for (const r of out.mechanisms) {
+      expect(Object.keys(r)).toEqual(['mechanism', 'mode', 'baseline', 'ns', 'cycles', 'goalNs', 'iterations', 'seen', 'seenWithout', 'withMs', 'withoutMs']);
+      expect(r.cycles).toBeGreaterThan(0);
+    }
+  });
 });

@@ -45,6 +45,12 @@ describe('xenolith (small things)', () => {
     }
   });
 
+  it('too little memory under pv: the builder says how much the kernel, initrd and boot layout need, on one line', async () => {
+    const pv = await xenolith('run', '--mode', 'pv', '--memory', '1', '--input', '');
+    expect(pv.status).toBe(2);
+    expect(pv.stderr).toMatch(/^xenolith: guest kernel: the domain's 1024 KiB cannot hold the kernel, initrd and boot layout: they need at least \d+ KiB \(\d+\.\d\d MiB, rounded up\)\n$/);
+  });
+
   it('too much memory under pv gets the same kind of message as the other hypervisor modes', async () => {
     const pv = await xenolith('run', '--mode', 'pv', '--memory', '1020', '--input', '');
     expect(pv.status).toBe(2);

@@ -10,6 +10,7 @@ import { Host, HostError, MAX_CRASH_RESTARTS, type StateEvent } from '../../daem
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { monitorCommand } from '../../daemon/monitor.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { leastPvDomainPages } from '../../hypervisor/pv/builder.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
 import { pvDomain } from '../../hypervisor/pv/state.ts';
 import { currentReservation } from '../../hypervisor/pv/hypercalls.ts';
@@ -104,6 +105,20 @@ describe('the host', () => {
       ['n', 'own'],
       ['t', 'pv:p4-2003:translator'],
     ]);
+  });
+
+  it('a pv domain too small for its kernel is refused with the least memory it needs, and the host runs on', () => {
+    const { host, define, out } = makeHost();
+    define({ name: 'tiny', memory: 1.5 });
+    const least = leastPvDomainPages(buildGuestKernel({ arch: 'pv' }).kernel, INITRD_BYTES) * 4;
+    expect(refusal(() => host.start('tiny'))).toEqual([
+      409,
+      `domain 'tiny' cannot start: the domain's 1536 KiB cannot hold the kernel, initrd and boot layout: they need at least ${least} KiB (${(Math.ceil((least / 1024) * 100) / 100).toFixed(2)} MiB, rounded up)`,
+    ]);
+    define({ name: 'ok' });
+    host.start('ok');
+    for (let k = 0; k < 400 && !(out.ok ?? '').endsWith('$ '); k++) host.step();
+    expect(out.ok).toMatch(/\$ $/);
   });
 
   it('keeps the lifecycle rules: one transition at a time, refusals say why', () => {
