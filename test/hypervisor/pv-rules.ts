@@ -171,7 +171,7 @@ export const RULE_LIST: Rule[] = [
     find: '  if ((flags & (GntmapFlags.HOST_MAP | GntmapFlags.DEVICE_MAP)) === 0) return HcErr.EINVAL;\n', replace: '',
     testFile: GRANTS, test: 'pv grant tables refuses a reference it was not given, one beyond the table, a read-only grant mapped writable, its own grants and unknown domains' },
   { id: 'grant-not-self', rule: 'a domain does not map its own grants', file: GT,
-    find: '  if (g === me) return HcErr.EINVAL;\n', replace: '',
+    find: '\n  if (g === me) return HcErr.EINVAL;\n', replace: '\n',
     testFile: GRANTS, test: 'pv grant tables refuses a reference it was not given, one beyond the table, a read-only grant mapped writable, its own grants and unknown domains' },
   { id: 'grant-cap', rule: 'at most MAX_GRANT_MAPS_PER_DOMAIN mappings per domain', file: GT,
     find: '  if (me.grants.maps.size >= MAX_GRANT_MAPS_PER_DOMAIN) return HcErr.ENOSPC;\n', replace: '',
