@@ -406,6 +406,14 @@ describe('pv grant table operations: counts, bounds and argument checks', () => 
     expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, mp2, 1)).toBe(HcErr.EFAULT);
     expect(r32(t.b, mp2 + GntMap.STATUS)).toBe(99);
     expect([...(t.mode.host.domains.get(t.b.id)!.grants.maps.keys())]).toEqual([m.handle]);
+    // the status word on a read-only page, the rest of the results on a writable one: EFAULT
+    const page3 = scratch(t.mode, t.b, 3);
+    const ro = t.hv.mem.read32(bootstrapPte(t.mode, t.b, page3)) & ~W;
+    const mp3 = page3 + PAGE - GntMap.HANDLE;
+    [0, GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 5, t.a.id].forEach((v, j) => w32(t.b, mp3 + j * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.UPDATE_VA_MAPPING, page3, ro, UvmFlags.INVLPG)).toBe(0);
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, mp3, 1)).toBe(HcErr.EFAULT);
+    expect([...(t.mode.host.domains.get(t.b.id)!.grants.maps.keys())]).toEqual([m.handle]);
     expect(t.unmap(t.b, m.handle)).toBe(0);
     expect(t.flagsOf(5)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY);
   });
