@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { Hc, GnttabCmd, GntmapFlags, GrantFlags, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
-import { GntMap } from '../../hypercalls/structs.ts';
+import { GntMap, GntSetup, GntUnmap } from '../../hypercalls/structs.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
 import { MAX_GRANT_MAPS_PER_DOMAIN } from '../../hypervisor/pv/grants.ts';
@@ -315,5 +315,148 @@ describe('pv block back end', () => {
     // more than the ring holds beyond what was taken: a broken front end
     expect(publish(97)).toBe(0);
     expect([a.stopReason, a.stopDetail]).toEqual(['crashed', 'blkback: the front end published more requests than the ring holds']);
+  });
+});
+
+// Each test below pins one rule of grants.ts that a surviving mutant showed no test pinned
+// (docs/mutation.md, grants.ts survivors).
+describe('pv grant table operations: counts, bounds and argument checks', () => {
+  /** b maps ref of a for device access only (no page-table entry); returns the status and handle */
+  const mapDevice = (t: ReturnType<typeof setup>, ref: number, flags: number) => {
+    const op = scratch(t.mode, t.b);
+    [0, GntmapFlags.DEVICE_MAP | flags, ref, t.a.id, 99, 0, 0].forEach((v, k) => w32(t.b, op + k * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, op, 1)).toBe(0);
+    return { status: r32(t.b, op + GntMap.STATUS), handle: r32(t.b, op + GntMap.HANDLE) };
+  };
+
+  it('READING and WRITING stay set until the last of several mappings of one reference is unmapped', () => {
+    const t = setup();
+    const frame = t.a.p2m[0x1f0]!;
+    const alone = t.types.describe(frame);
+    t.grant(3, GrantFlags.PERMIT_ACCESS, t.b.id, frame);
+    const r1 = mapDevice(t, 3, GntmapFlags.READONLY);
+    const r2 = mapDevice(t, 3, GntmapFlags.READONLY);
+    const w1 = mapDevice(t, 3, 0);
+    const w2 = mapDevice(t, 3, 0);
+    expect([r1, r2, w1, w2].map((m) => m.status)).toEqual([0, 0, 0, 0]);
+    expect([r1, r2, w1, w2].map((m) => m.handle)).toEqual([1, 2, 3, 4]);
+    expect(t.flagsOf(3)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READING | GrantFlags.WRITING);
+    expect(t.types.describe(frame)).toMatchObject({ type: 'writable', typeCount: alone.typeCount + 2, refCount: alone.refCount + 4 });
+    expect(t.unmap(t.b, r1.handle)).toBe(0);
+    expect(t.flagsOf(3)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READING | GrantFlags.WRITING);
+    expect(t.unmap(t.b, w2.handle)).toBe(0);
+    expect(t.flagsOf(3)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READING | GrantFlags.WRITING);
+    expect(t.unmap(t.b, r2.handle)).toBe(0);
+    expect(t.flagsOf(3)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.WRITING);
+    expect(t.unmap(t.b, w1.handle)).toBe(0);
+    expect(t.flagsOf(3)).toBe(GrantFlags.PERMIT_ACCESS);
+    expect(t.types.describe(frame)).toEqual(alone);
+    // the counts start again from zero: one more mapping, one more unmap, clear again
+    const r3 = mapDevice(t, 3, GntmapFlags.READONLY);
+    expect(t.flagsOf(3)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READING);
+    expect(t.unmap(t.b, r3.handle)).toBe(0);
+    expect(t.flagsOf(3)).toBe(GrantFlags.PERMIT_ACCESS);
+  });
+
+  it('takes at most 64 operations per call: 64 are done, 65 get E2BIG, a negative count EINVAL', () => {
+    const t = setup();
+    const ops = scratch(t.mode, t.b);
+    for (let k = 0; k < 65; k++) [0, 0, 1000 + k, 99].forEach((v, j) => w32(t.b, ops + k * GntUnmap.BYTES + j * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.UNMAP_GRANT_REF, ops, 65)).toBe(HcErr.E2BIG);
+    expect(r32(t.b, ops + 64 * GntUnmap.BYTES + GntUnmap.STATUS)).toBe(99);
+    expect(r32(t.b, ops + GntUnmap.STATUS)).toBe(99);
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.UNMAP_GRANT_REF, ops, -1)).toBe(HcErr.EINVAL);
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.UNMAP_GRANT_REF, ops, 64)).toBe(0);
+    expect(r32(t.b, ops + 63 * GntUnmap.BYTES + GntUnmap.STATUS)).toBe(HcErr.EBADF);
+    expect(r32(t.b, ops + 64 * GntUnmap.BYTES + GntUnmap.STATUS)).toBe(99);
+  });
+
+  it('unmap does exactly count operations, each at its own slot, each status its own', () => {
+    const t = setup();
+    t.grant(4, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, t.a.p2m[0x1f0]!);
+    const h = [mapDevice(t, 4, GntmapFlags.READONLY), mapDevice(t, 4, GntmapFlags.READONLY), mapDevice(t, 4, GntmapFlags.READONLY)].map((m) => m.handle);
+    expect(h).toEqual([1, 2, 3]);
+    const ops = scratch(t.mode, t.b, 1);
+    // slots: h[0], an unknown handle, h[2] (beyond count), ...
+    [h[0]!, 77, h[2]!].forEach((handle, k) => [0, 0, handle, 99].forEach((v, j) => w32(t.b, ops + k * GntUnmap.BYTES + j * 4, v)));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.UNMAP_GRANT_REF, ops, 2)).toBe(0);
+    expect([0, 1, 2].map((k) => r32(t.b, ops + k * GntUnmap.BYTES + GntUnmap.STATUS))).toEqual([0, HcErr.EBADF, 99]);
+    expect([...(t.mode.host.domains.get(t.b.id)!.grants.maps.keys())]).toEqual([2, 3]);
+    expect(t.flagsOf(4)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.READING);
+  });
+
+  it('map and unmap refuse with EFAULT, doing nothing, when a status word cannot be written', () => {
+    const t = setup();
+    t.grant(5, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, t.a.p2m[0x1f0]!);
+    const m = mapDevice(t, 5, GntmapFlags.READONLY);
+    // b's scratch page 2 is unmapped: an operation straddling into it has its status word there
+    const page2 = scratch(t.mode, t.b, 2);
+    expect(hc(t.hv, t.mode, t.b, Hc.UPDATE_VA_MAPPING, page2, 0, UvmFlags.INVLPG)).toBe(0);
+    const un = page2 - GntUnmap.STATUS;
+    [0, 0, m.handle].forEach((v, j) => w32(t.b, un + j * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.UNMAP_GRANT_REF, un, 1)).toBe(HcErr.EFAULT);
+    expect(t.flagsOf(5)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.READING);
+    const mp = page2 - GntMap.STATUS;
+    [0, GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 5, t.a.id].forEach((v, j) => w32(t.b, mp + j * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, mp, 1)).toBe(HcErr.EFAULT);
+    expect([...(t.mode.host.domains.get(t.b.id)!.grants.maps.keys())]).toEqual([m.handle]);
+    // the status is writable but the bus address is not: still EFAULT, nothing mapped
+    const mp2 = page2 - GntMap.DEV_BUS_ADDR;
+    [0, GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 5, t.a.id, 99, 0].forEach((v, j) => w32(t.b, mp2 + j * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, mp2, 1)).toBe(HcErr.EFAULT);
+    expect(r32(t.b, mp2 + GntMap.STATUS)).toBe(99);
+    expect([...(t.mode.host.domains.get(t.b.id)!.grants.maps.keys())]).toEqual([m.handle]);
+    // the status word on a read-only page, the rest of the results on a writable one: EFAULT
+    const page3 = scratch(t.mode, t.b, 3);
+    const ro = t.hv.mem.read32(bootstrapPte(t.mode, t.b, page3)) & ~W;
+    const mp3 = page3 + PAGE - GntMap.HANDLE;
+    [0, GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 5, t.a.id].forEach((v, j) => w32(t.b, mp3 + j * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.UPDATE_VA_MAPPING, page3, ro, UvmFlags.INVLPG)).toBe(0);
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.MAP_GRANT_REF, mp3, 1)).toBe(HcErr.EFAULT);
+    expect([...(t.mode.host.domains.get(t.b.id)!.grants.maps.keys())]).toEqual([m.handle]);
+    expect(t.unmap(t.b, m.handle)).toBe(0);
+    expect(t.flagsOf(5)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY);
+  });
+
+  it('setup_table checks every word of the frame list, and only those', () => {
+    const t = setup();
+    const s = scratch(t.mode, t.b);
+    const page2 = scratch(t.mode, t.b, 2);
+    expect(hc(t.hv, t.mode, t.b, Hc.UPDATE_VA_MAPPING, page2, 0, UvmFlags.INVLPG)).toBe(0);
+    const before = t.hv.frames.freeFrames;
+    // two words, the second on the unmapped page: EFAULT, no frame taken
+    [SELF, 2, 99].forEach((v, k) => w32(t.b, s + k * 4, v));
+    w32(t.b, s + GntSetup.FRAME_LIST, page2 - 4);
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+    expect(r32(t.b, s + GntSetup.STATUS)).toBe(HcErr.EFAULT);
+    expect(t.hv.frames.freeFrames).toBe(before);
+    // the list wholly on the unmapped page: EFAULT
+    w32(t.b, s + GntSetup.FRAME_LIST, page2);
+    [SELF, 1, 99].forEach((v, k) => w32(t.b, s + k * 4, v));
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+    expect(r32(t.b, s + GntSetup.STATUS)).toBe(HcErr.EFAULT);
+    // two words ending exactly where the mapped page ends: done (the word after is not checked)
+    [SELF, 2, 99].forEach((v, k) => w32(t.b, s + k * 4, v));
+    w32(t.b, s + GntSetup.FRAME_LIST, page2 - 8);
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+    expect(r32(t.b, s + GntSetup.STATUS)).toBe(0);
+    expect(t.hv.frames.freeFrames).toBe(before - 2);
+    const frames = t.mode.host.domains.get(t.b.id)!.grants.frames;
+    expect([r32(t.b, page2 - 8), r32(t.b, page2 - 4)]).toEqual([frames[0]!, frames[1]!]);
+  });
+
+  it('a destroyed grantee gives back every mapping it held: flags cleared, references returned', () => {
+    const t = setup();
+    const f0 = t.a.p2m[0x1f0]!;
+    const f1 = t.a.p2m[0x1f1]!;
+    const before = [t.types.describe(f0), t.types.describe(f1)];
+    t.grant(6, GrantFlags.PERMIT_ACCESS, t.b.id, f0);
+    t.grant(7, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, f1);
+    expect(mapDevice(t, 6, 0).status).toBe(0);
+    expect(t.mapAt(t.b, scratch(t.mode, t.b, 2), 7, t.a.id, GntmapFlags.HOST_MAP | GntmapFlags.READONLY).status).toBe(0);
+    expect([t.flagsOf(6), t.flagsOf(7)]).toEqual([GrantFlags.PERMIT_ACCESS | GrantFlags.WRITING, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.READING]);
+    t.hv.destroyDomain(t.b);
+    expect([t.flagsOf(6), t.flagsOf(7)]).toEqual([GrantFlags.PERMIT_ACCESS, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY]);
+    expect([t.types.describe(f0), t.types.describe(f1)]).toEqual(before);
   });
 });

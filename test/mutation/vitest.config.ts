@@ -27,7 +27,7 @@ const FILE_SUITES: Record<string, string[]> = {
     'test/hypervisor/fuzz-pv.test.ts',
   ],
   'hypervisor/pv/grants.ts': [
-    'test/hypervisor/pv-{grants,rules,mmu,experiment-crash}.test.ts',
+    'test/hypervisor/pv-{grants,grant-copy,rules,mmu,experiment-crash}.test.ts',
     'test/hypervisor/fuzz-pv.test.ts',
     'test/hypervisor/fuzz-pv-model.test.ts',
   ],
