@@ -16,6 +16,22 @@ export const SHADOW_HIDDEN = 0;
 export const SHADOW_TRUE = 1;
 export const SHADOW_BAD_GPA = 2;
 
+/** shadowRights' bits: the shadow entry may be written / used from user mode */
+export const SHADOW_W = 1;
+export const SHADOW_U = 2;
+
+/**
+ * The rights a shadow entry gets from the guest's walk (perm: the walk's combined W and U; dirty:
+ * the guest PTE's D bit after the walk): writable only once the guest entry is dirty (so the first
+ * write faults and the monitor sets D), user as the guest says. A supervisor write to a read-only
+ * page (only reachable with the guest's CR0.WP = 0, else the walk faulted) gets a writable,
+ * supervisor-only entry. Both shadow kinds (flush, traced) fill by it.
+ */
+export function shadowRights(perm: number, dirty: boolean, acc: number, user: boolean): number {
+  if (acc === ACC_WRITE && !user && (perm & PTE_W) === 0) return SHADOW_W;
+  return ((perm & PTE_W) !== 0 && dirty ? SHADOW_W : 0) | ((perm & PTE_U) !== 0 ? SHADOW_U : 0);
+}
+
 const PTE_P: number = Pte.P;
 const PTE_W: number = Pte.W;
 const PTE_U: number = Pte.U;
@@ -129,14 +145,8 @@ export class ShadowMmu implements GuestShadow {
       this.stats.trueFaults++;
       return SHADOW_TRUE;
     }
-    let writable = (w.perm & PTE_W) !== 0 && w.dirty;
-    let userOk = (w.perm & PTE_U) !== 0;
-    if (acc === ACC_WRITE && !user && (w.perm & PTE_W) === 0) {
-      // only reachable with the guest's CR0.WP = 0 (else the walk faulted)
-      writable = true;
-      userOk = false;
-    }
-    this.fill(va, ma, writable, userOk);
+    const rights = shadowRights(w.perm, w.dirty, acc, user);
+    this.fill(va, ma, (rights & SHADOW_W) !== 0, (rights & SHADOW_U) !== 0);
     this.stats.hiddenFaults++;
     this.stats.shadowFills++;
     return SHADOW_HIDDEN;

@@ -11,7 +11,7 @@ import { CR0_PG, PfErr, Pte } from '../../machine/isa.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { DomainStats } from '../core/stats.ts';
 import { ACC_FETCH, ACC_READ, ACC_WRITE, WALK_BAD_GPA, WALK_FAULT, type GuestWalker } from './guest-mmu.ts';
-import { RESERVED_TABLES, SHADOW_BAD_GPA, SHADOW_HIDDEN, SHADOW_TRUE, type GuestShadow } from './shadow.ts';
+import { RESERVED_TABLES, SHADOW_BAD_GPA, SHADOW_HIDDEN, SHADOW_TRUE, SHADOW_U, SHADOW_W, shadowRights, type GuestShadow } from './shadow.ts';
 import type { TrapVcpuState } from './state.ts';
 
 const PTE_P: number = Pte.P;
@@ -155,14 +155,8 @@ export class TracedShadowMmu implements GuestShadow {
       this.stats.traceFaults++;
       this.unsync(target);
     }
-    let writable = (w.perm & PTE_W) !== 0 && w.dirty;
-    let userOk = (w.perm & PTE_U) !== 0;
-    if (acc === ACC_WRITE && !user && (w.perm & PTE_W) === 0) {
-      // only reachable with the guest's CR0.WP = 0 (else the walk faulted)
-      writable = true;
-      userOk = false;
-    }
-    this.fill(va, ma, writable, userOk);
+    const rights = shadowRights(w.perm, w.dirty, acc, user);
+    this.fill(va, ma, (rights & SHADOW_W) !== 0, (rights & SHADOW_U) !== 0);
     this.stats.hiddenFaults++;
     this.stats.shadowFills++;
     return SHADOW_HIDDEN;
