@@ -1,14 +1,12 @@
 // Helpers for the record/replay tests (record-replay.test.ts and its deep twin): the CLI in this
 // process with a fake terminal, and one recorded interactive session replayed and compared.
-import { PassThrough } from 'node:stream';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { runCli } from '../../cli/program.ts';
+import { xenolithLive } from './run-in-process.ts';
 import { parseInputLog } from '../../hypervisor/input-log.ts';
 
-type Write = typeof process.stdout.write;
 export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Captured {
@@ -21,33 +19,8 @@ export interface Captured {
  * `xenolith ARGS` in this process with stdout/stderr captured; with `terminal`, process.stdin is
  * a fake terminal (isTTY, raw mode) that `terminal` types into while the run goes on.
  */
-export async function xenolith(args: string[], terminal?: (keys: (text: string) => void, out: () => string, err: () => string) => Promise<void>): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const origOut = process.stdout.write;
-  const origErr = process.stderr.write;
-  const hook = (append: (s: string) => void) =>
-    ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
-      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'));
-      const done = typeof enc === 'function' ? enc : cb;
-      if (typeof done === 'function') (done as () => void)();
-      return true;
-    }) as Write;
-  const stdinDesc = Object.getOwnPropertyDescriptor(process, 'stdin')!;
-  const fake = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => fake });
-  if (terminal) Object.defineProperty(process, 'stdin', { value: fake, configurable: true });
-  process.stdout.write = hook((s) => (stdout += s));
-  process.stderr.write = hook((s) => (stderr += s));
-  try {
-    const typing = terminal?.((t) => void fake.write(Buffer.from(t, 'latin1')), () => stdout, () => stderr);
-    const status = await runCli(args);
-    await typing;
-    return { status, stdout, stderr };
-  } finally {
-    process.stdout.write = origOut;
-    process.stderr.write = origErr;
-    if (terminal) Object.defineProperty(process, 'stdin', stdinDesc);
-  }
+export function xenolith(args: string[], terminal?: (keys: (text: string) => void, out: () => string, err: () => string) => Promise<void>): Promise<Captured> {
+  return xenolithLive(args, async (io) => terminal?.(io.keys, io.out, io.err), { terminal: terminal !== undefined });
 }
 
 /** Wait until `cond` holds (the guest said something), at most 20 s. */

@@ -4,7 +4,7 @@
 // checked byte for byte against its echo. Host port 0 takes a free port, read back from the
 // run's stderr line; the first datagram goes once the guest says it is listening.
 import { createSocket } from 'node:dgram';
-import { runCli } from '../../cli/program.ts';
+import { xenolithLive, type LiveRun } from '../cli/run-in-process.ts';
 
 /** UDP payload of a full 1514-byte frame */
 export const UDP_MTU_PAYLOAD = 1472;
@@ -25,58 +25,38 @@ export interface EchoRun {
   echoed: boolean[];
 }
 
-type Write = typeof process.stdout.write;
-
 /** Run udpecho in `mode` and echo n datagrams through it. */
 export async function udpEcho(mode: string, n: number, extra: string[] = []): Promise<EchoRun> {
-  let stdout = '';
-  let stderr = '';
-  const origOut = process.stdout.write;
-  const origErr = process.stderr.write;
-  const hook = (append: (s: string) => void) =>
-    ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
-      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'));
-      const done = typeof enc === 'function' ? enc : cb;
-      if (typeof done === 'function') (done as () => void)();
-      return true;
-    }) as Write;
-  process.stdout.write = hook((s) => (stdout += s));
-  process.stderr.write = hook((s) => (stderr += s));
   const client = createSocket('udp4');
   const echoed: boolean[] = [];
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const talk = async (): Promise<void> => {
+  const talk = async ({ out, err }: LiveRun): Promise<void> => {
     let port = 0;
     for (let t = 0; t < 3000 && port === 0; t++) {
-      const m = /udp 127\.0\.0\.1:(\d+) -> guest/.exec(stderr);
+      const m = /udp 127\.0\.0\.1:(\d+) -> guest/.exec(err());
       if (m) port = Number(m[1]);
       else await wait(5);
     }
-    while (!stdout.includes('listening on udp port') && !/stopped|error/.test(stderr)) await wait(5);
+    while (!out().includes('listening on udp port') && !/stopped|error/.test(err())) await wait(5);
     for (let k = 0; k < n; k++) {
-      const out = datagram(k, n);
+      const sent = datagram(k, n);
       const back = await new Promise<Buffer | null>((resolve) => {
         const timer = setTimeout(() => resolve(null), 10_000);
         client.once('message', (msg) => {
           clearTimeout(timer);
           resolve(msg);
         });
-        client.send(out, port, '127.0.0.1');
+        client.send(sent, port, '127.0.0.1');
       });
-      echoed.push(back !== null && Buffer.compare(back, out) === 0);
+      echoed.push(back !== null && Buffer.compare(back, sent) === 0);
       if (back === null) break;
     }
   };
-  let status: number;
   try {
     await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
-    const talking = talk();
-    status = await runCli(['run', '--mode', mode, '--net', 'hostfwd=udp:127.0.0.1:0-:7', '--cmdline', `udpecho 7 ${n}`, '--input', '', '--timeout', '60', ...extra]);
-    await Promise.race([talking, wait(1000)]);
+    const run = await xenolithLive(['run', '--mode', mode, '--net', 'hostfwd=udp:127.0.0.1:0-:7', '--cmdline', `udpecho 7 ${n}`, '--input', '', '--timeout', '60', ...extra], talk, { settleMs: 1000 });
+    return { ...run, echoed };
   } finally {
-    process.stdout.write = origOut;
-    process.stderr.write = origErr;
     client.close();
   }
-  return { status, stdout, stderr, echoed };
 }
