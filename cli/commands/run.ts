@@ -467,6 +467,9 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
     if (e instanceof SaveFormatError) throw new CliError(`${file}: ${e.message}`);
     throw e;
   }
+  if ((saved.meta.setup as { definition?: unknown }).definition !== undefined) {
+    throw new CliError(`${file}: it holds a daemon's domain (xenolith restore ${file}), not a single run`);
+  }
   const s = saved.meta.setup as unknown as SavedSetup;
   if (s.mode !== saved.mode) throw new CliError(`${file}: the header says ${saved.mode} and the setup ${String(s.mode)}`);
   const image = s.imagePath ? await loadImage(s.imagePath, s.mode === 'pv' ? 'pv' : 'native') : undefined;
