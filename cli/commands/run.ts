@@ -406,6 +406,8 @@ interface SavedSetup {
   cmdline?: string;
   /** --trace: the trace buffer's capacity (the buffer and its records so far are in the saved graph) */
   traceCapacity?: number;
+  /** --hypercalls: the handler module (absolute), loaded again at restore: its code is host code, not state */
+  hypercalls?: string;
 }
 
 function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file: string } {
@@ -414,7 +416,6 @@ function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file
   const cycles = Number(n);
   if (!/^[0-9]+$/.test(n) || !Number.isSafeInteger(cycles) || cycles < 1) throw new CliError(`--save-at: CYCLES must be a positive whole number (got '${n}')`);
   if (opts.net.length > 0) throw new CliError('--save-at: a run with --net cannot be saved (its host sockets are not state)');
-  if (opts.hypercalls) throw new CliError('--save-at: a run with --hypercalls cannot be saved (the handler module is host code)');
   if (opts.shadow === 'traced') throw new CliError('--save-at: a run with --shadow traced cannot be saved yet (its per-address-space shadows are not in the save format; --shadow flush can be)');
   return { cycles, file };
 }
@@ -427,6 +428,7 @@ function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | und
   if (imagePath !== undefined) out.imagePath = resolve(imagePath);
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
   if (setup.traceCapacity !== undefined) out.traceCapacity = setup.traceCapacity;
+  if (opts.hypercalls !== undefined) out.hypercalls = resolve(opts.hypercalls);
   return out;
 }
 
@@ -482,6 +484,9 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.hosted) setup.hosted = true;
   if (s.cmdline !== undefined) setup.cmdline = s.cmdline;
   if (s.imagePath !== undefined) setup.imagePath = s.imagePath;
+  // the handler module of a run with --hypercalls is loaded again: its hypercalls take the same
+  // slots of the table, so the saved table's handlers are matched to the module's new ones
+  if (s.hypercalls !== undefined) setup.table = await loadHypercallTable(s.hypercalls);
   // a traced run goes on with its trace (the records before the save are in the file)
   if (s.traceCapacity !== undefined) setup.traceCapacity = s.traceCapacity;
   else if (opts.trace !== undefined) throw new CliError(`--trace: the run saved in ${file} was not traced (a trace cannot begin in the middle: save a run with --trace)`);

@@ -43,8 +43,8 @@ describe('run --save-at, then run --restore', () => {
     expect(counts(r.stderr)).toEqual(counts(u.stderr));
   });
 
-  test('--trace: the restored run goes on with the trace, which ends as the uninterrupted run\'s', async () => {
-    const common = ['--mode', 'pv', '--memory', '4', '--input', 'echo traced'];
+  test('--trace and --hypercalls: the restored run goes on with the trace and the handler module loaded again; its trace ends as the uninterrupted run\'s', async () => {
+    const common = ['--mode', 'pv', '--memory', '4', '--input', 'echo traced', '--hypercalls', 'examples/hypercall-experiment/handler.ts'];
     const whole = join(dir, 'whole.json');
     const u = await xenolith('run', ...common, '--stats', '--trace', whole);
     expect(u.status).toBe(0);
