@@ -407,6 +407,7 @@ export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup
     // ---- its pending events (timers, back ends): time from now, and their handles ----
     const mine = domainObjects(d);
     const events: [number, number, () => void][] = [];
+    // (the domain's timers and back ends schedule deferred calls; a closure is never one of its events)
     for (const e of hv.events.pending()) {
       const call = deferredCallOf(e.fn);
       if (call !== null && (mine.has(call.target) || call.args.some((a) => mine.has(a)))) events.push([e.atCycle - cpu.cycles, e.handle, e.fn]);
@@ -673,8 +674,6 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
   }
 }
 
-/** Fields renamed at a save and at a restore, for readers (docs/migration.md lists them). */
-export const RENAMED_FIELDS = ['PvDomain.sharedInfoMfn', 'PvDomain.idtMfn', 'PvDomain.hvL1Mfn', 'GrantTable.frames', 'PvVcpu.baseptr', 'Vcpu.arch.cr3', 'ConsBack.frame', 'BlkBack ring'] as const;
 
 /**
  * Run the machine on until `domain` is at a quiet point (null), it stops, or `maxSteps` calls of
