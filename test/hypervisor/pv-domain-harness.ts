@@ -75,14 +75,15 @@ export function checkPvSavePoints(points: number, seed: number, input = SPIN_INP
       const g = guest(a, input);
       const step = (): void => void a.hv.run({ maxCycles: SLICE });
       let slice = 0;
-      const files: { slice: number; bytes: Uint8Array; out: number; cost: () => { base: number; ev: number[] } }[] = [];
+      const files: { slice: number; bytes: Uint8Array; out: number; cost: () => { base: number; ev: number[] }; dirPfn: number }[] = [];
       for (const at of ats) {
         for (; slice < at && !g.dom.stopped; slice++) step();
         let k = 0;
         for (; k < 2000 && !g.dom.stopped && pvQuietPoint(a.hv, a.mode.pv(g.dom)) !== null; k++) step();
         slice += k;
         if (g.dom.stopped) break;
-        files.push({ slice, bytes: savePvDomain(a.hv, a.mode, g.dom, {}), out: g.out.length, cost: ledger(a) });
+        const dirPfn = a.mode.host.m2p[a.mode.pv(g.dom).vcpus[0]!.baseptr]!;
+        files.push({ slice, bytes: savePvDomain(a.hv, a.mode, g.dom, {}), out: g.out.length, cost: ledger(a), dirPfn });
       }
       const u = runSliced(a, g.dom);
       const output = Buffer.from(g.out).toString('latin1');
@@ -97,6 +98,9 @@ export function checkPvSavePoints(points: number, seed: number, input = SPIN_INP
           const t = guest(b, input);
           expect(t.dom.p2m[0] !== g.dom.p2m[0]).toBe(other);
           restorePvDomain(b.hv, b.mode, loadPvDomainFile(f.bytes), t.dom);
+          // its loaded directory is its own frame here, at the pfn it had
+          const dir = b.mode.pv(t.dom).vcpus[0]!.baseptr;
+          expect([b.hv.frames.owner[dir], b.mode.host.m2p[dir]]).toEqual([t.dom.id, f.dirPfn]);
           const cost = ledger(b);
           const e = runSliced(b, t.dom);
           const got = cost();
