@@ -90,7 +90,7 @@ function breakdownSections(r: CompareReport): { title: string; rows: BreakdownRo
   ].filter((s) => s.rows.length > 0);
 }
 
-const NETWORK_TITLE = 'Network, after the Xen paper\'s ttcp table: netbench against the peer simulated in the host (simulated time, exact; relative to native)';
+const NETWORK_TITLE = 'Network, after the Xen paper\'s ttcp table: netbench against the peer simulated in the host, and (domain to domain) against udpecho in a second domain on a bridge (simulated time, exact; relative to native)';
 
 /** The network rows' cells ([] for a report without them) and the notes on modes without a network. */
 function networkTable(r: CompareReport, ratio: (v: number, native: number | null | undefined) => string): { rows: string[][]; notes: string[] } {

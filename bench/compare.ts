@@ -26,6 +26,13 @@ export const NANOBENCH_CMDLINE = 'nanobench';
  */
 export const NETBENCH_CMDLINE = 'netbench 8 1472';
 /**
+ * The network rows between two domains on a bridge: the same netbench against a second domain
+ * running udpecho (bench/runners.ts runBridged: pv as two domains of one hypervisor, the other
+ * modes as two machines run in lockstep), its rows named with BRIDGE_ROW_PREFIX.
+ */
+export const BRIDGE_CMDLINE = 'netbench 8 1472 10.0.2.16';
+export const BRIDGE_ROW_PREFIX = 'domain to domain: ';
+/**
  * Modes whose guest has no network, and why: their network rows show n/a with the reason. None
  * now (pv has netfront/netback); kept for an experimental mode that comes without one.
  */
@@ -50,6 +57,8 @@ export interface CompareOptions {
   onProgress?: (done: number, total: number, what: string) => void;
   /** runners to use instead of bench/runners.ts's, by mode (tests give scripted ones) */
   runners?: Partial<Record<ModeName, Runner>>;
+  /** the modes whose domain-to-domain network rows are run (default: every mode with a network) */
+  bridgeModes?: ModeName[];
 }
 
 /** Runs of the benchmark program the determinism check compares, at least. */
@@ -97,6 +106,8 @@ export interface ModeSummary {
   nanobench: Counters & { cycles: number; instructions: number };
   /** the netbench run (absent for a mode without network, and in reports saved before it) */
   netbench?: Counters & { cycles: number; instructions: number };
+  /** the domain-to-domain netbench run: domain a's counters, and the frames the switch carried */
+  bridged?: Counters & { cycles: number; instructions: number; forwarded: number; flooded: number; dropped: number; late: number };
 }
 
 /** What a reader needs to reproduce or judge a report: when, which code, which machine. */
@@ -179,15 +190,15 @@ const NET_SEND_RE = /^netbench: udp send \((\d+) x (\d+) bytes\): (\d+) us, (\d+
  * throughput of its sends, keyed by row name ('udp round trip, 64 bytes (us)', ...). Empty when
  * netbench printed neither line.
  */
-export function parseNetbench(console: string): Map<string, number> {
+export function parseNetbench(console: string, prefix = ''): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of console.split('\n')) {
     const r = NET_RTT_RE.exec(line);
-    if (r) out.set(`udp round trip, ${r[1]} bytes (us)`, Number(r[3]));
+    if (r) out.set(`${prefix}udp round trip, ${r[1]} bytes (us)`, Number(r[3]));
     const s = NET_SEND_RE.exec(line);
     if (s) {
-      out.set(`udp send, ${s[1]} x ${s[2]} bytes (us)`, Number(s[3]));
-      out.set(`udp send throughput (KB/s)`, Number(s[4]));
+      out.set(`${prefix}udp send, ${s[1]} x ${s[2]} bytes (us)`, Number(s[3]));
+      out.set(`${prefix}udp send throughput (KB/s)`, Number(s[4]));
     }
   }
   return out;
@@ -316,6 +327,8 @@ export interface CompareJob {
   cmdline: string;
   /** join the simulated network (netbench) */
   net?: boolean;
+  /** two domains on a bridge (RunSpec.bridge) */
+  bridge?: boolean;
   /** what the progress line says */
   what: string;
 }
@@ -323,9 +336,10 @@ export interface CompareJob {
 /**
  * The runs of a comparison, in the serial order: every mode's suite, nanobenchmarks and one
  * untimed lmbench run (the warm-up, and the reference for the determinism check), the network
- * runs, then the timed lmbench runs round the modes `runs` times.
+ * runs (against the simulated peer, then domain to domain), then the timed lmbench runs round
+ * the modes `runs` times.
  */
-export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs'>): { untimed: CompareJob[]; timed: CompareJob[] } {
+export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridgeModes'>): { untimed: CompareJob[]; timed: CompareJob[] } {
   const untimed: CompareJob[] = [];
   for (const mode of opts.modes) {
     untimed.push({ mode, cmdline: SUITE_CMDLINE, what: `${mode}: ${SUITE_CMDLINE}` });
@@ -333,6 +347,9 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs'>): { unt
     untimed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (warm-up)` });
   }
   for (const mode of opts.modes.filter((m) => NO_NETWORK[m] === undefined)) untimed.push({ mode, cmdline: NETBENCH_CMDLINE, net: true, what: `${mode}: ${NETBENCH_CMDLINE}` });
+  for (const mode of opts.modes.filter((m) => NO_NETWORK[m] === undefined && (opts.bridgeModes ?? opts.modes).includes(m))) {
+    untimed.push({ mode, cmdline: BRIDGE_CMDLINE, bridge: true, what: `${mode}: ${BRIDGE_CMDLINE} (two domains on a bridge)` });
+  }
   const timed: CompareJob[] = [];
   for (let k = 0; k < opts.runs; k++) {
     for (const mode of opts.modes) timed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${opts.runs})` });
@@ -342,7 +359,7 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs'>): { unt
 
 /** The runner's specification of a job under these options. */
 export function jobSpec(opts: Pick<CompareOptions, 'profile' | 'maxCycles' | 'engine'>, job: CompareJob): RunSpec {
-  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}) };
+  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}), ...(job.bridge ? { bridge: true } : {}) };
 }
 
 /** The timeline options of a comparison (one traced boot per mode). */
@@ -401,8 +418,10 @@ export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, 
     untimed.set(mode, { suite, lmbench: find(mode, LMBENCH_CMDLINE), nanobench: find(mode, NANOBENCH_CMDLINE) });
   }
   const netRuns = new Map<ModeName, GuestRun>();
+  const bridgeRuns = new Map<ModeName, GuestRun>();
   results.untimed.forEach((j, k) => {
     if (j.net) netRuns.set(j.mode, results.untimedRuns[k]!);
+    if (j.bridge) bridgeRuns.set(j.mode, results.untimedRuns[k]!);
   });
   const timedRuns = new Map<ModeName, GuestRun[]>(opts.modes.map((m) => [m, []]));
   results.timed.forEach((j, k) => timedRuns.get(j.mode)!.push(results.timedRuns[k]!));
@@ -437,12 +456,18 @@ export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, 
     if (net && (net.stopped !== 'poweroff' || net.status !== 0)) {
       unexplained.push(`${mode}: netbench failed (${net.stopped}${net.detail ? `: ${net.detail}` : `, status ${net.status}`})`);
     }
+    const bridged = bridgeRuns.get(mode);
+    if (bridged && (bridged.stopped !== 'poweroff' || bridged.status !== 0 || bridged.bridge?.peerStopped !== 'poweroff')) {
+      const peer = bridged.bridge ? `; the peer: ${bridged.bridge.peerStopped}` : '';
+      unexplained.push(`${mode}: netbench between two domains failed (${bridged.stopped}${bridged.detail ? `: ${bridged.detail}` : `, status ${bridged.status}`}${peer})`);
+    }
     summaries.push({
       mode,
       suite: { ...pick(suite), status: suite.status, stopped: suite.stopped },
       lmbench: { ...pick(first), wallMs: lmRuns.map((r) => r.wallMs), wallMedianMs: median(lmRuns.map((r) => r.wallMs)) },
       nanobench: pick(nb),
       ...(net ? { netbench: pick(net) } : {}),
+      ...(bridged ? { bridged: { ...pick(bridged), ...(bridged.bridge?.switch ?? { forwarded: 0, flooded: 0, dropped: 0, late: 0 }) } } : {}),
     });
   }
 
@@ -483,7 +508,9 @@ export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, 
     });
   };
 
-  const netFigures = new Map<ModeName, Map<string, number>>(opts.modes.map((m) => [m, parseNetbench(netRuns.get(m)?.console ?? '')]));
+  const netFigures = new Map<ModeName, Map<string, number>>(
+    opts.modes.map((m) => [m, new Map([...parseNetbench(netRuns.get(m)?.console ?? ''), ...parseNetbench(bridgeRuns.get(m)?.console ?? '', BRIDGE_ROW_PREFIX)])]),
+  );
   const netNames = new Set<string>();
   for (const m of netFigures.values()) for (const n of m.keys()) netNames.add(n);
   const network: BenchRow[] = [...netNames].map((name) => {

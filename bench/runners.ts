@@ -12,6 +12,10 @@ import { runImageInMode } from '../hypervisor/index.ts';
 import { collectRun } from '../hypervisor/run.ts';
 import { HostUplink } from '../hypervisor/net/uplink.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
+import { VirtualSwitch, runLockstep, type LockstepMachine, type SwitchCounters } from '../hypervisor/net/bridge.ts';
+import { Hypervisor } from '../hypervisor/core/hypervisor.ts';
+import { PvMode } from '../hypervisor/pv/mode.ts';
+import type { Domain } from '../hypervisor/core/domain.ts';
 import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import type { DomainStats } from '../hypervisor/core/stats.ts';
 import { pvStatsReport } from '../hypervisor/pv/stats.ts';
@@ -54,6 +58,8 @@ export interface GuestRun {
   marks?: LedgerSnapshot[];
   /** the ledger at each RDTSC the kernel executed, in order (the nanobenchmarks' timed regions) */
   kernelMarks?: LedgerSnapshot[];
+  /** a bridged run (RunSpec.bridge): the switch and the peer domain */
+  bridge?: BridgeRunInfo;
 }
 
 /** Record the ledger at every RDTSC of `cpu`, user-mode into `marks` and kernel into `kernelMarks`; returns the end-of-run reader. */
@@ -80,6 +86,24 @@ export interface RunSpec {
    * the host, so the run stays deterministic); only for modes with an emulated NIC (not pv)
    */
   net?: boolean;
+  /**
+   * run the command in domain a of two domains on a bridge (hypervisor/net/bridge.ts) and
+   * BRIDGE_PEER_CMDLINE in domain b: pv as two domains of one hypervisor, native, trap, bt and
+   * hvm as two machines of their own run in lockstep (runLockstep)
+   */
+  bridge?: boolean;
+}
+
+/** What a bridged run's second domain runs: echo the 1 + 8 round trips of `netbench 8 ...`, then power off. */
+export const BRIDGE_PEER_CMDLINE = 'udpecho 7 9';
+/** The bridged domains' IPv4 addresses, a (the command's) and b (the peer's): 10.0.2.15 and 10.0.2.16. */
+export const BRIDGE_ADDRESSES = { a: 0x0a00020f, b: 0x0a000210 } as const;
+
+/** What a bridged run adds to domain a's: the switch's counters and domain b's ending. */
+export interface BridgeRunInfo {
+  switch: SwitchCounters;
+  peerConsole: string;
+  peerStopped: string;
 }
 
 export type Runner = (spec: RunSpec) => GuestRun;
@@ -88,6 +112,7 @@ export const ZERO_COUNTERS: Counters = { traps: 0, hypercalls: 0, ioExits: 0, sh
 
 /** The reference: the native kernel on bare XL32. Nothing enters a hypervisor. */
 export const runNative: Runner = (spec) => {
+  if (spec.bridge) return runBridged('native', spec);
   const guest = buildGuestKernel({ arch: 'native' });
   const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
   const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}), ...(peer ? { onTransmit: peer.onTransmit } : {}) });
@@ -130,6 +155,7 @@ export function domainCounters(stats: DomainStats): Counters {
 /** Run the standard guest in a hypervisor domain: `arch` is the kernel build the mode boots. */
 function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runner {
   return (spec) => {
+    if (spec.bridge) return runBridged(mode, spec);
     const guest = buildGuestKernel({ arch });
     const marks: LedgerSnapshot[] = [];
     const kernelMarks: LedgerSnapshot[] = [];
@@ -185,6 +211,132 @@ export const runHvm: Runner = hypervisorRunner('hvm', 'native');
 /** The same kernel built for arch/pv, on the paravirtual interface. */
 export const runPv: Runner = hypervisorRunner('pv', 'pv');
 
+
+/** A bridged domain's station address: the default's with the last byte of its IPv4 address (as the daemon gives). */
+export function bridgeMac(ip: number): number {
+  return NIC_DEFAULT_MAC - 0x56 + (ip & 0xff);
+}
+
+/**
+ * Two domains on a bridge: a runs spec.cmdline, b BRIDGE_PEER_CMDLINE, each with its own station
+ * and IPv4 address (BRIDGE_ADDRESSES). pv: two domains of one hypervisor (one clock); native, trap,
+ * bt, hvm: two machines, run in lockstep to their horizons (hypervisor/net/bridge.ts), so the run
+ * is deterministic. Returns a's run (its console, counters, its machine's cycles) with the switch's
+ * counters and b's ending.
+ */
+export function runBridged(mode: ModeName, spec: RunSpec): GuestRun {
+  const sw = new VirtualSwitch();
+  const arch = mode === 'pv' ? 'pv' : 'native';
+  const guest = buildGuestKernel({ arch });
+  const cmd = { a: spec.cmdline, b: BRIDGE_PEER_CMDLINE };
+  const opt = <T>(k: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [k]: v });
+  type Side = { console: () => string; stopped: () => { reason: string; status: number; detail?: string }; cycles: () => number; instructions: () => number; counters: () => Counters; machine: LockstepMachine | null };
+  const sides: Side[] = [];
+  let pvHv: Hypervisor | null = null;
+  const pvMode = new PvMode();
+  const { ms: wallMs } = timed(() => {
+    for (const who of ['a', 'b'] as const) {
+      const ip = BRIDGE_ADDRESSES[who];
+      const port = sw.port();
+      if (mode === 'native') {
+        const machine = new Machine({ profile: spec.profile, mac: bridgeMac(ip), ip, onTransmit: port.onTransmit, ...opt('engine', spec.engine), ...(who === 'a' ? opt('input', spec.input) : {}) });
+        const clock = { now: () => machine.deviceContext.now(), schedule: (at: number, fn: () => void) => machine.deviceContext.schedule(at, fn) };
+        port.attach({ nic: machine.nic, ...clock }, machine);
+        bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: cmd[who] });
+        let end: { reason: string; status: number; detail?: string } = { reason: 'limit', status: 0 };
+        sides.push({
+          console: () => machine.consoleOutput(),
+          stopped: () => end,
+          cycles: () => machine.cpu.cycles,
+          instructions: () => machine.cpu.instructions,
+          counters: () => ({ ...ZERO_COUNTERS, interrupts: machine.cpu.stats.interrupts }),
+          machine: {
+            key: machine,
+            clock,
+            run: (cycles) => {
+              const r = machine.run({ maxCycles: cycles });
+              if (r.reason === 'limit' || r.reason === 'stopped') return true;
+              end = { reason: r.reason, status: r.status, ...(r.detail !== undefined ? { detail: r.detail } : {}) };
+              return false;
+            },
+          },
+        });
+        continue;
+      }
+      let domain: Domain;
+      let hv: Hypervisor;
+      if (mode === 'pv') {
+        hv = pvHv ??= new Hypervisor({ memoryBytes: 40 * 1024 * 1024, profile: spec.profile, ...opt('engine', spec.engine) });
+        domain = hv.createDomain(
+          pvMode,
+          { name: who, memoryBytes: 8 * 1024 * 1024, devices: false, onTransmit: port.onTransmit, mac: macToBytes(bridgeMac(ip)), ip, ...(who === 'a' ? opt('input', spec.input) : {}) },
+          { kernel: guest.kernel, initrd: guest.initrd, cmdline: cmd[who] },
+        );
+        port.attach(domainNicPlatform(domain)!, hv);
+        // both domains are on one machine: it runs once
+        sides.push({ ...hypervisorSide(hv, domain, pvMode), machine: who === 'a' ? hypervisorMachine(hv) : null });
+        continue;
+      }
+      const booted = runImageInMode(mode, guest.kernel, {
+        profile: spec.profile,
+        maxCycles: 0,
+        mac: macToBytes(bridgeMac(ip)),
+        ip,
+        onTransmit: port.onTransmit,
+        initrd: guest.initrd,
+        cmdline: cmd[who],
+        ...opt('engine', spec.engine),
+        ...(who === 'a' ? opt('input', spec.input) : {}),
+      });
+      hv = booted.hypervisor;
+      domain = booted.domain;
+      port.attach(domainNicPlatform(domain)!, hv);
+      sides.push({ ...hypervisorSide(hv, domain, null), machine: hypervisorMachine(hv) });
+    }
+    runLockstep(sw, sides.flatMap((x) => (x.machine ? [x.machine] : [])), spec.maxCycles);
+  });
+  const [a, b] = sides as [Side, Side];
+  const end = a.stopped();
+  return {
+    mode,
+    console: a.console(),
+    stopped: end.reason,
+    ...(end.detail !== undefined ? { detail: end.detail } : {}),
+    status: end.status,
+    cycles: a.cycles(),
+    instructions: a.instructions(),
+    wallMs,
+    counters: a.counters(),
+    bridge: { switch: { ...sw.counters }, peerConsole: b.console(), peerStopped: b.stopped().reason },
+  };
+}
+
+/** A hypervisor as a machine of runLockstep: it has finished when every domain has stopped. */
+function hypervisorMachine(hv: Hypervisor): LockstepMachine {
+  return {
+    key: hv,
+    clock: { now: () => hv.cpu.cycles, schedule: (at, fn) => hv.events.schedule(at, fn) },
+    run: (cycles) => {
+      const r = hv.run({ maxCycles: cycles });
+      return r.reason === 'limit' || r.reason === 'stopped';
+    },
+  };
+}
+
+/** One domain of a hypervisor as a side of a bridged run. */
+function hypervisorSide(hv: Hypervisor, d: Domain, pv: PvMode | null) {
+  return {
+    console: () => d.consoleOutput(),
+    stopped: () => ({ reason: d.stopReason === null ? 'limit' : d.stopReason === 'destroyed' ? 'stopped' : d.stopReason, status: d.stopReason === 'poweroff' ? d.stopStatus : 0, ...(d.stopDetail ? { detail: d.stopDetail } : {}) }),
+    cycles: () => hv.cpu.cycles,
+    instructions: () => d.stats.instructions,
+    counters: () => ({
+      ...domainCounters(d.stats),
+      // pv delivers events, not emulated interrupts: count event-channel notifications
+      ...(pv ? { interrupts: pvStatsReport(pv, d).eventsPending } : {}),
+    }),
+  };
+}
 
 /** Runners by mode. */
 export const RUNNERS: Record<ModeName, Runner> = {

@@ -107,12 +107,12 @@ export const definitionSchema = z
         }
       })
       .optional(),
-    /** pv only: join the virtual switch of this name on the domain's host; domains on one bridge reach each other */
+    /** join the virtual switch of this name on the domain's host (any mode; machines on one bridge run in lockstep); domains on one bridge reach each other */
     bridge: z
       .string({ error: 'bridge must be a name such as "br0"' })
       .regex(/^[a-z][a-z0-9-]{0,15}$/, { error: 'bridge must be a name of 1 to 16 lower-case letters, digits and -, starting with a letter' })
       .optional(),
-    /** pv only: the interface's IPv4 address (default 10.0.2.15); each domain on a bridge needs its own, in 10.0.2.0/24 */
+    /** the interface's IPv4 address (default 10.0.2.15; pv: in start info, the others: the NIC's NIC_IP); each domain on a bridge needs its own, in 10.0.2.0/24 */
     ip: z
       .string({ error: 'ip must be an address such as "10.0.2.16"' })
       .regex(/^10\.0\.2\.(\d{1,3})$/, { error: 'ip must be an address of the guest network 10.0.2.0/24, such as "10.0.2.16"' })
@@ -128,8 +128,6 @@ export const definitionSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
-    if (d.bridge !== undefined && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['bridge'], message: "bridge applies to pv domains only (they share their host's machine; other modes have a machine each)" });
-    if (d.ip !== undefined && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['ip'], message: 'ip applies to pv domains only (the others take 10.0.2.15 from the gateway)' });
   });
 
 /** A definition as written (defaults applied). */

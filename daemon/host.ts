@@ -42,11 +42,11 @@ import {
 } from '../hypervisor/save/pv-domain.ts';
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
-import { HostUplink } from '../hypervisor/net/uplink.ts';
+import { HostUplink, type NicPlatform } from '../hypervisor/net/uplink.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
-import { VirtualSwitch, type SwitchPort } from '../hypervisor/net/bridge.ts';
+import { VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
-import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
+import { macFromBytes, macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 
 /** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
 export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
@@ -133,8 +133,6 @@ interface HostMachine {
   notBefore: number;
   wall0: number;
   cycles0: number;
-  /** the pv machine's bridges by name (definition field bridge) */
-  switches?: Map<string, VirtualSwitch>;
 }
 
 /** The shared pv machine of a profile and engine: 'pv:PROFILE', with ':translator' under the translator. */
@@ -203,6 +201,12 @@ export class Host {
   private readonly machines: HostMachine[] = [];
   private readonly stopped: DomainRecord[] = [];
   private readonly traces: PendingTrace[] = [];
+  /**
+   * The host's bridges by name (definition field bridge). A bridge joins domains of any machines
+   * of the host: each machine is one member of the switch (hypervisor/net/bridge.ts), and step()
+   * runs a machine on a bridge no further than its horizon, so no frame between machines is late.
+   */
+  private readonly switches = new Map<string, VirtualSwitch>();
   private readonly hostMemoryBytes: number;
   readonly pacing: 'wall' | 'fast';
   private readonly now: () => number;
@@ -360,6 +364,11 @@ export class Host {
     r.crashRestarts = 0;
     this.boot(r);
     return this.info(r);
+  }
+
+  /** A bridge's counters (frames forwarded, flooded, dropped, late), or all 0 for a bridge no domain has joined. */
+  bridgeCounters(name: string): SwitchCounters {
+    return { ...(this.switches.get(name)?.counters ?? { forwarded: 0, flooded: 0, dropped: 0, late: 0 }) };
   }
 
   /** The pv state of a live domain of the shared machine, else null. */
@@ -814,33 +823,38 @@ export class Host {
           })
         : null;
     if (uplink) config.onTransmit = uplink.onTransmit;
+    if (def.ip !== undefined) config.ip = ipNumber(def.ip);
+    // on a bridge: the switch's port carries the domain's frames (and a forward's uplink joins the
+    // switch); each domain's station address ends in its address's last byte
     let port: SwitchPort | null = null;
+    let sw: VirtualSwitch | null = null;
+    if (def.bridge !== undefined) {
+      sw = this.switches.get(def.bridge) ?? new VirtualSwitch();
+      this.switches.set(def.bridge, sw);
+      if (uplink && sw.uplink) {
+        void uplink.close();
+        throw new HostError(409, `domain '${def.name}' cannot start: bridge ${def.bridge} already has an uplink to the host (net)`);
+      }
+      port = sw.port();
+      config.onTransmit = port.onTransmit;
+      config.mac = macToBytes(NIC_DEFAULT_MAC - 0x56 + ((config.ip ?? 0x0a00020f) & 0xff));
+    }
+    /** join the bridge (and the uplink to it, or to the domain alone) once the domain's network exists */
+    const plug = (m: HostMachine, nic: NicPlatform | null): void => {
+      if (port && nic) port.attach(nic, m);
+      if (sw && uplink && nic) sw.addUplink(uplink, nic, m);
+      else if (uplink && nic) uplink.attach(nic);
+    };
     try {
       if (def.mode === 'pv') {
         const m = this.pvMachine(def.profile, def.engine);
         config.devices = false;
-        if (def.ip !== undefined) config.ip = ipNumber(def.ip);
-        // on a bridge: the switch's port carries the domain's frames (and a forward's uplink
-        // joins the switch); each domain's station address ends in its address's last byte
-        let sw: VirtualSwitch | null = null;
-        if (def.bridge !== undefined) {
-          m.switches ??= new Map();
-          sw = m.switches.get(def.bridge) ?? new VirtualSwitch();
-          m.switches.set(def.bridge, sw);
-          if (uplink && sw.uplink) throw new HostError(409, `domain '${def.name}' cannot start: bridge ${def.bridge} already has an uplink to the host (net)`);
-          port = sw.port();
-          config.onTransmit = port.onTransmit;
-          config.mac = macToBytes(NIC_DEFAULT_MAC - 0x56 + ((config.ip ?? 0x0a00020f) & 0xff));
-        }
         const domain = m.hv!.createDomain(m.pv!, config);
         try {
           // the daemon's domains are not control domains unless their definition says so
           m.pv!.pv(domain).privileged = def.privileged;
           m.pv!.build(domain, spec);
-          const nic = uplink || port ? domainNicPlatform(domain) : null;
-          if (port && nic) port.attach(nic);
-          if (sw && uplink && nic) sw.addUplink(uplink, nic);
-          else if (uplink && nic) uplink.attach(nic);
+          plug(m, uplink || port ? domainNicPlatform(domain) : null);
         } catch (e) {
           m.hv!.destroyDomain(domain);
           throw e;
@@ -848,11 +862,16 @@ export class Host {
         (m.hv!.scheduler as BvtScheduler).setWeight(domain.id, def.weight);
         this.attach(r, m, domain);
       } else if (def.mode === 'native') {
-        const bare = new Machine({ memoryBytes, profile: def.profile, engine: def.engine, input: config.input, disk, onOutput: config.onOutput!, ...(uplink ? { onTransmit: uplink.onTransmit } : {}) });
-        uplink?.attach({ nic: bare.nic, now: () => bare.deviceContext.now(), schedule: (at, fn) => bare.deviceContext.schedule(at, fn) });
+        const bare = new Machine({
+          memoryBytes, profile: def.profile, engine: def.engine, input: config.input, disk, onOutput: config.onOutput!,
+          ...(config.onTransmit ? { onTransmit: config.onTransmit } : {}),
+          ...(config.mac ? { mac: macFromBytes(config.mac) } : {}),
+          ...(config.ip !== undefined ? { ip: config.ip } : {}),
+        });
+        const m: HostMachine = { key: `own:${def.name}`, hv: null, bare, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+        plug(m, { nic: bare.nic, now: () => bare.deviceContext.now(), schedule: (at, fn) => bare.deviceContext.schedule(at, fn) });
         if ('kernel' in spec) bootNative(bare, spec);
         else bare.loadImage(spec.image);
-        const m: HostMachine = { key: `own:${def.name}`, hv: null, bare, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
         this.machines.push(m);
         r.machine = m;
         r.domain = null;
@@ -863,9 +882,8 @@ export class Host {
         }
         const hv = new Hypervisor({ memoryBytes: memoryBytes + reserve, profile: def.profile, engine: def.engine });
         const domain = hv.createDomain(mode, config, spec);
-        const nic = uplink ? domainNicPlatform(domain) : null;
-        if (uplink && nic) uplink.attach(nic);
         const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
+        plug(m, uplink || port ? domainNicPlatform(domain) : null);
         this.machines.push(m);
         this.attach(r, m, domain);
       }
@@ -931,7 +949,7 @@ export class Host {
     }
     r.disk = null;
     // the sockets close once the replies already sent have left
-    if (r.uplink) for (const sw of m.switches?.values() ?? []) sw.removeUplink(r.uplink);
+    if (r.uplink) for (const sw of this.switches.values()) sw.removeUplink(r.uplink);
     void r.uplink?.close();
     r.uplink = null;
     r.switchPort?.detach();
@@ -961,16 +979,21 @@ export class Host {
     let ran = false;
     let wait = Infinity;
     const n = this.machines.length;
+    this.holdBridged();
     for (let k = 0; k < n; k++) {
       const m = this.machines[(this.next + k) % n]!;
+      // an idle machine on a bridge with others runs on (idling to its slice's end): a frame may come
+      if (m.idle && this.horizon(m) < Infinity) m.idle = false;
       if (m.idle || !this.runnable(m)) continue;
       if (m.notBefore > now) {
         wait = Math.min(wait, m.notBefore - now);
         continue;
       }
+      const slice = this.bridgedSlice(m, sliceCycles);
+      if (slice <= 0) continue; // ahead of a machine it shares a bridge with: that one runs first
       const watched = this.watched(m);
-      if (watched.length > 0) this.runWatched(m, watched, sliceCycles);
-      else this.runSlice(m, sliceCycles, now);
+      if (watched.length > 0) this.runWatched(m, watched, slice);
+      else this.runSlice(m, slice, now);
       ran = true;
     }
     if (n > 0) this.next = (this.next + 1) % n;
@@ -978,6 +1001,38 @@ export class Host {
     this.settleTraces();
     if (ran) return 0;
     return this.traces.length > 0 ? Math.min(wait, 20) : wait;
+  }
+
+  /**
+   * How far a machine may run this step: `sliceCycles`, or less up to its horizon on the bridges
+   * it is on (0 or less: it is ahead; it waits for the others). Every machine on a bridge that
+   * cannot run now (nothing running on it: paused, stopped) is held first, so that it does not
+   * hold the others back (and joins again at their time when it runs again). A machine on a
+   * bridge gets an empty event at the end of its slice, so that an idle guest idles up to it
+   * rather than stopping for want of events: the others may send it a frame meanwhile.
+   */
+  private bridgedSlice(m: HostMachine, sliceCycles: number): number {
+    const horizon = this.horizon(m);
+    if (horizon === Infinity) return sliceCycles;
+    const now = (m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles);
+    const slice = Math.min(sliceCycles, horizon - now);
+    if (slice > 0) {
+      if (m.hv) m.hv.events.schedule(now + slice, () => {});
+      else m.bare!.deviceContext.schedule(now + slice, () => {});
+    }
+    return slice;
+  }
+
+  /** Hold every machine on a bridge that cannot run now (nothing running on it), release the others. */
+  private holdBridged(): void {
+    for (const sw of this.switches.values()) for (const x of this.machines) if (sw.has(x)) sw.hold(x, !this.runnable(x));
+  }
+
+  /** The least horizon of a machine on the bridges it is on (Infinity: on none, or alone). */
+  private horizon(m: HostMachine): number {
+    let horizon = Infinity;
+    for (const sw of this.switches.values()) horizon = Math.min(horizon, sw.horizon(m));
+    return horizon;
   }
 
   /** The running domains of a machine that have breakpoints. */

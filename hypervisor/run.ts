@@ -30,6 +30,9 @@ export interface GuestRunOptions {
   disk?: Uint8Array;
   /** called with each frame the guest's NIC sends (trap, bt, hvm: the emulated NIC) */
   onTransmit?: (frame: Uint8Array) => void;
+  /** the NIC's station address and the IPv4 address it reports (NIC_IP; DomainConfig.mac, .ip): a domain on a bridge needs its own */
+  mac?: Uint8Array;
+  ip?: number;
   /** for a kernel image: the initrd and command line of the boot protocol */
   initrd?: Uint8Array;
   cmdline?: string;
@@ -142,6 +145,8 @@ export function runSingleGuest(
   if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
   if (opts.disk !== undefined) config.disk = opts.disk;
   if (opts.onTransmit !== undefined) config.onTransmit = opts.onTransmit;
+  if (opts.mac !== undefined) config.mac = opts.mac;
+  if (opts.ip !== undefined) config.ip = opts.ip;
   const domain = hv.createDomain(mode, config, spec);
   opts.onCpu?.(hv.cpu);
   return collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 }));

@@ -37,6 +37,9 @@ export interface MachineOptions {
   onOutput?: (byte: number) => void;
   /** called with each frame the NIC sends */
   onTransmit?: (frame: Uint8Array) => void;
+  /** the NIC's station address (default NIC_DEFAULT_MAC) and the IPv4 address its NIC_IP reports (default 0: none) */
+  mac?: number;
+  ip?: number;
   /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */
   engine?: Engine;
   /** number of CPUs, 1..MAX_CPUS (default 1: no local interrupt controllers, today's machine) */
@@ -178,7 +181,7 @@ export class Machine {
     this.timer = new Timer(ctx);
     this.uart = new Uart(ctx, (b) => this.emit(b));
     this.block = new BlockDevice(ctx, opts.disk ?? new Uint8Array(0), opts.diskTiming);
-    this.nic = new Nic(ctx, opts.onTransmit ?? (() => {}));
+    this.nic = new Nic(ctx, opts.onTransmit ?? (() => {}), opts.mac, opts.ip);
     this.sysctl = new SysCtl(ctx);
     for (const dev of [this.pic, this.timer, this.uart, this.block, this.nic, this.sysctl]) this.bus.register(dev);
     if (ncpu === 1) {

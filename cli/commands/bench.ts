@@ -8,6 +8,7 @@ import { CliError } from '../errors.ts';
 import { engineSchema, parseOptions } from '../options.ts';
 import { ENGINES } from '../../machine/translator.ts';
 import { z } from 'zod';
+import { MODE_NAMES, type ModeName } from '../../hypervisor/modes.ts';
 
 function cpuTable(rows: CpuBenchRow[]): string {
   const interp = (loop: string) => rows.find((r) => r.loop === loop && r.engine === 'interpreter');
@@ -40,18 +41,19 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all)')
-    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms', 'all')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all)')
+    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default interpreter)')
+    .option('--modes <list>', 'network: the modes, comma-separated', 'native,trap,bt,hvm,pv')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
     .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.75: the least the standard pv kernel runs in)", '1.75')
-    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string }) => {
+    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string; modes: string }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
-      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains or mechanisms)`);
+      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms', 'network'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains, mechanisms or network)`);
       const out: Record<string, unknown> = {};
       if (which === 'domains') {
         const counts = opts.counts.split(',').map((c) => Number(c.trim()));
@@ -68,6 +70,15 @@ export function register(program: Command): void {
         const rows = runMechanismsBench(scale, engine);
         out.mechanisms = rows.map((r) => ({ ...r, ns: round(r.ns), cycles: round(r.cycles), withMs: round(r.withMs), withoutMs: round(r.withoutMs) }));
         if (!opts.json) process.stdout.write(`Mechanism costs (host ns per occurrence: a guest loop with it minus its baseline loop, same run; "sim cycles": the same difference in simulated cycles; "seen": occurrences the domain counted in the loop)\n${mechanismsTable(rows)}\n`);
+      }
+      if (which === 'network') {
+        const modes = opts.modes.split(',').map((m) => m.trim());
+        const bad = modes.find((m) => !(MODE_NAMES as readonly string[]).includes(m));
+        if (bad !== undefined || modes.length === 0) throw new CliError(`--modes must be modes from ${MODE_NAMES.join(', ')}, comma-separated (not "${opts.modes}")`);
+        const { runNetworkBench, networkTable } = await import('../../bench/network.ts');
+        const rows = runNetworkBench(modes as ModeName[]);
+        out.network = rows.map((r) => ({ ...r, peerWallMs: round(r.peerWallMs), bridgedWallMs: round(r.bridgedWallMs) }));
+        if (!opts.json) process.stdout.write(`netbench 8 1472 against the peer simulated in the host (the baseline) and against udpecho in a second domain on a bridge (simulated us and KB/s exact; wall time measured in this run)\n${networkTable(rows)}\n`);
       }
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine]);

@@ -54,7 +54,10 @@ export interface DomainConfig {
   onTransmit?: (frame: Uint8Array) => void;
   /** the interface's station address (default NIC_DEFAULT_MAC) */
   mac?: Uint8Array;
-  /** pv: the interface's IPv4 address (a.b.c.d = a << 24 | ...; default 10.0.2.15): domains on one bridge need their own */
+  /**
+   * the interface's IPv4 address (a.b.c.d = a << 24 | ...; default: the guest's own, 10.0.2.15):
+   * domains on one bridge need their own (pv: in start info; trap, bt, hvm: the NIC's NIC_IP)
+   */
   ip?: number;
   /** pv: how received frames reach the guest, by grant copy (default) or page flipping */
   netRx?: 'copy' | 'flip';

@@ -9,7 +9,7 @@ import { IoPortBus } from '../../machine/bus.ts';
 import type { EventQueue } from '../../machine/clock.ts';
 import type { Cpu } from '../../machine/cpu.ts';
 import { BlockDevice } from '../../machine/devices/block.ts';
-import { Nic } from '../../machine/devices/nic.ts';
+import { Nic, macFromBytes, NIC_DEFAULT_MAC } from '../../machine/devices/nic.ts';
 import { Pic } from '../../machine/devices/pic.ts';
 import { SysCtl } from '../../machine/devices/sysctl.ts';
 import { Timer } from '../../machine/devices/timer.ts';
@@ -51,7 +51,7 @@ export class DeviceModel implements DeviceContext {
     this.timer = new Timer(this, MIN_TIMER_PERIOD_CYCLES);
     this.uart = new Uart(this, (b) => domain.emitConsole(b));
     this.block = new BlockDevice(this, cfg.disk ?? new Uint8Array(0), cfg.diskTiming);
-    this.nic = new Nic(this, cfg.onTransmit ?? (() => {}));
+    this.nic = new Nic(this, cfg.onTransmit ?? (() => {}), cfg.mac ? macFromBytes(cfg.mac) : NIC_DEFAULT_MAC, cfg.ip ?? 0);
     this.sysctl = new SysCtl(this);
     for (const dev of [this.pic, this.timer, this.uart, this.block, this.nic, this.sysctl]) this.bus.register(dev);
     if (cfg.input) this.uart.feed(cfg.input);

@@ -17,6 +17,7 @@ import {
   NIC_DESC_RXLEN,
   NIC_DESC_STATUS,
   NIC_IMR,
+  NIC_IP,
   NIC_ISR,
   NIC_ISR_DROP,
   NIC_ISR_RX,
@@ -61,6 +62,13 @@ export function macToBytes(mac: number): Uint8Array {
   return b;
 }
 
+/** Six bytes in wire order as a 48-bit station address. */
+export function macFromBytes(b: Uint8Array): number {
+  let m = 0;
+  for (let k = 0; k < 6; k++) m = m * 256 + b[k]!;
+  return m;
+}
+
 /*
  * Why rings: a single armed buffer makes the driver re-arm between frames, so a burst from the
  * wire is lost or must be held inside the device. With a ring the driver posts many buffers at
@@ -81,7 +89,7 @@ export function macToBytes(mac: number): Uint8Array {
 export class Nic implements IoDevice {
   readonly name = 'nic';
   readonly portBase = NIC_CTRL;
-  readonly portCount = NIC_STAT - NIC_CTRL + 1;
+  readonly portCount = NIC_IP - NIC_CTRL + 1;
 
   private ctrl = 0;
   private txBase = 0;
@@ -102,11 +110,12 @@ export class Nic implements IoDevice {
   /** counters since power-on (kept across reset), indexed by NIC_STAT_* */
   readonly stats = new Float64Array(NIC_STAT_COUNT);
 
-  /** mac: the 48-bit station address. */
+  /** mac: the 48-bit station address; ip: the IPv4 address NIC_IP reports (0: none configured). */
   constructor(
     private readonly ctx: DeviceContext,
     private readonly onTransmit: (frame: Uint8Array) => void,
     readonly mac: number = NIC_DEFAULT_MAC,
+    readonly ip: number = 0,
   ) {}
 
   reset(): void {
@@ -185,6 +194,7 @@ export class Nic implements IoDevice {
       case NIC_MAC_LO: return this.mac % 0x1_0000_0000 >>> 0;
       case NIC_MAC_HI: return Math.floor(this.mac / 0x1_0000_0000) & 0xffff;
       case NIC_STAT: return this.statSel < NIC_STAT_COUNT ? this.stats[this.statSel]! >>> 0 : 0;
+      case NIC_IP: return this.ip >>> 0;
       default: return 0; // NIC_STAT_SEL is write-only
     }
   }

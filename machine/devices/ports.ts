@@ -107,6 +107,9 @@ export const SECTOR_BYTES = 512;
  *   NIC_MAC_LO   read: station address bytes 2..5 (the last four; big-endian, as on the wire)
  *   NIC_MAC_HI   read: station address bytes 0..1 in bits 8..15 and 0..7
  *   NIC_STAT_SEL write: select a counter (NIC_STAT_*); NIC_STAT read: the selected counter
+ *   NIC_IP       read: the IPv4 address the host configured for this interface (big-endian, as
+ *                on the wire; 0: none, the guest's own default), as a bootloader's or DHCP
+ *                server's answer would give it: how domains on one bridge get distinct addresses
  * Descriptor (NIC_DESC_BYTES, little-endian words): +0 buffer physical address; +4 TX: frame
  * length, RX: buffer capacity; +8 STATUS written by the device (NIC_DESC_DONE, NIC_DESC_ERROR);
  * +12 RX: length of the frame received.
@@ -126,6 +129,7 @@ export const NIC_MAC_LO = 0x30b;
 export const NIC_MAC_HI = 0x30c;
 export const NIC_STAT_SEL = 0x30d;
 export const NIC_STAT = 0x30e;
+export const NIC_IP = 0x30f;
 export const NIC_CTRL_ENABLE = 1;
 export const NIC_ISR_TX = 1 << 0;
 export const NIC_ISR_RX = 1 << 1;

@@ -15,7 +15,8 @@ function scripted(mode: ModeName, suite: string, ran: string[], cycles: (k: numb
   return (spec: RunSpec): GuestRun => {
     ran.push(`${mode}: ${spec.cmdline}`);
     const console = spec.cmdline === 'usertests' ? suite : spec.cmdline === 'lmbench all' ? 'lmbench null: 100 cycles/op\n' : 'nanobench syscall: 50 cycles/op\n';
-    return { mode, console, stopped: 'poweroff', status: 0, cycles: spec.cmdline === 'lmbench all' ? cycles(lm++) : 1000, instructions: 10, wallMs: 1, counters: ZERO_COUNTERS };
+    const bridge = spec.bridge ? { bridge: { switch: { forwarded: 27, flooded: 1, dropped: 0, late: 0 }, peerConsole: '', peerStopped: 'poweroff' } } : {};
+    return { mode, console, stopped: 'poweroff', status: 0, cycles: spec.cmdline === 'lmbench all' ? cycles(lm++) : 1000, instructions: 10, wallMs: 1, counters: ZERO_COUNTERS, ...bridge };
   };
 }
 
@@ -73,9 +74,16 @@ describe('compare checks determinism even with --runs 1', () => {
       runners: { native: scripted('native', NATIVE_SUITE, ran, (k) => 1000 + k) },
       onProgress: (done, total, what) => progress.push(`${done}/${total} ${what}`),
     });
-    // (and netbench once, for the network rows, before the timed runs)
-    expect(ran).toEqual(['native: usertests', 'native: nanobench', 'native: lmbench all', 'native: netbench 8 1472', 'native: lmbench all']);
-    expect(progress).toEqual(['1/5 native: usertests', '2/5 native: nanobench', '3/5 native: lmbench all (warm-up)', '4/5 native: netbench 8 1472', '5/5 native: lmbench all (1/1)']);
+    // (and netbench twice, for the network rows - against the simulated peer, and domain to domain - before the timed runs)
+    expect(ran).toEqual(['native: usertests', 'native: nanobench', 'native: lmbench all', 'native: netbench 8 1472', 'native: netbench 8 1472 10.0.2.16', 'native: lmbench all']);
+    expect(progress).toEqual([
+      '1/6 native: usertests',
+      '2/6 native: nanobench',
+      '3/6 native: lmbench all (warm-up)',
+      '4/6 native: netbench 8 1472',
+      '5/6 native: netbench 8 1472 10.0.2.16 (two domains on a bridge)',
+      '6/6 native: lmbench all (1/1)',
+    ]);
     expect(r.unexplained).toEqual(['native: lmbench gave different simulated results from run to run (simulated time must be deterministic)']);
     expect(r.summaries[0]!.lmbench.wallMs).toHaveLength(1); // the untimed warm-up is the determinism reference
   });
@@ -89,7 +97,7 @@ describe('compare checks determinism even with --runs 1', () => {
 });
 
 describe('the network rows', () => {
-  it('run netbench with the simulated peer for every mode with a NIC, never for pv; a netbench that fails is unexplained', () => {
+  it('run netbench with the simulated peer and between two domains on a bridge for every mode; a netbench that fails is unexplained', () => {
     const specs: RunSpec[] = [];
     const runner = (mode: ModeName, netConsole: string, status: number): Runner => (spec) => {
       if (spec.cmdline.startsWith('netbench')) specs.push(spec);
@@ -104,13 +112,20 @@ describe('the network rows', () => {
       maxCycles: 1,
       runners: { native: runner('native', ok, 0), hvm: runner('hvm', 'netbench: recvfrom: error -11\n', 1), pv: runner('pv', ok, 0) },
     });
-    expect(specs.map((s) => [s.cmdline, s.net])).toEqual([['netbench 8 1472', true], ['netbench 8 1472', true], ['netbench 8 1472', true]]);
+    expect(specs.map((s) => [s.cmdline, s.net ?? false, s.bridge ?? false])).toEqual([
+      ...['native', 'hvm', 'pv'].map(() => ['netbench 8 1472', true, false]),
+      ...['native', 'hvm', 'pv'].map(() => ['netbench 8 1472 10.0.2.16', false, true]),
+    ]);
     expect(r.network).toEqual([
       { name: 'udp round trip, 64 bytes (us)', unit: 'us', values: { native: 10, hvm: null, pv: 10 } },
       { name: 'udp send, 8 x 1472 bytes (us)', unit: 'us', values: { native: 97, hvm: null, pv: 97 } },
       { name: 'udp send throughput (KB/s)', unit: 'KB/s', values: { native: 121402, hvm: null, pv: 121402 } },
+      { name: 'domain to domain: udp round trip, 64 bytes (us)', unit: 'us', values: { native: 10, hvm: null, pv: 10 } },
+      { name: 'domain to domain: udp send, 8 x 1472 bytes (us)', unit: 'us', values: { native: 97, hvm: null, pv: 97 } },
+      { name: 'domain to domain: udp send throughput (KB/s)', unit: 'KB/s', values: { native: 121402, hvm: null, pv: 121402 } },
     ]);
     expect(r.networkNotes).toEqual({});
-    expect(r.unexplained).toEqual(['hvm: netbench failed (poweroff, status 1)']);
+    expect(r.unexplained).toEqual(['hvm: netbench failed (poweroff, status 1)', 'hvm: netbench between two domains failed (poweroff, status 1; the peer: poweroff)']);
+    expect(r.summaries.map((x) => x.bridged?.forwarded)).toEqual([27, 27, 27]);
   });
 });

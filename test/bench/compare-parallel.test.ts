@@ -19,7 +19,8 @@ function scripted(mode: ModeName): Runner {
     const figure = mode.length * 100 + spec.cmdline.length;
     const console =
       spec.cmdline === 'usertests' ? SUITES[mode]! : spec.cmdline === 'lmbench all' ? `lmbench null: ${figure} cycles/op\n` : spec.cmdline.startsWith('netbench') ? `netbench rtt-64: ${figure} cycles\n` : `nanobench syscall: ${figure} cycles/op\n`;
-    return { mode, console, stopped: 'poweroff', status: 0, cycles: figure * 7, instructions: figure, wallMs: 1, counters: ZERO_COUNTERS };
+    const bridge = spec.bridge ? { bridge: { switch: { forwarded: figure, flooded: 1, dropped: 0, late: 0 }, peerConsole: 'udpecho: echoed 9 datagrams\n', peerStopped: 'poweroff' } } : {};
+    return { mode, console, stopped: 'poweroff', status: 0, cycles: figure * 7, instructions: figure, wallMs: 1, counters: ZERO_COUNTERS, ...bridge };
   };
 }
 
@@ -57,9 +58,9 @@ describe('compare --jobs', () => {
     expect(simulated(parallel)).toEqual(simulated(serial));
     expect(serial.unexplained).toEqual([]);
     expect(serial.lmbench[0]!.values).toEqual({ native: 611, trap: 411, pv: 211 });
-    // the untimed runs (3 per mode, netbench for each: pv's through netfront) and the timelines overlapped;
-    // then the six timed runs, each alone, in the serial order
-    expect(starts.length).toBe(3 * 3 + 3 + 3 + 6);
+    // the untimed runs (3 per mode, netbench for each against the simulated peer and between two
+    // domains) and the timelines overlapped; then the six timed runs, each alone, in the serial order
+    expect(starts.length).toBe(3 * 3 + 3 + 3 + 3 + 6);
     expect(Math.max(...starts.slice(0, -6).map(([, n]) => n))).toBeGreaterThan(1);
     expect(starts.slice(-6)).toEqual(['native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m) => [`${m}: lmbench all`, 1]));
     expect(progress.slice(-6)).toEqual(['native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m, k) => `${m}: lmbench all (${k < 3 ? 1 : 2}/2)`));

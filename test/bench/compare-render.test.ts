@@ -118,7 +118,7 @@ describe('compare renderers (from a report, no run)', () => {
       networkNotes: { pv: 'no netfront yet' },
     };
     const text = renderText(net);
-    expect(text).toContain("\nNetwork, after the Xen paper's ttcp table: netbench against the peer simulated in the host (simulated time, exact; relative to native)\n");
+    expect(text).toContain("\nNetwork, after the Xen paper's ttcp table: netbench against the peer simulated in the host, and (domain to domain) against udpecho in a second domain on a bridge (simulated time, exact; relative to native)\n");
     expect(text).toMatch(/^udp round trip, 64 bytes \(us\) +10 +25 2\.50x +n\/a\npv: n\/a, no netfront yet$/m);
     const md = renderMarkdown(net);
     expect(md).toContain('| udp round trip, 64 bytes (us) | 10 | 25 (2.50x) | n/a |\n\n- pv: n/a, no netfront yet\n');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { xenolith } from './run-in-process.ts';
+import { runBridged } from '../../bench/runners.ts';
+import { BRIDGE_CMDLINE, parseNetbench } from '../../bench/compare.ts';
 
 describe('xenolith bench --json', () => {
   it('bench cpu prints the rows under "cpu", the same shape bench all uses: loop, engine, mips, jsMips, instructions, cycles', async () => {
@@ -32,6 +34,23 @@ describe('xenolith bench --json', () => {
       const [i, t] = out.cpu.filter((r) => r.loop === loop);
       expect([t!.instructions, t!.cycles]).toEqual([i!.instructions, i!.cycles]);
     }
+  });
+
+  it('bench network --modes pv: netbench against the simulated peer and between two domains on a bridge; the frames the switch carried; the simulated figures those of the same bridged run made again', async () => {
+    const run = await xenolith('bench', 'network', '--json', '--modes', 'pv');
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout) as { network: Array<Record<string, unknown>> };
+    expect(Object.keys(out)).toEqual(['network']);
+    const [row] = out.network;
+    expect(Object.keys(row!)).toEqual(['mode', 'peerRttUs', 'peerKBs', 'peerWallMs', 'bridgedRttUs', 'bridgedKBs', 'bridgedWallMs', 'forwarded', 'flooded', 'late', 'ok']);
+    // a: two ARP requests (the first before b's interface is up: both domains share one CPU), 9
+    // round trips, 8 sends; b: the ARP reply and 9 echoes
+    expect(row).toMatchObject({ mode: 'pv', forwarded: 27, flooded: 2, late: 0, ok: true });
+    const again = parseNetbench(runBridged('pv', { cmdline: BRIDGE_CMDLINE, profile: 'p4-2003', maxCycles: 20_000_000_000, bridge: true }).console);
+    expect([row!.bridgedRttUs, row!.bridgedKBs]).toEqual([again.get('udp round trip, 64 bytes (us)'), again.get('udp send throughput (KB/s)')]);
+    expect(row!.peerRttUs).toBeGreaterThan(0);
+    const bad = await xenolith('bench', 'network', '--modes', 'pv,vmware');
+    expect([bad.status, bad.stderr.trim()]).toEqual([2, 'xenolith: --modes must be modes from native, trap, bt, hvm, pv, comma-separated (not "pv,vmware")']);
   });
 
   it('bench cpu --engine translator prints the translator rows alone', async () => {

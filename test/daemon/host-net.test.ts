@@ -70,8 +70,8 @@ describe('a defined domain with net hostfwd', () => {
   }
 });
 
-describe('a bridge between defined pv domains', () => {
-  it('two domains on bridge br0 ping and udpecho each other; a third domain on another bridge is not reached', async () => {
+describe('a bridge between defined domains', () => {
+  it('an hvm domain (a machine of its own) and a pv domain (the shared pv machine) on bridge br0 ping and udpecho each other; a domain on another bridge is not reached', async () => {
     const out: Record<string, string> = {};
     const host = new Host(null, {
       pacing: 'fast',
@@ -81,11 +81,11 @@ describe('a bridge between defined pv domains', () => {
     try {
       host.define(validateDefinition({ name: 'b', mode: 'pv', memory: 8, cmdline: 'udpecho 7 4', bridge: 'br0', ip: '10.0.2.16' }));
       host.define(validateDefinition({ name: 'c', mode: 'pv', memory: 8, cmdline: 'udpecho 7 1', bridge: 'br1', ip: '10.0.2.17' }));
-      host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8, bridge: 'br0', console: { input: 'ping 10.0.2.16 1\nnetbench 3 100 10.0.2.16\nping 10.0.2.17 1\nifconfig\n' } }));
+      host.define(validateDefinition({ name: 'a', mode: 'hvm', memory: 8, bridge: 'br0', console: { input: 'ping 10.0.2.16 1\nnetbench 3 100 10.0.2.16\nping 10.0.2.17 1\nifconfig\n' } }));
       for (const n of ['b', 'c', 'a']) host.start(n);
-      for (let k = 0; k < 20000 && !(out.a ?? '').includes('device: rx'); k++) {
+      for (let k = 0; k < 200000 && !(out.a ?? '').includes('device: rx'); k++) {
         host.step();
-        await tick();
+        if (k % 64 === 0) await tick();
       }
       expect(out.a).toMatch(/\$ ping 10\.0\.2\.16 1\nPING 10\.0\.2\.16: 56 data bytes\n64 bytes from 10\.0\.2\.16: icmp_seq=1 time=\d+ us\n1 packets transmitted, 1 received\n/);
       expect(out.a).toMatch(/\$ netbench 3 100 10\.0\.2\.16\nnetbench: udp round trip \(64 bytes, 3 times\): \d+ us\n/);
@@ -93,14 +93,19 @@ describe('a bridge between defined pv domains', () => {
       expect(out.a).toContain('eth0: inet 10.0.2.15 netmask 255.255.255.0 gateway 10.0.2.2\n      ether 52:54:00:12:34:0f\n');
       expect(out.b).toContain('udpecho: echoed 4 datagrams\n');
       expect(out.c).not.toContain('echoed');
+      // flooded: the ARP request for .16, and three for .17 (not on br0: asked three times, never
+      // answered); dropped: once b has powered off (4 echoes), netbench's 3 sends to its discard
+      // port and those 3 requests find its port gone. (Determinism across step sizes, with the
+      // late frames: bridge-machines.deep.test.ts.)
+      expect(host.bridgeCounters('br0')).toMatchObject({ flooded: 4, dropped: 6 });
+      expect(host.bridgeCounters('br0').forwarded).toBeGreaterThan(0);
     } finally {
       host.shutdownAll();
     }
   });
 
-  it('refuses bridge and ip outside pv, and an address off the guest network', () => {
-    expect(() => validateDefinition({ name: 'h', mode: 'hvm', bridge: 'br0' })).toThrow("bridge applies to pv domains only");
-    expect(() => validateDefinition({ name: 'h', mode: 'trap', ip: '10.0.2.16' })).toThrow('ip applies to pv domains only');
+  it('refuses an address off the guest network, and a bad bridge name', () => {
+    expect(validateDefinition({ name: 'h', mode: 'hvm', bridge: 'br0', ip: '10.0.2.16' })).toMatchObject({ bridge: 'br0', ip: '10.0.2.16' });
     expect(() => validateDefinition({ name: 'p', mode: 'pv', bridge: 'br0', ip: '192.168.1.2' })).toThrow('ip must be an address of the guest network 10.0.2.0/24');
     expect(() => validateDefinition({ name: 'p', mode: 'pv', bridge: 'br0', ip: '10.0.2.2' })).toThrow('ip must be from 10.0.2.3 to 10.0.2.254');
     expect(() => validateDefinition({ name: 'p', mode: 'pv', bridge: 'Br 0' })).toThrow('bridge must be a name of 1 to 16');

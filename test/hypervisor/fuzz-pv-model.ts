@@ -2,7 +2,8 @@
 // disks and network back ends), on hosts in turn alone or next to a trap, bt or hvm domain, issue hypercall sequences - mmu_update,
 // mmuext_op (pin, unpin, new base pointer, flushes), update_va_mapping, grant entries, map and
 // unmap, grant copies, a hostile netfront's ring requests and frames from the wire (grant copy and
-// transfer by the network back end), event channels, multicall, memory_op ballooning, one-shot and periodic timers (any
+// transfer by the network back end; a flip buffer is posted as a front end does, its page unmapped
+// and given back first, and a frame follows at once, so page flips come in every CI slice), event channels, multicall, memory_op ballooning, one-shot and periodic timers (any
 // 64-bit deadline, 2^64 - 1 ns included), block requests on each domain's ring to the back end
 // (ring and data pages granted to it, valid and broken requests, a producer index past the ring) - and plain stores through the real CPU (and so its TLB)
 // to their own virtual addresses; and runs of the host's own scheduler, every domain taking its
@@ -764,20 +765,43 @@ class NetRequests extends Base {
         mem.write16(table * PAGE + ref * 8, flags);
       }
     }
-    const entry = me.pv.grants.frames[0]! * PAGE + (this.rx ? 2 : 1) * 8;
+    const table = me.pv.grants.frames[0]! * PAGE;
+    const entry = table + (this.rx ? 2 : 1) * 8;
     const page = mem.read32(entry + 4) | 0;
+    // receive buffers by page flipping (ref 0 accepts a transfer): as a front end does, it unmaps
+    // its receive page and gives the frame back first, so a hole awaits the flipped-in frame; and
+    // references 0 and 1 both name ref 0, so that flips are common (seed 4 makes some in CI)
+    const flip = this.rx && (mem.read16(table) & GrantFlags.TYPE_MASK) === GrantFlags.ACCEPT_TRANSFER;
+    const rxRef = this.gref <= 1 ? 0 : this.gref;
+    if (flip && rxRef === 0) {
+      // the entry re-armed (a completed transfer is taken once), and a page near the top of its
+      // memory unmapped and given back: the first that goes
+      mem.write32(table + 4, 0);
+      mem.write16(table, GrantFlags.ACCEPT_TRANSFER);
+      for (let pfn = me.d.p2m.length - 1; pfn >= me.d.p2m.length - 3; pfn--) {
+        const frame = me.d.p2m[pfn]!;
+        if (frame < 0) break; // a hole is there already
+        r.call(this.k, Hc.UPDATE_VA_MAPPING, pfn * PAGE, 0, UvmFlags.INVLPG);
+        r.put(this.k, me.arg, [me.arg + 0x40, 1, 0, SELF]);
+        r.put(this.k, me.arg + 0x40, [frame]);
+        const got = r.call(this.k, Hc.MEMORY_OP, MemoryCmd.DECREASE_RESERVATION, me.arg)
+        if (got === 1) break;
+      }
+    }
     // the guest writes its own frame, never one of its page tables (mapped read-only for it)
     if (page >= 0 && page < r.hv.frames.owner.length && r.hv.frames.owner[page] === me.d.id && !r.mode.host.types.isTable(page)) {
       const prod = mem.read32(page * PAGE) | 0;
       for (let j = 0; j < Math.min(this.n, 16); j++) {
         const slot = page * PAGE + 64 + ((prod + j) & 15) * 16;
-        const words = this.rx ? [j, this.gref] : [this.gref, NET_OFFSETS[this.off % NET_OFFSETS.length]!, NET_SIZES[this.size % NET_SIZES.length]!, j];
+        const words = this.rx ? [j, rxRef] : [this.gref, NET_OFFSETS[this.off % NET_OFFSETS.length]!, NET_SIZES[this.size % NET_SIZES.length]!, j];
         words.forEach((w, i) => mem.write32(slot + 4 * i, w >>> 0));
       }
       mem.write32(page * PAGE, (prod + this.n) | 0);
     }
     r.put(this.k, me.arg, [net.port]);
     r.call(this.k, Hc.EVENT_CHANNEL_OP, EvtchnCmd.SEND, me.arg);
+    // a frame from the wire at once for a flip buffer just posted: the back end flips it in
+    if (flip && rxRef === 0) net.receive(new Uint8Array(60).fill(0xa5));
   }
   toString(): string {
     return `net(${this.connect ? 'connect, ' : ''}${this.rx ? 'rx' : 'tx'}, ${this.n} requests, gref ${this.gref}, off ${this.off}, size ${this.size})`;

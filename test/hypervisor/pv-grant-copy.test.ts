@@ -5,7 +5,7 @@
 // once, within the domain's quota. And the network back end built on them: a hostile front end's
 // requests are refused and counted, never followed outside what it granted.
 import { describe, expect, it } from 'vitest';
-import { DomId, GnttabCmd, GntcopyFlags, GrantFlags, Hc } from '../../hypercalls/numbers.ts';
+import { DomId, GnttabCmd, GntcopyFlags, GrantFlags, Hc, MemoryCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { GntCopy, GrantEntry, NetifRxReq, NetifRxRsp, NetifTxReq, NetifTxRsp } from '../../hypercalls/structs.ts';
 import { RingHeader } from '../../hypercalls/ring.ts';
@@ -13,6 +13,7 @@ import { Ev } from '../../machine/ledger.ts';
 import type { DomainConfig } from '../../hypervisor/core/domain.ts';
 import { grantTransfer } from '../../hypervisor/pv/grants.ts';
 import { hc, pvDomain, pvHypervisor, pvOf, r32, scratch, spinGuest, w32, PAGE } from './pv-helpers.ts';
+import { checkOwnership } from './pv-invariants.ts';
 
 const SELF = 0x7ff0;
 const BACKEND = DomId.BACKEND as number;
@@ -182,6 +183,54 @@ describe('pv grant transfer (page flipping)', () => {
     expect(grantTransfer(t.host, pa, 22, BACKEND, new Uint8Array(4))).toBe(HcErr.EBUSY);
     expect(t.hv.frames.freeFrames).toBe(free);
     expect(t.a.p2m[0x1f5]).toBe(-1);
+  });
+
+  it('a flipped-in frame, then ballooned out: the p2m slot is a hole again, the frame free, the reservation right; the next flip fills the same slot', () => {
+    const t = setup();
+    const pa = pvOf(t.mode, t.a);
+    const s = scratch(t.mode, t.a);
+    /** a's memory_op on one frame (DECREASE: the frame given; INCREASE: the frame got back at s + 0x40) */
+    const memoryOp = (cmd: number, frame = 0) => {
+      [s + 0x40, 1, 0, SELF].forEach((v, k) => w32(t.a, s + k * 4, v));
+      w32(t.a, s + 0x40, frame);
+      return hc(t.hv, t.mode, t.a, Hc.MEMORY_OP, cmd, s);
+    };
+    const reservation = () => [hc(t.hv, t.mode, t.a, Hc.MEMORY_OP, MemoryCmd.CURRENT_RESERVATION, 0), hc(t.hv, t.mode, t.a, Hc.MEMORY_OP, MemoryCmd.MAXIMUM_RESERVATION, 0)];
+    const check = () => checkOwnership(t.hv, [t.a, t.b, t.c], { p2mSlot: t.host.p2mSlot, domains: [t.a, t.b, t.c] });
+    const [full, quota] = reservation();
+    const free0 = t.hv.frames.freeFrames;
+    // the front end unmaps its receive page and gives its frame back, as it does before posting a flip
+    const pfn = 0x1f5;
+    const given = t.a.p2m[pfn]!;
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, pfn * PAGE, 0, UvmFlags.INVLPG)).toBe(0);
+    expect(memoryOp(MemoryCmd.DECREASE_RESERVATION, given)).toBe(1);
+    expect([t.a.p2m[pfn], t.hv.frames.owner[given] === t.a.id, t.hv.frames.freeFrames - free0]).toEqual([-1, false, 1]);
+    // the back end flips a frame in: it lands in that slot
+    t.grant(20, GrantFlags.ACCEPT_TRANSFER, BACKEND, 0);
+    expect(grantTransfer(t.host, pa, 20, BACKEND, new Uint8Array([9, 8, 7]))).toBe(0);
+    const flipped = t.hv.mem.read32(t.entry(20) + GrantEntry.FRAME);
+    expect([t.a.p2m[pfn], t.host.p2mSlot[flipped], t.hv.frames.owner[flipped], t.hv.frames.freeFrames - free0]).toEqual([flipped, pfn, t.a.id, 0]);
+    expect(reservation()).toEqual([full, quota]);
+    check();
+    // then the guest balloons the flipped-in frame out: the hole is back, the frame free, the quota unchanged
+    expect(memoryOp(MemoryCmd.DECREASE_RESERVATION, flipped)).toBe(1);
+    expect([t.a.p2m[pfn], t.host.p2mSlot[flipped], t.hv.frames.owner[flipped] === t.a.id, t.hv.frames.freeFrames - free0]).toEqual([-1, -1, false, 1]);
+    expect(reservation()).toEqual([full - 1, quota]);
+    check();
+    // once given back it is not the guest's: ballooning it out again is refused, nothing moves
+    expect(memoryOp(MemoryCmd.DECREASE_RESERVATION, flipped)).toBe(HcErr.EPERM);
+    expect(reservation()).toEqual([full - 1, quota]);
+    // the entry, re-armed, takes the next flip into the same slot; with no hole left the one after is ENOMEM
+    t.grant(20, GrantFlags.ACCEPT_TRANSFER, BACKEND, 0);
+    expect(grantTransfer(t.host, pa, 20, BACKEND, new Uint8Array([1]))).toBe(0);
+    const again = t.hv.mem.read32(t.entry(20) + GrantEntry.FRAME);
+    expect([t.a.p2m[pfn], t.host.p2mSlot[again], t.hv.frames.owner[again]]).toEqual([again, pfn, t.a.id]);
+    expect(reservation()).toEqual([full, quota]);
+    t.grant(20, GrantFlags.ACCEPT_TRANSFER, BACKEND, 0);
+    expect(grantTransfer(t.host, pa, 20, BACKEND, new Uint8Array([1]))).toBe(HcErr.ENOMEM);
+    expect(memoryOp(MemoryCmd.INCREASE_RESERVATION)).toBe(HcErr.ENOMEM);
+    expect(t.hv.frames.freeFrames).toBe(free0);
+    check();
   });
 
   it('never grows a domain beyond its quota: without a frame given back the transfer is ENOMEM', () => {

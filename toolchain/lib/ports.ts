@@ -39,6 +39,7 @@ export const enum Port {
   NIC_MAC_HI = 0x30c,
   NIC_STAT_SEL = 0x30d,
   NIC_STAT = 0x30e,
+  NIC_IP = 0x30f,
   SYS_POWEROFF = 0x501,
   LAPIC_ID = 0x600,
   LAPIC_CPUS = 0x601,

@@ -37,7 +37,8 @@ function copy(dst: number, src: number, n: number): void {
 
 /**
  * Program the rings, post every receive buffer but one, enable the device and its receive
- * interrupt. The station address goes to mac (6 bytes). -1 when there is no NIC: the ring size
+ * interrupt. The station address goes to mac (6 bytes), the configured IPv4 address (NIC_IP; 0:
+ * none) to mac + 8 (big-endian). -1 when there is no NIC: the ring size
  * does not read back (an unmapped port reads as all ones).
  */
 export function nativeNetInit(mac: number): number {
@@ -70,6 +71,12 @@ export function nativeNetInit(mac: number): number {
   store8(mac + 3, lo >>> 16);
   store8(mac + 4, lo >>> 8);
   store8(mac + 5, lo);
+  // the address the host configured (0: none, the stack's default), big-endian at mac + 8
+  const ip = in32(Port.NIC_IP);
+  store8(mac + 8, ip >>> 24);
+  store8(mac + 9, ip >>> 16);
+  store8(mac + 10, ip >>> 8);
+  store8(mac + 11, ip);
   return 0;
 }
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../../hypervisor/core/hypervisor.ts';
 import { PvMode } from '../../../hypervisor/pv/mode.ts';
-import { VirtualSwitch } from '../../../hypervisor/net/bridge.ts';
+import { VirtualSwitch, runLockstep, BRIDGE_LATENCY_CYCLES as L, BRIDGE_SLACK_CYCLES as SLACK } from '../../../hypervisor/net/bridge.ts';
 import { domainNicPlatform } from '../../../hypervisor/net/attach.ts';
 import { buildGuestKernel } from '../../../toolchain/guest-kernel.ts';
 
@@ -56,7 +56,108 @@ describe('a virtual switch between two pv domains on one host', () => {
       expect(na.rxCopies + na.rxFlips).toBe(8);
       expect(rx === 'copy' ? na.rxFlips : na.rxCopies).toBe(0);
       // the ARP request was flooded; everything else went to one learned port
-      expect(sw.counters).toEqual({ forwarded: 19, flooded: 1, dropped: 0 });
+      expect(sw.counters).toEqual({ forwarded: 19, flooded: 1, dropped: 0, late: 0 });
     });
   }
+});
+
+/** A machine with a clock and an event queue only: `run` advances the clock, firing events in time order. */
+function fakeMachine(start = 0) {
+  const events: { at: number; fn: () => void }[] = [];
+  const m = {
+    cycles: start,
+    got: [] as { at: number; byte: number }[],
+    clock: { now: () => m.cycles, schedule: (at: number, fn: () => void) => (events.push({ at, fn }), events.length) },
+    nic: { receive: (f: Uint8Array) => (m.got.push({ at: m.cycles, byte: f[14]! }), true) },
+    /** run to `until`, firing due events (at their own time, or now if already past) */
+    runTo(until: number) {
+      for (;;) {
+        events.sort((x, y) => x.at - y.at);
+        const e = events[0];
+        if (!e || e.at > until) break;
+        events.shift();
+        m.cycles = Math.max(m.cycles, e.at);
+        e.fn();
+      }
+      m.cycles = Math.max(m.cycles, until);
+    },
+  };
+  return m;
+}
+const frame = (dst: number, src: number, byte: number) => new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, dst, 0x52, 0x54, 0, 0x12, 0x34, src, 8, 0, byte]);
+
+describe('a switch between machines with clocks of their own', () => {
+  it('bridge time: the first machine joins at offset 0, a later one at the least bridge time there; a frame arrives the latency later, in the receiver\'s clock', () => {
+    const sw = new VirtualSwitch();
+    const a = fakeMachine(5_000);
+    const b = fakeMachine(200);
+    const pa = sw.port();
+    const pb = sw.port();
+    pa.attach({ ...a.clock, nic: a.nic }, a);
+    pb.attach({ ...b.clock, nic: b.nic }, b);
+    expect([sw.bridgeTime(a), sw.bridgeTime(b)]).toEqual([5_000, 5_000]);
+    // each may run to the other's bridge time + the latency less the slack, in its own clock
+    expect([sw.horizon(a), sw.horizon(b)]).toEqual([5_000 + L - SLACK, 200 + L - SLACK]);
+    a.runTo(5_300);
+    pa.onTransmit(frame(0x10, 0x0f, 1)); // sent at bridge time 5,300: flooded (b unknown yet)
+    b.runTo(200 + 300 + L);
+    expect(b.got).toEqual([{ at: 200 + 300 + L, byte: 1 }]);
+    pb.onTransmit(frame(0x0f, 0x10, 2)); // b at bridge time 6,300: learned, forwarded to a
+    a.runTo(9_000);
+    expect(a.got).toEqual([{ at: 6_300 + L, byte: 2 }]);
+    expect(sw.counters).toEqual({ forwarded: 1, flooded: 1, dropped: 0, late: 0 });
+  });
+
+  it('a receiver already past the arrival takes the frame at its next stop, counted late; a held machine does not hold the others back, and joins again at their time', () => {
+    const sw = new VirtualSwitch();
+    const a = fakeMachine();
+    const b = fakeMachine();
+    const pa = sw.port();
+    sw.port().attach({ ...b.clock, nic: b.nic }, b);
+    pa.attach({ ...a.clock, nic: a.nic }, a);
+    b.runTo(3_000); // past its horizon (a's 0 + L - slack)
+    pa.onTransmit(frame(0x10, 0x0f, 7));
+    expect(sw.counters.late).toBe(1);
+    b.runTo(3_000);
+    expect(b.got).toEqual([{ at: 3_000, byte: 7 }]);
+    sw.hold(b, true);
+    expect(sw.horizon(a)).toBe(Infinity);
+    a.runTo(50_000);
+    sw.hold(b, false);
+    expect(sw.bridgeTime(b)).toBe(50_000);
+    expect(sw.horizon(b)).toBe(3_000 + L - SLACK);
+  });
+
+  it('runLockstep runs the machine with the least bridge time to its horizon, so no frame is late', () => {
+    const sw = new VirtualSwitch();
+    const a = fakeMachine();
+    const b = fakeMachine();
+    const pa = sw.port();
+    const pb = sw.port();
+    pa.attach({ ...a.clock, nic: a.nic }, a);
+    pb.attach({ ...b.clock, nic: b.nic }, b);
+    const runs: string[] = [];
+    // a sends a frame every 700 cycles and b answers each one at once, until 10 have gone each way
+    let sent = 0;
+    const lockstep = (name: string, m: ReturnType<typeof fakeMachine>, port: typeof pa) => ({
+      key: m,
+      clock: m.clock,
+      run: (cycles: number) => {
+        runs.push(`${name}@${m.cycles}+${cycles}`);
+        const end = m.cycles + cycles;
+        while (name === 'a' && sent < 10 && 700 * (sent + 1) <= end) {
+          m.runTo(700 * ++sent);
+          port.onTransmit(frame(0x10, 0x0f, sent));
+        }
+        const before = m.got.length;
+        m.runTo(end);
+        if (name === 'b') for (const g of m.got.slice(before)) port.onTransmit(frame(0x0f, 0x10, g.byte));
+        return m.cycles < 20_000;
+      },
+    });
+    runLockstep(sw, [lockstep('a', a, pa), lockstep('b', b, pb)], 1_000_000);
+    expect(sw.counters.late).toBe(0);
+    expect(b.got.map((g) => g.at)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => 700 * k + L));
+    expect(runs.slice(0, 4)).toEqual(['a@0+500', 'b@0+1000', 'a@500+1000', 'b@1000+1000']);
+  });
 });
