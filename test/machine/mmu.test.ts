@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { getProfile, type CostProfile } from '../../machine/costs.ts';
-import { tlbGeometry } from '../../machine/cpu.ts';
+import { tlbGeometry } from '../../machine/mmu.ts';
 import { CR0_PG, CR0_WP, Cond, Op, PfErr, Pte, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { PageTables, Prog, boot, frameAt, runBoth, setGate, type Rig } from './cpu-harness.ts';
@@ -370,18 +370,18 @@ describe('host-side translation helpers', () => {
 
   it('translate gives the physical address, or -1 for unmapped, read-only (write) and supervisor (user) pages', () => {
     const rig = setup();
-    expect(rig.cpu.translate(VA + 0x123)).toBe(FRAME_A + 0x123);
-    expect(rig.cpu.translate(VA + 0x1123, false)).toBe(FRAME_B + 0x123);
-    expect(rig.cpu.translate(VA + 0x1123, true, true)).toBe(-1);
-    expect(rig.cpu.translate(VA + 0x1123, false, true)).toBe(-1);
-    expect(rig.cpu.translate(VA + 0x2000)).toBe(-1);
+    expect(rig.cpu.mmu.translate(VA + 0x123)).toBe(FRAME_A + 0x123);
+    expect(rig.cpu.mmu.translate(VA + 0x1123, false)).toBe(FRAME_B + 0x123);
+    expect(rig.cpu.mmu.translate(VA + 0x1123, true, true)).toBe(-1);
+    expect(rig.cpu.mmu.translate(VA + 0x1123, false, true)).toBe(-1);
+    expect(rig.cpu.mmu.translate(VA + 0x2000)).toBe(-1);
   });
 
   it('translate does not set accessed bits, fault, or charge cycles', () => {
     const rig = setup();
     const cycles = rig.cpu.cycles;
-    rig.cpu.translate(VA);
-    rig.cpu.translate(VA + 0x5000);
+    rig.cpu.mmu.translate(VA);
+    rig.cpu.mmu.translate(VA + 0x5000);
     expect(rig.pt.pte(VA) & Pte.A).toBe(0);
     expect(rig.cpu.cycles).toBe(cycles);
     expect(rig.cpu.cr2).toBe(0);
