@@ -7,7 +7,7 @@
 // violations taken by the mode, secondStageWriteFault). Every other mode uses the MMU fill:
 //
 // The mechanism is write protection plus a fault, as in Xen's shadow log-dirty: while logging,
-// every frame of the domain is write-protected (machine/cpu.ts logDirtyProtect): a TLB fill never
+// every frame of the domain is write-protected (machine/mmu.ts logDirtyProtect): a TLB fill never
 // gives a protected frame's page write permission, so the first store to the frame after a clean
 // walks, and the walk, once it has passed every guest check (the guest's own page fault wins),
 // takes the log-dirty fault: the hypervisor marks the frame in mem.dirtyLog, lifts the protection
