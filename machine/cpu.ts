@@ -28,7 +28,8 @@ import {
   isControlRegister,
 } from './isa.ts';
 import type { PhysicalMemory } from './memory.ts';
-import { ACC_FETCH, ACC_READ, ACC_WRITE, INVALID, Mmu, PAGE_MASK, tlbFind, type MmuHost } from './mmu.ts';
+import * as mmuExports from './mmu.ts';
+import { Mmu, type MmuHost } from './mmu.ts';
 import { Exit, STEP_BOUND, STEP_CONT, type InterruptController, type IoBus } from './types.ts';
 import { SEMANTICS, type Semantics } from './semantics.ts';
 import { DEFAULT_ENGINE, Translator, type Engine, type TranslatorLimits } from './translator.ts';
@@ -68,6 +69,16 @@ import { CrQual, EventKind, Vmcs } from './vmx.ts';
  * hypercalls and VM transitions are charged where they happen (machine/costs.ts). A faulting
  * instruction is not charged and does not retire; INT and BRK retire and then deliver.
  */
+
+// machine/mmu.ts's access kinds, tag and page mask, and its TLB lookup, aliased once: an imported
+// binding is a module cell (a load and a hole check at every use, in the hot loop's every TLB
+// check); a module-local const is folded by the JIT, and tlbFind inlined as if it were this file's.
+const ACC_READ: number = mmuExports.ACC_READ;
+const ACC_WRITE: number = mmuExports.ACC_WRITE;
+const ACC_FETCH: number = mmuExports.ACC_FETCH;
+const INVALID: number = mmuExports.INVALID;
+const PAGE_MASK: number = mmuExports.PAGE_MASK;
+const tlbFind = mmuExports.tlbFind;
 
 // ledger kinds (machine/ledger.ts) as local numbers
 const EV_TLB_WALK: number = Ev.TlbWalk;
@@ -423,8 +434,8 @@ export class Cpu implements MmuHost {
     this.costs = opcodeCosts(profile);
     this.evUnit = ledgerUnits(profile, VMCS_READS_PER_EXIT);
     this.takenExtra = profile.branchTaken - profile.branch;
-    this.mmu = new Mmu(this, mem, profile);
     this.tbFrame = tbFrame ?? new Uint8Array(mem.frames);
+    this.mmu = new Mmu(this, mem, profile);
   }
 
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */

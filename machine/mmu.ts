@@ -2,8 +2,8 @@
 // accessed/dirty updates, the set-associative TLB and the one-entry instruction TLB in front of it,
 // VPID tags, the second stage (EPT) in non-root mode, INVLPG and flushes, and log-dirty write
 // protection at the fill. Touches only its own state, the physical memory it is given and the
-// narrow part of its CPU named by MmuHost. Semantics: docs/isa.md ("Paging"); the TLB's design:
-// docs/engine.md ("The TLB").
+// narrow part of its CPU named by MmuHost. Semantics: docs/isa.md ("Memory and paging", "Hooks for
+// a hypervisor"); the TLB's design: docs/engine.md ("The TLB").
 
 import { Ev } from './ledger.ts';
 import { CR0_PG, CR0_WP, PfErr, Pte } from './isa.ts';
@@ -49,8 +49,17 @@ export const INVALID = 4;
 /** 0xfffff000 as an int32 */
 export const PAGE_MASK = -4096;
 
-// ledger kinds (machine/ledger.ts) and architectural bits as local numbers (cross-file const
-// enums are property loads under per-file transpilers)
+// This file's own copies of the constants above and the imported ones. An exported or imported
+// binding is a module cell: every use on the walk would be a load and a hole check (seen in V8's
+// code for walk); a module-local const is folded. (Cross-file const enums are property loads
+// under per-file transpilers, hence the ledger kinds and PTE bits as numbers too.)
+const READ: number = ACC_READ;
+const WRITE: number = ACC_WRITE;
+const FETCH: number = ACC_FETCH;
+const NO_TAG: number = INVALID;
+const PAGE: number = PAGE_MASK;
+const PG: number = CR0_PG;
+const WP: number = CR0_WP;
 const EV_TLB_WALK: number = Ev.TlbWalk;
 const EV_EPT_WALK: number = Ev.EptWalk;
 const PTE_P: number = Pte.P;
@@ -70,6 +79,9 @@ export function tlbFind(t: Int32Array, e: number, ways: number, tag: number): nu
   } while (++e < end);
   return -1;
 }
+
+/** tlbFind for this file's own use (see READ above) */
+const find = tlbFind;
 
 /** The TLB geometry of a profile, checked: entries and ways powers of two, ways <= entries, ways <= 256. */
 export function tlbGeometry(p: CostProfile): { entries: number; ways: number } {
@@ -126,7 +138,7 @@ export class Mmu {
   /** per set, the way the next fill replaces (round robin, advanced by fills only) */
   private readonly tlbNext: Uint8Array;
   /** instruction TLB: virtual page (or INVALID), its add, and the privilege it was filled at */
-  icV = INVALID;
+  icV = NO_TAG;
   icA = 0;
   icUser = false;
   /** the VPID whose translations the TLB holds (0: untagged - root mode's, or a guest's without VPID) */
@@ -156,8 +168,8 @@ export class Mmu {
     this.tlbWays = ways;
     this.wayShift = Math.log2(ways);
     this.setMask = entries / ways - 1;
-    this.tlbR = new Int32Array(2 * entries).fill(INVALID);
-    this.tlbW = new Int32Array(2 * entries).fill(INVALID);
+    this.tlbR = new Int32Array(2 * entries).fill(NO_TAG);
+    this.tlbW = new Int32Array(2 * entries).fill(NO_TAG);
     this.tlbRS = this.tlbR.subarray(0, entries);
     this.tlbRU = this.tlbR.subarray(entries);
     this.tlbWS = this.tlbW.subarray(0, entries);
@@ -170,31 +182,31 @@ export class Mmu {
 
   /** Drop every TLB entry and the instruction TLB. */
   flushTlb(): void {
-    this.tlbR.fill(INVALID);
-    this.tlbW.fill(INVALID);
+    this.tlbR.fill(NO_TAG);
+    this.tlbW.fill(NO_TAG);
     this.tlbNext.fill(0);
-    this.icV = INVALID;
+    this.icV = NO_TAG;
     this.tlbVpid = 0;
     this.host.stats.tlbFlushes++;
   }
 
   /** Drop the TLB's write permissions (read entries stay): stores walk again (log-dirty's clean). */
   dropWriteTags(): void {
-    this.tlbW.fill(INVALID);
+    this.tlbW.fill(NO_TAG);
   }
 
   /** Drop the TLB entry for the page holding va (and the instruction TLB if it holds that page). */
   invlpg(va: number): void {
-    const page = va & PAGE_MASK;
-    const e = tlbFind(this.tlbRS, ((va >>> 12) & this.setMask) << this.wayShift, this.tlbWays, page);
+    const page = va & PAGE;
+    const e = find(this.tlbRS, ((va >>> 12) & this.setMask) << this.wayShift, this.tlbWays, page);
     if (e >= 0) {
       const n = this.tlbEntries;
-      this.tlbR[e] = INVALID;
-      this.tlbR[n + e] = INVALID;
-      this.tlbW[e] = INVALID;
-      this.tlbW[n + e] = INVALID;
+      this.tlbR[e] = NO_TAG;
+      this.tlbR[n + e] = NO_TAG;
+      this.tlbW[e] = NO_TAG;
+      this.tlbW[n + e] = NO_TAG;
     }
-    if (this.icV === page) this.icV = INVALID;
+    if (this.icV === page) this.icV = NO_TAG;
     this.host.stats.invlpgs++;
   }
 
@@ -204,7 +216,7 @@ export class Mmu {
    */
   vmEntryTlb(vpid: number): void {
     if (vpid === 0 || vpid !== this.tlbVpid) this.flushTlb();
-    else this.icV = INVALID;
+    else this.icV = NO_TAG;
     this.tlbVpid = vpid;
   }
 
@@ -215,15 +227,15 @@ export class Mmu {
    */
   vmExitTlb(): void {
     if (this.tlbVpid === 0) this.flushTlb();
-    else this.icV = INVALID;
+    else this.icV = NO_TAG;
   }
 
   // =============================================================================== translation
 
   /** Translate through the TLB, walking on a miss. Host-physical address, or -1 (the host told). */
   xlate(va: number, acc: number, user: boolean): number {
-    const tags = acc === ACC_WRITE ? (user ? this.tlbWU : this.tlbWS) : user ? this.tlbRU : this.tlbRS;
-    const e = tlbFind(tags, ((va >>> 12) & this.setMask) << this.wayShift, this.tlbWays, va & PAGE_MASK);
+    const tags = acc === WRITE ? (user ? this.tlbWU : this.tlbWS) : user ? this.tlbRU : this.tlbRS;
+    const e = find(tags, ((va >>> 12) & this.setMask) << this.wayShift, this.tlbWays, va & PAGE);
     if (e >= 0) return (va + this.tlbAdd[e]!) | 0;
     return this.walk(va, acc, user, true);
   }
@@ -234,11 +246,11 @@ export class Mmu {
    * address, or -1 (the host told).
    */
   xlateFetch(pc: number, user: boolean): number {
-    const pa = this.xlate(pc, ACC_FETCH, user);
+    const pa = this.xlate(pc, FETCH, user);
     if (pa < 0) return -1;
-    const e = tlbFind(user ? this.tlbRU : this.tlbRS, ((pc >>> 12) & this.setMask) << this.wayShift, this.tlbWays, pc & PAGE_MASK);
+    const e = find(user ? this.tlbRU : this.tlbRS, ((pc >>> 12) & this.setMask) << this.wayShift, this.tlbWays, pc & PAGE);
     if (e >= 0) {
-      this.icV = pc & PAGE_MASK;
+      this.icV = pc & PAGE;
       this.icA = this.tlbAdd[e]!;
       this.icUser = user;
       this.mem.codePage[pa >>> 12] = 1;
@@ -252,7 +264,7 @@ export class Mmu {
    * tables are read as they are now (the TLB is not consulted). Host-physical address, or -1.
    */
   translate(va: number, write = false, user = false): number {
-    const pa = this.walk(va | 0, write ? ACC_WRITE : ACC_READ, user, false);
+    const pa = this.walk(va | 0, write ? WRITE : READ, user, false);
     return pa >= 0 && pa < 0x1_0000_0000 ? pa : -1;
   }
 
@@ -262,40 +274,42 @@ export class Mmu {
    */
   walk(va: number, acc: number, user: boolean, commit: boolean): number {
     const host = this.host;
-    const write = acc === ACC_WRITE;
+    const write = acc === WRITE;
     const mem32 = this.mem.i32;
     const size = this.mem.size;
+    // (nothing a walk calls changes these: read once)
     const cr0 = host.cr0;
+    const nonRoot = host.nonRoot;
     let gpa: number;
     let perm = PTE_W | PTE_U;
     let dirty = true;
     if (commit) {
       host.stats.tlbMisses++;
       // the TLB holds a tagged guest's entries and root mode fills one: theirs go first (the tag)
-      if (this.tlbVpid !== 0 && !host.nonRoot) this.flushTlb();
+      if (this.tlbVpid !== 0 && !nonRoot) this.flushTlb();
     }
-    if ((cr0 & CR0_PG) === 0) {
+    if ((cr0 & PG) === 0) {
       gpa = va >>> 0;
     } else {
       // directory entry
-      const pdeGpa = ((host.cr3 & PAGE_MASK) >>> 0) + (va >>> 22) * 4;
+      const pdeGpa = ((host.cr3 & PAGE) >>> 0) + (va >>> 22) * 4;
       if (commit) host.charge(EV_TLB_WALK, 1);
-      const pdeHpa = host.nonRoot ? this.ept(pdeGpa, ACC_READ, va, false, commit) : pdeGpa;
+      const pdeHpa = nonRoot ? this.ept(pdeGpa, READ, va, false, commit) : pdeGpa;
       if (pdeHpa < 0) return -1;
       const pdeEptW = this.eptWritable;
       const pde = pdeHpa < size ? mem32[pdeHpa >>> 2]! : -1;
       if ((pde & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
       // table entry
-      const pteGpa = ((pde & PAGE_MASK) >>> 0) + ((va >>> 12) & 0x3ff) * 4;
+      const pteGpa = ((pde & PAGE) >>> 0) + ((va >>> 12) & 0x3ff) * 4;
       if (commit) host.charge(EV_TLB_WALK, 1);
-      const pteHpa = host.nonRoot ? this.ept(pteGpa, ACC_READ, va, false, commit) : pteGpa;
+      const pteHpa = nonRoot ? this.ept(pteGpa, READ, va, false, commit) : pteGpa;
       if (pteHpa < 0) return -1;
       const pteEptW = this.eptWritable;
       const pte = pteHpa < size ? mem32[pteHpa >>> 2]! : -1;
       if ((pte & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
       perm = pde & pte;
       if (user && (perm & PTE_U) === 0) return this.pageFault(va, acc, user, true, commit);
-      if (write && (perm & PTE_W) === 0 && (user || (cr0 & CR0_WP) !== 0)) {
+      if (write && (perm & PTE_W) === 0 && (user || (cr0 & WP) !== 0)) {
         return this.pageFault(va, acc, user, true, commit);
       }
       if (commit) {
@@ -304,7 +318,7 @@ export class Mmu {
         // needs it to be writable)
         // (log-dirty: the walker's own update of a table page marks it dirty; no fault is charged)
         if ((pde & PTE_A) === 0) {
-          if (!pdeEptW) return this.eptViolation(pdeGpa, ACC_WRITE, va, false, true, false);
+          if (!pdeEptW) return this.eptViolation(pdeGpa, WRITE, va, false, true, false);
           if (pdeHpa < size) {
             mem32[pdeHpa >>> 2] = pde | PTE_A;
             if (this.logDirtyProtect !== null) this.mem.markDirty(pdeHpa >>> 12);
@@ -313,7 +327,7 @@ export class Mmu {
         }
         const npte = pte | PTE_A | (write ? PTE_D : 0);
         if (npte !== pte) {
-          if (!pteEptW) return this.eptViolation(pteGpa, ACC_WRITE, va, false, true, false);
+          if (!pteEptW) return this.eptViolation(pteGpa, WRITE, va, false, true, false);
           if (pteHpa < size) {
             mem32[pteHpa >>> 2] = npte;
             if (this.logDirtyProtect !== null) this.mem.markDirty(pteHpa >>> 12);
@@ -322,16 +336,16 @@ export class Mmu {
         }
         dirty = (npte & PTE_D) !== 0;
       }
-      gpa = ((pte & PAGE_MASK) >>> 0) + (va & 0xfff);
+      gpa = ((pte & PAGE) >>> 0) + (va & 0xfff);
     }
     let hpa = gpa;
     let eptW = true;
-    if (host.nonRoot) {
+    if (nonRoot) {
       hpa = this.ept(gpa, acc, va, true, commit);
       if (hpa < 0) return -1;
       eptW = this.eptWritable;
     }
-    if (commit && hpa < size) this.fill(va, hpa, perm, dirty, eptW, write, (cr0 & CR0_WP) !== 0);
+    if (commit && hpa < size) this.fill(va, hpa, perm, dirty, eptW, write, (cr0 & WP) !== 0);
     return hpa;
   }
 
@@ -342,10 +356,10 @@ export class Mmu {
    * no write tag for a log-dirty-protected frame (a write walk to one takes the log-dirty fault).
    */
   private fill(va: number, hpa: number, perm: number, dirty: boolean, eptW: boolean, write: boolean, wp: boolean): void {
-    const page = va & PAGE_MASK;
+    const page = va & PAGE;
     const n = this.tlbEntries;
     const set = (va >>> 12) & this.setMask;
-    let s = tlbFind(this.tlbRS, set << this.wayShift, this.tlbWays, page);
+    let s = find(this.tlbRS, set << this.wayShift, this.tlbWays, page);
     if (s < 0) {
       const way = this.tlbNext[set]!;
       this.tlbNext[set] = (way + 1) & (this.tlbWays - 1);
@@ -353,14 +367,14 @@ export class Mmu {
     }
     this.tlbAdd[s] = (hpa - (va & 0xfff) - page) | 0;
     this.tlbR[s] = page;
-    this.tlbR[n + s] = (perm & PTE_U) !== 0 ? page : INVALID;
+    this.tlbR[n + s] = (perm & PTE_U) !== 0 ? page : NO_TAG;
     const ld = this.logDirtyProtect;
     if (ld !== null && ld[hpa >>> 12] !== 0) {
       if (write) this.logDirtyFault(hpa >>> 12);
       else eptW = false;
     }
-    this.tlbW[s] = eptW && dirty && ((perm & PTE_W) !== 0 || !wp) ? page : INVALID;
-    this.tlbW[n + s] = eptW && dirty && (perm & (PTE_U | PTE_W)) === (PTE_U | PTE_W) ? page : INVALID;
+    this.tlbW[s] = eptW && dirty && ((perm & PTE_W) !== 0 || !wp) ? page : NO_TAG;
+    this.tlbW[n + s] = eptW && dirty && (perm & (PTE_U | PTE_W)) === (PTE_U | PTE_W) ? page : NO_TAG;
   }
 
   /** A write walk reached protected frame f: the log-dirty fault (after every check of the walk). */
@@ -373,7 +387,7 @@ export class Mmu {
   private pageFault(va: number, acc: number, user: boolean, present: boolean, commit: boolean): number {
     if (!commit) return -1;
     this.host.pendPageFault(
-      (present ? PfErr.Present : 0) | (acc === ACC_WRITE ? PfErr.Write : 0) | (user ? PfErr.User : 0) | (acc === ACC_FETCH ? PfErr.Fetch : 0),
+      (present ? PfErr.Present : 0) | (acc === WRITE ? PfErr.Write : 0) | (user ? PfErr.User : 0) | (acc === FETCH ? PfErr.Fetch : 0),
       va >>> 0,
     );
     return -1;
@@ -391,20 +405,20 @@ export class Mmu {
     const size = this.mem.size;
     const mem32 = this.mem.i32;
     if (commit) this.host.charge(EV_EPT_WALK, 2);
-    const e1a = ((vm.eptRoot & PAGE_MASK) >>> 0) + (gpa >>> 22) * 4;
+    const e1a = ((vm.eptRoot & PAGE) >>> 0) + (gpa >>> 22) * 4;
     const e1 = e1a < size ? mem32[e1a >>> 2]! : 0;
     let e2 = 0;
     if ((e1 & PTE_P) !== 0) {
-      const e2a = ((e1 & PAGE_MASK) >>> 0) + ((gpa >>> 12) & 0x3ff) * 4;
+      const e2a = ((e1 & PAGE) >>> 0) + ((gpa >>> 12) & 0x3ff) * 4;
       e2 = e2a < size ? mem32[e2a >>> 2]! : 0;
     }
     const present = (e1 & e2 & PTE_P) !== 0;
     const writable = present && (e1 & e2 & PTE_W) !== 0;
-    if (!present || (acc === ACC_WRITE && !writable)) {
+    if (!present || (acc === WRITE && !writable)) {
       return commit ? this.eptViolation(gpa, acc, va, finalPage, present, writable) : -1;
     }
     this.eptWritable = writable;
-    return ((e2 & PAGE_MASK) >>> 0) + (gpa & 0xfff);
+    return ((e2 & PAGE) >>> 0) + (gpa & 0xfff);
   }
 
   /** Report an EPT violation for the exit; returns -1. */
@@ -412,7 +426,7 @@ export class Mmu {
     this.host.pendEptViolation(
       gpa >>> 0,
       va >>> 0,
-      (acc === ACC_READ ? EptQual.Read : acc === ACC_WRITE ? EptQual.Write : EptQual.Fetch) |
+      (acc === READ ? EptQual.Read : acc === WRITE ? EptQual.Write : EptQual.Fetch) |
         (readable ? EptQual.Readable : 0) |
         (writable ? EptQual.Writable : 0) |
         EptQual.LinearValid |
