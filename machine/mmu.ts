@@ -50,9 +50,9 @@ export const INVALID = 4;
 export const PAGE_MASK = -4096;
 
 // This file's own copies of the constants above and the imported ones. An exported or imported
-// binding is a module cell: every use on the walk would be a load and a hole check (seen in V8's
-// code for walk); a module-local const is folded. (Cross-file const enums are property loads
-// under per-file transpilers, hence the ledger kinds and PTE bits as numbers too.)
+// binding is a module cell: every use on the walk is a load and a hole check (V8's optimized walk
+// had 14 such checks with the exported names, 3 with these copies). Cross-file const enums are
+// property loads under per-file transpilers, hence the ledger kinds and PTE bits as numbers too.
 const READ: number = ACC_READ;
 const WRITE: number = ACC_WRITE;
 const FETCH: number = ACC_FETCH;
