@@ -1,7 +1,8 @@
-// The XL32 CPU: a switch interpreter over typed arrays, with the MMU (two-level paging, a
-// set-associative TLB), trap and interrupt delivery, and the hooks a hypervisor uses: root-mode
-// intercepts and the VT-x-like non-root mode (machine/vmx.ts). Touches only its own state and the
-// physical memory, I/O bus and interrupt controller it is given. Semantics: docs/isa.md.
+// The XL32 CPU: a switch interpreter over typed arrays, trap and interrupt delivery, and the hooks
+// a hypervisor uses: root-mode intercepts and the VT-x-like non-root mode (machine/vmx.ts). Its MMU
+// (paging, the TLB, the second stage, log-dirty protection) is machine/mmu.ts, one per CPU
+// (`cpu.mmu`). Touches only its own state and the physical memory, I/O bus and interrupt
+// controller it is given. Semantics: docs/isa.md.
 
 import { CPUID_FEATURES_MACHINE, answerCpuid } from './cpuid.ts';
 import { opcodeCosts, VMCS_READS_PER_EXIT, type CostProfile } from './costs.ts';
@@ -20,8 +21,6 @@ import {
   INSTRUCTIONS,
   NUM_REGS,
   Op,
-  PfErr,
-  Pte,
   REG_SP,
   Vector,
   compareFlags,
@@ -29,10 +28,12 @@ import {
   isControlRegister,
 } from './isa.ts';
 import type { PhysicalMemory } from './memory.ts';
+import * as mmuExports from './mmu.ts';
+import { Mmu, type MmuHost } from './mmu.ts';
 import { Exit, STEP_BOUND, STEP_CONT, type InterruptController, type IoBus } from './types.ts';
 import { SEMANTICS, type Semantics } from './semantics.ts';
 import { DEFAULT_ENGINE, Translator, type Engine, type TranslatorLimits } from './translator.ts';
-import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
+import { CrQual, EventKind, Vmcs } from './vmx.ts';
 
 /*
  * Engine structure.
@@ -56,46 +57,28 @@ import { CrQual, EptQual, EventKind, Vmcs } from './vmx.ts';
  * control transfer (JMP, Jcc taken or not, CALL, CALLR, JMPR, RET, INT, BRK, IRET, exception
  * delivery) and after STI, POPF and OUT/OUTB/OUTR; and at the start of run().
  *
- * The TLB (the profile's tlbEntries in sets of tlbWays, set = virtual page number mod sets,
- * round-robin replacement advanced by fills only; docs/engine.md) holds, per entry, a tag for
- * each of {supervisor, user} x {read, write} and the host-physical offset of the page. A tag is
- * the page's virtual base and is set only if that access is allowed *and* needs no page-table
- * update, so the fast path is one compare: a first write to a clean page misses, walks and sets
- * D. Tags are compared against `va & 0xfffff003` (word) / `0xfffff001` (halfword) /
- * `0xfffff000` (byte), so a misaligned access never matches and goes to the slow path. Pages
- * outside installed memory are never entered (open bus is handled by the slow path).
- *
- * Instruction fetch goes through a one-entry instruction TLB (icV/icA), tagged with the privilege
- * it was filled at. It is refilled from the TLB (or a walk) when pc leaves its page and dropped by
- * TLB flushes, INVLPG of its page, and mode switches: like an x86 ITLB, it may keep a translation
- * the data TLB has evicted. Both engines use it identically, so walks (and their cycles) agree.
+ * Memory accesses go through the MMU (machine/mmu.ts): the fast loop and translated code check
+ * its TLB inline - the tag arrays read into locals, one compare per way - and call refill() (a
+ * walk by the MMU, its cycles counted in the loop) on a miss; the general path translates through
+ * mmu.xlate(). The one-entry instruction TLB (mmu.icV/icA/icUser) is kept in the fast loop's
+ * locals and written back when it leaves. A failed translation reaches the CPU as a pending fault
+ * or a pending EPT violation exit (pendPageFault, pendEptViolation): what it becomes - a fault
+ * delivered, a double fault, an exit - is decided here.
  *
  * Costs: each instruction is charged costs[op] when it retires; walks, trap delivery, CR3 writes,
  * hypercalls and VM transitions are charged where they happen (machine/costs.ts). A faulting
  * instruction is not charged and does not retire; INT and BRK retire and then deliver.
  */
 
-/**
- * The entry among the `ways` entries from e of tags t (one privilege's read or write tags) that
- * holds tag, or -1. The whole hit check: no replacement state is touched on a hit.
- */
-function tlbFind(t: Int32Array, e: number, ways: number, tag: number): number {
-  const end = e + ways;
-  do {
-    if (t[e] === tag) return e;
-  } while (++e < end);
-  return -1;
-}
-
-/** The TLB geometry of a profile, checked: entries and ways powers of two, ways <= entries, ways <= 256. */
-export function tlbGeometry(p: CostProfile): { entries: number; ways: number } {
-  const { tlbEntries: entries, tlbWays: ways } = p;
-  const pow2 = (x: number): boolean => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
-  if (!pow2(entries) || !pow2(ways) || ways > entries || ways > 256) {
-    throw new Error(`profile ${p.name}: TLB geometry ${entries} entries x ${ways} ways (both powers of two, ways <= entries and <= 256)`);
-  }
-  return { entries, ways };
-}
+// machine/mmu.ts's access kinds, tag and page mask, and its TLB lookup, aliased once: an imported
+// binding is a module cell (a load and a hole check at every use, in the hot loop's every TLB
+// check); a module-local const is folded by the JIT, and tlbFind inlined as if it were this file's.
+const ACC_READ: number = mmuExports.ACC_READ;
+const ACC_WRITE: number = mmuExports.ACC_WRITE;
+const ACC_FETCH: number = mmuExports.ACC_FETCH;
+const INVALID: number = mmuExports.INVALID;
+const PAGE_MASK: number = mmuExports.PAGE_MASK;
+const tlbFind = mmuExports.tlbFind;
 
 // ledger kinds (machine/ledger.ts) as local numbers
 const EV_TLB_WALK: number = Ev.TlbWalk;
@@ -108,15 +91,6 @@ const EV_HYPERCALL_ENTRY: number = Ev.HypercallEntry;
 const EV_HYPERCALL_EXIT: number = Ev.HypercallExit;
 const EV_VM_ENTRY: number = Ev.VmEntry;
 const EV_VM_EXIT: number = Ev.VmExit;
-
-/** A tag no access can match: `va & 0xfffff003` never has bit 2 set. */
-const INVALID = 4;
-/** 0xfffff000 as an int32 */
-const PAGE_MASK = -4096;
-
-const ACC_READ = 0;
-const ACC_WRITE = 1;
-const ACC_FETCH = 2;
 
 /** step() results besides Exit values (machine/types.ts; local numbers for the hot loops) */
 const CONT: number = STEP_CONT;
@@ -136,11 +110,6 @@ const SP = REG_SP;
 const F_IF: number = Flag.IF;
 const F_IOPL: number = Flag.IOPL_MASK;
 const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
-const PTE_P: number = Pte.P;
-const PTE_W: number = Pte.W;
-const PTE_U: number = Pte.U;
-const PTE_A: number = Pte.A;
-const PTE_D: number = Pte.D;
 const V_DE: number = Vector.DivideError;
 const V_BP: number = Vector.Breakpoint;
 const V_UD: number = Vector.InvalidOpcode;
@@ -304,7 +273,7 @@ export interface CpuState {
   nonRoot: boolean;
 }
 
-export class Cpu {
+export class Cpu implements MmuHost {
   // --- architectural state ---
   /** r0..r15 (signed view; r15 is sp) */
   readonly regs = new Int32Array(NUM_REGS);
@@ -433,26 +402,8 @@ export class Cpu {
   readonly costs: Uint16Array;
   private readonly takenExtra: number;
 
-  // --- TLB: tags [0, N) supervisor, [N, 2N) user; tlbAdd = host-physical page - virtual page (int32 wrap) ---
-  // entry e = set * ways + way; set = virtual page number & tlbSetMask
-  /** entries (sets x ways) */
-  readonly tlbEntries: number;
-  readonly tlbWays: number;
-  private readonly tlbWayShift: number;
-  private readonly tlbSetMask: number;
-  private readonly tlbR: Int32Array;
-  private readonly tlbW: Int32Array;
-  private readonly tlbRS: Int32Array;
-  private readonly tlbRU: Int32Array;
-  private readonly tlbWS: Int32Array;
-  private readonly tlbWU: Int32Array;
-  private readonly tlbAdd: Int32Array;
-  /** per set, the way the next fill replaces (round robin, advanced by fills only) */
-  private readonly tlbNext: Uint8Array;
-  /** instruction TLB: virtual page (or INVALID), its add, and the privilege it was filled at */
-  private icV = INVALID;
-  private icA = 0;
-  private icUser = false;
+  /** this CPU's MMU: paging, the TLB and instruction TLB, the second stage, log-dirty protection */
+  readonly mmu: Mmu;
 
   /** the current run()'s deadline (see shortenDeadline) */
   private deadline = 0;
@@ -468,8 +419,6 @@ export class Cpu {
   private pendVector = 0;
   private pendError = 0;
   private pendAddr = 0;
-  /** writable bit of the last second-stage translation */
-  private eptWritable = true;
   /** the last refill()'s walk references, entered in the ledger by refillCharged() */
   private refillTlbRefs = 0;
   private refillEptRefs = 0;
@@ -477,8 +426,6 @@ export class Cpu {
   private loopWalkCycles = 0;
   /** deliverTrap() for a host that builds the frame in software: the delivery is not charged */
   private unchargedDelivery = false;
-  /** the VPID whose translations the TLB holds (0: untagged - root mode's, or a guest's without VPID) */
-  private tlbVpid = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -492,20 +439,8 @@ export class Cpu {
     this.costs = opcodeCosts(profile);
     this.evUnit = ledgerUnits(profile, VMCS_READS_PER_EXIT);
     this.takenExtra = profile.branchTaken - profile.branch;
-    const { entries, ways } = tlbGeometry(profile);
-    this.tlbEntries = entries;
-    this.tlbWays = ways;
-    this.tlbWayShift = Math.log2(ways);
-    this.tlbSetMask = entries / ways - 1;
-    this.tlbR = new Int32Array(2 * entries).fill(INVALID);
-    this.tlbW = new Int32Array(2 * entries).fill(INVALID);
-    this.tlbRS = this.tlbR.subarray(0, entries);
-    this.tlbRU = this.tlbR.subarray(entries);
-    this.tlbWS = this.tlbW.subarray(0, entries);
-    this.tlbWU = this.tlbW.subarray(entries);
-    this.tlbAdd = new Int32Array(entries);
-    this.tlbNext = new Uint8Array(entries / ways);
     this.tbFrame = tbFrame ?? new Uint8Array(mem.frames);
+    this.mmu = new Mmu(this, mem, profile);
   }
 
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */
@@ -528,21 +463,18 @@ export class Cpu {
   }
 
   private newTranslator(): Translator {
+    const mmu = this.mmu;
     return new Translator(
       {
         cpu: this,
         regs: this.regs,
         mem: this.mem,
-        tlbAdd: this.tlbAdd,
-        setMask: this.tlbSetMask,
-        wayShift: this.tlbWayShift,
-        ways: this.tlbWays,
+        mmu,
         costs: this.costs,
         takenExtra: this.takenExtra,
         semByOp: SEMANTICS_BY_OP,
         insnBytes: INSN_BYTES,
         tbFrame: this.tbFrame,
-        tlbFind,
         names: {
           cpu: this,
           R: this.regs,
@@ -551,14 +483,14 @@ export class Cpu {
           s16: this.mem.i16,
           m8: this.mem.u8,
           s8: this.mem.i8,
-          ta: this.tlbAdd,
+          ta: mmu.tlbAdd,
           tbFrame: this.tbFrame,
           condT: COND_TABLE,
           tlbFind,
           mulhu,
-          sm: this.tlbSetMask,
-          ws: this.tlbWayShift,
-          ways: this.tlbWays,
+          sm: mmu.setMask,
+          ws: mmu.wayShift,
+          ways: mmu.tlbWays,
           taken: this.takenExtra,
           notCond: ~FLAGS_COND,
           CONT,
@@ -744,23 +676,24 @@ export class Cpu {
    */
   private runTranslated(): number {
     const tx = this.tx ?? (this.tx = this.makeTranslator());
+    const mmu = this.mmu;
     for (;;) {
       const pc = this.pc | 0;
       const user = this.cpl === 3;
-      const tr = user ? this.tlbRU : this.tlbRS;
-      if (this.icUser !== user) {
-        this.icV = INVALID;
-        this.icUser = user;
+      const tr = user ? mmu.tlbRU : mmu.tlbRS;
+      if (mmu.icUser !== user) {
+        mmu.icV = INVALID;
+        mmu.icUser = user;
       }
-      if ((pc & 0xfffff003) !== this.icV) {
+      if ((pc & 0xfffff003) !== mmu.icV) {
         if ((pc & 3) !== 0) return CONT;
-        const e = tlbFind(tr, ((pc >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, pc & PAGE_MASK);
+        const e = tlbFind(tr, ((pc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, pc & PAGE_MASK);
         if (e < 0) return CONT;
-        this.icV = pc & PAGE_MASK;
-        this.icA = this.tlbAdd[e]!;
-        this.mem.codePage[(pc + this.icA) >>> 12] = 1;
+        mmu.icV = pc & PAGE_MASK;
+        mmu.icA = mmu.tlbAdd[e]!;
+        this.mem.codePage[(pc + mmu.icA) >>> 12] = 1;
       }
-      const fn = tx.lookup(pc, (pc + this.icA) | 0, tr);
+      const fn = tx.lookup(pc, (pc + mmu.icA) | 0, tr);
       // cold: the fast loop for a slice of cycles, ending at a block boundary (an extra boundary
       // stop changes nothing: run() would find no event and the deadline ahead, and call back here)
       let why: number;
@@ -768,18 +701,18 @@ export class Cpu {
         why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
       } else {
         tx.stats.entries++;
-        why = fn(tx.ctx, tr, user ? this.tlbWU : this.tlbWS, user, this.attn !== 0 ? -Infinity : this.deadline - this.cycles);
+        why = fn(tx.ctx, tr, user ? mmu.tlbWU : mmu.tlbWS, user, this.attn !== 0 ? -Infinity : this.deadline - this.cycles);
       }
       if (why !== BOUND || this.attn !== 0 || this.cycles >= this.deadline) return why;
     }
   }
 
   /**
-   * The walk set accessed/dirty bits in the word at host-physical pa: if that frame holds code
-   * some engine cached (a page table sharing a frame with code), drop what was built from it:
-   * the translator's and bt's translations (through the memory's code marks), as a store would.
+   * The MMU's walk set accessed/dirty bits in the word at host-physical pa: if that frame holds
+   * code some engine cached (a page table sharing a frame with code), drop what was built from
+   * it: the translator's and bt's translations (through the memory's code marks), as a store would.
    */
-  private tablesWritten(pa: number): void {
+  tablesWritten(pa: number): void {
     const f = pa >>> 12;
     if (this.mem.codePage[f] !== 0) this.mem.noteWrite(pa, 4);
     if (this.tbFrame[f] !== 0) this.codeStored(pa, 4);
@@ -822,14 +755,16 @@ export class Cpu {
     const taken = this.takenExtra;
     const notCond = ~FLAGS_COND;
     const user = this.cpl === 3;
-    const tr = user ? this.tlbRU : this.tlbRS;
-    const tw = user ? this.tlbWU : this.tlbWS;
-    const ta = this.tlbAdd;
-    const sm = this.tlbSetMask;
-    const ws = this.tlbWayShift;
-    const ways = this.tlbWays;
-    let icV = this.icUser === user ? this.icV : INVALID;
-    let icA = this.icA;
+    // the MMU's TLB, read inline (machine/mmu.ts: only it writes the arrays)
+    const mmu = this.mmu;
+    const tr = user ? mmu.tlbRU : mmu.tlbRS;
+    const tw = user ? mmu.tlbWU : mmu.tlbWS;
+    const ta = mmu.tlbAdd;
+    const sm = mmu.setMask;
+    const ws = mmu.wayShift;
+    const ways = mmu.tlbWays;
+    let icV = mmu.icUser === user ? mmu.icV : INVALID;
+    let icA = mmu.icA;
     let pc = this.pc | 0;
     // cycles and instructions of this call, as small integers (cheaper than double accumulators)
     const cyc0 = this.cycles;
@@ -1196,9 +1131,9 @@ export class Cpu {
     this.baseCycles += cyc - this.loopWalkCycles;
     this.instructions += n;
     this.flags = fl;
-    this.icV = icV;
-    this.icA = icA;
-    this.icUser = user;
+    mmu.icV = icV;
+    mmu.icA = icA;
+    mmu.icUser = user;
     return why;
   }
 
@@ -1570,7 +1505,7 @@ export class Cpu {
           this.exitQualification = va >>> 0;
           return this.insnExit(Exit.Invlpg, pc, next, c);
         }
-        this.invlpg(va);
+        this.mmu.invlpg(va);
         return this.retire(next, c);
       }
       case Handler.LKSP:
@@ -1666,7 +1601,7 @@ export class Cpu {
   }
 
   private cpuid(): void {
-    answerCpuid(this.regs, this.profile.clockMHz, CPUID_FEATURES_MACHINE, this.tlbEntries);
+    answerCpuid(this.regs, this.profile.clockMHz, CPUID_FEATURES_MACHINE, this.mmu.tlbEntries);
   }
 
 
@@ -1836,12 +1771,12 @@ export class Cpu {
     const base = (newSp - Frame.BYTES) | 0;
     const frameUser = ring === 3;
     // translate both ends of the frame for writing before storing anything
-    const pa0 = this.xlate(base, ACC_WRITE, frameUser);
+    const pa0 = this.mmu.xlate(base, ACC_WRITE, frameUser);
     if (pa0 < 0) return this.deliveryFailure();
     const last = (base + Frame.BYTES - 1) | 0;
     let pa1 = -1;
     if (((last ^ base) & PAGE_MASK) !== 0) {
-      pa1 = this.xlate(last & PAGE_MASK, ACC_WRITE, frameUser);
+      pa1 = this.mmu.xlate(last & PAGE_MASK, ACC_WRITE, frameUser);
       if (pa1 < 0) return this.deliveryFailure();
     }
     this.storeFrameWord(base, Frame.VECTOR, vector, pa0, pa1);
@@ -1926,11 +1861,7 @@ export class Cpu {
     if (this.nonRoot) throw new Error('Cpu.vmEntry: already in non-root mode');
     this.nonRoot = true;
     this.charge(EV_VM_ENTRY, 1);
-    // a tagged guest keeps its translations (a VPID CPU); anything else starts from an empty TLB
-    const tag = this.profile.vpid ? this.vmcs.vpid : 0;
-    if (tag === 0 || tag !== this.tlbVpid) this.flushTlb();
-    else this.icV = INVALID;
-    this.tlbVpid = tag;
+    this.mmu.vmEntryTlb(this.profile.vpid ? this.vmcs.vpid : 0);
     this.halted = false;
     this.injectPending = this.vmcs.injectVector >= 0;
     this.stats.vmEntries++;
@@ -1943,7 +1874,7 @@ export class Cpu {
     this.nonRoot = false;
     this.halted = false;
     this.charge(EV_VM_EXIT, 1);
-    this.vmExitTlb();
+    this.mmu.vmExitTlb();
     this.stats.vmExits++;
     vm.exitReason = reason;
     vm.exitQualification = this.exitQualification;
@@ -1973,80 +1904,21 @@ export class Cpu {
     this.charge(EV_INTERCEPT_RETURN, 1);
   }
 
-  // ========================================================================================== MMU
-
-  /**
-   * Log-dirty write protection (hypervisor/core/log-dirty.ts), per machine frame: 1 = a store to
-   * the frame must fault to the hypervisor first. A TLB fill never makes a protected frame's page
-   * writable; the first write walk to it calls onLogDirtyFault (the hypervisor marks the frame
-   * dirty in mem.dirtyLog and charges the fault) and unprotects it, so later stores run at full
-   * speed until the hypervisor cleans the log (protects the frame again, dropWriteTags()).
-   * null: log-dirty is off on this machine (the bare machine: always).
-   */
-  logDirtyProtect: Uint8Array | null = null;
-  /** the hypervisor's handler of a log-dirty write fault on machine frame `frame` (charges its cost) */
-  onLogDirtyFault: ((frame: number) => void) | null = null;
-
-  /** Drop the TLB's write permissions (read entries stay): stores walk again (log-dirty's clean). */
-  dropWriteTags(): void {
-    this.tlbW.fill(INVALID);
-  }
-
-  /** A write walk reached protected frame f: the log-dirty fault (after every check of the walk). */
-  private logDirtyFault(f: number): void {
-    this.logDirtyProtect![f] = 0;
-    this.mem.markDirty(f);
-    this.onLogDirtyFault?.(f);
-  }
-
-  /** Drop every TLB entry and the instruction TLB. */
-  flushTlb(): void {
-    this.tlbR.fill(INVALID);
-    this.tlbW.fill(INVALID);
-    this.tlbNext.fill(0);
-    this.icV = INVALID;
-    this.tlbVpid = 0;
-    this.stats.tlbFlushes++;
-  }
-
-  /**
-   * The TLB at a VM exit: flushed, unless its entries are a tagged guest's (then they stay for
-   * the guest's next entry, and the first root-mode fill drops them: see walk()). A monitor that
-   * takes the CPU back itself (an exit it makes) calls this as the CPU's own exits do.
-   */
-  vmExitTlb(): void {
-    if (this.tlbVpid === 0) this.flushTlb();
-    else this.icV = INVALID;
-  }
-
-  /** Drop the TLB entry for the page holding va (and the instruction TLB if it holds that page). */
-  invlpg(va: number): void {
-    const page = va & PAGE_MASK;
-    const e = tlbFind(this.tlbRS, ((va >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, page);
-    if (e >= 0) {
-      const n = this.tlbEntries;
-      this.tlbR[e] = INVALID;
-      this.tlbR[n + e] = INVALID;
-      this.tlbW[e] = INVALID;
-      this.tlbW[n + e] = INVALID;
-    }
-    if (this.icV === page) this.icV = INVALID;
-    this.stats.invlpgs++;
-  }
+  // ================================================= control registers, the ledger, the MMU's walks and reports
 
   /** Write control register n with its architectural effects (CR0/CR3 flush the TLB). False if n is not a CR. */
   writeCr(n: number, value: number): boolean {
     switch (n) {
       case 0:
         this.cr0 = value & (CR0_PG | CR0_WP);
-        this.flushTlb();
+        this.mmu.flushTlb();
         return true;
       case 2:
         this.cr2 = value >>> 0;
         return true;
       case 3:
         this.cr3 = (value & PAGE_MASK) >>> 0;
-        this.flushTlb();
+        this.mmu.flushTlb();
         return true;
       case 4:
         this.cr4 = value & CR4_TSD;
@@ -2085,7 +1957,7 @@ export class Cpu {
     const ev = this.evCount;
     const t0 = ev[EV_TLB_WALK]!;
     const e0 = ev[EV_EPT_WALK]!;
-    const pa = this.walk(va, acc, user, true);
+    const pa = this.mmu.walk(va, acc, user, true);
     const charged = this.cycles - c0;
     this.cycles = c0;
     // the walk's events go to the ledger when the loop adds its cycles (refillCharged)
@@ -2119,182 +1991,30 @@ export class Cpu {
     this.baseCycles += c;
   }
 
-  /** Translate through the TLB, walking on a miss. Host-physical address, or -1 with pend set. */
-  private xlate(va: number, acc: number, user: boolean): number {
-    const tags = acc === ACC_WRITE ? (user ? this.tlbWU : this.tlbWS) : user ? this.tlbRU : this.tlbRS;
-    const e = tlbFind(tags, ((va >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, va & PAGE_MASK);
-    if (e >= 0) return (va + this.tlbAdd[e]!) | 0;
-    return this.walk(va, acc, user, true);
-  }
-
-  /**
-   * The page walk. commit: charge it, set A/D, fill the TLB, record faults in pend; without
-   * commit it only looks (host helpers). Returns the host-physical address or -1.
-   */
-  private walk(va: number, acc: number, user: boolean, commit: boolean): number {
-    const write = acc === ACC_WRITE;
-    const mem32 = this.mem.i32;
-    const size = this.mem.size;
-    let gpa: number;
-    let perm = PTE_W | PTE_U;
-    let dirty = true;
-    if (commit) {
-      this.stats.tlbMisses++;
-      // the TLB holds a tagged guest's entries and root mode fills one: theirs go first (the tag)
-      if (this.tlbVpid !== 0 && !this.nonRoot) this.flushTlb();
-    }
-    if ((this.cr0 & CR0_PG) === 0) {
-      gpa = va >>> 0;
-    } else {
-      const level = this.profile.tlbWalkLevel;
-      // directory entry
-      const pdeGpa = ((this.cr3 & PAGE_MASK) >>> 0) + (va >>> 22) * 4;
-      if (commit) this.charge(EV_TLB_WALK, 1);
-      const pdeHpa = this.nonRoot ? this.ept(pdeGpa, ACC_READ, va, false, commit) : pdeGpa;
-      if (pdeHpa < 0) return -1;
-      const pdeEptW = this.eptWritable;
-      const pde = pdeHpa < size ? mem32[pdeHpa >>> 2]! : -1;
-      if ((pde & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
-      // table entry
-      const pteGpa = ((pde & PAGE_MASK) >>> 0) + ((va >>> 12) & 0x3ff) * 4;
-      if (commit) this.charge(EV_TLB_WALK, 1);
-      const pteHpa = this.nonRoot ? this.ept(pteGpa, ACC_READ, va, false, commit) : pteGpa;
-      if (pteHpa < 0) return -1;
-      const pteEptW = this.eptWritable;
-      const pte = pteHpa < size ? mem32[pteHpa >>> 2]! : -1;
-      if ((pte & PTE_P) === 0) return this.pageFault(va, acc, user, false, commit);
-      perm = pde & pte;
-      if (user && (perm & PTE_U) === 0) return this.pageFault(va, acc, user, true, commit);
-      if (write && (perm & PTE_W) === 0 && (user || (this.cr0 & CR0_WP) !== 0)) {
-        return this.pageFault(va, acc, user, true, commit);
-      }
-      if (commit) {
-        // accessed and dirty bits (writes to the guest's tables go through the second stage)
-        // (the second-stage translation of each entry was done by the read above; the update
-        // needs it to be writable)
-        // (log-dirty: the walker's own update of a table page marks it dirty; no fault is charged)
-        if ((pde & PTE_A) === 0) {
-          if (!pdeEptW) return this.eptViolation(pdeGpa, ACC_WRITE, va, false, true, false);
-          if (pdeHpa < size) {
-            mem32[pdeHpa >>> 2] = pde | PTE_A;
-            if (this.logDirtyProtect !== null) this.mem.markDirty(pdeHpa >>> 12);
-            this.tablesWritten(pdeHpa);
-          }
-        }
-        const npte = pte | PTE_A | (write ? PTE_D : 0);
-        if (npte !== pte) {
-          if (!pteEptW) return this.eptViolation(pteGpa, ACC_WRITE, va, false, true, false);
-          if (pteHpa < size) {
-            mem32[pteHpa >>> 2] = npte;
-            if (this.logDirtyProtect !== null) this.mem.markDirty(pteHpa >>> 12);
-            this.tablesWritten(pteHpa);
-          }
-        }
-        dirty = (npte & PTE_D) !== 0;
-      }
-      gpa = ((pte & PAGE_MASK) >>> 0) + (va & 0xfff);
-    }
-    let hpa = gpa;
-    let eptW = true;
-    if (this.nonRoot) {
-      hpa = this.ept(gpa, acc, va, true, commit);
-      if (hpa < 0) return -1;
-      eptW = this.eptWritable;
-    }
-    if (commit && hpa < size) {
-      const page = va & PAGE_MASK;
-      const wp = (this.cr0 & CR0_WP) !== 0;
-      const n = this.tlbEntries;
-      // the page's entry if the set holds it (a write to a page cached for reads), else the set's
-      // round-robin victim: no page is ever in two ways
-      const set = (va >>> 12) & this.tlbSetMask;
-      let s = tlbFind(this.tlbRS, set << this.tlbWayShift, this.tlbWays, page);
-      if (s < 0) {
-        const way = this.tlbNext[set]!;
-        this.tlbNext[set] = (way + 1) & (this.tlbWays - 1);
-        s = (set << this.tlbWayShift) + way;
-      }
-      this.tlbAdd[s] = (hpa - (va & 0xfff) - page) | 0;
-      this.tlbR[s] = page;
-      this.tlbR[n + s] = (perm & PTE_U) !== 0 ? page : INVALID;
-      const ld = this.logDirtyProtect;
-      if (ld !== null && ld[hpa >>> 12] !== 0) {
-        if (write) this.logDirtyFault(hpa >>> 12);
-        else eptW = false;
-      }
-      this.tlbW[s] = eptW && dirty && ((perm & PTE_W) !== 0 || !wp) ? page : INVALID;
-      this.tlbW[n + s] = eptW && dirty && (perm & (PTE_U | PTE_W)) === (PTE_U | PTE_W) ? page : INVALID;
-    }
-    return hpa;
-  }
-
-  private pageFault(va: number, acc: number, user: boolean, present: boolean, commit: boolean): number {
-    if (!commit) return -1;
+  /** The MMU's report: a committed translation failed with #PF (error code, address for CR2). */
+  pendPageFault(error: number, addr: number): void {
     this.pend = PEND_FAULT;
     this.pendVector = V_PF;
-    this.pendError =
-      (present ? PfErr.Present : 0) |
-      (acc === ACC_WRITE ? PfErr.Write : 0) |
-      (user ? PfErr.User : 0) |
-      (acc === ACC_FETCH ? PfErr.Fetch : 0);
-    this.pendAddr = va >>> 0;
-    return -1;
+    this.pendError = error;
+    this.pendAddr = addr;
   }
 
-  /** Second stage: guest-physical -> host-physical, or -1 (EPT violation pending when commit). */
-  private ept(gpa: number, acc: number, va: number, finalPage: boolean, commit: boolean): number {
-    const vm = this.vmcs!;
-    if (vm.eptRoot < 0) {
-      this.eptWritable = true;
-      return gpa;
-    }
-    const size = this.mem.size;
-    const mem32 = this.mem.i32;
-    if (commit) this.charge(EV_EPT_WALK, 2);
-    const e1a = ((vm.eptRoot & PAGE_MASK) >>> 0) + (gpa >>> 22) * 4;
-    const e1 = e1a < size ? mem32[e1a >>> 2]! : 0;
-    let e2 = 0;
-    if ((e1 & PTE_P) !== 0) {
-      const e2a = ((e1 & PAGE_MASK) >>> 0) + ((gpa >>> 12) & 0x3ff) * 4;
-      e2 = e2a < size ? mem32[e2a >>> 2]! : 0;
-    }
-    const present = (e1 & e2 & PTE_P) !== 0;
-    const writable = present && (e1 & e2 & PTE_W) !== 0;
-    if (!present || (acc === ACC_WRITE && !writable)) {
-      return commit ? this.eptViolation(gpa, acc, va, finalPage, present, writable) : -1;
-    }
-    this.eptWritable = writable;
-    return ((e2 & PAGE_MASK) >>> 0) + (gpa & 0xfff);
-  }
-
-  /** Record an EPT violation for the exit; returns -1. */
-  private eptViolation(gpa: number, acc: number, va: number, finalPage: boolean, readable: boolean, writable: boolean): number {
+  /** The MMU's report: a committed translation failed in the second stage (the exit's information). */
+  pendEptViolation(guestPhys: number, guestLinear: number, qualification: number): void {
     this.pend = PEND_EXIT;
-    this.exitGuestPhys = gpa >>> 0;
-    this.exitGuestLinear = va >>> 0;
-    this.exitQualification =
-      (acc === ACC_READ ? EptQual.Read : acc === ACC_WRITE ? EptQual.Write : EptQual.Fetch) |
-      (readable ? EptQual.Readable : 0) |
-      (writable ? EptQual.Writable : 0) |
-      EptQual.LinearValid |
-      (finalPage ? EptQual.FinalPage : 0);
-    return -1;
+    this.exitGuestPhys = guestPhys;
+    this.exitGuestLinear = guestLinear;
+    this.exitQualification = qualification;
   }
 
   // ============================================================================ slow-path accesses
 
   private fetch32(pc: number, user: boolean): number {
-    if ((pc & 0xfffff003) === this.icV && this.icUser === user) return this.mem.i32[(pc + this.icA) >> 2]!;
+    const mmu = this.mmu;
+    if ((pc & 0xfffff003) === mmu.icV && mmu.icUser === user) return this.mem.i32[(pc + mmu.icA) >> 2]!;
     if ((pc & 3) !== 0) return this.read32(pc, ACC_FETCH, user);
-    const pa = this.xlate(pc, ACC_FETCH, user);
+    const pa = mmu.xlateFetch(pc, user);
     if (pa < 0) return 0;
-    const e = tlbFind(user ? this.tlbRU : this.tlbRS, ((pc >>> 12) & this.tlbSetMask) << this.tlbWayShift, this.tlbWays, pc & PAGE_MASK);
-    if (e >= 0) {
-      this.icV = pc & PAGE_MASK;
-      this.icA = this.tlbAdd[e]!;
-      this.icUser = user;
-      this.mem.codePage[pa >>> 12] = 1;
-    }
     return this.physRead(pa, 4);
   }
 
@@ -2305,14 +2025,14 @@ export class Cpu {
   /** Read size (1, 2, 4) bytes at va, any alignment, crossing pages if need be; unsigned for 1 and 2. */
   private readN(va: number, size: number, acc: number, user: boolean): number {
     if ((va & 0xfff) <= 0x1000 - size) {
-      const pa = this.xlate(va, acc, user);
+      const pa = this.mmu.xlate(va, acc, user);
       if (pa < 0) return 0;
       return this.physRead(pa, size);
     }
     // crosses into the next page: translate both pages first
-    const pa0 = this.xlate(va, acc, user);
+    const pa0 = this.mmu.xlate(va, acc, user);
     if (pa0 < 0) return 0;
-    const pa1 = this.xlate(((va & PAGE_MASK) + 0x1000) | 0, acc, user);
+    const pa1 = this.mmu.xlate(((va & PAGE_MASK) + 0x1000) | 0, acc, user);
     if (pa1 < 0) return 0;
     const first = 0x1000 - (va & 0xfff);
     let v = 0;
@@ -2326,13 +2046,13 @@ export class Cpu {
   /** Write size (1, 2, 4) bytes at va; on a fault nothing is written. */
   private writeN(va: number, size: number, value: number, user: boolean): void {
     if ((va & 0xfff) <= 0x1000 - size) {
-      const pa = this.xlate(va, ACC_WRITE, user);
+      const pa = this.mmu.xlate(va, ACC_WRITE, user);
       if (pa >= 0) this.physWrite(pa, size, value);
       return;
     }
-    const pa0 = this.xlate(va, ACC_WRITE, user);
+    const pa0 = this.mmu.xlate(va, ACC_WRITE, user);
     if (pa0 < 0) return;
-    const pa1 = this.xlate(((va & PAGE_MASK) + 0x1000) | 0, ACC_WRITE, user);
+    const pa1 = this.mmu.xlate(((va & PAGE_MASK) + 0x1000) | 0, ACC_WRITE, user);
     if (pa1 < 0) return;
     const first = 0x1000 - (va & 0xfff);
     for (let k = 0; k < size; k++) {
@@ -2369,19 +2089,9 @@ export class Cpu {
 
   // ================================================================================= host helpers
 
-  /**
-   * Translate a virtual address as the current mode would (guest paging, then the second stage
-   * in non-root mode), looking only: no fault, no A/D update, no TLB fill, no cycles. The page
-   * tables are read as they are now (the TLB is not consulted). Host-physical address, or -1.
-   */
-  translate(va: number, write = false, user = false): number {
-    const pa = this.walk(va | 0, write ? ACC_WRITE : ACC_READ, user, false);
-    return pa >= 0 && pa < 0x1_0000_0000 ? pa : -1;
-  }
-
   /** Byte at virtual va, or undefined if unmapped (supervisor view unless user). */
   peek8(va: number, user = false): number | undefined {
-    const pa = this.translate(va, false, user);
+    const pa = this.mmu.translate(va, false, user);
     return pa < 0 ? undefined : this.mem.read8(pa);
   }
 
@@ -2395,7 +2105,7 @@ export class Cpu {
   peekBytes(va: number, len: number, user = false): Uint8Array | null {
     const out = new Uint8Array(len);
     for (let k = 0; k < len; k++) {
-      const pa = this.translate((va + k) | 0, false, user);
+      const pa = this.mmu.translate((va + k) | 0, false, user);
       if (pa < 0) return null;
       out[k] = this.mem.read8(pa);
     }
@@ -2404,7 +2114,7 @@ export class Cpu {
 
   /** Write a byte at virtual va (a host write: code caches are told). False if unmapped or read-only. */
   poke8(va: number, value: number, user = false): boolean {
-    const pa = this.translate(va, true, user);
+    const pa = this.mmu.translate(va, true, user);
     return pa >= 0 && this.mem.write8(pa, value);
   }
 
@@ -2417,7 +2127,7 @@ export class Cpu {
   pokeBytes(va: number, data: Uint8Array, user = false): boolean {
     const pas: number[] = [];
     for (let k = 0; k < data.length; k++) {
-      const pa = this.translate((va + k) | 0, true, user);
+      const pa = this.mmu.translate((va + k) | 0, true, user);
       if (pa < 0 || pa >= this.mem.size) return false;
       pas.push(pa);
     }
@@ -2445,7 +2155,7 @@ export class Cpu {
     this.injectPending = false;
     this.irqLine = true;
     this.pend = PEND_NONE;
-    this.flushTlb();
+    this.mmu.flushTlb();
     this.updateAttn();
   }
 
@@ -2519,7 +2229,7 @@ export class Cpu {
     this.instructions = s.instructions;
     this.halted = s.halted;
     this.nonRoot = s.nonRoot;
-    this.flushTlb();
+    this.mmu.flushTlb();
     this.irqLine = true;
     this.updateAttn();
   }

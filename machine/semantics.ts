@@ -104,12 +104,12 @@ function subst(expr: string, ops: Record<string, string>): string {
   return expr.replace(/\$[abi]/g, (m) => ops[m]!);
 }
 
-/** Tag mask of an aligned access of size bytes: a misaligned va never matches (machine/cpu.ts). */
+/** Tag mask of an aligned access of size bytes: a misaligned va never matches (machine/mmu.ts). */
 function tagMask(size: number): string {
   return size === 4 ? '0xfffff003' : size === 2 ? '0xfffff001' : 'PAGE_MASK';
 }
 
-/** The fast loop's TLB hit check for va in tags t, refilling on a miss (refill) or leaving the loop. */
+/** The fast loop's TLB hit check for va in tags t (the MMU's arrays, read inline: machine/mmu.ts), refilling on a miss (refill: a walk by the MMU) or leaving the loop. */
 function fastTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave = 'break loop;', self = 'this'): string[] {
   const tag = `va & ${tagMask(size)}`;
   const find = `tlbFind(${t}, ((va >>> 12) & sm) << ws, ways, ${tag})`;

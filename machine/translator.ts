@@ -15,6 +15,7 @@
 // limits it is flushed whole (QEMU's tb_flush). How and why: docs/engine.md.
 
 import type { PhysicalMemory } from './memory.ts';
+import { tlbFind, type Mmu } from './mmu.ts';
 import { endsBlock, transBody, type Semantics, type TransInsn } from './semantics.ts';
 
 /** Which engine a CPU runs guest code with. */
@@ -96,11 +97,8 @@ export interface TranslatorHost {
   cpu: object;
   regs: Int32Array;
   mem: PhysicalMemory;
-  /** the TLB's host-physical offsets, and its geometry */
-  tlbAdd: Int32Array;
-  setMask: number;
-  wayShift: number;
-  ways: number;
+  /** the CPU's MMU: translated code checks its TLB inline (tag arrays, tlbAdd and the geometry, lent by name in `names`) */
+  mmu: Mmu;
   /** per-opcode base cost, and the taken-branch extra */
   costs: Uint16Array;
   takenExtra: number;
@@ -112,8 +110,6 @@ export interface TranslatorHost {
   tbFrame: Uint8Array;
   /** the values translated code refers to by name */
   names: Record<string, unknown>;
-  /** the TLB's lookup (the CPU's): entry index of tag in the set at e, or -1 */
-  tlbFind: (t: Int32Array, e: number, ways: number, tag: number) => number;
 }
 
 /** What generate() produces. */
@@ -432,9 +428,10 @@ export class Translator {
     const deltaOf = (page: number): number | undefined => {
       const known = deltas.get(page);
       if (known !== undefined || tr === null) return known;
-      const e = h.tlbFind(tr, ((page >>> 12) & h.setMask) << h.wayShift, h.ways, page);
+      const mmu = h.mmu;
+      const e = tlbFind(tr, ((page >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, page);
       if (e < 0) return undefined;
-      const d = h.tlbAdd[e]!;
+      const d = mmu.tlbAdd[e]!;
       if (((page + d) >>> 0) + 4096 > memSize) return undefined;
       deltas.set(page, d);
       return d;
@@ -521,7 +518,7 @@ export class Translator {
     /** the check that page still maps where it did, before moving into one of its blocks from another page */
     const guard = (from: number, to: Block, pcExpr: string, bound: boolean): string => {
       if (to.page === from) return '';
-      const set = ((to.page >>> 12) & h.setMask) << h.wayShift;
+      const set = ((to.page >>> 12) & h.mmu.setMask) << h.mmu.wayShift;
       return `{ const e = tlbFind(tr, ${set}, ways, ${to.page}); if (e < 0 || ta[e] !== ${to.delta}) { pc = ${pcExpr}; ${bound ? 'why = BOUND; ' : ''}break out; } } `;
     };
     // blocks were numbered in discovery order, which is the order of `blocks`

@@ -224,7 +224,7 @@ export class BtMode implements Mode {
     const pc = cpu.pc | 0;
     const user = cpu.cpl === 3;
     // the code's machine address: through the shadow, else through the guest's own tables
-    let ma = (pc & 3) === 0 ? cpu.translate(pc, false, user) : -1;
+    let ma = (pc & 3) === 0 ? cpu.mmu.translate(pc, false, user) : -1;
     let w = 0;
     if (ma < 0) {
       if ((pc & 3) !== 0) {
@@ -353,7 +353,7 @@ export class BtMode implements Mode {
       if (op === OP_POPF) {
         // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
         const sp = r[SP]!;
-        const sa = cpu.translate(sp, false, user);
+        const sa = cpu.mmu.translate(sp, false, user);
         const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
         const res = cpu.step();
         if (res !== STEP_BOUND && res !== STEP_CONT) {

@@ -112,7 +112,7 @@ export class Hypervisor {
     this.scheduler = opts.scheduler ?? new RoundRobinScheduler();
     this.hosted = opts.hosted ?? false;
     // a store's first write to a log-dirty frame: the running domain's tracker takes the fault
-    this.cpu.onLogDirtyFault = () => {
+    this.cpu.mmu.onLogDirtyFault = () => {
       const d = this.current?.domain;
       const t = d?.logDirty;
       if (!d || !t) return;

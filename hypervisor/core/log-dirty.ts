@@ -7,7 +7,7 @@
 // violations taken by the mode, secondStageWriteFault). Every other mode uses the MMU fill:
 //
 // The mechanism is write protection plus a fault, as in Xen's shadow log-dirty: while logging,
-// every frame of the domain is write-protected (machine/cpu.ts logDirtyProtect): a TLB fill never
+// every frame of the domain is write-protected (machine/mmu.ts logDirtyProtect): a TLB fill never
 // gives a protected frame's page write permission, so the first store to the frame after a clean
 // walks, and the walk, once it has passed every guest check (the guest's own page fault wins),
 // takes the log-dirty fault: the hypervisor marks the frame in mem.dirtyLog, lifts the protection
@@ -62,7 +62,7 @@ export class LogDirtyTracker {
     this.stage = domain.logDirtyStage;
     this.stageProtected = this.stage ? new Uint8Array(domain.p2m.length) : null;
     if (mem.dirtyLog === null) mem.dirtyLog = new Uint8Array(mem.frames);
-    if (this.stage === null && cpu.logDirtyProtect === null) cpu.logDirtyProtect = new Uint8Array(mem.frames);
+    if (this.stage === null && cpu.mmu.logDirtyProtect === null) cpu.mmu.logDirtyProtect = new Uint8Array(mem.frames);
     this.protectAll(true);
   }
 
@@ -71,13 +71,13 @@ export class LogDirtyTracker {
     if (this.stage !== null) {
       if (this.stage.setWritable(pfn, !on)) this.stageProtected![pfn] = on ? 1 : 0;
     } else {
-      this.cpu.logDirtyProtect![mfn] = on ? 1 : 0;
+      this.cpu.mmu.logDirtyProtect![mfn] = on ? 1 : 0;
     }
   }
 
   /** Is frame pfn (machine frame mfn) unprotected (written since it was last protected)? */
   private lifted(pfn: number, mfn: number): boolean {
-    return this.stage !== null ? this.stageProtected![pfn] === 0 : this.cpu.logDirtyProtect![mfn] === 0;
+    return this.stage !== null ? this.stageProtected![pfn] === 0 : this.cpu.mmu.logDirtyProtect![mfn] === 0;
   }
 
   /** Protect (or unprotect) every frame of the domain, clearing their dirty marks; drop write tags. */
@@ -90,7 +90,7 @@ export class LogDirtyTracker {
       this.protect(pfn, mfn, on);
       dl[mfn] = 0;
     }
-    this.cpu.dropWriteTags();
+    this.cpu.mmu.dropWriteTags();
   }
 
   /**
@@ -126,7 +126,7 @@ export class LogDirtyTracker {
       dl[mfn] = 0;
       if (lifted) this.protect(pfn, mfn, true);
     }
-    this.cpu.dropWriteTags();
+    this.cpu.mmu.dropWriteTags();
     this.peeks++;
     return bitmap;
   }

@@ -419,7 +419,7 @@ export class HvmMode implements Mode {
 
   /** CPUID as the guest's virtual CPU answers it: the machine's, without non-root mode or a second stage (no nested virtualization). */
   private cpuid(dom: Domain): void {
-    answerCpuid(this.cpu.regs, this.clockMHz, CPUID_FEATURES_GUEST, this.cpu.tlbEntries);
+    answerCpuid(this.cpu.regs, this.clockMHz, CPUID_FEATURES_GUEST, this.cpu.mmu.tlbEntries);
     dom.stats.emulated[OP_CPUID]!++;
   }
 
@@ -458,7 +458,7 @@ export class HvmMode implements Mode {
     const dom = h.vcpu.domain;
     cpu.nonRoot = false;
     cpu.charge(Ev.VmExit, 1);
-    cpu.vmExitTlb();
+    cpu.mmu.vmExitTlb();
     cpu.stats.vmExits++;
     vm.exitReason = Exit.ExternalInterrupt;
     vm.exitQualification = 0;

@@ -129,7 +129,7 @@ export function unmapGrant(host: PvHost, me: PvDomain, handle: number): number {
     // writeTableEntry) and its table cannot lose its type while it is there (page-types.ts releaseL1)
     me.grants.pteToHandle.delete(m.pteAddr);
     host.mem.write32(m.pteAddr, 0);
-    host.cpu.flushTlb();
+    host.cpu.mmu.flushTlb();
   }
   me.grants.maps.delete(handle);
   grantRelease(host, m.granter, m.ref, m.frame, m.readonly);

@@ -186,7 +186,7 @@ function memoryOp(ctx: HcCtx, cmd: number, arg: number): number {
     alloc.release(f, d.id);
     done++;
   }
-  if (done > 0) host.cpu.flushTlb(); // no stale translation may reach a frame that left
+  if (done > 0) host.cpu.mmu.flushTlb(); // no stale translation may reach a frame that left
   ctx.charge(Ev.PvRequest, done + 1);
   return done === 0 && r < 0 ? r : done;
 }

@@ -48,7 +48,7 @@ const batch = new Int32Array(2);
 function flushIfStale(ctx: HcCtx, typingsBefore: number): void {
   const types = ctx.host.types;
   if (types.staleWritable && types.typings !== typingsBefore) {
-    ctx.host.cpu.flushTlb();
+    ctx.host.cpu.mmu.flushTlb();
     types.staleWritable = false;
   }
 }
@@ -188,11 +188,11 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
       return 0;
     }
     case MmuextCmd.TLB_FLUSH_LOCAL:
-      cpu.flushTlb();
+      cpu.mmu.flushTlb();
       ctx.charge(Ev.CrFlush, 1);
       return 0;
     case MmuextCmd.INVLPG_LOCAL:
-      cpu.invlpg(arg);
+      cpu.mmu.invlpg(arg);
       ctx.charge(Ev.Invlpg, 1);
       return 0;
     default:
@@ -289,10 +289,10 @@ export function updateVaMapping(ctx: HcCtx, va: number, val: number, flags: numb
   if (r < 0) return r;
   const cpu = ctx.host.cpu;
   if (flags === UvmFlags.INVLPG) {
-    cpu.invlpg(va);
+    cpu.mmu.invlpg(va);
     ctx.charge(Ev.Invlpg, 1);
   } else if (flags === UvmFlags.TLB_FLUSH) {
-    cpu.flushTlb();
+    cpu.mmu.flushTlb();
     ctx.charge(Ev.CrFlush, 1);
   }
   flushIfStale(ctx, v0);

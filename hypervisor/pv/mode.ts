@@ -316,7 +316,7 @@ export class PvMode implements Mode {
         types.clear(f);
       }
     }
-    host.cpu.flushTlb();
+    host.cpu.mmu.flushTlb();
     host.releaseDomain(d);
     this.layouts.delete(domain.id);
   }

@@ -97,7 +97,7 @@ export function setCallbacks(ctx: HcCtx, event: number, failsafe: number): numbe
 function frameWordAddr(host: PvHost, off: number): number {
   const cpu = host.cpu;
   const va = (cpu.regs[15]! + off) | 0;
-  return cpu.translate(va, true, false);
+  return cpu.mmu.translate(va, true, false);
 }
 
 /**

@@ -5,6 +5,7 @@
 // which hypervisor/save tests would catch for every mode. Host code.
 
 import { CpuStats } from '../../machine/cpu.ts';
+import { Mmu } from '../../machine/mmu.ts';
 import { Vmcs } from '../../machine/vmx.ts';
 import { ConsoleLog } from '../../machine/console-log.ts';
 import { TranslationUnit, BtStats, TranslationCache } from '../bt/cache.ts';
@@ -28,7 +29,7 @@ import { TrapVcpu } from '../trap/virtual-cpu.ts';
 import { TrapVcpuState } from '../trap/state.ts';
 
 const CLASSES: readonly (abstract new (...args: never[]) => object)[] = [
-  CpuStats, Vmcs, ConsoleLog,
+  CpuStats, Mmu, Vmcs, ConsoleLog,
   TranslationUnit, BtStats, TranslationCache,
   Ept, HvmDomainState, HvmShadow, HvmVcpu,
   BackRing, ByteQueue, PageTypes, ConsBack, BlkBack, GuestVirt, EventChannels, GrantTable, PvStats, PvVcpu, PvDomain,

@@ -10,8 +10,11 @@ import { deflateSync, inflateSync } from 'node:zlib';
 
 /** The first eight bytes of every save file. */
 export const SAVE_MAGIC = Uint8Array.from([0x58, 0x4c, 0x53, 0x41, 0x56, 0x45, 0x0d, 0x0a]); // "XLSAVE\r\n"
-/** The format this build writes and reads. */
-export const SAVE_VERSION = 1;
+/**
+ * The format this build writes and reads. 2: the CPU's MMU state moved into its own object
+ * (machine/mmu.ts, `cpu.mmu`), so a version-1 graph no longer fits the machine.
+ */
+export const SAVE_VERSION = 2;
 /** The modes a save file records, by their code in the header. */
 export const SAVE_MODES = ['native', 'pv', 'trap', 'bt', 'hvm'] as const;
 export type SaveMode = (typeof SAVE_MODES)[number];

@@ -156,7 +156,7 @@ export class ShadowMmu implements GuestShadow {
   invlpg(va: number): void {
     const t = this.tables[va >>> 22]!;
     if (t >= 0) this.m32[t * 1024 + ((va >>> 12) & 0x3ff)] = 0;
-    this.cpu.invlpg(va);
+    this.cpu.mmu.invlpg(va);
     this.stats.shadowInvlpgs++;
   }
 
@@ -184,7 +184,7 @@ export class ShadowMmu implements GuestShadow {
       m32[rootWord + slot] = 0;
     }
     this.usedCount = 0;
-    this.cpu.flushTlb();
+    this.cpu.mmu.flushTlb();
   }
 
   /** Shadow page tables in use now. */
@@ -236,6 +236,6 @@ export class ShadowMmu implements GuestShadow {
     const old = m32[idx]!;
     m32[idx] = (ma & PAGE_MASK) | PTE_P | PTE_A | (writable ? PTE_W | PTE_D : 0) | (user ? PTE_U : 0);
     // an entry whose rights changed: drop what the real TLB may still hold for it
-    if (old !== 0) this.cpu.invlpg(va);
+    if (old !== 0) this.cpu.mmu.invlpg(va);
   }
 }

@@ -166,7 +166,7 @@ export class TracedShadowMmu implements GuestShadow {
     const s = this.current;
     const t = s.tables[va >>> 22]!;
     if (t >= 0) this.m32[t * 1024 + ((va >>> 12) & 0x3ff)] = 0;
-    this.cpu.invlpg(va);
+    this.cpu.mmu.invlpg(va);
     this.stats.shadowInvlpgs++;
   }
 
@@ -183,7 +183,7 @@ export class TracedShadowMmu implements GuestShadow {
     this.writers.clear();
     this.current.key = this.keyNow();
     this.current.dirFrame = this.dirFrameOf();
-    this.cpu.flushTlb();
+    this.cpu.mmu.flushTlb();
     this.stats.shadowFlushes++;
   }
 
@@ -213,7 +213,7 @@ export class TracedShadowMmu implements GuestShadow {
     }
     s.lastLoad = ++this.loads;
     this.current = s;
-    this.cpu.flushTlb();
+    this.cpu.mmu.flushTlb();
   }
 
   destroy(): void {
@@ -288,7 +288,7 @@ export class TracedShadowMmu implements GuestShadow {
       }
     }
     this.writers.delete(f);
-    if (changed) this.cpu.flushTlb();
+    if (changed) this.cpu.mmu.flushTlb();
   }
 
   /**
@@ -384,6 +384,6 @@ export class TracedShadowMmu implements GuestShadow {
       }
       list.push(idx);
     }
-    if (old !== 0) this.cpu.invlpg(va);
+    if (old !== 0) this.cpu.mmu.invlpg(va);
   }
 }

@@ -154,14 +154,14 @@ export function consoleFrame(d: PvDomain): number {
 export function checkTlb(hv: Hypervisor, mode: PvMode): void {
   const cur = hv.current;
   if (!cur || !(cur.domain.modeState instanceof PvDomain)) return;
-  const cpu = hv.cpu as unknown as { tlbW: Int32Array; tlbAdd: Int32Array };
+  const tlb = hv.cpu.mmu;
   const t = mode.host.types;
   const d = mode.pv(cur.domain);
   const granted = new Set([...d.grants.maps.values()].filter((g) => !g.readonly).map((g) => g.frame));
-  for (let s = 0; s < 256; s++) {
-    for (const tag of [cpu.tlbW[s]!, cpu.tlbW[256 + s]!]) {
+  for (let s = 0; s < tlb.tlbEntries; s++) {
+    for (const tag of [tlb.tlbW[s]!, tlb.tlbW[tlb.tlbEntries + s]!]) {
       if ((tag & 0xfff) !== 0) continue; // INVALID
-      const f = ((tag + cpu.tlbAdd[s]!) | 0) >>> 12;
+      const f = ((tag + tlb.tlbAdd[s]!) | 0) >>> 12;
       if (t.isTable(f)) throw new Error(`the TLB maps page-table frame 0x${f.toString(16)} writable at va 0x${(tag >>> 0).toString(16)}`);
       if (!mode.host.mayMap(d.id, f) && !granted.has(f)) {
         throw new Error(`the TLB lets domain ${d.id} write frame 0x${f.toString(16)} (owner ${t.owner[f]}) at va 0x${(tag >>> 0).toString(16)}`);

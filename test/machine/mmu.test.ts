@@ -1,10 +1,14 @@
 // Paging and the TLB (docs/isa.md "Memory and paging"): translation, accessed and dirty bits,
 // page faults with their error codes and CR2, supervisor write-protect, x86 TLB staleness until
-// INVLPG or a CR3/CR0 write, open bus, walk costs, and the host-side translation helpers.
+// INVLPG or a CR3/CR0 write, open bus, walk costs, the host-side translation helpers, and the MMU
+// on its own: what machine/mmu.ts tells its CPU (MmuHost).
 
 import { describe, expect, it } from 'vitest';
 import { getProfile, type CostProfile } from '../../machine/costs.ts';
-import { tlbGeometry } from '../../machine/cpu.ts';
+import { ACC_READ, ACC_WRITE, Mmu, tlbGeometry, type MmuHost } from '../../machine/mmu.ts';
+import { Ev } from '../../machine/ledger.ts';
+import { PhysicalMemory } from '../../machine/memory.ts';
+import { EptQual, Vmcs } from '../../machine/vmx.ts';
 import { CR0_PG, CR0_WP, Cond, Op, PfErr, Pte, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { PageTables, Prog, boot, frameAt, runBoth, setGate, type Rig } from './cpu-harness.ts';
@@ -370,18 +374,18 @@ describe('host-side translation helpers', () => {
 
   it('translate gives the physical address, or -1 for unmapped, read-only (write) and supervisor (user) pages', () => {
     const rig = setup();
-    expect(rig.cpu.translate(VA + 0x123)).toBe(FRAME_A + 0x123);
-    expect(rig.cpu.translate(VA + 0x1123, false)).toBe(FRAME_B + 0x123);
-    expect(rig.cpu.translate(VA + 0x1123, true, true)).toBe(-1);
-    expect(rig.cpu.translate(VA + 0x1123, false, true)).toBe(-1);
-    expect(rig.cpu.translate(VA + 0x2000)).toBe(-1);
+    expect(rig.cpu.mmu.translate(VA + 0x123)).toBe(FRAME_A + 0x123);
+    expect(rig.cpu.mmu.translate(VA + 0x1123, false)).toBe(FRAME_B + 0x123);
+    expect(rig.cpu.mmu.translate(VA + 0x1123, true, true)).toBe(-1);
+    expect(rig.cpu.mmu.translate(VA + 0x1123, false, true)).toBe(-1);
+    expect(rig.cpu.mmu.translate(VA + 0x2000)).toBe(-1);
   });
 
   it('translate does not set accessed bits, fault, or charge cycles', () => {
     const rig = setup();
     const cycles = rig.cpu.cycles;
-    rig.cpu.translate(VA);
-    rig.cpu.translate(VA + 0x5000);
+    rig.cpu.mmu.translate(VA);
+    rig.cpu.mmu.translate(VA + 0x5000);
     expect(rig.pt.pte(VA) & Pte.A).toBe(0);
     expect(rig.cpu.cycles).toBe(cycles);
     expect(rig.cpu.cr2).toBe(0);
@@ -398,5 +402,67 @@ describe('host-side translation helpers', () => {
     expect(rig.cpu.peek8(VA + 7)).toBe(0x11);
     expect(rig.cpu.peek32(VA + 0x2000)).toBeUndefined();
     expect(rig.cpu.peekBytes(VA + 4, 2)).toEqual(new Uint8Array([0x44, 0x33]));
+  });
+});
+
+describe('the MMU on its own (machine/mmu.ts): what it tells its CPU through MmuHost', () => {
+  const PDIR = 0x10000;
+  const PTAB = 0x11000;
+  /** A recording host: CR0.PG|WP, CR3 = PDIR, root mode unless nonRoot is set; every call noted. */
+  function rig() {
+    const mem = new PhysicalMemory(1 << 20);
+    mem.write32(PDIR + (VA >>> 22) * 4, PTAB | Pte.P | Pte.W | Pte.U);
+    mem.write32(PTAB, FRAME_A | Pte.P | Pte.W | Pte.U);
+    mem.write32(PTAB + 4, FRAME_B | Pte.P | Pte.U);
+    const calls: string[] = [];
+    const host: MmuHost = {
+      cr0: CR0_PG | CR0_WP,
+      cr3: PDIR,
+      nonRoot: false,
+      vmcs: null,
+      stats: { tlbMisses: 0, tlbFlushes: 0, invlpgs: 0 },
+      charge: (ev, n) => calls.push(`charge ${ev === Ev.TlbWalk ? 'tlb-walk' : ev === Ev.EptWalk ? 'ept-walk' : ev} x${n}`),
+      pendPageFault: (error, addr) => calls.push(`#PF error ${error} at 0x${addr.toString(16)}`),
+      pendEptViolation: (gpa, va, q) => calls.push(`EPT violation gpa 0x${gpa.toString(16)} va 0x${va.toString(16)} qualification ${q}`),
+      tablesWritten: (pa) => calls.push(`A/D written at 0x${pa.toString(16)}`),
+    };
+    return { mem, calls, host, mmu: new Mmu(host, mem, getProfile('p4-2003')) };
+  }
+
+  it('a write walk charges two levels, writes A then A|D through tablesWritten, fills the TLB; the next access hits silently', () => {
+    const { mem, calls, host, mmu } = rig();
+    expect(mmu.xlate(VA + 0x124, ACC_WRITE, true)).toBe(FRAME_A + 0x124);
+    expect(calls).toEqual(['charge tlb-walk x1', 'charge tlb-walk x1', `A/D written at 0x${(PDIR + 4).toString(16)}`, `A/D written at 0x${PTAB.toString(16)}`]);
+    expect(mem.read32(PTAB) & (Pte.A | Pte.D)).toBe(Pte.A | Pte.D);
+    expect(host.stats.tlbMisses).toBe(1);
+    calls.length = 0;
+    expect(mmu.xlate(VA + 0x128, ACC_READ, true)).toBe(FRAME_A + 0x128);
+    expect(mmu.xlate(VA + 0x12c, ACC_WRITE, false)).toBe(FRAME_A + 0x12c);
+    expect(calls).toEqual([]);
+    mmu.invlpg(VA);
+    expect(mmu.xlate(VA, ACC_READ, false)).toBe(FRAME_A);
+    expect(calls).toEqual(['charge tlb-walk x1', 'charge tlb-walk x1']);
+    expect([host.stats.tlbMisses, host.stats.invlpgs]).toEqual([2, 1]);
+  });
+
+  it('a user write to a read-only page reports #PF P|W|U with the address (walk charged, no A/D write); look-only translate reports nothing', () => {
+    const { calls, mmu } = rig();
+    expect(mmu.translate(VA + 0x1008, true, true)).toBe(-1);
+    expect(calls).toEqual([]);
+    expect(mmu.xlate(VA + 0x1008, ACC_WRITE, true)).toBe(-1);
+    expect(calls).toEqual(['charge tlb-walk x1', 'charge tlb-walk x1', `#PF error ${PfErr.Present | PfErr.Write | PfErr.User} at 0x${(VA + 0x1008).toString(16)}`]);
+  });
+
+  it('in non-root mode a directory outside the second stage reports an EPT violation on the directory entry read', () => {
+    const { calls, host, mmu } = rig();
+    const vmcs = new Vmcs();
+    vmcs.eptRoot = 0x20000; // an empty second-stage directory: nothing is mapped
+    Object.assign(host, { nonRoot: true, vmcs });
+    expect(mmu.xlate(VA, ACC_READ, false)).toBe(-1);
+    expect(calls).toEqual([
+      'charge tlb-walk x1',
+      'charge ept-walk x2',
+      `EPT violation gpa 0x${(PDIR + 4).toString(16)} va 0x${VA.toString(16)} qualification ${EptQual.Read | EptQual.LinearValid}`,
+    ]);
   });
 });
