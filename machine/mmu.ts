@@ -180,6 +180,34 @@ export class Mmu {
 
   // ========================================================================== flushes and tags
 
+  /**
+   * The TLB's entries with the machine frames they translate to (-1: an empty way), for a domain
+   * moved to another machine (hypervisor/save/pv-domain.ts): its frames are renamed there and the
+   * entries laid in again by loadTlb, so the moved vCPU misses exactly where it would have.
+   */
+  tlbSnapshot(): TlbSnapshot {
+    const n = this.tlbEntries;
+    const frames = new Int32Array(n);
+    for (let s = 0; s < n; s++) frames[s] = this.tlbR[s] === NO_TAG ? -1 : ((this.tlbR[s]! + this.tlbAdd[s]!) >>> 12);
+    return { r: this.tlbR.slice(), w: this.tlbW.slice(), frames, next: this.tlbNext.slice() };
+  }
+
+  /** Lay a snapshot's entries into the TLB (same geometry), each entry's frame as `frames` says; the instruction TLB starts empty. */
+  loadTlb(t: TlbSnapshot): void {
+    const n = this.tlbEntries;
+    if (t.r.length !== 2 * n || t.frames.length !== n || t.next.length !== this.tlbNext.length) throw new RangeError('loadTlb: another TLB geometry');
+    this.tlbR.set(t.r);
+    this.tlbW.set(t.w);
+    this.tlbNext.set(t.next);
+    for (let s = 0; s < n; s++) {
+      if (t.frames[s]! < 0) {
+        this.tlbR[s] = this.tlbR[n + s] = this.tlbW[s] = this.tlbW[n + s] = NO_TAG;
+        this.tlbAdd[s] = 0;
+      } else this.tlbAdd[s] = (t.frames[s]! * 4096 - this.tlbR[s]!) | 0;
+    }
+    this.icV = NO_TAG;
+  }
+
   /** Drop every TLB entry and the instruction TLB. */
   flushTlb(): void {
     this.tlbR.fill(NO_TAG);
@@ -434,4 +462,12 @@ export class Mmu {
     );
     return -1;
   }
+}
+
+/** A TLB's contents (Mmu.tlbSnapshot): the tags, per entry the machine frame (-1: empty), the replacement state. */
+export interface TlbSnapshot {
+  r: Int32Array;
+  w: Int32Array;
+  frames: Int32Array;
+  next: Uint8Array;
 }

@@ -30,7 +30,8 @@
 // another domain's grant, a network back end (its host sockets).
 
 import { deferredCallOf } from '../../machine/deferred.ts';
-import type { CpuState, TlbSnapshot } from '../../machine/cpu.ts';
+import type { CpuState } from '../../machine/cpu.ts';
+import type { TlbSnapshot } from '../../machine/mmu.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { Domain } from '../core/domain.ts';
 import type { PvMode } from '../pv/mode.ts';
@@ -379,7 +380,7 @@ export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup
       if (v.loaded) {
         const state = cpu.saveState();
         state.cr3 = name(state.cr3 >>> 12, 'its CR3') * PAGE;
-        const tlb = cpu.tlbSnapshot();
+        const tlb = cpu.mmu.tlbSnapshot();
         // an entry of a frame that is not the domain's (none is expected) is dropped: a miss later
         const tf = Array.from(tlb.frames, (f) => (f < 0 ? -1 : (names.get(f) ?? -1)));
         ts.vcpus.push({ state, tlb: { r: Array.from(tlb.r), w: Array.from(tlb.w), frames: tf.map((c) => (c === -1 ? NO_FRAME : c)), next: Array.from(tlb.next) } });
@@ -533,7 +534,7 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
   }
   const vs = ts.vcpus[0];
   if (vs && fake(vs.state.cr3 / PAGE) === null) throw new SaveFormatError('its CR3 names a frame this domain has not');
-  if (vs && (vs.tlb.r.length !== 2 * vs.tlb.frames.length || vs.tlb.frames.length !== hv.cpu.tlbEntries)) throw new SaveFormatError('its TLB is of another geometry');
+  if (vs && (vs.tlb.r.length !== 2 * vs.tlb.frames.length || vs.tlb.frames.length !== hv.cpu.mmu.tlbEntries)) throw new SaveFormatError('its TLB is of another geometry');
 
   // ---- the domain's state over the template's objects (all or nothing) ----
   const keep = { id: template.id, trace: template.stats.trace, shared: d.sharedInfoMfn, idt: d.idtMfn, hvl1: d.hvL1Mfn };
@@ -615,7 +616,7 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
     v0.arch = { ...vs.state, cr3: rename(vs.state.cr3 / PAGE) * PAGE };
     hv.adoptCurrent(v0);
     const frames = Int32Array.from(vs.tlb.frames, (c) => (c === NO_FRAME ? -1 : rename(c)));
-    hv.cpu.loadTlb({ r: Int32Array.from(vs.tlb.r), w: Int32Array.from(vs.tlb.w), frames, next: Uint8Array.from(vs.tlb.next) });
+    hv.cpu.mmu.loadTlb({ r: Int32Array.from(vs.tlb.r), w: Int32Array.from(vs.tlb.w), frames, next: Uint8Array.from(vs.tlb.next) });
     types.staleWritable = ts.staleWritable;
   } else {
     types.staleWritable = types.staleWritable || ts.staleWritable;
