@@ -34,12 +34,13 @@ describe('generated blocks in the docs', () => {
     expect(blocks[5]!.text).toMatch(/^xenolith: trace: 10 records, \d+ dropped \(the buffer holds 10; --trace-records sets it\) written to /);
   });
 
-  it('docs/hypervisor.md: the kernel\'s nanobenchmarks under trap with the traced shadow, natively, under trap, under hvm (shadow and EPT, p4-2006-vtx) and under bt, each equal to its command output', async () => {
+  it('docs/hypervisor.md: the kernel\'s nanobenchmarks under trap with the traced shadow, natively, under trap, under hvm (shadow, EPT and the traced shadow, p4-2006-vtx) and under bt, each equal to its command output', async () => {
     const blocks = docBlocks(read('docs/hypervisor.md'));
     expect(blocks.map((b) => b.command)).toEqual([
       "run --mode trap --shadow traced --cmdline nanobench --input ''",
       "run --cmdline nanobench --input ''",
       "run --mode trap --cmdline nanobench --input ''",
+      "run --profile p4-2006-vtx --mode hvm --shadow traced --cmdline nanobench --input ''",
       "run --profile p4-2006-vtx --mode hvm --cmdline nanobench --input ''",
       "run --profile p4-2006-vtx --mode hvm --mmu ept --cmdline nanobench --input ''",
       "run --mode bt --cmdline nanobench --input ''",
