@@ -416,7 +416,6 @@ function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file
   if (opts.net.length > 0) throw new CliError('--save-at: a run with --net cannot be saved (its host sockets are not state)');
   if (opts.hypercalls) throw new CliError('--save-at: a run with --hypercalls cannot be saved (the handler module is host code)');
   if (opts.trace !== undefined) throw new CliError('--save-at: a run with --trace cannot be saved');
-  if (opts.shadow === 'traced') throw new CliError('--save-at: a run with --shadow traced cannot be saved yet (its per-address-space shadows are not in the save format; --shadow flush can be)');
   return { cycles, file };
 }
 
