@@ -19,7 +19,7 @@ describe('generated blocks in the docs', () => {
   });
 
   it('docs/hypercalls.md: lmbench fork natively and under pv, a --stats report and the experiment console; docs/web.md: run --trace; each equal to its command output', async () => {
-    expect(DOCS_WITH_BLOCKS).toEqual(['README.md', 'docs/hypercalls.md', 'docs/hypervisor.md', 'docs/web.md']);
+    expect(DOCS_WITH_BLOCKS).toEqual(['README.md', 'docs/hypercalls.md', 'docs/hypervisor.md', 'docs/web.md', 'docs/fidelity.md']);
     const blocks = ['README.md', 'docs/hypercalls.md', 'docs/web.md'].flatMap((f) => docBlocks(read(f)));
     expect(blocks.map((b) => `${b.stream} ${b.args.slice(0, 3).join(' ')}`)).toEqual([
       'stdout run --cmdline lmbench fork',
