@@ -121,6 +121,8 @@ export const definitionSchema = z
         return last >= 3 && last <= 254;
       }, { error: 'ip must be from 10.0.2.3 to 10.0.2.254 (10.0.2.2 is the gateway)' })
       .optional(),
+    /** trap, bt, and hvm on shadow paging: the shadow MMU, as `run --shadow` (flush, or traced: a shadow per address space) */
+    shadow: z.enum(['flush', 'traced'], { error: 'shadow must be flush or traced' }).optional(),
     on_poweroff: action('on_poweroff', 'destroy'),
     on_reboot: action('on_reboot', 'restart'),
     on_crash: action('on_crash', 'destroy'),
@@ -128,6 +130,9 @@ export const definitionSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
+    if (d.shadow !== undefined && d.mode !== 'trap' && d.mode !== 'bt' && !(d.mode === 'hvm' && !PROFILES[d.profile]!.ept)) {
+      ctx.addIssue({ code: 'custom', path: ['shadow'], message: d.mode === 'hvm' ? `shadow applies to hvm on shadow paging; profile ${d.profile}'s CPU has a second stage (EPT)` : 'shadow applies to trap, bt and hvm domains (their shadow page tables)' });
+    }
   });
 
 /** A definition as written (defaults applied). */

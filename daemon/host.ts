@@ -31,6 +31,7 @@ import { TrapMode, HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts'
 import { BtMode } from '../hypervisor/bt/mode.ts';
 import { HvmMode } from '../hypervisor/hvm/mode.ts';
 import { hvmReserveBytes } from '../hypervisor/hvm/index.ts';
+import type { ShadowKind } from '../hypervisor/trap/shadow.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { MAX_MACHINE_BYTES, MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import { DefinitionError, validateDefinition, type DomainDefinition } from './definition.ts';
@@ -876,7 +877,7 @@ export class Host {
         r.machine = m;
         r.domain = null;
       } else {
-        const { mode, reserve } = ownMode(def.mode, memoryBytes);
+        const { mode, reserve } = ownMode(def.mode, memoryBytes, def.shadow ?? 'flush');
         if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
           throw new DomainCreateError(`at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${def.mode} mode (the machine has ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it)`);
         }
@@ -1349,14 +1350,14 @@ function withCmdline(spec: { kernel: Image; initrd: Uint8Array }, cmdline: strin
 }
 
 /** The mode object and machine memory reserve of a domain on its own hypervisor. */
-function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number): { mode: Mode; reserve: number } {
+function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number, shadow: ShadowKind): { mode: Mode; reserve: number } {
   switch (mode) {
     case 'trap':
-      return { mode: new TrapMode(), reserve: HYPERVISOR_RESERVE_BYTES };
+      return { mode: new TrapMode({ shadow }), reserve: HYPERVISOR_RESERVE_BYTES };
     case 'bt':
-      return { mode: new BtMode(), reserve: HYPERVISOR_RESERVE_BYTES };
+      return { mode: new BtMode({ shadow }), reserve: HYPERVISOR_RESERVE_BYTES };
     case 'hvm':
-      return { mode: new HvmMode(), reserve: hvmReserveBytes(memoryBytes) };
+      return { mode: new HvmMode({ shadow }), reserve: hvmReserveBytes(memoryBytes, shadow) };
     default: {
       const never: never = mode;
       throw new Error(`ownMode: ${String(never)}`);

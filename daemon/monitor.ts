@@ -13,6 +13,7 @@ import { SharedInfo } from '../hypercalls/structs.ts';
 import { PvDomain, PortState } from '../hypervisor/pv/state.ts';
 import { btStatsSummary } from '../hypervisor/bt/stats.ts';
 import { hvmExitCounts } from '../hypervisor/hvm/stats.ts';
+import { HvmVcpu } from '../hypervisor/hvm/state.ts';
 import { TrapVcpu } from '../hypervisor/trap/virtual-cpu.ts';
 import type { Domain } from '../hypervisor/core/domain.ts';
 import type { Hypervisor } from '../hypervisor/core/hypervisor.ts';
@@ -36,7 +37,7 @@ export const MONITOR_HELP = [
   'info cpus              the vCPUs and where they are',
   'info mem               the guest\'s virtual mappings (ranges, rights) and memory quota',
   'info tlb               virtual page -> guest-physical page, one line each',
-  'info shadow            shadow page-table counters (trap, bt)',
+  'info shadow            shadow page-table counters (trap, bt, hvm on shadow paging)',
   'info events            event channels (pv) or injected interrupts',
   'x/Ni ADDR              N instructions at ADDR, disassembled and symbolized',
   'x/Nx ADDR              N words at ADDR in hex',
@@ -284,8 +285,15 @@ function infoTlb(t: Target): string {
   return lines.join('\n');
 }
 
+/** The domain runs on shadow page tables: trap, bt, or hvm without a second stage. */
+function shadowPaging(t: Target): boolean {
+  if (t.mode === 'trap' || t.mode === 'bt') return true;
+  const v = t.mode === 'hvm' ? t.domain?.vcpus[0]?.modeState : undefined;
+  return v instanceof HvmVcpu && v.shadow !== null;
+}
+
 function infoShadow(t: Target): string {
-  if (t.mode !== 'trap' && t.mode !== 'bt') {
+  if (!shadowPaging(t)) {
     return `no shadow page tables in ${t.mode} mode${t.mode === 'pv' ? ' (the guest\'s own tables are validated and used directly)' : t.mode === 'hvm' ? ' (the hardware walks a second stage)' : ''}`;
   }
   const s = t.domain!.stats.summary().shadow as Record<string, number>;
@@ -350,7 +358,7 @@ function infoMode(t: Target): string {
     const b = btStatsSummary(d) as unknown as Record<string, unknown>;
     lines.push(`translation: ${Object.entries(b).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
-  if (t.mode === 'trap' || t.mode === 'bt') {
+  if (shadowPaging(t)) {
     const sh = summary.shadow as Record<string, number>;
     lines.push(`shadow page faults: ${sh.hiddenFaults} hidden, ${sh.trueFaults} true`);
   }

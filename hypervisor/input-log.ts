@@ -38,7 +38,7 @@ export const runSettingsSchema = z.strictObject({
   hosted: z.boolean().optional(),
   /** --net-rx (pv): copy or flip */
   netRx: z.enum(['copy', 'flip']).optional(),
-  /** --shadow (trap, bt): flush or traced */
+  /** --shadow (trap, bt, hvm on shadow paging): flush or traced */
   shadow: z.enum(['flush', 'traced']).optional(),
   /** --hypercalls: the handler module */
   hypercalls: z.string().optional(),

@@ -38,8 +38,8 @@ export interface GuestRunOptions {
   cmdline?: string;
   /** trap-mode tuning */
   trap?: TrapModeOptions;
-  /** hvm-mode translation: 'shadow' or 'ept' (default: the profile's CPU decides) */
-  hvm?: { mmu?: 'shadow' | 'ept' };
+  /** hvm-mode translation: 'shadow' or 'ept' (default: the profile's CPU decides); with shadow paging, the shadow's kind */
+  hvm?: { mmu?: 'shadow' | 'ept'; shadow?: 'flush' | 'traced' };
   /** bt-mode tuning (the translation cache's bound) */
   bt?: { cacheUnits?: number; shadow?: 'flush' | 'traced' };
   /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */

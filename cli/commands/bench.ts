@@ -1,4 +1,4 @@
-// `xenolith bench cpu|compiler|boot|all [--json]`: benchmarks, printed next to a baseline measured
+// `xenolith bench cpu|compiler|boot|all|domains|mechanisms|retranslation|vpid [--json]`: benchmarks, printed next to a baseline measured
 // in the same run. `--json` prints { cpu?, compiler?, boot? }: one row shape per benchmark, whichever
 // verb asked for it. Timing lives here and in bench/, never in tests.
 import type { Command } from 'commander';
@@ -41,8 +41,8 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all)')
-    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network', 'all')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all); retranslation (would bt\'s adaptive retranslation of stores that keep faulting on traced page tables pay? simulated cycles; not part of all); vpid (what VPID-tagged TLB entries could save across world switches between hvm domains; simulated cycles; not part of all)')
+    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network | retranslation | vpid', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default interpreter)')
@@ -53,7 +53,7 @@ export function register(program: Command): void {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
-      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms', 'network'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains, mechanisms or network)`);
+      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms', 'network', 'retranslation', 'vpid'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains, mechanisms, network, retranslation or vpid)`);
       const out: Record<string, unknown> = {};
       if (which === 'domains') {
         const counts = opts.counts.split(',').map((c) => Number(c.trim()));
@@ -79,6 +79,18 @@ export function register(program: Command): void {
         const rows = runNetworkBench(modes as ModeName[]);
         out.network = rows.map((r) => ({ ...r, peerWallMs: round(r.peerWallMs), bridgedWallMs: round(r.bridgedWallMs) }));
         if (!opts.json) process.stdout.write(`netbench 8 1472 against the peer simulated in the host (the baseline) and against udpecho in a second domain on a bridge (simulated us and KB/s exact; wall time measured in this run)\n${networkTable(rows)}\n`);
+      }
+      if (which === 'retranslation') {
+        const { runRetranslationBench, retranslationReport } = await import('../../bench/retranslation.ts');
+        const r = runRetranslationBench();
+        out.retranslation = r;
+        if (!opts.json) process.stdout.write(`${retranslationReport(r)}\n`);
+      }
+      if (which === 'vpid') {
+        const { runVpidBench, vpidReport } = await import('../../bench/vpid.ts');
+        const r = runVpidBench();
+        out.vpid = r;
+        if (!opts.json) process.stdout.write(`${vpidReport(r)}\n`);
       }
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine]);

@@ -2,6 +2,8 @@
 // guest-kernel/), or an image file, on XL32; show its console; exit with the guest's status.
 // Console input comes from --input (then end of input), piped stdin, or the terminal.
 import { Ev } from '../../machine/ledger.ts';
+import { getProfile } from '../../machine/costs.ts';
+import { hvmMmuFor } from '../../hypervisor/hvm/mode.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine } from '../../machine/machine.ts';
@@ -188,7 +190,7 @@ interface GuestSetup {
   mode: string;
   /** --mmu (hvm) */
   mmu?: 'shadow' | 'ept';
-  /** --shadow (trap, bt) */
+  /** --shadow (trap, bt, hvm's shadow paging) */
   shadow?: 'flush' | 'traced';
   /** --trace: the trace buffer's capacity in records (undefined: no trace) */
   traceCapacity?: number;
@@ -253,7 +255,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     initrd,
     cmdline: o.cmdline,
     onOutput: withTap(consoleWriter(symbols, undefined, images), o),
-    ...(o.mmu !== undefined ? { hvm: { mmu: o.mmu } } : {}),
+    ...(o.mmu !== undefined || o.shadow !== undefined ? { hvm: { ...(o.mmu !== undefined ? { mmu: o.mmu } : {}), ...(o.shadow !== undefined ? { shadow: o.shadow } : {}) } } : {}),
     ...(o.shadow !== undefined ? { trap: { shadow: o.shadow }, bt: { shadow: o.shadow } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
@@ -397,7 +399,7 @@ interface SavedSetup {
   engine: Engine;
   memoryBytes: number;
   mmu?: 'shadow' | 'ept';
-  /** --shadow (trap, bt) */
+  /** --shadow (trap, bt, hvm's shadow paging) */
   shadow?: 'flush' | 'traced';
   hosted?: boolean;
   /** an image file (absolute), or none: the standard guest */
@@ -416,7 +418,6 @@ function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file
   const cycles = Number(n);
   if (!/^[0-9]+$/.test(n) || !Number.isSafeInteger(cycles) || cycles < 1) throw new CliError(`--save-at: CYCLES must be a positive whole number (got '${n}')`);
   if (opts.net.length > 0) throw new CliError('--save-at: a run with --net cannot be saved (its host sockets are not state)');
-  if (opts.shadow === 'traced') throw new CliError('--save-at: a run with --shadow traced cannot be saved yet (its per-address-space shadows are not in the save format; --shadow flush can be)');
   return { cycles, file };
 }
 
@@ -546,7 +547,7 @@ export function register(program: Command): void {
     .option('--restore <file>', 'go on with a run saved by --save-at: its mode, profile, memory and guest come from the file (docs/migration.md)')
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
-    .option('--shadow <kind>', 'with --mode trap or bt: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
+    .option('--shadow <kind>', 'with --mode trap, bt or hvm --mmu shadow: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
     .option('--smp <n>', 'CPUs in the machine, 1..8 (default 1); several only with --mode native so far (docs/isa.md "Multiprocessor")')
     .option('--smp-seed <n>', 'with --smp: the seed of the CPUs\' interleaving schedule (default 1); the same seed gives the same run')
     .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU runs before the schedule switches (default 2000)')
@@ -582,7 +583,8 @@ export function register(program: Command): void {
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
-      if (opts.shadow !== undefined && opts.mode !== 'trap' && opts.mode !== 'bt') throw new CliError(`--shadow chooses trap's and bt's shadow MMU; it needs --mode trap or bt (not ${opts.mode})`);
+      if (opts.shadow !== undefined && opts.mode !== 'trap' && opts.mode !== 'bt' && opts.mode !== 'hvm') throw new CliError(`--shadow chooses the shadow MMU of trap, bt and hvm's shadow paging; it needs --mode trap, bt or hvm (not ${opts.mode})`);
+      if (opts.shadow !== undefined && opts.mode === 'hvm' && hvmMmuFor(getProfile(checked.profile), checked.mmu) !== 'shadow') throw new CliError(`--shadow chooses the shadow MMU; this hvm run has a second stage (ept${checked.mmu === undefined ? `, profile ${checked.profile}'s default` : ''}): add --mmu shadow`);
       if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');

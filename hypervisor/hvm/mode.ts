@@ -33,7 +33,7 @@ import {
 import { Ept } from './ept.ts';
 import { hex } from '../../machine/hex.ts';
 import { Ev } from '../../machine/ledger.ts';
-import { SHADOW_BAD_GPA, SHADOW_HIDDEN } from '../trap/shadow.ts';
+import { SHADOW_BAD_GPA, SHADOW_HIDDEN, type ShadowKind } from '../trap/shadow.ts';
 import { HvmDomainState, HvmShadow, HvmVcpu, SHADOW_CR0_OWNED, type HvmMmu, hvmVcpu } from './state.ts';
 import { TraceKind } from '../core/trace.ts';
 
@@ -59,6 +59,8 @@ const CPUID_FEATURES_GUEST: number = CPUID_FEATURES_MACHINE & ~(CpuidFeature.Non
 export interface HvmModeOptions {
   /** 'ept' (a second stage; the profile must have one) or 'shadow'; default: 'ept' if the profile has EPT, else 'shadow' */
   mmu?: HvmMmu;
+  /** with shadow paging: 'flush' (one shadow, dropped at every CR3 load; the default) or 'traced' (a shadow per address space) */
+  shadow?: ShadowKind;
 }
 
 export class HvmMode implements Mode {
@@ -66,6 +68,8 @@ export class HvmMode implements Mode {
   private hv!: Hypervisor;
   private cpu!: Cpu;
   private readonly requestedMmu: HvmMmu | undefined;
+  /** the shadow MMU's kind under `--mmu shadow` */
+  readonly shadowKind: ShadowKind;
   /** the translation in use, decided when attached to a hypervisor (its profile) */
   mmu: HvmMmu = 'ept';
   /** the profile's clock (CPUID's answer); every cost is charged through the ledger's kinds (machine/ledger.ts) */
@@ -73,6 +77,7 @@ export class HvmMode implements Mode {
 
   constructor(opts: HvmModeOptions = {}) {
     this.requestedMmu = opts.mmu;
+    this.shadowKind = opts.shadow ?? 'flush';
   }
 
   attach(hv: Hypervisor): void {
@@ -80,6 +85,9 @@ export class HvmMode implements Mode {
     this.cpu = hv.cpu;
     const p = hv.profile;
     this.mmu = hvmMmuFor(p, this.requestedMmu);
+    if (this.mmu === 'ept' && this.shadowKind !== 'flush') {
+      throw new Error(`hvm mode: a ${this.shadowKind} shadow needs shadow paging (--mmu shadow), not a second stage (profile ${p.name})`);
+    }
     this.clockMHz = p.clockMHz;
   }
 
@@ -88,7 +96,7 @@ export class HvmMode implements Mode {
     if (domain.vcpus.length !== 1) throw new Error(`hvm mode runs one vCPU per domain (domain '${domain.name}' has ${domain.vcpus.length})`);
     if (this.mmu === 'shadow') {
       domain.modeState = new HvmDomainState(null);
-      for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v));
+      for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v, this.shadowKind));
       this.tagTlb(domain);
       return;
     }
@@ -320,9 +328,10 @@ export class HvmMode implements Mode {
   /**
    * A control-register access exit (shadow paging): CR3 loads and stores, CR0 writes. The
    * instruction retired with the exit; the monitor does what it would have done on the guest's
-   * view. A CR3 or CR0 write drops the whole shadow (the hardware flushes its TLB on both) and is
-   * charged the CR3 load the monitor does; the real CR0 stays PG|WP, the guest's bits go to the
-   * read shadow.
+   * view. A CR0 write drops the whole shadow (the hardware flushes its TLB), a CR3 load too with
+   * the flushing shadow, while the traced one switches the real CR3 to the new space's shadow;
+   * both are charged the CR3 load the monitor does; the real CR0 stays PG|WP, the guest's bits go
+   * to the read shadow.
    */
   private crAccess(h: HvmVcpu, s: HvmShadow, exit: VcpuExit): number {
     const cpu = this.cpu;
@@ -337,7 +346,9 @@ export class HvmMode implements Mode {
       }
     } else if (n === 3) {
       s.v.cr3 = (r[reg]! & PAGE_MASK) >>> 0;
-      s.shadow.flush();
+      // the flushing shadow starts afresh; the traced one switches to the space's kept directory
+      s.shadow.loadCr3();
+      cpu.cr3 = s.shadow.root;
       cpu.charge(Ev.CrFlush, 1);
       cpu.instructionBoundary();
       return CONTINUE;

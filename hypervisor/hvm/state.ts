@@ -8,8 +8,9 @@ import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { Vcpu } from '../core/vcpu.ts';
 import { GuestWalker } from '../trap/guest-mmu.ts';
-import { ShadowMmu } from '../trap/shadow.ts';
+import { ShadowMmu, type GuestShadow, type ShadowKind } from '../trap/shadow.ts';
 import { TrapVcpuState } from '../trap/state.ts';
+import { TracedShadowMmu } from '../trap/traced-shadow.ts';
 import type { Ept } from './ept.ts';
 
 /** How an hvm guest's memory is translated (`--mmu`). */
@@ -67,6 +68,10 @@ export function hvmControls(vmcs: Vmcs, eptRoot: number): void {
  *    (unlike x86's), which the shadow must follow even when the owned bits do not change;
  *  - CR4 (only TSD) is the guest's: no bit owned, its writes never exit.
  * No second stage: eptRoot = -1, and the shadow maps only the domain's frames.
+ * With `--shadow traced` the shadow is the trap mode's caching one (hypervisor/trap/traced-shadow.ts):
+ * a shadow per guest address space, kept across CR3 loads (a CR3-load exit switches the real CR3 to
+ * the space's shadow directory), coherent by write-protecting the guest's tables - a guest write to
+ * one is a page-fault exit (a trace fault), as on the VT-x monitors of 2006 that had no EPT.
  */
 export function shadowControls(vmcs: Vmcs): void {
   vmcs.exitOnInvlpg = true;
@@ -83,11 +88,13 @@ export class HvmShadow {
   /** the guest's CR0/CR3 (its other registers are real); the trap mode's shape, for the walker */
   readonly v = new TrapVcpuState();
   readonly walker: GuestWalker;
-  readonly shadow: ShadowMmu;
+  /** the flushing shadow (`--shadow flush`, one directory) or the caching one (`traced`, a directory per space) */
+  readonly shadow: GuestShadow;
 
-  constructor(hv: Hypervisor, vcpu: Vcpu) {
+  constructor(hv: Hypervisor, vcpu: Vcpu, kind: ShadowKind = 'flush') {
     this.walker = new GuestWalker(hv.mem, vcpu.domain.memory, this.v);
-    this.shadow = new ShadowMmu(hv, hv.cpu, this.walker, vcpu.domain.stats);
+    const stats = vcpu.domain.stats;
+    this.shadow = kind === 'traced' ? new TracedShadowMmu(hv, hv.cpu, this.walker, this.v, stats) : new ShadowMmu(hv, hv.cpu, this.walker, stats);
   }
 }
 

@@ -1,9 +1,10 @@
 // hvm mode's counters in words, for `--stats` and the monitor: VM exits by reason (the domain's
-// cpuExits, Intel numbering), injected interrupts, the second stage's size. Reads only.
+// cpuExits, Intel numbering), injected interrupts, the second stage's size or the shadow's events. Reads only.
 
 import { Exit, EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
-import { HvmDomainState } from './state.ts';
+import { TracedShadowMmu } from '../trap/traced-shadow.ts';
+import { HvmDomainState, HvmVcpu } from './state.ts';
 
 /** The VM exit reasons hvm mode can see, by name (machine/types.ts Exit). */
 export const HVM_EXIT_NAMES: readonly (readonly [string, number])[] = [
@@ -37,6 +38,12 @@ export function formatHvmStats(domain: Domain): string {
   ];
   const state = domain.modeState instanceof HvmDomainState ? domain.modeState : null;
   if (state?.ept) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
-  else if (state) lines.push(`shadow paging: ${s.hiddenFaults} hidden faults, ${s.trueFaults} true faults, ${s.shadowFlushes} flushes, ${s.shadowInvlpgs} invlpgs`);
+  else if (state) {
+    lines.push(`shadow paging: ${s.hiddenFaults} hidden faults, ${s.trueFaults} true faults, ${s.shadowFlushes} flushes, ${s.shadowInvlpgs} invlpgs`);
+    const v = domain.vcpus[0]?.modeState;
+    if (v instanceof HvmVcpu && v.shadow?.shadow instanceof TracedShadowMmu) {
+      lines.push(`traced shadow: ${s.traceFaults} trace faults, ${s.shadowSpaceHits} address-space hits, ${s.shadowSpaceMisses} misses`);
+    }
+  }
   return lines.join('\n');
 }

@@ -45,6 +45,19 @@ describe('xenolith (small things)', () => {
     }
   });
 
+  it('--shadow: trap, bt and hvm on shadow paging; refused where hvm has a second stage and under pv', async () => {
+    const hvm = await xenolith('run', '--mode', 'hvm', '--shadow', 'traced', '--cmdline', 'true', '--input', '', '--stats');
+    expect(hvm.status).toBe(0);
+    expect(hvm.stderr).toMatch(/^traced shadow: 2 trace faults, 1 address-space hits, 1 misses$/m);
+    const refused = async (...args: string[]) => {
+      const r = await xenolith('run', ...args, '--input', '');
+      return [r.status, r.stderr];
+    };
+    expect(await refused('--mode', 'hvm', '--mmu', 'ept', '--shadow', 'traced')).toEqual([2, 'xenolith: --shadow chooses the shadow MMU; this hvm run has a second stage (ept): add --mmu shadow\n']);
+    expect(await refused('--mode', 'hvm', '--profile', 'modern', '--shadow', 'flush')).toEqual([2, "xenolith: --shadow chooses the shadow MMU; this hvm run has a second stage (ept, profile modern's default): add --mmu shadow\n"]);
+    expect(await refused('--mode', 'pv', '--shadow', 'traced')).toEqual([2, "xenolith: --shadow chooses the shadow MMU of trap, bt and hvm's shadow paging; it needs --mode trap, bt or hvm (not pv)\n"]);
+  });
+
   it('too little memory under pv: the builder says how much the kernel, initrd and boot layout need, on one line', async () => {
     const pv = await xenolith('run', '--mode', 'pv', '--memory', '1', '--input', '');
     expect(pv.status).toBe(2);

@@ -51,7 +51,7 @@ describe('domain definitions', () => {
     );
     expect(errorOf(() => loadDefinitionFile(file('c.json', '{ "mode": "pv" }')))).toBe(`${dir}/c.json: field 'name' is missing: name must be a string`);
     expect(errorOf(() => loadDefinitionFile(file('d.json', '{ "name": "d", "mode": "pv", "memroy": 8 }')))).toBe(
-      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('e.json', '{ "name": "e", "mode": "pv", "on_crash": "reboot" }')))).toBe(`${dir}/e.json: field 'on_crash': on_crash must be one of destroy, restart, preserve`);
     expect(errorOf(() => loadDefinitionFile(file('f.json', '{ "name": "f", "mode": "pv", "memory": 2000 }')))).toBe(`${dir}/f.json: field 'memory': memory must be at most 1024 MiB (the machine's memory ceiling)`);
@@ -73,7 +73,7 @@ describe('domain definitions', () => {
     expect(loadDefinitionFile(file('y.yml', 'name: y\nmode: trap\nconsole:\n  input: "ls\\n"\non_crash: restart\n'))).toMatchObject({ name: 'y', mode: 'trap', console: { logBytes: 65536, input: 'ls\n' }, on_crash: 'restart' });
     expect(errorOf(() => loadDefinitionFile(file('v.yaml', 'name: v\nmode: pv\nvcpus: 3\n')))).toBe(`${dir}/v.yaml:3:8: field 'vcpus': vcpus must be 1 (domains have one vCPU for now; SMP guests come later)`);
     expect(errorOf(() => loadDefinitionFile(file('w.yaml', 'name: w\nmode: pv\nmemroy: 8\n')))).toBe(
-      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('x.yaml', 'name: x\nmode: [pv\n')))).toBe(`${dir}/x.yaml:3:1: not valid YAML (Flow sequence in block collection must be sufficiently indented and end with a ])`);
   });
@@ -81,6 +81,14 @@ describe('domain definitions', () => {
   it('memory is a whole number of 4 KiB pages', () => {
     expect(validateDefinition({ name: 'm', mode: 'pv', memory: 1.5 }).memory).toBe(1.5);
     expect(errorOf(() => validateDefinition({ name: 'm', mode: 'pv', memory: 1.001 }))).toBe("field 'memory': memory must be a whole number of 4 KiB pages (a multiple of 1/256 MiB)");
+  });
+
+  it('shadow: trap, bt, and hvm on shadow paging only', () => {
+    expect(['trap', 'bt', 'hvm'].map((mode) => validateDefinition({ name: 's', mode, shadow: 'traced' }).shadow)).toEqual(['traced', 'traced', 'traced']);
+    expect(validateDefinition({ name: 's', mode: 'trap' }).shadow).toBe(undefined);
+    expect(errorOf(() => validateDefinition({ name: 's', mode: 'hvm', profile: 'modern', shadow: 'traced' }))).toBe("field 'shadow': shadow applies to hvm on shadow paging; profile modern's CPU has a second stage (EPT)");
+    expect(errorOf(() => validateDefinition({ name: 's', mode: 'pv', shadow: 'flush' }))).toBe("field 'shadow': shadow applies to trap, bt and hvm domains (their shadow page tables)");
+    expect(errorOf(() => validateDefinition({ name: 's', mode: 'trap', shadow: 'cached' }))).toBe("field 'shadow': shadow must be flush or traced");
   });
 });
 

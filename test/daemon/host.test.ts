@@ -92,6 +92,27 @@ describe('the host', () => {
     expect(host.machineStats().map((m) => m.key)).toEqual(['own:n', 'own:t', 'pv:p4-2003']);
   });
 
+  it("a traced shadow's counters are in domstats and info shadow (trap, and hvm on shadow paging)", () => {
+    const { host, out, define, until } = makeHost();
+    define({ name: 't', mode: 'trap', shadow: 'traced', console: { input: 'echo same\\n' } });
+    define({ name: 'h', mode: 'hvm', shadow: 'traced', console: { input: 'echo same\\n' } });
+    define({ name: 'f', mode: 'hvm', console: { input: 'echo same\\n' } });
+    for (const n of ['t', 'h', 'f']) host.start(n);
+    until(() => ['t', 'h', 'f'].every((n) => (out[n] ?? '').endsWith('same\n$ ')));
+    expect(out.h).toBe(out.t);
+    for (const n of ['t', 'h']) {
+      const s = host.domstats(n).stats.shadow as Record<string, number>;
+      // init's and the shell's spaces were each missed once, then hit; the kernel wrote traced tables
+      expect(s.spaceHits).toBeGreaterThan(0);
+      expect(s.spaceMisses).toBeGreaterThan(0);
+      expect(s.traceFaults).toBeGreaterThan(0);
+      expect(monitorCommand(host, n, 'info shadow')).toMatch(new RegExp(`^traceFaults: ${s.traceFaults}\nspaceHits: ${s.spaceHits}\nspaceMisses: ${s.spaceMisses}$`, 'm'));
+    }
+    // the flushing shadow has none of them
+    expect(host.domstats('f').stats.shadow).toMatchObject({ traceFaults: 0, spaceHits: 0, spaceMisses: 0 });
+    expect(monitorCommand(host, 'f', 'info shadow')).toMatch(/^hiddenFaults: [1-9]\d*$/m);
+  });
+
   it('runs a domain on the engine its definition names: the same console either way, pv domains of each engine on their own shared machine', () => {
     const { host, out, define, until } = makeHost();
     define({ name: 'i', engine: 'interpreter', console: { input: 'echo same\\n' } });

@@ -19,7 +19,7 @@ describe('generated blocks in the docs', () => {
   });
 
   it('docs/hypercalls.md: lmbench fork natively and under pv, a --stats report and the experiment console; docs/web.md: run --trace; each equal to its command output', async () => {
-    expect(DOCS_WITH_BLOCKS).toEqual(['README.md', 'docs/hypercalls.md', 'docs/hypervisor.md', 'docs/web.md']);
+    expect(DOCS_WITH_BLOCKS).toEqual(['README.md', 'docs/hypercalls.md', 'docs/hypervisor.md', 'docs/web.md', 'docs/fidelity.md']);
     const blocks = ['README.md', 'docs/hypercalls.md', 'docs/web.md'].flatMap((f) => docBlocks(read(f)));
     expect(blocks.map((b) => `${b.stream} ${b.args.slice(0, 3).join(' ')}`)).toEqual([
       'stdout run --cmdline lmbench fork',
@@ -34,12 +34,13 @@ describe('generated blocks in the docs', () => {
     expect(blocks[5]!.text).toMatch(/^xenolith: trace: 10 records, \d+ dropped \(the buffer holds 10; --trace-records sets it\) written to /);
   });
 
-  it('docs/hypervisor.md: the kernel\'s nanobenchmarks under trap with the traced shadow, natively, under trap, under hvm (shadow and EPT, p4-2006-vtx) and under bt, each equal to its command output', async () => {
+  it('docs/hypervisor.md: the kernel\'s nanobenchmarks under trap with the traced shadow, natively, under trap, under hvm (shadow, EPT and the traced shadow, p4-2006-vtx) and under bt, each equal to its command output', async () => {
     const blocks = docBlocks(read('docs/hypervisor.md'));
     expect(blocks.map((b) => b.command)).toEqual([
       "run --mode trap --shadow traced --cmdline nanobench --input ''",
       "run --cmdline nanobench --input ''",
       "run --mode trap --cmdline nanobench --input ''",
+      "run --profile p4-2006-vtx --mode hvm --shadow traced --cmdline nanobench --input ''",
       "run --profile p4-2006-vtx --mode hvm --cmdline nanobench --input ''",
       "run --profile p4-2006-vtx --mode hvm --mmu ept --cmdline nanobench --input ''",
       "run --mode bt --cmdline nanobench --input ''",

@@ -9,7 +9,7 @@ import { xenolith } from '../cli/run-in-process.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The documents with generated blocks. */
-export const DOCS_WITH_BLOCKS = ['README.md', 'docs/hypercalls.md', 'docs/hypervisor.md', 'docs/web.md'];
+export const DOCS_WITH_BLOCKS = ['README.md', 'docs/hypercalls.md', 'docs/hypervisor.md', 'docs/web.md', 'docs/fidelity.md'];
 
 const MARKER = /^<!-- (stdout|stderr) of: npx xenolith (.*) -->\n```\n([\s\S]*?)```\n/gm;
 

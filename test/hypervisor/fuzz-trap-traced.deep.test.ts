@@ -3,6 +3,6 @@
 // frames, everything given back, the other domain's output as alone), with shadows kept per
 // address space and the guest's random page-table writes traced. 150 runs (npm run test:deep).
 import { TrapMode } from '../../hypervisor/trap/index.ts';
-import { shadowFuzzSuite } from './fixtures/hostile.ts';
+import { shadowFuzzSuite, tableWritingArb } from './fixtures/hostile.ts';
 
-shadowFuzzSuite('trap mode, traced shadow (deep): a hostile guest next to a well-behaved one', () => new TrapMode({ shadow: 'traced' }), 150);
+shadowFuzzSuite('trap mode, traced shadow (deep): a hostile guest next to a well-behaved one', () => new TrapMode({ shadow: 'traced' }), 150, tableWritingArb);

@@ -4,6 +4,6 @@
 // address space and the guest's random page-table writes traced. 12 runs here (the flushing
 // shadow's suite covers the rest of the monitor); 150 in fuzz-trap-traced.deep.test.ts.
 import { TrapMode } from '../../hypervisor/trap/index.ts';
-import { shadowFuzzSuite } from './fixtures/hostile.ts';
+import { shadowFuzzSuite, tableWritingArb } from './fixtures/hostile.ts';
 
-shadowFuzzSuite('trap mode, traced shadow: a hostile guest next to a well-behaved one', () => new TrapMode({ shadow: 'traced' }), 12);
+shadowFuzzSuite('trap mode, traced shadow: a hostile guest next to a well-behaved one', () => new TrapMode({ shadow: 'traced' }), 12, tableWritingArb);

@@ -53,6 +53,25 @@ describe('the native kernel under hvm mode', () => {
     expect(s.traps.reduce((a, b) => a + b, 0)).toBe(0);
   });
 
+  it('passes its whole test suite on the traced shadow (a shadow per address space), with the bare machine transcript', () => {
+    const traced: ModeRunner = (boot, opts = {}) => runHvmMode(boot, { ...opts, hvm: { mmu: 'shadow', shadow: 'traced' } });
+    const { native, guest: hvm } = nativeAndUnder(traced, { cmdline: 'usertests' });
+    expect([hvm.reason, hvm.status]).toEqual(['poweroff', 0]);
+    expect(hvm.output).toBe(native);
+    const s = hvm.domain.stats;
+    // every CR3 load switches shadows (one CR0 write, paging on, drops them all); trace faults are
+    // page-fault exits resumed as hidden faults; the shadows never ran out of frames
+    expect(s.cpuExits[Exit.Exception]).toBe(s.hiddenFaults + s.trueFaults);
+    expect(s.reflected[14]).toBe(s.trueFaults);
+    expect(s.shadowFlushes).toBe(1);
+    expect(s.shadowSpaceHits).toBeGreaterThan(s.shadowSpaceMisses);
+    expect(s.shadowSpaceMisses).toBeGreaterThan(0);
+    expect(s.cpuExits[Exit.CrAccess]).toBeGreaterThanOrEqual(s.shadowSpaceHits + s.shadowSpaceMisses + s.shadowFlushes);
+    expect(s.traceFaults).toBeGreaterThan(0);
+    expect(s.traceFaults).toBeLessThan(s.hiddenFaults);
+    expect(s.shadowRecycles).toBe(0);
+  });
+
   shellAndDiskTests(runHvmMode);
 
   it('kills a faulting user program and preempts a spinning one with the same transcript', () => {

@@ -10,7 +10,9 @@ import { CONSOLE_EOF } from '../../cli/image-files.ts';
 
 /** The modes, with hvm's two translations. */
 export const VARIANTS = ['native', 'pv', 'trap', 'bt', 'hvm-shadow', 'hvm-ept'] as const;
-export type Variant = (typeof VARIANTS)[number];
+/** The shadow-paging modes with the caching shadow (`--shadow traced`: a shadow per address space, kept in the graph). */
+export const TRACED_VARIANTS = ['trap-traced', 'bt-traced', 'hvm-traced'] as const;
+export type Variant = (typeof VARIANTS)[number] | (typeof TRACED_VARIANTS)[number];
 
 export interface BootedGuest {
   mode: SaveMode;
@@ -42,10 +44,13 @@ export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20
       output: () => m.consoleOutput(),
     };
   }
-  const mode = variant.startsWith('hvm') ? 'hvm' : (variant as 'pv' | 'trap' | 'bt');
+  const mode = variant.startsWith('hvm') ? 'hvm' : (variant.replace('-traced', '') as 'pv' | 'trap' | 'bt');
   const opts: Parameters<typeof runImageInMode>[2] = { memoryBytes, input: typed, initrd: build.initrd, maxCycles: 0 };
   if (variant === 'hvm-shadow') opts.hvm = { mmu: 'shadow' };
   if (variant === 'hvm-ept') opts.hvm = { mmu: 'ept' };
+  if (variant === 'hvm-traced') opts.hvm = { mmu: 'shadow', shadow: 'traced' };
+  if (variant === 'trap-traced') opts.trap = { shadow: 'traced' };
+  if (variant === 'bt-traced') opts.bt = { shadow: 'traced' };
   const { hypervisor: hv, domain } = runImageInMode(mode, build.kernel, opts);
   return {
     mode,

@@ -1,6 +1,7 @@
 // Save and restore against the oracle of the uninterrupted run: a run saved at any cycle and
 // restored onto a fresh machine ends with exactly the console output, cycle count and instruction
-// count of the run that was never stopped, in every mode (hvm with both translations). A few save
+// count of the run that was never stopped, in every mode (hvm with both translations, and on the
+// traced shadow, whose per-address-space shadows are saved with the rest of the graph). A few save
 // points per mode here (the property over the save cycle); many in save-restore.deep.test.ts.
 // Also: a bad file is refused with one line and leaves the restoring machine untouched.
 import { describe, expect, test } from 'vitest';
@@ -11,7 +12,8 @@ import { VARIANTS, bootGuest, runToEnd } from './save-harness.ts';
 import { ORACLE_INPUT, checkSavePoints } from './save-oracle.ts';
 
 describe('a restored run ends as the uninterrupted one', () => {
-  for (const v of VARIANTS) {
+  // the traced shadow: hvm's here, trap's through the command (test/cli/run-save.test.ts), all three in the deep suite
+  for (const v of [...VARIANTS, 'hvm-traced'] as const) {
     test(`${v}: at two save cycles drawn over the run`, () => {
       checkSavePoints(v, 2, 12);
     });

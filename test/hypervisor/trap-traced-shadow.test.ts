@@ -5,73 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { trapVcpu } from '../../hypervisor/trap/index.ts';
 import { TracedShadowMmu } from '../../hypervisor/trap/traced-shadow.ts';
+import { switches, WRITE_OTHER_SPACE, WRITE_TRACED_TABLE } from './fixtures/traced-guests.ts';
 import { guestImage, runNative, runTrap } from './trap-harness.ts';
-
-const X = `
-        X = 0x003f7000
-        B = 0x003f6000
-        .func readx
-readx:                                  ; print [X]
-        li      r1, X
-        ldw     r1, [r1]
-        call    puthex
-        call    putsp
-        ret
-        .endfunc
-        .func seed
-seed:                                   ; [A] = 0xaaaaaaaa, [B] = 0xbbbbbbbb
-        li      r1, X
-        li      r2, 0xaaaaaaaa
-        stw     [r1], r2
-        li      r1, B
-        li      r2, 0xbbbbbbbb
-        stw     [r1], r2
-        ret
-        .endfunc
-        .func space2                    ; page_directory2 -> page_table2 = page_table, but X -> B
-space2:
-        li      r1, page_table
-        li      r2, page_table2
-        li      r3, 0
-.Lcopy:
-        ldw     r4, [r1]
-        stw     [r2], r4
-        addi    r1, r1, 4
-        addi    r2, r2, 4
-        addi    r3, r3, 1
-        cmpi    r3, 1024
-        jlt     .Lcopy
-        li      r1, page_table2 + (X >> 12) * 4
-        li      r2, B | PTE_P | PTE_W | PTE_U
-        stw     [r1], r2
-        li      r1, page_directory2
-        li      r2, page_table2 | PTE_P | PTE_W | PTE_U
-        stw     [r1], r2
-        ret
-        .endfunc
-`;
-
-/** Switch between the two spaces `n` times each way, reading X in each. */
-const switches = (n: number) => `
-test_main:
-        call    paging_on
-        call    seed
-        call    space2
-        li      r7, 0
-.Lswitch:
-        li      r1, page_directory2
-        movcr   cr3, r1
-        call    readx
-        li      r1, page_directory
-        movcr   cr3, r1
-        call    readx
-        addi    r7, r7, 1
-        cmpi    r7, ${n}
-        jlt     .Lswitch
-        call    putnl
-        li      r0, 0
-        ret
-${X}`;
 
 function traced(body: string) {
   const image = guestImage(body);
@@ -104,24 +39,7 @@ describe('trap mode: the traced (caching) shadow MMU', () => {
   });
 
   it('a write to a traced table faults once and the frame goes out of sync: the change is invisible until INVLPG, as natively', () => {
-    const { native, trap, shadow } = traced(`
-test_main:
-        call    paging_on
-        call    seed
-        call    readx
-        li      r1, page_table + (X >> 12) * 4
-        li      r2, B | PTE_P | PTE_W | PTE_U
-        stw     [r1], r2                ; X -> B, no INVLPG
-        li      r1, page_table + (X >> 12) * 4 + 4
-        stw     [r1], r2                ; a second write to the same table: no fault
-        call    readx
-        li      r1, X
-        invlpg  r1
-        call    readx
-        call    putnl
-        li      r0, 0
-        ret
-${X}`);
+    const { native, trap, shadow } = traced(WRITE_TRACED_TABLE);
     expect(native.output).toBe('aaaaaaaa aaaaaaaa bbbbbbbb \n');
     expect(trap.domain.stats.traceFaults).toBe(1);
     expect(trap.domain.stats.shadowInvlpgs).toBe(1);
@@ -130,26 +48,7 @@ ${X}`);
   });
 
   it("a write to another space's traced table is seen when that space is loaded again (the load drops what was derived from it)", () => {
-    const { native, trap } = traced(`
-test_main:
-        call    paging_on
-        call    seed
-        call    space2
-        li      r1, page_directory2
-        movcr   cr3, r1
-        call    readx                   ; B, and page_table2 is traced
-        li      r1, page_directory
-        movcr   cr3, r1
-        li      r1, page_table2 + (X >> 12) * 4
-        li      r2, X | PTE_P | PTE_W | PTE_U
-        stw     [r1], r2                ; space 2: X -> A again, written from space 1
-        li      r1, page_directory2
-        movcr   cr3, r1
-        call    readx                   ; A
-        call    putnl
-        li      r0, 0
-        ret
-${X}`);
+    const { native, trap } = traced(WRITE_OTHER_SPACE);
     expect(native.output).toBe('bbbbbbbb aaaaaaaa \n');
     expect(trap.domain.stats.traceFaults).toBe(1);
   });

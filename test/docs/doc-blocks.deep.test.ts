@@ -1,0 +1,18 @@
+// The generated blocks of docs/fidelity.md equal what their commands print today (npm run
+// test:deep: each runs the native kernel's workloads under bt, hvm and on the bare machine,
+// seconds each - too slow for npm test). `npm run docs:update` rewrites them.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { blockOutput, docBlocks, ROOT } from './doc-blocks.ts';
+
+describe('generated blocks in docs/fidelity.md', () => {
+  it('bench retranslation and bench vpid, each equal to its command output', async () => {
+    const blocks = docBlocks(readFileSync(`${ROOT}docs/fidelity.md`, 'utf8'));
+    expect(blocks.map((b) => b.command)).toEqual(['bench retranslation', 'bench vpid']);
+    for (const b of blocks) expect(b.text, `npx xenolith ${b.command} (npm run docs:update)`).toBe(await blockOutput(b));
+    // the verdict the doc draws from it: one instruction of one workload faults often enough to pay
+    expect(blocks[0]!.text).toMatch(/^retranslating pays only for an instruction that faults on more than 46% of its executions$/m);
+    // and from the second: at the default slice, tags across world switches save at most 0.03%
+    expect(blocks[1]!.text).toMatch(/^3000000 .* 0\.030%$/m);
+  });
+});
