@@ -6,6 +6,9 @@
 // Touches the real CPU's hooks while a PV vCPU is loaded, and the PV state of its domains.
 
 import { Exit } from '../../machine/types.ts';
+import { HvLayout } from '../../hypercalls/numbers.ts';
+import { SharedInfo } from '../../hypercalls/structs.ts';
+import { DomainCreateError } from '../core/hypervisor.ts';
 import { OWNER_HYPERVISOR } from '../core/frames.ts';
 import { HYPERCALL_SLOTS } from '../core/stats.ts';
 import type { Domain } from '../core/domain.ts';
@@ -35,6 +38,9 @@ import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 
 const GP = 13;
+const MAX_VCPUS: number = SharedInfo.MAX_VCPUS;
+/** HvLayout.VCPU_ID's word in the IDT's frame */
+const VCPU_ID_WORD: number = ((HvLayout.VCPU_ID as number) - (HvLayout.IDT as number)) >>> 2;
 
 /** A scheduler that can be told a vCPU yields (core schedulers need not support it). */
 interface Yielding {
@@ -73,7 +79,18 @@ export class PvMode implements Mode {
   }
 
   createDomain(domain: Domain): void {
+    if (domain.vcpus.length > MAX_VCPUS) {
+      throw new DomainCreateError(`domain '${domain.name}': a pv domain has at most ${MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots; got ${domain.vcpus.length})`);
+    }
     const d = new PvDomain(this.host, domain);
+    // vCPU 0 starts at the kernel's entry; the others are down until the guest initialises them
+    for (const pv of d.vcpus) {
+      if (pv.vcpu.id === 0) continue;
+      pv.online = false;
+      pv.initialised = false;
+      pv.createdAt = pv.offlineSince = this.hv.cpu.cycles;
+      pv.vcpu.runState = 'blocked';
+    }
     // the first PV domain of the hypervisor is the control domain (Xen's domain 0)
     d.privileged = !this.controlDomainMade;
     this.controlDomainMade = true;
@@ -94,6 +111,8 @@ export class PvMode implements Mode {
     cpu.interceptExternalInterrupts = false;
     cpu.interceptVector.fill(1);
     cpu.interceptVector[SYSCALL_VECTOR] = syscallFastPath(d) ? 0 : 1;
+    // the running vCPU's number, read-only at HvLayout.VCPU_ID (in the IDT's page)
+    this.hv.mem.i32[(d.idtMfn << 10) + VCPU_ID_WORD] = vcpu.id;
     updateTime(this.host, d, vcpu.id);
   }
 
@@ -105,7 +124,7 @@ export class PvMode implements Mode {
 
   hasPendingEvent(vcpu: Vcpu): boolean {
     const d = vcpu.domain.modeState;
-    return d instanceof PvDomain && upcallPending(d, vcpu.id);
+    return d instanceof PvDomain && d.vcpus[vcpu.id]!.online && upcallPending(d, vcpu.id);
   }
 
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
@@ -211,7 +230,8 @@ export class PvMode implements Mode {
     if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
     if (pv.blockRequested) {
       pv.blockRequested = false;
-      if (!upcallPending(d, vcpu.id)) {
+      // (a vCPU that took itself down leaves the CPU whatever is pending)
+      if (!pv.online || !upcallPending(d, vcpu.id)) {
         pv.blockedSince = cpu.cycles;
         exit.reason = 'hlt';
         return TO_LOOP;

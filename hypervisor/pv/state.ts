@@ -13,6 +13,7 @@ import type { Domain } from '../core/domain.ts';
 import type { Vcpu } from '../core/vcpu.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
+import { SharedInfo } from '../../hypercalls/structs.ts';
 import { PageTypes } from './page-types.ts';
 import { unmapGrant } from './grants.ts';
 import { pvCosts, type PvCosts } from './costs.ts';
@@ -38,6 +39,8 @@ export interface PvPlatform {
   allocHypervisorFrame(): number;
   releaseHypervisorFrame(frame: number): void;
   wake(vcpu: Vcpu): void;
+  /** the vCPU waits (taken off the scheduler) unless its mode says an event is already there for it */
+  block(vcpu: Vcpu): void;
   chargeMonitor(domain: Domain, ev: number, n: number): void;
   // the control interface (dom0_op)
   readonly domains: readonly Domain[];
@@ -53,6 +56,13 @@ export const enum PortState {
   UNBOUND = 1,
   INTERDOMAIN = 2,
   VIRQ = 3,
+  /** an inter-processor interrupt: SEND sets it pending in the domain itself, for its vCPU */
+  IPI = 4,
+}
+
+/** Per-vCPU VIRQs (each vCPU binds its own port: Xen's VIRQ_TIMER); the others are the domain's, bound on vCPU 0. */
+export function virqPerVcpu(virq: number): boolean {
+  return virq === (Virq.TIMER as number);
 }
 
 /** A domain's event-channel table (the pending and mask bits live in its shared-info page). */
@@ -64,8 +74,10 @@ export class EventChannels {
   readonly remotePort = new Int32Array(PORTS);
   /** VIRQ: which */
   readonly virq = new Int32Array(PORTS);
-  /** port bound to each VIRQ, 0 for none (port 0 is never allocated) */
-  readonly virqPort = new Int32Array(Virq.COUNT as number);
+  /** port bound to each VIRQ of each vCPU (index vcpu * Virq.COUNT + virq), 0 for none (port 0 is never allocated) */
+  readonly virqPort = new Int32Array((Virq.COUNT as number) * (SharedInfo.MAX_VCPUS as number));
+  /** the vCPU each port notifies (its upcall_pending and selector; EVTCHNOP_bind_vcpu moves it) */
+  readonly notifyVcpu = new Uint8Array(PORTS);
   /** a hypervisor-side consumer of an interdomain port (a back end) instead of a guest */
   readonly hostHandler: ((port: number) => void)[] = [];
 }
@@ -162,6 +174,16 @@ export class PvVcpu {
   createdAt = 0;
   blockedCycles = 0;
   blockedSince = -1;
+  /** up (VCPUOP_UP; vCPU 0 from the start): the scheduler may run it; a down vCPU is never woken */
+  online = true;
+  /** its state was set (the builder for vCPU 0, VCPUOP_INITIALISE for the others) */
+  initialised = true;
+  /** cycles it spent down, and since when it is down (-1: up) */
+  offlineCycles = 0;
+  offlineSince = -1;
+  /** TLB flushes other vCPUs asked for it (TLB_FLUSH_MULTI, INVLPG_MULTI naming it), and those it asked for itself */
+  remoteFlushes = 0;
+  localFlushes = 0;
   constructor(readonly vcpu: Vcpu) {}
 }
 
