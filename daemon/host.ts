@@ -787,6 +787,7 @@ export class Host {
       if (def.mode === 'pv') {
         const m = this.pvMachine(def.profile, def.engine);
         config.devices = false;
+        if (def.vcpus > 1) config.vcpus = def.vcpus;
         if (def.ip !== undefined) config.ip = ipNumber(def.ip);
         // on a bridge: the switch's port carries the domain's frames (and a forward's uplink
         // joins the switch); each domain's station address ends in its address's last byte
