@@ -97,7 +97,7 @@ export const enum UvmFlags {
 
 /** sched_op(cmd, arg, arg2) */
 export const enum SchedOp {
-  /** give up the CPU; stay runnable */
+  /** give up the CPU; stay runnable (arg: the cycles a spinlock spun before yielding, 0 otherwise; counted in the statistics) */
   YIELD = 0,
   /** sleep until an event is pending (clears the upcall mask first, as a wake-up must not be lost) */
   BLOCK = 1,

@@ -88,6 +88,11 @@ function schedOp(ctx: HcCtx, cmd: number, arg: number, arg2: number): number {
   switch (cmd) {
     case SchedOp.YIELD:
       ctx.pv.yieldRequested = true;
+      // a spinlock's yield says how long it spun (informational: counted, never trusted for anything)
+      if (arg > 0) {
+        ctx.pv.spinYields++;
+        ctx.pv.spinCycles += arg;
+      }
       return 0;
     case SchedOp.BLOCK:
       // blocking re-enables upcalls, or an event arriving now would never wake the vCPU

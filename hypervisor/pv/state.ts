@@ -184,6 +184,9 @@ export class PvVcpu {
   /** TLB flushes other vCPUs asked for it (TLB_FLUSH_MULTI, INVLPG_MULTI naming it), and those it asked for itself */
   remoteFlushes = 0;
   localFlushes = 0;
+  /** sched_op yields a spinning lock made (arg > 0: the cycles it had spun), and those cycles summed */
+  spinYields = 0;
+  spinCycles = 0;
   constructor(readonly vcpu: Vcpu) {}
 }
 

@@ -4,7 +4,8 @@
 // Each rule of these calls has a test here that fails when the rule alone is removed
 // (pv-rules.ts; `npm run check:rules`).
 import { describe, expect, it } from 'vitest';
-import { EvtchnCmd, EvtchnState, Hc, HvLayout, MmuextCmd, RunState, Virq, VcpuCmd } from '../../hypercalls/numbers.ts';
+import { EvtchnCmd, EvtchnState, Hc, HvLayout, MmuextCmd, RunState, SchedOp, Virq, VcpuCmd } from '../../hypercalls/numbers.ts';
+import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { MmuextTargets, SharedInfo, StartInfo, VcpuGuestContext, VcpuInfo } from '../../hypercalls/structs.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
@@ -293,5 +294,31 @@ describe('pv vCPUs: the running vCPU\'s number', () => {
     expect(hv.mem.read32(idt)).toBe(1);
     loadVcpu(hv, d.vcpus[0]!);
     expect(hv.mem.read32(idt)).toBe(0);
+  });
+});
+
+describe('pv vCPUs: yielding spinlocks', () => {
+  it('counts a spinning lock\'s yields and the cycles it says it spun; a plain yield (0) counts nothing', () => {
+    const { hv, mode, d } = smp();
+    expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, 5000, 0)).toBe(0);
+    expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, 0, 0)).toBe(0);
+    expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, -7, 0)).toBe(0);
+    expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, 1200, 0)).toBe(0);
+    const v0 = mode.pv(d).vcpus[0]!;
+    expect([v0.spinYields, v0.spinCycles]).toEqual([2, 6200]);
+  });
+
+  it('a yield under round robin sends the vCPU behind the others, with a fresh slice for the next', () => {
+    const sched = new RoundRobinScheduler(1000);
+    const fake = (id: number) => ({ id, runState: 'runnable' }) as unknown as Vcpu;
+    const [a, b, c] = [fake(0), fake(1), fake(2)];
+    for (const v of [a, b, c]) sched.add(v);
+    expect(sched.pick(0)).toBe(a);
+    sched.account(a, 400);
+    sched.yield(b); // not the head: nothing
+    expect(sched.runnable()).toEqual([a, b, c]);
+    sched.yield(a);
+    expect(sched.runnable()).toEqual([b, c, a]);
+    expect([sched.pick(400), sched.budget(b)]).toEqual([b, 1000]);
   });
 });

@@ -21,7 +21,7 @@ import { pvIrqSave, pvIrqRestore, pvIrqDisable, pvIrqEnable, pvIrqAck, pvIrqUnma
 import { pvTrapTableLoad, pvSetKernelStack, pvUserReturn, pvTrapTableCheck } from './traps.ts';
 import {
   pvSetPte, pvSwitchAddressSpace, pvInvalidatePage, pvFlushTlb, pvFaultAddress, pvPageTableAlloc, pvPageTableRelease, pvMmuInit,
-  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd, pvUsableFrames, pvCarvedEnd,
+  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd, pvUsableFrames, pvCarvedEnd, pvTlbFlushOthers,
 } from './mmu.ts';
 import {
   pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsoleIrqEnable,
@@ -29,7 +29,7 @@ import {
 } from './devices.ts';
 import { pvNetInit, pvNetSend, pvNetRecv, pvNetAck, pvNetStat, pvNetPort } from './net.ts';
 import { pvConsoleInit, pvConsolePutc, pvConsoleGetc, pvConsoleStatus } from './console.ts';
-import { pvPortsInit, pvSmpInit, pvCpuId, pvCpuCount, pvCpuStart, pvIpiSend, pvIpiAck, pvLocalTimerStart } from './smp.ts';
+import { pvPortsInit, pvSmpInit, pvCpuId, pvCpuCount, pvCpuStart, pvIpiSend, pvIpiAck, pvLocalTimerStart, pvSpinWait } from './smp.ts';
 
 const enum Boot {
   CMDLINE = BootInfo.ADDRESS + BootInfo.BYTES,
@@ -93,6 +93,8 @@ export function pvSetup(): void {
     pvSet(PvOp.IPI_SEND, addressOf(pvIpiSend));
     pvSet(PvOp.IPI_ACK, addressOf(pvIpiAck));
     pvSet(PvOp.LOCAL_TIMER_START, addressOf(pvLocalTimerStart));
+    pvSet(PvOp.SPIN_WAIT, addressOf(pvSpinWait));
+    pvSet(PvOp.TLB_FLUSH_OTHERS, addressOf(pvTlbFlushOthers));
   }
 }
 

@@ -15,9 +15,9 @@
 import { load8, store8, load16, store16, load32, store32, staticBuffer, cstr } from 'xl32';
 import { Hc, HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../../hypercalls/numbers.ts';
 import { Smp } from '../../kernel/smp.ts';
-import { MmuUpdate, MmuextOp, MulticallEntry, SharedInfo, StartInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
+import { MmuUpdate, MmuextOp, MmuextTargets, MulticallEntry, SharedInfo, StartInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
 import {
-  hcMmuUpdate, hcMmuextOp, hcMulticall, hcUpdateVaMapping, newBaseptr, invlpgLocal, tlbFlushLocal,
+  hcMmuUpdate, hcMmuextOp, hcMulticall, hcUpdateVaMapping, newBaseptr, invlpgLocal, tlbFlushLocal, mmuextOne,
 } from '../../../hypercalls/guest.ts';
 import { Layout, Pte } from '../../kernel/memlayout.ts';
 import { p2v, kernelPd } from '../../kernel/vm.ts';
@@ -74,6 +74,8 @@ let lazy = false;
 /** the queued TLB operations go before the queued writes (an unpin before its frames are mapped writable) */
 let extFirst = false;
 
+/** TLB_FLUSH_MULTI's vCPU mask */
+const targets = staticBuffer(MmuextTargets.BYTES);
 /** the directory each vCPU has loaded now (pseudo-physical address) */
 const loaded = staticBuffer(Smp.MAX_CPUS * 4);
 /** the kernel's own tables are pinned and loaded (the bootstrap tables are gone) */
@@ -504,6 +506,17 @@ export function pvFlushTlb(): void {
 /** The hypervisor puts a bounced page fault's address in vcpu_info (the virtual CR2). */
 export function pvFaultAddress(): number {
   return load32(Xen.SHARED + SharedInfo.VCPU_INFO + load32(HvLayout.VCPU_ID) * VcpuInfo.BYTES + VcpuInfo.CR2);
+}
+
+/**
+ * TLB_FLUSH_OTHERS: the vCPUs in mask drop their translations, by one mmuext TLB_FLUSH_MULTI
+ * (after the page-table writes queued so far, so none of them can reload an old entry).
+ */
+export function pvTlbFlushOthers(mask: number): void {
+  flush();
+  store32(targets + MmuextTargets.VCPU_MASK, mask);
+  store32(targets + MmuextTargets.VA, 0);
+  checkExt(mmuextOne(MmuextCmd.TLB_FLUSH_MULTI, targets));
 }
 
 /** A secondary vCPU starts with directory pd loaded (VcpuGuestContext.BASEPTR). */

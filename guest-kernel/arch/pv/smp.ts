@@ -6,9 +6,9 @@
 // Guest code (the TypeScript subset); runs at ring 1.
 
 import { addressOf, load32, store32, staticBuffer } from 'xl32';
-import { EvtchnCmd, HvLayout, VcpuCmd, Virq } from '../../../hypercalls/numbers.ts';
+import { EvtchnCmd, HvLayout, SchedOp, VcpuCmd, Virq } from '../../../hypercalls/numbers.ts';
 import { EvtchnBindIpi, EvtchnBindVirq, SharedInfo, StartInfo, VcpuGuestContext, VcpuInfo } from '../../../hypercalls/structs.ts';
-import { hcEventChannelOp, hcVcpuOp, evtchnSend, schedYield } from '../../../hypercalls/guest.ts';
+import { hcEventChannelOp, hcVcpuOp, hcSchedOp, evtchnSend, schedYield } from '../../../hypercalls/guest.ts';
 import { Smp, apMain, cpusOnline } from '../../kernel/smp.ts';
 import { kernelPd } from '../../kernel/vm.ts';
 import { panic } from '../../kernel/panic.ts';
@@ -132,6 +132,11 @@ export function pvIpiSend(n: number, _v: number): void {
 /** IPI_ACK: an event needs no end of interrupt (its pending bit went when it was taken). */
 export function pvIpiAck(): void {
   // nothing to do
+}
+
+/** SPIN_WAIT: the lock's holder may be a preempted vCPU - let it run (sched_op yield, telling the hypervisor the cycles spun). */
+export function pvSpinWait(cycles: number): void {
+  hcSchedOp(SchedOp.YIELD, cycles, 0);
 }
 
 /** LOCAL_TIMER_START: this vCPU's periodic timer (its own VIRQ TIMER port). */
