@@ -90,8 +90,9 @@ function schedOp(ctx: HcCtx, cmd: number, arg: number, arg2: number): number {
       ctx.pv.yieldRequested = true;
       // a spinlock's yield says how long it spun (informational: counted, never trusted for anything)
       if (arg > 0) {
+        const now = ctx.host.cpu.cycles;
         ctx.pv.spinYields++;
-        ctx.pv.spinCycles += arg;
+        ctx.pv.spinCycles += ctx.pv.ranSince(now - arg, now);
       }
       return 0;
     case SchedOp.BLOCK:

@@ -31,7 +31,7 @@ import { buildPvDomain, type PvBootLayout } from './builder.ts';
 import { closeAll, upcallMasked, upcallPending } from './events.ts';
 import { unmapAll } from './grants.ts';
 import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
-import { PvDomain, PvHost, type PvVcpu, pvDomain } from './state.ts';
+import { PvDomain, PvHost, STRETCHES, type PvVcpu, pvDomain } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -128,6 +128,20 @@ export class PvMode implements Mode {
   }
 
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
+    const pv = this.pv(vcpu.domain).vcpus[vcpu.id]!;
+    const start = this.hv.cpu.cycles;
+    pv.runningSince = start;
+    const exit = this.runStretch(vcpu, deadline);
+    // the stretch, for a spinning lock's account of the cycles it spun (PvVcpu.ranSince)
+    const k = pv.stretchNext;
+    pv.stretchStart[k] = start;
+    pv.stretchEnd[k] = this.hv.cpu.cycles;
+    pv.stretchNext = (k + 1) % STRETCHES;
+    pv.runningSince = this.hv.cpu.cycles; // off the CPU: no current stretch
+    return exit;
+  }
+
+  private runStretch(vcpu: Vcpu, deadline: number): VcpuExit {
     const cpu = this.hv.cpu;
     const events = this.hv.events;
     const host = this.host;

@@ -28,6 +28,8 @@ const HV_BASE: number = HvLayout.BASE;
 const M2P_VA: number = HvLayout.M2P;
 const IDT_VA: number = HvLayout.IDT;
 const PORTS: number = EvtchnLimits.PORTS;
+/** run stretches a pv vCPU remembers (PvVcpu.stretchStart): a spin wait reaching further back counts the last 16 only */
+export const STRETCHES = 16;
 
 /** What the PV layer needs from the hypervisor core (a subset of Hypervisor, so tests can fake it). */
 export interface PvPlatform {
@@ -184,10 +186,29 @@ export class PvVcpu {
   /** TLB flushes other vCPUs asked for it (TLB_FLUSH_MULTI, INVLPG_MULTI naming it), and those it asked for itself */
   remoteFlushes = 0;
   localFlushes = 0;
-  /** sched_op yields a spinning lock made (arg > 0: the cycles it had spun), and those cycles summed */
+  /**
+   * sched_op yields a spinning lock made (arg > 0: the cycles since it began to spin), and the
+   * cycles of those waits this vCPU itself ran (its run stretches inside each wait: spin wasted;
+   * the time other vCPUs ran meanwhile is not counted)
+   */
   spinYields = 0;
   spinCycles = 0;
+  /** the last STRETCHES stretches this vCPU ran on the CPU (cycle counts [start, end)), a ring; and the current one's start */
+  readonly stretchStart = new Float64Array(STRETCHES);
+  readonly stretchEnd = new Float64Array(STRETCHES);
+  stretchNext = 0;
+  runningSince = 0;
   constructor(readonly vcpu: Vcpu) {}
+
+  /** The cycles this vCPU ran from cycle `since` up to `now` (it is running now, since runningSince). */
+  ranSince(since: number, now: number): number {
+    let own = now - Math.max(since, this.runningSince);
+    for (let k = 0; k < STRETCHES; k++) {
+      const end = this.stretchEnd[k]!;
+      if (end > since) own += end - Math.max(this.stretchStart[k]!, since);
+    }
+    return Math.max(0, own);
+  }
 }
 
 export class PvDomain {

@@ -300,12 +300,31 @@ describe('pv vCPUs: the running vCPU\'s number', () => {
 describe('pv vCPUs: yielding spinlocks', () => {
   it('counts a spinning lock\'s yields and the cycles it says it spun; a plain yield (0) counts nothing', () => {
     const { hv, mode, d } = smp();
+    hv.run({ maxCycles: 1_000_000 }); // vCPU 0 ran its last 10,000 cycles and more (the spinning guest's)
     expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, 5000, 0)).toBe(0);
     expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, 0, 0)).toBe(0);
     expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, -7, 0)).toBe(0);
     expect(hc(hv, mode, d, Hc.SCHED_OP, SchedOp.YIELD, 1200, 0)).toBe(0);
     const v0 = mode.pv(d).vcpus[0]!;
     expect([v0.spinYields, v0.spinCycles]).toEqual([2, 6200]);
+  });
+
+  it('counts only the cycles the spinning vCPU itself ran during its wait, not the others\' turns', () => {
+    const { hv, mode, d } = smp();
+    hv.run({ maxCycles: 1_000_000 });
+    const v0 = mode.pv(d).vcpus[0]!;
+    const now = hv.cpu.cycles;
+    // it ran [now-9000, now-6000) and runs since now-1000; another vCPU had the CPU in between
+    v0.stretchStart.fill(0);
+    v0.stretchEnd.fill(0);
+    v0.stretchStart[0] = now - 9000;
+    v0.stretchEnd[0] = now - 6000;
+    v0.runningSince = now - 1000;
+    v0.spinYields = v0.spinCycles = 0;
+    loadVcpu(hv, d.vcpus[0]!);
+    expect(mode.hypercall(d.vcpus[0]!, Hc.SCHED_OP, SchedOp.YIELD, 8000, 0)).toBe(0);
+    // the wait began at now-8000: 2000 of the first stretch, 1000 of this one
+    expect([v0.spinYields, v0.spinCycles]).toEqual([1, 3000]);
   });
 
   it('a yield under round robin sends the vCPU behind the others, with a fresh slice for the next', () => {
