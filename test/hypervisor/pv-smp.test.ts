@@ -45,7 +45,7 @@ c:
 const SECOND = TWO.symbols.find((s) => s.name === 'second')!.addr;
 
 function smp(vcpus = 2) {
-  const { hv, mode } = pvHypervisor();
+  const { hv, mode } = pvHypervisor({ scheduler: new RoundRobinScheduler(100_000) });
   const d = pvDomain(hv, mode, 'smp', TWO, { vcpus });
   const other = pvDomain(hv, mode, 'other', spinGuest());
   return { hv, mode, d, other };
@@ -115,12 +115,12 @@ describe('pv vCPUs: bring-up', () => {
     expect(d.vcpus[1]!.runState).toBe('blocked');
     expect(hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.UP, 1, 0)).toBe(0);
     expect([hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.IS_UP, 1, 0), d.vcpus[1]!.runState]).toEqual([1, 'runnable']);
-    hv.run({ maxCycles: 10_000_000 });
+    hv.run({ maxCycles: 1_000_000 });
     expect(d.consoleOutput()).toBe('B');
     expect([hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.IS_UP, 1, 0), d.vcpus[1]!.runState]).toEqual([0, 'blocked']);
     // up again: it goes on after its DOWN
     expect(hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.UP, 1, 0)).toBe(0);
-    hv.run({ maxCycles: 10_000_000 });
+    hv.run({ maxCycles: 1_000_000 });
     expect(d.consoleOutput()).toBe('BC');
   });
 
@@ -173,7 +173,7 @@ describe('pv vCPUs: bring-up', () => {
     expect(r32(d, s)).toBe(RunState.RUNNABLE);
     expect(hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.DOWN, 1, 0)).toBe(0);
     expect([d.vcpus[1]!.runState, hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.IS_UP, 1, 0)]).toEqual(['blocked', 0]);
-    hv.run({ maxCycles: 1_000_000 });
+    hv.run({ maxCycles: 300_000 });
     expect(d.vcpus[1]!.runCycles).toBe(0);
     expect(hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.GET_RUNSTATE_INFO, 0, s)).toBe(0);
     expect(r32(d, s)).toBe(RunState.RUNNING);
@@ -211,9 +211,9 @@ describe('pv vCPUs: events per vCPU', () => {
     expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 1, 0]).r).toBe(HcErr.EEXIST);
     expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 2, 0]).r).toBe(HcErr.ENOENT);
     expect(evtchn(hv, mode, d, EvtchnCmd.STATUS, [SELF, t1.out[2]!]).out.slice(2, 5)).toEqual([EvtchnState.VIRQ, 1, Virq.TIMER]);
-    // vCPU 1's periodic timer (set by vCPU 0 for it), 1 ms
-    expect(hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.SET_PERIODIC_TIMER, 1, 1_000_000)).toBe(0);
-    hv.run({ maxCycles: 4_000_000 });
+    // vCPU 1's periodic timer (set by vCPU 0 for it), 0.1 ms
+    expect(hc(hv, mode, d, Hc.VCPU_OP, VcpuCmd.SET_PERIODIC_TIMER, 1, 100_000)).toBe(0);
+    hv.run({ maxCycles: 400_000 });
     expect([upcall(hv, mode, d, 0), upcall(hv, mode, d, 1)]).toEqual([0, 1]);
   });
 
