@@ -30,5 +30,19 @@ export function formatPvStatsTable(mode: PvMode, domain: Domain): string {
   if (pv.continuations > 0) lines.push(`  long hypercalls: ${pv.continuations} continuations; at most ${pv.maxStepWork} page-table entries checked in one entry`);
   if (r.blkNotifyIn + r.blkNotifyOut > 0) lines.push(`  block ring: ${r.blkNotifyIn} notifications in, ${r.blkNotifyOut} out`);
   lines.push(...formatNetLines(mode, domain, r));
+  lines.push(...formatVcpuLines(mode, domain));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A domain of several vCPUs: each one's run, blocked and offline cycles, the yields its spinning
+ * locks made and the cycles they had spun (lock-holder preemption's waste, as the guest measured
+ * it up to each yield), and the TLB flushes other vCPUs asked of it (TLB_FLUSH_MULTI, INVLPG_MULTI).
+ */
+export function formatVcpuLines(mode: PvMode, domain: Domain): string[] {
+  const d = mode.pv(domain);
+  if (d.vcpus.length < 2) return [];
+  return d.vcpus.map((v) =>
+    `  vcpu ${v.vcpu.id}: ${v.online ? 'up' : 'down'}, run ${v.vcpu.runCycles} cycles, blocked ${v.blockedCycles}, offline ${v.offlineCycles}; ` +
+    `spin yields ${v.spinYields} (${v.spinCycles} cycles spun before them); TLB flushes asked by others ${v.remoteFlushes}, by itself ${v.localFlushes}`);
 }

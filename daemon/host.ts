@@ -850,6 +850,7 @@ export class Host {
       if (def.mode === 'pv') {
         const m = this.pvMachine(def.profile, def.engine);
         config.devices = false;
+        if (def.vcpus > 1) config.vcpus = def.vcpus;
         const domain = m.hv!.createDomain(m.pv!, config);
         try {
           // the daemon's domains are not control domains unless their definition says so

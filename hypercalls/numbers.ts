@@ -79,6 +79,13 @@ export const enum MmuextCmd {
   NEW_BASEPTR = 3,
   TLB_FLUSH_LOCAL = 4,
   INVLPG_LOCAL = 5,
+  /**
+   * flush the TLBs of the vCPUs a mask names: ARG is the guest-virtual address of an
+   * MmuextTargets (structs.ts), whose VCPU_MASK names them (bit k = vCPU k)
+   */
+  TLB_FLUSH_MULTI = 6,
+  /** drop one page's translation (MmuextTargets.VA) from the TLBs of the vCPUs MmuextTargets.VCPU_MASK names */
+  INVLPG_MULTI = 7,
 }
 
 /** update_va_mapping flags: what to flush after the entry is written. */
@@ -90,7 +97,7 @@ export const enum UvmFlags {
 
 /** sched_op(cmd, arg, arg2) */
 export const enum SchedOp {
-  /** give up the CPU; stay runnable */
+  /** give up the CPU; stay runnable (arg: the cycles a spinlock spun before yielding, 0 otherwise; counted in the statistics) */
   YIELD = 0,
   /** sleep until an event is pending (clears the upcall mask first, as a wake-up must not be lost) */
   BLOCK = 1,
@@ -150,6 +157,10 @@ export const enum EvtchnCmd {
   SEND = 4,
   STATUS = 5,
   UNMASK = 6,
+  /** a port that notifies one of the caller's own vCPUs when the caller sends on it (an inter-processor interrupt) */
+  BIND_IPI = 7,
+  /** route a port's notifications to another vCPU of the caller's */
+  BIND_VCPU = 8,
 }
 
 /** Port states reported by EvtchnCmd.STATUS. */
@@ -158,6 +169,7 @@ export const enum EvtchnState {
   UNBOUND = 1,
   INTERDOMAIN = 2,
   VIRQ = 3,
+  IPI = 4,
 }
 
 /** Virtual interrupts a domain can bind to a port. */
@@ -251,6 +263,12 @@ export const enum VcpuCmd {
   /** arg = period in nanoseconds: VIRQ TIMER fires every period (0 stops it) */
   SET_PERIODIC_TIMER = 2,
   STOP_PERIODIC_TIMER = 3,
+  /** arg points at a VcpuGuestContext: the state a down vCPU starts in (it must never have run) */
+  INITIALISE = 4,
+  /** an initialised, down vCPU starts running (result 0; EINVAL if it was never initialised) */
+  UP = 5,
+  /** the vCPU stops running until UP (its registers are kept); a vCPU may take itself down */
+  DOWN = 6,
 }
 
 /** Run states in VcpuRunstate.STATE and the TIME array's order. */
@@ -308,6 +326,12 @@ export const enum HvLayout {
   IDT = 0xffc00000,
   /** u32 per machine frame: its pseudo-physical frame number in its owner, or -1 */
   M2P = 0xffc10000,
+  /**
+   * u32, read-only: the number of the vCPU running now, written by the hypervisor at every world
+   * switch (the upper half of the IDT's page: the IDT is 256 gates of 8 bytes). A kernel finds
+   * its own vcpu_info and per-CPU data from it, as x86 Linux does from its per-CPU segment.
+   */
+  VCPU_ID = 0xffc00800,
   /** the largest machine this layout serves: 2 GiB (M2P's 2 MiB fits below the 4 MiB top) */
   MAX_MACHINE_FRAMES = 524288,
 }

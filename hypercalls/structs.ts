@@ -36,6 +36,15 @@ export const enum MmuextOp {
   MAX_BATCH = 256,
 }
 
+/** What TLB_FLUSH_MULTI and INVLPG_MULTI name (their ARG points at one). */
+export const enum MmuextTargets {
+  /** bit k = vCPU k of the caller's domain (at least one, every one existing) */
+  VCPU_MASK = 0,
+  /** INVLPG_MULTI: the virtual address whose translation goes */
+  VA = 4,
+  BYTES = 8,
+}
+
 /** One multicall entry: OP with ARG1..ARG5; the hypervisor stores the call's result in RESULT. */
 export const enum MulticallEntry {
   OP = 0,
@@ -77,6 +86,21 @@ export const enum EvtchnBindVirq {
   /** out */
   PORT = 8,
   BYTES = 12,
+}
+
+export const enum EvtchnBindIpi {
+  /** the vCPU the port notifies */
+  VCPU = 0,
+  /** out */
+  PORT = 4,
+  BYTES = 8,
+}
+
+export const enum EvtchnBindVcpu {
+  PORT = 0,
+  /** the vCPU its notifications go to from now on */
+  VCPU = 4,
+  BYTES = 8,
 }
 
 /** CLOSE, SEND and UNMASK take just a port. */
@@ -202,6 +226,24 @@ export const enum VcpuRunstate {
   BYTES = 48,
 }
 
+/**
+ * VCPUOP_INITIALISE's argument: the state a secondary vCPU starts in (ring 1, paging on, events
+ * masked). Trap table and callbacks are the domain's (set_trap_table applies to every vCPU).
+ */
+export const enum VcpuGuestContext {
+  /** where it starts (below the hypervisor's range) */
+  PC = 0,
+  /** its stack pointer (r15; word-aligned, below the hypervisor's range) */
+  SP = 4,
+  /** r1 at entry (an argument for the entry code) */
+  ARG = 8,
+  /** machine frame of its page directory: a pinned L2 table of the caller's (NEW_BASEPTR's rules) */
+  BASEPTR = 12,
+  /** its ring-1 stack for traps from ring 3 (stack_switch's rules; 0 = none yet) */
+  KERNEL_SP = 16,
+  BYTES = 20,
+}
+
 // ---- dom0_op ----
 
 /** What dom0_op(GETDOMAININFO) reports about a domain. */
@@ -273,6 +315,8 @@ export const enum StartInfo {
   NET_IP = 92,
   /** the CPU clock (MHz), for converting cycles to system time */
   CPU_MHZ = 68,
+  /** the domain's vCPUs (0 starts at the entry point; the others are down until VCPUOP_INITIALISE and UP) */
+  NR_VCPUS = 96,
   /** machine frame of the console ring page (ConsoleRing), one of the domain's own frames */
   CONSOLE_MFN = 72,
   /** the NUL-terminated command line */

@@ -20,6 +20,10 @@ import { loadHypercallTable } from '../hypercalls.ts';
 import { drive, machineSession, domainSession, type DomainSession, type GuestSession, type RunEnd, type SessionCounters } from '../session.ts';
 import type { PvMode } from '../../hypervisor/index.ts';
 import { formatPvStatsTable } from '../pv-stats.ts';
+import { SharedInfo } from '../../hypercalls/structs.ts';
+
+/** The most vCPUs a pv domain has (its shared-info page's vcpu_info slots). */
+const PV_MAX_VCPUS: number = SharedInfo.MAX_VCPUS;
 import { attachTerminalKeys } from '../terminal.ts';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -260,6 +264,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
+    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}) } } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -548,9 +553,9 @@ export function register(program: Command): void {
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
     .option('--shadow <kind>', 'with --mode trap, bt or hvm --mmu shadow: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
-    .option('--smp <n>', 'CPUs in the machine, 1..8 (default 1); several only with --mode native so far (docs/isa.md "Multiprocessor")')
-    .option('--smp-seed <n>', 'with --smp: the seed of the CPUs\' interleaving schedule (default 1); the same seed gives the same run')
-    .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU runs before the schedule switches (default 2000)')
+    .option('--smp <n>', 'CPUs in the machine (native, 1..8) or vCPUs in the domain (pv, 1..4) (default 1); several only with --mode native or pv so far (docs/isa.md "Multiprocessor", docs/hypercalls.md "Several vCPUs")')
+    .option('--smp-seed <n>', 'with --smp: the seed of the CPUs\' interleaving schedule (native), or of the vCPUs\' slice length (pv) (default 1); the same seed gives the same run')
+    .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU runs before the schedule switches (default 2000; pv: 100000)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
       if (opts.restore !== undefined && (opts.record !== undefined || opts.replay !== undefined)) throw new CliError(`--restore goes on with a saved run; it cannot be ${opts.record !== undefined ? 'recorded (--record)' : 'replayed (--replay)'} (record or replay the run from its start)`);
@@ -577,7 +582,8 @@ export function register(program: Command): void {
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum });
-      if ((checked.smp ?? 1) > 1 && opts.mode !== 'native') throw new CliError(`--smp ${checked.smp}: only --mode native runs several CPUs so far (trap, bt, hvm and pv domains have one vCPU)`);
+      if ((checked.smp ?? 1) > 1 && opts.mode !== 'native' && opts.mode !== 'pv') throw new CliError(`--smp ${checked.smp}: only --mode native and pv run several CPUs so far (trap, bt and hvm domains have one vCPU)`);
+      if ((checked.smp ?? 1) > PV_MAX_VCPUS && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: a pv domain has at most ${PV_MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots)`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
       if ((checked.smp ?? 1) > 1 && (opts.saveAt !== undefined || opts.record !== undefined)) throw new CliError(`--smp ${checked.smp}: ${opts.saveAt !== undefined ? 'saving' : 'recording'} a run of several CPUs is not built yet (one CPU only)`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");

@@ -118,7 +118,18 @@ export const enum PvOp {
   IPI_ACK = 48,
   /** start this CPU's own periodic timer: vector v every `cycles` cycles */
   LOCAL_TIMER_START = 49,
-  COUNT = 50,
+  /**
+   * a spinlock has spun Smp.SPIN_YIELD times for a lock another CPU holds, `cycles` cycles since
+   * it began or last yielded: let another CPU run (under a hypervisor the holder may be a
+   * preempted vCPU; pv: sched_op yield). Empty on bare hardware: the spinner spins on.
+   */
+  SPIN_WAIT = 50,
+  /**
+   * flush the TLBs of the CPUs in `mask` (bit k = CPU k) now, without interrupting them (a
+   * hypervisor can: pv's mmuext TLB_FLUSH_MULTI). Empty: the kernel shoots down by IPI.
+   */
+  TLB_FLUSH_OTHERS = 51,
+  COUNT = 52,
 }
 
 /** Device lines the shared kernel knows (the architecture maps them to its own events). */
@@ -245,3 +256,5 @@ export function cpuStart(n: number, sp: number): void { callIndirect(op(PvOp.CPU
 export function ipiSend(n: number, v: number): void { callIndirect(op(PvOp.IPI_SEND), n, v); }
 export function ipiAck(): void { callIndirect(op(PvOp.IPI_ACK)); }
 export function localTimerStart(cycles: number, v: number): void { callIndirect(op(PvOp.LOCAL_TIMER_START), cycles, v); }
+export function spinWait(cycles: number): void { callIndirect(op(PvOp.SPIN_WAIT), cycles); }
+export function tlbFlushOthers(mask: number): void { callIndirect(op(PvOp.TLB_FLUSH_OTHERS), mask); }

@@ -11,7 +11,7 @@
 // on every CPU at once, and kernel code on one at a time.
 
 import { load32, store32, staticBuffer, xchg32, cstr } from 'xl32';
-import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad } from './pvops.ts';
+import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad, spinWait, readCycles, tlbFlushOthers } from './pvops.ts';
 import { scheduler } from './proc.ts';
 import { panic } from './panic.ts';
 
@@ -23,6 +23,8 @@ export const enum Smp {
   TIMER_VECTOR = 0x50,
   /** "look again": reschedule and TLB shootdown requests */
   IPI_VECTOR = 0x51,
+  /** reads of a taken spinlock before the architecture's SPIN_WAIT (if it has one) lets another CPU run */
+  SPIN_YIELD = 1024,
 }
 
 /** A spinlock: the word XCHG takes, and the holder (CPU number + 1, 0 when free) for the checks. */
@@ -96,13 +98,39 @@ export function spinAcquire(lk: number): void {
   if (load32(lk + Spin.HOLDER) === me) panic(cstr('spinAcquire: this CPU holds the lock already'));
   if (xchg32(lk + Spin.LOCKED, 1) !== 0) {
     lockContended = lockContended + 1;
-    // test-and-test-and-set: spin reading, try the XCHG only when it looks free
-    for (;;) {
-      while (load32(lk + Spin.LOCKED) !== 0) {}
-      if (xchg32(lk + Spin.LOCKED, 1) === 0) break;
+    if (pvHas(PvOp.SPIN_WAIT)) {
+      spinYielding(lk);
+    } else {
+      // test-and-test-and-set: spin reading, try the XCHG only when it looks free
+      for (;;) {
+        while (load32(lk + Spin.LOCKED) !== 0) {}
+        if (xchg32(lk + Spin.LOCKED, 1) === 0) break;
+      }
     }
   }
   store32(lk + Spin.HOLDER, me);
+}
+
+/**
+ * Take lk as spinAcquire does, but every Smp.SPIN_YIELD reads of a taken lock let another CPU run
+ * (the SPIN_WAIT pvop, with the cycles spun since the last one): the remedy for lock-holder
+ * preemption, where a hypervisor has preempted the holder's vCPU and spinning on only wastes the
+ * spinner's slice.
+ */
+function spinYielding(lk: number): void {
+  let since = readCycles();
+  for (;;) {
+    let n = 0;
+    while (load32(lk + Spin.LOCKED) !== 0) {
+      n = n + 1;
+      if (n === Smp.SPIN_YIELD) {
+        spinWait(readCycles() - since);
+        since = readCycles();
+        n = 0;
+      }
+    }
+    if (xchg32(lk + Spin.LOCKED, 1) === 0) return;
+  }
 }
 
 /** Let lock lk go. Panics unless this CPU holds it. */
@@ -215,14 +243,24 @@ export function smpInterrupt(): void {
 export function tlbShootdown(pd: number, loadedPd: number): void {
   if (ncpu === 1) return;
   const me = cpuId();
+  // an architecture that can flush other CPUs' TLBs itself (a hypervisor's multi-vCPU flush) does
+  // it at once, for every target in one call
+  const direct = pvHas(PvOp.TLB_FLUSH_OTHERS);
+  let mask = 0;
   let k = 0;
   while (k < ncpu) {
     if (k !== me && load32(loadedPd + k * 4) === pd) {
-      store32(tlbStale + k * 4, 1);
-      ipiSend(k, Smp.IPI_VECTOR);
+      if (direct) {
+        mask = mask | (1 << k);
+        store32(shootdowns + k * 4, load32(shootdowns + k * 4) + 1);
+      } else {
+        store32(tlbStale + k * 4, 1);
+        ipiSend(k, Smp.IPI_VECTOR);
+      }
     }
     k = k + 1;
   }
+  if (mask !== 0) tlbFlushOthers(mask);
 }
 
 /** Is this CPU's TLB marked stale? (clears the mark: the caller reloads its address space) */

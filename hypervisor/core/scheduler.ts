@@ -79,6 +79,14 @@ export class RoundRobinScheduler implements Scheduler {
     if (this.queue[0] === vcpu) this.used += cycles;
   }
 
+  /** sched_op yield: the head goes to the tail with its slice ended (the others run first). */
+  yield(vcpu: Vcpu): void {
+    const q = this.queue;
+    if (q[0] !== vcpu || q.length < 2) return;
+    q.push(q.shift()!);
+    this.used = 0;
+  }
+
   /** The runnable queue, head first (for tests and `info`). */
   runnable(): readonly Vcpu[] {
     return this.queue;

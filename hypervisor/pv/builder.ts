@@ -193,6 +193,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   u32(StartInfo.NET_IP, domain.config.ip ?? 0);
   u32(StartInfo.NET_RX_MODE, domain.config.netRx === 'flip' ? NetRxMode.FLIP : NetRxMode.COPY);
   u32(StartInfo.CPU_MHZ, host.platform.profile.clockMHz);
+  u32(StartInfo.NR_VCPUS, domain.vcpus.length);
   u32(StartInfo.CONSOLE_MFN, consoleFrame);
   const cmd = new TextEncoder().encode(boot.cmdline ?? '');
   if (cmd.length >= (StartInfo.CMDLINE_BYTES as number)) throw new PvBuildError(`the command line is longer than ${StartInfo.CMDLINE_BYTES - 1} bytes`);

@@ -8,14 +8,15 @@
 import { HcErr } from '../../hypercalls/errors.ts';
 import { DomId, EvtchnCmd, EvtchnLimits, EvtchnState, Virq } from '../../hypercalls/numbers.ts';
 import {
-  EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnPort, EvtchnStatus, SharedInfo, VcpuInfo,
+  EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindIpi, EvtchnBindVcpu, EvtchnBindVirq, EvtchnPort, EvtchnStatus, SharedInfo, VcpuInfo,
 } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
-import { PortState, type PvDomain } from './state.ts';
+import { PortState, virqPerVcpu, type PvDomain } from './state.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 
 const PORTS: number = EvtchnLimits.PORTS;
+const VIRQS: number = Virq.COUNT;
 const PENDING: number = SharedInfo.EVTCHN_PENDING;
 const MASK: number = SharedInfo.EVTCHN_MASK;
 const SEL: number = VcpuInfo.PENDING_SEL;
@@ -29,7 +30,7 @@ export function vcpuInfoAddr(d: PvDomain, k: number): number {
   return d.sharedInfo + SharedInfo.VCPU_INFO + k * (VcpuInfo.BYTES as number);
 }
 
-/** Mark the vCPU's upcall pending and wake it if it waits for events. */
+/** Mark vCPU k's upcall pending and wake it if it waits for events (a down vCPU stays down). */
 function markUpcall(d: PvDomain, k: number, word: number): void {
   const mem = d.host.mem;
   const vi = vcpuInfoAddr(d, k);
@@ -39,7 +40,7 @@ function markUpcall(d: PvDomain, k: number, word: number): void {
   const v = d.vcpus[k];
   if (v) {
     v.blockRequested = false;
-    if (v.vcpu.runState === 'blocked') d.host.platform.wake(v.vcpu);
+    if (v.online && v.vcpu.runState === 'blocked') d.host.platform.wake(v.vcpu);
   }
 }
 
@@ -57,12 +58,12 @@ export function setPending(d: PvDomain, port: number): void {
   if (stats.trace !== null) stats.trace.record(TraceKind.Event, stats.traceDom, port, 0);
   d.host.charge(d, Ev.PvEventSet, 1);
   if ((i32[(d.sharedInfo + MASK + word * 4) >>> 2]! & bit) !== 0) return;
-  markUpcall(d, 0, word);
+  markUpcall(d, d.events.notifyVcpu[port]!, word);
 }
 
-/** Raise a virtual interrupt (if the domain bound a port to it). */
-export function sendVirq(d: PvDomain, virq: number): void {
-  const port = d.events.virqPort[virq]!;
+/** Raise a virtual interrupt (if the domain bound a port to it): a per-vCPU one (the timer) on vCPU k's port. */
+export function sendVirq(d: PvDomain, virq: number, k = 0): void {
+  const port = d.events.virqPort[k * VIRQS + virq]!;
   if (port !== 0) setPending(d, port);
 }
 
@@ -98,16 +99,50 @@ export function bindHostPort(d: PvDomain, handler: (port: number) => void): numb
   return p;
 }
 
-/** Bind a fresh port to a VIRQ (the builder does this for the console). */
-export function bindVirq(d: PvDomain, virq: number): number {
-  if (virq < 0 || virq >= (Virq.COUNT as number)) return HcErr.EINVAL;
-  if (d.events.virqPort[virq] !== 0) return HcErr.EEXIST;
+/**
+ * Bind a fresh port to a VIRQ for vCPU k (the builder does this for the console): the timer is
+ * per vCPU, every other VIRQ is the domain's and binds on vCPU 0 only.
+ */
+export function bindVirq(d: PvDomain, virq: number, k = 0): number {
+  if (virq < 0 || virq >= VIRQS) return HcErr.EINVAL;
+  if (k !== 0 && !virqPerVcpu(virq)) return HcErr.EINVAL;
+  if (k < 0 || k >= d.vcpus.length) return HcErr.ENOENT; // the timer of a vCPU the domain lacks
+  const slot = k * VIRQS + virq;
+  if (d.events.virqPort[slot] !== 0) return HcErr.EEXIST;
   const p = allocPort(d);
   if (p < 0) return HcErr.ENOSPC;
   d.events.state[p] = PortState.VIRQ;
   d.events.virq[p] = virq;
-  d.events.virqPort[virq] = p;
+  d.events.virqPort[slot] = p;
+  d.events.notifyVcpu[p] = k;
   return p;
+}
+
+/** Bind a fresh port for inter-processor interrupts to vCPU k of d. */
+export function bindIpi(d: PvDomain, k: number): number {
+  if (k < 0 || k >= d.vcpus.length) return HcErr.ENOENT; // IPIs to a vCPU the domain lacks
+  const p = allocPort(d);
+  if (p < 0) return HcErr.ENOSPC;
+  d.events.state[p] = PortState.IPI;
+  d.events.notifyVcpu[p] = k;
+  return p;
+}
+
+/**
+ * Route port p's notifications to vCPU k. A per-vCPU VIRQ or an IPI port belongs to its vCPU
+ * (EINVAL), as in Xen; an event already pending and unmasked goes to the new vCPU at once.
+ */
+export function bindVcpu(d: PvDomain, p: number, k: number): number {
+  const ev = d.events;
+  if (p <= 0 || p >= PORTS || ev.state[p] === PortState.FREE) return HcErr.EINVAL; // a port in use
+  if (k < 0 || k >= d.vcpus.length) return HcErr.ENOENT; // a vCPU the domain has
+  if (ev.state[p] === PortState.IPI || (ev.state[p] === PortState.VIRQ && virqPerVcpu(ev.virq[p]!))) return HcErr.EINVAL;
+  ev.notifyVcpu[p] = k;
+  const i32 = d.host.mem.i32;
+  const word = p >>> 5;
+  const bit = 1 << (p & 31);
+  if ((i32[(d.sharedInfo + PENDING + word * 4) >>> 2]! & bit) !== 0 && (i32[(d.sharedInfo + MASK + word * 4) >>> 2]! & bit) === 0) markUpcall(d, k, word);
+  return 0;
 }
 
 /** Close a port (the peer of an interdomain port becomes unbound again, waiting for us). */
@@ -123,9 +158,11 @@ export function closePort(d: PvDomain, p: number): number {
       peer.events.remotePort[rp] = 0;
     }
   } else if (ev.state[p] === PortState.VIRQ) {
-    ev.virqPort[ev.virq[p]!] = 0;
+    const virq = ev.virq[p]!;
+    ev.virqPort[(virqPerVcpu(virq) ? ev.notifyVcpu[p]! : 0) * VIRQS + virq] = 0;
   }
   ev.state[p] = PortState.FREE;
+  ev.notifyVcpu[p] = 0;
   ev.remoteDom[p] = 0;
   ev.remotePort[p] = 0;
   ev.virq[p] = 0;
@@ -148,6 +185,9 @@ export function sendPort(d: PvDomain, p: number): number {
       if (peer) setPending(peer, ev.remotePort[p]!);
       return 0;
     }
+    case PortState.IPI:
+      setPending(d, p);
+      return 0;
     case PortState.UNBOUND:
       // nobody has bound the other end yet: the notification goes nowhere (as in Xen)
       return 0;
@@ -164,7 +204,7 @@ export function unmaskPort(d: PvDomain, p: number): number {
   const bit = 1 << (p & 31);
   const mask = (d.sharedInfo + MASK + word * 4) >>> 2;
   i32[mask] = i32[mask]! & ~bit;
-  if ((i32[(d.sharedInfo + PENDING + word * 4) >>> 2]! & bit) !== 0) markUpcall(d, 0, word);
+  if ((i32[(d.sharedInfo + PENDING + word * 4) >>> 2]! & bit) !== 0) markUpcall(d, d.events.notifyVcpu[p]!, word);
   return 0;
 }
 
@@ -210,13 +250,27 @@ export function eventChannelOp(ctx: HcCtx, cmd: number, op: number): number {
       const virq = ctx.r32(op + EvtchnBindVirq.VIRQ);
       const vcpu = ctx.r32(op + EvtchnBindVirq.VCPU);
       if (ctx.faulted()) return HcErr.EFAULT;
-      if (vcpu !== 0) return HcErr.EINVAL;
       // check the output first, so a bad pointer leaves nothing bound
       if (ctx.gv.translate(ctx.cr3, op + EvtchnBindVirq.PORT, true) < 0) return HcErr.EFAULT;
-      const p = bindVirq(d, virq);
+      const p = bindVirq(d, virq, vcpu);
       if (p < 0) return p;
       ctx.w32(op + EvtchnBindVirq.PORT, p);
       return 0;
+    }
+    case EvtchnCmd.BIND_IPI: {
+      const vcpu = ctx.r32(op + EvtchnBindIpi.VCPU);
+      if (ctx.faulted()) return HcErr.EFAULT;
+      if (ctx.gv.translate(ctx.cr3, op + EvtchnBindIpi.PORT, true) < 0) return HcErr.EFAULT;
+      const p = bindIpi(d, vcpu);
+      if (p < 0) return p;
+      ctx.w32(op + EvtchnBindIpi.PORT, p);
+      return 0;
+    }
+    case EvtchnCmd.BIND_VCPU: {
+      const p = ctx.r32(op + EvtchnBindVcpu.PORT);
+      const vcpu = ctx.r32(op + EvtchnBindVcpu.VCPU);
+      if (ctx.faulted()) return HcErr.EFAULT;
+      return bindVcpu(d, p, vcpu);
     }
     case EvtchnCmd.CLOSE: {
       const p = ctx.r32(op + EvtchnPort.PORT);
@@ -239,9 +293,10 @@ export function eventChannelOp(ctx: HcCtx, cmd: number, op: number): number {
         st === PortState.UNBOUND ? EvtchnState.UNBOUND
         : st === PortState.INTERDOMAIN ? EvtchnState.INTERDOMAIN
         : st === PortState.VIRQ ? EvtchnState.VIRQ
+        : st === PortState.IPI ? EvtchnState.IPI
         : EvtchnState.CLOSED;
       ctx.w32(op + EvtchnStatus.STATUS, status);
-      ctx.w32(op + EvtchnStatus.VCPU, 0);
+      ctx.w32(op + EvtchnStatus.VCPU, ev.notifyVcpu[p]!);
       ctx.w32(op + EvtchnStatus.REMOTE_DOM, st === PortState.VIRQ ? ev.virq[p]! : ev.remoteDom[p]!);
       ctx.w32(op + EvtchnStatus.REMOTE_PORT, ev.remotePort[p]!);
       return ctx.faulted() ? HcErr.EFAULT : 0;

@@ -8,16 +8,19 @@ import { HcErr } from '../../hypercalls/errors.ts';
 import {
   ConsoleCmd, DomId, Hc, HcVersion, HvLayout, MemoryCmd, RunState, SchedOp, ShutdownReason, VcpuCmd, Virq, XenVersionCmd,
 } from '../../hypercalls/numbers.ts';
-import { MemoryReservation, MulticallEntry, VcpuRunstate } from '../../hypercalls/structs.ts';
+import { MemoryReservation, MulticallEntry, VcpuGuestContext, VcpuRunstate } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { REBOOT_DETAIL } from './control.ts';
 import { eventChannelOp, sendVirq, setUpcallMask, upcallPending } from './events.ts';
 import { grantTableOp } from './grants.ts';
 import { dom0Op } from './dom0.ts';
 import { mmuextOp, mmuUpdate, updateVaMapping } from './mmu.ts';
-import { systemTimeNs, setPeriodicTimer, setTimerOp } from './time.ts';
+import { systemTimeNs, setPeriodicTimer, setTimerOp, updateTime } from './time.ts';
+import { PageType } from './page-types.ts';
+import { resetCpuState } from '../core/vcpu.ts';
+import { CR0_PG, CR0_WP, Flag } from '../../machine/isa.ts';
 import { setCallbacks, setTrapTable } from './traps.ts';
-import type { PvDomain } from './state.ts';
+import type { PvDomain, PvVcpu } from './state.ts';
 import { Ev } from '../../machine/ledger.ts';
 
 export type HcHandler = (ctx: HcCtx, a1: number, a2: number, a3: number, a4: number, a5: number) => number;
@@ -85,6 +88,12 @@ function schedOp(ctx: HcCtx, cmd: number, arg: number, arg2: number): number {
   switch (cmd) {
     case SchedOp.YIELD:
       ctx.pv.yieldRequested = true;
+      // a spinlock's yield says how long it spun (informational: counted, never trusted for anything)
+      if (arg > 0) {
+        const now = ctx.host.cpu.cycles;
+        ctx.pv.spinYields++;
+        ctx.pv.spinCycles += ctx.pv.ranSince(now - arg, now);
+      }
       return 0;
     case SchedOp.BLOCK:
       // blocking re-enables upcalls, or an event arriving now would never wake the vCPU
@@ -314,17 +323,23 @@ function vcpuOp(ctx: HcCtx, cmd: number, vcpuId: number, arg: number): number {
   const host = ctx.host;
   switch (cmd) {
     case VcpuCmd.IS_UP:
-      return pv.vcpu.runState === 'stopped' ? 0 : 1;
+      return pv.vcpu.runState === 'stopped' || !pv.online ? 0 : 1;
     case VcpuCmd.GET_RUNSTATE_INFO: {
       const now = host.cpu.cycles;
       const ns = (c: number): number => systemTimeNs(host, c);
       const running = pv.vcpu.runCycles;
-      const blocked = pv.blockedCycles;
-      const runnable = Math.max(0, now - pv.createdAt - running - blocked);
+      const blocked = pv.blockedCycles + (pv.blockedSince >= 0 ? now - pv.blockedSince : 0);
+      const offline = pv.offlineCycles + (pv.offlineSince >= 0 ? now - pv.offlineSince : 0);
+      const runnable = Math.max(0, now - pv.createdAt - running - blocked - offline);
+      const state =
+        pv === ctx.pv ? RunState.RUNNING
+        : !pv.online ? RunState.OFFLINE
+        : pv.vcpu.runState === 'blocked' ? RunState.BLOCKED
+        : RunState.RUNNABLE;
       // STATE, a pad word, STATE_ENTRY_TIME, then TIME[RUNNING, RUNNABLE, BLOCKED, OFFLINE]; u64 as lo, hi
       const entry = ns(now + d.tscOffset); // the domain's own time (a restored domain's goes on from its save)
-      const words: number[] = [RunState.RUNNING, 0, entry % 2 ** 32, Math.floor(entry / 2 ** 32)];
-      for (const c of [running, runnable, blocked, 0]) words.push(ns(c) % 2 ** 32, Math.floor(ns(c) / 2 ** 32));
+      const words: number[] = [state, 0, entry % 2 ** 32, Math.floor(entry / 2 ** 32)];
+      for (const c of [running, runnable, blocked, offline]) words.push(ns(c) % 2 ** 32, Math.floor(ns(c) / 2 ** 32));
       if (ctx.gv.translate(ctx.cr3, arg, true) < 0 || ctx.gv.translate(ctx.cr3, arg + VcpuRunstate.BYTES - 1, true) < 0) return HcErr.EFAULT;
       for (let k = 0; k < words.length; k++) ctx.w32(arg + k * 4, words[k]!);
       return ctx.faulted() ? HcErr.EFAULT : 0;
@@ -333,9 +348,69 @@ function vcpuOp(ctx: HcCtx, cmd: number, vcpuId: number, arg: number): number {
       return setPeriodicTimer(host, d, pv, arg >>> 0);
     case VcpuCmd.STOP_PERIODIC_TIMER:
       return setPeriodicTimer(host, d, pv, 0);
+    case VcpuCmd.INITIALISE:
+      return vcpuInitialise(ctx, pv, arg);
+    case VcpuCmd.UP:
+      if (!pv.initialised) return HcErr.EINVAL;
+      if (pv.online || pv.vcpu.runState === 'stopped') return 0;
+      pv.online = true;
+      pv.offlineCycles += host.cpu.cycles - pv.offlineSince;
+      pv.offlineSince = -1;
+      host.platform.wake(pv.vcpu);
+      return 0;
+    case VcpuCmd.DOWN:
+      if (!pv.online) return 0;
+      pv.online = false;
+      pv.offlineSince = host.cpu.cycles;
+      // the caller leaves the CPU on the way out (mode.ts); another vCPU is taken off the scheduler now
+      if (pv === ctx.pv) pv.blockRequested = true;
+      else if (pv.vcpu.runState === 'runnable') host.platform.block(pv.vcpu);
+      return 0;
     default:
       return HcErr.EINVAL;
   }
+}
+
+/**
+ * VCPUOP_INITIALISE: set a down vCPU's starting state from a VcpuGuestContext (read whole and
+ * checked before anything changes): ring 1, paging on with BASEPTR (a pinned directory of the
+ * caller's, which takes a base-pointer reference as NEW_BASEPTR does), events masked, the
+ * domain's trap table. A vCPU that has been initialised (vCPU 0 always) is EEXIST.
+ */
+function vcpuInitialise(ctx: HcCtx, pv: PvVcpu, arg: number): number {
+  if (pv.initialised) return HcErr.EEXIST;
+  const pc = ctx.r32(arg + VcpuGuestContext.PC);
+  const sp = ctx.r32(arg + VcpuGuestContext.SP);
+  const a1 = ctx.r32(arg + VcpuGuestContext.ARG);
+  const base = ctx.r32(arg + VcpuGuestContext.BASEPTR);
+  const ksp = ctx.r32(arg + VcpuGuestContext.KERNEL_SP);
+  if (ctx.faulted()) return HcErr.EFAULT;
+  if ((pc >>> 0) >= HV_BASE >>> 0 || (sp >>> 0) >= HV_BASE >>> 0 || (ksp >>> 0) >= HV_BASE >>> 0) return HcErr.EPERM;
+  if ((sp & 3) !== 0 || (ksp & 3) !== 0) return HcErr.EINVAL;
+  const types = ctx.host.types;
+  if (base < 0 || base >= types.frames) return HcErr.EINVAL; // (the pinned check below refuses it too: belt and braces)
+  // (another domain's directory: getType refuses it, EPERM)
+  if (types.pinned[base] === 0 || types.type[base] !== PageType.L2) return HcErr.EINVAL;
+  const r = types.getType(base, PageType.L2, ctx.d.id);
+  if (r < 0) return r;
+  pv.baseptr = base;
+  pv.initialised = true;
+  const a = resetCpuState();
+  a.pc = pc >>> 0;
+  a.cpl = 1;
+  a.flags = Flag.IF;
+  a.cr0 = CR0_PG | CR0_WP;
+  a.cr3 = base * 4096;
+  a.idtBase = HvLayout.IDT;
+  a.idtLimit = 256;
+  a.regs[1] = a1;
+  a.regs[15] = sp;
+  a.ksp[1] = ksp;
+  pv.vcpu.arch = a;
+  setUpcallMask(ctx.d, pv.vcpu.id, true);
+  updateTime(ctx.host, ctx.d, pv.vcpu.id);
+  ctx.charge(Ev.PvRequest, 1);
+  return 0;
 }
 
 /** The standard table: every hypercall of hypercalls/numbers.ts. */

@@ -7,7 +7,7 @@
 
 import { HcErr } from '../../hypercalls/errors.ts';
 import { Batch, HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
-import { MmuUpdate, MmuextOp } from '../../hypercalls/structs.ts';
+import { MmuUpdate, MmuextOp, MmuextTargets } from '../../hypercalls/structs.ts';
 import type { HcCtx } from './context.ts';
 import { PageType, PREEMPTED } from './page-types.ts';
 import { Ev } from '../../machine/ledger.ts';
@@ -195,9 +195,46 @@ function mmuextOne(ctx: HcCtx, cmd: number, arg: number): number {
       cpu.mmu.invlpg(arg);
       ctx.charge(Ev.Invlpg, 1);
       return 0;
+    case MmuextCmd.TLB_FLUSH_MULTI:
+    case MmuextCmd.INVLPG_MULTI:
+      return flushMulti(ctx, cmd === MmuextCmd.INVLPG_MULTI, arg);
     default:
       return HcErr.EINVAL;
   }
+}
+
+/**
+ * TLB_FLUSH_MULTI / INVLPG_MULTI: the flush (or one page's) on every vCPU the MmuextTargets at
+ * `targets` names. The mask must name at least one vCPU and only vCPUs the domain has (EINVAL),
+ * checked before anything is flushed. The caller's own TLB is flushed now; another vCPU of the
+ * domain is not on the CPU (vCPUs share the one physical CPU, and a world switch reloads the
+ * TLB), so it holds no translation to drop: it is counted, and costs nothing - where a
+ * multiprocessor host would send that physical CPU an IPI.
+ */
+function flushMulti(ctx: HcCtx, onePage: boolean, targets: number): number {
+  const mask = ctx.r32(targets + MmuextTargets.VCPU_MASK);
+  const va = onePage ? ctx.r32(targets + MmuextTargets.VA) : 0;
+  if (ctx.faulted()) return HcErr.EFAULT;
+  const vcpus = ctx.d.vcpus;
+  if (mask === 0 || (vcpus.length < 32 && mask >>> vcpus.length !== 0)) return HcErr.EINVAL;
+  const me = ctx.vcpu.id;
+  const cpu = ctx.host.cpu;
+  for (let k = 0; k < vcpus.length; k++) {
+    if ((mask & (1 << k)) === 0) continue;
+    if (k !== me) {
+      vcpus[k]!.remoteFlushes++;
+      continue;
+    }
+    vcpus[k]!.localFlushes++;
+    if (onePage) {
+      cpu.mmu.invlpg(va);
+      ctx.charge(Ev.Invlpg, 1);
+    } else {
+      cpu.mmu.flushTlb();
+      ctx.charge(Ev.CrFlush, 1);
+    }
+  }
+  return 0;
 }
 
 /**

@@ -6,6 +6,9 @@
 // Touches the real CPU's hooks while a PV vCPU is loaded, and the PV state of its domains.
 
 import { Exit } from '../../machine/types.ts';
+import { HvLayout } from '../../hypercalls/numbers.ts';
+import { SharedInfo } from '../../hypercalls/structs.ts';
+import { DomainCreateError } from '../core/hypervisor.ts';
 import { OWNER_HYPERVISOR } from '../core/frames.ts';
 import { HYPERCALL_SLOTS } from '../core/stats.ts';
 import type { Domain } from '../core/domain.ts';
@@ -28,13 +31,16 @@ import { buildPvDomain, type PvBootLayout } from './builder.ts';
 import { closeAll, upcallMasked, upcallPending } from './events.ts';
 import { unmapAll } from './grants.ts';
 import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
-import { PvDomain, PvHost, type PvVcpu, pvDomain } from './state.ts';
+import { PvDomain, PvHost, STRETCHES, type PvVcpu, pvDomain } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 
 const GP = 13;
+const MAX_VCPUS: number = SharedInfo.MAX_VCPUS;
+/** HvLayout.VCPU_ID's word in the IDT's frame */
+const VCPU_ID_WORD: number = ((HvLayout.VCPU_ID as number) - (HvLayout.IDT as number)) >>> 2;
 
 /** A scheduler that can be told a vCPU yields (core schedulers need not support it). */
 interface Yielding {
@@ -73,7 +79,18 @@ export class PvMode implements Mode {
   }
 
   createDomain(domain: Domain): void {
+    if (domain.vcpus.length > MAX_VCPUS) {
+      throw new DomainCreateError(`domain '${domain.name}': a pv domain has at most ${MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots; got ${domain.vcpus.length})`);
+    }
     const d = new PvDomain(this.host, domain);
+    // vCPU 0 starts at the kernel's entry; the others are down until the guest initialises them
+    for (const pv of d.vcpus) {
+      if (pv.vcpu.id === 0) continue;
+      pv.online = false;
+      pv.initialised = false;
+      pv.createdAt = pv.offlineSince = this.hv.cpu.cycles;
+      pv.vcpu.runState = 'blocked';
+    }
     // the first PV domain of the hypervisor is the control domain (Xen's domain 0)
     d.privileged = !this.controlDomainMade;
     this.controlDomainMade = true;
@@ -95,6 +112,8 @@ export class PvMode implements Mode {
     cpu.interceptVector.fill(1);
     cpu.interceptVector[SYSCALL_VECTOR] = syscallFastPath(d) ? 0 : 1;
     cpu.tscOffset = d.tscOffset;
+    // the running vCPU's number, read-only at HvLayout.VCPU_ID (in the IDT's page)
+    this.hv.mem.i32[(d.idtMfn << 10) + VCPU_ID_WORD] = vcpu.id;
     updateTime(this.host, d, vcpu.id);
   }
 
@@ -107,10 +126,24 @@ export class PvMode implements Mode {
 
   hasPendingEvent(vcpu: Vcpu): boolean {
     const d = vcpu.domain.modeState;
-    return d instanceof PvDomain && upcallPending(d, vcpu.id);
+    return d instanceof PvDomain && d.vcpus[vcpu.id]!.online && upcallPending(d, vcpu.id);
   }
 
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
+    const pv = this.pv(vcpu.domain).vcpus[vcpu.id]!;
+    const start = this.hv.cpu.cycles;
+    pv.runningSince = start;
+    const exit = this.runStretch(vcpu, deadline);
+    // the stretch, for a spinning lock's account of the cycles it spun (PvVcpu.ranSince)
+    const k = pv.stretchNext;
+    pv.stretchStart[k] = start;
+    pv.stretchEnd[k] = this.hv.cpu.cycles;
+    pv.stretchNext = (k + 1) % STRETCHES;
+    pv.runningSince = this.hv.cpu.cycles; // off the CPU: no current stretch
+    return exit;
+  }
+
+  private runStretch(vcpu: Vcpu, deadline: number): VcpuExit {
     const cpu = this.hv.cpu;
     const events = this.hv.events;
     const host = this.host;
@@ -213,7 +246,8 @@ export class PvMode implements Mode {
     if (stats.trace !== null) stats.trace.recordAt(TraceKind.Hypercall, c0, stats.traceDom, nr, cpu.cycles - c0);
     if (pv.blockRequested) {
       pv.blockRequested = false;
-      if (!upcallPending(d, vcpu.id)) {
+      // (a vCPU that took itself down leaves the CPU whatever is pending)
+      if (!pv.online || !upcallPending(d, vcpu.id)) {
         pv.blockedSince = cpu.cycles;
         exit.reason = 'hlt';
         return TO_LOOP;

@@ -13,6 +13,7 @@ import type { Domain } from '../core/domain.ts';
 import type { Vcpu } from '../core/vcpu.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
+import { SharedInfo } from '../../hypercalls/structs.ts';
 import { PageTypes } from './page-types.ts';
 import { unmapGrant } from './grants.ts';
 import { pvCosts, type PvCosts } from './costs.ts';
@@ -27,6 +28,8 @@ const HV_BASE: number = HvLayout.BASE;
 const M2P_VA: number = HvLayout.M2P;
 const IDT_VA: number = HvLayout.IDT;
 const PORTS: number = EvtchnLimits.PORTS;
+/** run stretches a pv vCPU remembers (PvVcpu.stretchStart): a spin wait reaching further back counts the last 16 only */
+export const STRETCHES = 16;
 
 /** What the PV layer needs from the hypervisor core (a subset of Hypervisor, so tests can fake it). */
 export interface PvPlatform {
@@ -38,6 +41,8 @@ export interface PvPlatform {
   allocHypervisorFrame(): number;
   releaseHypervisorFrame(frame: number): void;
   wake(vcpu: Vcpu): void;
+  /** the vCPU waits (taken off the scheduler) unless its mode says an event is already there for it */
+  block(vcpu: Vcpu): void;
   chargeMonitor(domain: Domain, ev: number, n: number): void;
   // the control interface (dom0_op)
   readonly domains: readonly Domain[];
@@ -53,6 +58,13 @@ export const enum PortState {
   UNBOUND = 1,
   INTERDOMAIN = 2,
   VIRQ = 3,
+  /** an inter-processor interrupt: SEND sets it pending in the domain itself, for its vCPU */
+  IPI = 4,
+}
+
+/** Per-vCPU VIRQs (each vCPU binds its own port: Xen's VIRQ_TIMER); the others are the domain's, bound on vCPU 0. */
+export function virqPerVcpu(virq: number): boolean {
+  return virq === (Virq.TIMER as number);
 }
 
 /** A domain's event-channel table (the pending and mask bits live in its shared-info page). */
@@ -64,8 +76,10 @@ export class EventChannels {
   readonly remotePort = new Int32Array(PORTS);
   /** VIRQ: which */
   readonly virq = new Int32Array(PORTS);
-  /** port bound to each VIRQ, 0 for none (port 0 is never allocated) */
-  readonly virqPort = new Int32Array(Virq.COUNT as number);
+  /** port bound to each VIRQ of each vCPU (index vcpu * Virq.COUNT + virq), 0 for none (port 0 is never allocated) */
+  readonly virqPort = new Int32Array((Virq.COUNT as number) * (SharedInfo.MAX_VCPUS as number));
+  /** the vCPU each port notifies (its upcall_pending and selector; EVTCHNOP_bind_vcpu moves it) */
+  readonly notifyVcpu = new Uint8Array(PORTS);
   /** a hypervisor-side consumer of an interdomain port (a back end) instead of a guest */
   readonly hostHandler: ((port: number) => void)[] = [];
 }
@@ -162,7 +176,39 @@ export class PvVcpu {
   createdAt = 0;
   blockedCycles = 0;
   blockedSince = -1;
+  /** up (VCPUOP_UP; vCPU 0 from the start): the scheduler may run it; a down vCPU is never woken */
+  online = true;
+  /** its state was set (the builder for vCPU 0, VCPUOP_INITIALISE for the others) */
+  initialised = true;
+  /** cycles it spent down, and since when it is down (-1: up) */
+  offlineCycles = 0;
+  offlineSince = -1;
+  /** TLB flushes other vCPUs asked for it (TLB_FLUSH_MULTI, INVLPG_MULTI naming it), and those it asked for itself */
+  remoteFlushes = 0;
+  localFlushes = 0;
+  /**
+   * sched_op yields a spinning lock made (arg > 0: the cycles since it began to spin), and the
+   * cycles of those waits this vCPU itself ran (its run stretches inside each wait: spin wasted;
+   * the time other vCPUs ran meanwhile is not counted)
+   */
+  spinYields = 0;
+  spinCycles = 0;
+  /** the last STRETCHES stretches this vCPU ran on the CPU (cycle counts [start, end)), a ring; and the current one's start */
+  readonly stretchStart = new Float64Array(STRETCHES);
+  readonly stretchEnd = new Float64Array(STRETCHES);
+  stretchNext = 0;
+  runningSince = 0;
   constructor(readonly vcpu: Vcpu) {}
+
+  /** The cycles this vCPU ran from cycle `since` up to `now` (it is running now, since runningSince). */
+  ranSince(since: number, now: number): number {
+    let own = now - Math.max(since, this.runningSince);
+    for (let k = 0; k < STRETCHES; k++) {
+      const end = this.stretchEnd[k]!;
+      if (end > since) own += end - Math.max(this.stretchStart[k]!, since);
+    }
+    return Math.max(0, own);
+  }
 }
 
 export class PvDomain {

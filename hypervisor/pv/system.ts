@@ -7,7 +7,7 @@ import type { Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
 import { Hypervisor } from '../core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../core/domain.ts';
-import type { Scheduler } from '../core/scheduler.ts';
+import { RoundRobinScheduler, type Scheduler } from '../core/scheduler.ts';
 import { PvMode } from './mode.ts';
 import type { HypercallTable } from './hypercalls.ts';
 import { checkGuestMemory, collectRun, type GuestRunOptions, type GuestRunResult } from '../run.ts';
@@ -37,6 +37,24 @@ export interface PvSystemOptions {
   ip?: number;
   /** the hypercall table (default: standardHypercalls(); an experiment registers more in it) */
   table?: HypercallTable;
+  /** vCPUs of the domain (default 1; at most SharedInfo.MAX_VCPUS): the guest starts the others (VCPUOP_INITIALISE, UP) */
+  vcpus?: number;
+}
+
+/** The longest vCPU slice of a pv domain with several vCPUs (default of `--smp-quantum` under pv). */
+export const PV_SMP_DEFAULT_QUANTUM_CYCLES = 100_000;
+
+/**
+ * The vCPUs' slice on the one physical CPU for an SMP run: `seed` picks it, 1..quantumCycles
+ * cycles (xorshift32 of the seed), so the same seed gives the same interleaving and another seed
+ * another (the bare multiprocessor's schedule draws every slice; here one length serves the run).
+ */
+export function pvSmpSlice(seed = 1, quantumCycles = PV_SMP_DEFAULT_QUANTUM_CYCLES): number {
+  let x = seed >>> 0 || 1;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return 1 + ((x >>> 0) % quantumCycles);
 }
 
 export interface PvSystem {
@@ -56,6 +74,7 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
   const hv = new Hypervisor(hvOpts);
   const mode = new PvMode(opts.table ? { table: opts.table } : {});
   const config: DomainConfig = { name: 'pv', memoryBytes, devices: false };
+  if (opts.vcpus !== undefined && opts.vcpus !== 1) config.vcpus = opts.vcpus;
   if (opts.input !== undefined) config.input = opts.input;
   if (opts.disk !== undefined) config.disk = opts.disk;
   if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
@@ -71,11 +90,15 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
 }
 
 /** Boot a pv kernel image as the only domain and run it to the end: the `--mode pv` entry point. */
-export function runPvMode(kernel: Image, opts: GuestRunOptions & { table?: HypercallTable; netRx?: 'copy' | 'flip' } = {}): GuestRunResult & { mode: PvMode } {
+export function runPvMode(
+  kernel: Image,
+  opts: GuestRunOptions & { table?: HypercallTable; netRx?: 'copy' | 'flip'; vcpus?: number; smp?: { seed?: number; quantumCycles?: number } } = {},
+): GuestRunResult & { mode: PvMode } {
   const pvOpts: PvSystemOptions = { kernel };
-  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'onTransmit', 'netRx', 'table', 'engine'] as const) {
+  for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'onTransmit', 'netRx', 'table', 'engine', 'vcpus'] as const) {
     if (opts[key] !== undefined) (pvOpts as unknown as Record<string, unknown>)[key] = opts[key];
   }
+  if ((opts.vcpus ?? 1) > 1) pvOpts.scheduler = new RoundRobinScheduler(pvSmpSlice(opts.smp?.seed, opts.smp?.quantumCycles));
   const { hv, mode, domain } = createPvSystem(pvOpts);
   opts.onCpu?.(hv.cpu);
   return { ...collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 })), mode };

@@ -58,7 +58,7 @@ export function updateTime(host: PvHost, d: PvDomain, k: number): void {
 function timerFired(host: PvHost, d: PvDomain, pv: PvVcpu): void {
   pv.timerHandle = -1;
   updateTime(host, d, pv.vcpu.id);
-  sendVirq(d, Virq.TIMER);
+  sendVirq(d, Virq.TIMER, pv.vcpu.id);
 }
 
 /**
@@ -118,7 +118,7 @@ function periodicFired(host: PvHost, d: PvDomain, pv: PvVcpu, at: number, period
   pv.periodicHandle = -1;
   if (d.domain.stopped) return; // a stopped domain's timer dies with it
   updateTime(host, d, pv.vcpu.id);
-  sendVirq(d, Virq.TIMER);
+  sendVirq(d, Virq.TIMER, pv.vcpu.id);
   if (pv.periodCycles === period) periodicTick(host, d, pv, at + period, period);
 }
 

@@ -4,7 +4,8 @@
 import type { Hypervisor, HypervisorRunResult } from '../../hypervisor/core/hypervisor.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
-import { createPvSystem, type PvSystemOptions } from '../../hypervisor/pv/system.ts';
+import { createPvSystem, pvSmpSlice, type PvSystemOptions } from '../../hypervisor/pv/system.ts';
+import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { consoleWriter } from '../../cli/console.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
 
@@ -24,13 +25,17 @@ export function pvGuest(): GuestKernelBuild {
 }
 
 /** Boot the PV kernel as the first domain of a machine with room for it; run until it stops. */
-export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; profile?: string } = {}): PvBootRun {
+export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; profile?: string; vcpus?: number; seed?: number; quantumCycles?: number } = {}): PvBootRun {
   const build = pvGuest();
   const sys: PvSystemOptions = { kernel: build.kernel, initrd: build.initrd, memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024 };
   if (opts.cmdline !== undefined) sys.cmdline = opts.cmdline;
   if (opts.input !== undefined) sys.input = opts.input;
   if (opts.disk !== undefined) sys.disk = opts.disk;
   if (opts.profile !== undefined) sys.profile = opts.profile;
+  if ((opts.vcpus ?? 1) > 1) {
+    sys.vcpus = opts.vcpus!;
+    sys.scheduler = new RoundRobinScheduler(pvSmpSlice(opts.seed, opts.quantumCycles));
+  }
   const { hv, mode, domain } = createPvSystem(sys);
   const run = hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });
   const reason = domain.stopReason === 'poweroff' ? 'poweroff' : (domain.stopReason ?? run.reason);

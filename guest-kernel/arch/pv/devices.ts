@@ -5,7 +5,8 @@
 // Guest code (the TypeScript subset); runs at ring 1.
 
 import { load32, store32, store8, rdtsc, cstr, staticBuffer, divu } from 'xl32';
-import { DomId, VcpuCmd, GrantLimits, GnttabCmd } from '../../../hypercalls/numbers.ts';
+import { DomId, VcpuCmd, GrantLimits, GnttabCmd, HvLayout } from '../../../hypercalls/numbers.ts';
+import { lockKernelEntry, unlockKernel } from '../../kernel/smp.ts';
 import { BlkifOp, BlkifReq, BlkifRsp, BlkifRing, BlkifSeg, BlkifStatus, StartInfo, GntSetup, SharedInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
 import {
   hcVcpuOp, schedBlock, schedShutdown, evtchnSend, hcGrantTableOp, gnttabGrantAccess, gnttabEndAccess,
@@ -21,7 +22,6 @@ import { balloonWork } from './balloon.ts';
 import { pvNetPort } from './net.ts';
 
 const enum PvDevice {
-  MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
   /** machine block-device completion codes the shared driver expects (BLK_OK, BLK_ERROR) */
   OK = 1,
   ERROR = 2,
@@ -48,10 +48,13 @@ export function pvReadCycles(): number {
  * runs the handlers when it returns; then events are masked again, as the kernel expects.
  */
 export function pvIdle(): void {
+  // (on a multiprocessor the scheduler let the kernel lock go before idling: take it for the work)
+  const took = lockKernelEntry();
   balloonWork();
   pvConsoleFlush();
+  if (took) unlockKernel();
   schedBlock();
-  store8(PvDevice.MASK, 1);
+  store8(Xen.SHARED + SharedInfo.VCPU_INFO + load32(HvLayout.VCPU_ID) * VcpuInfo.BYTES + VcpuInfo.UPCALL_MASK, 1);
 }
 
 export function pvPowerOff(status: number): void {

@@ -21,7 +21,7 @@ import { pvIrqSave, pvIrqRestore, pvIrqDisable, pvIrqEnable, pvIrqAck, pvIrqUnma
 import { pvTrapTableLoad, pvSetKernelStack, pvUserReturn, pvTrapTableCheck } from './traps.ts';
 import {
   pvSetPte, pvSwitchAddressSpace, pvInvalidatePage, pvFlushTlb, pvFaultAddress, pvPageTableAlloc, pvPageTableRelease, pvMmuInit,
-  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd, pvUsableFrames, pvCarvedEnd,
+  pvPteMake, pvPteValue, pvSetPteVa, pvLazyMmuBegin, pvLazyMmuEnd, pvUsableFrames, pvCarvedEnd, pvTlbFlushOthers,
 } from './mmu.ts';
 import {
   pvTimerStart, pvClockMHz, pvReadCycles, pvIdle, pvPowerOff, pvArchName, pvConsoleIrqEnable,
@@ -29,6 +29,7 @@ import {
 } from './devices.ts';
 import { pvNetInit, pvNetSend, pvNetRecv, pvNetAck, pvNetStat, pvNetPort } from './net.ts';
 import { pvConsoleInit, pvConsolePutc, pvConsoleGetc, pvConsoleStatus } from './console.ts';
+import { pvPortsInit, pvSmpInit, pvCpuId, pvCpuCount, pvCpuStart, pvIpiSend, pvIpiAck, pvLocalTimerStart, pvSpinWait } from './smp.ts';
 
 const enum Boot {
   CMDLINE = BootInfo.ADDRESS + BootInfo.BYTES,
@@ -84,6 +85,17 @@ export function pvSetup(): void {
   pvSet(PvOp.TRAP_TABLE_CHECK, addressOf(pvTrapTableCheck));
   pvSet(PvOp.LAZY_MMU_BEGIN, addressOf(pvLazyMmuBegin));
   pvSet(PvOp.LAZY_MMU_END, addressOf(pvLazyMmuEnd));
+  // several vCPUs: the multiprocessor operations (with one, the kernel runs its uniprocessor paths)
+  if (pvSmpInit()) {
+    pvSet(PvOp.CPU_ID, addressOf(pvCpuId));
+    pvSet(PvOp.CPU_COUNT, addressOf(pvCpuCount));
+    pvSet(PvOp.CPU_START, addressOf(pvCpuStart));
+    pvSet(PvOp.IPI_SEND, addressOf(pvIpiSend));
+    pvSet(PvOp.IPI_ACK, addressOf(pvIpiAck));
+    pvSet(PvOp.LOCAL_TIMER_START, addressOf(pvLocalTimerStart));
+    pvSet(PvOp.SPIN_WAIT, addressOf(pvSpinWait));
+    pvSet(PvOp.TLB_FLUSH_OTHERS, addressOf(pvTlbFlushOthers));
+  }
 }
 
 function say(s: number): void {
@@ -113,6 +125,7 @@ function writeBootInfo(): void {
 /** Bind the device lines' ports, masked until the kernel unmasks each line. */
 function eventsInit(): void {
   portsInit();
+  pvPortsInit();
   const timer = evtchnBindVirq(Virq.TIMER);
   if (timer > 0) bindLine(IrqLine.TIMER, timer);
   const console = startInfo(StartInfo.CONSOLE_EVTCHN);

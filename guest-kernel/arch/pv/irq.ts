@@ -3,34 +3,39 @@
 // unmask hypercall so an event that waited while masked is delivered. Guest code (the TypeScript
 // subset); runs at ring 1.
 
-import { load8, store8 } from 'xl32';
+import { load8, store8, load32 } from 'xl32';
+import { HvLayout } from '../../../hypercalls/numbers.ts';
 import { SharedInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
-import { eventsUnmask, evtchnUnmask } from '../../../hypercalls/guest.ts';
+import { forceEventCallback, evtchnUnmask } from '../../../hypercalls/guest.ts';
 import { Xen, linePort } from './xen.ts';
 
-const enum Mask {
-  /** vCPU 0's upcall mask byte */
-  ADDR = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
+/** This vCPU's upcall mask byte (its vcpu_info slot: HvLayout.VCPU_ID says which vCPU runs this). */
+function maskAddr(): number {
+  return Xen.SHARED + SharedInfo.VCPU_INFO + load32(HvLayout.VCPU_ID) * VcpuInfo.BYTES + VcpuInfo.UPCALL_MASK;
 }
 
 /** The previous state (1 = events were masked), and mask them. */
 export function pvIrqSave(): number {
-  const old = load8(Mask.ADDR);
-  store8(Mask.ADDR, 1);
+  const m = maskAddr();
+  const old = load8(m);
+  store8(m, 1);
   return old;
 }
 
 export function pvIrqRestore(flags: number): void {
-  if (flags === 0) eventsUnmask(Xen.SHARED);
-  else store8(Mask.ADDR, 1);
+  if (flags === 0) pvIrqEnable();
+  else store8(maskAddr(), 1);
 }
 
 export function pvIrqDisable(): void {
-  store8(Mask.ADDR, 1);
+  store8(maskAddr(), 1);
 }
 
+/** Clear the mask; an event that waited meanwhile (upcall_pending) is delivered by a no-op hypercall. */
 export function pvIrqEnable(): void {
-  eventsUnmask(Xen.SHARED);
+  const m = maskAddr();
+  store8(m, 0);
+  if (load8(m - VcpuInfo.UPCALL_MASK + VcpuInfo.UPCALL_PENDING) !== 0) forceEventCallback();
 }
 
 /** Events need no end-of-interrupt: a port's pending bit was cleared when it was taken. */
@@ -45,7 +50,7 @@ export function pvIrqUnmask(line: number): void {
 
 /** Probe: the virtual interrupt flag (1 = events enabled), as the kernel's own state says. */
 export function pvIrqsEnabled(): number {
-  return load8(Mask.ADDR) === 0 ? 1 : 0;
+  return load8(maskAddr()) === 0 ? 1 : 0;
 }
 
 /**

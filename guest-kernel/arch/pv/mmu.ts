@@ -13,10 +13,11 @@
 // Guest code (the TypeScript subset); runs at ring 1.
 
 import { load8, store8, load16, store16, load32, store32, staticBuffer, cstr } from 'xl32';
-import { Hc, MmuCmd, MmuextCmd, UvmFlags } from '../../../hypercalls/numbers.ts';
-import { MmuUpdate, MmuextOp, MulticallEntry, SharedInfo, StartInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
+import { Hc, HvLayout, MmuCmd, MmuextCmd, UvmFlags } from '../../../hypercalls/numbers.ts';
+import { Smp } from '../../kernel/smp.ts';
+import { MmuUpdate, MmuextOp, MmuextTargets, MulticallEntry, SharedInfo, StartInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
 import {
-  hcMmuUpdate, hcMmuextOp, hcMulticall, hcUpdateVaMapping, newBaseptr, invlpgLocal, tlbFlushLocal,
+  hcMmuUpdate, hcMmuextOp, hcMulticall, hcUpdateVaMapping, newBaseptr, invlpgLocal, tlbFlushLocal, mmuextOne,
 } from '../../../hypercalls/guest.ts';
 import { Layout, Pte } from '../../kernel/memlayout.ts';
 import { p2v, kernelPd } from '../../kernel/vm.ts';
@@ -33,7 +34,6 @@ const enum PvMmu {
   EXT = 16,
   /** directory entries: the last one is the hypervisor's */
   DIR_ENTRIES = 1023,
-  CR2 = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.CR2,
 }
 
 /*
@@ -74,8 +74,10 @@ let lazy = false;
 /** the queued TLB operations go before the queued writes (an unpin before its frames are mapped writable) */
 let extFirst = false;
 
-/** the directory loaded now (pseudo-physical address) */
-let current = 0;
+/** TLB_FLUSH_MULTI's vCPU mask */
+const targets = staticBuffer(MmuextTargets.BYTES);
+/** the directory each vCPU has loaded now (pseudo-physical address) */
+const loaded = staticBuffer(Smp.MAX_CPUS * 4);
 /** the kernel's own tables are pinned and loaded (the bootstrap tables are gone) */
 let booted = false;
 /** machine frame of the grant table, or 0 */
@@ -209,7 +211,7 @@ function retarget(pd: number, va: number, mfn: number, writable: boolean): void 
 function kernelMappings(pfn: number, writable: boolean): void {
   const mfn = pfnToMfn(pfn);
   const kpd = kernelPd();
-  if (!booted && current !== 0) retarget(current, pfn << 12, mfn, writable);
+  if (!booted && current() !== 0) retarget(current(), pfn << 12, mfn, writable);
   if (kpd !== 0) {
     if (pfn < 1024) retarget(kpd, pfn << 12, mfn, writable);
     retarget(kpd, Layout.DIRECT_MAP + (pfn << 12), mfn, writable);
@@ -391,7 +393,7 @@ export function pvPageTableRelease(phys: number, level: number): void {
     store16(p2v(dirFirst) + pfn * 2, 0);
     return;
   }
-  if (phys === current) panicValue(cstr('pv: releasing the loaded page directory'), phys);
+  if (phys === current()) panicValue(cstr('pv: releasing the loaded page directory'), phys);
   extFirst = true;
   queueExt(MmuextCmd.UNPIN_TABLE, pfnToMfn(pfn));
   setBit(live, pfn, false);
@@ -480,7 +482,7 @@ export function pvSwitchAddressSpace(pdPhys: number): void {
   flush();
   if (bit(live, pdPhys >>> 12)) checkExt(newBaseptr(pfnToMfn(pdPhys >>> 12)));
   else activate(pdPhys);
-  current = pdPhys;
+  store32(loaded + load32(HvLayout.VCPU_ID) * 4, pdPhys);
 }
 
 export function pvInvalidatePage(va: number): void {
@@ -503,7 +505,28 @@ export function pvFlushTlb(): void {
 
 /** The hypervisor puts a bounced page fault's address in vcpu_info (the virtual CR2). */
 export function pvFaultAddress(): number {
-  return load32(PvMmu.CR2);
+  return load32(Xen.SHARED + SharedInfo.VCPU_INFO + load32(HvLayout.VCPU_ID) * VcpuInfo.BYTES + VcpuInfo.CR2);
+}
+
+/**
+ * TLB_FLUSH_OTHERS: the vCPUs in mask drop their translations, by one mmuext TLB_FLUSH_MULTI
+ * (after the page-table writes queued so far, so none of them can reload an old entry).
+ */
+export function pvTlbFlushOthers(mask: number): void {
+  flush();
+  store32(targets + MmuextTargets.VCPU_MASK, mask);
+  store32(targets + MmuextTargets.VA, 0);
+  checkExt(mmuextOne(MmuextCmd.TLB_FLUSH_MULTI, targets));
+}
+
+/** A secondary vCPU starts with directory pd loaded (VcpuGuestContext.BASEPTR). */
+export function pvMmuCpuStarted(pd: number): void {
+  store32(loaded + load32(HvLayout.VCPU_ID) * 4, pd);
+}
+
+/** The directory this vCPU has loaded. */
+function current(): number {
+  return load32(loaded + load32(HvLayout.VCPU_ID) * 4);
 }
 
 /** Boot: the builder's bootstrap tables are pinned, loaded, and map this kernel's memory. */
@@ -536,6 +559,6 @@ export function pvMmuInit(gnttab: number): void {
     setBit(live, first + k, true);
     k = k + 1;
   }
-  current = first << 12;
+  store32(loaded, first << 12);
   gnttabMfn = gnttab;
 }

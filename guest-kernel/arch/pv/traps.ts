@@ -9,7 +9,9 @@
 import { load8, store8, load32, store32, staticBuffer, trapEntry, softInt, TrapFrame } from 'xl32';
 import { TrapFlags, HvLayout } from '../../../hypercalls/numbers.ts';
 import { SharedInfo, TrapInfo, VcpuInfo } from '../../../hypercalls/structs.ts';
-import { hcSetTrapTable, hcSetCallbacks, hcStackSwitch, eventsScanBegin, eventsTakeWord, eventsMore } from '../../../hypercalls/guest.ts';
+import { hcSetTrapTable, hcSetCallbacks, hcStackSwitch } from '../../../hypercalls/guest.ts';
+import { Smp, lockKernelEntry, unlockKernel, unlockKernelForUser } from '../../kernel/smp.ts';
+import { portMap, smpPortKind, smpStarting, pvSmpBootWait } from './smp.ts';
 import { trap, Vec } from '../../kernel/trap.ts';
 import { memcpy } from '../../kernel/string.ts';
 import { panic } from '../../kernel/panic.ts';
@@ -29,8 +31,6 @@ export const enum Table {
 }
 
 const enum UpcallWord {
-  MASK = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK,
-  PENDING = Xen.SHARED + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_PENDING,
   FLAGS_IF = 0x200,
   WORDS = 32,
 }
@@ -55,21 +55,38 @@ function lowestBit(w: number): number {
 }
 
 /**
- * Run the kernel's handler for every pending, unmasked port (events are masked). The timer goes
- * last: its trap may give the CPU to another process, and the other lines should not wait for that.
+ * Run the kernel's handler for every pending, unmasked port this vCPU takes (events are masked):
+ * vCPU 0 the device lines and everything no secondary has, a secondary its own IPI and tick
+ * (smp.ts portMap). An IPI goes first (it may flush a stale TLB); the tick goes last: its trap
+ * may give the CPU to another process, and the other lines should not wait for that.
  */
 function handleEvents(frame: number): void {
+  const me = load32(HvLayout.VCPU_ID);
+  const vi = Xen.SHARED + SharedInfo.VCPU_INFO + me * VcpuInfo.BYTES;
+  const map = portMap(me);
   do {
-    eventsScanBegin(Xen.SHARED);
+    store8(vi + VcpuInfo.UPCALL_PENDING, 0);
+    store32(vi + VcpuInfo.PENDING_SEL, 0);
     let timer = false;
+    let tick = false;
     let w = 0;
     while (w < UpcallWord.WORDS) {
-      let bits = eventsTakeWord(Xen.SHARED, w);
+      const pend = Xen.SHARED + SharedInfo.EVTCHN_PENDING + w * 4;
+      let bits = load32(pend) & ~load32(Xen.SHARED + SharedInfo.EVTCHN_MASK + w * 4) & load32(map + w * 4);
+      // one branch-free read-modify-write: no other vCPU or the hypervisor runs in between
+      store32(pend, load32(pend) & ~bits);
       while (bits !== 0) {
         const b = lowestBit(bits);
         bits = bits & ~(1 << b);
-        const line = portLine(w * 32 + b);
-        if (isControlPort(w * 32 + b)) {
+        const port = w * 32 + b;
+        const line = portLine(port);
+        const kind = smpPortKind(me, port);
+        if (kind === 1) {
+          store32(frame + TrapFrame.VECTOR, Smp.IPI_VECTOR);
+          trap(frame);
+        } else if (kind === 2) {
+          tick = true;
+        } else if (isControlPort(port)) {
           controlEvent();
         } else if (line === IrqLine.TIMER) {
           timer = true;
@@ -84,7 +101,18 @@ function handleEvents(frame: number): void {
       store32(frame + TrapFrame.VECTOR, IrqLine.IRQ_VECTOR_BASE + IrqLine.TIMER);
       trap(frame);
     }
-  } while (eventsMore(Xen.SHARED));
+    if (tick) {
+      store32(frame + TrapFrame.VECTOR, Smp.TIMER_VECTOR);
+      trap(frame);
+    }
+  } while (load8(vi + VcpuInfo.UPCALL_PENDING) !== 0);
+}
+
+/** Send the console output of this kernel entry to the back end, holding the kernel lock (another vCPU may be writing more). */
+function consoleFlushLocked(): void {
+  const took = lockKernelEntry();
+  pvConsoleFlush();
+  if (took) unlockKernel();
 }
 
 /**
@@ -94,43 +122,51 @@ function handleEvents(frame: number): void {
  * passes here; the rare case of an event pending at exit goes to pvExitEvents.
  */
 function pvExit(frame: number): void {
+  const vi = Xen.SHARED + SharedInfo.VCPU_INFO + load32(HvLayout.VCPU_ID) * VcpuInfo.BYTES;
   // the end of a kernel entry: console output of this entry goes to the back end in one notification
-  if (pvConsoleUnflushed) pvConsoleFlush();
+  if (pvConsoleUnflushed) consoleFlushLocked();
   if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & UpcallWord.FLAGS_IF) === 0) {
-    store8(UpcallWord.MASK, 1);
+    store8(vi + VcpuInfo.UPCALL_MASK, 1);
     return;
   }
-  store8(UpcallWord.MASK, 0);
-  if (load8(UpcallWord.PENDING) !== 0) pvExitEvents(frame);
+  store8(vi + VcpuInfo.UPCALL_MASK, 0);
+  if (load8(vi + VcpuInfo.UPCALL_PENDING) !== 0) pvExitEvents(frame, vi);
 }
 
 /** An event came in while events were masked: handle it (and any that follow) before leaving unmasked. */
-function pvExitEvents(frame: number): void {
+function pvExitEvents(frame: number, vi: number): void {
   for (;;) {
-    store8(UpcallWord.MASK, 1);
+    store8(vi + VcpuInfo.UPCALL_MASK, 1);
     handleEvents(frame);
-    store8(UpcallWord.MASK, 0);
-    if (load8(UpcallWord.PENDING) === 0) return;
+    store8(vi + VcpuInfo.UPCALL_MASK, 0);
+    if (load8(vi + VcpuInfo.UPCALL_PENDING) === 0) return;
   }
 }
 
 /** Every exception, the system call and the user return enter here. */
 function pvTrap(frame: number): void {
+  const vi = Xen.SHARED + SharedInfo.VCPU_INFO + load32(HvLayout.VCPU_ID) * VcpuInfo.BYTES;
   // the system call's fast path did not mask events; everything else arrives masked
-  store8(UpcallWord.MASK, 1);
+  store8(vi + VcpuInfo.UPCALL_MASK, 1);
   if (load32(frame + TrapFrame.VECTOR) === Vec.USER_RETURN) {
     memcpy(frame, returnFrame, TrapFrame.BYTES);
+    // a new process's first return (forkret) holds the kernel lock; the frame is now on its own stack
+    unlockKernelForUser();
   } else {
     trap(frame);
   }
   // pvExit, inlined: the system call's way back to ring 3 costs no further call
-  if (pvConsoleUnflushed) pvConsoleFlush();
-  if ((load32(frame + TrapFrame.CS) & 3) !== 3 && (load32(frame + TrapFrame.FLAGS) & UpcallWord.FLAGS_IF) === 0) {
-    store8(UpcallWord.MASK, 1);
-    return;
+  if (pvConsoleUnflushed) consoleFlushLocked();
+  if ((load32(frame + TrapFrame.CS) & 3) !== 3) {
+    if ((load32(frame + TrapFrame.FLAGS) & UpcallWord.FLAGS_IF) === 0) {
+      store8(vi + VcpuInfo.UPCALL_MASK, 1);
+      return;
+    }
+  } else if (smpStarting !== 0) {
+    pvSmpBootWait();
   }
-  store8(UpcallWord.MASK, 0);
-  if (load8(UpcallWord.PENDING) !== 0) pvExitEvents(frame);
+  store8(vi + VcpuInfo.UPCALL_MASK, 0);
+  if (load8(vi + VcpuInfo.UPCALL_PENDING) !== 0) pvExitEvents(frame, vi);
 }
 
 /** The event callback: the hypervisor masked events and pushed a frame with vector Upcall.VECTOR. */
