@@ -11,7 +11,7 @@ import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
 import { ENGINE_OPTION, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
 import { DEFAULT_ENGINE, translatorStatsLines, type Engine } from '../../machine/translator.ts';
-import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
+import { MODE_NAMES, SMP_MODES, type ModeName, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
 import { loadHypercallTable } from '../hypercalls.ts';
@@ -204,7 +204,7 @@ interface GuestSetup {
   outputTap?: (byte: number) => void;
   /** --net-rx (pv): how the network back end delivers received frames */
   netRx?: 'copy' | 'flip';
-  /** --smp, --smp-seed, --smp-quantum (native) */
+  /** --smp, --smp-seed, --smp-quantum (native: CPUs; trap, bt, hvm: vCPUs) */
   cpus: number;
   smpSeed?: number;
   smpQuantum?: number;
@@ -258,6 +258,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
+    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}) } } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -298,6 +299,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     else if (mode === 'bt') lines.push(formatBtStats(end.domain));
     else for (const [k, v] of Object.entries(end.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     lines.push(...translatorStatsLines(end.hypervisor.cpu.translator));
+    lines.push(...vcpuStatsLines(end.hypervisor, end.domain));
     return lines;
   };
   const state = () => {
@@ -309,6 +311,18 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     return { root: hv, vcpus, counters: { ...session.counters() } };
   };
   return trace ? { session, symbols, stats, trace, state } : { session, symbols, stats, state };
+}
+
+/** A domain of several vCPUs: how they shared the physical CPUs, and each one's share (nothing with one vCPU). */
+function vcpuStatsLines(hv: import('../../hypervisor/index.ts').Hypervisor, d: import('../../hypervisor/index.ts').Domain): string[] {
+  if (d.vcpus.length < 2) return [];
+  const lapic = d.devices?.lapicPorts;
+  const lines = [`vcpus: ${d.vcpus.length} on ${hv.pcpus} physical CPU${hv.pcpus === 1 ? '' : 's'} (started by the guest: ${d.stats.vcpuStarts}, IPIs sent: ${lapic?.ipisSent ?? 0})`];
+  for (const v of d.vcpus) {
+    const a = d.devices?.apics[v.id];
+    lines.push(`vcpu ${v.id} (pcpu ${v.pcpu}): run cycles ${v.runCycles}, IPIs received ${a?.ipisReceived ?? 0}, local timer expiries ${a?.timerExpiries ?? 0}`);
+  }
+  return lines;
 }
 
 /** Boot the guest (or a bare image) on the bare machine. */
@@ -522,9 +536,9 @@ export function register(program: Command): void {
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
     .option('--shadow <kind>', 'with --mode trap or bt: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
-    .option('--smp <n>', 'CPUs in the machine, 1..8 (default 1); several only with --mode native so far (docs/isa.md "Multiprocessor")')
-    .option('--smp-seed <n>', 'with --smp: the seed of the CPUs\' interleaving schedule (default 1); the same seed gives the same run')
-    .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU runs before the schedule switches (default 2000)')
+    .option('--smp <n>', 'CPUs in the machine (native) or vCPUs in the domain (trap, bt, hvm), 1..8 (default 1); not yet with pv (docs/isa.md "Multiprocessor", docs/hypervisor.md "Several vCPUs")')
+    .option('--smp-seed <n>', 'with --smp: the seed of the interleaving schedule of the CPUs (native) or of the vCPUs\' slices on the hypervisor\'s CPU (default 1); the same seed gives the same run')
+    .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU or vCPU runs before the schedule switches (default 2000)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
       if (opts.restore !== undefined && (opts.record !== undefined || opts.replay !== undefined)) throw new CliError(`--restore goes on with a saved run; it cannot be ${opts.record !== undefined ? 'recorded (--record)' : 'replayed (--replay)'} (record or replay the run from its start)`);
@@ -551,7 +565,8 @@ export function register(program: Command): void {
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum });
-      if ((checked.smp ?? 1) > 1 && opts.mode !== 'native') throw new CliError(`--smp ${checked.smp}: only --mode native runs several CPUs so far (trap, bt, hvm and pv domains have one vCPU)`);
+      if ((checked.smp ?? 1) > 1 && !SMP_MODES.includes(opts.mode as ModeName)) throw new CliError(`--smp ${checked.smp}: --mode ${opts.mode} runs one CPU so far (several: ${SMP_MODES.join(', ')})`);
+      if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
       if ((checked.smp ?? 1) > 1 && (opts.saveAt !== undefined || opts.record !== undefined)) throw new CliError(`--smp ${checked.smp}: ${opts.saveAt !== undefined ? 'saving' : 'recording'} a run of several CPUs is not built yet (one CPU only)`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");

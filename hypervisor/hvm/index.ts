@@ -16,14 +16,14 @@ export { formatHvmStats, hvmExitCounts, HVM_EXIT_NAMES } from './stats.ts';
 
 /**
  * Machine memory beyond the guest's that an hvm domain needs: frame 0 and the second-stage table,
- * or the shadow directory and its reserved tables, whichever is larger.
+ * or the shadow directory and its reserved tables of each vCPU, whichever is larger.
  */
-export function hvmReserveBytes(guestMemoryBytes: number): number {
-  return (1 + Math.max(eptFramesFor(guestMemoryBytes), 1 + RESERVED_TABLES)) * 4096;
+export function hvmReserveBytes(guestMemoryBytes: number, vcpus = 1): number {
+  return (1 + Math.max(eptFramesFor(guestMemoryBytes), vcpus * (1 + RESERVED_TABLES))) * 4096;
 }
 
 /** Run one guest under hardware assist until it stops (or maxCycles go by). */
 export function runHvmMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
   const mode = new HvmMode(opts.hvm?.mmu !== undefined ? { mmu: opts.hvm.mmu } : {});
-  return runSingleGuest(mode, boot, opts, hvmReserveBytes, 'the second-stage (EPT) table or shadow page tables');
+  return runSingleGuest(mode, boot, opts, (bytes, vcpus) => hvmReserveBytes(bytes, vcpus), 'the second-stage (EPT) table or shadow page tables');
 }
