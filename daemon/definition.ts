@@ -10,6 +10,7 @@ import { isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import { MAX_CPUS } from '../machine/machine.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 
 /** The virtualization modes a definition may name (all hosted by the daemon). */
@@ -71,11 +72,12 @@ export const definitionSchema = z
       .max(MAX_MIB, { error: `memory must be at most ${MAX_MIB} MiB (the machine's memory ceiling)` })
       .refine((m) => Number.isInteger(m * 256), { error: 'memory must be a whole number of 4 KiB pages (a multiple of 1/256 MiB)' })
       .default(32),
+    /** CPUs (native) or vCPUs (trap, bt, hvm; each on a physical CPU of its own, seed 1), as `run --smp`; pv: 1 */
     vcpus: z
-      .number({ error: 'vcpus must be 1' })
-      .int({ error: 'vcpus must be 1' })
-      .min(1, { error: 'vcpus must be 1' })
-      .max(1, { error: 'vcpus must be 1 (domains have one vCPU for now; SMP guests come later)' })
+      .number({ error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
+      .int({ error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
+      .min(1, { error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
+      .max(MAX_CPUS, { error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
       .default(1),
     /** an image file or a kernel entry module (.ts, compiled for the mode's arch); default: the standard kernel */
     kernel: z.string({ error: 'kernel must be a path' }).min(1, { error: 'kernel must be a path' }).optional(),
@@ -127,6 +129,7 @@ export const definitionSchema = z
   })
   .strict()
   .superRefine((d, ctx) => {
+    if (d.vcpus > 1 && d.mode === 'pv') ctx.addIssue({ code: 'custom', path: ['vcpus'], message: 'vcpus must be 1 for a pv domain (several: native, trap, bt and hvm domains)' });
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
     if (d.bridge !== undefined && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['bridge'], message: "bridge applies to pv domains only (they share their host's machine; other modes have a machine each)" });
     if (d.ip !== undefined && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['ip'], message: 'ip applies to pv domains only (the others take 10.0.2.15 from the gateway)' });

@@ -112,6 +112,21 @@ export function bootSpecFor(image: Image, opts: { initrd?: Uint8Array; cmdline?:
 }
 
 /**
+ * The hypervisor of a domain of `vcpus` vCPUs: `smp.pcpus` physical CPUs (default one per vCPU),
+ * each with a round-robin scheduler of seeded slices, 1..quantumCycles (physical CPU p's seed is
+ * derived from `seed` and p, so they differ).
+ */
+export function smpHypervisorOptions(vcpus: number, smp: GuestRunOptions['smp'] = {}): Pick<HypervisorOptions, 'pcpus' | 'scheduler' | 'makeScheduler'> {
+  const quantum = smp.quantumCycles ?? SMP_DEFAULT_QUANTUM_CYCLES;
+  const seed = smp.seed ?? 1;
+  return {
+    pcpus: smp.pcpus ?? vcpus,
+    scheduler: new RoundRobinScheduler(quantum, seed),
+    makeScheduler: (p) => new RoundRobinScheduler(quantum, (seed + p * 0x9e3779b9) >>> 0),
+  };
+}
+
+/**
  * Check a single guest's memory before the machine is sized (its memory is the guest's plus the
  * mode's reserve): a DomainCreateError that says the most the mode allows. Returns the reserve.
  */
@@ -148,13 +163,7 @@ export function runSingleGuest(
   const vcpus = opts.vcpus ?? 1;
   const reserve = checkGuestMemory(memoryBytes, reserveBytes, mode.name, why, vcpus);
   const hvOpts: HypervisorOptions = { memoryBytes: memoryBytes + reserve };
-  if (vcpus > 1) {
-    const quantum = opts.smp?.quantumCycles ?? SMP_DEFAULT_QUANTUM_CYCLES;
-    const seed = opts.smp?.seed ?? 1;
-    hvOpts.pcpus = opts.smp?.pcpus ?? vcpus;
-    hvOpts.scheduler = new RoundRobinScheduler(quantum, seed);
-    hvOpts.makeScheduler = (p) => new RoundRobinScheduler(quantum, (seed + p * 0x9e3779b9) >>> 0);
-  }
+  if (vcpus > 1) Object.assign(hvOpts, smpHypervisorOptions(vcpus, opts.smp));
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
   if (opts.engine !== undefined) hvOpts.engine = opts.engine;
   if (opts.hosted !== undefined) hvOpts.hosted = opts.hosted;
