@@ -80,6 +80,8 @@ export interface RunSpec {
    * the host, so the run stays deterministic); only for modes with an emulated NIC (not pv)
    */
   net?: boolean;
+  /** CPUs (native) or vCPUs (trap, bt, hvm), 2..8, interleaved with seed 1; absent: one */
+  cpus?: number;
 }
 
 export type Runner = (spec: RunSpec) => GuestRun;
@@ -90,7 +92,7 @@ export const ZERO_COUNTERS: Counters = { traps: 0, hypercalls: 0, ioExits: 0, sh
 export const runNative: Runner = (spec) => {
   const guest = buildGuestKernel({ arch: 'native' });
   const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
-  const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}), ...(peer ? { onTransmit: peer.onTransmit } : {}) });
+  const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}), ...(peer ? { onTransmit: peer.onTransmit } : {}), ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}) });
   peer?.attach({ nic: machine.nic, now: () => machine.deviceContext.now(), schedule: (at, fn) => machine.deviceContext.schedule(at, fn) });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
   const marks: LedgerSnapshot[] = [];
@@ -145,6 +147,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         initrd: guest.initrd,
         cmdline: spec.cmdline,
         ...(spec.engine !== undefined ? { engine: spec.engine } : {}),
+        ...(spec.cpus !== undefined ? { vcpus: spec.cpus } : {}),
         onCpu: (cpu) => {
           ledger = watchLedger(cpu, marks, kernelMarks);
         },
