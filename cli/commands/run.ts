@@ -82,6 +82,7 @@ interface RunOptions {
   smp?: string;
   smpSeed?: string;
   smpQuantum?: string;
+  pcpus?: string;
 }
 
 /** The options a replay may be given beside --replay FILE (the rest come from FILE). */
@@ -208,6 +209,8 @@ interface GuestSetup {
   cpus: number;
   smpSeed?: number;
   smpQuantum?: number;
+  /** --pcpus: the hypervisor's physical CPUs (default: one per vCPU) */
+  pcpus?: number;
 }
 
 /** The console's onOutput: the writer, and the setup's tap if any. */
@@ -258,7 +261,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
-    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}) } } : {}),
+    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}), ...(o.pcpus !== undefined ? { pcpus: o.pcpus } : {}) } } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -275,6 +278,14 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
   } catch (e) {
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
     throw e;
+  }
+  // the standard kernel's lock on several vCPUs: watch its spin loop for lock-holder preemption
+  if (o.cpus > 1 && kernel !== undefined) {
+    const dom = session.result().domain;
+    const acquire = kernel.symbols.find((x) => x.name === 'smp.spinAcquire');
+    const lock = kernel.symbols.find((x) => x.name === 'smp.kernelLock');
+    // the kernel runs at the addresses it is linked at (its memory is mapped one to one)
+    if (acquire && lock) dom.spinWatch = { pcStart: acquire.addr, pcEnd: acquire.addr + acquire.size, holderGpa: lock.addr + 4 };
   }
   let trace: (() => ChromeTrace) | undefined;
   if (o.traceCapacity !== undefined) {
@@ -318,6 +329,10 @@ function vcpuStatsLines(hv: import('../../hypervisor/index.ts').Hypervisor, d: i
   if (d.vcpus.length < 2) return [];
   const lapic = d.devices?.lapicPorts;
   const lines = [`vcpus: ${d.vcpus.length} on ${hv.pcpus} physical CPU${hv.pcpus === 1 ? '' : 's'} (started by the guest: ${d.stats.vcpuStarts}, IPIs sent: ${lapic?.ipisSent ?? 0})`];
+  const sp = d.spinStats;
+  if (d.spinWatch !== null) {
+    lines.push(`lock spin (whole slices in the kernel lock's acquire loop): holder descheduled ${sp.preemptedSlices} slices, ${sp.preemptedCycles} cycles wasted (lock-holder preemption); holder running ${sp.contendedSlices} slices, ${sp.contendedCycles} cycles`);
+  }
   for (const v of d.vcpus) {
     const a = d.devices?.apics[v.id];
     lines.push(`vcpu ${v.id} (pcpu ${v.pcpu}): run cycles ${v.runCycles}, IPIs received ${a?.ipisReceived ?? 0}, local timer expiries ${a?.timerExpiries ?? 0}`);
@@ -538,6 +553,7 @@ export function register(program: Command): void {
     .option('--shadow <kind>', 'with --mode trap or bt: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
     .option('--smp <n>', 'CPUs in the machine (native) or vCPUs in the domain (trap, bt, hvm), 1..8 (default 1); not yet with pv (docs/isa.md "Multiprocessor", docs/hypervisor.md "Several vCPUs")')
     .option('--smp-seed <n>', 'with --smp: the seed of the interleaving schedule of the CPUs (native) or of the vCPUs\' slices on the physical CPUs (trap, bt, hvm; default 1); the same seed gives the same run')
+    .option('--pcpus <n>', 'with --smp under trap, bt or hvm: the hypervisor\'s physical CPUs, 1..8 (default: one per vCPU); fewer than the vCPUs and they share them (lock-holder preemption shows in --stats)')
     .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU or vCPU runs before the schedule switches (default 2000 natively, 100000 for vCPUs: a slice under a hypervisor pays an exit and an entry)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
@@ -564,7 +580,8 @@ export function register(program: Command): void {
         Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum });
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
+      if (checked.pcpus !== undefined && ((checked.smp ?? 1) === 1 || opts.mode === 'native')) throw new CliError('--pcpus sets the physical CPUs the vCPUs of a trap, bt or hvm domain share; it needs --smp 2 or more and one of those modes');
       if ((checked.smp ?? 1) > 1 && !SMP_MODES.includes(opts.mode as ModeName)) throw new CliError(`--smp ${checked.smp}: --mode ${opts.mode} runs one CPU so far (several: ${SMP_MODES.join(', ')})`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
@@ -656,7 +673,7 @@ export function register(program: Command): void {
       }
       const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
       const digest = driving.kind === 'replay' ? driving.digest : driving.record?.digest;
-      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink, cpus: checked.smp ?? 1, smpSeed: checked.smpSeed, smpQuantum: checked.smpQuantum };
+      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink, cpus: checked.smp ?? 1, smpSeed: checked.smpSeed, smpQuantum: checked.smpQuantum, pcpus: checked.pcpus };
       if (digest) setup.outputTap = (b) => digest.add(b);
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;

@@ -22,6 +22,7 @@ import type { BootSpec, Mode } from './mode.ts';
 import { RoundRobinScheduler, type Scheduler } from './scheduler.ts';
 import { Vcpu } from './vcpu.ts';
 import { TraceKind, type TraceBuffer } from './trace.ts';
+import { countSpin, inSpin } from './spin-watch.ts';
 import { assertNever } from '../../machine/never.ts';
 
 export interface HypervisorOptions {
@@ -374,6 +375,12 @@ export class Hypervisor {
     this.chargeMonitor(d, Ev.WorldSwitch, 1);
   }
 
+  /** Is `vcpu` on its physical CPU now (running, or the one its CPU runs when the CPU next gets a turn)? */
+  private onPcpu(vcpu: Vcpu): boolean {
+    if (vcpu.runState !== 'runnable' || !vcpu.up) return false;
+    return this.pcpus > 1 ? this.resident[vcpu.pcpu] === vcpu : this.current === vcpu;
+  }
+
   /** The scheduler of the physical CPU `vcpu` is pinned to. */
   private schedOf(vcpu: Vcpu): Scheduler {
     return this.pcpuSchedulers[vcpu.pcpu]!;
@@ -452,8 +459,13 @@ export class Hypervisor {
     const deadline = Math.min(this.events.nextDeadline(), cpu.cycles + sched.budget(vcpu), limit);
     const c0 = cpu.cycles;
     const i0 = cpu.instructions;
+    const watch = domain.spinWatch;
+    const spinning = watch !== null && inSpin(watch, cpu.pc);
     const exit = domain.mode.runVcpu(vcpu, deadline);
     const used = cpu.cycles - c0;
+    if (spinning && exit.reason === 'deadline' && vcpu.loaded && inSpin(watch, cpu.pc)) {
+      countSpin(domain.spinStats, domain.memory.read32(watch.holderGpa), domain.vcpus, vcpu, used, (h) => this.onPcpu(h));
+    }
     vcpu.runCycles += used;
     domain.stats.runCycles += used;
     domain.stats.instructions += cpu.instructions - i0;
