@@ -66,6 +66,7 @@ interface RunOptions {
   snapshot?: boolean;
   hypercalls?: string;
   stats?: boolean;
+  spinYield?: boolean;
   trace?: string;
   traceRecords?: string;
   add: string[];
@@ -211,6 +212,8 @@ interface GuestSetup {
   smpQuantum?: number;
   /** --pcpus: the hypervisor's physical CPUs (default: one per vCPU) */
   pcpus?: number;
+  /** --spin-yield: a vCPU about to spin behind a holder waiting for its physical CPU gives its slice up */
+  spinYield?: boolean;
 }
 
 /** The console's onOutput: the writer, and the setup's tap if any. */
@@ -286,6 +289,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     const lock = kernel.symbols.find((x) => x.name === 'smp.kernelLock');
     // the kernel runs at the addresses it is linked at (its memory is mapped one to one)
     if (acquire && lock) dom.spinWatch = { pcStart: acquire.addr, pcEnd: acquire.addr + acquire.size, holderGpa: lock.addr + 4 };
+    if (o.spinYield) dom.spinYield = dom.spinWatch !== null;
   }
   let trace: (() => ChromeTrace) | undefined;
   if (o.traceCapacity !== undefined) {
@@ -331,7 +335,7 @@ function vcpuStatsLines(hv: import('../../hypervisor/index.ts').Hypervisor, d: i
   const lines = [`vcpus: ${d.vcpus.length} on ${hv.pcpus} physical CPU${hv.pcpus === 1 ? '' : 's'} (started by the guest: ${d.stats.vcpuStarts}, IPIs sent: ${lapic?.ipisSent ?? 0})`];
   const sp = d.spinStats;
   if (d.spinWatch !== null) {
-    lines.push(`lock spin (whole slices in the kernel lock's acquire loop): holder descheduled ${sp.preemptedSlices} slices, ${sp.preemptedCycles} cycles wasted (lock-holder preemption); holder running ${sp.contendedSlices} slices, ${sp.contendedCycles} cycles`);
+    lines.push(`lock spin (whole slices in the kernel lock's acquire loop): holder descheduled ${sp.preemptedSlices} slices, ${sp.preemptedCycles} cycles wasted (lock-holder preemption); holder running ${sp.contendedSlices} slices, ${sp.contendedCycles} cycles${d.spinYield ? `; slices yielded to the holder (--spin-yield): ${sp.yields}` : ''}`);
   }
   for (const v of d.vcpus) {
     const a = d.devices?.apics[v.id];
@@ -554,6 +558,7 @@ export function register(program: Command): void {
     .option('--smp <n>', 'CPUs in the machine (native) or vCPUs in the domain (trap, bt, hvm), 1..8 (default 1); not yet with pv (docs/isa.md "Multiprocessor", docs/hypervisor.md "Several vCPUs")')
     .option('--smp-seed <n>', 'with --smp: the seed of the interleaving schedule of the CPUs (native) or of the vCPUs\' slices on the physical CPUs (trap, bt, hvm; default 1); the same seed gives the same run')
     .option('--pcpus <n>', 'with --smp under trap, bt or hvm: the hypervisor\'s physical CPUs, 1..8 (default: one per vCPU); fewer than the vCPUs and they share them (lock-holder preemption shows in --stats)')
+    .option('--spin-yield', 'with --smp under trap, bt or hvm: a vCPU whose slice would begin in the kernel lock\'s acquire loop while the holder waits for the same physical CPU gives the slice up (a directed yield; the lock-holder preemption remedy, docs/hypervisor.md)')
     .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU or vCPU runs before the schedule switches (default 2000 natively, 100000 for vCPUs: a slice under a hypervisor pays an exit and an entry)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
@@ -581,6 +586,7 @@ export function register(program: Command): void {
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
+      if (opts.spinYield && ((checked.smp ?? 1) === 1 || opts.mode === 'native')) throw new CliError('--spin-yield lets the vCPUs of a trap, bt or hvm domain yield to a descheduled lock holder; it needs --smp 2 or more and one of those modes');
       if (checked.pcpus !== undefined && ((checked.smp ?? 1) === 1 || opts.mode === 'native')) throw new CliError('--pcpus sets the physical CPUs the vCPUs of a trap, bt or hvm domain share; it needs --smp 2 or more and one of those modes');
       if ((checked.smp ?? 1) > 1 && !SMP_MODES.includes(opts.mode as ModeName)) throw new CliError(`--smp ${checked.smp}: --mode ${opts.mode} runs one CPU so far (several: ${SMP_MODES.join(', ')})`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);

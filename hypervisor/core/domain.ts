@@ -86,6 +86,11 @@ export class Domain {
   makeLogDirty: ((d: Domain) => LogDirtyTracker) | null = null;
   /** a guest spin loop and lock the hypervisor watches for lock-holder preemption (null: none) */
   spinWatch: SpinWatch | null = null;
+  /**
+   * the remedy: a vCPU whose slice would begin in the watched acquire loop while the holder waits
+   * for the same physical CPU gives the slice up at once (a directed yield; see spin-watch.ts)
+   */
+  spinYield = false;
   /** what the watch saw (hypervisor/core/spin-watch.ts) */
   readonly spinStats = new SpinStats();
   /** what the domain wrote to its console (the last CONSOLE_LOG_BYTES of it) */

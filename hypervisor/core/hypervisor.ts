@@ -22,7 +22,7 @@ import type { BootSpec, Mode } from './mode.ts';
 import { RoundRobinScheduler, type Scheduler } from './scheduler.ts';
 import { Vcpu } from './vcpu.ts';
 import { TraceKind, type TraceBuffer } from './trace.ts';
-import { countSpin, inSpin } from './spin-watch.ts';
+import { countSpin, inSpin, shouldYield } from './spin-watch.ts';
 import { assertNever } from '../../machine/never.ts';
 
 export interface HypervisorOptions {
@@ -375,6 +375,21 @@ export class Hypervisor {
     this.chargeMonitor(d, Ev.WorldSwitch, 1);
   }
 
+  /**
+   * Domain.spinYield: `vcpu`, picked, would spin behind a holder waiting for this physical CPU -
+   * its slice is given up (the scheduler rotates; no cycles pass, no world switch to it).
+   */
+  private spinYield(vcpu: Vcpu, sched: Scheduler): boolean {
+    const d = vcpu.domain;
+    const w = d.spinWatch;
+    if (w === null || !d.spinYield) return false;
+    const pc = vcpu.loaded ? this.cpu.pc : vcpu.arch.pc;
+    if (!shouldYield(w, pc, d.memory.read32(w.holderGpa), d.vcpus, vcpu)) return false;
+    d.spinStats.yields++;
+    sched.account(vcpu, sched.budget(vcpu));
+    return true;
+  }
+
   /** Is `vcpu` on its physical CPU now (running, or the one its CPU runs when the CPU next gets a turn)? */
   private onPcpu(vcpu: Vcpu): boolean {
     if (vcpu.runState !== 'runnable' || !vcpu.up) return false;
@@ -443,6 +458,7 @@ export class Hypervisor {
         continue;
       }
 
+      if (this.spinYield(vcpu, this.scheduler)) continue;
       this.switchTo(vcpu);
       if (this.runSlice(vcpu, this.scheduler, limit)) return done('stopped');
       if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
@@ -602,6 +618,7 @@ export class Hypervisor {
       const vcpu = sched.pick(cpu.cycles);
       if (vcpu === null) continue;
       // the vCPU last run on this physical CPU comes back without a world switch; another one is one
+      if (this.spinYield(vcpu, sched)) continue;
       const back = this.resident[best] === vcpu;
       this.switchTo(vcpu, !back);
       this.resident[best] = vcpu;

@@ -30,11 +30,25 @@ export class SpinStats {
   preemptedSlices = 0;
   /** the cycles of those slices: the spin time wasted */
   preemptedCycles = 0;
+  /** slices given up at their start (Domain.spinYield): the vCPU was spinning behind a holder descheduled on its own physical CPU */
+  yields = 0;
 }
 
 /** Is `pc` in the watched acquire code? */
 export function inSpin(w: SpinWatch, pc: number): boolean {
   return pc >>> 0 >= w.pcStart && pc >>> 0 < w.pcEnd;
+}
+
+/**
+ * The remedy's test (Domain.spinYield), at the start of `vcpu`'s slice, its pc `pc`: it is in the
+ * acquire loop and the holder is another runnable vCPU of the domain on the same physical CPU - which
+ * the spinner was just picked to run instead of, so running it would only burn the slice. True:
+ * give the slice to the others.
+ */
+export function shouldYield(w: SpinWatch, pc: number, holder: number, vcpus: readonly Vcpu[], self: Vcpu): boolean {
+  if (!inSpin(w, pc)) return false;
+  const h = vcpus[holder - 1];
+  return h !== undefined && h !== self && h.pcpu === self.pcpu && h.up && h.runState === 'runnable';
 }
 
 /**

@@ -45,3 +45,27 @@ describe('usertests on two vCPUs = on the bare two-CPU machine, 100 seeds', () =
     }, 600_000);
   }
 });
+
+describe('lock-holder preemption and its remedy (two vCPUs on one physical CPU)', () => {
+  const g = guest();
+  for (const mode of ['trap', 'bt', 'hvm'] as const) {
+    it(`${mode}: spinning behind a descheduled holder is counted; with spinYield no slice is spun so, and the run is shorter`, () => {
+      const run = (spinYield: boolean) => {
+        const b = runImageInMode(mode, g.kernel, { initrd: g.initrd, cmdline: 'usertests forkwait pipe smp-unmap', maxCycles: 0, vcpus: 2, smp: { seed: 1, pcpus: 1 } });
+        const sym = (name: string) => g.kernel.symbols.find((x) => x.name === name)!;
+        b.domain.spinWatch = { pcStart: sym('smp.spinAcquire').addr, pcEnd: sym('smp.spinAcquire').addr + sym('smp.spinAcquire').size, holderGpa: sym('smp.kernelLock').addr + 4 };
+        b.domain.spinYield = spinYield;
+        const r = b.hypervisor.run({ maxCycles: 4_000_000_000 });
+        expect(b.domain.consoleOutput()).toContain('usertests: 3 passed, 0 failed\n');
+        return { cycles: r.cycles, s: b.domain.spinStats };
+      };
+      const plain = run(false);
+      const yielding = run(true);
+      expect(plain.s.preemptedSlices).toBeGreaterThan(0);
+      expect(plain.s.contendedSlices).toBe(0);
+      expect(yielding.s.preemptedSlices).toBe(0);
+      expect(yielding.s.yields).toBeGreaterThan(0);
+      process.stdout.write(`${mode}: ${plain.cycles} cycles, ${plain.s.preemptedCycles} wasted in ${plain.s.preemptedSlices} slices; with spinYield ${yielding.cycles} cycles, ${yielding.s.yields} yields\n`);
+    }, 600_000);
+  }
+});

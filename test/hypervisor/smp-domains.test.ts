@@ -10,6 +10,7 @@ import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import type { Vcpu } from '../../hypervisor/core/vcpu.ts';
 import { runImageInMode } from '../../hypervisor/index.ts';
 import { collectRun } from '../../hypervisor/run.ts';
+import { shouldYield } from '../../hypervisor/core/spin-watch.ts';
 import { TrapMode } from '../../hypervisor/trap/index.ts';
 import { guest } from '../guest-kernel/harness.ts';
 import { ScriptMode } from './core-harness.ts';
@@ -40,6 +41,24 @@ describe('RoundRobinScheduler with a seed', () => {
     expect(slices(1)).toEqual(slices(1));
     expect(slices(2)).not.toEqual(slices(1));
     expect(new RoundRobinScheduler(1000).budget(d.vcpus[0]!)).toBe(1000);
+  });
+});
+
+describe('the lock-holder preemption remedy (Domain.spinYield)', () => {
+  it('yields a slice only in the acquire loop, behind another runnable vCPU that waits for the same physical CPU', () => {
+    const hv = new Hypervisor({ memoryBytes: 4 * MiB, pcpus: 2 });
+    const d = hv.createDomain(new ScriptMode(), { name: 'd', memoryBytes: 4096 * 4, vcpus: 3 });
+    const [v0, v1, v2] = d.vcpus as [Vcpu, Vcpu, Vcpu];
+    // pinned 0, 1, 0: v2 shares v0's physical CPU
+    const w = { pcStart: 0x1000, pcEnd: 0x1100, holderGpa: 0x2004 };
+    expect(shouldYield(w, 0x1010, 3, d.vcpus, v0)).toBe(true);
+    expect(shouldYield(w, 0x1100, 3, d.vcpus, v0)).toBe(false); // not in the loop
+    expect(shouldYield(w, 0x1010, 1, d.vcpus, v0)).toBe(false); // it holds the lock itself
+    expect(shouldYield(w, 0x1010, 0, d.vcpus, v0)).toBe(false); // free
+    expect(shouldYield(w, 0x1010, 2, d.vcpus, v0)).toBe(false); // the holder has a physical CPU of its own
+    v2.runState = 'blocked';
+    expect(shouldYield(w, 0x1010, 3, d.vcpus, v0)).toBe(false); // nothing to yield to
+    expect(v1.pcpu).toBe(1);
   });
 });
 
