@@ -49,7 +49,7 @@ describe('usertests on two vCPUs = on the bare two-CPU machine, 100 seeds', () =
 describe('lock-holder preemption and its remedy (two vCPUs on one physical CPU)', () => {
   const g = guest();
   for (const mode of ['trap', 'bt', 'hvm'] as const) {
-    it(`${mode}: spinning behind a descheduled holder is counted; with spinYield no slice is spun so, and the run is shorter`, () => {
+    it(`${mode}: spinning behind a descheduled holder is counted; with spinYield no slice is spun so (the cycles of both runs are printed, not judged)`, () => {
       const run = (spinYield: boolean) => {
         const b = runImageInMode(mode, g.kernel, { initrd: g.initrd, cmdline: 'usertests forkwait pipe smp-unmap', maxCycles: 0, vcpus: 2, smp: { seed: 1, pcpus: 1 } });
         const sym = (name: string) => g.kernel.symbols.find((x) => x.name === name)!;
