@@ -109,6 +109,15 @@ function metaLine(m: RunMeta): string {
 }
 
 /** Plain-text tables for the terminal. */
+/** The title of the several-CPU matrix, and its rows as cells (test, a result per mode, notes). */
+function smpTitle(r: CompareReport): string {
+  return `Equivalence matrix on ${r.smp!.cpus} CPUs (usertests; native's ${r.smp!.cpus} CPUs are the reference; trap, bt, hvm: ${r.smp!.cpus} vCPUs, seed 1)`;
+}
+function smpCells(r: CompareReport): string[][] {
+  const s = r.smp!;
+  return s.matrix.map((row) => [row.test, ...s.modes.map((m) => String(row.results[m])), Object.entries(row.notes).map(([m, n]) => `${m}: ${n}`).join('; ')]);
+}
+
 export function renderText(r: CompareReport): string {
   const modes = r.modes;
   const out: string[] = [`xenolith compare — CPU cost profile: ${r.profile}; modes: ${modes.join(', ')}`, metaLine(r.meta), ''];
@@ -120,6 +129,7 @@ export function renderText(r: CompareReport): string {
       ['left', ...modes.map(() => 'right' as const), 'left'],
     ),
   );
+  if (r.smp) out.push('', smpTitle(r), textTable(['test', ...r.smp.modes, 'notes'], smpCells(r), ['left', ...r.smp.modes.map(() => 'right' as const), 'left']));
   for (const which of ['lmbench', 'nanobench'] as const) {
     out.push('', BENCH_TITLES[which], textTable(['benchmark', ...modes], r[which].map((row) => [row.name, ...benchCells(row, modes, rel)])));
   }
@@ -141,6 +151,10 @@ export function renderMarkdown(r: CompareReport): string {
   const out: string[] = [`# xenolith compare`, '', `CPU cost profile: **${r.profile}**. Modes: ${modes.join(', ')}.`, '', `Run: ${metaLine(r.meta)}.`, ''];
   out.push('## Equivalence matrix', '', row(['test', ...modes, 'notes']), `|---|${modes.map(() => '---').join('|')}|---|`);
   for (const m of r.matrix) out.push(row([m.test, ...modes.map((x) => String(m.results[x])), Object.entries(m.notes).map(([x, n]) => `${x}: ${n}`).join('; ')]));
+  if (r.smp) {
+    out.push('', `## ${smpTitle(r)}`, '', row(['test', ...r.smp.modes, 'notes']), `|---|${r.smp.modes.map(() => '---').join('|')}|---|`);
+    for (const cells of smpCells(r)) out.push(row(cells));
+  }
   for (const which of ['lmbench', 'nanobench'] as const) {
     out.push('', `## ${BENCH_TITLES[which]}`, '', row(['benchmark', ...modes]), `|---|${modes.map(() => '---:').join('|')}|`);
     for (const b of r[which]) out.push(row([b.name, ...benchCells(b, modes, (v, n) => (rel(v, n) ? `(${rel(v, n)})` : ''))]));
@@ -324,7 +338,7 @@ ${chartSvg(r)}
 <p class="verdict">${esc(verdict)}</p>
 <h2>Equivalence matrix (guest test suite; native is the reference)</h2>
 ${matrix}
-<h2>${esc(BENCH_TITLES.lmbench)}</h2>
+${r.smp ? `<h2>${esc(smpTitle(r))}</h2>\n${htmlTable(['test', ...r.smp.modes, 'notes'], smpCells(r), () => false)}\n` : ''}<h2>${esc(BENCH_TITLES.lmbench)}</h2>
 ${bench('lmbench')}
 <h2>${esc(BENCH_TITLES.nanobench)}</h2>
 ${bench('nanobench')}

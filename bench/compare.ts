@@ -11,6 +11,7 @@ import { cpus, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RUNNERS, traceTimeline, type GuestRun, type ModeName, type Counters, type Runner, type ModeTimeline, type RunSpec } from './runners.ts';
 import { median } from './timing.ts';
+import { SMP_MODES } from '../hypervisor/modes.ts';
 import { ledgerDelta, ledgerLess, type LedgerSnapshot } from '../machine/ledger.ts';
 
 /** Workloads: the first process's command line in the standard guest. */
@@ -59,6 +60,11 @@ export interface CompareOptions {
   runners?: Partial<Record<ModeName, Runner>>;
   /** the modes whose domain-to-domain network rows are run (default: every mode with a network) */
   bridgeModes?: ModeName[];
+  /**
+   * also run the guest test suite with this many CPUs (2..8) in every mode that has them (native's
+   * CPUs, the vCPUs of trap, bt and hvm, seed 1): a second equivalence matrix, against native's
+   */
+  smp?: number;
 }
 
 /** Runs of the benchmark program the determinism check compares, at least. */
@@ -110,6 +116,22 @@ export interface ModeSummary {
   bridged?: Counters & { cycles: number; instructions: number; forwarded: number; flooded: number; dropped: number; late: number };
 }
 
+/** The equivalence matrix of the suite run with several CPUs: native's CPUs against the vCPUs of the modes that have them. */
+export interface SmpMatrix {
+  cpus: number;
+  modes: ModeName[];
+  matrix: MatrixRow[];
+}
+
+/**
+ * With several vCPUs, a difference from native that is not a wrong result: smp-parallel asks, in
+ * the guest's own simulated time, that two processes on two CPUs take under 1.5 times one alone.
+ * That is a cost outcome (every lock operation's LAPIC_ID read is an I/O exit; docs/hypervisor.md
+ * "Several vCPUs"); the row shows it with this reason.
+ */
+export const SMP_TIMED_TEST = 'smp-parallel';
+export const SMP_TIMED_REASON = 'a timing assertion inside the guest (two processes under 1.5x one): a cost outcome of the LAPIC exits, not a wrong result';
+
 /** What a reader needs to reproduce or judge a report: when, which code, which machine. */
 export interface RunMeta {
   /** ISO 8601, UTC */
@@ -146,6 +168,8 @@ export interface CompareReport {
    */
   network?: BenchRow[];
   networkNotes?: Partial<Record<ModeName, string>>;
+  /** the suite with several CPUs (compare --smp N; absent without it, and in older reports) */
+  smp?: SmpMatrix;
   /** differences from native that no documented reason explains */
   unexplained: string[];
   /** a short traced run per hypervisor mode (reports saved before the timeline have none) */
@@ -329,6 +353,8 @@ export interface CompareJob {
   net?: boolean;
   /** two domains on a bridge (RunSpec.bridge) */
   bridge?: boolean;
+  /** CPUs (native) or vCPUs (2..8; absent: one) */
+  cpus?: number;
   /** what the progress line says */
   what: string;
 }
@@ -339,7 +365,7 @@ export interface CompareJob {
  * runs (against the simulated peer, then domain to domain), then the timed lmbench runs round
  * the modes `runs` times.
  */
-export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridgeModes'>): { untimed: CompareJob[]; timed: CompareJob[] } {
+export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridgeModes' | 'smp'>): { untimed: CompareJob[]; timed: CompareJob[] } {
   const untimed: CompareJob[] = [];
   for (const mode of opts.modes) {
     untimed.push({ mode, cmdline: SUITE_CMDLINE, what: `${mode}: ${SUITE_CMDLINE}` });
@@ -350,6 +376,9 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridg
   for (const mode of opts.modes.filter((m) => NO_NETWORK[m] === undefined && (opts.bridgeModes ?? opts.modes).includes(m))) {
     untimed.push({ mode, cmdline: BRIDGE_CMDLINE, bridge: true, what: `${mode}: ${BRIDGE_CMDLINE} (two domains on a bridge)` });
   }
+  if (opts.smp !== undefined) {
+    for (const mode of smpModes(opts.modes)) untimed.push({ mode, cmdline: SUITE_CMDLINE, cpus: opts.smp, what: `${mode}: ${SUITE_CMDLINE} on ${opts.smp} CPUs` });
+  }
   const timed: CompareJob[] = [];
   for (let k = 0; k < opts.runs; k++) {
     for (const mode of opts.modes) timed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${opts.runs})` });
@@ -359,7 +388,12 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridg
 
 /** The runner's specification of a job under these options. */
 export function jobSpec(opts: Pick<CompareOptions, 'profile' | 'maxCycles' | 'engine'>, job: CompareJob): RunSpec {
-  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}), ...(job.bridge ? { bridge: true } : {}) };
+  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}), ...(job.bridge ? { bridge: true } : {}), ...(job.cpus !== undefined ? { cpus: job.cpus } : {}) };
+}
+
+/** The modes of `modes` that run a guest on several CPUs (hypervisor/modes.ts SMP_MODES), native first. */
+export function smpModes(modes: readonly ModeName[]): ModeName[] {
+  return modes.filter((m) => SMP_MODES.includes(m));
 }
 
 /** The timeline options of a comparison (one traced boot per mode). */
@@ -398,7 +432,7 @@ export interface CompareResults {
 }
 
 /** Build the report from the runs (the same report whichever order or thread they ran in). */
-export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, meta: RunMeta, results: CompareResults): CompareReport {
+export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile' | 'smp'>, meta: RunMeta, results: CompareResults): CompareReport {
   const suites = new Map<ModeName, Map<string, 'PASS' | 'FAIL'>>();
   const observations = new Map<ModeName, Map<string, number>>();
   const lm = new Map<ModeName, Map<string, number | null>>();
@@ -408,7 +442,7 @@ export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, 
   const breakdown = new Map<string, BreakdownRow>();
   const nanoBreakdown = new Map<string, BreakdownRow>();
   const find = (mode: ModeName, cmdline: string): GuestRun => {
-    const k = results.untimed.findIndex((j) => j.mode === mode && j.cmdline === cmdline);
+    const k = results.untimed.findIndex((j) => j.mode === mode && j.cmdline === cmdline && j.cpus === undefined);
     return results.untimedRuns[k]!;
   };
   const untimed = new Map<ModeName, { suite: GuestRun; lmbench: GuestRun; nanobench: GuestRun }>();
@@ -498,6 +532,45 @@ export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, 
     matrix.push(row);
   }
 
+  // The suite with several CPUs: native's CPUs are the reference
+  let smp: SmpMatrix | undefined;
+  if (opts.smp !== undefined) {
+    const modes = smpModes(opts.modes);
+    const runs = new Map<ModeName, GuestRun>();
+    results.untimed.forEach((j, k) => {
+      if (j.cpus !== undefined) runs.set(j.mode, results.untimedRuns[k]!);
+    });
+    const smpSuites = new Map<ModeName, Map<string, 'PASS' | 'FAIL'>>(modes.map((m) => [m, parseSuite(runs.get(m)!.console)]));
+    const smpSeen = new Map<ModeName, Map<string, number>>(modes.map((m) => [m, parseObserved(runs.get(m)!.console)]));
+    for (const m of modes) {
+      const run = runs.get(m)!;
+      if (run.stopped !== 'poweroff') unexplained.push(`${m}: usertests on ${opts.smp} CPUs did not finish (${run.stopped}${run.detail ? `: ${run.detail}` : ''})`);
+    }
+    const names = new Set<string>();
+    for (const t of smpSuites.values()) for (const n of t.keys()) names.add(n);
+    const rows: MatrixRow[] = [];
+    for (const test of names) {
+      const row: MatrixRow = { test, results: {}, observed: {}, notes: {} };
+      for (const m of modes) {
+        row.results[m] = smpSuites.get(m)!.get(test) ?? 'missing';
+        const seen = smpSeen.get(m)!.get(test);
+        if (seen !== undefined) row.observed[m] = seen;
+      }
+      const reference = row.results.native ?? 'PASS';
+      for (const m of modes) {
+        if (m === 'native' || row.results[m] === reference) continue;
+        const reason = test === SMP_TIMED_TEST && row.results[m] !== 'missing' ? SMP_TIMED_REASON : explainDifference(m, test, row.observed[m]);
+        if (reason !== null) row.notes[m] = reason;
+        else {
+          row.notes[m] = 'UNEXPECTED: a bug in this mode';
+          unexplained.push(`${m}: guest test ${test} on ${opts.smp} CPUs is ${row.results[m]} (native: ${reference})`);
+        }
+      }
+      rows.push(row);
+    }
+    smp = { cpus: opts.smp, modes, matrix: rows };
+  }
+
   const table = (maps: Map<ModeName, Map<string, number | null>>, unit: string): BenchRow[] => {
     const names = new Set<string>();
     for (const m of maps.values()) for (const n of m.keys()) names.add(n);
@@ -533,6 +606,7 @@ export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile'>, 
     nanoBreakdown: [...nanoBreakdown.values()],
     network,
     networkNotes,
+    ...(smp ? { smp } : {}),
     unexplained,
     timelines: results.timelines.filter((t): t is ModeTimeline => t !== null),
   };

@@ -92,6 +92,8 @@ export interface RunSpec {
    * hvm as two machines of their own run in lockstep (runLockstep)
    */
   bridge?: boolean;
+  /** CPUs (native) or vCPUs (trap, bt, hvm), 2..8, interleaved with seed 1; absent: one */
+  cpus?: number;
 }
 
 /** What a bridged run's second domain runs: echo the 1 + 8 round trips of `netbench 8 ...`, then power off. */
@@ -115,7 +117,7 @@ export const runNative: Runner = (spec) => {
   if (spec.bridge) return runBridged('native', spec);
   const guest = buildGuestKernel({ arch: 'native' });
   const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
-  const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}), ...(peer ? { onTransmit: peer.onTransmit } : {}) });
+  const machine = new Machine({ profile: spec.profile, input: spec.input, ...(spec.engine !== undefined ? { engine: spec.engine } : {}), ...(peer ? { onTransmit: peer.onTransmit } : {}), ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}) });
   peer?.attach({ nic: machine.nic, now: () => machine.deviceContext.now(), schedule: (at, fn) => machine.deviceContext.schedule(at, fn) });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
   const marks: LedgerSnapshot[] = [];
@@ -171,6 +173,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         initrd: guest.initrd,
         cmdline: spec.cmdline,
         ...(spec.engine !== undefined ? { engine: spec.engine } : {}),
+        ...(spec.cpus !== undefined ? { vcpus: spec.cpus } : {}),
         onCpu: (cpu) => {
           ledger = watchLedger(cpu, marks, kernelMarks);
         },

@@ -64,6 +64,7 @@ export const runOptionsSchema = z.object({
   smp: wholeNumber('--smp', 1, MAX_CPUS, 'a number of CPUs').optional(),
   smpSeed: wholeNumber('--smp-seed', 0, 0xffffffff, 'a whole number').optional(),
   smpQuantum: wholeNumber('--smp-quantum', 1, 1_000_000_000, 'a number of cycles').optional(),
+  pcpus: wholeNumber('--pcpus', 1, MAX_CPUS, 'a number of physical CPUs').optional(),
   timeout: z
     .string()
     .transform((v) => Number(v))

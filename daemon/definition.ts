@@ -10,6 +10,7 @@ import { isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
+import { MAX_CPUS } from '../machine/machine.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 
 /** The virtualization modes a definition may name (all hosted by the daemon). */
@@ -71,12 +72,12 @@ export const definitionSchema = z
       .max(MAX_MIB, { error: `memory must be at most ${MAX_MIB} MiB (the machine's memory ceiling)` })
       .refine((m) => Number.isInteger(m * 256), { error: 'memory must be a whole number of 4 KiB pages (a multiple of 1/256 MiB)' })
       .default(32),
-    /** vCPUs: 1..4 for pv (its shared-info page's vcpu_info slots); other modes have one for now */
+    /** CPUs (native) or vCPUs (trap, bt, hvm: each on a physical CPU of its own, seed 1; pv: 1..4, its shared-info page's vcpu_info slots), as `run --smp` */
     vcpus: z
-      .number({ error: 'vcpus must be a whole number from 1 to 4' })
-      .int({ error: 'vcpus must be a whole number from 1 to 4' })
-      .min(1, { error: 'vcpus must be a whole number from 1 to 4' })
-      .max(4, { error: 'vcpus must be at most 4 (a pv domain\'s shared-info page has 4 vcpu_info slots)' })
+      .number({ error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
+      .int({ error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
+      .min(1, { error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
+      .max(MAX_CPUS, { error: `vcpus must be a whole number from 1 to ${MAX_CPUS}` })
       .default(1),
     /** an image file or a kernel entry module (.ts, compiled for the mode's arch); default: the standard kernel */
     kernel: z.string({ error: 'kernel must be a path' }).min(1, { error: 'kernel must be a path' }).optional(),
@@ -130,7 +131,7 @@ export const definitionSchema = z
   })
   .strict()
   .superRefine((d, ctx) => {
-    if (d.vcpus > 1 && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['vcpus'], message: 'vcpus must be 1 for trap, bt and hvm domains (several vCPUs: pv domains so far)' });
+    if (d.vcpus > 4 && d.mode === 'pv') ctx.addIssue({ code: 'custom', path: ['vcpus'], message: "vcpus must be at most 4 for a pv domain (its shared-info page has 4 vcpu_info slots)" });
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
     if (d.shadow !== undefined && d.mode !== 'trap' && d.mode !== 'bt' && !(d.mode === 'hvm' && !PROFILES[d.profile]!.ept)) {
       ctx.addIssue({ code: 'custom', path: ['shadow'], message: d.mode === 'hvm' ? `shadow applies to hvm on shadow paging; profile ${d.profile}'s CPU has a second stage (EPT)` : 'shadow applies to trap, bt and hvm domains (their shadow page tables)' });

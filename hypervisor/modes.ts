@@ -9,3 +9,6 @@ export type ModeName = (typeof MODE_NAMES)[number];
 /** The modes that run the guest under the hypervisor (every mode but native). */
 export const VIRTUALIZATION_MODES = ['trap', 'bt', 'hvm', 'pv'] as const satisfies readonly ModeName[];
 export type VirtualizationMode = (typeof VIRTUALIZATION_MODES)[number];
+
+/** The modes that run a guest with several CPUs (`--smp N`): the bare multiprocessor, and domains of several vCPUs. */
+export const SMP_MODES: readonly ModeName[] = ['native', 'trap', 'bt', 'hvm'];

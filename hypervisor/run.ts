@@ -6,7 +6,8 @@ import type { Cpu } from '../machine/cpu.ts';
 import type { Image } from '../machine/image.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import type { Domain, DomainConfig } from './core/domain.ts';
-import { DomainCreateError, Hypervisor, type HypervisorRunResult } from './core/hypervisor.ts';
+import { DomainCreateError, Hypervisor, type HypervisorOptions, type HypervisorRunResult } from './core/hypervisor.ts';
+import { RoundRobinScheduler } from './core/scheduler.ts';
 import { isBootableKernel } from './core/loader.ts';
 import type { BootSpec, Mode } from './core/mode.ts';
 import type { TrapModeOptions } from './trap/mode.ts';
@@ -48,7 +49,19 @@ export interface GuestRunOptions {
   hosted?: boolean;
   /** called with the machine's CPU before the guest runs (instrumentation: the cost ledger's hooks) */
   onCpu?: (cpu: Cpu) => void;
+  /** vCPUs of the domain (default 1; trap, bt and hvm start the others through the virtual local APIC) */
+  vcpus?: number;
+  /**
+   * with several vCPUs: how they time-share the CPU - the scheduler's slices drawn from `seed`'s
+   * generator, 1..quantumCycles cycles (default seed 1, quantum SMP_DEFAULT_QUANTUM_CYCLES:
+   * `run --smp-seed/--smp-quantum`) on `pcpus` physical CPUs (default: one per vCPU; fewer, and
+   * vCPUs share them: `run --pcpus`)
+   */
+  smp?: { seed?: number; quantumCycles?: number; pcpus?: number };
 }
+
+/** The default longest vCPU slice of a domain with several vCPUs (the bare multiprocessor's default quantum). */
+export const SMP_DEFAULT_QUANTUM_CYCLES = 100_000;
 
 export interface GuestRunResult {
   reason: GuestStopReason;
@@ -102,14 +115,29 @@ export function bootSpecFor(image: Image, opts: { initrd?: Uint8Array; cmdline?:
 }
 
 /**
+ * The hypervisor of a domain of `vcpus` vCPUs: `smp.pcpus` physical CPUs (default one per vCPU),
+ * each with a round-robin scheduler of seeded slices, 1..quantumCycles (physical CPU p's seed is
+ * derived from `seed` and p, so they differ).
+ */
+export function smpHypervisorOptions(vcpus: number, smp: GuestRunOptions['smp'] = {}): Pick<HypervisorOptions, 'pcpus' | 'scheduler' | 'makeScheduler'> {
+  const quantum = smp.quantumCycles ?? SMP_DEFAULT_QUANTUM_CYCLES;
+  const seed = smp.seed ?? 1;
+  return {
+    pcpus: smp.pcpus ?? vcpus,
+    scheduler: new RoundRobinScheduler(quantum, seed),
+    makeScheduler: (p) => new RoundRobinScheduler(quantum, (seed + p * 0x9e3779b9) >>> 0),
+  };
+}
+
+/**
  * Check a single guest's memory before the machine is sized (its memory is the guest's plus the
  * mode's reserve): a DomainCreateError that says the most the mode allows. Returns the reserve.
  */
-export function checkGuestMemory(memoryBytes: number, reserveBytes: (guestBytes: number) => number, modeName: string, why: string): number {
+export function checkGuestMemory(memoryBytes: number, reserveBytes: (guestBytes: number, vcpus: number) => number, modeName: string, why: string, vcpus = 1): number {
   if (!Number.isInteger(memoryBytes) || memoryBytes <= 0 || memoryBytes % 4096 !== 0) {
     throw new DomainCreateError(`domain 'guest': memory must be a positive multiple of 4 KiB (got ${memoryBytes})`);
   }
-  const reserve = reserveBytes(memoryBytes);
+  const reserve = reserveBytes(memoryBytes, vcpus);
   if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
     throw new DomainCreateError(
       `domain 'guest': at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${modeName} mode ` +
@@ -122,25 +150,29 @@ export function checkGuestMemory(memoryBytes: number, reserveBytes: (guestBytes:
 /**
  * Boot one guest as the only domain of a fresh hypervisor running `mode`, and run it to the end:
  * the body of every mode's single-guest entry point (runTrapMode, runBtMode, runHvmMode).
- * `reserveBytes(guestBytes)` is the machine memory the mode keeps for itself beyond the guest's
- * (shadow tables, second-stage tables); `why` says what it is for, in the error when it does not fit.
+ * `reserveBytes(guestBytes, vcpus)` is the machine memory the mode keeps for itself beyond the
+ * guest's (shadow tables, second-stage tables); `why` says what it is for, in the error when it
+ * does not fit. With several vCPUs the scheduler's slices are seeded (opts.smp).
  */
 export function runSingleGuest(
   mode: Mode,
   boot: BootSpec | Image,
   opts: GuestRunOptions,
-  reserveBytes: (guestBytes: number) => number,
+  reserveBytes: (guestBytes: number, vcpus: number) => number,
   why: string,
 ): GuestRunResult {
   const spec: BootSpec = 'segments' in boot ? bootSpecFor(boot, opts) : boot;
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
-  const reserve = checkGuestMemory(memoryBytes, reserveBytes, mode.name, why);
-  const hvOpts: { memoryBytes: number; profile?: string; engine?: Engine; hosted?: boolean } = { memoryBytes: memoryBytes + reserve };
+  const vcpus = opts.vcpus ?? 1;
+  const reserve = checkGuestMemory(memoryBytes, reserveBytes, mode.name, why, vcpus);
+  const hvOpts: HypervisorOptions = { memoryBytes: memoryBytes + reserve };
+  if (vcpus > 1) Object.assign(hvOpts, smpHypervisorOptions(vcpus, opts.smp));
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
   if (opts.engine !== undefined) hvOpts.engine = opts.engine;
   if (opts.hosted !== undefined) hvOpts.hosted = opts.hosted;
   const hv = new Hypervisor(hvOpts);
   const config: DomainConfig = { name: 'guest', memoryBytes };
+  if (vcpus > 1) config.vcpus = vcpus;
   if (opts.input !== undefined) config.input = opts.input;
   if (opts.onOutput !== undefined) config.onOutput = opts.onOutput;
   if (opts.disk !== undefined) config.disk = opts.disk;

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
+import { MAX_CPUS } from '../../machine/machine.ts';
 import { compareOptionsSchema, ENGINE_OPTION, parseOptions, PROFILE_OPTION } from '../options.ts';
 
 interface CompareOpts {
@@ -18,6 +19,7 @@ interface CompareOpts {
   html?: string;
   maxCycles: string;
   progress: boolean;
+  smp?: string;
 }
 
 export function register(program: Command): void {
@@ -33,6 +35,7 @@ export function register(program: Command): void {
     .option('--md', 'print the report as Markdown')
     .option('--html <file>', 'also write an HTML report with a relative-performance chart')
     .option('--max-cycles <n>', 'cycle limit per guest run', '50000000000')
+    .option('--smp <n>', 'also run the guest test suite with N CPUs (2..8) in every mode that has them (native, trap, bt, hvm: vCPUs, seed 1): a second equivalence matrix, against native on N CPUs')
     .option('--no-progress', 'no progress bar')
     .action(async (opts: CompareOpts) => {
       const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, engine: opts.engine, runs: opts.runs, jobs: opts.jobs, maxCycles: opts.maxCycles, modes: opts.modes });
@@ -45,6 +48,11 @@ export function register(program: Command): void {
       }
       if (!modes.includes('native')) modes.unshift('native');
       const { runs, maxCycles } = checked;
+      let smp: number | undefined;
+      if (opts.smp !== undefined) {
+        smp = Number(opts.smp);
+        if (!/^[0-9]+$/.test(opts.smp) || smp < 2 || smp > MAX_CPUS) throw new CliError(`--smp must be a whole number from 2 to ${MAX_CPUS} (got '${opts.smp}')`);
+      }
 
       let bar: { start(total: number, value: number, payload: object): void; update(value: number, payload: object): void; stop(): void } | undefined;
       if (opts.progress && process.stderr.isTTY) {
@@ -61,6 +69,7 @@ export function register(program: Command): void {
         engine: checked.engine,
         runs,
         maxCycles,
+        ...(smp !== undefined ? { smp } : {}),
         onProgress: (done: number, _total: number, what: string) => {
           if (bar) bar.update(done, { what });
           else if (opts.progress) process.stderr.write(`compare: ${what}\n`);

@@ -13,7 +13,7 @@ import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
 import { ENGINE_OPTION, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
 import { DEFAULT_ENGINE, translatorStatsLines, type Engine } from '../../machine/translator.ts';
-import { MODE_NAMES, type VirtualizationMode } from '../../hypervisor/modes.ts';
+import { MODE_NAMES, SMP_MODES, type ModeName, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
 import { loadHypercallTable } from '../hypercalls.ts';
@@ -72,6 +72,7 @@ interface RunOptions {
   snapshot?: boolean;
   hypercalls?: string;
   stats?: boolean;
+  spinYield?: boolean;
   trace?: string;
   traceRecords?: string;
   add: string[];
@@ -88,6 +89,7 @@ interface RunOptions {
   smp?: string;
   smpSeed?: string;
   smpQuantum?: string;
+  pcpus?: string;
 }
 
 /** The options a replay may be given beside --replay FILE (the rest come from FILE). */
@@ -210,10 +212,14 @@ interface GuestSetup {
   outputTap?: (byte: number) => void;
   /** --net-rx (pv): how the network back end delivers received frames */
   netRx?: 'copy' | 'flip';
-  /** --smp, --smp-seed, --smp-quantum (native) */
+  /** --smp, --smp-seed, --smp-quantum (native: CPUs; trap, bt, hvm: vCPUs) */
   cpus: number;
   smpSeed?: number;
   smpQuantum?: number;
+  /** --pcpus: the hypervisor's physical CPUs (default: one per vCPU) */
+  pcpus?: number;
+  /** --spin-yield: a vCPU about to spin behind a holder waiting for its physical CPU gives its slice up */
+  spinYield?: boolean;
 }
 
 /** The console's onOutput: the writer, and the setup's tap if any. */
@@ -264,7 +270,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
-    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}) } } : {}),
+    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}), ...(o.pcpus !== undefined ? { pcpus: o.pcpus } : {}) } } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -281,6 +287,15 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
   } catch (e) {
     if (isGuestSetupError(e)) throw new CliError(`${o.imagePath ?? 'guest kernel'}: ${(e as Error).message}`);
     throw e;
+  }
+  // the standard kernel's lock on several vCPUs: watch its spin loop for lock-holder preemption
+  if (o.cpus > 1 && kernel !== undefined) {
+    const dom = session.result().domain;
+    const acquire = kernel.symbols.find((x) => x.name === 'smp.spinAcquire');
+    const lock = kernel.symbols.find((x) => x.name === 'smp.kernelLock');
+    // the kernel runs at the addresses it is linked at (its memory is mapped one to one)
+    if (acquire && lock) dom.spinWatch = { pcStart: acquire.addr, pcEnd: acquire.addr + acquire.size, holderGpa: lock.addr + 4 };
+    if (o.spinYield) dom.spinYield = dom.spinWatch !== null;
   }
   let trace: (() => ChromeTrace) | undefined;
   if (o.traceCapacity !== undefined) {
@@ -305,6 +320,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     else if (mode === 'bt') lines.push(formatBtStats(end.domain));
     else for (const [k, v] of Object.entries(end.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     lines.push(...translatorStatsLines(end.hypervisor.cpu.translator));
+    lines.push(...vcpuStatsLines(end.hypervisor, end.domain));
     return lines;
   };
   const state = () => {
@@ -316,6 +332,22 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     return { root: hv, vcpus, counters: { ...session.counters() } };
   };
   return trace ? { session, symbols, stats, trace, state } : { session, symbols, stats, state };
+}
+
+/** A domain of several vCPUs: how they shared the physical CPUs, and each one's share (nothing with one vCPU). */
+function vcpuStatsLines(hv: import('../../hypervisor/index.ts').Hypervisor, d: import('../../hypervisor/index.ts').Domain): string[] {
+  if (d.vcpus.length < 2) return [];
+  const lapic = d.devices?.lapicPorts;
+  const lines = [`vcpus: ${d.vcpus.length} on ${hv.pcpus} physical CPU${hv.pcpus === 1 ? '' : 's'} (started by the guest: ${d.stats.vcpuStarts}, IPIs sent: ${lapic?.ipisSent ?? 0})`];
+  const sp = d.spinStats;
+  if (d.spinWatch !== null) {
+    lines.push(`lock spin (whole slices in the kernel lock's acquire loop): holder descheduled ${sp.preemptedSlices} slices, ${sp.preemptedCycles} cycles wasted (lock-holder preemption); holder running ${sp.contendedSlices} slices, ${sp.contendedCycles} cycles${d.spinYield ? `; slices yielded to the holder (--spin-yield): ${sp.yields}` : ''}`);
+  }
+  for (const v of d.vcpus) {
+    const a = d.devices?.apics[v.id];
+    lines.push(`vcpu ${v.id} (pcpu ${v.pcpu}): run cycles ${v.runCycles}, IPIs received ${a?.ipisReceived ?? 0}, local timer expiries ${a?.timerExpiries ?? 0}`);
+  }
+  return lines;
 }
 
 /** Boot the guest (or a bare image) on the bare machine. */
@@ -553,9 +585,11 @@ export function register(program: Command): void {
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
     .option('--shadow <kind>', 'with --mode trap, bt or hvm --mmu shadow: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
-    .option('--smp <n>', 'CPUs in the machine (native, 1..8) or vCPUs in the domain (pv, 1..4) (default 1); several only with --mode native or pv so far (docs/isa.md "Multiprocessor", docs/hypercalls.md "Several vCPUs")')
-    .option('--smp-seed <n>', 'with --smp: the seed of the CPUs\' interleaving schedule (native), or of the vCPUs\' slice length (pv) (default 1); the same seed gives the same run')
-    .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU runs before the schedule switches (default 2000; pv: 100000)')
+    .option('--smp <n>', 'CPUs in the machine (native) or vCPUs in the domain (trap, bt, hvm: 1..8; pv: 1..4) (default 1) (docs/isa.md "Multiprocessor", docs/hypervisor.md and docs/hypercalls.md "Several vCPUs")')
+    .option('--smp-seed <n>', 'with --smp: the seed of the interleaving schedule of the CPUs (native) or of the vCPUs\' slices on the physical CPUs (trap, bt, hvm, pv; default 1); the same seed gives the same run')
+    .option('--pcpus <n>', 'with --smp under trap, bt or hvm: the hypervisor\'s physical CPUs, 1..8 (default: one per vCPU); fewer than the vCPUs and they share them (lock-holder preemption shows in --stats)')
+    .option('--spin-yield', 'with --smp under trap, bt or hvm: a vCPU whose slice would begin in the kernel lock\'s acquire loop while the holder waits for the same physical CPU gives the slice up (a directed yield; the lock-holder preemption remedy, docs/hypervisor.md)')
+    .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU or vCPU runs before the schedule switches (default 2000 natively, 100000 for vCPUs: a slice under a hypervisor pays an exit and an entry)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
       if (opts.restore !== undefined && (opts.record !== undefined || opts.replay !== undefined)) throw new CliError(`--restore goes on with a saved run; it cannot be ${opts.record !== undefined ? 'recorded (--record)' : 'replayed (--replay)'} (record or replay the run from its start)`);
@@ -581,9 +615,12 @@ export function register(program: Command): void {
         Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
-      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum });
-      if ((checked.smp ?? 1) > 1 && opts.mode !== 'native' && opts.mode !== 'pv') throw new CliError(`--smp ${checked.smp}: only --mode native and pv run several CPUs so far (trap, bt and hvm domains have one vCPU)`);
+      const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
+      if (opts.spinYield && ((checked.smp ?? 1) === 1 || opts.mode === 'native' || opts.mode === 'pv')) throw new CliError('--spin-yield lets the vCPUs of a trap, bt or hvm domain yield to a descheduled lock holder; it needs --smp 2 or more and one of those modes');
+      if (checked.pcpus !== undefined && ((checked.smp ?? 1) === 1 || opts.mode === 'native' || opts.mode === 'pv')) throw new CliError('--pcpus sets the physical CPUs the vCPUs of a trap, bt or hvm domain share; it needs --smp 2 or more and one of those modes');
+      if ((checked.smp ?? 1) > 1 && !SMP_MODES.includes(opts.mode as ModeName) && opts.mode !== 'pv') throw new CliError(`--smp ${checked.smp}: --mode ${opts.mode} runs one CPU so far (several: ${SMP_MODES.join(', ')} and pv)`);
       if ((checked.smp ?? 1) > PV_MAX_VCPUS && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: a pv domain has at most ${PV_MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots)`);
+      if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
       if ((checked.smp ?? 1) > 1 && (opts.saveAt !== undefined || opts.record !== undefined)) throw new CliError(`--smp ${checked.smp}: ${opts.saveAt !== undefined ? 'saving' : 'recording'} a run of several CPUs is not built yet (one CPU only)`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
@@ -674,7 +711,7 @@ export function register(program: Command): void {
       }
       const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
       const digest = driving.kind === 'replay' ? driving.digest : driving.record?.digest;
-      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink, cpus: checked.smp ?? 1, smpSeed: checked.smpSeed, smpQuantum: checked.smpQuantum };
+      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink, cpus: checked.smp ?? 1, smpSeed: checked.smpSeed, smpQuantum: checked.smpQuantum, pcpus: checked.pcpus };
       if (digest) setup.outputTap = (b) => digest.add(b);
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;

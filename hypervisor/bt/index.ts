@@ -14,5 +14,5 @@ export { formatBtStats, btStatsSummary } from './stats.ts';
 
 /** Run one guest under binary translation until it stops (or maxCycles go by). */
 export function runBtMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
-  return runSingleGuest(new BtMode(opts.bt), boot, opts, () => HYPERVISOR_RESERVE_BYTES, 'shadow page tables');
+  return runSingleGuest(new BtMode(opts.bt), boot, opts, (_bytes, vcpus) => vcpus * HYPERVISOR_RESERVE_BYTES, 'shadow page tables');
 }

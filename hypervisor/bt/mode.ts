@@ -150,6 +150,15 @@ export class BtMode implements Mode {
     btCache(domain).clear();
   }
 
+  /** A secondary vCPU's start-up (trap mode's); the domain's one translation cache serves it too. */
+  startVcpu(vcpu: Vcpu, pc: number, sp: number): void {
+    this.trap.startVcpu(vcpu, pc, sp);
+    const t = btVcpu(vcpu);
+    t.entry = ENTRY_OTHER;
+    t.prev = null;
+    t.atDeadline = false;
+  }
+
   load(vcpu: Vcpu): void {
     this.trap.load(vcpu);
     const t = btVcpu(vcpu);
@@ -183,7 +192,7 @@ export class BtMode implements Mode {
     const dom = vcpu.domain;
     const cache = btCache(dom);
     const stats = dom.stats;
-    const pic = dom.devices ? dom.devices.pic : null;
+    const pic = dom.devices ? dom.devices.interruptController(vcpu.id) : null;
     vcpu.completeIo(cpu.regs);
     if (!t.atDeadline) t.entry = ENTRY_OTHER;
     t.atDeadline = false;
@@ -410,7 +419,7 @@ export class BtMode implements Mode {
 
   /** A virtual interrupt is pending and the virtual IF now lets it in: end the unit so it is injected. */
   private interruptDue(t: TrapVcpu): boolean {
-    const pic = t.domain.devices?.pic;
+    const pic = t.domain.devices?.interruptController(t.vcpu.id);
     return pic !== undefined && t.v.vIF && pic.pendingVector() >= 0;
   }
 
@@ -448,7 +457,7 @@ export class BtMode implements Mode {
 
   /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT (a host interrupt, as under trap mode). */
   private inject(t: BtVcpu): void {
-    const pic = t.domain.devices!.pic;
+    const pic = t.domain.devices!.interruptController(t.vcpu.id);
     if (pic.pendingVector() < 0) return;
     t.entry = ENTRY_OTHER;
     this.trap.inject(t, pic);

@@ -8,6 +8,7 @@ import type { DeviceModel } from '../devices/model.ts';
 import { GuestMemory } from './guest-memory.ts';
 import type { Mode } from './mode.ts';
 import { DomainStats } from './stats.ts';
+import { SpinStats, type SpinWatch } from './spin-watch.ts';
 import type { Vcpu } from './vcpu.ts';
 import type { LogDirtyStage, LogDirtyTracker } from './log-dirty.ts';
 
@@ -86,6 +87,15 @@ export class Domain {
   logDirtyStage: LogDirtyStage | null = null;
   /** the hypervisor's hook that makes this domain's tracker (set when the domain is created) */
   makeLogDirty: ((d: Domain) => LogDirtyTracker) | null = null;
+  /** a guest spin loop and lock the hypervisor watches for lock-holder preemption (null: none) */
+  spinWatch: SpinWatch | null = null;
+  /**
+   * the remedy: a vCPU whose slice would begin in the watched acquire loop while the holder waits
+   * for the same physical CPU gives the slice up at once (a directed yield; see spin-watch.ts)
+   */
+  spinYield = false;
+  /** what the watch saw (hypervisor/core/spin-watch.ts) */
+  readonly spinStats = new SpinStats();
   /** what the domain wrote to its console (the last CONSOLE_LOG_BYTES of it) */
   private readonly consoleLog = new ConsoleLog();
   constructor(

@@ -9,7 +9,7 @@
 import { END_OF_TIME, END_OF_TIME_DETAIL, runLimit, type EventQueue } from '../../machine/clock.ts';
 import type { CostProfile } from '../../machine/costs.ts';
 import type { Cpu, CpuState } from '../../machine/cpu.ts';
-import { Machine } from '../../machine/machine.ts';
+import { MAX_CPUS, Machine } from '../../machine/machine.ts';
 import type { Engine } from '../../machine/translator.ts';
 import type { PhysicalMemory } from '../../machine/memory.ts';
 import { Ev } from '../../machine/ledger.ts';
@@ -22,6 +22,7 @@ import type { BootSpec, Mode } from './mode.ts';
 import { RoundRobinScheduler, type Scheduler } from './scheduler.ts';
 import { Vcpu } from './vcpu.ts';
 import { TraceKind, type TraceBuffer } from './trace.ts';
+import { countSpin, inSpin, shouldYield } from './spin-watch.ts';
 import { assertNever } from '../../machine/never.ts';
 
 export interface HypervisorOptions {
@@ -29,8 +30,15 @@ export interface HypervisorOptions {
   memoryBytes?: number;
   /** CPU cost profile (default 'p4-2003') */
   profile?: string;
-  /** the vCPU scheduler (default round robin with a 1 ms slice) */
+  /** the vCPU scheduler (default round robin with a 1 ms slice); with several physical CPUs, physical CPU 0's */
   scheduler?: Scheduler;
+  /**
+   * physical CPUs, 1..MAX_CPUS (default 1). With several, each vCPU is pinned to one (in creation
+   * order, round robin) and each has its own scheduler (makeScheduler's) and clock; see runMulti.
+   */
+  pcpus?: number;
+  /** the scheduler of each physical CPU after the first (default round robin with a 1 ms slice) */
+  makeScheduler?: (pcpu: number) => Scheduler;
   /** the CPU engine guest code runs on (default: the machine's) */
   engine?: Engine;
   /**
@@ -81,6 +89,21 @@ export class Hypervisor {
   readonly profile: CostProfile;
   readonly frames: FrameAllocator;
   readonly scheduler: Scheduler;
+  /** physical CPUs (HypervisorOptions.pcpus) */
+  readonly pcpus: number;
+  /** each physical CPU's scheduler, over the vCPUs pinned to it ([0] is `scheduler`) */
+  readonly pcpuSchedulers: readonly Scheduler[];
+  /** with several physical CPUs: each one's clock (the real CPU shows pCPU `curPcpu`'s while it runs) */
+  private readonly clocks: number[];
+  /** the vCPU last run on each physical CPU */
+  private readonly resident: (Vcpu | null)[];
+  /** a physical CPU found with nothing runnable (its clock waits; a wake-up brings it to wakeAt) */
+  private readonly pIdle: boolean[];
+  private readonly wakeAt: number[];
+  /** the physical CPU the real CPU is running now */
+  private curPcpu = 0;
+  private clocksSet = false;
+  private nextPcpu = 0;
   /** live and stopped domains, in creation order (destroyDomain removes one) */
   readonly domains: Domain[] = [];
   /** the vCPU whose state is on the real CPU */
@@ -110,6 +133,16 @@ export class Hypervisor {
     // frame 0 stays the hypervisor's, so machine address 0 never belongs to a guest
     this.frames = new FrameAllocator(this.mem.size, 1);
     this.scheduler = opts.scheduler ?? new RoundRobinScheduler();
+    const np = opts.pcpus ?? 1;
+    if (!Number.isInteger(np) || np < 1 || np > MAX_CPUS) throw new RangeError(`pcpus must be a whole number 1..${MAX_CPUS}, not ${np}`);
+    this.pcpus = np;
+    const scheds = [this.scheduler];
+    for (let p = 1; p < np; p++) scheds.push(opts.makeScheduler?.(p) ?? new RoundRobinScheduler());
+    this.pcpuSchedulers = scheds;
+    this.clocks = new Array<number>(np).fill(0);
+    this.resident = new Array<Vcpu | null>(np).fill(null);
+    this.pIdle = new Array<boolean>(np).fill(false);
+    this.wakeAt = new Array<number>(np).fill(0);
     this.hosted = opts.hosted ?? false;
     // a store's first write to a log-dirty frame: the running domain's tracker takes the fault
     this.cpu.mmu.onLogDirtyFault = () => {
@@ -156,9 +189,20 @@ export class Hypervisor {
     }
     const domain = new Domain(id, config.name, mode, new GuestMemory(this.mem, p2m), config);
     if (config.devices !== false) {
-      domain.devices = new DeviceModel(this.cpu, this.events, domain, () => this.interruptPending(domain));
+      domain.devices = new DeviceModel(this.cpu, this.events, domain, () => this.interruptPending(domain), {
+        startVcpu: (n, pc, sp) => this.startGuestVcpu(domain, n, pc, sp),
+        onlineMask: () => domain.vcpus.reduce((m, v) => (v.up ? m | (1 << v.id) : m), 0),
+        interruptFor: (n) => {
+          const v = domain.vcpus[n];
+          if (v !== undefined && v.runState === 'blocked' && domain.mode.hasPendingEvent(v)) this.wake(v);
+        },
+      });
     }
-    for (let k = 0; k < nvcpus; k++) domain.vcpus.push(new Vcpu(domain, k));
+    for (let k = 0; k < nvcpus; k++) {
+      const v = new Vcpu(domain, k);
+      v.pcpu = (this.nextPcpu + k) % this.pcpus;
+      domain.vcpus.push(v);
+    }
     domain.onStop = (d) => this.domainStopped(d);
     domain.makeLogDirty = (d) => new LogDirtyTracker(this.cpu, this.mem, d);
     try {
@@ -176,7 +220,8 @@ export class Hypervisor {
     domain.stats.trace = this.trace;
     this.domains.push(domain);
     this.liveDomains++;
-    for (const v of domain.vcpus) this.scheduler.add(v);
+    this.nextPcpu = (this.nextPcpu + nvcpus) % this.pcpus;
+    for (const v of domain.vcpus) this.schedOf(v).add(v);
     return domain;
   }
 
@@ -197,7 +242,7 @@ export class Hypervisor {
   pauseDomain(domain: Domain): boolean {
     if (domain.state !== 'running') return false;
     domain.state = 'paused';
-    for (const v of domain.vcpus) if (v.runState === 'runnable') this.scheduler.block(v);
+    for (const v of domain.vcpus) if (v.runState === 'runnable') this.schedOf(v).block(v);
     return true;
   }
 
@@ -205,7 +250,7 @@ export class Hypervisor {
   unpauseDomain(domain: Domain): boolean {
     if (domain.state !== 'paused') return false;
     domain.state = 'running';
-    for (const v of domain.vcpus) if (v.runState === 'runnable') this.scheduler.wake(v);
+    for (const v of domain.vcpus) if (v.runState === 'runnable') this.schedOf(v).wake(v);
     return true;
   }
 
@@ -240,29 +285,56 @@ export class Hypervisor {
 
   private domainStopped(domain: Domain): void {
     this.liveDomains--;
-    for (const v of domain.vcpus) this.scheduler.remove(v);
+    for (const v of domain.vcpus) this.schedOf(v).remove(v);
     domain.devices?.reset(); // cancels its pending device events
   }
 
   // ================================================================================ vCPUs
 
-  /** A blocked vCPU becomes runnable (it is scheduled once its domain is not paused). */
+  /** A blocked vCPU becomes runnable (it is scheduled once its domain is not paused). A down vCPU stays down. */
   wake(vcpu: Vcpu): void {
-    if (vcpu.runState !== 'blocked') return;
+    if (vcpu.runState !== 'blocked' || !vcpu.up) return;
     vcpu.runState = 'runnable';
-    if (vcpu.domain.state !== 'paused') this.scheduler.wake(vcpu);
+    if (vcpu.domain.state === 'paused') return;
+    const p = vcpu.pcpu;
+    // an idle physical CPU starts again no earlier than now (the waking CPU's clock)
+    if (this.pcpus > 1 && this.pIdle[p] && this.cpu.cycles > this.wakeAt[p]!) this.wakeAt[p] = this.cpu.cycles;
+    this.schedOf(vcpu).wake(vcpu);
   }
 
   /** The vCPU waits for an event (HLT), unless its mode says one is already there. */
   block(vcpu: Vcpu): void {
     if (vcpu.runState !== 'runnable' || vcpu.domain.mode.hasPendingEvent(vcpu)) return;
     vcpu.runState = 'blocked';
-    this.scheduler.block(vcpu);
+    this.schedOf(vcpu).block(vcpu);
   }
 
   /** The domain's virtual interrupt controller may have something: wake its blocked vCPUs that can take it. */
   interruptPending(domain: Domain): void {
     for (const v of domain.vcpus) if (v.runState === 'blocked' && domain.mode.hasPendingEvent(v)) this.wake(v);
+  }
+
+  /**
+   * Bring a down vCPU up: it becomes runnable (the mode has set its entry state). False if it is
+   * up already or its domain has stopped.
+   */
+  startVcpu(vcpu: Vcpu): boolean {
+    if (vcpu.up || vcpu.domain.stopped) return false;
+    vcpu.up = true;
+    vcpu.runState = 'blocked';
+    this.wake(vcpu);
+    return true;
+  }
+
+  /** A guest's start-up of its vCPU n (the virtual local APIC's LAPIC_START) at pc with sp. */
+  private startGuestVcpu(domain: Domain, n: number, pc: number, sp: number): boolean {
+    const v = domain.vcpus[n];
+    const mode = domain.mode;
+    if (v === undefined || v.up || domain.stopped || mode.startVcpu === undefined) return false;
+    // it waited since power-on: its clock (the world switch's) is the CPU's; its state is the start-up's
+    mode.startVcpu(v, pc, sp);
+    domain.stats.vcpuStarts++;
+    return this.startVcpu(v);
   }
 
   /** The architectural state of a vCPU, wherever it lives now (a copy). */
@@ -285,7 +357,7 @@ export class Hypervisor {
    * part of a vCPU's state: the cycle and instruction counters keep running), and let the mode
    * set its hooks. A world switch is charged as one monitor path plus a CR3 load.
    */
-  private switchTo(vcpu: Vcpu): void {
+  private switchTo(vcpu: Vcpu, worldSwitch = true): void {
     if (this.current === vcpu) return;
     if (this.current) this.unloadCurrent();
     const cpu = this.cpu;
@@ -297,6 +369,7 @@ export class Hypervisor {
     this.current = vcpu;
     vcpu.domain.mode.load(vcpu);
     const d = vcpu.domain;
+    if (!worldSwitch) return;
     d.stats.worldSwitches++;
     if (this.trace !== null) this.trace.record(TraceKind.Switch, d.id, vcpu.id, 0);
     this.chargeMonitor(d, Ev.WorldSwitch, 1);
@@ -317,6 +390,32 @@ export class Hypervisor {
     vcpu.loaded = true;
     this.current = vcpu;
     vcpu.domain.mode.load(vcpu);
+  }
+
+  /**
+   * Domain.spinYield: `vcpu`, picked, would spin behind a holder waiting for this physical CPU -
+   * its slice is given up (the scheduler rotates; no cycles pass, no world switch to it).
+   */
+  private spinYield(vcpu: Vcpu, sched: Scheduler): boolean {
+    const d = vcpu.domain;
+    const w = d.spinWatch;
+    if (w === null || !d.spinYield) return false;
+    const pc = vcpu.loaded ? this.cpu.pc : vcpu.arch.pc;
+    if (!shouldYield(w, pc, d.memory.read32(w.holderGpa), d.vcpus, vcpu)) return false;
+    d.spinStats.yields++;
+    sched.account(vcpu, sched.budget(vcpu));
+    return true;
+  }
+
+  /** Is `vcpu` on its physical CPU now (running, or the one its CPU runs when the CPU next gets a turn)? */
+  private onPcpu(vcpu: Vcpu): boolean {
+    if (vcpu.runState !== 'runnable' || !vcpu.up) return false;
+    return this.pcpus > 1 ? this.resident[vcpu.pcpu] === vcpu : this.current === vcpu;
+  }
+
+  /** The scheduler of the physical CPU `vcpu` is pinned to. */
+  private schedOf(vcpu: Vcpu): Scheduler {
+    return this.pcpuSchedulers[vcpu.pcpu]!;
   }
 
   private unloadCurrent(): void {
@@ -341,6 +440,7 @@ export class Hypervisor {
    * ever run again. May be called again to continue.
    */
   run(opts: { maxCycles?: number } = {}): HypervisorRunResult {
+    if (this.pcpus > 1) return this.runMulti(opts);
     const cpu = this.cpu;
     const start = cpu.cycles;
     const startInsns = cpu.instructions;
@@ -375,49 +475,173 @@ export class Hypervisor {
         continue;
       }
 
+      if (this.spinYield(vcpu, this.scheduler)) continue;
       this.switchTo(vcpu);
-      const domain = vcpu.domain;
-      const deadline = Math.min(this.events.nextDeadline(), cpu.cycles + this.scheduler.budget(vcpu), limit);
-      const c0 = cpu.cycles;
-      const i0 = cpu.instructions;
-      const exit = domain.mode.runVcpu(vcpu, deadline);
-      const used = cpu.cycles - c0;
-      vcpu.runCycles += used;
-      domain.stats.runCycles += used;
-      domain.stats.instructions += cpu.instructions - i0;
-      this.scheduler.account(vcpu, used);
-      domain.stats.loopExits[exit.reason]++;
+      if (this.runSlice(vcpu, this.scheduler, limit)) return done('stopped');
+      if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
+    }
+  }
 
-      switch (exit.reason) {
-        case 'io':
-          // KVM_EXIT_IO: the device model answers (its work charged, and a hosted monitor's world
-          // switch to it); an IN completes when the vCPU next runs
-          this.chargeMonitor(domain, Ev.DeviceModel, 1);
-          if (this.hosted) this.chargeMonitor(domain, Ev.HostedSwitch, 1);
-          if (domain.devices) domain.devices.handleIo(exit);
-          else if (!exit.isWrite) exit.data = exit.size === 1 ? 0xff : 0xffffffff;
-          if (!exit.isWrite) vcpu.ioPending = true;
-          break;
-        case 'hlt':
-          this.block(vcpu);
-          break;
-        case 'deadline':
-          break;
-        case 'shutdown':
-        case 'crash':
-          // the mode has stopped the domain (domain.shutdown); make sure of it
-          if (!domain.stopped) domain.shutdown(exit.reason === 'crash' ? 'crashed' : 'poweroff', 0, exit.detail);
-          break;
-        case 'stopped':
-          // stop() asked for it, or the CPU stopped for the monitor (an exact breakpoint or step)
-          if (this.stopRequested || cpu.monitorStopped) {
-            this.stopRequested = false;
-            return done('stopped');
-          }
-          break;
-        default:
-          assertNever(exit.reason, 'vCPU exit reason');
+  /**
+   * Run `vcpu` (on the real CPU now) for one slice - until the next event, the end of its
+   * scheduler's budget or the limit - and handle its exit. True: the run must return 'stopped'.
+   */
+  private runSlice(vcpu: Vcpu, sched: Scheduler, limit: number): boolean {
+    const cpu = this.cpu;
+    const domain = vcpu.domain;
+    const deadline = Math.min(this.events.nextDeadline(), cpu.cycles + sched.budget(vcpu), limit);
+    const c0 = cpu.cycles;
+    const i0 = cpu.instructions;
+    const watch = domain.spinWatch;
+    const spinning = watch !== null && inSpin(watch, cpu.pc);
+    const exit = domain.mode.runVcpu(vcpu, deadline);
+    const used = cpu.cycles - c0;
+    if (spinning && exit.reason === 'deadline' && vcpu.loaded && inSpin(watch, cpu.pc)) {
+      countSpin(domain.spinStats, domain.memory.read32(watch.holderGpa), domain.vcpus, vcpu, used, (h) => this.onPcpu(h));
+    }
+    vcpu.runCycles += used;
+    domain.stats.runCycles += used;
+    domain.stats.instructions += cpu.instructions - i0;
+    sched.account(vcpu, used);
+    domain.stats.loopExits[exit.reason]++;
+
+    switch (exit.reason) {
+      case 'io':
+        // KVM_EXIT_IO: the device model answers (its work charged, and a hosted monitor's world
+        // switch to it); an IN completes when the vCPU next runs
+        this.chargeMonitor(domain, Ev.DeviceModel, 1);
+        if (this.hosted) this.chargeMonitor(domain, Ev.HostedSwitch, 1);
+        if (domain.devices) domain.devices.handleIo(exit, vcpu.id);
+        else if (!exit.isWrite) exit.data = exit.size === 1 ? 0xff : 0xffffffff;
+        if (!exit.isWrite) vcpu.ioPending = true;
+        break;
+      case 'hlt':
+        this.block(vcpu);
+        break;
+      case 'deadline':
+        break;
+      case 'shutdown':
+      case 'crash':
+        // the mode has stopped the domain (domain.shutdown); make sure of it
+        if (!domain.stopped) domain.shutdown(exit.reason === 'crash' ? 'crashed' : 'poweroff', 0, exit.detail);
+        break;
+      case 'stopped':
+        // stop() asked for it, or the CPU stopped for the monitor (an exact breakpoint or step)
+        if (this.stopRequested || cpu.monitorStopped) {
+          this.stopRequested = false;
+          return true;
+        }
+        break;
+      default:
+        assertNever(exit.reason, 'vCPU exit reason');
+    }
+    return false;
+  }
+
+  /*
+   * Several physical CPUs (HypervisorOptions.pcpus), simulated as the bare multiprocessor is
+   * (machine/machine.ts runSmp): each has its own clock, and the one whose clock is lowest runs
+   * next, one slice of the vCPU its scheduler picks, on the one real Cpu - its registers are the
+   * vCPU's as always; its cycle counter shows that physical CPU's clock. Events run when the
+   * running CPU's clock passes them. A physical CPU with nothing runnable waits (its clock stands)
+   * until a wake-up, and then starts no earlier than the time of the wake-up. Moving the real
+   * Cpu from one physical CPU's vCPU to another's is the simulator's doing, not a world switch:
+   * none is charged or counted (the mode's unload and load still run: under hvm it is an
+   * external-interrupt exit, as a host timer tick would give; the TLB is refilled, which real
+   * CPUs, each with its own TLB, would not need - a documented overcharge, docs/hypervisor.md).
+   */
+  private runMulti(opts: { maxCycles?: number }): HypervisorRunResult {
+    const cpu = this.cpu;
+    const clocks = this.clocks;
+    const P = this.pcpus;
+    if (!this.clocksSet) {
+      clocks.fill(cpu.cycles);
+      this.clocksSet = true;
+    }
+    clocks[this.curPcpu] = cpu.cycles;
+    // the machine's clock is the running physical CPU's (as the bare multiprocessor's)
+    const start = cpu.cycles;
+    const startInsns = cpu.instructions;
+    const limit = runLimit(start, opts.maxCycles);
+    let idle = 0;
+    const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
+      clocks[this.curPcpu] = cpu.cycles;
+      this.idleCycles += idle;
+      const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
+      if (detail !== undefined) res.detail = detail;
+      return res;
+    };
+    /** make the real CPU run physical CPU p (its vCPU, if loaded, leaves it) */
+    const enter = (p: number): void => {
+      if (p === this.curPcpu) return;
+      this.unloadCurrent();
+      clocks[this.curPcpu] = cpu.cycles;
+      this.curPcpu = p;
+      cpu.cycles = clocks[p]!;
+    };
+    /** physical CPU p waits until `t` */
+    const idleTo = (p: number, t: number): void => {
+      if (clocks[p]! >= t) return;
+      enter(p);
+      idle += t - cpu.cycles;
+      cpu.charge(Ev.Idle, t - cpu.cycles);
+      clocks[p] = cpu.cycles;
+    };
+    this.stopRequested = false;
+    for (;;) {
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return done('stopped');
       }
+      if (this.liveDomains === 0) return done('all-stopped');
+      clocks[this.curPcpu] = cpu.cycles;
+      // the physical CPU to run: the lowest clock among those with a runnable vCPU
+      let best = -1;
+      let bestAt = Infinity;
+      for (let p = 0; p < P; p++) {
+        if (this.pcpuSchedulers[p]!.pick(clocks[p]!) === null) {
+          if (!this.pIdle[p]) {
+            this.pIdle[p] = true;
+            this.wakeAt[p] = clocks[p]!;
+          }
+          continue;
+        }
+        const at = this.pIdle[p] ? Math.max(clocks[p]!, this.wakeAt[p]!) : clocks[p]!;
+        if (at < bestAt) {
+          best = p;
+          bestAt = at;
+        }
+      }
+      if (best < 0) {
+        // nothing runnable anywhere: every physical CPU idles until the next device event
+        const next = this.events.nextDeadline();
+        if (next === Infinity) return done('deadlock', 'every vCPU is blocked and no device event is left that could wake one');
+        const target = Math.min(next, limit);
+        for (let p = 0; p < P; p++) idleTo(p, target);
+        let low = 0;
+        for (let p = 1; p < P; p++) if (clocks[p]! < clocks[low]!) low = p;
+        enter(low);
+        this.events.runDue();
+        if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+        continue;
+      }
+      idleTo(best, bestAt);
+      this.pIdle[best] = false;
+      enter(best);
+      this.events.runDue();
+      if (this.stopRequested || this.liveDomains === 0) continue;
+      if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+      const sched = this.pcpuSchedulers[best]!;
+      const vcpu = sched.pick(cpu.cycles);
+      if (vcpu === null) continue;
+      // the vCPU last run on this physical CPU comes back without a world switch; another one is one
+      if (this.spinYield(vcpu, sched)) continue;
+      const back = this.resident[best] === vcpu;
+      this.switchTo(vcpu, !back);
+      this.resident[best] = vcpu;
+      const stop = this.runSlice(vcpu, sched, limit);
+      clocks[best] = cpu.cycles;
+      if (stop) return done('stopped');
       if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
     }
   }

@@ -51,4 +51,10 @@ export interface Mode {
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit;
   hasPendingEvent(vcpu: Vcpu): boolean;
   destroyDomain(domain: Domain): void;
+  /**
+   * A down vCPU is started by its guest (a secondary CPU's start-up through the virtual local
+   * APIC): give it the bare machine's start-up state - CPL 0, paging off, interrupts off, at `pc`
+   * with stack pointer `sp` - in the mode's terms. Modes with one vCPU per domain leave it out.
+   */
+  startVcpu?(vcpu: Vcpu, pc: number, sp: number): void;
 }

@@ -32,14 +32,33 @@ export const DEFAULT_SLICE_CYCLES = 3_000_000;
  * depends only on the order of add/wake/block calls.
  */
 export class RoundRobinScheduler implements Scheduler {
-  readonly name = 'round-robin';
+  readonly name: string = 'round-robin';
   /** runnable vCPUs; the head is the one running or about to run */
   private readonly queue: Vcpu[] = [];
   /** cycles the head has used of its slice */
   private used = 0;
+  /** the head's slice (sliceCycles, or the seeded draw) */
+  private slice: number;
+  /** the seeded generator's state (0: fixed slices) */
+  private rng = 0;
+  /** slices begun (rotations of the queue's head), since creation */
+  slices = 0;
 
-  constructor(readonly sliceCycles = DEFAULT_SLICE_CYCLES) {
+  /**
+   * `seed` given: each slice is drawn from a xorshift32 generator seeded with it, 1..sliceCycles
+   * cycles (the bare multiprocessor's SMP schedule, machine/machine.ts SmpSchedule, for vCPUs
+   * that time-share the CPU): the same seed gives the same interleaving, another seed another.
+   */
+  constructor(
+    readonly sliceCycles = DEFAULT_SLICE_CYCLES,
+    seed?: number,
+  ) {
     if (!(sliceCycles >= 1)) throw new RangeError(`RoundRobinScheduler: the slice must be at least 1 cycle (got ${sliceCycles})`);
+    if (seed !== undefined) {
+      this.rng = seed >>> 0 || 1;
+      this.name = 'round-robin (seeded slices)';
+    }
+    this.slice = this.nextSlice();
   }
 
   add(vcpu: Vcpu): void {
@@ -50,7 +69,7 @@ export class RoundRobinScheduler implements Scheduler {
     const k = this.queue.indexOf(vcpu);
     if (k < 0) return;
     this.queue.splice(k, 1);
-    if (k === 0) this.used = 0;
+    if (k === 0) this.newSlice();
   }
 
   wake(vcpu: Vcpu): void {
@@ -64,15 +83,15 @@ export class RoundRobinScheduler implements Scheduler {
   pick(_now: number): Vcpu | null {
     const q = this.queue;
     if (q.length === 0) return null;
-    if (this.used >= this.sliceCycles) {
+    if (this.used >= this.slice) {
       if (q.length > 1) q.push(q.shift()!);
-      this.used = 0;
+      this.newSlice();
     }
     return q[0]!;
   }
 
   budget(_vcpu: Vcpu): number {
-    return Math.max(1, this.sliceCycles - this.used);
+    return Math.max(1, this.slice - this.used);
   }
 
   account(vcpu: Vcpu, cycles: number): void {
@@ -90,6 +109,23 @@ export class RoundRobinScheduler implements Scheduler {
   /** The runnable queue, head first (for tests and `info`). */
   runnable(): readonly Vcpu[] {
     return this.queue;
+  }
+
+  private newSlice(): void {
+    this.used = 0;
+    this.slice = this.nextSlice();
+  }
+
+  /** The next slice's length: sliceCycles, or with a seed 1..sliceCycles from xorshift32. */
+  private nextSlice(): number {
+    this.slices++;
+    if (this.rng === 0) return this.sliceCycles;
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return 1 + (this.rng % this.sliceCycles);
   }
 
   private enqueue(vcpu: Vcpu): void {

@@ -40,6 +40,8 @@ export class DomainStats {
   readonly reflected = new Float64Array(256);
   /** virtual interrupts injected (a subset of `reflected`) */
   injectedInterrupts = 0;
+  /** secondary vCPUs the guest started (through its virtual local APIC) */
+  vcpuStarts = 0;
   /** privileged instructions emulated, by opcode */
   readonly emulated = new Float64Array(256);
   /** I/O exits: key port * 2 + (write ? 1 : 0) -> count */

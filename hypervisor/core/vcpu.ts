@@ -74,6 +74,14 @@ export class Vcpu {
   /** on the real CPU now: the live state is the Cpu's */
   loaded = false;
   runState: VcpuRunState = 'runnable';
+  /**
+   * Brought up: vCPU 0 from creation; a mode whose guest starts its other vCPUs itself (the local
+   * APIC's start-up under trap/bt/hvm) creates them down (blocked, never woken) until
+   * Hypervisor.startVcpu.
+   */
+  up = true;
+  /** the physical CPU it is pinned to (Hypervisor pcpus; 0 with one) */
+  pcpu = 0;
   /** the exit record of the last run */
   readonly exit = new VcpuExit();
   /** an IN exit whose value the outer loop has put in exit.data: write it to exit.reg at the next run */

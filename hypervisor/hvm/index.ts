@@ -17,17 +17,17 @@ export { formatHvmStats, hvmExitCounts, HVM_EXIT_NAMES } from './stats.ts';
 
 /**
  * Machine memory beyond the guest's that an hvm domain needs: frame 0 and the second-stage table,
- * or the shadow directory and its reserved tables, whichever is larger. A traced shadow (a shadow
- * kept per address space) gets the trap mode's reserve, as under trap: with only the reserved
- * tables it would recycle its spaces all the time.
+ * or the shadow directory and its reserved tables of each vCPU, whichever is larger. A traced
+ * shadow (a shadow kept per address space) gets the trap mode's reserve, as under trap: with only
+ * the reserved tables it would recycle its spaces all the time.
  */
-export function hvmReserveBytes(guestMemoryBytes: number, shadow: ShadowKind = 'flush'): number {
+export function hvmReserveBytes(guestMemoryBytes: number, shadow: ShadowKind = 'flush', vcpus = 1): number {
   if (shadow === 'traced') return HYPERVISOR_RESERVE_BYTES;
-  return (1 + Math.max(eptFramesFor(guestMemoryBytes), 1 + RESERVED_TABLES)) * 4096;
+  return (1 + Math.max(eptFramesFor(guestMemoryBytes), vcpus * (1 + RESERVED_TABLES))) * 4096;
 }
 
 /** Run one guest under hardware assist until it stops (or maxCycles go by). */
 export function runHvmMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
   const mode = new HvmMode({ ...(opts.hvm?.mmu !== undefined ? { mmu: opts.hvm.mmu } : {}), ...(opts.hvm?.shadow !== undefined ? { shadow: opts.hvm.shadow } : {}) });
-  return runSingleGuest(mode, boot, opts, (bytes) => hvmReserveBytes(bytes, mode.shadowKind), 'the second-stage (EPT) table or shadow page tables');
+  return runSingleGuest(mode, boot, opts, (bytes, vcpus) => hvmReserveBytes(bytes, mode.shadowKind, vcpus), 'the second-stage (EPT) table or shadow page tables');
 }

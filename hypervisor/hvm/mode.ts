@@ -9,10 +9,10 @@
 // Touches the real CPU while one of its vCPUs is loaded, and its domains' second-stage frames.
 
 import { type Cpu } from '../../machine/cpu.ts';
-import type { Pic } from '../../machine/devices/pic.ts';
+import type { InterruptController } from '../../machine/types.ts';
 import type { CostProfile } from '../../machine/costs.ts';
 import { CPUID_FEATURES_MACHINE, CpuidFeature, answerCpuid } from '../../machine/cpuid.ts';
-import { Flag, Op, Vector } from '../../machine/isa.ts';
+import { Flag, Op, REG_SP, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { CrQual, EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
 import type { Domain } from '../core/domain.ts';
@@ -26,6 +26,7 @@ import {
   crashOnUnexpectedExit,
   deadlineExit,
   hostStopExit,
+  resetCpuState,
   type Vcpu,
   type VcpuExit,
   stoppedExit,
@@ -91,9 +92,17 @@ export class HvmMode implements Mode {
     this.clockMHz = p.clockMHz;
   }
 
-  /** The second stage from the p2m (or a shadow MMU per vCPU), and a VMCS for the (one) vCPU. */
+  /**
+   * The second stage from the p2m (shared by the vCPUs, as one EPT serves every vCPU of a VM) or a
+   * shadow MMU per vCPU, and a VMCS per vCPU. vCPUs other than 0 are down until the guest starts
+   * them through its virtual local APIC (startVcpu).
+   */
   createDomain(domain: Domain): void {
-    if (domain.vcpus.length !== 1) throw new Error(`hvm mode runs one vCPU per domain (domain '${domain.name}' has ${domain.vcpus.length})`);
+    for (const v of domain.vcpus) {
+      if (v.id === 0) continue;
+      v.up = false;
+      v.runState = 'blocked';
+    }
     if (this.mmu === 'shadow') {
       domain.modeState = new HvmDomainState(null);
       for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v, this.shadowKind));
@@ -121,6 +130,20 @@ export class HvmMode implements Mode {
   build(domain: Domain, boot: BootSpec): void {
     const vcpu = domain.vcpus[0]!;
     loadBoot(domain, vcpu, boot);
+    this.enterBootState(vcpu);
+  }
+
+  /** A secondary vCPU's start-up: the bare machine's (CPL 0, paging off, IF 0, pc, sp), in non-root mode as it is. */
+  startVcpu(vcpu: Vcpu, pc: number, sp: number): void {
+    const a = resetCpuState();
+    a.pc = pc >>> 0;
+    a.regs[REG_SP] = sp | 0;
+    vcpu.arch = a;
+    this.enterBootState(vcpu);
+  }
+
+  /** The vCPU's arch holds the bare machine's entry state: with shadow paging, turn it into the virtual one. */
+  private enterBootState(vcpu: Vcpu): void {
     const h = hvmVcpu(vcpu);
     const s = h.shadow;
     if (!s) return;
@@ -151,7 +174,7 @@ export class HvmMode implements Mode {
 
   /** A virtual interrupt the guest can take now (its own IF is 1). */
   hasPendingEvent(vcpu: Vcpu): boolean {
-    const pic = vcpu.domain.devices?.pic;
+    const pic = vcpu.domain.devices?.interruptController(vcpu.id);
     if (!pic || pic.pendingVector() < 0) return false;
     const flags = vcpu.loaded ? this.cpu.flags : vcpu.arch.flags;
     return (flags & F_IF) !== 0;
@@ -181,7 +204,7 @@ export class HvmMode implements Mode {
     const exit = vcpu.exit;
     const dom = vcpu.domain;
     const stats = dom.stats;
-    const pic = dom.devices ? dom.devices.pic : null;
+    const pic = dom.devices ? dom.devices.interruptController(vcpu.id) : null;
     vcpu.completeIo(cpu.regs);
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
@@ -208,7 +231,7 @@ export class HvmMode implements Mode {
    * exit as soon as the guest can take it (interrupt-window exiting). An event already queued for
    * injection (a reflected #UD) goes first; the window brings the interrupt right after it.
    */
-  private prepareInjection(h: HvmVcpu, pic: Pic): void {
+  private prepareInjection(h: HvmVcpu, pic: InterruptController): void {
     const vm = h.vmcs;
     vm.interruptWindowExiting = false;
     if (pic.pendingVector() < 0) return;

@@ -14,10 +14,10 @@ export { HYPERVISOR_IDT_BASE } from './state.ts';
 
 export { bootSpecFor, type GuestStopReason, type GuestRunOptions, type GuestRunResult } from '../run.ts';
 
-/** Extra machine memory beyond the guest's: the hypervisor's frames (shadow tables at most 4 MiB + a directory). */
+/** Extra machine memory beyond the guest's, per vCPU: the hypervisor's frames (shadow tables at most 4 MiB + a directory). */
 export const HYPERVISOR_RESERVE_BYTES = 5 * 1024 * 1024;
 
 /** Run one guest under trap-and-emulate until it stops (or maxCycles go by). */
 export function runTrapMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
-  return runSingleGuest(new TrapMode(opts.trap), boot, opts, () => HYPERVISOR_RESERVE_BYTES, 'shadow page tables');
+  return runSingleGuest(new TrapMode(opts.trap), boot, opts, (_bytes, vcpus) => vcpus * HYPERVISOR_RESERVE_BYTES, 'shadow page tables');
 }

@@ -7,9 +7,8 @@
 // Touches the real CPU while one of its vCPUs is loaded, its domains' memory and shadow frames.
 
 import type { Cpu } from '../../machine/cpu.ts';
-import type { Pic } from '../../machine/devices/pic.ts';
-import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, Vector } from '../../machine/isa.ts';
-import { Exit } from '../../machine/types.ts';
+import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, REG_SP, Vector } from '../../machine/isa.ts';
+import { Exit, type InterruptController } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import { DomainCreateError, type Hypervisor } from '../core/hypervisor.ts';
 import { loadBoot } from '../core/loader.ts';
@@ -21,6 +20,7 @@ import {
   crashOnUnexpectedExit,
   deadlineExit,
   hostStopExit,
+  resetCpuState,
   type Vcpu,
   type VcpuExit,
   stoppedExit,
@@ -88,15 +88,26 @@ export class TrapMode implements Mode {
     this.cpu = hv.cpu;
   }
 
+  /**
+   * A virtual CPU and a shadow MMU per vCPU (each vCPU's shadow is its TLB: the guest keeps them
+   * coherent as it keeps TLBs, by its own flushes and shootdown IPIs). vCPUs other than 0 are
+   * down until the guest starts them through its virtual local APIC (startVcpu). Traced shadows
+   * follow page-table writes of the vCPU that owns them only: one vCPU per domain with them.
+   */
   createDomain(domain: Domain): void {
-    if (domain.vcpus.length !== 1) throw new Error(`trap mode runs one vCPU per domain (domain '${domain.name}' has ${domain.vcpus.length})`);
-    const shadowFrames = 1 + RESERVED_TABLES;
+    const n = domain.vcpus.length;
+    if (n > 1 && this.shadowKind === 'traced') throw new DomainCreateError(`domain '${domain.name}': traced shadows follow one vCPU's page-table writes; a domain with ${n} vCPUs needs --shadow flush`);
+    const shadowFrames = n * (1 + RESERVED_TABLES);
     if (this.hv.frames.freeFrames < shadowFrames) {
       throw new DomainCreateError(
         `domain '${domain.name}': no machine memory left for its shadow page tables (${shadowFrames} frames of 4 KiB)`,
       );
     }
     for (const v of domain.vcpus) {
+      if (v.id !== 0) {
+        v.up = false;
+        v.runState = 'blocked';
+      }
       const t = new this.VcpuState(this.hv, v, this.shadowKind);
       t.pollInterval = this.pollCycles;
       v.modeState = t;
@@ -111,8 +122,24 @@ export class TrapMode implements Mode {
    */
   build(domain: Domain, boot: BootSpec): void {
     const vcpu = domain.vcpus[0]!;
-    const t = trapVcpu(vcpu);
     loadBoot(domain, vcpu, boot);
+    this.enterBootState(vcpu);
+  }
+
+  /** A secondary vCPU's start-up: the bare machine's state (CPL 0, paging off, IF 0, pc, sp), made virtual. */
+  startVcpu(vcpu: Vcpu, pc: number, sp: number): void {
+    const a = resetCpuState();
+    a.pc = pc >>> 0;
+    a.regs[REG_SP] = sp | 0;
+    vcpu.arch = a;
+    const t = trapVcpu(vcpu);
+    t.v.midRing = 2;
+    this.enterBootState(vcpu);
+  }
+
+  /** The vCPU's arch holds the bare machine's entry state: make it the virtual CPU's, and run it deprivileged. */
+  private enterBootState(vcpu: Vcpu): void {
+    const t = trapVcpu(vcpu);
     const a = vcpu.arch;
     const v = t.v;
     v.vIF = (a.flags & F_IF) !== 0;
@@ -148,7 +175,7 @@ export class TrapMode implements Mode {
   unload(_vcpu: Vcpu): void {}
 
   hasPendingEvent(vcpu: Vcpu): boolean {
-    const pic = vcpu.domain.devices?.pic;
+    const pic = vcpu.domain.devices?.interruptController(vcpu.id);
     if (!pic || pic.pendingVector() < 0) return false;
     const t = trapVcpu(vcpu);
     const cpl = vcpu.loaded ? this.cpu.cpl : vcpu.arch.cpl;
@@ -167,7 +194,7 @@ export class TrapMode implements Mode {
     const exit = vcpu.exit;
     const dom = vcpu.domain;
     const stats = dom.stats;
-    const pic = dom.devices ? dom.devices.pic : null;
+    const pic = dom.devices ? dom.devices.interruptController(vcpu.id) : null;
     vcpu.completeIo(cpu.regs);
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
@@ -283,7 +310,7 @@ export class TrapMode implements Mode {
   }
 
   /** Acknowledge the virtual PIC's line and deliver it through the guest's IDT (a host interrupt). */
-  inject(t: TrapVcpu, pic: Pic): void {
+  inject(t: TrapVcpu, pic: InterruptController): void {
     const v = pic.acknowledge();
     if (v < 0) return;
     const cpu = this.cpu;

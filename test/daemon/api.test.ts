@@ -13,7 +13,7 @@ describe('the daemon API', () => {
   it('serves an OpenAPI 3.1 document generated from the schemas', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toContain('/domains/{name}/monitor');
-    expect(doc.components.schemas.DomainDefinition.properties.vcpus).toEqual({ default: 1, type: 'integer', minimum: 1, maximum: 4 });
+    expect(doc.components.schemas.DomainDefinition.properties.vcpus).toEqual({ default: 1, type: 'integer', minimum: 1, maximum: 8 });
     expect(statSync(join(dir, 'token')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'daemon.sock')).mode & 0o777).toBe(0o600);
   });
@@ -47,7 +47,7 @@ describe('the daemon API', () => {
     expect(await http('GET', '/domains', { headers: { host: 'attacker.example:80' } })).toEqual({ status: 403, body: { error: `Host "attacker.example:80" is not this daemon's loopback address (127.0.0.1:${daemon.port})` } });
     expect(await http('GET', '/domains', { headers: { origin: 'http://attacker.example' } })).toEqual({ status: 403, body: { error: 'Origin "http://attacker.example" may not use this daemon' } });
     expect(await http('POST', '/domains', { body: '{ "name": ' })).toEqual({ status: 400, body: { error: 'the body is not valid JSON (Unexpected end of JSON input)' } });
-    expect(await api('POST', '/domains', { name: 'x', mode: 'pv', vcpus: 5 })).toEqual({ status: 400, body: { error: "field 'vcpus': vcpus must be at most 4 (a pv domain's shared-info page has 4 vcpu_info slots)" } });
+    expect(await api('POST', '/domains', { name: 'x', mode: 'pv', vcpus: 5 })).toEqual({ status: 400, body: { error: "field 'vcpus': vcpus must be at most 4 for a pv domain (its shared-info page has 4 vcpu_info slots)" } });
     expect((await api('POST', '/domains/nope/start')).status).toBe(404);
     expect(await api('POST', '/domains', { name: 'k', mode: 'pv', kernel: 'k.img' })).toEqual({ status: 400, body: { error: `field 'kernel': the API takes absolute paths (got "k.img")` } });
     expect((await http('DELETE', '/domains')).status).toBe(405);

@@ -46,8 +46,8 @@ describe('domain definitions', () => {
   it('names the file, the field and what is accepted', () => {
     expect(errorOf(() => loadDefinitionFile(file('e.json', '{ "name": "e", "mode": "pv", "engine": "jit" }')))).toBe(`${dir}/e.json: field 'engine': engine must be one of interpreter, translator`);
     expect(errorOf(() => loadDefinitionFile(file('a.json', '{ "name": "a", "mode": "xen" }')))).toBe(`${dir}/a.json: field 'mode': mode must be one of native, trap, bt, hvm, pv`);
-    expect(errorOf(() => loadDefinitionFile(file('b.json', '{ "name": "b", "mode": "trap", "vcpus": 2 }')))).toBe(
-      `${dir}/b.json: field 'vcpus': vcpus must be 1 for trap, bt and hvm domains (several vCPUs: pv domains so far)`,
+    expect(errorOf(() => loadDefinitionFile(file('b.json', '{ "name": "b", "mode": "pv", "vcpus": 5 }')))).toBe(
+      `${dir}/b.json: field 'vcpus': vcpus must be at most 4 for a pv domain (its shared-info page has 4 vcpu_info slots)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('c.json', '{ "mode": "pv" }')))).toBe(`${dir}/c.json: field 'name' is missing: name must be a string`);
     expect(errorOf(() => loadDefinitionFile(file('d.json', '{ "name": "d", "mode": "pv", "memroy": 8 }')))).toBe(
@@ -71,7 +71,8 @@ describe('domain definitions', () => {
 
   it('reads YAML (.yaml, .yml), with the line and column of the field at fault', () => {
     expect(loadDefinitionFile(file('y.yml', 'name: y\nmode: trap\nconsole:\n  input: "ls\\n"\non_crash: restart\n'))).toMatchObject({ name: 'y', mode: 'trap', console: { logBytes: 65536, input: 'ls\n' }, on_crash: 'restart' });
-    expect(errorOf(() => loadDefinitionFile(file('v.yaml', 'name: v\nmode: pv\nvcpus: 9\n')))).toBe(`${dir}/v.yaml:3:8: field 'vcpus': vcpus must be at most 4 (a pv domain's shared-info page has 4 vcpu_info slots)`);
+    expect(errorOf(() => loadDefinitionFile(file('n.yaml', 'name: n\nmode: hvm\nvcpus: 9\n')))).toBe(`${dir}/n.yaml:3:8: field 'vcpus': vcpus must be a whole number from 1 to 8`);
+    expect(loadDefinitionFile(file('s.yaml', 'name: s\nmode: hvm\nvcpus: 2\n')).vcpus).toBe(2);
     expect(loadDefinitionFile(file('v2.yaml', 'name: v\nmode: pv\nvcpus: 2\n')).vcpus).toBe(2);
     expect(errorOf(() => loadDefinitionFile(file('w.yaml', 'name: w\nmode: pv\nmemroy: 8\n')))).toBe(
       `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, on_poweroff, on_reboot, on_crash)`,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
+import type { Vcpu } from '../../hypervisor/core/vcpu.ts';
 import { HvmMode, eptFramesFor, hvmReserveBytes, hvmDomain, hvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { Exit } from '../../machine/types.ts';
 import { MiB, printer } from './fixtures/printers.ts';
@@ -54,11 +55,18 @@ describe('the second stage', () => {
     expect(hv.domains).toEqual([]);
   });
 
-  it('a domain with more than one vCPU is refused (XL32 has no processor bring-up protocol)', () => {
+  it('a domain with two vCPUs: one second stage for both, a VMCS each, vCPU 1 down until its guest starts it', () => {
     const hv = new Hypervisor({ memoryBytes: 16 * MiB });
-    const free = hv.frames.freeFrames;
-    expect(() => hv.createDomain(new HvmMode({ mmu: 'ept' }), { name: 'd', memoryBytes: 2 * MiB, vcpus: 2 })).toThrow(/one vCPU per domain/);
-    expect(hv.frames.freeFrames).toBe(free);
+    const d = hv.createDomain(new HvmMode({ mmu: 'ept' }), { name: 'd', memoryBytes: 2 * MiB, vcpus: 2 });
+    const [v0, v1] = d.vcpus as [Vcpu, Vcpu];
+    expect(hvmVcpu(v0).vmcs.eptRoot).toBe(hvmDomain(d).ept!.root);
+    expect(hvmVcpu(v1).vmcs.eptRoot).toBe(hvmDomain(d).ept!.root);
+    expect(hvmVcpu(v1).vmcs).not.toBe(hvmVcpu(v0).vmcs);
+    expect([v0.up, v0.runState, v1.up, v1.runState]).toEqual([true, 'runnable', false, 'blocked']);
+    // a down vCPU is never woken (an interrupt for it waits for its start-up)
+    hv.wake(v1);
+    expect(v1.runState).toBe('blocked');
+    expect(d.devices!.apics).toHaveLength(2);
   });
 
   it('runHvmMode reserves what the second stage or a shadow needs beyond the guest, whichever is more', () => {
