@@ -44,6 +44,13 @@ import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { VirtualSwitch, type SwitchPort } from '../hypervisor/net/bridge.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
+import { dirtyFrames } from '../hypervisor/core/log-dirty.ts';
+import { idleFor } from '../hypervisor/migration/downtime.ts';
+import { migrateOut, type MigrateOptions, type MigrationReport, type OutgoingDomain } from './migration/source.ts';
+import { migrateIn, type Hello, type StagedDomain } from './migration/dest.ts';
+import { MigrationError } from './migration/wire.ts';
+import { openMigration } from './migration/endpoint.ts';
+import { Channel } from './migration/channel.ts';
 
 /** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
 export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
@@ -130,6 +137,8 @@ interface HostMachine {
   cycles0: number;
   /** the pv machine's bridges by name (definition field bridge) */
   switches?: Map<string, VirtualSwitch>;
+  /** its one domain is being migrated away: the migration runs it (rounds), the step loop does not */
+  migrating?: boolean;
 }
 
 /** The shared pv machine of a profile and engine: 'pv:PROFILE', with ':translator' under the translator. */
@@ -349,6 +358,7 @@ export class Host {
   start(name: string): DomainInfo {
     const r = this.get(name);
     if (r.status === 'running' || r.status === 'paused') throw new HostError(409, `domain '${name}' is already ${r.status}`);
+    if (this.incomingNames.has(name)) throw new HostError(409, `domain '${name}' is being migrated to this host`);
     // a preserved domain gives its memory back first
     this.release(r);
     r.restarts = 0;
@@ -407,6 +417,7 @@ export class Host {
 
   destroy(name: string): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'destroy');
     if (!r.machine) throw new HostError(409, `domain '${name}' is not running (it is ${r.status})`);
     const wasLive = r.status === 'running' || r.status === 'paused';
     this.release(r);
@@ -472,6 +483,7 @@ export class Host {
     if (def.mode !== saved.mode) throw new HostError(400, `${file}: the header says ${saved.mode}, the definition ${def.mode}`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new HostError(409, `domain '${def.name}' is ${had.status}: destroy it before restoring it`);
+    if (this.incomingNames.has(def.name)) throw new HostError(409, `domain '${def.name}' is being migrated to this host`);
     // the definition the domain was saved with is its definition again (defined if it was not)
     this.define(def);
     const r = this.records.get(def.name)!;
@@ -497,8 +509,205 @@ export class Host {
     return this.info(r);
   }
 
+  // ================================================================================ live migration
+
+  /**
+   * `migrate NAME --to URL` (xl migrate), the source's side: send the domain over `ch` (connected
+   * to the destination's migration endpoint) by pre-copy (daemon/migration/source.ts); once the
+   * destination runs it, this copy is destroyed (shut off, reason 'migrated'). While it goes the
+   * domain's machine is run by the migration's rounds, not by the step loop, and the domain takes
+   * no command. On any failure before the destination committed, it runs here as before and the
+   * promise rejects with a HostError (one line). A domain with a machine of its own (native, trap,
+   * bt, hvm) can be migrated; native has no hypervisor to log its writes, so all of it goes in the
+   * stop-and-copy.
+   */
+  migrate(name: string, ch: Channel, opts: MigrateOptions, to = 'the destination'): Promise<MigrationReport> {
+    let d: OutgoingDomain;
+    try {
+      d = this.outgoing(name, to);
+    } catch (e) {
+      ch.abort(e instanceof Error ? e.message : String(e));
+      return Promise.reject(e);
+    }
+    return migrateOut(d, ch, opts).catch((e: unknown) => {
+      throw e instanceof MigrationError ? new HostError(409, `migration of '${name}' failed: ${e.message}`) : e;
+    });
+  }
+
+  /**
+   * `migrate NAME --to URL`: connect to the destination daemon at `url` with its token (its
+   * migration endpoint, daemon/migration/endpoint.ts) and migrate the domain there.
+   */
+  async migrateTo(name: string, url: string, token: string, opts: MigrateOptions): Promise<MigrationReport> {
+    this.needLive(name, 'migrate');
+    let transport;
+    try {
+      transport = await openMigration(url, token);
+    } catch (e) {
+      throw e instanceof MigrationError ? new HostError(409, `migration of '${name}' failed: ${e.message}`) : e;
+    }
+    return this.migrate(name, new Channel(transport, 'the destination'), opts, url);
+  }
+
+  /** The source's view of a domain to migrate (OutgoingDomain); marks its machine migrating. */
+  private outgoing(name: string, to: string): OutgoingDomain {
+    const r = this.needLive(name, 'migrate');
+    const m = r.machine!;
+    if (m.pv) throw new HostError(409, `domain '${name}' is a pv domain of the shared pv machine: moving one domain of it needs its machine frames canonicalised to pseudo-physical frames (not built yet); native, trap, bt and hvm domains can be migrated`);
+    if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot move`);
+    const hv = m.hv;
+    const bare = m.bare;
+    const domain = r.domain;
+    const mem = hv ? hv.mem : bare!.mem;
+    const cpu = hv ? hv.cpu : bare!.cpu;
+    const p2m = domain ? domain.p2m : null;
+    const pages = p2m ? p2m.length : mem.frames;
+    const mfn = (pfn: number): number => (p2m ? p2m[pfn]! : pfn);
+    m.migrating = true;
+    const host = this;
+    return {
+      name,
+      definition: r.def as unknown as Record<string, unknown>,
+      mode: r.def.mode,
+      pages,
+      clockMHz: (hv ?? bare!).profile.clockMHz,
+      tracksDirty: domain !== null,
+      readPages(pfns) {
+        const out = new Uint8Array(pfns.length * 4096);
+        pfns.forEach((pfn, k) => {
+          const f = mfn(pfn);
+          if (f >= 0) out.set(mem.u8.subarray(f * 4096, (f + 1) * 4096), k * 4096);
+        });
+        return out;
+      },
+      enableLogDirty() {
+        domain!.enableLogDirty();
+      },
+      run(cycles) {
+        if (r.machine !== m) return r.stopReason ?? 'destroyed';
+        // a paused domain does not run; its machine's time goes by all the same
+        if (r.status === 'paused') idleFor(hv ?? bare!, cycles);
+        else host.runFor(m, cycles);
+        if (domain ? domain.stopped : host.stopped.includes(r)) return domain?.stopReason ?? r.bareStop?.reason ?? 'stopped';
+        return null;
+      },
+      peekAndClean() {
+        return dirtyFrames(domain!.peekAndClean());
+      },
+      stop() {
+        // the machine is not stepped while migrating: the domain runs no more from here
+        const faults = domain?.logDirty?.faults ?? 0;
+        domain?.disableLogDirty();
+        return faults;
+      },
+      captureState() {
+        const own = new Uint8Array(mem.frames);
+        for (let pfn = 0; pfn < pages; pfn++) if (mfn(pfn) >= 0) own[mfn(pfn)] = 1;
+        try {
+          return saveRun(r.def.mode, hv ?? bare!, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] }, (buf) =>
+            buf === mem.buffer ? (c) => own[c] === 1 : null,
+          );
+        } catch (e) {
+          if (e instanceof GraphError) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
+          throw e;
+        }
+      },
+      resume() {
+        m.migrating = false;
+        if (domain?.logDirty) domain.disableLogDirty();
+        host.poke(m);
+      },
+      giveUp() {
+        m.migrating = false;
+        host.release(r);
+        host.setStopped(r, 'shut off', 'migrated', `to ${to}`, null);
+      },
+    };
+  }
+
+  /** names being migrated to this host (staged, not yet listed as running) */
+  private readonly incomingNames = new Set<string>();
+
+  /** The destination's side of one migration on `ch`: resolves with the domain's name once it runs here. */
+  incoming(ch: Channel): Promise<string> {
+    return migrateIn(ch, (hello) => this.accept(hello));
+  }
+
+  /** A hello: the staged domain it will be, or a refusal (MigrationError, one line). */
+  private accept(hello: Hello): StagedDomain {
+    let def: DomainDefinition;
+    try {
+      def = validateDefinition(hello.definition);
+    } catch (e) {
+      throw new MigrationError(`its definition is refused here: ${(e as Error).message}`);
+    }
+    if (def.name !== hello.name || def.mode !== hello.mode) throw new MigrationError(`the hello names '${hello.name}' (${hello.mode}), its definition '${def.name}' (${def.mode})`);
+    if (def.mode === 'pv') throw new MigrationError(`domain '${def.name}' is pv: this host cannot take a pv domain of its shared machine yet (machine frames are not canonicalised)`);
+    if (def.net !== undefined) throw new MigrationError(`domain '${def.name}' has a network (net): host sockets cannot move`);
+    const had = this.records.get(def.name);
+    if (had && (had.status === 'running' || had.status === 'paused')) throw new MigrationError(`a domain named '${def.name}' is ${had.status} here`);
+    if (this.incomingNames.has(def.name)) throw new MigrationError(`a domain named '${def.name}' is being migrated here already`);
+    this.incomingNames.add(def.name);
+    const r = this.newRecord(def);
+    let paused = false;
+    const forget = () => {
+      this.incomingNames.delete(def.name);
+      // a staged domain's disk belongs to the source until the commit: never written back from here
+      r.disk = null;
+      this.release(r);
+    };
+    const list = (status: 'running' | 'paused', detail: string | null) => {
+      this.incomingNames.delete(def.name);
+      this.state?.saveDefinition(def);
+      this.records.set(def.name, r);
+      this.machines.push(r.machine!);
+      if (status === 'paused' && r.domain && r.domain.state === 'running') r.machine!.hv!.pauseDomain(r.domain);
+      r.status = status;
+      r.stopDetail = detail;
+      this.poke(r.machine!);
+      this.emit(r);
+    };
+    return {
+      build: (state, store, downtimeCycles) => {
+        let saved: SavedRun;
+        try {
+          saved = loadSaveFile(state);
+        } catch (e) {
+          throw new MigrationError(`the state is refused: ${(e as Error).message}`);
+        }
+        if (saved.mode !== def.mode) throw new MigrationError(`the state is of a ${saved.mode} run; the domain is ${def.mode}`);
+        paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+        try {
+          this.boot(r, true);
+        } catch (e) {
+          throw new MigrationError((e as Error).message);
+        }
+        const m = r.machine!;
+        const mem = m.hv ? m.hv.mem : m.bare!.mem;
+        try {
+          restoreRun(saved, m.hv ?? m.bare!);
+        } catch (e) {
+          throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
+        }
+        const p2m = r.domain ? r.domain.p2m : null;
+        const pages = p2m ? p2m.length : mem.frames;
+        if (pages !== store.pages) throw new MigrationError(`the domain has ${pages} pages here; the source sent ${store.pages}`);
+        for (let pfn = 0; pfn < pages; pfn++) {
+          const f = p2m ? p2m[pfn]! : pfn;
+          if (f >= 0) mem.u8.set(store.page(pfn), f * 4096);
+        }
+        // the stop-and-copy's time on the link: the domain does not run, the machine's time goes on
+        idleFor(m.hv ?? m.bare!, downtimeCycles);
+      },
+      commit: () => list(paused ? 'paused' : 'running', null),
+      keepInDoubt: (why) => list('paused', `migration in doubt (${why}): the source may still run it; resume this copy only if the source's is gone`),
+      discard: forget,
+    };
+  }
+
   suspend(name: string): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'suspend');
     if (r.status !== 'running') throw new HostError(409, `domain '${name}' is ${r.status}; only a running domain can be suspended`);
     if (r.domain) r.machine!.hv!.pauseDomain(r.domain);
     r.status = 'paused';
@@ -508,6 +717,7 @@ export class Host {
 
   resume(name: string): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'resume');
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; only a paused domain can be resumed`);
     if (r.domain) r.machine!.hv!.unpauseDomain(r.domain);
     r.status = 'running';
@@ -532,6 +742,7 @@ export class Host {
    */
   setmem(name: string, memoryMiB: number): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'set its memory');
     const pv = r.status === 'running' || r.status === 'paused' ? this.pvOf(r) : null;
     if (pv) {
       const quota = r.domain!.p2m.length;
@@ -574,6 +785,7 @@ export class Host {
    */
   step1(name: string, describe: (st: CpuState) => string): string {
     const r = this.get(name);
+    this.notMigrating(r, 'step');
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: stop it first (monitor 'stop')`);
     const m = r.machine!;
     const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
@@ -647,7 +859,13 @@ export class Host {
   private needLive(name: string, what: string): DomainRecord {
     const r = this.get(name);
     if (r.status !== 'running' && r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; cannot ${what}`);
+    this.notMigrating(r, what);
     return r;
+  }
+
+  /** A domain being migrated away takes no command that would change it until the migration ends. */
+  private notMigrating(r: DomainRecord, what: string): void {
+    if (r.machine?.migrating) throw new HostError(409, `domain '${r.def.name}' is being migrated; cannot ${what} until the migration ends`);
   }
 
   private feed(r: DomainRecord, bytes: Uint8Array): void {
@@ -763,8 +981,12 @@ export class Host {
     return m;
   }
 
-  /** Create and boot the domain of `r` (status running), or throw a HostError (status unchanged). */
-  private boot(r: DomainRecord): void {
+  /**
+   * Create and boot the domain of `r` (status running), or throw a HostError (status unchanged).
+   * `staged` (a migration's destination): build its own machine only - not listed among the
+   * host's machines, no state change - until the migration commits (Host.accept).
+   */
+  private boot(r: DomainRecord, staged = false): void {
     const def = r.def;
     const { spec, image } = this.bootImage(def);
     const disk = this.readDisk(def);
@@ -821,7 +1043,7 @@ export class Host {
         if ('kernel' in spec) bootNative(bare, spec);
         else bare.loadImage(spec.image);
         const m: HostMachine = { key: `own:${def.name}`, hv: null, bare, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
-        this.machines.push(m);
+        if (!staged) this.machines.push(m);
         r.machine = m;
         r.domain = null;
       } else {
@@ -834,7 +1056,7 @@ export class Host {
         const nic = uplink ? domainNicPlatform(domain) : null;
         if (uplink && nic) uplink.attach(nic);
         const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
-        this.machines.push(m);
+        if (!staged) this.machines.push(m);
         this.attach(r, m, domain);
       }
     } catch (e) {
@@ -848,6 +1070,7 @@ export class Host {
     r.disk = disk ?? null;
     r.uplink = uplink;
     r.switchPort = port;
+    if (staged) return;
     r.status = 'running';
     r.stopReason = null;
     r.stopDetail = null;
@@ -915,6 +1138,7 @@ export class Host {
   }
 
   private runnable(m: HostMachine): boolean {
+    if (m.migrating) return false;
     if (m.bare) return m.owner !== null && m.owner.machine === m && m.owner.status === 'running';
     return m.hv!.domains.some((d) => d.state === 'running');
   }

@@ -104,11 +104,18 @@ function viewLength(v: ArrayBufferView): number {
 }
 
 /**
- * Write the graph under `root` as records and a blob. `transient` names the fields of a class that
- * are skipped. Throws a GraphError naming the path of anything that cannot be written (a class
- * without a name, a WeakMap, a DataView, a symbol).
+ * Chunks of a buffer that another channel carries (live migration's pre-copied pages): for a
+ * buffer, the chunk indices not to store, or null to store it whole. An omitted chunk is not
+ * listed, so a plain restore reads it as zero; the restorer writes it from the other channel.
  */
-export function encodeGraph(root: object, transient: TransientFields): EncodedGraph {
+export type OmitChunks = (buf: ArrayBuffer) => ((chunk: number) => boolean) | null;
+
+/**
+ * Write the graph under `root` as records and a blob. `transient` names the fields of a class that
+ * are skipped; `omit` the chunks of a buffer carried elsewhere. Throws a GraphError naming the
+ * path of anything that cannot be written (a class without a name, a WeakMap, a DataView, a symbol).
+ */
+export function encodeGraph(root: object, transient: TransientFields, omit?: OmitChunks): EncodedGraph {
   const ids = new Map<object, number>();
   const records: RecordEntry[] = [];
   const queue: { obj: object; path: string }[] = [];
@@ -157,7 +164,8 @@ export function encodeGraph(root: object, transient: TransientFields): EncodedGr
       continue;
     }
     if (obj instanceof ArrayBuffer) {
-      const chunks = nonZeroChunks(obj);
+      const omitted = omit?.(obj) ?? null;
+      const chunks = omitted === null ? nonZeroChunks(obj) : nonZeroChunks(obj).filter((c) => !omitted(c));
       records[id] = ['B', blobBytes, obj.byteLength, chunks];
       buffers.push({ buf: obj, chunks, at: blobBytes });
       for (const c of chunks) blobBytes += Math.min(CHUNK_BYTES, obj.byteLength - c * CHUNK_BYTES);
