@@ -67,6 +67,8 @@ export interface MigrateBenchResult {
   identical: boolean;
   /** why not identical (empty when it is) */
   differences: string[];
+  /** the source's domain after the migration: 'shut off migrated' */
+  source: string;
   reference: { cycles: number; instructions: number };
   migrated: { cycles: number; instructions: number };
   cost: MigrationCost;
@@ -183,6 +185,7 @@ export async function runMigrateBench(o: MigrateBenchOptions = {}): Promise<Migr
   } finally {
     server.close();
   }
+  const left = src.dominfo('mig');
   const migEnd = runToEnd(dst, dstOut);
   // the console as the guest wrote it: what it printed on the source, then on the destination
   migEnd.output = srcOut.text + dstOut.text;
@@ -202,6 +205,7 @@ export async function runMigrateBench(o: MigrateBenchOptions = {}): Promise<Migr
     wallDowntimeMs: report.wallDowntimeMs,
     identical: differences.length === 0,
     differences,
+    source: `${left.status} ${left.stopReason}`,
     reference: { cycles: refEnd.cycles, instructions: refEnd.instructions },
     migrated: { cycles: migEnd.cycles, instructions: migEnd.instructions },
     cost,

@@ -43,13 +43,14 @@ export interface EncodedGraph {
 /** Buffers are stored in chunks of this many bytes; an all-zero chunk is not stored (most of a guest's memory is). */
 export const CHUNK_BYTES = 4096;
 
-/** The indices of the chunks of `buf` that are not all zero. */
-function nonZeroChunks(buf: ArrayBuffer): number[] {
+/** The indices of the chunks of `buf` that are not all zero (and not omitted). */
+function nonZeroChunks(buf: ArrayBuffer, omitted: ((chunk: number) => boolean) | null = null): number[] {
   const out: number[] = [];
   const n = buf.byteLength;
   const words = new Int32Array(buf, 0, n >>> 2);
   const bytes = new Uint8Array(buf);
   for (let c = 0, at = 0; at < n; c++, at += CHUNK_BYTES) {
+    if (omitted !== null && omitted(c)) continue;
     const end = Math.min(n, at + CHUNK_BYTES);
     let nz = false;
     const wEnd = end >>> 2;
@@ -165,7 +166,7 @@ export function encodeGraph(root: object, transient: TransientFields, omit?: Omi
     }
     if (obj instanceof ArrayBuffer) {
       const omitted = omit?.(obj) ?? null;
-      const chunks = omitted === null ? nonZeroChunks(obj) : nonZeroChunks(obj).filter((c) => !omitted(c));
+      const chunks = nonZeroChunks(obj, omitted);
       records[id] = ['B', blobBytes, obj.byteLength, chunks];
       buffers.push({ buf: obj, chunks, at: blobBytes });
       for (const c of chunks) blobBytes += Math.min(CHUNK_BYTES, obj.byteLength - c * CHUNK_BYTES);

@@ -3,15 +3,16 @@
 // source's side connects to it; no worker threads, no daemons. The guest is bench/migrate-guest.ts
 // (no timer, no input), so an uninterrupted run is an exact reference.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Host } from '../../daemon/host.ts';
+import { Host, HostError } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
-import { Channel, socketTransport } from '../../daemon/migration/channel.ts';
+import { Channel, socketTransport, type Transport } from '../../daemon/migration/channel.ts';
+import { FrameReader, type Message } from '../../daemon/migration/wire.ts';
 import { migrateGuest, type MigrateGuestShape } from '../../bench/migrate-guest.ts';
 
-/** A small shape: a few rounds on the test link, ~10M cycles in all. */
-export const TEST_SHAPE: MigrateGuestShape = { pages: 24, passes: 6000, printEvery: 2000 };
-/** 10 GB/s, 0.01 ms: round 1 (1024 pages) is ~1.3M cycles at 3 GHz. */
-export const TEST_LINK = { bytesPerSecond: 10_000_000_000, latencyMs: 0.01 };
+/** A small shape: two rounds on the test link, ~630k cycles in all. */
+export const TEST_SHAPE: MigrateGuestShape = { pages: 24, passes: 1500, printEvery: 500 };
+/** 40 GB/s, 0.01 ms: round 1 (1024 pages) is ~300k cycles. */
+export const TEST_LINK = { bytesPerSecond: 40_000_000_000, latencyMs: 0.01 };
 
 export function makeHost(shape: MigrateGuestShape = TEST_SHAPE) {
   const out: Record<string, string> = {};
@@ -32,8 +33,39 @@ export function makeHost(shape: MigrateGuestShape = TEST_SHAPE) {
   return { host, out, define, until };
 }
 
+/**
+ * A socket's transport that, when a whole message matching `trigger` arrives, destroys the socket
+ * before anything of that message is handed on: the receiving side dies (or its connection drops)
+ * at that point of the protocol.
+ */
+export function dyingTransport(sock: Socket, trigger: (msg: Message) => boolean): Transport {
+  const t = socketTransport(sock);
+  const reader = new FrameReader();
+  let dead = false;
+  return {
+    ...t,
+    onData: (cb) =>
+      t.onData((bytes) => {
+        if (dead) return;
+        if (reader.push(bytes.slice()).some((f) => trigger(f.msg))) {
+          dead = true;
+          sock.destroy();
+          return;
+        }
+        cb(bytes);
+      }),
+  };
+}
+
+export interface LoopbackFaults {
+  /** the destination dies on receiving a message like this */
+  dstDiesOn?: (msg: Message) => boolean;
+  /** the source's connection drops on receiving a message like this */
+  srcDropsOn?: (msg: Message) => boolean;
+}
+
 /** A loopback TCP connection: the source's end and the destination's end, as channels. */
-export async function loopback(timeoutMs?: number): Promise<{ src: Channel; dst: Channel; srcSocket: Socket; dstSocket: Socket; server: Server }> {
+export async function loopback(faults: LoopbackFaults = {}, timeoutMs?: number): Promise<{ src: Channel; dst: Channel; srcSocket: Socket; dstSocket: Socket; server: Server }> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
@@ -42,5 +74,43 @@ export async function loopback(timeoutMs?: number): Promise<{ src: Channel; dst:
   await new Promise<void>((r) => srcSocket.once('connect', () => r()));
   const dstSocket = await accepted;
   server.close();
-  return { src: new Channel(socketTransport(srcSocket), 'the destination', timeoutMs), dst: new Channel(socketTransport(dstSocket), 'the source', timeoutMs), srcSocket, dstSocket, server };
+  const srcT = faults.srcDropsOn ? dyingTransport(srcSocket, faults.srcDropsOn) : socketTransport(srcSocket);
+  const dstT = faults.dstDiesOn ? dyingTransport(dstSocket, faults.dstDiesOn) : socketTransport(dstSocket);
+  return { src: new Channel(srcT, 'the destination', timeoutMs), dst: new Channel(dstT, 'the source', timeoutMs), srcSocket, dstSocket, server };
+}
+
+/** The guest run once without migration: output and instructions at its end. */
+export const reference = (() => {
+  let ref: { output: string; instructions: number; cycles: number } | null = null;
+  return () => {
+    if (ref) return ref;
+    const h = makeHost();
+    h.define({ name: 'g' });
+    h.host.start('g');
+    h.until(() => h.host.dominfo('g').status !== 'running');
+    const end = h.host.dominfo('g');
+    ref = { output: h.out.g ?? '', instructions: end.instructions, cycles: end.cycles };
+    return ref;
+  };
+})();
+
+/** Start the migration after the guest ran this long on the source. */
+export const START = 100_000;
+
+export async function attempt(faults: LoopbackFaults) {
+  const a = makeHost();
+  const b = makeHost();
+  a.define({ name: 'g' });
+  a.host.start('g');
+  a.host.step(START);
+  const { src, dst } = await loopback(faults);
+  const landing = b.host.incoming(dst).then(
+    (name) => ({ ok: true as const, name }),
+    (e: Error) => ({ ok: false as const, error: e.message }),
+  );
+  const outcome = await a.host.migrate('g', src, { link: TEST_LINK }).then(
+    (report) => ({ ok: true as const, report }),
+    (e: unknown) => ({ ok: false as const, error: e instanceof HostError ? `${e.status} ${e.message}` : String(e) }),
+  );
+  return { a, b, outcome, landed: await landing };
 }
