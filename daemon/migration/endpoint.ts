@@ -69,7 +69,12 @@ export function parseDestination(url: string): URL {
 
 /** The source's side: connect to the destination daemon at `url` with its token; the migration stream. */
 export function openMigration(url: string, token: string): Promise<Transport> {
-  const u = parseDestination(url);
+  let u: URL;
+  try {
+    u = parseDestination(url);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) => {
     const req = request({
       host: u.hostname,
