@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Host } from '../daemon/host.ts';
 import { validateDefinition } from '../daemon/definition.ts';
 import { acceptMigrationUpgrade, isMigrationUpgrade } from '../daemon/migration/endpoint.ts';
-import { Channel } from '../daemon/migration/channel.ts';
+import { Channel, DEST_TIMEOUT_MS } from '../daemon/migration/channel.ts';
 import type { MigrationReport } from '../daemon/migration/source.ts';
 import { Ev, EV_KINDS, EV_NAMES } from '../machine/ledger.ts';
 import type { Cpu } from '../machine/cpu.ts';
@@ -174,7 +174,7 @@ export async function runMigrateBench(o: MigrateBenchOptions = {}): Promise<Migr
   server.on('upgrade', (req, sock, head) => {
     if (!isMigrationUpgrade(req)) return void sock.destroy();
     const t = acceptMigrationUpgrade(req, sock, new Uint8Array(head), Buffer.from(token));
-    if (t) landing = dst.incoming(new Channel(t, 'the source'));
+    if (t) landing = dst.incoming(new Channel(t, 'the source', DEST_TIMEOUT_MS));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

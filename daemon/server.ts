@@ -348,6 +348,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       }
       ending = true;
       web.close();
+      for (const t of relays.values()) t.end();
+      relays.clear();
       for (const c of clients) c.res.end();
       clients.clear();
       await worker.terminate();

@@ -14,7 +14,7 @@ import { monitorCommand } from './monitor.ts';
 import { StateDir } from './state-dir.ts';
 import { validateDefinition } from './definition.ts';
 import type { HostRequest, HostReply, MigrateRelay, WorkerData } from './protocol.ts';
-import { Channel, type Transport } from './migration/channel.ts';
+import { Channel, DEST_TIMEOUT_MS, type Transport } from './migration/channel.ts';
 import { DEFAULT_LINK } from './migration/source.ts';
 
 const port = parentPort!;
@@ -236,7 +236,7 @@ function relayIn(m: MigrateRelay): void {
     // the domain may boot the standard guest: the toolchain first (its bytes wait meanwhile)
     queue = queue.then(loadToolchain).then(
       () => {
-        host.incoming(new Channel(transport, 'the source')).then(
+        host.incoming(new Channel(transport, 'the source', DEST_TIMEOUT_MS)).then(
           () => schedule(0),
           (e: Error) => port.postMessage({ type: 'log', message: `incoming migration failed: ${e.message}` } satisfies HostReply),
         );

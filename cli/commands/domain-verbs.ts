@@ -1,5 +1,6 @@
 // virsh's verbs as clients of the daemon's API: define FILE, undefine, list [--all], start,
-// shutdown, reboot, destroy, suspend, resume, console NAME, dominfo, domstats, setmem, schedinfo,
+// shutdown, reboot, destroy, suspend, resume, save, restore, migrate (xl migrate), console NAME,
+// dominfo, domstats, setmem, schedinfo,
 // and `monitor NAME COMMAND` (QEMU's HMP names). Each takes --state-dir and --json; the first
 // verb starts a daemon for the state directory if none runs. docs/management.md.
 import { resolve } from 'node:path';

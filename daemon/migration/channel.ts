@@ -35,8 +35,14 @@ export function socketTransport(sock: Duplex): Transport {
   };
 }
 
-/** Default wall time to wait for the peer's next message. */
-export const PEER_TIMEOUT_MS = 30_000;
+/**
+ * Default wall time to wait for the peer's next message. A closed or reset connection is seen at
+ * once; this is for a peer that hangs. The destination waits longer (DEST_TIMEOUT_MS): between two
+ * rounds the source runs the guest for the round's simulated time, which a slow host takes a while
+ * to compute.
+ */
+export const PEER_TIMEOUT_MS = 60_000;
+export const DEST_TIMEOUT_MS = 600_000;
 
 export class Channel {
   private readonly reader = new FrameReader();

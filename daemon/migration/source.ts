@@ -68,6 +68,23 @@ export interface MigrateOptions {
 /** 1 Gbit/s, 0.1 ms: the default link (Clark et al. measured on gigabit Ethernet). */
 export const DEFAULT_LINK: LinkModel = { bytesPerSecond: 125_000_000, latencyMs: 0.1 };
 
+/** A round's guest time is run in slices of this many cycles, the host's other work between them. */
+export const ROUND_SLICE_CYCLES = 3_000_000;
+
+/**
+ * Run the guest `cycles` in slices, yielding to the event loop between them (a long round must not
+ * hold the daemon's host thread: its API and other machines go on meanwhile). The sliced run is the
+ * same run: the machine's results do not depend on where run() calls end.
+ */
+async function runSliced(d: OutgoingDomain, cycles: number): Promise<string | null> {
+  for (let left = cycles; left > 0; left -= ROUND_SLICE_CYCLES) {
+    const why = d.run(Math.min(ROUND_SLICE_CYCLES, left));
+    if (why !== null) return why;
+    if (left > ROUND_SLICE_CYCLES) await new Promise((r) => setImmediate(r));
+  }
+  return null;
+}
+
 /** Send `pfns`' pages as a round's batches. */
 function sendPages(ch: Channel, d: OutgoingDomain, round: number, pfns: readonly number[]): void {
   for (let at = 0; at < pfns.length; at += PAGES_PER_BATCH) {
@@ -99,7 +116,7 @@ export async function migrateOut(d: OutgoingDomain, ch: Channel, o: MigrateOptio
         ch.send({ type: 'round-end', round, pagesSent: toSend.length });
         // the guest runs while the round is on the wire (simulated time), then the dirty set
         const cycles = transferCycles(o.link, toSend.length * PAGE_BYTES, d.clockMHz);
-        const why = d.run(cycles);
+        const why = await runSliced(d, cycles);
         if (why !== null) throw new MigrationError(`domain '${d.name}' stopped during pre-copy round ${round} (${why})`);
         const dirtied = d.peekAndClean();
         const ok = await ch.expect('round-ok');

@@ -40,3 +40,15 @@ describe("live migration: the connection drops at the source's end", () => {
     });
   }
 });
+
+describe("docs/migration.md's bench migrate figures", () => {
+  it('are what bench migrate prints (all but the wall time)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { migrateBenchText } = await import('../../bench/migrate.ts');
+    const doc = readFileSync(new URL('../../docs/migration.md', import.meta.url), 'utf8');
+    const block = /<!-- bench migrate: [^\n]*-->\n```\n\$ npx xenolith bench migrate\n([\s\S]*?)```/.exec(doc);
+    expect(block).not.toBeNull();
+    const wall = (t: string) => t.replace(/, [\d.]+ ms wall$/m, ', (wall) ms wall');
+    expect(wall(block![1]!)).toBe(wall(`${migrateBenchText(await runMigrateBench())}\n`));
+  }, 120_000);
+});
