@@ -37,6 +37,9 @@ import { DefinitionError, validateDefinition, type DomainDefinition } from './de
 import { GraphError } from '../hypervisor/save/graph.ts';
 import { SaveFormatError } from '../hypervisor/save/format.ts';
 import { loadSaveFile, restoreRun, saveRun, type SavedRun } from '../hypervisor/save/state.ts';
+import {
+  PvSaveRefused, loadPvDomainFile, pvBindings, pvDomainMeta, pvQuietPoint, restorePvDomain, runToQuietPoint, savePvDomain, type SavedPvDomain,
+} from '../hypervisor/save/pv-domain.ts';
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 import { HostUplink } from '../hypervisor/net/uplink.ts';
@@ -57,6 +60,8 @@ export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'cras
 
 /** Cycles one machine runs per step before commands are looked at again (1 ms at 3 GHz). */
 export const SLICE_CYCLES = 3_000_000;
+/** Slices a pv domain's save runs its shared machine on for, at most, to reach a quiet point (100 ms at 3 GHz). */
+export const PV_QUIET_SLICES = 100;
 /** Most breakpoints per domain. */
 export const MAX_BREAKPOINTS = 16;
 /** bt: block-sized runs per step of a machine with breakpoints (each is a whole run() call: slow). */
@@ -426,25 +431,47 @@ export class Host {
   }
 
   /**
-   * `save NAME FILE` (xl save): the domain's machine, whole, to FILE (hypervisor/save/: the one
-   * format `run --restore` reads too), then the domain is taken down (shut off, reason 'saved').
-   * A domain with a machine of its own (native, trap, bt, hvm) can be saved; a pv domain shares
-   * the host's pv machine, and saving it alone needs its machine frames canonicalised to
-   * pseudo-physical ones, which is not built yet: refused, as is a domain with host sockets (net).
+   * `save NAME FILE` (xl save): the domain, whole, to FILE (hypervisor/save/: the one format
+   * `run --restore` reads too), then the domain is taken down (shut off, reason 'saved'). A domain
+   * with a machine of its own (native, trap, bt, hvm) is saved with its machine; a pv domain of the
+   * shared machine alone, its machine frames named by pseudo-physical frame
+   * (hypervisor/save/pv-domain.ts), so it restores on a machine whose frames differ. A pv domain is
+   * saved at a quiet point: the shared machine runs on, slice by slice as step() runs it, until the
+   * domain's vCPU is in user mode or blocked. What binds it to another domain or to host sockets
+   * refuses the save (409), in one line.
    */
   save(name: string, file: string): DomainInfo {
     const r = this.needLive(name, 'save');
     const m = r.machine!;
-    if (m.pv) throw new HostError(409, `domain '${name}' is a pv domain of the shared pv machine: saving one domain of it needs its machine frames canonicalised to pseudo-physical frames (not built yet); native, trap, bt and hvm domains can be saved`);
     if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot be saved`);
-    const root: object = m.hv ?? m.bare!;
-    const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
+    if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
     let bytes: Uint8Array;
-    try {
-      bytes = saveRun(r.def.mode, root, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] });
-    } catch (e) {
-      if (e instanceof GraphError) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
-      throw e;
+    if (m.pv) {
+      const hv = m.hv!;
+      const domain = r.domain!;
+      const bound = pvBindings(m.pv.host, m.pv.pv(domain));
+      if (bound !== null) throw new HostError(409, `domain '${name}' cannot be saved: ${bound}`);
+      if (r.status === 'running') runToQuietPoint(hv, m.pv, domain, () => this.runSlice(m, SLICE_CYCLES, this.now()), PV_QUIET_SLICES);
+      const why = pvQuietPoint(hv, m.pv.pv(domain));
+      if (why !== null) {
+        if (domain.stopped) this.settle();
+        throw new HostError(409, `domain '${name}' cannot be saved now: it is not at a quiet point (${why})${r.status === 'paused' ? '; resume it and save again' : ''}`);
+      }
+      try {
+        bytes = savePvDomain(hv, m.pv, domain, { definition: r.def, paused: r.status === 'paused' });
+      } catch (e) {
+        if (e instanceof PvSaveRefused) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
+        throw e;
+      }
+    } else {
+      const root: object = m.hv ?? m.bare!;
+      const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
+      try {
+        bytes = saveRun(r.def.mode, root, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] });
+      } catch (e) {
+        if (e instanceof GraphError) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
+        throw e;
+      }
     }
     try {
       writeFileSync(file, bytes);
@@ -459,8 +486,9 @@ export class Host {
   /**
    * `restore FILE` (xl restore): the domain saved in FILE, defined again from the definition the
    * file holds if need be, started from its saved state - running, or paused if it was saved
-   * paused. The file is checked whole before anything changes; a domain of that name that is
-   * running or paused is left alone (409).
+   * paused. A pv domain joins this host's shared pv machine with frames of its own there. The
+   * file is checked whole before anything changes; a domain of that name that is running or
+   * paused is left alone (409).
    */
   restore(file: string): DomainInfo {
     let bytes: Uint8Array;
@@ -470,9 +498,11 @@ export class Host {
       throw new HostError(400, `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
     let saved: SavedRun;
+    let pvSaved: SavedPvDomain | null = null;
     let def: DomainDefinition;
     try {
       saved = loadSaveFile(bytes);
+      if (pvDomainMeta(saved) !== null) pvSaved = loadPvDomainFile(bytes);
       const d = (saved.meta.setup as { definition?: unknown }).definition;
       if (d === undefined) throw new SaveFormatError('it holds a single run (xenolith run --restore), not a daemon domain');
       def = validateDefinition(d);
@@ -481,6 +511,7 @@ export class Host {
       throw e;
     }
     if (def.mode !== saved.mode) throw new HostError(400, `${file}: the header says ${saved.mode}, the definition ${def.mode}`);
+    if (def.mode === 'pv' && pvSaved === null) throw new HostError(400, `${file}: it holds a whole pv machine (xenolith run --restore), not one domain`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new HostError(409, `domain '${def.name}' is ${had.status}: destroy it before restoring it`);
     if (this.incomingNames.has(def.name)) throw new HostError(409, `domain '${def.name}' is being migrated to this host`);
@@ -493,7 +524,8 @@ export class Host {
     this.boot(r);
     const m = r.machine!;
     try {
-      restoreRun(saved, m.hv ?? m.bare!);
+      if (pvSaved) restorePvDomain(m.hv!, m.pv!, pvSaved, r.domain!);
+      else restoreRun(saved, m.hv ?? m.bare!);
     } catch (e) {
       this.release(r);
       this.setStopped(r, 'shut off', 'destroyed', null, null);

@@ -103,6 +103,14 @@ export class EventQueue {
     this.cancelledInHeap = 0;
   }
 
+  /**
+   * The live events, in the order they would run ((atCycle, seq)): a domain's save lists its own
+   * (hypervisor/save/pv-domain.ts) and a restore schedules them again, in that order.
+   */
+  pending(): { handle: number; atCycle: number; fn: () => void }[] {
+    return [...this.live.values()].sort((a, b) => (EventQueue.before(a, b) ? -1 : 1)).map((e) => ({ handle: e.seq, atCycle: e.atCycle, fn: e.fn }));
+  }
+
   /** Cancelled events still held (for tests). */
   get cancelledHeld(): number {
     return this.cancelledInHeap;

@@ -335,6 +335,11 @@ export class Cpu {
   readonly evCount = new Float64Array(EV_KINDS);
   /** cycles per event of each kind: the profile's, and the hypervisor's software paths (set by its mode) */
   readonly evUnit: Float64Array;
+  /**
+   * added to the cycle counter by RDTSC outside non-root mode (where the VMCS's offset applies):
+   * a restored pv domain's time goes on from where it was saved (hypervisor/pv/time.ts)
+   */
+  tscOffset = 0;
   /** called at each RDTSC at CPL 3, before it reads the counter (the comparison's per-benchmark breakdown) */
   onUserRdtsc: (() => void) | null = null;
   /** called at each RDTSC at CPL 0..2, before it reads the counter (the nanobenchmarks' breakdown: timed inside the kernel) */
@@ -1446,7 +1451,7 @@ export class Cpu {
         if (this.cpl === 3) {
           if (this.onUserRdtsc !== null) this.onUserRdtsc();
         } else if (this.onKernelRdtsc !== null) this.onKernelRdtsc();
-        const tsc = this.cycles + (this.nonRoot ? this.vmcs!.tscOffset : 0);
+        const tsc = this.cycles + (this.nonRoot ? this.vmcs!.tscOffset : this.tscOffset);
         r[rd] = tsc >>> 0;
         r[ra] = Math.floor(tsc / 0x1_0000_0000) | 0;
         return this.retire(next, c);
@@ -2465,6 +2470,34 @@ export class Cpu {
   }
 
   /**
+   * The TLB's entries with the machine frames they translate to (-1: an empty way), for a domain
+   * moved to another machine (hypervisor/save/pv-domain.ts): its frames are renamed there and the
+   * entries laid in again by loadTlb, so the moved vCPU misses exactly where it would have.
+   */
+  tlbSnapshot(): TlbSnapshot {
+    const n = this.tlbEntries;
+    const frames = new Int32Array(n);
+    for (let s = 0; s < n; s++) frames[s] = this.tlbR[s] === INVALID ? -1 : ((this.tlbR[s]! + this.tlbAdd[s]!) >>> 12);
+    return { r: this.tlbR.slice(), w: this.tlbW.slice(), frames, next: this.tlbNext.slice() };
+  }
+
+  /** Lay a snapshot's entries into the TLB (same geometry), each entry's frame as `frames` says; the instruction TLB starts empty. */
+  loadTlb(t: TlbSnapshot): void {
+    const n = this.tlbEntries;
+    if (t.r.length !== 2 * n || t.frames.length !== n || t.next.length !== this.tlbNext.length) throw new RangeError('loadTlb: another TLB geometry');
+    this.tlbR.set(t.r);
+    this.tlbW.set(t.w);
+    this.tlbNext.set(t.next);
+    for (let s = 0; s < n; s++) {
+      if (t.frames[s]! < 0) {
+        this.tlbR[s] = this.tlbR[n + s] = this.tlbW[s] = this.tlbW[n + s] = INVALID;
+        this.tlbAdd[s] = 0;
+      } else this.tlbAdd[s] = (t.frames[s]! * 4096 - this.tlbR[s]!) | 0;
+    }
+    this.icV = INVALID;
+  }
+
+  /**
    * Restore a snapshot; the TLB is flushed (its contents are not architectural state). The cost
    * ledger (baseCycles, evCount) is the machine's, like the clock it sums to, not a vCPU's: a world
    * switch keeps it running, so it is not in CpuState. A saved run carries it, and the TLB, with
@@ -2490,6 +2523,14 @@ export class Cpu {
     this.irqLine = true;
     this.updateAttn();
   }
+}
+
+/** A TLB's contents (Cpu.tlbSnapshot): the tags, per entry the machine frame (-1: empty), the replacement state. */
+export interface TlbSnapshot {
+  r: Int32Array;
+  w: Int32Array;
+  frames: Int32Array;
+  next: Uint8Array;
 }
 
 /** CPU exceptions (not INT n or external interrupts): intercepted by the exception bitmap, escalate to #DF. */

@@ -404,6 +404,8 @@ interface SavedSetup {
   imagePath?: string;
   add: string[];
   cmdline?: string;
+  /** --trace: the trace buffer's capacity (the buffer and its records so far are in the saved graph) */
+  traceCapacity?: number;
 }
 
 function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file: string } {
@@ -413,7 +415,6 @@ function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file
   if (!/^[0-9]+$/.test(n) || !Number.isSafeInteger(cycles) || cycles < 1) throw new CliError(`--save-at: CYCLES must be a positive whole number (got '${n}')`);
   if (opts.net.length > 0) throw new CliError('--save-at: a run with --net cannot be saved (its host sockets are not state)');
   if (opts.hypercalls) throw new CliError('--save-at: a run with --hypercalls cannot be saved (the handler module is host code)');
-  if (opts.trace !== undefined) throw new CliError('--save-at: a run with --trace cannot be saved');
   if (opts.shadow === 'traced') throw new CliError('--save-at: a run with --shadow traced cannot be saved yet (its per-address-space shadows are not in the save format; --shadow flush can be)');
   return { cycles, file };
 }
@@ -425,6 +426,7 @@ function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | und
   if (setup.hosted) out.hosted = true;
   if (imagePath !== undefined) out.imagePath = resolve(imagePath);
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
+  if (setup.traceCapacity !== undefined) out.traceCapacity = setup.traceCapacity;
   return out;
 }
 
@@ -451,7 +453,7 @@ function writeSave(file: string, mode: SaveMode, guest: BootedGuest, setup: Save
 /** `run --restore FILE`: build the saved run's machine, lay the saved state over it, and go on. */
 async function restoreAction(imagePath: string | undefined, opts: RunOptions): Promise<void> {
   const file = opts.restore!;
-  const clash = [imagePath !== undefined && 'an image', opts.add.length > 0 && '--add', opts.cmdline !== undefined && '--cmdline', opts.disk !== undefined && '--disk', opts.net.length > 0 && '--net', opts.trace !== undefined && '--trace', opts.hypercalls !== undefined && '--hypercalls', opts.saveAt !== undefined && '--save-at', opts.mmu !== undefined && '--mmu', opts.hosted && '--hosted'].filter(Boolean);
+  const clash = [imagePath !== undefined && 'an image', opts.add.length > 0 && '--add', opts.cmdline !== undefined && '--cmdline', opts.disk !== undefined && '--disk', opts.net.length > 0 && '--net', opts.hypercalls !== undefined && '--hypercalls', opts.saveAt !== undefined && '--save-at', opts.traceRecords !== undefined && '--trace-records', opts.mmu !== undefined && '--mmu', opts.hosted && '--hosted'].filter(Boolean);
   if (clash.length > 0) throw new CliError(`--restore: the saved run decides its guest and machine; drop ${clash.join(', ')}`);
   const checked = parseOptions(runOptionsSchema, { mode: 'native', profile: 'p4-2003', memory: '32', maxCycles: opts.maxCycles, timeout: opts.timeout });
   let bytes: Uint8Array;
@@ -467,6 +469,9 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
     if (e instanceof SaveFormatError) throw new CliError(`${file}: ${e.message}`);
     throw e;
   }
+  if ((saved.meta.setup as { definition?: unknown }).definition !== undefined) {
+    throw new CliError(`${file}: it holds a daemon's domain (xenolith restore ${file}), not a single run`);
+  }
   const s = saved.meta.setup as unknown as SavedSetup;
   if (s.mode !== saved.mode) throw new CliError(`${file}: the header says ${saved.mode} and the setup ${String(s.mode)}`);
   const image = s.imagePath ? await loadImage(s.imagePath, s.mode === 'pv' ? 'pv' : 'native') : undefined;
@@ -477,6 +482,9 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.hosted) setup.hosted = true;
   if (s.cmdline !== undefined) setup.cmdline = s.cmdline;
   if (s.imagePath !== undefined) setup.imagePath = s.imagePath;
+  // a traced run goes on with its trace (the records before the save are in the file)
+  if (s.traceCapacity !== undefined) setup.traceCapacity = s.traceCapacity;
+  else if (opts.trace !== undefined) throw new CliError(`--trace: the run saved in ${file} was not traced (a trace cannot begin in the middle: save a run with --trace)`);
   if (s.mode !== 'native') setup.start = saved.meta.counters as unknown as SessionCounters;
   const guest = s.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(s.mode as VirtualizationMode, image, setup);
   try {
@@ -491,7 +499,19 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
   const ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000, driving: { kind: 'live' } });
   if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
+  if (opts.trace !== undefined && guest.trace) writeTrace(opts.trace, guest.trace());
   exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
+}
+
+/** Write a run's trace (--trace FILE) and say so on stderr. */
+function writeTrace(file: string, t: ChromeTrace): void {
+  try {
+    writeFileSync(file, `${JSON.stringify(t)}\n`);
+  } catch (e) {
+    throw new CliError(`--trace ${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const o = t.otherData;
+  process.stderr.write(`xenolith: trace: ${o.records} records${o.dropped > 0 ? `, ${o.dropped} dropped (the buffer holds ${o.capacity}; --trace-records sets it)` : ''} written to ${file}\n`);
 }
 
 export function register(program: Command): void {
@@ -666,16 +686,7 @@ export function register(program: Command): void {
         process.stderr.write(`${guest.stats().join('\n')}\n`);
         if (uplink) for (const [k, v] of Object.entries(uplink.gateway.counters)) process.stderr.write(`net ${k}: ${v}\n`);
       }
-      if (opts.trace !== undefined && guest.trace) {
-        const t = guest.trace();
-        try {
-          writeFileSync(opts.trace, `${JSON.stringify(t)}\n`);
-        } catch (e) {
-          throw new CliError(`--trace ${opts.trace}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-        }
-        const o = t.otherData;
-        process.stderr.write(`xenolith: trace: ${o.records} records${o.dropped > 0 ? `, ${o.dropped} dropped (the buffer holds ${o.capacity}; --trace-records sets it)` : ''} written to ${opts.trace}\n`);
-      }
+      if (opts.trace !== undefined && guest.trace) writeTrace(opts.trace, guest.trace());
       exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
     });
 }

@@ -302,6 +302,23 @@ export class Hypervisor {
     this.chargeMonitor(d, Ev.WorldSwitch, 1);
   }
 
+  /**
+   * Make `vcpu` the one on the real CPU without a world switch: a restored domain's vCPU that was
+   * on its CPU when it was saved (hypervisor/save/pv-domain.ts) goes on as if it never left, its
+   * TLB laid in by the caller. The vCPU on the CPU now is saved as a world switch saves it (the
+   * switch back to it is charged when it is next picked).
+   */
+  adoptCurrent(vcpu: Vcpu): void {
+    if (this.current) this.unloadCurrent();
+    const arch = vcpu.arch;
+    arch.cycles = this.cpu.cycles;
+    arch.instructions = this.cpu.instructions;
+    this.cpu.loadState(arch);
+    vcpu.loaded = true;
+    this.current = vcpu;
+    vcpu.domain.mode.load(vcpu);
+  }
+
   private unloadCurrent(): void {
     const v = this.current;
     if (!v) return;

@@ -81,6 +81,24 @@ export class BlkBack {
     return out;
   }
 
+  /** The ring page's machine frame, -1 before the front end connects. */
+  get ringMachineFrame(): number {
+    return this.ringFrame;
+  }
+
+  /**
+   * The domain moved to another machine (hypervisor/save/pv-domain.ts): its ring page is machine
+   * frame f there, and its clock is `delta` cycles ahead of the one it was saved on. Only at a
+   * quiet point (no request in flight, so no other frame is held).
+   */
+  moved(f: number, delta: number): void {
+    if (this.ringFrame >= 0) {
+      this.ringFrame = f;
+      this.ring!.page = f * 4096;
+    }
+    this.busyUntil += delta;
+  }
+
   private connect(): boolean {
     const f = backendAcquire(this.d.host, this.d, RING_REF, false);
     if (f < 0) return false;

@@ -161,7 +161,7 @@ export function buildPvDomain(d: PvDomain, boot: PvBoot): PvBootLayout {
   const consolePort = cons.port;
   if (domain.config.disk && domain.config.disk.length > 0) {
     const blk = new BlkBack(d, domain.config.disk);
-    d.blk = { port: blk.port, notify: () => blk.notify(), destroy: () => blk.destroy(), held: () => blk.held() };
+    d.blk = blk; // the back end itself (not a wrapper of closures), so a save reaches its state
   }
   if (domain.config.onTransmit) d.net = new NetBack(d, domain.config.onTransmit);
   const mac = domain.config.mac ?? macToBytes(NIC_DEFAULT_MAC);

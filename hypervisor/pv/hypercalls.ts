@@ -322,7 +322,8 @@ function vcpuOp(ctx: HcCtx, cmd: number, vcpuId: number, arg: number): number {
       const blocked = pv.blockedCycles;
       const runnable = Math.max(0, now - pv.createdAt - running - blocked);
       // STATE, a pad word, STATE_ENTRY_TIME, then TIME[RUNNING, RUNNABLE, BLOCKED, OFFLINE]; u64 as lo, hi
-      const words: number[] = [RunState.RUNNING, 0, ns(now) % 2 ** 32, Math.floor(ns(now) / 2 ** 32)];
+      const entry = ns(now + d.tscOffset); // the domain's own time (a restored domain's goes on from its save)
+      const words: number[] = [RunState.RUNNING, 0, entry % 2 ** 32, Math.floor(entry / 2 ** 32)];
       for (const c of [running, runnable, blocked, 0]) words.push(ns(c) % 2 ** 32, Math.floor(ns(c) / 2 ** 32));
       if (ctx.gv.translate(ctx.cr3, arg, true) < 0 || ctx.gv.translate(ctx.cr3, arg + VcpuRunstate.BYTES - 1, true) < 0) return HcErr.EFAULT;
       for (let k = 0; k < words.length; k++) ctx.w32(arg + k * 4, words[k]!);

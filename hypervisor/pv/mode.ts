@@ -94,6 +94,7 @@ export class PvMode implements Mode {
     cpu.interceptExternalInterrupts = false;
     cpu.interceptVector.fill(1);
     cpu.interceptVector[SYSCALL_VECTOR] = syscallFastPath(d) ? 0 : 1;
+    cpu.tscOffset = d.tscOffset;
     updateTime(this.host, d, vcpu.id);
   }
 
@@ -101,6 +102,7 @@ export class PvMode implements Mode {
     const cpu = this.hv.cpu;
     cpu.hypercallExits = false;
     cpu.interceptVector.fill(0);
+    cpu.tscOffset = 0;
   }
 
   hasPendingEvent(vcpu: Vcpu): boolean {

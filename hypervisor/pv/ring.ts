@@ -31,8 +31,8 @@ export class BackRing {
 
   constructor(
     readonly mem: PhysicalMemory,
-    /** machine address of the shared page */
-    readonly page: number,
+    /** machine address of the shared page (a domain restored on another machine: its frame there) */
+    public page: number,
     readonly nrSlots: number,
     readonly slotBytes: number,
   ) {}

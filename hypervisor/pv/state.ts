@@ -192,6 +192,12 @@ export class PvDomain {
   net: import('./netback.ts').NetBack | null = null;
   /** the console back end (the builder sets it up) */
   console: { port: number; feed(bytes: Uint8Array): void; drain(): void; destroy(): void } | null = null;
+  /**
+   * the domain's time less the machine's, in cycles: 0 for a domain built here; a domain restored
+   * on another machine (hypervisor/save/pv-domain.ts) goes on from its own saved time, so its TSC
+   * (Cpu.tscOffset while it is loaded), system time and timers read as if it had never moved
+   */
+  tscOffset = 0;
   /** the control domain: may use dom0_op (start_info FLAGS PRIVILEGED) */
   privileged = false;
 

@@ -1,4 +1,5 @@
-// Time for PV guests: system time (ns since the machine started, from the one cycle counter), the
+// Time for PV guests: system time (ns since the machine started, from the one cycle counter; a
+// domain restored on another machine keeps its own: PvDomain.tscOffset, added to the TSC too), the
 // per-vCPU time record in the shared-info page (a TSC stamp, the system time at it and the scale,
 // versioned so a reader can tell it raced an update), and the virtual timers: set_timer_op's
 // one-shot deadline and vcpu_op's periodic timer, both raising VIRQ TIMER.
@@ -40,7 +41,7 @@ export function cyclesAt(host: PvHost, ns: number): number {
 export function updateTime(host: PvHost, d: PvDomain, k: number): void {
   const i32 = host.mem.i32;
   const t = (vcpuInfoAddr(d, k) + VcpuInfo.TIME) >>> 2;
-  const cycles = host.cpu.cycles;
+  const cycles = host.cpu.cycles + d.tscOffset;
   const ns = systemTimeNs(host, cycles);
   const { mul, shift } = timeScale(host.platform.profile.clockMHz);
   const v = i32[t + VcpuTime.VERSION / 4]!;
@@ -87,7 +88,7 @@ export function setTimerOp(ctx: HcCtx, lo: number, hi: number): number {
   if (lo === 0 && hi === 0) return 0;
   const ns = (hi >>> 0) * TWO32 + (lo >>> 0);
   const d = ctx.d;
-  pv.timerHandle = scheduleAt(host, cyclesAt(host, ns), deferred(null, 'pv.timerFired', host, d, pv));
+  pv.timerHandle = scheduleAt(host, cyclesAt(host, ns) - d.tscOffset, deferred(null, 'pv.timerFired', host, d, pv));
   return 0;
 }
 

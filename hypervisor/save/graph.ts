@@ -17,6 +17,10 @@
 // template's closures, which captured those objects, stay bound to the restored state. A function
 // the template has no counterpart for is refused when saving is checked (saveGraph's `template`)
 // or at restore, never half-applied.
+//
+// Part of a machine can be saved too (one pv domain of a shared machine: hypervisor/save/
+// pv-domain.ts): the objects it shares with the rest are *externals*, written by name and resolved
+// at restore to the restoring side's own objects of that name, never written.
 
 import { deferred, deferredCallOf, type DeferredCall } from '../../machine/deferred.ts';
 
@@ -32,7 +36,8 @@ type RecordEntry =
   | ['B', number, number, number[]] // ArrayBuffer: offset in the blob, byte length, the chunks stored (the rest are zero)
   | ['t', string, number, number, number] // typed array: type, buffer id, byte offset, length
   | ['F'] // a function of the template's (matched by slot)
-  | ['D', number]; // a deferred call: the id of its call record
+  | ['D', number] // a deferred call: the id of its call record
+  | ['X', string]; // an object outside the saved part, by name (a domain's save: its hypervisor, the machine's memory ...)
 
 export interface EncodedGraph {
   records: RecordEntry[];
@@ -113,10 +118,11 @@ export type OmitChunks = (buf: ArrayBuffer) => ((chunk: number) => boolean) | nu
 
 /**
  * Write the graph under `root` as records and a blob. `transient` names the fields of a class that
- * are skipped; `omit` the chunks of a buffer carried elsewhere. Throws a GraphError naming the
- * path of anything that cannot be written (a class without a name, a WeakMap, a DataView, a symbol).
+ * are skipped; `externals` objects written by name (pv-domain.ts); `omit` the chunks of a buffer
+ * carried elsewhere. Throws a GraphError naming the path of anything that cannot be written (a
+ * class without a name, a WeakMap, a DataView, a symbol).
  */
-export function encodeGraph(root: object, transient: TransientFields, omit?: OmitChunks): EncodedGraph {
+export function encodeGraph(root: object, transient: TransientFields, externals?: ReadonlyMap<object, string>, omit?: OmitChunks): EncodedGraph {
   const ids = new Map<object, number>();
   const records: RecordEntry[] = [];
   const queue: { obj: object; path: string }[] = [];
@@ -129,6 +135,11 @@ export function encodeGraph(root: object, transient: TransientFields, omit?: Omi
     if (id !== undefined) return id;
     id = records.length;
     ids.set(obj, id);
+    const name = externals?.get(obj);
+    if (name !== undefined) {
+      records.push(['X', name]);
+      return id;
+    }
     records.push(['F']); // placeholder until visited
     queue.push({ obj, path });
     return id;
@@ -264,7 +275,13 @@ export function classesOf(root: object, transient: TransientFields): Map<string,
  * graph has been matched and checked, so a refused restore leaves the template as it was.
  * Returns the restored root (the template itself).
  */
-export function restoreGraph(g: EncodedGraph, template: object, classes: ReadonlyMap<string, object>, transient: TransientFields): object {
+export function restoreGraph(
+  g: EncodedGraph,
+  template: object,
+  classes: ReadonlyMap<string, object>,
+  transient: TransientFields,
+  externals?: ReadonlyMap<string, object>,
+): object {
   const { records, blob } = g;
   const n = records.length;
   if (n === 0) throw new GraphError('the saved graph is empty');
@@ -285,6 +302,13 @@ export function restoreGraph(g: EncodedGraph, template: object, classes: Readonl
     if (live[id] !== undefined) return;
     const r = rec(id, path);
     paths[id] = path;
+    if (r[0] === 'X') {
+      // an object outside the saved part: the restoring side's own, by name, never written
+      const ext = externals?.get(r[1]);
+      if (ext === undefined) throw new GraphError(`${path}: names ${String(r[1])}, which the restoring side does not have`);
+      live[id] = ext;
+      return;
+    }
     // a view's buffer is matched before the view, with the template view's buffer as its candidate
     if (r[0] === 't') visit(r[2], isTypedAny(cand) ? (cand as ArrayBufferView).buffer : undefined, `${path}.buffer`);
     if (live[id] !== undefined) return;

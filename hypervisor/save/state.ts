@@ -53,7 +53,7 @@ const enc = new TextEncoder();
  * carries (live migration: the domain's pages, sent in the pre-copy rounds).
  */
 export function saveRun(mode: SaveMode, root: object, meta: SaveMeta, omit?: OmitChunks): Uint8Array {
-  const graph = encodeGraph(root, TRANSIENT, omit);
+  const graph = encodeGraph(root, TRANSIENT, undefined, omit);
   return writeSaveFile(mode, [
     { tag: 'META', bytes: enc.encode(JSON.stringify(meta)) },
     { tag: 'GRPH', bytes: enc.encode(JSON.stringify(graph.records)) },

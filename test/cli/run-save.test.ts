@@ -43,6 +43,31 @@ describe('run --save-at, then run --restore', () => {
     expect(counts(r.stderr)).toEqual(counts(u.stderr));
   });
 
+  test('--trace: the restored run goes on with the trace, which ends as the uninterrupted run\'s', async () => {
+    const common = ['--mode', 'pv', '--memory', '4', '--input', 'echo traced'];
+    const whole = join(dir, 'whole.json');
+    const u = await xenolith('run', ...common, '--stats', '--trace', whole);
+    expect(u.status).toBe(0);
+    const file = join(dir, 'traced.xls');
+    const s = await xenolith('run', ...common, '--trace', join(dir, 'unused.json'), '--save-at', String(Math.floor(Number(counts(u.stderr).cycles) / 2)), file);
+    expect(s.status).toBe(0);
+    const halves = join(dir, 'halves.json');
+    const r = await xenolith('run', '--restore', file, '--stats', '--trace', halves);
+    expect(r.status).toBe(0);
+    expect(s.stdout + r.stdout).toBe(u.stdout);
+    expect(counts(r.stderr)).toEqual(counts(u.stderr));
+    // the trace is the uninterrupted run's and one record more: the CPU's deadline exit the save
+    // stopped the run with (a real exit of the machine, as a daemon's slices make)
+    const at = Number(/saved at cycle (\d+)/.exec(s.stderr)![1]);
+    type Ev = { name: string; args: { cycle: number } };
+    const a = JSON.parse(readFileSync(whole, 'utf8')) as { traceEvents: Ev[]; otherData: { records: number; counts: Record<string, number> } };
+    const b = JSON.parse(readFileSync(halves, 'utf8')) as typeof a;
+    const k = b.traceEvents.findIndex((e) => e.name === 'exit deadline' && e.args.cycle === at);
+    expect(k).toBeGreaterThan(0);
+    expect(b.traceEvents.filter((_e, i) => i !== k)).toEqual(a.traceEvents);
+    expect([b.otherData.records, b.otherData.counts.exit]).toEqual([a.otherData.records + 1, a.otherData.counts.exit! + 1]);
+  });
+
   test('a guest that stops before the save point: nothing is saved', async () => {
     const file = join(dir, 'never.xls');
     const r = await xenolith('run', '--mode', 'pv', '--memory', '4', '--input', 'echo x', '--save-at', '900000000000', file);
@@ -60,6 +85,8 @@ describe('run --save-at, then run --restore', () => {
     writeFileSync(cut, readFileSync(good).subarray(0, 200));
     expect((await xenolith('run', '--restore', cut)).stderr).toMatch(/^xenolith: .*cut\.xls: truncated: the header promises \d+ bytes of state, the file has 148\n$/);
     expect((await xenolith('run', '--restore', good, '--cmdline', 'sh')).stderr).toBe('xenolith: --restore: the saved run decides its guest and machine; drop --cmdline\n');
+    // a run saved without a trace cannot have one begun in its middle
+    expect((await xenolith('run', '--restore', good, '--trace', join(dir, 't.json'))).stderr).toBe(`xenolith: --trace: the run saved in ${good} was not traced (a trace cannot begin in the middle: save a run with --trace)\n`);
     expect((await xenolith('run', '--save-at', '100')).stderr).toBe('xenolith: --save-at takes CYCLES and FILE (got 1 value)\n');
     expect((await xenolith('run', '--save-at', '1e5', 'f')).stderr).toBe("xenolith: --save-at: CYCLES must be a positive whole number (got '1e5')\n");
     expect((await xenolith('run', '--mode', 'trap', '--shadow', 'traced', '--save-at', '100', 'f')).stderr).toBe('xenolith: --save-at: a run with --shadow traced cannot be saved yet (its per-address-space shadows are not in the save format; --shadow flush can be)\n');
