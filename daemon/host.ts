@@ -50,8 +50,9 @@ import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import { dirtyFrames } from '../hypervisor/core/log-dirty.ts';
 import { idleFor } from '../hypervisor/migration/downtime.ts';
 import { migrateOut, type MigrateOptions, type MigrationReport, type OutgoingDomain } from './migration/source.ts';
-import { migrateIn, type Hello, type StagedDomain } from './migration/dest.ts';
+import { migrateIn, type Hello, type PageStore, type StagedDomain } from './migration/dest.ts';
 import { MigrationError } from './migration/wire.ts';
+import { compactPvState, expandPvState } from './migration/pv.ts';
 import { openMigration } from './migration/endpoint.ts';
 import { Channel } from './migration/channel.ts';
 
@@ -188,6 +189,8 @@ interface DomainRecord {
   breakpoints: number[];
   /** a breakpoint address the domain is stopped at: the next run leaves it without stopping */
   leaveBreakpoint: number | null;
+  /** it is being migrated away: it takes no command that would change it */
+  migratingOut: boolean;
 }
 
 export interface HostOptions {
@@ -250,6 +253,7 @@ export class Host {
       bareStop: null,
       breakpoints: [],
       leaveBreakpoint: null,
+      migratingOut: false,
     };
   }
 
@@ -549,9 +553,9 @@ export class Host {
    * destination runs it, this copy is destroyed (shut off, reason 'migrated'). While it goes the
    * domain's machine is run by the migration's rounds, not by the step loop, and the domain takes
    * no command. On any failure before the destination committed, it runs here as before and the
-   * promise rejects with a HostError (one line). A domain with a machine of its own (native, trap,
-   * bt, hvm) can be migrated; native has no hypervisor to log its writes, so all of it goes in the
-   * stop-and-copy.
+   * promise rejects with a HostError (one line). Every mode: a domain with a machine of its own
+   * (native, trap, bt, hvm) goes with it (native has no hypervisor to log its writes: all of it goes
+   * in the stop-and-copy); a pv domain goes alone from the shared machine (outgoingPv).
    */
   migrate(name: string, ch: Channel, opts: MigrateOptions, to = 'the destination'): Promise<MigrationReport> {
     let d: OutgoingDomain;
@@ -585,8 +589,9 @@ export class Host {
   private outgoing(name: string, to: string): OutgoingDomain {
     const r = this.needLive(name, 'migrate');
     const m = r.machine!;
-    if (m.pv) throw new HostError(409, `domain '${name}' is a pv domain of the shared pv machine: moving one domain of it needs its machine frames canonicalised to pseudo-physical frames (not built yet); native, trap, bt and hvm domains can be migrated`);
     if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot move`);
+    if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
+    if (m.pv) return this.outgoingPv(r, to);
     const hv = m.hv;
     const bare = m.bare;
     const domain = r.domain;
@@ -596,6 +601,7 @@ export class Host {
     const pages = p2m ? p2m.length : mem.frames;
     const mfn = (pfn: number): number => (p2m ? p2m[pfn]! : pfn);
     m.migrating = true;
+    r.migratingOut = true;
     const host = this;
     return {
       name,
@@ -630,7 +636,7 @@ export class Host {
         // the machine is not stepped while migrating: the domain runs no more from here
         const faults = domain?.logDirty?.faults ?? 0;
         domain?.disableLogDirty();
-        return faults;
+        return { faults, dirtied: [] };
       },
       captureState() {
         const own = new Uint8Array(mem.frames);
@@ -646,11 +652,96 @@ export class Host {
       },
       resume() {
         m.migrating = false;
+        r.migratingOut = false;
         if (domain?.logDirty) domain.disableLogDirty();
         host.poke(m);
       },
       giveUp() {
         m.migrating = false;
+        r.migratingOut = false;
+        host.release(r);
+        host.setStopped(r, 'shut off', 'migrated', `to ${to}`, null);
+      },
+    };
+  }
+
+  /**
+   * A pv domain of the shared machine, to migrate: the machine goes on running (its other domains,
+   * and this one between the rounds); the rounds run the machine for their time. Stop-and-copy
+   * runs it to the domain's quiet point (pv-domain.ts), pauses the domain, and sends
+   * pv-domain.ts's file without the pages the destination holds (daemon/migration/pv.ts).
+   */
+  private outgoingPv(r: DomainRecord, to: string): OutgoingDomain {
+    const m = r.machine!;
+    const hv = m.hv!;
+    const mode = m.pv!;
+    const domain = r.domain!;
+    const name = r.def.name;
+    const bound = pvBindings(mode.host, mode.pv(domain));
+    if (bound !== null) throw new HostError(409, `domain '${name}' cannot be migrated: ${bound}`);
+    const p2m = domain.p2m;
+    const pages = p2m.length;
+    const mem = hv.mem;
+    const page = (pfn: number): Uint8Array | null => (p2m[pfn]! >= 0 ? mem.u8.subarray(p2m[pfn]! * 4096, (p2m[pfn]! + 1) * 4096) : null);
+    r.migratingOut = true;
+    let pausedHere = false;
+    const host = this;
+    return {
+      name,
+      definition: r.def as unknown as Record<string, unknown>,
+      mode: 'pv',
+      pages,
+      clockMHz: hv.profile.clockMHz,
+      tracksDirty: true,
+      readPages(pfns) {
+        const out = new Uint8Array(pfns.length * 4096);
+        pfns.forEach((pfn, k) => {
+          const b = page(pfn);
+          if (b) out.set(b, k * 4096);
+        });
+        return out;
+      },
+      enableLogDirty() {
+        domain.enableLogDirty();
+      },
+      run(cycles) {
+        if (r.domain !== domain) return r.stopReason ?? 'destroyed';
+        host.runFor(m, cycles);
+        return domain.stopped ? (domain.stopReason ?? 'stopped') : null;
+      },
+      peekAndClean() {
+        return dirtyFrames(domain.peekAndClean());
+      },
+      stop() {
+        if (r.status === 'running') {
+          runToQuietPoint(hv, mode, domain, () => host.runFor(m, SLICE_CYCLES), PV_QUIET_SLICES);
+          const why = domain.stopped ? `it stopped (${domain.stopReason})` : pvQuietPoint(hv, mode.pv(domain));
+          if (why !== null) throw new MigrationError(`domain '${name}' is not at a quiet point for its stop-and-copy (${why})`);
+          pausedHere = hv.pauseDomain(domain);
+        }
+        const faults = domain.logDirty?.faults ?? 0;
+        const dirtied = dirtyFrames(domain.peekAndClean());
+        domain.disableLogDirty();
+        return { faults, dirtied };
+      },
+      captureState() {
+        try {
+          const file = savePvDomain(hv, mode, domain, { definition: r.def, paused: r.status === 'paused' });
+          return compactPvState(file, pages, page);
+        } catch (e) {
+          if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
+          throw e;
+        }
+      },
+      resume() {
+        r.migratingOut = false;
+        if (domain.logDirty) domain.disableLogDirty();
+        if (pausedHere && r.domain === domain) hv.unpauseDomain(domain);
+        pausedHere = false;
+        host.poke(m);
+      },
+      giveUp() {
+        r.migratingOut = false;
         host.release(r);
         host.setStopped(r, 'shut off', 'migrated', `to ${to}`, null);
       },
@@ -674,8 +765,8 @@ export class Host {
       throw new MigrationError(`its definition is refused here: ${(e as Error).message}`);
     }
     if (def.name !== hello.name || def.mode !== hello.mode) throw new MigrationError(`the hello names '${hello.name}' (${hello.mode}), its definition '${def.name}' (${def.mode})`);
-    if (def.mode === 'pv') throw new MigrationError(`domain '${def.name}' is pv: this host cannot take a pv domain of its shared machine yet (machine frames are not canonicalised)`);
     if (def.net !== undefined) throw new MigrationError(`domain '${def.name}' has a network (net): host sockets cannot move`);
+    if (def.bridge !== undefined) throw new MigrationError(`domain '${def.name}' is on a bridge: its port cannot move`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new MigrationError(`a domain named '${def.name}' is ${had.status} here`);
     if (this.incomingNames.has(def.name)) throw new MigrationError(`a domain named '${def.name}' is being migrated here already`);
@@ -688,11 +779,44 @@ export class Host {
       r.disk = null;
       this.release(r);
     };
+    /** pv: the domain's own time when it was stopped at the source, plus the downtime (its time on commit) */
+    let pvGuestTime: number | null = null;
+    const buildPv = (state: Uint8Array, store: PageStore, downtimeCycles: number): void => {
+      let saved: SavedPvDomain;
+      try {
+        const whole = expandPvState(state, store);
+        const run = loadSaveFile(whole);
+        if (pvDomainMeta(run) === null) throw new SaveFormatError('it holds a whole pv machine, not one domain');
+        saved = loadPvDomainFile(whole);
+      } catch (e) {
+        if (e instanceof SaveFormatError) throw new MigrationError(`the state is refused: ${e.message}`);
+        throw e;
+      }
+      paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+      try {
+        this.boot(r, true);
+      } catch (e) {
+        throw new MigrationError((e as Error).message);
+      }
+      const m = r.machine!;
+      // on the shared machine: never scheduled before it is committed
+      m.hv!.pauseDomain(r.domain!);
+      try {
+        restorePvDomain(m.hv!, m.pv!, saved, r.domain!);
+      } catch (e) {
+        throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
+      }
+      // the downtime passes on the domain's own clock (the shared machine's goes on for the others)
+      pvGuestTime = saved.meta.pvDomain.guestCycles + downtimeCycles;
+    };
     const list = (status: 'running' | 'paused', detail: string | null) => {
       this.incomingNames.delete(def.name);
       this.state?.saveDefinition(def);
       this.records.set(def.name, r);
-      this.machines.push(r.machine!);
+      const m = r.machine!;
+      if (!m.pv) this.machines.push(m);
+      else if (pvGuestTime !== null) m.pv.pv(r.domain!).tscOffset = pvGuestTime - m.hv!.cpu.cycles;
+      if (status === 'running' && r.domain && r.domain.state === 'paused') m.hv!.unpauseDomain(r.domain);
       if (status === 'paused' && r.domain && r.domain.state === 'running') r.machine!.hv!.pauseDomain(r.domain);
       r.status = status;
       r.stopDetail = detail;
@@ -701,6 +825,10 @@ export class Host {
     };
     return {
       build: (state, store, downtimeCycles) => {
+        if (def.mode === 'pv') {
+          buildPv(state, store, downtimeCycles);
+          return;
+        }
         let saved: SavedRun;
         try {
           saved = loadSaveFile(state);
@@ -897,7 +1025,7 @@ export class Host {
 
   /** A domain being migrated away takes no command that would change it until the migration ends. */
   private notMigrating(r: DomainRecord, what: string): void {
-    if (r.machine?.migrating) throw new HostError(409, `domain '${r.def.name}' is being migrated; cannot ${what} until the migration ends`);
+    if (r.migratingOut) throw new HostError(409, `domain '${r.def.name}' is being migrated; cannot ${what} until the migration ends`);
   }
 
   private feed(r: DomainRecord, bytes: Uint8Array): void {

@@ -58,7 +58,7 @@ export function register(program: Command): void {
       if (which === 'migrate') {
         const { runMigrateBench, migrateBenchText, MIGRATE_MODES, BENCH_LINK } = await import('../../bench/migrate.ts');
         const { MIGRATE_GUEST } = await import('../../bench/migrate-guest.ts');
-        if (!(MIGRATE_MODES as readonly string[]).includes(opts.mode)) throw new CliError(`--mode must be one of ${MIGRATE_MODES.join(', ')} for bench migrate (not "${opts.mode}"; pv waits for pv save's frame canonicalisation)`);
+        if (!(MIGRATE_MODES as readonly string[]).includes(opts.mode)) throw new CliError(`--mode must be one of ${MIGRATE_MODES.join(', ')} for bench migrate (not "${opts.mode}"; pv domains migrate, but a pv bench guest without a timer, whose instruction count time cannot change, is not written yet)`);
         const mbps = Number(opts.linkMbps);
         if (!(Number.isFinite(mbps) && mbps > 0)) throw new CliError(`--link-mbps must be a positive number, not "${opts.linkMbps}"`);
         const r = await runMigrateBench({

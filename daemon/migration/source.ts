@@ -29,8 +29,11 @@ export interface OutgoingDomain {
   run(cycles: number): string | null;
   /** the frames written since the last call (or enable), cleaned */
   peekAndClean(): number[];
-  /** stop its vCPUs (stop-and-copy begins); log-dirty off; the faults it took while on */
-  stop(): number;
+  /**
+   * stop its vCPUs (stop-and-copy begins); log-dirty off. The faults it took while on, and the
+   * frames written since the last peek (a domain of a shared machine runs between the rounds too).
+   */
+  stop(): { faults: number; dirtied: number[] };
   /** the rest of its state: a save file without the domain's pages */
   captureState(): Uint8Array;
   /** the migration is off before the commit: log-dirty off (if on), running as before (whatever step it failed at) */
@@ -128,7 +131,9 @@ export async function migrateOut(d: OutgoingDomain, ch: Channel, o: MigrateOptio
     }
     // stop-and-copy: the domain stops; the last dirty pages and the state go
     const wall0 = now();
-    const faults = d.stop();
+    const stopped = d.stop();
+    const faults = stopped.faults;
+    if (stopped.dirtied.length > 0) toSend = [...new Set([...toSend, ...stopped.dirtied])].sort((x, y) => x - y);
     const state = d.captureState();
     const downtimeCycles = transferCycles(o.link, toSend.length * PAGE_BYTES + state.length, d.clockMHz);
     const bin = new Uint8Array(toSend.length * PAGE_BYTES + state.length);

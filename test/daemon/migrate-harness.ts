@@ -8,6 +8,7 @@ import { validateDefinition, type DomainDefinitionInput } from '../../daemon/def
 import { Channel, socketTransport, type Transport } from '../../daemon/migration/channel.ts';
 import { FrameReader, type Message } from '../../daemon/migration/wire.ts';
 import { migrateGuest, type MigrateGuestShape } from '../../bench/migrate-guest.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 
 /** A small shape: two rounds on the test link, ~630k cycles in all. */
 export const TEST_SHAPE: MigrateGuestShape = { pages: 24, passes: 1500, printEvery: 500 };
@@ -20,6 +21,7 @@ export function makeHost(shape: MigrateGuestShape = TEST_SHAPE) {
     hostMemoryMiB: 64,
     pacing: 'fast',
     loadKernel: () => migrateGuest(shape),
+    standardGuest: (arch) => buildGuestKernel({ arch }),
     onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
   });
   const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'trap', memory: 4, kernel: '/migrate-guest', on_poweroff: 'preserve', ...d }));
