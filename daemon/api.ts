@@ -57,6 +57,33 @@ export const saveFileBodySchema = z
   })
   .strict()
   .meta({ id: 'SaveFile', description: 'a save file on the daemon\'s host, as an absolute path (docs/migration.md "The save format")' });
+export const migrateBodySchema = z
+  .object({
+    to: z
+      .string({ error: 'to must be a URL' })
+      .refine((u) => /^http:\/\/[^/\s]+\/?$/.test(u), { error: "to must be the destination daemon's URL, http://HOST:PORT" })
+      .meta({ description: "the destination daemon's URL, http://HOST:PORT (its daemon.json's port)" }),
+    token: z.string({ error: 'token must be a string' }).min(1, { error: "token: the destination's token is needed" }).max(200, { error: 'token must be at most 200 characters' }).meta({ description: "the destination daemon's token (its STATE_DIR/token)" }),
+    linkMbps: z.number({ error: 'linkMbps must be a number' }).positive({ error: 'linkMbps must be positive' }).max(1_000_000, { error: 'linkMbps must be at most 1000000' }).optional().meta({ description: "the modelled link's bandwidth in megabits per second of simulated time (default 1000)" }),
+    latencyMs: z.number({ error: 'latencyMs must be a number' }).min(0, { error: 'latencyMs must be >= 0' }).max(1000, { error: 'latencyMs must be at most 1000' }).optional().meta({ description: "the modelled link's one-way latency in ms of simulated time (default 0.1)" }),
+  })
+  .strict()
+  .meta({ id: 'MigrateRequest', description: 'live migration to another daemon (docs/migration.md "The protocol")' });
+export const migrationReportSchema = z
+  .object({
+    name: z.string(),
+    rounds: z.array(z.object({ round: z.number().int(), pagesSent: z.number().int(), pagesDirtied: z.number().int(), cycles: z.number().int() }).strict()),
+    stopReason: z.enum(['round-limit', 'small-round', 'sent-cap', 'no-log-dirty']),
+    stopAndCopyPages: z.number().int(),
+    stateBytes: z.number().int(),
+    pagesSent: z.number().int(),
+    downtimeCycles: z.number().int(),
+    downtimeMs: z.number(),
+    wallDowntimeMs: z.number(),
+    logDirtyFaults: z.number().int(),
+  })
+  .strict()
+  .meta({ id: 'MigrationReport', description: 'the pre-copy rounds (pages sent, pages dirtied meanwhile, simulated cycles on the link), why pre-copy stopped, the stop-and-copy, the downtime in simulated and wall ms' });
 export const schedinfoBodySchema = z
   .object({ weight: z.number({ error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).int().min(1, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }).max(MAX_WEIGHT, { error: `weight must be a whole number from 1 to ${MAX_WEIGHT}` }) })
   .strict()
@@ -129,6 +156,7 @@ export const ROUTES: Route[] = [
   lifecycle('suspend', 'pause a running domain (its vCPU is no longer scheduled)'),
   lifecycle('resume', 'continue a paused domain'),
   { method: 'post', path: '/domains/{name}/save', op: 'save', summary: "save a running or paused domain, whole, to a file (xl save) and take it down (shut off, reason 'saved'); native, trap, bt and hvm domains (a pv domain of the shared machine: 409)", body: saveFileBodySchema, response: domainInfoSchema, errors: [404, 409] },
+  { method: 'post', path: '/domains/{name}/migrate', op: 'migrate', summary: "live-migrate a running or paused domain to another daemon (xl migrate): pre-copy rounds over log-dirty, stop-and-copy, the domain resumes there and is destroyed here (shut off, reason 'migrated'); on any failure it runs on here. Every mode (pv: one domain of the shared machine, frames canonicalised)", body: migrateBodySchema, response: migrationReportSchema, errors: [404, 409] },
   { method: 'post', path: '/restore', op: 'restore', summary: 'restore a domain saved to a file (xl restore): defined again from the definition in the file, and started from its saved state', body: saveFileBodySchema, response: domainInfoSchema, errors: [409] },
   { method: 'get', path: '/domains/{name}/stats', op: 'domstats', summary: "a domain's counters (virsh domstats): cycles, exits, traps, hypercalls", response: domstatsSchema, errors: [404] },
   { method: 'put', path: '/domains/{name}/memory', op: 'setmem', summary: "set a domain's memory (MiB): a running pv domain balloons to it at once (virsh setmem); otherwise its definition's memory, for the next start", body: setmemBodySchema, response: domainInfoSchema, errors: [404, 409] },

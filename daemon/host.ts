@@ -49,6 +49,14 @@ import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macFromBytes, macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
+import { dirtyFrames } from '../hypervisor/core/log-dirty.ts';
+import { idleFor } from '../hypervisor/migration/downtime.ts';
+import { migrateOut, type MigrateOptions, type MigrationReport, type OutgoingDomain } from './migration/source.ts';
+import { migrateIn, type Hello, type PageStore, type StagedDomain } from './migration/dest.ts';
+import { MigrationError } from './migration/wire.ts';
+import { compactPvState, expandPvState } from './migration/pv.ts';
+import { openMigration } from './migration/endpoint.ts';
+import { Channel } from './migration/channel.ts';
 
 /** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
 export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
@@ -135,6 +143,8 @@ interface HostMachine {
   notBefore: number;
   wall0: number;
   cycles0: number;
+  /** its one domain is being migrated away: the migration runs it (rounds), the step loop does not */
+  migrating?: boolean;
 }
 
 /** The shared pv machine of a profile and engine: 'pv:PROFILE', with ':translator' under the translator. */
@@ -179,6 +189,8 @@ interface DomainRecord {
   breakpoints: number[];
   /** a breakpoint address the domain is stopped at: the next run leaves it without stopping */
   leaveBreakpoint: number | null;
+  /** it is being migrated away: it takes no command that would change it */
+  migratingOut: boolean;
 }
 
 export interface HostOptions {
@@ -247,6 +259,7 @@ export class Host {
       bareStop: null,
       breakpoints: [],
       leaveBreakpoint: null,
+      migratingOut: false,
     };
   }
 
@@ -360,6 +373,7 @@ export class Host {
   start(name: string): DomainInfo {
     const r = this.get(name);
     if (r.status === 'running' || r.status === 'paused') throw new HostError(409, `domain '${name}' is already ${r.status}`);
+    if (this.incomingNames.has(name)) throw new HostError(409, `domain '${name}' is being migrated to this host`);
     // a preserved domain gives its memory back first
     this.release(r);
     r.restarts = 0;
@@ -423,6 +437,7 @@ export class Host {
 
   destroy(name: string): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'destroy');
     if (!r.machine) throw new HostError(409, `domain '${name}' is not running (it is ${r.status})`);
     const wasLive = r.status === 'running' || r.status === 'paused';
     this.release(r);
@@ -515,6 +530,7 @@ export class Host {
     if (def.mode === 'pv' && pvSaved === null) throw new HostError(400, `${file}: it holds a whole pv machine (xenolith run --restore), not one domain`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new HostError(409, `domain '${def.name}' is ${had.status}: destroy it before restoring it`);
+    if (this.incomingNames.has(def.name)) throw new HostError(409, `domain '${def.name}' is being migrated to this host`);
     // the definition the domain was saved with is its definition again (defined if it was not)
     this.define(def);
     const r = this.records.get(def.name)!;
@@ -541,8 +557,330 @@ export class Host {
     return this.info(r);
   }
 
+  // ================================================================================ live migration
+
+  /**
+   * `migrate NAME --to URL` (xl migrate), the source's side: send the domain over `ch` (connected
+   * to the destination's migration endpoint) by pre-copy (daemon/migration/source.ts); once the
+   * destination runs it, this copy is destroyed (shut off, reason 'migrated'). While it goes the
+   * domain's machine is run by the migration's rounds, not by the step loop, and the domain takes
+   * no command. On any failure before the destination committed, it runs here as before and the
+   * promise rejects with a HostError (one line). Every mode: a domain with a machine of its own
+   * (native, trap, bt, hvm) goes with it (native has no hypervisor to log its writes: all of it goes
+   * in the stop-and-copy); a pv domain goes alone from the shared machine (outgoingPv).
+   */
+  migrate(name: string, ch: Channel, opts: MigrateOptions, to = 'the destination'): Promise<MigrationReport> {
+    let d: OutgoingDomain;
+    try {
+      d = this.outgoing(name, to);
+    } catch (e) {
+      ch.abort(e instanceof Error ? e.message : String(e));
+      return Promise.reject(e);
+    }
+    return migrateOut(d, ch, opts).catch((e: unknown) => {
+      throw e instanceof MigrationError ? new HostError(409, `migration of '${name}' failed: ${e.message}`) : e;
+    });
+  }
+
+  /**
+   * `migrate NAME --to URL`: connect to the destination daemon at `url` with its token (its
+   * migration endpoint, daemon/migration/endpoint.ts) and migrate the domain there.
+   */
+  async migrateTo(name: string, url: string, token: string, opts: MigrateOptions): Promise<MigrationReport> {
+    this.needLive(name, 'migrate');
+    let transport;
+    try {
+      transport = await openMigration(url, token);
+    } catch (e) {
+      throw e instanceof MigrationError ? new HostError(409, `migration of '${name}' failed: ${e.message}`) : e;
+    }
+    return this.migrate(name, new Channel(transport, 'the destination'), opts, url);
+  }
+
+  /** The source's view of a domain to migrate (OutgoingDomain); marks its machine migrating. */
+  private outgoing(name: string, to: string): OutgoingDomain {
+    const r = this.needLive(name, 'migrate');
+    const m = r.machine!;
+    if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot move`);
+    if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
+    if (r.def.vcpus > 1) throw new HostError(409, `domain '${name}' has ${r.def.vcpus} vCPUs: moving a domain of several is not built yet (one vCPU only)`);
+    if (m.pv) return this.outgoingPv(r, to);
+    const hv = m.hv;
+    const bare = m.bare;
+    const domain = r.domain;
+    const mem = hv ? hv.mem : bare!.mem;
+    const cpu = hv ? hv.cpu : bare!.cpu;
+    const p2m = domain ? domain.p2m : null;
+    const pages = p2m ? p2m.length : mem.frames;
+    const mfn = (pfn: number): number => (p2m ? p2m[pfn]! : pfn);
+    m.migrating = true;
+    r.migratingOut = true;
+    const host = this;
+    return {
+      name,
+      definition: r.def as unknown as Record<string, unknown>,
+      mode: r.def.mode,
+      pages,
+      clockMHz: (hv ?? bare!).profile.clockMHz,
+      tracksDirty: domain !== null,
+      readPages(pfns) {
+        const out = new Uint8Array(pfns.length * 4096);
+        pfns.forEach((pfn, k) => {
+          const f = mfn(pfn);
+          if (f >= 0) out.set(mem.u8.subarray(f * 4096, (f + 1) * 4096), k * 4096);
+        });
+        return out;
+      },
+      enableLogDirty() {
+        domain!.enableLogDirty();
+      },
+      run(cycles) {
+        if (r.machine !== m) return r.stopReason ?? 'destroyed';
+        // a paused domain does not run; its machine's time goes by all the same
+        if (r.status === 'paused') idleFor(hv ?? bare!, cycles);
+        else host.runFor(m, cycles);
+        if (domain ? domain.stopped : host.stopped.includes(r)) return domain?.stopReason ?? r.bareStop?.reason ?? 'stopped';
+        return null;
+      },
+      peekAndClean() {
+        return dirtyFrames(domain!.peekAndClean());
+      },
+      stop() {
+        // the machine is not stepped while migrating: the domain runs no more from here
+        const faults = domain?.logDirty?.faults ?? 0;
+        domain?.disableLogDirty();
+        return { faults, dirtied: [] };
+      },
+      captureState() {
+        const own = new Uint8Array(mem.frames);
+        for (let pfn = 0; pfn < pages; pfn++) if (mfn(pfn) >= 0) own[mfn(pfn)] = 1;
+        try {
+          return saveRun(r.def.mode, hv ?? bare!, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] }, (buf) =>
+            buf === mem.buffer ? (c) => own[c] === 1 : null,
+          );
+        } catch (e) {
+          if (e instanceof GraphError) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
+          throw e;
+        }
+      },
+      resume() {
+        m.migrating = false;
+        r.migratingOut = false;
+        if (domain?.logDirty) domain.disableLogDirty();
+        host.poke(m);
+      },
+      giveUp() {
+        m.migrating = false;
+        r.migratingOut = false;
+        host.release(r);
+        host.setStopped(r, 'shut off', 'migrated', `to ${to}`, null);
+      },
+    };
+  }
+
+  /**
+   * A pv domain of the shared machine, to migrate: the machine goes on running (its other domains,
+   * and this one between the rounds); the rounds run the machine for their time. Stop-and-copy
+   * runs it to the domain's quiet point (pv-domain.ts), pauses the domain, and sends
+   * pv-domain.ts's file without the pages the destination holds (daemon/migration/pv.ts).
+   */
+  private outgoingPv(r: DomainRecord, to: string): OutgoingDomain {
+    const m = r.machine!;
+    const hv = m.hv!;
+    const mode = m.pv!;
+    const domain = r.domain!;
+    const name = r.def.name;
+    const bound = pvBindings(mode.host, mode.pv(domain));
+    if (bound !== null) throw new HostError(409, `domain '${name}' cannot be migrated: ${bound}`);
+    const p2m = domain.p2m;
+    const pages = p2m.length;
+    const mem = hv.mem;
+    const page = (pfn: number): Uint8Array | null => (p2m[pfn]! >= 0 ? mem.u8.subarray(p2m[pfn]! * 4096, (p2m[pfn]! + 1) * 4096) : null);
+    r.migratingOut = true;
+    let pausedHere = false;
+    const host = this;
+    return {
+      name,
+      definition: r.def as unknown as Record<string, unknown>,
+      mode: 'pv',
+      pages,
+      clockMHz: hv.profile.clockMHz,
+      tracksDirty: true,
+      readPages(pfns) {
+        const out = new Uint8Array(pfns.length * 4096);
+        pfns.forEach((pfn, k) => {
+          const b = page(pfn);
+          if (b) out.set(b, k * 4096);
+        });
+        return out;
+      },
+      enableLogDirty() {
+        domain.enableLogDirty();
+      },
+      run(cycles) {
+        if (r.domain !== domain) return r.stopReason ?? 'destroyed';
+        host.runFor(m, cycles);
+        return domain.stopped ? (domain.stopReason ?? 'stopped') : null;
+      },
+      peekAndClean() {
+        return dirtyFrames(domain.peekAndClean());
+      },
+      stop() {
+        if (r.status === 'running') {
+          runToQuietPoint(hv, mode, domain, () => host.runFor(m, SLICE_CYCLES), PV_QUIET_SLICES);
+          const why = domain.stopped ? `it stopped (${domain.stopReason})` : pvQuietPoint(hv, mode.pv(domain));
+          if (why !== null) throw new MigrationError(`domain '${name}' is not at a quiet point for its stop-and-copy (${why})`);
+          pausedHere = hv.pauseDomain(domain);
+        }
+        const faults = domain.logDirty?.faults ?? 0;
+        const dirtied = dirtyFrames(domain.peekAndClean());
+        domain.disableLogDirty();
+        return { faults, dirtied };
+      },
+      captureState() {
+        try {
+          const file = savePvDomain(hv, mode, domain, { definition: r.def, paused: r.status === 'paused' });
+          return compactPvState(file, pages, page);
+        } catch (e) {
+          if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
+          throw e;
+        }
+      },
+      resume() {
+        r.migratingOut = false;
+        if (domain.logDirty) domain.disableLogDirty();
+        if (pausedHere && r.domain === domain) hv.unpauseDomain(domain);
+        pausedHere = false;
+        host.poke(m);
+      },
+      giveUp() {
+        r.migratingOut = false;
+        host.release(r);
+        host.setStopped(r, 'shut off', 'migrated', `to ${to}`, null);
+      },
+    };
+  }
+
+  /** names being migrated to this host (staged, not yet listed as running) */
+  private readonly incomingNames = new Set<string>();
+
+  /** The destination's side of one migration on `ch`: resolves with the domain's name once it runs here. */
+  incoming(ch: Channel): Promise<string> {
+    return migrateIn(ch, (hello) => this.accept(hello));
+  }
+
+  /** A hello: the staged domain it will be, or a refusal (MigrationError, one line). */
+  private accept(hello: Hello): StagedDomain {
+    let def: DomainDefinition;
+    try {
+      def = validateDefinition(hello.definition);
+    } catch (e) {
+      throw new MigrationError(`its definition is refused here: ${(e as Error).message}`);
+    }
+    if (def.name !== hello.name || def.mode !== hello.mode) throw new MigrationError(`the hello names '${hello.name}' (${hello.mode}), its definition '${def.name}' (${def.mode})`);
+    if (def.net !== undefined) throw new MigrationError(`domain '${def.name}' has a network (net): host sockets cannot move`);
+    if (def.bridge !== undefined) throw new MigrationError(`domain '${def.name}' is on a bridge: its port cannot move`);
+    const had = this.records.get(def.name);
+    if (had && (had.status === 'running' || had.status === 'paused')) throw new MigrationError(`a domain named '${def.name}' is ${had.status} here`);
+    if (this.incomingNames.has(def.name)) throw new MigrationError(`a domain named '${def.name}' is being migrated here already`);
+    this.incomingNames.add(def.name);
+    const r = this.newRecord(def);
+    let paused = false;
+    const forget = () => {
+      this.incomingNames.delete(def.name);
+      // a staged domain's disk belongs to the source until the commit: never written back from here
+      r.disk = null;
+      this.release(r);
+    };
+    /** pv: the domain's own time when it was stopped at the source, plus the downtime (its time on commit) */
+    let pvGuestTime: number | null = null;
+    const buildPv = (state: Uint8Array, store: PageStore, downtimeCycles: number): void => {
+      let saved: SavedPvDomain;
+      try {
+        const whole = expandPvState(state, store);
+        const run = loadSaveFile(whole);
+        if (pvDomainMeta(run) === null) throw new SaveFormatError('it holds a whole pv machine, not one domain');
+        saved = loadPvDomainFile(whole);
+      } catch (e) {
+        if (e instanceof SaveFormatError) throw new MigrationError(`the state is refused: ${e.message}`);
+        throw e;
+      }
+      paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+      try {
+        this.boot(r, true);
+      } catch (e) {
+        throw new MigrationError((e as Error).message);
+      }
+      const m = r.machine!;
+      // on the shared machine: never scheduled before it is committed
+      m.hv!.pauseDomain(r.domain!);
+      try {
+        restorePvDomain(m.hv!, m.pv!, saved, r.domain!);
+      } catch (e) {
+        throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
+      }
+      // the downtime passes on the domain's own clock (the shared machine's goes on for the others)
+      pvGuestTime = saved.meta.pvDomain.guestCycles + downtimeCycles;
+    };
+    const list = (status: 'running' | 'paused', detail: string | null) => {
+      this.incomingNames.delete(def.name);
+      this.state?.saveDefinition(def);
+      this.records.set(def.name, r);
+      const m = r.machine!;
+      if (!m.pv) this.machines.push(m);
+      else if (pvGuestTime !== null) m.pv.pv(r.domain!).tscOffset = pvGuestTime - m.hv!.cpu.cycles;
+      if (status === 'running' && r.domain && r.domain.state === 'paused') m.hv!.unpauseDomain(r.domain);
+      if (status === 'paused' && r.domain && r.domain.state === 'running') r.machine!.hv!.pauseDomain(r.domain);
+      r.status = status;
+      r.stopDetail = detail;
+      this.poke(r.machine!);
+      this.emit(r);
+    };
+    return {
+      build: (state, store, downtimeCycles) => {
+        if (def.mode === 'pv') {
+          buildPv(state, store, downtimeCycles);
+          return;
+        }
+        let saved: SavedRun;
+        try {
+          saved = loadSaveFile(state);
+        } catch (e) {
+          throw new MigrationError(`the state is refused: ${(e as Error).message}`);
+        }
+        if (saved.mode !== def.mode) throw new MigrationError(`the state is of a ${saved.mode} run; the domain is ${def.mode}`);
+        paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+        try {
+          this.boot(r, true);
+        } catch (e) {
+          throw new MigrationError((e as Error).message);
+        }
+        const m = r.machine!;
+        const mem = m.hv ? m.hv.mem : m.bare!.mem;
+        try {
+          restoreRun(saved, m.hv ?? m.bare!);
+        } catch (e) {
+          throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
+        }
+        const p2m = r.domain ? r.domain.p2m : null;
+        const pages = p2m ? p2m.length : mem.frames;
+        if (pages !== store.pages) throw new MigrationError(`the domain has ${pages} pages here; the source sent ${store.pages}`);
+        for (let pfn = 0; pfn < pages; pfn++) {
+          const f = p2m ? p2m[pfn]! : pfn;
+          if (f >= 0) mem.u8.set(store.page(pfn), f * 4096);
+        }
+        // the stop-and-copy's time on the link: the domain does not run, the machine's time goes on
+        idleFor(m.hv ?? m.bare!, downtimeCycles);
+      },
+      commit: () => list(paused ? 'paused' : 'running', null),
+      keepInDoubt: (why) => list('paused', `migration in doubt (${why}): the source may still run it; resume this copy only if the source's is gone`),
+      discard: forget,
+    };
+  }
+
   suspend(name: string): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'suspend');
     if (r.status !== 'running') throw new HostError(409, `domain '${name}' is ${r.status}; only a running domain can be suspended`);
     if (r.domain) r.machine!.hv!.pauseDomain(r.domain);
     r.status = 'paused';
@@ -552,6 +890,7 @@ export class Host {
 
   resume(name: string): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'resume');
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; only a paused domain can be resumed`);
     if (r.domain) r.machine!.hv!.unpauseDomain(r.domain);
     r.status = 'running';
@@ -576,6 +915,7 @@ export class Host {
    */
   setmem(name: string, memoryMiB: number): DomainInfo {
     const r = this.get(name);
+    this.notMigrating(r, 'set its memory');
     const pv = r.status === 'running' || r.status === 'paused' ? this.pvOf(r) : null;
     if (pv) {
       const quota = r.domain!.p2m.length;
@@ -618,6 +958,7 @@ export class Host {
    */
   step1(name: string, describe: (st: CpuState) => string): string {
     const r = this.get(name);
+    this.notMigrating(r, 'step');
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: stop it first (monitor 'stop')`);
     const m = r.machine!;
     const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
@@ -691,7 +1032,13 @@ export class Host {
   private needLive(name: string, what: string): DomainRecord {
     const r = this.get(name);
     if (r.status !== 'running' && r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; cannot ${what}`);
+    this.notMigrating(r, what);
     return r;
+  }
+
+  /** A domain being migrated away takes no command that would change it until the migration ends. */
+  private notMigrating(r: DomainRecord, what: string): void {
+    if (r.migratingOut) throw new HostError(409, `domain '${r.def.name}' is being migrated; cannot ${what} until the migration ends`);
   }
 
   private feed(r: DomainRecord, bytes: Uint8Array): void {
@@ -807,8 +1154,12 @@ export class Host {
     return m;
   }
 
-  /** Create and boot the domain of `r` (status running), or throw a HostError (status unchanged). */
-  private boot(r: DomainRecord): void {
+  /**
+   * Create and boot the domain of `r` (status running), or throw a HostError (status unchanged).
+   * `staged` (a migration's destination): build its own machine only - not listed among the
+   * host's machines, no state change - until the migration commits (Host.accept).
+   */
+  private boot(r: DomainRecord, staged = false): void {
     const def = r.def;
     const { spec, image } = this.bootImage(def);
     const disk = this.readDisk(def);
@@ -877,7 +1228,7 @@ export class Host {
         plug(m, { nic: bare.nic, now: () => bare.deviceContext.now(), schedule: (at, fn) => bare.deviceContext.schedule(at, fn) });
         if ('kernel' in spec) bootNative(bare, spec);
         else bare.loadImage(spec.image);
-        this.machines.push(m);
+        if (!staged) this.machines.push(m);
         r.machine = m;
         r.domain = null;
       } else {
@@ -890,7 +1241,7 @@ export class Host {
         const domain = hv.createDomain(mode, config, spec);
         const m: HostMachine = { key: `own:${def.name}`, hv, bare: null, pv: null, owner: r, idle: false, notBefore: 0, wall0: -1, cycles0: 0 };
         plug(m, uplink || port ? domainNicPlatform(domain) : null);
-        this.machines.push(m);
+        if (!staged) this.machines.push(m);
         this.attach(r, m, domain);
       }
     } catch (e) {
@@ -904,6 +1255,7 @@ export class Host {
     r.disk = disk ?? null;
     r.uplink = uplink;
     r.switchPort = port;
+    if (staged) return;
     r.status = 'running';
     r.stopReason = null;
     r.stopDetail = null;
@@ -971,6 +1323,7 @@ export class Host {
   }
 
   private runnable(m: HostMachine): boolean {
+    if (m.migrating) return false;
     if (m.bare) return m.owner !== null && m.owner.machine === m && m.owner.status === 'running';
     return m.hv!.domains.some((d) => d.state === 'running');
   }

@@ -20,4 +20,13 @@ export type HostReply =
   | { type: 'reply'; id: number; ok: false; status: number; error: string }
   | { type: 'event'; event: { name: string; status: string; stopReason: string | null; detail: string | null } }
   | { type: 'console'; name: string; data: string }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  /** bytes for (or the end of) an incoming migration's connection, which the main thread holds */
+  | { type: 'migrate'; session: number; kind: 'data'; data: Uint8Array }
+  | { type: 'migrate'; session: number; kind: 'end' };
+
+/**
+ * An incoming migration's connection, relayed from the main thread (which holds the socket) as
+ * a HostRequest of op 'migrateIn' (never answered): opened, bytes, closed.
+ */
+export type MigrateRelay = { session: number; kind: 'open' } | { session: number; kind: 'data'; data: Uint8Array } | { session: number; kind: 'close'; why: string };

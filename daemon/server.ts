@@ -18,6 +18,9 @@ import { matchRoute, openApiDocument, type Route } from './api.ts';
 import { StateDir, writeFileAtomic } from './state-dir.ts';
 import type { HostReply, HostRequest, WorkerData } from './protocol.ts';
 import { createWebConsole, webBundle } from './web.ts';
+import { acceptMigrationUpgrade, isMigrationUpgrade } from './migration/endpoint.ts';
+import type { Transport } from './migration/channel.ts';
+import type { MigrateRelay } from './protocol.ts';
 
 export interface DaemonOptions {
   stateDir: string;
@@ -93,6 +96,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let worker!: Worker;
   let ending = false;
   const clients = new Set<SseClient>();
+  // incoming migrations' connections: held here, their bytes relayed to the host thread
+  const relays = new Map<number, Transport>();
+  let nextRelay = 1;
 
   const broadcast = (name: string | null, event: string, data: unknown) => {
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -127,12 +133,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           case 'log':
             log(m.message);
             break;
+          case 'migrate': {
+            const t = relays.get(m.session);
+            if (!t) break;
+            if (m.kind === 'data') t.write(m.data);
+            else {
+              relays.delete(m.session);
+              t.end();
+            }
+            break;
+          }
         }
       });
       w.on('error', (e) => log(`host thread error: ${e.stack ?? e.message}`));
       w.on('exit', (code) => {
         for (const p of pending.values()) p.reject(new HttpError(500, `the host thread ended (exit ${code}) before answering`));
         pending.clear();
+        // an incoming migration dies with the host thread that held its staged domain
+        for (const t of relays.values()) t.end();
+        relays.clear();
         if (ending || worker !== w) return;
         log(`host thread ended (exit ${code}); starting it again (running domains are lost, definitions are kept)`);
         broadcast(null, 'host', { restarted: true });
@@ -285,6 +304,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\nHost "${host ?? ''}" is not this daemon's loopback address\n`);
       return;
     }
+    if (isMigrationUpgrade(req)) {
+      // an incoming live migration (daemon/migration/): the token is checked as for the API
+      const t = acceptMigrationUpgrade(req, socket, new Uint8Array(head), token);
+      if (t === null) return;
+      const session = nextRelay++;
+      relays.set(session, t);
+      const relay = (args: MigrateRelay) => worker.postMessage({ id: 0, op: 'migrateIn', args } satisfies HostRequest);
+      relay({ session, kind: 'open' });
+      t.onData((data) => relay({ session, kind: 'data', data }));
+      t.onClose((why) => {
+        relays.delete(session);
+        relay({ session, kind: 'close', why });
+      });
+      return;
+    }
     web.upgrade(req, socket, head);
   });
   await new Promise<void>((resolve, reject) => {
@@ -314,6 +348,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       }
       ending = true;
       web.close();
+      for (const t of relays.values()) t.end();
+      relays.clear();
       for (const c of clients) c.res.end();
       clients.clear();
       await worker.terminate();

@@ -13,7 +13,9 @@ import { Host, HostError } from './host.ts';
 import { monitorCommand } from './monitor.ts';
 import { StateDir } from './state-dir.ts';
 import { validateDefinition } from './definition.ts';
-import type { HostRequest, HostReply, WorkerData } from './protocol.ts';
+import type { HostRequest, HostReply, MigrateRelay, WorkerData } from './protocol.ts';
+import { Channel, DEST_TIMEOUT_MS, type Transport } from './migration/channel.ts';
+import { DEFAULT_LINK } from './migration/source.ts';
 
 const port = parentPort!;
 const data = workerData as WorkerData;
@@ -104,6 +106,13 @@ function dispatch(req: HostRequest): unknown {
       return host.save(name, a.file as string);
     case 'restore':
       return host.restore(a.file as string);
+    case 'migrate': {
+      // answered when the migration has ended (handle() waits for the promise; later commands do not)
+      const mbps = a.linkMbps as number | undefined;
+      const latencyMs = a.latencyMs as number | undefined;
+      const link = { bytesPerSecond: mbps !== undefined ? (mbps * 1_000_000) / 8 : DEFAULT_LINK.bytesPerSecond, latencyMs: latencyMs ?? DEFAULT_LINK.latencyMs };
+      return host.migrateTo(name, a.to as string, a.token as string, { link });
+    }
     case 'domstats':
       return host.domstats(name);
     case 'setmem':
@@ -185,9 +194,70 @@ function handle(req: HostRequest): void {
   schedule(0);
 }
 
+// ---------------------------------------------------------------- incoming migrations
+
+/** The incoming migrations' connections, relayed by the main thread (it holds the sockets). */
+const relays = new Map<number, { deliver: (b: Uint8Array) => void; closed: (why: string) => void }>();
+
+/** An incoming migration's relayed connection as a Transport; bytes before the channel listens wait. */
+function relayTransport(session: number): Transport {
+  const early: Uint8Array[] = [];
+  let onData: ((b: Uint8Array) => void) | null = null;
+  let onClose: ((why: string) => void) | null = null;
+  let closedWhy: string | null = null;
+  relays.set(session, {
+    deliver: (b) => (onData ? onData(b) : early.push(b)),
+    closed: (why) => {
+      relays.delete(session);
+      closedWhy = why;
+      onClose?.(why);
+    },
+  });
+  return {
+    write: (bytes) => port.postMessage({ type: 'migrate', session, kind: 'data', data: bytes } satisfies HostReply),
+    end: () => {
+      relays.delete(session);
+      port.postMessage({ type: 'migrate', session, kind: 'end' } satisfies HostReply);
+    },
+    onData: (cb) => {
+      onData = cb;
+      for (const b of early.splice(0)) cb(b);
+    },
+    onClose: (cb) => {
+      onClose = cb;
+      if (closedWhy !== null) cb(closedWhy);
+    },
+  };
+}
+
+function relayIn(m: MigrateRelay): void {
+  if (m.kind === 'open') {
+    const transport = relayTransport(m.session);
+    // the domain may boot the standard guest: the toolchain first (its bytes wait meanwhile)
+    queue = queue.then(loadToolchain).then(
+      () => {
+        host.incoming(new Channel(transport, 'the source', DEST_TIMEOUT_MS)).then(
+          () => schedule(0),
+          (e: Error) => port.postMessage({ type: 'log', message: `incoming migration failed: ${e.message}` } satisfies HostReply),
+        );
+        schedule(0);
+      },
+      (e: Error) => {
+        transport.end();
+        port.postMessage({ type: 'log', message: `incoming migration: the toolchain does not load: ${e.message}` } satisfies HostReply);
+      },
+    );
+  } else if (m.kind === 'data') relays.get(m.session)?.deliver(m.data);
+  else relays.get(m.session)?.closed(m.why);
+}
+
 // Commands apply in arrival order: one waiting for the toolchain to load holds the later ones.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: HostRequest) => {
+  if (req.op === 'migrateIn') {
+    relayIn(req.args as MigrateRelay);
+    return;
+  }
   const known = typeof (req.args as { name?: unknown }).name === 'string' && host.list().some((d) => d.name === (req.args as { name: string }).name);
   if (toolchain === null && NEEDS_TOOLCHAIN.has(req.op) && known) {
     queue = queue.then(loadToolchain).then(

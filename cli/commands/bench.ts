@@ -41,20 +41,37 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all); retranslation (would bt\'s adaptive retranslation of stores that keep faulting on traced page tables pay? simulated cycles; not part of all); vpid (what VPID-tagged TLB entries could save across world switches between hvm domains; simulated cycles; not part of all)')
-    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network | retranslation | vpid', 'all')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all); retranslation (would bt\'s adaptive retranslation of stores that keep faulting on traced page tables pay? simulated cycles; not part of all); vpid (what VPID-tagged TLB entries could save across world switches between hvm domains; simulated cycles; not part of all); migrate (live migration of a memory-writing domain between two hosts: rounds, downtime, identical to an uninterrupted run; not part of all)')
+    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network | retranslation | vpid | migrate', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default interpreter)')
     .option('--modes <list>', 'network: the modes, comma-separated', 'native,trap,bt,hvm,pv')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
+    .option('--mode <mode>', 'migrate: the domain\'s mode (trap, bt, hvm, native)', 'trap')
+    .option('--link-mbps <n>', 'migrate: the modelled link, megabits per second of simulated time', '10000')
     .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.75: the least the standard pv kernel runs in)", '1.75')
-    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string; modes: string }) => {
+    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string; modes: string; mode: string; linkMbps: string }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
-      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms', 'network', 'retranslation', 'vpid'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains, mechanisms, network, retranslation or vpid)`);
+      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms', 'network', 'retranslation', 'vpid', 'migrate'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains, mechanisms, network, retranslation, vpid or migrate)`);
       const out: Record<string, unknown> = {};
+      if (which === 'migrate') {
+        const { runMigrateBench, migrateBenchText, MIGRATE_MODES, BENCH_LINK } = await import('../../bench/migrate.ts');
+        const { MIGRATE_GUEST } = await import('../../bench/migrate-guest.ts');
+        if (!(MIGRATE_MODES as readonly string[]).includes(opts.mode)) throw new CliError(`--mode must be one of ${MIGRATE_MODES.join(', ')} for bench migrate (not "${opts.mode}"; pv domains migrate, but a pv bench guest without a timer, whose instruction count time cannot change, is not written yet)`);
+        const mbps = Number(opts.linkMbps);
+        if (!(Number.isFinite(mbps) && mbps > 0)) throw new CliError(`--link-mbps must be a positive number, not "${opts.linkMbps}"`);
+        const r = await runMigrateBench({
+          mode: opts.mode as (typeof MIGRATE_MODES)[number],
+          link: { ...BENCH_LINK, bytesPerSecond: (mbps * 1_000_000) / 8 },
+          shape: { ...MIGRATE_GUEST, passes: Math.max(1, Math.round(MIGRATE_GUEST.passes * scale)) },
+        });
+        // the keys of the issue at the top level: rounds, downtimeMs, wallDowntimeMs, pagesSent, identical
+        process.stdout.write(opts.json ? `${JSON.stringify({ ...r, downtimeMs: round(r.downtimeMs * 1000) / 1000, wallDowntimeMs: round(r.wallDowntimeMs) }, null, 2)}\n` : `${migrateBenchText(r)}\n`);
+        return;
+      }
       if (which === 'domains') {
         const counts = opts.counts.split(',').map((c) => Number(c.trim()));
         if (counts.some((c) => !Number.isInteger(c) || c < 1 || c > 1000)) throw new CliError(`--counts must be whole numbers from 1 to 1000, comma-separated (not "${opts.counts}")`);

@@ -1,5 +1,6 @@
 // virsh's verbs as clients of the daemon's API: define FILE, undefine, list [--all], start,
-// shutdown, reboot, destroy, suspend, resume, console NAME, dominfo, domstats, setmem, schedinfo,
+// shutdown, reboot, destroy, suspend, resume, save, restore, migrate (xl migrate), console NAME,
+// dominfo, domstats, setmem, schedinfo,
 // and `monitor NAME COMMAND` (QEMU's HMP names). Each takes --state-dir and --json; the first
 // verb starts a daemon for the state directory if none runs. docs/management.md.
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { CliError } from '../errors.ts';
 import { parseOptions } from '../options.ts';
 import type { DaemonClient } from '../../daemon/client.ts';
 import type { DomainInfo } from '../../daemon/host.ts';
+import type { MigrationReport } from '../../daemon/migration/source.ts';
 
 export const STATE_DIR_OPTION = ['--state-dir <dir>', 'the daemon\'s state directory (default: $XENOLITH_STATE_DIR, else $XDG_STATE_HOME/xenolith)'] as const;
 
@@ -175,6 +177,30 @@ export function register(program: Command): void {
       const d = await apiCall(() => client.call<DomainInfo>('POST', '/restore', { file: resolve(file) }));
       if (opts.json) json(d);
       else out(`domain '${d.name}' restored (${d.status})`);
+    });
+
+  program
+    .command('migrate')
+    .description("live-migrate a running or paused domain to another daemon (xl migrate): pre-copy rounds over log-dirty on a modelled link, stop-and-copy, the domain resumes there with its console and disks and is destroyed here; on any failure it runs on here (docs/migration.md)")
+    .argument('<name>', 'the domain')
+    .requiredOption('--to <url>', "the destination daemon's URL, http://HOST:PORT (the port in its STATE_DIR/daemon.json)")
+    .option('--token <token>', "the destination daemon's token, the contents of its STATE_DIR/token (default: $XENOLITH_MIGRATE_TOKEN)")
+    .option('--link-mbps <n>', "the modelled link's bandwidth, megabits per second of simulated time", '1000')
+    .option('--latency-ms <ms>', "the modelled link's one-way latency, ms of simulated time", '0.1')
+    .option(...STATE_DIR_OPTION)
+    .option('--json', 'print the migration report as JSON')
+    .action(async (name: string, opts: Common & { to: string; token?: string; linkMbps: string; latencyMs: string }) => {
+      const token = opts.token ?? process.env.XENOLITH_MIGRATE_TOKEN;
+      if (token === undefined || token === '') throw new CliError("migrate needs the destination daemon's token: --token T (the contents of its STATE_DIR/token) or $XENOLITH_MIGRATE_TOKEN");
+      const linkMbps = Number(opts.linkMbps);
+      if (!(Number.isFinite(linkMbps) && linkMbps > 0)) throw new CliError(`--link-mbps must be a positive number, not "${opts.linkMbps}"`);
+      const latencyMs = Number(opts.latencyMs);
+      if (!(Number.isFinite(latencyMs) && latencyMs >= 0)) throw new CliError(`--latency-ms must be a number >= 0, not "${opts.latencyMs}"`);
+      const { client } = await clientFor(opts.stateDir);
+      const { migrationReportText } = await import('../../bench/migrate.ts');
+      const r = await apiCall(() => client.call<MigrationReport>('POST', path(name, '/migrate'), { to: opts.to, token, linkMbps, latencyMs }));
+      if (opts.json) json(r);
+      else out(`domain '${r.name}' migrated to ${opts.to}\n${migrationReportText(r)}`);
     });
 
   program

@@ -48,13 +48,14 @@ export interface EncodedGraph {
 /** Buffers are stored in chunks of this many bytes; an all-zero chunk is not stored (most of a guest's memory is). */
 export const CHUNK_BYTES = 4096;
 
-/** The indices of the chunks of `buf` that are not all zero. */
-function nonZeroChunks(buf: ArrayBuffer): number[] {
+/** The indices of the chunks of `buf` that are not all zero (and not omitted). */
+function nonZeroChunks(buf: ArrayBuffer, omitted: ((chunk: number) => boolean) | null = null): number[] {
   const out: number[] = [];
   const n = buf.byteLength;
   const words = new Int32Array(buf, 0, n >>> 2);
   const bytes = new Uint8Array(buf);
   for (let c = 0, at = 0; at < n; c++, at += CHUNK_BYTES) {
+    if (omitted !== null && omitted(c)) continue;
     const end = Math.min(n, at + CHUNK_BYTES);
     let nz = false;
     const wEnd = end >>> 2;
@@ -109,11 +110,19 @@ function viewLength(v: ArrayBufferView): number {
 }
 
 /**
- * Write the graph under `root` as records and a blob. `transient` names the fields of a class that
- * are skipped. Throws a GraphError naming the path of anything that cannot be written (a class
- * without a name, a WeakMap, a DataView, a symbol).
+ * Chunks of a buffer that another channel carries (live migration's pre-copied pages): for a
+ * buffer, the chunk indices not to store, or null to store it whole. An omitted chunk is not
+ * listed, so a plain restore reads it as zero; the restorer writes it from the other channel.
  */
-export function encodeGraph(root: object, transient: TransientFields, externals?: ReadonlyMap<object, string>): EncodedGraph {
+export type OmitChunks = (buf: ArrayBuffer) => ((chunk: number) => boolean) | null;
+
+/**
+ * Write the graph under `root` as records and a blob. `transient` names the fields of a class that
+ * are skipped; `externals` objects written by name (pv-domain.ts); `omit` the chunks of a buffer
+ * carried elsewhere. Throws a GraphError naming the path of anything that cannot be written (a
+ * class without a name, a WeakMap, a DataView, a symbol).
+ */
+export function encodeGraph(root: object, transient: TransientFields, externals?: ReadonlyMap<object, string>, omit?: OmitChunks): EncodedGraph {
   const ids = new Map<object, number>();
   const records: RecordEntry[] = [];
   const queue: { obj: object; path: string }[] = [];
@@ -167,7 +176,8 @@ export function encodeGraph(root: object, transient: TransientFields, externals?
       continue;
     }
     if (obj instanceof ArrayBuffer) {
-      const chunks = nonZeroChunks(obj);
+      const omitted = omit?.(obj) ?? null;
+      const chunks = nonZeroChunks(obj, omitted);
       records[id] = ['B', blobBytes, obj.byteLength, chunks];
       buffers.push({ buf: obj, chunks, at: blobBytes });
       for (const c of chunks) blobBytes += Math.min(CHUNK_BYTES, obj.byteLength - c * CHUNK_BYTES);

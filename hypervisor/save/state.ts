@@ -4,7 +4,7 @@
 // file holds the CPU, memory, every device and the hypervisor's bookkeeping of every domain.
 // Host code.
 
-import { EncodedGraph, GraphError, classesOf, encodeGraph, restoreGraph, type TransientFields } from './graph.ts';
+import { EncodedGraph, GraphError, classesOf, encodeGraph, restoreGraph, type OmitChunks, type TransientFields } from './graph.ts';
 import { SaveFormatError, readSaveFile, writeSaveFile, type SaveMode } from './format.ts';
 import { savedClasses } from './classes.ts';
 
@@ -48,9 +48,12 @@ export interface SavedRun {
 
 const enc = new TextEncoder();
 
-/** The save file of the run under `root`. */
-export function saveRun(mode: SaveMode, root: object, meta: SaveMeta): Uint8Array {
-  const graph = encodeGraph(root, TRANSIENT);
+/**
+ * The save file of the run under `root`. `omit` leaves out chunks of buffers another channel
+ * carries (live migration: the domain's pages, sent in the pre-copy rounds).
+ */
+export function saveRun(mode: SaveMode, root: object, meta: SaveMeta, omit?: OmitChunks): Uint8Array {
+  const graph = encodeGraph(root, TRANSIENT, undefined, omit);
   return writeSaveFile(mode, [
     { tag: 'META', bytes: enc.encode(JSON.stringify(meta)) },
     { tag: 'GRPH', bytes: enc.encode(JSON.stringify(graph.records)) },
