@@ -93,8 +93,8 @@ describe('physical CPUs', () => {
  */
 const CASES = [
   // bt's two vCPUs share one physical CPU: world switches between them, and lock-holder preemption
-  { mode: 'bt', pcpus: 1, cycles: 38539738, ipis: 2, spin: [53, 2642354, 0, 0] },
-  { mode: 'hvm', pcpus: 2, cycles: 69206089, ipis: 2, spin: [0, 0, 30, 1582523] },
+  { mode: 'bt', pcpus: 1, cycles: 40429543, ipis: 2, spin: [88, 4214042, 0, 0] },
+  { mode: 'hvm', pcpus: 2, cycles: 69043500, ipis: 2, spin: [0, 0, 26, 1449082] },
 ] as const;
 
 describe('the kernel on two vCPUs', () => {
