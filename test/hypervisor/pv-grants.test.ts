@@ -588,6 +588,30 @@ describe('pv grant_table_op arguments: faults, read-only results, counts, every 
     expect(query(77)).toEqual([0, 4, HcErr.ESRCH]);
   });
 
+  it('a device-only mapping writes no page-table entry anywhere, at map or at unmap', () => {
+    const t = setup();
+    const f0 = t.a.p2m[0x1f0]!;
+    t.grant(5, GrantFlags.PERMIT_ACCESS, t.b.id, f0);
+    // machine frame 0 (the hypervisor's) is where a mapping with no entry would write if it took address 0 onwards
+    const low = () => [0, 4, 8].map((k) => t.hv.mem.read32(k));
+    t.hv.mem.write32(0, 0x11111111);
+    t.hv.mem.write32(4, 0x22222222);
+    const before = low();
+    const pte = bootstrapPte(t.mode, t.b, 0);
+    const pteBefore = t.hv.mem.read32(pte);
+    const ops = scratch(t.mode, t.b, 1);
+    [0, GntmapFlags.DEVICE_MAP, 5, t.a.id, 99, 99, 99].forEach((v, k) => w32(t.b, ops + k * 4, v));
+    expect(op(t, GnttabCmd.MAP_GRANT_REF, ops, 1)).toBe(0);
+    expect(words(t.b, ops + GntMap.STATUS, 3)).toEqual([0, 1, f0 * PAGE]);
+    expect(low()).toEqual(before);
+    expect(t.hv.mem.read32(pte)).toBe(pteBefore);
+    expect(t.unmap(t.b, 1)).toBe(0);
+    expect(low()).toEqual(before);
+    expect(t.hv.mem.read32(pte)).toBe(pteBefore);
+    expect(t.flagsOf(5)).toBe(GrantFlags.PERMIT_ACCESS);
+    t.hv.mem.fill(0, 8, 0);
+  });
+
   it('map does count operations, each from its own slot; a refused one gets a zero handle and bus address', () => {
     const t = setup();
     const f0 = t.a.p2m[0x1f0]!;
