@@ -532,6 +532,9 @@ describe('pv grant_table_op arguments: faults, read-only results, counts, every 
     expect(r32(t.b, p2 + GntSetup.STATUS)).toBe(HcErr.EFAULT);
     expect(t.hv.frames.freeFrames).toBe(free);
     expect(grantsOf(t, t.b).frames).toEqual([]);
+    // setup_table: its STATUS on the read-only page (DOM and NR_FRAMES before it): EFAULT
+    [SELF, 1].forEach((v, k) => w32(t.b, p3 - 8 + k * 4, v));
+    expect(op(t, GnttabCmd.SETUP_TABLE, p3 - 8, 1)).toBe(HcErr.EFAULT);
     // query_size: the results on the read-only page
     w32(t.b, p3 - 4, SELF);
     expect(op(t, GnttabCmd.QUERY_SIZE, p3 - 4, 1)).toBe(HcErr.EFAULT);
