@@ -83,6 +83,9 @@ describe('the second stage', () => {
     expect(ept.setWritable(5, false)).toBe(false);
     expect(ept.setWritable(1025, false)).toBe(true);
     expect(hv.mem.read32(table1 + 4) & 3).toBe(1);
+    expect(ept.translate(1025 * PAGE)).toBe(mfns[1]! * PAGE);
+    expect(ept.setWritable(1025, true)).toBe(true);
+    expect(hv.mem.read32(table1 + 4)).toBe((mfns[1]! * PAGE) | 3);
     ept.destroy();
     expect(hv.frames.freeFrames).toBe(free);
   });
