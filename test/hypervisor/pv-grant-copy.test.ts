@@ -141,6 +141,8 @@ describe('pv grant copy (GNTTABOP_copy)', () => {
     t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, fa);
     expect(t.copy([10, t.a.id, 0], [fc, SELF, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.EPERM);
     expect(t.copy([10, t.a.id, 0], [fc, t.c.id, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.EPERM);
+    // its own frame, but named as another domain's: EPERM too
+    expect(t.copy([10, t.a.id, 0], [t.b.p2m[0x1f0]!, t.c.id, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.EPERM);
     expect(t.bytes(fc, 0, 64)).toEqual(before);
   });
 });

@@ -668,6 +668,10 @@ describe('pv grant_table_op arguments: faults, read-only results, counts, every 
     expect(setupTable(SELF, 2)).toBe(0);
     expect(words(t.b, list, 3)).toEqual([g.frames[0], g.frames[1], 0x5a5a]);
     expect(setupTable(SELF, 4)).toBe(HcErr.ENOMEM);
+    // a list it cannot write is EFAULT, whether or not the frames would be free
+    [SELF, 4, 99, 0xfff00000].forEach((v, k) => w32(t.b, s + k * 4, v));
+    expect(op(t, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+    expect(r32(t.b, s + GntSetup.STATUS)).toBe(HcErr.EFAULT);
     t.hv.frames.release(taken.pop()!, -2);
     expect(setupTable(SELF, 4)).toBe(0);
     expect(words(t.b, list, 5)).toEqual([...g.frames, 0x5a5a]);
