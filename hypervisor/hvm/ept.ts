@@ -39,23 +39,20 @@ export class Ept {
     this.frames.push(dirFrame);
     this.root = dirFrame * PAGE_SIZE;
     try {
-      let table = -1;
+      // the machine address of the table of directory slot tableIndex (-1: none yet)
+      let table = 0;
       let tableIndex = -1;
       for (let gfn = 0; gfn < p2m.length; gfn++) {
         const mfn = p2m[gfn]!;
         if (mfn < 0) continue;
         const dirIndex = gfn >>> 10;
         if (dirIndex !== tableIndex) {
+          // guest frames come in ascending order: a directory slot is reached once, still empty
           tableIndex = dirIndex;
-          const pde = mem.read32(this.root + dirIndex * 4);
-          if ((pde & Pte.P) !== 0) {
-            table = (pde & FRAME_MASK) >>> 0;
-          } else {
-            const f = hv.allocHypervisorFrame();
-            this.frames.push(f);
-            table = f * PAGE_SIZE;
-            mem.write32(this.root + dirIndex * 4, (table | ENTRY_PW) >>> 0);
-          }
+          const f = hv.allocHypervisorFrame();
+          this.frames.push(f);
+          table = f * PAGE_SIZE;
+          mem.write32(this.root + dirIndex * 4, (table | ENTRY_PW) >>> 0);
         }
         mem.write32(table + (gfn & 0x3ff) * 4, ((mfn << PAGE_SHIFT) | ENTRY_PW) >>> 0);
       }

@@ -7,7 +7,7 @@ import { OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import type { Vcpu } from '../../hypervisor/core/vcpu.ts';
-import { HvmMode, eptFramesFor, hvmReserveBytes, hvmDomain, hvmVcpu } from '../../hypervisor/hvm/index.ts';
+import { Ept, HvmMode, eptFramesFor, hvmReserveBytes, hvmDomain, hvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { Exit } from '../../machine/types.ts';
 import { MiB, printer } from './fixtures/printers.ts';
 import { GUEST_MEMORY, guestImage, runHvm, runNative } from './hvm-harness.ts';
@@ -53,6 +53,55 @@ describe('the second stage', () => {
     expect(hv.frames.freeFrames).toBe(512);
     expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1);
     expect(hv.domains).toEqual([]);
+  });
+
+  it('running out of frames after the directory, at the first table, gives the directory back too', () => {
+    const hv = new Hypervisor({ memoryBytes: 2 * MiB + 2 * PAGE });
+    expect(() => hv.createDomain(new HvmMode({ mmu: 'ept' }), { name: 'd', memoryBytes: 2 * MiB }, { image: printer('A', 1) })).toThrow(/no free machine frame/);
+    expect(hv.frames.freeFrames).toBe(513);
+    expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(1);
+  });
+
+  it('a p2m with holes: a hole has no entry, a directory slot with no frame behind it has no table, and each table is made once', () => {
+    const hv = new Hypervisor({ memoryBytes: 16 * MiB });
+    // guest frames 0..1023 all holes, 1024..1027 backed, 1028 a hole, 2048 backed (its table covers 2048..3071)
+    const p2m = new Int32Array(2049).fill(-1);
+    const backing = [1024, 1025, 1026, 1027, 2048];
+    const mfns = backing.map(() => hv.frames.alloc(7));
+    backing.forEach((gfn, k) => (p2m[gfn] = mfns[k]!));
+    const free = hv.frames.freeFrames;
+    const ept = new Ept(hv, p2m);
+    expect(ept.tables).toBe(2);
+    expect(hv.frames.freeFrames).toBe(free - 3);
+    backing.forEach((gfn, k) => expect(ept.translate(gfn * PAGE + 0x44)).toBe(mfns[k]! * PAGE + 0x44));
+    for (const gfn of [0, 1, 1023, 1028, 1029, 2047, 2049]) expect(ept.translate(gfn * PAGE)).toBe(-1);
+    // the directory: slots 1 and 2 present, 0 and 3 not
+    expect([0, 1, 2, 3].map((k) => hv.mem.read32(ept.root + k * 4) & 1)).toEqual([0, 1, 1, 0]);
+    // a hole's entry in a table is zero (never a frame)
+    const table1 = hv.mem.read32(ept.root + 4) & ~0xfff;
+    expect(hv.mem.read32(table1 + 4 * 4)).toBe(0);
+    expect(ept.setWritable(1028, false)).toBe(false);
+    expect(ept.setWritable(5, false)).toBe(false);
+    expect(ept.setWritable(1025, false)).toBe(true);
+    expect(hv.mem.read32(table1 + 4) & 3).toBe(1);
+    expect(ept.translate(1025 * PAGE)).toBe(mfns[1]! * PAGE);
+    expect(ept.setWritable(1025, true)).toBe(true);
+    expect(hv.mem.read32(table1 + 4)).toBe((mfns[1]! * PAGE) | 3);
+    ept.destroy();
+    expect(hv.frames.freeFrames).toBe(free);
+  });
+
+  it('translate and setWritable never follow an absent directory entry, whatever frame 0 holds', () => {
+    const hv = new Hypervisor({ memoryBytes: 16 * MiB });
+    const p2m = new Int32Array(2048).fill(-1);
+    p2m[1024] = hv.frames.alloc(7);
+    const ept = new Ept(hv, p2m);
+    // frame 0 (the hypervisor's, what an absent entry's zero frame field names) made to look like a table
+    for (let k = 0; k < 8; k++) hv.mem.write32(k * 4, (0x123000 | 3) >>> 0);
+    expect(ept.translate(3 * PAGE)).toBe(-1);
+    expect(ept.setWritable(3, true)).toBe(false);
+    expect(hv.mem.read32(3 * 4)).toBe(0x123003);
+    hv.mem.fill(0, 32, 0);
   });
 
   it('a domain with two vCPUs: one second stage for both, a VMCS each, vCPU 1 down until its guest starts it', () => {

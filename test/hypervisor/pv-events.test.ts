@@ -1,11 +1,14 @@
 // Event channels: ports, the pending and mask bitmaps in the shared-info page, the selector and
 // upcall_pending, interdomain binding (only by the domain a port was offered to), VIRQs, close.
 import { describe, expect, it } from 'vitest';
-import { Hc, EvtchnCmd, EvtchnState, Virq, DomId } from '../../hypercalls/numbers.ts';
+import { Hc, EvtchnCmd, EvtchnState, Virq, DomId, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, SharedInfo, VcpuInfo } from '../../hypercalls/structs.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
-import { hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32 } from './pv-helpers.ts';
+import { bootstrapPte, hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32 } from './pv-helpers.ts';
+import { bindHostPort, sendVirq } from '../../hypervisor/pv/events.ts';
+import { PortState } from '../../hypervisor/pv/state.ts';
+import { TraceBuffer, traceRecords } from '../../hypervisor/core/trace.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
 import type { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 
@@ -223,5 +226,113 @@ describe('pv event channels', () => {
     expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_VIRQ, end - EvtchnBindVirq.VIRQ)).toBe(HcErr.EFAULT);
     expect(evtchn(hv, mode, a, EvtchnCmd.STATUS, [SELF, 2]).out[2]).toBe(EvtchnState.CLOSED);
     void b;
+  });
+});
+
+describe('pv event channels: exact effects of each rule', () => {
+  /** op at the end of a's scratch page 0, its results on page 1, made read-only */
+  const readOnlyResults = (hv: Hypervisor, mode: PvMode, a: Domain, inputs: number[]) => {
+    const p1 = scratch(mode, a, 1);
+    const pte = bootstrapPte(mode, a, p1);
+    expect(hc(hv, mode, a, Hc.UPDATE_VA_MAPPING, p1, hv.mem.read32(pte) & ~2, UvmFlags.INVLPG)).toBe(0);
+    const op = p1 - inputs.length * 4;
+    inputs.forEach((v, k) => w32(a, op + k * 4, v));
+    return op;
+  };
+  const status = (hv: Hypervisor, mode: PvMode, d: Domain, port: number) => evtchn(hv, mode, d, EvtchnCmd.STATUS, [SELF, port, 99, 99, 99, 99]);
+
+  it('a result word on a read-only page is EFAULT and binds nothing, for alloc_unbound, bind_interdomain, bind_virq and status', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, b, EvtchnCmd.ALLOC_UNBOUND, [SELF, a.id]);
+    const s = scratch(mode, a, 1);
+    expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.ALLOC_UNBOUND, readOnlyResults(hv, mode, a, [SELF, b.id]))).toBe(HcErr.EFAULT);
+    w32(a, s - 8, b.id);
+    w32(a, s - 4, 2);
+    expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_INTERDOMAIN, s - 8)).toBe(HcErr.EFAULT);
+    w32(a, s - 8, Virq.TIMER);
+    w32(a, s - 4, 0);
+    expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_VIRQ, s - 8)).toBe(HcErr.EFAULT);
+    w32(a, s - 8, SELF);
+    w32(a, s - 4, 1);
+    expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, EvtchnCmd.STATUS, s - 8)).toBe(HcErr.EFAULT);
+    // nothing was taken: a's port 2 is still free, b's port 2 still waits for a, the timer VIRQ is unbound
+    expect(status(hv, mode, a, 2).out.slice(2)).toEqual([EvtchnState.CLOSED, 0, 0, 0]);
+    expect(status(hv, mode, b, 2).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
+    const timer = evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0, 99]);
+    expect([timer.r, timer.out[2]]).toEqual([0, 2]);
+  });
+
+  it('a domain may name itself by its id as well as SELF: alloc_unbound for itself, offered to itself', () => {
+    const { hv, mode, a } = three();
+    const offer = evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [a.id, a.id, 99]);
+    expect([offer.r, offer.out[2]]).toEqual([0, 2]);
+    expect(status(hv, mode, a, 2).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
+    const bind = evtchn(hv, mode, a, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2, 99]);
+    expect([bind.r, bind.out[2]]).toEqual([0, 3]);
+    expect(status(hv, mode, a, 3).out.slice(2)).toEqual([EvtchnState.INTERDOMAIN, 0, a.id, 2]);
+  });
+
+  it('with every port in use alloc_unbound, bind_interdomain, bind_virq and a back end get ENOSPC, and nothing is written or bound', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, b, EvtchnCmd.ALLOC_UNBOUND, [SELF, a.id]);
+    const ev = mode.pv(a).events;
+    for (let p = 2; p < ev.state.length; p++) ev.state[p] = PortState.UNBOUND;
+    const before = Array.from(ev.state);
+    expect(evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id, 99])).toMatchObject({ r: HcErr.ENOSPC, out: [SELF, b.id, 99, 0, 0, 0] });
+    expect(evtchn(hv, mode, a, EvtchnCmd.BIND_INTERDOMAIN, [b.id, 2, 99])).toMatchObject({ r: HcErr.ENOSPC, out: [b.id, 2, 99, 0, 0, 0] });
+    expect(evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0, 99])).toMatchObject({ r: HcErr.ENOSPC, out: [Virq.TIMER, 0, 99, 0, 0, 0] });
+    expect(bindHostPort(mode.pv(a), () => {})).toBe(HcErr.ENOSPC);
+    expect(Array.from(ev.state)).toEqual(before);
+    expect(ev.virqPort[Virq.TIMER]).toBe(0);
+    expect(status(hv, mode, b, 2).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
+  });
+
+  it('a VIRQ number below 0 or from COUNT on is EINVAL', () => {
+    const { hv, mode, a } = three();
+    const before = Array.from(mode.pv(a).events.virqPort);
+    for (const virq of [-1, Virq.COUNT, 0x7fffffff]) expect(evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [virq, 0, 99]).r).toBe(HcErr.EINVAL);
+    expect(Array.from(mode.pv(a).events.virqPort)).toEqual(before);
+    expect(status(hv, mode, a, 2).out[2]).toBe(EvtchnState.CLOSED);
+  });
+
+  it('a VIRQ nobody bound raises nothing (not port 0); once bound it sets its port pending', () => {
+    const { hv, mode, a } = three();
+    const pa = mode.pv(a);
+    const si = pa.sharedInfo;
+    const events = pa.stats.eventsPending;
+    sendVirq(pa, Virq.DEBUG);
+    expect([hv.mem.read32(si + SharedInfo.EVTCHN_PENDING), pa.stats.eventsPending]).toEqual([0, events]);
+    const port = evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.DEBUG, 0, 99]).out[2]!;
+    sendVirq(pa, Virq.DEBUG);
+    expect([hv.mem.read32(si + SharedInfo.EVTCHN_PENDING), pa.stats.eventsPending]).toEqual([1 << port, events + 1]);
+  });
+
+  it('a closed port forgets its peer, remote port and VIRQ: its status is all zero; status always writes vCPU 0', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    expect(status(hv, mode, a, 2).out.slice(2)).toEqual([EvtchnState.INTERDOMAIN, 0, b.id, 2]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [2]).r).toBe(0);
+    expect(status(hv, mode, a, 2).out.slice(2)).toEqual([EvtchnState.CLOSED, 0, 0, 0]);
+    evtchn(hv, mode, a, EvtchnCmd.BIND_VIRQ, [Virq.CONTROL, 0]);
+    expect(status(hv, mode, a, 2).out.slice(2)).toEqual([EvtchnState.VIRQ, 0, Virq.CONTROL, 0]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [2]).r).toBe(0);
+    expect(status(hv, mode, a, 2).out.slice(2)).toEqual([EvtchnState.CLOSED, 0, 0, 0]);
+    expect(mode.pv(a).events.virq[2]).toBe(0);
+    expect(mode.pv(a).events.hostHandler[2]).toBeUndefined();
+    // b's end waits for a again, its own port unchanged
+    expect(status(hv, mode, b, 2).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
+  });
+
+  it('a notification that sets a port pending is traced once, as an event of the receiving domain naming its port', () => {
+    const { hv, mode, a, b } = three();
+    evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);
+    evtchn(hv, mode, b, EvtchnCmd.BIND_INTERDOMAIN, [a.id, 2]);
+    const trace = new TraceBuffer({ cycles: 0 });
+    hv.setTrace(trace);
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
+    hv.setTrace(null);
+    expect(traceRecords(trace).filter((r) => r.kind === 'event')).toEqual([{ kind: 'event', cycle: 0, dom: b.id, a: 2, b: 0 }]);
   });
 });

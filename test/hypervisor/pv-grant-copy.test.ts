@@ -142,6 +142,8 @@ describe('pv grant copy (GNTTABOP_copy)', () => {
     t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, fa);
     expect(t.copy([10, t.a.id, 0], [fc, SELF, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.EPERM);
     expect(t.copy([10, t.a.id, 0], [fc, t.c.id, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.EPERM);
+    // its own frame, but named as another domain's: EPERM too
+    expect(t.copy([10, t.a.id, 0], [t.b.p2m[0x1f0]!, t.c.id, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.EPERM);
     expect(t.bytes(fc, 0, 64)).toEqual(before);
   });
 });
@@ -332,5 +334,193 @@ describe('pv network back end: the front end is not trusted', () => {
     t.back.notify();
     expect(t.sent).toEqual([]);
     expect(t.a.stopReason).toBe('crashed');
+  });
+});
+
+describe('pv grant copy and transfer: exact bounds, order of checks and what each touches', () => {
+  it('a range may end exactly at the end of the page, on either side, by grant or by frame; one byte more or a negative offset or length is EINVAL', () => {
+    const t = setup();
+    const fa = t.a.p2m[0x1f0]!;
+    const fb = t.b.p2m[0x1f0]!;
+    t.fill(fa, 1);
+    t.fill(fb, 2);
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, fa);
+    const G = GntcopyFlags.SOURCE_GREF;
+    const D = GntcopyFlags.DEST_GREF;
+    // [src, dst, len, flags] -> status, for the grant side and the frame side as source and destination
+    const cases: [[number, number, number], [number, number, number], number, number, number][] = [
+      [[10, t.a.id, 4096], [fb, SELF, 0], 0, G, 0],
+      [[10, t.a.id, 4097], [fb, SELF, 0], 0, G, HcErr.EINVAL],
+      [[10, t.a.id, 0], [fb, SELF, 0], 4096, G, 0],
+      [[10, t.a.id, 1], [fb, SELF, 0], 4096, G, HcErr.EINVAL],
+      [[10, t.a.id, 0], [fb, SELF, 0], -1, G, HcErr.EINVAL],
+      [[10, t.a.id, -1], [fb, SELF, 0], 0, G, HcErr.EINVAL],
+      [[fb, SELF, 4096], [10, t.a.id, 0], 0, D, 0],
+      [[fb, SELF, 4097], [10, t.a.id, 0], 0, D, HcErr.EINVAL],
+      [[fb, SELF, 1], [10, t.a.id, 0], 4096, D, HcErr.EINVAL],
+      [[fb, SELF, -1], [10, t.a.id, 0], 0, D, HcErr.EINVAL],
+      [[fb, SELF, 0], [10, t.a.id, 0], -1, D, HcErr.EINVAL],
+      [[fb, SELF, 0], [10, t.a.id, 4097], 0, D, HcErr.EINVAL],
+      [[fb, SELF, 0], [10, t.a.id, -1], 0, D, HcErr.EINVAL],
+      [[fb, SELF, 0], [10, t.a.id, 4096], 0, D, 0],
+    ];
+    const before = t.bytes(fa, 0, PAGE);
+    const lines = t.hv.cpu.evCount[Ev.PvGrantCopy]!;
+    expect(cases.map(([s, d, len, flags]) => t.copy(s, d, len, flags))).toEqual(cases.map((c) => c[4]));
+    // the whole-page copy went from a to b; nothing was written into a; one copy of 64 lines was charged
+    expect(t.bytes(fb, 0, PAGE)).toEqual(before);
+    expect(t.bytes(fa, 0, PAGE)).toEqual(before);
+    expect(t.hv.cpu.evCount[Ev.PvGrantCopy]! - lines).toBe(64);
+    // a whole page into the grant, from b's frame
+    t.fill(fb, 7);
+    expect(t.copy([fb, SELF, 0], [10, t.a.id, 0], 4096, D)).toBe(0);
+    expect(t.bytes(fa, 0, PAGE)).toEqual(t.bytes(fb, 0, PAGE));
+  });
+
+  it('charges one PvGrantCopy per started 64-byte line of a copy that is done, none for a refused one', () => {
+    const t = setup();
+    const fa = t.a.p2m[0x1f0]!;
+    const fb = t.b.p2m[0x1f0]!;
+    const l1 = t.a.p2m[t.mode.layouts.get(t.a.id)!.ptFirstPfn + 1]!;
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, fa);
+    t.grant(11, GrantFlags.PERMIT_ACCESS, t.b.id, l1);
+    const charged = (len: number, dst: [number, number, number] = [fb, SELF, 0]) => {
+      const before = t.hv.cpu.evCount[Ev.PvGrantCopy]!;
+      const status = t.copy([10, t.a.id, 0], dst, len, GntcopyFlags.SOURCE_GREF | (dst[0] === 11 ? GntcopyFlags.DEST_GREF : 0));
+      return [status, t.hv.cpu.evCount[Ev.PvGrantCopy]! - before];
+    };
+    expect([0, 1, 63, 64, 65, 128, 129].map((n) => charged(n))).toEqual([[0, 0], [0, 1], [0, 1], [0, 1], [0, 2], [0, 2], [0, 3]]);
+    expect(charged(64, [11, t.a.id, 0])).toEqual([HcErr.EBUSY, 0]);
+  });
+
+  it('a copy into a writable grant holds the frame\'s writable type only while it copies: its counts are as before afterwards', () => {
+    const t = setup();
+    const fa = t.a.p2m[0x1f0]!;
+    const fb = t.b.p2m[0x1f0]!;
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, fa);
+    const before = t.host.types.describe(fa);
+    expect(t.copy([fb, SELF, 0], [10, t.a.id, 0], 64, GntcopyFlags.DEST_GREF)).toBe(0);
+    expect(t.host.types.describe(fa)).toEqual(before);
+    // a second copy takes and drops it again
+    expect(t.copy([fb, SELF, 0], [10, t.a.id, 0], 64, GntcopyFlags.DEST_GREF)).toBe(0);
+    expect(t.host.types.describe(fa)).toEqual(before);
+  });
+
+  it('a grant side names another existing domain: an unknown one is ESRCH, the caller itself EINVAL; a frame side may name the caller by id', () => {
+    const t = setup();
+    const fa = t.a.p2m[0x1f0]!;
+    const fb = t.b.p2m[0x1f0]!;
+    const fb2 = t.b.p2m[0x1f1]!;
+    t.fill(fa, 1);
+    t.fill(fb, 2);
+    t.fill(fb2, 3);
+    t.grant(10, GrantFlags.PERMIT_ACCESS, t.b.id, fa);
+    const before = t.bytes(fb2, 0, 64);
+    expect(t.copy([10, 77, 0], [fb2, SELF, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.ESRCH);
+    expect(t.copy([10, t.b.id, 0], [fb2, SELF, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.EINVAL);
+    expect(t.copy([fb, SELF, 0], [10, 77, 0], 64, GntcopyFlags.DEST_GREF)).toBe(HcErr.ESRCH);
+    expect(t.copy([fb, SELF, 0], [10, t.b.id, 0], 64, GntcopyFlags.DEST_GREF)).toBe(HcErr.EINVAL);
+    expect(t.bytes(fb2, 0, 64)).toEqual(before);
+    // the source is judged first: both sides wrong, the source's error
+    expect(t.copy([10, 77, 0], [t.c.p2m[0x1f0]!, SELF, 0], 64, GntcopyFlags.SOURCE_GREF)).toBe(HcErr.ESRCH);
+    expect(t.copy([t.c.p2m[0x1f0]!, SELF, 0], [10, 77, 0], 64, GntcopyFlags.DEST_GREF)).toBe(HcErr.EPERM);
+    // frame to frame, both named by the caller's own id
+    expect(t.copy([fb, t.b.id, 8], [fb2, t.b.id, 16], 32, 0)).toBe(0);
+    expect(t.bytes(fb2, 16, 32)).toEqual(t.bytes(fb, 8, 32));
+    expect(t.bytes(fb2, 0, 16)).toEqual(before.slice(0, 16));
+    expect(t.bytes(fb2, 48, 16)).toEqual(before.slice(48, 64));
+  });
+
+  it('does count copies, each from its own slot with its own status, and leaves the slot after them alone', () => {
+    const t = setup();
+    const fa = t.a.p2m[0x1f0]!;
+    const fb = t.b.p2m[0x1f0]!;
+    const fb2 = t.b.p2m[0x1f1]!;
+    t.fill(fa, 1);
+    t.fill(fb, 2);
+    t.fill(fb2, 3);
+    t.grant(10, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, fa);
+    const ops = scratch(t.mode, t.b, 1);
+    const slots = [
+      [10, t.a.id, 4, fb, SELF, 100, 40, GntcopyFlags.SOURCE_GREF, 99],
+      [fb, SELF, 0, 10, t.a.id, 0, 8, GntcopyFlags.DEST_GREF, 99], // into a read-only grant
+      [10, t.a.id, 0, fb2, SELF, 0, 16, GntcopyFlags.SOURCE_GREF, 99],
+      [10, t.a.id, 0, fb2, SELF, 0, 16, GntcopyFlags.SOURCE_GREF, 99], // beyond count
+    ];
+    slots.forEach((s, k) => s.forEach((v, j) => w32(t.b, ops + k * GntCopy.BYTES + j * 4, v)));
+    const before2 = t.bytes(fb2, 0, 16);
+    const lines = t.hv.cpu.evCount[Ev.PvGrantCopy]!;
+    const requests = t.hv.cpu.evCount[Ev.PvRequest]!;
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.COPY, ops, 2)).toBe(0);
+    expect([0, 1, 2, 3].map((k) => r32(t.b, ops + k * GntCopy.BYTES + GntCopy.STATUS))).toEqual([0, HcErr.EACCES, 99, 99]);
+    expect(t.bytes(fb, 100, 40)).toEqual(t.bytes(fa, 4, 40));
+    expect(t.bytes(fb2, 0, 16)).toEqual(before2);
+    expect(t.hv.cpu.evCount[Ev.PvGrantCopy]! - lines).toBe(1);
+    expect(t.hv.cpu.evCount[Ev.PvRequest]! - requests).toBe(2);
+    // count 0: nothing done, 0
+    expect(hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, GnttabCmd.COPY, ops + 2 * GntCopy.BYTES, 0)).toBe(0);
+    expect(r32(t.b, ops + 2 * GntCopy.BYTES + GntCopy.STATUS)).toBe(99);
+  });
+});
+
+describe('pv grant transfer: exact checks', () => {
+  it('refuses a reference beyond the table (ENOENT) and more than a page of bytes (EINVAL); a whole page is fine; nothing allocated when refused', () => {
+    const t = setup();
+    t.a.p2m[0x1f5] = -1;
+    t.grant(20, GrantFlags.ACCEPT_TRANSFER, BACKEND, 0);
+    const pa = pvOf(t.mode, t.a);
+    const free = t.hv.frames.freeFrames;
+    expect(grantTransfer(t.host, pa, 512, BACKEND, new Uint8Array(4))).toBe(HcErr.ENOENT);
+    expect(grantTransfer(t.host, pa, -1, BACKEND, new Uint8Array(4))).toBe(HcErr.ENOENT);
+    expect(grantTransfer(t.host, pa, 20, BACKEND, new Uint8Array(4097))).toBe(HcErr.EINVAL);
+    expect(t.hv.frames.freeFrames).toBe(free);
+    expect(t.hv.mem.read16(t.entry(20))).toBe(GrantFlags.ACCEPT_TRANSFER);
+    const page = Uint8Array.from({ length: PAGE }, (_, k) => (k * 3 + 1) & 0xff);
+    expect(grantTransfer(t.host, pa, 20, BACKEND, page)).toBe(0);
+    const f = t.hv.mem.read32(t.entry(20) + GrantEntry.FRAME);
+    expect(t.bytes(f, 0, PAGE)).toEqual(Array.from(page));
+  });
+
+  it('takes the lowest free p2m slot, a frame cleared of what it held and of any type, and records its m2p entry', () => {
+    const t = setup();
+    const pa = pvOf(t.mode, t.a);
+    t.a.p2m[0x1f5] = -1;
+    t.a.p2m[0x1f3] = -1;
+    t.grant(20, GrantFlags.ACCEPT_TRANSFER, BACKEND, 0);
+    // the allocator hands out the frame released last: fill it with garbage and stale type counts first
+    const stale = t.hv.frames.alloc(-2);
+    t.hv.mem.fill(stale * PAGE, PAGE, 0xa5);
+    t.host.types.refCount[stale] = 3;
+    t.host.types.typeCount[stale] = 2;
+    t.hv.frames.release(stale, -2);
+    expect(grantTransfer(t.host, pa, 20, BACKEND, new Uint8Array([9, 8, 7]))).toBe(0);
+    const f = t.hv.mem.read32(t.entry(20) + GrantEntry.FRAME);
+    expect(f).toBe(stale);
+    expect(t.a.p2m[0x1f3]).toBe(f);
+    expect(t.a.p2m[0x1f5]).toBe(-1);
+    expect(t.host.m2p[f]).toBe(0x1f3);
+    expect(t.host.p2mSlot[f]).toBe(0x1f3);
+    expect(t.host.types.describe(f)).toEqual({ owner: t.a.id, type: 'none', typeCount: 0, refCount: 0, pinned: false });
+    expect(t.bytes(f, 0, 4)).toEqual([9, 8, 7, 0]);
+    expect(t.hv.mem.u8.subarray(f * PAGE, (f + 1) * PAGE).reduce((s, v) => s + v, 0)).toBe(9 + 8 + 7);
+  });
+
+  it('with no free machine frame the transfer is ENOMEM and nothing changes', () => {
+    const t = setup();
+    const pa = pvOf(t.mode, t.a);
+    t.a.p2m[0x1f5] = -1;
+    t.grant(20, GrantFlags.ACCEPT_TRANSFER, BACKEND, 0);
+    const taken: number[] = [];
+    while (t.hv.frames.freeFrames > 0) taken.push(t.hv.frames.alloc(-2));
+    const flips = t.hv.cpu.evCount[Ev.PvPageFlip]!;
+    expect(grantTransfer(t.host, pa, 20, BACKEND, new Uint8Array(4))).toBe(HcErr.ENOMEM);
+    expect(t.a.p2m[0x1f5]).toBe(-1);
+    expect(t.hv.mem.read16(t.entry(20))).toBe(GrantFlags.ACCEPT_TRANSFER);
+    expect(t.hv.cpu.evCount[Ev.PvPageFlip]! - flips).toBe(0);
+    // one frame back: now it goes through
+    t.hv.frames.release(taken.pop()!, -2);
+    expect(grantTransfer(t.host, pa, 20, BACKEND, new Uint8Array(4))).toBe(0);
+    expect(t.hv.frames.freeFrames).toBe(0);
+    for (const f of taken) t.hv.frames.release(f, -2);
   });
 });

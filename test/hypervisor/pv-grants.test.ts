@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { Hc, GnttabCmd, GntmapFlags, GrantFlags, MmuextCmd, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
-import { GntMap, GntSetup, GntUnmap } from '../../hypercalls/structs.ts';
+import { GntCopy, GntMap, GntSetup, GntUnmap } from '../../hypercalls/structs.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
 import { MAX_GRANT_MAPS_PER_DOMAIN } from '../../hypervisor/pv/grants.ts';
@@ -458,5 +459,222 @@ describe('pv grant table operations: counts, bounds and argument checks', () => 
     t.hv.destroyDomain(t.b);
     expect([t.flagsOf(6), t.flagsOf(7)]).toEqual([GrantFlags.PERMIT_ACCESS, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY]);
     expect([t.types.describe(f0), t.types.describe(f1)]).toEqual(before);
+  });
+});
+
+describe('pv grant_table_op arguments: faults, read-only results, counts, every command', () => {
+  /** b's scratch pages 2 and 3; page 2 made unmapped or read-only in b's page table */
+  const pages = (t: ReturnType<typeof setup>, page2: 'unmapped' | 'read-only' | 'mapped', page3: 'read-only' | 'mapped') => {
+    const p2 = scratch(t.mode, t.b, 2);
+    const p3 = scratch(t.mode, t.b, 3);
+    const set = (va: number, how: string) => {
+      if (how === 'unmapped') expect(hc(t.hv, t.mode, t.b, Hc.UPDATE_VA_MAPPING, va, 0, UvmFlags.INVLPG)).toBe(0);
+      if (how === 'read-only') {
+        const ro = t.hv.mem.read32(bootstrapPte(t.mode, t.b, va)) & ~W;
+        expect(hc(t.hv, t.mode, t.b, Hc.UPDATE_VA_MAPPING, va, ro, UvmFlags.INVLPG)).toBe(0);
+      }
+    };
+    set(p2, page2);
+    set(p3, page3);
+    return { p2, p3 };
+  };
+  const words = (d: Domain, va: number, n: number) => Array.from({ length: n }, (_, k) => r32(d, va + k * 4));
+  const op = (t: ReturnType<typeof setup>, cmd: number, at: number, count: number) => hc(t.hv, t.mode, t.b, Hc.GRANT_TABLE_OP, cmd, at, count);
+  const grantsOf = (t: ReturnType<typeof setup>, d: Domain) => t.mode.host.domains.get(d.id)!.grants;
+
+  it('an argument word on an unmapped page is EFAULT with nothing done and no result written, for every command', () => {
+    const t = setup();
+    t.grant(5, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, t.a.p2m[0x1f0]!);
+    const m = t.mapAt(t.b, scratch(t.mode, t.b, 4), 5, t.a.id, GntmapFlags.HOST_MAP | GntmapFlags.READONLY);
+    expect(m.status).toBe(0);
+    const { p3 } = pages(t, 'unmapped', 'mapped');
+    const free = t.hv.frames.freeFrames;
+    // each operation starts on the unmapped page 2, its first word there, the rest on page 3
+    // setup_table: DOM unreadable; NR_FRAMES, STATUS, FRAME_LIST readable
+    [1, 99, p3 + 0x100].forEach((v, k) => w32(t.b, p3 + k * 4, v));
+    expect(op(t, GnttabCmd.SETUP_TABLE, p3 - 4, 1)).toBe(HcErr.EFAULT);
+    expect(words(t.b, p3, 3)).toEqual([1, 99, p3 + 0x100]);
+    expect(grantsOf(t, t.b).frames).toEqual([]);
+    expect(t.hv.frames.freeFrames).toBe(free);
+    // query_size: DOM unreadable, the results readable
+    [99, 99, 99].forEach((v, k) => w32(t.b, p3 + k * 4, v));
+    expect(op(t, GnttabCmd.QUERY_SIZE, p3 - 4, 1)).toBe(HcErr.EFAULT);
+    expect(words(t.b, p3, 3)).toEqual([99, 99, 99]);
+    // map: HOST_ADDR unreadable; a device map of grant 5 in the rest
+    [GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 5, t.a.id, 99, 99, 99].forEach((v, k) => w32(t.b, p3 + k * 4, v));
+    expect(op(t, GnttabCmd.MAP_GRANT_REF, p3 - 4, 1)).toBe(HcErr.EFAULT);
+    expect(words(t.b, p3 + 12, 3)).toEqual([99, 99, 99]);
+    expect([...grantsOf(t, t.b).maps.keys()]).toEqual([m.handle]);
+    // copy: SRC_REF unreadable; a frame-to-frame copy in the rest
+    const fb = t.b.p2m[0x1f0]!;
+    [SELF, 0, fb, SELF, 64, 16, 0, 99].forEach((v, k) => w32(t.b, p3 + k * 4, v));
+    const lines = t.hv.cpu.evCount[Ev.PvGrantCopy]!;
+    expect(op(t, GnttabCmd.COPY, p3 - 4, 1)).toBe(HcErr.EFAULT);
+    expect(r32(t.b, p3 + 28)).toBe(99);
+    expect(t.hv.cpu.evCount[Ev.PvGrantCopy]! - lines).toBe(0);
+    // unmap: HANDLE unreadable (the last word of page 2), STATUS on page 3
+    w32(t.b, p3, 99);
+    expect(op(t, GnttabCmd.UNMAP_GRANT_REF, p3 - GntUnmap.STATUS, 1)).toBe(HcErr.EFAULT);
+    expect(r32(t.b, p3)).toBe(99);
+    expect([...grantsOf(t, t.b).maps.keys()]).toEqual([m.handle]);
+    expect(t.flagsOf(5)).toBe(GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.READING);
+  });
+
+  it('a result word on a read-only page is EFAULT with nothing done, for every command', () => {
+    const t = setup();
+    t.grant(5, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, t.a.p2m[0x1f0]!);
+    const m = t.mapAt(t.b, scratch(t.mode, t.b, 4), 5, t.a.id, GntmapFlags.HOST_MAP | GntmapFlags.READONLY);
+    const { p2, p3 } = pages(t, 'mapped', 'read-only');
+    const free = t.hv.frames.freeFrames;
+    // setup_table: the frame list on the read-only page
+    [SELF, 1, 99, p3].forEach((v, k) => w32(t.b, p2 + k * 4, v));
+    expect(op(t, GnttabCmd.SETUP_TABLE, p2, 1)).toBe(0);
+    expect(r32(t.b, p2 + GntSetup.STATUS)).toBe(HcErr.EFAULT);
+    expect(t.hv.frames.freeFrames).toBe(free);
+    expect(grantsOf(t, t.b).frames).toEqual([]);
+    // setup_table: its STATUS on the read-only page (DOM and NR_FRAMES before it): EFAULT
+    [SELF, 1].forEach((v, k) => w32(t.b, p3 - 8 + k * 4, v));
+    expect(op(t, GnttabCmd.SETUP_TABLE, p3 - 8, 1)).toBe(HcErr.EFAULT);
+    // query_size: the results on the read-only page
+    w32(t.b, p3 - 4, SELF);
+    expect(op(t, GnttabCmd.QUERY_SIZE, p3 - 4, 1)).toBe(HcErr.EFAULT);
+    // map: STATUS writable, HANDLE and DEV_BUS_ADDR read-only
+    const mp = p3 - GntMap.HANDLE;
+    [0, GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 5, t.a.id, 99].forEach((v, k) => w32(t.b, mp + k * 4, v));
+    expect(op(t, GnttabCmd.MAP_GRANT_REF, mp, 1)).toBe(HcErr.EFAULT);
+    expect(r32(t.b, mp + GntMap.STATUS)).toBe(99);
+    expect([...grantsOf(t, t.b).maps.keys()]).toEqual([m.handle]);
+    // copy: STATUS read-only
+    const fb = t.b.p2m[0x1f0]!;
+    const fb2 = t.b.p2m[0x1f1]!;
+    const cp = p3 - GntCopy.STATUS;
+    [fb, SELF, 0, fb2, SELF, 0, 16, 0].forEach((v, k) => w32(t.b, cp + k * 4, v));
+    t.hv.mem.fill(fb * PAGE, 16, 0x11);
+    t.hv.mem.fill(fb2 * PAGE, 16, 0x22);
+    expect(op(t, GnttabCmd.COPY, cp, 1)).toBe(HcErr.EFAULT);
+    expect(t.hv.mem.read32(fb2 * PAGE)).toBe(0x22222222);
+    // unmap: STATUS read-only
+    const un = p3 - GntUnmap.STATUS;
+    [0, 0, m.handle].forEach((v, k) => w32(t.b, un + k * 4, v));
+    expect(op(t, GnttabCmd.UNMAP_GRANT_REF, un, 1)).toBe(HcErr.EFAULT);
+    expect([...grantsOf(t, t.b).maps.keys()]).toEqual([m.handle]);
+  });
+
+  it('count 0 does nothing and returns 0 for map, unmap and copy; setup_table and query_size take exactly one', () => {
+    const t = setup();
+    t.grant(5, GrantFlags.PERMIT_ACCESS, t.b.id, t.a.p2m[0x1f0]!);
+    const s = scratch(t.mode, t.b);
+    [0, GntmapFlags.DEVICE_MAP, 5, t.a.id, 99, 99, 99].forEach((v, k) => w32(t.b, s + k * 4, v));
+    for (const cmd of [GnttabCmd.MAP_GRANT_REF, GnttabCmd.UNMAP_GRANT_REF, GnttabCmd.COPY]) expect(op(t, cmd, s, 0)).toBe(0);
+    expect(words(t.b, s + GntMap.STATUS, 3)).toEqual([99, 99, 99]);
+    expect(grantsOf(t, t.b).maps.size).toBe(0);
+    expect(t.flagsOf(5)).toBe(GrantFlags.PERMIT_ACCESS);
+    [SELF, 99, 99, 99].forEach((v, k) => w32(t.b, s + k * 4, v));
+    for (const n of [0, 2]) {
+      expect(op(t, GnttabCmd.QUERY_SIZE, s, n)).toBe(HcErr.EINVAL);
+      expect(op(t, GnttabCmd.SETUP_TABLE, s, n)).toBe(HcErr.EINVAL);
+    }
+    expect(words(t.b, s + 4, 3)).toEqual([99, 99, 99]);
+  });
+
+  it('query_size reports another domain by id, and ESRCH with no frames for an unknown one', () => {
+    const t = setup();
+    const q = scratch(t.mode, t.b);
+    const query = (dom: number) => {
+      [dom, 99, 99, 99].forEach((v, k) => w32(t.b, q + k * 4, v));
+      expect(op(t, GnttabCmd.QUERY_SIZE, q, 1)).toBe(0);
+      return words(t.b, q + 4, 3);
+    };
+    expect(query(t.a.id)).toEqual([1, 4, 0]);
+    expect(query(SELF)).toEqual([0, 4, 0]);
+    expect(query(t.b.id)).toEqual([0, 4, 0]);
+    expect(query(77)).toEqual([0, 4, HcErr.ESRCH]);
+  });
+
+  it('a device-only mapping writes no page-table entry anywhere, at map or at unmap', () => {
+    const t = setup();
+    const f0 = t.a.p2m[0x1f0]!;
+    t.grant(5, GrantFlags.PERMIT_ACCESS, t.b.id, f0);
+    // machine frame 0 (the hypervisor's) is where a mapping with no entry would write if it took address 0 onwards
+    const low = () => [0, 4, 8].map((k) => t.hv.mem.read32(k));
+    t.hv.mem.write32(0, 0x11111111);
+    t.hv.mem.write32(4, 0x22222222);
+    const before = low();
+    const pte = bootstrapPte(t.mode, t.b, 0);
+    const pteBefore = t.hv.mem.read32(pte);
+    const ops = scratch(t.mode, t.b, 1);
+    [0, GntmapFlags.DEVICE_MAP, 5, t.a.id, 99, 99, 99].forEach((v, k) => w32(t.b, ops + k * 4, v));
+    expect(op(t, GnttabCmd.MAP_GRANT_REF, ops, 1)).toBe(0);
+    expect(words(t.b, ops + GntMap.STATUS, 3)).toEqual([0, 1, f0 * PAGE]);
+    expect(low()).toEqual(before);
+    expect(t.hv.mem.read32(pte)).toBe(pteBefore);
+    expect(t.unmap(t.b, 1)).toBe(0);
+    expect(low()).toEqual(before);
+    expect(t.hv.mem.read32(pte)).toBe(pteBefore);
+    expect(t.flagsOf(5)).toBe(GrantFlags.PERMIT_ACCESS);
+    t.hv.mem.fill(0, 8, 0);
+  });
+
+  it('map does count operations, each from its own slot; a refused one gets a zero handle and bus address', () => {
+    const t = setup();
+    const f0 = t.a.p2m[0x1f0]!;
+    const f1 = t.a.p2m[0x1f1]!;
+    t.grant(5, GrantFlags.PERMIT_ACCESS, t.b.id, f0);
+    t.grant(6, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY, t.b.id, f1);
+    const ops = scratch(t.mode, t.b, 1);
+    const slots = [
+      [0, GntmapFlags.DEVICE_MAP | GntmapFlags.READONLY, 6, t.a.id, 99, 99, 99],
+      [0, GntmapFlags.DEVICE_MAP, 77, t.a.id, 99, 99, 99], // an empty entry: EACCES
+      [0, GntmapFlags.DEVICE_MAP, 5, t.a.id, 99, 99, 99],
+      [0, GntmapFlags.DEVICE_MAP, 5, t.a.id, 99, 99, 99], // beyond count
+    ];
+    slots.forEach((s, k) => s.forEach((v, j) => w32(t.b, ops + k * GntMap.BYTES + j * 4, v)));
+    expect(op(t, GnttabCmd.MAP_GRANT_REF, ops, 3)).toBe(0);
+    const results = (k: number) => words(t.b, ops + k * GntMap.BYTES + GntMap.STATUS, 3);
+    expect([0, 1, 2, 3].map(results)).toEqual([[0, 1, f1 * PAGE], [HcErr.EACCES, 0, 0], [0, 2, f0 * PAGE], [99, 99, 99]]);
+    expect([t.flagsOf(5), t.flagsOf(6)]).toEqual([GrantFlags.PERMIT_ACCESS | GrantFlags.WRITING, GrantFlags.PERMIT_ACCESS | GrantFlags.READONLY | GrantFlags.READING]);
+    expect([...grantsOf(t, t.b).maps.values()].map((m) => [m.ref, m.frame, m.readonly])).toEqual([[6, f1, true], [5, f0, false]]);
+  });
+
+  it('setup_table: 1 to 4 frames, for itself by SELF or its own id; it grows only by the frames it lacks, ENOMEM when they are not free; exactly nr words written', () => {
+    const t = setup();
+    const s = scratch(t.mode, t.b);
+    const list = scratch(t.mode, t.b, 1);
+    const setupTable = (dom: number, nr: number) => {
+      [dom, nr, 99, list].forEach((v, k) => w32(t.b, s + k * 4, v));
+      for (let k = 0; k < 6; k++) w32(t.b, list + k * 4, 0x5a5a);
+      expect(op(t, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+      return r32(t.b, s + GntSetup.STATUS);
+    };
+    const free = t.hv.frames.freeFrames;
+    expect(setupTable(SELF, 0)).toBe(HcErr.EINVAL);
+    expect(setupTable(SELF, 5)).toBe(HcErr.EINVAL);
+    expect(setupTable(t.a.id, 1)).toBe(HcErr.EPERM);
+    expect(t.hv.frames.freeFrames).toBe(free);
+    expect(setupTable(t.b.id, 1)).toBe(0);
+    const g = grantsOf(t, t.b);
+    expect(words(t.b, list, 2)).toEqual([g.frames[0], 0x5a5a]);
+    // the machine keeps exactly 2 free frames: growing from 1 to 3 frames takes both
+    const taken: number[] = [];
+    while (t.hv.frames.freeFrames > 2) taken.push(t.hv.frames.alloc(-2));
+    expect(setupTable(SELF, 4)).toBe(HcErr.ENOMEM);
+    expect(g.frames.length).toBe(1);
+    expect(words(t.b, list, 2)).toEqual([0x5a5a, 0x5a5a]);
+    expect(setupTable(SELF, 3)).toBe(0);
+    expect(t.hv.frames.freeFrames).toBe(0);
+    expect(words(t.b, list, 4)).toEqual([g.frames[0], g.frames[1], g.frames[2], 0x5a5a]);
+    // asking again for what it has needs no free frame
+    expect(setupTable(SELF, 3)).toBe(0);
+    expect(setupTable(SELF, 2)).toBe(0);
+    expect(words(t.b, list, 3)).toEqual([g.frames[0], g.frames[1], 0x5a5a]);
+    expect(setupTable(SELF, 4)).toBe(HcErr.ENOMEM);
+    // a list it cannot write is EFAULT, whether or not the frames would be free
+    [SELF, 4, 99, 0xfff00000].forEach((v, k) => w32(t.b, s + k * 4, v));
+    expect(op(t, GnttabCmd.SETUP_TABLE, s, 1)).toBe(0);
+    expect(r32(t.b, s + GntSetup.STATUS)).toBe(HcErr.EFAULT);
+    t.hv.frames.release(taken.pop()!, -2);
+    expect(setupTable(SELF, 4)).toBe(0);
+    expect(words(t.b, list, 5)).toEqual([...g.frames, 0x5a5a]);
+    for (const f of taken) t.hv.frames.release(f, -2);
   });
 });
