@@ -91,6 +91,12 @@ export class Hypervisor {
   /** domains not yet stopped */
   private liveDomains = 0;
   private stopRequested = false;
+  /**
+   * Where the running vCPU's run would stop were the host not slicing it: the next device event
+   * or the end of its scheduling budget, that is its deadline without run()'s maxCycles (set
+   * before each runVcpu). See beforeGuestDeadline().
+   */
+  guestDeadline = -Infinity;
   private readonly attached = new Set<Mode>();
   /** the trace buffer every domain's tracepoints write to, or null (setTrace) */
   trace: TraceBuffer | null = null;
@@ -330,6 +336,19 @@ export class Hypervisor {
 
   // ================================================================================ the exit loop
 
+  /**
+   * Is the running vCPU's CPU (stopped at cpu.cycles) short of its guestDeadline and of every
+   * device event? Then a deadline exit there is the host's slicing alone - run()'s maxCycles: the
+   * CLI's interactive slices, a replay's run to an input's cycle - not an entry into the
+   * hypervisor the guest could tell from running on (a device event or the budget's end is one:
+   * a timer interrupt would make it, in any slicing). A mode does nothing there the guest could
+   * see (no event delivered, no time restamped, no timer re-armed), so slicing does not change a
+   * run (test/hypervisor/slicing.test.ts).
+   */
+  beforeGuestDeadline(): boolean {
+    return this.cpu.cycles < Math.min(this.guestDeadline, this.events.nextDeadline());
+  }
+
   /** Make run() return 'stopped' soon (at the next block boundary of the running vCPU). */
   stop(): void {
     this.stopRequested = true;
@@ -377,7 +396,8 @@ export class Hypervisor {
 
       this.switchTo(vcpu);
       const domain = vcpu.domain;
-      const deadline = Math.min(this.events.nextDeadline(), cpu.cycles + this.scheduler.budget(vcpu), limit);
+      this.guestDeadline = Math.min(this.events.nextDeadline(), cpu.cycles + this.scheduler.budget(vcpu));
+      const deadline = Math.min(this.guestDeadline, limit);
       const c0 = cpu.cycles;
       const i0 = cpu.instructions;
       const exit = domain.mode.runVcpu(vcpu, deadline);
