@@ -94,9 +94,11 @@ export class Hypervisor {
   /**
    * Where the running vCPU's run would stop were the host not slicing it: the next device event
    * or the end of its scheduling budget, that is its deadline without run()'s maxCycles (set
-   * before each runVcpu). See beforeGuestDeadline().
+   * before each runVcpu). See slicedByHost().
    */
   guestDeadline = -Infinity;
+  /** the current run()'s end (its maxCycles from its start); Infinity outside run() */
+  hostLimit = Infinity;
   private readonly attached = new Set<Mode>();
   /** the trace buffer every domain's tracepoints write to, or null (setTrace) */
   trace: TraceBuffer | null = null;
@@ -336,17 +338,23 @@ export class Hypervisor {
 
   // ================================================================================ the exit loop
 
-  /**
-   * Is the running vCPU's CPU (stopped at cpu.cycles) short of its guestDeadline and of every
-   * device event? Then a deadline exit there is the host's slicing alone - run()'s maxCycles: the
-   * CLI's interactive slices, a replay's run to an input's cycle - not an entry into the
-   * hypervisor the guest could tell from running on (a device event or the budget's end is one:
-   * a timer interrupt would make it, in any slicing). A mode does nothing there the guest could
-   * see (no event delivered, no time restamped, no timer re-armed), so slicing does not change a
-   * run (test/hypervisor/slicing.test.ts).
-   */
+  /** Is the running vCPU's CPU (at cpu.cycles) short of its guestDeadline and of every device event? */
   beforeGuestDeadline(): boolean {
     return this.cpu.cycles < Math.min(this.guestDeadline, this.events.nextDeadline());
+  }
+
+  /**
+   * Did the running vCPU's CPU stop (at cpu.cycles) for the host's slicing alone - at run()'s
+   * maxCycles (the CLI's interactive slices, a replay's run to an input's cycle) and short of its
+   * guestDeadline and of every device event? Such a stop is no entry into the hypervisor the
+   * guest could tell from running on (a device event or the budget's end is one: a timer
+   * interrupt would make it, in any slicing; so is a stop a device model asked for by
+   * cpu.shortenDeadline before the host's limit). A mode does nothing there the guest could see
+   * (no event delivered, no time restamped, no timer re-armed), so slicing does not change a run
+   * (test/hypervisor/slicing.test.ts).
+   */
+  slicedByHost(): boolean {
+    return this.cpu.cycles >= this.hostLimit && this.beforeGuestDeadline();
   }
 
   /** Make run() return 'stopped' soon (at the next block boundary of the running vCPU). */
@@ -364,9 +372,11 @@ export class Hypervisor {
     const start = cpu.cycles;
     const startInsns = cpu.instructions;
     const limit = runLimit(start, opts.maxCycles);
+    this.hostLimit = limit;
     let idle = 0;
     const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
       this.idleCycles += idle;
+      this.hostLimit = Infinity;
       const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
       if (detail !== undefined) res.detail = detail;
       return res;

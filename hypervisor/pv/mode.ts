@@ -122,7 +122,7 @@ export class PvMode implements Mode {
       pv.blockedCycles += cpu.cycles - pv.blockedSince;
       pv.blockedSince = -1;
     }
-    // Back from a stop the host's slicing alone made (hv.beforeGuestDeadline): the guest has not
+    // Back from a stop the host's slicing alone made (hv.slicedByHost): the guest has not
     // entered the hypervisor, so nothing it could see happens here - no restamp, no upcall. (A
     // guest that unmasks a pending event by a plain store gets its upcall at its next real entry:
     // a hypercall, a trap, a device event or the end of its budget, in any slicing.)
@@ -144,7 +144,7 @@ export class PvMode implements Mode {
       const x: number = cpu.run(stop);
       countExit(stats, x);
       // every CPU exit is an entry into the hypervisor but a deadline or stop the host's slicing made
-      entered = !((x === Exit.Deadline || x === Exit.Stopped) && this.hv.beforeGuestDeadline());
+      entered = !((x === Exit.Stopped && this.hv.beforeGuestDeadline()) || (x === Exit.Deadline && this.hv.slicedByHost()));
       if (this.handleCpuExit(vcpu, d, pv, x) === TO_LOOP) {
         if (x === Exit.Stopped) pv.hostSliced = !entered;
         return exit;

@@ -154,7 +154,7 @@ export class PvVcpu {
    */
   inHypercallReturn = false;
   /**
-   * its last run ended at a stop the host's slicing alone made (Hypervisor.beforeGuestDeadline): the
+   * its last run ended at a stop the host's slicing alone made (Hypervisor.slicedByHost): the
    * next run goes on as if it had not stopped (no restamp, no upcall before the guest runs)
    */
   hostSliced = false;

@@ -169,7 +169,7 @@ export class TrapMode implements Mode {
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.pic : null;
     vcpu.completeIo(cpu.regs);
-    // Back from a stop the host's slicing alone made (hv.beforeGuestDeadline): the guest has not left
+    // Back from a stop the host's slicing alone made (hv.slicedByHost): the guest has not left
     // its run, so nothing is injected (its kernel may have gone to ring 3 by an IRET the monitor
     // does not see: the interrupt waits for the next exit, as in one run) and the
     // interrupt-window poll armed before stays where it was (re-armed from now, the host's
@@ -199,8 +199,8 @@ export class TrapMode implements Mode {
       countExit(stats, x);
       // every CPU exit is an exit to the monitor (the poll's too) but a deadline or stop the
       // host's slicing made
-      entered = !(this.hv.beforeGuestDeadline() && (x === Exit.Stopped || (x === Exit.Deadline && cpu.cycles < t.pollAt)));
-      if (this.handleCpuExit(t, x, exit) === TO_LOOP) {
+      entered = !((x === Exit.Stopped && this.hv.beforeGuestDeadline()) || (x === Exit.Deadline && cpu.cycles < t.pollAt && this.hv.slicedByHost()));
+      if (this.handleCpuExit(t, x, deadline, exit) === TO_LOOP) {
         if (x === Exit.Stopped) t.hostSliced = !entered;
         return exit;
       }
@@ -208,16 +208,16 @@ export class TrapMode implements Mode {
   }
 
   /** One CPU exit of the guest, by reason (every vector is intercepted; nothing else is set to exit). */
-  private handleCpuExit(t: TrapVcpu, x: number, exit: VcpuExit): number {
+  private handleCpuExit(t: TrapVcpu, x: number, deadline: number, exit: VcpuExit): number {
     const cpu = this.cpu;
     const dom = t.domain;
     switch (x) {
       case Exit.Exception:
         return this.handleTrap(t, exit);
       case Exit.Deadline:
-        // the poll's time, before a device event and the budget's end (the deadline may be the
-        // host's slicing alone: the poll comes as in one run)
-        if (cpu.cycles >= t.pollAt && this.hv.beforeGuestDeadline()) {
+        // short of the deadline (the poll's time, a stop a device model asked for); or the poll's
+        // time short of every deadline but the host's slicing (the poll comes as in one run)
+        if (cpu.cycles < deadline || (cpu.cycles >= t.pollAt && this.hv.beforeGuestDeadline())) {
           // the interrupt-window poll: a monitor timer interrupt; still nothing: wait longer
           dom.stats.interruptWindowPolls++;
           cpu.charge(EV_TRAP_DELIVERY, 1);

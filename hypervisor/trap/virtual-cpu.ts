@@ -69,7 +69,7 @@ export class TrapVcpu {
   pollInterval = 0;
   /** when the armed interrupt-window poll fires (a cycle; meaningful while an interrupt waits for the virtual IF) */
   pollAt = Infinity;
-  /** its last run ended at a stop the host's slicing alone made (Hypervisor.beforeGuestDeadline): the next run goes on as if it had not stopped */
+  /** its last run ended at a stop the host's slicing alone made (Hypervisor.slicedByHost): the next run goes on as if it had not stopped */
   hostSliced = false;
   /**
    * The virtual IF holds in ring 3 too (bt: every entry into ring 3 is an emulated IRET or a
