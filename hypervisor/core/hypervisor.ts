@@ -114,6 +114,14 @@ export class Hypervisor {
   /** domains not yet stopped */
   private liveDomains = 0;
   private stopRequested = false;
+  /**
+   * Where the running vCPU's run would stop were the host not slicing it: the next device event
+   * or the end of its scheduling budget, that is its deadline without run()'s maxCycles (set
+   * before each runVcpu). See slicedByHost().
+   */
+  guestDeadline = -Infinity;
+  /** the current run()'s end (its maxCycles from its start); Infinity outside run() */
+  hostLimit = Infinity;
   private readonly attached = new Set<Mode>();
   /** the trace buffer every domain's tracepoints write to, or null (setTrace) */
   trace: TraceBuffer | null = null;
@@ -429,6 +437,25 @@ export class Hypervisor {
 
   // ================================================================================ the exit loop
 
+  /** Is the running vCPU's CPU (at cpu.cycles) short of its guestDeadline and of every device event? */
+  beforeGuestDeadline(): boolean {
+    return this.cpu.cycles < Math.min(this.guestDeadline, this.events.nextDeadline());
+  }
+
+  /**
+   * Did the running vCPU's CPU stop (at cpu.cycles) for the host's slicing alone - at run()'s
+   * maxCycles (the CLI's interactive slices, a replay's run to an input's cycle) and short of its
+   * guestDeadline and of every device event? Such a stop is no entry into the hypervisor the
+   * guest could tell from running on (a device event or the budget's end is one: a timer
+   * interrupt would make it, in any slicing; so is a stop a device model asked for by
+   * cpu.shortenDeadline before the host's limit). A mode does nothing there the guest could see
+   * (no event delivered, no time restamped, no timer re-armed), so slicing does not change a run
+   * (test/hypervisor/slicing.test.ts).
+   */
+  slicedByHost(): boolean {
+    return this.cpu.cycles >= this.hostLimit && this.beforeGuestDeadline();
+  }
+
   /** Make run() return 'stopped' soon (at the next block boundary of the running vCPU). */
   stop(): void {
     this.stopRequested = true;
@@ -445,9 +472,11 @@ export class Hypervisor {
     const start = cpu.cycles;
     const startInsns = cpu.instructions;
     const limit = runLimit(start, opts.maxCycles);
+    this.hostLimit = limit;
     let idle = 0;
     const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
       this.idleCycles += idle;
+      this.hostLimit = Infinity;
       const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
       if (detail !== undefined) res.detail = detail;
       return res;
@@ -489,7 +518,8 @@ export class Hypervisor {
   private runSlice(vcpu: Vcpu, sched: Scheduler, limit: number): boolean {
     const cpu = this.cpu;
     const domain = vcpu.domain;
-    const deadline = Math.min(this.events.nextDeadline(), cpu.cycles + sched.budget(vcpu), limit);
+    this.guestDeadline = Math.min(this.events.nextDeadline(), cpu.cycles + sched.budget(vcpu));
+    const deadline = Math.min(this.guestDeadline, limit);
     const c0 = cpu.cycles;
     const i0 = cpu.instructions;
     const watch = domain.spinWatch;
@@ -563,10 +593,12 @@ export class Hypervisor {
     const start = cpu.cycles;
     const startInsns = cpu.instructions;
     const limit = runLimit(start, opts.maxCycles);
+    this.hostLimit = limit;
     let idle = 0;
     const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
       clocks[this.curPcpu] = cpu.cycles;
       this.idleCycles += idle;
+      this.hostLimit = Infinity;
       const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
       if (detail !== undefined) res.detail = detail;
       return res;

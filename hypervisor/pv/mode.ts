@@ -155,19 +155,33 @@ export class PvMode implements Mode {
       pv.blockedCycles += cpu.cycles - pv.blockedSince;
       pv.blockedSince = -1;
     }
+    // Back from a stop the host's slicing alone made (hv.slicedByHost): the guest has not
+    // entered the hypervisor, so nothing it could see happens here - no restamp, no upcall. (A
+    // guest that unmasks a pending event by a plain store gets its upcall at its next real entry:
+    // a hypercall, a trap, a device event or the end of its budget, in any slicing.)
+    let entered = !pv.hostSliced;
+    pv.hostSliced = false;
     // restamp the time record: the guest's TSC arithmetic needs a recent stamp
-    if (!vcpu.domain.stopped) updateTime(host, d, vcpu.id);
+    if (entered && !vcpu.domain.stopped) updateTime(host, d, vcpu.id);
     for (;;) {
       if (vcpu.domain.stopped) return this.stopped(vcpu);
-      if (upcallPending(d, vcpu.id) && !upcallMasked(d, vcpu.id) && d.eventCallback !== 0) {
+      if (entered && upcallPending(d, vcpu.id) && !upcallMasked(d, vcpu.id) && d.eventCallback !== 0) {
         if (!deliverUpcall(host, d, pv)) return this.stopped(vcpu);
       }
       const stop = Math.min(deadline, events.nextDeadline());
-      if (cpu.cycles >= stop) return deadlineExit(exit);
+      if (cpu.cycles >= stop) {
+        pv.hostSliced = !entered;
+        return deadlineExit(exit);
+      }
       pv.inHypercallReturn = false;
       const x: number = cpu.run(stop);
       countExit(stats, x);
-      if (this.handleCpuExit(vcpu, d, pv, x) === TO_LOOP) return exit;
+      // every CPU exit is an entry into the hypervisor but a deadline or stop the host's slicing made
+      entered = !((x === Exit.Stopped && this.hv.beforeGuestDeadline()) || (x === Exit.Deadline && this.hv.slicedByHost()));
+      if (this.handleCpuExit(vcpu, d, pv, x) === TO_LOOP) {
+        if (x === Exit.Stopped) pv.hostSliced = !entered;
+        return exit;
+      }
     }
   }
 

@@ -167,6 +167,11 @@ export class PvVcpu {
    * hypervisor, no IRET of its own. Cleared before the guest runs again.
    */
   inHypercallReturn = false;
+  /**
+   * its last run ended at a stop the host's slicing alone made (Hypervisor.slicedByHost): the
+   * next run goes on as if it had not stopped (no restamp, no upcall before the guest runs)
+   */
+  hostSliced = false;
   /** periodic timer: period in cycles (0 = off) and its next expiry */
   periodCycles = 0;
   periodicHandle = -1;

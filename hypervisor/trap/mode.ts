@@ -196,21 +196,41 @@ export class TrapMode implements Mode {
     const stats = dom.stats;
     const pic = dom.devices ? dom.devices.interruptController(vcpu.id) : null;
     vcpu.completeIo(cpu.regs);
+    // Back from a stop the host's slicing alone made (hv.slicedByHost): the guest has not left
+    // its run, so nothing is injected (its kernel may have gone to ring 3 by an IRET the monitor
+    // does not see: the interrupt waits for the next exit, as in one run) and the
+    // interrupt-window poll armed before stays where it was (re-armed from now, the host's
+    // slices would move every poll).
+    let entered = !t.hostSliced;
+    t.hostSliced = false;
     for (;;) {
       if (dom.stopped) return stoppedExit(dom, exit);
       let runTo = deadline;
+      if (entered) t.pollAt = Infinity;
       if (pic !== null && pic.pendingVector() >= 0) {
-        if (cpu.cpl === 3 || t.v.vIF) {
+        if (entered && (cpu.cpl === 3 || t.v.vIF)) {
           t.pollInterval = this.pollCycles;
           this.inject(t, pic);
           continue;
         }
-        if (this.pollCycles > 0) runTo = Math.min(deadline, cpu.cycles + t.pollInterval);
+        if (this.pollCycles > 0) {
+          if (entered) t.pollAt = cpu.cycles + t.pollInterval;
+          runTo = Math.min(deadline, t.pollAt);
+        }
       }
-      if (cpu.cycles >= deadline) return deadlineExit(exit);
+      if (cpu.cycles >= deadline) {
+        t.hostSliced = !entered;
+        return deadlineExit(exit);
+      }
       const x: number = cpu.run(runTo);
       countExit(stats, x);
-      if (this.handleCpuExit(t, x, deadline, exit) === TO_LOOP) return exit;
+      // every CPU exit is an exit to the monitor (the poll's too) but a deadline or stop the
+      // host's slicing made
+      entered = !((x === Exit.Stopped && this.hv.beforeGuestDeadline()) || (x === Exit.Deadline && cpu.cycles < t.pollAt && this.hv.slicedByHost()));
+      if (this.handleCpuExit(t, x, deadline, exit) === TO_LOOP) {
+        if (x === Exit.Stopped) t.hostSliced = !entered;
+        return exit;
+      }
     }
   }
 
@@ -222,7 +242,9 @@ export class TrapMode implements Mode {
       case Exit.Exception:
         return this.handleTrap(t, exit);
       case Exit.Deadline:
-        if (cpu.cycles < deadline) {
+        // short of the deadline (the poll's time, a stop a device model asked for); or the poll's
+        // time short of every deadline but the host's slicing (the poll comes as in one run)
+        if (cpu.cycles < deadline || (cpu.cycles >= t.pollAt && this.hv.beforeGuestDeadline())) {
           // the interrupt-window poll: a monitor timer interrupt; still nothing: wait longer
           dom.stats.interruptWindowPolls++;
           cpu.charge(EV_TRAP_DELIVERY, 1);

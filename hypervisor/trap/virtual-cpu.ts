@@ -67,6 +67,10 @@ export class TrapVcpu {
 
   /** the current interrupt-window poll interval (TrapMode backs it off while nothing changes) */
   pollInterval = 0;
+  /** when the armed interrupt-window poll fires (a cycle; meaningful while an interrupt waits for the virtual IF) */
+  pollAt = Infinity;
+  /** its last run ended at a stop the host's slicing alone made (Hypervisor.slicedByHost): the next run goes on as if it had not stopped */
+  hostSliced = false;
   /**
    * The virtual IF holds in ring 3 too (bt: every entry into ring 3 is an emulated IRET or a
    * delivery the monitor makes, so it knows the IF the guest's user code runs with). Trap mode

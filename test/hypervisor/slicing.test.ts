@@ -1,40 +1,108 @@
 // How a run is cut into slices (run()'s maxCycles: the CLI's interactive 10 ms slices, a replay's
 // run to an input's cycle) does not change it: the same output, cycles, instructions, idle
 // cycles and every kind of event in the cost ledger as in one go. Record/replay (docs/replay.md)
-// rests on this. bt once charged a translation-cache lookup after every slice boundary.
+// rests on this. bt once charged a translation-cache lookup after every slice boundary; pv once
+// delivered an upcall the guest had unmasked by a plain store at a slice's end (a host deadline
+// taken for an entry into the hypervisor), and trap mode re-armed its interrupt-window poll
+// there, so one-cycle slices changed their boots' cycles.
 import { describe, expect, it } from 'vitest';
 import { standardGuest } from '../../cli/guest.ts';
 import { runImageInMode, runPvMode } from '../../hypervisor/index.ts';
-import type { GuestRunResult } from '../../hypervisor/run.ts';
+import { bootNative } from '../../hypervisor/boot/native.ts';
+import { Machine } from '../../machine/machine.ts';
 
 const INPUT = 'echo sliced\n\x04';
+type Mode = 'trap' | 'bt' | 'hvm' | 'pv';
 
-function boot(mode: 'trap' | 'bt' | 'hvm' | 'pv'): GuestRunResult {
-  const guest = standardGuest(mode === 'pv' ? 'pv' : 'native');
-  const opts = { memoryBytes: 8 * 1024 * 1024, maxCycles: 0, input: INPUT, initrd: guest.initrd };
-  return mode === 'pv' ? runPvMode(guest.kernel, opts) : runImageInMode(mode, guest.kernel, opts);
+/** A booted guest ready to run: run(maxCycles) as Hypervisor.run / Machine.run, and what a test compares. */
+interface Booted {
+  run(maxCycles: number): { reason: string; cycles: number; instructions: number; idleCycles: number };
+  output(): string;
+  ledger(): number[];
+  base(): number;
+  stopped(): boolean;
 }
 
-function run(mode: 'trap' | 'bt' | 'hvm' | 'pv', slice: number) {
-  const { hypervisor: hv, domain: d } = boot(mode);
+function boot(mode: Mode | 'native'): Booted {
+  const guest = standardGuest(mode === 'pv' ? 'pv' : 'native');
+  if (mode === 'native') {
+    const m = new Machine({ memoryBytes: 8 * 1024 * 1024, input: INPUT });
+    bootNative(m, { kernel: guest.kernel, initrd: guest.initrd });
+    let off = false;
+    return {
+      run: (maxCycles) => {
+        const r = m.run({ maxCycles });
+        if (r.reason === 'poweroff') off = true;
+        return r;
+      },
+      output: () => m.consoleOutput(),
+      ledger: () => [...m.cpu.evCount],
+      base: () => m.cpu.baseCycles,
+      stopped: () => off,
+    };
+  }
+  const opts = { memoryBytes: 8 * 1024 * 1024, maxCycles: 0, input: INPUT, initrd: guest.initrd };
+  const { hypervisor: hv, domain: d } = mode === 'pv' ? runPvMode(guest.kernel, opts) : runImageInMode(mode, guest.kernel, opts);
+  return {
+    run: (maxCycles) => hv.run({ maxCycles }),
+    output: () => d.consoleOutput(),
+    ledger: () => [...hv.cpu.evCount],
+    base: () => hv.cpu.baseCycles,
+    stopped: () => d.stopped,
+  };
+}
+
+/** Run a fresh boot to its end in slices of slice(cycles so far) cycles. */
+function run(mode: Mode | 'native', slice: (sofar: number) => number) {
+  const b = boot(mode);
   let cycles = 0;
   let instructions = 0;
   let idle = 0;
   for (;;) {
-    const r = hv.run({ maxCycles: slice });
+    const r = b.run(slice(cycles));
     cycles += r.cycles;
     instructions += r.instructions;
     idle += r.idleCycles;
     if (r.reason !== 'limit') break;
   }
-  return { output: d.consoleOutput(), cycles, instructions, idle, ledger: [...hv.cpu.evCount], base: hv.cpu.baseCycles, stopped: d.stopped };
+  return { output: b.output(), cycles, instructions, idle, ledger: b.ledger(), base: b.base(), stopped: b.stopped() };
 }
 
 describe('slicing a run does not change it', () => {
+  // each mode's run in one go, made once for both of its tests (local to this file)
+  const wholes = new Map<Mode | 'native', ReturnType<typeof run>>();
+  const wholeRun = (mode: Mode | 'native') => {
+    let w = wholes.get(mode);
+    if (w === undefined) wholes.set(mode, (w = run(mode, () => 2_000_000_000)));
+    return w;
+  };
+
   for (const mode of ['trap', 'bt', 'hvm', 'pv'] as const) {
     it(`${mode}: in slices of 100,003 cycles as in one go, to the ledger's last event`, () => {
-      const whole = run(mode, 2_000_000_000);
-      const sliced = run(mode, 100_003);
+      const whole = wholeRun(mode);
+      const sliced = run(mode, () => 100_003);
+      expect(whole.stopped).toBe(true);
+      expect(whole.output).toContain('sliced\n');
+      expect(sliced).toEqual(whole);
+    });
+  }
+
+  // One-cycle slices stop the guest at every block boundary: a mode that takes the host's stop
+  // for an entry of the guest's (delivers an event there, restamps its time, re-arms a timer)
+  // shows it here. One-cycle slices for a stretch of the boot (pv's holds the upcall the guest
+  // unmasked by a plain store), slices of 997 cycles before and after it.
+  const ONE_CYCLE: Record<Mode | 'native', [number, number]> = {
+    pv: [750_000, 1_000_000],
+    trap: [0, 300_000],
+    bt: [0, 300_000],
+    hvm: [0, 300_000],
+    native: [0, 300_000],
+  };
+  for (const mode of ['native', 'trap', 'bt', 'hvm', 'pv'] as const) {
+    it(`${mode}: in one-cycle slices (and slices of 997 cycles) as in one go`, () => {
+      const whole = wholeRun(mode);
+      const [from, to] = ONE_CYCLE[mode];
+      const sliced = run(mode, (c) => (c >= from && c < to ? 1 : 997));
       expect(whole.stopped).toBe(true);
       expect(whole.output).toContain('sliced\n');
       expect(sliced).toEqual(whole);
