@@ -4,7 +4,7 @@
 // exit path never allocates). Data and small helpers; the Hypervisor loads and saves it.
 
 import type { CpuState } from '../../machine/cpu.ts';
-import { NUM_REGS } from '../../machine/isa.ts';
+import { NUM_REGS, REG_SP } from '../../machine/isa.ts';
 import { hex } from '../../machine/hex.ts';
 import { EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from './domain.ts';
@@ -66,6 +66,14 @@ export function resetCpuState(): CpuState {
     halted: false,
     nonRoot: false,
   };
+}
+
+/** A secondary CPU's state at start-up (docs/isa.md "Multiprocessor"): reset, at `pc` on the stack `sp`. */
+export function startupCpuState(pc: number, sp: number): CpuState {
+  const a = resetCpuState();
+  a.pc = pc >>> 0;
+  a.regs[REG_SP] = sp | 0;
+  return a;
 }
 
 export class Vcpu {

@@ -12,7 +12,7 @@ import { type Cpu } from '../../machine/cpu.ts';
 import type { InterruptController } from '../../machine/types.ts';
 import type { CostProfile } from '../../machine/costs.ts';
 import { CPUID_FEATURES_MACHINE, CpuidFeature, answerCpuid } from '../../machine/cpuid.ts';
-import { Flag, Op, REG_SP, Vector } from '../../machine/isa.ts';
+import { Flag, Op, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { CrQual, EptQual, EventKind, type Vmcs } from '../../machine/vmx.ts';
 import type { Domain } from '../core/domain.ts';
@@ -26,7 +26,7 @@ import {
   crashOnUnexpectedExit,
   deadlineExit,
   hostStopExit,
-  resetCpuState,
+  startupCpuState,
   type Vcpu,
   type VcpuExit,
   stoppedExit,
@@ -135,10 +135,7 @@ export class HvmMode implements Mode {
 
   /** A secondary vCPU's start-up: the bare machine's (CPL 0, paging off, IF 0, pc, sp), in non-root mode as it is. */
   startVcpu(vcpu: Vcpu, pc: number, sp: number): void {
-    const a = resetCpuState();
-    a.pc = pc >>> 0;
-    a.regs[REG_SP] = sp | 0;
-    vcpu.arch = a;
+    vcpu.arch = startupCpuState(pc, sp);
     this.enterBootState(vcpu);
   }
 

@@ -125,3 +125,20 @@ function startsWithMagic(file: Uint8Array): boolean {
   for (let i = 0; i < SAVE_MAGIC.length; i++) if (file[i] !== SAVE_MAGIC[i]) return false;
   return true;
 }
+
+/** A read file's sections by tag: the bytes (`part`) or parsed JSON (`json`), SaveFormatError when one is missing or bad. */
+export function sectionReader(sections: Map<string, Uint8Array>): { part: (tag: string) => Uint8Array; json: (tag: string) => unknown } {
+  const part = (tag: string): Uint8Array => {
+    const s = sections.get(tag);
+    if (s === undefined) throw new SaveFormatError(`section ${tag} is missing`);
+    return s;
+  };
+  const json = (tag: string): unknown => {
+    try {
+      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(part(tag)));
+    } catch (e) {
+      throw new SaveFormatError(`section ${tag} is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  return { part, json };
+}

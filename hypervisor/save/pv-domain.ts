@@ -42,7 +42,7 @@ import { ConsBack } from '../pv/consback.ts';
 import { DomId, GrantFlags, GrantLimits, HvLayout } from '../../hypercalls/numbers.ts';
 import { GrantEntry, StartInfo } from '../../hypercalls/structs.ts';
 import { GraphError, classesOf, encodeGraph, restoreGraph, type EncodedGraph } from './graph.ts';
-import { SaveFormatError, readSaveFile, writeSaveFile } from './format.ts';
+import { SaveFormatError, readSaveFile, sectionReader, writeSaveFile } from './format.ts';
 import { savedClasses } from './classes.ts';
 import { TRANSIENT, type SaveMeta } from './state.ts';
 
@@ -447,18 +447,7 @@ const NO_FRAME = -0x7fffffff;
 /** Read and check a pv-domain save file (SaveFormatError, one line, when it is not a good one). */
 export function loadPvDomainFile(file: Uint8Array): SavedPvDomain {
   const { mode, sections } = readSaveFile(file);
-  const part = (tag: string): Uint8Array => {
-    const s = sections.get(tag);
-    if (s === undefined) throw new SaveFormatError(`section ${tag} is missing`);
-    return s;
-  };
-  const json = (tag: string): unknown => {
-    try {
-      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(part(tag)));
-    } catch (e) {
-      throw new SaveFormatError(`section ${tag} is not valid JSON (${(e as Error).message})`);
-    }
-  };
+  const { part, json } = sectionReader(sections);
   if (mode !== 'pv') throw new SaveFormatError(`it holds a ${mode} run, not a pv domain`);
   const meta = json('META') as SaveMeta & { pvDomain?: PvDomainMeta };
   if (typeof meta !== 'object' || meta === null || meta.pvDomain?.kind !== 'pv-domain') throw new SaveFormatError('it holds a whole run (xenolith run --restore), not one pv domain');

@@ -5,7 +5,7 @@
 // Host code.
 
 import { EncodedGraph, GraphError, classesOf, encodeGraph, restoreGraph, type OmitChunks, type TransientFields } from './graph.ts';
-import { SaveFormatError, readSaveFile, writeSaveFile, type SaveMode } from './format.ts';
+import { SaveFormatError, readSaveFile, sectionReader, writeSaveFile, type SaveMode } from './format.ts';
 import { savedClasses } from './classes.ts';
 
 /**
@@ -64,18 +64,7 @@ export function saveRun(mode: SaveMode, root: object, meta: SaveMeta, omit?: Omi
 /** Read and check a save file (SaveFormatError with a one-line message when it is not a good one). */
 export function loadSaveFile(file: Uint8Array): SavedRun {
   const { mode, sections } = readSaveFile(file);
-  const part = (tag: string): Uint8Array => {
-    const s = sections.get(tag);
-    if (s === undefined) throw new SaveFormatError(`section ${tag} is missing`);
-    return s;
-  };
-  const json = (tag: string): unknown => {
-    try {
-      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(part(tag)));
-    } catch (e) {
-      throw new SaveFormatError(`section ${tag} is not valid JSON (${(e as Error).message})`);
-    }
-  };
+  const { part, json } = sectionReader(sections);
   const meta = json('META') as SaveMeta;
   if (typeof meta !== 'object' || meta === null || typeof meta.setup !== 'object' || !Array.isArray(meta.vcpus) || typeof meta.cycles !== 'number') {
     throw new SaveFormatError('section META lacks setup, cycles or vcpus');

@@ -7,7 +7,7 @@
 // Touches the real CPU while one of its vCPUs is loaded, its domains' memory and shadow frames.
 
 import type { Cpu } from '../../machine/cpu.ts';
-import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, REG_SP, Vector } from '../../machine/isa.ts';
+import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, Vector } from '../../machine/isa.ts';
 import { Exit, type InterruptController } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import { DomainCreateError, type Hypervisor } from '../core/hypervisor.ts';
@@ -20,7 +20,7 @@ import {
   crashOnUnexpectedExit,
   deadlineExit,
   hostStopExit,
-  resetCpuState,
+  startupCpuState,
   type Vcpu,
   type VcpuExit,
   stoppedExit,
@@ -128,10 +128,7 @@ export class TrapMode implements Mode {
 
   /** A secondary vCPU's start-up: the bare machine's state (CPL 0, paging off, IF 0, pc, sp), made virtual. */
   startVcpu(vcpu: Vcpu, pc: number, sp: number): void {
-    const a = resetCpuState();
-    a.pc = pc >>> 0;
-    a.regs[REG_SP] = sp | 0;
-    vcpu.arch = a;
+    vcpu.arch = startupCpuState(pc, sp);
     const t = trapVcpu(vcpu);
     t.v.midRing = 2;
     this.enterBootState(vcpu);

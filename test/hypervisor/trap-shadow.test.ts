@@ -7,30 +7,10 @@ import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
 import { both, guestImage, runNative, runTrap } from './trap-harness.ts';
+import { READX_SEED } from './fixtures/traced-guests.ts';
 
 /** X (0x003f7000, TLB slot 0xf7: nothing else the test touches shares it) starts mapped to frame A = X. */
-const REMAP = `
-        X = 0x003f7000
-        B = 0x003f6000
-        .func readx
-readx:                                  ; print [X]
-        li      r1, X
-        ldw     r1, [r1]
-        call    puthex
-        call    putsp
-        ret
-        .endfunc
-        .func seed
-seed:                                   ; [A] = 0xaaaaaaaa, [B] = 0xbbbbbbbb
-        li      r1, X
-        li      r2, 0xaaaaaaaa
-        stw     [r1], r2
-        li      r1, B
-        li      r2, 0xbbbbbbbb
-        stw     [r1], r2
-        ret
-        .endfunc
-`;
+const REMAP = READX_SEED;
 
 describe('trap mode: shadow page tables', () => {
   it('a PTE change without INVLPG stays invisible; after INVLPG it is seen', () => {
