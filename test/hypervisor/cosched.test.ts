@@ -39,3 +39,13 @@ describe('the remedies on the kernel two-CPU usertest smp-unmap (trap)', () => {
     expect([r.cycles, r.yields, r.preemptedSlices, r.wastedCycles]).toEqual([13387018, 15, 0, 0]);
   });
 });
+
+describe('run --cosched: the checks, one line each', () => {
+  it('needs --smp 2 or more under trap, bt or hvm, enough physical CPUs, and not --spin-yield', async () => {
+    const { xenolith } = await import('../cli/run-in-process.ts');
+    expect((await xenolith('run', '--mode', 'trap', '--cosched')).stderr).toBe('xenolith: --cosched schedules the vCPUs of a trap, bt or hvm domain together; it needs --smp 2 or more and one of those modes\n');
+    expect((await xenolith('run', '--mode', 'pv', '--smp', '2', '--cosched')).stderr).toBe('xenolith: --cosched schedules the vCPUs of a trap, bt or hvm domain together; it needs --smp 2 or more and one of those modes\n');
+    expect((await xenolith('run', '--mode', 'bt', '--smp', '2', '--pcpus', '1', '--cosched')).stderr).toBe("xenolith: --cosched runs the domain's 2 vCPUs together, one on each physical CPU; --pcpus 1 is too few\n");
+    expect((await xenolith('run', '--mode', 'hvm', '--smp', '2', '--cosched', '--spin-yield')).stderr).toBe('xenolith: --cosched and --spin-yield are two remedies for lock-holder preemption; under co-scheduling the holder always runs beside its spinners, so give one of them\n');
+  });
+});
