@@ -48,4 +48,13 @@ describe('run --cosched: the checks, one line each', () => {
     expect((await xenolith('run', '--mode', 'bt', '--smp', '2', '--pcpus', '1', '--cosched')).stderr).toBe("xenolith: --cosched runs the domain's 2 vCPUs together, one on each physical CPU; --pcpus 1 is too few\n");
     expect((await xenolith('run', '--mode', 'hvm', '--smp', '2', '--cosched', '--spin-yield')).stderr).toBe('xenolith: --cosched and --spin-yield are two remedies for lock-holder preemption; under co-scheduling the holder always runs beside its spinners, so give one of them\n');
   });
+
+  it('--stats shows the gang slices and the idle physical-CPU cycles they cost (one domain: none held from another)', async () => {
+    const { xenolith } = await import('../cli/run-in-process.ts');
+    const r = await xenolith('run', '--mode', 'trap', '--smp', '2', '--cosched', '--cmdline', 'usertests smp-unmap', '--input', '', '--stats');
+    const out = r.stdout + r.stderr;
+    expect(out).toContain('PASS smp-unmap\n');
+    expect(out).toContain("lock spin (whole slices in the kernel lock's acquire loop): holder descheduled 0 slices, 0 cycles wasted (lock-holder preemption); holder running 10 slices, 570770 cycles\n");
+    expect(out).toContain('co-scheduling (--cosched): 24 gang slices of 1000000 cycles; physical CPUs idle in them 22063018 cycles, of which 0 with another domain\'s vCPU waiting\n');
+  });
 });
