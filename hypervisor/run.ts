@@ -57,8 +57,11 @@ export interface GuestRunOptions {
    * `run --smp-seed/--smp-quantum`) on `pcpus` physical CPUs (default: one per vCPU; fewer, and
    * vCPUs share them: `run --pcpus`)
    */
-  smp?: { seed?: number; quantumCycles?: number; pcpus?: number };
+  smp?: { seed?: number; quantumCycles?: number; pcpus?: number; cosched?: boolean };
 }
+
+/** A gang slice under co-scheduling (`run --cosched`), in quanta: the domain's vCPUs run together this long. */
+export const COSCHED_SLICE_QUANTA = 10;
 
 /** The default longest vCPU slice of a domain with several vCPUs (the bare multiprocessor's default quantum). */
 export const SMP_DEFAULT_QUANTUM_CYCLES = 100_000;
@@ -119,14 +122,17 @@ export function bootSpecFor(image: Image, opts: { initrd?: Uint8Array; cmdline?:
  * each with a round-robin scheduler of seeded slices, 1..quantumCycles (physical CPU p's seed is
  * derived from `seed` and p, so they differ).
  */
-export function smpHypervisorOptions(vcpus: number, smp: GuestRunOptions['smp'] = {}): Pick<HypervisorOptions, 'pcpus' | 'scheduler' | 'makeScheduler'> {
+export function smpHypervisorOptions(vcpus: number, smp: GuestRunOptions['smp'] = {}): Pick<HypervisorOptions, 'pcpus' | 'scheduler' | 'makeScheduler' | 'cosched'> {
   const quantum = smp.quantumCycles ?? SMP_DEFAULT_QUANTUM_CYCLES;
   const seed = smp.seed ?? 1;
-  return {
+  const out: Pick<HypervisorOptions, 'pcpus' | 'scheduler' | 'makeScheduler' | 'cosched'> = {
     pcpus: smp.pcpus ?? vcpus,
     scheduler: new RoundRobinScheduler(quantum, seed),
     makeScheduler: (p) => new RoundRobinScheduler(quantum, (seed + p * 0x9e3779b9) >>> 0),
   };
+  // co-scheduled: gang slices of COSCHED_SLICE_QUANTA quanta, turns inside drawn from the same seed
+  if (smp.cosched === true) out.cosched = { sliceCycles: COSCHED_SLICE_QUANTA * quantum, quantumCycles: quantum, seed };
+  return out;
 }
 
 /**

@@ -1,4 +1,4 @@
-// `xenolith bench cpu|compiler|boot|all|domains|mechanisms|retranslation|vpid [--json]`: benchmarks, printed next to a baseline measured
+// `xenolith bench cpu|compiler|boot|all|domains|mechanisms|retranslation|vpid|smp [--json]`: benchmarks, printed next to a baseline measured
 // in the same run. `--json` prints { cpu?, compiler?, boot? }: one row shape per benchmark, whichever
 // verb asked for it. Timing lives here and in bench/, never in tests.
 import type { Command } from 'commander';
@@ -41,8 +41,8 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all); retranslation (would bt\'s adaptive retranslation of stores that keep faulting on traced page tables pay? simulated cycles; not part of all); vpid (what VPID-tagged TLB entries could save across world switches between hvm domains; simulated cycles; not part of all); migrate (live migration of a memory-writing domain between two hosts: rounds, downtime, identical to an uninterrupted run; not part of all)')
-    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network | retranslation | vpid | migrate', 'all')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all); retranslation (would bt\'s adaptive retranslation of stores that keep faulting on traced page tables pay? simulated cycles; not part of all); vpid (what VPID-tagged TLB entries could save across world switches between hvm domains; simulated cycles; not part of all); migrate (live migration of a memory-writing domain between two hosts: rounds, downtime, identical to an uninterrupted run; not part of all); smp (lock-holder preemption with vCPUs outnumbering physical CPUs 2:1, and its remedies --spin-yield, --cosched and pv\'s yielding spinlock side by side, per mode: simulated cycles, spin wasted, host time; not part of all)')
+    .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network | retranslation | vpid | migrate | smp', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default interpreter)')
@@ -50,12 +50,13 @@ export function register(program: Command): void {
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
     .option('--mode <mode>', 'migrate: the domain\'s mode (trap, bt, hvm, native)', 'trap')
     .option('--link-mbps <n>', 'migrate: the modelled link, megabits per second of simulated time', '10000')
+    .option('--no-host-time', 'smp: leave out the host-time columns (the rest is simulated and exact)')
     .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.75: the least the standard pv kernel runs in)", '1.75')
-    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string; modes: string; mode: string; linkMbps: string }) => {
+    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string; modes: string; mode: string; linkMbps: string; hostTime: boolean }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
-      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms', 'network', 'retranslation', 'vpid', 'migrate'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains, mechanisms, network, retranslation, vpid or migrate)`);
+      if (!['cpu', 'compiler', 'boot', 'all', 'domains', 'mechanisms', 'network', 'retranslation', 'vpid', 'migrate', 'smp'].includes(which)) throw new CliError(`unknown benchmark "${which}" (choose cpu, compiler, boot, all, domains, mechanisms, network, retranslation, vpid, migrate or smp)`);
       const out: Record<string, unknown> = {};
       if (which === 'migrate') {
         const { runMigrateBench, migrateBenchText, MIGRATE_MODES, BENCH_LINK } = await import('../../bench/migrate.ts');
@@ -102,6 +103,12 @@ export function register(program: Command): void {
         const r = runRetranslationBench();
         out.retranslation = r;
         if (!opts.json) process.stdout.write(`${retranslationReport(r)}\n`);
+      }
+      if (which === 'smp') {
+        const { runSmpBench, smpBenchReport } = await import('../../bench/smp.ts');
+        const rows = runSmpBench();
+        out.smp = opts.hostTime ? rows.map((r) => ({ ...r, hostMs: round(r.hostMs) })) : rows.map(({ hostMs: _, ...r }) => r);
+        if (!opts.json) process.stdout.write(`${smpBenchReport(rows, opts.hostTime)}\n`);
       }
       if (which === 'vpid') {
         const { runVpidBench, vpidReport } = await import('../../bench/vpid.ts');

@@ -73,6 +73,7 @@ interface RunOptions {
   hypercalls?: string;
   stats?: boolean;
   spinYield?: boolean;
+  cosched?: boolean;
   trace?: string;
   traceRecords?: string;
   add: string[];
@@ -220,6 +221,8 @@ interface GuestSetup {
   pcpus?: number;
   /** --spin-yield: a vCPU about to spin behind a holder waiting for its physical CPU gives its slice up */
   spinYield?: boolean;
+  /** --cosched: the domain's vCPUs are scheduled together (gang slices) */
+  cosched?: boolean;
 }
 
 /** The console's onOutput: the writer, and the setup's tap if any. */
@@ -270,7 +273,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
-    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}), ...(o.pcpus !== undefined ? { pcpus: o.pcpus } : {}) } } : {}),
+    ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}), ...(o.pcpus !== undefined ? { pcpus: o.pcpus } : {}), ...(o.cosched ? { cosched: true } : {}) } } : {}),
   };
   if (o.table) opts.table = o.table;
   let session: DomainSession;
@@ -342,6 +345,10 @@ function vcpuStatsLines(hv: import('../../hypervisor/index.ts').Hypervisor, d: i
   const sp = d.spinStats;
   if (d.spinWatch !== null) {
     lines.push(`lock spin (whole slices in the kernel lock's acquire loop): holder descheduled ${sp.preemptedSlices} slices, ${sp.preemptedCycles} cycles wasted (lock-holder preemption); holder running ${sp.contendedSlices} slices, ${sp.contendedCycles} cycles${d.spinYield ? `; slices yielded to the holder (--spin-yield): ${sp.yields}` : ''}`);
+  }
+  if (hv.cosched !== null) {
+    const g = hv.gang;
+    lines.push(`co-scheduling (--cosched): ${g.slices} gang slices of ${hv.cosched.sliceCycles} cycles; physical CPUs idle in them ${g.idleCycles} cycles, of which ${g.heldCycles} with another domain's vCPU waiting`);
   }
   for (const v of d.vcpus) {
     const a = d.devices?.apics[v.id];
@@ -589,6 +596,7 @@ export function register(program: Command): void {
     .option('--smp-seed <n>', 'with --smp: the seed of the interleaving schedule of the CPUs (native) or of the vCPUs\' slices on the physical CPUs (trap, bt, hvm, pv; default 1); the same seed gives the same run')
     .option('--pcpus <n>', 'with --smp under trap, bt or hvm: the hypervisor\'s physical CPUs, 1..8 (default: one per vCPU); fewer than the vCPUs and they share them (lock-holder preemption shows in --stats)')
     .option('--spin-yield', 'with --smp under trap, bt or hvm: a vCPU whose slice would begin in the kernel lock\'s acquire loop while the holder waits for the same physical CPU gives the slice up (a directed yield; the lock-holder preemption remedy, docs/hypervisor.md)')
+    .option('--cosched', 'with --smp under trap, bt or hvm: co-scheduling (gang scheduling): the domain\'s vCPUs run together, each on its own physical CPU, in gang slices of 10 quanta (needs --pcpus at least --smp; not with --spin-yield; docs/hypervisor.md "Lock-holder preemption")')
     .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU or vCPU runs before the schedule switches (default 2000 natively, 100000 for vCPUs: a slice under a hypervisor pays an exit and an entry)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
@@ -617,6 +625,9 @@ export function register(program: Command): void {
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
       if (opts.spinYield && ((checked.smp ?? 1) === 1 || opts.mode === 'native' || opts.mode === 'pv')) throw new CliError('--spin-yield lets the vCPUs of a trap, bt or hvm domain yield to a descheduled lock holder; it needs --smp 2 or more and one of those modes');
+      if (opts.cosched && ((checked.smp ?? 1) === 1 || opts.mode === 'native' || opts.mode === 'pv')) throw new CliError('--cosched schedules the vCPUs of a trap, bt or hvm domain together; it needs --smp 2 or more and one of those modes');
+      if (opts.cosched && opts.spinYield) throw new CliError('--cosched and --spin-yield are two remedies for lock-holder preemption; under co-scheduling the holder always runs beside its spinners, so give one of them');
+      if (opts.cosched && checked.pcpus !== undefined && checked.pcpus < (checked.smp ?? 1)) throw new CliError(`--cosched runs the domain's ${checked.smp} vCPUs together, one on each physical CPU; --pcpus ${checked.pcpus} is too few`);
       if (checked.pcpus !== undefined && ((checked.smp ?? 1) === 1 || opts.mode === 'native' || opts.mode === 'pv')) throw new CliError('--pcpus sets the physical CPUs the vCPUs of a trap, bt or hvm domain share; it needs --smp 2 or more and one of those modes');
       if ((checked.smp ?? 1) > 1 && !SMP_MODES.includes(opts.mode as ModeName) && opts.mode !== 'pv') throw new CliError(`--smp ${checked.smp}: --mode ${opts.mode} runs one CPU so far (several: ${SMP_MODES.join(', ')} and pv)`);
       if ((checked.smp ?? 1) > PV_MAX_VCPUS && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: a pv domain has at most ${PV_MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots)`);

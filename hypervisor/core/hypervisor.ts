@@ -46,6 +46,26 @@ export interface HypervisorOptions {
    * host, where the device model runs, and back (the profile's hostedWorldSwitch). Default false.
    */
   hosted?: boolean;
+  /**
+   * Co-scheduling (gang scheduling) of several physical CPUs: time goes in gang slices, each one
+   * domain's - its vCPUs run together, each on its own physical CPU, and a physical CPU whose vCPU
+   * of that domain is blocked (or that has none) idles: no other domain's vCPU runs in the slice.
+   * A lock holder is then never descheduled while another vCPU of its domain runs. Needs several
+   * physical CPUs and every domain's vCPUs on different ones (vcpus <= pcpus). Slices are
+   * `sliceCycles` long; inside one, the physical CPUs take turns of 1..quantumCycles cycles drawn
+   * from xorshift32 seeded with `seed` (the same seed, the same run). See runGang.
+   */
+  cosched?: { sliceCycles: number; quantumCycles: number; seed?: number };
+}
+
+/** What co-scheduling did (Hypervisor.gang), since creation. */
+export class GangStats {
+  /** gang slices begun */
+  slices = 0;
+  /** physical-CPU cycles idled inside gang slices while a vCPU of another domain pinned to that CPU was runnable: what co-scheduling costs */
+  heldCycles = 0;
+  /** all physical-CPU cycles idled inside gang slices (the slice's domain had nothing runnable there) */
+  idleCycles = 0;
 }
 
 /** Why Hypervisor.run() returned. */
@@ -128,6 +148,20 @@ export class Hypervisor {
 
   /** I/O exits pay a world switch to the host (HypervisorOptions.hosted) */
   readonly hosted: boolean;
+  /** co-scheduling's settings (HypervisorOptions.cosched), or null */
+  readonly cosched: { sliceCycles: number; quantumCycles: number; seed?: number } | null;
+  /** what co-scheduling did (all zero without it) */
+  readonly gang = new GangStats();
+  /** the domain whose gang slice it is (co-scheduling), or null between slices */
+  private gangDomain: Domain | null = null;
+  /** the end of the current gang slice (a physical-CPU clock) */
+  private gangEnd = 0;
+  /** the domain index the next gang slice's search starts from */
+  private gangNext = 0;
+  /** co-scheduling's xorshift32 state */
+  private gangRng = 1;
+  /** the budget of a turn in a gang slice (runSlice's scheduler for it) */
+  private readonly gangTurn = new GangTurn();
 
   constructor(opts: HypervisorOptions = {}) {
     const machineOpts: { memoryBytes: number; profile?: string; engine?: Engine } = { memoryBytes: opts.memoryBytes ?? 64 * 1024 * 1024 };
@@ -152,6 +186,15 @@ export class Hypervisor {
     this.pIdle = new Array<boolean>(np).fill(false);
     this.wakeAt = new Array<number>(np).fill(0);
     this.hosted = opts.hosted ?? false;
+    const cs = opts.cosched;
+    if (cs !== undefined) {
+      if (np < 2) throw new RangeError('cosched: co-scheduling runs a domain\'s vCPUs together on several physical CPUs; it needs pcpus of 2 or more');
+      if (!(Number.isInteger(cs.sliceCycles) && cs.sliceCycles >= 1 && Number.isInteger(cs.quantumCycles) && cs.quantumCycles >= 1)) {
+        throw new RangeError(`cosched: the slice and the quantum must be whole numbers of cycles, at least 1 (got ${cs.sliceCycles}, ${cs.quantumCycles})`);
+      }
+      this.gangRng = (cs.seed ?? 1) >>> 0 || 1;
+    }
+    this.cosched = cs ?? null;
     // a store's first write to a log-dirty frame: the running domain's tracker takes the fault
     this.cpu.mmu.onLogDirtyFault = () => {
       const d = this.current?.domain;
@@ -181,6 +224,9 @@ export class Hypervisor {
     }
     const nvcpus = config.vcpus ?? 1;
     if (!Number.isInteger(nvcpus) || nvcpus < 1) throw new DomainCreateError(`domain '${config.name}': vcpus must be at least 1`);
+    if (this.cosched !== null && nvcpus > this.pcpus) {
+      throw new DomainCreateError(`domain '${config.name}': co-scheduling runs its ${nvcpus} vCPUs together, one on each physical CPU, but there are only ${this.pcpus}`);
+    }
     if (!this.attached.has(mode)) {
       mode.attach(this);
       this.attached.add(mode);
@@ -418,6 +464,8 @@ export class Hypervisor {
   /** Is `vcpu` on its physical CPU now (running, or the one its CPU runs when the CPU next gets a turn)? */
   private onPcpu(vcpu: Vcpu): boolean {
     if (vcpu.runState !== 'runnable' || !vcpu.up) return false;
+    // co-scheduled: every runnable vCPU of the slice's domain has its physical CPU for the slice
+    if (this.cosched !== null) return vcpu.domain === this.gangDomain;
     return this.pcpus > 1 ? this.resident[vcpu.pcpu] === vcpu : this.current === vcpu;
   }
 
@@ -467,6 +515,7 @@ export class Hypervisor {
    * ever run again. May be called again to continue.
    */
   run(opts: { maxCycles?: number } = {}): HypervisorRunResult {
+    if (this.cosched !== null) return this.runGang(opts);
     if (this.pcpus > 1) return this.runMulti(opts);
     const cpu = this.cpu;
     const start = cpu.cycles;
@@ -677,4 +726,194 @@ export class Hypervisor {
       if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
     }
   }
+
+  /*
+   * Co-scheduling (HypervisorOptions.cosched): the physical CPUs keep their own clocks as in
+   * runMulti, but time goes in gang slices. A slice begins when every physical CPU's clock has
+   * reached the last one's end: those behind idle up to the latest (they all start it together),
+   * and the next domain in creation order (round robin) with a runnable vCPU gets it, for
+   * sliceCycles. Inside, the physical CPU with the lowest clock whose vCPU of that domain is
+   * runnable takes a turn of 1..quantumCycles (seeded) cycles, as runMulti's do; one whose vCPU is
+   * blocked, down or absent idles - other domains' vCPUs wait for their own slice (the cost,
+   * GangStats.heldCycles) - until a wake-up or the slice's end. --spin-yield does not apply: the
+   * holder is never waiting for its physical CPU while a vCPU of its domain runs.
+   */
+  private runGang(opts: { maxCycles?: number }): HypervisorRunResult {
+    const cpu = this.cpu;
+    const clocks = this.clocks;
+    const P = this.pcpus;
+    const cs = this.cosched!;
+    if (!this.clocksSet) {
+      clocks.fill(cpu.cycles);
+      this.clocksSet = true;
+    }
+    clocks[this.curPcpu] = cpu.cycles;
+    const start = cpu.cycles;
+    const startInsns = cpu.instructions;
+    const limit = runLimit(start, opts.maxCycles);
+    let idle = 0;
+    const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
+      clocks[this.curPcpu] = cpu.cycles;
+      this.idleCycles += idle;
+      const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
+      if (detail !== undefined) res.detail = detail;
+      return res;
+    };
+    const enter = (p: number): void => {
+      if (p === this.curPcpu) return;
+      this.unloadCurrent();
+      clocks[this.curPcpu] = cpu.cycles;
+      this.curPcpu = p;
+      cpu.cycles = clocks[p]!;
+    };
+    /** physical CPU p waits until `t` (inside a gang slice: counted in GangStats) */
+    const idleTo = (p: number, t: number): void => {
+      if (clocks[p]! >= t) return;
+      enter(p);
+      const n = t - cpu.cycles;
+      idle += n;
+      cpu.charge(Ev.Idle, n);
+      clocks[p] = cpu.cycles;
+      const g = this.gangDomain;
+      if (g !== null) {
+        this.gang.idleCycles += n;
+        if (this.othersRunnable(g, p)) this.gang.heldCycles += n;
+      }
+    };
+    const lowest = (): number => {
+      let low = 0;
+      for (let p = 1; p < P; p++) if (clocks[p]! < clocks[low]!) low = p;
+      return low;
+    };
+    this.stopRequested = false;
+    for (;;) {
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return done('stopped');
+      }
+      if (this.liveDomains === 0) return done('all-stopped');
+      clocks[this.curPcpu] = cpu.cycles;
+      let g = this.gangDomain;
+      // a domain stopped or paused in its slice ends it now
+      if (g !== null && g.state !== 'running') g = this.gangDomain = null;
+      if (g === null) {
+        const n = this.domains.length;
+        for (let k = 0; k < n && g === null; k++) {
+          const i = (this.gangNext + k) % n;
+          const d = this.domains[i]!;
+          if (d.state === 'running' && d.vcpus.some((v) => v.up && v.runState === 'runnable')) {
+            g = d;
+            this.gangNext = i + 1;
+          }
+        }
+        if (g === null) {
+          // nothing runnable anywhere: every physical CPU idles until the next device event
+          const next = this.events.nextDeadline();
+          if (next === Infinity) return done('deadlock', 'every vCPU is blocked and no device event is left that could wake one');
+          const target = Math.min(next, limit);
+          for (let p = 0; p < P; p++) idleTo(p, target);
+          enter(lowest());
+          this.events.runDue();
+          if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+          continue;
+        }
+        // a new gang slice: every physical CPU begins it at the same time
+        this.gangDomain = g;
+        let t = 0;
+        for (let p = 0; p < P; p++) t = Math.max(t, clocks[p]!);
+        for (let p = 0; p < P; p++) {
+          idleTo(p, t);
+          this.pIdle[p] = false;
+        }
+        this.gangEnd = t + cs.sliceCycles;
+        this.gang.slices++;
+      }
+      // a turn: the physical CPU with the lowest clock whose vCPU of the slice's domain can run
+      let best = -1;
+      let bestAt = Infinity;
+      for (let p = 0; p < P; p++) {
+        if (clocks[p]! >= this.gangEnd) continue;
+        if (this.gangVcpu(g, p) === null) {
+          if (!this.pIdle[p]) {
+            this.pIdle[p] = true;
+            this.wakeAt[p] = clocks[p]!;
+          }
+          continue;
+        }
+        const at = this.pIdle[p] ? Math.max(clocks[p]!, this.wakeAt[p]!) : clocks[p]!;
+        if (at < this.gangEnd && at < bestAt) {
+          best = p;
+          bestAt = at;
+        }
+      }
+      if (best < 0) {
+        // none can before the slice ends, unless a device event wakes one: wait for it or the end
+        const target = Math.min(this.events.nextDeadline(), this.gangEnd, limit);
+        for (let p = 0; p < P; p++) idleTo(p, target);
+        if (target >= this.gangEnd) this.gangDomain = null;
+        enter(lowest());
+        this.events.runDue();
+        if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+        continue;
+      }
+      idleTo(best, bestAt);
+      this.pIdle[best] = false;
+      enter(best);
+      this.events.runDue();
+      if (this.stopRequested || this.liveDomains === 0) continue;
+      if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+      const vcpu = this.gangVcpu(g, best);
+      if (vcpu === null || g.state !== 'running') continue;
+      this.gangTurn.cycles = Math.max(1, Math.min(this.gangEnd - cpu.cycles, this.drawTurn(cs.quantumCycles)));
+      const back = this.resident[best] === vcpu;
+      this.switchTo(vcpu, !back);
+      this.resident[best] = vcpu;
+      const stop = this.runSlice(vcpu, this.gangTurn, limit);
+      clocks[best] = cpu.cycles;
+      if (stop) return done('stopped');
+      if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
+    }
+  }
+
+  /** The vCPU of domain `g` pinned to physical CPU `p` that can run now, or null. */
+  private gangVcpu(g: Domain, p: number): Vcpu | null {
+    for (const v of g.vcpus) if (v.pcpu === p && v.up && v.runState === 'runnable') return v;
+    return null;
+  }
+
+  /** Has a running domain other than `g` a runnable vCPU pinned to physical CPU `p`? */
+  private othersRunnable(g: Domain, p: number): boolean {
+    for (const d of this.domains) {
+      if (d === g || d.state !== 'running') continue;
+      for (const v of d.vcpus) if (v.pcpu === p && v.up && v.runState === 'runnable') return true;
+    }
+    return false;
+  }
+
+  /** A turn's length inside a gang slice: 1..quantum cycles from xorshift32. */
+  private drawTurn(quantum: number): number {
+    let x = this.gangRng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.gangRng = x >>> 0;
+    return 1 + (this.gangRng % quantum);
+  }
+}
+
+/** runSlice's scheduler for a turn inside a gang slice: only its budget matters (runGang picks). */
+class GangTurn implements Scheduler {
+  readonly name = 'gang turn';
+  cycles = 1;
+  add(): void {}
+  remove(): void {}
+  wake(): void {}
+  block(): void {}
+  pick(): Vcpu | null {
+    return null;
+  }
+  budget(): number {
+    return this.cycles;
+  }
+  account(): void {}
 }

@@ -15,4 +15,13 @@ describe('generated blocks in docs/fidelity.md', () => {
     // and from the second: at the default slice, tags across world switches save at most 0.03%
     expect(blocks[1]!.text).toMatch(/^3000000 .* 0\.030%$/m);
   });
+
+  it('docs/hypervisor.md: bench smp (the lock-holder preemption remedies), equal to its command output', async () => {
+    const blocks = docBlocks(readFileSync(`${ROOT}docs/hypervisor.md`, 'utf8')).filter((b) => b.args[0] === 'bench');
+    expect(blocks.map((b) => b.command)).toEqual(['bench smp --no-host-time']);
+    for (const b of blocks) expect(b.text, `npx xenolith ${b.command} (npm run docs:update)`).toBe(await blockOutput(b));
+    // what the doc reads from it: no wasted spin under co-scheduling, and the yield that does not fire across physical CPUs
+    expect(blocks[0]!.text).toMatch(/^trap +2 doms x 2 vCPUs \/ 2 pCPUs +cosched +\d+ +\S+ +\d+\/\d+ +0 \(0\)/m);
+    expect(blocks[0]!.text).toMatch(/^bt +2 doms x 2 vCPUs \/ 2 pCPUs +spin-yield +\d+ +1\.000x/m);
+  });
 });
