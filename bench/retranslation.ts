@@ -4,11 +4,14 @@
 // store, so it stops faulting. This measures, per workload of the native kernel, which
 // instructions take trace faults under `--mode bt --shadow traced` and how often each one runs,
 // and sets the cycles its faults cost today against what it would cost as a callout on every
-// execution. Simulated cycles only (exact); `xenolith bench retranslation`, docs/fidelity.md.
+// execution. Then it runs the built mechanism (`--bt-adaptive`, BtModeOptions.adaptive) beside
+// the run without it: its trace faults, retranslations, store callouts and cycles. Simulated
+// cycles only (exact); `xenolith bench retranslation`, docs/fidelity.md.
 // Host code.
 
 import { Hypervisor } from '../hypervisor/core/hypervisor.ts';
-import { BtMode } from '../hypervisor/bt/mode.ts';
+import { BtMode, btCache } from '../hypervisor/bt/mode.ts';
+import { ADAPTIVE_TRACE_FAULTS } from '../hypervisor/bt/cache.ts';
 import { HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts';
 import { trapVcpu } from '../hypervisor/trap/virtual-cpu.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
@@ -40,8 +43,17 @@ export interface RetranslationResult {
   /** the monitor's cost of one trace fault and of one store-emulating callout (cycles, from the profile) */
   faultCost: number;
   calloutCost: number;
-  /** per workload: its trace faults in all, and the bt run's cycles */
-  workloads: { workload: string; traceFaults: number; cycles: number }[];
+  /**
+   * per workload: its trace faults in all, and the bt run's cycles; and the same run with
+   * `--bt-adaptive`: its trace faults, stores retranslated, store callouts made (and how many of
+   * them wrote a traced table), its cycles
+   */
+  workloads: {
+    workload: string;
+    traceFaults: number;
+    cycles: number;
+    adaptive: { traceFaults: number; retranslations: number; emulatedStores: number; emulatedTraceStores: number; cycles: number };
+  }[];
   rows: RetranslationRow[];
 }
 
@@ -76,7 +88,17 @@ export function runRetranslationBench(workloads: readonly string[] = RETRANSLATI
       return r;
     };
     hv.run({ maxCycles: 8_000_000_000 });
-    result.workloads.push({ workload, traceFaults: stats.traceFaults, cycles: hv.cpu.cycles });
+    // the built mechanism, the same run with adaptive retranslation on
+    const hva = new Hypervisor({ memoryBytes: MEMORY_BYTES + HYPERVISOR_RESERVE_BYTES, profile: profileName });
+    const da = hva.createDomain(new BtMode({ shadow: 'traced', adaptive: true }), { name: 'guest', memoryBytes: MEMORY_BYTES, input: '' }, spec);
+    hva.run({ maxCycles: 8_000_000_000 });
+    const bs = btCache(da).stats;
+    result.workloads.push({
+      workload,
+      traceFaults: stats.traceFaults,
+      cycles: hv.cpu.cycles,
+      adaptive: { traceFaults: da.stats.traceFaults, retranslations: bs.retranslations, emulatedStores: bs.emulatedStores, emulatedTraceStores: bs.emulatedTraceStores, cycles: hva.cpu.cycles },
+    });
     // on the bare machine: how often each of those instructions runs
     const runs = countExecutions(build, workload, [...byPc.keys()]);
     for (const [pc, n] of [...byPc].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
@@ -123,8 +145,10 @@ export function retranslationReport(r: RetranslationResult): string {
     // the best a perfect policy could do: retranslate exactly the instructions for which it pays
     const saved = rows.reduce((n, x) => n + Math.max(0, x.faultCycles - x.calloutCycles), 0);
     const all = rows.reduce((n, x) => n + x.calloutCycles - x.faultCycles, 0);
+    const a = w.adaptive;
     lines.push(
       `${w.workload}: ${w.traceFaults} trace faults in ${w.cycles} cycles; a perfect policy saves ${saved} cycles (${((100 * saved) / w.cycles).toFixed(3)}%); retranslating every faulting instruction costs ${all} cycles more`,
+      `${w.workload} with --bt-adaptive (retranslated after ${ADAPTIVE_TRACE_FAULTS} trace faults): ${a.traceFaults} trace faults, ${a.retranslations} stores retranslated, ${a.emulatedStores} store callouts (${a.emulatedTraceStores} into traced tables) in ${a.cycles} cycles: ${a.cycles - w.cycles >= 0 ? '+' : ''}${a.cycles - w.cycles} cycles (${a.cycles >= w.cycles ? '+' : ''}${((100 * (a.cycles - w.cycles)) / w.cycles).toFixed(3)}%)`,
     );
   }
   return lines.join('\n');

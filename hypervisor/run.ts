@@ -41,8 +41,8 @@ export interface GuestRunOptions {
   trap?: TrapModeOptions;
   /** hvm-mode translation: 'shadow' or 'ept' (default: the profile's CPU decides); with shadow paging, the shadow's kind */
   hvm?: { mmu?: 'shadow' | 'ept'; shadow?: 'flush' | 'traced' };
-  /** bt-mode tuning (the translation cache's bound) */
-  bt?: { cacheUnits?: number; shadow?: 'flush' | 'traced' };
+  /** bt-mode tuning (the translation cache's bound, the shadow, adaptive retranslation: BtModeOptions) */
+  bt?: { cacheUnits?: number; shadow?: 'flush' | 'traced'; adaptive?: boolean };
   /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */
   engine?: Engine;
   /** a hosted monitor: each I/O exit also pays a world switch to the host (HypervisorOptions.hosted) */

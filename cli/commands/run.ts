@@ -80,6 +80,7 @@ interface RunOptions {
   cmdline?: string;
   mmu?: string;
   shadow?: string;
+  btAdaptive?: boolean;
   net: string[];
   netRx?: string;
   hosted?: boolean;
@@ -199,6 +200,8 @@ interface GuestSetup {
   mmu?: 'shadow' | 'ept';
   /** --shadow (trap, bt, hvm's shadow paging) */
   shadow?: 'flush' | 'traced';
+  /** --bt-adaptive (bt with --shadow traced) */
+  btAdaptive?: boolean;
   /** --trace: the trace buffer's capacity in records (undefined: no trace) */
   traceCapacity?: number;
   /** --hosted (trap, bt, hvm): every I/O exit also pays a world switch to the host */
@@ -269,7 +272,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     cmdline: o.cmdline,
     onOutput: withTap(consoleWriter(symbols, undefined, images), o),
     ...(o.mmu !== undefined || o.shadow !== undefined ? { hvm: { ...(o.mmu !== undefined ? { mmu: o.mmu } : {}), ...(o.shadow !== undefined ? { shadow: o.shadow } : {}) } } : {}),
-    ...(o.shadow !== undefined ? { trap: { shadow: o.shadow }, bt: { shadow: o.shadow } } : {}),
+    ...(o.shadow !== undefined ? { trap: { shadow: o.shadow }, bt: { shadow: o.shadow, ...(o.btAdaptive ? { adaptive: true } : {}) } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
@@ -592,6 +595,7 @@ export function register(program: Command): void {
     .option('--record <file>', 'log every input of the run (console keys, --input, host datagrams) with the simulated cycle it was applied at, and how the run ended, to FILE (docs/replay.md)')
     .option('--replay <file>', "run again as recorded in FILE (by --record): the same settings and inputs at the same cycles give the same console output and final cycle count, which are checked; beside it only --stats, --trace, --timeout, --disk and --snapshot")
     .option('--shadow <kind>', 'with --mode trap, bt or hvm --mmu shadow: flush (one shadow, rebuilt after every CR3 load; the default) or traced (a shadow per address space, kept coherent by write-protecting the guest\'s page tables: trace faults)')
+    .option('--bt-adaptive', "with --mode bt --shadow traced: adaptive retranslation (VMware's \"innocent until proven guilty\"): a kernel store that has taken 4 trace faults is retranslated as a callout that makes its write against the traced shadow without faulting (docs/fidelity.md)")
     .option('--smp <n>', 'CPUs in the machine (native) or vCPUs in the domain (trap, bt, hvm: 1..8; pv: 1..4) (default 1) (docs/isa.md "Multiprocessor", docs/hypervisor.md and docs/hypercalls.md "Several vCPUs")')
     .option('--smp-seed <n>', 'with --smp: the seed of the interleaving schedule of the CPUs (native) or of the vCPUs\' slices on the physical CPUs (trap, bt, hvm, pv; default 1); the same seed gives the same run')
     .option('--pcpus <n>', 'with --smp under trap, bt or hvm: the hypervisor\'s physical CPUs, 1..8 (default: one per vCPU); fewer than the vCPUs and they share them (lock-holder preemption shows in --stats)')
@@ -639,6 +643,8 @@ export function register(program: Command): void {
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
       if (opts.shadow !== undefined && opts.mode !== 'trap' && opts.mode !== 'bt' && opts.mode !== 'hvm') throw new CliError(`--shadow chooses the shadow MMU of trap, bt and hvm's shadow paging; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       if (opts.shadow !== undefined && opts.mode === 'hvm' && hvmMmuFor(getProfile(checked.profile), checked.mmu) !== 'shadow') throw new CliError(`--shadow chooses the shadow MMU; this hvm run has a second stage (ept${checked.mmu === undefined ? `, profile ${checked.profile}'s default` : ''}): add --mmu shadow`);
+      if (opts.btAdaptive && (opts.mode !== 'bt' || checked.shadow !== 'traced')) throw new CliError(`--bt-adaptive retranslates bt's stores that keep taking trace faults; it needs --mode bt --shadow traced${opts.mode !== 'bt' ? ` (not --mode ${opts.mode})` : ''}`);
+      if (opts.btAdaptive && (opts.saveAt !== undefined || opts.record !== undefined)) throw new CliError(`--bt-adaptive: ${opts.saveAt !== undefined ? 'saving' : 'recording'} a run with adaptive retranslation is not built (the saved run would not carry what it learnt)`);
       if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');

@@ -36,6 +36,26 @@ export const K_CALLOUT = 1;
  * POPF, RDCPL, SIDT) and CLI/STI (a store to the virtual IF after the virtual CPL/IOPL check)
  */
 export const K_INLINE = 2;
+/**
+ * `--bt-adaptive`: a store retranslated after it kept taking trace faults (ADAPTIVE_TRACE_FAULTS):
+ * a callout that resolves its write against the traced shadow, then makes it (no fault)
+ */
+export const K_STORE = 3;
+
+/**
+ * Trace faults one kernel instruction takes before `--bt-adaptive` retranslates it as a store
+ * callout. VMware's bt treats every instruction as "innocent until proven guilty" (Adams &
+ * Agesen, ASPLOS 2006, section 4.2): it runs translated as it is, and one that keeps faulting on
+ * traced page tables is retranslated to emulate its access in a callout; the paper gives no
+ * threshold, so this one (a few faults) is ours.
+ */
+export const ADAPTIVE_TRACE_FAULTS = 4;
+
+/** opcodes `--bt-adaptive` can turn into a store callout: STW, STH, STB at [ra + imm16], XCHG at [ra] */
+export const OP_STW: number = Op.STW;
+export const OP_STH: number = Op.STH;
+export const OP_STB: number = Op.STB;
+export const OP_XCHG: number = Op.XCHG;
 
 // opcodes as local numbers (cross-file const enums are property loads under tsx)
 export const OP_JMP: number = Op.JMP;
@@ -100,6 +120,11 @@ export const INDIRECT: Uint8Array = (() => {
   return t;
 })();
 
+/** A store `--bt-adaptive` can translate as a store callout. */
+export function isStoreOp(op: number): boolean {
+  return op === OP_STW || op === OP_STH || op === OP_STB || op === OP_XCHG;
+}
+
 /** One translation unit. */
 export class TranslationUnit {
   /** set when the unit is dropped from the cache (its code was written) */
@@ -145,7 +170,12 @@ export class BtStats {
   flushes = 0;
   /** units dropped by those flushes */
   flushedUnits = 0;
-  /** callouts by opcode */
+  /** `--bt-adaptive`: instructions retranslated as store callouts, and the stores those callouts made */
+  retranslations = 0;
+  emulatedStores = 0;
+  /** ... of which were writes to a traced page table (each a trace fault without the option) */
+  emulatedTraceStores = 0;
+  /** callouts by opcode (the privileged instructions; store callouts are counted above) */
   readonly callouts = new Float64Array(256);
   /** inline rewrites of the critical instructions by opcode */
   readonly inlined = new Float64Array(256);
@@ -173,6 +203,12 @@ export class TranslationCache {
   readonly stats = new BtStats();
   /** instructions in the cached units (for the host-bytes estimate) */
   private cachedInsns = 0;
+  /** `--bt-adaptive` is on for this domain (set by BtMode; its counters then show in `--stats`) */
+  adaptive = false;
+  /** `--bt-adaptive`: machine addresses of the stores translated as store callouts (K_STORE) */
+  readonly storeCallouts = new Set<number>();
+  /** `--bt-adaptive`: trace faults so far by the guest-virtual address of the kernel instruction that took them */
+  readonly traceFaultsAt = new Map<number, number>();
 
   constructor(
     private readonly m32: Int32Array,
@@ -224,6 +260,9 @@ export class TranslationCache {
       ops[k] = words[k]! & 0xff;
       kinds[k] = KIND[ops[k]!]!;
     }
+    if (this.storeCallouts.size > 0) {
+      for (let k = 0; k < n; k++) if (kinds[k] === K_IDENT && isStoreOp(ops[k]!) && this.storeCallouts.has(ma + offs[k]!)) kinds[k] = K_STORE;
+    }
     const u = new TranslationUnit(ma, pc >>> 0, Int32Array.from(words), Uint16Array.from(offs), ops, kinds);
     this.units.set(ma, u);
     const f = ma >>> 12;
@@ -242,6 +281,29 @@ export class TranslationCache {
     const op = w & 0xff;
     this.stats.uncachedInsns++;
     return new TranslationUnit(-1, pc >>> 0, Int32Array.of(w), Uint16Array.of(0), Uint8Array.of(op), Uint8Array.of(KIND[op]!));
+  }
+
+  /**
+   * `--bt-adaptive`: translate the store at machine address `ma` as a store callout from now on,
+   * dropping every unit that holds it (they all start in its frame: a unit never crosses one), so
+   * the next run of that code is retranslated. Counted in `retranslations`.
+   */
+  retranslateStore(ma: number): void {
+    if (this.storeCallouts.has(ma)) return;
+    this.storeCallouts.add(ma);
+    this.stats.retranslations++;
+    const list = this.byFrame.get(ma >>> 12);
+    if (!list) return;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const u = list[i]!;
+      if (!u.offs.includes(ma - u.ma)) continue;
+      u.dead = true;
+      if (this.units.get(u.ma) === u) {
+        this.units.delete(u.ma);
+        this.cachedInsns -= u.length;
+      }
+      list.splice(i, 1);
+    }
   }
 
   /** Drop every unit translated from machine frame `frame` (its code was written). */
@@ -266,7 +328,12 @@ export class TranslationCache {
     this.clear();
   }
 
-  clear(): void {
+  /** Drop every unit (and, when `all`, what `--bt-adaptive` learnt: a new boot). */
+  clear(all = false): void {
+    if (all) {
+      this.storeCallouts.clear();
+      this.traceFaultsAt.clear();
+    }
     for (const u of this.units.values()) u.dead = true;
     this.units.clear();
     this.byFrame.clear();

@@ -30,9 +30,14 @@ import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
 import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
+import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
 import {
+  ADAPTIVE_TRACE_FAULTS,
   INDIRECT,
+  isStoreOp,
   K_CALLOUT,
+  K_STORE,
+  OP_XCHG,
   K_IDENT,
   DEFAULT_CACHE_UNITS,
   OP_CLI,
@@ -100,6 +105,11 @@ export interface BtModeOptions {
   cacheUnits?: number;
   /** trap mode's shadow MMU kind (default 'flush') */
   shadow?: ShadowKind;
+  /**
+   * adaptive retranslation (`--bt-adaptive`, needs shadow 'traced'): a kernel store that has taken
+   * ADAPTIVE_TRACE_FAULTS trace faults is retranslated as a store callout (K_STORE)
+   */
+  adaptive?: boolean;
 }
 
 export class BtMode implements Mode {
@@ -115,9 +125,12 @@ export class BtMode implements Mode {
   private callout = 0;
   private lookup = 0;
   private translateInsn = 0;
+  private readonly adaptive: boolean;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
+    this.adaptive = opts.adaptive === true;
+    if (this.adaptive && opts.shadow !== 'traced') throw new Error('bt adaptive retranslation needs the traced shadow (shadow: traced): it retranslates stores that keep taking trace faults');
     this.trap = new TrapMode({ interruptWindowPollCycles: 0, vcpuState: BtVcpu, shadow: opts.shadow ?? 'flush' });
   }
 
@@ -141,13 +154,14 @@ export class BtMode implements Mode {
   createDomain(domain: Domain): void {
     this.trap.createDomain(domain);
     const cache = new TranslationCache(this.hv.mem.i32, this.hv.mem.codePage, this.cacheUnits);
+    cache.adaptive = this.adaptive;
     domain.modeState = cache;
     this.caches.add(cache);
   }
 
   build(domain: Domain, boot: BootSpec): void {
     this.trap.build(domain, boot);
-    btCache(domain).clear();
+    btCache(domain).clear(true);
   }
 
   /** A secondary vCPU's start-up (trap mode's); the domain's one translation cache serves it too. */
@@ -178,7 +192,7 @@ export class BtMode implements Mode {
     this.trap.destroyDomain(domain);
     const cache = domain.modeState;
     if (cache instanceof TranslationCache) {
-      cache.clear();
+      cache.clear(true);
       this.caches.delete(cache);
     }
   }
@@ -304,6 +318,29 @@ export class BtMode implements Mode {
           return this.endByControlFlow(t, u, op, dom, st);
         }
         countExit(dom.stats, res);
+        if (this.adaptive && u.ma >= 0 && isStoreOp(op)) return this.storeExit(t, res, exit, cache, u.ma + off, ipc);
+        return this.handleCpuExit(t, res, exit);
+      }
+      if (kind === K_STORE) {
+        // a store retranslated by --bt-adaptive: a callout resolves its write against the traced
+        // shadow as the trace fault would have (the walk charged as the monitor's), then it runs
+        st.emulatedStores++;
+        st.calloutCycles += this.callout;
+        this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
+        const w = u.words[k]!;
+        const base = r[(w >>> 12) & 15]!;
+        const va = op === OP_XCHG ? base : (base + (w >> 16)) | 0;
+        const how = (t.shadow as TracedShadowMmu).emulateStore(va, user);
+        if (how !== STORE_DIRECT) cpu.charge(Ev.MonitorWalk, t.walker.refs);
+        if (how === STORE_TRACED) st.emulatedTraceStores++;
+        else if (how === STORE_FAULTS) st.emulatedStores--; // the guest's own tables forbid it: the fault path takes it
+        const res = cpu.step();
+        if (res === STEP_CONT) continue;
+        if (res === STEP_BOUND) {
+          cpu.instructionBoundary();
+          return this.endByControlFlow(t, u, op, dom, st);
+        }
+        countExit(dom.stats, res);
         return this.handleCpuExit(t, res, exit);
       }
       if (kind === K_CALLOUT) {
@@ -391,6 +428,27 @@ export class BtMode implements Mode {
     t.entry = ENTRY_DIRECT;
     t.prev = u;
     return CONTINUE;
+  }
+
+  /**
+   * `--bt-adaptive`: a kernel store left its unit by a CPU exit. Handled as any exit; if it was a
+   * trace fault, counted against the store's address, and the ADAPTIVE_TRACE_FAULTS-th one has it
+   * retranslated as a store callout ("innocent until proven guilty").
+   */
+  private storeExit(t: BtVcpu, res: number, exit: VcpuExit, cache: TranslationCache, ma: number, pc: number): number {
+    const stats = t.domain.stats;
+    const before = stats.traceFaults;
+    const r = this.handleCpuExit(t, res, exit);
+    if (stats.traceFaults !== before) {
+      const n = (cache.traceFaultsAt.get(pc) ?? 0) + 1;
+      if (n >= ADAPTIVE_TRACE_FAULTS) {
+        cache.traceFaultsAt.delete(pc);
+        cache.retranslateStore(ma);
+      } else {
+        cache.traceFaultsAt.set(pc, n);
+      }
+    }
+    return r;
   }
 
   private endByControlFlow(t: BtVcpu, u: TranslationUnit, op: number, dom: Domain, st: TranslationCache['stats']): number {

@@ -23,6 +23,8 @@ export function btStatsSummary(domain: Domain): {
   dispatchLookups: number;
   invalidations: number;
   callouts: Record<string, number>;
+  /** `--bt-adaptive` (undefined without it): stores retranslated as store callouts, the stores those made, and how many wrote a traced page table */
+  adaptive?: { retranslations: number; emulatedStores: number; emulatedTraceStores: number };
   inlined: Record<string, number>;
   translateCycles: number;
   calloutCycles: number;
@@ -50,6 +52,7 @@ export function btStatsSummary(domain: Domain): {
     dispatchLookups: s.dispatchLookups,
     invalidations: s.invalidations,
     callouts: byName(s.callouts),
+    ...(c.adaptive ? { adaptive: { retranslations: s.retranslations, emulatedStores: s.emulatedStores, emulatedTraceStores: s.emulatedTraceStores } } : {}),
     inlined: byName(s.inlined),
     translateCycles: s.translateCycles,
     calloutCycles: s.calloutCycles,
@@ -71,6 +74,9 @@ export function formatBtStats(domain: Domain): string {
     `translation cache: ${b.cacheUnits} of at most ${b.cacheBoundUnits} units, about ${Math.ceil(b.cacheBytes / 1024)} KiB of host heap (estimated); ${b.flushes} flushes when full (${b.flushedUnits} units dropped)`,
     `units run: ${b.unitsRun} (${b.chained} chained, ${b.dispatchLookups} dispatch lookups, ${b.indirectLookups} indirect lookups)`,
     `callouts: ${total(b.callouts)} (${list(b.callouts)})`,
+    ...(b.adaptive
+      ? [`adaptive retranslation: ${b.adaptive.retranslations} stores retranslated as callouts; ${b.adaptive.emulatedStores} stores emulated (${b.adaptive.emulatedTraceStores} into traced page tables: trace faults avoided)`]
+      : []),
     `inline rewrites: ${total(b.inlined)} (${list(b.inlined)})`,
     `cycles: translation ${b.translateCycles}, callouts ${b.calloutCycles}, lookups ${b.lookupCycles}; monitor total ${s.monitorCycles}`,
     `traps: ${s.traps.reduce((a, n) => a + n, 0)} (shadow faults ${s.hiddenFaults} hidden, ${s.trueFaults} true), injected interrupts ${s.injectedInterrupts}, I/O exits ${s.loopExits.io ?? 0}`,

@@ -25,6 +25,12 @@ const ERR_U: number = PfErr.User;
 const ERR_F: number = PfErr.Fetch;
 const PAGE_MASK = -4096;
 
+/** emulateStore() results: the shadow lets the write through as it is; it was resolved (a fill); it was a write to a traced table (unsync and fill); it faults as it would */
+export const STORE_DIRECT = 0;
+export const STORE_RESOLVED = 1;
+export const STORE_TRACED = 2;
+export const STORE_FAULTS = 3;
+
 /** Address spaces whose shadows are kept at once (the least recently loaded one goes first). */
 export const TRACED_SPACES = 8;
 
@@ -160,6 +166,33 @@ export class TracedShadowMmu implements GuestShadow {
     this.stats.hiddenFaults++;
     this.stats.shadowFills++;
     return SHADOW_HIDDEN;
+  }
+
+  /**
+   * bt's store callout (`--bt-adaptive`): the guest is about to write va (at `user`'s privilege).
+   * If the shadow would let the write through, nothing to do (STORE_DIRECT). Else do what fault()
+   * does for the #PF the write would take - the guest walk, the trace fault's unsync when va is in
+   * a traced table, the fill - without the fault (STORE_RESOLVED, or STORE_TRACED for a write to a
+   * traced table: counted by the caller, not as a trace fault). A write the guest's own tables
+   * forbid is left to fault as it would (STORE_FAULTS): the store then takes the ordinary path.
+   */
+  emulateStore(va: number, user: boolean): number {
+    const e = this.entry(va);
+    if ((e & PTE_P) !== 0 && (e & PTE_W) !== 0 && (!user || (e & PTE_U) !== 0)) return STORE_DIRECT;
+    const w = this.walker;
+    const ma = w.walk(va, ACC_WRITE, user, true);
+    if (ma < 0) return STORE_FAULTS;
+    const target = ma >>> 12;
+    let r = STORE_RESOLVED;
+    if (this.state[target] === TRACED) {
+      // (without the option: a trace fault, after a hidden one when va had no shadow entry yet)
+      this.unsync(target);
+      r = STORE_TRACED;
+    }
+    const rights = shadowRights(w.perm, w.dirty, ACC_WRITE, user);
+    this.fill(va, ma, (rights & SHADOW_W) !== 0, (rights & SHADOW_U) !== 0);
+    this.stats.shadowFills++;
+    return r;
   }
 
   invlpg(va: number): void {

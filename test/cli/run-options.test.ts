@@ -58,6 +58,20 @@ describe('xenolith (small things)', () => {
     expect(await refused('--mode', 'pv', '--shadow', 'traced')).toEqual([2, "xenolith: --shadow chooses the shadow MMU of trap, bt and hvm's shadow paging; it needs --mode trap, bt or hvm (not pv)\n"]);
   });
 
+  it('--bt-adaptive: bt on the traced shadow, its counters in --stats; refused elsewhere and with --save-at', async () => {
+    const bt = await xenolith('run', '--mode', 'bt', '--shadow', 'traced', '--bt-adaptive', '--cmdline', 'true', '--input', '', '--stats');
+    expect(bt.status).toBe(0);
+    // booting to `true` takes two trace faults (from different stores): none is retranslated
+    expect(bt.stderr).toMatch(/^adaptive retranslation: 0 stores retranslated as callouts; 0 stores emulated \(0 into traced page tables: trace faults avoided\)$/m);
+    const refused = async (...args: string[]) => {
+      const r = await xenolith('run', ...args, '--input', '');
+      return [r.status, r.stderr];
+    };
+    expect(await refused('--mode', 'trap', '--shadow', 'traced', '--bt-adaptive')).toEqual([2, "xenolith: --bt-adaptive retranslates bt's stores that keep taking trace faults; it needs --mode bt --shadow traced (not --mode trap)\n"]);
+    expect(await refused('--mode', 'bt', '--bt-adaptive')).toEqual([2, "xenolith: --bt-adaptive retranslates bt's stores that keep taking trace faults; it needs --mode bt --shadow traced\n"]);
+    expect(await refused('--mode', 'bt', '--shadow', 'traced', '--bt-adaptive', '--save-at', '1000', 'x.xls')).toEqual([2, 'xenolith: --bt-adaptive: saving a run with adaptive retranslation is not built (the saved run would not carry what it learnt)\n']);
+  });
+
   it('too little memory under pv: the builder says how much the kernel, initrd and boot layout need, on one line', async () => {
     const pv = await xenolith('run', '--mode', 'pv', '--memory', '1', '--input', '');
     expect(pv.status).toBe(2);
