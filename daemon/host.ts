@@ -389,34 +389,32 @@ export class Host {
     this.release(r);
     r.restarts = 0;
     r.crashRestarts = 0;
+    // the log is opened first: a file that cannot be written refuses the start, the domain unchanged
+    const log = r.def.record !== undefined ? this.openRecording(r.def, r.def.record) : null;
     this.boot(r);
-    if (r.def.record !== undefined) this.startRecording(r, r.def.record);
+    if (log) r.recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
     return this.info(r);
   }
 
   /**
-   * Log the run of `r`, just booted, to `file` as `run --record` does: the settings `run --replay`
+   * Open the log of a run of `def` in `file`, as `run --record` does: the settings `run --replay`
    * boots with (the definition's, in run's terms), then each console input at the machine's cycle
-   * counted from now, and the end. Only a domain with a machine of its own (the definition refuses
-   * the others), whose cycles are its run's alone.
+   * counted from its start, and the end. Only a domain with a machine of its own (the definition
+   * refuses the others), whose cycles are its run's alone. A start that then fails leaves a log
+   * with no end line, which `run --replay` refuses as unfinished.
    */
-  private startRecording(r: DomainRecord, file: string): void {
-    const def = r.def;
-    const m = r.machine!;
+  private openRecording(def: DomainDefinition, file: string): InputLogWriter {
     const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.console.input !== undefined) run.input = def.console.input.replace(/\\n/g, '\n');
-    if (r.disk) run.diskSha256 = sha256(r.disk);
-    let log: InputLogWriter;
+    const disk = this.readDisk(def);
+    if (disk) run.diskSha256 = sha256(disk);
     try {
-      log = new InputLogWriter(file, run);
+      return new InputLogWriter(file, run);
     } catch (e) {
-      this.release(r);
-      this.setStopped(r, 'shut off', 'destroyed', null, null);
       throw new HostError(409, `domain '${def.name}' cannot start: record ${e instanceof InputLogError ? e.message : String(e)}`);
     }
-    r.recording = { log, digest: new OutputDigest(), base: machineCycles(m) };
   }
 
   /** The cycle of the run being recorded (from its start). */
