@@ -57,6 +57,7 @@ import { MigrationError } from './migration/wire.ts';
 import { compactPvState, expandPvState } from './migration/pv.ts';
 import { openMigration } from './migration/endpoint.ts';
 import { Channel } from './migration/channel.ts';
+import { InputLogError, InputLogWriter, OutputDigest, sha256, type LoggedEnd, type RunSettings } from '../hypervisor/input-log.ts';
 
 /** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
 export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
@@ -191,6 +192,15 @@ interface DomainRecord {
   leaveBreakpoint: number | null;
   /** it is being migrated away: it takes no command that would change it */
   migratingOut: boolean;
+  /** the input log being written (definition field record), from start to the run's end */
+  recording: Recording | null;
+}
+
+/** A domain's run being recorded (docs/replay.md): its log, its output so far, the machine's cycle at its start. */
+interface Recording {
+  log: InputLogWriter;
+  digest: OutputDigest;
+  base: number;
 }
 
 export interface HostOptions {
@@ -258,6 +268,7 @@ export class Host {
       switchPort: null,
       bareStop: null,
       breakpoints: [],
+      recording: null,
       leaveBreakpoint: null,
       migratingOut: false,
     };
@@ -378,8 +389,45 @@ export class Host {
     this.release(r);
     r.restarts = 0;
     r.crashRestarts = 0;
+    // the log is opened first: a file that cannot be written refuses the start, the domain unchanged
+    const log = r.def.record !== undefined ? this.openRecording(r.def, r.def.record) : null;
     this.boot(r);
+    if (log) r.recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
     return this.info(r);
+  }
+
+  /**
+   * Open the log of a run of `def` in `file`, as `run --record` does: the settings `run --replay`
+   * boots with (the definition's, in run's terms), then each console input at the machine's cycle
+   * counted from its start, and the end. Only a domain with a machine of its own (the definition
+   * refuses the others), whose cycles are its run's alone. A start that then fails leaves a log
+   * with no end line, which `run --replay` refuses as unfinished.
+   */
+  private openRecording(def: DomainDefinition, file: string): InputLogWriter {
+    const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
+    if (def.cmdline !== undefined) run.cmdline = def.cmdline;
+    if (def.shadow !== undefined) run.shadow = def.shadow;
+    if (def.console.input !== undefined) run.input = def.console.input.replace(/\\n/g, '\n');
+    const disk = this.readDisk(def);
+    if (disk) run.diskSha256 = sha256(disk);
+    try {
+      return new InputLogWriter(file, run);
+    } catch (e) {
+      throw new HostError(409, `domain '${def.name}' cannot start: record ${e instanceof InputLogError ? e.message : String(e)}`);
+    }
+  }
+
+  /** The cycle of the run being recorded (from its start). */
+  private recordedCycle(r: DomainRecord, rec: Recording): number {
+    return machineCycles(r.machine!) - rec.base;
+  }
+
+  /** End the recording of `r` (before its machine goes): how its run ended, at which cycle. */
+  private finishRecording(r: DomainRecord, end: LoggedEnd): void {
+    const rec = r.recording;
+    if (!rec || !r.machine) return;
+    r.recording = null;
+    rec.log.finish({ cycle: this.recordedCycle(r, rec), end, outputBytes: rec.digest.bytes, outputSha256: rec.digest.digest() });
   }
 
   /** A bridge's counters (frames forwarded, flooded, dropped, late), or all 0 for a bridge no domain has joined. */
@@ -1043,6 +1091,7 @@ export class Host {
 
   private feed(r: DomainRecord, bytes: Uint8Array): void {
     const m = r.machine!;
+    if (r.recording && bytes.length > 0) r.recording.log.event({ kind: 'keys', cycle: this.recordedCycle(r, r.recording), text: Buffer.from(bytes).toString('latin1') });
     if (m.bare) m.bare.feedInput(bytes);
     else if (r.domain) {
       const pv = r.domain.modeState;
@@ -1276,6 +1325,7 @@ export class Host {
 
   private output(r: DomainRecord, b: number): void {
     r.log.push(b);
+    r.recording?.digest.add(b);
     if (r.fresh.length < 1 << 20) r.fresh.push(b);
   }
 
@@ -1283,6 +1333,8 @@ export class Host {
   private release(r: DomainRecord): void {
     const m = r.machine;
     if (!m) return;
+    // a run still recorded here was ended from outside (destroy, reboot, save, the daemon's end)
+    this.finishRecording(r, 'left');
     const domain = r.domain;
     r.domain = null;
     r.machine = null;
@@ -1657,6 +1709,7 @@ export class Host {
         reason = 'reboot';
         detail = '';
       }
+      this.finishRecording(r, 'guest');
       const crashed = reason !== 'poweroff' && reason !== 'destroyed' && reason !== 'reboot';
       const action =
         reason === 'destroyed' ? 'destroy' : reason === 'reboot' ? (r.def.on_reboot === 'restart' ? 'restart' : 'destroy') : crashed ? r.def.on_crash : r.def.on_poweroff;
@@ -1701,6 +1754,11 @@ export class Host {
     this.runningNoted = 'closed';
     for (const r of this.records.values()) if (r.machine) this.release(r);
   }
+}
+
+/** A machine's cycle count (its one CPU: a recorded domain has one vCPU). */
+function machineCycles(m: HostMachine): number {
+  return m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
 }
 
 function withCmdline(spec: { kernel: Image; initrd: Uint8Array }, cmdline: string | undefined): BootSpec {

@@ -51,7 +51,7 @@ describe('domain definitions', () => {
     );
     expect(errorOf(() => loadDefinitionFile(file('c.json', '{ "mode": "pv" }')))).toBe(`${dir}/c.json: field 'name' is missing: name must be a string`);
     expect(errorOf(() => loadDefinitionFile(file('d.json', '{ "name": "d", "mode": "pv", "memroy": 8 }')))).toBe(
-      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, record, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('e.json', '{ "name": "e", "mode": "pv", "on_crash": "reboot" }')))).toBe(`${dir}/e.json: field 'on_crash': on_crash must be one of destroy, restart, preserve`);
     expect(errorOf(() => loadDefinitionFile(file('f.json', '{ "name": "f", "mode": "pv", "memory": 2000 }')))).toBe(`${dir}/f.json: field 'memory': memory must be at most 1024 MiB (the machine's memory ceiling)`);
@@ -75,7 +75,7 @@ describe('domain definitions', () => {
     expect(loadDefinitionFile(file('s.yaml', 'name: s\nmode: hvm\nvcpus: 2\n')).vcpus).toBe(2);
     expect(loadDefinitionFile(file('v2.yaml', 'name: v\nmode: pv\nvcpus: 2\n')).vcpus).toBe(2);
     expect(errorOf(() => loadDefinitionFile(file('w.yaml', 'name: w\nmode: pv\nmemroy: 8\n')))).toBe(
-      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, record, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('x.yaml', 'name: x\nmode: [pv\n')))).toBe(`${dir}/x.yaml:3:1: not valid YAML (Flow sequence in block collection must be sufficiently indented and end with a ])`);
   });

@@ -1,0 +1,40 @@
+// A daemon domain's recording (definition field record): a domain of an in-process host gets keys
+// through the console path at arbitrary wall times and step counts, then is shut down or
+// destroyed; `xenolith run --replay` of its log prints exactly the console output the daemon's
+// domain printed and ends at exactly the recorded cycle. trap and native here.
+import { describe, expect, it } from 'vitest';
+import { validateDefinition, DefinitionError } from '../../daemon/definition.ts';
+import { Host, HostError } from '../../daemon/host.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { recordAndReplayDomain } from './host-record-session.ts';
+
+describe('recording a daemon domain (definition field record)', () => {
+  it.each([
+    ['trap', 'shutdown', 'guest'],
+    ['native', 'destroy', 'left'],
+  ] as const)('%s, ended by %s: run --replay repeats its console output and final cycle', async (mode, ending, end) => {
+    await recordAndReplayDomain(mode, ending, end);
+  });
+
+  it('a pv domain (shared machine) or one of several vCPUs is refused, in one line', () => {
+    const refused = (d: object) => {
+      try {
+        validateDefinition({ name: 'x', record: 'x.log', ...d });
+      } catch (e) {
+        if (e instanceof DefinitionError) return e.message;
+        throw e;
+      }
+      return 'accepted';
+    };
+    expect(refused({ mode: 'pv' })).toBe("field 'record': a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it");
+    expect(refused({ mode: 'trap', vcpus: 2 })).toBe("field 'record': recording a domain of several vCPUs is not built yet (one vCPU only, as run --record)");
+    expect(refused({ mode: 'hvm' })).toBe('accepted');
+  });
+
+  it('a record file that cannot be written refuses the start, in one line, and the domain stays as it was', () => {
+    const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest: (arch) => buildGuestKernel({ arch }) });
+    host.define(validateDefinition({ name: 'r', mode: 'native', record: '/nonexistent-dir/r.log' }));
+    expect(() => host.start('r')).toThrow(new HostError(409, "domain 'r' cannot start: record /nonexistent-dir/r.log: cannot write (ENOENT)"));
+    expect(host.dominfo('r').status).toBe('defined');
+  });
+});
