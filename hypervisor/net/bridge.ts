@@ -136,10 +136,16 @@ export class VirtualSwitch {
   removeUplink(uplink: HostUplink): void {
     if (this.uplink !== uplink || !this.uplinkPort) return;
     this.uplinkPort.deliver = null;
+    this.forget(this.ports.indexOf(this.uplinkPort));
     if (this.uplinkPort.member) this.leave(this.uplinkPort.member);
     this.uplinkPort.member = null;
     this.uplinkPort = null;
     this.uplink = null;
+  }
+
+  /** A port is gone: the addresses learned on it are unknown again (flooded until seen elsewhere). */
+  private forget(k: number): void {
+    for (const [mac, at] of this.learned) if (at === k) this.learned.delete(mac);
   }
 
   // ------------------------------------------------------------------ time
