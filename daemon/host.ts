@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
 import type { CpuState } from '../machine/cpu.ts';
+import { Flag } from '../machine/isa.ts';
 import { type Image, ImageArch } from '../machine/image.ts';
 import { Hypervisor, DomainCreateError } from '../hypervisor/core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../hypervisor/core/domain.ts';
@@ -213,6 +214,11 @@ export interface HostOptions {
   loadKernel?: (path: string, arch: 'native' | 'pv') => Image;
   /** wall clock in ms (tests) */
   now?: () => number;
+  /**
+   * bridges skip idle machines ahead (default true): a machine blocked in HLT holds the others on
+   * its bridge back only to its next event (hypervisor/net/bridge.ts); false: strict lockstep
+   */
+  bridgeIdleSkip?: boolean;
 }
 
 export class Host {
@@ -1199,7 +1205,7 @@ export class Host {
     let port: SwitchPort | null = null;
     let sw: VirtualSwitch | null = null;
     if (def.bridge !== undefined) {
-      sw = this.switches.get(def.bridge) ?? new VirtualSwitch();
+      sw = this.switches.get(def.bridge) ?? new VirtualSwitch({ idleSkip: this.opts.bridgeIdleSkip !== false });
       this.switches.set(def.bridge, sw);
       port = sw.port();
       config.onTransmit = port.onTransmit;
@@ -1229,7 +1235,7 @@ export class Host {
     /** join the bridge (and its gateway, if it has no home yet; or the uplink to the domain alone) once the domain's network exists */
     const plug = (m: HostMachine, nic: NicPlatform | null): void => {
       if (!nic) return;
-      if (port) port.attach(nic, m);
+      if (port) port.attach({ ...nic, idleUntil: () => this.idleUntil(m) }, m);
       r.nicAt = { nic, machine: m };
       const shared = def.bridge !== undefined ? this.bridgeUplinks.get(def.bridge) : undefined;
       if (sw && uplink && shared && shared.home === null) {
@@ -1449,6 +1455,25 @@ export class Host {
       else m.bare!.deviceContext.schedule(now + slice, () => {});
     }
     return slice;
+  }
+
+  /**
+   * For the bridge (hypervisor/net/bridge.ts): while every CPU of the machine is blocked (in HLT,
+   * interrupts enabled, nothing pending), the cycle of its next event; else its present cycle.
+   */
+  private idleUntil(m: HostMachine): number {
+    if (m.bare) {
+      const bare = m.bare;
+      const cpu = bare.cpu;
+      if (bare.cpus.length === 1 && cpu.halted && (cpu.flags & Flag.IF) !== 0 && bare.pic.pendingVector() < 0) return bare.events.nextDeadline();
+      return cpu.cycles;
+    }
+    const hv = m.hv!;
+    for (const d of hv.domains) {
+      if (d.state !== 'running') continue;
+      for (const v of d.vcpus) if (v.runState === 'runnable') return hv.cpu.cycles;
+    }
+    return hv.events.nextDeadline();
   }
 
   /** Hold every machine on a bridge that cannot run now (nothing running on it), release the others. */
