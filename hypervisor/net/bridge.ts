@@ -189,22 +189,23 @@ export class VirtualSwitch {
    * The least bridge time at which a live machine other than `but` could still send a frame.
    * Each machine's base is its bridge time, or, blocked in HLT (idleUntil), its next event's: it
    * cannot send before that unless a frame wakes it, and every frame was sent at or after the
-   * least base of the others, so arrives no earlier than that plus the latency. So machine k
-   * sends no earlier than min(base k, least base of the others + latency) - the others including
-   * `but`, whose frames may wake k. Without idle skipping (or idleUntil) every base is the
-   * machine's present time, and this is the least bridge time of the others.
+   * least base of the others, so arrives no earlier than that plus the latency. So a blocked
+   * machine k sends no earlier than min(base k, least base of the others + latency) - the others
+   * including `but`, whose frames may wake k - nor before its present time; a running one from
+   * its present time. Without idle skipping (or idleUntil) every base is the machine's present
+   * time, and this is the least bridge time of the others, as strict lockstep has it.
    */
   private earliestSend(but: Member): number {
     const skip = this.opts.idleSkip !== false;
     let first = Infinity;
     let second = Infinity;
     let firstAt: Member | null = null;
-    const bases: [Member, number][] = [];
+    const bases: [Member, number, number][] = [];
     for (const m of this.members.values()) {
       if (m.held) continue;
-      const now = m.clock.now();
-      const base = (skip && m.clock.idleUntil ? Math.max(now, m.clock.idleUntil()) : now) + m.offset;
-      bases.push([m, base]);
+      const now = m.clock.now() + m.offset;
+      const base = skip && m.clock.idleUntil ? Math.max(now, m.clock.idleUntil() + m.offset) : now;
+      bases.push([m, now, base]);
       if (base < first) {
         second = first;
         first = base;
@@ -212,10 +213,12 @@ export class VirtualSwitch {
       } else if (base < second) second = base;
     }
     let least = Infinity;
-    for (const [m, base] of bases) {
+    for (const [m, now, base] of bases) {
       if (m === but) continue;
       const others = m === firstAt ? second : first;
-      least = Math.min(least, base, others + BRIDGE_LATENCY_CYCLES);
+      // a running machine (base = now) sends from now on; a blocked one from its event, or from
+      // the earliest arrival that could wake it; neither before its present time
+      least = Math.min(least, base === now ? now : Math.max(now, Math.min(base, others + BRIDGE_LATENCY_CYCLES)));
     }
     return least;
   }
