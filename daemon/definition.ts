@@ -12,6 +12,7 @@ import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
 import { MAX_CPUS } from '../machine/machine.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
+import { ipString, ipv4 } from '../hypervisor/net/frames.ts';
 
 /** The virtualization modes a definition may name (all hosted by the daemon). */
 export const DOMAIN_MODES = ['native', 'trap', 'bt', 'hvm', 'pv'] as const;
@@ -95,8 +96,10 @@ export const definitionSchema = z
     /** pv only: the domain is a control domain (may use dom0_op on the other pv domains of its host) */
     privileged: z.boolean({ error: 'privileged must be true or false' }).default(false),
     /**
-     * the NIC's network, as `run --net`: `user` and `hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT`
-     * items, comma-separated (a list of such strings is accepted too); loopback only; not pv
+     * the NIC's network, as `run --net`: `user` and `hostfwd=udp:127.0.0.1:HOSTPORT-[GUESTADDR]:GUESTPORT`
+     * items, comma-separated (a list of such strings is accepted too); loopback only; a forward
+     * with no guest address goes to the domain's own (ip); on a bridge, one gateway serves every
+     * domain there, and a forward may name any of their addresses
      */
     net: z
       .union([z.string(), z.array(z.string())], { error: 'net must be a string such as "hostfwd=udp:127.0.0.1:5555-:7" (or a list of them)' })
@@ -149,6 +152,16 @@ export const definitionSchema = z
                 ? 'recording a domain with its own kernel is not built yet (the standard kernel only)'
                 : null;
       if (why !== null) ctx.addIssue({ code: 'custom', path: ['record'], message: why });
+    }
+    if (d.net !== undefined && d.bridge === undefined) {
+      const own = d.ip === undefined ? 0x0a00020f : ipv4(d.ip);
+      let stray;
+      try {
+        stray = parseNetSpecs(d.net, own).find((r) => r.guestIp !== own);
+      } catch {
+        // reported by the field's own check
+      }
+      if (stray) ctx.addIssue({ code: 'custom', path: ['net'], message: `a forward to ${ipString(stray.guestIp)} needs a bridge: the domain alone on its network is ${ipString(own)}` });
     }
     if (d.vcpus > 4 && d.mode === 'pv') ctx.addIssue({ code: 'custom', path: ['vcpus'], message: "vcpus must be at most 4 for a pv domain (its shared-info page has 4 vcpu_info slots)" });
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });

@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
 import type { CpuState } from '../machine/cpu.ts';
+import { Flag } from '../machine/isa.ts';
 import { type Image, ImageArch } from '../machine/image.ts';
 import { Hypervisor, DomainCreateError } from '../hypervisor/core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../hypervisor/core/domain.ts';
@@ -45,6 +46,7 @@ import {
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 import { HostUplink, type NicPlatform } from '../hypervisor/net/uplink.ts';
+import { GUEST_IP } from '../hypervisor/net/gateway.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
@@ -180,8 +182,12 @@ interface DomainRecord {
   /** the kernel image booted (symbols for the monitor) */
   image: Image | null;
   disk: Uint8Array | null;
-  /** the NIC's uplink to the host (definition field net), while the domain exists */
+  /** the NIC's uplink to the host (definition field net), while the domain exists; on a bridge, the bridge's shared one */
   uplink: HostUplink | null;
+  /** on a bridge: the indices of this domain's forwards in the bridge's shared uplink */
+  forwards: number[] | null;
+  /** where its network attached (for a bridge's gateway to move to it when its home domain goes) */
+  nicAt: { nic: NicPlatform; machine: HostMachine } | null;
   /** its port on a bridge (definition field bridge), while the domain exists */
   switchPort: SwitchPort | null;
   /** how a domain on a bare machine (native) stopped */
@@ -218,6 +224,11 @@ export interface HostOptions {
   loadKernel?: (path: string, arch: 'native' | 'pv') => Image;
   /** wall clock in ms (tests) */
   now?: () => number;
+  /**
+   * bridges skip idle machines ahead (default true): a machine blocked in HLT holds the others on
+   * its bridge back only to its next event (hypervisor/net/bridge.ts); false: strict lockstep
+   */
+  bridgeIdleSkip?: boolean;
 }
 
 export class Host {
@@ -231,6 +242,12 @@ export class Host {
    * runs a machine on a bridge no further than its horizon, so no frame between machines is late.
    */
   private readonly switches = new Map<string, VirtualSwitch>();
+  /**
+   * Each bridge's uplink to the host, while a domain with a network (net) is on it: one virtual
+   * gateway for all of them, its forwards going to each domain's own address; it runs on the
+   * clock of `home`, one of those domains (another takes it over when that one goes).
+   */
+  private readonly bridgeUplinks = new Map<string, { uplink: HostUplink; home: DomainRecord | null }>();
   private readonly hostMemoryBytes: number;
   readonly pacing: 'wall' | 'fast';
   private readonly now: () => number;
@@ -265,6 +282,8 @@ export class Host {
       image: null,
       disk: null,
       uplink: null,
+      forwards: null,
+      nicAt: null,
       switchPort: null,
       bareStop: null,
       breakpoints: [],
@@ -312,7 +331,7 @@ export class Host {
       machine: r.machine ? (r.machine.pv ? r.machine.key : 'own') : null,
       cycles: d ? d.stats.runCycles : r.machine?.bare ? r.machine.bare.cpu.cycles : 0,
       instructions: d ? d.stats.instructions : r.machine?.bare ? r.machine.bare.cpu.instructions : 0,
-      ...(r.uplink ? { forwards: r.uplink.describeForwards() } : {}),
+      ...(r.uplink ? { forwards: r.uplink.describeForwards(r.forwards ?? undefined) } : {}),
     };
   }
 
@@ -1218,35 +1237,60 @@ export class Host {
     if (disk) config.disk = disk;
     // the network: the gateway, and a loopback socket per forward (pv: joined to the domain's
     // network back end); a port that cannot be bound is reported on the console and in the events
-    const uplink =
-      def.net !== undefined
-        ? HostUplink.openNow(parseNetSpecs(def.net), macToBytes(NIC_DEFAULT_MAC), (message) => {
-            for (const b of Buffer.from(`\n[xenolith: ${message}]\n`)) this.output(r, b);
-            this.opts.onEvent?.({ name: def.name, status: r.status, stopReason: null, detail: message });
-          })
-        : null;
-    if (uplink) config.onTransmit = uplink.onTransmit;
     if (def.ip !== undefined) config.ip = ipNumber(def.ip);
-    // on a bridge: the switch's port carries the domain's frames (and a forward's uplink joins the
-    // switch); each domain's station address ends in its address's last byte
+    const ownIp = config.ip ?? GUEST_IP;
+    const onNetError = (message: string): void => {
+      for (const b of Buffer.from(`\n[xenolith: ${message}]\n`)) this.output(r, b);
+      this.opts.onEvent?.({ name: def.name, status: r.status, stopReason: null, detail: message });
+    };
+    const rules = def.net !== undefined ? parseNetSpecs(def.net, ownIp) : null;
+    let uplink: HostUplink | null = null;
+    let forwards: number[] | null = null;
+    /** the bridge's uplink was made for this domain (closed again if the domain cannot start) */
+    let newShared = false;
+    // on a bridge: the switch's port carries the domain's frames, and the bridge's one gateway
+    // (made by the first domain with a network there) takes this domain's forwards; each domain's
+    // station address ends in its address's last byte
     let port: SwitchPort | null = null;
     let sw: VirtualSwitch | null = null;
     if (def.bridge !== undefined) {
-      sw = this.switches.get(def.bridge) ?? new VirtualSwitch();
+      sw = this.switches.get(def.bridge) ?? new VirtualSwitch({ idleSkip: this.opts.bridgeIdleSkip !== false });
       this.switches.set(def.bridge, sw);
-      if (uplink && sw.uplink) {
-        void uplink.close();
-        throw new HostError(409, `domain '${def.name}' cannot start: bridge ${def.bridge} already has an uplink to the host (net)`);
-      }
       port = sw.port();
       config.onTransmit = port.onTransmit;
-      config.mac = macToBytes(NIC_DEFAULT_MAC - 0x56 + ((config.ip ?? 0x0a00020f) & 0xff));
+      config.mac = macToBytes(NIC_DEFAULT_MAC - 0x56 + (ownIp & 0xff));
+      if (rules) {
+        let shared = this.bridgeUplinks.get(def.bridge);
+        if (!shared) {
+          shared = { uplink: HostUplink.openNow([], macToBytes(NIC_DEFAULT_MAC), onNetError), home: null };
+          this.bridgeUplinks.set(def.bridge, shared);
+          newShared = true;
+          // the domains on the bridge already: the gateway knows their station addresses
+          for (const o of this.records.values()) {
+            if (o.switchPort && o.def.bridge === def.bridge) {
+              const ip = o.def.ip !== undefined ? ipNumber(o.def.ip) : GUEST_IP;
+              shared.uplink.gateway.addStation(ip, macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff)));
+            }
+          }
+        }
+        uplink = shared.uplink;
+        forwards = uplink.addForwards(rules, onNetError);
+      }
+      this.bridgeUplinks.get(def.bridge)?.uplink.gateway.addStation(ownIp, config.mac);
+    } else if (rules) {
+      uplink = HostUplink.openNow(rules, macToBytes(NIC_DEFAULT_MAC), onNetError);
+      config.onTransmit = uplink.onTransmit;
     }
-    /** join the bridge (and the uplink to it, or to the domain alone) once the domain's network exists */
+    /** join the bridge (and its gateway, if it has no home yet; or the uplink to the domain alone) once the domain's network exists */
     const plug = (m: HostMachine, nic: NicPlatform | null): void => {
-      if (port && nic) port.attach(nic, m);
-      if (sw && uplink && nic) sw.addUplink(uplink, nic, m);
-      else if (uplink && nic) uplink.attach(nic);
+      if (!nic) return;
+      if (port) port.attach({ ...nic, idleUntil: () => this.idleUntil(m) }, m);
+      r.nicAt = { nic, machine: m };
+      const shared = def.bridge !== undefined ? this.bridgeUplinks.get(def.bridge) : undefined;
+      if (sw && uplink && shared && shared.home === null) {
+        sw.addUplink(uplink, nic, m);
+        shared.home = r;
+      } else if (!sw && uplink) uplink.attach(nic);
     };
     try {
       if (def.mode === 'pv') {
@@ -1294,7 +1338,13 @@ export class Host {
         this.attach(r, m, domain);
       }
     } catch (e) {
-      void uplink?.close();
+      if (forwards) uplink!.removeForwards(forwards);
+      if (def.bridge !== undefined && this.bridgeUplinks.get(def.bridge)?.home === r) this.rehomeGateway(def.bridge, r);
+      else if (newShared) {
+        this.bridgeUplinks.delete(def.bridge!);
+        void uplink?.close();
+      } else if (!sw) void uplink?.close();
+      r.nicAt = null;
       port?.detach();
       if (e instanceof HostError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
@@ -1303,6 +1353,7 @@ export class Host {
     r.image = image;
     r.disk = disk ?? null;
     r.uplink = uplink;
+    r.forwards = forwards;
     r.switchPort = port;
     if (staged) return;
     r.status = 'running';
@@ -1358,13 +1409,37 @@ export class Host {
       }
     }
     r.disk = null;
-    // the sockets close once the replies already sent have left
-    if (r.uplink) for (const sw of this.switches.values()) sw.removeUplink(r.uplink);
-    void r.uplink?.close();
+    // the sockets close once the replies already sent have left; a bridge's gateway stays while
+    // another domain with a network is on the bridge (moving to its clock if it ran on this one's)
+    if (r.forwards) {
+      r.uplink!.removeForwards(r.forwards);
+      if (this.bridgeUplinks.get(r.def.bridge!)?.home === r) this.rehomeGateway(r.def.bridge!, r);
+    } else if (r.uplink) void r.uplink.close();
     r.uplink = null;
+    r.forwards = null;
+    r.nicAt = null;
     r.switchPort?.detach();
     r.switchPort = null;
     this.flushConsole(r);
+  }
+
+  /**
+   * The domain `gone` carried bridge `bridge`'s gateway on its clock: the gateway moves to another
+   * domain with a network on the bridge, or, with none left, closes.
+   */
+  private rehomeGateway(bridge: string, gone: DomainRecord): void {
+    const shared = this.bridgeUplinks.get(bridge)!;
+    const sw = this.switches.get(bridge)!;
+    sw.removeUplink(shared.uplink);
+    shared.home = null;
+    for (const o of this.records.values()) {
+      if (o === gone || o.uplink !== shared.uplink || !o.nicAt) continue;
+      sw.addUplink(shared.uplink, o.nicAt.nic, o.nicAt.machine);
+      shared.home = o;
+      return;
+    }
+    this.bridgeUplinks.delete(bridge);
+    void shared.uplink.close();
   }
 
   // ================================================================================ running
@@ -1432,6 +1507,25 @@ export class Host {
       else m.bare!.deviceContext.schedule(now + slice, () => {});
     }
     return slice;
+  }
+
+  /**
+   * For the bridge (hypervisor/net/bridge.ts): while every CPU of the machine is blocked (in HLT,
+   * interrupts enabled, nothing pending), the cycle of its next event; else its present cycle.
+   */
+  private idleUntil(m: HostMachine): number {
+    if (m.bare) {
+      const bare = m.bare;
+      const cpu = bare.cpu;
+      if (bare.cpus.length === 1 && cpu.halted && (cpu.flags & Flag.IF) !== 0 && bare.pic.pendingVector() < 0) return bare.events.nextDeadline();
+      return cpu.cycles;
+    }
+    const hv = m.hv!;
+    for (const d of hv.domains) {
+      if (d.state !== 'running') continue;
+      for (const v of d.vcpus) if (v.runState === 'runnable') return hv.cpu.cycles;
+    }
+    return hv.events.nextDeadline();
   }
 
   /** Hold every machine on a bridge that cannot run now (nothing running on it), release the others. */

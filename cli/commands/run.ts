@@ -33,6 +33,7 @@ import { loadSaveFile, restoreRun, saveRun, type SavedRun, type SavedVcpu } from
 import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
 import { netSchema } from '../options.ts';
 import type { HostUplink } from '../../hypervisor/net/uplink.ts';
+import { ipString } from '../../hypervisor/net/frames.ts';
 import { InputLogError, InputLogWriter, OutputDigest, readInputLog, sha256, type InputEvent, type InputLog, type RunSettings } from '../../hypervisor/input-log.ts';
 import { recordingSession, replayDrive, ReplayDivergedError } from '../session.ts';
 
@@ -687,6 +688,8 @@ export function register(program: Command): void {
       const timeoutS = checked.timeout ?? (interactive || replayed ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
       const netRules = parseOptions(netSchema, opts.net);
+      const strayForward = netRules.find((r) => r.guestIp !== 0x0a00020f);
+      if (strayForward) throw new CliError(`--net: the guest's address is 10.0.2.15, not "${ipString(strayForward.guestIp)}" (forwards to other addresses are for domains on a bridge)`);
       if (opts.netRx !== undefined && (opts.mode !== 'pv' || opts.net.length === 0)) throw new CliError(`--net-rx chooses how pv's network back end delivers frames; it needs --mode pv and --net (not --mode ${opts.mode}${opts.net.length === 0 ? ' without --net' : ''})`);
       if (opts.netRx !== undefined && opts.netRx !== 'copy' && opts.netRx !== 'flip') throw new CliError(`--net-rx must be copy or flip (not ${opts.netRx})`);
       let uplink: HostUplink | undefined;

@@ -42,8 +42,13 @@ export const BRIDGE_LATENCY_CYCLES = 1000;
  */
 export const BRIDGE_SLACK_CYCLES = 500;
 
-/** A machine's clock as the switch sees it: its cycle count and its event queue. */
-export type BridgeClock = Pick<NicPlatform, 'now' | 'schedule'>;
+/**
+ * A machine's clock as the switch sees it: its cycle count and its event queue; and, optionally,
+ * `idleUntil`: while every CPU of the machine is blocked in HLT with nothing pending, the cycle of
+ * its next event (a timer, or a frame in flight to it: both are on its queue), before which it
+ * cannot send unless a frame wakes it; otherwise its present cycle.
+ */
+export type BridgeClock = Pick<NicPlatform, 'now' | 'schedule'> & { idleUntil?: () => number };
 
 /** A machine on the switch: its clock, the offset from its clock to bridge time, its ports. */
 interface Member {
@@ -70,7 +75,7 @@ export interface SwitchPort {
    * one for every domain of that machine: a Hypervisor or a bare Machine); default: the platform
    * itself, a machine of its own.
    */
-  attach(nic: NicPlatform, machine?: object): void;
+  attach(nic: NicPlatform & Pick<BridgeClock, 'idleUntil'>, machine?: object): void;
   /** the domain is gone: frames for it are dropped from now on */
   detach(): void;
 }
@@ -87,6 +92,13 @@ export interface SwitchCounters {
 const macKey = (f: Uint8Array, at: number): number => f[at]! * 2 ** 40 + f[at + 1]! * 2 ** 32 + (((f[at + 2]! << 24) | (f[at + 3]! << 16) | (f[at + 4]! << 8) | f[at + 5]!) >>> 0);
 
 export class VirtualSwitch {
+  /**
+   * idleSkip (default true): a machine blocked in HLT holds the others back only to its next
+   * event, not to its present cycle (see earliestSend); false: the strict lockstep on present
+   * cycles (the same arrivals, in more, shorter runs).
+   */
+  constructor(private readonly opts: { idleSkip?: boolean } = {}) {}
+
   private readonly ports: Port[] = [];
   /** the machines with attached ports, by the object that names them */
   private readonly members = new Map<object, Member>();
@@ -136,10 +148,16 @@ export class VirtualSwitch {
   removeUplink(uplink: HostUplink): void {
     if (this.uplink !== uplink || !this.uplinkPort) return;
     this.uplinkPort.deliver = null;
+    this.forget(this.ports.indexOf(this.uplinkPort));
     if (this.uplinkPort.member) this.leave(this.uplinkPort.member);
     this.uplinkPort.member = null;
     this.uplinkPort = null;
     this.uplink = null;
+  }
+
+  /** A port is gone: the addresses learned on it are unknown again (flooded until seen elsewhere). */
+  private forget(k: number): void {
+    for (const [mac, at] of this.learned) if (at === k) this.learned.delete(mac);
   }
 
   // ------------------------------------------------------------------ time
@@ -167,6 +185,44 @@ export class VirtualSwitch {
     return least;
   }
 
+  /**
+   * The least bridge time at which a live machine other than `but` could still send a frame.
+   * Each machine's base is its bridge time, or, blocked in HLT (idleUntil), its next event's: it
+   * cannot send before that unless a frame wakes it, and every frame was sent at or after the
+   * least base of the others, so arrives no earlier than that plus the latency. So a blocked
+   * machine k sends no earlier than min(base k, least base of the others + latency) - the others
+   * including `but`, whose frames may wake k - nor before its present time; a running one from
+   * its present time. Without idle skipping (or idleUntil) every base is the machine's present
+   * time, and this is the least bridge time of the others, as strict lockstep has it.
+   */
+  private earliestSend(but: Member): number {
+    const skip = this.opts.idleSkip !== false;
+    let first = Infinity;
+    let second = Infinity;
+    let firstAt: Member | null = null;
+    const bases: [Member, number, number][] = [];
+    for (const m of this.members.values()) {
+      if (m.held) continue;
+      const now = m.clock.now() + m.offset;
+      const base = skip && m.clock.idleUntil ? Math.max(now, m.clock.idleUntil() + m.offset) : now;
+      bases.push([m, now, base]);
+      if (base < first) {
+        second = first;
+        first = base;
+        firstAt = m;
+      } else if (base < second) second = base;
+    }
+    let least = Infinity;
+    for (const [m, now, base] of bases) {
+      if (m === but) continue;
+      const others = m === firstAt ? second : first;
+      // a running machine (base = now) sends from now on; a blocked one from its event, or from
+      // the earliest arrival that could wake it; neither before its present time
+      least = Math.min(least, base === now ? now : Math.max(now, Math.min(base, others + BRIDGE_LATENCY_CYCLES)));
+    }
+    return least;
+  }
+
   /** Is this machine on the switch (some port of it attached)? */
   has(machine: object): boolean {
     return this.members.has(machine);
@@ -187,7 +243,7 @@ export class VirtualSwitch {
   horizon(machine: object): number {
     const m = this.members.get(machine);
     if (!m) return Infinity;
-    const least = this.leastTime(m);
+    const least = this.earliestSend(m);
     return least === Infinity ? Infinity : least + BRIDGE_LATENCY_CYCLES - BRIDGE_SLACK_CYCLES - m.offset;
   }
 

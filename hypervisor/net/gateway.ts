@@ -1,7 +1,10 @@
-// The virtual gateway of the host uplink, in the shape of QEMU's user-mode network: the guest
-// is 10.0.2.15 on 10.0.2.0/24, the gateway 10.0.2.2 answers ARP and ping, and each host-forward
-// rule (`hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT`) carries datagrams from a host socket to a
-// guest port and the guest's replies back to the host client that sent them.
+// The virtual gateway of the host uplink, in the shape of QEMU's user-mode network: a guest
+// is 10.0.2.15 on 10.0.2.0/24 (domains on a bridge each have their own address there), the
+// gateway 10.0.2.2 answers ARP and ping, and each host-forward rule
+// (`hostfwd=udp:127.0.0.1:HOSTPORT-[GUESTADDR]:GUESTPORT`) carries datagrams from a host socket to
+// a port of the guest at the rule's address and that guest's replies back to the host client
+// that sent them. One gateway serves every domain of a bridge: it knows each guest's station
+// address from its own frames (ARP, IPv4 sources) or from addStation.
 // Host code: pure frame logic; the sockets are in uplink.ts, the NIC is reached by callbacks.
 
 import {
@@ -42,11 +45,13 @@ export const GATEWAY_MAC = new Uint8Array([0x52, 0x55, 0x0a, 0x00, 0x02, 0x02]);
 export const GATEWAY_ECHO_PORT = 7;
 export const GATEWAY_DISCARD_PORT = 9;
 
-/** One forwarding rule: datagrams to hostAddress:hostPort on the host go to guestPort in the guest. */
+/** One forwarding rule: datagrams to hostAddress:hostPort on the host go to guestIp:guestPort. */
 export interface HostForward {
   protocol: 'udp';
   hostAddress: '127.0.0.1';
   hostPort: number;
+  /** the guest's address (10.0.2.15 unless the forward names another) */
+  guestIp: number;
   guestPort: number;
 }
 
@@ -81,14 +86,37 @@ export class VirtualGateway {
   readonly counters: GatewayCounters = { framesFromGuest: 0, malformed: 0, arpReplies: 0, pingReplies: 0, udpToGuest: 0, udpTooLarge: 0, udpToHost: 0, unroutable: 0, echoed: 0, discarded: 0, ignored: 0 };
   /** host clients by the source port the guest sees (the client's own port), with their rule */
   private readonly clients = new Map<number, { rule: number; address: string }>();
+  /** guests' station addresses by IPv4 address: given (pinned), or learned from their frames */
+  private readonly stations = new Map<number, Uint8Array>();
+  private readonly pinned = new Set<number>();
   private ipId = 0;
 
-  /** guestMac: the NIC's station address (frames to the guest go there). */
+  /**
+   * rules: the forwards by index (a slot of null: a forward removed, its index kept for the
+   * others); guestMac: the station address of 10.0.2.15 (a lone guest's NIC).
+   */
   constructor(
-    readonly rules: readonly HostForward[],
-    private readonly guestMac: Uint8Array,
+    readonly rules: readonly (HostForward | null)[],
+    guestMac: Uint8Array,
     private readonly hooks: GatewayHooks,
-  ) {}
+  ) {
+    this.addStation(GUEST_IP, guestMac);
+  }
+
+  /**
+   * The station address of the guest at `ip` (a domain joining a bridge with its own address):
+   * pinned, so that another guest claiming the address in its frames cannot take its datagrams.
+   */
+  addStation(ip: number, mac: Uint8Array): void {
+    this.stations.set(ip, mac.slice());
+    this.pinned.add(ip);
+  }
+
+  /** A guest's station address from its frame (an ARP sender, an IPv4 source), unless the address is pinned. */
+  private learn(ip: number, mac: Uint8Array): void {
+    if (this.pinned.has(ip) || ip === GATEWAY_IP || (mac[0]! & 1) !== 0 || ((ip & NETMASK) >>> 0) !== ((GATEWAY_IP & NETMASK) >>> 0)) return;
+    this.stations.set(ip, mac.slice());
+  }
 
   /** A frame the guest's NIC sent. Never throws: a bad frame is counted and dropped. */
   fromGuest(frame: Uint8Array): void {
@@ -101,6 +129,7 @@ export class VirtualGateway {
     const ip = parseIpv4(eth.payload);
     if (!ip) return void c.malformed++;
     if (ip.dst !== GATEWAY_IP) return void c.ignored++;
+    this.learn(ip.src, eth.src);
     if (ip.protocol === IPPROTO_ICMP) {
       const m = parseIcmp(ip);
       if (!m) return void c.malformed++;
@@ -119,7 +148,8 @@ export class VirtualGateway {
     }
     if (u.dstPort === GATEWAY_DISCARD_PORT) return void c.discarded++;
     const client = this.clients.get(u.dstPort);
-    if (!client || this.rules[client.rule]!.guestPort !== u.srcPort) return void c.unroutable++;
+    const rule = client ? this.rules[client.rule] : null;
+    if (!client || !rule || rule.guestPort !== u.srcPort || rule.guestIp !== ip.src) return void c.unroutable++;
     c.udpToHost++;
     this.hooks.toHost(client.rule, u.payload.slice(), client.address, u.dstPort);
   }
@@ -127,23 +157,26 @@ export class VirtualGateway {
   /** A datagram arrived on host-forward rule `rule`'s socket from clientAddress:clientPort. */
   fromHost(rule: number, payload: Uint8Array, clientAddress: string, clientPort: number): void {
     const c = this.counters;
+    const r = this.rules[rule];
+    if (!r) return;
     if (payload.length > UDP_MAX_PAYLOAD) return void c.udpTooLarge++;
     this.clients.set(clientPort, { rule, address: clientAddress });
     c.udpToGuest++;
-    this.sendIp(GUEST_IP, IPPROTO_UDP, buildUdp(GATEWAY_IP, GUEST_IP, clientPort, this.rules[rule]!.guestPort, payload));
+    this.sendIp(r.guestIp, IPPROTO_UDP, buildUdp(GATEWAY_IP, r.guestIp, clientPort, r.guestPort, payload));
   }
 
   private arp(p: Uint8Array): void {
     const a = parseArp(p);
     if (!a) return void this.counters.malformed++;
     if (a.op !== ARP_REQUEST || a.targetIp !== GATEWAY_IP) return void this.counters.ignored++;
+    this.learn(a.senderIp, a.senderMac);
     this.counters.arpReplies++;
     const reply = buildArp({ op: ARP_REPLY, senderMac: GATEWAY_MAC, senderIp: GATEWAY_IP, targetMac: a.senderMac, targetIp: a.senderIp });
     this.hooks.toGuest(buildEth(a.senderMac, GATEWAY_MAC, ETHERTYPE_ARP, reply));
   }
 
   private sendIp(dst: number, protocol: number, payload: Uint8Array): void {
-    const dstMac = dst === GUEST_IP ? this.guestMac : BROADCAST_MAC;
+    const dstMac = this.stations.get(dst) ?? BROADCAST_MAC;
     this.ipId = (this.ipId + 1) & 0xffff;
     this.hooks.toGuest(buildEth(dstMac, GATEWAY_MAC, ETHERTYPE_IPV4, buildIpv4(GATEWAY_IP, dst, protocol, payload, this.ipId)));
   }

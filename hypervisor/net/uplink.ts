@@ -6,6 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { DeviceContext } from '../../machine/types.ts';
 import { deferred } from '../../machine/deferred.ts';
 import { VirtualGateway, type HostForward } from './gateway.ts';
+import { ipString } from './frames.ts';
 
 /**
  * Simulated cycles between the moment the host side produces a frame for the guest and the
@@ -34,15 +35,19 @@ export type NicPlatform = Pick<DeviceContext, 'now' | 'schedule'> & { nic: NicPo
 export class HostUplink {
   readonly gateway: VirtualGateway;
   private platform: NicPlatform | undefined;
-  private readonly sockets: Socket[] = [];
+  /** a socket per rule by index (null: the rule was removed, or is replayed without one) */
+  private readonly sockets: (Socket | null)[] = [];
+  /** the rules by index; a removed rule's slot is null (the others keep their indices) */
+  readonly rules: (HostForward | null)[];
   /** frames for the guest produced before attach() (none in practice), dropped */
   droppedBeforeAttach = 0;
   /** datagrams handed to a socket whose send has not completed */
   private sending = 0;
   private onDrained: (() => void) | null = null;
 
-  private constructor(readonly rules: readonly HostForward[], guestMac: Uint8Array) {
-    this.gateway = new VirtualGateway(rules, guestMac, {
+  private constructor(rules: readonly HostForward[], guestMac: Uint8Array) {
+    this.rules = [...rules];
+    this.gateway = new VirtualGateway(this.rules, guestMac, {
       toGuest: (frame) => this.toGuest(frame),
       toHost: (rule, payload, address, port) => this.send(rule, payload, address, port),
     });
@@ -76,20 +81,52 @@ export class HostUplink {
    * message and forwards nothing.
    */
   static openNow(rules: readonly HostForward[], guestMac: Uint8Array, onError: (message: string) => void): HostUplink {
-    const up = new HostUplink(rules, guestMac);
-    for (const [k, rule] of rules.entries()) {
+    const up = new HostUplink([], guestMac);
+    up.addForwards(rules, onError);
+    return up;
+  }
+
+  /**
+   * More forwards through this gateway (a domain joining a bridge whose gateway exists), bound
+   * as openNow binds them; returns their rule indices, for removeForwards.
+   */
+  addForwards(rules: readonly HostForward[], onError: (message: string) => void): number[] {
+    const added: number[] = [];
+    for (const rule of rules) {
+      const k = this.rules.length;
+      this.rules.push(rule);
+      added.push(k);
       const s = createSocket('udp4');
-      up.sockets.push(s);
+      this.sockets[k] = s;
       let bound = false;
       s.on('error', (e) => {
         if (!bound) onError(`net hostfwd: cannot bind udp ${rule.hostAddress}:${rule.hostPort}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
       });
-      s.on('message', (msg, rinfo) => up.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
+      s.on('message', (msg, rinfo) => this.fromHost(k, new Uint8Array(msg), rinfo.address, rinfo.port));
       s.bind(rule.hostPort, rule.hostAddress, () => {
         bound = true;
       });
     }
-    return up;
+    return added;
+  }
+
+  /** Remove forwards (their domain is gone): their sockets close, datagrams for them go nowhere. */
+  removeForwards(indices: readonly number[]): void {
+    for (const k of indices) {
+      const s = this.sockets[k];
+      this.rules[k] = null;
+      this.sockets[k] = null;
+      try {
+        s?.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /** Forwards still in place (not removed). */
+  get forwardCount(): number {
+    return this.rules.filter((r) => r !== null).length;
   }
 
   /**
@@ -127,24 +164,27 @@ export class HostUplink {
   }
 
   /**
-   * Each rule as `udp 127.0.0.1:HOSTPORT -> 10.0.2.15:GUESTPORT`, with the port actually bound
-   * (`unbound` for a socket not bound yet, or that could not bind).
+   * Each rule (of `indices`, default all in place) as `udp 127.0.0.1:HOSTPORT -> GUESTIP:GUESTPORT`,
+   * with the port actually bound (`unbound` for a socket not bound yet, or that could not bind).
    */
-  describeForwards(): string[] {
-    return this.rules.map((rule, k) => {
+  describeForwards(indices?: readonly number[]): string[] {
+    const ks = indices ?? this.rules.flatMap((r, k) => (r ? [k] : []));
+    return ks.flatMap((k) => {
+      const rule = this.rules[k];
+      if (!rule) return [];
       let port = 'unbound';
       try {
         port = String(this.sockets[k]!.address().port);
       } catch {
         // not bound (yet)
       }
-      return `udp ${rule.hostAddress}:${port} -> 10.0.2.15:${rule.guestPort}`;
+      return [`udp ${rule.hostAddress}:${port} -> ${ipString(rule.guestIp)}:${rule.guestPort}`];
     });
   }
 
   /** The ports actually bound (a rule with host port 0 gets one from the system). */
   boundPorts(): number[] {
-    return this.sockets.map((s) => s.address().port);
+    return this.sockets.map((s) => s!.address().port);
   }
 
   /**
@@ -177,7 +217,7 @@ export class HostUplink {
   private closeNow(): void {
     for (const s of this.sockets) {
       try {
-        s.close();
+        s?.close();
       } catch {
         // already closed
       }

@@ -102,8 +102,9 @@ describe('run --net', () => {
     ['hostfwd=udp:0.0.0.0:5555-:7', '--net: a forward listens on the loopback address 127.0.0.1 only, not "0.0.0.0"'],
     ['hostfwd=udp:127.0.0.1:70000-:7', '--net: host port "70000" must be a number from 0 to 65535'],
     ['hostfwd=udp:127.0.0.1:5555-:0', '--net: guest port "0" must be a number from 1 to 65535'],
-    ['hostfwd=udp:127.0.0.1:5555-10.0.2.16:7', '--net: the guest\'s address is 10.0.2.15, not "10.0.2.16"'],
-    ['bridge', '--net: "bridge" is not hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT'],
+    ['hostfwd=udp:127.0.0.1:5555-10.0.2.16:7', '--net: the guest\'s address is 10.0.2.15, not "10.0.2.16" (forwards to other addresses are for domains on a bridge)'],
+    ['hostfwd=udp:127.0.0.1:5555-10.0.2.255:7', '--net: the guest address "10.0.2.255" must be a guest\'s on 10.0.2.0/24 (not .0, .255 or the gateway 10.0.2.2)'],
+    ['bridge', '--net: "bridge" is not hostfwd=udp:127.0.0.1:HOSTPORT-[GUESTADDR]:GUESTPORT'],
     ['hostfwd=udp:127.0.0.1:5555-:7,hostfwd=udp::5555-:8', '--net: host port 5555 is forwarded twice'],
   ];
   for (const [spec, message] of refused) {

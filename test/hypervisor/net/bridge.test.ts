@@ -128,6 +128,33 @@ describe('a switch between machines with clocks of their own', () => {
     expect(sw.horizon(b)).toBe(3_000 + L - SLACK);
   });
 
+  it('idle skipping: a machine blocked in HLT holds the others back to min(its next event, the others\' least base + latency), three machines; idleSkip false holds them to present times', () => {
+    for (const skip of [true, false]) {
+      const sw = new VirtualSwitch({ idleSkip: skip });
+      const ms = [fakeMachine(), fakeMachine(), fakeMachine()];
+      const idle = [0, 0, 0];
+      ms.forEach((m, k) => sw.port().attach({ ...m.clock, nic: m.nic, idleUntil: () => (idle[k] ? idle[k]! : m.clock.now()) }, m));
+      const [a, b, c] = ms as [ReturnType<typeof fakeMachine>, ReturnType<typeof fakeMachine>, ReturnType<typeof fakeMachine>];
+      a.runTo(1_000);
+      b.runTo(1_000);
+      c.runTo(1_000);
+      // b and c blocked until 90,000 and 40,000; a running at 1,000
+      idle[1] = 90_000;
+      idle[2] = 40_000;
+      // for a: b may send at min(90,000, 1,000 + L), c at min(40,000, 1,000 + L)
+      expect(sw.horizon(a)).toBe(skip ? 1_000 + 2 * L - SLACK : 1_000 + L - SLACK);
+      expect(sw.horizon(b)).toBe(1_000 + L - SLACK);
+      // a blocked too (until 20,000): every base is an event; c is woken first by a's send at 20,000
+      idle[0] = 20_000;
+      expect([sw.horizon(a), sw.horizon(b), sw.horizon(c)]).toEqual(
+        skip ? [20_000 + 2 * L - SLACK, 20_000 + L - SLACK, 20_000 + L - SLACK] : [1_000 + L - SLACK, 1_000 + L - SLACK, 1_000 + L - SLACK],
+      );
+      // a frame in flight to b is an event on its queue: its base is no later than the arrival
+      idle[1] = 3_000;
+      expect(sw.horizon(c)).toBe(skip ? 3_000 + L - SLACK : 1_000 + L - SLACK);
+    }
+  });
+
   it('runLockstep runs the machine with the least bridge time to its horizon, so no frame is late', () => {
     const sw = new VirtualSwitch();
     const a = fakeMachine();

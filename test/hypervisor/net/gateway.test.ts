@@ -11,7 +11,7 @@ const GUEST_MAC = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
 function setup() {
   const toGuest: Uint8Array[] = [];
   const toHost: { rule: number; payload: number[]; address: string; port: number }[] = [];
-  const gw = new VirtualGateway([{ protocol: 'udp', hostAddress: '127.0.0.1', hostPort: 5555, guestPort: 7 }], GUEST_MAC, {
+  const gw = new VirtualGateway([{ protocol: 'udp', hostAddress: '127.0.0.1', hostPort: 5555, guestIp: GUEST_IP, guestPort: 7 }], GUEST_MAC, {
     toGuest: (f) => toGuest.push(f),
     toHost: (rule, payload, address, port) => toHost.push({ rule, payload: [...payload], address, port }),
   });
@@ -100,5 +100,51 @@ describe('the gateway\'s own services', () => {
     expect([ip.src, ip.dst, u.srcPort, u.dstPort, [...u.payload]]).toEqual([GATEWAY_IP, GUEST_IP, 7, 50000, [5, 6]]);
     expect(toHost).toEqual([]);
     expect([gw.counters.echoed, gw.counters.discarded]).toEqual([1, 1]);
+  });
+});
+
+describe('one gateway for the domains of a bridge', () => {
+  const IP_B = F.ipv4('10.0.2.16');
+  const IP_C = F.ipv4('10.0.2.17');
+  const MAC_B = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x10]);
+  const MAC_C = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x11]);
+  const rule = (hostPort: number, guestIp: number, guestPort: number) => ({ protocol: 'udp' as const, hostAddress: '127.0.0.1' as const, hostPort, guestIp, guestPort });
+  const from = (mac: Uint8Array, src: number, sport: number, dport: number, payload: number[]) =>
+    F.buildEth(GATEWAY_MAC, mac, F.ETHERTYPE_IPV4, F.buildIpv4(src, GATEWAY_IP, F.IPPROTO_UDP, F.buildUdp(src, GATEWAY_IP, sport, dport, Uint8Array.from(payload))));
+  const seen = (f: Uint8Array) => {
+    const eth = F.parseEth(f)!;
+    const ip = F.parseIpv4(eth.payload)!;
+    const u = F.parseUdp(ip)!;
+    return [[...eth.dst], ip.dst, u.srcPort, u.dstPort, [...u.payload]];
+  };
+
+  it('sends each forward to its guest address and station, carries back only that guest\'s replies, and keeps a given station from a guest claiming its address', () => {
+    const toGuest: Uint8Array[] = [];
+    const toHost: [number, number[], string, number][] = [];
+    const rules: (ReturnType<typeof rule> | null)[] = [rule(5555, IP_B, 7), rule(5556, IP_C, 9), null];
+    const gw = new VirtualGateway(rules, GUEST_MAC, { toGuest: (f) => toGuest.push(f), toHost: (k, p, a, port) => toHost.push([k, [...p], a, port]) });
+    gw.addStation(IP_B, MAC_B);
+    // c's station address is not given: unknown, its datagram goes to the broadcast address
+    gw.fromHost(0, Uint8Array.from([1]), '127.0.0.1', 40001);
+    gw.fromHost(1, Uint8Array.from([2]), '127.0.0.1', 40002);
+    gw.fromHost(2, Uint8Array.from([3]), '127.0.0.1', 40003); // a removed forward: nothing
+    expect(toGuest.map(seen)).toEqual([
+      [[...MAC_B], IP_B, 40001, 7, [1]],
+      [[...F.BROADCAST_MAC], IP_C, 40002, 9, [2]],
+    ]);
+    // c's reply teaches the gateway its station; b's port-7 reply to c's client is not c's
+    gw.fromGuest(from(MAC_C, IP_C, 9, 40002, [2]));
+    gw.fromGuest(from(MAC_B, IP_B, 7, 40002, [9]));
+    gw.fromGuest(from(MAC_B, IP_B, 7, 40001, [1]));
+    expect(toHost).toEqual([[1, [2], '127.0.0.1', 40002], [0, [1], '127.0.0.1', 40001]]);
+    expect([gw.counters.udpToGuest, gw.counters.udpToHost, gw.counters.unroutable]).toEqual([2, 2, 1]);
+    // c claims b's address: b's station stays (given), c's learned one is used for c
+    gw.fromGuest(from(MAC_C, IP_B, 7, 40001, [4]));
+    gw.fromHost(0, Uint8Array.from([5]), '127.0.0.1', 40001);
+    gw.fromHost(1, Uint8Array.from([6]), '127.0.0.1', 40002);
+    expect(toGuest.slice(2).map(seen)).toEqual([
+      [[...MAC_B], IP_B, 40001, 7, [5]],
+      [[...MAC_C], IP_C, 40002, 9, [6]],
+    ]);
   });
 });
