@@ -122,6 +122,10 @@ describe('what intrinsics compile to', () => {
       'main.main:', 'li r4, 0x3000', 'li r0, 0', 'cpuid', 'stw [r4], r0', 'stw [r4 + 4], r1', 'stw [r4 + 8], r2', 'stw [r4 + 12], r3', 'ret',
     ]);
   });
+  it('reads the stack pointer with stackPointer() (mov from sp)', () => {
+    const { asm } = compileTree(prog('stackPointer, store32', 'store32(0x3000, stackPointer());'));
+    expect(functionAsm(asm, 'main.main')).toContain('mov r0, sp');
+  });
   it('turns iretTo into loading sp and IRET', () => {
     const { asm } = compileTree(prog('iretTo', 'iretTo(0x8000);'));
     expect(functionAsm(asm, 'main.main')).toEqual(['main.main:', 'li r0, 0x8000', 'mov sp, r0', 'iret']);
