@@ -173,9 +173,10 @@ describe('xenolith compare (native, trap, bt, hvm, pv)', () => {
   it('the null call\'s events: one INT delivery per call in every mode; trap adds a monitor path and an intercept IRET per call, bt the same plus a callout (the kernel\'s IRET) and lookups', () => {
     // (the kernel's trap path spans one more code page than before stackCpuId moved it: one more walk)
     expect(events('null', 'native')).toEqual({ 'TLB-miss walk references': 6, 'INT n deliveries': 1000 });
+    // (trap's region now holds a timer tick: its interrupt, the handler's privileged instructions and one device-model access)
     expect(events('null', 'trap')).toEqual({
-      'TLB-miss walk references': 8, 'exception/interrupt deliveries': 2, 'INT n deliveries': 1000, 'returns from intercepts (IRET)': 1002,
-      'monitor trap paths': 1002, 'monitor guest-table references': 4,
+      'TLB-miss walk references': 20, 'exception/interrupt deliveries': 9, 'INT n deliveries': 1000, 'returns from intercepts (IRET)': 1009,
+      'monitor trap paths': 1009, 'monitor guest-table references': 10, 'device-model port accesses': 1,
     });
     expect(events('null', 'bt')).toEqual({
       'TLB-miss walk references': 4, 'exception/interrupt deliveries': 3, 'INT n deliveries': 1000, 'returns from intercepts (IRET)': 1003, 'monitor trap paths': 1003,
