@@ -11,4 +11,7 @@ export const VIRTUALIZATION_MODES = ['trap', 'bt', 'hvm', 'pv'] as const satisfi
 export type VirtualizationMode = (typeof VIRTUALIZATION_MODES)[number];
 
 /** The modes that run a guest with several CPUs (`--smp N`): the bare multiprocessor, and domains of several vCPUs. */
-export const SMP_MODES: readonly ModeName[] = ['native', 'trap', 'bt', 'hvm'];
+export const SMP_MODES: readonly ModeName[] = ['native', 'trap', 'bt', 'hvm', 'pv'];
+
+/** The most vCPUs of a pv domain (the shared-info page's vcpu_info slots: hypercalls/structs.ts SharedInfo.MAX_VCPUS). */
+export const PV_MAX_VCPUS = 4;

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option('--md', 'print the report as Markdown')
     .option('--html <file>', 'also write an HTML report with a relative-performance chart')
     .option('--max-cycles <n>', 'cycle limit per guest run', '50000000000')
-    .option('--smp <n>', 'also run the guest test suite with N CPUs (2..8) in every mode that has them (native, trap, bt, hvm: vCPUs, seed 1): a second equivalence matrix, against native on N CPUs')
+    .option('--smp <n>', 'also run the guest test suite with N CPUs (2..8) in every mode that has them (native, trap, bt, hvm and pv up to 4: vCPUs, seed 1): a second equivalence matrix, against native on N CPUs')
     .option('--no-progress', 'no progress bar')
     .action(async (opts: CompareOpts) => {
       const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, engine: opts.engine, runs: opts.runs, jobs: opts.jobs, maxCycles: opts.maxCycles, modes: opts.modes });

@@ -3,7 +3,7 @@
 // runs with interrupts off (every trap gate clears IF) except while the scheduler idles, so
 // nothing here needs a lock. Guest code (the TypeScript subset).
 
-import { load32, store32, staticBuffer, addressOf, contextSwitch, cstr, TrapFrame } from 'xl32';
+import { load32, store32, staticBuffer, addressOf, contextSwitch, cstr, divu, gtu, TrapFrame } from 'xl32';
 import { Param } from './param.ts';
 import { Layout } from './memlayout.ts';
 import { ContextFrame } from './formats.ts';
@@ -59,6 +59,18 @@ export const enum Proc {
 const procs = staticBuffer(Param.NPROC * Proc.BYTES, 4);
 /** one slot per process: an unmapped guard page, then the stack */
 const kstacks = staticBuffer(Param.NPROC * (Param.KSTACK_BYTES + Layout.PAGE), Layout.PAGE);
+
+/**
+ * The CPU running on the kernel stack that holds sp, or -1 if sp is in none: the stack's lowest
+ * word, which the scheduler writes before it switches to the process (a process runs kernel code
+ * only on the CPU whose scheduler switched to it), as Linux kept the CPU number in the
+ * thread_info at the bottom of the kernel stack. Reading it costs no I/O, so no exit when virtualized.
+ */
+export function kstackCpu(sp: number): number {
+  const stride = Param.KSTACK_BYTES + Layout.PAGE;
+  if (!gtu(sp, kstacks) || gtu(sp, kstacks + Param.NPROC * stride)) return -1;
+  return load32(kstacks + divu(sp - 1 - kstacks, stride) * stride + Layout.PAGE);
+}
 /** per CPU: the scheduler's saved stack pointer */
 const schedContext = staticBuffer(Smp.MAX_CPUS * 4);
 /** per CPU: the process it runs (0 in its scheduler) */
@@ -176,7 +188,8 @@ function pickNext(): number {
  * idles (interrupts on, HLT) when there is none.
  */
 export function scheduler(): void {
-  const ctx = schedContext + cpuId() * 4;
+  const me = cpuId();
+  const ctx = schedContext + me * 4;
   for (;;) {
     irqDisable();
     const p = pickNext();
@@ -200,6 +213,8 @@ export function scheduler(): void {
     setCurrent(p);
     vmSwitch(load32(p + Proc.PD));
     setKernelStack(load32(p + Proc.KSTACK_TOP));
+    // the CPU number at the bottom of the process's kernel stack (kstackCpu)
+    store32(load32(p + Proc.KSTACK_TOP) - Param.KSTACK_BYTES, me);
     contextSwitch(ctx, load32(p + Proc.CONTEXT));
     setCurrent(0);
   }

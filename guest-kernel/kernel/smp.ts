@@ -10,9 +10,9 @@
 // xv6's ptable lock is held across swtch). So kernel data needs no finer locks, user code runs
 // on every CPU at once, and kernel code on one at a time.
 
-import { load32, store32, staticBuffer, xchg32, cstr } from 'xl32';
+import { load32, store32, staticBuffer, xchg32, cstr, stackPointer, divu, gtu } from 'xl32';
 import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad, spinWait, readCycles, tlbFlushOthers } from './pvops.ts';
-import { scheduler } from './proc.ts';
+import { scheduler, kstackCpu } from './proc.ts';
 import { panic } from './panic.ts';
 
 export const enum Smp {
@@ -57,6 +57,21 @@ let tickCycles = 0;
 export function cpuId(): number {
   if (ncpu === 1) return 0;
   return cpuIdOp();
+}
+
+/**
+ * This CPU's number found from the stack it runs on (an architecture's CPU_ID when reading the
+ * hardware's is dear: the native kernel's LAPIC_ID read is an I/O exit under trap, bt and hvm,
+ * and every lock operation asks). A process's kernel stack holds the number its CPU's scheduler
+ * wrote (kstackCpu); a secondary's boot stack k is CPU k's; any other stack is CPU 0's (the boot
+ * loader's, where CPU 0's scheduler runs).
+ */
+export function stackCpuId(): number {
+  const sp = stackPointer();
+  const owner = kstackCpu(sp);
+  if (owner >= 0) return owner;
+  if (gtu(sp, bootStacks) && !gtu(sp, bootStacks + Smp.MAX_CPUS * Smp.BOOT_STACK_BYTES)) return divu(sp - 1 - bootStacks, Smp.BOOT_STACK_BYTES);
+  return 0;
 }
 
 /** CPUs present. */

@@ -537,8 +537,11 @@ function spinWork(rounds: number): number {
   return x;
 }
 
-/** rounds of spinWork for the two-CPU tests: about a million cycles, well under a time slice */
-const SMP_ROUNDS = 100000;
+/**
+ * rounds of spinWork for the two-CPU tests: about three million cycles, so the fork's and the
+ * reap's fixed costs (dear under a shadow MMU: hvm without EPT) stay small beside the work timed
+ */
+const SMP_ROUNDS = 300000;
 
 /**
  * Two processes running at once: on two CPUs the same work done by two processes together takes

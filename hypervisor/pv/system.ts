@@ -5,12 +5,12 @@
 
 import type { Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
-import { Hypervisor } from '../core/hypervisor.ts';
+import { Hypervisor, type HypervisorOptions } from '../core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../core/domain.ts';
-import { RoundRobinScheduler, type Scheduler } from '../core/scheduler.ts';
+import type { Scheduler } from '../core/scheduler.ts';
 import { PvMode } from './mode.ts';
 import type { HypercallTable } from './hypercalls.ts';
-import { checkGuestMemory, collectRun, type GuestRunOptions, type GuestRunResult } from '../run.ts';
+import { checkGuestMemory, collectRun, smpHypervisorOptions, type GuestRunOptions, type GuestRunResult } from '../run.ts';
 
 /** Machine memory beyond the domain's that the pv system gives the hypervisor. */
 const PV_RESERVE_BYTES = 8 * 1024 * 1024;
@@ -39,22 +39,9 @@ export interface PvSystemOptions {
   table?: HypercallTable;
   /** vCPUs of the domain (default 1; at most SharedInfo.MAX_VCPUS): the guest starts the others (VCPUOP_INITIALISE, UP) */
   vcpus?: number;
-}
-
-/** The longest vCPU slice of a pv domain with several vCPUs (default of `--smp-quantum` under pv). */
-export const PV_SMP_DEFAULT_QUANTUM_CYCLES = 100_000;
-
-/**
- * The vCPUs' slice on the one physical CPU for an SMP run: `seed` picks it, 1..quantumCycles
- * cycles (xorshift32 of the seed), so the same seed gives the same interleaving and another seed
- * another (the bare multiprocessor's schedule draws every slice; here one length serves the run).
- */
-export function pvSmpSlice(seed = 1, quantumCycles = PV_SMP_DEFAULT_QUANTUM_CYCLES): number {
-  let x = seed >>> 0 || 1;
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  return 1 + ((x >>> 0) % quantumCycles);
+  /** physical CPUs and their schedulers (smpHypervisorOptions: one per vCPU, seeded slices) */
+  pcpus?: number;
+  makeScheduler?: (pcpu: number) => Scheduler;
 }
 
 export interface PvSystem {
@@ -67,7 +54,9 @@ export interface PvSystem {
 export function createPvSystem(opts: PvSystemOptions): PvSystem {
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
   const reserve = checkGuestMemory(memoryBytes, () => PV_RESERVE_BYTES, 'pv', 'its own data (the frame table, the shared pages, the I/O rings)');
-  const hvOpts: { memoryBytes: number; profile?: string; scheduler?: Scheduler; engine?: Engine } = { memoryBytes: memoryBytes + reserve };
+  const hvOpts: HypervisorOptions = { memoryBytes: memoryBytes + reserve };
+  if (opts.pcpus !== undefined) hvOpts.pcpus = opts.pcpus;
+  if (opts.makeScheduler !== undefined) hvOpts.makeScheduler = opts.makeScheduler;
   if (opts.profile !== undefined) hvOpts.profile = opts.profile;
   if (opts.engine !== undefined) hvOpts.engine = opts.engine;
   if (opts.scheduler !== undefined) hvOpts.scheduler = opts.scheduler;
@@ -92,13 +81,14 @@ export function createPvSystem(opts: PvSystemOptions): PvSystem {
 /** Boot a pv kernel image as the only domain and run it to the end: the `--mode pv` entry point. */
 export function runPvMode(
   kernel: Image,
-  opts: GuestRunOptions & { table?: HypercallTable; netRx?: 'copy' | 'flip'; vcpus?: number; smp?: { seed?: number; quantumCycles?: number } } = {},
+  opts: GuestRunOptions & { table?: HypercallTable; netRx?: 'copy' | 'flip'; vcpus?: number } = {},
 ): GuestRunResult & { mode: PvMode } {
   const pvOpts: PvSystemOptions = { kernel };
   for (const key of ['initrd', 'cmdline', 'memoryBytes', 'input', 'disk', 'profile', 'onOutput', 'onTransmit', 'netRx', 'table', 'engine', 'vcpus'] as const) {
     if (opts[key] !== undefined) (pvOpts as unknown as Record<string, unknown>)[key] = opts[key];
   }
-  if ((opts.vcpus ?? 1) > 1) pvOpts.scheduler = new RoundRobinScheduler(pvSmpSlice(opts.smp?.seed, opts.smp?.quantumCycles));
+  // several vCPUs: seeded slices on one physical CPU per vCPU (--pcpus fewer), as runSingleGuest
+  if ((opts.vcpus ?? 1) > 1) Object.assign(pvOpts, smpHypervisorOptions(opts.vcpus!, opts.smp));
   const { hv, mode, domain } = createPvSystem(pvOpts);
   opts.onCpu?.(hv.cpu);
   return { ...collectRun(hv, domain, hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 })), mode };

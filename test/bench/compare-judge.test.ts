@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { runCompare, parseObserved, type CompareReport } from '../../bench/compare.ts';
 import { ZERO_COUNTERS, type GuestRun, type ModeName, type Runner, type RunSpec } from '../../bench/runners.ts';
 import { renderText } from '../../bench/compare-render.ts';
+import { PV_MAX_VCPUS } from '../../hypervisor/modes.ts';
+import { SharedInfo } from '../../hypercalls/structs.ts';
 
 /**
  * A runner that prints `suite` for usertests and fixed figures for the benchmarks; `cycles(k)` gives
@@ -143,26 +145,39 @@ describe('compare --smp: the suite again on several CPUs, judged against native 
   }
   const ONE = 'PASS getpid\nPASS smp-parallel\n';
 
-  it('runs usertests with N CPUs in native, trap, bt and hvm (not pv); smp-parallel\'s timing is explained, any other difference is not', () => {
+  it('runs usertests with N CPUs in native, trap, bt, hvm and pv; smp-parallel\'s timing is explained, any other difference is not', () => {
     const ran: string[] = [];
     const runners: Partial<Record<ModeName, Runner>> = {
       native: bySmp('native', ONE, 'PASS getpid\nPASS smp-parallel\n', ran),
       hvm: bySmp('hvm', ONE, 'PASS getpid\nFAIL smp-parallel: two at once took 1.5x one or more (tenths) (got 19)\n', ran),
       bt: bySmp('bt', ONE, 'FAIL getpid: wrong pid (got 7)\nPASS smp-parallel\n', ran),
-      pv: bySmp('pv', ONE, ONE, ran),
+      pv: bySmp('pv', ONE, 'PASS getpid\nFAIL smp-parallel: two at once took 1.5x one or more (tenths) (got 20)\n', ran),
     };
     const r = runCompare({ modes: ['native', 'bt', 'hvm', 'pv'], profile: 'p4-2003', runs: 1, maxCycles: 1, runners, smp: 2 });
-    expect(ran.filter((x) => x.includes('cpus'))).toEqual(['native: usertests cpus 2', 'bt: usertests cpus 2', 'hvm: usertests cpus 2']);
+    expect(ran.filter((x) => x.includes('cpus'))).toEqual(['native: usertests cpus 2', 'bt: usertests cpus 2', 'hvm: usertests cpus 2', 'pv: usertests cpus 2']);
     expect(r.smp!.cpus).toBe(2);
-    expect(r.smp!.modes).toEqual(['native', 'bt', 'hvm']);
+    expect(r.smp!.modes).toEqual(['native', 'bt', 'hvm', 'pv']);
     expect(r.smp!.matrix.map((row) => [row.test, row.results])).toEqual([
-      ['getpid', { native: 'PASS', bt: 'FAIL', hvm: 'PASS' }],
-      ['smp-parallel', { native: 'PASS', bt: 'PASS', hvm: 'FAIL' }],
+      ['getpid', { native: 'PASS', bt: 'FAIL', hvm: 'PASS', pv: 'PASS' }],
+      ['smp-parallel', { native: 'PASS', bt: 'PASS', hvm: 'FAIL', pv: 'FAIL' }],
     ]);
+    expect(r.smp!.matrix[1]!.notes.pv).toMatch(/^a timing assertion inside the guest/);
     expect(r.smp!.matrix[1]!.notes.hvm).toMatch(/^a timing assertion inside the guest/);
     expect(r.unexplained).toEqual(['bt: guest test getpid on 2 CPUs is FAIL (native: PASS)']);
     // the one-CPU matrix is the one-CPU runs'
     expect(r.matrix.map((row) => row.results.hvm)).toEqual(['PASS', 'PASS']);
-    expect(renderText(r)).toContain('Equivalence matrix on 2 CPUs (usertests; native\'s 2 CPUs are the reference; trap, bt, hvm: 2 vCPUs, seed 1)');
+    expect(renderText(r)).toContain('Equivalence matrix on 2 CPUs (usertests; native\'s 2 CPUs are the reference; bt, hvm, pv: 2 vCPUs, seed 1)');
+  });
+
+  it('leaves pv out with more CPUs than a pv domain has vCPUs (4)', () => {
+    const ran: string[] = [];
+    const runners: Partial<Record<ModeName, Runner>> = {
+      native: bySmp('native', ONE, ONE, ran),
+      pv: bySmp('pv', ONE, ONE, ran),
+    };
+    const r = runCompare({ modes: ['native', 'pv'], profile: 'p4-2003', runs: 1, maxCycles: 1, runners, smp: 5 });
+    expect(ran.filter((x) => x.includes('cpus'))).toEqual(['native: usertests cpus 5']);
+    expect(r.smp!.modes).toEqual(['native']);
+    expect(PV_MAX_VCPUS).toBe(SharedInfo.MAX_VCPUS);
   });
 });

@@ -4,8 +4,8 @@
 import type { Hypervisor, HypervisorRunResult } from '../../hypervisor/core/hypervisor.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
-import { createPvSystem, pvSmpSlice, type PvSystemOptions } from '../../hypervisor/pv/system.ts';
-import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
+import { createPvSystem, type PvSystemOptions } from '../../hypervisor/pv/system.ts';
+import { smpHypervisorOptions } from '../../hypervisor/run.ts';
 import { consoleWriter } from '../../cli/console.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../../toolchain/guest-kernel.ts';
 
@@ -25,7 +25,7 @@ export function pvGuest(): GuestKernelBuild {
 }
 
 /** Boot the PV kernel as the first domain of a machine with room for it; run until it stops. */
-export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; profile?: string; vcpus?: number; seed?: number; quantumCycles?: number } = {}): PvBootRun {
+export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; profile?: string; vcpus?: number; seed?: number; quantumCycles?: number; pcpus?: number } = {}): PvBootRun {
   const build = pvGuest();
   const sys: PvSystemOptions = { kernel: build.kernel, initrd: build.initrd, memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024 };
   if (opts.cmdline !== undefined) sys.cmdline = opts.cmdline;
@@ -34,7 +34,11 @@ export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles
   if (opts.profile !== undefined) sys.profile = opts.profile;
   if ((opts.vcpus ?? 1) > 1) {
     sys.vcpus = opts.vcpus!;
-    sys.scheduler = new RoundRobinScheduler(pvSmpSlice(opts.seed, opts.quantumCycles));
+    const smp: { seed?: number; quantumCycles?: number; pcpus?: number } = {};
+    if (opts.seed !== undefined) smp.seed = opts.seed;
+    if (opts.quantumCycles !== undefined) smp.quantumCycles = opts.quantumCycles;
+    if (opts.pcpus !== undefined) smp.pcpus = opts.pcpus;
+    Object.assign(sys, smpHypervisorOptions(opts.vcpus!, smp));
   }
   const { hv, mode, domain } = createPvSystem(sys);
   const run = hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });

@@ -67,7 +67,7 @@ describe('the xenolith kernel under the pv mode', () => {
     // single entries (a demand-zero page, a copy-on-write break) with their INVLPG: update_va_mapping
     expect(calls[Hc.UPDATE_VA_MAPPING]).toBe(197);
     // the mmuext_ops of their own: loading a directory already pinned
-    expect(calls[Hc.MMUEXT_OP]).toBe(90);
+    expect(calls[Hc.MMUEXT_OP]).toBe(92);
     const pv = run.mode.pv(run.domain).stats;
     // (mmuRequests counts the update_va_mappings too)
     expect([pv.mmuRequests, pv.pins]).toEqual([963, 63]);

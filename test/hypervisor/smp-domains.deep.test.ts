@@ -4,8 +4,8 @@
 // natively, except (1) under trap the four documented critical-instruction tests
 // (docs/hypervisor.md), as on one CPU, and (2) smp-parallel, which is a timing assertion inside the
 // guest ("two processes together take under 1.5x one alone"): the virtualized modes pass or fail it
-// by their costs (each of the kernel's LAPIC_ID reads is an I/O exit; docs/hypervisor.md "Several
-// vCPUs"), so it is left out of the comparison and its outcome printed. Deep: `npm run test:deep`.
+// by their costs (exits; docs/hypervisor.md "Several vCPUs"), so it is left out of the comparison
+// and its outcome printed. Deep: `npm run test:deep`.
 
 import { describe, expect, it } from 'vitest';
 import { runImageInMode } from '../../hypervisor/index.ts';

@@ -76,6 +76,7 @@ export const INTRINSICS = {
   pushf: spec([]),
   popf: spec([VALUE]),
   rdcpl: spec([]),
+  stackPointer: spec([]),
   sidt: spec([]),
   rdtsc: spec([]),
   rdtscHigh: spec([]),

@@ -3,7 +3,7 @@
 // to the table without a lowering does not compile. Called by lower.ts for every intrinsic call;
 // writes IR through the function lowering's emitter, nothing else.
 import type ts from 'typescript';
-import { Op, Cond } from '../../machine/isa.ts';
+import { Op, Cond, REG_SP } from '../../machine/isa.ts';
 import { CONTEXT_SWITCH_SYM } from './statics.ts';
 import { CALLER_SAVED, type MInst, type Reg } from './mir.ts';
 import type { IntrinsicName } from './intrinsics.ts';
@@ -116,6 +116,7 @@ export function lowerIntrinsic(l: IntrinsicLowerer, name: IntrinsicName, call: t
       l.emit(Op.POPF);
       return zero;
     case 'rdcpl': return def(Op.RDCPL);
+    case 'stackPointer': return def(Op.MOV, { ra: REG_SP });
     case 'sidt': return def(Op.SIDT);
     case 'rdtsc': return def(Op.RDTSC, { ra: l.vreg() });
     case 'rdtscHigh': {

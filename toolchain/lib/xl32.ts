@@ -130,6 +130,8 @@ export function pushf(): number { return unavailable('pushf'); }
 export function popf(_flags: number): void { unavailable('popf'); }
 /** The current privilege level (critical: shows the real ring). */
 export function rdcpl(): number { return 0; }
+/** The stack pointer (r15) where the call is: a kernel finds per-CPU or per-thread data from its stack, as Linux's current_thread_info() did. */
+export function stackPointer(): number { return unavailable('stackPointer'); }
 /** The IDT base register (critical: shows the real table). */
 export function sidt(): number { return unavailable('sidt'); }
 /** Low 32 bits of the cycle counter. */

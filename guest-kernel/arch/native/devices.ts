@@ -98,10 +98,6 @@ export function nativeDiskCapacity(): number {
 
 // ---- the local APIC (multiprocessor machines only; a uniprocessor reads all ones) --------------
 
-export function nativeCpuId(): number {
-  return in32(Port.LAPIC_ID);
-}
-
 /** The CPUs present: LAPIC_CPUS, or 1 when there is no local APIC (the port reads all ones). */
 export function nativeCpuCount(): number {
   const n = in32(Port.LAPIC_CPUS);

@@ -6,7 +6,7 @@
 import { addressOf } from 'xl32';
 import { PvOp, pvSet } from '../../kernel/pvops.ts';
 import { kmain } from '../../kernel/main.ts';
-import { apMain } from '../../kernel/smp.ts';
+import { apMain, stackCpuId } from '../../kernel/smp.ts';
 import { kernelPd } from '../../kernel/vm.ts';
 import { nativeIrqSave, nativeIrqRestore, nativeIrqDisable, nativeIrqEnable, nativeIrqAck, nativeIrqUnmask, nativeIrqsEnabled, nativeCurrentRing } from './irq.ts';
 import { nativeTrapTableLoad, nativeSetKernelStack, nativeUserReturn, nativeTrapTableCheck } from './traps.ts';
@@ -18,7 +18,7 @@ import {
   nativeTimerStart, nativeClockMHz, nativeReadCycles, nativeIdle, nativePowerOff, nativeArchName,
   nativeConsolePutc, nativeConsoleGetc, nativeConsoleIrqEnable, nativeDiskSubmit, nativeDiskComplete, nativeDiskCapacity,
   nativeConsoleStatus, nativeReadCr4, nativeWriteCr4,
-  nativeCpuId, nativeCpuCount, nativeLapicStart, nativeIpiSend, nativeIpiAck, nativeLocalTimerStart,
+  nativeCpuCount, nativeLapicStart, nativeIpiSend, nativeIpiAck, nativeLocalTimerStart,
 } from './devices.ts';
 import { nativeNetInit, nativeNetSend, nativeNetRecv, nativeNetAck, nativeNetStat } from './net.ts';
 
@@ -69,7 +69,8 @@ export function nativeSetup(): void {
   pvSet(PvOp.NET_RECV, addressOf(nativeNetRecv));
   pvSet(PvOp.NET_ACK, addressOf(nativeNetAck));
   pvSet(PvOp.NET_STAT, addressOf(nativeNetStat));
-  pvSet(PvOp.CPU_ID, addressOf(nativeCpuId));
+  // the CPU number from the kernel stack, not LAPIC_ID: lock operations ask for it, and an I/O read exits when virtualized
+  pvSet(PvOp.CPU_ID, addressOf(stackCpuId));
   pvSet(PvOp.CPU_COUNT, addressOf(nativeCpuCount));
   pvSet(PvOp.CPU_START, addressOf(nativeCpuStart));
   pvSet(PvOp.IPI_SEND, addressOf(nativeIpiSend));

@@ -122,6 +122,10 @@ describe('what intrinsics compile to', () => {
       'main.main:', 'li r4, 0x3000', 'li r0, 0', 'cpuid', 'stw [r4], r0', 'stw [r4 + 4], r1', 'stw [r4 + 8], r2', 'stw [r4 + 12], r3', 'ret',
     ]);
   });
+  it('reads the stack pointer with stackPointer() (mov from sp)', () => {
+    const { asm } = compileTree(prog('stackPointer, store32', 'store32(0x3000, stackPointer());'));
+    expect(functionAsm(asm, 'main.main')).toContain('mov r0, sp');
+  });
   it('turns iretTo into loading sp and IRET', () => {
     const { asm } = compileTree(prog('iretTo', 'iretTo(0x8000);'));
     expect(functionAsm(asm, 'main.main')).toEqual(['main.main:', 'li r0, 0x8000', 'mov sp, r0', 'iret']);
@@ -172,7 +176,7 @@ describe('what intrinsics compile to', () => {
 describe('the intrinsic table', () => {
   it('has one entry for each function toolchain/lib/xl32.ts exports, and no other', () => {
     const exported = [...readFileSync(XL32_PATH, 'utf8').matchAll(/^export function (\w+)/gm)].map((m) => m[1]!);
-    expect(exported.length).toBe(46);
+    expect(exported.length).toBe(47);
     expect([...exported].sort()).toEqual(Object.keys(INTRINSICS).sort());
   });
   it('knows its own names and nothing inherited', () => {
