@@ -1,5 +1,5 @@
 // Live migration in every mode that can be migrated (bench migrate's mechanism: identical to the
-// uninterrupted run), and the faults that npm test leaves out: the connection dropping at the
+// uninterrupted run; pv and trap are in npm test, test/daemon/migrate.test.ts), and the faults that npm test leaves out: the connection dropping at the
 // source's end, in each round.
 import { describe, expect, it } from 'vitest';
 import { attempt, reference, START, TEST_LINK, TEST_SHAPE } from './migrate-harness.ts';
