@@ -38,6 +38,8 @@ export interface MigrateBenchOptions {
   shape?: MigrateGuestShape;
   /** simulated cycles the guest runs on the source before the migration begins */
   startCycles?: number;
+  /** CPUs (native) or vCPUs (trap, bt, hvm): the guest runs on CPU 0, the others stay idle */
+  vcpus?: number;
 }
 
 /** 10 Gbit/s, 0.05 ms: the bench's link. */
@@ -106,8 +108,8 @@ function makeHost(mode: MigrateMode, shape: MigrateGuestShape, out: { text: stri
   });
 }
 
-function define(host: Host, mode: MigrateMode, memoryMiB: number): void {
-  host.define(validateDefinition({ name: 'mig', mode, memory: memoryMiB, kernel: '/bench/migrate-guest', on_poweroff: 'preserve', ...(mode === 'hvm' ? { profile: 'core2-2006-vtx' } : {}) }));
+function define(host: Host, mode: MigrateMode, memoryMiB: number, vcpus: number): void {
+  host.define(validateDefinition({ name: 'mig', mode, memory: memoryMiB, kernel: '/bench/migrate-guest', on_poweroff: 'preserve', ...(mode === 'hvm' ? { profile: 'core2-2006-vtx' } : {}), ...(vcpus > 1 ? { vcpus } : {}) }));
 }
 
 function cpuOf(host: Host): Cpu {
@@ -175,7 +177,7 @@ export async function runMigrateBench(o: MigrateBenchOptions = {}): Promise<Migr
 
   const refOut = { text: '' };
   const ref = makeHost(mode, shape, refOut);
-  define(ref, mode, memoryMiB);
+  define(ref, mode, memoryMiB, o.vcpus ?? 1);
   ref.start('mig');
   const refEnd = runToEnd(ref, refOut);
 
@@ -184,7 +186,7 @@ export async function runMigrateBench(o: MigrateBenchOptions = {}): Promise<Migr
   const dstOut = { text: '' };
   const src = makeHost(mode, shape, srcOut);
   const dst = makeHost(mode, shape, dstOut);
-  define(src, mode, memoryMiB);
+  define(src, mode, memoryMiB, o.vcpus ?? 1);
   src.start('mig');
   while (cpuOf(src).cycles < startCycles && src.dominfo('mig').status === 'running') src.step(Math.min(300_000, startCycles - cpuOf(src).cycles + 1));
   // a pv domain leaves its machine behind (the shared machine runs on without it): its run is the

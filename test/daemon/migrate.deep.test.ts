@@ -26,6 +26,17 @@ describe('live migration: every mode', () => {
   }
 });
 
+describe('live migration: every mode with two CPUs or vCPUs (the bare writer on CPU 0)', () => {
+  for (const mode of ['native', 'bt', 'hvm'] as MigrateMode[]) {
+    it(`${mode}: identical to the uninterrupted run; the cycles differ by exactly the accounted cost`, async () => {
+      const r = await runMigrateBench({ mode, shape: TEST_SHAPE, link: TEST_LINK, startCycles: START, vcpus: 2 });
+      expect(r.differences).toEqual([]);
+      expect(r.identical).toBe(true);
+      expect(r.migrated.cycles - r.reference.cycles).toBe(r.cost.cycles);
+    });
+  }
+});
+
 describe("live migration: the connection drops at the source's end", () => {
   for (const round of [1, 2]) {
     it(`after round ${round}'s acknowledgement: the source runs on unchanged, the destination keeps nothing`, async () => {

@@ -65,6 +65,37 @@ describe('bench migrate with a pv domain (its default)', () => {
   });
 });
 
+describe('live migration of a domain of several vCPUs', () => {
+  it('trap, two vCPUs running the standard kernel: moves at its shell prompt with both vCPUs' state, and its shell answers on the destination (nproc: 2)', async () => {
+    const a = makeHost();
+    const b = makeHost();
+    a.define({ name: 's', kernel: undefined, vcpus: 2, on_poweroff: 'destroy' });
+    a.host.start('s');
+    a.until(() => (a.out.s ?? '').includes('$ '));
+    const { src, dst } = await loopback();
+    const landing = b.host.incoming(dst);
+    const report = await a.host.migrate('s', src, { link: TEST_LINK });
+    expect(await landing).toBe('s');
+    expect(report.rounds[0]!.pagesSent).toBe(1024);
+    expect([a.host.dominfo('s').status, a.host.dominfo('s').stopReason]).toEqual(['shut off', 'migrated']);
+    expect([b.host.dominfo('s').status, b.host.dominfo('s').vcpus]).toEqual(['running', 2]);
+    b.host.consoleInput('s', Buffer.from('nproc\n'));
+    b.until(() => (b.out.s ?? '').endsWith('nproc\n2\n$ '));
+    expect((a.out.s ?? '') + b.out.s).toMatch(/smp: 2 CPUs\n[\s\S]*\$ nproc\n2\n\$ $/);
+  });
+
+  it("bench migrate's mechanism with two vCPUs (the bare writer on vCPU 0, vCPU 1 never started): trap identical, cycles apart by the accounted cost", async () => {
+    const r = await runMigrateBench({ mode: 'trap', shape: TEST_SHAPE, link: TEST_LINK, startCycles: START, vcpus: 2 });
+    expect(r.differences).toEqual([]);
+    expect(r.identical).toBe(true);
+    expect(r.migrated.cycles - r.reference.cycles).toBe(r.cost.cycles);
+    expect(r.rounds.map((x) => [x.round, x.pagesSent, x.pagesDirtied])).toEqual([
+      [1, 1024, 26],
+      [2, 26, 17],
+    ]);
+  });
+});
+
 describe('live migration of a pv domain of the shared machine', () => {
   it('the standard pv kernel at its shell prompt moves (its frames canonicalised, the pages it holds not sent again); its console answers on the destination', async () => {
     const a = makeHost();
