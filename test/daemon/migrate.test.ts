@@ -66,7 +66,7 @@ describe('bench migrate with a pv domain (its default)', () => {
 });
 
 describe('live migration of a domain of several vCPUs', () => {
-  it('trap, two vCPUs running the standard kernel: moves at its shell prompt with both vCPUs' state, and its shell answers on the destination (nproc: 2)', async () => {
+  it("trap, two vCPUs running the standard kernel: moves at its shell prompt with both vCPUs' state, and its shell answers on the destination (nproc: 2)", async () => {
     const a = makeHost();
     const b = makeHost();
     a.define({ name: 's', kernel: undefined, vcpus: 2, on_poweroff: 'destroy' });
