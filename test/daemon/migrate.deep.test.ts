@@ -27,7 +27,7 @@ describe('live migration: every mode', () => {
 });
 
 describe('live migration: every mode with two CPUs or vCPUs (the bare writer on CPU 0)', () => {
-  for (const mode of ['native', 'bt', 'hvm'] as MigrateMode[]) {
+  for (const mode of ['native', 'trap', 'bt', 'hvm'] as MigrateMode[]) {
     it(`${mode}: identical to the uninterrupted run; the cycles differ by exactly the accounted cost`, async () => {
       const r = await runMigrateBench({ mode, shape: TEST_SHAPE, link: TEST_LINK, startCycles: START, vcpus: 2 });
       expect(r.differences).toEqual([]);
