@@ -458,6 +458,12 @@ interface SavedSetup {
   traceCapacity?: number;
   /** --hypercalls: the handler module (absolute), loaded again at restore: its code is host code, not state */
   hypercalls?: string;
+  /** --smp and its shaping options (native: CPUs; trap, bt, hvm: vCPUs): the restoring machine is built with as many */
+  cpus?: number;
+  smpSeed?: number;
+  smpQuantum?: number;
+  pcpus?: number;
+  spinYield?: boolean;
 }
 
 function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file: string } {
@@ -478,6 +484,13 @@ function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | und
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
   if (setup.traceCapacity !== undefined) out.traceCapacity = setup.traceCapacity;
   if (opts.hypercalls !== undefined) out.hypercalls = resolve(opts.hypercalls);
+  if (setup.cpus > 1) {
+    out.cpus = setup.cpus;
+    if (setup.smpSeed !== undefined) out.smpSeed = setup.smpSeed;
+    if (setup.smpQuantum !== undefined) out.smpQuantum = setup.smpQuantum;
+    if (setup.pcpus !== undefined) out.pcpus = setup.pcpus;
+    if (setup.spinYield) out.spinYield = true;
+  }
   return out;
 }
 
@@ -527,7 +540,11 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.mode !== saved.mode) throw new CliError(`${file}: the header says ${saved.mode} and the setup ${String(s.mode)}`);
   const image = s.imagePath ? await loadImage(s.imagePath, s.mode === 'pv' ? 'pv' : 'native') : undefined;
   const kernelBoot = !image || isKernelImage(image);
-  const setup: GuestSetup = { mode: s.mode, profile: s.profile, engine: s.engine, memoryBytes: s.memoryBytes, add: s.add, input: '', cpus: 1 };
+  const setup: GuestSetup = { mode: s.mode, profile: s.profile, engine: s.engine, memoryBytes: s.memoryBytes, add: s.add, input: '', cpus: s.cpus ?? 1 };
+  if (s.smpSeed !== undefined) setup.smpSeed = s.smpSeed;
+  if (s.smpQuantum !== undefined) setup.smpQuantum = s.smpQuantum;
+  if (s.pcpus !== undefined) setup.pcpus = s.pcpus;
+  if (s.spinYield) setup.spinYield = true;
   if (s.mmu !== undefined) setup.mmu = s.mmu;
   if (s.shadow !== undefined) setup.shadow = s.shadow;
   if (s.hosted) setup.hosted = true;
@@ -638,7 +655,8 @@ export function register(program: Command): void {
       if ((checked.smp ?? 1) > PV_MAX_VCPUS && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: a pv domain has at most ${PV_MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots)`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
-      if ((checked.smp ?? 1) > 1 && (opts.saveAt !== undefined || opts.record !== undefined)) throw new CliError(`--smp ${checked.smp}: ${opts.saveAt !== undefined ? 'saving' : 'recording'} a run of several CPUs is not built yet (one CPU only)`);
+      if ((checked.smp ?? 1) > 1 && opts.saveAt !== undefined && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: saving a pv run of several vCPUs is not built yet (native, trap, bt and hvm runs of several save)`);
+      if ((checked.smp ?? 1) > 1 && opts.record !== undefined) throw new CliError(`--smp ${checked.smp}: recording a run of several CPUs is not built yet (one CPU only)`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);

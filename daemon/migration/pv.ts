@@ -12,11 +12,9 @@ import { MigrationError } from './wire.ts';
 const PAGE = 4096;
 const enc = new TextEncoder();
 
+/** Byte for byte: a page of the file's PAGE section starts wherever the section does (not word-aligned). */
 function samePage(a: Uint8Array, b: Uint8Array): boolean {
-  const x = new Int32Array(a.buffer, a.byteOffset, PAGE >> 2);
-  const y = new Int32Array(b.buffer, b.byteOffset, PAGE >> 2);
-  for (let k = 0; k < PAGE >> 2; k++) if (x[k] !== y[k]) return false;
-  return true;
+  return Buffer.from(a.buffer, a.byteOffset, PAGE).equals(Buffer.from(b.buffer, b.byteOffset, PAGE));
 }
 
 /** The pv-domain file without the pages equal to `raw(pfn)` (the domain's memory now), for pfn < pages. */

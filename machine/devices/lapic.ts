@@ -6,6 +6,7 @@
 // start a CPU.
 
 import type { DeviceContext, InterruptController, IoDevice } from '../types.ts';
+import { deferred } from '../deferred.ts';
 import {
   LAPIC_CPUS,
   LAPIC_EOI,
@@ -114,7 +115,8 @@ export class LocalApic implements InterruptController {
 
   private arm(at: number): void {
     this.timerDeadline = at;
-    this.timerHandle = this.ctx.schedule(at, () => this.expire());
+    // a deferred call, not a closure: a saved machine's pending expiry is data (hypervisor/save/)
+    this.timerHandle = this.ctx.schedule(at, deferred(this, 'expire'));
   }
 
   private disarm(): void {

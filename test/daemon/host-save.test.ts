@@ -70,6 +70,28 @@ describe('the host saves and restores a domain', () => {
     });
   }
 
+  it('trap, two vCPUs: saved after three short slices (both vCPUs, the physical CPUs\' clocks and scheduler, the virtual LAPICs), restored on another host, it ends as the domain never saved', () => {
+    const input = 'echo one\\necho two\\n\x04';
+    const ref = makeHost();
+    ref.define({ name: 'g', mode: 'trap', vcpus: 2, console: { input } });
+    ref.host.start('g');
+    ref.until(() => ref.host.dominfo('g').status !== 'running');
+    const end = ref.host.dominfo('g');
+    expect([end.status, end.stopReason, end.vcpus]).toEqual(['shut off', 'poweroff', 2]);
+    const a = makeHost();
+    a.define({ name: 'g', mode: 'trap', vcpus: 2, console: { input } });
+    a.host.start('g');
+    for (let k = 0; k < 3; k++) a.host.step(300_000);
+    const file = join(dir, 'trap-smp.xls');
+    expect(a.host.save('g', file).stopReason).toBe('saved');
+    const b = makeHost();
+    expect(b.host.restore(file).status).toBe('running');
+    b.until(() => b.host.dominfo('g').status !== 'running');
+    const after = b.host.dominfo('g');
+    expect([after.stopReason, after.cycles, after.instructions, after.vcpus]).toEqual([end.stopReason, end.cycles, end.instructions, 2]);
+    expect((a.out.g ?? '') + (b.out.g ?? '')).toBe(ref.out.g);
+  });
+
   it('pv: saved from the shared machine idle at its prompt, restored on hosts with other frames, it ends as the domain never saved', () => {
     const typed = new TextEncoder().encode('echo two\n\x04');
     // each host runs the domain two slices (booted, idle at the prompt), then it is saved and

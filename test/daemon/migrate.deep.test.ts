@@ -1,5 +1,5 @@
 // Live migration in every mode that can be migrated (bench migrate's mechanism: identical to the
-// uninterrupted run), and the faults that npm test leaves out: the connection dropping at the
+// uninterrupted run; pv and trap are in npm test, test/daemon/migrate.test.ts), and the faults that npm test leaves out: the connection dropping at the
 // source's end, in each round.
 import { describe, expect, it } from 'vitest';
 import { attempt, reference, START, TEST_LINK, TEST_SHAPE } from './migrate-harness.ts';
@@ -22,6 +22,17 @@ describe('live migration: every mode', () => {
         expect(r.stopReason).toBe('small-round');
         expect(r.cost.logDirtyFaults).toBeGreaterThan(0);
       }
+    });
+  }
+});
+
+describe('live migration: every mode with two CPUs or vCPUs (the bare writer on CPU 0)', () => {
+  for (const mode of ['native', 'trap', 'bt', 'hvm'] as MigrateMode[]) {
+    it(`${mode}: identical to the uninterrupted run; the cycles differ by exactly the accounted cost`, async () => {
+      const r = await runMigrateBench({ mode, shape: TEST_SHAPE, link: TEST_LINK, startCycles: START, vcpus: 2 });
+      expect(r.differences).toEqual([]);
+      expect(r.identical).toBe(true);
+      expect(r.migrated.cycles - r.reference.cycles).toBe(r.cost.cycles);
     });
   }
 });

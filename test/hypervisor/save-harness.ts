@@ -20,17 +20,19 @@ export interface BootedGuest {
   /** run up to maxCycles more cycles; true once the guest has stopped for good */
   run(maxCycles: number): boolean;
   cycles(): number;
+  /** every CPU's clock (native with several CPUs: one each; under a hypervisor: its one CPU's) */
+  clocks(): number[];
   instructions(): number;
   output(): string;
 }
 
-/** Boot the standard guest in `variant` with `input` typed on its console, then end of input (4 MiB: small files, quick saves). Not run yet. */
-export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20): BootedGuest {
+/** Boot the standard guest in `variant` with `input` typed on its console, then end of input (4 MiB: small files, quick saves), on `cpus` CPUs (vCPUs; seed 1). Not run yet. */
+export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20, cpus = 1): BootedGuest {
   const arch = variant === 'pv' ? 'pv' : 'native';
   const build = buildGuestKernel({ arch });
   const typed = `${input}\n${CONSOLE_EOF}`;
   if (variant === 'native') {
-    const m = new Machine({ memoryBytes, input: typed });
+    const m = new Machine({ memoryBytes, input: typed, ...(cpus > 1 ? { cpus } : {}) });
     bootNative(m, { kernel: build.kernel, initrd: build.initrd });
     return {
       mode: 'native',
@@ -40,12 +42,13 @@ export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20
         return r.reason !== 'limit' && r.reason !== 'stopped';
       },
       cycles: () => m.cpu.cycles,
-      instructions: () => m.cpu.instructions,
+      clocks: () => m.cpus.map((c) => c.cycles),
+      instructions: () => m.cpus.reduce((n, c) => n + c.instructions, 0),
       output: () => m.consoleOutput(),
     };
   }
   const mode = variant.startsWith('hvm') ? 'hvm' : (variant.replace('-traced', '') as 'pv' | 'trap' | 'bt');
-  const opts: Parameters<typeof runImageInMode>[2] = { memoryBytes, input: typed, initrd: build.initrd, maxCycles: 0 };
+  const opts: Parameters<typeof runImageInMode>[2] = { memoryBytes, input: typed, initrd: build.initrd, maxCycles: 0, ...(cpus > 1 ? { vcpus: cpus } : {}) };
   if (variant === 'hvm-shadow') opts.hvm = { mmu: 'shadow' };
   if (variant === 'hvm-ept') opts.hvm = { mmu: 'ept' };
   if (variant === 'hvm-traced') opts.hvm = { mmu: 'shadow', shadow: 'traced' };
@@ -60,6 +63,7 @@ export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20
       return r.reason === 'all-stopped' || r.reason === 'deadlock';
     },
     cycles: () => hv.cpu.cycles,
+    clocks: () => [hv.cpu.cycles],
     instructions: () => hv.cpu.instructions,
     output: () => domain.consoleOutput(),
   };
