@@ -21,6 +21,34 @@ export interface MigrateGuestShape {
 /** The bench's shape: 32 pages of a 4 MiB domain, 60,000 passes. */
 export const MIGRATE_GUEST: MigrateGuestShape = { pages: 32, passes: 60_000, printEvery: 10_000 };
 
+/**
+ * The writing loop both migration guests run (this one at CPL 0, bench/migrate-pv-guest.ts in ring 3): pass r6
+ * writes pass + page into word (pass mod 1024) of each of WS_PAGES pages from WS_BASE; at a pass that is a multiple
+ * of PRINT_EVERY it falls through to the caller's print, else it jumps to .Lnoprint.
+ */
+export const WRITER_PASSES = `        li      r6, 0                   ; pass
+.Lpass:
+        li      r7, 0                   ; page
+        andi    r8, r6, 1023            ; the word this pass writes: (pass mod 1024) x 4
+        shli    r8, r8, 2
+.Lpage:
+        li      r1, WS_BASE
+        shli    r2, r7, 12
+        add     r1, r1, r2
+        add     r1, r1, r8
+        add     r3, r6, r7
+        stw     [r1], r3
+        addi    r7, r7, 1
+        cmpi    r7, WS_PAGES
+        jlt     .Lpage
+        addi    r6, r6, 1
+        li      r9, PRINT_EVERY         ; a line every PRINT_EVERY passes
+        divu    r10, r6, r9
+        mul     r10, r10, r9
+        cmp     r10, r6
+        jne     .Lnoprint
+`;
+
 const cache = new Map<string, Image>();
 
 export function migrateGuest(shape: MigrateGuestShape = MIGRATE_GUEST): Image {
@@ -74,28 +102,7 @@ _start:
         movcr   cr3, r2
         li      r4, 3
         movcr   cr0, r4
-        li      r6, 0                   ; pass
-.Lpass:
-        li      r7, 0                   ; page
-        andi    r8, r6, 1023            ; the word this pass writes: (pass mod 1024) x 4
-        shli    r8, r8, 2
-.Lpage:
-        li      r1, WS_BASE
-        shli    r2, r7, 12
-        add     r1, r1, r2
-        add     r1, r1, r8
-        add     r3, r6, r7
-        stw     [r1], r3
-        addi    r7, r7, 1
-        cmpi    r7, WS_PAGES
-        jlt     .Lpage
-        addi    r6, r6, 1
-        li      r9, PRINT_EVERY         ; a line every PRINT_EVERY passes
-        divu    r10, r6, r9
-        mul     r10, r10, r9
-        cmp     r10, r6
-        jne     .Lnoprint
-        li      r1, msg_pass
+${WRITER_PASSES}        li      r1, msg_pass
         call    puts
         mov     r1, r6
         call    puthex

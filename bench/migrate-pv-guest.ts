@@ -13,7 +13,7 @@ import { assemble } from '../toolchain/asm/index.ts';
 import type { Image } from '../machine/image.ts';
 import { ConsoleCmd, Hc, SchedOp, ShutdownReason, TrapFlags } from '../hypercalls/numbers.ts';
 import { StartInfo } from '../hypercalls/structs.ts';
-import type { MigrateGuestShape } from './migrate-guest.ts';
+import { WRITER_PASSES, type MigrateGuestShape } from './migrate-guest.ts';
 
 const cache = new Map<string, Image>();
 
@@ -160,28 +160,7 @@ sys_entry:
         ; ring 3 from here on
         .func user_main
 user_main:
-        li      r6, 0                   ; pass
-.Lpass:
-        li      r7, 0                   ; page
-        andi    r8, r6, 1023            ; the word this pass writes: (pass mod 1024) x 4
-        shli    r8, r8, 2
-.Lpage:
-        li      r1, WS_BASE
-        shli    r2, r7, 12
-        add     r1, r1, r2
-        add     r1, r1, r8
-        add     r3, r6, r7
-        stw     [r1], r3
-        addi    r7, r7, 1
-        cmpi    r7, WS_PAGES
-        jlt     .Lpage
-        addi    r6, r6, 1
-        li      r9, PRINT_EVERY         ; a line every PRINT_EVERY passes
-        divu    r10, r6, r9
-        mul     r10, r10, r9
-        cmp     r10, r6
-        jne     .Lnoprint
-        li      r1, msg_pass
+${WRITER_PASSES}        li      r1, msg_pass
         mov     r2, r6
         call    print_hex
 .Lnoprint:
