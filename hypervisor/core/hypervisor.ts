@@ -474,6 +474,15 @@ export class Hypervisor {
     return this.pcpuSchedulers[vcpu.pcpu]!;
   }
 
+  /** Make the real CPU run physical CPU p: its vCPU, if loaded, leaves it; the cycle counter becomes p's clock. */
+  private enterPcpu(p: number): void {
+    if (p === this.curPcpu) return;
+    this.unloadCurrent();
+    this.clocks[this.curPcpu] = this.cpu.cycles;
+    this.curPcpu = p;
+    this.cpu.cycles = this.clocks[p]!;
+  }
+
   private unloadCurrent(): void {
     const v = this.current;
     if (!v) return;
@@ -652,14 +661,7 @@ export class Hypervisor {
       if (detail !== undefined) res.detail = detail;
       return res;
     };
-    /** make the real CPU run physical CPU p (its vCPU, if loaded, leaves it) */
-    const enter = (p: number): void => {
-      if (p === this.curPcpu) return;
-      this.unloadCurrent();
-      clocks[this.curPcpu] = cpu.cycles;
-      this.curPcpu = p;
-      cpu.cycles = clocks[p]!;
-    };
+    const enter = (p: number): void => this.enterPcpu(p);
     /** physical CPU p waits until `t` */
     const idleTo = (p: number, t: number): void => {
       if (clocks[p]! >= t) return;
@@ -751,21 +753,17 @@ export class Hypervisor {
     const start = cpu.cycles;
     const startInsns = cpu.instructions;
     const limit = runLimit(start, opts.maxCycles);
+    this.hostLimit = limit;
     let idle = 0;
     const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
       clocks[this.curPcpu] = cpu.cycles;
       this.idleCycles += idle;
+      this.hostLimit = Infinity;
       const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
       if (detail !== undefined) res.detail = detail;
       return res;
     };
-    const enter = (p: number): void => {
-      if (p === this.curPcpu) return;
-      this.unloadCurrent();
-      clocks[this.curPcpu] = cpu.cycles;
-      this.curPcpu = p;
-      cpu.cycles = clocks[p]!;
-    };
+    const enter = (p: number): void => this.enterPcpu(p);
     /** physical CPU p waits until `t` (inside a gang slice: counted in GangStats) */
     const idleTo = (p: number, t: number): void => {
       if (clocks[p]! >= t) return;
