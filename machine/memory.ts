@@ -37,8 +37,9 @@ export const MAX_MACHINE_BYTES = 0x8000_0000;
  * 4 KiB frame (the CPU marks the frames it fetches from). Every host write (write8/16/32,
  * writeBytes, fill, loadImage, DMA through the platform) that touches a marked frame clears the
  * mark and calls `onCodeWrite(frame)`, so a translation cache can drop what it built from it.
- * Guest stores do not go through here; the translator is expected to write-protect code frames in
- * the TLB instead (QEMU's approach).
+ * Guest stores do not go through here: the CPU keeps its own per-frame mark of frames that hold
+ * translated code (`tbFrame`, machine/cpu.ts) and checks it on every store it makes, the walk's
+ * accessed/dirty writes included.
  */
 export class PhysicalMemory {
   /** installed bytes, a multiple of 4 KiB */

@@ -7,13 +7,12 @@
 
 import { CR0_PG, CR0_WP, PfErr, Pte } from '../../machine/isa.ts';
 import type { PhysicalMemory } from '../../machine/memory.ts';
+import { ACC_FETCH, ACC_WRITE, PAGE_MASK } from '../../machine/mmu.ts';
 import type { GuestMemory } from '../core/guest-memory.ts';
 import type { TrapVcpuState } from './state.ts';
 
-/** Access kinds (as the CPU's). */
-export const ACC_READ = 0;
-export const ACC_WRITE = 1;
-export const ACC_FETCH = 2;
+/** Access kinds: the CPU's (machine/mmu.ts). */
+export { ACC_FETCH, ACC_READ, ACC_WRITE } from '../../machine/mmu.ts';
 
 /** walk() results besides a machine address (>= 0). */
 export const WALK_FAULT = -1;
@@ -31,7 +30,6 @@ const ERR_P: number = PfErr.Present;
 const ERR_W: number = PfErr.Write;
 const ERR_U: number = PfErr.User;
 const ERR_F: number = PfErr.Fetch;
-const PAGE_MASK = -4096;
 
 /*
  * Outputs of the last walk live in fields (no allocation per walk): on success `gpa`, `perm`
