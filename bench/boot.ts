@@ -87,7 +87,9 @@ function bootOnce(build: GuestKernelBuild, t: Target, opts: BootBenchOptions): O
     const tail = machine.consoleOutput().slice(-300);
     throw new Error(`boot benchmark "${t.target}": the guest stopped with ${result.reason} (status ${result.status}) before reaching its target; console ends:\n${tail}`);
   }
-  return { cycles: result.cycles, instructions: result.instructions, idleCycles: result.idleCycles, ms, clockMHz: machine.profile.clockMHz };
+  const clockMHz = machine.profile.clockMHz;
+  machine.release(); // its memory, already mapped by the host, serves the next boot
+  return { cycles: result.cycles, instructions: result.instructions, idleCycles: result.idleCycles, ms, clockMHz };
 }
 
 /** Boot the standard native guest to each target; throws if a boot misses it or is not deterministic. */
