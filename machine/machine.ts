@@ -214,6 +214,14 @@ export class Machine {
     if (opts.input) this.uart.feed(opts.input);
   }
 
+  /**
+   * The owner is done with this machine: its memory goes to the next machine of the same size
+   * (PhysicalMemory.release: no fresh host pages to fault in). The machine must not run again.
+   */
+  release(): void {
+    this.mem.release();
+  }
+
   /** Load an image and reset the CPU to run it: pc = entry, CPL 0, IF 0, paging off. */
   loadImage(image: Image): void {
     this.mem.loadImage(image);

@@ -83,6 +83,9 @@ export function tlbFind(t: Int32Array, e: number, ways: number, tag: number): nu
 /** tlbFind for this file's own use (see READ above) */
 const find = tlbFind;
 
+/** A flush clears entry by entry when fills took at most this many entries since the last one, else the whole arrays. */
+const SPARSE_FLUSH_MAX = 32;
+
 /** The TLB geometry of a profile, checked: entries and ways powers of two, ways <= entries, ways <= 256. */
 export function tlbGeometry(p: CostProfile): { entries: number; ways: number } {
   const { tlbEntries: entries, tlbWays: ways } = p;
@@ -137,6 +140,15 @@ export class Mmu {
   readonly tlbAdd: Int32Array;
   /** per set, the way the next fill replaces (round robin, advanced by fills only) */
   private readonly tlbNext: Uint8Array;
+  /**
+   * The entries fills have taken since the last flush, in order (`filledCount` of them; more
+   * than the TLB holds: `filledCount` > tlbEntries, every entry may hold a tag). A flush clears
+   * just these when they are few: a VM exit and entry flush an untagged TLB each time, and the
+   * guest refills a handful of entries in between (host time only; the TLB's contents after a
+   * flush are the same either way).
+   */
+  private readonly filled: Uint16Array;
+  private filledCount = 0;
   /** instruction TLB: virtual page (or INVALID), its add, and the privilege it was filled at */
   icV = NO_TAG;
   icA = 0;
@@ -176,6 +188,7 @@ export class Mmu {
     this.tlbWU = this.tlbW.subarray(entries);
     this.tlbAdd = new Int32Array(entries);
     this.tlbNext = new Uint8Array(entries / ways);
+    this.filled = new Uint16Array(entries);
   }
 
   // ========================================================================== flushes and tags
@@ -199,6 +212,7 @@ export class Mmu {
     this.tlbR.set(t.r);
     this.tlbW.set(t.w);
     this.tlbNext.set(t.next);
+    this.filledCount = n + 1; // any entry may hold a tag: the next flush clears them all
     for (let s = 0; s < n; s++) {
       if (t.frames[s]! < 0) {
         this.tlbR[s] = this.tlbR[n + s] = this.tlbW[s] = this.tlbW[n + s] = NO_TAG;
@@ -210,9 +224,28 @@ export class Mmu {
 
   /** Drop every TLB entry and the instruction TLB. */
   flushTlb(): void {
-    this.tlbR.fill(NO_TAG);
-    this.tlbW.fill(NO_TAG);
-    this.tlbNext.fill(0);
+    const count = this.filledCount;
+    if (count > SPARSE_FLUSH_MAX) {
+      this.tlbR.fill(NO_TAG);
+      this.tlbW.fill(NO_TAG);
+      this.tlbNext.fill(0);
+    } else if (count > 0) {
+      const n = this.tlbEntries;
+      const r = this.tlbR;
+      const w = this.tlbW;
+      const next = this.tlbNext;
+      const filled = this.filled;
+      const shift = this.wayShift;
+      for (let k = 0; k < count; k++) {
+        const e = filled[k]!;
+        r[e] = NO_TAG;
+        r[n + e] = NO_TAG;
+        w[e] = NO_TAG;
+        w[n + e] = NO_TAG;
+        next[e >>> shift] = 0;
+      }
+    }
+    this.filledCount = 0;
     this.icV = NO_TAG;
     this.tlbVpid = 0;
     this.host.stats.tlbFlushes++;
@@ -392,6 +425,9 @@ export class Mmu {
       const way = this.tlbNext[set]!;
       this.tlbNext[set] = (way + 1) & (this.tlbWays - 1);
       s = (set << this.wayShift) + way;
+      const k = this.filledCount;
+      if (k < n) this.filled[k] = s;
+      if (k <= n) this.filledCount = k + 1;
     }
     this.tlbAdd[s] = (hpa - (va & 0xfff) - page) | 0;
     this.tlbR[s] = page;

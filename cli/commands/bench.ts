@@ -130,10 +130,10 @@ export function register(program: Command): void {
         if (!opts.json) process.stdout.write(`Compiled guest code vs hand-written assembly (executed instructions, exact)\n${compilerTable(rows)}\n`);
       }
       if (which === 'boot' || which === 'all') {
-        const { runBootBench, bootTable } = await import('../../bench/boot.ts');
+        const { runBootBench, bootTable, bootWarmUpLine } = await import('../../bench/boot.ts');
         const rows = runBootBench(engine === undefined ? {} : { engine });
         out.boot = rows;
-        if (!opts.json) process.stdout.write(`\nBooting the standard guest (simulated cycles exact; wall time the median of several runs)\n${bootTable(rows)}\n`);
+        if (!opts.json) process.stdout.write(`\nBooting the standard guest (simulated cycles exact; wall time the median of several runs)\n${bootTable(rows)}\n${bootWarmUpLine(rows)}\n`);
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     });

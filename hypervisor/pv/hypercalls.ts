@@ -258,19 +258,27 @@ function multicall(ctx: HcCtx, calls: number, count: number, table: HypercallTab
 const EXTRAVERSION = '-xenolith';
 const CAPABILITIES = 'xl32-pv ring1 evtchn gnttab blkif';
 
+/** Write `s` (at most max - 1 bytes of it, NUL-terminated) to the guest's buffer: 0, or EFAULT. */
+function putString(ctx: HcCtx, buf: number, s: string, max: number): number {
+  const bytes = new Uint8Array(Math.min(s.length, max - 1) + 1);
+  for (let k = 0; k < bytes.length - 1; k++) bytes[k] = s.charCodeAt(k);
+  return ctx.gv.writeBytes(ctx.cr3, buf, bytes) ? 0 : (ctx.faulted(), HcErr.EFAULT);
+}
+
+const XV_VERSION: number = XenVersionCmd.VERSION;
+const XV_EXTRAVERSION: number = XenVersionCmd.EXTRAVERSION;
+const XV_CAPABILITIES: number = XenVersionCmd.CAPABILITIES;
+const VERSION_PACKED: number = HcVersion.PACKED;
+
+/** xen_version(cmd, buf): the version word, or a string into buf (a module function: no closure per call). */
 function xenVersion(ctx: HcCtx, cmd: number, buf: number): number {
-  const put = (s: string, max: number): number => {
-    const bytes = new Uint8Array(Math.min(s.length, max - 1) + 1);
-    for (let k = 0; k < bytes.length - 1; k++) bytes[k] = s.charCodeAt(k);
-    return ctx.gv.writeBytes(ctx.cr3, buf, bytes) ? 0 : (ctx.faulted(), HcErr.EFAULT);
-  };
   switch (cmd) {
-    case XenVersionCmd.VERSION:
-      return HcVersion.PACKED;
-    case XenVersionCmd.EXTRAVERSION:
-      return put(EXTRAVERSION, 16);
-    case XenVersionCmd.CAPABILITIES:
-      return put(CAPABILITIES, 64);
+    case XV_VERSION:
+      return VERSION_PACKED;
+    case XV_EXTRAVERSION:
+      return putString(ctx, buf, EXTRAVERSION, 16);
+    case XV_CAPABILITIES:
+      return putString(ctx, buf, CAPABILITIES, 64);
     default:
       return HcErr.EINVAL;
   }

@@ -1,7 +1,7 @@
 // bench/boot.ts: booting the standard guest to its shell prompt and through `true`, with exact
 // simulated figures (the same on every run) and a table. Wall-clock figures are not asserted.
 import { describe, expect, it } from 'vitest';
-import { runBootBench, bootTable } from '../../bench/boot.ts';
+import { runBootBench, bootTable, bootWarmUpLine } from '../../bench/boot.ts';
 import { getProfile, DEFAULT_PROFILE } from '../../machine/costs.ts';
 
 describe('boot benchmark', () => {
@@ -16,6 +16,7 @@ describe('boot benchmark', () => {
       expect(r.idleCycles).toBeLessThanOrEqual(r.cycles);
       expect(r.simulatedMs).toBeCloseTo(r.cycles / (mhz * 1000), 9);
       expect(r.wallMs).toBeGreaterThan(0);
+      expect(r.warmUpMs).toBeGreaterThan(0);
       expect(r.runs).toBe(2);
       expect([again[k]!.cycles, again[k]!.instructions]).toEqual([r.cycles, r.instructions]);
     });
@@ -24,6 +25,7 @@ describe('boot benchmark', () => {
     expect(table[0]).toMatch(/^boot to +cmdline +sim\. cycles +instructions +idle cycles +sim\. ms +wall ms +wall: median of$/);
     expect(table[1]).toMatch(new RegExp(`^shell prompt +\\(init\\) +${rows[0]!.cycles} +${rows[0]!.instructions} `));
     expect(table[2]).toMatch(new RegExp(`^true +true +${rows[1]!.cycles} +${rows[1]!.instructions} `));
+    expect(bootWarmUpLine(rows)).toMatch(/^warm-up boot before the timed runs \(the first: fresh host memory, V8 not yet settled\): shell prompt \d+\.\d ms, true \d+\.\d ms$/);
   });
 
   it('refuses a run count that is not a positive integer', () => {

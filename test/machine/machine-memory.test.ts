@@ -13,6 +13,29 @@ describe('PhysicalMemory', () => {
     expect(new PhysicalMemory(8192).frames).toBe(2);
   });
 
+  it('a released memory is detached from its buffer, and the next memory of its size starts all zeros in it', () => {
+    const SIZE = 3 * 4096; // a size no other test uses: the spare buffer is this test's own
+    const a = new PhysicalMemory(SIZE);
+    a.i32.fill(-1);
+    const buffer = a.buffer;
+    a.release();
+    expect([a.buffer.byteLength, a.i32.length, a.u8.length]).toEqual([0, 0, 0]);
+    a.release(); // twice is harmless
+    const b = new PhysicalMemory(SIZE);
+    expect(b.buffer).not.toBe(buffer);
+    expect(b.size).toBe(SIZE);
+    expect(b.i32.every((w) => w === 0)).toBe(true);
+    b.write32(8, 0x1234);
+    // the released views cannot reach the new owner's memory
+    a.i32[2] = 7;
+    expect(b.read32(8)).toBe(0x1234);
+    b.release();
+    const m = new Machine({ memoryBytes: SIZE });
+    expect(m.mem.i32.every((w) => w === 0)).toBe(true);
+    m.release();
+    expect(m.mem.buffer.byteLength).toBe(0);
+  });
+
   it('reads and writes little-endian values at any alignment', () => {
     const m = new PhysicalMemory(4096);
     expect(m.write32(1, 0x11223344)).toBe(true);

@@ -453,6 +453,27 @@ describe('the MMU on its own (machine/mmu.ts): what it tells its CPU through Mmu
     expect(calls).toEqual(['charge tlb-walk x1', 'charge tlb-walk x1', `#PF error ${PfErr.Present | PfErr.Write | PfErr.User} at 0x${(VA + 0x1008).toString(16)}`]);
   });
 
+  it('a flush leaves the TLB as a new one, whether fills since the last flush took a few entries, many, or more than it holds', () => {
+    for (const pages of [3, 40, 300]) {
+      const a = rig();
+      const fresh = rig();
+      for (let k = 0; k < 512; k++) a.mem.write32(PTAB + 4 * k, (FRAME_A + (k % 16) * 0x1000) | Pte.P | Pte.W | Pte.U);
+      for (let k = 0; k < 512; k++) fresh.mem.write32(PTAB + 4 * k, (FRAME_A + (k % 16) * 0x1000) | Pte.P | Pte.W | Pte.U);
+      const touch = (m: Mmu, n: number, from: number) => {
+        for (let k = 0; k < n; k++) m.xlate(VA + ((from + k * 5) % 512) * 0x1000, k % 3 === 0 ? ACC_WRITE : ACC_READ, k % 2 === 0);
+      };
+      touch(a.mmu, pages, 0);
+      a.mmu.invlpg(VA);
+      a.mmu.flushTlb();
+      const empty = fresh.mmu.tlbSnapshot();
+      expect(a.mmu.tlbSnapshot()).toEqual(empty);
+      // and it fills as a new one does: the same ways, in the same round-robin order
+      touch(a.mmu, 37, 7);
+      touch(fresh.mmu, 37, 7);
+      expect(a.mmu.tlbSnapshot()).toEqual(fresh.mmu.tlbSnapshot());
+    }
+  });
+
   it('in non-root mode a directory outside the second stage reports an EPT violation on the directory entry read', () => {
     const { calls, host, mmu } = rig();
     const vmcs = new Vmcs();
