@@ -36,7 +36,9 @@ export default {
   dryRunTimeoutMinutes: 15,
   // a constant's initializer runs once per module load: re-running every test for it costs hours
   ignoreStatic: true,
-  reporters: ['clear-text', 'progress', 'html', 'json'],
+  // xenolith-log (test/mutation/result-log.mjs): each mutant's result as soon as it is known
+  appendPlugins: ['./test/mutation/result-log.mjs'],
+  reporters: ['clear-text', 'progress', 'html', 'json', 'xenolith-log'],
   htmlReporter: { fileName: `reports/mutation/${tag}.html` },
   jsonReporter: { fileName: `reports/mutation/${tag}.json` },
   tempDirName: '.stryker-tmp',

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fork } from 'node:child_process';
 import { standardHypercalls } from '../../hypervisor/pv/hypercalls.ts';
-import { FuzzCounters, formatReport, runModelFuzz, type FuzzReport } from './fuzz-pv-model.ts';
+import { FuzzCounters, addCounters, countersToPlain, formatReport, runModelFuzz, type FuzzReport } from './fuzz-pv-model.ts';
 
 interface Job {
   seed: number;
@@ -27,30 +27,18 @@ interface Done {
   counters: Record<string, number | number[]>;
   failure: string | null;
   ms: number;
+  /** the worker's CPU time (user + system) */
+  cpuMs: number;
 }
 
 /** argv[2] of a worker process */
 const WORKER = '--fuzz-worker';
 
-const COUNTER_ARRAYS = ['issued', 'batched', 'ok', 'failed'] as const;
-const COUNTER_FIELDS = ['stores', 'storesRefused', 'hostRuns', 'hostRunsUnlimited', 'hostCycles', 'grantMaps', 'grantHostMaps', 'blkRequests', 'blkNotifyIn', 'blkNotifyOut', 'cheapChecks', 'fullChecks', 'hashChecks', 'steps', 'runs'] as const;
-
-function toPlain(c: FuzzCounters): Record<string, number | number[]> {
-  const o: Record<string, number | number[]> = {};
-  for (const k of COUNTER_ARRAYS) o[k] = Array.from(c[k]);
-  for (const k of COUNTER_FIELDS) o[k] = c[k];
-  return o;
-}
-
-function addPlain(to: FuzzCounters, o: Record<string, number | number[]>): void {
-  for (const k of COUNTER_ARRAYS) (o[k] as number[]).forEach((n, j) => (to[k][j] += n));
-  for (const k of COUNTER_FIELDS) to[k] += o[k] as number;
-}
-
 /** One worker: batches of hosts, seeds seed + worker, seed + worker + workers, ... */
 function work(job: Job): Done {
   const total = new FuzzCounters();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let failure: string | null = null;
   for (let b = 0; ; b++) {
     const seed = job.seed + job.worker + b * job.workers;
@@ -58,13 +46,14 @@ function work(job: Job): Done {
     if (left <= 0 || (job.runs > 0 && b * job.workers + job.worker >= job.runs)) break;
     if (job.runs === 0 && total.hypercalls >= job.hypercalls / job.workers) break;
     const r = runModelFuzz({ seed, runs: job.runsPerBatch, maxCommands: job.commands, timeLimitMs: left });
-    addPlain(total, toPlain(r.counters));
+    addCounters(total, r.counters);
     if (r.failure !== null) {
       failure = `seed ${seed} (${job.runsPerBatch} runs of up to ${job.commands} commands):\n${r.failure}`;
       break;
     }
   }
-  return { counters: toPlain(total), failure, ms: performance.now() - t0 };
+  const cpu = process.cpuUsage(cpu0);
+  return { counters: countersToPlain(total), failure, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function positive(name: string) {
@@ -103,9 +92,9 @@ async function main(): Promise<void> {
     });
   })));
   const counters = new FuzzCounters();
-  for (const d of done) addPlain(counters, d.counters);
+  for (const d of done) addCounters(counters, d.counters);
   const failures = done.map((d) => d.failure).filter((f): f is string => f !== null);
-  const report: FuzzReport = { counters, failure: failures[0] ?? null, ms: performance.now() - t0 };
+  const report: FuzzReport = { counters, failure: failures[0] ?? null, ms: performance.now() - t0, cpuMs: done.reduce((n, d) => n + d.cpuMs, 0) };
   const table = standardHypercalls();
   process.stdout.write(`${formatReport(report, (nr) => table.name(nr))}\n`);
   if (failures.length > 1) process.stdout.write(`(and ${failures.length - 1} more failing worker(s))\n`);

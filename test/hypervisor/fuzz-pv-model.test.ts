@@ -9,7 +9,7 @@
 // grant mapping still in it).
 // `npm run fuzz` runs the same fuzzer at scale.
 import { describe, expect, it } from 'vitest';
-import { runModelFuzz } from './fuzz-pv-model.ts';
+import { FuzzCounters, addCounters, countersToPlain, runModelFuzz } from './fuzz-pv-model.ts';
 
 describe('pv mode: model-based hypercall sequences by colluding domains', () => {
   it('break no invariant, and the fuzzer counts every hypercall exactly as the hypervisor does', () => {
@@ -35,5 +35,22 @@ describe('pv mode: model-based hypercall sequences by colluding domains', () => 
     }
     expect(done).toBe(made);
     expect(made).toBe(c.hypercalls);
+  });
+
+  it('npm run fuzz adds up every counter of its workers (grant copies and the network figures were left out)', () => {
+    const c = new FuzzCounters();
+    let v = 1;
+    for (const [k, x] of Object.entries(c) as [string, unknown][]) {
+      if (x instanceof Float64Array) for (let j = 0; j < x.length; j++) x[j] = v++;
+      else (c as unknown as Record<string, number>)[k] = v++;
+    }
+    // what a worker sends: plain numbers and arrays through JSON
+    const plain = JSON.parse(JSON.stringify(countersToPlain(c))) as Record<string, number | number[]>;
+    expect(Object.keys(plain)).toEqual(['issued', 'batched', 'ok', 'failed', 'stores', 'storesRefused', 'hostRuns', 'hostRunsUnlimited', 'hostCycles', 'grantMaps', 'grantHostMaps', 'grantCopies', 'netSent', 'netCopied', 'netFlipped', 'netRefused', 'blkRequests', 'blkNotifyIn', 'blkNotifyOut', 'cheapChecks', 'fullChecks', 'hashChecks', 'steps', 'runs']);
+    const sum = new FuzzCounters();
+    addCounters(sum, plain);
+    addCounters(sum, c);
+    expect(countersToPlain(sum)).toEqual(Object.fromEntries(Object.entries(countersToPlain(c)).map(([k, x]) => [k, Array.isArray(x) ? x.map((n) => 2 * n) : 2 * x])));
+    expect([sum.grantCopies, sum.netSent, sum.netRefused, sum.runs]).toEqual([2 * 264, 2 * 265, 2 * 268, 2 * 276]);
   });
 });

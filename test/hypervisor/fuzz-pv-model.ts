@@ -145,8 +145,10 @@ export class Real {
   /** the domain acting since the last hash baseline, and the baseline of every other domain */
   actor = -1;
   private baseline: Int32Array[] = [];
-  /** machine memory when the actor began */
+  /** machine memory when the actor began, and Buffers over it and over machine memory (compared a frame at a time, with no allocation) */
   private readonly snapshot: Uint8Array;
+  private readonly snapBuf: Buffer;
+  private readonly memBuf: Buffer;
   /** frames (of others) the actor mapped through grants during its run: their counts may change, writable ones their contents */
   readonly grantCounted = new Set<number>();
   readonly grantWritten = new Set<number>();
@@ -180,6 +182,8 @@ export class Real {
       if (this.call(k, Hc.GRANT_TABLE_OP, GnttabCmd.SETUP_TABLE, dom.arg, 1) !== 0) throw new Error('grant table setup failed');
     }
     this.snapshot = new Uint8Array(this.hv.mem.u8.length);
+    this.snapBuf = Buffer.from(this.snapshot.buffer, this.snapshot.byteOffset, this.snapshot.byteLength);
+    this.memBuf = Buffer.from(this.hv.mem.u8.buffer, this.hv.mem.u8.byteOffset, this.hv.mem.u8.byteLength);
     const otherMode = other === 'trap' ? new TrapMode() : other === 'bt' ? new BtMode() : other === 'hvm' ? new HvmMode() : null;
     this.other = otherMode ? this.hv.createDomain(otherMode, { name: other, memoryBytes: DOMAIN_BYTES }, { image: NATIVE }) : null;
   }
@@ -324,21 +328,22 @@ export class Real {
     this.actor = next;
     this.grantCounted.clear();
     this.grantWritten.clear();
+    // with no actor (a host run, the end of a run) nothing is compared with baselines: take none
+    if (next < 0) return;
     for (const x of this.doms) for (const g of x.pv.grants.maps.values()) {
       this.grantCounted.add(g.frame);
       if (!g.readonly) this.grantWritten.add(g.frame);
     }
     // grant copy (GNTTABOP_copy) writes, without a mapping, into frames granted writable to the actor
-    if (next >= 0) {
-      const actorId = this.dom(next).d.id;
-      for (const x of this.doms) {
-        if (x === this.dom(next)) continue;
-        for (const table of x.pv.grants.frames) {
-          for (let ref = 0; ref < 512; ref++) {
-            const e = table * PAGE + ref * 8;
-            const flags = this.hv.mem.read16(e);
-            if ((flags & 3) === GrantFlags.PERMIT_ACCESS && (flags & GrantFlags.READONLY) === 0 && this.hv.mem.read16(e + 2) === actorId) this.grantWritten.add(this.hv.mem.read32(e + 4));
-          }
+    const actorId = this.dom(next).d.id;
+    const { u16, i32 } = this.hv.mem;
+    for (const x of this.doms) {
+      if (x === this.dom(next)) continue;
+      for (const table of x.pv.grants.frames) {
+        // entries of 8 bytes: flags (16 bits), domain (16 bits), frame (32 bits)
+        for (let e = (table * PAGE) >>> 1, end = e + PAGE / 2; e < end; e += 4) {
+          const flags = u16[e]!;
+          if ((flags & 3) === GrantFlags.PERMIT_ACCESS && (flags & GrantFlags.READONLY) === 0 && u16[e + 1] === actorId) this.grantWritten.add(i32[(e >>> 1) + 1]! >>> 0);
         }
       }
     }
@@ -370,7 +375,8 @@ export class Real {
 
   /** Has machine frame f changed since the snapshot? */
   private frameWritten(f: number): boolean {
-    return Buffer.compare(Buffer.from(this.hv.mem.u8.buffer, f * PAGE, PAGE), Buffer.from(this.snapshot.buffer, f * PAGE, PAGE)) !== 0;
+    const at = f * PAGE;
+    return this.memBuf.compare(this.snapBuf, at, at + PAGE, at, at + PAGE) !== 0;
   }
 
   /**
@@ -404,8 +410,9 @@ export class Real {
     const host = this.mode.host;
     const owner = this.hv.frames.owner;
     const actorIdt = this.dom(this.actor).pv.idtMfn;
+    const m2p = new Set(host.m2pFrames);
     for (let f = 0; f < owner.length; f++) {
-      if (owner[f] !== OWNER_HYPERVISOR || host.sharedWith.has(f) || host.m2pFrames.includes(f) || f === actorIdt) continue;
+      if (owner[f] !== OWNER_HYPERVISOR || host.sharedWith.has(f) || m2p.has(f) || f === actorIdt) continue;
       if (this.frameWritten(f)) throw new Error(`hypervisor frame 0x${f.toString(16)} was written ${who}`);
     }
   }
@@ -1050,6 +1057,8 @@ export interface FuzzReport {
   /** the shrunk failing sequence and its error, if any */
   failure: string | null;
   ms: number;
+  /** CPU time (user + system) spent fuzzing, over every worker, if measured */
+  cpuMs?: number;
 }
 
 /** Run the model-based fuzzer; the counters are cross-checked with the hypervisor's statistics after every run. */
@@ -1100,41 +1109,41 @@ export function runModelFuzz(o: FuzzOptions): FuzzReport {
   return { counters, failure, ms: performance.now() - t0 };
 }
 
-function add(to: FuzzCounters, from: FuzzCounters): void {
-  for (let k = 0; k < 64; k++) {
-    to.issued[k] += from.issued[k]!;
-    to.batched[k] += from.batched[k]!;
-    to.ok[k] += from.ok[k]!;
-    to.failed[k] += from.failed[k]!;
+/** Every counter, as plain numbers and arrays (what a worker process of `npm run fuzz` sends). */
+export function countersToPlain(c: FuzzCounters): Record<string, number | number[]> {
+  const o: Record<string, number | number[]> = {};
+  for (const [k, v] of Object.entries(c) as [string, unknown][]) {
+    if (v instanceof Float64Array) o[k] = Array.from(v);
+    else if (typeof v === 'number') o[k] = v;
   }
-  to.stores += from.stores;
-  to.grantMaps += from.grantMaps;
-  to.grantHostMaps += from.grantHostMaps;
-  to.grantCopies += from.grantCopies;
-  to.netSent += from.netSent;
-  to.netCopied += from.netCopied;
-  to.netFlipped += from.netFlipped;
-  to.netRefused += from.netRefused;
-  to.blkRequests += from.blkRequests;
-  to.blkNotifyIn += from.blkNotifyIn;
-  to.blkNotifyOut += from.blkNotifyOut;
-  to.storesRefused += from.storesRefused;
-  to.hostRuns += from.hostRuns;
-  to.hostRunsUnlimited += from.hostRunsUnlimited;
-  to.hostCycles += from.hostCycles;
-  to.cheapChecks += from.cheapChecks;
-  to.fullChecks += from.fullChecks;
-  to.hashChecks += from.hashChecks;
-  to.steps += from.steps;
+  return o;
+}
+
+/** Add every counter of `from` (counters or their plain form) to `to`: none can be left out. */
+export function addCounters(to: FuzzCounters, from: FuzzCounters | Record<string, number | number[]>): void {
+  const src = from as unknown as Record<string, unknown>;
+  const dst = to as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(dst)) {
+    const x = src[k];
+    if (v instanceof Float64Array) {
+      const a = x as ArrayLike<number>;
+      for (let j = 0; j < v.length; j++) v[j] += a[j]!;
+    } else if (typeof v === 'number') dst[k] = v + (x as number);
+  }
+}
+
+function add(to: FuzzCounters, from: FuzzCounters): void {
+  addCounters(to, from);
 }
 
 /** The report `npm run fuzz` prints. */
 export function formatReport(r: FuzzReport, names: (nr: number) => string): string {
   const c = r.counters;
   const lines = [`${c.runs} runs, ${c.steps} steps, ${c.hypercalls} hypercalls (${Math.round(c.hypercalls / (r.ms / 1000))}/s), ${c.stores} guest stores (${c.storesRefused} refused), ${(r.ms / 1000).toFixed(1)} s`];
+  // the CPU time the fuzzing itself had: on a machine others share, wall time says little
+  if (r.cpuMs !== undefined) lines.push(`fuzzing CPU time: ${(r.cpuMs / 1000).toFixed(1)} s (${Math.round(c.hypercalls / (r.cpuMs / 1000))} hypercalls per CPU-second)`);
   lines.push(`grant maps: ${c.grantMaps} made (${c.grantHostMaps} in page tables); grant copies: ${c.grantCopies} done`);
   lines.push(`network back ends: ${c.netSent} frames sent, ${c.netCopied} received by copy, ${c.netFlipped} by page flip, ${c.netRefused} requests refused`);
-  lines.push(`grant maps: ${c.grantMaps} made (${c.grantHostMaps} in page tables)`);
   lines.push(`block requests: ${c.blkRequests} written to rings, back-end notifications ${c.blkNotifyIn} in, ${c.blkNotifyOut} out`);
   lines.push(`host runs: ${c.hostRuns} (${c.hostRunsUnlimited} with no cycle limit), ${c.hostCycles} cycles`);
   lines.push(`invariant checks: ${c.cheapChecks} cheap, ${c.fullChecks} full recomputations, ${c.hashChecks} hash comparisons`);

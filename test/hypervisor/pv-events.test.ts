@@ -217,7 +217,7 @@ describe('pv event channels', () => {
 
   it('an unreadable argument is EFAULT for every command, and a bind whose port cannot be written binds nothing', () => {
     const { hv, mode, a, b } = three();
-    for (const cmd of [EvtchnCmd.ALLOC_UNBOUND, EvtchnCmd.BIND_INTERDOMAIN, EvtchnCmd.BIND_VIRQ, EvtchnCmd.CLOSE, EvtchnCmd.STATUS, EvtchnCmd.UNMASK]) {
+    for (const cmd of [EvtchnCmd.ALLOC_UNBOUND, EvtchnCmd.BIND_INTERDOMAIN, EvtchnCmd.BIND_VIRQ, EvtchnCmd.BIND_IPI, EvtchnCmd.BIND_VCPU, EvtchnCmd.CLOSE, EvtchnCmd.STATUS, EvtchnCmd.UNMASK]) {
       expect(hc(hv, mode, a, Hc.EVENT_CHANNEL_OP, cmd, 0), `command ${cmd}`).toBe(HcErr.EFAULT);
     }
     // the last word of the domain's memory: the port field lies beyond it

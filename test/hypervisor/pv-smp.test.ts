@@ -4,7 +4,8 @@
 // Each rule of these calls has a test here that fails when the rule alone is removed
 // (pv-rules.ts; `npm run check:rules`).
 import { describe, expect, it } from 'vitest';
-import { EvtchnCmd, EvtchnState, Hc, HvLayout, MmuextCmd, RunState, SchedOp, Virq, VcpuCmd } from '../../hypercalls/numbers.ts';
+import { EvtchnCmd, EvtchnLimits, EvtchnState, Hc, HvLayout, MmuextCmd, RunState, SchedOp, UvmFlags, Virq, VcpuCmd } from '../../hypercalls/numbers.ts';
+import { sendVirq } from '../../hypervisor/pv/events.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { MmuextTargets, SharedInfo, StartInfo, VcpuGuestContext, VcpuInfo } from '../../hypercalls/structs.ts';
@@ -12,7 +13,7 @@ import type { Domain } from '../../hypervisor/core/domain.ts';
 import type { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import type { Vcpu } from '../../hypervisor/core/vcpu.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
-import { asmGuest, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32 } from './pv-helpers.ts';
+import { asmGuest, bootstrapPte, hc, loadVcpu, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32 } from './pv-helpers.ts';
 
 const SELF = 0x7ff0;
 
@@ -248,6 +249,83 @@ describe('pv vCPUs: events per vCPU', () => {
     expect(upcall(hv, mode, d, 0)).toBe(1);
     expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [offer, 1]).r).toBe(0);
     expect(upcall(hv, mode, d, 1)).toBe(1);
+  });
+});
+
+describe('pv vCPUs: the event-channel rules for vCPUs, exactly', () => {
+  const status = (hv: Hypervisor, mode: PvMode, d: Domain, port: number) => evtchn(hv, mode, d, EvtchnCmd.STATUS, [SELF, port, 99, 99, 99, 99]).out.slice(2);
+
+  it('bind_vcpu refuses port 0, a negative port and one past the last (EINVAL), and vCPU -1 (ENOENT), changing nothing', () => {
+    const { hv, mode, d } = smp();
+    for (const p of [0, -1, EvtchnLimits.PORTS]) expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [p, 1]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [1, -1]).r).toBe(HcErr.ENOENT);
+    expect(mode.pv(d).events.notifyVcpu[1]).toBe(0);
+  });
+
+  it('bind_ipi: vCPU -1 is ENOENT; a port word on a read-only page is EFAULT and binds nothing', () => {
+    const { hv, mode, d } = smp();
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_IPI, [-1, 0]).r).toBe(HcErr.ENOENT);
+    const p1 = scratch(mode, d, 1);
+    expect(hc(hv, mode, d, Hc.UPDATE_VA_MAPPING, p1, hv.mem.read32(bootstrapPte(mode, d, p1)) & ~2, UvmFlags.INVLPG)).toBe(0);
+    w32(d, p1 - 4, 1);
+    expect(hcOn(hv, mode, d.vcpus[0]!, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_IPI, p1 - 4)).toBe(HcErr.EFAULT);
+    // port 2 (the first after the console's) is still free
+    expect(status(hv, mode, d, 2)).toEqual([EvtchnState.CLOSED, 0, 0, 0]);
+  });
+
+  it('bind_virq: a VIRQ of the domain binds on vCPU 0 only (EINVAL), the timer of vCPU -1 is ENOENT', () => {
+    const { hv, mode, d } = smp();
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.DEBUG, 1, 0]).r).toBe(HcErr.EINVAL);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, -1, 0]).r).toBe(HcErr.ENOENT);
+    expect(status(hv, mode, d, 2)).toEqual([EvtchnState.CLOSED, 0, 0, 0]);
+  });
+
+  it('bind_vcpu moves no upcall for a port not pending, or pending but masked; unmasking it then raises the new vCPU\'s', () => {
+    const { hv, mode, d } = smp();
+    const offer = evtchn(hv, mode, d, EvtchnCmd.ALLOC_UNBOUND, [SELF, SELF]).out[2]!;
+    const local = evtchn(hv, mode, d, EvtchnCmd.BIND_INTERDOMAIN, [SELF, offer]).out[2]!;
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [offer, 1]).r).toBe(0);
+    expect([upcall(hv, mode, d, 0), upcall(hv, mode, d, 1)]).toEqual([0, 0]);
+    // mask the port (the guest's own bit in the shared-info page), then make it pending
+    const si = mode.pv(d).sharedInfo;
+    hv.mem.write32(si + SharedInfo.EVTCHN_MASK, 1 << offer);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [offer, 0]).r).toBe(0);
+    evtchn(hv, mode, d, EvtchnCmd.SEND, [local]);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [offer, 1]).r).toBe(0);
+    expect([upcall(hv, mode, d, 0), upcall(hv, mode, d, 1)]).toEqual([0, 0]);
+    expect(evtchn(hv, mode, d, EvtchnCmd.UNMASK, [offer]).r).toBe(0);
+    expect([upcall(hv, mode, d, 0), upcall(hv, mode, d, 1)]).toEqual([0, 1]);
+  });
+
+  it('a VIRQ of the domain may move to another vCPU; closing it frees that VIRQ, and a per-vCPU timer\'s close frees only its vCPU\'s', () => {
+    const { hv, mode, d } = smp();
+    const debug = evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.DEBUG, 0, 0]).out[2]!;
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [debug, 1]).r).toBe(0);
+    expect(status(hv, mode, d, debug)).toEqual([EvtchnState.VIRQ, 1, Virq.DEBUG, 0]);
+    sendVirq(mode.pv(d), Virq.DEBUG);
+    expect([upcall(hv, mode, d, 0), upcall(hv, mode, d, 1)]).toEqual([0, 1]);
+    expect(evtchn(hv, mode, d, EvtchnCmd.CLOSE, [debug]).r).toBe(0);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.DEBUG, 0, 0]).r).toBe(0);
+    const t0 = evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0, 0]).out[2]!;
+    const t1 = evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 1, 0]).out[2]!;
+    expect(evtchn(hv, mode, d, EvtchnCmd.CLOSE, [t1]).r).toBe(0);
+    // a closed port notifies vCPU 0 again
+    expect(status(hv, mode, d, t1)).toEqual([EvtchnState.CLOSED, 0, 0, 0]);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0, 0]).r).toBe(HcErr.EEXIST);
+    const again = evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 1, 0]);
+    expect([again.r, again.out[2]]).toEqual([0, t1]);
+    expect(mode.pv(d).events.virqPort[Virq.TIMER]).toBe(t0);
+  });
+
+  it('a port closed after notifying vCPU 1 notifies vCPU 0 when it is allocated again', () => {
+    const { hv, mode, d, other } = smp();
+    const ipi = evtchn(hv, mode, d, EvtchnCmd.BIND_IPI, [1, 0]).out[1]!;
+    expect(evtchn(hv, mode, d, EvtchnCmd.CLOSE, [ipi]).r).toBe(0);
+    const offer = evtchn(hv, mode, d, EvtchnCmd.ALLOC_UNBOUND, [SELF, other.id]).out[2]!;
+    expect(offer).toBe(ipi);
+    const bound = evtchn(hv, mode, other, EvtchnCmd.BIND_INTERDOMAIN, [d.id, offer], other.vcpus[0]!).out[2]!;
+    evtchn(hv, mode, other, EvtchnCmd.SEND, [bound], other.vcpus[0]!);
+    expect([upcall(hv, mode, d, 0), upcall(hv, mode, d, 1)]).toEqual([1, 0]);
   });
 });
 

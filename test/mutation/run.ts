@@ -1,13 +1,18 @@
 // npm run mutate [-- --minutes 60] [--files hypervisor/hvm/ept.ts,...] [--force]: Stryker over
 // the isolation-critical files (stryker.config.mjs), one file per Stryker run so that each
-// finished file's results are kept (its own incremental file) when the time cap stops the run,
-// and the next run starts where this one stopped. Prints the mutation score per file and in all,
-// from the JSON reports in reports/mutation/. Outside CI: it takes about an hour on two cores.
+// finished file's results are kept (its own incremental file and report), and the next run starts
+// where this one stopped. The time cap is checked between files: a file still running when the
+// cap passes is let finish (with a warning), since Stryker writes its report and incremental file
+// only at the end of a run and a stopped run would lose them; no further file starts. Prints the
+// mutation score per file and in all, from the JSON reports in reports/mutation/. Outside CI: it
+// takes about an hour on two cores.
 // Host code; runs child processes, writes only under reports/ and .stryker-tmp/.
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { ISOLATION_CRITICAL } from '../../stryker.config.mjs';
+import { resultLogPath } from './result-log.mjs';
 
 interface Options {
   minutes: number;
@@ -47,26 +52,71 @@ function parse(argv: string[]): Options {
 
 const tag = (file: string): string => file.replace(/^.*\//, '').replace(/\.ts$/, '');
 
-/** Run Stryker on one file; resolves false if the time cap stopped it. */
-function mutateOne(file: string, force: boolean, concurrency: number | null, deadline: number): Promise<boolean> {
+/** Run Stryker on one file; resolves true if it finished (its reports written). */
+function strykerOne(file: string, force: boolean, concurrency: number | null): Promise<boolean> {
   return new Promise((resolve) => {
     const args = ['stryker', 'run', 'stryker.config.mjs'];
     if (force) args.push('--force');
     if (concurrency !== null) args.push('--concurrency', String(concurrency));
-    const child = spawn('npx', args, { stdio: 'inherit', env: { ...process.env, XENOLITH_MUTATE_FILE: file }, detached: true });
-    const timer = setTimeout(() => {
-      process.stderr.write(`mutate: the time cap stopped ${file}; its results so far are lost, the next run does it again\n`);
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }, Math.max(0, deadline - Date.now()));
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve(signal === null && code === 0);
-    });
+    const child = spawn('npx', args, { stdio: 'inherit', env: { ...process.env, XENOLITH_MUTATE_FILE: file } });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code, signal) => resolve(signal === null && code === 0));
   });
+}
+
+/** The wall clock, or a test's */
+export interface Clock {
+  now(): number;
+  /** call `fn` once at time `at` (at once if it has passed); returns the cancel */
+  at(at: number, fn: () => void): () => void;
+}
+
+export const wallClock: Clock = {
+  now: () => Date.now(),
+  at(at, fn) {
+    const t = setTimeout(fn, Math.max(0, at - Date.now()));
+    return () => clearTimeout(t);
+  },
+};
+
+export interface Outcome {
+  /** Stryker finished them: reports and incremental files written */
+  finished: string[];
+  /** finished, but after the cap (let run to the end so their results are kept) */
+  overran: string[];
+  /** Stryker failed on them (an error, a failing dry run, a signal) */
+  failed: string[];
+  /** not started: the cap had passed */
+  notStarted: string[];
+}
+
+/**
+ * One file after another while the cap allows. A file running when the cap passes is never
+ * stopped (a stopped Stryker run writes no report and no incremental file: its work would be
+ * lost): `warn` says so, it finishes, and no other file starts.
+ */
+export async function runFiles(files: string[], deadline: number, run: (file: string) => Promise<boolean>, clock: Clock, warn: (msg: string) => void): Promise<Outcome> {
+  const o: Outcome = { finished: [], overran: [], failed: [], notStarted: [] };
+  for (const file of files) {
+    if (clock.now() >= deadline) {
+      o.notStarted.push(file);
+      continue;
+    }
+    let capped = false;
+    const cancel = clock.at(deadline, () => {
+      capped = true;
+      warn(`mutate: the time cap passed while ${file} runs; letting it finish so that its results are kept (no other file starts)`);
+    });
+    const ok = await run(file);
+    cancel();
+    if (!ok) o.failed.push(file);
+    else {
+      o.finished.push(file);
+      if (capped) o.overran.push(file);
+    }
+  }
+  if (o.notStarted.length > 0) warn(`mutate: not started (the time cap had passed): ${o.notStarted.join(', ')}`);
+  return o;
 }
 
 interface Tally {
@@ -93,6 +143,22 @@ function tally(file: string): Tally | null {
   return t;
 }
 
+/** Counts from result-log.mjs's log of a run that did not finish (null if it logged nothing). */
+export function tallyLog(text: string): Tally | null {
+  const t: Tally = { killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const status = (JSON.parse(line) as { status: string }).status;
+    n++;
+    if (status === 'Killed') t.killed++;
+    else if (status === 'Timeout') t.timeout++;
+    else if (status === 'Survived') t.survived++;
+    else if (status === 'NoCoverage') t.noCoverage++;
+  }
+  return n === 0 ? null : t;
+}
+
 const score = (t: Tally): string => {
   const all = t.killed + t.timeout + t.survived + t.noCoverage;
   return all === 0 ? '-' : `${((100 * (t.killed + t.timeout)) / all).toFixed(2)}%`;
@@ -101,27 +167,25 @@ const score = (t: Tally): string => {
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const deadline = Date.now() + o.minutes * 60_000;
-  const stopped: string[] = [];
-  for (const file of o.files) {
-    if (Date.now() >= deadline) {
-      stopped.push(file);
-      continue;
-    }
-    if (!(await mutateOne(file, o.force, o.concurrency, deadline))) stopped.push(file);
-  }
+  const out = await runFiles(o.files, deadline, (file) => strykerOne(file, o.force, o.concurrency), wallClock, (msg) => process.stderr.write(`${msg}\n`));
   const sum: Tally = { killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
   process.stdout.write('\nfile                              killed timeout survived no-cover  score\n');
   for (const file of o.files) {
     const t = tally(file);
-    if (!t || stopped.includes(file)) {
-      process.stdout.write(`${file.padEnd(33)} (not finished in this run)\n`);
+    if (!t || !out.finished.includes(file)) {
+      const why = out.failed.includes(file) ? 'Stryker failed: see its output' : 'not started: the time cap had passed';
+      process.stdout.write(`${file.padEnd(33)} (${why})\n`);
+      const log = resultLogPath(file);
+      const part = out.failed.includes(file) && existsSync(log) ? tallyLog(readFileSync(log, 'utf8')) : null;
+      if (part) process.stdout.write(`${''.padEnd(33)} ${String(part.killed).padStart(6)} ${String(part.timeout).padStart(7)} ${String(part.survived).padStart(8)} ${String(part.noCoverage).padStart(8)} ${score(part).padStart(7)}  (so far: ${log})\n`);
       continue;
     }
     for (const k of Object.keys(sum) as (keyof Tally)[]) sum[k] += t[k];
-    process.stdout.write(`${file.padEnd(33)} ${String(t.killed).padStart(6)} ${String(t.timeout).padStart(7)} ${String(t.survived).padStart(8)} ${String(t.noCoverage).padStart(8)} ${score(t).padStart(7)}\n`);
+    const late = out.overran.includes(file) ? '  (finished after the cap)' : '';
+    process.stdout.write(`${file.padEnd(33)} ${String(t.killed).padStart(6)} ${String(t.timeout).padStart(7)} ${String(t.survived).padStart(8)} ${String(t.noCoverage).padStart(8)} ${score(t).padStart(7)}${late}\n`);
   }
   process.stdout.write(`${'all finished files'.padEnd(33)} ${String(sum.killed).padStart(6)} ${String(sum.timeout).padStart(7)} ${String(sum.survived).padStart(8)} ${String(sum.noCoverage).padStart(8)} ${score(sum).padStart(7)}\n`);
-  if (stopped.length > 0) process.exitCode = 1;
+  if (out.failed.length > 0 || out.notStarted.length > 0) process.exitCode = 1;
 }
 
-void main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

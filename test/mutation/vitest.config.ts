@@ -23,7 +23,7 @@ const SUITES: Record<string, string[]> = {
  */
 const FILE_SUITES: Record<string, string[]> = {
   'hypervisor/pv/events.ts': [
-    'test/hypervisor/pv-{events,hypercalls,traps,rules,time-limits,console-input}.test.ts',
+    'test/hypervisor/pv-{events,hypercalls,traps,rules,time-limits,console-input,smp}.test.ts',
     'test/hypervisor/fuzz-pv.test.ts',
   ],
   'hypervisor/pv/grants.ts': [
