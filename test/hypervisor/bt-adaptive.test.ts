@@ -8,34 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { BtMode, btCache, btStatsSummary, formatBtStats, runBtMode } from '../../hypervisor/bt/index.ts';
 import { ADAPTIVE_TRACE_FAULTS } from '../../hypervisor/bt/cache.ts';
 import { loadSaveFile, restoreRun, saveRun } from '../../hypervisor/save/state.ts';
-import { X } from './fixtures/traced-guests.ts';
+import { ROUNDS, STORE_LOOP } from './fixtures/traced-guests.ts';
 import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
-
-const ROUNDS = 10;
-
-/** [X] maps A, then B, then A ... (one stw does every write), printed after each CR3 reload: natively 'bbbbbbbb aaaaaaaa ...' */
-const STORE_LOOP = `
-test_main:
-        call    paging_on
-        call    seed
-        li      r7, 0
-.Lround:
-        andi    r4, r7, 1
-        shli    r4, r4, 12              ; 0, or X ^ B in odd rounds
-        li      r2, B | PTE_P | PTE_W | PTE_U
-        xor     r2, r2, r4
-        li      r1, page_table + (X >> 12) * 4
-        stw     [r1], r2                ; the one store into the traced table
-        li      r1, page_directory
-        movcr   cr3, r1                 ; the write becomes visible; the next fill traces the table again
-        call    readx
-        addi    r7, r7, 1
-        cmpi    r7, ${ROUNDS}
-        jlt     .Lround
-        call    putnl
-        li      r0, 0
-        ret
-${X}`;
 
 function run(adaptive: boolean) {
   const r = runBtMode(guestImage(STORE_LOOP), { memoryBytes: GUEST_MEMORY, maxCycles: 50_000_000, bt: { shadow: 'traced', adaptive } });
