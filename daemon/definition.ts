@@ -129,6 +129,12 @@ export const definitionSchema = z
     /** trap, bt, and hvm on shadow paging: the shadow MMU, as `run --shadow` (flush, or traced: a shadow per address space) */
     shadow: z.enum(['flush', 'traced'], { error: 'shadow must be flush or traced' }).optional(),
     /**
+     * bt on the traced shadow: adaptive retranslation, as `run --bt-adaptive` (a kernel store that
+     * keeps taking trace faults becomes a callout); saved, restored, migrated and recorded with
+     * what it learnt. One vCPU (the traced shadow follows one vCPU's page-table writes).
+     */
+    bt_adaptive: z.boolean({ error: 'bt_adaptive must be true or false' }).optional(),
+    /**
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
      * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of one vCPU.
@@ -165,6 +171,15 @@ export const definitionSchema = z
     }
     if (d.vcpus > 4 && d.mode === 'pv') ctx.addIssue({ code: 'custom', path: ['vcpus'], message: "vcpus must be at most 4 for a pv domain (its shared-info page has 4 vcpu_info slots)" });
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
+    if (d.bt_adaptive === true) {
+      const why =
+        d.mode !== 'bt' || d.shadow !== 'traced'
+          ? "bt_adaptive retranslates bt's stores that keep taking trace faults; it needs mode bt and shadow traced"
+          : d.vcpus > 1
+            ? "bt_adaptive counts the trace faults of the traced shadow, which follows one vCPU's page-table writes (a store by another vCPU would not fault); it needs vcpus 1"
+            : null;
+      if (why !== null) ctx.addIssue({ code: 'custom', path: ['bt_adaptive'], message: why });
+    }
     if (d.shadow !== undefined && d.mode !== 'trap' && d.mode !== 'bt' && !(d.mode === 'hvm' && !PROFILES[d.profile]!.ept)) {
       ctx.addIssue({ code: 'custom', path: ['shadow'], message: d.mode === 'hvm' ? `shadow applies to hvm on shadow paging; profile ${d.profile}'s CPU has a second stage (EPT)` : 'shadow applies to trap, bt and hvm domains (their shadow page tables)' });
     }
@@ -240,7 +255,7 @@ function jsonProblem(e: Error): string {
 
 /** Validate a definition object; relative paths are taken from `baseDir`. Throws DefinitionError (message without file). */
 export function validateDefinition(value: unknown, baseDir?: string): DomainDefinition {
-  const r = definitionSchema.safeParse(value);
+  const r = definitionSchema.safeParse(value, { reportInput: true });
   if (!r.success) throw new DefinitionError(describeIssue(r.error));
   const def = r.data;
   if (baseDir !== undefined) {
@@ -286,7 +301,7 @@ export function loadDefinitionFile(file: string): DomainDefinition {
       throw new DefinitionError(`${file}:${lineCol(text, jsonErrorPosition(text, e as Error))}: not valid JSON (${jsonProblem(e as Error)})`);
     }
   }
-  const r = definitionSchema.safeParse(value);
+  const r = definitionSchema.safeParse(value, { reportInput: true });
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;

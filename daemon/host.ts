@@ -426,6 +426,7 @@ export class Host {
     const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
+    if (def.bt_adaptive === true) run.btAdaptive = true;
     if (def.console.input !== undefined) run.input = def.console.input.replace(/\\n/g, '\n');
     const disk = this.readDisk(def);
     if (disk) run.diskSha256 = sha256(disk);
@@ -1325,7 +1326,7 @@ export class Host {
         r.machine = m;
         r.domain = null;
       } else {
-        const { mode, reserve } = ownMode(def.mode, memoryBytes, def.shadow ?? 'flush', def.vcpus);
+        const { mode, reserve } = ownMode(def.mode, memoryBytes, def.shadow ?? 'flush', def.vcpus, def.bt_adaptive === true);
         if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
           throw new DomainCreateError(`at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${def.mode} mode (the machine has ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it)`);
         }
@@ -1860,12 +1861,12 @@ function withCmdline(spec: { kernel: Image; initrd: Uint8Array }, cmdline: strin
 }
 
 /** The mode object and machine memory reserve of a domain on its own hypervisor. */
-function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number, shadow: ShadowKind, vcpus: number): { mode: Mode; reserve: number } {
+function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number, shadow: ShadowKind, vcpus: number, btAdaptive: boolean): { mode: Mode; reserve: number } {
   switch (mode) {
     case 'trap':
       return { mode: new TrapMode({ shadow }), reserve: vcpus * HYPERVISOR_RESERVE_BYTES };
     case 'bt':
-      return { mode: new BtMode({ shadow }), reserve: vcpus * HYPERVISOR_RESERVE_BYTES };
+      return { mode: new BtMode({ shadow, ...(btAdaptive ? { adaptive: true } : {}) }), reserve: vcpus * HYPERVISOR_RESERVE_BYTES };
     case 'hvm':
       return { mode: new HvmMode({ shadow }), reserve: hvmReserveBytes(memoryBytes, shadow, vcpus) };
     default: {

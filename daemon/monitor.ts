@@ -357,6 +357,8 @@ function infoMode(t: Target): string {
   if (t.mode === 'bt') {
     const b = btStatsSummary(d) as unknown as Record<string, unknown>;
     lines.push(`translation: ${Object.entries(b).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const a = btStatsSummary(d).adaptive;
+    if (a !== undefined) lines.push(`adaptive retranslation: ${a.retranslations} stores retranslated, ${a.emulatedStores} store callouts (${a.emulatedTraceStores} into traced page tables)`);
   }
   if (shadowPaging(t)) {
     const sh = summary.shadow as Record<string, number>;

@@ -40,6 +40,8 @@ export const runSettingsSchema = z.strictObject({
   netRx: z.enum(['copy', 'flip']).optional(),
   /** --shadow (trap, bt, hvm on shadow paging): flush or traced */
   shadow: z.enum(['flush', 'traced']).optional(),
+  /** --bt-adaptive (bt with the traced shadow) */
+  btAdaptive: z.boolean().optional(),
   /** --hypercalls: the handler module */
   hypercalls: z.string().optional(),
   /** the console input typed before the guest starts (--input or piped stdin, with its end-of-input) */

@@ -2155,7 +2155,7 @@ export class Cpu implements MmuHost {
     this.injectPending = false;
     this.irqLine = true;
     this.pend = PEND_NONE;
-    this.mmu.flushTlb();
+    this.mmu.flushAllTags();
     this.updateAttn();
   }
 
@@ -2180,7 +2180,8 @@ export class Cpu implements MmuHost {
   }
 
   /**
-   * Restore a snapshot; the TLB is flushed (its contents are not architectural state). The cost
+   * Restore a snapshot; the TLB is flushed (its contents are not architectural state), but for a
+   * tagged guest's entries (VPID), which stay hidden under their tag (Mmu.worldSwitchTlb). The cost
    * ledger (baseCycles, evCount) is the machine's, like the clock it sums to, not a vCPU's: a world
    * switch keeps it running, so it is not in CpuState. A saved run carries it, and the TLB, with
    * the whole Cpu object (hypervisor/save/).
@@ -2201,7 +2202,7 @@ export class Cpu implements MmuHost {
     this.instructions = s.instructions;
     this.halted = s.halted;
     this.nonRoot = s.nonRoot;
-    this.mmu.flushTlb();
+    this.mmu.worldSwitchTlb();
     this.irqLine = true;
     this.updateAttn();
   }

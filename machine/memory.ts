@@ -52,6 +52,11 @@ function takeBuffer(bytes: number): ArrayBuffer {
   return b;
 }
 
+/** A traced shadow as PhysicalMemory sees it: told of host writes into the frames it marks in `tracedTables`. */
+export interface TableTracer {
+  hostWrite(frame: number): void;
+}
+
 /**
  * Physical memory. Addresses at or beyond `size` are open bus: host reads of single values return
  * all ones (as the CPU sees them), bulk reads return null, writes are refused (return false).
@@ -85,6 +90,16 @@ export class PhysicalMemory {
    * device's DMA) mark it here; the CPU's stores mark it through its write-protection fault.
    */
   dirtyLog: Uint8Array | null = null;
+  /**
+   * Traced page tables (hypervisor/trap/traced-shadow.ts): per frame, how many traced shadows
+   * write-protect it as a guest page table they derived entries from; null until a traced shadow
+   * exists. A host write (a device's DMA, the hypervisor's own) that touches a marked frame is
+   * reported to every tracer in `tableTracers` (`hostWrite(frame)`), as the CPU's stores to it are
+   * by their write-protection fault: one byte checked per frame a host write touches.
+   */
+  tracedTables: Uint8Array | null = null;
+  /** the traced shadows that mark frames in tracedTables */
+  readonly tableTracers: TableTracer[] = [];
 
   constructor(sizeBytes: number) {
     if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0 || sizeBytes > MAX_MACHINE_BYTES) {
@@ -213,18 +228,23 @@ export class PhysicalMemory {
     }
   }
 
-  /** A host write is about to touch [pa, pa + len): drop code cached from those frames, and log them dirty when log-dirty is on. */
+  /**
+   * A host write is about to touch [pa, pa + len): drop code cached from those frames, log them
+   * dirty when log-dirty is on, and tell the traced shadows of those they trace as page tables.
+   */
   noteWrite(pa: number, len: number): void {
     if (len <= 0) return;
     const last = (pa + len - 1) >>> PAGE_SHIFT;
     const cp = this.codePage;
     const dl = this.dirtyLog;
+    const tt = this.tracedTables;
     for (let f = pa >>> PAGE_SHIFT; f <= last; f++) {
       if (dl !== null) dl[f] = 1;
       if (cp[f] !== 0) {
         cp[f] = 0;
         this.onCodeWrite?.(f);
       }
+      if (tt !== null && tt[f] !== 0) for (const t of this.tableTracers) t.hostWrite(f);
     }
   }
 }

@@ -29,6 +29,15 @@ import { EptQual, type Vmcs } from './vmx.ts';
  * `0xfffff000` (byte), so a misaligned access never matches and goes to the slow path. Pages
  * outside installed memory are never entered (open bus is handled by the slow path).
  *
+ * VPID (VT-x; AMD's ASID): every entry belongs to a tag (`tlbOwner`: the VPID it was filled under,
+ * 0 for root mode and untagged guests), and a lookup may only hit an entry of the current tag.
+ * Rather than an extra compare in every lookup, the arrays above hold only the current tag's
+ * entries: another tag's are *hidden* (their tags kept in tlbHidR/tlbHidW, the lookup arrays
+ * INVALID there) and change places when the tag changes (setTag: one pass over the entries, at
+ * a VM entry of another guest or a world switch, never per access). The sets and their
+ * round-robin victims are shared by every tag, so one guest's fills evict another's entries as
+ * on a tagged TLB. Flushes, INVLPG and fills act on the current tag's entries only.
+ *
  * Instruction fetch goes through a one-entry instruction TLB (icV/icA), tagged with the privilege
  * it was filled at. It is refilled from the TLB (or a walk) when pc leaves its page and dropped by
  * TLB flushes, INVLPG of its page, and mode switches: like an x86 ITLB, it may keep a translation
@@ -153,8 +162,15 @@ export class Mmu {
   icV = NO_TAG;
   icA = 0;
   icUser = false;
-  /** the VPID whose translations the TLB holds (0: untagged - root mode's, or a guest's without VPID) */
+  /** the tag whose entries the lookup arrays hold (0: root mode's, or a guest's without VPID) */
   private tlbVpid = 0;
+  /** per entry: the tag (VPID) it was filled under; 0 while VPID is never used */
+  private readonly tlbOwner: Int32Array;
+  /** the read and write tags of entries hidden because they belong to another tag than tlbVpid (INVALID elsewhere) */
+  private readonly tlbHidR: Int32Array;
+  private readonly tlbHidW: Int32Array;
+  /** some entry is (or may be) hidden: a flush then keeps the round-robin victims (the other tags' entries stay in their ways) */
+  private hiddenAny = false;
   /** writable bit of the last second-stage translation */
   private eptWritable = true;
 
@@ -189,6 +205,9 @@ export class Mmu {
     this.tlbAdd = new Int32Array(entries);
     this.tlbNext = new Uint8Array(entries / ways);
     this.filled = new Uint16Array(entries);
+    this.tlbOwner = new Int32Array(entries);
+    this.tlbHidR = new Int32Array(2 * entries).fill(NO_TAG);
+    this.tlbHidW = new Int32Array(2 * entries).fill(NO_TAG);
   }
 
   // ========================================================================== flushes and tags
@@ -213,6 +232,12 @@ export class Mmu {
     this.tlbW.set(t.w);
     this.tlbNext.set(t.next);
     this.filledCount = n + 1; // any entry may hold a tag: the next flush clears them all
+    // (a moved pv domain's entries, root mode's tag; nothing hidden)
+    this.tlbOwner.fill(0);
+    this.tlbHidR.fill(NO_TAG);
+    this.tlbHidW.fill(NO_TAG);
+    this.hiddenAny = false;
+    this.tlbVpid = 0;
     for (let s = 0; s < n; s++) {
       if (t.frames[s]! < 0) {
         this.tlbR[s] = this.tlbR[n + s] = this.tlbW[s] = this.tlbW[n + s] = NO_TAG;
@@ -222,13 +247,18 @@ export class Mmu {
     this.icV = NO_TAG;
   }
 
-  /** Drop every TLB entry and the instruction TLB. */
+  /**
+   * Drop every TLB entry of the current tag and the instruction TLB (a CR3 or CR0 write, a
+   * monitor's flush on the guest's behalf: INVVPID's single-context flush). Other tags' entries
+   * stay; without VPID every entry is the current tag's.
+   */
   flushTlb(): void {
     const count = this.filledCount;
+    const keepNext = this.hiddenAny; // other tags' hidden entries share the sets' replacement state
     if (count > SPARSE_FLUSH_MAX) {
       this.tlbR.fill(NO_TAG);
       this.tlbW.fill(NO_TAG);
-      this.tlbNext.fill(0);
+      if (!keepNext) this.tlbNext.fill(0);
     } else if (count > 0) {
       const n = this.tlbEntries;
       const r = this.tlbR;
@@ -242,18 +272,78 @@ export class Mmu {
         r[n + e] = NO_TAG;
         w[e] = NO_TAG;
         w[n + e] = NO_TAG;
-        next[e >>> shift] = 0;
+        if (!keepNext) next[e >>> shift] = 0;
       }
     }
     this.filledCount = 0;
     this.icV = NO_TAG;
-    this.tlbVpid = 0;
     this.host.stats.tlbFlushes++;
   }
 
-  /** Drop the TLB's write permissions (read entries stay): stores walk again (log-dirty's clean). */
+  /** Drop every entry of every tag (a CPU reset, a restored state). */
+  flushAllTags(): void {
+    if (this.hiddenAny) {
+      this.tlbHidR.fill(NO_TAG);
+      this.tlbHidW.fill(NO_TAG);
+      this.hiddenAny = false;
+    }
+    this.tlbOwner.fill(0);
+    this.tlbVpid = 0;
+    this.flushTlb();
+  }
+
+  /**
+   * The TLB at a world switch (another vCPU's state loaded): root mode's and untagged entries
+   * are flushed, as the CR3 load of the switch does; a tagged guest's stay, hidden under its tag.
+   */
+  worldSwitchTlb(): void {
+    this.setTag(0);
+    this.flushTlb();
+  }
+
+  /**
+   * Make `tag` the current one: the current tag's entries are hidden, `tag`'s come back. One pass
+   * over the entries, only when the tag changes (a VPID CPU's VM entry of another guest, a world
+   * switch, root mode's first fill after a tagged guest's exit).
+   */
+  setTag(tag: number): void {
+    const old = this.tlbVpid;
+    if (tag === old) return;
+    const n = this.tlbEntries;
+    const own = this.tlbOwner;
+    const r = this.tlbR;
+    const w = this.tlbW;
+    const hr = this.tlbHidR;
+    const hw = this.tlbHidW;
+    for (let e = 0; e < n; e++) {
+      const o = own[e]!;
+      if (o === old) {
+        if (r[e] !== NO_TAG || r[n + e] !== NO_TAG) {
+          hr[e] = r[e]!;
+          hr[n + e] = r[n + e]!;
+          hw[e] = w[e]!;
+          hw[n + e] = w[n + e]!;
+          r[e] = r[n + e] = w[e] = w[n + e] = NO_TAG;
+          this.hiddenAny = true;
+        }
+      } else if (o === tag) {
+        r[e] = hr[e]!;
+        r[n + e] = hr[n + e]!;
+        w[e] = hw[e]!;
+        w[n + e] = hw[n + e]!;
+        hr[e] = hr[n + e] = hw[e] = hw[n + e] = NO_TAG;
+      }
+    }
+    this.tlbVpid = tag;
+    this.icV = NO_TAG;
+    // entries came back that no fill since the last flush recorded: the next flush clears them all
+    this.filledCount = n + 1;
+  }
+
+  /** Drop the TLB's write permissions (read entries stay), every tag's: stores walk again (log-dirty's clean). */
   dropWriteTags(): void {
     this.tlbW.fill(NO_TAG);
+    if (this.hiddenAny) this.tlbHidW.fill(NO_TAG);
   }
 
   /** Drop the TLB entry for the page holding va (and the instruction TLB if it holds that page). */
@@ -273,17 +363,18 @@ export class Mmu {
 
   /**
    * The TLB at a VM entry of a guest tagged `vpid` (0: untagged): a tagged guest finds the
-   * translations it left (a VPID CPU); anything else starts from an empty TLB.
+   * translations it left (a VPID CPU), whatever ran in between; an untagged one starts from an
+   * empty TLB.
    */
   vmEntryTlb(vpid: number): void {
-    if (vpid === 0 || vpid !== this.tlbVpid) this.flushTlb();
+    this.setTag(vpid);
+    if (vpid === 0) this.flushTlb();
     else this.icV = NO_TAG;
-    this.tlbVpid = vpid;
   }
 
   /**
    * The TLB at a VM exit: flushed, unless its entries are a tagged guest's (then they stay for
-   * the guest's next entry, and the first root-mode fill drops them: see walk()). A monitor that
+   * the guest's next entry, and the first root-mode fill hides them: see walk()). A monitor that
    * takes the CPU back itself (an exit it makes) calls this as the CPU's own exits do.
    */
   vmExitTlb(): void {
@@ -346,8 +437,8 @@ export class Mmu {
     let dirty = true;
     if (commit) {
       host.stats.tlbMisses++;
-      // the TLB holds a tagged guest's entries and root mode fills one: theirs go first (the tag)
-      if (this.tlbVpid !== 0 && !nonRoot) this.flushTlb();
+      // the TLB shows a tagged guest's entries and root mode fills one: root mode's tag first
+      if (this.tlbVpid !== 0 && !nonRoot) this.setTag(0);
     }
     if ((cr0 & PG) === 0) {
       gpa = va >>> 0;
@@ -428,6 +519,11 @@ export class Mmu {
       const k = this.filledCount;
       if (k < n) this.filled[k] = s;
       if (k <= n) this.filledCount = k + 1;
+      if (this.tlbOwner[s] !== this.tlbVpid) {
+        // the victim is another tag's (hidden) entry: evicted
+        this.tlbOwner[s] = this.tlbVpid;
+        this.tlbHidR[s] = this.tlbHidR[n + s] = this.tlbHidW[s] = this.tlbHidW[n + s] = NO_TAG;
+      }
     }
     this.tlbAdd[s] = (hpa - (va & 0xfff) - page) | 0;
     this.tlbR[s] = page;

@@ -41,7 +41,7 @@ function cpuTable(rows: CpuBenchRow[]): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all); retranslation (would bt\'s adaptive retranslation of stores that keep faulting on traced page tables pay? simulated cycles; not part of all); vpid (what VPID-tagged TLB entries could save across world switches between hvm domains; simulated cycles; not part of all); migrate (live migration of a memory-writing domain, pv by default, between two hosts: rounds, downtime, identical to an uninterrupted run; not part of all); smp (lock-holder preemption with vCPUs outnumbering physical CPUs 2:1, and its remedies --spin-yield, --cosched and pv\'s yielding spinlock side by side, per mode: simulated cycles, spin wasted, host time; not part of all)')
+    .description('run benchmarks: cpu (engine speed), compiler (compiled vs hand-written code), boot (kernel boot to the shell prompt), all; domains (N pv domains on one host: aggregate throughput, memory, fairness; not part of all); mechanisms (host nanoseconds of one pv hypercall, one trapped-and-emulated instruction, one VM exit and one hidden shadow fault; not part of all); network (netbench against the simulated peer and between two domains on a bridge, per mode; not part of all); retranslation (would bt\'s adaptive retranslation of stores that keep faulting on traced page tables pay? simulated cycles; not part of all); vpid (two hvm domains on one CPU with VPID-tagged TLB entries kept across world switches, beside untagged and flushed at each switch: TLB misses and simulated cycles, the host cost of a tag change; not part of all); migrate (live migration of a memory-writing domain, pv by default, between two hosts: rounds, downtime, identical to an uninterrupted run; not part of all); smp (lock-holder preemption with vCPUs outnumbering physical CPUs 2:1, and its remedies --spin-yield, --cosched and pv\'s yielding spinlock side by side, per mode: simulated cycles, spin wasted, host time; not part of all)')
     .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network | retranslation | vpid | migrate | smp', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
     .option('--mode <mode>', 'migrate: the domain\'s mode (pv, trap, bt, hvm, native)', 'pv')
     .option('--link-mbps <n>', 'migrate: the modelled link, megabits per second of simulated time', '10000')
-    .option('--no-host-time', 'smp: leave out the host-time columns (the rest is simulated and exact)')
+    .option('--no-host-time', 'smp, vpid: leave out the host-time columns (the rest is simulated and exact)')
     .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.75: the least the standard pv kernel runs in)", '1.75')
     .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string; modes: string; mode: string; linkMbps: string; hostTime: boolean }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
@@ -111,10 +111,11 @@ export function register(program: Command): void {
         if (!opts.json) process.stdout.write(`${smpBenchReport(rows, opts.hostTime)}\n`);
       }
       if (which === 'vpid') {
-        const { runVpidBench, vpidReport } = await import('../../bench/vpid.ts');
+        const { runVpidBench, vpidReport, vpidHostReport, timeTagChange } = await import('../../bench/vpid.ts');
         const r = runVpidBench();
-        out.vpid = r;
-        if (!opts.json) process.stdout.write(`${vpidReport(r)}\n`);
+        const ns = opts.hostTime ? timeTagChange() : 0;
+        out.vpid = opts.hostTime ? { ...r, nsPerTagChange: round(ns) } : r;
+        if (!opts.json) process.stdout.write(`${vpidReport(r)}\n${opts.hostTime ? `${vpidHostReport(r, ns)}\n` : ''}`);
       }
       if (which === 'cpu' || which === 'all') {
         const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine]);

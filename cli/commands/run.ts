@@ -449,6 +449,8 @@ interface SavedSetup {
   mmu?: 'shadow' | 'ept';
   /** --shadow (trap, bt, hvm's shadow paging) */
   shadow?: 'flush' | 'traced';
+  /** --bt-adaptive: what it learnt (trace faults per store, the stores retranslated) is in the saved graph (the translation cache) */
+  btAdaptive?: boolean;
   hosted?: boolean;
   /** an image file (absolute), or none: the standard guest */
   imagePath?: string;
@@ -479,6 +481,7 @@ function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | und
   const out: SavedSetup = { mode: opts.mode, profile: setup.profile, engine: setup.engine, memoryBytes: setup.memoryBytes, add: setup.add.map((f) => resolve(f)) };
   if (setup.mmu !== undefined) out.mmu = setup.mmu;
   if (setup.shadow !== undefined) out.shadow = setup.shadow;
+  if (setup.btAdaptive) out.btAdaptive = true;
   if (setup.hosted) out.hosted = true;
   if (imagePath !== undefined) out.imagePath = resolve(imagePath);
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
@@ -547,6 +550,7 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.spinYield) setup.spinYield = true;
   if (s.mmu !== undefined) setup.mmu = s.mmu;
   if (s.shadow !== undefined) setup.shadow = s.shadow;
+  if (s.btAdaptive) setup.btAdaptive = true;
   if (s.hosted) setup.hosted = true;
   if (s.cmdline !== undefined) setup.cmdline = s.cmdline;
   if (s.imagePath !== undefined) setup.imagePath = s.imagePath;
@@ -642,7 +646,7 @@ export function register(program: Command): void {
         if (imagePath !== undefined) throw new CliError(`--replay takes the run's settings from ${file}; no image can be given with it`);
         const r = log.run;
         imagePath = r.image;
-        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow });
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, btAdaptive: r.btAdaptive });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
@@ -653,6 +657,7 @@ export function register(program: Command): void {
       if (checked.pcpus !== undefined && ((checked.smp ?? 1) === 1 || opts.mode === 'native')) throw new CliError('--pcpus sets the physical CPUs the vCPUs of a trap, bt, hvm or pv domain share; it needs --smp 2 or more and one of those modes');
       if ((checked.smp ?? 1) > 1 && !SMP_MODES.includes(opts.mode as ModeName)) throw new CliError(`--smp ${checked.smp}: --mode ${opts.mode} runs one CPU so far (several: ${SMP_MODES.join(', ')})`);
       if ((checked.smp ?? 1) > PV_MAX_VCPUS && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: a pv domain has at most ${PV_MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots)`);
+      if ((checked.smp ?? 1) > 1 && opts.btAdaptive) throw new CliError(`--smp ${checked.smp}: --bt-adaptive counts the trace faults of the traced shadow, which follows one vCPU's page-table writes (a store by another vCPU would not fault); use one vCPU`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
       if ((checked.smp ?? 1) > 1 && opts.saveAt !== undefined && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: saving a pv run of several vCPUs is not built yet (native, trap, bt and hvm runs of several save)`);
@@ -663,7 +668,6 @@ export function register(program: Command): void {
       if (opts.shadow !== undefined && opts.mode !== 'trap' && opts.mode !== 'bt' && opts.mode !== 'hvm') throw new CliError(`--shadow chooses the shadow MMU of trap, bt and hvm's shadow paging; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       if (opts.shadow !== undefined && opts.mode === 'hvm' && hvmMmuFor(getProfile(checked.profile), checked.mmu) !== 'shadow') throw new CliError(`--shadow chooses the shadow MMU; this hvm run has a second stage (ept${checked.mmu === undefined ? `, profile ${checked.profile}'s default` : ''}): add --mmu shadow`);
       if (opts.btAdaptive && (opts.mode !== 'bt' || checked.shadow !== 'traced')) throw new CliError(`--bt-adaptive retranslates bt's stores that keep taking trace faults; it needs --mode bt --shadow traced${opts.mode !== 'bt' ? ` (not --mode ${opts.mode})` : ''}`);
-      if (opts.btAdaptive && (opts.saveAt !== undefined || opts.record !== undefined)) throw new CliError(`--bt-adaptive: ${opts.saveAt !== undefined ? 'saving' : 'recording'} a run with adaptive retranslation is not built (the saved run would not carry what it learnt)`);
       if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
@@ -735,6 +739,7 @@ export function register(program: Command): void {
         if (opts.cmdline !== undefined) settings.cmdline = opts.cmdline;
         if (checked.mmu !== undefined) settings.mmu = checked.mmu;
         if (checked.shadow !== undefined) settings.shadow = checked.shadow;
+        if (opts.btAdaptive) settings.btAdaptive = true;
         if (opts.hosted) settings.hosted = true;
         if (opts.netRx === 'copy' || opts.netRx === 'flip') settings.netRx = opts.netRx;
         if (opts.hypercalls !== undefined) settings.hypercalls = opts.hypercalls;

@@ -68,6 +68,8 @@ export class DomainStats {
   /** `--shadow traced`: CR3 loads that found the address space's shadow kept, and those that did not */
   shadowSpaceHits = 0;
   shadowSpaceMisses = 0;
+  /** `--shadow traced`: host writes (a device's DMA) into a traced page table, which put it out of sync as a trace fault does */
+  traceDmaWrites = 0;
 
   // hypercalls (pv mode)
   readonly hypercalls = new Float64Array(HYPERCALL_SLOTS);
@@ -140,6 +142,7 @@ export class DomainStats {
         traceFaults: this.traceFaults,
         spaceHits: this.shadowSpaceHits,
         spaceMisses: this.shadowSpaceMisses,
+        traceDmaWrites: this.traceDmaWrites,
       },
       hypercalls: Object.fromEntries(DomainStats.nonzero(this.hypercalls)),
       hypercallCycles: Object.fromEntries(DomainStats.nonzero(this.hypercallCycles)),

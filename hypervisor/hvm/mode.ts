@@ -117,10 +117,15 @@ export class HvmMode implements Mode {
     this.tagTlb(domain);
   }
 
-  /** On a CPU with VPID (or ASID), the domain's translations are tagged with its id + 1: unique on the CPU. */
+  /**
+   * On a CPU with VPID (or ASID), each vCPU's translations are tagged: vCPU k of domain d with
+   * (k << 20) | (d.id + 1) (vCPU 0: the domain's id + 1). Unique on the CPU, since domain ids are
+   * never reused: the TLB keeps every tag's entries across world switches (machine/mmu.ts), so two
+   * vCPUs - even of one domain, with their own CR3s - must never share one.
+   */
   private tagTlb(domain: Domain): void {
     if (!this.hv.profile.vpid) return;
-    for (const v of domain.vcpus) hvmVcpu(v).vmcs.vpid = domain.id + 1;
+    for (const v of domain.vcpus) hvmVcpu(v).vmcs.vpid = ((v.id << 20) | (domain.id + 1)) >>> 0;
   }
 
   /**

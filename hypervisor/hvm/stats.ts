@@ -42,7 +42,7 @@ export function formatHvmStats(domain: Domain): string {
     lines.push(`shadow paging: ${s.hiddenFaults} hidden faults, ${s.trueFaults} true faults, ${s.shadowFlushes} flushes, ${s.shadowInvlpgs} invlpgs`);
     const v = domain.vcpus[0]?.modeState;
     if (v instanceof HvmVcpu && v.shadow?.shadow instanceof TracedShadowMmu) {
-      lines.push(`traced shadow: ${s.traceFaults} trace faults, ${s.shadowSpaceHits} address-space hits, ${s.shadowSpaceMisses} misses`);
+      lines.push(`traced shadow: ${s.traceFaults} trace faults, ${s.shadowSpaceHits} address-space hits, ${s.shadowSpaceMisses} misses${s.traceDmaWrites > 0 ? `, ${s.traceDmaWrites} DMA writes into traced tables` : ''}`);
     }
   }
   return lines.join('\n');

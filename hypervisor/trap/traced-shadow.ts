@@ -7,6 +7,7 @@
 // Touches its own frames, the guest's A/D bits (through GuestWalker) and the real CPU's TLB.
 
 import type { Cpu } from '../../machine/cpu.ts';
+import type { TableTracer } from '../../machine/memory.ts';
 import { CR0_PG, PfErr, Pte } from '../../machine/isa.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { DomainStats } from '../core/stats.ts';
@@ -80,7 +81,7 @@ class Space {
  * writable shadow entries) before anything is derived from it. So no shadow ever shows a guest
  * table entry other than the current one, and a CR3 load only switches shadows.
  */
-export class TracedShadowMmu implements GuestShadow {
+export class TracedShadowMmu implements GuestShadow, TableTracer {
   private readonly m32: Int32Array;
   private readonly spaces: Space[] = [];
   private current: Space;
@@ -94,6 +95,11 @@ export class TracedShadowMmu implements GuestShadow {
   /** zeroed shadow frames kept for reuse */
   private readonly pool: number[] = [];
   private loads = 0;
+  /**
+   * the machine's per-frame marks of traced tables (PhysicalMemory.tracedTables): a frame is
+   * counted there while it is TRACED here, so a host write into it (a device's DMA) reaches hostWrite
+   */
+  private readonly marks: Uint8Array;
 
   constructor(
     private readonly hv: Hypervisor,
@@ -104,6 +110,8 @@ export class TracedShadowMmu implements GuestShadow {
   ) {
     this.m32 = hv.mem.i32;
     this.state = new Uint8Array(hv.mem.size >>> 12);
+    this.marks = hv.mem.tracedTables ??= new Uint8Array(hv.mem.frames);
+    hv.mem.tableTracers.push(this);
     this.current = new Space();
     this.current.rootFrame = hv.allocHypervisorFrame();
     this.current.key = NO_PAGING;
@@ -195,6 +203,20 @@ export class TracedShadowMmu implements GuestShadow {
     return r;
   }
 
+  /**
+   * A host write into machine frame f, one PhysicalMemory marks as a traced table (a device's DMA:
+   * the disk reading a block into a page table, the NIC writing a descriptor there). The CPU's
+   * stores to a traced table fault; a device's do not, so the device path reports them here and
+   * the table goes out of sync as at a trace fault: what was derived from it goes at the guest's
+   * next INVLPG or CR3 load, when natively the TLB would be refilled from the new entries. Nothing
+   * is charged (no trap: the device model's cost covers its DMA).
+   */
+  hostWrite(f: number): void {
+    if (this.state[f] !== TRACED) return;
+    this.stats.traceDmaWrites++;
+    this.unsync(f);
+  }
+
   invlpg(va: number): void {
     const s = this.current;
     const t = s.tables[va >>> 22]!;
@@ -209,8 +231,7 @@ export class TracedShadowMmu implements GuestShadow {
       this.dropSpace(s);
       s.key = NO_SPACE;
     }
-    for (const f of this.tracedFrames) this.state[f] = UNTRACED;
-    this.tracedFrames.length = 0;
+    this.untraceAll();
     for (const f of this.volatileFrames) this.state[f] = UNTRACED;
     this.volatileFrames.length = 0;
     this.writers.clear();
@@ -250,6 +271,10 @@ export class TracedShadowMmu implements GuestShadow {
   }
 
   destroy(): void {
+    this.untraceAll();
+    const tracers = this.hv.mem.tableTracers;
+    const i = tracers.indexOf(this);
+    if (i >= 0) tracers.splice(i, 1);
     for (const s of this.spaces) {
       for (const slot of s.usedSlots) this.hv.releaseHypervisorFrame(s.tables[slot]!);
       s.usedSlots.length = 0;
@@ -303,10 +328,20 @@ export class TracedShadowMmu implements GuestShadow {
     return s;
   }
 
+  /** Every traced frame untraced (its mark in the machine's memory dropped). */
+  private untraceAll(): void {
+    for (const f of this.tracedFrames) {
+      this.state[f] = UNTRACED;
+      this.marks[f]--;
+    }
+    this.tracedFrames.length = 0;
+  }
+
   /** Trace guest frame f (a directory or page table something is derived from now). */
   private trace(f: number): void {
     if (this.state[f] !== UNTRACED) return;
     this.state[f] = TRACED;
+    this.marks[f]++;
     this.tracedFrames.push(f);
     const list = this.writers.get(f);
     if (list === undefined) return;
@@ -334,6 +369,7 @@ export class TracedShadowMmu implements GuestShadow {
       for (const slot of s.usedSlots) if (s.sources[slot] === f) s.volatile[slot] = 1;
     }
     this.state[f] = VOLATILE;
+    this.marks[f]--;
     this.volatileFrames.push(f);
     const i = this.tracedFrames.indexOf(f);
     if (i >= 0) this.tracedFrames.splice(i, 1);

@@ -51,7 +51,7 @@ describe('domain definitions', () => {
     );
     expect(errorOf(() => loadDefinitionFile(file('c.json', '{ "mode": "pv" }')))).toBe(`${dir}/c.json: field 'name' is missing: name must be a string`);
     expect(errorOf(() => loadDefinitionFile(file('d.json', '{ "name": "d", "mode": "pv", "memroy": 8 }')))).toBe(
-      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, record, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, bt_adaptive, record, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('e.json', '{ "name": "e", "mode": "pv", "on_crash": "reboot" }')))).toBe(`${dir}/e.json: field 'on_crash': on_crash must be one of destroy, restart, preserve`);
     expect(errorOf(() => loadDefinitionFile(file('f.json', '{ "name": "f", "mode": "pv", "memory": 2000 }')))).toBe(`${dir}/f.json: field 'memory': memory must be at most 1024 MiB (the machine's memory ceiling)`);
@@ -75,7 +75,7 @@ describe('domain definitions', () => {
     expect(loadDefinitionFile(file('s.yaml', 'name: s\nmode: hvm\nvcpus: 2\n')).vcpus).toBe(2);
     expect(loadDefinitionFile(file('v2.yaml', 'name: v\nmode: pv\nvcpus: 2\n')).vcpus).toBe(2);
     expect(errorOf(() => loadDefinitionFile(file('w.yaml', 'name: w\nmode: pv\nmemroy: 8\n')))).toBe(
-      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, record, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, bt_adaptive, record, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('x.yaml', 'name: x\nmode: [pv\n')))).toBe(`${dir}/x.yaml:3:1: not valid YAML (Flow sequence in block collection must be sufficiently indented and end with a ])`);
   });
@@ -91,6 +91,18 @@ describe('domain definitions', () => {
     expect(errorOf(() => validateDefinition({ name: 's', mode: 'hvm', profile: 'modern', shadow: 'traced' }))).toBe("field 'shadow': shadow applies to hvm on shadow paging; profile modern's CPU has a second stage (EPT)");
     expect(errorOf(() => validateDefinition({ name: 's', mode: 'pv', shadow: 'flush' }))).toBe("field 'shadow': shadow applies to trap, bt and hvm domains (their shadow page tables)");
     expect(errorOf(() => validateDefinition({ name: 's', mode: 'trap', shadow: 'cached' }))).toBe("field 'shadow': shadow must be flush or traced");
+  });
+
+  it('bt_adaptive: bt on the traced shadow, one vCPU', () => {
+    expect(validateDefinition({ name: 'a', mode: 'bt', shadow: 'traced', bt_adaptive: true }).bt_adaptive).toBe(true);
+    expect(validateDefinition({ name: 'a', mode: 'bt', shadow: 'traced', bt_adaptive: false, vcpus: 2 }).bt_adaptive).toBe(false);
+    const needs = "field 'bt_adaptive': bt_adaptive retranslates bt's stores that keep taking trace faults; it needs mode bt and shadow traced";
+    expect(errorOf(() => validateDefinition({ name: 'a', mode: 'bt', bt_adaptive: true }))).toBe(needs);
+    expect(errorOf(() => validateDefinition({ name: 'a', mode: 'trap', shadow: 'traced', bt_adaptive: true }))).toBe(needs);
+    expect(errorOf(() => validateDefinition({ name: 'a', mode: 'bt', shadow: 'traced', bt_adaptive: true, vcpus: 2 }))).toBe(
+      "field 'bt_adaptive': bt_adaptive counts the trace faults of the traced shadow, which follows one vCPU's page-table writes (a store by another vCPU would not fault); it needs vcpus 1",
+    );
+    expect(errorOf(() => validateDefinition({ name: 'a', mode: 'bt', shadow: 'traced', bt_adaptive: 'yes' }))).toBe("field 'bt_adaptive': bt_adaptive must be true or false");
   });
 });
 

@@ -92,6 +92,17 @@ describe('the host', () => {
     expect(host.machineStats().map((m) => m.key)).toEqual(['own:n', 'own:t', 'pv:p4-2003']);
   });
 
+  it('bt_adaptive: the domain runs bt with adaptive retranslation (its counters in info mode), and its recording says so', () => {
+    const { host, define } = makeHost();
+    const log = join(mkdtempSync(join(tmpdir(), 'xenolith-adaptive-')), 'a.log');
+    define({ name: 'a', mode: 'bt', shadow: 'traced', bt_adaptive: true, record: log, console: { input: 'echo x\\n' } });
+    host.start('a');
+    host.step();
+    expect(monitorCommand(host, 'a', 'info mode')).toMatch(/^adaptive retranslation: \d+ stores retranslated, \d+ store callouts \(\d+ into traced page tables\)$/m);
+    expect(JSON.parse(readFileSync(log, 'utf8').split('\n')[0]!).run).toMatchObject({ mode: 'bt', shadow: 'traced', btAdaptive: true });
+    host.destroy('a');
+  });
+
   it("a traced shadow's counters are in domstats and info shadow (trap, and hvm on shadow paging)", () => {
     const { host, out, define, until } = makeHost();
     define({ name: 't', mode: 'trap', shadow: 'traced', console: { input: 'echo same\\n' } });

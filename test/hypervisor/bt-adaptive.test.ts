@@ -7,34 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { BtMode, btCache, btStatsSummary, formatBtStats, runBtMode } from '../../hypervisor/bt/index.ts';
 import { ADAPTIVE_TRACE_FAULTS } from '../../hypervisor/bt/cache.ts';
-import { X } from './fixtures/traced-guests.ts';
+import { loadSaveFile, restoreRun, saveRun } from '../../hypervisor/save/state.ts';
+import { ROUNDS, STORE_LOOP } from './fixtures/traced-guests.ts';
 import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
-
-const ROUNDS = 10;
-
-/** [X] maps A, then B, then A ... (one stw does every write), printed after each CR3 reload: natively 'bbbbbbbb aaaaaaaa ...' */
-const STORE_LOOP = `
-test_main:
-        call    paging_on
-        call    seed
-        li      r7, 0
-.Lround:
-        andi    r4, r7, 1
-        shli    r4, r4, 12              ; 0, or X ^ B in odd rounds
-        li      r2, B | PTE_P | PTE_W | PTE_U
-        xor     r2, r2, r4
-        li      r1, page_table + (X >> 12) * 4
-        stw     [r1], r2                ; the one store into the traced table
-        li      r1, page_directory
-        movcr   cr3, r1                 ; the write becomes visible; the next fill traces the table again
-        call    readx
-        addi    r7, r7, 1
-        cmpi    r7, ${ROUNDS}
-        jlt     .Lround
-        call    putnl
-        li      r0, 0
-        ret
-${X}`;
 
 function run(adaptive: boolean) {
   const r = runBtMode(guestImage(STORE_LOOP), { memoryBytes: GUEST_MEMORY, maxCycles: 50_000_000, bt: { shadow: 'traced', adaptive } });
@@ -74,5 +49,36 @@ describe('bt adaptive retranslation (--bt-adaptive)', () => {
 
   it('needs the traced shadow', () => {
     expect(() => new BtMode({ adaptive: true })).toThrow('bt adaptive retranslation needs the traced shadow');
+  });
+});
+
+describe('--bt-adaptive saved and restored', () => {
+  /** the store loop, booted under bt --shadow traced --bt-adaptive, not run yet */
+  const image = guestImage(STORE_LOOP);
+  const boot = () => runBtMode(image, { memoryBytes: GUEST_MEMORY, maxCycles: 0, bt: { shadow: 'traced', adaptive: true } });
+  const end = (r: ReturnType<typeof boot>) => {
+    r.hypervisor.run({ maxCycles: 50_000_000 });
+    const s = btCache(r.domain).stats;
+    return { cycles: r.hypervisor.cpu.cycles, instructions: r.hypervisor.cpu.instructions, output: r.domain.consoleOutput(), traceFaults: r.domain.stats.traceFaults, retranslations: s.retranslations, emulatedStores: s.emulatedStores };
+  };
+
+  it('a run saved before and after the retranslation ends as the uninterrupted one: what it learnt (trace faults counted per store, the store callouts) is in the save', () => {
+    const u = end(boot());
+    expect([u.traceFaults, u.retranslations, u.emulatedStores]).toEqual([ADAPTIVE_TRACE_FAULTS, 1, ROUNDS - ADAPTIVE_TRACE_FAULTS + 1]);
+    const a = boot();
+    const cache = btCache(a.domain);
+    const saves: { faults: number; retranslated: number; bytes: Uint8Array }[] = [];
+    // run until the store has taken 2 trace faults (counted, not yet retranslated), then until it is retranslated
+    for (const until of [() => a.domain.stats.traceFaults === 2, () => cache.stats.retranslations === 1]) {
+      while (!until()) a.hypervisor.run({ maxCycles: 200 });
+      saves.push({ faults: a.domain.stats.traceFaults, retranslated: cache.stats.retranslations, bytes: saveRun('bt', a.hypervisor, { setup: {}, cycles: a.hypervisor.cpu.cycles, counters: {}, vcpus: [] }) });
+    }
+    expect(saves.map((s) => [s.faults, s.retranslated])).toEqual([[2, 0], [ADAPTIVE_TRACE_FAULTS, 1]]);
+    expect(end(a)).toEqual(u);
+    for (const s of saves) {
+      const b = boot();
+      restoreRun(loadSaveFile(s.bytes), b.hypervisor);
+      expect(end(b)).toEqual(u);
+    }
   });
 });
