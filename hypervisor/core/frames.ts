@@ -30,12 +30,19 @@ export class FrameAllocator {
   readonly owner: Int32Array;
   private readonly free: Int32Array;
   private freeCount = 0;
+  /**
+   * per frame: 1 while it has never been handed out, so it holds what a new machine's memory
+   * holds (zeros): a domain's quota needs no zeroing there (allocMany's `dirty`), and the host
+   * never faults in pages the guest does not touch. Cleared for good by the first alloc.
+   */
+  private readonly pristine: Uint8Array;
 
   /** memoryBytes: the machine's memory; reservedFrames: low frames kept by the hypervisor */
   constructor(memoryBytes: number, reservedFrames = 1) {
     this.frames = memoryBytes >>> PAGE_SHIFT;
     this.owner = new Int32Array(this.frames).fill(OWNER_FREE);
     this.free = new Int32Array(this.frames);
+    this.pristine = new Uint8Array(this.frames).fill(1);
     for (let f = this.frames - 1; f >= reservedFrames; f--) this.free[this.freeCount++] = f;
     for (let f = 0; f < Math.min(reservedFrames, this.frames); f++) this.owner[f] = OWNER_HYPERVISOR;
   }
@@ -50,16 +57,24 @@ export class FrameAllocator {
     if (this.freeCount === 0) throw new OutOfFramesError('no free machine frame left');
     const f = this.free[--this.freeCount]!;
     this.owner[f] = owner;
+    this.pristine[f] = 0;
     return f;
   }
 
-  /** `count` frames for `owner`, in allocation order; nothing is taken if not all are free. */
-  allocMany(owner: number, count: number): Int32Array {
+  /**
+   * `count` frames for `owner`, in allocation order; nothing is taken if not all are free. With
+   * `dirty` (at least count long): dirty[k] = 1 if frame k has been handed out before (it may
+   * hold an earlier owner's data), 0 if it never has (zeros, as the machine's memory came).
+   */
+  allocMany(owner: number, count: number, dirty?: Uint8Array): Int32Array {
     if (count > this.freeCount) {
       throw new OutOfFramesError(`${count} machine frames requested, ${this.freeCount} free`);
     }
     const out = new Int32Array(count);
-    for (let k = 0; k < count; k++) out[k] = this.alloc(owner);
+    for (let k = 0; k < count; k++) {
+      if (dirty !== undefined) dirty[k] = this.pristine[this.free[this.freeCount - 1]!]! ^ 1;
+      out[k] = this.alloc(owner);
+    }
     return out;
   }
 

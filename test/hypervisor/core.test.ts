@@ -46,6 +46,20 @@ describe('FrameAllocator', () => {
     expect(fa.releaseAll(3)).toBe(2);
     expect(fa.freeFrames).toBe(6);
   });
+
+  it('allocMany says which frames were handed out before (they may hold an owner\'s data) and which never were', () => {
+    const fa = new FrameAllocator(8 * 4096, 1);
+    const dirty = new Uint8Array(4).fill(7);
+    expect(Array.from(fa.allocMany(3, 2, dirty))).toEqual([1, 2]);
+    expect(Array.from(dirty.subarray(0, 2))).toEqual([0, 0]);
+    fa.release(2, 3);
+    expect(fa.alloc(4)).toBe(2); // handed out again: no longer pristine
+    fa.release(2, 4);
+    fa.release(1, 3);
+    // LIFO: 1 then 2 (both used before), then 3 and 4 (never)
+    expect(Array.from(fa.allocMany(5, 4, dirty))).toEqual([1, 2, 3, 4]);
+    expect(Array.from(dirty)).toEqual([1, 1, 0, 0]);
+  });
 });
 
 describe('GuestMemory (guest-physical memory through the p2m)', () => {
