@@ -203,7 +203,7 @@ export class Translator {
   readonly ctx: TranslationContext;
   /** the host's names whose values are objects (loaded from ctx), and numbers (literals in the source) */
   private readonly objectNames: string[];
-  private readonly numberConsts: string;
+  private readonly numberConsts: Array<[string, number]>;
 
   constructor(
     private readonly h: TranslatorHost,
@@ -214,7 +214,7 @@ export class Translator {
     const numbers = Object.entries(h.names).filter(([, v]) => typeof v === 'number');
     this.objectNames = [...objects.map(([k]) => k), 'tx'];
     this.ctx = Object.fromEntries([...objects, ['tx', this]]);
-    this.numberConsts = numbers.map(([k, v]) => `${k} = ${v as number}`).join(', ');
+    this.numberConsts = numbers.map(([k, v]) => [k, v as number]);
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
     const previous = h.mem.onCodeWrite;
     h.mem.onCodeWrite = (frame: number) => {
@@ -515,11 +515,11 @@ export class Translator {
       if (r === undefined) ranges.set(f, [lo, hi]);
       else ranges.set(f, [Math.min(r[0], lo), Math.max(r[1], hi)]);
     }
-    /** the check that page still maps where it did, before moving into one of its blocks from another page */
-    const guard = (from: number, to: Block, pcExpr: string, bound: boolean): string => {
+    /** the check that page still maps where it did, before moving into one of its blocks from another page ('' within a page) */
+    const guard = (from: number, to: Block): string => {
       if (to.page === from) return '';
       const set = ((to.page >>> 12) & h.mmu.setMask) << h.mmu.wayShift;
-      return `{ const e = tlbFind(tr, ${set}, ways, ${to.page}); if (e < 0 || ta[e] !== ${to.delta}) { pc = ${pcExpr}; ${bound ? 'why = BOUND; ' : ''}break out; } } `;
+      return `pageAt(tr, ta, ${set}, ${to.page}, ${to.delta})`;
     };
     // blocks were numbered in discovery order, which is the order of `blocks`
     const readRegs = new Set<number>();
@@ -554,10 +554,15 @@ export class Translator {
             if (/^-?\d+$/.test(p)) {
               const k2 = index.get(Number(p));
               if (k2 === undefined) return `pc = ${p}; why = BOUND; break out;`;
-              return `${leave}${guard(b.page, blocks[k2]!, p, true)}b = ${k2}; continue out;`;
+              const g = guard(b.page, blocks[k2]!);
+              return `${leave}${g === '' ? '' : `if (!${g}) { pc = ${p}; why = BOUND; break out; } `}b = ${k2}; continue out;`;
             }
             // an indirect transfer: on inside if its target is the return address of a call inside
-            const arms = blocks.flatMap((t, k2) => (returns.has(t.start) && index.has(t.start) ? [`case ${t.start | 0}: ${guard(b.page, t, p, true)}b = ${k2}; continue out;`] : []));
+            const arms = blocks.flatMap((t, k2) => {
+              if (!returns.has(t.start) || !index.has(t.start)) return [];
+              const g = guard(b.page, t);
+              return [g === '' ? `case ${t.start | 0}: b = ${k2}; continue out;` : `case ${t.start | 0}: if (${g}) { b = ${k2}; continue out; } break;`];
+            });
             if (arms.length === 0) return `pc = ${p}; why = BOUND; break out;`;
             return `${leave}switch (${p}) { ${arms.join(' ')} } pc = ${p}; why = BOUND; break out;`;
           },
@@ -573,25 +578,31 @@ export class Translator {
         const k2 = b.fallsOn ? index.get(b.stop) : undefined;
         // running on into the next page is no block boundary: no deadline check, and a page the
         // TLB no longer maps as it did leaves for the general path (CONT), as the fast loop would
-        if (k2 !== undefined) out.push(`${charge0(P, K)}${guard(b.page, blocks[k2]!, `${b.stop | 0}`, false)}b = ${k2}; continue out;`);
+        const g = k2 === undefined ? '' : guard(b.page, blocks[k2]!);
+        if (k2 !== undefined) out.push(`${charge0(P, K)}${g === '' ? '' : `if (!${g}) { pc = ${b.stop | 0}; break out; } `}b = ${k2}; continue out;`);
         else out.push(`${charge0(P, K)}pc = ${b.stop | 0}; break out;`);
       }
       out.push('}');
     }
     for (const r of written) readRegs.add(r);
     const regs = [...readRegs].sort((a, b) => a - b);
+    // the host's names this code uses (each one loaded from c costs every entry a property load)
+    const body = out.join('\n');
+    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || new RegExp(`\\b${name}\\b`).test(body);
+    const objects = this.objectNames.filter(used);
+    const numbers = this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`);
     const src = [
       "'use strict';",
       `return function tb_${(pc >>> 0).toString(16)}(c, tr, tw, user, dl) {`,
-      `const { ${this.objectNames.join(', ')} } = c;`,
-      this.numberConsts.length > 0 ? `const ${this.numberConsts};` : '',
+      `const { ${objects.join(', ')} } = c;`,
+      numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
-      'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, b = 0, smc = 0;',
+      'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, b = 0, smc = 0;',
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',
       'out: for (;;) {',
       'switch (b) {',
-      ...out,
+      body,
       '}',
       '}',
       ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
@@ -606,6 +617,86 @@ export class Translator {
     let guestBytes = 0;
     for (const [lo, hi] of ranges.values()) guestBytes += hi - lo;
     return { source: src, ranges: [...ranges.values()], blocks: blocks.length, insns: total, guestBytes };
+  }
+}
+
+/*
+ * The TLB hit check of translated code, per way count: tlbFind (machine/mmu.ts) with its compares
+ * unrolled (the count is fixed per machine). A helper and not an expression at every access: V8
+ * inlines it, its type feedback is shared by every access (an unrolled expression per access
+ * deoptimized the function at the first hit in a way that access had not hit before), and it has
+ * no loop (a loop per access made V8's optimizing compiles of translated functions much longer).
+ */
+function find1(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : -1;
+}
+function find2(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : t[s + 1] === g ? s + 1 : -1;
+}
+function find4(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : t[s + 1] === g ? s + 1 : t[s + 2] === g ? s + 2 : t[s + 3] === g ? s + 3 : -1;
+}
+function find8(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : t[s + 1] === g ? s + 1 : t[s + 2] === g ? s + 2 : t[s + 3] === g ? s + 3 : t[s + 4] === g ? s + 4 : t[s + 5] === g ? s + 5 : t[s + 6] === g ? s + 6 : t[s + 7] === g ? s + 7 : -1;
+}
+
+/** The hit check translated code uses for a TLB of `ways` ways: find(tags, first entry of the set, tag) -> entry or -1. */
+export function tlbFinder(ways: number): (t: Int32Array, s: number, g: number) => number {
+  switch (ways) {
+    case 1:
+      return find1;
+    case 2:
+      return find2;
+    case 4:
+      return find4;
+    case 8:
+      return find8;
+    default:
+      return (t, s, g) => tlbFind(t, s, ways, g);
+  }
+}
+
+/*
+ * The check before translated code moves into a block of another page (machine/translator.ts
+ * guard), as the interpreter's instruction-TLB refill would look the page up: does the TLB still
+ * map virtual page `page` (set `set`) with host-physical offset delta? One per way count, as find.
+ */
+type PageAt = (t: Int32Array, ta: Int32Array, set: number, page: number, delta: number) => boolean;
+function pageAt1(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find1(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+function pageAt2(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find2(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+function pageAt4(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find4(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+function pageAt8(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find8(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+
+/** The page check translated code uses for a TLB of `ways` ways. */
+export function pageChecker(ways: number): PageAt {
+  switch (ways) {
+    case 1:
+      return pageAt1;
+    case 2:
+      return pageAt2;
+    case 4:
+      return pageAt4;
+    case 8:
+      return pageAt8;
+    default: {
+      const find = tlbFinder(ways);
+      return (t, ta, set, page, delta) => {
+        const e = find(t, set, page);
+        return e >= 0 && ta[e] === delta;
+      };
+    }
   }
 }
 
