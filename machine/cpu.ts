@@ -32,7 +32,7 @@ import * as mmuExports from './mmu.ts';
 import { Mmu, type MmuHost } from './mmu.ts';
 import { Exit, STEP_BOUND, STEP_CONT, type InterruptController, type IoBus } from './types.ts';
 import { SEMANTICS, type Semantics } from './semantics.ts';
-import { DEFAULT_ENGINE, Translator, type Engine, type TranslatorLimits } from './translator.ts';
+import { DEFAULT_ENGINE, Translator, pageChecker, tlbFinder, type Engine, type TranslatorLimits } from './translator.ts';
 import { CrQual, EventKind, Vmcs } from './vmx.ts';
 
 /*
@@ -232,6 +232,9 @@ function mulhu(a: number, b: number): number {
   const carry = ((lo >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
   return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
 }
+
+/** The largest deadline a translated function is given (relative to its entry; see runTranslated). */
+const DL_MAX = 1 << 30;
 
 /** Counters since power-on, Firecracker-style: every trap, walk, flush and exit is counted. */
 export class CpuStats {
@@ -487,6 +490,8 @@ export class Cpu implements MmuHost {
           tbFrame: this.tbFrame,
           condT: COND_TABLE,
           tlbFind,
+          find: tlbFinder(mmu.tlbWays),
+          pageAt: pageChecker(mmu.tlbWays),
           mulhu,
           sm: mmu.setMask,
           ws: mmu.wayShift,
@@ -701,7 +706,12 @@ export class Cpu implements MmuHost {
         why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
       } else {
         tx.stats.entries++;
-        why = fn(tx.ctx, tr, user ? mmu.tlbWU : mmu.tlbWS, user, this.attn !== 0 ? -Infinity : this.deadline - this.cycles);
+        // the deadline relative to entry as a small integer (cycles are integers, so cyc >= dl means
+        // the same): V8's optimized translated code compares small integers and deoptimized on the
+        // first -Infinity or huge deadline; -1 stops at the first boundary (an event pending), and a
+        // stop at 2^30 cycles is an extra boundary that changes nothing (the loop goes on)
+        const dl = this.attn !== 0 ? -1 : Math.max(-1, Math.min(DL_MAX, Math.ceil(this.deadline - this.cycles)));
+        why = fn(tx.ctx, tr, user ? mmu.tlbWU : mmu.tlbWS, user, dl);
       }
       if (why !== BOUND || this.attn !== 0 || this.cycles >= this.deadline) return why;
     }
@@ -1970,6 +1980,35 @@ export class Cpu implements MmuHost {
       return -1;
     }
     return charged;
+  }
+
+  /** walk cycles of the last successful txMiss (translated code adds them to its count) */
+  txDc = 0;
+  /** 1 if the last successful txMiss's walk dropped translations (translated code leaves after the access) */
+  txSmc = 0;
+
+  /**
+   * Translated code's TLB miss (machine/semantics.ts txTlb), out of line: the fast loop's refill
+   * sequence for an access of align + 1 bytes with tags t. Returns the TLB entry, or -1 when the
+   * access needs the general path (unaligned, the walk faults or exits, no entry after the fill),
+   * charging nothing then, exactly as the fast loop leaves. On success the walk's cycles are in
+   * txDc (already entered in the ledger) and txSmc says whether the walk's accessed/dirty writes
+   * dropped translations.
+   */
+  txMiss(va: number, acc: number, align: number, user: boolean, t: Int32Array): number {
+    if ((va & align) !== 0) return -1;
+    const tx = this.tx!;
+    const ep = tx.epoch;
+    const dc = this.refill(va, acc, user);
+    if (dc < 0) return -1;
+    const mmu = this.mmu;
+    const tag = align === 3 ? va & 0xfffff003 : align === 1 ? va & 0xfffff001 : va & PAGE_MASK;
+    const e = tlbFind(t, ((va >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, tag);
+    if (e < 0) return -1;
+    this.refillCharged(dc);
+    this.txDc = dc;
+    this.txSmc = tx.epoch !== ep ? 1 : 0;
+    return e;
   }
 
   /** The fast loop added the last refill's `cycles`: enter its walk references in the ledger. */

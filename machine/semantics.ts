@@ -327,21 +327,19 @@ function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): 
   return `if (tbFrame[pa >>> 12] !== 0 && tx.codeWritten(pa, ${size})) ${x.after(pcAfter, bound)}`;
 }
 
-/** The translator's TLB check with refill on a miss (fastTlb's), noting in `smc` whether the walk dropped translations. */
-function txRefillTlb(t: 'tr' | 'tw', size: number, leave: string): string[] {
-  const find = `tlbFind(${t}, ((va >>> 12) & sm) << ws, ways, va & ${tagMask(size)})`;
-  const align = size === 1 ? '' : `(va & ${size - 1}) !== 0 || `;
+/**
+ * The translator's TLB check: the fast loop's inline hit check (a compare per way, with the
+ * geometry as literals), and on a miss the refill out of line (Cpu.txMiss: the fast loop's refill
+ * sequence, its walk cycles in cpu.txDc and whether the walk dropped translations in cpu.txSmc),
+ * so a memory access costs the generated function a few lines; `leave` when the access needs the
+ * general path. Without refill (push, pop, call, ret), a miss leaves as the fast loop's does.
+ */
+function txTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave: string): string[] {
+  // find: machine/translator.ts's hit check for this TLB's ways (tlbFind, unrolled)
+  const find = `find(${t}, ((va >>> 12) & sm) << ws, va & ${tagMask(size)})`;
+  if (!refill) return [`const e = ${find};`, `if (e < 0) ${leave}`];
   const acc = t === 'tw' ? 'ACC_WRITE' : 'ACC_READ';
-  return [
-    `let e = ${find};`,
-    'if (e < 0) {',
-    '  const ep = tx.epoch;',
-    `  if (${align}(dc = cpu.refill(va, ${acc}, user)) < 0 || (e = ${find}) < 0) ${leave}`,
-    '  cyc += dc;',
-    '  cpu.refillCharged(dc);',
-    '  if (tx.epoch !== ep) smc = 1;',
-    '}',
-  ];
+  return [`let e = ${find};`, `if (e < 0) { if ((e = cpu.txMiss(va, ${acc}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; }`];
 }
 
 /** The translator's view of memory of size bytes at host-physical pa. */
@@ -359,7 +357,7 @@ function txMem(size: number, signed: boolean): string {
 export function transBody(s: Semantics, x: TransInsn): string[] {
   const ops: Record<string, string> = { $a: `r${x.ra}`, $b: `r${x.rb}`, $i: `(${x.imm})` };
   const rd = `r${x.rd}`;
-  const tlb = (t: 'tr' | 'tw', size: number, refill: boolean): string[] => [...(refill ? txRefillTlb(t, size, x.exit) : fastTlb(t, size, false, x.exit, 'cpu')), `const pa = (va + ta[e]) | 0;`];
+  const tlb = (t: 'tr' | 'tw', size: number, refill: boolean): string[] => [...txTlb(t, size, refill, x.exit), `const pa = (va + ta[e]) | 0;`];
   // a refill's walk may set accessed/dirty bits in a frame holding translated code (this
   // function's own, even): it drops what it overlaps (tx.epoch moves), and the function leaves
   // right after the instruction, so it never runs stale code

@@ -120,7 +120,15 @@ export interface Generated {
   blocks: number;
   insns: number;
   guestBytes: number;
+  /** what the output depended on: each word read (host-physical word index, value), each page looked up in the TLB (page, offset, or NOT_MAPPED) */
+  reads: number[];
+  looks: number[];
+  /** whether pages other than the entry's were looked up in the TLB (tr given) */
+  withTlb: boolean;
 }
+
+/** looks: a page the TLB did not map (or mapped outside memory) when the translation was made */
+const NOT_MAPPED = 0.5;
 
 export class TranslatorStats {
   /** translations made (functions created) */
@@ -133,6 +141,8 @@ export class TranslatorStats {
   sourceChars = 0;
   /** sources compiled with new Function (the rest reused a factory compiled before, by any translator) */
   compiles = 0;
+  /** translations taken from the process's memo without generating them (the same code translated before, by any translator) */
+  recalled = 0;
   /** translations dropped because their code was written */
   invalidations = 0;
   /** whole-cache flushes */
@@ -149,7 +159,7 @@ export function translatorStatsLines(tx: Translator | null): string[] {
   const s = tx.stats;
   const now = tx.size;
   return [
-    `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled`,
+    `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled, ${s.recalled} recalled`,
     `translator entries: ${s.entries}; invalidations: ${s.invalidations}; flushes: ${s.flushes}`,
     `translation cache: ${now.translations} translations, ${now.guestBytes} guest bytes, ${now.sourceChars} chars of JavaScript`,
   ];
@@ -177,6 +187,19 @@ interface Tb {
 const FACTORIES = new Map<string, TbFn>();
 const MAX_FACTORIES = 8192;
 
+/**
+ * Translations made, by configuration (limits, costs, TLB geometry, memory size: whatever the
+ * output depends on besides the guest) and entry host-physical address, shared by every translator
+ * in the process: a translator about to translate an entry first looks here, and when every word
+ * the earlier generate() read and every TLB lookup it made are the same now, the output would be
+ * the same, so it takes the function without generating it again (the same kernel on the next
+ * machine: each of its translations is recognised instead of rebuilt). A pure memo: when to
+ * translate (the heat) is unchanged, so the statistics and every simulated result are the same.
+ */
+const MEMO = new Map<string, Map<number, Generated & { fn: TbFn; pc: number }>>();
+let memoSize = 0;
+const MAX_MEMO = 8192;
+
 /** Slots of the hotness counters (hashed by entry address; a collision only makes code hot sooner). */
 const HEAT_SLOTS = 1 << 16;
 const PAGE_MASK = -4096;
@@ -203,7 +226,9 @@ export class Translator {
   readonly ctx: TranslationContext;
   /** the host's names whose values are objects (loaded from ctx), and numbers (literals in the source) */
   private readonly objectNames: string[];
-  private readonly numberConsts: string;
+  private readonly numberConsts: Array<[string, number]>;
+  /** this translator's part of MEMO */
+  private readonly memo: Map<number, Generated & { fn: TbFn; pc: number }>;
 
   constructor(
     private readonly h: TranslatorHost,
@@ -214,7 +239,12 @@ export class Translator {
     const numbers = Object.entries(h.names).filter(([, v]) => typeof v === 'number');
     this.objectNames = [...objects.map(([k]) => k), 'tx'];
     this.ctx = Object.fromEntries([...objects, ['tx', this]]);
-    this.numberConsts = numbers.map(([k, v]) => `${k} = ${v as number}`).join(', ');
+    this.numberConsts = numbers.map(([k, v]) => [k, v as number]);
+    const l = this.limits;
+    const config = JSON.stringify([this.numberConsts, this.objectNames, [...h.costs], h.takenExtra, h.mem.size, h.mmu.setMask, h.mmu.wayShift, h.mmu.tlbWays, l.maxBlocks, l.maxInsns]);
+    let memo = MEMO.get(config);
+    if (memo === undefined) MEMO.set(config, (memo = new Map()));
+    this.memo = memo;
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
     const previous = h.mem.onCodeWrite;
     h.mem.onCodeWrite = (frame: number) => {
@@ -348,7 +378,8 @@ export class Translator {
 
   /** Translate the code entered at virtual pc (host-physical hpa); null if its first instruction is not translatable. */
   translate(pc: number, hpa: number, tr: Int32Array | null = null): TbFn | null {
-    const src = this.generate(pc | 0, hpa | 0, tr);
+    const known = this.recall(pc | 0, hpa | 0, tr);
+    const src = known ?? this.generate(pc | 0, hpa | 0, tr);
     if (src === null) return null;
     const l = this.limits;
     if (this.live + 1 > l.maxTranslations || this.liveChars + src.source.length > l.maxSourceChars) this.flush();
@@ -356,12 +387,21 @@ export class Translator {
     if (old !== undefined) this.replaceEntry(old);
     // the same code translated before (at another physical address, by another machine) has the
     // same source: reuse its function, so V8 shares its bytecode, feedback and optimized code
-    let fn = FACTORIES.get(src.source);
+    let fn = known?.fn ?? FACTORIES.get(src.source);
     if (fn === undefined) {
       if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();
       fn = (new Function(src.source) as () => TbFn)();
       FACTORIES.set(src.source, fn);
       this.stats.compiles++;
+    }
+    if (known !== null) this.stats.recalled++;
+    else {
+      if (memoSize >= MAX_MEMO) {
+        for (const m of MEMO.values()) m.clear();
+        memoSize = 0;
+      }
+      if (!this.memo.has(hpa | 0)) memoSize++;
+      this.memo.set(hpa | 0, { ...src, fn, pc: pc | 0 });
     }
     const tb: Tb = { fn, vpc: pc | 0, hpa, ranges: src.ranges, sourceChars: src.source.length, guestBytes: src.guestBytes, dead: false };
     this.byEntry.set(hpa, tb);
@@ -392,6 +432,29 @@ export class Translator {
     this.stats.invalidations--;
   }
 
+  /** The memo's translation of this entry, if generate() would produce it again now (same words read, same TLB answers), else null. */
+  private recall(pc: number, hpa: number, tr: Int32Array | null): (Generated & { fn: TbFn }) | null {
+    const m = this.memo.get(hpa);
+    if (m === undefined || m.pc !== pc || m.withTlb !== (tr !== null)) return null;
+    const m32 = this.h.mem.i32;
+    const reads = m.reads;
+    for (let k = 0; k < reads.length; k += 2) if (m32[reads[k]!] !== reads[k + 1]) return null;
+    if (tr !== null) {
+      const looks = m.looks;
+      for (let k = 0; k < looks.length; k += 2) if (this.pageDelta(tr, looks[k]!) !== looks[k + 1]) return null;
+    }
+    return m;
+  }
+
+  /** The host-physical offset the TLB (tags tr) maps virtual page `page` with, or NOT_MAPPED (also outside memory). */
+  private pageDelta(tr: Int32Array, page: number): number {
+    const mmu = this.h.mmu;
+    const e = tlbFind(tr, ((page >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, page);
+    if (e < 0) return NOT_MAPPED;
+    const d = mmu.tlbAdd[e]!;
+    return ((page + d) >>> 0) + 4096 > this.h.mem.size ? NOT_MAPPED : d;
+  }
+
   /**
    * The JavaScript of the translation entered at pc: discover the blocks (direct branch targets,
    * the return addresses of calls, and the next page when a block runs on past its page's end,
@@ -403,7 +466,6 @@ export class Translator {
   generate(pc: number, hpa: number, tr: Int32Array | null = null): Generated | null {
     const h = this.h;
     const m32 = h.mem.i32;
-    const memSize = h.mem.size;
     const entryPage = pc & PAGE_MASK;
     const l = this.limits;
     interface Insn {
@@ -425,14 +487,22 @@ export class Translator {
     }
     /** host-physical minus virtual per virtual page, as the TLB maps it now (entry page: the caller's) */
     const deltas = new Map<number, number>([[entryPage, (hpa - pc) | 0]]);
+    // what the output depends on, for the memo (recall)
+    const reads: number[] = [];
+    const looks: number[] = [];
+    const looked = new Set<number>();
+    const read = (a: number): number => {
+      const w = m32[a >> 2]!;
+      reads.push(a >> 2, w);
+      return w;
+    };
     const deltaOf = (page: number): number | undefined => {
       const known = deltas.get(page);
-      if (known !== undefined || tr === null) return known;
-      const mmu = h.mmu;
-      const e = tlbFind(tr, ((page >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, page);
-      if (e < 0) return undefined;
-      const d = mmu.tlbAdd[e]!;
-      if (((page + d) >>> 0) + 4096 > memSize) return undefined;
+      if (known !== undefined || tr === null || looked.has(page)) return known;
+      looked.add(page);
+      const d = this.pageDelta(tr, page);
+      looks.push(page, d);
+      if (d === NOT_MAPPED) return undefined;
       deltas.set(page, d);
       return d;
     };
@@ -467,7 +537,7 @@ export class Translator {
           stop = at;
           break;
         }
-        const w = m32[(at + delta) >> 2]!;
+        const w = read((at + delta) | 0);
         const op = w & 0xff;
         const sem = h.semByOp[op] ?? null;
         const len = h.insnBytes[op]!;
@@ -475,7 +545,7 @@ export class Translator {
           stop = at;
           break;
         }
-        const ext = len === 8 ? m32[(at + delta + 4) >> 2]! : 0;
+        const ext = len === 8 ? read((at + delta + 4) | 0) : 0;
         insns.push({ at, sem, w, ext, len });
         total++;
         if (endsBlock(sem)) {
@@ -515,11 +585,11 @@ export class Translator {
       if (r === undefined) ranges.set(f, [lo, hi]);
       else ranges.set(f, [Math.min(r[0], lo), Math.max(r[1], hi)]);
     }
-    /** the check that page still maps where it did, before moving into one of its blocks from another page */
-    const guard = (from: number, to: Block, pcExpr: string, bound: boolean): string => {
+    /** the check that page still maps where it did, before moving into one of its blocks from another page ('' within a page) */
+    const guard = (from: number, to: Block): string => {
       if (to.page === from) return '';
       const set = ((to.page >>> 12) & h.mmu.setMask) << h.mmu.wayShift;
-      return `{ const e = tlbFind(tr, ${set}, ways, ${to.page}); if (e < 0 || ta[e] !== ${to.delta}) { pc = ${pcExpr}; ${bound ? 'why = BOUND; ' : ''}break out; } } `;
+      return `pageAt(tr, ta, ${set}, ${to.page}, ${to.delta})`;
     };
     // blocks were numbered in discovery order, which is the order of `blocks`
     const readRegs = new Set<number>();
@@ -554,10 +624,15 @@ export class Translator {
             if (/^-?\d+$/.test(p)) {
               const k2 = index.get(Number(p));
               if (k2 === undefined) return `pc = ${p}; why = BOUND; break out;`;
-              return `${leave}${guard(b.page, blocks[k2]!, p, true)}b = ${k2}; continue out;`;
+              const g = guard(b.page, blocks[k2]!);
+              return `${leave}${g === '' ? '' : `if (!${g}) { pc = ${p}; why = BOUND; break out; } `}b = ${k2}; continue out;`;
             }
             // an indirect transfer: on inside if its target is the return address of a call inside
-            const arms = blocks.flatMap((t, k2) => (returns.has(t.start) && index.has(t.start) ? [`case ${t.start | 0}: ${guard(b.page, t, p, true)}b = ${k2}; continue out;`] : []));
+            const arms = blocks.flatMap((t, k2) => {
+              if (!returns.has(t.start) || !index.has(t.start)) return [];
+              const g = guard(b.page, t);
+              return [g === '' ? `case ${t.start | 0}: b = ${k2}; continue out;` : `case ${t.start | 0}: if (${g}) { b = ${k2}; continue out; } break;`];
+            });
             if (arms.length === 0) return `pc = ${p}; why = BOUND; break out;`;
             return `${leave}switch (${p}) { ${arms.join(' ')} } pc = ${p}; why = BOUND; break out;`;
           },
@@ -573,25 +648,31 @@ export class Translator {
         const k2 = b.fallsOn ? index.get(b.stop) : undefined;
         // running on into the next page is no block boundary: no deadline check, and a page the
         // TLB no longer maps as it did leaves for the general path (CONT), as the fast loop would
-        if (k2 !== undefined) out.push(`${charge0(P, K)}${guard(b.page, blocks[k2]!, `${b.stop | 0}`, false)}b = ${k2}; continue out;`);
+        const g = k2 === undefined ? '' : guard(b.page, blocks[k2]!);
+        if (k2 !== undefined) out.push(`${charge0(P, K)}${g === '' ? '' : `if (!${g}) { pc = ${b.stop | 0}; break out; } `}b = ${k2}; continue out;`);
         else out.push(`${charge0(P, K)}pc = ${b.stop | 0}; break out;`);
       }
       out.push('}');
     }
     for (const r of written) readRegs.add(r);
     const regs = [...readRegs].sort((a, b) => a - b);
+    // the host's names this code uses (each one loaded from c costs every entry a property load)
+    const body = out.join('\n');
+    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || new RegExp(`\\b${name}\\b`).test(body);
+    const objects = this.objectNames.filter(used);
+    const numbers = this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`);
     const src = [
       "'use strict';",
       `return function tb_${(pc >>> 0).toString(16)}(c, tr, tw, user, dl) {`,
-      `const { ${this.objectNames.join(', ')} } = c;`,
-      this.numberConsts.length > 0 ? `const ${this.numberConsts};` : '',
+      `const { ${objects.join(', ')} } = c;`,
+      numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
-      'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, b = 0, smc = 0;',
+      'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, b = 0, smc = 0;',
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',
       'out: for (;;) {',
       'switch (b) {',
-      ...out,
+      body,
       '}',
       '}',
       ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
@@ -605,7 +686,87 @@ export class Translator {
     ].join('\n');
     let guestBytes = 0;
     for (const [lo, hi] of ranges.values()) guestBytes += hi - lo;
-    return { source: src, ranges: [...ranges.values()], blocks: blocks.length, insns: total, guestBytes };
+    return { source: src, ranges: [...ranges.values()], blocks: blocks.length, insns: total, guestBytes, reads, looks, withTlb: tr !== null };
+  }
+}
+
+/*
+ * The TLB hit check of translated code, per way count: tlbFind (machine/mmu.ts) with its compares
+ * unrolled (the count is fixed per machine). A helper and not an expression at every access: V8
+ * inlines it, its type feedback is shared by every access (an unrolled expression per access
+ * deoptimized the function at the first hit in a way that access had not hit before), and it has
+ * no loop (a loop per access made V8's optimizing compiles of translated functions much longer).
+ */
+function find1(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : -1;
+}
+function find2(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : t[s + 1] === g ? s + 1 : -1;
+}
+function find4(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : t[s + 1] === g ? s + 1 : t[s + 2] === g ? s + 2 : t[s + 3] === g ? s + 3 : -1;
+}
+function find8(t: Int32Array, s: number, g: number): number {
+  return t[s] === g ? s : t[s + 1] === g ? s + 1 : t[s + 2] === g ? s + 2 : t[s + 3] === g ? s + 3 : t[s + 4] === g ? s + 4 : t[s + 5] === g ? s + 5 : t[s + 6] === g ? s + 6 : t[s + 7] === g ? s + 7 : -1;
+}
+
+/** The hit check translated code uses for a TLB of `ways` ways: find(tags, first entry of the set, tag) -> entry or -1. */
+export function tlbFinder(ways: number): (t: Int32Array, s: number, g: number) => number {
+  switch (ways) {
+    case 1:
+      return find1;
+    case 2:
+      return find2;
+    case 4:
+      return find4;
+    case 8:
+      return find8;
+    default:
+      return (t, s, g) => tlbFind(t, s, ways, g);
+  }
+}
+
+/*
+ * The check before translated code moves into a block of another page (machine/translator.ts
+ * guard), as the interpreter's instruction-TLB refill would look the page up: does the TLB still
+ * map virtual page `page` (set `set`) with host-physical offset delta? One per way count, as find.
+ */
+type PageAt = (t: Int32Array, ta: Int32Array, set: number, page: number, delta: number) => boolean;
+function pageAt1(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find1(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+function pageAt2(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find2(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+function pageAt4(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find4(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+function pageAt8(t: Int32Array, ta: Int32Array, set: number, page: number, delta: number): boolean {
+  const e = find8(t, set, page);
+  return e >= 0 && ta[e] === delta;
+}
+
+/** The page check translated code uses for a TLB of `ways` ways. */
+export function pageChecker(ways: number): PageAt {
+  switch (ways) {
+    case 1:
+      return pageAt1;
+    case 2:
+      return pageAt2;
+    case 4:
+      return pageAt4;
+    case 8:
+      return pageAt8;
+    default: {
+      const find = tlbFinder(ways);
+      return (t, ta, set, page, delta) => {
+        const e = find(t, set, page);
+        return e >= 0 && ta[e] === delta;
+      };
+    }
   }
 }
 

@@ -230,6 +230,58 @@ describe('invalidation', () => {
   });
 });
 
+describe('the translation memo (translations shared by every translator in the process)', () => {
+  /** A loop adding k each pass (k makes the code this test's own), run with every entry translated. */
+  const adder = (k: number) => new Prog(BASE).li(1, 0).li(3, 0).label('loop').op(Op.ADDI, 3, 3, k).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 40).j(Cond.LT, 'loop').op(Op.HLT);
+
+  it('a second machine translating the same code takes it from the memo; a changed word is generated again', () => {
+    const first = agree((r) => boot(r, adder(1237)), { threshold: 1, coldSlice: 0 });
+    expect(first.cpu.regs[3]).toBe(40 * 1237);
+    const again = agree((r) => boot(r, adder(1237)), { threshold: 1, coldSlice: 0 });
+    const s = again.cpu.translator!.stats;
+    expect(s.translations).toBeGreaterThan(0);
+    expect(s.recalled).toBe(s.translations);
+    // the same program with another immediate: the loop's translation read that word, so it is
+    // generated afresh (and runs the new code)
+    const changed = agree((r) => boot(r, adder(1239)), { threshold: 1, coldSlice: 0 });
+    expect(changed.cpu.regs[3]).toBe(40 * 1239);
+    const c = changed.cpu.translator!.stats;
+    expect(c.recalled).toBeLessThan(c.translations);
+  });
+
+  it('a page remapped to another frame with the same code: exact, and entry for entry the run before it', () => {
+    const V = 0x400000;
+    const run = (frame: number) =>
+      agree(
+        (r) => {
+          const p = new Prog(BASE).li(1, 0).li(3, 0).label('loop');
+          p.op(Op.CALL).word(V - (p.here + 4)).op(Op.ADDI, 1, 1, 1); // call V (direct: V's blocks join the loop's translation)
+          p.op(Op.CMPI, 0, 1, 30).j(Cond.LT, 'loop').op(Op.HLT);
+          const pt = new PageTables(r.mem, 0x20000, 0x21000);
+          pt.identity(0, 0x80000, Pte.W);
+          pt.map(V, frame, 0);
+          r.mem.write32(frame, encode(Op.ADDI, 3, 3, 1241));
+          r.mem.write32(frame + 4, encode(Op.RET));
+          boot(r, p, KSTACK);
+          r.cpu.writeCr(3, 0x20000);
+          r.cpu.writeCr(0, 1);
+        },
+        { threshold: 1, coldSlice: 0 },
+      );
+    const first = run(0x40000).cpu.translator!.stats;
+    const again = run(0x40000).cpu.translator!.stats;
+    expect(again.recalled).toBe(again.translations);
+    // V on another frame with the same code: the translations made while the TLB mapped V looked
+    // its page up, so they are generated again (recalled, their check of V's frame would fail at
+    // every pass and leave for the dispatcher); the run is the first one's, entry for entry
+    const moved = run(0x50000);
+    expect(moved.cpu.regs[3]).toBe(30 * 1241);
+    const m = moved.cpu.translator!.stats;
+    expect(m.recalled).toBeLessThan(m.translations);
+    expect([m.translations, m.blocks, m.entries]).toEqual([first.translations, first.blocks, first.entries]);
+  });
+});
+
 describe('translations across pages', () => {
   /** A loop that runs on over a page end and calls a function two pages further; 50 passes. */
   function spanning(): Prog {
