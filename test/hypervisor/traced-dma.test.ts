@@ -93,7 +93,10 @@ const MODES: [string, Runner][] = [
   ['bt', (o) => runBtMode(image, { ...o, bt: { shadow: 'traced' } })],
   ['hvm', (o) => runHvmMode(image, { ...o, profile: 'p4-2006-vtx', hvm: { mmu: 'shadow', shadow: 'traced' } })],
 ];
-let image = guestImage(DMA_INTO_TABLE);
+const images = new Map<string, ReturnType<typeof guestImage>>();
+/** each body assembled once */
+const imageOf = (body: string) => images.get(body) ?? images.set(body, guestImage(body)).get(body)!;
+let image = imageOf(DMA_INTO_TABLE);
 
 function native(d: Uint8Array): string {
   const m = new Machine({ memoryBytes: GUEST_MEMORY, disk: d });
@@ -103,7 +106,7 @@ function native(d: Uint8Array): string {
 }
 
 function check(body: string, d: Uint8Array, expected: string): void {
-  image = guestImage(body);
+  image = imageOf(body);
   const want = native(d);
   expect(want).toBe(expected);
   for (const [mode, run] of MODES) {
@@ -120,7 +123,7 @@ describe('DMA into a traced page table (--shadow traced: trap, bt, hvm on shadow
   });
 
   it('the DMA unmaps X: the page fault after the CR3 load is the native one (the same frame reported)', () => {
-    image = guestImage(DMA_INTO_TABLE);
+    image = imageOf(DMA_INTO_TABLE);
     const want = native(disk(0));
     // the prelude's trap_entry reports vector 14, error 0 (not present, read, supervisor) at readx's load, cr2 = X
     expect(want).toMatch(/^aaaaaaaa trap 0000000e 00000000 [0-9a-f]{8} 00000000 [0-9a-f]{8} [0-9a-f]{8} 003f7000\n$/);
@@ -134,7 +137,7 @@ describe('DMA into a traced page table (--shadow traced: trap, bt, hvm on shadow
   it('DMA into a page that is not a traced table is not reported (trap)', () => {
     // the same read into B's page (data, never a table): no write is reported, the console is native's
     const body = DMA_INTO_TABLE.replace(`li      r1, page_table + ${FIRST * 4}`, `li      r1, ${BVA}`);
-    image = guestImage(body);
+    image = imageOf(body);
     const d = disk(BVA | 7);
     const want = native(d);
     expect(want).toBe('aaaaaaaa aaaaaaaa \n');

@@ -1,5 +1,5 @@
 // Physical memory: little-endian host accessors, bounds (open bus), bulk copies, image loading,
-// and the code-page hook that host writes and DMA trigger.
+// and the code-page and traced-table hooks that host writes and DMA trigger.
 
 import { describe, expect, it } from 'vitest';
 import { ImageArch } from '../../machine/image.ts';
@@ -88,6 +88,19 @@ describe('PhysicalMemory', () => {
     m.write8(0x1000, 1); // already cleared
     expect(hits).toEqual([1, 3]);
     expect(Array.from(m.codePage)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('host writes to a frame marked as a traced page table tell every tracer, once per frame touched, each time (the mark stays: the tracer drops it)', () => {
+    const m = new PhysicalMemory(16384);
+    const hits: [string, number][] = [];
+    m.tableTracers.push({ hostWrite: (f) => hits.push(['a', f]) }, { hostWrite: (f) => hits.push(['b', f]) });
+    m.tracedTables = new Uint8Array(m.frames);
+    m.tracedTables[2] = 1;
+    m.write32(0x100, 5); // frame 0: not a table
+    m.writeBytes(0x1ffe, new Uint8Array(0x1004)); // frames 1..3: one report for frame 2
+    m.fill(0x2800, 16); // frame 2 again
+    m.write8(0x3000, 1);
+    expect(hits).toEqual([['a', 2], ['b', 2], ['a', 2], ['b', 2]]);
   });
 
   it('the CPU marks the frames it fetches from; DMA into them calls the hook', () => {
