@@ -17,7 +17,7 @@ import type { Image } from '../machine/image.ts';
 import { Exit } from '../machine/types.ts';
 import { Op } from '../machine/isa.ts';
 import type { Engine } from '../machine/translator.ts';
-import { median, timedCpu } from './timing.ts';
+import { median, timed } from './timing.ts';
 import { textTable } from './text-table.ts';
 
 export interface MechanismRow {
@@ -27,8 +27,6 @@ export interface MechanismRow {
   baseline: string;
   /** host nanoseconds per occurrence: (loop with it - loop without it) / iterations */
   ns: number;
-  /** the same in this process's CPU time (user + system): less disturbed by other work on the machine */
-  cpuNs: number;
   /** simulated cycles per occurrence: (cycles with it - cycles without it) / iterations */
   cycles: number;
   /** the issue's goal, ns */
@@ -219,19 +217,15 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
     // both alike rather than whichever ran first)
     const images = [m.image(false, iterations), m.image(true, iterations)] as const;
     for (const w of [false, true]) m.run(m.image(w, Math.round(iterations / 10)), opts);
-    const runs: Array<Array<{ ms: number; cpuMs: number; value: GuestRunResult }>> = [[], []];
+    const runs: Array<Array<{ ms: number; value: GuestRunResult }>> = [[], []];
     for (let k = 0; k < RUNS; k++) {
       for (const w of [0, 1] as const) {
-        const r = timedCpu(() => m.run(images[w], opts));
+        const r = timed(() => m.run(images[w], opts));
         if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${w ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
         runs[w]!.push(r);
       }
     }
-    const time = (w: 0 | 1): { ms: number; cpuMs: number; result: GuestRunResult } => ({
-      ms: median(runs[w]!.map((r) => r.ms)),
-      cpuMs: median(runs[w]!.map((r) => r.cpuMs)),
-      result: runs[w]![0]!.value,
-    });
+    const time = (w: 0 | 1): { ms: number; result: GuestRunResult } => ({ ms: median(runs[w]!.map((r) => r.ms)), result: runs[w]![0]!.value });
     const without = time(0);
     const withIt = time(1);
     return {
@@ -239,7 +233,6 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
       mode: m.mode,
       baseline: m.baseline,
       ns: ((withIt.ms - without.ms) * 1e6) / iterations,
-      cpuNs: ((withIt.cpuMs - without.cpuMs) * 1e6) / iterations,
       cycles: (withIt.result.cycles - without.result.cycles) / iterations,
       goalNs: m.goalNs,
       iterations,
@@ -254,9 +247,9 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
 /** The rows as a table. */
 export function mechanismsTable(rows: MechanismRow[]): string {
   return textTable(
-    ['mechanism', 'mode', 'host ns', 'host CPU ns', 'goal ns', 'sim cycles', 'iterations', 'seen', 'baseline (seen)', 'with (ms)', 'without (ms)'],
-    rows.map((r) => [r.mechanism, r.mode, r.ns.toFixed(0), r.cpuNs.toFixed(0), r.goalNs, r.cycles.toFixed(0), r.iterations, r.seen, `${r.baseline} (${r.seenWithout})`, r.withMs.toFixed(1), r.withoutMs.toFixed(1)]),
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right'],
+    ['mechanism', 'mode', 'host ns', 'goal ns', 'sim cycles', 'iterations', 'seen', 'baseline (seen)', 'with (ms)', 'without (ms)'],
+    rows.map((r) => [r.mechanism, r.mode, r.ns.toFixed(0), r.goalNs, r.cycles.toFixed(0), r.iterations, r.seen, `${r.baseline} (${r.seenWithout})`, r.withMs.toFixed(1), r.withoutMs.toFixed(1)]),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right'],
   );
 }
 

@@ -14,20 +14,6 @@ export function timed<T>(fn: () => T): { value: T; ms: number } {
   return { value, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
 }
 
-/**
- * `fn()`'s result, its wall-clock milliseconds and the CPU milliseconds this process spent in it
- * (user + system, all its threads): on a machine shared with other work the CPU time is far less
- * disturbed by the others' load than the wall time.
- */
-export function timedCpu<T>(fn: () => T): { value: T; ms: number; cpuMs: number } {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const value = fn();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const c = process.cpuUsage(c0);
-  return { value, ms, cpuMs: (c.user + c.system) / 1e3 };
-}
-
 /** The median (the mean of the middle two for an even count); 0 for no values. */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return 0;

@@ -156,7 +156,7 @@ export class Mmu {
    * guest refills a handful of entries in between (host time only; the TLB's contents after a
    * flush are the same either way).
    */
-  private readonly filled: Uint16Array;
+  private readonly filled: Int32Array;
   private filledCount = 0;
   /** instruction TLB: virtual page (or INVALID), its add, and the privilege it was filled at */
   icV = NO_TAG;
@@ -204,7 +204,7 @@ export class Mmu {
     this.tlbWU = this.tlbW.subarray(entries);
     this.tlbAdd = new Int32Array(entries);
     this.tlbNext = new Uint8Array(entries / ways);
-    this.filled = new Uint16Array(entries);
+    this.filled = new Int32Array(entries);
     this.tlbOwner = new Int32Array(entries);
     this.tlbHidR = new Int32Array(2 * entries).fill(NO_TAG);
     this.tlbHidW = new Int32Array(2 * entries).fill(NO_TAG);
