@@ -451,6 +451,11 @@ export class Cpu implements MmuHost {
     return this.tx;
   }
 
+  /** The translator, created now if it was not yet (binary translation compiles its units' instructions with it: hypervisor/bt). */
+  useTranslator(): Translator {
+    return this.tx ?? (this.tx = this.makeTranslator());
+  }
+
   private makeTranslator(): Translator {
     const tx = this.newTranslator();
     // SMP: the CPUs' translation caches drop each other's stale code (machine/translator.ts peers)

@@ -141,6 +141,8 @@ export class TranslatorStats {
   multiPage = 0;
   /** entries into translated code (dispatcher calls of a translation) */
   entries = 0;
+  /** straight runs compiled for binary translation's units (compileStraight; hypervisor/bt) */
+  straightRuns = 0;
 }
 
 /** The translator's counters and cache as `--stats` lines (none when the translator did not run). */
@@ -607,6 +609,118 @@ export class Translator {
     for (const [lo, hi] of ranges.values()) guestBytes += hi - lo;
     return { source: src, ranges: [...ranges.values()], blocks: blocks.length, insns: total, guestBytes };
   }
+
+  // ------------------------------------------------------------------ hook: straight runs (bt)
+
+  /**
+   * Compile a straight run of instructions, as binary translation (hypervisor/bt) runs the ident
+   * instructions of its translation units: no dispatch, no chaining, no deadline check (a unit
+   * runs whole once entered). The same emitters as every translation (transBody), the same TLB
+   * check and refill, the same exits; in addition each instruction first checks its words
+   * against memory (the unit's own check before each instruction: a mismatch leaves before it).
+   * The function returns the index in `insns` of the next instruction to run (nothing of it
+   * done: it left before it, or the run ended after the last), or -1 after a control transfer
+   * retired (a block boundary). It sets cpu.pc, the registers, FLAGS, cycles and instructions
+   * as the general path would have after the same instructions. Null if the first instruction
+   * has no definition. Shares the process-wide memo of compiled functions.
+   */
+  compileStraight(insns: readonly StraightInsn[]): TbFn | null {
+    const src = this.generateStraight(insns);
+    if (src === null) return null;
+    let fn = FACTORIES.get(src);
+    if (fn === undefined) {
+      if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();
+      fn = (new Function(src) as () => TbFn)();
+      FACTORIES.set(src, fn);
+      this.stats.compiles++;
+    }
+    this.stats.straightRuns++;
+    return fn;
+  }
+
+  /** The JavaScript of compileStraight: the instructions up to the first without a definition (or after the first control transfer). */
+  generateStraight(insns: readonly StraightInsn[]): string | null {
+    const h = this.h;
+    const costs = h.costs;
+    const readRegs = new Set<number>();
+    const written = new Set<number>();
+    const out: string[] = [];
+    let P = 0;
+    let K = 0;
+    let k = 0;
+    const charge = (cc: number, nn: number): string => (cc === 0 && nn === 0 ? '' : `cyc += ${cc}; n += ${nn}; `);
+    for (; k < insns.length; k++) {
+      const ins = insns[k]!;
+      const w = ins.w | 0;
+      const op = w & 0xff;
+      const sem = h.semByOp[op] ?? null;
+      const len = h.insnBytes[op]!;
+      if (sem === null || (len === 8 && (ins.at & 0xffc) === 0xffc)) break;
+      const c = costs[op]!;
+      const rd = (w >>> 8) & 15;
+      const ra = (w >>> 12) & 15;
+      const rb = (w >>> 16) & 15;
+      const next = (ins.at + len) | 0;
+      const before = `{ ${charge(P, K)}pc = ${ins.at | 0}; ix = ${k}; break out; }`;
+      const x: TransInsn = {
+        rd,
+        ra,
+        rb,
+        imm: w >> 16,
+        ext: ins.ext | 0,
+        next,
+        exit: before,
+        after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? 'why = BOUND; ' : `ix = ${k + 1}; `}break out; }`,
+        retire: charge(P + c, K + 1),
+        go: (p) => `pc = ${p}; why = BOUND; break out;`,
+      };
+      const check = len === 8 ? `m32[${ins.pa >>> 2}] !== ${w} || m32[${(ins.pa + 4) >>> 2}] !== ${ins.ext | 0}` : `m32[${ins.pa >>> 2}] !== ${w}`;
+      out.push(`// 0x${(ins.at >>> 0).toString(16)}`, `if (${check}) ${before}`);
+      regsOf(sem, rd, ra, rb, readRegs, written);
+      for (const line of transBody(sem, x)) out.push(line);
+      if (endsBlock(sem)) {
+        k++;
+        break;
+      }
+      P += c;
+      K += 1;
+    }
+    if (k === 0) return null;
+    const last = insns[k - 1]!;
+    const lastSem = h.semByOp[last.w & 0xff]!;
+    if (!endsBlock(lastSem)) out.push(`${charge(P, K)}pc = ${(last.at + h.insnBytes[last.w & 0xff]!) | 0}; ix = ${k}; break out;`);
+    for (const r of written) readRegs.add(r);
+    const regs = [...readRegs].sort((a, b) => a - b);
+    return [
+      "'use strict';",
+      `return function run_${(insns[0]!.at >>> 0).toString(16)}(c, tr, tw, user, dl) {`,
+      `const { ${this.objectNames.join(', ')} } = c;`,
+      this.numberConsts.length > 0 ? `const ${this.numberConsts};` : '',
+      regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
+      'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, smc = 0, ix = 0;',
+      'const w0 = cpu.loopWalkCycles;',
+      'out: for (;;) {',
+      ...out,
+      '}',
+      ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
+      'cpu.flags = fl;',
+      'cpu.pc = pc >>> 0;',
+      'cpu.cycles += cyc;',
+      'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
+      'cpu.instructions += n;',
+      'return why === BOUND ? -1 : ix;',
+      '};',
+    ].join('\n');
+  }
+}
+
+/** One instruction of a straight run (compileStraight): its virtual pc, words, and the host-physical address they were read from. */
+export interface StraightInsn {
+  at: number;
+  w: number;
+  /** the extension word of an 8-byte instruction (else 0) */
+  ext: number;
+  pa: number;
 }
 
 function charge0(cc: number, nn: number): string {

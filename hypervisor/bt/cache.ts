@@ -6,6 +6,7 @@
 
 import { INSN_BYTES, INSTRUCTIONS, Op, type InsnClass } from '../../machine/isa.ts';
 import { assertNever } from '../../machine/never.ts';
+import type { TbFn } from '../../machine/translator.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
@@ -131,6 +132,13 @@ export class TranslationUnit {
   dead = false;
   /** units this one has been chained to (direct successors: fall-through, JMP, Jcc, CALL) */
   links: TranslationUnit[] = [];
+  /**
+   * Host side, not the model (the translator engine: hypervisor/bt/mode.ts): entries counted
+   * toward compiling the unit's ident instructions, and the compiled straight runs by the index
+   * they start at (undefined: not compiled yet; null: none there).
+   */
+  heat = 0;
+  runs: Array<TbFn | null | undefined> | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,

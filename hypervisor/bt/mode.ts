@@ -16,8 +16,6 @@ import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
 import {
-  CONTINUE,
-  TO_LOOP,
   countExit,
   crashOnUnexpectedExit,
   deadlineExit,
@@ -26,34 +24,41 @@ import {
   type VcpuExit,
   stoppedExit,
 } from '../core/vcpu.ts';
+import * as vcpuExports from '../core/vcpu.ts';
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
 import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import {
-  ADAPTIVE_TRACE_FAULTS,
-  INDIRECT,
-  isStoreOp,
-  K_CALLOUT,
-  K_STORE,
-  OP_XCHG,
-  K_IDENT,
-  DEFAULT_CACHE_UNITS,
-  OP_CLI,
-  OP_IRET,
-  OP_MOVTOCR,
-  OP_POPF,
-  OP_PUSHF,
-  OP_RDCPL,
-  OP_SIDT,
-  OP_STI,
-  TranslationCache,
-  type TranslationUnit,
-} from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
+import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
+import * as mmuExports from '../../machine/mmu.ts';
+import type { StraightInsn, TbFn, Translator } from '../../machine/translator.ts';
+import { INSN_BYTES } from '../../machine/isa.ts';
+
+// Module-local copies of what the unit loop uses on every unit and instruction: an imported
+// binding is a module cell, which costs a load and a check (under tsx, a getter call) at every use.
+const CONTINUE: number = vcpuExports.CONTINUE;
+const TO_LOOP: number = vcpuExports.TO_LOOP;
+const K_IDENT: number = cacheExports.K_IDENT;
+const K_CALLOUT: number = cacheExports.K_CALLOUT;
+const K_STORE: number = cacheExports.K_STORE;
+const INDIRECT: Uint8Array = cacheExports.INDIRECT;
+const OP_XCHG: number = cacheExports.OP_XCHG;
+const OP_CLI: number = cacheExports.OP_CLI;
+const OP_IRET: number = cacheExports.OP_IRET;
+const OP_MOVTOCR: number = cacheExports.OP_MOVTOCR;
+const OP_POPF: number = cacheExports.OP_POPF;
+const OP_PUSHF: number = cacheExports.OP_PUSHF;
+const OP_RDCPL: number = cacheExports.OP_RDCPL;
+const OP_SIDT: number = cacheExports.OP_SIDT;
+const OP_STI: number = cacheExports.OP_STI;
+const EV_BT_LOOKUP: number = Ev.BtLookup;
+const EV_BT_CALLOUT: number = Ev.BtCallout;
+const tlbFind = mmuExports.tlbFind;
 
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
@@ -65,6 +70,10 @@ const SP = REG_SP;
 /** Cpu.step()'s results besides Exit values (machine/types.ts), as local numbers for the unit loop */
 const STEP_CONT: number = CONT;
 const STEP_BOUND: number = BOUND;
+
+/** runCompiled: the compiled code did not run (the general path runs the instruction) */
+const NOT_RUN = -2;
+const PAGE_MASK = -4096;
 
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
@@ -126,6 +135,8 @@ export class BtMode implements Mode {
   private lookup = 0;
   private translateInsn = 0;
   private readonly adaptive: boolean;
+  /** the CPU's translator, once a unit has been compiled (the translator engine) */
+  private tx: Translator | null = null;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -300,7 +311,24 @@ export class BtMode implements Mode {
     const m32 = this.m32;
     const r = cpu.regs;
     const n = u.length;
+    // the translator engine: the unit's runs of ident instructions as compiled JavaScript (host
+    // side only: the same instructions, cycles and exits as the general path; see runCompiled)
+    const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
+    /** the compiled run left before this instruction (a fault, a code change): the general path runs it */
+    let skip = -1;
     for (let k = 0; k < n; k++) {
+      if (compiled && k !== skip && u.kinds[k] === K_IDENT) {
+        const ix = this.runCompiled(u, k, pc, user);
+        if (ix !== NOT_RUN) {
+          if (ix < 0) {
+            // its last instruction, the unit's control transfer, retired: a block boundary
+            cpu.instructionBoundary();
+            return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+          }
+          if (ix >= n) break;
+          k = skip = ix;
+        }
+      }
       const off = u.offs[k]!;
       if (u.ma >= 0 && m32[(u.ma + off) >>> 2] !== u.words[k]) {
         // the code was written since it was translated: drop the frame's units, translate again
@@ -326,7 +354,7 @@ export class BtMode implements Mode {
         // shadow as the trace fault would have (the walk charged as the monitor's), then it runs
         st.emulatedStores++;
         st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
+        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
         const w = u.words[k]!;
         const base = r[(w >>> 12) & 15]!;
         const va = op === OP_XCHG ? base : (base + (w >> 16)) | 0;
@@ -355,7 +383,7 @@ export class BtMode implements Mode {
         }
         st.callouts[op]!++;
         st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
+        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
         const emulated = this.trap.emulate(t, exit);
         if (emulated !== EMULATED) return emulated;
         if (op === OP_IRET) {
@@ -431,6 +459,70 @@ export class BtMode implements Mode {
   }
 
   /**
+   * Under the translator engine, may this unit's ident instructions run compiled? Once the unit
+   * has been entered `threshold` times (the translator's hotness threshold: a compile costs V8
+   * far more than interpreting a cold unit), at the virtual pc its runs were compiled for (a
+   * frame mapped at two addresses is one unit; the compiled code holds virtual pcs), and not
+   * while the CPU is held to its general path (fastPath off, a monitor stop armed).
+   */
+  private compiledRuns(u: TranslationUnit, pc: number): boolean {
+    const cpu = this.cpu;
+    if (cpu.engine !== 'translator' || !cpu.fastPath || cpu.monitorStop) return false;
+    if (u.runs !== null) return u.pc === pc >>> 0;
+    const tx = this.tx ?? (this.tx = cpu.useTranslator());
+    if (++u.heat < tx.limits.threshold) return false;
+    u.runs = new Array<TbFn | null | undefined>(u.length);
+    return u.pc === pc >>> 0;
+  }
+
+  /**
+   * Run the unit's ident instructions from index k as compiled JavaScript (compiling them on first
+   * use: machine/translator.ts compileStraight, the translator's emitters). Returns NOT_RUN if it
+   * could not (no definition for instruction k; the instruction fetch would not find k's page in
+   * the instruction TLB or the TLB: the general path walks), else the index of the next
+   * instruction to run (n: the unit ran to its end), or -1 when the unit's control transfer
+   * retired. What the compiled code does is what step() would do for each instruction: the
+   * same word check first, the same TLB accesses and refills, the same faults (it leaves before
+   * the instruction and step() raises them).
+   */
+  private runCompiled(u: TranslationUnit, k: number, pc: number, user: boolean): number {
+    const runs = u.runs!;
+    let fn = runs[k];
+    if (fn === undefined) fn = runs[k] = this.compileRun(u, k, pc);
+    if (fn === null) return NOT_RUN;
+    const off = u.offs[k]!;
+    const vpc = (pc + off) | 0;
+    const mmu = this.cpu.mmu;
+    if ((vpc & 0xfffff003) !== mmu.icV || mmu.icUser !== user) {
+      // the fetch would refill the instruction TLB: from the TLB as Mmu.xlateFetch does on a hit;
+      // a miss walks (charged), which step() does
+      const e = tlbFind(user ? mmu.tlbRU : mmu.tlbRS, ((vpc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, vpc & PAGE_MASK);
+      if (e < 0) return NOT_RUN;
+      mmu.icV = vpc & PAGE_MASK;
+      mmu.icA = mmu.tlbAdd[e]!;
+      mmu.icUser = user;
+      this.hv.mem.codePage[(vpc + mmu.icA) >>> 12] = 1;
+    }
+    // the fetch reads the unit's own words only if the instruction TLB maps pc to its frame
+    if (((vpc + mmu.icA) | 0) !== u.ma + off) return NOT_RUN;
+    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, 0);
+    return ix < 0 ? ix : k + ix;
+  }
+
+  /** Compile the run of ident instructions of unit u from index k (entered at virtual pc); null if k has no definition. */
+  private compileRun(u: TranslationUnit, k: number, pc: number): TbFn | null {
+    const insns: StraightInsn[] = [];
+    const m32 = this.m32;
+    const frameEnd = (u.ma & PAGE_MASK) + 4096;
+    for (let i = k; i < u.length && u.kinds[i] === K_IDENT; i++) {
+      const pa = u.ma + u.offs[i]!;
+      const w = u.words[i]!;
+      insns.push({ at: (pc + u.offs[i]!) | 0, w, ext: INSN_BYTES[w & 0xff] === 8 && pa + 4 < frameEnd ? m32[(pa + 4) >>> 2]! : 0, pa });
+    }
+    return this.tx!.compileStraight(insns);
+  }
+
+  /**
    * `--bt-adaptive`: a kernel store left its unit by a CPU exit. Handled as any exit; if it was a
    * trace fault, counted against the store's address, and the ADAPTIVE_TRACE_FAULTS-th one has it
    * retranslated as a store callout ("innocent until proven guilty").
@@ -465,7 +557,7 @@ export class BtMode implements Mode {
 
   private chargeLookup(dom: Domain, st: TranslationCache['stats']): void {
     st.lookupCycles += this.lookup;
-    this.hv.chargeMonitor(dom, Ev.BtLookup, 1);
+    this.hv.chargeMonitor(dom, EV_BT_LOOKUP, 1);
   }
 
   /** MOVCR to CR4 at virtual CPL 0 of the value CR4 already holds (the word is the instruction). */
