@@ -6,7 +6,7 @@
 
 import { INSN_BYTES, INSTRUCTIONS, Op, type InsnClass } from '../../machine/isa.ts';
 import { assertNever } from '../../machine/never.ts';
-import type { TbFn } from '../../machine/translator.ts';
+import type { StraightFn } from '../../machine/translator.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
@@ -138,7 +138,9 @@ export class TranslationUnit {
    * they start at (undefined: not compiled yet; null: none there).
    */
   heat = 0;
-  runs: Array<TbFn | null | undefined> | null = null;
+  runs: Array<StraightFn | null | undefined> | null = null;
+  /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
+  chain: { u: TranslationUnit[]; st: BtStats } | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,

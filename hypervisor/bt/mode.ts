@@ -36,7 +36,7 @@ import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 import * as mmuExports from '../../machine/mmu.ts';
-import type { StraightInsn, TbFn, Translator } from '../../machine/translator.ts';
+import type { StraightFn, StraightInsn, Translator } from '../../machine/translator.ts';
 import { INSN_BYTES } from '../../machine/isa.ts';
 
 // Module-local copies of what the unit loop uses on every unit and instruction: an imported
@@ -74,6 +74,11 @@ const STEP_BOUND: number = BOUND;
 /** runCompiled: the compiled code did not run (the general path runs the instruction) */
 const NOT_RUN = -2;
 const PAGE_MASK = -4096;
+/** units compiled into one function with the units chained to them (compileChain) */
+const CHAIN_MAX_UNITS = 16;
+const OP_JMP: number = cacheExports.OP_JMP;
+const OP_JCC: number = cacheExports.OP_JCC;
+const OP_CALL: number = cacheExports.OP_CALL;
 
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
@@ -235,7 +240,7 @@ export class BtMode implements Mode {
       if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {
         // guest kernel: translated code only; so is user code the kernel's IRET entered with
         // interrupts off or I/O allowed (the real CPU would run it with IF 1 and IOPL 0)
-        if (this.runUnit(t, cache, exit) === TO_LOOP) return exit;
+        if (this.runUnit(t, cache, exit, deadline) === TO_LOOP) return exit;
         continue;
       }
       // user code runs directly, as under trap mode
@@ -251,7 +256,7 @@ export class BtMode implements Mode {
    * when the monitor must look (a trap, a callout that turned interrupts on with one pending, an
    * I/O or HLT exit, a code change).
    */
-  private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit): number {
+  private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, deadline: number): number {
     const cpu = this.cpu;
     const dom = t.domain;
     const st = cache.stats;
@@ -259,6 +264,8 @@ export class BtMode implements Mode {
     const user = cpu.cpl === 3;
     // the code's machine address: through the shadow, else through the guest's own tables
     let ma = (pc & 3) === 0 ? cpu.mmu.translate(pc, false, user) : -1;
+    /** found through the shadow: the page maps the same until the monitor changes the shadow */
+    const viaShadow = ma >= 0;
     let w = 0;
     if (ma < 0) {
       if ((pc & 3) !== 0) {
@@ -308,16 +315,50 @@ export class BtMode implements Mode {
     }
     st.unitsRun++;
 
+    // the translator engine: the unit's runs of ident instructions as compiled JavaScript (host
+    // side only: the same instructions, cycles, exits and unit boundaries as the general path)
+    if (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, pc)) {
+      let fn = u.runs![0];
+      if (fn === undefined) fn = u.runs![0] = this.compileChain(u, pc, cache);
+      if (fn !== null && this.fetchReady(u, pc, user)) {
+        // chaining inside needs the unit found through the shadow (so its page maps the same for
+        // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
+        const dl = viaShadow && cpu.instructionHookAt === Infinity ? deadline - cpu.cycles : -Infinity;
+        const mmu = cpu.mmu;
+        const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
+        const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
+        const vpc = v === u ? pc : (pc & PAGE_MASK) | (v.ma & 0xfff);
+        if (res < 0) {
+          // the control transfer ending unit v retired: a block boundary
+          cpu.instructionBoundary();
+          return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
+        }
+        const ix = res & 255;
+        // ran to the end of v, or left before its instruction ix (which the general path runs)
+        if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix);
+        t.entry = ENTRY_DIRECT;
+        t.prev = v;
+        return CONTINUE;
+      }
+    }
+    return this.runInsns(t, cache, exit, u, pc, user, 0, -1);
+  }
+
+  /**
+   * Run unit u (entered at virtual pc) from its instruction k0 to its end, or until the monitor
+   * must look. `skip`: the compiled code left before this instruction (a fault, a code change):
+   * the general path runs it.
+   */
+  private runInsns(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, u: TranslationUnit, pc: number, user: boolean, k0: number, skip: number): number {
+    const cpu = this.cpu;
+    const dom = t.domain;
+    const st = cache.stats;
     const m32 = this.m32;
     const r = cpu.regs;
     const n = u.length;
-    // the translator engine: the unit's runs of ident instructions as compiled JavaScript (host
-    // side only: the same instructions, cycles and exits as the general path; see runCompiled)
     const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
-    /** the compiled run left before this instruction (a fault, a code change): the general path runs it */
-    let skip = -1;
-    for (let k = 0; k < n; k++) {
-      if (compiled && k !== skip && u.kinds[k] === K_IDENT) {
+    for (let k = k0; k < n; k++) {
+      if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
         const ix = this.runCompiled(u, k, pc, user);
         if (ix !== NOT_RUN) {
           if (ix < 0) {
@@ -471,7 +512,7 @@ export class BtMode implements Mode {
     if (u.runs !== null) return u.pc === pc >>> 0;
     const tx = this.tx ?? (this.tx = cpu.useTranslator());
     if (++u.heat < tx.limits.threshold) return false;
-    u.runs = new Array<TbFn | null | undefined>(u.length);
+    u.runs = new Array<StraightFn | null | undefined>(u.length);
     return u.pc === pc >>> 0;
   }
 
@@ -488,29 +529,36 @@ export class BtMode implements Mode {
   private runCompiled(u: TranslationUnit, k: number, pc: number, user: boolean): number {
     const runs = u.runs!;
     let fn = runs[k];
-    if (fn === undefined) fn = runs[k] = this.compileRun(u, k, pc);
+    if (fn === undefined) fn = runs[k] = this.tx!.compileStraight([this.straight(u, k, pc)]);
     if (fn === null) return NOT_RUN;
     const off = u.offs[k]!;
-    const vpc = (pc + off) | 0;
+    if (!this.fetchReady(u, (pc + off) | 0, user, off)) return NOT_RUN;
+    const mmu = this.cpu.mmu;
+    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, -Infinity, null);
+    return ix < 0 ? ix : k + ix;
+  }
+
+  /**
+   * Would the instruction fetch at vpc (unit u's instruction at byte offset off) read the unit's
+   * own words without walking? The instruction TLB holds its page, or is refilled from the TLB
+   * as Mmu.xlateFetch does on a hit (a miss walks, charged: step() does that), and maps it to
+   * the unit's frame.
+   */
+  private fetchReady(u: TranslationUnit, vpc: number, user: boolean, off = 0): boolean {
     const mmu = this.cpu.mmu;
     if ((vpc & 0xfffff003) !== mmu.icV || mmu.icUser !== user) {
-      // the fetch would refill the instruction TLB: from the TLB as Mmu.xlateFetch does on a hit;
-      // a miss walks (charged), which step() does
       const e = tlbFind(user ? mmu.tlbRU : mmu.tlbRS, ((vpc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, vpc & PAGE_MASK);
-      if (e < 0) return NOT_RUN;
+      if (e < 0) return false;
       mmu.icV = vpc & PAGE_MASK;
       mmu.icA = mmu.tlbAdd[e]!;
       mmu.icUser = user;
       this.hv.mem.codePage[(vpc + mmu.icA) >>> 12] = 1;
     }
-    // the fetch reads the unit's own words only if the instruction TLB maps pc to its frame
-    if (((vpc + mmu.icA) | 0) !== u.ma + off) return NOT_RUN;
-    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, 0);
-    return ix < 0 ? ix : k + ix;
+    return ((vpc + mmu.icA) | 0) === u.ma + off;
   }
 
-  /** Compile the run of ident instructions of unit u from index k (entered at virtual pc); null if k has no definition. */
-  private compileRun(u: TranslationUnit, k: number, pc: number): TbFn | null {
+  /** The ident instructions of unit u from index k (u entered at virtual pc), for compileStraight. */
+  private straight(u: TranslationUnit, k: number, pc: number): StraightInsn[] {
     const insns: StraightInsn[] = [];
     const m32 = this.m32;
     const frameEnd = (u.ma & PAGE_MASK) + 4096;
@@ -519,7 +567,52 @@ export class BtMode implements Mode {
       const w = u.words[i]!;
       insns.push({ at: (pc + u.offs[i]!) | 0, w, ext: INSN_BYTES[w & 0xff] === 8 && pa + 4 < frameEnd ? m32[(pa + 4) >>> 2]! : 0, pa });
     }
-    return this.tx!.compileStraight(insns);
+    return insns;
+  }
+
+  /**
+   * Compile unit u (entered at virtual pc) with the units its direct control transfers are
+   * chained to, in the same page (so the shadow maps them as it maps u's page, as long as the
+   * monitor does not run), up to CHAIN_MAX_UNITS: one function, each unit's ident instructions
+   * a block. A boundary between two of them does in line what the unit loop would: at the
+   * deadline it leaves; it goes on only while both units are live and linked (a chained entry:
+   * counted as such), else it leaves for the unit loop to look the next unit up (and charge it).
+   */
+  private compileChain(u: TranslationUnit, pc: number, cache: TranslationCache): StraightFn | null {
+    const units: TranslationUnit[] = [u];
+    const index = new Map<number, number>([[u.ma, 0]]);
+    const frame = u.ma & PAGE_MASK;
+    const page = pc & PAGE_MASK;
+    for (let i = 0; i < units.length; i++) {
+      const x = units[i]!;
+      const n = x.length;
+      if (x.kinds.some((k) => k !== K_IDENT)) continue;
+      const op = x.ops[n - 1]!;
+      if (op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) continue;
+      const xpc = (page | (x.ma & 0xfff)) + x.offs[n - 1]!;
+      const w = x.words[n - 1]!;
+      const ext = INSN_BYTES[op] === 8 && ((xpc + 4) & PAGE_MASK) === page ? this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]! : NaN;
+      if (Number.isNaN(ext)) continue;
+      const next = (xpc + INSN_BYTES[op]!) | 0;
+      void w;
+      for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
+        if ((target & PAGE_MASK) !== page || (target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS) continue;
+        const ma = frame | (target & 0xfff);
+        if (index.has(ma)) continue;
+        const y = cache.get(ma);
+        if (y === undefined || y.dead || y.kinds[0] !== K_IDENT || !x.links.includes(y)) continue;
+        index.set(ma, units.length);
+        units.push(y);
+      }
+    }
+    u.chain = { u: units, st: cache.stats };
+    return this.tx!.compileStraight(
+      units.map((x) => this.straight(x, 0, page | (x.ma & 0xfff))),
+      (from, to, p) => {
+        const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
+        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)) ${leave} } bc.st.chained++; bc.st.unitsRun++; b = ${to}; continue out;`;
+      },
+    );
   }
 
   /**
