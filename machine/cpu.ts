@@ -1971,6 +1971,8 @@ export class Cpu implements MmuHost {
     ev[EV_TLB_WALK] = t0;
     ev[EV_EPT_WALK] = e0;
     if (pa < 0) {
+      // no trace of the failed walk: step() counts the miss when it walks again
+      this.stats.tlbMisses--;
       this.pend = PEND_NONE;
       return -1;
     }

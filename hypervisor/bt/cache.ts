@@ -140,7 +140,7 @@ export class TranslationUnit {
   heat = 0;
   runs: Array<StraightFn | null | undefined> | null = null;
   /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
-  chain: { u: TranslationUnit[]; st: BtStats } | null = null;
+  chain: { u: TranslationUnit[]; st: BtStats; host: { chainedInline: number } } | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
@@ -219,6 +219,12 @@ export class TranslationCache {
   readonly storeCallouts = new Set<number>();
   /** `--bt-adaptive`: trace faults so far by the guest-virtual address of the kernel instruction that took them */
   readonly traceFaultsAt = new Map<number, number>();
+  /**
+   * Host side, not the model (the translator engine): unit entries made inside compiled code
+   * (a chained boundary between two units compiled together), counted as `chained` and
+   * `unitsRun` too.
+   */
+  readonly host = { chainedInline: 0 };
 
   constructor(
     private readonly m32: Int32Array,

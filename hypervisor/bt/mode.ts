@@ -605,12 +605,12 @@ export class BtMode implements Mode {
         units.push(y);
       }
     }
-    u.chain = { u: units, st: cache.stats };
+    u.chain = { u: units, st: cache.stats, host: cache.host };
     return this.tx!.compileStraight(
       units.map((x) => this.straight(x, 0, page | (x.ma & 0xfff))),
       (from, to, p) => {
         const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
-        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)) ${leave} } bc.st.chained++; bc.st.unitsRun++; b = ${to}; continue out;`;
+        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)) ${leave} } bc.st.chained++; bc.st.unitsRun++; bc.host.chainedInline++; b = ${to}; continue out;`;
       },
     );
   }
