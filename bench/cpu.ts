@@ -214,14 +214,17 @@ function timeJsMedian(fn: () => number): number {
   return median(Array.from({ length: RUNS }, () => timeJs(fn)));
 }
 
-/** Each loop under each engine (in ENGINES order), beside plain JavaScript; `scale` 1 is the default size (about a second per interpreter run on a current core). */
-export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): CpuBenchRow[] {
+/** The rows' loops, in the order they run. */
+export const CPU_LOOPS: ReadonlyArray<CpuBenchRow['loop']> = ['compute', 'memory', 'kernel', 'kernel-trap', 'kernel-bt'];
+
+/** Each loop (of `loops`) under each engine (in ENGINES order), beside plain JavaScript; `scale` 1 is the default size (about a second per interpreter run on a current core). */
+export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES, loops: ReadonlyArray<CpuBenchRow['loop']> = CPU_LOOPS): CpuBenchRow[] {
   const iterations = Math.round(20_000_000 * scale);
   const sweeps = Math.round(4000 * scale);
   const rows: CpuBenchRow[] = [];
 
-  const cJs = timeJsMedian(() => jsCompute(iterations));
-  for (const engine of engines) {
+  const cJs = loops.includes('compute') ? timeJsMedian(() => jsCompute(iterations)) : 0;
+  for (const engine of loops.includes('compute') ? engines : []) {
     const c = timeGuestMedian(computeSource(iterations), computeSource(Math.round(iterations / 10)), 'compute.s', engine);
     rows.push({
       loop: 'compute',
@@ -235,8 +238,8 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): Cp
   }
 
   const mem = new Int32Array((MEMORY_LOOP_PAGES * 4096) >> 2);
-  const mJs = timeJsMedian(() => jsMemory(sweeps, mem));
-  for (const engine of engines) {
+  const mJs = loops.includes('memory') ? timeJsMedian(() => jsMemory(sweeps, mem)) : 0;
+  for (const engine of loops.includes('memory') ? engines : []) {
     const m = timeGuestMedian(memorySource(sweeps), memorySource(Math.max(1, Math.round(sweeps / 10))), 'memory.s', engine);
     rows.push({
       loop: 'memory',
@@ -251,7 +254,7 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): Cp
 
   const build = buildGuestKernel({ arch: 'native' });
   const reps = Math.max(1, Math.round(200 * scale));
-  for (const engine of engines) {
+  for (const engine of loops.includes('kernel') ? engines : []) {
     timeKernel(build, Math.max(1, Math.round(reps / 10)), engine);
     const ks = Array.from({ length: RUNS }, () => timeKernel(build, reps, engine));
     for (const k of ks) {
@@ -264,6 +267,7 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): Cp
   // the same workload under the two software techniques of full virtualization; each engine's
   // runs alternate with the other's, so a load spike falls on both
   for (const mode of ['trap', 'bt'] as const) {
+    if (!loops.includes(`kernel-${mode}`)) continue;
     const times = new Map<Engine, Array<ReturnType<typeof timeModeKernel>>>();
     for (const engine of engines) {
       timeModeKernel(build, Math.max(1, Math.round(reps / 10)), engine, mode);
