@@ -140,7 +140,7 @@ export class TranslationUnit {
   heat = 0;
   runs: Array<StraightFn | null | undefined> | null = null;
   /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
-  chain: { u: TranslationUnit[]; st: BtStats; host: { chainedInline: number } } | null = null;
+  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown } | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,

@@ -327,7 +327,7 @@ export class BtMode implements Mode {
         const mmu = cpu.mmu;
         const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
         const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
-        const vpc = v === u ? pc : (pc & PAGE_MASK) | (v.ma & 0xfff);
+        const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
         if (res < 0) {
           // the control transfer ending unit v retired: a block boundary
           cpu.instructionBoundary();
@@ -572,47 +572,59 @@ export class BtMode implements Mode {
 
   /**
    * Compile unit u (entered at virtual pc) with the units its direct control transfers are
-   * chained to, in the same page (so the shadow maps them as it maps u's page, as long as the
-   * monitor does not run), up to CHAIN_MAX_UNITS: one function, each unit's ident instructions
-   * a block. A boundary between two of them does in line what the unit loop would: at the
-   * deadline it leaves; it goes on only while both units are live and linked (a chained entry:
-   * counted as such), else it leaves for the unit loop to look the next unit up (and charge it).
+   * chained to (linked now), transitively, up to CHAIN_MAX_UNITS: one function, each unit's
+   * ident instructions a block. A boundary between two of them does in line what the unit loop
+   * would: at the deadline it leaves; it goes on only while both units are live and linked (a
+   * chained entry, counted as such), else it leaves for the unit loop to look the next unit up
+   * (and charge it). Within a page the shadow maps the next unit where it mapped the last (the
+   * monitor has not run); into another page the boundary first translates the target as the
+   * unit loop would and checks the instruction fetch (enterChained).
    */
   private compileChain(u: TranslationUnit, pc: number, cache: TranslationCache): StraightFn | null {
     const units: TranslationUnit[] = [u];
+    const pcs: number[] = [pc | 0];
     const index = new Map<number, number>([[u.ma, 0]]);
-    const frame = u.ma & PAGE_MASK;
-    const page = pc & PAGE_MASK;
     for (let i = 0; i < units.length; i++) {
       const x = units[i]!;
       const n = x.length;
       if (x.kinds.some((k) => k !== K_IDENT)) continue;
       const op = x.ops[n - 1]!;
-      if (op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) continue;
-      const xpc = (page | (x.ma & 0xfff)) + x.offs[n - 1]!;
-      const w = x.words[n - 1]!;
-      const ext = INSN_BYTES[op] === 8 && ((xpc + 4) & PAGE_MASK) === page ? this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]! : NaN;
-      if (Number.isNaN(ext)) continue;
-      const next = (xpc + INSN_BYTES[op]!) | 0;
-      void w;
+      if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) continue;
+      const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
+      if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) continue;
+      const ext = this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]!;
+      const next = (xpc + 8) | 0;
       for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
-        if ((target & PAGE_MASK) !== page || (target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS) continue;
-        const ma = frame | (target & 0xfff);
-        if (index.has(ma)) continue;
-        const y = cache.get(ma);
-        if (y === undefined || y.dead || y.kinds[0] !== K_IDENT || !x.links.includes(y)) continue;
-        index.set(ma, units.length);
+        if ((target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS || pcs.includes(target)) continue;
+        const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && l.kinds[0] === K_IDENT && l.ma >= 0);
+        if (y === undefined || index.has(y.ma)) continue;
+        // where the target's page is mapped now (the link was made through the same mapping, or
+        // the boundary's translation will leave)
+        if ((target & PAGE_MASK) === (pcs[i]! & PAGE_MASK) && (y.ma & PAGE_MASK) !== (x.ma & PAGE_MASK)) continue;
+        index.set(y.ma, units.length);
         units.push(y);
+        pcs.push(target);
       }
     }
-    u.chain = { u: units, st: cache.stats, host: cache.host };
+    u.chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this };
     return this.tx!.compileStraight(
-      units.map((x) => this.straight(x, 0, page | (x.ma & 0xfff))),
+      units.map((x, i) => this.straight(x, 0, pcs[i]!)),
       (from, to, p) => {
         const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
-        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)) ${leave} } bc.st.chained++; bc.st.unitsRun++; bc.host.chainedInline++; b = ${to}; continue out;`;
+        const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK) ? ` || !bc.m.enterChained(y, ${p}, user)` : '';
+        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross}) ${leave} } bc.st.chained++; bc.st.unitsRun++; bc.host.chainedInline++; b = ${to}; continue out;`;
       },
     );
+  }
+
+  /**
+   * A chained boundary into unit y at virtual pc in another page than the last unit's (compiled
+   * code): would the unit loop find y there (pc translates through the shadow to y's machine
+   * address), and would the instruction fetch read y's words without walking? (fetchReady, which
+   * refills the instruction TLB from the TLB, as the fetch at pc would next.)
+   */
+  enterChained(y: TranslationUnit, pc: number, user: boolean): boolean {
+    return this.cpu.mmu.translate(pc, false, user) === y.ma && this.fetchReady(y, pc, user);
   }
 
   /**
