@@ -6,13 +6,15 @@
 import { assemble } from '../toolchain/asm/index.ts';
 import { Machine } from '../machine/machine.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
+import { runImageInMode } from '../hypervisor/index.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../toolchain/guest-kernel.ts';
 import { median, nowMs, timed } from './timing.ts';
 import { ENGINES, type Engine } from '../machine/translator.ts';
 import { getHeapCodeStatistics } from 'node:v8';
 
 export interface CpuBenchRow {
-  loop: 'compute' | 'memory' | 'kernel';
+  /** kernel: the native kernel on the bare machine; kernel-trap, kernel-bt: the same kernel and workload in a trap or bt domain */
+  loop: 'compute' | 'memory' | 'kernel' | 'kernel-trap' | 'kernel-bt';
   engine: Engine;
   /** millions of guest instructions per second */
   mips: number;
@@ -190,19 +192,39 @@ function timeKernel(build: GuestKernelBuild, reps: number, engine: Engine): { se
   return { seconds, instructions: result.instructions, cycles: result.cycles, cache: footprint(machine, code0) };
 }
 
+/**
+ * The same workload as timeKernel in a trap or bt domain (the hypervisor's work included in the
+ * instructions and the time): under the translator, bt runs its translation units as compiled
+ * JavaScript (hypervisor/bt/mode.ts), trap the kernel's own code on the translator directly.
+ */
+function timeModeKernel(build: GuestKernelBuild, reps: number, engine: Engine, mode: 'trap' | 'bt'): { seconds: number; instructions: number; cycles: number; cache?: CacheFootprint } {
+  const code0 = codeSpace();
+  const t0 = nowMs();
+  const r = runImageInMode(mode, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+  const seconds = (nowMs() - t0) / 1000;
+  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`benchmark kernel (lmbench all ${reps}) under ${mode} stopped with ${r.reason} (status ${r.status})`);
+  const tx = r.hypervisor.cpu.translator;
+  const cache = tx === null ? undefined : { translations: tx.size.translations, guestBytes: tx.size.guestBytes, sourceChars: tx.size.sourceChars, hostCodeBytes: Math.max(0, codeSpace() - code0), hostBytesPerGuestMiB: 0 };
+  if (cache && cache.guestBytes > 0) cache.hostBytesPerGuestMiB = ((cache.sourceChars + cache.hostCodeBytes) / cache.guestBytes) * 1024 * 1024;
+  return { seconds, instructions: r.instructions, cycles: r.cycles, ...(cache ? { cache } : {}) };
+}
+
 function timeJsMedian(fn: () => number): number {
   fn();
   return median(Array.from({ length: RUNS }, () => timeJs(fn)));
 }
 
-/** Each loop under each engine (in ENGINES order), beside plain JavaScript; `scale` 1 is the default size (about a second per interpreter run on a current core). */
-export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): CpuBenchRow[] {
+/** The rows' loops, in the order they run. */
+export const CPU_LOOPS: ReadonlyArray<CpuBenchRow['loop']> = ['compute', 'memory', 'kernel', 'kernel-trap', 'kernel-bt'];
+
+/** Each loop (of `loops`) under each engine (in ENGINES order), beside plain JavaScript; `scale` 1 is the default size (about a second per interpreter run on a current core). */
+export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES, loops: ReadonlyArray<CpuBenchRow['loop']> = CPU_LOOPS): CpuBenchRow[] {
   const iterations = Math.round(20_000_000 * scale);
   const sweeps = Math.round(4000 * scale);
   const rows: CpuBenchRow[] = [];
 
-  const cJs = timeJsMedian(() => jsCompute(iterations));
-  for (const engine of engines) {
+  const cJs = loops.includes('compute') ? timeJsMedian(() => jsCompute(iterations)) : 0;
+  for (const engine of loops.includes('compute') ? engines : []) {
     const c = timeGuestMedian(computeSource(iterations), computeSource(Math.round(iterations / 10)), 'compute.s', engine);
     rows.push({
       loop: 'compute',
@@ -216,8 +238,8 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): Cp
   }
 
   const mem = new Int32Array((MEMORY_LOOP_PAGES * 4096) >> 2);
-  const mJs = timeJsMedian(() => jsMemory(sweeps, mem));
-  for (const engine of engines) {
+  const mJs = loops.includes('memory') ? timeJsMedian(() => jsMemory(sweeps, mem)) : 0;
+  for (const engine of loops.includes('memory') ? engines : []) {
     const m = timeGuestMedian(memorySource(sweeps), memorySource(Math.max(1, Math.round(sweeps / 10))), 'memory.s', engine);
     rows.push({
       loop: 'memory',
@@ -232,7 +254,7 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): Cp
 
   const build = buildGuestKernel({ arch: 'native' });
   const reps = Math.max(1, Math.round(200 * scale));
-  for (const engine of engines) {
+  for (const engine of loops.includes('kernel') ? engines : []) {
     timeKernel(build, Math.max(1, Math.round(reps / 10)), engine);
     const ks = Array.from({ length: RUNS }, () => timeKernel(build, reps, engine));
     for (const k of ks) {
@@ -240,6 +262,27 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES): Cp
     }
     const k = { ...ks[0]!, seconds: median(ks.map((x) => x.seconds)) };
     rows.push({ loop: 'kernel', engine, mips: k.instructions / k.seconds / 1e6, jsMips: null, instructions: k.instructions, cycles: k.cycles, ...(k.cache ? { cache: k.cache } : {}) });
+  }
+
+  // the same workload under the two software techniques of full virtualization; each engine's
+  // runs alternate with the other's, so a load spike falls on both
+  for (const mode of ['trap', 'bt'] as const) {
+    if (!loops.includes(`kernel-${mode}`)) continue;
+    const times = new Map<Engine, Array<ReturnType<typeof timeModeKernel>>>();
+    for (const engine of engines) {
+      timeModeKernel(build, Math.max(1, Math.round(reps / 10)), engine, mode);
+      times.set(engine, []);
+    }
+    for (let k = 0; k < RUNS; k++) for (const engine of engines) times.get(engine)!.push(timeModeKernel(build, reps, engine, mode));
+    const first = times.get(engines[0]!)![0]!;
+    for (const engine of engines) {
+      const ks = times.get(engine)!;
+      for (const x of ks) {
+        if (x.instructions !== first.instructions || x.cycles !== first.cycles) throw new Error(`benchmark kernel under ${mode} is not deterministic (or the engines disagree)`);
+      }
+      const k = { ...ks[0]!, seconds: median(ks.map((x) => x.seconds)) };
+      rows.push({ loop: `kernel-${mode}`, engine, mips: k.instructions / k.seconds / 1e6, jsMips: null, instructions: k.instructions, cycles: k.cycles, ...(k.cache ? { cache: k.cache } : {}) });
+    }
   }
   return rows;
 }

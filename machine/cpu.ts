@@ -454,6 +454,11 @@ export class Cpu implements MmuHost {
     return this.tx;
   }
 
+  /** The translator, created now if it was not yet (binary translation compiles its units' instructions with it: hypervisor/bt). */
+  useTranslator(): Translator {
+    return this.tx ?? (this.tx = this.makeTranslator());
+  }
+
   private makeTranslator(): Translator {
     const tx = this.newTranslator();
     // SMP: the CPUs' translation caches drop each other's stale code (machine/translator.ts peers)
@@ -1976,6 +1981,8 @@ export class Cpu implements MmuHost {
     ev[EV_TLB_WALK] = t0;
     ev[EV_EPT_WALK] = e0;
     if (pa < 0) {
+      // no trace of the failed walk: step() counts the miss when it walks again
+      this.stats.tlbMisses--;
       this.pend = PEND_NONE;
       return -1;
     }

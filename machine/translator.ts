@@ -151,6 +151,8 @@ export class TranslatorStats {
   multiPage = 0;
   /** entries into translated code (dispatcher calls of a translation) */
   entries = 0;
+  /** straight runs compiled for binary translation's units (compileStraight; hypervisor/bt) */
+  straightRuns = 0;
 }
 
 /** The translator's counters and cache as `--stats` lines (none when the translator did not run). */
@@ -688,6 +690,139 @@ export class Translator {
     for (const [lo, hi] of ranges.values()) guestBytes += hi - lo;
     return { source: src, ranges: [...ranges.values()], blocks: blocks.length, insns: total, guestBytes, reads, looks, withTlb: tr !== null };
   }
+
+  // ------------------------------------------------------------------ hook: straight runs (bt)
+
+  /**
+   * A hook for binary translation (hypervisor/bt), which runs the ident instructions of its
+   * translation units here: compile straight runs of instructions, each run a block, with no
+   * dispatch and no deadline check of the translator's own. The same emitters as every
+   * translation (transBody), the same TLB check and refill, the same exits; in addition each
+   * instruction first checks its words against memory (a unit's own check before each
+   * instruction: a mismatch leaves before it). A block ends at its first control transfer, at
+   * an instruction without a definition, or after its last instruction.
+   *
+   * Where a block's direct control transfer goes to the first instruction of another block,
+   * `link(from, to, pc)` (if given) supplies the JavaScript of that boundary: it either goes on
+   * (`b = to; continue out;`) or leaves (`pc = <pc>; why = BOUND; ix = ~from; break out;`); it
+   * may use the function's sixth argument, `bc`, which the caller passes (the translator never
+   * looks at it). Any other control transfer leaves.
+   *
+   * The function, called as fn(ctx, tr, tw, user, dl, bc), returns `(block << 8) | index`: the
+   * next instruction to run is `index` of `block` (nothing of it done: it left before it; index
+   * = the block's length: the block ran to its end), or `~block` after the control transfer
+   * that ends `block` retired (a block boundary). It sets cpu.pc, the registers, FLAGS, cycles
+   * and instructions as the general path would after the same instructions. Null if the first
+   * block's first instruction has no definition. Shares the process-wide memo of compiled
+   * functions (so `link`'s code must not depend on the machine either).
+   */
+  compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null): StraightFn | null {
+    const src = this.generateStraight(blocks, link);
+    if (src === null) return null;
+    let fn = FACTORIES.get(src) as StraightFn | undefined;
+    if (fn === undefined) {
+      if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();
+      fn = (new Function(src) as () => StraightFn)();
+      FACTORIES.set(src, fn as unknown as TbFn);
+      this.stats.compiles++;
+    }
+    this.stats.straightRuns++;
+    return fn;
+  }
+
+  /** The JavaScript of compileStraight. */
+  generateStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null): string | null {
+    const h = this.h;
+    const costs = h.costs;
+    const readRegs = new Set<number>();
+    const written = new Set<number>();
+    const out: string[] = [];
+    const starts = new Map<number, number>();
+    blocks.forEach((b, bi) => {
+      if (b.length > 0 && bi < 0x7fffff && !starts.has(b[0]!.at | 0)) starts.set(b[0]!.at | 0, bi);
+    });
+    const charge = (cc: number, nn: number): string => (cc === 0 && nn === 0 ? '' : `cyc += ${cc}; n += ${nn}; `);
+    for (let bi = 0; bi < blocks.length; bi++) {
+      const insns = blocks[bi]!;
+      out.push(`case ${bi}: {`);
+      let P = 0;
+      let K = 0;
+      let k = 0;
+      let ended = false;
+      for (; k < insns.length && k < 255; k++) {
+        const ins = insns[k]!;
+        const w = ins.w | 0;
+        const op = w & 0xff;
+        const sem = h.semByOp[op] ?? null;
+        const len = h.insnBytes[op]!;
+        if (sem === null || (len === 8 && (ins.at & 0xffc) === 0xffc)) break;
+        const c = costs[op]!;
+        const rd = (w >>> 8) & 15;
+        const ra = (w >>> 12) & 15;
+        const rb = (w >>> 16) & 15;
+        const next = (ins.at + len) | 0;
+        const at = (bi << 8) | k;
+        const before = `{ ${charge(P, K)}pc = ${ins.at | 0}; ix = ${at}; break out; }`;
+        const x: TransInsn = {
+          rd,
+          ra,
+          rb,
+          imm: w >> 16,
+          ext: ins.ext | 0,
+          next,
+          exit: before,
+          after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
+          retire: charge(P + c, K + 1),
+          go: (p) => {
+            const to = link !== null && /^-?\d+$/.test(p) ? starts.get(Number(p)) : undefined;
+            return to !== undefined ? link!(bi, to, p) : `pc = ${p}; why = BOUND; ix = ${~bi}; break out;`;
+          },
+        };
+        const check = len === 8 ? `m32[${ins.pa >>> 2}] !== ${w} || m32[${(ins.pa + 4) >>> 2}] !== ${ins.ext | 0}` : `m32[${ins.pa >>> 2}] !== ${w}`;
+        out.push(`// 0x${(ins.at >>> 0).toString(16)}`, `if (${check}) ${before}`);
+        regsOf(sem, rd, ra, rb, readRegs, written);
+        for (const line of transBody(sem, x)) out.push(line);
+        if (endsBlock(sem)) {
+          ended = true;
+          break;
+        }
+        P += c;
+        K += 1;
+      }
+      if (bi === 0 && k === 0) return null;
+      if (!ended) {
+        const last = k === 0 ? null : insns[k - 1]!;
+        const stop = last === null ? insns[0]!.at | 0 : (last.at + h.insnBytes[last.w & 0xff]!) | 0;
+        out.push(`${charge(P, K)}pc = ${stop}; ix = ${(bi << 8) | k}; break out;`);
+      }
+      out.push('}');
+    }
+    for (const r of written) readRegs.add(r);
+    const regs = [...readRegs].sort((a, b) => a - b);
+    return [
+      "'use strict';",
+      `return function run_${(blocks[0]![0]!.at >>> 0).toString(16)}(c, tr, tw, user, dl, bc) {`,
+      `const { ${this.objectNames.join(', ')} } = c;`,
+      this.numberConsts.length > 0 ? `const ${this.numberConsts};` : '',
+      regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
+      'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, smc = 0, ix = 0, b = 0;',
+      'const w0 = cpu.loopWalkCycles;',
+      'out: for (;;) {',
+      'switch (b) {',
+      ...out,
+      '}',
+      'break;',
+      '}',
+      ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
+      'cpu.flags = fl;',
+      'cpu.pc = pc >>> 0;',
+      'cpu.cycles += cyc;',
+      'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
+      'cpu.instructions += n;',
+      'return ix;',
+      '};',
+    ].join('\n');
+  }
 }
 
 /*
@@ -768,6 +903,25 @@ export function pageChecker(ways: number): PageAt {
       };
     }
   }
+
+}
+
+/**
+ * compileStraight's boundary between two of its blocks: the JavaScript run when block `from`'s
+ * direct control transfer (retired, charged) goes to pc `pc`, the first instruction of block `to`.
+ */
+export type StraightLink = (from: number, to: number, pc: string) => string;
+
+/** A function compileStraight made (its result: see there); `bc` is the caller's, for its `link` code. */
+export type StraightFn = (c: TranslationContext, tr: Int32Array, tw: Int32Array, user: boolean, dl: number, bc: unknown) => number;
+
+/** One instruction of a straight run (compileStraight): its virtual pc, words, and the host-physical address they were read from. */
+export interface StraightInsn {
+  at: number;
+  w: number;
+  /** the extension word of an 8-byte instruction (else 0) */
+  ext: number;
+  pa: number;
 }
 
 function charge0(cc: number, nn: number): string {

@@ -2,7 +2,7 @@
 // in the same run. `--json` prints { cpu?, compiler?, boot? }: one row shape per benchmark, whichever
 // verb asked for it. Timing lives here and in bench/, never in tests.
 import type { Command } from 'commander';
-import { runCpuBench, type CpuBenchRow } from '../../bench/cpu.ts';
+import { CPU_LOOPS, runCpuBench, type CpuBenchRow } from '../../bench/cpu.ts';
 import { textTable } from '../../bench/text-table.ts';
 import { CliError } from '../errors.ts';
 import { engineSchema, parseOptions } from '../options.ts';
@@ -46,13 +46,14 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
     .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default interpreter)')
+    .option('--loops <list>', `cpu: the loops, comma-separated (${CPU_LOOPS.join(', ')}; kernel: lmbench under the native kernel, kernel-trap and kernel-bt: the same in a trap or bt domain)`, CPU_LOOPS.join(','))
     .option('--modes <list>', 'network: the modes, comma-separated', 'native,trap,bt,hvm,pv')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')
     .option('--mode <mode>', 'migrate: the domain\'s mode (pv, trap, bt, hvm, native)', 'pv')
     .option('--link-mbps <n>', 'migrate: the modelled link, megabits per second of simulated time', '10000')
     .option('--no-host-time', 'smp, vpid: leave out the host-time columns (the rest is simulated and exact)')
     .option('--domain-memory <MiB>', "domains: each domain's memory, a whole number of 4 KiB pages (1.75: the least the standard pv kernel runs in)", '1.75')
-    .action(async (which: string, opts: { json?: boolean; scale: string; counts: string; domainMemory: string; engine?: string; modes: string; mode: string; linkMbps: string; hostTime: boolean }) => {
+    .action(async (which: string, opts: { json?: boolean; scale: string; loops: string; counts: string; domainMemory: string; engine?: string; modes: string; mode: string; linkMbps: string; hostTime: boolean }) => {
       const engine = opts.engine === undefined ? undefined : parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;
       const scale = Number(opts.scale);
       if (!Number.isFinite(scale) || scale <= 0) throw new CliError(`--scale must be a positive number, not "${opts.scale}"`);
@@ -118,10 +119,12 @@ export function register(program: Command): void {
         if (!opts.json) process.stdout.write(`${vpidReport(r)}\n${opts.hostTime ? `${vpidHostReport(r, ns)}\n` : ''}`);
       }
       if (which === 'cpu' || which === 'all') {
-        const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine]);
+        const loops = opts.loops.split(',');
+        if (loops.length === 0 || loops.some((l) => !(CPU_LOOPS as readonly string[]).includes(l))) throw new CliError(`--loops must be loops from ${CPU_LOOPS.join(', ')}, comma-separated (not "${opts.loops}")`);
+        const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine], loops as CpuBenchRow['loop'][]);
         out.cpu = rows.map((r) => ({ ...r, mips: round(r.mips), jsMips: r.jsMips === null ? null : round(r.jsMips) }));
         if (!opts.json) {
-          process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run; kernel: the native kernel running lmbench all)\n${cpuTable(rows)}\n\n`);
+          process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run; kernel: the native kernel running lmbench all; kernel-trap, kernel-bt: the same in a trap or bt domain, the engines' runs alternating)\n${cpuTable(rows)}\n\n`);
         }
       }
       if (which === 'compiler' || which === 'all') {

@@ -6,6 +6,7 @@
 
 import { INSN_BYTES, INSTRUCTIONS, Op, type InsnClass } from '../../machine/isa.ts';
 import { assertNever } from '../../machine/never.ts';
+import type { StraightFn } from '../../machine/translator.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
@@ -131,6 +132,15 @@ export class TranslationUnit {
   dead = false;
   /** units this one has been chained to (direct successors: fall-through, JMP, Jcc, CALL) */
   links: TranslationUnit[] = [];
+  /**
+   * Host side, not the model (the translator engine: hypervisor/bt/mode.ts): entries counted
+   * toward compiling the unit's ident instructions, and the compiled straight runs by the index
+   * they start at (undefined: not compiled yet; null: none there).
+   */
+  heat = 0;
+  runs: Array<StraightFn | null | undefined> | null = null;
+  /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
+  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown } | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
@@ -209,6 +219,12 @@ export class TranslationCache {
   readonly storeCallouts = new Set<number>();
   /** `--bt-adaptive`: trace faults so far by the guest-virtual address of the kernel instruction that took them */
   readonly traceFaultsAt = new Map<number, number>();
+  /**
+   * Host side, not the model (the translator engine): unit entries made inside compiled code
+   * (a chained boundary between two units compiled together), counted as `chained` and
+   * `unitsRun` too.
+   */
+  readonly host = { chainedInline: 0 };
 
   constructor(
     private readonly m32: Int32Array,

@@ -16,8 +16,6 @@ import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { BootSpec, Mode } from '../core/mode.ts';
 import {
-  CONTINUE,
-  TO_LOOP,
   countExit,
   crashOnUnexpectedExit,
   deadlineExit,
@@ -26,34 +24,41 @@ import {
   type VcpuExit,
   stoppedExit,
 } from '../core/vcpu.ts';
+import * as vcpuExports from '../core/vcpu.ts';
 import { ACC_FETCH, WALK_BAD_GPA } from '../trap/guest-mmu.ts';
 import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import {
-  ADAPTIVE_TRACE_FAULTS,
-  INDIRECT,
-  isStoreOp,
-  K_CALLOUT,
-  K_STORE,
-  OP_XCHG,
-  K_IDENT,
-  DEFAULT_CACHE_UNITS,
-  OP_CLI,
-  OP_IRET,
-  OP_MOVTOCR,
-  OP_POPF,
-  OP_PUSHF,
-  OP_RDCPL,
-  OP_SIDT,
-  OP_STI,
-  TranslationCache,
-  type TranslationUnit,
-} from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
+import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
+import * as mmuExports from '../../machine/mmu.ts';
+import type { StraightFn, StraightInsn, Translator } from '../../machine/translator.ts';
+import { INSN_BYTES } from '../../machine/isa.ts';
+
+// Module-local copies of what the unit loop uses on every unit and instruction: an imported
+// binding is a module cell, which costs a load and a check (under tsx, a getter call) at every use.
+const CONTINUE: number = vcpuExports.CONTINUE;
+const TO_LOOP: number = vcpuExports.TO_LOOP;
+const K_IDENT: number = cacheExports.K_IDENT;
+const K_CALLOUT: number = cacheExports.K_CALLOUT;
+const K_STORE: number = cacheExports.K_STORE;
+const INDIRECT: Uint8Array = cacheExports.INDIRECT;
+const OP_XCHG: number = cacheExports.OP_XCHG;
+const OP_CLI: number = cacheExports.OP_CLI;
+const OP_IRET: number = cacheExports.OP_IRET;
+const OP_MOVTOCR: number = cacheExports.OP_MOVTOCR;
+const OP_POPF: number = cacheExports.OP_POPF;
+const OP_PUSHF: number = cacheExports.OP_PUSHF;
+const OP_RDCPL: number = cacheExports.OP_RDCPL;
+const OP_SIDT: number = cacheExports.OP_SIDT;
+const OP_STI: number = cacheExports.OP_STI;
+const EV_BT_LOOKUP: number = Ev.BtLookup;
+const EV_BT_CALLOUT: number = Ev.BtCallout;
+const tlbFind = mmuExports.tlbFind;
 
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
@@ -65,6 +70,15 @@ const SP = REG_SP;
 /** Cpu.step()'s results besides Exit values (machine/types.ts), as local numbers for the unit loop */
 const STEP_CONT: number = CONT;
 const STEP_BOUND: number = BOUND;
+
+/** runCompiled: the compiled code did not run (the general path runs the instruction) */
+const NOT_RUN = -2;
+const PAGE_MASK = -4096;
+/** units compiled into one function with the units chained to them (compileChain) */
+const CHAIN_MAX_UNITS = 16;
+const OP_JMP: number = cacheExports.OP_JMP;
+const OP_JCC: number = cacheExports.OP_JCC;
+const OP_CALL: number = cacheExports.OP_CALL;
 
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
@@ -126,6 +140,8 @@ export class BtMode implements Mode {
   private lookup = 0;
   private translateInsn = 0;
   private readonly adaptive: boolean;
+  /** the CPU's translator, once a unit has been compiled (the translator engine) */
+  private tx: Translator | null = null;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -224,7 +240,7 @@ export class BtMode implements Mode {
       if (cpu.cpl !== 3 || !t.v.vIF || t.v.vIOPL !== 0) {
         // guest kernel: translated code only; so is user code the kernel's IRET entered with
         // interrupts off or I/O allowed (the real CPU would run it with IF 1 and IOPL 0)
-        if (this.runUnit(t, cache, exit) === TO_LOOP) return exit;
+        if (this.runUnit(t, cache, exit, deadline) === TO_LOOP) return exit;
         continue;
       }
       // user code runs directly, as under trap mode
@@ -240,7 +256,7 @@ export class BtMode implements Mode {
    * when the monitor must look (a trap, a callout that turned interrupts on with one pending, an
    * I/O or HLT exit, a code change).
    */
-  private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit): number {
+  private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, deadline: number): number {
     const cpu = this.cpu;
     const dom = t.domain;
     const st = cache.stats;
@@ -248,6 +264,8 @@ export class BtMode implements Mode {
     const user = cpu.cpl === 3;
     // the code's machine address: through the shadow, else through the guest's own tables
     let ma = (pc & 3) === 0 ? cpu.mmu.translate(pc, false, user) : -1;
+    /** found through the shadow: the page maps the same until the monitor changes the shadow */
+    const viaShadow = ma >= 0;
     let w = 0;
     if (ma < 0) {
       if ((pc & 3) !== 0) {
@@ -297,10 +315,61 @@ export class BtMode implements Mode {
     }
     st.unitsRun++;
 
+    // the translator engine: the unit's runs of ident instructions as compiled JavaScript (host
+    // side only: the same instructions, cycles, exits and unit boundaries as the general path)
+    if (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, pc)) {
+      let fn = u.runs![0];
+      if (fn === undefined) fn = u.runs![0] = this.compileChain(u, pc, cache);
+      if (fn !== null && this.fetchReady(u, pc, user)) {
+        // chaining inside needs the unit found through the shadow (so its page maps the same for
+        // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
+        const dl = viaShadow && cpu.instructionHookAt === Infinity ? deadline - cpu.cycles : -Infinity;
+        const mmu = cpu.mmu;
+        const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
+        const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
+        const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
+        if (res < 0) {
+          // the control transfer ending unit v retired: a block boundary
+          cpu.instructionBoundary();
+          return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
+        }
+        const ix = res & 255;
+        // ran to the end of v, or left before its instruction ix (which the general path runs)
+        if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix);
+        t.entry = ENTRY_DIRECT;
+        t.prev = v;
+        return CONTINUE;
+      }
+    }
+    return this.runInsns(t, cache, exit, u, pc, user, 0, -1);
+  }
+
+  /**
+   * Run unit u (entered at virtual pc) from its instruction k0 to its end, or until the monitor
+   * must look. `skip`: the compiled code left before this instruction (a fault, a code change):
+   * the general path runs it.
+   */
+  private runInsns(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, u: TranslationUnit, pc: number, user: boolean, k0: number, skip: number): number {
+    const cpu = this.cpu;
+    const dom = t.domain;
+    const st = cache.stats;
     const m32 = this.m32;
     const r = cpu.regs;
     const n = u.length;
-    for (let k = 0; k < n; k++) {
+    const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
+    for (let k = k0; k < n; k++) {
+      if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
+        const ix = this.runCompiled(u, k, pc, user);
+        if (ix !== NOT_RUN) {
+          if (ix < 0) {
+            // its last instruction, the unit's control transfer, retired: a block boundary
+            cpu.instructionBoundary();
+            return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+          }
+          if (ix >= n) break;
+          k = skip = ix;
+        }
+      }
       const off = u.offs[k]!;
       if (u.ma >= 0 && m32[(u.ma + off) >>> 2] !== u.words[k]) {
         // the code was written since it was translated: drop the frame's units, translate again
@@ -326,7 +395,7 @@ export class BtMode implements Mode {
         // shadow as the trace fault would have (the walk charged as the monitor's), then it runs
         st.emulatedStores++;
         st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
+        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
         const w = u.words[k]!;
         const base = r[(w >>> 12) & 15]!;
         const va = op === OP_XCHG ? base : (base + (w >> 16)) | 0;
@@ -355,7 +424,7 @@ export class BtMode implements Mode {
         }
         st.callouts[op]!++;
         st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, Ev.BtCallout, 1);
+        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
         const emulated = this.trap.emulate(t, exit);
         if (emulated !== EMULATED) return emulated;
         if (op === OP_IRET) {
@@ -431,6 +500,134 @@ export class BtMode implements Mode {
   }
 
   /**
+   * Under the translator engine, may this unit's ident instructions run compiled? Once the unit
+   * has been entered `threshold` times (the translator's hotness threshold: a compile costs V8
+   * far more than interpreting a cold unit), at the virtual pc its runs were compiled for (a
+   * frame mapped at two addresses is one unit; the compiled code holds virtual pcs), and not
+   * while the CPU is held to its general path (fastPath off, a monitor stop armed).
+   */
+  private compiledRuns(u: TranslationUnit, pc: number): boolean {
+    const cpu = this.cpu;
+    if (cpu.engine !== 'translator' || !cpu.fastPath || cpu.monitorStop) return false;
+    if (u.runs !== null) return u.pc === pc >>> 0;
+    const tx = this.tx ?? (this.tx = cpu.useTranslator());
+    if (++u.heat < tx.limits.threshold) return false;
+    u.runs = new Array<StraightFn | null | undefined>(u.length);
+    return u.pc === pc >>> 0;
+  }
+
+  /**
+   * Run the unit's ident instructions from index k as compiled JavaScript (compiling them on first
+   * use: machine/translator.ts compileStraight, the translator's emitters). Returns NOT_RUN if it
+   * could not (no definition for instruction k; the instruction fetch would not find k's page in
+   * the instruction TLB or the TLB: the general path walks), else the index of the next
+   * instruction to run (n: the unit ran to its end), or -1 when the unit's control transfer
+   * retired. What the compiled code does is what step() would do for each instruction: the
+   * same word check first, the same TLB accesses and refills, the same faults (it leaves before
+   * the instruction and step() raises them).
+   */
+  private runCompiled(u: TranslationUnit, k: number, pc: number, user: boolean): number {
+    const runs = u.runs!;
+    let fn = runs[k];
+    if (fn === undefined) fn = runs[k] = this.tx!.compileStraight([this.straight(u, k, pc)]);
+    if (fn === null) return NOT_RUN;
+    const off = u.offs[k]!;
+    if (!this.fetchReady(u, (pc + off) | 0, user, off)) return NOT_RUN;
+    const mmu = this.cpu.mmu;
+    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, -Infinity, null);
+    return ix < 0 ? ix : k + ix;
+  }
+
+  /**
+   * Would the instruction fetch at vpc (unit u's instruction at byte offset off) read the unit's
+   * own words without walking? The instruction TLB holds its page, or is refilled from the TLB
+   * as Mmu.xlateFetch does on a hit (a miss walks, charged: step() does that), and maps it to
+   * the unit's frame.
+   */
+  private fetchReady(u: TranslationUnit, vpc: number, user: boolean, off = 0): boolean {
+    const mmu = this.cpu.mmu;
+    if ((vpc & 0xfffff003) !== mmu.icV || mmu.icUser !== user) {
+      const e = tlbFind(user ? mmu.tlbRU : mmu.tlbRS, ((vpc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, vpc & PAGE_MASK);
+      if (e < 0) return false;
+      mmu.icV = vpc & PAGE_MASK;
+      mmu.icA = mmu.tlbAdd[e]!;
+      mmu.icUser = user;
+      this.hv.mem.codePage[(vpc + mmu.icA) >>> 12] = 1;
+    }
+    return ((vpc + mmu.icA) | 0) === u.ma + off;
+  }
+
+  /** The ident instructions of unit u from index k (u entered at virtual pc), for compileStraight. */
+  private straight(u: TranslationUnit, k: number, pc: number): StraightInsn[] {
+    const insns: StraightInsn[] = [];
+    const m32 = this.m32;
+    const frameEnd = (u.ma & PAGE_MASK) + 4096;
+    for (let i = k; i < u.length && u.kinds[i] === K_IDENT; i++) {
+      const pa = u.ma + u.offs[i]!;
+      const w = u.words[i]!;
+      insns.push({ at: (pc + u.offs[i]!) | 0, w, ext: INSN_BYTES[w & 0xff] === 8 && pa + 4 < frameEnd ? m32[(pa + 4) >>> 2]! : 0, pa });
+    }
+    return insns;
+  }
+
+  /**
+   * Compile unit u (entered at virtual pc) with the units its direct control transfers are
+   * chained to (linked now), transitively, up to CHAIN_MAX_UNITS: one function, each unit's
+   * ident instructions a block. A boundary between two of them does in line what the unit loop
+   * would: at the deadline it leaves; it goes on only while both units are live and linked (a
+   * chained entry, counted as such), else it leaves for the unit loop to look the next unit up
+   * (and charge it). Within a page the shadow maps the next unit where it mapped the last (the
+   * monitor has not run); into another page the boundary first translates the target as the
+   * unit loop would and checks the instruction fetch (enterChained).
+   */
+  private compileChain(u: TranslationUnit, pc: number, cache: TranslationCache): StraightFn | null {
+    const units: TranslationUnit[] = [u];
+    const pcs: number[] = [pc | 0];
+    const index = new Map<number, number>([[u.ma, 0]]);
+    for (let i = 0; i < units.length; i++) {
+      const x = units[i]!;
+      const n = x.length;
+      if (x.kinds.some((k) => k !== K_IDENT)) continue;
+      const op = x.ops[n - 1]!;
+      if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) continue;
+      const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
+      if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) continue;
+      const ext = this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]!;
+      const next = (xpc + 8) | 0;
+      for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
+        if ((target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS || pcs.includes(target)) continue;
+        const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && l.kinds[0] === K_IDENT && l.ma >= 0);
+        if (y === undefined || index.has(y.ma)) continue;
+        // where the target's page is mapped now (the link was made through the same mapping, or
+        // the boundary's translation will leave)
+        if ((target & PAGE_MASK) === (pcs[i]! & PAGE_MASK) && (y.ma & PAGE_MASK) !== (x.ma & PAGE_MASK)) continue;
+        index.set(y.ma, units.length);
+        units.push(y);
+        pcs.push(target);
+      }
+    }
+    u.chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this };
+    return this.tx!.compileStraight(
+      units.map((x, i) => this.straight(x, 0, pcs[i]!)),
+      (from, to, p) => {
+        const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
+        const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK) ? ` || !bc.m.enterChained(y, ${p}, user)` : '';
+        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross}) ${leave} } bc.st.chained++; bc.st.unitsRun++; bc.host.chainedInline++; b = ${to}; continue out;`;
+      },
+    );
+  }
+
+  /**
+   * A chained boundary into unit y at virtual pc in another page than the last unit's (compiled
+   * code): would the unit loop find y there (pc translates through the shadow to y's machine
+   * address), and would the instruction fetch read y's words without walking? (fetchReady, which
+   * refills the instruction TLB from the TLB, as the fetch at pc would next.)
+   */
+  enterChained(y: TranslationUnit, pc: number, user: boolean): boolean {
+    return this.cpu.mmu.translate(pc, false, user) === y.ma && this.fetchReady(y, pc, user);
+  }
+
+  /**
    * `--bt-adaptive`: a kernel store left its unit by a CPU exit. Handled as any exit; if it was a
    * trace fault, counted against the store's address, and the ADAPTIVE_TRACE_FAULTS-th one has it
    * retranslated as a store callout ("innocent until proven guilty").
@@ -465,7 +662,7 @@ export class BtMode implements Mode {
 
   private chargeLookup(dom: Domain, st: TranslationCache['stats']): void {
     st.lookupCycles += this.lookup;
-    this.hv.chargeMonitor(dom, Ev.BtLookup, 1);
+    this.hv.chargeMonitor(dom, EV_BT_LOOKUP, 1);
   }
 
   /** MOVCR to CR4 at virtual CPL 0 of the value CR4 already holds (the word is the instruction). */

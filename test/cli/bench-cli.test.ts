@@ -5,7 +5,7 @@ import { BRIDGE_CMDLINE, parseNetbench } from '../../bench/compare.ts';
 
 describe('xenolith bench --json', () => {
   it('bench cpu prints the rows under "cpu", the same shape bench all uses: loop, engine, mips, jsMips, instructions, cycles', async () => {
-    const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01');
+    const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01', '--loops', 'compute,memory,kernel');
     expect(run.status).toBe(0);
     const out = JSON.parse(run.stdout) as { cpu: Array<Record<string, unknown>> };
     expect(Object.keys(out)).toEqual(['cpu']);
@@ -53,15 +53,16 @@ describe('xenolith bench --json', () => {
     expect([bad.status, bad.stderr.trim()]).toEqual([2, 'xenolith: --modes must be modes from native, trap, bt, hvm, pv, comma-separated (not "pv,vmware")']);
   });
 
-  it('bench cpu --engine translator prints the translator rows alone', async () => {
-    const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01', '--engine', 'translator');
+  it('bench cpu --engine translator --loops prints those rows alone (kernel-bt: bench-cpu.deep.test.ts)', async () => {
+    const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01', '--engine', 'translator', '--loops', 'compute,kernel');
     expect(run.status).toBe(0);
     const out = JSON.parse(run.stdout) as { cpu: Array<Record<string, unknown>> };
     expect(out.cpu.map((r) => [r.loop, r.engine])).toEqual([
       ['compute', 'translator'],
-      ['memory', 'translator'],
       ['kernel', 'translator'],
     ]);
+    const bad = await xenolith('bench', 'cpu', '--loops', 'compute,kernel-vmware');
+    expect([bad.status, bad.stderr.trim()]).toEqual([2, 'xenolith: --loops must be loops from compute, memory, kernel, kernel-trap, kernel-bt, comma-separated (not "compute,kernel-vmware")']);
   });
 
   it('bench mechanisms prints a row per mechanism under "mechanisms": each seen once per iteration, never in its baseline, with its simulated cycles', async () => {

@@ -1,0 +1,30 @@
+// `bench cpu`'s rows for the software techniques of full virtualization (issue 15): the native
+// kernel's lmbench in a trap and in a bt domain under both engines, in the same run (bt's
+// translation units compiled by the translator). Shapes and exact simulated figures only; the
+// times are the benchmark's. `npm run test:deep`.
+
+import { describe, expect, it } from 'vitest';
+import { xenolith } from './run-in-process.ts';
+
+describe('bench cpu --loops kernel-trap,kernel-bt', () => {
+  it('a row per mode and engine, both engines with the same instructions and cycles, the translator rows with their cache', async () => {
+    const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01', '--loops', 'kernel-trap,kernel-bt');
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout) as { cpu: Array<Record<string, unknown>> };
+    expect(out.cpu.map((r) => [r.loop, r.engine])).toEqual([
+      ['kernel-trap', 'interpreter'],
+      ['kernel-trap', 'translator'],
+      ['kernel-bt', 'interpreter'],
+      ['kernel-bt', 'translator'],
+    ]);
+    for (const r of out.cpu) {
+      expect(Object.keys(r)).toEqual(['loop', 'engine', 'mips', 'jsMips', 'instructions', 'cycles', ...(r.engine === 'translator' ? ['cache'] : [])]);
+      expect(r.jsMips).toBe(null);
+      expect(r.mips).toBeGreaterThan(0);
+    }
+    for (const loop of ['kernel-trap', 'kernel-bt']) {
+      const [i, t] = out.cpu.filter((r) => r.loop === loop);
+      expect([t!.instructions, t!.cycles]).toEqual([i!.instructions, i!.cycles]);
+    }
+  });
+});
