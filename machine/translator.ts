@@ -803,7 +803,7 @@ export class Translator {
       "'use strict';",
       `return function run_${(blocks[0]![0]!.at >>> 0).toString(16)}(c, tr, tw, user, dl, bc) {`,
       `const { ${this.objectNames.join(', ')} } = c;`,
-      this.numberConsts.length > 0 ? `const ${this.numberConsts};` : '',
+      this.numberConsts.length > 0 ? `const ${this.numberConsts.map(([k, v]) => `${k} = ${v}`).join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, smc = 0, ix = 0, b = 0;',
       'const w0 = cpu.loopWalkCycles;',
