@@ -594,8 +594,8 @@ export class Translator {
     // The instruction TLB: the fast loop refills it from the TLB whenever pc moves into another
     // page, and it may keep a page the TLB has since evicted, so whether a later fetch walks (and
     // so the TLB's fills and evictions) depends on it. Translated code keeps it as the fast loop
-    // would: the page of the last block run (ip, offset ia), written back when the function leaves
-    // if it moved off the entry page.
+    // would: the page of the last block run (ip, offset ia), written back when the function leaves,
+    // as the fast loop writes back its local copy (over anything a refill's walk did to it).
     const itlb = (to: Block): string => `ip = ${to.page}; ia = ${to.delta}; `;
     // blocks were numbered in discovery order, which is the order of `blocks`
     const readRegs = new Set<number>();
@@ -674,7 +674,7 @@ export class Translator {
       numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, b = 0, smc = 0;',
-      ...(ranges.size > 1 || blocks.some((k) => k.page !== entryPage) ? [`let ip = ${entryPage}, ia = ${(hpa - pc) | 0};`] : []),
+      `let ip = ${entryPage}, ia = ${(hpa - pc) | 0};`,
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',
       'out: for (;;) {',
@@ -688,7 +688,9 @@ export class Translator {
       'cpu.cycles += cyc;',
       'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
       'cpu.instructions += n;',
-      ...(blocks.some((k) => k.page !== entryPage) ? [`if (ip !== ${entryPage}) { const u = cpu.mmu; u.icV = ip; u.icA = ia; }`] : []),
+      'const u = cpu.mmu;',
+      'u.icV = ip;',
+      'u.icA = ia;',
       'return why;',
       '};',
     ].join('\n');
