@@ -593,6 +593,12 @@ export class Translator {
       const set = ((to.page >>> 12) & h.mmu.setMask) << h.mmu.wayShift;
       return `pageAt(tr, ta, ${set}, ${to.page}, ${to.delta})`;
     };
+    // The instruction TLB: the fast loop refills it from the TLB whenever pc moves into another
+    // page, and it may keep a page the TLB has since evicted, so whether a later fetch walks (and
+    // so the TLB's fills and evictions) depends on it. Translated code keeps it as the fast loop
+    // would: the page of the last block run (ip, offset ia), written back when the function leaves,
+    // as the fast loop writes back its local copy (over anything a refill's walk did to it).
+    const itlb = (to: Block): string => `ip = ${to.page}; ia = ${to.delta}; `;
     // blocks were numbered in discovery order, which is the order of `blocks`
     const readRegs = new Set<number>();
     const written = new Set<number>();
@@ -627,13 +633,13 @@ export class Translator {
               const k2 = index.get(Number(p));
               if (k2 === undefined) return `pc = ${p}; why = BOUND; break out;`;
               const g = guard(b.page, blocks[k2]!);
-              return `${leave}${g === '' ? '' : `if (!${g}) { pc = ${p}; why = BOUND; break out; } `}b = ${k2}; continue out;`;
+              return `${leave}${g === '' ? '' : `if (!${g}) { pc = ${p}; why = BOUND; break out; } ${itlb(blocks[k2]!)}`}b = ${k2}; continue out;`;
             }
             // an indirect transfer: on inside if its target is the return address of a call inside
             const arms = blocks.flatMap((t, k2) => {
               if (!returns.has(t.start) || !index.has(t.start)) return [];
               const g = guard(b.page, t);
-              return [g === '' ? `case ${t.start | 0}: b = ${k2}; continue out;` : `case ${t.start | 0}: if (${g}) { b = ${k2}; continue out; } break;`];
+              return [g === '' ? `case ${t.start | 0}: b = ${k2}; continue out;` : `case ${t.start | 0}: if (${g}) { ${itlb(t)}b = ${k2}; continue out; } break;`];
             });
             if (arms.length === 0) return `pc = ${p}; why = BOUND; break out;`;
             return `${leave}switch (${p}) { ${arms.join(' ')} } pc = ${p}; why = BOUND; break out;`;
@@ -651,7 +657,7 @@ export class Translator {
         // running on into the next page is no block boundary: no deadline check, and a page the
         // TLB no longer maps as it did leaves for the general path (CONT), as the fast loop would
         const g = k2 === undefined ? '' : guard(b.page, blocks[k2]!);
-        if (k2 !== undefined) out.push(`${charge0(P, K)}${g === '' ? '' : `if (!${g}) { pc = ${b.stop | 0}; break out; } `}b = ${k2}; continue out;`);
+        if (k2 !== undefined) out.push(`${charge0(P, K)}${g === '' ? '' : `if (!${g}) { pc = ${b.stop | 0}; break out; } ${itlb(blocks[k2]!)}`}b = ${k2}; continue out;`);
         else out.push(`${charge0(P, K)}pc = ${b.stop | 0}; break out;`);
       }
       out.push('}');
@@ -670,6 +676,7 @@ export class Translator {
       numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, b = 0, smc = 0;',
+      `let ip = ${entryPage}, ia = ${(hpa - pc) | 0};`,
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',
       'out: for (;;) {',
@@ -683,6 +690,9 @@ export class Translator {
       'cpu.cycles += cyc;',
       'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
       'cpu.instructions += n;',
+      'const u = cpu.mmu;',
+      'u.icV = ip;',
+      'u.icA = ia;',
       'return why;',
       '};',
     ].join('\n');

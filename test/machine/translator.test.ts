@@ -332,6 +332,31 @@ describe('translations across pages', () => {
     expect(rig.cpu.translator!.stats.multiPage).toBeGreaterThan(0);
   });
 
+  it('the instruction TLB is left as the fast loop leaves it: on the page of the last block run', () => {
+    // the loop (page 0x1000) calls F (page 0x4000, TLB set 4) inside one translation; on the last
+    // pass F loads from four other pages of set 4, evicting its own page from the TLB, then runs
+    // OUT (the general path's). The fast loop's instruction TLB still holds F's page, so fetching
+    // OUT walks nothing; a translation that left the instruction TLB on the loop's page would
+    // walk there (and every cycle count after it would differ)
+    const p = new Prog(BASE).li(1, 0).li(3, 0).label('loop').call('f').op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 10).j(Cond.LT, 'loop').op(Op.HLT);
+    p.padTo(0x4000).label('f').op(Op.CMPI, 0, 1, 9).j(Cond.NE, 'skip');
+    for (const va of [0x44000, 0x84000, 0xc4000, 0x104000]) p.li(6, va).op(Op.LDW, 5, 6, 0);
+    p.label('skip').op(Op.ADDI, 3, 3, 1).op(Op.OUT, 0, 3, 0x20).op(Op.RET);
+    const rig = agree(
+      (r) => {
+        const pt = new PageTables(r.mem, 0x20000, 0x21000);
+        pt.identity(0, 0x100000, Pte.W);
+        pt.map(0x104000, 0x50000, Pte.W);
+        boot(r, p, KSTACK);
+        r.cpu.writeCr(3, 0x20000);
+        r.cpu.writeCr(0, 1);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    expect(rig.cpu.regs[3]).toBe(10);
+    expect(rig.cpu.translator!.stats.multiPage).toBeGreaterThan(0);
+  });
+
   it('a store into the second page of a translation drops it (both frames are marked)', () => {
     // the loop (page 0x1000) calls g (page 0x4000), then rewrites g's ADDI immediate on pass 5
     const p = new Prog(BASE).li(1, 0).li(3, 0).li(7, encode(Op.ADDI, 3, 3, 2)).label('loop').call('g').op(Op.ADDI, 1, 1, 1);
