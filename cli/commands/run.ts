@@ -655,7 +655,6 @@ export function register(program: Command): void {
       if ((checked.smp ?? 1) > PV_MAX_VCPUS && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: a pv domain has at most ${PV_MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots)`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
-      if ((checked.smp ?? 1) > 1 && opts.saveAt !== undefined && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: saving a pv run of several vCPUs is not built yet (native, trap, bt and hvm runs of several save)`);
       if ((checked.smp ?? 1) > 1 && opts.record !== undefined) throw new CliError(`--smp ${checked.smp}: recording a run of several CPUs is not built yet (one CPU only)`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
