@@ -527,7 +527,6 @@ export class Host {
     const m = r.machine!;
     if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot be saved`);
     if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
-    if (r.def.vcpus > 1 && m.pv) throw new HostError(409, `domain '${name}' has ${r.def.vcpus} vCPUs: saving a pv domain of several is not built yet (one vCPU only; native, trap, bt and hvm domains of several save)`);
     let bytes: Uint8Array;
     if (m.pv) {
       const hv = m.hv!;
@@ -670,7 +669,6 @@ export class Host {
     const m = r.machine!;
     if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot move`);
     if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
-    if (r.def.vcpus > 1 && m.pv) throw new HostError(409, `domain '${name}' has ${r.def.vcpus} vCPUs: moving a pv domain of several is not built yet (one vCPU only)`);
     if (m.pv) return this.outgoingPv(r, to);
     const hv = m.hv;
     const bare = m.bare;

@@ -154,7 +154,7 @@ export function register(program: Command): void {
 
   program
     .command('save')
-    .description("save a running or paused domain, whole, to FILE and take it down (xl save); native, trap, bt and hvm domains, of several vCPUs too, and pv domains of one vCPU at a quiet point (user mode or blocked) (docs/migration.md)")
+    .description("save a running or paused domain, whole, to FILE and take it down (xl save); native, trap, bt and hvm domains, and pv domains at a quiet point (each vCPU in user mode or blocked), of several vCPUs too (docs/migration.md)")
     .argument('<name>', 'the domain')
     .argument('<file>', 'the save file (written by the daemon)')
     .option(...STATE_DIR_OPTION)
