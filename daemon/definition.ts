@@ -131,7 +131,7 @@ export const definitionSchema = z
     /**
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
-     * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of one vCPU.
+     * `xenolith run --replay FILE` repeats it. Native domains of one CPU; trap, bt and hvm domains of any vCPUs.
      */
     record: z.string({ error: 'record must be a path' }).min(1, { error: 'record must be a path' }).optional(),
     on_poweroff: action('on_poweroff', 'destroy'),
@@ -144,8 +144,8 @@ export const definitionSchema = z
       const why =
         d.mode === 'pv'
           ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it'
-          : d.vcpus > 1
-            ? 'recording a domain of several vCPUs is not built yet (one vCPU only, as run --record)'
+          : d.vcpus > 1 && d.mode === 'native'
+            ? 'recording a native domain of several CPUs is not built yet (its bare machine\'s interleaving moves where the run is sliced; trap, bt and hvm domains of several vCPUs record)'
             : d.net !== undefined || d.bridge !== undefined
               ? "recording a domain with a network (net, bridge) is not built yet: its host datagrams and bridge frames are not logged"
               : d.kernel !== undefined

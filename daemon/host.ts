@@ -426,6 +426,8 @@ export class Host {
     const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
+    // several vCPUs: the daemon's machine is run --smp N's (one physical CPU each, seed 1, the default quantum)
+    if (def.vcpus > 1) run.smp = def.vcpus;
     if (def.console.input !== undefined) run.input = def.console.input.replace(/\\n/g, '\n');
     const disk = this.readDisk(def);
     if (disk) run.diskSha256 = sha256(disk);

@@ -27,6 +27,7 @@ const PV_MAX_VCPUS: number = SharedInfo.MAX_VCPUS;
 import { attachTerminalKeys } from '../terminal.ts';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { SMP_DEFAULT_QUANTUM_CYCLES } from '../../hypervisor/run.ts';
 import { GraphError } from '../../hypervisor/save/graph.ts';
 import { SaveFormatError, type SaveMode } from '../../hypervisor/save/format.ts';
 import { loadSaveFile, restoreRun, saveRun, type SavedRun, type SavedVcpu } from '../../hypervisor/save/state.ts';
@@ -144,7 +145,9 @@ async function replaySession(session: GuestSession, d: Extract<Driving, { kind: 
   };
   let ended: RunEnd;
   try {
-    ended = await replayDrive(session, d.log, apply, timeoutMs);
+    // several vCPUs: a guest's end is awaited up to a slice past its cycle (replayDrive's endSlack)
+    const r = d.log.run;
+    ended = await replayDrive(session, d.log, apply, timeoutMs, (r.smp ?? 1) > 1 ? (r.smpQuantum ?? SMP_DEFAULT_QUANTUM_CYCLES) + 1 : 1);
   } catch (e) {
     if (e instanceof ReplayDivergedError) throw new CliError(`--replay ${d.file}: ${e.message}`);
     throw e;
@@ -642,7 +645,8 @@ export function register(program: Command): void {
         if (imagePath !== undefined) throw new CliError(`--replay takes the run's settings from ${file}; no image can be given with it`);
         const r = log.run;
         imagePath = r.image;
-        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow });
+        const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, smp: str(r.smp), smpSeed: str(r.smpSeed), smpQuantum: str(r.smpQuantum), pcpus: str(r.pcpus), spinYield: r.spinYield });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
@@ -655,7 +659,9 @@ export function register(program: Command): void {
       if ((checked.smp ?? 1) > PV_MAX_VCPUS && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: a pv domain has at most ${PV_MAX_VCPUS} vCPUs (the shared-info page's vcpu_info slots)`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
-      if ((checked.smp ?? 1) > 1 && opts.record !== undefined) throw new CliError(`--smp ${checked.smp}: recording a run of several CPUs is not built yet (one CPU only)`);
+      // a run of several vCPUs repeats however it is sliced (Hypervisor.runMulti goes on with a cut
+      // slice); the bare machine of several CPUs and co-scheduling's gang slices do not yet
+      if ((checked.smp ?? 1) > 1 && opts.record !== undefined && (opts.mode === 'native' || opts.cosched)) throw new CliError(`--smp ${checked.smp}: recording ${opts.mode === 'native' ? 'the bare machine of several CPUs' : 'a co-scheduled run (--cosched)'} is not built yet (its interleaving moves where the run is sliced); trap, bt, hvm and pv runs of several vCPUs record`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
@@ -739,6 +745,13 @@ export function register(program: Command): void {
         if (opts.hypercalls !== undefined) settings.hypercalls = opts.hypercalls;
         if (input !== undefined) settings.input = input;
         if (disk !== undefined) settings.diskSha256 = sha256(disk);
+        if ((checked.smp ?? 1) > 1) {
+          settings.smp = checked.smp;
+          if (checked.smpSeed !== undefined) settings.smpSeed = checked.smpSeed;
+          if (checked.smpQuantum !== undefined) settings.smpQuantum = checked.smpQuantum;
+          if (checked.pcpus !== undefined) settings.pcpus = checked.pcpus;
+          if (opts.spinYield) settings.spinYield = true;
+        }
         try {
           driving = { kind: 'live', record: { log: new InputLogWriter(opts.record, settings), digest: new OutputDigest() } };
         } catch (e) {

@@ -16,7 +16,11 @@ describe('recording a daemon domain (definition field record)', () => {
     await recordAndReplayDomain(mode, ending, end);
   });
 
-  it('a pv domain (shared machine) or one of several vCPUs is refused, in one line', () => {
+  it('trap, two vCPUs, ended by shutdown: the header keeps them (run --smp 2) and run --replay repeats its console output and final cycle', async () => {
+    await recordAndReplayDomain('trap', 'shutdown', 'guest', 2);
+  });
+
+  it('a pv domain (shared machine) or a native one of several CPUs is refused, in one line', () => {
     const refused = (d: object) => {
       try {
         validateDefinition({ name: 'x', record: 'x.log', ...d });
@@ -27,7 +31,8 @@ describe('recording a daemon domain (definition field record)', () => {
       return 'accepted';
     };
     expect(refused({ mode: 'pv' })).toBe("field 'record': a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it");
-    expect(refused({ mode: 'trap', vcpus: 2 })).toBe("field 'record': recording a domain of several vCPUs is not built yet (one vCPU only, as run --record)");
+    expect(refused({ mode: 'native', vcpus: 2 })).toBe("field 'record': recording a native domain of several CPUs is not built yet (its bare machine's interleaving moves where the run is sliced; trap, bt and hvm domains of several vCPUs record)");
+    expect(refused({ mode: 'trap', vcpus: 2 })).toBe('accepted');
     expect(refused({ mode: 'hvm' })).toBe('accepted');
   });
 
