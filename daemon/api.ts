@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { definitionSchema, DOMAIN_MODES, domainNameSchema, MAX_WEIGHT } from './definition.ts';
+import { stateFileProblem } from './state-dir.ts';
 import { MAX_TRACE_RECORDS, TRACE_KINDS } from '../hypervisor/core/trace.ts';
 
 export const DOMAIN_STATUSES = ['defined', 'running', 'paused', 'shut off', 'crashed'] as const;
@@ -53,10 +54,10 @@ export const saveFileBodySchema = z
     file: z
       .string({ error: 'file must be a string' })
       .min(1, { error: 'file must not be empty' })
-      .refine((f) => f.startsWith('/'), { error: 'file: the API takes absolute paths' }),
+      .refine((f) => stateFileProblem(f) === null, { error: (iss) => stateFileProblem(String(iss.input)) ?? '' }),
   })
   .strict()
-  .meta({ id: 'SaveFile', description: 'a save file on the daemon\'s host, as an absolute path (docs/migration.md "The save format")' });
+  .meta({ id: 'SaveFile', description: 'a save file of the daemon\'s state directory, as a plain name: STATE_DIR/files/NAME (docs/migration.md "The save format")' });
 export const migrateBodySchema = z
   .object({
     to: z

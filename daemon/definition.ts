@@ -132,6 +132,8 @@ export const definitionSchema = z
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
      * `xenolith run --replay FILE` repeats it. Native domains of one CPU; trap, bt and hvm domains of any vCPUs.
+     * A plain file name (not resolved against the definition's directory): the daemon writes
+     * STATE_DIR/files/FILE, and its API refuses anything else (daemon/state-dir.ts stateFileProblem).
      */
     record: z.string({ error: 'record must be a path' }).min(1, { error: 'record must be a path' }).optional(),
     on_poweroff: action('on_poweroff', 'destroy'),
@@ -245,7 +247,6 @@ export function validateDefinition(value: unknown, baseDir?: string): DomainDefi
   const def = r.data;
   if (baseDir !== undefined) {
     if (def.kernel !== undefined) def.kernel = resolve(baseDir, def.kernel);
-    if (def.record !== undefined) def.record = resolve(baseDir, def.record);
     for (const disk of def.disks) disk.file = resolve(baseDir, disk.file);
   }
   return def;

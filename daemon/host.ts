@@ -15,6 +15,7 @@
 
 import type { Engine } from '../machine/translator.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
 import type { CpuState } from '../machine/cpu.ts';
@@ -409,7 +410,7 @@ export class Host {
     r.restarts = 0;
     r.crashRestarts = 0;
     // the log is opened first: a file that cannot be written refuses the start, the domain unchanged
-    const log = r.def.record !== undefined ? this.openRecording(r.def, r.def.record) : null;
+    const log = r.def.record !== undefined ? this.openRecording(r.def, this.recordPath(r.def.record)) : null;
     this.boot(r);
     if (log) r.recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
     return this.info(r);
@@ -422,6 +423,16 @@ export class Host {
    * refuses the others), whose cycles are its run's alone. A start that then fails leaves a log
    * with no end line, which `run --replay` refuses as unfinished.
    */
+  /**
+   * Where a definition's record goes: a plain name (all the API accepts) is a file of the state
+   * directory's files/ (an in-process host without one: the working directory); an absolute
+   * path (a definition given in-process, or persisted by an older daemon) is itself.
+   */
+  private recordPath(record: string): string {
+    if (isAbsolute(record)) return record;
+    return this.state !== null ? this.state.file(record) : resolve(record);
+  }
+
   private openRecording(def: DomainDefinition, file: string): InputLogWriter {
     const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
