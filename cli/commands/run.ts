@@ -33,6 +33,7 @@ import { SaveFormatError, type SaveMode } from '../../hypervisor/save/format.ts'
 import { loadSaveFile, restoreRun, saveRun, type SavedRun, type SavedVcpu } from '../../hypervisor/save/state.ts';
 import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
 import { netSchema } from '../options.ts';
+import type { GatewayState } from '../../hypervisor/net/gateway.ts';
 import type { HostUplink } from '../../hypervisor/net/uplink.ts';
 import { ipString } from '../../hypervisor/net/frames.ts';
 import { InputLogError, InputLogWriter, OutputDigest, readInputLog, sha256, type InputEvent, type InputLog, type RunSettings } from '../../hypervisor/input-log.ts';
@@ -467,6 +468,11 @@ interface SavedSetup {
   smpQuantum?: number;
   pcpus?: number;
   spinYield?: boolean;
+  /** --net as given and --net-rx: the restoring run binds its forwards again (host sockets are not state) */
+  net?: string[];
+  netRx?: 'copy' | 'flip';
+  /** --net: the virtual gateway's state at the save (the frames on their way to the guest are NIC events in the graph) */
+  gateway?: GatewayState;
 }
 
 function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file: string } {
@@ -474,7 +480,6 @@ function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file
   const [n, file] = values as [string, string];
   const cycles = Number(n);
   if (!/^[0-9]+$/.test(n) || !Number.isSafeInteger(cycles) || cycles < 1) throw new CliError(`--save-at: CYCLES must be a positive whole number (got '${n}')`);
-  if (opts.net.length > 0) throw new CliError('--save-at: a run with --net cannot be saved (its host sockets are not state)');
   return { cycles, file };
 }
 
@@ -487,6 +492,11 @@ function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | und
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
   if (setup.traceCapacity !== undefined) out.traceCapacity = setup.traceCapacity;
   if (opts.hypercalls !== undefined) out.hypercalls = resolve(opts.hypercalls);
+  if (opts.net.length > 0) {
+    out.net = [...opts.net];
+    if (setup.netRx !== undefined) out.netRx = setup.netRx;
+    if (setup.uplink) out.gateway = setup.uplink.gateway.state();
+  }
   if (setup.cpus > 1) {
     out.cpus = setup.cpus;
     if (setup.smpSeed !== undefined) out.smpSeed = setup.smpSeed;
@@ -560,6 +570,22 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.traceCapacity !== undefined) setup.traceCapacity = s.traceCapacity;
   else if (opts.trace !== undefined) throw new CliError(`--trace: the run saved in ${file} was not traced (a trace cannot begin in the middle: save a run with --trace)`);
   if (s.mode !== 'native') setup.start = saved.meta.counters as unknown as SessionCounters;
+  // --net: the forwards bound again (a host port 0 gets a new one), the gateway as it was
+  let uplink: HostUplink | undefined;
+  if (s.net !== undefined && s.net.length > 0) {
+    const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
+    const { NIC_DEFAULT_MAC, macToBytes } = await import('../../machine/devices/nic.ts');
+    const rules = parseOptions(netSchema, s.net);
+    try {
+      uplink = await HostUplink.open(rules, macToBytes(NIC_DEFAULT_MAC));
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    if (s.gateway !== undefined) uplink.gateway.loadState(s.gateway);
+    for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${rules[k]!.guestPort}]\n`);
+    setup.uplink = uplink;
+    if (s.netRx !== undefined) setup.netRx = s.netRx;
+  }
   const guest = s.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(s.mode as VirtualizationMode, image, setup);
   try {
     restoreRun(saved, guest.state().root);
@@ -571,8 +597,16 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (opts.input !== undefined) guest.session.feed(Buffer.from(opts.input.replace(/\\n/g, '\n'), 'latin1'));
   const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
   const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
-  const ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000, driving: { kind: 'live' } });
-  if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
+  let ended: RunEnd;
+  try {
+    ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000, driving: { kind: 'live' }, ...(uplink ? { uplink } : {}) });
+  } finally {
+    await uplink?.close();
+  }
+  if (opts.stats) {
+    process.stderr.write(`${guest.stats().join('\n')}\n`);
+    if (uplink) for (const [k, v] of Object.entries(uplink.gateway.counters)) process.stderr.write(`net ${k}: ${v}\n`);
+  }
   if (opts.trace !== undefined && guest.trace) writeTrace(opts.trace, guest.trace());
   exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
 }

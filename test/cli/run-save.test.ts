@@ -45,21 +45,6 @@ describe('run --save-at, then run --restore', () => {
     expect(counts(u.stderr).cycles).toMatch(/^\d+$/);
   });
 
-  test('--mode pv --smp 2: a pv domain of two vCPUs saved and restored, the two halves are the uninterrupted run to its idle cycles', async () => {
-    const common = ['--mode', 'pv', '--smp', '2', '--memory', '4', '--input', 'echo two'];
-    const u = await xenolith('run', ...common, '--stats');
-    expect(u.status).toBe(0);
-    const file = join(dir, 'pv-smp.xls');
-    const s = await xenolith('run', ...common, '--save-at', '1200000', file);
-    expect(s.status).toBe(0);
-    const r = await xenolith('run', '--restore', file, '--stats');
-    expect(r.status).toBe(0);
-    expect(s.stdout + r.stdout).toBe(u.stdout);
-    const idle = (stderr: string) => /^idle cycles: (\d+)$/m.exec(stderr)?.[1];
-    expect({ ...counts(r.stderr), idle: idle(r.stderr) }).toEqual({ ...counts(u.stderr), idle: idle(u.stderr) });
-    expect(u.stdout).toContain('two\n');
-  });
-
   test('in another process: the restored run prints the rest and exits with the guest status (trap on the traced shadow: its shadows per address space saved and restored)', async () => {
     const common = ['--mode', 'trap', '--shadow', 'traced', '--memory', '4', '--input', 'echo elsewhere'];
     const u = await xenolith('run', ...common, '--stats');
