@@ -20,10 +20,6 @@ describe('recording a daemon domain (definition field record)', () => {
     await recordAndReplayDomain(mode, ending, end);
   });
 
-  it('trap, two vCPUs, ended by shutdown: the header keeps them (run --smp 2) and run --replay repeats its console output and final cycle', async () => {
-    await recordAndReplayDomain('trap', 'shutdown', 'guest', 2);
-  });
-
   it('a pv domain (shared machine) or a native one of several CPUs is refused, in one line', () => {
     const refused = (d: object) => {
       try {

@@ -170,16 +170,6 @@ describe('the host saves and restores a domain', () => {
     expect([after.stopReason, after.cycles, after.instructions]).toEqual([end.stopReason, end.cycles, end.instructions]);
     expect((a.out.g ?? '') + (b.out.g ?? '')).toBe(ref.out.g);
 
-    // on a host where another domain took the first frames: output and instructions exactly
-    const c = makeHost();
-    c.define({ name: 'o' });
-    c.host.start('o');
-    c.host.suspend('o');
-    expect(c.host.restore(file).id).toBe(2);
-    c.host.consoleInput('g', typed);
-    c.until(() => c.host.dominfo('g').status !== 'running');
-    expect([c.host.dominfo('g').stopReason, c.host.dominfo('g').instructions]).toEqual([end.stopReason, end.instructions]);
-    expect((a.out.g ?? '') + (c.out.g ?? '')).toBe(ref.out.g);
   });
 
   it('refuses a name that is running, and bad files, in one line each', () => {

@@ -9,7 +9,7 @@
 // runstate and event channels bound to it, all in the graph): saved at cycles drawn by fast-check,
 // each save restored, the run ends as the run never stopped - to every physical CPU's clock, the
 // idle cycles and the cost ledger (more points and seeds in the deep file; the command in
-// test/cli/run-save.test.ts).
+// test/cli/run-save.deep.test.ts).
 import { describe, test } from 'vitest';
 import { checkSmpSavePoint, checkSmpSavePoints } from './save-smp-oracle.ts';
 
