@@ -188,8 +188,15 @@ export class ReplayDivergedError extends Error {
  * as the recording did (the guest stopped, or Ctrl-], --timeout or --max-cycles at that cycle).
  * Throws ReplayDivergedError when the guest does not reach an event's cycle exactly, or ends
  * elsewhere than the recording's end. `timeoutMs` still bounds the replay's wall-clock time.
+ *
+ * `endSlack`: how far past a guest's recorded end the replay runs for it to stop there. One
+ * cycle on one CPU. With several physical CPUs each has its own clock and the cycle is the
+ * running one's: another CPU's slice, begun before the stopping CPU's last one (the lowest clock
+ * runs first), may go past the end cycle before the guest stops, by up to a slice - a limit at
+ * end + 1 would cut it there and stop the replay short of the stop, which a recording never cut
+ * there did not. So the caller gives the longest slice (the scheduler's quantum) + 1.
  */
-export async function replayDrive(s: GuestSession, log: Pick<InputLog, 'events' | 'end'>, apply: (e: InputEvent) => void, timeoutMs = Infinity): Promise<RunEnd> {
+export async function replayDrive(s: GuestSession, log: Pick<InputLog, 'events' | 'end'>, apply: (e: InputEvent) => void, timeoutMs = Infinity, endSlack = 1): Promise<RunEnd> {
   const wall0 = performance.now();
   let used = 0;
   /** run until `target`; false if the guest stopped on the way (at `used`) */
@@ -211,7 +218,7 @@ export async function replayDrive(s: GuestSession, log: Pick<InputLog, 'events' 
     }
     const end = log.end;
     if (end.end === 'guest') {
-      const reached = runTo(end.cycle + 1);
+      const reached = runTo(end.cycle + endSlack);
       if (reached || used !== end.cycle) throw new ReplayDivergedError(`replay diverged: the recorded guest stopped at cycle ${end.cycle}; the replay's ${reached ? 'was still running at' : 'stopped at'} cycle ${used}`);
       return 'guest';
     }

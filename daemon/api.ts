@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { definitionSchema, DOMAIN_MODES, domainNameSchema, MAX_WEIGHT } from './definition.ts';
+import { stateFileProblem } from './state-dir.ts';
 import { MAX_TRACE_RECORDS, TRACE_KINDS } from '../hypervisor/core/trace.ts';
 
 export const DOMAIN_STATUSES = ['defined', 'running', 'paused', 'shut off', 'crashed'] as const;
@@ -53,10 +54,10 @@ export const saveFileBodySchema = z
     file: z
       .string({ error: 'file must be a string' })
       .min(1, { error: 'file must not be empty' })
-      .refine((f) => f.startsWith('/'), { error: 'file: the API takes absolute paths' }),
+      .refine((f) => stateFileProblem(f) === null, { error: (iss) => stateFileProblem(String(iss.input)) ?? '' }),
   })
   .strict()
-  .meta({ id: 'SaveFile', description: 'a save file on the daemon\'s host, as an absolute path (docs/migration.md "The save format")' });
+  .meta({ id: 'SaveFile', description: 'a save file of the daemon\'s state directory, as a plain name: STATE_DIR/files/NAME (docs/migration.md "The save format")' });
 export const migrateBodySchema = z
   .object({
     to: z
@@ -155,7 +156,7 @@ export const ROUTES: Route[] = [
   lifecycle('destroy', 'stop a domain at once and release its memory (also a preserved one)'),
   lifecycle('suspend', 'pause a running domain (its vCPU is no longer scheduled)'),
   lifecycle('resume', 'continue a paused domain'),
-  { method: 'post', path: '/domains/{name}/save', op: 'save', summary: "save a running or paused domain, whole, to a file (xl save) and take it down (shut off, reason 'saved'); native, trap, bt and hvm domains with their machines, a pv domain of the shared machine alone at a quiet point (its machine frames named by pseudo-physical frame); several vCPUs too except pv; a network, a bridge port or a binding to another domain refuses it (409)", body: saveFileBodySchema, response: domainInfoSchema, errors: [404, 409] },
+  { method: 'post', path: '/domains/{name}/save', op: 'save', summary: "save a running or paused domain, whole, to a file (xl save) and take it down (shut off, reason 'saved'); native, trap, bt and hvm domains with their machines, a pv domain of the shared machine alone at a quiet point (its machine frames named by pseudo-physical frame); several vCPUs too; a network, a bridge port or a binding to another domain refuses it (409)", body: saveFileBodySchema, response: domainInfoSchema, errors: [404, 409] },
   { method: 'post', path: '/domains/{name}/migrate', op: 'migrate', summary: "live-migrate a running or paused domain to another daemon (xl migrate): pre-copy rounds over log-dirty, stop-and-copy, the domain resumes there and is destroyed here (shut off, reason 'migrated'); on any failure it runs on here. Every mode (pv: one domain of the shared machine, frames canonicalised)", body: migrateBodySchema, response: migrationReportSchema, errors: [404, 409] },
   { method: 'post', path: '/restore', op: 'restore', summary: 'restore a domain saved to a file (xl restore): defined again from the definition in the file, and started from its saved state', body: saveFileBodySchema, response: domainInfoSchema, errors: [409] },
   { method: 'get', path: '/domains/{name}/stats', op: 'domstats', summary: "a domain's counters (virsh domstats): cycles, exits, traps, hypercalls", response: domstatsSchema, errors: [404] },

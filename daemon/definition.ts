@@ -137,7 +137,9 @@ export const definitionSchema = z
     /**
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
-     * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of one vCPU.
+     * `xenolith run --replay FILE` repeats it. Native domains of one CPU; trap, bt and hvm domains of any vCPUs.
+     * A plain file name (not resolved against the definition's directory): the daemon writes
+     * STATE_DIR/files/FILE, and its API refuses anything else (daemon/state-dir.ts stateFileProblem).
      */
     record: z.string({ error: 'record must be a path' }).min(1, { error: 'record must be a path' }).optional(),
     on_poweroff: action('on_poweroff', 'destroy'),
@@ -150,8 +152,8 @@ export const definitionSchema = z
       const why =
         d.mode === 'pv'
           ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it'
-          : d.vcpus > 1
-            ? 'recording a domain of several vCPUs is not built yet (one vCPU only, as run --record)'
+          : d.vcpus > 1 && d.mode === 'native'
+            ? 'recording a native domain of several CPUs is not built yet (its bare machine\'s interleaving moves where the run is sliced; trap, bt and hvm domains of several vCPUs record)'
             : d.net !== undefined || d.bridge !== undefined
               ? "recording a domain with a network (net, bridge) is not built yet: its host datagrams and bridge frames are not logged"
               : d.kernel !== undefined
@@ -260,7 +262,6 @@ export function validateDefinition(value: unknown, baseDir?: string): DomainDefi
   const def = r.data;
   if (baseDir !== undefined) {
     if (def.kernel !== undefined) def.kernel = resolve(baseDir, def.kernel);
-    if (def.record !== undefined) def.record = resolve(baseDir, def.record);
     for (const disk of def.disks) disk.file = resolve(baseDir, disk.file);
   }
   return def;

@@ -15,6 +15,7 @@
 
 import type { Engine } from '../machine/translator.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
 import type { CpuState } from '../machine/cpu.ts';
@@ -409,7 +410,7 @@ export class Host {
     r.restarts = 0;
     r.crashRestarts = 0;
     // the log is opened first: a file that cannot be written refuses the start, the domain unchanged
-    const log = r.def.record !== undefined ? this.openRecording(r.def, r.def.record) : null;
+    const log = r.def.record !== undefined ? this.openRecording(r.def, this.recordPath(r.def.record)) : null;
     this.boot(r);
     if (log) r.recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
     return this.info(r);
@@ -422,11 +423,23 @@ export class Host {
    * refuses the others), whose cycles are its run's alone. A start that then fails leaves a log
    * with no end line, which `run --replay` refuses as unfinished.
    */
+  /**
+   * Where a definition's record goes: a plain name (all the API accepts) is a file of the state
+   * directory's files/ (an in-process host without one: the working directory); an absolute
+   * path (a definition given in-process, or persisted by an older daemon) is itself.
+   */
+  private recordPath(record: string): string {
+    if (isAbsolute(record)) return record;
+    return this.state !== null ? this.state.file(record) : resolve(record);
+  }
+
   private openRecording(def: DomainDefinition, file: string): InputLogWriter {
     const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;
+    // several vCPUs: the daemon's machine is run --smp N's (one physical CPU each, seed 1, the default quantum)
+    if (def.vcpus > 1) run.smp = def.vcpus;
     if (def.console.input !== undefined) run.input = def.console.input.replace(/\\n/g, '\n');
     const disk = this.readDisk(def);
     if (disk) run.diskSha256 = sha256(disk);
@@ -528,7 +541,6 @@ export class Host {
     const m = r.machine!;
     if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot be saved`);
     if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
-    if (r.def.vcpus > 1 && m.pv) throw new HostError(409, `domain '${name}' has ${r.def.vcpus} vCPUs: saving a pv domain of several is not built yet (one vCPU only; native, trap, bt and hvm domains of several save)`);
     let bytes: Uint8Array;
     if (m.pv) {
       const hv = m.hv!;
@@ -671,7 +683,6 @@ export class Host {
     const m = r.machine!;
     if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot move`);
     if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
-    if (r.def.vcpus > 1 && m.pv) throw new HostError(409, `domain '${name}' has ${r.def.vcpus} vCPUs: moving a pv domain of several is not built yet (one vCPU only)`);
     if (m.pv) return this.outgoingPv(r, to);
     const hv = m.hv;
     const bare = m.bare;

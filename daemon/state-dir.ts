@@ -7,6 +7,9 @@
 //   daemon.sock         the API's unix socket (mode 0600)
 //   daemon.json         the running daemon's pid, port and socket (for clients)
 //   daemon.log          what an auto-started daemon printed
+//   files/NAME          the files the API names: save files (save, restore) and definitions'
+//                       records; the API takes a plain name (stateFileProblem), never a path, so
+//                       a token holder writes nowhere else
 //
 // The directory itself is made with mode 0700. Host code; touches only this directory.
 
@@ -56,8 +59,20 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   }
 }
 
+/**
+ * Why `name` is not a file name the API may give (null: it is one): a plain name of the state
+ * directory's files/ - letters, digits, '.', '_' and '-', at most 128, not starting with '.' - so
+ * no path, no '..', nothing outside STATE_DIR/files.
+ */
+export function stateFileProblem(name: string): string | null {
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) return null;
+  return `"${name}" is not a file name of the daemon's state directory: the API takes a plain name (letters, digits, '.', '_', '-'; no '/', not starting with '.'), written in STATE_DIR/files`;
+}
+
 export class StateDir {
   readonly domainsDir: string;
+  /** the files the API names (stateFileProblem) */
+  readonly filesDir: string;
   readonly tokenFile: string;
   readonly socketPath: string;
   readonly infoFile: string;
@@ -65,10 +80,19 @@ export class StateDir {
 
   constructor(readonly dir: string) {
     this.domainsDir = join(dir, 'domains');
+    this.filesDir = join(dir, 'files');
     this.tokenFile = join(dir, 'token');
     this.socketPath = join(dir, 'daemon.sock');
     this.infoFile = join(dir, 'daemon.json');
     this.logFile = join(dir, 'daemon.log');
+  }
+
+  /** The path of the API's file `name` (checked by stateFileProblem first), making files/ (0700) if need be. */
+  file(name: string): string {
+    const why = stateFileProblem(name);
+    if (why !== null) throw new Error(why);
+    mkdirSync(this.filesDir, { recursive: true, mode: 0o700 });
+    return join(this.filesDir, name);
   }
 
   /** Make the directories (0700). */

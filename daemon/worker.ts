@@ -11,7 +11,7 @@ import { isAbsolute } from 'node:path';
 import { decodeImage, type Image } from '../machine/image.ts';
 import { Host, HostError } from './host.ts';
 import { monitorCommand } from './monitor.ts';
-import { StateDir } from './state-dir.ts';
+import { StateDir, stateFileProblem } from './state-dir.ts';
 import { validateDefinition } from './definition.ts';
 import type { HostRequest, HostReply, MigrateRelay, WorkerData } from './protocol.ts';
 import { Channel, DEST_TIMEOUT_MS, type Transport } from './migration/channel.ts';
@@ -84,6 +84,9 @@ function dispatch(req: HostRequest): unknown {
       for (const [field, path] of [['kernel', def.kernel], ...def.disks.map((d, k) => [`disks.${k}.file`, d.file])] as [string, string | undefined][]) {
         if (path !== undefined && !isAbsolute(path)) throw new HostError(400, `field '${field}': the API takes absolute paths (got "${path}")`);
       }
+      // what the daemon writes goes to its state directory's files/ alone: a plain name
+      const recordProblem = def.record === undefined ? null : stateFileProblem(def.record);
+      if (recordProblem !== null) throw new HostError(400, `field 'record': ${recordProblem}`);
       const r = host.define(def);
       return { created: r.created, domain: r.info };
     }
@@ -102,10 +105,11 @@ function dispatch(req: HostRequest): unknown {
       return host.suspend(name);
     case 'resume':
       return host.resume(name);
+    // (the API's schema took a plain name: STATE_DIR/files/NAME)
     case 'save':
-      return host.save(name, a.file as string);
+      return host.save(name, state.file(a.file as string));
     case 'restore':
-      return host.restore(a.file as string);
+      return host.restore(state.file(a.file as string));
     case 'migrate': {
       // answered when the migration has ended (handle() waits for the promise; later commands do not)
       const mbps = a.linkMbps as number | undefined;

@@ -50,6 +50,12 @@ export const runSettingsSchema = z.strictObject({
   net: z.array(z.string()),
   /** the --disk file's SHA-256 at the start (a replay needs a disk with the same bytes) */
   diskSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** --smp (trap, bt, hvm, pv: vCPUs) and its shaping options, as given (absent: one CPU, the defaults) */
+  smp: z.number().int().min(2).max(8).optional(),
+  smpSeed: z.number().int().nonnegative().optional(),
+  smpQuantum: z.number().int().positive().optional(),
+  pcpus: z.number().int().positive().optional(),
+  spinYield: z.boolean().optional(),
 });
 export type RunSettings = z.infer<typeof runSettingsSchema>;
 

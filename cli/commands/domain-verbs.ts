@@ -3,7 +3,7 @@
 // dominfo, domstats, setmem, schedinfo,
 // and `monitor NAME COMMAND` (QEMU's HMP names). Each takes --state-dir and --json; the first
 // verb starts a daemon for the state directory if none runs. docs/management.md.
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { attachTerminalKeys } from '../terminal.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -154,27 +154,27 @@ export function register(program: Command): void {
 
   program
     .command('save')
-    .description("save a running or paused domain, whole, to FILE and take it down (xl save); native, trap, bt and hvm domains, of several vCPUs too, and pv domains of one vCPU at a quiet point (user mode or blocked) (docs/migration.md)")
+    .description("save a running or paused domain, whole, to FILE and take it down (xl save); native, trap, bt and hvm domains, and pv domains at a quiet point (each vCPU in user mode or blocked), of several vCPUs too (docs/migration.md)")
     .argument('<name>', 'the domain')
-    .argument('<file>', 'the save file (written by the daemon)')
+    .argument('<file>', "the save file's name: the daemon writes STATE_DIR/files/FILE (a plain name, no path)")
     .option(...STATE_DIR_OPTION)
     .option('--json', "print the domain's info as JSON")
     .action(async (name: string, file: string, opts: Common) => {
-      const { client } = await clientFor(opts.stateDir);
-      const d = await apiCall(() => client.call<DomainInfo>('POST', path(name, '/save'), { file: resolve(file) }));
+      const { client, dir } = await clientFor(opts.stateDir);
+      const d = await apiCall(() => client.call<DomainInfo>('POST', path(name, '/save'), { file }));
       if (opts.json) json(d);
-      else out(`domain '${d.name}' saved to ${file}`);
+      else out(`domain '${d.name}' saved to ${join(dir, 'files', file)}`);
     });
 
   program
     .command('restore')
     .description('restore a domain from a file written by save (xl restore): defined again from the definition in the file, started from its saved state')
-    .argument('<file>', 'the save file')
+    .argument('<file>', "the save file's name in STATE_DIR/files (as save named it)")
     .option(...STATE_DIR_OPTION)
     .option('--json', "print the domain's info as JSON")
     .action(async (file: string, opts: Common) => {
       const { client } = await clientFor(opts.stateDir);
-      const d = await apiCall(() => client.call<DomainInfo>('POST', '/restore', { file: resolve(file) }));
+      const d = await apiCall(() => client.call<DomainInfo>('POST', '/restore', { file }));
       if (opts.json) json(d);
       else out(`domain '${d.name}' restored (${d.status})`);
     });

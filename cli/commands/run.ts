@@ -27,11 +27,13 @@ const PV_MAX_VCPUS: number = SharedInfo.MAX_VCPUS;
 import { attachTerminalKeys } from '../terminal.ts';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { SMP_DEFAULT_QUANTUM_CYCLES } from '../../hypervisor/run.ts';
 import { GraphError } from '../../hypervisor/save/graph.ts';
 import { SaveFormatError, type SaveMode } from '../../hypervisor/save/format.ts';
 import { loadSaveFile, restoreRun, saveRun, type SavedRun, type SavedVcpu } from '../../hypervisor/save/state.ts';
 import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } from '../../hypervisor/core/trace.ts';
 import { netSchema } from '../options.ts';
+import type { GatewayState } from '../../hypervisor/net/gateway.ts';
 import type { HostUplink } from '../../hypervisor/net/uplink.ts';
 import { ipString } from '../../hypervisor/net/frames.ts';
 import { InputLogError, InputLogWriter, OutputDigest, readInputLog, sha256, type InputEvent, type InputLog, type RunSettings } from '../../hypervisor/input-log.ts';
@@ -144,7 +146,9 @@ async function replaySession(session: GuestSession, d: Extract<Driving, { kind: 
   };
   let ended: RunEnd;
   try {
-    ended = await replayDrive(session, d.log, apply, timeoutMs);
+    // several vCPUs: a guest's end is awaited up to a slice past its cycle (replayDrive's endSlack)
+    const r = d.log.run;
+    ended = await replayDrive(session, d.log, apply, timeoutMs, (r.smp ?? 1) > 1 ? (r.smpQuantum ?? SMP_DEFAULT_QUANTUM_CYCLES) + 1 : 1);
   } catch (e) {
     if (e instanceof ReplayDivergedError) throw new CliError(`--replay ${d.file}: ${e.message}`);
     throw e;
@@ -466,6 +470,11 @@ interface SavedSetup {
   smpQuantum?: number;
   pcpus?: number;
   spinYield?: boolean;
+  /** --net as given and --net-rx: the restoring run binds its forwards again (host sockets are not state) */
+  net?: string[];
+  netRx?: 'copy' | 'flip';
+  /** --net: the virtual gateway's state at the save (the frames on their way to the guest are NIC events in the graph) */
+  gateway?: GatewayState;
 }
 
 function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file: string } {
@@ -473,7 +482,6 @@ function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file
   const [n, file] = values as [string, string];
   const cycles = Number(n);
   if (!/^[0-9]+$/.test(n) || !Number.isSafeInteger(cycles) || cycles < 1) throw new CliError(`--save-at: CYCLES must be a positive whole number (got '${n}')`);
-  if (opts.net.length > 0) throw new CliError('--save-at: a run with --net cannot be saved (its host sockets are not state)');
   return { cycles, file };
 }
 
@@ -487,6 +495,11 @@ function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | und
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
   if (setup.traceCapacity !== undefined) out.traceCapacity = setup.traceCapacity;
   if (opts.hypercalls !== undefined) out.hypercalls = resolve(opts.hypercalls);
+  if (opts.net.length > 0) {
+    out.net = [...opts.net];
+    if (setup.netRx !== undefined) out.netRx = setup.netRx;
+    if (setup.uplink) out.gateway = setup.uplink.gateway.state();
+  }
   if (setup.cpus > 1) {
     out.cpus = setup.cpus;
     if (setup.smpSeed !== undefined) out.smpSeed = setup.smpSeed;
@@ -561,6 +574,22 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.traceCapacity !== undefined) setup.traceCapacity = s.traceCapacity;
   else if (opts.trace !== undefined) throw new CliError(`--trace: the run saved in ${file} was not traced (a trace cannot begin in the middle: save a run with --trace)`);
   if (s.mode !== 'native') setup.start = saved.meta.counters as unknown as SessionCounters;
+  // --net: the forwards bound again (a host port 0 gets a new one), the gateway as it was
+  let uplink: HostUplink | undefined;
+  if (s.net !== undefined && s.net.length > 0) {
+    const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
+    const { NIC_DEFAULT_MAC, macToBytes } = await import('../../machine/devices/nic.ts');
+    const rules = parseOptions(netSchema, s.net);
+    try {
+      uplink = await HostUplink.open(rules, macToBytes(NIC_DEFAULT_MAC));
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    if (s.gateway !== undefined) uplink.gateway.loadState(s.gateway);
+    for (const [k, p] of uplink.boundPorts().entries()) process.stderr.write(`[xenolith: udp 127.0.0.1:${p} -> guest 10.0.2.15:${rules[k]!.guestPort}]\n`);
+    setup.uplink = uplink;
+    if (s.netRx !== undefined) setup.netRx = s.netRx;
+  }
   const guest = s.mode === 'native' ? await bootNativeGuest(image, kernelBoot, setup) : await bootUnderHypervisor(s.mode as VirtualizationMode, image, setup);
   try {
     restoreRun(saved, guest.state().root);
@@ -572,8 +601,16 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (opts.input !== undefined) guest.session.feed(Buffer.from(opts.input.replace(/\\n/g, '\n'), 'latin1'));
   const maxCycles = checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
   const timeoutS = checked.timeout ?? (interactive ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
-  const ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000, driving: { kind: 'live' } });
-  if (opts.stats) process.stderr.write(`${guest.stats().join('\n')}\n`);
+  let ended: RunEnd;
+  try {
+    ended = await runSession(guest.session, { interactive, paced: false, maxCycles, timeoutMs: timeoutS * 1000, driving: { kind: 'live' }, ...(uplink ? { uplink } : {}) });
+  } finally {
+    await uplink?.close();
+  }
+  if (opts.stats) {
+    process.stderr.write(`${guest.stats().join('\n')}\n`);
+    if (uplink) for (const [k, v] of Object.entries(uplink.gateway.counters)) process.stderr.write(`net ${k}: ${v}\n`);
+  }
   if (opts.trace !== undefined && guest.trace) writeTrace(opts.trace, guest.trace());
   exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
 }
@@ -646,7 +683,8 @@ export function register(program: Command): void {
         if (imagePath !== undefined) throw new CliError(`--replay takes the run's settings from ${file}; no image can be given with it`);
         const r = log.run;
         imagePath = r.image;
-        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, btAdaptive: r.btAdaptive });
+        const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, smp: str(r.smp), smpSeed: str(r.smpSeed), smpQuantum: str(r.smpQuantum), pcpus: str(r.pcpus), spinYield: r.spinYield, btAdaptive: r.btAdaptive });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
@@ -660,8 +698,9 @@ export function register(program: Command): void {
       if ((checked.smp ?? 1) > 1 && opts.btAdaptive) throw new CliError(`--smp ${checked.smp}: --bt-adaptive counts the trace faults of the traced shadow, which follows one vCPU's page-table writes (a store by another vCPU would not fault); use one vCPU`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
-      if ((checked.smp ?? 1) > 1 && opts.saveAt !== undefined && opts.mode === 'pv') throw new CliError(`--smp ${checked.smp}: saving a pv run of several vCPUs is not built yet (native, trap, bt and hvm runs of several save)`);
-      if ((checked.smp ?? 1) > 1 && opts.record !== undefined) throw new CliError(`--smp ${checked.smp}: recording a run of several CPUs is not built yet (one CPU only)`);
+      // a run of several vCPUs repeats however it is sliced (Hypervisor.runMulti goes on with a cut
+      // slice); the bare machine of several CPUs and co-scheduling's gang slices do not yet
+      if ((checked.smp ?? 1) > 1 && opts.record !== undefined && (opts.mode === 'native' || opts.cosched)) throw new CliError(`--smp ${checked.smp}: recording ${opts.mode === 'native' ? 'the bare machine of several CPUs' : 'a co-scheduled run (--cosched)'} is not built yet (its interleaving moves where the run is sliced); trap, bt, hvm and pv runs of several vCPUs record`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
@@ -745,6 +784,13 @@ export function register(program: Command): void {
         if (opts.hypercalls !== undefined) settings.hypercalls = opts.hypercalls;
         if (input !== undefined) settings.input = input;
         if (disk !== undefined) settings.diskSha256 = sha256(disk);
+        if ((checked.smp ?? 1) > 1) {
+          settings.smp = checked.smp;
+          if (checked.smpSeed !== undefined) settings.smpSeed = checked.smpSeed;
+          if (checked.smpQuantum !== undefined) settings.smpQuantum = checked.smpQuantum;
+          if (checked.pcpus !== undefined) settings.pcpus = checked.pcpus;
+          if (opts.spinYield) settings.spinYield = true;
+        }
         try {
           driving = { kind: 'live', record: { log: new InputLogWriter(opts.record, settings), digest: new OutputDigest() } };
         } catch (e) {

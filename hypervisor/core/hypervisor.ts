@@ -124,6 +124,15 @@ export class Hypervisor {
   private curPcpu = 0;
   private clocksSet = false;
   private nextPcpu = 0;
+  /**
+   * runMulti: the physical CPU whose slice the host's limit cut (slicedByHost), or -1. The next
+   * run() goes on with that slice first, as the run never stopped would have: the other physical
+   * CPUs do not run up to the limit in between (that changed the vCPUs' interleaving and refilled
+   * the cut vCPU's TLB), so stopping a run of several physical CPUs changes nothing.
+   */
+  private cutPcpu = -1;
+  /** the last runSlice ended at run()'s limit alone: a deadline exit, not a yield, at slicedByHost() */
+  private cutByHost = false;
   /** live and stopped domains, in creation order (destroyDomain removes one) */
   readonly domains: Domain[] = [];
   /** the vCPU whose state is on the real CPU */
@@ -590,6 +599,7 @@ export class Hypervisor {
     const watch = domain.spinWatch;
     const spinning = watch !== null && inSpin(watch, cpu.pc);
     const exit = domain.mode.runVcpu(vcpu, deadline);
+    this.cutByHost = exit.reason === 'deadline' && !exit.yielded && this.slicedByHost();
     const used = cpu.cycles - c0;
     if (spinning && exit.reason === 'deadline' && vcpu.loaded && inSpin(watch, cpu.pc)) {
       countSpin(domain.spinStats, domain.memory.read32(watch.holderGpa), domain.vcpus, vcpu, used, (h) => this.onPcpu(h));
@@ -685,10 +695,14 @@ export class Hypervisor {
       }
       if (this.liveDomains === 0) return done('all-stopped');
       clocks[this.curPcpu] = cpu.cycles;
-      // the physical CPU to run: the lowest clock among those with a runnable vCPU
-      let best = -1;
-      let bestAt = Infinity;
-      for (let p = 0; p < P; p++) {
+      // the physical CPU to run: the one whose slice the last run() cut, else the lowest clock
+      // among those with a runnable vCPU
+      const cut = this.cutPcpu;
+      this.cutPcpu = -1;
+      const goOn = cut >= 0 && cut === this.curPcpu && this.pcpuSchedulers[cut]!.pick(clocks[cut]!) === this.current;
+      let best = goOn ? cut : -1;
+      let bestAt = goOn ? clocks[cut]! : Infinity;
+      for (let p = 0; p < P && !goOn; p++) {
         if (this.pcpuSchedulers[p]!.pick(clocks[p]!) === null) {
           if (!this.pIdle[p]) {
             this.pIdle[p] = true;
@@ -725,7 +739,8 @@ export class Hypervisor {
       const vcpu = sched.pick(cpu.cycles);
       if (vcpu === null) continue;
       // the vCPU last run on this physical CPU comes back without a world switch; another one is one
-      if (this.spinYield(vcpu, sched)) continue;
+      // (a cut slice goes on: no yield is considered in the middle of a slice)
+      if (!goOn && this.spinYield(vcpu, sched)) continue;
       const back = this.resident[best] === vcpu;
       this.switchTo(vcpu, !back);
       this.resident[best] = vcpu;
@@ -733,6 +748,11 @@ export class Hypervisor {
       clocks[best] = cpu.cycles;
       if (stop) return done('stopped');
       if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
+      else if (this.current === vcpu && this.cutByHost) {
+        // the host's limit cut the slice: return now, before another physical CPU runs
+        this.cutPcpu = best;
+        return done('limit');
+      }
     }
   }
 

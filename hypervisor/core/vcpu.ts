@@ -17,6 +17,8 @@ import { TraceKind } from './trace.ts';
  */
 export class VcpuExit {
   reason: VcpuExitReason = 'deadline';
+  /** deadline: the guest gave the rest of its slice up (pv's sched_op yield), not a deadline */
+  yielded = false;
   // --- io: KVM_EXIT_IO ---
   /** port, size in bytes (1 or 4), direction */
   port = 0;
@@ -160,6 +162,7 @@ export function countExit(stats: DomainStats, x: number): void {
 /** The run reached its deadline: the outer loop runs due events and asks the scheduler. */
 export function deadlineExit(exit: VcpuExit): VcpuExit {
   exit.reason = 'deadline';
+  exit.yielded = false;
   return exit;
 }
 

@@ -82,6 +82,15 @@ export interface GatewayHooks {
   toHost(rule: number, payload: Uint8Array, clientAddress: string, clientPort: number): void;
 }
 
+/** What a gateway keeps (VirtualGateway.state): its counters, clients, station addresses and IPv4 id - plain data, for a save file. */
+export interface GatewayState {
+  counters: GatewayCounters;
+  clients: [number, number, string][];
+  stations: [number, number[]][];
+  pinned: number[];
+  ipId: number;
+}
+
 export class VirtualGateway {
   readonly counters: GatewayCounters = { framesFromGuest: 0, malformed: 0, arpReplies: 0, pingReplies: 0, udpToGuest: 0, udpTooLarge: 0, udpToHost: 0, unroutable: 0, echoed: 0, discarded: 0, ignored: 0 };
   /** host clients by the source port the guest sees (the client's own port), with their rule */
@@ -110,6 +119,32 @@ export class VirtualGateway {
   addStation(ip: number, mac: Uint8Array): void {
     this.stations.set(ip, mac.slice());
     this.pinned.add(ip);
+  }
+
+  /**
+   * The gateway's state as plain data (a saved run keeps it: the IPv4 id and the station
+   * addresses are in the frames the guest gets, the clients are where its replies go).
+   */
+  state(): GatewayState {
+    return {
+      counters: { ...this.counters },
+      clients: [...this.clients].map(([port, c]) => [port, c.rule, c.address]),
+      stations: [...this.stations].map(([ip, mac]) => [ip, [...mac]]),
+      pinned: [...this.pinned],
+      ipId: this.ipId,
+    };
+  }
+
+  /** Take over a saved gateway's state (a restored run's: its rules are the saved run's, in the same order). */
+  loadState(s: GatewayState): void {
+    Object.assign(this.counters, s.counters);
+    this.clients.clear();
+    for (const [port, rule, address] of s.clients) this.clients.set(port, { rule, address });
+    this.stations.clear();
+    for (const [ip, mac] of s.stations) this.stations.set(ip, Uint8Array.from(mac));
+    this.pinned.clear();
+    for (const ip of s.pinned) this.pinned.add(ip);
+    this.ipId = s.ipId;
   }
 
   /** A guest's station address from its frame (an ARP sender, an IPv4 source), unless the address is pinned. */

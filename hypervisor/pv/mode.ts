@@ -271,7 +271,7 @@ export class PvMode implements Mode {
       pv.yieldRequested = false;
       const s = this.hv.scheduler as Partial<Yielding>;
       s.yield?.(vcpu);
-      deadlineExit(exit);
+      deadlineExit(exit).yielded = true;
       return TO_LOOP;
     }
     return CONTINUE;

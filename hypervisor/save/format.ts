@@ -12,9 +12,11 @@ import { deflateSync, inflateSync } from 'node:zlib';
 export const SAVE_MAGIC = Uint8Array.from([0x58, 0x4c, 0x53, 0x41, 0x56, 0x45, 0x0d, 0x0a]); // "XLSAVE\r\n"
 /**
  * The format this build writes and reads. 2: the CPU's MMU state moved into its own object
- * (machine/mmu.ts, `cpu.mmu`), so a version-1 graph no longer fits the machine.
+ * (machine/mmu.ts, `cpu.mmu`), so a version-1 graph no longer fits the machine. 3: the
+ * hypervisor keeps the physical CPU whose slice run()'s limit cut (a run of several goes on with
+ * it), a vCPU exit says whether the guest yielded, and pv domains of several vCPUs are saved.
  */
-export const SAVE_VERSION = 2;
+export const SAVE_VERSION = 3;
 /** The modes a save file records, by their code in the header. */
 export const SAVE_MODES = ['native', 'pv', 'trap', 'bt', 'hvm'] as const;
 export type SaveMode = (typeof SAVE_MODES)[number];

@@ -168,7 +168,6 @@ export function pvBindings(host: PvHost, d: PvDomain): string | null {
   }
   if (d.net !== null) return 'it has a network back end (net): its host sockets and packets in flight are not saved';
   if (d.domain.devices !== null) return 'it has an emulated device model (a pv domain of the daemon has none)';
-  if (d.domain.vcpus.length !== 1) return `it has ${d.domain.vcpus.length} vCPUs; a pv domain is saved with one`;
   return null;
 }
 
@@ -421,12 +420,11 @@ export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup
       if (e instanceof GraphError) throw new PvSaveRefused(e.message);
       throw e;
     }
-    const v0 = domain.vcpus[0]!;
     const meta: SaveMeta & { pvDomain: PvDomainMeta } = {
       setup,
       cycles: cpu.cycles,
       counters: {},
-      vcpus: [{ domain: domain.name, id: 0, pc: v0.loaded ? cpu.pc : v0.arch.pc, cycles: domain.stats.runCycles, instructions: domain.stats.instructions }],
+      vcpus: domain.vcpus.map((v) => ({ domain: domain.name, id: v.id, pc: v.loaded ? cpu.pc : v.arch.pc, cycles: v.runCycles, instructions: domain.stats.instructions })),
       pvDomain: { kind: 'pv-domain', pages, grantFrames: slots.grantFrames, guestCycles: cpu.cycles + d.tscOffset },
     };
     return writeSaveFile('pv', [
@@ -460,7 +458,7 @@ export function loadPvDomainFile(file: Uint8Array): SavedPvDomain {
   if (pages.length !== slots.count * PAGE) throw new SaveFormatError(`section PAGE has ${pages.length} bytes; META says ${slots.count} pages`);
   const types = json('TYPE') as TypeSection;
   const arrays = [types?.type, types?.typeCount, types?.refCount, types?.pinned, types?.m2p];
-  if (typeof types !== 'object' || types === null || arrays.some((a) => !Array.isArray(a) || a.length !== slots.count) || !Array.isArray(types.vcpus) || types.vcpus.length !== 1) {
+  if (typeof types !== 'object' || types === null || arrays.some((a) => !Array.isArray(a) || a.length !== slots.count) || !Array.isArray(types.vcpus) || types.vcpus.length < 1 || types.vcpus.filter((v) => v !== null).length > 1) {
     throw new SaveFormatError('section TYPE does not match META');
   }
   for (const list of [types.holes, types.listMarks, types.grantMarks]) {
@@ -503,6 +501,7 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
   const pages = template.p2m.length;
   if (meta.pages !== pages) throw new SaveFormatError(`the domain had ${meta.pages} pages; this one has ${pages}`);
   if (d.grants.frames.length !== 0 || template.vcpus.some((v) => v.runCycles !== 0)) throw new SaveFormatError('the restoring domain has run already');
+  if (saved.types.vcpus.length !== template.vcpus.length) throw new SaveFormatError(`the domain had ${saved.types.vcpus.length} vCPUs; this one has ${template.vcpus.length}`);
   if (meta.grantFrames > hv.frames.freeFrames) throw new SaveFormatError(`its ${meta.grantFrames} grant-table frames do not fit in this machine's free memory`);
   const slots = slotsOf(pages, meta.grantFrames);
   const ts = saved.types;
@@ -521,7 +520,9 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
       if ((e & PTE_P) !== 0 && fake(fromField(e >>> 12)) === null) throw new SaveFormatError(`page ${s}, entry ${k} names frame ${fromField(e >>> 12)}, which this domain has not`);
     }
   }
-  const vs = ts.vcpus[0];
+  // the vCPU that was on the CPU (at most one: the shared machine has one physical CPU)
+  const onCpu = ts.vcpus.findIndex((v) => v !== null);
+  const vs = onCpu >= 0 ? ts.vcpus[onCpu]! : null;
   if (vs && fake(vs.state.cr3 / PAGE) === null) throw new SaveFormatError('its CR3 names a frame this domain has not');
   if (vs && (vs.tlb.r.length !== 2 * vs.tlb.frames.length || vs.tlb.frames.length !== hv.cpu.mmu.tlbEntries)) throw new SaveFormatError('its TLB is of another geometry');
 
@@ -570,8 +571,15 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
   const delta = hv.cpu.cycles - saved.meta.cycles;
   d.tscOffset = ts.tscOffset - delta;
   for (const pv of d.vcpus) {
+    // every time stamp of a vCPU is a machine cycle: the offline time vcpu_op reports to the guest, the stretches a spin is counted in
     pv.createdAt += delta;
     if (pv.blockedSince >= 0) pv.blockedSince += delta;
+    if (pv.offlineSince >= 0) pv.offlineSince += delta;
+    pv.runningSince += delta;
+    for (let k = 0; k < pv.stretchStart.length; k++) {
+      pv.stretchStart[k]! += delta;
+      pv.stretchEnd[k]! += delta;
+    }
     if (pv.baseptr >= 0) pv.baseptr = rename(pv.baseptr);
     if (pv.pendingRelease >= 0) pv.pendingRelease = rename(pv.pendingRelease);
   }
@@ -599,8 +607,8 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
 
   // the vCPU that was on its CPU goes on on this one, with its TLB (before the pages: loading it
   // restamps the time record in shared info, which the saved page then overwrites as it was)
-  const v0 = template.vcpus[0]!;
-  v0.loaded = false;
+  for (const v of template.vcpus) v.loaded = false;
+  const v0 = template.vcpus[Math.max(0, onCpu)]!;
   if (vs) {
     v0.arch = { ...vs.state, cr3: rename(vs.state.cr3 / PAGE) * PAGE };
     hv.adoptCurrent(v0);

@@ -40,15 +40,15 @@ export function counts(stderr: string): string[] {
  * NIC a datagram echoed through a hostfwd), replay it, and check the replay printed the same
  * console output and --stats (cycles, instructions, the mode's counters) and ended the same way.
  */
-export async function recordAndReplay(mode: string, dir: string): Promise<void> {
-      const file = join(dir, `${mode}.log`);
-      const net = mode !== 'pv';
+export async function recordAndReplay(mode: string, dir: string, smp = 1): Promise<void> {
+      const file = join(dir, `${mode}-${smp}.log`);
+      const net = mode !== 'pv' && smp === 1;
       const client = createSocket('udp4');
       await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
       const echoed: Buffer[] = [];
       client.on('message', (m) => echoed.push(m));
       try {
-        const rec = await xenolith(['run', '--mode', mode, '--record', file, '--stats', ...(net ? ['--net', 'hostfwd=udp:127.0.0.1:0-:7'] : [])], async (type, out, err) => {
+        const rec = await xenolith(['run', '--mode', mode, '--record', file, '--stats', ...(net ? ['--net', 'hostfwd=udp:127.0.0.1:0-:7'] : []), ...(smp > 1 ? ['--smp', String(smp)] : [])], async (type, out, err) => {
           await until(() => out().includes('$ '));
           await wait(20);
           type('echo o');
@@ -71,6 +71,7 @@ export async function recordAndReplay(mode: string, dir: string): Promise<void> 
         if (net) expect(echoed.map((b) => b.toString())).toEqual(['xenolith datagram']);
         const log = parseInputLog(readFileSync(file, 'utf8'), file);
         expect(log.run.mode).toBe(mode);
+        expect(log.run.smp).toBe(smp > 1 ? smp : undefined);
         expect(log.events.filter((e) => e.kind === 'datagram').length).toBe(net ? 1 : 0);
         expect(log.events.filter((e) => e.kind === 'keys').map((e) => (e.kind === 'keys' ? e.text : '')).join('')).toBe(`echo one\n${net ? 'udpecho 7 1\n' : ''}echo two\nexit 3\n`);
         expect(log.end.end).toBe('guest');

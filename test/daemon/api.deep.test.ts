@@ -68,15 +68,15 @@ describe('the daemon API with guests', () => {
     expect(texts[1]!.endsWith('echo two clients\ntwo clients\n$ ')).toBe(true);
   }, 60_000);
 
-  it('saves an hvm domain to a file and restores it: it goes on where it was', async () => {
-    const file = join(dir, 'saved-hvm.xls');
+  it('saves an hvm domain to a file of STATE_DIR/files and restores it: it goes on where it was', async () => {
+    const file = 'saved-hvm.xls';
     expect((await api('POST', '/domains', { name: 'keeper', mode: 'hvm', memory: 4, console: { input: 'echo before\\n' } })).body.created).toBe(true);
     expect((await api('POST', '/domains/keeper/start')).body.status).toBe('running');
     const info = async () => (await api('GET', '/domains/keeper')).body;
     for (let k = 0; k < 200 && (await info()).instructions < 200_000; k++) await new Promise((r) => setTimeout(r, 20));
     const saved = (await api('POST', '/domains/keeper/save', { file })).body;
     expect([saved.status, saved.stopReason]).toEqual(['shut off', 'saved']);
-    expect(readFileSync(file).subarray(0, 8).toString('latin1')).toBe('XLSAVE\r\n');
+    expect(readFileSync(join(dir, 'files', file)).subarray(0, 8).toString('latin1')).toBe('XLSAVE\r\n');
     const back = (await api('POST', '/restore', { file })).body;
     expect([back.name, back.status, back.mode]).toEqual(['keeper', 'running', 'hvm']);
     // the restored domain's counters go on from the saved run's, not from zero

@@ -31,14 +31,30 @@ describe('the daemon API', () => {
     expect((await api('GET', '/daemon')).body).toMatchObject({ pacing: 'fast', port: daemon.port, stateDir: dir });
   });
 
-  it('save and restore take an absolute file and answer one line when they cannot', async () => {
+  it('save and restore take a plain name of STATE_DIR/files and answer one line when they cannot', async () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/domains/{name}/save', '/restore']));
     await api('POST', '/domains', { name: 'keep', mode: 'trap', memory: 8 });
-    expect(await api('POST', '/domains/keep/save', { file: join(dir, 'keep.xls') })).toEqual({ status: 409, body: { error: "domain 'keep' is defined; cannot save" } });
-    expect((await api('POST', '/domains/keep/save', { file: 'keep.xls' })).body).toEqual({ error: "field 'file': file: the API takes absolute paths" });
-    expect(await api('POST', '/restore', { file: join(dir, 'none.xls') })).toEqual({ status: 400, body: { error: `${join(dir, 'none.xls')}: cannot read (ENOENT)` } });
-    expect((await api('POST', '/restore', { file: join(dir, 'token') })).body).toEqual({ error: `${join(dir, 'token')}: not a xenolith save file (bad magic)` });
+    expect(await api('POST', '/domains/keep/save', { file: 'keep.xls' })).toEqual({ status: 409, body: { error: "domain 'keep' is defined; cannot save" } });
+    expect(await api('POST', '/restore', { file: 'none.xls' })).toEqual({ status: 400, body: { error: `${join(dir, 'files', 'none.xls')}: cannot read (ENOENT)` } });
+    expect(statSync(join(dir, 'files')).mode & 0o777).toBe(0o700);
     await api('DELETE', '/domains/keep');
+  });
+
+  it('confines what a token holder names for the daemon to write to STATE_DIR/files: no path, no .., a 400 in one line', async () => {
+    const why = (f: string) => `"${f}" is not a file name of the daemon's state directory: the API takes a plain name (letters, digits, '.', '_', '-'; no '/', not starting with '.'), written in STATE_DIR/files`;
+    // save and restore: an absolute path, a way up, a subdirectory, a hidden name (the state directory's own files are out of reach)
+    for (const file of ['/tmp/evil.xls', '../token', '..', 'a/b.xls', '.hidden', join(dir, 'token'), '']) {
+      const r = await api('POST', '/domains/keep/save', { file });
+      expect(r).toEqual({ status: 400, body: { error: file === '' ? "field 'file': file must not be empty" : `field 'file': ${why(file)}` } });
+      expect((await api('POST', '/restore', { file })).status).toBe(400);
+    }
+    // a definition's record: the same rule (kernel and disks are read, and stay absolute paths)
+    for (const record of ['/tmp/r.log', '../r.log', 'logs/r.log']) {
+      expect(await api('POST', '/domains', { name: 'rec', mode: 'trap', record })).toEqual({ status: 400, body: { error: `field 'record': ${why(record)}` } });
+    }
+    expect((await api('POST', '/domains', { name: 'rec', mode: 'trap', record: 'rec.log' })).body).toMatchObject({ created: true });
+    expect((await api('GET', '/domains/rec/definition')).body.record).toBe('rec.log');
+    await api('DELETE', '/domains/rec');
   });
 
   it('refuses requests without the token, from another Host or Origin, and malformed input', async () => {

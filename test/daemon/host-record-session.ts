@@ -12,8 +12,8 @@ import { xenolith } from '../cli/run-in-process.ts';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function recordedSession(dir: string, mode: 'native' | 'trap' | 'bt' | 'hvm', ending: 'shutdown' | 'destroy') {
-  const file = join(dir, `${mode}-${ending}.log`);
+async function recordedSession(dir: string, mode: 'native' | 'trap' | 'bt' | 'hvm', ending: 'shutdown' | 'destroy', vcpus: number) {
+  const file = join(dir, `${mode}-${ending}-${vcpus}.log`);
   let out = '';
   const host = new Host(null, {
     hostMemoryMiB: 64,
@@ -21,7 +21,7 @@ async function recordedSession(dir: string, mode: 'native' | 'trap' | 'bt' | 'hv
     standardGuest: (arch) => buildGuestKernel({ arch }),
     onConsole: (_name, bytes) => (out += Buffer.from(bytes).toString('latin1')),
   });
-  host.define(validateDefinition({ name: 'r', mode, memory: 32, record: file, console: { input: 'echo typed before\\n' } }));
+  host.define(validateDefinition({ name: 'r', mode, memory: 32, vcpus, record: file, console: { input: 'echo typed before\\n' } }));
   host.start('r');
   const until = async (done: () => boolean) => {
     for (let k = 0; k < 2000 && !done(); k++) {
@@ -54,11 +54,11 @@ async function recordedSession(dir: string, mode: 'native' | 'trap' | 'bt' | 'hv
 }
 
 /** Record a session of a `mode` domain ended by `ending`, replay it, and compare. */
-export async function recordAndReplayDomain(mode: 'native' | 'trap' | 'bt' | 'hvm', ending: 'shutdown' | 'destroy', end: 'guest' | 'left'): Promise<void> {
+export async function recordAndReplayDomain(mode: 'native' | 'trap' | 'bt' | 'hvm', ending: 'shutdown' | 'destroy', end: 'guest' | 'left', vcpus = 1): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-record-'));
   try {
-    const { file, out, log } = await recordedSession(dir, mode, ending);
-    expect(log.run).toEqual({ mode, profile: 'p4-2003', engine: 'interpreter', memoryMiB: 32, add: [], net: [], input: 'echo typed before\n' });
+    const { file, out, log } = await recordedSession(dir, mode, ending, vcpus);
+    expect(log.run).toEqual({ mode, profile: 'p4-2003', engine: 'interpreter', memoryMiB: 32, add: [], net: [], input: 'echo typed before\n', ...(vcpus > 1 ? { smp: vcpus } : {}) });
     expect(log.events.map((e) => (e.kind === 'keys' ? e.text : e.kind))).toEqual(['echo o', 'ne\n', 'echo two\n', ...(ending === 'shutdown' ? ['\x04'] : [])]);
     expect(log.end.end).toBe(end);
     expect(log.end.outputBytes).toBe(Buffer.byteLength(out, 'latin1'));

@@ -5,6 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { validateDefinition, DefinitionError } from '../../daemon/definition.ts';
 import { Host, HostError } from '../../daemon/host.ts';
+import { StateDir } from '../../daemon/state-dir.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { recordAndReplayDomain } from './host-record-session.ts';
 
@@ -16,7 +20,7 @@ describe('recording a daemon domain (definition field record)', () => {
     await recordAndReplayDomain(mode, ending, end);
   });
 
-  it('a pv domain (shared machine) or one of several vCPUs is refused, in one line', () => {
+  it('a pv domain (shared machine) or a native one of several CPUs is refused, in one line', () => {
     const refused = (d: object) => {
       try {
         validateDefinition({ name: 'x', record: 'x.log', ...d });
@@ -27,8 +31,23 @@ describe('recording a daemon domain (definition field record)', () => {
       return 'accepted';
     };
     expect(refused({ mode: 'pv' })).toBe("field 'record': a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it");
-    expect(refused({ mode: 'trap', vcpus: 2 })).toBe("field 'record': recording a domain of several vCPUs is not built yet (one vCPU only, as run --record)");
+    expect(refused({ mode: 'native', vcpus: 2 })).toBe("field 'record': recording a native domain of several CPUs is not built yet (its bare machine's interleaving moves where the run is sliced; trap, bt and hvm domains of several vCPUs record)");
+    expect(refused({ mode: 'trap', vcpus: 2 })).toBe('accepted');
     expect(refused({ mode: 'hvm' })).toBe('accepted');
+  });
+
+  it("a plain record name (all the API accepts) is written in the state directory's files/", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-record-state-'));
+    try {
+      const host = new Host(new StateDir(dir), { hostMemoryMiB: 64, pacing: 'fast', standardGuest: (arch) => buildGuestKernel({ arch }) });
+      host.define(validateDefinition({ name: 'r', mode: 'native', record: 'r.log' }));
+      host.start('r');
+      host.destroy('r');
+      expect(readFileSync(join(dir, 'files', 'r.log'), 'utf8')).toMatch(/^\{"format":"xenolith-input-log",[^\n]*\n\{"kind":"end","cycle":0,"end":"left",/);
+      host.shutdownAll();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a record file that cannot be written refuses the start, in one line, and the domain stays as it was', () => {

@@ -140,6 +140,38 @@ describe('the host saves and restores a domain', () => {
     expect((a.out.g ?? '') + (c.out.g ?? '')).toBe(ref.out.g);
   });
 
+  it('pv, two vCPUs: saved from the shared machine at its prompt (both vCPUs, their vcpu_info, timers and event channels), restored, it ends as the domain never saved', () => {
+    const typed = new TextEncoder().encode('echo both\n\x04');
+    const ref = makeHost();
+    ref.define({ name: 'g', vcpus: 2 });
+    ref.host.start('g');
+    ref.host.step();
+    ref.host.step();
+    ref.host.consoleInput('g', typed);
+    ref.until(() => ref.host.dominfo('g').status !== 'running');
+    const end = ref.host.dominfo('g');
+    expect([end.status, end.stopReason, end.vcpus]).toEqual(['shut off', 'poweroff', 2]);
+    expect(ref.out.g).toContain('smp: 2 CPUs\n');
+    expect(ref.out.g).toContain('$ echo both\nboth\n');
+
+    const a = makeHost();
+    a.define({ name: 'g', vcpus: 2 });
+    a.host.start('g');
+    a.host.step();
+    a.host.step();
+    const file = join(dir, 'pv2.xls');
+    expect(a.host.save('g', file).stopReason).toBe('saved');
+
+    const b = makeHost();
+    expect(b.host.restore(file).vcpus).toBe(2);
+    b.host.consoleInput('g', typed);
+    b.until(() => b.host.dominfo('g').status !== 'running');
+    const after = b.host.dominfo('g');
+    expect([after.stopReason, after.cycles, after.instructions]).toEqual([end.stopReason, end.cycles, end.instructions]);
+    expect((a.out.g ?? '') + (b.out.g ?? '')).toBe(ref.out.g);
+
+  });
+
   it('refuses a name that is running, and bad files, in one line each', () => {
     const { host } = makeHost();
     expect(refusal(() => host.save('nobody', join(dir, 'x.xls')))[0]).toBe(404);

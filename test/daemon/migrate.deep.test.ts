@@ -2,7 +2,7 @@
 // uninterrupted run; pv and trap are in npm test, test/daemon/migrate.test.ts), and the faults that npm test leaves out: the connection dropping at the
 // source's end, in each round.
 import { describe, expect, it } from 'vitest';
-import { attempt, reference, START, TEST_LINK, TEST_SHAPE } from './migrate-harness.ts';
+import { attempt, loopback, makeHost, reference, START, TEST_LINK, TEST_SHAPE } from './migrate-harness.ts';
 import { runMigrateBench, type MigrateMode } from '../../bench/migrate.ts';
 
 describe('live migration: every mode', () => {
@@ -62,4 +62,24 @@ describe("docs/migration.md's bench migrate figures", () => {
     const wall = (t: string) => t.replace(/, [\d.]+ ms wall$/m, ', (wall) ms wall');
     expect(wall(block![1]!)).toBe(wall(`${migrateBenchText(await runMigrateBench())}\n`));
   }, 120_000);
+});
+
+describe('live migration of a pv domain of several vCPUs', () => {
+  it("pv, two vCPUs of the shared machine: moves at its shell prompt with both vCPUs' state (each one's CR3 and base pointer canonicalised), and its shell answers on the destination (nproc: 2)", async () => {
+    const a = makeHost();
+    const b = makeHost();
+    a.define({ name: 'p', mode: 'pv', kernel: undefined, memory: 4, vcpus: 2, on_poweroff: 'destroy' });
+    a.host.start('p');
+    a.until(() => (a.out.p ?? '').includes('$ '));
+    const { src, dst } = await loopback();
+    const landing = b.host.incoming(dst);
+    const report = await a.host.migrate('p', src, { link: TEST_LINK });
+    expect(await landing).toBe('p');
+    expect(report.rounds[0]!.pagesSent).toBe(1024);
+    expect([a.host.dominfo('p').status, a.host.dominfo('p').stopReason]).toEqual(['shut off', 'migrated']);
+    expect([b.host.dominfo('p').status, b.host.dominfo('p').vcpus]).toEqual(['running', 2]);
+    b.host.consoleInput('p', Buffer.from('nproc\n'));
+    b.until(() => (b.out.p ?? '').endsWith('nproc\n2\n$ '));
+    expect((a.out.p ?? '') + b.out.p).toMatch(/smp: 2 CPUs\n[\s\S]*\$ nproc\n2\n\$ $/);
+  });
 });

@@ -83,6 +83,7 @@ describe('live migration of a domain of several vCPUs', () => {
     b.until(() => (b.out.s ?? '').endsWith('nproc\n2\n$ '));
     expect((a.out.s ?? '') + b.out.s).toMatch(/smp: 2 CPUs\n[\s\S]*\$ nproc\n2\n\$ $/);
   });
+
 });
 
 describe('live migration of a pv domain of the shared machine', () => {

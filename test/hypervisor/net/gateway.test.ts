@@ -147,4 +147,29 @@ describe('one gateway for the domains of a bridge', () => {
       [[...MAC_C], IP_C, 40002, 9, [6]],
     ]);
   });
+
+  it("state() and loadState(): a gateway given another's state goes on as it would have - the same next frame (its IPv4 id, the learnt station address) and the reply to the same client (run --save-at with --net keeps it)", () => {
+    const a = setup();
+    const learnt = new Uint8Array([0x52, 0x54, 0, 0xaa, 0xbb, 0xcc]);
+    const other = F.ipv4('10.0.2.9');
+    // a host client, two pings (the IPv4 id moves), a station address learnt from another guest's frame
+    a.gw.fromHost(0, Uint8Array.from([1]), '127.0.0.1', 40001);
+    a.gw.fromGuest(ipFrame(F.IPPROTO_ICMP, F.buildIcmp(F.ICMP_ECHO_REQUEST, 0, Uint8Array.from([0, 1, 0, 1]))));
+    a.gw.fromGuest(F.buildEth(GATEWAY_MAC, learnt, F.ETHERTYPE_IPV4, F.buildIpv4(other, GATEWAY_IP, F.IPPROTO_ICMP, F.buildIcmp(F.ICMP_ECHO_REQUEST, 0, Uint8Array.from([0, 2, 0, 2])))));
+    const saved = JSON.parse(JSON.stringify(a.gw.state())) as ReturnType<VirtualGateway['state']>;
+    const b = setup();
+    b.gw.loadState(saved);
+    expect(b.gw.state()).toEqual(a.gw.state());
+    for (const g of [a, b]) {
+      g.toGuest.length = 0;
+      g.gw.fromGuest(F.buildEth(GATEWAY_MAC, learnt, F.ETHERTYPE_IPV4, F.buildIpv4(other, GATEWAY_IP, F.IPPROTO_ICMP, F.buildIcmp(F.ICMP_ECHO_REQUEST, 0, Uint8Array.from([0, 3, 0, 3])))));
+      g.gw.fromGuest(ipFrame(F.IPPROTO_UDP, F.buildUdp(GUEST_IP, GATEWAY_IP, 7, 40001, Uint8Array.from([5]))));
+    }
+    expect(b.toGuest).toEqual(a.toGuest);
+    // the IPv4 header's identification (bytes 4-5 after the 14-byte Ethernet header): the fourth frame the gateway made (the datagram, two pings before)
+    expect((b.toGuest[0]![18]! << 8) | b.toGuest[0]![19]!).toBe(4);
+    expect([...F.parseEth(b.toGuest[0]!)!.dst]).toEqual([...learnt]);
+    expect(b.toHost).toEqual([{ rule: 0, payload: [5], address: '127.0.0.1', port: 40001 }]);
+    expect(b.gw.counters).toEqual(a.gw.counters);
+  });
 });

@@ -1,0 +1,28 @@
+// Slicing a run of several vCPUs does not change it (the quick test, pv's two vCPUs: slicing.test.ts):
+// trap, bt and hvm (shadow paging and second stage) with two vCPUs on two physical CPUs, cut into
+// slices of 997 cycles, and pv's with one-cycle slices over a stretch of its two vCPUs' run; the
+// same console output, cycles, instructions, idle cycles and cost ledger as the run in one go.
+import { describe, expect, it } from 'vitest';
+import { bootGuest, type Variant } from './save-harness.ts';
+import { ORACLE_INPUT } from './save-oracle.ts';
+
+function run(v: Variant, slice: (sofar: number) => number) {
+  const g = bootGuest(v, ORACLE_INPUT, 4 << 20, 2);
+  const hv = g.root as { cpu: { evCount: Float64Array; baseCycles: number }; idleCycles: number };
+  while (!g.run(slice(g.cycles())));
+  return { output: g.output(), cycles: g.cycles(), instructions: g.instructions(), idle: hv.idleCycles, ledger: [...hv.cpu.evCount], base: hv.cpu.baseCycles };
+}
+
+describe('slicing a run of two vCPUs does not change it', () => {
+  for (const v of ['trap', 'bt', 'hvm-shadow', 'hvm-ept'] as const) {
+    it(`${v}, two vCPUs: in slices of 997 cycles as in one go`, () => {
+      const whole = run(v, () => 2_000_000_000);
+      expect(whole.output).toContain('$ echo saved\nsaved\n');
+      expect(run(v, () => 997)).toEqual(whole);
+    });
+  }
+  it('pv, two vCPUs: in one-cycle slices while both run, 997 cycles elsewhere, as in one go', () => {
+    const whole = run('pv', () => 2_000_000_000);
+    expect(run('pv', (c) => (c >= 580_000 && c < 700_000 ? 1 : 997))).toEqual(whole);
+  });
+});
