@@ -10,7 +10,7 @@
 // xv6's ptable lock is held across swtch). So kernel data needs no finer locks, user code runs
 // on every CPU at once, and kernel code on one at a time.
 
-import { load32, store32, staticBuffer, xchg32, cstr, stackPointer, divu, gtu } from 'xl32';
+import { load32, store32, staticBuffer, xchg32, cstr, stackPointer, divu, gtu, pause } from 'xl32';
 import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad, spinWait, readCycles, tlbFlushOthers } from './pvops.ts';
 import { scheduler, kstackCpu } from './proc.ts';
 import { panic } from './panic.ts';
@@ -116,9 +116,10 @@ export function spinAcquire(lk: number): void {
     if (pvHas(PvOp.SPIN_WAIT)) {
       spinYielding(lk);
     } else {
-      // test-and-test-and-set: spin reading, try the XCHG only when it looks free
+      // test-and-test-and-set: spin reading, try the XCHG only when it looks free; PAUSE in every
+      // turn, as x86 kernels' cpu_relax(): the hint a hypervisor's pause-loop exiting watches for
       for (;;) {
-        while (load32(lk + Spin.LOCKED) !== 0) {}
+        while (load32(lk + Spin.LOCKED) !== 0) pause();
         if (xchg32(lk + Spin.LOCKED, 1) === 0) break;
       }
     }
@@ -137,6 +138,7 @@ function spinYielding(lk: number): void {
   for (;;) {
     let n = 0;
     while (load32(lk + Spin.LOCKED) !== 0) {
+      pause();
       n = n + 1;
       if (n === Smp.SPIN_YIELD) {
         spinWait(readCycles() - since);

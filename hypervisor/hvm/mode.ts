@@ -62,7 +62,22 @@ export interface HvmModeOptions {
   mmu?: HvmMmu;
   /** with shadow paging: 'flush' (one shadow, dropped at every CR3 load; the default) or 'traced' (a shadow per address space) */
   shadow?: ShadowKind;
+  /**
+   * Pause-loop exiting (`--ple`): every vCPU's VMCS turns it on, with PLE_Gap and PLE_Window in
+   * cycles (default KVM's 128 and 4096); a PAUSE exit gives the vCPU's physical CPU to another
+   * vCPU (machine/vmx.ts Vmcs.pauseLoopExiting; docs/hypervisor.md "Lock-holder preemption").
+   */
+  ple?: PleControl;
 }
+
+/** Pause-loop exiting's two VMCS fields, in cycles. */
+export interface PleControl {
+  gap: number;
+  window: number;
+}
+
+/** KVM's defaults (arch/x86/kvm: ple_gap 128, ple_window 4096). */
+export const PLE_DEFAULTS: PleControl = { gap: 128, window: 4096 };
 
 export class HvmMode implements Mode {
   readonly name = 'hvm';
@@ -75,10 +90,17 @@ export class HvmMode implements Mode {
   mmu: HvmMmu = 'ept';
   /** the profile's clock (CPUID's answer); every cost is charged through the ledger's kinds (machine/ledger.ts) */
   private clockMHz = 0;
+  /** pause-loop exiting's fields, or null when it is off */
+  readonly ple: PleControl | null;
 
   constructor(opts: HvmModeOptions = {}) {
     this.requestedMmu = opts.mmu;
     this.shadowKind = opts.shadow ?? 'flush';
+    const ple = opts.ple;
+    if (ple !== undefined && !(Number.isInteger(ple.gap) && ple.gap >= 0 && Number.isInteger(ple.window) && ple.window >= 0)) {
+      throw new RangeError(`hvm mode: PLE_Gap and PLE_Window are whole numbers of cycles, 0 or more (got ${ple.gap}, ${ple.window})`);
+    }
+    this.ple = ple === undefined ? null : { gap: ple.gap, window: ple.window };
   }
 
   attach(hv: Hypervisor): void {
@@ -106,7 +128,7 @@ export class HvmMode implements Mode {
     if (this.mmu === 'shadow') {
       domain.modeState = new HvmDomainState(null);
       for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v, this.shadowKind));
-      this.tagTlb(domain);
+      this.setControls(domain);
       return;
     }
     const ept = new Ept(this.hv, domain.p2m);
@@ -114,11 +136,20 @@ export class HvmMode implements Mode {
     // log-dirty write-protects the second stage itself (hypervisor/core/log-dirty.ts)
     domain.logDirtyStage = ept;
     for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, ept.root);
-    this.tagTlb(domain);
+    this.setControls(domain);
   }
 
-  /** On a CPU with VPID (or ASID), the domain's translations are tagged with its id + 1: unique on the CPU. */
-  private tagTlb(domain: Domain): void {
+  /** On a CPU with VPID (or ASID), the domain's translations are tagged with its id + 1: unique on the CPU; pause-loop exiting if asked. */
+  private setControls(domain: Domain): void {
+    const ple = this.ple;
+    if (ple !== null) {
+      for (const v of domain.vcpus) {
+        const vm = hvmVcpu(v).vmcs;
+        vm.pauseLoopExiting = true;
+        vm.pleGap = ple.gap;
+        vm.pleWindow = ple.window;
+      }
+    }
     if (!this.hv.profile.vpid) return;
     for (const v of domain.vcpus) hvmVcpu(v).vmcs.vpid = domain.id + 1;
   }
@@ -325,6 +356,12 @@ export class HvmMode implements Mode {
       case Exit.ExternalInterrupt:
         // a real interrupt (the host's): nothing of the guest's to do
         return CONTINUE;
+      case Exit.Pause:
+        // pause-loop exiting: the guest's kernel has spun longer than PLE_Window - likely on a
+        // lock whose holder is not running. The PAUSE retired with the exit; the outer loop
+        // gives the physical CPU to another vCPU (KVM's kvm_vcpu_on_spin)
+        exit.reason = 'yield';
+        return TO_LOOP;
       case Exit.CrAccess:
         if (h.shadow) return this.crAccess(h, h.shadow, exit);
         break;
