@@ -13,6 +13,7 @@
 import { load32, store32, staticBuffer, xchg32, cstr, stackPointer, divu, gtu, pause } from 'xl32';
 import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad, spinWait, readCycles, tlbFlushOthers } from './pvops.ts';
 import { scheduler, kstackCpu } from './proc.ts';
+import { vmSwitch, kernelPd } from './vm.ts';
 import { panic } from './panic.ts';
 
 export const enum Smp {
@@ -44,6 +45,10 @@ const idling = staticBuffer(Smp.MAX_CPUS * 4);
 const tlbStale = staticBuffer(Smp.MAX_CPUS * 4);
 /** per CPU: shootdown IPIs received (statistics) */
 const shootdowns = staticBuffer(Smp.MAX_CPUS * 4);
+/** per CPU: 1 when a CPU about to free an address space asks this one to leave it (waitLazyLeave) */
+const leaveLazy = staticBuffer(Smp.MAX_CPUS * 4);
+/** times a CPU had to wait for idle CPUs to leave an address space it was freeing (statistics) */
+let lazyLeaves = 0;
 const bootStacks = staticBuffer(Smp.MAX_CPUS * Smp.BOOT_STACK_BYTES, 16);
 const kernelLock = staticBuffer(Spin.BYTES);
 /** times a CPU found the kernel lock taken and spun */
@@ -240,7 +245,10 @@ export function apMain(): void {
 
 // ---- IPIs and TLB shootdown ----------------------------------------------------------------------
 
-/** An IPI or local-timer interrupt arrived (trap.ts): end it, and flush a TLB marked stale. */
+/**
+ * An IPI or local-timer interrupt arrived (trap.ts): end it, flush a TLB marked stale, and leave
+ * the address space kept loaded while idle if a CPU freeing it asks (waitLazyLeave).
+ */
 export function smpInterrupt(): void {
   ipiAck();
   const me = cpuId();
@@ -249,13 +257,54 @@ export function smpInterrupt(): void {
     store32(shootdowns + me * 4, load32(shootdowns + me * 4) + 1);
     flushTlb();
   }
+  if (load32(leaveLazy + me * 4) !== 0) {
+    store32(leaveLazy + me * 4, 0);
+    vmSwitch(kernelPd());
+  }
+}
+
+/**
+ * Address space pd is about to be freed (exit, exec), and this CPU has left it. An idle CPU keeps
+ * the last address space it ran loaded (lazy TLB, vm.ts), so another may still have pd in its
+ * page-directory base: each such CPU is asked to leave it (an IPI; it switches to the kernel's
+ * directory) and waited for, with the kernel lock let go meanwhile - they take the IPI under it.
+ * Nothing else can load pd again: its process is this CPU's, and is exiting or has a new one.
+ */
+export function waitLazyLeave(pd: number, loadedPd: number): void {
+  if (ncpu === 1) return;
+  const me = cpuId();
+  let asked = 0;
+  let k = 0;
+  while (k < ncpu) {
+    if (k !== me && load32(loadedPd + k * 4) === pd) {
+      store32(leaveLazy + k * 4, 1);
+      ipiSend(k, Smp.IPI_VECTOR);
+      asked = asked + 1;
+    }
+    k = k + 1;
+  }
+  if (asked === 0) return;
+  lazyLeaves = lazyLeaves + 1;
+  unlockKernel();
+  for (;;) {
+    let held = 0;
+    k = 0;
+    while (k < ncpu) {
+      if (k !== me && load32(loadedPd + k * 4) === pd) held = 1;
+      k = k + 1;
+    }
+    if (held === 0) break;
+    pause();
+  }
+  lockKernel();
 }
 
 /**
  * A mapping of page directory pd was removed or narrowed on this CPU: every other CPU that has
- * pd loaded (loadedPd) must drop its translations. They cannot be running pd's user code (a
- * process runs on one CPU at a time), so the shootdown does not wait: the target is marked
- * stale, flushes when the IPI arrives, and at the latest when it next loads an address space.
+ * pd loaded (loadedPd: an idle CPU keeps the last process's, vm.ts) must drop its translations.
+ * They cannot be running pd's user code (a process runs on one CPU at a time), so the shootdown
+ * does not wait: the target is marked stale, flushes when the IPI arrives, and at the latest when
+ * it next loads an address space.
  */
 export function tlbShootdown(pd: number, loadedPd: number): void {
   if (ncpu === 1) return;
