@@ -49,7 +49,8 @@ const shootdowns = staticBuffer(Smp.MAX_CPUS * 4);
 const leaveLazy = staticBuffer(Smp.MAX_CPUS * 4);
 /** times a CPU had to wait for idle CPUs to leave an address space it was freeing (statistics) */
 let lazyLeaves = 0;
-const bootStacks = staticBuffer(Smp.MAX_CPUS * Smp.BOOT_STACK_BYTES, 16);
+/** the secondaries' boot stacks: CPU k's (k >= 1) is the (k - 1)th; CPU 0 keeps the boot loader's */
+const bootStacks = staticBuffer((Smp.MAX_CPUS - 1) * Smp.BOOT_STACK_BYTES, 16);
 const kernelLock = staticBuffer(Spin.BYTES);
 /** times a CPU found the kernel lock taken and spun */
 let lockContended = 0;
@@ -75,7 +76,7 @@ export function stackCpuId(): number {
   const sp = stackPointer();
   const owner = kstackCpu(sp);
   if (owner >= 0) return owner;
-  if (gtu(sp, bootStacks) && !gtu(sp, bootStacks + Smp.MAX_CPUS * Smp.BOOT_STACK_BYTES)) return divu(sp - 1 - bootStacks, Smp.BOOT_STACK_BYTES);
+  if (gtu(sp, bootStacks) && !gtu(sp, bootStacks + (Smp.MAX_CPUS - 1) * Smp.BOOT_STACK_BYTES)) return divu(sp - 1 - bootStacks, Smp.BOOT_STACK_BYTES) + 1;
   return 0;
 }
 
@@ -204,7 +205,7 @@ export function smpInit(): void {
   lockKernel();
   let k = 1;
   while (k < ncpu) {
-    cpuStart(k, bootStacks + (k + 1) * Smp.BOOT_STACK_BYTES);
+    cpuStart(k, bootStacks + k * Smp.BOOT_STACK_BYTES);
     k = k + 1;
   }
 }
@@ -271,32 +272,29 @@ export function smpInterrupt(): void {
  * Nothing else can load pd again: its process is this CPU's, and is exiting or has a new one.
  */
 export function waitLazyLeave(pd: number, loadedPd: number): void {
-  if (ncpu === 1) return;
+  if (ncpu === 1 || othersHolding(pd, loadedPd, true) === 0) return;
+  lazyLeaves = lazyLeaves + 1;
+  unlockKernel();
+  while (othersHolding(pd, loadedPd, false) !== 0) pause();
+  lockKernel();
+}
+
+/** CPUs other than this one with pd loaded; with `ask`, each is asked to leave it (the IPI). */
+function othersHolding(pd: number, loadedPd: number, ask: boolean): number {
   const me = cpuId();
-  let asked = 0;
+  let n = 0;
   let k = 0;
   while (k < ncpu) {
     if (k !== me && load32(loadedPd + k * 4) === pd) {
-      store32(leaveLazy + k * 4, 1);
-      ipiSend(k, Smp.IPI_VECTOR);
-      asked = asked + 1;
+      n = n + 1;
+      if (ask) {
+        store32(leaveLazy + k * 4, 1);
+        ipiSend(k, Smp.IPI_VECTOR);
+      }
     }
     k = k + 1;
   }
-  if (asked === 0) return;
-  lazyLeaves = lazyLeaves + 1;
-  unlockKernel();
-  for (;;) {
-    let held = 0;
-    k = 0;
-    while (k < ncpu) {
-      if (k !== me && load32(loadedPd + k * 4) === pd) held = 1;
-      k = k + 1;
-    }
-    if (held === 0) break;
-    pause();
-  }
-  lockKernel();
+  return n;
 }
 
 /**
