@@ -120,6 +120,10 @@ describe('the host', () => {
     for (const n of ['n', 'h']) host.start(n);
     until(() => ['n', 'h'].every((n) => (out[n] ?? '').endsWith('$ nproc\n2\n$ ')));
     expect(out.h).toContain('smp: 2 CPUs\n');
+    // the monitor's info cpus: a line per CPU (vCPU), CPU 0 marked; an hvm domain's vCPUs each on its physical CPU
+    const sym = '<[^>]+>';
+    expect(monitorCommand(host, 'n', 'info cpus')).toMatch(new RegExp(`^\\* CPU #0: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)\n  CPU #1: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)$`));
+    expect(monitorCommand(host, 'h', 'info cpus')).toMatch(new RegExp(`^\\* CPU #0: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (runnable|blocked) pcpu 0\n  CPU #1: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (runnable|blocked) pcpu 1$`));
     define({ name: 'p', mode: 'pv', vcpus: 2 });
     host.start('p');
     expect(() => host.save('p', join(tmpdir(), 'never.xls'))).toThrow("domain 'p' has 2 vCPUs: saving a pv domain of several is not built yet (one vCPU only; native, trap, bt and hvm domains of several save)");
