@@ -1,10 +1,11 @@
 // Lock-holder preemption and its remedies, side by side: `xenolith bench smp [--json]`. The
 // unmodified kernel's two-CPU usertests (smp-unmap, smp-parallel) run where vCPUs outnumber
 // physical CPUs two to one, under trap, bt and hvm:
-//   - one domain of two vCPUs on one physical CPU: no remedy, and --spin-yield (a vCPU about to
-//     spin behind a holder waiting for the same physical CPU gives its slice up);
+//   - one domain of two vCPUs on one physical CPU: no remedy, --spin-yield (a vCPU about to
+//     spin behind a holder waiting for the same physical CPU gives its slice up), and under hvm
+//     --ple (pause-loop exiting: a vCPU whose PAUSE loop outlasts PLE_Window exits and yields);
 //   - two such domains on two physical CPUs (each domain's vCPUs on different ones): no remedy,
-//     --spin-yield, and --cosched (each domain's vCPUs run together in gang slices). Co-scheduling
+//     --spin-yield, --ple (hvm), and --cosched (each domain's vCPUs run together in gang slices). Co-scheduling
 //     needs a physical CPU per vCPU of a domain, so it has no row in the first shape.
 // pv (its vCPUs on one physical CPU) has one row: its kernel's spinlock always yields through
 // sched_op(YIELD) after 1,024 reads. Per row: simulated cycles, the lock spin the SpinWatch saw
@@ -20,7 +21,8 @@ import type { Mode } from '../hypervisor/core/mode.ts';
 import { smpHypervisorOptions, SMP_DEFAULT_QUANTUM_CYCLES } from '../hypervisor/run.ts';
 import { TrapMode, HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts';
 import { BtMode } from '../hypervisor/bt/index.ts';
-import { HvmMode, hvmReserveBytes } from '../hypervisor/hvm/index.ts';
+import { HvmMode, PLE_DEFAULTS, hvmReserveBytes } from '../hypervisor/hvm/index.ts';
+import { Exit } from '../machine/types.ts';
 import { runPvMode } from '../hypervisor/pv/system.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Image } from '../machine/image.ts';
@@ -29,16 +31,18 @@ import { textTable } from './text-table.ts';
 export const SMP_BENCH_CMDLINE = 'usertests smp-unmap smp-parallel';
 export const SMP_BENCH_MODES = ['trap', 'bt', 'hvm'] as const;
 export type SmpBenchMode = (typeof SMP_BENCH_MODES)[number] | 'pv';
-export type SmpRemedy = 'none' | 'spin-yield' | 'cosched' | 'pv yielding spinlock';
+export type SmpRemedy = 'none' | 'spin-yield' | 'ple' | 'cosched' | 'pv yielding spinlock';
 /** '1x2/1': one domain of two vCPUs on one physical CPU; '2x2/2': two domains of two on two */
 export type SmpShape = '1x2/1' | '2x2/2';
 
-/** The remedies run per shape (trap, bt, hvm). */
-export const SMP_BENCH_RUNS: readonly { shape: SmpShape; remedy: SmpRemedy }[] = [
+/** The remedies run per shape (trap, bt, hvm; pause-loop exiting is hardware assist's: hvm only). */
+export const SMP_BENCH_RUNS: readonly { shape: SmpShape; remedy: SmpRemedy; hvmOnly?: boolean }[] = [
   { shape: '1x2/1', remedy: 'none' },
   { shape: '1x2/1', remedy: 'spin-yield' },
+  { shape: '1x2/1', remedy: 'ple', hvmOnly: true },
   { shape: '2x2/2', remedy: 'none' },
   { shape: '2x2/2', remedy: 'spin-yield' },
+  { shape: '2x2/2', remedy: 'ple', hvmOnly: true },
   { shape: '2x2/2', remedy: 'cosched' },
 ];
 
@@ -57,7 +61,7 @@ export interface SmpBenchRow {
   wastedCycles: number;
   contendedSlices: number;
   contendedCycles: number;
-  /** slices given up (--spin-yield) or sched_op yields of pv's spinlock */
+  /** slices given up (--spin-yield), pause-loop exits (--ple), or sched_op yields of pv's spinlock */
   yields: number;
   /** pv: cycles its spinlocks spun before yielding (the guest's own measure) */
   spunBeforeYield: number;
@@ -69,6 +73,7 @@ export interface SmpBenchRow {
 }
 
 const GUEST_BYTES = 16 * 1024 * 1024;
+const EXIT_PAUSE: number = Exit.Pause;
 
 function watch(d: Domain, kernel: Image): void {
   const sym = (name: string) => kernel.symbols.find((x) => x.name === name);
@@ -78,10 +83,10 @@ function watch(d: Domain, kernel: Image): void {
   d.spinWatch = { pcStart: acquire.addr, pcEnd: acquire.addr + acquire.size, holderGpa: lock.addr + 4 };
 }
 
-function newMode(mode: (typeof SMP_BENCH_MODES)[number]): Mode {
+function newMode(mode: (typeof SMP_BENCH_MODES)[number], remedy: SmpRemedy): Mode {
   if (mode === 'trap') return new TrapMode();
   if (mode === 'bt') return new BtMode();
-  return new HvmMode();
+  return new HvmMode(remedy === 'ple' ? { ple: PLE_DEFAULTS } : {});
 }
 
 function tally(out: string): [number, number] {
@@ -102,7 +107,8 @@ export function runSmpCase(mode: (typeof SMP_BENCH_MODES)[number], shape: SmpSha
   const pcpus = shape === '1x2/1' ? 1 : 2;
   const reserve = mode === 'hvm' ? hvmReserveBytes(GUEST_BYTES, 'flush', 2) : 2 * HYPERVISOR_RESERVE_BYTES;
   const hv = new Hypervisor({ memoryBytes: domains * (GUEST_BYTES + reserve) + 4096, ...smpHypervisorOptions(2, { seed, pcpus, cosched: remedy === 'cosched' }) });
-  const m = newMode(mode);
+  if (remedy === 'ple' && mode !== 'hvm') throw new Error('bench smp: pause-loop exiting is a VMCS control: hvm only');
+  const m = newMode(mode, remedy);
   const ds: Domain[] = [];
   for (let k = 0; k < domains; k++) {
     const d = hv.createDomain(m, { name: `g${k}`, memoryBytes: GUEST_BYTES, vcpus: 2, input: '' }, { kernel: build.kernel, initrd: build.initrd, cmdline });
@@ -126,7 +132,7 @@ export function runSmpCase(mode: (typeof SMP_BENCH_MODES)[number], shape: SmpSha
     wastedCycles: sum((d) => d.spinStats.preemptedCycles),
     contendedSlices: sum((d) => d.spinStats.contendedSlices),
     contendedCycles: sum((d) => d.spinStats.contendedCycles),
-    yields: sum((d) => d.spinStats.yields),
+    yields: remedy === 'ple' ? sum((d) => d.stats.cpuExits[EXIT_PAUSE]!) : sum((d) => d.spinStats.yields),
     spunBeforeYield: 0,
     gangSlices: hv.gang.slices,
     heldCycles: hv.gang.heldCycles,
@@ -169,7 +175,7 @@ export function runSmpBench(modes: readonly SmpBenchMode[] = [...SMP_BENCH_MODES
   if (modes.some((m) => m !== 'pv')) runSmpCase('trap', '1x2/1', 'none', 'usertests smp-unmap');
   for (const mode of modes) {
     if (mode === 'pv') rows.push(runSmpPvCase());
-    else for (const c of SMP_BENCH_RUNS) rows.push(runSmpCase(mode, c.shape, c.remedy));
+    else for (const c of SMP_BENCH_RUNS) if (!c.hvmOnly || mode === 'hvm') rows.push(runSmpCase(mode, c.shape, c.remedy));
   }
   return rows;
 }
@@ -203,7 +209,7 @@ export function smpBenchReport(rows: readonly SmpBenchRow[], hostTime = true): s
     return row;
   });
   return [
-    `lock-holder preemption and its remedies: '${SMP_BENCH_CMDLINE}' (two-CPU tests), vCPUs outnumbering physical CPUs 2:1, seed 1, quantum ${SMP_DEFAULT_QUANTUM_CYCLES} cycles; spin wasted: whole slices in the kernel lock's acquire loop while its holder was descheduled`,
+    `lock-holder preemption and its remedies: '${SMP_BENCH_CMDLINE}' (two-CPU tests), vCPUs outnumbering physical CPUs 2:1, seed 1, quantum ${SMP_DEFAULT_QUANTUM_CYCLES} cycles; spin wasted: whole slices in the kernel lock's acquire loop while its holder was descheduled (with --ple: up to the pause-loop exit); yields: slices given up (--spin-yield), pause-loop exits (--ple), sched_op yields (pv)`,
     textTable(head, body, head.map((_, c) => (c < 3 ? 'left' : 'right'))),
   ].join('\n');
 }

@@ -65,9 +65,9 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}
  * The vCPU's state as the guest sees it: under trap and bt the real CPU holds the shadow root and
  * the hypervisor's trap table, so the control registers come from the virtual CPU instead.
  */
-function cpuState(t: Target): CpuState {
-  if (t.bare) return t.bare.cpu.saveState();
-  const v = t.domain!.vcpus[0]!;
+function cpuState(t: Target, k = 0): CpuState {
+  if (t.bare) return t.bare.cpus[k]!.saveState();
+  const v = t.domain!.vcpus[k]!;
   const st = t.hv!.vcpuState(v);
   if (v.modeState instanceof TrapVcpu) {
     const g = v.modeState.v;
@@ -216,10 +216,19 @@ function infoRegisters(t: Target): string {
   return lines.join('\n');
 }
 
+/** Every CPU (vCPU) of the target, a line each; `*` marks CPU 0, the one `info registers` shows. */
 function infoCpus(t: Target): string {
-  const st = cpuState(t);
-  const state = t.bare ? (st.halted ? 'halted' : 'running') : t.domain!.vcpus[0]!.runState;
-  return `* CPU #0: pc=${hex(st.pc)} <${symbolize(allSymbols(t), st.pc)}> cpl=${st.cpl} ${state}`;
+  const n = t.bare ? t.bare.cpus.length : t.domain!.vcpus.length;
+  const lines: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const st = cpuState(t, k);
+    const v = t.domain?.vcpus[k];
+    const state = v === undefined ? (st.halted ? 'halted' : 'running') : v.up ? v.runState : 'down';
+    // with several physical CPUs, where each vCPU is pinned
+    const pcpu = v !== undefined && t.hv !== null && t.hv.pcpus > 1 ? ` pcpu ${v.pcpu}` : '';
+    lines.push(`${k === 0 ? '*' : ' '} CPU #${k}: pc=${hex(st.pc)} <${symbolize(allSymbols(t), st.pc)}> cpl=${st.cpl} ${state}${pcpu}`);
+  }
+  return lines.join('\n');
 }
 
 /** The domain's mapped virtual pages, in address order: [va, pa, rights]. */

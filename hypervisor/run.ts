@@ -40,7 +40,7 @@ export interface GuestRunOptions {
   /** trap-mode tuning */
   trap?: TrapModeOptions;
   /** hvm-mode translation: 'shadow' or 'ept' (default: the profile's CPU decides); with shadow paging, the shadow's kind */
-  hvm?: { mmu?: 'shadow' | 'ept'; shadow?: 'flush' | 'traced' };
+  hvm?: { mmu?: 'shadow' | 'ept'; shadow?: 'flush' | 'traced'; ple?: { gap: number; window: number } };
   /** bt-mode tuning (the translation cache's bound, the shadow, adaptive retranslation: BtModeOptions) */
   bt?: { cacheUnits?: number; shadow?: 'flush' | 'traced'; adaptive?: boolean };
   /** the CPU engine: 'interpreter' or 'translator' (default machine/translator.ts DEFAULT_ENGINE) */

@@ -53,6 +53,11 @@ export interface CostProfile {
   readonly branchTaken: number;
   readonly rdtsc: number;
   readonly cpuid: number;
+  /**
+   * PAUSE, the spin-wait hint: a fixed delay (the SDM: "finite and can be zero for some
+   * processors"); under pause-loop exiting, what the loop's PAUSEs add to its length
+   */
+  readonly pause: number;
 
   // Traps and interrupts (hardware cost of the transition only; handler code is charged as it runs).
   /** delivery of an exception or external interrupt through the IDT (and a root-mode intercept) */
@@ -180,6 +185,9 @@ const P4_2003: CostProfile = {
   rdtsc: 80,
   // approximate/unverified: CPUID is microcoded and serializing, a few hundred cycles on NetBurst.
   cpuid: 200,
+  // approximate: Intel's optimization manual (its Skylake section) puts PAUSE at about 10 cycles on
+  // the generations before Skylake (140 on Skylake); this core's own delay is not published.
+  pause: 10,
   // [LNX02]: getppid by int 0x80 ~1,761 cycles, by sysenter ~641 on a Pentium 4; the kernel work
   // is the same, so INT + IRET cost ~1,120 cycles more than SYSENTER + SYSEXIT. estimate: with
   // SYSENTER + SYSEXIT at ~150 (fast paths without gate or stack checks), INT + IRET ~1,270, split
@@ -271,6 +279,9 @@ const P4_2006_VTX: CostProfile = {
   rdtsc: 80,
   // approximate/unverified: microcoded and serializing.
   cpuid: 200,
+  // approximate: Intel's optimization manual (its Skylake section) puts PAUSE at about 10 cycles on
+  // the generations before Skylake (140 on Skylake); this core's own delay is not published.
+  pause: 10,
   // the p4-2003 estimate from [LNX02] (same NetBurst delivery microcode).
   trapEntry: 700,
   intEntry: 700,
@@ -340,6 +351,9 @@ const CORE2_2006_VTX: CostProfile = {
   rdtsc: 64,
   // approximate/unverified
   cpuid: 200,
+  // approximate: Intel's optimization manual (its Skylake section) puts PAUSE at about 10 cycles on
+  // the generations before Skylake (140 on Skylake); this core's own delay is not published.
+  pause: 10,
   // estimate: no published figure for INT n / IRET on Merom; Core's gate delivery and IRET are
   // microcoded as NetBurst's but at roughly twice the IPC: about half the p4-2003 estimate.
   trapEntry: 350,
@@ -406,6 +420,9 @@ const MODERN: CostProfile = {
   rdtsc: 37,
   // approximate/unverified
   cpuid: 150,
+  // approximate/unverified: no AMD figure checked; Intel's pre-Skylake ~10 cycles (its optimization
+  // manual's Skylake section, which gives 140 for Skylake itself) taken as the estimate.
+  pause: 10,
   // approximate/unverified: software-interrupt / exception delivery and IRET on current cores
   // (each on the order of 50-100 cycles, before mitigations).
   trapEntry: 80,
@@ -513,6 +530,8 @@ function classCost(p: CostProfile, c: CostClass): number {
       return p.rdtsc;
     case 'cpuid':
       return p.cpuid;
+    case 'pause':
+      return p.pause;
     case 'cliSti':
       return p.cliSti;
     case 'ioPort':

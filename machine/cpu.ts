@@ -92,6 +92,9 @@ const EV_HYPERCALL_EXIT: number = Ev.HypercallExit;
 const EV_VM_ENTRY: number = Ev.VmEntry;
 const EV_VM_EXIT: number = Ev.VmExit;
 
+/** the pause-loop exit (a local number for the generated general path) */
+const EXIT_PAUSE: number = Exit.Pause;
+
 /** step() results besides Exit values (machine/types.ts; local numbers for the hot loops) */
 const CONT: number = STEP_CONT;
 const BOUND: number = STEP_BOUND;
@@ -125,7 +128,7 @@ const V_PF: number = Vector.PageFault;
 const enum Handler {
   UD = 0, NOP, MOV, LI, ADD, SUB, MUL, MULHU, DIV, DIVU, REM, REMU, AND, OR, XOR, SHL, SHR, SAR, NOT,
   NEG, ADDI, MULI, ANDI, ORI, XORI, SHLI, SHRI, SARI, LDW, LDH, LDHU, LDB, LDBU, STW, STH, STB, XCHG, PUSH,
-  POP, CMP, CMPI, TEST, SETCC, JMP, JCC, CALL, JMPR, CALLR, RET, INT, BRK, RDTSC, CPUID, HLT, CLI,
+  POP, CMP, CMPI, TEST, SETCC, JMP, JCC, CALL, JMPR, CALLR, RET, PAUSE, INT, BRK, RDTSC, CPUID, HLT, CLI,
   STI, IN, INB, OUT, OUTB, INR, OUTR, MOVTOCR, MOVFROMCR, LIDT, INVLPG, LKSP, IRET, PUSHF, POPF,
   RDCPL, SIDT, HYPERCALL,
 }
@@ -147,7 +150,7 @@ const DECODE: Uint8Array = (() => {
     [Op.INB, Handler.INB], [Op.OUT, Handler.OUT], [Op.OUTB, Handler.OUTB], [Op.INR, Handler.INR], [Op.OUTR, Handler.OUTR],
     [Op.MOVTOCR, Handler.MOVTOCR], [Op.MOVFROMCR, Handler.MOVFROMCR], [Op.LIDT, Handler.LIDT], [Op.INVLPG, Handler.INVLPG],
     [Op.LKSP, Handler.LKSP], [Op.IRET, Handler.IRET], [Op.PUSHF, Handler.PUSHF], [Op.POPF, Handler.POPF], [Op.RDCPL, Handler.RDCPL],
-    [Op.SIDT, Handler.SIDT], [Op.HYPERCALL, Handler.HYPERCALL],
+    [Op.SIDT, Handler.SIDT], [Op.HYPERCALL, Handler.HYPERCALL], [Op.PAUSE, Handler.PAUSE],
   ];
   const t = new Uint8Array(256);
   for (const [op, h] of pairs) t[op] = h;
@@ -215,6 +218,7 @@ const SEMANTICS_HANDLERS: readonly Handler[] = [
   Handler.JMPR,
   Handler.CALLR,
   Handler.RET,
+  Handler.PAUSE,
   // @generated semantics-handlers end
 ];
 
@@ -1133,6 +1137,9 @@ export class Cpu implements MmuHost {
           }
           continue;
         }
+        case Handler.PAUSE:
+          if (this.nonRoot && this.vmcs!.pauseLoopExiting) break loop;
+          break;
         // @generated fast-cases end
         default:
           break loop; // everything else runs on the general path
@@ -1381,6 +1388,9 @@ export class Cpu implements MmuHost {
         r[SP] = (va + 4) | 0;
         return this.branch(target, c);
       }
+      case Handler.PAUSE:
+        if (this.nonRoot && this.vmcs!.pauseLoopExiting && this.cpl === 0 && this.pauseLoopEnds()) return this.insnExit(EXIT_PAUSE, pc, next, c);
+        return this.retire(next, c);
       // @generated step-cases end
       case Handler.UD:
         return this.fault(V_UD, 0, pc);
@@ -1619,6 +1629,19 @@ export class Cpu implements MmuHost {
     answerCpuid(this.regs, this.profile.clockMHz, CPUID_FEATURES_MACHINE, this.mmu.tlbEntries);
   }
 
+
+  /**
+   * A PAUSE at CPL 0 under pause-loop exiting (Vmcs.pauseLoopExiting): one less than PLE_Gap
+   * cycles after the last belongs to its spin loop, else it begins one; true when the loop has
+   * lasted more than PLE_Window cycles (the PAUSE exits).
+   */
+  private pauseLoopEnds(): boolean {
+    const vm = this.vmcs!;
+    const now = this.cycles;
+    if (now - vm.pleLast > vm.pleGap) vm.pleLoopStart = now;
+    vm.pleLast = now;
+    return now - vm.pleLoopStart > vm.pleWindow;
+  }
 
   /** An instruction exit in non-root mode: the instruction retires, pc past it. */
   private insnExit(reason: Exit, pc: number, next: number, c: number): number {
@@ -1875,6 +1898,8 @@ export class Cpu implements MmuHost {
     if (!this.vmcs) throw new Error('Cpu.vmEntry: no VMCS');
     if (this.nonRoot) throw new Error('Cpu.vmEntry: already in non-root mode');
     this.nonRoot = true;
+    // pause-loop exiting: the first PAUSE after an entry begins a loop
+    this.vmcs.pleLast = -Infinity;
     this.charge(EV_VM_ENTRY, 1);
     this.mmu.vmEntryTlb(this.profile.vpid ? this.vmcs.vpid : 0);
     this.halted = false;

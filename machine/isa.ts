@@ -75,6 +75,8 @@ export const enum Op {
   BRK = 0x51,
   RDTSC = 0x52,
   CPUID = 0x53,
+  /** the spin-wait hint (x86's PAUSE): a delay natively; hardware assist's pause-loop exiting watches it */
+  PAUSE = 0x54,
   // privileged at CPL > 0 (or at CPL > IOPL for CLI/STI/IN/OUT)
   HLT = 0x60,
   CLI = 0x61,
@@ -171,7 +173,7 @@ export interface OpInfo {
  * delivery, walks, CR3 flushes, transitions) is charged where it happens.
  */
 export type CostClass =
-  | 'alu' | 'mul' | 'div' | 'load' | 'store' | 'branch' | 'branchTaken' | 'call' | 'ret' | 'rdtsc' | 'cpuid'
+  | 'alu' | 'mul' | 'div' | 'load' | 'store' | 'branch' | 'branchTaken' | 'call' | 'ret' | 'rdtsc' | 'cpuid' | 'pause'
   | 'cliSti' | 'ioPort' | 'crMove' | 'descriptorLoad' | 'invlpg' | 'iret' | 'pushf' | 'popf';
 
 function i(op: Op, mnemonic: string, fmt: Fmt, cls: InsnClass, doc: string, cost: CostClass): OpInfo {
@@ -233,6 +235,7 @@ export const INSTRUCTIONS: readonly OpInfo[] = [
   i(Op.BRK, 'brk', Fmt.None, 'innocuous', 'breakpoint trap, vector 3 (a trap: the saved pc is the next instruction)', 'alu'),
   i(Op.RDTSC, 'rdtsc', Fmt.DD, 'innocuous', 'rd = low 32 bits of the cycle counter, ra = high 32 bits', 'rdtsc'),
   i(Op.CPUID, 'cpuid', Fmt.None, 'innocuous', 'r0..r3 = identification for leaf r0 (exits unconditionally in non-root mode)', 'cpuid'),
+  i(Op.PAUSE, 'pause', Fmt.None, 'innocuous', "spin-wait hint: do nothing for the profile's pause cycles (in non-root mode at CPL 0 with pause-loop exiting, a spin loop longer than PLE_Window exits)", 'pause'),
   i(Op.HLT, 'hlt', Fmt.None, 'privileged', 'stop until the next interrupt', 'alu'),
   i(Op.CLI, 'cli', Fmt.None, 'io-privileged', 'clear IF; #GP if CPL > IOPL', 'cliSti'),
   i(Op.STI, 'sti', Fmt.None, 'io-privileged', 'set IF; #GP if CPL > IOPL', 'cliSti'),

@@ -14,6 +14,11 @@
 /** What an instruction does, and so which plumbing its paths get around its expressions. */
 export type Semantics =
   | { kind: 'nop' }
+  /**
+   * nothing but its cost (PAUSE, the spin-wait hint) - unless the CPU is in non-root mode with
+   * pause-loop exiting on: then the general path alone runs it (Cpu.pauseLoopEnds decides the exit)
+   */
+  | { kind: 'pause' }
   /** rd = expr (no fault) */
   | { kind: 'alu'; expr: string }
   /** rd = the extension word */
@@ -92,6 +97,7 @@ export const SEMANTICS: ReadonlyArray<readonly [string, Semantics]> = [
   ['JMPR', { kind: 'jmpr' }],
   ['CALLR', { kind: 'callr' }],
   ['RET', { kind: 'ret' }],
+  ['PAUSE', { kind: 'pause' }],
 ];
 
 // ------------------------------------------------------------------------------ the fast loop
@@ -142,6 +148,8 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
   switch (s.kind) {
     case 'nop':
       return { block: false, lines: ['break;'] };
+    case 'pause':
+      return { block: false, lines: ['if (this.nonRoot && this.vmcs!.pauseLoopExiting) break loop;', 'break;'] };
     case 'alu':
       return { block: false, lines: [`${F_RD} = ${subst(s.expr, F_OPS)};`, 'break;'] };
     case 'li':
@@ -253,6 +261,8 @@ function stepBody(s: Semantics): { block: boolean; lines: string[] } {
   switch (s.kind) {
     case 'nop':
       return { block: false, lines: [S_RETIRE] };
+    case 'pause':
+      return { block: false, lines: ['if (this.nonRoot && this.vmcs!.pauseLoopExiting && this.cpl === 0 && this.pauseLoopEnds()) return this.insnExit(EXIT_PAUSE, pc, next, c);', S_RETIRE] };
     case 'alu':
       return { block: false, lines: [`r[rd] = ${subst(s.expr, S_OPS)};`, S_RETIRE] };
     case 'li':
@@ -365,6 +375,8 @@ export function transBody(s: Semantics, x: TransInsn): string[] {
   switch (s.kind) {
     case 'nop':
       return [];
+    case 'pause':
+      return [`if (cpu.nonRoot && cpu.vmcs.pauseLoopExiting) ${x.exit}`];
     case 'alu':
       return [`${rd} = ${subst(s.expr, ops)};`];
     case 'li':

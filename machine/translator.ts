@@ -942,6 +942,7 @@ function charge0(cc: number, nn: number): string {
 function regsOf(s: Semantics, rd: number, ra: number, rb: number, read: Set<number>, written: Set<number>): void {
   switch (s.kind) {
     case 'nop':
+    case 'pause':
     case 'jmp':
     case 'jcc':
       return;

@@ -27,6 +27,8 @@ export const enum Exit {
   CrAccess = 28,
   /** IN/OUT; see Cpu.exitPort, exitSize, exitIsWrite, exitData, exitReg */
   Io = 30,
+  /** PAUSE under pause-loop exiting (Vmcs.pauseLoopExiting): a spin loop at CPL 0 outlasted PLE_Window; pc past it */
+  Pause = 40,
   /** second-stage translation failed; see Cpu.exitGuestPhys, exitGuestLinear, exitQualification */
   EptViolation = 48,
   /** the run reached its cycle deadline (not a guest event) */
@@ -59,6 +61,7 @@ export const EXIT_NAMES: Readonly<Record<Exit, string>> = {
   [Exit.Hypercall]: 'hypercall',
   [Exit.CrAccess]: 'cr-access',
   [Exit.Io]: 'io',
+  [Exit.Pause]: 'pause',
   [Exit.EptViolation]: 'ept-violation',
   [Exit.Deadline]: 'deadline',
   [Exit.Halted]: 'halted',

@@ -96,6 +96,20 @@ export class Vmcs {
   /** added to the cycle counter for the guest's RDTSC */
   tscOffset = 0;
   /**
+   * Pause-loop exiting (VT-x's secondary control, Intel SDM vol. 3C, "Instructions That Cause VM
+   * Exits Conditionally", PAUSE): at CPL 0, a PAUSE less than `pleGap` cycles after the previous
+   * one belongs to the same spin loop; the first PAUSE after an entry, or after a longer gap,
+   * begins a loop; a PAUSE more than `pleWindow` cycles after its loop began exits with Exit.Pause.
+   * Time is the cycle counter (the SDM's counter runs at the TSC's rate). At CPL > 0, and with
+   * the control off, PAUSE never exits. The defaults are KVM's (ple_gap 128, ple_window 4096).
+   */
+  pauseLoopExiting = false;
+  pleGap = 128;
+  pleWindow = 4096;
+  /** the CPU's PLE state: the cycle of the last PAUSE at CPL 0 and of the first of its loop (-Infinity: none since the entry) */
+  pleLast = -Infinity;
+  pleLoopStart = -Infinity;
+  /**
    * The tag of this guest's TLB entries (VT-x's VPID, AMD's ASID), honoured when the profile's CPU
    * has one (CostProfile.vpid): entry and exit keep the TLB. 0: untagged, the TLB is flushed at
    * every entry and exit, as on first-generation VT-x.

@@ -3,7 +3,7 @@
 // Console input comes from --input (then end of input), piped stdin, or the terminal.
 import { Ev } from '../../machine/ledger.ts';
 import { getProfile } from '../../machine/costs.ts';
-import { hvmMmuFor } from '../../hypervisor/hvm/mode.ts';
+import { hvmMmuFor, PLE_DEFAULTS } from '../../hypervisor/hvm/mode.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine } from '../../machine/machine.ts';
@@ -77,6 +77,7 @@ interface RunOptions {
   stats?: boolean;
   spinYield?: boolean;
   cosched?: boolean;
+  ple?: boolean;
   trace?: string;
   traceRecords?: string;
   add: string[];
@@ -231,6 +232,8 @@ interface GuestSetup {
   spinYield?: boolean;
   /** --cosched: the domain's vCPUs are scheduled together (gang slices) */
   cosched?: boolean;
+  /** --ple (hvm): pause-loop exiting with KVM's PLE_Gap and PLE_Window */
+  ple?: boolean;
 }
 
 /** The console's onOutput: the writer, and the setup's tap if any. */
@@ -276,7 +279,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     initrd,
     cmdline: o.cmdline,
     onOutput: withTap(consoleWriter(symbols, undefined, images), o),
-    ...(o.mmu !== undefined || o.shadow !== undefined ? { hvm: { ...(o.mmu !== undefined ? { mmu: o.mmu } : {}), ...(o.shadow !== undefined ? { shadow: o.shadow } : {}) } } : {}),
+    ...(o.mmu !== undefined || o.shadow !== undefined || o.ple ? { hvm: { ...(o.mmu !== undefined ? { mmu: o.mmu } : {}), ...(o.shadow !== undefined ? { shadow: o.shadow } : {}), ...(o.ple ? { ple: PLE_DEFAULTS } : {}) } } : {}),
     ...(o.shadow !== undefined ? { trap: { shadow: o.shadow }, bt: { shadow: o.shadow, ...(o.btAdaptive ? { adaptive: true } : {}) } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
@@ -475,6 +478,8 @@ interface SavedSetup {
   netRx?: 'copy' | 'flip';
   /** --net: the virtual gateway's state at the save (the frames on their way to the guest are NIC events in the graph) */
   gateway?: GatewayState;
+  /** --ple (hvm) */
+  ple?: boolean;
 }
 
 function parseSaveAt(values: string[], opts: RunOptions): { cycles: number; file: string } {
@@ -491,6 +496,7 @@ function savedSetup(opts: RunOptions, setup: GuestSetup, imagePath: string | und
   if (setup.shadow !== undefined) out.shadow = setup.shadow;
   if (setup.btAdaptive) out.btAdaptive = true;
   if (setup.hosted) out.hosted = true;
+  if (setup.ple) out.ple = true;
   if (imagePath !== undefined) out.imagePath = resolve(imagePath);
   if (kernelBoot && setup.cmdline !== undefined) out.cmdline = setup.cmdline;
   if (setup.traceCapacity !== undefined) out.traceCapacity = setup.traceCapacity;
@@ -533,7 +539,7 @@ function writeSave(file: string, mode: SaveMode, guest: BootedGuest, setup: Save
 /** `run --restore FILE`: build the saved run's machine, lay the saved state over it, and go on. */
 async function restoreAction(imagePath: string | undefined, opts: RunOptions): Promise<void> {
   const file = opts.restore!;
-  const clash = [imagePath !== undefined && 'an image', opts.add.length > 0 && '--add', opts.cmdline !== undefined && '--cmdline', opts.disk !== undefined && '--disk', opts.net.length > 0 && '--net', opts.hypercalls !== undefined && '--hypercalls', opts.saveAt !== undefined && '--save-at', opts.traceRecords !== undefined && '--trace-records', opts.mmu !== undefined && '--mmu', opts.hosted && '--hosted'].filter(Boolean);
+  const clash = [imagePath !== undefined && 'an image', opts.add.length > 0 && '--add', opts.cmdline !== undefined && '--cmdline', opts.disk !== undefined && '--disk', opts.net.length > 0 && '--net', opts.hypercalls !== undefined && '--hypercalls', opts.saveAt !== undefined && '--save-at', opts.traceRecords !== undefined && '--trace-records', opts.mmu !== undefined && '--mmu', opts.hosted && '--hosted', opts.ple && '--ple'].filter(Boolean);
   if (clash.length > 0) throw new CliError(`--restore: the saved run decides its guest and machine; drop ${clash.join(', ')}`);
   const checked = parseOptions(runOptionsSchema, { mode: 'native', profile: 'p4-2003', memory: '32', maxCycles: opts.maxCycles, timeout: opts.timeout });
   let bytes: Uint8Array;
@@ -565,6 +571,7 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
   if (s.shadow !== undefined) setup.shadow = s.shadow;
   if (s.btAdaptive) setup.btAdaptive = true;
   if (s.hosted) setup.hosted = true;
+  if (s.ple) setup.ple = true;
   if (s.cmdline !== undefined) setup.cmdline = s.cmdline;
   if (s.imagePath !== undefined) setup.imagePath = s.imagePath;
   // the handler module of a run with --hypercalls is loaded again: its hypercalls take the same
@@ -660,6 +667,7 @@ export function register(program: Command): void {
     .option('--pcpus <n>', 'with --smp under trap, bt, hvm or pv: the hypervisor\'s physical CPUs, 1..8 (default: one per vCPU); fewer than the vCPUs and they share them (lock-holder preemption shows in --stats)')
     .option('--spin-yield', 'with --smp under trap, bt or hvm: a vCPU whose slice would begin in the kernel lock\'s acquire loop while the holder waits for the same physical CPU gives the slice up (a directed yield; the lock-holder preemption remedy, docs/hypervisor.md)')
     .option('--cosched', 'with --smp under trap, bt or hvm: co-scheduling (gang scheduling): the domain\'s vCPUs run together, each on its own physical CPU, in gang slices of 10 quanta (needs --pcpus at least --smp; not with --spin-yield; docs/hypervisor.md "Lock-holder preemption")')
+    .option('--ple', 'with --mode hvm: pause-loop exiting (a VMCS control): a guest kernel spinning at CPL 0 - PAUSEs less than PLE_Gap (128) cycles apart - for more than PLE_Window (4096) cycles exits, and the vCPU gives its physical CPU to another (the lock-holder preemption remedy of hardware assist; docs/hypervisor.md)')
     .option('--smp-quantum <cycles>', 'with --smp: the longest slice a CPU or vCPU runs before the schedule switches (default 2000 natively, 100000 for vCPUs: a slice under a hypervisor pays an exit and an entry)')
     .option('--hosted', "with --mode trap, bt or hvm: a hosted monitor (VMware Workstation's shape): every I/O exit also pays a world switch to the host, where the device model runs (the profile's hostedWorldSwitch)")
     .action(async (givenImagePath: string | undefined, opts: RunOptions, command: Command) => {
@@ -707,6 +715,8 @@ export function register(program: Command): void {
       if (opts.shadow !== undefined && opts.mode !== 'trap' && opts.mode !== 'bt' && opts.mode !== 'hvm') throw new CliError(`--shadow chooses the shadow MMU of trap, bt and hvm's shadow paging; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       if (opts.shadow !== undefined && opts.mode === 'hvm' && hvmMmuFor(getProfile(checked.profile), checked.mmu) !== 'shadow') throw new CliError(`--shadow chooses the shadow MMU; this hvm run has a second stage (ept${checked.mmu === undefined ? `, profile ${checked.profile}'s default` : ''}): add --mmu shadow`);
       if (opts.btAdaptive && (opts.mode !== 'bt' || checked.shadow !== 'traced')) throw new CliError(`--bt-adaptive retranslates bt's stores that keep taking trace faults; it needs --mode bt --shadow traced${opts.mode !== 'bt' ? ` (not --mode ${opts.mode})` : ''}`);
+      if (opts.ple && opts.mode !== 'hvm') throw new CliError(`--ple turns on hardware assist's pause-loop exiting; it needs --mode hvm (not ${opts.mode})`);
+      if (opts.ple && opts.record !== undefined) throw new CliError('--ple: recording a run with pause-loop exiting is not built (the recording does not carry the control)');
       if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');

@@ -10,7 +10,7 @@ import { Img } from './formats.ts';
 import { Err, UserLayout, Limits } from './abi.ts';
 import { memset, memcpy, strlen, strlcpy } from './string.ts';
 import { kalloc, kfree } from './kalloc.ts';
-import { p2v, walk, mapPage, uvmCreate, uvmFree, vmSwitch } from './vm.ts';
+import { p2v, walk, mapPage, uvmCreate, uvmFree, uvmRelease, vmSwitch } from './vm.ts';
 import { initrdFind, initrdData, initrdSize } from './initrd.ts';
 import { Proc, myproc } from './proc.ts';
 import { setPte, pteValue, lazyMmuBegin, lazyMmuEnd } from './pvops.ts';
@@ -172,7 +172,7 @@ export function exec(p: number, path: number, argc: number, args: number): numbe
   store32(p + Proc.BRK, pageUp(top));
   strlcpy(p + Proc.NAME, path, Limits.NAME_BYTES);
   if (p === myproc()) vmSwitch(pd);
-  if (old !== 0) uvmFree(old);
+  if (old !== 0) uvmRelease(old);
   const tf = load32(p + Proc.TF);
   memset(tf, 0, TrapFrame.BYTES);
   store32(tf + TrapFrame.PC, load32(img + Img.ENTRY));

@@ -9,7 +9,7 @@ import { Layout } from './memlayout.ts';
 import { ContextFrame } from './formats.ts';
 import { Err, ProcState, ProcInfo, Limits, ExitStatus } from './abi.ts';
 import { memset, memcpy, strlcpy } from './string.ts';
-import { kunmap, vmSwitch, kernelPd, uvmCreate, uvmCopy, uvmFree, uvmSize, copyout } from './vm.ts';
+import { kunmap, vmSwitch, kernelPd, uvmCreate, uvmCopy, uvmFree, uvmRelease, uvmSize, copyout } from './vm.ts';
 import { setKernelStack, idle, irqDisable, userReturn, powerOff } from './pvops.ts';
 import { fileDup, fileClose } from './file.ts';
 import { kputs, kputd } from './console.ts';
@@ -198,8 +198,10 @@ export function scheduler(): void {
         idle();
         continue;
       }
-      // no process's address space stays loaded while the kernel lock is let go: another CPU may free it
-      vmSwitch(kernelPd());
+      // lazy TLB (Linux's idle CPUs keep their active_mm): the last process's address space stays
+      // loaded while idle - no CR3 load now, none if it comes back here. A CPU that changes a
+      // mapping of it shoots this TLB down, one that frees it makes this CPU leave it first
+      // (smp.ts tlbShootdown, waitLazyLeave)
       markIdle(true);
       unlockKernel();
       idle();
@@ -370,7 +372,7 @@ export function exit(status: number): void {
   vmSwitch(kernelPd());
   const pd = load32(p + Proc.PD);
   store32(p + Proc.PD, 0);
-  if (pd !== 0) uvmFree(pd);
+  if (pd !== 0) uvmRelease(pd);
   store32(p + Proc.XSTATUS, status);
   store32(p + Proc.STATE, ProcState.ZOMBIE);
   wakeup(load32(p + Proc.PARENT));

@@ -10,9 +10,10 @@
 // xv6's ptable lock is held across swtch). So kernel data needs no finer locks, user code runs
 // on every CPU at once, and kernel code on one at a time.
 
-import { load32, store32, staticBuffer, xchg32, cstr, stackPointer, divu, gtu } from 'xl32';
+import { load32, store32, staticBuffer, xchg32, cstr, stackPointer, divu, gtu, pause } from 'xl32';
 import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad, spinWait, readCycles, tlbFlushOthers } from './pvops.ts';
 import { scheduler, kstackCpu } from './proc.ts';
+import { vmSwitch, kernelPd } from './vm.ts';
 import { panic } from './panic.ts';
 
 export const enum Smp {
@@ -44,7 +45,12 @@ const idling = staticBuffer(Smp.MAX_CPUS * 4);
 const tlbStale = staticBuffer(Smp.MAX_CPUS * 4);
 /** per CPU: shootdown IPIs received (statistics) */
 const shootdowns = staticBuffer(Smp.MAX_CPUS * 4);
-const bootStacks = staticBuffer(Smp.MAX_CPUS * Smp.BOOT_STACK_BYTES, 16);
+/** per CPU: 1 when a CPU about to free an address space asks this one to leave it (waitLazyLeave) */
+const leaveLazy = staticBuffer(Smp.MAX_CPUS * 4);
+/** times a CPU had to wait for idle CPUs to leave an address space it was freeing (statistics) */
+let lazyLeaves = 0;
+/** the secondaries' boot stacks: CPU k's (k >= 1) is the (k - 1)th; CPU 0 keeps the boot loader's */
+const bootStacks = staticBuffer((Smp.MAX_CPUS - 1) * Smp.BOOT_STACK_BYTES, 16);
 const kernelLock = staticBuffer(Spin.BYTES);
 /** times a CPU found the kernel lock taken and spun */
 let lockContended = 0;
@@ -70,7 +76,7 @@ export function stackCpuId(): number {
   const sp = stackPointer();
   const owner = kstackCpu(sp);
   if (owner >= 0) return owner;
-  if (gtu(sp, bootStacks) && !gtu(sp, bootStacks + Smp.MAX_CPUS * Smp.BOOT_STACK_BYTES)) return divu(sp - 1 - bootStacks, Smp.BOOT_STACK_BYTES);
+  if (gtu(sp, bootStacks) && !gtu(sp, bootStacks + (Smp.MAX_CPUS - 1) * Smp.BOOT_STACK_BYTES)) return divu(sp - 1 - bootStacks, Smp.BOOT_STACK_BYTES) + 1;
   return 0;
 }
 
@@ -116,9 +122,10 @@ export function spinAcquire(lk: number): void {
     if (pvHas(PvOp.SPIN_WAIT)) {
       spinYielding(lk);
     } else {
-      // test-and-test-and-set: spin reading, try the XCHG only when it looks free
+      // test-and-test-and-set: spin reading, try the XCHG only when it looks free; PAUSE in every
+      // turn, as x86 kernels' cpu_relax(): the hint a hypervisor's pause-loop exiting watches for
       for (;;) {
-        while (load32(lk + Spin.LOCKED) !== 0) {}
+        while (load32(lk + Spin.LOCKED) !== 0) pause();
         if (xchg32(lk + Spin.LOCKED, 1) === 0) break;
       }
     }
@@ -137,6 +144,7 @@ function spinYielding(lk: number): void {
   for (;;) {
     let n = 0;
     while (load32(lk + Spin.LOCKED) !== 0) {
+      pause();
       n = n + 1;
       if (n === Smp.SPIN_YIELD) {
         spinWait(readCycles() - since);
@@ -197,7 +205,7 @@ export function smpInit(): void {
   lockKernel();
   let k = 1;
   while (k < ncpu) {
-    cpuStart(k, bootStacks + (k + 1) * Smp.BOOT_STACK_BYTES);
+    cpuStart(k, bootStacks + k * Smp.BOOT_STACK_BYTES);
     k = k + 1;
   }
 }
@@ -238,7 +246,10 @@ export function apMain(): void {
 
 // ---- IPIs and TLB shootdown ----------------------------------------------------------------------
 
-/** An IPI or local-timer interrupt arrived (trap.ts): end it, and flush a TLB marked stale. */
+/**
+ * An IPI or local-timer interrupt arrived (trap.ts): end it, flush a TLB marked stale, and leave
+ * the address space kept loaded while idle if a CPU freeing it asks (waitLazyLeave).
+ */
 export function smpInterrupt(): void {
   ipiAck();
   const me = cpuId();
@@ -247,13 +258,51 @@ export function smpInterrupt(): void {
     store32(shootdowns + me * 4, load32(shootdowns + me * 4) + 1);
     flushTlb();
   }
+  if (load32(leaveLazy + me * 4) !== 0) {
+    store32(leaveLazy + me * 4, 0);
+    vmSwitch(kernelPd());
+  }
+}
+
+/**
+ * Address space pd is about to be freed (exit, exec), and this CPU has left it. An idle CPU keeps
+ * the last address space it ran loaded (lazy TLB, vm.ts), so another may still have pd in its
+ * page-directory base: each such CPU is asked to leave it (an IPI; it switches to the kernel's
+ * directory) and waited for, with the kernel lock let go meanwhile - they take the IPI under it.
+ * Nothing else can load pd again: its process is this CPU's, and is exiting or has a new one.
+ */
+export function waitLazyLeave(pd: number, loadedPd: number): void {
+  if (ncpu === 1 || othersHolding(pd, loadedPd, true) === 0) return;
+  lazyLeaves = lazyLeaves + 1;
+  unlockKernel();
+  while (othersHolding(pd, loadedPd, false) !== 0) pause();
+  lockKernel();
+}
+
+/** CPUs other than this one with pd loaded; with `ask`, each is asked to leave it (the IPI). */
+function othersHolding(pd: number, loadedPd: number, ask: boolean): number {
+  const me = cpuId();
+  let n = 0;
+  let k = 0;
+  while (k < ncpu) {
+    if (k !== me && load32(loadedPd + k * 4) === pd) {
+      n = n + 1;
+      if (ask) {
+        store32(leaveLazy + k * 4, 1);
+        ipiSend(k, Smp.IPI_VECTOR);
+      }
+    }
+    k = k + 1;
+  }
+  return n;
 }
 
 /**
  * A mapping of page directory pd was removed or narrowed on this CPU: every other CPU that has
- * pd loaded (loadedPd) must drop its translations. They cannot be running pd's user code (a
- * process runs on one CPU at a time), so the shootdown does not wait: the target is marked
- * stale, flushes when the IPI arrives, and at the latest when it next loads an address space.
+ * pd loaded (loadedPd: an idle CPU keeps the last process's, vm.ts) must drop its translations.
+ * They cannot be running pd's user code (a process runs on one CPU at a time), so the shootdown
+ * does not wait: the target is marked stale, flushes when the IPI arrives, and at the latest when
+ * it next loads an address space.
  */
 export function tlbShootdown(pd: number, loadedPd: number): void {
   if (ncpu === 1) return;

@@ -12,7 +12,7 @@
 // both forms, so flags are tested and changed on the raw entry.
 
 import { load8, store8, load32, store32, ltu, leu, geu, gtu, staticBuffer } from 'xl32';
-import { Smp, cpuId, takeTlbStale, tlbShootdown } from './smp.ts';
+import { Smp, cpuId, takeTlbStale, tlbShootdown, waitLazyLeave } from './smp.ts';
 import { Layout, Pte } from './memlayout.ts';
 import { UserLayout, Err } from './abi.ts';
 import { kalloc, kfree, kref, krefs } from './kalloc.ts';
@@ -156,6 +156,15 @@ export function uvmCreate(): number {
 
 function userPde(k: number): boolean {
   return k >= (UserLayout.USER_BASE >>> Layout.PDE_SHIFT) && k < Layout.DIRECT_MAP_PDE;
+}
+
+/**
+ * Free address space pd, which this CPU has left (exit, exec): an idle CPU that still has it
+ * loaded (lazy TLB: the scheduler keeps the last one while idle) is made to leave it first.
+ */
+export function uvmRelease(pd: number): void {
+  waitLazyLeave(pd, loadedPd);
+  uvmFree(pd);
 }
 
 /**

@@ -569,21 +569,23 @@ function testSmpParallel(name: number): void {
 }
 
 /**
- * A mapping removed while the process moves between CPUs: grow the heap, touch it, yield (on two
- * CPUs the process may resume on the other), shrink it, yield again, then touch the removed page:
- * the child must die of the page fault, whichever CPU's TLB once held the translation.
+ * A mapping removed while the process moves between CPUs: the child grows the heap, touches it,
+ * forks a grandchild and waits for it. Its CPU idles with the child's address space still loaded
+ * (lazy TLB) and the heap page's translation in its TLB; the grandchild, started on the other
+ * CPU, exits at once, and that CPU's scheduler - holding the kernel lock from the exit on - runs
+ * the woken child next. There the child shrinks the heap, which must shoot down the TLB of the
+ * CPU it left; it yields twice (it may move back) and touches the removed page: it must die of
+ * the page fault, whichever CPU's TLB once held the translation.
  */
 function testSmpUnmap(name: number): void {
   const child = fork();
   if (child === 0) {
     const top = sbrk(4096);
     store32(top, 7);
-    let k = 0;
-    while (k < 4) {
-      yieldCpu();
-      if (load32(top) !== 7) exit(2);
-      k = k + 1;
-    }
+    const grandchild = fork();
+    if (grandchild === 0) exit(0);
+    if (wait(status) !== grandchild) exit(3);
+    if (load32(top) !== 7) exit(2);
     sbrk(-4096);
     yieldCpu();
     yieldCpu();

@@ -601,7 +601,7 @@ export class Hypervisor {
     const exit = domain.mode.runVcpu(vcpu, deadline);
     this.cutByHost = exit.reason === 'deadline' && !exit.yielded && this.slicedByHost();
     const used = cpu.cycles - c0;
-    if (spinning && exit.reason === 'deadline' && vcpu.loaded && inSpin(watch, cpu.pc)) {
+    if (spinning && (exit.reason === 'deadline' || exit.reason === 'yield') && vcpu.loaded && inSpin(watch, cpu.pc)) {
       countSpin(domain.spinStats, domain.memory.read32(watch.holderGpa), domain.vcpus, vcpu, used, (h) => this.onPcpu(h));
     }
     vcpu.runCycles += used;
@@ -624,6 +624,11 @@ export class Hypervisor {
         this.block(vcpu);
         break;
       case 'deadline':
+        break;
+      case 'yield':
+        // the vCPU spins on a lock (hvm's pause-loop exit): the others on its physical CPU go
+        // first (KVM's kvm_vcpu_on_spin yields so; with nobody else runnable it runs on)
+        if (sched.yield?.(vcpu) === true) domain.stats.yieldsToOthers++;
         break;
       case 'shutdown':
       case 'crash':

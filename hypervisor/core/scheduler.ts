@@ -21,6 +21,11 @@ export interface Scheduler {
   budget(vcpu: Vcpu): number;
   /** `vcpu` ran for `cycles` */
   account(vcpu: Vcpu, cycles: number): void;
+  /**
+   * `vcpu` (just run) gives its physical CPU up: the others go first. True (where the scheduler
+   * can tell) when another vCPU will run before it. Optional: a scheduler without it ignores it.
+   */
+  yield?(vcpu: Vcpu): boolean | void;
 }
 
 /** Default slice: 1 ms of a 3 GHz core. */
@@ -98,12 +103,13 @@ export class RoundRobinScheduler implements Scheduler {
     if (this.queue[0] === vcpu) this.used += cycles;
   }
 
-  /** sched_op yield: the head goes to the tail with its slice ended (the others run first). */
-  yield(vcpu: Vcpu): void {
+  /** sched_op yield (and hvm's pause-loop exit): the head goes to the tail with its slice ended (the others run first). True if there were others. */
+  yield(vcpu: Vcpu): boolean {
     const q = this.queue;
-    if (q[0] !== vcpu || q.length < 2) return;
+    if (q[0] !== vcpu || q.length < 2) return false;
     q.push(q.shift()!);
     this.used = 0;
+    return true;
   }
 
   /** The runnable queue, head first (for tests and `info`). */

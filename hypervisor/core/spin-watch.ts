@@ -18,7 +18,8 @@ export interface SpinWatch {
 
 /**
  * What the watch saw. A slice counts as spinning when it began and ended in the acquire code with
- * no exit in between (ended by its deadline): the vCPU did nothing else in it. This counts whole
+ * no exit in between (ended by its deadline, or by a pause-loop exit giving the physical CPU up):
+ * the vCPU did nothing else in it. This counts whole
  * slices only - a slice in which the vCPU took the lock part-way is not counted - so the figures
  * are a lower bound.
  */

@@ -6,8 +6,11 @@
 import { EXIT_SLOTS } from '../../machine/types.ts';
 import type { TraceBuffer } from './trace.ts';
 
-/** Exit reasons the hypervisor's outer loop sees (KVM_RUN's exit reasons, in words). */
-export const VCPU_EXIT_REASONS = ['io', 'hlt', 'deadline', 'shutdown', 'crash', 'stopped'] as const;
+/**
+ * Exit reasons the hypervisor's outer loop sees (KVM_RUN's exit reasons, in words); 'yield': the
+ * vCPU gives its physical CPU up to another (hvm's pause-loop exit: it spins on a lock).
+ */
+export const VCPU_EXIT_REASONS = ['io', 'hlt', 'deadline', 'shutdown', 'crash', 'stopped', 'yield'] as const;
 export type VcpuExitReason = (typeof VCPU_EXIT_REASONS)[number];
 
 /** Slots of DomainStats.cpuExits: every machine Exit value has one (machine/types.ts EXIT_SLOTS). */
@@ -86,6 +89,8 @@ export class DomainStats {
   worldSwitches = 0;
   /** polls of a pending virtual interrupt while the guest had interrupts off (trap mode) */
   interruptWindowPolls = 0;
+  /** 'yield' exits (hvm's pause-loop exits) after which the scheduler ran another vCPU first */
+  yieldsToOthers = 0;
 
   countIo(port: number, isWrite: boolean): void {
     const key = port * 2 + (isWrite ? 1 : 0);

@@ -10,7 +10,7 @@ import { HYPERVISOR_RESERVE_BYTES } from '../trap/index.ts';
 import { eptFramesFor } from './ept.ts';
 import { HvmMode } from './mode.ts';
 
-export { HvmMode, hvmMmuFor, type HvmModeOptions } from './mode.ts';
+export { HvmMode, hvmMmuFor, PLE_DEFAULTS, type HvmModeOptions, type PleControl } from './mode.ts';
 export { Ept, eptFramesFor } from './ept.ts';
 export { HVM_MMUS, HvmDomainState, HvmShadow, HvmVcpu, hvmControls, hvmDomain, hvmVcpu, shadowControls, type HvmMmu } from './state.ts';
 export { formatHvmStats, hvmExitCounts, HVM_EXIT_NAMES } from './stats.ts';
@@ -28,6 +28,10 @@ export function hvmReserveBytes(guestMemoryBytes: number, shadow: ShadowKind = '
 
 /** Run one guest under hardware assist until it stops (or maxCycles go by). */
 export function runHvmMode(boot: BootSpec | Image, opts: GuestRunOptions = {}): GuestRunResult {
-  const mode = new HvmMode({ ...(opts.hvm?.mmu !== undefined ? { mmu: opts.hvm.mmu } : {}), ...(opts.hvm?.shadow !== undefined ? { shadow: opts.hvm.shadow } : {}) });
+  const mode = new HvmMode({
+    ...(opts.hvm?.mmu !== undefined ? { mmu: opts.hvm.mmu } : {}),
+    ...(opts.hvm?.shadow !== undefined ? { shadow: opts.hvm.shadow } : {}),
+    ...(opts.hvm?.ple !== undefined ? { ple: opts.hvm.ple } : {}),
+  });
   return runSingleGuest(mode, boot, opts, (bytes, vcpus) => hvmReserveBytes(bytes, mode.shadowKind, vcpus), 'the second-stage (EPT) table or shadow page tables');
 }

@@ -62,7 +62,22 @@ export interface HvmModeOptions {
   mmu?: HvmMmu;
   /** with shadow paging: 'flush' (one shadow, dropped at every CR3 load; the default) or 'traced' (a shadow per address space) */
   shadow?: ShadowKind;
+  /**
+   * Pause-loop exiting (`--ple`): every vCPU's VMCS turns it on, with PLE_Gap and PLE_Window in
+   * cycles (default KVM's 128 and 4096); a PAUSE exit gives the vCPU's physical CPU to another
+   * vCPU (machine/vmx.ts Vmcs.pauseLoopExiting; docs/hypervisor.md "Lock-holder preemption").
+   */
+  ple?: PleControl;
 }
+
+/** Pause-loop exiting's two VMCS fields, in cycles. */
+export interface PleControl {
+  gap: number;
+  window: number;
+}
+
+/** KVM's defaults (arch/x86/kvm: ple_gap 128, ple_window 4096). */
+export const PLE_DEFAULTS: PleControl = { gap: 128, window: 4096 };
 
 export class HvmMode implements Mode {
   readonly name = 'hvm';
@@ -75,10 +90,17 @@ export class HvmMode implements Mode {
   mmu: HvmMmu = 'ept';
   /** the profile's clock (CPUID's answer); every cost is charged through the ledger's kinds (machine/ledger.ts) */
   private clockMHz = 0;
+  /** pause-loop exiting's fields, or null when it is off */
+  readonly ple: PleControl | null;
 
   constructor(opts: HvmModeOptions = {}) {
     this.requestedMmu = opts.mmu;
     this.shadowKind = opts.shadow ?? 'flush';
+    const ple = opts.ple;
+    if (ple !== undefined && !(Number.isInteger(ple.gap) && ple.gap >= 0 && Number.isInteger(ple.window) && ple.window >= 0)) {
+      throw new RangeError(`hvm mode: PLE_Gap and PLE_Window are whole numbers of cycles, 0 or more (got ${ple.gap}, ${ple.window})`);
+    }
+    this.ple = ple === undefined ? null : { gap: ple.gap, window: ple.window };
   }
 
   attach(hv: Hypervisor): void {
@@ -106,7 +128,7 @@ export class HvmMode implements Mode {
     if (this.mmu === 'shadow') {
       domain.modeState = new HvmDomainState(null);
       for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, -1, new HvmShadow(this.hv, v, this.shadowKind));
-      this.tagTlb(domain);
+      this.setControls(domain);
       return;
     }
     const ept = new Ept(this.hv, domain.p2m);
@@ -114,16 +136,26 @@ export class HvmMode implements Mode {
     // log-dirty write-protects the second stage itself (hypervisor/core/log-dirty.ts)
     domain.logDirtyStage = ept;
     for (const v of domain.vcpus) v.modeState = new HvmVcpu(v, ept.root);
-    this.tagTlb(domain);
+    this.setControls(domain);
   }
 
   /**
-   * On a CPU with VPID (or ASID), each vCPU's translations are tagged: vCPU k of domain d with
-   * (k << 20) | (d.id + 1) (vCPU 0: the domain's id + 1). Unique on the CPU, since domain ids are
-   * never reused: the TLB keeps every tag's entries across world switches (machine/mmu.ts), so two
-   * vCPUs - even of one domain, with their own CR3s - must never share one.
+   * The domain's VMCS controls. On a CPU with VPID (or ASID), each vCPU's translations are
+   * tagged: vCPU k of domain d with (k << 20) | (d.id + 1) (vCPU 0: the domain's id + 1). Unique on
+   * the CPU, since domain ids are never reused: the TLB keeps every tag's entries across world
+   * switches (machine/mmu.ts), so two vCPUs - even of one domain, with their own CR3s - must never
+   * share one. Pause-loop exiting if asked (--ple).
    */
-  private tagTlb(domain: Domain): void {
+  private setControls(domain: Domain): void {
+    const ple = this.ple;
+    if (ple !== null) {
+      for (const v of domain.vcpus) {
+        const vm = hvmVcpu(v).vmcs;
+        vm.pauseLoopExiting = true;
+        vm.pleGap = ple.gap;
+        vm.pleWindow = ple.window;
+      }
+    }
     if (!this.hv.profile.vpid) return;
     for (const v of domain.vcpus) hvmVcpu(v).vmcs.vpid = ((v.id << 20) | (domain.id + 1)) >>> 0;
   }
@@ -330,6 +362,12 @@ export class HvmMode implements Mode {
       case Exit.ExternalInterrupt:
         // a real interrupt (the host's): nothing of the guest's to do
         return CONTINUE;
+      case Exit.Pause:
+        // pause-loop exiting: the guest's kernel has spun longer than PLE_Window - likely on a
+        // lock whose holder is not running. The PAUSE retired with the exit; the outer loop
+        // gives the physical CPU to another vCPU (KVM's kvm_vcpu_on_spin)
+        exit.reason = 'yield';
+        return TO_LOOP;
       case Exit.CrAccess:
         if (h.shadow) return this.crAccess(h, h.shadow, exit);
         break;

@@ -5,10 +5,11 @@ import { Exit, EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from '../core/domain.ts';
 import { TracedShadowMmu } from '../trap/traced-shadow.ts';
 import { HvmDomainState, HvmVcpu } from './state.ts';
+import { HvmMode } from './mode.ts';
 
 /** The VM exit reasons hvm mode can see, by name (machine/types.ts Exit). */
 export const HVM_EXIT_NAMES: readonly (readonly [string, number])[] = [
-  Exit.Io, Exit.Hlt, Exit.Cpuid, Exit.Hypercall, Exit.InterruptWindow, Exit.ExternalInterrupt, Exit.EptViolation, Exit.CrAccess, Exit.Invlpg, Exit.TripleFault, Exit.Exception,
+  Exit.Io, Exit.Hlt, Exit.Cpuid, Exit.Hypercall, Exit.InterruptWindow, Exit.ExternalInterrupt, Exit.EptViolation, Exit.CrAccess, Exit.Invlpg, Exit.Pause, Exit.TripleFault, Exit.Exception,
 ].map((x) => [EXIT_NAMES[x], x] as const);
 
 /** VM exits of an hvm domain by reason name (zero counts included), and their total. */
@@ -36,6 +37,13 @@ export function formatHvmStats(domain: Domain): string {
     `injected interrupts: ${s.injectedInterrupts}`,
     `monitor cycles: ${s.monitorCycles}`,
   ];
+  const ple = domain.mode instanceof HvmMode ? domain.mode.ple : null;
+  if (ple !== null) {
+    const perVcpu = domain.vcpus.map((v) => (v.modeState instanceof HvmVcpu ? v.modeState.vmcs.exitCounts[Exit.Pause]! : 0));
+    lines.push(
+      `pause-loop exiting (--ple, gap ${ple.gap}, window ${ple.window} cycles): ${s.cpuExits[Exit.Pause]!} exits${perVcpu.length > 1 ? ` (by vCPU: ${perVcpu.join(', ')})` : ''}, ${s.yieldsToOthers} gave the physical CPU to another vCPU`,
+    );
+  }
   const state = domain.modeState instanceof HvmDomainState ? domain.modeState : null;
   if (state?.ept) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
   else if (state) {

@@ -17,7 +17,7 @@ import { currentReservation } from '../../hypervisor/pv/hypercalls.ts';
 
 // the initrd's size comes from the build (it changes with every user program); the pages free are the kernel's footprint, pinned
 const INITRD_BYTES = buildGuestKernel({ arch: 'pv' }).initrd.length;
-const BANNER = `xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1839 pages free\ninitrd: 20 programs, ${INITRD_BYTES} bytes\ntimer: 1000 Hz\ninit: starting sh\n$ `;
+const BANNER = `xenolith kernel 0.1 (pv) booting\nmemory: 8192 KiB, 1840 pages free\ninitrd: 20 programs, ${INITRD_BYTES} bytes\ntimer: 1000 Hz\ninit: starting sh\n$ `;
 
 function makeHost() {
   const out: Record<string, string> = {};
@@ -131,6 +131,10 @@ describe('the host', () => {
     for (const n of ['n', 'h']) host.start(n);
     until(() => ['n', 'h'].every((n) => (out[n] ?? '').endsWith('$ nproc\n2\n$ ')));
     expect(out.h).toContain('smp: 2 CPUs\n');
+    // the monitor's info cpus: a line per CPU (vCPU), CPU 0 marked; an hvm domain's vCPUs each on its physical CPU
+    const sym = '<[^>]+>';
+    expect(monitorCommand(host, 'n', 'info cpus')).toMatch(new RegExp(`^\\* CPU #0: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)\n  CPU #1: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)$`));
+    expect(monitorCommand(host, 'h', 'info cpus')).toMatch(new RegExp(`^\\* CPU #0: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (runnable|blocked) pcpu 0\n  CPU #1: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (runnable|blocked) pcpu 1$`));
   });
 
   it('runs a domain on the engine its definition names: the same console either way, pv domains of each engine on their own shared machine', () => {
@@ -259,14 +263,14 @@ describe('the host', () => {
       until(() => out.m!.slice(at).endsWith('$ '));
       return out.m!.slice(at);
     };
-    expect(free()).toBe('free\nfree: 1806 of 1843 pages free, 3 processes\n$ ');
+    expect(free()).toBe('free\nfree: 1807 of 1844 pages free, 3 processes\n$ ');
     expect(currentReservation(pv)).toBe(2048);
     host.setmem('m', 6);
     until(() => currentReservation(pv) === 1536);
-    expect(free()).toBe('free\nfree: 1294 of 1843 pages free, 3 processes\n$ ');
+    expect(free()).toBe('free\nfree: 1295 of 1844 pages free, 3 processes\n$ ');
     host.setmem('m', 8);
     until(() => currentReservation(pv) === 2048);
-    expect(free()).toBe('free\nfree: 1806 of 1843 pages free, 3 processes\n$ ');
+    expect(free()).toBe('free\nfree: 1807 of 1844 pages free, 3 processes\n$ ');
     expect(refusal(() => host.setmem('m', 9))).toEqual([409, "domain 'm' can balloon up to 8 MiB, its memory at start (the definition's memory applies from the next start)"]);
     expect(host.dominfo('m').memoryMiB).toBe(8);
   });

@@ -7,7 +7,7 @@ import { getProfile } from '../../machine/costs.ts';
 import { CR0_PG, Flag, Op, PfErr, Pte, Vector } from '../../machine/isa.ts';
 import { Exit } from '../../machine/types.ts';
 import { CrQual, EptQual, EventKind, Vmcs } from '../../machine/vmx.ts';
-import { PageTables, Prog, makeRig, runBoth, type Rig } from './cpu-harness.ts';
+import { PageTables, Prog, boot, makeRig, runBoth, type Rig } from './cpu-harness.ts';
 
 const P4 = getProfile('p4-2003');
 /** guest-physical g lives at host-physical g + GUEST */
@@ -413,5 +413,59 @@ describe('VPID (a tagged TLB, on a profile whose CPU has one)', () => {
     // root: its code page and its data page, under tag 0 (the guest's entries hidden, not
     // dropped); the entry hides root's and brings the guest's back: no flush, no guest walk
     expect(r).toEqual({ misses: 2, flushes: 0 });
+  });
+});
+
+describe('pause-loop exiting', () => {
+  // `top: pause; jmp top` - a spin loop's turn is PAUSE + a taken jump
+  const spin = () => new Prog(CODE).label('top').op(Op.PAUSE).jmp('top');
+  const turn = P4.pause + P4.branchTaken;
+  const ple = (v: Vmcs) => {
+    v.pauseLoopExiting = true;
+    v.pleGap = 128;
+    v.pleWindow = 4096;
+  };
+  /** the first PAUSE runs after the entry and the code fetch's second-stage walk */
+  const t0 = P4.vmEntry + 2 * P4.eptWalkLevel;
+
+  it('a PAUSE more than PLE_Window cycles into its loop exits with reason 40, pc past it; the loop began at the first PAUSE', () => {
+    const rig = guest(spin(), { controls: ple });
+    // PAUSE k runs at t0 + k * turn; the first with k * turn > 4096 exits
+    const k = Math.floor(4096 / turn) + 1;
+    expect(k).toBe(342);
+    expect(rig.exit).toBe(Exit.Pause);
+    expect([rig.cpu.pc, rig.cpu.exitInsnPc, rig.cpu.exitInsnLength]).toEqual([CODE + 4, CODE, 4]);
+    expect(rig.cpu.instructions).toBe(2 * k + 1);
+    expect(rig.cpu.cycles).toBe(t0 + k * turn + P4.pause + P4.vmExit);
+    expect(rig.cpu.vmcs!.exitCounts[Exit.Pause]).toBe(1);
+  });
+
+  it('the first PAUSE after the next entry begins a new loop: the same spin exits again a window later', () => {
+    const rig = guest(spin(), { controls: ple });
+    const first = rig.cpu.instructions;
+    rig.cpu.vmEntry();
+    expect(rig.cpu.run(1e6)).toBe(Exit.Pause);
+    // it resumes at the JMP: one turn more than from the loop's top
+    expect(rig.cpu.instructions - first).toBe(2 * 342 + 1 + 1);
+    expect(rig.cpu.vmcs!.exitCounts[Exit.Pause]).toBe(2);
+  });
+
+  it('PAUSEs farther apart than PLE_Gap each begin a loop: never an exit', () => {
+    // three divides between PAUSEs: 3 x 56 cycles > 128
+    const slow = new Prog(CODE).li(1, 7).li(2, 3).label('top').op(Op.PAUSE).op(Op.DIV, 3, 1, 2).op(Op.DIV, 3, 1, 2).op(Op.DIV, 3, 1, 2).jmp('top');
+    const rig = guest(slow, { controls: ple });
+    expect(rig.exit).toBe(Exit.Deadline);
+    expect(rig.cpu.vmcs!.exitCounts[Exit.Pause]).toBe(0);
+  });
+
+  it('without the control, or at CPL 3, the spin never exits: PAUSE is a delay of the profile pause cycles', () => {
+    const off = guest(spin());
+    expect(off.exit).toBe(Exit.Deadline);
+    expect(off.cpu.vmcs!.exitCounts[Exit.Pause]).toBe(0);
+    const user = guest(spin(), { controls: ple, setup: (rig) => (rig.cpu.cpl = 3) });
+    expect(user.exit).toBe(Exit.Deadline);
+    // root mode, paging off: the bare machine's PAUSE, 84 turns of exactly PAUSE + JMP to the deadline's block boundary
+    const bare = runBoth((rig) => boot(rig, spin()), 1000);
+    expect([bare.exit, bare.cpu.instructions, bare.cpu.cycles]).toEqual([Exit.Deadline, 2 * 84, 84 * turn]);
   });
 });

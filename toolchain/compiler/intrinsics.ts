@@ -73,6 +73,7 @@ export const INTRINSICS = {
   cli: spec([]),
   sti: spec([]),
   hlt: spec([]),
+  pause: spec([]),
   pushf: spec([]),
   popf: spec([VALUE]),
   rdcpl: spec([]),

@@ -107,6 +107,7 @@ export function lowerIntrinsic(l: IntrinsicLowerer, name: IntrinsicName, call: t
     case 'cli': l.emit(Op.CLI); return zero;
     case 'sti': l.emit(Op.STI); return zero;
     case 'hlt': l.emit(Op.HLT); return zero;
+    case 'pause': l.emit(Op.PAUSE); return zero;
     case 'brk': l.emit(Op.BRK); return zero;
     case 'pushf':
       l.emit(Op.PUSHF);

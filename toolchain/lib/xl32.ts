@@ -124,6 +124,8 @@ export function callIndirect(addr: number, ...args: number[]): number {
 export function cli(): void { unavailable('cli'); }
 export function sti(): void { unavailable('sti'); }
 export function hlt(): void { unavailable('hlt'); }
+/** PAUSE, the spin-wait hint: a short delay (a spin loop's every turn; hardware assist's pause-loop exiting watches for it). Nothing on the host. */
+export function pause(): void {}
 /** PUSHF: the real FLAGS (critical instruction). */
 export function pushf(): number { return unavailable('pushf'); }
 /** POPF: restore FLAGS (silently keeps IF at CPL > IOPL: a critical instruction). */

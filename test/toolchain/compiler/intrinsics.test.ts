@@ -126,6 +126,10 @@ describe('what intrinsics compile to', () => {
     const { asm } = compileTree(prog('stackPointer, store32', 'store32(0x3000, stackPointer());'));
     expect(functionAsm(asm, 'main.main')).toContain('mov r0, sp');
   });
+  it('emits PAUSE for pause() inside a spin loop, which dead-code removal keeps', () => {
+    const { asm } = compileTree(prog('load32, pause', 'while (load32(0x3000) !== 0) { pause(); }'));
+    expect(functionAsm(asm, 'main.main')).toContain('pause');
+  });
   it('turns iretTo into loading sp and IRET', () => {
     const { asm } = compileTree(prog('iretTo', 'iretTo(0x8000);'));
     expect(functionAsm(asm, 'main.main')).toEqual(['main.main:', 'li r0, 0x8000', 'mov sp, r0', 'iret']);
@@ -176,7 +180,7 @@ describe('what intrinsics compile to', () => {
 describe('the intrinsic table', () => {
   it('has one entry for each function toolchain/lib/xl32.ts exports, and no other', () => {
     const exported = [...readFileSync(XL32_PATH, 'utf8').matchAll(/^export function (\w+)/gm)].map((m) => m[1]!);
-    expect(exported.length).toBe(47);
+    expect(exported.length).toBe(48);
     expect([...exported].sort()).toEqual(Object.keys(INTRINSICS).sort());
   });
   it('knows its own names and nothing inherited', () => {
