@@ -164,6 +164,7 @@ export function translatorStatsLines(tx: Translator | null): string[] {
     `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled, ${s.recalled} recalled`,
     `translator entries: ${s.entries}; invalidations: ${s.invalidations}; flushes: ${s.flushes}`,
     `translation cache: ${now.translations} translations, ${now.guestBytes} guest bytes, ${now.sourceChars} chars of JavaScript`,
+    ...(s.straightRuns > 0 ? [`bt units compiled: ${s.straightRuns} (straight runs and chains of translation units, hypervisor/bt)`] : []),
   ];
 }
 
