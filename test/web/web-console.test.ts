@@ -59,10 +59,10 @@ describe('the web console in Chromium', () => {
       'save:off',
       'restore:on',
     ]);
-    // Restore asks for the file, offering the state directory's NAME.xls; none was saved: the daemon's one line
+    // Restore asks for the file's name in STATE_DIR/files, offering NAME.xls; none was saved: the daemon's one line
     page.once('dialog', (d) => void d.accept(d.defaultValue()));
     await row.locator('button[data-action="restore"]').click();
-    await expect.poll(() => page.textContent('#flash')).toBe(`${web.stateDir}/web.xls: cannot read (ENOENT)`);
+    await expect.poll(() => page.textContent('#flash')).toBe(`${web.stateDir}/files/web.xls: cannot read (ENOENT)`);
     const cookies = await context.cookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path])).toEqual([['xenolith_session', true, 'Strict', '/ui']]);
     expect(cookies[0]!.value).toMatch(/^[0-9a-f]{64}$/);

@@ -175,8 +175,8 @@ function actionButtons(d: DomainInfo, after: () => void): HTMLElement {
     box.append(b);
   }
   // save (xl save): the whole domain to a file on the daemon's host, and the domain shuts off;
-  // restore (xl restore): the domain again from that file. The file is asked for, the state
-  // directory's NAME.xls offered (docs/migration.md)
+  // restore (xl restore): the domain again from that file. The file's name is asked for (a plain
+  // name: the daemon keeps it in STATE_DIR/files), NAME.xls offered (docs/management.md)
   const save = el('button', { 'data-action': 'save', text: 'Save', title: 'save the domain, whole, to a file on the daemon\'s host and shut it off (xl save)' });
   save.disabled = d.status !== 'running' && d.status !== 'paused';
   save.onclick = () => saveOrRestore('save', d, after);
@@ -193,12 +193,12 @@ let stateDir: Promise<string> | null = null;
 async function saveOrRestore(op: 'save' | 'restore', d: DomainInfo, after: () => void): Promise<void> {
   try {
     stateDir ??= conn.call<{ stateDir: string }>('daemon').then((i) => i.stateDir);
-    const offered = `${await stateDir}/${d.name}.xls`;
-    const file = window.prompt(op === 'save' ? `Save ${d.name} to the file (an absolute path on the daemon's host):` : `Restore ${d.name} from the file:`, offered);
+    const files = `${await stateDir}/files`;
+    const file = window.prompt(op === 'save' ? `Save ${d.name} to the file (a name in ${files}):` : `Restore ${d.name} from the file (a name in ${files}):`, `${d.name}.xls`);
     if (file === null) return;
     if (op === 'save') await conn.call('save', d.name, { file });
     else await conn.call('restore', undefined, { file });
-    flash(op === 'save' ? `${d.name} saved to ${file}` : `${d.name} restored from ${file}`);
+    flash(op === 'save' ? `${d.name} saved to ${files}/${file}` : `${d.name} restored from ${files}/${file}`);
   } catch (e) {
     flash((e as Error).message, true);
   }
