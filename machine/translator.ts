@@ -685,12 +685,7 @@ export class Translator {
       body,
       '}',
       '}',
-      ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
-      'cpu.flags = fl;',
-      'cpu.pc = pc >>> 0;',
-      'cpu.cycles += cyc;',
-      'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
-      'cpu.instructions += n;',
+      ...writeBack(written),
       'const u = cpu.mmu;',
       'u.icV = ip;',
       'u.icA = ia;',
@@ -824,12 +819,7 @@ export class Translator {
       '}',
       'break;',
       '}',
-      ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
-      'cpu.flags = fl;',
-      'cpu.pc = pc >>> 0;',
-      'cpu.cycles += cyc;',
-      'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
-      'cpu.instructions += n;',
+      ...writeBack(written),
       'return ix;',
       '};',
     ].join('\n');
@@ -933,6 +923,22 @@ export interface StraightInsn {
   /** the extension word of an 8-byte instruction (else 0) */
   ext: number;
   pa: number;
+}
+
+/**
+ * The end of every translated function (generate's and compileStraight's): the registers it
+ * wrote, FLAGS, pc, and the cycles and instructions it ran back into the CPU (the cost ledger's
+ * base: its cycles less the walk cycles refills charged as events).
+ */
+function writeBack(written: Set<number>): string[] {
+  return [
+    ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
+    'cpu.flags = fl;',
+    'cpu.pc = pc >>> 0;',
+    'cpu.cycles += cyc;',
+    'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
+    'cpu.instructions += n;',
+  ];
 }
 
 function charge0(cc: number, nn: number): string {
