@@ -490,6 +490,15 @@ export class Hypervisor {
     return this.pcpuSchedulers[vcpu.pcpu]!;
   }
 
+  /**
+   * `vcpu` gives up the rest of its slice to the others on its physical CPU (pv's sched_op
+   * yield, hvm's pause-loop exit), if its scheduler can be told so. True if its scheduler says
+   * another runs first.
+   */
+  yieldVcpu(vcpu: Vcpu): boolean {
+    return this.schedOf(vcpu).yield?.(vcpu) === true;
+  }
+
   /** Make the real CPU run physical CPU p: its vCPU, if loaded, leaves it; the cycle counter becomes p's clock. */
   private enterPcpu(p: number): void {
     if (p === this.curPcpu) return;
@@ -628,7 +637,7 @@ export class Hypervisor {
       case 'yield':
         // the vCPU spins on a lock (hvm's pause-loop exit): the others on its physical CPU go
         // first (KVM's kvm_vcpu_on_spin yields so; with nobody else runnable it runs on)
-        if (sched.yield?.(vcpu) === true) domain.stats.yieldsToOthers++;
+        if (this.yieldVcpu(vcpu)) domain.stats.yieldsToOthers++;
         break;
       case 'shutdown':
       case 'crash':

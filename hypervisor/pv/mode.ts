@@ -42,11 +42,6 @@ const MAX_VCPUS: number = SharedInfo.MAX_VCPUS;
 /** HvLayout.VCPU_ID's word in the IDT's frame */
 const VCPU_ID_WORD: number = ((HvLayout.VCPU_ID as number) - (HvLayout.IDT as number)) >>> 2;
 
-/** A scheduler that can be told a vCPU yields (core schedulers need not support it). */
-interface Yielding {
-  yield(vcpu: Vcpu): void;
-}
-
 export class PvMode implements Mode {
   readonly name = 'pv';
   /** the hypercall table (add experiments with table.register) */
@@ -269,8 +264,8 @@ export class PvMode implements Mode {
     }
     if (pv.yieldRequested) {
       pv.yieldRequested = false;
-      const s = this.hv.scheduler as Partial<Yielding>;
-      s.yield?.(vcpu);
+      // (its own physical CPU's scheduler: with several, vCPUs on others are not in this queue)
+      this.hv.yieldVcpu(vcpu);
       deadlineExit(exit).yielded = true;
       return TO_LOOP;
     }

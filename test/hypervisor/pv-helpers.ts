@@ -13,9 +13,10 @@ import type { PvDomain } from '../../hypervisor/pv/state.ts';
 
 export const PAGE = 4096;
 
-export function pvHypervisor(opts: { memoryMiB?: number; scheduler?: Scheduler } = {}): { hv: Hypervisor; mode: PvMode } {
-  const o: { memoryBytes: number; scheduler?: Scheduler } = { memoryBytes: (opts.memoryMiB ?? 16) * 1024 * 1024 };
+export function pvHypervisor(opts: { memoryMiB?: number; scheduler?: Scheduler; pcpus?: number } = {}): { hv: Hypervisor; mode: PvMode } {
+  const o: { memoryBytes: number; scheduler?: Scheduler; pcpus?: number } = { memoryBytes: (opts.memoryMiB ?? 16) * 1024 * 1024 };
   if (opts.scheduler) o.scheduler = opts.scheduler;
+  if (opts.pcpus !== undefined) o.pcpus = opts.pcpus;
   return { hv: new Hypervisor(o), mode: new PvMode() };
 }
 

@@ -86,6 +86,26 @@ _start:
     hv.run({ maxCycles: 100_000_000 });
     expect(yielder.stats.runCycles).toBeLessThan(spinner.stats.runCycles / 10);
   });
+
+  it('with several physical CPUs, a yield gives up the yielder\'s own physical CPU (its scheduler, not physical CPU 0\'s)', () => {
+    // domains are pinned in creation order: a and c on physical CPU 0, b and the yielder on 1
+    const { hv, mode } = pvHypervisor({ pcpus: 2 });
+    const spin = ['a', 'b', 'c'].map((n) => pvDomain(hv, mode, n, spinGuest()));
+    const yielder = pvDomain(hv, mode, 'yielder', asmGuest(`
+_start:
+  li r0, 6              ; sched_op(YIELD), forever
+  li r1, 0
+  hypercall
+  jmp _start`));
+    expect([...spin, yielder].map((d) => d.vcpus[0]!.pcpu)).toEqual([0, 1, 0, 1]);
+    expect(hv.run({ maxCycles: 30_000_000 }).reason).toBe('limit');
+    // b has physical CPU 1 but for the yielder's few instructions after each of its 8 slices
+    // began (with the yield asked of physical CPU 0's scheduler - a queue the yielder is not in -
+    // it did nothing: b had 15,000,000 cycles and the yielder 12,003,950); a and c share CPU 0
+    expect(yielder.stats.runCycles).toBe(12_566);
+    expect(yielder.stats.hypercalls[6]).toBe(8);
+    expect(spin.map((d) => d.stats.runCycles)).toEqual([15_000_000, 27_000_000, 14_988_100]);
+  });
 });
 
 describe('BVT warp', () => {
