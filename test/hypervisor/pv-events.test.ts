@@ -324,6 +324,25 @@ describe('pv event channels: exact effects of each rule', () => {
     expect(status(hv, mode, b, 2).out.slice(2)).toEqual([EvtchnState.UNBOUND, 0, a.id, 0]);
   });
 
+  it('closing port -1 is EINVAL; port 0, never bound, has status CLOSED and may be unmasked', () => {
+    const { hv, mode, a } = three();
+    expect(evtchn(hv, mode, a, EvtchnCmd.CLOSE, [-1]).r).toBe(HcErr.EINVAL);
+    const s0 = status(hv, mode, a, 0);
+    expect([s0.r, ...s0.out.slice(2)]).toEqual([0, EvtchnState.CLOSED, 0, 0, 0]);
+    expect(evtchn(hv, mode, a, EvtchnCmd.UNMASK, [0]).r).toBe(0);
+  });
+
+  it('a send on a port bound to a back end in the hypervisor calls its handler once, with the port; nothing is set pending', () => {
+    const { hv, mode, a } = three();
+    const calls: number[] = [];
+    const port = bindHostPort(mode.pv(a), (p) => calls.push(p));
+    expect(port).toBe(2);
+    const pending = hv.mem.read32(mode.pv(a).sharedInfo + SharedInfo.EVTCHN_PENDING);
+    expect(evtchn(hv, mode, a, EvtchnCmd.SEND, [port]).r).toBe(0);
+    expect(calls).toEqual([2]);
+    expect(hv.mem.read32(mode.pv(a).sharedInfo + SharedInfo.EVTCHN_PENDING)).toBe(pending);
+  });
+
   it('a notification that sets a port pending is traced once, as an event of the receiving domain naming its port', () => {
     const { hv, mode, a, b } = three();
     evtchn(hv, mode, a, EvtchnCmd.ALLOC_UNBOUND, [SELF, b.id]);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EvtchnCmd, EvtchnLimits, EvtchnState, Hc, HvLayout, MmuextCmd, RunState, SchedOp, UvmFlags, Virq, VcpuCmd } from '../../hypercalls/numbers.ts';
 import { sendVirq } from '../../hypervisor/pv/events.ts';
+import { PortState } from '../../hypervisor/pv/state.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { MmuextTargets, SharedInfo, StartInfo, VcpuGuestContext, VcpuInfo } from '../../hypercalls/structs.ts';
@@ -315,6 +316,64 @@ describe('pv vCPUs: the event-channel rules for vCPUs, exactly', () => {
     const again = evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 1, 0]);
     expect([again.r, again.out[2]]).toEqual([0, t1]);
     expect(mode.pv(d).events.virqPort[Virq.TIMER]).toBe(t0);
+  });
+
+  it('an IPI may name vCPU 0; with every port in use bind_ipi is ENOSPC and writes nothing', () => {
+    const { hv, mode, d } = smp();
+    const ipi = evtchn(hv, mode, d, EvtchnCmd.BIND_IPI, [0, 0]);
+    expect([ipi.r, ipi.out[1]]).toEqual([0, 2]);
+    expect(status(hv, mode, d, 2)).toEqual([EvtchnState.IPI, 0, 0, 0]);
+    const ev = mode.pv(d).events;
+    for (let p = 3; p < EvtchnLimits.PORTS; p++) ev.state[p] = PortState.IPI;
+    const full = evtchn(hv, mode, d, EvtchnCmd.BIND_IPI, [1, 77]);
+    expect([full.r, full.out[1]]).toEqual([HcErr.ENOSPC, 77]);
+  });
+
+  it('bind_vcpu of a port past the first word: its own pending and mask bits decide, the selector bit of its word is set', () => {
+    const { hv, mode, d } = smp();
+    const ev = mode.pv(d).events;
+    // ports 40 and 41 offered to d itself, 42 and 43 bound to them (loopback)
+    for (let p = 2; p < 40; p++) ev.state[p] = PortState.IPI;
+    const offer = evtchn(hv, mode, d, EvtchnCmd.ALLOC_UNBOUND, [SELF, SELF]).out[2]!;
+    const masked = evtchn(hv, mode, d, EvtchnCmd.ALLOC_UNBOUND, [SELF, SELF]).out[2]!;
+    const local = evtchn(hv, mode, d, EvtchnCmd.BIND_INTERDOMAIN, [SELF, offer]).out[2]!;
+    const local2 = evtchn(hv, mode, d, EvtchnCmd.BIND_INTERDOMAIN, [SELF, masked]).out[2]!;
+    expect([offer, masked, local, local2]).toEqual([40, 41, 42, 43]);
+    const si = mode.pv(d).sharedInfo;
+    hv.mem.write32(si + SharedInfo.EVTCHN_MASK + 4, 1 << (masked & 31));
+    evtchn(hv, mode, d, EvtchnCmd.SEND, [local]);
+    evtchn(hv, mode, d, EvtchnCmd.SEND, [local2]);
+    expect(hv.mem.read32(si + SharedInfo.EVTCHN_PENDING + 4)).toBe((1 << (offer & 31)) | (1 << (masked & 31)));
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [masked, 1]).r).toBe(0);
+    expect(upcall(hv, mode, d, 1)).toBe(0);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VCPU, [offer, 1]).r).toBe(0);
+    expect(upcall(hv, mode, d, 1)).toBe(1);
+    expect(hv.mem.read32(si + SharedInfo.VCPU_INFO + VcpuInfo.BYTES + VcpuInfo.PENDING_SEL)).toBe(2);
+  });
+
+  it('closing an unbound or IPI port leaves the VIRQs bound (vCPU 0\'s timer still raises its port)', () => {
+    const { hv, mode, d, other } = smp();
+    const timer = evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0, 0]).out[2]!;
+    const offer = evtchn(hv, mode, d, EvtchnCmd.ALLOC_UNBOUND, [SELF, other.id]).out[2]!;
+    const ipi = evtchn(hv, mode, d, EvtchnCmd.BIND_IPI, [0, 0]).out[1]!;
+    expect(evtchn(hv, mode, d, EvtchnCmd.CLOSE, [offer]).r).toBe(0);
+    expect(evtchn(hv, mode, d, EvtchnCmd.CLOSE, [ipi]).r).toBe(0);
+    expect(mode.pv(d).events.virqPort[Virq.TIMER]).toBe(timer);
+    expect(evtchn(hv, mode, d, EvtchnCmd.BIND_VIRQ, [Virq.TIMER, 0, 0]).r).toBe(HcErr.EEXIST);
+    sendVirq(mode.pv(d), Virq.TIMER);
+    expect((hv.mem.read32(mode.pv(d).sharedInfo + SharedInfo.EVTCHN_PENDING) >>> timer) & 1).toBe(1);
+  });
+
+  it('an argument word on an unmapped page is EFAULT even when the words after it can be read and written (bind_virq, bind_ipi), binding nothing', () => {
+    const { hv, mode, d } = smp();
+    const p1 = scratch(mode, d, 1);
+    const p2 = scratch(mode, d, 2);
+    expect(hc(hv, mode, d, Hc.UPDATE_VA_MAPPING, p1, 0, UvmFlags.INVLPG)).toBe(0);
+    // bind_virq: VIRQ (unreadable) at p2 - 4, vCPU and port on page 2
+    expect(hcOn(hv, mode, d.vcpus[0]!, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_VIRQ, p2 - 4)).toBe(HcErr.EFAULT);
+    // bind_ipi: vCPU (unreadable) at p2 - 4, port on page 2
+    expect(hcOn(hv, mode, d.vcpus[0]!, Hc.EVENT_CHANNEL_OP, EvtchnCmd.BIND_IPI, p2 - 4)).toBe(HcErr.EFAULT);
+    expect(status(hv, mode, d, 2)).toEqual([EvtchnState.CLOSED, 0, 0, 0]);
   });
 
   it('a port closed after notifying vCPU 1 notifies vCPU 0 when it is allocated again', () => {
