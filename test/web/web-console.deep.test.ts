@@ -3,7 +3,7 @@
 // take a timeline of 10 ms, destroy the domain; save a running domain to a file and restore it. Deep: starting a guest loads the toolchain in the
 // daemon's host thread (seconds); .ci/run runs this file after npm test.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, loggedInPage, shot, useWebConsole, web } from './web-harness.ts';
 import { xenolith } from '../cli/run-in-process.ts';
@@ -53,7 +53,7 @@ describe('the web console with a guest, in Chromium', () => {
     await expect.poll(() => page.locator('#domain-state').innerText()).toBe('shut off');
     expect((await api('GET', '/domains/web')).body).toMatchObject({ status: 'shut off', stopReason: 'destroyed' });
 
-    // Save and Restore: the file is asked for (the state directory's NAME.xls offered, accepted here)
+    // Save and Restore: the file's name in STATE_DIR/files is asked for (NAME.xls offered, accepted here)
     const prompts: string[] = [];
     page.on('dialog', (d) => {
       prompts.push(`${d.message()} [${d.defaultValue()}]`);
@@ -66,13 +66,15 @@ describe('the web console with a guest, in Chromium', () => {
     expect(await db.locator('button[data-action="restore"]').isDisabled()).toBe(true);
     await db.locator('button[data-action="save"]').click();
     await page.waitForSelector('#domains tr[data-name="db"][data-status="shut off"]', { timeout: 60_000 });
-    const saved = join(web.stateDir, 'db.xls');
+    const files = join(web.stateDir, 'files');
+    const saved = join(files, 'db.xls');
     await expect.poll(() => page.textContent('#flash')).toBe(`db saved to ${saved}`);
     expect((await api('GET', '/domains/db')).body).toMatchObject({ status: 'shut off', stopReason: 'saved' });
     await db.locator('button[data-action="restore"]').click();
     await page.waitForSelector('#domains tr[data-name="db"][data-status="running"]', { timeout: 60_000 });
     await expect.poll(() => page.textContent('#flash')).toBe(`db restored from ${saved}`);
-    expect(prompts).toEqual([`Save db to the file (an absolute path on the daemon's host): [${saved}]`, `Restore db from the file: [${saved}]`]);
+    expect(prompts).toEqual([`Save db to the file (a name in ${files}): [db.xls]`, `Restore db from the file (a name in ${files}): [db.xls]`]);
+    expect(existsSync(saved)).toBe(true);
     expect((await api('POST', '/domains/db/destroy')).status).toBe(200);
     expect(errors).toEqual([]);
     await close();
