@@ -13,8 +13,9 @@ describe('generated blocks in docs/fidelity.md', () => {
     // the verdict the doc draws from it: one instruction of one workload faults often enough to pay
     expect(blocks[0]!.text).toMatch(/^retranslating pays only for an instruction that faults on more than 46% of its executions$/m);
     // and from the second: at the default slice, keeping tags across world switches saves nothing
-    // to speak of (under 0.001%), at a 10,000-cycle slice a few percent
-    expect(blocks[1]!.text).toMatch(/^3000000 .* 0\.000% +\d+$/m);
+    // to speak of (under 0.001% either way: keeping entries moves the interleaving, and the run can
+    // come out a few cycles longer), at a 10,000-cycle slice a few percent
+    expect(blocks[1]!.text).toMatch(/^3000000 .* -?0\.000% +\d+$/m);
     expect(blocks[1]!.text).toMatch(/^10000 .* [1-9]\.\d{3}% +\d+$/m);
   });
 
