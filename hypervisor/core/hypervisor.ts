@@ -131,6 +131,14 @@ export class Hypervisor {
    * the cut vCPU's TLB), so stopping a run of several physical CPUs changes nothing.
    */
   private cutPcpu = -1;
+  /**
+   * runMulti: the physical CPU chosen to run next when the host's limit came between that choice
+   * (and the device events it ran, which may have woken a vCPU elsewhere) and its slice, or -1.
+   * The next run() runs it without choosing again: with the woken physical CPU now runnable, a
+   * new choice could fall on another one (a tie of clocks goes to the lower index), which the
+   * run never stopped did not make.
+   */
+  private pickedPcpu = -1;
   /** the last runSlice ended at run()'s limit alone: a deadline exit, not a yield, at slicedByHost() */
   private cutByHost = false;
   /** live and stopped domains, in creation order (destroyDomain removes one) */
@@ -714,9 +722,12 @@ export class Hypervisor {
       const cut = this.cutPcpu;
       this.cutPcpu = -1;
       const goOn = cut >= 0 && cut === this.curPcpu && this.pcpuSchedulers[cut]!.pick(clocks[cut]!) === this.current;
-      let best = goOn ? cut : -1;
-      let bestAt = goOn ? clocks[cut]! : Infinity;
-      for (let p = 0; p < P && !goOn; p++) {
+      const picked = this.pickedPcpu;
+      this.pickedPcpu = -1;
+      const again = !goOn && picked >= 0 && picked === this.curPcpu;
+      let best = goOn || again ? this.curPcpu : -1;
+      let bestAt = goOn || again ? clocks[this.curPcpu]! : Infinity;
+      for (let p = 0; p < P && !goOn && !again; p++) {
         if (this.pcpuSchedulers[p]!.pick(clocks[p]!) === null) {
           if (!this.pIdle[p]) {
             this.pIdle[p] = true;
@@ -748,7 +759,11 @@ export class Hypervisor {
       enter(best);
       this.events.runDue();
       if (this.stopRequested || this.liveDomains === 0) continue;
-      if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+      if (cpu.cycles >= limit) {
+        // the next run() goes on with this physical CPU, chosen before the events ran
+        this.pickedPcpu = best;
+        return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+      }
       const sched = this.pcpuSchedulers[best]!;
       const vcpu = sched.pick(cpu.cycles);
       if (vcpu === null) continue;
