@@ -20,9 +20,10 @@ describe('two machines on a bridge, in lockstep', () => {
       expect(first.console).toMatch(/netbench: udp round trip \(64 bytes, 8 times\): \d+ us\nnetbench: udp send \(8 x 1472 bytes\): \d+ us, \d+ KB\/s\n/);
       expect(first.bridge!.peerConsole).toContain('udpecho: echoed 9 datagrams\n');
       // a: the ARP request (flooded), 9 round trips, 8 sends; b: the ARP reply, 9 echoes; none late
-      // in any mode (bt runs translated kernel units whole and may end a slice past its horizon by
-      // more than the slack, so a late frame is possible there; with the SMP kernel it has none)
-      expect(first.bridge!.switch).toEqual({ forwarded: 27, flooded: 1, dropped: 0, late: 0 });
+      // but under bt, which runs translated kernel units whole and may end a slice past its horizon
+      // by more than the slack: with the lazy-TLB kernel (PAUSE in its spinlocks) one frame comes
+      // late there (re-derived from a real run; it is handled, and the run still repeats exactly)
+      expect(first.bridge!.switch).toEqual({ forwarded: 27, flooded: 1, dropped: 0, late: mode === 'bt' ? 1 : 0 });
       if (mode !== 'native') expect(first.counters.ioExits).toBeGreaterThan(0);
       const again = run();
       expect([again.console, again.cycles, again.instructions, again.counters, again.bridge]).toEqual([first.console, first.cycles, first.instructions, first.counters, first.bridge]);
