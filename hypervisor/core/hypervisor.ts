@@ -99,6 +99,14 @@ export class DomainCreateError extends Error {
 
 const PAGE = 4096;
 
+/** One run of several physical CPUs (Hypervisor.startMultiRun). */
+interface MultiRun {
+  readonly limit: number;
+  /** idle cycles counted so far */
+  idle: number;
+  done(reason: HypervisorStopReason, detail?: string): HypervisorRunResult;
+}
+
 export class Hypervisor {
   /** the real hardware */
   readonly machine: Machine;
@@ -603,6 +611,37 @@ export class Hypervisor {
   }
 
   /**
+   * The start both runs of several physical CPUs share (runMulti, runGang): every clock set at the
+   * first run, the running one's from the CPU, the host limit; `done` ends the run (the clocks, the
+   * idle cycles the loop counted in `idle`, the host limit cleared) and gives its result.
+   */
+  private startMultiRun(maxCycles: number | undefined): MultiRun {
+    const cpu = this.cpu;
+    const clocks = this.clocks;
+    if (!this.clocksSet) {
+      clocks.fill(cpu.cycles);
+      this.clocksSet = true;
+    }
+    clocks[this.curPcpu] = cpu.cycles;
+    const start = cpu.cycles;
+    const startInsns = cpu.instructions;
+    const run: MultiRun = {
+      limit: runLimit(start, maxCycles),
+      idle: 0,
+      done: (reason, detail) => {
+        clocks[this.curPcpu] = cpu.cycles;
+        this.idleCycles += run.idle;
+        this.hostLimit = Infinity;
+        const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: run.idle };
+        if (detail !== undefined) res.detail = detail;
+        return res;
+      },
+    };
+    this.hostLimit = run.limit;
+    return run;
+  }
+
+  /**
    * Run `vcpu` (on the real CPU now) for one slice - until the next event, the end of its
    * scheduler's budget or the limit - and handle its exit. True: the run must return 'stopped'.
    */
@@ -681,31 +720,15 @@ export class Hypervisor {
     const cpu = this.cpu;
     const clocks = this.clocks;
     const P = this.pcpus;
-    if (!this.clocksSet) {
-      clocks.fill(cpu.cycles);
-      this.clocksSet = true;
-    }
-    clocks[this.curPcpu] = cpu.cycles;
     // the machine's clock is the running physical CPU's (as the bare multiprocessor's)
-    const start = cpu.cycles;
-    const startInsns = cpu.instructions;
-    const limit = runLimit(start, opts.maxCycles);
-    this.hostLimit = limit;
-    let idle = 0;
-    const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
-      clocks[this.curPcpu] = cpu.cycles;
-      this.idleCycles += idle;
-      this.hostLimit = Infinity;
-      const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
-      if (detail !== undefined) res.detail = detail;
-      return res;
-    };
+    const run = this.startMultiRun(opts.maxCycles);
+    const { limit, done } = run;
     const enter = (p: number): void => this.enterPcpu(p);
     /** physical CPU p waits until `t` */
     const idleTo = (p: number, t: number): void => {
       if (clocks[p]! >= t) return;
       enter(p);
-      idle += t - cpu.cycles;
+      run.idle += t - cpu.cycles;
       cpu.charge(Ev.Idle, t - cpu.cycles);
       clocks[p] = cpu.cycles;
     };
@@ -801,31 +824,15 @@ export class Hypervisor {
     const clocks = this.clocks;
     const P = this.pcpus;
     const cs = this.cosched!;
-    if (!this.clocksSet) {
-      clocks.fill(cpu.cycles);
-      this.clocksSet = true;
-    }
-    clocks[this.curPcpu] = cpu.cycles;
-    const start = cpu.cycles;
-    const startInsns = cpu.instructions;
-    const limit = runLimit(start, opts.maxCycles);
-    this.hostLimit = limit;
-    let idle = 0;
-    const done = (reason: HypervisorStopReason, detail?: string): HypervisorRunResult => {
-      clocks[this.curPcpu] = cpu.cycles;
-      this.idleCycles += idle;
-      this.hostLimit = Infinity;
-      const res: HypervisorRunResult = { reason, cycles: cpu.cycles - start, instructions: cpu.instructions - startInsns, idleCycles: idle };
-      if (detail !== undefined) res.detail = detail;
-      return res;
-    };
+    const run = this.startMultiRun(opts.maxCycles);
+    const { limit, done } = run;
     const enter = (p: number): void => this.enterPcpu(p);
     /** physical CPU p waits until `t` (inside a gang slice: counted in GangStats) */
     const idleTo = (p: number, t: number): void => {
       if (clocks[p]! >= t) return;
       enter(p);
       const n = t - cpu.cycles;
-      idle += n;
+      run.idle += n;
       cpu.charge(Ev.Idle, n);
       clocks[p] = cpu.cycles;
       const g = this.gangDomain;
