@@ -49,6 +49,20 @@ export const WRITER_PASSES = `        li      r6, 0                   ; pass
         jne     .Lnoprint
 `;
 
+/** The end both migration guests share: r4 = the sum of every word of the working set (for their last line). */
+export const WS_SUM = `        li      r1, WS_BASE             ; the sum of every word of the working set
+        li      r2, WS_PAGES
+        shli    r2, r2, 10
+        li      r4, 0
+.Lsum:
+        ldw     r3, [r1]
+        add     r4, r4, r3
+        addi    r1, r1, 4
+        addi    r2, r2, -1
+        cmpi    r2, 0
+        jgt     .Lsum
+`;
+
 const cache = new Map<string, Image>();
 
 export function migrateGuest(shape: MigrateGuestShape = MIGRATE_GUEST): Image {
@@ -111,18 +125,7 @@ ${WRITER_PASSES}        li      r1, msg_pass
         li      r9, PASSES
         cmp     r6, r9
         jlt     .Lpass
-        li      r1, WS_BASE             ; the sum of every word of the working set
-        li      r2, WS_PAGES
-        shli    r2, r2, 10
-        li      r4, 0
-.Lsum:
-        ldw     r3, [r1]
-        add     r4, r4, r3
-        addi    r1, r1, 4
-        addi    r2, r2, -1
-        cmpi    r2, 0
-        jgt     .Lsum
-        li      r1, msg_sum
+${WS_SUM}        li      r1, msg_sum
         call    puts
         mov     r1, r4
         call    puthex

@@ -13,7 +13,7 @@ import { assemble } from '../toolchain/asm/index.ts';
 import type { Image } from '../machine/image.ts';
 import { ConsoleCmd, Hc, SchedOp, ShutdownReason, TrapFlags } from '../hypercalls/numbers.ts';
 import { StartInfo } from '../hypercalls/structs.ts';
-import { WRITER_PASSES, type MigrateGuestShape } from './migrate-guest.ts';
+import { WRITER_PASSES, WS_SUM, type MigrateGuestShape } from './migrate-guest.ts';
 
 const cache = new Map<string, Image>();
 
@@ -167,18 +167,7 @@ ${WRITER_PASSES}        li      r1, msg_pass
         li      r9, PASSES
         cmp     r6, r9
         jlt     .Lpass
-        li      r1, WS_BASE             ; the sum of every word of the working set
-        li      r2, WS_PAGES
-        shli    r2, r2, 10
-        li      r4, 0
-.Lsum:
-        ldw     r3, [r1]
-        add     r4, r4, r3
-        addi    r1, r1, 4
-        addi    r2, r2, -1
-        cmpi    r2, 0
-        jgt     .Lsum
-        li      r1, msg_sum
+${WS_SUM}        li      r1, msg_sum
         mov     r2, r4
         call    print_hex
         li      r2, 0
