@@ -225,6 +225,9 @@ export function uvmCopy(src: number, dst: number): number {
   lazyMmuBegin();
   const r = uvmCopyRange(src, dst);
   if (src === curPd()) flushTlb();
+  // src's writable entries became read-only: an idle CPU that still has src loaded (lazy TLB)
+  // must not keep writing through its old translations when src's process runs there again
+  tlbShootdown(src, loadedPd);
   lazyMmuEnd();
   return r;
 }

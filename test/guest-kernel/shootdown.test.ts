@@ -51,6 +51,53 @@ describe('TLB shootdown under lazy TLB (usertests smp-unmap)', () => {
     expect([m.mem.read32(shootdowns), m.mem.read32(shootdowns + 4)]).toEqual([0, 2]);
   });
 
+  it('natively, at each hand-off of the kernel lock: a CPU outside it whose TLB is not marked stale holds no user translation its page tables no longer grant (fork under lazy TLB included)', () => {
+    const build = guest();
+    // usertests moves between CPUs while it sleeps; preempt's fork then makes its data pages
+    // copy-on-write while the CPU it left still has its space loaded (lazy TLB)
+    const m = new Machine({ memoryBytes: 32 << 20, cpus: 2, schedule: { seed: 1 } });
+    bootNative(m, { kernel: build.kernel, initrd: build.initrd, cmdline: 'usertests forkwait sleep preempt' });
+    const sym = (name: string) => build.kernel.symbols.find((s) => s.name === name)!.addr;
+    const holder = sym('smp.kernelLock') + 4;
+    const stale = sym('smp.tlbStale');
+    let checks = 0;
+    let lastHolder = -1;
+    const incoherent = new Set<string>();
+    const scan = (): void => {
+      for (let k = 0; k < 2; k++) {
+        // the lock's holder may be between a page-table write and its flush; a CPU marked stale
+        // flushes at its IPI or next address-space load (smp.ts tlbShootdown)
+        if (m.mem.read32(holder) === k + 1 || m.mem.read32(stale + k * 4) !== 0) continue;
+        const mmu = m.cpus[k]!.mmu;
+        checks++;
+        for (const [tags, write] of [[mmu.tlbRU, false], [mmu.tlbWU, true]] as const) {
+          for (let e = 0; e < tags.length; e++) {
+            const va = tags[e]!;
+            if (va === INVALID) continue;
+            if (mmu.translate(va, write, true) !== ((va + mmu.tlbAdd[e]!) | 0)) incoherent.add(`cpu ${k} ${write ? 'write' : 'read'} ${(va >>> 0).toString(16)}`);
+          }
+        }
+      }
+    };
+    // every 8 instructions of either CPU: a scan whenever the lock changed hands since the last look
+    for (const cpu of m.cpus) {
+      cpu.instructionHook = () => {
+        const h = m.mem.read32(holder);
+        if (h !== lastHolder) {
+          lastHolder = h;
+          scan();
+        }
+        cpu.instructionHookAt = cpu.instructions + 8;
+      };
+      cpu.instructionHookAt = cpu.instructions + 8;
+    }
+    const r = m.run({ maxCycles: 200_000_000 });
+    expect(r.reason).toBe('poweroff');
+    expect(m.consoleOutput()).toContain('usertests: 3 passed, 0 failed');
+    expect([...incoherent]).toEqual([]);
+    expect(checks).toBeGreaterThan(50);
+  });
+
   it('under pv: the shootdown is one multi-vCPU flush (mmuext TLB_FLUSH_MULTI) of the vCPU the child left', () => {
     const r = bootPvKernel({ cmdline: CMDLINE, vcpus: 2, seed: 5 });
     expect(r.output).toContain(PASSED);
