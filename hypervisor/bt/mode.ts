@@ -83,6 +83,9 @@ const OP_RET: number = cacheExports.OP_RET;
 const OP_JMPR: number = cacheExports.OP_JMPR;
 const OP_CALLR: number = cacheExports.OP_CALLR;
 
+/** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
+const XL_SLOTS = 8;
+
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
 /** from the previous unit by direct control flow or fall-through: chained once linked */
@@ -147,6 +150,14 @@ export class BtMode implements Mode {
   private tx: Translator | null = null;
   /** the domain whose compiled units run now (for the lookups they charge in line: enterIndirect) */
   private running: Domain | null = null;
+  /**
+   * Shadow translations made by compiled code's boundaries since it was entered (enterChained):
+   * per slot (virtual page bits), the virtual page | user bit (-1: empty) and its frame. Only
+   * ident instructions run inside, and they change neither the shadow, CR3 nor the ring, so a
+   * page translates the same until the function returns; emptied at every entry.
+   */
+  private readonly xlPage = new Int32Array(XL_SLOTS).fill(-1);
+  private readonly xlFrame = new Int32Array(XL_SLOTS);
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -337,6 +348,7 @@ export class BtMode implements Mode {
         const dl = viaShadow && cpu.instructionHookAt === Infinity ? deadline - cpu.cycles : -Infinity;
         const mmu = cpu.mmu;
         this.running = dom;
+        this.xlPage.fill(-1);
         const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
         const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
         const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
@@ -679,7 +691,19 @@ export class BtMode implements Mode {
    * refills the instruction TLB from the TLB, as the fetch at pc would next.)
    */
   enterChained(y: TranslationUnit, pc: number, user: boolean): boolean {
-    return this.cpu.mmu.translate(pc, false, user) === y.ma && this.fetchReady(y, pc, user);
+    const key = (pc & PAGE_MASK) | (user ? 1 : 0);
+    const slot = (pc >>> 12) & (XL_SLOTS - 1);
+    let ma: number;
+    if (this.xlPage[slot] === key) {
+      ma = this.xlFrame[slot]! + (pc & 0xfff);
+    } else {
+      ma = this.cpu.mmu.translate(pc, false, user);
+      if (ma >= 0 && (pc & 3) === 0) {
+        this.xlPage[slot] = key;
+        this.xlFrame[slot] = ma & PAGE_MASK;
+      }
+    }
+    return ma === y.ma && this.fetchReady(y, pc, user);
   }
 
   /**
