@@ -1,0 +1,51 @@
+// The kernel-heavy workload (the native kernel running `lmbench all REPS`) in a trap or bt domain,
+// booted RUNS times in one process: the first runs pay V8's compiles of the translated functions
+// (process-wide memo), the later ones show the steady state. Prints each run's process CPU time
+// and wall time, and for bt the host side of its unit loop: how many unit entries went through
+// the loop and how many stayed inside compiled code (chained direct transfers, indirect transfers
+// looked up in line). Simulated figures are the same on every run (checked).
+//
+//   node --import tsx bench/kernel-steady.ts [trap|bt] [interpreter|translator] [REPS=30] [RUNS=8]
+import { runImageInMode } from '../hypervisor/index.ts';
+import { btCache } from '../hypervisor/bt/mode.ts';
+import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
+import { median, nowMs } from './timing.ts';
+
+const mode = process.argv[2] ?? 'bt';
+const engine = process.argv[3] ?? 'translator';
+const reps = Number(process.argv[4] ?? 30);
+const runs = Number(process.argv[5] ?? 8);
+if ((mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 1) || !(runs >= 3)) {
+  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [trap|bt] [interpreter|translator] [REPS>=1] [RUNS>=3]\n');
+  process.exit(2);
+}
+
+const build = buildGuestKernel({ arch: 'native' });
+const cpuMs: number[] = [];
+const wallMs: number[] = [];
+let first: { cycles: number; instructions: number } | null = null;
+let host = '';
+for (let i = 0; i < runs; i++) {
+  const c0 = process.cpuUsage();
+  const t0 = nowMs();
+  const r = runImageInMode(mode, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+  wallMs.push(nowMs() - t0);
+  const c = process.cpuUsage(c0);
+  cpuMs.push((c.user + c.system) / 1000);
+  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`lmbench all ${reps} under ${mode} stopped with ${r.reason} (status ${r.status})`);
+  first ??= { cycles: r.cycles, instructions: r.instructions };
+  if (r.cycles !== first.cycles || r.instructions !== first.instructions) throw new Error('the runs differ in simulated figures');
+  if (mode === 'bt') {
+    const b = btCache(r.domain);
+    const inline = b.host.chainedInline + b.host.indirectInline;
+    host = `unit entries ${b.stats.unitsRun}: through the unit loop ${b.stats.unitsRun - inline}, chained in compiled code ${b.host.chainedInline}, indirect looked up in compiled code ${b.host.indirectInline} (of ${b.stats.indirectLookups} indirect lookups)`;
+  }
+}
+const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' ');
+const later = (xs: number[]): number => Math.round(median(xs.slice(2)));
+process.stdout.write(
+  `${mode} ${engine}, lmbench all ${reps}: ${first!.instructions} instructions, ${first!.cycles} cycles\n` +
+    `process CPU ms per run: ${ms(cpuMs)} (median of runs 3-${runs}: ${later(cpuMs)})\n` +
+    `wall ms per run: ${ms(wallMs)} (median of runs 3-${runs}: ${later(wallMs)})\n` +
+    (host !== '' ? `${host}\n` : ''),
+);
