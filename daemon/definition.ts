@@ -151,7 +151,7 @@ export const definitionSchema = z
     if (d.record !== undefined) {
       const why =
         d.mode === 'pv'
-          ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it'
+          ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it: record the whole shared machine (xenolith record-pv FILE, POST /pv-record)'
           : d.vcpus > 1 && d.mode === 'native'
             ? 'recording a native domain of several CPUs is not built yet (its bare machine\'s interleaving moves where the run is sliced; trap, bt and hvm domains of several vCPUs record)'
             : d.net !== undefined || d.bridge !== undefined
