@@ -1999,9 +1999,9 @@ export class Host {
   }
 }
 
-/** A machine's cycle count (its one CPU: a recorded domain has one vCPU). */
+/** A machine's cycle count: the running CPU's clock (with several CPUs, as run --smp's session counts it). */
 function machineCycles(m: HostMachine): number {
-  return m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
+  return m.hv ? m.hv.cpu.cycles : m.bare!.now;
 }
 
 function withCmdline(spec: { kernel: Image; initrd: Uint8Array }, cmdline: string | undefined): BootSpec {

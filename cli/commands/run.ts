@@ -708,7 +708,7 @@ export function register(program: Command): void {
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
       // a run of several CPUs or vCPUs repeats however it is sliced (Machine.runSmp and
       // Hypervisor.runMulti go on with a cut slice); co-scheduling's gang slices do not yet
-      if ((checked.smp ?? 1) > 1 && opts.record !== undefined && opts.cosched) throw new CliError(`--smp ${checked.smp}: recording a co-scheduled run (--cosched) is not built yet (its interleaving moves where the run is sliced); native, trap, bt, hvm and pv runs of several CPUs or vCPUs record`);
+      if ((checked.smp ?? 1) > 1 && opts.record !== undefined && opts.cosched) throw new CliError(`--smp ${checked.smp}: a co-scheduled run (--cosched) cannot be recorded yet: a gang turn the run's slicing cuts is drawn anew at the next slice, so where the run is sliced moves its interleaving and a replay would not repeat it; native, trap, bt, hvm and pv runs of several CPUs or vCPUs record`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
