@@ -1,7 +1,7 @@
 // Helpers for pv-host-record.test.ts and its deep twin: a recorded session of the daemon's shared
 // pv machine - two pv domains started at different cycles, typed to at arbitrary wall times and
-// slice counts, paused, reweighted and shut down (with `full`: rebooted and restarted by
-// on_poweroff too) - driven through the Host methods the API dispatches to (daemon/worker.ts).
+// slice counts, paused, reweighted and shut down (with `full`: restarted by on_poweroff, rebooted
+// and saved too) - driven through the Host methods the API dispatches to (daemon/worker.ts).
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { Host } from '../../daemon/host.ts';
@@ -61,7 +61,8 @@ export async function recordPvSession(file: string, opts: { full?: boolean; wait
     await until(() => host.dominfo('b').restarts === 1 && text('b').split('$ ').length >= 4);
     host.reboot('b');
     await until(() => host.dominfo('b').restarts === 2 && text('b').split('$ ').length >= 5);
-    host.destroy('b');
+    // saved: the domain leaves the machine at its quiet point (the replay takes it away there)
+    host.save('b', `${file}.b.xls`);
   } else await until(() => host.dominfo('b').status === 'shut off');
   host.consoleInput('a', Buffer.from('echo two\n'));
   await until(() => text('a').includes('two\n$ '));

@@ -1,7 +1,7 @@
 // The shared pv machine's recording, longer: through the API of a daemon served for real (two pv
 // domains started, typed to through the API's console, one shut down, the recording stopped,
 // `xenolith host-replay` of the file the daemon wrote), and in-process sessions with a restart by
-// on_poweroff, a reboot and a destroy at several wall-time patterns. Each replay repeats every
+// on_poweroff, a reboot and a save at several wall-time patterns. Each replay repeats every
 // console and the machine's final counters exactly.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,11 +64,11 @@ describe('recording the shared pv machine (long)', () => {
     [[0, 0, 0]],
     [[9, 1, 4]],
     [[2, 17, 1]],
-  ])('in-process, with a restart by on_poweroff, a reboot and a destroy (waits %j): the replay repeats the run', async (waits) => {
+  ])('in-process, with a restart by on_poweroff, a reboot and a save (waits %j): the replay repeats the run', async (waits) => {
     const file = join(dir, `full-${waits.join('-')}.log`);
     const { out, end, log } = await recordPvSession(file, { full: true, waits });
     expect(eventNames(log).filter((e) => e.startsWith('settle') || e.startsWith('command:b'))).toEqual([
-      'command:b:suspend', 'command:b:resume', 'command:b:shutdown', 'settle:b', 'command:b:reboot', 'settle:b', 'command:b:destroy',
+      'command:b:suspend', 'command:b:resume', 'command:b:shutdown', 'settle:b', 'command:b:reboot', 'settle:b', 'command:b:save',
     ]);
     const rep = await xenolith('host-replay', file, '--console', 'b');
     expect(rep.stderr).toBe(`[xenolith: replayed ${file}: the machine ended at cycle ${end.cycle} as recorded; 2 domains, console output identical]\n`);
