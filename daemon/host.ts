@@ -1897,7 +1897,7 @@ export class Host {
     }
     let log: PvHostLogWriter;
     try {
-      log = new PvHostLogWriter(file, { key, profile, engine: engine as 'interpreter' | 'translator', hostMemoryMiB: Math.round(this.hostMemoryBytes / (1 << 20)) });
+      log = new PvHostLogWriter(file, { key, profile, engine, hostMemoryMiB: Math.round(this.hostMemoryBytes / (1 << 20)) });
     } catch (e) {
       throw new HostError(409, `cannot record ${key}: ${e instanceof PvHostLogError ? e.message : String(e)}`);
     }

@@ -30,6 +30,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { OutputDigest } from '../hypervisor/input-log.ts';
+import { ENGINES, type Engine } from '../machine/translator.ts';
 
 export const PV_HOST_LOG_FORMAT = 'xenolith-pv-host-log';
 export const PV_HOST_LOG_VERSION = 1;
@@ -42,7 +43,7 @@ const sha = z.string().regex(/^[0-9a-f]{64}$/);
 const machineSchema = z.strictObject({
   key: z.string(),
   profile: z.string(),
-  engine: z.enum(['interpreter', 'translator']),
+  engine: z.enum(ENGINES as [Engine, ...Engine[]]),
   /** the shared pv machine's memory (the daemon's --host-memory) */
   hostMemoryMiB: z.number().int().positive(),
 });

@@ -1,7 +1,7 @@
 // Helpers for pv-host-record.test.ts and its deep twin: a recorded session of the daemon's shared
 // pv machine - two pv domains started at different cycles, typed to at arbitrary wall times and
 // slice counts, paused, reweighted and shut down (with `full`: restarted by on_poweroff, rebooted
-// and saved too) - driven through the Host methods the API dispatches to (daemon/worker.ts).
+// and saved, and the other ballooned, too) - driven through the Host methods the API dispatches to (daemon/worker.ts).
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { Host } from '../../daemon/host.ts';
@@ -59,6 +59,8 @@ export async function recordPvSession(file: string, opts: { full?: boolean; wait
   if (opts.full) {
     // on_poweroff restart: b boots again on the machine (the host's own action, logged as a settle)
     await until(() => host.dominfo('b').restarts === 1 && text('b').split('$ ').length >= 4);
+    // a balloon target for a: its guest gives pages back (memory_op), at the logged cycle
+    host.setmem('a', 6);
     host.reboot('b');
     await until(() => host.dominfo('b').restarts === 2 && text('b').split('$ ').length >= 5);
     // saved: the domain leaves the machine at its quiet point (the replay takes it away there)

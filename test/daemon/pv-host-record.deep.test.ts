@@ -67,9 +67,10 @@ describe('recording the shared pv machine (long)', () => {
   ])('in-process, with a restart by on_poweroff, a reboot and a save (waits %j): the replay repeats the run', async (waits) => {
     const file = join(dir, `full-${waits.join('-')}.log`);
     const { out, end, log } = await recordPvSession(file, { full: true, waits });
-    expect(eventNames(log).filter((e) => e.startsWith('settle') || e.startsWith('command:b'))).toEqual([
-      'command:b:suspend', 'command:b:resume', 'command:b:shutdown', 'settle:b', 'command:b:reboot', 'settle:b', 'command:b:save',
+    expect(eventNames(log).filter((e) => e.startsWith('settle') || e.startsWith('command'))).toEqual([
+      'command:b:suspend', 'command:a:weight', 'command:b:resume', 'command:b:shutdown', 'settle:b', 'command:a:setmem', 'command:b:reboot', 'settle:b', 'command:b:save',
     ]);
+    expect(log.events.find((e) => e.kind === 'command' && e.command === 'setmem')).toMatchObject({ args: [6] });
     const rep = await xenolith('host-replay', file, '--console', 'b');
     expect(rep.stderr).toBe(`[xenolith: replayed ${file}: the machine ended at cycle ${end.cycle} as recorded; 2 domains, console output identical]\n`);
     expect(rep.stdout).toBe(out.get('b'));
