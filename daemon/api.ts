@@ -58,6 +58,26 @@ export const saveFileBodySchema = z
   })
   .strict()
   .meta({ id: 'SaveFile', description: 'a save file of the daemon\'s state directory, as a plain name: STATE_DIR/files/NAME (docs/migration.md "The save format")' });
+export const pvRecordBodySchema = z
+  .object({
+    file: saveFileBodySchema.shape.file.meta({ description: 'the recording: STATE_DIR/files/NAME (a plain name)' }),
+    profile: definitionSchema.shape.profile,
+    engine: definitionSchema.shape.engine,
+  })
+  .strict()
+  .meta({ id: 'PvRecord', description: 'record the shared pv machine of a profile and engine, whole, from its first cycle (docs/replay.md "pv domains of the daemon")' });
+export const pvRecordingSchema = z.object({ machine: z.string(), file: z.string() }).strict().meta({ id: 'PvRecording' });
+export const pvRecordEndSchema = z
+  .object({
+    kind: z.literal('end'),
+    cycle: z.number().int(),
+    instructions: z.number().int(),
+    idleCycles: z.number().int(),
+    domains: z.array(z.object({ name: z.string(), status: z.string(), cycles: z.number().int(), instructions: z.number().int(), outputBytes: z.number().int(), outputSha256: z.string() }).strict()),
+    sha256: z.string(),
+  })
+  .strict()
+  .meta({ id: 'PvRecordEnd', description: "the recording's end line: the machine's final counters, each domain's state and console output digest, the checksum of the lines before" });
 export const migrateBodySchema = z
   .object({
     to: z
@@ -167,6 +187,8 @@ export const ROUTES: Route[] = [
   { method: 'get', path: '/domains/{name}/console', op: 'console', summary: "the domain's console as an event stream: the kept log first, then live output (events 'output' with base64 data, 'state')", response: 'sse', errors: [404] },
   { method: 'post', path: '/domains/{name}/console', op: 'consoleInput', summary: "type on the domain's console", body: consoleInputSchema, response: okSchema, errors: [404, 409] },
   { method: 'post', path: '/domains/{name}/trace', op: 'trace', summary: "trace the domain's machine (every domain of a shared pv machine) for the next cycles: exits, traps, hypercalls, event-channel notifications, interrupts and scheduler switches with simulated timestamps, in the Chrome Trace Event format", body: traceBodySchema, response: chromeTraceSchema, errors: [404, 409] },
+  { method: 'post', path: '/pv-record', op: 'pvRecord', summary: "record the shared pv machine of a profile and engine, whole, from its first cycle: every domain started on it, console input, management commands and the host's lifecycle actions, each at the machine's cycle (`xenolith host-replay` repeats it); refused while a domain is on that machine or another recording is taken", body: pvRecordBodySchema, response: pvRecordingSchema, errors: [409] },
+  { method: 'post', path: '/pv-record/stop', op: 'pvRecordStop', summary: 'end the recording of the shared pv machine (the machine runs on unrecorded): writes the end line and answers with it', response: pvRecordEndSchema, errors: [409] },
   { method: 'get', path: '/events', op: 'events', summary: "state changes of every domain as an event stream: 'ready' once subscribed, then 'state' events (name, status, stopReason, detail)", response: 'sse' },
 ];
 

@@ -137,7 +137,7 @@ export const definitionSchema = z
     /**
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
-     * `xenolith run --replay FILE` repeats it. Native domains of one CPU; trap, bt and hvm domains of any vCPUs.
+     * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of any CPUs or vCPUs (pv: the shared machine, xenolith record-pv).
      * A plain file name (not resolved against the definition's directory): the daemon writes
      * STATE_DIR/files/FILE, and its API refuses anything else (daemon/state-dir.ts stateFileProblem).
      */
@@ -151,14 +151,12 @@ export const definitionSchema = z
     if (d.record !== undefined) {
       const why =
         d.mode === 'pv'
-          ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it'
-          : d.vcpus > 1 && d.mode === 'native'
-            ? 'recording a native domain of several CPUs is not built yet (its bare machine\'s interleaving moves where the run is sliced; trap, bt and hvm domains of several vCPUs record)'
-            : d.net !== undefined || d.bridge !== undefined
-              ? "recording a domain with a network (net, bridge) is not built yet: its host datagrams and bridge frames are not logged"
-              : d.kernel !== undefined
-                ? 'recording a domain with its own kernel is not built yet (the standard kernel only)'
-                : null;
+          ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it: record the whole shared machine (xenolith record-pv FILE, POST /pv-record)'
+          : d.net !== undefined || d.bridge !== undefined
+            ? "recording a domain with a network (net, bridge) is not built yet: its host datagrams and bridge frames are not logged"
+            : d.kernel !== undefined
+              ? 'recording a domain with its own kernel is not built yet (the standard kernel only)'
+              : null;
       if (why !== null) ctx.addIssue({ code: 'custom', path: ['record'], message: why });
     }
     if (d.net !== undefined && d.bridge === undefined) {

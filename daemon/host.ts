@@ -61,6 +61,7 @@ import { compactPvState, expandPvState } from './migration/pv.ts';
 import { openMigration } from './migration/endpoint.ts';
 import { Channel } from './migration/channel.ts';
 import { InputLogError, InputLogWriter, OutputDigest, sha256, type LoggedEnd, type RunSettings } from '../hypervisor/input-log.ts';
+import { PvHostLogError, PvHostLogWriter, type PvCommand, type PvHostEnd } from './pv-record.ts';
 
 /** A domain's lifecycle state (libvirt's names; 'defined' = never started since it was defined). */
 export type DomainStatus = 'defined' | 'running' | 'paused' | 'shut off' | 'crashed';
@@ -250,6 +251,10 @@ export class Host {
    */
   private readonly bridgeUplinks = new Map<string, { uplink: HostUplink; home: DomainRecord | null }>();
   private readonly hostMemoryBytes: number;
+  /** the shared pv machine being recorded (daemon/pv-record.ts), while a recording is taken */
+  private pvRec: { machine: HostMachine; log: PvHostLogWriter } | null = null;
+  /** a replay's host (daemon/pv-replay.ts): a stopped domain is settled only where its recording says */
+  private settleHeld: { name: string | null } | null = null;
   readonly pacing: 'wall' | 'fast';
   private readonly now: () => number;
   private next = 0;
@@ -393,6 +398,7 @@ export class Host {
     if (r.status === 'running' || r.status === 'paused') {
       throw new HostError(409, `domain '${name}' is ${r.status}: destroy it first (xenolith destroy ${name})`);
     }
+    if (r.machine) this.pvRecordCommand(r, 'destroy');
     this.release(r);
     this.state?.removeDefinition(name);
     this.records.delete(name);
@@ -405,6 +411,7 @@ export class Host {
     const r = this.get(name);
     if (r.status === 'running' || r.status === 'paused') throw new HostError(409, `domain '${name}' is already ${r.status}`);
     if (this.incomingNames.has(name)) throw new HostError(409, `domain '${name}' is being migrated to this host`);
+    this.pvRecordStart(r);
     // a preserved domain gives its memory back first
     this.release(r);
     r.restarts = 0;
@@ -489,6 +496,7 @@ export class Host {
    */
   shutdown(name: string): DomainInfo {
     const r = this.needLive(name, 'shut down');
+    this.pvRecordCommand(r, 'shutdown');
     const pv = this.pvOf(r);
     if (pv) this.control(r, pv, ControlRequest.POWEROFF);
     else this.feed(r, Uint8Array.of(CONSOLE_EOF));
@@ -502,6 +510,7 @@ export class Host {
    */
   reboot(name: string): DomainInfo {
     const r = this.needLive(name, 'reboot');
+    this.pvRecordCommand(r, 'reboot');
     const pv = this.pvOf(r);
     if (pv) {
       this.control(r, pv, ControlRequest.REBOOT);
@@ -520,6 +529,7 @@ export class Host {
     const r = this.get(name);
     this.notMigrating(r, 'destroy');
     if (!r.machine) throw new HostError(409, `domain '${name}' is not running (it is ${r.status})`);
+    this.pvRecordCommand(r, 'destroy');
     const wasLive = r.status === 'running' || r.status === 'paused';
     this.release(r);
     if (wasLive) this.setStopped(r, 'shut off', 'destroyed', null, null);
@@ -574,6 +584,7 @@ export class Host {
     } catch (e) {
       throw new HostError(400, `${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
+    this.pvRecordCommand(r, 'save');
     this.release(r);
     this.setStopped(r, 'shut off', 'saved', null, null);
     return this.info(r);
@@ -608,6 +619,7 @@ export class Host {
     }
     if (def.mode !== saved.mode) throw new HostError(400, `${file}: the header says ${saved.mode}, the definition ${def.mode}`);
     if (def.mode === 'pv' && pvSaved === null) throw new HostError(400, `${file}: it holds a whole pv machine (xenolith run --restore), not one domain`);
+    this.pvRecordRefuses(def, 'restore a pv domain into it (its state comes from outside the recording)');
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new HostError(409, `domain '${def.name}' is ${had.status}: destroy it before restoring it`);
     if (this.incomingNames.has(def.name)) throw new HostError(409, `domain '${def.name}' is being migrated to this host`);
@@ -652,6 +664,7 @@ export class Host {
   migrate(name: string, ch: Channel, opts: MigrateOptions, to = 'the destination'): Promise<MigrationReport> {
     let d: OutgoingDomain;
     try {
+      this.pvRecordRefuses(this.get(name).def, 'migrate a domain away from it');
       d = this.outgoing(name, to);
     } catch (e) {
       ch.abort(e instanceof Error ? e.message : String(e));
@@ -859,6 +872,7 @@ export class Host {
     if (def.name !== hello.name || def.mode !== hello.mode) throw new MigrationError(`the hello names '${hello.name}' (${hello.mode}), its definition '${def.name}' (${def.mode})`);
     if (def.net !== undefined) throw new MigrationError(`domain '${def.name}' has a network (net): host sockets cannot move`);
     if (def.bridge !== undefined) throw new MigrationError(`domain '${def.name}' is on a bridge: its port cannot move`);
+    if (this.pvRecorded(def)) throw new MigrationError(`the shared machine ${this.pvRec!.machine.key} is being recorded here: a migrated domain's state comes from outside the recording`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new MigrationError(`a domain named '${def.name}' is ${had.status} here`);
     if (this.incomingNames.has(def.name)) throw new MigrationError(`a domain named '${def.name}' is being migrated here already`);
@@ -961,6 +975,7 @@ export class Host {
     const r = this.get(name);
     this.notMigrating(r, 'suspend');
     if (r.status !== 'running') throw new HostError(409, `domain '${name}' is ${r.status}; only a running domain can be suspended`);
+    this.pvRecordCommand(r, 'suspend');
     if (r.domain) r.machine!.hv!.pauseDomain(r.domain);
     r.status = 'paused';
     this.emit(r);
@@ -971,6 +986,7 @@ export class Host {
     const r = this.get(name);
     this.notMigrating(r, 'resume');
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}; only a paused domain can be resumed`);
+    this.pvRecordCommand(r, 'resume');
     if (r.domain) r.machine!.hv!.unpauseDomain(r.domain);
     r.status = 'running';
     r.stopDetail = null;
@@ -1000,6 +1016,7 @@ export class Host {
       const quota = r.domain!.p2m.length;
       const pages = Math.round(memoryMiB * 256);
       if (pages > quota) throw new HostError(409, `domain '${name}' can balloon up to ${quota / 256} MiB, its memory at start (the definition's memory applies from the next start)`);
+      this.pvRecordCommand(r, 'setmem', memoryMiB);
       requestMemoryTarget(pv, pages);
       r.machine!.hv!.interruptPending(r.domain!);
       this.poke(r.machine!);
@@ -1017,7 +1034,10 @@ export class Host {
     const def = { ...r.def, weight };
     this.state?.saveDefinition(def);
     r.def = def;
-    if (r.domain && r.machine?.pv) (r.machine.hv!.scheduler as BvtScheduler).setWeight(r.domain.id, weight);
+    if (r.domain && r.machine?.pv) {
+      this.pvRecordCommand(r, 'weight', weight);
+      (r.machine.hv!.scheduler as BvtScheduler).setWeight(r.domain.id, weight);
+    }
     return this.info(r);
   }
 
@@ -1039,6 +1059,7 @@ export class Host {
     const r = this.get(name);
     this.notMigrating(r, 'step');
     if (r.status !== 'paused') throw new HostError(409, `domain '${name}' is ${r.status}: stop it first (monitor 'stop')`);
+    this.pvRecordRefuses(r.def, 'single-step a domain of it (a step is not logged)');
     const m = r.machine!;
     const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
     let before: number;
@@ -1088,6 +1109,7 @@ export class Host {
   addBreakpoint(name: string, addr: number): number[] {
     const r = this.get(name);
     if (r.breakpoints.length >= MAX_BREAKPOINTS) throw new HostError(409, `domain '${name}' has ${MAX_BREAKPOINTS} breakpoints already`);
+    this.pvRecordRefuses(r.def, 'set a breakpoint in a domain of it (a monitor stop is not logged)');
     if (!r.breakpoints.includes(addr >>> 0)) r.breakpoints.push(addr >>> 0);
     if (r.machine) this.poke(r.machine);
     return [...r.breakpoints];
@@ -1123,6 +1145,7 @@ export class Host {
   private feed(r: DomainRecord, bytes: Uint8Array): void {
     const m = r.machine!;
     if (r.recording && bytes.length > 0) r.recording.log.event({ kind: 'keys', cycle: this.recordedCycle(r, r.recording), text: Buffer.from(bytes).toString('latin1') });
+    if (bytes.length > 0 && this.pvRec !== null && m === this.pvRec.machine) this.pvRec.log.event({ kind: 'keys', cycle: m.hv!.cpu.cycles, name: r.def.name, text: Buffer.from(bytes).toString('latin1') });
     if (m.bare) m.bare.feedInput(bytes);
     else if (r.domain) {
       const pv = r.domain.modeState;
@@ -1389,6 +1412,7 @@ export class Host {
   private output(r: DomainRecord, b: number): void {
     r.log.push(b);
     r.recording?.digest.add(b);
+    if (this.pvRec !== null && r.machine === this.pvRec.machine) this.pvRec.log.output(r.def.name, b);
     if (r.fresh.length < 1 << 20) r.fresh.push(b);
   }
 
@@ -1795,8 +1819,10 @@ export class Host {
   /** Apply the lifecycle actions of domains that stopped during the slice; send console output. */
   private settle(): void {
     while (this.stopped.length > 0) {
-      const r = this.stopped.shift()!;
+      const r = this.settleHeld === null ? this.stopped.shift()! : this.heldStopped();
+      if (r === null) break;
       if (!r.machine) continue;
+      if (this.pvRec !== null && r.machine === this.pvRec.machine) this.pvRec.log.event({ kind: 'settle', cycle: r.machine.hv!.cpu.cycles, name: r.def.name, definition: { ...r.def } });
       let reason: string;
       let detail: string;
       let status: number;
@@ -1853,18 +1879,129 @@ export class Host {
     this.opts.onConsole?.(r.def.name, bytes);
   }
 
+  // ================================================================================ recording the shared pv machine
+
+  /**
+   * `POST /pv-record`: record the shared pv machine of `profile` and `engine`, whole, from its
+   * first cycle, to `file` (daemon/pv-record.ts; docs/replay.md "pv domains of the daemon"). A
+   * recording starts with the machine: refused while any domain is on it (running, paused or
+   * preserved); an empty machine that ran before is replaced by a fresh one. One at a time.
+   */
+  recordPv(file: string, profile: string, engine: Engine): { machine: string; file: string } {
+    const key = pvMachineKey(profile, engine);
+    if (this.pvRec !== null) throw new HostError(409, `the shared machine ${this.pvRec.machine.key} is being recorded already (to ${this.pvRec.log.file}); one recording at a time`);
+    const had = this.machines.find((x) => x.key === key);
+    if (had && had.hv!.domains.length > 0) {
+      const names = [...this.records.values()].filter((r) => r.machine === had).map((r) => `'${r.def.name}'`);
+      throw new HostError(409, `the shared machine ${key} has domains on it (${names.join(', ')}): a recording starts with the machine, before its first domain; destroy them first`);
+    }
+    let log: PvHostLogWriter;
+    try {
+      log = new PvHostLogWriter(file, { key, profile, engine, hostMemoryMiB: Math.round(this.hostMemoryBytes / (1 << 20)) });
+    } catch (e) {
+      throw new HostError(409, `cannot record ${key}: ${e instanceof PvHostLogError ? e.message : String(e)}`);
+    }
+    if (had) this.machines.splice(this.machines.indexOf(had), 1);
+    this.pvRec = { machine: this.pvMachine(profile, engine), log };
+    return { machine: key, file };
+  }
+
+  /** `POST /pv-record/stop`: end the recording (the machine runs on unrecorded); its end line. */
+  stopPvRecording(): PvHostEnd {
+    const rec = this.pvRec;
+    if (rec === null) throw new HostError(409, 'no recording of a shared pv machine is being taken');
+    this.pvRec = null;
+    const hv = rec.machine.hv!;
+    const names = new Set(rec.log.printed);
+    for (const r of this.records.values()) if (r.machine === rec.machine) names.add(r.def.name);
+    const domains = [...names].map((name) => {
+      const r = this.records.get(name);
+      if (!r) return { name, status: 'undefined', cycles: 0, instructions: 0 };
+      const info = this.info(r);
+      return { name, status: info.status, cycles: info.cycles, instructions: info.instructions };
+    });
+    return rec.log.finish({ cycle: hv.cpu.cycles, instructions: hv.cpu.instructions, idleCycles: hv.idleCycles, domains });
+  }
+
+  /** Is `def` a domain of the recorded shared machine (pv, its profile and engine)? */
+  private pvRecorded(def: DomainDefinition): boolean {
+    return this.pvRec !== null && def.mode === 'pv' && this.pvRec.machine.key === pvMachineKey(def.profile, def.engine);
+  }
+
+  private pvRecordRefuses(def: DomainDefinition, what: string): void {
+    if (this.pvRecorded(def)) throw new HostError(409, `the shared machine ${this.pvRec!.machine.key} is being recorded: cannot ${what}; stop the recording first`);
+  }
+
+  /** Log a management command applied to `r`, if it is on the recorded machine. */
+  private pvRecordCommand(r: DomainRecord, command: PvCommand, arg?: number): void {
+    const rec = this.pvRec;
+    if (rec === null || r.machine !== rec.machine) return;
+    rec.log.event({ kind: 'command', cycle: rec.machine.hv!.cpu.cycles, name: r.def.name, command, args: arg === undefined ? [] : [arg] });
+  }
+
+  /** Log the start of `r` on the recorded machine (what it cannot take there refuses the start). */
+  private pvRecordStart(r: DomainRecord): void {
+    if (!this.pvRecorded(r.def)) return;
+    const rec = this.pvRec!;
+    const def = r.def;
+    const why =
+      def.net !== undefined || def.bridge !== undefined
+        ? 'a network (net, bridge): host datagrams and bridge frames are not logged'
+        : def.kernel !== undefined
+          ? 'a kernel of its own (the standard kernel only)'
+          : r.breakpoints.length > 0
+            ? 'breakpoints (monitor stops are not logged; delete them)'
+            : null;
+    if (why !== null) throw new HostError(409, `domain '${def.name}' cannot start: the shared machine ${rec.machine.key} is being recorded, and the recording cannot take ${why}`);
+    const disk = this.readDisk(def);
+    rec.log.event({ kind: 'start', cycle: rec.machine.hv!.cpu.cycles, name: def.name, definition: { ...def }, ...(disk ? { diskSha256: sha256(disk) } : {}) });
+  }
+
+  /** A replay's host (daemon/pv-replay.ts): the shared machine of `profile`/`engine`, settled only as recorded. */
+  replayPvMachine(profile: string, engine: Engine): void {
+    this.settleHeld = { name: null };
+    this.pvMachine(profile, engine);
+  }
+
+  /** The shared machine `key`'s clock and counters (undefined: no such machine). */
+  pvMachineCounters(key: string): { cycles: number; instructions: number; idleCycles: number } | undefined {
+    const hv = this.machines.find((x) => x.key === key)?.hv;
+    return hv ? { cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, idleCycles: hv.idleCycles } : undefined;
+  }
+
+  /** A replay: apply the lifecycle action of stopped domain `name` now, under `def`; false if it has not stopped. */
+  settleRecorded(name: string, def: DomainDefinition): boolean {
+    const r = this.records.get(name);
+    if (!r || this.settleHeld === null || !this.stopped.some((x) => x === r && x.machine !== null)) return false;
+    r.def = def;
+    this.settleHeld.name = name;
+    this.settle();
+    return true;
+  }
+
+  /** The stopped domain a replay settles now (settleRecorded), or null. */
+  private heldStopped(): DomainRecord | null {
+    const held = this.settleHeld!;
+    if (held.name === null) return null;
+    const k = this.stopped.findIndex((r) => r.def.name === held.name && r.machine !== null);
+    if (k < 0) return null;
+    held.name = null;
+    return this.stopped.splice(k, 1)[0]!;
+  }
+
   /** Stop everything (the daemon is ending): write back disks. Definitions stay. */
   shutdownAll(): void {
     // running.json keeps the domains that were running, marked clean: the next daemon says so
     this.noteRunning(true);
     this.runningNoted = 'closed';
+    if (this.pvRec !== null) this.stopPvRecording();
     for (const r of this.records.values()) if (r.machine) this.release(r);
   }
 }
 
-/** A machine's cycle count (its one CPU: a recorded domain has one vCPU). */
+/** A machine's cycle count: the running CPU's clock (with several CPUs, as run --smp's session counts it). */
 function machineCycles(m: HostMachine): number {
-  return m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles;
+  return m.hv ? m.hv.cpu.cycles : m.bare!.now;
 }
 
 function withCmdline(spec: { kernel: Image; initrd: Uint8Array }, cmdline: string | undefined): BootSpec {

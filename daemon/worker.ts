@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GuestKernelBuild } from '../toolchain/guest-kernel.ts';
 import { readFileSync } from 'node:fs';
+import type { Engine } from '../machine/translator.ts';
 import { isAbsolute } from 'node:path';
 import { decodeImage, type Image } from '../machine/image.ts';
 import { Host, HostError } from './host.ts';
@@ -117,6 +118,10 @@ function dispatch(req: HostRequest): unknown {
       const link = { bytesPerSecond: mbps !== undefined ? (mbps * 1_000_000) / 8 : DEFAULT_LINK.bytesPerSecond, latencyMs: latencyMs ?? DEFAULT_LINK.latencyMs };
       return host.migrateTo(name, a.to as string, a.token as string, { link });
     }
+    case 'pvRecord':
+      return { machine: host.recordPv(state.file(a.file as string), a.profile as string, a.engine as Engine).machine, file: a.file as string };
+    case 'pvRecordStop':
+      return host.stopPvRecording();
     case 'domstats':
       return host.domstats(name);
     case 'setmem':

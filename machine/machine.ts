@@ -121,6 +121,20 @@ export class Machine {
   private readonly quantumCycles: number;
   private readonly quantumInstructions: number;
   private rng: number;
+  /**
+   * runSmp: the CPU whose slice run()'s limit cut (short of the slice's own end and of every
+   * event), or -1, and that slice's own end (a cycle, or with quantumInstructions an instruction
+   * count). The next run() goes on with that slice first, without choosing or drawing again, as
+   * the run never stopped would have: so where a run of several CPUs is stopped changes nothing.
+   */
+  private cutCpu = -1;
+  private cutEnd = 0;
+  /**
+   * runSmp: the CPU chosen when run()'s limit came between that choice (and the events it ran,
+   * which may have woken another CPU) and its slice, or -1: the next run() runs it without
+   * choosing again (a new choice could break a tie of clocks otherwise).
+   */
+  private pickedCpu = -1;
   /** slices run (the SMP schedule's turns) since power-on */
   slices = 0;
   /** the platform as the devices see it (its clock, event queue, interrupt lines and DMA), for host-side models such as a network uplink */
@@ -368,10 +382,16 @@ export class Machine {
     };
     for (;;) {
       if (this.poweredOff) return done('poweroff');
-      // choose: the runnable CPU with the least cycles (a halted one counts from its wake time)
-      let best = -1;
-      let bestAt = Infinity;
-      for (let n = 0; n < cpus.length; n++) {
+      // choose: the CPU whose slice the last run() cut or that it had chosen, else the runnable
+      // CPU with the least cycles (a halted one counts from its wake time)
+      const goOn = this.cutCpu;
+      const again = goOn < 0 ? this.pickedCpu : -1;
+      this.cutCpu = -1;
+      this.pickedCpu = -1;
+      const chosen = goOn >= 0 ? goOn : again;
+      let best = chosen;
+      let bestAt = chosen >= 0 ? Math.max(cpus[chosen]!.cycles, cpus[chosen]!.halted ? this.wakeAt[chosen]! : 0) : Infinity;
+      for (let n = 0; n < cpus.length && chosen < 0; n++) {
         if (!this.started[n]) continue;
         const c = cpus[n]!;
         let at = c.cycles;
@@ -406,14 +426,26 @@ export class Machine {
       if (c.halted) c.interruptLineChanged();
       this.events.runDue();
       if (this.poweredOff) return done('poweroff');
-      if (c.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
-      this.slices++;
+      if (c.cycles >= limit) {
+        // the next run() goes on with this CPU, chosen before the events ran
+        if (goOn >= 0) {
+          this.cutCpu = goOn;
+        } else this.pickedCpu = best;
+        return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+      }
+      // a cut slice goes on to its own end; a new one draws its length
+      let end: number;
+      if (goOn >= 0) end = this.cutEnd;
+      else {
+        this.slices++;
+        end = this.quantumInstructions > 0 ? c.instructions + this.slice(this.quantumInstructions) : c.cycles + this.slice(this.quantumCycles);
+      }
       let deadline = Math.min(this.events.nextDeadline(), limit);
       if (this.quantumInstructions > 0) {
         c.monitorStop = true;
-        c.stopAtInstruction = c.instructions + this.slice(this.quantumInstructions);
+        c.stopAtInstruction = end;
       } else {
-        deadline = Math.min(deadline, c.cycles + this.slice(this.quantumCycles));
+        deadline = Math.min(deadline, end);
       }
       const exit = c.run(deadline);
       if (this.quantumInstructions > 0) {
@@ -422,6 +454,12 @@ export class Machine {
       }
       switch (exit) {
         case Exit.Deadline:
+          if (c.cycles >= limit && limit !== END_OF_TIME && c.cycles < this.events.nextDeadline() && (this.quantumInstructions > 0 ? c.instructions < end : c.cycles < end)) {
+            // run()'s limit cut the slice: return now, before another CPU runs up to the limit
+            this.cutCpu = best;
+            this.cutEnd = end;
+            return done('limit');
+          }
           continue;
         case Exit.Halted:
           if (this.poweredOff) return done('poweroff');

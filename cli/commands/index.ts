@@ -14,6 +14,7 @@ import { register as init } from './init.ts';
 import { register as daemon } from './daemon.ts';
 import { register as domainVerbs } from './domain-verbs.ts';
 import { register as trace } from './trace.ts';
+import { register as pvRecord } from './pv-record.ts';
 
 type Register = (program: Command) => void;
 const modules: Register[] = [
@@ -30,6 +31,7 @@ const modules: Register[] = [
   daemon,
   domainVerbs,
   trace,
+  pvRecord,
   help,
 ];
 

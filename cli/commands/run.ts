@@ -706,9 +706,9 @@ export function register(program: Command): void {
       if ((checked.smp ?? 1) > 1 && opts.btAdaptive) throw new CliError(`--smp ${checked.smp}: --bt-adaptive counts the trace faults of the traced shadow, which follows one vCPU's page-table writes (a store by another vCPU would not fault); use one vCPU`);
       if ((checked.smp ?? 1) > 1 && checked.shadow === 'traced') throw new CliError(`--smp ${checked.smp}: traced shadows follow one vCPU's page-table writes; use --shadow flush (the default) with several vCPUs`);
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
-      // a run of several vCPUs repeats however it is sliced (Hypervisor.runMulti goes on with a cut
-      // slice); the bare machine of several CPUs and co-scheduling's gang slices do not yet
-      if ((checked.smp ?? 1) > 1 && opts.record !== undefined && (opts.mode === 'native' || opts.cosched)) throw new CliError(`--smp ${checked.smp}: recording ${opts.mode === 'native' ? 'the bare machine of several CPUs' : 'a co-scheduled run (--cosched)'} is not built yet (its interleaving moves where the run is sliced); trap, bt, hvm and pv runs of several vCPUs record`);
+      // a run of several CPUs or vCPUs repeats however it is sliced (Machine.runSmp and
+      // Hypervisor.runMulti go on with a cut slice); co-scheduling's gang slices do not yet
+      if ((checked.smp ?? 1) > 1 && opts.record !== undefined && opts.cosched) throw new CliError(`--smp ${checked.smp}: a co-scheduled run (--cosched) cannot be recorded yet: a gang turn the run's slicing cuts is drawn anew at the next slice, so where the run is sliced moves its interleaving and a replay would not repeat it; native, trap, bt, hvm and pv runs of several CPUs or vCPUs record`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);

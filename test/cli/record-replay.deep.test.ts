@@ -6,8 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, it } from 'vitest';
-import { recordAndReplay } from './record-replay-session.ts';
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseInputLog } from '../../hypervisor/input-log.ts';
+import { counts, recordAndReplay, until, wait, xenolith } from './record-replay-session.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-replay-deep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,11 +20,31 @@ describe('record and replay in every mode', () => {
       await recordAndReplay(mode, dir);
     });
   }
-  // several vCPUs: the replay's run() calls cut the run elsewhere than the recording's slices did
-  // (Hypervisor.runMulti goes on with a cut slice, so that changes nothing)
-  for (const mode of ['pv', 'trap', 'bt', 'hvm']) {
+  // several CPUs or vCPUs: the replay's run() calls cut the run elsewhere than the recording's
+  // slices did (Machine.runSmp and Hypervisor.runMulti go on with a cut slice, so that changes nothing)
+  for (const mode of ['native', 'pv', 'trap', 'bt', 'hvm']) {
     it(`${mode} --smp 2: the replay repeats the recorded session exactly`, async () => {
       await recordAndReplay(mode, dir, 2);
     });
   }
+
+  it('native --smp 2, keys typed while both CPUs compute (parbench): the replay repeats the session exactly', async () => {
+    const file = join(dir, 'native-smp-busy.log');
+    const rec = await xenolith(['run', '--mode', 'native', '--smp', '2', '--record', file, '--stats'], async (type, out) => {
+      await until(() => out().includes('$ '));
+      type('parbench 2 20000\r');
+      await wait(7);
+      type('echo typed while busy\r');
+      await until(() => out().includes('typed while busy\n$ '));
+      type('exit 4\r');
+    });
+    expect(rec.status).toBe(4);
+    expect(rec.stdout).toContain('parbench: 2 workers x 20000 rounds on 2 CPUs');
+    const log = parseInputLog(readFileSync(file, 'utf8'), file);
+    expect(log.run.smp).toBe(2);
+    const rep = await xenolith(['run', '--replay', file, '--stats']);
+    expect(rep.stderr).toContain(`ended at cycle ${log.end.cycle} as recorded, console output identical]`);
+    expect(rep.stdout).toBe(rec.stdout);
+    expect(counts(rep.stderr)).toEqual(counts(rec.stderr));
+  });
 });

@@ -2,7 +2,7 @@
 // checks, zod-validated input, definitions, and every response checked against the OpenAPI 3.1
 // document the daemon serves. (Starting guests loads the toolchain in the host thread: that part
 // is in api.deep.test.ts.)
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api, daemon, doc, http, stateDir as dir, useDaemon } from './api-harness.ts';
@@ -55,6 +55,17 @@ describe('the daemon API', () => {
     expect((await api('POST', '/domains', { name: 'rec', mode: 'trap', record: 'rec.log' })).body).toMatchObject({ created: true });
     expect((await api('GET', '/domains/rec/definition')).body.record).toBe('rec.log');
     await api('DELETE', '/domains/rec');
+  });
+
+  it('records the shared pv machine: POST /pv-record takes a plain name of STATE_DIR/files, /pv-record/stop answers the end line', async () => {
+    expect(await api('POST', '/pv-record', { file: '../pv.log' })).toEqual({ status: 400, body: { error: `field 'file': "../pv.log" is not a file name of the daemon's state directory: the API takes a plain name (letters, digits, '.', '_', '-'; no '/', not starting with '.'), written in STATE_DIR/files` } });
+    expect((await api('POST', '/pv-record', { file: 'pv.log', engine: 'x' })).status).toBe(400);
+    expect(await api('POST', '/pv-record/stop')).toEqual({ status: 409, body: { error: 'no recording of a shared pv machine is being taken' } });
+    expect((await api('POST', '/pv-record', { file: 'pv.log', engine: 'translator' })).body).toEqual({ machine: 'pv:p4-2003:translator', file: 'pv.log' });
+    expect((await api('POST', '/pv-record', { file: 'pv2.log' })).body).toEqual({ error: `the shared machine pv:p4-2003:translator is being recorded already (to ${join(dir, 'files', 'pv.log')}); one recording at a time` });
+    const end = (await api('POST', '/pv-record/stop')).body;
+    expect(end).toMatchObject({ kind: 'end', cycle: 0, instructions: 0, idleCycles: 0, domains: [] });
+    expect(readFileSync(join(dir, 'files', 'pv.log'), 'utf8').split('\n')[0]).toBe('{"format":"xenolith-pv-host-log","version":1,"machine":{"key":"pv:p4-2003:translator","profile":"p4-2003","engine":"translator","hostMemoryMiB":64}}');
   });
 
   it('refuses requests without the token, from another Host or Origin, and malformed input', async () => {

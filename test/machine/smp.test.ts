@@ -41,6 +41,29 @@ describe('multiprocessor machine', () => {
     expect(c.r.cycles).toBe(21472);
   });
 
+  it('stopping a run anywhere changes nothing: run in slices of 1..97 cycles it ends as the run in one go (cycle and instruction quanta)', () => {
+    for (const [schedule, engine] of [[{ seed: 2 }, 'interpreter'], [{ seed: 5, quantumInstructions: 3 }, 'translator']] as const) {
+      {
+        const whole = run({ cpus: 2, schedule, engine });
+        const m = new Machine({ memoryBytes: 1 << 20, cpus: 2, schedule, engine });
+        m.loadImage(image);
+        let r;
+        let k = 0;
+        let cycles = 0;
+        let instructions = 0;
+        do {
+          // slice lengths that fall anywhere in the CPUs' slices (a cut one goes on first at the next run)
+          r = m.run({ maxCycles: 1 + ((k++ * 37) % 97) });
+          cycles += r.cycles;
+          instructions += r.instructions;
+        } while (r.reason === 'limit');
+        expect([r.reason, r.status, cycles, instructions, m.slices, m.idleCycles]).toEqual([whole.r.reason, whole.r.status, whole.r.cycles, whole.r.instructions, whole.m.slices, whole.m.idleCycles]);
+        expect(m.cpus.map((c) => [c.cycles, c.instructions])).toEqual(whole.m.cpus.map((c) => [c.cycles, c.instructions]));
+        expect(m.mem.i32[addr('racy') >> 2]).toBe(whole.racy);
+      }
+    }
+  });
+
   it('instruction quanta split the unlocked read-modify-write (lost updates) but never the XCHG lock', () => {
     const one = run({ cpus: 2, schedule: { seed: 1, quantumInstructions: 1 } });
     expect([one.locked, one.racy, one.ipis, one.r.status]).toEqual([2 * ROUNDS, 55, 1, 0x5a]);

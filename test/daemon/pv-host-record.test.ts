@@ -1,0 +1,87 @@
+// Recording the daemon's shared pv machine (daemon/pv-record.ts, POST /pv-record) and replaying it
+// (`xenolith host-replay`, daemon/pv-replay.ts): two pv domains of one host typed to at arbitrary
+// wall times and slice counts, paused, reweighted, one shut down; the replay repeats every
+// domain's console output, its cycles and instructions and the machine's final counters exactly.
+// A changed or cut recording is refused in one line; what the recording cannot hold is refused.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Host, HostError } from '../../daemon/host.ts';
+import { validateDefinition } from '../../daemon/definition.ts';
+import { xenolith } from '../cli/run-in-process.ts';
+import { eventNames, recordPvSession, standardGuest } from './pv-host-record-session.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'xenolith-pv-record-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('recording the shared pv machine', () => {
+  it('two pv domains typed to, paused, shut down: host-replay repeats every console and the final counters; a changed or cut file is refused', async () => {
+    const file = join(dir, 'pv.log');
+    const { out, end, log } = await recordPvSession(file);
+    expect(eventNames(log)).toEqual([
+      'start:a', 'start:b', 'keys:a:echo o', 'keys:b:echo b-one\n', 'command:b:suspend', 'keys:a:ne\n', 'command:a:weight', 'command:b:resume',
+      'command:b:shutdown', 'settle:b', 'keys:a:echo two\n',
+    ]);
+    expect(log.events[0]!.cycle).toBe(0);
+    expect(log.events[1]!.cycle).toBe(9000000);
+    expect(end.domains.map((d) => [d.name, d.status, d.outputBytes])).toEqual([
+      ['a', 'running', Buffer.byteLength(out.get('a')!, 'latin1')],
+      ['b', 'shut off', Buffer.byteLength(out.get('b')!, 'latin1')],
+    ]);
+    expect(out.get('b')).toContain('b-one\n$ ');
+    const rep = await xenolith('host-replay', file, '--console', 'a');
+    expect(rep.stderr).toBe(`[xenolith: replayed ${file}: the machine ended at cycle ${end.cycle} as recorded; 2 domains, console output identical]\n`);
+    expect(rep.stdout).toBe(out.get('a'));
+    expect(rep.status).toBe(0);
+
+    // a key changed after the fact: the checksum refuses the file before anything runs
+    const text = readFileSync(file, 'utf8');
+    const changed = join(dir, 'changed.log');
+    writeFileSync(changed, text.replace('"text":"echo two\\n"', '"text":"echo six\\n"'));
+    const lines = text.split('\n').length - 1;
+    let r = await xenolith('host-replay', changed);
+    expect([r.status, r.stderr]).toEqual([2, `xenolith: ${changed}:${lines}: checksum mismatch: the recording was changed after it was written\n`]);
+    // cut before its end line (a daemon that died while recording)
+    const cut = join(dir, 'cut.log');
+    writeFileSync(cut, text.split('\n').slice(0, -2).join('\n') + '\n');
+    r = await xenolith('host-replay', cut);
+    expect([r.status, r.stderr]).toEqual([2, `xenolith: ${cut}:${lines - 1}: truncated: no end line (the recording did not finish)\n`]);
+    // a single run's input log is not a host recording
+    const single = join(dir, 'single.log');
+    writeFileSync(single, '{"format":"xenolith-input-log","version":1}\n');
+    r = await xenolith('host-replay', single);
+    expect(r.stderr).toBe(`xenolith: ${single}:1: not a xenolith pv host recording (no "format": "xenolith-pv-host-log")\n`);
+  });
+
+  it('what the recording cannot hold is refused in one line: a machine with domains, a second recording, a network, a breakpoint', () => {
+    const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest });
+    host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8 }));
+    host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, net: ['hostfwd=udp:127.0.0.1:0-:7'] }));
+    host.start('a');
+    expect(() => host.recordPv(join(dir, 'x.log'), 'p4-2003', 'interpreter')).toThrow(
+      new HostError(409, "the shared machine pv:p4-2003 has domains on it ('a'): a recording starts with the machine, before its first domain; destroy them first"),
+    );
+    // another machine's profile records; one recording at a time
+    expect(host.recordPv(join(dir, 'y.log'), 'p4-2003', 'translator')).toEqual({ machine: 'pv:p4-2003:translator', file: join(dir, 'y.log') });
+    expect(() => host.recordPv(join(dir, 'z.log'), 'p4-2003', 'interpreter')).toThrow(
+      new HostError(409, `the shared machine pv:p4-2003:translator is being recorded already (to ${join(dir, 'y.log')}); one recording at a time`),
+    );
+    host.stopPvRecording();
+    expect(() => host.stopPvRecording()).toThrow(new HostError(409, 'no recording of a shared pv machine is being taken'));
+    host.destroy('a');
+    // the machine is empty again: a recording replaces it by a fresh one
+    host.recordPv(join(dir, 'w.log'), 'p4-2003', 'interpreter');
+    expect(host.machineStats().find((m) => m.key === 'pv:p4-2003')!.cycles).toBe(0);
+    expect(() => host.start('n')).toThrow(
+      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take a network (net, bridge): host datagrams and bridge frames are not logged"),
+    );
+    host.start('a');
+    expect(() => host.addBreakpoint('a', 0x1000)).toThrow(
+      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot set a breakpoint in a domain of it (a monitor stop is not logged); stop the recording first'),
+    );
+    host.shutdownAll();
+    // the daemon's end ends the recording too
+    expect(readFileSync(join(dir, 'w.log'), 'utf8').split('\n').at(-2)).toMatch(/^\{"kind":"end","cycle":0,"instructions":0,"idleCycles":0,"domains":\[\{"name":"a","status":"running","cycles":0,"instructions":0,/);
+  });
+});
