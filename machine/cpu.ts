@@ -448,6 +448,15 @@ export class Cpu implements MmuHost {
     this.takenExtra = profile.branchTaken - profile.branch;
     this.tbFrame = tbFrame ?? new Uint8Array(mem.frames);
     this.mmu = new Mmu(this, mem, profile);
+    // Fields that come to hold numbers outside the small-integer range (cycle counts charged from
+    // the Float64Array ledger, a deadline, walk references) take V8's double representation now:
+    // a field that first holds small integers and later a double changes the CPU's map, and every
+    // function optimized for the old one (the fast loop, the walk, the refill, translated code)
+    // deoptimized once per process ("wrong map"), early in the first run.
+    this.cycles = this.baseCycles = this.instructions = this.deadline = 0.5;
+    this.refillTlbRefs = this.refillEptRefs = this.loopWalkCycles = this.txDc = 0.5;
+    this.cycles = this.baseCycles = this.instructions = this.deadline = 0;
+    this.refillTlbRefs = this.refillEptRefs = this.loopWalkCycles = this.txDc = 0;
   }
 
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */
