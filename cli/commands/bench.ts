@@ -35,7 +35,12 @@ function cpuTable(rows: CpuBenchRow[]): string {
       const c = r.cache!;
       return `  ${r.loop}: ${c.translations} translations of ${c.guestBytes} guest bytes; ${c.sourceChars} chars of JavaScript, ${c.hostCodeBytes} bytes of V8 code and bytecode: ${(c.hostBytesPerGuestMiB / 1024 / 1024).toFixed(1)} MiB per MiB of guest code`;
     });
-  return caches.length > 0 ? `${table}\ntranslation cache (end of a timed run):\n${caches.join('\n')}` : table;
+  const firsts = rows.filter((r) => r.firstMips !== undefined);
+  const firstLine =
+    firsts.length === 0
+      ? ''
+      : `\n${firsts[0]!.loop}, the warm-up (the engine's first run of the workload in this process, not in the medians): ${firsts.map((r) => `${r.engine} ${r.firstMips!.toFixed(1)} M instr/s`).join(', ')}${firsts.length === 2 ? ` (${(firsts[1]!.firstMips! / firsts[0]!.firstMips!).toFixed(2)}x)` : ''}`;
+  return (caches.length > 0 ? `${table}\ntranslation cache (end of a timed run):\n${caches.join('\n')}` : table) + firstLine;
 }
 
 export function register(program: Command): void {
