@@ -13,7 +13,7 @@ import { MODE_NAMES, type ModeName } from '../../hypervisor/modes.ts';
 function cpuTable(rows: CpuBenchRow[]): string {
   const interp = (loop: string) => rows.find((r) => r.loop === loop && r.engine === 'interpreter');
   const table = textTable(
-    ['loop', 'engine', 'guest MIPS', 'vs interpreter', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
+    ['loop', 'engine', 'guest MIPS', 'vs interpreter', 'per CPU s', 'vs interp. (CPU)', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
     rows.map((r) => {
       const base = interp(r.loop);
       return [
@@ -21,13 +21,15 @@ function cpuTable(rows: CpuBenchRow[]): string {
         r.engine,
         r.mips.toFixed(1),
         base ? `${(r.mips / base.mips).toFixed(2)}x` : '-',
+        r.cpuMips.toFixed(1),
+        base ? `${(r.cpuMips / base.cpuMips).toFixed(2)}x` : '-',
         r.jsMips === null ? '-' : r.jsMips.toFixed(1),
         r.jsMips === null ? '-' : (r.mips / r.jsMips).toFixed(3),
         r.instructions,
         r.cycles,
       ];
     }),
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   const caches = rows
     .filter((r) => r.cache)
