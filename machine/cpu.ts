@@ -119,6 +119,8 @@ const V_UD: number = Vector.InvalidOpcode;
 const V_DF: number = Vector.DoubleFault;
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
+/** instruction lengths by opcode (isa.ts), read by every step() */
+const INSN_LEN: Uint8Array = INSN_BYTES;
 
 /**
  * Interpreter handler numbers: a dense renumbering of isa.ts's opcodes for the dispatch switch.
@@ -1177,7 +1179,7 @@ export class Cpu implements MmuHost {
     const w = this.fetch32(pc, user);
     if (this.pend !== PEND_NONE) return this.failed(pc);
     const op = w & 0xff;
-    const len = INSN_BYTES[op]!;
+    const len = INSN_LEN[op]!;
     let ext = 0;
     if (len === 8) {
       ext = this.fetch32((pc + 4) | 0, user);
