@@ -119,6 +119,8 @@ const V_UD: number = Vector.InvalidOpcode;
 const V_DF: number = Vector.DoubleFault;
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
+/** instruction lengths by opcode (isa.ts), read by every step() */
+const INSN_LEN: Uint8Array = INSN_BYTES;
 
 /**
  * Interpreter handler numbers: a dense renumbering of isa.ts's opcodes for the dispatch switch.
@@ -448,6 +450,15 @@ export class Cpu implements MmuHost {
     this.takenExtra = profile.branchTaken - profile.branch;
     this.tbFrame = tbFrame ?? new Uint8Array(mem.frames);
     this.mmu = new Mmu(this, mem, profile);
+    // Fields that come to hold numbers outside the small-integer range (cycle counts charged from
+    // the Float64Array ledger, a deadline, walk references) take V8's double representation now:
+    // a field that first holds small integers and later a double changes the CPU's map, and every
+    // function optimized for the old one (the fast loop, the walk, the refill, translated code)
+    // deoptimized once per process ("wrong map"), early in the first run.
+    this.cycles = this.baseCycles = this.instructions = this.deadline = 0.5;
+    this.refillTlbRefs = this.refillEptRefs = this.loopWalkCycles = this.txDc = 0.5;
+    this.cycles = this.baseCycles = this.instructions = this.deadline = 0;
+    this.refillTlbRefs = this.refillEptRefs = this.loopWalkCycles = this.txDc = 0;
   }
 
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */
@@ -1168,7 +1179,7 @@ export class Cpu implements MmuHost {
     const w = this.fetch32(pc, user);
     if (this.pend !== PEND_NONE) return this.failed(pc);
     const op = w & 0xff;
-    const len = INSN_BYTES[op]!;
+    const len = INSN_LEN[op]!;
     let ext = 0;
     if (len === 8) {
       ext = this.fetch32((pc + 4) | 0, user);

@@ -11,6 +11,8 @@
 // Expressions are JavaScript over int32 values: $a is register ra, $b register rb, $i the signed
 // 16-bit immediate (w >> 16); the result of an ALU row is written to rd as an int32.
 
+import { condHolds } from './isa.ts';
+
 /** What an instruction does, and so which plumbing its paths get around its expressions. */
 export type Semantics =
   | { kind: 'nop' }
@@ -332,6 +334,17 @@ export interface TransInsn {
   go: (pc: string) => string;
 }
 
+/**
+ * The translator's condition test: condition `cond`'s row of the condition table (isa.ts
+ * condHolds, as the interpreter's COND_TABLE) as a literal bit mask over FLAGS & 7, so translated
+ * code tests a bit of a constant instead of loading from the table.
+ */
+export function condMask(cond: number): number {
+  let m = 0;
+  for (let f = 0; f < 8; f++) if (condHolds(cond, f)) m |= 1 << f;
+  return m;
+}
+
 /** A store of size bytes to host-physical `pa` done: if it hit translated code, leave after the instruction. */
 function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): string {
   return `if (tbFrame[pa >>> 12] !== 0 && tx.codeWritten(pa, ${size})) ${x.after(pcAfter, bound)}`;
@@ -402,11 +415,11 @@ export function transBody(s: Semantics, x: TransInsn): string[] {
         '}',
       ];
     case 'setcc':
-      return [`${rd} = condT[${x.ra << 3} | (fl & 7)];`];
+      return [`${rd} = (${condMask(x.ra)} >>> (fl & 7)) & 1;`];
     case 'jmp':
       return [x.retire, x.go(`${(x.next + x.ext) | 0}`)];
     case 'jcc':
-      return [x.retire, `if (condT[${x.rd << 3} | (fl & 7)] !== 0) {`, 'cyc += taken;', x.go(`${(x.next + x.ext) | 0}`), '}', x.go(`${x.next}`)];
+      return [x.retire, `if (((${condMask(x.rd)} >>> (fl & 7)) & 1) !== 0) {`, 'cyc += taken;', x.go(`${(x.next + x.ext) | 0}`), '}', x.go(`${x.next}`)];
     case 'call': {
       const target = `${(x.next + x.ext) | 0}`;
       return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `m32[pa >> 2] = ${x.next};`, 'r15 = va;', txStored(4, x, target, true), x.retire, x.go(target), '}'];

@@ -607,7 +607,10 @@ export class Translator {
     const costs = h.costs;
     for (let k = 0; k < blocks.length; k++) {
       const b = blocks[k]!;
-      out.push(`case ${k}: { // 0x${(b.start >>> 0).toString(16)}`);
+      // each block is a loop of its own (every path through it leaves explicitly), so a branch
+      // back to the block's own start continues it directly instead of through the switch: V8
+      // compiles a tight guest loop as a loop
+      out.push(`case ${k}: L${k}: for (;;) { // 0x${(b.start >>> 0).toString(16)}`);
       let P = 0;
       let K = 0;
       for (const ins of b.insns) {
@@ -633,6 +636,7 @@ export class Translator {
             if (/^-?\d+$/.test(p)) {
               const k2 = index.get(Number(p));
               if (k2 === undefined) return `pc = ${p}; why = BOUND; break out;`;
+              if (k2 === k) return `${leave}continue L${k};`;
               const g = guard(b.page, blocks[k2]!);
               return `${leave}${g === '' ? '' : `if (!${g}) { pc = ${p}; why = BOUND; break out; } ${itlb(blocks[k2]!)}`}b = ${k2}; continue out;`;
             }

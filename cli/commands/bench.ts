@@ -13,7 +13,7 @@ import { MODE_NAMES, type ModeName } from '../../hypervisor/modes.ts';
 function cpuTable(rows: CpuBenchRow[]): string {
   const interp = (loop: string) => rows.find((r) => r.loop === loop && r.engine === 'interpreter');
   const table = textTable(
-    ['loop', 'engine', 'guest MIPS', 'vs interpreter', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
+    ['loop', 'engine', 'guest MIPS', 'vs interpreter', 'per CPU s', 'vs interp. (CPU)', 'plain-JS MIPS', 'guest/JS', 'instructions', 'sim. cycles'],
     rows.map((r) => {
       const base = interp(r.loop);
       return [
@@ -21,13 +21,15 @@ function cpuTable(rows: CpuBenchRow[]): string {
         r.engine,
         r.mips.toFixed(1),
         base ? `${(r.mips / base.mips).toFixed(2)}x` : '-',
+        r.cpuMips.toFixed(1),
+        base ? `${(r.cpuMips / base.cpuMips).toFixed(2)}x` : '-',
         r.jsMips === null ? '-' : r.jsMips.toFixed(1),
         r.jsMips === null ? '-' : (r.mips / r.jsMips).toFixed(3),
         r.instructions,
         r.cycles,
       ];
     }),
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   const caches = rows
     .filter((r) => r.cache)
@@ -35,7 +37,12 @@ function cpuTable(rows: CpuBenchRow[]): string {
       const c = r.cache!;
       return `  ${r.loop}: ${c.translations} translations of ${c.guestBytes} guest bytes; ${c.sourceChars} chars of JavaScript, ${c.hostCodeBytes} bytes of V8 code and bytecode: ${(c.hostBytesPerGuestMiB / 1024 / 1024).toFixed(1)} MiB per MiB of guest code`;
     });
-  return caches.length > 0 ? `${table}\ntranslation cache (end of a timed run):\n${caches.join('\n')}` : table;
+  const firsts = rows.filter((r) => r.firstMips !== undefined);
+  const firstLine =
+    firsts.length === 0
+      ? ''
+      : `\n${firsts[0]!.loop}, the warm-up (the engine's first run of the workload in this process, not in the medians): ${firsts.map((r) => `${r.engine} ${r.firstMips!.toFixed(1)} M instr/s`).join(', ')}${firsts.length === 2 ? ` (${(firsts[1]!.firstMips! / firsts[0]!.firstMips!).toFixed(2)}x)` : ''}`;
+  return (caches.length > 0 ? `${table}\ntranslation cache (end of a timed run):\n${caches.join('\n')}` : table) + firstLine;
 }
 
 export function register(program: Command): void {
