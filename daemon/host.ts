@@ -47,9 +47,10 @@ import {
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 import { HostUplink, type NicPlatform } from '../hypervisor/net/uplink.ts';
-import { GUEST_IP } from '../hypervisor/net/gateway.ts';
+import { GUEST_IP, type GatewayState } from '../hypervisor/net/gateway.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
-import { VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
+import { BRIDGE_IDLE_EVENT, VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
+import { deferred } from '../machine/deferred.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macFromBytes, macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import { dirtyFrames } from '../hypervisor/core/log-dirty.ts';
@@ -83,6 +84,29 @@ const MONITOR_STOPS_PER_SLICE = 100_000;
 /** Consecutive restarts after a crash before on_crash=restart gives up (a crash loop). */
 export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
+
+/**
+ * Why a pv domain with a network cannot be saved or migrated yet: its network back end's rings
+ * and grants name the domain's frames on the shared machine (hypervisor/save/pv-domain.ts moves
+ * neither), and a frame in flight to it is an event of the shared machine's.
+ */
+const PV_NET_REFUSAL = 'a pv domain with a network (net, bridge) is not saved or migrated yet: its network back end (rings, grants, frames in flight) is not part of a pv domain\'s save; a domain of the other modes (native, trap, bt, hvm) is';
+
+/** A domain's station address on a bridge: 52:54:00:12:34:NN, NN the last byte of its IPv4 address. */
+function stationMac(ip: number): Uint8Array {
+  return macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff));
+}
+
+/**
+ * What a saved domain's network keeps beside its machine's graph (META.setup.net): the gateway's
+ * state when the domain has one of its own (net, no bridge) or carries its bridge's (its home), and
+ * the indices of its forwards among that gateway's rules at the save (the clients its replies go
+ * to name them; a restore renames them to the forwards bound again).
+ */
+interface SavedNet {
+  gateway?: GatewayState;
+  forwards: number[];
+}
 
 /** A refused command: the HTTP status and a one-line message. */
 export class HostError extends Error {
@@ -468,6 +492,90 @@ export class Host {
     return { ...(this.switches.get(name)?.counters ?? { forwarded: 0, flooded: 0, dropped: 0, late: 0 }) };
   }
 
+  // ================================================================================ networks saved and moved
+
+  /** What a domain with a machine of its own is saved with in META.setup: its definition, paused or not, its network's host side. */
+  private ownSetup(r: DomainRecord): Record<string, unknown> {
+    const setup: Record<string, unknown> = { definition: r.def, paused: r.status === 'paused' };
+    if (r.uplink) {
+      const home = r.def.bridge === undefined || this.bridgeUplinks.get(r.def.bridge)?.home === r;
+      const net: SavedNet = { forwards: r.forwards ?? r.uplink.rules.map((_, k) => k) };
+      if (home) net.gateway = r.uplink.gateway.state();
+      setup.net = net;
+    }
+    return setup;
+  }
+
+  /**
+   * The objects outside a bridged domain's machine that its event queue names (frames in flight,
+   * hypervisor/net/bridge.ts): its port's inbox and, when its machine carries the bridge's
+   * gateway, the gateway's ways into and out of the switch. Written by name (externals); a
+   * restore names the restoring side's own (netExternalsIn).
+   */
+  private netExternalsOut(r: DomainRecord): Map<object, string> {
+    const ext = new Map<object, string>();
+    if (r.switchPort?.inbox) ext.set(r.switchPort.inbox, 'net:port');
+    const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
+    if (sw && this.bridgeUplinks.get(r.def.bridge!)?.home === r) {
+      if (sw.uplinkInbox) ext.set(sw.uplinkInbox, 'net:uplink');
+      if (sw.uplinkPortInbox) ext.set(sw.uplinkPortInbox, 'net:uplink-port');
+    }
+    return ext;
+  }
+
+  /** The restoring side's objects for netExternalsOut's names: the new port's inbox, the bridge's gateway's. */
+  private netExternalsIn(r: DomainRecord): Map<string, object> {
+    const ext = new Map<string, object>();
+    if (r.switchPort?.inbox) ext.set('net:port', r.switchPort.inbox);
+    const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
+    if (sw?.uplinkInbox) ext.set('net:uplink', sw.uplinkInbox);
+    if (sw?.uplinkPortInbox) ext.set('net:uplink-port', sw.uplinkPortInbox);
+    return ext;
+  }
+
+  /** The bridge's gateway before a domain of `def` is built (null: none, or no bridge). */
+  private gatewayOf(def: DomainDefinition): HostUplink | null {
+    return def.bridge !== undefined ? (this.bridgeUplinks.get(def.bridge)?.uplink ?? null) : null;
+  }
+
+  /**
+   * A restored (or migrated-in) domain's network, after its machine's state was laid in: a gateway
+   * made for it (its own, or its bridge's when no other domain there had one) takes the saved
+   * gateway's state, its clients renamed to the forwards bound again; on a bridge, the switch
+   * learns its station address on its new port (announce), and its machine joins the bridge's time
+   * again at the others' (its clock jumped to the saved one) - at once, or, `staged` (a migration
+   * not committed), held until it is listed and runs.
+   */
+  private reattachNet(r: DomainRecord, net: SavedNet | undefined, gatewayBefore: HostUplink | null, staged = false): void {
+    const m = r.machine!;
+    const ownIp = r.def.ip !== undefined ? ipNumber(r.def.ip) : GUEST_IP;
+    if (net?.gateway && r.uplink && r.uplink !== gatewayBefore) {
+      const now = r.forwards ?? r.uplink.rules.map((_, k) => k);
+      const clients = net.gateway.clients.flatMap(([port, rule, address]): [number, number, string][] => {
+        const j = net.forwards.indexOf(rule);
+        return j >= 0 && j < now.length ? [[port, now[j]!, address]] : [];
+      });
+      const gw = r.uplink.gateway;
+      gw.loadState({ ...net.gateway, clients });
+      // the station addresses of the domains on the bridge now (loadState put back the saved ones)
+      if (r.def.bridge !== undefined) {
+        gw.addStation(ownIp, stationMac(ownIp));
+        for (const o of this.records.values()) {
+          if (o.switchPort && o.def.bridge === r.def.bridge) {
+            const ip = o.def.ip !== undefined ? ipNumber(o.def.ip) : GUEST_IP;
+            gw.addStation(ip, stationMac(ip));
+          }
+        }
+      }
+    }
+    if (r.switchPort) {
+      const sw = this.switches.get(r.def.bridge!)!;
+      if (staged) sw.hold(m, true);
+      else sw.rejoin(m);
+      r.switchPort.announce(stationMac(ownIp));
+    }
+  }
+
   /** The pv state of a live domain of the shared machine, else null. */
   private pvOf(r: DomainRecord): PvDomain | null {
     const pv = r.domain?.modeState;
@@ -539,8 +647,7 @@ export class Host {
   save(name: string, file: string): DomainInfo {
     const r = this.needLive(name, 'save');
     const m = r.machine!;
-    if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot be saved`);
-    if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
+    if (m.pv && (r.uplink || r.switchPort)) throw new HostError(409, `domain '${name}' cannot be saved: ${PV_NET_REFUSAL}`);
     let bytes: Uint8Array;
     if (m.pv) {
       const hv = m.hv!;
@@ -563,7 +670,7 @@ export class Host {
       const root: object = m.hv ?? m.bare!;
       const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
       try {
-        bytes = saveRun(r.def.mode, root, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] });
+        bytes = saveRun(r.def.mode, root, { setup: this.ownSetup(r), cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] }, undefined, this.netExternalsOut(r));
       } catch (e) {
         if (e instanceof GraphError) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
         throw e;
@@ -617,11 +724,15 @@ export class Host {
     this.release(r);
     r.restarts = 0;
     r.crashRestarts = 0;
+    const gatewayBefore = this.gatewayOf(def);
     this.boot(r);
     const m = r.machine!;
     try {
       if (pvSaved) restorePvDomain(m.hv!, m.pv!, pvSaved, r.domain!);
-      else restoreRun(saved, m.hv ?? m.bare!);
+      else {
+        restoreRun(saved, m.hv ?? m.bare!, [], this.netExternalsIn(r));
+        this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore);
+      }
     } catch (e) {
       this.release(r);
       this.setStopped(r, 'shut off', 'destroyed', null, null);
@@ -1270,7 +1381,7 @@ export class Host {
       this.switches.set(def.bridge, sw);
       port = sw.port();
       config.onTransmit = port.onTransmit;
-      config.mac = macToBytes(NIC_DEFAULT_MAC - 0x56 + (ownIp & 0xff));
+      config.mac = stationMac(ownIp);
       if (rules) {
         let shared = this.bridgeUplinks.get(def.bridge);
         if (!shared) {
@@ -1281,7 +1392,7 @@ export class Host {
           for (const o of this.records.values()) {
             if (o.switchPort && o.def.bridge === def.bridge) {
               const ip = o.def.ip !== undefined ? ipNumber(o.def.ip) : GUEST_IP;
-              shared.uplink.gateway.addStation(ip, macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff)));
+              shared.uplink.gateway.addStation(ip, stationMac(ip));
             }
           }
         }
@@ -1515,8 +1626,8 @@ export class Host {
     const now = (m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles);
     const slice = Math.min(sliceCycles, horizon - now);
     if (slice > 0) {
-      if (m.hv) m.hv.events.schedule(now + slice, () => {});
-      else m.bare!.deviceContext.schedule(now + slice, () => {});
+      if (m.hv) m.hv.events.schedule(now + slice, deferred(null, BRIDGE_IDLE_EVENT));
+      else m.bare!.deviceContext.schedule(now + slice, deferred(null, BRIDGE_IDLE_EVENT));
     }
     return slice;
   }

@@ -1,0 +1,29 @@
+// host-net-save.test.ts at many save points and in every mode with a machine of its own: a
+// domain running netbench against the gateway (alone, or on bridge br0 carrying the bridge's
+// gateway) saved every few slices from its boot banner to its end, each restored on another host,
+// ends exactly as the uninterrupted run (console, cycles, instructions).
+import { describe, expect, it } from 'vitest';
+import { benchDomain, saveAndRestore, uninterrupted } from './net-save-harness.ts';
+
+describe('daemon domains with a network saved at many points', () => {
+  for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
+    for (const bridge of [false, true]) {
+      it(`${mode}${bridge ? ' on br0' : ''}: every save point from the banner to the end restores to the uninterrupted run`, () => {
+        const d = benchDomain(mode, bridge);
+        const ref = uninterrupted(d);
+        let points = 0;
+        let inFlight = 0;
+        for (let after = 0; after < 400; after += 11) {
+          const r = saveAndRestore(d, after);
+          if (r === null) break;
+          points++;
+          if (r.names.length > 0) inFlight++;
+          expect([r.end.stopReason, r.end.cycles, r.end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+          expect(r.out).toBe(ref.out);
+        }
+        expect(points).toBeGreaterThan(3);
+        if (bridge) expect(inFlight).toBeGreaterThan(0);
+      }, 600_000);
+    }
+  }
+});

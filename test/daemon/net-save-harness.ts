@@ -1,0 +1,72 @@
+// Shared by the tests of saving, restoring and migrating daemon domains with a network
+// (host-net-save*.test.ts, migrate-net*.test.ts): a host that runs as fast as it can and keeps each
+// domain's console, and one save-and-restore run against the uninterrupted one.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Host, type DomainInfo } from '../../daemon/host.ts';
+import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { loadSaveFile } from '../../hypervisor/save/state.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'xenolith-net-save-'));
+
+export function makeNetHost() {
+  const out: Record<string, string> = {};
+  const host = new Host(null, {
+    hostMemoryMiB: 64,
+    pacing: 'fast',
+    standardGuest: (arch) => buildGuestKernel({ arch }),
+    onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
+  });
+  const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'native', memory: 4, on_poweroff: 'preserve', ...d }));
+  const until = (done: () => boolean, slice?: number, max = 4000) => {
+    for (let k = 0; k < max; k++) {
+      if (done()) return k;
+      host.step(slice);
+    }
+    throw new Error(`not done after ${max} steps`);
+  };
+  return { host, out, define, until };
+}
+
+export type NetHost = ReturnType<typeof makeNetHost>;
+
+/** netbench against the gateway's echo and discard ports (no host socket): 4 round trips, 4 sends of 300 bytes. */
+export const BENCH = 'netbench 4 300';
+
+/** The definition of the tests' domain 'g': netbench against the gateway, alone or on bridge br0 (then carrying its gateway). */
+export function benchDomain(mode: 'native' | 'trap' | 'bt' | 'hvm', bridge: boolean): Partial<DomainDefinitionInput> & { name: string } {
+  return { name: 'g', mode, cmdline: BENCH, net: 'user', ...(bridge ? { bridge: 'br0', ip: '10.0.2.20' } : {}) };
+}
+
+/** The uninterrupted run: its console and how it ended. */
+export function uninterrupted(d: Partial<DomainDefinitionInput> & { name: string }): { out: string; end: DomainInfo } {
+  const ref = makeNetHost();
+  ref.define(d);
+  ref.host.start('g');
+  ref.until(() => ref.host.dominfo('g').status !== 'running');
+  return { out: ref.out.g ?? '', end: ref.host.dominfo('g') };
+}
+
+/**
+ * Start 'g' on a host, run it to its boot banner ('timer: 1000 Hz') then `after` slices of 20,000
+ * cycles, save it; restore the file on another host and run it to its end. Returns both hosts,
+ * the restored run's end, and the externals the file names (the frames in flight through the switch).
+ */
+export function saveAndRestore(d: Partial<DomainDefinitionInput> & { name: string }, after: number) {
+  const a = makeNetHost();
+  a.define(d);
+  a.host.start('g');
+  a.until(() => (a.out.g ?? '').includes('timer: 1000 Hz\n'), 20_000);
+  for (let k = 0; k < after && a.host.dominfo('g').status === 'running'; k++) a.host.step(20_000);
+  const running = a.host.dominfo('g').status === 'running';
+  if (!running) return null;
+  const file = join(dir, `${d.mode}-${after}.xls`);
+  const saved = a.host.save('g', file);
+  const names = loadSaveFile(readFileSync(file)).graph.records.flatMap((r) => (r[0] === 'X' ? [r[1]] : []));
+  const b = makeNetHost();
+  const restored = b.host.restore(file);
+  b.until(() => b.host.dominfo('g').status !== 'running');
+  return { a, b, saved, restored, names, end: b.host.dominfo('g'), out: (a.out.g ?? '') + (b.out.g ?? '') };
+}
