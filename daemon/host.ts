@@ -792,8 +792,7 @@ export class Host {
   private outgoing(name: string, to: string): OutgoingDomain {
     const r = this.needLive(name, 'migrate');
     const m = r.machine!;
-    if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot move`);
-    if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
+    if (m.pv && (r.uplink || r.switchPort)) throw new HostError(409, `domain '${name}' cannot be migrated: ${PV_NET_REFUSAL}`);
     if (m.pv) return this.outgoingPv(r, to);
     const hv = m.hv;
     const bare = m.bare;
@@ -845,8 +844,12 @@ export class Host {
         const own = new Uint8Array(mem.frames);
         for (let pfn = 0; pfn < pages; pfn++) if (mfn(pfn) >= 0) own[mfn(pfn)] = 1;
         try {
-          return saveRun(r.def.mode, hv ?? bare!, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] }, (buf) =>
-            buf === mem.buffer ? (c) => own[c] === 1 : null,
+          return saveRun(
+            r.def.mode,
+            hv ?? bare!,
+            { setup: host.ownSetup(r), cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] },
+            (buf) => (buf === mem.buffer ? (c) => own[c] === 1 : null),
+            host.netExternalsOut(r),
           );
         } catch (e) {
           if (e instanceof GraphError) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
@@ -968,8 +971,7 @@ export class Host {
       throw new MigrationError(`its definition is refused here: ${(e as Error).message}`);
     }
     if (def.name !== hello.name || def.mode !== hello.mode) throw new MigrationError(`the hello names '${hello.name}' (${hello.mode}), its definition '${def.name}' (${def.mode})`);
-    if (def.net !== undefined) throw new MigrationError(`domain '${def.name}' has a network (net): host sockets cannot move`);
-    if (def.bridge !== undefined) throw new MigrationError(`domain '${def.name}' is on a bridge: its port cannot move`);
+    if (def.mode === 'pv' && (def.net !== undefined || def.bridge !== undefined)) throw new MigrationError(`domain '${def.name}': ${PV_NET_REFUSAL}`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new MigrationError(`a domain named '${def.name}' is ${had.status} here`);
     if (this.incomingNames.has(def.name)) throw new MigrationError(`a domain named '${def.name}' is being migrated here already`);
@@ -1040,6 +1042,8 @@ export class Host {
         }
         if (saved.mode !== def.mode) throw new MigrationError(`the state is of a ${saved.mode} run; the domain is ${def.mode}`);
         paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+        // the network: the forwards bound here (this host's ports), the bridge of the same name here
+        const gatewayBefore = this.gatewayOf(def);
         try {
           this.boot(r, true);
         } catch (e) {
@@ -1048,7 +1052,8 @@ export class Host {
         const m = r.machine!;
         const mem = m.hv ? m.hv.mem : m.bare!.mem;
         try {
-          restoreRun(saved, m.hv ?? m.bare!);
+          restoreRun(saved, m.hv ?? m.bare!, [], this.netExternalsIn(r));
+          this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore, true);
         } catch (e) {
           throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
         }
