@@ -436,7 +436,17 @@ export class Host {
     // the log is opened first: a file that cannot be written refuses the start, the domain unchanged
     const log = r.def.record !== undefined ? this.openRecording(r.def, this.recordPath(r.def.record)) : null;
     this.boot(r);
-    if (log) r.recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
+    if (log) {
+      const rec: Recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
+      r.recording = rec;
+      // a host datagram enters the gateway between slices: logged with the cycle it entered at
+      // (the domain's own uplink: its rules are the definition's, in order, as run --replay's)
+      if (r.uplink && !r.forwards) {
+        r.uplink.onHostDatagram = (rule, payload, address, port) => {
+          if (r.recording === rec) log.event({ kind: 'datagram', cycle: this.recordedCycle(r, rec), rule, address, port, base64: Buffer.from(payload).toString('base64') });
+        };
+      }
+    }
     return this.info(r);
   }
 
@@ -458,7 +468,8 @@ export class Host {
   }
 
   private openRecording(def: DomainDefinition, file: string): InputLogWriter {
-    const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
+    // net (not on a bridge): the same forwards, which run --replay builds its gateway with (no socket)
+    const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: def.bridge === undefined ? [...(def.net ?? [])] : [] };
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;
