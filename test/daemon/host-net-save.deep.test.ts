@@ -3,7 +3,7 @@
 // gateway) saved every few slices from its boot banner to its end, each restored on another host,
 // ends exactly as the uninterrupted run (console, cycles, instructions).
 import { describe, expect, it } from 'vitest';
-import { benchDomain, saveAndRestore, uninterrupted } from './net-save-harness.ts';
+import { benchDomain, makeNetHost, saveAndRestore, uninterrupted } from './net-save-harness.ts';
 
 describe('daemon domains with a network saved at many points', () => {
   for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
@@ -27,5 +27,26 @@ describe('daemon domains with a network saved at many points', () => {
         if (bridge && mode === 'hvm') expect(inFlight).toBeGreaterThan(0);
       }, 600_000);
     }
+  }
+});
+
+describe('daemon domains with a network suspended and resumed', () => {
+  for (const [mode, bridge] of [['native', false], ['hvm', true]] as const) {
+    it(`${mode}${bridge ? ' on br0' : ''}: paused in the middle of netbench for 50 steps, resumed, it ends as the uninterrupted run (its machine's time stood still)`, () => {
+      const d = benchDomain(mode, bridge);
+      const ref = uninterrupted(d);
+      const a = makeNetHost();
+      a.define(d);
+      a.host.start('g');
+      a.until(() => (a.out.g ?? '').includes('timer: 1000 Hz\n'), 20_000);
+      for (let k = 0; k < 135; k++) a.host.step(20_000);
+      expect(a.host.suspend('g').status).toBe('paused');
+      for (let k = 0; k < 50; k++) a.host.step(20_000);
+      expect(a.host.resume('g').status).toBe('running');
+      a.until(() => a.host.dominfo('g').status !== 'running');
+      const end = a.host.dominfo('g');
+      expect([end.stopReason, end.cycles, end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+      expect(a.out.g).toBe(ref.out);
+    }, 120_000);
   }
 });
