@@ -138,7 +138,8 @@ export const definitionSchema = z
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
      * `xenolith run --replay FILE` repeats it. Native domains of one CPU; trap, bt and hvm domains of any vCPUs;
-     * with `net` (not on a bridge), each host datagram is logged with the cycle it entered at.
+     * with `net` (not on a bridge), each host datagram is logged with the cycle it entered at; on a
+     * bridge, each frame that entered its NIC from the bridge.
      * A plain file name (not resolved against the definition's directory): the daemon writes
      * STATE_DIR/files/FILE, and its API refuses anything else (daemon/state-dir.ts stateFileProblem).
      */
@@ -155,9 +156,7 @@ export const definitionSchema = z
           ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it'
           : d.vcpus > 1 && d.mode === 'native'
             ? 'recording a native domain of several CPUs is not built yet (its bare machine\'s interleaving moves where the run is sliced; trap, bt and hvm domains of several vCPUs record)'
-            : d.bridge !== undefined
-              ? 'recording a domain on a bridge is not built yet: the frames entering from the bridge are not logged (a domain with net alone records its host datagrams)'
-              : d.net !== undefined && d.ip !== undefined && ipv4(d.ip) !== 0x0a00020f
+            : d.bridge === undefined && d.net !== undefined && d.ip !== undefined && ipv4(d.ip) !== 0x0a00020f
                 ? `recording a domain with net at ${d.ip} is not built yet: run --replay gives the guest 10.0.2.15`
               : d.kernel !== undefined
                 ? 'recording a domain with its own kernel is not built yet (the standard kernel only)'

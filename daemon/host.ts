@@ -446,6 +446,13 @@ export class Host {
           if (r.recording === rec) log.event({ kind: 'datagram', cycle: this.recordedCycle(r, rec), rule, address, port, base64: Buffer.from(payload).toString('base64') });
         };
       }
+      // on a bridge: every frame that enters its NIC from the switch, at the cycle it enters
+      const inbox = r.switchPort?.inbox;
+      if (inbox) {
+        inbox.tap = (frame) => {
+          if (r.recording === rec) log.event({ kind: 'frame', cycle: this.recordedCycle(r, rec), base64: Buffer.from(frame).toString('base64') });
+        };
+      }
     }
     return this.info(r);
   }
@@ -470,6 +477,11 @@ export class Host {
   private openRecording(def: DomainDefinition, file: string): InputLogWriter {
     // net (not on a bridge): the same forwards, which run --replay builds its gateway with (no socket)
     const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: def.bridge === undefined ? [...(def.net ?? [])] : [] };
+    // on a bridge: the NIC's station address and address there (its inputs are the frames from the bridge)
+    if (def.bridge !== undefined) {
+      const ip = def.ip ?? '10.0.2.15';
+      run.bridge = { mac: macFromBytes(stationMac(ipNumber(ip))), ip };
+    }
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;

@@ -69,14 +69,20 @@ registerDeferred(BRIDGE_IDLE_EVENT, () => {});
 export class BridgeInbox {
   /** false once the port is detached (its domain gone): frames still in flight are dropped */
   live = true;
+  /** called with each frame delivered (a daemon domain's recording logs it) */
+  tap: ((frame: Uint8Array) => void) | null = null;
   constructor(
     private readonly deliver: (frame: Uint8Array) => boolean,
     private readonly counters: SwitchCounters,
   ) {}
 
   arrive(frame: Uint8Array): void {
-    if (this.live) this.deliver(frame);
-    else this.counters.dropped++;
+    if (!this.live) {
+      this.counters.dropped++;
+      return;
+    }
+    this.tap?.(frame);
+    this.deliver(frame);
   }
 }
 
