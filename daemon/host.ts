@@ -86,11 +86,11 @@ export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
 
 /**
- * Why a pv domain with a network cannot be saved or migrated yet: its network back end's rings
- * and grants name the domain's frames on the shared machine (hypervisor/save/pv-domain.ts moves
- * neither), and a frame in flight to it is an event of the shared machine's.
+ * Why a pv domain with a network cannot be migrated yet (it is saved and restored): the
+ * destination would build it paused on its shared machine before the commit, where frames from
+ * its bridge or gateway would already reach its network back end.
  */
-const PV_NET_REFUSAL = 'a pv domain with a network (net, bridge) is not saved or migrated yet: its network back end (rings, grants, frames in flight) is not part of a pv domain\'s save; a domain of the other modes (native, trap, bt, hvm) is';
+const PV_NET_REFUSAL = 'a pv domain with a network (net, bridge) is not migrated yet (save and restore it instead); a domain of the other modes (native, trap, bt, hvm) is';
 
 /** A domain's station address on a bridge: 52:54:00:12:34:NN, NN the last byte of its IPv4 address. */
 function stationMac(ip: number): Uint8Array {
@@ -592,9 +592,13 @@ export class Host {
       }
     }
     if (r.switchPort) {
+      // a machine of its own joins the bridge's time again (its clock is the saved one); the
+      // shared pv machine's clock did not jump (the domain keeps its own time in its TSC offset)
       const sw = this.switches.get(r.def.bridge!)!;
-      if (staged) sw.hold(m, true);
-      else sw.rejoin(m);
+      if (!m.pv) {
+        if (staged) sw.hold(m, true);
+        else sw.rejoin(m);
+      }
       r.switchPort.announce(stationMac(ownIp));
     }
   }
@@ -670,7 +674,6 @@ export class Host {
   save(name: string, file: string): DomainInfo {
     const r = this.needLive(name, 'save');
     const m = r.machine!;
-    if (m.pv && (r.uplink || r.switchPort)) throw new HostError(409, `domain '${name}' cannot be saved: ${PV_NET_REFUSAL}`);
     let bytes: Uint8Array;
     if (m.pv) {
       const hv = m.hv!;
@@ -684,7 +687,9 @@ export class Host {
         throw new HostError(409, `domain '${name}' cannot be saved now: it is not at a quiet point (${why})${r.status === 'paused' ? '; resume it and save again' : ''}`);
       }
       try {
-        bytes = savePvDomain(hv, m.pv, domain, { definition: r.def, paused: r.status === 'paused' });
+        // on a bridge: a frame on its way to it names its port's inbox
+        const inbox = r.switchPort?.inbox;
+        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
       } catch (e) {
         if (e instanceof PvSaveRefused) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
         throw e;
@@ -751,11 +756,9 @@ export class Host {
     this.boot(r);
     const m = r.machine!;
     try {
-      if (pvSaved) restorePvDomain(m.hv!, m.pv!, pvSaved, r.domain!);
-      else {
-        restoreRun(saved, m.hv ?? m.bare!, [], this.netExternalsIn(r));
-        this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore);
-      }
+      if (pvSaved) restorePvDomain(m.hv!, m.pv!, pvSaved, r.domain!, this.netExternalsIn(r));
+      else restoreRun(saved, m.hv ?? m.bare!, [], this.netExternalsIn(r));
+      this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore);
     } catch (e) {
       this.release(r);
       this.setStopped(r, 'shut off', 'destroyed', null, null);

@@ -36,7 +36,7 @@ export type NetHost = ReturnType<typeof makeNetHost>;
 export const BENCH = 'netbench 4 300';
 
 /** The definition of the tests' domain 'g': netbench against the gateway, alone or on bridge br0 (then carrying its gateway). */
-export function benchDomain(mode: 'native' | 'trap' | 'bt' | 'hvm', bridge: boolean): Partial<DomainDefinitionInput> & { name: string } {
+export function benchDomain(mode: 'native' | 'trap' | 'bt' | 'hvm' | 'pv', bridge: boolean): Partial<DomainDefinitionInput> & { name: string } {
   return { name: 'g', mode, cmdline: BENCH, net: 'user', ...(bridge ? { bridge: 'br0', ip: '10.0.2.20' } : {}) };
 }
 
