@@ -85,13 +85,6 @@ const MONITOR_STOPS_PER_SLICE = 100_000;
 export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
 
-/**
- * Why a pv domain with a network cannot be migrated yet (it is saved and restored): the
- * destination would build it paused on its shared machine before the commit, where frames from
- * its bridge or gateway would already reach its network back end.
- */
-const PV_NET_REFUSAL = 'a pv domain with a network (net, bridge) is not migrated yet (save and restore it instead); a domain of the other modes (native, trap, bt, hvm) is';
-
 /** A domain's station address on a bridge: 52:54:00:12:34:NN, NN the last byte of its IPv4 address. */
 function stationMac(ip: number): Uint8Array {
   return macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff));
@@ -818,7 +811,6 @@ export class Host {
   private outgoing(name: string, to: string): OutgoingDomain {
     const r = this.needLive(name, 'migrate');
     const m = r.machine!;
-    if (m.pv && (r.uplink || r.switchPort)) throw new HostError(409, `domain '${name}' cannot be migrated: ${PV_NET_REFUSAL}`);
     if (m.pv) return this.outgoingPv(r, to);
     const hv = m.hv;
     const bare = m.bare;
@@ -958,7 +950,8 @@ export class Host {
       },
       captureState() {
         try {
-          const file = savePvDomain(hv, mode, domain, { definition: r.def, paused: r.status === 'paused' });
+          const inbox = r.switchPort?.inbox;
+          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
           return compactPvState(file, pages, page);
         } catch (e) {
           if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
@@ -997,7 +990,6 @@ export class Host {
       throw new MigrationError(`its definition is refused here: ${(e as Error).message}`);
     }
     if (def.name !== hello.name || def.mode !== hello.mode) throw new MigrationError(`the hello names '${hello.name}' (${hello.mode}), its definition '${def.name}' (${def.mode})`);
-    if (def.mode === 'pv' && (def.net !== undefined || def.bridge !== undefined)) throw new MigrationError(`domain '${def.name}': ${PV_NET_REFUSAL}`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new MigrationError(`a domain named '${def.name}' is ${had.status} here`);
     if (this.incomingNames.has(def.name)) throw new MigrationError(`a domain named '${def.name}' is being migrated here already`);
@@ -1024,6 +1016,7 @@ export class Host {
         throw e;
       }
       paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+      const gatewayBefore = this.gatewayOf(def);
       try {
         this.boot(r, true);
       } catch (e) {
@@ -1033,7 +1026,8 @@ export class Host {
       // on the shared machine: never scheduled before it is committed
       m.hv!.pauseDomain(r.domain!);
       try {
-        restorePvDomain(m.hv!, m.pv!, saved, r.domain!);
+        restorePvDomain(m.hv!, m.pv!, saved, r.domain!, this.netExternalsIn(r));
+        this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore, true);
       } catch (e) {
         throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
       }

@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { HostError } from '../../daemon/host.ts';
 import { loopback, TEST_LINK, type LoopbackFaults } from './migrate-harness.ts';
-import { makeNetHost, type NetHost } from './net-save-harness.ts';
+import { makeNetHost, migrateNetDomain, type NetHost } from './net-save-harness.ts';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -70,4 +70,8 @@ describe('a failed migration of a domain with a network', () => {
       }
     }, 120_000);
   }
+});
+
+describe('live migration of a pv domain with a network', () => {
+  it("pv on br0 with a host forward: goes alone from the shared machine with its network back end, is reached on the destination's br0 and through its forward there", () => migrateNetDomain('pv'), 120_000);
 });
