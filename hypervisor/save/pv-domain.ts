@@ -25,9 +25,10 @@
 // the kernel has built but not pinned yet (fork's child before it first runs) is not one the
 // hypervisor can see, and is the known limit (docs/migration.md).
 //
-// What cannot move refuses the save with one line (refuseBindings): an interdomain event channel
+// What cannot move refuses the save with one line (pvBindings): an interdomain event channel
 // or an offer of one to another domain, a grant another domain holds or may map, a mapping of
-// another domain's grant, a network back end (its host sockets).
+// another domain's grant. Its network back end moves with it: its ring pages renamed like the
+// block ring's; the host side (sockets, the bridge port) is the daemon's (daemon/host.ts).
 
 import { deferredCallOf } from '../../machine/deferred.ts';
 import type { CpuState } from '../../machine/cpu.ts';
