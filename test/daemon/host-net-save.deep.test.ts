@@ -3,7 +3,7 @@
 // gateway) saved every few slices from its boot banner to its end, each restored on another host,
 // ends exactly as the uninterrupted run (console, cycles, instructions).
 import { describe, expect, it } from 'vitest';
-import { benchDomain, makeNetHost, saveAndRestore, uninterrupted } from './net-save-harness.ts';
+import { benchDomain, intoTraffic, makeNetHost, saveAndRestore, uninterrupted } from './net-save-harness.ts';
 
 describe('daemon domains with a network saved at many points', () => {
   for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
@@ -66,4 +66,17 @@ describe('a pv domain with a network saved and restored (its network back end: t
       }
     }, 300_000);
   }
+});
+
+describe('a native domain on br0 saved with each kind of frame in flight on the switch', () => {
+  it('its datagram on its way to the gateway (net:uplink-port), the echo on its way into the switch (net:uplink) and out of it (net:port): each restored ends as the uninterrupted run', () => {
+    const d = benchDomain('native', true);
+    const ref = uninterrupted(d);
+    for (const [n, names] of [[25, ['net:uplink-port']], [26, ['net:uplink']], [29, ['net:port']]] as const) {
+      const r = saveAndRestore(d, intoTraffic(n))!;
+      expect(r.names).toEqual(names);
+      expect([r.end.stopReason, r.end.cycles, r.end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+      expect(r.out).toBe(ref.out);
+    }
+  }, 120_000);
 });

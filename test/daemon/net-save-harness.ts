@@ -15,6 +15,7 @@ import { loopback, TEST_LINK } from './migrate-harness.ts';
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-net-save-'));
+let saves = 0;
 
 export function makeNetHost() {
   const out: Record<string, string> = {};
@@ -55,19 +56,31 @@ export function uninterrupted(d: Partial<DomainDefinitionInput> & { name: string
 }
 
 /**
+ * For 'g' running netbench on br0 (native): run to its first frame on the bridge, 133 slices of
+ * 20,000 cycles on, then `n` slices of 997 cycles (n = 25: its datagram is on its way to the
+ * gateway; 26: the gateway's echo on its way into the switch; 29: out of it to the domain).
+ */
+export const intoTraffic = (n: number) => (h: NetHost) => {
+  h.until(() => h.host.bridgeCounters('br0').flooded > 0, 20_000);
+  for (let k = 0; k < 133; k++) h.host.step(20_000);
+  for (let k = 0; k < n; k++) h.host.step(997);
+};
+
+/**
  * Start 'g' on a host, run it to its boot banner ('timer: 1000 Hz') then `after` slices of 20,000
  * cycles, save it; restore the file on another host and run it to its end. Returns both hosts,
  * the restored run's end, and the externals the file names (the frames in flight through the switch).
  */
-export function saveAndRestore(d: Partial<DomainDefinitionInput> & { name: string }, after: number) {
+export function saveAndRestore(d: Partial<DomainDefinitionInput> & { name: string }, after: number | ((h: NetHost) => void)) {
   const a = makeNetHost();
   a.define(d);
   a.host.start('g');
   a.until(() => (a.out.g ?? '').includes('timer: 1000 Hz\n'), 20_000);
-  for (let k = 0; k < after && a.host.dominfo('g').status === 'running'; k++) a.host.step(20_000);
+  if (typeof after === 'function') after(a);
+  else for (let k = 0; k < after && a.host.dominfo('g').status === 'running'; k++) a.host.step(20_000);
   const running = a.host.dominfo('g').status === 'running';
   if (!running) return null;
-  const file = join(dir, `${d.mode}-${after}.xls`);
+  const file = join(dir, `${d.mode}-${saves++}.xls`);
   const saved = a.host.save('g', file);
   const names = loadSaveFile(readFileSync(file)).graph.records.flatMap((r) => (r[0] === 'X' ? [r[1]] : []));
   const b = makeNetHost();
