@@ -510,7 +510,7 @@ export class Host {
 
   // ================================================================================ networks saved and moved
 
-  /** What a domain with a machine of its own is saved with in META.setup: its definition, paused or not, its network's host side. */
+  /** What a domain is saved with in META.setup (its own machine's file, or pv-domain.ts's): its definition, paused or not, its network's host side. */
   private ownSetup(r: DomainRecord): Record<string, unknown> {
     const setup: Record<string, unknown> = { definition: r.def, paused: r.status === 'paused' };
     if (r.uplink) {
