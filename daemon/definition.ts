@@ -137,7 +137,9 @@ export const definitionSchema = z
     /**
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
-     * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of any CPUs or vCPUs (pv: the shared machine, xenolith record-pv).
+     * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of any CPUs or vCPUs (pv: the shared machine, xenolith record-pv);
+     * with `net` (not on a bridge), each host datagram is logged with the cycle it entered at; on a
+     * bridge, each frame that entered its NIC from the bridge.
      * A plain file name (not resolved against the definition's directory): the daemon writes
      * STATE_DIR/files/FILE, and its API refuses anything else (daemon/state-dir.ts stateFileProblem).
      */
@@ -152,8 +154,8 @@ export const definitionSchema = z
       const why =
         d.mode === 'pv'
           ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it: record the whole shared machine (xenolith record-pv FILE, POST /pv-record)'
-          : d.net !== undefined || d.bridge !== undefined
-            ? "recording a domain with a network (net, bridge) is not built yet: its host datagrams and bridge frames are not logged"
+          : d.bridge === undefined && d.net !== undefined && d.ip !== undefined && ipv4(d.ip) !== 0x0a00020f
+            ? `recording a domain with net at ${d.ip} is not built yet: run --replay gives the guest 10.0.2.15`
             : d.kernel !== undefined
               ? 'recording a domain with its own kernel is not built yet (the standard kernel only)'
               : null;

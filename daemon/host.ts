@@ -47,9 +47,10 @@ import {
 import type { StateDir } from './state-dir.ts';
 import { TraceBuffer, toChromeTrace, type ChromeTrace } from '../hypervisor/core/trace.ts';
 import { HostUplink, type NicPlatform } from '../hypervisor/net/uplink.ts';
-import { GUEST_IP } from '../hypervisor/net/gateway.ts';
+import { GUEST_IP, type GatewayState } from '../hypervisor/net/gateway.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
-import { VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
+import { BRIDGE_IDLE_EVENT, VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
+import { deferred } from '../machine/deferred.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macFromBytes, macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import { dirtyFrames } from '../hypervisor/core/log-dirty.ts';
@@ -84,6 +85,22 @@ const MONITOR_STOPS_PER_SLICE = 100_000;
 /** Consecutive restarts after a crash before on_crash=restart gives up (a crash loop). */
 export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
+
+/** A domain's station address on a bridge: 52:54:00:12:34:NN, NN the last byte of its IPv4 address. */
+function stationMac(ip: number): Uint8Array {
+  return macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff));
+}
+
+/**
+ * What a saved domain's network keeps beside its machine's graph (META.setup.net): the gateway's
+ * state when the domain has one of its own (net, no bridge) or carries its bridge's (its home), and
+ * the indices of its forwards among that gateway's rules at the save (the clients its replies go
+ * to name them; a restore renames them to the forwards bound again).
+ */
+interface SavedNet {
+  gateway?: GatewayState;
+  forwards: number[];
+}
 
 /** A refused command: the HTTP status and a one-line message. */
 export class HostError extends Error {
@@ -419,7 +436,24 @@ export class Host {
     // the log is opened first: a file that cannot be written refuses the start, the domain unchanged
     const log = r.def.record !== undefined ? this.openRecording(r.def, this.recordPath(r.def.record)) : null;
     this.boot(r);
-    if (log) r.recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
+    if (log) {
+      const rec: Recording = { log, digest: new OutputDigest(), base: machineCycles(r.machine!) };
+      r.recording = rec;
+      // a host datagram enters the gateway between slices: logged with the cycle it entered at
+      // (the domain's own uplink: its rules are the definition's, in order, as run --replay's)
+      if (r.uplink && !r.forwards) {
+        r.uplink.onHostDatagram = (rule, payload, address, port) => {
+          if (r.recording === rec) log.event({ kind: 'datagram', cycle: this.recordedCycle(r, rec), rule, address, port, base64: Buffer.from(payload).toString('base64') });
+        };
+      }
+      // on a bridge: every frame that enters its NIC from the switch, at the cycle it enters
+      const inbox = r.switchPort?.inbox;
+      if (inbox) {
+        inbox.tap = (frame) => {
+          if (r.recording === rec) log.event({ kind: 'frame', cycle: this.recordedCycle(r, rec), base64: Buffer.from(frame).toString('base64') });
+        };
+      }
+    }
     return this.info(r);
   }
 
@@ -441,7 +475,13 @@ export class Host {
   }
 
   private openRecording(def: DomainDefinition, file: string): InputLogWriter {
-    const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: [] };
+    // net (not on a bridge): the same forwards, which run --replay builds its gateway with (no socket)
+    const run: RunSettings = { mode: def.mode, profile: def.profile, engine: def.engine, memoryMiB: def.memory, add: [], net: def.bridge === undefined ? [...(def.net ?? [])] : [] };
+    // on a bridge: the NIC's station address and address there (its inputs are the frames from the bridge)
+    if (def.bridge !== undefined) {
+      const ip = def.ip ?? '10.0.2.15';
+      run.bridge = { mac: macFromBytes(stationMac(ipNumber(ip))), ip };
+    }
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;
@@ -473,6 +513,94 @@ export class Host {
   /** A bridge's counters (frames forwarded, flooded, dropped, late), or all 0 for a bridge no domain has joined. */
   bridgeCounters(name: string): SwitchCounters {
     return { ...(this.switches.get(name)?.counters ?? { forwarded: 0, flooded: 0, dropped: 0, late: 0 }) };
+  }
+
+  // ================================================================================ networks saved and moved
+
+  /** What a domain is saved with in META.setup (its own machine's file, or pv-domain.ts's): its definition, paused or not, its network's host side. */
+  private ownSetup(r: DomainRecord): Record<string, unknown> {
+    const setup: Record<string, unknown> = { definition: r.def, paused: r.status === 'paused' };
+    if (r.uplink) {
+      const home = r.def.bridge === undefined || this.bridgeUplinks.get(r.def.bridge)?.home === r;
+      const net: SavedNet = { forwards: r.forwards ?? r.uplink.rules.map((_, k) => k) };
+      if (home) net.gateway = r.uplink.gateway.state();
+      setup.net = net;
+    }
+    return setup;
+  }
+
+  /**
+   * The objects outside a bridged domain's machine that its event queue names (frames in flight,
+   * hypervisor/net/bridge.ts): its port's inbox and, when its machine carries the bridge's
+   * gateway, the gateway's ways into and out of the switch. Written by name (externals); a
+   * restore names the restoring side's own (netExternalsIn).
+   */
+  private netExternalsOut(r: DomainRecord): Map<object, string> {
+    const ext = new Map<object, string>();
+    if (r.switchPort?.inbox) ext.set(r.switchPort.inbox, 'net:port');
+    const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
+    if (sw && this.bridgeUplinks.get(r.def.bridge!)?.home === r) {
+      if (sw.uplinkInbox) ext.set(sw.uplinkInbox, 'net:uplink');
+      if (sw.uplinkPortInbox) ext.set(sw.uplinkPortInbox, 'net:uplink-port');
+    }
+    return ext;
+  }
+
+  /** The restoring side's objects for netExternalsOut's names: the new port's inbox, the bridge's gateway's. */
+  private netExternalsIn(r: DomainRecord): Map<string, object> {
+    const ext = new Map<string, object>();
+    if (r.switchPort?.inbox) ext.set('net:port', r.switchPort.inbox);
+    const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
+    if (sw?.uplinkInbox) ext.set('net:uplink', sw.uplinkInbox);
+    if (sw?.uplinkPortInbox) ext.set('net:uplink-port', sw.uplinkPortInbox);
+    return ext;
+  }
+
+  /** The bridge's gateway before a domain of `def` is built (null: none, or no bridge). */
+  private gatewayOf(def: DomainDefinition): HostUplink | null {
+    return def.bridge !== undefined ? (this.bridgeUplinks.get(def.bridge)?.uplink ?? null) : null;
+  }
+
+  /**
+   * A restored (or migrated-in) domain's network, after its machine's state was laid in: a gateway
+   * made for it (its own, or its bridge's when no other domain there had one) takes the saved
+   * gateway's state, its clients renamed to the forwards bound again; on a bridge, the switch
+   * learns its station address on its new port (announce), and its machine joins the bridge's time
+   * again at the others' (its clock jumped to the saved one) - at once, or, `staged` (a migration
+   * not committed), held until it is listed and runs.
+   */
+  private reattachNet(r: DomainRecord, net: SavedNet | undefined, gatewayBefore: HostUplink | null, staged = false): void {
+    const m = r.machine!;
+    const ownIp = r.def.ip !== undefined ? ipNumber(r.def.ip) : GUEST_IP;
+    if (net?.gateway && r.uplink && r.uplink !== gatewayBefore) {
+      const now = r.forwards ?? r.uplink.rules.map((_, k) => k);
+      const clients = net.gateway.clients.flatMap(([port, rule, address]): [number, number, string][] => {
+        const j = net.forwards.indexOf(rule);
+        return j >= 0 && j < now.length ? [[port, now[j]!, address]] : [];
+      });
+      const gw = r.uplink.gateway;
+      gw.loadState({ ...net.gateway, clients });
+      // the station addresses of the domains on the bridge now (loadState put back the saved ones)
+      if (r.def.bridge !== undefined) {
+        gw.addStation(ownIp, stationMac(ownIp));
+        for (const o of this.records.values()) {
+          if (o.switchPort && o.def.bridge === r.def.bridge) {
+            const ip = o.def.ip !== undefined ? ipNumber(o.def.ip) : GUEST_IP;
+            gw.addStation(ip, stationMac(ip));
+          }
+        }
+      }
+    }
+    if (r.switchPort) {
+      // a machine of its own joins the bridge's time again (its clock is the saved one); the
+      // shared pv machine's clock did not jump (the domain keeps its own time in its TSC offset)
+      const sw = this.switches.get(r.def.bridge!)!;
+      if (!m.pv) {
+        if (staged) sw.hold(m, true);
+        else sw.rejoin(m);
+      }
+      r.switchPort.announce(stationMac(ownIp));
+    }
   }
 
   /** The pv state of a live domain of the shared machine, else null. */
@@ -549,8 +677,6 @@ export class Host {
   save(name: string, file: string): DomainInfo {
     const r = this.needLive(name, 'save');
     const m = r.machine!;
-    if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot be saved`);
-    if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
     let bytes: Uint8Array;
     if (m.pv) {
       const hv = m.hv!;
@@ -564,7 +690,9 @@ export class Host {
         throw new HostError(409, `domain '${name}' cannot be saved now: it is not at a quiet point (${why})${r.status === 'paused' ? '; resume it and save again' : ''}`);
       }
       try {
-        bytes = savePvDomain(hv, m.pv, domain, { definition: r.def, paused: r.status === 'paused' });
+        // on a bridge: a frame on its way to it names its port's inbox
+        const inbox = r.switchPort?.inbox;
+        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
       } catch (e) {
         if (e instanceof PvSaveRefused) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
         throw e;
@@ -573,7 +701,7 @@ export class Host {
       const root: object = m.hv ?? m.bare!;
       const cpu = m.hv ? m.hv.cpu : m.bare!.cpu;
       try {
-        bytes = saveRun(r.def.mode, root, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] });
+        bytes = saveRun(r.def.mode, root, { setup: this.ownSetup(r), cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] }, undefined, this.netExternalsOut(r));
       } catch (e) {
         if (e instanceof GraphError) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
         throw e;
@@ -629,11 +757,13 @@ export class Host {
     this.release(r);
     r.restarts = 0;
     r.crashRestarts = 0;
+    const gatewayBefore = this.gatewayOf(def);
     this.boot(r);
     const m = r.machine!;
     try {
-      if (pvSaved) restorePvDomain(m.hv!, m.pv!, pvSaved, r.domain!);
-      else restoreRun(saved, m.hv ?? m.bare!);
+      if (pvSaved) restorePvDomain(m.hv!, m.pv!, pvSaved, r.domain!, this.netExternalsIn(r));
+      else restoreRun(saved, m.hv ?? m.bare!, [], this.netExternalsIn(r));
+      this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore);
     } catch (e) {
       this.release(r);
       this.setStopped(r, 'shut off', 'destroyed', null, null);
@@ -694,8 +824,6 @@ export class Host {
   private outgoing(name: string, to: string): OutgoingDomain {
     const r = this.needLive(name, 'migrate');
     const m = r.machine!;
-    if (r.uplink) throw new HostError(409, `domain '${name}' has a network (net): its host sockets are not state and cannot move`);
-    if (r.switchPort) throw new HostError(409, `domain '${name}' is on bridge ${r.def.bridge}: its port joins it to the other domains there and cannot move with it`);
     if (m.pv) return this.outgoingPv(r, to);
     const hv = m.hv;
     const bare = m.bare;
@@ -747,8 +875,12 @@ export class Host {
         const own = new Uint8Array(mem.frames);
         for (let pfn = 0; pfn < pages; pfn++) if (mfn(pfn) >= 0) own[mfn(pfn)] = 1;
         try {
-          return saveRun(r.def.mode, hv ?? bare!, { setup: { definition: r.def, paused: r.status === 'paused' }, cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] }, (buf) =>
-            buf === mem.buffer ? (c) => own[c] === 1 : null,
+          return saveRun(
+            r.def.mode,
+            hv ?? bare!,
+            { setup: host.ownSetup(r), cycles: cpu.cycles, counters: {}, vcpus: [{ domain: name, id: 0, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }] },
+            (buf) => (buf === mem.buffer ? (c) => own[c] === 1 : null),
+            host.netExternalsOut(r),
           );
         } catch (e) {
           if (e instanceof GraphError) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
@@ -831,7 +963,8 @@ export class Host {
       },
       captureState() {
         try {
-          const file = savePvDomain(hv, mode, domain, { definition: r.def, paused: r.status === 'paused' });
+          const inbox = r.switchPort?.inbox;
+          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
           return compactPvState(file, pages, page);
         } catch (e) {
           if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
@@ -870,8 +1003,6 @@ export class Host {
       throw new MigrationError(`its definition is refused here: ${(e as Error).message}`);
     }
     if (def.name !== hello.name || def.mode !== hello.mode) throw new MigrationError(`the hello names '${hello.name}' (${hello.mode}), its definition '${def.name}' (${def.mode})`);
-    if (def.net !== undefined) throw new MigrationError(`domain '${def.name}' has a network (net): host sockets cannot move`);
-    if (def.bridge !== undefined) throw new MigrationError(`domain '${def.name}' is on a bridge: its port cannot move`);
     if (this.pvRecorded(def)) throw new MigrationError(`the shared machine ${this.pvRec!.machine.key} is being recorded here: a migrated domain's state comes from outside the recording`);
     const had = this.records.get(def.name);
     if (had && (had.status === 'running' || had.status === 'paused')) throw new MigrationError(`a domain named '${def.name}' is ${had.status} here`);
@@ -899,6 +1030,7 @@ export class Host {
         throw e;
       }
       paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+      const gatewayBefore = this.gatewayOf(def);
       try {
         this.boot(r, true);
       } catch (e) {
@@ -908,7 +1040,8 @@ export class Host {
       // on the shared machine: never scheduled before it is committed
       m.hv!.pauseDomain(r.domain!);
       try {
-        restorePvDomain(m.hv!, m.pv!, saved, r.domain!);
+        restorePvDomain(m.hv!, m.pv!, saved, r.domain!, this.netExternalsIn(r));
+        this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore, true);
       } catch (e) {
         throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
       }
@@ -943,6 +1076,8 @@ export class Host {
         }
         if (saved.mode !== def.mode) throw new MigrationError(`the state is of a ${saved.mode} run; the domain is ${def.mode}`);
         paused = (saved.meta.setup as { paused?: boolean }).paused === true;
+        // the network: the forwards bound here (this host's ports), the bridge of the same name here
+        const gatewayBefore = this.gatewayOf(def);
         try {
           this.boot(r, true);
         } catch (e) {
@@ -951,7 +1086,8 @@ export class Host {
         const m = r.machine!;
         const mem = m.hv ? m.hv.mem : m.bare!.mem;
         try {
-          restoreRun(saved, m.hv ?? m.bare!);
+          restoreRun(saved, m.hv ?? m.bare!, [], this.netExternalsIn(r));
+          this.reattachNet(r, (saved.meta.setup as { net?: SavedNet }).net, gatewayBefore, true);
         } catch (e) {
           throw new MigrationError(`the state does not fit: ${(e as Error).message}`);
         }
@@ -1293,7 +1429,7 @@ export class Host {
       this.switches.set(def.bridge, sw);
       port = sw.port();
       config.onTransmit = port.onTransmit;
-      config.mac = macToBytes(NIC_DEFAULT_MAC - 0x56 + (ownIp & 0xff));
+      config.mac = stationMac(ownIp);
       if (rules) {
         let shared = this.bridgeUplinks.get(def.bridge);
         if (!shared) {
@@ -1304,7 +1440,7 @@ export class Host {
           for (const o of this.records.values()) {
             if (o.switchPort && o.def.bridge === def.bridge) {
               const ip = o.def.ip !== undefined ? ipNumber(o.def.ip) : GUEST_IP;
-              shared.uplink.gateway.addStation(ip, macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff)));
+              shared.uplink.gateway.addStation(ip, stationMac(ip));
             }
           }
         }
@@ -1539,8 +1675,8 @@ export class Host {
     const now = (m.hv ? m.hv.cpu.cycles : m.bare!.cpu.cycles);
     const slice = Math.min(sliceCycles, horizon - now);
     if (slice > 0) {
-      if (m.hv) m.hv.events.schedule(now + slice, () => {});
-      else m.bare!.deviceContext.schedule(now + slice, () => {});
+      if (m.hv) m.hv.events.schedule(now + slice, deferred(null, BRIDGE_IDLE_EVENT));
+      else m.bare!.deviceContext.schedule(now + slice, deferred(null, BRIDGE_IDLE_EVENT));
     }
     return slice;
   }

@@ -48,6 +48,11 @@ export const runSettingsSchema = z.strictObject({
   input: z.string().optional(),
   /** the --net specifications as given */
   net: z.array(z.string()),
+  /**
+   * a daemon domain on a bridge: its NIC's station address (48 bits) and IPv4 address there; the
+   * frames that entered its NIC from the bridge are `frame` events, and what it sends goes nowhere
+   */
+  bridge: z.strictObject({ mac: z.number().int().nonnegative().max(2 ** 48 - 1), ip: z.string() }).optional(),
   /** the --disk file's SHA-256 at the start (a replay needs a disk with the same bytes) */
   diskSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   /** --smp (trap, bt, hvm, pv: vCPUs) and its shaping options, as given (absent: one CPU, the defaults) */
@@ -74,6 +79,8 @@ export const inputEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('keys'), cycle, text: z.string().min(1) }),
   /** a datagram a host client sent to hostfwd rule `rule`, from address:port; its payload in base64 */
   z.strictObject({ kind: z.literal('datagram'), cycle, rule: z.number().int().nonnegative(), address: z.string(), port: z.number().int().min(0).max(65535), base64: z.string() }),
+  /** a frame that entered the NIC from the bridge (a daemon domain on a bridge), in base64 */
+  z.strictObject({ kind: z.literal('frame'), cycle, base64: z.string() }),
   /** a management command applied to the running guest (the daemon's: setmem, shutdown) */
   z.strictObject({ kind: z.literal('command'), cycle, command: z.string(), args: z.array(z.union([z.string(), z.number()])) }),
 ]);

@@ -137,6 +137,11 @@ async function replaySession(session: GuestSession, d: Extract<Driving, { kind: 
         if (!uplink || e.rule >= uplink.rules.length) throw new CliError(`--replay ${d.file}: a datagram for forward rule ${e.rule}, which the recorded --net does not have`);
         uplink.fromHost(e.rule, new Uint8Array(Buffer.from(e.base64, 'base64')), e.address, e.port);
         return;
+      case 'frame':
+        // a daemon domain on a bridge: the frame entered its NIC at this cycle
+        if (!uplink || d.log.run.bridge === undefined) throw new CliError(`--replay ${d.file}: a frame from a bridge at cycle ${e.cycle}, but the recorded run was on no bridge`);
+        uplink.deliverNow(new Uint8Array(Buffer.from(e.base64, 'base64')));
+        return;
       case 'command':
         throw new CliError(`--replay ${d.file}: a management command (${e.command}) at cycle ${e.cycle}: only a daemon domain's recording has those`);
       default: {
@@ -216,6 +221,8 @@ interface GuestSetup {
   table?: import('../../hypervisor/index.ts').HypercallTable;
   /** --net: the host uplink the guest's NIC is joined to */
   uplink?: HostUplink;
+  /** a replayed daemon domain on a bridge: its NIC's station address and IPv4 address there */
+  station?: { mac: number; macBytes: Uint8Array; ip: number };
   /** --restore: the saved session's counters (the restored session goes on from them) */
   start?: SessionCounters;
   /** also called with each console byte (record/replay's output digest) */
@@ -282,6 +289,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     ...(o.mmu !== undefined || o.shadow !== undefined || o.ple ? { hvm: { ...(o.mmu !== undefined ? { mmu: o.mmu } : {}), ...(o.shadow !== undefined ? { shadow: o.shadow } : {}), ...(o.ple ? { ple: PLE_DEFAULTS } : {}) } } : {}),
     ...(o.shadow !== undefined ? { trap: { shadow: o.shadow }, bt: { shadow: o.shadow, ...(o.btAdaptive ? { adaptive: true } : {}) } } : {}),
     ...(o.uplink ? { onTransmit: o.uplink.onTransmit } : {}),
+    ...(o.station ? { mac: o.station.macBytes, ip: o.station.ip } : {}),
     ...(o.netRx ? { netRx: o.netRx } : {}),
     ...(o.hosted ? { hosted: true } : {}),
     ...(o.cpus > 1 ? { vcpus: o.cpus, smp: { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}), ...(o.pcpus !== undefined ? { pcpus: o.pcpus } : {}), ...(o.cosched ? { cosched: true } : {}) } } : {}),
@@ -377,7 +385,7 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
   try {
     const images = { kernelNotes: () => notes, programs: () => programs };
     const schedule = { ...(o.smpSeed !== undefined ? { seed: o.smpSeed } : {}), ...(o.smpQuantum !== undefined ? { quantumCycles: o.smpQuantum } : {}) };
-    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: withTap(consoleWriter(() => symbols, undefined, images), o), onTransmit: o.uplink?.onTransmit, cpus: o.cpus, schedule });
+    machine = new Machine({ memoryBytes: o.memoryBytes, profile: o.profile, engine: o.engine, disk: o.disk, input: o.input, onOutput: withTap(consoleWriter(() => symbols, undefined, images), o), onTransmit: o.uplink?.onTransmit, cpus: o.cpus, schedule, ...(o.station ? { mac: o.station.mac, ip: o.station.ip } : {}) });
     const ctx = machine.deviceContext;
     o.uplink?.attach({ nic: machine.nic, now: () => ctx.now(), schedule: (at, fn) => ctx.schedule(at, fn) });
     if (kernelBoot) {
@@ -764,7 +772,15 @@ export function register(program: Command): void {
       if (opts.netRx !== undefined && (opts.mode !== 'pv' || opts.net.length === 0)) throw new CliError(`--net-rx chooses how pv's network back end delivers frames; it needs --mode pv and --net (not --mode ${opts.mode}${opts.net.length === 0 ? ' without --net' : ''})`);
       if (opts.netRx !== undefined && opts.netRx !== 'copy' && opts.netRx !== 'flip') throw new CliError(`--net-rx must be copy or flip (not ${opts.netRx})`);
       let uplink: HostUplink | undefined;
-      if (opts.net.length > 0) {
+      let station: GuestSetup['station'];
+      if (replayed?.bridge !== undefined) {
+        // a daemon domain on a bridge: its NIC as it was there, fed the frames that entered it
+        const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
+        const { macToBytes } = await import('../../machine/devices/nic.ts');
+        const { ipv4 } = await import('../../hypervisor/net/frames.ts');
+        station = { mac: replayed.bridge.mac, macBytes: macToBytes(replayed.bridge.mac), ip: ipv4(replayed.bridge.ip) };
+        uplink = HostUplink.frameSink(station.macBytes);
+      } else if (opts.net.length > 0) {
         const { HostUplink } = await import('../../hypervisor/net/uplink.ts');
         const { NIC_DEFAULT_MAC, macToBytes } = await import('../../machine/devices/nic.ts');
         const mac = macToBytes(NIC_DEFAULT_MAC);
@@ -810,7 +826,7 @@ export function register(program: Command): void {
       }
       const saveAt = opts.saveAt ? parseSaveAt(opts.saveAt, opts) : undefined;
       const digest = driving.kind === 'replay' ? driving.digest : driving.record?.digest;
-      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink, cpus: checked.smp ?? 1, smpSeed: checked.smpSeed, smpQuantum: checked.smpQuantum, pcpus: checked.pcpus };
+      const setup: GuestSetup = { ...opts, netRx: opts.netRx as 'copy' | 'flip' | undefined, engine: checked.engine ?? DEFAULT_ENGINE, mmu: checked.mmu, shadow: checked.shadow, input, memoryBytes, disk, imagePath, table, uplink, ...(station ? { station } : {}), cpus: checked.smp ?? 1, smpSeed: checked.smpSeed, smpQuantum: checked.smpQuantum, pcpus: checked.pcpus };
       if (digest) setup.outputTap = (b) => digest.add(b);
       if (opts.trace !== undefined) setup.traceCapacity = checked.traceRecords ?? DEFAULT_TRACE_RECORDS;
       let ended: RunEnd;

@@ -30,6 +30,7 @@
 // the arrival and that stop, they ran first: then, and only then, the interleaving shows; a run
 // with late = 0 is exactly deterministic.
 
+import { deferred, registerDeferred } from '../../machine/deferred.ts';
 import type { HostUplink, NicPlatform } from './uplink.ts';
 
 /** Simulated cycles from a frame leaving one port to its delivery at another (a software switch's forwarding). */
@@ -50,6 +51,55 @@ export const BRIDGE_SLACK_CYCLES = 500;
  */
 export type BridgeClock = Pick<NicPlatform, 'now' | 'schedule'> & { idleUntil?: () => number };
 
+/**
+ * An empty event (deferred(null, BRIDGE_IDLE_EVENT)): what a host puts at the end of a bridged
+ * machine's run so that an idle guest idles up to it. A deferred call, not a closure, so that a
+ * bridged machine's event queue can be saved (daemon/host.ts save, migrate).
+ */
+export const BRIDGE_IDLE_EVENT = 'net.bridgeIdle';
+registerDeferred(BRIDGE_IDLE_EVENT, () => {});
+
+/**
+ * Where the frames in flight to one attachment of a port land: the switch schedules
+ * `deferred(inbox, 'arrive', frame)` on the receiver's event queue, so a frame on its way is data
+ * in that queue (a saved machine keeps it). A save names the inbox as an *external*
+ * (hypervisor/save/graph.ts) and a restore gives the restoring port's own: the frames in flight go
+ * on to the domain wherever it was restored. A frame for an attachment that is gone is dropped.
+ */
+export class BridgeInbox {
+  /** false once the port is detached (its domain gone): frames still in flight are dropped */
+  live = true;
+  /** called with each frame delivered (a daemon domain's recording logs it) */
+  tap: ((frame: Uint8Array) => void) | null = null;
+  constructor(
+    private readonly deliver: (frame: Uint8Array) => boolean,
+    private readonly counters: SwitchCounters,
+  ) {}
+
+  arrive(frame: Uint8Array): void {
+    if (!this.live) {
+      this.counters.dropped++;
+      return;
+    }
+    this.tap?.(frame);
+    this.deliver(frame);
+  }
+}
+
+/**
+ * The uplink's way into the switch: the gateway's frames are scheduled on its home machine's queue
+ * as `deferred(inbox, 'receive', frame)` (hypervisor/net/uplink.ts) and enter the switch when they
+ * come due. Named as an external by a save of the home machine, like BridgeInbox.
+ */
+export class UplinkInbox {
+  constructor(private readonly enter: (frame: Uint8Array) => void) {}
+
+  receive(frame: Uint8Array): boolean {
+    this.enter(frame);
+    return true;
+  }
+}
+
 /** A machine on the switch: its clock, the offset from its clock to bridge time, its ports. */
 interface Member {
   clock: BridgeClock;
@@ -63,6 +113,8 @@ interface Member {
 /** One port of the switch: where frames for it go (null until its domain's network exists). */
 interface Port {
   deliver: ((frame: Uint8Array) => boolean) | null;
+  /** the inbox of its present attachment (null: not attached) */
+  inbox: BridgeInbox | null;
   /** the machine the port's domain runs on (null until attached) */
   member: Member | null;
 }
@@ -78,6 +130,15 @@ export interface SwitchPort {
   attach(nic: NicPlatform & Pick<BridgeClock, 'idleUntil'>, machine?: object): void;
   /** the domain is gone: frames for it are dropped from now on */
   detach(): void;
+  /** the inbox of the present attachment (null before attach and after detach): a save's external */
+  readonly inbox: BridgeInbox | null;
+  /**
+   * The domain's station address is here now (a restored or migrated domain, on a new port): the
+   * switch learns it on this port at once, as a real switch learns it from the gratuitous ARP a
+   * moved Xen guest sends - but without putting a frame on the wire (the other guests' ARP caches
+   * map its IPv4 address to the same station address, which did not change).
+   */
+  announce(mac: Uint8Array): void;
 }
 
 /** The switch's counters: frames sent to one learned port, flooded, dropped, and delivered late. */
@@ -109,7 +170,7 @@ export class VirtualSwitch {
   /** A new port for a domain. */
   port(): SwitchPort {
     const k = this.ports.length;
-    const p: Port = { deliver: null, member: null };
+    const p: Port = { deliver: null, inbox: null, member: null };
     this.ports.push(p);
     return {
       onTransmit: (frame) => this.fromPort(k, frame),
@@ -117,11 +178,20 @@ export class VirtualSwitch {
         if (p.member) throw new Error('the port is attached already');
         p.member = this.join(machine ?? nic, nic);
         p.deliver = (frame) => nic.nic.receive(frame);
+        p.inbox = new BridgeInbox(p.deliver, this.counters);
       },
       detach: () => {
         p.deliver = null;
+        if (p.inbox) p.inbox.live = false;
+        p.inbox = null;
         if (p.member) this.leave(p.member);
         p.member = null;
+      },
+      get inbox() {
+        return p.inbox;
+      },
+      announce: (mac) => {
+        if (mac.length === 6 && (mac[0]! & 1) === 0) this.learned.set(macKey(mac, 0), k);
       },
     };
   }
@@ -129,6 +199,13 @@ export class VirtualSwitch {
   /** the host uplink joined to the switch, if any (one at most) */
   uplink: HostUplink | null = null;
   private uplinkPort: Port | null = null;
+  /** the uplink's way in (its gateway's frames in flight on the home machine's queue name it): a save's external */
+  uplinkInbox: UplinkInbox | null = null;
+
+  /** the uplink port's inbox (frames from the domains to the gateway, on the home machine's queue): a save's external */
+  get uplinkPortInbox(): BridgeInbox | null {
+    return this.uplinkPort?.inbox ?? null;
+  }
 
   /**
    * Join a host uplink (the virtual gateway, its forwards) as one more port, on the machine
@@ -139,15 +216,20 @@ export class VirtualSwitch {
     this.uplink = uplink;
     const k = this.ports.length;
     const member = this.join(machine ?? clock, clock);
-    this.uplinkPort = { deliver: (frame) => (uplink.onTransmit(frame), true), member };
+    this.uplinkPort = { deliver: (frame) => (uplink.onTransmit(frame), true), inbox: null, member };
+    this.uplinkPort.inbox = new BridgeInbox(this.uplinkPort.deliver!, this.counters);
     this.ports.push(this.uplinkPort);
-    uplink.attach({ now: clock.now, schedule: clock.schedule, nic: { receive: (frame) => (this.fromPort(k, frame), true) } });
+    this.uplinkInbox = new UplinkInbox((frame) => this.fromPort(k, frame));
+    uplink.attach({ now: clock.now, schedule: clock.schedule, nic: this.uplinkInbox });
   }
 
   /** The uplink's domain is gone: the switch drops frames for the host until another joins. */
   removeUplink(uplink: HostUplink): void {
     if (this.uplink !== uplink || !this.uplinkPort) return;
     this.uplinkPort.deliver = null;
+    if (this.uplinkPort.inbox) this.uplinkPort.inbox.live = false;
+    this.uplinkPort.inbox = null;
+    this.uplinkInbox = null;
     this.forget(this.ports.indexOf(this.uplinkPort));
     if (this.uplinkPort.member) this.leave(this.uplinkPort.member);
     this.uplinkPort.member = null;
@@ -262,6 +344,18 @@ export class VirtualSwitch {
     }
   }
 
+  /**
+   * The machine's clock jumped (a restore laid a saved clock over it, or a migration's destination
+   * built it): it joins again at the least bridge time of the others, as a machine resuming from
+   * a hold does (alone on the switch: its offset stays).
+   */
+  rejoin(machine: object): void {
+    const m = this.members.get(machine);
+    if (!m) return;
+    const least = this.leastTime(m);
+    if (least !== Infinity) m.offset = least - m.clock.now();
+  }
+
   // ------------------------------------------------------------------ frames
 
   private fromPort(k: number, frame: Uint8Array): void {
@@ -290,9 +384,9 @@ export class VirtualSwitch {
 
   private send(j: number, frame: Uint8Array, stamp: number): void {
     const p = this.ports[j]!;
-    const deliver = p.deliver;
+    const inbox = p.inbox;
     const m = p.member;
-    if (!deliver || !m) {
+    if (!inbox || !m) {
       this.counters.dropped++;
       return;
     }
@@ -301,11 +395,8 @@ export class VirtualSwitch {
     // stop, in arrival order with the events still pending there
     const at = stamp + BRIDGE_LATENCY_CYCLES - m.offset;
     if (at < m.clock.now()) this.counters.late++;
-    m.clock.schedule(at, () => {
-      // the port may have been detached since (its domain gone): the frame is dropped
-      if (p.deliver === deliver) deliver(copy);
-      else this.counters.dropped++;
-    });
+    // the port may be detached before it comes due (its domain gone): the inbox drops it then
+    m.clock.schedule(at, deferred(inbox, 'arrive', copy));
   }
 }
 
@@ -346,7 +437,7 @@ export function runLockstep(sw: VirtualSwitch, machines: readonly LockstepMachin
     const now = next.clock.now();
     const limit = Math.min(sw.horizon(next.key), now + (end - least));
     const cycles = Math.max(1, limit - now);
-    next.clock.schedule(now + cycles, () => {});
+    next.clock.schedule(now + cycles, deferred(null, BRIDGE_IDLE_EVENT));
     if (!next.run(cycles)) {
       live.delete(next);
       sw.hold(next.key, true);

@@ -156,7 +156,28 @@ export class HostUplink {
   }
 
   /** The NIC's transmit callback (give it to the machine or domain before attach). */
-  readonly onTransmit = (frame: Uint8Array): void => this.gateway.fromGuest(frame);
+  readonly onTransmit = (frame: Uint8Array): void => {
+    if (!this.silent) this.gateway.fromGuest(frame);
+  };
+
+  /** frames from the guest go nowhere (frameSink) */
+  private silent = false;
+
+  /**
+   * A NIC's end with no gateway and no socket (`run --replay` of a daemon domain on a bridge): what
+   * the guest sends goes nowhere, and the recorded frames enter through deliverNow.
+   */
+  static frameSink(guestMac: Uint8Array): HostUplink {
+    const up = new HostUplink([], guestMac);
+    up.silent = true;
+    return up;
+  }
+
+  /** Hand a frame to the guest's NIC now (a replayed frame from the bridge, at its logged cycle). */
+  deliverNow(frame: Uint8Array): void {
+    if (this.platform) this.platform.nic.receive(frame);
+    else this.droppedBeforeAttach++;
+  }
 
   /** Join the guest's NIC (once it exists). */
   attach(platform: NicPlatform): void {

@@ -73,6 +73,20 @@ export class NetBack {
     this.transmit();
   }
 
+  /** The machine frames of the transmit and receive ring pages (-1 before the front end connected). */
+  ringFrames(): [number, number] {
+    return [this.txFrame, this.rxFrame];
+  }
+
+  /** The domain was restored (hypervisor/save/pv-domain.ts): its ring pages are these frames now. */
+  moved(txFrame: number, rxFrame: number): void {
+    if (!this.tx || !this.rx) return;
+    this.txFrame = txFrame;
+    this.rxFrame = rxFrame;
+    this.tx.page = txFrame * 4096;
+    this.rx.page = rxFrame * 4096;
+  }
+
   /** The ring pages the back end holds mapped (for the fuzzers' invariants). */
   held(): { frame: number; readonly: boolean }[] {
     const out: { frame: number; readonly: boolean }[] = [];

@@ -25,9 +25,10 @@
 // the kernel has built but not pinned yet (fork's child before it first runs) is not one the
 // hypervisor can see, and is the known limit (docs/migration.md).
 //
-// What cannot move refuses the save with one line (refuseBindings): an interdomain event channel
+// What cannot move refuses the save with one line (pvBindings): an interdomain event channel
 // or an offer of one to another domain, a grant another domain holds or may map, a mapping of
-// another domain's grant, a network back end (its host sockets).
+// another domain's grant. Its network back end moves with it: its ring pages renamed like the
+// block ring's; the host side (sockets, the bridge port) is the daemon's (daemon/host.ts).
 
 import { deferredCallOf } from '../../machine/deferred.ts';
 import type { CpuState } from '../../machine/cpu.ts';
@@ -38,6 +39,7 @@ import type { PvMode } from '../pv/mode.ts';
 import { PortState, type PvDomain, type PvHost } from '../pv/state.ts';
 import { PageType } from '../pv/page-types.ts';
 import { BlkBack } from '../pv/blkback.ts';
+import { NetBack } from '../pv/netback.ts';
 import { ConsBack } from '../pv/consback.ts';
 import { DomId, GrantFlags, GrantLimits, HvLayout } from '../../hypercalls/numbers.ts';
 import { GrantEntry, StartInfo } from '../../hypercalls/structs.ts';
@@ -166,7 +168,6 @@ export function pvBindings(host: PvHost, d: PvDomain): string | null {
       }
     }
   }
-  if (d.net !== null) return 'it has a network back end (net): its host sockets and packets in flight are not saved';
   if (d.domain.devices !== null) return 'it has an emulated device model (a pv domain of the daemon has none)';
   return null;
 }
@@ -280,7 +281,7 @@ export interface SavedPvDomain {
  * restoring side needs to build the template (the daemon: the definition). Throws PvSaveRefused
  * (one line) when it cannot be saved now or at all. The domain is left exactly as it was.
  */
-export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup: Record<string, unknown>): Uint8Array {
+export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup: Record<string, unknown>, extra?: ReadonlyMap<object, string>): Uint8Array {
   const host = mode.host;
   const d = mode.pv(domain);
   const bound = pvBindings(host, d);
@@ -400,12 +401,24 @@ export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup
       swaps.set(d.blk, 'ringFrame', c);
       swaps.set(d.blk.ring!, 'page', c * PAGE);
     }
+    // the network back end's two ring pages (granted by the front end, held by the back end)
+    if (d.net instanceof NetBack && d.net.tx && d.net.rx) {
+      const [tx, rx] = d.net.ringFrames();
+      const ct = name(tx, 'its network transmit ring');
+      const cr = name(rx, 'its network receive ring');
+      swaps.set(d.net, 'txFrame', ct);
+      swaps.set(d.net, 'rxFrame', cr);
+      swaps.set(d.net.tx, 'page', ct * PAGE);
+      swaps.set(d.net.rx, 'page', cr * PAGE);
+    }
     swaps.set(domain.stats, 'trace', null);
     swaps.set(domain, 'logDirty', null);
     swaps.set(domain, 'logDirtyStage', null);
 
     // ---- its pending events (timers, back ends): time from now, and their handles ----
+    // (and `extra`'s: a frame on its way to it through a bridge names its port's inbox)
     const mine = domainObjects(d);
+    for (const o of extra?.keys() ?? []) mine.add(o);
     const events: [number, number, () => void][] = [];
     // (the domain's timers and back ends schedule deferred calls; a closure is never one of its events)
     for (const e of hv.events.pending()) {
@@ -415,7 +428,7 @@ export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup
 
     let graph: EncodedGraph;
     try {
-      graph = encodeGraph({ domain, events }, TRANSIENT, externalsOf(hv, mode, domain));
+      graph = encodeGraph({ domain, events }, TRANSIENT, new Map([...externalsOf(hv, mode, domain), ...(extra ?? [])]));
     } catch (e) {
       if (e instanceof GraphError) throw new PvSaveRefused(e.message);
       throw e;
@@ -493,7 +506,7 @@ function resolver(host: PvHost, d: PvDomain, p2m: Int32Array, holes: ReadonlySet
  * that does not fit is refused (SaveFormatError) before anything is changed - the caller then
  * destroys the template as it would any new domain.
  */
-export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDomain, template: Domain): void {
+export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDomain, template: Domain, extra?: ReadonlyMap<string, object>): void {
   const meta = saved.meta.pvDomain;
   const host = mode.host;
   const types = host.types;
@@ -532,7 +545,7 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
   const classes = new Map(savedClasses());
   for (const [k, v] of classesOf(template, TRANSIENT)) classes.set(k, v);
   try {
-    restoreGraph(saved.graph, root, classes, TRANSIENT, byName(externalsOf(hv, mode, template)));
+    restoreGraph(saved.graph, root, classes, TRANSIENT, new Map([...byName(externalsOf(hv, mode, template)), ...(extra ?? [])]));
   } catch (e) {
     if (e instanceof GraphError) throw new SaveFormatError(`the domain does not fit here: ${e.message}`);
     throw e;
@@ -585,6 +598,10 @@ export function restorePvDomain(hv: Hypervisor, mode: PvMode, saved: SavedPvDoma
   }
   if (d.console instanceof ConsBack) (d.console as { frame: number }).frame = rename(d.console.frame);
   if (d.blk instanceof BlkBack) d.blk.moved(d.blk.ringMachineFrame >= 0 ? rename(d.blk.ringMachineFrame) : -1, delta);
+  if (d.net instanceof NetBack && d.net.tx) {
+    const [tx, rx] = d.net.ringFrames();
+    d.net.moved(rename(tx), rename(rx));
+  }
 
   // its pending events, in their order, at the same distance from now; the timers' new handles
   const handle = new Map<number, number>();

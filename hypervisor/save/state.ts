@@ -50,10 +50,12 @@ const enc = new TextEncoder();
 
 /**
  * The save file of the run under `root`. `omit` leaves out chunks of buffers another channel
- * carries (live migration: the domain's pages, sent in the pre-copy rounds).
+ * carries (live migration: the domain's pages, sent in the pre-copy rounds); `externals` objects
+ * outside the machine that its state names, written by name (a bridged domain's inbox on its
+ * switch: daemon/host.ts), which restoreRun's `externals` gives back by name.
  */
-export function saveRun(mode: SaveMode, root: object, meta: SaveMeta, omit?: OmitChunks): Uint8Array {
-  const graph = encodeGraph(root, TRANSIENT, undefined, omit);
+export function saveRun(mode: SaveMode, root: object, meta: SaveMeta, omit?: OmitChunks, externals?: ReadonlyMap<object, string>): Uint8Array {
+  const graph = encodeGraph(root, TRANSIENT, externals, omit);
   return writeSaveFile(mode, [
     { tag: 'META', bytes: enc.encode(JSON.stringify(meta)) },
     { tag: 'GRPH', bytes: enc.encode(JSON.stringify(graph.records)) },
@@ -79,12 +81,12 @@ export function loadSaveFile(file: Uint8Array): SavedRun {
  * not yet run. All or nothing: a graph that does not fit the template is refused (SaveFormatError)
  * before anything of the template is changed.
  */
-export function restoreRun(saved: SavedRun, template: object, extraClasses: Iterable<[string, object]> = []): void {
+export function restoreRun(saved: SavedRun, template: object, extraClasses: Iterable<[string, object]> = [], externals?: ReadonlyMap<string, object>): void {
   const classes = new Map(savedClasses());
   for (const [k, v] of classesOf(template, TRANSIENT)) classes.set(k, v);
   for (const [k, v] of extraClasses) classes.set(k, v);
   try {
-    restoreGraph(saved.graph, template, classes, TRANSIENT);
+    restoreGraph(saved.graph, template, classes, TRANSIENT, externals);
   } catch (e) {
     if (e instanceof GraphError) throw new SaveFormatError(`the state does not fit this machine: ${e.message}`);
     throw e;

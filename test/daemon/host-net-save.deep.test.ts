@@ -1,0 +1,82 @@
+// host-net-save.test.ts at many save points and in every mode with a machine of its own: a
+// domain running netbench against the gateway (alone, or on bridge br0 carrying the bridge's
+// gateway) saved every few slices from its boot banner to its end, each restored on another host,
+// ends exactly as the uninterrupted run (console, cycles, instructions).
+import { describe, expect, it } from 'vitest';
+import { benchDomain, intoTraffic, makeNetHost, saveAndRestore, uninterrupted } from './net-save-harness.ts';
+
+describe('daemon domains with a network saved at many points', () => {
+  for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
+    for (const bridge of [false, true]) {
+      it(`${mode}${bridge ? ' on br0' : ''}: every save point from the banner to the end restores to the uninterrupted run`, () => {
+        const d = benchDomain(mode, bridge);
+        const ref = uninterrupted(d);
+        let saved = 0;
+        let inFlight = 0;
+        // every 11th slice, and hvm's slices around the one where a frame from the gateway is in the switch (host-net-save.test.ts)
+        const points = [...Array.from({ length: 37 }, (_, k) => k * 11), ...(mode === 'hvm' ? [133, 134, 135, 136, 137] : [])];
+        for (const after of points) {
+          const r = saveAndRestore(d, after);
+          if (r === null) continue; // it had ended
+          saved++;
+          if (r.names.length > 0) inFlight++;
+          expect([r.end.stopReason, r.end.cycles, r.end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+          expect(r.out).toBe(ref.out);
+        }
+        expect(saved).toBeGreaterThan(3);
+        if (bridge && mode === 'hvm') expect(inFlight).toBeGreaterThan(0);
+      }, 600_000);
+    }
+  }
+});
+
+describe('daemon domains with a network suspended and resumed', () => {
+  for (const [mode, bridge] of [['native', false], ['hvm', true]] as const) {
+    it(`${mode}${bridge ? ' on br0' : ''}: paused in the middle of netbench for 50 steps, resumed, it ends as the uninterrupted run (its machine's time stood still)`, () => {
+      const d = benchDomain(mode, bridge);
+      const ref = uninterrupted(d);
+      const a = makeNetHost();
+      a.define(d);
+      a.host.start('g');
+      a.until(() => (a.out.g ?? '').includes('timer: 1000 Hz\n'), 20_000);
+      for (let k = 0; k < 135; k++) a.host.step(20_000);
+      expect(a.host.suspend('g').status).toBe('paused');
+      for (let k = 0; k < 50; k++) a.host.step(20_000);
+      expect(a.host.resume('g').status).toBe('running');
+      a.until(() => a.host.dominfo('g').status !== 'running');
+      const end = a.host.dominfo('g');
+      expect([end.stopReason, end.cycles, end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+      expect(a.out.g).toBe(ref.out);
+    }, 120_000);
+  }
+});
+
+describe('a pv domain with a network saved and restored (its network back end: the ring pages renamed, frames in flight to it)', () => {
+  for (const bridge of [false, true]) {
+    it(`pv${bridge ? ' on br0 (the shared machine carrying the gateway)' : ' with net user'}: ping of the gateway saved at quiet points between the two replies, restored on another host, ends as the uninterrupted run`, () => {
+      const d = { name: 'g', mode: 'pv' as const, cmdline: 'ping 10.0.2.2 2', net: 'user', ...(bridge ? { bridge: 'br0', ip: '10.0.2.20' } : {}) };
+      const ref = uninterrupted(d);
+      expect(ref.out).toMatch(/64 bytes from 10\.0\.2\.2: icmp_seq=1 time=\d+ us\n64 bytes from 10\.0\.2\.2: icmp_seq=2 time=\d+ us\n2 packets transmitted, 2 received\n/);
+      for (const after of [157, 182, 227]) {
+        const r = saveAndRestore(d, after)!;
+        expect(r.a.out.g).toContain('icmp_seq=1'); // between the replies (the save runs the machine on to a quiet point)
+        expect(r.a.out.g).not.toContain('icmp_seq=2');
+        expect([r.end.stopReason, r.end.cycles, r.end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+        expect(r.out).toBe(ref.out);
+      }
+    }, 300_000);
+  }
+});
+
+describe('a native domain on br0 saved with each kind of frame in flight on the switch', () => {
+  it('its datagram on its way to the gateway (net:uplink-port), the echo on its way into the switch (net:uplink) and out of it (net:port): each restored ends as the uninterrupted run', () => {
+    const d = benchDomain('native', true);
+    const ref = uninterrupted(d);
+    for (const [n, names] of [[25, ['net:uplink-port']], [26, ['net:uplink']], [29, ['net:port']]] as const) {
+      const r = saveAndRestore(d, intoTraffic(n))!;
+      expect(r.names).toEqual(names);
+      expect([r.end.stopReason, r.end.cycles, r.end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+      expect(r.out).toBe(ref.out);
+    }
+  }, 120_000);
+});

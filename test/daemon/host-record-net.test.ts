@@ -1,0 +1,53 @@
+// Recording a daemon domain on a bridge: every frame that enters its NIC from the switch is logged
+// with its cycle, and `run --replay` (its NIC with the same station address and address, what it
+// sends going nowhere) hands them to the NIC at those cycles: the replayed run's console and end
+// cycle are the recorded run's. (A domain with net and no bridge, its host datagrams logged: the
+// deep twin.)
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Host } from '../../daemon/host.ts';
+import { validateDefinition } from '../../daemon/definition.ts';
+import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { parseInputLog } from '../../hypervisor/input-log.ts';
+import { xenolith } from '../cli/run-in-process.ts';
+
+describe('recording a daemon domain with a network', () => {
+  it('native on br0, udpecho 7 2, another domain there running netbench against it: the frames from the bridge logged; run --replay repeats the run exactly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-record-br-'));
+    const file = join(dir, 'br.log');
+    const out: Record<string, string> = {};
+    const host = new Host(null, {
+      hostMemoryMiB: 64,
+      pacing: 'fast',
+      standardGuest: (arch) => buildGuestKernel({ arch }),
+      onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
+    });
+    try {
+      host.define(validateDefinition({ name: 'r', mode: 'native', memory: 4, cmdline: 'udpecho 7 2', bridge: 'br0', ip: '10.0.2.40', record: file }));
+      host.define(validateDefinition({ name: 'p', mode: 'native', memory: 4, cmdline: 'netbench 2 64 10.0.2.40', bridge: 'br0', ip: '10.0.2.41' }));
+      host.start('r');
+      for (let k = 0; k < 2000 && !(out.r ?? '').includes('listening on udp port 7'); k++) host.step();
+      host.start('p');
+      for (let k = 0; k < 20000 && host.dominfo('r').status === 'running'; k++) host.step();
+      expect(host.dominfo('r')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
+      expect(out.r).toContain('udpecho: echoed 2 datagrams\n');
+      const log = parseInputLog(readFileSync(file, 'utf8'), file);
+      expect(log.run).toEqual({ mode: 'native', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: [], cmdline: 'udpecho 7 2', bridge: { mac: 0x52540012_3428, ip: '10.0.2.40' } });
+      // p's ARP request (broadcast, 42 bytes), its two datagrams to port 7 and the first to port 9
+      // (64 bytes each: 106 on the wire) before r, having echoed two, powered off
+      const frames = log.events.map((e) => (e.kind === 'frame' ? Buffer.from(e.base64, 'base64') : null));
+      expect(frames.map((f) => f?.length)).toEqual([42, 106, 106, 106]);
+      expect(frames[0]!.subarray(0, 6).toString('hex')).toBe('ffffffffffff');
+      expect(frames.slice(1).map((f) => f!.subarray(0, 6).toString('hex'))).toEqual(['525400123428', '525400123428', '525400123428']);
+      expect(log.end.end).toBe('guest');
+      const rep = await xenolith('run', '--replay', file, '--stats');
+      expect(rep.stderr).toContain(`[xenolith: replayed ${log.events.length} inputs from ${file}: ended at cycle ${log.end.cycle} as recorded, console output identical]`);
+      expect(rep.stdout).toBe(out.r);
+    } finally {
+      host.shutdownAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
