@@ -217,6 +217,22 @@ describe('pv page ownership and typing', () => {
     expect(t.types.describe(t.l2)).toMatchObject({ typeCount: 2, pinned: true });
   });
 
+  it('dropping a type reference a frame does not hold is a hypervisor bug: putType throws, with the count and the unfinished operation', () => {
+    const t = twoDomains();
+    const free = t.m(0x1f0);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x1f0000, 0, UvmFlags.INVLPG)).toBe(0); // its only mapping
+    expect(t.types.describe(free)).toMatchObject({ type: 'none', typeCount: 0, refCount: 0 });
+    expect(() => t.types.putType(free, t.a.id)).toThrow(`PageTypes.putType: frame 0x${free.toString(16)} has no type reference of its own (count 0, partial 0)`);
+    expect(t.types.describe(free)).toMatchObject({ type: 'none', typeCount: 0 });
+    // the bootstrap directory (pinned, and the base pointer): its last reference's release stops
+    // after one entry, the directory keeping that reference for the release (Partial.RELEASING)
+    expect(t.types.putType(t.l2, t.a.id)).toBe(0);
+    expect(t.types.putType(t.l2, t.a.id, t.types.work + 1)).toBe(1); // PREEMPTED
+    expect(t.types.describe(t.l2)).toMatchObject({ type: 'L2 (releasing 1/1024)', typeCount: 1 });
+    expect(() => t.types.putType(t.l2, t.a.id)).toThrow(`PageTypes.putType: frame 0x${t.l2.toString(16)} has no type reference of its own (count 1, partial 2)`);
+    expect(t.types.describe(t.l2)).toMatchObject({ type: 'L2 (releasing 1/1024)', typeCount: 1 });
+  });
+
   it('update_va_mapping cannot reach the hypervisor range, the hypervisor slot is refused, and bad flags are EINVAL', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
