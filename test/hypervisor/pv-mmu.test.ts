@@ -258,9 +258,12 @@ describe('pv page ownership and typing', () => {
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, (f * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
     t.hv.mem.fill(f * PAGE, PAGE, 0);
     // 1,024 entries, one unit of work each: a bound 1,024 away is reached at the last one
+    const start = t.types.work;
     expect(t.types.getType(f, PageType.L2, dom, t.types.work + 1024)).toBe(0);
+    expect(t.types.work - start).toBe(1024);
     expect(t.types.describe(f)).toMatchObject({ type: 'L2', typeCount: 1 });
     expect(t.types.putType(f, dom, t.types.work + 1024)).toBe(0);
+    expect(t.types.work - start).toBe(2048);
     expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0 });
     // one bound short of the end: the step stops with the last entry left
     expect(t.types.getType(f, PageType.L2, dom, t.types.work + 1023)).toBe(PREEMPTED);
@@ -276,7 +279,9 @@ describe('pv page ownership and typing', () => {
     t.hv.mem.write32(f * PAGE + 4, (t.l1 * PAGE) | P);
     t.hv.mem.write32(f * PAGE + 8, (t.b.p2m[0x1f0]! * PAGE) | P);
     const l1 = t.types.describe(t.l1);
+    const w0 = t.types.work;
     expect(t.types.getType(f, PageType.L2, dom, t.types.work + 5)).toBe(HcErr.EPERM);
+    expect(t.types.work - w0).toBe(5); // the work unit: each entry checked, each given back
     expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0 });
     expect(t.types.describe(t.l1)).toEqual(l1);
     // a bound one short: the undoing stops before entry 0, which the next step gives back
