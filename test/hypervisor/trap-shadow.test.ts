@@ -183,6 +183,17 @@ user:
     expect(trap.output).toBe(native.output);
   });
 
+  it('a true fault on an instruction fetch carries the fetch bit in its error code, as on the bare machine', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, 0x00800000          ; not mapped
+        jmpr    r1
+`);
+    expect(native.output).toMatch(/^trap 0000000e 00000010 /);
+    expect(trap.output).toBe(native.output);
+  });
+
   it('a shadow holds its directory and RESERVED_TABLES spare tables from creation, before any fill', () => {
     const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024 });
     const free = hv.frames.freeFrames;
