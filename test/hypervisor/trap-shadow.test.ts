@@ -225,6 +225,11 @@ test_main:
     // region 0 (the image) and the five touched: six tables, two of them allocated past the reserve
     expect([shadow.tablesInUse, shadow.framesHeld]).toEqual([6, 7]);
     expect([trap.domain.stats.shadowTables, trap.domain.stats.shadowRecycles]).toEqual([6, 0]);
+    // a flush (a CR3 or CR0 write) empties the directory and keeps every table as a zeroed spare
+    shadow.flush();
+    const mem = trap.hypervisor.mem;
+    expect(Array.from(mem.i32.subarray(shadow.root >>> 2, (shadow.root >>> 2) + 1024)).every((e) => e === 0)).toBe(true);
+    expect([shadow.tablesInUse, shadow.framesHeld]).toEqual([0, 7]);
   });
 
   it('with guest paging off the shadow maps guest-physical pages through the p2m, not the identity', () => {
