@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { Hc, MmuCmd, MmuextCmd, UvmFlags, HvLayout } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
+import { PREEMPTED, PageType } from '../../hypervisor/pv/page-types.ts';
 import { asmGuest, bootstrapPte, compiledGuest, hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32, PAGE } from './pv-helpers.ts';
 
 const P = 1;
@@ -145,6 +146,23 @@ describe('pv page ownership and typing', () => {
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106004, 0, 0)).toBe(HcErr.EINVAL);
   });
 
+  it('an entry naming the first frame past the machine is EINVAL, the last frame (not its own) EPERM, in a table and in a directory', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const end = t.types.frames;
+    expect(t.types.owner[end - 1]).not.toBe(t.a.id);
+    const pte = bootstrapPte(t.mode, t.a, 0x106000);
+    const slot = t.l2 * PAGE + 5 * 4; // an empty directory slot (20 MiB)
+    const before = [t.hv.mem.read32(pte), t.hv.mem.read32(slot)];
+    const l1Before = t.types.describe(t.l1);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, (end * PAGE) | P, UvmFlags.INVLPG)).toBe(HcErr.EINVAL);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, ((end - 1) * PAGE) | P, UvmFlags.INVLPG)).toBe(HcErr.EPERM);
+    expect(mmuUpdate(t, s, [[slot, (end * PAGE) | P]]).r).toBe(HcErr.EINVAL);
+    expect(mmuUpdate(t, s, [[slot, ((end - 1) * PAGE) | P]]).r).toBe(HcErr.EPERM);
+    expect([t.hv.mem.read32(pte), t.hv.mem.read32(slot)]).toEqual(before);
+    expect(t.types.describe(t.l1)).toEqual(l1Before);
+  });
+
   it('pinning validates the table: a foreign frame is EPERM, a writable page-table mapping is EBUSY, and nothing stays typed', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
@@ -215,6 +233,64 @@ describe('pv page ownership and typing', () => {
     expect(t.hv.cpu.cr3).toBe(t.l2 * PAGE);
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l2)).toBe(0);
     expect(t.types.describe(t.l2)).toMatchObject({ typeCount: 2, pinned: true });
+  });
+
+  it('dropping a type reference a frame does not hold is a hypervisor bug: putType throws, with the count and the unfinished operation', () => {
+    const t = twoDomains();
+    const free = t.m(0x1f0);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x1f0000, 0, UvmFlags.INVLPG)).toBe(0); // its only mapping
+    expect(t.types.describe(free)).toMatchObject({ type: 'none', typeCount: 0, refCount: 0 });
+    expect(() => t.types.putType(free, t.a.id)).toThrow(`PageTypes.putType: frame 0x${free.toString(16)} has no type reference of its own (count 0, partial 0)`);
+    expect(t.types.describe(free)).toMatchObject({ type: 'none', typeCount: 0 });
+    // the bootstrap directory (pinned, and the base pointer): its last reference's release stops
+    // after one entry, the directory keeping that reference for the release (Partial.RELEASING)
+    expect(t.types.putType(t.l2, t.a.id)).toBe(0);
+    expect(t.types.putType(t.l2, t.a.id, t.types.work + 1)).toBe(1); // PREEMPTED
+    expect(t.types.describe(t.l2)).toMatchObject({ type: 'L2 (releasing 1/1024)', typeCount: 1 });
+    expect(() => t.types.putType(t.l2, t.a.id)).toThrow(`PageTypes.putType: frame 0x${t.l2.toString(16)} has no type reference of its own (count 1, partial 2)`);
+    expect(t.types.describe(t.l2)).toMatchObject({ type: 'L2 (releasing 1/1024)', typeCount: 1 });
+  });
+
+  it('a directory step whose work bound falls on its last entry finishes there: validation, release and undoing', () => {
+    const t = twoDomains();
+    const f = t.m(0x106);
+    const dom = t.a.id;
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, (f * PAGE) | P, UvmFlags.INVLPG)).toBe(0);
+    t.hv.mem.fill(f * PAGE, PAGE, 0);
+    // 1,024 entries, one unit of work each: a bound 1,024 away is reached at the last one
+    const start = t.types.work;
+    expect(t.types.getType(f, PageType.L2, dom, t.types.work + 1024)).toBe(0);
+    expect(t.types.work - start).toBe(1024);
+    expect(t.types.describe(f)).toMatchObject({ type: 'L2', typeCount: 1 });
+    expect(t.types.putType(f, dom, t.types.work + 1024)).toBe(0);
+    expect(t.types.work - start).toBe(2048);
+    expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0 });
+    // one bound short of the end: the step stops with the last entry left
+    expect(t.types.getType(f, PageType.L2, dom, t.types.work + 1023)).toBe(PREEMPTED);
+    expect(t.types.describe(f).type).toBe('L2 (validating 1023/1024)');
+    expect(t.types.getType(f, PageType.L2, dom, t.types.work + 1)).toBe(0);
+    expect(t.types.putType(f, dom, t.types.work + 1023)).toBe(PREEMPTED);
+    expect(t.types.describe(f).type).toBe('L2 (releasing 1023/1024)');
+    expect(t.types.resumeRelease(f, dom, t.types.work + 1)).toBe(0);
+    expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0 });
+    // entries 0 and 1 name the bootstrap table, entry 2 another domain's frame: three entries
+    // checked, then 1 and 0 given back - the bound reached as entry 0 is given back ends it
+    t.hv.mem.write32(f * PAGE, (t.l1 * PAGE) | P);
+    t.hv.mem.write32(f * PAGE + 4, (t.l1 * PAGE) | P);
+    t.hv.mem.write32(f * PAGE + 8, (t.b.p2m[0x1f0]! * PAGE) | P);
+    const l1 = t.types.describe(t.l1);
+    const w0 = t.types.work;
+    expect(t.types.getType(f, PageType.L2, dom, t.types.work + 5)).toBe(HcErr.EPERM);
+    expect(t.types.work - w0).toBe(5); // the work unit: each entry checked, each given back
+    expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0 });
+    expect(t.types.describe(t.l1)).toEqual(l1);
+    // a bound one short: the undoing stops before entry 0, which the next step gives back
+    expect(t.types.getType(f, PageType.L2, dom, t.types.work + 4)).toBe(PREEMPTED);
+    expect(t.types.describe(f).type).toBe('L2 (failing 1/1024)');
+    expect(t.types.describe(t.l1).typeCount).toBe(l1.typeCount + 1);
+    expect(t.types.getType(f, PageType.L2, dom, t.types.work + 1)).toBe(HcErr.EPERM);
+    expect(t.types.describe(f)).toMatchObject({ type: 'none', typeCount: 0 });
+    expect(t.types.describe(t.l1)).toEqual(l1);
   });
 
   it('update_va_mapping cannot reach the hypervisor range, the hypervisor slot is refused, and bad flags are EINVAL', () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
 import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
+import { RESERVED_TABLES } from '../../hypervisor/trap/shadow.ts';
 import { both, guestImage, runNative, runTrap } from './trap-harness.ts';
 import { READX_SEED } from './fixtures/traced-guests.ts';
 
@@ -135,6 +136,100 @@ test_main:
     expect(spte & 2).toBe(0); // not writable: the guest PTE is clean
     expect(spte & 4).toBe(4); // user, as the guest says
     expect((spte & ~0xfff) >>> 0).toBe(trap.domain.memory.machineAddress(0x00300000));
+    // a 4 MiB region the guest never touched has no shadow table: its entries read 0
+    expect(t.shadow.entry(0x00c00000)).toBe(0);
+  });
+
+  it('a kernel read of a read-only page (CR0.WP = 1) fills a read-only entry: the write after it is a true fault', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, page_table + 0x300 * 4
+        li      r2, 0x00300000 | PTE_P | PTE_U
+        stw     [r1], r2
+        li      r1, 0x00300000
+        invlpg  r1
+        ldw     r5, [r1]                ; a supervisor read: the shadow entry is filled
+        li      r2, 0x5a5a5a5a
+        stw     [r1], r2                ; #PF present|write, WP being set
+        li      r0, 0
+        ret
+`);
+    expect(native.output).toMatch(/^trap 0000000e 00000003 /);
+    expect(trap.output).toBe(native.output);
+    expect(trap.domain.stats.trueFaults).toBe(1);
+  });
+
+  it('a page the kernel has read (its shadow entry filled) stays supervisor-only: a ring-3 read of it is a true fault', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, page_table + 0x300 * 4
+        li      r2, 0x00300000 | PTE_P | PTE_W
+        stw     [r1], r2                ; supervisor-only
+        li      r1, 0x00300000
+        invlpg  r1
+        ldw     r5, [r1]                ; the kernel reads it: the shadow entry is filled
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        li      r1, 0x00300000
+        ldw     r5, [r1]                ; #PF present|user
+        li      r0, 0
+        ret
+`);
+    expect(native.output).toMatch(/^trap 0000000e 00000005 /);
+    expect(trap.output).toBe(native.output);
+  });
+
+  it('a true fault on an instruction fetch carries the fetch bit in its error code, as on the bare machine', () => {
+    const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, 0x00800000          ; not mapped
+        jmpr    r1
+`);
+    expect(native.output).toMatch(/^trap 0000000e 00000010 /);
+    expect(trap.output).toBe(native.output);
+  });
+
+  it('a shadow holds its directory and RESERVED_TABLES spare tables from creation, before any fill', () => {
+    const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024 });
+    const free = hv.frames.freeFrames;
+    const d = hv.createDomain(new TrapMode(), { name: 'a', memoryBytes: 1024 * 1024 }, { image: guestImage('test_main:\n        li      r0, 0\n        ret\n') });
+    const shadow = trapVcpu(d.vcpus[0]!).shadow;
+    expect([shadow.tablesInUse, shadow.framesHeld]).toEqual([0, 1 + RESERVED_TABLES]);
+    expect(free - hv.frames.freeFrames).toBe(256 + 1 + RESERVED_TABLES);
+  });
+
+  it('with free frames, each 4 MiB region touched gets a table of its own beyond the reserved ones: nothing recycled', () => {
+    // guest paging off: the shadow maps guest-physical pages, one table per 4 MiB region touched
+    const image = guestImage(`
+test_main:
+        li      r8, 0x00400000
+        li      r6, 0
+.Ltouch:
+        ldw     r1, [r8]
+        li      r2, 0x00400000
+        add     r8, r8, r2
+        addi    r6, r6, 1
+        cmpi    r6, 5
+        jlt     .Ltouch
+        li      r0, 0
+        ret
+`);
+    const trap = runTrap(image, { memoryBytes: 24 * 1024 * 1024 });
+    expect(trap.reason).toBe('poweroff');
+    const shadow = trapVcpu(trap.domain.vcpus[0]!).shadow;
+    // region 0 (the image) and the five touched: six tables, two of them allocated past the reserve
+    expect([shadow.tablesInUse, shadow.framesHeld]).toEqual([6, 7]);
+    expect([trap.domain.stats.shadowTables, trap.domain.stats.shadowRecycles]).toEqual([6, 0]);
+    // a flush (a CR3 or CR0 write) empties the directory and keeps every table as a zeroed spare
+    shadow.flush();
+    const mem = trap.hypervisor.mem;
+    expect(Array.from(mem.i32.subarray(shadow.root >>> 2, (shadow.root >>> 2) + 1024)).every((e) => e === 0)).toBe(true);
+    expect([shadow.tablesInUse, shadow.framesHeld]).toEqual([0, 7]);
   });
 
   it('with guest paging off the shadow maps guest-physical pages through the p2m, not the identity', () => {
