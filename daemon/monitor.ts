@@ -12,7 +12,7 @@ import { disassembleOne } from '../toolchain/asm/disasm.ts';
 import { SharedInfo } from '../hypercalls/structs.ts';
 import { PvDomain, PortState } from '../hypervisor/pv/state.ts';
 import { btStatsSummary } from '../hypervisor/bt/stats.ts';
-import { hvmExitCounts } from '../hypervisor/hvm/stats.ts';
+import { hvmExitCounts, pleLine } from '../hypervisor/hvm/stats.ts';
 import { HvmVcpu } from '../hypervisor/hvm/state.ts';
 import { TrapVcpu } from '../hypervisor/trap/virtual-cpu.ts';
 import type { Domain } from '../hypervisor/core/domain.ts';
@@ -362,6 +362,8 @@ function infoMode(t: Target): string {
   if (t.mode === 'hvm') {
     const e = hvmExitCounts(d);
     lines.push(`vm exits: ${e.total} (${Object.entries(e.byReason).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    const ple = pleLine(d);
+    if (ple !== null) lines.push(ple);
   }
   if (t.mode === 'bt') {
     const b = btStatsSummary(d) as unknown as Record<string, unknown>;

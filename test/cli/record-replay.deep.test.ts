@@ -25,4 +25,8 @@ describe('record and replay in every mode', () => {
       await recordAndReplay(mode, dir, 2);
     });
   }
+  // pause-loop exiting: the exits and yields (two vCPUs on one physical CPU) repeat however the run is cut
+  it('hvm --smp 2 --pcpus 1 --ple: the replay repeats the recorded session exactly', async () => {
+    await recordAndReplay('hvm', dir, 2, ['--pcpus', '1', '--ple']);
+  });
 });
