@@ -967,6 +967,8 @@ export class Hypervisor {
       const back = this.resident[best] === vcpu;
       this.switchTo(vcpu, !back);
       this.resident[best] = vcpu;
+      // the turn ends its length after the world switch (runSlice's budget counts from there)
+      const turnEnd = cpu.cycles + this.gangTurn.cycles;
       const stop = this.runSlice(vcpu, this.gangTurn, limit);
       clocks[best] = cpu.cycles;
       if (stop) return done('stopped');
@@ -975,7 +977,7 @@ export class Hypervisor {
         // the host's limit cut the turn: return now, before another physical CPU runs; the next
         // run() gives this one the rest of the turn
         this.cutPcpu = best;
-        this.gangTurnEnd = c0 + this.gangTurn.cycles;
+        this.gangTurnEnd = turnEnd;
         return done('limit');
       }
     }
