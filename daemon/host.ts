@@ -169,6 +169,8 @@ interface PendingTrace {
 interface DomainRecord {
   def: DomainDefinition;
   status: DomainStatus;
+  /** the vCPU the monitor's commands show (`cpu N`; QEMU's monitor keeps one current CPU the same way) */
+  monitorCpu: number;
   machine: HostMachine | null;
   domain: Domain | null;
   stopReason: string | null;
@@ -278,6 +280,7 @@ export class Host {
       stopStatus: null,
       restarts: 0,
       crashRestarts: 0,
+      monitorCpu: 0,
       log: new ConsoleLog(def.console.logBytes),
       fresh: [],
       image: null,
@@ -366,7 +369,7 @@ export class Host {
   }
 
   /** The live domain and machine of a record, for the monitor. */
-  live(name: string): { rec: { def: DomainDefinition; image: Image | null; status: DomainStatus }; domain: Domain | null; hv: Hypervisor | null; bare: Machine | null } {
+  live(name: string): { rec: { def: DomainDefinition; image: Image | null; status: DomainStatus; monitorCpu: number }; domain: Domain | null; hv: Hypervisor | null; bare: Machine | null } {
     const r = this.get(name);
     if (!r.machine) throw new HostError(409, `domain '${name}' is ${r.status}: the monitor looks at a running, paused or preserved domain`);
     return { rec: r, domain: r.domain, hv: r.machine.hv, bare: r.machine.bare };

@@ -349,6 +349,7 @@ export class Hypervisor {
    */
   setTrace(trace: TraceBuffer | null): void {
     this.trace = trace;
+    if (trace !== null) trace.vcpuNow = this.current?.id ?? 0;
     for (const d of this.domains) d.stats.trace = trace;
     // the vCPU on the CPU now: its run slice begins the trace (a switch record, not a world switch)
     const v = this.current;
@@ -457,6 +458,7 @@ export class Hypervisor {
     cpu.loadState(arch);
     vcpu.loaded = true;
     this.current = vcpu;
+    if (this.trace !== null) this.trace.vcpuNow = vcpu.id;
     vcpu.domain.mode.load(vcpu);
     const d = vcpu.domain;
     if (!worldSwitch) return;
@@ -479,6 +481,7 @@ export class Hypervisor {
     this.cpu.loadState(arch);
     vcpu.loaded = true;
     this.current = vcpu;
+    if (this.trace !== null) this.trace.vcpuNow = vcpu.id;
     vcpu.domain.mode.load(vcpu);
   }
 
