@@ -103,7 +103,7 @@ describe('pause-loop exiting (hvm --ple)', () => {
 });
 
 describe('run --ple: the checks, one line each', () => {
-  it('needs --mode hvm (recorded and replayed: test/cli/record-replay.test.ts)', async () => {
+  it('needs --mode hvm (recorded and replayed: test/cli/record-replay.deep.test.ts)', async () => {
     const { xenolith } = await import('../cli/run-in-process.ts');
     expect((await xenolith('run', '--mode', 'trap', '--smp', '2', '--ple')).stderr).toBe("xenolith: --ple turns on hardware assist's pause-loop exiting; it needs --mode hvm (not trap)\n");
   });
