@@ -111,7 +111,7 @@ function metaLine(m: RunMeta): string {
 /** Plain-text tables for the terminal. */
 /** The title of the several-CPU matrix, and its rows as cells (test, a result per mode, notes). */
 function smpTitle(r: CompareReport): string {
-  return `Equivalence matrix on ${r.smp!.cpus} CPUs (usertests; native's ${r.smp!.cpus} CPUs are the reference; ${r.smp!.modes.filter((m) => m !== 'native').join(', ')}: ${r.smp!.cpus} vCPUs, seed 1)`;
+  return `Equivalence matrix on ${r.smp!.cpus} CPUs (usertests; native's ${r.smp!.cpus} CPUs are the reference; ${r.smp!.modes.filter((m) => m !== 'native').join(', ')}: ${r.smp!.cpus} vCPUs, seed 1${r.smp!.ple ? '; hvm with pause-loop exiting' : ''})`;
 }
 function smpCells(r: CompareReport): string[][] {
   const s = r.smp!;

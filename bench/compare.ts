@@ -65,6 +65,8 @@ export interface CompareOptions {
    * CPUs, the vCPUs of trap, bt and hvm, seed 1): a second equivalence matrix, against native's
    */
   smp?: number;
+  /** with smp: hvm's several-CPU suite runs with pause-loop exiting (`run --ple`; KVM's PLE_Gap and PLE_Window) */
+  ple?: boolean;
 }
 
 /** Runs of the benchmark program the determinism check compares, at least. */
@@ -120,6 +122,8 @@ export interface ModeSummary {
 export interface SmpMatrix {
   cpus: number;
   modes: ModeName[];
+  /** hvm's runs had pause-loop exiting (compare --ple) */
+  ple?: boolean;
   matrix: MatrixRow[];
 }
 
@@ -355,6 +359,8 @@ export interface CompareJob {
   bridge?: boolean;
   /** CPUs (native) or vCPUs (2..8; absent: one) */
   cpus?: number;
+  /** hvm: pause-loop exiting (RunSpec.ple) */
+  ple?: boolean;
   /** what the progress line says */
   what: string;
 }
@@ -365,7 +371,7 @@ export interface CompareJob {
  * runs (against the simulated peer, then domain to domain), then the timed lmbench runs round
  * the modes `runs` times.
  */
-export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridgeModes' | 'smp'>): { untimed: CompareJob[]; timed: CompareJob[] } {
+export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridgeModes' | 'smp' | 'ple'>): { untimed: CompareJob[]; timed: CompareJob[] } {
   const untimed: CompareJob[] = [];
   for (const mode of opts.modes) {
     untimed.push({ mode, cmdline: SUITE_CMDLINE, what: `${mode}: ${SUITE_CMDLINE}` });
@@ -377,7 +383,10 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridg
     untimed.push({ mode, cmdline: BRIDGE_CMDLINE, bridge: true, what: `${mode}: ${BRIDGE_CMDLINE} (two domains on a bridge)` });
   }
   if (opts.smp !== undefined) {
-    for (const mode of smpModes(opts.modes, opts.smp)) untimed.push({ mode, cmdline: SUITE_CMDLINE, cpus: opts.smp, what: `${mode}: ${SUITE_CMDLINE} on ${opts.smp} CPUs` });
+    for (const mode of smpModes(opts.modes, opts.smp)) {
+      const ple = opts.ple === true && mode === 'hvm';
+      untimed.push({ mode, cmdline: SUITE_CMDLINE, cpus: opts.smp, ...(ple ? { ple } : {}), what: `${mode}: ${SUITE_CMDLINE} on ${opts.smp} CPUs${ple ? ' (--ple)' : ''}` });
+    }
   }
   const timed: CompareJob[] = [];
   for (let k = 0; k < opts.runs; k++) {
@@ -388,7 +397,7 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridg
 
 /** The runner's specification of a job under these options. */
 export function jobSpec(opts: Pick<CompareOptions, 'profile' | 'maxCycles' | 'engine'>, job: CompareJob): RunSpec {
-  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}), ...(job.bridge ? { bridge: true } : {}), ...(job.cpus !== undefined ? { cpus: job.cpus } : {}) };
+  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}), ...(job.bridge ? { bridge: true } : {}), ...(job.cpus !== undefined ? { cpus: job.cpus } : {}), ...(job.ple ? { ple: true } : {}) };
 }
 
 /** The modes of `modes` that run a guest on `cpus` CPUs (hypervisor/modes.ts SMP_MODES; pv up to 4 vCPUs), native first. */
@@ -432,7 +441,7 @@ export interface CompareResults {
 }
 
 /** Build the report from the runs (the same report whichever order or thread they ran in). */
-export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile' | 'smp'>, meta: RunMeta, results: CompareResults): CompareReport {
+export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile' | 'smp' | 'ple'>, meta: RunMeta, results: CompareResults): CompareReport {
   const suites = new Map<ModeName, Map<string, 'PASS' | 'FAIL'>>();
   const observations = new Map<ModeName, Map<string, number>>();
   const lm = new Map<ModeName, Map<string, number | null>>();
@@ -568,7 +577,7 @@ export function assembleReport(opts: Pick<CompareOptions, 'modes' | 'profile' | 
       }
       rows.push(row);
     }
-    smp = { cpus: opts.smp, modes, matrix: rows };
+    smp = { cpus: opts.smp, modes, matrix: rows, ...(opts.ple === true && modes.includes('hvm') ? { ple: true } : {}) };
   }
 
   const table = (maps: Map<ModeName, Map<string, number | null>>, unit: string): BenchRow[] => {

@@ -14,6 +14,7 @@ import { HostUplink } from '../hypervisor/net/uplink.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { VirtualSwitch, runLockstep, type LockstepMachine, type SwitchCounters } from '../hypervisor/net/bridge.ts';
 import { Hypervisor } from '../hypervisor/core/hypervisor.ts';
+import { PLE_DEFAULTS } from '../hypervisor/hvm/mode.ts';
 import { PvMode } from '../hypervisor/pv/mode.ts';
 import type { Domain } from '../hypervisor/core/domain.ts';
 import { macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
@@ -94,6 +95,8 @@ export interface RunSpec {
   bridge?: boolean;
   /** CPUs (native) or vCPUs (trap, bt, hvm), 2..8, interleaved with seed 1; absent: one */
   cpus?: number;
+  /** hvm: pause-loop exiting with KVM's PLE_Gap and PLE_Window (`run --ple`) */
+  ple?: boolean;
 }
 
 /** What a bridged run's second domain runs: echo the 1 + 8 round trips of `netbench 8 ...`, then power off. */
@@ -174,6 +177,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
         cmdline: spec.cmdline,
         ...(spec.engine !== undefined ? { engine: spec.engine } : {}),
         ...(spec.cpus !== undefined ? { vcpus: spec.cpus } : {}),
+        ...(spec.ple === true && mode === 'hvm' ? { hvm: { ple: PLE_DEFAULTS } } : {}),
         onCpu: (cpu) => {
           ledger = watchLedger(cpu, marks, kernelMarks);
         },

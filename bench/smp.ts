@@ -7,8 +7,8 @@
 //   - two such domains on two physical CPUs (each domain's vCPUs on different ones): no remedy,
 //     --spin-yield, --ple (hvm), and --cosched (each domain's vCPUs run together in gang slices). Co-scheduling
 //     needs a physical CPU per vCPU of a domain, so it has no row in the first shape.
-// pv (its vCPUs on one physical CPU) has one row: its kernel's spinlock always yields through
-// sched_op(YIELD) after 1,024 reads. Per row: simulated cycles, the lock spin the SpinWatch saw
+// pv (its vCPUs on one physical CPU) has one row: its kernel's spinlock yields through
+// sched_op(YIELD) when the lock's holder is a preempted vCPU (its runstate RUNNABLE). Per row: simulated cycles, the lock spin the SpinWatch saw
 // (whole slices; spin wasted = slices spinning while the holder was descheduled), yields, gang
 // slices and the physical-CPU cycles co-scheduling held from the other domain, and host time -
 // beside the first row of its shape and mode, run in the same process. Figures are for reading,
@@ -144,7 +144,7 @@ export function runSmpCase(mode: (typeof SMP_BENCH_MODES)[number], shape: SmpSha
 export function runSmpPvCase(cmdline = SMP_BENCH_CMDLINE, seed = 1): SmpBenchRow {
   const build = buildGuestKernel({ arch: 'pv' });
   const t0 = performance.now();
-  const r = runPvMode(build.kernel, { initrd: build.initrd, cmdline, input: '', memoryBytes: GUEST_BYTES, vcpus: 2, smp: { seed }, maxCycles: 20_000_000_000 });
+  const r = runPvMode(build.kernel, { initrd: build.initrd, cmdline, input: '', memoryBytes: GUEST_BYTES, vcpus: 2, smp: { seed, pcpus: 1 }, maxCycles: 20_000_000_000 });
   const hostMs = performance.now() - t0;
   if (r.reason !== 'poweroff') throw new Error(`bench smp: pv stopped with ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
   const [passed, failed] = tally(r.output);

@@ -135,6 +135,12 @@ export const definitionSchema = z
      */
     bt_adaptive: z.boolean({ error: 'bt_adaptive must be true or false' }).optional(),
     /**
+     * hvm: pause-loop exiting, as `run --ple` (a VMCS control with KVM's PLE_Gap 128 and
+     * PLE_Window 4096: a kernel spinning at CPL 0 longer than the window exits, and the vCPU gives
+     * its physical CPU to another); saved, restored, migrated and recorded with the definition
+     */
+    ple: z.boolean({ error: 'ple must be true or false' }).optional(),
+    /**
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
      * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of any CPUs or vCPUs (pv: the shared machine, xenolith record-pv);
@@ -172,6 +178,7 @@ export const definitionSchema = z
       if (stray) ctx.addIssue({ code: 'custom', path: ['net'], message: `a forward to ${ipString(stray.guestIp)} needs a bridge: the domain alone on its network is ${ipString(own)}` });
     }
     if (d.vcpus > 4 && d.mode === 'pv') ctx.addIssue({ code: 'custom', path: ['vcpus'], message: "vcpus must be at most 4 for a pv domain (its shared-info page has 4 vcpu_info slots)" });
+    if (d.ple === true && d.mode !== 'hvm') ctx.addIssue({ code: 'custom', path: ['ple'], message: "ple turns on hardware assist's pause-loop exiting; it needs mode hvm" });
     if (d.privileged && d.mode !== 'pv') ctx.addIssue({ code: 'custom', path: ['privileged'], message: 'privileged applies to pv domains only (the control domain uses dom0_op)' });
     if (d.bt_adaptive === true) {
       const why =

@@ -32,7 +32,7 @@ import { ControlRequest } from '../hypercalls/structs.ts';
 import { TrapMode, HYPERVISOR_RESERVE_BYTES } from '../hypervisor/trap/index.ts';
 import { smpHypervisorOptions } from '../hypervisor/run.ts';
 import { BtMode } from '../hypervisor/bt/mode.ts';
-import { HvmMode } from '../hypervisor/hvm/mode.ts';
+import { HvmMode, PLE_DEFAULTS } from '../hypervisor/hvm/mode.ts';
 import { hvmReserveBytes } from '../hypervisor/hvm/index.ts';
 import type { ShadowKind } from '../hypervisor/trap/shadow.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
@@ -187,6 +187,8 @@ interface PendingTrace {
 interface DomainRecord {
   def: DomainDefinition;
   status: DomainStatus;
+  /** the vCPU the monitor's commands show (`cpu N`; QEMU's monitor keeps one current CPU the same way) */
+  monitorCpu: number;
   machine: HostMachine | null;
   domain: Domain | null;
   stopReason: string | null;
@@ -300,6 +302,7 @@ export class Host {
       stopStatus: null,
       restarts: 0,
       crashRestarts: 0,
+      monitorCpu: 0,
       log: new ConsoleLog(def.console.logBytes),
       fresh: [],
       image: null,
@@ -388,7 +391,7 @@ export class Host {
   }
 
   /** The live domain and machine of a record, for the monitor. */
-  live(name: string): { rec: { def: DomainDefinition; image: Image | null; status: DomainStatus }; domain: Domain | null; hv: Hypervisor | null; bare: Machine | null } {
+  live(name: string): { rec: { def: DomainDefinition; image: Image | null; status: DomainStatus; monitorCpu: number }; domain: Domain | null; hv: Hypervisor | null; bare: Machine | null } {
     const r = this.get(name);
     if (!r.machine) throw new HostError(409, `domain '${name}' is ${r.status}: the monitor looks at a running, paused or preserved domain`);
     return { rec: r, domain: r.domain, hv: r.machine.hv, bare: r.machine.bare };
@@ -485,6 +488,7 @@ export class Host {
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;
+    if (def.ple === true) run.ple = true;
     // several vCPUs: the daemon's machine is run --smp N's (one physical CPU each, seed 1, the default quantum)
     if (def.vcpus > 1) run.smp = def.vcpus;
     if (def.console.input !== undefined) run.input = def.console.input.replace(/\\n/g, '\n');
@@ -1496,7 +1500,7 @@ export class Host {
         r.machine = m;
         r.domain = null;
       } else {
-        const { mode, reserve } = ownMode(def.mode, memoryBytes, def.shadow ?? 'flush', def.vcpus, def.bt_adaptive === true);
+        const { mode, reserve } = ownMode(def.mode, memoryBytes, def.shadow ?? 'flush', def.vcpus, def.bt_adaptive === true, def.ple === true);
         if (memoryBytes + reserve > MAX_MEMORY_BYTES) {
           throw new DomainCreateError(`at most ${(MAX_MEMORY_BYTES - reserve) >> 20} MiB under ${def.mode} mode (the machine has ${MAX_MEMORY_BYTES >> 20} MiB, and the hypervisor keeps ${Math.ceil(reserve / (1 << 20))} MiB of it)`);
         }
@@ -2145,14 +2149,14 @@ function withCmdline(spec: { kernel: Image; initrd: Uint8Array }, cmdline: strin
 }
 
 /** The mode object and machine memory reserve of a domain on its own hypervisor. */
-function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number, shadow: ShadowKind, vcpus: number, btAdaptive: boolean): { mode: Mode; reserve: number } {
+function ownMode(mode: 'trap' | 'bt' | 'hvm', memoryBytes: number, shadow: ShadowKind, vcpus: number, btAdaptive: boolean, ple: boolean): { mode: Mode; reserve: number } {
   switch (mode) {
     case 'trap':
       return { mode: new TrapMode({ shadow }), reserve: vcpus * HYPERVISOR_RESERVE_BYTES };
     case 'bt':
       return { mode: new BtMode({ shadow, ...(btAdaptive ? { adaptive: true } : {}) }), reserve: vcpus * HYPERVISOR_RESERVE_BYTES };
     case 'hvm':
-      return { mode: new HvmMode({ shadow }), reserve: hvmReserveBytes(memoryBytes, shadow, vcpus) };
+      return { mode: new HvmMode({ shadow, ...(ple ? { ple: PLE_DEFAULTS } : {}) }), reserve: hvmReserveBytes(memoryBytes, shadow, vcpus) };
     default: {
       const never: never = mode;
       throw new Error(`ownMode: ${String(never)}`);

@@ -1,7 +1,8 @@
 // The monitor: QEMU HMP's names for looking inside a domain of the host - `info mode` (the
 // counterpart of `info kvm`: technique, profile and exit/trap/hypercall counts), `info registers`,
 // `info cpus`, `info mem`, `info tlb`, `info shadow`, `info events`, `x/Ni ADDR` (symbolized
-// disassembly), `x/Nx ADDR`, `stop`, `cont`, `step`. Addresses are numbers (0x...) or symbols of
+// disassembly), `x/Nx ADDR`, `stop`, `cont`, `step`, and `cpu N`, which selects the vCPU whose
+// registers and address space the others show (QEMU's `cpu`; vCPU 0 until then). Addresses are numbers (0x...) or symbols of
 // the kernel or of a user program (`prog:symbol`). Runs in the host's worker, between slices;
 // reads guest state, and changes it only through the host's own commands (stop, cont, step).
 
@@ -12,7 +13,7 @@ import { disassembleOne } from '../toolchain/asm/disasm.ts';
 import { SharedInfo } from '../hypercalls/structs.ts';
 import { PvDomain, PortState } from '../hypervisor/pv/state.ts';
 import { btStatsSummary } from '../hypervisor/bt/stats.ts';
-import { hvmExitCounts } from '../hypervisor/hvm/stats.ts';
+import { hvmExitCounts, pleLine } from '../hypervisor/hvm/stats.ts';
 import { HvmVcpu } from '../hypervisor/hvm/state.ts';
 import { TrapVcpu } from '../hypervisor/trap/virtual-cpu.ts';
 import type { Domain } from '../hypervisor/core/domain.ts';
@@ -33,8 +34,9 @@ const MAX_ITEMS = 256;
 
 export const MONITOR_HELP = [
   'info mode              technique, profile, machine, exit/trap/hypercall counts (QEMU: info kvm)',
-  'info registers         the vCPU registers',
-  'info cpus              the vCPUs and where they are',
+  'cpu N                  select vCPU N: the commands below show it (no N: which one is selected)',
+  'info registers         the selected vCPU\'s registers',
+  'info cpus              the vCPUs and where they are (* the selected one)',
   'info mem               the guest\'s virtual mappings (ranges, rights) and memory quota',
   'info tlb               virtual page -> guest-physical page, one line each',
   'info shadow            shadow page-table counters (trap, bt, hvm on shadow paging)',
@@ -57,15 +59,18 @@ interface Target {
   bare: Machine | null;
   image: Image | null;
   userImages: ReadonlyMap<string, Image>;
+  /** the vCPU the commands show (`cpu N`) */
+  cpu: number;
 }
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
  * The vCPU's state as the guest sees it: under trap and bt the real CPU holds the shadow root and
- * the hypervisor's trap table, so the control registers come from the virtual CPU instead.
+ * the hypervisor's trap table, so the control registers come from the virtual CPU instead; under
+ * hvm on shadow paging CR0 and CR3 do (x/ and info mem walked the shadow root as a guest table).
  */
-function cpuState(t: Target, k = 0): CpuState {
+function cpuState(t: Target, k = t.cpu): CpuState {
   if (t.bare) return t.bare.cpus[k]!.saveState();
   const v = t.domain!.vcpus[k]!;
   const st = t.hv!.vcpuState(v);
@@ -77,6 +82,11 @@ function cpuState(t: Target, k = 0): CpuState {
     st.cr4 = g.cr4;
     st.idtBase = g.idtBase;
     st.idtLimit = g.idtLimit;
+  } else if (v.modeState instanceof HvmVcpu && v.modeState.shadow !== null) {
+    // hvm on shadow paging: the real CR3 is the shadow root; the guest's CR0 and CR3 are the virtual ones
+    const g = v.modeState.shadow.v;
+    st.cr0 = g.cr0;
+    st.cr3 = g.cr3;
   }
   return st;
 }
@@ -216,7 +226,7 @@ function infoRegisters(t: Target): string {
   return lines.join('\n');
 }
 
-/** Every CPU (vCPU) of the target, a line each; `*` marks CPU 0, the one `info registers` shows. */
+/** Every CPU (vCPU) of the target, a line each; `*` marks the selected one (`cpu N`), which `info registers` shows. */
 function infoCpus(t: Target): string {
   const n = t.bare ? t.bare.cpus.length : t.domain!.vcpus.length;
   const lines: string[] = [];
@@ -226,7 +236,7 @@ function infoCpus(t: Target): string {
     const state = v === undefined ? (st.halted ? 'halted' : 'running') : v.up ? v.runState : 'down';
     // with several physical CPUs, where each vCPU is pinned
     const pcpu = v !== undefined && t.hv !== null && t.hv.pcpus > 1 ? ` pcpu ${v.pcpu}` : '';
-    lines.push(`${k === 0 ? '*' : ' '} CPU #${k}: pc=${hex(st.pc)} <${symbolize(allSymbols(t), st.pc)}> cpl=${st.cpl} ${state}${pcpu}`);
+    lines.push(`${k === t.cpu ? '*' : ' '} CPU #${k}: pc=${hex(st.pc)} <${symbolize(allSymbols(t), st.pc)}> cpl=${st.cpl} ${state}${pcpu}`);
   }
   return lines.join('\n');
 }
@@ -362,6 +372,8 @@ function infoMode(t: Target): string {
   if (t.mode === 'hvm') {
     const e = hvmExitCounts(d);
     lines.push(`vm exits: ${e.total} (${Object.entries(e.byReason).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    const ple = pleLine(d);
+    if (ple !== null) lines.push(ple);
   }
   if (t.mode === 'bt') {
     const b = btStatsSummary(d) as unknown as Record<string, unknown>;
@@ -404,7 +416,21 @@ export function monitorCommand(host: Host, name: string, command: string, userIm
     bare: live.bare,
     image: live.rec.image,
     userImages,
+    cpu: 0,
   };
+  // the selected vCPU (a domain started again with fewer has its vCPU 0 selected)
+  const ncpus = live.bare ? live.bare.cpus.length : live.domain!.vcpus.length;
+  if (live.rec.monitorCpu >= ncpus) live.rec.monitorCpu = 0;
+  t.cpu = live.rec.monitorCpu;
+  const sel = /^cpu(?: (\S+))?$/.exec(cmd);
+  if (sel) {
+    if (sel[1] !== undefined) {
+      const k = Number(sel[1]);
+      if (!/^\d+$/.test(sel[1]) || k >= ncpus) throw new HostError(400, `cpu: no vCPU ${sel[1]} (domain '${name}' has ${ncpus}: 0..${ncpus - 1})`);
+      live.rec.monitorCpu = t.cpu = k;
+    }
+    return `CPU #${t.cpu} selected (info registers, info mem, info tlb, x/ and break's addresses use its registers and address space)`;
+  }
   const br = /^(?:break|b)(?: (.+))?$/.exec(cmd);
   if (br) {
     const list = br[1] === undefined ? host.breakpoints(name) : host.addBreakpoint(name, parseAddress(t, br[1], cpuState(t)));

@@ -332,6 +332,14 @@ export const enum HvLayout {
    * its own vcpu_info and per-CPU data from it, as x86 Linux does from its per-CPU segment.
    */
   VCPU_ID = 0xffc00800,
+  /**
+   * u32 per vCPU (SharedInfo.MAX_VCPUS of them), read-only: each vCPU's RunState as the
+   * hypervisor keeps it - RUNNING while it has its physical CPU, RUNNABLE while it waits for it
+   * (preempted), BLOCKED, OFFLINE - Xen's vcpu_runstate_info.state, which a Linux guest reads from
+   * its registered runstate area to tell a preempted lock holder (vcpu_is_preempted). Kept true
+   * whenever a vCPU of the domain runs; the same page as VCPU_ID.
+   */
+  VCPU_RUNSTATE = 0xffc00810,
   /** the largest machine this layout serves: 2 GiB (M2P's 2 MiB fits below the 4 MiB top) */
   MAX_MACHINE_FRAMES = 524288,
 }

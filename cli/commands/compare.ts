@@ -20,6 +20,7 @@ interface CompareOpts {
   maxCycles: string;
   progress: boolean;
   smp?: string;
+  ple?: boolean;
 }
 
 export function register(program: Command): void {
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .option('--html <file>', 'also write an HTML report with a relative-performance chart')
     .option('--max-cycles <n>', 'cycle limit per guest run', '50000000000')
     .option('--smp <n>', 'also run the guest test suite with N CPUs (2..8) in every mode that has them (native, trap, bt, hvm and pv up to 4: vCPUs, seed 1): a second equivalence matrix, against native on N CPUs')
+    .option('--ple', 'with --smp: hvm runs its suite on N vCPUs with pause-loop exiting (as run --ple: KVM\'s PLE_Gap 128 and PLE_Window 4096 cycles), the remedy for lock-holder preemption it has in hardware')
     .option('--no-progress', 'no progress bar')
     .action(async (opts: CompareOpts) => {
       const checked = parseOptions(compareOptionsSchema, { profile: opts.profile, engine: opts.engine, runs: opts.runs, jobs: opts.jobs, maxCycles: opts.maxCycles, modes: opts.modes });
@@ -53,6 +55,8 @@ export function register(program: Command): void {
         smp = Number(opts.smp);
         if (!/^[0-9]+$/.test(opts.smp) || smp < 2 || smp > MAX_CPUS) throw new CliError(`--smp must be a whole number from 2 to ${MAX_CPUS} (got '${opts.smp}')`);
       }
+      if (opts.ple && smp === undefined) throw new CliError('--ple turns on pause-loop exiting for hvm\'s suite on several vCPUs; it needs --smp N');
+      if (opts.ple && !modes.includes('hvm')) throw new CliError(`--ple applies to hvm, which --modes leaves out (${modes.join(', ')})`);
 
       let bar: { start(total: number, value: number, payload: object): void; update(value: number, payload: object): void; stop(): void } | undefined;
       if (opts.progress && process.stderr.isTTY) {
@@ -70,6 +74,7 @@ export function register(program: Command): void {
         runs,
         maxCycles,
         ...(smp !== undefined ? { smp } : {}),
+        ...(opts.ple ? { ple: true } : {}),
         onProgress: (done: number, _total: number, what: string) => {
           if (bar) bar.update(done, { what });
           else if (opts.progress) process.stderr.write(`compare: ${what}\n`);

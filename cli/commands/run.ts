@@ -700,7 +700,7 @@ export function register(program: Command): void {
         const r = log.run;
         imagePath = r.image;
         const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
-        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, smp: str(r.smp), smpSeed: str(r.smpSeed), smpQuantum: str(r.smpQuantum), pcpus: str(r.pcpus), spinYield: r.spinYield, btAdaptive: r.btAdaptive });
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, smp: str(r.smp), smpSeed: str(r.smpSeed), smpQuantum: str(r.smpQuantum), pcpus: str(r.pcpus), spinYield: r.spinYield, btAdaptive: r.btAdaptive, ple: r.ple });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
@@ -724,7 +724,6 @@ export function register(program: Command): void {
       if (opts.shadow !== undefined && opts.mode === 'hvm' && hvmMmuFor(getProfile(checked.profile), checked.mmu) !== 'shadow') throw new CliError(`--shadow chooses the shadow MMU; this hvm run has a second stage (ept${checked.mmu === undefined ? `, profile ${checked.profile}'s default` : ''}): add --mmu shadow`);
       if (opts.btAdaptive && (opts.mode !== 'bt' || checked.shadow !== 'traced')) throw new CliError(`--bt-adaptive retranslates bt's stores that keep taking trace faults; it needs --mode bt --shadow traced${opts.mode !== 'bt' ? ` (not --mode ${opts.mode})` : ''}`);
       if (opts.ple && opts.mode !== 'hvm') throw new CliError(`--ple turns on hardware assist's pause-loop exiting; it needs --mode hvm (not ${opts.mode})`);
-      if (opts.ple && opts.record !== undefined) throw new CliError('--ple: recording a run with pause-loop exiting is not built (the recording does not carry the control)');
       if (opts.hosted && (opts.mode === 'native' || opts.mode === 'pv')) throw new CliError(`--hosted charges a world switch per I/O exit; it needs --mode trap, bt or hvm (not ${opts.mode})`);
       const memoryBytes = checked.memory;
       if (opts.snapshot && !opts.disk) throw new CliError('--snapshot applies to a --disk file; there is none');
@@ -806,6 +805,7 @@ export function register(program: Command): void {
         if (checked.shadow !== undefined) settings.shadow = checked.shadow;
         if (opts.btAdaptive) settings.btAdaptive = true;
         if (opts.hosted) settings.hosted = true;
+        if (opts.ple) settings.ple = true;
         if (opts.netRx === 'copy' || opts.netRx === 'flip') settings.netRx = opts.netRx;
         if (opts.hypercalls !== undefined) settings.hypercalls = opts.hypercalls;
         if (input !== undefined) settings.input = input;

@@ -119,9 +119,9 @@ export const enum PvOp {
   /** start this CPU's own periodic timer: vector v every `cycles` cycles */
   LOCAL_TIMER_START = 49,
   /**
-   * a spinlock has spun Smp.SPIN_YIELD times for a lock another CPU holds, `cycles` cycles since
-   * it began or last yielded: let another CPU run (under a hypervisor the holder may be a
-   * preempted vCPU; pv: sched_op yield). Empty on bare hardware: the spinner spins on.
+   * a spinlock spins for a lock whose holder is a preempted CPU (VCPU_PREEMPTED), `cycles` cycles
+   * since it began or last yielded: let another CPU run (pv: sched_op yield). Empty on bare
+   * hardware: the spinner spins on.
    */
   SPIN_WAIT = 50,
   /**
@@ -129,7 +129,13 @@ export const enum PvOp {
    * hypervisor can: pv's mmuext TLB_FLUSH_MULTI). Empty: the kernel shoots down by IPI.
    */
   TLB_FLUSH_OTHERS = 51,
-  COUNT = 52,
+  /**
+   * is CPU n preempted - a vCPU that could run but waits for its physical CPU (Linux's
+   * vcpu_is_preempted; pv: its runstate RUNNABLE)? 1 or 0. A spinlock whose holder is running
+   * spins on; one whose holder is preempted lets another CPU run (SPIN_WAIT). Needed with SPIN_WAIT.
+   */
+  VCPU_PREEMPTED = 52,
+  COUNT = 53,
 }
 
 /** Device lines the shared kernel knows (the architecture maps them to its own events). */
@@ -257,4 +263,5 @@ export function ipiSend(n: number, v: number): void { callIndirect(op(PvOp.IPI_S
 export function ipiAck(): void { callIndirect(op(PvOp.IPI_ACK)); }
 export function localTimerStart(cycles: number, v: number): void { callIndirect(op(PvOp.LOCAL_TIMER_START), cycles, v); }
 export function spinWait(cycles: number): void { callIndirect(op(PvOp.SPIN_WAIT), cycles); }
+export function vcpuPreempted(n: number): number { return callIndirect(op(PvOp.VCPU_PREEMPTED), n); }
 export function tlbFlushOthers(mask: number): void { callIndirect(op(PvOp.TLB_FLUSH_OTHERS), mask); }

@@ -11,7 +11,7 @@
 // on every CPU at once, and kernel code on one at a time.
 
 import { load32, store32, staticBuffer, xchg32, cstr, stackPointer, divu, gtu, pause } from 'xl32';
-import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad, spinWait, readCycles, tlbFlushOthers } from './pvops.ts';
+import { PvOp, pvHas, cpuIdOp, cpuCountOp, cpuStart, ipiSend, ipiAck, localTimerStart, flushTlb, trapTableLoad, spinWait, vcpuPreempted, readCycles, tlbFlushOthers } from './pvops.ts';
 import { scheduler, kstackCpu } from './proc.ts';
 import { vmSwitch, kernelPd } from './vm.ts';
 import { panic } from './panic.ts';
@@ -24,8 +24,6 @@ export const enum Smp {
   TIMER_VECTOR = 0x50,
   /** "look again": reschedule and TLB shootdown requests */
   IPI_VECTOR = 0x51,
-  /** reads of a taken spinlock before the architecture's SPIN_WAIT (if it has one) lets another CPU run */
-  SPIN_YIELD = 1024,
 }
 
 /** A spinlock: the word XCHG takes, and the holder (CPU number + 1, 0 when free) for the checks. */
@@ -134,22 +132,21 @@ export function spinAcquire(lk: number): void {
 }
 
 /**
- * Take lk as spinAcquire does, but every Smp.SPIN_YIELD reads of a taken lock let another CPU run
- * (the SPIN_WAIT pvop, with the cycles spun since the last one): the remedy for lock-holder
- * preemption, where a hypervisor has preempted the holder's vCPU and spinning on only wastes the
- * spinner's slice.
+ * Take lk as spinAcquire does, but at every read of a taken lock ask whether its holder is a
+ * preempted CPU (VCPU_PREEMPTED: a vCPU its hypervisor has descheduled) and if so let another
+ * CPU run (the SPIN_WAIT pvop, with the cycles spun since the last one): the remedy for lock-holder
+ * preemption, where spinning on would only waste the spinner's slice. While the holder runs, the
+ * lock will soon be free: spin on. (A holder not yet written - it has just taken the lock - runs.)
  */
 function spinYielding(lk: number): void {
   let since = readCycles();
   for (;;) {
-    let n = 0;
     while (load32(lk + Spin.LOCKED) !== 0) {
       pause();
-      n = n + 1;
-      if (n === Smp.SPIN_YIELD) {
+      const holder = load32(lk + Spin.HOLDER);
+      if (holder !== 0 && vcpuPreempted(holder - 1) !== 0) {
         spinWait(readCycles() - since);
         since = readCycles();
-        n = 0;
       }
     }
     if (xchg32(lk + Spin.LOCKED, 1) === 0) return;

@@ -20,7 +20,7 @@ import { FrameAllocator, OWNER_HYPERVISOR } from './frames.ts';
 import { GuestMemory } from './guest-memory.ts';
 import type { BootSpec, Mode } from './mode.ts';
 import { RoundRobinScheduler, type Scheduler } from './scheduler.ts';
-import { Vcpu } from './vcpu.ts';
+import { Vcpu, type VcpuRunstateName } from './vcpu.ts';
 import { TraceKind, type TraceBuffer } from './trace.ts';
 import { countSpin, inSpin, shouldYield } from './spin-watch.ts';
 import { assertNever } from '../../machine/never.ts';
@@ -147,6 +147,8 @@ export class Hypervisor {
    * run never stopped did not make.
    */
   private pickedPcpu = -1;
+  /** runGang: where the turn the host's limit cut (cutPcpu) ends: the next run() gives it the rest, drawing none */
+  private gangTurnEnd = 0;
   /** the last runSlice ended at run()'s limit alone: a deadline exit, not a yield, at slicedByHost() */
   private cutByHost = false;
   /** live and stopped domains, in creation order (destroyDomain removes one) */
@@ -347,6 +349,7 @@ export class Hypervisor {
    */
   setTrace(trace: TraceBuffer | null): void {
     this.trace = trace;
+    if (trace !== null) trace.vcpuNow = this.current?.id ?? 0;
     for (const d of this.domains) d.stats.trace = trace;
     // the vCPU on the CPU now: its run slice begins the trace (a switch record, not a world switch)
     const v = this.current;
@@ -381,6 +384,7 @@ export class Hypervisor {
   wake(vcpu: Vcpu): void {
     if (vcpu.runState !== 'blocked' || !vcpu.up) return;
     vcpu.runState = 'runnable';
+    vcpu.domain.mode.runstateChanged?.(vcpu.domain);
     if (vcpu.domain.state === 'paused') return;
     const p = vcpu.pcpu;
     // an idle physical CPU starts again no earlier than now (the waking CPU's clock)
@@ -393,6 +397,7 @@ export class Hypervisor {
     if (vcpu.runState !== 'runnable' || vcpu.domain.mode.hasPendingEvent(vcpu)) return;
     vcpu.runState = 'blocked';
     this.schedOf(vcpu).block(vcpu);
+    vcpu.domain.mode.runstateChanged?.(vcpu.domain);
   }
 
   /** The domain's virtual interrupt controller may have something: wake its blocked vCPUs that can take it. */
@@ -453,6 +458,7 @@ export class Hypervisor {
     cpu.loadState(arch);
     vcpu.loaded = true;
     this.current = vcpu;
+    if (this.trace !== null) this.trace.vcpuNow = vcpu.id;
     vcpu.domain.mode.load(vcpu);
     const d = vcpu.domain;
     if (!worldSwitch) return;
@@ -475,6 +481,7 @@ export class Hypervisor {
     this.cpu.loadState(arch);
     vcpu.loaded = true;
     this.current = vcpu;
+    if (this.trace !== null) this.trace.vcpuNow = vcpu.id;
     vcpu.domain.mode.load(vcpu);
   }
 
@@ -499,6 +506,18 @@ export class Hypervisor {
     // co-scheduled: every runnable vCPU of the slice's domain has its physical CPU for the slice
     if (this.cosched !== null) return vcpu.domain === this.gangDomain;
     return this.pcpus > 1 ? this.resident[vcpu.pcpu] === vcpu : this.current === vcpu;
+  }
+
+  /**
+   * Xen's runstate of `vcpu` (public/vcpu.h RUNSTATE_*) as the hypervisor sees it now: 'running'
+   * while it has its physical CPU (it runs, or is the one its CPU runs when that CPU next gets a
+   * turn; co-scheduled: its domain has the gang slice), 'runnable' while it waits for it
+   * (preempted), 'blocked', 'offline' (down, or its domain stopped).
+   */
+  vcpuRunstate(vcpu: Vcpu): VcpuRunstateName {
+    if (!vcpu.up || vcpu.runState === 'stopped') return 'offline';
+    if (vcpu.runState === 'blocked') return 'blocked';
+    return this.onPcpu(vcpu) ? 'running' : 'runnable';
   }
 
   /** The scheduler of the physical CPU `vcpu` is pinned to. */
@@ -889,10 +908,18 @@ export class Hypervisor {
         this.gangEnd = t + cs.sliceCycles;
         this.gang.slices++;
       }
+      // the turn the last run() stopped in (the host's limit cut it, or came between its choice
+      // and its start) goes on first, as in the run never stopped: no other choice, no new draw
+      const cut = this.cutPcpu;
+      this.cutPcpu = -1;
+      const picked = this.pickedPcpu;
+      this.pickedPcpu = -1;
+      const goOn = cut >= 0 && cut === this.curPcpu && this.gangVcpu(g, cut) === this.current;
+      const again = !goOn && picked >= 0 && picked === this.curPcpu;
       // a turn: the physical CPU with the lowest clock whose vCPU of the slice's domain can run
-      let best = -1;
+      let best = goOn || again ? this.curPcpu : -1;
       let bestAt = Infinity;
-      for (let p = 0; p < P; p++) {
+      for (let p = 0; p < P && !goOn && !again; p++) {
         if (clocks[p]! >= this.gangEnd) continue;
         if (this.gangVcpu(g, p) === null) {
           if (!this.pIdle[p]) {
@@ -917,22 +944,45 @@ export class Hypervisor {
         if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
         continue;
       }
-      idleTo(best, bestAt);
-      this.pIdle[best] = false;
-      enter(best);
-      this.events.runDue();
-      if (this.stopRequested || this.liveDomains === 0) continue;
-      if (cpu.cycles >= limit) return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+      if (goOn) {
+        if (cpu.cycles >= limit) {
+          this.cutPcpu = best;
+          return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+        }
+      } else {
+        if (!again) {
+          idleTo(best, bestAt);
+          this.pIdle[best] = false;
+          enter(best);
+          this.events.runDue();
+          if (this.stopRequested || this.liveDomains === 0) continue;
+        }
+        if (cpu.cycles >= limit) {
+          // the next run() goes on with this physical CPU, chosen before the events ran
+          this.pickedPcpu = best;
+          return limit === END_OF_TIME ? done('limit', END_OF_TIME_DETAIL) : done('limit');
+        }
+      }
       const vcpu = this.gangVcpu(g, best);
       if (vcpu === null || g.state !== 'running') continue;
-      this.gangTurn.cycles = Math.max(1, Math.min(this.gangEnd - cpu.cycles, this.drawTurn(cs.quantumCycles)));
+      const c0 = cpu.cycles;
+      this.gangTurn.cycles = goOn ? this.gangTurnEnd - c0 : Math.max(1, Math.min(this.gangEnd - c0, this.drawTurn(cs.quantumCycles)));
       const back = this.resident[best] === vcpu;
       this.switchTo(vcpu, !back);
       this.resident[best] = vcpu;
+      // the turn ends its length after the world switch (runSlice's budget counts from there)
+      const turnEnd = cpu.cycles + this.gangTurn.cycles;
       const stop = this.runSlice(vcpu, this.gangTurn, limit);
       clocks[best] = cpu.cycles;
       if (stop) return done('stopped');
       if (vcpu.runState === 'stopped' && this.current === vcpu) this.unloadCurrent();
+      else if (this.current === vcpu && this.cutByHost) {
+        // the host's limit cut the turn: return now, before another physical CPU runs; the next
+        // run() gives this one the rest of the turn
+        this.cutPcpu = best;
+        this.gangTurnEnd = turnEnd;
+        return done('limit');
+      }
     }
   }
 

@@ -57,4 +57,9 @@ export interface Mode {
    * with stack pointer `sp` - in the mode's terms. Modes with one vCPU per domain leave it out.
    */
   startVcpu?(vcpu: Vcpu, pc: number, sp: number): void;
+  /**
+   * A vCPU of `domain` was woken or blocked (Hypervisor.vcpuRunstate may have changed): a mode
+   * that shows its guests their vCPUs' runstates (pv's HvLayout.VCPU_RUNSTATE) updates them.
+   */
+  runstateChanged?(domain: Domain): void;
 }

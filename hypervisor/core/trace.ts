@@ -1,5 +1,5 @@
 // The hypervisor's tracepoints, xentrace-style: a bounded buffer of fixed-size records (kind,
-// simulated cycle, domain, two arguments) in typed arrays, filled by the same calls that bump the
+// simulated cycle, domain, vCPU, two arguments) in typed arrays, filled by the same calls that bump the
 // DomainStats counters (--stats and --trace share one schema: every record kind is a counter, and
 // a trace of a whole run counts what --stats says). When the buffer is full, later records are
 // dropped and counted (xentrace drops the newest too). Tracing off is a null check at each
@@ -49,6 +49,14 @@ export class TraceBuffer {
   readonly dom: Int32Array;
   readonly a: Int32Array;
   readonly b: Float64Array;
+  /** each record's vCPU (of its domain): the one running when it was recorded, or the one an event notifies */
+  readonly vcpu: Uint8Array;
+  /**
+   * The vCPU on the real CPU now: the hypervisor sets it whenever it puts one there (world switch,
+   * a move between physical CPUs), and record() tags each record with it, as xentrace's records
+   * carry the vCPU they happened on.
+   */
+  vcpuNow = 0;
 
   constructor(
     readonly clock: TraceClock,
@@ -63,14 +71,15 @@ export class TraceBuffer {
     this.dom = new Int32Array(capacity);
     this.a = new Int32Array(capacity);
     this.b = new Float64Array(capacity);
+    this.vcpu = new Uint8Array(capacity);
   }
 
   /** Record an event of domain `dom` now (at the clock's cycle). */
-  record(kind: TraceKind, dom: number, a: number, b: number): void {
-    this.recordAt(kind, this.clock.cycles, dom, a, b);
+  record(kind: TraceKind, dom: number, a: number, b: number, vcpu = this.vcpuNow): void {
+    this.recordAt(kind, this.clock.cycles, dom, a, b, vcpu);
   }
 
-  recordAt(kind: TraceKind, cycle: number, dom: number, a: number, b: number): void {
+  recordAt(kind: TraceKind, cycle: number, dom: number, a: number, b: number, vcpu = this.vcpuNow): void {
     const n = this.length;
     if (n >= this.capacity) {
       this.dropped++;
@@ -81,6 +90,7 @@ export class TraceBuffer {
     this.dom[n] = dom;
     this.a[n] = a;
     this.b[n] = b;
+    this.vcpu[n] = vcpu;
     this.length = n + 1;
   }
 
@@ -102,13 +112,15 @@ export interface TraceRecord {
   kind: TraceKindName;
   cycle: number;
   dom: number;
+  /** the vCPU of the domain (TraceBuffer.vcpu) */
+  vcpu: number;
   a: number;
   b: number;
 }
 
 export function traceRecords(t: TraceBuffer): TraceRecord[] {
   const out: TraceRecord[] = [];
-  for (let k = 0; k < t.length; k++) out.push({ kind: TRACE_KINDS[t.kind[k]!]!, cycle: t.cycle[k]!, dom: t.dom[k]!, a: t.a[k]!, b: t.b[k]! });
+  for (let k = 0; k < t.length; k++) out.push({ kind: TRACE_KINDS[t.kind[k]!]!, cycle: t.cycle[k]!, dom: t.dom[k]!, vcpu: t.vcpu[k]!, a: t.a[k]!, b: t.b[k]! });
   return out;
 }
 
@@ -179,8 +191,14 @@ export function traceEventName(kind: TraceKindName, a: number, hypercallName?: (
   }
 }
 
+/** The thread of vCPU k (k > 0) of domain `dom` in the Chrome export (vCPU 0's is the domain's own, tid = dom). */
+export function vcpuThread(dom: number, k: number): number {
+  return k === 0 ? dom : dom + 10_000 * k;
+}
+
 /**
- * The buffer in the Chrome Trace Event format: one process (the machine), one thread per domain;
+ * The buffer in the Chrome Trace Event format: one process (the machine), one thread per domain
+ * (vCPU 0's; a domain's other vCPUs each get a thread of their own, `vcpuThread`);
  * exits, traps, event-channel notifications and interrupts are instant events, a hypercall a
  * complete event of its duration, and each scheduler switch opens a `run` slice on the domain's
  * thread that lasts until the next switch (or the end of the trace).
@@ -192,10 +210,20 @@ export function toChromeTrace(t: TraceBuffer, o: ChromeTraceOptions): ChromeTrac
   for (const [id, name] of [...o.domains].sort((x, y) => x[0] - y[0])) events.push({ name: 'thread_name', ph: 'M', pid, tid: id, args: { name: `${name} (domain ${id})` } });
   const from = o.fromCycle ?? (t.length > 0 ? t.cycle[0]! : t.clock.cycles);
   const to = o.toCycle ?? t.clock.cycles;
+  // a thread for each vCPU other than 0 that has records, named after its domain's
+  const named = new Set<number>();
+  for (let k = 0; k < t.length; k++) {
+    const v = t.kind[k] === TraceKind.Switch ? t.a[k]! : t.vcpu[k]!;
+    const tid = vcpuThread(t.dom[k]!, v);
+    if (v === 0 || named.has(tid)) continue;
+    named.add(tid);
+    const name = o.domains.get(t.dom[k]!);
+    events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: `${name ?? 'domain'} (domain ${t.dom[k]!}) vCPU ${v}` } });
+  }
   let open: { dom: number; vcpu: number; cycle: number } | null = null;
   const closeRun = (end: number) => {
     if (open === null) return;
-    events.push({ name: 'run', cat: 'switch', ph: 'X', ts: us(open.cycle - from), dur: us(end - open.cycle), pid, tid: open.dom, args: { vcpu: open.vcpu, cycle: open.cycle, cycles: end - open.cycle } });
+    events.push({ name: 'run', cat: 'switch', ph: 'X', ts: us(open.cycle - from), dur: us(end - open.cycle), pid, tid: vcpuThread(open.dom, open.vcpu), args: { vcpu: open.vcpu, cycle: open.cycle, cycles: end - open.cycle } });
     open = null;
   };
   for (let k = 0; k < t.length; k++) {
@@ -208,12 +236,13 @@ export function toChromeTrace(t: TraceBuffer, o: ChromeTraceOptions): ChromeTrac
       open = { dom, vcpu: a, cycle };
       continue;
     }
+    const tid = vcpuThread(dom, t.vcpu[k]!);
     const name = traceEventName(kind, a, o.hypercallName);
     if (kind === 'hypercall') {
       const b = t.b[k]!;
-      events.push({ name, cat: kind, ph: 'X', ts: us(cycle - from), dur: us(b), pid, tid: dom, args: { nr: a, cycle, cycles: b } });
+      events.push({ name, cat: kind, ph: 'X', ts: us(cycle - from), dur: us(b), pid, tid, args: { nr: a, cycle, cycles: b } });
     } else {
-      events.push({ name, cat: kind, ph: 'i', s: 't', ts: us(cycle - from), pid, tid: dom, args: { [kind === 'exit' ? 'exit' : kind === 'event' ? 'port' : 'vector']: a, cycle } });
+      events.push({ name, cat: kind, ph: 'i', s: 't', ts: us(cycle - from), pid, tid, args: { [kind === 'exit' ? 'exit' : kind === 'event' ? 'port' : 'vector']: a, cycle } });
     }
   }
   closeRun(Math.max(to, open ? (open as { cycle: number }).cycle : to));

@@ -48,6 +48,8 @@ export type VcpuModeState = VcpuModeStates[keyof VcpuModeStates];
 
 /** Scheduling state: runnable (may be picked), blocked (waits for an event), stopped (its domain is gone). */
 export type VcpuRunState = 'runnable' | 'blocked' | 'stopped';
+/** Xen's runstates (public/vcpu.h RUNSTATE_*), Hypervisor.vcpuRunstate's answer. */
+export type VcpuRunstateName = 'running' | 'runnable' | 'blocked' | 'offline';
 
 /** The architectural state of a CPU at reset (docs/isa.md "State"), for a new vCPU. */
 export function resetCpuState(): CpuState {

@@ -37,13 +37,8 @@ export function formatHvmStats(domain: Domain): string {
     `injected interrupts: ${s.injectedInterrupts}`,
     `monitor cycles: ${s.monitorCycles}`,
   ];
-  const ple = domain.mode instanceof HvmMode ? domain.mode.ple : null;
-  if (ple !== null) {
-    const perVcpu = domain.vcpus.map((v) => (v.modeState instanceof HvmVcpu ? v.modeState.vmcs.exitCounts[Exit.Pause]! : 0));
-    lines.push(
-      `pause-loop exiting (--ple, gap ${ple.gap}, window ${ple.window} cycles): ${s.cpuExits[Exit.Pause]!} exits${perVcpu.length > 1 ? ` (by vCPU: ${perVcpu.join(', ')})` : ''}, ${s.yieldsToOthers} gave the physical CPU to another vCPU`,
-    );
-  }
+  const ple = pleLine(domain);
+  if (ple !== null) lines.push(ple);
   const state = domain.modeState instanceof HvmDomainState ? domain.modeState : null;
   if (state?.ept) lines.push(`second stage: ${state.ept.tables} tables + 1 directory`);
   else if (state) {
@@ -54,4 +49,13 @@ export function formatHvmStats(domain: Domain): string {
     }
   }
   return lines.join('\n');
+}
+
+/** The pause-loop exiting line of `--stats` and the monitor's `info mode` (null without --ple). */
+export function pleLine(domain: Domain): string | null {
+  const ple = domain.mode instanceof HvmMode ? domain.mode.ple : null;
+  if (ple === null) return null;
+  const s = domain.stats;
+  const perVcpu = domain.vcpus.map((v) => (v.modeState instanceof HvmVcpu ? v.modeState.vmcs.exitCounts[Exit.Pause]! : 0));
+  return `pause-loop exiting (--ple, gap ${ple.gap}, window ${ple.window} cycles): ${s.cpuExits[Exit.Pause]!} exits${perVcpu.length > 1 ? ` (by vCPU: ${perVcpu.join(', ')})` : ''}, ${s.yieldsToOthers} gave the physical CPU to another vCPU`;
 }

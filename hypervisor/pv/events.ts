@@ -55,7 +55,8 @@ export function setPending(d: PvDomain, port: number): void {
   i32[pend] = i32[pend]! | bit;
   d.stats.eventsPending++;
   const stats = d.domain.stats;
-  if (stats.trace !== null) stats.trace.record(TraceKind.Event, stats.traceDom, port, 0);
+  // tagged with the vCPU the port notifies (not the sender's)
+  if (stats.trace !== null) stats.trace.record(TraceKind.Event, stats.traceDom, port, 0, d.events.notifyVcpu[port]!);
   d.host.charge(d, Ev.PvEventSet, 1);
   if ((i32[(d.sharedInfo + MASK + word * 4) >>> 2]! & bit) !== 0) return;
   markUpcall(d, d.events.notifyVcpu[port]!, word);

@@ -20,7 +20,7 @@ import { PageType } from './page-types.ts';
 import { resetCpuState } from '../core/vcpu.ts';
 import { CR0_PG, CR0_WP, Flag } from '../../machine/isa.ts';
 import { setCallbacks, setTrapTable } from './traps.ts';
-import type { PvDomain, PvVcpu } from './state.ts';
+import { runStateNumber, type PvDomain, type PvVcpu } from './state.ts';
 import { Ev } from '../../machine/ledger.ts';
 
 export type HcHandler = (ctx: HcCtx, a1: number, a2: number, a3: number, a4: number, a5: number) => number;
@@ -342,8 +342,7 @@ function vcpuOp(ctx: HcCtx, cmd: number, vcpuId: number, arg: number): number {
       const state =
         pv === ctx.pv ? RunState.RUNNING
         : !pv.online ? RunState.OFFLINE
-        : pv.vcpu.runState === 'blocked' ? RunState.BLOCKED
-        : RunState.RUNNABLE;
+        : runStateNumber(host.platform.vcpuRunstate(pv.vcpu));
       // STATE, a pad word, STATE_ENTRY_TIME, then TIME[RUNNING, RUNNABLE, BLOCKED, OFFLINE]; u64 as lo, hi
       const entry = ns(now + d.tscOffset); // the domain's own time (a restored domain's goes on from its save)
       const words: number[] = [state, 0, entry % 2 ** 32, Math.floor(entry / 2 ** 32)];

@@ -31,7 +31,7 @@ import { buildPvDomain, type PvBootLayout } from './builder.ts';
 import { closeAll, upcallMasked, upcallPending } from './events.ts';
 import { unmapAll } from './grants.ts';
 import { standardHypercalls, type HypercallTable } from './hypercalls.ts';
-import { PvDomain, PvHost, STRETCHES, type PvVcpu, pvDomain } from './state.ts';
+import { PvDomain, PvHost, STRETCHES, type PvVcpu, publishRunstate, pvDomain } from './state.ts';
 import { bounceException, deliverUpcall, SYSCALL_VECTOR, syscallFastPath } from './traps.ts';
 import { stopTimers, updateTime } from './time.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -41,7 +41,6 @@ const GP = 13;
 const MAX_VCPUS: number = SharedInfo.MAX_VCPUS;
 /** HvLayout.VCPU_ID's word in the IDT's frame */
 const VCPU_ID_WORD: number = ((HvLayout.VCPU_ID as number) - (HvLayout.IDT as number)) >>> 2;
-
 export class PvMode implements Mode {
   readonly name = 'pv';
   /** the hypercall table (add experiments with table.register) */
@@ -119,6 +118,11 @@ export class PvMode implements Mode {
     cpu.tscOffset = 0;
   }
 
+  runstateChanged(domain: Domain): void {
+    const d = domain.modeState;
+    if (d instanceof PvDomain) publishRunstate(this.host, d);
+  }
+
   hasPendingEvent(vcpu: Vcpu): boolean {
     const d = vcpu.domain.modeState;
     return d instanceof PvDomain && d.vcpus[vcpu.id]!.online && upcallPending(d, vcpu.id);
@@ -128,6 +132,7 @@ export class PvMode implements Mode {
     const pv = this.pv(vcpu.domain).vcpus[vcpu.id]!;
     const start = this.hv.cpu.cycles;
     pv.runningSince = start;
+    publishRunstate(this.host, this.pv(vcpu.domain));
     const exit = this.runStretch(vcpu, deadline);
     // the stretch, for a spinning lock's account of the cycles it spun (PvVcpu.ranSince)
     const k = pv.stretchNext;

@@ -10,9 +10,9 @@ import type { PhysicalMemory } from '../../machine/memory.ts';
 import type { CostProfile } from '../../machine/costs.ts';
 import { OWNER_HYPERVISOR, type FrameAllocator } from '../core/frames.ts';
 import type { Domain } from '../core/domain.ts';
-import type { Vcpu } from '../core/vcpu.ts';
+import type { Vcpu, VcpuRunstateName } from '../core/vcpu.ts';
 import type { Scheduler } from '../core/scheduler.ts';
-import { HvLayout, EvtchnLimits, Virq } from '../../hypercalls/numbers.ts';
+import { HvLayout, EvtchnLimits, RunState, Virq } from '../../hypercalls/numbers.ts';
 import { SharedInfo } from '../../hypercalls/structs.ts';
 import { PageTypes } from './page-types.ts';
 import { unmapGrant } from './grants.ts';
@@ -43,6 +43,8 @@ export interface PvPlatform {
   wake(vcpu: Vcpu): void;
   /** the vCPU waits (taken off the scheduler) unless its mode says an event is already there for it */
   block(vcpu: Vcpu): void;
+  /** the vCPU's runstate now (Hypervisor.vcpuRunstate) */
+  vcpuRunstate(vcpu: Vcpu): VcpuRunstateName;
   chargeMonitor(domain: Domain, ev: number, n: number): void;
   // the control interface (dom0_op)
   readonly domains: readonly Domain[];
@@ -440,5 +442,38 @@ export function pvDomain(domain: Domain): PvDomain {
 declare module '../core/domain.ts' {
   interface DomainModeStates {
     pv: PvDomain;
+  }
+}
+
+/** HvLayout.VCPU_RUNSTATE's first word in the IDT's frame */
+const RUNSTATE_WORD: number = ((HvLayout.VCPU_RUNSTATE as number) - (HvLayout.IDT as number)) >>> 2;
+
+/** The RunState number of each Hypervisor.vcpuRunstate answer. */
+export function runStateNumber(state: VcpuRunstateName): number {
+  switch (state) {
+    case 'running':
+      return RunState.RUNNING;
+    case 'runnable':
+      return RunState.RUNNABLE;
+    case 'blocked':
+      return RunState.BLOCKED;
+    case 'offline':
+      return RunState.OFFLINE;
+  }
+}
+
+/**
+ * Write every vCPU's runstate of `d` to HvLayout.VCPU_RUNSTATE (read-only to the guest): at the
+ * start of each of its vCPUs' runs and whenever one is woken or blocked, so while any vCPU of the
+ * domain runs the words are true (the others' physical CPUs do not run meanwhile: the simulator
+ * runs one at a time). A kernel's spinlock reads its holder's word (pvops VCPU_PREEMPTED).
+ */
+export function publishRunstate(host: PvHost, d: PvDomain): void {
+  const mem = host.platform.mem;
+  const base = (d.idtMfn << 10) + RUNSTATE_WORD;
+  if (d.idtMfn < 0) return;
+  for (const pv of d.vcpus) {
+    const state = pv.online ? runStateNumber(host.platform.vcpuRunstate(pv.vcpu)) : RunState.OFFLINE;
+    mem.i32[base + pv.vcpu.id] = state;
   }
 }

@@ -169,6 +169,22 @@ describe('compare --smp: the suite again on several CPUs, judged against native 
     expect(renderText(r)).toContain('Equivalence matrix on 2 CPUs (usertests; native\'s 2 CPUs are the reference; bt, hvm, pv: 2 vCPUs, seed 1)');
   });
 
+  it('--ple: only hvm\'s runs on several vCPUs get pause-loop exiting; the title says so', () => {
+    const ran: string[] = [];
+    const ple = (mode: ModeName): Runner => {
+      const inner = bySmp(mode, ONE, ONE, ran);
+      return (spec: RunSpec): GuestRun => {
+        if (spec.ple) ran.push(`${mode}: ple`);
+        return inner(spec);
+      };
+    };
+    const runners: Partial<Record<ModeName, Runner>> = { native: ple('native'), trap: ple('trap'), hvm: ple('hvm') };
+    const r = runCompare({ modes: ['native', 'trap', 'hvm'], profile: 'p4-2003', runs: 1, maxCycles: 1, runners, smp: 2, ple: true });
+    expect(ran.filter((x) => x.includes('cpus') || x.endsWith('ple'))).toEqual(['native: usertests cpus 2', 'trap: usertests cpus 2', 'hvm: ple', 'hvm: usertests cpus 2']);
+    expect(r.smp!.ple).toBe(true);
+    expect(renderText(r)).toContain("Equivalence matrix on 2 CPUs (usertests; native's 2 CPUs are the reference; trap, hvm: 2 vCPUs, seed 1; hvm with pause-loop exiting)");
+  });
+
   it('leaves pv out with more CPUs than a pv domain has vCPUs (4)', () => {
     const ran: string[] = [];
     const runners: Partial<Record<ModeName, Runner>> = {

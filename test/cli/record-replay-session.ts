@@ -40,15 +40,15 @@ export function counts(stderr: string): string[] {
  * NIC a datagram echoed through a hostfwd), replay it, and check the replay printed the same
  * console output and --stats (cycles, instructions, the mode's counters) and ended the same way.
  */
-export async function recordAndReplay(mode: string, dir: string, smp = 1): Promise<void> {
-      const file = join(dir, `${mode}-${smp}.log`);
+export async function recordAndReplay(mode: string, dir: string, smp = 1, extra: string[] = []): Promise<void> {
+      const file = join(dir, `${mode}-${smp}${extra.join('')}.log`);
       const net = mode !== 'pv' && smp === 1;
       const client = createSocket('udp4');
       await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
       const echoed: Buffer[] = [];
       client.on('message', (m) => echoed.push(m));
       try {
-        const rec = await xenolith(['run', '--mode', mode, '--record', file, '--stats', ...(net ? ['--net', 'hostfwd=udp:127.0.0.1:0-:7'] : []), ...(smp > 1 ? ['--smp', String(smp)] : [])], async (type, out, err) => {
+        const rec = await xenolith(['run', '--mode', mode, '--record', file, '--stats', ...(net ? ['--net', 'hostfwd=udp:127.0.0.1:0-:7'] : []), ...(smp > 1 ? ['--smp', String(smp)] : []), ...extra], async (type, out, err) => {
           await until(() => out().includes('$ '));
           await wait(20);
           type('echo o');

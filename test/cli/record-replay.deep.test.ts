@@ -47,4 +47,25 @@ describe('record and replay in every mode', () => {
     expect(rep.stdout).toBe(rec.stdout);
     expect(counts(rep.stderr)).toEqual(counts(rec.stderr));
   });
+
+  // pause-loop exiting: the exits and yields (two vCPUs on one physical CPU) repeat however the run is cut
+  it('hvm --smp 2 --pcpus 1 --ple: the replay repeats the recorded session exactly', async () => {
+    await recordAndReplay('hvm', dir, 2, ['--pcpus', '1', '--ple']);
+  });
+});
+
+describe('record and replay with pause-loop exiting (--ple)', () => {
+  it('hvm --smp 2 --pcpus 1 --ple: the log carries the control and the replay repeats the run, its exits and yields included', async () => {
+    const file = join(dir, 'ple.log');
+    const rec = await xenolith(['run', '--mode', 'hvm', '--smp', '2', '--pcpus', '1', '--ple', '--input', 'nproc', '--record', file, '--stats']);
+    expect(rec.status).toBe(0);
+    expect(parseInputLog(readFileSync(file, 'utf8'), file).run.ple).toBe(true);
+    const ple = (stderr: string) => counts(stderr).filter((l) => l.startsWith('pause-loop'));
+    // vCPU 1 spins for the kernel lock vCPU 0 holds at boot, on their one physical CPU: exits
+    expect(ple(rec.stderr)).toEqual(['pause-loop exiting (--ple, gap 128, window 4096 cycles): 47 exits (by vCPU: 1, 46), 47 gave the physical CPU to another vCPU']);
+    const rep = await xenolith(['run', '--replay', file, '--stats']);
+    expect(rep.status).toBe(0);
+    expect(rep.stdout).toBe(rec.stdout);
+    expect(counts(rep.stderr)).toEqual(counts(rec.stderr));
+  });
 });

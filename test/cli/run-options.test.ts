@@ -24,6 +24,13 @@ describe('xenolith (small things)', () => {
     }
   });
 
+  it('compare --ple needs --smp and hvm among the modes, in one line', async () => {
+    const noSmp = await xenolith('compare', '--ple', '--no-progress');
+    expect([noSmp.status, noSmp.stderr]).toEqual([2, "xenolith: --ple turns on pause-loop exiting for hvm's suite on several vCPUs; it needs --smp N\n"]);
+    const noHvm = await xenolith('compare', '--smp', '2', '--ple', '--modes', 'trap,bt', '--no-progress');
+    expect([noHvm.status, noHvm.stderr]).toEqual([2, 'xenolith: --ple applies to hvm, which --modes leaves out (native, trap, bt)\n']);
+  });
+
   it('run on a user-program image says to add its source to the initrd instead', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xl-user-'));
     const img = join(dir, 'primes.img');

@@ -51,7 +51,7 @@ describe('domain definitions', () => {
     );
     expect(errorOf(() => loadDefinitionFile(file('c.json', '{ "mode": "pv" }')))).toBe(`${dir}/c.json: field 'name' is missing: name must be a string`);
     expect(errorOf(() => loadDefinitionFile(file('d.json', '{ "name": "d", "mode": "pv", "memroy": 8 }')))).toBe(
-      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, bt_adaptive, record, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/d.json: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, bt_adaptive, ple, record, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('e.json', '{ "name": "e", "mode": "pv", "on_crash": "reboot" }')))).toBe(`${dir}/e.json: field 'on_crash': on_crash must be one of destroy, restart, preserve`);
     expect(errorOf(() => loadDefinitionFile(file('f.json', '{ "name": "f", "mode": "pv", "memory": 2000 }')))).toBe(`${dir}/f.json: field 'memory': memory must be at most 1024 MiB (the machine's memory ceiling)`);
@@ -75,7 +75,7 @@ describe('domain definitions', () => {
     expect(loadDefinitionFile(file('s.yaml', 'name: s\nmode: hvm\nvcpus: 2\n')).vcpus).toBe(2);
     expect(loadDefinitionFile(file('v2.yaml', 'name: v\nmode: pv\nvcpus: 2\n')).vcpus).toBe(2);
     expect(errorOf(() => loadDefinitionFile(file('w.yaml', 'name: w\nmode: pv\nmemroy: 8\n')))).toBe(
-      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, bt_adaptive, record, on_poweroff, on_reboot, on_crash)`,
+      `${dir}/w.yaml:3:9: unknown field 'memroy' (accepted: name, mode, profile, engine, memory, vcpus, kernel, cmdline, disks, console, weight, privileged, net, bridge, ip, shadow, bt_adaptive, ple, record, on_poweroff, on_reboot, on_crash)`,
     );
     expect(errorOf(() => loadDefinitionFile(file('x.yaml', 'name: x\nmode: [pv\n')))).toBe(`${dir}/x.yaml:3:1: not valid YAML (Flow sequence in block collection must be sufficiently indented and end with a ])`);
   });
@@ -103,6 +103,18 @@ describe('domain definitions', () => {
       "field 'bt_adaptive': bt_adaptive counts the trace faults of the traced shadow, which follows one vCPU's page-table writes (a store by another vCPU would not fault); it needs vcpus 1",
     );
     expect(errorOf(() => validateDefinition({ name: 'a', mode: 'bt', shadow: 'traced', bt_adaptive: 'yes' }))).toBe("field 'bt_adaptive': bt_adaptive must be true or false");
+  });
+});
+
+describe('domain definitions: ple', () => {
+  it('ple: hvm only (pause-loop exiting is a VMCS control), any vCPUs', () => {
+    expect(validateDefinition({ name: 'a', mode: 'hvm', ple: true, vcpus: 2 }).ple).toBe(true);
+    expect(validateDefinition({ name: 'a', mode: 'hvm' }).ple).toBeUndefined();
+    expect(validateDefinition({ name: 'a', mode: 'trap', ple: false }).ple).toBe(false);
+    for (const mode of ['native', 'trap', 'bt', 'pv']) {
+      expect(errorOf(() => validateDefinition({ name: 'a', mode, ple: true, vcpus: 2 }))).toBe("field 'ple': ple turns on hardware assist's pause-loop exiting; it needs mode hvm");
+    }
+    expect(errorOf(() => validateDefinition({ name: 'a', mode: 'hvm', ple: 'yes' }))).toBe("field 'ple': ple must be true or false");
   });
 });
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { recordAndReplayDomain } from './host-record-session.ts';
+import { monitorCommand } from '../../daemon/monitor.ts';
 
 describe('recording a daemon domain (definition field record)', () => {
   it.each([
@@ -34,6 +35,28 @@ describe('recording a daemon domain (definition field record)', () => {
     expect(refused({ mode: 'native', vcpus: 2 })).toBe('accepted');
     expect(refused({ mode: 'trap', vcpus: 2 })).toBe('accepted');
     expect(refused({ mode: 'hvm' })).toBe('accepted');
+  });
+
+  it('an hvm domain with ple: its machine has pause-loop exiting (info mode), and its recording carries the control', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-record-ple-'));
+    try {
+      const host = new Host(new StateDir(dir), { hostMemoryMiB: 64, pacing: 'fast', standardGuest: (arch) => buildGuestKernel({ arch }) });
+      host.define(validateDefinition({ name: 'p', mode: 'hvm', vcpus: 2, ple: true, record: 'p.log' }));
+      host.start('p');
+      expect(monitorCommand(host, 'p', 'info mode').split('\n').filter((l) => l.startsWith('pause-loop'))).toEqual([
+        'pause-loop exiting (--ple, gap 128, window 4096 cycles): 0 exits (by vCPU: 0, 0), 0 gave the physical CPU to another vCPU',
+      ]);
+      host.destroy('p');
+      const header = JSON.parse(readFileSync(join(dir, 'files', 'p.log'), 'utf8').split('\n')[0]!) as { run: Record<string, unknown> };
+      expect([header.run.mode, header.run.smp, header.run.ple]).toEqual(['hvm', 2, true]);
+      // without the field: no control, no line
+      host.define(validateDefinition({ name: 'q', mode: 'hvm' }));
+      host.start('q');
+      expect(monitorCommand(host, 'q', 'info mode')).not.toContain('pause-loop');
+      host.shutdownAll();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a plain record name (all the API accepts) is written in the state directory's files/", () => {

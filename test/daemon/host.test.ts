@@ -9,6 +9,7 @@ import { StateDir } from '../../daemon/state-dir.ts';
 import { Host, HostError, MAX_CRASH_RESTARTS, type StateEvent } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { monitorCommand } from '../../daemon/monitor.ts';
+import { HvmVcpu } from '../../hypervisor/hvm/state.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { leastPvDomainPages } from '../../hypervisor/pv/builder.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
@@ -135,6 +136,26 @@ describe('the host', () => {
     const sym = '<[^>]+>';
     expect(monitorCommand(host, 'n', 'info cpus')).toMatch(new RegExp(`^\\* CPU #0: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)\n  CPU #1: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)$`));
     expect(monitorCommand(host, 'h', 'info cpus')).toMatch(new RegExp(`^\\* CPU #0: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (runnable|blocked) pcpu 0\n  CPU #1: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (runnable|blocked) pcpu 1$`));
+    // cpu N (QEMU's): the other commands show vCPU N - its registers and its address space
+    for (const n of ['n', 'h']) {
+      const live = host.live(n);
+      const st = (k: number) => (live.bare ? live.bare.cpus[k]!.saveState() : live.hv!.vcpuState(live.domain!.vcpus[k]!));
+      const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+      expect(monitorCommand(host, n, 'cpu')).toBe("CPU #0 selected (info registers, info mem, info tlb, x/ and break's addresses use its registers and address space)");
+      expect(monitorCommand(host, n, 'info registers')).toContain(`pc =${hex(st(0).pc)} `);
+      expect(monitorCommand(host, n, 'cpu 1')).toBe("CPU #1 selected (info registers, info mem, info tlb, x/ and break's addresses use its registers and address space)");
+      expect(monitorCommand(host, n, 'info cpus')).toMatch(/^  CPU #0: .*\n\* CPU #1: /);
+      const regs = monitorCommand(host, n, 'info registers');
+      expect(regs).toContain(`pc =${hex(st(1).pc)} `);
+      expect(regs).toContain(`cycles=${st(1).cycles} instructions=${st(1).instructions}`);
+      // the guest's CR3 (under hvm on shadow paging the virtual one, not the shadow root the real CPU holds)
+      const cr3 = live.bare ? st(1).cr3 : (live.domain!.vcpus[1]!.modeState as HvmVcpu).shadow!.v.cr3;
+      expect(regs).toContain(`cr3=${hex(cr3)}`);
+      expect(monitorCommand(host, n, 'x/1i pc')).toMatch(new RegExp(`^${hex(st(1).pc)} `));
+      expect(() => monitorCommand(host, n, 'cpu 2')).toThrow(new HostError(400, `cpu: no vCPU 2 (domain '${n}' has 2: 0..1)`));
+      expect(() => monitorCommand(host, n, 'cpu one')).toThrow(new HostError(400, `cpu: no vCPU one (domain '${n}' has 2: 0..1)`));
+      expect(monitorCommand(host, n, 'cpu 0')).toContain('CPU #0 selected');
+    }
   });
 
   it('runs a domain on the engine its definition names: the same console either way, pv domains of each engine on their own shared machine', () => {

@@ -99,7 +99,9 @@ describe('TLB shootdown under lazy TLB (usertests smp-unmap)', () => {
   });
 
   it('under pv: the shootdown is one multi-vCPU flush (mmuext TLB_FLUSH_MULTI) of the vCPU the child left', () => {
-    const r = bootPvKernel({ cmdline: CMDLINE, vcpus: 2, seed: 5 });
+    // seed 10: the child moves to the other vCPU (with the spinlock yielding only to a preempted
+    // holder, seeds 1-9 keep it where it was, and nothing is shot down)
+    const r = bootPvKernel({ cmdline: CMDLINE, vcpus: 2, seed: 10 });
     expect(r.output).toContain(PASSED);
     const pv = r.mode.pv(r.domain);
     expect(pv.vcpus.map((v) => [v.remoteFlushes, v.localFlushes])).toEqual([[2, 0], [0, 0]]);

@@ -352,6 +352,6 @@ describe('pv event channels: exact effects of each rule', () => {
     evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
     evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
     hv.setTrace(null);
-    expect(traceRecords(trace).filter((r) => r.kind === 'event')).toEqual([{ kind: 'event', cycle: 0, dom: b.id, a: 2, b: 0 }]);
+    expect(traceRecords(trace).filter((r) => r.kind === 'event')).toEqual([{ kind: 'event', cycle: 0, dom: b.id, vcpu: 0, a: 2, b: 0 }]);
   });
 });

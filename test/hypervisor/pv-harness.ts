@@ -25,7 +25,7 @@ export function pvGuest(): GuestKernelBuild {
 }
 
 /** Boot the PV kernel as the first domain of a machine with room for it; run until it stops. */
-export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; profile?: string; vcpus?: number; seed?: number; quantumCycles?: number; pcpus?: number } = {}): PvBootRun {
+export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles?: number; memoryMiB?: number; disk?: Uint8Array; profile?: string; vcpus?: number; seed?: number; quantumCycles?: number; pcpus?: number; setup?: (s: { hv: Hypervisor; mode: PvMode; domain: Domain }) => void } = {}): PvBootRun {
   const build = pvGuest();
   const sys: PvSystemOptions = { kernel: build.kernel, initrd: build.initrd, memoryBytes: (opts.memoryMiB ?? 32) * 1024 * 1024 };
   if (opts.cmdline !== undefined) sys.cmdline = opts.cmdline;
@@ -41,6 +41,7 @@ export function bootPvKernel(opts: { cmdline?: string; input?: string; maxCycles
     Object.assign(sys, smpHypervisorOptions(opts.vcpus!, smp));
   }
   const { hv, mode, domain } = createPvSystem(sys);
+  opts.setup?.({ hv, mode, domain });
   const run = hv.run({ maxCycles: opts.maxCycles ?? 2_000_000_000 });
   const reason = domain.stopReason === 'poweroff' ? 'poweroff' : (domain.stopReason ?? run.reason);
   const result: PvBootRun['result'] = { reason, status: domain.stopStatus, cycles: run.cycles };

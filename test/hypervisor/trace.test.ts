@@ -118,7 +118,7 @@ describe('trace buffer', () => {
     hv.run({ maxCycles: 50_000 });
     const t1 = new TraceBuffer(hv.cpu, 4);
     hv.setTrace(t1);
-    expect(traceRecords(t1)).toEqual([{ kind: 'switch', cycle: hv.cpu.cycles, dom: a.id, a: 0, b: 0 }]);
+    expect(traceRecords(t1)).toEqual([{ kind: 'switch', cycle: hv.cpu.cycles, dom: a.id, vcpu: 0, a: 0, b: 0 }]);
     hv.pauseDomain(a);
     const t2 = new TraceBuffer(hv.cpu, 4);
     hv.setTrace(t2);

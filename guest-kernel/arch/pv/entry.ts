@@ -29,7 +29,7 @@ import {
 } from './devices.ts';
 import { pvNetInit, pvNetSend, pvNetRecv, pvNetAck, pvNetStat, pvNetPort } from './net.ts';
 import { pvConsoleInit, pvConsolePutc, pvConsoleGetc, pvConsoleStatus } from './console.ts';
-import { pvPortsInit, pvSmpInit, pvCpuId, pvCpuCount, pvCpuStart, pvIpiSend, pvIpiAck, pvLocalTimerStart, pvSpinWait } from './smp.ts';
+import { pvPortsInit, pvSmpInit, pvCpuId, pvCpuCount, pvCpuStart, pvIpiSend, pvIpiAck, pvLocalTimerStart, pvSpinWait, pvVcpuPreempted } from './smp.ts';
 
 const enum Boot {
   CMDLINE = BootInfo.ADDRESS + BootInfo.BYTES,
@@ -94,6 +94,7 @@ export function pvSetup(): void {
     pvSet(PvOp.IPI_ACK, addressOf(pvIpiAck));
     pvSet(PvOp.LOCAL_TIMER_START, addressOf(pvLocalTimerStart));
     pvSet(PvOp.SPIN_WAIT, addressOf(pvSpinWait));
+    pvSet(PvOp.VCPU_PREEMPTED, addressOf(pvVcpuPreempted));
     pvSet(PvOp.TLB_FLUSH_OTHERS, addressOf(pvTlbFlushOthers));
   }
 }

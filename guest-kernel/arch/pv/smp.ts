@@ -6,7 +6,7 @@
 // Guest code (the TypeScript subset); runs at ring 1.
 
 import { addressOf, load32, store32, staticBuffer } from 'xl32';
-import { EvtchnCmd, HvLayout, SchedOp, VcpuCmd, Virq } from '../../../hypercalls/numbers.ts';
+import { EvtchnCmd, HvLayout, RunState, SchedOp, VcpuCmd, Virq } from '../../../hypercalls/numbers.ts';
 import { EvtchnBindIpi, EvtchnBindVirq, SharedInfo, StartInfo, VcpuGuestContext, VcpuInfo } from '../../../hypercalls/structs.ts';
 import { hcEventChannelOp, hcVcpuOp, hcSchedOp, evtchnSend, schedYield } from '../../../hypercalls/guest.ts';
 import { Smp, apMain, cpusOnline } from '../../kernel/smp.ts';
@@ -137,6 +137,15 @@ export function pvIpiAck(): void {
 /** SPIN_WAIT: the lock's holder may be a preempted vCPU - let it run (sched_op yield, telling the hypervisor the cycles spun). */
 export function pvSpinWait(cycles: number): void {
   hcSchedOp(SchedOp.YIELD, cycles, 0);
+}
+
+/**
+ * VCPU_PREEMPTED: is vCPU n's runstate RUNNABLE - it could run but waits for its physical CPU -
+ * in the read-only words the hypervisor keeps (HvLayout.VCPU_RUNSTATE; Linux's xen_vcpu_stolen
+ * reads its registered vcpu_runstate_info the same way)? BLOCKED or OFFLINE is not preempted.
+ */
+export function pvVcpuPreempted(n: number): number {
+  return load32(HvLayout.VCPU_RUNSTATE + n * 4) === RunState.RUNNABLE ? 1 : 0;
 }
 
 /** LOCAL_TIMER_START: this vCPU's periodic timer (its own VIRQ TIMER port). */
