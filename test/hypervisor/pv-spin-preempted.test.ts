@@ -59,8 +59,8 @@ describe('pv spinlock: yield only while the holder is preempted', () => {
     expect(seen.map((s) => s.spinner)).toEqual(new Array(12).fill(1));
     expect(seen.map((s) => s.spun)).toEqual([179, 251, 251, 251, 251, 251, 251, 215, 251, 251, 251, 251]);
     expect(formatVcpuLines(r.mode, r.domain)).toEqual([
-      '  vcpu 0: up, run 3196623 cycles, blocked 0, offline 0; spin yields 0 (0 cycles spun before them); TLB flushes asked by others 0, by itself 0',
-      '  vcpu 1: up, run 60150 cycles, blocked 549244, offline 1818810; spin yields 12 (2904 cycles spun before them); TLB flushes asked by others 0, by itself 0',
+      '  vcpu 0: up, run 3196845 cycles, blocked 0, offline 0; spin yields 0 (0 cycles spun before them); TLB flushes asked by others 0, by itself 0',
+      '  vcpu 1: up, run 60150 cycles, blocked 549223, offline 1818810; spin yields 12 (2904 cycles spun before them); TLB flushes asked by others 0, by itself 0',
     ]);
   });
 });

@@ -93,10 +93,10 @@ describe('physical CPUs', () => {
  */
 const CASES = [
   // bt's two vCPUs share one physical CPU: world switches between them, and lock-holder preemption
-  { mode: 'bt', pcpus: 1, tests: ['smp-unmap'], cycles: 42785360, ipis: 1, spin: [120, 5863332, 0, 0] },
+  { mode: 'bt', pcpus: 1, tests: ['smp-unmap'], cycles: 39399368, ipis: 4, spin: [54, 2547321, 0, 0] },
   // hvm on two: smp-parallel too (two processes at once, under 1.5x one alone: the kernel's lock
   // operations find the CPU number on the stack, without the LAPIC_ID read's I/O exit)
-  { mode: 'hvm', pcpus: 2, tests: ['smp-parallel', 'smp-unmap'], cycles: 81434788, ipis: 5, spin: [0, 0, 98, 4908507] },
+  { mode: 'hvm', pcpus: 2, tests: ['smp-parallel', 'smp-unmap'], cycles: 81436506, ipis: 5, spin: [0, 0, 98, 4908507] },
 ] as const;
 
 describe('the kernel on two vCPUs', () => {
