@@ -61,6 +61,8 @@ export const runSettingsSchema = z.strictObject({
   smpQuantum: z.number().int().positive().optional(),
   pcpus: z.number().int().positive().optional(),
   spinYield: z.boolean().optional(),
+  /** --cosched (trap, bt, hvm): the vCPUs in gang slices */
+  cosched: z.boolean().optional(),
   /** --ple (hvm): pause-loop exiting with KVM's PLE_Gap and PLE_Window */
   ple: z.boolean().optional(),
 });

@@ -700,7 +700,7 @@ export function register(program: Command): void {
         const r = log.run;
         imagePath = r.image;
         const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
-        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, smp: str(r.smp), smpSeed: str(r.smpSeed), smpQuantum: str(r.smpQuantum), pcpus: str(r.pcpus), spinYield: r.spinYield, btAdaptive: r.btAdaptive, ple: r.ple });
+        Object.assign(opts, { mode: r.mode, profile: r.profile, engine: r.engine, memory: String(r.memoryMiB), add: r.add, net: r.net, cmdline: r.cmdline, mmu: r.mmu, hosted: r.hosted, hypercalls: r.hypercalls, netRx: r.netRx, shadow: r.shadow, smp: str(r.smp), smpSeed: str(r.smpSeed), smpQuantum: str(r.smpQuantum), pcpus: str(r.pcpus), spinYield: r.spinYield, cosched: r.cosched, btAdaptive: r.btAdaptive, ple: r.ple });
         driving = { kind: 'replay', file, log, digest: new OutputDigest() };
       }
       const checked = parseOptions(runOptionsSchema, { mode: opts.mode, engine: opts.engine, profile: opts.profile, memory: opts.memory, maxCycles: opts.maxCycles, timeout: opts.timeout, mmu: opts.mmu, shadow: opts.shadow, traceRecords: opts.traceRecords, smp: opts.smp, smpSeed: opts.smpSeed, smpQuantum: opts.smpQuantum, pcpus: opts.pcpus });
@@ -716,7 +716,6 @@ export function register(program: Command): void {
       if ((checked.smp ?? 1) === 1 && (checked.smpSeed !== undefined || checked.smpQuantum !== undefined)) throw new CliError('--smp-seed and --smp-quantum shape the interleaving of several CPUs; they need --smp 2 or more');
       // a run of several CPUs or vCPUs repeats however it is sliced (Machine.runSmp and
       // Hypervisor.runMulti go on with a cut slice); co-scheduling's gang slices do not yet
-      if ((checked.smp ?? 1) > 1 && opts.record !== undefined && opts.cosched) throw new CliError(`--smp ${checked.smp}: a co-scheduled run (--cosched) cannot be recorded yet: a gang turn the run's slicing cuts is drawn anew at the next slice, so where the run is sliced moves its interleaving and a replay would not repeat it; native, trap, bt, hvm and pv runs of several CPUs or vCPUs record`);
       if (opts.trace !== undefined && opts.mode === 'native') throw new CliError("--trace records the hypervisor's events (exits, traps, hypercalls ...); native mode has no hypervisor: use --mode trap, bt, hvm or pv");
       if (opts.traceRecords !== undefined && opts.trace === undefined) throw new CliError('--trace-records sizes the --trace buffer; there is no --trace FILE');
       if (opts.mmu !== undefined && opts.mode !== 'hvm') throw new CliError(`--mmu chooses hvm's translation; it needs --mode hvm (not ${opts.mode})`);
@@ -816,6 +815,7 @@ export function register(program: Command): void {
           if (checked.smpQuantum !== undefined) settings.smpQuantum = checked.smpQuantum;
           if (checked.pcpus !== undefined) settings.pcpus = checked.pcpus;
           if (opts.spinYield) settings.spinYield = true;
+          if (opts.cosched) settings.cosched = true;
         }
         try {
           driving = { kind: 'live', record: { log: new InputLogWriter(opts.record, settings), digest: new OutputDigest() } };

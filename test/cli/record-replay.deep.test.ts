@@ -48,6 +48,13 @@ describe('record and replay in every mode', () => {
     expect(counts(rep.stderr)).toEqual(counts(rec.stderr));
   });
 
+  // co-scheduling: a gang turn the replay's slicing cuts goes on at the next run() (Hypervisor.runGang)
+  for (const mode of ['trap', 'bt', 'hvm']) {
+    it(`${mode} --smp 2 --pcpus 2 --cosched: the replay repeats the recorded session exactly`, async () => {
+      await recordAndReplay(mode, dir, 2, ['--pcpus', '2', '--cosched']);
+    });
+  }
+
   // pause-loop exiting: the exits and yields (two vCPUs on one physical CPU) repeat however the run is cut
   it('hvm --smp 2 --pcpus 1 --ple: the replay repeats the recorded session exactly', async () => {
     await recordAndReplay('hvm', dir, 2, ['--pcpus', '1', '--ple']);
