@@ -27,9 +27,9 @@
 // domain's console output against the end line.
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { z } from 'zod';
-import { OutputDigest } from '../hypervisor/input-log.ts';
+import { OutputDigest, jsonLines, readLogText, zodIssue } from '../hypervisor/input-log.ts';
 import { ENGINES, type Engine } from '../machine/translator.ts';
 
 export const PV_HOST_LOG_FORMAT = 'xenolith-pv-host-log';
@@ -98,29 +98,12 @@ export class PvHostLogError extends Error {
   override name = 'PvHostLogError';
 }
 
-function issue(e: z.ZodError): string {
-  const i = e.issues[0]!;
-  return `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`;
-}
+const issue = zodIssue;
+const fail = (m: string): Error => new PvHostLogError(m);
 
 /** Parse a pv host recording's text (`file` names it in errors); every line checked, and the checksum. */
 export function parsePvHostLog(text: string, file: string): PvHostLog {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const json = (k: number): unknown => {
-    try {
-      return JSON.parse(lines[k]!);
-    } catch {
-      throw new PvHostLogError(`${file}:${k + 1}: not a JSON line`);
-    }
-  };
-  if (lines.length === 0) throw new PvHostLogError(`${file}: empty (not a xenolith pv host recording)`);
-  const first = json(0);
-  if (typeof first !== 'object' || first === null || (first as { format?: unknown }).format !== PV_HOST_LOG_FORMAT) {
-    throw new PvHostLogError(`${file}:1: not a xenolith pv host recording (no "format": "${PV_HOST_LOG_FORMAT}")`);
-  }
-  const version = (first as { version?: unknown }).version;
-  if (version !== PV_HOST_LOG_VERSION) throw new PvHostLogError(`${file}:1: pv host recording version ${JSON.stringify(version)}; this xenolith reads version ${PV_HOST_LOG_VERSION}`);
+  const { lines, json, first } = jsonLines(text, file, 'pv host recording', PV_HOST_LOG_FORMAT, PV_HOST_LOG_VERSION, fail);
   const header = headerSchema.safeParse(first);
   if (!header.success) throw new PvHostLogError(`${file}:1: ${issue(header.error)}`);
   const hash = createHash('sha256').update(`${lines[0]}\n`);
@@ -148,13 +131,7 @@ export function parsePvHostLog(text: string, file: string): PvHostLog {
 }
 
 export function readPvHostLog(file: string): PvHostLog {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new PvHostLogError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return parsePvHostLog(text, file);
+  return parsePvHostLog(readLogText(file, fail), file);
 }
 
 /** Is this text a pv host recording (its first line names the format)? */

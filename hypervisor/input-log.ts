@@ -110,29 +110,50 @@ export class InputLogError extends Error {
   override name = 'InputLogError';
 }
 
-function issue(e: z.ZodError): string {
+/** A zod error's first issue, in one line (`path: message`). */
+export function zodIssue(e: z.ZodError): string {
   const i = e.issues[0]!;
   return `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`;
 }
+const issue = zodIssue;
 
-/** Parse an input log's text (`file` names it in errors). */
-export function parseInputLog(text: string, file: string): InputLog {
+/**
+ * The lines of a JSON-lines recording (`what`: its kind, in messages) whose first line names
+ * `format` and `version`: each line parsed on demand by `json(k)`; an empty text, a line that is
+ * not JSON, another format or version are `fail(message)`, one line each (`FILE:LINE: reason`).
+ */
+export function jsonLines(text: string, file: string, what: string, format: string, version: number, fail: (message: string) => Error): { lines: string[]; json: (k: number) => unknown; first: unknown } {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   const json = (k: number): unknown => {
     try {
       return JSON.parse(lines[k]!);
     } catch {
-      throw new InputLogError(`${file}:${k + 1}: not a JSON line`);
+      throw fail(`${file}:${k + 1}: not a JSON line`);
     }
   };
-  if (lines.length === 0) throw new InputLogError(`${file}: empty (not a xenolith input log)`);
+  if (lines.length === 0) throw fail(`${file}: empty (not a xenolith ${what})`);
   const first = json(0);
-  if (typeof first !== 'object' || first === null || (first as { format?: unknown }).format !== INPUT_LOG_FORMAT) {
-    throw new InputLogError(`${file}:1: not a xenolith input log (no "format": "${INPUT_LOG_FORMAT}")`);
+  if (typeof first !== 'object' || first === null || (first as { format?: unknown }).format !== format) {
+    throw fail(`${file}:1: not a xenolith ${what} (no "format": "${format}")`);
   }
-  const version = (first as { version?: unknown }).version;
-  if (version !== INPUT_LOG_VERSION) throw new InputLogError(`${file}:1: input log version ${JSON.stringify(version)}; this xenolith reads version ${INPUT_LOG_VERSION}`);
+  const v = (first as { version?: unknown }).version;
+  if (v !== version) throw fail(`${file}:1: ${what} version ${JSON.stringify(v)}; this xenolith reads version ${version}`);
+  return { lines, json, first };
+}
+
+/** A recording file's text; a file that cannot be read is `fail(message)`, one line. */
+export function readLogText(file: string, fail: (message: string) => Error): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw fail(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+/** Parse an input log's text (`file` names it in errors). */
+export function parseInputLog(text: string, file: string): InputLog {
+  const { lines, json, first } = jsonLines(text, file, 'input log', INPUT_LOG_FORMAT, INPUT_LOG_VERSION, (m) => new InputLogError(m));
   const header = headerSchema.safeParse(first);
   if (!header.success) throw new InputLogError(`${file}:1: ${issue(header.error)}`);
   const events: InputEvent[] = [];
@@ -156,13 +177,7 @@ export function parseInputLog(text: string, file: string): InputLog {
 
 /** Read and parse an input log file; a file that cannot be read is one line too. */
 export function readInputLog(file: string): InputLog {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputLogError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return parseInputLog(text, file);
+  return parseInputLog(readLogText(file, (m) => new InputLogError(m)), file);
 }
 
 /** SHA-256 of bytes, in hex. */
