@@ -716,10 +716,7 @@ export class Translator {
    * `link(from, to, pc)` (if given) supplies the JavaScript of that boundary: it either goes on
    * (`b = to; continue out;`) or leaves (`pc = <pc>; why = BOUND; ix = ~from; break out;`); it
    * may use the function's sixth argument, `bc`, which the caller passes (the translator never
-   * looks at it). Where an indirect control transfer (RET, JMPR, CALLR) goes, `indirect(from,
-   * target)` (if given) supplies the JavaScript of that boundary, `target` an expression of the
-   * pc: the same two choices (`b = <block>; continue out;` or leave with `why = BOUND; ix =
-   * ~from`). Any other control transfer leaves.
+   * looks at it). Any other control transfer leaves.
    *
    * The function, called as fn(ctx, tr, tw, user, dl, bc), returns `(block << 8) | index`: the
    * next instruction to run is `index` of `block` (nothing of it done: it left before it; index
@@ -729,8 +726,8 @@ export class Translator {
    * block's first instruction has no definition. Shares the process-wide memo of compiled
    * functions (so `link`'s code must not depend on the machine either).
    */
-  compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, indirect: StraightIndirect | null = null): StraightFn | null {
-    const src = this.generateStraight(blocks, link, indirect);
+  compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null): StraightFn | null {
+    const src = this.generateStraight(blocks, link);
     if (src === null) return null;
     let fn = FACTORIES.get(src) as StraightFn | undefined;
     if (fn === undefined) {
@@ -744,7 +741,7 @@ export class Translator {
   }
 
   /** The JavaScript of compileStraight. */
-  generateStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, indirect: StraightIndirect | null = null): string | null {
+  generateStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null): string | null {
     const h = this.h;
     const costs = h.costs;
     const readRegs = new Set<number>();
@@ -787,9 +784,7 @@ export class Translator {
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
           retire: charge(P + c, K + 1),
           go: (p) => {
-            const direct = /^-?\d+$/.test(p);
-            if (!direct && indirect !== null) return indirect(bi, p);
-            const to = link !== null && direct ? starts.get(Number(p)) : undefined;
+            const to = link !== null && /^-?\d+$/.test(p) ? starts.get(Number(p)) : undefined;
             return to !== undefined ? link!(bi, to, p) : `pc = ${p}; why = BOUND; ix = ${~bi}; break out;`;
           },
         };
@@ -921,12 +916,6 @@ export function pageChecker(ways: number): PageAt {
  * direct control transfer (retired, charged) goes to pc `pc`, the first instruction of block `to`.
  */
 export type StraightLink = (from: number, to: number, pc: string) => string;
-
-/**
- * compileStraight's boundary at an indirect control transfer (retired, charged) ending block
- * `from`: the JavaScript run with `target` a JavaScript expression of the pc it goes to.
- */
-export type StraightIndirect = (from: number, target: string) => string;
 
 /** A function compileStraight made (its result: see there); `bc` is the caller's, for its `link` code. */
 export type StraightFn = (c: TranslationContext, tr: Int32Array, tw: Int32Array, user: boolean, dl: number, bc: unknown) => number;

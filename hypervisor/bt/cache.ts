@@ -140,13 +140,7 @@ export class TranslationUnit {
   heat = 0;
   runs: Array<StraightFn | null | undefined> | null = null;
   /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
-  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: BtHostStats; m: unknown } | null = null;
-  /**
-   * Host side: units this one's indirect control transfer (JMPR, CALLR) was seen to go to before
-   * it was compiled (at most INDIRECT_TARGETS), compiled with it so that the transfer can stay
-   * inside the compiled code (a return's targets are the return sites of the calls compiled with it)
-   */
-  targets: TranslationUnit[] | null = null;
+  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown } | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
@@ -163,19 +157,6 @@ export class TranslationUnit {
     return this.ops.length;
   }
 }
-
-/**
- * Host-side counters of the translator engine (not the model): unit entries made inside compiled
- * code, by a chained direct transfer (also counted `chained` and `unitsRun`) and by an indirect
- * transfer looked up in line (also counted `indirectLookups` and `unitsRun`, its lookup charged).
- */
-export interface BtHostStats {
-  chainedInline: number;
-  indirectInline: number;
-}
-
-/** Indirect targets remembered per unit (TranslationUnit.targets). */
-export const INDIRECT_TARGETS = 4;
 
 /** Counters of binary translation (per domain). */
 export class BtStats {
@@ -243,7 +224,7 @@ export class TranslationCache {
    * (a chained boundary between two units compiled together), counted as `chained` and
    * `unitsRun` too.
    */
-  readonly host: BtHostStats = { chainedInline: 0, indirectInline: 0 };
+  readonly host = { chainedInline: 0 };
 
   constructor(
     private readonly m32: Int32Array,

@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, INDIRECT_TARGETS, TranslationCache, type TranslationUnit } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -79,9 +79,6 @@ const CHAIN_MAX_UNITS = 16;
 const OP_JMP: number = cacheExports.OP_JMP;
 const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
-const OP_RET: number = cacheExports.OP_RET;
-const OP_JMPR: number = cacheExports.OP_JMPR;
-const OP_CALLR: number = cacheExports.OP_CALLR;
 
 /** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
 const XL_SLOTS = 8;
@@ -148,8 +145,6 @@ export class BtMode implements Mode {
   private readonly adaptive: boolean;
   /** the CPU's translator, once a unit has been compiled (the translator engine) */
   private tx: Translator | null = null;
-  /** the domain whose compiled units run now (for the lookups they charge in line: enterIndirect) */
-  private running: Domain | null = null;
   /**
    * Shadow translations made by compiled code's boundaries since it was entered (enterChained):
    * per slot (virtual page bits), the virtual page | user bit (-1: empty) and its frame. Only
@@ -320,13 +315,7 @@ export class BtMode implements Mode {
     t.prev = null;
     if (entry === ENTRY_DIRECT && prev !== null && !prev.dead && prev.links.includes(u)) {
       st.chained++;
-    } else if (entry === ENTRY_INDIRECT) {
-      // host side: remember where an indirect transfer went, to compile it with its unit
-      if (prev !== null && u.ma >= 0 && !prev.dead) {
-        const ts = prev.targets ?? (prev.targets = []);
-        if (ts.length < INDIRECT_TARGETS && !ts.includes(u)) ts.push(u);
-      }
-    } else {
+    } else if (entry !== ENTRY_INDIRECT) {
       st.dispatchLookups++;
       this.chargeLookup(dom, st);
       if (entry === ENTRY_DIRECT && prev !== null && !prev.dead && u.ma >= 0) {
@@ -347,7 +336,6 @@ export class BtMode implements Mode {
         // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
         const dl = viaShadow && cpu.instructionHookAt === Infinity ? deadline - cpu.cycles : -Infinity;
         const mmu = cpu.mmu;
-        this.running = dom;
         this.xlPage.fill(-1);
         const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
         const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
@@ -595,61 +583,42 @@ export class BtMode implements Mode {
   }
 
   /**
-   * Compile unit u (entered at virtual pc) with the units its control transfers go to,
-   * transitively, up to CHAIN_MAX_UNITS: one function, each unit's ident instructions a block.
-   * Those are the units its direct transfers are chained to (linked now: JMP, both ways of Jcc,
-   * CALL's target), the return site of each CALL (the unit after it, if translated), and the
-   * units its indirect transfers were seen to go to (TranslationUnit.targets).
-   *
-   * A direct boundary between two of them does in line what the unit loop would: at the deadline
-   * it leaves; it goes on only while both units are live and linked (a chained entry, counted as
-   * such), else it leaves for the unit loop to look the next unit up (and charge it). Within a
-   * page the shadow maps the next unit where it mapped the last (the monitor has not run; every
-   * unit of the function in one virtual page lies in one frame); into another page the boundary
-   * first translates the target as the unit loop would and checks the instruction fetch
-   * (enterChained). An indirect boundary (RET, JMPR, CALLR) whose target is the first
-   * instruction of one of the blocks does the unit loop's lookup in line (enterIndirect: the
-   * same checks, the same charge, counted as the same indirect lookup), else it leaves.
+   * Compile unit u (entered at virtual pc) with the units its direct control transfers are
+   * chained to (linked now), transitively, up to CHAIN_MAX_UNITS: one function, each unit's
+   * ident instructions a block. A boundary between two of them does in line what the unit loop
+   * would: at the deadline it leaves; it goes on only while both units are live and linked (a
+   * chained entry, counted as such), else it leaves for the unit loop to look the next unit up
+   * (and charge it). Within a page the shadow maps the next unit where it mapped the last (the
+   * monitor has not run); into another page the boundary first translates the target as the
+   * unit loop would and checks the instruction fetch (enterChained).
    */
   private compileChain(u: TranslationUnit, pc: number, cache: TranslationCache): StraightFn | null {
     const units: TranslationUnit[] = [u];
     const pcs: number[] = [pc | 0];
     const index = new Map<number, number>([[u.ma, 0]]);
-    const leaf: boolean[] = [false];
-    const add = (y: TranslationUnit | undefined, target: number, isLeaf = false): void => {
-      if (y === undefined || y.dead || y.ma < 0 || y.kinds[0] !== K_IDENT || (target & 3) !== 0) return;
-      if (units.length >= CHAIN_MAX_UNITS || pcs.includes(target) || index.has(y.ma)) return;
-      // where the target's page is mapped now: as every unit of the function in that page
-      for (let j = 0; j < units.length; j++) {
-        if ((pcs[j]! & PAGE_MASK) === (target & PAGE_MASK) && (units[j]!.ma & PAGE_MASK) !== (y.ma & PAGE_MASK)) return;
-      }
-      index.set(y.ma, units.length);
-      units.push(y);
-      pcs.push(target);
-      leaf.push(isLeaf);
-    };
     for (let i = 0; i < units.length; i++) {
       const x = units[i]!;
       const n = x.length;
-      if (leaf[i] === true || x.kinds.some((k) => k !== K_IDENT)) continue;
+      if (x.kinds.some((k) => k !== K_IDENT)) continue;
       const op = x.ops[n - 1]!;
-      const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
-      if (op === OP_RET || op === OP_JMPR || op === OP_CALLR) {
-        for (const y of x.targets ?? []) add(y, y.pc | 0, true);
-        continue;
-      }
       if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) continue;
+      const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
       if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) continue;
       const ext = this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]!;
       const next = (xpc + 8) | 0;
       for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
-        add(x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff)), target);
+        if ((target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS || pcs.includes(target)) continue;
+        const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && l.kinds[0] === K_IDENT && l.ma >= 0);
+        if (y === undefined || index.has(y.ma)) continue;
+        // where the target's page is mapped now (the link was made through the same mapping, or
+        // the boundary's translation will leave)
+        if ((target & PAGE_MASK) === (pcs[i]! & PAGE_MASK) && (y.ma & PAGE_MASK) !== (x.ma & PAGE_MASK)) continue;
+        index.set(y.ma, units.length);
+        units.push(y);
+        pcs.push(target);
       }
-      // the call's return site, entered by the callee's return (an indirect lookup)
-      if (op === OP_CALL && (next & PAGE_MASK) === (xpc & PAGE_MASK)) add(cache.get(x.ma + x.offs[n - 1]! + 8), next, true);
     }
     u.chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this };
-    const starts = pcs.map((p, i) => `case ${p}: to = ${i}; break;`).join(' ');
     return this.tx!.compileStraight(
       units.map((x, i) => this.straight(x, 0, pcs[i]!)),
       (from, to, p) => {
@@ -657,31 +626,7 @@ export class BtMode implements Mode {
         const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK) ? ` || !bc.m.enterChained(y, ${p}, user)` : '';
         return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross}) ${leave} } bc.st.chained++; bc.st.unitsRun++; bc.host.chainedInline++; b = ${to}; continue out;`;
       },
-      (from, target) =>
-        `{ const at = ${target} | 0; let to = -1; switch (at) { ${starts} } if (to >= 0) { const lk = bc.m.enterIndirect(bc, to, at, user, cyc, dl); if (lk >= 0) { dl -= lk; b = to; continue out; } } pc = at; why = BOUND; ix = ${~from}; break out; }`,
     );
-  }
-
-  /**
-   * An indirect control transfer inside compiled code (compileChain) goes to pc, the first
-   * instruction of unit bc.u[to]: does in line what the unit loop does after it - the lookup
-   * (counted and charged as the loop charges it), the deadline check, finding the unit (through
-   * the shadow: enterChained) - and returns the cycles charged; or -1, nothing done, for the
-   * loop to do it (the deadline falls at this boundary, the unit is gone or not found there).
-   * Between the two only ident instructions ran, so the loop's other checks (a stopped domain, a
-   * pending interrupt the virtual IF lets in, the ring) give what they gave before the function.
-   */
-  enterIndirect(bc: NonNullable<TranslationUnit['chain']>, to: number, pc: number, user: boolean, cyc: number, dl: number): number {
-    const y = bc.u[to]!;
-    const cpu = this.cpu;
-    if (y.dead || cyc + cpu.evUnit[EV_BT_LOOKUP]! >= dl || !this.enterChained(y, pc, user)) return -1;
-    const st = bc.st;
-    st.indirectLookups++;
-    st.unitsRun++;
-    bc.host.indirectInline++;
-    const c0 = cpu.cycles;
-    this.chargeLookup(this.running!, st);
-    return cpu.cycles - c0;
   }
 
   /**
@@ -732,7 +677,6 @@ export class BtMode implements Mode {
       st.indirectLookups++;
       this.chargeLookup(dom, st);
       t.entry = ENTRY_INDIRECT;
-      t.prev = u;
     } else {
       t.entry = ENTRY_DIRECT;
       t.prev = u;
