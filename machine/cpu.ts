@@ -508,7 +508,6 @@ export class Cpu implements MmuHost {
           s8: this.mem.i8,
           ta: mmu.tlbAdd,
           tbFrame: this.tbFrame,
-          condT: COND_TABLE,
           tlbFind,
           find: tlbFinder(mmu.tlbWays),
           pageAt: pageChecker(mmu.tlbWays),
