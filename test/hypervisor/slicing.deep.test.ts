@@ -7,6 +7,7 @@ import { bootGuest, type Variant } from './save-harness.ts';
 import { ORACLE_INPUT } from './save-oracle.ts';
 import { standardGuest } from '../../cli/guest.ts';
 import { runImageInMode } from '../../hypervisor/index.ts';
+import { CONSOLE_EOF } from '../../cli/image-files.ts';
 
 function run(v: Variant, slice: (sofar: number) => number) {
   const g = bootGuest(v, ORACLE_INPUT, 4 << 20, 2);
@@ -32,7 +33,7 @@ describe('slicing a run of two vCPUs does not change it', () => {
     it(`${mode} co-scheduled (--cosched), two vCPUs: in slices of 997 cycles as in one go`, () => {
       const gang = (slice: (sofar: number) => number) => {
         const guest = standardGuest('native');
-        const { hypervisor: hv, domain: d } = runImageInMode(mode, guest.kernel, { memoryBytes: 4 << 20, maxCycles: 0, input: ORACLE_INPUT, initrd: guest.initrd, vcpus: 2, smp: { cosched: true } });
+        const { hypervisor: hv, domain: d } = runImageInMode(mode, guest.kernel, { memoryBytes: 4 << 20, maxCycles: 0, input: `${ORACLE_INPUT}\n${CONSOLE_EOF}`, initrd: guest.initrd, vcpus: 2, smp: { cosched: true } });
         let cycles = 0;
         for (;;) {
           const r = hv.run({ maxCycles: slice(cycles) });
@@ -41,7 +42,9 @@ describe('slicing a run of two vCPUs does not change it', () => {
         }
         return { output: d.consoleOutput(), cycles, instructions: hv.cpu.instructions, idle: hv.idleCycles, ledger: [...hv.cpu.evCount], gang: { ...hv.gang } };
       };
+      // typed as bootGuest types it: the line, then the end of input, so the shell exits and the run ends
       const whole = gang(() => 2_000_000_000);
+      expect(whole.output).toContain('$ echo saved\nsaved\n');
       expect(whole.gang.slices).toBeGreaterThan(0);
       expect(gang(() => 997)).toEqual(whole);
     });
