@@ -10,16 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { Host } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { monitorCommand } from '../../daemon/monitor.ts';
-import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { testHost } from './test-host.ts';
 
 function makeHost() {
-  const out: Record<string, string> = {};
-  const host = new Host(null, {
-    hostMemoryMiB: 64,
-    pacing: 'fast',
-    standardGuest: (arch) => buildGuestKernel({ arch }),
-    onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
-  });
+  const { host, out } = testHost();
   const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'bt', shadow: 'traced', bt_adaptive: true, memory: 4, on_poweroff: 'preserve', ...d }));
   const until = (done: () => boolean, max = 4000) => {
     for (let k = 0; k < max; k++) {

@@ -7,23 +7,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Host } from '../../daemon/host.ts';
 import { validateDefinition } from '../../daemon/definition.ts';
-import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { parseInputLog } from '../../hypervisor/input-log.ts';
 import { xenolith } from '../cli/run-in-process.ts';
+import { testHost } from './test-host.ts';
 
 describe('recording a daemon domain with a network', () => {
   it('native on br0, udpecho 7 2, another domain there running netbench against it: the frames from the bridge logged; run --replay repeats the run exactly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-record-br-'));
     const file = join(dir, 'br.log');
-    const out: Record<string, string> = {};
-    const host = new Host(null, {
-      hostMemoryMiB: 64,
-      pacing: 'fast',
-      standardGuest: (arch) => buildGuestKernel({ arch }),
-      onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
-    });
+    const { host, out } = testHost();
     try {
       host.define(validateDefinition({ name: 'r', mode: 'native', memory: 4, cmdline: 'udpecho 7 2', bridge: 'br0', ip: '10.0.2.40', record: file }));
       host.define(validateDefinition({ name: 'p', mode: 'native', memory: 4, cmdline: 'netbench 2 64 10.0.2.40', bridge: 'br0', ip: '10.0.2.41' }));

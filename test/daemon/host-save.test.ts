@@ -6,20 +6,14 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Host, HostError } from '../../daemon/host.ts';
+import { HostError } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
-import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { testHost } from './test-host.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-save-'));
 
 function makeHost() {
-  const out: Record<string, string> = {};
-  const host = new Host(null, {
-    hostMemoryMiB: 64,
-    pacing: 'fast',
-    standardGuest: (arch) => buildGuestKernel({ arch }),
-    onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
-  });
+  const { host, out } = testHost();
   const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'pv', memory: 4, ...d }));
   const until = (done: () => boolean, max = 400) => {
     for (let k = 0; k < max; k++) {

@@ -3,12 +3,12 @@
 // source's side connects to it; no worker threads, no daemons. The guest is bench/migrate-guest.ts
 // (no timer, no input), so an uninterrupted run is an exact reference.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Host, HostError } from '../../daemon/host.ts';
+import { HostError } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { Channel, socketTransport, type Transport } from '../../daemon/migration/channel.ts';
 import { FrameReader, type Message } from '../../daemon/migration/wire.ts';
 import { migrateGuest, type MigrateGuestShape } from '../../bench/migrate-guest.ts';
-import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { testHost } from './test-host.ts';
 
 /** A small shape: two rounds on the test link, ~630k cycles in all. */
 export const TEST_SHAPE: MigrateGuestShape = { pages: 24, passes: 1500, printEvery: 500 };
@@ -16,14 +16,7 @@ export const TEST_SHAPE: MigrateGuestShape = { pages: 24, passes: 1500, printEve
 export const TEST_LINK = { bytesPerSecond: 40_000_000_000, latencyMs: 0.01 };
 
 export function makeHost(shape: MigrateGuestShape = TEST_SHAPE) {
-  const out: Record<string, string> = {};
-  const host = new Host(null, {
-    hostMemoryMiB: 64,
-    pacing: 'fast',
-    loadKernel: () => migrateGuest(shape),
-    standardGuest: (arch) => buildGuestKernel({ arch }),
-    onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
-  });
+  const { host, out } = testHost({ loadKernel: () => migrateGuest(shape) });
   const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'trap', memory: 4, kernel: '/migrate-guest', on_poweroff: 'preserve', ...d }));
   const until = (done: () => boolean, max = 2000) => {
     for (let k = 0; k < max; k++) {

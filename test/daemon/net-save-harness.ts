@@ -5,12 +5,12 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Host, type DomainInfo } from '../../daemon/host.ts';
+import { type DomainInfo } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
-import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { loadSaveFile } from '../../hypervisor/save/state.ts';
 import { expect } from 'vitest';
 import { loopback, TEST_LINK } from './migrate-harness.ts';
+import { testHost } from './test-host.ts';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -18,13 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'xenolith-net-save-'));
 let saves = 0;
 
 export function makeNetHost() {
-  const out: Record<string, string> = {};
-  const host = new Host(null, {
-    hostMemoryMiB: 64,
-    pacing: 'fast',
-    standardGuest: (arch) => buildGuestKernel({ arch }),
-    onConsole: (name, bytes) => (out[name] = (out[name] ?? '') + Buffer.from(bytes).toString('latin1')),
-  });
+  const { host, out } = testHost();
   const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'native', memory: 4, on_poweroff: 'preserve', ...d }));
   const until = (done: () => boolean, slice?: number, max = 4000) => {
     for (let k = 0; k < max; k++) {
