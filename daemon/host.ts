@@ -50,7 +50,7 @@ import { HostUplink, type NicPlatform } from '../hypervisor/net/uplink.ts';
 import { GUEST_IP, type GatewayState } from '../hypervisor/net/gateway.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { BRIDGE_IDLE_EVENT, VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
-import { deferred } from '../machine/deferred.ts';
+import { deferred, deferredCallOf, type DeferredCall } from '../machine/deferred.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macFromBytes, macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import { dirtyFrames } from '../hypervisor/core/log-dirty.ts';
@@ -550,6 +550,42 @@ export class Host {
     return ext;
   }
 
+  /**
+   * A pv domain of the shared machine saved or migrated alone: the externals its pending events
+   * name (on a bridge, its port's inbox: frames on their way to it through the switch) and the
+   * shared machine's events it takes with it (`carry`): a frame its bridge's gateway sent it that
+   * is still in the gateway's latency - an event of the gateway's way into the switch, on this
+   * machine's queue when the gateway's home is here - goes as a relay to its own port
+   * (BridgeInbox.relay: it enters the switch at that cycle and arrives the bridge latency later,
+   * as it would have here), so it is received wherever the domain lands. `held` lists those
+   * events here (dropCarried takes them away once the domain has left).
+   */
+  private pvNetOut(r: DomainRecord): { extra: Map<object, string> | undefined; carry: ((call: DeferredCall) => (() => void) | null) | undefined; held: () => number[] } {
+    const inbox = r.switchPort?.inbox;
+    const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
+    const none = { extra: undefined, carry: undefined, held: () => [] };
+    if (!inbox || !sw) return none;
+    const mac = stationMac(r.def.ip !== undefined ? ipNumber(r.def.ip) : GUEST_IP);
+    const toIt = (call: DeferredCall): Uint8Array | null => {
+      const frame = call.args[0];
+      if (sw.uplinkInbox === null || call.target !== sw.uplinkInbox || call.name !== 'receive' || !(frame instanceof Uint8Array) || frame.length < 14) return null;
+      for (let k = 0; k < 6; k++) if (frame[k] !== mac[k]) return null;
+      return frame;
+    };
+    const hv = r.machine!.hv!;
+    return {
+      extra: new Map([[inbox, 'net:port']]),
+      carry: (call) => {
+        const frame = toIt(call);
+        return frame === null ? null : deferred(inbox, 'relay', frame);
+      },
+      held: () => hv.events.pending().flatMap((e) => {
+        const call = deferredCallOf(e.fn);
+        return call !== null && toIt(call) !== null ? [e.handle] : [];
+      }),
+    };
+  }
+
   /** The restoring side's objects for netExternalsOut's names: the new port's inbox, the bridge's gateway's. */
   private netExternalsIn(r: DomainRecord): Map<string, object> {
     const ext = new Map<string, object>();
@@ -682,6 +718,8 @@ export class Host {
     const r = this.needLive(name, 'save');
     const m = r.machine!;
     let bytes: Uint8Array;
+    /** the shared machine's events the file took with the domain (taken away here once it is written) */
+    let carried: () => number[] = () => [];
     if (m.pv) {
       const hv = m.hv!;
       const domain = r.domain!;
@@ -694,9 +732,10 @@ export class Host {
         throw new HostError(409, `domain '${name}' cannot be saved now: it is not at a quiet point (${why})${r.status === 'paused' ? '; resume it and save again' : ''}`);
       }
       try {
-        // on a bridge: a frame on its way to it names its port's inbox
-        const inbox = r.switchPort?.inbox;
-        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
+        // on a bridge: a frame on its way to it names its port's inbox; one its gateway sent it here goes with it
+        const net = this.pvNetOut(r);
+        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), net.extra, net.carry);
+        carried = net.held;
       } catch (e) {
         if (e instanceof PvSaveRefused) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
         throw e;
@@ -717,6 +756,7 @@ export class Host {
       throw new HostError(400, `${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
     this.pvRecordCommand(r, 'save');
+    for (const h of carried()) m.hv!.events.cancel(h);
     this.release(r);
     this.setStopped(r, 'shut off', 'saved', null, null);
     return this.info(r);
@@ -926,6 +966,8 @@ export class Host {
     const page = (pfn: number): Uint8Array | null => (p2m[pfn]! >= 0 ? mem.u8.subarray(p2m[pfn]! * 4096, (p2m[pfn]! + 1) * 4096) : null);
     r.migratingOut = true;
     let pausedHere = false;
+    /** the shared machine's events the state took with the domain (taken away here at the commit) */
+    let carried: () => number[] = () => [];
     const host = this;
     return {
       name,
@@ -967,8 +1009,9 @@ export class Host {
       },
       captureState() {
         try {
-          const inbox = r.switchPort?.inbox;
-          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
+          const net = host.pvNetOut(r);
+          carried = net.held;
+          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), net.extra, net.carry);
           return compactPvState(file, pages, page);
         } catch (e) {
           if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
@@ -984,6 +1027,8 @@ export class Host {
       },
       giveUp() {
         r.migratingOut = false;
+        // the gateway's frames to it that went with its state are the destination's now
+        for (const h of carried()) hv.events.cancel(h);
         host.release(r);
         host.setStopped(r, 'shut off', 'migrated', `to ${to}`, null);
       },
@@ -1014,11 +1059,15 @@ export class Host {
     this.incomingNames.add(def.name);
     const r = this.newRecord(def);
     let paused = false;
+    // a pv domain is built on this host's shared pv machine: one made for it alone goes with it
+    const pvKey = def.mode === 'pv' ? pvMachineKey(def.profile, def.engine) : null;
+    const pvMachineBefore = pvKey !== null && this.machines.some((x) => x.key === pvKey);
     const forget = () => {
       this.incomingNames.delete(def.name);
       // a staged domain's disk belongs to the source until the commit: never written back from here
       r.disk = null;
       this.release(r);
+      if (pvKey !== null && !pvMachineBefore) this.dropEmptyPvMachine(pvKey);
     };
     /** pv: the domain's own time when it was stopped at the source, plus the downtime (its time on commit) */
     let pvGuestTime: number | null = null;
@@ -1384,6 +1433,17 @@ export class Host {
     } catch (e) {
       throw new HostError(409, `domain '${def.name}': disk ${d.file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
+  }
+
+  /**
+   * Take away the shared pv machine of `key` if no domain is on it (a failed migration's
+   * destination made it for the domain it staged: it keeps nothing half-built).
+   */
+  private dropEmptyPvMachine(key: string): void {
+    const k = this.machines.findIndex((x) => x.key === key);
+    if (k < 0 || this.machines[k]!.hv!.domains.length > 0) return;
+    if (this.pvRec !== null && this.pvRec.machine === this.machines[k]) return;
+    this.machines.splice(k, 1);
   }
 
   private pvMachine(profile: string, engine: Engine): HostMachine {
