@@ -485,6 +485,8 @@ export class Host {
       const ip = def.ip ?? '10.0.2.15';
       run.bridge = { mac: macFromBytes(stationMac(ipNumber(ip))), ip };
     }
+    // net at another address: the guest's address (run --replay gives it, and parses the forwards with it)
+    if (def.bridge === undefined && def.net !== undefined && def.ip !== undefined && ipNumber(def.ip) !== GUEST_IP) run.ip = def.ip;
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;

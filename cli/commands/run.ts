@@ -35,9 +35,26 @@ import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } f
 import { netSchema } from '../options.ts';
 import type { GatewayState } from '../../hypervisor/net/gateway.ts';
 import type { HostUplink } from '../../hypervisor/net/uplink.ts';
-import { ipString } from '../../hypervisor/net/frames.ts';
+import { ipString, ipv4 } from '../../hypervisor/net/frames.ts';
+import { parseNetSpecs } from '../../hypervisor/net/hostfwd.ts';
 import { InputLogError, InputLogWriter, OutputDigest, readInputLog, sha256, type InputEvent, type InputLog, type RunSettings } from '../../hypervisor/input-log.ts';
 import { recordingSession, replayDrive, ReplayDivergedError } from '../session.ts';
+
+/** A recording's guest address (its header's `ip`): one line if it is not an IPv4 address. */
+function parseReplayedIp(file: string, ip: string): number {
+  const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (parts === null || parts.slice(1).some((p) => Number(p) > 255)) throw new CliError(`--replay ${file}: the recorded guest address "${ip}" is not an IPv4 address`);
+  return ipv4(ip);
+}
+
+/** A recording's --net forwards, their guest address the recorded one. */
+function parseReplayedNet(file: string, net: readonly string[], ownIp: number): ReturnType<typeof parseNetSpecs> {
+  try {
+    return parseNetSpecs(net, ownIp);
+  } catch (e) {
+    throw new CliError(`--replay ${file}: --net: ${(e as Error).message}`);
+  }
+}
 
 /** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
 async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
@@ -764,9 +781,11 @@ export function register(program: Command): void {
       const maxCycles = replayed ? Number.MAX_SAFE_INTEGER : checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
       const timeoutS = checked.timeout ?? (interactive || replayed ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
-      const netRules = parseOptions(netSchema, opts.net);
-      const strayForward = netRules.find((r) => r.guestIp !== 0x0a00020f);
-      if (strayForward) throw new CliError(`--net: the guest's address is 10.0.2.15, not "${ipString(strayForward.guestIp)}" (forwards to other addresses are for domains on a bridge)`);
+      // a replayed daemon domain with net at another address: the guest has that address, its forwards go to it
+      const ownIp = replayed?.ip !== undefined ? parseReplayedIp(opts.replay!, replayed.ip) : 0x0a00020f;
+      const netRules = ownIp === 0x0a00020f ? parseOptions(netSchema, opts.net) : parseReplayedNet(opts.replay!, opts.net, ownIp);
+      const strayForward = netRules.find((r) => r.guestIp !== ownIp);
+      if (strayForward) throw new CliError(`--net: the guest's address is ${ipString(ownIp)}, not "${ipString(strayForward.guestIp)}" (forwards to other addresses are for domains on a bridge)`);
       if (opts.netRx !== undefined && (opts.mode !== 'pv' || opts.net.length === 0)) throw new CliError(`--net-rx chooses how pv's network back end delivers frames; it needs --mode pv and --net (not --mode ${opts.mode}${opts.net.length === 0 ? ' without --net' : ''})`);
       if (opts.netRx !== undefined && opts.netRx !== 'copy' && opts.netRx !== 'flip') throw new CliError(`--net-rx must be copy or flip (not ${opts.netRx})`);
       let uplink: HostUplink | undefined;
@@ -783,6 +802,7 @@ export function register(program: Command): void {
         const { NIC_DEFAULT_MAC, macToBytes } = await import('../../machine/devices/nic.ts');
         const mac = macToBytes(NIC_DEFAULT_MAC);
         if (replayed) {
+          if (ownIp !== 0x0a00020f) station = { mac: NIC_DEFAULT_MAC, macBytes: mac, ip: ownIp };
           uplink = HostUplink.detached(netRules, mac);
         } else {
           try {
