@@ -20,7 +20,7 @@ import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
 import type { CpuState } from '../machine/cpu.ts';
 import { Flag } from '../machine/isa.ts';
-import { type Image, ImageArch } from '../machine/image.ts';
+import { encodeImage, type Image, ImageArch } from '../machine/image.ts';
 import { Hypervisor, DomainCreateError } from '../hypervisor/core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../hypervisor/core/domain.ts';
 import type { BootSpec, Mode } from '../hypervisor/core/mode.ts';
@@ -487,6 +487,11 @@ export class Host {
     }
     // net at another address: the guest's address (run --replay gives it, and parses the forwards with it)
     if (def.bridge === undefined && def.net !== undefined && def.ip !== undefined && ipNumber(def.ip) !== GUEST_IP) run.ip = def.ip;
+    // a kernel of its own: its path, and the SHA-256 of the image loaded from it (run --replay loads it and checks)
+    if (def.kernel !== undefined) {
+      run.image = def.kernel;
+      run.imageSha256 = sha256(encodeImage(this.bootImage(def).image));
+    }
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;

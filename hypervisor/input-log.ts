@@ -32,6 +32,11 @@ export const runSettingsSchema = z.strictObject({
   memoryMiB: z.number().int().positive(),
   /** the image file given to run (none: the standard guest) */
   image: z.string().optional(),
+  /**
+   * the SHA-256 of that image as it was loaded (its encoded bytes; a kernel entry module's, as
+   * compiled): a replay refuses an image that differs
+   */
+  imageSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   add: z.array(z.string()),
   cmdline: z.string().optional(),
   mmu: z.enum(['shadow', 'ept']).optional(),

@@ -7,7 +7,7 @@ import { hvmMmuFor, PLE_DEFAULTS } from '../../hypervisor/hvm/mode.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine } from '../../machine/machine.ts';
-import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
+import { ARCH_NAMES, encodeImage, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
@@ -749,6 +749,12 @@ export function register(program: Command): void {
       const table = opts.hypercalls ? await loadHypercallTable(opts.hypercalls) : undefined;
 
       const image = imagePath ? await loadImage(imagePath, opts.mode === 'pv' ? 'pv' : 'native') : undefined;
+      // a recording with an image of its own: the same image (a changed file would run another guest)
+      const imageSha256 = image ? sha256(encodeImage(image)) : undefined;
+      const recordedImage = driving.kind === 'replay' ? driving.log.run.imageSha256 : undefined;
+      if (recordedImage !== undefined && imageSha256 !== recordedImage) {
+        throw new CliError(`--replay ${opts.replay}: the recording ran ${imagePath} with sha256 ${recordedImage.slice(0, 16)}...; the image there now has ${imageSha256!.slice(0, 16)}... (it changed)`);
+      }
       const kernelBoot = !image || isKernelImage(image);
       if (image?.arch === ImageArch.User) {
         throw new CliError(`${imagePath} is a user program (compile --user): it runs inside the guest kernel; add its source to the initrd with --add PROG.ts and start it with --input 'PROG ARGS' or --cmdline 'PROG ARGS'`);
@@ -819,6 +825,7 @@ export function register(program: Command): void {
       if (opts.record !== undefined) {
         const settings: RunSettings = { mode: opts.mode, profile: opts.profile, engine: checked.engine ?? DEFAULT_ENGINE, memoryMiB: memoryBytes / (1024 * 1024), add: opts.add, net: opts.net };
         if (imagePath !== undefined) settings.image = imagePath;
+        if (imageSha256 !== undefined) settings.imageSha256 = imageSha256;
         if (opts.cmdline !== undefined) settings.cmdline = opts.cmdline;
         if (checked.mmu !== undefined) settings.mmu = checked.mmu;
         if (checked.shadow !== undefined) settings.shadow = checked.shadow;
