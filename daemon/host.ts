@@ -250,6 +250,11 @@ export interface HostOptions {
    * its bridge back only to its next event (hypervisor/net/bridge.ts); false: strict lockstep
    */
   bridgeIdleSkip?: boolean;
+  /**
+   * a replay's host (daemon/pv-replay.ts): a domain's forwards bind no host socket (the gateway
+   * is HostUplink.detached); the recorded datagrams enter through replayDatagram
+   */
+  detachedNet?: boolean;
 }
 
 export class Host {
@@ -1520,8 +1525,16 @@ export class Host {
       }
       this.bridgeUplinks.get(def.bridge)?.uplink.gateway.addStation(ownIp, config.mac);
     } else if (rules) {
-      uplink = HostUplink.openNow(rules, macToBytes(NIC_DEFAULT_MAC), onNetError);
+      uplink = this.opts.detachedNet === true ? HostUplink.detached(rules, macToBytes(NIC_DEFAULT_MAC)) : HostUplink.openNow(rules, macToBytes(NIC_DEFAULT_MAC), onNetError);
       config.onTransmit = uplink.onTransmit;
+      // on the recorded shared pv machine: each host datagram is an input, logged with the machine's cycle
+      if (this.pvRecorded(def)) {
+        const rec = this.pvRec!;
+        const up = uplink;
+        up.onHostDatagram = (rule, payload, address, port) => {
+          if (this.pvRec === rec && r.uplink === up) rec.log.event({ kind: 'datagram', cycle: rec.machine.hv!.cpu.cycles, name: def.name, rule, address, port, base64: Buffer.from(payload).toString('base64') });
+        };
+      }
     }
     /** join the bridge (and its gateway, if it has no home yet; or the uplink to the domain alone) once the domain's network exists */
     const plug = (m: HostMachine, nic: NicPlatform | null): void => {
@@ -2152,8 +2165,8 @@ export class Host {
     const rec = this.pvRec!;
     const def = r.def;
     const why =
-      def.net !== undefined || def.bridge !== undefined
-        ? 'a network (net, bridge): host datagrams and bridge frames are not logged'
+      def.bridge !== undefined
+        ? 'a bridge (the frames from the other machines on it are not logged; a domain with net alone is)'
         : def.kernel !== undefined
           ? 'a kernel of its own (the standard kernel only)'
           : r.breakpoints.length > 0
@@ -2162,6 +2175,16 @@ export class Host {
     if (why !== null) throw new HostError(409, `domain '${def.name}' cannot start: the shared machine ${rec.machine.key} is being recorded, and the recording cannot take ${why}`);
     const disk = this.readDisk(def);
     rec.log.event({ kind: 'start', cycle: rec.machine.hv!.cpu.cycles, name: def.name, definition: { ...def }, ...(disk ? { diskSha256: sha256(disk) } : {}) });
+  }
+
+  /**
+   * A replay (daemon/pv-replay.ts): a host datagram from `address`:`port` to forward rule `rule`
+   * of domain `name`'s own gateway enters it now, as it entered the recorded one.
+   */
+  replayDatagram(name: string, rule: number, payload: Uint8Array, address: string, port: number): void {
+    const r = this.get(name);
+    if (!r.uplink || r.forwards || rule >= r.uplink.rules.length) throw new HostError(409, `domain '${name}' has no forward rule ${rule} of its own`);
+    r.uplink.fromHost(rule, payload, address, port);
   }
 
   /** A replay's host (daemon/pv-replay.ts): the shared machine of `profile`/`engine`, settled only as recorded. */

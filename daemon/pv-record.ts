@@ -12,7 +12,9 @@
 //   - `settle`: the host applying a stopped domain's lifecycle action (on_poweroff, on_reboot,
 //     on_crash: release, preserve, restart). The host does that between its slices, whose
 //     boundaries follow wall time, so the cycle is logged like an input's (with the definition
-//     then in force, which the action reads).
+//     then in force, which the action reads);
+//   - `datagram`: a host datagram to a forward of a domain's own gateway (`net`, no bridge), as
+//     it entered the gateway (forward rule, client address and port, payload).
 //
 // and at the end every domain's console output (length and SHA-256) and the machine's final
 // counters. The file is JSON Lines like the single run's input log (hypervisor/input-log.ts), in
@@ -60,6 +62,7 @@ export const pvHostEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('keys'), cycle, name, text: z.string().min(1) }),
   z.strictObject({ kind: z.literal('command'), cycle, name, command: z.enum(PV_COMMANDS), args: z.array(z.number()) }),
   z.strictObject({ kind: z.literal('settle'), cycle, name, definition: z.record(z.string(), z.unknown()) }),
+  z.strictObject({ kind: z.literal('datagram'), cycle, name, rule: z.number().int().nonnegative(), address: z.string(), port: z.number().int().min(0).max(65535), base64: z.string() }),
 ]);
 export type PvHostEvent = z.infer<typeof pvHostEventSchema>;
 

@@ -36,6 +36,8 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
   const host = new Host(null, {
     hostMemoryMiB: m.hostMemoryMiB,
     pacing: 'fast',
+    // the recorded domains' forwards bind no host socket: their datagrams come from the log
+    detachedNet: true,
     standardGuest: opts.standardGuest,
     onConsole: (n, bytes) => consoles.set(n, (consoles.get(n) ?? '') + Buffer.from(bytes).toString('latin1')),
   });
@@ -62,7 +64,7 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
   };
   try {
     for (const e of log.events) {
-      const what = e.kind === 'command' ? `${e.command} of '${e.name}'` : `${e.kind === 'keys' ? 'console input to' : e.kind === 'start' ? 'the start of' : 'the lifecycle action of'} '${e.name}'`;
+      const what = e.kind === 'command' ? `${e.command} of '${e.name}'` : `${e.kind === 'keys' ? 'console input to' : e.kind === 'start' ? 'the start of' : e.kind === 'datagram' ? 'a host datagram to' : 'the lifecycle action of'} '${e.name}'`;
       runTo(e.cycle, what);
       switch (e.kind) {
         case 'start': {
@@ -86,6 +88,9 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
           break;
         case 'command':
           applyCommand(host, e.name, e.command, e.args);
+          break;
+        case 'datagram':
+          host.replayDatagram(e.name, e.rule, new Uint8Array(Buffer.from(e.base64, 'base64')), e.address, e.port);
           break;
         case 'settle':
           if (!host.settleRecorded(e.name, definition(e.definition, e.cycle))) throw diverged(`domain '${e.name}' stopped by cycle ${e.cycle} in the recording, not in the replay`);

@@ -11,6 +11,7 @@ import { Host, HostError } from '../../daemon/host.ts';
 import { validateDefinition } from '../../daemon/definition.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { eventNames, recordPvSession, standardGuest } from './pv-host-record-session.ts';
+import { loopback, makeHost, START, TEST_LINK, TEST_SHAPE } from './migrate-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-pv-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,10 +55,10 @@ describe('recording the shared pv machine', () => {
     expect(r.stderr).toBe(`xenolith: ${single}:1: not a xenolith pv host recording (no "format": "xenolith-pv-host-log")\n`);
   });
 
-  it('what the recording cannot hold is refused in one line: a machine with domains, a second recording, a network, a breakpoint', () => {
+  it('what the recording cannot hold is refused in one line: a machine with domains, a second recording, a bridge, a breakpoint', () => {
     const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest });
     host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8 }));
-    host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, net: ['hostfwd=udp:127.0.0.1:0-:7'] }));
+    host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, bridge: 'br0', ip: '10.0.2.30' }));
     host.start('a');
     expect(() => host.recordPv(join(dir, 'x.log'), 'p4-2003', 'interpreter')).toThrow(
       new HostError(409, "the shared machine pv:p4-2003 has domains on it ('a'): a recording starts with the machine, before its first domain; destroy them first"),
@@ -74,7 +75,7 @@ describe('recording the shared pv machine', () => {
     host.recordPv(join(dir, 'w.log'), 'p4-2003', 'interpreter');
     expect(host.machineStats().find((m) => m.key === 'pv:p4-2003')!.cycles).toBe(0);
     expect(() => host.start('n')).toThrow(
-      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take a network (net, bridge): host datagrams and bridge frames are not logged"),
+      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take a bridge (the frames from the other machines on it are not logged; a domain with net alone is)"),
     );
     host.start('a');
     expect(() => host.addBreakpoint('a', 0x1000)).toThrow(
@@ -83,5 +84,52 @@ describe('recording the shared pv machine', () => {
     host.shutdownAll();
     // the daemon's end ends the recording too
     expect(readFileSync(join(dir, 'w.log'), 'utf8').split('\n').at(-2)).toMatch(/^\{"kind":"end","cycle":0,"instructions":0,"idleCycles":0,"domains":\[\{"name":"a","status":"running","cycles":0,"instructions":0,/);
+  });
+
+  it("what would bring state from outside the recording, or stop a domain unlogged, is refused in one line: a start with breakpoints, a single step, a restore into the machine, a migration into it and out of it", async () => {
+    // the hosts of the migration tests (the small ring-3 pv guest): a (not recorded) and b (recording)
+    const a = makeHost(TEST_SHAPE, true);
+    const b = makeHost(TEST_SHAPE, true);
+    b.define({ name: 'q', kernel: undefined });
+    b.host.addBreakpoint('q', 0x1000);
+    b.host.recordPv(join(dir, 'refusals.log'), 'p4-2003', 'interpreter');
+    expect(() => b.host.start('q')).toThrow(
+      new HostError(409, "domain 'q' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take breakpoints (monitor stops are not logged; delete them)"),
+    );
+    b.define({ name: 'r', kernel: undefined });
+    b.host.start('r');
+    b.host.step(START);
+    // out of it
+    const out = await loopback();
+    await expect(b.host.migrate('r', out.src, { link: TEST_LINK })).rejects.toThrow(
+      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot migrate a domain away from it; stop the recording first'),
+    );
+    out.dst.close();
+    // a single step of a stopped domain
+    b.host.suspend('r');
+    expect(() => b.host.step1('r', () => '')).toThrow(new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot single-step a domain of it (a step is not logged); stop the recording first'));
+    // into it: the destination refuses at the hello; the source runs on
+    a.define({ name: 'g' });
+    a.host.start('g');
+    a.host.step(START);
+    const into = await loopback();
+    const landing = b.host.incoming(into.dst).catch((e: Error) => e.message);
+    await expect(a.host.migrate('g', into.src, { link: TEST_LINK })).rejects.toThrow(
+      new HostError(409, "migration of 'g' failed: the destination: the shared machine pv:p4-2003 is being recorded here: a migrated domain's state comes from outside the recording"),
+    );
+    expect(await landing).toBe("the shared machine pv:p4-2003 is being recorded here: a migrated domain's state comes from outside the recording");
+    expect(a.host.dominfo('g').status).toBe('running');
+    // a restore into it
+    const saved = join(dir, 'g.xls');
+    a.host.save('g', saved);
+    expect(() => b.host.restore(saved)).toThrow(
+      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot restore a pv domain into it (its state comes from outside the recording); stop the recording first'),
+    );
+    expect(b.host.list().map((d) => [d.name, d.status])).toEqual([
+      ['q', 'defined'],
+      ['r', 'paused'],
+    ]);
+    b.host.shutdownAll();
+    a.host.shutdownAll();
   });
 });
