@@ -2167,14 +2167,14 @@ export class Host {
     const why =
       def.bridge !== undefined
         ? 'a bridge (the frames from the other machines on it are not logged; a domain with net alone is)'
-        : def.kernel !== undefined
-          ? 'a kernel of its own (the standard kernel only)'
-          : r.breakpoints.length > 0
-            ? 'breakpoints (monitor stops are not logged; delete them)'
-            : null;
+        : r.breakpoints.length > 0
+          ? 'breakpoints (monitor stops are not logged; delete them)'
+          : null;
     if (why !== null) throw new HostError(409, `domain '${def.name}' cannot start: the shared machine ${rec.machine.key} is being recorded, and the recording cannot take ${why}`);
     const disk = this.readDisk(def);
-    rec.log.event({ kind: 'start', cycle: rec.machine.hv!.cpu.cycles, name: def.name, definition: { ...def }, ...(disk ? { diskSha256: sha256(disk) } : {}) });
+    // a kernel of its own: the SHA-256 of the image loaded from its path (the replay loads it and checks)
+    const kernel = def.kernel !== undefined ? sha256(encodeImage(this.bootImage(def).image)) : undefined;
+    rec.log.event({ kind: 'start', cycle: rec.machine.hv!.cpu.cycles, name: def.name, definition: { ...def }, ...(disk ? { diskSha256: sha256(disk) } : {}), ...(kernel ? { kernelSha256: kernel } : {}) });
   }
 
   /**

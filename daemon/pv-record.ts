@@ -5,7 +5,8 @@
 // never recorded alone. What is recorded is the whole machine, from its first cycle: everything
 // that enters it from outside, each with the machine's cycle at which it was applied -
 //
-//   - `start`: a pv domain started on it (its definition as it was then, its disk's SHA-256);
+//   - `start`: a pv domain started on it (its definition as it was then, its disk's SHA-256, and
+//     with a kernel of its own the SHA-256 of the image loaded from the definition's path);
 //   - `keys`: console input typed to one of its domains (the console, the API, the monitor);
 //   - `command`: a management command applied to one of its domains (shutdown, reboot, destroy,
 //     suspend, resume, setmem, weight; save, which takes the domain away as destroy does);
@@ -58,7 +59,7 @@ export const PV_COMMANDS = ['shutdown', 'reboot', 'destroy', 'suspend', 'resume'
 export type PvCommand = (typeof PV_COMMANDS)[number];
 
 export const pvHostEventSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('start'), cycle, name, definition: z.record(z.string(), z.unknown()), diskSha256: sha.optional() }),
+  z.strictObject({ kind: z.literal('start'), cycle, name, definition: z.record(z.string(), z.unknown()), diskSha256: sha.optional(), kernelSha256: sha.optional() }),
   z.strictObject({ kind: z.literal('keys'), cycle, name, text: z.string().min(1) }),
   z.strictObject({ kind: z.literal('command'), cycle, name, command: z.enum(PV_COMMANDS), args: z.array(z.number()) }),
   z.strictObject({ kind: z.literal('settle'), cycle, name, definition: z.record(z.string(), z.unknown()) }),

@@ -12,6 +12,10 @@ import { validateDefinition } from '../../daemon/definition.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { eventNames, recordPvSession, standardGuest } from './pv-host-record-session.ts';
 import { loopback, makeHost, START, TEST_LINK, TEST_SHAPE } from './migrate-harness.ts';
+import { decodeImage, encodeImage } from '../../machine/image.ts';
+import { migratePvGuest } from '../../bench/migrate-pv-guest.ts';
+import { readPvHostLog } from '../../daemon/pv-record.ts';
+import { sha256 } from '../../hypervisor/input-log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-pv-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,5 +135,33 @@ describe('recording the shared pv machine', () => {
     ]);
     b.host.shutdownAll();
     a.host.shutdownAll();
+  });
+
+  it('a pv domain with a kernel of its own (an image file): its start line carries the SHA-256 of the image; host-replay loads it and repeats the run, and refuses, in one line, an image that changed', async () => {
+    const kernel = join(dir, 'writer-pv.img');
+    const file = join(dir, 'kernel.log');
+    const image = encodeImage(migratePvGuest({ pages: 8, passes: 300, printEvery: 100 }));
+    writeFileSync(kernel, image);
+    let out = '';
+    const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest, loadKernel: (path) => decodeImage(readFileSync(path), path), onConsole: (_n, b) => (out += Buffer.from(b).toString('latin1')) });
+    host.recordPv(file, 'p4-2003', 'interpreter');
+    host.define(validateDefinition({ name: 'k', mode: 'pv', memory: 4, kernel, on_poweroff: 'preserve' }));
+    host.start('k');
+    for (let k = 0; k < 2000 && host.dominfo('k').status === 'running'; k++) host.step();
+    expect(host.dominfo('k')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
+    const end = host.stopPvRecording();
+    host.shutdownAll();
+    const log = readPvHostLog(file);
+    expect(log.events.map((e) => (e.kind === 'start' ? [e.kind, e.name, e.kernelSha256] : [e.kind, e.name]))).toEqual([
+      ['start', 'k', sha256(image)],
+      ['settle', 'k'],
+    ]);
+    const rep = await xenolith('host-replay', file, '--console', 'k');
+    expect(rep.stderr).toBe(`[xenolith: replayed ${file}: the machine ended at cycle ${end.cycle} as recorded; 1 domain, console output identical]\n`);
+    expect(rep.stdout).toBe(out);
+    const other = encodeImage(migratePvGuest({ pages: 8, passes: 301, printEvery: 100 }));
+    writeFileSync(kernel, other);
+    const changed = await xenolith('host-replay', file);
+    expect([changed.status, changed.stderr]).toEqual([2, `xenolith: ${file}: domain 'k' started with the kernel ${kernel} of sha256 ${sha256(image).slice(0, 16)}...; the image there now has ${sha256(other).slice(0, 16)}... (it changed)\n`]);
   });
 });
