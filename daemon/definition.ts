@@ -160,11 +160,7 @@ export const definitionSchema = z
       const why =
         d.mode === 'pv'
           ? 'a pv domain shares its machine with the other pv domains, so its run depends on theirs and a replay of it alone cannot repeat it: record the whole shared machine (xenolith record-pv FILE, POST /pv-record)'
-          : d.bridge === undefined && d.net !== undefined && d.ip !== undefined && ipv4(d.ip) !== 0x0a00020f
-            ? `recording a domain with net at ${d.ip} is not built yet: run --replay gives the guest 10.0.2.15`
-            : d.kernel !== undefined
-              ? 'recording a domain with its own kernel is not built yet (the standard kernel only)'
-              : null;
+          : null;
       if (why !== null) ctx.addIssue({ code: 'custom', path: ['record'], message: why });
     }
     if (d.net !== undefined && d.bridge === undefined) {

@@ -20,7 +20,7 @@ import { ConsoleLog } from '../machine/console-log.ts';
 import { Machine } from '../machine/machine.ts';
 import type { CpuState } from '../machine/cpu.ts';
 import { Flag } from '../machine/isa.ts';
-import { type Image, ImageArch } from '../machine/image.ts';
+import { encodeImage, type Image, ImageArch } from '../machine/image.ts';
 import { Hypervisor, DomainCreateError } from '../hypervisor/core/hypervisor.ts';
 import type { Domain, DomainConfig } from '../hypervisor/core/domain.ts';
 import type { BootSpec, Mode } from '../hypervisor/core/mode.ts';
@@ -50,7 +50,7 @@ import { HostUplink, type NicPlatform } from '../hypervisor/net/uplink.ts';
 import { GUEST_IP, type GatewayState } from '../hypervisor/net/gateway.ts';
 import { domainNicPlatform } from '../hypervisor/net/attach.ts';
 import { BRIDGE_IDLE_EVENT, VirtualSwitch, type SwitchCounters, type SwitchPort } from '../hypervisor/net/bridge.ts';
-import { deferred } from '../machine/deferred.ts';
+import { deferred, deferredCallOf, type DeferredCall } from '../machine/deferred.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { macFromBytes, macToBytes, NIC_DEFAULT_MAC } from '../machine/devices/nic.ts';
 import { dirtyFrames } from '../hypervisor/core/log-dirty.ts';
@@ -250,6 +250,11 @@ export interface HostOptions {
    * its bridge back only to its next event (hypervisor/net/bridge.ts); false: strict lockstep
    */
   bridgeIdleSkip?: boolean;
+  /**
+   * a replay's host (daemon/pv-replay.ts): a domain's forwards bind no host socket (the gateway
+   * is HostUplink.detached); the recorded datagrams enter through replayDatagram
+   */
+  detachedNet?: boolean;
 }
 
 export class Host {
@@ -485,6 +490,13 @@ export class Host {
       const ip = def.ip ?? '10.0.2.15';
       run.bridge = { mac: macFromBytes(stationMac(ipNumber(ip))), ip };
     }
+    // net at another address: the guest's address (run --replay gives it, and parses the forwards with it)
+    if (def.bridge === undefined && def.net !== undefined && def.ip !== undefined && ipNumber(def.ip) !== GUEST_IP) run.ip = def.ip;
+    // a kernel of its own: its path, and the SHA-256 of the image loaded from it (run --replay loads it and checks)
+    if (def.kernel !== undefined) {
+      run.image = def.kernel;
+      run.imageSha256 = sha256(encodeImage(this.bootImage(def).image));
+    }
     if (def.cmdline !== undefined) run.cmdline = def.cmdline;
     if (def.shadow !== undefined) run.shadow = def.shadow;
     if (def.bt_adaptive === true) run.btAdaptive = true;
@@ -548,6 +560,42 @@ export class Host {
       if (sw.uplinkPortInbox) ext.set(sw.uplinkPortInbox, 'net:uplink-port');
     }
     return ext;
+  }
+
+  /**
+   * A pv domain of the shared machine saved or migrated alone: the externals its pending events
+   * name (on a bridge, its port's inbox: frames on their way to it through the switch) and the
+   * shared machine's events it takes with it (`carry`): a frame its bridge's gateway sent it that
+   * is still in the gateway's latency - an event of the gateway's way into the switch, on this
+   * machine's queue when the gateway's home is here - goes as a relay to its own port
+   * (BridgeInbox.relay: it enters the switch at that cycle and arrives the bridge latency later,
+   * as it would have here), so it is received wherever the domain lands. `held` lists those
+   * events here (dropCarried takes them away once the domain has left).
+   */
+  private pvNetOut(r: DomainRecord): { extra: Map<object, string> | undefined; carry: ((call: DeferredCall) => (() => void) | null) | undefined; held: () => number[] } {
+    const inbox = r.switchPort?.inbox;
+    const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
+    const none = { extra: undefined, carry: undefined, held: () => [] };
+    if (!inbox || !sw) return none;
+    const mac = stationMac(r.def.ip !== undefined ? ipNumber(r.def.ip) : GUEST_IP);
+    const toIt = (call: DeferredCall): Uint8Array | null => {
+      const frame = call.args[0];
+      if (sw.uplinkInbox === null || call.target !== sw.uplinkInbox || call.name !== 'receive' || !(frame instanceof Uint8Array) || frame.length < 14) return null;
+      for (let k = 0; k < 6; k++) if (frame[k] !== mac[k]) return null;
+      return frame;
+    };
+    const hv = r.machine!.hv!;
+    return {
+      extra: new Map([[inbox, 'net:port']]),
+      carry: (call) => {
+        const frame = toIt(call);
+        return frame === null ? null : deferred(inbox, 'relay', frame);
+      },
+      held: () => hv.events.pending().flatMap((e) => {
+        const call = deferredCallOf(e.fn);
+        return call !== null && toIt(call) !== null ? [e.handle] : [];
+      }),
+    };
   }
 
   /** The restoring side's objects for netExternalsOut's names: the new port's inbox, the bridge's gateway's. */
@@ -682,6 +730,8 @@ export class Host {
     const r = this.needLive(name, 'save');
     const m = r.machine!;
     let bytes: Uint8Array;
+    /** the shared machine's events the file took with the domain (taken away here once it is written) */
+    let carried: () => number[] = () => [];
     if (m.pv) {
       const hv = m.hv!;
       const domain = r.domain!;
@@ -694,9 +744,10 @@ export class Host {
         throw new HostError(409, `domain '${name}' cannot be saved now: it is not at a quiet point (${why})${r.status === 'paused' ? '; resume it and save again' : ''}`);
       }
       try {
-        // on a bridge: a frame on its way to it names its port's inbox
-        const inbox = r.switchPort?.inbox;
-        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
+        // on a bridge: a frame on its way to it names its port's inbox; one its gateway sent it here goes with it
+        const net = this.pvNetOut(r);
+        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), net.extra, net.carry);
+        carried = net.held;
       } catch (e) {
         if (e instanceof PvSaveRefused) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
         throw e;
@@ -717,6 +768,7 @@ export class Host {
       throw new HostError(400, `${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
     this.pvRecordCommand(r, 'save');
+    for (const h of carried()) m.hv!.events.cancel(h);
     this.release(r);
     this.setStopped(r, 'shut off', 'saved', null, null);
     return this.info(r);
@@ -926,6 +978,8 @@ export class Host {
     const page = (pfn: number): Uint8Array | null => (p2m[pfn]! >= 0 ? mem.u8.subarray(p2m[pfn]! * 4096, (p2m[pfn]! + 1) * 4096) : null);
     r.migratingOut = true;
     let pausedHere = false;
+    /** the shared machine's events the state took with the domain (taken away here at the commit) */
+    let carried: () => number[] = () => [];
     const host = this;
     return {
       name,
@@ -967,8 +1021,9 @@ export class Host {
       },
       captureState() {
         try {
-          const inbox = r.switchPort?.inbox;
-          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), inbox ? new Map([[inbox, 'net:port']]) : undefined);
+          const net = host.pvNetOut(r);
+          carried = net.held;
+          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), net.extra, net.carry);
           return compactPvState(file, pages, page);
         } catch (e) {
           if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
@@ -984,6 +1039,8 @@ export class Host {
       },
       giveUp() {
         r.migratingOut = false;
+        // the gateway's frames to it that went with its state are the destination's now
+        for (const h of carried()) hv.events.cancel(h);
         host.release(r);
         host.setStopped(r, 'shut off', 'migrated', `to ${to}`, null);
       },
@@ -1014,11 +1071,15 @@ export class Host {
     this.incomingNames.add(def.name);
     const r = this.newRecord(def);
     let paused = false;
+    // a pv domain is built on this host's shared pv machine: one made for it alone goes with it
+    const pvKey = def.mode === 'pv' ? pvMachineKey(def.profile, def.engine) : null;
+    const pvMachineBefore = pvKey !== null && this.machines.some((x) => x.key === pvKey);
     const forget = () => {
       this.incomingNames.delete(def.name);
       // a staged domain's disk belongs to the source until the commit: never written back from here
       r.disk = null;
       this.release(r);
+      if (pvKey !== null && !pvMachineBefore) this.dropEmptyPvMachine(pvKey);
     };
     /** pv: the domain's own time when it was stopped at the source, plus the downtime (its time on commit) */
     let pvGuestTime: number | null = null;
@@ -1386,6 +1447,17 @@ export class Host {
     }
   }
 
+  /**
+   * Take away the shared pv machine of `key` if no domain is on it (a failed migration's
+   * destination made it for the domain it staged: it keeps nothing half-built).
+   */
+  private dropEmptyPvMachine(key: string): void {
+    const k = this.machines.findIndex((x) => x.key === key);
+    if (k < 0 || this.machines[k]!.hv!.domains.length > 0) return;
+    if (this.pvRec !== null && this.pvRec.machine === this.machines[k]) return;
+    this.machines.splice(k, 1);
+  }
+
   private pvMachine(profile: string, engine: Engine): HostMachine {
     const key = pvMachineKey(profile, engine);
     let m = this.machines.find((x) => x.key === key);
@@ -1453,8 +1525,16 @@ export class Host {
       }
       this.bridgeUplinks.get(def.bridge)?.uplink.gateway.addStation(ownIp, config.mac);
     } else if (rules) {
-      uplink = HostUplink.openNow(rules, macToBytes(NIC_DEFAULT_MAC), onNetError);
+      uplink = this.opts.detachedNet === true ? HostUplink.detached(rules, macToBytes(NIC_DEFAULT_MAC)) : HostUplink.openNow(rules, macToBytes(NIC_DEFAULT_MAC), onNetError);
       config.onTransmit = uplink.onTransmit;
+      // on the recorded shared pv machine: each host datagram is an input, logged with the machine's cycle
+      if (this.pvRecorded(def)) {
+        const rec = this.pvRec!;
+        const up = uplink;
+        up.onHostDatagram = (rule, payload, address, port) => {
+          if (this.pvRec === rec && r.uplink === up) rec.log.event({ kind: 'datagram', cycle: rec.machine.hv!.cpu.cycles, name: def.name, rule, address, port, base64: Buffer.from(payload).toString('base64') });
+        };
+      }
     }
     /** join the bridge (and its gateway, if it has no home yet; or the uplink to the domain alone) once the domain's network exists */
     const plug = (m: HostMachine, nic: NicPlatform | null): void => {
@@ -2085,16 +2165,26 @@ export class Host {
     const rec = this.pvRec!;
     const def = r.def;
     const why =
-      def.net !== undefined || def.bridge !== undefined
-        ? 'a network (net, bridge): host datagrams and bridge frames are not logged'
-        : def.kernel !== undefined
-          ? 'a kernel of its own (the standard kernel only)'
-          : r.breakpoints.length > 0
-            ? 'breakpoints (monitor stops are not logged; delete them)'
-            : null;
+      def.bridge !== undefined
+        ? 'a bridge (the frames from the other machines on it are not logged; a domain with net alone is)'
+        : r.breakpoints.length > 0
+          ? 'breakpoints (monitor stops are not logged; delete them)'
+          : null;
     if (why !== null) throw new HostError(409, `domain '${def.name}' cannot start: the shared machine ${rec.machine.key} is being recorded, and the recording cannot take ${why}`);
     const disk = this.readDisk(def);
-    rec.log.event({ kind: 'start', cycle: rec.machine.hv!.cpu.cycles, name: def.name, definition: { ...def }, ...(disk ? { diskSha256: sha256(disk) } : {}) });
+    // a kernel of its own: the SHA-256 of the image loaded from its path (the replay loads it and checks)
+    const kernel = def.kernel !== undefined ? sha256(encodeImage(this.bootImage(def).image)) : undefined;
+    rec.log.event({ kind: 'start', cycle: rec.machine.hv!.cpu.cycles, name: def.name, definition: { ...def }, ...(disk ? { diskSha256: sha256(disk) } : {}), ...(kernel ? { kernelSha256: kernel } : {}) });
+  }
+
+  /**
+   * A replay (daemon/pv-replay.ts): a host datagram from `address`:`port` to forward rule `rule`
+   * of domain `name`'s own gateway enters it now, as it entered the recorded one.
+   */
+  replayDatagram(name: string, rule: number, payload: Uint8Array, address: string, port: number): void {
+    const r = this.get(name);
+    if (!r.uplink || r.forwards || rule >= r.uplink.rules.length) throw new HostError(409, `domain '${name}' has no forward rule ${rule} of its own`);
+    r.uplink.fromHost(rule, payload, address, port);
   }
 
   /** A replay's host (daemon/pv-replay.ts): the shared machine of `profile`/`engine`, settled only as recorded. */

@@ -5,14 +5,17 @@
 // never recorded alone. What is recorded is the whole machine, from its first cycle: everything
 // that enters it from outside, each with the machine's cycle at which it was applied -
 //
-//   - `start`: a pv domain started on it (its definition as it was then, its disk's SHA-256);
+//   - `start`: a pv domain started on it (its definition as it was then, its disk's SHA-256, and
+//     with a kernel of its own the SHA-256 of the image loaded from the definition's path);
 //   - `keys`: console input typed to one of its domains (the console, the API, the monitor);
 //   - `command`: a management command applied to one of its domains (shutdown, reboot, destroy,
 //     suspend, resume, setmem, weight; save, which takes the domain away as destroy does);
 //   - `settle`: the host applying a stopped domain's lifecycle action (on_poweroff, on_reboot,
 //     on_crash: release, preserve, restart). The host does that between its slices, whose
 //     boundaries follow wall time, so the cycle is logged like an input's (with the definition
-//     then in force, which the action reads).
+//     then in force, which the action reads);
+//   - `datagram`: a host datagram to a forward of a domain's own gateway (`net`, no bridge), as
+//     it entered the gateway (forward rule, client address and port, payload).
 //
 // and at the end every domain's console output (length and SHA-256) and the machine's final
 // counters. The file is JSON Lines like the single run's input log (hypervisor/input-log.ts), in
@@ -56,10 +59,11 @@ export const PV_COMMANDS = ['shutdown', 'reboot', 'destroy', 'suspend', 'resume'
 export type PvCommand = (typeof PV_COMMANDS)[number];
 
 export const pvHostEventSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('start'), cycle, name, definition: z.record(z.string(), z.unknown()), diskSha256: sha.optional() }),
+  z.strictObject({ kind: z.literal('start'), cycle, name, definition: z.record(z.string(), z.unknown()), diskSha256: sha.optional(), kernelSha256: sha.optional() }),
   z.strictObject({ kind: z.literal('keys'), cycle, name, text: z.string().min(1) }),
   z.strictObject({ kind: z.literal('command'), cycle, name, command: z.enum(PV_COMMANDS), args: z.array(z.number()) }),
   z.strictObject({ kind: z.literal('settle'), cycle, name, definition: z.record(z.string(), z.unknown()) }),
+  z.strictObject({ kind: z.literal('datagram'), cycle, name, rule: z.number().int().nonnegative(), address: z.string(), port: z.number().int().min(0).max(65535), base64: z.string() }),
 ]);
 export type PvHostEvent = z.infer<typeof pvHostEventSchema>;
 

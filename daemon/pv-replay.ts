@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Image } from '../machine/image.ts';
+import { encodeImage, type Image } from '../machine/image.ts';
 import { validateDefinition, DefinitionError, type DomainDefinition } from './definition.ts';
 import { Host, HostError } from './host.ts';
 import { PvHostLogError, type PvCommand, type PvHostEnd, type PvHostLog } from './pv-record.ts';
@@ -21,6 +21,8 @@ export interface PvReplayOptions {
   standardGuest: (arch: 'native' | 'pv') => { kernel: Image; initrd: Uint8Array };
   /** read a definition's disk (default: the file) */
   readDisk?: (path: string) => Uint8Array;
+  /** a definition's kernel file (an image, or an entry module compiled): none, no domain with a kernel of its own replays */
+  loadKernel?: (path: string, arch: 'native' | 'pv') => Image;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -36,7 +38,10 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
   const host = new Host(null, {
     hostMemoryMiB: m.hostMemoryMiB,
     pacing: 'fast',
+    // the recorded domains' forwards bind no host socket: their datagrams come from the log
+    detachedNet: true,
     standardGuest: opts.standardGuest,
+    ...(opts.loadKernel ? { loadKernel: opts.loadKernel } : {}),
     onConsole: (n, bytes) => consoles.set(n, (consoles.get(n) ?? '') + Buffer.from(bytes).toString('latin1')),
   });
   const diverged = (what: string): PvHostLogError => new PvHostLogError(`${file}: replay diverged: ${what}`);
@@ -47,6 +52,20 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
       if (e instanceof DefinitionError) throw new PvHostLogError(`${file}: the definition at cycle ${at}: ${e.message}`);
       throw e;
     }
+  };
+  /** a kernel of its own: the recorded image, by its SHA-256 (one line if it cannot be loaded or differs) */
+  const checkKernel = (def: DomainDefinition, recorded: string | undefined): void => {
+    const path = def.kernel;
+    if (path === undefined || recorded === undefined) throw new PvHostLogError(`${file}: domain '${def.name}' started ${path === undefined ? 'with the standard kernel but its start line names a kernel image' : `with the kernel ${path} but its start line has no kernelSha256`}`);
+    if (!opts.loadKernel) throw new PvHostLogError(`${file}: domain '${def.name}' started with a kernel of its own (${path}); this replay loads no kernel files`);
+    let image: Image;
+    try {
+      image = opts.loadKernel(path, 'pv');
+    } catch (err) {
+      throw new PvHostLogError(`${file}: domain '${def.name}': kernel ${path}: ${(err as Error).message}`);
+    }
+    const now = sha256(encodeImage(image));
+    if (now !== recorded) throw new PvHostLogError(`${file}: domain '${def.name}' started with the kernel ${path} of sha256 ${recorded.slice(0, 16)}...; the image there now has ${now.slice(0, 16)}... (it changed)`);
   };
   host.replayPvMachine(m.profile, m.engine);
   const cycles = (): number => host.pvMachineCounters(m.key)!.cycles;
@@ -62,7 +81,7 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
   };
   try {
     for (const e of log.events) {
-      const what = e.kind === 'command' ? `${e.command} of '${e.name}'` : `${e.kind === 'keys' ? 'console input to' : e.kind === 'start' ? 'the start of' : 'the lifecycle action of'} '${e.name}'`;
+      const what = e.kind === 'command' ? `${e.command} of '${e.name}'` : `${e.kind === 'keys' ? 'console input to' : e.kind === 'start' ? 'the start of' : e.kind === 'datagram' ? 'a host datagram to' : 'the lifecycle action of'} '${e.name}'`;
       runTo(e.cycle, what);
       switch (e.kind) {
         case 'start': {
@@ -72,6 +91,7 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
             const bytes = disk === undefined ? new Uint8Array(0) : (opts.readDisk ?? ((p) => new Uint8Array(readFileSync(p))))(disk.file);
             if (sha256(bytes) !== e.diskSha256) throw new PvHostLogError(`${file}: domain '${def.name}' started with a disk of sha256 ${String(e.diskSha256).slice(0, 16)}...; ${disk?.file ?? 'none'} differs now`);
           }
+          if (e.kernelSha256 !== undefined || def.kernel !== undefined) checkKernel(def, e.kernelSha256);
           host.define(def);
           try {
             host.start(def.name);
@@ -86,6 +106,9 @@ export function replayPvHost(log: PvHostLog, file: string, opts: PvReplayOptions
           break;
         case 'command':
           applyCommand(host, e.name, e.command, e.args);
+          break;
+        case 'datagram':
+          host.replayDatagram(e.name, e.rule, new Uint8Array(Buffer.from(e.base64, 'base64')), e.address, e.port);
           break;
         case 'settle':
           if (!host.settleRecorded(e.name, definition(e.definition, e.cycle))) throw diverged(`domain '${e.name}' stopped by cycle ${e.cycle} in the recording, not in the replay`);

@@ -32,6 +32,11 @@ export const runSettingsSchema = z.strictObject({
   memoryMiB: z.number().int().positive(),
   /** the image file given to run (none: the standard guest) */
   image: z.string().optional(),
+  /**
+   * the SHA-256 of that image as it was loaded (its encoded bytes; a kernel entry module's, as
+   * compiled): a replay refuses an image that differs
+   */
+  imageSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   add: z.array(z.string()),
   cmdline: z.string().optional(),
   mmu: z.enum(['shadow', 'ept']).optional(),
@@ -53,6 +58,11 @@ export const runSettingsSchema = z.strictObject({
    * frames that entered its NIC from the bridge are `frame` events, and what it sends goes nowhere
    */
   bridge: z.strictObject({ mac: z.number().int().nonnegative().max(2 ** 48 - 1), ip: z.string() }).optional(),
+  /**
+   * a daemon domain with `net` and no bridge at another address than 10.0.2.15: the guest's IPv4
+   * address (its NIC's, or pv's start info), the address its forwards go to
+   */
+  ip: z.string().optional(),
   /** the --disk file's SHA-256 at the start (a replay needs a disk with the same bytes) */
   diskSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   /** --smp (trap, bt, hvm, pv: vCPUs) and its shaping options, as given (absent: one CPU, the defaults) */

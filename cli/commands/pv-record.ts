@@ -48,7 +48,10 @@ export function register(program: Command): void {
       let res;
       try {
         const log = readPvHostLog(file);
-        res = replayPvHost(log, file, { standardGuest: (arch) => standardGuest(arch) });
+        const { readImageFile } = await import('../image-files.ts');
+        const { compileKernel } = await import('../guest.ts');
+        // a domain's own kernel: an image file, or an entry module compiled as the daemon compiles it
+        res = replayPvHost(log, file, { standardGuest: (arch) => standardGuest(arch), loadKernel: (path, arch) => (path.endsWith('.ts') ? compileKernel(path, arch) : readImageFile(path)) });
       } catch (e) {
         if (e instanceof PvHostLogError) throw new CliError(e.message, 2);
         throw e;

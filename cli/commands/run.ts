@@ -7,7 +7,7 @@ import { hvmMmuFor, PLE_DEFAULTS } from '../../hypervisor/hvm/mode.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Machine } from '../../machine/machine.ts';
-import { ARCH_NAMES, ImageArch, type Image } from '../../machine/image.ts';
+import { ARCH_NAMES, encodeImage, ImageArch, type Image } from '../../machine/image.ts';
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
@@ -35,9 +35,26 @@ import { DEFAULT_TRACE_RECORDS, TraceBuffer, toChromeTrace, type ChromeTrace } f
 import { netSchema } from '../options.ts';
 import type { GatewayState } from '../../hypervisor/net/gateway.ts';
 import type { HostUplink } from '../../hypervisor/net/uplink.ts';
-import { ipString } from '../../hypervisor/net/frames.ts';
+import { ipString, ipv4 } from '../../hypervisor/net/frames.ts';
+import { parseNetSpecs } from '../../hypervisor/net/hostfwd.ts';
 import { InputLogError, InputLogWriter, OutputDigest, readInputLog, sha256, type InputEvent, type InputLog, type RunSettings } from '../../hypervisor/input-log.ts';
 import { recordingSession, replayDrive, ReplayDivergedError } from '../session.ts';
+
+/** A recording's guest address (its header's `ip`): one line if it is not an IPv4 address. */
+function parseReplayedIp(file: string, ip: string): number {
+  const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (parts === null || parts.slice(1).some((p) => Number(p) > 255)) throw new CliError(`--replay ${file}: the recorded guest address "${ip}" is not an IPv4 address`);
+  return ipv4(ip);
+}
+
+/** A recording's --net forwards, their guest address the recorded one. */
+function parseReplayedNet(file: string, net: readonly string[], ownIp: number): ReturnType<typeof parseNetSpecs> {
+  try {
+    return parseNetSpecs(net, ownIp);
+  } catch (e) {
+    throw new CliError(`--replay ${file}: --net: ${(e as Error).message}`);
+  }
+}
 
 /** An image file, or a guest program's entry module (.ts) compiled as a kernel for `arch`. */
 async function loadImage(path: string, arch: 'native' | 'pv'): Promise<Image> {
@@ -732,6 +749,12 @@ export function register(program: Command): void {
       const table = opts.hypercalls ? await loadHypercallTable(opts.hypercalls) : undefined;
 
       const image = imagePath ? await loadImage(imagePath, opts.mode === 'pv' ? 'pv' : 'native') : undefined;
+      // a recording with an image of its own: the same image (a changed file would run another guest)
+      const imageSha256 = image ? sha256(encodeImage(image)) : undefined;
+      const recordedImage = driving.kind === 'replay' ? driving.log.run.imageSha256 : undefined;
+      if (recordedImage !== undefined && imageSha256 !== recordedImage) {
+        throw new CliError(`--replay ${opts.replay}: the recording ran ${imagePath} with sha256 ${recordedImage.slice(0, 16)}...; the image there now has ${imageSha256!.slice(0, 16)}... (it changed)`);
+      }
       const kernelBoot = !image || isKernelImage(image);
       if (image?.arch === ImageArch.User) {
         throw new CliError(`${imagePath} is a user program (compile --user): it runs inside the guest kernel; add its source to the initrd with --add PROG.ts and start it with --input 'PROG ARGS' or --cmdline 'PROG ARGS'`);
@@ -764,9 +787,11 @@ export function register(program: Command): void {
       const maxCycles = replayed ? Number.MAX_SAFE_INTEGER : checked.maxCycles ?? (interactive ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_CYCLES);
       const timeoutS = checked.timeout ?? (interactive || replayed ? Infinity : DEFAULT_INPUT_TIMEOUT_S);
 
-      const netRules = parseOptions(netSchema, opts.net);
-      const strayForward = netRules.find((r) => r.guestIp !== 0x0a00020f);
-      if (strayForward) throw new CliError(`--net: the guest's address is 10.0.2.15, not "${ipString(strayForward.guestIp)}" (forwards to other addresses are for domains on a bridge)`);
+      // a replayed daemon domain with net at another address: the guest has that address, its forwards go to it
+      const ownIp = replayed?.ip !== undefined ? parseReplayedIp(opts.replay!, replayed.ip) : 0x0a00020f;
+      const netRules = ownIp === 0x0a00020f ? parseOptions(netSchema, opts.net) : parseReplayedNet(opts.replay!, opts.net, ownIp);
+      const strayForward = netRules.find((r) => r.guestIp !== ownIp);
+      if (strayForward) throw new CliError(`--net: the guest's address is ${ipString(ownIp)}, not "${ipString(strayForward.guestIp)}" (forwards to other addresses are for domains on a bridge)`);
       if (opts.netRx !== undefined && (opts.mode !== 'pv' || opts.net.length === 0)) throw new CliError(`--net-rx chooses how pv's network back end delivers frames; it needs --mode pv and --net (not --mode ${opts.mode}${opts.net.length === 0 ? ' without --net' : ''})`);
       if (opts.netRx !== undefined && opts.netRx !== 'copy' && opts.netRx !== 'flip') throw new CliError(`--net-rx must be copy or flip (not ${opts.netRx})`);
       let uplink: HostUplink | undefined;
@@ -783,6 +808,7 @@ export function register(program: Command): void {
         const { NIC_DEFAULT_MAC, macToBytes } = await import('../../machine/devices/nic.ts');
         const mac = macToBytes(NIC_DEFAULT_MAC);
         if (replayed) {
+          if (ownIp !== 0x0a00020f) station = { mac: NIC_DEFAULT_MAC, macBytes: mac, ip: ownIp };
           uplink = HostUplink.detached(netRules, mac);
         } else {
           try {
@@ -799,6 +825,7 @@ export function register(program: Command): void {
       if (opts.record !== undefined) {
         const settings: RunSettings = { mode: opts.mode, profile: opts.profile, engine: checked.engine ?? DEFAULT_ENGINE, memoryMiB: memoryBytes / (1024 * 1024), add: opts.add, net: opts.net };
         if (imagePath !== undefined) settings.image = imagePath;
+        if (imageSha256 !== undefined) settings.imageSha256 = imageSha256;
         if (opts.cmdline !== undefined) settings.cmdline = opts.cmdline;
         if (checked.mmu !== undefined) settings.mmu = checked.mmu;
         if (checked.shadow !== undefined) settings.shadow = checked.shadow;

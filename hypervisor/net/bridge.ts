@@ -74,6 +74,8 @@ export class BridgeInbox {
   constructor(
     private readonly deliver: (frame: Uint8Array) => boolean,
     private readonly counters: SwitchCounters,
+    /** the clock of the machine the attachment is on (relay schedules on it) */
+    private readonly clock: Pick<BridgeClock, 'now' | 'schedule'> | null = null,
   ) {}
 
   arrive(frame: Uint8Array): void {
@@ -83,6 +85,22 @@ export class BridgeInbox {
     }
     this.tap?.(frame);
     this.deliver(frame);
+  }
+
+  /**
+   * A frame the bridge's gateway sent this attachment's domain from the same machine, taken with
+   * the domain while it was still in the gateway's latency (daemon/host.ts: a pv domain saved or
+   * migrated off the shared machine that carries its bridge's gateway): it enters the switch now
+   * and arrives BRIDGE_LATENCY_CYCLES later, as a frame from an uplink on the receiver's own
+   * machine does (the same clock: no offset between them).
+   */
+  relay(frame: Uint8Array): void {
+    if (!this.live || this.clock === null) {
+      this.counters.dropped++;
+      return;
+    }
+    this.counters.forwarded++;
+    this.clock.schedule(this.clock.now() + BRIDGE_LATENCY_CYCLES, deferred(this, 'arrive', frame));
   }
 }
 
@@ -178,7 +196,7 @@ export class VirtualSwitch {
         if (p.member) throw new Error('the port is attached already');
         p.member = this.join(machine ?? nic, nic);
         p.deliver = (frame) => nic.nic.receive(frame);
-        p.inbox = new BridgeInbox(p.deliver, this.counters);
+        p.inbox = new BridgeInbox(p.deliver, this.counters, nic);
       },
       detach: () => {
         p.deliver = null;

@@ -30,7 +30,7 @@
 // another domain's grant. Its network back end moves with it: its ring pages renamed like the
 // block ring's; the host side (sockets, the bridge port) is the daemon's (daemon/host.ts).
 
-import { deferredCallOf } from '../../machine/deferred.ts';
+import { deferredCallOf, type DeferredCall } from '../../machine/deferred.ts';
 import type { CpuState } from '../../machine/cpu.ts';
 import type { TlbSnapshot } from '../../machine/mmu.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
@@ -281,7 +281,14 @@ export interface SavedPvDomain {
  * restoring side needs to build the template (the daemon: the definition). Throws PvSaveRefused
  * (one line) when it cannot be saved now or at all. The domain is left exactly as it was.
  */
-export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup: Record<string, unknown>, extra?: ReadonlyMap<object, string>): Uint8Array {
+export function savePvDomain(
+  hv: Hypervisor,
+  mode: PvMode,
+  domain: Domain,
+  setup: Record<string, unknown>,
+  extra?: ReadonlyMap<object, string>,
+  carry?: (call: DeferredCall) => (() => void) | null,
+): Uint8Array {
   const host = mode.host;
   const d = mode.pv(domain);
   const bound = pvBindings(host, d);
@@ -423,7 +430,14 @@ export function savePvDomain(hv: Hypervisor, mode: PvMode, domain: Domain, setup
     // (the domain's timers and back ends schedule deferred calls; a closure is never one of its events)
     for (const e of hv.events.pending()) {
       const call = deferredCallOf(e.fn);
-      if (call !== null && (mine.has(call.target) || call.args.some((a) => mine.has(a)))) events.push([e.atCycle - cpu.cycles, e.handle, e.fn]);
+      if (call === null) continue;
+      if (mine.has(call.target) || call.args.some((a) => mine.has(a))) events.push([e.atCycle - cpu.cycles, e.handle, e.fn]);
+      else {
+        // an event of the shared machine's that carries something to the domain (`carry`: a frame
+        // its bridge's gateway sent it, still in the gateway's latency) goes with it, as `carry` says
+        const fn = carry?.(call) ?? null;
+        if (fn !== null) events.push([e.atCycle - cpu.cycles, e.handle, fn]);
+      }
     }
 
     let graph: EncodedGraph;

@@ -4,6 +4,10 @@
 // ends exactly as the uninterrupted run (console, cycles, instructions).
 import { describe, expect, it } from 'vitest';
 import { benchDomain, intoTraffic, makeNetHost, saveAndRestore, uninterrupted } from './net-save-harness.ts';
+import { deferredCallOf } from '../../machine/deferred.ts';
+import { pvQuietPoint } from '../../hypervisor/save/pv-domain.ts';
+import type { PvDomain } from '../../hypervisor/pv/state.ts';
+import type { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 
 describe('daemon domains with a network saved at many points', () => {
   for (const mode of ['native', 'trap', 'bt', 'hvm'] as const) {
@@ -79,4 +83,36 @@ describe('a native domain on br0 saved with each kind of frame in flight on the 
       expect(r.out).toBe(ref.out);
     }
   }, 120_000);
+});
+
+describe("a pv domain on br0 whose shared machine carries the bridge's gateway", () => {
+  it("saved with the gateway's echo reply still in the gateway's 2,000 cycles of latency (an event of the shared machine's, not the domain's): the frame goes with it, and the restored run on another host receives it and ends as the uninterrupted run", () => {
+    const d = { name: 'g', mode: 'pv' as const, cmdline: 'ping 10.0.2.2 2', net: 'user', bridge: 'br0', ip: '10.0.2.20' };
+    const ref = uninterrupted(d);
+    expect(ref.out).toMatch(/icmp_seq=2 time=\d+ us\n2 packets transmitted, 2 received\n/);
+    const gatewayFrame = (hv: Hypervisor): boolean => hv.events.pending().some((e) => deferredCallOf(e.fn)?.target?.constructor.name === 'UplinkInbox');
+    let delay = -1;
+    let source: Hypervisor | null = null;
+    const r = saveAndRestore(d, (h) => {
+      const cycles = () => h.host.live('g').hv!.cpu.cycles;
+      // the second echo request leaves at about cycle 3,003,490,000 (from a run): close in on it
+      // in coarse slices, then in slices of 200 cycles to a quiet point with the reply in flight
+      h.until(() => cycles() > 2_980_000_000, 20_000_000);
+      h.until(() => cycles() > 3_003_400_000, 20_000);
+      h.until(() => gatewayFrame(h.host.live('g').hv!) && pvQuietPoint(h.host.live('g').hv!, h.host.live('g').domain!.modeState as PvDomain) === null, 200);
+      const hv = h.host.live('g').hv!;
+      source = hv;
+      delay = hv.events.pending().find((e) => deferredCallOf(e.fn)?.target?.constructor.name === 'UplinkInbox')!.atCycle - hv.cpu.cycles;
+    })!;
+    expect(delay).toBe(2000); // the gateway answered at this slice's end
+    expect(r.a.out.g).toContain('icmp_seq=1');
+    expect(r.a.out.g).not.toContain('icmp_seq=2');
+    expect(r.out).toBe(ref.out);
+    expect([r.end.stopReason, r.end.cycles, r.end.instructions]).toEqual([ref.end.stopReason, ref.end.cycles, ref.end.instructions]);
+    // the reply went as a relay to the domain's port, named by the external of its port's inbox
+    expect(r.names.filter((n) => n.startsWith('net:'))).toEqual(['net:port']);
+    // and not left behind on the source's machine (where it would be dropped at the switch)
+    expect(gatewayFrame(source!)).toBe(false);
+    for (const h of [r.a.host, r.b.host]) expect([h.bridgeCounters('br0').dropped, h.bridgeCounters('br0').late]).toEqual([0, 0]);
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateDefinition } from '../../daemon/definition.ts';
-import { parseInputLog } from '../../hypervisor/input-log.ts';
+import { InputLogWriter, parseInputLog, sha256 } from '../../hypervisor/input-log.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { testHost } from './test-host.ts';
 
@@ -40,6 +40,40 @@ describe('recording a daemon domain with a network', () => {
       expect(rep.stdout).toBe(out.r);
     } finally {
       host.shutdownAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("trap with net at 10.0.2.40 and a forward to its port 7 (no bridge): the header carries the address; run --replay gives the guest that address (ifconfig says so) and parses the forwards with it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-record-ip-'));
+    const file = join(dir, 'ip.log');
+    const { host, out } = testHost();
+    try {
+      host.define(validateDefinition({ name: 'r', mode: 'trap', memory: 4, cmdline: 'ifconfig', net: 'hostfwd=udp:127.0.0.1:0-:7', ip: '10.0.2.40', record: file }));
+      host.start('r');
+      for (let k = 0; k < 4000 && host.dominfo('r').status === 'running'; k++) host.step();
+      expect(host.dominfo('r')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
+      expect(out.r).toContain('eth0: inet 10.0.2.40 netmask 255.255.255.0 gateway 10.0.2.2\n');
+      const log = parseInputLog(readFileSync(file, 'utf8'), file);
+      expect(log.run).toEqual({ mode: 'trap', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: ['hostfwd=udp:127.0.0.1:0-:7'], ip: '10.0.2.40', cmdline: 'ifconfig' });
+      const rep = await xenolith('run', '--replay', file, '--stats');
+      expect(rep.stderr).toContain(`[xenolith: replayed 0 inputs from ${file}: ended at cycle ${log.end.cycle} as recorded, console output identical]`);
+      expect(rep.stdout).toBe(out.r);
+    } finally {
+      host.shutdownAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a recording's guest address that is not an IPv4 address is refused by run --replay, in one line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-record-ip-'));
+    const file = join(dir, 'bad.log');
+    try {
+      const writer = new InputLogWriter(file, { mode: 'native', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: ['user'], ip: '10.0.2.400' });
+      writer.finish({ cycle: 1, end: 'guest', outputBytes: 0, outputSha256: sha256(new Uint8Array(0)) });
+      const rep = await xenolith('run', '--replay', file);
+      expect(rep.stderr).toBe(`xenolith: --replay ${file}: the recorded guest address "10.0.2.400" is not an IPv4 address\n`);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

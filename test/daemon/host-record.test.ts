@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { validateDefinition, DefinitionError } from '../../daemon/definition.ts';
 import { Host, HostError } from '../../daemon/host.ts';
 import { StateDir } from '../../daemon/state-dir.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { decodeImage, encodeImage } from '../../machine/image.ts';
+import { migrateGuest } from '../../bench/migrate-guest.ts';
+import { parseInputLog, sha256 } from '../../hypervisor/input-log.ts';
+import { xenolith } from '../cli/run-in-process.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
@@ -78,5 +82,42 @@ describe('recording a daemon domain (definition field record)', () => {
     host.define(validateDefinition({ name: 'r', mode: 'native', record: '/nonexistent-dir/r.log' }));
     expect(() => host.start('r')).toThrow(new HostError(409, "domain 'r' cannot start: record /nonexistent-dir/r.log: cannot write (ENOENT)"));
     expect(host.dominfo('r').status).toBe('defined');
+  });
+
+  it('a domain with a kernel of its own (an image file): the header carries its path and SHA-256; run --replay loads it and repeats the run, and refuses, in one line, an image that changed or is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolith-record-kernel-'));
+    try {
+      const kernel = join(dir, 'writer.img');
+      const file = join(dir, 'k.log');
+      const image = encodeImage(migrateGuest({ pages: 8, passes: 300, printEvery: 100 }));
+      writeFileSync(kernel, image);
+      let out = '';
+      const host = new Host(null, {
+        hostMemoryMiB: 64,
+        pacing: 'fast',
+        loadKernel: (path) => decodeImage(readFileSync(path), path),
+        onConsole: (_name, bytes) => (out += Buffer.from(bytes).toString('latin1')),
+      });
+      host.define(validateDefinition({ name: 'k', mode: 'trap', memory: 4, kernel, record: file }));
+      host.start('k');
+      for (let k = 0; k < 2000 && host.dominfo('k').status === 'running'; k++) host.step();
+      expect(host.dominfo('k')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
+      host.shutdownAll();
+      const log = parseInputLog(readFileSync(file, 'utf8'), file);
+      expect(log.run).toEqual({ mode: 'trap', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: [], image: kernel, imageSha256: sha256(image) });
+      const rep = await xenolith('run', '--replay', file, '--stats');
+      expect(rep.stderr).toContain(`[xenolith: replayed 0 inputs from ${file}: ended at cycle ${log.end.cycle} as recorded, console output identical]`);
+      expect(rep.stdout).toBe(out);
+      // another kernel in its place
+      const other = encodeImage(migrateGuest({ pages: 8, passes: 301, printEvery: 100 }));
+      writeFileSync(kernel, other);
+      const changed = await xenolith('run', '--replay', file);
+      expect(changed.stderr).toBe(`xenolith: --replay ${file}: the recording ran ${kernel} with sha256 ${sha256(image).slice(0, 16)}...; the image there now has ${sha256(other).slice(0, 16)}... (it changed)\n`);
+      rmSync(kernel);
+      const gone = await xenolith('run', '--replay', file);
+      expect(gone.stderr).toBe(`xenolith: cannot read ${kernel}: no such file\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

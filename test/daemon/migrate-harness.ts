@@ -8,6 +8,7 @@ import { validateDefinition, type DomainDefinitionInput } from '../../daemon/def
 import { Channel, socketTransport, type Transport } from '../../daemon/migration/channel.ts';
 import { FrameReader, type Message } from '../../daemon/migration/wire.ts';
 import { migrateGuest, type MigrateGuestShape } from '../../bench/migrate-guest.ts';
+import { migratePvGuest } from '../../bench/migrate-pv-guest.ts';
 import { testHost } from './test-host.ts';
 
 /** A small shape: two rounds on the test link, ~630k cycles in all. */
@@ -15,9 +16,15 @@ export const TEST_SHAPE: MigrateGuestShape = { pages: 24, passes: 1500, printEve
 /** 40 GB/s, 0.01 ms: round 1 (1024 pages) is ~300k cycles. */
 export const TEST_LINK = { bytesPerSecond: 40_000_000_000, latencyMs: 0.01 };
 
-export function makeHost(shape: MigrateGuestShape = TEST_SHAPE) {
-  const { host, out } = testHost({ loadKernel: () => migrateGuest(shape) });
-  const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: 'trap', memory: 4, kernel: '/migrate-guest', on_poweroff: 'preserve', ...d }));
+/**
+ * A host whose kernel files are the migration guest: bench/migrate-guest.ts, or with `pv`
+ * bench/migrate-pv-guest.ts (the same loop in ring 3; booted with no initrd) and domains of mode pv.
+ */
+export function makeHost(shape: MigrateGuestShape = TEST_SHAPE, pv = false) {
+  const { host, out } = testHost(
+    pv ? { loadKernel: () => migratePvGuest(shape), standardGuest: () => ({ kernel: migratePvGuest(shape), initrd: new Uint8Array(0) }) } : { loadKernel: () => migrateGuest(shape) },
+  );
+  const define = (d: Partial<DomainDefinitionInput> & { name: string }) => host.define(validateDefinition({ mode: pv ? 'pv' : 'trap', memory: 4, kernel: '/migrate-guest', on_poweroff: 'preserve', ...d }));
   const until = (done: () => boolean, max = 2000) => {
     for (let k = 0; k < max; k++) {
       if (done()) return k;
@@ -76,15 +83,17 @@ export async function loopback(faults: LoopbackFaults = {}, timeoutMs?: number):
 
 /** The guest run once without migration: output and instructions at its end. */
 export const reference = (() => {
-  let ref: { output: string; instructions: number; cycles: number } | null = null;
-  return () => {
-    if (ref) return ref;
-    const h = makeHost();
+  const refs = new Map<boolean, { output: string; instructions: number; cycles: number }>();
+  return (pv = false) => {
+    const had = refs.get(pv);
+    if (had) return had;
+    const h = makeHost(TEST_SHAPE, pv);
     h.define({ name: 'g' });
     h.host.start('g');
     h.until(() => h.host.dominfo('g').status !== 'running');
     const end = h.host.dominfo('g');
-    ref = { output: h.out.g ?? '', instructions: end.instructions, cycles: end.cycles };
+    const ref = { output: h.out.g ?? '', instructions: end.instructions, cycles: end.cycles };
+    refs.set(pv, ref);
     return ref;
   };
 })();
@@ -92,9 +101,10 @@ export const reference = (() => {
 /** Start the migration after the guest ran this long on the source. */
 export const START = 100_000;
 
-export async function attempt(faults: LoopbackFaults) {
-  const a = makeHost();
-  const b = makeHost();
+export async function attempt(faults: LoopbackFaults, pv = false, prepareDst?: (b: ReturnType<typeof makeHost>) => void) {
+  const a = makeHost(TEST_SHAPE, pv);
+  const b = makeHost(TEST_SHAPE, pv);
+  prepareDst?.(b);
   a.define({ name: 'g' });
   a.host.start('g');
   a.host.step(START);

@@ -121,10 +121,10 @@ describe('a failed migration leaves the domain running on the source and nothing
     ['stop-and-copy: the destination dies on the state', { dstDiesOn: (m) => m.type === 'state' }, /^409 migration of 'g' failed: the destination went away/],
     ['commit: the destination dies on the commit', { dstDiesOn: (m) => m.type === 'commit' }, /^409 migration of 'g' failed: the destination went away/],
   ];
-  for (const [phase, faults, message] of phases) {
-    it(phase, async () => {
-      const ref = reference();
-      const { a, b, outcome, landed } = await attempt(faults);
+  for (const pv of [false, true]) for (const [phase, faults, message] of phases) {
+    it(`${pv ? 'pv (the destination had no shared pv machine: the one it made for the domain goes too)' : 'trap'}: ${phase}`, async () => {
+      const ref = reference(pv);
+      const { a, b, outcome, landed } = await attempt(faults, pv);
       expect(outcome.ok).toBe(false);
       expect(outcome.ok ? '' : outcome.error).toMatch(message);
       expect(landed.ok).toBe(false);
@@ -140,6 +140,18 @@ describe('a failed migration leaves the domain running on the source and nothing
       expect(a.out.g).toBe(ref.output);
     });
   }
+
+  it('pv, the destination dies on the commit where its shared pv machine ran a domain before: that machine stays, with its domain alone', async () => {
+    const { a, b, outcome } = await attempt({ dstDiesOn: (m) => m.type === 'commit' }, true, (b) => {
+      b.define({ name: 'o' });
+      b.host.start('o');
+      b.host.step(START);
+    });
+    expect(outcome.ok).toBe(false);
+    expect(b.host.list().map((d) => [d.name, d.status])).toEqual([['o', 'running']]);
+    expect(b.host.machineStats().map((m) => [m.key, m.domains])).toEqual([['pv:p4-2003', 1]]);
+    expect(a.host.dominfo('g').status).toBe('running');
+  });
 
   it("the commit's window: the connection drops after the destination answered 'committed' - the source never heard it and runs on, the destination keeps its copy paused, in doubt, never running", async () => {
     const { a, b, outcome, landed } = await attempt({ srcDropsOn: (m) => m.type === 'committed' });

@@ -11,6 +11,11 @@ import { Host, HostError } from '../../daemon/host.ts';
 import { validateDefinition } from '../../daemon/definition.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { eventNames, recordPvSession, standardGuest } from './pv-host-record-session.ts';
+import { loopback, makeHost, START, TEST_LINK, TEST_SHAPE } from './migrate-harness.ts';
+import { decodeImage, encodeImage } from '../../machine/image.ts';
+import { migratePvGuest } from '../../bench/migrate-pv-guest.ts';
+import { readPvHostLog } from '../../daemon/pv-record.ts';
+import { sha256 } from '../../hypervisor/input-log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-pv-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,10 +59,10 @@ describe('recording the shared pv machine', () => {
     expect(r.stderr).toBe(`xenolith: ${single}:1: not a xenolith pv host recording (no "format": "xenolith-pv-host-log")\n`);
   });
 
-  it('what the recording cannot hold is refused in one line: a machine with domains, a second recording, a network, a breakpoint', () => {
+  it('what the recording cannot hold is refused in one line: a machine with domains, a second recording, a bridge, a breakpoint', () => {
     const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest });
     host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8 }));
-    host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, net: ['hostfwd=udp:127.0.0.1:0-:7'] }));
+    host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, bridge: 'br0', ip: '10.0.2.30' }));
     host.start('a');
     expect(() => host.recordPv(join(dir, 'x.log'), 'p4-2003', 'interpreter')).toThrow(
       new HostError(409, "the shared machine pv:p4-2003 has domains on it ('a'): a recording starts with the machine, before its first domain; destroy them first"),
@@ -74,7 +79,7 @@ describe('recording the shared pv machine', () => {
     host.recordPv(join(dir, 'w.log'), 'p4-2003', 'interpreter');
     expect(host.machineStats().find((m) => m.key === 'pv:p4-2003')!.cycles).toBe(0);
     expect(() => host.start('n')).toThrow(
-      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take a network (net, bridge): host datagrams and bridge frames are not logged"),
+      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take a bridge (the frames from the other machines on it are not logged; a domain with net alone is)"),
     );
     host.start('a');
     expect(() => host.addBreakpoint('a', 0x1000)).toThrow(
@@ -83,5 +88,80 @@ describe('recording the shared pv machine', () => {
     host.shutdownAll();
     // the daemon's end ends the recording too
     expect(readFileSync(join(dir, 'w.log'), 'utf8').split('\n').at(-2)).toMatch(/^\{"kind":"end","cycle":0,"instructions":0,"idleCycles":0,"domains":\[\{"name":"a","status":"running","cycles":0,"instructions":0,/);
+  });
+
+  it("what would bring state from outside the recording, or stop a domain unlogged, is refused in one line: a start with breakpoints, a single step, a restore into the machine, a migration into it and out of it", async () => {
+    // the hosts of the migration tests (the small ring-3 pv guest): a (not recorded) and b (recording)
+    const a = makeHost(TEST_SHAPE, true);
+    const b = makeHost(TEST_SHAPE, true);
+    b.define({ name: 'q', kernel: undefined });
+    b.host.addBreakpoint('q', 0x1000);
+    b.host.recordPv(join(dir, 'refusals.log'), 'p4-2003', 'interpreter');
+    expect(() => b.host.start('q')).toThrow(
+      new HostError(409, "domain 'q' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take breakpoints (monitor stops are not logged; delete them)"),
+    );
+    b.define({ name: 'r', kernel: undefined });
+    b.host.start('r');
+    b.host.step(START);
+    // out of it
+    const out = await loopback();
+    await expect(b.host.migrate('r', out.src, { link: TEST_LINK })).rejects.toThrow(
+      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot migrate a domain away from it; stop the recording first'),
+    );
+    out.dst.close();
+    // a single step of a stopped domain
+    b.host.suspend('r');
+    expect(() => b.host.step1('r', () => '')).toThrow(new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot single-step a domain of it (a step is not logged); stop the recording first'));
+    // into it: the destination refuses at the hello; the source runs on
+    a.define({ name: 'g' });
+    a.host.start('g');
+    a.host.step(START);
+    const into = await loopback();
+    const landing = b.host.incoming(into.dst).catch((e: Error) => e.message);
+    await expect(a.host.migrate('g', into.src, { link: TEST_LINK })).rejects.toThrow(
+      new HostError(409, "migration of 'g' failed: the destination: the shared machine pv:p4-2003 is being recorded here: a migrated domain's state comes from outside the recording"),
+    );
+    expect(await landing).toBe("the shared machine pv:p4-2003 is being recorded here: a migrated domain's state comes from outside the recording");
+    expect(a.host.dominfo('g').status).toBe('running');
+    // a restore into it
+    const saved = join(dir, 'g.xls');
+    a.host.save('g', saved);
+    expect(() => b.host.restore(saved)).toThrow(
+      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot restore a pv domain into it (its state comes from outside the recording); stop the recording first'),
+    );
+    expect(b.host.list().map((d) => [d.name, d.status])).toEqual([
+      ['q', 'defined'],
+      ['r', 'paused'],
+    ]);
+    b.host.shutdownAll();
+    a.host.shutdownAll();
+  });
+
+  it('a pv domain with a kernel of its own (an image file): its start line carries the SHA-256 of the image; host-replay loads it and repeats the run, and refuses, in one line, an image that changed', async () => {
+    const kernel = join(dir, 'writer-pv.img');
+    const file = join(dir, 'kernel.log');
+    const image = encodeImage(migratePvGuest({ pages: 8, passes: 300, printEvery: 100 }));
+    writeFileSync(kernel, image);
+    let out = '';
+    const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest, loadKernel: (path) => decodeImage(readFileSync(path), path), onConsole: (_n, b) => (out += Buffer.from(b).toString('latin1')) });
+    host.recordPv(file, 'p4-2003', 'interpreter');
+    host.define(validateDefinition({ name: 'k', mode: 'pv', memory: 4, kernel, on_poweroff: 'preserve' }));
+    host.start('k');
+    for (let k = 0; k < 2000 && host.dominfo('k').status === 'running'; k++) host.step();
+    expect(host.dominfo('k')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
+    const end = host.stopPvRecording();
+    host.shutdownAll();
+    const log = readPvHostLog(file);
+    expect(log.events.map((e) => (e.kind === 'start' ? [e.kind, e.name, e.kernelSha256] : [e.kind, e.name]))).toEqual([
+      ['start', 'k', sha256(image)],
+      ['settle', 'k'],
+    ]);
+    const rep = await xenolith('host-replay', file, '--console', 'k');
+    expect(rep.stderr).toBe(`[xenolith: replayed ${file}: the machine ended at cycle ${end.cycle} as recorded; 1 domain, console output identical]\n`);
+    expect(rep.stdout).toBe(out);
+    const other = encodeImage(migratePvGuest({ pages: 8, passes: 301, printEvery: 100 }));
+    writeFileSync(kernel, other);
+    const changed = await xenolith('host-replay', file);
+    expect([changed.status, changed.stderr]).toEqual([2, `xenolith: ${file}: domain 'k' started with the kernel ${kernel} of sha256 ${sha256(image).slice(0, 16)}...; the image there now has ${sha256(other).slice(0, 16)}... (it changed)\n`]);
   });
 });
