@@ -184,6 +184,18 @@ describe('pv page ownership and typing', () => {
     // the done count is read before the count is judged: EFAULT, not E2BIG
     expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 2000 | Batch.CONTINUED, 4)).toBe(HcErr.EFAULT);
     expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 2000 | Batch.CONTINUED, 4)).toBe(HcErr.EFAULT);
+    // a done count that cannot be written (a page table's page, read-only) is EFAULT only for a
+    // batch that otherwise succeeded: a failing request's own error stands
+    w32(t.a, s, pte);
+    w32(t.a, s + 4, (t.b.p2m[1]! * PAGE) | P);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1, 0x103000)).toBe(HcErr.EPERM);
+    w32(t.a, s + 4, before);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1, 0x103000)).toBe(HcErr.EFAULT);
+    w32(t.a, s, MmuextCmd.PIN_L1_TABLE);
+    w32(t.a, s + 4, t.b.p2m[0x107]!);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0x103000)).toBe(HcErr.EPERM);
+    w32(t.a, s, MmuextCmd.TLB_FLUSH_LOCAL);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0x103000)).toBe(HcErr.EFAULT);
     // readable: the count goes on from it
     w32(t.a, s + 0x800, 7);
     w32(t.a, s, pte);
@@ -254,6 +266,13 @@ describe('pv page ownership and typing', () => {
     expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, t.m(0x106))).toBe(HcErr.EEXIST);
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.b.p2m[0x106]!)).toBe(HcErr.EPERM);
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 1 << 20)).toBe(HcErr.EINVAL);
+    // a negative frame number too (not EPERM, which an owner check on no frame would answer)
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, -1)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, -1)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, -1)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.types.frames)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.types.frames)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.types.frames)).toBe(HcErr.EINVAL);
     // unpinning releases it and its references
     expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.m(0x106))).toBe(0);
     expect(t.types.describe(t.m(0x106))).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
@@ -289,6 +308,22 @@ describe('pv page ownership and typing', () => {
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, f)).toBe(0);
     // and once it is a table it cannot be mapped writable again
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (f * PAGE) | P | W, UvmFlags.INVLPG)).toBe(HcErr.EBUSY);
+  });
+
+  it('the TLB is flushed once when a frame becomes a table after a writable mapping went, not at every typing after', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const flushes = () => t.hv.cpu.stats.tlbFlushes;
+    expect(mmuUpdate(t, s, []).r).toBe(0); // (the vCPU loaded first: its CR3 load flushes)
+    const f0 = flushes();
+    // 0x107000 and 0x108000 made read-only: their frames' writable types go, the TLB may still hold them
+    const ro = (pfn: number): [number, number] => [bootstrapPte(t.mode, t.a, pfn * PAGE), (t.m(pfn) * PAGE) | P | A];
+    expect(mmuUpdate(t, s, [ro(0x107), ro(0x108)])).toEqual({ r: 0, done: 2 });
+    expect(flushes() - f0).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x107))).toBe(0);
+    expect(flushes() - f0).toBe(1);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x108))).toBe(0);
+    expect(flushes() - f0).toBe(1);
   });
 
   it('loads only a pinned directory of its own as the base pointer', () => {
