@@ -273,6 +273,8 @@ describe('pv page ownership and typing', () => {
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.types.frames)).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.types.frames)).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.types.frames)).toBe(HcErr.EINVAL);
+    // frame 0 is a frame (the hypervisor's): EPERM
+    for (const cmd of [MmuextCmd.PIN_L1_TABLE, MmuextCmd.UNPIN_TABLE, MmuextCmd.NEW_BASEPTR]) expect(mmuext(t, s, cmd, 0)).toBe(HcErr.EPERM);
     // unpinning releases it and its references
     expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.m(0x106))).toBe(0);
     expect(t.types.describe(t.m(0x106))).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
@@ -322,8 +324,10 @@ describe('pv page ownership and typing', () => {
     expect(flushes() - f0).toBe(0);
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x107))).toBe(0);
     expect(flushes() - f0).toBe(1);
+    const pins = t.mode.pv(t.a).stats.pins;
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x108))).toBe(0);
     expect(flushes() - f0).toBe(1);
+    expect(t.mode.pv(t.a).stats.pins - pins).toBe(1);
   });
 
   it('loads only a pinned directory of its own as the base pointer', () => {
