@@ -335,6 +335,10 @@ describe('pv page ownership and typing', () => {
     const s = scratch(t.mode, t.a);
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.m(0x1f0))).toBe(HcErr.EINVAL); // never validated
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l1)).toBe(HcErr.EINVAL); // a page table, not a directory
+    // a pinned page table is not a directory either: EINVAL (not getType's EBUSY)
+    expect(mmuUpdate(t, s, [[bootstrapPte(t.mode, t.a, 0x107000), (t.m(0x107) * PAGE) | P | A]]).r).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x107))).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.m(0x107))).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.b.p2m[0x102]!)).toBe(HcErr.EPERM); // B's directory
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, -5)).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, 99, 0)).toBe(HcErr.EINVAL);
