@@ -233,9 +233,11 @@ export class ShadowMmu implements GuestShadow {
       this.stats.shadowTables++;
     }
     const idx = t * 1024 + ((va >>> 12) & 0x3ff);
-    const old = m32[idx]!;
     m32[idx] = (ma & PAGE_MASK) | PTE_P | PTE_A | (writable ? PTE_W | PTE_D : 0) | (user ? PTE_U : 0);
-    // an entry whose rights changed: drop what the real TLB may still hold for it
-    if (old !== 0) this.cpu.mmu.invlpg(va);
+    // No INVLPG of va, even where an entry is replaced: a hidden fault left the real TLB without
+    // the tag the access needed, so its retry walks this entry and the walk's fill rewrites the
+    // page's TLB entry (frame and every tag) in its own slot, as the bare machine's walk does; an
+    // INVLPG would also drop the instruction TLB and move the entry to another way, which the bare
+    // machine does not (trap-shadow.test.ts "a refilled shadow entry leaves the TLBs as ...")
   }
 }

@@ -440,7 +440,6 @@ export class TracedShadowMmu implements GuestShadow, TableTracer {
     const target = ma >>> 12;
     if (this.state[target] === TRACED) writable = false;
     const idx = t * 1024 + ((va >>> 12) & 0x3ff);
-    const old = m32[idx]!;
     m32[idx] = (ma & PAGE_MASK) | PTE_P | PTE_A | (writable ? PTE_W | PTE_D : 0) | (user ? PTE_U : 0);
     if (writable) {
       let list = this.writers.get(target);
@@ -453,6 +452,8 @@ export class TracedShadowMmu implements GuestShadow, TableTracer {
       }
       list.push(idx);
     }
-    if (old !== 0) this.cpu.mmu.invlpg(va);
+    // no INVLPG of va, as in ShadowMmu.fill: the access that led here (a fault's retry, or
+    // emulateStore's store, which had no write tag) walks this entry, and the walk's fill rewrites
+    // the page's TLB entry as the bare machine's does, leaving the instruction TLB alone
   }
 }

@@ -3,9 +3,10 @@
 // machine memory and the frame table are as before, and the other domain is untouched.
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { Hc, MmuCmd, MmuextCmd, UvmFlags, HvLayout } from '../../hypercalls/numbers.ts';
+import { Batch, Hc, MmuCmd, MmuextCmd, UvmFlags, HvLayout } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { PREEMPTED, PageType } from '../../hypervisor/pv/page-types.ts';
+import { Ev } from '../../machine/ledger.ts';
 import { asmGuest, bootstrapPte, compiledGuest, hc, pvDomain, pvHypervisor, r32, scratch, spinGuest, w32, PAGE } from './pv-helpers.ts';
 
 const P = 1;
@@ -146,6 +147,86 @@ describe('pv page ownership and typing', () => {
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106004, 0, 0)).toBe(HcErr.EINVAL);
   });
 
+  it('mmu_update at its bounds: the first frame past the machine, commands 2 and 3 on a frame, frame numbers 0 and -1', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const end = t.types.frames;
+    const f = t.m(0x1f0);
+    const m2p = t.mode.host.m2p;
+    // a table entry or a machine-to-physical update naming the first frame past the machine: EINVAL, not EPERM
+    expect(mmuUpdate(t, s, [[end * PAGE, 0]])).toEqual({ r: HcErr.EINVAL, done: 0 });
+    expect(mmuUpdate(t, s, [[(end * PAGE) | MmuCmd.MACHPHYS_UPDATE, 5]])).toEqual({ r: HcErr.EINVAL, done: 0 });
+    // commands 2 and 3 on a page-aligned frame of its own: EINVAL, its m2p entry unchanged
+    expect(mmuUpdate(t, s, [[(f * PAGE) | 2, 0x1f1]])).toEqual({ r: HcErr.EINVAL, done: 0 });
+    expect(mmuUpdate(t, s, [[(f * PAGE) | 3, 0x1f1]])).toEqual({ r: HcErr.EINVAL, done: 0 });
+    expect(m2p[f]).toBe(0x1f0);
+    // pseudo-physical frame 0 is a frame number it has; -1 is not
+    expect(mmuUpdate(t, s, [[(f * PAGE) | MmuCmd.MACHPHYS_UPDATE, -1]])).toEqual({ r: HcErr.EINVAL, done: 0 });
+    expect(m2p[f]).toBe(0x1f0);
+    expect(mmuUpdate(t, s, [[(f * PAGE) | MmuCmd.MACHPHYS_UPDATE, 0]])).toEqual({ r: 0, done: 1 });
+    expect(m2p[f]).toBe(0);
+  });
+
+  it('a continued batch whose done count cannot be read is EFAULT and does none of its requests', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const pte = bootstrapPte(t.mode, t.a, 0x106000);
+    const before = t.hv.mem.read32(pte);
+    w32(t.a, s, pte);
+    w32(t.a, s + 4, 0);
+    // the done count on page 0, which is not mapped
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1 | Batch.CONTINUED, 4)).toBe(HcErr.EFAULT);
+    expect(t.hv.mem.read32(pte)).toBe(before);
+    w32(t.a, s, MmuextCmd.PIN_L1_TABLE);
+    w32(t.a, s + 4, t.m(0x107));
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1 | Batch.CONTINUED, 4)).toBe(HcErr.EFAULT);
+    expect(t.types.describe(t.m(0x107))).toMatchObject({ pinned: false });
+    // the done count is read before the count is judged: EFAULT, not E2BIG
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 2000 | Batch.CONTINUED, 4)).toBe(HcErr.EFAULT);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 2000 | Batch.CONTINUED, 4)).toBe(HcErr.EFAULT);
+    // a done count that cannot be written (a page table's page, read-only) is EFAULT only for a
+    // batch that otherwise succeeded: a failing request's own error stands
+    w32(t.a, s, pte);
+    w32(t.a, s + 4, (t.b.p2m[1]! * PAGE) | P);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1, 0x103000)).toBe(HcErr.EPERM);
+    w32(t.a, s + 4, before);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1, 0x103000)).toBe(HcErr.EFAULT);
+    w32(t.a, s, MmuextCmd.PIN_L1_TABLE);
+    w32(t.a, s + 4, t.b.p2m[0x107]!);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0x103000)).toBe(HcErr.EPERM);
+    w32(t.a, s, MmuextCmd.TLB_FLUSH_LOCAL);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0x103000)).toBe(HcErr.EFAULT);
+    // readable: the count goes on from it
+    w32(t.a, s + 0x800, 7);
+    w32(t.a, s, pte);
+    w32(t.a, s + 4, 0);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1 | Batch.CONTINUED, s + 0x800)).toBe(0);
+    expect([t.hv.mem.read32(pte), r32(t.a, s + 0x800)]).toEqual([0, 8]);
+  });
+
+  it('each call is charged one request and one per request done; a refused batch count none', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const ev = t.hv.cpu.evCount;
+    const charged = (call: () => number): [number, number] => {
+      const n = ev[Ev.PvRequest]!;
+      const r = call();
+      return [r, ev[Ev.PvRequest]! - n];
+    };
+    const p1 = bootstrapPte(t.mode, t.a, 0x106000);
+    const p2 = bootstrapPte(t.mode, t.a, 0x107000);
+    const p3 = bootstrapPte(t.mode, t.a, 0x108000);
+    expect(charged(() => mmuUpdate(t, s, [[p1, 0], [p2, 0], [p3, 0]]).r)).toEqual([0, 4]);
+    expect(charged(() => mmuUpdate(t, s, [[p1, 0], [p2, (t.b.p2m[1]! * PAGE) | P]]).r)).toEqual([HcErr.EPERM, 2]);
+    expect(charged(() => hc(t.hv, t.mode, t.a, Hc.MMU_UPDATE, s, 1025, 0))).toEqual([HcErr.E2BIG, 0]);
+    w32(t.a, s, MmuextCmd.TLB_FLUSH_LOCAL);
+    w32(t.a, s + 8, MmuextCmd.INVLPG_LOCAL);
+    w32(t.a, s + 12, 0x106000);
+    expect(charged(() => hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 2, 0))).toEqual([0, 3]);
+    expect(charged(() => hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1025, 0))).toEqual([HcErr.E2BIG, 0]);
+    expect(charged(() => hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, (t.m(0x106) * PAGE) | P, UvmFlags.NONE))).toEqual([0, 1]);
+  });
+
   it('an entry naming the first frame past the machine is EINVAL, the last frame (not its own) EPERM, in a table and in a directory', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
@@ -185,6 +266,15 @@ describe('pv page ownership and typing', () => {
     expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, t.m(0x106))).toBe(HcErr.EEXIST);
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.b.p2m[0x106]!)).toBe(HcErr.EPERM);
     expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, 1 << 20)).toBe(HcErr.EINVAL);
+    // a negative frame number too (not EPERM, which an owner check on no frame would answer)
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, -1)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.PIN_L2_TABLE, -1)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, -1)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.types.frames)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.types.frames)).toBe(HcErr.EINVAL);
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.types.frames)).toBe(HcErr.EINVAL);
+    // frame 0 is a frame (the hypervisor's): EPERM
+    for (const cmd of [MmuextCmd.PIN_L1_TABLE, MmuextCmd.UNPIN_TABLE, MmuextCmd.NEW_BASEPTR]) expect(mmuext(t, s, cmd, 0)).toBe(HcErr.EPERM);
     // unpinning releases it and its references
     expect(mmuext(t, s, MmuextCmd.UNPIN_TABLE, t.m(0x106))).toBe(0);
     expect(t.types.describe(t.m(0x106))).toMatchObject({ type: 'none', typeCount: 0, pinned: false });
@@ -222,11 +312,33 @@ describe('pv page ownership and typing', () => {
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (f * PAGE) | P | W, UvmFlags.INVLPG)).toBe(HcErr.EBUSY);
   });
 
+  it('the TLB is flushed once when a frame becomes a table after a writable mapping went, not at every typing after', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const flushes = () => t.hv.cpu.stats.tlbFlushes;
+    expect(mmuUpdate(t, s, []).r).toBe(0); // (the vCPU loaded first: its CR3 load flushes)
+    const f0 = flushes();
+    // 0x107000 and 0x108000 made read-only: their frames' writable types go, the TLB may still hold them
+    const ro = (pfn: number): [number, number] => [bootstrapPte(t.mode, t.a, pfn * PAGE), (t.m(pfn) * PAGE) | P | A];
+    expect(mmuUpdate(t, s, [ro(0x107), ro(0x108)])).toEqual({ r: 0, done: 2 });
+    expect(flushes() - f0).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x107))).toBe(0);
+    expect(flushes() - f0).toBe(1);
+    const pins = t.mode.pv(t.a).stats.pins;
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x108))).toBe(0);
+    expect(flushes() - f0).toBe(1);
+    expect(t.mode.pv(t.a).stats.pins - pins).toBe(1);
+  });
+
   it('loads only a pinned directory of its own as the base pointer', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.m(0x1f0))).toBe(HcErr.EINVAL); // never validated
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l1)).toBe(HcErr.EINVAL); // a page table, not a directory
+    // a pinned page table is not a directory either: EINVAL (not getType's EBUSY)
+    expect(mmuUpdate(t, s, [[bootstrapPte(t.mode, t.a, 0x107000), (t.m(0x107) * PAGE) | P | A]]).r).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x107))).toBe(0);
+    expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.m(0x107))).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.b.p2m[0x102]!)).toBe(HcErr.EPERM); // B's directory
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, -5)).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, 99, 0)).toBe(HcErr.EINVAL);

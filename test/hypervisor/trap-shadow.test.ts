@@ -4,10 +4,11 @@
 // emulated, and a guest can reach no machine frame outside its p2m.
 import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
-import { OWNER_FREE, OWNER_HYPERVISOR } from '../../hypervisor/core/frames.ts';
+import { OWNER_FREE, OWNER_HYPERVISOR, OutOfFramesError } from '../../hypervisor/core/frames.ts';
 import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
-import { RESERVED_TABLES } from '../../hypervisor/trap/shadow.ts';
-import { both, guestImage, runNative, runTrap } from './trap-harness.ts';
+import { RESERVED_TABLES, ShadowMmu } from '../../hypervisor/trap/shadow.ts';
+import { GUEST_MEMORY, both, guestImage, runNative, runTrap } from './trap-harness.ts';
+import { runBtMode } from '../../hypervisor/bt/index.ts';
 import { READX_SEED } from './fixtures/traced-guests.ts';
 
 /** X (0x003f7000, TLB slot 0xf7: nothing else the test touches shares it) starts mapped to frame A = X. */
@@ -181,6 +182,112 @@ user:
 `);
     expect(native.output).toMatch(/^trap 0000000e 00000005 /);
     expect(trap.output).toBe(native.output);
+  });
+
+  it('a kernel write to a user page fills a user, writable entry: a ring-3 read or write of it after takes no hidden fault', () => {
+    // the same program, with the ring-3 access to 0x00300000 or a register move in its place
+    const body = (access: string) => `
+test_main:
+        call    paging_on
+        li      r1, 0x00300000          ; user and writable (paging_on), clean
+        li      r2, 0x5a5a5a5a
+        stw     [r1], r2                ; the kernel's first write: one hidden fault, D set
+        li      r1, trap_hook
+        li      r2, on_fault
+        stw     [r1], r2
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        li      r1, 0x00300000
+        ${access}
+        hlt                             ; #GP in ring 3: the kernel prints r5
+on_fault:
+        mov     r1, r5
+        call    puthex
+        call    putnl
+        jmp     .Lp_report
+`;
+    const none = guestImage(body('mov     r5, r2'));
+    const base = runTrap(none);
+    expect(base.output).toBe(runNative(none).output);
+    // the entry the kernel's write filled is already usable from ring 3
+    expect(trapVcpu(base.domain.vcpus[0]!).shadow.entry(0x00300000) & 7).toBe(7);
+    const accesses: [string, string][] = [
+      ['ldw     r5, [r1]', '5a5a5a5a'],
+      ['stw     [r1], r1\n        ldw     r5, [r1]', '00300000'],
+    ];
+    for (const [access, read] of accesses) {
+      const image = guestImage(body(access));
+      const trap = runTrap(image);
+      expect(trap.output).toBe(runNative(image).output);
+      expect(trap.output.startsWith(`${read}\ntrap 0000000d `)).toBe(true);
+      expect(trap.domain.stats.hiddenFaults).toBe(base.domain.stats.hiddenFaults);
+      expect(trap.domain.stats.trueFaults).toBe(base.domain.stats.trueFaults);
+    }
+  });
+
+  it('a shadow that runs out of frames while taking its spare tables fails with the allocator\'s error and gives back what it took', () => {
+    const hv = new Hypervisor({ memoryBytes: 2 * 1024 * 1024 });
+    const d = hv.createDomain(new TrapMode(), { name: 'a', memoryBytes: 1024 * 1024 }, { image: guestImage('test_main:\n        li      r0, 0\n        ret\n') });
+    const t = trapVcpu(d.vcpus[0]!);
+    // leave room for the directory and two of the RESERVED_TABLES spares (a second vCPU's shadow would need them all)
+    while (hv.frames.freeFrames > 3) hv.frames.alloc(7);
+    const held = hv.frames.countOwned(OWNER_HYPERVISOR);
+    expect(() => new ShadowMmu(hv, hv.cpu, t.walker, d.stats)).toThrow(new OutOfFramesError('no free machine frame left'));
+    expect(hv.frames.freeFrames).toBe(3);
+    expect(hv.frames.countOwned(OWNER_HYPERVISOR)).toBe(held);
+  });
+
+  it('a refilled shadow entry leaves the TLBs as the bare machine\'s walk does: code keeps coming from the old frame of a page moved without INVLPG', () => {
+    // page P's PTE moves to Q (a copy of P whose marker says 2) with no INVLPG, then the kernel's
+    // first write to P: the bare machine's walk refills the data TLB (P -> Q) and leaves the
+    // one-entry instruction TLB on the old frame until pc leaves the page, so the marker says 1.
+    // The shadow's refill must not drop more than that walk does (it once did an INVLPG: 2).
+    const image = guestImage(`
+Q = 0x00300000
+test_main:
+        call    paging_on
+        li      r1, P
+        li      r2, Q
+        li      r3, 0
+.Lcopy:
+        ldw     r4, [r1]
+        stw     [r2], r4
+        addi    r1, r1, 4
+        addi    r2, r2, 4
+        addi    r3, r3, 1
+        cmpi    r3, 1024
+        jlt     .Lcopy
+        li      r1, alt
+        li      r2, Q + (marker - P)
+        ldw     r4, [r1]
+        stw     [r2], r4
+        ldw     r4, [r1 + 4]            ; (li is two words: the opcode and its immediate)
+        stw     [r2 + 4], r4
+        jmp     P
+alt:    li      r1, 2
+        .align  4096
+P:
+        li      r1, page_table + (P >> 12) * 4
+        li      r2, Q | PTE_P | PTE_W | PTE_U
+        stw     [r1], r2                ; P -> Q, no INVLPG
+        li      r1, pdata
+        stw     [r1], r0                ; the first write to P (clean): a walk, a hidden fault under trap
+marker: li      r1, 1
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+pdata:  .word   0
+        .align  4096
+`);
+    expect(runNative(image).output).toBe('00000001\n');
+    for (const shadow of ['flush', 'traced'] as const) {
+      const trap = runTrap(image, { trap: { shadow } });
+      expect([shadow, trap.output]).toEqual([shadow, '00000001\n']);
+      expect([shadow, runBtMode(image, { memoryBytes: GUEST_MEMORY, maxCycles: 50_000_000, bt: { shadow } }).output]).toEqual([shadow, '00000001\n']);
+    }
   });
 
   it('a true fault on an instruction fetch carries the fetch bit in its error code, as on the bare machine', () => {

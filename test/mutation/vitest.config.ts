@@ -50,6 +50,25 @@ const FILE_SUITES: Record<string, string[]> = {
     'test/hypervisor/fuzz-trap.test.ts',
     'test/hypervisor/fuzz-trap-traced.test.ts',
   ],
+  // the suites that make mmu_update, mmuext_op and update_va_mapping calls (page-types.ts's set:
+  // the same operations reach both files) and the model fuzzer. Left out: the random hypercall
+  // fuzzer fuzz-pv.test.ts (10 s, covering nearly every line) and pv-domains.test.ts (13 s of
+  // whole kernel boots); docs/mutation.md: every survivor was re-checked by hand against them.
+  'hypervisor/pv/mmu.ts': [
+    'test/hypervisor/pv-{mmu,grants,rules,continuations,hypercalls,smp,experiment-crash}.test.ts',
+    'test/hypervisor/fuzz-pv-model.test.ts',
+  ],
+  // trap mode's suites that run privileged guest instructions (each under 1 s) and the traced
+  // fuzz slice. Left out: differential.test.ts (10 s) and fuzz-trap.test.ts (8 s), whose one
+  // test each covers nearly every line (each surviving mutant would pay for them again), and
+  // bt.test.ts (bt reaches the emulation as trap mode does); docs/mutation.md: every survivor
+  // was re-checked by hand against them.
+  'hypervisor/trap/emulate.ts': [
+    'test/hypervisor/trap-{emulate,reflect,hostile,shadow,traced-shadow,demo}.test.ts',
+    'test/hypervisor/modes-{critical,halt}.test.ts',
+    'test/hypervisor/mode-state.test.ts',
+    'test/hypervisor/fuzz-trap-traced.test.ts',
+  ],
 };
 
 const file = process.env.XENOLITH_MUTATE_FILE ?? '';
