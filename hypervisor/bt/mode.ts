@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, fastStretches, type TranslationUnit } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -369,6 +369,8 @@ export class BtMode implements Mode {
     const r = cpu.regs;
     const n = u.length;
     const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
+    // not compiled: straight runs of ident instructions in the CPU's fast loop, as run() would
+    const fast = !compiled && u.ma >= 0 && cpu.fastPath && cpu.instructionHookAt === Infinity && !cpu.monitorStop;
     for (let k = k0; k < n; k++) {
       if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
         const ix = this.runCompiled(u, k, pc, user);
@@ -379,6 +381,16 @@ export class BtMode implements Mode {
             return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
           }
           if (ix >= n) break;
+          k = skip = ix;
+        }
+      } else if (fast && k !== skip && u.kinds[k] === K_IDENT) {
+        const ix = this.runFastRun(u, k, pc);
+        if (ix !== NOT_RUN) {
+          cache.host.fastRuns++;
+          if (ix < 0) {
+            cpu.instructionBoundary();
+            return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+          }
           k = skip = ix;
         }
       }
@@ -548,6 +560,33 @@ export class BtMode implements Mode {
     const mmu = this.cpu.mmu;
     const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, -Infinity, null);
     return ix < 0 ? ix : k + ix;
+  }
+
+  /**
+   * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary),
+   * where the run qualifies (fastStretches: the fast loop stops by itself at its end, and no store
+   * before its last instruction can change a word the fast loop would then run) and its words, and
+   * the word of the instruction it stops before, are the ones translated (the unit loop's check
+   * before each instruction, made before the run). The fast loop is the general path's semantics
+   * with the same TLB accesses, refills, cycles and exits (leaving before an instruction that
+   * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
+   * transfer retired, else the index of the instruction the fast loop left to the general path.
+   */
+  private runFastRun(u: TranslationUnit, k: number, pc: number): number {
+    let mask = u.fast;
+    if (mask < 0) mask = u.fast = fastStretches(u);
+    if (((mask >>> k) & 1) === 0) return NOT_RUN;
+    const m32 = this.m32;
+    const n = u.length;
+    for (let i = k; i < n; i++) {
+      if (m32[(u.ma + u.offs[i]!) >>> 2] !== u.words[i]) return NOT_RUN;
+      if (u.kinds[i] !== K_IDENT) break;
+    }
+    const cpu = this.cpu;
+    if (cpu.runToBoundary() === STEP_BOUND) return -1;
+    const off = (cpu.pc - pc) | 0;
+    for (let i = k; i < n; i++) if (u.offs[i] === off) return i;
+    throw new Error(`bt: the fast loop left unit ${hex(u.pc)} at ${hex(cpu.pc)}, outside the unit`);
   }
 
   /**
