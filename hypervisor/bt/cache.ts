@@ -28,6 +28,9 @@ export const UNIT_HOST_BYTES_PER_INSN = 8;
  */
 export const DEFAULT_CACHE_UNITS = 8192;
 
+/** Slots of the direct-mapped lookup in front of a cache's map (TranslationCache.get): 16 KiB of host heap per domain. */
+const RECENT_SLOTS = 2048;
+
 /** Instruction kinds in a unit. */
 /** executed as is (the real CPU's general path at the deprivileged ring: same semantics, same cycles) */
 export const K_IDENT = 0;
@@ -280,6 +283,8 @@ export class TranslationCache {
    * compiled: every unit under the interpreter engine).
    */
   readonly host = { chainedInline: 0, fastRuns: 0 };
+  /** get()'s slots (RECENT_SLOTS, by machine address) */
+  private readonly recent = new Array<TranslationUnit | undefined>(RECENT_SLOTS).fill(undefined);
 
   constructor(
     private readonly m32: Int32Array,
@@ -299,8 +304,18 @@ export class TranslationCache {
     return this.units.size * UNIT_HOST_BYTES + this.cachedInsns * UNIT_HOST_BYTES_PER_INSN;
   }
 
+  /**
+   * The unit at machine address ma. A direct-mapped slot by address in front of the map (host
+   * side: the unit loop looks a unit up at every pass); a slot holds a live unit only while the
+   * map does (a unit leaves the map only by being marked dead), so a dead one is looked up again.
+   */
   get(ma: number): TranslationUnit | undefined {
-    return this.units.get(ma);
+    const j = (ma >>> 2) & (RECENT_SLOTS - 1);
+    const r = this.recent[j];
+    if (r !== undefined && r.ma === ma && !r.dead) return r;
+    const u = this.units.get(ma);
+    if (u !== undefined) this.recent[j] = u;
+    return u;
   }
 
   /**
@@ -407,6 +422,7 @@ export class TranslationCache {
     }
     for (const u of this.units.values()) u.dead = true;
     this.units.clear();
+    this.recent.fill(undefined);
     this.byFrame.clear();
     this.cachedInsns = 0;
   }
