@@ -567,6 +567,17 @@ export class Cpu implements MmuHost {
     }
   }
 
+  /**
+   * The fast loop from pc to its first block boundary: BOUND once a control transfer retired,
+   * CONT before the first instruction it leaves to step() (nothing of that one done). Binary
+   * translation's unit loop (hypervisor/bt) runs a unit's straight run of innocuous instructions
+   * with it; the caller checks what run() checks first (fastPath, no instruction hook, no monitor
+   * stop).
+   */
+  runToBoundary(): number {
+    return this.runFast(this.cycles);
+  }
+
   /** Does a monitor stop come before the next instruction? (see monitorStop) */
   private monitorStopDue(): boolean {
     if (this.instructions >= this.stopAtInstruction) return true;

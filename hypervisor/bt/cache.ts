@@ -4,8 +4,9 @@
 // per-frame index used to invalidate units when their code is written, and the counters.
 // Data and classification only; touches nothing outside itself (and the memory's codePage marks).
 
-import { INSN_BYTES, INSTRUCTIONS, Op, type InsnClass } from '../../machine/isa.ts';
+import { INSN_BYTES, INSTRUCTIONS, OPS, Op, type InsnClass } from '../../machine/isa.ts';
 import { assertNever } from '../../machine/never.ts';
+import { SEMANTICS } from '../../machine/semantics.ts';
 import type { StraightFn } from '../../machine/translator.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
@@ -26,6 +27,9 @@ export const UNIT_HOST_BYTES_PER_INSN = 8;
  * would otherwise take the host's heap - so the cache is bounded per domain.
  */
 export const DEFAULT_CACHE_UNITS = 8192;
+
+/** Slots of the direct-mapped lookup in front of a cache's map (TranslationCache.get): 16 KiB of host heap per domain. */
+const RECENT_SLOTS = 2048;
 
 /** Instruction kinds in a unit. */
 /** executed as is (the real CPU's general path at the deprivileged ring: same semantics, same cycles) */
@@ -121,6 +125,57 @@ export const INDIRECT: Uint8Array = (() => {
   return t;
 })();
 
+/**
+ * What the CPU's fast loop does with each opcode (machine/semantics.ts: it runs exactly the
+ * opcodes that have a definition there; every other one it leaves to the general path, before the
+ * instruction): 0 not run (it stops before it), 1 run, 2 run and a store (the fast loop reads the
+ * next word from memory, so a store into the code after it must end a run: fastStretches),
+ * 3 a control transfer (the fast loop's block boundary: it stops after it), 4 both (CALL, CALLR).
+ */
+export const FAST_OP: Uint8Array = (() => {
+  // SEMANTICS names each opcode by its Op name (JCC, SETCC), isa.ts by its mnemonic (j, set)
+  const kinds = new Map<string, string>(SEMANTICS.map(([m, s]) => [m, s.kind]));
+  const name = (op: number): string => (op === Op.JCC ? 'JCC' : op === Op.SETCC ? 'SETCC' : (OPS[op]?.mnemonic ?? '').toUpperCase());
+  const t = new Uint8Array(256);
+  let found = 0;
+  for (let op = 0; op < 256; op++) {
+    const kind = kinds.get(name(op));
+    if (kind === undefined) continue;
+    found++;
+    const store = kind === 'store' || kind === 'push' || kind === 'xchg';
+    const transfer = kind === 'jmp' || kind === 'jcc' || kind === 'jmpr' || kind === 'ret';
+    t[op] = kind === 'call' || kind === 'callr' ? 4 : transfer ? 3 : store ? 2 : 1;
+  }
+  if (found !== SEMANTICS.length) throw new Error(`bt: ${SEMANTICS.length - found} of machine/semantics.ts's opcodes not found in machine/isa.ts`);
+  return t;
+})();
+
+/**
+ * The straight runs of unit u that the CPU's fast loop may run whole (hypervisor/bt/mode.ts
+ * runFastRun), as a bit per index k: the run of ident instructions from k ends where the fast
+ * loop stops by itself - at a control transfer that is the unit's last instruction, or before an
+ * instruction the fast loop does not run (a callout, an inline rewrite, INT, HYPERCALL) - and no
+ * store comes before its last instruction (the unit loop checks each word before it runs; the
+ * fast loop would run a word a store of the same run had just changed). A run that ends for the
+ * unit's length or its frame's end does not qualify: the fast loop would run on past it.
+ */
+export function fastStretches(u: TranslationUnit): number {
+  const n = u.length;
+  let mask = 0;
+  for (let k = 0; k < n; k++) {
+    if (u.kinds[k] !== K_IDENT) continue;
+    let e = k;
+    while (e < n && u.kinds[e] === K_IDENT) e++;
+    const last = FAST_OP[u.ops[e - 1]!]!;
+    const ends = e < n ? FAST_OP[u.ops[e]!] === 0 : last === 0 || last >= 3;
+    if (!ends) continue;
+    let stores = false;
+    for (let i = k; i < e - 1; i++) if (FAST_OP[u.ops[i]!] === 2 || FAST_OP[u.ops[i]!] === 4) stores = true;
+    if (!stores) mask |= 1 << k;
+  }
+  return mask;
+}
+
 /** A store `--bt-adaptive` can translate as a store callout. */
 export function isStoreOp(op: number): boolean {
   return op === OP_STW || op === OP_STH || op === OP_STB || op === OP_XCHG;
@@ -139,6 +194,8 @@ export class TranslationUnit {
    */
   heat = 0;
   runs: Array<StraightFn | null | undefined> | null = null;
+  /** fastStretches(this), once computed (-1: not yet) */
+  fast = -1;
   /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
   chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown } | null = null;
   constructor(
@@ -220,11 +277,14 @@ export class TranslationCache {
   /** `--bt-adaptive`: trace faults so far by the guest-virtual address of the kernel instruction that took them */
   readonly traceFaultsAt = new Map<number, number>();
   /**
-   * Host side, not the model (the translator engine): unit entries made inside compiled code
-   * (a chained boundary between two units compiled together), counted as `chained` and
-   * `unitsRun` too.
+   * Host side, not the model: unit entries made inside compiled code (the translator engine: a
+   * chained boundary between two units compiled together), counted as `chained` and `unitsRun`
+   * too; and straight runs of a unit's ident instructions run in the CPU's fast loop (units not
+   * compiled: every unit under the interpreter engine).
    */
-  readonly host = { chainedInline: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0 };
+  /** get()'s slots (RECENT_SLOTS, by machine address) */
+  private readonly recent = new Array<TranslationUnit | undefined>(RECENT_SLOTS).fill(undefined);
 
   constructor(
     private readonly m32: Int32Array,
@@ -244,8 +304,18 @@ export class TranslationCache {
     return this.units.size * UNIT_HOST_BYTES + this.cachedInsns * UNIT_HOST_BYTES_PER_INSN;
   }
 
+  /**
+   * The unit at machine address ma. A direct-mapped slot by address in front of the map (host
+   * side: the unit loop looks a unit up at every pass); a slot holds a live unit only while the
+   * map does (a unit leaves the map only by being marked dead), so a dead one is looked up again.
+   */
   get(ma: number): TranslationUnit | undefined {
-    return this.units.get(ma);
+    const j = (ma >>> 2) & (RECENT_SLOTS - 1);
+    const r = this.recent[j];
+    if (r !== undefined && r.ma === ma && !r.dead) return r;
+    const u = this.units.get(ma);
+    if (u !== undefined) this.recent[j] = u;
+    return u;
   }
 
   /**
@@ -352,6 +422,7 @@ export class TranslationCache {
     }
     for (const u of this.units.values()) u.dead = true;
     this.units.clear();
+    this.recent.fill(undefined);
     this.byFrame.clear();
     this.cachedInsns = 0;
   }

@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, fastStretches, type TranslationUnit } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -81,6 +81,8 @@ const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 
 /** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
+/** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of BtMode.xlEntry */
+const DL_MAX = 1 << 30;
 const XL_SLOTS = 8;
 
 /** how the next unit is entered */
@@ -149,10 +151,13 @@ export class BtMode implements Mode {
    * Shadow translations made by compiled code's boundaries since it was entered (enterChained):
    * per slot (virtual page bits), the virtual page | user bit (-1: empty) and its frame. Only
    * ident instructions run inside, and they change neither the shadow, CR3 nor the ring, so a
-   * page translates the same until the function returns; emptied at every entry.
+   * page translates the same until the function returns; emptied at every entry (a slot holds
+   * only while its stamp is the entry's number, xlEntry: no pass over the slots per entry).
    */
-  private readonly xlPage = new Int32Array(XL_SLOTS).fill(-1);
+  private readonly xlPage = new Int32Array(XL_SLOTS);
   private readonly xlFrame = new Int32Array(XL_SLOTS);
+  private readonly xlStamp = new Int32Array(XL_SLOTS);
+  private xlEntry = 1;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -334,9 +339,16 @@ export class BtMode implements Mode {
       if (fn !== null && this.fetchReady(u, pc, user)) {
         // chaining inside needs the unit found through the shadow (so its page maps the same for
         // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
-        const dl = viaShadow && cpu.instructionHookAt === Infinity ? deadline - cpu.cycles : -Infinity;
+        // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
+        // it: -1 stops at every boundary, and a stop at DL_MAX cycles is an extra boundary, where
+        // the unit loop finds what the compiled code would: V8 compares small integers and does
+        // not box a double per call)
+        const dl = viaShadow && cpu.instructionHookAt === Infinity ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
         const mmu = cpu.mmu;
-        this.xlPage.fill(-1);
+        if (++this.xlEntry >= DL_MAX) {
+          this.xlStamp.fill(0);
+          this.xlEntry = 1;
+        }
         const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
         const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
         const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
@@ -369,6 +381,8 @@ export class BtMode implements Mode {
     const r = cpu.regs;
     const n = u.length;
     const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
+    // not compiled: straight runs of ident instructions in the CPU's fast loop, as run() would
+    const fast = !compiled && u.ma >= 0 && cpu.fastPath && cpu.instructionHookAt === Infinity && !cpu.monitorStop;
     for (let k = k0; k < n; k++) {
       if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
         const ix = this.runCompiled(u, k, pc, user);
@@ -379,6 +393,16 @@ export class BtMode implements Mode {
             return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
           }
           if (ix >= n) break;
+          k = skip = ix;
+        }
+      } else if (fast && k !== skip && u.kinds[k] === K_IDENT) {
+        const ix = this.runFastRun(u, k, pc);
+        if (ix !== NOT_RUN) {
+          cache.host.fastRuns++;
+          if (ix < 0) {
+            cpu.instructionBoundary();
+            return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+          }
           k = skip = ix;
         }
       }
@@ -546,8 +570,35 @@ export class BtMode implements Mode {
     const off = u.offs[k]!;
     if (!this.fetchReady(u, (pc + off) | 0, user, off)) return NOT_RUN;
     const mmu = this.cpu.mmu;
-    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, -Infinity, null);
+    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, -1, null);
     return ix < 0 ? ix : k + ix;
+  }
+
+  /**
+   * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary),
+   * where the run qualifies (fastStretches: the fast loop stops by itself at its end, and no store
+   * before its last instruction can change a word the fast loop would then run) and its words, and
+   * the word of the instruction it stops before, are the ones translated (the unit loop's check
+   * before each instruction, made before the run). The fast loop is the general path's semantics
+   * with the same TLB accesses, refills, cycles and exits (leaving before an instruction that
+   * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
+   * transfer retired, else the index of the instruction the fast loop left to the general path.
+   */
+  private runFastRun(u: TranslationUnit, k: number, pc: number): number {
+    let mask = u.fast;
+    if (mask < 0) mask = u.fast = fastStretches(u);
+    if (((mask >>> k) & 1) === 0) return NOT_RUN;
+    const m32 = this.m32;
+    const n = u.length;
+    for (let i = k; i < n; i++) {
+      if (m32[(u.ma + u.offs[i]!) >>> 2] !== u.words[i]) return NOT_RUN;
+      if (u.kinds[i] !== K_IDENT) break;
+    }
+    const cpu = this.cpu;
+    if (cpu.runToBoundary() === STEP_BOUND) return -1;
+    const off = (cpu.pc - pc) | 0;
+    for (let i = k; i < n; i++) if (u.offs[i] === off) return i;
+    throw new Error(`bt: the fast loop left unit ${hex(u.pc)} at ${hex(cpu.pc)}, outside the unit`);
   }
 
   /**
@@ -639,13 +690,14 @@ export class BtMode implements Mode {
     const key = (pc & PAGE_MASK) | (user ? 1 : 0);
     const slot = (pc >>> 12) & (XL_SLOTS - 1);
     let ma: number;
-    if (this.xlPage[slot] === key) {
+    if (this.xlPage[slot] === key && this.xlStamp[slot] === this.xlEntry) {
       ma = this.xlFrame[slot]! + (pc & 0xfff);
     } else {
       ma = this.cpu.mmu.translate(pc, false, user);
       if (ma >= 0 && (pc & 3) === 0) {
         this.xlPage[slot] = key;
         this.xlFrame[slot] = ma & PAGE_MASK;
+        this.xlStamp[slot] = this.xlEntry;
       }
     }
     return ma === y.ma && this.fetchReady(y, pc, user);
