@@ -570,7 +570,7 @@ export class Host {
    * machine's queue when the gateway's home is here - goes as a relay to its own port
    * (BridgeInbox.relay: it enters the switch at that cycle and arrives the bridge latency later,
    * as it would have here), so it is received wherever the domain lands. `held` lists those
-   * events here (dropCarried takes them away once the domain has left).
+   * events here: the caller cancels them once the domain has left (save; a migration's commit).
    */
   private pvNetOut(r: DomainRecord): { extra: Map<object, string> | undefined; carry: ((call: DeferredCall) => (() => void) | null) | undefined; held: () => number[] } {
     const inbox = r.switchPort?.inbox;
