@@ -144,8 +144,9 @@ export const definitionSchema = z
      * log the domain's run from each `start` to FILE, as `run --record` does (docs/replay.md):
      * console keys with the machine's cycle at which each was applied, and how the run ended;
      * `xenolith run --replay FILE` repeats it. Native, trap, bt and hvm domains of any CPUs or vCPUs (pv: the shared machine, xenolith record-pv);
-     * with `net` (not on a bridge), each host datagram is logged with the cycle it entered at; on a
-     * bridge, each frame that entered its NIC from the bridge.
+     * with `net` (not on a bridge), each host datagram is logged with the cycle it entered at (and
+     * its `ip`, which the replay gives the guest); on a bridge, each frame that entered its NIC from
+     * the bridge; a `kernel` of its own by its path and the SHA-256 of its image.
      * A plain file name (not resolved against the definition's directory): the daemon writes
      * STATE_DIR/files/FILE, and its API refuses anything else (daemon/state-dir.ts stateFileProblem).
      */

@@ -570,7 +570,7 @@ export class Host {
    * machine's queue when the gateway's home is here - goes as a relay to its own port
    * (BridgeInbox.relay: it enters the switch at that cycle and arrives the bridge latency later,
    * as it would have here), so it is received wherever the domain lands. `held` lists those
-   * events here (dropCarried takes them away once the domain has left).
+   * events here: the caller cancels them once the domain has left (save; a migration's commit).
    */
   private pvNetOut(r: DomainRecord): { extra: Map<object, string> | undefined; carry: ((call: DeferredCall) => (() => void) | null) | undefined; held: () => number[] } {
     const inbox = r.switchPort?.inbox;
@@ -1476,6 +1476,7 @@ export class Host {
    */
   private boot(r: DomainRecord, staged = false): void {
     const def = r.def;
+    this.bridgeRecordRefuses(def);
     const { spec, image } = this.bootImage(def);
     const disk = this.readDisk(def);
     const memoryBytes = Math.round(def.memory * 1024 * 1024);
@@ -1509,7 +1510,8 @@ export class Host {
       if (rules) {
         let shared = this.bridgeUplinks.get(def.bridge);
         if (!shared) {
-          shared = { uplink: HostUplink.openNow([], macToBytes(NIC_DEFAULT_MAC), onNetError), home: null };
+          const gateway = this.opts.detachedNet === true ? HostUplink.detached([], macToBytes(NIC_DEFAULT_MAC)) : HostUplink.openNow([], macToBytes(NIC_DEFAULT_MAC), onNetError);
+          shared = { uplink: gateway, home: null };
           this.bridgeUplinks.set(def.bridge, shared);
           newShared = true;
           // the domains on the bridge already: the gateway knows their station addresses
@@ -1522,19 +1524,14 @@ export class Host {
         }
         uplink = shared.uplink;
         forwards = uplink.addForwards(rules, onNetError);
+        if (this.pvRecorded(def)) this.logDatagrams(uplink);
       }
       this.bridgeUplinks.get(def.bridge)?.uplink.gateway.addStation(ownIp, config.mac);
     } else if (rules) {
       uplink = this.opts.detachedNet === true ? HostUplink.detached(rules, macToBytes(NIC_DEFAULT_MAC)) : HostUplink.openNow(rules, macToBytes(NIC_DEFAULT_MAC), onNetError);
       config.onTransmit = uplink.onTransmit;
       // on the recorded shared pv machine: each host datagram is an input, logged with the machine's cycle
-      if (this.pvRecorded(def)) {
-        const rec = this.pvRec!;
-        const up = uplink;
-        up.onHostDatagram = (rule, payload, address, port) => {
-          if (this.pvRec === rec && r.uplink === up) rec.log.event({ kind: 'datagram', cycle: rec.machine.hv!.cpu.cycles, name: def.name, rule, address, port, base64: Buffer.from(payload).toString('base64') });
-        };
-      }
+      if (this.pvRecorded(def)) this.logDatagrams(uplink);
     }
     /** join the bridge (and its gateway, if it has no home yet; or the uplink to the domain alone) once the domain's network exists */
     const plug = (m: HostMachine, nic: NicPlatform | null): void => {
@@ -2164,13 +2161,8 @@ export class Host {
     if (!this.pvRecorded(r.def)) return;
     const rec = this.pvRec!;
     const def = r.def;
-    const why =
-      def.bridge !== undefined
-        ? 'a bridge (the frames from the other machines on it are not logged; a domain with net alone is)'
-        : r.breakpoints.length > 0
-          ? 'breakpoints (monitor stops are not logged; delete them)'
-          : null;
-    if (why !== null) throw new HostError(409, `domain '${def.name}' cannot start: the shared machine ${rec.machine.key} is being recorded, and the recording cannot take ${why}`);
+    if (r.breakpoints.length > 0) throw new HostError(409, `domain '${def.name}' cannot start: the shared machine ${rec.machine.key} is being recorded, and the recording cannot take breakpoints (monitor stops are not logged; delete them)`);
+    this.bridgeRecordRefuses(def);
     const disk = this.readDisk(def);
     // a kernel of its own: the SHA-256 of the image loaded from its path (the replay loads it and checks)
     const kernel = def.kernel !== undefined ? sha256(encodeImage(this.bootImage(def).image)) : undefined;
@@ -2178,13 +2170,53 @@ export class Host {
   }
 
   /**
-   * A replay (daemon/pv-replay.ts): a host datagram from `address`:`port` to forward rule `rule`
-   * of domain `name`'s own gateway enters it now, as it entered the recorded one.
+   * On the recorded shared pv machine: each host datagram that enters gateway `up` (a domain's
+   * own, or its bridge's) is logged with the machine's cycle, named by the domain whose forward
+   * it came through and that forward's index among the domain's.
+   */
+  private logDatagrams(up: HostUplink): void {
+    const rec = this.pvRec!;
+    up.onHostDatagram = (rule, payload, address, port) => {
+      if (this.pvRec !== rec) return;
+      for (const o of this.records.values()) {
+        if (o.uplink !== up || o.machine !== rec.machine) continue;
+        const k = o.forwards ? o.forwards.indexOf(rule) : rule;
+        if (k < 0) continue;
+        rec.log.event({ kind: 'datagram', cycle: rec.machine.hv!.cpu.cycles, name: o.def.name, rule: k, address, port, base64: Buffer.from(payload).toString('base64') });
+        return;
+      }
+    };
+  }
+
+  /**
+   * A replay (daemon/pv-replay.ts): a host datagram from `address`:`port` to forward `rule` of
+   * domain `name` (its own gateway's, or its bridge's gateway's) enters that gateway now, as it
+   * entered the recorded one.
    */
   replayDatagram(name: string, rule: number, payload: Uint8Array, address: string, port: number): void {
     const r = this.get(name);
-    if (!r.uplink || r.forwards || rule >= r.uplink.rules.length) throw new HostError(409, `domain '${name}' has no forward rule ${rule} of its own`);
-    r.uplink.fromHost(rule, payload, address, port);
+    const count = r.forwards ? r.forwards.length : (r.uplink?.rules.length ?? 0);
+    if (!r.uplink || rule >= count) throw new HostError(409, `domain '${name}' has no forward rule ${rule}`);
+    r.uplink.fromHost(r.forwards ? r.forwards[rule]! : rule, payload, address, port);
+  }
+
+  /**
+   * A bridge is recorded with the shared pv machine only while every machine on it is that one:
+   * a machine alone on its bridge runs free (no lockstep, no end-of-slice events, which would
+   * follow the host's wall-time slicing and which a pv guest can tell), and no frame comes from
+   * outside. So a recorded domain does not join a bridge with another machine's domain, nor
+   * another machine's domain a bridge with a recorded one (HostError, one line).
+   */
+  private bridgeRecordRefuses(def: DomainDefinition): void {
+    const rec = this.pvRec;
+    if (rec === null || def.bridge === undefined) return;
+    const others = [...this.records.values()].filter((o) => o.switchPort && o.def.bridge === def.bridge && o.machine !== null);
+    if (this.pvRecorded(def)) {
+      const away = others.filter((o) => o.machine !== rec.machine).map((o) => `'${o.def.name}'`);
+      if (away.length > 0) throw new HostError(409, `domain '${def.name}' cannot start: the shared machine ${rec.machine.key} is being recorded, and bridge ${def.bridge} has domains of other machines on it (${away.join(', ')}), whose frames would come from outside the recording`);
+    } else if (others.some((o) => o.machine === rec.machine)) {
+      throw new HostError(409, `domain '${def.name}' cannot join bridge ${def.bridge}: domains of the shared machine ${rec.machine.key}, which is being recorded, are on it, and its frames would come from outside the recording`);
+    }
   }
 
   /** A replay's host (daemon/pv-replay.ts): the shared machine of `profile`/`engine`, settled only as recorded. */

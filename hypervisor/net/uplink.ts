@@ -96,6 +96,10 @@ export class HostUplink {
       const k = this.rules.length;
       this.rules.push(rule);
       added.push(k);
+      if (this.socketless) {
+        this.sockets[k] = null;
+        continue;
+      }
       const s = createSocket('udp4');
       this.sockets[k] = s;
       let bound = false;
@@ -143,8 +147,13 @@ export class HostUplink {
    * datagrams through fromHost; what the guest sends back to the host goes nowhere.
    */
   static detached(rules: readonly HostForward[], guestMac: Uint8Array): HostUplink {
-    return new HostUplink(rules, guestMac);
+    const up = new HostUplink(rules, guestMac);
+    up.socketless = true;
+    return up;
   }
+
+  /** detached: forwards added later (addForwards) bind no host socket either */
+  private socketless = false;
 
   /** Called with each host datagram just before it enters the gateway (`run --record` logs it). */
   onHostDatagram: ((rule: number, payload: Uint8Array, address: string, port: number) => void) | null = null;

@@ -68,4 +68,45 @@ describe('recording the shared pv machine with a networked domain', () => {
       host.shutdownAll();
     }
   }, 120_000);
+
+  it("two pv domains on br0, the bridge's gateway on the shared machine: a host datagram to one's forward and the other's netbench against it; the datagram logged, the frames between them not (the machine's own); host-replay repeats the run exactly", async () => {
+    const file = join(dir, 'bridge.log');
+    const out = new Map<string, string>();
+    const text = (n: string) => out.get(n) ?? '';
+    const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest, onConsole: (n, b) => out.set(n, text(n) + Buffer.from(b).toString('latin1')) });
+    const client = createSocket('udp4');
+    try {
+      host.recordPv(file, 'p4-2003', 'interpreter');
+      host.define(validateDefinition({ name: 'e', mode: 'pv', memory: 8, cmdline: 'udpecho 7 20', net: 'hostfwd=udp:127.0.0.1:0-:7', bridge: 'br0', ip: '10.0.2.30', on_poweroff: 'preserve' }));
+      host.define(validateDefinition({ name: 'c', mode: 'pv', memory: 8, cmdline: 'netbench 2 64 10.0.2.30', bridge: 'br0', ip: '10.0.2.31', on_poweroff: 'preserve' }));
+      host.start('e');
+      for (let k = 0; k < 4000 && !text('e').includes('listening on udp port 7'); k++) {
+        host.step();
+        await tick();
+      }
+      const port = Number(/:(\d+) ->/.exec(host.dominfo('e').forwards![0]!)![1]);
+      await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+      const back: string[] = [];
+      client.on('message', (m) => back.push(String(m)));
+      client.send(Buffer.from('from the host'), port, '127.0.0.1');
+      for (let k = 0; k < 4000 && back.length === 0; k++) {
+        host.step();
+        await tick();
+      }
+      expect(back).toEqual(['from the host']);
+      host.start('c');
+      for (let k = 0; k < 20000 && host.dominfo('c').status === 'running'; k++) host.step();
+      expect([host.dominfo('e').status, host.dominfo('c').stopReason]).toEqual(['running', 'poweroff']);
+      expect(text('c')).toMatch(/netbench: udp round trip \(64 bytes, 2 times\): \d+ us\nnetbench: udp send \(2 x 64 bytes\): \d+ us/);
+      host.stopPvRecording();
+      const log = readPvHostLog(file);
+      expect(eventNames(log)).toEqual(['start:e', 'datagram:e', 'start:c', 'settle:c']);
+      const rep = await xenolith('host-replay', file, '--console', 'c');
+      expect(rep.stderr).toBe(`[xenolith: replayed ${file}: the machine ended at cycle ${log.end.cycle} as recorded; 2 domains, console output identical]\n`);
+      expect(rep.stdout).toBe(text('c'));
+    } finally {
+      client.close();
+      host.shutdownAll();
+    }
+  }, 120_000);
 });

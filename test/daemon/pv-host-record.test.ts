@@ -59,7 +59,7 @@ describe('recording the shared pv machine', () => {
     expect(r.stderr).toBe(`xenolith: ${single}:1: not a xenolith pv host recording (no "format": "xenolith-pv-host-log")\n`);
   });
 
-  it('what the recording cannot hold is refused in one line: a machine with domains, a second recording, a bridge, a breakpoint', () => {
+  it('what the recording cannot hold is refused in one line: a machine with domains, a second recording, a bridge shared with another machine, a breakpoint', () => {
     const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest });
     host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8 }));
     host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, bridge: 'br0', ip: '10.0.2.30' }));
@@ -78,9 +78,18 @@ describe('recording the shared pv machine', () => {
     // the machine is empty again: a recording replaces it by a fresh one
     host.recordPv(join(dir, 'w.log'), 'p4-2003', 'interpreter');
     expect(host.machineStats().find((m) => m.key === 'pv:p4-2003')!.cycles).toBe(0);
+    // a bridge with another machine's domain on it: its frames would come from outside the recording
+    host.define(validateDefinition({ name: 'x', mode: 'native', memory: 4, bridge: 'br0', ip: '10.0.2.31' }));
+    host.start('x');
     expect(() => host.start('n')).toThrow(
-      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take a bridge (the frames from the other machines on it are not logged; a domain with net alone is)"),
+      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and bridge br0 has domains of other machines on it ('x'), whose frames would come from outside the recording"),
     );
+    host.destroy('x');
+    host.start('n');
+    expect(() => host.start('x')).toThrow(
+      new HostError(409, "domain 'x' cannot join bridge br0: domains of the shared machine pv:p4-2003, which is being recorded, are on it, and its frames would come from outside the recording"),
+    );
+    host.destroy('n');
     host.start('a');
     expect(() => host.addBreakpoint('a', 0x1000)).toThrow(
       new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot set a breakpoint in a domain of it (a monitor stop is not logged); stop the recording first'),

@@ -188,3 +188,26 @@ describe('a switch between machines with clocks of their own', () => {
     expect(runs.slice(0, 4)).toEqual(['a@0+500', 'b@0+1000', 'a@500+1000', 'b@1000+1000']);
   });
 });
+
+describe("a frame relayed to a port (a gateway's frame that moved with a saved pv domain)", () => {
+  it('enters the switch when the relay comes due and arrives the bridge latency later on the port\'s own clock, counted forwarded; on a detached port it is dropped', () => {
+    const sw = new VirtualSwitch();
+    const events: [number, () => void][] = [];
+    let now = 5000;
+    const got: [number, number][] = [];
+    const platform = { now: () => now, schedule: (at: number, fn: () => void) => (events.push([at, fn]), events.length), nic: { receive: (f: Uint8Array) => (got.push([now, f.length]), true) } };
+    const port = sw.port();
+    port.attach(platform as never);
+    port.inbox!.relay(new Uint8Array(60));
+    expect(events.map(([at]) => at)).toEqual([5000 + L]);
+    now = 5000 + L;
+    events[0]![1]();
+    expect(got).toEqual([[5000 + L, 60]]);
+    expect(sw.counters).toEqual({ forwarded: 1, flooded: 0, dropped: 0, late: 0 });
+    const inbox = port.inbox!;
+    port.detach();
+    inbox.relay(new Uint8Array(60));
+    expect(events.length).toBe(1);
+    expect(sw.counters).toEqual({ forwarded: 1, flooded: 0, dropped: 1, late: 0 });
+  });
+});
