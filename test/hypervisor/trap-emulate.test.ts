@@ -137,6 +137,16 @@ test_main:
     expect(native.output).toMatch(/^trap 00000006 00000000 /);
     expect(trap.output).toBe(native.output);
     expect(trap.status).toBe(0x106);
+    // and reading one (movfcr r1, cr5)
+    const read = both(`
+test_main:
+        .word   ${(5 << 12) | (1 << 8) | Op.MOVFROMCR}
+        li      r0, 0
+        ret
+`);
+    expect(read.native.output).toMatch(/^trap 00000006 00000000 /);
+    expect(read.trap.output).toBe(read.native.output);
+    expect(read.trap.status).toBe(0x106);
   });
 
   it('LIDT moves the virtual IDT: INT n is delivered through the new table', () => {
@@ -213,6 +223,50 @@ on_syscall:
     expect(native.output).toBe(`${puthexOutput(top - 24)}\n`);
     expect(trap.output).toBe(native.output);
     expect(trapVcpu(trap.domain.vcpus[0]!).v.ksp[0]).toBe(top);
+  });
+
+  it('in ring 3 (IOPL 0) every privileged and I/O instruction is #GP(0), as on the bare machine, and none is emulated', () => {
+    const cases: [string, number][] = [
+      ['in      r1, TIMER_PERIOD', Op.IN],
+      ['inb     r1, TIMER_PERIOD', Op.INB],
+      ['inr     r1, r3', Op.INR],
+      ['out     TIMER_PERIOD, r1', Op.OUT],
+      ['outb    UART_DATA, r1', Op.OUTB],
+      ['outr    r3, r1', Op.OUTR],
+      ['cli', Op.CLI],
+      ['sti', Op.STI],
+      ['hlt', Op.HLT],
+      ['movcr   cr2, r1', Op.MOVTOCR],
+      ['movfcr  r1, cr3', Op.MOVFROMCR],
+      ['lidt    r1, 256', Op.LIDT],
+      ['invlpg  r1', Op.INVLPG],
+      ['lksp    0, r1', Op.LKSP],
+    ];
+    // the kernel's work (paging_on's MOVCRs, the report's OUTBs and OUT) is the same in every
+    // case, so are the emulation counts: one instruction emulated in ring 3 would stand out
+    let counts: number[] | null = null;
+    for (const [insn, op] of cases) {
+      const image = guestImage(`
+test_main:
+        call    paging_on
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        li      r1, 0x41
+        li      r3, UART_DATA
+        ${insn}
+        li      r0, 0
+        ret
+`);
+      const native = runNative(image).output;
+      expect([insn, native]).toEqual([insn, expect.stringMatching(/^trap 0000000d 00000000 [0-9a-f]{8} 00000003 /)]);
+      const trap = runTrap(image);
+      expect([insn, trap.output]).toEqual([insn, native]);
+      const emulated = Array.from(trap.domain.stats.emulated);
+      counts ??= emulated;
+      expect([insn, emulated]).toEqual([insn, counts]);
+    }
   });
 
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
