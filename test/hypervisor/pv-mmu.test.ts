@@ -330,6 +330,31 @@ describe('pv page ownership and typing', () => {
     expect(t.mode.pv(t.a).stats.pins - pins).toBe(1);
   });
 
+  it('INVLPG_MULTI drops the page its targets name, and only it; unreadable targets are EFAULT', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const mmu = t.hv.cpu.mmu;
+    const cached = (va: number): boolean => Array.from(mmu.tlbR).includes(va);
+    expect(mmuUpdate(t, s, []).r).toBe(0); // (the vCPU loaded)
+    const [x, y] = [0x1f0000, 0x1f1000];
+    mmu.xlate(x, 0, false);
+    mmu.xlate(y, 0, false);
+    expect([cached(x), cached(y)]).toEqual([true, true]);
+    // the op at s, its targets at s + 16: the word before them names y
+    w32(t.a, s, MmuextCmd.INVLPG_MULTI);
+    w32(t.a, s + 4, s + 16);
+    w32(t.a, s + 12, y);
+    w32(t.a, s + 16, 1);
+    w32(t.a, s + 20, x);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([false, true]);
+    // targets on page 0, not mapped
+    w32(t.a, s + 4, 0);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0)).toBe(HcErr.EFAULT);
+    w32(t.a, s, MmuextCmd.TLB_FLUSH_MULTI);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0)).toBe(HcErr.EFAULT);
+  });
+
   it('loads only a pinned directory of its own as the base pointer', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
@@ -343,8 +368,12 @@ describe('pv page ownership and typing', () => {
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, -5)).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, 99, 0)).toBe(HcErr.EINVAL);
     expect(t.hv.cpu.cr3).toBe(t.l2 * PAGE);
+    const requests = t.hv.cpu.evCount[Ev.PvRequest]!;
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l2)).toBe(0);
     expect(t.types.describe(t.l2)).toMatchObject({ typeCount: 2, pinned: true });
+    // the old base pointer's reference went at once: no release left for a further entry
+    expect(t.mode.pv(t.a).vcpus[0]!.pendingRelease).toBe(-1);
+    expect(t.hv.cpu.evCount[Ev.PvRequest]! - requests).toBe(2);
   });
 
   it('dropping a type reference a frame does not hold is a hypervisor bug: putType throws, with the count and the unfinished operation', () => {
