@@ -223,7 +223,9 @@ describe('pv page ownership and typing', () => {
     w32(t.a, s + 8, MmuextCmd.INVLPG_LOCAL);
     w32(t.a, s + 12, 0x106000);
     expect(charged(() => hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 2, 0))).toEqual([0, 3]);
+    const scans = ev[Ev.PvTableScan]!;
     expect(charged(() => hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1025, 0))).toEqual([HcErr.E2BIG, 0]);
+    expect(ev[Ev.PvTableScan]! - scans).toBe(0);
     expect(charged(() => hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, (t.m(0x106) * PAGE) | P, UvmFlags.NONE))).toEqual([0, 1]);
   });
 

@@ -269,6 +269,45 @@ user:
     }
   });
 
+  it('LKSP takes rings 0 to 2; a ring past them, or negative, is #GP(0) as on the bare machine', () => {
+    const lksp = (ring: number) => `
+test_main:
+        li      r1, kstack2_top
+        .word   ${((ring & 0xffff) << 16) | (1 << 12) | Op.LKSP}      ; lksp ${ring}, r1
+        li      r1, 0x600d
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`;
+    for (const ring of [0, 1, 2]) {
+      const { native, trap } = both(lksp(ring));
+      expect([ring, native.output]).toEqual([ring, '0000600d\n']);
+      expect([ring, trap.output]).toEqual([ring, native.output]);
+    }
+    for (const ring of [3, -1]) {
+      const { native, trap } = both(lksp(ring));
+      expect([ring, native.output]).toEqual([ring, expect.stringMatching(/^trap 0000000d 00000000 /)]);
+      expect([ring, trap.output]).toEqual([ring, native.output]);
+    }
+  });
+
+  it('an emulated instruction retires as one instruction: the count equals the bare machine\'s', () => {
+    const { native, trap } = both(`
+test_main:
+        li      r3, 5
+.Lloop: cli
+        sti
+        addi    r3, r3, -1
+        cmpi    r3, 0
+        jgt     .Lloop
+        li      r0, 0
+        ret
+`);
+    expect(trap.domain.stats.emulated[Op.CLI]).toBe(5);
+    expect(trap.instructions).toBe(native.result.instructions);
+  });
+
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
     const { native, trap } = both(`
 test_main:
