@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
+import { Machine } from '../../machine/machine.ts';
 import { puthexOutput, tickHandler, PRINT_TICKS_AND_RETURN } from './fixtures/small-guest.ts';
 import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
 
@@ -306,6 +307,32 @@ test_main:
 `);
     expect(trap.domain.stats.emulated[Op.CLI]).toBe(5);
     expect(trap.instructions).toBe(native.result.instructions);
+  });
+
+  it('an emulated RDTSC past 2^32 cycles gives the high word, as the bare machine does', () => {
+    const image = guestImage(`
+test_main:
+        li      r1, 1
+        movcr   cr4, r1                 ; TSD: the kernel's RDTSC traps too
+        rdtsc   r1, r2
+        mov     r1, r2
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`);
+    const start = 2 ** 32 + 1000;
+    const machine = new Machine({ memoryBytes: GUEST_MEMORY });
+    machine.loadImage(image);
+    machine.cpu.cycles = start;
+    machine.run({ maxCycles: 10_000_000 });
+    expect(machine.consoleOutput()).toBe('00000001\n');
+    const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY });
+    const d = hv.createDomain(new TrapMode(), { name: 'a', memoryBytes: GUEST_MEMORY }, { image });
+    hv.cpu.cycles = start;
+    expect(hv.run({ maxCycles: 10_000_000 }).reason).toBe('all-stopped');
+    expect(d.consoleOutput()).toBe('00000001\n');
+    expect(d.stats.emulated[Op.RDTSC]).toBe(1);
   });
 
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
