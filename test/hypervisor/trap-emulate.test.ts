@@ -299,13 +299,14 @@ test_main:
         li      r3, 5
 .Lloop: cli
         sti
+        inb     r4, TIMER_PERIOD
         addi    r3, r3, -1
         cmpi    r3, 0
         jgt     .Lloop
         li      r0, 0
         ret
 `);
-    expect(trap.domain.stats.emulated[Op.CLI]).toBe(5);
+    expect([trap.domain.stats.emulated[Op.CLI], trap.domain.stats.emulated[Op.INB]]).toEqual([5, 5]);
     expect(trap.instructions).toBe(native.result.instructions);
   });
 
@@ -333,6 +334,32 @@ test_main:
     expect(hv.run({ maxCycles: 10_000_000 }).reason).toBe('all-stopped');
     expect(d.consoleOutput()).toBe('00000001\n');
     expect(d.stats.emulated[Op.RDTSC]).toBe(1);
+  });
+
+  it('an emulated IRET whose frame crosses into a page it cannot read faults at the first word it cannot read', () => {
+    const iret = (sp: number) => `
+test_main:
+        call    paging_on
+        li      r1, page_table + 0x300 * 4
+        li      r2, 0
+        stw     [r1], r2                ; 0x00300000 not present
+        li      r1, 0x00300000
+        invlpg  r1
+        li      r1, 0x00301008
+        li      r2, kstack_top
+        stw     [r1], r2                ; (a frame's sp word at 0x00301008: a stack a wrong IRET could use)
+        li      sp, ${sp}
+        iret
+`;
+    // the frame's first word the last of a present page: #PF at the second (CR2 0x00300000)
+    const first = both(iret(0x002ffffc));
+    expect(first.native.output).toMatch(/^trap 0000000e 00000000 [0-9a-f]{8} 00000000 [0-9a-f]{8} [0-9a-f]{8} 00300000\n$/);
+    expect(first.trap.output).toBe(first.native.output);
+    // its first word the last of the missing page, the rest on a present one: #PF at the first,
+    // whose frame cannot be pushed on that stack either: a triple fault
+    const second = both(iret(0x00300ffc));
+    expect(second.native.result.reason).toBe('triple-fault');
+    expect([second.trap.reason, second.trap.output]).toEqual(['triple-fault', '']);
   });
 
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
