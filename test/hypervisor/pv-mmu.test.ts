@@ -440,6 +440,9 @@ describe('pv page ownership and typing', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, HvLayout.IDT, (t.m(0x1f0) * PAGE) | P | W, 0)).toBe(HcErr.EPERM);
+    // its first page too (the range starts there), and the last page below it is the guest's
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, HvLayout.BASE, (t.m(0x1f0) * PAGE) | P | W, 0)).toBe(HcErr.EPERM);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, (HvLayout.BASE - PAGE) | 0, (t.m(0x1f0) * PAGE) | P | W, 0)).toBe(HcErr.EINVAL); // no page table there
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, 0, 7)).toBe(HcErr.EINVAL);
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x00800000, 0, 0)).toBe(HcErr.EINVAL); // no page table there
     const slot = t.l2 * PAGE + HvLayout.PDE * 4;
