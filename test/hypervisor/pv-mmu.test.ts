@@ -357,6 +357,30 @@ describe('pv page ownership and typing', () => {
     expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0)).toBe(HcErr.EFAULT);
   });
 
+  it('update_va_mapping\'s flags: INVLPG drops that page from the TLB, TLB_FLUSH every page, NONE none; each call is one request', () => {
+    const t = twoDomains();
+    const mmu = t.hv.cpu.mmu;
+    const cached = (va: number): boolean => Array.from(mmu.tlbR).includes(va);
+    const requests = () => t.mode.pv(t.a).stats.mmuRequests;
+    expect(mmuUpdate(t, scratch(t.mode, t.a), []).r).toBe(0); // (the vCPU loaded)
+    const [x, y] = [0x1f0000, 0x1f1000];
+    const remap = (flags: number): number => {
+      mmu.xlate(x, 0, false);
+      mmu.xlate(y, 0, false);
+      const n = requests();
+      const f = t.hv.cpu.stats.tlbFlushes;
+      const r = hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, x, (t.m(0x1f0) * PAGE) | P | A, flags);
+      expect([requests() - n, t.hv.cpu.stats.tlbFlushes - f]).toEqual([1, flags === UvmFlags.TLB_FLUSH ? 1 : 0]);
+      return r;
+    };
+    expect(remap(UvmFlags.NONE)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([true, true]);
+    expect(remap(UvmFlags.INVLPG)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([false, true]);
+    expect(remap(UvmFlags.TLB_FLUSH)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([false, false]);
+  });
+
   it('loads only a pinned directory of its own as the base pointer', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
