@@ -362,6 +362,34 @@ test_main:
     expect([second.trap.reason, second.trap.output]).toEqual(['triple-fault', '']);
   });
 
+  it('an IRET in ring 3 to a frame of a more privileged ring is #GP(0), as on the bare machine: ring 3 never reaches ring 0 or 1 this way', () => {
+    for (const cs of [0, 1]) {
+      const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        li      r1, ${cs}
+        li      r2, 0x200
+        li      r3, kernel_again
+        push    r0                      ; sp
+        push    r2                      ; flags
+        push    r1                      ; cs
+        push    r3                      ; pc
+        iret
+kernel_again:
+        li      r1, 0xbad
+        call    puthex
+        li      r0, 0
+        ret
+`);
+      expect([cs, native.output]).toEqual([cs, expect.stringMatching(/^trap 0000000d 00000000 /)]);
+      expect([cs, trap.output]).toEqual([cs, native.output]);
+    }
+  });
+
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
     const { native, trap } = both(`
 test_main:
