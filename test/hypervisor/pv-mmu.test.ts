@@ -223,7 +223,9 @@ describe('pv page ownership and typing', () => {
     w32(t.a, s + 8, MmuextCmd.INVLPG_LOCAL);
     w32(t.a, s + 12, 0x106000);
     expect(charged(() => hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 2, 0))).toEqual([0, 3]);
+    const scans = ev[Ev.PvTableScan]!;
     expect(charged(() => hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1025, 0))).toEqual([HcErr.E2BIG, 0]);
+    expect(ev[Ev.PvTableScan]! - scans).toBe(0);
     expect(charged(() => hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, (t.m(0x106) * PAGE) | P, UvmFlags.NONE))).toEqual([0, 1]);
   });
 
@@ -330,6 +332,55 @@ describe('pv page ownership and typing', () => {
     expect(t.mode.pv(t.a).stats.pins - pins).toBe(1);
   });
 
+  it('INVLPG_MULTI drops the page its targets name, and only it; unreadable targets are EFAULT', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const mmu = t.hv.cpu.mmu;
+    const cached = (va: number): boolean => Array.from(mmu.tlbR).includes(va);
+    expect(mmuUpdate(t, s, []).r).toBe(0); // (the vCPU loaded)
+    const [x, y] = [0x1f0000, 0x1f1000];
+    mmu.xlate(x, 0, false);
+    mmu.xlate(y, 0, false);
+    expect([cached(x), cached(y)]).toEqual([true, true]);
+    // the op at s, its targets at s + 16: the word before them names y
+    w32(t.a, s, MmuextCmd.INVLPG_MULTI);
+    w32(t.a, s + 4, s + 16);
+    w32(t.a, s + 12, y);
+    w32(t.a, s + 16, 1);
+    w32(t.a, s + 20, x);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([false, true]);
+    // targets on page 0, not mapped
+    w32(t.a, s + 4, 0);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0)).toBe(HcErr.EFAULT);
+    w32(t.a, s, MmuextCmd.TLB_FLUSH_MULTI);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, s, 1, 0)).toBe(HcErr.EFAULT);
+  });
+
+  it('update_va_mapping\'s flags: INVLPG drops that page from the TLB, TLB_FLUSH every page, NONE none; each call is one request', () => {
+    const t = twoDomains();
+    const mmu = t.hv.cpu.mmu;
+    const cached = (va: number): boolean => Array.from(mmu.tlbR).includes(va);
+    const requests = () => t.mode.pv(t.a).stats.mmuRequests;
+    expect(mmuUpdate(t, scratch(t.mode, t.a), []).r).toBe(0); // (the vCPU loaded)
+    const [x, y] = [0x1f0000, 0x1f1000];
+    const remap = (flags: number): number => {
+      mmu.xlate(x, 0, false);
+      mmu.xlate(y, 0, false);
+      const n = requests();
+      const f = t.hv.cpu.stats.tlbFlushes;
+      const r = hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, x, (t.m(0x1f0) * PAGE) | P | A, flags);
+      expect([requests() - n, t.hv.cpu.stats.tlbFlushes - f]).toEqual([1, flags === UvmFlags.TLB_FLUSH ? 1 : 0]);
+      return r;
+    };
+    expect(remap(UvmFlags.NONE)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([true, true]);
+    expect(remap(UvmFlags.INVLPG)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([false, true]);
+    expect(remap(UvmFlags.TLB_FLUSH)).toBe(0);
+    expect([cached(x), cached(y)]).toEqual([false, false]);
+  });
+
   it('loads only a pinned directory of its own as the base pointer', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
@@ -343,8 +394,12 @@ describe('pv page ownership and typing', () => {
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, -5)).toBe(HcErr.EINVAL);
     expect(mmuext(t, s, 99, 0)).toBe(HcErr.EINVAL);
     expect(t.hv.cpu.cr3).toBe(t.l2 * PAGE);
+    const requests = t.hv.cpu.evCount[Ev.PvRequest]!;
     expect(mmuext(t, s, MmuextCmd.NEW_BASEPTR, t.l2)).toBe(0);
     expect(t.types.describe(t.l2)).toMatchObject({ typeCount: 2, pinned: true });
+    // the old base pointer's reference went at once: no release left for a further entry
+    expect(t.mode.pv(t.a).vcpus[0]!.pendingRelease).toBe(-1);
+    expect(t.hv.cpu.evCount[Ev.PvRequest]! - requests).toBe(2);
   });
 
   it('dropping a type reference a frame does not hold is a hypervisor bug: putType throws, with the count and the unfinished operation', () => {
@@ -409,6 +464,9 @@ describe('pv page ownership and typing', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, HvLayout.IDT, (t.m(0x1f0) * PAGE) | P | W, 0)).toBe(HcErr.EPERM);
+    // its first page too (the range starts there), and the last page below it is the guest's
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, HvLayout.BASE, (t.m(0x1f0) * PAGE) | P | W, 0)).toBe(HcErr.EPERM);
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, (HvLayout.BASE - PAGE) | 0, (t.m(0x1f0) * PAGE) | P | W, 0)).toBe(HcErr.EINVAL); // no page table there
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x106000, 0, 7)).toBe(HcErr.EINVAL);
     expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x00800000, 0, 0)).toBe(HcErr.EINVAL); // no page table there
     const slot = t.l2 * PAGE + HvLayout.PDE * 4;

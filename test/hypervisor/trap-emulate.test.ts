@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { TrapMode, trapVcpu } from '../../hypervisor/trap/index.ts';
 import { Op } from '../../machine/isa.ts';
+import { Machine } from '../../machine/machine.ts';
 import { puthexOutput, tickHandler, PRINT_TICKS_AND_RETURN } from './fixtures/small-guest.ts';
 import { both, guestImage, GUEST_MEMORY, runNative, runTrap } from './trap-harness.ts';
 
@@ -137,6 +138,16 @@ test_main:
     expect(native.output).toMatch(/^trap 00000006 00000000 /);
     expect(trap.output).toBe(native.output);
     expect(trap.status).toBe(0x106);
+    // and reading one (movfcr r1, cr5)
+    const read = both(`
+test_main:
+        .word   ${(5 << 12) | (1 << 8) | Op.MOVFROMCR}
+        li      r0, 0
+        ret
+`);
+    expect(read.native.output).toMatch(/^trap 00000006 00000000 /);
+    expect(read.trap.output).toBe(read.native.output);
+    expect(read.trap.status).toBe(0x106);
   });
 
   it('LIDT moves the virtual IDT: INT n is delivered through the new table', () => {
@@ -213,6 +224,170 @@ on_syscall:
     expect(native.output).toBe(`${puthexOutput(top - 24)}\n`);
     expect(trap.output).toBe(native.output);
     expect(trapVcpu(trap.domain.vcpus[0]!).v.ksp[0]).toBe(top);
+  });
+
+  it('in ring 3 (IOPL 0) every privileged and I/O instruction is #GP(0), as on the bare machine, and none is emulated', () => {
+    const cases: [string, number][] = [
+      ['in      r1, TIMER_PERIOD', Op.IN],
+      ['inb     r1, TIMER_PERIOD', Op.INB],
+      ['inr     r1, r3', Op.INR],
+      ['out     TIMER_PERIOD, r1', Op.OUT],
+      ['outb    UART_DATA, r1', Op.OUTB],
+      ['outr    r3, r1', Op.OUTR],
+      ['cli', Op.CLI],
+      ['sti', Op.STI],
+      ['hlt', Op.HLT],
+      ['movcr   cr2, r1', Op.MOVTOCR],
+      ['movfcr  r1, cr3', Op.MOVFROMCR],
+      ['lidt    r1, 256', Op.LIDT],
+      ['invlpg  r1', Op.INVLPG],
+      ['lksp    0, r1', Op.LKSP],
+    ];
+    // the kernel's work (paging_on's MOVCRs, the report's OUTBs and OUT) is the same in every
+    // case, so are the emulation counts: one instruction emulated in ring 3 would stand out
+    let counts: number[] | null = null;
+    for (const [insn, op] of cases) {
+      const image = guestImage(`
+test_main:
+        call    paging_on
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        li      r1, 0x41
+        li      r3, UART_DATA
+        ${insn}
+        li      r0, 0
+        ret
+`);
+      const native = runNative(image).output;
+      expect([insn, native]).toEqual([insn, expect.stringMatching(/^trap 0000000d 00000000 [0-9a-f]{8} 00000003 /)]);
+      const trap = runTrap(image);
+      expect([insn, trap.output]).toEqual([insn, native]);
+      const emulated = Array.from(trap.domain.stats.emulated);
+      counts ??= emulated;
+      expect([insn, emulated]).toEqual([insn, counts]);
+    }
+  });
+
+  it('LKSP takes rings 0 to 2; a ring past them, or negative, is #GP(0) as on the bare machine', () => {
+    const lksp = (ring: number) => `
+test_main:
+        li      r1, kstack2_top
+        .word   ${((ring & 0xffff) << 16) | (1 << 12) | Op.LKSP}      ; lksp ${ring}, r1
+        li      r1, 0x600d
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`;
+    for (const ring of [0, 1, 2]) {
+      const { native, trap } = both(lksp(ring));
+      expect([ring, native.output]).toEqual([ring, '0000600d\n']);
+      expect([ring, trap.output]).toEqual([ring, native.output]);
+    }
+    for (const ring of [3, -1]) {
+      const { native, trap } = both(lksp(ring));
+      expect([ring, native.output]).toEqual([ring, expect.stringMatching(/^trap 0000000d 00000000 /)]);
+      expect([ring, trap.output]).toEqual([ring, native.output]);
+    }
+  });
+
+  it('an emulated instruction retires as one instruction: the count equals the bare machine\'s', () => {
+    const { native, trap } = both(`
+test_main:
+        li      r3, 5
+.Lloop: cli
+        sti
+        inb     r4, TIMER_PERIOD
+        addi    r3, r3, -1
+        cmpi    r3, 0
+        jgt     .Lloop
+        li      r0, 0
+        ret
+`);
+    expect([trap.domain.stats.emulated[Op.CLI], trap.domain.stats.emulated[Op.INB]]).toEqual([5, 5]);
+    expect(trap.instructions).toBe(native.result.instructions);
+  });
+
+  it('an emulated RDTSC past 2^32 cycles gives the high word, as the bare machine does', () => {
+    const image = guestImage(`
+test_main:
+        li      r1, 1
+        movcr   cr4, r1                 ; TSD: the kernel's RDTSC traps too
+        rdtsc   r1, r2
+        mov     r1, r2
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`);
+    const start = 2 ** 32 + 1000;
+    const machine = new Machine({ memoryBytes: GUEST_MEMORY });
+    machine.loadImage(image);
+    machine.cpu.cycles = start;
+    machine.run({ maxCycles: 10_000_000 });
+    expect(machine.consoleOutput()).toBe('00000001\n');
+    const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY });
+    const d = hv.createDomain(new TrapMode(), { name: 'a', memoryBytes: GUEST_MEMORY }, { image });
+    hv.cpu.cycles = start;
+    expect(hv.run({ maxCycles: 10_000_000 }).reason).toBe('all-stopped');
+    expect(d.consoleOutput()).toBe('00000001\n');
+    expect(d.stats.emulated[Op.RDTSC]).toBe(1);
+  });
+
+  it('an emulated IRET whose frame crosses into a page it cannot read faults at the first word it cannot read', () => {
+    const iret = (sp: number) => `
+test_main:
+        call    paging_on
+        li      r1, page_table + 0x300 * 4
+        li      r2, 0
+        stw     [r1], r2                ; 0x00300000 not present
+        li      r1, 0x00300000
+        invlpg  r1
+        li      r1, 0x00301008
+        li      r2, kstack_top
+        stw     [r1], r2                ; (a frame's sp word at 0x00301008: a stack a wrong IRET could use)
+        li      sp, ${sp}
+        iret
+`;
+    // the frame's first word the last of a present page: #PF at the second (CR2 0x00300000)
+    const first = both(iret(0x002ffffc));
+    expect(first.native.output).toMatch(/^trap 0000000e 00000000 [0-9a-f]{8} 00000000 [0-9a-f]{8} [0-9a-f]{8} 00300000\n$/);
+    expect(first.trap.output).toBe(first.native.output);
+    // its first word the last of the missing page, the rest on a present one: #PF at the first,
+    // whose frame cannot be pushed on that stack either: a triple fault
+    const second = both(iret(0x00300ffc));
+    expect(second.native.result.reason).toBe('triple-fault');
+    expect([second.trap.reason, second.trap.output]).toEqual(['triple-fault', '']);
+  });
+
+  it('an IRET in ring 3 to a frame of a more privileged ring is #GP(0), as on the bare machine: ring 3 never reaches ring 0 or 1 this way', () => {
+    for (const cs of [0, 1]) {
+      const { native, trap } = both(`
+test_main:
+        call    paging_on
+        li      r1, user
+        li      r2, ustack_top
+        call    enter_user
+user:
+        li      r1, ${cs}
+        li      r2, 0x200
+        li      r3, kernel_again
+        push    r0                      ; sp
+        push    r2                      ; flags
+        push    r1                      ; cs
+        push    r3                      ; pc
+        iret
+kernel_again:
+        li      r1, 0xbad
+        call    puthex
+        li      r0, 0
+        ret
+`);
+      expect([cs, native.output]).toEqual([cs, expect.stringMatching(/^trap 0000000d 00000000 /)]);
+      expect([cs, trap.output]).toEqual([cs, native.output]);
+    }
   });
 
   it('RDTSC with the guest CR4.TSD set faults in ring 3 and is emulated in the kernel', () => {
