@@ -233,6 +233,7 @@ insn:
     return {
       sim: { status: d.stopStatus, output: d.consoleOutput(), cycles: cpu.cycles, instructions: cpu.instructions, bt: btStatsSummary(d), domain, cpu: { ...cpu.stats }, ledger: { base: cpu.baseCycles, events: Array.from(cpu.evCount) } },
       fastRuns: btCache(d).host.fastRuns,
+      loopEntries: btCache(d).host.loopEntries,
     };
   }
 
@@ -250,13 +251,17 @@ insn:
     expect([fast.fastRuns, general.fastRuns]).toEqual([1, 0]);
   });
 
-  it('the demo: the same cycles, counters and ledger with its units run in the fast loop as on the general path', () => {
+  it('the demo: the same cycles, counters and ledger with its units run in the fast loop, and chained in the unit loop, as on the general path', () => {
     const fast = run(demo, true);
     const general = run(demo, false);
     expect(fast.sim).toEqual(general.sim);
     expect(fast.sim.status).toBe(7);
     expect(fast.fastRuns).toBeGreaterThan(10);
     expect(general.fastRuns).toBe(0);
+    // most unit entries made by the unit loop itself, without a pass through the vCPU loop (none
+    // on the general path)
+    expect(fast.loopEntries).toBeGreaterThan(fast.sim.bt.unitsRun / 2);
+    expect(general.loopEntries).toBe(0);
   });
 });
 
