@@ -397,7 +397,7 @@ export class BtMode implements Mode {
           if (ix >= n) break;
           k = skip = ix;
         }
-      } else if (fast && k !== skip && u.kinds[k] === K_IDENT) {
+      } else if (fast && k !== skip && (((u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast) >>> k) & 1) !== 0) {
         const ix = this.runFastRun(u, k, pc);
         if (ix !== NOT_RUN) {
           cache.host.fastRuns++;
@@ -592,24 +592,29 @@ export class BtMode implements Mode {
   }
 
   /**
-   * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary),
-   * where the run qualifies (fastStretches: the fast loop stops by itself at its end, and no store
-   * before its last instruction can change a word the fast loop would then run) and its words, and
-   * the word of the instruction it stops before, are the ones translated (the unit loop's check
-   * before each instruction, made before the run). The fast loop is the general path's semantics
+   * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary).
+   * The caller tested that the run qualifies (bit k of u.fast, fastStretches: the fast loop stops
+   * by itself at its end, and no store before its last instruction can change a word the fast
+   * loop would then run); here its words, and the word of the instruction it stops before, are
+   * checked against the ones translated (the unit loop's check before each instruction, made
+   * before the run). The fast loop is the general path's semantics
    * with the same TLB accesses, refills, cycles and exits (leaving before an instruction that
    * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
    * transfer retired, else the index of the instruction the fast loop left to the general path.
    */
   private runFastRun(u: TranslationUnit, k: number, pc: number): number {
-    let mask = u.fast;
-    if (mask < 0) mask = u.fast = fastStretches(u);
-    if (((mask >>> k) & 1) === 0) return NOT_RUN;
     const m32 = this.m32;
     const n = u.length;
-    for (let i = k; i < n; i++) {
-      if (m32[(u.ma + u.offs[i]!) >>> 2] !== u.words[i]) return NOT_RUN;
-      if (u.kinds[i] !== K_IDENT) break;
+    const ma = u.ma;
+    const offs = u.offs;
+    const words = u.words;
+    if ((u.fast & FAST_ALL_IDENT) !== 0) {
+      for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+    } else {
+      for (let i = k; i < n; i++) {
+        if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+        if (u.kinds[i] !== K_IDENT) break;
+      }
     }
     const cpu = this.cpu;
     if (cpu.runToBoundary() === STEP_BOUND) return -1;
