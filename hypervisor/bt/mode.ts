@@ -332,41 +332,49 @@ export class BtMode implements Mode {
     st.unitsRun++;
 
     // the translator engine: the unit's runs of ident instructions as compiled JavaScript (host
-    // side only: the same instructions, cycles, exits and unit boundaries as the general path)
-    if (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, pc)) {
+    // side only: the same instructions, cycles, exits and unit boundaries as the general path);
+    // from one compiled function to the next the unit loop enters the next unit itself
+    // (nextUnit), when the first was found through the shadow
+    const chain = viaShadow && cpu.instructionHookAt === Infinity;
+    let upc = pc;
+    while (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, upc)) {
       let fn = u.runs![0];
-      if (fn === undefined) fn = u.runs![0] = this.compileChain(u, pc, cache);
-      if (fn !== null && this.fetchReady(u, pc, user)) {
-        // chaining inside needs the unit found through the shadow (so its page maps the same for
-        // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
-        // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
-        // it: -1 stops at every boundary, and a stop at DL_MAX cycles is an extra boundary, where
-        // the unit loop finds what the compiled code would: V8 compares small integers and does
-        // not box a double per call)
-        const dl = viaShadow && cpu.instructionHookAt === Infinity ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
-        const mmu = cpu.mmu;
-        if (++this.xlEntry >= DL_MAX) {
-          this.xlStamp.fill(0);
-          this.xlEntry = 1;
-        }
-        const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
-        const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
-        const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
-        if (res < 0) {
-          // the control transfer ending unit v retired: a block boundary
-          cpu.instructionBoundary();
-          return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
-        }
-        const ix = res & 255;
-        // ran to the end of v, or left before its instruction ix (which the general path runs)
-        if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
-        t.entry = ENTRY_DIRECT;
-        t.prev = v;
-        return CONTINUE;
+      if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
+      if (fn === null || !this.fetchReady(u, upc, user)) break;
+      // chaining inside needs the unit found through the shadow (so its page maps the same for
+      // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
+      // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
+      // it: -1 stops at every boundary, and a stop at DL_MAX cycles is an extra boundary, where
+      // the unit loop finds what the compiled code would: V8 compares small integers and does
+      // not box a double per call)
+      const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
+      const mmu = cpu.mmu;
+      if (++this.xlEntry >= DL_MAX) {
+        this.xlStamp.fill(0);
+        this.xlEntry = 1;
       }
+      const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
+      const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
+      const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
+      if (res < 0) {
+        // the control transfer ending unit v retired: a block boundary
+        cpu.instructionBoundary();
+        if (!chain) return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
+        const y = this.nextUnit(t, v, vpc, user, deadline, cache);
+        if (y === null) return CONTINUE;
+        u = y;
+        upc = cpu.pc | 0;
+        continue;
+      }
+      const ix = res & 255;
+      // ran to the end of v, or left before its instruction ix (which the general path runs)
+      if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
+      t.entry = ENTRY_DIRECT;
+      t.prev = v;
+      return CONTINUE;
     }
     // the interpreter engine enters the next units in the unit loop (nextUnit) from a unit found through the shadow
-    return this.runInsns(t, cache, exit, u, pc, user, 0, -1, deadline, viaShadow && cpu.engine !== 'translator');
+    return this.runInsns(t, cache, exit, u, upc, user, 0, -1, deadline, chain && cpu.engine !== 'translator');
   }
 
   /**
