@@ -15,8 +15,8 @@ export const UNIT_MAX_INSNS = 12;
 /**
  * Host heap per cached unit, estimated: a fixed part (the unit object, its four typed arrays, its
  * link list, its entries in the two maps) and a part per instruction. Measured with
- * `node --expose-gc --import tsx bench/bt-cache-bytes.ts` (on Node 20 here: 1,000 bytes for a
- * one-instruction unit, 1,073 for a twelve-instruction one); rounded up.
+ * `node --expose-gc --import tsx bench/bt-cache-bytes.ts` (on Node 20 here: 1,032 bytes for a
+ * one-instruction unit, 1,105 for a twelve-instruction one; the estimate gives 1,032 and 1,120).
  */
 export const UNIT_HOST_BYTES = 1024;
 export const UNIT_HOST_BYTES_PER_INSN = 8;
