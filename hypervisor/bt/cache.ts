@@ -15,8 +15,8 @@ export const UNIT_MAX_INSNS = 12;
 /**
  * Host heap per cached unit, estimated: a fixed part (the unit object, its four typed arrays, its
  * link list, its entries in the two maps) and a part per instruction. Measured with
- * `node --expose-gc --import tsx bench/bt-cache-bytes.ts` (on Node 20 here: 1,000 bytes for a
- * one-instruction unit, 1,073 for a twelve-instruction one); rounded up.
+ * `node --expose-gc --import tsx bench/bt-cache-bytes.ts` (on Node 20 here: 1,032 bytes for a
+ * one-instruction unit, 1,105 for a twelve-instruction one; the estimate gives 1,032 and 1,120).
  */
 export const UNIT_HOST_BYTES = 1024;
 export const UNIT_HOST_BYTES_PER_INSN = 8;
@@ -161,7 +161,7 @@ export const FAST_OP: Uint8Array = (() => {
  */
 export function fastStretches(u: TranslationUnit): number {
   const n = u.length;
-  let mask = 0;
+  let mask = u.kinds.every((k) => k === K_IDENT) ? FAST_ALL_IDENT : 0;
   for (let k = 0; k < n; k++) {
     if (u.kinds[k] !== K_IDENT) continue;
     let e = k;
@@ -175,6 +175,9 @@ export function fastStretches(u: TranslationUnit): number {
   }
   return mask;
 }
+
+/** fastStretches' bit for a unit of ident instructions only (above the bits of its indices) */
+export const FAST_ALL_IDENT = 1 << 16;
 
 /** A store `--bt-adaptive` can translate as a store callout. */
 export function isStoreOp(op: number): boolean {
@@ -279,10 +282,12 @@ export class TranslationCache {
   /**
    * Host side, not the model: unit entries made inside compiled code (the translator engine: a
    * chained boundary between two units compiled together), counted as `chained` and `unitsRun`
-   * too; and straight runs of a unit's ident instructions run in the CPU's fast loop (units not
-   * compiled: every unit under the interpreter engine).
+   * too; straight runs of a unit's ident instructions run in the CPU's fast loop (units not
+   * compiled: every unit under the interpreter engine); and unit entries the unit loop made
+   * itself, without a pass through the vCPU loop (the interpreter engine, BtMode.nextUnit:
+   * chained ones and those after an indirect transfer's lookup).
    */
-  readonly host = { chainedInline: 0, fastRuns: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0 };
   /** get()'s slots (RECENT_SLOTS, by machine address) */
   private readonly recent = new Array<TranslationUnit | undefined>(RECENT_SLOTS).fill(undefined);
 

@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, fastStretches, type TranslationUnit } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, fastStretches, type TranslationUnit } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -332,54 +332,64 @@ export class BtMode implements Mode {
     st.unitsRun++;
 
     // the translator engine: the unit's runs of ident instructions as compiled JavaScript (host
-    // side only: the same instructions, cycles, exits and unit boundaries as the general path)
-    if (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, pc)) {
+    // side only: the same instructions, cycles, exits and unit boundaries as the general path);
+    // from one compiled function to the next the unit loop enters the next unit itself
+    // (nextUnit), when the first was found through the shadow
+    const chain = viaShadow && cpu.instructionHookAt === Infinity;
+    let upc = pc;
+    while (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, upc)) {
       let fn = u.runs![0];
-      if (fn === undefined) fn = u.runs![0] = this.compileChain(u, pc, cache);
-      if (fn !== null && this.fetchReady(u, pc, user)) {
-        // chaining inside needs the unit found through the shadow (so its page maps the same for
-        // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
-        // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
-        // it: -1 stops at every boundary, and a stop at DL_MAX cycles is an extra boundary, where
-        // the unit loop finds what the compiled code would: V8 compares small integers and does
-        // not box a double per call)
-        const dl = viaShadow && cpu.instructionHookAt === Infinity ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
-        const mmu = cpu.mmu;
-        if (++this.xlEntry >= DL_MAX) {
-          this.xlStamp.fill(0);
-          this.xlEntry = 1;
-        }
-        const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
-        const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
-        const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
-        if (res < 0) {
-          // the control transfer ending unit v retired: a block boundary
-          cpu.instructionBoundary();
-          return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
-        }
-        const ix = res & 255;
-        // ran to the end of v, or left before its instruction ix (which the general path runs)
-        if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix);
-        t.entry = ENTRY_DIRECT;
-        t.prev = v;
-        return CONTINUE;
+      if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
+      if (fn === null || !this.fetchReady(u, upc, user)) break;
+      // chaining inside needs the unit found through the shadow (so its page maps the same for
+      // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
+      // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
+      // it: -1 stops at every boundary, and a stop at DL_MAX cycles is an extra boundary, where
+      // the unit loop finds what the compiled code would: V8 compares small integers and does
+      // not box a double per call)
+      const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
+      const mmu = cpu.mmu;
+      if (++this.xlEntry >= DL_MAX) {
+        this.xlStamp.fill(0);
+        this.xlEntry = 1;
       }
+      const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
+      const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
+      const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
+      if (res < 0) {
+        // the control transfer ending unit v retired: a block boundary
+        cpu.instructionBoundary();
+        if (!chain) return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
+        const y = this.nextUnit(t, v, vpc, user, deadline, cache);
+        if (y === null) return CONTINUE;
+        u = y;
+        upc = cpu.pc | 0;
+        continue;
+      }
+      const ix = res & 255;
+      // ran to the end of v, or left before its instruction ix (which the general path runs)
+      if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
+      t.entry = ENTRY_DIRECT;
+      t.prev = v;
+      return CONTINUE;
     }
-    return this.runInsns(t, cache, exit, u, pc, user, 0, -1);
+    // the interpreter engine enters the next units in the unit loop (nextUnit) from a unit found through the shadow
+    return this.runInsns(t, cache, exit, u, upc, user, 0, -1, deadline, chain && cpu.engine !== 'translator');
   }
 
   /**
    * Run unit u (entered at virtual pc) from its instruction k0 to its end, or until the monitor
    * must look. `skip`: the compiled code left before this instruction (a fault, a code change):
-   * the general path runs it.
+   * the general path runs it. `chain`: u was found through the shadow, and the units entered after
+   * it may be entered here (nextUnit), up to the deadline.
    */
-  private runInsns(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, u: TranslationUnit, pc: number, user: boolean, k0: number, skip: number): number {
+  private runInsns(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, u: TranslationUnit, pc: number, user: boolean, k0: number, skip: number, deadline: number, chain: boolean): number {
     const cpu = this.cpu;
     const dom = t.domain;
     const st = cache.stats;
     const m32 = this.m32;
     const r = cpu.regs;
-    const n = u.length;
+    let n = u.length;
     const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
     // not compiled: straight runs of ident instructions in the CPU's fast loop, as run() would
     const fast = !compiled && u.ma >= 0 && cpu.fastPath && cpu.instructionHookAt === Infinity && !cpu.monitorStop;
@@ -395,13 +405,21 @@ export class BtMode implements Mode {
           if (ix >= n) break;
           k = skip = ix;
         }
-      } else if (fast && k !== skip && u.kinds[k] === K_IDENT) {
+      } else if (fast && k !== skip && (((u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast) >>> k) & 1) !== 0) {
         const ix = this.runFastRun(u, k, pc);
         if (ix !== NOT_RUN) {
           cache.host.fastRuns++;
           if (ix < 0) {
             cpu.instructionBoundary();
-            return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+            if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+            // the unit loop's entry into the next unit, when it would make it with nothing else between
+            const y = this.nextUnit(t, u, pc, user, deadline, cache);
+            if (y === null) return CONTINUE;
+            u = y;
+            pc = cpu.pc | 0;
+            n = y.length;
+            k = skip = -1;
+            continue;
           }
           k = skip = ix;
         }
@@ -420,7 +438,14 @@ export class BtMode implements Mode {
         if (res === STEP_CONT) continue;
         if (res === STEP_BOUND) {
           cpu.instructionBoundary();
-          return this.endByControlFlow(t, u, op, dom, st);
+          if (!chain || !fast || k !== n - 1) return this.endByControlFlow(t, u, op, dom, st);
+          const y = this.nextUnit(t, u, pc, user, deadline, cache);
+          if (y === null) return CONTINUE;
+          u = y;
+          pc = cpu.pc | 0;
+          n = y.length;
+          k = skip = -1;
+          continue;
         }
         countExit(dom.stats, res);
         if (this.adaptive && u.ma >= 0 && isStoreOp(op)) return this.storeExit(t, res, exit, cache, u.ma + off, ipc);
@@ -575,30 +600,89 @@ export class BtMode implements Mode {
   }
 
   /**
-   * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary),
-   * where the run qualifies (fastStretches: the fast loop stops by itself at its end, and no store
-   * before its last instruction can change a word the fast loop would then run) and its words, and
-   * the word of the instruction it stops before, are the ones translated (the unit loop's check
-   * before each instruction, made before the run). The fast loop is the general path's semantics
+   * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary).
+   * The caller tested that the run qualifies (bit k of u.fast, fastStretches: the fast loop stops
+   * by itself at its end, and no store before its last instruction can change a word the fast
+   * loop would then run); here its words, and the word of the instruction it stops before, are
+   * checked against the ones translated (the unit loop's check before each instruction, made
+   * before the run). The fast loop is the general path's semantics
    * with the same TLB accesses, refills, cycles and exits (leaving before an instruction that
    * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
    * transfer retired, else the index of the instruction the fast loop left to the general path.
    */
   private runFastRun(u: TranslationUnit, k: number, pc: number): number {
-    let mask = u.fast;
-    if (mask < 0) mask = u.fast = fastStretches(u);
-    if (((mask >>> k) & 1) === 0) return NOT_RUN;
     const m32 = this.m32;
     const n = u.length;
-    for (let i = k; i < n; i++) {
-      if (m32[(u.ma + u.offs[i]!) >>> 2] !== u.words[i]) return NOT_RUN;
-      if (u.kinds[i] !== K_IDENT) break;
+    const ma = u.ma;
+    const offs = u.offs;
+    const words = u.words;
+    if ((u.fast & FAST_ALL_IDENT) !== 0) {
+      for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+    } else {
+      for (let i = k; i < n; i++) {
+        if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+        if (u.kinds[i] !== K_IDENT) break;
+      }
     }
     const cpu = this.cpu;
     if (cpu.runToBoundary() === STEP_BOUND) return -1;
     const off = (cpu.pc - pc) | 0;
     for (let i = k; i < n; i++) if (u.offs[i] === off) return i;
     throw new Error(`bt: the fast loop left unit ${hex(u.pc)} at ${hex(cpu.pc)}, outside the unit`);
+  }
+
+  /**
+   * The interpreter engine's unit loop without the vCPU loop between units. Unit u, found through
+   * the shadow at virtual pc upc, ran to its end, a control transfer, and held ident instructions
+   * alone: those change neither the shadow, CR3, the ring, the virtual CPU nor the interrupt
+   * controller, so at this boundary the vCPU loop's checks (a stopped domain, an interrupt the
+   * virtual IF lets in, the ring) give what they gave when u was entered, and the shadow maps u's
+   * page where it did. Ends u as the unit loop does (endByControlFlow: an indirect transfer's
+   * lookup charged), then returns the unit the loop would enter next when it would enter it
+   * with nothing else to do there - the deadline ahead, the pc aligned and mapped by the shadow,
+   * and the unit cached (after an indirect transfer: its lookup made) or live and linked from u
+   * (after a direct one: chained, free) - counted as the loop counts it; else null, and the vCPU
+   * loop takes the boundary. Into another page the pc is translated through the shadow, as the
+   * unit loop does.
+   */
+  private nextUnit(t: BtVcpu, u: TranslationUnit, upc: number, user: boolean, deadline: number, cache: TranslationCache): TranslationUnit | null {
+    const st = cache.stats;
+    const op = u.ops[u.length - 1]!;
+    this.endByControlFlow(t, u, op, t.domain, st);
+    const mask = u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
+    const cpu = this.cpu;
+    if ((mask & FAST_ALL_IDENT) === 0 || u.dead || cpu.cycles >= deadline) return null;
+    const pc = cpu.pc | 0;
+    if ((pc & 3) !== 0) return null;
+    let ma: number;
+    if (((pc ^ upc) & PAGE_MASK) === 0) {
+      ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
+    } else {
+      ma = cpu.mmu.translate(pc, false, user);
+      if (ma < 0) return null;
+    }
+    let y: TranslationUnit | undefined;
+    if (t.entry === ENTRY_INDIRECT) {
+      y = cache.get(ma);
+      if (y === undefined) return null;
+    } else {
+      const links = u.links;
+      for (let i = 0; i < links.length; i++) {
+        const l = links[i]!;
+        if (l.ma === ma && !l.dead) {
+          y = l;
+          break;
+        }
+      }
+      if (y === undefined) return null;
+      st.chained++;
+    }
+    // what runUnit does on entering it: no translation, no lookup beyond the one made
+    t.entry = ENTRY_OTHER;
+    t.prev = null;
+    st.unitsRun++;
+    cache.host.loopEntries++;
+    return y;
   }
 
   /**

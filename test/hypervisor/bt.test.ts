@@ -11,6 +11,7 @@ import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { Machine } from '../../machine/machine.ts';
+import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { DEMO } from './fixtures/demo.ts';
 import { iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
@@ -223,8 +224,8 @@ insn:
 `;
 
   /** One bt domain on a hypervisor whose CPU runs with its fast loop on or off (off: step() alone, the unit loop's general path). */
-  function run(image: ReturnType<typeof assemble>['image'], fastPath: boolean) {
-    const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024 });
+  function run(image: ReturnType<typeof assemble>['image'], fastPath: boolean, engine: Engine = 'interpreter') {
+    const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024, engine });
     hv.cpu.fastPath = fastPath;
     const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: 4 * 1024 * 1024 }, { image });
     expect(hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
@@ -233,6 +234,8 @@ insn:
     return {
       sim: { status: d.stopStatus, output: d.consoleOutput(), cycles: cpu.cycles, instructions: cpu.instructions, bt: btStatsSummary(d), domain, cpu: { ...cpu.stats }, ledger: { base: cpu.baseCycles, events: Array.from(cpu.evCount) } },
       fastRuns: btCache(d).host.fastRuns,
+      loopEntries: btCache(d).host.loopEntries,
+      chainedInline: btCache(d).host.chainedInline,
     };
   }
 
@@ -250,13 +253,26 @@ insn:
     expect([fast.fastRuns, general.fastRuns]).toEqual([1, 0]);
   });
 
-  it('the demo: the same cycles, counters and ledger with its units run in the fast loop as on the general path', () => {
+  it('the demo: the same cycles, counters and ledger with its units run in the fast loop, and chained in the unit loop, as on the general path', () => {
     const fast = run(demo, true);
     const general = run(demo, false);
     expect(fast.sim).toEqual(general.sim);
     expect(fast.sim.status).toBe(7);
     expect(fast.fastRuns).toBeGreaterThan(10);
     expect(general.fastRuns).toBe(0);
+    // most unit entries made by the unit loop itself, without a pass through the vCPU loop (none
+    // on the general path)
+    expect(fast.loopEntries).toBeGreaterThan(fast.sim.bt.unitsRun / 2);
+    expect(general.loopEntries).toBe(0);
+  });
+
+  it('the translator engine: from one compiled function to the next the unit loop enters the next unit itself, with the same figures', () => {
+    const interpreter = run(demo, true);
+    const translator = withTranslatorLimits({ threshold: 2 }, () => run(demo, true, 'translator'));
+    expect(translator.sim).toEqual(interpreter.sim);
+    // units chained inside compiled code, and entries made by the unit loop between functions
+    expect(translator.chainedInline).toBeGreaterThan(0);
+    expect(translator.loopEntries).toBeGreaterThan(0);
   });
 });
 
