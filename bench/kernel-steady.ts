@@ -1,27 +1,46 @@
-// The kernel-heavy workload (the native kernel running `lmbench all REPS`) in a trap or bt domain,
-// booted RUNS times in one process: the first runs pay V8's compiles of the translated functions
+// The kernel-heavy workload (the native kernel running `lmbench all REPS`) on the bare machine
+// (native: `bench cpu`'s kernel row) or in a trap or bt domain, booted RUNS times in one process: the first runs pay V8's compiles of the translated functions
 // (process-wide memo), the later ones show the steady state. Prints each run's process CPU time
 // and wall time, and for bt the host side of its unit loop: how many unit entries went through the
 // vCPU loop, how many the unit loop made itself (the interpreter engine) and how many stayed inside
 // compiled code (the translator engine: chained direct transfers), and the straight runs of ident
 // instructions run in the CPU's fast loop. Simulated figures are the same on every run (checked).
 //
-//   node --import tsx bench/kernel-steady.ts [trap|bt] [interpreter|translator] [REPS=30] [RUNS=8]
+//   node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8]
 import { runImageInMode } from '../hypervisor/index.ts';
+import { bootNative } from '../hypervisor/boot/native.ts';
+import { Machine } from '../machine/machine.ts';
+import type { Engine, Translator } from '../machine/translator.ts';
 import { btCache } from '../hypervisor/bt/mode.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { median, nowMs } from './timing.ts';
 
 const mode = process.argv[2] ?? 'bt';
-const engine = process.argv[3] ?? 'translator';
+const engine = (process.argv[3] ?? 'translator') as Engine;
 const reps = Number(process.argv[4] ?? 30);
 const runs = Number(process.argv[5] ?? 8);
-if ((mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 1) || !(runs >= 3)) {
-  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [trap|bt] [interpreter|translator] [REPS>=1] [RUNS>=3]\n');
+if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 1) || !(runs >= 3)) {
+  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=1] [RUNS>=3]\n');
   process.exit(2);
 }
 
 const build = buildGuestKernel({ arch: 'native' });
+/** `bench cpu`'s kernel row: the native kernel on the bare machine. */
+function runNative(): { reason: string; status?: number; cycles: number; instructions: number; tx: Translator | null; domain?: undefined } {
+  const machine = new Machine({ memoryBytes: 32 * 1024 * 1024, engine });
+  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: `lmbench all ${reps}` });
+  const r = machine.run({ maxCycles: Number.MAX_SAFE_INTEGER });
+  machine.release(); // the next run reuses its memory, as bench cpu's runs do (no host page faults)
+  return { reason: r.reason, status: r.status, cycles: r.cycles, instructions: r.instructions, tx: machine.cpu.translator };
+}
+
+/** The same in a trap or bt domain. */
+function runInDomain(m: 'trap' | 'bt') {
+  const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+  r.hypervisor.machine.release();
+  return { ...r, tx: r.hypervisor.cpu.translator };
+}
+
 const cpuMs: number[] = [];
 const wallMs: number[] = [];
 let first: { cycles: number; instructions: number } | null = null;
@@ -29,17 +48,21 @@ let host = '';
 for (let i = 0; i < runs; i++) {
   const c0 = process.cpuUsage();
   const t0 = nowMs();
-  const r = runImageInMode(mode, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+  const r = mode === 'native' ? runNative() : runInDomain(mode);
   wallMs.push(nowMs() - t0);
   const c = process.cpuUsage(c0);
   cpuMs.push((c.user + c.system) / 1000);
   if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`lmbench all ${reps} under ${mode} stopped with ${r.reason} (status ${r.status})`);
   first ??= { cycles: r.cycles, instructions: r.instructions };
   if (r.cycles !== first.cycles || r.instructions !== first.instructions) throw new Error('the runs differ in simulated figures');
-  if (mode === 'bt') {
+  if (r.tx) {
+    const s = r.tx.stats;
+    host = `translator: ${s.translations} translations (${s.compiles} compiled, ${s.recalled} recalled), ${s.entries} entries into translated code`;
+  }
+  if (mode === 'bt' && r.domain !== undefined) {
     const b = btCache(r.domain);
     const h = b.host;
-    host = `unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries}, made by the unit loop itself ${h.loopEntries}, chained in compiled code ${h.chainedInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns}`;
+    host += `${host !== '' ? '\n' : ''}unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries}, made by the unit loop itself ${h.loopEntries}, chained in compiled code ${h.chainedInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns}`;
   }
 }
 const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' ');

@@ -65,9 +65,11 @@ export interface TranslatorLimits {
 }
 
 export const DEFAULT_LIMITS: TranslatorLimits = {
-  // a translation costs V8 a compile (and later an optimizing compile) of its function: only code
-  // the dispatcher lands on this often repays it (tuned on `lmbench all` and the compute loop)
-  threshold: 200,
+  // a translation costs V8 a compile (and later optimizing compiles) of its function: only code
+  // the dispatcher lands on this often repays it (tuned on `lmbench all` and the compute loop; 500
+  // rather than 200: fewer translations of code that runs only in one phase of a workload, whose
+  // compiles cost more than they saved - docs/engine.md "Fifth round")
+  threshold: 500,
   maxBlocks: 16,
   maxInsns: 256,
   maxTranslations: 4096,

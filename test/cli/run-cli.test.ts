@@ -77,7 +77,7 @@ describe('xenolith run (the standard guest)', () => {
   });
 
   it('--engine translator --stats adds the translator\'s counters and cache', async () => {
-    const t = await xenolith('run', '--engine', 'translator', '--stats', '--input', 'lmbench null 10');
+    const t = await xenolith('run', '--engine', 'translator', '--stats', '--input', 'lmbench null 1000');
     expect(t.status).toBe(0);
     expect(t.stderr).toMatch(/^translator: \d+ translations \(\d+ blocks, \d+ instructions, \d+ guest bytes; \d+ spanning pages\), \d+ compiled, \d+ recalled$/m);
     expect(t.stderr).toMatch(/^translator entries: [1-9]\d*; invalidations: \d+; flushes: 0$/m);
