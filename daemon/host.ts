@@ -531,6 +531,16 @@ export class Host {
     return { ...(this.switches.get(name)?.counters ?? { forwarded: 0, flooded: 0, dropped: 0, late: 0 }) };
   }
 
+  /**
+   * The host's bridges (virtual switches), by name: the ports attached now (the domains' and the
+   * gateway's), the machines on it, whether it carries a gateway, its counters. A bridge is made
+   * when a domain first joins it and stays while the host runs (its counters go on) - but one a
+   * failed incoming migration made for its staged domain goes with it.
+   */
+  bridges(): { name: string; ports: number; machines: number; gateway: boolean; counters: SwitchCounters }[] {
+    return [...this.switches].map(([name, sw]) => ({ name, ports: sw.attachedPorts, machines: sw.machines, gateway: sw.uplink !== null, counters: { ...sw.counters } }));
+  }
+
   // ================================================================================ networks saved and moved
 
   /** What a domain is saved with in META.setup (its own machine's file, or pv-domain.ts's): its definition, paused or not, its network's host side. */
@@ -1074,12 +1084,24 @@ export class Host {
     // a pv domain is built on this host's shared pv machine: one made for it alone goes with it
     const pvKey = def.mode === 'pv' ? pvMachineKey(def.profile, def.engine) : null;
     const pvMachineBefore = pvKey !== null && this.machines.some((x) => x.key === pvKey);
+    // on a bridge: a switch made by the staged domain's boot goes with it, if no other port was made on it since
+    let madeSwitch: { sw: VirtualSwitch; ports: number } | null = null;
+    const bootStaged = (): void => {
+      const sw = def.bridge !== undefined ? this.switches.get(def.bridge) : undefined;
+      try {
+        this.boot(r, true);
+      } finally {
+        const now = def.bridge !== undefined ? this.switches.get(def.bridge) : undefined;
+        if (now !== undefined && sw === undefined) madeSwitch = { sw: now, ports: now.portsMade };
+      }
+    };
     const forget = () => {
       this.incomingNames.delete(def.name);
       // a staged domain's disk belongs to the source until the commit: never written back from here
       r.disk = null;
       this.release(r);
       if (pvKey !== null && !pvMachineBefore) this.dropEmptyPvMachine(pvKey);
+      if (madeSwitch !== null) this.dropUnusedSwitch(def.bridge!, madeSwitch.sw, madeSwitch.ports);
     };
     /** pv: the domain's own time when it was stopped at the source, plus the downtime (its time on commit) */
     let pvGuestTime: number | null = null;
@@ -1097,7 +1119,7 @@ export class Host {
       paused = (saved.meta.setup as { paused?: boolean }).paused === true;
       const gatewayBefore = this.gatewayOf(def);
       try {
-        this.boot(r, true);
+        bootStaged();
       } catch (e) {
         throw new MigrationError((e as Error).message);
       }
@@ -1144,7 +1166,7 @@ export class Host {
         // the network: the forwards bound here (this host's ports), the bridge of the same name here
         const gatewayBefore = this.gatewayOf(def);
         try {
-          this.boot(r, true);
+          bootStaged();
         } catch (e) {
           throw new MigrationError((e as Error).message);
         }
@@ -1456,6 +1478,15 @@ export class Host {
     if (k < 0 || this.machines[k]!.hv!.domains.length > 0) return;
     if (this.pvRec !== null && this.pvRec.machine === this.machines[k]) return;
     this.machines.splice(k, 1);
+  }
+
+  /**
+   * Take away bridge `name` if it is still `sw`, nothing is attached to it, it has no gateway, and
+   * no port was made on it beyond the `ports` its maker's (a failed migration's staged domain) made.
+   */
+  private dropUnusedSwitch(name: string, sw: VirtualSwitch, ports: number): void {
+    if (this.switches.get(name) !== sw || sw.portsMade !== ports || sw.attachedPorts > 0 || sw.uplink !== null || this.bridgeUplinks.has(name)) return;
+    this.switches.delete(name);
   }
 
   private pvMachine(profile: string, engine: Engine): HostMachine {

@@ -1,6 +1,6 @@
 // A failed migration of a domain with a network leaves it running on the source, its forward
 // still bound there and its port on the source's bridge, and nothing on the destination (no
-// domain, no machine): the destination dies at each phase (migrate.test.ts's phases, for an hvm
+// domain, no machine, no bridge): the destination dies at each phase (migrate.test.ts's phases, for an hvm
 // domain on br0 with a host forward, idle in `udpecho 7`). After each, a host client's datagram
 // is still echoed by the domain on the source, through the port it had before.
 import { createSocket } from 'node:dgram';
@@ -62,6 +62,8 @@ describe('a failed migration of a domain with a network', () => {
         expect(b.host.list()).toEqual([]);
         // (a pv domain staged on the destination's shared pv machine takes away the machine made for it)
         expect(b.host.machineStats()).toEqual([]);
+        // and the br0 it made for it (the staged domain's port, the gateway's)
+        expect(b.host.bridges()).toEqual([]);
         expect(a.host.dominfo('e').status).toBe('running');
         expect(a.host.dominfo('e').forwards).toEqual(before);
         expect(await echo(a, 'e', `still here after ${phase}`)).toBe(`still here after ${phase}`);
