@@ -87,7 +87,7 @@ export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
 
 /** A domain's station address on a bridge: 52:54:00:12:34:NN, NN the last byte of its IPv4 address. */
-function stationMac(ip: number): Uint8Array {
+export function stationMac(ip: number): Uint8Array {
   return macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff));
 }
 
@@ -579,13 +579,21 @@ export class Host {
    * is still in the gateway's latency - an event of the gateway's way into the switch, on this
    * machine's queue when the gateway's home is here - goes as a relay to its own port
    * (BridgeInbox.relay: it enters the switch at that cycle and arrives the bridge latency later,
-   * as it would have here), so it is received wherever the domain lands. `held` lists those
-   * events here: the caller cancels them once the domain has left (save; a migration's commit).
+   * as it would have here), so it is received wherever the domain lands; when it is the gateway's
+   * home, a frame of its own still on its way to the gateway (an event of the gateway port's inbox)
+   * goes to the gateway made for it there (`net:uplink-port`, in `shared`: that inbox takes the
+   * other domains' frames too, which stay). `held` lists those events here: the caller cancels
+   * them once the domain has left (save; a migration's commit).
    */
-  private pvNetOut(r: DomainRecord): { extra: Map<object, string> | undefined; carry: ((call: DeferredCall) => (() => void) | null) | undefined; held: () => number[] } {
+  private pvNetOut(r: DomainRecord): {
+    extra: Map<object, string> | undefined;
+    carry: ((call: DeferredCall) => (() => void) | null) | undefined;
+    shared: Set<object> | undefined;
+    held: () => number[];
+  } {
     const inbox = r.switchPort?.inbox;
     const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
-    const none = { extra: undefined, carry: undefined, held: () => [] };
+    const none = { extra: undefined, carry: undefined, shared: undefined, held: () => [] };
     if (!inbox || !sw) return none;
     const mac = stationMac(r.def.ip !== undefined ? ipNumber(r.def.ip) : GUEST_IP);
     const toIt = (call: DeferredCall): Uint8Array | null => {
@@ -594,16 +602,30 @@ export class Host {
       for (let k = 0; k < 6; k++) if (frame[k] !== mac[k]) return null;
       return frame;
     };
+    // when it carries the gateway (its home): its own frames on their way to the gateway - events
+    // of the uplink port's inbox here - go with it to the gateway made for it there ('net:uplink-port')
+    const upInbox = this.bridgeUplinks.get(r.def.bridge!)?.home === r ? sw.uplinkPortInbox : null;
+    const fromIt = (call: DeferredCall): boolean => {
+      const frame = call.args[0];
+      if (upInbox === null || call.target !== upInbox || call.name !== 'arrive' || !(frame instanceof Uint8Array) || frame.length < 14) return false;
+      for (let k = 0; k < 6; k++) if (frame[6 + k] !== mac[k]) return false;
+      return true;
+    };
     const hv = r.machine!.hv!;
+    const extra = new Map<object, string>([[inbox, 'net:port']]);
+    if (upInbox !== null) extra.set(upInbox, 'net:uplink-port');
     return {
-      extra: new Map([[inbox, 'net:port']]),
+      extra,
+      // the gateway's port takes the other domains' frames too: only this one's go (carry)
+      shared: upInbox !== null ? new Set<object>([upInbox]) : undefined,
       carry: (call) => {
+        if (fromIt(call)) return deferred(upInbox!, 'arrive', call.args[0]);
         const frame = toIt(call);
         return frame === null ? null : deferred(inbox, 'relay', frame);
       },
       held: () => hv.events.pending().flatMap((e) => {
         const call = deferredCallOf(e.fn);
-        return call !== null && toIt(call) !== null ? [e.handle] : [];
+        return call !== null && (toIt(call) !== null || fromIt(call)) ? [e.handle] : [];
       }),
     };
   }
@@ -756,7 +778,7 @@ export class Host {
       try {
         // on a bridge: a frame on its way to it names its port's inbox; one its gateway sent it here goes with it
         const net = this.pvNetOut(r);
-        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), net.extra, net.carry);
+        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), net.extra, net.carry, net.shared);
         carried = net.held;
       } catch (e) {
         if (e instanceof PvSaveRefused) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
@@ -1033,7 +1055,7 @@ export class Host {
         try {
           const net = host.pvNetOut(r);
           carried = net.held;
-          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), net.extra, net.carry);
+          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), net.extra, net.carry, net.shared);
           return compactPvState(file, pages, page);
         } catch (e) {
           if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
