@@ -34,6 +34,23 @@ export const domainInfoSchema = z
   .strict()
   .meta({ id: 'DomainInfo' });
 
+export const bridgesSchema = z
+  .object({
+    bridges: z.array(
+      z
+        .object({
+          name: z.string(),
+          ports: z.number().int().meta({ description: "ports attached now: the domains' and the gateway's" }),
+          machines: z.number().int().meta({ description: 'machines on it now (all pv domains of a profile share one)' }),
+          gateway: z.boolean().meta({ description: 'whether it carries a virtual gateway (a domain with net is on it)' }),
+          counters: z.object({ forwarded: z.number(), flooded: z.number(), dropped: z.number(), late: z.number() }).strict(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .meta({ id: 'Bridges' });
+
 export const domainListSchema = z.object({ domains: z.array(domainInfoSchema) }).strict().meta({ id: 'DomainList' });
 export const defineResultSchema = z.object({ created: z.boolean(), domain: domainInfoSchema }).strict().meta({ id: 'DefineResult' });
 export const okSchema = z.object({ ok: z.literal(true) }).strict().meta({ id: 'Ok' });
@@ -165,6 +182,7 @@ const lifecycle = (verb: string, summary: string): Route => ({ method: 'post', p
 export const ROUTES: Route[] = [
   { method: 'get', path: '/daemon', op: 'daemon', summary: 'the daemon: pid, version, state directory, port, socket, pacing', response: daemonInfoSchema },
   { method: 'post', path: '/daemon/stop', op: 'stop', summary: 'end the daemon (running domains are destroyed; definitions stay)', response: okSchema },
+  { method: 'get', path: '/bridges', op: 'bridges', summary: "the host's bridges (virtual switches): ports and machines on each, its gateway, its frame counters; a bridge is made when a domain first joins it and stays (one a failed incoming migration made goes with it)", response: bridgesSchema },
   { method: 'get', path: '/domains', op: 'list', summary: 'every defined domain and its state (virsh list --all)', response: domainListSchema },
   { method: 'post', path: '/domains', op: 'define', summary: 'define a domain, or redefine one (applies at its next start); paths must be absolute', body: definitionBodySchema, response: defineResultSchema, errors: [409] },
   { method: 'get', path: '/domains/{name}', op: 'dominfo', summary: "a domain's state (virsh dominfo)", response: domainInfoSchema, errors: [404] },

@@ -87,7 +87,7 @@ export const MAX_CRASH_RESTARTS = 5;
 const CONSOLE_EOF = 0x04;
 
 /** A domain's station address on a bridge: 52:54:00:12:34:NN, NN the last byte of its IPv4 address. */
-function stationMac(ip: number): Uint8Array {
+export function stationMac(ip: number): Uint8Array {
   return macToBytes(NIC_DEFAULT_MAC - 0x56 + (ip & 0xff));
 }
 
@@ -531,6 +531,16 @@ export class Host {
     return { ...(this.switches.get(name)?.counters ?? { forwarded: 0, flooded: 0, dropped: 0, late: 0 }) };
   }
 
+  /**
+   * The host's bridges (virtual switches), by name: the ports attached now (the domains' and the
+   * gateway's), the machines on it, whether it carries a gateway, its counters. A bridge is made
+   * when a domain first joins it and stays while the host runs (its counters go on) - but one a
+   * failed incoming migration made for its staged domain goes with it.
+   */
+  bridges(): { name: string; ports: number; machines: number; gateway: boolean; counters: SwitchCounters }[] {
+    return [...this.switches].map(([name, sw]) => ({ name, ports: sw.attachedPorts, machines: sw.machines, gateway: sw.uplink !== null, counters: { ...sw.counters } }));
+  }
+
   // ================================================================================ networks saved and moved
 
   /** What a domain is saved with in META.setup (its own machine's file, or pv-domain.ts's): its definition, paused or not, its network's host side. */
@@ -569,13 +579,21 @@ export class Host {
    * is still in the gateway's latency - an event of the gateway's way into the switch, on this
    * machine's queue when the gateway's home is here - goes as a relay to its own port
    * (BridgeInbox.relay: it enters the switch at that cycle and arrives the bridge latency later,
-   * as it would have here), so it is received wherever the domain lands. `held` lists those
-   * events here: the caller cancels them once the domain has left (save; a migration's commit).
+   * as it would have here), so it is received wherever the domain lands; when it is the gateway's
+   * home, a frame of its own still on its way to the gateway (an event of the gateway port's inbox)
+   * goes to the gateway made for it there (`net:uplink-port`, in `shared`: that inbox takes the
+   * other domains' frames too, which stay). `held` lists those events here: the caller cancels
+   * them once the domain has left (save; a migration's commit).
    */
-  private pvNetOut(r: DomainRecord): { extra: Map<object, string> | undefined; carry: ((call: DeferredCall) => (() => void) | null) | undefined; held: () => number[] } {
+  private pvNetOut(r: DomainRecord): {
+    extra: Map<object, string> | undefined;
+    carry: ((call: DeferredCall) => (() => void) | null) | undefined;
+    shared: Set<object> | undefined;
+    held: () => number[];
+  } {
     const inbox = r.switchPort?.inbox;
     const sw = r.def.bridge !== undefined ? this.switches.get(r.def.bridge) : undefined;
-    const none = { extra: undefined, carry: undefined, held: () => [] };
+    const none = { extra: undefined, carry: undefined, shared: undefined, held: () => [] };
     if (!inbox || !sw) return none;
     const mac = stationMac(r.def.ip !== undefined ? ipNumber(r.def.ip) : GUEST_IP);
     const toIt = (call: DeferredCall): Uint8Array | null => {
@@ -584,16 +602,30 @@ export class Host {
       for (let k = 0; k < 6; k++) if (frame[k] !== mac[k]) return null;
       return frame;
     };
+    // when it carries the gateway (its home): its own frames on their way to the gateway - events
+    // of the uplink port's inbox here - go with it to the gateway made for it there ('net:uplink-port')
+    const upInbox = this.bridgeUplinks.get(r.def.bridge!)?.home === r ? sw.uplinkPortInbox : null;
+    const fromIt = (call: DeferredCall): boolean => {
+      const frame = call.args[0];
+      if (upInbox === null || call.target !== upInbox || call.name !== 'arrive' || !(frame instanceof Uint8Array) || frame.length < 14) return false;
+      for (let k = 0; k < 6; k++) if (frame[6 + k] !== mac[k]) return false;
+      return true;
+    };
     const hv = r.machine!.hv!;
+    const extra = new Map<object, string>([[inbox, 'net:port']]);
+    if (upInbox !== null) extra.set(upInbox, 'net:uplink-port');
     return {
-      extra: new Map([[inbox, 'net:port']]),
+      extra,
+      // the gateway's port takes the other domains' frames too: only this one's go (carry)
+      shared: upInbox !== null ? new Set<object>([upInbox]) : undefined,
       carry: (call) => {
+        if (fromIt(call)) return deferred(upInbox!, 'arrive', call.args[0]);
         const frame = toIt(call);
         return frame === null ? null : deferred(inbox, 'relay', frame);
       },
       held: () => hv.events.pending().flatMap((e) => {
         const call = deferredCallOf(e.fn);
-        return call !== null && toIt(call) !== null ? [e.handle] : [];
+        return call !== null && (toIt(call) !== null || fromIt(call)) ? [e.handle] : [];
       }),
     };
   }
@@ -746,7 +778,7 @@ export class Host {
       try {
         // on a bridge: a frame on its way to it names its port's inbox; one its gateway sent it here goes with it
         const net = this.pvNetOut(r);
-        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), net.extra, net.carry);
+        bytes = savePvDomain(hv, m.pv, domain, this.ownSetup(r), net.extra, net.carry, net.shared);
         carried = net.held;
       } catch (e) {
         if (e instanceof PvSaveRefused) throw new HostError(409, `domain '${name}' cannot be saved: ${e.message}`);
@@ -1023,7 +1055,7 @@ export class Host {
         try {
           const net = host.pvNetOut(r);
           carried = net.held;
-          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), net.extra, net.carry);
+          const file = savePvDomain(hv, mode, domain, host.ownSetup(r), net.extra, net.carry, net.shared);
           return compactPvState(file, pages, page);
         } catch (e) {
           if (e instanceof PvSaveRefused) throw new MigrationError(`domain '${name}' cannot be saved: ${e.message}`);
@@ -1074,12 +1106,24 @@ export class Host {
     // a pv domain is built on this host's shared pv machine: one made for it alone goes with it
     const pvKey = def.mode === 'pv' ? pvMachineKey(def.profile, def.engine) : null;
     const pvMachineBefore = pvKey !== null && this.machines.some((x) => x.key === pvKey);
+    // on a bridge: a switch made by the staged domain's boot goes with it, if no other port was made on it since
+    let madeSwitch: { sw: VirtualSwitch; ports: number } | null = null;
+    const bootStaged = (): void => {
+      const sw = def.bridge !== undefined ? this.switches.get(def.bridge) : undefined;
+      try {
+        this.boot(r, true);
+      } finally {
+        const now = def.bridge !== undefined ? this.switches.get(def.bridge) : undefined;
+        if (now !== undefined && sw === undefined) madeSwitch = { sw: now, ports: now.portsMade };
+      }
+    };
     const forget = () => {
       this.incomingNames.delete(def.name);
       // a staged domain's disk belongs to the source until the commit: never written back from here
       r.disk = null;
       this.release(r);
       if (pvKey !== null && !pvMachineBefore) this.dropEmptyPvMachine(pvKey);
+      if (madeSwitch !== null) this.dropUnusedSwitch(def.bridge!, madeSwitch.sw, madeSwitch.ports);
     };
     /** pv: the domain's own time when it was stopped at the source, plus the downtime (its time on commit) */
     let pvGuestTime: number | null = null;
@@ -1097,7 +1141,7 @@ export class Host {
       paused = (saved.meta.setup as { paused?: boolean }).paused === true;
       const gatewayBefore = this.gatewayOf(def);
       try {
-        this.boot(r, true);
+        bootStaged();
       } catch (e) {
         throw new MigrationError((e as Error).message);
       }
@@ -1144,7 +1188,7 @@ export class Host {
         // the network: the forwards bound here (this host's ports), the bridge of the same name here
         const gatewayBefore = this.gatewayOf(def);
         try {
-          this.boot(r, true);
+          bootStaged();
         } catch (e) {
           throw new MigrationError((e as Error).message);
         }
@@ -1456,6 +1500,15 @@ export class Host {
     if (k < 0 || this.machines[k]!.hv!.domains.length > 0) return;
     if (this.pvRec !== null && this.pvRec.machine === this.machines[k]) return;
     this.machines.splice(k, 1);
+  }
+
+  /**
+   * Take away bridge `name` if it is still `sw`, nothing is attached to it, it has no gateway, and
+   * no port was made on it beyond the `ports` its maker's (a failed migration's staged domain) made.
+   */
+  private dropUnusedSwitch(name: string, sw: VirtualSwitch, ports: number): void {
+    if (this.switches.get(name) !== sw || sw.portsMade !== ports || sw.attachedPorts > 0 || sw.uplink !== null || this.bridgeUplinks.has(name)) return;
+    this.switches.delete(name);
   }
 
   private pvMachine(profile: string, engine: Engine): HostMachine {

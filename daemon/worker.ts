@@ -75,6 +75,8 @@ function dispatch(req: HostRequest): unknown {
   switch (req.op) {
     case 'list':
       return { domains: host.list() };
+    case 'bridges':
+      return { bridges: host.bridges() };
     case 'dominfo':
       return host.dominfo(name);
     case 'definition':

@@ -214,6 +214,23 @@ export class VirtualSwitch {
     };
   }
 
+  /** How many ports were ever made on the switch (a domain's, and one per uplink joined; a detached port still counts). */
+  get portsMade(): number {
+    return this.ports.length;
+  }
+
+  /** The ports attached now (domains' and the uplink's): 0 when nothing is on the switch. */
+  get attachedPorts(): number {
+    let n = 0;
+    for (const p of this.ports) if (p.member !== null) n++;
+    return n;
+  }
+
+  /** The machines on the switch now. */
+  get machines(): number {
+    return this.members.size;
+  }
+
   /** the host uplink joined to the switch, if any (one at most) */
   uplink: HostUplink | null = null;
   private uplinkPort: Port | null = null;

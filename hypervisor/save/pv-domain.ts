@@ -288,6 +288,8 @@ export function savePvDomain(
   setup: Record<string, unknown>,
   extra?: ReadonlyMap<object, string>,
   carry?: (call: DeferredCall) => (() => void) | null,
+  /** of `extra`'s objects, those the machine's other domains use too (a bridge gateway's port): their events are not the domain's unless `carry` takes them */
+  shared?: ReadonlySet<object>,
 ): Uint8Array {
   const host = mode.host;
   const d = mode.pv(domain);
@@ -423,9 +425,9 @@ export function savePvDomain(
     swaps.set(domain, 'logDirtyStage', null);
 
     // ---- its pending events (timers, back ends): time from now, and their handles ----
-    // (and `extra`'s: a frame on its way to it through a bridge names its port's inbox)
+    // (and `extra`'s: a frame on its way to it through a bridge names its port's inbox; not `shared`'s)
     const mine = domainObjects(d);
-    for (const o of extra?.keys() ?? []) mine.add(o);
+    for (const o of extra?.keys() ?? []) if (!shared?.has(o)) mine.add(o);
     const events: [number, number, () => void][] = [];
     // (the domain's timers and back ends schedule deferred calls; a closure is never one of its events)
     for (const e of hv.events.pending()) {

@@ -29,6 +29,8 @@ describe('the daemon API', () => {
     expect((await api('DELETE', '/domains/one')).body).toEqual({ ok: true });
     expect((await api('GET', '/domains')).body).toEqual({ domains: [] });
     expect((await api('GET', '/daemon')).body).toMatchObject({ pacing: 'fast', port: daemon.port, stateDir: dir });
+    // no domain has joined a bridge: none
+    expect((await api('GET', '/bridges')).body).toEqual({ bridges: [] });
   });
 
   it('save and restore take a plain name of STATE_DIR/files and answer one line when they cannot', async () => {

@@ -3,8 +3,12 @@
 // gateway) saved every few slices from its boot banner to its end, each restored on another host,
 // ends exactly as the uninterrupted run (console, cycles, instructions).
 import { describe, expect, it } from 'vitest';
-import { benchDomain, intoTraffic, makeNetHost, saveAndRestore, uninterrupted } from './net-save-harness.ts';
-import { deferredCallOf } from '../../machine/deferred.ts';
+import { benchDomain, intoTraffic, makeNetHost, saveAndRestore, uninterrupted, type NetHost } from './net-save-harness.ts';
+import { deferred, deferredCallOf } from '../../machine/deferred.ts';
+import { stationMac } from '../../daemon/host.ts';
+import { buildEth, buildIcmp, buildIpv4, ipv4 } from '../../hypervisor/net/frames.ts';
+import { GATEWAY_IP, GATEWAY_MAC } from '../../hypervisor/net/gateway.ts';
+import type { VirtualSwitch } from '../../hypervisor/net/bridge.ts';
 import { pvQuietPoint } from '../../hypervisor/save/pv-domain.ts';
 import type { PvDomain } from '../../hypervisor/pv/state.ts';
 import type { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
@@ -115,4 +119,59 @@ describe("a pv domain on br0 whose shared machine carries the bridge's gateway",
     expect(gatewayFrame(source!)).toBe(false);
     for (const h of [r.a.host, r.b.host]) expect([h.bridgeCounters('br0').dropped, h.bridgeCounters('br0').late]).toEqual([0, 0]);
   }, 60_000);
+});
+
+describe("a pv domain on br0 carrying the bridge's gateway, saved with its own frame on its way to the gateway", () => {
+  // The window no test guest reaches (ping's and netbench's kernel is still sending when its frame
+  // arrives at the gateway, so it is never at a quiet point then), built directly: at a quiet point
+  // between ping's two replies, an echo request from the domain (its station address and ip) to
+  // the gateway is put on the switch's way to the gateway - an event of the uplink port's inbox on
+  // the shared machine's queue, 500 cycles from arriving, as the switch schedules a frame the
+  // domain sent 500 cycles before. The gateway answers it; the guest's stack takes the reply (no
+  // socket waits for it) and drops it. The uninterrupted run gets the same frame at the same cycle.
+  // Beside it, a frame of another station's (an address no domain has) on the same way: not the
+  // domain's, it is not taken (the gateway's port is shared by every domain on the bridge).
+  it('the frame goes with the domain to the gateway made for it on the restoring host, whose answer it receives: the restored run ends as the uninterrupted one', () => {
+    const d = { name: 'g', mode: 'pv' as const, cmdline: 'ping 10.0.2.2 2', net: 'user', bridge: 'br0', ip: '10.0.2.20' };
+    const ip = ipv4('10.0.2.20');
+    const request = buildEth(GATEWAY_MAC, stationMac(ip), 0x0800, buildIpv4(ip, GATEWAY_IP, 1, buildIcmp(8, 0, Uint8Array.of(0x77, 0x77, 0, 1, 1, 2, 3, 4))));
+    const toGateway = (hv: Hypervisor): number[] => hv.events.pending().flatMap((e) => (deferredCallOf(e.fn)?.name === 'arrive' && deferredCallOf(e.fn)?.args[0] === request ? [e.atCycle - hv.cpu.cycles] : []));
+    // another station's frame to the gateway at the same cycle (the save run only): not the domain's, it stays
+    const other = buildEth(GATEWAY_MAC, stationMac(ip + 1), 0x0800, buildIpv4(ip + 1, GATEWAY_IP, 1, buildIcmp(8, 0, Uint8Array.of(0x66, 0x66, 0, 1))));
+    const prefix = (h: NetHost, withOther = false) => {
+      for (let k = 0; k < 157; k++) h.host.step(20_000);
+      h.until(() => pvQuietPoint(h.host.live('g').hv!, h.host.live('g').domain!.modeState as PvDomain) === null, 200);
+      const hv = h.host.live('g').hv!;
+      const sw = (h.host as unknown as { switches: Map<string, VirtualSwitch> }).switches.get('br0')!;
+      hv.events.schedule(hv.cpu.cycles + 500, deferred(sw.uplinkPortInbox!, 'arrive', request));
+      if (withOther) hv.events.schedule(hv.cpu.cycles + 500, deferred(sw.uplinkPortInbox!, 'arrive', other));
+      expect(toGateway(hv)).toEqual([500]);
+    };
+    // the uninterrupted run, with the same prefix and the same frame
+    const ref = makeNetHost();
+    ref.define(d);
+    ref.host.start('g');
+    ref.until(() => (ref.out.g ?? '').includes('timer: 1000 Hz\n'), 20_000);
+    prefix(ref);
+    ref.until(() => ref.host.dominfo('g').status !== 'running');
+    const refEnd = ref.host.dominfo('g');
+    expect(ref.out.g).toMatch(/icmp_seq=2 time=\d+ us\n2 packets transmitted, 2 received\n/);
+    expect(ref.host.bridgeCounters('br0').dropped).toBe(0);
+
+    let source: Hypervisor | null = null;
+    const r = saveAndRestore(d, (h) => {
+      prefix(h, true);
+      source = h.host.live('g').hv!;
+    })!;
+    expect(r.a.out.g).toContain('icmp_seq=1');
+    expect(r.a.out.g).not.toContain('icmp_seq=2');
+    // named by the external of the gateway's port there, and taken off the source's queue
+    expect(r.names.filter((n) => n.startsWith('net:'))).toEqual(['net:uplink-port']);
+    expect(toGateway(source!)).toEqual([]);
+    // the other station's stays on the source's queue (that machine runs no more: no domain is left on it)
+    expect(source!.events.pending().filter((e) => deferredCallOf(e.fn)?.args[0] === other).length).toBe(1);
+    expect(r.out).toBe(ref.out.g);
+    expect([r.end.stopReason, r.end.cycles, r.end.instructions]).toEqual([refEnd.stopReason, refEnd.cycles, refEnd.instructions]);
+    for (const h of [r.a.host, r.b.host]) expect([h.bridgeCounters('br0').dropped, h.bridgeCounters('br0').late]).toEqual([0, 0]);
+  }, 120_000);
 });

@@ -101,11 +101,12 @@ export const reference = (() => {
 /** Start the migration after the guest ran this long on the source. */
 export const START = 100_000;
 
-export async function attempt(faults: LoopbackFaults, pv = false, prepareDst?: (b: ReturnType<typeof makeHost>) => void) {
+/** Migrate 'g' (of `extra`'s definition fields) with `faults` on the link; `prepareDst` readies the destination first. */
+export async function attempt(faults: LoopbackFaults, pv = false, prepareDst?: (b: ReturnType<typeof makeHost>) => void, extra: Partial<DomainDefinitionInput> = {}) {
   const a = makeHost(TEST_SHAPE, pv);
   const b = makeHost(TEST_SHAPE, pv);
   prepareDst?.(b);
-  a.define({ name: 'g' });
+  a.define({ name: 'g', ...extra });
   a.host.start('g');
   a.host.step(START);
   const { src, dst } = await loopback(faults);

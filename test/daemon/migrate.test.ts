@@ -128,9 +128,10 @@ describe('a failed migration leaves the domain running on the source and nothing
       expect(outcome.ok).toBe(false);
       expect(outcome.ok ? '' : outcome.error).toMatch(message);
       expect(landed.ok).toBe(false);
-      // the destination: no domain, no machine
+      // the destination: no domain, no machine, no bridge
       expect(b.host.list()).toEqual([]);
       expect(b.host.machineStats()).toEqual([]);
+      expect(b.host.bridges()).toEqual([]);
       // the source: running, log-dirty off, and it ends as if never migrated
       expect(a.host.dominfo('g').status).toBe('running');
       expect(a.host.live('g').domain!.logDirty).toBe(null);
@@ -150,6 +151,29 @@ describe('a failed migration leaves the domain running on the source and nothing
     expect(outcome.ok).toBe(false);
     expect(b.host.list().map((d) => [d.name, d.status])).toEqual([['o', 'running']]);
     expect(b.host.machineStats().map((m) => [m.key, m.domains])).toEqual([['pv:p4-2003', 1]]);
+    expect(a.host.dominfo('g').status).toBe('running');
+  });
+
+  // (on the commit: the staged domain was built, on a br0 made for it; migrate-net.deep.test.ts checks every phase)
+  for (const pv of [false, true]) {
+    it(`${pv ? 'pv' : 'trap'} on bridge br0, the destination dies on the commit: the bridge it made for the staged domain goes with it`, async () => {
+      const { a, b, outcome } = await attempt({ dstDiesOn: (m) => m.type === 'commit' }, pv, undefined, { bridge: 'br0', ip: '10.0.2.40' });
+      expect(outcome.ok).toBe(false);
+      expect([b.host.list(), b.host.machineStats(), b.host.bridges()]).toEqual([[], [], []]);
+      // on the source: its port on br0 there
+      expect(a.host.bridges().map((x) => [x.name, x.ports, x.machines, x.gateway])).toEqual([['br0', 1, 1, false]]);
+      expect(a.host.dominfo('g').status).toBe('running');
+    });
+  }
+
+  it("trap on bridge br0, the destination dies on the commit where br0 was there before (another domain's): the bridge stays, with that domain's port alone", async () => {
+    const { a, b, outcome } = await attempt({ dstDiesOn: (m) => m.type === 'commit' }, false, (b) => {
+      b.define({ name: 'o', bridge: 'br0', ip: '10.0.2.41' });
+      b.host.start('o');
+    }, { bridge: 'br0', ip: '10.0.2.40' });
+    expect(outcome.ok).toBe(false);
+    expect(b.host.list().map((d) => [d.name, d.status])).toEqual([['o', 'running']]);
+    expect(b.host.bridges().map((x) => [x.name, x.ports, x.machines, x.gateway])).toEqual([['br0', 1, 1, false]]);
     expect(a.host.dominfo('g').status).toBe('running');
   });
 
