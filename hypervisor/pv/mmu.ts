@@ -319,7 +319,7 @@ export function updateVaMapping(ctx: HcCtx, va: number, val: number, flags: numb
   if (flags !== UvmFlags.NONE && flags !== UvmFlags.INVLPG && flags !== UvmFlags.TLB_FLUSH) return HcErr.EINVAL;
   const addr = l1EntryFor(ctx, va);
   if (addr < 0) return addr;
-  const v0 = ctx.host.types.validations;
+  const t0 = ctx.host.types.typings;
   const r = writeTableEntry(ctx, addr, val);
   ctx.d.stats.mmuRequests++;
   ctx.charge(Ev.PvRequest, 1);
@@ -332,6 +332,6 @@ export function updateVaMapping(ctx: HcCtx, va: number, val: number, flags: numb
     cpu.mmu.flushTlb();
     ctx.charge(Ev.CrFlush, 1);
   }
-  flushIfStale(ctx, v0);
+  flushIfStale(ctx, t0);
   return 0;
 }

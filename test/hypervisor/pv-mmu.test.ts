@@ -332,6 +332,27 @@ describe('pv page ownership and typing', () => {
     expect(t.mode.pv(t.a).stats.pins - pins).toBe(1);
   });
 
+  it('update_va_mapping types no table, so it never flushes for a stale writable mapping: the next typing does', () => {
+    const t = twoDomains();
+    const s = scratch(t.mode, t.a);
+    const flushes = () => t.hv.cpu.stats.tlbFlushes;
+    expect(mmuUpdate(t, s, []).r).toBe(0); // (the vCPU loaded first: its CR3 load flushes)
+    // a pin whose validation fails (an entry naming the hypervisor's frame 0): a typing began and ended
+    const bad = t.m(0x109);
+    t.hv.mem.write32(bad * PAGE, P);
+    expect(mmuUpdate(t, s, [[bootstrapPte(t.mode, t.a, 0x109000), (bad * PAGE) | P | A]])).toEqual({ r: 0, done: 1 });
+    const f0 = flushes();
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, bad)).toBe(HcErr.EPERM);
+    expect(flushes() - f0).toBe(1); // 0x109000's writable translation may have been in the TLB
+    expect(t.types.describe(bad)).toMatchObject({ type: 'none', typeCount: 0 });
+    // 0x107000 made read-only by update_va_mapping, no flush asked: its writable translation may stay
+    expect(hc(t.hv, t.mode, t.a, Hc.UPDATE_VA_MAPPING, 0x107000, (t.m(0x107) * PAGE) | P | A, UvmFlags.NONE)).toBe(0);
+    expect(flushes() - f0).toBe(1);
+    // until the frame becomes a table: then the TLB is flushed, once
+    expect(mmuext(t, s, MmuextCmd.PIN_L1_TABLE, t.m(0x107))).toBe(0);
+    expect(flushes() - f0).toBe(2);
+  });
+
   it('INVLPG_MULTI drops the page its targets name, and only it; unreadable targets are EFAULT', () => {
     const t = twoDomains();
     const s = scratch(t.mode, t.a);
