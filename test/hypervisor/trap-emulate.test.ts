@@ -457,6 +457,29 @@ after:
     expect(runBt(body).output).toBe(native.output);
   });
 
+  it('a kernel IRET to a cs that is no ring (4) is #GP(0), as on the bare machine', () => {
+    const body = `
+test_main:
+        li      r1, 4
+        li      r2, 0
+        li      r3, after
+        push    sp
+        push    r2
+        push    r1
+        push    r3
+        iret
+after:
+        li      r1, 0xbad
+        call    puthex
+        li      r0, 0
+        ret
+`;
+    const { native, trap } = both(body);
+    expect(native.output).toMatch(/^trap 0000000d 00000000 [0-9a-f]{8} 00000000 /);
+    expect(trap.output).toBe(native.output);
+    expect(runBt(body).output).toBe(native.output);
+  });
+
   it('an IRET at virtual ring 1 keeps IOPL (only ring 0 changes it): CLI there is still #GP(0)', () => {
     // ring 3 enters ring 1 through a ring-1 gate; ring 1 returns to ring 1 with a frame whose
     // FLAGS say IOPL 3 (cs 1 is more privileged than the real ring 2: the IRET is emulated at
