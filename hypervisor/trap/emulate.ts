@@ -1,8 +1,9 @@
 // Emulation of the privileged instructions of a deprivileged guest: each #GP(0) exit is decoded
-// from guest memory and, if it is a privileged instruction the guest was entitled to at its
-// *virtual* CPL, carried out on the virtual CPU (virtual IF/IOPL, control registers, IDTR, kernel
-// stack pointers, the shadow MMU) or turned into an I/O or HLT exit for the outer loop. The
-// critical instructions (PUSHF, POPF, RDCPL, SIDT) never get here: they do not trap.
+// from the word the CPU fetched (read through the shadow, as an IRET's frame is: TrapVcpu.readAsCpu,
+// docs/hypervisor.md "What the emulator reads") and, if it is a privileged instruction the guest
+// was entitled to at its *virtual* CPL, carried out on the virtual CPU (virtual IF/IOPL, control
+// registers, IDTR, kernel stack pointers, the shadow MMU) or turned into an I/O or HLT exit for the
+// outer loop. The critical instructions (PUSHF, POPF, RDCPL, SIDT) never get here: they do not trap.
 // Touches the real CPU's registers and the vCPU's virtual state.
 
 import { CR0_PG, CR0_WP, CR4_TSD, FLAGS_COND, Flag, Op, REG_SP, Vector, isControlRegister } from '../../machine/isa.ts';
@@ -58,7 +59,7 @@ const PAGE_MASK = -4096;
 export function emulatePrivileged(t: TrapVcpu, exit: VcpuExit): number {
   const cpu = t.cpu;
   const pc = cpu.pc | 0;
-  const w = t.fetch32(pc, cpu.cpl === 3);
+  const w = t.readAsCpu(pc, cpu.cpl === 3);
   if (t.accessFail !== 0) {
     if (t.accessFail === WALK_BAD_GPA) {
       t.crashBadGpa();
@@ -246,13 +247,13 @@ function emulateIret(t: TrapVcpu, pc: number): number {
   const vcpl = t.vcpl;
   const user = cpu.cpl === 3;
   const sp = r[SP]!;
-  const npc = t.read32(sp, user);
+  const npc = t.readAsCpu(sp, user);
   if (t.accessFail !== 0) return frameFault(t, pc);
-  const ncs = t.read32((sp + 4) | 0, user);
+  const ncs = t.readAsCpu((sp + 4) | 0, user);
   if (t.accessFail !== 0) return frameFault(t, pc);
-  const nfl = t.read32((sp + 8) | 0, user);
+  const nfl = t.readAsCpu((sp + 8) | 0, user);
   if (t.accessFail !== 0) return frameFault(t, pc);
-  const nsp = t.read32((sp + 12) | 0, user);
+  const nsp = t.readAsCpu((sp + 12) | 0, user);
   if (t.accessFail !== 0) return frameFault(t, pc);
   if (ncs >>> 0 > 3 || ncs < vcpl) return EMU_REFLECT_GP;
   // FLAGS under POPF's rules at the virtual CPL: IOPL only at 0, IF only at CPL <= IOPL

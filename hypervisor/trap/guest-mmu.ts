@@ -1,8 +1,9 @@
 // The guest's MMU as the trap-and-emulate monitor sees it: translate a guest-virtual address
 // through the guest's *own* page tables (virtual CR0/CR3, guest-physical addresses) and then the
 // domain's p2m, with the hardware's permission checks and accessed/dirty updates. The shadow
-// pager fills shadow entries from it; the monitor uses it for every guest-memory access it makes
-// on the guest's behalf (IDT gates, trap frames, IRET frames, instruction fetch for decoding).
+// pager fills shadow entries from it; the monitor uses it for the guest-memory accesses it makes
+// on the guest's behalf (IDT gates, trap frames; the emulator's instruction and IRET-frame reads
+// go through the shadow first, and come here on a miss: TrapVcpu.readAsCpu).
 // Touches the guest's page tables (A/D bits) and nothing else.
 
 import { CR0_PG, CR0_WP, PfErr, Pte } from '../../machine/isa.ts';

@@ -149,6 +149,41 @@ export class TrapVcpu {
     return this.read32(va, user);
   }
 
+  /**
+   * Word at guest-virtual va (any alignment) as the CPU reads it: through the shadow - the
+   * guest's virtual TLB, which the real CPU walks - with the CPU's rights (user or supervisor),
+   * so an entry the guest changed without INVLPG still gives what the CPU used (docs/hypervisor.md,
+   * "What the emulator reads"). A byte the shadow does not give is walked in the guest's tables
+   * as the hidden fault the CPU would take walks them (A/D set; a failure is the guest's #PF or a
+   * table outside its memory), without filling the shadow. The shadow walk is the real tables'
+   * look-only walk: no cycles, no TLB fill. 0 and accessFail set on failure.
+   */
+  readAsCpu(va: number, user: boolean): number {
+    this.accessFail = 0;
+    const mmu = this.cpu.mmu;
+    if ((va & 0xfff) <= 0xffc) {
+      const ma = mmu.translate(va, false, user);
+      if (ma < 0) return this.read32(va, user);
+      if ((ma & 3) === 0) return this.m32[ma >>> 2]!;
+      const m = this.m8;
+      return m[ma]! | (m[ma + 1]! << 8) | (m[ma + 2]! << 16) | (m[ma + 3]! << 24);
+    }
+    let v = 0;
+    for (let k = 0; k < 4; k++) {
+      const b = (va + k) | 0;
+      let ma = mmu.translate(b, false, user);
+      if (ma < 0) {
+        ma = this.walker.walk(b, ACC_READ, user, true);
+        if (ma < 0) {
+          this.accessFail = ma;
+          return 0;
+        }
+      }
+      v |= this.m8[ma]! << (8 * k);
+    }
+    return v;
+  }
+
   // ============================================================== reflection
 
   /**
