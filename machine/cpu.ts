@@ -464,6 +464,14 @@ export class Cpu implements MmuHost {
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */
   smpPeers: readonly Cpu[] = [];
 
+  /**
+   * Called with (host-physical address, size) on every CPU store into a frame marked as holding
+   * code (markCodeFrame; translated code's own stores excepted: they report to the translator
+   * alone). Returning true makes the fast loop leave after a plain store (STW/STH/STB, XCHG, PUSH),
+   * the store done: binary translation's unit loop checks the unit's words again before going on.
+   */
+  codeStoreHook: ((pa: number, size: number) => boolean) | null = null;
+
   /** The translation cache, once the translator engine has run (stats, flush). */
   get translator(): Translator | null {
     return this.tx;
@@ -758,19 +766,34 @@ export class Cpu implements MmuHost {
     if (this.tbFrame[f] !== 0) this.codeStored(pa, 4);
   }
 
-  /** A store to host-physical pa hit a frame holding translated code: drop what it overlaps (on every CPU). */
-  private codeStored(pa: number, size: number): void {
+  /**
+   * A store to host-physical pa hit a frame holding translated code: drop what it overlaps (on every
+   * CPU), and tell the code-store hook. True when the hook asks the fast loop to leave after the store.
+   */
+  private codeStored(pa: number, size: number): boolean {
+    const stop = this.codeStoreHook !== null && this.codeStoreHook(pa, size);
     if (this.tx !== null) {
       this.tx.codeWritten(pa, size);
-      return;
+      return stop;
     }
     // this CPU has no translator (yet): the marks are another CPU's
     for (const p of this.smpPeers) {
       if (p.tx !== null) {
         p.tx.codeWritten(pa, size);
-        return;
+        return stop;
       }
     }
+    return stop;
+  }
+
+  /**
+   * Mark frame f as holding code some engine built (hypervisor/bt's translation units, under the
+   * interpreter engine): every CPU store into it, the walk's accessed/dirty writes included, then
+   * reaches codeStored and the code-store hook. A translator, once created, owns the marks (it
+   * clears a frame's mark when it holds no code from it).
+   */
+  markCodeFrame(f: number): void {
+    this.tbFrame[f] = 1;
   }
 
   // ==================================================================================== fast path
@@ -992,7 +1015,12 @@ export class Cpu implements MmuHost {
             this.refillCharged(dc);
           }
           m32[(va + ta[e]!) >> 2] = r[(w >>> 8) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 4)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.STH: {
@@ -1004,7 +1032,12 @@ export class Cpu implements MmuHost {
             this.refillCharged(dc);
           }
           m16[(va + ta[e]!) >> 1] = r[(w >>> 8) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 2);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 2)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.STB: {
@@ -1016,7 +1049,12 @@ export class Cpu implements MmuHost {
             this.refillCharged(dc);
           }
           m8[(va + ta[e]!) | 0] = r[(w >>> 8) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 1);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 1)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.XCHG: {
@@ -1030,7 +1068,12 @@ export class Cpu implements MmuHost {
           const old = m32[(va + ta[e]!) >> 2]!;
           m32[(va + ta[e]!) >> 2] = r[(w >>> 16) & 15]!;
           r[(w >>> 8) & 15] = old;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 4)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.PUSH: {
@@ -1038,8 +1081,13 @@ export class Cpu implements MmuHost {
           const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
           m32[(va + ta[e]!) >> 2] = r[(w >>> 12) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           r[SP] = va;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 4)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.POP: {
