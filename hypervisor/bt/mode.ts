@@ -158,6 +158,18 @@ export class BtMode implements Mode {
   private readonly xlFrame = new Int32Array(XL_SLOTS);
   private readonly xlStamp = new Int32Array(XL_SLOTS);
   private xlEntry = 1;
+  /**
+   * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
+   * marked with Cpu.markCodeFrame: those holding units) and by the host (memory's onCodeWrite).
+   * While a frame's count equals a unit's `checked`, none of its words changed since they were
+   * last found equal to the translation, so the word check before a fast run is skipped
+   * (storesCounted: only while no translator exists, whose compiled stores bypass the hook).
+   */
+  private codeWrites = new Float64Array(0);
+  /** the frame of the unit whose straight run is in the CPU's fast loop (-1: none): a store into it makes the loop leave */
+  private runFrame = -1;
+  /** the fast loop left after a store into runFrame */
+  private storeLeft = false;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -177,10 +189,35 @@ export class BtMode implements Mode {
     this.translateInsn = p.btTranslate;
     // host writes (DMA, loading, the monitor's own stores) into translated frames drop their units
     const previous = hv.mem.onCodeWrite;
+    this.codeWrites = new Float64Array(hv.mem.frames);
     hv.mem.onCodeWrite = (frame: number) => {
       previous?.(frame);
+      this.codeWrites[frame]!++;
       for (const c of this.caches) c.invalidateFrame(frame);
     };
+    // the CPU's stores into frames holding units (marked at translation): counted, and the fast
+    // loop leaves after one into the frame of the unit it runs (its later words are checked again)
+    const writes = this.codeWrites;
+    this.cpu.codeStoreHook = (pa: number) => {
+      const f = pa >>> 12;
+      writes[f]!++;
+      if (f !== this.runFrame) return false;
+      this.storeLeft = true;
+      return true;
+    };
+  }
+
+  /**
+   * Does every CPU store into a frame holding units reach codeStoreHook? Yes while no translator
+   * exists on this machine's CPUs (the interpreter engine): a translator's compiled stores report
+   * to it alone, and it clears frames' marks. Then the word counts (codeWrites) are trusted and
+   * the fast loop may run stores in mid-run.
+   */
+  private storesCounted(): boolean {
+    const cpu = this.cpu;
+    if (cpu.translator !== null) return false;
+    for (const p of cpu.smpPeers) if (p.translator !== null) return false;
+    return true;
   }
 
   createDomain(domain: Domain): void {
@@ -309,7 +346,12 @@ export class BtMode implements Mode {
     }
     let u = (pc & 3) === 0 ? cache.get(ma) : cache.transient(pc, w);
     if (u === undefined || u.ma < 0) {
-      if (u === undefined) u = cache.translate(ma, pc);
+      if (u === undefined) {
+        u = cache.translate(ma, pc);
+        // its words are memory's now; stores into its frame are counted from here
+        cpu.markCodeFrame(ma >>> 12);
+        u.checked = this.codeWrites[ma >>> 12]!;
+      }
       st.translateCycles += u.length * this.translateInsn;
       this.hv.chargeMonitor(dom, Ev.BtTranslate, u.length);
     }
@@ -389,10 +431,16 @@ export class BtMode implements Mode {
     const st = cache.stats;
     const m32 = this.m32;
     const r = cpu.regs;
-    let n = u.length;
     const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
     // not compiled: straight runs of ident instructions in the CPU's fast loop, as run() would
     const fast = !compiled && u.ma >= 0 && cpu.fastPath && cpu.instructionHookAt === Infinity && !cpu.monitorStop;
+    // every store into a unit's frame is seen (the word checks may be skipped, the fast loop leaves after one)
+    const counted = fast && this.storesCounted();
+    // one unit per pass; a pass that ends at the unit's control transfer with the next unit to
+    // enter here (nextUnit: the interpreter engine, u found through the shadow) goes on with it
+    for (;;) {
+    let n = u.length;
+    let ended = false;
     for (let k = k0; k < n; k++) {
       if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
         const ix = this.runCompiled(u, k, pc, user);
@@ -405,20 +453,21 @@ export class BtMode implements Mode {
           if (ix >= n) break;
           k = skip = ix;
         }
-      } else if (fast && k !== skip && (((u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast) >>> k) & 1) !== 0) {
-        const ix = this.runFastRun(u, k, pc);
+      } else if (fast && k !== skip && ((counted ? (u.fastStores < 0 ? (u.fastStores = fastStretches(u, true)) : u.fastStores) : u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast) >>> k & 1) !== 0) {
+        const ix = this.runFastRun(u, k, pc, counted, cache);
         if (ix !== NOT_RUN) {
           cache.host.fastRuns++;
           if (ix < 0) {
             cpu.instructionBoundary();
             if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
-            // the unit loop's entry into the next unit, when it would make it with nothing else between
-            const y = this.nextUnit(t, u, pc, user, deadline, cache);
-            if (y === null) return CONTINUE;
-            u = y;
-            pc = cpu.pc | 0;
-            n = y.length;
-            k = skip = -1;
+            ended = true;
+            break;
+          }
+          if (this.storeLeft) {
+            // it left after a store into the unit's frame: the rest of the run again, words checked
+            this.storeLeft = false;
+            cache.host.storeLeaves++;
+            k = ix - 1;
             continue;
           }
           k = skip = ix;
@@ -439,13 +488,8 @@ export class BtMode implements Mode {
         if (res === STEP_BOUND) {
           cpu.instructionBoundary();
           if (!chain || !fast || k !== n - 1) return this.endByControlFlow(t, u, op, dom, st);
-          const y = this.nextUnit(t, u, pc, user, deadline, cache);
-          if (y === null) return CONTINUE;
-          u = y;
-          pc = cpu.pc | 0;
-          n = y.length;
-          k = skip = -1;
-          continue;
+          ended = true;
+          break;
         }
         countExit(dom.stats, res);
         if (this.adaptive && u.ma >= 0 && isStoreOp(op)) return this.storeExit(t, res, exit, cache, u.ma + off, ipc);
@@ -554,10 +598,20 @@ export class BtMode implements Mode {
       cpu.chargeInstruction(cpu.costs[op]!);
       cpu.instructions++;
     }
-    // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
-    t.entry = ENTRY_DIRECT;
-    t.prev = u;
-    return CONTINUE;
+    if (!ended) {
+      // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
+      t.entry = ENTRY_DIRECT;
+      t.prev = u;
+      return CONTINUE;
+    }
+    // the unit loop's entry into the next unit, when it would make it with nothing else between
+    const y = this.nextUnit(t, u, pc, user, deadline, cache);
+    if (y === null) return CONTINUE;
+    u = y;
+    pc = cpu.pc | 0;
+    k0 = 0;
+    skip = -1;
+    }
   }
 
   /**
@@ -610,22 +664,34 @@ export class BtMode implements Mode {
    * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
    * transfer retired, else the index of the instruction the fast loop left to the general path.
    */
-  private runFastRun(u: TranslationUnit, k: number, pc: number): number {
+  private runFastRun(u: TranslationUnit, k: number, pc: number, counted: boolean, cache: TranslationCache): number {
     const m32 = this.m32;
     const n = u.length;
     const ma = u.ma;
-    const offs = u.offs;
-    const words = u.words;
-    if ((u.fast & FAST_ALL_IDENT) !== 0) {
-      for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+    const f = ma >>> 12;
+    const writes = this.codeWrites[f]!;
+    if (counted && u.checked === writes && !u.dead) {
+      // no store reached the frame since its words were all found equal: the check would pass
+      cache.host.checksSkipped++;
     } else {
-      for (let i = k; i < n; i++) {
-        if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
-        if (u.kinds[i] !== K_IDENT) break;
+      const offs = u.offs;
+      const words = u.words;
+      if (((counted ? u.fastStores : u.fast) & FAST_ALL_IDENT) !== 0) {
+        for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+        if (k === 0 && counted) u.checked = writes;
+      } else {
+        for (let i = k; i < n; i++) {
+          if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+          if (u.kinds[i] !== K_IDENT) break;
+        }
       }
     }
     const cpu = this.cpu;
-    if (cpu.runToBoundary() === STEP_BOUND) return -1;
+    // a store into the unit's frame makes the fast loop leave after it (counted: the hook sees it)
+    this.runFrame = counted ? f : -1;
+    const why = cpu.runToBoundary();
+    this.runFrame = -1;
+    if (why === STEP_BOUND) return -1;
     const off = (cpu.pc - pc) | 0;
     for (let i = k; i < n; i++) if (u.offs[i] === off) return i;
     throw new Error(`bt: the fast loop left unit ${hex(u.pc)} at ${hex(cpu.pc)}, outside the unit`);
