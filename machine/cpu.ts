@@ -264,6 +264,15 @@ export class CpuStats {
 }
 
 /** A snapshot of the architectural state (vCPU save/restore, migration, tests). */
+/**
+ * Called by the fast loop at a block boundary it would stop at (Cpu.runToBoundary), with the next
+ * pc and the cycles since the loop began (the CPU's `cycles` holds the count at its start until
+ * the loop returns): a negative result stops the loop there (nothing done), else the loop goes on
+ * from pc after adding that many cycles (charged by the probe in the ledger: not base cycles). It
+ * must not change the CPU's state (the loop holds pc, cycles and FLAGS in locals).
+ */
+export type BoundaryProbe = (pc: number, cyc: number) => number;
+
 export interface CpuState {
   regs: number[];
   pc: number;
@@ -431,7 +440,7 @@ export class Cpu implements MmuHost {
   /** the last refill()'s walk references, entered in the ledger by refillCharged() */
   private refillTlbRefs = 0;
   private refillEptRefs = 0;
-  /** walk cycles the current runFast() added to its count (not base cycles) */
+  /** walk cycles the current runFast() added to its count, and those its boundary probe charged (not base cycles) */
   private loopWalkCycles = 0;
   /** deliverTrap() for a host that builds the frame in software: the delivery is not charged */
   private unchargedDelivery = false;
@@ -561,7 +570,7 @@ export class Cpu implements MmuHost {
         if (this.cycles >= this.deadline) return Exit.Deadline;
         boundary = false;
       }
-      if (this.fastPath && this.instructionHookAt === Infinity && !this.monitorStop && (this.engine === 'translator' ? this.runTranslated() : this.runFast(this.deadline)) === BOUND) {
+      if (this.fastPath && this.instructionHookAt === Infinity && !this.monitorStop && (this.engine === 'translator' ? this.runTranslated() : this.runFast(this.deadline, null)) === BOUND) {
         boundary = true;
         continue;
       }
@@ -580,10 +589,12 @@ export class Cpu implements MmuHost {
    * CONT before the first instruction it leaves to step() (nothing of that one done). Binary
    * translation's unit loop (hypervisor/bt) runs a unit's straight run of innocuous instructions
    * with it; the caller checks what run() checks first (fastPath, no instruction hook, no monitor
-   * stop).
+   * stop). With a probe, at each block boundary the probe decides whether the loop goes on
+   * (BoundaryProbe): binary translation enters its next translation unit there.
    */
-  runToBoundary(): number {
-    return this.runFast(this.cycles);
+  runToBoundary(probe: BoundaryProbe | null = null): number {
+    // (a deadline at or before the count: it stops at the first boundary; 0, a small integer, not a boxed double)
+    return this.runFast(0, probe);
   }
 
   /** Does a monitor stop come before the next instruction? (see monitorStop) */
@@ -741,7 +752,7 @@ export class Cpu implements MmuHost {
       // stop changes nothing: run() would find no event and the deadline ahead, and call back here)
       let why: number;
       if (fn === null) {
-        why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
+        why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice), null);
       } else {
         tx.stats.entries++;
         // the deadline relative to entry as a small integer (cycles are integers, so cyc >= dl means
@@ -802,7 +813,7 @@ export class Cpu implements MmuHost {
    * The hot loop. Returns BOUND at a block boundary, CONT when the instruction at this.pc needs
    * step() (nothing of it has been executed).
    */
-  private runFast(deadline: number): number {
+  private runFast(deadline: number, probe: BoundaryProbe | null): number {
     const r = this.regs;
     const mem = this.mem;
     const m32 = mem.i32;
@@ -1126,8 +1137,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1142,8 +1158,13 @@ export class Cpu implements MmuHost {
           }
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1160,8 +1181,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1170,8 +1196,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1187,8 +1218,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1201,8 +1237,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }

@@ -154,8 +154,20 @@ function fastStoredLeave(size: number): string[] {
   ];
 }
 
-/** A control transfer's end in the fast loop: charge, count, stop at the deadline, go on at pc. */
-const FAST_BRANCH_END = ['n++;', 'if (cyc >= dl) {', '  why = BOUND;', '  break loop;', '}', 'continue;'];
+/** A control transfer's end in the fast loop: charge, count, stop at the deadline (unless the boundary probe goes on), go on at pc. */
+const FAST_BRANCH_END = [
+  'n++;',
+  'if (cyc >= dl) {',
+  '  // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles',
+  '  if (probe === null || (dc = probe(pc, cyc)) < 0) {',
+  '    why = BOUND;',
+  '    break loop;',
+  '  }',
+  '  cyc += dc;',
+  '  this.loopWalkCycles += dc;',
+  '}',
+  'continue;',
+];
 /** An 8-byte instruction whose extension word is on the next page leaves the loop. */
 const FAST_EXT_GUARD = 'if ((pc & 0xffc) === 0xffc) break loop;';
 const FAST_EXT = 'm32[(pc + icA + 4) >> 2]!';
