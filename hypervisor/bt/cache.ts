@@ -299,9 +299,10 @@ export class TranslationCache {
    * chained ones and those after an indirect transfer's lookup); fast runs whose word check was
    * skipped (no store reached the unit's frame since its words were last found equal:
    * BtMode.storesCounted); and fast runs that left right after a store into their unit's frame
-   * (Cpu.codeStoreHook).
+   * (Cpu.codeStoreHook); and of the unit loop's own entries, those made inside the fast loop at
+   * a block boundary (BtMode.enterInLoop), without leaving it.
    */
-  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0 };
   /** get()'s slots (RECENT_SLOTS, by machine address) */
   private readonly recent = new Array<TranslationUnit | undefined>(RECENT_SLOTS).fill(undefined);
 

@@ -170,6 +170,19 @@ export class BtMode implements Mode {
   private runFrame = -1;
   /** the fast loop left after a store into runFrame */
   private storeLeft = false;
+  /**
+   * The fast loop's boundary probe (Cpu.runToBoundary; BtMode.enterInLoop) and what it works on:
+   * the unit whose run is in the fast loop and its virtual pc, its cache, vCPU and the deadline,
+   * and whether stores are counted (storesCounted).
+   */
+  private readonly probe = (pc: number, cyc: number): number => this.enterInLoop(pc, cyc);
+  private pu: TranslationUnit | null = null;
+  private ppc = 0;
+  private pCache: TranslationCache | null = null;
+  private pT: BtVcpu | null = null;
+  private pDeadline = 0;
+  private pCounted = false;
+  private pUser = false;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -454,9 +467,17 @@ export class BtMode implements Mode {
           k = skip = ix;
         }
       } else if (fast && k !== skip && ((counted ? (u.fastStores < 0 ? (u.fastStores = fastStretches(u, true)) : u.fastStores) : u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast) >>> k & 1) !== 0) {
-        const ix = this.runFastRun(u, k, pc, counted, cache);
+        const ix = this.runFastRun(t, u, k, pc, counted, cache, chain, deadline);
         if (ix !== NOT_RUN) {
           cache.host.fastRuns++;
+          if (this.pu !== u) {
+            // the fast loop went on into later units (enterInLoop): the last one is the unit now
+            u = this.pu!;
+            pc = this.ppc;
+            n = u.length;
+            skip = -1;
+          }
+          this.pu = null;
           if (ix < 0) {
             cpu.instructionBoundary();
             if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
@@ -664,7 +685,7 @@ export class BtMode implements Mode {
    * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
    * transfer retired, else the index of the instruction the fast loop left to the general path.
    */
-  private runFastRun(u: TranslationUnit, k: number, pc: number, counted: boolean, cache: TranslationCache): number {
+  private runFastRun(t: BtVcpu, u: TranslationUnit, k: number, pc: number, counted: boolean, cache: TranslationCache, chain: boolean, deadline: number): number {
     const m32 = this.m32;
     const n = u.length;
     const ma = u.ma;
@@ -689,12 +710,110 @@ export class BtMode implements Mode {
     const cpu = this.cpu;
     // a store into the unit's frame makes the fast loop leave after it (counted: the hook sees it)
     this.runFrame = counted ? f : -1;
-    const why = cpu.runToBoundary();
+    this.pu = u;
+    this.ppc = pc;
+    let why: number;
+    if (chain) {
+      // at the unit's end the fast loop may go on into the next units (enterInLoop)
+      this.pCache = cache;
+      this.pT = t;
+      this.pDeadline = deadline;
+      this.pCounted = counted;
+      this.pUser = cpu.cpl === 3;
+      why = cpu.runToBoundary(this.probe);
+    } else {
+      why = cpu.runToBoundary(null);
+    }
     this.runFrame = -1;
     if (why === STEP_BOUND) return -1;
-    const off = (cpu.pc - pc) | 0;
-    for (let i = k; i < n; i++) if (u.offs[i] === off) return i;
-    throw new Error(`bt: the fast loop left unit ${hex(u.pc)} at ${hex(cpu.pc)}, outside the unit`);
+    const v = this.pu;
+    const off = (cpu.pc - this.ppc) | 0;
+    for (let i = v === u ? k : 0; i < v.length; i++) if (v.offs[i] === off) return i;
+    throw new Error(`bt: the fast loop left unit ${hex(v.pc)} at ${hex(cpu.pc)}, outside the unit`);
+  }
+
+  /**
+   * The fast loop's boundary probe (Cpu.BoundaryProbe): unit pu's straight run ended with its
+   * control transfer, the next pc is pc, the cycle count the CPU's plus cyc. Goes on in the fast loop
+   * exactly when the unit loop would end pu (endByControlFlow) and enter the next unit itself
+   * (nextUnit) and then run that unit from its start in the fast loop (runInsns, runFastRun) -
+   * pu of ident instructions alone, the deadline ahead after an indirect transfer's lookup, the
+   * pc aligned and mapped by the shadow (in pu's page: where pu is; in another page: translated
+   * through the shadow, as nextUnit does), the unit there live and linked from pu (direct: chained) or cached (after
+   * an indirect transfer), a straight run from its first instruction that qualifies, its words
+   * checked - doing what they would do: the same counters, the lookup charged (its cycles
+   * returned to the loop, which counts them as not base cycles). Else -1, nothing done: the loop
+   * stops and the unit loop takes the boundary as before.
+   */
+  private enterInLoop(pc: number, cyc: number): number {
+    const u = this.pu!;
+    const mask = u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
+    // (the loop's count of cycles stays a small integer: past DL_MAX the unit loop takes the boundary)
+    if ((mask & FAST_ALL_IDENT) === 0 || u.dead || (pc & 3) !== 0 || cyc >= DL_MAX) return -1;
+    const indirect = INDIRECT[u.ops[u.length - 1]!] !== 0;
+    const cpu = this.cpu;
+    const c = indirect ? cpu.evUnit[EV_BT_LOOKUP]! : 0;
+    if (cpu.cycles + cyc + c >= this.pDeadline) return -1;
+    let ma: number;
+    if (((pc ^ this.ppc) & PAGE_MASK) === 0) {
+      ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
+    } else {
+      ma = cpu.mmu.translate(pc, false, this.pUser);
+      if (ma < 0) return -1;
+    }
+    const cache = this.pCache!;
+    let y: TranslationUnit | undefined;
+    if (indirect) {
+      y = cache.get(ma);
+      if (y === undefined) return -1;
+    } else {
+      const links = u.links;
+      for (let i = 0; i < links.length; i++) {
+        const l = links[i]!;
+        if (l.ma === ma && !l.dead) {
+          y = l;
+          break;
+        }
+      }
+      if (y === undefined) return -1;
+    }
+    const counted = this.pCounted;
+    const ym = counted ? (y.fastStores < 0 ? (y.fastStores = fastStretches(y, true)) : y.fastStores) : y.fast < 0 ? (y.fast = fastStretches(y)) : y.fast;
+    if ((ym & 1) === 0) return -1;
+    const f = ma >>> 12;
+    const writes = this.codeWrites[f]!;
+    const host = cache.host;
+    if (counted && y.checked === writes) {
+      host.checksSkipped++;
+    } else {
+      const m32 = this.m32;
+      const offs = y.offs;
+      const words = y.words;
+      const n = y.length;
+      for (let i = 0; i < n; i++) {
+        if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return -1;
+        if (y.kinds[i] !== K_IDENT) break;
+      }
+      if (counted && (ym & FAST_ALL_IDENT) !== 0) y.checked = writes;
+    }
+    // what endByControlFlow, nextUnit and runInsns would count and charge
+    const st = cache.stats;
+    if (indirect) {
+      st.indirectLookups++;
+      st.lookupCycles += this.lookup;
+      cpu.evCount[EV_BT_LOOKUP]! += 1;
+      this.pT!.domain.stats.monitorCycles += c;
+    } else {
+      st.chained++;
+    }
+    st.unitsRun++;
+    host.loopEntries++;
+    host.probeEntries++;
+    host.fastRuns++;
+    this.pu = y;
+    this.ppc = pc;
+    if (counted) this.runFrame = f;
+    return c;
   }
 
   /**
