@@ -160,7 +160,7 @@ export class BtMode implements Mode {
   private xlEntry = 1;
   /**
    * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
-   * marked with Cpu.markCodeFrame: those holding units) and by the host (memory's onCodeWrite).
+   * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
    * While a frame's count equals a unit's `checked`, none of its words changed since they were
    * last found equal to the translation, so the word check before a fast run is skipped
    * (storesCounted: only while no translator exists, whose compiled stores bypass the hook).
@@ -183,6 +183,8 @@ export class BtMode implements Mode {
   private pDeadline = 0;
   private pCounted = false;
   private pUser = false;
+  /** the probe entered a unit since the fast loop was entered */
+  private pMoved = false;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -201,11 +203,12 @@ export class BtMode implements Mode {
     this.lookup = p.btLookup;
     this.translateInsn = p.btTranslate;
     // host writes (DMA, loading, the monitor's own stores) into translated frames drop their units
+    // (no count of them is needed: a frame's units are all dead after it, and a dead unit's words
+    // are always checked)
     const previous = hv.mem.onCodeWrite;
     this.codeWrites = new Float64Array(hv.mem.frames);
     hv.mem.onCodeWrite = (frame: number) => {
       previous?.(frame);
-      this.codeWrites[frame]!++;
       for (const c of this.caches) c.invalidateFrame(frame);
     };
     // the CPU's stores into frames holding units (marked at translation): counted, and the fast
@@ -470,8 +473,9 @@ export class BtMode implements Mode {
         const ix = this.runFastRun(t, u, k, pc, counted, cache, chain, deadline);
         if (ix !== NOT_RUN) {
           cache.host.fastRuns++;
-          if (this.pu !== u) {
+          if (this.pMoved) {
             // the fast loop went on into later units (enterInLoop): the last one is the unit now
+            // (perhaps u again, entered anew)
             u = this.pu!;
             pc = this.ppc;
             n = u.length;
@@ -712,6 +716,7 @@ export class BtMode implements Mode {
     this.runFrame = counted ? f : -1;
     this.pu = u;
     this.ppc = pc;
+    this.pMoved = false;
     let why: number;
     if (chain) {
       // at the unit's end the fast loop may go on into the next units (enterInLoop)
@@ -728,7 +733,7 @@ export class BtMode implements Mode {
     if (why === STEP_BOUND) return -1;
     const v = this.pu;
     const off = (cpu.pc - this.ppc) | 0;
-    for (let i = v === u ? k : 0; i < v.length; i++) if (v.offs[i] === off) return i;
+    for (let i = this.pMoved ? 0 : k; i < v.length; i++) if (v.offs[i] === off) return i;
     throw new Error(`bt: the fast loop left unit ${hex(v.pc)} at ${hex(cpu.pc)}, outside the unit`);
   }
 
@@ -812,6 +817,7 @@ export class BtMode implements Mode {
     host.fastRuns++;
     this.pu = y;
     this.ppc = pc;
+    this.pMoved = true;
     if (counted) this.runFrame = f;
     return c;
   }

@@ -236,6 +236,7 @@ insn:
       fastRuns: btCache(d).host.fastRuns,
       storeLeaves: btCache(d).host.storeLeaves,
       checksSkipped: btCache(d).host.checksSkipped,
+      probeEntries: btCache(d).host.probeEntries,
       loopEntries: btCache(d).host.loopEntries,
       chainedInline: btCache(d).host.chainedInline,
     };
@@ -269,6 +270,12 @@ insn:
     // on the general path)
     expect(fast.loopEntries).toBeGreaterThan(fast.sim.bt.unitsRun / 2);
     expect(general.loopEntries).toBe(0);
+    // of those, most made inside the CPU's fast loop at the block boundary (BtMode.enterInLoop)
+    expect(fast.probeEntries).toBeGreaterThan(fast.loopEntries / 2);
+    // most fast runs without a word check: no store had reached the unit's frame since its words
+    // were last found equal (an interpreter engine without translator: every store is counted)
+    expect(fast.checksSkipped).toBeGreaterThan(fast.fastRuns * 0.9);
+    expect([general.probeEntries, general.checksSkipped]).toEqual([0, 0]);
   });
 
   it('the translator engine: from one compiled function to the next the unit loop enters the next unit itself, with the same figures', () => {
@@ -278,6 +285,8 @@ insn:
     // units chained inside compiled code, and entries made by the unit loop between functions
     expect(translator.chainedInline).toBeGreaterThan(0);
     expect(translator.loopEntries).toBeGreaterThan(0);
+    // the translator's compiled stores do not reach the code-store hook: no word check skipped
+    expect(translator.checksSkipped).toBe(0);
   });
 });
 
