@@ -178,6 +178,12 @@ export function fastStretches(u: TranslationUnit, storesLeave = false): number {
   return mask;
 }
 
+/** fastStretches(u, storesLeave), computed once per unit and kind. */
+export function fastMask(u: TranslationUnit, storesLeave: boolean): number {
+  if (storesLeave) return u.fastStores < 0 ? (u.fastStores = fastStretches(u, true)) : u.fastStores;
+  return u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
+}
+
 /** fastStretches' bit for a unit of ident instructions only (above the bits of its indices) */
 export const FAST_ALL_IDENT = 1 << 16;
 

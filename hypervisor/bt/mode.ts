@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, fastStretches, type TranslationUnit } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -455,187 +455,187 @@ export class BtMode implements Mode {
     // one unit per pass; a pass that ends at the unit's control transfer with the next unit to
     // enter here (nextUnit: the interpreter engine, u found through the shadow) goes on with it
     for (;;) {
-    let n = u.length;
-    let ended = false;
-    for (let k = k0; k < n; k++) {
-      if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
-        const ix = this.runCompiled(u, k, pc, user);
-        if (ix !== NOT_RUN) {
-          if (ix < 0) {
-            // its last instruction, the unit's control transfer, retired: a block boundary
-            cpu.instructionBoundary();
-            return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+      let n = u.length;
+      let ended = false;
+      for (let k = k0; k < n; k++) {
+        if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
+          const ix = this.runCompiled(u, k, pc, user);
+          if (ix !== NOT_RUN) {
+            if (ix < 0) {
+              // its last instruction, the unit's control transfer, retired: a block boundary
+              cpu.instructionBoundary();
+              return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+            }
+            if (ix >= n) break;
+            k = skip = ix;
           }
-          if (ix >= n) break;
-          k = skip = ix;
+        } else if (fast && k !== skip && ((fastMask(u, counted) >>> k) & 1) !== 0) {
+          const ix = this.runFastRun(t, u, k, pc, counted, cache, chain, deadline);
+          if (ix !== NOT_RUN) {
+            cache.host.fastRuns++;
+            if (this.pMoved) {
+              // the fast loop went on into later units (enterInLoop): the last one is the unit now
+              // (perhaps u again, entered anew)
+              u = this.pu!;
+              pc = this.ppc;
+              n = u.length;
+              skip = -1;
+            }
+            this.pu = null;
+            if (ix < 0) {
+              cpu.instructionBoundary();
+              if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+              ended = true;
+              break;
+            }
+            if (this.storeLeft) {
+              // it left after a store into the unit's frame: the rest of the run again, words checked
+              this.storeLeft = false;
+              cache.host.storeLeaves++;
+              k = ix - 1;
+              continue;
+            }
+            k = skip = ix;
+          }
         }
-      } else if (fast && k !== skip && ((counted ? (u.fastStores < 0 ? (u.fastStores = fastStretches(u, true)) : u.fastStores) : u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast) >>> k & 1) !== 0) {
-        const ix = this.runFastRun(t, u, k, pc, counted, cache, chain, deadline);
-        if (ix !== NOT_RUN) {
-          cache.host.fastRuns++;
-          if (this.pMoved) {
-            // the fast loop went on into later units (enterInLoop): the last one is the unit now
-            // (perhaps u again, entered anew)
-            u = this.pu!;
-            pc = this.ppc;
-            n = u.length;
-            skip = -1;
-          }
-          this.pu = null;
-          if (ix < 0) {
+        const off = u.offs[k]!;
+        if (u.ma >= 0 && m32[(u.ma + off) >>> 2] !== u.words[k]) {
+          // the code was written since it was translated: drop the frame's units, translate again
+          cache.invalidateFrame(u.ma >>> 12);
+          return CONTINUE;
+        }
+        const op = u.ops[k]!;
+        const kind = u.kinds[k]!;
+        const ipc = (pc + off) | 0;
+        if (kind === K_IDENT) {
+          const res = cpu.step();
+          if (res === STEP_CONT) continue;
+          if (res === STEP_BOUND) {
             cpu.instructionBoundary();
-            if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+            if (!chain || !fast || k !== n - 1) return this.endByControlFlow(t, u, op, dom, st);
             ended = true;
             break;
           }
-          if (this.storeLeft) {
-            // it left after a store into the unit's frame: the rest of the run again, words checked
-            this.storeLeft = false;
-            cache.host.storeLeaves++;
-            k = ix - 1;
-            continue;
+          countExit(dom.stats, res);
+          if (this.adaptive && u.ma >= 0 && isStoreOp(op)) return this.storeExit(t, res, exit, cache, u.ma + off, ipc);
+          return this.handleCpuExit(t, res, exit);
+        }
+        if (kind === K_STORE) {
+          // a store retranslated by --bt-adaptive: a callout resolves its write against the traced
+          // shadow as the trace fault would have (the walk charged as the monitor's), then it runs
+          st.emulatedStores++;
+          st.calloutCycles += this.callout;
+          this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
+          const w = u.words[k]!;
+          const base = r[(w >>> 12) & 15]!;
+          const va = op === OP_XCHG ? base : (base + (w >> 16)) | 0;
+          const how = (t.shadow as TracedShadowMmu).emulateStore(va, user);
+          if (how !== STORE_DIRECT) cpu.charge(Ev.MonitorWalk, t.walker.refs);
+          if (how === STORE_TRACED) st.emulatedTraceStores++;
+          else if (how === STORE_FAULTS) st.emulatedStores--; // the guest's own tables forbid it: the fault path takes it
+          const res = cpu.step();
+          if (res === STEP_CONT) continue;
+          if (res === STEP_BOUND) {
+            cpu.instructionBoundary();
+            return this.endByControlFlow(t, u, op, dom, st);
           }
-          k = skip = ix;
-        }
-      }
-      const off = u.offs[k]!;
-      if (u.ma >= 0 && m32[(u.ma + off) >>> 2] !== u.words[k]) {
-        // the code was written since it was translated: drop the frame's units, translate again
-        cache.invalidateFrame(u.ma >>> 12);
-        return CONTINUE;
-      }
-      const op = u.ops[k]!;
-      const kind = u.kinds[k]!;
-      const ipc = (pc + off) | 0;
-      if (kind === K_IDENT) {
-        const res = cpu.step();
-        if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) {
-          cpu.instructionBoundary();
-          if (!chain || !fast || k !== n - 1) return this.endByControlFlow(t, u, op, dom, st);
-          ended = true;
-          break;
-        }
-        countExit(dom.stats, res);
-        if (this.adaptive && u.ma >= 0 && isStoreOp(op)) return this.storeExit(t, res, exit, cache, u.ma + off, ipc);
-        return this.handleCpuExit(t, res, exit);
-      }
-      if (kind === K_STORE) {
-        // a store retranslated by --bt-adaptive: a callout resolves its write against the traced
-        // shadow as the trace fault would have (the walk charged as the monitor's), then it runs
-        st.emulatedStores++;
-        st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
-        const w = u.words[k]!;
-        const base = r[(w >>> 12) & 15]!;
-        const va = op === OP_XCHG ? base : (base + (w >> 16)) | 0;
-        const how = (t.shadow as TracedShadowMmu).emulateStore(va, user);
-        if (how !== STORE_DIRECT) cpu.charge(Ev.MonitorWalk, t.walker.refs);
-        if (how === STORE_TRACED) st.emulatedTraceStores++;
-        else if (how === STORE_FAULTS) st.emulatedStores--; // the guest's own tables forbid it: the fault path takes it
-        const res = cpu.step();
-        if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) {
-          cpu.instructionBoundary();
-          return this.endByControlFlow(t, u, op, dom, st);
-        }
-        countExit(dom.stats, res);
-        return this.handleCpuExit(t, res, exit);
-      }
-      if (kind === K_CALLOUT) {
-        if (op === OP_MOVTOCR && this.sameValueCr4(t, u.words[k]!)) {
-          // the translation compares with the virtual CR4 in line and calls out only on a change
-          // (the write of the same value is a no-op: CR4 holds only TSD, and flushes nothing)
-          st.inlined[op]!++;
-          cpu.pc = (ipc + 4) >>> 0;
-          cpu.chargeInstruction(cpu.costs[op]!);
-          cpu.instructions++;
-          continue;
-        }
-        st.callouts[op]!++;
-        st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
-        const emulated = this.trap.emulate(t, exit);
-        if (emulated !== EMULATED) return emulated;
-        if (op === OP_IRET) {
-          // indirect: the popped pc is looked up (and the ring may now be 3)
-          st.indirectLookups++;
-          this.chargeLookup(dom, st);
-          t.entry = ENTRY_INDIRECT;
-          return CONTINUE;
-        }
-        if (cpu.pc !== ((ipc + 4) >>> 0)) return CONTINUE; // a #UD was reflected
-        if (op === OP_STI && this.interruptDue(t)) return CONTINUE;
-        continue;
-      }
-      // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native cost
-      st.inlined[op]!++;
-      if (op === OP_CLI || op === OP_STI) {
-        const v = t.v;
-        // not allowed at the virtual CPL: the #GP the hardware would give
-        if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
-        v.vIF = op === OP_STI;
-        cpu.pc = (ipc + 4) >>> 0;
-        cpu.chargeInstruction(cpu.costs[op]!);
-        cpu.instructions++;
-        if (op === OP_STI) {
-          // STI ends a block on the hardware
-          cpu.instructionBoundary();
-          if (this.interruptDue(t)) return CONTINUE;
-        }
-        continue;
-      }
-      if (op === OP_PUSHF) {
-        // push the virtual FLAGS (virtual IF and IOPL) with the CPU's own store and its checks
-        cpu.flags = t.virtualFlags();
-        const res = cpu.step();
-        cpu.flags = (cpu.flags & COND) | F_IF;
-        if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) return this.endByControlFlow(t, u, op, dom, st);
-        countExit(dom.stats, res);
-        return this.handleCpuExit(t, res, exit);
-      }
-      if (op === OP_POPF) {
-        // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
-        const sp = r[SP]!;
-        const sa = cpu.mmu.translate(sp, false, user);
-        const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
-        const res = cpu.step();
-        if (res !== STEP_BOUND && res !== STEP_CONT) {
           countExit(dom.stats, res);
           return this.handleCpuExit(t, res, exit);
         }
-        const v = t.v;
-        const vcpl = t.vcpl;
-        if (sa >= 0) {
-          if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
-          if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+        if (kind === K_CALLOUT) {
+          if (op === OP_MOVTOCR && this.sameValueCr4(t, u.words[k]!)) {
+            // the translation compares with the virtual CR4 in line and calls out only on a change
+            // (the write of the same value is a no-op: CR4 holds only TSD, and flushes nothing)
+            st.inlined[op]!++;
+            cpu.pc = (ipc + 4) >>> 0;
+            cpu.chargeInstruction(cpu.costs[op]!);
+            cpu.instructions++;
+            continue;
+          }
+          st.callouts[op]!++;
+          st.calloutCycles += this.callout;
+          this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
+          const emulated = this.trap.emulate(t, exit);
+          if (emulated !== EMULATED) return emulated;
+          if (op === OP_IRET) {
+            // indirect: the popped pc is looked up (and the ring may now be 3)
+            st.indirectLookups++;
+            this.chargeLookup(dom, st);
+            t.entry = ENTRY_INDIRECT;
+            return CONTINUE;
+          }
+          if (cpu.pc !== ((ipc + 4) >>> 0)) return CONTINUE; // a #UD was reflected
+          if (op === OP_STI && this.interruptDue(t)) return CONTINUE;
+          continue;
         }
-        if (res === STEP_BOUND) cpu.instructionBoundary();
-        if (this.interruptDue(t)) return CONTINUE;
-        continue;
+        // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native cost
+        st.inlined[op]!++;
+        if (op === OP_CLI || op === OP_STI) {
+          const v = t.v;
+          // not allowed at the virtual CPL: the #GP the hardware would give
+          if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
+          v.vIF = op === OP_STI;
+          cpu.pc = (ipc + 4) >>> 0;
+          cpu.chargeInstruction(cpu.costs[op]!);
+          cpu.instructions++;
+          if (op === OP_STI) {
+            // STI ends a block on the hardware
+            cpu.instructionBoundary();
+            if (this.interruptDue(t)) return CONTINUE;
+          }
+          continue;
+        }
+        if (op === OP_PUSHF) {
+          // push the virtual FLAGS (virtual IF and IOPL) with the CPU's own store and its checks
+          cpu.flags = t.virtualFlags();
+          const res = cpu.step();
+          cpu.flags = (cpu.flags & COND) | F_IF;
+          if (res === STEP_CONT) continue;
+          if (res === STEP_BOUND) return this.endByControlFlow(t, u, op, dom, st);
+          countExit(dom.stats, res);
+          return this.handleCpuExit(t, res, exit);
+        }
+        if (op === OP_POPF) {
+          // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
+          const sp = r[SP]!;
+          const sa = cpu.mmu.translate(sp, false, user);
+          const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
+          const res = cpu.step();
+          if (res !== STEP_BOUND && res !== STEP_CONT) {
+            countExit(dom.stats, res);
+            return this.handleCpuExit(t, res, exit);
+          }
+          const v = t.v;
+          const vcpl = t.vcpl;
+          if (sa >= 0) {
+            if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
+            if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+          }
+          if (res === STEP_BOUND) cpu.instructionBoundary();
+          if (this.interruptDue(t)) return CONTINUE;
+          continue;
+        }
+        // RDCPL, SIDT: the virtual ring, the virtual IDT base
+        const w = u.words[k]!;
+        const rd = (w >>> 8) & 15;
+        r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
+        cpu.pc = (ipc + 4) >>> 0;
+        cpu.chargeInstruction(cpu.costs[op]!);
+        cpu.instructions++;
       }
-      // RDCPL, SIDT: the virtual ring, the virtual IDT base
-      const w = u.words[k]!;
-      const rd = (w >>> 8) & 15;
-      r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
-      cpu.pc = (ipc + 4) >>> 0;
-      cpu.chargeInstruction(cpu.costs[op]!);
-      cpu.instructions++;
-    }
-    if (!ended) {
-      // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
-      t.entry = ENTRY_DIRECT;
-      t.prev = u;
-      return CONTINUE;
-    }
-    // the unit loop's entry into the next unit, when it would make it with nothing else between
-    const y = this.nextUnit(t, u, pc, user, deadline, cache);
-    if (y === null) return CONTINUE;
-    u = y;
-    pc = cpu.pc | 0;
-    k0 = 0;
-    skip = -1;
+      if (!ended) {
+        // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
+        t.entry = ENTRY_DIRECT;
+        t.prev = u;
+        return CONTINUE;
+      }
+      // the unit loop's entry into the next unit, when it would make it with nothing else between
+      const y = this.nextUnit(t, u, pc, user, deadline, cache);
+      if (y === null) return CONTINUE;
+      u = y;
+      pc = cpu.pc | 0;
+      k0 = 0;
+      skip = -1;
     }
   }
 
@@ -680,13 +680,16 @@ export class BtMode implements Mode {
 
   /**
    * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary).
-   * The caller tested that the run qualifies (bit k of u.fast, fastStretches: the fast loop stops
+   * The caller tested that the run qualifies (bit k of fastMask(u, counted): the fast loop stops
    * by itself at its end, and no store before its last instruction can change a word the fast
-   * loop would then run); here its words, and the word of the instruction it stops before, are
-   * checked against the ones translated (the unit loop's check before each instruction, made
-   * before the run). The fast loop is the general path's semantics
-   * with the same TLB accesses, refills, cycles and exits (leaving before an instruction that
-   * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
+   * loop would then run, or, `counted`, the loop leaves after a store into the unit's frame);
+   * here its words, and the word of the instruction it stops before, are checked against the
+   * ones translated (the unit loop's check before each instruction, made before the run),
+   * unless no store reached the frame since they were all found equal. The fast loop is the
+   * general path's semantics with the same TLB accesses, refills, cycles and exits (leaving
+   * before an instruction that needs step()), so nothing simulated changes. With `chain`, at the
+   * unit's end the fast loop may go on into the next units (enterInLoop): this.pu and this.ppc
+   * are then the last unit entered and its pc. Returns NOT_RUN, -1 when the (last) unit's control
    * transfer retired, else the index of the instruction the fast loop left to the general path.
    */
   private runFastRun(t: BtVcpu, u: TranslationUnit, k: number, pc: number, counted: boolean, cache: TranslationCache, chain: boolean, deadline: number): number {
@@ -739,20 +742,20 @@ export class BtMode implements Mode {
 
   /**
    * The fast loop's boundary probe (Cpu.BoundaryProbe): unit pu's straight run ended with its
-   * control transfer, the next pc is pc, the cycle count the CPU's plus cyc. Goes on in the fast loop
-   * exactly when the unit loop would end pu (endByControlFlow) and enter the next unit itself
+   * control transfer, the next pc is pc, the cycle count the CPU's plus cyc. Goes on in the fast
+   * loop exactly when the unit loop would end pu (endByControlFlow) and enter the next unit itself
    * (nextUnit) and then run that unit from its start in the fast loop (runInsns, runFastRun) -
    * pu of ident instructions alone, the deadline ahead after an indirect transfer's lookup, the
    * pc aligned and mapped by the shadow (in pu's page: where pu is; in another page: translated
-   * through the shadow, as nextUnit does), the unit there live and linked from pu (direct: chained) or cached (after
-   * an indirect transfer), a straight run from its first instruction that qualifies, its words
-   * checked - doing what they would do: the same counters, the lookup charged (its cycles
+   * through the shadow, as nextUnit does), the unit there live and linked from pu (direct:
+   * chained) or cached (after an indirect transfer), a straight run from its first instruction
+   * that qualifies, its words checked - doing what they would do: the same counters, the lookup charged (its cycles
    * returned to the loop, which counts them as not base cycles). Else -1, nothing done: the loop
    * stops and the unit loop takes the boundary as before.
    */
   private enterInLoop(pc: number, cyc: number): number {
     const u = this.pu!;
-    const mask = u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
+    const mask = fastMask(u, false);
     // (the loop's count of cycles stays a small integer: past DL_MAX the unit loop takes the boundary)
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || (pc & 3) !== 0 || cyc >= DL_MAX) return -1;
     const indirect = INDIRECT[u.ops[u.length - 1]!] !== 0;
@@ -783,7 +786,7 @@ export class BtMode implements Mode {
       if (y === undefined) return -1;
     }
     const counted = this.pCounted;
-    const ym = counted ? (y.fastStores < 0 ? (y.fastStores = fastStretches(y, true)) : y.fastStores) : y.fast < 0 ? (y.fast = fastStretches(y)) : y.fast;
+    const ym = fastMask(y, counted);
     if ((ym & 1) === 0) return -1;
     const f = ma >>> 12;
     const writes = this.codeWrites[f]!;
@@ -840,7 +843,7 @@ export class BtMode implements Mode {
     const st = cache.stats;
     const op = u.ops[u.length - 1]!;
     this.endByControlFlow(t, u, op, t.domain, st);
-    const mask = u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
+    const mask = fastMask(u, false);
     const cpu = this.cpu;
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || cpu.cycles >= deadline) return null;
     const pc = cpu.pc | 0;
