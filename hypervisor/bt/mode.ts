@@ -213,11 +213,14 @@ export class BtMode implements Mode {
     };
     // the CPU's stores into frames holding units (marked at translation): counted, and the fast
     // loop leaves after one into the frame of the unit it runs (its later words are checked again)
+    // (another bt mode on the same hypervisor keeps its own counts: its hook is called too)
     const writes = this.codeWrites;
-    this.cpu.codeStoreHook = (pa: number) => {
+    const other = this.cpu.codeStoreHook;
+    this.cpu.codeStoreHook = (pa: number, size: number) => {
+      const leave = other !== null && other(pa, size);
       const f = pa >>> 12;
       writes[f]!++;
-      if (f !== this.runFrame) return false;
+      if (f !== this.runFrame) return leave;
       this.storeLeft = true;
       return true;
     };

@@ -259,6 +259,18 @@ insn:
     expect([fast.storeLeaves, general.storeLeaves]).toEqual([1, 0]);
   });
 
+  it('two bt modes on one hypervisor each see the stores into their own units (the code-store hook is chained)', () => {
+    const hv = new Hypervisor({ memoryBytes: 3 * 4 * 1024 * 1024, scheduler: new RoundRobinScheduler(20_000) });
+    const first = new BtMode();
+    const patching = hv.createDomain(first, { name: 'patching', memoryBytes: 4 * 1024 * 1024 }, { image: assemble(SELF_PATCHING, 't.s').image });
+    const other = hv.createDomain(new BtMode(), { name: 'demo', memoryBytes: 4 * 1024 * 1024 }, { image: demo });
+    expect(hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
+    expect([patching.stopStatus, other.stopStatus]).toEqual([8, 7]);
+    // the first mode's run left after the store into its unit's frame, and its check found the new word
+    const b = btStatsSummary(patching);
+    expect([b.invalidations, b.translations, btCache(patching).host.storeLeaves]).toEqual([1, 2, 1]);
+  });
+
   it('the demo: the same cycles, counters and ledger with its units run in the fast loop, and chained in the unit loop, as on the general path', () => {
     const fast = run(demo, true);
     const general = run(demo, false);
