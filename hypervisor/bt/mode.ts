@@ -723,6 +723,9 @@ export class BtMode implements Mode {
     this.pu = u;
     this.ppc = pc;
     this.pMoved = false;
+    // (a CALL's push into the frame is counted but does not make the loop leave: no store leave
+    // unless the hook's flag is still set when the loop leaves, before its boundary)
+    this.storeLeft = false;
     let why: number;
     if (chain) {
       // at the unit's end the fast loop may go on into the next units (enterInLoop)
@@ -824,6 +827,7 @@ export class BtMode implements Mode {
     this.pu = y;
     this.ppc = pc;
     this.pMoved = true;
+    this.storeLeft = false;
     if (counted) this.runFrame = f;
     return c;
   }
