@@ -55,6 +55,7 @@ for (let i = 0; i < runs; i++) {
   if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`lmbench all ${reps} under ${mode} stopped with ${r.reason} (status ${r.status})`);
   first ??= { cycles: r.cycles, instructions: r.instructions };
   if (r.cycles !== first.cycles || r.instructions !== first.instructions) throw new Error('the runs differ in simulated figures');
+  host = '';
   if (r.tx) {
     const s = r.tx.stats;
     host = `translator: ${s.translations} translations (${s.compiles} compiled, ${s.recalled} recalled), ${s.entries} entries into translated code`;
@@ -62,7 +63,7 @@ for (let i = 0; i < runs; i++) {
   if (mode === 'bt' && r.domain !== undefined) {
     const b = btCache(r.domain);
     const h = b.host;
-    host += `${host !== '' ? '\n' : ''}unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries}, made by the unit loop itself ${h.loopEntries}, chained in compiled code ${h.chainedInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns}`;
+    host += `${host !== '' ? '\n' : ''}unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries}, made by the unit loop itself ${h.loopEntries} (of which inside the CPU's fast loop ${h.probeEntries}), chained in compiled code ${h.chainedInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns} (word check skipped ${h.checksSkipped}, left after a store into the unit's frame ${h.storeLeaves})`;
   }
 }
 const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' ');

@@ -264,6 +264,15 @@ export class CpuStats {
 }
 
 /** A snapshot of the architectural state (vCPU save/restore, migration, tests). */
+/**
+ * Called by the fast loop at a block boundary it would stop at (Cpu.runToBoundary), with the next
+ * pc and the cycles since the loop began (the CPU's `cycles` holds the count at its start until
+ * the loop returns): a negative result stops the loop there (nothing done), else the loop goes on
+ * from pc after adding that many cycles (charged by the probe in the ledger: not base cycles). It
+ * must not change the CPU's state (the loop holds pc, cycles and FLAGS in locals).
+ */
+export type BoundaryProbe = (pc: number, cyc: number) => number;
+
 export interface CpuState {
   regs: number[];
   pc: number;
@@ -431,7 +440,7 @@ export class Cpu implements MmuHost {
   /** the last refill()'s walk references, entered in the ledger by refillCharged() */
   private refillTlbRefs = 0;
   private refillEptRefs = 0;
-  /** walk cycles the current runFast() added to its count (not base cycles) */
+  /** walk cycles the current runFast() added to its count, and those its boundary probe charged (not base cycles) */
   private loopWalkCycles = 0;
   /** deliverTrap() for a host that builds the frame in software: the delivery is not charged */
   private unchargedDelivery = false;
@@ -463,6 +472,14 @@ export class Cpu implements MmuHost {
 
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */
   smpPeers: readonly Cpu[] = [];
+
+  /**
+   * Called with (host-physical address, size) on every CPU store into a frame marked as holding
+   * code (markCodeFrame; translated code's own stores excepted: they report to the translator
+   * alone). Returning true makes the fast loop leave after a plain store (STW/STH/STB, XCHG, PUSH),
+   * the store done: binary translation's unit loop checks the unit's words again before going on.
+   */
+  codeStoreHook: ((pa: number, size: number) => boolean) | null = null;
 
   /** The translation cache, once the translator engine has run (stats, flush). */
   get translator(): Translator | null {
@@ -553,7 +570,7 @@ export class Cpu implements MmuHost {
         if (this.cycles >= this.deadline) return Exit.Deadline;
         boundary = false;
       }
-      if (this.fastPath && this.instructionHookAt === Infinity && !this.monitorStop && (this.engine === 'translator' ? this.runTranslated() : this.runFast(this.deadline)) === BOUND) {
+      if (this.fastPath && this.instructionHookAt === Infinity && !this.monitorStop && (this.engine === 'translator' ? this.runTranslated() : this.runFast(this.deadline, null)) === BOUND) {
         boundary = true;
         continue;
       }
@@ -572,10 +589,12 @@ export class Cpu implements MmuHost {
    * CONT before the first instruction it leaves to step() (nothing of that one done). Binary
    * translation's unit loop (hypervisor/bt) runs a unit's straight run of innocuous instructions
    * with it; the caller checks what run() checks first (fastPath, no instruction hook, no monitor
-   * stop).
+   * stop). With a probe, at each block boundary the probe decides whether the loop goes on
+   * (BoundaryProbe): binary translation enters its next translation unit there.
    */
-  runToBoundary(): number {
-    return this.runFast(this.cycles);
+  runToBoundary(probe: BoundaryProbe | null = null): number {
+    // (a deadline at or before the count: it stops at the first boundary; 0, a small integer, not a boxed double)
+    return this.runFast(0, probe);
   }
 
   /** Does a monitor stop come before the next instruction? (see monitorStop) */
@@ -733,7 +752,7 @@ export class Cpu implements MmuHost {
       // stop changes nothing: run() would find no event and the deadline ahead, and call back here)
       let why: number;
       if (fn === null) {
-        why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice));
+        why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice), null);
       } else {
         tx.stats.entries++;
         // the deadline relative to entry as a small integer (cycles are integers, so cyc >= dl means
@@ -758,19 +777,34 @@ export class Cpu implements MmuHost {
     if (this.tbFrame[f] !== 0) this.codeStored(pa, 4);
   }
 
-  /** A store to host-physical pa hit a frame holding translated code: drop what it overlaps (on every CPU). */
-  private codeStored(pa: number, size: number): void {
+  /**
+   * A store to host-physical pa hit a frame holding translated code: drop what it overlaps (on every
+   * CPU), and tell the code-store hook. True when the hook asks the fast loop to leave after the store.
+   */
+  private codeStored(pa: number, size: number): boolean {
+    const stop = this.codeStoreHook !== null && this.codeStoreHook(pa, size);
     if (this.tx !== null) {
       this.tx.codeWritten(pa, size);
-      return;
+      return stop;
     }
     // this CPU has no translator (yet): the marks are another CPU's
     for (const p of this.smpPeers) {
       if (p.tx !== null) {
         p.tx.codeWritten(pa, size);
-        return;
+        return stop;
       }
     }
+    return stop;
+  }
+
+  /**
+   * Mark frame f as holding code some engine built (hypervisor/bt's translation units, under the
+   * interpreter engine): every CPU store into it, the walk's accessed/dirty writes included, then
+   * reaches codeStored and the code-store hook. A translator, once created, owns the marks (it
+   * clears a frame's mark when it holds no code from it).
+   */
+  markCodeFrame(f: number): void {
+    this.tbFrame[f] = 1;
   }
 
   // ==================================================================================== fast path
@@ -779,7 +813,7 @@ export class Cpu implements MmuHost {
    * The hot loop. Returns BOUND at a block boundary, CONT when the instruction at this.pc needs
    * step() (nothing of it has been executed).
    */
-  private runFast(deadline: number): number {
+  private runFast(deadline: number, probe: BoundaryProbe | null): number {
     const r = this.regs;
     const mem = this.mem;
     const m32 = mem.i32;
@@ -992,7 +1026,12 @@ export class Cpu implements MmuHost {
             this.refillCharged(dc);
           }
           m32[(va + ta[e]!) >> 2] = r[(w >>> 8) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 4)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.STH: {
@@ -1004,7 +1043,12 @@ export class Cpu implements MmuHost {
             this.refillCharged(dc);
           }
           m16[(va + ta[e]!) >> 1] = r[(w >>> 8) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 2);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 2)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.STB: {
@@ -1016,7 +1060,12 @@ export class Cpu implements MmuHost {
             this.refillCharged(dc);
           }
           m8[(va + ta[e]!) | 0] = r[(w >>> 8) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 1);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 1)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.XCHG: {
@@ -1030,7 +1079,12 @@ export class Cpu implements MmuHost {
           const old = m32[(va + ta[e]!) >> 2]!;
           m32[(va + ta[e]!) >> 2] = r[(w >>> 16) & 15]!;
           r[(w >>> 8) & 15] = old;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 4)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.PUSH: {
@@ -1038,8 +1092,13 @@ export class Cpu implements MmuHost {
           const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
           m32[(va + ta[e]!) >> 2] = r[(w >>> 12) & 15]!;
-          if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           r[SP] = va;
+          if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, 4)) {
+            pc = (pc + 4) | 0;
+            cyc += cost[w & 0xff]!;
+            n++;
+            break loop;
+          }
           break;
         }
         case Handler.POP: {
@@ -1078,8 +1137,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1094,8 +1158,13 @@ export class Cpu implements MmuHost {
           }
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1112,8 +1181,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1122,8 +1196,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1139,8 +1218,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }
@@ -1153,8 +1237,13 @@ export class Cpu implements MmuHost {
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {
-            why = BOUND;
-            break loop;
+            // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
+            if (probe === null || (dc = probe(pc, cyc)) < 0) {
+              why = BOUND;
+              break loop;
+            }
+            cyc += dc;
+            this.loopWalkCycles += dc;
           }
           continue;
         }

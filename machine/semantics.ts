@@ -139,8 +139,35 @@ function fastStored(size: number): string {
   return `if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, ${size});`;
 }
 
-/** A control transfer's end in the fast loop: charge, count, stop at the deadline, go on at pc. */
-const FAST_BRANCH_END = ['n++;', 'if (cyc >= dl) {', '  why = BOUND;', '  break loop;', '}', 'continue;'];
+/**
+ * The same after a 4-byte instruction that is a store and nothing else (its other effects done
+ * first): when the code-store hook asks (Cpu.codeStoreHook), the loop leaves after it, counted.
+ */
+function fastStoredLeave(size: number): string[] {
+  return [
+    `if (tbFrame[(va + ta[e]!) >>> 12] !== 0 && this.codeStored((va + ta[e]!) | 0, ${size})) {`,
+    '  pc = (pc + 4) | 0;',
+    '  cyc += cost[w & 0xff]!;',
+    '  n++;',
+    '  break loop;',
+    '}',
+  ];
+}
+
+/** A control transfer's end in the fast loop: charge, count, stop at the deadline (unless the boundary probe goes on), go on at pc. */
+const FAST_BRANCH_END = [
+  'n++;',
+  'if (cyc >= dl) {',
+  '  // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles',
+  '  if (probe === null || (dc = probe(pc, cyc)) < 0) {',
+  '    why = BOUND;',
+  '    break loop;',
+  '  }',
+  '  cyc += dc;',
+  '  this.loopWalkCycles += dc;',
+  '}',
+  'continue;',
+];
 /** An 8-byte instruction whose extension word is on the next page leaves the loop. */
 const FAST_EXT_GUARD = 'if ((pc & 0xffc) === 0xffc) break loop;';
 const FAST_EXT = 'm32[(pc + icA + 4) >> 2]!';
@@ -166,7 +193,7 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
     case 'store':
       return {
         block: true,
-        lines: [`const va = (${F_OPS.$a} + (w >> 16)) | 0;`, ...fastTlb('tw', s.size, true), `${fastMem(s.size, false)} = ${F_RD}!;`, fastStored(s.size), 'break;'],
+        lines: [`const va = (${F_OPS.$a} + (w >> 16)) | 0;`, ...fastTlb('tw', s.size, true), `${fastMem(s.size, false)} = ${F_RD}!;`, ...fastStoredLeave(s.size), 'break;'],
       };
     case 'xchg':
       return {
@@ -177,12 +204,12 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
           `const old = ${fastMem(4, false)}!;`,
           `${fastMem(4, false)} = r[(w >>> 16) & 15]!;`,
           `${F_RD} = old;`,
-          fastStored(4),
+          ...fastStoredLeave(4),
           'break;',
         ],
       };
     case 'push':
-      return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', ...fastTlb('tw', 4, false), `${fastMem(4, true)} = ${F_OPS.$a};`, fastStored(4), 'r[SP] = va;', 'break;'] };
+      return { block: true, lines: ['const va = (r[SP]! - 4) | 0;', ...fastTlb('tw', 4, false), `${fastMem(4, true)} = ${F_OPS.$a};`, 'r[SP] = va;', ...fastStoredLeave(4), 'break;'] };
     case 'pop':
       return { block: true, lines: ['const va = r[SP]!;', ...fastTlb('tr', 4, false), `const v = ${fastMem(4, true)}!;`, 'r[SP] = (va + 4) | 0;', `${F_RD} = v;`, 'break;'] };
     case 'cmp':

@@ -158,8 +158,10 @@ export const FAST_OP: Uint8Array = (() => {
  * store comes before its last instruction (the unit loop checks each word before it runs; the
  * fast loop would run a word a store of the same run had just changed). A run that ends for the
  * unit's length or its frame's end does not qualify: the fast loop would run on past it.
+ * `storesLeave`: the fast loop leaves after any store into the unit's frame (Cpu.codeStoreHook,
+ * BtMode.storesLeave), so a store before the run's last instruction does not disqualify it.
  */
-export function fastStretches(u: TranslationUnit): number {
+export function fastStretches(u: TranslationUnit, storesLeave = false): number {
   const n = u.length;
   let mask = u.kinds.every((k) => k === K_IDENT) ? FAST_ALL_IDENT : 0;
   for (let k = 0; k < n; k++) {
@@ -171,9 +173,15 @@ export function fastStretches(u: TranslationUnit): number {
     if (!ends) continue;
     let stores = false;
     for (let i = k; i < e - 1; i++) if (FAST_OP[u.ops[i]!] === 2 || FAST_OP[u.ops[i]!] === 4) stores = true;
-    if (!stores) mask |= 1 << k;
+    if (!stores || storesLeave) mask |= 1 << k;
   }
   return mask;
+}
+
+/** fastStretches(u, storesLeave), computed once per unit and kind. */
+export function fastMask(u: TranslationUnit, storesLeave: boolean): number {
+  if (storesLeave) return u.fastStores < 0 ? (u.fastStores = fastStretches(u, true)) : u.fastStores;
+  return u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
 }
 
 /** fastStretches' bit for a unit of ident instructions only (above the bits of its indices) */
@@ -199,6 +207,16 @@ export class TranslationUnit {
   runs: Array<StraightFn | null | undefined> | null = null;
   /** fastStretches(this), once computed (-1: not yet) */
   fast = -1;
+  /** fastStretches(this, true), once computed (-1: not yet) */
+  fastStores = -1;
+  /**
+   * Host side: the count of stores into the unit's frame (BtMode's per-frame counts) when its words
+   * were last all found equal to memory (-1: never); while the count is unchanged, its word check
+   * would pass and is skipped.
+   */
+  checked = -1;
+  /** its number of instructions */
+  readonly length: number;
   /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
   chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown } | null = null;
   constructor(
@@ -212,9 +230,8 @@ export class TranslationUnit {
     readonly offs: Uint16Array,
     readonly ops: Uint8Array,
     readonly kinds: Uint8Array,
-  ) {}
-  get length(): number {
-    return this.ops.length;
+  ) {
+    this.length = ops.length;
   }
 }
 
@@ -285,9 +302,13 @@ export class TranslationCache {
    * too; straight runs of a unit's ident instructions run in the CPU's fast loop (units not
    * compiled: every unit under the interpreter engine); and unit entries the unit loop made
    * itself, without a pass through the vCPU loop (the interpreter engine, BtMode.nextUnit:
-   * chained ones and those after an indirect transfer's lookup).
+   * chained ones and those after an indirect transfer's lookup); fast runs whose word check was
+   * skipped (no store reached the unit's frame since its words were last found equal:
+   * BtMode.storesCounted); and fast runs that left right after a store into their unit's frame
+   * (Cpu.codeStoreHook); and of the unit loop's own entries, those made inside the fast loop at
+   * a block boundary (BtMode.enterInLoop), without leaving it.
    */
-  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0 };
   /** get()'s slots (RECENT_SLOTS, by machine address) */
   private readonly recent = new Array<TranslationUnit | undefined>(RECENT_SLOTS).fill(undefined);
 

@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, fastStretches, type TranslationUnit } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -158,6 +158,33 @@ export class BtMode implements Mode {
   private readonly xlFrame = new Int32Array(XL_SLOTS);
   private readonly xlStamp = new Int32Array(XL_SLOTS);
   private xlEntry = 1;
+  /**
+   * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
+   * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
+   * While a frame's count equals a unit's `checked`, none of its words changed since they were
+   * last found equal to the translation, so the word check before a fast run is skipped
+   * (storesCounted: only while no translator exists, whose compiled stores bypass the hook).
+   */
+  private codeWrites = new Float64Array(0);
+  /** the frame of the unit whose straight run is in the CPU's fast loop (-1: none): a store into it makes the loop leave */
+  private runFrame = -1;
+  /** the fast loop left after a store into runFrame */
+  private storeLeft = false;
+  /**
+   * The fast loop's boundary probe (Cpu.runToBoundary; BtMode.enterInLoop) and what it works on:
+   * the unit whose run is in the fast loop and its virtual pc, its cache, vCPU and the deadline,
+   * and whether stores are counted (storesCounted).
+   */
+  private readonly probe = (pc: number, cyc: number): number => this.enterInLoop(pc, cyc);
+  private pu: TranslationUnit | null = null;
+  private ppc = 0;
+  private pCache: TranslationCache | null = null;
+  private pT: BtVcpu | null = null;
+  private pDeadline = 0;
+  private pCounted = false;
+  private pUser = false;
+  /** the probe entered a unit since the fast loop was entered */
+  private pMoved = false;
 
   constructor(opts: BtModeOptions = {}) {
     this.cacheUnits = opts.cacheUnits ?? DEFAULT_CACHE_UNITS;
@@ -176,11 +203,40 @@ export class BtMode implements Mode {
     this.lookup = p.btLookup;
     this.translateInsn = p.btTranslate;
     // host writes (DMA, loading, the monitor's own stores) into translated frames drop their units
+    // (no count of them is needed: a frame's units are all dead after it, and a dead unit's words
+    // are always checked)
     const previous = hv.mem.onCodeWrite;
+    this.codeWrites = new Float64Array(hv.mem.frames);
     hv.mem.onCodeWrite = (frame: number) => {
       previous?.(frame);
       for (const c of this.caches) c.invalidateFrame(frame);
     };
+    // the CPU's stores into frames holding units (marked at translation): counted, and the fast
+    // loop leaves after one into the frame of the unit it runs (its later words are checked again)
+    // (another bt mode on the same hypervisor keeps its own counts: its hook is called too)
+    const writes = this.codeWrites;
+    const other = this.cpu.codeStoreHook;
+    this.cpu.codeStoreHook = (pa: number, size: number) => {
+      const leave = other !== null && other(pa, size);
+      const f = pa >>> 12;
+      writes[f]!++;
+      if (f !== this.runFrame) return leave;
+      this.storeLeft = true;
+      return true;
+    };
+  }
+
+  /**
+   * Does every CPU store into a frame holding units reach codeStoreHook? Yes while no translator
+   * exists on this machine's CPUs (the interpreter engine): a translator's compiled stores report
+   * to it alone, and it clears frames' marks. Then the word counts (codeWrites) are trusted and
+   * the fast loop may run stores in mid-run.
+   */
+  private storesCounted(): boolean {
+    const cpu = this.cpu;
+    if (cpu.translator !== null) return false;
+    for (const p of cpu.smpPeers) if (p.translator !== null) return false;
+    return true;
   }
 
   createDomain(domain: Domain): void {
@@ -309,7 +365,12 @@ export class BtMode implements Mode {
     }
     let u = (pc & 3) === 0 ? cache.get(ma) : cache.transient(pc, w);
     if (u === undefined || u.ma < 0) {
-      if (u === undefined) u = cache.translate(ma, pc);
+      if (u === undefined) {
+        u = cache.translate(ma, pc);
+        // its words are memory's now; stores into its frame are counted from here
+        cpu.markCodeFrame(ma >>> 12);
+        u.checked = this.codeWrites[ma >>> 12]!;
+      }
       st.translateCycles += u.length * this.translateInsn;
       this.hv.chargeMonitor(dom, Ev.BtTranslate, u.length);
     }
@@ -389,175 +450,196 @@ export class BtMode implements Mode {
     const st = cache.stats;
     const m32 = this.m32;
     const r = cpu.regs;
-    let n = u.length;
     const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
     // not compiled: straight runs of ident instructions in the CPU's fast loop, as run() would
     const fast = !compiled && u.ma >= 0 && cpu.fastPath && cpu.instructionHookAt === Infinity && !cpu.monitorStop;
-    for (let k = k0; k < n; k++) {
-      if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
-        const ix = this.runCompiled(u, k, pc, user);
-        if (ix !== NOT_RUN) {
-          if (ix < 0) {
-            // its last instruction, the unit's control transfer, retired: a block boundary
-            cpu.instructionBoundary();
-            return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+    // every store into a unit's frame is seen (the word checks may be skipped, the fast loop leaves after one)
+    const counted = fast && this.storesCounted();
+    // one unit per pass; a pass that ends at the unit's control transfer with the next unit to
+    // enter here (nextUnit: the interpreter engine, u found through the shadow) goes on with it
+    for (;;) {
+      let n = u.length;
+      let ended = false;
+      for (let k = k0; k < n; k++) {
+        if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
+          const ix = this.runCompiled(u, k, pc, user);
+          if (ix !== NOT_RUN) {
+            if (ix < 0) {
+              // its last instruction, the unit's control transfer, retired: a block boundary
+              cpu.instructionBoundary();
+              return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+            }
+            if (ix >= n) break;
+            k = skip = ix;
           }
-          if (ix >= n) break;
-          k = skip = ix;
-        }
-      } else if (fast && k !== skip && (((u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast) >>> k) & 1) !== 0) {
-        const ix = this.runFastRun(u, k, pc);
-        if (ix !== NOT_RUN) {
-          cache.host.fastRuns++;
-          if (ix < 0) {
-            cpu.instructionBoundary();
-            if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
-            // the unit loop's entry into the next unit, when it would make it with nothing else between
-            const y = this.nextUnit(t, u, pc, user, deadline, cache);
-            if (y === null) return CONTINUE;
-            u = y;
-            pc = cpu.pc | 0;
-            n = y.length;
-            k = skip = -1;
-            continue;
+        } else if (fast && k !== skip && ((fastMask(u, counted) >>> k) & 1) !== 0) {
+          const ix = this.runFastRun(t, u, k, pc, counted, cache, chain, deadline);
+          if (ix !== NOT_RUN) {
+            cache.host.fastRuns++;
+            if (this.pMoved) {
+              // the fast loop went on into later units (enterInLoop): the last one is the unit now
+              // (perhaps u again, entered anew)
+              u = this.pu!;
+              pc = this.ppc;
+              n = u.length;
+              skip = -1;
+            }
+            this.pu = null;
+            if (ix < 0) {
+              cpu.instructionBoundary();
+              if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+              ended = true;
+              break;
+            }
+            if (this.storeLeft) {
+              // it left after a store into the unit's frame: the rest of the run again, words checked
+              this.storeLeft = false;
+              cache.host.storeLeaves++;
+              k = ix - 1;
+              continue;
+            }
+            k = skip = ix;
           }
-          k = skip = ix;
         }
-      }
-      const off = u.offs[k]!;
-      if (u.ma >= 0 && m32[(u.ma + off) >>> 2] !== u.words[k]) {
-        // the code was written since it was translated: drop the frame's units, translate again
-        cache.invalidateFrame(u.ma >>> 12);
-        return CONTINUE;
-      }
-      const op = u.ops[k]!;
-      const kind = u.kinds[k]!;
-      const ipc = (pc + off) | 0;
-      if (kind === K_IDENT) {
-        const res = cpu.step();
-        if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) {
-          cpu.instructionBoundary();
-          if (!chain || !fast || k !== n - 1) return this.endByControlFlow(t, u, op, dom, st);
-          const y = this.nextUnit(t, u, pc, user, deadline, cache);
-          if (y === null) return CONTINUE;
-          u = y;
-          pc = cpu.pc | 0;
-          n = y.length;
-          k = skip = -1;
-          continue;
-        }
-        countExit(dom.stats, res);
-        if (this.adaptive && u.ma >= 0 && isStoreOp(op)) return this.storeExit(t, res, exit, cache, u.ma + off, ipc);
-        return this.handleCpuExit(t, res, exit);
-      }
-      if (kind === K_STORE) {
-        // a store retranslated by --bt-adaptive: a callout resolves its write against the traced
-        // shadow as the trace fault would have (the walk charged as the monitor's), then it runs
-        st.emulatedStores++;
-        st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
-        const w = u.words[k]!;
-        const base = r[(w >>> 12) & 15]!;
-        const va = op === OP_XCHG ? base : (base + (w >> 16)) | 0;
-        const how = (t.shadow as TracedShadowMmu).emulateStore(va, user);
-        if (how !== STORE_DIRECT) cpu.charge(Ev.MonitorWalk, t.walker.refs);
-        if (how === STORE_TRACED) st.emulatedTraceStores++;
-        else if (how === STORE_FAULTS) st.emulatedStores--; // the guest's own tables forbid it: the fault path takes it
-        const res = cpu.step();
-        if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) {
-          cpu.instructionBoundary();
-          return this.endByControlFlow(t, u, op, dom, st);
-        }
-        countExit(dom.stats, res);
-        return this.handleCpuExit(t, res, exit);
-      }
-      if (kind === K_CALLOUT) {
-        if (op === OP_MOVTOCR && this.sameValueCr4(t, u.words[k]!)) {
-          // the translation compares with the virtual CR4 in line and calls out only on a change
-          // (the write of the same value is a no-op: CR4 holds only TSD, and flushes nothing)
-          st.inlined[op]!++;
-          cpu.pc = (ipc + 4) >>> 0;
-          cpu.chargeInstruction(cpu.costs[op]!);
-          cpu.instructions++;
-          continue;
-        }
-        st.callouts[op]!++;
-        st.calloutCycles += this.callout;
-        this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
-        const emulated = this.trap.emulate(t, exit);
-        if (emulated !== EMULATED) return emulated;
-        if (op === OP_IRET) {
-          // indirect: the popped pc is looked up (and the ring may now be 3)
-          st.indirectLookups++;
-          this.chargeLookup(dom, st);
-          t.entry = ENTRY_INDIRECT;
+        const off = u.offs[k]!;
+        if (u.ma >= 0 && m32[(u.ma + off) >>> 2] !== u.words[k]) {
+          // the code was written since it was translated: drop the frame's units, translate again
+          cache.invalidateFrame(u.ma >>> 12);
           return CONTINUE;
         }
-        if (cpu.pc !== ((ipc + 4) >>> 0)) return CONTINUE; // a #UD was reflected
-        if (op === OP_STI && this.interruptDue(t)) return CONTINUE;
-        continue;
-      }
-      // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native cost
-      st.inlined[op]!++;
-      if (op === OP_CLI || op === OP_STI) {
-        const v = t.v;
-        // not allowed at the virtual CPL: the #GP the hardware would give
-        if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
-        v.vIF = op === OP_STI;
-        cpu.pc = (ipc + 4) >>> 0;
-        cpu.chargeInstruction(cpu.costs[op]!);
-        cpu.instructions++;
-        if (op === OP_STI) {
-          // STI ends a block on the hardware
-          cpu.instructionBoundary();
-          if (this.interruptDue(t)) return CONTINUE;
+        const op = u.ops[k]!;
+        const kind = u.kinds[k]!;
+        const ipc = (pc + off) | 0;
+        if (kind === K_IDENT) {
+          const res = cpu.step();
+          if (res === STEP_CONT) continue;
+          if (res === STEP_BOUND) {
+            cpu.instructionBoundary();
+            if (!chain || !fast || k !== n - 1) return this.endByControlFlow(t, u, op, dom, st);
+            ended = true;
+            break;
+          }
+          countExit(dom.stats, res);
+          if (this.adaptive && u.ma >= 0 && isStoreOp(op)) return this.storeExit(t, res, exit, cache, u.ma + off, ipc);
+          return this.handleCpuExit(t, res, exit);
         }
-        continue;
-      }
-      if (op === OP_PUSHF) {
-        // push the virtual FLAGS (virtual IF and IOPL) with the CPU's own store and its checks
-        cpu.flags = t.virtualFlags();
-        const res = cpu.step();
-        cpu.flags = (cpu.flags & COND) | F_IF;
-        if (res === STEP_CONT) continue;
-        if (res === STEP_BOUND) return this.endByControlFlow(t, u, op, dom, st);
-        countExit(dom.stats, res);
-        return this.handleCpuExit(t, res, exit);
-      }
-      if (op === OP_POPF) {
-        // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
-        const sp = r[SP]!;
-        const sa = cpu.mmu.translate(sp, false, user);
-        const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
-        const res = cpu.step();
-        if (res !== STEP_BOUND && res !== STEP_CONT) {
+        if (kind === K_STORE) {
+          // a store retranslated by --bt-adaptive: a callout resolves its write against the traced
+          // shadow as the trace fault would have (the walk charged as the monitor's), then it runs
+          st.emulatedStores++;
+          st.calloutCycles += this.callout;
+          this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
+          const w = u.words[k]!;
+          const base = r[(w >>> 12) & 15]!;
+          const va = op === OP_XCHG ? base : (base + (w >> 16)) | 0;
+          const how = (t.shadow as TracedShadowMmu).emulateStore(va, user);
+          if (how !== STORE_DIRECT) cpu.charge(Ev.MonitorWalk, t.walker.refs);
+          if (how === STORE_TRACED) st.emulatedTraceStores++;
+          else if (how === STORE_FAULTS) st.emulatedStores--; // the guest's own tables forbid it: the fault path takes it
+          const res = cpu.step();
+          if (res === STEP_CONT) continue;
+          if (res === STEP_BOUND) {
+            cpu.instructionBoundary();
+            return this.endByControlFlow(t, u, op, dom, st);
+          }
           countExit(dom.stats, res);
           return this.handleCpuExit(t, res, exit);
         }
-        const v = t.v;
-        const vcpl = t.vcpl;
-        if (sa >= 0) {
-          if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
-          if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+        if (kind === K_CALLOUT) {
+          if (op === OP_MOVTOCR && this.sameValueCr4(t, u.words[k]!)) {
+            // the translation compares with the virtual CR4 in line and calls out only on a change
+            // (the write of the same value is a no-op: CR4 holds only TSD, and flushes nothing)
+            st.inlined[op]!++;
+            cpu.pc = (ipc + 4) >>> 0;
+            cpu.chargeInstruction(cpu.costs[op]!);
+            cpu.instructions++;
+            continue;
+          }
+          st.callouts[op]!++;
+          st.calloutCycles += this.callout;
+          this.hv.chargeMonitor(dom, EV_BT_CALLOUT, 1);
+          const emulated = this.trap.emulate(t, exit);
+          if (emulated !== EMULATED) return emulated;
+          if (op === OP_IRET) {
+            // indirect: the popped pc is looked up (and the ring may now be 3)
+            st.indirectLookups++;
+            this.chargeLookup(dom, st);
+            t.entry = ENTRY_INDIRECT;
+            return CONTINUE;
+          }
+          if (cpu.pc !== ((ipc + 4) >>> 0)) return CONTINUE; // a #UD was reflected
+          if (op === OP_STI && this.interruptDue(t)) return CONTINUE;
+          continue;
         }
-        if (res === STEP_BOUND) cpu.instructionBoundary();
-        if (this.interruptDue(t)) return CONTINUE;
-        continue;
+        // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native cost
+        st.inlined[op]!++;
+        if (op === OP_CLI || op === OP_STI) {
+          const v = t.v;
+          // not allowed at the virtual CPL: the #GP the hardware would give
+          if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
+          v.vIF = op === OP_STI;
+          cpu.pc = (ipc + 4) >>> 0;
+          cpu.chargeInstruction(cpu.costs[op]!);
+          cpu.instructions++;
+          if (op === OP_STI) {
+            // STI ends a block on the hardware
+            cpu.instructionBoundary();
+            if (this.interruptDue(t)) return CONTINUE;
+          }
+          continue;
+        }
+        if (op === OP_PUSHF) {
+          // push the virtual FLAGS (virtual IF and IOPL) with the CPU's own store and its checks
+          cpu.flags = t.virtualFlags();
+          const res = cpu.step();
+          cpu.flags = (cpu.flags & COND) | F_IF;
+          if (res === STEP_CONT) continue;
+          if (res === STEP_BOUND) return this.endByControlFlow(t, u, op, dom, st);
+          countExit(dom.stats, res);
+          return this.handleCpuExit(t, res, exit);
+        }
+        if (op === OP_POPF) {
+          // pop with the CPU (condition bits, sp, the load's checks); IF and IOPL go to the virtual CPU
+          const sp = r[SP]!;
+          const sa = cpu.mmu.translate(sp, false, user);
+          const popped = sa < 0 ? 0 : (sa & 3) === 0 ? m32[sa >>> 2]! : t.read32(sp, user);
+          const res = cpu.step();
+          if (res !== STEP_BOUND && res !== STEP_CONT) {
+            countExit(dom.stats, res);
+            return this.handleCpuExit(t, res, exit);
+          }
+          const v = t.v;
+          const vcpl = t.vcpl;
+          if (sa >= 0) {
+            if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
+            if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+          }
+          if (res === STEP_BOUND) cpu.instructionBoundary();
+          if (this.interruptDue(t)) return CONTINUE;
+          continue;
+        }
+        // RDCPL, SIDT: the virtual ring, the virtual IDT base
+        const w = u.words[k]!;
+        const rd = (w >>> 8) & 15;
+        r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
+        cpu.pc = (ipc + 4) >>> 0;
+        cpu.chargeInstruction(cpu.costs[op]!);
+        cpu.instructions++;
       }
-      // RDCPL, SIDT: the virtual ring, the virtual IDT base
-      const w = u.words[k]!;
-      const rd = (w >>> 8) & 15;
-      r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
-      cpu.pc = (ipc + 4) >>> 0;
-      cpu.chargeInstruction(cpu.costs[op]!);
-      cpu.instructions++;
+      if (!ended) {
+        // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
+        t.entry = ENTRY_DIRECT;
+        t.prev = u;
+        return CONTINUE;
+      }
+      // the unit loop's entry into the next unit, when it would make it with nothing else between
+      const y = this.nextUnit(t, u, pc, user, deadline, cache);
+      if (y === null) return CONTINUE;
+      u = y;
+      pc = cpu.pc | 0;
+      k0 = 0;
+      skip = -1;
     }
-    // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
-    t.entry = ENTRY_DIRECT;
-    t.prev = u;
-    return CONTINUE;
   }
 
   /**
@@ -601,34 +683,153 @@ export class BtMode implements Mode {
 
   /**
    * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary).
-   * The caller tested that the run qualifies (bit k of u.fast, fastStretches: the fast loop stops
+   * The caller tested that the run qualifies (bit k of fastMask(u, counted): the fast loop stops
    * by itself at its end, and no store before its last instruction can change a word the fast
-   * loop would then run); here its words, and the word of the instruction it stops before, are
-   * checked against the ones translated (the unit loop's check before each instruction, made
-   * before the run). The fast loop is the general path's semantics
-   * with the same TLB accesses, refills, cycles and exits (leaving before an instruction that
-   * needs step()), so nothing simulated changes. Returns NOT_RUN, -1 when the unit's control
+   * loop would then run, or, `counted`, the loop leaves after a store into the unit's frame);
+   * here its words, and the word of the instruction it stops before, are checked against the
+   * ones translated (the unit loop's check before each instruction, made before the run),
+   * unless no store reached the frame since they were all found equal. The fast loop is the
+   * general path's semantics with the same TLB accesses, refills, cycles and exits (leaving
+   * before an instruction that needs step()), so nothing simulated changes. With `chain`, at the
+   * unit's end the fast loop may go on into the next units (enterInLoop): this.pu and this.ppc
+   * are then the last unit entered and its pc. Returns NOT_RUN, -1 when the (last) unit's control
    * transfer retired, else the index of the instruction the fast loop left to the general path.
    */
-  private runFastRun(u: TranslationUnit, k: number, pc: number): number {
+  private runFastRun(t: BtVcpu, u: TranslationUnit, k: number, pc: number, counted: boolean, cache: TranslationCache, chain: boolean, deadline: number): number {
     const m32 = this.m32;
     const n = u.length;
     const ma = u.ma;
-    const offs = u.offs;
-    const words = u.words;
-    if ((u.fast & FAST_ALL_IDENT) !== 0) {
-      for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+    const f = ma >>> 12;
+    const writes = this.codeWrites[f]!;
+    if (counted && u.checked === writes && !u.dead) {
+      // no store reached the frame since its words were all found equal: the check would pass
+      cache.host.checksSkipped++;
     } else {
-      for (let i = k; i < n; i++) {
-        if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
-        if (u.kinds[i] !== K_IDENT) break;
+      const offs = u.offs;
+      const words = u.words;
+      if (((counted ? u.fastStores : u.fast) & FAST_ALL_IDENT) !== 0) {
+        for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+        if (k === 0 && counted) u.checked = writes;
+      } else {
+        for (let i = k; i < n; i++) {
+          if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
+          if (u.kinds[i] !== K_IDENT) break;
+        }
       }
     }
     const cpu = this.cpu;
-    if (cpu.runToBoundary() === STEP_BOUND) return -1;
-    const off = (cpu.pc - pc) | 0;
-    for (let i = k; i < n; i++) if (u.offs[i] === off) return i;
-    throw new Error(`bt: the fast loop left unit ${hex(u.pc)} at ${hex(cpu.pc)}, outside the unit`);
+    // a store into the unit's frame makes the fast loop leave after it (counted: the hook sees it)
+    this.runFrame = counted ? f : -1;
+    this.pu = u;
+    this.ppc = pc;
+    this.pMoved = false;
+    // (a CALL's push into the frame is counted but does not make the loop leave: no store leave
+    // unless the hook's flag is still set when the loop leaves, before its boundary)
+    this.storeLeft = false;
+    let why: number;
+    if (chain) {
+      // at the unit's end the fast loop may go on into the next units (enterInLoop)
+      this.pCache = cache;
+      this.pT = t;
+      this.pDeadline = deadline;
+      this.pCounted = counted;
+      this.pUser = cpu.cpl === 3;
+      why = cpu.runToBoundary(this.probe);
+    } else {
+      why = cpu.runToBoundary(null);
+    }
+    this.runFrame = -1;
+    if (why === STEP_BOUND) return -1;
+    const v = this.pu;
+    const off = (cpu.pc - this.ppc) | 0;
+    for (let i = this.pMoved ? 0 : k; i < v.length; i++) if (v.offs[i] === off) return i;
+    throw new Error(`bt: the fast loop left unit ${hex(v.pc)} at ${hex(cpu.pc)}, outside the unit`);
+  }
+
+  /**
+   * The fast loop's boundary probe (Cpu.BoundaryProbe): unit pu's straight run ended with its
+   * control transfer, the next pc is pc, the cycle count the CPU's plus cyc. Goes on in the fast
+   * loop exactly when the unit loop would end pu (endByControlFlow) and enter the next unit itself
+   * (nextUnit) and then run that unit from its start in the fast loop (runInsns, runFastRun) -
+   * pu of ident instructions alone, the deadline ahead after an indirect transfer's lookup, the
+   * pc aligned and mapped by the shadow (in pu's page: where pu is; in another page: translated
+   * through the shadow, as nextUnit does), the unit there live and linked from pu (direct:
+   * chained) or cached (after an indirect transfer), a straight run from its first instruction
+   * that qualifies, its words checked - doing what they would do: the same counters, the lookup charged (its cycles
+   * returned to the loop, which counts them as not base cycles). Else -1, nothing done: the loop
+   * stops and the unit loop takes the boundary as before.
+   */
+  private enterInLoop(pc: number, cyc: number): number {
+    const u = this.pu!;
+    const mask = fastMask(u, false);
+    // (the loop's count of cycles stays a small integer: past DL_MAX the unit loop takes the boundary)
+    if ((mask & FAST_ALL_IDENT) === 0 || u.dead || (pc & 3) !== 0 || cyc >= DL_MAX) return -1;
+    const indirect = INDIRECT[u.ops[u.length - 1]!] !== 0;
+    const cpu = this.cpu;
+    const c = indirect ? cpu.evUnit[EV_BT_LOOKUP]! : 0;
+    if (cpu.cycles + cyc + c >= this.pDeadline) return -1;
+    let ma: number;
+    if (((pc ^ this.ppc) & PAGE_MASK) === 0) {
+      ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
+    } else {
+      ma = cpu.mmu.translate(pc, false, this.pUser);
+      if (ma < 0) return -1;
+    }
+    const cache = this.pCache!;
+    let y: TranslationUnit | undefined;
+    if (indirect) {
+      y = cache.get(ma);
+      if (y === undefined) return -1;
+    } else {
+      const links = u.links;
+      for (let i = 0; i < links.length; i++) {
+        const l = links[i]!;
+        if (l.ma === ma && !l.dead) {
+          y = l;
+          break;
+        }
+      }
+      if (y === undefined) return -1;
+    }
+    const counted = this.pCounted;
+    const ym = fastMask(y, counted);
+    if ((ym & 1) === 0) return -1;
+    const f = ma >>> 12;
+    const writes = this.codeWrites[f]!;
+    const host = cache.host;
+    if (counted && y.checked === writes) {
+      host.checksSkipped++;
+    } else {
+      const m32 = this.m32;
+      const offs = y.offs;
+      const words = y.words;
+      const n = y.length;
+      for (let i = 0; i < n; i++) {
+        if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return -1;
+        if (y.kinds[i] !== K_IDENT) break;
+      }
+      if (counted && (ym & FAST_ALL_IDENT) !== 0) y.checked = writes;
+    }
+    // what endByControlFlow, nextUnit and runInsns would count and charge
+    const st = cache.stats;
+    if (indirect) {
+      st.indirectLookups++;
+      st.lookupCycles += this.lookup;
+      cpu.evCount[EV_BT_LOOKUP]! += 1;
+      this.pT!.domain.stats.monitorCycles += c;
+    } else {
+      st.chained++;
+    }
+    st.unitsRun++;
+    host.loopEntries++;
+    host.probeEntries++;
+    host.fastRuns++;
+    this.pu = y;
+    this.ppc = pc;
+    this.pMoved = true;
+    this.storeLeft = false;
+    if (counted) this.runFrame = f;
+    return c;
   }
 
   /**
@@ -649,7 +850,7 @@ export class BtMode implements Mode {
     const st = cache.stats;
     const op = u.ops[u.length - 1]!;
     this.endByControlFlow(t, u, op, t.domain, st);
-    const mask = u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
+    const mask = fastMask(u, false);
     const cpu = this.cpu;
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || cpu.cycles >= deadline) return null;
     const pc = cpu.pc | 0;

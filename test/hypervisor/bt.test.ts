@@ -234,6 +234,9 @@ insn:
     return {
       sim: { status: d.stopStatus, output: d.consoleOutput(), cycles: cpu.cycles, instructions: cpu.instructions, bt: btStatsSummary(d), domain, cpu: { ...cpu.stats }, ledger: { base: cpu.baseCycles, events: Array.from(cpu.evCount) } },
       fastRuns: btCache(d).host.fastRuns,
+      storeLeaves: btCache(d).host.storeLeaves,
+      checksSkipped: btCache(d).host.checksSkipped,
+      probeEntries: btCache(d).host.probeEntries,
       loopEntries: btCache(d).host.loopEntries,
       chainedInline: btCache(d).host.chainedInline,
     };
@@ -248,9 +251,24 @@ insn:
     // the code from patch translated anew (the fast loop alone would have run the new word unseen)
     expect(fast.sim.status).toBe(8);
     expect([fast.sim.bt.invalidations, fast.sim.bt.translations]).toEqual([1, 2]);
-    // the first unit's run held a store before its end, so it ran on the general path; the new
-    // unit's ADDI ran in the fast loop
-    expect([fast.fastRuns, general.fastRuns]).toEqual([1, 0]);
+    // the first unit's run held a store before its end: it ran in the fast loop (twice leaving at
+    // once, the page not yet in the TLB: step() walks; then from its second instruction), which
+    // left right after the store into its own frame (the CPU's code-store hook), so the unit loop
+    // checked the next word; the new unit's ADDI ran in the fast loop too
+    expect([fast.fastRuns, general.fastRuns]).toEqual([4, 0]);
+    expect([fast.storeLeaves, general.storeLeaves]).toEqual([1, 0]);
+  });
+
+  it('two bt modes on one hypervisor each see the stores into their own units (the code-store hook is chained)', () => {
+    const hv = new Hypervisor({ memoryBytes: 3 * 4 * 1024 * 1024, scheduler: new RoundRobinScheduler(20_000) });
+    const first = new BtMode();
+    const patching = hv.createDomain(first, { name: 'patching', memoryBytes: 4 * 1024 * 1024 }, { image: assemble(SELF_PATCHING, 't.s').image });
+    const other = hv.createDomain(new BtMode(), { name: 'demo', memoryBytes: 4 * 1024 * 1024 }, { image: demo });
+    expect(hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
+    expect([patching.stopStatus, other.stopStatus]).toEqual([8, 7]);
+    // the first mode's run left after the store into its unit's frame, and its check found the new word
+    const b = btStatsSummary(patching);
+    expect([b.invalidations, b.translations, btCache(patching).host.storeLeaves]).toEqual([1, 2, 1]);
   });
 
   it('the demo: the same cycles, counters and ledger with its units run in the fast loop, and chained in the unit loop, as on the general path', () => {
@@ -264,6 +282,12 @@ insn:
     // on the general path)
     expect(fast.loopEntries).toBeGreaterThan(fast.sim.bt.unitsRun / 2);
     expect(general.loopEntries).toBe(0);
+    // of those, most made inside the CPU's fast loop at the block boundary (BtMode.enterInLoop)
+    expect(fast.probeEntries).toBeGreaterThan(fast.loopEntries / 2);
+    // most fast runs without a word check: no store had reached the unit's frame since its words
+    // were last found equal (an interpreter engine without translator: every store is counted)
+    expect(fast.checksSkipped).toBeGreaterThan(fast.fastRuns * 0.9);
+    expect([general.probeEntries, general.checksSkipped]).toEqual([0, 0]);
   });
 
   it('the translator engine: from one compiled function to the next the unit loop enters the next unit itself, with the same figures', () => {
@@ -273,6 +297,13 @@ insn:
     // units chained inside compiled code, and entries made by the unit loop between functions
     expect(translator.chainedInline).toBeGreaterThan(0);
     expect(translator.loopEntries).toBeGreaterThan(0);
+    // the translator's compiled stores do not reach the code-store hook, so with a translator the
+    // word checks are all made and stores in mid-run keep a run on the general path, also for
+    // the units below the hotness threshold, which run in the fast loop (the default threshold)
+    const cold = run(demo, true, 'translator');
+    expect(cold.sim).toEqual(interpreter.sim);
+    expect(cold.fastRuns).toBeGreaterThan(0);
+    expect([translator.checksSkipped, cold.checksSkipped, cold.storeLeaves]).toEqual([0, 0, 0]);
   });
 });
 
