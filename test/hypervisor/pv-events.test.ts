@@ -1,7 +1,7 @@
 // Event channels: ports, the pending and mask bitmaps in the shared-info page, the selector and
 // upcall_pending, interdomain binding (only by the domain a port was offered to), VIRQs, close.
 import { describe, expect, it } from 'vitest';
-import { Hc, EvtchnCmd, EvtchnState, Virq, DomId, UvmFlags } from '../../hypercalls/numbers.ts';
+import { Hc, EvtchnCmd, EvtchnState, Virq, DomId, SchedOp, UvmFlags } from '../../hypercalls/numbers.ts';
 import { HcErr } from '../../hypercalls/errors.ts';
 import { EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, SharedInfo, VcpuInfo } from '../../hypercalls/structs.ts';
 import type { Domain } from '../../hypervisor/core/domain.ts';
@@ -353,5 +353,31 @@ describe('pv event channels: exact effects of each rule', () => {
     evtchn(hv, mode, a, EvtchnCmd.SEND, [2]);
     hv.setTrace(null);
     expect(traceRecords(trace).filter((r) => r.kind === 'event')).toEqual([{ kind: 'event', cycle: 0, dom: b.id, vcpu: 0, a: 2, b: 0 }]);
+  });
+
+  it("a block unmasks vCPU 0's upcalls with a host write that drops code cached from the shared-info frame, and no other frame's", () => {
+    const { hv, mode, a } = three();
+    const si = mode.pv(a).sharedInfo;
+    const frame = si >>> 12;
+    const maskAddr = si + SharedInfo.VCPU_INFO + VcpuInfo.UPCALL_MASK;
+    expect(hv.mem.read8(maskAddr)).toBe(1); // the builder starts vCPU 0 masked
+    // as an engine marks the frames it decodes code from (the guest maps its shared-info page);
+    // the frame before it too, which a write at the wrong side of vCPU 0's slot would hit
+    hv.mem.codePage[frame] = 1;
+    hv.mem.codePage[frame - 1] = 1;
+    const dropped: number[] = [];
+    const previous = hv.mem.onCodeWrite;
+    hv.mem.onCodeWrite = (f) => {
+      dropped.push(f);
+      previous?.(f);
+    };
+    try {
+      expect(hc(hv, mode, a, Hc.SCHED_OP, SchedOp.BLOCK, 0)).toBe(0);
+    } finally {
+      hv.mem.onCodeWrite = previous;
+    }
+    expect(hv.mem.read8(maskAddr)).toBe(0);
+    expect(dropped).toEqual([frame]);
+    expect([hv.mem.codePage[frame], hv.mem.codePage[frame - 1]]).toEqual([0, 1]);
   });
 });
