@@ -45,6 +45,8 @@ const cpuMs: number[] = [];
 const wallMs: number[] = [];
 let first: { cycles: number; instructions: number } | null = null;
 let host = '';
+/** per run: translations made, of them compiled (new functions), dispatcher entries (thousands), instructions in cold slices (millions) */
+const perRun: string[] = [];
 for (let i = 0; i < runs; i++) {
   const c0 = process.cpuUsage();
   const t0 = nowMs();
@@ -57,7 +59,8 @@ for (let i = 0; i < runs; i++) {
   if (r.cycles !== first.cycles || r.instructions !== first.instructions) throw new Error('the runs differ in simulated figures');
   if (r.tx) {
     const s = r.tx.stats;
-    host = `translator: ${s.translations} translations (${s.compiles} compiled, ${s.recalled} recalled), ${s.entries} entries into translated code`;
+    perRun.push(`${s.translations}/${s.compiles}/${Math.round(s.entries / 1000)}k/${(s.coldInstructions / 1e6).toFixed(1)}M`);
+    host = `translator: ${s.translations} translations (${s.compiles} compiled, ${s.recalled} recalled), ${s.entries} entries into translated code, ${s.coldInstructions} instructions in cold slices`;
   }
   if (mode === 'bt' && r.domain !== undefined) {
     const b = btCache(r.domain);
@@ -71,5 +74,6 @@ process.stdout.write(
   `${mode} ${engine}, lmbench all ${reps}: ${first!.instructions} instructions, ${first!.cycles} cycles\n` +
     `process CPU ms per run: ${ms(cpuMs)} (median of runs 3-${runs}: ${later(cpuMs)})\n` +
     `wall ms per run: ${ms(wallMs)} (median of runs 3-${runs}: ${later(wallMs)})\n` +
-    (host !== '' ? `${host}\n` : ''),
+    (host !== '' ? `${host}\n` : '') +
+    (perRun.length > 0 ? `per run (translations/compiled/entries/cold instructions): ${perRun.join(' ')}\n` : ''),
 );

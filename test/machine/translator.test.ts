@@ -282,6 +282,43 @@ describe('the translation memo (translations shared by every translator in the p
   });
 });
 
+describe('kept heat (a later machine of the process knows what was hot)', () => {
+  /** A loop of `passes` passes adding k each (k makes the code this test's own). */
+  const loop = (k: number, passes: number) =>
+    new Prog(BASE).li(1, 0).li(3, 0).label('loop').op(Op.ADDI, 3, 3, k).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, passes).j(Cond.LT, 'loop').op(Op.HLT);
+
+  it('an entry hot on an earlier machine is translated at its first landing; changed code counts its heat again', () => {
+    // limits of this test alone: heat is kept per configuration and heat limits
+    const limits = { threshold: 37, coldSlice: 0 };
+    const first = agree((r) => boot(r, loop(1249, 60)), limits).cpu.translator!;
+    // cold: the second LI and the first pass (5 instructions to the first boundary; the first LI
+    // runs on the general path, whose fetch fills the TLB), then 36 passes landing on `loop` (4
+    // instructions each) before its 37th landing translates it
+    expect([first.warm, first.stats.landedHot, first.stats.coldInstructions, first.stats.translations, first.stats.entries]).toEqual([false, 0, 5 + 36 * 4, 1, 1]);
+    const again = agree((r) => boot(r, loop(1249, 60)), limits);
+    expect(again.cpu.regs[3]).toBe(60 * 1249);
+    const a = again.cpu.translator!;
+    // the first landing on `loop` takes the first machine's translation
+    expect([a.warm, a.stats.landedHot, a.stats.recalled, a.stats.coldInstructions, a.stats.translations]).toEqual([true, 1, 1, 5, 1]);
+    // another immediate in the loop: the memo's translation read that word, so it is not taken;
+    // the entry becomes hot after as many landings as on the first machine
+    const changed = agree((r) => boot(r, loop(1251, 60)), limits);
+    expect(changed.cpu.regs[3]).toBe(60 * 1251);
+    const c = changed.cpu.translator!;
+    expect([c.warm, c.stats.landedHot, c.stats.recalled, c.stats.coldInstructions, c.stats.translations]).toEqual([true, 0, 0, 5 + 36 * 4, 1]);
+  });
+
+  it('a warm machine runs shorter cold slices, and new code becomes hot there after the same cold work as on a first machine', () => {
+    const limits = { threshold: 5, coldSlice: 40, warmColdSlice: 10 };
+    const first = agree((r) => boot(r, loop(1257, 400)), limits).cpu.translator!;
+    expect([first.warm, first.coldCycles, first.stats.coldInstructions]).toEqual([false, 40, 161]);
+    // another loop (new code): 4 times as many landings, each a quarter of the cold cycles, before
+    // it is hot (threshold 5 x 40 / 10 = 20 landings): the same cold instructions
+    const warm = agree((r) => boot(r, loop(1259, 400)), limits).cpu.translator!;
+    expect([warm.warm, warm.coldCycles, warm.stats.landedHot, warm.stats.coldInstructions]).toEqual([true, 10, 0, 161]);
+  });
+});
+
 describe('translations across pages', () => {
   /** A loop that runs on over a page end and calls a function two pages further; 50 passes. */
   function spanning(): Prog {
