@@ -75,7 +75,11 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
   // rather than 200: fewer translations of code that runs only in one phase of a workload, whose
   // compiles cost more than they saved - docs/engine.md "Fifth round")
   threshold: 500,
-  maxBlocks: 16,
+  // 32 rather than 16: with kept heat the later machines of a process run their translations
+  // from boot on, and 16 blocks split hot loops across translations (uvmFree's loop and the
+  // userPde it calls: 1.8 million dispatcher entries per `lmbench all 200` at 16, 90 thousand at
+  // 32; docs/engine.md "Sixth round")
+  maxBlocks: 32,
   maxInsns: 256,
   maxTranslations: 4096,
   maxSourceChars: 16 * 1024 * 1024,
