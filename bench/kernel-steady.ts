@@ -1,7 +1,9 @@
 // The kernel-heavy workload (the native kernel running `lmbench all REPS`) on the bare machine
 // (native: `bench cpu`'s kernel row) or in a trap or bt domain, booted RUNS times in one process: the first runs pay V8's compiles of the translated functions
 // (process-wide memo), the later ones show the steady state. Prints each run's process CPU time
-// and wall time, and for bt the host side of its unit loop: how many unit entries went through the
+// and wall time, under the translator each run's translations, compiles, dispatcher entries and
+// instructions in cold slices (kept heat: the later runs take the first one's translations at
+// their first landing), and for bt the host side of its unit loop: how many unit entries went through the
 // vCPU loop, how many the unit loop made itself (the interpreter engine) and how many stayed inside
 // compiled code (the translator engine: chained direct transfers), and the straight runs of ident
 // instructions run in the CPU's fast loop. Simulated figures are the same on every run (checked).
