@@ -270,15 +270,17 @@ export class Translator {
   /** entries whose memo translation was found stale at a landing (not looked at again by this translator) */
   private readonly stale = new Set<number>();
   /**
-   * Whether heat is kept for this translator: an earlier machine of the process ran the same
-   * configuration with the same heat limits (threshold > 1), so its hot entries are hot here from
-   * their first landing (landHot) and cold slices are warmColdSlice cycles (see the constructor).
+   * Whether this translator may take the memo's hot entries at their first landing (landHot): an
+   * earlier machine of the process ran the same configuration with the same heat limits
+   * (threshold > 1). See the constructor.
    */
-  readonly warm: boolean;
-  /** cycles of a cold slice (coldSlice, or warmColdSlice when warm) */
-  readonly coldCycles: number;
-  /** landings an entry needs to become hot (threshold, scaled to the warm cold slice when warm) */
-  private readonly hotAt: number;
+  readonly keptHeat: boolean;
+  /** Whether it has: from its first landing on a known hot entry on, cold slices are warmColdSlice cycles. */
+  warm = false;
+  /** cycles of a cold slice (coldSlice, or warmColdSlice once warm) */
+  coldCycles: number;
+  /** landings an entry needs to become hot (threshold, scaled to the warm cold slice once warm) */
+  private hotAt: number;
 
   constructor(
     private readonly h: TranslatorHost,
@@ -299,17 +301,18 @@ export class Translator {
     // hot runs `threshold` cold slices first, on every boot. A later machine with the same
     // configuration and heat limits (another machine: not an SMP peer sharing this one's memory)
     // takes the memo's translations of entries that were hot before at their first landing, when
-    // their code still holds (landHot), and runs shorter cold slices, so that cold code reaches a
-    // translated entry sooner; an entry then needs as many cold cycles as before to become hot
-    // (its threshold in landings scaled by coldSlice / warmColdSlice), so new code is translated
-    // after the same amount of cold work as on a first machine.
+    // their code still holds (landHot). From the first such landing on (the machine runs code
+    // known hot: it is warm) it runs shorter cold slices, so that cold code reaches a translated
+    // entry sooner, and an entry's threshold in landings is scaled by coldSlice / warmColdSlice.
+    // A machine running other code than the earlier ones (no known hot entry) stays as a first
+    // machine, so what it translates does not depend on what ran before it.
     const heatKey = `${config}/${l.threshold}/${l.coldSlice}/${l.warmColdSlice}`;
     const seen = HEAT_SEEN.get(heatKey);
     const mid = memoryId(h.mem);
-    this.warm = l.threshold > 1 && l.warmColdSlice > 0 && seen !== undefined && seen !== mid;
+    this.keptHeat = l.threshold > 1 && l.warmColdSlice > 0 && seen !== undefined && seen !== mid;
     if (seen === undefined) HEAT_SEEN.set(heatKey, mid);
-    this.coldCycles = this.warm ? Math.min(l.coldSlice, l.warmColdSlice) : l.coldSlice;
-    this.hotAt = this.warm && this.coldCycles > 0 ? Math.min(0xffff, Math.round((l.threshold * l.coldSlice) / this.coldCycles)) : l.threshold;
+    this.coldCycles = l.coldSlice;
+    this.hotAt = l.threshold;
     this.hotUnder = `${l.threshold}/${l.coldSlice}`;
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
     const previous = h.mem.onCodeWrite;
@@ -345,7 +348,7 @@ export class Translator {
     }
     // kept heat: an entry that became hot on an earlier machine of the process (same limits) and
     // whose memo translation still holds is translated at its first landing here
-    if (this.warm) {
+    if (this.keptHeat) {
       const fn = this.landHot(pc, hpa, tr);
       if (fn !== null) {
         this.jcHpa[j] = hpa;
@@ -480,6 +483,12 @@ export class Translator {
       return null;
     }
     this.stats.landedHot++;
+    if (!this.warm) {
+      const l = this.limits;
+      this.warm = true;
+      this.coldCycles = Math.min(l.coldSlice, l.warmColdSlice);
+      if (this.coldCycles > 0) this.hotAt = Math.min(0xffff, Math.round((l.threshold * l.coldSlice) / this.coldCycles));
+    }
     return this.translate(pc, hpa, tr, m);
   }
 

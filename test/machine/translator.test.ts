@@ -305,17 +305,45 @@ describe('kept heat (a later machine of the process knows what was hot)', () => 
     const changed = agree((r) => boot(r, loop(1251, 60)), limits);
     expect(changed.cpu.regs[3]).toBe(60 * 1251);
     const c = changed.cpu.translator!;
-    expect([c.warm, c.stats.landedHot, c.stats.recalled, c.stats.coldInstructions, c.stats.translations]).toEqual([true, 0, 0, 5 + 36 * 4, 1]);
+    expect([c.warm, c.stats.landedHot, c.stats.recalled, c.stats.coldInstructions, c.stats.translations]).toEqual([false, 0, 0, 5 + 36 * 4, 1]);
   });
 
-  it('a warm machine runs shorter cold slices, and new code becomes hot there after the same cold work as on a first machine', () => {
+  /** Loop A (`a` passes), an OUT (no translation reads past it), then loop B adding kb (`b` passes). */
+  const twoLoops = (a: number, kb: number, b: number) =>
+    new Prog(BASE)
+      .li(1, 0)
+      .li(3, 0)
+      .label('a')
+      .op(Op.ADDI, 3, 3, 1263)
+      .op(Op.ADDI, 1, 1, 1)
+      .op(Op.CMPI, 0, 1, a)
+      .j(Cond.LT, 'a')
+      .op(Op.OUT, 0, 3, 0x20)
+      .li(1, 0)
+      .label('b')
+      .op(Op.ADDI, 3, 3, kb)
+      .op(Op.ADDI, 1, 1, 1)
+      .op(Op.CMPI, 0, 1, b)
+      .j(Cond.LT, 'b')
+      .op(Op.HLT);
+
+  it('from its first landing on a known hot entry a machine is warm: shorter cold slices, and new code becomes hot after the same cold work as on a first machine', () => {
     const limits = { threshold: 5, coldSlice: 40, warmColdSlice: 10 };
-    const first = agree((r) => boot(r, loop(1257, 400)), limits).cpu.translator!;
-    expect([first.warm, first.coldCycles, first.stats.coldInstructions]).toEqual([false, 40, 161]);
-    // another loop (new code): 4 times as many landings, each a quarter of the cold cycles, before
-    // it is hot (threshold 5 x 40 / 10 = 20 landings): the same cold instructions
-    const warm = agree((r) => boot(r, loop(1259, 400)), limits).cpu.translator!;
-    expect([warm.warm, warm.coldCycles, warm.stats.landedHot, warm.stats.coldInstructions]).toEqual([true, 10, 0, 161]);
+    const first = agree((r) => boot(r, twoLoops(400, 1257, 400)), limits).cpu.translator!;
+    expect([first.keptHeat, first.warm, first.coldCycles, first.stats.translations, first.stats.coldInstructions]).toEqual([false, false, 40, 2, 161 + 161]);
+    // loop A is the first machine's, taken at its first landing (after the first slice from the
+    // start: 40 cycles); loop B is new code (another immediate): 4 times as many landings, each a
+    // quarter of the cold cycles, before it is hot (5 x 40 / 10 = 20 landings), so about as many
+    // cold instructions as loop B's 161 on the first machine (with the threshold unscaled: 74 in all)
+    const warm = agree((r) => boot(r, twoLoops(400, 1259, 400)), limits).cpu.translator!;
+    expect([warm.keptHeat, warm.warm, warm.coldCycles, warm.stats.landedHot, warm.stats.translations, warm.stats.coldInstructions]).toEqual([true, true, 10, 1, 2, 194]);
+  });
+
+  it('a later machine that lands on no known hot entry stays as a first machine', () => {
+    const limits = { threshold: 5, coldSlice: 40, warmColdSlice: 10 };
+    agree((r) => boot(r, loop(1267, 400)), limits);
+    const other = agree((r) => boot(r, loop(1269, 400)), limits).cpu.translator!;
+    expect([other.keptHeat, other.warm, other.coldCycles, other.stats.landedHot, other.stats.coldInstructions]).toEqual([true, false, 40, 0, 161]);
   });
 });
 
