@@ -1,7 +1,9 @@
 // The kernel-heavy workload (the native kernel running `lmbench all REPS`) on the bare machine
 // (native: `bench cpu`'s kernel row) or in a trap or bt domain, booted RUNS times in one process: the first runs pay V8's compiles of the translated functions
 // (process-wide memo), the later ones show the steady state. Prints each run's process CPU time
-// and wall time, and for bt the host side of its unit loop: how many unit entries went through the
+// and wall time, under the translator each run's translations, compiles, dispatcher entries and
+// instructions in cold slices (kept heat: the later runs take the first one's translations at
+// their first landing), and for bt the host side of its unit loop: how many unit entries went through the
 // vCPU loop, how many the unit loop made itself (the interpreter engine) and how many stayed inside
 // compiled code (the translator engine: chained direct transfers), and the straight runs of ident
 // instructions run in the CPU's fast loop. Simulated figures are the same on every run (checked).
@@ -45,6 +47,8 @@ const cpuMs: number[] = [];
 const wallMs: number[] = [];
 let first: { cycles: number; instructions: number } | null = null;
 let host = '';
+/** per run: translations made, of them compiled (new functions), dispatcher entries (thousands), instructions in cold slices (millions) */
+const perRun: string[] = [];
 for (let i = 0; i < runs; i++) {
   const c0 = process.cpuUsage();
   const t0 = nowMs();
@@ -58,7 +62,8 @@ for (let i = 0; i < runs; i++) {
   host = '';
   if (r.tx) {
     const s = r.tx.stats;
-    host = `translator: ${s.translations} translations (${s.compiles} compiled, ${s.recalled} recalled), ${s.entries} entries into translated code`;
+    perRun.push(`${s.translations}/${s.compiles}/${Math.round(s.entries / 1000)}k/${(s.coldInstructions / 1e6).toFixed(1)}M`);
+    host = `translator: ${s.translations} translations (${s.compiles} compiled, ${s.recalled} recalled), ${s.entries} entries into translated code, ${s.coldInstructions} instructions in cold slices`;
   }
   if (mode === 'bt' && r.domain !== undefined) {
     const b = btCache(r.domain);
@@ -72,5 +77,6 @@ process.stdout.write(
   `${mode} ${engine}, lmbench all ${reps}: ${first!.instructions} instructions, ${first!.cycles} cycles\n` +
     `process CPU ms per run: ${ms(cpuMs)} (median of runs 3-${runs}: ${later(cpuMs)})\n` +
     `wall ms per run: ${ms(wallMs)} (median of runs 3-${runs}: ${later(wallMs)})\n` +
-    (host !== '' ? `${host}\n` : ''),
+    (host !== '' ? `${host}\n` : '') +
+    (perRun.length > 0 ? `per run (translations/compiled/entries/cold instructions): ${perRun.join(' ')}\n` : ''),
 );

@@ -752,7 +752,9 @@ export class Cpu implements MmuHost {
       // stop changes nothing: run() would find no event and the deadline ahead, and call back here)
       let why: number;
       if (fn === null) {
-        why = this.runFast(Math.min(this.deadline, this.cycles + tx.limits.coldSlice), null);
+        const n0 = this.instructions;
+        why = this.runFast(Math.min(this.deadline, this.cycles + tx.coldCycles), null);
+        tx.stats.coldInstructions += this.instructions - n0;
       } else {
         tx.stats.entries++;
         // the deadline relative to entry as a small integer (cycles are integers, so cyc >= dl means

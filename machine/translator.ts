@@ -62,6 +62,11 @@ export interface TranslatorLimits {
    * are the ones whose heat is counted
    */
   coldSlice: number;
+  /**
+   * cold slice of a warm translator (a later machine of the process, whose hot entries are known:
+   * Translator.warm); 0: heat is not kept
+   */
+  warmColdSlice: number;
 }
 
 export const DEFAULT_LIMITS: TranslatorLimits = {
@@ -70,11 +75,16 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
   // rather than 200: fewer translations of code that runs only in one phase of a workload, whose
   // compiles cost more than they saved - docs/engine.md "Fifth round")
   threshold: 500,
-  maxBlocks: 16,
+  // 32 rather than 16: with kept heat the later machines of a process run their translations
+  // from boot on, and 16 blocks split hot loops across translations (uvmFree's loop and the
+  // userPde it calls: 1.8 million dispatcher entries per `lmbench all 200` at 16, 90 thousand at
+  // 32; docs/engine.md "Sixth round")
+  maxBlocks: 32,
   maxInsns: 256,
   maxTranslations: 4096,
   maxSourceChars: 16 * 1024 * 1024,
   coldSlice: 2000,
+  warmColdSlice: 200,
 };
 
 let scopedLimits: Partial<TranslatorLimits> = {};
@@ -151,8 +161,12 @@ export class TranslatorStats {
   flushes = 0;
   /** translations whose blocks span more than one page */
   multiPage = 0;
+  /** of the recalled: translations taken at their first landing on this machine, hot on an earlier one (kept heat) */
+  landedHot = 0;
   /** entries into translated code (dispatcher calls of a translation) */
   entries = 0;
+  /** instructions the fast loop ran in cold slices (entries not translated) */
+  coldInstructions = 0;
   /** straight runs compiled for binary translation's units (compileStraight; hypervisor/bt) */
   straightRuns = 0;
 }
@@ -163,8 +177,8 @@ export function translatorStatsLines(tx: Translator | null): string[] {
   const s = tx.stats;
   const now = tx.size;
   return [
-    `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled, ${s.recalled} recalled`,
-    `translator entries: ${s.entries}; invalidations: ${s.invalidations}; flushes: ${s.flushes}`,
+    `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled, ${s.recalled} recalled (${s.landedHot} at their first landing)`,
+    `translator entries: ${s.entries}; instructions in cold slices: ${s.coldInstructions}; invalidations: ${s.invalidations}; flushes: ${s.flushes}`,
     `translation cache: ${now.translations} translations, ${now.guestBytes} guest bytes, ${now.sourceChars} chars of JavaScript`,
     ...(s.straightRuns > 0 ? [`bt units compiled: ${s.straightRuns} (straight runs and chains of translation units, hypervisor/bt)`] : []),
   ];
@@ -198,12 +212,29 @@ const MAX_FACTORIES = 8192;
  * in the process: a translator about to translate an entry first looks here, and when every word
  * the earlier generate() read and every TLB lookup it made are the same now, the output would be
  * the same, so it takes the function without generating it again (the same kernel on the next
- * machine: each of its translations is recognised instead of rebuilt). A pure memo: when to
- * translate (the heat) is unchanged, so the statistics and every simulated result are the same.
+ * machine: each of its translations is recognised instead of rebuilt). Every simulated result
+ * is the same with or without it; on a later machine of the process (kept heat: Translator.warm)
+ * it also says which entries were hot, so when to translate, and the translator's counters,
+ * depend on what the process ran before.
  */
-const MEMO = new Map<string, Map<number, Generated & { fn: TbFn; pc: number }>>();
+const MEMO = new Map<string, Map<number, Memo>>();
+/** A translation of the memo: what generate() made, its function, its entry pc, and the heat it became hot under (threshold and cold slice). */
+type Memo = Generated & { fn: TbFn; pc: number; hotUnder: string };
 let memoSize = 0;
 const MAX_MEMO = 8192;
+
+/**
+ * Per configuration and heat limits: the memory (machine) of the first translator made with them
+ * in this process; a translator of another machine is warm (kept heat: Translator.warm).
+ */
+const HEAT_SEEN = new Map<string, number>();
+const MEMORY_IDS = new WeakMap<object, number>();
+let memoryCount = 0;
+function memoryId(mem: object): number {
+  let id = MEMORY_IDS.get(mem);
+  if (id === undefined) MEMORY_IDS.set(mem, (id = ++memoryCount));
+  return id;
+}
 
 /** Slots of the hotness counters (hashed by entry address; a collision only makes code hot sooner). */
 const HEAT_SLOTS = 1 << 16;
@@ -233,7 +264,23 @@ export class Translator {
   private readonly objectNames: string[];
   private readonly numberConsts: Array<[string, number]>;
   /** this translator's part of MEMO */
-  private readonly memo: Map<number, Generated & { fn: TbFn; pc: number }>;
+  private readonly memo: Map<number, Memo>;
+  /** the heat this translator's translations become hot under (memo entries made under another are not hot here) */
+  private readonly hotUnder: string;
+  /** entries whose memo translation was found stale at a landing (not looked at again by this translator) */
+  private readonly stale = new Set<number>();
+  /**
+   * Whether this translator may take the memo's hot entries at their first landing (landHot): an
+   * earlier machine of the process ran the same configuration with the same heat limits
+   * (threshold > 1). See the constructor.
+   */
+  readonly keptHeat: boolean;
+  /** Whether it has: from its first landing on a known hot entry on, cold slices are warmColdSlice cycles. */
+  warm = false;
+  /** cycles of a cold slice (coldSlice, or warmColdSlice once warm) */
+  coldCycles: number;
+  /** landings an entry needs to become hot (threshold, scaled to the warm cold slice once warm) */
+  private hotAt: number;
 
   constructor(
     private readonly h: TranslatorHost,
@@ -250,6 +297,23 @@ export class Translator {
     let memo = MEMO.get(config);
     if (memo === undefined) MEMO.set(config, (memo = new Map()));
     this.memo = memo;
+    // Kept heat. The first machine of a process counts heat from nothing: each entry that becomes
+    // hot runs `threshold` cold slices first, on every boot. A later machine with the same
+    // configuration and heat limits (another machine: not an SMP peer sharing this one's memory)
+    // takes the memo's translations of entries that were hot before at their first landing, when
+    // their code still holds (landHot). From the first such landing on (the machine runs code
+    // known hot: it is warm) it runs shorter cold slices, so that cold code reaches a translated
+    // entry sooner, and an entry's threshold in landings is scaled by coldSlice / warmColdSlice.
+    // A machine running other code than the earlier ones (no known hot entry) stays as a first
+    // machine, so what it translates does not depend on what ran before it.
+    const heatKey = `${config}/${l.threshold}/${l.coldSlice}/${l.warmColdSlice}`;
+    const seen = HEAT_SEEN.get(heatKey);
+    const mid = memoryId(h.mem);
+    this.keptHeat = l.threshold > 1 && l.warmColdSlice > 0 && seen !== undefined && seen !== mid;
+    if (seen === undefined) HEAT_SEEN.set(heatKey, mid);
+    this.coldCycles = l.coldSlice;
+    this.hotAt = l.threshold;
+    this.hotUnder = `${l.threshold}/${l.coldSlice}`;
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
     const previous = h.mem.onCodeWrite;
     h.mem.onCodeWrite = (frame: number) => {
@@ -282,9 +346,20 @@ export class Translator {
       this.jcFn[j] = tb.fn;
       return tb.fn;
     }
+    // kept heat: an entry that became hot on an earlier machine of the process (same limits) and
+    // whose memo translation still holds is translated at its first landing here
+    if (this.keptHeat) {
+      const fn = this.landHot(pc, hpa, tr);
+      if (fn !== null) {
+        this.jcHpa[j] = hpa;
+        this.jcPc[j] = pc;
+        this.jcFn[j] = fn;
+        return fn;
+      }
+    }
     const slot = (hpa >>> 2) & (HEAT_SLOTS - 1);
     const heat = this.heat[slot]! + 1;
-    if (heat < this.limits.threshold) {
+    if (heat < this.hotAt) {
       this.heat[slot] = heat;
       return null;
     }
@@ -381,9 +456,45 @@ export class Translator {
     this.stats.invalidations++;
   }
 
+  /**
+   * The memo's translation of an entry that became hot on an earlier machine of the process
+   * (under this translator's threshold and cold slice), installed now if its code is unchanged
+   * (every word it read holds the same value) and no page it found mapped is mapped elsewhere
+   * now; else null (the entry counts heat as usual). A page the TLB does not map now, or maps
+   * now and did not then, changes nothing of its correctness: moving into another page's block
+   * checks the TLB at run time (guard), and a missing block leaves for the dispatcher.
+   */
+  private landHot(pc: number, hpa: number, tr: Int32Array): TbFn | null {
+    const m = this.memo.get(hpa);
+    if (m === undefined || m.pc !== pc || m.hotUnder !== this.hotUnder || !m.withTlb || this.stale.has(hpa)) return null;
+    const m32 = this.h.mem.i32;
+    const reads = m.reads;
+    let holds = true;
+    for (let k = 0; k < reads.length && holds; k += 2) if (m32[reads[k]!] !== reads[k + 1]) holds = false;
+    const looks = m.looks;
+    for (let k = 0; k < looks.length && holds; k += 2) {
+      const then = looks[k + 1]!;
+      if (then === NOT_MAPPED) continue;
+      const now = this.pageDelta(tr, looks[k]!);
+      if (now !== NOT_MAPPED && now !== then) holds = false;
+    }
+    if (!holds) {
+      this.stale.add(hpa);
+      return null;
+    }
+    this.stats.landedHot++;
+    if (!this.warm) {
+      const l = this.limits;
+      this.warm = true;
+      this.coldCycles = Math.min(l.coldSlice, l.warmColdSlice);
+      if (this.coldCycles > 0) this.hotAt = Math.min(0xffff, Math.round((l.threshold * l.coldSlice) / this.coldCycles));
+    }
+    return this.translate(pc, hpa, tr, m);
+  }
+
   /** Translate the code entered at virtual pc (host-physical hpa); null if its first instruction is not translatable. */
-  translate(pc: number, hpa: number, tr: Int32Array | null = null): TbFn | null {
-    const known = this.recall(pc | 0, hpa | 0, tr);
+  translate(pc: number, hpa: number, tr: Int32Array | null = null, hot: Memo | null = null): TbFn | null {
+    const known = hot ?? this.recall(pc | 0, hpa | 0, tr);
     const src = known ?? this.generate(pc | 0, hpa | 0, tr);
     if (src === null) return null;
     const l = this.limits;
@@ -406,7 +517,7 @@ export class Translator {
         memoSize = 0;
       }
       if (!this.memo.has(hpa | 0)) memoSize++;
-      this.memo.set(hpa | 0, { ...src, fn, pc: pc | 0 });
+      this.memo.set(hpa | 0, { ...src, fn, pc: pc | 0, hotUnder: this.hotUnder });
     }
     const tb: Tb = { fn, vpc: pc | 0, hpa, ranges: src.ranges, sourceChars: src.source.length, guestBytes: src.guestBytes, dead: false };
     this.byEntry.set(hpa, tb);
@@ -438,7 +549,7 @@ export class Translator {
   }
 
   /** The memo's translation of this entry, if generate() would produce it again now (same words read, same TLB answers), else null. */
-  private recall(pc: number, hpa: number, tr: Int32Array | null): (Generated & { fn: TbFn }) | null {
+  private recall(pc: number, hpa: number, tr: Int32Array | null): Memo | null {
     const m = this.memo.get(hpa);
     if (m === undefined || m.pc !== pc || m.withTlb !== (tr !== null)) return null;
     const m32 = this.h.mem.i32;
