@@ -62,6 +62,16 @@ const tlbFind = mmuExports.tlbFind;
 
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
+
+/** The live unit at machine address ma that unit u is chained to (a direct successor), if any. */
+function liveLink(u: TranslationUnit, ma: number): TranslationUnit | undefined {
+  const links = u.links;
+  for (let i = 0; i < links.length; i++) {
+    const l = links[i]!;
+    if (l.ma === ma && !l.dead) return l;
+  }
+  return undefined;
+}
 const F_IF: number = Flag.IF;
 const F_IOPL: number = Flag.IOPL_MASK;
 const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
@@ -781,14 +791,7 @@ export class BtMode implements Mode {
       y = cache.get(ma);
       if (y === undefined) return -1;
     } else {
-      const links = u.links;
-      for (let i = 0; i < links.length; i++) {
-        const l = links[i]!;
-        if (l.ma === ma && !l.dead) {
-          y = l;
-          break;
-        }
-      }
+      y = liveLink(u, ma);
       if (y === undefined) return -1;
     }
     const counted = this.pCounted;
@@ -867,14 +870,7 @@ export class BtMode implements Mode {
       y = cache.get(ma);
       if (y === undefined) return null;
     } else {
-      const links = u.links;
-      for (let i = 0; i < links.length; i++) {
-        const l = links[i]!;
-        if (l.ma === ma && !l.dead) {
-          y = l;
-          break;
-        }
-      }
+      y = liveLink(u, ma);
       if (y === undefined) return null;
       st.chained++;
     }
