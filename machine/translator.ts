@@ -16,7 +16,7 @@
 
 import type { PhysicalMemory } from './memory.ts';
 import { tlbFind, type Mmu } from './mmu.ts';
-import { endsBlock, transBody, type Semantics, type TransInsn } from './semantics.ts';
+import { endsBlock, TLB_MEMO_LOCALS, transBody, type Semantics, type TransInsn } from './semantics.ts';
 
 /** Which engine a CPU runs guest code with. */
 export type Engine = 'interpreter' | 'translator';
@@ -741,6 +741,7 @@ export class Translator {
           imm: w >> 16,
           ext: ins.ext,
           next,
+          tlbMemo: true,
           exit: `{ ${charge(P, K)}pc = ${ins.at | 0}; break out; }`,
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? 'why = BOUND; ' : ''}break out; }`,
           retire: charge(P + c, K + 1),
@@ -794,6 +795,7 @@ export class Translator {
       numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, b = 0, smc = 0;',
+      TLB_MEMO_LOCALS,
       `let ip = ${entryPage}, ia = ${(hpa - pc) | 0};`,
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',
