@@ -364,14 +364,18 @@ export interface TransInsn {
    * declared by the caller): only where nothing but Cpu.txMiss can change the TLB while it runs.
    */
   tlbMemo?: boolean;
+  /** the base register holds a constant (loaded by LI earlier in the block): the access takes the memo of such accesses */
+  constBase?: boolean;
 }
 
 /**
  * The locals of the translator's page memo (txTlb): for reads (tr) and writes (tw), one page for
- * accesses through the stack pointer and one for the rest, each its tag (a page address; -1,
- * which no access's masked address equals, when empty) and its TLB entry's host-physical delta.
+ * accesses through the stack pointer, one for those at a constant address (a global variable:
+ * the base register loaded by LI in the same block) and one for the rest, each its tag (a page
+ * address; -1, which no access's masked address equals, when empty) and its TLB entry's
+ * host-physical delta.
  */
-export const TLB_MEMO_LOCALS = 'let sRp = -1, sRd = 0, sWp = -1, sWd = 0, dRp = -1, dRd = 0, dWp = -1, dWd = 0;';
+export const TLB_MEMO_LOCALS = 'let sRp = -1, sRd = 0, sWp = -1, sWd = 0, gRp = -1, gRd = 0, gWp = -1, gWd = 0, dRp = -1, dRd = 0, dWp = -1, dWd = 0;';
 
 /**
  * The translator's condition test: condition `cond`'s row of the condition table (isa.ts
@@ -411,11 +415,11 @@ function txTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave: string): st
  * (Cpu.txMiss) changes the TLB (a hit changes nothing: no replacement state), and after one
  * every memo is emptied; a hit in the TLB itself is remembered.
  */
-function txTlbMemo(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, stack: boolean): string[] {
-  const p = `${stack ? 's' : 'd'}${t === 'tw' ? 'W' : 'R'}`;
+function txTlbMemo(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, memo: 's' | 'g' | 'd'): string[] {
+  const p = `${memo}${t === 'tw' ? 'W' : 'R'}`;
   const find = `find(${t}, ((va >>> 12) & sm) << ws, va & ${tagMask(size)})`;
   const miss = refill
-    ? `if (e < 0) { if ((e = cpu.txMiss(va, ${t === 'tw' ? 'ACC_WRITE' : 'ACC_READ'}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; sRp = sWp = dRp = dWp = -1; }`
+    ? `if (e < 0) { if ((e = cpu.txMiss(va, ${t === 'tw' ? 'ACC_WRITE' : 'ACC_READ'}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; sRp = sWp = gRp = gWp = dRp = dWp = -1; }`
     : `if (e < 0) ${leave}`;
   return [`let pa = 0;`, `if ((va & ${tagMask(size)}) === ${p}p) pa = (va + ${p}d) | 0;`, `else { ${refill ? 'let' : 'const'} e = ${find};`, miss, `${p}p = va & PAGE_MASK; ${p}d = ta[e]; pa = (va + ${p}d) | 0; }`];
 }
@@ -435,9 +439,10 @@ function txMem(size: number, signed: boolean): string {
 export function transBody(s: Semantics, x: TransInsn): string[] {
   const ops: Record<string, string> = { $a: `r${x.ra}`, $b: `r${x.rb}`, $i: `(${x.imm})` };
   const rd = `r${x.rd}`;
-  // the access's kind for the page memo: through the stack pointer (push, pop, call, ret, or a base of r15) or not
+  // the access's kind for the page memo: through the stack pointer (push, pop, call, ret, or a
+  // base of r15), at a constant address, or another
   const tlb = (t: 'tr' | 'tw', size: number, refill: boolean, stack = x.ra === 15): string[] =>
-    x.tlbMemo === true ? txTlbMemo(t, size, refill, x.exit, stack) : txTlb(t, size, refill, x.exit);
+    x.tlbMemo === true ? txTlbMemo(t, size, refill, x.exit, stack ? 's' : x.constBase === true ? 'g' : 'd') : txTlb(t, size, refill, x.exit);
   // a refill's walk may set accessed/dirty bits in a frame holding translated code (this
   // function's own, even): it drops what it overlaps (tx.epoch moves), and the function leaves
   // right after the instruction, so it never runs stale code

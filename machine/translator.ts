@@ -726,6 +726,8 @@ export class Translator {
       out.push(`case ${k}: L${k}: for (;;) { // 0x${(b.start >>> 0).toString(16)}`);
       let P = 0;
       let K = 0;
+      /** registers holding a constant loaded by LI earlier in this block (the page memo's kinds of access) */
+      const lit = new Set<number>();
       for (const ins of b.insns) {
         const w = ins.w;
         const c = costs[w & 0xff]!;
@@ -742,6 +744,7 @@ export class Translator {
           ext: ins.ext,
           next,
           tlbMemo: true,
+          constBase: lit.has(ra),
           exit: `{ ${charge(P, K)}pc = ${ins.at | 0}; break out; }`,
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? 'why = BOUND; ' : ''}break out; }`,
           retire: charge(P + c, K + 1),
@@ -766,6 +769,10 @@ export class Translator {
         };
         regsOf(ins.sem, rd, ra, rb, readRegs, written);
         for (const line of transBody(ins.sem, x)) out.push(line);
+        const wrote = new Set<number>();
+        regsOf(ins.sem, rd, ra, rb, new Set(), wrote);
+        for (const r of wrote) lit.delete(r);
+        if (ins.sem.kind === 'li') lit.add(rd);
         if (!endsBlock(ins.sem)) {
           P += c;
           K += 1;

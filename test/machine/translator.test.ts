@@ -228,6 +228,24 @@ describe('the page memo (the last page each kind of access hit, kept in locals o
     expect(seen.finds).toBe(7);
   });
 
+  it('an access at a constant address (a global: its base loaded by LI in the block) has a memo of its own', () => {
+    // each pass loads a global in 0x48000 and a word through a pointer into 0x88000: with one memo
+    // for both, each load would look its page up on every pass (100 hit checks)
+    const p = new Prog(BASE).li(1, 0).li(8, 0x88000).label('loop').li(6, 0x48000).op(Op.LDW, 5, 6, 0).op(Op.LDW, 7, 8, 0).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 50).j(Cond.LT, 'loop').op(Op.HLT);
+    const seen = { finds: 0 };
+    const rig = agree(
+      (r) => {
+        paged(r, p);
+        countFinds(r, seen);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    expect([rig.exit, rig.cpu.regs[1], rig.cpu.translator!.stats.translations]).toEqual([Exit.Halted, 50, 1]);
+    // a few on the first passes (each load's first access refills, and a refill empties every
+    // memo), none after: 4 for 50 passes
+    expect(seen.finds).toBe(4);
+  });
+
   it('a refill empties every memo: a store after loads that evicted its page from the TLB walks again, as in the interpreter', () => {
     // each pass stores to 0x48000 (the write memo keeps its page), then loads from four other
     // pages of the same TLB set (refills that evict it), then stores there again: the TLB misses
