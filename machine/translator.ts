@@ -802,7 +802,7 @@ export class Translator {
       numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, b = 0, smc = 0;',
-      TLB_MEMO_LOCALS,
+      /\b[sgd][RW]p\b/.test(body) ? TLB_MEMO_LOCALS : '', // the page memo, where the code accesses memory
       `let ip = ${entryPage}, ia = ${(hpa - pc) | 0};`,
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',
