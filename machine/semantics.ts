@@ -359,7 +359,23 @@ export interface TransInsn {
   retire: string;
   /** after retire: the block boundary at pc expression `pc` (deadline check, then on to the next block) */
   go: (pc: string) => string;
+  /**
+   * Whether the function keeps the last page each kind of access hit in locals (TLB_MEMO_LOCALS,
+   * declared by the caller): only where nothing but Cpu.txMiss can change the TLB while it runs.
+   */
+  tlbMemo?: boolean;
+  /** the base register holds a constant (loaded by LI earlier in the block): the access takes the memo of such accesses */
+  constBase?: boolean;
 }
+
+/**
+ * The locals of the translator's page memo (txTlb): for reads (tr) and writes (tw), one page for
+ * accesses through the stack pointer, one for those at a constant address (a global variable:
+ * the base register loaded by LI in the same block) and one for the rest, each its tag (a page
+ * address; -1, which no access's masked address equals, when empty) and its TLB entry's
+ * host-physical delta.
+ */
+export const TLB_MEMO_LOCALS = 'let sRp = -1, sRd = 0, sWp = -1, sWd = 0, gRp = -1, gRd = 0, gWp = -1, gWd = 0, dRp = -1, dRd = 0, dWp = -1, dWd = 0;';
 
 /**
  * The translator's condition test: condition `cond`'s row of the condition table (isa.ts
@@ -387,9 +403,25 @@ function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): 
 function txTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave: string): string[] {
   // find: machine/translator.ts's hit check for this TLB's ways (tlbFind, unrolled)
   const find = `find(${t}, ((va >>> 12) & sm) << ws, va & ${tagMask(size)})`;
-  if (!refill) return [`const e = ${find};`, `if (e < 0) ${leave}`];
+  if (!refill) return [`const e = ${find};`, `if (e < 0) ${leave}`, `const pa = (va + ta[e]) | 0;`];
   const acc = t === 'tw' ? 'ACC_WRITE' : 'ACC_READ';
-  return [`let e = ${find};`, `if (e < 0) { if ((e = cpu.txMiss(va, ${acc}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; }`];
+  return [`let e = ${find};`, `if (e < 0) { if ((e = cpu.txMiss(va, ${acc}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; }`, `const pa = (va + ta[e]) | 0;`];
+}
+
+/**
+ * txTlb with the page memo (TLB_MEMO_LOCALS): an access whose page is the one the last access of
+ * its kind (read or write, through the stack pointer or not) hit takes the remembered delta
+ * without reading the TLB. Exact, because while a translated function runs only a refill
+ * (Cpu.txMiss) changes the TLB (a hit changes nothing: no replacement state), and after one
+ * every memo is emptied; a hit in the TLB itself is remembered.
+ */
+function txTlbMemo(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, memo: 's' | 'g' | 'd'): string[] {
+  const p = `${memo}${t === 'tw' ? 'W' : 'R'}`;
+  const find = `find(${t}, ((va >>> 12) & sm) << ws, va & ${tagMask(size)})`;
+  const miss = refill
+    ? `if (e < 0) { if ((e = cpu.txMiss(va, ${t === 'tw' ? 'ACC_WRITE' : 'ACC_READ'}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; sRp = sWp = gRp = gWp = dRp = dWp = -1; }`
+    : `if (e < 0) ${leave}`;
+  return [`let pa = 0;`, `if ((va & ${tagMask(size)}) === ${p}p) pa = (va + ${p}d) | 0;`, `else { ${refill ? 'let' : 'const'} e = ${find};`, miss, `${p}p = va & PAGE_MASK; ${p}d = ta[e]; pa = (va + ${p}d) | 0; }`];
 }
 
 /** The translator's view of memory of size bytes at host-physical pa. */
@@ -407,7 +439,10 @@ function txMem(size: number, signed: boolean): string {
 export function transBody(s: Semantics, x: TransInsn): string[] {
   const ops: Record<string, string> = { $a: `r${x.ra}`, $b: `r${x.rb}`, $i: `(${x.imm})` };
   const rd = `r${x.rd}`;
-  const tlb = (t: 'tr' | 'tw', size: number, refill: boolean): string[] => [...txTlb(t, size, refill, x.exit), `const pa = (va + ta[e]) | 0;`];
+  // the access's kind for the page memo: through the stack pointer (push, pop, call, ret, or a
+  // base of r15), at a constant address, or another
+  const tlb = (t: 'tr' | 'tw', size: number, refill: boolean, stack = x.ra === 15): string[] =>
+    x.tlbMemo === true ? txTlbMemo(t, size, refill, x.exit, stack ? 's' : x.constBase === true ? 'g' : 'd') : txTlb(t, size, refill, x.exit);
   // a refill's walk may set accessed/dirty bits in a frame holding translated code (this
   // function's own, even): it drops what it overlaps (tx.epoch moves), and the function leaves
   // right after the instruction, so it never runs stale code
@@ -430,9 +465,9 @@ export function transBody(s: Semantics, x: TransInsn): string[] {
     case 'xchg':
       return ['{', `const va = ${ops.$a};`, ...tlb('tw', 4, true), 'const v = m32[pa >> 2];', `m32[pa >> 2] = ${ops.$b};`, `${rd} = v;`, txStored(4, x, `${x.next}`, false), walked, '}'];
     case 'push':
-      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `m32[pa >> 2] = ${ops.$a};`, 'r15 = va;', txStored(4, x, `${x.next}`, false), '}'];
+      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false, true), `m32[pa >> 2] = ${ops.$a};`, 'r15 = va;', txStored(4, x, `${x.next}`, false), '}'];
     case 'pop':
-      return ['{', 'const va = r15;', ...tlb('tr', 4, false), 'const v = m32[pa >> 2];', 'r15 = (va + 4) | 0;', `${rd} = v;`, '}'];
+      return ['{', 'const va = r15;', ...tlb('tr', 4, false, true), 'const v = m32[pa >> 2];', 'r15 = (va + 4) | 0;', `${rd} = v;`, '}'];
     case 'cmp':
       return [
         '{',
@@ -449,14 +484,14 @@ export function transBody(s: Semantics, x: TransInsn): string[] {
       return [x.retire, `if (((${condMask(x.rd)} >>> (fl & 7)) & 1) !== 0) {`, 'cyc += taken;', x.go(`${(x.next + x.ext) | 0}`), '}', x.go(`${x.next}`)];
     case 'call': {
       const target = `${(x.next + x.ext) | 0}`;
-      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `m32[pa >> 2] = ${x.next};`, 'r15 = va;', txStored(4, x, target, true), x.retire, x.go(target), '}'];
+      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false, true), `m32[pa >> 2] = ${x.next};`, 'r15 = va;', txStored(4, x, target, true), x.retire, x.go(target), '}'];
     }
     case 'jmpr':
       return [x.retire, x.go(ops.$a)];
     case 'callr':
-      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false), `const target = ${ops.$a};`, `m32[pa >> 2] = ${x.next};`, 'r15 = va;', txStored(4, x, 'target', true), x.retire, x.go('target'), '}'];
+      return ['{', 'const va = (r15 - 4) | 0;', ...tlb('tw', 4, false, true), `const target = ${ops.$a};`, `m32[pa >> 2] = ${x.next};`, 'r15 = va;', txStored(4, x, 'target', true), x.retire, x.go('target'), '}'];
     case 'ret':
-      return ['{', 'const va = r15;', ...tlb('tr', 4, false), 'const target = m32[pa >> 2];', 'r15 = (va + 4) | 0;', x.retire, x.go('target'), '}'];
+      return ['{', 'const va = r15;', ...tlb('tr', 4, false, true), 'const target = m32[pa >> 2];', 'r15 = (va + 4) | 0;', x.retire, x.go('target'), '}'];
   }
 }
 

@@ -16,7 +16,7 @@
 
 import type { PhysicalMemory } from './memory.ts';
 import { tlbFind, type Mmu } from './mmu.ts';
-import { endsBlock, transBody, type Semantics, type TransInsn } from './semantics.ts';
+import { endsBlock, TLB_MEMO_LOCALS, transBody, type Semantics, type TransInsn } from './semantics.ts';
 
 /** Which engine a CPU runs guest code with. */
 export type Engine = 'interpreter' | 'translator';
@@ -726,6 +726,8 @@ export class Translator {
       out.push(`case ${k}: L${k}: for (;;) { // 0x${(b.start >>> 0).toString(16)}`);
       let P = 0;
       let K = 0;
+      /** registers holding a constant loaded by LI earlier in this block (the page memo's kinds of access) */
+      const lit = new Set<number>();
       for (const ins of b.insns) {
         const w = ins.w;
         const c = costs[w & 0xff]!;
@@ -741,6 +743,8 @@ export class Translator {
           imm: w >> 16,
           ext: ins.ext,
           next,
+          tlbMemo: true,
+          constBase: lit.has(ra),
           exit: `{ ${charge(P, K)}pc = ${ins.at | 0}; break out; }`,
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? 'why = BOUND; ' : ''}break out; }`,
           retire: charge(P + c, K + 1),
@@ -765,6 +769,10 @@ export class Translator {
         };
         regsOf(ins.sem, rd, ra, rb, readRegs, written);
         for (const line of transBody(ins.sem, x)) out.push(line);
+        const wrote = new Set<number>();
+        regsOf(ins.sem, rd, ra, rb, new Set(), wrote);
+        for (const r of wrote) lit.delete(r);
+        if (ins.sem.kind === 'li') lit.add(rd);
         if (!endsBlock(ins.sem)) {
           P += c;
           K += 1;
@@ -794,6 +802,7 @@ export class Translator {
       numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, b = 0, smc = 0;',
+      /\b[sgd][RW]p\b/.test(body) ? TLB_MEMO_LOCALS : '', // the page memo, where the code accesses memory
       `let ip = ${entryPage}, ia = ${(hpa - pc) | 0};`,
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
       'const w0 = cpu.loopWalkCycles;',

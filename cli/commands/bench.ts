@@ -41,7 +41,7 @@ function cpuTable(rows: CpuBenchRow[]): string {
   const firstLine =
     firsts.length === 0
       ? ''
-      : `\n${firsts[0]!.loop}, the warm-up (the engine's first run of the workload in this process, not in the medians): ${firsts.map((r) => `${r.engine} ${r.firstMips!.toFixed(1)} M instr/s`).join(', ')}${firsts.length === 2 ? ` (${(firsts[1]!.firstMips! / firsts[0]!.firstMips!).toFixed(2)}x)` : ''}`;
+      : `\n${firsts[0]!.loop}, the warm-up (the engine's first run of the workload in this process; the medians are of its 4th-6th runs): ${firsts.map((r) => `${r.engine} ${r.firstMips!.toFixed(1)} M instr/s`).join(', ')}${firsts.length === 2 ? ` (${(firsts[1]!.firstMips! / firsts[0]!.firstMips!).toFixed(2)}x)` : ''}`;
   return (caches.length > 0 ? `${table}\ntranslation cache (end of a timed run):\n${caches.join('\n')}` : table) + firstLine;
 }
 

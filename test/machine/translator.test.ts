@@ -177,6 +177,88 @@ describe('faults in the middle of a translated block leave precise state', () =>
   });
 });
 
+describe('the page memo (the last page each kind of access hit, kept in locals of the translated function)', () => {
+  /** Paging on: identity below 1 MiB, and pages 0x108000 and 0x148000 of TLB set 8 (as 0x48000, 0x88000, 0xc8000) mapped above. */
+  const paged = (r: Rig, p: Prog): void => {
+    const pt = new PageTables(r.mem, 0x20000, 0x21000);
+    pt.identity(0, 0x100000, Pte.W);
+    pt.map(0x108000, 0x58000, Pte.W);
+    pt.map(0x148000, 0x5c000, Pte.W);
+    boot(r, p, KSTACK);
+    r.cpu.writeCr(3, 0x20000);
+    r.cpu.writeCr(0, 1);
+  };
+  /** Count the translated code's TLB hit checks (the context's `find`, taken by each function at its entry). */
+  const countFinds = (r: Rig, into: { finds: number }): void => {
+    if (r.cpu.engine !== 'translator') return;
+    const ctx = r.cpu.useTranslator().ctx;
+    const find = ctx.find as (t: Int32Array, s: number, g: number) => number;
+    ctx.find = (t: Int32Array, s: number, g: number) => {
+      into.finds++;
+      return find(t, s, g);
+    };
+  };
+
+  it('a loop storing, loading, pushing and popping in two pages reads the TLB once per kind of access, not once per access', () => {
+    const p = new Prog(BASE)
+      .li(1, 0)
+      .li(6, 0x48000)
+      .label('loop')
+      .op(Op.STW, 1, 6, 0)
+      .op(Op.LDW, 5, 6, 0)
+      .op(Op.PUSH, 0, 5, 0)
+      .op(Op.POP, 7, 0, 0)
+      .op(Op.ADDI, 1, 1, 1)
+      .op(Op.CMPI, 0, 1, 100)
+      .j(Cond.LT, 'loop')
+      .op(Op.HLT);
+    const seen = { finds: 0 };
+    const rig = agree(
+      (r) => {
+        paged(r, p);
+        countFinds(r, seen);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    // the first pass's PUSH misses (a push has no refill: it leaves for the general path), so a
+    // second translation is entered at the POP and runs the rest of the loop
+    expect([rig.exit, rig.cpu.regs[7], rig.cpu.translator!.stats.translations]).toEqual([Exit.Halted, 99, 2]);
+    // the first translation's store, load and push look their page up once each, the second's
+    // pop, store, load and push once each: 7 hit checks for 100 passes (3 + 4 x 99 = 399 without the memo)
+    expect(seen.finds).toBe(7);
+  });
+
+  it('an access at a constant address (a global: its base loaded by LI in the block) has a memo of its own', () => {
+    // each pass loads a global in 0x48000 and a word through a pointer into 0x88000: with one memo
+    // for both, each load would look its page up on every pass (100 hit checks)
+    const p = new Prog(BASE).li(1, 0).li(8, 0x88000).label('loop').li(6, 0x48000).op(Op.LDW, 5, 6, 0).op(Op.LDW, 7, 8, 0).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 50).j(Cond.LT, 'loop').op(Op.HLT);
+    const seen = { finds: 0 };
+    const rig = agree(
+      (r) => {
+        paged(r, p);
+        countFinds(r, seen);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    expect([rig.exit, rig.cpu.regs[1], rig.cpu.translator!.stats.translations]).toEqual([Exit.Halted, 50, 1]);
+    // a few on the first passes (each load's first access refills, and a refill empties every
+    // memo), none after: 4 for 50 passes
+    expect(seen.finds).toBe(4);
+  });
+
+  it('a refill empties every memo: a store after loads that evicted its page from the TLB walks again, as in the interpreter', () => {
+    // each pass stores to 0x48000 (the write memo keeps its page), then loads from four other
+    // pages of the same TLB set (refills that evict it), then stores there again: the TLB misses
+    // and the walk is charged; a memo kept across the refills would hit, and every count differ
+    const p = new Prog(BASE).li(1, 0).li(6, 0x48000).li(7, 0x88000).li(8, 0xc8000).li(9, 0x108000).li(10, 0x148000).label('loop').op(Op.STW, 1, 6, 0);
+    for (const r of [7, 8, 9, 10]) p.op(Op.LDW, 5, r, 0);
+    p.op(Op.STW, 1, 6, 4).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 10).j(Cond.LT, 'loop').op(Op.HLT);
+    const rig = agree((r) => paged(r, p), { threshold: 1, coldSlice: 0 });
+    expect([rig.exit, rig.cpu.regs[1], rig.cpu.translator!.stats.translations]).toEqual([Exit.Halted, 10, 1]);
+    expect(rig.mem.read32(0x48004)).toBe(9);
+  });
+});
+
 describe('invalidation', () => {
   it('self-modifying code: a store into a translated block drops it and the new instruction runs', () => {
     // the loop rewrites its own ADDI r3 immediate from 1 to 2 on the 5th pass (same page)
