@@ -420,6 +420,8 @@ export function restoreGraph(
         const skip = r[1] !== null ? transient.get(r[1]) : undefined;
         if (reused[id]) for (const k of Object.keys(o)) if (!keep.has(k) && !skip?.includes(k)) delete o[k];
         for (let i = 0; i < f.length; i += 2) o[f[i] as string] = value(f[i + 1], `${path}.${String(f[i])}`);
+        // a new object's transient fields (host-side caches, never saved) start empty
+        if (!reused[id] && skip !== undefined) for (const k of skip) o[k] = null;
         break;
       }
       case 'a': {

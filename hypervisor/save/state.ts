@@ -14,10 +14,15 @@ import { savedClasses } from './classes.ts';
  * translator to drop code; they charge nothing: machine/cpu.ts codeStored), and the memory's
  * code-write hook, which the translator chains itself into when it is made. A restore keeps the
  * template's: no translator yet (it is made again on the first run), the mode's own hook (bt's).
+ * Under the translator engine bt's units hold compiled code too (their straight runs and the
+ * chains compiled from them, hypervisor/bt/mode.ts), and the mode its translator: a restored unit
+ * starts with none (null, as a new unit) and compiles again once entered hot.
  */
 export const TRANSIENT: TransientFields = new Map([
   ['Cpu', ['tx', 'tbFrame']],
   ['PhysicalMemory', ['onCodeWrite']],
+  ['BtMode', ['tx']],
+  ['TranslationUnit', ['runs', 'chain']],
 ]);
 
 /** One vCPU as the META section lists it (the graph holds its whole state; this is for readers of the file). */

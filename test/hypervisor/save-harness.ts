@@ -1,6 +1,7 @@
 // The standard guest booted in one of the modes, with what save/restore tests need of it: the root
 // of its state, a way to run it on, its clock and its console. A fresh one is also a restore's
 // template. Test helper (not a test file).
+import type { Engine } from '../../machine/translator.ts';
 import { Machine } from '../../machine/machine.ts';
 import { bootNative } from '../../hypervisor/boot/native.ts';
 import { runImageInMode } from '../../hypervisor/index.ts';
@@ -26,8 +27,8 @@ export interface BootedGuest {
   output(): string;
 }
 
-/** Boot the standard guest in `variant` with `input` typed on its console, then end of input (4 MiB: small files, quick saves), on `cpus` CPUs (vCPUs; seed 1). Not run yet. */
-export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20, cpus = 1): BootedGuest {
+/** Boot the standard guest in `variant` with `input` typed on its console, then end of input (4 MiB: small files, quick saves), on `cpus` CPUs (vCPUs; seed 1), on `engine` (a domain's only; default the process's). Not run yet. */
+export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20, cpus = 1, engine?: Engine): BootedGuest {
   const arch = variant === 'pv' ? 'pv' : 'native';
   const build = buildGuestKernel({ arch });
   const typed = `${input}\n${CONSOLE_EOF}`;
@@ -48,7 +49,7 @@ export function bootGuest(variant: Variant, input: string, memoryBytes = 4 << 20
     };
   }
   const mode = variant.startsWith('hvm') ? 'hvm' : (variant.replace('-traced', '') as 'pv' | 'trap' | 'bt');
-  const opts: Parameters<typeof runImageInMode>[2] = { memoryBytes, input: typed, initrd: build.initrd, maxCycles: 0, ...(cpus > 1 ? { vcpus: cpus } : {}) };
+  const opts: Parameters<typeof runImageInMode>[2] = { memoryBytes, input: typed, initrd: build.initrd, maxCycles: 0, ...(cpus > 1 ? { vcpus: cpus } : {}), ...(engine !== undefined ? { engine } : {}) };
   if (variant === 'hvm-shadow') opts.hvm = { mmu: 'shadow' };
   if (variant === 'hvm-ept') opts.hvm = { mmu: 'ept' };
   if (variant === 'hvm-traced') opts.hvm = { mmu: 'shadow', shadow: 'traced' };

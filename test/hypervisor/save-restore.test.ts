@@ -22,6 +22,21 @@ describe('a restored run ends as the uninterrupted one', () => {
 
 const meta = (cycles: number) => ({ setup: {}, cycles, counters: {}, vcpus: [] });
 
+test('bt under the translator engine: a save taken while its units hold compiled code restores and ends as the uninterrupted run', () => {
+  const ref = bootGuest('bt', ORACLE_INPUT, 4 << 20, 1, 'translator');
+  runToEnd(ref);
+  const a = bootGuest('bt', ORACLE_INPUT, 4 << 20, 1, 'translator');
+  a.run(Math.floor(ref.cycles() * 0.9));
+  // host-side caches that are not state: the mode's translator and its units' compiled runs
+  const bt = (a.root as { attached: Map<unknown, { tx: unknown }> }).attached;
+  expect([...bt.values()].some((m) => m.tx !== null && m.tx !== undefined)).toBe(true);
+  const file = saveRun(a.mode, a.root, meta(a.cycles()));
+  const b = bootGuest('bt', ORACLE_INPUT, 4 << 20, 1, 'translator');
+  restoreRun(loadSaveFile(file), b.root);
+  runToEnd(b);
+  expect([b.cycles(), b.instructions(), b.output()]).toEqual([ref.cycles(), ref.instructions(), ref.output()]);
+});
+
 test('the restored machine is the saved one: saving it again gives the same bytes', () => {
   const a = bootGuest('pv', ORACLE_INPUT);
   a.run(1_000_000);
