@@ -492,6 +492,39 @@ describe('mmu_update batches are preemptible', () => {
   });
 });
 
+describe('mmuext_op batches are preemptible after their first request', () => {
+  it('70 table pins go in steps of 64 requests, the next step at the 65th request', () => {
+    const t = host(caller(Hc.SCHED_OP, 0, 0), { tables: 1023 });
+    for (let k = 0; k < 70; k++) {
+      w32(t.a, OPS + k * MmuextOp.BYTES + MmuextOp.CMD, MmuextCmd.PIN_L1_TABLE);
+      w32(t.a, OPS + k * MmuextOp.BYTES + MmuextOp.ARG, t.a.p2m[DIR + 1 + k]!);
+    }
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, OPS, 70, DONE)).toBe(0);
+    const pv = t.mode.pv(t.a).stats;
+    // each pin validates a table of 1,024 entries: 64 of them reach the step's bound
+    expect([r32(t.a, DONE), pv.continuations, pv.pins]).toEqual([70, 1, 70]);
+    expect(t.mode.host.types.describe(t.a.p2m[DIR + 70]!)).toMatchObject({ type: 'L1', pinned: true });
+    checkTypes(t.hv, t.mode);
+  });
+
+  it('a directory pin preempted as the second request resumes that request alone', () => {
+    const t = host(caller(Hc.SCHED_OP, 0, 0), { tables: 1023 });
+    const dir = t.a.p2m[DIR]!;
+    [[MmuextCmd.TLB_FLUSH_LOCAL, 0], [MmuextCmd.PIN_L2_TABLE, dir]].forEach(([cmd, arg], k) => {
+      w32(t.a, OPS + k * MmuextOp.BYTES + MmuextOp.CMD, cmd!);
+      w32(t.a, OPS + k * MmuextOp.BYTES + MmuextOp.ARG, arg!);
+    });
+    // what follows the batch in memory: a request that would fail, were it read
+    w32(t.a, OPS + 2 * MmuextOp.BYTES + MmuextOp.CMD, MmuextCmd.PIN_L1_TABLE);
+    w32(t.a, OPS + 2 * MmuextOp.BYTES + MmuextOp.ARG, 0);
+    expect(hc(t.hv, t.mode, t.a, Hc.MMUEXT_OP, OPS, 2, DONE)).toBe(0);
+    const pv = t.mode.pv(t.a).stats;
+    expect([r32(t.a, DONE), pv.continuations]).toEqual([2, 15]);
+    expect(t.mode.host.types.describe(dir)).toMatchObject({ type: 'L2', typeCount: 1, pinned: true });
+    checkTypes(t.hv, t.mode);
+  });
+});
+
 describe('continuations of calls made by tools', () => {
   it('PvMode.hypercall takes the continuations at once and returns the whole call\'s result', () => {
     const t = host(caller(Hc.SCHED_OP, 0, 0), { tables: 1023 });
