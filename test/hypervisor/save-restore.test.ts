@@ -28,7 +28,7 @@ test('bt under the translator engine: a save taken while its units hold compiled
   const a = bootGuest('bt', ORACLE_INPUT, 4 << 20, 1, 'translator');
   a.run(Math.floor(ref.cycles() * 0.9));
   // host-side caches that are not state: the mode's translator and its units' compiled runs
-  const bt = (a.root as { attached: Map<unknown, { tx: unknown }> }).attached;
+  const bt = (a.root as unknown as { attached: Set<{ tx: unknown }> }).attached;
   expect([...bt.values()].some((m) => m.tx !== null && m.tx !== undefined)).toBe(true);
   const file = saveRun(a.mode, a.root, meta(a.cycles()));
   const b = bootGuest('bt', ORACLE_INPUT, 4 << 20, 1, 'translator');

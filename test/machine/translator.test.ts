@@ -198,6 +198,18 @@ describe('the page memo (the last page each kind of access hit, kept in locals o
       return find(t, s, g);
     };
   };
+  /** Run p paged under both engines (agreeing), translating every entry at once; the translator's TLB hit checks counted. */
+  const memoRun = (p: Prog): { rig: ReturnType<typeof agree>; finds: number } => {
+    const seen = { finds: 0 };
+    const rig = agree(
+      (r) => {
+        paged(r, p);
+        countFinds(r, seen);
+      },
+      { threshold: 1, coldSlice: 0 },
+    );
+    return { rig, finds: seen.finds };
+  };
 
   it('a loop storing, loading, pushing and popping in two pages reads the TLB once per kind of access, not once per access', () => {
     const p = new Prog(BASE)
@@ -212,38 +224,24 @@ describe('the page memo (the last page each kind of access hit, kept in locals o
       .op(Op.CMPI, 0, 1, 100)
       .j(Cond.LT, 'loop')
       .op(Op.HLT);
-    const seen = { finds: 0 };
-    const rig = agree(
-      (r) => {
-        paged(r, p);
-        countFinds(r, seen);
-      },
-      { threshold: 1, coldSlice: 0 },
-    );
+    const { rig, finds } = memoRun(p);
     // the first pass's PUSH misses (a push has no refill: it leaves for the general path), so a
     // second translation is entered at the POP and runs the rest of the loop
     expect([rig.exit, rig.cpu.regs[7], rig.cpu.translator!.stats.translations]).toEqual([Exit.Halted, 99, 2]);
     // the first translation's store, load and push look their page up once each, the second's
     // pop, store, load and push once each: 7 hit checks for 100 passes (3 + 4 x 99 = 399 without the memo)
-    expect(seen.finds).toBe(7);
+    expect(finds).toBe(7);
   });
 
   it('an access at a constant address (a global: its base loaded by LI in the block) has a memo of its own', () => {
     // each pass loads a global in 0x48000 and a word through a pointer into 0x88000: with one memo
     // for both, each load would look its page up on every pass (100 hit checks)
     const p = new Prog(BASE).li(1, 0).li(8, 0x88000).label('loop').li(6, 0x48000).op(Op.LDW, 5, 6, 0).op(Op.LDW, 7, 8, 0).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 50).j(Cond.LT, 'loop').op(Op.HLT);
-    const seen = { finds: 0 };
-    const rig = agree(
-      (r) => {
-        paged(r, p);
-        countFinds(r, seen);
-      },
-      { threshold: 1, coldSlice: 0 },
-    );
+    const { rig, finds } = memoRun(p);
     expect([rig.exit, rig.cpu.regs[1], rig.cpu.translator!.stats.translations]).toEqual([Exit.Halted, 50, 1]);
     // a few on the first passes (each load's first access refills, and a refill empties every
     // memo), none after: 4 for 50 passes
-    expect(seen.finds).toBe(4);
+    expect(finds).toBe(4);
   });
 
   it('a refill empties every memo: a store after loads that evicted its page from the TLB walks again, as in the interpreter', () => {
