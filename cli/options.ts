@@ -2,6 +2,7 @@
 // becomes one CliError line naming the option and what it accepts (never a stack trace).
 import { MAX_CPUS } from '../machine/machine.ts';
 import { z } from 'zod';
+import { Option } from 'commander';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { CliError } from './errors.ts';
 import { MODE_NAMES } from '../hypervisor/modes.ts';
@@ -16,8 +17,15 @@ const PROFILE_NAMES = Object.keys(PROFILES);
 /** The `--profile` option every verb that runs a guest takes: flags, help (naming the profiles), default. */
 export const PROFILE_OPTION = ['--profile <name>', `CPU cost profile: ${PROFILE_NAMES.join(', ')}`, DEFAULT_PROFILE] as const;
 
-/** The `--engine` option every verb that runs guest code takes: flags, help, default. */
-export const ENGINE_OPTION = ['--engine <name>', `CPU engine: ${ENGINES.join(' or ')} (same cycles, instructions and output; docs/engine.md)`, DEFAULT_ENGINE] as const;
+/**
+ * The `--engine` option every verb that runs guest code takes: flags, help, default (the help
+ * names the default as the translator or XENOLITH_ENGINE, so it reads the same in any environment).
+ */
+export function engineOption(description = `CPU engine: ${ENGINES.join(' or ')} (same cycles, instructions and output; docs/engine.md)`): Option {
+  return new Option('--engine <name>', description).default(DEFAULT_ENGINE, ENGINE_DEFAULT_TEXT);
+}
+/** How help names the default engine. */
+export const ENGINE_DEFAULT_TEXT = '`translator`, or `$XENOLITH_ENGINE`';
 
 export const engineSchema = z.enum(ENGINES as unknown as [Engine, ...Engine[]], {
   error: (issue) => `unknown engine "${String(issue.input)}" (choose ${ENGINES.join(' or ')})`,

@@ -27,7 +27,7 @@ export const domainInfoSchema = z
     stopDetail: z.string().nullable(),
     stopStatus: z.number().int().nullable(),
     restarts: z.number().int(),
-    machine: z.string().nullable().meta({ description: "'pv:PROFILE' for the shared pv machine ('pv:PROFILE:translator' under the translator engine), 'own' for a machine of its own" }),
+    machine: z.string().nullable().meta({ description: "'pv:PROFILE' for the shared pv machine ('pv:PROFILE:interpreter' under the interpreter engine), 'own' for a machine of its own" }),
     cycles: z.number(),
     instructions: z.number(),
   })

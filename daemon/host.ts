@@ -131,7 +131,7 @@ export interface DomainInfo {
   stopStatus: number | null;
   /** times the daemon restarted it (on_reboot/on_poweroff/on_crash restart) since it was started */
   restarts: number;
-  /** which machine it runs on: 'pv:PROFILE' (shared; 'pv:PROFILE:translator' under the translator) or 'own' */
+  /** which machine it runs on: 'pv:PROFILE' (shared; 'pv:PROFILE:interpreter' under the interpreter) or 'own' */
   machine: string | null;
   /** cycles its vCPU ran, instructions retired (since it was last started) */
   cycles: number;
@@ -169,9 +169,13 @@ interface HostMachine {
   migrating?: boolean;
 }
 
-/** The shared pv machine of a profile and engine: 'pv:PROFILE', with ':translator' under the translator. */
+/**
+ * The shared pv machine of a profile and engine: 'pv:PROFILE' under the translator (the default
+ * engine), 'pv:PROFILE:interpreter' under the interpreter. Fixed by the engine alone, not by the
+ * environment's default (XENOLITH_ENGINE), so a name in a recording means the same everywhere.
+ */
 export function pvMachineKey(profile: string, engine: Engine): string {
-  return engine === 'interpreter' ? `pv:${profile}` : `pv:${profile}:${engine}`;
+  return engine === 'translator' ? `pv:${profile}` : `pv:${profile}:${engine}`;
 }
 
 /** A trace being taken of a machine: it ends when the machine has run `until` or at `wallDeadline`. */

@@ -22,10 +22,11 @@ import { endsBlock, TLB_MEMO_LOCALS, transBody, type Semantics, type TransInsn }
 export type Engine = 'interpreter' | 'translator';
 export const ENGINES: readonly Engine[] = ['interpreter', 'translator'];
 /**
- * The engine a Machine gets when its options name none: the interpreter, unless the environment
- * says XENOLITH_ENGINE=translator (how the whole test suite is run under the translator).
+ * The engine a Machine gets when its options name none: the translator, unless the environment
+ * says XENOLITH_ENGINE=interpreter (how the whole test suite is run under the interpreter, the
+ * oracle the translator is checked against). Why the translator: docs/engine.md "The default engine".
  */
-export const DEFAULT_ENGINE: Engine = process.env.XENOLITH_ENGINE === 'translator' ? 'translator' : 'interpreter';
+export const DEFAULT_ENGINE: Engine = process.env.XENOLITH_ENGINE === 'interpreter' ? 'interpreter' : 'translator';
 
 /** Parse an engine name (CLI, config); a one-line error otherwise. */
 export function parseEngine(name: string): Engine {

@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .argument('[which]', 'cpu | compiler | boot | all | domains | mechanisms | network | retranslation | vpid | migrate | smp', 'all')
     .option('--json', 'print JSON instead of a table')
     .option('--scale <n>', 'work multiplier (1 = default size)', '1')
-    .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default interpreter)')
+    .option('--engine <name>', 'cpu: only this engine\'s rows (default: interpreter and translator, same run); boot, mechanisms: the engine (default: the default engine, as run --engine)')
     .option('--loops <list>', `cpu: the loops, comma-separated (${CPU_LOOPS.join(', ')}; kernel: lmbench under the native kernel, kernel-trap and kernel-bt: the same in a trap or bt domain)`, CPU_LOOPS.join(','))
     .option('--modes <list>', 'network: the modes, comma-separated', 'native,trap,bt,hvm,pv')
     .option('--counts <list>', 'domains: the numbers of domains to run, comma-separated (1 to 1000)', '1,10,50,100')

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { Machine } from '../../machine/machine.ts';
 import { CliError } from '../errors.ts';
-import { ENGINE_OPTION, PROFILE_OPTION, engineSchema, parseOptions } from '../options.ts';
+import { engineOption, PROFILE_OPTION, engineSchema, parseOptions } from '../options.ts';
 import type { Engine } from '../../machine/translator.ts';
 import { z } from 'zod';
 import { MODE_NAMES } from '../../hypervisor/modes.ts';
@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('boot the sample pv guest, run a few programs, then compare native, trap, bt, hvm and pv (what npm start runs)')
     .option(...PROFILE_OPTION)
-    .option(...ENGINE_OPTION)
+    .addOption(engineOption())
     .option('--bare', 'boot the bare-metal assembly demo instead')
     .action(async (opts: { profile: string; engine: string; bare?: boolean }) => {
       const engine = parseOptions(z.object({ engine: engineSchema }), { engine: opts.engine }).engine;

@@ -13,7 +13,7 @@ function cell(text: string): string {
 }
 
 function optionRow(o: Option): string {
-  const dflt = o.defaultValue === undefined || o.defaultValue === false || (Array.isArray(o.defaultValue) && o.defaultValue.length === 0) ? '' : ` (default: \`${String(o.defaultValue)}\`)`;
+  const dflt = o.defaultValueDescription !== undefined ? ` (default: ${o.defaultValueDescription})` : o.defaultValue === undefined || o.defaultValue === false || (Array.isArray(o.defaultValue) && o.defaultValue.length === 0) ? '' : ` (default: \`${String(o.defaultValue)}\`)`;
   return `| \`${cell(o.flags)}\` | ${cell(o.description)}${cell(dflt)} |`;
 }
 

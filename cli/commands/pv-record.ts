@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
 import { apiCall, clientFor, STATE_DIR_OPTION } from './domain-verbs.ts';
 import type { PvHostEnd } from '../../daemon/pv-record.ts';
+import { engineOption } from '../options.ts';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 
@@ -16,7 +17,7 @@ export function register(program: Command): void {
     .description("record the daemon's shared pv machine, whole, from its first cycle to FILE: every pv domain started on it, console input, management commands and the host's lifecycle actions, each at the machine's cycle; refused while a domain is on that machine. --stop ends it. `xenolith host-replay` repeats it (docs/replay.md)")
     .argument('[file]', "the recording's name: the daemon writes STATE_DIR/files/FILE (a plain name, no path)")
     .option('--profile <name>', "the machine's CPU cost profile (the pv domains' profile)", 'p4-2003')
-    .option('--engine <engine>', "the machine's engine (the pv domains' engine)", 'interpreter')
+    .addOption(engineOption("the machine's engine (the pv domains' engine)"))
     .option('--stop', 'end the recording being taken (the machine runs on unrecorded)')
     .option(...STATE_DIR_OPTION)
     .option('--json', 'print the answer as JSON')

@@ -11,8 +11,8 @@ import { ARCH_NAMES, encodeImage, ImageArch, type Image } from '../../machine/im
 import { bootNative, BootError, symbolizeBacktrace } from '../../hypervisor/boot/native.ts';
 import { CliError } from '../errors.ts';
 import { consoleWriter } from '../console.ts';
-import { ENGINE_OPTION, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
-import { DEFAULT_ENGINE, translatorStatsLines, type Engine } from '../../machine/translator.ts';
+import { engineOption, PROFILE_OPTION, parseOptions, runOptionsSchema } from '../options.ts';
+import { DEFAULT_ENGINE, translatorStatsLines, type Engine, type Translator } from '../../machine/translator.ts';
 import { MODE_NAMES, SMP_MODES, type ModeName, type VirtualizationMode } from '../../hypervisor/modes.ts';
 import { CONSOLE_EOF, isKernelImage, readImageFile, readInputFile } from '../image-files.ts';
 import { openDisk } from '../disk.ts';
@@ -92,6 +92,7 @@ interface RunOptions {
   snapshot?: boolean;
   hypercalls?: string;
   stats?: boolean;
+  engineStats?: boolean;
   spinYield?: boolean;
   cosched?: boolean;
   ple?: boolean;
@@ -116,7 +117,7 @@ interface RunOptions {
 }
 
 /** The options a replay may be given beside --replay FILE (the rest come from FILE). */
-const REPLAY_OPTIONS = new Set(['replay', 'stats', 'trace', 'traceRecords', 'timeout', 'disk', 'snapshot']);
+const REPLAY_OPTIONS = new Set(['replay', 'stats', 'engineStats', 'trace', 'traceRecords', 'timeout', 'disk', 'snapshot']);
 
 /** How the session is driven: live (maybe recorded) or replayed from an input log. */
 type Driving =
@@ -271,6 +272,8 @@ interface BootedGuest {
   session: GuestSession;
   symbols: () => Image['symbols'];
   stats: () => string[];
+  /** the translator's counters (--engine-stats): host figures of this process, not the simulation's */
+  engineStats: () => string[];
   /** the run's trace (--trace), in the Chrome Trace Event format */
   trace?: () => ChromeTrace;
   /** what a save file holds: the root of the run's state, its vCPUs and its session counters */
@@ -358,10 +361,10 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     else if (mode === 'hvm') lines.push(formatHvmStats(end.domain));
     else if (mode === 'bt') lines.push(formatBtStats(end.domain));
     else for (const [k, v] of Object.entries(end.domain.stats.summary())) lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-    lines.push(...translatorStatsLines(end.hypervisor.cpu.translator));
     lines.push(...vcpuStatsLines(end.hypervisor, end.domain));
     return lines;
   };
+  const engineStats = () => engineStatsLines(session.result().hypervisor.cpu.translator);
   const state = () => {
     const hv = session.result().hypervisor;
     const vcpus = hv.domains.flatMap((d) => d.vcpus.map((v) => {
@@ -370,7 +373,7 @@ async function bootUnderHypervisor(mode: VirtualizationMode, image: Image | unde
     }));
     return { root: hv, vcpus, counters: { ...session.counters() } };
   };
-  return trace ? { session, symbols, stats, trace, state } : { session, symbols, stats, state };
+  return trace ? { session, symbols, stats, engineStats, trace, state } : { session, symbols, stats, engineStats, state };
 }
 
 /** A domain of several vCPUs: how they shared the physical CPUs, and each one's share (nothing with one vCPU). */
@@ -427,7 +430,6 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
     const end = session.end();
     const lines = [`mode: ${o.mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];
     for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
-    lines.push(...translatorStatsLines(machine.cpu.translator));
     if (machine.cpus.length > 1) {
       lines.push(`cpus: ${machine.cpus.length} (schedule slices: ${machine.slices}, IPIs sent: ${machine.lapicPorts!.ipisSent})`);
       machine.cpus.forEach((c, n) => lines.push(`cpu ${n}: cycles ${c.cycles}, instructions ${c.instructions}, idle cycles ${c.evCount[Ev.Idle]}, interrupts ${c.stats.interrupts}, IPIs received ${machine.apics[n]!.ipisReceived}`));
@@ -438,7 +440,7 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
     const c = machine.cpu;
     return { root: machine, vcpus: [{ domain: 'machine', id: 0, pc: c.pc, cycles: c.cycles, instructions: c.instructions }], counters: {} };
   };
-  return { session, symbols: () => symbols, stats, state };
+  return { session, symbols: () => symbols, stats, engineStats: () => engineStatsLines(machine.cpu.translator), state };
 }
 
 /** Say why the run ended when the guest did not end it, and set the exit status. */
@@ -643,8 +645,14 @@ async function restoreAction(imagePath: string | undefined, opts: RunOptions): P
     process.stderr.write(`${guest.stats().join('\n')}\n`);
     if (uplink) for (const [k, v] of Object.entries(uplink.gateway.counters)) process.stderr.write(`net ${k}: ${v}\n`);
   }
+  if (opts.engineStats) process.stderr.write(`${guest.engineStats().join('\n')}\n`);
   if (opts.trace !== undefined && guest.trace) writeTrace(opts.trace, guest.trace());
   exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
+}
+
+/** --engine-stats: the translator's counters, or a line saying the run had none. */
+function engineStatsLines(tx: Translator | null): string[] {
+  return tx === null ? ['translator: none (the interpreter engine)'] : translatorStatsLines(tx);
 }
 
 /** Write a run's trace (--trace FILE) and say so on stderr. */
@@ -670,12 +678,13 @@ export function register(program: Command): void {
     .option('--max-cycles <n>', `stop after this many simulated cycles (deterministic; default 1e11, unlimited at a terminal); exit status ${EXIT_CYCLE_LIMIT}`)
     .option('--timeout <seconds>', `stop after this much wall-clock time (default ${DEFAULT_INPUT_TIMEOUT_S} with --input or piped input, none at a terminal); exit status ${EXIT_TIMEOUT}`)
     .option(...PROFILE_OPTION)
-    .option(...ENGINE_OPTION)
+    .addOption(engineOption())
     .option('--memory <MiB>', 'physical memory in MiB', '32')
     .option('--disk <file>', "a file to back the block device; the guest's writes are written back to it when the run ends")
     .option('--snapshot', "with --disk: the guest's writes go to a temporary in-memory overlay and the file is left untouched (QEMU's -snapshot)")
     .option('--hypercalls <handler.ts>', 'with --mode pv: register the hypercalls of a handler module (docs/hypercalls.md, "Adding a hypercall")')
-    .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops')
+    .option('--stats', 'print cycle, instruction and exit statistics to stderr when the guest stops (simulated figures: the same under either engine)')
+    .option('--engine-stats', "print the translator's counters to stderr when the guest stops: translations, compiles, recalled from this process's memo, dispatcher entries, instructions in cold slices, invalidations, flushes, the cache's size (host figures of this process, which vary with what it ran before; docs/engine.md)")
     .option('--trace <file>', 'write a timeline of the run (exits, traps, hypercalls, event-channel notifications, interrupts, scheduler switches, with simulated timestamps) to FILE in the Chrome Trace Event format (Perfetto, chrome://tracing); hypervisor modes only')
     .option('--trace-records <n>', `with --trace: the trace buffer's size in records; later records are dropped and counted (default ${DEFAULT_TRACE_RECORDS})`)
     .option('--net <spec>', "a network for the guest's NIC: QEMU's user-mode network (guest 10.0.2.15, gateway 10.0.2.2 answering ARP and ping) with host forwards hostfwd=udp:127.0.0.1:HOSTPORT-:GUESTPORT, comma-separated or repeated; host port 0 takes a free one (the bound port is printed on stderr). Listens on the loopback address only; every mode: an emulated NIC, pv a netfront/netback pair (docs/network.md)", (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -878,6 +887,7 @@ export function register(program: Command): void {
         process.stderr.write(`${guest.stats().join('\n')}\n`);
         if (uplink) for (const [k, v] of Object.entries(uplink.gateway.counters)) process.stderr.write(`net ${k}: ${v}\n`);
       }
+      if (opts.engineStats) process.stderr.write(`${guest.engineStats().join('\n')}\n`);
       if (opts.trace !== undefined && guest.trace) writeTrace(opts.trace, guest.trace());
       exitWith(ended, guest.session, { maxCycles, timeoutS }, guest.symbols());
     });

@@ -76,9 +76,15 @@ describe('xenolith run (the standard guest)', () => {
     expect(r.stderr).toMatch(/^ +13 +multicall +\d+ +\d+ +\d+ +0 +0$/m);
   });
 
-  it('--engine translator --stats adds the translator\'s counters and cache', async () => {
-    const t = await xenolith('run', '--engine', 'translator', '--stats', '--input', 'lmbench null 1000');
-    expect(t.status).toBe(0);
+  it('--engine-stats prints the translator\'s counters and cache; --stats is the same under either engine', async () => {
+    const t = await xenolith('run', '--engine', 'translator', '--stats', '--engine-stats', '--input', 'lmbench null 1000');
+    const i = await xenolith('run', '--engine', 'interpreter', '--stats', '--engine-stats', '--input', 'lmbench null 1000');
+    expect([t.status, i.status]).toEqual([0, 0]);
+    expect(t.stdout).toBe(i.stdout);
+    const [tStats, tEngine] = [t.stderr.split('\ntranslator: ')[0], t.stderr.split('\ntranslator: ')[1]];
+    expect(tStats).toBe(i.stderr.split('\ntranslator: ')[0]);
+    expect(i.stderr.split('\n').filter((l) => l.startsWith('translat'))).toEqual(['translator: none (the interpreter engine)']);
+    expect(tEngine!.split('\n').length).toBe(4);
     expect(t.stderr).toMatch(/^translator: \d+ translations \(\d+ blocks, \d+ instructions, \d+ guest bytes; \d+ spanning pages\), \d+ compiled, \d+ recalled \(\d+ at their first landing\)$/m);
     expect(t.stderr).toMatch(/^translator entries: [1-9]\d*; instructions in cold slices: \d+; invalidations: \d+; flushes: 0$/m);
     expect(t.stderr).toMatch(/^translation cache: [1-9]\d* translations, \d+ guest bytes, \d+ chars of JavaScript$/m);

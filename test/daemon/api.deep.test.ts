@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../daemon/client.ts';
 import { StateDir } from '../../daemon/state-dir.ts';
 import { api, stateDir as dir, token, useDaemon } from './api-harness.ts';
+import { PV } from './default-engine.ts';
 
 useDaemon();
 
@@ -27,8 +28,8 @@ describe('the daemon API with guests', () => {
     for (const name of ['alpha', 'beta']) expect((await api('POST', `/domains/${name}/start`)).body.status).toBe('running');
     const list = (await api('GET', '/domains')).body.domains.map((d: any) => [d.name, d.status, d.machine]);
     expect(list).toEqual([
-      ['alpha', 'running', 'pv:p4-2003'],
-      ['beta', 'running', 'pv:p4-2003'],
+      ['alpha', 'running', PV],
+      ['beta', 'running', PV],
     ]);
     const mon = await api('POST', '/domains/alpha/monitor', { command: 'info mode' });
     expect(mon.body.output.split('\n')[0]).toBe('mode: pv (paravirtualization: hypercalls, validated direct page tables, event channels)');

@@ -63,11 +63,11 @@ describe('the daemon API', () => {
     expect(await api('POST', '/pv-record', { file: '../pv.log' })).toEqual({ status: 400, body: { error: `field 'file': "../pv.log" is not a file name of the daemon's state directory: the API takes a plain name (letters, digits, '.', '_', '-'; no '/', not starting with '.'), written in STATE_DIR/files` } });
     expect((await api('POST', '/pv-record', { file: 'pv.log', engine: 'x' })).status).toBe(400);
     expect(await api('POST', '/pv-record/stop')).toEqual({ status: 409, body: { error: 'no recording of a shared pv machine is being taken' } });
-    expect((await api('POST', '/pv-record', { file: 'pv.log', engine: 'translator' })).body).toEqual({ machine: 'pv:p4-2003:translator', file: 'pv.log' });
-    expect((await api('POST', '/pv-record', { file: 'pv2.log' })).body).toEqual({ error: `the shared machine pv:p4-2003:translator is being recorded already (to ${join(dir, 'files', 'pv.log')}); one recording at a time` });
+    expect((await api('POST', '/pv-record', { file: 'pv.log', engine: 'interpreter' })).body).toEqual({ machine: 'pv:p4-2003:interpreter', file: 'pv.log' });
+    expect((await api('POST', '/pv-record', { file: 'pv2.log' })).body).toEqual({ error: `the shared machine pv:p4-2003:interpreter is being recorded already (to ${join(dir, 'files', 'pv.log')}); one recording at a time` });
     const end = (await api('POST', '/pv-record/stop')).body;
     expect(end).toMatchObject({ kind: 'end', cycle: 0, instructions: 0, idleCycles: 0, domains: [] });
-    expect(readFileSync(join(dir, 'files', 'pv.log'), 'utf8').split('\n')[0]).toBe('{"format":"xenolith-pv-host-log","version":1,"machine":{"key":"pv:p4-2003:translator","profile":"p4-2003","engine":"translator","hostMemoryMiB":64}}');
+    expect(readFileSync(join(dir, 'files', 'pv.log'), 'utf8').split('\n')[0]).toBe('{"format":"xenolith-pv-host-log","version":1,"machine":{"key":"pv:p4-2003:interpreter","profile":"p4-2003","engine":"interpreter","hostMemoryMiB":64}}');
   });
 
   it('refuses requests without the token, from another Host or Origin, and malformed input', async () => {

@@ -12,6 +12,7 @@ import { validateDefinition } from '../../daemon/definition.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { parseInputLog } from '../../hypervisor/input-log.ts';
 import { xenolith } from '../cli/run-in-process.ts';
+import { DEFAULT_ENGINE } from './default-engine.ts';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -49,7 +50,7 @@ describe('recording a daemon domain with a network', () => {
       expect(back).toEqual(['first datagram', 'second']);
       expect(host.dominfo('r')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
       const log = parseInputLog(readFileSync(file, 'utf8'), file);
-      expect(log.run).toEqual({ mode: 'native', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: ['hostfwd=udp:127.0.0.1:0-:7'], cmdline: 'udpecho 7 2' });
+      expect(log.run).toEqual({ mode: 'native', profile: 'p4-2003', engine: DEFAULT_ENGINE, memoryMiB: 4, add: [], net: ['hostfwd=udp:127.0.0.1:0-:7'], cmdline: 'udpecho 7 2' });
       expect(log.events.map((e) => (e.kind === 'datagram' ? [e.rule, e.address, e.port, Buffer.from(e.base64, 'base64').toString()] : e.kind))).toEqual([
         [0, '127.0.0.1', (client.address() as { port: number }).port, 'first datagram'],
         [0, '127.0.0.1', (client.address() as { port: number }).port, 'second'],

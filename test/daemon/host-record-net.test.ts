@@ -11,6 +11,7 @@ import { validateDefinition } from '../../daemon/definition.ts';
 import { InputLogWriter, parseInputLog, sha256 } from '../../hypervisor/input-log.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { testHost } from './test-host.ts';
+import { DEFAULT_ENGINE } from './default-engine.ts';
 
 describe('recording a daemon domain with a network', () => {
   it('native on br0, udpecho 7 2, another domain there running netbench against it: the frames from the bridge logged; run --replay repeats the run exactly', async () => {
@@ -27,7 +28,7 @@ describe('recording a daemon domain with a network', () => {
       expect(host.dominfo('r')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
       expect(out.r).toContain('udpecho: echoed 2 datagrams\n');
       const log = parseInputLog(readFileSync(file, 'utf8'), file);
-      expect(log.run).toEqual({ mode: 'native', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: [], cmdline: 'udpecho 7 2', bridge: { mac: 0x52540012_3428, ip: '10.0.2.40' } });
+      expect(log.run).toEqual({ mode: 'native', profile: 'p4-2003', engine: DEFAULT_ENGINE, memoryMiB: 4, add: [], net: [], cmdline: 'udpecho 7 2', bridge: { mac: 0x52540012_3428, ip: '10.0.2.40' } });
       // p's ARP request (broadcast, 42 bytes), its two datagrams to port 7 and the first to port 9
       // (64 bytes each: 106 on the wire) before r, having echoed two, powered off
       const frames = log.events.map((e) => (e.kind === 'frame' ? Buffer.from(e.base64, 'base64') : null));
@@ -55,7 +56,7 @@ describe('recording a daemon domain with a network', () => {
       expect(host.dominfo('r')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
       expect(out.r).toContain('eth0: inet 10.0.2.40 netmask 255.255.255.0 gateway 10.0.2.2\n');
       const log = parseInputLog(readFileSync(file, 'utf8'), file);
-      expect(log.run).toEqual({ mode: 'trap', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: ['hostfwd=udp:127.0.0.1:0-:7'], ip: '10.0.2.40', cmdline: 'ifconfig' });
+      expect(log.run).toEqual({ mode: 'trap', profile: 'p4-2003', engine: DEFAULT_ENGINE, memoryMiB: 4, add: [], net: ['hostfwd=udp:127.0.0.1:0-:7'], ip: '10.0.2.40', cmdline: 'ifconfig' });
       const rep = await xenolith('run', '--replay', file, '--stats');
       expect(rep.stderr).toContain(`[xenolith: replayed 0 inputs from ${file}: ended at cycle ${log.end.cycle} as recorded, console output identical]`);
       expect(rep.stdout).toBe(out.r);

@@ -9,6 +9,7 @@ import { validateDefinition } from '../../daemon/definition.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { parseInputLog } from '../../hypervisor/input-log.ts';
 import { xenolith } from '../cli/run-in-process.ts';
+import { DEFAULT_ENGINE } from './default-engine.ts';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,7 +59,7 @@ export async function recordAndReplayDomain(mode: 'native' | 'trap' | 'bt' | 'hv
   const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-record-'));
   try {
     const { file, out, log } = await recordedSession(dir, mode, ending, vcpus);
-    expect(log.run).toEqual({ mode, profile: 'p4-2003', engine: 'interpreter', memoryMiB: 32, add: [], net: [], input: 'echo typed before\n', ...(vcpus > 1 ? { smp: vcpus } : {}) });
+    expect(log.run).toEqual({ mode, profile: 'p4-2003', engine: DEFAULT_ENGINE, memoryMiB: 32, add: [], net: [], input: 'echo typed before\n', ...(vcpus > 1 ? { smp: vcpus } : {}) });
     expect(log.events.map((e) => (e.kind === 'keys' ? e.text : e.kind))).toEqual(['echo o', 'ne\n', 'echo two\n', ...(ending === 'shutdown' ? ['\x04'] : [])]);
     expect(log.end.end).toBe(end);
     expect(log.end.outputBytes).toBe(Buffer.byteLength(out, 'latin1'));

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import { recordAndReplayDomain } from './host-record-session.ts';
 import { monitorCommand } from '../../daemon/monitor.ts';
+import { DEFAULT_ENGINE } from './default-engine.ts';
 
 describe('recording a daemon domain (definition field record)', () => {
   it.each([
@@ -104,7 +105,7 @@ describe('recording a daemon domain (definition field record)', () => {
       expect(host.dominfo('k')).toMatchObject({ status: 'shut off', stopReason: 'poweroff' });
       host.shutdownAll();
       const log = parseInputLog(readFileSync(file, 'utf8'), file);
-      expect(log.run).toEqual({ mode: 'trap', profile: 'p4-2003', engine: 'interpreter', memoryMiB: 4, add: [], net: [], image: kernel, imageSha256: sha256(image) });
+      expect(log.run).toEqual({ mode: 'trap', profile: 'p4-2003', engine: DEFAULT_ENGINE, memoryMiB: 4, add: [], net: [], image: kernel, imageSha256: sha256(image) });
       const rep = await xenolith('run', '--replay', file, '--stats');
       expect(rep.stderr).toContain(`[xenolith: replayed 0 inputs from ${file}: ended at cycle ${log.end.cycle} as recorded, console output identical]`);
       expect(rep.stdout).toBe(out);

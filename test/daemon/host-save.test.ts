@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { HostError } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { testHost } from './test-host.ts';
+import { PV } from './default-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-host-save-'));
 
@@ -112,7 +113,7 @@ describe('the host saves and restores a domain', () => {
 
     // a host laid out as the first: exactly the uninterrupted domain
     const b = makeHost();
-    expect(b.host.restore(file).machine).toBe('pv:p4-2003');
+    expect(b.host.restore(file).machine).toBe(PV);
     b.host.consoleInput('g', typed);
     b.until(() => b.host.dominfo('g').status !== 'running');
     const after = b.host.dominfo('g');

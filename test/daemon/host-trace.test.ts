@@ -6,6 +6,7 @@ import { Host, HostError } from '../../daemon/host.ts';
 import { validateDefinition, type DomainDefinitionInput } from '../../daemon/definition.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
 import type { ChromeTrace } from '../../hypervisor/core/trace.ts';
+import { PV } from './default-engine.ts';
 
 function refusal(f: () => unknown): [number, string] {
   try {
@@ -32,14 +33,14 @@ describe('host traces', () => {
     expect(refusal(() => host.trace('n'))).toEqual([409, "domain 'n' is native: it has no hypervisor whose exits, traps and hypercalls a trace would record"]);
     let done: ChromeTrace | null = null;
     void host.trace('a', 6_000_000, 100_000).then((t) => (done = t));
-    expect(refusal(() => host.trace('b'))).toEqual([409, 'a trace of the shared machine pv:p4-2003 is being taken; try again when it is done']);
+    expect(refusal(() => host.trace('b'))).toEqual([409, `a trace of the shared machine ${PV} is being taken; try again when it is done`]);
     for (let k = 0; k < 20 && done === null; k++) {
       host.step();
       await Promise.resolve();
     }
     const t = done as unknown as ChromeTrace;
     expect(t).not.toBe(null);
-    expect(t.otherData.machine).toBe('pv:p4-2003');
+    expect(t.otherData.machine).toBe(PV);
     expect(t.otherData.toCycle - t.otherData.fromCycle).toBeGreaterThanOrEqual(6_000_000);
     expect(t.otherData.dropped).toBe(0);
     const threads = t.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);

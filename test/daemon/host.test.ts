@@ -15,6 +15,7 @@ import { leastPvDomainPages } from '../../hypervisor/pv/builder.ts';
 import type { PvMode } from '../../hypervisor/pv/mode.ts';
 import { pvDomain } from '../../hypervisor/pv/state.ts';
 import { currentReservation } from '../../hypervisor/pv/hypercalls.ts';
+import { PV } from './default-engine.ts';
 
 // the initrd's size comes from the build (it changes with every user program); the pages free are the kernel's footprint, pinned
 const INITRD_BYTES = buildGuestKernel({ arch: 'pv' }).initrd.length;
@@ -63,14 +64,14 @@ describe('the host', () => {
     expect(out.a).toBe(`${BANNER}echo hi from a\nhi from a\n$ `);
     expect(out.b).toBe(`${BANNER}echo hi from b\nhi from b\n$ `);
     const [a, b] = host.list();
-    expect([a!.id, a!.machine, b!.id, b!.machine]).toEqual([1, 'pv:p4-2003', 2, 'pv:p4-2003']);
+    expect([a!.id, a!.machine, b!.id, b!.machine]).toEqual([1, PV, 2, PV]);
     host.consoleInput('b', Buffer.from('echo again\n'));
     until(() => out.b!.endsWith('again\n$ '));
     expect(out.a).toBe(`${BANNER}echo hi from a\nhi from a\n$ `);
     expect(monitorCommand(host, 'a', 'info mode').split('\n').slice(0, 3)).toEqual([
       'mode: pv (paravirtualization: hypercalls, validated direct page tables, event channels)',
       'profile: p4-2003',
-      'machine: pv:p4-2003 (domain id 1, shared with 1 other running domain)',
+      `machine: ${PV} (domain id 1, shared with 1 other running domain)`,
     ]);
   });
 
@@ -85,12 +86,12 @@ describe('the host', () => {
     expect(out.t).toBe(out.n);
     expect(host.list().map((d) => [d.name, d.machine])).toEqual([
       ['n', 'own'],
-      ['p', 'pv:p4-2003'],
+      ['p', PV],
       ['t', 'own'],
     ]);
     expect(monitorCommand(host, 't', 'info mode').split('\n')[0]).toBe('mode: trap (trap-and-emulate: unmodified kernel at ring 1, shadow page tables)');
     expect(monitorCommand(host, 'n', 'info mode').split('\n')[0]).toBe('mode: native (no hypervisor: the kernel on its own bare XL32 machine)');
-    expect(host.machineStats().map((m) => m.key)).toEqual(['own:n', 'own:t', 'pv:p4-2003']);
+    expect(host.machineStats().map((m) => m.key)).toEqual(['own:n', 'own:t', PV]);
   });
 
   it('bt_adaptive: the domain runs bt with adaptive retranslation (its counters in info mode), and its recording says so', () => {
@@ -167,9 +168,9 @@ describe('the host', () => {
     until(() => ['i', 't', 'n'].every((n) => (out[n] ?? '').endsWith('same\n$ ')));
     expect(out.t).toBe(out.i);
     expect(host.list().map((d) => [d.name, d.machine])).toEqual([
-      ['i', 'pv:p4-2003'],
+      ['i', 'pv:p4-2003:interpreter'],
       ['n', 'own'],
-      ['t', 'pv:p4-2003:translator'],
+      ['t', 'pv:p4-2003'],
     ]);
   });
 

@@ -13,6 +13,7 @@ import { validateDefinition } from '../../daemon/definition.ts';
 import { readPvHostLog } from '../../daemon/pv-record.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { eventNames, standardGuest } from './pv-host-record-session.ts';
+import { DEFAULT_ENGINE } from './default-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-pv-record-net-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +27,7 @@ describe('recording the shared pv machine with a networked domain', () => {
     const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest, onConsole: (n, b) => out.set(n, text(n) + Buffer.from(b).toString('latin1')) });
     const client = createSocket('udp4');
     try {
-      host.recordPv(file, 'p4-2003', 'interpreter');
+      host.recordPv(file, 'p4-2003', DEFAULT_ENGINE);
       host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, cmdline: 'udpecho 7 2', net: 'hostfwd=udp:127.0.0.1:0-:7', ip: '10.0.2.33', on_poweroff: 'preserve' }));
       host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8 }));
       host.start('n');
@@ -76,7 +77,7 @@ describe('recording the shared pv machine with a networked domain', () => {
     const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest, onConsole: (n, b) => out.set(n, text(n) + Buffer.from(b).toString('latin1')) });
     const client = createSocket('udp4');
     try {
-      host.recordPv(file, 'p4-2003', 'interpreter');
+      host.recordPv(file, 'p4-2003', DEFAULT_ENGINE);
       host.define(validateDefinition({ name: 'e', mode: 'pv', memory: 8, cmdline: 'udpecho 7 20', net: 'hostfwd=udp:127.0.0.1:0-:7', bridge: 'br0', ip: '10.0.2.30', on_poweroff: 'preserve' }));
       host.define(validateDefinition({ name: 'c', mode: 'pv', memory: 8, cmdline: 'netbench 2 64 10.0.2.30', bridge: 'br0', ip: '10.0.2.31', on_poweroff: 'preserve' }));
       host.start('e');

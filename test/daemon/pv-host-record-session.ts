@@ -8,6 +8,7 @@ import { Host } from '../../daemon/host.ts';
 import { validateDefinition } from '../../daemon/definition.ts';
 import { parsePvHostLog, type PvHostEnd, type PvHostLog } from '../../daemon/pv-record.ts';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { DEFAULT_ENGINE, PV } from './default-engine.ts';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const standardGuest = (arch: 'native' | 'pv') => buildGuestKernel({ arch });
@@ -29,7 +30,7 @@ export async function recordPvSession(file: string, opts: { full?: boolean; wait
   const out = new Map<string, string>();
   const text = (n: string) => out.get(n) ?? '';
   const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest, onConsole: (n, b) => out.set(n, text(n) + Buffer.from(b).toString('latin1')) });
-  expect(host.recordPv(file, 'p4-2003', 'interpreter')).toEqual({ machine: 'pv:p4-2003', file });
+  expect(host.recordPv(file, 'p4-2003', DEFAULT_ENGINE)).toEqual({ machine: PV, file });
   host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8, console: { input: 'echo a-before\\n' } }));
   host.define(validateDefinition({ name: 'b', mode: 'pv', memory: 8, weight: 512, ...(opts.full ? { on_poweroff: 'restart' } : {}) }));
   const until = async (done: () => boolean) => {

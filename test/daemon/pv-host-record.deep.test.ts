@@ -13,6 +13,7 @@ import { readPvHostLog } from '../../daemon/pv-record.ts';
 import { api, stateDir, token, useDaemon } from './api-harness.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { eventNames, recordPvSession } from './pv-host-record-session.ts';
+import { PV } from './default-engine.ts';
 
 useDaemon();
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-pv-record-deep-'));
@@ -22,7 +23,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('recording the shared pv machine (long)', () => {
   it('through the API: two pv domains typed to through the API, one shut down; host-replay repeats the run', async () => {
     const client = new DaemonClient(new StateDir(stateDir), token);
-    expect((await api('POST', '/pv-record', { file: 'pv.log' })).body).toEqual({ machine: 'pv:p4-2003', file: 'pv.log' });
+    expect((await api('POST', '/pv-record', { file: 'pv.log' })).body).toEqual({ machine: PV, file: 'pv.log' });
     expect((await api('POST', '/pv-record', { file: '../x.log' })).status).toBe(400);
     const text: Record<string, string> = { a: '', b: '' };
     for (const name of ['a', 'b']) expect((await api('POST', '/domains', { name, mode: 'pv', memory: 8 })).body.created).toBe(true);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Host, HostError } from '../../daemon/host.ts';
+import { pvMachineKey, Host, HostError } from '../../daemon/host.ts';
 import { validateDefinition } from '../../daemon/definition.ts';
 import { xenolith } from '../cli/run-in-process.ts';
 import { eventNames, recordPvSession, standardGuest } from './pv-host-record-session.ts';
@@ -16,6 +16,7 @@ import { decodeImage, encodeImage } from '../../machine/image.ts';
 import { migratePvGuest } from '../../bench/migrate-pv-guest.ts';
 import { readPvHostLog } from '../../daemon/pv-record.ts';
 import { sha256 } from '../../hypervisor/input-log.ts';
+import { DEFAULT_ENGINE, OTHER_ENGINE, PV } from './default-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xenolith-pv-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,35 +65,35 @@ describe('recording the shared pv machine', () => {
     host.define(validateDefinition({ name: 'a', mode: 'pv', memory: 8 }));
     host.define(validateDefinition({ name: 'n', mode: 'pv', memory: 8, bridge: 'br0', ip: '10.0.2.30' }));
     host.start('a');
-    expect(() => host.recordPv(join(dir, 'x.log'), 'p4-2003', 'interpreter')).toThrow(
-      new HostError(409, "the shared machine pv:p4-2003 has domains on it ('a'): a recording starts with the machine, before its first domain; destroy them first"),
+    expect(() => host.recordPv(join(dir, 'x.log'), 'p4-2003', DEFAULT_ENGINE)).toThrow(
+      new HostError(409, `the shared machine ${PV} has domains on it ('a'): a recording starts with the machine, before its first domain; destroy them first`),
     );
     // another machine's profile records; one recording at a time
-    expect(host.recordPv(join(dir, 'y.log'), 'p4-2003', 'translator')).toEqual({ machine: 'pv:p4-2003:translator', file: join(dir, 'y.log') });
-    expect(() => host.recordPv(join(dir, 'z.log'), 'p4-2003', 'interpreter')).toThrow(
-      new HostError(409, `the shared machine pv:p4-2003:translator is being recorded already (to ${join(dir, 'y.log')}); one recording at a time`),
+    expect(host.recordPv(join(dir, 'y.log'), 'p4-2003', OTHER_ENGINE)).toEqual({ machine: pvMachineKey('p4-2003', OTHER_ENGINE), file: join(dir, 'y.log') });
+    expect(() => host.recordPv(join(dir, 'z.log'), 'p4-2003', DEFAULT_ENGINE)).toThrow(
+      new HostError(409, `the shared machine ${pvMachineKey('p4-2003', OTHER_ENGINE)} is being recorded already (to ${join(dir, 'y.log')}); one recording at a time`),
     );
     host.stopPvRecording();
     expect(() => host.stopPvRecording()).toThrow(new HostError(409, 'no recording of a shared pv machine is being taken'));
     host.destroy('a');
     // the machine is empty again: a recording replaces it by a fresh one
-    host.recordPv(join(dir, 'w.log'), 'p4-2003', 'interpreter');
-    expect(host.machineStats().find((m) => m.key === 'pv:p4-2003')!.cycles).toBe(0);
+    host.recordPv(join(dir, 'w.log'), 'p4-2003', DEFAULT_ENGINE);
+    expect(host.machineStats().find((m) => m.key === PV)!.cycles).toBe(0);
     // a bridge with another machine's domain on it: its frames would come from outside the recording
     host.define(validateDefinition({ name: 'x', mode: 'native', memory: 4, bridge: 'br0', ip: '10.0.2.31' }));
     host.start('x');
     expect(() => host.start('n')).toThrow(
-      new HostError(409, "domain 'n' cannot start: the shared machine pv:p4-2003 is being recorded, and bridge br0 has domains of other machines on it ('x'), whose frames would come from outside the recording"),
+      new HostError(409, `domain 'n' cannot start: the shared machine ${PV} is being recorded, and bridge br0 has domains of other machines on it ('x'), whose frames would come from outside the recording`),
     );
     host.destroy('x');
     host.start('n');
     expect(() => host.start('x')).toThrow(
-      new HostError(409, "domain 'x' cannot join bridge br0: domains of the shared machine pv:p4-2003, which is being recorded, are on it, and its frames would come from outside the recording"),
+      new HostError(409, `domain 'x' cannot join bridge br0: domains of the shared machine ${PV}, which is being recorded, are on it, and its frames would come from outside the recording`),
     );
     host.destroy('n');
     host.start('a');
     expect(() => host.addBreakpoint('a', 0x1000)).toThrow(
-      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot set a breakpoint in a domain of it (a monitor stop is not logged); stop the recording first'),
+      new HostError(409, `the shared machine ${PV} is being recorded: cannot set a breakpoint in a domain of it (a monitor stop is not logged); stop the recording first`),
     );
     host.shutdownAll();
     // the daemon's end ends the recording too
@@ -105,9 +106,9 @@ describe('recording the shared pv machine', () => {
     const b = makeHost(TEST_SHAPE, true);
     b.define({ name: 'q', kernel: undefined });
     b.host.addBreakpoint('q', 0x1000);
-    b.host.recordPv(join(dir, 'refusals.log'), 'p4-2003', 'interpreter');
+    b.host.recordPv(join(dir, 'refusals.log'), 'p4-2003', DEFAULT_ENGINE);
     expect(() => b.host.start('q')).toThrow(
-      new HostError(409, "domain 'q' cannot start: the shared machine pv:p4-2003 is being recorded, and the recording cannot take breakpoints (monitor stops are not logged; delete them)"),
+      new HostError(409, `domain 'q' cannot start: the shared machine ${PV} is being recorded, and the recording cannot take breakpoints (monitor stops are not logged; delete them)`),
     );
     b.define({ name: 'r', kernel: undefined });
     b.host.start('r');
@@ -115,12 +116,12 @@ describe('recording the shared pv machine', () => {
     // out of it
     const out = await loopback();
     await expect(b.host.migrate('r', out.src, { link: TEST_LINK })).rejects.toThrow(
-      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot migrate a domain away from it; stop the recording first'),
+      new HostError(409, `the shared machine ${PV} is being recorded: cannot migrate a domain away from it; stop the recording first`),
     );
     out.dst.close();
     // a single step of a stopped domain
     b.host.suspend('r');
-    expect(() => b.host.step1('r', () => '')).toThrow(new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot single-step a domain of it (a step is not logged); stop the recording first'));
+    expect(() => b.host.step1('r', () => '')).toThrow(new HostError(409, `the shared machine ${PV} is being recorded: cannot single-step a domain of it (a step is not logged); stop the recording first`));
     // into it: the destination refuses at the hello; the source runs on
     a.define({ name: 'g' });
     a.host.start('g');
@@ -128,15 +129,15 @@ describe('recording the shared pv machine', () => {
     const into = await loopback();
     const landing = b.host.incoming(into.dst).catch((e: Error) => e.message);
     await expect(a.host.migrate('g', into.src, { link: TEST_LINK })).rejects.toThrow(
-      new HostError(409, "migration of 'g' failed: the destination: the shared machine pv:p4-2003 is being recorded here: a migrated domain's state comes from outside the recording"),
+      new HostError(409, `migration of 'g' failed: the destination: the shared machine ${PV} is being recorded here: a migrated domain's state comes from outside the recording`),
     );
-    expect(await landing).toBe("the shared machine pv:p4-2003 is being recorded here: a migrated domain's state comes from outside the recording");
+    expect(await landing).toBe(`the shared machine ${PV} is being recorded here: a migrated domain's state comes from outside the recording`);
     expect(a.host.dominfo('g').status).toBe('running');
     // a restore into it
     const saved = join(dir, 'g.xls');
     a.host.save('g', saved);
     expect(() => b.host.restore(saved)).toThrow(
-      new HostError(409, 'the shared machine pv:p4-2003 is being recorded: cannot restore a pv domain into it (its state comes from outside the recording); stop the recording first'),
+      new HostError(409, `the shared machine ${PV} is being recorded: cannot restore a pv domain into it (its state comes from outside the recording); stop the recording first`),
     );
     expect(b.host.list().map((d) => [d.name, d.status])).toEqual([
       ['q', 'defined'],
@@ -153,7 +154,7 @@ describe('recording the shared pv machine', () => {
     writeFileSync(kernel, image);
     let out = '';
     const host = new Host(null, { hostMemoryMiB: 64, pacing: 'fast', standardGuest, loadKernel: (path) => decodeImage(readFileSync(path), path), onConsole: (_n, b) => (out += Buffer.from(b).toString('latin1')) });
-    host.recordPv(file, 'p4-2003', 'interpreter');
+    host.recordPv(file, 'p4-2003', DEFAULT_ENGINE);
     host.define(validateDefinition({ name: 'k', mode: 'pv', memory: 4, kernel, on_poweroff: 'preserve' }));
     host.start('k');
     for (let k = 0; k < 2000 && host.dominfo('k').status === 'running'; k++) host.step();
