@@ -80,7 +80,7 @@ describe('xenolith run (the standard guest)', () => {
     const t = await xenolith('run', '--engine', 'translator', '--stats', '--input', 'lmbench null 1000');
     expect(t.status).toBe(0);
     expect(t.stderr).toMatch(/^translator: \d+ translations \(\d+ blocks, \d+ instructions, \d+ guest bytes; \d+ spanning pages\), \d+ compiled, \d+ recalled \(\d+ at their first landing\)$/m);
-    expect(t.stderr).toMatch(/^translator entries: [1-9]\d*; instructions in cold slices: \d+; invalidations: \d+; flushes: 0$/m);
+    expect(t.stderr).toMatch(/^translator entries: [1-9]\d*; instructions in cold slices: \d+; invalidations: \d+; flushes: 0; promotions: \d+$/m);
     expect(t.stderr).toMatch(/^translation cache: [1-9]\d* translations, \d+ guest bytes, \d+ chars of JavaScript$/m);
   });
 
