@@ -51,6 +51,13 @@ export interface TranslatorLimits {
   threshold: number;
   /** blocks in one translation */
   maxBlocks: number;
+  /**
+   * blocks in an entry's first translation (at most maxBlocks): a smaller function for V8 to
+   * compile, retranslated with maxBlocks once the dispatcher has entered it promoteAt times
+   */
+  firstBlocks: number;
+  /** dispatcher entries into a first translation (firstBlocks < maxBlocks) before it is retranslated whole */
+  promoteAt: number;
   /** instructions in one translation */
   maxInsns: number;
   /** translations in the cache before a whole-cache flush */
@@ -81,6 +88,12 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
   // userPde it calls: 1.8 million dispatcher entries per `lmbench all 200` at 16, 90 thousand at
   // 32; docs/engine.md "Sixth round")
   maxBlocks: 32,
+  // a process's first run pays V8 for every translation it makes (its bytecode compile, its runs
+  // before V8 optimizes it, the optimizing compile), about in proportion to its size; most of a
+  // first run's translations are of code left before it repays a 32-block function (docs/engine.md
+  // "Eighth round")
+  firstBlocks: 8,
+  promoteAt: 5000,
   maxInsns: 256,
   maxTranslations: 4096,
   maxSourceChars: 16 * 1024 * 1024,
@@ -170,6 +183,8 @@ export class TranslatorStats {
   coldInstructions = 0;
   /** straight runs compiled for binary translation's units (compileStraight; hypervisor/bt) */
   straightRuns = 0;
+  /** first translations (firstBlocks) retranslated with maxBlocks after promoteAt dispatcher entries */
+  promotions = 0;
 }
 
 /** The translator's counters and cache as `--stats` lines (none when the translator did not run). */
@@ -179,7 +194,7 @@ export function translatorStatsLines(tx: Translator | null): string[] {
   const now = tx.size;
   return [
     `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled, ${s.recalled} recalled (${s.landedHot} at their first landing)`,
-    `translator entries: ${s.entries}; instructions in cold slices: ${s.coldInstructions}; invalidations: ${s.invalidations}; flushes: ${s.flushes}`,
+    `translator entries: ${s.entries}; instructions in cold slices: ${s.coldInstructions}; invalidations: ${s.invalidations}; flushes: ${s.flushes}; promotions: ${s.promotions}`,
     `translation cache: ${now.translations} translations, ${now.guestBytes} guest bytes, ${now.sourceChars} chars of JavaScript`,
     ...(s.straightRuns > 0 ? [`bt units compiled: ${s.straightRuns} (straight runs and chains of translation units, hypervisor/bt)`] : []),
   ];
@@ -196,6 +211,8 @@ interface Tb {
   guestBytes: number;
   /** dropped (it may still sit in another frame's list) */
   dead: boolean;
+  /** a first translation (firstBlocks), to be retranslated whole once entered promoteAt times */
+  first: boolean;
 }
 
 /**
@@ -219,8 +236,8 @@ const MAX_FACTORIES = 8192;
  * depend on what the process ran before.
  */
 const MEMO = new Map<string, Map<number, Memo>>();
-/** A translation of the memo: what generate() made, its function, its entry pc, and the heat it became hot under (threshold and cold slice). */
-type Memo = Generated & { fn: TbFn; pc: number; hotUnder: string };
+/** A translation of the memo: what generate() made, its function, its entry pc, the heat it became hot under (threshold and cold slice), and whether it is a first translation (firstBlocks). */
+type Memo = Generated & { fn: TbFn; pc: number; hotUnder: string; first: boolean };
 let memoSize = 0;
 const MAX_MEMO = 8192;
 
@@ -255,6 +272,8 @@ export class Translator {
   private readonly jcHpa = new Int32Array(JC_SLOTS);
   private readonly jcPc = new Int32Array(JC_SLOTS);
   private readonly jcFn: Array<TbFn | null> = new Array<TbFn | null>(JC_SLOTS).fill(null);
+  /** per slot: dispatcher entries left before its first translation is retranslated whole (a large number for a whole one) */
+  private readonly jcLeft = new Int32Array(JC_SLOTS);
   /** current contents of the cache */
   private live = 0;
   private liveChars = 0;
@@ -282,6 +301,8 @@ export class Translator {
   coldCycles: number;
   /** landings an entry needs to become hot (threshold, scaled to the warm cold slice once warm) */
   private hotAt: number;
+  /** blocks in an entry's first translation: firstBlocks, or maxBlocks when no smaller (then every translation is whole) */
+  private readonly firstBlocks: number;
 
   constructor(
     private readonly h: TranslatorHost,
@@ -294,7 +315,8 @@ export class Translator {
     this.ctx = Object.fromEntries([...objects, ['tx', this]]);
     this.numberConsts = numbers.map(([k, v]) => [k, v as number]);
     const l = this.limits;
-    const config = JSON.stringify([this.numberConsts, this.objectNames, [...h.costs], h.takenExtra, h.mem.size, h.mmu.setMask, h.mmu.wayShift, h.mmu.tlbWays, l.maxBlocks, l.maxInsns]);
+    this.firstBlocks = Math.max(1, Math.min(l.firstBlocks, l.maxBlocks));
+    const config = JSON.stringify([this.numberConsts, this.objectNames, [...h.costs], h.takenExtra, h.mem.size, h.mmu.setMask, h.mmu.wayShift, h.mmu.tlbWays, l.maxBlocks, l.maxInsns, this.firstBlocks]);
     let memo = MEMO.get(config);
     if (memo === undefined) MEMO.set(config, (memo = new Map()));
     this.memo = memo;
@@ -335,16 +357,42 @@ export class Translator {
   lookup(pc: number, hpa: number, tr: Int32Array): TbFn | null {
     const j = (hpa >>> 2) & (JC_SLOTS - 1);
     const f = this.jcFn[j]!;
-    if (f !== null && this.jcHpa[j] === hpa && this.jcPc[j] === pc) return f;
+    if (f !== null && this.jcHpa[j] === hpa && this.jcPc[j] === pc) {
+      if (--this.jcLeft[j]! > 0) return f;
+      return this.promote(pc, hpa, tr, j, f);
+    }
     return this.lookupSlow(pc, hpa, tr, j);
+  }
+
+  /** Put the translation entered at hpa (virtual pc) in jump cache slot j. */
+  private install(j: number, pc: number, hpa: number, fn: TbFn): void {
+    this.jcHpa[j] = hpa;
+    this.jcPc[j] = pc;
+    this.jcFn[j] = fn;
+    this.jcLeft[j] = this.byEntry.get(hpa)?.first === true ? this.limits.promoteAt : 0x7fffffff;
+  }
+
+  /**
+   * The translation in jump cache slot j (function f) was entered its count of times: a first
+   * translation is retranslated whole (maxBlocks) and the new one returned; else the count starts again.
+   */
+  private promote(pc: number, hpa: number, tr: Int32Array, j: number, f: TbFn): TbFn {
+    const tb = this.byEntry.get(hpa);
+    if (tb === undefined || !tb.first || tb.fn !== f) {
+      this.jcLeft[j] = 0x7fffffff;
+      return f;
+    }
+    const fn = this.translate(pc, hpa, tr, null, false);
+    if (fn === null) return f; // not reached: its first instruction was translated before
+    this.stats.promotions++;
+    this.install(j, pc, hpa, fn);
+    return fn;
   }
 
   private lookupSlow(pc: number, hpa: number, tr: Int32Array, j: number): TbFn | null {
     const tb = this.byEntry.get(hpa);
     if (tb !== undefined && tb.vpc === pc) {
-      this.jcHpa[j] = hpa;
-      this.jcPc[j] = pc;
-      this.jcFn[j] = tb.fn;
+      this.install(j, pc, hpa, tb.fn);
       return tb.fn;
     }
     // kept heat: an entry that became hot on an earlier machine of the process (same limits) and
@@ -352,9 +400,7 @@ export class Translator {
     if (this.keptHeat) {
       const fn = this.landHot(pc, hpa, tr);
       if (fn !== null) {
-        this.jcHpa[j] = hpa;
-        this.jcPc[j] = pc;
-        this.jcFn[j] = fn;
+        this.install(j, pc, hpa, fn);
         return fn;
       }
     }
@@ -366,11 +412,7 @@ export class Translator {
     }
     this.heat[slot] = 0;
     const fn = this.translate(pc, hpa, tr);
-    if (fn !== null) {
-      this.jcHpa[j] = hpa;
-      this.jcPc[j] = pc;
-      this.jcFn[j] = fn;
-    }
+    if (fn !== null) this.install(j, pc, hpa, fn);
     return fn;
   }
 
@@ -493,11 +535,19 @@ export class Translator {
     return this.translate(pc, hpa, tr, m);
   }
 
-  /** Translate the code entered at virtual pc (host-physical hpa); null if its first instruction is not translatable. */
-  translate(pc: number, hpa: number, tr: Int32Array | null = null, hot: Memo | null = null): TbFn | null {
-    const known = hot ?? this.recall(pc | 0, hpa | 0, tr);
-    const src = known ?? this.generate(pc | 0, hpa | 0, tr);
+  /**
+   * Translate the code entered at virtual pc (host-physical hpa); null if its first instruction
+   * is not translatable. A first translation (first: at most firstBlocks blocks) unless first is
+   * false or the memo holds a whole one that still holds.
+   */
+  translate(pc: number, hpa: number, tr: Int32Array | null = null, hot: Memo | null = null, first = true): TbFn | null {
+    const m = hot ?? this.recall(pc | 0, hpa | 0, tr);
+    const known = m !== null && (first || !m.first) ? m : null;
+    const tiered = first && this.firstBlocks < this.limits.maxBlocks;
+    const src = known ?? this.generate(pc | 0, hpa | 0, tr, tiered ? this.firstBlocks : this.limits.maxBlocks);
     if (src === null) return null;
+    // a first translation that the block limit cut short (else a whole one would be the same)
+    const isFirst = known !== null ? known.first : tiered && src.blocks >= this.firstBlocks && src.insns < this.limits.maxInsns;
     const l = this.limits;
     if (this.live + 1 > l.maxTranslations || this.liveChars + src.source.length > l.maxSourceChars) this.flush();
     const old = this.byEntry.get(hpa);
@@ -518,9 +568,9 @@ export class Translator {
         memoSize = 0;
       }
       if (!this.memo.has(hpa | 0)) memoSize++;
-      this.memo.set(hpa | 0, { ...src, fn, pc: pc | 0, hotUnder: this.hotUnder });
+      this.memo.set(hpa | 0, { ...src, fn, pc: pc | 0, hotUnder: this.hotUnder, first: isFirst });
     }
-    const tb: Tb = { fn, vpc: pc | 0, hpa, ranges: src.ranges, sourceChars: src.source.length, guestBytes: src.guestBytes, dead: false };
+    const tb: Tb = { fn, vpc: pc | 0, hpa, ranges: src.ranges, sourceChars: src.source.length, guestBytes: src.guestBytes, dead: false, first: isFirst };
     this.byEntry.set(hpa, tb);
     for (const [lo] of src.ranges) {
       const f = lo >>> 12;
@@ -580,7 +630,7 @@ export class Translator {
    * still maps that page to the same frame (as the interpreter's instruction TLB would look it
    * up); indirect transfers (ret, jmpr, callr) go on inside when their target is one of the blocks.
    */
-  generate(pc: number, hpa: number, tr: Int32Array | null = null): Generated | null {
+  generate(pc: number, hpa: number, tr: Int32Array | null = null, maxBlocks = this.limits.maxBlocks): Generated | null {
     const h = this.h;
     const m32 = h.mem.i32;
     const entryPage = pc & PAGE_MASK;
@@ -631,7 +681,7 @@ export class Translator {
     index.set(pc, 0);
     let total = 0;
     const add = (t: number): void => {
-      if ((t & 3) !== 0 || index.has(t) || index.size >= l.maxBlocks) return;
+      if ((t & 3) !== 0 || index.has(t) || index.size >= maxBlocks) return;
       if (deltaOf(t & PAGE_MASK) === undefined) return;
       index.set(t, index.size);
       work.push(t);

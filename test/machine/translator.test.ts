@@ -310,6 +310,46 @@ describe('invalidation', () => {
   });
 });
 
+describe('first translations (firstBlocks) and their promotion', () => {
+  /** A loop calling a function each pass: its entry, the function and the call's return address are three blocks. */
+  const caller = (k: number) =>
+    new Prog(BASE).li(1, 0).li(3, 0).li(4, 0).label('loop').op(Op.ADDI, 3, 3, k).call('f').op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 100).j(Cond.LT, 'loop').op(Op.HLT).label('f').op(Op.ADDI, 4, 4, 1).op(Op.RET);
+
+  it('a first translation holds at most firstBlocks blocks; entered promoteAt times it is retranslated whole and the loop stays inside', () => {
+    const limits = { threshold: 1, coldSlice: 0, firstBlocks: 2, maxBlocks: 32, promoteAt: 10 };
+    const rig = agree((r) => boot(r, caller(4241), KSTACK), limits);
+    expect(rig.cpu.regs[3]).toBe(100 * 4241);
+    expect(rig.cpu.regs[4]).toBe(100);
+    const s = rig.cpu.translator!.stats;
+    // first translations of 2 blocks: the start's (its LIs, the loop's block), the function's,
+    // and the call's return address's (its block and the loop's, up to the call): each pass
+    // leaves at the call and at the return. The return address's, entered 10 times, is
+    // retranslated whole: the loop, the call and the return inside, so the loop stays in it
+    expect(s.promotions).toBe(1);
+    expect(s.translations).toBe(4);
+    expect(s.entries).toBe(23);
+    // a second machine of the process running the same code takes the whole translation from the
+    // memo (machine/translator.ts MEMO) at its first translation of that entry: no promotion
+    const again = agree((r) => boot(r, caller(4241), KSTACK), limits).cpu.translator!.stats;
+    expect(again.promotions).toBe(0);
+    expect(again.recalled).toBe(again.translations);
+    expect(again.entries).toBe(3);
+    // never promoted: two dispatcher entries a pass
+    const flat = agree((r) => boot(r, caller(4243), KSTACK), { ...limits, promoteAt: 1e9 });
+    expect(flat.cpu.translator!.stats.promotions).toBe(0);
+    expect(flat.cpu.translator!.stats.translations).toBe(3);
+    expect(flat.cpu.translator!.stats.entries).toBe(201);
+  });
+
+  it('firstBlocks at maxBlocks: every translation is whole, none is promoted', () => {
+    const rig = agree((r) => boot(r, caller(4245), KSTACK), { threshold: 1, coldSlice: 0, firstBlocks: 32, maxBlocks: 32, promoteAt: 10 });
+    const s = rig.cpu.translator!.stats;
+    expect(s.promotions).toBe(0);
+    expect(s.translations).toBe(3);
+    expect(s.entries).toBe(3);
+  });
+});
+
 describe('the translation memo (translations shared by every translator in the process)', () => {
   /** A loop adding k each pass (k makes the code this test's own), run with every entry translated. */
   const adder = (k: number) => new Prog(BASE).li(1, 0).li(3, 0).label('loop').op(Op.ADDI, 3, 3, k).op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 40).j(Cond.LT, 'loop').op(Op.HLT);
