@@ -90,6 +90,9 @@ const OP_JMP: number = cacheExports.OP_JMP;
 const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 
+/** compileChain's own locals: the chained entries made inside, written back at every exit */
+const CHAIN_FRAME = { locals: 'ch = 0', exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; }' };
+
 /** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
 /** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of BtMode.xlEntry */
 const DL_MAX = 1 << 30;
@@ -396,7 +399,10 @@ export class BtMode implements Mode {
       this.chargeLookup(dom, st);
       if (entry === ENTRY_DIRECT && prev !== null && !prev.dead && u.ma >= 0) {
         // successors re-translated after an invalidation leave dead links behind: keep the list short
-        if (prev.links.length >= 4) prev.links = prev.links.filter((x) => !x.dead).slice(-3);
+        if (prev.links.length >= 4) {
+          prev.links = prev.links.filter((x) => !x.dead).slice(-3);
+          cache.epoch++; // a live link may have gone: compiled chains trusting it are checked again
+        }
         prev.links.push(u);
       }
     }
@@ -411,6 +417,15 @@ export class BtMode implements Mode {
     while (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, upc)) {
       let fn = u.runs![0];
       if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
+      else if (fn !== null && u.chain!.epoch !== cache.epoch) {
+        // a unit was dropped or links cut since the chain's boundaries were last found true
+        if (this.chainHolds(u.chain!)) {
+          u.chain!.epoch = cache.epoch;
+        } else {
+          cache.host.chainRecompiles++;
+          fn = u.runs![0] = this.compileChain(u, upc, cache);
+        }
+      }
       if (fn === null || !this.fetchReady(u, upc, user)) break;
       // chaining inside needs the unit found through the shadow (so its page maps the same for
       // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
@@ -950,15 +965,44 @@ export class BtMode implements Mode {
         pcs.push(target);
       }
     }
-    u.chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this };
+    const pairs: number[] = [];
+    const chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this, pairs, epoch: cache.epoch };
+    u.chain = chain;
+    // a boundary whose units are live and linked now is trusted while the cache's epoch stays
+    // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
+    // chained entries are counted in a local (ch), written back at every exit
     return this.tx!.compileStraight(
       units.map((x, i) => this.straight(x, 0, pcs[i]!)),
       (from, to, p) => {
         const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
-        const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK) ? ` || !bc.m.enterChained(y, ${p}, user)` : '';
-        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross}) ${leave} } bc.st.chained++; bc.st.unitsRun++; bc.host.chainedInline++; b = ${to}; continue out;`;
+        const a = units[from]!;
+        const y = units[to]!;
+        const trusted = !a.dead && !y.dead && a.links.includes(y);
+        if (trusted) pairs.push(from, to);
+        const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK);
+        const check = trusted
+          ? cross ? `if (!bc.m.enterChained(bc.u[${to}], ${p}, user)) ${leave} ` : ''
+          : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
+        return `if (cyc >= dl) ${leave} ${check}ch++; b = ${to}; continue out;`;
       },
+      CHAIN_FRAME,
     );
+  }
+
+  /**
+   * Are the boundaries compiled as trusted in this chain (TranslationUnit.chain) still true - both
+   * units live, the first linked to the second? (The cache's epoch moved since they were last
+   * found so.)
+   */
+  private chainHolds(ch: NonNullable<TranslationUnit['chain']>): boolean {
+    const us = ch.u;
+    const pairs = ch.pairs;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const a = us[pairs[i]!]!;
+      const y = us[pairs[i + 1]!]!;
+      if (a.dead || y.dead || !a.links.includes(y)) return false;
+    }
+    return true;
   }
 
   /**
