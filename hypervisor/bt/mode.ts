@@ -152,6 +152,7 @@ export class BtMode implements Mode {
   private hv!: Hypervisor;
   private cpu!: Cpu;
   private m32!: Int32Array;
+  private codePage!: Uint8Array;
   private readonly caches = new Set<TranslationCache>();
   // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
@@ -171,6 +172,8 @@ export class BtMode implements Mode {
   private readonly xlFrame = new Int32Array(XL_SLOTS);
   private readonly xlStamp = new Int32Array(XL_SLOTS);
   private xlEntry = 1;
+  /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
+  readonly host = { translationsRemembered: 0 };
   /**
    * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
@@ -210,6 +213,7 @@ export class BtMode implements Mode {
     this.hv = hv;
     this.cpu = hv.cpu;
     this.m32 = hv.mem.i32;
+    this.codePage = hv.mem.codePage;
     this.trap.attach(hv);
     const p = hv.profile;
     this.callout = p.btCallout;
@@ -343,6 +347,11 @@ export class BtMode implements Mode {
    */
   private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, deadline: number): number {
     const cpu = this.cpu;
+    // the shadow translations remembered (xlate) hold for this pass alone
+    if (++this.xlEntry >= DL_MAX) {
+      this.xlStamp.fill(0);
+      this.xlEntry = 1;
+    }
     const dom = t.domain;
     const st = cache.stats;
     const pc = cpu.pc | 0;
@@ -351,6 +360,7 @@ export class BtMode implements Mode {
     let ma = (pc & 3) === 0 ? cpu.mmu.translate(pc, false, user) : -1;
     /** found through the shadow: the page maps the same until the monitor changes the shadow */
     const viaShadow = ma >= 0;
+    if (viaShadow) this.remember(pc, user, ma);
     let w = 0;
     if (ma < 0) {
       if ((pc & 3) !== 0) {
@@ -435,10 +445,6 @@ export class BtMode implements Mode {
       // not box a double per call)
       const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
       const mmu = cpu.mmu;
-      if (++this.xlEntry >= DL_MAX) {
-        this.xlStamp.fill(0);
-        this.xlEntry = 1;
-      }
       const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
       const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
       const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
@@ -877,7 +883,7 @@ export class BtMode implements Mode {
     if (((pc ^ upc) & PAGE_MASK) === 0) {
       ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
     } else {
-      ma = cpu.mmu.translate(pc, false, user);
+      ma = this.xlate(pc, user);
       if (ma < 0) return null;
     }
     let y: TranslationUnit | undefined;
@@ -911,7 +917,7 @@ export class BtMode implements Mode {
       mmu.icV = vpc & PAGE_MASK;
       mmu.icA = mmu.tlbAdd[e]!;
       mmu.icUser = user;
-      this.hv.mem.codePage[(vpc + mmu.icA) >>> 12] = 1;
+      this.codePage[(vpc + mmu.icA) >>> 12] = 1;
     }
     return ((vpc + mmu.icA) | 0) === u.ma + off;
   }
@@ -1012,20 +1018,33 @@ export class BtMode implements Mode {
    * refills the instruction TLB from the TLB, as the fetch at pc would next.)
    */
   enterChained(y: TranslationUnit, pc: number, user: boolean): boolean {
-    const key = (pc & PAGE_MASK) | (user ? 1 : 0);
+    return this.xlate(pc, user) === y.ma && this.fetchReady(y, pc, user);
+  }
+
+  /**
+   * The shadow's translation of the aligned virtual pc (Mmu.translate), remembered for the rest
+   * of this pass of the unit loop (runUnit: xlEntry): it is asked only between units of ident
+   * instructions alone (compiled code's boundaries, nextUnit), and since the pass began only
+   * such units ran (a unit with anything else ends the pass at its end), which change neither
+   * the shadow, CR3 nor the ring.
+   */
+  private xlate(pc: number, user: boolean): number {
     const slot = (pc >>> 12) & (XL_SLOTS - 1);
-    let ma: number;
-    if (this.xlPage[slot] === key && this.xlStamp[slot] === this.xlEntry) {
-      ma = this.xlFrame[slot]! + (pc & 0xfff);
-    } else {
-      ma = this.cpu.mmu.translate(pc, false, user);
-      if (ma >= 0 && (pc & 3) === 0) {
-        this.xlPage[slot] = key;
-        this.xlFrame[slot] = ma & PAGE_MASK;
-        this.xlStamp[slot] = this.xlEntry;
-      }
+    if (this.xlPage[slot] === ((pc & PAGE_MASK) | (user ? 1 : 0)) && this.xlStamp[slot] === this.xlEntry) {
+      this.host.translationsRemembered++;
+      return this.xlFrame[slot]! + (pc & 0xfff);
     }
-    return ma === y.ma && this.fetchReady(y, pc, user);
+    const ma = this.cpu.mmu.translate(pc, false, user);
+    if (ma >= 0 && (pc & 3) === 0) this.remember(pc, user, ma);
+    return ma;
+  }
+
+  /** xlate's memo: aligned pc translates to ma through the shadow (for the rest of this pass). */
+  private remember(pc: number, user: boolean, ma: number): void {
+    const slot = (pc >>> 12) & (XL_SLOTS - 1);
+    this.xlPage[slot] = (pc & PAGE_MASK) | (user ? 1 : 0);
+    this.xlFrame[slot] = ma & PAGE_MASK;
+    this.xlStamp[slot] = this.xlEntry;
   }
 
   /**

@@ -227,7 +227,8 @@ insn:
   function run(image: ReturnType<typeof assemble>['image'], fastPath: boolean, engine: Engine = 'interpreter') {
     const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024, engine });
     hv.cpu.fastPath = fastPath;
-    const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: 4 * 1024 * 1024 }, { image });
+    const mode = new BtMode();
+    const d = hv.createDomain(mode, { name: 'k', memoryBytes: 4 * 1024 * 1024 }, { image });
     expect(hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
     const cpu = hv.cpu;
     const { trace: _trace, ...domain } = d.stats;
@@ -240,6 +241,7 @@ insn:
       loopEntries: btCache(d).host.loopEntries,
       chainedInline: btCache(d).host.chainedInline,
       chainRecompiles: btCache(d).host.chainRecompiles,
+      translationsRemembered: mode.host.translationsRemembered,
     };
   }
 
@@ -356,6 +358,9 @@ far:
     // unit loop drops the new unit too - another invalidation, other counts)
     expect([translator.chainRecompiles, interpreter.chainRecompiles]).toEqual([1, 0]);
     expect(translator.chainedInline).toBeGreaterThan(100);
+    // a crossing between the pages translates its pc through the shadow once per pass of the unit
+    // loop (BtMode.xlate), not at every crossing: 72 of them answered without a walk (0 without it)
+    expect(translator.translationsRemembered).toBe(72);
   });
   });
 });
