@@ -265,13 +265,6 @@ export class Translator {
   private readonly numberConsts: Array<[string, number]>;
   /** this translator's part of MEMO */
   private readonly memo: Map<number, Memo>;
-  /**
-   * Everything besides the instructions that the code this translator generates depends on (the
-   * names and constants it binds, the costs, the memory and TLB geometry, the limits): two
-   * translators with the same key generate the same code for the same input (a caller's memo of
-   * compileStraight's results, hypervisor/bt, is keyed by it).
-   */
-  readonly configKey: string;
   /** the heat this translator's translations become hot under (memo entries made under another are not hot here) */
   private readonly hotUnder: string;
   /** entries whose memo translation was found stale at a landing (not looked at again by this translator) */
@@ -301,7 +294,6 @@ export class Translator {
     this.numberConsts = numbers.map(([k, v]) => [k, v as number]);
     const l = this.limits;
     const config = JSON.stringify([this.numberConsts, this.objectNames, [...h.costs], h.takenExtra, h.mem.size, h.mmu.setMask, h.mmu.wayShift, h.mmu.tlbWays, l.maxBlocks, l.maxInsns]);
-    this.configKey = config;
     let memo = MEMO.get(config);
     if (memo === undefined) MEMO.set(config, (memo = new Map()));
     this.memo = memo;

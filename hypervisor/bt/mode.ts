@@ -90,21 +90,6 @@ const OP_JMP: number = cacheExports.OP_JMP;
 const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 
-/**
- * Compiled straight runs and chains by translator configuration (Translator.configKey), then by
- * what they were made from (BtMode.straightMemo), for the whole process: a later machine's units
- * find theirs without generating the source again. At most STRAIGHT_MEMO_MAX per configuration.
- */
-const STRAIGHT_MEMO = new Map<string, Map<string, { fn: StraightFn | null; pairs: number[] }>>();
-const STRAIGHT_MEMO_MAX = 4096;
-
-/** The instructions of a straight run as a memo key: each one's pc, words and address. */
-function keyOf(block: readonly StraightInsn[]): string {
-  let k = '';
-  for (const i of block) k += `${i.at},${i.w},${i.ext},${i.pa};`;
-  return k;
-}
-
 /** compileChain's own locals: the chained entries made inside, written back at every exit */
 const CHAIN_FRAME = { locals: 'ch = 0', exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; }' };
 
@@ -188,10 +173,7 @@ export class BtMode implements Mode {
   private readonly xlStamp = new Int32Array(XL_SLOTS);
   private xlEntry = 1;
   /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
-  readonly host = { translationsRemembered: 0, straightRecalled: 0 };
-  /** straightMemo's map and the translator configuration it is for */
-  private remembered: Map<string, { fn: StraightFn | null; pairs: number[] }> | null = null;
-  private rememberedFor = '';
+  readonly host = { translationsRemembered: 0 };
   /**
    * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
@@ -721,17 +703,7 @@ export class BtMode implements Mode {
   private runCompiled(u: TranslationUnit, k: number, pc: number, user: boolean): number {
     const runs = u.runs!;
     let fn = runs[k];
-    if (fn === undefined) {
-      const block = this.straight(u, k, pc);
-      const key = `s|${keyOf(block)}`;
-      const memo = this.straightMemo(key);
-      if (memo !== undefined) {
-        fn = runs[k] = memo.fn;
-      } else {
-        fn = runs[k] = this.tx!.compileStraight([block]);
-        this.remembered!.set(key, { fn, pairs: [] });
-      }
-    }
+    if (fn === undefined) fn = runs[k] = this.tx!.compileStraight([this.straight(u, k, pc)]);
     if (fn === null) return NOT_RUN;
     const off = u.offs[k]!;
     if (!this.fetchReady(u, (pc + off) | 0, user, off)) return NOT_RUN;
@@ -999,30 +971,14 @@ export class BtMode implements Mode {
         pcs.push(target);
       }
     }
-    const blocks = units.map((x, i) => this.straight(x, 0, pcs[i]!));
-    // the process-wide memo of what compileStraight made, keyed by all it is made from: the
-    // translator's configuration, the instructions, and which units are live and linked to which
-    // (the trusted boundaries below)
-    let key = 'c';
-    for (let i = 0; i < units.length; i++) {
-      key += `|${keyOf(blocks[i]!)}>`;
-      const x = units[i]!;
-      if (x.dead) continue;
-      for (let j = 0; j < units.length; j++) if (!units[j]!.dead && x.links.includes(units[j]!)) key += `${j},`;
-    }
-    const memo = this.straightMemo(key);
-    if (memo !== undefined) {
-      u.chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this, pairs: memo.pairs, epoch: cache.epoch };
-      return memo.fn;
-    }
     const pairs: number[] = [];
     const chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this, pairs, epoch: cache.epoch };
     u.chain = chain;
     // a boundary whose units are live and linked now is trusted while the cache's epoch stays
     // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
     // chained entries are counted in a local (ch), written back at every exit
-    const fn = this.tx!.compileStraight(
-      blocks,
+    return this.tx!.compileStraight(
+      units.map((x, i) => this.straight(x, 0, pcs[i]!)),
       (from, to, p) => {
         const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
         const a = units[from]!;
@@ -1037,32 +993,6 @@ export class BtMode implements Mode {
       },
       CHAIN_FRAME,
     );
-    this.remembered!.set(key, { fn, pairs });
-    return fn;
-  }
-
-  /**
-   * The memo of compiled straight runs and chains for this translator's configuration (process
-   * wide: a later machine like this one finds them without generating their source again),
-   * bounded as the translator's own memo of functions. Undefined on a miss.
-   */
-  private straightMemo(key: string): { fn: StraightFn | null; pairs: number[] } | undefined {
-    const tx = this.tx!;
-    let m = this.remembered;
-    if (m === null || this.rememberedFor !== tx.configKey) {
-      m = STRAIGHT_MEMO.get(tx.configKey) ?? null;
-      if (m === null) STRAIGHT_MEMO.set(tx.configKey, (m = new Map()));
-      this.remembered = m;
-      this.rememberedFor = tx.configKey;
-    }
-    const r = m.get(key);
-    if (r !== undefined) {
-      tx.stats.straightRuns++;
-      this.host.straightRecalled++;
-      return r;
-    }
-    if (m.size >= STRAIGHT_MEMO_MAX) m.clear();
-    return undefined;
   }
 
   /**

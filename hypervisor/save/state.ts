@@ -16,13 +16,12 @@ import { savedClasses } from './classes.ts';
  * template's: no translator yet (it is made again on the first run), the mode's own hook (bt's).
  * Under the translator engine bt's units hold compiled code too (their straight runs and the
  * chains compiled from them, hypervisor/bt/mode.ts), and the mode its translator: a restored unit
- * starts with none (null, as a new unit) and compiles again once entered hot; the mode's view of the
- * process-wide memo of compiled straight runs (remembered) is looked up again.
+ * starts with none (null, as a new unit) and compiles again once entered hot.
  */
 export const TRANSIENT: TransientFields = new Map([
   ['Cpu', ['tx', 'tbFrame']],
   ['PhysicalMemory', ['onCodeWrite']],
-  ['BtMode', ['tx', 'remembered']],
+  ['BtMode', ['tx']],
   ['TranslationUnit', ['runs', 'chain']],
 ]);
 
