@@ -225,7 +225,7 @@ export class TranslationUnit {
    * still true (BtMode.runUnit checks it again, or compiles anew, before entering when the
    * cache's epoch moved).
    */
-  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown; pairs: number[]; epoch: number } | null = null;
+  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown; pairs: number[]; epoch: number; c: { epoch: number } } | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
