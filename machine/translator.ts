@@ -897,10 +897,12 @@ export class Translator {
    * that ends `block` retired (a block boundary). It sets cpu.pc, the registers, FLAGS, cycles
    * and instructions as the general path would after the same instructions. Null if the first
    * block's first instruction has no definition. Shares the process-wide memo of compiled
-   * functions (so `link`'s code must not depend on the machine either).
+   * functions (so `link`'s code must not depend on the machine either). `frame` (if given)
+   * declares the caller's own locals for its `link` code and the code run at every exit, after
+   * the write-back (e.g. counters kept in locals written back once).
    */
-  compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null): StraightFn | null {
-    const src = this.generateStraight(blocks, link);
+  compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, frame: StraightFrame | null = null): StraightFn | null {
+    const src = this.generateStraight(blocks, link, frame);
     if (src === null) return null;
     let fn = FACTORIES.get(src) as StraightFn | undefined;
     if (fn === undefined) {
@@ -914,7 +916,7 @@ export class Translator {
   }
 
   /** The JavaScript of compileStraight. */
-  generateStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null): string | null {
+  generateStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, frame: StraightFrame | null = null): string | null {
     const h = this.h;
     const costs = h.costs;
     const readRegs = new Set<number>();
@@ -989,6 +991,7 @@ export class Translator {
       this.numberConsts.length > 0 ? `const ${this.numberConsts.map(([k, v]) => `${k} = ${v}`).join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, smc = 0, ix = 0, b = 0;',
+      frame !== null ? `let ${frame.locals};` : '',
       'const w0 = cpu.loopWalkCycles;',
       'out: for (;;) {',
       'switch (b) {',
@@ -997,6 +1000,7 @@ export class Translator {
       'break;',
       '}',
       ...writeBack(written),
+      frame !== null ? frame.exit : '',
       'return ix;',
       '};',
     ].join('\n');
@@ -1089,6 +1093,12 @@ export function pageChecker(ways: number): PageAt {
  * direct control transfer (retired, charged) goes to pc `pc`, the first instruction of block `to`.
  */
 export type StraightLink = (from: number, to: number, pc: string) => string;
+
+/** compileStraight's caller's own locals (`let` declarations without the keyword) and the code run at every exit of the function. */
+export interface StraightFrame {
+  locals: string;
+  exit: string;
+}
 
 /** A function compileStraight made (its result: see there); `bc` is the caller's, for its `link` code. */
 export type StraightFn = (c: TranslationContext, tr: Int32Array, tw: Int32Array, user: boolean, dl: number, bc: unknown) => number;

@@ -217,8 +217,15 @@ export class TranslationUnit {
   checked = -1;
   /** its number of instructions */
   readonly length: number;
-  /** the units compiled with this one (runs[0]: this unit first, then those chained to it), and the counters the chained entries count in */
-  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown } | null = null;
+  /**
+   * The units compiled with this one (runs[0]: this unit first, then those chained to it), the
+   * counters the chained entries count in, the boundaries compiled as trusted (`pairs`: from, to
+   * by unit index; both units live and the first linked to the second at compile time, so the
+   * compiled code goes on there without a check) and the cache's `epoch` when that was last found
+   * still true (BtMode.runUnit checks it again, or compiles anew, before entering when the
+   * cache's epoch moved).
+   */
+  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown; pairs: number[]; epoch: number; c: { epoch: number } } | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
@@ -308,7 +315,14 @@ export class TranslationCache {
    * (Cpu.codeStoreHook); and of the unit loop's own entries, those made inside the fast loop at
    * a block boundary (BtMode.enterInLoop), without leaving it.
    */
-  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0 };
+  /**
+   * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
+   * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled
+   * code trusts the links and liveness it was compiled with while this is unchanged (the
+   * translator engine: TranslationUnit.chain).
+   */
+  epoch = 0;
   /** get()'s slots (RECENT_SLOTS, by machine address) */
   private readonly recent = new Array<TranslationUnit | undefined>(RECENT_SLOTS).fill(undefined);
 
@@ -410,6 +424,7 @@ export class TranslationCache {
       const u = list[i]!;
       if (!u.offs.includes(ma - u.ma)) continue;
       u.dead = true;
+      this.epoch++;
       if (this.units.get(u.ma) === u) {
         this.units.delete(u.ma);
         this.cachedInsns -= u.length;
@@ -423,6 +438,7 @@ export class TranslationCache {
     const list = this.byFrame.get(frame);
     if (!list) return;
     this.byFrame.delete(frame);
+    this.epoch++;
     for (const u of list) {
       u.dead = true;
       if (this.units.get(u.ma) === u) {
@@ -447,6 +463,7 @@ export class TranslationCache {
       this.traceFaultsAt.clear();
     }
     for (const u of this.units.values()) u.dead = true;
+    this.epoch++;
     this.units.clear();
     this.recent.fill(undefined);
     this.byFrame.clear();

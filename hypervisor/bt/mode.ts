@@ -90,6 +90,9 @@ const OP_JMP: number = cacheExports.OP_JMP;
 const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 
+/** compileChain's own locals: the chained entries made inside, written back at every exit */
+const CHAIN_FRAME = { locals: 'ch = 0, ep = bc.epoch', exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; }' };
+
 /** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
 /** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of BtMode.xlEntry */
 const DL_MAX = 1 << 30;
@@ -149,6 +152,7 @@ export class BtMode implements Mode {
   private hv!: Hypervisor;
   private cpu!: Cpu;
   private m32!: Int32Array;
+  private codePage!: Uint8Array;
   private readonly caches = new Set<TranslationCache>();
   // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
@@ -168,6 +172,8 @@ export class BtMode implements Mode {
   private readonly xlFrame = new Int32Array(XL_SLOTS);
   private readonly xlStamp = new Int32Array(XL_SLOTS);
   private xlEntry = 1;
+  /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
+  readonly host = { translationsRemembered: 0 };
   /**
    * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
@@ -207,6 +213,7 @@ export class BtMode implements Mode {
     this.hv = hv;
     this.cpu = hv.cpu;
     this.m32 = hv.mem.i32;
+    this.codePage = hv.mem.codePage;
     this.trap.attach(hv);
     const p = hv.profile;
     this.callout = p.btCallout;
@@ -340,6 +347,11 @@ export class BtMode implements Mode {
    */
   private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, deadline: number): number {
     const cpu = this.cpu;
+    // the shadow translations remembered (xlate) hold for this pass alone
+    if (++this.xlEntry >= DL_MAX) {
+      this.xlStamp.fill(0);
+      this.xlEntry = 1;
+    }
     const dom = t.domain;
     const st = cache.stats;
     const pc = cpu.pc | 0;
@@ -348,6 +360,7 @@ export class BtMode implements Mode {
     let ma = (pc & 3) === 0 ? cpu.mmu.translate(pc, false, user) : -1;
     /** found through the shadow: the page maps the same until the monitor changes the shadow */
     const viaShadow = ma >= 0;
+    if (viaShadow) this.remember(pc, user, ma);
     let w = 0;
     if (ma < 0) {
       if ((pc & 3) !== 0) {
@@ -396,7 +409,10 @@ export class BtMode implements Mode {
       this.chargeLookup(dom, st);
       if (entry === ENTRY_DIRECT && prev !== null && !prev.dead && u.ma >= 0) {
         // successors re-translated after an invalidation leave dead links behind: keep the list short
-        if (prev.links.length >= 4) prev.links = prev.links.filter((x) => !x.dead).slice(-3);
+        if (prev.links.length >= 4) {
+          prev.links = prev.links.filter((x) => !x.dead).slice(-3);
+          cache.epoch++; // a live link may have gone: compiled chains trusting it are checked again
+        }
         prev.links.push(u);
       }
     }
@@ -411,6 +427,15 @@ export class BtMode implements Mode {
     while (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, upc)) {
       let fn = u.runs![0];
       if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
+      else if (fn !== null && u.chain!.epoch !== cache.epoch) {
+        // a unit was dropped or links cut since the chain's boundaries were last found true
+        if (this.chainHolds(u.chain!)) {
+          u.chain!.epoch = cache.epoch;
+        } else {
+          cache.host.chainRecompiles++;
+          fn = u.runs![0] = this.compileChain(u, upc, cache);
+        }
+      }
       if (fn === null || !this.fetchReady(u, upc, user)) break;
       // chaining inside needs the unit found through the shadow (so its page maps the same for
       // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
@@ -420,10 +445,6 @@ export class BtMode implements Mode {
       // not box a double per call)
       const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
       const mmu = cpu.mmu;
-      if (++this.xlEntry >= DL_MAX) {
-        this.xlStamp.fill(0);
-        this.xlEntry = 1;
-      }
       const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
       const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
       const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
@@ -862,7 +883,7 @@ export class BtMode implements Mode {
     if (((pc ^ upc) & PAGE_MASK) === 0) {
       ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
     } else {
-      ma = cpu.mmu.translate(pc, false, user);
+      ma = this.xlate(pc, user);
       if (ma < 0) return null;
     }
     let y: TranslationUnit | undefined;
@@ -896,7 +917,7 @@ export class BtMode implements Mode {
       mmu.icV = vpc & PAGE_MASK;
       mmu.icA = mmu.tlbAdd[e]!;
       mmu.icUser = user;
-      this.hv.mem.codePage[(vpc + mmu.icA) >>> 12] = 1;
+      this.codePage[(vpc + mmu.icA) >>> 12] = 1;
     }
     return ((vpc + mmu.icA) | 0) === u.ma + off;
   }
@@ -950,15 +971,46 @@ export class BtMode implements Mode {
         pcs.push(target);
       }
     }
-    u.chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this };
+    const pairs: number[] = [];
+    const chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this, pairs, epoch: cache.epoch, c: cache };
+    u.chain = chain;
+    // a boundary whose units are live and linked now is trusted while the cache's epoch stays
+    // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
+    // chained entries are counted in a local (ch), written back at every exit
     return this.tx!.compileStraight(
       units.map((x, i) => this.straight(x, 0, pcs[i]!)),
       (from, to, p) => {
         const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
-        const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK) ? ` || !bc.m.enterChained(y, ${p}, user)` : '';
-        return `if (cyc >= dl) ${leave} { const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross}) ${leave} } bc.st.chained++; bc.st.unitsRun++; bc.host.chainedInline++; b = ${to}; continue out;`;
+        const a = units[from]!;
+        const y = units[to]!;
+        const trusted = !a.dead && !y.dead && a.links.includes(y);
+        if (trusted) pairs.push(from, to);
+        const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK);
+        // (the epoch compared with the one at entry: a refill's walk may set accessed/dirty bits in
+        // a frame that holds units too, and the memory's hook drops them in mid-function)
+        const check = trusted
+          ? `if (bc.c.epoch !== ep${cross ? ` || !bc.m.enterChained(bc.u[${to}], ${p}, user)` : ''}) ${leave} `
+          : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
+        return `if (cyc >= dl) ${leave} ${check}ch++; b = ${to}; continue out;`;
       },
+      CHAIN_FRAME,
     );
+  }
+
+  /**
+   * Are the boundaries compiled as trusted in this chain (TranslationUnit.chain) still true - both
+   * units live, the first linked to the second? (The cache's epoch moved since they were last
+   * found so.)
+   */
+  private chainHolds(ch: NonNullable<TranslationUnit['chain']>): boolean {
+    const us = ch.u;
+    const pairs = ch.pairs;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const a = us[pairs[i]!]!;
+      const y = us[pairs[i + 1]!]!;
+      if (a.dead || y.dead || !a.links.includes(y)) return false;
+    }
+    return true;
   }
 
   /**
@@ -968,20 +1020,33 @@ export class BtMode implements Mode {
    * refills the instruction TLB from the TLB, as the fetch at pc would next.)
    */
   enterChained(y: TranslationUnit, pc: number, user: boolean): boolean {
-    const key = (pc & PAGE_MASK) | (user ? 1 : 0);
+    return this.xlate(pc, user) === y.ma && this.fetchReady(y, pc, user);
+  }
+
+  /**
+   * The shadow's translation of the aligned virtual pc (Mmu.translate), remembered for the rest
+   * of this pass of the unit loop (runUnit: xlEntry): it is asked only between units of ident
+   * instructions alone (compiled code's boundaries, nextUnit), and since the pass began only
+   * such units ran (a unit with anything else ends the pass at its end), which change neither
+   * the shadow, CR3 nor the ring.
+   */
+  private xlate(pc: number, user: boolean): number {
     const slot = (pc >>> 12) & (XL_SLOTS - 1);
-    let ma: number;
-    if (this.xlPage[slot] === key && this.xlStamp[slot] === this.xlEntry) {
-      ma = this.xlFrame[slot]! + (pc & 0xfff);
-    } else {
-      ma = this.cpu.mmu.translate(pc, false, user);
-      if (ma >= 0 && (pc & 3) === 0) {
-        this.xlPage[slot] = key;
-        this.xlFrame[slot] = ma & PAGE_MASK;
-        this.xlStamp[slot] = this.xlEntry;
-      }
+    if (this.xlPage[slot] === ((pc & PAGE_MASK) | (user ? 1 : 0)) && this.xlStamp[slot] === this.xlEntry) {
+      this.host.translationsRemembered++;
+      return this.xlFrame[slot]! + (pc & 0xfff);
     }
-    return ma === y.ma && this.fetchReady(y, pc, user);
+    const ma = this.cpu.mmu.translate(pc, false, user);
+    if (ma >= 0 && (pc & 3) === 0) this.remember(pc, user, ma);
+    return ma;
+  }
+
+  /** xlate's memo: aligned pc translates to ma through the shadow (for the rest of this pass). */
+  private remember(pc: number, user: boolean, ma: number): void {
+    const slot = (pc >>> 12) & (XL_SLOTS - 1);
+    this.xlPage[slot] = (pc & PAGE_MASK) | (user ? 1 : 0);
+    this.xlFrame[slot] = ma & PAGE_MASK;
+    this.xlStamp[slot] = this.xlEntry;
   }
 
   /**
