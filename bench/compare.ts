@@ -397,7 +397,7 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridg
 
 /** The runner's specification of a job under these options. */
 export function jobSpec(opts: Pick<CompareOptions, 'profile' | 'maxCycles' | 'engine'>, job: CompareJob): RunSpec {
-  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}), ...(job.bridge ? { bridge: true } : {}), ...(job.cpus !== undefined ? { cpus: job.cpus } : {}), ...(job.ple ? { ple: true } : {}) };
+  return { profile: opts.profile, maxCycles: opts.maxCycles, ...(opts.engine !== undefined ? { engine: opts.engine } : {}), cmdline: job.cmdline, ...(job.net ? { net: true } : {}), ...(job.bridge ? { bridge: true } : {}), ...(job.cpus !== undefined ? { cpus: job.cpus } : {}), ...(job.ple ? { ple: true } : {}), ...(job.cmdline === NANOBENCH_CMDLINE ? { kernelMarks: true } : {}) };
 }
 
 /** The modes of `modes` that run a guest on `cpus` CPUs (hypervisor/modes.ts SMP_MODES; pv up to 4 vCPUs), native first. */

@@ -57,21 +57,28 @@ export interface GuestRun {
   ledger?: LedgerSnapshot;
   /** the ledger at each RDTSC user code executed, in order (the benchmarks' timed regions) */
   marks?: LedgerSnapshot[];
-  /** the ledger at each RDTSC the kernel executed, in order (the nanobenchmarks' timed regions) */
+  /** the ledger at each RDTSC the kernel executed, in order (the nanobenchmarks' timed regions; only when RunSpec.kernelMarks) */
   kernelMarks?: LedgerSnapshot[];
   /** a bridged run (RunSpec.bridge): the switch and the peer domain */
   bridge?: BridgeRunInfo;
 }
 
-/** Record the ledger at every RDTSC of `cpu`, user-mode into `marks` and kernel into `kernelMarks`; returns the end-of-run reader. */
-function watchLedger(cpu: Cpu, marks: LedgerSnapshot[], kernelMarks: LedgerSnapshot[]): () => LedgerSnapshot {
+/**
+ * Record the ledger at every RDTSC of `cpu`, user-mode into `marks` and, given `kernelMarks`,
+ * kernel-mode into it; returns the end-of-run reader. The kernel reads the TSC often outside the
+ * nanobenchmarks (a snapshot per read: hundreds of MB over `compare`'s runs, kept to the end of
+ * each run, and V8's full collections marking them again and again), so only the runs whose
+ * kernel regions are read ask for them.
+ */
+function watchLedger(cpu: Cpu, marks: LedgerSnapshot[], kernelMarks: LedgerSnapshot[] | undefined): () => LedgerSnapshot {
   const read = () => snapshotLedger(cpu.baseCycles, cpu.cycles, cpu.evCount, cpu.evUnit);
   cpu.onUserRdtsc = () => {
     marks.push(read());
   };
-  cpu.onKernelRdtsc = () => {
-    kernelMarks.push(read());
-  };
+  if (kernelMarks !== undefined)
+    cpu.onKernelRdtsc = () => {
+      kernelMarks.push(read());
+    };
   return read;
 }
 
@@ -97,6 +104,8 @@ export interface RunSpec {
   cpus?: number;
   /** hvm: pause-loop exiting with KVM's PLE_Gap and PLE_Window (`run --ple`) */
   ple?: boolean;
+  /** record the ledger at each RDTSC the kernel executes (GuestRun.kernelMarks: the nanobenchmarks' regions) */
+  kernelMarks?: boolean;
 }
 
 /** What a bridged run's second domain runs: echo the 1 + 8 round trips of `netbench 8 ...`, then power off. */
@@ -124,7 +133,7 @@ export const runNative: Runner = (spec) => {
   peer?.attach({ nic: machine.nic, now: () => machine.deviceContext.now(), schedule: (at, fn) => machine.deviceContext.schedule(at, fn) });
   bootNative(machine, { kernel: guest.kernel, initrd: guest.initrd, cmdline: spec.cmdline });
   const marks: LedgerSnapshot[] = [];
-  const kernelMarks: LedgerSnapshot[] = [];
+  const kernelMarks: LedgerSnapshot[] | undefined = spec.kernelMarks === true ? [] : undefined;
   const ledger = watchLedger(machine.cpu, marks, kernelMarks);
   const { value: result, ms: wallMs } = timed(() => machine.run({ maxCycles: spec.maxCycles }));
   return {
@@ -139,7 +148,7 @@ export const runNative: Runner = (spec) => {
     counters: { ...ZERO_COUNTERS, interrupts: machine.cpu.stats.interrupts },
     ledger: ledger(),
     marks,
-    kernelMarks,
+    ...(kernelMarks !== undefined ? { kernelMarks } : {}),
   };
 };
 
@@ -163,7 +172,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
     if (spec.bridge) return runBridged(mode, spec);
     const guest = buildGuestKernel({ arch });
     const marks: LedgerSnapshot[] = [];
-    const kernelMarks: LedgerSnapshot[] = [];
+    const kernelMarks: LedgerSnapshot[] | undefined = spec.kernelMarks === true ? [] : undefined;
     let ledger: (() => LedgerSnapshot) | null = null;
     const peer = spec.net ? HostUplink.simulatedPeer(macToBytes(NIC_DEFAULT_MAC)) : null;
     const { value: r, ms: wallMs } = timed(() => {
@@ -204,7 +213,7 @@ function hypervisorRunner(mode: VirtualizationMode, arch: 'native' | 'pv'): Runn
       },
       ledger: (ledger as (() => LedgerSnapshot) | null)?.() ?? snapshotLedger(0, 0, new Float64Array(0), new Float64Array(0)),
       marks,
-      kernelMarks,
+      ...(kernelMarks !== undefined ? { kernelMarks } : {}),
     };
   };
 }

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCompare, parseSuite, parseFigures, parseNetbench, type CompareReport } from '../../bench/compare.ts';
+import { runCompare, parseSuite, parseFigures, parseNetbench, compareJobs, jobSpec, NANOBENCH_CMDLINE, type CompareReport } from '../../bench/compare.ts';
+import { runTrap } from '../../bench/runners.ts';
 import { renderText, renderMarkdown, renderHtml } from '../../bench/compare-render.ts';
 import { VMCS_READS_PER_EXIT, getProfile } from '../../machine/costs.ts';
 import { ledgerTotal } from '../../machine/ledger.ts';
@@ -269,6 +270,19 @@ describe('xenolith compare (native, trap, bt, hvm, pv)', () => {
     expect(html).toMatch(/>n\/a<\/text>/);
     expect(html).toContain(`<td>${report.meta.date}</td><td>${report.meta.commit}</td><td>p4-2003</td>`);
     expect(html).toContain('<td>critical-sidt</td><td>PASS</td><td>FAIL</td>');
+  });
+});
+
+describe("the ledger's kernel marks", () => {
+  it('are asked for by the nanobenchmark runs alone (a snapshot per kernel RDTSC: hundreds of MB over the other runs)', () => {
+    const { untimed, timed } = compareJobs({ modes: ['native', 'trap', 'bt', 'hvm', 'pv'], runs: 3 });
+    const asking = [...untimed, ...timed].filter((j) => jobSpec({ profile: 'p4-2003', maxCycles: 1e11 }, j).kernelMarks === true);
+    expect(asking.map((j) => j.what)).toEqual(['native', 'trap', 'bt', 'hvm', 'pv'].map((m) => `${m}: ${NANOBENCH_CMDLINE}`));
+    // a run that does not ask records none (usertests' kernel reads the TSC 418,016 times)
+    const spec = { cmdline: NANOBENCH_CMDLINE, profile: 'p4-2003', maxCycles: 1e11 };
+    const [without, withMarks] = [runTrap(spec), runTrap({ ...spec, kernelMarks: true })];
+    expect([without.stopped, without.kernelMarks, withMarks.cycles]).toEqual(['poweroff', undefined, without.cycles]);
+    expect(withMarks.kernelMarks!.length).toBe(14);
   });
 });
 
