@@ -14,9 +14,10 @@ import { runPvMode } from '../hypervisor/pv/system.ts';
 import { Hc, SchedOp, ShutdownReason, XenVersionCmd } from '../hypercalls/numbers.ts';
 import type { GuestRunOptions, GuestRunResult } from '../hypervisor/run.ts';
 import type { Image } from '../machine/image.ts';
+import type { Cpu } from '../machine/cpu.ts';
 import { Exit } from '../machine/types.ts';
 import { Op } from '../machine/isa.ts';
-import type { Engine } from '../machine/translator.ts';
+import { withTranslatorLimits, type Engine } from '../machine/translator.ts';
 import { median, timed } from './timing.ts';
 import { textTable } from './text-table.ts';
 
@@ -262,4 +263,23 @@ export function mechanismCounts(iterations: number, engine?: Engine): Array<{ me
     if (w.reason !== 'poweroff' || wo.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}) stopped with ${w.reason}/${wo.reason}`);
     return { mechanism: m.mechanism, mode: m.mode, withIt: loopOccurrences(m, w, opts), without: loopOccurrences(m, wo, opts), cycles: [w.cycles, wo.cycles] };
   });
+}
+
+/**
+ * Under the translator, what one run of each mechanism's loop with it cost the dispatcher: entries
+ * into translated code, instructions run in cold slices, translations made (tests). The heat is
+ * counted from nothing on each machine (a low threshold, none kept from earlier machines), so the
+ * counts depend on the loop alone: the difference between two iteration counts is what the extra
+ * iterations cost, one entry per exit to the hypervisor and nothing else once the loop is hot.
+ */
+export function mechanismEntries(iterations: number): Array<{ mechanism: string; entries: number; coldInstructions: number; translations: number }> {
+  return withTranslatorLimits({ threshold: 4, warmColdSlice: 0 }, () =>
+    MECHANISMS.map((m) => {
+      let cpu: Cpu | null = null;
+      const r = m.run(m.image(true, iterations), { ...runOptions('translator'), onCpu: (c) => (cpu = c) });
+      const s = (cpu as Cpu | null)?.translator?.stats;
+      if (r.reason !== 'poweroff' || s === undefined) throw new Error(`mechanism loop (${m.mechanism}) stopped with ${r.reason}`);
+      return { mechanism: m.mechanism, entries: s.entries, coldInstructions: s.coldInstructions, translations: s.translations };
+    }),
+  );
 }

@@ -839,10 +839,16 @@ export class Translator {
       }
       out.push('}');
     }
-    for (const r of written) readRegs.add(r);
-    const regs = [...readRegs].sort((a, b) => a - b);
     // the host's names this code uses (each one loaded from c costs every entry a property load)
     const body = out.join('\n');
+    // the prologue loads the registers the code names (regsOf also counts the register fields of
+    // an immediate's bits) and those it writes (a leave before the write stores the loaded value)
+    for (const r of [...readRegs]) if (!new RegExp(`\\br${r}\\b`).test(body)) readRegs.delete(r);
+    for (const r of written) readRegs.add(r);
+    const regs = [...readRegs].sort((a, b) => a - b);
+    // only a refill (Cpu.txMiss) charges walk cycles while translated code runs: without one, the
+    // cost ledger's base is all the cycles the function ran
+    const walks = body.includes('cpu.txMiss(');
     const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || new RegExp(`\\b${name}\\b`).test(body);
     const objects = this.objectNames.filter(used);
     const numbers = this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`);
@@ -856,13 +862,13 @@ export class Translator {
       /\b[sgd][RW]p\b/.test(body) ? TLB_MEMO_LOCALS : '', // the page memo, where the code accesses memory
       `let ip = ${entryPage}, ia = ${(hpa - pc) | 0};`,
       // the cost ledger: refills' walk cycles are events (refillCharged), the rest is base
-      'const w0 = cpu.loopWalkCycles;',
+      walks ? 'const w0 = cpu.loopWalkCycles;' : '',
       'out: for (;;) {',
       'switch (b) {',
       body,
       '}',
       '}',
-      ...writeBack(written),
+      ...writeBack(written, walks),
       'const u = cpu.mmu;',
       'u.icV = ip;',
       'u.icA = ia;',
@@ -1117,13 +1123,14 @@ export interface StraightInsn {
  * wrote, FLAGS, pc, and the cycles and instructions it ran back into the CPU (the cost ledger's
  * base: its cycles less the walk cycles refills charged as events).
  */
-function writeBack(written: Set<number>): string[] {
+function writeBack(written: Set<number>, walks = true): string[] {
   return [
     ...[...written].sort((a, b) => a - b).map((r) => `R[${r}] = r${r};`),
     'cpu.flags = fl;',
     'cpu.pc = pc >>> 0;',
     'cpu.cycles += cyc;',
-    'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);',
+    // (without a refill, walks is false and no walk cycles were charged: w0 is not read)
+    walks ? 'cpu.baseCycles += cyc - (cpu.loopWalkCycles - w0);' : 'cpu.baseCycles += cyc;',
     'cpu.instructions += n;',
   ];
 }
