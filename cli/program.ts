@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CliError } from './errors.ts';
+import { engineEnvironmentError } from '../machine/translator.ts';
 import { registerCommands } from './commands/index.ts';
 
 /** The package version, from package.json (one definition). */
@@ -35,6 +36,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
   const before = process.exitCode;
   process.exitCode = undefined;
   try {
+    const envError = engineEnvironmentError();
+    if (envError !== null) throw new CliError(envError);
     await program.parseAsync([...args], { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (err) {

@@ -28,6 +28,13 @@ export const ENGINES: readonly Engine[] = ['interpreter', 'translator'];
  */
 export const DEFAULT_ENGINE: Engine = process.env.XENOLITH_ENGINE === 'interpreter' ? 'interpreter' : 'translator';
 
+/** What is wrong with XENOLITH_ENGINE in the environment (a value other than an engine's name), or null. */
+export function engineEnvironmentError(env: Record<string, string | undefined> = process.env): string | null {
+  const v = env.XENOLITH_ENGINE;
+  if (v === undefined || v === '' || (ENGINES as readonly string[]).includes(v)) return null;
+  return `XENOLITH_ENGINE="${v}" in the environment is no engine (set it to ${ENGINES.join(' or ')}, or unset it: the default is the translator)`;
+}
+
 /** Parse an engine name (CLI, config); a one-line error otherwise. */
 export function parseEngine(name: string): Engine {
   if ((ENGINES as readonly string[]).includes(name)) return name as Engine;

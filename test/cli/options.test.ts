@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareOptionsSchema, parseOptions, runOptionsSchema } from '../../cli/options.ts';
 import { CliError } from '../../cli/errors.ts';
+import { xenolith } from './run-in-process.ts';
 
 const run = (o: Record<string, unknown>) => parseOptions(runOptionsSchema, { mode: 'native', profile: 'p4-2003', memory: '32', ...o });
 const message = (f: () => unknown) => {
@@ -40,5 +41,17 @@ describe('CLI option validation (zod)', () => {
     expect(run({ engine: 'translator' }).engine).toBe('translator');
     expect(run({ engine: 'interpreter' }).engine).toBe('interpreter');
     expect(message(() => run({ engine: 'jit' }))).toBe('unknown engine "jit" (choose interpreter or translator)');
+  });
+
+  it('XENOLITH_ENGINE other than an engine is refused in one line, before any verb runs', async () => {
+    const saved = process.env.XENOLITH_ENGINE;
+    process.env.XENOLITH_ENGINE = 'jit';
+    try {
+      expect(await xenolith('isa')).toMatchObject({ status: 2, stdout: '', stderr: 'xenolith: XENOLITH_ENGINE="jit" in the environment is no engine (set it to interpreter or translator, or unset it: the default is the translator)\n' });
+    } finally {
+      if (saved === undefined) delete process.env.XENOLITH_ENGINE;
+      else process.env.XENOLITH_ENGINE = saved;
+    }
+    expect((await xenolith('isa')).status).toBe(0);
   });
 });
