@@ -18,7 +18,7 @@ import { runImageInMode } from '../hypervisor/index.ts';
 import { Machine } from '../machine/machine.ts';
 import { parseEngine, withTranslatorLimits, type TranslatorLimits } from '../machine/translator.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { median, nowMs } from './timing.ts';
+import { cpuMs, median, nowMs } from './timing.ts';
 
 const WORKLOADS = ['lmbench', 'usertests', 'boot', 'trap', 'hvm', 'bt'];
 
@@ -26,7 +26,7 @@ function one(engineName: string, workload: string, reps: number, limits: Partial
   const engine = parseEngine(engineName);
   const build = buildGuestKernel({ arch: 'native' });
   const cmdline = workload === 'usertests' ? 'usertests' : workload === 'boot' ? '' : `lmbench all ${reps}`;
-  const c0 = process.cpuUsage();
+  const c0 = cpuMs();
   const t0 = nowMs();
   const line = withTranslatorLimits(limits, () => {
     if (workload === 'trap' || workload === 'hvm' || workload === 'bt') {
@@ -46,8 +46,7 @@ function one(engineName: string, workload: string, reps: number, limits: Partial
     const r = m.run({ maxCycles: workload === 'boot' ? 2_000_000_000 : Number.MAX_SAFE_INTEGER });
     return `${r.reason}, ${r.instructions} instructions; ${counters(m.cpu.translator?.stats)}`;
   });
-  const c = process.cpuUsage(c0);
-  process.stdout.write(`cpu ${Math.round((c.user + c.system) / 1000)} ms wall ${Math.round(nowMs() - t0)} ms; ${line}\n`);
+  process.stdout.write(`cpu ${Math.round(cpuMs() - c0)} ms wall ${Math.round(nowMs() - t0)} ms; ${line}\n`);
 }
 
 function counters(s: { translations: number; compiles: number; sourceChars: number; entries: number; coldInstructions: number; promotions?: number } | undefined): string {

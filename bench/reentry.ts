@@ -17,7 +17,7 @@ import { Exit } from '../machine/types.ts';
 import { ENGINES, type Engine } from '../machine/translator.ts';
 import type { Image } from '../machine/image.ts';
 import { runMechanismsBench, type MechanismRow } from './mechanisms.ts';
-import { median } from './timing.ts';
+import { median, nowMs } from './timing.ts';
 
 const ITERATIONS = 200_000;
 
@@ -46,13 +46,13 @@ function runLoop(image: Image, engine: Engine): number {
   m.loadImage(image);
   const cpu = m.cpu;
   cpu.hypercallExits = true;
-  const t0 = performance.now();
+  const t0 = nowMs();
   for (;;) {
     const x = cpu.run(Number.MAX_SAFE_INTEGER);
     if (x !== Exit.Hypercall) break;
     cpu.hypercallReturn(0);
   }
-  const ms = performance.now() - t0;
+  const ms = nowMs() - t0;
   if (!cpu.halted || cpu.regs[5] !== 0) throw new Error(`reentry loop (${engine}) stopped early at pc ${cpu.pc}`);
   return ms;
 }

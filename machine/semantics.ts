@@ -401,11 +401,18 @@ function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): 
  * general path. Without refill (push, pop, call, ret), a miss leaves as the fast loop's does.
  */
 function txTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave: string): string[] {
-  // find: machine/translator.ts's hit check for this TLB's ways (tlbFind, unrolled)
-  const find = `find(${t}, ((va >>> 12) & sm) << ws, va & ${tagMask(size)})`;
-  if (!refill) return [`const e = ${find};`, `if (e < 0) ${leave}`, `const pa = (va + ta[e]) | 0;`];
-  const acc = t === 'tw' ? 'ACC_WRITE' : 'ACC_READ';
-  return [`let e = ${find};`, `if (e < 0) { if ((e = cpu.txMiss(va, ${acc}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; }`, `const pa = (va + ta[e]) | 0;`];
+  return [`${refill ? 'let' : 'const'} e = ${txFind(t, size)};`, txMissed(t, size, refill, leave, ''), `const pa = (va + ta[e]) | 0;`];
+}
+
+/** machine/translator.ts's hit check for this TLB's ways (tlbFind, unrolled) at va. */
+function txFind(t: 'tr' | 'tw', size: number): string {
+  return `find(${t}, ((va >>> 12) & sm) << ws, va & ${tagMask(size)})`;
+}
+
+/** After a TLB miss (e < 0): leave, or (refill) walk through Cpu.txMiss and run `refilled` after a refill. */
+function txMissed(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, refilled: string): string {
+  if (!refill) return `if (e < 0) ${leave}`;
+  return `if (e < 0) { if ((e = cpu.txMiss(va, ${t === 'tw' ? 'ACC_WRITE' : 'ACC_READ'}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; ${refilled}}`;
 }
 
 /**
@@ -417,11 +424,8 @@ function txTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave: string): st
  */
 function txTlbMemo(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, memo: 's' | 'g' | 'd'): string[] {
   const p = `${memo}${t === 'tw' ? 'W' : 'R'}`;
-  const find = `find(${t}, ((va >>> 12) & sm) << ws, va & ${tagMask(size)})`;
-  const miss = refill
-    ? `if (e < 0) { if ((e = cpu.txMiss(va, ${t === 'tw' ? 'ACC_WRITE' : 'ACC_READ'}, ${size - 1}, user, ${t})) < 0) ${leave} cyc += cpu.txDc; smc = cpu.txSmc; sRp = sWp = gRp = gWp = dRp = dWp = -1; }`
-    : `if (e < 0) ${leave}`;
-  return [`let pa = 0;`, `if ((va & ${tagMask(size)}) === ${p}p) pa = (va + ${p}d) | 0;`, `else { ${refill ? 'let' : 'const'} e = ${find};`, miss, `${p}p = va & PAGE_MASK; ${p}d = ta[e]; pa = (va + ${p}d) | 0; }`];
+  const miss = txMissed(t, size, refill, leave, 'sRp = sWp = gRp = gWp = dRp = dWp = -1; ');
+  return [`let pa = 0;`, `if ((va & ${tagMask(size)}) === ${p}p) pa = (va + ${p}d) | 0;`, `else { ${refill ? 'let' : 'const'} e = ${txFind(t, size)};`, miss, `${p}p = va & PAGE_MASK; ${p}d = ta[e]; pa = (va + ${p}d) | 0; }`];
 }
 
 /** The translator's view of memory of size bytes at host-physical pa. */

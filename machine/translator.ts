@@ -848,9 +848,8 @@ export class Translator {
     }
     // the host's names this code uses (each one loaded from c costs every entry a property load)
     const body = out.join('\n');
-    // the prologue loads the registers the code names (regsOf also counts the register fields of
-    // an immediate's bits) and those it writes (a leave before the write stores the loaded value)
-    for (const r of [...readRegs]) if (!new RegExp(`\\br${r}\\b`).test(body)) readRegs.delete(r);
+    // the prologue loads the registers the code reads and those it writes (a leave before the
+    // write stores the loaded value)
     for (const r of written) readRegs.add(r);
     const regs = [...readRegs].sort((a, b) => a - b);
     // only a refill (Cpu.txMiss) charges walk cycles while translated code runs: without one, the
@@ -1156,11 +1155,18 @@ function regsOf(s: Semantics, rd: number, ra: number, rb: number, read: Set<numb
       return;
     case 'alu':
     case 'div':
-    case 'cmp':
+    case 'cmp': {
+      // the operands its expressions name ($a, $b: an immediate form's register fields are bits of the immediate)
+      const text = s.kind === 'alu' ? s.expr : s.kind === 'div' ? `${s.b} ${s.expr}` : `${s.a} ${s.b}`;
+      if (text.includes('$a')) read.add(ra);
+      if (text.includes('$b')) read.add(rb);
+      if (s.kind !== 'cmp') written.add(rd);
+      return;
+    }
     case 'xchg':
       read.add(ra);
       read.add(rb);
-      if (s.kind !== 'cmp') written.add(rd);
+      written.add(rd);
       return;
     case 'li':
     case 'setcc':

@@ -72,6 +72,11 @@ function liveLink(u: TranslationUnit, ma: number): TranslationUnit | undefined {
   }
   return undefined;
 }
+
+/** Both units live and a linked to y: a chained boundary from a to y (compiled as trusted, or found still so). */
+function linkHolds(a: TranslationUnit, y: TranslationUnit): boolean {
+  return !a.dead && !y.dead && a.links.includes(y);
+}
 const F_IF: number = Flag.IF;
 const F_IOPL: number = Flag.IOPL_MASK;
 const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
@@ -983,7 +988,7 @@ export class BtMode implements Mode {
         const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
         const a = units[from]!;
         const y = units[to]!;
-        const trusted = !a.dead && !y.dead && a.links.includes(y);
+        const trusted = linkHolds(a, y);
         if (trusted) pairs.push(from, to);
         const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK);
         // (the epoch compared with the one at entry: a refill's walk may set accessed/dirty bits in
@@ -1006,9 +1011,7 @@ export class BtMode implements Mode {
     const us = ch.u;
     const pairs = ch.pairs;
     for (let i = 0; i < pairs.length; i += 2) {
-      const a = us[pairs[i]!]!;
-      const y = us[pairs[i + 1]!]!;
-      if (a.dead || y.dead || !a.links.includes(y)) return false;
+      if (!linkHolds(us[pairs[i]!]!, us[pairs[i + 1]!]!)) return false;
     }
     return true;
   }
