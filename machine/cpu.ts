@@ -32,7 +32,7 @@ import * as mmuExports from './mmu.ts';
 import { Mmu, type MmuHost } from './mmu.ts';
 import { Exit, STEP_BOUND, STEP_CONT, type InterruptController, type IoBus } from './types.ts';
 import { SEMANTICS, type Semantics } from './semantics.ts';
-import { DEFAULT_ENGINE, Translator, pageChecker, tlbFinder, type Engine, type TranslatorLimits } from './translator.ts';
+import { DEFAULT_ENGINE, TB_HOOKED, TB_TRANSLATED, Translator, pageChecker, tlbFinder, type Engine, type TranslatorLimits } from './translator.ts';
 import { CrQual, EventKind, Vmcs } from './vmx.ts';
 
 /*
@@ -411,7 +411,11 @@ export class Cpu implements MmuHost {
   engine: Engine = DEFAULT_ENGINE;
   /** limits for the translator, read when it is created (first run under the translator; see also withTranslatorLimits) */
   translatorLimits: Partial<TranslatorLimits> = {};
-  /** per physical frame: nonzero while translated code built from it exists (stores check it) */
+  /**
+   * per physical frame: nonzero while code some engine built from it exists (every store checks
+   * it): bit TB_TRANSLATED the translator's (it sets and clears it), bit TB_HOOKED a code-store
+   * hook's (markCodeFrame: binary translation's units; never cleared)
+   */
   private readonly tbFrame: Uint8Array;
   private tx: Translator | null = null;
   readonly stats = new CpuStats();
@@ -474,10 +478,11 @@ export class Cpu implements MmuHost {
   smpPeers: readonly Cpu[] = [];
 
   /**
-   * Called with (host-physical address, size) on every CPU store into a frame marked as holding
-   * code (markCodeFrame; translated code's own stores excepted: they report to the translator
-   * alone). Returning true makes the fast loop leave after a plain store (STW/STH/STB, XCHG, PUSH),
+   * Called with (host-physical address, size) on every CPU store into a frame marked for it
+   * (markCodeFrame): the fast loop's, step()'s, translated code's and the walk's accessed/dirty
+   * writes. Returning true makes the fast loop leave after a plain store (STW/STH/STB, XCHG, PUSH),
    * the store done: binary translation's unit loop checks the unit's words again before going on.
+   * (Translated code leaves after every store into such a frame: txStored.)
    */
   codeStoreHook: ((pa: number, size: number) => boolean) | null = null;
 
@@ -784,7 +789,13 @@ export class Cpu implements MmuHost {
    * CPU), and tell the code-store hook. True when the hook asks the fast loop to leave after the store.
    */
   private codeStored(pa: number, size: number): boolean {
-    const stop = this.codeStoreHook !== null && this.codeStoreHook(pa, size);
+    const m = this.tbFrame[pa >>> 12]!;
+    let stop = false;
+    if ((m & TB_HOOKED) !== 0) {
+      this.hookStores = (this.hookStores + 1) & 0x3fffffff;
+      stop = this.codeStoreHook !== null && this.codeStoreHook(pa, size);
+    }
+    if ((m & TB_TRANSLATED) === 0) return stop;
     if (this.tx !== null) {
       this.tx.codeWritten(pa, size);
       return stop;
@@ -800,13 +811,29 @@ export class Cpu implements MmuHost {
   }
 
   /**
-   * Mark frame f as holding code some engine built (hypervisor/bt's translation units, under the
-   * interpreter engine): every CPU store into it, the walk's accessed/dirty writes included, then
-   * reaches codeStored and the code-store hook. A translator, once created, owns the marks (it
-   * clears a frame's mark when it holds no code from it).
+   * Mark frame f as holding code some engine built (hypervisor/bt's translation units): every CPU
+   * store into it, translated code's and the walk's accessed/dirty writes included, then reaches
+   * codeStored and the code-store hook. The mark is a bit of its own (TB_HOOKED), which the
+   * translator's marks of its own code leave alone, and it stays.
    */
   markCodeFrame(f: number): void {
-    this.tbFrame[f] = 1;
+    this.tbFrame[f]! |= TB_HOOKED;
+  }
+
+  /** CPU stores into frames marked for the code-store hook (wrapping; txMiss compares it around a walk) */
+  private hookStores = 0;
+
+  /**
+   * A translated store of size bytes to host-physical pa hit a marked frame (machine/semantics.ts
+   * txStored): tell the code-store hook and the translator (codeStored). True when the function
+   * must leave right after the store: it dropped translations, or the frame is marked for the
+   * hook (its code is checked by whoever built it only when the function has left).
+   */
+  txStored(pa: number, size: number): boolean {
+    const m = this.tbFrame[pa >>> 12]!;
+    if (m === TB_TRANSLATED) return this.tx!.codeWritten(pa, size);
+    this.codeStored(pa, size);
+    return true;
   }
 
   // ==================================================================================== fast path
@@ -2128,7 +2155,7 @@ export class Cpu implements MmuHost {
 
   /** walk cycles of the last successful txMiss (translated code adds them to its count) */
   txDc = 0;
-  /** 1 if the last successful txMiss's walk dropped translations (translated code leaves after the access) */
+  /** 1 if the last successful txMiss's walk dropped translations or wrote into a frame marked for the code-store hook (translated code leaves after the access) */
   txSmc = 0;
 
   /**
@@ -2143,6 +2170,7 @@ export class Cpu implements MmuHost {
     if ((va & align) !== 0) return -1;
     const tx = this.tx!;
     const ep = tx.epoch;
+    const hs = this.hookStores;
     const dc = this.refill(va, acc, user);
     if (dc < 0) return -1;
     const mmu = this.mmu;
@@ -2151,7 +2179,7 @@ export class Cpu implements MmuHost {
     if (e < 0) return -1;
     this.refillCharged(dc);
     this.txDc = dc;
-    this.txSmc = tx.epoch !== ep ? 1 : 0;
+    this.txSmc = tx.epoch !== ep || this.hookStores !== hs ? 1 : 0;
     return e;
   }
 

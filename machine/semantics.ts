@@ -388,9 +388,12 @@ export function condMask(cond: number): number {
   return m;
 }
 
-/** A store of size bytes to host-physical `pa` done: if it hit translated code, leave after the instruction. */
+/**
+ * A store of size bytes to host-physical `pa` done: if it hit translated code, or a frame marked
+ * for the code-store hook (binary translation's units: Cpu.txStored), leave after the instruction.
+ */
 function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): string {
-  return `if (tbFrame[pa >>> 12] !== 0 && tx.codeWritten(pa, ${size})) ${x.after(pcAfter, bound)}`;
+  return `if (tbFrame[pa >>> 12] !== 0 && cpu.txStored(pa, ${size})) ${x.after(pcAfter, bound)}`;
 }
 
 /**

@@ -139,7 +139,7 @@ export interface TranslatorHost {
   semByOp: ReadonlyArray<Semantics | null>;
   /** per opcode: length in bytes */
   insnBytes: Uint8Array;
-  /** per frame: nonzero while translations built from it exist (shared with the CPU's stores) */
+  /** per frame: bit TB_TRANSLATED set while translations built from it exist (shared with the CPU's stores, whose other mark, TB_HOOKED, the translator leaves alone) */
   tbFrame: Uint8Array;
   /** the values translated code refers to by name */
   names: Record<string, unknown>;
@@ -159,6 +159,11 @@ export interface Generated {
   /** whether pages other than the entry's were looked up in the TLB (tr given) */
   withTlb: boolean;
 }
+
+/** Cpu.tbFrame's bit for frames the translator holds code from (it sets and clears it) */
+export const TB_TRANSLATED = 1;
+/** Cpu.tbFrame's bit for frames marked for the CPU's code-store hook (Cpu.markCodeFrame: binary translation's units) */
+export const TB_HOOKED = 2;
 
 /** looks: a page the TLB did not map (or mapped outside memory) when the translation was made */
 const NOT_MAPPED = 0.5;
@@ -440,7 +445,7 @@ export class Translator {
       p.dropWritten(pa, size);
       if (p.byFrame.has(f)) held = true;
     }
-    this.h.tbFrame[f] = held ? 1 : 0;
+    this.h.tbFrame[f] = held ? this.h.tbFrame[f]! | TB_TRANSLATED : this.h.tbFrame[f]! & ~TB_TRANSLATED;
     return hit;
   }
 
@@ -468,7 +473,7 @@ export class Translator {
       if (list.length > 0) return hit;
       this.byFrame.delete(f);
     }
-    this.h.tbFrame[f] = 0;
+    this.h.tbFrame[f]! &= ~TB_TRANSLATED;
     return hit;
   }
 
@@ -478,15 +483,16 @@ export class Translator {
     if (list === undefined) return;
     for (const tb of list) if (!tb.dead) this.drop(tb);
     this.byFrame.delete(f);
-    this.h.tbFrame[f] = 0;
+    this.h.tbFrame[f]! &= ~TB_TRANSLATED;
   }
 
   /** Drop the whole cache (tb_flush): every translation, every mark, the hotness counters. */
   flush(): void {
     this.byEntry.clear();
     this.byFrame.clear();
-    this.h.tbFrame.fill(0);
-    for (const p of this.peers) for (const f of p.byFrame.keys()) this.h.tbFrame[f] = 1; // the peers' code stays marked
+    const marks = this.h.tbFrame;
+    for (let f = 0; f < marks.length; f++) marks[f]! &= ~TB_TRANSLATED; // (the code-store hook's marks stay)
+    for (const p of this.peers) for (const f of p.byFrame.keys()) marks[f]! |= TB_TRANSLATED; // the peers' code stays marked
     this.heat.fill(0);
     this.jcFn.fill(null);
     this.epoch++;
@@ -584,7 +590,7 @@ export class Translator {
       let list = this.byFrame.get(f);
       if (list === undefined) this.byFrame.set(f, (list = []));
       list.push(tb);
-      this.h.tbFrame[f] = 1;
+      this.h.tbFrame[f]! |= TB_TRANSLATED;
       this.h.mem.codePage[f] = 1;
     }
     if (src.ranges.length > 1) this.stats.multiPage++;
@@ -911,10 +917,13 @@ export class Translator {
    * block's first instruction has no definition. Shares the process-wide memo of compiled
    * functions (so `link`'s code must not depend on the machine either). `frame` (if given)
    * declares the caller's own locals for its `link` code and the code run at every exit, after
-   * the write-back (e.g. counters kept in locals written back once).
+   * the write-back (e.g. counters kept in locals written back once). Without `wordChecks` no
+   * instruction checks its words: the caller has checked them all before the call, and a store
+   * into a frame marked for the CPU's code-store hook (Cpu.markCodeFrame) leaves right after it
+   * (Cpu.txStored), as does a refill whose walk wrote into one, so no word changes while it runs.
    */
-  compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, frame: StraightFrame | null = null): StraightFn | null {
-    const src = this.generateStraight(blocks, link, frame);
+  compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, frame: StraightFrame | null = null, wordChecks = true): StraightFn | null {
+    const src = this.generateStraight(blocks, link, frame, wordChecks);
     if (src === null) return null;
     let fn = FACTORIES.get(src) as StraightFn | undefined;
     if (fn === undefined) {
@@ -928,7 +937,7 @@ export class Translator {
   }
 
   /** The JavaScript of compileStraight. */
-  generateStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, frame: StraightFrame | null = null): string | null {
+  generateStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, frame: StraightFrame | null = null, wordChecks = true): string | null {
     const h = this.h;
     const costs = h.costs;
     const readRegs = new Set<number>();
@@ -976,7 +985,8 @@ export class Translator {
           },
         };
         const check = len === 8 ? `m32[${ins.pa >>> 2}] !== ${w} || m32[${(ins.pa + 4) >>> 2}] !== ${ins.ext | 0}` : `m32[${ins.pa >>> 2}] !== ${w}`;
-        out.push(`// 0x${(ins.at >>> 0).toString(16)}`, `if (${check}) ${before}`);
+        out.push(`// 0x${(ins.at >>> 0).toString(16)}`);
+        if (wordChecks) out.push(`if (${check}) ${before}`);
         regsOf(sem, rd, ra, rb, readRegs, written);
         for (const line of transBody(sem, x)) out.push(line);
         if (endsBlock(sem)) {
