@@ -7,7 +7,7 @@
 import { INSN_BYTES, INSTRUCTIONS, OPS, Op, type InsnClass } from '../../machine/isa.ts';
 import { assertNever } from '../../machine/never.ts';
 import { SEMANTICS } from '../../machine/semantics.ts';
-import type { StraightFn } from '../../machine/translator.ts';
+import type { StraightFn, StraightInsn, StraightLink } from '../../machine/translator.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
@@ -192,6 +192,38 @@ export function isStoreOp(op: number): boolean {
   return op === OP_STW || op === OP_STH || op === OP_STB || op === OP_XCHG;
 }
 
+/**
+ * Host side (the translator engine: hypervisor/bt/mode.ts compileChain): the units compiled into
+ * one function (TranslationUnit.chain), and what its code and the unit loop keep about it.
+ */
+export interface UnitChain {
+  /** the units, the first the one entered, and the virtual pc each was compiled for */
+  u: TranslationUnit[];
+  pcs: number[];
+  /** the counters the chained entries made inside count in (written back at every exit) */
+  st: BtStats;
+  host: { chainedInline: number };
+  /** the bt mode (enterChained), and the cache, whose epoch the trusted boundaries compare */
+  m: unknown;
+  c: { epoch: number };
+  /** the boundaries compiled as trusted (from, to by unit index), and the cache's epoch when they were last found true */
+  pairs: number[];
+  epoch: number;
+  /**
+   * The distinct frames of the units, and per frame the count of stores into it (BtMode's
+   * codeWrites) when the words the compiled code holds of its live units were last all found
+   * equal to memory (-1: never). The compiled code checks no word: it is entered only while
+   * every frame's count is still the one seen (else its words are checked first).
+   */
+  frames: Int32Array;
+  seen: Float64Array;
+  /** each unit's compiled instructions (its block), and the boundaries' code */
+  blocks: StraightInsn[][];
+  link: StraightLink;
+  /** the same chain with the word check before each instruction (undefined: not compiled yet), run while a word differs */
+  checkedFn: StraightFn | null | undefined;
+}
+
 /** One translation unit. */
 export class TranslationUnit {
   /** set when the unit is dropped from the cache (its code was written) */
@@ -225,7 +257,7 @@ export class TranslationUnit {
    * still true (BtMode.runUnit checks it again, or compiles anew, before entering when the
    * cache's epoch moved).
    */
-  chain: { u: TranslationUnit[]; pcs: number[]; st: BtStats; host: { chainedInline: number }; m: unknown; pairs: number[]; epoch: number; c: { epoch: number } } | null = null;
+  chain: UnitChain | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
@@ -313,9 +345,13 @@ export class TranslationCache {
    * skipped (no store reached the unit's frame since its words were last found equal:
    * BtMode.storesCounted); and fast runs that left right after a store into their unit's frame
    * (Cpu.codeStoreHook); and of the unit loop's own entries, those made inside the fast loop at
-   * a block boundary (BtMode.enterInLoop), without leaving it.
+   * a block boundary (BtMode.enterInLoop), without leaving it. The translator engine: compiled
+   * chains recompiled (their trusted boundaries no longer true), entries into a compiled chain
+   * that checked the words of a frame first (a store reached it since they were last found
+   * equal: UnitChain.seen; every other entry checks none), and entries that ran the chain with
+   * the word check before each instruction (a word differed).
    */
-  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0 };
   /**
    * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
    * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled

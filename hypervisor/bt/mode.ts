@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit, type UnitChain } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -184,9 +184,18 @@ export class BtMode implements Mode {
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
    * While a frame's count equals a unit's `checked`, none of its words changed since they were
    * last found equal to the translation, so the word check before a fast run is skipped
-   * (storesCounted: only while no translator exists, whose compiled stores bypass the hook).
+   * (storesCounted); under the translator engine a compiled chain is entered without any word
+   * check while its frames' counts are those at which its words were last found equal
+   * (chainWordsHold).
    */
   private codeWrites = new Float64Array(0);
+  /**
+   * Host side, not state (hypervisor/save/state.ts TRANSIENT: a restored mode has the fresh
+   * one's false): the CPU's marks of the frames holding units (Cpu.markCodeFrame) are made. The
+   * CPU's marks are not saved either, so a restored mode marks its units' frames again before it
+   * runs anything (runVcpu), else the stores into them would go unseen and unchecked code run.
+   */
+  private marksMade = false;
   /** the frame of the unit whose straight run is in the CPU's fast loop (-1: none): a store into it makes the loop leave */
   private runFrame = -1;
   /** the fast loop left after a store into runFrame */
@@ -249,10 +258,13 @@ export class BtMode implements Mode {
   }
 
   /**
-   * Does every CPU store into a frame holding units reach codeStoreHook? Yes while no translator
-   * exists on this machine's CPUs (the interpreter engine): a translator's compiled stores report
-   * to it alone, and it clears frames' marks. Then the word counts (codeWrites) are trusted and
-   * the fast loop may run stores in mid-run.
+   * Does the fast loop trust the word counts (codeWrites: skip a run's word check, run stores in
+   * mid-run)? Only while no translator exists on this machine's CPUs (the interpreter engine).
+   * Every CPU store into a frame holding units reaches codeStoreHook under either engine (the
+   * hook's frames have a mark bit of their own, which the translator leaves alone, and translated
+   * stores report to the hook: Cpu.txStored), and compiled chains trust the counts
+   * (chainWordsHold); under the translator engine the fast loop runs only units below the
+   * hotness threshold, and keeps its checks there.
    */
   private storesCounted(): boolean {
     const cpu = this.cpu;
@@ -312,6 +324,7 @@ export class BtMode implements Mode {
   runVcpu(vcpu: Vcpu, deadline: number): VcpuExit {
     const t = btVcpu(vcpu);
     const cpu = this.cpu;
+    if (!this.marksMade) this.markFrames();
     const exit = vcpu.exit;
     const dom = vcpu.domain;
     const cache = btCache(dom);
@@ -343,6 +356,12 @@ export class BtMode implements Mode {
       countExit(stats, x);
       if (this.handleCpuExit(t, x, exit) === TO_LOOP) return exit;
     }
+  }
+
+  /** Mark the frame of every unit for the CPU's code-store hook (after a restore: marksMade). */
+  private markFrames(): void {
+    for (const c of this.caches) for (const u of c.units.values()) if (!u.dead) this.cpu.markCodeFrame(u.ma >>> 12);
+    this.marksMade = true;
   }
 
   /**
@@ -442,6 +461,14 @@ export class BtMode implements Mode {
         }
       }
       if (fn === null || !this.fetchReady(u, upc, user)) break;
+      // its code checks no word: entered as it is while no store reached its frames since their
+      // words were last found equal, else with the word check before each instruction while one differs
+      const ch = u.chain!;
+      if (!this.chainWordsHold(ch, cache)) {
+        cache.host.chainCheckedRuns++;
+        fn = ch.checkedFn ?? (ch.checkedFn = this.tx!.compileStraight(ch.blocks, ch.link, CHAIN_FRAME));
+        if (fn === null) break;
+      }
       // chaining inside needs the unit found through the shadow (so its page maps the same for
       // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
       // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
@@ -450,9 +477,9 @@ export class BtMode implements Mode {
       // not box a double per call)
       const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
       const mmu = cpu.mmu;
-      const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, u.chain);
-      const v = res < 0 ? u.chain!.u[~res]! : u.chain!.u[res >> 8]!;
-      const vpc = u.chain!.pcs[res < 0 ? ~res : res >> 8]!;
+      const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, ch);
+      const v = res < 0 ? ch.u[~res]! : ch.u[res >> 8]!;
+      const vpc = ch.pcs[res < 0 ? ~res : res >> 8]!;
       if (res < 0) {
         // the control transfer ending unit v retired: a block boundary
         cpu.instructionBoundary();
@@ -977,19 +1004,20 @@ export class BtMode implements Mode {
       }
     }
     const pairs: number[] = [];
-    const chain = { u: units, pcs, st: cache.stats, host: cache.host, m: this, pairs, epoch: cache.epoch, c: cache };
-    u.chain = chain;
-    // a boundary whose units are live and linked now is trusted while the cache's epoch stays
-    // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
-    // chained entries are counted in a local (ch), written back at every exit
-    return this.tx!.compileStraight(
-      units.map((x, i) => this.straight(x, 0, pcs[i]!)),
-      (from, to, p) => {
+    const blocks = units.map((x, i) => this.straight(x, 0, pcs[i]!));
+    const frames = [...new Set(units.map((x) => x.ma >>> 12))];
+    /** the boundaries compiled so far, trusted or not (the checked variant, compiled later, makes the same decisions) */
+    const trust = new Map<number, boolean>();
+    const link = (from: number, to: number, p: string): string => {
         const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
         const a = units[from]!;
         const y = units[to]!;
-        const trusted = linkHolds(a, y);
-        if (trusted) pairs.push(from, to);
+        let trusted = trust.get(from * CHAIN_MAX_UNITS + to);
+        if (trusted === undefined) {
+          trusted = linkHolds(a, y);
+          trust.set(from * CHAIN_MAX_UNITS + to, trusted);
+          if (trusted) pairs.push(from, to);
+        }
         const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK);
         // (the epoch compared with the one at entry: a refill's walk may set accessed/dirty bits in
         // a frame that holds units too, and the memory's hook drops them in mid-function)
@@ -997,9 +1025,67 @@ export class BtMode implements Mode {
           ? `if (bc.c.epoch !== ep${cross ? ` || !bc.m.enterChained(bc.u[${to}], ${p}, user)` : ''}) ${leave} `
           : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
         return `if (cyc >= dl) ${leave} ${check}ch++; b = ${to}; continue out;`;
-      },
-      CHAIN_FRAME,
-    );
+    };
+    const chain: UnitChain = {
+      u: units,
+      pcs,
+      st: cache.stats,
+      host: cache.host,
+      m: this,
+      c: cache,
+      pairs,
+      epoch: cache.epoch,
+      frames: Int32Array.from(frames),
+      seen: new Float64Array(frames.length).fill(-1),
+      blocks,
+      link,
+      checkedFn: undefined,
+    };
+    u.chain = chain;
+    // a boundary whose units are live and linked now is trusted while the cache's epoch stays
+    // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
+    // chained entries are counted in a local (ch), written back at every exit; no word check
+    // (runUnit checks the words before entering when a store reached one of the frames)
+    return this.tx!.compileStraight(blocks, link, CHAIN_FRAME, false);
+  }
+
+  /**
+   * May compiled chain ch be entered without its word checks: does every word its code holds of
+   * its live units equal memory? Per frame of the chain, only when a CPU store reached the frame
+   * since that was last found (codeWrites: every CPU store into a frame holding units reaches
+   * the code-store hook; a host write drops the frame's units, and a dead unit's block is never
+   * entered: a trusted boundary into it was found true at entry, an untrusted one checks). Inside,
+   * a store into such a frame, or a refill whose walk writes into one, leaves the function right
+   * after it (Cpu.txStored, Cpu.txMiss), so the words stay as found while it runs.
+   */
+  private chainWordsHold(ch: UnitChain, cache: TranslationCache): boolean {
+    const frames = ch.frames;
+    const seen = ch.seen;
+    const writes = this.codeWrites;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      const w = writes[f]!;
+      if (w === seen[i]) continue;
+      cache.host.chainWordChecks++;
+      const m32 = this.m32;
+      const us = ch.u;
+      for (let j = 0; j < us.length; j++) {
+        const y = us[j]!;
+        if (y.dead || y.ma >>> 12 !== f) continue;
+        const b = ch.blocks[j]!;
+        for (let k = 0; k < b.length; k++) {
+          const x = b[k]!;
+          if (m32[x.pa >>> 2] !== x.w) return false;
+          if (INSN_BYTES[x.w & 0xff] === 8) {
+            // (one whose extension word is on the next page ends the compiled block: step() runs it)
+            if ((x.pa & 0xffc) === 0xffc) break;
+            if (m32[(x.pa + 4) >>> 2] !== x.ext) return false;
+          }
+        }
+      }
+      seen[i] = w;
+    }
+    return true;
   }
 
   /**

@@ -16,12 +16,14 @@ import { savedClasses } from './classes.ts';
  * template's: no translator yet (it is made again on the first run), the mode's own hook (bt's).
  * Under the translator engine bt's units hold compiled code too (their straight runs and the
  * chains compiled from them, hypervisor/bt/mode.ts), and the mode its translator: a restored unit
- * starts with none (null, as a new unit) and compiles again once entered hot.
+ * starts with none (null, as a new unit) and compiles again once entered hot. bt's marks of its
+ * units' frames (a bit of the CPU's marks, which the code-store hook's counts rely on) are made
+ * again by the restored mode before it runs (BtMode.marksMade).
  */
 export const TRANSIENT: TransientFields = new Map([
   ['Cpu', ['tx', 'tbFrame']],
   ['PhysicalMemory', ['onCodeWrite']],
-  ['BtMode', ['tx']],
+  ['BtMode', ['tx', 'marksMade']],
   ['TranslationUnit', ['runs', 'chain']],
 ]);
 

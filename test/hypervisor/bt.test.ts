@@ -12,6 +12,7 @@ import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { getProfile } from '../../machine/costs.ts';
 import { Machine } from '../../machine/machine.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
+import { loadSaveFile, restoreRun, saveRun } from '../../hypervisor/save/state.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { DEMO } from './fixtures/demo.ts';
 import { iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
@@ -241,6 +242,8 @@ insn:
       loopEntries: btCache(d).host.loopEntries,
       chainedInline: btCache(d).host.chainedInline,
       chainRecompiles: btCache(d).host.chainRecompiles,
+      chainWordChecks: btCache(d).host.chainWordChecks,
+      chainCheckedRuns: btCache(d).host.chainCheckedRuns,
       translationsRemembered: mode.host.translationsRemembered,
     };
   }
@@ -363,6 +366,97 @@ far:
     // loop (BtMode.xlate), not at every crossing: 72 of them answered without a walk (0 without it)
     expect(translator.translationsRemembered).toBe(72);
   });
+
+  // A loop of one unit that stores over its own later instruction at every pass: the word of
+  // `one` (ADDI r2, r2, 1) for passes 1-20, then `two`'s (ADDI r2, r2, 2), which the next
+  // instruction, patch, runs at once. Compiled at threshold 2, the function checks no word:
+  // the store into a frame holding units leaves it right after the store (Cpu.txStored), and
+  // the unit loop checks patch's word before it runs.
+  const PATCHES_ITSELF = `
+        .arch bare
+        .org 0x1000
+_start:
+        li      sp, 0x2000
+        li      r1, 0
+        li      r2, 0
+        li      r6, patch
+        li      r7, one
+loop:
+        addi    r1, r1, 1
+        cmpi    r1, 20
+        setgt   r10
+        shli    r10, r10, 2
+        add     r9, r7, r10
+        ldw     r5, [r9]
+        stw     [r6], r5
+patch:
+        addi    r2, r2, 1
+        cmpi    r1, 40
+        jlt     loop
+        out     0x501, r2
+        hlt
+one:
+        addi    r2, r2, 1
+two:
+        addi    r2, r2, 2
+`;
+
+  it("compiled code checks no word: a store over a later instruction of its own unit leaves it at once, with the interpreter's figures", () => {
+    const image = assemble(PATCHES_ITSELF, 't.s').image;
+    const interpreter = run(image, true);
+    const translator = withTranslatorLimits({ threshold: 2 }, () => run(image, true, 'translator'));
+    // 20 passes adding 1, 20 adding 2 (the patched word found by the unit loop's check: the frame's units dropped)
+    expect(interpreter.sim.status).toBe(60);
+    expect([interpreter.sim.bt.invalidations, interpreter.sim.bt.translations]).toEqual([3, 6]);
+    // (it fails when a compiled store into a frame holding units goes on: the old ADDI runs at pass 21;
+    // and when the translator clears the frame's mark: the stores after its first are not seen)
+    expect(translator.sim).toEqual(interpreter.sim);
+    // nearly every pass entered the compiled loop, its words checked first: the last pass's store reached their frame
+    expect(translator.chainWordChecks).toBeGreaterThan(30);
+  });
+
+  it('a compiled chain checks its words at entry only when a store reached one of its frames since they were last found equal', () => {
+    const translator = withTranslatorLimits({ threshold: 2 }, () => run(demo, true, 'translator'));
+    const entries = translator.sim.bt.unitsRun - translator.chainedInline;
+    expect(translator.chainWordChecks).toBeGreaterThan(0);
+    expect(translator.chainWordChecks).toBeLessThan(entries / 10);
+    expect(translator.chainCheckedRuns).toBe(0);
+    // PATCHED_CALLEE: the store over far's ADDI (made outside the chain) is seen at the chain's next
+    // entry, which then runs with the word check before each instruction and leaves before the ADDI
+    const patched = withTranslatorLimits({ threshold: 2 }, () => run(assemble(PATCHED_CALLEE, 't.s').image, true, 'translator'));
+    expect(patched.chainCheckedRuns).toBe(1);
+  });
+
+  // The CPU's marks of the frames holding units are not saved (host-side, like the translator's):
+  // a restored bt mode makes them again before it runs, else the stores into its units' frames
+  // would go unseen (compiled code would run on past PATCHES_ITSELF's store, the fast loop's runs
+  // skip their word check) and the patched word run unchecked.
+  for (const engine of ['translator', 'interpreter'] as const) {
+    it(`${engine}: a run saved before the patch and restored on a fresh hypervisor ends as the uninterrupted one`, () => {
+      const image = assemble(PATCHES_ITSELF, 't.s').image;
+      const make = () => {
+        const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024, engine });
+        const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: 4 * 1024 * 1024 }, { image });
+        return { hv, d };
+      };
+      const sim = (hv: Hypervisor, d: ReturnType<typeof make>['d']) => ({ status: d.stopStatus, cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d) });
+      withTranslatorLimits({ threshold: 2 }, () => {
+        const ref = make();
+        expect(ref.hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
+        const a = make();
+        // in slices of 200 cycles to about pass 10 of 40 (r1), the loop hot (compiled under the translator)
+        for (let i = 0; i < 10_000 && a.hv.cpu.regs[1]! < 10; i++) a.hv.run({ maxCycles: 200 });
+        expect(a.hv.cpu.regs[1]).toBeGreaterThanOrEqual(10);
+        expect(a.hv.cpu.regs[1]).toBeLessThan(20);
+        const file = saveRun('bt', a.hv, { setup: {}, cycles: a.hv.cpu.cycles, counters: {}, vcpus: [] });
+        const b = make();
+        restoreRun(loadSaveFile(file), b.hv);
+        expect(b.hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
+        expect(sim(b.hv, b.d)).toEqual(sim(ref.hv, ref.d));
+        expect(sim(b.hv, b.d).status).toBe(60);
+      });
+    });
+  }
   });
 });
 
