@@ -217,6 +217,8 @@ export interface UnitChain {
    */
   frames: Int32Array;
   seen: Float64Array;
+  /** the count of stores into all frames holding units when every frame's words were last found so (-1: never) */
+  seenAll: number;
   /** each unit's compiled instructions (its block), and the boundaries' code */
   blocks: StraightInsn[][];
   link: StraightLink;

@@ -180,7 +180,7 @@ export class BtMode implements Mode {
   /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
   readonly host = { translationsRemembered: 0 };
   /**
-   * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
+   * Host side: per machine frame (and last, all frames together), the stores into it by the CPU (Cpu.codeStoreHook, for frames
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
    * While a frame's count equals a unit's `checked`, none of its words changed since they were
    * last found equal to the translation, so the word check before a fast run is skipped
@@ -237,7 +237,7 @@ export class BtMode implements Mode {
     // (no count of them is needed: a frame's units are all dead after it, and a dead unit's words
     // are always checked)
     const previous = hv.mem.onCodeWrite;
-    this.codeWrites = new Float64Array(hv.mem.frames);
+    this.codeWrites = new Float64Array(hv.mem.frames + 1);
     hv.mem.onCodeWrite = (frame: number) => {
       previous?.(frame);
       for (const c of this.caches) c.invalidateFrame(frame);
@@ -246,11 +246,13 @@ export class BtMode implements Mode {
     // loop leaves after one into the frame of the unit it runs (its later words are checked again)
     // (another bt mode on the same hypervisor keeps its own counts: its hook is called too)
     const writes = this.codeWrites;
+    const all = hv.mem.frames;
     const other = this.cpu.codeStoreHook;
     this.cpu.codeStoreHook = (pa: number, size: number) => {
       const leave = other !== null && other(pa, size);
       const f = pa >>> 12;
       writes[f]!++;
+      writes[all]!++;
       if (f !== this.runFrame) return leave;
       this.storeLeft = true;
       return true;
@@ -1037,6 +1039,7 @@ export class BtMode implements Mode {
       epoch: cache.epoch,
       frames: Int32Array.from(frames),
       seen: new Float64Array(frames.length).fill(-1),
+      seenAll: -1,
       blocks,
       link,
       checkedFn: undefined,
@@ -1059,9 +1062,12 @@ export class BtMode implements Mode {
    * after it (Cpu.txStored, Cpu.txMiss), so the words stay as found while it runs.
    */
   private chainWordsHold(ch: UnitChain, cache: TranslationCache): boolean {
+    const writes = this.codeWrites;
+    // (no store into any frame holding units since they were last all found equal: one compare)
+    const all = writes[writes.length - 1]!;
+    if (all === ch.seenAll) return true;
     const frames = ch.frames;
     const seen = ch.seen;
-    const writes = this.codeWrites;
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
       const w = writes[f]!;
@@ -1085,6 +1091,7 @@ export class BtMode implements Mode {
       }
       seen[i] = w;
     }
+    ch.seenAll = all;
     return true;
   }
 
