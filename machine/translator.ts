@@ -950,11 +950,15 @@ export class Translator {
     const charge = (cc: number, nn: number): string => (cc === 0 && nn === 0 ? '' : `cyc += ${cc}; n += ${nn}; `);
     for (let bi = 0; bi < blocks.length; bi++) {
       const insns = blocks[bi]!;
-      out.push(`case ${bi}: {`);
+      // (a block is a loop of its own, every path through it leaving explicitly: a link back to
+      // its own start continues it directly, as generate's blocks do)
+      out.push(`case ${bi}: L${bi}: for (;;) {`);
       let P = 0;
       let K = 0;
       let k = 0;
       let ended = false;
+      /** registers holding a constant loaded by LI earlier in this block (the page memo's kinds of access) */
+      const lit = new Set<number>();
       for (; k < insns.length && k < 255; k++) {
         const ins = insns[k]!;
         const w = ins.w | 0;
@@ -976,12 +980,16 @@ export class Translator {
           imm: w >> 16,
           ext: ins.ext | 0,
           next,
+          tlbMemo: true,
+          constBase: lit.has(ra),
           exit: before,
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
           retire: charge(P + c, K + 1),
           go: (p) => {
             const to = link !== null && /^-?\d+$/.test(p) ? starts.get(Number(p)) : undefined;
-            return to !== undefined ? link!(bi, to, p) : `pc = ${p}; why = BOUND; ix = ${~bi}; break out;`;
+            if (to === undefined) return `pc = ${p}; why = BOUND; ix = ${~bi}; break out;`;
+            const code = link!(bi, to, p);
+            return to === bi ? code.replace(`b = ${bi}; continue out;`, `continue L${bi};`) : code;
           },
         };
         const check = len === 8 ? `m32[${ins.pa >>> 2}] !== ${w} || m32[${(ins.pa + 4) >>> 2}] !== ${ins.ext | 0}` : `m32[${ins.pa >>> 2}] !== ${w}`;
@@ -989,6 +997,10 @@ export class Translator {
         if (wordChecks) out.push(`if (${check}) ${before}`);
         regsOf(sem, rd, ra, rb, readRegs, written);
         for (const line of transBody(sem, x)) out.push(line);
+        const wrote = new Set<number>();
+        regsOf(sem, rd, ra, rb, new Set(), wrote);
+        for (const r of wrote) lit.delete(r);
+        if (sem.kind === 'li') lit.add(rd);
         if (endsBlock(sem)) {
           ended = true;
           break;
@@ -1006,22 +1018,31 @@ export class Translator {
     }
     for (const r of written) readRegs.add(r);
     const regs = [...readRegs].sort((a, b) => a - b);
+    // as generate: only the host's names the code uses (each costs every entry a property load),
+    // the walk cycles' base only where a refill may charge them
+    const body = out.join('\n');
+    const walks = body.includes('cpu.txMiss(');
+    const names = new Set(`${body} ${link !== null && frame !== null ? frame.exit : ''}`.match(/[A-Za-z_$][\w$]*/g));
+    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || names.has(name);
+    const objects = this.objectNames.filter(used);
+    const numbers = this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`);
     return [
       "'use strict';",
       `return function run_${(blocks[0]![0]!.at >>> 0).toString(16)}(c, tr, tw, user, dl, bc) {`,
-      `const { ${this.objectNames.join(', ')} } = c;`,
-      this.numberConsts.length > 0 ? `const ${this.numberConsts.map(([k, v]) => `${k} = ${v}`).join(', ')};` : '',
+      `const { ${objects.join(', ')} } = c;`,
+      numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
-      'let fl = cpu.flags, cyc = 0, n = 0, dc = 0, pc = 0, why = CONT, smc = 0, ix = 0, b = 0;',
+      'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, smc = 0, ix = 0, b = 0;',
+      /\b[sgd][RW]p\b/.test(body) ? TLB_MEMO_LOCALS : '', // the page memo, where the code accesses memory
       frame !== null ? `let ${frame.locals};` : '',
-      'const w0 = cpu.loopWalkCycles;',
+      walks ? 'const w0 = cpu.loopWalkCycles;' : '',
       'out: for (;;) {',
       'switch (b) {',
-      ...out,
+      body,
       '}',
       'break;',
       '}',
-      ...writeBack(written),
+      ...writeBack(written, walks),
       frame !== null ? frame.exit : '',
       'return ix;',
       '};',

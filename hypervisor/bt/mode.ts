@@ -96,7 +96,7 @@ const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 
 /** compileChain's own locals: the chained entries made inside, written back at every exit */
-const CHAIN_FRAME = { locals: 'ch = 0, ep = bc.epoch', exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; }' };
+const CHAIN_FRAME = { locals: 'ch = 0', exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; }' };
 
 /** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
 /** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of BtMode.xlEntry */
@@ -1021,10 +1021,13 @@ export class BtMode implements Mode {
           if (trusted) pairs.push(from, to);
         }
         const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK);
-        // (the epoch compared with the one at entry: a refill's walk may set accessed/dirty bits in
-        // a frame that holds units too, and the memory's hook drops them in mid-function)
+        // (no unit is dropped in mid-function: only a refill's walk could, setting accessed/dirty
+        // bits in a frame holding units - the memory's code hook drops them - and the function
+        // leaves right after such a walk: the frame is marked for the code-store hook, Cpu.txMiss)
         const check = trusted
-          ? `if (bc.c.epoch !== ep${cross ? ` || !bc.m.enterChained(bc.u[${to}], ${p}, user)` : ''}) ${leave} `
+          ? cross
+            ? `if (!bc.m.enterChained(bc.u[${to}], ${p}, user)) ${leave} `
+            : ''
           : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
         return `if (cyc >= dl) ${leave} ${check}ch++; b = ${to}; continue out;`;
     };

@@ -584,6 +584,45 @@ describe('writes that are not guest stores', () => {
   });
 });
 
+describe("a refill's walk writing into a frame marked for the code-store hook (binary translation's units: Cpu.markCodeFrame)", () => {
+  it('the translated function leaves right after the access, as after a walk that dropped translations', () => {
+    // 8 passes, each loading from a page not yet in the TLB: its walk sets the accessed bit of the
+    // page's PTE, in the page table's frame (0x21000), which the hook's mark makes a code frame
+    const p = new Prog(BASE).li(1, 0).li(4, 0x40000).label('loop').op(Op.LDW, 6, 4, 0).op(Op.ADDI, 4, 4, 0x1000);
+    p.op(Op.ADDI, 1, 1, 1).op(Op.CMPI, 0, 1, 8).j(Cond.LT, 'loop').op(Op.HLT);
+    const run = (marked: boolean) => {
+      const seen: number[] = [];
+      const rig = agree(
+        (r) => {
+          const pt = new PageTables(r.mem, 0x20000, 0x21000);
+          pt.identity(0, 0x80000, Pte.W);
+          boot(r, p, KSTACK);
+          r.cpu.writeCr(3, 0x20000);
+          r.cpu.writeCr(0, 1);
+          if (marked) {
+            r.cpu.markCodeFrame(0x21);
+            r.cpu.codeStoreHook = (pa) => {
+              if (r.cpu.engine === 'translator') seen.push(pa);
+              return false;
+            };
+          }
+        },
+        { threshold: 1, coldSlice: 0 },
+      );
+      return { entries: rig.cpu.translator!.stats.entries, seen, regs: [rig.cpu.regs[1], rig.cpu.regs[4]] };
+    };
+    const plain = run(false);
+    const marked = run(true);
+    expect(marked.regs).toEqual([8, 0x48000]);
+    expect(marked.regs).toEqual(plain.regs);
+    // the hook saw the 8 accessed-bit writes of the loop's loads (and those of the code's and the stack's pages)
+    for (let k = 0; k < 8; k++) expect(marked.seen).toContain(0x21000 + (0x40 + k) * 4);
+    // one dispatcher entry more per pass: the function left right after each of those walks
+    // (it fails without the check of the hook's stores in Cpu.txMiss: the same entries)
+    expect(marked.entries - plain.entries).toBe(8);
+  });
+});
+
 describe('engine names', () => {
   it('parseEngine accepts the two engines and refuses anything else in one line', () => {
     expect(parseEngine('translator')).toBe('translator');
