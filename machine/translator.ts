@@ -957,8 +957,6 @@ export class Translator {
       let K = 0;
       let k = 0;
       let ended = false;
-      /** registers holding a constant loaded by LI earlier in this block (the page memo's kinds of access) */
-      const lit = new Set<number>();
       for (; k < insns.length && k < 255; k++) {
         const ins = insns[k]!;
         const w = ins.w | 0;
@@ -980,8 +978,6 @@ export class Translator {
           imm: w >> 16,
           ext: ins.ext | 0,
           next,
-          tlbMemo: true,
-          constBase: lit.has(ra),
           exit: before,
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
           retire: charge(P + c, K + 1),
@@ -997,10 +993,6 @@ export class Translator {
         if (wordChecks) out.push(`if (${check}) ${before}`);
         regsOf(sem, rd, ra, rb, readRegs, written);
         for (const line of transBody(sem, x)) out.push(line);
-        const wrote = new Set<number>();
-        regsOf(sem, rd, ra, rb, new Set(), wrote);
-        for (const r of wrote) lit.delete(r);
-        if (sem.kind === 'li') lit.add(rd);
         if (endsBlock(sem)) {
           ended = true;
           break;
@@ -1022,8 +1014,9 @@ export class Translator {
     // the walk cycles' base only where a refill may charge them
     const body = out.join('\n');
     const walks = body.includes('cpu.txMiss(');
-    const names = new Set(`${body} ${link !== null && frame !== null ? frame.exit : ''}`.match(/[A-Za-z_$][\w$]*/g));
-    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || names.has(name);
+    // (a substring test: a name found inside another only loads one more; a regular expression per
+    // name cost generateStraight a third more time, and bt generates its straight runs on every boot)
+    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || body.includes(name);
     const objects = this.objectNames.filter(used);
     const numbers = this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`);
     return [
@@ -1033,7 +1026,6 @@ export class Translator {
       numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, smc = 0, ix = 0, b = 0;',
-      /\b[sgd][RW]p\b/.test(body) ? TLB_MEMO_LOCALS : '', // the page memo, where the code accesses memory
       frame !== null ? `let ${frame.locals};` : '',
       walks ? 'const w0 = cpu.loopWalkCycles;' : '',
       'out: for (;;) {',

@@ -7,7 +7,7 @@
 import { INSN_BYTES, INSTRUCTIONS, OPS, Op, type InsnClass } from '../../machine/isa.ts';
 import { assertNever } from '../../machine/never.ts';
 import { SEMANTICS } from '../../machine/semantics.ts';
-import type { StraightFn, StraightInsn, StraightLink } from '../../machine/translator.ts';
+import type { StraightFn } from '../../machine/translator.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
@@ -219,9 +219,9 @@ export interface UnitChain {
   seen: Float64Array;
   /** the count of stores into all frames holding units when every frame's words were last found so (-1: never) */
   seenAll: number;
-  /** each unit's compiled instructions (its block), and the boundaries' code */
-  blocks: StraightInsn[][];
-  link: StraightLink;
+  /** the words the code holds (host-physical word index, value; an 8-byte instruction's extension word too), unit j's up to ends[j] */
+  words: Int32Array;
+  ends: Int32Array;
   /** the same chain with the word check before each instruction (undefined: not compiled yet), run while a word differs */
   checkedFn: StraightFn | null | undefined;
 }

@@ -36,7 +36,7 @@ import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 import * as mmuExports from '../../machine/mmu.ts';
-import type { StraightFn, StraightInsn, Translator } from '../../machine/translator.ts';
+import type { StraightFn, StraightInsn, StraightLink, Translator } from '../../machine/translator.ts';
 import { INSN_BYTES } from '../../machine/isa.ts';
 
 // Module-local copies of what the unit loop uses on every unit and instruction: an imported
@@ -180,7 +180,7 @@ export class BtMode implements Mode {
   /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
   readonly host = { translationsRemembered: 0 };
   /**
-   * Host side: per machine frame (and last, all frames together), the stores into it by the CPU (Cpu.codeStoreHook, for frames
+   * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
    * While a frame's count equals a unit's `checked`, none of its words changed since they were
    * last found equal to the translation, so the word check before a fast run is skipped
@@ -189,6 +189,8 @@ export class BtMode implements Mode {
    * (chainWordsHold).
    */
   private codeWrites = new Float64Array(0);
+  /** Host side: the CPU's stores into all frames holding units (codeWrites' sum) */
+  private codeStores = 0;
   /**
    * Host side, not state (hypervisor/save/state.ts TRANSIENT: a restored mode has the fresh
    * one's false): the CPU's marks of the frames holding units (Cpu.markCodeFrame) are made. The
@@ -237,7 +239,7 @@ export class BtMode implements Mode {
     // (no count of them is needed: a frame's units are all dead after it, and a dead unit's words
     // are always checked)
     const previous = hv.mem.onCodeWrite;
-    this.codeWrites = new Float64Array(hv.mem.frames + 1);
+    this.codeWrites = new Float64Array(hv.mem.frames);
     hv.mem.onCodeWrite = (frame: number) => {
       previous?.(frame);
       for (const c of this.caches) c.invalidateFrame(frame);
@@ -246,13 +248,12 @@ export class BtMode implements Mode {
     // loop leaves after one into the frame of the unit it runs (its later words are checked again)
     // (another bt mode on the same hypervisor keeps its own counts: its hook is called too)
     const writes = this.codeWrites;
-    const all = hv.mem.frames;
     const other = this.cpu.codeStoreHook;
     this.cpu.codeStoreHook = (pa: number, size: number) => {
       const leave = other !== null && other(pa, size);
       const f = pa >>> 12;
       writes[f]!++;
-      writes[all]!++;
+      this.codeStores++;
       if (f !== this.runFrame) return leave;
       this.storeLeft = true;
       return true;
@@ -466,9 +467,9 @@ export class BtMode implements Mode {
       // its code checks no word: entered as it is while no store reached its frames since their
       // words were last found equal, else with the word check before each instruction while one differs
       const ch = u.chain!;
-      if (!this.chainWordsHold(ch, cache)) {
+      if (this.codeStores !== ch.seenAll && !this.chainWordsHold(ch, cache)) {
         cache.host.chainCheckedRuns++;
-        fn = ch.checkedFn ?? (ch.checkedFn = this.tx!.compileStraight(ch.blocks, ch.link, CHAIN_FRAME));
+        fn = ch.checkedFn === undefined ? this.checkedChain(ch) : ch.checkedFn;
         if (fn === null) break;
       }
       // chaining inside needs the unit found through the shadow (so its page maps the same for
@@ -1005,32 +1006,22 @@ export class BtMode implements Mode {
         pcs.push(target);
       }
     }
-    const pairs: number[] = [];
     const blocks = units.map((x, i) => this.straight(x, 0, pcs[i]!));
     const frames = [...new Set(units.map((x) => x.ma >>> 12))];
-    /** the boundaries compiled so far, trusted or not (the checked variant, compiled later, makes the same decisions) */
-    const trust = new Map<number, boolean>();
-    const link = (from: number, to: number, p: string): string => {
-        const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
-        const a = units[from]!;
-        const y = units[to]!;
-        let trusted = trust.get(from * CHAIN_MAX_UNITS + to);
-        if (trusted === undefined) {
-          trusted = linkHolds(a, y);
-          trust.set(from * CHAIN_MAX_UNITS + to, trusted);
-          if (trusted) pairs.push(from, to);
+    // the words the code holds, per unit (what chainWordsHold compares with memory)
+    const words: number[] = [];
+    const ends = new Int32Array(units.length);
+    blocks.forEach((b, i) => {
+      for (const x of b) {
+        words.push(x.pa >>> 2, x.w);
+        if (INSN_BYTES[x.w & 0xff] === 8) {
+          // (one whose extension word is on the next page ends the compiled block: step() runs it)
+          if ((x.pa & 0xffc) === 0xffc) break;
+          words.push((x.pa + 4) >>> 2, x.ext);
         }
-        const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK);
-        // (no unit is dropped in mid-function: only a refill's walk could, setting accessed/dirty
-        // bits in a frame holding units - the memory's code hook drops them - and the function
-        // leaves right after such a walk: the frame is marked for the code-store hook, Cpu.txMiss)
-        const check = trusted
-          ? cross
-            ? `if (!bc.m.enterChained(bc.u[${to}], ${p}, user)) ${leave} `
-            : ''
-          : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
-        return `if (cyc >= dl) ${leave} ${check}ch++; b = ${to}; continue out;`;
-    };
+      }
+      ends[i] = words.length;
+    });
     const chain: UnitChain = {
       u: units,
       pcs,
@@ -1038,13 +1029,13 @@ export class BtMode implements Mode {
       host: cache.host,
       m: this,
       c: cache,
-      pairs,
+      pairs: [],
       epoch: cache.epoch,
       frames: Int32Array.from(frames),
       seen: new Float64Array(frames.length).fill(-1),
       seenAll: -1,
-      blocks,
-      link,
+      words: Int32Array.from(words),
+      ends,
       checkedFn: undefined,
     };
     u.chain = chain;
@@ -1052,7 +1043,48 @@ export class BtMode implements Mode {
     // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
     // chained entries are counted in a local (ch), written back at every exit; no word check
     // (runUnit checks the words before entering when a store reached one of the frames)
-    return this.tx!.compileStraight(blocks, link, CHAIN_FRAME, false);
+    return this.tx!.compileStraight(blocks, this.chainLink(chain, true), CHAIN_FRAME, false);
+  }
+
+  /**
+   * Chain ch's variant with the word check before each instruction (run while a word of it
+   * differs from memory: it leaves before that instruction, and the unit loop drops the frame's
+   * units). Its blocks are read again: their words are checked as they run, whatever they are.
+   */
+  private checkedChain(ch: UnitChain): StraightFn | null {
+    const blocks = ch.u.map((x, i) => this.straight(x, 0, ch.pcs[i]!));
+    return (ch.checkedFn = this.tx!.compileStraight(blocks, this.chainLink(ch, false), CHAIN_FRAME));
+  }
+
+  /**
+   * The code of chain ch's boundaries (compileStraight's link): at the deadline it leaves; a
+   * boundary whose units are live and linked (`decide`: now, noted in ch.pairs; else: as when the
+   * chain was compiled, ch.pairs) goes on, in another page after enterChained; any other one
+   * checks in line that they are.
+   */
+  private chainLink(ch: UnitChain, decide: boolean): StraightLink {
+    const units = ch.u;
+    const pcs = ch.pcs;
+    const pairs = ch.pairs;
+    return (from: number, to: number, p: string): string => {
+      const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
+      let trusted = false;
+      for (let i = 0; i < pairs.length && !trusted; i += 2) trusted = pairs[i] === from && pairs[i + 1] === to;
+      if (decide && !trusted && linkHolds(units[from]!, units[to]!)) {
+        trusted = true;
+        pairs.push(from, to);
+      }
+      const cross = (pcs[from]! & PAGE_MASK) !== (pcs[to]! & PAGE_MASK);
+      // (no unit is dropped in mid-function: only a refill's walk could, setting accessed/dirty
+      // bits in a frame holding units - the memory's code hook drops them - and the function
+      // leaves right after such a walk: the frame is marked for the code-store hook, Cpu.txMiss)
+      const check = trusted
+        ? cross
+          ? `if (!bc.m.enterChained(bc.u[${to}], ${p}, user)) ${leave} `
+          : ''
+        : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
+      return `if (cyc >= dl) ${leave} ${check}ch++; b = ${to}; continue out;`;
+    };
   }
 
   /**
@@ -1066,8 +1098,8 @@ export class BtMode implements Mode {
    */
   private chainWordsHold(ch: UnitChain, cache: TranslationCache): boolean {
     const writes = this.codeWrites;
-    // (no store into any frame holding units since they were last all found equal: one compare)
-    const all = writes[writes.length - 1]!;
+    // (no store into any frame holding units since they were all last found equal: the caller's one compare)
+    const all = this.codeStores;
     if (all === ch.seenAll) return true;
     const frames = ch.frames;
     const seen = ch.seen;
@@ -1078,19 +1110,12 @@ export class BtMode implements Mode {
       cache.host.chainWordChecks++;
       const m32 = this.m32;
       const us = ch.u;
+      const words = ch.words;
+      const ends = ch.ends;
       for (let j = 0; j < us.length; j++) {
         const y = us[j]!;
         if (y.dead || y.ma >>> 12 !== f) continue;
-        const b = ch.blocks[j]!;
-        for (let k = 0; k < b.length; k++) {
-          const x = b[k]!;
-          if (m32[x.pa >>> 2] !== x.w) return false;
-          if (INSN_BYTES[x.w & 0xff] === 8) {
-            // (one whose extension word is on the next page ends the compiled block: step() runs it)
-            if ((x.pa & 0xffc) === 0xffc) break;
-            if (m32[(x.pa + 4) >>> 2] !== x.ext) return false;
-          }
-        }
+        for (let k = j === 0 ? 0 : ends[j - 1]!; k < ends[j]!; k += 2) if (m32[words[k]!] !== words[k + 1]) return false;
       }
       seen[i] = w;
     }
