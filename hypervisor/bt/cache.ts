@@ -215,13 +215,13 @@ export interface UnitChain {
    * equal to memory (-1: never). The compiled code checks no word: it is entered only while
    * every frame's count is still the one seen (else its words are checked first).
    */
-  frames: Int32Array;
-  seen: Float64Array;
+  frames: number[];
+  seen: number[];
   /** the count of stores into all frames holding units when every frame's words were last found so (-1: never) */
   seenAll: number;
   /** the words the code holds (host-physical word index, value; an 8-byte instruction's extension word too), unit j's up to ends[j] */
-  words: Int32Array;
-  ends: Int32Array;
+  words: number[];
+  ends: number[];
   /** the same chain with the word check before each instruction (undefined: not compiled yet), run while a word differs */
   checkedFn: StraightFn | null | undefined;
 }

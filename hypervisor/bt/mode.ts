@@ -1010,8 +1010,8 @@ export class BtMode implements Mode {
     const frames = [...new Set(units.map((x) => x.ma >>> 12))];
     // the words the code holds, per unit (what chainWordsHold compares with memory)
     const words: number[] = [];
-    const ends = new Int32Array(units.length);
-    blocks.forEach((b, i) => {
+    const ends: number[] = [];
+    blocks.forEach((b) => {
       for (const x of b) {
         words.push(x.pa >>> 2, x.w);
         if (INSN_BYTES[x.w & 0xff] === 8) {
@@ -1020,7 +1020,7 @@ export class BtMode implements Mode {
           words.push((x.pa + 4) >>> 2, x.ext);
         }
       }
-      ends[i] = words.length;
+      ends.push(words.length);
     });
     const chain: UnitChain = {
       u: units,
@@ -1031,10 +1031,10 @@ export class BtMode implements Mode {
       c: cache,
       pairs: [],
       epoch: cache.epoch,
-      frames: Int32Array.from(frames),
-      seen: new Float64Array(frames.length).fill(-1),
+      frames,
+      seen: frames.map(() => -1),
       seenAll: -1,
-      words: Int32Array.from(words),
+      words,
       ends,
       checkedFn: undefined,
     };
