@@ -203,7 +203,7 @@ export interface UnitChain {
   /** the counters the chained entries made inside count in (written back at every exit) */
   st: BtStats;
   host: { chainedInline: number };
-  /** the bt mode (enterChained), and the cache, whose epoch the trusted boundaries compare */
+  /** the bt mode (enterChained), and the cache */
   m: unknown;
   c: { epoch: number };
   /** the boundaries compiled as trusted (from, to by unit index), and the cache's epoch when they were last found true */
