@@ -10,7 +10,7 @@ import { EventKind } from '../../machine/vmx.ts';
 import type { Domain } from '../core/domain.ts';
 import type { Hypervisor } from '../core/hypervisor.ts';
 import type { Vcpu } from '../core/vcpu.ts';
-import { ACC_READ, ACC_WRITE, GuestWalker, WALK_BAD_GPA } from './guest-mmu.ts';
+import { ACC_FETCH, ACC_READ, ACC_WRITE, GuestWalker, WALK_BAD_GPA } from './guest-mmu.ts';
 import { ShadowMmu, type GuestShadow, type ShadowKind } from './shadow.ts';
 import { TracedShadowMmu } from './traced-shadow.ts';
 import { TrapVcpuState, realRing, virtualCpl } from './state.ts';
@@ -119,11 +119,11 @@ export class TrapVcpu {
 
   // ============================================================== guest-virtual memory, as the monitor reaches it
 
-  /** Word at guest-virtual va (any alignment) with the hardware's checks; 0 and accessFail set on failure. */
-  read32(va: number, user: boolean): number {
+  /** Word at guest-virtual va (any alignment) with the hardware's checks for access `acc` (a read unless told); 0 and accessFail set on failure. */
+  read32(va: number, user: boolean, acc: number = ACC_READ): number {
     this.accessFail = 0;
     if ((va & 0xfff) <= 0xffc) {
-      const ma = this.walker.walk(va, ACC_READ, user, true);
+      const ma = this.walker.walk(va, acc, user, true);
       if (ma < 0) {
         this.accessFail = ma;
         return 0;
@@ -134,7 +134,7 @@ export class TrapVcpu {
     }
     let v = 0;
     for (let k = 0; k < 4; k++) {
-      const ma = this.walker.walk((va + k) | 0, ACC_READ, user, true);
+      const ma = this.walker.walk((va + k) | 0, acc, user, true);
       if (ma < 0) {
         this.accessFail = ma;
         return 0;
@@ -144,9 +144,9 @@ export class TrapVcpu {
     return v;
   }
 
-  /** Word fetch for decoding (supervisor or user as the guest was); -1 and accessFail on failure. */
+  /** Word fetch for decoding (supervisor or user as the guest was), checked as an instruction fetch (a #PF's error code has the fetch bit); 0 and accessFail on failure. */
   fetch32(va: number, user: boolean): number {
-    return this.read32(va, user);
+    return this.read32(va, user, ACC_FETCH);
   }
 
   /**
