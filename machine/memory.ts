@@ -38,15 +38,25 @@ export const MAX_MACHINE_BYTES = 0x8000_0000;
  * owner is done with it can release its memory (PhysicalMemory.release); the next machine of the
  * same size takes that buffer, already mapped, and zeroes it (a memset, about a millisecond for
  * 32 MiB). Release detaches the old views, so the old machine can no longer reach the buffer.
- * At most SPARE_BUFFERS are kept; what a guest sees is the same either way (all zeros).
+ * At most SPARE_BUFFERS are kept, of SPARE_BYTES together, the latest released (a run that
+ * alternates machines of several sizes, as `compare` does with its modes, finds each size's last
+ * buffer); what a guest sees is the same either way (all zeros).
  */
-const SPARE_BUFFERS = 2;
+const SPARE_BUFFERS = 6;
+const SPARE_BYTES = 320 * 1024 * 1024;
 const spareBuffers: ArrayBuffer[] = [];
+
+/** Host counters of the spare buffers: memories given a released buffer, and given a new one. */
+export const spareBufferStats = { reused: 0, fresh: 0 };
 
 /** A zeroed buffer of `bytes`: a released one if there is one of that size, else a new one. */
 function takeBuffer(bytes: number): ArrayBuffer {
   const k = spareBuffers.findIndex((b) => b.byteLength === bytes);
-  if (k < 0) return new ArrayBuffer(bytes);
+  if (k < 0) {
+    spareBufferStats.fresh++;
+    return new ArrayBuffer(bytes);
+  }
+  spareBufferStats.reused++;
   const b = spareBuffers.splice(k, 1)[0]!;
   new Int32Array(b).fill(0);
   return b;
@@ -124,7 +134,10 @@ export class PhysicalMemory {
   release(): void {
     if (this.buffer.byteLength === 0) return; // released already
     const moved = structuredClone(this.buffer, { transfer: [this.buffer] });
-    if (spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(moved);
+    if (moved.byteLength > SPARE_BYTES) return;
+    spareBuffers.push(moved);
+    let bytes = spareBuffers.reduce((n, b) => n + b.byteLength, 0);
+    while (spareBuffers.length > SPARE_BUFFERS || bytes > SPARE_BYTES) bytes -= spareBuffers.shift()!.byteLength;
   }
 
   /** Is [pa, pa + len) inside installed memory? */

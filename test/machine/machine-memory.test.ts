@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ImageArch } from '../../machine/image.ts';
 import { Machine } from '../../machine/machine.ts';
-import { MemoryRangeError, PhysicalMemory } from '../../machine/memory.ts';
+import { MemoryRangeError, PhysicalMemory, spareBufferStats } from '../../machine/memory.ts';
 
 describe('PhysicalMemory', () => {
   it('rejects sizes that are not positive multiples of 4 KiB', () => {
@@ -34,6 +34,17 @@ describe('PhysicalMemory', () => {
     expect(m.mem.i32.every((w) => w === 0)).toBe(true);
     m.release();
     expect(m.mem.buffer.byteLength).toBe(0);
+  });
+
+  it('machines of several sizes released in turn each find their own size\'s buffer again (compare alternates its modes so)', () => {
+    // sizes no other test uses
+    const sizes = [5 * 4096, 6 * 4096, 7 * 4096, 9 * 4096, 10 * 4096];
+    const before = { ...spareBufferStats };
+    for (let round = 0; round < 3; round++) {
+      for (const size of sizes) new PhysicalMemory(size).release();
+    }
+    // the first round maps each size afresh; the next two reuse every one (with two spare buffers, as before, none)
+    expect([spareBufferStats.fresh - before.fresh, spareBufferStats.reused - before.reused]).toEqual([5, 10]);
   });
 
   it('reads and writes little-endian values at any alignment', () => {
