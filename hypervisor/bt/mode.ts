@@ -635,6 +635,11 @@ export class BtMode implements Mode {
           }
           if (cpu.pc !== ((ipc + 4) >>> 0)) return CONTINUE; // a #UD was reflected
           if (op === OP_STI && this.interruptDue(t)) return CONTINUE;
+          // a control-register write may have unmapped or moved the unit's own code (a new CR3,
+          // paging turned on or off): its next instruction is fetched afresh by the hardware, so
+          // the unit ends unless the guest's tables still map it to the unit's frame (the unit loop
+          // then takes the fetch's #PF, or the code now there); inline rewrites and callouts fetch nothing
+          if (op === OP_MOVTOCR && k + 1 < n && !this.stillMapped(t, u, pc, k + 1, user)) return CONTINUE;
           continue;
         }
         // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native cost
@@ -706,6 +711,12 @@ export class BtMode implements Mode {
       k0 = 0;
       skip = -1;
     }
+  }
+
+  /** Do the guest's tables (walked afresh, looking only) map unit u's instruction k, entered at virtual pc, to the unit's frame still? */
+  private stillMapped(t: BtVcpu, u: TranslationUnit, pc: number, k: number, user: boolean): boolean {
+    const off = u.offs[k]!;
+    return t.walker.walk((pc + off) | 0, ACC_FETCH, user, false) === u.ma + off;
   }
 
   /**

@@ -99,6 +99,15 @@ describe('regressions the differential fuzzer found', () => {
     expect(staleTranslationUse(c)).toBeNull();
     for (const m of ['trap', 'bt', 'hvm'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
   });
+  it('bt: after a CR3 write that unmaps the running code, the next instruction (an inline rewrite, RDCPL) faults on its fetch as on the bare machine', () => {
+    // found by the deep run (seed 53759, case 729): the unit went on after the MOVCR callout and
+    // ran RDCPL's rewrite from its translation, though the new directory (frame 0, empty) maps
+    // nothing: one instruction more before the triple fault (the #PF's delivery cannot reach the IDT)
+    const c = plainCase([[encode(Op.LI, 9), 3], [encode(Op.MOVTOCR, 3, 9)], [encode(Op.RDCPL, 1)], [encode(Op.HLT)]]);
+    const { cycles: _c, ...native } = runNativeDiff(c);
+    expect(native.stop).toBe('triple-fault');
+    for (const m of ['bt', 'hvm'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
+  });
   it('the limit reached at an OUT to the UART: its byte is on the console in every mode, as on the bare machine', () => {
     // a loop printing 'x'; with and without a NOP before it, so one of the two runs ends on the OUT
     // (the harness observes an emulated OUT's device access, which the core makes after the monitor returns)
