@@ -413,7 +413,7 @@ export class HvmMode implements Mode {
       s.shadow.loadCr3();
       cpu.cr3 = s.shadow.root;
       cpu.charge(Ev.CrFlush, 1);
-      cpu.instructionBoundary();
+      // (no block boundary: the hardware's MOVCR retires within its block, as trap mode's emulation does)
       return CONTINUE;
     } else if (n === 0) {
       const value = r[reg]! & SHADOW_CR0_OWNED;
@@ -421,7 +421,6 @@ export class HvmMode implements Mode {
       h.vmcs.cr0ReadShadow = value;
       s.shadow.flush();
       cpu.charge(Ev.CrFlush, 1);
-      cpu.instructionBoundary();
       return CONTINUE;
     }
     const dom = h.vcpu.domain;

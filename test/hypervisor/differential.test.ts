@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Op, encode } from '../../machine/isa.ts';
 import { type DiffCase, observable, runModeDiff, runNativeDiff, staleTranslationUse, userSidt } from './fixtures/differential.ts';
 import { MODES, type Tally, checkCase, differentialRun } from './fixtures/differential-suite.ts';
+import { HOSTILE_LAYOUT } from './fixtures/hostile.ts';
 
 describe('differential fuzzing against the bare machine (fixed seed)', () => {
   it('trap (no critical instructions), bt and hvm observe what the bare machine observes, in every compared case', () => {
@@ -107,6 +108,18 @@ describe('regressions the differential fuzzer found', () => {
     const { cycles: _c, ...native } = runNativeDiff(c);
     expect(native.stop).toBe('triple-fault');
     for (const m of ['bt', 'hvm'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), m).toEqual(native);
+  });
+  it('hvm: a CR3 write exit completes within its block, as on the bare machine (the limit lands after it: the same observation)', () => {
+    // found by the deep run (seeds 24301 case 335, 8230 case 275): hvm's CR-write exit handler
+    // reported a block boundary after the emulated MOVCR, where the hardware's MOVCR retires
+    // within its block, so the harness observed hvm there and the bare machine instructions later
+    const loop = [[encode(Op.MOVTOCR, 3, 9)], [encode(Op.NOP)], [encode(Op.NOP)], [encode(Op.JMP), -20]];
+    for (const pad of [0, 1, 2, 3]) {
+      const c = plainCase([[encode(Op.LI, 9), HOSTILE_LAYOUT.PDIR], ...Array.from({ length: pad }, () => [encode(Op.NOP)]), ...loop]);
+      const { cycles: _c, ...native } = runNativeDiff(c);
+      expect(native.stop).toBe('limit');
+      for (const m of ['trap', 'bt', 'hvm', 'hvm-ept'] as const) expect(runModeDiff(MODES[m].make(), MODES[m].reserve, c), `${m}, pad ${pad}`).toEqual(native);
+    }
   });
   it('the limit reached at an OUT to the UART: its byte is on the console in every mode, as on the bare machine', () => {
     // a loop printing 'x'; with and without a NOP before it, so one of the two runs ends on the OUT
