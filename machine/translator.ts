@@ -861,9 +861,7 @@ export class Translator {
     // only a refill (Cpu.txMiss) charges walk cycles while translated code runs: without one, the
     // cost ledger's base is all the cycles the function ran
     const walks = body.includes('cpu.txMiss(');
-    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || new RegExp(`\\b${name}\\b`).test(body);
-    const objects = this.objectNames.filter(used);
-    const numbers = this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`);
+    const { objects, numbers } = this.namesUsed(body);
     const src = [
       "'use strict';",
       `return function tb_${(pc >>> 0).toString(16)}(c, tr, tw, user, dl) {`,
@@ -892,6 +890,22 @@ export class Translator {
     return { source: src, ranges: [...ranges.values()], blocks: blocks.length, insns: total, guestBytes, reads, looks, withTlb: tr !== null };
   }
 
+  /**
+   * The host's names (objects, and number constants as declarations) a translated function's
+   * body uses, for its prologue: each one loaded costs every entry a property load. The body's
+   * identifiers are collected in one pass (a regular expression per name cost bt, which generates
+   * its straight runs on every boot, a third more time); cpu, R and CONT the prologue and
+   * write-back use themselves.
+   */
+  private namesUsed(body: string): { objects: string[]; numbers: string[] } {
+    const ids = new Set(body.match(/[A-Za-z_$][\w$]*/g));
+    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || ids.has(name);
+    return {
+      objects: this.objectNames.filter(used),
+      numbers: this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`),
+    };
+  }
+
   // ------------------------------------------------------------------ hook: straight runs (bt)
 
   /**
@@ -904,8 +918,9 @@ export class Translator {
    * an instruction without a definition, or after its last instruction.
    *
    * Where a block's direct control transfer goes to the first instruction of another block,
-   * `link(from, to, pc)` (if given) supplies the JavaScript of that boundary: it either goes on
-   * (`b = to; continue out;`) or leaves (`pc = <pc>; why = BOUND; ix = ~from; break out;`); it
+   * `link(from, to, pc, go)` (if given) supplies the JavaScript of that boundary: it either goes
+   * on (`go`, the statement that continues with block `to`: a link back to a block's own start
+   * continues that block's own loop) or leaves (`pc = <pc>; why = BOUND; ix = ~from; break out;`); it
    * may use the function's sixth argument, `bc`, which the caller passes (the translator never
    * looks at it). Any other control transfer leaves.
    *
@@ -984,8 +999,7 @@ export class Translator {
           go: (p) => {
             const to = link !== null && /^-?\d+$/.test(p) ? starts.get(Number(p)) : undefined;
             if (to === undefined) return `pc = ${p}; why = BOUND; ix = ${~bi}; break out;`;
-            const code = link!(bi, to, p);
-            return to === bi ? code.replace(`b = ${bi}; continue out;`, `continue L${bi};`) : code;
+            return link!(bi, to, p, to === bi ? `continue L${bi};` : `b = ${to}; continue out;`);
           },
         };
         const check = len === 8 ? `m32[${ins.pa >>> 2}] !== ${w} || m32[${(ins.pa + 4) >>> 2}] !== ${ins.ext | 0}` : `m32[${ins.pa >>> 2}] !== ${w}`;
@@ -1014,11 +1028,7 @@ export class Translator {
     // the walk cycles' base only where a refill may charge them
     const body = out.join('\n');
     const walks = body.includes('cpu.txMiss(');
-    // (a substring test: a name found inside another only loads one more; a regular expression per
-    // name cost generateStraight a third more time, and bt generates its straight runs on every boot)
-    const used = (name: string): boolean => name === 'cpu' || name === 'R' || name === 'CONT' || body.includes(name);
-    const objects = this.objectNames.filter(used);
-    const numbers = this.numberConsts.filter(([k]) => used(k)).map(([k, v]) => `${k} = ${v}`);
+    const { objects, numbers } = this.namesUsed(body);
     return [
       "'use strict';",
       `return function run_${(blocks[0]![0]!.at >>> 0).toString(16)}(c, tr, tw, user, dl, bc) {`,
@@ -1127,7 +1137,7 @@ export function pageChecker(ways: number): PageAt {
  * compileStraight's boundary between two of its blocks: the JavaScript run when block `from`'s
  * direct control transfer (retired, charged) goes to pc `pc`, the first instruction of block `to`.
  */
-export type StraightLink = (from: number, to: number, pc: string) => string;
+export type StraightLink = (from: number, to: number, pc: string, go: string) => string;
 
 /** compileStraight's caller's own locals (`let` declarations without the keyword) and the code run at every exit of the function. */
 export interface StraightFrame {

@@ -1077,7 +1077,7 @@ export class BtMode implements Mode {
     const units = ch.u;
     const pcs = ch.pcs;
     const pairs = ch.pairs;
-    return (from: number, to: number, p: string): string => {
+    return (from: number, to: number, p: string, go: string): string => {
       const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
       let trusted = false;
       for (let i = 0; i < pairs.length && !trusted; i += 2) trusted = pairs[i] === from && pairs[i + 1] === to;
@@ -1094,7 +1094,7 @@ export class BtMode implements Mode {
           ? `if (!bc.m.enterChained(bc.u[${to}], ${p}, user)) ${leave} `
           : ''
         : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
-      return `if (cyc >= dl) ${leave} ${check}ch++; b = ${to}; continue out;`;
+      return `if (cyc >= dl) ${leave} ${check}ch++; ${go}`;
     };
   }
 
