@@ -915,7 +915,8 @@ export class Translator {
    * translation (transBody), the same TLB check and refill, the same exits; in addition each
    * instruction first checks its words against memory (a unit's own check before each
    * instruction: a mismatch leaves before it). A block ends at its first control transfer, at
-   * an instruction without a definition, or after its last instruction.
+   * an instruction without a definition (unless the caller rewrites it: StraightInsn.rewrite,
+   * its code in place of one), or after its last instruction.
    *
    * Where a block's direct control transfer goes to the first instruction of another block,
    * `link(from, to, pc, go)` (if given) supplies the JavaScript of that boundary: it either goes
@@ -978,7 +979,8 @@ export class Translator {
         const op = w & 0xff;
         const sem = h.semByOp[op] ?? null;
         const len = h.insnBytes[op]!;
-        if (sem === null || (len === 8 && (ins.at & 0xffc) === 0xffc)) break;
+        const rw = ins.rewrite;
+        if (len === 8 && (ins.at & 0xffc) === 0xffc) break;
         const c = costs[op]!;
         const rd = (w >>> 8) & 15;
         const ra = (w >>> 12) & 15;
@@ -986,6 +988,19 @@ export class Translator {
         const next = (ins.at + len) | 0;
         const at = (bi << 8) | k;
         const before = `{ ${charge(P, K)}pc = ${ins.at | 0}; ix = ${at}; break out; }`;
+        const check = len === 8 ? `m32[${ins.pa >>> 2}] !== ${w} || m32[${(ins.pa + 4) >>> 2}] !== ${ins.ext | 0}` : `m32[${ins.pa >>> 2}] !== ${w}`;
+        if (rw !== undefined) {
+          // the caller's rewrite in place of the definition: its word checked as any other's
+          out.push(`// 0x${(ins.at >>> 0).toString(16)} (rewritten)`);
+          if (wordChecks) out.push(`if (${check}) ${before}`);
+          for (const r of rw.reads) readRegs.add(r);
+          for (const r of rw.writes) written.add(r);
+          out.push(rw.code(before));
+          P += c;
+          K += 1;
+          continue;
+        }
+        if (sem === null) break;
         const x: TransInsn = {
           rd,
           ra,
@@ -1002,7 +1017,6 @@ export class Translator {
             return link!(bi, to, p, to === bi ? `continue L${bi};` : `b = ${to}; continue out;`);
           },
         };
-        const check = len === 8 ? `m32[${ins.pa >>> 2}] !== ${w} || m32[${(ins.pa + 4) >>> 2}] !== ${ins.ext | 0}` : `m32[${ins.pa >>> 2}] !== ${w}`;
         out.push(`// 0x${(ins.at >>> 0).toString(16)}`);
         if (wordChecks) out.push(`if (${check}) ${before}`);
         regsOf(sem, rd, ra, rb, readRegs, written);
@@ -1155,6 +1169,22 @@ export interface StraightInsn {
   /** the extension word of an 8-byte instruction (else 0) */
   ext: number;
   pa: number;
+  /** the caller's own code in place of the instruction's definition (binary translation's rewrites of critical instructions) */
+  rewrite?: StraightRewrite;
+}
+
+/**
+ * compileStraight: an instruction the caller rewrites (hypervisor/bt: CLI against the virtual IF,
+ * RDCPL and SIDT from the virtual CPU). `code(leave)` is its JavaScript, run in place of a
+ * definition: it may use `bc` and `cpu`, read the registers in `reads` and write those in
+ * `writes` (as locals r0..r15), and leave before the instruction with `leave` (nothing of it
+ * done: the caller's general path runs it, e.g. to raise its fault). The instruction's own cost
+ * and count are charged as any instruction's.
+ */
+export interface StraightRewrite {
+  code: (leave: string) => string;
+  reads: readonly number[];
+  writes: readonly number[];
 }
 
 /**

@@ -36,7 +36,7 @@ import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 import * as mmuExports from '../../machine/mmu.ts';
-import type { StraightFn, StraightInsn, StraightLink, Translator } from '../../machine/translator.ts';
+import type { StraightFn, StraightInsn, StraightLink, StraightRewrite, Translator } from '../../machine/translator.ts';
 import { INSN_BYTES } from '../../machine/isa.ts';
 
 // Module-local copies of what the unit loop uses on every unit and instruction: an imported
@@ -44,6 +44,7 @@ import { INSN_BYTES } from '../../machine/isa.ts';
 const CONTINUE: number = vcpuExports.CONTINUE;
 const TO_LOOP: number = vcpuExports.TO_LOOP;
 const K_IDENT: number = cacheExports.K_IDENT;
+const K_INLINE: number = cacheExports.K_INLINE;
 const K_CALLOUT: number = cacheExports.K_CALLOUT;
 const K_STORE: number = cacheExports.K_STORE;
 const INDIRECT: Uint8Array = cacheExports.INDIRECT;
@@ -130,6 +131,40 @@ class BtVcpu extends TrapVcpu {
   }
 }
 
+/**
+ * The inline rewrites the translator engine compiles into a unit's JavaScript with its ident
+ * instructions (StraightRewrite), by opcode: what the unit loop's general path does for the
+ * instruction (runInsns), against the vCPU the unit loop runs (BtMode.vt) and its cache's
+ * counters (BtMode.vst). CLI clears the virtual IF (at a virtual CPL above the virtual IOPL the
+ * code leaves before it, and the general path gives the #GP); RDCPL and SIDT read the virtual
+ * ring and IDT base. None ends a block or lets an interrupt in, so a chain goes on past them as
+ * past ident instructions. STI (it may let an interrupt in), PUSHF and POPF (the stack, with its
+ * faults) and the callouts stay with the general path: the compiled code stops before them.
+ */
+const REWRITES: ReadonlyArray<((w: number) => StraightRewrite) | undefined> = (() => {
+  const t: Array<((w: number) => StraightRewrite) | undefined> = [];
+  t[OP_CLI] = () => ({
+    code: (leave) => `{ const t = bc.m.vt, v = t.v; if (t.vcpl > v.vIOPL) ${leave} v.vIF = false; bc.m.vst.inlined[${OP_CLI}]++; }`,
+    reads: [],
+    writes: [],
+  });
+  t[OP_RDCPL] = (w) => {
+    const rd = (w >>> 8) & 15;
+    return { code: () => `r${rd} = bc.m.vt.vcpl; bc.m.vst.inlined[${OP_RDCPL}]++;`, reads: [], writes: [rd] };
+  };
+  t[OP_SIDT] = (w) => {
+    const rd = (w >>> 8) & 15;
+    return { code: () => `r${rd} = bc.m.vt.v.idtBase | 0; bc.m.vst.inlined[${OP_SIDT}]++;`, reads: [], writes: [rd] };
+  };
+  return t;
+})();
+
+/** May unit u's instruction k run in compiled code (the translator engine): an ident instruction, or an inline rewrite REWRITES has. */
+function compilable(u: TranslationUnit, k: number): boolean {
+  const kind = u.kinds[k]!;
+  return kind === K_IDENT || (kind === K_INLINE && REWRITES[u.ops[k]!] !== undefined);
+}
+
 /** The bt state of a vCPU; a vCPU of another mode is a programming error. */
 function btVcpu(vcpu: Vcpu): BtVcpu {
   const b = vcpu.modeState;
@@ -177,6 +212,14 @@ export class BtMode implements Mode {
   private readonly xlFrame = new Int32Array(XL_SLOTS);
   private readonly xlStamp = new Int32Array(XL_SLOTS);
   private xlEntry = 1;
+  /**
+   * Host side, not state (TRANSIENT): the vCPU the unit loop runs and its cache's counters, for
+   * the inline rewrites in compiled code (REWRITES: `bc.m.vt`, `bc.m.vst`), set as it enters a
+   * unit; and the `bc` a compiled straight run outside a chain is given (runCompiled).
+   */
+  vt: BtVcpu | null = null;
+  vst: TranslationCache['stats'] | null = null;
+  private readonly rwBc = { m: this };
   /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
   readonly host = { translationsRemembered: 0 };
   /**
@@ -381,6 +424,8 @@ export class BtMode implements Mode {
     }
     const dom = t.domain;
     const st = cache.stats;
+    this.vt = t;
+    this.vst = st;
     const pc = cpu.pc | 0;
     const user = cpu.cpl === 3;
     // the code's machine address: through the shadow, else through the guest's own tables
@@ -451,7 +496,7 @@ export class BtMode implements Mode {
     // (nextUnit), when the first was found through the shadow
     const chain = viaShadow && cpu.instructionHookAt === Infinity;
     let upc = pc;
-    while (u.ma >= 0 && u.kinds[0] === K_IDENT && this.compiledRuns(u, upc)) {
+    while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc)) {
       let fn = u.runs![0];
       if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
       else if (fn !== null && u.chain!.epoch !== cache.epoch) {
@@ -527,7 +572,7 @@ export class BtMode implements Mode {
       let n = u.length;
       let ended = false;
       for (let k = k0; k < n; k++) {
-        if (compiled && k !== skip && k > 0 && u.kinds[k] === K_IDENT) {
+        if (compiled && k !== skip && k > 0 && compilable(u, k)) {
           const ix = this.runCompiled(u, k, pc, user);
           if (ix !== NOT_RUN) {
             if (ix < 0) {
@@ -754,7 +799,7 @@ export class BtMode implements Mode {
     const off = u.offs[k]!;
     if (!this.fetchReady(u, (pc + off) | 0, user, off)) return NOT_RUN;
     const mmu = this.cpu.mmu;
-    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, -1, null);
+    const ix = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, -1, this.rwBc);
     return ix < 0 ? ix : k + ix;
   }
 
@@ -968,15 +1013,17 @@ export class BtMode implements Mode {
     return ((vpc + mmu.icA) | 0) === u.ma + off;
   }
 
-  /** The ident instructions of unit u from index k (u entered at virtual pc), for compileStraight. */
+  /** The ident instructions and inline rewrites (REWRITES) of unit u from index k (u entered at virtual pc), for compileStraight. */
   private straight(u: TranslationUnit, k: number, pc: number): StraightInsn[] {
     const insns: StraightInsn[] = [];
     const m32 = this.m32;
     const frameEnd = (u.ma & PAGE_MASK) + 4096;
-    for (let i = k; i < u.length && u.kinds[i] === K_IDENT; i++) {
+    for (let i = k; i < u.length && compilable(u, i); i++) {
       const pa = u.ma + u.offs[i]!;
       const w = u.words[i]!;
-      insns.push({ at: (pc + u.offs[i]!) | 0, w, ext: INSN_BYTES[w & 0xff] === 8 && pa + 4 < frameEnd ? m32[(pa + 4) >>> 2]! : 0, pa });
+      const at = (pc + u.offs[i]!) | 0;
+      const rw = u.kinds[i] === K_INLINE ? REWRITES[u.ops[i]!]!(w) : undefined;
+      insns.push(rw === undefined ? { at, w, ext: INSN_BYTES[w & 0xff] === 8 && pa + 4 < frameEnd ? m32[(pa + 4) >>> 2]! : 0, pa } : { at, w, ext: 0, pa, rewrite: rw });
     }
     return insns;
   }
@@ -998,7 +1045,9 @@ export class BtMode implements Mode {
     for (let i = 0; i < units.length; i++) {
       const x = units[i]!;
       const n = x.length;
-      if (x.kinds.some((k) => k !== K_IDENT)) continue;
+      let all = true;
+      for (let k = 0; k < n && all; k++) all = compilable(x, k);
+      if (!all) continue;
       const op = x.ops[n - 1]!;
       if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) continue;
       const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
@@ -1007,7 +1056,7 @@ export class BtMode implements Mode {
       const next = (xpc + 8) | 0;
       for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
         if ((target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS || pcs.includes(target)) continue;
-        const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && l.kinds[0] === K_IDENT && l.ma >= 0);
+        const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && compilable(l, 0) && l.ma >= 0);
         if (y === undefined || index.has(y.ma)) continue;
         // where the target's page is mapped now (the link was made through the same mapping, or
         // the boundary's translation will leave)

@@ -75,6 +75,7 @@ describe('xenolith bench --json', () => {
     expect(out.mechanisms.map((r) => [r.mode, r.iterations, r.seen, r.seenWithout])).toEqual([
       ['pv', 1000, 1000, 0],
       ['trap', 1000, 1000, 0],
+      ['bt', 1000, 1000, 0],
       ['hvm', 1000, 1000, 0],
       ['trap', 1000, 1000, 0],
     ]);
@@ -82,5 +83,7 @@ describe('xenolith bench --json', () => {
       expect(Object.keys(r)).toEqual(['mechanism', 'mode', 'baseline', 'ns', 'cycles', 'goalNs', 'iterations', 'seen', 'seenWithout', 'withMs', 'withoutMs']);
       expect(r.cycles).toBeGreaterThan(0);
     }
+    // bt's rewritten CLI: no goal in the issue
+    expect(out.mechanisms.map((r) => r.goalNs)).toEqual([100, 300, null, 200, 500]);
   });
 });

@@ -1,0 +1,101 @@
+// bt's in-line rewrites in compiled code (the translator engine): CLI, RDCPL and SIDT are compiled
+// into a unit's JavaScript with the ident instructions around them (hypervisor/bt/mode.ts
+// REWRITES), so a loop of them stays in its compiled function; what they do and count is what the
+// unit loop's general path does (the interpreter engine's figures), and what the bare machine
+// shows. User code the kernel entered with IF 0 runs translated (as the kernel does), which lets
+// a test run the rewrites at virtual CPL 3: allowed at IOPL 3, a #GP at IOPL 0.
+import { describe, expect, it } from 'vitest';
+import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
+import type { Image } from '../../machine/image.ts';
+import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
+
+/** User code entered by IRET with FLAGS `flags` (IF 0), looping `n` times over CLI, RDCPL and SIDT; its system call prints r5 (the RDCPLs' sum plus the last SIDT). */
+function userLoop(flags: number, n: number): Image {
+  return guestImage(`
+test_main:
+        call    paging_on
+        li      r1, 0x80
+        li      r2, on_syscall
+        li      r3, GATE_UTRAP
+        call    set_gate
+        li      r1, ustack_top
+        push    r1
+        li      r1, ${flags}
+        push    r1
+        li      r1, 3
+        push    r1
+        li      r1, user_code
+        push    r1
+        iret
+user_code:
+        li      r3, 0
+        li      r4, 0
+uloop:
+        cli
+        rdcpl   r2
+        add     r3, r3, r2
+        sidt    r6
+        addi    r4, r4, 1
+        cmpi    r4, ${n}
+        jlt     uloop
+        add     r5, r3, r6
+        int     0x80
+on_syscall:
+        mov     r1, r5
+        call    puthex
+        call    putnl
+        li      r0, 0
+        out     SYS_POWEROFF, r0
+        hlt
+`);
+}
+
+function runBt(image: Image, engine: Engine) {
+  const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY, engine });
+  const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: GUEST_MEMORY }, { image });
+  expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
+  const c = btCache(d);
+  const { trace: _trace, ...domain } = d.stats;
+  return {
+    sim: { output: d.consoleOutput(), cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d), domain },
+    /** units entered from the unit loop (every entry but those chained inside compiled code) */
+    loopEntered: c.stats.unitsRun - c.host.chainedInline,
+  };
+}
+
+describe("bt's rewrites of CLI, RDCPL and SIDT in compiled code", () => {
+  it('a loop of them at IOPL 3 never leaves its compiled function, with the figures of the general path and the output of the bare machine', () => {
+    const a = userLoop(0x3000, 200);
+    const b = userLoop(0x3000, 400);
+    // 200 RDCPLs of ring 3 (0x258) plus the IDT base SIDT read
+    const out = runNative(a).output;
+    expect(out).toMatch(/^[0-9a-f]{8}\n$/);
+    expect(runNative(b).output).not.toBe(out);
+    const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
+    const translator = withTranslatorLimits({ threshold: 2 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+    expect(interpreter[0]!.sim.output).toBe(out);
+    expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
+    expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
+    expect(interpreter[1]!.sim.bt.inlined).toMatchObject({ cli: 400, rdcpl: 400, sidt: 400 });
+    // the 200 more passes are chained inside the compiled loop: no entry from the unit loop per
+    // pass (one, or more, were a rewrite left to the general path), only at the few more
+    // deadlines of the longer run, where the compiled code leaves and the vCPU loop looks
+    expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
+    expect(interpreter[1]!.loopEntered - interpreter[0]!.loopEntered).toBeGreaterThanOrEqual(200);
+  });
+
+  it('CLI at a virtual CPL above the IOPL leaves the compiled code before it and takes the #GP the general path gives, as on the bare machine', () => {
+    const image = userLoop(0x0000, 200);
+    const native = runNative(image).output;
+    expect(native).toMatch(/^trap 0000000d /);
+    const interpreter = runBt(image, 'interpreter');
+    // compiled at its first entry: the CLI that faults is the compiled code's first instruction
+    const translator = withTranslatorLimits({ threshold: 1 }, () => runBt(image, 'translator'));
+    expect(interpreter.sim.output).toBe(native);
+    expect(translator.sim).toEqual(interpreter.sim);
+    // the one CLI, counted as the general path counts a rewrite it runs (and faults)
+    expect(interpreter.sim.bt.inlined).toEqual({ cli: 1 });
+  });
+});
