@@ -9,6 +9,10 @@
 // instructions run in the CPU's fast loop. Simulated figures are the same on every run (checked).
 //
 //   node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8]
+//
+// With KS_PROFILE=DIR each run is profiled on its own (node:inspector, sampling every 200 us,
+// started before the run and stopped after its times are taken) into DIR/runNN-WALLms.cpuprofile;
+// `node --import tsx bench/profile-summary.ts FILE...` prints a profile's self time by function.
 import { runImageInMode } from '../hypervisor/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { Machine } from '../machine/machine.ts';
@@ -16,6 +20,9 @@ import type { Engine, Translator } from '../machine/translator.ts';
 import { btCache } from '../hypervisor/bt/mode.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { median, nowMs } from './timing.ts';
+import { Session } from 'node:inspector';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const mode = process.argv[2] ?? 'bt';
 const engine = (process.argv[3] ?? 'translator') as Engine;
@@ -49,13 +56,29 @@ let first: { cycles: number; instructions: number } | null = null;
 let host = '';
 /** per run: translations made, of them compiled (new functions), dispatcher entries (thousands), instructions in cold slices (millions) */
 const perRun: string[] = [];
+const profileDir = process.env.KS_PROFILE;
+const session = profileDir !== undefined ? new Session() : null;
+/** an inspector command (the profiler's), awaited */
+const post = (method: string, params: object = {}): Promise<unknown> =>
+  new Promise((resolve, reject) => session!.post(method, params, (e, r) => (e !== null ? reject(e) : resolve(r))));
+if (session !== null) {
+  mkdirSync(profileDir!, { recursive: true });
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+}
 for (let i = 0; i < runs; i++) {
+  if (session !== null) await post('Profiler.start');
   const c0 = process.cpuUsage();
   const t0 = nowMs();
   const r = mode === 'native' ? runNative() : runInDomain(mode);
   wallMs.push(nowMs() - t0);
   const c = process.cpuUsage(c0);
   cpuMs.push((c.user + c.system) / 1000);
+  if (session !== null) {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(join(profileDir!, `run${String(i).padStart(2, '0')}-${Math.round(wallMs[i]!)}ms.cpuprofile`), JSON.stringify(profile));
+  }
   if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`lmbench all ${reps} under ${mode} stopped with ${r.reason} (status ${r.status})`);
   first ??= { cycles: r.cycles, instructions: r.instructions };
   if (r.cycles !== first.cycles || r.instructions !== first.instructions) throw new Error('the runs differ in simulated figures');
@@ -68,7 +91,7 @@ for (let i = 0; i < runs; i++) {
   if (mode === 'bt' && r.domain !== undefined) {
     const b = btCache(r.domain);
     const h = b.host;
-    host += `${host !== '' ? '\n' : ''}unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries}, made by the unit loop itself ${h.loopEntries} (of which inside the CPU's fast loop ${h.probeEntries}), chained in compiled code ${h.chainedInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns} (word check skipped ${h.checksSkipped}, left after a store into the unit's frame ${h.storeLeaves}); compiled chains entered with a frame's words checked first ${h.chainWordChecks}, run with the word check before each instruction ${h.chainCheckedRuns}`;
+    host += `${host !== '' ? '\n' : ''}unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries}, made by the unit loop itself ${h.loopEntries} (of which inside the CPU's fast loop ${h.probeEntries}), chained in compiled code ${h.chainedInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns} (word check skipped ${h.checksSkipped}, left after a store into the unit's frame ${h.storeLeaves}); compiled chains entered with a frame's words checked first ${h.chainWordChecks}, run with the word check before each instruction ${h.chainCheckedRuns}; chains generated ${h.chainsGenerated}, taken from the process's memo ${h.chainMemoHits}`;
   }
 }
 const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' ');

@@ -297,6 +297,8 @@ export class Translator {
   private readonly numberConsts: Array<[string, number]>;
   /** this translator's part of MEMO */
   private readonly memo: Map<number, Memo>;
+  /** What its generated code depends on besides the guest's code (names, costs, memory size, TLB geometry, limits): its memo's key, and a caller's (hypervisor/bt's chain memo). */
+  readonly config: string;
   /** the heat this translator's translations become hot under (memo entries made under another are not hot here) */
   private readonly hotUnder: string;
   /** entries whose memo translation was found stale at a landing (not looked at again by this translator) */
@@ -329,6 +331,7 @@ export class Translator {
     const l = this.limits;
     this.firstBlocks = Math.max(1, Math.min(l.firstBlocks, l.maxBlocks));
     const config = JSON.stringify([this.numberConsts, this.objectNames, [...h.costs], h.takenExtra, h.mem.size, h.mmu.setMask, h.mmu.wayShift, h.mmu.tlbWays, l.maxBlocks, l.maxInsns, this.firstBlocks]);
+    this.config = config;
     let memo = MEMO.get(config);
     if (memo === undefined) MEMO.set(config, (memo = new Map()));
     this.memo = memo;

@@ -353,7 +353,7 @@ export class TranslationCache {
    * equal: UnitChain.seen; every other entry checks none), and entries that ran the chain with
    * the word check before each instruction (a word differed).
    */
-  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0 };
   /**
    * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
    * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled

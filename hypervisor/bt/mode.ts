@@ -74,6 +74,47 @@ function liveLink(u: TranslationUnit, ma: number): TranslationUnit | undefined {
   return undefined;
 }
 
+/**
+ * The process-wide memo of compiled chains (BtMode.compileChain), per translator configuration
+ * (Translator.config: the costs and TLB geometry the code embeds): by the hash of a chain's key
+ * (every input of its generated JavaScript), the entries with that hash - the key itself, the
+ * function, and the boundaries its code trusts. A later boot of the same kernel in the process
+ * (a test suite, `compare`'s timed runs) gets its chains from here without generating their
+ * source again (the translator's own memo is by source text). Bounded: cleared whole at
+ * MAX_CHAIN_MEMO entries, as the translator's.
+ */
+interface ChainMemoEntry {
+  key: Int32Array;
+  fn: StraightFn | null;
+  pairs: number[];
+}
+const CHAIN_MEMOS = new Map<string, Map<number, ChainMemoEntry[]>>();
+const MAX_CHAIN_MEMO = 8192;
+let chainMemoSize = 0;
+
+function chainMemoOf(tx: Translator): Map<number, ChainMemoEntry[]> {
+  let m = CHAIN_MEMOS.get(tx.config);
+  if (m === undefined) CHAIN_MEMOS.set(tx.config, (m = new Map()));
+  return m;
+}
+
+/** FNV-1a over 32-bit words (the chain memo's index; entries compare their keys whole). */
+function hashInts(xs: readonly number[]): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]! | 0;
+    h = Math.imul(h ^ (x & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (x >>> 16), 0x01000193);
+  }
+  return h;
+}
+
+function sameInts(a: Int32Array, b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== (b[i]! | 0)) return false;
+  return true;
+}
+
 /** Both units live and a linked to y: a chained boundary from a to y (compiled as trusted, or found still so). */
 function linkHolds(a: TranslationUnit, y: TranslationUnit): boolean {
   return !a.dead && !y.dead && a.links.includes(y);
@@ -165,6 +206,45 @@ function compilable(u: TranslationUnit, k: number): boolean {
   return kind === K_IDENT || (kind === K_INLINE && REWRITES[u.ops[k]!] !== undefined);
 }
 
+/**
+ * What a chain of units (BtMode.compileChain: units[0] entered at pcs[0], the rest its direct
+ * successors, each at its pc) compiles from: the words its code holds (host-physical word index,
+ * value; unit j's up to ends[j]: what BtMode.chainWordsHold compares with memory, the
+ * instructions straight() gives compileStraight) and its key in the chain memo - every input of
+ * the JavaScript compileStraight generates for it: each unit's pc, machine address and compiled
+ * instructions (words, extension words, kinds), and which units are live and linked to which
+ * (the boundaries chainLink trusts).
+ */
+export function chainInputs(units: readonly TranslationUnit[], pcs: readonly number[], m32: Int32Array): { words: number[]; ends: number[]; key: number[] } {
+  const words: number[] = [];
+  const ends: number[] = [];
+  const key: number[] = [units.length];
+  for (let i = 0; i < units.length; i++) {
+    const x = units[i]!;
+    const frameEnd = (x.ma & PAGE_MASK) + 4096;
+    key.push(pcs[i]!, x.ma);
+    for (let k = 0; k < x.length && compilable(x, k); k++) {
+      const pa = x.ma + x.offs[k]!;
+      const w = x.words[k]!;
+      words.push(pa >>> 2, w);
+      key.push(w, x.kinds[k]!);
+      if (INSN_BYTES[w & 0xff] === 8) {
+        // (one whose extension word is on the next page ends the compiled block: step() runs it)
+        if ((pa & 0xffc) === 0xffc) break;
+        const ext = pa + 4 < frameEnd ? m32[(pa + 4) >>> 2]! : 0;
+        words.push((pa + 4) >>> 2, ext);
+        key.push(ext);
+      }
+    }
+    ends.push(words.length);
+    key.push(-1);
+    let linked = 0;
+    for (let j = 0; j < units.length; j++) if (linkHolds(x, units[j]!)) linked |= 1 << j;
+    key.push(linked);
+  }
+  return { words, ends, key };
+}
+
 /** The bt state of a vCPU; a vCPU of another mode is a programming error. */
 function btVcpu(vcpu: Vcpu): BtVcpu {
   const b = vcpu.modeState;
@@ -220,6 +300,8 @@ export class BtMode implements Mode {
   vt: BtVcpu | null = null;
   vst: TranslationCache['stats'] | null = null;
   private readonly rwBc = { m: this };
+  /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
+  private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
   /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
   readonly host = { translationsRemembered: 0 };
   /**
@@ -1066,22 +1148,9 @@ export class BtMode implements Mode {
         pcs.push(target);
       }
     }
-    const blocks = units.map((x, i) => this.straight(x, 0, pcs[i]!));
     const frames = [...new Set(units.map((x) => x.ma >>> 12))];
-    // the words the code holds, per unit (what chainWordsHold compares with memory)
-    const words: number[] = [];
-    const ends: number[] = [];
-    blocks.forEach((b) => {
-      for (const x of b) {
-        words.push(x.pa >>> 2, x.w);
-        if (INSN_BYTES[x.w & 0xff] === 8) {
-          // (one whose extension word is on the next page ends the compiled block: step() runs it)
-          if ((x.pa & 0xffc) === 0xffc) break;
-          words.push((x.pa + 4) >>> 2, x.ext);
-        }
-      }
-      ends.push(words.length);
-    });
+    // the words its code holds, and its key in the process's memo
+    const { words, ends, key } = chainInputs(units, pcs, this.m32);
     const chain: UnitChain = {
       u: units,
       pcs,
@@ -1099,11 +1168,34 @@ export class BtMode implements Mode {
       checkedFn: undefined,
     };
     u.chain = chain;
+    const memo = this.chainMemo ?? (this.chainMemo = chainMemoOf(this.tx!));
+    const h = hashInts(key);
+    const found = memo.get(h)?.find((e) => sameInts(e.key, key));
+    if (found !== undefined) {
+      // compiled before in this process, from the same inputs: the same function, and the same
+      // boundaries trusted (chainLink's decisions, which depend on the links in the key)
+      cache.host.chainMemoHits++;
+      this.tx!.stats.straightRuns++;
+      for (const x of found.pairs) chain.pairs.push(x);
+      return found.fn;
+    }
     // a boundary whose units are live and linked now is trusted while the cache's epoch stays
     // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
     // chained entries are counted in a local (ch), written back at every exit; no word check
     // (runUnit checks the words before entering when a store reached one of the frames)
-    return this.tx!.compileStraight(blocks, this.chainLink(chain, true), CHAIN_FRAME, false);
+    const blocks = units.map((x, i) => this.straight(x, 0, pcs[i]!));
+    cache.host.chainsGenerated++;
+    const fn = this.tx!.compileStraight(blocks, this.chainLink(chain, true), CHAIN_FRAME, false);
+    if (chainMemoSize >= MAX_CHAIN_MEMO) {
+      for (const m of CHAIN_MEMOS.values()) m.clear();
+      chainMemoSize = 0;
+    }
+    const list = memo.get(h);
+    const entry = { key: Int32Array.from(key), fn, pairs: chain.pairs.slice() };
+    if (list === undefined) memo.set(h, [entry]);
+    else list.push(entry);
+    chainMemoSize++;
+    return fn;
   }
 
   /**
