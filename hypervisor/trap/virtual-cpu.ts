@@ -13,7 +13,7 @@ import type { Vcpu } from '../core/vcpu.ts';
 import { ACC_FETCH, ACC_READ, ACC_WRITE, GuestWalker, WALK_BAD_GPA } from './guest-mmu.ts';
 import { ShadowMmu, type GuestShadow, type ShadowKind } from './shadow.ts';
 import { TracedShadowMmu } from './traced-shadow.ts';
-import { TrapVcpuState, realRing, virtualCpl as virtualCplImported } from './state.ts';
+import { TrapVcpuState, realRing, virtualCpl } from './state.ts';
 import { hex } from '../../machine/hex.ts';
 
 // EventKind (machine/vmx.ts) as local numbers (cross-file const enums are property loads under tsx)
@@ -23,9 +23,6 @@ export const KIND_SOFTWARE: number = EventKind.Software;
 export const KIND_EXTERNAL: number = EventKind.External;
 
 const SP = REG_SP;
-// (an imported function is a module cell: under tsx a getter call at every use, about 10 ns on
-// the vcpl getter, which bt's compiled rewrites call per instruction)
-const virtualCpl = virtualCplImported;
 const F_IF: number = Flag.IF;
 const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
 const COND: number = FLAGS_COND;
