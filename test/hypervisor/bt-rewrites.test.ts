@@ -10,25 +10,12 @@ import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
 import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
+import { iretToRing3, syscallPrints } from './fixtures/small-guest.ts';
 
 /** User code entered by IRET with FLAGS `flags` (IF 0), looping `n` times over CLI, RDCPL and SIDT; its system call prints r5 (the RDCPLs' sum plus the last SIDT). */
 function userLoop(flags: number, n: number): Image {
   return guestImage(`
-test_main:
-        call    paging_on
-        li      r1, 0x80
-        li      r2, on_syscall
-        li      r3, GATE_UTRAP
-        call    set_gate
-        li      r1, ustack_top
-        push    r1
-        li      r1, ${flags}
-        push    r1
-        li      r1, 3
-        push    r1
-        li      r1, user_code
-        push    r1
-        iret
+${iretToRing3(flags, 'user_code')}
 user_code:
         li      r3, 0
         li      r4, 0
@@ -42,13 +29,7 @@ uloop:
         jlt     uloop
         add     r5, r3, r6
         int     0x80
-on_syscall:
-        mov     r1, r5
-        call    puthex
-        call    putnl
-        li      r0, 0
-        out     SYS_POWEROFF, r0
-        hlt
+${syscallPrints('r5')}
 `);
 }
 

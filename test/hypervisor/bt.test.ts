@@ -15,7 +15,7 @@ import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import { loadSaveFile, restoreRun, saveRun } from '../../hypervisor/save/state.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { DEMO } from './fixtures/demo.ts';
-import { iretToRing3WithIfOff, tickHandler } from './fixtures/small-guest.ts';
+import { iretToRing3, iretToRing3WithIfOff, syscallPrints, tickHandler } from './fixtures/small-guest.ts';
 import { guestImage, runNative, runTrap } from './trap-harness.ts';
 
 const P4 = getProfile('p4-2003');
@@ -465,33 +465,13 @@ describe('user code the kernel enters with interrupts off or I/O allowed (a diff
   // user code runs with; user code with IF 0 or IOPL > 0 runs translated (PUSHF, POPF, CLI, STI
   // and I/O see the virtual FLAGS) instead of directly, where the real CPU would give it IF 1, IOPL 0
   const USER_FLAGS = `
-test_main:
-        call    paging_on
-        li      r1, 0x80
-        li      r2, on_syscall
-        li      r3, GATE_UTRAP
-        call    set_gate
-        li      r1, ustack_top
-        push    r1
-        li      r1, 0x3000              ; FLAGS: IOPL 3, IF 0
-        push    r1
-        li      r1, 3
-        push    r1
-        li      r1, user_code
-        push    r1
-        iret
+${iretToRing3(0x3000, 'user_code')}
 user_code:
         cli
         pushf
         pop     r5
         int     0x80
-on_syscall:
-        mov     r1, r5
-        call    puthex
-        call    putnl
-        li      r0, 0
-        out     SYS_POWEROFF, r0
-        hlt
+${syscallPrints('r5')}
 `;
 
   it('CLI at IOPL 3 is allowed and PUSHF shows IF 0 and IOPL 3, as on the bare machine (trap mode, blind to that IRET, gives the CLI a #GP)', () => {
