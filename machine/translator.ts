@@ -998,7 +998,7 @@ export class Translator {
           if (wordChecks) out.push(`if (${check}) ${before}`);
           for (const r of rw.reads) readRegs.add(r);
           for (const r of rw.writes) written.add(r);
-          out.push(rw.code(before));
+          out.push(rw.code(before, `{ ${charge(P + c, K + 1)}pc = ${next}; ix = ${at + 1}; break out; }`));
           P += c;
           K += 1;
           continue;
@@ -1177,15 +1177,16 @@ export interface StraightInsn {
 }
 
 /**
- * compileStraight: an instruction the caller rewrites (hypervisor/bt: CLI against the virtual IF,
- * RDCPL and SIDT from the virtual CPU). `code(leave)` is its JavaScript, run in place of a
- * definition: it may use `bc` and `cpu`, read the registers in `reads` and write those in
- * `writes` (as locals r0..r15), and leave before the instruction with `leave` (nothing of it
- * done: the caller's general path runs it, e.g. to raise its fault). The instruction's own cost
- * and count are charged as any instruction's.
+ * compileStraight: an instruction the caller rewrites (hypervisor/bt: CLI and STI against the
+ * virtual IF, RDCPL and SIDT from the virtual CPU). `code(leave, after)` is its JavaScript, run in
+ * place of a definition: it may use `bc` and `cpu`, read the registers in `reads` and write those
+ * in `writes` (as locals r0..r15), and leave before the instruction with `leave` (nothing of it
+ * done: the caller's general path runs it, e.g. to raise its fault) or after it with `after` (it
+ * retired: the function returns the next instruction's index, as when it leaves before that one).
+ * The instruction's own cost and count are charged as any instruction's.
  */
 export interface StraightRewrite {
-  code: (leave: string) => string;
+  code: (leave: string, after: string) => string;
   reads: readonly number[];
   writes: readonly number[];
 }

@@ -176,16 +176,24 @@ class BtVcpu extends TrapVcpu {
  * The inline rewrites the translator engine compiles into a unit's JavaScript with its ident
  * instructions (StraightRewrite), by opcode: what the unit loop's general path does for the
  * instruction (runInsns), against the vCPU the unit loop runs (BtMode.vt) and its cache's
- * counters (BtMode.vst). CLI clears the virtual IF (at a virtual CPL above the virtual IOPL the
- * code leaves before it, and the general path gives the #GP); RDCPL and SIDT read the virtual
- * ring and IDT base. None ends a block or lets an interrupt in, so a chain goes on past them as
- * past ident instructions. STI (it may let an interrupt in), PUSHF and POPF (the stack, with its
- * faults) and the callouts stay with the general path: the compiled code stops before them.
+ * counters (BtMode.vst). CLI and STI set the virtual IF (at a virtual CPL above the virtual IOPL
+ * the code leaves before them, and the general path gives the #GP); RDCPL and SIDT read the
+ * virtual ring and IDT base. STI ends a block on the hardware: where the unit loop would then
+ * let a pending interrupt in, or fire the instruction-count hook, the code leaves right after it
+ * (BtMode.stiStops: the loop does both, stiLeft), else it goes on as the loop would. So none lets
+ * an interrupt in inside compiled code, and a chain goes on past them as past ident instructions.
+ * PUSHF and POPF (the stack, with its faults) and the callouts stay with the general path: the
+ * compiled code stops before them.
  */
 const REWRITES: ReadonlyArray<((w: number) => StraightRewrite) | undefined> = (() => {
   const t: Array<((w: number) => StraightRewrite) | undefined> = [];
   t[OP_CLI] = () => ({
     code: (leave) => `{ const t = bc.m.vt, v = t.v; if (t.vcpl > v.vIOPL) ${leave} v.vIF = false; bc.m.vst.inlined[${OP_CLI}]++; }`,
+    reads: [],
+    writes: [],
+  });
+  t[OP_STI] = () => ({
+    code: (leave, after) => `{ const t = bc.m.vt, v = t.v; if (t.vcpl > v.vIOPL) ${leave} v.vIF = true; bc.m.vst.inlined[${OP_STI}]++; if (bc.m.stiStops(t)) { bc.m.stiLeft = true; ${after} } }`,
     reads: [],
     writes: [],
   });
@@ -299,6 +307,8 @@ export class BtMode implements Mode {
    */
   vt: BtVcpu | null = null;
   vst: TranslationCache['stats'] | null = null;
+  /** Host side, not state (TRANSIENT): compiled code left right after an STI for the unit loop (stiStops) */
+  stiLeft = false;
   private readonly rwBc = { m: this };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
@@ -610,6 +620,7 @@ export class BtMode implements Mode {
       const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, ch);
       const v = res < 0 ? ch.u[~res]! : ch.u[res >> 8]!;
       const vpc = ch.pcs[res < 0 ? ~res : res >> 8]!;
+      if (this.stiLeft && this.afterSti(t)) return CONTINUE;
       if (res < 0) {
         // the control transfer ending unit v retired: a block boundary
         cpu.instructionBoundary();
@@ -656,6 +667,7 @@ export class BtMode implements Mode {
       for (let k = k0; k < n; k++) {
         if (compiled && k !== skip && k > 0 && compilable(u, k)) {
           const ix = this.runCompiled(u, k, pc, user);
+          if (this.stiLeft && this.afterSti(t)) return CONTINUE;
           if (ix !== NOT_RUN) {
             if (ix < 0) {
               // its last instruction, the unit's control transfer, retired: a block boundary
@@ -1368,6 +1380,26 @@ export class BtMode implements Mode {
     const rd = (w >>> 8) & 15;
     const ra = (w >>> 12) & 15;
     return rd === 4 && t.vcpl === 0 && (this.cpu.regs[ra]! & CR4_TSD) === t.v.cr4;
+  }
+
+  /**
+   * Compiled code's STI (REWRITES): must the unit loop take over right after it - the
+   * instruction-count hook armed (it fires at a block boundary, which STI is), or a virtual
+   * interrupt pending that the virtual IF now lets in?
+   */
+  stiStops(t: BtVcpu): boolean {
+    return this.cpu.instructionHookAt !== Infinity || this.interruptDue(t);
+  }
+
+  /**
+   * After compiled code left right after an STI (stiLeft): what the general path does after one -
+   * the block boundary (the hook), then the unit ends if an interrupt is due (true: the vCPU loop
+   * injects it), else the unit goes on with its next instruction (false).
+   */
+  private afterSti(t: BtVcpu): boolean {
+    this.stiLeft = false;
+    this.cpu.instructionBoundary();
+    return this.interruptDue(t);
   }
 
   /** A virtual interrupt is pending and the virtual IF now lets it in: end the unit so it is injected. */

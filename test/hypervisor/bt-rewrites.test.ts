@@ -79,4 +79,60 @@ describe("bt's rewrites of CLI, RDCPL and SIDT in compiled code", () => {
     // the one CLI, counted as the general path counts a rewrite it runs (and faults)
     expect(interpreter.sim.bt.inlined).toEqual({ cli: 1 });
   });
+
+  it('STI lets a pending tick in right after it, as the general path does; the loop of CLI and STI stays compiled between ticks', () => {
+    // user code at IOPL 3 runs CLI, STI pairs with interrupts off in between; a one-shot tick
+    // armed before it is pending by the time it fires, and taken right after an STI (a block
+    // boundary): the handler notes the pass (r4) it came in, the system call prints it
+    const image = guestImage(`
+${iretToRing3(0x3000, 'user_code', `li      r1, 32
+        li      r2, on_tick
+        li      r3, GATE_KINT
+        call    set_gate
+        li      r1, 32
+        outb    PIC_BASE, r1
+        li      r1, 0xfffe
+        out     PIC_MASK, r1
+        li      r1, 400000
+        out     TIMER_PERIOD, r1
+        li      r1, 1
+        out     TIMER_CONTROL, r1`)}
+user_code:
+        li      r4, 0
+uloop:
+        sti
+        cli
+        addi    r4, r4, 1
+        cmpi    r4, 20000
+        jlt     uloop
+        int     0x80
+on_tick:
+        push    r1
+        li      r1, tick_pass
+        stw     [r1], r4
+        li      r1, PIC_EOI
+        outb    PIC_CMD, r1
+        pop     r1
+        addi    sp, sp, 8
+        iret
+        .align 4
+tick_pass:
+        .word   0
+${syscallPrints('[tick_pass]')}
+`);
+    const native = Number.parseInt(runNative(image).output, 16);
+    const interpreter = runBt(image, 'interpreter');
+    const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator'));
+    // the tick came in mid-loop on the bare machine and under bt (at another pass: bt's own cycles)
+    const pass = Number.parseInt(interpreter.sim.output, 16);
+    for (const p of [native, pass]) {
+      expect(p).toBeGreaterThan(100);
+      expect(p).toBeLessThan(20000);
+    }
+    expect(translator.sim).toEqual(interpreter.sim);
+    expect(interpreter.sim.bt.inlined).toMatchObject({ cli: 20000, sti: 20000 });
+    expect(interpreter.sim.domain.injectedInterrupts).toBe(1);
+    // the passes ran in the compiled loop: far fewer unit-loop entries than passes
+    expect(translator.loopEntered).toBeLessThan(2000);
+  });
 });
