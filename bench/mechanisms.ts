@@ -1,15 +1,15 @@
 // Mechanism costs in wall time: the host nanoseconds of one hypercall (pv: xen_version(VERSION),
 // the cheapest call the interface has), one trapped-and-emulated privileged instruction (trap
-// mode: CLI at ring 1, #GP, emulated), one VM exit (hvm: CPUID, which always exits) and one hidden
-// shadow page fault (trap mode: a load from a page whose shadow entry an INVLPG just dropped),
-// and, beside trap mode's CLI, the same CLI rewritten in line by binary translation (bt: the
-// translated code clears the virtual IF, no trap), each measured as the difference between a
-// guest loop with the mechanism and the same loop
-// without it (a NOP in its place; for the shadow fault, an INVLPG of a page the loop never
-// touches), in the same run (median of RUNS, the two loops alternating, after a warm-up of
-// each; each timing the guest's run alone, not the hypervisor's construction, and the machine's
-// memory released for the next), beside the simulated cycles of the same difference. The domain's counters of each run
-// confirm the mechanism happened once per iteration, and never in the baseline.
+// mode: CLI at ring 1, #GP, emulated), the same CLI rewritten in line by binary translation (bt:
+// the translated code clears the virtual IF, no trap), one VM exit (hvm: CPUID, which always
+// exits) and one hidden shadow page fault (trap mode: a load from a page whose shadow entry an
+// INVLPG just dropped). Each is the difference between a guest loop with the mechanism and the
+// same loop without it (a NOP in its place; for the shadow fault, an INVLPG of a page the loop
+// never touches), in the same run: median of RUNS, the two loops alternating after a warm-up of
+// each, each timing the guest's run alone (not the hypervisor's construction; the machine's
+// memory released for the next run), beside the simulated cycles of the same difference. The
+// domain's counters of each run confirm the mechanism happened once per iteration, and never in
+// the baseline.
 import { assemble } from '../toolchain/asm/index.ts';
 import { runTrapMode } from '../hypervisor/trap/index.ts';
 import { runHvmMode } from '../hypervisor/hvm/index.ts';
