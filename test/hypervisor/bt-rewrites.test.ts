@@ -10,7 +10,7 @@ import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
 import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
-import { iretToRing3, syscallPrints } from './fixtures/small-guest.ts';
+import { iretToRing3, syscallPrints, tickHandler } from './fixtures/small-guest.ts';
 
 /** User code entered by IRET with FLAGS `flags` (IF 0), looping `n` times over CLI, RDCPL and SIDT; its system call prints r5 (the RDCPLs' sum plus the last SIDT). */
 function userLoop(flags: number, n: number): Image {
@@ -85,18 +85,7 @@ describe("bt's rewrites of CLI, RDCPL and SIDT in compiled code", () => {
     // armed before it is pending by the time it fires, and taken right after an STI (a block
     // boundary): the handler notes the pass (r4) it came in, the system call prints it
     const image = guestImage(`
-${iretToRing3(0x3000, 'user_code', `li      r1, 32
-        li      r2, on_tick
-        li      r3, GATE_KINT
-        call    set_gate
-        li      r1, 32
-        outb    PIC_BASE, r1
-        li      r1, 0xfffe
-        out     PIC_MASK, r1
-        li      r1, 400000
-        out     TIMER_PERIOD, r1
-        li      r1, 1
-        out     TIMER_CONTROL, r1`)}
+${iretToRing3(0x3000, 'user_code', 'call    arm_tick')}
 user_code:
         li      r4, 0
 uloop:
@@ -106,16 +95,8 @@ uloop:
         cmpi    r4, 20000
         jlt     uloop
         int     0x80
-on_tick:
-        push    r1
-        li      r1, tick_pass
-        stw     [r1], r4
-        li      r1, PIC_EOI
-        outb    PIC_CMD, r1
-        pop     r1
-        addi    sp, sp, 8
-        iret
-        .align 4
+${tickHandler('arm_tick', 400000, `li      r1, tick_pass
+        stw     [r1], r4`)}
 tick_pass:
         .word   0
 ${syscallPrints('[tick_pass]')}
@@ -132,6 +113,7 @@ ${syscallPrints('[tick_pass]')}
     expect(translator.sim).toEqual(interpreter.sim);
     expect(interpreter.sim.bt.inlined).toMatchObject({ cli: 20000, sti: 20000 });
     expect(interpreter.sim.domain.injectedInterrupts).toBe(1);
+    expect(interpreter.sim.domain.reflected[32]).toBe(1);
     // the passes ran in the compiled loop: far fewer unit-loop entries than passes
     expect(translator.loopEntered).toBeLessThan(2000);
   });
