@@ -1735,9 +1735,8 @@ export class Cpu implements MmuHost {
     return (this.flags & F_IOPL) >>> IOPL_SHIFT;
   }
 
-  /** FLAGS after POPF/IRET pops `popped` at privilege `cpl`: IOPL only at CPL 0, IF only at CPL <= IOPL. */
-  private mergeFlags(popped: number, cpl: number): number {
-    const old = this.flags;
+  /** FLAGS after POPF/IRET pops `popped` at privilege `cpl` over FLAGS `old`: IOPL only at CPL 0, IF only at CPL <= IOPL. */
+  mergeFlags(popped: number, cpl: number, old: number = this.flags): number {
     let keep = 0;
     if (cpl > 0) keep |= F_IOPL;
     if (cpl > (old & F_IOPL) >>> IOPL_SHIFT) keep |= F_IF;

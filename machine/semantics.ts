@@ -366,6 +366,9 @@ export interface TransInsn {
   tlbMemo?: boolean;
   /** the base register holds a constant (loaded by LI earlier in the block): the access takes the memo of such accesses */
   constBase?: boolean;
+  /** an expression in place of the first operand register (r<ra>), and a variable in place of the destination (r<rd>): a caller's rewrite (compileStraight's StraightRewrite.define) */
+  a?: string;
+  d?: string;
 }
 
 /**
@@ -444,8 +447,8 @@ function txMem(size: number, signed: boolean): string {
  * the translator's exits where the fast loop would leave for the general path.
  */
 export function transBody(s: Semantics, x: TransInsn): string[] {
-  const ops: Record<string, string> = { $a: `r${x.ra}`, $b: `r${x.rb}`, $i: `(${x.imm})` };
-  const rd = `r${x.rd}`;
+  const ops: Record<string, string> = { $a: x.a ?? `r${x.ra}`, $b: `r${x.rb}`, $i: `(${x.imm})` };
+  const rd = x.d ?? `r${x.rd}`;
   // the access's kind for the page memo: through the stack pointer (push, pop, call, ret, or a
   // base of r15), at a constant address, or another
   const tlb = (t: 'tr' | 'tw', size: number, refill: boolean, stack = x.ra === 15): string[] =>

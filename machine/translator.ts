@@ -998,7 +998,33 @@ export class Translator {
           if (wordChecks) out.push(`if (${check}) ${before}`);
           for (const r of rw.reads) readRegs.add(r);
           for (const r of rw.writes) written.add(r);
-          out.push(rw.code(before, `{ ${charge(P + c, K + 1)}pc = ${next}; ix = ${at + 1}; break out; }`));
+          const done = rw.done ?? '';
+          // (code's leave after the instruction: done has run)
+          const after = `{ ${charge(P + c, K + 1)}pc = ${next}; ix = ${at + 1}; break out; }`;
+          const d = rw.define;
+          if (d !== undefined) {
+            // another instruction's definition with the caller's operand and destination (a push of
+            // a value, a pop into a variable), then its own code: what retires the instruction
+            // (done) runs also where the definition leaves after it (a store into a frame holding
+            // translated code)
+            const x: TransInsn = {
+              rd,
+              ra: d.ra,
+              rb,
+              imm: w >> 16,
+              ext: ins.ext | 0,
+              next,
+              exit: before,
+              after: (p, bound) => `{ ${done}${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
+              retire: charge(P + c, K + 1),
+              go: () => before,
+              ...(d.a !== undefined ? { a: d.a } : {}),
+              ...(d.d !== undefined ? { d: d.d } : {}),
+            };
+            out.push(`{ ${d.pre ?? ''}`, ...transBody(d.sem, x), done, rw.code(before, after), '}');
+          } else {
+            out.push(done, rw.code(before, after));
+          }
           P += c;
           K += 1;
           continue;
@@ -1189,6 +1215,15 @@ export interface StraightRewrite {
   code: (leave: string, after: string) => string;
   reads: readonly number[];
   writes: readonly number[];
+  /**
+   * Code run as the instruction retires, before `code` (and in the definition's own leave after it): counters, FLAGS. With
+   * `define`, first another instruction's definition is emitted (the translator's own: TLB check
+   * without refill, the store's code-frame check, leaving before it on a miss) with `a` in place
+   * of its first operand register `ra` and the variable `d` in place of its destination, after
+   * `pre` (declarations); it may only push or pop (no control transfer).
+   */
+  done?: string;
+  define?: { sem: Semantics; ra: number; a?: string; d?: string; pre?: string };
 }
 
 /**

@@ -178,12 +178,12 @@ class BtVcpu extends TrapVcpu {
  * instruction (runInsns), against the vCPU the unit loop runs (BtMode.vt) and its cache's
  * counters (BtMode.vst). CLI and STI set the virtual IF (at a virtual CPL above the virtual IOPL
  * the code leaves before them, and the general path gives the #GP); RDCPL and SIDT read the
- * virtual ring and IDT base. STI ends a block on the hardware: where the unit loop would then
- * let a pending interrupt in, or fire the instruction-count hook, the code leaves right after it
+ * virtual ring and IDT base; PUSHF and POPF push the virtual FLAGS and pop into them (below).
+ * STI and POPF end a block on the hardware: where the unit loop would then let a pending
+ * interrupt in, or fire the instruction-count hook, the code leaves right after them
  * (BtMode.stiStops: the loop does both, stiLeft), else it goes on as the loop would. So none lets
- * an interrupt in inside compiled code, and a chain goes on past them as past ident instructions.
- * PUSHF and POPF (the stack, with its faults) and the callouts stay with the general path: the
- * compiled code stops before them.
+ * an interrupt in inside compiled code, and a chain goes on past them as past ident
+ * instructions. The callouts stay with the general path: the compiled code stops before them.
  */
 const REWRITES: ReadonlyArray<((w: number) => StraightRewrite) | undefined> = (() => {
   const t: Array<((w: number) => StraightRewrite) | undefined> = [];
@@ -196,6 +196,24 @@ const REWRITES: ReadonlyArray<((w: number) => StraightRewrite) | undefined> = ((
     code: (leave, after) => `{ const t = bc.m.vt, v = t.v; if (t.vcpl > v.vIOPL) ${leave} v.vIF = true; bc.m.vst.inlined[${OP_STI}]++; if (bc.m.stiStops(t)) { bc.m.stiLeft = true; ${after} } }`,
     reads: [],
     writes: [],
+  });
+  // PUSHF and POPF: the translator's own push and pop (the TLB check, a store's code-frame check;
+  // a miss leaves before the instruction for the general path), of the virtual FLAGS (the general
+  // path's virtualFlags over the condition bits) and into the virtual IF and IOPL (popfFlags, the
+  // rules of the general path); POPF ends a block as STI does (stiStops)
+  t[OP_PUSHF] = () => ({
+    code: () => '',
+    reads: [SP],
+    writes: [SP],
+    define: { sem: { kind: 'push' }, ra: SP, a: 'vf', pre: 'const vf = bc.m.vt.virtualFlags(fl);' },
+    done: `fl = (fl & ${COND}) | ${F_IF}; bc.m.vst.inlined[${OP_PUSHF}]++; `,
+  });
+  t[OP_POPF] = () => ({
+    code: (_leave, after) => `if (bc.m.stiStops(bc.m.vt)) { bc.m.stiLeft = true; ${after} }`,
+    reads: [SP],
+    writes: [SP],
+    define: { sem: { kind: 'pop' }, ra: SP, d: 'pv', pre: 'let pv = 0;' },
+    done: `fl = bc.m.popfFlags(pv, fl); bc.m.vst.inlined[${OP_POPF}]++; `,
   });
   t[OP_RDCPL] = (w) => {
     const rd = (w >>> 8) & 15;
@@ -1389,6 +1407,23 @@ export class BtMode implements Mode {
    */
   stiStops(t: BtVcpu): boolean {
     return this.cpu.instructionHookAt !== Infinity || this.interruptDue(t);
+  }
+
+  /**
+   * Compiled code's POPF (REWRITES) popped `popped` over the condition bits and the rest of FLAGS
+   * `fl`: the CPU's FLAGS after it (Cpu.mergeFlags at its CPL, as step() gives them) and, as the
+   * general path does after step(), the virtual IF (at a virtual CPL up to the virtual IOPL) and
+   * the virtual IOPL (at virtual CPL 0) from the popped word.
+   */
+  popfFlags(popped: number, fl: number): number {
+    const cpu = this.cpu;
+    const t = this.vt!;
+    const v = t.v;
+    const vcpl = t.vcpl;
+    const nf = cpu.mergeFlags(popped, cpu.cpl, fl);
+    if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
+    if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+    return nf;
   }
 
   /**

@@ -113,8 +113,8 @@ export class TrapVcpu {
   }
 
   /** The FLAGS value the guest would see at this point (condition bits real, IF and IOPL virtual). */
-  virtualFlags(): number {
-    return (this.cpu.flags & COND) | (this.interruptsEnabled ? F_IF : 0) | (this.v.vIOPL << IOPL_SHIFT);
+  virtualFlags(flags: number = this.cpu.flags): number {
+    return (flags & COND) | (this.interruptsEnabled ? F_IF : 0) | (this.v.vIOPL << IOPL_SHIFT);
   }
 
   // ============================================================== guest-virtual memory, as the monitor reaches it

@@ -117,4 +117,59 @@ ${syscallPrints('[tick_pass]')}
     // the passes ran in the compiled loop: far fewer unit-loop entries than passes
     expect(translator.loopEntered).toBeLessThan(2000);
   });
+
+  it('PUSHF shows the virtual IF and IOPL and POPF sets them, in compiled code as on the general path; a POPF that turns interrupts on lets the pending tick in right after it', () => {
+    // user code at IOPL 3 with interrupts off: each pass pushes FLAGS (IF 0, IOPL 3: 0x3000 and
+    // the condition bits), pops it back, and sums what it pushed; from pass 100 on it also pops
+    // a word with IF set (0x3200) and clears IF again with CLI; the tick armed before is taken
+    // right after such a POPF, and the handler notes the pass
+    const image = guestImage(`
+${iretToRing3(0x3000, 'user_code', 'call    arm_tick')}
+user_code:
+        li      r4, 0
+        li      r5, 0
+        li      r6, 0x3200
+uloop:
+        pushf
+        pop     r2
+        add     r5, r5, r2
+        push    r2
+        popf
+        cmpi    r4, 100
+        jlt     skip
+        push    r6
+        popf
+        cli
+skip:
+        addi    r4, r4, 1
+        cmpi    r4, 20000
+        jlt     uloop
+        int     0x80
+${tickHandler('arm_tick', 400000, `li      r1, tick_pass
+        stw     [r1], r4`)}
+tick_pass:
+        .word   0
+on_syscall:
+        mov     r1, r5
+        call    puthex
+        call    putnl
+${syscallPrints('[tick_pass]').replace('on_syscall:', '')}
+`);
+    const lines = (out: string) => out.trim().split('\n').map((x) => Number.parseInt(x, 16));
+    const [nativeSum, native] = lines(runNative(image).output);
+    const interpreter = runBt(image, 'interpreter');
+    const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator'));
+    const [sum, pass] = lines(interpreter.sim.output);
+    // what PUSHF pushed (IF 0, IOPL 3 and the condition bits), summed over the passes, as on the bare machine
+    expect(sum).toBe(nativeSum);
+    for (const p of [native!, pass!]) {
+      expect(p).toBeGreaterThan(100);
+      expect(p).toBeLessThan(20000);
+    }
+    expect(translator.sim).toEqual(interpreter.sim);
+    // (the first PUSHF twice: its push takes the stack page's hidden shadow fault, and the general path counts each try)
+    expect(interpreter.sim.bt.inlined).toMatchObject({ pushf: 20001, popf: 39900, cli: 19900 });
+    expect(interpreter.sim.domain.injectedInterrupts).toBe(1);
+    expect(translator.loopEntered).toBeLessThan(2000);
+  });
 });
