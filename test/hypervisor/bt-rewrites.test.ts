@@ -1,9 +1,11 @@
-// bt's in-line rewrites in compiled code (the translator engine): CLI, RDCPL and SIDT are compiled
-// into a unit's JavaScript with the ident instructions around them (hypervisor/bt/mode.ts
-// REWRITES), so a loop of them stays in its compiled function; what they do and count is what the
-// unit loop's general path does (the interpreter engine's figures), and what the bare machine
-// shows. User code the kernel entered with IF 0 runs translated (as the kernel does), which lets
-// a test run the rewrites at virtual CPL 3: allowed at IOPL 3, a #GP at IOPL 0.
+// bt's in-line rewrites in compiled code (the translator engine): CLI, STI, PUSHF, POPF, RDCPL and
+// SIDT are compiled into a unit's JavaScript with the ident instructions around them
+// (hypervisor/bt/mode.ts REWRITES), so a loop of them stays in its compiled function; what they do
+// and count is what the unit loop's general path does (the interpreter engine's figures), and
+// what the bare machine shows; where an interrupt is let in (after STI, POPF) the unit loop takes
+// over as on the general path. User code the kernel entered with IF 0 runs translated (as the
+// kernel does), which lets a test run the rewrites at virtual CPL 3: allowed at IOPL 3, a #GP at
+// IOPL 0.
 import { describe, expect, it } from 'vitest';
 import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
@@ -46,7 +48,34 @@ function runBt(image: Image, engine: Engine) {
   };
 }
 
-describe("bt's rewrites of CLI, RDCPL and SIDT in compiled code", () => {
+/**
+ * User code entered at IOPL 3 with interrupts off, looping 20,000 times over `body` (after
+ * `setup`; r4 counts the passes), a one-shot tick armed before it whose handler notes the pass it
+ * came in; its system call prints `reg` (if given) and then that pass, a line each.
+ */
+function tickedLoop(setup: string, body: string, reg?: string): Image {
+  return guestImage(`
+${iretToRing3(0x3000, 'user_code', 'call    arm_tick')}
+user_code:
+        li      r4, 0${setup}
+uloop:${body}
+        addi    r4, r4, 1
+        cmpi    r4, 20000
+        jlt     uloop
+        int     0x80
+${tickHandler('arm_tick', 400000, `li      r1, tick_pass
+        stw     [r1], r4`)}
+tick_pass:
+        .word   0
+on_syscall:
+${reg === undefined ? '' : `        mov     r1, ${reg}
+        call    puthex
+        call    putnl`}
+${syscallPrints('[tick_pass]').replace('on_syscall:', '')}
+`);
+}
+
+describe("bt's in-line rewrites in compiled code", () => {
   it('a loop of them at IOPL 3 never leaves its compiled function, with the figures of the general path and the output of the bare machine', () => {
     const a = userLoop(0x3000, 200);
     const b = userLoop(0x3000, 400);
@@ -84,23 +113,12 @@ describe("bt's rewrites of CLI, RDCPL and SIDT in compiled code", () => {
     // user code at IOPL 3 runs CLI, STI pairs with interrupts off in between; a one-shot tick
     // armed before it is pending by the time it fires, and taken right after an STI (a block
     // boundary): the handler notes the pass (r4) it came in, the system call prints it
-    const image = guestImage(`
-${iretToRing3(0x3000, 'user_code', 'call    arm_tick')}
-user_code:
-        li      r4, 0
-uloop:
+    const image = tickedLoop(
+      '',
+      `
         sti
-        cli
-        addi    r4, r4, 1
-        cmpi    r4, 20000
-        jlt     uloop
-        int     0x80
-${tickHandler('arm_tick', 400000, `li      r1, tick_pass
-        stw     [r1], r4`)}
-tick_pass:
-        .word   0
-${syscallPrints('[tick_pass]')}
-`);
+        cli`,
+    );
     const native = Number.parseInt(runNative(image).output, 16);
     const interpreter = runBt(image, 'interpreter');
     const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator'));
@@ -123,13 +141,11 @@ ${syscallPrints('[tick_pass]')}
     // the condition bits), pops it back, and sums what it pushed; from pass 100 on it also pops
     // a word with IF set (0x3200) and clears IF again with CLI; the tick armed before is taken
     // right after such a POPF, and the handler notes the pass
-    const image = guestImage(`
-${iretToRing3(0x3000, 'user_code', 'call    arm_tick')}
-user_code:
-        li      r4, 0
+    const image = tickedLoop(
+      `
         li      r5, 0
-        li      r6, 0x3200
-uloop:
+        li      r6, 0x3200`,
+      `
         pushf
         pop     r2
         add     r5, r5, r2
@@ -140,21 +156,9 @@ uloop:
         push    r6
         popf
         cli
-skip:
-        addi    r4, r4, 1
-        cmpi    r4, 20000
-        jlt     uloop
-        int     0x80
-${tickHandler('arm_tick', 400000, `li      r1, tick_pass
-        stw     [r1], r4`)}
-tick_pass:
-        .word   0
-on_syscall:
-        mov     r1, r5
-        call    puthex
-        call    putnl
-${syscallPrints('[tick_pass]').replace('on_syscall:', '')}
-`);
+skip:`,
+      'r5',
+    );
     const lines = (out: string) => out.trim().split('\n').map((x) => Number.parseInt(x, 16));
     const [nativeSum, native] = lines(runNative(image).output);
     const interpreter = runBt(image, 'interpreter');
