@@ -1204,7 +1204,7 @@ export interface StraightInsn {
 
 /**
  * compileStraight: an instruction the caller rewrites (hypervisor/bt: CLI and STI against the
- * virtual IF, RDCPL and SIDT from the virtual CPU). `code(leave, after)` is its JavaScript, run in
+ * virtual IF, RDCPL and SIDT from the virtual CPU, PUSHF and POPF of the virtual FLAGS). `code(leave, after)` is its JavaScript, run in
  * place of a definition: it may use `bc` and `cpu`, read the registers in `reads` and write those
  * in `writes` (as locals r0..r15), and leave before the instruction with `leave` (nothing of it
  * done: the caller's general path runs it, e.g. to raise its fault) or after it with `after` (it
@@ -1216,11 +1216,12 @@ export interface StraightRewrite {
   reads: readonly number[];
   writes: readonly number[];
   /**
-   * Code run as the instruction retires, before `code` (and in the definition's own leave after it): counters, FLAGS. With
-   * `define`, first another instruction's definition is emitted (the translator's own: TLB check
-   * without refill, the store's code-frame check, leaving before it on a miss) with `a` in place
-   * of its first operand register `ra` and the variable `d` in place of its destination, after
-   * `pre` (declarations); it may only push or pop (no control transfer).
+   * Code run as the instruction retires, before `code` (and in the definition's own leave after
+   * it): counters, FLAGS. With `define`, first another instruction's definition is emitted (the
+   * translator's own: TLB check without refill, the store's code-frame check, leaving before it
+   * on a miss) with `a` in place of its first operand register `ra` and the variable `d` in
+   * place of its destination, after `pre` (declarations); it may only push or pop (no control
+   * transfer).
    */
   done?: string;
   define?: { sem: Semantics; ra: number; a?: string; d?: string; pre?: string };

@@ -181,7 +181,7 @@ class BtVcpu extends TrapVcpu {
  * virtual ring and IDT base; PUSHF and POPF push the virtual FLAGS and pop into them (below).
  * STI and POPF end a block on the hardware: where the unit loop would then let a pending
  * interrupt in, or fire the instruction-count hook, the code leaves right after them
- * (BtMode.stiStops: the loop does both, stiLeft), else it goes on as the loop would. So none lets
+ * (BtMode.leavesAtBoundary: the loop does both, afterBoundary), else it goes on as the loop would. So none lets
  * an interrupt in inside compiled code, and a chain goes on past them as past ident
  * instructions. The callouts stay with the general path: the compiled code stops before them.
  */
@@ -193,14 +193,14 @@ const REWRITES: ReadonlyArray<((w: number) => StraightRewrite) | undefined> = ((
     writes: [],
   });
   t[OP_STI] = () => ({
-    code: (leave, after) => `{ const t = bc.m.vt, v = t.v; if (t.vcpl > v.vIOPL) ${leave} v.vIF = true; bc.m.vst.inlined[${OP_STI}]++; if (bc.m.stiStops(t)) { bc.m.stiLeft = true; ${after} } }`,
+    code: (leave, after) => `{ const t = bc.m.vt, v = t.v; if (t.vcpl > v.vIOPL) ${leave} v.vIF = true; bc.m.vst.inlined[${OP_STI}]++; if (bc.m.leavesAtBoundary(t)) ${after} }`,
     reads: [],
     writes: [],
   });
   // PUSHF and POPF: the translator's own push and pop (the TLB check, a store's code-frame check;
   // a miss leaves before the instruction for the general path), of the virtual FLAGS (the general
   // path's virtualFlags over the condition bits) and into the virtual IF and IOPL (popfFlags, the
-  // rules of the general path); POPF ends a block as STI does (stiStops)
+  // rules of the general path); POPF ends a block as STI does (leavesAtBoundary)
   t[OP_PUSHF] = () => ({
     code: () => '',
     reads: [SP],
@@ -209,7 +209,7 @@ const REWRITES: ReadonlyArray<((w: number) => StraightRewrite) | undefined> = ((
     done: `fl = (fl & ${COND}) | ${F_IF}; bc.m.vst.inlined[${OP_PUSHF}]++; `,
   });
   t[OP_POPF] = () => ({
-    code: (_leave, after) => `if (bc.m.stiStops(bc.m.vt)) { bc.m.stiLeft = true; ${after} }`,
+    code: (_leave, after) => `if (bc.m.leavesAtBoundary(bc.m.vt)) ${after}`,
     reads: [SP],
     writes: [SP],
     define: { sem: { kind: 'pop' }, ra: SP, d: 'pv', pre: 'let pv = 0;' },
@@ -225,6 +225,14 @@ const REWRITES: ReadonlyArray<((w: number) => StraightRewrite) | undefined> = ((
   };
   return t;
 })();
+
+/** POPF's word `popped` into the virtual CPU (after the real pop): the virtual IF at a virtual CPL up to the virtual IOPL, the virtual IOPL at virtual CPL 0. */
+function popVirtualFlags(t: TrapVcpu, popped: number): void {
+  const v = t.v;
+  const vcpl = t.vcpl;
+  if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
+  if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+}
 
 /** May unit u's instruction k run in compiled code (the translator engine): an ident instruction, or an inline rewrite REWRITES has. */
 function compilable(u: TranslationUnit, k: number): boolean {
@@ -325,8 +333,8 @@ export class BtMode implements Mode {
    */
   vt: BtVcpu | null = null;
   vst: TranslationCache['stats'] | null = null;
-  /** Host side, not state (TRANSIENT): compiled code left right after an STI for the unit loop (stiStops) */
-  stiLeft = false;
+  /** Host side, not state (TRANSIENT): compiled code left right after an STI or POPF for the unit loop (leavesAtBoundary) */
+  private leftAtBoundary = false;
   private readonly rwBc = { m: this };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
@@ -638,7 +646,7 @@ export class BtMode implements Mode {
       const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, ch);
       const v = res < 0 ? ch.u[~res]! : ch.u[res >> 8]!;
       const vpc = ch.pcs[res < 0 ? ~res : res >> 8]!;
-      if (this.stiLeft && this.afterSti(t)) return CONTINUE;
+      if (this.leftAtBoundary && this.afterBoundary(t)) return CONTINUE;
       if (res < 0) {
         // the control transfer ending unit v retired: a block boundary
         cpu.instructionBoundary();
@@ -685,7 +693,7 @@ export class BtMode implements Mode {
       for (let k = k0; k < n; k++) {
         if (compiled && k !== skip && k > 0 && compilable(u, k)) {
           const ix = this.runCompiled(u, k, pc, user);
-          if (this.stiLeft && this.afterSti(t)) return CONTINUE;
+          if (this.leftAtBoundary && this.afterBoundary(t)) return CONTINUE;
           if (ix !== NOT_RUN) {
             if (ix < 0) {
               // its last instruction, the unit's control transfer, retired: a block boundary
@@ -836,12 +844,7 @@ export class BtMode implements Mode {
             countExit(dom.stats, res);
             return this.handleCpuExit(t, res, exit);
           }
-          const v = t.v;
-          const vcpl = t.vcpl;
-          if (sa >= 0) {
-            if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
-            if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
-          }
+          if (sa >= 0) popVirtualFlags(t, popped);
           if (res === STEP_BOUND) cpu.instructionBoundary();
           if (this.interruptDue(t)) return CONTINUE;
           continue;
@@ -1401,12 +1404,15 @@ export class BtMode implements Mode {
   }
 
   /**
-   * Compiled code's STI (REWRITES): must the unit loop take over right after it - the
-   * instruction-count hook armed (it fires at a block boundary, which STI is), or a virtual
-   * interrupt pending that the virtual IF now lets in?
+   * Compiled code's STI or POPF (REWRITES), a block boundary: must the unit loop take over right
+   * after it - the instruction-count hook armed (it fires at a block boundary), or a virtual
+   * interrupt pending that the virtual IF now lets in? If so the code leaves (noted for the unit
+   * loop: afterBoundary).
    */
-  stiStops(t: BtVcpu): boolean {
-    return this.cpu.instructionHookAt !== Infinity || this.interruptDue(t);
+  leavesAtBoundary(t: BtVcpu): boolean {
+    if (this.cpu.instructionHookAt === Infinity && !this.interruptDue(t)) return false;
+    this.leftAtBoundary = true;
+    return true;
   }
 
   /**
@@ -1417,22 +1423,18 @@ export class BtMode implements Mode {
    */
   popfFlags(popped: number, fl: number): number {
     const cpu = this.cpu;
-    const t = this.vt!;
-    const v = t.v;
-    const vcpl = t.vcpl;
     const nf = cpu.mergeFlags(popped, cpu.cpl, fl);
-    if (vcpl <= v.vIOPL) v.vIF = (popped & F_IF) !== 0;
-    if (vcpl === 0) v.vIOPL = (popped & F_IOPL) >>> IOPL_SHIFT;
+    popVirtualFlags(this.vt!, popped);
     return nf;
   }
 
   /**
-   * After compiled code left right after an STI (stiLeft): what the general path does after one -
+   * After compiled code left right after an STI or POPF (leavesAtBoundary): what the general path does after one -
    * the block boundary (the hook), then the unit ends if an interrupt is due (true: the vCPU loop
    * injects it), else the unit goes on with its next instruction (false).
    */
-  private afterSti(t: BtVcpu): boolean {
-    this.stiLeft = false;
+  private afterBoundary(t: BtVcpu): boolean {
+    this.leftAtBoundary = false;
     this.cpu.instructionBoundary();
     return this.interruptDue(t);
   }
