@@ -350,8 +350,9 @@ export class TranslationCache {
    * a block boundary (BtMode.enterInLoop), without leaving it. The translator engine: compiled
    * chains recompiled (their trusted boundaries no longer true), entries into a compiled chain
    * that checked the words of a frame first (a store reached it since they were last found
-   * equal: UnitChain.seen; every other entry checks none), and entries that ran the chain with
-   * the word check before each instruction (a word differed).
+   * equal: UnitChain.seen; every other entry checks none), entries that ran the chain with
+   * the word check before each instruction (a word differed), and chains whose JavaScript was
+   * taken from the process's memo of compiled chains or generated (BtMode.compileChain).
    */
   readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0 };
   /**
