@@ -1041,8 +1041,9 @@ export class Translator {
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
           retire: charge(P + c, K + 1),
           go: (p) => {
-            const to = link !== null && /^-?\d+$/.test(p) ? starts.get(Number(p)) : undefined;
-            if (to === undefined) return `pc = ${p}; why = BOUND; ix = ${~bi}; break out;`;
+            const known = /^-?\d+$/.test(p);
+            const to = link !== null && known ? starts.get(Number(p)) : undefined;
+            if (to === undefined) return (!known ? link?.indirect?.(bi, p) : null) ?? `pc = ${p}; why = BOUND; ix = ${~bi}; break out;`;
             return link!(bi, to, p, to === bi ? `continue L${bi};` : `b = ${to}; continue out;`);
           },
         };
@@ -1057,7 +1058,7 @@ export class Translator {
         P += c;
         K += 1;
       }
-      if (bi === 0 && k === 0) return null;
+      if (bi === 0 && k === 0 && !ended) return null;
       if (!ended) {
         const last = k === 0 ? null : insns[k - 1]!;
         const stop = last === null ? insns[0]!.at | 0 : (last.at + h.insnBytes[last.w & 0xff]!) | 0;
@@ -1179,8 +1180,13 @@ export function pageChecker(ways: number): PageAt {
 /**
  * compileStraight's boundary between two of its blocks: the JavaScript run when block `from`'s
  * direct control transfer (retired, charged) goes to pc `pc`, the first instruction of block `to`.
+ * With `indirect`, the JavaScript run when block `from`'s indirect control transfer (retired,
+ * charged) goes to the pc the expression `pc` holds (null: it leaves, as without): it may go on
+ * in block b by `b = ...; continue out;`, else it leaves as a boundary does.
  */
-export type StraightLink = (from: number, to: number, pc: string, go: string) => string;
+export type StraightLink = ((from: number, to: number, pc: string, go: string) => string) & {
+  readonly indirect?: (from: number, pc: string) => string | null;
+};
 
 /** compileStraight's caller's own locals (`let` declarations without the keyword) and the code run at every exit of the function. */
 export interface StraightFrame {

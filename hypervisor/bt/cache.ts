@@ -202,7 +202,7 @@ export interface UnitChain {
   pcs: number[];
   /** the counters the chained entries made inside count in (written back at every exit) */
   st: BtStats;
-  host: { chainedInline: number };
+  host: { chainedInline: number; indirectInline: number };
   /** the bt mode (enterChained), and the cache */
   m: unknown;
   c: { epoch: number };
@@ -224,6 +224,8 @@ export interface UnitChain {
   ends: number[];
   /** the same chain with the word check before each instruction (undefined: not compiled yet), run while a word differs */
   checkedFn: StraightFn | null | undefined;
+  /** the cycles of one translation-cache lookup (the CPU's ledger unit), by which an indirect entry inside moves the deadline nearer */
+  lk: number;
 }
 
 /** One translation unit. */
@@ -352,9 +354,12 @@ export class TranslationCache {
    * that checked the words of a frame first (a store reached it since they were last found
    * equal: UnitChain.seen; every other entry checks none), entries that ran the chain with
    * the word check before each instruction (a word differed), and chains whose JavaScript was
-   * taken from the process's memo of compiled chains or generated (BtMode.compileChain).
+   * taken from the process's memo of compiled chains or generated (BtMode.compileChain), and
+   * straight runs taken from it or generated (BtMode.compileRun); unit entries made inside compiled code after
+   * an indirect transfer's lookup (BtMode.indirectIn: the target compiled in the same chain),
+   * counted as `unitsRun` too.
    */
-  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0 };
+  readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0 };
   /**
    * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
    * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled

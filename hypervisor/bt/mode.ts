@@ -92,6 +92,21 @@ const CHAIN_MEMOS = new Map<string, Map<number, ChainMemoEntry[]>>();
 const MAX_CHAIN_MEMO = 8192;
 let chainMemoSize = 0;
 
+/** A memo key's first value for a unit's straight run (BtMode.compileRun); a chain's is its count of units. */
+const RUN_KEY = -1;
+
+/** Put entry (key hash h) in memo, clearing every memo whole at MAX_CHAIN_MEMO entries. */
+function memoize(memo: Map<number, ChainMemoEntry[]>, h: number, entry: ChainMemoEntry): void {
+  if (chainMemoSize >= MAX_CHAIN_MEMO) {
+    for (const m of CHAIN_MEMOS.values()) m.clear();
+    chainMemoSize = 0;
+  }
+  const list = memo.get(h);
+  if (list === undefined) memo.set(h, [entry]);
+  else list.push(entry);
+  chainMemoSize++;
+}
+
 function chainMemoOf(tx: Translator): Map<number, ChainMemoEntry[]> {
   let m = CHAIN_MEMOS.get(tx.config);
   if (m === undefined) CHAIN_MEMOS.set(tx.config, (m = new Map()));
@@ -138,7 +153,10 @@ const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 
 /** compileChain's own locals: the chained entries made inside, written back at every exit */
-const CHAIN_FRAME = { locals: 'ch = 0', exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; }' };
+const CHAIN_FRAME = {
+  locals: 'ch = 0, ind = 0',
+  exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; } if (ind !== 0) bc.m.indirectsIn(bc, ind);',
+};
 
 /** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
 /** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of BtMode.xlEntry */
@@ -692,7 +710,7 @@ export class BtMode implements Mode {
       let ended = false;
       for (let k = k0; k < n; k++) {
         if (compiled && k !== skip && k > 0 && compilable(u, k)) {
-          const ix = this.runCompiled(u, k, pc, user);
+          const ix = this.runCompiled(u, k, pc, user, cache);
           if (this.leftAtBoundary && this.afterBoundary(t)) return CONTINUE;
           if (ix !== NOT_RUN) {
             if (ix < 0) {
@@ -906,10 +924,10 @@ export class BtMode implements Mode {
    * same word check first, the same TLB accesses and refills, the same faults (it leaves before
    * the instruction and step() raises them).
    */
-  private runCompiled(u: TranslationUnit, k: number, pc: number, user: boolean): number {
+  private runCompiled(u: TranslationUnit, k: number, pc: number, user: boolean, cache: TranslationCache): number {
     const runs = u.runs!;
     let fn = runs[k];
-    if (fn === undefined) fn = runs[k] = this.tx!.compileStraight([this.straight(u, k, pc)]);
+    if (fn === undefined) fn = runs[k] = this.compileRun(u, k, pc, cache);
     if (fn === null) return NOT_RUN;
     const off = u.offs[k]!;
     if (!this.fetchReady(u, (pc + off) | 0, user, off)) return NOT_RUN;
@@ -1128,6 +1146,32 @@ export class BtMode implements Mode {
     return ((vpc + mmu.icA) | 0) === u.ma + off;
   }
 
+  /**
+   * Unit u's straight run from index k (u entered at virtual pc) compiled (runCompiled), through
+   * the process's memo (as compileChain's): its key is every input of the run's JavaScript, each
+   * instruction's virtual pc, host-physical address, word, extension word and kind.
+   */
+  private compileRun(u: TranslationUnit, k: number, pc: number, cache: TranslationCache): StraightFn | null {
+    const insns = this.straight(u, k, pc);
+    const key: number[] = [RUN_KEY, insns.length];
+    for (let i = 0; i < insns.length; i++) {
+      const x = insns[i]!;
+      key.push(x.at, x.pa, x.w, x.ext, u.kinds[k + i]!);
+    }
+    const memo = this.chainMemo ?? (this.chainMemo = chainMemoOf(this.tx!));
+    const h = hashInts(key);
+    const found = memo.get(h)?.find((e) => sameInts(e.key, key));
+    if (found !== undefined) {
+      cache.host.runMemoHits++;
+      this.tx!.stats.straightRuns++;
+      return found.fn;
+    }
+    cache.host.runsGenerated++;
+    const fn = this.tx!.compileStraight([insns]);
+    memoize(memo, h, { key: Int32Array.from(key), fn, pairs: [] });
+    return fn;
+  }
+
   /** The ident instructions and inline rewrites (REWRITES) of unit u from index k (u entered at virtual pc), for compileStraight. */
   private straight(u: TranslationUnit, k: number, pc: number): StraightInsn[] {
     const insns: StraightInsn[] = [];
@@ -1169,6 +1213,16 @@ export class BtMode implements Mode {
       if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) continue;
       const ext = this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]!;
       const next = (xpc + 8) | 0;
+      if (op === OP_CALL && (next & PAGE_MASK) === (xpc & PAGE_MASK) && units.length < CHAIN_MAX_UNITS && !pcs.includes(next)) {
+        // the call's return site, in the same page: where the callee's RET, compiled here too,
+        // most often goes (indirectIn), if the cache holds a unit there now
+        const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
+        if (y !== undefined && !y.dead && y.ma >= 0 && compilable(y, 0) && !index.has(y.ma)) {
+          index.set(y.ma, units.length);
+          units.push(y);
+          pcs.push(next);
+        }
+      }
       for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
         if ((target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS || pcs.includes(target)) continue;
         const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && compilable(l, 0) && l.ma >= 0);
@@ -1199,6 +1253,7 @@ export class BtMode implements Mode {
       words,
       ends,
       checkedFn: undefined,
+      lk: this.cpu.evUnit[EV_BT_LOOKUP]!,
     };
     u.chain = chain;
     const memo = this.chainMemo ?? (this.chainMemo = chainMemoOf(this.tx!));
@@ -1219,15 +1274,7 @@ export class BtMode implements Mode {
     const blocks = units.map((x, i) => this.straight(x, 0, pcs[i]!));
     cache.host.chainsGenerated++;
     const fn = this.tx!.compileStraight(blocks, this.chainLink(chain, true), CHAIN_FRAME, false);
-    if (chainMemoSize >= MAX_CHAIN_MEMO) {
-      for (const m of CHAIN_MEMOS.values()) m.clear();
-      chainMemoSize = 0;
-    }
-    const list = memo.get(h);
-    const entry = { key: Int32Array.from(key), fn, pairs: chain.pairs.slice() };
-    if (list === undefined) memo.set(h, [entry]);
-    else list.push(entry);
-    chainMemoSize++;
+    memoize(memo, h, { key: Int32Array.from(key), fn, pairs: chain.pairs.slice() });
     return fn;
   }
 
@@ -1251,7 +1298,28 @@ export class BtMode implements Mode {
     const units = ch.u;
     const pcs = ch.pcs;
     const pairs = ch.pairs;
-    return (from: number, to: number, p: string, go: string): string => {
+    // an indirect transfer ending a unit of ident instructions alone: where the unit loop would
+    // enter the next unit itself (nextUnit: the lookup charged, the deadline not reached, pc
+    // translated through the shadow to a live unit) and that unit is compiled here for pc, the
+    // code goes on in it; the deadline moves nearer by the lookup, and the lookups made are
+    // charged at the exit (indirectsIn). The candidates are tested in line: a unit in the
+    // same page where the shadow mapped this one's (the monitor has not run), or in another
+    // page after enterChained's translation and fetch check.
+    const indirect = (from: number, p: string): string | null => {
+      const u = units[from]!;
+      if ((fastMask(u, false) & FAST_ALL_IDENT) === 0) return null;
+      const tests: string[] = [];
+      for (let j = 0; j < units.length; j++) {
+        if ((pcs[j]! & 3) !== 0) continue;
+        const same = (pcs[j]! & PAGE_MASK) === (pcs[from]! & PAGE_MASK);
+        if (same && (units[j]!.ma & PAGE_MASK) !== (u.ma & PAGE_MASK)) continue;
+        tests.push(`pc === ${pcs[j]}${same ? '' : ` && bc.m.enterChained(bc.u[${j}], pc, user)`} ? ${j}`);
+      }
+      if (tests.length === 0) return null;
+      const leave = `{ why = BOUND; ix = ${~from}; break out; }`;
+      return `pc = ${p}; { if (cyc + bc.lk >= dl) ${leave} const j = ${tests.join(' : ')} : -1; if (j < 0 || bc.u[j].dead) ${leave} ind++; dl -= bc.lk; b = j; continue out; }`;
+    };
+    const link = (from: number, to: number, p: string, go: string): string => {
       const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;
       let trusted = false;
       for (let i = 0; i < pairs.length && !trusted; i += 2) trusted = pairs[i] === from && pairs[i + 1] === to;
@@ -1270,6 +1338,21 @@ export class BtMode implements Mode {
         : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
       return `if (cyc >= dl) ${leave} ${check}ch++; ${go}`;
     };
+    return Object.assign(link, { indirect });
+  }
+
+  /**
+   * Compiled chain ch's code entered n units after indirect transfers (chainLink's `indirect`):
+   * what nextUnit would have done for each - the lookup charged and counted, the unit entry
+   * counted (called at the code's exit, after its cycles were written back).
+   */
+  indirectsIn(ch: UnitChain, n: number): void {
+    const st = ch.st;
+    st.indirectLookups += n;
+    st.lookupCycles += n * this.lookup;
+    this.hv.chargeMonitor(this.vt!.domain, EV_BT_LOOKUP, n);
+    st.unitsRun += n;
+    ch.host.indirectInline += n;
   }
 
   /**

@@ -36,12 +36,35 @@ far:
   ).image;
 }
 
+/** A loop of 40 passes over one unit with a callout in its middle (MOVFCR): after it, the rest of the unit runs as a straight run of its own. */
+function calloutLoop(step: number) {
+  return assemble(
+    `
+        .arch bare
+        .org 0x1000
+_start:
+        li      sp, 0x2000
+        li      r1, 0
+        li      r2, 0
+again:
+        addi    r1, r1, 1
+        movfcr  r3, cr0
+        addi    r2, r2, ${step}
+        cmpi    r1, 40
+        jlt     again
+        out     0x501, r2
+        hlt
+`,
+    'memo-run.s',
+  ).image;
+}
+
 function boot(step: number, engine: Engine, image = loop(step)) {
   const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024, engine });
   const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: 4 * 1024 * 1024 }, { image });
   expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
   const h = btCache(d).host;
-  return { sim: { status: d.stopStatus, cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d) }, generated: h.chainsGenerated, fromMemo: h.chainMemoHits };
+  return { sim: { status: d.stopStatus, cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d) }, generated: h.chainsGenerated, fromMemo: h.chainMemoHits, runsFromMemo: h.runMemoHits, runsGenerated: h.runsGenerated };
 }
 
 describe("the process's memo of bt's compiled chains", () => {
@@ -63,6 +86,26 @@ describe("the process's memo of bt's compiled chains", () => {
     withTranslatorLimits({ threshold: 2 }, () => {
       for (let round = 0; round < 2; round++) {
         for (const step of [1, 2, 3]) expect(boot(step, 'translator').sim).toEqual(expected[step - 1]);
+      }
+    });
+  });
+
+  it("a unit's straight run after a callout is taken from the memo too, keyed by its words: later boots of the same code and of code differing in one immediate", () => {
+    const expected = [1, 2].map((step) => boot(step, 'interpreter', calloutLoop(step)).sim);
+    expect(expected.map((e) => e.status)).toEqual([40, 80]);
+    withTranslatorLimits({ threshold: 2 }, () => {
+      const first = boot(1, 'translator', calloutLoop(1));
+      expect(first.sim).toEqual(expected[0]);
+      expect(first.runsGenerated).toBeGreaterThan(0);
+      for (let round = 0; round < 2; round++) {
+        for (const step of [1, 2]) {
+          const r = boot(step, 'translator', calloutLoop(step));
+          expect(r.sim).toEqual(expected[step - 1]);
+          // the first boot of step 2 compiles its own run (its immediate differs); every other boot takes it from the memo
+          // the first boot of step 2 generates its own run (its immediate differs); every other boot takes its runs from the memo
+          expect(r.runsGenerated).toBe(round === 0 && step === 2 ? 1 : 0);
+          expect(r.runsFromMemo).toBeGreaterThan(0);
+        }
       }
     });
   });

@@ -639,3 +639,24 @@ describe('every runBoth program also runs under the translator', () => {
     expect(rig.mem.read32(0x6000)).toBe(29);
   });
 });
+
+describe('straight runs (compileStraight: the blocks binary translation compiles)', () => {
+  it('a first block of one control transfer alone compiles, and runs as the general path runs it', () => {
+    // a unit that is a lone JMP (or CALL, RET): its only instruction ends the block
+    const p = new Prog(BASE).label('top').jmp('there').op(Op.HLT).label('there').op(Op.HLT);
+    const interp = makeRig();
+    boot(interp, p, KSTACK);
+    interp.cpu.step();
+    const rig = makeRig({ translator: true });
+    boot(rig, p, KSTACK);
+    const tx = rig.cpu.useTranslator();
+    const insn = { at: BASE, w: rig.mem.read32(BASE), ext: rig.mem.read32(BASE + 4), pa: BASE };
+    const fn = tx.compileStraight([[insn]]);
+    expect(fn).not.toBeNull();
+    const mmu = rig.cpu.mmu;
+    // the control transfer ending block 0 retired
+    expect(fn!(tx.ctx, mmu.tlbRS, mmu.tlbWS, false, -1, null)).toBe(~0);
+    expect([rig.cpu.pc, rig.cpu.cycles, rig.cpu.instructions]).toEqual([interp.cpu.pc, interp.cpu.cycles, interp.cpu.instructions]);
+    expect(rig.cpu.pc).toBe(BASE + 12);
+  });
+});

@@ -1,0 +1,280 @@
+// bt's indirect transfers in compiled code (the translator engine): where a unit of ident
+// instructions ends with RET, JMPR or CALLR and the unit loop would enter the next unit itself
+// (nextUnit: the lookup charged, the deadline not reached, the target translated through the
+// shadow to a live unit), a target compiled in the same chain - a CALL's return site, the
+// chain's first unit - is entered in line (hypervisor/bt/mode.ts chainLink's `indirect`), the
+// lookup charged as the unit loop charges it. What runs and what is counted are the interpreter
+// engine's; only the host's path differs.
+import { describe, expect, it } from 'vitest';
+import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
+import type { Image } from '../../machine/image.ts';
+import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
+import { puthexOutput, tickHandler } from './fixtures/small-guest.ts';
+import { ROUNDS, X } from './fixtures/traced-guests.ts';
+import { ADAPTIVE_TRACE_FAULTS } from '../../hypervisor/bt/cache.ts';
+
+function runBt(image: Image, engine: Engine, mode = new BtMode()) {
+  const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY, engine });
+  const d = hv.createDomain(mode, { name: 'k', memoryBytes: GUEST_MEMORY }, { image });
+  expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
+  const c = btCache(d);
+  const { trace: _trace, ...domain } = d.stats;
+  return {
+    sim: { output: d.consoleOutput(), cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d), domain, ledger: Array.from(hv.cpu.evCount) },
+    /** units entered from the unit loop (every entry but those made inside compiled code) */
+    loopEntered: c.stats.unitsRun - c.host.chainedInline - c.host.indirectInline,
+    indirectInline: c.host.indirectInline,
+  };
+}
+
+/**
+ * Kernel code with interrupts on: `n` passes of a loop that calls a leaf function (its RET goes
+ * back to the return site), a periodic tick of `period` cycles whose handler adds the pass it
+ * came in (r4) to `tick_sum`; prints the leaf's sum, the tick count and tick_sum.
+ */
+function callLoop(n: number, period: number): Image {
+  return guestImage(`
+test_main:
+        call    paging_on
+        call    arm_tick
+        li      r1, 3
+        out     TIMER_CONTROL, r1       ; periodic
+        li      r3, 0
+        li      r4, 0
+        sti
+loop:
+        call    leaf
+        addi    r4, r4, 1
+        cmpi    r4, ${n}
+        jlt     loop
+        cli
+        mov     r1, r3
+        call    puthex
+        call    putnl
+        li      r1, ticks
+        ldw     r1, [r1]
+        call    puthex
+        call    putnl
+        li      r1, tick_sum
+        ldw     r1, [r1]
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+leaf:
+        add     r3, r3, r4
+        ret
+${tickHandler('arm_tick', period, `li      r1, tick_sum
+        ldw     r2, [r1]
+        add     r2, r2, r4
+        stw     [r1], r2`)}
+tick_sum:
+        .word   0
+`);
+}
+
+describe("bt's indirect transfers in compiled code", () => {
+  it('a loop calling a leaf function stays in its compiled function: each RET enters the return site in line, with the figures of the general path', () => {
+    const a = callLoop(300, 1_000_000_000);
+    const b = callLoop(600, 1_000_000_000);
+    const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
+    const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+    // the sums 0 + ... + 299 and 0 + ... + 599, no tick
+    expect(runNative(a).output).toBe(`${puthexOutput((299 * 300) / 2)}\n00000000\n00000000\n`);
+    expect(interpreter[0]!.sim.output).toBe(runNative(a).output);
+    expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
+    expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
+    // one lookup per pass (the leaf's RET), made in the unit loop or in line alike
+    expect(interpreter[1]!.sim.bt.indirectLookups - interpreter[0]!.sim.bt.indirectLookups).toBe(300);
+    // the 300 more passes: every RET entered its return site in line, no entry from the unit loop per pass
+    expect(translator[1]!.indirectInline - translator[0]!.indirectInline).toBe(300);
+    expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
+    expect(interpreter[1]!.loopEntered - interpreter[0]!.loopEntered).toBeGreaterThanOrEqual(600);
+  });
+
+  it('a periodic tick is let in where the general path lets it in: at the deadline an indirect transfer leaves for the unit loop', () => {
+    // many ticks, each taken at the unit boundary where the cycles pass the deadline: the
+    // handler sums the pass it came in; the lookup's own cycles count toward the deadline
+    const image = callLoop(4000, 12_000);
+    const interpreter = runBt(image, 'interpreter');
+    const translator = withTranslatorLimits({ threshold: 5 }, () => runBt(image, 'translator'));
+    const [sum, ticks] = interpreter.sim.output.trim().split('\n').map((x) => Number.parseInt(x, 16));
+    expect(sum).toBe((3999 * 4000) / 2);
+    expect(ticks).toBeGreaterThan(30);
+    expect(interpreter.sim.domain.injectedInterrupts).toBe(ticks);
+    expect(translator.sim).toEqual(interpreter.sim);
+    expect(translator.indirectInline).toBeGreaterThan(3000);
+  });
+
+  it('a return site retranslated (--bt-adaptive) is not entered in line: the compiled chain that holds it leaves for the unit loop, which finds the new unit', () => {
+    // the traced-shadow store loop with its store in a return site ending with RET: after
+    // ADAPTIVE_TRACE_FAULTS trace faults the unit is retranslated with a store callout, and the
+    // unit compiled in chains before is dead
+    const image = guestImage(`
+test_main:
+        call    paging_on
+        call    seed
+        li      r7, 0
+.Lround:
+        andi    r4, r7, 1
+        shli    r4, r4, 12
+        li      r2, B | PTE_P | PTE_W | PTE_U
+        xor     r2, r2, r4
+        li      r1, page_table + (X >> 12) * 4
+        call    store_it
+        li      r1, page_directory
+        movcr   cr3, r1
+        call    readx
+        addi    r7, r7, 1
+        cmpi    r7, ${ROUNDS}
+        jlt     .Lround
+        call    putnl
+        li      r0, 0
+        ret
+store_it:
+        call    nothing
+        stw     [r1], r2                ; the one store into the traced table
+        ret
+nothing:
+        ret
+${X}`);
+    const native = runNative(image).output;
+    expect(native).toBe(`${'bbbbbbbb aaaaaaaa '.repeat(ROUNDS / 2)}\n`);
+    const mode = () => new BtMode({ shadow: 'traced', adaptive: true });
+    const interpreter = runBt(image, 'interpreter', mode());
+    const translator = withTranslatorLimits({ threshold: 5 }, () => runBt(image, 'translator', mode()));
+    expect(interpreter.sim.output).toBe(native);
+    expect(interpreter.sim.domain.traceFaults).toBe(ADAPTIVE_TRACE_FAULTS);
+    expect(interpreter.sim.bt.adaptive).toEqual({ retranslations: 1, emulatedStores: ROUNDS - ADAPTIVE_TRACE_FAULTS + 1, emulatedTraceStores: ROUNDS - ADAPTIVE_TRACE_FAULTS });
+    expect(translator.sim).toEqual(interpreter.sim);
+    expect(translator.indirectInline).toBeGreaterThan(0);
+  });
+
+  it("a return site in another page whose TLB entry the callee evicted is not entered in line: the unit loop's fetch walks, as the general path's", () => {
+    // the callee, in a page of its own, reads four pages of the loop page's TLB set (64 sets of
+    // four ways): the loop page's entry is replaced, and the fetch after the RET walks
+    const image = guestImage(`
+test_main:
+        call    paging_on
+        li      r3, 0
+        li      r4, 0
+loop:
+        call    evict
+        addi    r4, r4, 1
+        cmpi    r4, 50
+        jlt     loop
+        mov     r1, r3
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+        .align 4096
+evict:                                  ; one unit (a unit ends after 12 instructions)
+        li      r1, ((loop >> 12) << 12) + 0x40000
+        li      r5, 0x40000
+        ldw     r2, [r1]
+        add     r1, r1, r5
+        ldw     r2, [r1]
+        add     r1, r1, r5
+        ldw     r2, [r1]
+        add     r1, r1, r5
+        ldw     r2, [r1]
+        addi    r3, r3, 1
+        ret
+`);
+    const native = runNative(image).output;
+    expect(native).toBe(`${puthexOutput(50)}\n`);
+    const interpreter = runBt(image, 'interpreter');
+    const translator = withTranslatorLimits({ threshold: 5 }, () => runBt(image, 'translator'));
+    expect(interpreter.sim.output).toBe(native);
+    expect(translator.sim).toEqual(interpreter.sim);
+  });
+
+  it('a unit compiled for an earlier mapping of the page is not entered in line: the unit loop finds the unit the page maps now', () => {
+    // page P's code is copied to frame F2 with one instruction changed (r6 = 2 rather than 1);
+    // P maps F2 while `disp` jumps to t1 (a link to t1's unit in F2), then P maps its own frame
+    // again: the chain compiled later holds t1's unit of F2 (the first link) and u_code's of P's
+    // frame, whose JMPR goes to t1 - which must run P's frame's instruction now
+    const image = guestImage(`
+test_main:
+        call    paging_on
+        li      r1, p_page
+        li      r2, f2_page
+        li      r3, 0
+.Lcopy:
+        ldw     r4, [r1]
+        stw     [r2], r4
+        addi    r1, r1, 4
+        addi    r2, r2, 4
+        addi    r3, r3, 1
+        cmpi    r3, 1024
+        jlt     .Lcopy
+        li      r1, alt
+        ldw     r2, [r1]
+        ldw     r3, [r1 + 4]
+        li      r1, f2_page + (t1 - p_page)
+        stw     [r1], r2
+        stw     [r1 + 4], r3
+        li      r7, 0
+        li      r4, 0
+        li      r2, f2_page | PTE_P | PTE_W | PTE_U
+        call    map_p
+        call    disp
+        add     r7, r7, r6
+        call    disp
+        add     r7, r7, r6
+        li      r2, p_page | PTE_P | PTE_W | PTE_U
+        call    map_p
+        call    disp
+        add     r7, r7, r6
+        li      r4, 1
+        li      r8, 0
+.Lmany:
+        call    disp
+        add     r7, r7, r6
+        addi    r8, r8, 1
+        cmpi    r8, 20
+        jlt     .Lmany
+        mov     r1, r7
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+map_p:
+        li      r1, page_table + (p_page >> 12) * 4
+        stw     [r1], r2
+        li      r1, page_directory
+        movcr   cr3, r1
+        ret
+alt:                                    ; t1's two words in F2
+        li      r6, 2
+        ret
+        .align 4096
+disp:
+        cmpi    r4, 0
+        jeq     t1
+        jmp     u_code
+        .align 4096
+p_page:
+t1:
+        li      r6, 1
+        ret
+u_code:
+        li      r5, t1
+        jmpr    r5
+        .align 4096
+f2_page:
+        .space  4096
+`);
+    const native = runNative(image).output;
+    // twice 2 (F2), then 1 once and 20 times
+    expect(native).toBe(`${puthexOutput(2 + 2 + 1 + 20)}\n`);
+    const interpreter = runBt(image, 'interpreter');
+    const translator = withTranslatorLimits({ threshold: 5 }, () => runBt(image, 'translator'));
+    expect(interpreter.sim.output).toBe(native);
+    expect(translator.sim).toEqual(interpreter.sim);
+  });
+});
+
