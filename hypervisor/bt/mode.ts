@@ -1213,16 +1213,6 @@ export class BtMode implements Mode {
       if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) continue;
       const ext = this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]!;
       const next = (xpc + 8) | 0;
-      if (op === OP_CALL && (next & PAGE_MASK) === (xpc & PAGE_MASK) && units.length < CHAIN_MAX_UNITS && !pcs.includes(next)) {
-        // the call's return site, in the same page: where the callee's RET, compiled here too,
-        // most often goes (indirectIn), if the cache holds a unit there now
-        const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
-        if (y !== undefined && !y.dead && y.ma >= 0 && compilable(y, 0) && !index.has(y.ma)) {
-          index.set(y.ma, units.length);
-          units.push(y);
-          pcs.push(next);
-        }
-      }
       for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
         if ((target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS || pcs.includes(target)) continue;
         const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && compilable(l, 0) && l.ma >= 0);
@@ -1298,16 +1288,20 @@ export class BtMode implements Mode {
     const units = ch.u;
     const pcs = ch.pcs;
     const pairs = ch.pairs;
-    // an indirect transfer ending a unit of ident instructions alone: where the unit loop would
-    // enter the next unit itself (nextUnit: the lookup charged, the deadline not reached, pc
-    // translated through the shadow to a live unit) and that unit is compiled here for pc, the
-    // code goes on in it; the deadline moves nearer by the lookup, and the lookups made are
-    // charged at the exit (indirectsIn). The candidates are tested in line: a unit in the
-    // same page where the shadow mapped this one's (the monitor has not run), or in another
-    // page after enterChained's translation and fetch check.
+    // an indirect transfer ending a unit: where the unit loop would enter the next unit itself
+    // (nextUnit: the lookup charged, the deadline not reached, pc translated through the shadow
+    // to a live unit) and that unit is compiled here for pc, the code goes on in it; the deadline
+    // moves nearer by the lookup, and the lookups made are charged at the exit (indirectsIn).
+    // The candidates are tested in line: a unit in the same page where the shadow mapped this
+    // one's (the monitor has not run), or in another page after enterChained's translation and
+    // fetch check. Every unit of the chain is live (the first was found so on entry, the others
+    // through boundaries chainHolds found true when the cache's epoch last moved). (nextUnit
+    // also leaves after a unit with an in-line rewrite, for the vCPU loop to look: that loop
+    // would find nothing to do - STI and POPF leave right after themselves when an interrupt is
+    // due (leavesAtBoundary), none becomes due inside compiled code, and no rewrite can let
+    // user code run directly, CPL 3 with the virtual IF set and IOPL 0 - so the code goes on.)
     const indirect = (from: number, p: string): string | null => {
       const u = units[from]!;
-      if ((fastMask(u, false) & FAST_ALL_IDENT) === 0) return null;
       const tests: string[] = [];
       for (let j = 0; j < units.length; j++) {
         if ((pcs[j]! & 3) !== 0) continue;
@@ -1317,7 +1311,7 @@ export class BtMode implements Mode {
       }
       if (tests.length === 0) return null;
       const leave = `{ why = BOUND; ix = ${~from}; break out; }`;
-      return `pc = ${p}; { if (cyc + bc.lk >= dl) ${leave} const j = ${tests.join(' : ')} : -1; if (j < 0 || bc.u[j].dead) ${leave} ind++; dl -= bc.lk; b = j; continue out; }`;
+      return `pc = ${p}; { if (cyc + bc.lk >= dl) ${leave} const j = ${tests.join(' : ')} : -1; if (j < 0) ${leave} ind++; dl -= bc.lk; b = j; continue out; }`;
     };
     const link = (from: number, to: number, p: string, go: string): string => {
       const leave = `{ pc = ${p}; why = BOUND; ix = ${~from}; break out; }`;

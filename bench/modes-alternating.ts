@@ -1,0 +1,42 @@
+// The kernel-heavy workload (the native kernel running `lmbench all REPS`) booted ROUNDS times in
+// each of several modes, the modes alternating in one process (their order swapped every round),
+// so that every mode sees the same load and the same state of V8 (on this shared 2-core machine,
+// processes measured minutes apart differ by more than the modes do). Prints each mode's wall
+// time per boot and the median of the second half of its boots (the steady state: bt's compiled
+// chains are in the process's memo and optimised by then). Simulated figures are checked equal
+// across the boots of a mode.
+//
+//   node --import tsx bench/modes-alternating.ts [MODES=trap,bt] [ROUNDS=24] [REPS=20] [ENGINE=translator]
+import { runImageInMode } from '../hypervisor/index.ts';
+import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
+import type { Engine } from '../machine/translator.ts';
+import { median, nowMs } from './timing.ts';
+
+const modes = (process.argv[2] ?? 'trap,bt').split(',') as ('trap' | 'bt' | 'hvm' | 'pv')[];
+const rounds = Number(process.argv[3] ?? 24);
+const reps = Number(process.argv[4] ?? 20);
+const engine = (process.argv[5] ?? 'translator') as Engine;
+if (modes.some((m) => m !== 'trap' && m !== 'bt' && m !== 'hvm') || !(rounds >= 2) || !(reps >= 1) || (engine !== 'translator' && engine !== 'interpreter')) {
+  process.stderr.write('usage: node --import tsx bench/modes-alternating.ts [MODES=trap,bt (of trap, bt, hvm)] [ROUNDS>=2] [REPS>=1] [translator|interpreter]\n');
+  process.exit(2);
+}
+const build = buildGuestKernel({ arch: 'native' });
+const wall = new Map(modes.map((m) => [m, [] as number[]]));
+const sim = new Map<string, string>();
+for (let i = 0; i < rounds; i++) {
+  for (const m of i % 2 === 0 ? modes : [...modes].reverse()) {
+    const t0 = nowMs();
+    const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+    wall.get(m)!.push(nowMs() - t0);
+    r.hypervisor.machine.release();
+    const figures = `${r.reason} ${r.cycles} ${r.instructions}`;
+    if (r.reason !== 'poweroff') throw new Error(`${m}: lmbench all ${reps} stopped with ${r.reason}`);
+    if ((sim.get(m) ?? figures) !== figures) throw new Error(`${m}: the boots differ in simulated figures`);
+    sim.set(m, figures);
+  }
+}
+process.stdout.write(`lmbench all ${reps} on the ${engine}, ${rounds} boots per mode, alternating in one process\n`);
+for (const m of modes) {
+  const w = wall.get(m)!;
+  process.stdout.write(`${m.padEnd(5)} wall ms per boot: ${w.map(Math.round).join(' ')} (median of boots ${Math.floor(rounds / 2) + 1}-${rounds}: ${Math.round(median(w.slice(Math.floor(rounds / 2))))})\n`);
+}
