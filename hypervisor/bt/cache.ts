@@ -355,9 +355,9 @@ export class TranslationCache {
    * equal: UnitChain.seen; every other entry checks none), entries that ran the chain with
    * the word check before each instruction (a word differed), and chains whose JavaScript was
    * taken from the process's memo of compiled chains or generated (BtMode.compileChain), and
-   * straight runs taken from it or generated (BtMode.compileRun); unit entries made inside compiled code after
-   * an indirect transfer's lookup (BtMode.indirectIn: the target compiled in the same chain),
-   * counted as `unitsRun` too.
+   * straight runs taken from it or generated (BtMode.compileRun); unit entries made inside
+   * compiled code after an indirect transfer's lookup (the target compiled in the same chain:
+   * BtMode.chainLink's `indirect`, BtMode.indirectsIn), counted as `unitsRun` too.
    */
   readonly host = { chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0 };
   /**

@@ -1158,18 +1158,24 @@ export class BtMode implements Mode {
       const x = insns[i]!;
       key.push(x.at, x.pa, x.w, x.ext, u.kinds[k + i]!);
     }
-    const memo = this.chainMemo ?? (this.chainMemo = chainMemoOf(this.tx!));
-    const h = hashInts(key);
-    const found = memo.get(h)?.find((e) => sameInts(e.key, key));
+    const { memo, h, found } = this.memoLookup(key);
     if (found !== undefined) {
       cache.host.runMemoHits++;
-      this.tx!.stats.straightRuns++;
       return found.fn;
     }
     cache.host.runsGenerated++;
     const fn = this.tx!.compileStraight([insns]);
     memoize(memo, h, { key: Int32Array.from(key), fn, pairs: [] });
     return fn;
+  }
+
+  /** The process's memo (this translator's configuration), key's hash, and its entry for key if any (counted as a compile of the translator's: stats.straightRuns). */
+  private memoLookup(key: readonly number[]): { memo: Map<number, ChainMemoEntry[]>; h: number; found: ChainMemoEntry | undefined } {
+    const memo = this.chainMemo ?? (this.chainMemo = chainMemoOf(this.tx!));
+    const h = hashInts(key);
+    const found = memo.get(h)?.find((e) => sameInts(e.key, key));
+    if (found !== undefined) this.tx!.stats.straightRuns++;
+    return { memo, h, found };
   }
 
   /** The ident instructions and inline rewrites (REWRITES) of unit u from index k (u entered at virtual pc), for compileStraight. */
@@ -1246,14 +1252,11 @@ export class BtMode implements Mode {
       lk: this.cpu.evUnit[EV_BT_LOOKUP]!,
     };
     u.chain = chain;
-    const memo = this.chainMemo ?? (this.chainMemo = chainMemoOf(this.tx!));
-    const h = hashInts(key);
-    const found = memo.get(h)?.find((e) => sameInts(e.key, key));
+    const { memo, h, found } = this.memoLookup(key);
     if (found !== undefined) {
       // compiled before in this process, from the same inputs: the same function, and the same
       // boundaries trusted (chainLink's decisions, which depend on the links in the key)
       cache.host.chainMemoHits++;
-      this.tx!.stats.straightRuns++;
       for (const x of found.pairs) chain.pairs.push(x);
       return found.fn;
     }
