@@ -145,6 +145,8 @@ const STEP_BOUND: number = BOUND;
 
 /** runCompiled: the compiled code did not run (the general path runs the instruction) */
 const NOT_RUN = -2;
+/** runInsns: the next unit was entered and is handed back to runUnit's loop (BtMode.handed) */
+const HANDED = -7;
 const PAGE_MASK = -4096;
 /** units compiled into one function with the units chained to them (compileChain) */
 const CHAIN_MAX_UNITS = 16;
@@ -353,6 +355,8 @@ export class BtMode implements Mode {
   vst: TranslationCache['stats'] | null = null;
   /** Host side, not state (TRANSIENT): compiled code left right after an STI or POPF for the unit loop (leavesAtBoundary) */
   private leftAtBoundary = false;
+  /** runInsns's unit handed back to runUnit (HANDED), entered and counted */
+  private handed: TranslationUnit | null = null;
   private readonly rwBc = { m: this };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
@@ -632,6 +636,7 @@ export class BtMode implements Mode {
     // (nextUnit), when the first was found through the shadow
     const chain = viaShadow && cpu.instructionHookAt === Infinity;
     let upc = pc;
+    for (;;) {
     while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc)) {
       let fn = u.runs![0];
       if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
@@ -683,7 +688,14 @@ export class BtMode implements Mode {
       return CONTINUE;
     }
     // the interpreter engine enters the next units in the unit loop (nextUnit) from a unit found through the shadow
-    return this.runInsns(t, cache, exit, u, upc, user, 0, -1, deadline, chain && cpu.engine !== 'translator');
+    // (the translator engine: the unit loop goes on from cold unit to cold unit there, and a unit
+    // about to run compiled is handed back here, entered: HANDED)
+    const r = this.runInsns(t, cache, exit, u, upc, user, 0, -1, deadline, chain);
+    if (r !== HANDED) return r;
+    u = this.handed!;
+    this.handed = null;
+    upc = cpu.pc | 0;
+    }
   }
 
   /**
@@ -884,6 +896,11 @@ export class BtMode implements Mode {
       // the unit loop's entry into the next unit, when it would make it with nothing else between
       const y = this.nextUnit(t, u, pc, user, deadline, cache);
       if (y === null) return CONTINUE;
+      if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y)) {
+        // entered: its compiled code runs from the unit loop
+        this.handed = y;
+        return HANDED;
+      }
       u = y;
       pc = cpu.pc | 0;
       k0 = 0;
@@ -1058,6 +1075,8 @@ export class BtMode implements Mode {
       }
       if (counted && (ym & FAST_ALL_IDENT) !== 0) y.checked = writes;
     }
+    // the translator engine: a unit about to run compiled is left to the unit loop
+    if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y)) return -1;
     // what endByControlFlow, nextUnit and runInsns would count and charge
     const st = cache.stats;
     if (indirect) {
@@ -1078,6 +1097,18 @@ export class BtMode implements Mode {
     this.storeLeft = false;
     if (counted) this.runFrame = f;
     return c;
+  }
+
+  /**
+   * The translator engine, a unit about to be entered without a pass through runUnit (nextUnit,
+   * enterInLoop): would runUnit run it compiled - compiled already, or its entry the one that
+   * makes it hot? Else its entry is counted toward its heat (compiledRuns), as runUnit's would be.
+   */
+  private hotNext(y: TranslationUnit): boolean {
+    if (y.runs !== null) return true;
+    if (y.heat + 1 >= this.tx!.limits.threshold) return true;
+    y.heat++;
+    return false;
   }
 
   /**

@@ -1,0 +1,81 @@
+// bt's cold units under the translator engine (hypervisor/bt/mode.ts runInsns, enterInLoop): a
+// unit entered fewer times than the translator's threshold runs in the CPU's fast loop, and from
+// it the unit loop goes on into the next cold unit itself (nextUnit, the fast loop's probe), as
+// under the interpreter engine, without a pass through the vCPU loop; a unit about to run
+// compiled - compiled already, or the entry that makes it hot - is handed back to runUnit, which
+// runs its compiled chain. What runs and what is counted are the interpreter engine's.
+import { describe, expect, it } from 'vitest';
+import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
+import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
+import { puthexOutput } from './fixtures/small-guest.ts';
+
+/** Kernel code: `n` passes of a loop of three units joined by JMPs; prints r3 (3 per pass). */
+function threeUnits(n: number) {
+  return guestImage(`
+test_main:
+        call    paging_on
+        li      r3, 0
+        li      r4, 0
+loop:
+        addi    r3, r3, 1
+        jmp     a
+a:
+        addi    r3, r3, 2
+        jmp     b
+b:
+        addi    r4, r4, 1
+        cmpi    r4, ${n}
+        jlt     loop
+        mov     r1, r3
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+`);
+}
+
+function runBt(n: number, engine: Engine) {
+  const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY, engine });
+  const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: GUEST_MEMORY }, { image: threeUnits(n) });
+  expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
+  const c = btCache(d);
+  const h = c.host;
+  const { trace: _trace, ...domain } = d.stats;
+  return {
+    sim: { output: d.consoleOutput(), cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d), domain, ledger: Array.from(hv.cpu.evCount) },
+    /** unit entries through the vCPU loop (runUnit), the rest made by the unit loop itself or inside compiled code */
+    viaVcpuLoop: c.stats.unitsRun - h.chainedInline - h.loopEntries - h.indirectInline,
+    chainedInline: h.chainedInline,
+    fastRuns: h.fastRuns,
+  };
+}
+
+describe("bt's cold units under the translator", () => {
+  it('a loop of cold units goes on from unit to unit in the unit loop, not through the vCPU loop, with the figures of the interpreter', () => {
+    // 300 passes: every unit entered 300 times, below the threshold (500): none compiled
+    const interpreter = runBt(300, 'interpreter');
+    const translator = runBt(300, 'translator');
+    expect(runNative(threeUnits(300)).output).toBe(`${puthexOutput(900)}\n`);
+    expect(interpreter.sim.output).toBe(`${puthexOutput(900)}\n`);
+    expect(translator.sim).toEqual(interpreter.sim);
+    // 900 unit entries in the loop, run in the fast loop; few through the vCPU loop (the boot's
+    // code, the loop's first units, the deadlines: 1,299 when every cold unit came back to it)
+    expect(translator.fastRuns).toBeGreaterThan(900);
+    expect(translator.viaVcpuLoop).toBeLessThan(100);
+  });
+
+  it('a unit that becomes hot while the unit loop goes on without runUnit is handed back to it and runs compiled; its entries there count toward its heat', () => {
+    // threshold 100: the loop's units are entered from the unit loop itself (never through
+    // runUnit after the first pass) and become hot at their hundredth entry all the same
+    const interpreter = runBt(2000, 'interpreter');
+    const translator = withTranslatorLimits({ threshold: 100 }, () => runBt(2000, 'translator'));
+    expect(translator.sim).toEqual(interpreter.sim);
+    // after about a hundred passes in the fast loop (the boot's code has its own), the rest
+    // chained inside the compiled loop: 6,000 unit entries in all
+    expect(translator.viaVcpuLoop).toBeLessThan(100);
+    expect(translator.fastRuns).toBeLessThan(1000);
+    expect(translator.chainedInline).toBeGreaterThan(5000);
+  });
+});
