@@ -12,7 +12,7 @@ import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Engine } from '../machine/translator.ts';
 import { median, nowMs } from './timing.ts';
 
-const modes = (process.argv[2] ?? 'trap,bt').split(',') as ('trap' | 'bt' | 'hvm' | 'pv')[];
+const modes = (process.argv[2] ?? 'trap,bt').split(',') as ('trap' | 'bt' | 'hvm')[];
 const rounds = Number(process.argv[3] ?? 24);
 const reps = Number(process.argv[4] ?? 20);
 const engine = (process.argv[5] ?? 'translator') as Engine;

@@ -355,7 +355,7 @@ export class BtMode implements Mode {
   vst: TranslationCache['stats'] | null = null;
   /** Host side, not state (TRANSIENT): compiled code left right after an STI or POPF for the unit loop (leavesAtBoundary) */
   private leftAtBoundary = false;
-  /** runInsns's unit handed back to runUnit (HANDED), entered and counted */
+  /** Host side, not state (TRANSIENT): runInsns's unit handed back to runUnit (HANDED), entered and counted */
   private handed: TranslationUnit | null = null;
   private readonly rwBc = { m: this };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
@@ -637,64 +637,64 @@ export class BtMode implements Mode {
     const chain = viaShadow && cpu.instructionHookAt === Infinity;
     let upc = pc;
     for (;;) {
-    while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc)) {
-      let fn = u.runs![0];
-      if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
-      else if (fn !== null && u.chain!.epoch !== cache.epoch) {
-        // a unit was dropped or links cut since the chain's boundaries were last found true
-        if (this.chainHolds(u.chain!)) {
-          u.chain!.epoch = cache.epoch;
-        } else {
-          cache.host.chainRecompiles++;
-          fn = u.runs![0] = this.compileChain(u, upc, cache);
+      while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc)) {
+        let fn = u.runs![0];
+        if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
+        else if (fn !== null && u.chain!.epoch !== cache.epoch) {
+          // a unit was dropped or links cut since the chain's boundaries were last found true
+          if (this.chainHolds(u.chain!)) {
+            u.chain!.epoch = cache.epoch;
+          } else {
+            cache.host.chainRecompiles++;
+            fn = u.runs![0] = this.compileChain(u, upc, cache);
+          }
         }
+        if (fn === null || !this.fetchReady(u, upc, user)) break;
+        // its code checks no word: entered as it is while no store reached its frames since their
+        // words were last found equal, else with the word check before each instruction while one differs
+        const ch = u.chain!;
+        if (this.codeStores !== ch.seenAll && !this.chainWordsHold(ch, cache)) {
+          cache.host.chainCheckedRuns++;
+          fn = ch.checkedFn === undefined ? this.checkedChain(ch) : ch.checkedFn;
+          if (fn === null) break;
+        }
+        // chaining inside needs the unit found through the shadow (so its page maps the same for
+        // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
+        // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
+        // it: -1 stops at every boundary, and a stop at DL_MAX cycles is an extra boundary, where
+        // the unit loop finds what the compiled code would: V8 compares small integers and does
+        // not box a double per call)
+        const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
+        const mmu = cpu.mmu;
+        const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, ch);
+        const v = res < 0 ? ch.u[~res]! : ch.u[res >> 8]!;
+        const vpc = ch.pcs[res < 0 ? ~res : res >> 8]!;
+        if (this.leftAtBoundary && this.afterBoundary(t)) return CONTINUE;
+        if (res < 0) {
+          // the control transfer ending unit v retired: a block boundary
+          cpu.instructionBoundary();
+          if (!chain) return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
+          const y = this.nextUnit(t, v, vpc, user, deadline, cache);
+          if (y === null) return CONTINUE;
+          u = y;
+          upc = cpu.pc | 0;
+          continue;
+        }
+        const ix = res & 255;
+        // ran to the end of v, or left before its instruction ix (which the general path runs)
+        if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
+        t.entry = ENTRY_DIRECT;
+        t.prev = v;
+        return CONTINUE;
       }
-      if (fn === null || !this.fetchReady(u, upc, user)) break;
-      // its code checks no word: entered as it is while no store reached its frames since their
-      // words were last found equal, else with the word check before each instruction while one differs
-      const ch = u.chain!;
-      if (this.codeStores !== ch.seenAll && !this.chainWordsHold(ch, cache)) {
-        cache.host.chainCheckedRuns++;
-        fn = ch.checkedFn === undefined ? this.checkedChain(ch) : ch.checkedFn;
-        if (fn === null) break;
-      }
-      // chaining inside needs the unit found through the shadow (so its page maps the same for
-      // the units chained to it) and no instruction-count hook armed (it fires at boundaries)
-      // (the deadline relative to entry as a small integer, as the translator's dispatcher hands
-      // it: -1 stops at every boundary, and a stop at DL_MAX cycles is an extra boundary, where
-      // the unit loop finds what the compiled code would: V8 compares small integers and does
-      // not box a double per call)
-      const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
-      const mmu = cpu.mmu;
-      const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, ch);
-      const v = res < 0 ? ch.u[~res]! : ch.u[res >> 8]!;
-      const vpc = ch.pcs[res < 0 ? ~res : res >> 8]!;
-      if (this.leftAtBoundary && this.afterBoundary(t)) return CONTINUE;
-      if (res < 0) {
-        // the control transfer ending unit v retired: a block boundary
-        cpu.instructionBoundary();
-        if (!chain) return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
-        const y = this.nextUnit(t, v, vpc, user, deadline, cache);
-        if (y === null) return CONTINUE;
-        u = y;
-        upc = cpu.pc | 0;
-        continue;
-      }
-      const ix = res & 255;
-      // ran to the end of v, or left before its instruction ix (which the general path runs)
-      if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
-      t.entry = ENTRY_DIRECT;
-      t.prev = v;
-      return CONTINUE;
-    }
-    // the interpreter engine enters the next units in the unit loop (nextUnit) from a unit found through the shadow
-    // (the translator engine: the unit loop goes on from cold unit to cold unit there, and a unit
-    // about to run compiled is handed back here, entered: HANDED)
-    const r = this.runInsns(t, cache, exit, u, upc, user, 0, -1, deadline, chain);
-    if (r !== HANDED) return r;
-    u = this.handed!;
-    this.handed = null;
-    upc = cpu.pc | 0;
+      // not compiled: the unit loop enters the next units itself (nextUnit) from a unit found
+      // through the shadow; under the translator engine a unit about to run compiled is handed
+      // back here, entered (HANDED)
+      const r = this.runInsns(t, cache, exit, u, upc, user, 0, -1, deadline, chain);
+      if (r !== HANDED) return r;
+      u = this.handed!;
+      this.handed = null;
+      upc = cpu.pc | 0;
     }
   }
 
@@ -716,7 +716,8 @@ export class BtMode implements Mode {
     // every store into a unit's frame is seen (the word checks may be skipped, the fast loop leaves after one)
     const counted = fast && this.storesCounted();
     // one unit per pass; a pass that ends at the unit's control transfer with the next unit to
-    // enter here (nextUnit: the interpreter engine, u found through the shadow) goes on with it
+    // enter here (nextUnit, u found through the shadow) goes on with it - under the translator
+    // engine unless that unit is about to run compiled (hotNext: handed back to runUnit)
     for (;;) {
       let n = u.length;
       let ended = false;
@@ -1027,9 +1028,10 @@ export class BtMode implements Mode {
    * pc aligned and mapped by the shadow (in pu's page: where pu is; in another page: translated
    * through the shadow, as nextUnit does), the unit there live and linked from pu (direct:
    * chained) or cached (after an indirect transfer), a straight run from its first instruction
-   * that qualifies, its words checked - doing what they would do: the same counters, the lookup charged (its cycles
-   * returned to the loop, which counts them as not base cycles). Else -1, nothing done: the loop
-   * stops and the unit loop takes the boundary as before.
+   * that qualifies, its words checked, and under the translator engine not about to run compiled
+   * (hotNext, which counts the entry toward its heat) - doing what they would do: the same
+   * counters, the lookup charged (its cycles returned to the loop, which counts them as not base
+   * cycles). Else -1, nothing done: the loop stops and the unit loop takes the boundary as before.
    */
   private enterInLoop(pc: number, cyc: number): number {
     const u = this.pu!;
@@ -1112,7 +1114,7 @@ export class BtMode implements Mode {
   }
 
   /**
-   * The interpreter engine's unit loop without the vCPU loop between units. Unit u, found through
+   * The unit loop without the vCPU loop between units. Unit u, found through
    * the shadow at virtual pc upc, ran to its end, a control transfer, and held ident instructions
    * alone: those change neither the shadow, CR3, the ring, the virtual CPU nor the interrupt
    * controller, so at this boundary the vCPU loop's checks (a stopped domain, an interrupt the

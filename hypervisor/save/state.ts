@@ -23,7 +23,7 @@ import { savedClasses } from './classes.ts';
 export const TRANSIENT: TransientFields = new Map([
   ['Cpu', ['tx', 'tbFrame']],
   ['PhysicalMemory', ['onCodeWrite']],
-  ['BtMode', ['tx', 'marksMade', 'vt', 'vst', 'rwBc', 'chainMemo', 'leftAtBoundary']],
+  ['BtMode', ['tx', 'marksMade', 'vt', 'vst', 'rwBc', 'chainMemo', 'leftAtBoundary', 'handed']],
   ['TranslationUnit', ['runs', 'chain']],
 ]);
 
