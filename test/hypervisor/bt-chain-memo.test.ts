@@ -10,8 +10,8 @@ import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import { assemble } from '../../toolchain/asm/index.ts';
 
-/** A loop of 40 passes over two units in two pages (a call there and back), adding `step` per pass. */
-function loop(step: number) {
+/** A bare guest looping 40 times over `body` (r1 counts the passes), then stopping with status r2; `after`: more code. */
+function passes(body: string, after = '') {
   return assemble(
     `
         .arch bare
@@ -22,41 +22,32 @@ _start:
         li      r2, 0
 again:
         addi    r1, r1, 1
-        call    far
+${body}
         cmpi    r1, 40
         jlt     again
         out     0x501, r2
         hlt
-        .org 0x3000
-far:
-        addi    r2, r2, ${step}
-        ret
-`,
+${after}`,
     'memo.s',
   ).image;
 }
 
+/** A loop of 40 passes over two units in two pages (a call there and back), adding `step` per pass. */
+function loop(step: number) {
+  return passes(
+    '        call    far',
+    `        .org 0x3000
+far:
+        addi    r2, r2, ${step}
+        ret
+`,
+  );
+}
+
 /** A loop of 40 passes over one unit with a callout in its middle (MOVFCR): after it, the rest of the unit runs as a straight run of its own. */
 function calloutLoop(step: number) {
-  return assemble(
-    `
-        .arch bare
-        .org 0x1000
-_start:
-        li      sp, 0x2000
-        li      r1, 0
-        li      r2, 0
-again:
-        addi    r1, r1, 1
-        movfcr  r3, cr0
-        addi    r2, r2, ${step}
-        cmpi    r1, 40
-        jlt     again
-        out     0x501, r2
-        hlt
-`,
-    'memo-run.s',
-  ).image;
+  return passes(`        movfcr  r3, cr0
+        addi    r2, r2, ${step}`);
 }
 
 function boot(step: number, engine: Engine, image = loop(step)) {

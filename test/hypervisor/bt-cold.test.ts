@@ -5,10 +5,9 @@
 // compiled - compiled already, or the entry that makes it hot - is handed back to runUnit, which
 // runs its compiled chain. What runs and what is counted are the interpreter engine's.
 import { describe, expect, it } from 'vitest';
-import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
-import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
-import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
+import { guestImage, runNative } from './trap-harness.ts';
+import { runBtSmall } from './fixtures/bt-small.ts';
 import { puthexOutput } from './fixtures/small-guest.ts';
 
 /** Kernel code: `n` passes of a loop of three units joined by JMPs; prints r3 (3 per pass). */
@@ -37,16 +36,12 @@ b:
 }
 
 function runBt(n: number, engine: Engine) {
-  const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY, engine });
-  const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: GUEST_MEMORY }, { image: threeUnits(n) });
-  expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
-  const c = btCache(d);
-  const h = c.host;
-  const { trace: _trace, ...domain } = d.stats;
+  const r = runBtSmall(threeUnits(n), engine);
+  const h = r.host;
   return {
-    sim: { output: d.consoleOutput(), cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d), domain, ledger: Array.from(hv.cpu.evCount) },
+    sim: r.sim,
     /** unit entries through the vCPU loop (runUnit), the rest made by the unit loop itself or inside compiled code */
-    viaVcpuLoop: c.stats.unitsRun - h.chainedInline - h.loopEntries - h.indirectInline,
+    viaVcpuLoop: r.unitsRun - h.chainedInline - h.loopEntries - h.indirectInline,
     chainedInline: h.chainedInline,
     fastRuns: h.fastRuns,
   };

@@ -6,27 +6,23 @@
 // (hypervisor/bt/mode.ts chainLink's `indirect`), the lookup charged as the unit loop charges it.
 // What runs and what is counted are the interpreter engine's; only the host's path differs.
 import { describe, expect, it } from 'vitest';
-import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
-import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { BtMode } from '../../hypervisor/bt/index.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
-import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
+import { guestImage, runNative } from './trap-harness.ts';
+import { runBtSmall } from './fixtures/bt-small.ts';
 import { puthexOutput, tickHandler } from './fixtures/small-guest.ts';
 import { ROUNDS, X } from './fixtures/traced-guests.ts';
 import { ADAPTIVE_TRACE_FAULTS } from '../../hypervisor/bt/cache.ts';
 
 function runBt(image: Image, engine: Engine, mode = new BtMode()) {
-  const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY, engine });
-  const d = hv.createDomain(mode, { name: 'k', memoryBytes: GUEST_MEMORY }, { image });
-  expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
-  const c = btCache(d);
-  const { trace: _trace, ...domain } = d.stats;
+  const r = runBtSmall(image, engine, mode);
   return {
-    sim: { output: d.consoleOutput(), cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d), domain, ledger: Array.from(hv.cpu.evCount) },
+    sim: r.sim,
     /** units entered from the unit loop (every entry but those made inside compiled code) */
-    loopEntered: c.stats.unitsRun - c.host.chainedInline - c.host.indirectInline,
-    indirectInline: c.host.indirectInline,
-    chainRecompiles: c.host.chainRecompiles,
+    loopEntered: r.unitsRun - r.host.chainedInline - r.host.indirectInline,
+    indirectInline: r.host.indirectInline,
+    chainRecompiles: r.host.chainRecompiles,
   };
 }
 

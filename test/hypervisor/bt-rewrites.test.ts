@@ -7,11 +7,10 @@
 // kernel does), which lets a test run the rewrites at virtual CPL 3: allowed at IOPL 3, a #GP at
 // IOPL 0.
 import { describe, expect, it } from 'vitest';
-import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
-import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
-import { GUEST_MEMORY, guestImage, runNative } from './trap-harness.ts';
+import { guestImage, runNative } from './trap-harness.ts';
+import { runBtSmall } from './fixtures/bt-small.ts';
 import { iretToRing3, syscallPrints, tickHandler } from './fixtures/small-guest.ts';
 
 /** User code entered by IRET with FLAGS `flags` (IF 0), looping `n` times over CLI, RDCPL and SIDT; its system call prints r5 (the RDCPLs' sum plus the last SIDT). */
@@ -36,16 +35,9 @@ ${syscallPrints('r5')}
 }
 
 function runBt(image: Image, engine: Engine) {
-  const hv = new Hypervisor({ memoryBytes: 2 * GUEST_MEMORY, engine });
-  const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: GUEST_MEMORY }, { image });
-  expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
-  const c = btCache(d);
-  const { trace: _trace, ...domain } = d.stats;
-  return {
-    sim: { output: d.consoleOutput(), cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d), domain },
-    /** units entered from the unit loop (every entry but those chained inside compiled code) */
-    loopEntered: c.stats.unitsRun - c.host.chainedInline,
-  };
+  const r = runBtSmall(image, engine);
+  /** units entered from the unit loop (every entry but those chained inside compiled code) */
+  return { sim: r.sim, loopEntered: r.unitsRun - r.host.chainedInline };
 }
 
 /**
