@@ -1228,7 +1228,8 @@ export class BtMode implements Mode {
 
   /**
    * Compile unit u (entered at virtual pc) with the units its direct control transfers are
-   * chained to (linked now), transitively, up to CHAIN_MAX_UNITS: one function, each unit's
+   * chained to (linked now) and its CALLs' return sites in the same page (cached now: where the
+   * callee's RET most often goes, chainLink's `indirect`), transitively, up to CHAIN_MAX_UNITS: one function, each unit's
    * ident instructions a block. A boundary between two of them does in line what the unit loop
    * would: at the deadline it leaves; it goes on only while both units are live and linked (a
    * chained entry, counted as such), else it leaves for the unit loop to look the next unit up
@@ -1262,6 +1263,16 @@ export class BtMode implements Mode {
         index.set(y.ma, units.length);
         units.push(y);
         pcs.push(target);
+      }
+      if (op === OP_CALL && (next & PAGE_MASK) === (xpc & PAGE_MASK) && units.length < CHAIN_MAX_UNITS && !pcs.includes(next)) {
+        // the call's return site, in the same page, if the cache holds a unit there: where the
+        // callee's RET, compiled here too, most often goes (chainLink's `indirect`)
+        const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
+        if (y !== undefined && !y.dead && y.ma >= 0 && compilable(y, 0) && !index.has(y.ma)) {
+          index.set(y.ma, units.length);
+          units.push(y);
+          pcs.push(next);
+        }
       }
     }
     const frames = [...new Set(units.map((x) => x.ma >>> 12))];
@@ -1331,7 +1342,7 @@ export class BtMode implements Mode {
     // The candidates are tested in line: a unit in the same page where the shadow mapped this
     // one's (the monitor has not run), or in another page after enterChained's translation and
     // fetch check. Every unit of the chain is live (the first was found so on entry, the others
-    // through boundaries chainHolds found true when the cache's epoch last moved). (nextUnit
+    // by chainHolds when the cache's epoch last moved: every unit dropped moves it). (nextUnit
     // also leaves after a unit with an in-line rewrite, for the vCPU loop to look: that loop
     // would find nothing to do - STI and POPF leave right after themselves when an interrupt is
     // due (leavesAtBoundary), none becomes due inside compiled code, and no rewrite can let
@@ -1423,12 +1434,14 @@ export class BtMode implements Mode {
 
   /**
    * Are the boundaries compiled as trusted in this chain (TranslationUnit.chain) still true - both
-   * units live, the first linked to the second? (The cache's epoch moved since they were last
-   * found so.)
+   * units live, the first linked to the second - and every unit of it live (a return site is
+   * entered in line with no check: chainLink's `indirect`)? (The cache's epoch moved since they
+   * were last found so.)
    */
   private chainHolds(ch: NonNullable<TranslationUnit['chain']>): boolean {
     const us = ch.u;
     const pairs = ch.pairs;
+    for (let i = 1; i < us.length; i++) if (us[i]!.dead) return false;
     for (let i = 0; i < pairs.length; i += 2) {
       if (!linkHolds(us[pairs[i]!]!, us[pairs[i + 1]!]!)) return false;
     }

@@ -1,8 +1,8 @@
 // bt's indirect transfers in compiled code (the translator engine): where a unit of ident
 // instructions ends with RET, JMPR or CALLR and the unit loop would enter the next unit itself
 // (nextUnit: the lookup charged, the deadline not reached, the target translated through the
-// shadow to a live unit), a target compiled in the same chain - most often the chain's first
-// unit, a loop's return site calling a function whose units the chain holds - is entered in line
+// shadow to a live unit), a target compiled in the same chain - most often a CALL's return site,
+// which the chain holds with the callee, or the chain's first unit - is entered in line
 // (hypervisor/bt/mode.ts chainLink's `indirect`), the lookup charged as the unit loop charges it.
 // What runs and what is counted are the interpreter engine's; only the host's path differs.
 import { describe, expect, it } from 'vitest';
@@ -91,6 +91,49 @@ describe("bt's indirect transfers in compiled code", () => {
     expect(interpreter[1]!.loopEntered - interpreter[0]!.loopEntered).toBeGreaterThanOrEqual(600);
   });
 
+  it("a loop calling two functions: each RET enters its CALL's return site in line (the chain holds the return sites of its CALLs), with the figures of the general path", () => {
+    // the loop's units: [call first], first's [ret], [call second] (first's return site),
+    // second's [ret], [addi; cmpi; jlt] (second's return site). The chain entered at the loop
+    // holds both functions through their CALLs' links and both return sites as such: neither
+    // RET goes to a chain's first unit, so without the return sites every RET would leave
+    const loop = (n: number) =>
+      guestImage(`
+test_main:
+        call    paging_on
+        li      r3, 0
+        li      r4, 0
+loop:
+        call    first
+        call    second
+        addi    r4, r4, 1
+        cmpi    r4, ${n}
+        jlt     loop
+        mov     r1, r3
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+first:
+        add     r3, r3, r4
+        ret
+second:
+        addi    r3, r3, 1
+        ret
+`);
+    const [a, b] = [loop(300), loop(600)];
+    const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
+    const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+    expect(runNative(b).output).toBe(`${puthexOutput((599 * 600) / 2 + 600)}
+`);
+    expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
+    expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
+    // two lookups per pass, made in the unit loop or in line alike
+    expect(interpreter[1]!.sim.bt.indirectLookups - interpreter[0]!.sim.bt.indirectLookups).toBe(600);
+    // the 300 more passes: both RETs of each entered their return sites in line
+    expect(translator[1]!.indirectInline - translator[0]!.indirectInline).toBe(600);
+    expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
+  });
+
   it('a periodic tick is let in where the general path lets it in: at the deadline an indirect transfer leaves for the unit loop', () => {
     // many ticks, each taken at the unit boundary where the cycles pass the deadline: the
     // handler sums the pass it came in; the lookup's own cycles count toward the deadline
@@ -146,6 +189,52 @@ ${X}`);
     expect(interpreter.sim.domain.traceFaults).toBe(ADAPTIVE_TRACE_FAULTS);
     expect(interpreter.sim.bt.adaptive).toEqual({ retranslations: 1, emulatedStores: ROUNDS - ADAPTIVE_TRACE_FAULTS + 1, emulatedTraceStores: ROUNDS - ADAPTIVE_TRACE_FAULTS });
     expect(translator.sim).toEqual(interpreter.sim);
+    expect(translator.chainRecompiles).toBe(1);
+  });
+
+  it('a return site retranslated (--bt-adaptive) is never entered in line: the chain that holds it is compiled again first', () => {
+    // the traced-shadow store loop with its store in the return site of a call to a function
+    // that only returns: the chain entered at store_it holds the return site; after
+    // ADAPTIVE_TRACE_FAULTS trace faults the return site is retranslated with a store callout,
+    // the unit in the chain is dead, and the chain is compiled again before it is entered
+    const image = guestImage(`
+test_main:
+        call    paging_on
+        call    seed
+        li      r7, 0
+.Lround:
+        andi    r4, r7, 1
+        shli    r4, r4, 12
+        li      r2, B | PTE_P | PTE_W | PTE_U
+        xor     r2, r2, r4
+        li      r1, page_table + (X >> 12) * 4
+        call    store_it
+        li      r1, page_directory
+        movcr   cr3, r1
+        call    readx
+        addi    r7, r7, 1
+        cmpi    r7, ${ROUNDS}
+        jlt     .Lround
+        call    putnl
+        li      r0, 0
+        ret
+store_it:
+        call    nothing
+        stw     [r1], r2                ; the one store into the traced table
+        ret
+nothing:
+        ret
+${X}`);
+    const native = runNative(image).output;
+    expect(native).toBe(`${'bbbbbbbb aaaaaaaa '.repeat(ROUNDS / 2)}\n`);
+    const mode = () => new BtMode({ shadow: 'traced', adaptive: true });
+    const interpreter = runBt(image, 'interpreter', mode());
+    const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator', mode()));
+    expect(interpreter.sim.output).toBe(native);
+    expect(interpreter.sim.domain.traceFaults).toBe(ADAPTIVE_TRACE_FAULTS);
+    expect(interpreter.sim.bt.adaptive).toEqual({ retranslations: 1, emulatedStores: ROUNDS - ADAPTIVE_TRACE_FAULTS + 1, emulatedTraceStores: ROUNDS - ADAPTIVE_TRACE_FAULTS });
+    expect(translator.sim).toEqual(interpreter.sim);
+    expect(translator.indirectInline).toBeGreaterThan(0);
     expect(translator.chainRecompiles).toBe(1);
   });
 
