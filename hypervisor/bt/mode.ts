@@ -154,16 +154,19 @@ const OP_JMP: number = cacheExports.OP_JMP;
 const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 
-/** compileChain's own locals: the chained entries made inside, written back at every exit */
+/** compileChain's own locals: the chained entries made inside, written back at every exit (and enterInline's TLB entry) */
 const CHAIN_FRAME = {
-  locals: 'ch = 0, ind = 0',
+  locals: 'ch = 0, ind = 0, fe = 0',
   exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; } if (ind !== 0) bc.m.indirectsIn(bc, ind);',
 };
 
-/** slots of the shadow translations compiled code's boundaries remember (BtMode.xlPage) */
-/** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of BtMode.xlEntry */
+/** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of the pass number (BtMode.xl) */
 const DL_MAX = 1 << 30;
+/** slots of the shadow translations compiled code's boundaries remember (BtMode.xl): virtual page | user bit, frame, stamp, (unused) */
 const XL_SLOTS = 8;
+const XL_STRIDE = 4;
+/** BtMode.xl's element holding the number of the unit loop's pass (a slot holds while its stamp is that number) */
+const XL_PASS = XL_SLOTS * XL_STRIDE;
 
 /** how the next unit is entered */
 const ENTRY_OTHER = 0;
@@ -299,6 +302,22 @@ export function chainInputs(units: readonly TranslationUnit[], pcs: readonly num
   return { words, ends, key };
 }
 
+/**
+ * The JavaScript of `bc.m.enterChained(bc.u[j], pc, user)` for compiled code (chainLink), unit j
+ * at machine address ma entered at aligned virtual pc: the same answer and the same effects, in
+ * line where the shadow's translation of pc's page is remembered for this pass (BtMode.xl: the
+ * count of translations remembered, the frame compared; then fetchReady's instruction-TLB check,
+ * refilled from the TLB when pc's page is not the one it holds), else the call.
+ */
+function enterInline(j: number, pc: number, ma: number): string {
+  const s = ((pc >>> 12) & (XL_SLOTS - 1)) * XL_STRIDE;
+  const page = pc & PAGE_MASK;
+  const mmu = 'cpu.mmu';
+  const fill = `(fe = find(tr, (${pc >>> 12} & sm) << ws, ${page})) >= 0 && (${mmu}.icV = ${page}, ${mmu}.icA = ta[fe], ${mmu}.icUser = user, bc.m.codePage[(${pc} + ta[fe]) >>> 12] = 1, ta[fe] === ${(ma - pc) | 0})`;
+  const fetch = `(${mmu}.icV === ${page} && ${mmu}.icUser === user ? ${mmu}.icA === ${(ma - pc) | 0} : ${fill})`;
+  return `(bc.m.xl[${s}] === (user ? ${page | 1} : ${page}) && bc.m.xl[${s + 2}] === bc.m.xl[${XL_PASS}] ? (bc.m.host.translationsRemembered++, bc.m.xl[${s + 1}] === ${(ma - (pc & 0xfff)) | 0} && ${fetch}) : bc.m.enterChained(bc.u[${j}], ${pc}, user))`;
+}
+
 /** The bt state of a vCPU; a vCPU of another mode is a programming error. */
 function btVcpu(vcpu: Vcpu): BtVcpu {
   const b = vcpu.modeState;
@@ -326,7 +345,8 @@ export class BtMode implements Mode {
   private hv!: Hypervisor;
   private cpu!: Cpu;
   private m32!: Int32Array;
-  private codePage!: Uint8Array;
+  /** the memory's code-page marks (fetchReady sets the fetched page's; so does compiled code: enterInline) */
+  codePage!: Uint8Array;
   private readonly caches = new Set<TranslationCache>();
   // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
@@ -336,16 +356,18 @@ export class BtMode implements Mode {
   /** the CPU's translator, once a unit has been compiled (the translator engine) */
   private tx: Translator | null = null;
   /**
-   * Shadow translations made by compiled code's boundaries since it was entered (enterChained):
-   * per slot (virtual page bits), the virtual page | user bit (-1: empty) and its frame. Only
-   * ident instructions run inside, and they change neither the shadow, CR3 nor the ring, so a
-   * page translates the same until the function returns; emptied at every entry (a slot holds
-   * only while its stamp is the entry's number, xlEntry: no pass over the slots per entry).
+   * Shadow translations made between units since the unit loop's pass began (xlate): per slot
+   * (virtual page bits; XL_STRIDE elements), the virtual page | user bit, its frame and the
+   * stamp of the pass that made it; element XL_PASS the pass's number. Only ident instructions
+   * run between, and they change neither the shadow, CR3 nor the ring, so a page translates the
+   * same until the pass ends; emptied at every pass (a slot holds only while its stamp is the
+   * pass's number: no pass over the slots). Compiled code reads it in line (enterInline).
    */
-  private readonly xlPage = new Int32Array(XL_SLOTS);
-  private readonly xlFrame = new Int32Array(XL_SLOTS);
-  private readonly xlStamp = new Int32Array(XL_SLOTS);
-  private xlEntry = 1;
+  readonly xl = (() => {
+    const a = new Int32Array(XL_PASS + 1);
+    a[XL_PASS] = 1;
+    return a;
+  })();
   /**
    * Host side, not state (TRANSIENT): the vCPU the unit loop runs and its cache's counters, for
    * the inline rewrites in compiled code (REWRITES: `bc.m.vt`, `bc.m.vst`), set as it enters a
@@ -360,7 +382,7 @@ export class BtMode implements Mode {
   private readonly rwBc = { m: this };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
-  /** Host side: shadow translations of pcs between units answered from xlPage (no walk). */
+  /** Host side: shadow translations of pcs between units answered from xl (no walk). */
   readonly host = { translationsRemembered: 0 };
   /**
    * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
@@ -558,9 +580,10 @@ export class BtMode implements Mode {
   private runUnit(t: BtVcpu, cache: TranslationCache, exit: VcpuExit, deadline: number): number {
     const cpu = this.cpu;
     // the shadow translations remembered (xlate) hold for this pass alone
-    if (++this.xlEntry >= DL_MAX) {
-      this.xlStamp.fill(0);
-      this.xlEntry = 1;
+    const xl = this.xl;
+    if (++xl[XL_PASS]! >= DL_MAX) {
+      xl.fill(0);
+      xl[XL_PASS] = 1;
     }
     const dom = t.domain;
     const st = cache.stats;
@@ -1354,7 +1377,7 @@ export class BtMode implements Mode {
         if ((pcs[j]! & 3) !== 0) continue;
         const same = (pcs[j]! & PAGE_MASK) === (pcs[from]! & PAGE_MASK);
         if (same && (units[j]!.ma & PAGE_MASK) !== (u.ma & PAGE_MASK)) continue;
-        tests.push(`pc === ${pcs[j]}${same ? '' : ` && bc.m.enterChained(bc.u[${j}], pc, user)`} ? ${j}`);
+        tests.push(`pc === ${pcs[j]}${same ? '' : ` && ${enterInline(j, pcs[j]!, units[j]!.ma)}`} ? ${j}`);
       }
       if (tests.length === 0) return null;
       const leave = `{ why = BOUND; ix = ${~from}; break out; }`;
@@ -1374,7 +1397,7 @@ export class BtMode implements Mode {
       // leaves right after such a walk: the frame is marked for the code-store hook, Cpu.txMiss)
       const check = trusted
         ? cross
-          ? `if (!bc.m.enterChained(bc.u[${to}], ${p}, user)) ${leave} `
+          ? `if (!${enterInline(to, pcs[to]!, units[to]!.ma)}) ${leave} `
           : ''
         : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
       return `if (cyc >= dl) ${leave} ${check}ch++; ${go}`;
@@ -1460,16 +1483,17 @@ export class BtMode implements Mode {
 
   /**
    * The shadow's translation of the aligned virtual pc (Mmu.translate), remembered for the rest
-   * of this pass of the unit loop (runUnit: xlEntry): it is asked only between units of ident
+   * of this pass of the unit loop (runUnit: xl): it is asked only between units of ident
    * instructions alone (compiled code's boundaries, nextUnit), and since the pass began only
    * such units ran (a unit with anything else ends the pass at its end), which change neither
    * the shadow, CR3 nor the ring.
    */
   private xlate(pc: number, user: boolean): number {
-    const slot = (pc >>> 12) & (XL_SLOTS - 1);
-    if (this.xlPage[slot] === ((pc & PAGE_MASK) | (user ? 1 : 0)) && this.xlStamp[slot] === this.xlEntry) {
+    const xl = this.xl;
+    const s = ((pc >>> 12) & (XL_SLOTS - 1)) * XL_STRIDE;
+    if (xl[s] === ((pc & PAGE_MASK) | (user ? 1 : 0)) && xl[s + 2] === xl[XL_PASS]) {
       this.host.translationsRemembered++;
-      return this.xlFrame[slot]! + (pc & 0xfff);
+      return xl[s + 1]! + (pc & 0xfff);
     }
     const ma = this.cpu.mmu.translate(pc, false, user);
     if (ma >= 0 && (pc & 3) === 0) this.remember(pc, user, ma);
@@ -1478,10 +1502,11 @@ export class BtMode implements Mode {
 
   /** xlate's memo: aligned pc translates to ma through the shadow (for the rest of this pass). */
   private remember(pc: number, user: boolean, ma: number): void {
-    const slot = (pc >>> 12) & (XL_SLOTS - 1);
-    this.xlPage[slot] = (pc & PAGE_MASK) | (user ? 1 : 0);
-    this.xlFrame[slot] = ma & PAGE_MASK;
-    this.xlStamp[slot] = this.xlEntry;
+    const xl = this.xl;
+    const s = ((pc >>> 12) & (XL_SLOTS - 1)) * XL_STRIDE;
+    xl[s] = (pc & PAGE_MASK) | (user ? 1 : 0);
+    xl[s + 1] = ma & PAGE_MASK;
+    xl[s + 2] = xl[XL_PASS]!;
   }
 
   /**
