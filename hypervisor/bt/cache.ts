@@ -347,7 +347,7 @@ export class TranslationCache {
    * itself, without a pass through the vCPU loop (the interpreter engine, BtMode.nextUnit:
    * chained ones and those after an indirect transfer's lookup); fast runs whose word check was
    * skipped (no store reached the unit's frame since its words were last found equal:
-   * BtMode.storesCounted); and fast runs that left right after a store into their unit's frame
+   * BtMode.codeWrites); and fast runs that left right after a store into their unit's frame
    * (Cpu.codeStoreHook); and of the unit loop's own entries, those made inside the fast loop at
    * a block boundary (BtMode.enterInLoop), without leaving it. The translator engine: compiled
    * chains recompiled (their trusted boundaries no longer true), entries into a compiled chain

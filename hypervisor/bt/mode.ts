@@ -388,8 +388,9 @@ export class BtMode implements Mode {
    * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
    * While a frame's count equals a unit's `checked`, none of its words changed since they were
-   * last found equal to the translation, so the word check before a fast run is skipped
-   * (storesCounted); under the translator engine a compiled chain is entered without any word
+   * last found equal to the translation, so the word check before a fast run is skipped (under
+   * either engine: every CPU store into such a frame reaches the hook, translated code's too -
+   * Cpu.txStored); under the translator engine a compiled chain is entered without any word
    * check while its frames' counts are those at which its words were last found equal
    * (chainWordsHold).
    */
@@ -410,7 +411,7 @@ export class BtMode implements Mode {
   /**
    * The fast loop's boundary probe (Cpu.runToBoundary; BtMode.enterInLoop) and what it works on:
    * the unit whose run is in the fast loop and its virtual pc, its cache, vCPU and the deadline,
-   * and whether stores are counted (storesCounted).
+   * and the ring.
    */
   private readonly probe = (pc: number, cyc: number): number => this.enterInLoop(pc, cyc);
   private pu: TranslationUnit | null = null;
@@ -418,7 +419,6 @@ export class BtMode implements Mode {
   private pCache: TranslationCache | null = null;
   private pT: BtVcpu | null = null;
   private pDeadline = 0;
-  private pCounted = false;
   private pUser = false;
   /** the probe entered a unit since the fast loop was entered */
   private pMoved = false;
@@ -463,22 +463,6 @@ export class BtMode implements Mode {
       this.storeLeft = true;
       return true;
     };
-  }
-
-  /**
-   * Does the fast loop trust the word counts (codeWrites: skip a run's word check, run stores in
-   * mid-run)? Only while no translator exists on this machine's CPUs (the interpreter engine).
-   * Every CPU store into a frame holding units reaches codeStoreHook under either engine (the
-   * hook's frames have a mark bit of their own, which the translator leaves alone, and translated
-   * stores report to the hook: Cpu.txStored), and compiled chains trust the counts
-   * (chainWordsHold); under the translator engine the fast loop runs only units below the
-   * hotness threshold, and keeps its checks there.
-   */
-  private storesCounted(): boolean {
-    const cpu = this.cpu;
-    if (cpu.translator !== null) return false;
-    for (const p of cpu.smpPeers) if (p.translator !== null) return false;
-    return true;
   }
 
   createDomain(domain: Domain): void {
@@ -736,8 +720,6 @@ export class BtMode implements Mode {
     const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
     // not compiled: straight runs of ident instructions in the CPU's fast loop, as run() would
     const fast = !compiled && u.ma >= 0 && cpu.fastPath && cpu.instructionHookAt === Infinity && !cpu.monitorStop;
-    // every store into a unit's frame is seen (the word checks may be skipped, the fast loop leaves after one)
-    const counted = fast && this.storesCounted();
     // one unit per pass; a pass that ends at the unit's control transfer with the next unit to
     // enter here (nextUnit, u found through the shadow) goes on with it - under the translator
     // engine unless that unit is about to run compiled (hotNext: handed back to runUnit)
@@ -757,8 +739,8 @@ export class BtMode implements Mode {
             if (ix >= n) break;
             k = skip = ix;
           }
-        } else if (fast && k !== skip && ((fastMask(u, counted) >>> k) & 1) !== 0) {
-          const ix = this.runFastRun(t, u, k, pc, counted, cache, chain, deadline);
+        } else if (fast && k !== skip && ((fastMask(u, true) >>> k) & 1) !== 0) {
+          const ix = this.runFastRun(t, u, k, pc, cache, chain, deadline);
           if (ix !== NOT_RUN) {
             cache.host.fastRuns++;
             if (this.pMoved) {
@@ -979,9 +961,9 @@ export class BtMode implements Mode {
 
   /**
    * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary).
-   * The caller tested that the run qualifies (bit k of fastMask(u, counted): the fast loop stops
-   * by itself at its end, and no store before its last instruction can change a word the fast
-   * loop would then run, or, `counted`, the loop leaves after a store into the unit's frame);
+   * The caller tested that the run qualifies (bit k of fastMask(u, true): the fast loop stops
+   * by itself at its end, and the loop leaves after a store into the unit's frame, which the
+   * code-store hook counts);
    * here its words, and the word of the instruction it stops before, are checked against the
    * ones translated (the unit loop's check before each instruction, made before the run),
    * unless no store reached the frame since they were all found equal. The fast loop is the
@@ -991,21 +973,21 @@ export class BtMode implements Mode {
    * are then the last unit entered and its pc. Returns NOT_RUN, -1 when the (last) unit's control
    * transfer retired, else the index of the instruction the fast loop left to the general path.
    */
-  private runFastRun(t: BtVcpu, u: TranslationUnit, k: number, pc: number, counted: boolean, cache: TranslationCache, chain: boolean, deadline: number): number {
+  private runFastRun(t: BtVcpu, u: TranslationUnit, k: number, pc: number, cache: TranslationCache, chain: boolean, deadline: number): number {
     const m32 = this.m32;
     const n = u.length;
     const ma = u.ma;
     const f = ma >>> 12;
     const writes = this.codeWrites[f]!;
-    if (counted && u.checked === writes && !u.dead) {
+    if (u.checked === writes && !u.dead) {
       // no store reached the frame since its words were all found equal: the check would pass
       cache.host.checksSkipped++;
     } else {
       const offs = u.offs;
       const words = u.words;
-      if (((counted ? u.fastStores : u.fast) & FAST_ALL_IDENT) !== 0) {
+      if ((u.fastStores & FAST_ALL_IDENT) !== 0) {
         for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
-        if (k === 0 && counted) u.checked = writes;
+        if (k === 0) u.checked = writes;
       } else {
         for (let i = k; i < n; i++) {
           if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
@@ -1014,8 +996,8 @@ export class BtMode implements Mode {
       }
     }
     const cpu = this.cpu;
-    // a store into the unit's frame makes the fast loop leave after it (counted: the hook sees it)
-    this.runFrame = counted ? f : -1;
+    // a store into the unit's frame makes the fast loop leave after it (the hook sees it)
+    this.runFrame = f;
     this.pu = u;
     this.ppc = pc;
     this.pMoved = false;
@@ -1028,7 +1010,6 @@ export class BtMode implements Mode {
       this.pCache = cache;
       this.pT = t;
       this.pDeadline = deadline;
-      this.pCounted = counted;
       this.pUser = cpu.cpl === 3;
       why = cpu.runToBoundary(this.probe);
     } else {
@@ -1081,13 +1062,12 @@ export class BtMode implements Mode {
       y = liveLink(u, ma);
       if (y === undefined) return -1;
     }
-    const counted = this.pCounted;
-    const ym = fastMask(y, counted);
+    const ym = fastMask(y, true);
     if ((ym & 1) === 0) return -1;
     const f = ma >>> 12;
     const writes = this.codeWrites[f]!;
     const host = cache.host;
-    if (counted && y.checked === writes) {
+    if (y.checked === writes) {
       host.checksSkipped++;
     } else {
       const m32 = this.m32;
@@ -1098,7 +1078,7 @@ export class BtMode implements Mode {
         if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return -1;
         if (y.kinds[i] !== K_IDENT) break;
       }
-      if (counted && (ym & FAST_ALL_IDENT) !== 0) y.checked = writes;
+      if ((ym & FAST_ALL_IDENT) !== 0) y.checked = writes;
     }
     // the translator engine: a unit about to run compiled is left to the unit loop
     if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y)) return -1;
@@ -1120,7 +1100,7 @@ export class BtMode implements Mode {
     this.ppc = pc;
     this.pMoved = true;
     this.storeLeft = false;
-    if (counted) this.runFrame = f;
+    this.runFrame = f;
     return c;
   }
 
