@@ -14,15 +14,16 @@ export const UNIT_MAX_INSNS = 12;
 
 /**
  * Host heap per cached unit, estimated: a fixed part (the unit object, its four typed arrays, its
- * link list, its entries in the two maps) and a part per instruction. Measured with
- * `node --expose-gc --import tsx bench/bt-cache-bytes.ts` (on Node 20 here: 1,032 bytes for a
- * one-instruction unit, 1,105 for a twelve-instruction one; the estimate gives 1,032 and 1,120).
+ * link list, its entries in the two maps and in the process's shared code, CODE_MEMO) and a part
+ * per instruction. Measured with `node --expose-gc --import tsx bench/bt-cache-bytes.ts` (on Node
+ * 20 here: 1,059 bytes for a one-instruction unit, 1,117 for a twelve-instruction one, code not
+ * shared yet; the estimate gives 1,064 and 1,152). A unit whose code is shared takes less.
  */
-export const UNIT_HOST_BYTES = 1024;
+export const UNIT_HOST_BYTES = 1056;
 export const UNIT_HOST_BYTES_PER_INSN = 8;
 
 /**
- * Units a domain's cache holds at most, by default (at most 8.75 MiB of host heap by the
+ * Units a domain's cache holds at most, by default (at most 9 MiB of host heap by the
  * estimate above). A guest decides how much code it runs - one that executes every word of its memory
  * would otherwise take the host's heap - so the cache is bounded per domain.
  */
@@ -30,6 +31,49 @@ export const DEFAULT_CACHE_UNITS = 8192;
 
 /** Slots of the direct-mapped lookup in front of a cache's map (TranslationCache.get): 16 KiB of host heap per domain. */
 const RECENT_SLOTS = 2048;
+
+/**
+ * A unit's translated code (its words, offsets, opcodes and kinds: read-only once made), shared
+ * by the units of every cache in the process translated from the same words at the same machine
+ * address (a kernel booted again translates the same units: their arrays are made once). Bounded:
+ * cleared whole when it holds CODE_MEMO_MAX.
+ */
+interface UnitCode {
+  words: Int32Array;
+  offs: Uint16Array;
+  ops: Uint8Array;
+  kinds: Uint8Array;
+}
+const CODE_MEMO = new Map<number, UnitCode[]>();
+const CODE_MEMO_MAX = DEFAULT_CACHE_UNITS;
+let codeMemoSize = 0;
+/** translate()'s words as read (no allocation unless new code) */
+const SCRATCH_WORDS = new Int32Array(UNIT_MAX_INSNS);
+
+/** The shared code at machine address ma whose n words are SCRATCH_WORDS' first n, if any. */
+function sharedCode(ma: number, n: number): UnitCode | undefined {
+  const list = CODE_MEMO.get(ma);
+  if (list === undefined) return undefined;
+  const sw = SCRATCH_WORDS;
+  outer: for (const c of list) {
+    const w = c.words;
+    if (w.length !== n) continue;
+    for (let k = 0; k < n; k++) if (w[k] !== sw[k]) continue outer;
+    return c;
+  }
+  return undefined;
+}
+
+function shareCode(ma: number, code: UnitCode): void {
+  if (codeMemoSize >= CODE_MEMO_MAX) {
+    CODE_MEMO.clear();
+    codeMemoSize = 0;
+  }
+  const list = CODE_MEMO.get(ma);
+  if (list === undefined) CODE_MEMO.set(ma, [code]);
+  else list.push(code);
+  codeMemoSize++;
+}
 
 /** Instruction kinds in a unit. */
 /** executed as is (the real CPU's general path at the deprivileged ring: same semantics, same cycles) */
@@ -412,28 +456,37 @@ export class TranslationCache {
     if (this.units.size >= this.maxUnits) this.flush();
     const m32 = this.m32;
     const frameEnd = (ma & -4096) + 4096;
-    const words: number[] = [];
-    const offs: number[] = [];
+    const sw = SCRATCH_WORDS;
+    let n = 0;
     let a = ma;
-    while (words.length < UNIT_MAX_INSNS && a < frameEnd) {
+    while (n < UNIT_MAX_INSNS && a < frameEnd) {
       const w = m32[a >>> 2]!;
       const op = w & 0xff;
-      words.push(w);
-      offs.push(a - ma);
+      sw[n++] = w;
       a += INSN_BYTES[op]!;
       if (ENDS_UNIT[op] !== 0) break;
     }
-    const n = words.length;
-    const ops = new Uint8Array(n);
-    const kinds = new Uint8Array(n);
-    for (let k = 0; k < n; k++) {
-      ops[k] = words[k]! & 0xff;
-      kinds[k] = KIND[ops[k]!]!;
+    // the same words at the same address translate the same (without --bt-adaptive's callouts)
+    const plain = this.storeCallouts.size === 0;
+    let code = plain ? sharedCode(ma, n) : undefined;
+    if (code === undefined) {
+      const words = sw.slice(0, n);
+      const offs = new Uint16Array(n);
+      const ops = new Uint8Array(n);
+      const kinds = new Uint8Array(n);
+      for (let k = 0, o = 0; k < n; k++) {
+        offs[k] = o;
+        ops[k] = words[k]! & 0xff;
+        kinds[k] = KIND[ops[k]!]!;
+        o += INSN_BYTES[ops[k]!]!;
+      }
+      if (!plain) {
+        for (let k = 0; k < n; k++) if (kinds[k] === K_IDENT && isStoreOp(ops[k]!) && this.storeCallouts.has(ma + offs[k]!)) kinds[k] = K_STORE;
+      }
+      code = { words, offs, ops, kinds };
+      if (plain) shareCode(ma, code);
     }
-    if (this.storeCallouts.size > 0) {
-      for (let k = 0; k < n; k++) if (kinds[k] === K_IDENT && isStoreOp(ops[k]!) && this.storeCallouts.has(ma + offs[k]!)) kinds[k] = K_STORE;
-    }
-    const u = new TranslationUnit(ma, pc >>> 0, Int32Array.from(words), Uint16Array.from(offs), ops, kinds);
+    const u = new TranslationUnit(ma, pc >>> 0, code.words, code.offs, code.ops, code.kinds);
     this.units.set(ma, u);
     const f = ma >>> 12;
     let list = this.byFrame.get(f);

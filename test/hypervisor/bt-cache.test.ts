@@ -5,6 +5,7 @@
 // a cache so small that it is flushed all the time.
 import { describe, expect, it } from 'vitest';
 import { BtMode, btCache, btStatsSummary, formatBtStats, runBtMode, DEFAULT_CACHE_UNITS, TranslationCache } from '../../hypervisor/bt/index.ts';
+import { UNIT_HOST_BYTES, UNIT_HOST_BYTES_PER_INSN, UNIT_MAX_INSNS } from '../../hypervisor/bt/cache.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import type { Image } from '../../machine/image.ts';
@@ -74,7 +75,7 @@ describe('the bt translation cache is bounded per domain', () => {
     for (let k = 0; k < 4000 && !d.stopped; k++) {
       hv.run({ maxCycles: 500_000 });
       expect(cache.size).toBeLessThanOrEqual(bound);
-      expect(cache.estimatedBytes).toBeLessThanOrEqual(bound * (1024 + 8 * 12));
+      expect(cache.estimatedBytes).toBeLessThanOrEqual(bound * (UNIT_HOST_BYTES + UNIT_HOST_BYTES_PER_INSN * UNIT_MAX_INSNS));
     }
     expect([d.stopReason, d.stopStatus, d.consoleOutput()]).toEqual(['poweroff', native.status, native.output]);
     const s = btStatsSummary(d);
