@@ -7,6 +7,7 @@
 // across the boots of a mode.
 //
 //   node --import tsx bench/modes-alternating.ts [MODES=trap,bt] [ROUNDS=24] [REPS=20] [ENGINE=translator]
+//   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload)
 import { runImageInMode } from '../hypervisor/index.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Engine } from '../machine/translator.ts';
@@ -16,26 +17,27 @@ const modes = (process.argv[2] ?? 'trap,bt').split(',') as ('trap' | 'bt' | 'hvm
 const rounds = Number(process.argv[3] ?? 24);
 const reps = Number(process.argv[4] ?? 20);
 const engine = (process.argv[5] ?? 'translator') as Engine;
-if (modes.some((m) => m !== 'trap' && m !== 'bt' && m !== 'hvm') || !(rounds >= 2) || !(reps >= 1) || (engine !== 'translator' && engine !== 'interpreter')) {
-  process.stderr.write('usage: node --import tsx bench/modes-alternating.ts [MODES=trap,bt (of trap, bt, hvm)] [ROUNDS>=2] [REPS>=1] [translator|interpreter]\n');
+if (modes.some((m) => m !== 'trap' && m !== 'bt' && m !== 'hvm') || !(rounds >= 2) || !(reps >= 0) || (engine !== 'translator' && engine !== 'interpreter')) {
+  process.stderr.write('usage: node --import tsx bench/modes-alternating.ts [MODES=trap,bt (of trap, bt, hvm)] [ROUNDS>=2] [REPS>=0] [translator|interpreter]\n');
   process.exit(2);
 }
 const build = buildGuestKernel({ arch: 'native' });
+const cmdline = reps === 0 ? 'lmbench all' : `lmbench all ${reps}`;
 const wall = new Map(modes.map((m) => [m, [] as number[]]));
 const sim = new Map<string, string>();
 for (let i = 0; i < rounds; i++) {
   for (const m of i % 2 === 0 ? modes : [...modes].reverse()) {
     const t0 = nowMs();
-    const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+    const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline, engine, maxCycles: Number.MAX_SAFE_INTEGER });
     wall.get(m)!.push(nowMs() - t0);
     r.hypervisor.machine.release();
     const figures = `${r.reason} ${r.cycles} ${r.instructions}`;
-    if (r.reason !== 'poweroff') throw new Error(`${m}: lmbench all ${reps} stopped with ${r.reason}`);
+    if (r.reason !== 'poweroff') throw new Error(`${m}: ${cmdline} stopped with ${r.reason}`);
     if ((sim.get(m) ?? figures) !== figures) throw new Error(`${m}: the boots differ in simulated figures`);
     sim.set(m, figures);
   }
 }
-process.stdout.write(`lmbench all ${reps} on the ${engine}, ${rounds} boots per mode, alternating in one process\n`);
+process.stdout.write(`${cmdline} on the ${engine}, ${rounds} boots per mode, alternating in one process\n`);
 for (const m of modes) {
   const w = wall.get(m)!;
   process.stdout.write(`${m.padEnd(5)} wall ms per boot: ${w.map(Math.round).join(' ')} (median of boots ${Math.floor(rounds / 2) + 1}-${rounds}: ${Math.round(median(w.slice(Math.floor(rounds / 2))))})\n`);
