@@ -13,8 +13,10 @@ const [dirA, dirB] = [process.argv[2], process.argv[3]];
 const mode = process.argv[4] ?? 'bt';
 const reps = Number(process.argv[5] ?? 20);
 const rounds = Number(process.argv[6] ?? 24);
-if (dirA === undefined || dirB === undefined || (mode !== 'trap' && mode !== 'bt') || !(reps >= 1) || !(rounds >= 7)) {
-  process.stderr.write('usage: node --import tsx bench/ab-trees.ts DIR_A DIR_B [trap|bt] [REPS>=1] [ROUNDS>=7]\n');
+/** REPS 0: `lmbench all` with the program's own counts (compare's timed workload) */
+const cmdline = reps === 0 ? 'lmbench all' : `lmbench all ${reps}`;
+if (dirA === undefined || dirB === undefined || (mode !== 'trap' && mode !== 'bt') || !(reps >= 0) || !(rounds >= 7)) {
+  process.stderr.write('usage: node --import tsx bench/ab-trees.ts DIR_A DIR_B [trap|bt] [REPS>=0] [ROUNDS>=7]\n');
   process.exit(2);
 }
 type Tree = { name: string; run: (kernel: unknown, opts: object) => { cycles: number; instructions: number; reason: string; hypervisor: { machine: { release(): void } } }; build: { kernel: unknown; initrd: unknown } };
@@ -32,7 +34,7 @@ for (let i = 0; i < rounds; i++) {
     const t = trees[k]!;
     const c0 = process.cpuUsage();
     const t0 = nowMs();
-    const r = t.run(t.build.kernel, { initrd: t.build.initrd, cmdline: `lmbench all ${reps}`, engine: 'translator', maxCycles: Number.MAX_SAFE_INTEGER });
+    const r = t.run(t.build.kernel, { initrd: t.build.initrd, cmdline, engine: 'translator', maxCycles: Number.MAX_SAFE_INTEGER });
     r.hypervisor.machine.release();
     wall[k]!.push(nowMs() - t0);
     const c = process.cpuUsage(c0);
@@ -43,7 +45,7 @@ for (let i = 0; i < rounds; i++) {
   }
 }
 const med = (xs: number[], a: number, b?: number): number => Math.round(median(xs.slice(a, b)));
-process.stdout.write(`${mode} translator, lmbench all ${reps}: ${sim}\n`);
+process.stdout.write(`${mode} translator, ${cmdline}: ${sim}\n`);
 trees.forEach((t, k) => {
   process.stdout.write(
     `${t.name}: process CPU ms, median of boots 3-6 ${med(cpu[k]!, 2, 6)}, of boots 7-${rounds} ${med(cpu[k]!, 6)}; wall ${med(wall[k]!, 2, 6)}, ${med(wall[k]!, 6)}\n` +
