@@ -306,6 +306,11 @@ export class TranslationUnit {
    * cache's epoch moved).
    */
   chain: UnitChain | null = null;
+  /**
+   * Host side, not the model: the unit the unit loop last entered after this unit's indirect
+   * transfer (RET, JMPR, CALLR); an indirect call's is compiled into this unit's chains (null: none yet).
+   */
+  seen: TranslationUnit | null = null;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,

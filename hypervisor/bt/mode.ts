@@ -153,6 +153,7 @@ const CHAIN_MAX_UNITS = 16;
 const OP_JMP: number = cacheExports.OP_JMP;
 const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
+const OP_CALLR: number = cacheExports.OP_CALLR;
 
 /** compileChain's own locals: the chained entries made inside, written back at every exit (and enterInline's TLB entry) */
 const CHAIN_FRAME = {
@@ -1058,6 +1059,7 @@ export class BtMode implements Mode {
     if (indirect) {
       y = cache.get(ma);
       if (y === undefined) return -1;
+      u.seen = y;
     } else {
       y = liveLink(u, ma);
       if (y === undefined) return -1;
@@ -1150,6 +1152,7 @@ export class BtMode implements Mode {
     if (t.entry === ENTRY_INDIRECT) {
       y = cache.get(ma);
       if (y === undefined) return null;
+      u.seen = y;
     } else {
       y = liveLink(u, ma);
       if (y === undefined) return null;
@@ -1251,6 +1254,27 @@ export class BtMode implements Mode {
       for (let k = 0; k < n && all; k++) all = compilable(x, k);
       if (!all) continue;
       const op = x.ops[n - 1]!;
+      if (op === OP_CALLR) {
+        // an indirect call: the unit it went to when the unit loop last followed it, and its
+        // return site (where that unit's RET goes), in line (chainLink's \`indirect\`)
+        const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
+        const seen = x.seen;
+        if (seen !== null && !seen.dead && seen.ma >= 0 && units.length < CHAIN_MAX_UNITS && !index.has(seen.ma) && !pcs.includes(seen.pc | 0) && compilable(seen, 0)) {
+          index.set(seen.ma, units.length);
+          units.push(seen);
+          pcs.push(seen.pc | 0);
+        }
+        const next = (xpc + INSN_BYTES[op]!) | 0;
+        if ((next & PAGE_MASK) === (xpc & PAGE_MASK) && units.length < CHAIN_MAX_UNITS && !pcs.includes(next)) {
+          const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
+          if (y !== undefined && !y.dead && y.ma >= 0 && compilable(y, 0) && !index.has(y.ma)) {
+            index.set(y.ma, units.length);
+            units.push(y);
+            pcs.push(next);
+          }
+        }
+        continue;
+      }
       if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) continue;
       const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
       if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) continue;

@@ -24,7 +24,7 @@ export const TRANSIENT: TransientFields = new Map([
   ['Cpu', ['tx', 'tbFrame']],
   ['PhysicalMemory', ['onCodeWrite']],
   ['BtMode', ['tx', 'marksMade', 'vt', 'vst', 'rwBc', 'chainMemo', 'leftAtBoundary', 'handed']],
-  ['TranslationUnit', ['runs', 'chain']],
+  ['TranslationUnit', ['runs', 'chain', 'seen']],
 ]);
 
 /** One vCPU as the META section lists it (the graph holds its whole state; this is for readers of the file). */

@@ -134,6 +134,50 @@ second:
     expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
   });
 
+  it("a loop calling two functions through a register: the chain holds the unit each CALLR last went to and its return site, so every transfer goes on in line", () => {
+    // the loop's units: [li; callr] (to first), first's [add; ret], [li; callr] (first's return
+    // site, to second), second's [addi; ret], [addi; cmpi; jlt] (second's return site). The chain
+    // entered at the loop holds each CALLR's target, as the unit loop last saw it go, and its
+    // return site: neither RET goes to the chain's first unit
+    const loop = (n: number) =>
+      guestImage(`
+test_main:
+        call    paging_on
+        li      r3, 0
+        li      r4, 0
+loop:
+        li      r5, first
+        callr   r5
+        li      r5, second
+        callr   r5
+        addi    r4, r4, 1
+        cmpi    r4, ${n}
+        jlt     loop
+        mov     r1, r3
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+first:
+        add     r3, r3, r4
+        ret
+second:
+        addi    r3, r3, 1
+        ret
+`);
+    const [a, b] = [loop(300), loop(600)];
+    const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
+    const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+    expect(runNative(b).output).toBe(`${puthexOutput((599 * 600) / 2 + 600)}\n`);
+    expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
+    expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
+    // four lookups per pass (two CALLRs, two RETs), made in the unit loop or in line alike
+    expect(interpreter[1]!.sim.bt.indirectLookups - interpreter[0]!.sim.bt.indirectLookups).toBe(1200);
+    // the 300 more passes: all four transfers of each went on in line
+    expect(translator[1]!.indirectInline - translator[0]!.indirectInline).toBe(1200);
+    expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
+  });
+
   it('a periodic tick is let in where the general path lets it in: at the deadline an indirect transfer leaves for the unit loop', () => {
     // many ticks, each taken at the unit boundary where the cycles pass the deadline: the
     // handler sums the pass it came in; the lookup's own cycles count toward the deadline
