@@ -12,7 +12,7 @@ import type { Image } from '../../machine/image.ts';
 import { guestImage, runNative } from './trap-harness.ts';
 import { runBtSmall } from './fixtures/bt-small.ts';
 import { puthexOutput, tickHandler } from './fixtures/small-guest.ts';
-import { ROUNDS, X } from './fixtures/traced-guests.ts';
+import { ROUNDS, STORE_LOOP } from './fixtures/traced-guests.ts';
 import { ADAPTIVE_TRACE_FAULTS } from '../../hypervisor/bt/cache.ts';
 
 function runBt(image: Image, engine: Engine, mode = new BtMode()) {
@@ -72,6 +72,68 @@ tick_sum:
 `);
 }
 
+/**
+ * A loop whose body (\`calls\`) calls \`first\` (adds the pass to r3) and \`second\` (adds 1), run
+ * for 300 and 600 passes under both engines: the bare machine's console, the same figures,
+ * \`transfers\` indirect lookups per pass (made in the unit loop or in line alike), and in the
+ * translator's 300 more passes every one of them in line, no entry from the unit loop per pass.
+ */
+function twoCallLoop(calls: string, transfers: number): void {
+  const loop = (n: number) =>
+    guestImage(`
+test_main:
+        call    paging_on
+        li      r3, 0
+        li      r4, 0
+loop:${calls}
+        addi    r4, r4, 1
+        cmpi    r4, ${n}
+        jlt     loop
+        mov     r1, r3
+        call    puthex
+        call    putnl
+        li      r0, 0
+        ret
+first:
+        add     r3, r3, r4
+        ret
+second:
+        addi    r3, r3, 1
+        ret
+`);
+  const [a, b] = [loop(300), loop(600)];
+  const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
+  const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+  expect(runNative(b).output).toBe(`${puthexOutput((599 * 600) / 2 + 600)}\n`);
+  expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
+  expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
+  expect(interpreter[1]!.sim.bt.indirectLookups - interpreter[0]!.sim.bt.indirectLookups).toBe(300 * transfers);
+  expect(translator[1]!.indirectInline - translator[0]!.indirectInline).toBe(300 * transfers);
+  expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
+}
+
+/**
+ * The traced-shadow store loop (fixtures/traced-guests.ts STORE_LOOP) with its one store made by
+ * `call store_it` (the code given), under \`--bt-adaptive\` on both engines: the bare machine's
+ * console, the store retranslated as a callout after ADAPTIVE_TRACE_FAULTS trace faults, the
+ * same figures under both engines. Returns the translator engine's run.
+ */
+function adaptiveStoreIt(storeIt: string) {
+  const store = '        stw     [r1], r2                ; the one store into the traced table\n';
+  expect(STORE_LOOP).toContain(store);
+  const image = guestImage(`${STORE_LOOP.replace(store, '        call    store_it\n')}\n${storeIt}`);
+  const native = runNative(image).output;
+  expect(native).toBe(`${'bbbbbbbb aaaaaaaa '.repeat(ROUNDS / 2)}\n`);
+  const mode = () => new BtMode({ shadow: 'traced', adaptive: true });
+  const interpreter = runBt(image, 'interpreter', mode());
+  const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator', mode()));
+  expect(interpreter.sim.output).toBe(native);
+  expect(interpreter.sim.domain.traceFaults).toBe(ADAPTIVE_TRACE_FAULTS);
+  expect(interpreter.sim.bt.adaptive).toEqual({ retranslations: 1, emulatedStores: ROUNDS - ADAPTIVE_TRACE_FAULTS + 1, emulatedTraceStores: ROUNDS - ADAPTIVE_TRACE_FAULTS });
+  expect(translator.sim).toEqual(interpreter.sim);
+  return translator;
+}
+
 describe("bt's indirect transfers in compiled code", () => {
   it('a loop calling a leaf function stays in its compiled function: each RET enters the return site in line, with the figures of the general path', () => {
     const a = callLoop(300, 1_000_000_000);
@@ -96,86 +158,27 @@ describe("bt's indirect transfers in compiled code", () => {
     // second's [ret], [addi; cmpi; jlt] (second's return site). The chain entered at the loop
     // holds both functions through their CALLs' links and both return sites as such: neither
     // RET goes to a chain's first unit, so without the return sites every RET would leave
-    const loop = (n: number) =>
-      guestImage(`
-test_main:
-        call    paging_on
-        li      r3, 0
-        li      r4, 0
-loop:
+    twoCallLoop(
+      `
         call    first
-        call    second
-        addi    r4, r4, 1
-        cmpi    r4, ${n}
-        jlt     loop
-        mov     r1, r3
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-first:
-        add     r3, r3, r4
-        ret
-second:
-        addi    r3, r3, 1
-        ret
-`);
-    const [a, b] = [loop(300), loop(600)];
-    const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
-    const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
-    expect(runNative(b).output).toBe(`${puthexOutput((599 * 600) / 2 + 600)}
-`);
-    expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
-    expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
-    // two lookups per pass, made in the unit loop or in line alike
-    expect(interpreter[1]!.sim.bt.indirectLookups - interpreter[0]!.sim.bt.indirectLookups).toBe(600);
-    // the 300 more passes: both RETs of each entered their return sites in line
-    expect(translator[1]!.indirectInline - translator[0]!.indirectInline).toBe(600);
-    expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
+        call    second`,
+      2,
+    );
   });
 
-  it("a loop calling two functions through a register: the chain holds the unit each CALLR last went to and its return site, so every transfer goes on in line", () => {
+  it('a loop calling two functions through a register: the chain holds the unit each CALLR last went to and its return site, so every transfer goes on in line', () => {
     // the loop's units: [li; callr] (to first), first's [add; ret], [li; callr] (first's return
     // site, to second), second's [addi; ret], [addi; cmpi; jlt] (second's return site). The chain
     // entered at the loop holds each CALLR's target, as the unit loop last saw it go, and its
     // return site: neither RET goes to the chain's first unit
-    const loop = (n: number) =>
-      guestImage(`
-test_main:
-        call    paging_on
-        li      r3, 0
-        li      r4, 0
-loop:
+    twoCallLoop(
+      `
         li      r5, first
         callr   r5
         li      r5, second
-        callr   r5
-        addi    r4, r4, 1
-        cmpi    r4, ${n}
-        jlt     loop
-        mov     r1, r3
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-first:
-        add     r3, r3, r4
-        ret
-second:
-        addi    r3, r3, 1
-        ret
-`);
-    const [a, b] = [loop(300), loop(600)];
-    const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
-    const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
-    expect(runNative(b).output).toBe(`${puthexOutput((599 * 600) / 2 + 600)}\n`);
-    expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
-    expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
-    // four lookups per pass (two CALLRs, two RETs), made in the unit loop or in line alike
-    expect(interpreter[1]!.sim.bt.indirectLookups - interpreter[0]!.sim.bt.indirectLookups).toBe(1200);
-    // the 300 more passes: all four transfers of each went on in line
-    expect(translator[1]!.indirectInline - translator[0]!.indirectInline).toBe(1200);
-    expect(translator[1]!.loopEntered - translator[0]!.loopEntered).toBeLessThan(10);
+        callr   r5`,
+      4,
+    );
   });
 
   it('a periodic tick is let in where the general path lets it in: at the deadline an indirect transfer leaves for the unit loop', () => {
@@ -193,91 +196,32 @@ second:
   });
 
   it('a unit retranslated (--bt-adaptive) is never entered in line: the chain that holds it is compiled again first (every unit of a chain is live when it is entered)', () => {
-    // the traced-shadow store loop with its store in a unit reached by a JMP from the called
-    // function's first unit (a link: the unit is compiled into the caller's chain); after
-    // ADAPTIVE_TRACE_FAULTS trace faults it is retranslated with a store callout, and the chain's
-    // boundary into the dead unit no longer holds
-    const image = guestImage(`
-test_main:
-        call    paging_on
-        call    seed
-        li      r7, 0
-.Lround:
-        andi    r4, r7, 1
-        shli    r4, r4, 12
-        li      r2, B | PTE_P | PTE_W | PTE_U
-        xor     r2, r2, r4
-        li      r1, page_table + (X >> 12) * 4
-        call    store_it
-        li      r1, page_directory
-        movcr   cr3, r1
-        call    readx
-        addi    r7, r7, 1
-        cmpi    r7, ${ROUNDS}
-        jlt     .Lround
-        call    putnl
-        li      r0, 0
-        ret
+    // the store in a unit reached by a JMP from the called function's first unit (a link: the
+    // unit is compiled into the caller's chain); after ADAPTIVE_TRACE_FAULTS trace faults it is
+    // retranslated with a store callout, and the chain's boundary into the dead unit no longer holds
+    const translator = adaptiveStoreIt(`
 store_it:
         jmp     do_store
 do_store:
         stw     [r1], r2                ; the one store into the traced table
         ret
-${X}`);
-    const native = runNative(image).output;
-    expect(native).toBe(`${'bbbbbbbb aaaaaaaa '.repeat(ROUNDS / 2)}\n`);
-    const mode = () => new BtMode({ shadow: 'traced', adaptive: true });
-    const interpreter = runBt(image, 'interpreter', mode());
-    const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator', mode()));
-    expect(interpreter.sim.output).toBe(native);
-    expect(interpreter.sim.domain.traceFaults).toBe(ADAPTIVE_TRACE_FAULTS);
-    expect(interpreter.sim.bt.adaptive).toEqual({ retranslations: 1, emulatedStores: ROUNDS - ADAPTIVE_TRACE_FAULTS + 1, emulatedTraceStores: ROUNDS - ADAPTIVE_TRACE_FAULTS });
-    expect(translator.sim).toEqual(interpreter.sim);
+`);
     expect(translator.chainRecompiles).toBe(1);
   });
 
   it('a return site retranslated (--bt-adaptive) is never entered in line: the chain that holds it is compiled again first', () => {
-    // the traced-shadow store loop with its store in the return site of a call to a function
-    // that only returns: the chain entered at store_it holds the return site; after
-    // ADAPTIVE_TRACE_FAULTS trace faults the return site is retranslated with a store callout,
-    // the unit in the chain is dead, and the chain is compiled again before it is entered
-    const image = guestImage(`
-test_main:
-        call    paging_on
-        call    seed
-        li      r7, 0
-.Lround:
-        andi    r4, r7, 1
-        shli    r4, r4, 12
-        li      r2, B | PTE_P | PTE_W | PTE_U
-        xor     r2, r2, r4
-        li      r1, page_table + (X >> 12) * 4
-        call    store_it
-        li      r1, page_directory
-        movcr   cr3, r1
-        call    readx
-        addi    r7, r7, 1
-        cmpi    r7, ${ROUNDS}
-        jlt     .Lround
-        call    putnl
-        li      r0, 0
-        ret
+    // the store in the return site of a call to a function that only returns: the chain entered
+    // at store_it holds the return site; after ADAPTIVE_TRACE_FAULTS trace faults the return site
+    // is retranslated with a store callout, the unit in the chain is dead, and the chain is
+    // compiled again before it is entered
+    const translator = adaptiveStoreIt(`
 store_it:
         call    nothing
         stw     [r1], r2                ; the one store into the traced table
         ret
 nothing:
         ret
-${X}`);
-    const native = runNative(image).output;
-    expect(native).toBe(`${'bbbbbbbb aaaaaaaa '.repeat(ROUNDS / 2)}\n`);
-    const mode = () => new BtMode({ shadow: 'traced', adaptive: true });
-    const interpreter = runBt(image, 'interpreter', mode());
-    const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator', mode()));
-    expect(interpreter.sim.output).toBe(native);
-    expect(interpreter.sim.domain.traceFaults).toBe(ADAPTIVE_TRACE_FAULTS);
-    expect(interpreter.sim.bt.adaptive).toEqual({ retranslations: 1, emulatedStores: ROUNDS - ADAPTIVE_TRACE_FAULTS + 1, emulatedTraceStores: ROUNDS - ADAPTIVE_TRACE_FAULTS });
-    expect(translator.sim).toEqual(interpreter.sim);
+`);
     expect(translator.indirectInline).toBeGreaterThan(0);
     expect(translator.chainRecompiles).toBe(1);
   });
