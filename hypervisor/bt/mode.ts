@@ -1247,6 +1247,19 @@ export class BtMode implements Mode {
     const units: TranslationUnit[] = [u];
     const pcs: number[] = [pc | 0];
     const index = new Map<number, number>([[u.ma, 0]]);
+    /** unit y, entered at virtual pc, into the chain (room left, not in it yet, compilable from its start) */
+    const add = (y: TranslationUnit, pc: number): void => {
+      if (units.length >= CHAIN_MAX_UNITS || index.has(y.ma) || !compilable(y, 0)) return;
+      index.set(y.ma, units.length);
+      units.push(y);
+      pcs.push(pc);
+    };
+    /** the return site at virtual pc `next` of unit x's call at xpc: in the same page, where the cache holds a live unit */
+    const returnSite = (x: TranslationUnit, xpc: number, next: number): void => {
+      if ((next & PAGE_MASK) !== (xpc & PAGE_MASK) || pcs.includes(next)) return;
+      const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
+      if (y !== undefined && !y.dead && y.ma >= 0) add(y, next);
+    };
     for (let i = 0; i < units.length; i++) {
       const x = units[i]!;
       const n = x.length;
@@ -1256,23 +1269,11 @@ export class BtMode implements Mode {
       const op = x.ops[n - 1]!;
       if (op === OP_CALLR) {
         // an indirect call: the unit it went to when the unit loop last followed it, and its
-        // return site (where that unit's RET goes), in line (chainLink's \`indirect\`)
-        const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
+        // return site (where that unit's RET goes), in line (chainLink's `indirect`)
         const seen = x.seen;
-        if (seen !== null && !seen.dead && seen.ma >= 0 && units.length < CHAIN_MAX_UNITS && !index.has(seen.ma) && !pcs.includes(seen.pc | 0) && compilable(seen, 0)) {
-          index.set(seen.ma, units.length);
-          units.push(seen);
-          pcs.push(seen.pc | 0);
-        }
-        const next = (xpc + INSN_BYTES[op]!) | 0;
-        if ((next & PAGE_MASK) === (xpc & PAGE_MASK) && units.length < CHAIN_MAX_UNITS && !pcs.includes(next)) {
-          const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
-          if (y !== undefined && !y.dead && y.ma >= 0 && compilable(y, 0) && !index.has(y.ma)) {
-            index.set(y.ma, units.length);
-            units.push(y);
-            pcs.push(next);
-          }
-        }
+        if (seen !== null && !seen.dead && seen.ma >= 0 && !pcs.includes(seen.pc | 0)) add(seen, seen.pc | 0);
+        const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
+        returnSite(x, xpc, (xpc + INSN_BYTES[op]!) | 0);
         continue;
       }
       if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) continue;
@@ -1291,16 +1292,8 @@ export class BtMode implements Mode {
         units.push(y);
         pcs.push(target);
       }
-      if (op === OP_CALL && (next & PAGE_MASK) === (xpc & PAGE_MASK) && units.length < CHAIN_MAX_UNITS && !pcs.includes(next)) {
-        // the call's return site, in the same page, if the cache holds a unit there: where the
-        // callee's RET, compiled here too, most often goes (chainLink's `indirect`)
-        const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
-        if (y !== undefined && !y.dead && y.ma >= 0 && compilable(y, 0) && !index.has(y.ma)) {
-          index.set(y.ma, units.length);
-          units.push(y);
-          pcs.push(next);
-        }
-      }
+      // the call's return site: where the callee's RET, compiled here too, most often goes
+      if (op === OP_CALL) returnSite(x, xpc, next);
     }
     const frames = [...new Set(units.map((x) => x.ma >>> 12))];
     // the words its code holds, and its key in the process's memo
