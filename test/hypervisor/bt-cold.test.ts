@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import { guestImage, runNative } from './trap-harness.ts';
 import { runBtSmall } from './fixtures/bt-small.ts';
-import { puthexOutput } from './fixtures/small-guest.ts';
+import { PRINT_R3_AND_RETURN, puthexOutput } from './fixtures/small-guest.ts';
 
 /** Kernel code: `n` passes of a loop of three units joined by JMPs; prints r3 (3 per pass). */
 function threeUnits(n: number) {
@@ -26,13 +26,7 @@ a:
 b:
         addi    r4, r4, 1
         cmpi    r4, ${n}
-        jlt     loop
-        mov     r1, r3
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
-`);
+        jlt     loop${PRINT_R3_AND_RETURN}`);
 }
 
 function runBt(n: number, engine: Engine) {

@@ -11,7 +11,7 @@ import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import type { Image } from '../../machine/image.ts';
 import { guestImage, runNative } from './trap-harness.ts';
 import { runBtSmall } from './fixtures/bt-small.ts';
-import { puthexOutput, tickHandler } from './fixtures/small-guest.ts';
+import { PRINT_R3_AND_RETURN, copyPage, puthexOutput, tickHandler } from './fixtures/small-guest.ts';
 import { ROUNDS, STORE_LOOP } from './fixtures/traced-guests.ts';
 import { ADAPTIVE_TRACE_FAULTS } from '../../hypervisor/bt/cache.ts';
 
@@ -88,12 +88,7 @@ test_main:
 loop:${calls}
         addi    r4, r4, 1
         cmpi    r4, ${n}
-        jlt     loop
-        mov     r1, r3
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
+        jlt     loop${PRINT_R3_AND_RETURN}
 first:
         add     r3, r3, r4
         ret
@@ -239,12 +234,7 @@ loop:
         call    evict
         addi    r4, r4, 1
         cmpi    r4, 50
-        jlt     loop
-        mov     r1, r3
-        call    puthex
-        call    putnl
-        li      r0, 0
-        ret
+        jlt     loop${PRINT_R3_AND_RETURN}
         .align 4096
 evict:                                  ; on odd passes: four loads (a unit ends after 12 instructions)
         andi    r6, r4, 1
@@ -279,17 +269,7 @@ evict:                                  ; on odd passes: four loads (a unit ends
     const image = guestImage(`
 test_main:
         call    paging_on
-        li      r1, p_page
-        li      r2, f2_page
-        li      r3, 0
-.Lcopy:
-        ldw     r4, [r1]
-        stw     [r2], r4
-        addi    r1, r1, 4
-        addi    r2, r2, 4
-        addi    r3, r3, 1
-        cmpi    r3, 1024
-        jlt     .Lcopy
+${copyPage('p_page', 'f2_page')}
         li      r1, alt
         ldw     r2, [r1]
         ldw     r3, [r1 + 4]

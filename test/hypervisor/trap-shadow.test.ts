@@ -10,6 +10,7 @@ import { RESERVED_TABLES, ShadowMmu } from '../../hypervisor/trap/shadow.ts';
 import { GUEST_MEMORY, both, guestImage, runNative, runTrap } from './trap-harness.ts';
 import { runBtMode } from '../../hypervisor/bt/index.ts';
 import { READX_SEED } from './fixtures/traced-guests.ts';
+import { copyPage } from './fixtures/small-guest.ts';
 
 /** X (0x003f7000, TLB slot 0xf7: nothing else the test touches shares it) starts mapped to frame A = X. */
 const REMAP = READX_SEED;
@@ -42,17 +43,8 @@ ${REMAP}`);
 test_main:
         call    paging_on
         call    seed
-        li      r1, page_table          ; page_table2 = page_table, but X -> B
-        li      r2, page_table2
-        li      r3, 0
-.Lcopy:
-        ldw     r4, [r1]
-        stw     [r2], r4
-        addi    r1, r1, 4
-        addi    r2, r2, 4
-        addi    r3, r3, 1
-        cmpi    r3, 1024
-        jlt     .Lcopy
+        ; page_table2 = page_table, but X -> B
+${copyPage('page_table', 'page_table2')}
         li      r1, page_table2 + (X >> 12) * 4
         li      r2, B | PTE_P | PTE_W | PTE_U
         stw     [r1], r2
@@ -248,17 +240,7 @@ on_fault:
 Q = 0x00300000
 test_main:
         call    paging_on
-        li      r1, P
-        li      r2, Q
-        li      r3, 0
-.Lcopy:
-        ldw     r4, [r1]
-        stw     [r2], r4
-        addi    r1, r1, 4
-        addi    r2, r2, 4
-        addi    r3, r3, 1
-        cmpi    r3, 1024
-        jlt     .Lcopy
+${copyPage('P', 'Q')}
         li      r1, alt
         li      r2, Q + (marker - P)
         ldw     r4, [r1]
