@@ -1282,15 +1282,12 @@ export class BtMode implements Mode {
       const ext = this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]!;
       const next = (xpc + 8) | 0;
       for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
-        if ((target & 3) !== 0 || units.length >= CHAIN_MAX_UNITS || pcs.includes(target)) continue;
+        if ((target & 3) !== 0 || pcs.includes(target)) continue;
         const y = x.links.find((l) => !l.dead && (l.ma & 0xfff) === (target & 0xfff) && compilable(l, 0) && l.ma >= 0);
-        if (y === undefined || index.has(y.ma)) continue;
         // where the target's page is mapped now (the link was made through the same mapping, or
         // the boundary's translation will leave)
-        if ((target & PAGE_MASK) === (pcs[i]! & PAGE_MASK) && (y.ma & PAGE_MASK) !== (x.ma & PAGE_MASK)) continue;
-        index.set(y.ma, units.length);
-        units.push(y);
-        pcs.push(target);
+        if (y === undefined || ((target & PAGE_MASK) === (pcs[i]! & PAGE_MASK) && (y.ma & PAGE_MASK) !== (x.ma & PAGE_MASK))) continue;
+        add(y, target);
       }
       // the call's return site: where the callee's RET, compiled here too, most often goes
       if (op === OP_CALL) returnSite(x, xpc, next);
