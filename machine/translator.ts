@@ -56,6 +56,11 @@ export type TranslationContext = Record<string, unknown>;
 export interface TranslatorLimits {
   /** executions of an entry address before it is translated */
   threshold: number;
+  /**
+   * bt (hypervisor/bt/mode.ts): a translation unit's chain is compiled after threshold x unitHeat
+   * entries of the unit
+   */
+  unitHeat: number;
   /** blocks in one translation */
   maxBlocks: number;
   /**
@@ -90,6 +95,12 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
   // rather than 200: fewer translations of code that runs only in one phase of a workload, whose
   // compiles cost more than they saved - docs/engine.md "Fifth round")
   threshold: 500,
+  // bt compiles a function per chain of a few units (up to CHAIN_MAX_UNITS), many more functions
+  // than the dispatcher's translations of the same code, each an optimising compile of tens of
+  // milliseconds in a process's first boots: at 4 (2,000 entries) `compare`'s bt runs took about
+  // 95 ms against about 150 at 1, the steady state about 5% longer (docs/engine.md "The
+  // thirteenth round")
+  unitHeat: 4,
   // 32 rather than 16: with kept heat the later machines of a process run their translations
   // from boot on, and 16 blocks split hot loops across translations (uvmFree's loop and the
   // userPde it calls: 1.8 million dispatcher entries per `lmbench all 200` at 16, 90 thousand at

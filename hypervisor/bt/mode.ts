@@ -923,7 +923,7 @@ export class BtMode implements Mode {
 
   /**
    * Under the translator engine, may this unit's ident instructions run compiled? Once the unit
-   * has been entered `threshold` times (the translator's hotness threshold: a compile costs V8
+   * has been entered `threshold` x `unitHeat` times (the translator's limits: a compile costs V8
    * far more than interpreting a cold unit), at the virtual pc its runs were compiled for (a
    * frame mapped at two addresses is one unit; the compiled code holds virtual pcs), and not
    * while the CPU is held to its general path (fastPath off, a monitor stop armed).
@@ -933,7 +933,7 @@ export class BtMode implements Mode {
     if (cpu.engine !== 'translator' || !cpu.fastPath || cpu.monitorStop) return false;
     if (u.runs !== null) return u.pc === pc >>> 0;
     const tx = this.tx ?? (this.tx = cpu.useTranslator());
-    if (++u.heat < tx.limits.threshold) return false;
+    if (++u.heat < tx.limits.threshold * tx.limits.unitHeat) return false;
     u.runs = new Array<StraightFn | null | undefined>(u.length);
     return u.pc === pc >>> 0;
   }
@@ -1113,7 +1113,7 @@ export class BtMode implements Mode {
    */
   private hotNext(y: TranslationUnit): boolean {
     if (y.runs !== null) return true;
-    if (y.heat + 1 >= this.tx!.limits.threshold) return true;
+    if (y.heat + 1 >= this.tx!.limits.threshold * this.tx!.limits.unitHeat) return true;
     y.heat++;
     return false;
   }

@@ -62,7 +62,7 @@ describe("the process's memo of bt's compiled chains", () => {
   it('a later boot of the same code takes every chain from the memo, with the figures of the first and of the interpreter', () => {
     const interpreter = boot(1, 'interpreter');
     expect(interpreter.sim.status).toBe(40);
-    withTranslatorLimits({ threshold: 2 }, () => {
+    withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => {
       boot(1, 'translator');
       const later = boot(1, 'translator');
       expect(later.sim).toEqual(interpreter.sim);
@@ -74,7 +74,7 @@ describe("the process's memo of bt's compiled chains", () => {
   it('boots of code differing in one immediate, alternating, each get their own chains (the key holds every word)', () => {
     const expected = [1, 2, 3].map((step) => boot(step, 'interpreter').sim);
     expect(expected.map((e) => e.status)).toEqual([40, 80, 120]);
-    withTranslatorLimits({ threshold: 2 }, () => {
+    withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => {
       for (let round = 0; round < 2; round++) {
         for (const step of [1, 2, 3]) expect(boot(step, 'translator').sim).toEqual(expected[step - 1]);
       }
@@ -84,7 +84,7 @@ describe("the process's memo of bt's compiled chains", () => {
   it("a unit's straight run after a callout is taken from the memo too, keyed by its words: later boots of the same code and of code differing in one immediate", () => {
     const expected = [1, 2].map((step) => boot(step, 'interpreter', calloutLoop(step)).sim);
     expect(expected.map((e) => e.status)).toEqual([40, 80]);
-    withTranslatorLimits({ threshold: 2 }, () => {
+    withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => {
       const first = boot(1, 'translator', calloutLoop(1));
       expect(first.sim).toEqual(expected[0]);
       expect(first.runsGenerated).toBeGreaterThan(0);

@@ -55,11 +55,21 @@ describe("bt's cold units under the translator", () => {
     expect(translator.viaVcpuLoop).toBeLessThan(100);
   });
 
+  it('a unit runs compiled from its entry number threshold x unitHeat: below it the loop stays cold, above it every pass chains inside', () => {
+    const at = (unitHeat: number, n: number) => withTranslatorLimits({ threshold: 100, unitHeat }, () => runBt(n, 'translator'));
+    for (const n of [200, 300]) expect(at(4, n).sim).toEqual(runBt(n, 'interpreter').sim);
+    // at 100 x 4 the loop's units (entered 200 or 300 times) are never compiled: the same
+    // entries chained inside compiled code either way (the boot's code alone)
+    expect(at(4, 300).chainedInline).toBe(at(4, 200).chainedInline);
+    // at 100 x 1 they are, from the hundredth pass: the 100 passes more chain their 3 entries inside
+    expect(at(1, 300).chainedInline - at(1, 200).chainedInline).toBe(300);
+  });
+
   it('a unit that becomes hot while the unit loop goes on without runUnit is handed back to it and runs compiled; its entries there count toward its heat', () => {
     // threshold 100: the loop's units are entered from the unit loop itself (never through
     // runUnit after the first pass) and become hot at their hundredth entry all the same
     const interpreter = runBt(2000, 'interpreter');
-    const translator = withTranslatorLimits({ threshold: 100 }, () => runBt(2000, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 100, unitHeat: 1 }, () => runBt(2000, 'translator'));
     expect(translator.sim).toEqual(interpreter.sim);
     // after about a hundred passes in the fast loop (the boot's code has its own), the rest
     // chained inside the compiled loop: 6,000 unit entries in all

@@ -13,7 +13,7 @@ describe('bt under the translator agrees exactly with the interpreter over the g
       const i = runBtEngine('interpreter', cmdline, {});
       expect(i.sim.reason).toBe('poweroff');
       expect(i.sim.status).toBe(0);
-      const t2 = runBtEngine('translator', cmdline, { threshold: 2 });
+      const t2 = runBtEngine('translator', cmdline, { threshold: 2, unitHeat: 1 });
       expect(t2.sim).toEqual(i.sim);
       expect(t2.chainedInline).toBeGreaterThan((i.sim.bt as { chained: number }).chained / 4);
       expect(runBtEngine('translator', cmdline, {}).sim).toEqual(i.sim);
@@ -24,13 +24,13 @@ describe('bt under the translator agrees exactly with the interpreter over the g
     const input = 'echo hello world\nps\necho a b | cat\necho one | cat | cat\nexit 3\n';
     const i = runBtEngine('interpreter', 'init', {}, {}, input);
     expect(i.sim.status).toBe(3);
-    expect(runBtEngine('translator', 'init', { threshold: 2 }, {}, input).sim).toEqual(i.sim);
+    expect(runBtEngine('translator', 'init', { threshold: 2, unitHeat: 1 }, {}, input).sim).toEqual(i.sim);
   });
 
   it('usertests with --bt-adaptive on the traced shadow', () => {
     const opts = { shadow: 'traced' as const, adaptive: true };
     const i = runBtEngine('interpreter', 'usertests', {}, opts);
     expect(i.sim.status).toBe(0);
-    expect(runBtEngine('translator', 'usertests', { threshold: 2 }, opts).sim).toEqual(i.sim);
+    expect(runBtEngine('translator', 'usertests', { threshold: 2, unitHeat: 1 }, opts).sim).toEqual(i.sim);
   });
 });

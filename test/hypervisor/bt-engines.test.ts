@@ -18,8 +18,8 @@ import { diffArb, runModeDiff } from './fixtures/differential.ts';
 
 describe('bt mode under the translator agrees exactly with the interpreter', () => {
   it('the guest kernel: echo hi, with every counter, and the compiled units chained inside', () => {
-    const i = runBtEngine('interpreter', 'echo hi', { threshold: 20 });
-    const t = runBtEngine('translator', 'echo hi', { threshold: 20 });
+    const i = runBtEngine('interpreter', 'echo hi', { threshold: 20, unitHeat: 1 });
+    const t = runBtEngine('translator', 'echo hi', { threshold: 20, unitHeat: 1 });
     expect(i.sim.reason).toBe('poweroff');
     expect(i.sim.output).toMatch(/^hi$/m);
     expect(t.sim).toEqual(i.sim);
@@ -33,8 +33,8 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
 
   it('--bt-adaptive on the traced shadow: a store retranslated as a callout inside a compiled unit', () => {
     const opts = { shadow: 'traced' as const, adaptive: true };
-    const i = runBtEngine('interpreter', 'lmbench exec 1', { threshold: 10 }, opts);
-    const t = runBtEngine('translator', 'lmbench exec 1', { threshold: 10 }, opts);
+    const i = runBtEngine('interpreter', 'lmbench exec 1', { threshold: 10, unitHeat: 1 }, opts);
+    const t = runBtEngine('translator', 'lmbench exec 1', { threshold: 10, unitHeat: 1 }, opts);
     expect((i.sim.bt as { adaptive: unknown }).adaptive).toEqual({ retranslations: 1, emulatedStores: 3, emulatedTraceStores: 2 });
     expect(t.sim).toEqual(i.sim);
     expect(t.chainedInline).toBeGreaterThan(0);
@@ -47,7 +47,7 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
       fc.property(diffArb(true), (c) => {
         const seen: Record<string, unknown> = {};
         for (const engine of ['interpreter', 'translator'] as const) {
-          const o = withTranslatorLimits({ threshold: 1 }, () =>
+          const o = withTranslatorLimits({ threshold: 1, unitHeat: 1 }, () =>
             runModeDiff(new BtMode(), HYPERVISOR_RESERVE_BYTES, c, {
               engine,
               after: (hv, d) => {

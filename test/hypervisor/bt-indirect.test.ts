@@ -98,7 +98,7 @@ second:
 `);
   const [a, b] = [loop(300), loop(600)];
   const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
-  const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+  const translator = withTranslatorLimits({ threshold: 5, unitHeat: 1 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
   expect(runNative(b).output).toBe(`${puthexOutput((599 * 600) / 2 + 600)}\n`);
   expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
   expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
@@ -121,7 +121,7 @@ function adaptiveStoreIt(storeIt: string) {
   expect(native).toBe(`${'bbbbbbbb aaaaaaaa '.repeat(ROUNDS / 2)}\n`);
   const mode = () => new BtMode({ shadow: 'traced', adaptive: true });
   const interpreter = runBt(image, 'interpreter', mode());
-  const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator', mode()));
+  const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => runBt(image, 'translator', mode()));
   expect(interpreter.sim.output).toBe(native);
   expect(interpreter.sim.domain.traceFaults).toBe(ADAPTIVE_TRACE_FAULTS);
   expect(interpreter.sim.bt.adaptive).toEqual({ retranslations: 1, emulatedStores: ROUNDS - ADAPTIVE_TRACE_FAULTS + 1, emulatedTraceStores: ROUNDS - ADAPTIVE_TRACE_FAULTS });
@@ -134,7 +134,7 @@ describe("bt's indirect transfers in compiled code", () => {
     const a = callLoop(300, 1_000_000_000);
     const b = callLoop(600, 1_000_000_000);
     const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
-    const translator = withTranslatorLimits({ threshold: 5 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+    const translator = withTranslatorLimits({ threshold: 5, unitHeat: 1 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
     // the sums 0 + ... + 299 and 0 + ... + 599, no tick
     expect(runNative(a).output).toBe(`${puthexOutput((299 * 300) / 2)}\n00000000\n00000000\n`);
     expect(interpreter[0]!.sim.output).toBe(runNative(a).output);
@@ -181,7 +181,7 @@ describe("bt's indirect transfers in compiled code", () => {
     // handler sums the pass it came in; the lookup's own cycles count toward the deadline
     const image = callLoop(4000, 12_000);
     const interpreter = runBt(image, 'interpreter');
-    const translator = withTranslatorLimits({ threshold: 5 }, () => runBt(image, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 5, unitHeat: 1 }, () => runBt(image, 'translator'));
     const [sum, ticks] = interpreter.sim.output.trim().split('\n').map((x) => Number.parseInt(x, 16));
     expect(sum).toBe((3999 * 4000) / 2);
     expect(ticks).toBeGreaterThan(30);
@@ -256,7 +256,7 @@ evict:                                  ; on odd passes: four loads (a unit ends
     const native = runNative(image).output;
     expect(native).toBe(`${puthexOutput(50)}\n`);
     const interpreter = runBt(image, 'interpreter');
-    const translator = withTranslatorLimits({ threshold: 5 }, () => runBt(image, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 5, unitHeat: 1 }, () => runBt(image, 'translator'));
     expect(interpreter.sim.output).toBe(native);
     expect(translator.sim).toEqual(interpreter.sim);
   });
@@ -331,7 +331,7 @@ f2_page:
     // twice 2 (F2), then 1 once and 20 times
     expect(native).toBe(`${puthexOutput(2 + 2 + 1 + 20)}\n`);
     const interpreter = runBt(image, 'interpreter');
-    const translator = withTranslatorLimits({ threshold: 5 }, () => runBt(image, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 5, unitHeat: 1 }, () => runBt(image, 'translator'));
     expect(interpreter.sim.output).toBe(native);
     expect(translator.sim).toEqual(interpreter.sim);
   });

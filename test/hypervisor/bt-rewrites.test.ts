@@ -76,7 +76,7 @@ describe("bt's in-line rewrites in compiled code", () => {
     expect(out).toMatch(/^[0-9a-f]{8}\n$/);
     expect(runNative(b).output).not.toBe(out);
     const interpreter = [runBt(a, 'interpreter'), runBt(b, 'interpreter')];
-    const translator = withTranslatorLimits({ threshold: 2 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
+    const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => [runBt(a, 'translator'), runBt(b, 'translator')]);
     expect(interpreter[0]!.sim.output).toBe(out);
     expect(interpreter[1]!.sim.output).toBe(runNative(b).output);
     expect(translator.map((r) => r.sim)).toEqual(interpreter.map((r) => r.sim));
@@ -94,7 +94,7 @@ describe("bt's in-line rewrites in compiled code", () => {
     expect(native).toMatch(/^trap 0000000d /);
     const interpreter = runBt(image, 'interpreter');
     // compiled at its first entry: the CLI that faults is the compiled code's first instruction
-    const translator = withTranslatorLimits({ threshold: 1 }, () => runBt(image, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 1, unitHeat: 1 }, () => runBt(image, 'translator'));
     expect(interpreter.sim.output).toBe(native);
     expect(translator.sim).toEqual(interpreter.sim);
     // the one CLI, counted as the general path counts a rewrite it runs (and faults)
@@ -113,7 +113,7 @@ describe("bt's in-line rewrites in compiled code", () => {
     );
     const native = Number.parseInt(runNative(image).output, 16);
     const interpreter = runBt(image, 'interpreter');
-    const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => runBt(image, 'translator'));
     // the tick came in mid-loop on the bare machine and under bt (at another pass: bt's own cycles)
     const pass = Number.parseInt(interpreter.sim.output, 16);
     for (const p of [native, pass]) {
@@ -154,7 +154,7 @@ skip:`,
     const lines = (out: string) => out.trim().split('\n').map((x) => Number.parseInt(x, 16));
     const [nativeSum, native] = lines(runNative(image).output);
     const interpreter = runBt(image, 'interpreter');
-    const translator = withTranslatorLimits({ threshold: 2 }, () => runBt(image, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => runBt(image, 'translator'));
     const [sum, pass] = lines(interpreter.sim.output);
     // what PUSHF pushed (IF 0, IOPL 3 and the condition bits), summed over the passes, as on the bare machine
     expect(sum).toBe(nativeSum);

@@ -299,7 +299,7 @@ insn:
 
   it('the translator engine: from one compiled function to the next the unit loop enters the next unit itself, with the same figures', () => {
     const interpreter = run(demo, true);
-    const translator = withTranslatorLimits({ threshold: 2 }, () => run(demo, true, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => run(demo, true, 'translator'));
     expect(translator.sim).toEqual(interpreter.sim);
     // units chained inside compiled code, and entries made by the unit loop between functions
     expect(translator.chainedInline).toBeGreaterThan(0);
@@ -376,7 +376,7 @@ target:
       't.s',
     ).image;
     const interpreter = run(image, true);
-    const translator = withTranslatorLimits({ threshold: 5 }, () => run(image, true, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 5, unitHeat: 1 }, () => run(image, true, 'translator'));
     // +1 at pass 10, +2 at pass 19: the changed word found by the check before target's run,
     // its unit dropped and translated anew
     expect(interpreter.sim.status).toBe(3);
@@ -425,7 +425,7 @@ far:
   it('a unit of a chain dropped (its code written) has the chain compiled anew before it runs again, with the interpreter\'s figures', () => {
     const image = assemble(PATCHED_CALLEE, 't.s').image;
     const interpreter = run(image, true);
-    const translator = withTranslatorLimits({ threshold: 2 }, () => run(image, true, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => run(image, true, 'translator'));
     // 40 passes, 20 adding 1 and 20 adding 2
     expect(interpreter.sim.status).toBe(100);
     expect([interpreter.sim.bt.invalidations, interpreter.sim.bt.chained, interpreter.sim.bt.dispatchLookups]).toEqual([1, 150, 14]);
@@ -476,7 +476,7 @@ two:
   it("compiled code checks no word: a store over a later instruction of its own unit leaves it at once, with the interpreter's figures", () => {
     const image = assemble(PATCHES_ITSELF, 't.s').image;
     const interpreter = run(image, true);
-    const translator = withTranslatorLimits({ threshold: 2 }, () => run(image, true, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => run(image, true, 'translator'));
     // 20 passes adding 1, 20 adding 2 (the patched word found by the unit loop's check: the frame's units dropped)
     expect(interpreter.sim.status).toBe(60);
     expect([interpreter.sim.bt.invalidations, interpreter.sim.bt.translations]).toEqual([3, 6]);
@@ -488,14 +488,14 @@ two:
   });
 
   it('a compiled chain checks its words at entry only when a store reached one of its frames since they were last found equal', () => {
-    const translator = withTranslatorLimits({ threshold: 2 }, () => run(demo, true, 'translator'));
+    const translator = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => run(demo, true, 'translator'));
     const entries = translator.sim.bt.unitsRun - translator.chainedInline;
     expect(translator.chainWordChecks).toBeGreaterThan(0);
     expect(translator.chainWordChecks).toBeLessThan(entries / 10);
     expect(translator.chainCheckedRuns).toBe(0);
     // PATCHED_CALLEE: the store over far's ADDI (made outside the chain) is seen at the chain's next
     // entry, which then runs with the word check before each instruction and leaves before the ADDI
-    const patched = withTranslatorLimits({ threshold: 2 }, () => run(assemble(PATCHED_CALLEE, 't.s').image, true, 'translator'));
+    const patched = withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => run(assemble(PATCHED_CALLEE, 't.s').image, true, 'translator'));
     expect(patched.chainCheckedRuns).toBe(1);
   });
 
@@ -512,7 +512,7 @@ two:
         return { hv, d };
       };
       const sim = (hv: Hypervisor, d: ReturnType<typeof make>['d']) => ({ status: d.stopStatus, cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d) });
-      withTranslatorLimits({ threshold: 2 }, () => {
+      withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => {
         const ref = make();
         expect(ref.hv.run({ maxCycles: 200_000_000 }).reason).toBe('all-stopped');
         const a = make();
