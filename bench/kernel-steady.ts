@@ -9,6 +9,7 @@
 // instructions run in the CPU's fast loop. Simulated figures are the same on every run (checked).
 //
 //   node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8]
+//   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload)
 //
 // With KS_PROFILE=DIR each run is profiled on its own (node:inspector, sampling every 200 us,
 // started before the run and stopped after its times are taken) into DIR/runNN-WALLms.cpuprofile;
@@ -28,16 +29,18 @@ const mode = process.argv[2] ?? 'bt';
 const engine = (process.argv[3] ?? 'translator') as Engine;
 const reps = Number(process.argv[4] ?? 30);
 const runs = Number(process.argv[5] ?? 8);
-if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 1) || !(runs >= 3)) {
-  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=1] [RUNS>=3]\n');
+if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 0) || !(runs >= 3)) {
+  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3]\n');
   process.exit(2);
 }
 
 const build = buildGuestKernel({ arch: 'native' });
+/** REPS 0: `lmbench all` with the program's own counts (`compare`'s timed workload) */
+const cmdline = reps === 0 ? 'lmbench all' : `lmbench all ${reps}`;
 /** `bench cpu`'s kernel row: the native kernel on the bare machine. */
 function runNative(): { reason: string; status?: number; cycles: number; instructions: number; tx: Translator | null; domain?: undefined } {
   const machine = new Machine({ memoryBytes: 32 * 1024 * 1024, engine });
-  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: `lmbench all ${reps}` });
+  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline });
   const r = machine.run({ maxCycles: Number.MAX_SAFE_INTEGER });
   machine.release(); // the next run reuses its memory, as bench cpu's runs do (no host page faults)
   return { reason: r.reason, status: r.status, cycles: r.cycles, instructions: r.instructions, tx: machine.cpu.translator };
@@ -45,7 +48,7 @@ function runNative(): { reason: string; status?: number; cycles: number; instruc
 
 /** The same in a trap or bt domain. */
 function runInDomain(m: 'trap' | 'bt') {
-  const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+  const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline, engine, maxCycles: Number.MAX_SAFE_INTEGER });
   r.hypervisor.machine.release();
   return { ...r, tx: r.hypervisor.cpu.translator };
 }
@@ -79,7 +82,7 @@ for (let i = 0; i < runs; i++) {
     const { profile } = (await post('Profiler.stop')) as { profile: unknown };
     writeFileSync(join(profileDir!, `run${String(i).padStart(2, '0')}-${Math.round(wallMs[i]!)}ms.cpuprofile`), JSON.stringify(profile));
   }
-  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`lmbench all ${reps} under ${mode} stopped with ${r.reason} (status ${r.status})`);
+  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`${cmdline} under ${mode} stopped with ${r.reason} (status ${r.status})`);
   first ??= { cycles: r.cycles, instructions: r.instructions };
   if (r.cycles !== first.cycles || r.instructions !== first.instructions) throw new Error('the runs differ in simulated figures');
   host = '';
@@ -97,7 +100,7 @@ for (let i = 0; i < runs; i++) {
 const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' ');
 const later = (xs: number[]): number => Math.round(median(xs.slice(2)));
 process.stdout.write(
-  `${mode} ${engine}, lmbench all ${reps}: ${first!.instructions} instructions, ${first!.cycles} cycles\n` +
+  `${mode} ${engine}, ${cmdline}: ${first!.instructions} instructions, ${first!.cycles} cycles\n` +
     `process CPU ms per run: ${ms(cpuMs)} (median of runs 3-${runs}: ${later(cpuMs)})\n` +
     `wall ms per run: ${ms(wallMs)} (median of runs 3-${runs}: ${later(wallMs)})\n` +
     (host !== '' ? `${host}\n` : '') +
