@@ -97,9 +97,10 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
   threshold: 500,
   // bt compiles a function per chain of a few units (up to CHAIN_MAX_UNITS), many more functions
   // than the dispatcher's translations of the same code, each an optimising compile of tens of
-  // milliseconds in a process's first boots: at 4 (2,000 entries) `compare`'s bt runs took about
-  // 95 ms against about 150 at 1, the steady state about 5% longer (docs/engine.md "The
-  // thirteenth round")
+  // milliseconds in a process's first boots: at 4 (2,000 entries) V8 made 42-43 optimising
+  // compiles in four boots of `lmbench all 20` against 74-78, `compare`'s bt runs took about 92
+  // ms against about 150 at 1, and the steady state stayed level (docs/engine.md "The thirteenth
+  // round")
   unitHeat: 4,
   // 32 rather than 16: with kept heat the later machines of a process run their translations
   // from boot on, and 16 blocks split hot loops across translations (uvmFree's loop and the
