@@ -1,9 +1,9 @@
-// bt's cold units under the translator engine (hypervisor/bt/mode.ts runInsns, enterInLoop): a
-// unit entered fewer times than the translator's threshold runs in the CPU's fast loop, and from
-// it the unit loop goes on into the next cold unit itself (nextUnit, the fast loop's probe), as
-// under the interpreter engine, without a pass through the vCPU loop; a unit about to run
-// compiled - compiled already, or the entry that makes it hot - is handed back to runUnit, which
-// runs its compiled chain. What runs and what is counted are the interpreter engine's.
+// bt's cold units under the translator engine (hypervisor/bt/mode.ts runInsns, enterInLoop): a unit
+// entered fewer times than threshold x unitHeat (the translator's limits) runs in the CPU's fast
+// loop, and from it the unit loop goes on into the next cold unit itself (nextUnit, the fast loop's
+// probe), as under the interpreter engine, without a pass through the vCPU loop; a unit about to
+// run compiled - compiled already, or the entry that makes it hot - is handed back to runUnit,
+// which runs its compiled chain. What runs and what is counted are the interpreter engine's.
 import { describe, expect, it } from 'vitest';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import { guestImage, runNative } from './trap-harness.ts';
@@ -43,7 +43,7 @@ function runBt(n: number, engine: Engine) {
 
 describe("bt's cold units under the translator", () => {
   it('a loop of cold units goes on from unit to unit in the unit loop, not through the vCPU loop, with the figures of the interpreter', () => {
-    // 300 passes: every unit entered 300 times, below the threshold (500): none compiled
+    // 300 passes: every unit entered 300 times, below threshold x unitHeat (2,000): none compiled
     const interpreter = runBt(300, 'interpreter');
     const translator = runBt(300, 'translator');
     expect(runNative(threeUnits(300)).output).toBe(`${puthexOutput(900)}\n`);
