@@ -173,7 +173,7 @@ export const INDIRECT: Uint8Array = (() => {
  * What the CPU's fast loop does with each opcode (machine/semantics.ts: it runs exactly the
  * opcodes that have a definition there; every other one it leaves to the general path, before the
  * instruction): 0 not run (it stops before it), 1 run, 2 run and a store (the fast loop reads the
- * next word from memory, so a store into the code after it must end a run: fastStretches),
+ * next word from memory: a store into the unit's frame makes it leave right after, runFastRun),
  * 3 a control transfer (the fast loop's block boundary: it stops after it), 4 both (CALL, CALLR).
  */
 export const FAST_OP: Uint8Array = (() => {
@@ -198,14 +198,13 @@ export const FAST_OP: Uint8Array = (() => {
  * The straight runs of unit u that the CPU's fast loop may run whole (hypervisor/bt/mode.ts
  * runFastRun), as a bit per index k: the run of ident instructions from k ends where the fast
  * loop stops by itself - at a control transfer that is the unit's last instruction, or before an
- * instruction the fast loop does not run (a callout, an inline rewrite, INT, HYPERCALL) - and no
- * store comes before its last instruction (the unit loop checks each word before it runs; the
- * fast loop would run a word a store of the same run had just changed). A run that ends for the
- * unit's length or its frame's end does not qualify: the fast loop would run on past it.
- * `storesLeave`: the fast loop leaves after any store into the unit's frame (Cpu.codeStoreHook,
- * BtMode.storesLeave), so a store before the run's last instruction does not disqualify it.
+ * instruction the fast loop does not run (a callout, an inline rewrite, INT, HYPERCALL). A run
+ * that ends for the unit's length or its frame's end does not qualify: the fast loop would run on
+ * past it. A store in the run does not disqualify it: the fast loop leaves right after any store
+ * into the unit's frame (Cpu.codeStoreHook; BtMode.runFastRun), so it never runs a word a store of
+ * the same run changed.
  */
-export function fastStretches(u: TranslationUnit, storesLeave = false): number {
+export function fastStretches(u: TranslationUnit): number {
   const n = u.length;
   let mask = u.kinds.every((k) => k === K_IDENT) ? FAST_ALL_IDENT : 0;
   for (let k = 0; k < n; k++) {
@@ -214,18 +213,14 @@ export function fastStretches(u: TranslationUnit, storesLeave = false): number {
     while (e < n && u.kinds[e] === K_IDENT) e++;
     const last = FAST_OP[u.ops[e - 1]!]!;
     const ends = e < n ? FAST_OP[u.ops[e]!] === 0 : last === 0 || last >= 3;
-    if (!ends) continue;
-    let stores = false;
-    for (let i = k; i < e - 1; i++) if (FAST_OP[u.ops[i]!] === 2 || FAST_OP[u.ops[i]!] === 4) stores = true;
-    if (!stores || storesLeave) mask |= 1 << k;
+    if (ends) mask |= 1 << k;
   }
   return mask;
 }
 
-/** fastStretches(u, storesLeave), computed once per unit and kind. */
-export function fastMask(u: TranslationUnit, storesLeave: boolean): number {
-  if (storesLeave) return u.fastStores < 0 ? (u.fastStores = fastStretches(u, true)) : u.fastStores;
-  return u.fast < 0 ? (u.fast = fastStretches(u)) : u.fast;
+/** fastStretches(u), computed once per unit. */
+export function fastMask(u: TranslationUnit): number {
+  return u.fastStores < 0 ? (u.fastStores = fastStretches(u)) : u.fastStores;
 }
 
 /** fastStretches' bit for a unit of ident instructions only (above the bits of its indices) */
@@ -286,8 +281,6 @@ export class TranslationUnit {
   heat = 0;
   runs: Array<StraightFn | null | undefined> | null = null;
   /** fastStretches(this), once computed (-1: not yet) */
-  fast = -1;
-  /** fastStretches(this, true), once computed (-1: not yet) */
   fastStores = -1;
   /**
    * Host side: the count of stores into the unit's frame (BtMode's per-frame counts) when its words

@@ -740,7 +740,7 @@ export class BtMode implements Mode {
             if (ix >= n) break;
             k = skip = ix;
           }
-        } else if (fast && k !== skip && ((fastMask(u, true) >>> k) & 1) !== 0) {
+        } else if (fast && k !== skip && ((fastMask(u) >>> k) & 1) !== 0) {
           const ix = this.runFastRun(t, u, k, pc, cache, chain, deadline);
           if (ix !== NOT_RUN) {
             cache.host.fastRuns++;
@@ -962,7 +962,7 @@ export class BtMode implements Mode {
 
   /**
    * Run the unit's ident instructions from index k in the CPU's fast loop (Cpu.runToBoundary).
-   * The caller tested that the run qualifies (bit k of fastMask(u, true): the fast loop stops
+   * The caller tested that the run qualifies (bit k of fastMask(u): the fast loop stops
    * by itself at its end, and the loop leaves after a store into the unit's frame, which the
    * code-store hook counts);
    * here its words, and the word of the instruction it stops before, are checked against the
@@ -1040,7 +1040,7 @@ export class BtMode implements Mode {
    */
   private enterInLoop(pc: number, cyc: number): number {
     const u = this.pu!;
-    const mask = fastMask(u, false);
+    const mask = fastMask(u);
     // (the loop's count of cycles stays a small integer: past DL_MAX the unit loop takes the boundary)
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || (pc & 3) !== 0 || cyc >= DL_MAX) return -1;
     const indirect = INDIRECT[u.ops[u.length - 1]!] !== 0;
@@ -1064,7 +1064,7 @@ export class BtMode implements Mode {
       y = liveLink(u, ma);
       if (y === undefined) return -1;
     }
-    const ym = fastMask(y, true);
+    const ym = fastMask(y);
     if ((ym & 1) === 0) return -1;
     const f = ma >>> 12;
     const writes = this.codeWrites[f]!;
@@ -1136,7 +1136,7 @@ export class BtMode implements Mode {
     const st = cache.stats;
     const op = u.ops[u.length - 1]!;
     this.endByControlFlow(t, u, op, t.domain, st);
-    const mask = fastMask(u, false);
+    const mask = fastMask(u);
     const cpu = this.cpu;
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || cpu.cycles >= deadline) return null;
     const pc = cpu.pc | 0;
