@@ -8,13 +8,13 @@
 //   node --import tsx bench/ab-trees.ts DIR_A DIR_B [MODE=bt] [REPS=20] [ROUNDS=24]
 //   (e.g. DIR_A a `git worktree add /tmp/before <commit>` of the commit before a change)
 import { median, nowMs } from './timing.ts';
+import { lmbenchCmdline } from './compare.ts';
 
 const [dirA, dirB] = [process.argv[2], process.argv[3]];
 const mode = process.argv[4] ?? 'bt';
 const reps = Number(process.argv[5] ?? 20);
 const rounds = Number(process.argv[6] ?? 24);
-/** REPS 0: `lmbench all` with the program's own counts (compare's timed workload) */
-const cmdline = reps === 0 ? 'lmbench all' : `lmbench all ${reps}`;
+const cmdline = lmbenchCmdline(reps);
 if (dirA === undefined || dirB === undefined || (mode !== 'trap' && mode !== 'bt') || !(reps >= 0) || !(rounds >= 7)) {
   process.stderr.write('usage: node --import tsx bench/ab-trees.ts DIR_A DIR_B [trap|bt] [REPS>=0] [ROUNDS>=7]\n');
   process.exit(2);

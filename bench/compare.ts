@@ -17,6 +17,10 @@ import { ledgerDelta, ledgerLess, type LedgerSnapshot } from '../machine/ledger.
 /** Workloads: the first process's command line in the standard guest. */
 export const SUITE_CMDLINE = 'usertests';
 export const LMBENCH_CMDLINE = 'lmbench all';
+/** The kernel-heavy benches' workload (bench/kernel-steady.ts, modes-alternating.ts, ab-trees.ts): `lmbench all REPS`, or with REPS 0 the program's own counts (compare's timed workload). */
+export function lmbenchCmdline(reps: number): string {
+  return reps === 0 ? LMBENCH_CMDLINE : `${LMBENCH_CMDLINE} ${reps}`;
+}
 /** iterations per primitive: the nanobench program's default N (its figures are region cycles / N) */
 export const NANOBENCH_OPS = 1000;
 export const NANOBENCH_CMDLINE = 'nanobench';

@@ -21,6 +21,7 @@ import type { Engine, Translator } from '../machine/translator.ts';
 import { btCache } from '../hypervisor/bt/mode.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { median, nowMs } from './timing.ts';
+import { lmbenchCmdline } from './compare.ts';
 import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,8 +36,7 @@ if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'inte
 }
 
 const build = buildGuestKernel({ arch: 'native' });
-/** REPS 0: `lmbench all` with the program's own counts (`compare`'s timed workload) */
-const cmdline = reps === 0 ? 'lmbench all' : `lmbench all ${reps}`;
+const cmdline = lmbenchCmdline(reps);
 /** `bench cpu`'s kernel row: the native kernel on the bare machine. */
 function runNative(): { reason: string; status?: number; cycles: number; instructions: number; tx: Translator | null; domain?: undefined } {
   const machine = new Machine({ memoryBytes: 32 * 1024 * 1024, engine });

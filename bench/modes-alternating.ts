@@ -12,6 +12,7 @@ import { runImageInMode } from '../hypervisor/index.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Engine } from '../machine/translator.ts';
 import { median, nowMs } from './timing.ts';
+import { lmbenchCmdline } from './compare.ts';
 
 const modes = (process.argv[2] ?? 'trap,bt').split(',') as ('trap' | 'bt' | 'hvm')[];
 const rounds = Number(process.argv[3] ?? 24);
@@ -22,7 +23,7 @@ if (modes.some((m) => m !== 'trap' && m !== 'bt' && m !== 'hvm') || !(rounds >= 
   process.exit(2);
 }
 const build = buildGuestKernel({ arch: 'native' });
-const cmdline = reps === 0 ? 'lmbench all' : `lmbench all ${reps}`;
+const cmdline = lmbenchCmdline(reps);
 const wall = new Map(modes.map((m) => [m, [] as number[]]));
 const sim = new Map<string, string>();
 for (let i = 0; i < rounds; i++) {
