@@ -57,8 +57,8 @@ export interface TranslatorLimits {
   /** executions of an entry address before it is translated */
   threshold: number;
   /**
-   * bt (hypervisor/bt/mode.ts): a translation unit's chain is compiled after threshold x unitHeat
-   * entries of the unit
+   * for compileStraight's caller (hypervisor/bt): a unit of its own is compiled after threshold x
+   * unitHeat of its entries (the machine's translator does not read it)
    */
   unitHeat: number;
   /** blocks in one translation */
@@ -95,12 +95,11 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
   // rather than 200: fewer translations of code that runs only in one phase of a workload, whose
   // compiles cost more than they saved - docs/engine.md "Fifth round")
   threshold: 500,
-  // bt compiles a function per chain of a few units (up to CHAIN_MAX_UNITS), many more functions
-  // than the dispatcher's translations of the same code, each an optimising compile of tens of
-  // milliseconds in a process's first boots: at 4 (2,000 entries) V8 made 42-43 optimising
-  // compiles in four boots of `lmbench all 20` against 74-78, `compare`'s bt runs took about 92
-  // ms against about 150 at 1, and the steady state stayed level (docs/engine.md "The thirteenth
-  // round")
+  // bt compiles a function per chain of a few units, many more functions than the dispatcher's
+  // translations of the same code, each an optimising compile of tens of milliseconds in a
+  // process's first boots: at 4 (2,000 entries) V8 made 42-43 optimising compiles in four boots
+  // of `lmbench all 20` against 74-78 at 1, `compare`'s bt runs took about 75-92 ms against about
+  // 150, and the steady state stayed level (docs/engine.md "The thirteenth round")
   unitHeat: 4,
   // 32 rather than 16: with kept heat the later machines of a process run their translations
   // from boot on, and 16 blocks split hot loops across translations (uvmFree's loop and the
