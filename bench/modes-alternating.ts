@@ -8,13 +8,13 @@
 //
 //   node --import tsx bench/modes-alternating.ts [MODES=trap,bt] [ROUNDS=24] [REPS=20] [ENGINE=translator]
 //   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload)
-import { runImageInMode } from '../hypervisor/index.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Engine } from '../machine/translator.ts';
-import { median, nowMs } from './timing.ts';
+import { median } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
+import { alternated, timedModeBoot, type BootMode } from './mode-boots.ts';
 
-const modes = (process.argv[2] ?? 'trap,bt').split(',') as ('trap' | 'bt' | 'hvm')[];
+const modes = (process.argv[2] ?? 'trap,bt').split(',') as BootMode[];
 const rounds = Number(process.argv[3] ?? 24);
 const reps = Number(process.argv[4] ?? 20);
 const engine = (process.argv[5] ?? 'translator') as Engine;
@@ -27,13 +27,10 @@ const cmdline = lmbenchCmdline(reps);
 const wall = new Map(modes.map((m) => [m, [] as number[]]));
 const sim = new Map<string, string>();
 for (let i = 0; i < rounds; i++) {
-  for (const m of i % 2 === 0 ? modes : [...modes].reverse()) {
-    const t0 = nowMs();
-    const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline, engine, maxCycles: Number.MAX_SAFE_INTEGER });
-    wall.get(m)!.push(nowMs() - t0);
-    r.hypervisor.machine.release();
-    const figures = `${r.reason} ${r.cycles} ${r.instructions}`;
-    if (r.reason !== 'poweroff') throw new Error(`${m}: ${cmdline} stopped with ${r.reason}`);
+  for (const m of alternated(modes, i)) {
+    const r = timedModeBoot(m, build, cmdline, engine);
+    wall.get(m)!.push(r.ms);
+    const figures = `${r.cycles} ${r.instructions}`;
     if ((sim.get(m) ?? figures) !== figures) throw new Error(`${m}: the boots differ in simulated figures`);
     sim.set(m, figures);
   }

@@ -8,17 +8,16 @@
 // checked equal across the rounds of a mode and test.
 //
 //   node --import tsx bench/modes-by-test.ts [MODES=trap,bt] [ROUNDS=12] [TESTS=null,fork,exec,ctx,pipe,pagefault,sbrk] [ENGINE=translator]
-import { runImageInMode } from '../hypervisor/index.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Engine } from '../machine/translator.ts';
-import { median, nowMs } from './timing.ts';
+import { median } from './timing.ts';
 import { textTable } from './text-table.ts';
+import { alternated, timedModeBoot, type BootMode } from './mode-boots.ts';
 
-type Mode = 'trap' | 'bt' | 'hvm';
 const ALL_TESTS = ['null', 'fork', 'exec', 'ctx', 'pipe', 'pagefault', 'sbrk'];
 const BASELINE = 'lmbench null 1';
 
-const modes = (process.argv[2] ?? 'trap,bt').split(',') as Mode[];
+const modes = (process.argv[2] ?? 'trap,bt').split(',') as BootMode[];
 const rounds = Number(process.argv[3] ?? 12);
 const tests = (process.argv[4] ?? ALL_TESTS.join(',')).split(',');
 const engine = (process.argv[5] ?? 'translator') as Engine;
@@ -37,18 +36,14 @@ const cmdlines = [BASELINE, ...tests.map((t) => `lmbench ${t}`)];
 const wall = new Map<string, number[]>();
 const sim = new Map<string, { cycles: number; instructions: number }>();
 for (let i = 0; i < rounds; i++) {
-  for (const cmdline of i % 2 === 0 ? cmdlines : [...cmdlines].reverse()) {
-    for (const m of i % 2 === 0 ? modes : [...modes].reverse()) {
+  for (const cmdline of alternated(cmdlines, i)) {
+    for (const m of alternated(modes, i)) {
       const key = `${m} ${cmdline}`;
-      const t0 = nowMs();
-      const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline, engine, maxCycles: Number.MAX_SAFE_INTEGER });
-      const ms = nowMs() - t0;
-      r.hypervisor.machine.release();
-      if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`${m}: ${cmdline} stopped with ${r.reason} (status ${r.status})`);
+      const r = timedModeBoot(m, build, cmdline, engine);
       const before = sim.get(key);
       if (before !== undefined && (before.cycles !== r.cycles || before.instructions !== r.instructions)) throw new Error(`${m}: the boots of ${cmdline} differ in simulated figures`);
       sim.set(key, { cycles: r.cycles, instructions: r.instructions });
-      (wall.get(key) ?? wall.set(key, []).get(key)!).push(ms);
+      (wall.get(key) ?? wall.set(key, []).get(key)!).push(r.ms);
     }
   }
 }
