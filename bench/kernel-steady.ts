@@ -8,8 +8,9 @@
 // compiled code (the translator engine: chained direct transfers), and the straight runs of ident
 // instructions run in the CPU's fast loop. Simulated figures are the same on every run (checked).
 //
-//   node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8]
-//   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload)
+//   node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8] [CMDLINE]
+//   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload; CMDLINE, e.g.
+//   'lmbench fork', runs that command line instead of lmbench all, REPS then unused)
 //
 // With KS_PROFILE=DIR each run is profiled on its own (node:inspector, sampling every 200 us,
 // started before the run and stopped after its times are taken) into DIR/runNN-WALLms.cpuprofile;
@@ -30,13 +31,14 @@ const mode = process.argv[2] ?? 'bt';
 const engine = (process.argv[3] ?? 'translator') as Engine;
 const reps = Number(process.argv[4] ?? 30);
 const runs = Number(process.argv[5] ?? 8);
+const cmdlineArg = process.argv[6];
 if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 0) || !(runs >= 3)) {
-  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3]\n');
+  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3] [CMDLINE]\n');
   process.exit(2);
 }
 
 const build = buildGuestKernel({ arch: 'native' });
-const cmdline = lmbenchCmdline(reps);
+const cmdline = cmdlineArg ?? lmbenchCmdline(reps);
 /** `bench cpu`'s kernel row: the native kernel on the bare machine. */
 function runNative(): { reason: string; status?: number; cycles: number; instructions: number; tx: Translator | null; domain?: undefined } {
   const machine = new Machine({ memoryBytes: 32 * 1024 * 1024, engine });
