@@ -152,6 +152,10 @@ export function makeRig(opts: { memoryBytes?: number; profile?: string; fast?: b
   const pic = new FakePic();
   const cpu = new Cpu(mem, bus, pic, getProfile(opts.profile ?? 'p4-2003'));
   cpu.fastPath = opts.fast ?? true;
+  // the interpreter unless asked for the translator: the CPU's default engine is the translator
+  // (machine/translator.ts DEFAULT_ENGINE), and the interpreter is the oracle the translator is
+  // compared with (agree, runBoth)
+  cpu.engine = 'interpreter';
   if (opts.translator) {
     // translate every entry the first time it is reached: the translator runs nearly all the code
     cpu.engine = 'translator';
