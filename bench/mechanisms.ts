@@ -6,7 +6,7 @@
 // INVLPG just dropped). Each is the difference between a guest loop with the mechanism and the
 // same loop without it (a NOP in its place; for the shadow fault, an INVLPG of a page the loop
 // never touches), in the same run: median of RUNS, the two loops alternating after a warm-up of
-// each, each timing the guest's run alone (not the hypervisor's construction; the machine's
+// each (WARM_UP), each timing the guest's run alone (not the hypervisor's construction; the machine's
 // memory released for the next run), beside the simulated cycles of the same difference. The
 // domain's counters of each run confirm the mechanism happened once per iteration, and never in
 // the baseline.
@@ -210,6 +210,28 @@ const MECHANISMS: Mechanism[] = [
 
 const RUNS = 9;
 
+/**
+ * Each loop's warm-up run is this many times its timed runs' iterations. The translator makes an
+ * entry hot after `threshold` landings at the ends of cold slices (500 of 2,000 cycles by
+ * default): about a million cycles, which is what the baseline loops of 200,000 iterations take
+ * in all, so at one times the iterations whether a baseline got translated hung on where its
+ * slices happened to end (the dispatcher's first landing moved by one instruction, and the trap
+ * and hvm baselines went from translated to cold: three times slower, and every mechanism looked
+ * cheaper by the difference). Five times makes each loop hot in its warm-up run, and each timed
+ * run then finds it translated at its first landing (kept heat), as the loop with the mechanism
+ * finds its own: both loops' ordinary instructions run as translated code.
+ */
+const WARM_UP = 5;
+
+/** The warm-up runs of m's two loops (WARM_UP times `iterations` each). */
+function warmUp(m: Mechanism, iterations: number, opts: GuestRunOptions): void {
+  for (const w of [false, true]) {
+    const r = m.run(m.image(w, iterations * WARM_UP), opts);
+    if (r.reason !== 'poweroff') throw new Error(`mechanism warm-up (${m.mechanism}) stopped with ${r.reason}`);
+    r.hypervisor.machine.release();
+  }
+}
+
 /** One run of `image` under m, timed from the hypervisor's start of the run (its construction left out); the machine's memory released for the next run. */
 function timedRun(m: Mechanism, image: Image, opts: GuestRunOptions): { ms: number; value: GuestRunResult } {
   let t0 = 0;
@@ -236,10 +258,10 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
   const iterations = Math.max(1000, Math.round(200_000 * scale));
   const opts = runOptions(engine);
   return MECHANISMS.map((m) => {
-    // both loops warmed up first, then timed alternately (a load spike or a late JIT tier hits
-    // both alike rather than whichever ran first)
+    // both loops warmed up first (WARM_UP), then timed alternately (a load spike or a late JIT
+    // tier hits both alike rather than whichever ran first)
     const images = [m.image(false, iterations), m.image(true, iterations)] as const;
-    for (const w of [false, true]) m.run(m.image(w, Math.round(iterations / 10)), opts);
+    warmUp(m, iterations, opts);
     const runs: Array<Array<{ ms: number; value: GuestRunResult }>> = [[], []];
     for (let k = 0; k < RUNS; k++) {
       for (const w of [0, 1] as const) {
@@ -267,6 +289,39 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
   });
 }
 
+/** A mechanism's two loops as a timer (mechanismTimers). */
+export interface MechanismTimer {
+  mechanism: string;
+  iterations: number;
+  /** the benchmark's warm-up of both loops (WARM_UP) */
+  warmUp: () => void;
+  /** one timed run of the loop with the mechanism or of its baseline: ms, and the run's simulated cycles */
+  time: (withIt: boolean) => { ms: number; cycles: number };
+}
+
+/**
+ * Each mechanism's two loops as a timer, for a caller that interleaves the runs itself
+ * (bench/ab-mechanisms.ts: two checkouts' runs alternating one by one). Same loops, warm-up and
+ * timing as runMechanismsBench.
+ */
+export function mechanismTimers(scale = 1, engine?: Engine): MechanismTimer[] {
+  const iterations = Math.max(1000, Math.round(200_000 * scale));
+  const opts = runOptions(engine);
+  return MECHANISMS.map((m) => {
+    const images = [m.image(false, iterations), m.image(true, iterations)] as const;
+    return {
+      mechanism: m.mechanism,
+      iterations,
+      warmUp: () => warmUp(m, iterations, opts),
+      time: (withIt: boolean) => {
+        const r = timedRun(m, images[withIt ? 1 : 0], opts);
+        if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${withIt ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
+        return { ms: r.ms, cycles: r.value.cycles };
+      },
+    };
+  });
+}
+
 /** The rows as a table. */
 export function mechanismsTable(rows: MechanismRow[]): string {
   return textTable(
@@ -284,6 +339,26 @@ export function mechanismCounts(iterations: number, engine?: Engine): Array<{ me
     const wo = m.run(m.image(false, iterations), opts);
     if (w.reason !== 'poweroff' || wo.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}) stopped with ${w.reason}/${wo.reason}`);
     return { mechanism: m.mechanism, mode: m.mode, withIt: loopOccurrences(m, w, opts), without: loopOccurrences(m, wo, opts), cycles: [w.cycles, wo.cycles] };
+  });
+}
+
+/**
+ * After the benchmark's warm-up of each loop (default engine and limits), the instructions one
+ * timed-length run of each loop ran in cold slices (tests: the baselines must run translated, as
+ * the loops with the mechanism do).
+ */
+export function coldAfterWarmUp(iterations: number): Array<{ mechanism: string; without: number; withIt: number }> {
+  const opts = runOptions();
+  return MECHANISMS.map((m) => {
+    warmUp(m, iterations, opts);
+    const cold = (w: boolean): number => {
+      let cpu: Cpu | null = null;
+      const r = m.run(m.image(w, iterations), { ...opts, onCpu: (c) => (cpu = c) });
+      if (r.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}) stopped with ${r.reason}`);
+      r.hypervisor.machine.release();
+      return (cpu as Cpu | null)?.translator?.stats.coldInstructions ?? -1;
+    };
+    return { mechanism: m.mechanism, without: cold(false), withIt: cold(true) };
   });
 }
 
