@@ -746,8 +746,8 @@ export class Cpu implements MmuHost {
       }
       if ((pc & 0xfffff003) !== mmu.icV) {
         if ((pc & 3) !== 0) return CONT;
-        const e = tlbFind(tr, ((pc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, pc & PAGE_MASK);
-        if (e < 0) return CONT;
+        let e = tlbFind(tr, ((pc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, pc & PAGE_MASK);
+        if (e < 0 && (e = this.fetchWalk(pc, user, tr)) < 0) return CONT;
         mmu.icV = pc & PAGE_MASK;
         mmu.icA = mmu.tlbAdd[e]!;
         this.mem.codePage[(pc + mmu.icA) >>> 12] = 1;
@@ -771,6 +771,29 @@ export class Cpu implements MmuHost {
       }
       if (why !== BOUND || this.attn !== 0 || this.cycles >= this.deadline) return why;
     }
+  }
+
+  /**
+   * The dispatcher's fetch that missed the TLB (after a flush: a CR3 load, a VM entry or exit
+   * without a VPID): the walk step()'s fetch would make, made here and charged the same, so the
+   * instruction runs in translated code or a cold slice instead of on the general path. Returns
+   * the TLB entry, or -1 with no trace left when the walk fails (step() walks again and raises)
+   * or leaves no entry (a page outside memory: step() walks again). Out of line: the dispatcher's
+   * own loop stays small.
+   */
+  private fetchWalk(pc: number, user: boolean, tr: Int32Array): number {
+    const dc = this.refill(pc, ACC_FETCH, user);
+    if (dc < 0) return -1;
+    const mmu = this.mmu;
+    const e = tlbFind(tr, ((pc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, pc & PAGE_MASK);
+    if (e < 0) {
+      this.stats.tlbMisses--;
+      return -1;
+    }
+    this.evCount[EV_TLB_WALK]! += this.refillTlbRefs;
+    this.evCount[EV_EPT_WALK]! += this.refillEptRefs;
+    this.cycles += dc;
+    return e;
   }
 
   /**
