@@ -224,18 +224,28 @@ const RUNS = 9;
 const WARM_UP = 5;
 
 /** The warm-up runs of m's two loops (WARM_UP times `iterations` each). */
-function warmUp(m: Mechanism, iterations: number, opts: GuestRunOptions): void {
+function warmUp(m: Mechanism, iterations: number, opts: GuestRunOptions, onCpu?: (cpu: Cpu) => void): void {
   for (const w of [false, true]) {
-    const r = m.run(m.image(w, iterations * WARM_UP), opts);
+    const r = m.run(m.image(w, iterations * WARM_UP), onCpu === undefined ? opts : { ...opts, onCpu });
     if (r.reason !== 'poweroff') throw new Error(`mechanism warm-up (${m.mechanism}) stopped with ${r.reason}`);
     r.hypervisor.machine.release();
   }
 }
 
-/** One run of `image` under m, timed from the hypervisor's start of the run (its construction left out); the machine's memory released for the next run. */
-function timedRun(m: Mechanism, image: Image, opts: GuestRunOptions): { ms: number; value: GuestRunResult } {
+/**
+ * One run of `image` under m, timed from the hypervisor's start of the run (its construction left
+ * out); the machine's memory released for the next run. `onCpu` sees the CPU first (a bench that
+ * sets a host-side switch of it: bench/fetch-walk.ts).
+ */
+function timedRun(m: Mechanism, image: Image, opts: GuestRunOptions, onCpu?: (cpu: Cpu) => void): { ms: number; value: GuestRunResult } {
   let t0 = 0;
-  const value = m.run(image, { ...opts, onCpu: () => (t0 = nowMs()) });
+  const value = m.run(image, {
+    ...opts,
+    onCpu: (cpu) => {
+      onCpu?.(cpu);
+      t0 = nowMs();
+    },
+  });
   const ms = nowMs() - t0;
   value.hypervisor.machine.release();
   return { ms, value };
@@ -293,7 +303,7 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
 export interface MechanismTimer {
   mechanism: string;
   iterations: number;
-  /** the benchmark's warm-up of both loops (WARM_UP) */
+  /** the benchmark's warm-up of both loops (WARM_UP), onCpu seeing each run's CPU */
   warmUp: () => void;
   /** one timed run of the loop with the mechanism or of its baseline: ms, and the run's simulated cycles */
   time: (withIt: boolean) => { ms: number; cycles: number };
@@ -301,10 +311,10 @@ export interface MechanismTimer {
 
 /**
  * Each mechanism's two loops as a timer, for a caller that interleaves the runs itself
- * (bench/ab-mechanisms.ts: two checkouts' runs alternating one by one). Same loops, warm-up and
- * timing as runMechanismsBench.
+ * (bench/fetch-walk.ts: two settings of a host-side switch alternating run by run, `onCpu`
+ * setting it on each run's CPU). Same loops, warm-up and timing as runMechanismsBench.
  */
-export function mechanismTimers(scale = 1, engine?: Engine): MechanismTimer[] {
+export function mechanismTimers(scale = 1, engine?: Engine, onCpu?: (cpu: Cpu) => void): MechanismTimer[] {
   const iterations = Math.max(1000, Math.round(200_000 * scale));
   const opts = runOptions(engine);
   return MECHANISMS.map((m) => {
@@ -312,9 +322,9 @@ export function mechanismTimers(scale = 1, engine?: Engine): MechanismTimer[] {
     return {
       mechanism: m.mechanism,
       iterations,
-      warmUp: () => warmUp(m, iterations, opts),
+      warmUp: () => warmUp(m, iterations, opts, onCpu),
       time: (withIt: boolean) => {
-        const r = timedRun(m, images[withIt ? 1 : 0], opts);
+        const r = timedRun(m, images[withIt ? 1 : 0], opts, onCpu);
         if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${withIt ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
         return { ms: r.ms, cycles: r.value.cycles };
       },

@@ -404,6 +404,12 @@ export class Cpu implements MmuHost {
   /** false: run only the general-path engine (for equivalence tests) */
   fastPath = true;
   /**
+   * The translator's dispatcher makes the walk of a fetch that misses the TLB itself (fetchWalk;
+   * false: it leaves that instruction to step(), as the fast loop does). Host side only: the same
+   * simulation either way (tests and bench/fetch-walk.ts compare the two).
+   */
+  fetchWalk = true;
+  /**
    * The engine run() uses besides the general path: the interpreter's fast loop, or translated
    * code (machine/translator.ts) for hot code and the fast loop for the rest. Same cycles,
    * instructions, traps and interrupt points either way.
@@ -747,7 +753,7 @@ export class Cpu implements MmuHost {
       if ((pc & 0xfffff003) !== mmu.icV) {
         if ((pc & 3) !== 0) return CONT;
         let e = tlbFind(tr, ((pc >>> 12) & mmu.setMask) << mmu.wayShift, mmu.tlbWays, pc & PAGE_MASK);
-        if (e < 0 && (e = this.fetchWalk(pc, user, tr)) < 0) return CONT;
+        if (e < 0 && (!this.fetchWalk || (e = this.walkFetch(pc, user, tr)) < 0)) return CONT;
         mmu.icV = pc & PAGE_MASK;
         mmu.icA = mmu.tlbAdd[e]!;
         this.mem.codePage[(pc + mmu.icA) >>> 12] = 1;
@@ -781,7 +787,7 @@ export class Cpu implements MmuHost {
    * or leaves no entry (a page outside memory: step() walks again). Out of line: the dispatcher's
    * own loop stays small.
    */
-  private fetchWalk(pc: number, user: boolean, tr: Int32Array): number {
+  private walkFetch(pc: number, user: boolean, tr: Int32Array): number {
     const dc = this.refill(pc, ACC_FETCH, user);
     if (dc < 0) return -1;
     const mmu = this.mmu;
