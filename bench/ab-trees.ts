@@ -4,6 +4,9 @@
 // ROUNDS times by each tree (the order swapped every round). Prints per tree the process CPU and
 // wall ms of each boot and their medians over boots 3-6 and 7-ROUNDS. Each tree has its own
 // modules (its own memos of compiled functions); V8 is shared. Simulated figures must agree.
+// Caution: two checkouts of the same commit come out up to a fifth apart here (docs/engine.md, "The
+// fifteenth round"): run the same commit in both trees as a control before reading a smaller
+// difference, or compare with a switch in one tree (bench/fetch-walk.ts).
 //
 //   node --import tsx bench/ab-trees.ts DIR_A DIR_B [MODE=bt] [REPS=20] [ROUNDS=24]
 //   (e.g. DIR_A a `git worktree add /tmp/before <commit>` of the commit before a change)
