@@ -9,6 +9,7 @@ import { bootNative } from '../hypervisor/boot/native.ts';
 import { runImageInMode } from '../hypervisor/index.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../toolchain/guest-kernel.ts';
 import { cpuMs, median, nowMs, timed } from './timing.ts';
+import { lmbenchCmdline } from './compare.ts';
 import { ENGINES, type Engine } from '../machine/translator.ts';
 import { getHeapCodeStatistics } from 'node:v8';
 
@@ -214,11 +215,11 @@ function timeKernel(build: GuestKernelBuild, reps: number, engine: Engine): Time
   const code0 = codeSpace();
   const c0 = cpuMs();
   const t0 = nowMs();
-  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: `lmbench all ${reps}` });
+  bootNative(machine, { kernel: build.kernel, initrd: build.initrd, cmdline: lmbenchCmdline(reps) });
   const result = machine.run({ maxCycles: Number.MAX_SAFE_INTEGER });
   const seconds = (nowMs() - t0) / 1000;
   const cpuSeconds = (cpuMs() - c0) / 1000;
-  if (result.reason !== 'poweroff' || result.status !== 0) throw new Error(`benchmark kernel (lmbench all ${reps}) stopped with ${result.reason} (status ${result.status})`);
+  if (result.reason !== 'poweroff' || result.status !== 0) throw new Error(`benchmark kernel (${lmbenchCmdline(reps)}) stopped with ${result.reason} (status ${result.status})`);
   const cache = footprint(machine, code0);
   // its memory, already mapped by the host, serves the next run: a fresh buffer makes the kernel's
   // first touch of each frame (its free list links them all) a host page fault, the same cost under
@@ -236,10 +237,10 @@ function timeModeKernel(build: GuestKernelBuild, reps: number, engine: Engine, m
   const code0 = codeSpace();
   const c0 = cpuMs();
   const t0 = nowMs();
-  const r = runImageInMode(mode, build.kernel, { initrd: build.initrd, cmdline: `lmbench all ${reps}`, engine, maxCycles: Number.MAX_SAFE_INTEGER });
+  const r = runImageInMode(mode, build.kernel, { initrd: build.initrd, cmdline: lmbenchCmdline(reps), engine, maxCycles: Number.MAX_SAFE_INTEGER });
   const seconds = (nowMs() - t0) / 1000;
   const cpuSeconds = (cpuMs() - c0) / 1000;
-  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`benchmark kernel (lmbench all ${reps}) under ${mode} stopped with ${r.reason} (status ${r.status})`);
+  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`benchmark kernel (${lmbenchCmdline(reps)}) under ${mode} stopped with ${r.reason} (status ${r.status})`);
   r.hypervisor.machine.release(); // as timeKernel's
   const tx = r.hypervisor.cpu.translator;
   const cache = tx === null ? undefined : { translations: tx.size.translations, guestBytes: tx.size.guestBytes, sourceChars: tx.size.sourceChars, hostCodeBytes: Math.max(0, codeSpace() - code0), hostBytesPerGuestMiB: 0 };
