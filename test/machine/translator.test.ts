@@ -27,6 +27,15 @@ function withIdt(rig: Rig): void {
   rig.cpu.ksp[0] = KSTACK;
 }
 
+/** Paging on (tables at 0x20000 and 0x21000, the first `end` bytes identity-mapped), p booted with its stack at KSTACK. */
+function bootPaged(r: Rig, p: Prog, end = 0x80000): void {
+  const pt = new PageTables(r.mem, 0x20000, 0x21000);
+  pt.identity(0, end, Pte.W);
+  boot(r, p, KSTACK);
+  r.cpu.writeCr(3, 0x20000);
+  r.cpu.writeCr(0, 1);
+}
+
 /** Run setup under the interpreter and under the translator with `limits`; expect the same outcome; return the translator's rig. */
 function agree(setup: (rig: Rig) => void, limits: Partial<TranslatorLimits>, deadline = 1e7): Rig & { exit: number } {
   const out: { exit: number; state: unknown; mem: Buffer; log: string[] }[] = [];
@@ -475,11 +484,7 @@ describe('the fetch after a TLB flush', () => {
       const n = { interpreter: 0, translator: 0 };
       const rig = agree(
         (r) => {
-          const pt = new PageTables(r.mem, 0x20000, 0x21000);
-          pt.identity(0, 0x80000, Pte.W);
-          boot(r, p, KSTACK);
-          r.cpu.writeCr(3, 0x20000);
-          r.cpu.writeCr(0, 1);
+          bootPaged(r, p);
           r.cpu.fetchWalk = fetchWalk;
           const step = r.cpu.step.bind(r.cpu);
           const engine = r.cpu.engine;
@@ -631,11 +636,7 @@ describe("a refill's walk writing into a frame marked for the code-store hook (b
       const seen: number[] = [];
       const rig = agree(
         (r) => {
-          const pt = new PageTables(r.mem, 0x20000, 0x21000);
-          pt.identity(0, 0x80000, Pte.W);
-          boot(r, p, KSTACK);
-          r.cpu.writeCr(3, 0x20000);
-          r.cpu.writeCr(0, 1);
+          bootPaged(r, p);
           if (marked) {
             r.cpu.markCodeFrame(0x21);
             r.cpu.codeStoreHook = (pa) => {
