@@ -44,6 +44,8 @@ export interface MechanismRow {
   /** milliseconds of the two loops (medians) */
   withMs: number;
   withoutMs: number;
+  /** milliseconds of the host control (hostControl), timed between this row's runs (median) */
+  controlMs: number;
 }
 
 /** The counting loop around `body` (r5 is the counter: CPUID writes r0-r3). */
@@ -210,6 +212,55 @@ const MECHANISMS: Mechanism[] = [
 
 const RUNS = 9;
 
+/** the host control's program: opcodes 0-5 of its small interpreter */
+const CONTROL_CODE = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7 + (i >> 3)) % 6);
+const controlMem = new Int32Array(1 << 14);
+
+/**
+ * The host control: a fixed amount of plain JavaScript shaped like the simulator's own hot code (a
+ * small bytecode interpreter over typed arrays: a switch per step, loads and stores), timed in ms.
+ * It says how fast the host ran this kind of code at the time of a row. On the shared 2-core
+ * machine it is not constant: measured with `taskset -c 0` and `-c 1`, one core ran it in about
+ * 15 ms and the other in 30-40, and which one is slow changes with the host's own load (docs/
+ * engine.md, "The fifteenth round"); the mechanism rows move with it.
+ */
+export function hostControl(): number {
+  const code = CONTROL_CODE;
+  const mem = controlMem;
+  const t0 = nowMs();
+  let a = 1;
+  let b = 2;
+  let c = 3;
+  let d = 4;
+  for (let r = 0; r < 2000; r++) {
+    for (let pc = 0; pc < code.length; pc++) {
+      switch (code[pc]) {
+        case 0:
+          a = (a + b) | 0;
+          break;
+        case 1:
+          b = (b ^ c) | 0;
+          break;
+        case 2:
+          c = (c + mem[a & 16383]!) | 0;
+          break;
+        case 3:
+          mem[b & 16383] = d;
+          break;
+        case 4:
+          d = (d + 1) | 0;
+          break;
+        default:
+          if (a > b) a = (a - 1) | 0;
+          else b = (b + 3) | 0;
+      }
+    }
+  }
+  const ms = nowMs() - t0;
+  mem[0] = a ^ b ^ c ^ d; // (its result is used)
+  return ms;
+}
+
 /**
  * Each loop's warm-up run is this many times its timed runs' iterations. The translator makes an
  * entry hot after `threshold` landings at the ends of cold slices (500 of 2,000 cycles by
@@ -273,7 +324,9 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
     const images = [m.image(false, iterations), m.image(true, iterations)] as const;
     warmUp(m, iterations, opts);
     const runs: Array<Array<{ ms: number; value: GuestRunResult }>> = [[], []];
+    const control: number[] = [];
     for (let k = 0; k < RUNS; k++) {
+      control.push(hostControl());
       for (const w of [0, 1] as const) {
         const r = timedRun(m, images[w], opts);
         if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${w ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
@@ -295,6 +348,7 @@ export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
       seenWithout: loopOccurrences(m, without.result, opts),
       withMs: withIt.ms,
       withoutMs: without.ms,
+      controlMs: median(control),
     };
   });
 }
@@ -335,9 +389,9 @@ export function mechanismTimers(scale = 1, engine?: Engine, onCpu?: (cpu: Cpu) =
 /** The rows as a table. */
 export function mechanismsTable(rows: MechanismRow[]): string {
   return textTable(
-    ['mechanism', 'mode', 'host ns', 'goal ns', 'sim cycles', 'iterations', 'seen', 'baseline (seen)', 'with (ms)', 'without (ms)'],
-    rows.map((r) => [r.mechanism, r.mode, r.ns.toFixed(0), r.goalNs ?? '-', r.cycles.toFixed(0), r.iterations, r.seen, `${r.baseline} (${r.seenWithout})`, r.withMs.toFixed(1), r.withoutMs.toFixed(1)]),
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right'],
+    ['mechanism', 'mode', 'host ns', 'goal ns', 'sim cycles', 'iterations', 'seen', 'baseline (seen)', 'with (ms)', 'without (ms)', 'control (ms)'],
+    rows.map((r) => [r.mechanism, r.mode, r.ns.toFixed(0), r.goalNs ?? '-', r.cycles.toFixed(0), r.iterations, r.seen, `${r.baseline} (${r.seenWithout})`, r.withMs.toFixed(1), r.withoutMs.toFixed(1), r.controlMs.toFixed(1)]),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'],
   );
 }
 

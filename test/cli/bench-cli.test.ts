@@ -80,8 +80,10 @@ describe('xenolith bench --json', () => {
       ['trap', 1000, 1000, 0],
     ]);
     for (const r of out.mechanisms) {
-      expect(Object.keys(r)).toEqual(['mechanism', 'mode', 'baseline', 'ns', 'cycles', 'goalNs', 'iterations', 'seen', 'seenWithout', 'withMs', 'withoutMs']);
+      expect(Object.keys(r)).toEqual(['mechanism', 'mode', 'baseline', 'ns', 'cycles', 'goalNs', 'iterations', 'seen', 'seenWithout', 'withMs', 'withoutMs', 'controlMs']);
       expect(r.cycles).toBeGreaterThan(0);
+      // the host control was timed beside the row
+      expect(r.controlMs).toBeGreaterThan(0);
     }
     // bt's rewritten CLI: no goal in the issue
     expect(out.mechanisms.map((r) => r.goalNs)).toEqual([100, 300, null, 200, 500]);
