@@ -36,7 +36,7 @@ for (const t of timers) {
       const w = t.time(true);
       const o = t.time(false);
       ns[k]!.push(((w.ms - o.ms) * 1e6) / t.iterations);
-      const c = `${(w.cycles - o.cycles) / t.iterations}`;
+      const c = `${(w.result.cycles - o.result.cycles) / t.iterations}`;
       if (cycles !== null && c !== cycles) throw new Error(`${t.mechanism}: the settings differ in simulated cycles per occurrence: ${cycles} against ${c}`);
       cycles = c;
     }

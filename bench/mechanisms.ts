@@ -314,74 +314,84 @@ function runOptions(engine?: Engine): GuestRunOptions {
   return { memoryBytes: 4 * 1024 * 1024, maxCycles: Number.MAX_SAFE_INTEGER, ...(engine !== undefined ? { engine } : {}) };
 }
 
-/** Each mechanism's row; `scale` 1 is 200,000 iterations per loop. */
-export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
-  const iterations = Math.max(1000, Math.round(200_000 * scale));
+/** A mechanism's two loops as a timer (mechanismTimers). */
+export interface MechanismTimer {
+  mechanism: string;
+  mode: MechanismRow['mode'];
+  baseline: string;
+  goalNs: number | null;
+  iterations: number;
+  /** the benchmark's warm-up of both loops (WARM_UP), onCpu seeing each run's CPU */
+  warmUp: () => void;
+  /** one timed run of the loop with the mechanism or of its baseline (to power-off, else an error): ms, and the run */
+  time: (withIt: boolean) => { ms: number; result: GuestRunResult };
+  /** the occurrences a run of either loop counted in its loop (its prologue's subtracted) */
+  occurrences: (r: GuestRunResult) => number;
+}
+
+/** Timed-run iterations per loop at `scale` (1: 200,000). */
+function iterationsAt(scale: number): number {
+  return Math.max(1000, Math.round(200_000 * scale));
+}
+
+function timers(iterations: number, engine?: Engine, onCpu?: (cpu: Cpu) => void): MechanismTimer[] {
   const opts = runOptions(engine);
   return MECHANISMS.map((m) => {
-    // both loops warmed up first (WARM_UP), then timed alternately (a load spike or a late JIT
-    // tier hits both alike rather than whichever ran first)
     const images = [m.image(false, iterations), m.image(true, iterations)] as const;
-    warmUp(m, iterations, opts);
-    const runs: Array<Array<{ ms: number; value: GuestRunResult }>> = [[], []];
-    const control: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
-      control.push(hostControl());
-      for (const w of [0, 1] as const) {
-        const r = timedRun(m, images[w], opts);
-        if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${w ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
-        runs[w]!.push(r);
-      }
-    }
-    const time = (w: 0 | 1): { ms: number; result: GuestRunResult } => ({ ms: median(runs[w]!.map((r) => r.ms)), result: runs[w]![0]!.value });
-    const without = time(0);
-    const withIt = time(1);
     return {
       mechanism: m.mechanism,
       mode: m.mode,
       baseline: m.baseline,
-      ns: ((withIt.ms - without.ms) * 1e6) / iterations,
-      cycles: (withIt.result.cycles - without.result.cycles) / iterations,
       goalNs: m.goalNs,
-      iterations,
-      seen: loopOccurrences(m, withIt.result, opts),
-      seenWithout: loopOccurrences(m, without.result, opts),
-      withMs: withIt.ms,
-      withoutMs: without.ms,
-      controlMs: median(control),
-    };
-  });
-}
-
-/** A mechanism's two loops as a timer (mechanismTimers). */
-export interface MechanismTimer {
-  mechanism: string;
-  iterations: number;
-  /** the benchmark's warm-up of both loops (WARM_UP), onCpu seeing each run's CPU */
-  warmUp: () => void;
-  /** one timed run of the loop with the mechanism or of its baseline: ms, and the run's simulated cycles */
-  time: (withIt: boolean) => { ms: number; cycles: number };
-}
-
-/**
- * Each mechanism's two loops as a timer, for a caller that interleaves the runs itself
- * (bench/fetch-walk.ts: two settings of a host-side switch alternating run by run, `onCpu`
- * setting it on each run's CPU). Same loops, warm-up and timing as runMechanismsBench.
- */
-export function mechanismTimers(scale = 1, engine?: Engine, onCpu?: (cpu: Cpu) => void): MechanismTimer[] {
-  const iterations = Math.max(1000, Math.round(200_000 * scale));
-  const opts = runOptions(engine);
-  return MECHANISMS.map((m) => {
-    const images = [m.image(false, iterations), m.image(true, iterations)] as const;
-    return {
-      mechanism: m.mechanism,
       iterations,
       warmUp: () => warmUp(m, iterations, opts, onCpu),
       time: (withIt: boolean) => {
         const r = timedRun(m, images[withIt ? 1 : 0], opts, onCpu);
         if (r.value.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}, ${withIt ? 'with it' : 'baseline'}) stopped with ${r.value.reason}`);
-        return { ms: r.ms, cycles: r.value.cycles };
+        return { ms: r.ms, result: r.value };
       },
+      occurrences: (r: GuestRunResult) => loopOccurrences(m, r, opts),
+    };
+  });
+}
+
+/**
+ * Each mechanism's two loops as a timer, for a caller that interleaves the runs itself
+ * (runMechanismsBench; bench/fetch-walk.ts: two settings of a host-side switch alternating run by
+ * run, `onCpu` setting it on each run's CPU). `scale` 1 is 200,000 iterations per loop.
+ */
+export function mechanismTimers(scale = 1, engine?: Engine, onCpu?: (cpu: Cpu) => void): MechanismTimer[] {
+  return timers(iterationsAt(scale), engine, onCpu);
+}
+
+/** Each mechanism's row; `scale` 1 is 200,000 iterations per loop. */
+export function runMechanismsBench(scale = 1, engine?: Engine): MechanismRow[] {
+  return mechanismTimers(scale, engine).map((t) => {
+    // both loops warmed up first (WARM_UP), then timed alternately (a load spike or a late JIT
+    // tier hits both alike rather than whichever ran first), the host control between
+    t.warmUp();
+    const runs: Array<Array<{ ms: number; result: GuestRunResult }>> = [[], []];
+    const control: number[] = [];
+    for (let k = 0; k < RUNS; k++) {
+      control.push(hostControl());
+      for (const w of [0, 1] as const) runs[w]!.push(t.time(w === 1));
+    }
+    const time = (w: 0 | 1): { ms: number; result: GuestRunResult } => ({ ms: median(runs[w]!.map((r) => r.ms)), result: runs[w]![0]!.result });
+    const without = time(0);
+    const withIt = time(1);
+    return {
+      mechanism: t.mechanism,
+      mode: t.mode,
+      baseline: t.baseline,
+      ns: ((withIt.ms - without.ms) * 1e6) / t.iterations,
+      cycles: (withIt.result.cycles - without.result.cycles) / t.iterations,
+      goalNs: t.goalNs,
+      iterations: t.iterations,
+      seen: t.occurrences(withIt.result),
+      seenWithout: t.occurrences(without.result),
+      withMs: withIt.ms,
+      withoutMs: without.ms,
+      controlMs: median(control),
     };
   });
 }
@@ -412,17 +422,14 @@ export function mechanismCounts(iterations: number, engine?: Engine): Array<{ me
  * the loops with the mechanism do).
  */
 export function coldAfterWarmUp(iterations: number): Array<{ mechanism: string; without: number; withIt: number }> {
-  const opts = runOptions();
-  return MECHANISMS.map((m) => {
-    warmUp(m, iterations, opts);
-    const cold = (w: boolean): number => {
-      let cpu: Cpu | null = null;
-      const r = m.run(m.image(w, iterations), { ...opts, onCpu: (c) => (cpu = c) });
-      if (r.reason !== 'poweroff') throw new Error(`mechanism loop (${m.mechanism}) stopped with ${r.reason}`);
-      r.hypervisor.machine.release();
+  let cpu: Cpu | null = null;
+  return timers(iterations, undefined, (c) => (cpu = c)).map((t) => {
+    t.warmUp();
+    const cold = (withIt: boolean): number => {
+      t.time(withIt);
       return (cpu as Cpu | null)?.translator?.stats.coldInstructions ?? -1;
     };
-    return { mechanism: m.mechanism, without: cold(false), withIt: cold(true) };
+    return { mechanism: t.mechanism, without: cold(false), withIt: cold(true) };
   });
 }
 
