@@ -219,10 +219,9 @@ const controlMem = new Int32Array(1 << 14);
 /**
  * The host control: a fixed amount of plain JavaScript shaped like the simulator's own hot code (a
  * small bytecode interpreter over typed arrays: a switch per step, loads and stores), timed in ms.
- * It says how fast the host ran this kind of code at the time of a row. On the shared 2-core
- * machine it is not constant: measured with `taskset -c 0` and `-c 1`, one core ran it in about
- * 15 ms and the other in 30-40, and which one is slow changes with the host's own load (docs/
- * engine.md, "The fifteenth round"); the mechanism rows move with it.
+ * It says how fast the host ran this kind of code at the time of a row: on the shared 2-core
+ * machine that is not constant (the two cores differ, and which one is slow changes with the host's
+ * own load: docs/engine.md, the tenth round's `taskset` figures), and the rows move with it.
  */
 export function hostControl(): number {
   const code = CONTROL_CODE;
