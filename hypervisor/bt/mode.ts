@@ -844,12 +844,13 @@ export class BtMode implements Mode {
           if (op === OP_MOVTOCR && k + 1 < n && !this.stillMapped(t, u, pc, k + 1, user)) return CONTINUE;
           continue;
         }
-        // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native cost
-        st.inlined[op]!++;
+        // inline rewrites of the critical instructions and CLI/STI: the virtual CPU's view, native
+        // cost; counted when the rewrite retires (as the compiled code counts it), not when it faults
         if (op === OP_CLI || op === OP_STI) {
           const v = t.v;
           // not allowed at the virtual CPL: the #GP the hardware would give
           if (t.vcpl > v.vIOPL) return t.reflect(V_GP, 0, ipc, KIND_FAULT, ipc, -1) ? CONTINUE : this.dead(dom, exit);
+          st.inlined[op]!++;
           v.vIF = op === OP_STI;
           cpu.pc = (ipc + 4) >>> 0;
           cpu.chargeInstruction(cpu.costs[op]!);
@@ -866,6 +867,7 @@ export class BtMode implements Mode {
           cpu.flags = t.virtualFlags();
           const res = cpu.step();
           cpu.flags = (cpu.flags & COND) | F_IF;
+          if (res === STEP_CONT || res === STEP_BOUND) st.inlined[op]!++;
           if (res === STEP_CONT) continue;
           if (res === STEP_BOUND) return this.endByControlFlow(t, u, op, dom, st);
           countExit(dom.stats, res);
@@ -881,12 +883,14 @@ export class BtMode implements Mode {
             countExit(dom.stats, res);
             return this.handleCpuExit(t, res, exit);
           }
+          st.inlined[op]!++;
           if (sa >= 0) popVirtualFlags(t, popped);
           if (res === STEP_BOUND) cpu.instructionBoundary();
           if (this.interruptDue(t)) return CONTINUE;
           continue;
         }
         // RDCPL, SIDT: the virtual ring, the virtual IDT base
+        st.inlined[op]!++;
         const w = u.words[k]!;
         const rd = (w >>> 8) & 15;
         r[rd] = op === OP_RDCPL ? t.vcpl : op === OP_SIDT ? t.v.idtBase | 0 : r[rd]!;
