@@ -1232,10 +1232,11 @@ export class Cpu implements MmuHost {
           const e = tlbFind(tw, ((va >>> 12) & sm) << ws, ways, va & 0xfffff003);
           if (e < 0) break loop;
           const next = (pc + 8) | 0;
+          const target = (next + m32[(pc + icA + 4) >> 2]!) | 0;
           m32[(va + ta[e]!) >> 2] = next;
           if (tbFrame[(va + ta[e]!) >>> 12] !== 0) this.codeStored((va + ta[e]!) | 0, 4);
           r[SP] = va;
-          pc = (next + m32[(pc + icA + 4) >> 2]!) | 0;
+          pc = target;
           cyc += cost[w & 0xff]!;
           n++;
           if (cyc >= dl) {

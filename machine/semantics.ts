@@ -250,10 +250,12 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
           'const va = (r[SP]! - 4) | 0;',
           ...fastTlb('tw', 4, false),
           'const next = (pc + 8) | 0;',
+          // the target from the extension word as fetched, before the push (which may overwrite it)
+          `const target = (next + ${FAST_EXT}) | 0;`,
           `${fastMem(4, true)} = next;`,
           fastStored(4),
           'r[SP] = va;',
-          `pc = (next + ${FAST_EXT}) | 0;`,
+          'pc = target;',
           'cyc += cost[w & 0xff]!;',
           ...FAST_BRANCH_END,
         ],
