@@ -5,6 +5,6 @@
 // domain's output as alone), the shadow's events reaching the monitor as CR3-load, INVLPG and
 // page-fault exits. 12 runs here; 150 in fuzz-hvm-traced.deep.test.ts.
 import { HvmMode } from '../../hypervisor/hvm/index.ts';
-import { shadowFuzzSuite, tableWritingArb } from './fixtures/hostile.ts';
+import { hvmPairSlices, shadowFuzzSuite, tableWritingArb } from './fixtures/hostile.ts';
 
-shadowFuzzSuite('hvm mode on shadow paging, traced shadow: a hostile guest next to a well-behaved one', () => new HvmMode({ mmu: 'shadow', shadow: 'traced' }), 12, tableWritingArb);
+shadowFuzzSuite('hvm mode on shadow paging, traced shadow: a hostile guest next to a well-behaved one', () => new HvmMode({ mmu: 'shadow', shadow: 'traced' }), 12, tableWritingArb, hvmPairSlices());

@@ -15,7 +15,7 @@ import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HvmMode, hvmReserveBytes, hvmDomain, type HvmMmu, hvmVcpu } from '../../hypervisor/hvm/index.ts';
 import { ImageArch, type Image } from '../../machine/image.ts';
 import { INSTRUCTIONS, Op, encode } from '../../machine/isa.ts';
-import { GOOD_MEMORY, goodGuestSource, HOSTILE_MEMORY, SKIP_STUB, STOP_REASONS } from './fixtures/hostile.ts';
+import { GOOD_MEMORY, goodGuestSource, HOSTILE_MEMORY, hvmPairSlices, SKIP_STUB, STOP_REASONS } from './fixtures/hostile.ts';
 import { guestImage, runHvm } from './hvm-harness.ts';
 
 /** The well-behaved domain (fixtures/hostile.ts), without its messages. */
@@ -161,14 +161,14 @@ describe('hvm mode: a hostile guest next to a well-behaved one', () => {
 
   it('random code never crashes the hypervisor, breaks frame ownership, changes a second stage or touches the other domain', () => {
     fc.assert(
-      fc.property(hostileArb, fc.constantFrom(5_000, 30_000, 200_000), (h, slice) => runPair(h, slice)),
+      fc.property(hostileArb, fc.constantFrom(...hvmPairSlices()), (h, slice) => runPair(h, slice)),
       { seed: Number(process.env.FUZZ_SEED ?? 0x4a17), numRuns: Number(process.env.FUZZ_RUNS ?? 100) },
     );
   });
 
   it('on shadow page tables too: the shadow maps only the domain\'s frames, whatever its tables say (a slice; FUZZ_RUNS for more)', () => {
     fc.assert(
-      fc.property(hostileArb, fc.constantFrom(5_000, 30_000, 200_000), (h, slice) => runPair(h, slice, 'shadow')),
+      fc.property(hostileArb, fc.constantFrom(...hvmPairSlices()), (h, slice) => runPair(h, slice, 'shadow')),
       { seed: Number(process.env.FUZZ_SEED ?? 0x5bad), numRuns: Number(process.env.FUZZ_RUNS ?? 20) },
     );
   });
