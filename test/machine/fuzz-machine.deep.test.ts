@@ -1,12 +1,16 @@
 // The machine fuzzer's long run (npm run test:deep): fixtures/machine-fuzz.ts's property over
 // several seeds, 2,000 programs each. Seed 424242 found the fast loop's CALL reading its own
 // extension word after the push had overwritten it (cpu-instructions.test.ts pins the fix).
+// (Seed 1006 agrees too, but its case 100 takes the translator about seven minutes: code that
+// faults every two instructions, each fault's return a new entry, translated at once at the
+// fuzzer's threshold of 1 as a block of about 255 instructions - 29,495 translations, 3.1 G
+// characters of JavaScript; at the default threshold it runs in 34 ms.)
 
 import { describe, it } from 'vitest';
 import { checkMachineFuzz } from './fixtures/machine-fuzz.ts';
 
 describe('the bare machine and its devices, driven by random port I/O (long run)', () => {
-  for (const seed of [0x3a57, 424242, 1001, 1006]) {
+  for (const seed of [0x3a57, 424242, 1001, 1005]) {
     it(`interpreter and translator agree on 2,000 programs (seed ${seed})`, () => {
       checkMachineFuzz(seed, 2000);
     }, 1_200_000);
