@@ -6,15 +6,54 @@
 // command, the translator compiling every unit entered 20 times); usertests and lmbench, at
 // thresholds 2 and the default, in bt-engines.deep.test.ts. The differential fuzzer's programs
 // under bt on both engines are compared too (every unit compiled at its first entry), and
-// `--bt-adaptive` (a store callout in the middle of a compiled unit).
+// `--bt-adaptive` (a store callout in the middle of a compiled unit). Those programs run under the
+// differential harness's instruction-count hook, which keeps compiled code from chaining units
+// inside; random loops of ident instructions, forward branches, calls and rewritten CLI, STI,
+// PUSHF, POPF and RDCPL, in the differential programs' machines and without the hook, reach the
+// compiled chains (FUZZ_SEED and FUZZ_RUNS choose more of them).
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BtMode, btCache } from '../../hypervisor/bt/index.ts';
+import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
+import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HYPERVISOR_RESERVE_BYTES } from '../../hypervisor/trap/index.ts';
+import { Cond, Op, encode } from '../../machine/isa.ts';
 import { withTranslatorLimits } from '../../machine/translator.ts';
 import { runBtEngine } from './fixtures/bt-engines.ts';
-import { diffArb, runModeDiff } from './fixtures/differential.ts';
+import { DIFF_MEMORY, diffArb, diffImage, runModeDiff } from './fixtures/differential.ts';
+import { HOSTILE_LAYOUT } from './fixtures/hostile.ts';
+
+/** a placeholder word: the call to the loop's subroutine, its displacement set by loopCode */
+const CALL_SUB = encode(Op.CALL);
+
+/** A loop body's pieces: ALU work on r1-r8, loads and stores on the data page (r9), a forward branch over a few of them, a call, a push and pop, and the rewritten CLI, STI, PUSHF and POPF. */
+const piece: fc.Arbitrary<number[][]> = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(Op.ADD, Op.SUB, Op.XOR, Op.AND, Op.OR, Op.SHL, Op.SHR, Op.MUL), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 })).map(([op, d, a, b]) => [[encode(op, d, a, b)]]) },
+  { weight: 3, arbitrary: fc.tuple(fc.constantFrom(Op.ADDI, Op.MULI, Op.XORI), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: -300, max: 300 })).map(([op, d, a, i]) => [[encode(op, d, a, i)]]) },
+  { weight: 3, arbitrary: fc.tuple(fc.constantFrom(Op.LDW, Op.STW), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 255 })).map(([op, r, k]) => [[encode(op, r, 9, 4 * k)]]) },
+  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom(Cond.EQ, Cond.NE, Cond.LT, Cond.GT), fc.integer({ min: 1, max: 3 })).map(([a, b, cond, n]) => [[encode(Op.CMP, 0, a, b)], [encode(Op.JCC, cond), 4 * n], ...Array.from({ length: n }, (_, k) => [encode(Op.ADDI, a, a, k + 1)])]) },
+  { weight: 1, arbitrary: fc.constant([[CALL_SUB, 0]] as number[][]) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 8 }).map((r) => [[encode(Op.PUSH, 0, r)], [encode(Op.POP, r)]]) },
+  { weight: 1, arbitrary: fc.constantFrom<number[][]>([[encode(Op.CLI)], [encode(Op.STI)]], [[encode(Op.PUSHF)], [encode(Op.POPF)]], [[encode(Op.CLI)]], [[encode(Op.RDCPL, 7)]]) },
+);
+const loopBody = fc.array(piece, { minLength: 1, maxLength: 24 }).map((ps) => ps.flat());
+
+/** r9 at the data page, 40 passes of `body` (r13 counts them), HLT, then the subroutine the body calls. */
+function loopCode(body: number[][]): number[][] {
+  const bytes = 4 * body.flat().length;
+  const code: number[][] = [[encode(Op.LI, 9), HOSTILE_LAYOUT.DATA], [encode(Op.LI, 13), 40]];
+  const bodyAt = 16;
+  const subAt = bodyAt + bytes + 16 + 4;
+  let at = bodyAt;
+  for (const g of body) {
+    code.push(g[0] === CALL_SUB && g.length === 2 ? [CALL_SUB, subAt - (at + 8)] : g);
+    at += 4 * g.length;
+  }
+  code.push([encode(Op.ADDI, 13, 13, -1)], [encode(Op.CMPI, 0, 13, 0)], [encode(Op.JCC, Cond.NE), -(bytes + 16)], [encode(Op.HLT)]);
+  code.push([encode(Op.ADDI, 1, 1, 3)], [encode(Op.XOR, 2, 2, 1)], [encode(Op.RET)]);
+  return code;
+}
 
 describe('bt mode under the translator agrees exactly with the interpreter', () => {
   it('the guest kernel: echo hi, with every counter, and the compiled units chained inside', () => {
@@ -72,4 +111,34 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
     // hook is armed throughout, and a boundary inside compiled code would not call it)
     expect(compiled).toBeGreaterThan(50);
   });
+
+  it("the differential fuzzer's programs run with no instruction-count hook: compiled chains, in-line lookups and rewrites", () => {
+    // the same random programs (faults, IRET frames, paging changes, the gates' handlers) run
+    // under bt to a cycle limit without the differential harness's instruction-count hook, every
+    // unit compiled with its chain at its first entry: the compiled code chains units inside,
+    // which the test above cannot reach
+    let chainedInline = 0;
+    fc.assert(
+      fc.property(diffArb(true), loopBody, (d0, body) => {
+        // the differential program's machine (its gates, paging, data, registers) running a loop
+        // of 40 passes over a body of ident instructions, stores to the data page, forward
+        // branches, calls and the instructions bt rewrites in line (loopCode)
+        const c = { ...d0, program: { ...d0.program, code: loopCode(body) } };
+        const seen = (['interpreter', 'translator'] as const).map((engine) =>
+          withTranslatorLimits({ threshold: 1, unitHeat: 1 }, () => {
+            const hv = new Hypervisor({ memoryBytes: DIFF_MEMORY + HYPERVISOR_RESERVE_BYTES, scheduler: new RoundRobinScheduler(20_000), engine });
+            const d = hv.createDomain(new BtMode(), { name: 'diff', memoryBytes: DIFF_MEMORY }, { image: diffImage(c) });
+            const r = hv.run({ maxCycles: 400_000 });
+            const bt = btCache(d);
+            if (engine === 'translator') chainedInline += bt.host.chainedInline;
+            return { r, stop: [d.stopReason, d.stopDetail], output: d.consoleOutput(), cpu: hv.vcpuState(d.vcpus[0]!), memory: Buffer.from(d.memory.readBytes(0, DIFF_MEMORY)!).toString('base64'), bt: { ...bt.stats }, domain: d.stats.summary(), ledger: Array.from(hv.cpu.evCount) };
+          }),
+        );
+        expect(seen[1]).toEqual(seen[0]);
+      }),
+      { seed: Number(process.env.FUZZ_SEED ?? 0xb7e9), numRuns: Number(process.env.FUZZ_RUNS ?? 40) },
+    );
+    // the compiled code chained units inside
+    expect(chainedInline).toBeGreaterThan(0);
+  }, 1_800_000);
 });
