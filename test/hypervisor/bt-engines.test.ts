@@ -112,11 +112,10 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
     expect(compiled).toBeGreaterThan(50);
   });
 
-  it("the differential fuzzer's programs run with no instruction-count hook: compiled chains, in-line lookups and rewrites", () => {
-    // the same random programs (faults, IRET frames, paging changes, the gates' handlers) run
-    // under bt to a cycle limit without the differential harness's instruction-count hook, every
-    // unit compiled with its chain at its first entry: the compiled code chains units inside,
-    // which the test above cannot reach
+  it("random loops in the differential fuzzer's machines, with no instruction-count hook: compiled chains, in-line lookups and rewrites", () => {
+    // run under bt to a cycle limit without the differential harness's instruction-count hook,
+    // every unit compiled with its chain at its first entry: the compiled code chains units
+    // inside, which the test above cannot reach
     let chainedInline = 0;
     fc.assert(
       fc.property(diffArb(true), loopBody, (d0, body) => {
