@@ -21,7 +21,7 @@ import { HYPERVISOR_RESERVE_BYTES } from '../../hypervisor/trap/index.ts';
 import { Cond, Op, encode } from '../../machine/isa.ts';
 import { withTranslatorLimits } from '../../machine/translator.ts';
 import { runBtEngine } from './fixtures/bt-engines.ts';
-import { DIFF_MEMORY, diffArb, diffImage, runModeDiff } from './fixtures/differential.ts';
+import { DIFF_MEMORY, diffArb, diffImage, hash, runModeDiff } from './fixtures/differential.ts';
 import { HOSTILE_LAYOUT } from './fixtures/hostile.ts';
 
 /** a placeholder word: the call to the loop's subroutine, its displacement set by loopCode */
@@ -130,7 +130,7 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
             const r = hv.run({ maxCycles: 400_000 });
             const bt = btCache(d);
             if (engine === 'translator') chainedInline += bt.host.chainedInline;
-            return { r, stop: [d.stopReason, d.stopDetail], output: d.consoleOutput(), cpu: hv.vcpuState(d.vcpus[0]!), memory: Buffer.from(d.memory.readBytes(0, DIFF_MEMORY)!).toString('base64'), bt: { ...bt.stats }, domain: d.stats.summary(), ledger: Array.from(hv.cpu.evCount) };
+            return { r, stop: [d.stopReason, d.stopDetail], output: d.consoleOutput(), cpu: hv.vcpuState(d.vcpus[0]!), memory: hash(d.memory.readBytes(0, DIFF_MEMORY)!), bt: { ...bt.stats }, domain: d.stats.summary(), ledger: Array.from(hv.cpu.evCount) };
           }),
         );
         expect(seen[1]).toEqual(seen[0]);
