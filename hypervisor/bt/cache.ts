@@ -202,11 +202,12 @@ export const FAST_OP: Uint8Array = (() => {
  * that ends for the unit's length or its frame's end does not qualify: the fast loop would run on
  * past it. A store in the run does not disqualify it: the fast loop leaves right after any store
  * into the unit's frame (Cpu.codeStoreHook; BtMode.runFastRun), so it never runs a word a store of
- * the same run changed.
+ * the same run changed. Above the index bits, FAST_ALL_IDENT and FAST_ENDS_INDIRECT describe the
+ * whole unit (the fast loop's boundary probe reads them instead of the unit's arrays).
  */
 export function fastStretches(u: TranslationUnit): number {
   const n = u.length;
-  let mask = u.kinds.every((k) => k === K_IDENT) ? FAST_ALL_IDENT : 0;
+  let mask = (u.kinds.every((k) => k === K_IDENT) ? FAST_ALL_IDENT : 0) | (INDIRECT[u.ops[n - 1]!] !== 0 ? FAST_ENDS_INDIRECT : 0);
   for (let k = 0; k < n; k++) {
     if (u.kinds[k] !== K_IDENT) continue;
     let e = k;
@@ -220,11 +221,13 @@ export function fastStretches(u: TranslationUnit): number {
 
 /** fastStretches(u), computed once per unit. */
 export function fastMask(u: TranslationUnit): number {
-  return u.fastStores < 0 ? (u.fastStores = fastStretches(u)) : u.fastStores;
+  return u.fastRunMask < 0 ? (u.fastRunMask = fastStretches(u)) : u.fastRunMask;
 }
 
 /** fastStretches' bit for a unit of ident instructions only (above the bits of its indices) */
 export const FAST_ALL_IDENT = 1 << 16;
+/** fastStretches' bit for a unit whose last instruction is an indirect transfer (INDIRECT: its successor is looked up) */
+export const FAST_ENDS_INDIRECT = 1 << 17;
 
 /** A store `--bt-adaptive` can translate as a store callout. */
 export function isStoreOp(op: number): boolean {
@@ -281,7 +284,7 @@ export class TranslationUnit {
   heat = 0;
   runs: Array<StraightFn | null | undefined> | null = null;
   /** fastStretches(this), once computed (-1: not yet) */
-  fastStores = -1;
+  fastRunMask = -1;
   /**
    * Host side: the count of stores into the unit's frame (BtMode's per-frame counts) when its words
    * were last all found equal to memory (-1: never); while the count is unchanged, its word check

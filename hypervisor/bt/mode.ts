@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit, type UnitChain } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, FAST_ENDS_INDIRECT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit, type UnitChain } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -990,7 +990,7 @@ export class BtMode implements Mode {
     } else {
       const offs = u.offs;
       const words = u.words;
-      if ((u.fastStores & FAST_ALL_IDENT) !== 0) {
+      if ((u.fastRunMask & FAST_ALL_IDENT) !== 0) {
         for (let i = k; i < n; i++) if (m32[(ma + offs[i]!) >>> 2] !== words[i]) return NOT_RUN;
         if (k === 0) u.checked = writes;
       } else {
@@ -1047,7 +1047,7 @@ export class BtMode implements Mode {
     const mask = fastMask(u);
     // (the loop's count of cycles stays a small integer: past DL_MAX the unit loop takes the boundary)
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || (pc & 3) !== 0 || cyc >= DL_MAX) return -1;
-    const indirect = INDIRECT[u.ops[u.length - 1]!] !== 0;
+    const indirect = (mask & FAST_ENDS_INDIRECT) !== 0;
     const cpu = this.cpu;
     const c = indirect ? cpu.evUnit[EV_BT_LOOKUP]! : 0;
     if (cpu.cycles + cyc + c >= this.pDeadline) return -1;
@@ -1055,7 +1055,8 @@ export class BtMode implements Mode {
     if (((pc ^ this.ppc) & PAGE_MASK) === 0) {
       ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
     } else {
-      ma = cpu.mmu.translate(pc, false, this.pUser);
+      // (through the pass's memo: since runUnit began this pass only ident instructions ran)
+      ma = this.xlate(pc, this.pUser);
       if (ma < 0) return -1;
     }
     const cache = this.pCache!;
