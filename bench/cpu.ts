@@ -7,6 +7,7 @@ import { assemble } from '../toolchain/asm/index.ts';
 import { Machine } from '../machine/machine.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { runImageInMode } from '../hypervisor/index.ts';
+import { btCompiledSize } from '../hypervisor/bt/mode.ts';
 import { buildGuestKernel, type GuestKernelBuild } from '../toolchain/guest-kernel.ts';
 import { cpuMs, median, nowMs, timed } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
@@ -41,6 +42,12 @@ export interface CpuBenchRow {
 /** The translation cache's size against the guest code it covers. */
 export interface CacheFootprint {
   translations: number;
+  /**
+   * the kernel-bt row: bt's compiled functions (chains and straight runs of its translation
+   * units, hypervisor/bt/mode.ts btCompiledSize), whose guest bytes and JavaScript are counted
+   * with the translations'
+   */
+  btFunctions?: number;
   /** guest code bytes the translations cover */
   guestBytes: number;
   /** generated JavaScript, characters */
@@ -243,7 +250,13 @@ function timeModeKernel(build: GuestKernelBuild, reps: number, engine: Engine, m
   if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`benchmark kernel (${lmbenchCmdline(reps)}) under ${mode} stopped with ${r.reason} (status ${r.status})`);
   r.hypervisor.machine.release(); // as timeKernel's
   const tx = r.hypervisor.cpu.translator;
-  const cache = tx === null ? undefined : { translations: tx.size.translations, guestBytes: tx.size.guestBytes, sourceChars: tx.size.sourceChars, hostCodeBytes: Math.max(0, codeSpace() - code0), hostBytesPerGuestMiB: 0 };
+  const bt = mode === 'bt' && r.domain !== undefined ? btCompiledSize(r.domain) : null;
+  const cache: CacheFootprint | undefined =
+    tx === null
+      ? undefined
+      : bt === null
+        ? { translations: tx.size.translations, guestBytes: tx.size.guestBytes, sourceChars: tx.size.sourceChars, hostCodeBytes: Math.max(0, codeSpace() - code0), hostBytesPerGuestMiB: 0 }
+        : { translations: tx.size.translations, btFunctions: bt.functions, guestBytes: tx.size.guestBytes + bt.guestBytes, sourceChars: tx.size.sourceChars + bt.sourceChars, hostCodeBytes: Math.max(0, codeSpace() - code0), hostBytesPerGuestMiB: 0 };
   if (cache && cache.guestBytes > 0) cache.hostBytesPerGuestMiB = ((cache.sourceChars + cache.hostCodeBytes) / cache.guestBytes) * 1024 * 1024;
   return { seconds, cpuSeconds, instructions: r.instructions, cycles: r.cycles, ...(cache ? { cache } : {}) };
 }

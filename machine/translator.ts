@@ -246,6 +246,13 @@ interface Tb {
  */
 const FACTORIES = new Map<string, TbFn>();
 const MAX_FACTORIES = 8192;
+/** The JavaScript characters of each function compileStraight returned (host side: `bench cpu`'s footprint of bt's compiled code). */
+const STRAIGHT_CHARS = new WeakMap<StraightFn, number>();
+
+/** The characters of JavaScript compileStraight made `fn` from (0 if it did not make it). */
+export function straightChars(fn: StraightFn): number {
+  return STRAIGHT_CHARS.get(fn) ?? 0;
+}
 
 /**
  * Translations made, by configuration (limits, costs, TLB geometry, memory size: whatever the
@@ -960,6 +967,7 @@ export class Translator {
       if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();
       fn = (new Function(src) as () => StraightFn)();
       FACTORIES.set(src, fn as unknown as TbFn);
+      STRAIGHT_CHARS.set(fn, src.length);
       this.stats.compiles++;
     }
     this.stats.straightRuns++;

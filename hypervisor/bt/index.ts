@@ -8,7 +8,7 @@ import { runSingleGuest, type GuestRunOptions, type GuestRunResult } from '../ru
 import { HYPERVISOR_RESERVE_BYTES } from '../trap/index.ts';
 import { BtMode } from './mode.ts';
 
-export { BtMode, btCache, type BtModeOptions } from './mode.ts';
+export { BtMode, btCache, btCompiledSize, type BtModeOptions } from './mode.ts';
 export { TranslationCache, TranslationUnit, BtStats, UNIT_MAX_INSNS, DEFAULT_CACHE_UNITS } from './cache.ts';
 export { formatBtStats, btStatsSummary } from './stats.ts';
 

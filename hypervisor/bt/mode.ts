@@ -36,7 +36,7 @@ import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
 import { Ev } from '../../machine/ledger.ts';
 import * as mmuExports from '../../machine/mmu.ts';
-import type { StraightFn, StraightInsn, StraightLink, StraightRewrite, Translator } from '../../machine/translator.ts';
+import { straightChars, type StraightFn, type StraightInsn, type StraightLink, type StraightRewrite, type Translator } from '../../machine/translator.ts';
 import { INSN_BYTES } from '../../machine/isa.ts';
 
 // Module-local copies of what the unit loop uses on every unit and instruction: an imported
@@ -1648,6 +1648,41 @@ export function btCache(domain: Domain): TranslationCache {
   const c = domain.modeState;
   if (!(c instanceof TranslationCache)) throw new Error(`domain '${domain.name}' is not a bt domain`);
   return c;
+}
+
+/**
+ * The compiled code that a bt domain's live units hold under the translator engine (host side;
+ * `bench cpu`'s footprint of the kernel-bt row): its distinct functions - chains (a unit's first
+ * straight run, with the units chained to it), their word-checking variants, and straight runs
+ * from later instructions - the guest code bytes those hold (a unit compiled into two chains
+ * counts twice: its code is there twice) and their JavaScript characters. All zero under the
+ * interpreter engine.
+ */
+export function btCompiledSize(domain: Domain): { functions: number; guestBytes: number; sourceChars: number } {
+  const seen = new Set<StraightFn>();
+  let guestBytes = 0;
+  let sourceChars = 0;
+  const add = (fn: StraightFn | null | undefined, bytes: number): void => {
+    if (fn === null || fn === undefined || seen.has(fn)) return;
+    seen.add(fn);
+    guestBytes += bytes;
+    sourceChars += straightChars(fn);
+  };
+  for (const u of btCache(domain).units.values()) {
+    if (u.dead || u.runs === null) continue;
+    const ch = u.chain;
+    // a chain's code holds its words (host-physical word, value), an extension word included
+    if (ch !== null) {
+      add(u.runs[0], (ch.words.length / 2) * 4);
+      add(ch.checkedFn, (ch.words.length / 2) * 4);
+    }
+    for (let k = 1; k < u.runs.length; k++) {
+      let bytes = 0;
+      for (let i = k; i < u.length && compilable(u, i); i++) bytes += INSN_BYTES[u.ops[i]!]!;
+      add(u.runs[k], bytes);
+    }
+  }
+  return { functions: seen.size, guestBytes, sourceChars };
 }
 
 declare module '../core/domain.ts' {

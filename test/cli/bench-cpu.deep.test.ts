@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { xenolith } from './run-in-process.ts';
 
 describe('bench cpu --loops kernel-trap,kernel-bt', () => {
-  it('a row per mode and engine, both engines with the same instructions and cycles, the translator rows with their cache', async () => {
+  it('a row per mode and engine, both engines with the same instructions and cycles, the translator rows with their cache (bt\'s with its compiled functions)', async () => {
     const run = await xenolith('bench', 'cpu', '--json', '--scale', '0.01', '--loops', 'kernel-trap,kernel-bt');
     expect(run.status).toBe(0);
     const out = JSON.parse(run.stdout) as { cpu: Array<Record<string, unknown>> };
@@ -22,6 +22,13 @@ describe('bench cpu --loops kernel-trap,kernel-bt', () => {
       expect(r.jsMips).toBe(null);
       expect(r.mips).toBeGreaterThan(0);
     }
+    // the kernel-bt translator row's cache counts bt's compiled functions (chains and straight runs of its units) with the translations
+    const btRow = out.cpu.find((r) => r.loop === 'kernel-bt' && r.engine === 'translator')!;
+    const cache = btRow.cache as Record<string, number>;
+    expect(Object.keys(cache)).toEqual(['translations', 'btFunctions', 'guestBytes', 'sourceChars', 'hostCodeBytes', 'hostBytesPerGuestMiB']);
+    expect(cache.btFunctions).toBeGreaterThan(0);
+    expect(cache.sourceChars).toBeGreaterThan(cache.guestBytes!);
+    expect(Object.keys(out.cpu.find((r) => r.loop === 'kernel-trap' && r.engine === 'translator')!.cache as object)).not.toContain('btFunctions');
     for (const loop of ['kernel-trap', 'kernel-bt']) {
       const [i, t] = out.cpu.filter((r) => r.loop === loop);
       expect([t!.instructions, t!.cycles]).toEqual([i!.instructions, i!.cycles]);

@@ -68,6 +68,14 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
     const chained = (t.sim.bt as { chained: number }).chained;
     expect(t.straightRuns).toBeGreaterThan(50);
     expect(t.chainedInline).toBeGreaterThan(chained / 2);
+    // bench cpu's footprint of that code (btCompiledSize): none under the interpreter; under the
+    // translator distinct functions, no more than were made or taken from the memo, holding whole
+    // instruction words and more JavaScript than guest bytes
+    expect(i.compiled).toEqual({ functions: 0, guestBytes: 0, sourceChars: 0 });
+    expect(t.compiled.functions).toBeGreaterThan(0);
+    expect(t.compiled.functions).toBeLessThanOrEqual(t.straightRuns!);
+    expect(t.compiled.guestBytes % 4).toBe(0);
+    expect(t.compiled.sourceChars).toBeGreaterThan(t.compiled.guestBytes);
   });
 
   it('--bt-adaptive on the traced shadow: a store retranslated as a callout inside a compiled unit', () => {
