@@ -35,7 +35,7 @@ function cpuTable(rows: CpuBenchRow[]): string {
     .filter((r) => r.cache)
     .map((r) => {
       const c = r.cache!;
-      return `  ${r.loop}: ${c.translations} translations${c.btFunctions !== undefined ? ` and ${c.btFunctions} compiled functions of bt's units` : ''} of ${c.guestBytes} guest bytes; ${c.sourceChars} chars of JavaScript, ${c.hostCodeBytes} bytes of V8 code and bytecode: ${(c.hostBytesPerGuestMiB / 1024 / 1024).toFixed(1)} MiB per MiB of guest code`;
+      return `  ${r.loop}: ${c.translations} translations${c.btFunctions !== undefined ? ` and ${c.btFunctions} functions compiled from bt's units,` : ''} of ${c.guestBytes} guest bytes; ${c.sourceChars} chars of JavaScript, ${c.hostCodeBytes} bytes of V8 code and bytecode: ${(c.hostBytesPerGuestMiB / 1024 / 1024).toFixed(1)} MiB per MiB of guest code`;
     });
   const firsts = rows.filter((r) => r.firstMips !== undefined);
   const firstLine =
