@@ -254,9 +254,14 @@ function timeModeKernel(build: GuestKernelBuild, reps: number, engine: Engine, m
   const cache: CacheFootprint | undefined =
     tx === null
       ? undefined
-      : bt === null
-        ? { translations: tx.size.translations, guestBytes: tx.size.guestBytes, sourceChars: tx.size.sourceChars, hostCodeBytes: Math.max(0, codeSpace() - code0), hostBytesPerGuestMiB: 0 }
-        : { translations: tx.size.translations, btFunctions: bt.functions, guestBytes: tx.size.guestBytes + bt.guestBytes, sourceChars: tx.size.sourceChars + bt.sourceChars, hostCodeBytes: Math.max(0, codeSpace() - code0), hostBytesPerGuestMiB: 0 };
+      : {
+          translations: tx.size.translations,
+          ...(bt !== null ? { btFunctions: bt.functions } : {}),
+          guestBytes: tx.size.guestBytes + (bt?.guestBytes ?? 0),
+          sourceChars: tx.size.sourceChars + (bt?.sourceChars ?? 0),
+          hostCodeBytes: Math.max(0, codeSpace() - code0),
+          hostBytesPerGuestMiB: 0,
+        };
   if (cache && cache.guestBytes > 0) cache.hostBytesPerGuestMiB = ((cache.sourceChars + cache.hostCodeBytes) / cache.guestBytes) * 1024 * 1024;
   return { seconds, cpuSeconds, instructions: r.instructions, cycles: r.cycles, ...(cache ? { cache } : {}) };
 }

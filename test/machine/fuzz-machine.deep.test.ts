@@ -1,10 +1,12 @@
 // The machine fuzzer's long run (npm run test:deep): fixtures/machine-fuzz.ts's property over
 // several seeds, 2,000 programs each. Seed 424242 found the fast loop's CALL reading its own
 // extension word after the push had overwritten it (cpu-instructions.test.ts pins the fix).
-// (Seed 1006 agrees too, but its case 100 takes the translator about seven minutes: code that
-// faults every two instructions, each fault's return a new entry, translated at once at the
-// fuzzer's threshold of 1 as a block of about 255 instructions - 29,495 translations, 3.1 G
-// characters of JavaScript; at the default threshold it runs in 34 ms.)
+// (Seed 1006 agrees too, but its 101st program takes the translator about seven minutes: it
+// slides through memory the block device's DMA filled with instruction-like words, faulting
+// about every two instructions; each fault's return is a new entry, translated at once at the
+// fuzzer's threshold of 1 up to 256 instructions ahead and used for one or two - 29,495
+// translations, 3.1 G characters of JavaScript, 186 whole-cache flushes; at the default
+// threshold it runs in 34 ms.)
 
 import { describe, it } from 'vitest';
 import { checkMachineFuzz } from './fixtures/machine-fuzz.ts';
