@@ -12,13 +12,17 @@
 //   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload; CMDLINE, e.g.
 //   'lmbench fork', runs that command line instead of lmbench all, REPS then unused)
 //
+// KS_UNIT_HEAT=X sets the translator's unitHeat for the process (bt compiles a unit after
+// threshold x X entries; machine/translator.ts DEFAULT_LIMITS), to see what compiling more or less
+// of bt's units does to the steady state.
+//
 // With KS_PROFILE=DIR each run is profiled on its own (node:inspector, sampling every 200 us,
 // started before the run and stopped after its times are taken) into DIR/runNN-WALLms.cpuprofile;
 // `node --import tsx bench/profile-summary.ts FILE...` prints a profile's self time by function.
 import { runImageInMode } from '../hypervisor/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { Machine } from '../machine/machine.ts';
-import type { Engine, Translator } from '../machine/translator.ts';
+import { DEFAULT_LIMITS, type Engine, type Translator } from '../machine/translator.ts';
 import { btCache } from '../hypervisor/bt/mode.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { median, nowMs } from './timing.ts';
@@ -35,6 +39,15 @@ const cmdlineArg = process.argv[6];
 if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 0) || !(runs >= 3)) {
   process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3] [CMDLINE]\n');
   process.exit(2);
+}
+
+const unitHeat = process.env.KS_UNIT_HEAT;
+if (unitHeat !== undefined) {
+  if (!(Number(unitHeat) > 0)) {
+    process.stderr.write(`KS_UNIT_HEAT=${unitHeat}: give a number above 0 (the default is ${DEFAULT_LIMITS.unitHeat})\n`);
+    process.exit(2);
+  }
+  DEFAULT_LIMITS.unitHeat = Number(unitHeat);
 }
 
 const build = buildGuestKernel({ arch: 'native' });
@@ -97,6 +110,7 @@ for (let i = 0; i < runs; i++) {
     const b = btCache(r.domain);
     const h = b.host;
     host += `${host !== '' ? '\n' : ''}unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries - h.indirectInline}, made by the unit loop itself ${h.loopEntries} (of which inside the CPU's fast loop ${h.probeEntries}), chained in compiled code ${h.chainedInline}, after an indirect transfer in compiled code ${h.indirectInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns} (word check skipped ${h.checksSkipped}, left after a store into the unit's frame ${h.storeLeaves}); compiled chains entered with a frame's words checked first ${h.chainWordChecks}, run with the word check before each instruction ${h.chainCheckedRuns}; chains generated ${h.chainsGenerated}, taken from the process's memo ${h.chainMemoHits}; straight runs generated ${h.runsGenerated}, taken from the memo ${h.runMemoHits}`;
+    host += `\ninstructions ${r.instructions}: in compiled chains ${h.chainInstructions} (${h.chainCalls} calls; ended by an indirect transfer out of the chain ${h.chainEndsIndirect}, by a direct one ${h.chainEndsDirect}, before an instruction for the general path ${h.chainLeftBefore}), in the CPU's fast loop ${h.fastLoopInstructions} (${h.fastLoopCalls} calls), the rest ${r.instructions - h.chainInstructions - h.fastLoopInstructions} (compiled straight runs, the general path, user code)`;
   }
 }
 const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' ');

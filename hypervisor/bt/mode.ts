@@ -674,13 +674,19 @@ export class BtMode implements Mode {
         // not box a double per call)
         const dl = chain ? Math.max(-1, Math.min(DL_MAX, Math.ceil(deadline - cpu.cycles))) : -1;
         const mmu = cpu.mmu;
+        const i0 = cpu.instructions;
         const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, ch);
+        const host = cache.host;
+        host.chainCalls++;
+        host.chainInstructions += cpu.instructions - i0;
         const v = res < 0 ? ch.u[~res]! : ch.u[res >> 8]!;
         const vpc = ch.pcs[res < 0 ? ~res : res >> 8]!;
         if (this.leftAtBoundary && this.afterBoundary(t)) return CONTINUE;
         if (res < 0) {
           // the control transfer ending unit v retired: a block boundary
           cpu.instructionBoundary();
+          if (INDIRECT[v.ops[v.length - 1]!] !== 0) host.chainEndsIndirect++;
+          else host.chainEndsDirect++;
           if (!chain) return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
           const y = this.nextUnit(t, v, vpc, user, deadline, cache);
           if (y === null) return CONTINUE;
@@ -690,7 +696,10 @@ export class BtMode implements Mode {
         }
         const ix = res & 255;
         // ran to the end of v, or left before its instruction ix (which the general path runs)
-        if (ix < v.length) return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
+        if (ix < v.length) {
+          host.chainLeftBefore++;
+          return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
+        }
         t.entry = ENTRY_DIRECT;
         t.prev = v;
         return CONTINUE;
@@ -1010,6 +1019,7 @@ export class BtMode implements Mode {
     // unless the hook's flag is still set when the loop leaves, before its boundary)
     this.storeLeft = false;
     let why: number;
+    const i0 = cpu.instructions;
     if (chain) {
       // at the unit's end the fast loop may go on into the next units (enterInLoop)
       this.pCache = cache;
@@ -1021,6 +1031,8 @@ export class BtMode implements Mode {
       why = cpu.runToBoundary(null);
     }
     this.runFrame = -1;
+    cache.host.fastLoopCalls++;
+    cache.host.fastLoopInstructions += cpu.instructions - i0;
     if (why === STEP_BOUND) return -1;
     const v = this.pu;
     const off = (cpu.pc - this.ppc) | 0;
