@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Op, encode } from '../../machine/isa.ts';
-import { type DiffCase, observable, runModeDiff, runNativeDiff, staleTranslationUse, userSidt } from './fixtures/differential.ts';
+import { type DiffCase, MAX_CYCLES, modeBudget, observable, runModeDiff, runNativeDiff, staleTranslationUse, userSidt } from './fixtures/differential.ts';
 import { MODES, type Tally, checkCase, differentialRun } from './fixtures/differential-suite.ts';
 import { HOSTILE_LAYOUT } from './fixtures/hostile.ts';
 
@@ -65,6 +65,26 @@ describe('regressions the differential fuzzer found', () => {
     const { cycles: _c, ...native } = runNativeDiff(c);
     const hvm = runModeDiff(MODES.hvm.make(), MODES.hvm.reserve, c);
     expect(hvm).toEqual(native);
+  });
+
+  it('hvm on shadow paging: a program spent in faults needs more cycles than the bare machine for the same end (modeBudget)', () => {
+    // found by the deep run (seed 12, case 361 of the bt/hvm suite, counting from 0): a fault handler that faults
+    // pushes frames down the whole stack until the machine triple-faults; each fault costs hvm on
+    // shadow paging about ten times the bare delivery, so at the bare machine's budget hvm is
+    // still pushing frames, and at modeBudget's it ends as the bare machine does
+    const c = JSON.parse(readFileSync(new URL('./fixtures/hvm-budget-case.json', import.meta.url), 'utf8')) as DiffCase;
+    const { cycles, ...native } = runNativeDiff(c);
+    expect([native.stop, cycles]).toEqual(['triple-fault', 119_588_763]);
+    // (64 times the bare machine's cycles, capped at ten times its budget)
+    expect(modeBudget(cycles)).toBe(10 * MAX_CYCLES);
+    const short = runModeDiff(MODES.hvm.make(), MODES.hvm.reserve, c, { maxCycles: MAX_CYCLES });
+    expect(short.stop).toBe('ran out: limit');
+    const budgeted = runModeDiff(MODES.hvm.make(), MODES.hvm.reserve, c, { maxCycles: modeBudget(cycles) });
+    expect(observable(budgeted)).toEqual(observable(native));
+    // the suite gives the mode that budget: the case is compared, and equal
+    const tally: Tally = {};
+    checkCase(c, ['hvm'], tally);
+    expect(tally).toEqual({ 'hvm: compared': 1 });
   });
 
   it("hvm on shadow paging: an INT n past the IDT's limit whose #GP takes a hidden page fault on the stack saves the INT's pc, as on the bare machine", () => {
