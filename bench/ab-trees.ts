@@ -10,6 +10,8 @@
 //
 //   node --import tsx bench/ab-trees.ts DIR_A DIR_B [MODE=bt] [REPS=20] [ROUNDS=24]
 //   (e.g. DIR_A a `git worktree add /tmp/before <commit>` of the commit before a change)
+//   KS_UNIT_HEAT=X sets the translator's unitHeat in both trees, as bench/kernel-steady.ts does
+//   (1e9: bt compiles none of its units, so every boundary is the fast loop's probe's)
 import { median, nowMs } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
 
@@ -27,6 +29,14 @@ const trees: Tree[] = [];
 for (const dir of [dirA, dirB]) {
   const hv = await import(`${dir}/hypervisor/index.ts`);
   const gk = await import(`${dir}/toolchain/guest-kernel.ts`);
+  const unitHeat = process.env.KS_UNIT_HEAT;
+  if (unitHeat !== undefined) {
+    if (!(Number(unitHeat) > 0)) {
+      process.stderr.write(`KS_UNIT_HEAT=${unitHeat}: give a number above 0\n`);
+      process.exit(2);
+    }
+    (await import(`${dir}/machine/translator.ts`)).DEFAULT_LIMITS.unitHeat = Number(unitHeat);
+  }
   trees.push({ name: dir, run: hv.runImageInMode.bind(null, mode), build: gk.buildGuestKernel({ arch: 'native' }) });
 }
 const cpu = trees.map((): number[] => []);
