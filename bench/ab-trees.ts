@@ -12,7 +12,7 @@
 //   (e.g. DIR_A a `git worktree add /tmp/before <commit>` of the commit before a change)
 //   KS_UNIT_HEAT=X sets the translator's unitHeat in both trees, as bench/kernel-steady.ts does
 //   (1e9: bt compiles none of its units, so every boundary is the fast loop's probe's)
-import { median, nowMs } from './timing.ts';
+import { median, nowMs, unitHeatLimits } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
 
 const [dirA, dirB] = [process.argv[2], process.argv[3]];
@@ -24,20 +24,14 @@ if (dirA === undefined || dirB === undefined || (mode !== 'trap' && mode !== 'bt
   process.stderr.write('usage: node --import tsx bench/ab-trees.ts DIR_A DIR_B [trap|bt] [REPS>=0] [ROUNDS>=7]\n');
   process.exit(2);
 }
-type Tree = { name: string; run: (kernel: unknown, opts: object) => { cycles: number; instructions: number; reason: string; hypervisor: { machine: { release(): void } } }; build: { kernel: unknown; initrd: unknown } };
+type Tree = { name: string; limits: <T>(fn: () => T) => T; run: (kernel: unknown, opts: object) => { cycles: number; instructions: number; reason: string; hypervisor: { machine: { release(): void } } }; build: { kernel: unknown; initrd: unknown } };
 const trees: Tree[] = [];
 for (const dir of [dirA, dirB]) {
   const hv = await import(`${dir}/hypervisor/index.ts`);
   const gk = await import(`${dir}/toolchain/guest-kernel.ts`);
-  const unitHeat = process.env.KS_UNIT_HEAT;
-  if (unitHeat !== undefined) {
-    if (!(Number(unitHeat) > 0)) {
-      process.stderr.write(`KS_UNIT_HEAT=${unitHeat}: give a number above 0\n`);
-      process.exit(2);
-    }
-    (await import(`${dir}/machine/translator.ts`)).DEFAULT_LIMITS.unitHeat = Number(unitHeat);
-  }
-  trees.push({ name: dir, run: hv.runImageInMode.bind(null, mode), build: gk.buildGuestKernel({ arch: 'native' }) });
+  const tr = await import(`${dir}/machine/translator.ts`);
+  const limits = unitHeatLimits();
+  trees.push({ name: dir, limits: (fn) => tr.withTranslatorLimits(limits, fn), run: hv.runImageInMode.bind(null, mode), build: gk.buildGuestKernel({ arch: 'native' }) });
 }
 const cpu = trees.map((): number[] => []);
 const wall = trees.map((): number[] => []);
@@ -47,7 +41,7 @@ for (let i = 0; i < rounds; i++) {
     const t = trees[k]!;
     const c0 = process.cpuUsage();
     const t0 = nowMs();
-    const r = t.run(t.build.kernel, { initrd: t.build.initrd, cmdline, engine: 'translator', maxCycles: Number.MAX_SAFE_INTEGER });
+    const r = t.limits(() => t.run(t.build.kernel, { initrd: t.build.initrd, cmdline, engine: 'translator', maxCycles: Number.MAX_SAFE_INTEGER }));
     r.hypervisor.machine.release();
     wall[k]!.push(nowMs() - t0);
     const c = process.cpuUsage(c0);

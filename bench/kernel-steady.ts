@@ -12,9 +12,9 @@
 //   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload; CMDLINE, e.g.
 //   'lmbench fork', runs that command line instead of lmbench all, REPS then unused)
 //
-// KS_UNIT_HEAT=X sets the translator's unitHeat for the process (bt compiles a unit after
-// threshold x X entries; machine/translator.ts DEFAULT_LIMITS), to see what compiling more or less
-// of bt's units does to the steady state.
+// KS_UNIT_HEAT=X sets the translator's unitHeat for the runs (bt compiles a unit after
+// threshold x X entries; machine/translator.ts withTranslatorLimits), to see what compiling more
+// or less of bt's units does to the steady state.
 //
 // With KS_PROFILE=DIR each run is profiled on its own (node:inspector, sampling every 200 us,
 // started before the run and stopped after its times are taken) into DIR/runNN-WALLms.cpuprofile;
@@ -22,10 +22,10 @@
 import { runImageInMode } from '../hypervisor/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { Machine } from '../machine/machine.ts';
-import { DEFAULT_LIMITS, type Engine, type Translator } from '../machine/translator.ts';
+import { withTranslatorLimits, type Engine, type Translator } from '../machine/translator.ts';
 import { btCache } from '../hypervisor/bt/mode.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { median, nowMs } from './timing.ts';
+import { median, nowMs, unitHeatLimits } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
 import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -41,14 +41,7 @@ if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'inte
   process.exit(2);
 }
 
-const unitHeat = process.env.KS_UNIT_HEAT;
-if (unitHeat !== undefined) {
-  if (!(Number(unitHeat) > 0)) {
-    process.stderr.write(`KS_UNIT_HEAT=${unitHeat}: give a number above 0 (the default is ${DEFAULT_LIMITS.unitHeat})\n`);
-    process.exit(2);
-  }
-  DEFAULT_LIMITS.unitHeat = Number(unitHeat);
-}
+const limits = unitHeatLimits();
 
 const build = buildGuestKernel({ arch: 'native' });
 const cmdline = cmdlineArg ?? lmbenchCmdline(reps);
@@ -89,7 +82,7 @@ for (let i = 0; i < runs; i++) {
   if (session !== null) await post('Profiler.start');
   const c0 = process.cpuUsage();
   const t0 = nowMs();
-  const r = mode === 'native' ? runNative() : runInDomain(mode);
+  const r = withTranslatorLimits(limits, () => (mode === 'native' ? runNative() : runInDomain(mode)));
   wallMs.push(nowMs() - t0);
   const c = process.cpuUsage(c0);
   cpuMs.push((c.user + c.system) / 1000);

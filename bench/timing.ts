@@ -1,6 +1,7 @@
 // Wall-clock timing for the benchmarks: one clock, one median. Simulated cycles are exact and
 // need none of this; wall time is measured, after a warm-up, and reported as a median of runs.
 // The one timing module of bench/ (never used by tests for assertions). Host code.
+import { DEFAULT_LIMITS } from '../machine/translator.ts';
 
 /** Milliseconds from a monotonic clock. */
 export function nowMs(): number {
@@ -29,6 +30,22 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const h = s.length >> 1;
   return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/**
+ * KS_UNIT_HEAT from the environment (bench/kernel-steady.ts, bench/ab-trees.ts): the translator
+ * limits it asks for - bt compiles a unit after threshold x unitHeat entries - to run under with
+ * withTranslatorLimits ({} when unset). A value that is not a number above 0 ends the process
+ * with a message (status 2).
+ */
+export function unitHeatLimits(): { unitHeat?: number } {
+  const v = process.env.KS_UNIT_HEAT;
+  if (v === undefined) return {};
+  if (!(Number(v) > 0)) {
+    process.stderr.write(`KS_UNIT_HEAT=${v}: give a number above 0 (the default is ${DEFAULT_LIMITS.unitHeat})\n`);
+    process.exit(2);
+  }
+  return { unitHeat: Number(v) };
 }
 
 /** Run `fn` once to warm up (the JavaScript engine settles), then `runs` times timed. */
