@@ -6,7 +6,9 @@
 // their first landing), and for bt the host side of its unit loop: how many unit entries went through the
 // vCPU loop, how many the unit loop made itself (the interpreter engine) and how many stayed inside
 // compiled code (the translator engine: chained direct transfers), and the straight runs of ident
-// instructions run in the CPU's fast loop. Simulated figures are the same on every run (checked).
+// instructions run in the CPU's fast loop; where the instructions ran (compiled chains, the fast
+// loop) and the unit loop's transitions between compiled chains and units not compiled.
+// Simulated figures are the same on every run (checked).
 //
 //   node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8] [CMDLINE]
 //   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload; CMDLINE, e.g.
@@ -104,6 +106,7 @@ for (let i = 0; i < runs; i++) {
     const h = b.host;
     host += `${host !== '' ? '\n' : ''}unit entries ${b.stats.unitsRun}: through the vCPU loop ${b.stats.unitsRun - h.chainedInline - h.loopEntries - h.indirectInline}, made by the unit loop itself ${h.loopEntries} (of which inside the CPU's fast loop ${h.probeEntries}), chained in compiled code ${h.chainedInline}, after an indirect transfer in compiled code ${h.indirectInline}; indirect lookups ${b.stats.indirectLookups}; straight runs in the CPU's fast loop ${h.fastRuns} (word check skipped ${h.checksSkipped}, left after a store into the unit's frame ${h.storeLeaves}); compiled chains entered with a frame's words checked first ${h.chainWordChecks}, run with the word check before each instruction ${h.chainCheckedRuns}; chains generated ${h.chainsGenerated}, taken from the process's memo ${h.chainMemoHits}; straight runs generated ${h.runsGenerated}, taken from the memo ${h.runMemoHits}`;
     host += `\ninstructions ${r.instructions}: in compiled chains ${h.chainInstructions} (${h.chainCalls} calls; ended by an indirect transfer out of the chain ${h.chainEndsIndirect}, by a direct one ${h.chainEndsDirect}, before an instruction for the general path ${h.chainLeftBefore}), in the CPU's fast loop ${h.fastLoopInstructions} (${h.fastLoopCalls} calls), the rest ${r.instructions - h.chainInstructions - h.fastLoopInstructions} (compiled straight runs, the general path, user code)`;
+    host += `\nafter a chain's control transfer the unit loop entered another chain ${h.chainToChain} times and a unit not compiled ${h.chainToCold} times; units not compiled handed back to compiled code ${h.coldToChain} times`;
   }
 }
 const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' ');

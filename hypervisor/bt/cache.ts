@@ -406,9 +406,12 @@ export class TranslationCache {
    * instructions ran: calls of compiled chains and the instructions they retired, with how the
    * calls ended (a control transfer to a unit the chain does not hold, indirect or direct; before
    * an instruction the general path runs); calls of the CPU's fast loop for straight runs
-   * (BtMode.runFastRun) and the instructions they retired.
+   * (BtMode.runFastRun) and the instructions they retired. The unit loop's transitions after a
+   * chain ended by a control transfer and it entered the next unit itself: into another compiled
+   * chain, or into a unit that is not compiled (the general path, the fast loop); and calls of
+   * a chain whose first unit runInsns handed back (from units not compiled into compiled code).
    */
-  readonly host = { chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0 };
+  readonly host = { chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainToChain: 0, chainToCold: 0, coldToChain: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0 };
   /**
    * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
    * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled

@@ -147,6 +147,9 @@ const STEP_BOUND: number = BOUND;
 const NOT_RUN = -2;
 /** runInsns: the next unit was entered and is handed back to runUnit's loop (BtMode.handed) */
 const HANDED = -7;
+/** runUnit's host counters: the unit was entered after a chain's control transfer, or handed back by runInsns */
+const VIA_CHAIN = 1;
+const VIA_HANDED = 2;
 const PAGE_MASK = -4096;
 /** units compiled into one function with the units chained to them (compileChain) */
 const CHAIN_MAX_UNITS = 16;
@@ -644,6 +647,8 @@ export class BtMode implements Mode {
     // (nextUnit), when the first was found through the shadow
     const chain = viaShadow && cpu.instructionHookAt === Infinity;
     let upc = pc;
+    /** how u was entered here, for the host counters: VIA_CHAIN after a compiled chain ended by a control transfer, VIA_HANDED handed back by runInsns */
+    let via = 0;
     for (;;) {
       while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc)) {
         let fn = u.runs![0];
@@ -677,6 +682,9 @@ export class BtMode implements Mode {
         const i0 = cpu.instructions;
         const res = fn(this.tx!.ctx, user ? mmu.tlbRU : mmu.tlbRS, user ? mmu.tlbWU : mmu.tlbWS, user, dl, ch);
         const host = cache.host;
+        if (via === VIA_CHAIN) host.chainToChain++;
+        else if (via === VIA_HANDED) host.coldToChain++;
+        via = 0;
         host.chainCalls++;
         host.chainInstructions += cpu.instructions - i0;
         const v = res < 0 ? ch.u[~res]! : ch.u[res >> 8]!;
@@ -692,6 +700,7 @@ export class BtMode implements Mode {
           if (y === null) return CONTINUE;
           u = y;
           upc = cpu.pc | 0;
+          via = VIA_CHAIN;
           continue;
         }
         const ix = res & 255;
@@ -707,8 +716,11 @@ export class BtMode implements Mode {
       // not compiled: the unit loop enters the next units itself (nextUnit) from a unit found
       // through the shadow; under the translator engine a unit about to run compiled is handed
       // back here, entered (HANDED)
+      if (via === VIA_CHAIN) cache.host.chainToCold++;
+      via = 0;
       const r = this.runInsns(t, cache, exit, u, upc, user, 0, -1, deadline, chain);
       if (r !== HANDED) return r;
+      via = VIA_HANDED;
       u = this.handed!;
       this.handed = null;
       upc = cpu.pc | 0;

@@ -87,6 +87,13 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
     expect(t.host.chainEndsIndirect + t.host.chainEndsDirect + t.host.chainLeftBefore).toBeLessThanOrEqual(t.host.chainCalls);
     expect(t.host.chainInstructions).toBeGreaterThan((t.sim.instructions as number) / 2);
     expect(t.host.chainInstructions + t.host.fastLoopInstructions).toBeLessThanOrEqual(t.sim.instructions as number);
+    // the unit loop's transitions: none without chains; under the translator each follows a chain's
+    // end by a control transfer (chain to chain or to a unit not compiled), or precedes a chain call
+    // (a unit handed back to compiled code), and the boot has all three
+    expect([i.host.chainToChain, i.host.chainToCold, i.host.coldToChain]).toEqual([0, 0, 0]);
+    expect(t.host.chainToChain + t.host.chainToCold).toBeLessThanOrEqual(t.host.chainEndsIndirect + t.host.chainEndsDirect);
+    expect(t.host.chainToChain + t.host.coldToChain).toBeLessThanOrEqual(t.host.chainCalls);
+    expect(Math.min(t.host.chainToChain, t.host.chainToCold, t.host.coldToChain)).toBeGreaterThan(0);
   });
 
   it('--bt-adaptive on the traced shadow: a store retranslated as a callout inside a compiled unit', () => {
