@@ -991,6 +991,8 @@ export class Translator {
       // (a block is a loop of its own, every path through it leaving explicitly: a link back to
       // its own start continues it directly, as generate's blocks do)
       out.push(`case ${bi}: L${bi}: for (;;) {`);
+      /** registers holding a constant loaded by LI earlier in this block (the page memo's kinds of access, as generate's) */
+      const lit = new Set<number>();
       let P = 0;
       let K = 0;
       let k = 0;
@@ -1033,6 +1035,7 @@ export class Translator {
               imm: w >> 16,
               ext: ins.ext | 0,
               next,
+              tlbMemo: true,
               exit: before,
               after: (p, bound) => `{ ${done}${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
               retire: charge(P + c, K + 1),
@@ -1044,6 +1047,7 @@ export class Translator {
           } else {
             out.push(done, rw.code(before, after));
           }
+          lit.clear(); // (what a rewrite writes is its own: no constant is assumed past it)
           P += c;
           K += 1;
           continue;
@@ -1056,6 +1060,8 @@ export class Translator {
           imm: w >> 16,
           ext: ins.ext | 0,
           next,
+          tlbMemo: true,
+          constBase: lit.has(ra),
           exit: before,
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
           retire: charge(P + c, K + 1),
@@ -1070,6 +1076,10 @@ export class Translator {
         if (wordChecks) out.push(`if (${check}) ${before}`);
         regsOf(sem, rd, ra, rb, readRegs, written);
         for (const line of transBody(sem, x)) out.push(line);
+        const wrote = new Set<number>();
+        regsOf(sem, rd, ra, rb, new Set(), wrote);
+        for (const r of wrote) lit.delete(r);
+        if (sem.kind === 'li') lit.add(rd);
         if (endsBlock(sem)) {
           ended = true;
           break;
@@ -1099,6 +1109,7 @@ export class Translator {
       numbers.length > 0 ? `const ${numbers.join(', ')};` : '',
       regs.length > 0 ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '',
       'let fl = cpu.flags, cyc = 0, n = 0, pc = 0, why = CONT, smc = 0, ix = 0, b = 0;',
+      /\b[sgd][RW]p\b/.test(body) ? TLB_MEMO_LOCALS : '', // the page memo, where the code accesses memory
       frame !== null ? `let ${frame.locals};` : '',
       walks ? 'const w0 = cpu.loopWalkCycles;' : '',
       'out: for (;;) {',
