@@ -8,28 +8,11 @@ import { chainInputs } from '../../hypervisor/bt/mode.ts';
 import { Op } from '../../machine/isa.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
-import { assemble } from '../../toolchain/asm/index.ts';
+import { passesGuest } from './fixtures/bt-small.ts';
 
 /** A bare guest looping 40 times over `body` (r1 counts the passes), then stopping with status r2; `after`: more code. */
 function passes(body: string, after = '') {
-  return assemble(
-    `
-        .arch bare
-        .org 0x1000
-_start:
-        li      sp, 0x2000
-        li      r1, 0
-        li      r2, 0
-again:
-        addi    r1, r1, 1
-${body}
-        cmpi    r1, 40
-        jlt     again
-        out     0x501, r2
-        hlt
-${after}`,
-    'memo.s',
-  ).image;
+  return passesGuest(body, { after, file: 'memo.s' });
 }
 
 /** A loop of 40 passes over two units in two pages (a call there and back), adding `step` per pass. */

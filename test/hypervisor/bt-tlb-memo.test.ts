@@ -7,33 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
-import { assemble } from '../../toolchain/asm/index.ts';
-
-/** A bare guest running `body` 40 times (r1 counts the passes), then stopping with status r2. */
-function guest(setup: string, body: string) {
-  return assemble(
-    `
-        .arch bare
-        .org 0x1000
-_start:
-        li      sp, 0x10000
-        li      r1, 0
-        li      r2, 0
-${setup}
-again:
-        addi    r1, r1, 1
-${body}
-        cmpi    r1, 40
-        jlt     again
-        out     0x501, r2
-        hlt
-`,
-    'tlb-memo.s',
-  ).image;
-}
+import { passesGuest } from './fixtures/bt-small.ts';
 
 /** Boot image in a bt domain on engine (bt compiles a unit at its second entry), counting the compiled code's TLB hit checks. */
-function boot(image: ReturnType<typeof guest>, engine: Engine) {
+function boot(image: ReturnType<typeof passesGuest>, engine: Engine) {
   return withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => {
     const hv = new Hypervisor({ memoryBytes: 8 * 1024 * 1024, engine });
     const d = hv.createDomain(new BtMode(), { name: 'k', memoryBytes: 4 * 1024 * 1024 }, { image });
@@ -58,13 +35,21 @@ function boot(image: ReturnType<typeof guest>, engine: Engine) {
   });
 }
 
+/** The guest on both engines: the same simulation (status 40: every pass ran), and the translator's counts. */
+function agreeing(body: string, setup = '') {
+  const image = passesGuest(body, { setup, sp: 0x10000, file: 'tlb-memo.s' });
+  const i = boot(image, 'interpreter');
+  const t = boot(image, 'translator');
+  expect(i.sim.status).toBe(40);
+  expect(t.sim).toEqual(i.sim);
+  return t;
+}
+
 describe("bt's compiled code keeps the page memo", () => {
   it('a loop pushing, popping, loading and storing reads the TLB once per kind of access and call, not once per access', () => {
     // per pass four pushes and four pops (the stack page: a kind for reads, one for writes) and
     // two loads of a global (its base loaded by LI in the unit: a kind of its own)
-    const image = guest(
-      '',
-      `        push    r1
+    const t = agreeing(`        push    r1
         push    r2
         push    r1
         push    r2
@@ -75,15 +60,7 @@ describe("bt's compiled code keeps the page memo", () => {
         li      r6, 0x20000
         ldw     r5, [r6]
         ldw     r7, [r6 + 4]
-        addi    r2, r2, 1`,
-    );
-    const i = boot(image, 'interpreter');
-    const t = boot(image, 'translator');
-    expect(i.sim.status).toBe(40);
-    expect(t.sim).toEqual(i.sim);
-    // most of the passes ran in compiled code: 7 accesses each, about 270 without the memo; with
-    // it each kind is looked up at most once per call of a compiled function (and again after a
-    // refill), so far fewer than one per pass
+        addi    r2, r2, 1`);
     // 38 of the 40 passes in compiled code (10 accesses each, 380 or more TLB reads without the
     // memo); with it each call of the compiled function reads the TLB once per kind of access, 3
     // (the rest: the first passes, before the unit was compiled whole)
@@ -98,12 +75,7 @@ describe("bt's compiled code keeps the page memo", () => {
     // a refill: the fifth page evicts the first), then stores into 0x48000 again: the TLB misses
     // there and the walk is charged; a memo kept across the refills would hit, and the cycles
     // and the cost ledger differ from the interpreter's
-    const image = guest(
-      `        li      r6, 0x48000
-        li      r7, 0x88000
-        li      r8, 0xc8000
-        li      r9, 0x108000
-        li      r10, 0x148000`,
+    const t = agreeing(
       `        stw     [r6], r1
         ldw     r5, [r7]
         ldw     r5, [r8]
@@ -111,11 +83,12 @@ describe("bt's compiled code keeps the page memo", () => {
         ldw     r5, [r10]
         stw     [r6 + 4], r1
         addi    r2, r2, 1`,
+      `        li      r6, 0x48000
+        li      r7, 0x88000
+        li      r8, 0xc8000
+        li      r9, 0x108000
+        li      r10, 0x148000`,
     );
-    const i = boot(image, 'interpreter');
-    const t = boot(image, 'translator');
-    expect(i.sim.status).toBe(40);
-    expect(t.sim).toEqual(i.sim);
     expect(t.chainInstructions).toBeGreaterThan(30 * 9);
     // every pass refills five times, each refill empties the memos: the store after them reads
     // the TLB again (at least once a pass)
