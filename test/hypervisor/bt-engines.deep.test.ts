@@ -15,7 +15,7 @@ describe('bt under the translator agrees exactly with the interpreter over the g
       expect(i.sim.status).toBe(0);
       const t2 = runBtEngine('translator', cmdline, { threshold: 2, unitHeat: 1 });
       expect(t2.sim).toEqual(i.sim);
-      expect(t2.chainedInline).toBeGreaterThan((i.sim.bt as { chained: number }).chained / 4);
+      expect(t2.host.chainedInline).toBeGreaterThan((i.sim.bt as { chained: number }).chained / 4);
       expect(runBtEngine('translator', cmdline, {}).sim).toEqual(i.sim);
     });
   }

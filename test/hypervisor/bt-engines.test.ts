@@ -63,11 +63,11 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
     expect(i.sim.output).toMatch(/^hi$/m);
     expect(t.sim).toEqual(i.sim);
     // bt honours the engine: the interpreter makes no translator and compiles nothing
-    expect([i.straightRuns, i.chainedInline]).toEqual([null, 0]);
+    expect([i.straightRuns, i.host.chainedInline]).toEqual([null, 0]);
     // the translator compiled units, and most chained entries were made inside compiled code
     const chained = (t.sim.bt as { chained: number }).chained;
     expect(t.straightRuns).toBeGreaterThan(50);
-    expect(t.chainedInline).toBeGreaterThan(chained / 2);
+    expect(t.host.chainedInline).toBeGreaterThan(chained / 2);
     // bench cpu's footprint of that code (btCompiledSize): none under the interpreter; under the
     // translator distinct functions, no more than were made or taken from the memo, holding whole
     // instruction words and more JavaScript than guest bytes
@@ -102,7 +102,7 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
     const t = runBtEngine('translator', 'lmbench exec 1', { threshold: 10, unitHeat: 1 }, opts);
     expect((i.sim.bt as { adaptive: unknown }).adaptive).toEqual({ retranslations: 1, emulatedStores: 3, emulatedTraceStores: 2 });
     expect(t.sim).toEqual(i.sim);
-    expect(t.chainedInline).toBeGreaterThan(0);
+    expect(t.host.chainedInline).toBeGreaterThan(0);
   });
 
   it("the differential fuzzer's programs (faults, IRET frames, paging changes, interrupts at instruction counts)", () => {
