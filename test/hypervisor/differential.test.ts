@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Op, encode } from '../../machine/isa.ts';
-import { type DiffCase, MAX_CYCLES, modeBudget, observable, runModeDiff, runNativeDiff, settled, staleTranslationUse, userSidt } from './fixtures/differential.ts';
+import { type DiffCase, MAX_CYCLES, modeBudget, observable, runModeDiff, runNativeDiff, staleTranslationUse, userSidt } from './fixtures/differential.ts';
 import { MODES, type Tally, checkCase, differentialRun } from './fixtures/differential-suite.ts';
 import { HOSTILE_LAYOUT } from './fixtures/hostile.ts';
 
@@ -87,7 +87,7 @@ describe('regressions the differential fuzzer found', () => {
     expect(tally).toEqual({ 'hvm: compared': 1 });
   });
 
-  it('a case the bare machine runs out of cycles on, its state still changing, is counted, not compared: the state at the budget is a count of turns, which their cost decides', () => {
+  it('a case the bare machine runs out of cycles on is counted, not compared: the state at the budget is a count of turns, which their cost decides', () => {
     // found by the deep run (seed 1299709, case 864 of the bt/hvm suite, counting from 0;
     // 2026-12-05): after 29 instructions a #UD whose handler is the faulting word itself, each
     // turn pushing a frame further down the stack and retiring nothing. By the end of its budget
@@ -98,14 +98,14 @@ describe('regressions the differential fuzzer found', () => {
     const native = runNativeDiff(c);
     const half = runNativeDiff(c, [], undefined, MAX_CYCLES / 2);
     expect([native.stop, native.instructions, native.pc, half.instructions, half.pc]).toEqual(['ran out: limit', 29, 0x41000000, 29, 0x41000000]);
+    // (its state still moving: half-way through the budget the frames were elsewhere)
     expect(half.regs[15]).not.toBe(native.regs[15]);
-    expect(settled(c, native)).toBe(false);
     const bt = runModeDiff(MODES.bt.make(), MODES.bt.reserve, c);
     expect([bt.stop, bt.instructions, bt.pc]).toEqual(['ran out: limit', 29, 0x541]);
     // the suite counts it under bt (hvm touched memory outside the domain first: counted as that)
     const tally: Tally = {};
     checkCase(c, ['bt', 'hvm'], tally);
-    expect(tally).toEqual({ 'bt: ran out of cycles, the state still changing': 1, 'hvm: touched memory outside the domain': 1 });
+    expect(tally).toEqual({ 'bt: ran out of cycles': 1, 'hvm: touched memory outside the domain': 1 });
   });
 
   it("hvm on shadow paging: an INT n past the IDT's limit whose #GP takes a hidden page fault on the stack saves the INT's pc, as on the bare machine", () => {
