@@ -366,6 +366,8 @@ export interface TransInsn {
    * declared by the caller): only where nothing but Cpu.txMiss can change the TLB while it runs.
    */
   tlbMemo?: boolean;
+  /** code run after each refill besides emptying the page memo: the caller's own memos of TLB answers (compileStraight's StraightFrame.refilled) */
+  refilled?: string;
   /** the base register holds a constant (loaded by LI earlier in the block): the access takes the memo of such accesses */
   constBase?: boolean;
   /** an expression in place of the first operand register (r<ra>), and a variable in place of the destination (r<rd>): a caller's rewrite (compileStraight's StraightRewrite.define) */
@@ -408,8 +410,8 @@ function txStored(size: number, x: TransInsn, pcAfter: string, bound: boolean): 
  * so a memory access costs the generated function a few lines; `leave` when the access needs the
  * general path. Without refill (push, pop, call, ret), a miss leaves as the fast loop's does.
  */
-function txTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave: string): string[] {
-  return [`${refill ? 'let' : 'const'} e = ${txFind(t, size)};`, txMissed(t, size, refill, leave, ''), `const pa = (va + ta[e]) | 0;`];
+function txTlb(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, refilled: string): string[] {
+  return [`${refill ? 'let' : 'const'} e = ${txFind(t, size)};`, txMissed(t, size, refill, leave, refilled), `const pa = (va + ta[e]) | 0;`];
 }
 
 /** machine/translator.ts's hit check for this TLB's ways (tlbFind, unrolled) at va. */
@@ -430,9 +432,9 @@ function txMissed(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, 
  * (Cpu.txMiss) changes the TLB (a hit changes nothing: no replacement state), and after one
  * every memo is emptied; a hit in the TLB itself is remembered.
  */
-function txTlbMemo(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, memo: 's' | 'g' | 'd'): string[] {
+function txTlbMemo(t: 'tr' | 'tw', size: number, refill: boolean, leave: string, memo: 's' | 'g' | 'd', refilled: string): string[] {
   const p = `${memo}${t === 'tw' ? 'W' : 'R'}`;
-  const miss = txMissed(t, size, refill, leave, 'sRp = sWp = gRp = gWp = dRp = dWp = -1; ');
+  const miss = txMissed(t, size, refill, leave, `sRp = sWp = gRp = gWp = dRp = dWp = -1; ${refilled}`);
   return [`let pa = 0;`, `if ((va & ${tagMask(size)}) === ${p}p) pa = (va + ${p}d) | 0;`, `else { ${refill ? 'let' : 'const'} e = ${txFind(t, size)};`, miss, `${p}p = va & PAGE_MASK; ${p}d = ta[e]; pa = (va + ${p}d) | 0; }`];
 }
 
@@ -454,7 +456,7 @@ export function transBody(s: Semantics, x: TransInsn): string[] {
   // the access's kind for the page memo: through the stack pointer (push, pop, call, ret, or a
   // base of r15), at a constant address, or another
   const tlb = (t: 'tr' | 'tw', size: number, refill: boolean, stack = x.ra === 15): string[] =>
-    x.tlbMemo === true ? txTlbMemo(t, size, refill, x.exit, stack ? 's' : x.constBase === true ? 'g' : 'd') : txTlb(t, size, refill, x.exit);
+    x.tlbMemo === true ? txTlbMemo(t, size, refill, x.exit, stack ? 's' : x.constBase === true ? 'g' : 'd', x.refilled ?? '') : txTlb(t, size, refill, x.exit, x.refilled ?? '');
   // a refill's walk may set accessed/dirty bits in a frame holding translated code (this
   // function's own, even): it drops what it overlaps (tx.epoch moves), and the function leaves
   // right after the instruction, so it never runs stale code

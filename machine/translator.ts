@@ -1036,6 +1036,7 @@ export class Translator {
               ext: ins.ext | 0,
               next,
               tlbMemo: true,
+              ...(frame?.refilled !== undefined ? { refilled: frame.refilled } : {}),
               exit: before,
               after: (p, bound) => `{ ${done}${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
               retire: charge(P + c, K + 1),
@@ -1061,6 +1062,7 @@ export class Translator {
           ext: ins.ext | 0,
           next,
           tlbMemo: true,
+          ...(frame?.refilled !== undefined ? { refilled: frame.refilled } : {}),
           constBase: lit.has(ra),
           exit: before,
           after: (p, bound) => `{ ${charge(P + c, K + 1)}pc = ${p}; ${bound ? `why = BOUND; ix = ${~bi}; ` : `ix = ${at + 1}; `}break out; }`,
@@ -1222,6 +1224,8 @@ export type StraightLink = ((from: number, to: number, pc: string, go: string) =
 export interface StraightFrame {
   locals: string;
   exit: string;
+  /** code run after each refill (Cpu.txMiss) in the function: the caller's memos of TLB answers in its locals emptied */
+  refilled?: string;
 }
 
 /** A function compileStraight made (its result: see there); `bc` is the caller's, for its `link` code. */

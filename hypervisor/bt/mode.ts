@@ -158,10 +158,16 @@ const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
 const OP_CALLR: number = cacheExports.OP_CALLR;
 
-/** compileChain's own locals: the chained entries made inside, written back at every exit (and enterInline's TLB entry) */
+/**
+ * compileChain's own locals: the chained entries made inside, written back at every exit, and
+ * enterInline's (its TLB entry; the call's memo of crossings found true, emptied by every refill;
+ * its counts of crossings answered from the pass's translations and from the memo; the pass's
+ * translations)
+ */
 const CHAIN_FRAME = {
-  locals: 'ch = 0, ind = 0, fe = 0',
-  exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; } if (ind !== 0) bc.m.indirectsIn(bc, ind);',
+  locals: 'ch = 0, ind = 0, fe = 0, xs = 0, xr = 0, xk = 0, xl = bc.m.xl',
+  exit: 'if (ch !== 0) { const st = bc.st; st.chained += ch; st.unitsRun += ch; bc.host.chainedInline += ch; } if (ind !== 0) bc.m.indirectsIn(bc, ind); if ((xr | xk) !== 0) { const h = bc.m.host; h.translationsRemembered += xr; h.crossingsKnown += xk; }',
+  refilled: 'xs = 0; ',
 };
 
 /** the largest deadline handed to compiled code (cycles from entry; Cpu's DL_MAX), and the wrap of the pass number (BtMode.xl) */
@@ -311,15 +317,22 @@ export function chainInputs(units: readonly TranslationUnit[], pcs: readonly num
  * at machine address ma entered at aligned virtual pc: the same answer and the same effects, in
  * line where the shadow's translation of pc's page is remembered for this pass (BtMode.xl: the
  * count of translations remembered, the frame compared; then fetchReady's instruction-TLB check,
- * refilled from the TLB when pc's page is not the one it holds), else the call.
+ * refilled from the TLB when pc's page is not the one it holds), else the call. A crossing found
+ * true is remembered for the rest of the call (bit `bit` of the local `xs`: one per virtual page
+ * and frame) and answered again without the checks: while compiled code runs, nothing but a
+ * refill (Cpu.txMiss) changes the TLB, and a refill empties the memo (CHAIN_FRAME's `refilled`);
+ * the shadow's translations hold for the pass. The instruction TLB is architectural (it may keep
+ * a page the TLB has evicted), so a remembered crossing still loads it with the page, as the
+ * check's refill from the TLB would.
  */
-function enterInline(j: number, pc: number, ma: number): string {
+function enterInline(j: number, pc: number, ma: number, bit: number): string {
   const s = ((pc >>> 12) & (XL_SLOTS - 1)) * XL_STRIDE;
   const page = pc & PAGE_MASK;
   const mmu = 'cpu.mmu';
   const fill = `(fe = find(tr, (${pc >>> 12} & sm) << ws, ${page})) >= 0 && (${mmu}.icV = ${page}, ${mmu}.icA = ta[fe], ${mmu}.icUser = user, bc.m.codePage[(${pc} + ta[fe]) >>> 12] = 1, ta[fe] === ${(ma - pc) | 0})`;
   const fetch = `(${mmu}.icV === ${page} && ${mmu}.icUser === user ? ${mmu}.icA === ${(ma - pc) | 0} : ${fill})`;
-  return `(bc.m.xl[${s}] === (user ? ${page | 1} : ${page}) && bc.m.xl[${s + 2}] === bc.m.xl[${XL_PASS}] ? (bc.m.host.translationsRemembered++, bc.m.xl[${s + 1}] === ${(ma - (pc & 0xfff)) | 0} && ${fetch}) : bc.m.enterChained(bc.u[${j}], ${pc}, user))`;
+  const check = `(xl[${s}] === (user ? ${page | 1} : ${page}) && xl[${s + 2}] === xl[${XL_PASS}] ? (xr++, xl[${s + 1}] === ${(ma - (pc & 0xfff)) | 0} && ${fetch}) : bc.m.enterChained(bc.u[${j}], ${pc}, user))`;
+  return `((xs & ${1 << bit}) !== 0 ? (${mmu}.icV = ${page}, ${mmu}.icA = ${(ma - pc) | 0}, ${mmu}.icUser = user, xk++, true) : ${check} && (xs |= ${1 << bit}, true))`;
 }
 
 /** The bt state of a vCPU; a vCPU of another mode is a programming error. */
@@ -386,8 +399,8 @@ export class BtMode implements Mode {
   private readonly rwBc = { m: this };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
-  /** Host side: shadow translations of pcs between units answered from xl (no walk). */
-  readonly host = { translationsRemembered: 0 };
+  /** Host side: shadow translations of pcs between units answered from xl (no walk), and compiled code's crossings answered from its call's memo (enterInline). */
+  readonly host = { translationsRemembered: 0, crossingsKnown: 0 };
   /**
    * Host side: per machine frame, the stores into it by the CPU (Cpu.codeStoreHook, for frames
    * marked with Cpu.markCodeFrame: those holding units; a host write drops the frame's units).
@@ -1381,6 +1394,14 @@ export class BtMode implements Mode {
     const units = ch.u;
     const pcs = ch.pcs;
     const pairs = ch.pairs;
+    const bits = new Map<number, number>();
+    /** unit j's bit in the code's memo of crossings found true in this call (`xs`): one per virtual page and frame */
+    const bitOf = (j: number): number => {
+      const key = (pcs[j]! >>> 12) * 0x100000 + (units[j]!.ma >>> 12);
+      let b = bits.get(key);
+      if (b === undefined) bits.set(key, (b = bits.size));
+      return b;
+    };
     // an indirect transfer ending a unit: where the unit loop would enter the next unit itself
     // (nextUnit: the lookup charged, the deadline not reached, pc translated through the shadow
     // to a live unit) and that unit is compiled here for pc, the code goes on in it; the deadline
@@ -1400,7 +1421,7 @@ export class BtMode implements Mode {
         if ((pcs[j]! & 3) !== 0) continue;
         const same = (pcs[j]! & PAGE_MASK) === (pcs[from]! & PAGE_MASK);
         if (same && (units[j]!.ma & PAGE_MASK) !== (u.ma & PAGE_MASK)) continue;
-        tests.push(`pc === ${pcs[j]}${same ? '' : ` && ${enterInline(j, pcs[j]!, units[j]!.ma)}`} ? ${j}`);
+        tests.push(`pc === ${pcs[j]}${same ? '' : ` && ${enterInline(j, pcs[j]!, units[j]!.ma, bitOf(j))}`} ? ${j}`);
       }
       if (tests.length === 0) return null;
       const leave = `{ why = BOUND; ix = ${~from}; break out; }`;
@@ -1420,7 +1441,7 @@ export class BtMode implements Mode {
       // leaves right after such a walk: the frame is marked for the code-store hook, Cpu.txMiss)
       const check = trusted
         ? cross
-          ? `if (!${enterInline(to, pcs[to]!, units[to]!.ma)}) ${leave} `
+          ? `if (!${enterInline(to, pcs[to]!, units[to]!.ma, bitOf(to))}) ${leave} `
           : ''
         : `{ const a = bc.u[${from}], y = bc.u[${to}]; if (y.dead || a.dead || !a.links.includes(y)${cross ? ` || !bc.m.enterChained(y, ${p}, user)` : ''}) ${leave} } `;
       return `if (cyc >= dl) ${leave} ${check}ch++; ${go}`;
