@@ -722,9 +722,13 @@ export class BtMode implements Mode {
           host.chainLeftBefore++;
           return this.runInsns(t, cache, exit, v, vpc, user, ix, ix, deadline, false);
         }
-        t.entry = ENTRY_DIRECT;
-        t.prev = v;
-        return CONTINUE;
+        // ran to the end of v (no control transfer): its direct successor
+        const y = this.fallThrough(t, v, vpc, user, deadline, cache, chain);
+        if (y === null) return CONTINUE;
+        u = y;
+        upc = cpu.pc | 0;
+        via = VIA_CHAIN;
+        continue;
       }
       // not compiled: the unit loop enters the next units itself (nextUnit) from a unit found
       // through the shadow; under the translator engine a unit about to run compiled is handed
@@ -932,14 +936,11 @@ export class BtMode implements Mode {
         cpu.chargeInstruction(cpu.costs[op]!);
         cpu.instructions++;
       }
-      if (!ended) {
-        // ran off the end of the unit (12 instructions or the end of its frame): a direct successor
-        t.entry = ENTRY_DIRECT;
-        t.prev = u;
-        return CONTINUE;
-      }
-      // the unit loop's entry into the next unit, when it would make it with nothing else between
-      const y = this.nextUnit(t, u, pc, user, deadline, cache);
+      // the unit loop's entry into the next unit, when it would make it with nothing else between:
+      // after the unit's control transfer (ended: only where `fast`), or (not ended) its direct
+      // successor when it ran off its end (12 instructions or the end of its frame): here also
+      // only where `fast` (the next pass runs the next unit with this one's `compiled` and `fast`)
+      const y = ended ? this.nextUnit(t, u, pc, user, deadline, cache) : this.fallThrough(t, u, pc, user, deadline, cache, chain && fast);
       if (y === null) return CONTINUE;
       if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y)) {
         // entered: its compiled code runs from the unit loop
@@ -1205,6 +1206,41 @@ export class BtMode implements Mode {
     t.prev = null;
     st.unitsRun++;
     cache.host.loopEntries++;
+    return y;
+  }
+
+  /**
+   * nextUnit for unit u (entered at virtual pc upc) that ran off its end without a control
+   * transfer (12 instructions, or the end of its frame): its successor is a direct one, entered
+   * by the vCPU loop (entry ENTRY_DIRECT from u: chained if linked, else looked up and linked),
+   * unless, with `chain` (u found through the shadow), the unit loop may enter it itself - u of
+   * ident instructions alone, the deadline ahead, the pc aligned and mapped by the shadow, the
+   * unit there live and linked from u - then counted as chained, as the vCPU loop would. Not a
+   * block boundary: no instruction-count hook fires (none is armed where `chain` holds).
+   */
+  private fallThrough(t: BtVcpu, u: TranslationUnit, upc: number, user: boolean, deadline: number, cache: TranslationCache, chain: boolean): TranslationUnit | null {
+    t.entry = ENTRY_DIRECT;
+    t.prev = u;
+    const cpu = this.cpu;
+    if (!chain || (fastMask(u) & FAST_ALL_IDENT) === 0 || u.dead || cpu.cycles >= deadline) return null;
+    const pc = cpu.pc | 0;
+    if ((pc & 3) !== 0) return null;
+    let ma: number;
+    if (((pc ^ upc) & PAGE_MASK) === 0) {
+      ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
+    } else {
+      ma = this.xlate(pc, user);
+      if (ma < 0) return null;
+    }
+    const y = liveLink(u, ma);
+    if (y === undefined) return null;
+    const st = cache.stats;
+    st.chained++;
+    t.entry = ENTRY_OTHER;
+    t.prev = null;
+    st.unitsRun++;
+    cache.host.loopEntries++;
+    cache.host.fallThroughs++;
     return y;
   }
 
