@@ -370,17 +370,17 @@ export interface CompareJob {
 }
 
 /**
- * The runs of a comparison, in the serial order: every mode's suite, nanobenchmarks and one
- * untimed lmbench run (the warm-up, and the reference for the determinism check), the network
- * runs (against the simulated peer, then domain to domain), then the timed lmbench runs round
- * the modes `runs` times.
+ * The runs of a comparison, in the serial order: every mode's suite and nanobenchmarks, the
+ * network runs (against the simulated peer, then domain to domain), the SMP suites, every mode's
+ * untimed lmbench run (the warm-up, and the reference for the determinism check: right before
+ * the timed runs, so none of them comes after other work), then the timed lmbench runs round the
+ * modes `runs` times.
  */
 export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridgeModes' | 'smp' | 'ple'>): { untimed: CompareJob[]; timed: CompareJob[] } {
   const untimed: CompareJob[] = [];
   for (const mode of opts.modes) {
     untimed.push({ mode, cmdline: SUITE_CMDLINE, what: `${mode}: ${SUITE_CMDLINE}` });
     untimed.push({ mode, cmdline: NANOBENCH_CMDLINE, what: `${mode}: ${NANOBENCH_CMDLINE}` });
-    untimed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (warm-up)` });
   }
   for (const mode of opts.modes.filter((m) => NO_NETWORK[m] === undefined)) untimed.push({ mode, cmdline: NETBENCH_CMDLINE, net: true, what: `${mode}: ${NETBENCH_CMDLINE}` });
   for (const mode of opts.modes.filter((m) => NO_NETWORK[m] === undefined && (opts.bridgeModes ?? opts.modes).includes(m))) {
@@ -392,6 +392,7 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridg
       untimed.push({ mode, cmdline: SUITE_CMDLINE, cpus: opts.smp, ...(ple ? { ple } : {}), what: `${mode}: ${SUITE_CMDLINE} on ${opts.smp} CPUs${ple ? ' (--ple)' : ''}` });
     }
   }
+  for (const mode of opts.modes) untimed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (warm-up)` });
   const timed: CompareJob[] = [];
   for (let k = 0; k < opts.runs; k++) {
     for (const mode of opts.modes) timed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${opts.runs})` });
