@@ -1176,9 +1176,34 @@ export class BtMode implements Mode {
    * unit loop does.
    */
   private nextUnit(t: BtVcpu, u: TranslationUnit, upc: number, user: boolean, deadline: number, cache: TranslationCache): TranslationUnit | null {
+    this.endByControlFlow(t, u, u.ops[u.length - 1]!, t.domain, cache.stats);
+    return this.enterNext(t, u, upc, user, deadline, cache);
+  }
+
+  /**
+   * nextUnit for unit u (entered at virtual pc upc) that ran off its end without a control
+   * transfer (12 instructions, or the end of its frame): its successor is a direct one, entered
+   * by the vCPU loop (entry ENTRY_DIRECT from u: chained if linked, else looked up and linked),
+   * unless, with `chain` (u found through the shadow), the unit loop may enter it itself - u of
+   * ident instructions alone, the deadline ahead, the pc aligned and mapped by the shadow, the
+   * unit there live and linked from u - then counted as chained, as the vCPU loop would. Not a
+   * block boundary: no instruction-count hook fires (none is armed where `chain` holds).
+   */
+  private fallThrough(t: BtVcpu, u: TranslationUnit, upc: number, user: boolean, deadline: number, cache: TranslationCache, chain: boolean): TranslationUnit | null {
+    t.entry = ENTRY_DIRECT;
+    t.prev = u;
+    if (!chain) return null;
+    const y = this.enterNext(t, u, upc, user, deadline, cache);
+    if (y !== null) cache.host.fallThroughs++;
+    return y;
+  }
+
+  /**
+   * The unit loop's own entry into the unit after u (entered at virtual pc upc), u ended (t.entry:
+   * how the next unit is reached): nextUnit's and fallThrough's conditions and counts.
+   */
+  private enterNext(t: BtVcpu, u: TranslationUnit, upc: number, user: boolean, deadline: number, cache: TranslationCache): TranslationUnit | null {
     const st = cache.stats;
-    const op = u.ops[u.length - 1]!;
-    this.endByControlFlow(t, u, op, t.domain, st);
     const mask = fastMask(u);
     const cpu = this.cpu;
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || cpu.cycles >= deadline) return null;
@@ -1206,41 +1231,6 @@ export class BtMode implements Mode {
     t.prev = null;
     st.unitsRun++;
     cache.host.loopEntries++;
-    return y;
-  }
-
-  /**
-   * nextUnit for unit u (entered at virtual pc upc) that ran off its end without a control
-   * transfer (12 instructions, or the end of its frame): its successor is a direct one, entered
-   * by the vCPU loop (entry ENTRY_DIRECT from u: chained if linked, else looked up and linked),
-   * unless, with `chain` (u found through the shadow), the unit loop may enter it itself - u of
-   * ident instructions alone, the deadline ahead, the pc aligned and mapped by the shadow, the
-   * unit there live and linked from u - then counted as chained, as the vCPU loop would. Not a
-   * block boundary: no instruction-count hook fires (none is armed where `chain` holds).
-   */
-  private fallThrough(t: BtVcpu, u: TranslationUnit, upc: number, user: boolean, deadline: number, cache: TranslationCache, chain: boolean): TranslationUnit | null {
-    t.entry = ENTRY_DIRECT;
-    t.prev = u;
-    const cpu = this.cpu;
-    if (!chain || (fastMask(u) & FAST_ALL_IDENT) === 0 || u.dead || cpu.cycles >= deadline) return null;
-    const pc = cpu.pc | 0;
-    if ((pc & 3) !== 0) return null;
-    let ma: number;
-    if (((pc ^ upc) & PAGE_MASK) === 0) {
-      ma = (u.ma & PAGE_MASK) + (pc & 0xfff);
-    } else {
-      ma = this.xlate(pc, user);
-      if (ma < 0) return null;
-    }
-    const y = liveLink(u, ma);
-    if (y === undefined) return null;
-    const st = cache.stats;
-    st.chained++;
-    t.entry = ENTRY_OTHER;
-    t.prev = null;
-    st.unitsRun++;
-    cache.host.loopEntries++;
-    cache.host.fallThroughs++;
     return y;
   }
 
