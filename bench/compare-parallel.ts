@@ -1,7 +1,7 @@
-// `compare --jobs N`: the comparison's untimed runs (every mode's suite, nanobenchmarks, warm-up
-// lmbench, netbench) and its traced boots spread over N worker threads (a piscina pool), then the
-// timed lmbench runs one at a time, so wall-time figures are measured serially as in a serial
-// compare (no other guest runs meanwhile; each in a worker that has run guests before). The
+// `compare --jobs N`: the comparison's untimed runs (every mode's suite, nanobenchmarks,
+// netbench) and its traced boots spread over N worker threads (a piscina pool), then the warm-up
+// lmbench runs and the timed ones one at a time, so wall-time figures are measured serially as in
+// a serial compare (no other guest runs meanwhile; in the worker that ran the warm-ups). The
 // report is built by the same assembleReport from the same runs: identical to the serial run's
 // except the date and the wall times.
 import { Piscina } from 'piscina';
@@ -37,9 +37,15 @@ export async function runCompareParallel(opts: CompareOptions, jobs: number, exe
       opts.onProgress?.(++done, total, job.what);
       return r;
     };
-    const untimedRuns = await Promise.all(untimed.map(run));
+    const untimedRuns: GuestRun[] = new Array<GuestRun>(untimed.length);
+    await Promise.all(untimed.map(async (job, k) => (job.warmUp === true ? undefined : (untimedRuns[k] = await run(job)))));
     const timelines = Promise.all(opts.modes.map((mode: ModeName) => executor.run({ kind: 'timeline', mode, options: timelineOptions(opts.profile) }) as Promise<ModeTimeline | null>));
     const ready = await timelines;
+    // the warm-ups one at a time, as the timed runs go: a pool with every worker idle hands a task
+    // to the same worker (piscina's default balancer takes the first idle one), so the timed runs
+    // land where the warm-ups ran (spread over the pool with the other untimed runs, the first
+    // timed runs of every mode took three to four times their later ones)
+    for (let k = 0; k < untimed.length; k++) if (untimed[k]!.warmUp === true) untimedRuns[k] = await run(untimed[k]!);
     const timedRuns: GuestRun[] = [];
     for (const job of timed) timedRuns.push(await run(job));
     return assembleReport(opts, meta, { untimed, untimedRuns, timed, timedRuns, timelines: ready });

@@ -365,6 +365,8 @@ export interface CompareJob {
   cpus?: number;
   /** hvm: pause-loop exiting (RunSpec.ple) */
   ple?: boolean;
+  /** the untimed lmbench run right before the timed ones (compare --jobs runs it one at a time, as them) */
+  warmUp?: boolean;
   /** what the progress line says */
   what: string;
 }
@@ -392,7 +394,7 @@ export function compareJobs(opts: Pick<CompareOptions, 'modes' | 'runs' | 'bridg
       untimed.push({ mode, cmdline: SUITE_CMDLINE, cpus: opts.smp, ...(ple ? { ple } : {}), what: `${mode}: ${SUITE_CMDLINE} on ${opts.smp} CPUs${ple ? ' (--ple)' : ''}` });
     }
   }
-  for (const mode of opts.modes) untimed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (warm-up)` });
+  for (const mode of opts.modes) untimed.push({ mode, cmdline: LMBENCH_CMDLINE, warmUp: true, what: `${mode}: ${LMBENCH_CMDLINE} (warm-up)` });
   const timed: CompareJob[] = [];
   for (let k = 0; k < opts.runs; k++) {
     for (const mode of opts.modes) timed.push({ mode, cmdline: LMBENCH_CMDLINE, what: `${mode}: ${LMBENCH_CMDLINE} (${k + 1}/${opts.runs})` });

@@ -1,6 +1,6 @@
 // `compare --jobs N` (bench/compare-parallel.ts) with scripted guests in place of worker threads:
-// whatever order the untimed runs finish in, the report is the serial run's, and the timed runs
-// still go one at a time, after every untimed run. (The worker pool itself, with real guests, is
+// whatever order the untimed runs finish in, the report is the serial run's, and the warm-ups and
+// the timed runs still go one at a time, after every other untimed run. (The worker pool itself, with real guests, is
 // compared with a serial run in compare-parallel.deep.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { runCompare, type CompareReport } from '../../bench/compare.ts';
@@ -58,12 +58,16 @@ describe('compare --jobs', () => {
     expect(simulated(parallel)).toEqual(simulated(serial));
     expect(serial.unexplained).toEqual([]);
     expect(serial.lmbench[0]!.values).toEqual({ native: 611, trap: 411, pv: 211 });
-    // the untimed runs (3 per mode, netbench for each against the simulated peer and between two
-    // domains) and the timelines overlapped; then the six timed runs, each alone, in the serial order
+    // the untimed runs but the warm-ups (2 per mode, netbench for each against the simulated peer
+    // and between two domains) and the timelines overlapped; then the three warm-ups and the six
+    // timed runs, each alone, in the serial order (so the pool hands them all to one worker)
     expect(starts.length).toBe(3 * 3 + 3 + 3 + 3 + 6);
-    expect(Math.max(...starts.slice(0, -6).map(([, n]) => n))).toBeGreaterThan(1);
-    expect(starts.slice(-6)).toEqual(['native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m) => [`${m}: lmbench all`, 1]));
-    expect(progress.slice(-6)).toEqual(['native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m, k) => `${m}: lmbench all (${k < 3 ? 1 : 2}/2)`));
+    expect(Math.max(...starts.slice(0, -9).map(([, n]) => n))).toBeGreaterThan(1);
+    expect(starts.slice(-9)).toEqual(['native', 'trap', 'pv', 'native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m) => [`${m}: lmbench all`, 1]));
+    expect(progress.slice(-9)).toEqual([
+      ...['native', 'trap', 'pv'].map((m) => `${m}: lmbench all (warm-up)`),
+      ...['native', 'trap', 'pv', 'native', 'trap', 'pv'].map((m, k) => `${m}: lmbench all (${k < 3 ? 1 : 2}/2)`),
+    ]);
   });
 
   it('refuses scripted runners (they cannot cross into worker threads)', async () => {
