@@ -57,8 +57,9 @@ export interface TranslatorLimits {
   /** executions of an entry address before it is translated */
   threshold: number;
   /**
-   * for compileStraight's caller (hypervisor/bt): a unit of its own is compiled after threshold x
-   * unitHeat of its entries (the machine's translator does not read it)
+   * for compileStraight's caller (hypervisor/bt): a unit of its own is compiled once its heat
+   * reaches threshold x unitHeat (about one per entry; BtMode.compiledRuns says how it counts;
+   * the machine's translator does not read it)
    */
   unitHeat: number;
   /** blocks in one translation */
@@ -961,7 +962,11 @@ export class Translator {
    */
   compileStraight(blocks: ReadonlyArray<readonly StraightInsn[]>, link: StraightLink | null = null, frame: StraightFrame | null = null, wordChecks = true): StraightFn | null {
     const src = this.generateStraight(blocks, link, frame, wordChecks);
-    if (src === null) return null;
+    return src === null ? null : this.compileSource(src);
+  }
+
+  /** The function of generateStraight's JavaScript `src` (compileStraight's second half, for a caller that looks at the source first). */
+  compileSource(src: string): StraightFn {
     let fn = FACTORIES.get(src) as StraightFn | undefined;
     if (fn === undefined) {
       if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();

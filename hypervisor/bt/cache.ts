@@ -410,8 +410,10 @@ export class TranslationCache {
    * chain ended by a control transfer and it entered the next unit itself: into another compiled
    * chain, or into a unit that is not compiled (the general path, the fast loop); and calls of
    * a chain whose first unit runInsns handed back (from units not compiled into compiled code).
+   * And the units compileChain left out of chains whose code would have been longer than V8
+   * optimizes (one per unit, each time a chain is compiled or taken from the memo).
    */
-  readonly host = { chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainToChain: 0, chainToCold: 0, coldToChain: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0, fallThroughs: 0 };
+  readonly host = { chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainToChain: 0, chainToCold: 0, coldToChain: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0, fallThroughs: 0, chainUnitsLeftOut: 0 };
   /**
    * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
    * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled

@@ -87,6 +87,8 @@ interface ChainMemoEntry {
   key: Int32Array;
   fn: StraightFn | null;
   pairs: number[];
+  /** its JavaScript was longer than CHAIN_MAX_CHARS: no function, the chain of fewer units instead */
+  tooLong: boolean;
 }
 const CHAIN_MEMOS = new Map<string, Map<number, ChainMemoEntry[]>>();
 const MAX_CHAIN_MEMO = 8192;
@@ -153,6 +155,13 @@ const VIA_HANDED = 2;
 const PAGE_MASK = -4096;
 /** units compiled into one function with the units chained to them (compileChain) */
 const CHAIN_MAX_UNITS = 16;
+/**
+ * The most JavaScript characters a chain's function may have: V8 never optimizes a function of
+ * more than 61,440 bytes of bytecode (`--max-optimized-bytecode-size`), and a chain's bytecode is
+ * 0.91-1.01 bytes per character of its source (docs/engine.md, "The twenty-first round"). A chain
+ * whose code would be longer leaves out its last units (the coldest taken in) until it is not.
+ */
+export const CHAIN_MAX_CHARS = 56_000;
 const OP_JMP: number = cacheExports.OP_JMP;
 const OP_JCC: number = cacheExports.OP_JCC;
 const OP_CALL: number = cacheExports.OP_CALL;
@@ -333,6 +342,14 @@ function enterInline(j: number, pc: number, ma: number, bit: number): string {
   const fetch = `(${mmu}.icV === ${page} && ${mmu}.icUser === user ? ${mmu}.icA === ${(ma - pc) | 0} : ${fill})`;
   const check = `(xl[${s}] === (user ? ${page | 1} : ${page}) && xl[${s + 2}] === xl[${XL_PASS}] ? (xr++, xl[${s + 1}] === ${(ma - (pc & 0xfff)) | 0} && ${fetch}) : bc.m.enterChained(bc.u[${j}], ${pc}, user))`;
   return `((xs & ${1 << bit}) !== 0 ? (${mmu}.icV = ${page}, ${mmu}.icA = ${(ma - pc) | 0}, ${mmu}.icUser = user, xk++, true) : ${check} && (xs |= ${1 << bit}, true))`;
+}
+
+/**
+ * How hot unit y is, for compileChain's choice of the units it takes in: its heat (compiledRuns),
+ * a unit compiled already above any not compiled (its heat stops at the threshold).
+ */
+function heatOf(y: TranslationUnit): number {
+  return y.runs !== null ? Infinity : y.heat;
 }
 
 /** The bt state of a vCPU; a vCPU of another mode is a programming error. */
@@ -961,11 +978,15 @@ export class BtMode implements Mode {
   }
 
   /**
-   * Under the translator engine, may this unit's ident instructions run compiled? Once the unit
-   * has been entered `threshold` x `unitHeat` times (the translator's limits: a compile costs V8
-   * far more than interpreting a cold unit), at the virtual pc its runs were compiled for (a
-   * frame mapped at two addresses is one unit; the compiled code holds virtual pcs), and not
-   * while the CPU is held to its general path (fastPath off, a monitor stop armed).
+   * Under the translator engine, may this unit's ident instructions run compiled? Once the unit's
+   * heat reaches `threshold` x `unitHeat` (the translator's limits: a compile costs V8 far more
+   * than interpreting a cold unit), at the virtual pc its runs were compiled for (a frame mapped
+   * at two addresses is one unit; the compiled code holds virtual pcs), and not while the CPU is
+   * held to its general path (fastPath off, a monitor stop armed). Every call counts one heat, so
+   * an entry through runUnit's loop (from the vCPU loop, or after a compiled chain) counts twice
+   * (the loop asks, then runInsns), one the fast loop's probe or runInsns makes itself once
+   * (hotNext); the default `unitHeat` was tuned with that count (docs/engine.md, "The twentieth
+   * round": counting each entry once formed other chains, slower).
    */
   private compiledRuns(u: TranslationUnit, pc: number): boolean {
     const cpu = this.cpu;
@@ -1272,7 +1293,7 @@ export class BtMode implements Mode {
     }
     cache.host.runsGenerated++;
     const fn = this.tx!.compileStraight([insns]);
-    memoize(memo, h, { key: Int32Array.from(key), fn, pairs: [] });
+    memoize(memo, h, { key: Int32Array.from(key), fn, pairs: [], tooLong: false });
     return fn;
   }
 
@@ -1281,7 +1302,7 @@ export class BtMode implements Mode {
     const memo = this.chainMemo ?? (this.chainMemo = chainMemoOf(this.tx!));
     const h = hashInts(key);
     const found = memo.get(h)?.find((e) => sameInts(e.key, key));
-    if (found !== undefined) this.tx!.stats.straightRuns++;
+    if (found !== undefined && !found.tooLong) this.tx!.stats.straightRuns++;
     return { memo, h, found };
   }
 
@@ -1303,8 +1324,9 @@ export class BtMode implements Mode {
   /**
    * Compile unit u (entered at virtual pc) with the units its direct control transfers are
    * chained to (linked now) and its CALLs' return sites in the same page (cached now: where the
-   * callee's RET most often goes, chainLink's `indirect`), transitively, up to CHAIN_MAX_UNITS: one function, each unit's
-   * ident instructions a block. A boundary between two of them does in line what the unit loop
+   * callee's RET most often goes, chainLink's `indirect`), transitively, up to CHAIN_MAX_UNITS,
+   * the hottest of those reached first (heatOf: a loop's units before the way out of it, a
+   * compiled callee before a cold path): one function, each unit's ident instructions a block. A boundary between two of them does in line what the unit loop
    * would: at the deadline it leaves; it goes on only while both units are live and linked (a
    * chained entry, counted as such), else it leaves for the unit loop to look the next unit up
    * (and charge it). Within a page the shadow maps the next unit where it mapped the last (the
@@ -1315,12 +1337,13 @@ export class BtMode implements Mode {
     const units: TranslationUnit[] = [u];
     const pcs: number[] = [pc | 0];
     const index = new Map<number, number>([[u.ma, 0]]);
-    /** unit y, entered at virtual pc, into the chain (room left, not in it yet, compilable from its start) */
+    /** the units the chain's units lead to, not in it yet (machine address -> the unit, its virtual pc), in the order reached */
+    const reached = new Map<number, { y: TranslationUnit; pc: number }>();
+    /** unit y, entered at virtual pc, reached (not in the chain or reached yet, compilable from its start) */
     const add = (y: TranslationUnit, pc: number): void => {
-      if (units.length >= CHAIN_MAX_UNITS || index.has(y.ma) || !compilable(y, 0)) return;
-      index.set(y.ma, units.length);
-      units.push(y);
-      pcs.push(pc);
+      if (index.has(y.ma) || reached.has(y.ma) || !compilable(y, 0)) return;
+      for (const f of reached.values()) if (f.pc === pc) return;
+      reached.set(y.ma, { y, pc });
     };
     /** the return site at virtual pc `next` of unit x's call at xpc: in the same page, where the cache holds a live unit */
     const returnSite = (x: TranslationUnit, xpc: number, next: number): void => {
@@ -1328,12 +1351,13 @@ export class BtMode implements Mode {
       const y = cache.get((x.ma & PAGE_MASK) + (next & 0xfff));
       if (y !== undefined && !y.dead && y.ma >= 0) add(y, next);
     };
-    for (let i = 0; i < units.length; i++) {
+    /** the units the chain's unit i leads to */
+    const successors = (i: number): void => {
       const x = units[i]!;
       const n = x.length;
       let all = true;
       for (let k = 0; k < n && all; k++) all = compilable(x, k);
-      if (!all) continue;
+      if (!all) return;
       const op = x.ops[n - 1]!;
       if (op === OP_CALLR) {
         // an indirect call: the unit it went to when the unit loop last followed it, and its
@@ -1342,11 +1366,11 @@ export class BtMode implements Mode {
         if (seen !== null && !seen.dead && seen.ma >= 0 && !pcs.includes(seen.pc | 0)) add(seen, seen.pc | 0);
         const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
         returnSite(x, xpc, (xpc + INSN_BYTES[op]!) | 0);
-        continue;
+        return;
       }
-      if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) continue;
+      if ((op !== OP_JMP && op !== OP_JCC && op !== OP_CALL) || INSN_BYTES[op] !== 8) return;
       const xpc = (pcs[i]! + x.offs[n - 1]!) | 0;
-      if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) continue;
+      if (((xpc + 4) & PAGE_MASK) !== (xpc & PAGE_MASK)) return;
       const ext = this.m32[(x.ma + x.offs[n - 1]! + 4) >>> 2]!;
       const next = (xpc + 8) | 0;
       for (const target of op === OP_JCC ? [(next + ext) | 0, next] : [(next + ext) | 0]) {
@@ -1359,45 +1383,72 @@ export class BtMode implements Mode {
       }
       // the call's return site: where the callee's RET, compiled here too, most often goes
       if (op === OP_CALL) returnSite(x, xpc, next);
-    }
-    const frames = [...new Set(units.map((x) => x.ma >>> 12))];
-    // the words its code holds, and its key in the process's memo
-    const { words, ends, key } = chainInputs(units, pcs, this.m32);
-    const chain: UnitChain = {
-      u: units,
-      pcs,
-      st: cache.stats,
-      host: cache.host,
-      m: this,
-      c: cache,
-      pairs: [],
-      epoch: cache.epoch,
-      frames,
-      seen: frames.map(() => -1),
-      seenAll: -1,
-      words,
-      ends,
-      checkedFn: undefined,
-      lk: this.cpu.evUnit[EV_BT_LOOKUP]!,
     };
-    u.chain = chain;
-    const { memo, h, found } = this.memoLookup(key);
-    if (found !== undefined) {
-      // compiled before in this process, from the same inputs: the same function, and the same
-      // boundaries trusted (chainLink's decisions, which depend on the links in the key)
-      cache.host.chainMemoHits++;
-      for (const x of found.pairs) chain.pairs.push(x);
-      return found.fn;
+    // the hottest unit reached goes in next, until the chain is full (the first reached of
+    // equals: with no heat to tell them apart, the units a breadth-first search from u takes)
+    successors(0);
+    while (units.length < CHAIN_MAX_UNITS && reached.size > 0) {
+      let best: { y: TranslationUnit; pc: number } | null = null;
+      for (const f of reached.values()) if (best === null || heatOf(f.y) > heatOf(best.y)) best = f;
+      reached.delete(best!.y.ma);
+      index.set(best!.y.ma, units.length);
+      units.push(best!.y);
+      pcs.push(best!.pc);
+      successors(units.length - 1);
     }
-    // a boundary whose units are live and linked now is trusted while the cache's epoch stays
-    // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
-    // chained entries are counted in a local (ch), written back at every exit; no word check
-    // (runUnit checks the words before entering when a store reached one of the frames)
-    const blocks = units.map((x, i) => this.straight(x, 0, pcs[i]!));
-    cache.host.chainsGenerated++;
-    const fn = this.tx!.compileStraight(blocks, this.chainLink(chain, true), CHAIN_FRAME, false);
-    memoize(memo, h, { key: Int32Array.from(key), fn, pairs: chain.pairs.slice() });
-    return fn;
+    // the chain of those units, or of fewer where its code would be longer than V8 optimizes
+    for (let n = units.length; ; n--) {
+      const us = units.slice(0, n);
+      const ps = pcs.slice(0, n);
+      const frames = [...new Set(us.map((x) => x.ma >>> 12))];
+      // the words its code holds, and its key in the process's memo
+      const { words, ends, key } = chainInputs(us, ps, this.m32);
+      const chain: UnitChain = {
+        u: us,
+        pcs: ps,
+        st: cache.stats,
+        host: cache.host,
+        m: this,
+        c: cache,
+        pairs: [],
+        epoch: cache.epoch,
+        frames,
+        seen: frames.map(() => -1),
+        seenAll: -1,
+        words,
+        ends,
+        checkedFn: undefined,
+        lk: this.cpu.evUnit[EV_BT_LOOKUP]!,
+      };
+      u.chain = chain;
+      const { memo, h, found } = this.memoLookup(key);
+      if (found !== undefined && found.tooLong) {
+        cache.host.chainUnitsLeftOut++;
+        continue;
+      }
+      if (found !== undefined) {
+        // compiled before in this process, from the same inputs: the same function, and the same
+        // boundaries trusted (chainLink's decisions, which depend on the links in the key)
+        cache.host.chainMemoHits++;
+        for (const x of found.pairs) chain.pairs.push(x);
+        return found.fn;
+      }
+      // a boundary whose units are live and linked now is trusted while the cache's epoch stays
+      // (runUnit checks the pairs again, or compiles anew, when it moved): no check in line; the
+      // chained entries are counted in a local (ch), written back at every exit; no word check
+      // (runUnit checks the words before entering when a store reached one of the frames)
+      const blocks = us.map((x, i) => this.straight(x, 0, ps[i]!));
+      cache.host.chainsGenerated++;
+      const src = this.tx!.generateStraight(blocks, this.chainLink(chain, true), CHAIN_FRAME, false);
+      if (src !== null && src.length > CHAIN_MAX_CHARS && n > 1) {
+        cache.host.chainUnitsLeftOut++;
+        memoize(memo, h, { key: Int32Array.from(key), fn: null, pairs: [], tooLong: true });
+        continue;
+      }
+      const fn = src === null ? null : this.tx!.compileSource(src);
+      memoize(memo, h, { key: Int32Array.from(key), fn, pairs: chain.pairs.slice(), tooLong: false });
+      return fn;
+    }
   }
 
   /**
