@@ -1326,10 +1326,11 @@ export class BtMode implements Mode {
    * chained to (linked now) and its CALLs' return sites in the same page (cached now: where the
    * callee's RET most often goes, chainLink's `indirect`), transitively, up to CHAIN_MAX_UNITS,
    * the hottest of those reached first (heatOf: a loop's units before the way out of it, a
-   * compiled callee before a cold path): one function, each unit's ident instructions a block. A boundary between two of them does in line what the unit loop
-   * would: at the deadline it leaves; it goes on only while both units are live and linked (a
-   * chained entry, counted as such), else it leaves for the unit loop to look the next unit up
-   * (and charge it). Within a page the shadow maps the next unit where it mapped the last (the
+   * compiled callee before a cold path), and fewer where its JavaScript would be longer than
+   * CHAIN_MAX_CHARS: one function, each unit's ident instructions a block. A boundary between
+   * two of them does in line what the unit loop would: at the deadline it leaves; it goes on
+   * only while both units are live and linked (a chained entry, counted as such), else it leaves
+   * for the unit loop to look the next unit up (and charge it). Within a page the shadow maps the next unit where it mapped the last (the
    * monitor has not run); into another page the boundary first translates the target as the
    * unit loop would and checks the instruction fetch (enterChained).
    */
