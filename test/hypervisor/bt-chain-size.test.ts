@@ -1,6 +1,7 @@
 // The size of bt's compiled chains (hypervisor/bt/mode.ts compileChain): V8 never optimizes a
-// function of more than 61,440 bytes of bytecode, and a chain left unoptimized runs tens of
-// times slower than the fast loop would run its units. So a chain whose JavaScript would be
+// function of more than 61,440 bytes of bytecode, and a chain left unoptimized runs several
+// times slower than the fast loop would run its units (docs/engine.md, "The twenty-first
+// round": 100-280 ns a guest instruction in V8's baseline tier). So a chain whose JavaScript would be
 // longer than CHAIN_MAX_CHARS leaves out its last units (the coldest it took in) until it is
 // not, with the same figures; the process's memo remembers the cut, so a later boot of the
 // same code generates nothing.
