@@ -1330,9 +1330,10 @@ export class BtMode implements Mode {
    * CHAIN_MAX_CHARS: one function, each unit's ident instructions a block. A boundary between
    * two of them does in line what the unit loop would: at the deadline it leaves; it goes on
    * only while both units are live and linked (a chained entry, counted as such), else it leaves
-   * for the unit loop to look the next unit up (and charge it). Within a page the shadow maps the next unit where it mapped the last (the
-   * monitor has not run); into another page the boundary first translates the target as the
-   * unit loop would and checks the instruction fetch (enterChained).
+   * for the unit loop to look the next unit up (and charge it). Within a page the shadow maps the
+   * next unit where it mapped the last (the monitor has not run); into another page the boundary
+   * first translates the target as the unit loop would and checks the instruction fetch
+   * (enterChained).
    */
   private compileChain(u: TranslationUnit, pc: number, cache: TranslationCache): StraightFn | null {
     const units: TranslationUnit[] = [u];
@@ -1473,7 +1474,7 @@ export class BtMode implements Mode {
     const pcs = ch.pcs;
     const pairs = ch.pairs;
     const bits = new Map<number, number>();
-    /** unit j's bit in the code's memo of crossings found true in this call (`xs`): one per virtual page and frame */
+    /** unit j's bit in the code's memo of crossings found true in this call (`xs`): one per virtual page and frame (at most CHAIN_MAX_UNITS, within xs's 32 bits) */
     const bitOf = (j: number): number => {
       const key = (pcs[j]! >>> 12) * 0x100000 + (units[j]!.ma >>> 12);
       let b = bits.get(key);
