@@ -37,11 +37,13 @@ function cpuTable(rows: CpuBenchRow[]): string {
       const c = r.cache!;
       return `  ${r.loop}: ${c.translations} translations${c.btFunctions !== undefined ? ` and ${c.btFunctions} functions compiled from bt's units,` : ''} of ${c.guestBytes} guest bytes; ${c.sourceChars} chars of JavaScript, ${c.hostCodeBytes} bytes of V8 code and bytecode: ${(c.hostBytesPerGuestMiB / 1024 / 1024).toFixed(1)} MiB per MiB of guest code`;
     });
-  const firsts = rows.filter((r) => r.firstMips !== undefined);
-  const firstLine =
-    firsts.length === 0
-      ? ''
-      : `\n${firsts[0]!.loop}, the warm-up (the engine's first run of the workload in this process; the medians are of its 4th-6th runs): ${firsts.map((r) => `${r.engine} ${r.firstMips!.toFixed(1)} M instr/s`).join(', ')}${firsts.length === 2 ? ` (${(firsts[1]!.firstMips! / firsts[0]!.firstMips!).toFixed(2)}x)` : ''}`;
+  // a line per kernel row's loop: its warm-up (the first of the untimed runs) for each engine
+  const firstLine = [...new Set(rows.filter((r) => r.firstMips !== undefined).map((r) => r.loop))]
+    .map((loop) => {
+      const firsts = rows.filter((r) => r.loop === loop && r.firstMips !== undefined);
+      return `\n${loop}, the warm-up (the engine's first run of the workload in this process; the medians are of its 4th-6th runs): ${firsts.map((r) => `${r.engine} ${r.firstMips!.toFixed(1)} M instr/s`).join(', ')}${firsts.length === 2 ? ` (${(firsts[1]!.firstMips! / firsts[0]!.firstMips!).toFixed(2)}x)` : ''}`;
+    })
+    .join('');
   return (caches.length > 0 ? `${table}\ntranslation cache (end of a timed run):\n${caches.join('\n')}` : table) + firstLine;
 }
 

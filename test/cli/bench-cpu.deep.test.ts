@@ -18,7 +18,9 @@ describe('bench cpu --loops kernel-trap,kernel-bt', () => {
       ['kernel-bt', 'translator'],
     ]);
     for (const r of out.cpu) {
-      expect(Object.keys(r)).toEqual(['loop', 'engine', 'mips', 'cpuMips', 'jsMips', 'instructions', 'cycles', ...(r.engine === 'translator' ? ['cache'] : [])]);
+      // warmed up as the kernel row is: the first of the untimed runs as firstMips
+      expect(Object.keys(r)).toEqual(['loop', 'engine', 'mips', 'cpuMips', 'jsMips', 'instructions', 'cycles', ...(r.engine === 'translator' ? ['cache'] : []), 'firstMips']);
+      expect(r.firstMips).toBeGreaterThan(0);
       expect(r.jsMips).toBe(null);
       expect(r.mips).toBeGreaterThan(0);
     }
@@ -33,5 +35,13 @@ describe('bench cpu --loops kernel-trap,kernel-bt', () => {
       const [i, t] = out.cpu.filter((r) => r.loop === loop);
       expect([t!.instructions, t!.cycles]).toEqual([i!.instructions, i!.cycles]);
     }
+  });
+});
+
+describe('bench cpu --loops kernel-trap (text)', () => {
+  it("prints the row's warm-up under the table, each engine's first run of the workload and their ratio", async () => {
+    const run = await xenolith('bench', 'cpu', '--scale', '0.01', '--loops', 'kernel-trap');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/\nkernel-trap, the warm-up \(the engine's first run of the workload in this process; the medians are of its 4th-6th runs\): interpreter \d+\.\d M instr\/s, translator \d+\.\d M instr\/s \(\d+\.\d\dx\)/);
   });
 });
