@@ -34,6 +34,7 @@ import { Exit, STEP_BOUND, STEP_CONT, type InterruptController, type IoBus } fro
 import { SEMANTICS, type Semantics } from './semantics.ts';
 import { DEFAULT_ENGINE, TB_HOOKED, TB_TRANSLATED, Translator, pageChecker, tlbFinder, type Engine, type TranslatorLimits } from './translator.ts';
 import { CrQual, EventKind, Vmcs } from './vmx.ts';
+import { doubleFields } from './shapes.ts';
 
 /*
  * Engine structure.
@@ -470,14 +471,11 @@ export class Cpu implements MmuHost {
     this.tbFrame = tbFrame ?? new Uint8Array(mem.frames);
     this.mmu = new Mmu(this, mem, profile);
     // Fields that come to hold numbers outside the small-integer range (cycle counts charged from
-    // the Float64Array ledger, a deadline, walk references) take V8's double representation now:
-    // a field that first holds small integers and later a double changes the CPU's map, and every
-    // function optimized for the old one (the fast loop, the walk, the refill, translated code)
-    // deoptimized once per process ("wrong map"), early in the first run.
-    this.cycles = this.baseCycles = this.instructions = this.deadline = 0.5;
-    this.refillTlbRefs = this.refillEptRefs = this.loopWalkCycles = this.txDc = 0.5;
-    this.cycles = this.baseCycles = this.instructions = this.deadline = 0;
-    this.refillTlbRefs = this.refillEptRefs = this.loopWalkCycles = this.txDc = 0;
+    // the Float64Array ledger, a deadline, walk references, 32-bit addresses) take V8's double
+    // representation now (machine/shapes.ts): a field that first holds small integers and later a
+    // double changes the CPU's map, and every function optimized for the old one (the fast loop,
+    // the walk, the refill, translated code) deoptimized once per process.
+    doubleFields(this, ['cycles', 'baseCycles', 'instructions', 'deadline', 'refillTlbRefs', 'refillEptRefs', 'loopWalkCycles', 'txDc', 'idtBase', 'cr2', 'pendAddr']);
   }
 
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */

@@ -17,6 +17,7 @@
 import type { PhysicalMemory } from './memory.ts';
 import { tlbFind, type Mmu } from './mmu.ts';
 import { endsBlock, TLB_MEMO_LOCALS, transBody, type Semantics, type TransInsn } from './semantics.ts';
+import { doubleFields } from './shapes.ts';
 
 /** Which engine a CPU runs guest code with. */
 export type Engine = 'interpreter' | 'translator';
@@ -209,6 +210,11 @@ export class TranslatorStats {
   straightRuns = 0;
   /** first translations (firstBlocks) retranslated with maxBlocks after promoteAt dispatcher entries */
   promotions = 0;
+
+  constructor() {
+    // a difference of the CPU's double counts (machine/shapes.ts)
+    doubleFields(this, ['coldInstructions']);
+  }
 }
 
 /** The translator's counters and cache as `--stats` lines (none when the translator did not run). */

@@ -8,6 +8,7 @@ import { INSN_BYTES, INSTRUCTIONS, OPS, Op, type InsnClass } from '../../machine
 import { assertNever } from '../../machine/never.ts';
 import { SEMANTICS } from '../../machine/semantics.ts';
 import type { StraightFn } from '../../machine/translator.ts';
+import { doubleFields } from '../../machine/shapes.ts';
 
 /** A translation unit ends after this many instructions (Adams & Agesen, ASPLOS 2006). */
 export const UNIT_MAX_INSNS = 12;
@@ -320,6 +321,8 @@ export class TranslationUnit {
     readonly kinds: Uint8Array,
   ) {
     this.length = ops.length;
+    // a count read from a Float64Array (machine/shapes.ts)
+    doubleFields(this, ['checked']);
   }
 }
 
@@ -413,7 +416,9 @@ export class TranslationCache {
    * And the units compileChain left out of chains whose code would have been longer than V8
    * optimizes (one per unit, each time a chain is compiled or taken from the memo).
    */
-  readonly host = { chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainToChain: 0, chainToCold: 0, coldToChain: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0, fallThroughs: 0, chainUnitsLeftOut: 0 };
+  // (chainInstructions and fastLoopInstructions, differences of the CPU's double counts, doubles
+  // from the start: machine/shapes.ts)
+  readonly host = doubleFields({ chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainToChain: 0, chainToCold: 0, coldToChain: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0, fallThroughs: 0, chainUnitsLeftOut: 0 }, ['chainInstructions', 'fastLoopInstructions']);
   /**
    * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
    * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled

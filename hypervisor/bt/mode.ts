@@ -413,7 +413,8 @@ export class BtMode implements Mode {
   private leftAtBoundary = false;
   /** Host side, not state (TRANSIENT): runInsns's unit handed back to runUnit (HANDED), entered and counted */
   private handed: TranslationUnit | null = null;
-  private readonly rwBc = { m: this };
+  /** what compiled straight runs take as their chain argument: this mode, once whole (the constructor's end) */
+  private readonly rwBc: { m: BtMode };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
   /** Host side: shadow translations of pcs between units answered from xl (no walk), and compiled code's crossings answered from its call's memo (enterInline). */
@@ -462,6 +463,9 @@ export class BtMode implements Mode {
     this.adaptive = opts.adaptive === true;
     if (this.adaptive && opts.shadow !== 'traced') throw new Error('bt adaptive retranslation needs the traced shadow (shadow: traced): it retranslates stores that keep taking trace faults');
     this.trap = new TrapMode({ interruptWindowPollCycles: 0, vcpuState: BtVcpu, shadow: opts.shadow ?? 'flush' });
+    // made when every field is in place: the hidden class it records for `m` is this object's
+    // final one, the same for every BtMode of the process (machine/shapes.ts)
+    this.rwBc = { m: this };
   }
 
   attach(hv: Hypervisor): void {

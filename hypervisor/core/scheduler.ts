@@ -4,6 +4,7 @@
 // Pure policy over Vcpu objects; touches no machine state.
 
 import type { Vcpu } from './vcpu.ts';
+import { doubleFields } from '../../machine/shapes.ts';
 
 export interface Scheduler {
   readonly name: string;
@@ -64,6 +65,8 @@ export class RoundRobinScheduler implements Scheduler {
       this.name = 'round-robin (seeded slices)';
     }
     this.slice = this.nextSlice();
+    // cycles from the CPU's double counts (machine/shapes.ts)
+    doubleFields(this, ['used']);
   }
 
   add(vcpu: Vcpu): void {

@@ -5,6 +5,7 @@
 
 import { EXIT_SLOTS } from '../../machine/types.ts';
 import type { TraceBuffer } from './trace.ts';
+import { doubleFields } from '../../machine/shapes.ts';
 
 /**
  * Exit reasons the hypervisor's outer loop sees (KVM_RUN's exit reasons, in words); 'yield': the
@@ -91,6 +92,11 @@ export class DomainStats {
   interruptWindowPolls = 0;
   /** 'yield' exits (hvm's pause-loop exits) after which the scheduler ran another vCPU first */
   yieldsToOthers = 0;
+
+  constructor() {
+    // sums of ledger entries and counts past 2^31 (machine/shapes.ts)
+    doubleFields(this, ['runCycles', 'monitorCycles', 'instructions']);
+  }
 
   countIo(port: number, isWrite: boolean): void {
     const key = port * 2 + (isWrite ? 1 : 0);

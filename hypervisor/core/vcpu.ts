@@ -10,6 +10,7 @@ import { EXIT_NAMES } from '../../machine/types.ts';
 import type { Domain } from './domain.ts';
 import type { DomainStats, VcpuExitReason } from './stats.ts';
 import { TraceKind } from './trace.ts';
+import { doubleFields } from '../../machine/shapes.ts';
 
 /**
  * What the last run of a vCPU stopped for (KVM's struct kvm_run exit part). Fields other than
@@ -33,6 +34,10 @@ export class VcpuExit {
   nr = 0;
   // --- shutdown / crash: a human-readable explanation ---
   detail = '';
+
+  constructor() {
+    doubleFields(this, ['data']);
+  }
 }
 
 /**
@@ -53,7 +58,8 @@ export type VcpuRunstateName = 'running' | 'runnable' | 'blocked' | 'offline';
 
 /** The architectural state of a CPU at reset (docs/isa.md "State"), for a new vCPU. */
 export function resetCpuState(): CpuState {
-  return {
+  // (the counts and 32-bit addresses as doubles from the start: machine/shapes.ts)
+  return doubleFields<CpuState>({
     regs: new Array<number>(NUM_REGS).fill(0),
     pc: 0,
     flags: 0,
@@ -69,7 +75,7 @@ export function resetCpuState(): CpuState {
     instructions: 0,
     halted: false,
     nonRoot: false,
-  };
+  }, ['cr2', 'idtBase', 'cycles', 'instructions']);
 }
 
 /** A secondary CPU's state at start-up (docs/isa.md "Multiprocessor"): reset, at `pc` on the stack `sp`. */
@@ -107,7 +113,9 @@ export class Vcpu {
     readonly domain: Domain,
     /** index within its domain */
     readonly id: number,
-  ) {}
+  ) {
+    doubleFields(this, ['runCycles']);
+  }
 
   /**
    * Complete an IN that exited to the outer loop: write its value to the register it named

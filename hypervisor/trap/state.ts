@@ -1,6 +1,8 @@
 // The virtual CPU of trap-and-emulate: the privileged state the guest believes it has, kept by the
 // monitor while the guest really runs deprivileged (virtual ring 0 at real ring 1). Data only.
 
+import { doubleFields } from '../../machine/shapes.ts';
+
 /** Real IDT base the hypervisor loads: what a guest's SIDT reveals (a recognizable monitor address). */
 export const HYPERVISOR_IDT_BASE = 0xffc00000;
 
@@ -40,4 +42,9 @@ export class TrapVcpuState {
   idtLimit = 0;
   /** virtual kernel stack pointers (LKSP) of rings 0..2 */
   readonly ksp = new Int32Array(3);
+
+  constructor() {
+    // 32-bit addresses (machine/shapes.ts)
+    doubleFields(this, ['cr2', 'idtBase']);
+  }
 }

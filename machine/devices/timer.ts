@@ -13,6 +13,7 @@ import {
   TIMER_PERIODIC,
   TIMER_TICKS,
 } from './ports.ts';
+import { doubleFields } from '../shapes.ts';
 
 const CONTROL_BITS = TIMER_ENABLE | TIMER_PERIODIC;
 
@@ -48,7 +49,10 @@ export class Timer implements IoDevice {
     private readonly ctx: DeviceContext,
     /** the shortest period this timer expires at (a host's floor; 0: none) */
     readonly minPeriodCycles = 0,
-  ) {}
+  ) {
+    // a cycle count (machine/shapes.ts)
+    doubleFields(this, ['deadline']);
+  }
 
   reset(): void {
     this.disarm();
