@@ -475,7 +475,7 @@ export class Cpu implements MmuHost {
     // representation now (machine/shapes.ts): a field that first holds small integers and later a
     // double changes the CPU's map, and every function optimized for the old one (the fast loop,
     // the walk, the refill, translated code) deoptimized once per process.
-    doubleFields(this, ['cycles', 'baseCycles', 'instructions', 'deadline', 'refillTlbRefs', 'refillEptRefs', 'loopWalkCycles', 'txDc', 'idtBase', 'cr2', 'pendAddr']);
+    doubleFields(this, ['cycles', 'baseCycles', 'instructions', 'deadline', 'refillTlbRefs', 'refillEptRefs', 'loopWalkCycles', 'txDc', 'idtBase', 'cr2', 'pendAddr', 'exitQualification']);
   }
 
   /** the CPUs of this CPU's machine, itself included (SMP; empty on a uniprocessor) */

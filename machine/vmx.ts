@@ -2,6 +2,8 @@
 // a guest in non-root mode exit, the second-stage (EPT-like) table root, event injection on entry,
 // and the exit-information area. Data only; the CPU (machine/cpu.ts) implements the behaviour.
 
+import { doubleFields } from './shapes.ts';
+
 /*
  * The guest-state area is the Cpu itself. A VM exit leaves the guest's registers, pc, FLAGS, CPL,
  * control registers and IDTR in the Cpu, with `nonRoot` cleared; the host (TypeScript, not XL32
@@ -148,4 +150,9 @@ export class Vmcs {
 
   /** exits so far by reason (index = Exit value, < 64) */
   readonly exitCounts = new Float64Array(64);
+
+  constructor() {
+    // 32-bit addresses and qualifications (machine/shapes.ts)
+    doubleFields(this, ['exitQualification', 'exitGuestLinear']);
+  }
 }

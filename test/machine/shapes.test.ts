@@ -10,6 +10,7 @@
 import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../machine/machine.ts';
+import { Vmcs } from '../../machine/vmx.ts';
 import { runImageInMode } from '../../hypervisor/index.ts';
 import { DomainStats } from '../../hypervisor/core/stats.ts';
 import { VcpuExit, resetCpuState } from '../../hypervisor/core/vcpu.ts';
@@ -46,6 +47,16 @@ describe('hidden classes kept through a run (machine/shapes.ts)', () => {
     const after = build();
     const widened = Object.keys(before).filter((name) => !sameMap(before[name]!, after[name]!));
     expect(widened).toEqual([]);
+  });
+
+  it('and through an hvm boot: the CPU and the VMCS, whose exit qualification holds 32-bit addresses', () => {
+    const before = { cpu: new Machine({ memoryBytes: 1 << 20 }).cpu, vmcs: new Vmcs() };
+    const k = buildGuestKernel({ arch: 'native' });
+    const r = runImageInMode('hvm', k.kernel, { initrd: k.initrd, cmdline: lmbenchCmdline(1), engine: 'translator', maxCycles: Number.MAX_SAFE_INTEGER });
+    expect(r.reason).toBe('poweroff');
+    const after = { cpu: new Machine({ memoryBytes: 1 << 20 }).cpu, vmcs: new Vmcs() };
+    expect(sameMap(before.cpu, after.cpu)).toBe(true);
+    expect(sameMap(before.vmcs, after.vmcs)).toBe(true);
   });
 
   it('doubleFields keeps the values and refuses a name that is not a number field', () => {
