@@ -19,5 +19,11 @@ export default defineConfig({
     // guest-kernel build cache instead of importing them ~110 times (the suite's wall time halves on
     // 2 cores). Tests keep no state in modules that another file could see.
     isolate: false,
+    // each worker's V8 compiles on one background thread, not four: with a worker per core, four
+    // compiler threads each took the cores from the workers' own main threads, which then ran the
+    // generated code still waiting for its optimized version longer (a process's first boots of
+    // bt: about 1.0 -> 0.75 s; the suite's wall time 157 -> 139 s on 2 cores; docs/engine.md, "The
+    // twenty-second round")
+    execArgv: ['--v8-pool-size=1'],
   },
 });
