@@ -32,9 +32,10 @@ export interface CpuBenchRow {
   cache?: CacheFootprint;
   /**
    * kernel rows (kernel, kernel-trap, kernel-bt): millions of guest instructions per second in the
-   * warm-up, the engine's first run of the workload in the process (for the translator: generating its translations, and V8
-   * compiling them while they run); not part of `mips`, whose runs are the fourth to sixth (after
-   * three untimed runs, the same for both engines: the steady state)
+   * warm-up, the engine's first run of the workload in the process (for the translator:
+   * generating its translations, and V8 compiling them while they run); not part of `mips`, whose
+   * runs are the fourth to sixth (after three untimed runs, the same for both engines: the steady
+   * state)
    */
   firstMips?: number;
 }

@@ -36,6 +36,7 @@ export class VcpuExit {
   detail = '';
 
   constructor() {
+    // an I/O value, 32 bits (machine/shapes.ts)
     doubleFields(this, ['data']);
   }
 }
@@ -114,6 +115,7 @@ export class Vcpu {
     /** index within its domain */
     readonly id: number,
   ) {
+    // a cycle count (machine/shapes.ts)
     doubleFields(this, ['runCycles']);
   }
 

@@ -1,7 +1,7 @@
 // `compare --jobs N` (bench/compare-parallel.ts) with scripted guests in place of worker threads:
 // whatever order the untimed runs finish in, the report is the serial run's, and the warm-ups and
-// the timed runs still go one at a time, after every other untimed run. (The worker pool itself, with real guests, is
-// compared with a serial run in compare-parallel.deep.test.ts.)
+// the timed runs still go one at a time, after every other untimed run. (The worker pool itself,
+// with real guests, is compared with a serial run in compare-parallel.deep.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { runCompare, type CompareReport } from '../../bench/compare.ts';
 import { runCompareParallel, type CompareExecutor } from '../../bench/compare-parallel.ts';
