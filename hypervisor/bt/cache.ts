@@ -271,6 +271,25 @@ export interface UnitChain {
   lk: number;
 }
 
+/**
+ * Host side, not the model: which units a compiled chain took in (BtMode.compileChain), kept for
+ * the rest of the process by the chain's first unit's code, so that a later boot of the same code
+ * compiles the same chain - the same key, a hit in the process's memo of compiled chains - as
+ * soon as those units are all translated and linked to each other as they were, instead of after
+ * the first unit's heat again (BtMode.recipeReady).
+ */
+export interface ChainRecipe {
+  /** the first unit's virtual pc */
+  pc: number;
+  /** each unit's machine address and virtual pc, the first unit's first */
+  mas: Int32Array;
+  pcs: Int32Array;
+  /** each unit's words: the process's shared translation of them (the same array for the same words at the same address) */
+  codes: Int32Array[];
+  /** per unit, bit j set where it was linked to unit j (the links are in the chain's key) */
+  linked: Int32Array;
+}
+
 /** One translation unit. */
 export class TranslationUnit {
   /** set when the unit is dropped from the cache (its code was written) */
@@ -308,6 +327,11 @@ export class TranslationUnit {
    * transfer (RET, JMPR, CALLR); an indirect call's is compiled into this unit's chains (null: none yet).
    */
   seen: TranslationUnit | null = null;
+  /**
+   * Host side: the recipe of the chain an earlier boot in this process compiled from this code at
+   * this pc (BtMode.recipeReady; undefined: not looked up yet, null: none).
+   */
+  recipe: ChainRecipe | null | undefined = undefined;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
@@ -418,7 +442,7 @@ export class TranslationCache {
    */
   // (chainInstructions and fastLoopInstructions, differences of the CPU's double counts, doubles
   // from the start: machine/shapes.ts)
-  readonly host = doubleFields({ chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainToChain: 0, chainToCold: 0, coldToChain: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0, fallThroughs: 0, chainUnitsLeftOut: 0 }, ['chainInstructions', 'fastLoopInstructions']);
+  readonly host = doubleFields({ chainCalls: 0, chainInstructions: 0, chainEndsIndirect: 0, chainEndsDirect: 0, chainLeftBefore: 0, fastLoopCalls: 0, fastLoopInstructions: 0, chainToChain: 0, chainToCold: 0, coldToChain: 0, chainedInline: 0, fastRuns: 0, loopEntries: 0, checksSkipped: 0, storeLeaves: 0, probeEntries: 0, chainRecompiles: 0, chainWordChecks: 0, chainCheckedRuns: 0, chainMemoHits: 0, chainsGenerated: 0, runMemoHits: 0, runsGenerated: 0, indirectInline: 0, fallThroughs: 0, chainUnitsLeftOut: 0, chainsFromRecipes: 0 }, ['chainInstructions', 'fastLoopInstructions']);
   /**
    * Host side: moves whenever a unit is dropped (its code written, an adaptive retranslation, a
    * flush, a clear) or a unit's links are cut (BtMode.runUnit keeps the lists short). Compiled

@@ -30,7 +30,7 @@ import { EMULATED, TrapMode } from '../trap/mode.ts';
 import { KIND_FAULT, TrapVcpu } from '../trap/virtual-cpu.ts';
 import type { ShadowKind } from '../trap/shadow.ts';
 import { STORE_DIRECT, STORE_FAULTS, STORE_TRACED, TracedShadowMmu } from '../trap/traced-shadow.ts';
-import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, FAST_ENDS_INDIRECT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type TranslationUnit, type UnitChain } from './cache.ts';
+import { ADAPTIVE_TRACE_FAULTS, FAST_ALL_IDENT, FAST_ENDS_INDIRECT, fastMask, isStoreOp, DEFAULT_CACHE_UNITS, TranslationCache, type ChainRecipe, type TranslationUnit, type UnitChain } from './cache.ts';
 import * as cacheExports from './cache.ts';
 import { hex } from '../../machine/hex.ts';
 import { TraceKind } from '../core/trace.ts';
@@ -91,8 +91,22 @@ interface ChainMemoEntry {
   tooLong: boolean;
 }
 const CHAIN_MEMOS = new Map<string, Map<number, ChainMemoEntry[]>>();
+/**
+ * The process-wide recipes of compiled chains (TranslationUnit.recipe), per translator
+ * configuration and heat limits: by the machine address of a chain's first unit, one per virtual
+ * pc and words there (the last chain compiled from them). Cleared with the chain memo.
+ */
+const CHAIN_RECIPES = new Map<string, Map<number, ChainRecipe[]>>();
 const MAX_CHAIN_MEMO = 8192;
 let chainMemoSize = 0;
+
+/**
+ * Forget every chain recipe (tests that pin when a unit's heat alone makes it compiled: an earlier
+ * boot of the same code in the process would have it compiled sooner).
+ */
+export function forgetChainRecipes(): void {
+  for (const m of CHAIN_RECIPES.values()) m.clear();
+}
 
 /** A memo key's first value for a unit's straight run (BtMode.compileRun); a chain's is its count of units. */
 const RUN_KEY = -1;
@@ -101,6 +115,7 @@ const RUN_KEY = -1;
 function memoize(memo: Map<number, ChainMemoEntry[]>, h: number, entry: ChainMemoEntry): void {
   if (chainMemoSize >= MAX_CHAIN_MEMO) {
     for (const m of CHAIN_MEMOS.values()) m.clear();
+    for (const m of CHAIN_RECIPES.values()) m.clear();
     chainMemoSize = 0;
   }
   const list = memo.get(h);
@@ -417,6 +432,12 @@ export class BtMode implements Mode {
   private readonly rwBc: { m: BtMode };
   /** Host side, not state (TRANSIENT): the process-wide memo of compiled chains for the CPU's translator's configuration (chainMemoOf) */
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
+  /** this translator's recipes in CHAIN_RECIPES (made with chainMemo) */
+  private chainRecipes: Map<number, ChainRecipe[]> | null = null;
+  /** the translation cache of the unit loop's pass (runUnit), where recipeHolds finds a recipe's units */
+  private passCache: TranslationCache | null = null;
+  /** recipeHolds' units, found live and linked as the recipe says (its first `mas.length`) */
+  private readonly recipeUnits: TranslationUnit[] = [];
   /** Host side: shadow translations of pcs between units answered from xl (no walk), and compiled code's crossings answered from its call's memo (enterInline). */
   readonly host = { translationsRemembered: 0, crossingsKnown: 0 };
   /**
@@ -611,6 +632,7 @@ export class BtMode implements Mode {
     const st = cache.stats;
     this.vt = t;
     this.vst = st;
+    this.passCache = cache;
     const pc = cpu.pc | 0;
     const user = cpu.cpl === 3;
     // the code's machine address: through the shadow, else through the guest's own tables
@@ -990,14 +1012,19 @@ export class BtMode implements Mode {
    * an entry through runUnit's loop (from the vCPU loop, or after a compiled chain) counts twice
    * (the loop asks, then runInsns), one the fast loop's probe or runInsns makes itself once
    * (hotNext); the default `unitHeat` was tuned with that count (docs/engine.md, "The twentieth
-   * round": counting each entry once formed other chains, slower).
+   * round": counting each entry once formed other chains, slower). Sooner when the chain an
+   * earlier boot compiled from this unit can be compiled again as it was (recipeReady).
    */
   private compiledRuns(u: TranslationUnit, pc: number): boolean {
     const cpu = this.cpu;
     if (cpu.engine !== 'translator' || !cpu.fastPath || cpu.monitorStop) return false;
     if (u.runs !== null) return u.pc === pc >>> 0;
     const tx = this.tx ?? (this.tx = cpu.useTranslator());
-    if (++u.heat < tx.limits.threshold * tx.limits.unitHeat) return false;
+    const hot = tx.limits.threshold * tx.limits.unitHeat;
+    if (++u.heat < hot) {
+      if (!this.recipeReady(u)) return false;
+      u.heat = hot;
+    }
     u.runs = new Array<StraightFn | null | undefined>(u.length);
     return u.pc === pc >>> 0;
   }
@@ -1181,9 +1208,13 @@ export class BtMode implements Mode {
    */
   private hotNext(y: TranslationUnit): boolean {
     if (y.runs !== null) return true;
-    if (y.heat + 1 >= this.tx!.limits.threshold * this.tx!.limits.unitHeat) return true;
+    const hot = this.tx!.limits.threshold * this.tx!.limits.unitHeat;
+    if (y.heat + 1 >= hot) return true;
     y.heat++;
-    return false;
+    if (!this.recipeReady(y)) return false;
+    // (runUnit's compiledRuns counts the entry that makes it hot)
+    y.heat = hot - 1;
+    return true;
   }
 
   /**
@@ -1326,6 +1357,76 @@ export class BtMode implements Mode {
   }
 
   /**
+   * May unit u (not compiled yet) be compiled now, its heat short of the limit: does the process
+   * hold the recipe of a chain an earlier boot compiled from u's code at u's pc, and does it hold
+   * (recipeHolds)? Asked at every eighth heat, so a recipe that never holds costs little.
+   */
+  private recipeReady(u: TranslationUnit): boolean {
+    let r = u.recipe;
+    if (r === undefined) r = u.recipe = this.recipeOf(u);
+    if (r === null || (u.heat & 7) !== 0) return false;
+    return this.recipeHolds(u, r);
+  }
+
+  /** The recipe for unit u's code at its pc (CHAIN_RECIPES), if any. */
+  private recipeOf(u: TranslationUnit): ChainRecipe | null {
+    const list = this.recipesOf().get(u.ma);
+    if (list !== undefined) for (const r of list) if (r.pc === (u.pc | 0) && r.codes[0] === u.words) return r;
+    return null;
+  }
+
+  /** This translator's recipes (its configuration and heat limits: what a chain's choice of units depends on). */
+  private recipesOf(): Map<number, ChainRecipe[]> {
+    if (this.chainRecipes !== null) return this.chainRecipes;
+    const l = this.tx!.limits;
+    const k = `${this.tx!.config}/${l.threshold}/${l.unitHeat}`;
+    let m = CHAIN_RECIPES.get(k);
+    if (m === undefined) CHAIN_RECIPES.set(k, (m = new Map()));
+    return (this.chainRecipes = m);
+  }
+
+  /**
+   * Does recipe r hold for unit u now: is each of its units cached, live, translated from the same
+   * words, and linked to the others exactly as it was (what the chain's key holds besides words
+   * and pcs)? Then compileChain takes those units (this.recipeUnits).
+   */
+  private recipeHolds(u: TranslationUnit, r: ChainRecipe): boolean {
+    const cache = this.passCache!;
+    const mas = r.mas;
+    const n = mas.length;
+    const us = this.recipeUnits;
+    us[0] = u;
+    for (let i = 1; i < n; i++) {
+      const y = cache.get(mas[i]!);
+      if (y === undefined || y.dead || y.words !== r.codes[i]) return false;
+      us[i] = y;
+    }
+    const linked = r.linked;
+    for (let i = 0; i < n; i++) {
+      const x = us[i]!;
+      let bits = 0;
+      for (let j = 0; j < n; j++) if (linkHolds(x, us[j]!)) bits |= 1 << j;
+      if (bits !== linked[i]) return false;
+    }
+    return true;
+  }
+
+  /** Keep the recipe of the chain of units `us` at `pcs` (compiled from its first unit's choice), replacing one for the same code at the same pc. */
+  private keepRecipe(us: readonly TranslationUnit[], pcs: readonly number[]): void {
+    const n = us.length;
+    const linked = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) if (linkHolds(us[i]!, us[j]!)) linked[i]! |= 1 << j;
+    }
+    const u = us[0]!;
+    const r: ChainRecipe = { pc: pcs[0]! | 0, mas: Int32Array.from(us, (x) => x.ma), pcs: Int32Array.from(pcs), codes: us.map((x) => x.words), linked };
+    const m = this.recipesOf();
+    const list = (m.get(u.ma) ?? []).filter((x) => !(x.pc === r.pc && x.codes[0] === u.words));
+    list.push(r);
+    m.set(u.ma, list);
+  }
+
+  /**
    * Compile unit u (entered at virtual pc) with the units its direct control transfers are
    * chained to (linked now) and its CALLs' return sites in the same page (cached now: where the
    * callee's RET most often goes, chainLink's `indirect`), transitively, up to CHAIN_MAX_UNITS,
@@ -1337,9 +1438,16 @@ export class BtMode implements Mode {
    * for the unit loop to look the next unit up (and charge it). Within a page the shadow maps the
    * next unit where it mapped the last (the monitor has not run); into another page the boundary
    * first translates the target as the unit loop would and checks the instruction fetch
-   * (enterChained).
+   * (enterChained). Where the recipe of a chain an earlier boot compiled from u holds
+   * (recipeHolds), its units instead: the same chain, from the process's memo. A chain chosen
+   * here leaves its recipe for later boots.
    */
   private compileChain(u: TranslationUnit, pc: number, cache: TranslationCache): StraightFn | null {
+    const r = u.recipe;
+    if (r !== null && r !== undefined && r.pc === (pc | 0) && this.recipeHolds(u, r)) {
+      cache.host.chainsFromRecipes++;
+      return this.compileUnits(this.recipeUnits.slice(0, r.mas.length), Array.from(r.pcs), cache, false);
+    }
     const units: TranslationUnit[] = [u];
     const pcs: number[] = [pc | 0];
     const index = new Map<number, number>([[u.ma, 0]]);
@@ -1402,6 +1510,15 @@ export class BtMode implements Mode {
       pcs.push(best!.pc);
       successors(units.length - 1);
     }
+    return this.compileUnits(units, pcs, cache, true);
+  }
+
+  /**
+   * Compile the chain of `units` (the first entered at pcs[0], the others at theirs), or of fewer
+   * where its code would be longer than V8 optimizes; with `keep`, leave its recipe.
+   */
+  private compileUnits(units: readonly TranslationUnit[], pcs: readonly number[], cache: TranslationCache, keep: boolean): StraightFn | null {
+    const u = units[0]!;
     // the chain of those units, or of fewer where its code would be longer than V8 optimizes
     for (let n = units.length; ; n--) {
       const us = units.slice(0, n);
@@ -1437,6 +1554,7 @@ export class BtMode implements Mode {
         // boundaries trusted (chainLink's decisions, which depend on the links in the key)
         cache.host.chainMemoHits++;
         for (const x of found.pairs) chain.pairs.push(x);
+        if (keep && found.fn !== null) this.keepRecipe(us, ps);
         return found.fn;
       }
       // a boundary whose units are live and linked now is trusted while the cache's epoch stays
@@ -1453,6 +1571,7 @@ export class BtMode implements Mode {
       }
       const fn = src === null ? null : this.tx!.compileSource(src);
       memoize(memo, h, { key: Int32Array.from(key), fn, pairs: chain.pairs.slice(), tooLong: false });
+      if (keep && fn !== null) this.keepRecipe(us, ps);
       return fn;
     }
   }

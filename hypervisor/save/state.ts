@@ -23,8 +23,8 @@ import { savedClasses } from './classes.ts';
 export const TRANSIENT: TransientFields = new Map([
   ['Cpu', ['tx', 'tbFrame']],
   ['PhysicalMemory', ['onCodeWrite']],
-  ['BtMode', ['tx', 'marksMade', 'vt', 'vst', 'rwBc', 'chainMemo', 'leftAtBoundary', 'handed']],
-  ['TranslationUnit', ['runs', 'chain', 'seen']],
+  ['BtMode', ['tx', 'marksMade', 'vt', 'vst', 'rwBc', 'chainMemo', 'chainRecipes', 'passCache', 'recipeUnits', 'leftAtBoundary', 'handed']],
+  ['TranslationUnit', ['runs', 'chain', 'seen', 'recipe']],
 ]);
 
 /** One vCPU as the META section lists it (the graph holds its whole state; this is for readers of the file). */

@@ -4,10 +4,11 @@
 // round": 100-280 ns a guest instruction in V8's baseline tier). So a chain whose JavaScript would be
 // longer than CHAIN_MAX_CHARS leaves out its last units (the coldest it took in) until it is
 // not, with the same figures; the process's memo remembers the cut, so a later boot of the
-// same code generates nothing.
+// same code generates nothing, and a chain's recipe holds the cut units alone, so a boot
+// compiling from the recipes tries no longer chain at all.
 import { describe, expect, it } from 'vitest';
 import { BtMode, btCache, btStatsSummary } from '../../hypervisor/bt/index.ts';
-import { CHAIN_MAX_CHARS } from '../../hypervisor/bt/mode.ts';
+import { CHAIN_MAX_CHARS, forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { straightChars, withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import { passesGuest } from './fixtures/bt-small.ts';
@@ -22,7 +23,7 @@ function boot(engine: Engine) {
   expect(hv.run({ maxCycles: 50_000_000 }).reason).toBe('all-stopped');
   const c = btCache(d);
   const chains = [...c.units.values()].filter((u) => u.chain !== null && u.runs?.[0]).map((u) => ({ units: u.chain!.u.length, chars: straightChars(u.runs![0]!) }));
-  return { sim: { status: d.stopStatus, cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d) }, chains, leftOut: c.host.chainUnitsLeftOut, generated: c.host.chainsGenerated };
+  return { sim: { status: d.stopStatus, cycles: hv.cpu.cycles, instructions: hv.cpu.instructions, bt: btStatsSummary(d) }, chains, leftOut: c.host.chainUnitsLeftOut, generated: c.host.chainsGenerated, fromRecipes: c.host.chainsFromRecipes };
 }
 
 describe("the size of bt's compiled chains", () => {
@@ -30,10 +31,15 @@ describe("the size of bt's compiled chains", () => {
     const interpreter = boot('interpreter');
     expect(interpreter.sim.status).toBe(40);
     withTranslatorLimits({ threshold: 2, unitHeat: 1 }, () => {
+      forgetChainRecipes();
       const first = boot('translator');
+      // the later boot by heat, as the first: it meets the cuts in the memo
+      forgetChainRecipes();
       const later = boot('translator');
+      const fromRecipes = boot('translator');
       expect(first.sim).toEqual(interpreter.sim);
       expect(later.sim).toEqual(interpreter.sim);
+      expect(fromRecipes.sim).toEqual(interpreter.sim);
       // 16 units of 11 stores and a jump are longer than the bound: the chains took fewer, each
       // within it
       expect(first.leftOut).toBeGreaterThan(0);
@@ -41,7 +47,10 @@ describe("the size of bt's compiled chains", () => {
       expect(Math.max(...first.chains.map((c) => c.chars))).toBeLessThanOrEqual(CHAIN_MAX_CHARS);
       // the later boot: the same cuts, every chain from the memo
       expect(later.chains).toEqual(first.chains);
-      expect([later.leftOut, later.generated]).toEqual([first.leftOut, 0]);
+      expect([later.leftOut, later.generated, later.fromRecipes]).toEqual([first.leftOut, 0, 0]);
+      // from the recipes: the same chains, no unit left out again, nothing generated
+      expect(fromRecipes.chains).toEqual(first.chains);
+      expect([fromRecipes.leftOut, fromRecipes.generated, fromRecipes.fromRecipes]).toEqual([0, 0, first.chains.length]);
     });
   });
 });

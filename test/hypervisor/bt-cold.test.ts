@@ -6,6 +6,7 @@
 // which runs its compiled chain. What runs and what is counted are the interpreter engine's.
 import { describe, expect, it } from 'vitest';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
+import { forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
 import { guestImage, runNative } from './trap-harness.ts';
 import { runBtSmall } from './fixtures/bt-small.ts';
 import { PRINT_R3_AND_RETURN, puthexOutput } from './fixtures/small-guest.ts';
@@ -56,7 +57,11 @@ describe("bt's cold units under the translator", () => {
   });
 
   it('a unit runs compiled from its entry number threshold x unitHeat: below it the loop stays cold, above it every pass chains inside', () => {
-    const at = (unitHeat: number, n: number) => withTranslatorLimits({ threshold: 100, unitHeat }, () => runBt(n, 'translator'));
+    // (each boot by heat alone: no recipe of an earlier boot's chains)
+    const at = (unitHeat: number, n: number) => {
+      forgetChainRecipes();
+      return withTranslatorLimits({ threshold: 100, unitHeat }, () => runBt(n, 'translator'));
+    };
     for (const n of [200, 300]) expect(at(4, n).sim).toEqual(runBt(n, 'interpreter').sim);
     // at 100 x 4 the loop's units (entered 200 or 300 times) are never compiled: the same
     // entries chained inside compiled code either way (the boot's code alone)

@@ -1,0 +1,80 @@
+// The recipes of bt's compiled chains (hypervisor/bt/mode.ts recipeReady, compileChain): a chain
+// compiled from a unit's heat leaves, for the rest of the process, which units it took in; a later
+// boot of the same code compiles that chain again - the same key, from the process's memo - as
+// soon as those units are translated and linked to each other as they were, instead of after the
+// unit's heat again. Host side only: every boot has the interpreter engine's figures. A recipe
+// whose units were translated from other words does not hold, and the unit waits for its heat.
+import { describe, expect, it } from 'vitest';
+import { forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
+import { withTranslatorLimits } from '../../machine/translator.ts';
+import { guestImage } from './trap-harness.ts';
+import { runBtSmall } from './fixtures/bt-small.ts';
+import { PRINT_R3_AND_RETURN, puthexOutput } from './fixtures/small-guest.ts';
+
+/** Kernel code: 300 passes of a loop of three units joined by JMPs, adding `step` per pass to r3; prints r3. */
+function threeUnits(step: number) {
+  return guestImage(`
+test_main:
+        call    paging_on
+        li      r3, 0
+        li      r4, 0
+loop:
+        addi    r3, r3, ${step}
+        jmp     a
+a:
+        jmp     b
+b:
+        addi    r4, r4, 1
+        cmpi    r4, 300
+        jlt     loop${PRINT_R3_AND_RETURN}`);
+}
+
+// threshold 100 x unitHeat 1: by heat alone the loop's units are compiled at about their hundredth pass
+const boot = (step: number, engine: 'interpreter' | 'translator' = 'translator') =>
+  withTranslatorLimits({ threshold: 100, unitHeat: 1 }, () => {
+    const r = runBtSmall(threeUnits(step), engine);
+    return { sim: r.sim, chainedInline: r.host.chainedInline, fromRecipes: r.host.chainsFromRecipes, generated: r.host.chainsGenerated, fromMemo: r.host.chainMemoHits };
+  });
+
+describe("the recipes of bt's compiled chains", () => {
+  it("a later boot of the same code compiles each chain from the earlier boot's recipe, passes sooner than by heat, from the memo, with the interpreter's figures", () => {
+    const interpreter = boot(1, 'interpreter');
+    expect(interpreter.sim.output).toBe(`${puthexOutput(300)}\n`);
+    forgetChainRecipes();
+    const first = boot(1);
+    const later = boot(1);
+    expect(first.sim).toEqual(interpreter.sim);
+    expect(later.sim).toEqual(interpreter.sim);
+    // the first boot chose its chains by heat; the later one took every chain from a recipe, each
+    // the same chain (from the memo: nothing generated)
+    // (each chain compiled is generated or taken from the memo: an earlier test may have compiled it)
+    const chains = first.generated + first.fromMemo;
+    expect(first.fromRecipes).toBe(0);
+    expect(chains).toBeGreaterThan(0);
+    expect(later.fromRecipes).toBe(chains);
+    expect(later.generated).toBe(0);
+    expect(later.fromMemo).toBe(chains);
+    // compiled sooner: more of the loop's 900 unit entries chained inside compiled code (a recipe
+    // is tried at every eighth heat, once the units are translated and linked)
+    expect(later.chainedInline - first.chainedInline).toBeGreaterThan(3 * 50);
+  });
+
+  it('a recipe whose units were translated from other words does not hold: that unit waits for its heat, with the figures of the interpreter', () => {
+    const expected = boot(2, 'interpreter').sim;
+    expect(expected.output).toBe(`${puthexOutput(600)}\n`);
+    forgetChainRecipes();
+    const byHeat = boot(2);
+    const same = boot(2);
+    forgetChainRecipes();
+    boot(1);
+    // the loop's first unit differs in its immediate from step 1's, for which its recipe was left
+    const other = boot(2);
+    for (const r of [byHeat, same, other]) expect(r.sim).toEqual(expected);
+    // (each chain compiled is generated or taken from the memo)
+    expect(same.fromRecipes).toBe(byHeat.generated + byHeat.fromMemo);
+    // every chain but the loop's (the boot code's: the same words) from a recipe; the loop's by
+    // its heat, so fewer of the loop's entries chained inside compiled code
+    expect(other.fromRecipes).toBe(same.fromRecipes - 1);
+    expect(other.chainedInline).toBeLessThan(same.chainedInline);
+  });
+});
