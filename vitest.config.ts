@@ -14,6 +14,8 @@ export default defineConfig({
     // setup hooks build guest kernels (seconds when the build cache is cold, many times that on a
     // loaded 2-core machine); vitest's 10 s default would fail them and skip their tests
     hookTimeout: 120_000,
+    // the run's temporary files under one folder, removed at its end (test/global-setup.ts)
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     // one module graph per worker, not per file: the files share the compiler, the machine and the
     // guest-kernel build cache instead of importing them ~110 times (the suite's wall time halves on
