@@ -15,6 +15,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BtMode, btCache } from '../../hypervisor/bt/index.ts';
+import { forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
 import { Hypervisor } from '../../hypervisor/core/hypervisor.ts';
 import { RoundRobinScheduler } from '../../hypervisor/core/scheduler.ts';
 import { HYPERVISOR_RESERVE_BYTES } from '../../hypervisor/trap/index.ts';
@@ -151,12 +152,9 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
         const c = { ...d0, program: { ...d0.program, code: loopCode(body) } };
         const seen = (['interpreter', 'translator'] as const).map((engine) =>
           withTranslatorLimits({ threshold: 1, unitHeat: 1 }, () => {
-            const hv = new Hypervisor({ memoryBytes: DIFF_MEMORY + HYPERVISOR_RESERVE_BYTES, scheduler: new RoundRobinScheduler(20_000), engine });
-            const d = hv.createDomain(new BtMode(), { name: 'diff', memoryBytes: DIFF_MEMORY }, { image: diffImage(c) });
-            const r = hv.run({ maxCycles: 400_000 });
-            const bt = btCache(d);
-            if (engine === 'translator') chainedInline += bt.host.chainedInline;
-            return { r, stop: [d.stopReason, d.stopDetail], output: d.consoleOutput(), cpu: hv.vcpuState(d.vcpus[0]!), memory: hash(d.memory.readBytes(0, DIFF_MEMORY)!), bt: { ...bt.stats }, domain: d.stats.summary(), ledger: Array.from(hv.cpu.evCount) };
+            const { run, host } = loopRun(c, engine);
+            if (engine === 'translator') chainedInline += host.chainedInline;
+            return run;
           }),
         );
         expect(seen[1]).toEqual(seen[0]);
@@ -166,4 +164,39 @@ describe('bt mode under the translator agrees exactly with the interpreter', () 
     // the compiled code chained units inside
     expect(chainedInline).toBeGreaterThan(0);
   }, 1_800_000);
+
+  it("random loops booted twice under the translator at a heat limit of 16: the second boot compiles chains from the first's recipes, sooner, with the interpreter's figures", () => {
+    // the loops' 40 passes: a unit is compiled at its 16th entry by heat, at its 8th from a recipe
+    // that holds (hypervisor/bt/mode.ts recipeReady)
+    let fromRecipes = 0;
+    fc.assert(
+      fc.property(diffArb(true), loopBody, (d0, body) => {
+        const c = { ...d0, program: { ...d0.program, code: loopCode(body) } };
+        const expected = loopRun(c, 'interpreter').run;
+        withTranslatorLimits({ threshold: 4, unitHeat: 4 }, () => {
+          forgetChainRecipes();
+          const first = loopRun(c, 'translator');
+          const second = loopRun(c, 'translator');
+          expect(first.run).toEqual(expected);
+          expect(second.run).toEqual(expected);
+          expect(first.host.chainsFromRecipes).toBe(0);
+          fromRecipes += second.host.chainsFromRecipes;
+        });
+      }),
+      { seed: Number(process.env.FUZZ_SEED ?? 0x7ec1), numRuns: Number(process.env.FUZZ_RUNS ?? 40) },
+    );
+    expect(fromRecipes).toBeGreaterThan(0);
+  }, 1_800_000);
 });
+
+/** The differential fuzzer's machine `c` under bt on `engine` to a cycle limit (no instruction-count hook): what must agree across engines, and the cache's host counters. */
+function loopRun(c: Parameters<typeof diffImage>[0], engine: 'interpreter' | 'translator') {
+  const hv = new Hypervisor({ memoryBytes: DIFF_MEMORY + HYPERVISOR_RESERVE_BYTES, scheduler: new RoundRobinScheduler(20_000), engine });
+  const d = hv.createDomain(new BtMode(), { name: 'diff', memoryBytes: DIFF_MEMORY }, { image: diffImage(c) });
+  const r = hv.run({ maxCycles: 400_000 });
+  const bt = btCache(d);
+  return {
+    run: { r, stop: [d.stopReason, d.stopDetail], output: d.consoleOutput(), cpu: hv.vcpuState(d.vcpus[0]!), memory: hash(d.memory.readBytes(0, DIFF_MEMORY)!), bt: { ...bt.stats }, domain: d.stats.summary(), ledger: Array.from(hv.cpu.evCount) },
+    host: { ...bt.host },
+  };
+}
