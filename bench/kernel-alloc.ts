@@ -4,10 +4,14 @@
 // allocations over the next RUNS boots (node:inspector's sampling heap profiler, every 512 bytes on
 // average, objects the collector has already freed included) and prints the bytes per boot, in
 // all and of the functions allocating the most. Allocation in the hot loops shows as collector
-// time in profiles; this says which function makes it. Caution: an optimized function's
-// allocations include those of the functions V8 inlined into it (the profiler names the frame's
-// outermost function), and a function running in V8's baseline tier allocates a number for every
-// double field it reads, where its optimized code would not.
+// time in profiles; this says roughly which function makes it. Caution: the sampler itself
+// disturbs what it measures - with it on, V8 throws away optimized code at collections ("weak
+// objects" under --trace-deopt: over a hundred functions in one bt boot, none without it), and
+// a function running unoptimized allocates a number for every double it reads or passes on -
+// so read the split between functions as approximate, and the total against `node
+// --trace-gc-nvp` (its `allocated=` bytes between collections) on bench/kernel-steady.ts. An
+// optimized function's allocations also include those of the functions V8 inlined into it (the
+// profiler names the frame's outermost function).
 //
 //   node --import tsx bench/kernel-alloc.ts [native|trap|bt] [REPS=0 (lmbench all)] [WARM=8] [RUNS=2] [TOP=15]
 import { Session } from 'node:inspector';
