@@ -7,39 +7,21 @@
 import { describe, expect, it } from 'vitest';
 import { forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
 import { withTranslatorLimits } from '../../machine/translator.ts';
-import { guestImage } from './trap-harness.ts';
-import { runBtSmall } from './fixtures/bt-small.ts';
-import { PRINT_R3_AND_RETURN, puthexOutput } from './fixtures/small-guest.ts';
+import { runBtSmall, threeUnits } from './fixtures/bt-small.ts';
+import { puthexOutput } from './fixtures/small-guest.ts';
 
-/** Kernel code: 300 passes of a loop of three units joined by JMPs, adding `step` per pass to r3; prints r3. */
-function threeUnits(step: number) {
-  return guestImage(`
-test_main:
-        call    paging_on
-        li      r3, 0
-        li      r4, 0
-loop:
-        addi    r3, r3, ${step}
-        jmp     a
-a:
-        jmp     b
-b:
-        addi    r4, r4, 1
-        cmpi    r4, 300
-        jlt     loop${PRINT_R3_AND_RETURN}`);
-}
-
-// threshold 100 x unitHeat 1: by heat alone the loop's units are compiled at about their hundredth pass
+// 300 passes of the three-unit loop, adding step + 2 per pass; threshold 100 x unitHeat 1: by
+// heat alone the loop's units are compiled at about their hundredth pass
 const boot = (step: number, engine: 'interpreter' | 'translator' = 'translator') =>
   withTranslatorLimits({ threshold: 100, unitHeat: 1 }, () => {
-    const r = runBtSmall(threeUnits(step), engine);
+    const r = runBtSmall(threeUnits(300, step), engine);
     return { sim: r.sim, chainedInline: r.host.chainedInline, fromRecipes: r.host.chainsFromRecipes, generated: r.host.chainsGenerated, fromMemo: r.host.chainMemoHits };
   });
 
 describe("the recipes of bt's compiled chains", () => {
   it("a later boot of the same code compiles each chain from the earlier boot's recipe, passes sooner than by heat, from the memo, with the interpreter's figures", () => {
     const interpreter = boot(1, 'interpreter');
-    expect(interpreter.sim.output).toBe(`${puthexOutput(300)}\n`);
+    expect(interpreter.sim.output).toBe(`${puthexOutput(900)}\n`);
     forgetChainRecipes();
     const first = boot(1);
     const later = boot(1);
@@ -61,7 +43,7 @@ describe("the recipes of bt's compiled chains", () => {
 
   it('a recipe whose units were translated from other words does not hold: that unit waits for its heat, with the figures of the interpreter', () => {
     const expected = boot(2, 'interpreter').sim;
-    expect(expected.output).toBe(`${puthexOutput(600)}\n`);
+    expect(expected.output).toBe(`${puthexOutput(1200)}\n`);
     forgetChainRecipes();
     const byHeat = boot(2);
     const same = boot(2);

@@ -7,28 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { withTranslatorLimits, type Engine } from '../../machine/translator.ts';
 import { forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
-import { guestImage, runNative } from './trap-harness.ts';
-import { runBtSmall } from './fixtures/bt-small.ts';
-import { PRINT_R3_AND_RETURN, puthexOutput } from './fixtures/small-guest.ts';
-
-/** Kernel code: `n` passes of a loop of three units joined by JMPs; prints r3 (3 per pass). */
-function threeUnits(n: number) {
-  return guestImage(`
-test_main:
-        call    paging_on
-        li      r3, 0
-        li      r4, 0
-loop:
-        addi    r3, r3, 1
-        jmp     a
-a:
-        addi    r3, r3, 2
-        jmp     b
-b:
-        addi    r4, r4, 1
-        cmpi    r4, ${n}
-        jlt     loop${PRINT_R3_AND_RETURN}`);
-}
+import { runNative } from './trap-harness.ts';
+import { runBtSmall, threeUnits } from './fixtures/bt-small.ts';
+import { puthexOutput } from './fixtures/small-guest.ts';
 
 function runBt(n: number, engine: Engine) {
   const r = runBtSmall(threeUnits(n), engine);
