@@ -1204,7 +1204,9 @@ export class BtMode implements Mode {
   /**
    * The translator engine, a unit about to be entered without a pass through runUnit (nextUnit,
    * enterInLoop): would runUnit run it compiled - compiled already, or its entry the one that
-   * makes it hot? Else its entry is counted toward its heat (compiledRuns), as runUnit's would be.
+   * makes it hot, or its recipe holding (recipeReady: its heat is then set one short, and
+   * runUnit's compiledRuns counts the entry that makes it hot)? Else its entry is counted toward
+   * its heat (compiledRuns), as runUnit's would be.
    */
   private hotNext(y: TranslationUnit): boolean {
     if (y.runs !== null) return true;
