@@ -186,6 +186,33 @@ describe('faults in the middle of a translated block leave precise state', () =>
   });
 });
 
+describe('entries inside another translation (limits.insideEntryHeat)', () => {
+  /** 60 pairs of an ADDI (counted in r4) and a DIV by zero; #DE's handler resumes past the DIV; then OUT r4 and HLT. */
+  function faultEveryOther(r: Rig): void {
+    const p = new Prog(BASE).li(1, 7).li(2, 0).li(4, 0);
+    for (let k = 0; k < 60; k++) p.op(Op.ADDI, 4, 4, 1).op(Op.DIV, 3, 1, 2);
+    p.op(Op.OUT, 0, 4, 0x20).op(Op.HLT);
+    withIdt(r);
+    // the handler: the frame's pc past the faulting word, the vector and error dropped, IRET
+    const skip = 0x11000;
+    [encode(Op.LDW, 13, 15, 8), encode(Op.ADDI, 13, 13, 4), encode(Op.STW, 13, 15, 8), encode(Op.ADDI, 15, 15, 8), encode(Op.IRET)].forEach((w, k) => r.mem.write32(skip + 4 * k, w));
+    setGate(r.mem, IDT, Vector.DivideError, skip);
+    boot(r, p, KSTACK);
+  }
+
+  it('at threshold 1 every resumption past a fault is an entry translated at once; with insideEntryHeat 16 those inside a translation run cold until their 16th landing, with the same outcome', () => {
+    const every = agree(faultEveryOther, { threshold: 1, coldSlice: 0 });
+    const inside = agree(faultEveryOther, { threshold: 1, coldSlice: 0, insideEntryHeat: 16 });
+    expect(every.cpu.regs[4]).toBe(60);
+    expect(inside.cpu.regs[4]).toBe(60);
+    expect(every.bus.log).toEqual(inside.bus.log);
+    // a translation from the start, then one from each of the 60 resumptions (and the handler's)
+    expect(every.cpu.translator!.stats.translations).toBeGreaterThanOrEqual(61);
+    // the start's and the handler's: each resumption lies inside the first, landed once
+    expect(inside.cpu.translator!.stats.translations).toBe(2);
+  });
+});
+
 describe('the page memo (the last page each kind of access hit, kept in locals of the translated function)', () => {
   /** Paging on: identity below 1 MiB, and pages 0x108000 and 0x148000 of TLB set 8 (as 0x48000, 0x88000, 0xc8000) mapped above. */
   const paged = (r: Rig, p: Prog): void => {
