@@ -279,8 +279,6 @@ export interface UnitChain {
  * the first unit's heat again (BtMode.recipeReady).
  */
 export interface ChainRecipe {
-  /** the first unit's virtual pc */
-  pc: number;
   /** each unit's machine address and virtual pc, the first unit's first */
   mas: Int32Array;
   pcs: Int32Array;

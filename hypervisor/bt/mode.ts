@@ -151,6 +151,13 @@ function sameInts(a: Int32Array, b: readonly number[]): boolean {
 function linkHolds(a: TranslationUnit, y: TranslationUnit): boolean {
   return !a.dead && !y.dead && a.links.includes(y);
 }
+
+/** Bit j set where unit x is live and linked to units[j], live, for j < n (a chain's key holds it per unit; so does a recipe). */
+function linkBits(x: TranslationUnit, units: readonly TranslationUnit[], n: number): number {
+  let bits = 0;
+  for (let j = 0; j < n; j++) if (linkHolds(x, units[j]!)) bits |= 1 << j;
+  return bits;
+}
 const F_IF: number = Flag.IF;
 const F_IOPL: number = Flag.IOPL_MASK;
 const IOPL_SHIFT: number = Flag.IOPL_SHIFT;
@@ -329,9 +336,7 @@ export function chainInputs(units: readonly TranslationUnit[], pcs: readonly num
     }
     ends.push(words.length);
     key.push(-1);
-    let linked = 0;
-    for (let j = 0; j < units.length; j++) if (linkHolds(x, units[j]!)) linked |= 1 << j;
-    key.push(linked);
+    key.push(linkBits(x, units, units.length));
   }
   return { words, ends, key };
 }
@@ -434,8 +439,6 @@ export class BtMode implements Mode {
   private chainMemo: Map<number, ChainMemoEntry[]> | null = null;
   /** this translator's recipes in CHAIN_RECIPES (made with chainMemo) */
   private chainRecipes: Map<number, ChainRecipe[]> | null = null;
-  /** the translation cache of the unit loop's pass (runUnit), where recipeHolds finds a recipe's units */
-  private passCache: TranslationCache | null = null;
   /** recipeHolds' units, found live and linked as the recipe says (its first `mas.length`) */
   private readonly recipeUnits: TranslationUnit[] = [];
   /** Host side: shadow translations of pcs between units answered from xl (no walk), and compiled code's crossings answered from its call's memo (enterInline). */
@@ -632,7 +635,6 @@ export class BtMode implements Mode {
     const st = cache.stats;
     this.vt = t;
     this.vst = st;
-    this.passCache = cache;
     const pc = cpu.pc | 0;
     const user = cpu.cpl === 3;
     // the code's machine address: through the shadow, else through the guest's own tables
@@ -706,7 +708,7 @@ export class BtMode implements Mode {
     /** how u was entered here, for the host counters: VIA_CHAIN after a compiled chain ended by a control transfer, VIA_HANDED handed back by runInsns */
     let via = 0;
     for (;;) {
-      while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc)) {
+      while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc, cache)) {
         let fn = u.runs![0];
         if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
         else if (fn !== null && u.chain!.epoch !== cache.epoch) {
@@ -799,7 +801,7 @@ export class BtMode implements Mode {
     const st = cache.stats;
     const m32 = this.m32;
     const r = cpu.regs;
-    const compiled = u.ma >= 0 && this.compiledRuns(u, pc);
+    const compiled = u.ma >= 0 && this.compiledRuns(u, pc, cache);
     // not compiled: straight runs of ident instructions in the CPU's fast loop, as run() would
     const fast = !compiled && u.ma >= 0 && cpu.fastPath && cpu.instructionHookAt === Infinity && !cpu.monitorStop;
     // one unit per pass; a pass that ends at the unit's control transfer with the next unit to
@@ -985,7 +987,7 @@ export class BtMode implements Mode {
       // only where `fast` (the next pass runs the next unit with this one's `compiled` and `fast`)
       const y = ended ? this.nextUnit(t, u, pc, user, deadline, cache) : this.fallThrough(t, u, pc, user, deadline, cache, chain && fast);
       if (y === null) return CONTINUE;
-      if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y)) {
+      if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y, cache)) {
         // entered: its compiled code runs from the unit loop
         this.handed = y;
         return HANDED;
@@ -1015,14 +1017,14 @@ export class BtMode implements Mode {
    * round": counting each entry once formed other chains, slower). Sooner when the chain an
    * earlier boot compiled from this unit can be compiled again as it was (recipeReady).
    */
-  private compiledRuns(u: TranslationUnit, pc: number): boolean {
+  private compiledRuns(u: TranslationUnit, pc: number, cache: TranslationCache): boolean {
     const cpu = this.cpu;
     if (cpu.engine !== 'translator' || !cpu.fastPath || cpu.monitorStop) return false;
     if (u.runs !== null) return u.pc === pc >>> 0;
     const tx = this.tx ?? (this.tx = cpu.useTranslator());
     const hot = tx.limits.threshold * tx.limits.unitHeat;
     if (++u.heat < hot) {
-      if (!this.recipeReady(u)) return false;
+      if (!this.recipeReady(u, cache)) return false;
       u.heat = hot;
     }
     u.runs = new Array<StraightFn | null | undefined>(u.length);
@@ -1178,7 +1180,7 @@ export class BtMode implements Mode {
       if ((ym & FAST_ALL_IDENT) !== 0) y.checked = writes;
     }
     // the translator engine: a unit about to run compiled is left to the unit loop
-    if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y)) return -1;
+    if (this.tx !== null && cpu.engine === 'translator' && this.hotNext(y, cache)) return -1;
     // what endByControlFlow, nextUnit and runInsns would count and charge
     const st = cache.stats;
     if (indirect) {
@@ -1208,12 +1210,12 @@ export class BtMode implements Mode {
    * runUnit's compiledRuns counts the entry that makes it hot)? Else its entry is counted toward
    * its heat (compiledRuns), as runUnit's would be.
    */
-  private hotNext(y: TranslationUnit): boolean {
+  private hotNext(y: TranslationUnit, cache: TranslationCache): boolean {
     if (y.runs !== null) return true;
     const hot = this.tx!.limits.threshold * this.tx!.limits.unitHeat;
     if (y.heat + 1 >= hot) return true;
     y.heat++;
-    if (!this.recipeReady(y)) return false;
+    if (!this.recipeReady(y, cache)) return false;
     // (runUnit's compiledRuns counts the entry that makes it hot)
     y.heat = hot - 1;
     return true;
@@ -1363,17 +1365,17 @@ export class BtMode implements Mode {
    * hold the recipe of a chain an earlier boot compiled from u's code at u's pc, and does it hold
    * (recipeHolds)? Asked at every eighth heat, so a recipe that never holds costs little.
    */
-  private recipeReady(u: TranslationUnit): boolean {
+  private recipeReady(u: TranslationUnit, cache: TranslationCache): boolean {
     let r = u.recipe;
     if (r === undefined) r = u.recipe = this.recipeOf(u);
     if (r === null || (u.heat & 7) !== 0) return false;
-    return this.recipeHolds(u, r);
+    return this.recipeHolds(u, r, cache);
   }
 
   /** The recipe for unit u's code at its pc (CHAIN_RECIPES), if any. */
   private recipeOf(u: TranslationUnit): ChainRecipe | null {
     const list = this.recipesOf().get(u.ma);
-    if (list !== undefined) for (const r of list) if (r.pc === (u.pc | 0) && r.codes[0] === u.words) return r;
+    if (list !== undefined) for (const r of list) if (r.pcs[0] === (u.pc | 0) && r.codes[0] === u.words) return r;
     return null;
   }
 
@@ -1388,12 +1390,11 @@ export class BtMode implements Mode {
   }
 
   /**
-   * Does recipe r hold for unit u now: is each of its units cached, live, translated from the same
+   * Does recipe r hold for unit u now: is each of its units in `cache`, live, translated from the same
    * words, and linked to the others exactly as it was (what the chain's key holds besides words
    * and pcs)? Then compileChain takes those units (this.recipeUnits).
    */
-  private recipeHolds(u: TranslationUnit, r: ChainRecipe): boolean {
-    const cache = this.passCache!;
+  private recipeHolds(u: TranslationUnit, r: ChainRecipe, cache: TranslationCache): boolean {
     const mas = r.mas;
     const n = mas.length;
     const us = this.recipeUnits;
@@ -1403,27 +1404,16 @@ export class BtMode implements Mode {
       if (y === undefined || y.dead || y.words !== r.codes[i]) return false;
       us[i] = y;
     }
-    const linked = r.linked;
-    for (let i = 0; i < n; i++) {
-      const x = us[i]!;
-      let bits = 0;
-      for (let j = 0; j < n; j++) if (linkHolds(x, us[j]!)) bits |= 1 << j;
-      if (bits !== linked[i]) return false;
-    }
+    for (let i = 0; i < n; i++) if (linkBits(us[i]!, us, n) !== r.linked[i]) return false;
     return true;
   }
 
   /** Keep the recipe of the chain of units `us` at `pcs` (compiled from its first unit's choice), replacing one for the same code at the same pc. */
   private keepRecipe(us: readonly TranslationUnit[], pcs: readonly number[]): void {
-    const n = us.length;
-    const linked = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) if (linkHolds(us[i]!, us[j]!)) linked[i]! |= 1 << j;
-    }
     const u = us[0]!;
-    const r: ChainRecipe = { pc: pcs[0]! | 0, mas: Int32Array.from(us, (x) => x.ma), pcs: Int32Array.from(pcs), codes: us.map((x) => x.words), linked };
+    const r: ChainRecipe = { mas: Int32Array.from(us, (x) => x.ma), pcs: Int32Array.from(pcs), codes: us.map((x) => x.words), linked: Int32Array.from(us, (x) => linkBits(x, us, us.length)) };
     const m = this.recipesOf();
-    const list = (m.get(u.ma) ?? []).filter((x) => !(x.pc === r.pc && x.codes[0] === u.words));
+    const list = (m.get(u.ma) ?? []).filter((x) => !(x.pcs[0] === r.pcs[0] && x.codes[0] === u.words));
     list.push(r);
     m.set(u.ma, list);
   }
@@ -1446,7 +1436,7 @@ export class BtMode implements Mode {
    */
   private compileChain(u: TranslationUnit, pc: number, cache: TranslationCache): StraightFn | null {
     const r = u.recipe;
-    if (r !== null && r !== undefined && r.pc === (pc | 0) && this.recipeHolds(u, r)) {
+    if (r !== null && r !== undefined && r.pcs[0] === (pc | 0) && this.recipeHolds(u, r, cache)) {
       cache.host.chainsFromRecipes++;
       return this.compileUnits(this.recipeUnits.slice(0, r.mas.length), Array.from(r.pcs), cache, false);
     }

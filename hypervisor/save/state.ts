@@ -23,7 +23,7 @@ import { savedClasses } from './classes.ts';
 export const TRANSIENT: TransientFields = new Map([
   ['Cpu', ['tx', 'tbFrame']],
   ['PhysicalMemory', ['onCodeWrite']],
-  ['BtMode', ['tx', 'marksMade', 'vt', 'vst', 'rwBc', 'chainMemo', 'chainRecipes', 'passCache', 'recipeUnits', 'leftAtBoundary', 'handed']],
+  ['BtMode', ['tx', 'marksMade', 'vt', 'vst', 'rwBc', 'chainMemo', 'chainRecipes', 'recipeUnits', 'leftAtBoundary', 'handed']],
   ['TranslationUnit', ['runs', 'chain', 'seen', 'recipe']],
 ]);
 
