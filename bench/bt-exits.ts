@@ -4,7 +4,8 @@
 //
 //  - chain exits by the instruction that ended the chain (its unit's control transfer), split by
 //    what the unit loop entered next: another chain, a unit not compiled (run in the fast loop
-//    and the general path), or nothing (the vCPU loop took the boundary);
+//    and the general path), or nothing (the vCPU loop took the boundary); and the same by kind
+//    (the transfer's mnemonic);
 //  - units that code not compiled handed to their chain (runInsns's HANDED);
 //  - the units not compiled at the end of the boot, by their heat (entries counted toward
 //    compiling them: an entry through the unit loop counts twice, BtMode.compiledRuns).
@@ -21,6 +22,7 @@ import { runImageInMode } from '../hypervisor/index.ts';
 import { BtMode, btCache } from '../hypervisor/bt/index.ts';
 import type { TranslationCache, TranslationUnit } from '../hypervisor/bt/cache.ts';
 import { symbolize } from '../machine/image.ts';
+import { INSTRUCTIONS } from '../machine/isa.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { withTranslatorLimits } from '../machine/translator.ts';
 import { lmbenchCmdline } from './compare.ts';
@@ -42,7 +44,10 @@ const toCold = new Map<number, number>();
 const toLoop = new Map<number, number>();
 const handed = new Map<number, number>();
 let counting = false;
-const bump = (m: Map<number, number>, pc: number): void => void m.set(pc, (m.get(pc) ?? 0) + 1);
+const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
+/** the same exits by kind: the mnemonic of the control transfer that ended the chain, or `(ran off its end)` */
+const kinds = { toChain: new Map<string, number>(), toCold: new Map<string, number>(), toLoop: new Map<string, number>() };
+const MNEMONIC = new Map(INSTRUCTIONS.map((x) => [x.op as number, x.mnemonic]));
 
 // The unit loop's own calls of nextUnit and fallThrough (after a chain ended) are the ones made
 // outside runInsns; what the loop did next shows in its host counters (chainToChain counts the
@@ -63,14 +68,20 @@ for (const [name, f] of Object.entries({ runUnit, nextUnit, fallThrough, runInsn
 let inInsns = 0;
 /** the last chain exit not yet resolved: where it left, and the loop's counters then */
 let pending = -1;
+let pendingKind = '';
 let pendingHost: TranslationCache['host'] | null = null;
 let toChain0 = 0;
 let toCold0 = 0;
 function resolve(): void {
   if (pending < 0) return;
   const h = pendingHost!;
-  if (h.chainToChain > toChain0) bump(toChain, pending);
-  else if (h.chainToCold > toCold0) bump(toCold, pending);
+  if (h.chainToChain > toChain0) {
+    bump(toChain, pending);
+    bump(kinds.toChain, pendingKind);
+  } else if (h.chainToCold > toCold0) {
+    bump(toCold, pending);
+    bump(kinds.toCold, pendingKind);
+  }
   pending = -1;
 }
 proto.runUnit = function (this: Internals, ...args: unknown[]): number {
@@ -90,13 +101,16 @@ proto.runInsns = function (this: Internals, ...args: unknown[]): number {
   }
 };
 /** a chain's unit u (entered at upc) ended, and the unit loop looked for the next unit (y) itself */
-function exited(u: TranslationUnit, upc: number, cache: TranslationCache, y: TranslationUnit | null): void {
+function exited(u: TranslationUnit, upc: number, cache: TranslationCache, y: TranslationUnit | null, ranOff: boolean): void {
   const at = (upc + u.offs[u.length - 1]!) | 0;
+  const kind = ranOff ? '(ran off its end)' : (MNEMONIC.get(u.ops[u.length - 1]!) ?? '?');
   if (y === null) {
     bump(toLoop, at);
+    bump(kinds.toLoop, kind);
     return;
   }
   pending = at;
+  pendingKind = kind;
   pendingHost = cache.host;
   toChain0 = cache.host.chainToChain;
   toCold0 = cache.host.chainToCold;
@@ -105,14 +119,14 @@ proto.nextUnit = function (this: Internals, t, u, upc, user, deadline, cache, ..
   const outer = counting && inInsns === 0;
   if (outer) resolve();
   const y = nextUnit.call(this, t, u, upc, user, deadline, cache, ...rest);
-  if (outer) exited(u, upc, cache, y);
+  if (outer) exited(u, upc, cache, y, false);
   return y;
 };
 proto.fallThrough = function (this: Internals, t, u, upc, user, deadline, cache, ...rest): TranslationUnit | null {
   const outer = counting && inInsns === 0;
   if (outer) resolve();
   const y = fallThrough.call(this, t, u, upc, user, deadline, cache, ...rest);
-  if (outer) exited(u, upc, cache, y);
+  if (outer) exited(u, upc, cache, y, true);
   return y;
 };
 
@@ -146,10 +160,15 @@ const list = (m: Map<number, number>): string =>
 if (sum(toCold) !== h.chainToCold || sum(toChain) !== h.chainToChain) {
   throw new Error(`bench/bt-exits.ts: the wrapped methods saw ${sum(toCold)} and ${sum(toChain)} exits, the unit loop counted ${h.chainToCold} and ${h.chainToChain}: update the wrappers to runUnit's loop`);
 }
+const byKind = (m: Map<string, number>): string =>
+  [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
 const out: string[] = [`bt translator, ${cmdline}: boot ${warm + 1} counted (${r.instructions} instructions, ${r.cycles} cycles)`];
-out.push(`chain exits into a unit not compiled: ${sum(toCold)} (kernel-steady's "a unit not compiled"), by the instruction that left:`, list(toCold));
-out.push(`chain exits into another chain: ${sum(toChain)} (kernel-steady's "another chain"), by the instruction that left:`, list(toChain));
-out.push(`chain exits to the vCPU loop: ${sum(toLoop)}, by the instruction that left:`, list(toLoop));
+out.push(`chain exits into a unit not compiled: ${sum(toCold)} (kernel-steady's "a unit not compiled"), by kind: ${byKind(kinds.toCold)}; by the instruction that left:`, list(toCold));
+out.push(`chain exits into another chain: ${sum(toChain)} (kernel-steady's "another chain"), by kind: ${byKind(kinds.toChain)}; by the instruction that left:`, list(toChain));
+out.push(`chain exits to the vCPU loop: ${sum(toLoop)}, by kind: ${byKind(kinds.toLoop)}; by the instruction that left:`, list(toLoop));
 out.push(`units handed from code not compiled to their chain: ${sum(handed)} (kernel-steady's "handed back", those whose chain then ran: ${h.coldToChain}), by unit:`, list(handed));
 const heats: number[] = [];
 let compiled = 0;
