@@ -115,20 +115,18 @@ function exited(u: TranslationUnit, upc: number, cache: TranslationCache, y: Tra
   toChain0 = cache.host.chainToChain;
   toCold0 = cache.host.chainToCold;
 }
-proto.nextUnit = function (this: Internals, t, u, upc, user, deadline, cache, ...rest): TranslationUnit | null {
-  const outer = counting && inInsns === 0;
-  if (outer) resolve();
-  const y = nextUnit.call(this, t, u, upc, user, deadline, cache, ...rest);
-  if (outer) exited(u, upc, cache, y, false);
-  return y;
-};
-proto.fallThrough = function (this: Internals, t, u, upc, user, deadline, cache, ...rest): TranslationUnit | null {
-  const outer = counting && inInsns === 0;
-  if (outer) resolve();
-  const y = fallThrough.call(this, t, u, upc, user, deadline, cache, ...rest);
-  if (outer) exited(u, upc, cache, y, true);
-  return y;
-};
+/** nextUnit or fallThrough (ranOff) wrapped: an exit counted when the unit loop itself looked for the unit after a chain's */
+function wrapExit(f: Internals['nextUnit'], ranOff: boolean): Internals['nextUnit'] {
+  return function (this: Internals, t, u, upc, user, deadline, cache, ...rest): TranslationUnit | null {
+    const outer = counting && inInsns === 0;
+    if (outer) resolve();
+    const y = f.call(this, t, u, upc, user, deadline, cache, ...rest);
+    if (outer) exited(u, upc, cache, y, ranOff);
+    return y;
+  };
+}
+proto.nextUnit = wrapExit(nextUnit, false);
+proto.fallThrough = wrapExit(fallThrough, true);
 
 const limits = unitHeatLimits();
 function boot(): ReturnType<typeof runImageInMode> {
