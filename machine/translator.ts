@@ -136,6 +136,28 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
 let scopedLimits: Partial<TranslatorLimits> = {};
 
 /**
+ * The limits as an object of one shape in every translator: its fields listed in a literal. (An
+ * object spread's result changed shape at the process's tenth translator - V8 then copies such a
+ * spread into an object of its own - and every optimized function that had read the limits was
+ * thrown away in mid-boot: `--trace-deopt`, "wrong map", docs/engine.md "The twenty-fifth round".)
+ */
+function limitsOf(l: TranslatorLimits): TranslatorLimits {
+  return {
+    threshold: l.threshold,
+    unitHeat: l.unitHeat,
+    maxBlocks: l.maxBlocks,
+    firstBlocks: l.firstBlocks,
+    promoteAt: l.promoteAt,
+    maxInsns: l.maxInsns,
+    maxTranslations: l.maxTranslations,
+    maxSourceChars: l.maxSourceChars,
+    coldSlice: l.coldSlice,
+    warmColdSlice: l.warmColdSlice,
+    insideEntryHeat: l.insideEntryHeat,
+  };
+}
+
+/**
  * Run fn with these limits as the default of every translator created meanwhile (tests use a low
  * threshold to translate nearly everything a guest runs); restored after, even on a throw.
  */
@@ -359,7 +381,7 @@ export class Translator {
     private readonly h: TranslatorHost,
     limits: Partial<TranslatorLimits> = {},
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...scopedLimits, ...limits };
+    this.limits = limitsOf({ ...DEFAULT_LIMITS, ...scopedLimits, ...limits });
     const objects = Object.entries(h.names).filter(([, v]) => typeof v !== 'number');
     const numbers = Object.entries(h.names).filter(([, v]) => typeof v === 'number');
     this.objectNames = [...objects.map(([k]) => k), 'tx'];

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { doubleFields } from '../../machine/shapes.ts';
 
 const child = fileURLToPath(new URL('./fixtures/shapes-child.ts', import.meta.url));
+const limitsChild = fileURLToPath(new URL('./fixtures/translator-limits-child.ts', import.meta.url));
 
 /** The classes whose objects a boot under `mode` left with another hidden class. */
 function widenedBy(mode: 'bt' | 'hvm'): string[] {
@@ -29,6 +30,15 @@ describe('hidden classes kept through a run (machine/shapes.ts)', () => {
 
   it('and through an hvm boot: the CPU and the VMCS, whose exit qualification holds 32-bit addresses', () => {
     expect(widenedBy('hvm')).toEqual([]);
+  });
+
+  it("every translator's limits have one hidden class, also past the tenth translator of the process", () => {
+    // (built from an object spread, the tenth one got another class: V8 copies a spread
+    // differently from then on, and every optimized function that had read the limits - bt's
+    // unit loop among them - was thrown away in the middle of that boot)
+    const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', limitsChild, '16'], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`translator-limits-child failed: ${run.stderr}`);
+    expect(JSON.parse(run.stdout)).toBe(0);
   });
 
   it('doubleFields keeps the values and refuses a name that is not a number field', () => {
