@@ -1,42 +1,33 @@
 // bt's compiled chains one by one: the native kernel running `lmbench all` (or CMDLINE) in a bt
 // domain under the translator engine, booted WARM times first (its chains compiled and recalled
-// from recipes), then twice more with the same simulated figures (checked):
+// from recipes), then 1 + PROFILED times more with the same simulated figures (checked):
 //
 //  - the first of the two counts each chain's calls and guest instructions (BtMode's
 //    compileChain wrapped from outside, so that boot's chains run inside a counting closure);
-//  - the second runs the chains as they are, under V8's sampling profiler (every 100 us), for
-//    each chain's host time (its function's self time; a chain's function is named after the
-//    virtual pc of its first unit, `run_<pc>`).
+//  - the next PROFILED (3) run the chains as they are, each under V8's sampling profiler (every
+//    100 us), for each chain's host time per boot (its function's self time, averaged over those
+//    boots: one boot's profile moves a lot; a chain's function is named after the virtual pc of
+//    its first unit, `run_<pc>`).
 //
 // Per chain, hottest first: the kernel function of its first unit, its units and JavaScript
 // size, calls, instructions, host ms, host ns per guest instruction and per call; with Node's
-// `--allow-natives-syntax`, V8's tier of its function after the profiled boot (turbofan,
+// `--allow-natives-syntax`, V8's tier of its function after the profiled boots (turbofan,
 // baseline, interpreted, or never run). The totals are kernel-steady's "in compiled chains"
 // (checked).
 //
 //   node [--allow-natives-syntax] --import tsx bench/bt-chains.ts [WARM=4] [TOP=20] [CMDLINE]
 //   (KS_UNIT_HEAT=X sets the translator's unitHeat, as for bench/kernel-steady.ts)
 import { Session } from 'node:inspector';
-import { runImageInMode } from '../hypervisor/index.ts';
 import { BtMode, btCache } from '../hypervisor/bt/index.ts';
 import type { StraightFn } from '../machine/translator.ts';
 import type { Cpu } from '../machine/cpu.ts';
 import { symbolize } from '../machine/image.ts';
-import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { withTranslatorLimits } from '../machine/translator.ts';
-import { lmbenchCmdline } from './compare.ts';
-import { unitHeatLimits } from './timing.ts';
+import { btBenchArgs, btBooter } from './bt-boots.ts';
 import { selfTimes, type Profile } from './profile-summary.ts';
 import { textTable } from './text-table.ts';
 
-const warm = Number(process.argv[2] ?? 4);
-const top = Number(process.argv[3] ?? 20);
-const cmdline = process.argv[4] ?? lmbenchCmdline(0);
-if (!(warm >= 1) || !(top >= 1)) {
-  process.stderr.write('usage: node [--allow-natives-syntax] --import tsx bench/bt-chains.ts [WARM>=1] [TOP>=1] [CMDLINE]\n');
-  process.exit(2);
-}
-const build = buildGuestKernel({ arch: 'native' });
+const { warm, top, cmdline } = btBenchArgs('usage: node [--allow-natives-syntax] --import tsx bench/bt-chains.ts [WARM>=1] [TOP>=1] [CMDLINE]', 20, 1);
+const { build, boot } = btBooter(cmdline);
 
 /** per chain function name: calls and guest instructions in the counted boot */
 const counts = new Map<string, { calls: number; instructions: number }>();
@@ -61,28 +52,12 @@ proto.compileChain = function (this: Internals, ...args: unknown[]): StraightFn 
   }) as StraightFn;
 };
 
-const limits = unitHeatLimits();
-function boot(): ReturnType<typeof runImageInMode> {
-  const r = withTranslatorLimits(limits, () => runImageInMode('bt', build.kernel, { initrd: build.initrd, cmdline, engine: 'translator', maxCycles: Number.MAX_SAFE_INTEGER }));
-  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`${cmdline} stopped with ${r.reason} (status ${r.status})`);
-  return r;
-}
-let first: { cycles: number; instructions: number } | null = null;
-function same(r: ReturnType<typeof runImageInMode>): void {
-  first ??= { cycles: r.cycles, instructions: r.instructions };
-  if (r.cycles !== first.cycles || r.instructions !== first.instructions) throw new Error('the boots differ in simulated figures');
-}
-for (let i = 0; i < warm; i++) {
-  const r = boot();
-  same(r);
-  r.hypervisor.machine.release();
-}
+for (let i = 0; i < warm; i++) boot().hypervisor.machine.release();
 
 // the counted boot
 counting = true;
 const rc = boot();
 counting = false;
-same(rc);
 const hc = btCache(rc.domain!).host;
 const counted = [...counts.values()].reduce((a, c) => a + c.instructions, 0);
 if (counted !== hc.chainInstructions) {
@@ -90,21 +65,26 @@ if (counted !== hc.chainInstructions) {
 }
 rc.hypervisor.machine.release();
 
-// the profiled boot
+// the profiled boots
+const PROFILED = 3;
 const session = new Session();
 session.connect();
 const post = (method: string, params: object = {}): Promise<unknown> =>
   new Promise((resolve, reject) => session.post(method, params, (e, r) => (e !== null ? reject(e) : resolve(r))));
 await post('Profiler.enable');
 await post('Profiler.setSamplingInterval', { interval: 100 });
-await post('Profiler.start');
-const rp = boot();
-const { profile } = (await post('Profiler.stop')) as { profile: Profile };
+/** self ms per function name, per boot (averaged over the profiled boots) */
+const msOf = new Map<string, number>();
+let rp: ReturnType<typeof boot> | null = null;
+for (let i = 0; i < PROFILED; i++) {
+  if (rp !== null) rp!.hypervisor.machine.release();
+  await post('Profiler.start');
+  rp = boot();
+  const { profile } = (await post('Profiler.stop')) as { profile: Profile };
+  for (const [name, ms] of selfTimes(profile, { translated: 'each' })) msOf.set(name, (msOf.get(name) ?? 0) + ms / PROFILED);
+}
 session.disconnect();
-same(rp);
-const self = selfTimes(profile, { translated: 'each' });
-const totalMs = self.reduce((a, [, ms]) => a + ms, 0);
-const msOf = new Map(self);
+const totalMs = [...msOf.values()].reduce((a, ms) => a + ms, 0);
 
 /** V8's tier of a function (Node 20's V8 11.3 status bits), with --allow-natives-syntax */
 const natives = process.execArgv.includes('--allow-natives-syntax');
@@ -121,12 +101,12 @@ function tier(fn: unknown): string {
 }
 /** per chain function name: the chain (units, JavaScript size) and its function */
 const chains = new Map<string, { units: number; chars: number; fn: StraightFn }>();
-for (const u of btCache(rp.domain!).units.values()) {
+for (const u of btCache(rp!.domain!).units.values()) {
   const fn = u.runs?.[0];
   if (typeof fn !== 'function' || u.chain === undefined || u.chain === null || chains.has(fn.name)) continue;
   chains.set(fn.name, { units: u.chain.u.length, chars: String(fn).length, fn });
 }
-rp.hypervisor.machine.release();
+rp!.hypervisor.machine.release();
 
 const rows = [...counts]
   .map(([name, c]) => ({ name, ...c, ms: msOf.get(name) ?? 0, chain: chains.get(name) }))
@@ -145,8 +125,8 @@ const lines = rows.slice(0, top).map((r) => [
   r.chain !== undefined ? tier(r.chain.fn) : '-',
 ]);
 process.stdout.write(
-  `bt translator, ${cmdline}: boot ${warm + 1} counted, boot ${warm + 2} profiled (${rp.instructions} instructions, ${rp.cycles} cycles)\n` +
-    `${counts.size} chains ran ${counted} instructions in ${hc.chainCalls} calls; in the profiled boot their functions took ${chainMs.toFixed(1)} of its ${totalMs.toFixed(1)} ms of samples\n` +
+  `bt translator, ${cmdline}: boot ${warm + 1} counted, boots ${warm + 2}-${warm + 1 + PROFILED} profiled (${rp!.instructions} instructions, ${rp!.cycles} cycles)\n` +
+    `${counts.size} chains ran ${counted} instructions in ${hc.chainCalls} calls; in a profiled boot their functions took ${chainMs.toFixed(1)} of its ${totalMs.toFixed(1)} ms of samples (averages)\n` +
     textTable(['first unit', 'units', 'JS chars', 'calls', 'instructions', 'host ms', 'ns/insn', 'ns/call', natives ? 'V8 tier' : 'V8 tier (--allow-natives-syntax)'], lines) +
     '\n',
 );

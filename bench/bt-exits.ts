@@ -18,24 +18,14 @@
 //
 //   node --import tsx bench/bt-exits.ts [WARM=4] [TOP=12] [CMDLINE]
 //   (KS_UNIT_HEAT=X sets the translator's unitHeat, as for bench/kernel-steady.ts)
-import { runImageInMode } from '../hypervisor/index.ts';
 import { BtMode, btCache } from '../hypervisor/bt/index.ts';
 import type { TranslationCache, TranslationUnit } from '../hypervisor/bt/cache.ts';
 import { symbolize } from '../machine/image.ts';
 import { INSTRUCTIONS } from '../machine/isa.ts';
-import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { withTranslatorLimits } from '../machine/translator.ts';
-import { lmbenchCmdline } from './compare.ts';
-import { unitHeatLimits } from './timing.ts';
+import { btBenchArgs, btBooter } from './bt-boots.ts';
 
-const warm = Number(process.argv[2] ?? 4);
-const top = Number(process.argv[3] ?? 12);
-const cmdline = process.argv[4] ?? lmbenchCmdline(0);
-if (!(warm >= 0) || !(top >= 1)) {
-  process.stderr.write('usage: node --import tsx bench/bt-exits.ts [WARM>=0] [TOP>=1] [CMDLINE]\n');
-  process.exit(2);
-}
-const build = buildGuestKernel({ arch: 'native' });
+const { warm, top, cmdline } = btBenchArgs('usage: node --import tsx bench/bt-exits.ts [WARM>=0] [TOP>=1] [CMDLINE]', 12, 0);
+const { build, boot } = btBooter(cmdline);
 const where = (pc: number): string => symbolize(build.kernel.symbols, pc);
 
 /** per kernel location, counts (last boot only) */
@@ -128,23 +118,10 @@ function wrapExit(f: Internals['nextUnit'], ranOff: boolean): Internals['nextUni
 proto.nextUnit = wrapExit(nextUnit, false);
 proto.fallThrough = wrapExit(fallThrough, true);
 
-const limits = unitHeatLimits();
-function boot(): ReturnType<typeof runImageInMode> {
-  const r = withTranslatorLimits(limits, () => runImageInMode('bt', build.kernel, { initrd: build.initrd, cmdline, engine: 'translator', maxCycles: Number.MAX_SAFE_INTEGER }));
-  if (r.reason !== 'poweroff' || r.status !== 0) throw new Error(`${cmdline} stopped with ${r.reason} (status ${r.status})`);
-  return r;
-}
-
-let first: { cycles: number; instructions: number } | null = null;
-for (let i = 0; i < warm; i++) {
-  const r = boot();
-  first ??= { cycles: r.cycles, instructions: r.instructions };
-  r.hypervisor.machine.release();
-}
+for (let i = 0; i < warm; i++) boot().hypervisor.machine.release();
 counting = true;
 const r = boot();
 counting = false;
-if (first !== null && (r.cycles !== first.cycles || r.instructions !== first.instructions)) throw new Error('the boots differ in simulated figures');
 
 const cache = btCache(r.domain!);
 const h = cache.host;
