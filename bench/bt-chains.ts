@@ -77,7 +77,7 @@ await post('Profiler.setSamplingInterval', { interval: 100 });
 const msOf = new Map<string, number>();
 let rp: ReturnType<typeof boot> | null = null;
 for (let i = 0; i < PROFILED; i++) {
-  if (rp !== null) rp!.hypervisor.machine.release();
+  if (rp !== null) rp.hypervisor.machine.release();
   await post('Profiler.start');
   rp = boot();
   const { profile } = (await post('Profiler.stop')) as { profile: Profile };
