@@ -234,6 +234,15 @@ export class Machine {
    */
   release(): void {
     this.mem.release();
+    this.released = true;
+  }
+
+  /** release() was called: the machine's memory is another's now, and it must not run (run(), and the hypervisor's slices, refuse) */
+  released = false;
+
+  /** Throw if the machine was released (a host programming error: its memory belongs to another machine now). */
+  checkNotReleased(): void {
+    if (this.released) throw new Error('this machine was released (Machine.release): its memory belongs to another machine now, and it cannot run');
   }
 
   /** Load an image and reset the CPU to run it: pc = entry, CPL 0, IF 0, paging off. */
@@ -252,6 +261,7 @@ export class Machine {
    * by, or stop() is called. May be called again to continue (except after power-off).
    */
   run(opts: { maxCycles?: number } = {}): RunResult {
+    this.checkNotReleased();
     if (this.cpus.length > 1) return this.runSmp(opts);
     const cpu = this.cpu;
     const start = cpu.cycles;

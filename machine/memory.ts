@@ -37,7 +37,8 @@ export const MAX_MACHINE_BYTES = 0x8000_0000;
  * tens of microseconds: most of a boot's wall time (`xenolith bench boot`). A machine whose
  * owner is done with it can release its memory (PhysicalMemory.release); the next machine of the
  * same size takes that buffer, already mapped, and zeroes it (a memset, about a millisecond for
- * 32 MiB). Release detaches the old views, so the old machine can no longer reach the buffer.
+ * 32 MiB). Release empties the old memory's views, and a released machine refuses to run, so
+ * the old machine does not reach the buffer again.
  * At most SPARE_BUFFERS are kept, of SPARE_BYTES together, the latest released (a run that
  * alternates machines of several sizes, as `compare` does with its modes, finds each size's last
  * buffer); what a guest sees is the same either way (all zeros).
@@ -84,12 +85,13 @@ export class PhysicalMemory {
   readonly size: number;
   /** number of 4 KiB frames */
   readonly frames: number;
-  readonly buffer: ArrayBuffer;
-  readonly u8: Uint8Array;
-  readonly i8: Int8Array;
-  readonly u16: Uint16Array;
-  readonly i16: Int16Array;
-  readonly i32: Int32Array;
+  /** the memory and its views (empty once released: release) */
+  buffer: ArrayBuffer;
+  u8: Uint8Array;
+  i8: Int8Array;
+  u16: Uint16Array;
+  i16: Int16Array;
+  i32: Int32Array;
   /** per frame: 1 if some engine caches code decoded from it */
   readonly codePage: Uint8Array;
   /** called with the frame number when a host write hits a frame marked in codePage */
@@ -128,14 +130,29 @@ export class PhysicalMemory {
 
   /**
    * The owner is done with this memory: its buffer goes to the next PhysicalMemory of the same
-   * size (see SPARE_BUFFERS). The views here are detached (empty) from now on, so nothing that
-   * still holds them can reach the next owner's memory; this object must not be used again.
+   * size (see SPARE_BUFFERS). This object's buffer and views are empty from now on, so a host
+   * access through it (a device, the hypervisor's own writes) reaches nothing; this object must
+   * not be used again. Views others took of it (the CPU's compiled code, a walker) still reach
+   * the buffer, which is why a released machine refuses to run (Machine.release).
+   *
+   * The buffer itself is not detached (a transfer, `structuredClone(buffer, { transfer })`, as
+   * this did until the twenty-sixth round of issue 15): V8 counts a transferred buffer's bytes
+   * again as newly allocated external memory while the old buffer object, long-lived, waits for
+   * a full collection, and that forced two young-generation collections ("external memory
+   * pressure" under `node --trace-gc`) at the start of every later run of the process, a few
+   * milliseconds each (docs/engine.md, "The twenty-sixth round").
    */
   release(): void {
     if (this.buffer.byteLength === 0) return; // released already
-    const moved = structuredClone(this.buffer, { transfer: [this.buffer] });
-    if (moved.byteLength > SPARE_BYTES) return;
-    spareBuffers.push(moved);
+    const buffer = this.buffer;
+    this.buffer = new ArrayBuffer(0);
+    this.u8 = new Uint8Array(0);
+    this.i8 = new Int8Array(0);
+    this.u16 = new Uint16Array(0);
+    this.i16 = new Int16Array(0);
+    this.i32 = new Int32Array(0);
+    if (buffer.byteLength > SPARE_BYTES) return;
+    spareBuffers.push(buffer);
     let bytes = spareBuffers.reduce((n, b) => n + b.byteLength, 0);
     while (spareBuffers.length > SPARE_BUFFERS || bytes > SPARE_BYTES) bytes -= spareBuffers.shift()!.byteLength;
   }

@@ -665,6 +665,7 @@ export class Hypervisor {
    * scheduler's budget or the limit - and handle its exit. True: the run must return 'stopped'.
    */
   private runSlice(vcpu: Vcpu, sched: Scheduler, limit: number): boolean {
+    this.machine.checkNotReleased();
     const cpu = this.cpu;
     const domain = vcpu.domain;
     this.guestDeadline = Math.min(this.events.nextDeadline(), cpu.cycles + sched.budget(vcpu));

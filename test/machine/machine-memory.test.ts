@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ImageArch } from '../../machine/image.ts';
 import { Machine } from '../../machine/machine.ts';
 import { MemoryRangeError, PhysicalMemory, spareBufferStats } from '../../machine/memory.ts';
+import { runImageInMode } from '../../hypervisor/index.ts';
+import { assemble } from '../../toolchain/asm/index.ts';
 
 describe('PhysicalMemory', () => {
   it('rejects sizes that are not positive multiples of 4 KiB', () => {
@@ -13,27 +15,41 @@ describe('PhysicalMemory', () => {
     expect(new PhysicalMemory(8192).frames).toBe(2);
   });
 
-  it('a released memory is detached from its buffer, and the next memory of its size starts all zeros in it', () => {
+  it('a released memory has no buffer or views left, and the next memory of its size starts all zeros in its buffer', () => {
     const SIZE = 3 * 4096; // a size no other test uses: the spare buffer is this test's own
     const a = new PhysicalMemory(SIZE);
     a.i32.fill(-1);
     const buffer = a.buffer;
     a.release();
-    expect([a.buffer.byteLength, a.i32.length, a.u8.length]).toEqual([0, 0, 0]);
+    expect([a.buffer.byteLength, a.i32.length, a.u8.length, a.i8.length, a.u16.length, a.i16.length]).toEqual([0, 0, 0, 0, 0, 0]);
     a.release(); // twice is harmless
     const b = new PhysicalMemory(SIZE);
-    expect(b.buffer).not.toBe(buffer);
+    // the same buffer (not a transfer of it: see PhysicalMemory.release), zeroed
+    expect(b.buffer).toBe(buffer);
     expect(b.size).toBe(SIZE);
     expect(b.i32.every((w) => w === 0)).toBe(true);
     b.write32(8, 0x1234);
-    // the released views cannot reach the new owner's memory
+    // the released memory cannot reach the new owner's memory, through its views or its accessors
     a.i32[2] = 7;
+    a.u8[8] = 7;
+    a.write32(8, 7);
     expect(b.read32(8)).toBe(0x1234);
     b.release();
     const m = new Machine({ memoryBytes: SIZE });
     expect(m.mem.i32.every((w) => w === 0)).toBe(true);
     m.release();
     expect(m.mem.buffer.byteLength).toBe(0);
+  });
+
+  it('a released machine refuses to run, bare or under the hypervisor (its memory is the next machine\'s)', () => {
+    const m = new Machine({ memoryBytes: 4096 });
+    m.release();
+    expect(() => m.run({ maxCycles: 10 })).toThrow(/machine was released/);
+    const loop = assemble('.arch bare\n.org 0x1000\n_start: jmp _start\n', 'loop.s').image;
+    const r = runImageInMode('trap', loop, { maxCycles: 1000 });
+    expect(r.reason).toBe('limit');
+    r.hypervisor.machine.release();
+    expect(() => r.hypervisor.run({ maxCycles: 1000 })).toThrow(/machine was released/);
   });
 
   it('machines of several sizes released in turn each find their own size\'s buffer again (compare alternates its modes so)', () => {
