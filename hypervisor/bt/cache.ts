@@ -56,7 +56,9 @@ function sharedCode(ma: number, n: number): UnitCode | undefined {
   const list = CODE_MEMO.get(ma);
   if (list === undefined) return undefined;
   const sw = SCRATCH_WORDS;
-  outer: for (const c of list) {
+  // (an indexed loop: an iterator per translation was a twentieth of bt's host allocation a boot)
+  outer: for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
     const w = c.words;
     if (w.length !== n) continue;
     for (let k = 0; k < n; k++) if (w[k] !== sw[k]) continue outer;
@@ -208,7 +210,9 @@ export const FAST_OP: Uint8Array = (() => {
  */
 export function fastStretches(u: TranslationUnit): number {
   const n = u.length;
-  let mask = (u.kinds.every((k) => k === K_IDENT) ? FAST_ALL_IDENT : 0) | (INDIRECT[u.ops[n - 1]!] !== 0 ? FAST_ENDS_INDIRECT : 0);
+  let ident = true;
+  for (let k = 0; k < n && ident; k++) ident = u.kinds[k] === K_IDENT;
+  let mask = (ident ? FAST_ALL_IDENT : 0) | (INDIRECT[u.ops[n - 1]!] !== 0 ? FAST_ENDS_INDIRECT : 0);
   for (let k = 0; k < n; k++) {
     if (u.kinds[k] !== K_IDENT) continue;
     let e = k;
@@ -286,14 +290,32 @@ export interface ChainRecipe {
   codes: Int32Array[];
   /** per unit, bit j set where it was linked to unit j (the links are in the chain's key) */
   linked: Int32Array;
+  /**
+   * What the chain compiled from it was (null: none yet): its function, the boundaries its code
+   * trusts, and the parts of its UnitChain that only the recipe's units and memory's words decide
+   * (read-only, shared by every later boot's chain): a later boot whose units the recipe holds
+   * for, and whose memory holds the same words (`words`), makes its chain from these without
+   * computing the chain's key again (BtMode.compileChain).
+   */
+  made: { fn: StraightFn; pairs: number[]; pcs: number[]; words: number[]; ends: number[]; frames: number[] } | null;
 }
+
+/**
+ * TranslationUnit.links before a unit's first link: one empty list for all, frozen (a unit's own
+ * was a tenth of bt's host allocation a boot, with the room its first push took); the first link
+ * replaces it with a list of its own.
+ */
+export const NO_LINKS = Object.freeze([]) as unknown as TranslationUnit[];
 
 /** One translation unit. */
 export class TranslationUnit {
   /** set when the unit is dropped from the cache (its code was written) */
   dead = false;
-  /** units this one has been chained to (direct successors: fall-through, JMP, Jcc, CALL) */
-  links: TranslationUnit[] = [];
+  /**
+   * units this one has been chained to (direct successors: fall-through, JMP, Jcc, CALL); until
+   * the first, NO_LINKS, shared by every unit and never added to (BtMode.runUnit replaces it)
+   */
+  links: TranslationUnit[] = NO_LINKS;
   /**
    * Host side, not the model (the translator engine: hypervisor/bt/mode.ts): entries counted
    * toward compiling the unit's ident instructions, and the compiled straight runs by the index

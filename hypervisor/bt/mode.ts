@@ -694,7 +694,9 @@ export class BtMode implements Mode {
           prev.links = prev.links.filter((x) => !x.dead).slice(-3);
           cache.epoch++; // a live link may have gone: compiled chains trusting it are checked again
         }
-        prev.links.push(u);
+        // (the first link is a list of its own, of one: NO_LINKS is everyone's)
+        if (prev.links.length === 0) prev.links = [u];
+        else prev.links.push(u);
       }
     }
     st.unitsRun++;
@@ -1375,7 +1377,11 @@ export class BtMode implements Mode {
   /** The recipe for unit u's code at its pc (CHAIN_RECIPES), if any. */
   private recipeOf(u: TranslationUnit): ChainRecipe | null {
     const list = this.recipesOf().get(u.ma);
-    if (list !== undefined) for (const r of list) if (r.pcs[0] === (u.pc | 0) && r.codes[0] === u.words) return r;
+    if (list === undefined) return null;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      if (r.pcs[0] === (u.pc | 0) && r.codes[0] === u.words) return r;
+    }
     return null;
   }
 
@@ -1408,10 +1414,15 @@ export class BtMode implements Mode {
     return true;
   }
 
-  /** Keep the recipe of the chain of units `us` at `pcs` (compiled from its first unit's choice), replacing one for the same code at the same pc. */
-  private keepRecipe(us: readonly TranslationUnit[], pcs: readonly number[]): void {
+  /**
+   * Keep the recipe of chain ch (compiled from its first unit's choice, to function fn), replacing
+   * one for the same code at the same pc.
+   */
+  private keepRecipe(ch: UnitChain, fn: StraightFn): void {
+    const us = ch.u;
     const u = us[0]!;
-    const r: ChainRecipe = { mas: Int32Array.from(us, (x) => x.ma), pcs: Int32Array.from(pcs), codes: us.map((x) => x.words), linked: Int32Array.from(us, (x) => linkBits(x, us, us.length)) };
+    const made = { fn, pairs: ch.pairs.slice(), pcs: ch.pcs.slice(), words: ch.words, ends: ch.ends, frames: ch.frames };
+    const r: ChainRecipe = { mas: Int32Array.from(us, (x) => x.ma), pcs: Int32Array.from(ch.pcs), codes: us.map((x) => x.words), linked: Int32Array.from(us, (x) => linkBits(x, us, us.length)), made };
     const m = this.recipesOf();
     const list = (m.get(u.ma) ?? []).filter((x) => !(x.pcs[0] === r.pcs[0] && x.codes[0] === u.words));
     list.push(r);
@@ -1438,6 +1449,14 @@ export class BtMode implements Mode {
     const r = u.recipe;
     if (r !== null && r !== undefined && r.pcs[0] === (pc | 0) && this.recipeHolds(u, r, cache)) {
       cache.host.chainsFromRecipes++;
+      const made = r.made;
+      if (made !== null && this.wordsHold(made.words)) {
+        // the same units, links and words as when the recipe's chain was made: the same key, so
+        // the same function and boundaries (compileUnits would find them in the memo)
+        cache.host.chainMemoHits++;
+        u.chain = this.unitChain(this.recipeUnits.slice(0, r.mas.length), made.pcs, made.words, made.ends, made.frames, made.pairs.slice(), cache);
+        return made.fn;
+      }
       return this.compileUnits(this.recipeUnits.slice(0, r.mas.length), Array.from(r.pcs), cache, false);
     }
     const units: TranslationUnit[] = [u];
@@ -1518,23 +1537,7 @@ export class BtMode implements Mode {
       const frames = [...new Set(us.map((x) => x.ma >>> 12))];
       // the words its code holds, and its key in the process's memo
       const { words, ends, key } = chainInputs(us, ps, this.m32);
-      const chain: UnitChain = {
-        u: us,
-        pcs: ps,
-        st: cache.stats,
-        host: cache.host,
-        m: this,
-        c: cache,
-        pairs: [],
-        epoch: cache.epoch,
-        frames,
-        seen: frames.map(() => -1),
-        seenAll: -1,
-        words,
-        ends,
-        checkedFn: undefined,
-        lk: this.cpu.evUnit[EV_BT_LOOKUP]!,
-      };
+      const chain = this.unitChain(us, ps, words, ends, frames, [], cache);
       u.chain = chain;
       const { memo, h, found } = this.memoLookup(key);
       if (found !== undefined && found.tooLong) {
@@ -1546,7 +1549,7 @@ export class BtMode implements Mode {
         // boundaries trusted (chainLink's decisions, which depend on the links in the key)
         cache.host.chainMemoHits++;
         for (const x of found.pairs) chain.pairs.push(x);
-        if (keep && found.fn !== null) this.keepRecipe(us, ps);
+        if (keep && found.fn !== null) this.keepRecipe(chain, found.fn);
         return found.fn;
       }
       // a boundary whose units are live and linked now is trusted while the cache's epoch stays
@@ -1563,9 +1566,37 @@ export class BtMode implements Mode {
       }
       const fn = src === null ? null : this.tx!.compileSource(src);
       memoize(memo, h, { key: Int32Array.from(key), fn, pairs: chain.pairs.slice(), tooLong: false });
-      if (keep && fn !== null) this.keepRecipe(us, ps);
+      if (keep && fn !== null) this.keepRecipe(chain, fn);
       return fn;
     }
+  }
+
+  /** A UnitChain of units `us` at `pcs` (the other arguments as UnitChain's fields), new in `cache`. */
+  private unitChain(us: TranslationUnit[], pcs: number[], words: number[], ends: number[], frames: number[], pairs: number[], cache: TranslationCache): UnitChain {
+    return {
+      u: us,
+      pcs,
+      st: cache.stats,
+      host: cache.host,
+      m: this,
+      c: cache,
+      pairs,
+      epoch: cache.epoch,
+      frames,
+      seen: frames.map(() => -1),
+      seenAll: -1,
+      words,
+      ends,
+      checkedFn: undefined,
+      lk: this.cpu.evUnit[EV_BT_LOOKUP]!,
+    };
+  }
+
+  /** Does memory hold each word of `words` (chainInputs' host-physical word index, value pairs)? */
+  private wordsHold(words: readonly number[]): boolean {
+    const m32 = this.m32;
+    for (let k = 0; k < words.length; k += 2) if (m32[words[k]!] !== words[k + 1]) return false;
+    return true;
   }
 
   /**

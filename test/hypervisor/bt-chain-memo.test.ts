@@ -93,7 +93,7 @@ describe("the process's memo of bt's compiled chains", () => {
     const b = unit(0x1004, nop);
     const key = () => chainInputs([a, b], [0x1000, 0x1004], m32).key.join(',');
     const unlinked = key();
-    a.links.push(b);
+    a.links = [b];
     const linked = key();
     expect(linked).not.toBe(unlinked);
     b.dead = true;
@@ -101,7 +101,7 @@ describe("the process's memo of bt's compiled chains", () => {
     b.dead = false;
     expect(key()).toBe(linked);
     const c = unit(0x1004, Op.HLT);
-    c.links.push(a);
+    c.links = [a];
     expect(chainInputs([a, c], [0x1000, 0x1004], m32).key.join(',')).not.toBe(chainInputs([a, b], [0x1000, 0x1004], m32).key.join(','));
   });
 });
