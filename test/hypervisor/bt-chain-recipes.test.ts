@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
 import { withTranslatorLimits } from '../../machine/translator.ts';
-import { runBtSmall, threeUnits } from './fixtures/bt-small.ts';
+import { runBtSmall, threeUnits, threeUnitsLi } from './fixtures/bt-small.ts';
 import { puthexOutput } from './fixtures/small-guest.ts';
 
 // 300 passes of the three-unit loop, adding step + 2 per pass; threshold 100 x unitHeat 1: by
@@ -16,6 +16,12 @@ const boot = (step: number, engine: 'interpreter' | 'translator' = 'translator')
   withTranslatorLimits({ threshold: 100, unitHeat: 1 }, () => {
     const r = runBtSmall(threeUnits(300, step), engine);
     return { sim: r.sim, chainedInline: r.host.chainedInline, fromRecipes: r.host.chainsFromRecipes, generated: r.host.chainsGenerated, fromMemo: r.host.chainMemoHits };
+  });
+
+const bootLi = (add: number, engine: 'interpreter' | 'translator' = 'translator') =>
+  withTranslatorLimits({ threshold: 100, unitHeat: 1 }, () => {
+    const r = runBtSmall(threeUnitsLi(300, add), engine);
+    return { sim: r.sim, fromRecipes: r.host.chainsFromRecipes, generated: r.host.chainsGenerated, fromMemo: r.host.chainMemoHits };
   });
 
 describe("the recipes of bt's compiled chains", () => {
@@ -58,5 +64,22 @@ describe("the recipes of bt's compiled chains", () => {
     // its heat, so fewer of the loop's entries chained inside compiled code
     expect(other.fromRecipes).toBe(same.fromRecipes - 1);
     expect(other.chainedInline).toBeLessThan(same.chainedInline);
+  });
+
+  it("a recipe that holds (the same units, instruction words and links) with another extension word in memory (an LI's immediate) makes its chain anew, with the interpreter's figures", () => {
+    // (immediates no other test uses: their chains are this test's own in the process's memo)
+    const expected = bootLi(0x5a17, 'interpreter').sim;
+    expect(expected.output).toBe(`${puthexOutput(300 * (0x5a17 + 2))}\n`);
+    forgetChainRecipes();
+    const first = bootLi(0x5a15);
+    // the loop's chain is new (its immediate); the boot code's may come from the memo
+    expect(first.generated).toBe(1);
+    const other = bootLi(0x5a17);
+    expect(other.sim).toEqual(expected);
+    // every chain the first boot compiled has its recipe held; the loop's, whose code holds the
+    // immediate, was generated again, the others' functions taken as made
+    expect(other.fromRecipes).toBe(first.generated + first.fromMemo);
+    expect(other.generated).toBe(1);
+    expect(other.fromMemo).toBe(first.fromMemo);
   });
 });
