@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { forgetChainRecipes } from '../../hypervisor/bt/mode.ts';
 import { withTranslatorLimits } from '../../machine/translator.ts';
-import { runBtSmall, threeUnits, threeUnitsLi } from './fixtures/bt-small.ts';
+import { runBtSmall, threeUnits } from './fixtures/bt-small.ts';
 import { puthexOutput } from './fixtures/small-guest.ts';
 
 // 300 passes of the three-unit loop, adding step + 2 per pass; threshold 100 x unitHeat 1: by
@@ -20,7 +20,7 @@ const boot = (step: number, engine: 'interpreter' | 'translator' = 'translator')
 
 const bootLi = (add: number, engine: 'interpreter' | 'translator' = 'translator') =>
   withTranslatorLimits({ threshold: 100, unitHeat: 1 }, () => {
-    const r = runBtSmall(threeUnitsLi(300, add), engine);
+    const r = runBtSmall(threeUnits(300, add, true), engine);
     return { sim: r.sim, fromRecipes: r.host.chainsFromRecipes, generated: r.host.chainsGenerated, fromMemo: r.host.chainMemoHits };
   });
 
