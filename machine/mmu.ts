@@ -416,20 +416,6 @@ export class Mmu {
    * tables are read as they are now (the TLB is not consulted). Host-physical address, or -1.
    */
   translate(va: number, write = false, user = false): number {
-    const host = this.host;
-    if (!write && !host.nonRoot && (host.cr0 & PG) !== 0) {
-      // walk()'s read of the tables without a second stage, written out (bt asks this at every
-      // entry of its unit loop, a hundred thousand times a boot): the same reads and checks
-      const mem32 = this.mem.i32;
-      const size = this.mem.size;
-      const pdeHpa = ((host.cr3 & PAGE) >>> 0) + ((va | 0) >>> 22) * 4;
-      const pde = pdeHpa < size ? mem32[pdeHpa >>> 2]! : -1;
-      if ((pde & PTE_P) === 0) return -1;
-      const pteHpa = ((pde & PAGE) >>> 0) + ((va >>> 12) & 0x3ff) * 4;
-      const pte = pteHpa < size ? mem32[pteHpa >>> 2]! : -1;
-      if ((pte & PTE_P) === 0 || (user && (pde & pte & PTE_U) === 0)) return -1;
-      return ((pte & PAGE) >>> 0) + (va & 0xfff);
-    }
     const pa = this.walk(va | 0, write ? WRITE : READ, user, false);
     return pa >= 0 && pa < 0x1_0000_0000 ? pa : -1;
   }

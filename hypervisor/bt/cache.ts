@@ -365,10 +365,8 @@ export class TranslationUnit {
     readonly kinds: Uint8Array,
   ) {
     this.length = ops.length;
-    // a count read from a Float64Array: widened now (machine/shapes.ts doubleFields, written out:
-    // a unit is made thousands of times a boot, and doubleFields' stores by name are slow)
-    this.checked = 0.5;
-    this.checked = -1;
+    // a count read from a Float64Array (machine/shapes.ts)
+    doubleFields(this, ['checked']);
   }
 }
 
