@@ -234,11 +234,12 @@ export class Machine {
    */
   release(): void {
     this.mem.release();
-    this.released = true;
   }
 
-  /** release() was called: the machine's memory is another's now, and it must not run (run(), and the hypervisor's slices, refuse) */
-  released = false;
+  /** release() was called (its memory, never empty before, has no buffer left): the memory is another machine's now, and this one must not run (run(), and the hypervisor's slices, refuse) */
+  get released(): boolean {
+    return this.mem.buffer.byteLength === 0;
+  }
 
   /** Throw if the machine was released (a host programming error: its memory belongs to another machine now). */
   checkNotReleased(): void {
