@@ -285,19 +285,23 @@ export interface UnitChain {
 export interface ChainRecipe {
   /** each unit's machine address and virtual pc, the first unit's first */
   mas: Int32Array;
-  pcs: Int32Array;
+  pcs: number[];
   /** each unit's words: the process's shared translation of them (the same array for the same words at the same address) */
   codes: Int32Array[];
   /** per unit, bit j set where it was linked to unit j (the links are in the chain's key) */
   linked: Int32Array;
   /**
-   * What the chain compiled from it was (null: none yet): its function, the boundaries its code
-   * trusts, and the parts of its UnitChain that only the recipe's units and memory's words decide
-   * (read-only, shared by every later boot's chain): a later boot whose units the recipe holds
+   * What the chain was made of besides: its function, the boundaries its code trusts, and the
+   * parts of its UnitChain that only the recipe's units and memory's words decide (read-only,
+   * shared by every later boot's chain, as `pcs` is): a later boot whose units the recipe holds
    * for, and whose memory holds the same words (`words`), makes its chain from these without
    * computing the chain's key again (BtMode.compileChain).
    */
-  made: { fn: StraightFn; pairs: number[]; pcs: number[]; words: number[]; ends: number[]; frames: number[] } | null;
+  fn: StraightFn;
+  pairs: number[];
+  words: number[];
+  ends: number[];
+  frames: number[];
 }
 
 /**

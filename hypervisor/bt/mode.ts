@@ -1421,8 +1421,17 @@ export class BtMode implements Mode {
   private keepRecipe(ch: UnitChain, fn: StraightFn): void {
     const us = ch.u;
     const u = us[0]!;
-    const made = { fn, pairs: ch.pairs.slice(), pcs: ch.pcs.slice(), words: ch.words, ends: ch.ends, frames: ch.frames };
-    const r: ChainRecipe = { mas: Int32Array.from(us, (x) => x.ma), pcs: Int32Array.from(ch.pcs), codes: us.map((x) => x.words), linked: Int32Array.from(us, (x) => linkBits(x, us, us.length)), made };
+    const r: ChainRecipe = {
+      mas: Int32Array.from(us, (x) => x.ma),
+      pcs: ch.pcs.slice(),
+      codes: us.map((x) => x.words),
+      linked: Int32Array.from(us, (x) => linkBits(x, us, us.length)),
+      fn,
+      pairs: ch.pairs.slice(),
+      words: ch.words,
+      ends: ch.ends,
+      frames: ch.frames,
+    };
     const m = this.recipesOf();
     const list = (m.get(u.ma) ?? []).filter((x) => !(x.pcs[0] === r.pcs[0] && x.codes[0] === u.words));
     list.push(r);
@@ -1449,15 +1458,15 @@ export class BtMode implements Mode {
     const r = u.recipe;
     if (r !== null && r !== undefined && r.pcs[0] === (pc | 0) && this.recipeHolds(u, r, cache)) {
       cache.host.chainsFromRecipes++;
-      const made = r.made;
-      if (made !== null && this.wordsHold(made.words)) {
+      const us = this.recipeUnits.slice(0, r.mas.length);
+      if (this.wordsHold(r.words)) {
         // the same units, links and words as when the recipe's chain was made: the same key, so
         // the same function and boundaries (compileUnits would find them in the memo)
         cache.host.chainMemoHits++;
-        u.chain = this.unitChain(this.recipeUnits.slice(0, r.mas.length), made.pcs, made.words, made.ends, made.frames, made.pairs.slice(), cache);
-        return made.fn;
+        u.chain = this.unitChain(us, r.pcs, r.words, r.ends, r.frames, r.pairs.slice(), cache);
+        return r.fn;
       }
-      return this.compileUnits(this.recipeUnits.slice(0, r.mas.length), Array.from(r.pcs), cache, false);
+      return this.compileUnits(us, r.pcs.slice(), cache, false);
     }
     const units: TranslationUnit[] = [u];
     const pcs: number[] = [pc | 0];
