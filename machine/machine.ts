@@ -19,7 +19,7 @@ import { Uart } from './devices/uart.ts';
 import type { Image, ImageSymbol } from './image.ts';
 import { Flag, REG_SP } from './isa.ts';
 import { PhysicalMemory } from './memory.ts';
-import type { Engine } from './translator.ts';
+import { parseEngine, type Engine } from './translator.ts';
 import { Exit, type DeviceContext } from './types.ts';
 import { hex } from './hex.ts';
 
@@ -222,7 +222,7 @@ export class Machine {
       cpus = apics.map((a) => new Cpu(this.mem, this.bus, a, this.profile, codeMarks));
       for (const c of cpus) c.smpPeers = cpus;
     }
-    for (const c of cpus) if (opts.engine !== undefined) c.engine = opts.engine;
+    for (const c of cpus) if (opts.engine !== undefined) c.engine = parseEngine(opts.engine);
     this.cpus = cpus;
     this.cpu = cpus[0]!;
     if (opts.input) this.uart.feed(opts.input);

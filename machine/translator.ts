@@ -38,7 +38,10 @@ export function engineEnvironmentError(env: Record<string, string | undefined> =
 
 /** Parse an engine name (CLI, config); a one-line error otherwise. */
 export function parseEngine(name: string): Engine {
-  if ((ENGINES as readonly string[]).includes(name)) return name as Engine;
+  // the list's own string, not the one given: an engine name read from a command line or a file is
+  // a string V8 did not intern, and comparing it with a literal on the hot path calls a builtin
+  const i = (ENGINES as readonly string[]).indexOf(name);
+  if (i >= 0) return ENGINES[i]!;
   throw new Error(`unknown engine '${name}' (expected ${ENGINES.join(' or ')})`);
 }
 
