@@ -841,10 +841,20 @@ export class Cpu implements MmuHost {
    * Mark frame f as holding code some engine built (hypervisor/bt's translation units): every CPU
    * store into it, translated code's and the walk's accessed/dirty writes included, then reaches
    * codeStored and the code-store hook. The mark is a bit of its own (TB_HOOKED), which the
-   * translator's marks of its own code leave alone, and it stays.
+   * translator's marks of its own code leave alone, until that engine takes it away (unmarkCodeFrame).
    */
   markCodeFrame(f: number): void {
     this.tbFrame[f]! |= TB_HOOKED;
+  }
+
+  /** Take frame f's mark for the code-store hook away (its engine holds no code built from it any more): its stores are plain again. */
+  unmarkCodeFrame(f: number): void {
+    this.tbFrame[f]! &= ~TB_HOOKED;
+  }
+
+  /** Is frame f marked for the code-store hook (markCodeFrame)? */
+  codeFrameMarked(f: number): boolean {
+    return (this.tbFrame[f]! & TB_HOOKED) !== 0;
   }
 
   /** CPU stores into frames marked for the code-store hook (wrapping; txMiss compares it around a walk) */

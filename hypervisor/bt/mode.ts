@@ -61,6 +61,14 @@ const EV_BT_LOOKUP: number = Ev.BtLookup;
 const EV_BT_CALLOUT: number = Ev.BtCallout;
 const tlbFind = mmuExports.tlbFind;
 
+/** Host side: the bt modes attached to each CPU, whose one code-store hook and memory code-write listener call each of them (BtMode.attach) */
+const BT_MODES = new WeakMap<Cpu, BtMode[]>();
+
+/** The bt modes attached to `cpu` now (attached with a domain, until their last domain is destroyed). */
+export function btModesOn(cpu: Cpu): readonly BtMode[] {
+  return BT_MODES.get(cpu) ?? [];
+}
+
 const V_GP: number = Vector.GeneralProtection;
 const V_PF: number = Vector.PageFault;
 
@@ -502,29 +510,61 @@ export class BtMode implements Mode {
     this.callout = p.btCallout;
     this.lookup = p.btLookup;
     this.translateInsn = p.btTranslate;
-    // host writes (DMA, loading, the monitor's own stores) into translated frames drop their units
-    // (no count of them is needed: a frame's units are all dead after it, and a dead unit's words
-    // are always checked)
-    const previous = hv.mem.onCodeWrite;
     this.codeWrites = new Float64Array(hv.mem.frames);
-    hv.mem.onCodeWrite = (frame: number) => {
-      previous?.(frame);
-      for (const c of this.caches) c.invalidateFrame(frame);
-    };
-    // the CPU's stores into frames holding units (marked at translation): counted, and the fast
-    // loop leaves after one into the frame of the unit it runs (its later words are checked again)
-    // (another bt mode on the same hypervisor keeps its own counts: its hook is called too)
-    const writes = this.codeWrites;
-    const other = this.cpu.codeStoreHook;
-    this.cpu.codeStoreHook = (pa: number, size: number) => {
-      const leave = other !== null && other(pa, size);
-      const f = pa >>> 12;
-      writes[f]!++;
-      this.codeStores++;
-      if (f !== this.runFrame) return leave;
-      this.storeLeft = true;
-      return true;
-    };
+    // one code-store hook and one memory code-write listener per CPU, for every bt mode attached
+    // to it (a hypervisor may run one mode object per domain), each mode in it until detached
+    let modes = BT_MODES.get(this.cpu);
+    if (modes === undefined) {
+      const list: BtMode[] = [];
+      modes = list;
+      BT_MODES.set(this.cpu, list);
+      const previous = hv.mem.onCodeWrite;
+      hv.mem.onCodeWrite = (frame: number) => {
+        previous?.(frame);
+        for (let i = 0; i < list.length; i++) list[i]!.hostWrote(frame);
+      };
+      this.cpu.codeStoreHook = (pa: number, size: number) => {
+        let leave = false;
+        for (let i = 0; i < list.length; i++) if (list[i]!.cpuStored(pa, size)) leave = true;
+        return leave;
+      };
+    }
+    if (!modes.includes(this)) modes.push(this);
+  }
+
+  /**
+   * Its last domain destroyed (Hypervisor.detachIfUnused): out of the CPU's list of bt modes, so
+   * its hooks are called no more and the hypervisor keeps nothing of it. (destroyDomain took
+   * the CPU's marks of the domain's frames away already.)
+   */
+  detach(_hv: Hypervisor): void {
+    const modes = BT_MODES.get(this.cpu);
+    const i = modes === undefined ? -1 : modes.indexOf(this);
+    if (i >= 0) modes!.splice(i, 1);
+    this.vt = null;
+    this.vst = null;
+    this.pT = null;
+    this.pCache = null;
+    this.pu = null;
+  }
+
+  /** A host write (DMA, loading, the monitor's own stores) hit a frame holding units: they are dropped (no count is needed: a frame's units are all dead after it, and a dead unit's words are always checked). */
+  private hostWrote(frame: number): void {
+    for (const c of this.caches) c.invalidateFrame(frame);
+  }
+
+  /**
+   * The CPU stored into a frame marked for the hook (one holding units): counted, and the fast
+   * loop leaves after one into the frame of the unit it runs (its later words are checked again).
+   * True when it must leave.
+   */
+  private cpuStored(pa: number, _size: number): boolean {
+    const f = pa >>> 12;
+    this.codeWrites[f]!++;
+    this.codeStores++;
+    if (f !== this.runFrame) return false;
+    this.storeLeft = true;
+    return true;
   }
 
   createDomain(domain: Domain): void {
@@ -570,6 +610,11 @@ export class BtMode implements Mode {
     if (cache instanceof TranslationCache) {
       cache.clear(true);
       this.caches.delete(cache);
+      // the CPU's marks of its frames go with its units: the frames go back to the allocator, and
+      // whoever gets them next stores into them as into any frame (a domain's frames are its own,
+      // so no other domain's units are in them)
+      const p2m = domain.memory.p2m;
+      for (let k = 0; k < p2m.length; k++) this.cpu.unmarkCodeFrame(p2m[k]!);
     }
   }
 

@@ -303,6 +303,7 @@ export class Hypervisor {
       domain.devices?.reset();
       if (domain.modeState !== null || domain.vcpus.some((v) => v.modeState !== null)) mode.destroyDomain(domain);
       this.frames.releaseAll(id);
+      this.detachIfUnused(mode);
       throw e;
     }
     domain.stats.trace = this.trace;
@@ -321,6 +322,18 @@ export class Hypervisor {
     this.frames.releaseAll(domain.id);
     const k = this.domains.indexOf(domain);
     if (k >= 0) this.domains.splice(k, 1);
+    this.detachIfUnused(domain.mode);
+  }
+
+  /**
+   * A mode with no domain left here gives back what attach took (Mode.detach) and is forgotten:
+   * a long-lived hypervisor that runs one mode object per domain (as bt's callers make them)
+   * keeps neither the modes nor their hooks into the CPU and memory.
+   */
+  private detachIfUnused(mode: Mode): void {
+    if (mode.detach === undefined || !this.attached.has(mode) || this.domains.some((d) => d.mode === mode)) return;
+    this.attached.delete(mode);
+    mode.detach(this);
   }
 
   /**

@@ -32,6 +32,7 @@ export type BootSpec =
  *   hasPendingEvent(vcpu)       a blocked vCPU has something to wake for (a virtual interrupt
  *                               it can take, an event-channel upcall)
  *   destroyDomain(domain)       release the mode's per-domain state (shadow tables, grants)
+ *   detach(hv)                  (optional) the mode's last domain is gone: give back attach's hooks
  *
  * The outer loop handles 'io' (device model; an IN's value goes to exit.data and the mode writes
  * it to the register at the next runVcpu, as KVM completes I/O on the next KVM_RUN), 'hlt'
@@ -62,4 +63,11 @@ export interface Mode {
    * that shows its guests their vCPUs' runstates (pv's HvLayout.VCPU_RUNSTATE) updates them.
    */
   runstateChanged?(domain: Domain): void;
+  /**
+   * The hypervisor has no domain of this mode left (the last one was destroyed): give back what
+   * attach took from it (hooks into its CPU and memory). The hypervisor forgets the mode then,
+   * and attaches it again if a domain of it is created later. Modes that take nothing, or whose
+   * state outlives their domains (pv's hypervisor-wide tables), leave it out and stay attached.
+   */
+  detach?(hv: Hypervisor): void;
 }
