@@ -116,3 +116,12 @@ export function parseOptions<S extends z.ZodType>(schema: S, values: unknown): z
   const issue = r.error.issues[0]!;
   throw new CliError(issue.message);
 }
+
+/**
+ * Wall-clock runs per benchmark when none is asked for (`compare --runs`, and the demo's
+ * comparison): their median, after the untimed warm-up. One run would report mostly the
+ * JavaScript engine's warm-up for the modes whose host code it compiles last (bt's chains: the
+ * first timed run of `lmbench all` took 150-300 ms against about 70 for the later ones;
+ * docs/engine.md, "The twenty-sixth round").
+ */
+export const DEFAULT_COMPARE_RUNS = 3;

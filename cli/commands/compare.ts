@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
 import { MAX_CPUS } from '../../machine/machine.ts';
-import { compareOptionsSchema, engineOption, parseOptions, PROFILE_OPTION } from '../options.ts';
+import { compareOptionsSchema, DEFAULT_COMPARE_RUNS, engineOption, parseOptions, PROFILE_OPTION } from '../options.ts';
 
 interface CompareOpts {
   modes?: string;
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option('--modes <list>', 'comma-separated modes (default: every mode this build has)')
     .option(...PROFILE_OPTION)
     .addOption(engineOption())
-    .option('--runs <n>', 'wall-clock runs per benchmark (median reported; an untimed warm-up run also checks that simulated results do not vary)', '3')
+    .option('--runs <n>', 'wall-clock runs per benchmark (median reported; an untimed warm-up run also checks that simulated results do not vary)', String(DEFAULT_COMPARE_RUNS))
     .option('--jobs <n>', 'worker threads for the untimed runs (the timed ones still run one at a time); the report is the serial run\'s', '1')
     .option('--json', 'print the report as JSON')
     .option('--md', 'print the report as Markdown')

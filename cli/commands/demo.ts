@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { assemble } from '../../toolchain/asm/index.ts';
 import { Machine } from '../../machine/machine.ts';
 import { CliError } from '../errors.ts';
-import { engineOption, PROFILE_OPTION, engineSchema, parseOptions } from '../options.ts';
+import { DEFAULT_COMPARE_RUNS, engineOption, PROFILE_OPTION, engineSchema, parseOptions } from '../options.ts';
 import type { Engine } from '../../machine/translator.ts';
 import { z } from 'zod';
 import { MODE_NAMES } from '../../hypervisor/modes.ts';
@@ -73,7 +73,7 @@ export function register(program: Command): void {
       say('\n== xenolith demo 2/2: the same kernel and workloads natively, under trap-and-emulate, binary translation, hardware assist and pv ==\n\n');
       const { runCompare } = await import('../../bench/compare.ts');
       const { renderText } = await import('../../bench/compare-render.ts');
-      const report = runCompare({ modes: [...MODE_NAMES], profile: opts.profile, engine, runs: 1, maxCycles: 50_000_000_000 });
+      const report = runCompare({ modes: [...MODE_NAMES], profile: opts.profile, engine, runs: DEFAULT_COMPARE_RUNS, maxCycles: 50_000_000_000 });
       say(renderText(report));
       say('\nNext: npx xenolith run (a shell in the native guest), npx xenolith run --mode pv --stats,\n      npx xenolith compare --html report.html, npx xenolith demo --bare\n');
     });
