@@ -6,7 +6,7 @@
 // interpreted), keeps the busiest thread's samples from the last part of the recording (the
 // late runs of a bench/kernel-steady.ts process, after its first boots' compiles), and prints
 // each symbol's share of them; with --callers SYMBOL, also the JavaScript functions nearest below
-// it on the stack.
+// it on the stack. (V8 also leaves its log, isolate-*-v8.log, in the working folder: .gitignore has it.)
 //
 //   perf record -F 1999 --call-graph=fp -o /tmp/bt.perf node --perf-basic-prof --import tsx \
 //     bench/kernel-steady.ts bt translator 0 24
