@@ -236,7 +236,7 @@ export class Machine {
     this.mem.release();
   }
 
-  /** release() was called (its memory, never empty before, has no buffer left): the memory is another machine's now, and this one must not run (run(), and the hypervisor's slices, refuse) */
+  /** release() was called (its memory, never empty before, has no buffer left): the memory is another machine's now, and this one must not run (run(), and the hypervisor's run(), refuse) */
   get released(): boolean {
     return this.mem.buffer.byteLength === 0;
   }

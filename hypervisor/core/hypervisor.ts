@@ -597,6 +597,7 @@ export class Hypervisor {
    * ever run again. May be called again to continue.
    */
   run(opts: { maxCycles?: number } = {}): HypervisorRunResult {
+    this.machine.checkNotReleased();
     if (this.cosched !== null) return this.runGang(opts);
     if (this.pcpus > 1) return this.runMulti(opts);
     const cpu = this.cpu;
@@ -678,7 +679,6 @@ export class Hypervisor {
    * scheduler's budget or the limit - and handle its exit. True: the run must return 'stopped'.
    */
   private runSlice(vcpu: Vcpu, sched: Scheduler, limit: number): boolean {
-    this.machine.checkNotReleased();
     const cpu = this.cpu;
     const domain = vcpu.domain;
     this.guestDeadline = Math.min(this.events.nextDeadline(), cpu.cycles + sched.budget(vcpu));

@@ -114,9 +114,6 @@ export class HvmMode implements Mode {
     this.clockMHz = p.clockMHz;
   }
 
-  /** Nothing to give back (attach only reads the hypervisor's profile): the hypervisor forgets the mode with its last domain. */
-  detach(_hv: Hypervisor): void {}
-
   /**
    * The second stage from the p2m (shared by the vCPUs, as one EPT serves every vCPU of a VM) or a
    * shadow MMU per vCPU, and a VMCS per vCPU. vCPUs other than 0 are down until the guest starts

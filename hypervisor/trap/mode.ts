@@ -88,9 +88,6 @@ export class TrapMode implements Mode {
     this.cpu = hv.cpu;
   }
 
-  /** Nothing to give back (attach only notes the hypervisor): the hypervisor forgets the mode with its last domain. */
-  detach(_hv: Hypervisor): void {}
-
   /**
    * A virtual CPU and a shadow MMU per vCPU (each vCPU's shadow is its TLB: the guest keeps them
    * coherent as it keeps TLBs, by its own flushes and shootdown IPIs). vCPUs other than 0 are
