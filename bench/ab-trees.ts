@@ -8,12 +8,14 @@
 // fifteenth round"): run the same commit in both trees as a control before reading a smaller
 // difference, or compare with a switch in one tree (bench/fetch-walk.ts).
 //
-//   node --import tsx bench/ab-trees.ts DIR_A DIR_B [MODE=bt] [REPS=20] [ROUNDS=24]
+//   node --import tsx/esm bench/ab-trees.ts DIR_A DIR_B [MODE=bt] [REPS=20] [ROUNDS=24]
 //   (e.g. DIR_A a `git worktree add /tmp/before <commit>` of the commit before a change)
 //   KS_UNIT_HEAT=X sets the translator's unitHeat in both trees, as bench/kernel-steady.ts does
 //   (1e9: bt compiles none of its units, so every boundary is the fast loop's probe's)
-import { median, nowMs, unitHeatLimits } from './timing.ts';
+import { median, nowMs, unitHeatLimits, warnIfCommonJsHook } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
+
+warnIfCommonJsHook('bench/ab-trees.ts');
 
 const [dirA, dirB] = [process.argv[2], process.argv[3]];
 const mode = process.argv[4] ?? 'bt';
@@ -21,7 +23,7 @@ const reps = Number(process.argv[5] ?? 20);
 const rounds = Number(process.argv[6] ?? 24);
 const cmdline = lmbenchCmdline(reps);
 if (dirA === undefined || dirB === undefined || (mode !== 'trap' && mode !== 'bt') || !(reps >= 0) || !(rounds >= 7)) {
-  process.stderr.write('usage: node --import tsx bench/ab-trees.ts DIR_A DIR_B [trap|bt] [REPS>=0] [ROUNDS>=7]\n');
+  process.stderr.write('usage: node --import tsx/esm bench/ab-trees.ts DIR_A DIR_B [trap|bt] [REPS>=0] [ROUNDS>=7]\n');
   process.exit(2);
 }
 type Tree = { name: string; limits: <T>(fn: () => T) => T; run: (kernel: unknown, opts: object) => { cycles: number; instructions: number; reason: string; hypervisor: { machine: { release(): void } } }; build: { kernel: unknown; initrd: unknown } };

@@ -1,7 +1,7 @@
 // Host heap per binary-translation unit: translates 50,000 one-instruction units and 50,000
 // twelve-instruction units into a fresh TranslationCache and reports the heap growth per unit
 // (the figure behind hypervisor/bt/cache.ts's UNIT_HOST_BYTES estimate). Needs the collector:
-//   node --expose-gc --import tsx bench/bt-cache-bytes.ts
+//   node --expose-gc --import tsx/esm bench/bt-cache-bytes.ts
 // Wall-clock-free; the figure depends on the JavaScript engine, not on simulated time.
 
 import { TranslationCache } from '../hypervisor/bt/cache.ts';
@@ -9,7 +9,7 @@ import { Op, encode } from '../machine/isa.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
-  console.error('bt-cache-bytes: run with node --expose-gc --import tsx bench/bt-cache-bytes.ts');
+  console.error('bt-cache-bytes: run with node --expose-gc --import tsx/esm bench/bt-cache-bytes.ts');
   process.exit(2);
 }
 

@@ -15,9 +15,10 @@
 // baseline, interpreted, or never run). The totals are kernel-steady's "in compiled chains"
 // (checked).
 //
-//   node [--allow-natives-syntax] --import tsx bench/bt-chains.ts [WARM=4] [TOP=20] [CMDLINE]
+//   node [--allow-natives-syntax] --import tsx/esm bench/bt-chains.ts [WARM=4] [TOP=20] [CMDLINE]
 //   (KS_UNIT_HEAT=X sets the translator's unitHeat, as for bench/kernel-steady.ts)
 import { Session } from 'node:inspector';
+import { warnIfCommonJsHook } from './timing.ts';
 import { BtMode, btCache } from '../hypervisor/bt/index.ts';
 import type { StraightFn } from '../machine/translator.ts';
 import type { Cpu } from '../machine/cpu.ts';
@@ -26,7 +27,9 @@ import { btBenchArgs, btBooter } from './bt-boots.ts';
 import { selfTimes, type Profile } from './profile-summary.ts';
 import { textTable } from './text-table.ts';
 
-const { warm, top, cmdline } = btBenchArgs('usage: node [--allow-natives-syntax] --import tsx bench/bt-chains.ts [WARM>=1] [TOP>=1] [CMDLINE]', 20, 1);
+warnIfCommonJsHook('bench/bt-chains.ts');
+
+const { warm, top, cmdline } = btBenchArgs('usage: node [--allow-natives-syntax] --import tsx/esm bench/bt-chains.ts [WARM>=1] [TOP>=1] [CMDLINE]', 20, 1);
 const { build, boot } = btBooter(cmdline);
 
 /** per chain function name: calls and guest instructions in the counted boot */

@@ -16,15 +16,18 @@
 // (checked). A chain that ran off its unit's end (no control transfer) is listed by
 // that unit's last instruction.
 //
-//   node --import tsx bench/bt-exits.ts [WARM=4] [TOP=12] [CMDLINE]
+//   node --import tsx/esm bench/bt-exits.ts [WARM=4] [TOP=12] [CMDLINE]
 //   (KS_UNIT_HEAT=X sets the translator's unitHeat, as for bench/kernel-steady.ts)
 import { BtMode, btCache } from '../hypervisor/bt/index.ts';
+import { warnIfCommonJsHook } from './timing.ts';
 import type { TranslationCache, TranslationUnit } from '../hypervisor/bt/cache.ts';
 import { symbolize } from '../machine/image.ts';
 import { INSTRUCTIONS } from '../machine/isa.ts';
 import { btBenchArgs, btBooter } from './bt-boots.ts';
 
-const { warm, top, cmdline } = btBenchArgs('usage: node --import tsx bench/bt-exits.ts [WARM>=0] [TOP>=1] [CMDLINE]', 12, 0);
+warnIfCommonJsHook('bench/bt-exits.ts');
+
+const { warm, top, cmdline } = btBenchArgs('usage: node --import tsx/esm bench/bt-exits.ts [WARM>=0] [TOP>=1] [CMDLINE]', 12, 0);
 const { build, boot } = btBooter(cmdline);
 const where = (pc: number): string => symbolize(build.kernel.symbols, pc);
 

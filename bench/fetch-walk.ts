@@ -8,14 +8,16 @@
 // set of modules: two checkouts in one process (bench/ab-trees.ts) differ by up to a fifth even at
 // the same commit.
 //
-//   node --import tsx bench/fetch-walk.ts [ROUNDS=15] [SCALE=1]
-import { median } from './timing.ts';
+//   node --import tsx/esm bench/fetch-walk.ts [ROUNDS=15] [SCALE=1]
+import { median, warnIfCommonJsHook } from './timing.ts';
 import { mechanismTimers } from './mechanisms.ts';
+
+warnIfCommonJsHook('bench/fetch-walk.ts');
 
 const rounds = Number(process.argv[2] ?? 15);
 const scale = Number(process.argv[3] ?? 1);
 if (!(rounds >= 1) || !(scale > 0)) {
-  process.stderr.write('usage: node --import tsx bench/fetch-walk.ts [ROUNDS>=1] [SCALE>0]\n');
+  process.stderr.write('usage: node --import tsx/esm bench/fetch-walk.ts [ROUNDS>=1] [SCALE>0]\n');
   process.exit(2);
 }
 let walk = true;

@@ -1,7 +1,7 @@
 // A process's first run of a workload (issue 15: the translator as the default engine): every CLI
 // command is a fresh process, so what a user waits on is the first run, V8's compiles included.
 //
-//   node --import tsx bench/first-run.ts N WORKLOAD [REPS=20] [VARIANTS]
+//   node --import tsx/esm bench/first-run.ts N WORKLOAD [REPS=20] [VARIANTS]
 // runs WORKLOAD in N fresh processes per variant, the variants' processes alternating (a load on
 // the shared machine falls on each alike), and prints each variant's process CPU and wall
 // milliseconds of the run (medians and every value) and the translator's counters of its last
@@ -10,7 +10,7 @@
 // usertests on the native kernel, boot (native, to the shell prompt), or trap, hvm, bt
 // (`lmbench all REPS` in that mode). One process, one run (what each child does):
 //
-//   node --import tsx bench/first-run.ts --one ENGINE WORKLOAD [REPS=20] [LIMITS={}]
+//   node --import tsx/esm bench/first-run.ts --one ENGINE WORKLOAD [REPS=20] [LIMITS={}]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bootNative } from '../hypervisor/boot/native.ts';
@@ -18,7 +18,9 @@ import { runImageInMode } from '../hypervisor/index.ts';
 import { Machine } from '../machine/machine.ts';
 import { parseEngine, withTranslatorLimits, type TranslatorLimits } from '../machine/translator.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { cpuMs, median, nowMs } from './timing.ts';
+import { cpuMs, median, nowMs, warnIfCommonJsHook } from './timing.ts';
+
+warnIfCommonJsHook('bench/first-run.ts');
 
 const WORKLOADS = ['lmbench', 'usertests', 'boot', 'trap', 'hvm', 'bt'];
 
@@ -63,7 +65,7 @@ if (args[0] === '--one') {
   const reps = Number(args[2] ?? 20);
   const variants = JSON.parse(args[3] ?? '[{"engine":"interpreter"},{"engine":"translator"}]') as Array<Partial<TranslatorLimits> & { engine?: string }>;
   if (!(n >= 1) || !WORKLOADS.includes(workload) || !(reps >= 1) || !Array.isArray(variants)) {
-    process.stderr.write(`usage: node --import tsx bench/first-run.ts N ${WORKLOADS.join('|')} [REPS] ['[{"engine":"interpreter"},{"engine":"translator"}]']\n`);
+    process.stderr.write(`usage: node --import tsx/esm bench/first-run.ts N ${WORKLOADS.join('|')} [REPS] ['[{"engine":"interpreter"},{"engine":"translator"}]']\n`);
     process.exit(2);
   }
   const self = fileURLToPath(import.meta.url);

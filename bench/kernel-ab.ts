@@ -7,19 +7,21 @@
 // variant {"engine":"interpreter"} runs the interpreter instead (the engines' ratio with the load
 // falling on both alike).
 //
-//   node --import tsx bench/kernel-ab.ts '[{"maxBlocks":16},{"maxBlocks":32}]' [ROUNDS=8] [REPS=200]
-//   node --import tsx bench/kernel-ab.ts '[{"engine":"interpreter"},{}]' 10
+//   node --import tsx/esm bench/kernel-ab.ts '[{"maxBlocks":16},{"maxBlocks":32}]' [ROUNDS=8] [REPS=200]
+//   node --import tsx/esm bench/kernel-ab.ts '[{"engine":"interpreter"},{}]' 10
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { Machine } from '../machine/machine.ts';
 import { withTranslatorLimits, type TranslatorLimits } from '../machine/translator.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { median } from './timing.ts';
+import { median, warnIfCommonJsHook } from './timing.ts';
+
+warnIfCommonJsHook('bench/kernel-ab.ts');
 
 const variants = JSON.parse(process.argv[2] ?? '[{}]') as Array<Partial<TranslatorLimits> & { engine?: 'interpreter' }>;
 const rounds = Number(process.argv[3] ?? 8);
 const reps = Number(process.argv[4] ?? 200);
 if (!Array.isArray(variants) || !(rounds >= 3) || !(reps >= 1)) {
-  process.stderr.write("usage: node --import tsx bench/kernel-ab.ts '[{...limits}, ...]' [ROUNDS>=3] [REPS>=1]\n");
+  process.stderr.write("usage: node --import tsx/esm bench/kernel-ab.ts '[{...limits}, ...]' [ROUNDS>=3] [REPS>=1]\n");
   process.exit(2);
 }
 const build = buildGuestKernel({ arch: 'native' });

@@ -13,13 +13,16 @@
 // optimized function's allocations also include those of the functions V8 inlined into it (the
 // profiler names the frame's outermost function).
 //
-//   node --import tsx bench/kernel-alloc.ts [native|trap|bt] [REPS=0 (lmbench all)] [WARM=8] [RUNS=2] [TOP=15]
+//   node --import tsx/esm bench/kernel-alloc.ts [native|trap|bt] [REPS=0 (lmbench all)] [WARM=8] [RUNS=2] [TOP=15]
 import { Session } from 'node:inspector';
+import { warnIfCommonJsHook } from './timing.ts';
 import { runImageInMode } from '../hypervisor/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { Machine } from '../machine/machine.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import { lmbenchCmdline } from './compare.ts';
+
+warnIfCommonJsHook('bench/kernel-alloc.ts');
 
 const mode = process.argv[2] ?? 'bt';
 const reps = Number(process.argv[3] ?? 0);
@@ -27,7 +30,7 @@ const warm = Number(process.argv[4] ?? 8);
 const runs = Number(process.argv[5] ?? 2);
 const top = Number(process.argv[6] ?? 15);
 if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || !(reps >= 0) || !(warm >= 0) || !(runs >= 1) || !(top >= 1)) {
-  process.stderr.write('usage: node --import tsx bench/kernel-alloc.ts [native|trap|bt] [REPS>=0 (0: lmbench all)] [WARM>=0] [RUNS>=1] [TOP>=1]\n');
+  process.stderr.write('usage: node --import tsx/esm bench/kernel-alloc.ts [native|trap|bt] [REPS>=0 (0: lmbench all)] [WARM>=0] [RUNS>=1] [TOP>=1]\n');
   process.exit(2);
 }
 const build = buildGuestKernel({ arch: 'native' });

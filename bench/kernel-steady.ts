@@ -10,7 +10,7 @@
 // loop) and the unit loop's transitions between compiled chains and units not compiled.
 // Simulated figures are the same on every run (checked).
 //
-//   node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8] [CMDLINE]
+//   node --import tsx/esm bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8] [CMDLINE]
 //   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload; CMDLINE, e.g.
 //   'lmbench fork', runs that command line instead of lmbench all, REPS then unused)
 //
@@ -20,18 +20,20 @@
 //
 // With KS_PROFILE=DIR each run is profiled on its own (node:inspector, sampling every 200 us,
 // started before the run and stopped after its times are taken) into DIR/runNN-WALLms.cpuprofile;
-// `node --import tsx bench/profile-summary.ts FILE...` prints a profile's self time by function.
+// `node --import tsx/esm bench/profile-summary.ts FILE...` prints a profile's self time by function.
 import { runImageInMode } from '../hypervisor/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { Machine } from '../machine/machine.ts';
 import { withTranslatorLimits, type Engine, type Translator } from '../machine/translator.ts';
 import { btCache } from '../hypervisor/bt/mode.ts';
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
-import { median, nowMs, unitHeatLimits } from './timing.ts';
+import { median, nowMs, unitHeatLimits, warnIfCommonJsHook } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
 import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+warnIfCommonJsHook('bench/kernel-steady.ts');
 
 const mode = process.argv[2] ?? 'bt';
 const engine = (process.argv[3] ?? 'translator') as Engine;
@@ -39,7 +41,7 @@ const reps = Number(process.argv[4] ?? 30);
 const runs = Number(process.argv[5] ?? 8);
 const cmdlineArg = process.argv[6];
 if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 0) || !(runs >= 3)) {
-  process.stderr.write('usage: node --import tsx bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3] [CMDLINE]\n');
+  process.stderr.write('usage: node --import tsx/esm bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3] [CMDLINE]\n');
   process.exit(2);
 }
 

@@ -6,20 +6,22 @@
 // chains are in the process's memo and optimised by then). Simulated figures are checked equal
 // across the boots of a mode.
 //
-//   node --import tsx bench/modes-alternating.ts [MODES=trap,bt] [ROUNDS=24] [REPS=20] [ENGINE=translator]
+//   node --import tsx/esm bench/modes-alternating.ts [MODES=trap,bt] [ROUNDS=24] [REPS=20] [ENGINE=translator]
 //   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload)
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Engine } from '../machine/translator.ts';
-import { median } from './timing.ts';
+import { median, warnIfCommonJsHook } from './timing.ts';
 import { lmbenchCmdline } from './compare.ts';
 import { alternated, timedModeBoot, type BootMode } from './mode-boots.ts';
+
+warnIfCommonJsHook('bench/modes-alternating.ts');
 
 const modes = (process.argv[2] ?? 'trap,bt').split(',') as BootMode[];
 const rounds = Number(process.argv[3] ?? 24);
 const reps = Number(process.argv[4] ?? 20);
 const engine = (process.argv[5] ?? 'translator') as Engine;
 if (modes.some((m) => m !== 'trap' && m !== 'bt' && m !== 'hvm') || !(rounds >= 2) || !(reps >= 0) || (engine !== 'translator' && engine !== 'interpreter')) {
-  process.stderr.write('usage: node --import tsx bench/modes-alternating.ts [MODES=trap,bt (of trap, bt, hvm)] [ROUNDS>=2] [REPS>=0] [translator|interpreter]\n');
+  process.stderr.write('usage: node --import tsx/esm bench/modes-alternating.ts [MODES=trap,bt (of trap, bt, hvm)] [ROUNDS>=2] [REPS>=0] [translator|interpreter]\n');
   process.exit(2);
 }
 const build = buildGuestKernel({ arch: 'native' });

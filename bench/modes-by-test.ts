@@ -7,12 +7,14 @@
 // the test's own share of `lmbench all`. Simulated figures (cycles, instructions) are per boot and
 // checked equal across the rounds of a mode and test.
 //
-//   node --import tsx bench/modes-by-test.ts [MODES=trap,bt] [ROUNDS=12] [TESTS=null,fork,exec,ctx,pipe,pagefault,sbrk] [ENGINE=translator]
+//   node --import tsx/esm bench/modes-by-test.ts [MODES=trap,bt] [ROUNDS=12] [TESTS=null,fork,exec,ctx,pipe,pagefault,sbrk] [ENGINE=translator]
 import { buildGuestKernel } from '../toolchain/guest-kernel.ts';
 import type { Engine } from '../machine/translator.ts';
-import { median } from './timing.ts';
+import { median, warnIfCommonJsHook } from './timing.ts';
 import { textTable } from './text-table.ts';
 import { alternated, timedModeBoot, type BootMode } from './mode-boots.ts';
+
+warnIfCommonJsHook('bench/modes-by-test.ts');
 
 const ALL_TESTS = ['null', 'fork', 'exec', 'ctx', 'pipe', 'pagefault', 'sbrk'];
 const BASELINE = 'lmbench null 1';
@@ -27,7 +29,7 @@ if (
   tests.some((t) => !ALL_TESTS.includes(t)) ||
   (engine !== 'translator' && engine !== 'interpreter')
 ) {
-  process.stderr.write(`usage: node --import tsx bench/modes-by-test.ts [MODES=trap,bt (of trap, bt, hvm)] [ROUNDS>=2] [TESTS (of ${ALL_TESTS.join(',')})] [translator|interpreter]\n`);
+  process.stderr.write(`usage: node --import tsx/esm bench/modes-by-test.ts [MODES=trap,bt (of trap, bt, hvm)] [ROUNDS>=2] [TESTS (of ${ALL_TESTS.join(',')})] [translator|interpreter]\n`);
   process.exit(2);
 }
 

@@ -8,10 +8,10 @@
 // each symbol's share of them; with --callers SYMBOL, also the JavaScript functions nearest below
 // it on the stack. (V8 also leaves its log, isolate-*-v8.log, in the working folder: .gitignore has it.)
 //
-//   perf record -F 1999 --call-graph=fp -o /tmp/bt.perf node --perf-basic-prof --import tsx \
+//   perf record -F 1999 --call-graph=fp -o /tmp/bt.perf node --perf-basic-prof --import tsx/esm \
 //     bench/kernel-steady.ts bt translator 0 24
 //   perf script -i /tmp/bt.perf -F tid,time,ip,sym > /tmp/bt.txt
-//   node --import tsx bench/perf-summary.ts [--from 0.55] [--top 30] [--callers SYMBOL] /tmp/bt.txt
+//   node --import tsx/esm bench/perf-summary.ts [--from 0.55] [--top 30] [--callers SYMBOL] /tmp/bt.txt
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -83,7 +83,7 @@ function main(): void {
     else args.unshift('?');
   }
   if (args.length !== 1 || !(from >= 0 && from < 1) || !(top >= 1)) {
-    process.stderr.write('usage: node --import tsx bench/perf-summary.ts [--from FRACTION] [--top N] [--callers SYMBOL] PERF_SCRIPT.txt\n');
+    process.stderr.write('usage: node --import tsx/esm bench/perf-summary.ts [--from FRACTION] [--top N] [--callers SYMBOL] PERF_SCRIPT.txt\n');
     process.exit(2);
   }
   const r = perfShares(parsePerfScript(readFileSync(args[0]!, 'utf8')), from, callers);

@@ -4,7 +4,7 @@
 // bt's compiled chains and straight runs), as their names are their guest addresses. The
 // inspector's own work after a run (Session.post's `dispatch`) is left out.
 //
-//   node --import tsx bench/profile-summary.ts [--top N] FILE...
+//   node --import tsx/esm bench/profile-summary.ts [--top N] FILE...
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -54,7 +54,7 @@ function main(): void {
     args.splice(0, 2);
   }
   if (args.length === 0 || !(top >= 1)) {
-    process.stderr.write('usage: node --import tsx bench/profile-summary.ts [--top N] FILE.cpuprofile...\n');
+    process.stderr.write('usage: node --import tsx/esm bench/profile-summary.ts [--top N] FILE.cpuprofile...\n');
     process.exit(2);
   }
   for (const file of args) {

@@ -10,14 +10,16 @@
 // and their difference (the exit and re-entry alone). With `mechanisms`, the rows of `bench
 // mechanisms` follow, the engines alternating likewise (medians of their ROUNDS runs).
 //
-//   node --import tsx bench/reentry.ts [ROUNDS=15] [mechanisms]
+//   node --import tsx/esm bench/reentry.ts [ROUNDS=15] [mechanisms]
 import { Machine } from '../machine/machine.ts';
 import { assemble } from '../toolchain/asm/index.ts';
 import { Exit } from '../machine/types.ts';
 import { ENGINES, type Engine } from '../machine/translator.ts';
 import type { Image } from '../machine/image.ts';
 import { runMechanismsBench, type MechanismRow } from './mechanisms.ts';
-import { median, nowMs } from './timing.ts';
+import { median, nowMs, warnIfCommonJsHook } from './timing.ts';
+
+warnIfCommonJsHook('bench/reentry.ts');
 
 const ITERATIONS = 200_000;
 

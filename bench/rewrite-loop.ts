@@ -6,17 +6,19 @@
 // mode the difference per iteration in ns (CLI loop minus NOP loop): `bench mechanisms`' two
 // CLI rows, with more boots and without the setup in the timing.
 //
-//   node --import tsx bench/rewrite-loop.ts [N=200000] [ROUNDS=16]
+//   node --import tsx/esm bench/rewrite-loop.ts [N=200000] [ROUNDS=16]
 import { BtMode } from '../hypervisor/bt/index.ts';
 import { TrapMode } from '../hypervisor/trap/index.ts';
 import { Hypervisor } from '../hypervisor/core/hypervisor.ts';
 import { assemble } from '../toolchain/asm/index.ts';
-import { median, nowMs } from './timing.ts';
+import { median, nowMs, warnIfCommonJsHook } from './timing.ts';
+
+warnIfCommonJsHook('bench/rewrite-loop.ts');
 
 const n = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 16);
 if (!(n >= 1) || !(rounds >= 4)) {
-  process.stderr.write('usage: node --import tsx bench/rewrite-loop.ts [N>=1] [ROUNDS>=4]\n');
+  process.stderr.write('usage: node --import tsx/esm bench/rewrite-loop.ts [N>=1] [ROUNDS>=4]\n');
   process.exit(2);
 }
 

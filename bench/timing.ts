@@ -1,7 +1,23 @@
 // Wall-clock timing for the benchmarks: one clock, one median. Simulated cycles are exact and
 // need none of this; wall time is measured, after a warm-up, and reported as a median of runs.
 // The one timing module of bench/ (never used by tests for assertions). Host code.
+import { createRequire } from 'node:module';
 import { DEFAULT_LIMITS } from '../machine/translator.ts';
+
+/**
+ * Warn on stderr when tsx's CommonJS hook is registered in this process (`node --import tsx`,
+ * the `tsx` command; `node --import tsx/esm` and the `xenolith` command register tsx's ES module
+ * hooks alone). That hook reads each CommonJS file the process loads with a WebAssembly lexer,
+ * and the TypeScript compiler's 9 MB file makes the lexer's memory grow, which detaches the
+ * memory's old ArrayBuffer. From a process's first detached buffer on, V8 checks every
+ * typed-array access of optimized code for one, and every engine runs slower: the wall times of
+ * such a run do not compare with the `xenolith` command's (docs/engine.md, "The twenty-eighth
+ * round").
+ */
+export function warnIfCommonJsHook(script: string): void {
+  if (createRequire(import.meta.url).extensions['.ts'] === undefined) return;
+  process.stderr.write(`${script}: tsx's CommonJS hook is registered (node --import tsx, or the tsx command), which makes every engine slower here than under the xenolith command: run node --import tsx/esm ${script} instead\n`);
+}
 
 /** Milliseconds from a monotonic clock. */
 export function nowMs(): number {

@@ -4,11 +4,14 @@
 // DIR (so two checkouts can be compared: e.g. one `git worktree add` of the commit before a
 // change). Counts calls, host side only: the simulation is the same either way.
 //
-//   node --import tsx bench/tlb-reads.ts DIR [bt|trap] [REPS=0 (lmbench all's own counts)]
+//   node --import tsx/esm bench/tlb-reads.ts DIR [bt|trap] [REPS=0 (lmbench all's own counts)]
+import { warnIfCommonJsHook } from './timing.ts';
+
+warnIfCommonJsHook('bench/tlb-reads.ts');
 const [dir, mode = 'bt', repsArg = '0'] = process.argv.slice(2);
 const reps = Number(repsArg);
 if (dir === undefined || (mode !== 'bt' && mode !== 'trap') || !(reps >= 0)) {
-  process.stderr.write('usage: node --import tsx bench/tlb-reads.ts DIR [bt|trap] [REPS>=0]\n');
+  process.stderr.write('usage: node --import tsx/esm bench/tlb-reads.ts DIR [bt|trap] [REPS>=0]\n');
   process.exit(2);
 }
 const { runImageInMode } = await import(`${dir}/hypervisor/index.ts`);

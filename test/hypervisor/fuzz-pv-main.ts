@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     seed: o.seed, worker, workers, hypercalls: o.hypercalls, deadline, runsPerBatch: 10, commands: o.commands, runs: o.runs,
   }));
   const done = await Promise.all(jobs.map((job) => new Promise<Done>((resolve, reject) => {
-    const w = fork(fileURLToPath(import.meta.url), [WORKER, JSON.stringify(job)], { execArgv: ['--import', 'tsx'] });
+    const w = fork(fileURLToPath(import.meta.url), [WORKER, JSON.stringify(job)], { execArgv: ['--import', 'tsx/esm'] });
     w.once('message', (m) => resolve(m as Done));
     w.once('error', reject);
     w.once('exit', (code) => {
