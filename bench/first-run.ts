@@ -72,7 +72,7 @@ if (args[0] === '--one') {
   const runs = variants.map(() => ({ cpu: [] as number[], wall: [] as number[], last: '' }));
   for (let i = 0; i < n; i++) {
     variants.forEach(({ engine, ...limits }, k) => {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--one', engine ?? 'translator', workload, String(reps), JSON.stringify(limits)], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['--import', 'tsx/esm', self, '--one', engine ?? 'translator', workload, String(reps), JSON.stringify(limits)], { encoding: 'utf8' });
       const m = /cpu (\d+) ms wall (\d+) ms; (.*)/.exec(out);
       if (m === null) throw new Error(`unexpected output: ${out}`);
       runs[k]!.cpu.push(Number(m[1]));

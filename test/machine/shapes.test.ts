@@ -18,7 +18,7 @@ const limitsChild = fileURLToPath(new URL('./fixtures/translator-limits-child.ts
 
 /** The classes whose objects a boot under `mode` left with another hidden class. */
 function widenedBy(mode: 'bt' | 'hvm'): string[] {
-  const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', child, mode], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx/esm', child, mode], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`shapes-child ${mode} failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as string[];
 }
@@ -36,7 +36,7 @@ describe('hidden classes kept through a run (machine/shapes.ts)', () => {
     // (built from an object spread, the tenth one got another class: V8 copies a spread
     // differently from then on, and every optimized function that had read the limits - bt's
     // unit loop among them - was thrown away in the middle of that boot)
-    const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', limitsChild, '16'], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx/esm', limitsChild, '16'], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`translator-limits-child failed: ${run.stderr}`);
     expect(JSON.parse(run.stdout)).toBe(0);
   });
