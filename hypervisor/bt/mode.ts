@@ -413,6 +413,14 @@ export class BtMode implements Mode {
   // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
   private lookup = 0;
+  /**
+   * The ledger's unit of a lookup (evUnit[EV_BT_LOOKUP], what compiled chains and the fast loop's
+   * probe charge), as a small integer when it is a whole number: read from the Float64Array it is
+   * a heap number, and a heap number in a chain's field (UnitChain.lk) or returned by the probe
+   * made V8 do the arithmetic it enters in floating point - the deadline of every compiled chain,
+   * the cycle count of the fast loop.
+   */
+  private lookupUnit = 0;
   private translateInsn = 0;
   private readonly adaptive: boolean;
   /** the CPU's translator, once a unit has been compiled (the translator engine) */
@@ -509,6 +517,8 @@ export class BtMode implements Mode {
     const p = hv.profile;
     this.callout = p.btCallout;
     this.lookup = p.btLookup;
+    const lk = this.cpu.evUnit[EV_BT_LOOKUP]!;
+    this.lookupUnit = lk === (lk | 0) ? lk | 0 : lk;
     this.translateInsn = p.btTranslate;
     this.codeWrites = new Float64Array(hv.mem.frames);
     // one code-store hook and one memory code-write listener per CPU, for every bt mode attached
@@ -1188,7 +1198,7 @@ export class BtMode implements Mode {
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || (pc & 3) !== 0 || cyc >= DL_MAX) return -1;
     const indirect = (mask & FAST_ENDS_INDIRECT) !== 0;
     const cpu = this.cpu;
-    const c = indirect ? cpu.evUnit[EV_BT_LOOKUP]! : 0;
+    const c = indirect ? this.lookupUnit : 0;
     if (cpu.cycles + cyc + c >= this.pDeadline) return -1;
     let ma: number;
     if (((pc ^ this.ppc) & PAGE_MASK) === 0) {
@@ -1642,7 +1652,7 @@ export class BtMode implements Mode {
       words,
       ends,
       checkedFn: undefined,
-      lk: this.cpu.evUnit[EV_BT_LOOKUP]!,
+      lk: this.lookupUnit,
     };
   }
 

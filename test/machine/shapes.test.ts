@@ -15,6 +15,7 @@ import { doubleFields } from '../../machine/shapes.ts';
 
 const child = fileURLToPath(new URL('./fixtures/shapes-child.ts', import.meta.url));
 const limitsChild = fileURLToPath(new URL('./fixtures/translator-limits-child.ts', import.meta.url));
+const lookupChild = fileURLToPath(new URL('./fixtures/bt-lookup-child.ts', import.meta.url));
 
 /** The classes whose objects a boot under `mode` left with another hidden class. */
 function widenedBy(mode: 'bt' | 'hvm'): string[] {
@@ -39,6 +40,14 @@ describe('hidden classes kept through a run (machine/shapes.ts)', () => {
     const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx/esm', limitsChild, '16'], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`translator-limits-child failed: ${run.stderr}`);
     expect(JSON.parse(run.stdout)).toBe(0);
+  });
+
+  it("the lookup cost bt's compiled chains charge (UnitChain.lk) is a small integer, not a heap number", () => {
+    // (read from the ledger's Float64Array it was a heap number 40.0, and every chain then did the
+    // arithmetic on its deadline in floating point: docs/engine.md, "The twenty-eighth round")
+    const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx/esm', lookupChild], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`bt-lookup-child failed: ${run.stderr}`);
+    expect(JSON.parse(run.stdout)).toEqual(['40 small integer']);
   });
 
   it('doubleFields keeps the values and refuses a name that is not a number field', () => {
