@@ -356,6 +356,15 @@ export class TranslationUnit {
    * this pc (BtMode.recipeReady; undefined: not looked up yet, null: none).
    */
   recipe: ChainRecipe | null | undefined = undefined;
+  /**
+   * Host side: whether the unit may run compiled from its first instruction (BtMode's
+   * entryCompilable: -1 not known yet, 0 no, 1 yes), kept here so that the unit loop reads it from
+   * the unit itself rather than from its kinds array, an object of its own (a cache miss more per
+   * unit entered).
+   */
+  entryCompilable = -1;
+  /** its last instruction's opcode (its control transfer, if it ends with one), read where the unit loop ends a unit */
+  readonly lastOp: number;
   constructor(
     /** machine address of the first instruction; -1 for a one-instruction unit at an unaligned pc, never cached */
     readonly ma: number,
@@ -369,6 +378,7 @@ export class TranslationUnit {
     readonly kinds: Uint8Array,
   ) {
     this.length = ops.length;
+    this.lastOp = ops[ops.length - 1]!;
     // a count read from a Float64Array (machine/shapes.ts)
     doubleFields(this, ['checked']);
   }

@@ -312,6 +312,13 @@ function compilable(u: TranslationUnit, k: number): boolean {
   return kind === K_IDENT || (kind === K_INLINE && REWRITES[u.ops[k]!] !== undefined);
 }
 
+/** compilable(u, 0), found once per unit (TranslationUnit.entryCompilable). */
+function entryCompilable(u: TranslationUnit): boolean {
+  let c = u.entryCompilable;
+  if (c < 0) c = u.entryCompilable = compilable(u, 0) ? 1 : 0;
+  return c === 1;
+}
+
 /**
  * What a chain of units (BtMode.compileChain: units[0] entered at pcs[0], the rest its direct
  * successors, each at its pc) compiles from: the words its code holds (host-physical word index,
@@ -765,7 +772,7 @@ export class BtMode implements Mode {
     /** how u was entered here, for the host counters: VIA_CHAIN after a compiled chain ended by a control transfer, VIA_HANDED handed back by runInsns */
     let via = 0;
     for (;;) {
-      while (u.ma >= 0 && compilable(u, 0) && this.compiledRuns(u, upc, cache)) {
+      while (u.ma >= 0 && entryCompilable(u) && this.compiledRuns(u, upc, cache)) {
         let fn = u.runs![0];
         if (fn === undefined) fn = u.runs![0] = this.compileChain(u, upc, cache);
         else if (fn !== null && u.chain!.epoch !== cache.epoch) {
@@ -808,9 +815,9 @@ export class BtMode implements Mode {
         if (res < 0) {
           // the control transfer ending unit v retired: a block boundary
           cpu.instructionBoundary();
-          if (INDIRECT[v.ops[v.length - 1]!] !== 0) host.chainEndsIndirect++;
+          if (INDIRECT[v.lastOp] !== 0) host.chainEndsIndirect++;
           else host.chainEndsDirect++;
-          if (!chain) return this.endByControlFlow(t, v, v.ops[v.length - 1]!, dom, st);
+          if (!chain) return this.endByControlFlow(t, v, v.lastOp, dom, st);
           const y = this.nextUnit(t, v, vpc, user, deadline, cache);
           if (y === null) return CONTINUE;
           u = y;
@@ -875,7 +882,7 @@ export class BtMode implements Mode {
             if (ix < 0) {
               // its last instruction, the unit's control transfer, retired: a block boundary
               cpu.instructionBoundary();
-              return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+              return this.endByControlFlow(t, u, u.lastOp, dom, st);
             }
             if (ix >= n) break;
             k = skip = ix;
@@ -895,7 +902,7 @@ export class BtMode implements Mode {
             this.pu = null;
             if (ix < 0) {
               cpu.instructionBoundary();
-              if (!chain) return this.endByControlFlow(t, u, u.ops[n - 1]!, dom, st);
+              if (!chain) return this.endByControlFlow(t, u, u.lastOp, dom, st);
               ended = true;
               break;
             }
@@ -1293,7 +1300,7 @@ export class BtMode implements Mode {
    * unit loop does.
    */
   private nextUnit(t: BtVcpu, u: TranslationUnit, upc: number, user: boolean, deadline: number, cache: TranslationCache): TranslationUnit | null {
-    this.endByControlFlow(t, u, u.ops[u.length - 1]!, t.domain, cache.stats);
+    this.endByControlFlow(t, u, u.lastOp, t.domain, cache.stats);
     return this.enterNext(t, u, upc, user, deadline, cache);
   }
 
