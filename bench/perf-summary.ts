@@ -86,6 +86,11 @@ function main(): void {
     process.stderr.write('usage: node --import tsx/esm bench/perf-summary.ts [--from FRACTION] [--top N] [--callers SYMBOL] PERF_SCRIPT.txt\n');
     process.exit(2);
   }
+  // a reader that stops early (`| head`) ends the output, not with a stack trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
   const r = perfShares(parsePerfScript(readFileSync(args[0]!, 'utf8')), from, callers);
   process.stdout.write(`${r.samples} samples of the busiest thread from ${Math.round(from * 100)}% of the recording on\n`);
   for (const [sym, p] of r.top.slice(0, top)) process.stdout.write(`${p.toFixed(2).padStart(7)}%  ${sym}\n`);
