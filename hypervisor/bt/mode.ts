@@ -419,15 +419,14 @@ export class BtMode implements Mode {
   private readonly caches = new Set<TranslationCache>();
   // cost figures (machine/costs.ts), read once, for the cache's cycle totals (the charges go through the ledger)
   private callout = 0;
-  private lookup = 0;
   /**
-   * The ledger's unit of a lookup (evUnit[EV_BT_LOOKUP], what compiled chains and the fast loop's
-   * probe charge), as a small integer when it is a whole number: read from the Float64Array it is
-   * a heap number, and a heap number in a chain's field (UnitChain.lk) or returned by the probe
-   * made V8 do the arithmetic it enters in floating point - the deadline of every compiled chain,
-   * the cycle count of the fast loop.
+   * A lookup's cycles: the profile's figure, which is also the ledger's unit (evUnit[EV_BT_LOOKUP],
+   * what compiled chains and the fast loop's probe charge). Read from the profile it is a small
+   * integer; read from the ledger's Float64Array it was a heap number, and a heap number in a
+   * chain's field (UnitChain.lk) or returned by the probe made V8 do the arithmetic it enters in
+   * floating point - the deadline of every compiled chain, the cycle count of the fast loop.
    */
-  private lookupUnit = 0;
+  private lookup = 0;
   private translateInsn = 0;
   private readonly adaptive: boolean;
   /** the CPU's translator, once a unit has been compiled (the translator engine) */
@@ -524,8 +523,6 @@ export class BtMode implements Mode {
     const p = hv.profile;
     this.callout = p.btCallout;
     this.lookup = p.btLookup;
-    const lk = this.cpu.evUnit[EV_BT_LOOKUP]!;
-    this.lookupUnit = lk === (lk | 0) ? lk | 0 : lk;
     this.translateInsn = p.btTranslate;
     this.codeWrites = new Float64Array(hv.mem.frames);
     // one code-store hook and one memory code-write listener per CPU, for every bt mode attached
@@ -1205,7 +1202,7 @@ export class BtMode implements Mode {
     if ((mask & FAST_ALL_IDENT) === 0 || u.dead || (pc & 3) !== 0 || cyc >= DL_MAX) return -1;
     const indirect = (mask & FAST_ENDS_INDIRECT) !== 0;
     const cpu = this.cpu;
-    const c = indirect ? this.lookupUnit : 0;
+    const c = indirect ? this.lookup : 0;
     if (cpu.cycles + cyc + c >= this.pDeadline) return -1;
     let ma: number;
     if (((pc ^ this.ppc) & PAGE_MASK) === 0) {
@@ -1659,7 +1656,7 @@ export class BtMode implements Mode {
       words,
       ends,
       checkedFn: undefined,
-      lk: this.lookupUnit,
+      lk: this.lookup,
     };
   }
 
