@@ -32,7 +32,7 @@ import * as mmuExports from './mmu.ts';
 import { Mmu, type MmuHost } from './mmu.ts';
 import { Exit, STEP_BOUND, STEP_CONT, type InterruptController, type IoBus } from './types.ts';
 import { SEMANTICS, type Semantics } from './semantics.ts';
-import { DEFAULT_ENGINE, TB_HOOKED, TB_TRANSLATED, Translator, pageChecker, tlbFinder, type Engine, type TranslatorLimits } from './translator.ts';
+import { DEFAULT_ENGINE, LOOP_SLOTS, TB_HOOKED, TB_TRANSLATED, Translator, pageChecker, tlbFinder, type Engine, type TranslatorLimits } from './translator.ts';
 import { CrQual, EventKind, Vmcs } from './vmx.ts';
 import { doubleFields } from './shapes.ts';
 
@@ -93,6 +93,8 @@ const EV_HYPERCALL_EXIT: number = Ev.HypercallExit;
 const EV_VM_ENTRY: number = Ev.VmEntry;
 const EV_VM_EXIT: number = Ev.VmExit;
 
+/** a loop head's slot in the translator's counters (Translator.loopHeat) */
+const LOOP_MASK = LOOP_SLOTS - 1;
 /** the pause-loop exit (a local number for the generated general path) */
 const EXIT_PAUSE: number = Exit.Pause;
 
@@ -762,7 +764,7 @@ export class Cpu implements MmuHost {
       let why: number;
       if (fn === null) {
         const n0 = this.instructions;
-        why = this.runFast(Math.min(this.deadline, this.cycles + tx.coldCycles), null);
+        why = this.runFast(Math.min(this.deadline, this.cycles + tx.coldCycles), null, tx.loopHeat, tx.loopHot);
         tx.stats.coldInstructions += this.instructions - n0;
       } else {
         tx.stats.entries++;
@@ -879,7 +881,7 @@ export class Cpu implements MmuHost {
    * The hot loop. Returns BOUND at a block boundary, CONT when the instruction at this.pc needs
    * step() (nothing of it has been executed).
    */
-  private runFast(deadline: number, probe: BoundaryProbe | null): number {
+  private runFast(deadline: number, probe: BoundaryProbe | null, lh: Int32Array | null = null, loopHot = 0): number {
     const r = this.regs;
     const mem = this.mem;
     const m32 = mem.i32;
@@ -1199,8 +1201,15 @@ export class Cpu implements MmuHost {
           break;
         case Handler.JMP: {
           if ((pc & 0xffc) === 0xffc) break loop;
-          pc = (pc + 8 + m32[(pc + icA + 4) >> 2]!) | 0;
+          const d = m32[(pc + icA + 4) >> 2]!;
+          pc = (pc + 8 + d) | 0;
           cyc += cost[w & 0xff]!;
+          if (d < 0 && lh !== null && (pc & 0xfffff003) === icV && ++lh[((pc + icA) >>> 2) & LOOP_MASK]! >= loopHot) {
+            n++;
+            this.tx!.stats.loopStops++;
+            why = BOUND;
+            break loop;
+          }
           n++;
           if (cyc >= dl) {
             // a boundary probe (runToBoundary) may go on, charging cycles that are not base cycles
@@ -1217,8 +1226,15 @@ export class Cpu implements MmuHost {
           if ((pc & 0xffc) === 0xffc) break loop;
           cyc += cost[w & 0xff]!;
           if (condT[((w >>> 5) & 0x78) | (fl & 7)] !== 0) {
-            pc = (pc + 8 + m32[(pc + icA + 4) >> 2]!) | 0;
+            const d = m32[(pc + icA + 4) >> 2]!;
+            pc = (pc + 8 + d) | 0;
             cyc += taken;
+            if (d < 0 && lh !== null && (pc & 0xfffff003) === icV && ++lh[((pc + icA) >>> 2) & LOOP_MASK]! >= loopHot) {
+              n++;
+              this.tx!.stats.loopStops++;
+              why = BOUND;
+              break loop;
+            }
           } else {
             pc = (pc + 8) | 0;
           }

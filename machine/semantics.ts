@@ -168,6 +168,22 @@ const FAST_BRANCH_END = [
   '}',
   'continue;',
 ];
+/**
+ * A backward jump (displacement d < 0) within the code page in a cold slice (lh: the
+ * translator's loop heads, else null): count it for its target, a loop's head, and stop there
+ * once the count reaches loopHot (the dispatcher lands there: a translation, or a head to
+ * translate). The stop is at a block boundary, after the jump retired.
+ */
+function fastLoopHead(indent: string): string[] {
+  return [
+    'if (d < 0 && lh !== null && (pc & 0xfffff003) === icV && ++lh[((pc + icA) >>> 2) & LOOP_MASK]! >= loopHot) {',
+    '  n++;',
+    '  this.tx!.stats.loopStops++;',
+    '  why = BOUND;',
+    '  break loop;',
+    '}',
+  ].map((l) => indent + l);
+}
 /** An 8-byte instruction whose extension word is on the next page leaves the loop. */
 const FAST_EXT_GUARD = 'if ((pc & 0xffc) === 0xffc) break loop;';
 const FAST_EXT = 'm32[(pc + icA + 4) >> 2]!';
@@ -226,7 +242,7 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
     case 'setcc':
       return { block: false, lines: [`${F_RD} = condT[((w >>> 9) & 0x78) | (fl & 7)]!;`, 'break;'] };
     case 'jmp':
-      return { block: true, lines: [FAST_EXT_GUARD, `pc = (pc + 8 + ${FAST_EXT}) | 0;`, 'cyc += cost[w & 0xff]!;', ...FAST_BRANCH_END] };
+      return { block: true, lines: [FAST_EXT_GUARD, `const d = ${FAST_EXT};`, 'pc = (pc + 8 + d) | 0;', 'cyc += cost[w & 0xff]!;', ...fastLoopHead(''), ...FAST_BRANCH_END] };
     case 'jcc':
       return {
         block: true,
@@ -234,8 +250,10 @@ function fastBody(s: Semantics): { block: boolean; lines: string[] } {
           FAST_EXT_GUARD,
           'cyc += cost[w & 0xff]!;',
           'if (condT[((w >>> 5) & 0x78) | (fl & 7)] !== 0) {',
-          `  pc = (pc + 8 + ${FAST_EXT}) | 0;`,
+          `  const d = ${FAST_EXT};`,
+          '  pc = (pc + 8 + d) | 0;',
           '  cyc += taken;',
+          ...fastLoopHead('  '),
           '} else {',
           '  pc = (pc + 8) | 0;',
           '}',

@@ -102,6 +102,13 @@ export interface TranslatorLimits {
    * 16 here, 0.8 s)
    */
   insideEntryHeat: number;
+  /**
+   * backward jumps (JMP, or Jcc taken, to a lower address in the same page) to one target the
+   * interpreter's fast loop makes in cold slices before the target, a loop's head, is translated;
+   * and a cold slice stops at a backward jump to a translated entry, so the loop runs translated
+   * from its next iteration (0: neither; at most 2^29, the count of a translated entry)
+   */
+  loopHeat: number;
 }
 
 export const DEFAULT_LIMITS: TranslatorLimits = {
@@ -134,6 +141,12 @@ export const DEFAULT_LIMITS: TranslatorLimits = {
   warmColdSlice: 200,
   // (the threshold is far above any such count)
   insideEntryHeat: 0,
+  // a loop the fast loop runs in cold slices is found by its backward jumps, not by where its
+  // slices happen to end (they land on several of its blocks, none often enough alone): on a
+  // late boot of `lmbench all` the native kernel's cold instructions fell from 5.4 to 1.3
+  // million, trap mode's from 5.0 to 1.3 (docs/engine.md "The twenty-ninth round"; 300 and 3,000
+  // were no different beyond the noise, 100 made more translations)
+  loopHeat: 1000,
 };
 
 let scopedLimits: Partial<TranslatorLimits> = {};
@@ -157,6 +170,7 @@ function limitsOf(l: TranslatorLimits): TranslatorLimits {
     coldSlice: l.coldSlice,
     warmColdSlice: l.warmColdSlice,
     insideEntryHeat: l.insideEntryHeat,
+    loopHeat: l.loopHeat,
   };
 }
 
@@ -247,6 +261,10 @@ export class TranslatorStats {
   straightRuns = 0;
   /** first translations (firstBlocks) retranslated with maxBlocks after promoteAt dispatcher entries */
   promotions = 0;
+  /** translations made at a loop's head, hot by the backward jumps to it the fast loop counted (limits.loopHeat) */
+  loopHeads = 0;
+  /** cold slices the fast loop ended after a backward jump, at a translated entry or at a loop head become hot */
+  loopStops = 0;
 
   constructor() {
     // a difference of the CPU's double counts (machine/shapes.ts)
@@ -261,7 +279,7 @@ export function translatorStatsLines(tx: Translator | null): string[] {
   const now = tx.size;
   return [
     `translator: ${s.translations} translations (${s.blocks} blocks, ${s.instructions} instructions, ${s.guestBytes} guest bytes; ${s.multiPage} spanning pages), ${s.compiles} compiled, ${s.recalled} recalled (${s.landedHot} at their first landing)`,
-    `translator entries: ${s.entries}; instructions in cold slices: ${s.coldInstructions}; invalidations: ${s.invalidations}; flushes: ${s.flushes}; promotions: ${s.promotions}`,
+    `translator entries: ${s.entries}; instructions in cold slices: ${s.coldInstructions}; invalidations: ${s.invalidations}; flushes: ${s.flushes}; promotions: ${s.promotions}; loop heads translated: ${s.loopHeads}, cold slices ended at one: ${s.loopStops}`,
     `translation cache: ${now.translations} translations, ${now.guestBytes} guest bytes, ${now.sourceChars} chars of JavaScript`,
     ...(s.straightRuns > 0 ? [`bt units compiled: ${s.straightRuns} (straight runs and chains of translation units, hypervisor/bt)`] : []),
   ];
@@ -331,6 +349,14 @@ function memoryId(mem: object): number {
 /** Slots of the hotness counters (hashed by entry address; a collision only makes code hot sooner). */
 const HEAT_SLOTS = 1 << 16;
 const PAGE_MASK = -4096;
+/**
+ * Slots of the loop heads' counters (hashed by target address; Translator.loopHeat), and the
+ * count of a translated entry's slot (far above any limit: the fast loop stops there).
+ */
+export const LOOP_SLOTS = 1 << 14;
+const LOOP_IN = 1 << 29;
+/** a loop slot no entry owns (Translator.loopTag; entries are word-aligned) */
+const NO_TAG = -1;
 /** Slots of the jump cache (direct-mapped by entry address, QEMU's tb_jmp_cache): the dispatcher's hit path. */
 const JC_SLOTS = 1 << 12;
 
@@ -342,6 +368,17 @@ export class Translator {
   private readonly byEntry = new Map<number, Tb>();
   private readonly byFrame = new Map<number, Tb[]>();
   private readonly heat = new Uint16Array(HEAT_SLOTS);
+  /**
+   * Loop heads: per slot (hashed by host-physical address), the backward jumps to it the fast
+   * loop made in cold slices (it counts them itself), or LOOP_IN when a translation is entered
+   * there; loopTag holds the address the slot's count is of. The fast loop stops after a
+   * backward jump whose target's count reaches loopHot (limits.loopHeat), so that the dispatcher
+   * lands there: on a translation, or on a loop head to translate. Null when limits.loopHeat is 0.
+   */
+  readonly loopHeat: Int32Array | null;
+  private readonly loopTag: Int32Array;
+  /** backward jumps that make a loop's head hot (limits.loopHeat; a large number when 0) */
+  readonly loopHot: number;
   /** jump cache: entry host-physical address and virtual pc per slot, and the function (null: empty) */
   private readonly jcHpa = new Int32Array(JC_SLOTS);
   private readonly jcPc = new Int32Array(JC_SLOTS);
@@ -406,14 +443,17 @@ export class Translator {
     // entry sooner, and an entry's threshold in landings is scaled by coldSlice / warmColdSlice.
     // A machine running other code than the earlier ones (no known hot entry) stays as a first
     // machine, so what it translates does not depend on what ran before it.
-    const heatKey = `${config}/${l.threshold}/${l.coldSlice}/${l.warmColdSlice}`;
+    const heatKey = `${config}/${l.threshold}/${l.coldSlice}/${l.warmColdSlice}/${l.loopHeat}`;
     const seen = HEAT_SEEN.get(heatKey);
     const mid = memoryId(h.mem);
     this.keptHeat = l.threshold > 1 && l.warmColdSlice > 0 && seen !== undefined && seen !== mid;
     if (seen === undefined) HEAT_SEEN.set(heatKey, mid);
     this.coldCycles = l.coldSlice;
     this.hotAt = l.threshold;
-    this.hotUnder = `${l.threshold}/${l.coldSlice}`;
+    this.loopHeat = l.loopHeat > 0 ? new Int32Array(LOOP_SLOTS) : null;
+    this.loopTag = new Int32Array(l.loopHeat > 0 ? LOOP_SLOTS : 0).fill(NO_TAG);
+    this.loopHot = l.loopHeat > 0 ? Math.min(l.loopHeat, LOOP_IN) : LOOP_IN;
+    this.hotUnder = `${l.threshold}/${l.coldSlice}/${l.loopHeat}`;
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
     const previous = h.mem.onCodeWrite;
     h.mem.onCodeWrite = (frame: number) => {
@@ -483,14 +523,52 @@ export class Translator {
     }
     const slot = (hpa >>> 2) & (HEAT_SLOTS - 1);
     const heat = this.heat[slot]! + 1;
-    if (heat < this.hotAt || (heat < this.limits.insideEntryHeat && this.insideTranslation(hpa))) {
+    if ((heat < this.hotAt || (heat < this.limits.insideEntryHeat && this.insideTranslation(hpa))) && !this.loopHead(hpa)) {
       this.heat[slot] = heat;
       return null;
     }
     this.heat[slot] = 0;
+    if (heat < this.hotAt) this.stats.loopHeads++;
     const fn = this.translate(pc, hpa, tr);
     if (fn !== null) this.install(j, pc, hpa, fn);
+    else this.unmarkLoop(hpa, -LOOP_IN); // not translatable: the fast loop no longer stops there
     return fn;
+  }
+
+  /**
+   * Is hpa a loop's head the fast loop made hot (its slot's count at loopHot)? Not when the slot
+   * is another entry's mark (a translation there, or an entry found not translatable: loopTag).
+   * (Counts of targets sharing a slot add up: a collision only makes code hot sooner.)
+   */
+  private loopHead(hpa: number): boolean {
+    const lh = this.loopHeat;
+    if (lh === null) return false;
+    const ls = (hpa >>> 2) & (LOOP_SLOTS - 1);
+    const tag = this.loopTag[ls];
+    return lh[ls]! >= this.loopHot && (tag === NO_TAG || tag === hpa);
+  }
+
+  /** Entry hpa has a translation: the fast loop stops at a backward jump to it. */
+  private markLoop(hpa: number): void {
+    const lh = this.loopHeat;
+    if (lh === null) return;
+    const ls = (hpa >>> 2) & (LOOP_SLOTS - 1);
+    this.loopTag[ls] = hpa;
+    lh[ls] = LOOP_IN;
+  }
+
+  /**
+   * Entry hpa has no translation any more (`to` 0: its slot counts again, for any target), or
+   * cannot have one (`to` -LOOP_IN: the slot stays its, out of the count's reach).
+   */
+  private unmarkLoop(hpa: number, to: number): void {
+    const lh = this.loopHeat;
+    if (lh === null) return;
+    const ls = (hpa >>> 2) & (LOOP_SLOTS - 1);
+    const tag = this.loopTag[ls];
+    if (to === 0 ? tag !== hpa : tag !== hpa && tag !== NO_TAG) return;
+    lh[ls] = to;
+    this.loopTag[ls] = to === 0 ? NO_TAG : hpa;
   }
 
   /** Does a live translation hold the code at host-physical hpa, not as its entry? (limits.insideEntryHeat) */
@@ -570,6 +648,8 @@ export class Translator {
     for (let f = 0; f < marks.length; f++) marks[f]! &= ~TB_TRANSLATED; // (the code-store hook's marks stay)
     for (const p of this.peers) for (const f of p.byFrame.keys()) marks[f]! |= TB_TRANSLATED; // the peers' code stays marked
     this.heat.fill(0);
+    this.loopHeat?.fill(0);
+    this.loopTag.fill(NO_TAG);
     this.jcFn.fill(null);
     this.epoch++;
     this.live = this.liveChars = this.liveGuestBytes = 0;
@@ -579,7 +659,10 @@ export class Translator {
   private drop(tb: Tb): void {
     tb.dead = true;
     this.epoch++;
-    if (this.byEntry.get(tb.hpa) === tb) this.byEntry.delete(tb.hpa);
+    if (this.byEntry.get(tb.hpa) === tb) {
+      this.byEntry.delete(tb.hpa);
+      this.unmarkLoop(tb.hpa, 0);
+    }
     const j = (tb.hpa >>> 2) & (JC_SLOTS - 1);
     if (this.jcFn[j] === tb.fn) this.jcFn[j] = null;
     this.live--;
@@ -661,6 +744,7 @@ export class Translator {
     }
     const tb: Tb = { fn, vpc: pc | 0, hpa, ranges: src.ranges, sourceChars: src.source.length, guestBytes: src.guestBytes, dead: false, first: isFirst };
     this.byEntry.set(hpa, tb);
+    this.markLoop(hpa);
     for (const [lo] of src.ranges) {
       const f = lo >>> 12;
       let list = this.byFrame.get(f);

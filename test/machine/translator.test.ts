@@ -213,6 +213,97 @@ describe('entries inside another translation (limits.insideEntryHeat)', () => {
   });
 });
 
+describe('loop heads (limits.loopHeat: backward jumps counted in cold slices)', () => {
+  /** `calls` calls of f, whose loop adds 0..iters-1 to r3 (4 instructions a pass); then OUT r3 and HLT. */
+  const callLoop = (calls: number, iters: number) =>
+    new Prog(BASE)
+      .li(5, 0)
+      .li(6, calls)
+      .li(3, 0)
+      .label('outer')
+      .call('f')
+      .op(Op.ADDI, 5, 5, 1)
+      .op(Op.CMP, 0, 5, 6)
+      .j(Cond.LT, 'outer')
+      .op(Op.OUT, 0, 3, 0x20)
+      .op(Op.HLT)
+      .label('f')
+      .li(1, 0)
+      .li(2, iters)
+      .label('loop')
+      .op(Op.ADD, 3, 3, 1)
+      .op(Op.ADDI, 1, 1, 1)
+      .op(Op.CMP, 0, 1, 2)
+      .j(Cond.LT, 'loop')
+      .op(Op.RET);
+
+  it("a loop's head is translated at its loopHeat-th backward jump, and later cold slices stop at the first backward jump to it", () => {
+    // (a landing threshold out of reach: only the loop's count makes code hot here)
+    const rig = agree((r) => boot(r, callLoop(20, 300), KSTACK), { threshold: 60000, loopHeat: 100 });
+    expect(rig.cpu.regs[3]).toBe(20 * ((300 * 299) / 2));
+    const s = rig.cpu.translator!.stats;
+    expect(s.translations).toBe(1);
+    expect(s.loopHeads).toBe(1);
+    // cold: the first call up to its 100th backward jump (3 LI, 2 LI, 100 passes of 4; the first
+    // CALL is the general path's, its stack page not yet in the TLB); every later call its way in
+    // and one pass (ADDI, CMP, JLT, CALL, 2 LI, 4); the last return's ADDI, CMP and JLT (OUT and
+    // HLT are the general path's)
+    expect(s.coldInstructions).toBe(3 + 2 + 100 * 4 + 19 * 10 + 3);
+    expect(s.loopStops).toBe(20);
+    expect(s.entries).toBe(20);
+    const off = agree((r) => boot(r, callLoop(20, 300), KSTACK), { threshold: 60001, loopHeat: 0 }).cpu.translator!.stats;
+    expect([off.translations, off.loopHeads, off.loopStops]).toEqual([0, 0, 0]);
+  });
+
+  it('a cold slice stops at a backward jump to an entry translated before its count reached the limit', () => {
+    // the loop's head translated before the run (as the dispatcher does when it lands on a hot
+    // entry); its count could not reach loopHeat in this run
+    const rig = agree(
+      (r) => {
+        boot(r, countLoop(300));
+        if (r.cpu.engine === 'translator') {
+          const at = countLoop(300).addr('loop');
+          r.cpu.useTranslator().translate(at, at, r.cpu.mmu.tlbRS);
+        }
+      },
+      { threshold: 60002, loopHeat: 1_000_000 },
+    );
+    expect(rig.cpu.regs[3]).toBe((300 * 299) / 2);
+    const s = rig.cpu.translator!.stats;
+    // the 3 LI and the first pass cold, then the loop's second pass on in its translation
+    expect(s.coldInstructions).toBe(3 + 4);
+    expect([s.loopStops, s.entries, s.loopHeads]).toEqual([1, 1, 0]);
+  });
+
+  it('a dropped translation counts its loop again: a loop rewriting its own code each pass is translated once every loopHeat passes', () => {
+    // each pass stores its own STW back over itself: a write into the translation, which drops it
+    const p = new Prog(BASE)
+      .li(1, 0)
+      .li(2, 1000)
+      .la(4, 'loop')
+      .op(Op.LDW, 5, 4, 0)
+      .label('loop')
+      .op(Op.STW, 5, 4, 0)
+      .op(Op.ADDI, 1, 1, 1)
+      .op(Op.CMP, 0, 1, 2)
+      .j(Cond.LT, 'loop')
+      .op(Op.HLT);
+    const rig = agree((r) => boot(r, p), { threshold: 60003, loopHeat: 100 });
+    const s = rig.cpu.translator!.stats;
+    // passes 101, 201, ..., 901 start translated; each drops its translation at its store
+    expect(s.translations).toBe(9);
+    expect(s.invalidations).toBe(9);
+    expect(s.loopHeads).toBe(9);
+  });
+
+  it('a loop head that cannot be translated (its first instruction the general path\'s) is tried once', () => {
+    const p = new Prog(BASE).li(1, 0).li(2, 1000).label('loop').op(Op.IN, 3, 0, 0x20).op(Op.ADDI, 1, 1, 1).op(Op.CMP, 0, 1, 2).j(Cond.LT, 'loop').op(Op.HLT);
+    const rig = agree((r) => boot(r, p), { threshold: 60004, loopHeat: 100 });
+    const s = rig.cpu.translator!.stats;
+    expect([s.translations, s.loopHeads, s.loopStops]).toEqual([0, 1, 1]);
+  });
+});
+
 describe('the page memo (the last page each kind of access hit, kept in locals of the translated function)', () => {
   /** Paging on: identity below 1 MiB, and pages 0x108000 and 0x148000 of TLB set 8 (as 0x48000, 0x88000, 0xc8000) mapped above. */
   const paged = (r: Rig, p: Prog): void => {
