@@ -86,7 +86,7 @@ describe('xenolith run (the standard guest)', () => {
     expect(i.stderr.split('\n').filter((l) => l.startsWith('translat'))).toEqual(['translator: none (the interpreter engine)']);
     expect(tEngine!.split('\n').length).toBe(4);
     expect(t.stderr).toMatch(/^translator: \d+ translations \(\d+ blocks, \d+ instructions, \d+ guest bytes; \d+ spanning pages\), \d+ compiled, \d+ recalled \(\d+ at their first landing\)$/m);
-    expect(t.stderr).toMatch(/^translator entries: [1-9]\d*; instructions in cold slices: \d+; invalidations: \d+; flushes: 0; promotions: \d+$/m);
+    expect(t.stderr).toMatch(/^translator entries: [1-9]\d*; instructions in cold slices: \d+; invalidations: \d+; flushes: 0; promotions: \d+; loop heads translated: \d+, cold slices ended at one: \d+$/m);
     expect(t.stderr).toMatch(/^translation cache: [1-9]\d* translations, \d+ guest bytes, \d+ chars of JavaScript$/m);
   });
 
