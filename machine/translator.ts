@@ -106,7 +106,7 @@ export interface TranslatorLimits {
    * backward jumps (JMP, or Jcc taken, to a lower address in the same page) to one target the
    * interpreter's fast loop makes in cold slices before the target, a loop's head, is translated;
    * and a cold slice stops at a backward jump to a translated entry, so the loop runs translated
-   * from its next iteration (0: neither; at most 2^29, the count of a translated entry)
+   * from its next iteration (0: neither; below 2^29, the count of a translated entry)
    */
   loopHeat: number;
 }
@@ -371,7 +371,8 @@ export class Translator {
   /**
    * Loop heads: per slot (hashed by host-physical address), the backward jumps to it the fast
    * loop made in cold slices (it counts them itself), or LOOP_IN when a translation is entered
-   * there; loopTag holds the address the slot's count is of. The fast loop stops after a
+   * there (and -LOOP_IN where none can be); loopTag holds the entry such a mark is of (NO_TAG
+   * while the slot only counts). The fast loop stops after a
    * backward jump whose target's count reaches loopHot (limits.loopHeat), so that the dispatcher
    * lands there: on a translation, or on a loop head to translate. Null when limits.loopHeat is 0.
    */
@@ -452,7 +453,7 @@ export class Translator {
     this.hotAt = l.threshold;
     this.loopHeat = l.loopHeat > 0 ? new Int32Array(LOOP_SLOTS) : null;
     this.loopTag = new Int32Array(l.loopHeat > 0 ? LOOP_SLOTS : 0).fill(NO_TAG);
-    this.loopHot = l.loopHeat > 0 ? Math.min(l.loopHeat, LOOP_IN) : LOOP_IN;
+    this.loopHot = l.loopHeat > 0 ? Math.min(l.loopHeat, LOOP_IN - 1) : LOOP_IN;
     this.hotUnder = `${l.threshold}/${l.coldSlice}/${l.loopHeat}`;
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
     const previous = h.mem.onCodeWrite;
@@ -537,15 +538,16 @@ export class Translator {
 
   /**
    * Is hpa a loop's head the fast loop made hot (its slot's count at loopHot)? Not when the slot
-   * is another entry's mark (a translation there, or an entry found not translatable: loopTag).
-   * (Counts of targets sharing a slot add up: a collision only makes code hot sooner.)
+   * is an entry's mark (loopTag): a translation there (this landing found none for its virtual
+   * pc: the same code mapped at another address, which counts heat as usual), or an entry found
+   * not translatable. (Counts of targets sharing a slot add up: a collision only makes code hot
+   * sooner.)
    */
   private loopHead(hpa: number): boolean {
     const lh = this.loopHeat;
     if (lh === null) return false;
     const ls = (hpa >>> 2) & (LOOP_SLOTS - 1);
-    const tag = this.loopTag[ls];
-    return lh[ls]! >= this.loopHot && (tag === NO_TAG || tag === hpa);
+    return lh[ls]! >= this.loopHot && this.loopTag[ls] === NO_TAG;
   }
 
   /** Entry hpa has a translation: the fast loop stops at a backward jump to it. */
