@@ -1,5 +1,6 @@
 // The kernel-heavy workload (the native kernel running `lmbench all REPS`) on the bare machine
-// (native: `bench cpu`'s kernel row) or in a trap or bt domain, booted RUNS times in one process: the first runs pay V8's compiles of the translated functions
+// (native: `bench cpu`'s kernel row) or in a trap, bt, hvm or pv domain (pv: the kernel built for
+// pv), booted RUNS times in one process: the first runs pay V8's compiles of the translated functions
 // (process-wide memo), the later ones show the steady state. Prints each run's process CPU time
 // and wall time, under the translator each run's translations, compiles, dispatcher entries and
 // instructions in cold slices (kept heat: the later runs take the first one's translations at
@@ -10,7 +11,7 @@
 // loop) and the unit loop's transitions between compiled chains and units not compiled.
 // Simulated figures are the same on every run (checked).
 //
-//   node --import tsx/esm bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS=30] [RUNS=8] [CMDLINE]
+//   node --import tsx/esm bench/kernel-steady.ts [native|trap|bt|hvm|pv] [interpreter|translator] [REPS=30] [RUNS=8] [CMDLINE]
 //   (REPS 0: `lmbench all` with the program's own counts, compare's timed workload; CMDLINE, e.g.
 //   'lmbench fork', runs that command line instead of lmbench all, REPS then unused)
 //
@@ -40,14 +41,14 @@ const engine = (process.argv[3] ?? 'translator') as Engine;
 const reps = Number(process.argv[4] ?? 30);
 const runs = Number(process.argv[5] ?? 8);
 const cmdlineArg = process.argv[6];
-if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 0) || !(runs >= 3)) {
-  process.stderr.write('usage: node --import tsx/esm bench/kernel-steady.ts [native|trap|bt] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3] [CMDLINE]\n');
+if ((mode !== 'native' && mode !== 'trap' && mode !== 'bt' && mode !== 'hvm' && mode !== 'pv') || (engine !== 'interpreter' && engine !== 'translator') || !(reps >= 0) || !(runs >= 3)) {
+  process.stderr.write('usage: node --import tsx/esm bench/kernel-steady.ts [native|trap|bt|hvm|pv] [interpreter|translator] [REPS>=0 (0: lmbench all)] [RUNS>=3] [CMDLINE]\n');
   process.exit(2);
 }
 
 const limits = unitHeatLimits();
 
-const build = buildGuestKernel({ arch: 'native' });
+const build = buildGuestKernel({ arch: mode === 'pv' ? 'pv' : 'native' });
 const cmdline = cmdlineArg ?? lmbenchCmdline(reps);
 /** `bench cpu`'s kernel row: the native kernel on the bare machine. */
 function runNative(): { reason: string; status?: number; cycles: number; instructions: number; tx: Translator | null; domain?: undefined } {
@@ -59,7 +60,7 @@ function runNative(): { reason: string; status?: number; cycles: number; instruc
 }
 
 /** The same in a trap or bt domain. */
-function runInDomain(m: 'trap' | 'bt') {
+function runInDomain(m: 'trap' | 'bt' | 'hvm' | 'pv') {
   const r = runImageInMode(m, build.kernel, { initrd: build.initrd, cmdline, engine, maxCycles: Number.MAX_SAFE_INTEGER });
   r.hypervisor.machine.release();
   return { ...r, tx: r.hypervisor.cpu.translator };
