@@ -742,8 +742,6 @@ export class Cpu implements MmuHost {
   private runTranslated(): number {
     const tx = this.tx ?? (this.tx = this.makeTranslator());
     const mmu = this.mmu;
-    // the first landing of this call is where the dispatcher resumes (Translator.resumeHeat)
-    let resumed = true;
     for (;;) {
       const pc = this.pc | 0;
       const user = this.cpl === 3;
@@ -760,8 +758,7 @@ export class Cpu implements MmuHost {
         mmu.icA = mmu.tlbAdd[e]!;
         this.mem.codePage[(pc + mmu.icA) >>> 12] = 1;
       }
-      const fn = tx.lookup(pc, (pc + mmu.icA) | 0, tr, resumed);
-      resumed = false;
+      const fn = tx.lookup(pc, (pc + mmu.icA) | 0, tr);
       // cold: the fast loop for a slice of cycles, ending at a block boundary (an extra boundary
       // stop changes nothing: run() would find no event and the deadline ahead, and call back here)
       let why: number;

@@ -415,13 +415,6 @@ export class Translator {
   coldCycles: number;
   /** landings an entry needs to become hot (threshold, scaled to the warm cold slice once warm) */
   private hotAt: number;
-  /**
-   * the heat of a landing where the dispatcher resumes (its first after run() calls it again: past
-   * an instruction of the general path, a trap or hypercall the hypervisor handled, an event),
-   * which no cold slice's length decides: 1, and once warm the threshold's scale, so that such an
-   * entry becomes hot after as many landings as on a first machine
-   */
-  private resumeHeat = 1;
   /** blocks in an entry's first translation: firstBlocks, or maxBlocks when no smaller (then every translation is whole) */
   private readonly firstBlocks: number;
 
@@ -479,14 +472,14 @@ export class Translator {
    * The translation entered at host-physical hpa for virtual pc, or null: counts the entry's
    * heat and translates it once it is hot (null if its first instruction is not translatable).
    */
-  lookup(pc: number, hpa: number, tr: Int32Array, resumed = false): TbFn | null {
+  lookup(pc: number, hpa: number, tr: Int32Array): TbFn | null {
     const j = (hpa >>> 2) & (JC_SLOTS - 1);
     const f = this.jcFn[j]!;
     if (f !== null && this.jcHpa[j] === hpa && this.jcPc[j] === pc) {
       if (--this.jcLeft[j]! > 0) return f;
       return this.promote(pc, hpa, tr, j, f);
     }
-    return this.lookupSlow(pc, hpa, tr, j, resumed);
+    return this.lookupSlow(pc, hpa, tr, j);
   }
 
   /** Put the translation entered at hpa (virtual pc) in jump cache slot j. */
@@ -514,7 +507,7 @@ export class Translator {
     return fn;
   }
 
-  private lookupSlow(pc: number, hpa: number, tr: Int32Array, j: number, resumed: boolean): TbFn | null {
+  private lookupSlow(pc: number, hpa: number, tr: Int32Array, j: number): TbFn | null {
     const tb = this.byEntry.get(hpa);
     if (tb !== undefined && tb.vpc === pc) {
       this.install(j, pc, hpa, tb.fn);
@@ -530,9 +523,9 @@ export class Translator {
       }
     }
     const slot = (hpa >>> 2) & (HEAT_SLOTS - 1);
-    const heat = this.heat[slot]! + (resumed ? this.resumeHeat : 1);
+    const heat = this.heat[slot]! + 1;
     if ((heat < this.hotAt || (heat < this.limits.insideEntryHeat && this.insideTranslation(hpa))) && !this.loopHead(hpa)) {
-      this.heat[slot] = Math.min(heat, 0xffff);
+      this.heat[slot] = heat;
       return null;
     }
     this.heat[slot] = 0;
@@ -711,10 +704,7 @@ export class Translator {
       const l = this.limits;
       this.warm = true;
       this.coldCycles = Math.min(l.coldSlice, l.warmColdSlice);
-      if (this.coldCycles > 0) {
-        this.hotAt = Math.min(0xffff, Math.round((l.threshold * l.coldSlice) / this.coldCycles));
-        this.resumeHeat = Math.max(1, Math.round(this.hotAt / l.threshold));
-      }
+      if (this.coldCycles > 0) this.hotAt = Math.min(0xffff, Math.round((l.threshold * l.coldSlice) / this.coldCycles));
     }
     return this.translate(pc, hpa, tr, m);
   }

@@ -51,11 +51,9 @@ describe('bench mechanisms: both loops of a row run translated after the warm-up
     // (a baseline left cold ran three times slower, and the mechanism looked cheaper by that: at
     // a warm-up of a tenth of the iterations the trap and hvm baselines ran all 800,002 of their
     // instructions cold.) What stays cold is the first slice or two from _start before the loop's
-    // entry is landed on, and the shadow row's mapping loop until its head is translated: 1,500 to
-    // 3,800 instructions here, as the process's earlier machines left the translator's kept heat
-    // (a warm machine slices shorter; the entry after each trapped INVLPG, where the dispatcher
-    // resumes, needs as many landings as on a first machine). bt's units are its own code, not
-    // the translator's entries: none.
+    // entry is landed on, and the shadow row's mapping loop: 1,500 to 10,200 instructions here,
+    // as the process's earlier machines left the translator's kept heat (a warm machine slices
+    // shorter). bt's units are its own code, not the translator's entries: none.
     const rows = coldAfterWarmUp(200_000);
     expect(rows.map((r) => r.mechanism)).toEqual(ROWS.map(([m]) => m));
     for (const r of rows) {

@@ -586,41 +586,6 @@ describe('kept heat (a later machine of the process knows what was hot)', () => 
     expect([warm.keptHeat, warm.warm, warm.coldCycles, warm.stats.landedHot, warm.stats.translations, warm.stats.coldInstructions]).toEqual([true, true, 10, 1, 2, 195]);
   });
 
-  /** Loop A (`a` passes), then loop C (`c` passes) whose every pass starts with an OUT (the general path's) and adds kc. */
-  const outLoop = (a: number, kc: number, c: number) =>
-    new Prog(BASE)
-      .li(1, 0)
-      .li(3, 0)
-      .label('a')
-      .op(Op.ADDI, 3, 3, 1271)
-      .op(Op.ADDI, 1, 1, 1)
-      .op(Op.CMPI, 0, 1, a)
-      .j(Cond.LT, 'a')
-      .li(1, 0)
-      .label('c')
-      .op(Op.OUT, 0, 3, 0x20)
-      .op(Op.ADDI, 3, 3, kc)
-      .op(Op.ADDI, 1, 1, 1)
-      .op(Op.CMPI, 0, 1, c)
-      .j(Cond.LT, 'c')
-      .op(Op.HLT);
-
-  it('on a warm machine an entry where the dispatcher resumes (after an instruction of the general path) becomes hot after as many landings as on a first machine', () => {
-    // (loop heads off: only landings make code hot here)
-    const limits = { threshold: 5, coldSlice: 40, warmColdSlice: 10, loopHeat: 0 };
-    const first = agree((r) => boot(r, outLoop(400, 1273, 100)), limits).cpu.translator!;
-    const warm = agree((r) => boot(r, outLoop(400, 1277, 100)), limits).cpu.translator!;
-    expect([first.warm, warm.warm, warm.stats.landedHot]).toEqual([false, true, 1]);
-    // loop C's entry after the OUT is landed on once a pass, whatever the cold slices' length:
-    // on the warm machine each such landing counts the threshold's scale (20 landings make a
-    // slice end's entry hot there: 5 x 40 / 10; a resumption counts 4), so it is translated at
-    // its 5th landing, as on the first machine. Cold: loop A's start (162 instructions on the
-    // first machine, 34 on the warm one, which takes A's translation at its first landing), and
-    // C's 4 passes before its 5th landing (ADDI, ADDI, CMPI, JLT each); at its 20th, 19 passes
-    expect([first.stats.translations, warm.stats.translations]).toEqual([2, 2]);
-    expect([first.stats.coldInstructions, warm.stats.coldInstructions]).toEqual([162 + 4 * 4, 34 + 4 * 4]);
-  });
-
   it('a later machine that lands on no known hot entry stays as a first machine', () => {
     const limits = { threshold: 5, coldSlice: 40, warmColdSlice: 10 };
     agree((r) => boot(r, loop(1267, 400)), limits);
