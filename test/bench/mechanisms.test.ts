@@ -51,14 +51,18 @@ describe('bench mechanisms: both loops of a row run translated after the warm-up
     // (a baseline left cold ran three times slower, and the mechanism looked cheaper by that: at
     // a warm-up of a tenth of the iterations the trap and hvm baselines ran all 800,002 of their
     // instructions cold.) What stays cold is the first slice or two from _start before the loop's
-    // entry is landed on, and the shadow row's mapping loop: 1,500 to 10,200 instructions here,
-    // as the process's earlier machines left the translator's kept heat (a warm machine slices
-    // shorter). bt's units are its own code, not the translator's entries: none.
+    // entry is landed on, and the shadow row's mapping loop and more: 1,500 to 21,756 instructions
+    // here, as the process's earlier machines left the translator's kept heat. (A warm machine
+    // slices shorter and needs ten times the landings for an entry to become hot; the shadow row's
+    // timed machine is warm when its mapping loop's head, translated on the warm-up machine, is
+    // landed on, and the entry after each trapped INVLPG, landed on once an iteration, then waits
+    // for 5,000 landings: docs/engine.md "The twenty-ninth round".) bt's units are its own code,
+    // not the translator's entries: none.
     const rows = coldAfterWarmUp(200_000);
     expect(rows.map((r) => r.mechanism)).toEqual(ROWS.map(([m]) => m));
     for (const r of rows) {
-      expect(r.without, r.mechanism).toBeLessThan(20_000);
-      expect(r.withIt, r.mechanism).toBeLessThan(20_000);
+      expect(r.without, r.mechanism).toBeLessThan(40_000);
+      expect(r.withIt, r.mechanism).toBeLessThan(40_000);
     }
     expect(rows[2]!.without + rows[2]!.withIt).toBe(0);
   });
