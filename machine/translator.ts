@@ -355,8 +355,6 @@ const PAGE_MASK = -4096;
  */
 export const LOOP_SLOTS = 1 << 14;
 const LOOP_IN = 1 << 29;
-/** a loop slot no entry owns (Translator.loopTag; entries are word-aligned) */
-const NO_TAG = -1;
 /** Slots of the jump cache (direct-mapped by entry address, QEMU's tb_jmp_cache): the dispatcher's hit path. */
 const JC_SLOTS = 1 << 12;
 
@@ -370,14 +368,12 @@ export class Translator {
   private readonly heat = new Uint16Array(HEAT_SLOTS);
   /**
    * Loop heads: per slot (hashed by host-physical address), the backward jumps to it the fast
-   * loop made in cold slices (it counts them itself), or LOOP_IN when a translation is entered
-   * there (and -LOOP_IN where none can be); loopTag holds the entry such a mark is of (NO_TAG
-   * while the slot only counts). The fast loop stops after a
+   * loop made in cold slices (it counts them itself), or a mark: LOOP_IN (and up) when a
+   * translation is entered there, -LOOP_IN where none can be. The fast loop stops after a
    * backward jump whose target's count reaches loopHot (limits.loopHeat), so that the dispatcher
    * lands there: on a translation, or on a loop head to translate. Null when limits.loopHeat is 0.
    */
   readonly loopHeat: Int32Array | null;
-  private readonly loopTag: Int32Array;
   /** backward jumps that make a loop's head hot (limits.loopHeat; a large number when 0) */
   readonly loopHot: number;
   /** jump cache: entry host-physical address and virtual pc per slot, and the function (null: empty) */
@@ -452,7 +448,6 @@ export class Translator {
     this.coldCycles = l.coldSlice;
     this.hotAt = l.threshold;
     this.loopHeat = l.loopHeat > 0 ? new Int32Array(LOOP_SLOTS) : null;
-    this.loopTag = new Int32Array(l.loopHeat > 0 ? LOOP_SLOTS : 0).fill(NO_TAG);
     this.loopHot = l.loopHeat > 0 ? Math.min(l.loopHeat, LOOP_IN - 1) : LOOP_IN;
     this.hotUnder = `${l.threshold}/${l.coldSlice}/${l.loopHeat}`;
     // host writes (loading, DMA, a monitor's stores) into a frame with translations drop them
@@ -532,45 +527,31 @@ export class Translator {
     if (heat < this.hotAt) this.stats.loopHeads++;
     const fn = this.translate(pc, hpa, tr);
     if (fn !== null) this.install(j, pc, hpa, fn);
-    else this.unmarkLoop(hpa, -LOOP_IN); // not translatable: the fast loop no longer stops there
+    else if (this.loopHeat !== null) this.loopHeat[(hpa >>> 2) & (LOOP_SLOTS - 1)] = -LOOP_IN; // not translatable: the fast loop no longer stops there
     return fn;
   }
 
   /**
    * Is hpa a loop's head the fast loop made hot (its slot's count at loopHot)? Not when the slot
-   * is an entry's mark (loopTag): a translation there (this landing found none for its virtual
-   * pc: the same code mapped at another address, which counts heat as usual), or an entry found
-   * not translatable. (Counts of targets sharing a slot add up: a collision only makes code hot
-   * sooner.)
+   * holds a mark: a translation there (this landing found none for its virtual pc: the same code
+   * mapped at another address, which counts heat as usual), or an entry found not translatable.
+   * (Counts of targets sharing a slot add up, and a mark is any of them's: a collision only makes
+   * code hot sooner, or stops the fast loop where nothing is translated yet.)
    */
   private loopHead(hpa: number): boolean {
     const lh = this.loopHeat;
     if (lh === null) return false;
-    const ls = (hpa >>> 2) & (LOOP_SLOTS - 1);
-    return lh[ls]! >= this.loopHot && this.loopTag[ls] === NO_TAG;
+    const v = lh[(hpa >>> 2) & (LOOP_SLOTS - 1)]!;
+    return v >= this.loopHot && v < LOOP_IN;
   }
 
-  /** Entry hpa has a translation: the fast loop stops at a backward jump to it. */
-  private markLoop(hpa: number): void {
+  /** Entry hpa has a translation (`on`: the fast loop stops at a backward jump to it), or none any more (its slot counts again from nothing). */
+  private markLoop(hpa: number, on: boolean): void {
     const lh = this.loopHeat;
     if (lh === null) return;
     const ls = (hpa >>> 2) & (LOOP_SLOTS - 1);
-    this.loopTag[ls] = hpa;
-    lh[ls] = LOOP_IN;
-  }
-
-  /**
-   * Entry hpa has no translation any more (`to` 0: its slot counts again, for any target), or
-   * cannot have one (`to` -LOOP_IN: the slot stays its, out of the count's reach).
-   */
-  private unmarkLoop(hpa: number, to: number): void {
-    const lh = this.loopHeat;
-    if (lh === null) return;
-    const ls = (hpa >>> 2) & (LOOP_SLOTS - 1);
-    const tag = this.loopTag[ls];
-    if (to === 0 ? tag !== hpa : tag !== hpa && tag !== NO_TAG) return;
-    lh[ls] = to;
-    this.loopTag[ls] = to === 0 ? NO_TAG : hpa;
+    if (on) lh[ls] = LOOP_IN;
+    else if (lh[ls]! >= LOOP_IN) lh[ls] = 0;
   }
 
   /** Does a live translation hold the code at host-physical hpa, not as its entry? (limits.insideEntryHeat) */
@@ -651,7 +632,6 @@ export class Translator {
     for (const p of this.peers) for (const f of p.byFrame.keys()) marks[f]! |= TB_TRANSLATED; // the peers' code stays marked
     this.heat.fill(0);
     this.loopHeat?.fill(0);
-    this.loopTag.fill(NO_TAG);
     this.jcFn.fill(null);
     this.epoch++;
     this.live = this.liveChars = this.liveGuestBytes = 0;
@@ -663,7 +643,7 @@ export class Translator {
     this.epoch++;
     if (this.byEntry.get(tb.hpa) === tb) {
       this.byEntry.delete(tb.hpa);
-      this.unmarkLoop(tb.hpa, 0);
+      this.markLoop(tb.hpa, false);
     }
     const j = (tb.hpa >>> 2) & (JC_SLOTS - 1);
     if (this.jcFn[j] === tb.fn) this.jcFn[j] = null;
@@ -746,7 +726,7 @@ export class Translator {
     }
     const tb: Tb = { fn, vpc: pc | 0, hpa, ranges: src.ranges, sourceChars: src.source.length, guestBytes: src.guestBytes, dead: false, first: isFirst };
     this.byEntry.set(hpa, tb);
-    this.markLoop(hpa);
+    this.markLoop(hpa, true);
     for (const [lo] of src.ranges) {
       const f = lo >>> 12;
       let list = this.byFrame.get(f);
