@@ -217,6 +217,50 @@ function timeGuestMedian(source: string, warmup: string, name: string, engine: E
   return { ...runs[0]!, seconds: median(runs.map((r) => r.seconds)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)) };
 }
 
+/** An engine's runs of a kernel row's workload: the first untimed one, and the RUNS timed ones. */
+interface KernelRuns {
+  first: Timed;
+  runs: Timed[];
+}
+
+/**
+ * KERNEL_WARMUP_RUNS untimed runs, then RUNS timed ones, of each engine in turn (interpreter,
+ * translator, interpreter, ...); every run's simulated figures checked equal to the first's
+ * (`differ`: the error's message when not).
+ */
+function alternating(engines: readonly Engine[], run: (engine: Engine) => Timed, differ: string): Map<Engine, KernelRuns> {
+  const out = new Map<Engine, KernelRuns>();
+  for (let k = 0; k < KERNEL_WARMUP_RUNS + RUNS; k++) {
+    for (const engine of engines) {
+      const x = run(engine);
+      const r = out.get(engine);
+      if (r === undefined) out.set(engine, { first: x, runs: [] });
+      else if (k >= KERNEL_WARMUP_RUNS) r.runs.push(x);
+    }
+  }
+  const first = out.get(engines[0]!)?.first;
+  for (const r of out.values()) {
+    for (const x of [r.first, ...r.runs]) if (x.instructions !== first!.instructions || x.cycles !== first!.cycles) throw new Error(differ);
+  }
+  return out;
+}
+
+/** A kernel row's figures: the medians of the timed runs, the first timed run's cache, the warm-up's speed. */
+function kernelRow(r: KernelRuns): Omit<CpuBenchRow, 'loop' | 'engine'> {
+  const k = r.runs[0]!;
+  const seconds = median(r.runs.map((x) => x.seconds));
+  const cpuSeconds = median(r.runs.map((x) => x.cpuSeconds));
+  return {
+    mips: k.instructions / seconds / 1e6,
+    cpuMips: k.instructions / Math.max(1e-6, cpuSeconds) / 1e6,
+    jsMips: null,
+    instructions: k.instructions,
+    cycles: k.cycles,
+    ...(k.cache ? { cache: k.cache } : {}),
+    firstMips: r.first.instructions / r.first.seconds / 1e6,
+  };
+}
+
 /** The kernel-heavy workload: the native kernel booted with `lmbench all reps`, run to power-off. */
 function timeKernel(build: GuestKernelBuild, reps: number, engine: Engine): Timed {
   const machine = new Machine({ memoryBytes: 32 * 1024 * 1024, engine });
@@ -314,47 +358,25 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES, loo
 
   const build = buildGuestKernel({ arch: 'native' });
   const reps = Math.max(1, Math.round(200 * scale));
-  for (const engine of loops.includes('kernel') ? engines : []) {
-    // the warm-up is the timed workload itself: a shorter one left most of the kernel's hot code
-    // to be translated and compiled by V8 inside the timed runs (19 of 166 translations made in
-    // a tenth of the work), so the median measured V8's compiles rather than the engine; and it
-    // is KERNEL_WARMUP_RUNS runs, of which the first is reported
-    const first = timeKernel(build, reps, engine);
-    for (let w = 1; w < KERNEL_WARMUP_RUNS; w++) timeKernel(build, reps, engine);
-    const ks = Array.from({ length: RUNS }, () => timeKernel(build, reps, engine));
-    for (const k of ks) {
-      if (k.instructions !== ks[0]!.instructions || k.cycles !== ks[0]!.cycles) throw new Error('benchmark kernel is not deterministic');
+  // the warm-up is the timed workload itself: a shorter one left most of the kernel's hot code to
+  // be translated and compiled by V8 inside the timed runs (19 of 166 translations made in a tenth
+  // of the work), so the median measured V8's compiles rather than the engine; and it is
+  // KERNEL_WARMUP_RUNS runs, of which the first is reported. Each engine's runs alternate with the
+  // other's, so a load spike on this shared host falls on both and not on one engine's whole row
+  // (one after the other, the kernel row's ratio moved from 2.6 to 4.9 times within a minute)
+  if (loops.includes('kernel')) {
+    for (const [engine, r] of alternating(engines, (engine) => timeKernel(build, reps, engine), 'benchmark kernel is not deterministic')) {
+      rows.push({ loop: 'kernel', engine, ...kernelRow(r) });
     }
-    const k = { ...ks[0]!, seconds: median(ks.map((x) => x.seconds)), cpuSeconds: median(ks.map((x) => x.cpuSeconds)) };
-    rows.push({ loop: 'kernel', engine, mips: k.instructions / k.seconds / 1e6, cpuMips: k.instructions / Math.max(1e-6, k.cpuSeconds) / 1e6, jsMips: null, instructions: k.instructions, cycles: k.cycles, ...(k.cache ? { cache: k.cache } : {}), firstMips: first.instructions / first.seconds / 1e6 });
   }
 
-  // the same workload under the two software techniques of full virtualization; each engine's
-  // runs alternate with the other's, so a load spike falls on both
+  // the same workload under the two software techniques of full virtualization, warmed up and
+  // alternating as the kernel row is: bt's chains are optimized by V8 over a process's first two
+  // or three boots (docs/engine.md, "The twenty-first round"), so a shorter warm-up timed V8's work
   for (const mode of ['trap', 'bt'] as const) {
     if (!loops.includes(`kernel-${mode}`)) continue;
-    // warmed up as the kernel row is (KERNEL_WARMUP_RUNS untimed runs of the timed workload, the
-    // first reported as firstMips): bt's chains are optimized by V8 over a process's first two or
-    // three boots (docs/engine.md, "The twenty-first round"), so a shorter warm-up timed V8's work
-    const times = new Map<Engine, Array<ReturnType<typeof timeModeKernel>>>();
-    const firsts = new Map<Engine, ReturnType<typeof timeModeKernel>>();
-    for (const engine of engines) times.set(engine, []);
-    for (let w = 0; w < KERNEL_WARMUP_RUNS; w++) {
-      for (const engine of engines) {
-        const x = timeModeKernel(build, reps, engine, mode);
-        if (w === 0) firsts.set(engine, x);
-      }
-    }
-    for (let k = 0; k < RUNS; k++) for (const engine of engines) times.get(engine)!.push(timeModeKernel(build, reps, engine, mode));
-    const first = times.get(engines[0]!)![0]!;
-    for (const engine of engines) {
-      const ks = times.get(engine)!;
-      for (const x of [...ks, firsts.get(engine)!]) {
-        if (x.instructions !== first.instructions || x.cycles !== first.cycles) throw new Error(`benchmark kernel under ${mode} is not deterministic (or the engines disagree)`);
-      }
-      const k = { ...ks[0]!, seconds: median(ks.map((x) => x.seconds)), cpuSeconds: median(ks.map((x) => x.cpuSeconds)) };
-      const f = firsts.get(engine)!;
-      rows.push({ loop: `kernel-${mode}`, engine, mips: k.instructions / k.seconds / 1e6, cpuMips: k.instructions / Math.max(1e-6, k.cpuSeconds) / 1e6, jsMips: null, instructions: k.instructions, cycles: k.cycles, ...(k.cache ? { cache: k.cache } : {}), firstMips: f.instructions / f.seconds / 1e6 });
+    for (const [engine, r] of alternating(engines, (engine) => timeModeKernel(build, reps, engine, mode), `benchmark kernel under ${mode} is not deterministic (or the engines disagree)`)) {
+      rows.push({ loop: `kernel-${mode}`, engine, ...kernelRow(r) });
     }
   }
   return rows;

@@ -133,7 +133,7 @@ export function register(program: Command): void {
         const rows = runCpuBench(scale, engine === undefined ? ENGINES : [engine], loops as CpuBenchRow['loop'][]);
         out.cpu = rows.map((r) => ({ ...r, mips: round(r.mips), jsMips: r.jsMips === null ? null : round(r.jsMips) }));
         if (!opts.json) {
-          process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run; kernel: the native kernel running lmbench all; kernel-trap, kernel-bt: the same in a trap or bt domain, the engines' runs alternating)\n${cpuTable(rows)}\n\n`);
+          process.stdout.write(`CPU engine speed (wall clock; same loops as plain JavaScript, same run; kernel: the native kernel running lmbench all; kernel-trap, kernel-bt: the same in a trap or bt domain; the kernel rows' engines alternating run by run)\n${cpuTable(rows)}\n\n`);
         }
       }
       if (which === 'compiler' || which === 'all') {
