@@ -22,6 +22,12 @@
 // With KS_PROFILE=DIR each run is profiled on its own (node:inspector, sampling every 200 us,
 // started before the run and stopped after its times are taken) into DIR/runNN-WALLms.cpuprofile;
 // `node --import tsx/esm bench/profile-summary.ts FILE...` prints a profile's self time by function.
+//
+// With KS_COLD=TOP the last run also lists where the translator's cold slices ran (the fast loop
+// entered from the dispatcher: code without a translation): the TOP kernel functions by the
+// instructions of the slices that began in them, with the slices' count and mean length (user
+// code as one line). The counting wraps the CPU's fast loop from outside, in that run only, so
+// its wall time is not comparable; its simulated figures are checked as every run's.
 import { runImageInMode } from '../hypervisor/index.ts';
 import { bootNative } from '../hypervisor/boot/native.ts';
 import { Machine } from '../machine/machine.ts';
@@ -33,6 +39,8 @@ import { lmbenchCmdline } from './compare.ts';
 import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Cpu } from '../machine/cpu.ts';
+import { symbolize } from '../machine/image.ts';
 
 warnIfCommonJsHook('bench/kernel-steady.ts');
 
@@ -66,6 +74,32 @@ function runInDomain(m: 'trap' | 'bt' | 'hvm' | 'pv') {
   return { ...r, tx: r.hypervisor.cpu.translator };
 }
 
+/** KS_COLD: per kernel function where a cold slice began, its slices' instructions and count (the last run) */
+const coldTop = Number(process.env.KS_COLD ?? 0);
+const cold = new Map<string, { instructions: number; slices: number }>();
+let countCold = false;
+/** the last run's instructions in cold slices, by the translator's own count */
+let lastCold = 0;
+if (coldTop > 0) {
+  type FastLoop = (this: Cpu, deadline: number, probe: unknown, lh: Int32Array | null, loopHot: number) => number;
+  const proto = Cpu.prototype as unknown as { runFast: FastLoop };
+  const runFast = proto.runFast;
+  if (typeof runFast !== 'function') throw new Error('bench/kernel-steady.ts: Cpu has no method runFast any more: update KS_COLD');
+  proto.runFast = function (this: Cpu, deadline, probe, lh, loopHot) {
+    // the dispatcher's cold slices are the calls with the loop table (Cpu.runTranslated)
+    if (!countCold || lh === null || lh === undefined) return runFast.call(this, deadline, probe, lh, loopHot);
+    const pc = this.pc >>> 0;
+    const i0 = this.instructions;
+    const why = runFast.call(this, deadline, probe, lh, loopHot);
+    const where = this.cpl === 3 ? '(user code)' : symbolize(build.kernel.symbols, pc).replace(/\+0x[0-9a-f]+$/, '');
+    let c = cold.get(where);
+    if (c === undefined) cold.set(where, (c = { instructions: 0, slices: 0 }));
+    c.instructions += this.instructions - i0;
+    c.slices++;
+    return why;
+  };
+}
+
 const cpuMs: number[] = [];
 const wallMs: number[] = [];
 let first: { cycles: number; instructions: number } | null = null;
@@ -84,6 +118,7 @@ if (session !== null) {
   await post('Profiler.setSamplingInterval', { interval: 200 });
 }
 for (let i = 0; i < runs; i++) {
+  countCold = coldTop > 0 && i === runs - 1;
   if (session !== null) await post('Profiler.start');
   const c0 = process.cpuUsage();
   const t0 = nowMs();
@@ -101,6 +136,7 @@ for (let i = 0; i < runs; i++) {
   host = '';
   if (r.tx) {
     const s = r.tx.stats;
+    lastCold = s.coldInstructions;
     perRun.push(`${s.translations}/${s.compiles}/${Math.round(s.entries / 1000)}k/${(s.coldInstructions / 1e6).toFixed(1)}M`);
     host = `translator: ${s.translations} translations (${s.compiles} compiled, ${s.recalled} recalled), ${s.entries} entries into translated code, ${s.coldInstructions} instructions in cold slices`;
   }
@@ -121,3 +157,13 @@ process.stdout.write(
     (host !== '' ? `${host}\n` : '') +
     (perRun.length > 0 ? `per run (translations/compiled/entries/cold instructions): ${perRun.join(' ')}\n` : ''),
 );
+if (coldTop > 0) {
+  const rows = [...cold].sort((a, b) => b[1].instructions - a[1].instructions);
+  const total = rows.reduce((a, [, c]) => a + c.instructions, 0);
+  const slices = rows.reduce((a, [, c]) => a + c.slices, 0);
+  if (total !== lastCold) throw new Error(`bench/kernel-steady.ts: KS_COLD counted ${total} instructions in cold slices, the translator ${lastCold}: update the wrapper to Cpu.runTranslated's calls`);
+  process.stdout.write(`cold slices of run ${runs}: ${total} instructions in ${slices} slices; by the function where a slice began (instructions, slices, mean length):\n`);
+  for (const [where, c] of rows.slice(0, coldTop)) {
+    process.stdout.write(`${String(c.instructions).padStart(9)} ${String(c.slices).padStart(7)} ${(c.instructions / c.slices).toFixed(1).padStart(7)}  ${where}\n`);
+  }
+}
