@@ -365,7 +365,7 @@ export function runCpuBench(scale = 1, engines: readonly Engine[] = ENGINES, loo
   // other's, so a load spike on this shared host falls on both and not on one engine's whole row
   // (one after the other, the kernel row's ratio moved from 2.6 to 4.9 times within a minute)
   if (loops.includes('kernel')) {
-    for (const [engine, r] of alternating(engines, (engine) => timeKernel(build, reps, engine), 'benchmark kernel is not deterministic')) {
+    for (const [engine, r] of alternating(engines, (engine) => timeKernel(build, reps, engine), 'benchmark kernel is not deterministic (or the engines disagree)')) {
       rows.push({ loop: 'kernel', engine, ...kernelRow(r) });
     }
   }
