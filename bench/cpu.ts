@@ -149,7 +149,7 @@ page_tables:    .space 4 * 4096
 }
 
 /** A timed run: wall and CPU seconds, the guest's instructions and cycles, the translator's cache. */
-interface Timed {
+export interface Timed {
   seconds: number;
   cpuSeconds: number;
   instructions: number;
@@ -197,7 +197,7 @@ function timeJs(fn: () => number): number {
   return ms / 1000;
 }
 
-const RUNS = 3;
+export const RUNS = 3;
 /**
  * Untimed runs of the kernel row's workload before its RUNS timed ones, the same for both engines:
  * the first is the warm-up figure printed beside the medians (firstMips); under the translator
@@ -205,7 +205,7 @@ const RUNS = 3;
  * and third runs (`node --trace-opt`), so the medians are of a process's fourth to sixth runs:
  * the steady state, as a JIT's benchmark conventionally times it.
  */
-const KERNEL_WARMUP_RUNS = 3;
+export const KERNEL_WARMUP_RUNS = 3;
 
 /** Time a guest loop RUNS times after a warm-up (the JIT settles over the first runs); median seconds. */
 function timeGuestMedian(source: string, warmup: string, name: string, engine: Engine): Timed {
@@ -218,29 +218,28 @@ function timeGuestMedian(source: string, warmup: string, name: string, engine: E
 }
 
 /** An engine's runs of a kernel row's workload: the first untimed one, and the RUNS timed ones. */
-interface KernelRuns {
+export interface KernelRuns {
   first: Timed;
   runs: Timed[];
 }
 
 /**
  * KERNEL_WARMUP_RUNS untimed runs, then RUNS timed ones, of each engine in turn (interpreter,
- * translator, interpreter, ...); every run's simulated figures checked equal to the first's
- * (`differ`: the error's message when not).
+ * translator, interpreter, ...); every run's simulated figures, the untimed ones' too, checked
+ * equal to the first's (`differ`: the error's message when not).
  */
-function alternating(engines: readonly Engine[], run: (engine: Engine) => Timed, differ: string): Map<Engine, KernelRuns> {
+export function alternating(engines: readonly Engine[], run: (engine: Engine) => Timed, differ: string): Map<Engine, KernelRuns> {
   const out = new Map<Engine, KernelRuns>();
+  let first: Timed | null = null;
   for (let k = 0; k < KERNEL_WARMUP_RUNS + RUNS; k++) {
     for (const engine of engines) {
       const x = run(engine);
+      first ??= x;
+      if (x.instructions !== first.instructions || x.cycles !== first.cycles) throw new Error(differ);
       const r = out.get(engine);
       if (r === undefined) out.set(engine, { first: x, runs: [] });
       else if (k >= KERNEL_WARMUP_RUNS) r.runs.push(x);
     }
-  }
-  const first = out.get(engines[0]!)?.first;
-  for (const r of out.values()) {
-    for (const x of [r.first, ...r.runs]) if (x.instructions !== first!.instructions || x.cycles !== first!.cycles) throw new Error(differ);
   }
   return out;
 }
