@@ -426,10 +426,18 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
   }
   const session = machineSession(machine);
   const stats = () => {
-    const s = machine.cpu.stats as unknown as Record<string, number>;
     const end = session.end();
-    const lines = [`mode: ${o.mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${machine.cpu.cycles}`, `instructions: ${machine.cpu.instructions}`, `idle cycles: ${machine.idleCycles}`];
-    for (const [k, v] of Object.entries(s)) if (typeof v === 'number') lines.push(`${k}: ${v}`);
+    // with several CPUs, as a hypervisor's --stats: the machine's clock (the running CPU's, where
+    // the session's cycle is), and the instructions, idle cycles and counters of all the CPUs;
+    // each CPU's own below
+    let instructions = 0;
+    const totals = new Map<string, number>();
+    for (const c of machine.cpus) {
+      instructions += c.instructions;
+      for (const [k, v] of Object.entries(c.stats as unknown as Record<string, number>)) if (typeof v === 'number') totals.set(k, (totals.get(k) ?? 0) + v);
+    }
+    const lines = [`mode: ${o.mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${machine.now}`, `instructions: ${instructions}`, `idle cycles: ${machine.idleCycles}`];
+    for (const [k, v] of totals) lines.push(`${k}: ${v}`);
     if (machine.cpus.length > 1) {
       lines.push(`cpus: ${machine.cpus.length} (schedule slices: ${machine.slices}, IPIs sent: ${machine.lapicPorts!.ipisSent})`);
       machine.cpus.forEach((c, n) => lines.push(`cpu ${n}: cycles ${c.cycles}, instructions ${c.instructions}, idle cycles ${c.evCount[Ev.Idle]}, interrupts ${c.stats.interrupts}, IPIs received ${machine.apics[n]!.ipisReceived}`));
