@@ -373,7 +373,7 @@ export class Host {
   /** The host's machines: simulated cycles (idle ones apart), domains, machine frames in use. */
   machineStats(): { key: string; cycles: number; idleCycles: number; domains: number; usedFrames: number; totalFrames: number }[] {
     return this.machines.map((m) => {
-      if (m.bare) return { key: m.key, cycles: m.bare.cpu.cycles, idleCycles: m.bare.idleCycles, domains: 1, usedFrames: m.bare.mem.size / 4096, totalFrames: m.bare.mem.size / 4096 };
+      if (m.bare) return { key: m.key, cycles: machineCycles(m), idleCycles: m.bare.idleCycles, domains: 1, usedFrames: m.bare.mem.size / 4096, totalFrames: m.bare.mem.size / 4096 };
       const hv = m.hv!;
       return { key: m.key, cycles: hv.cpu.cycles, idleCycles: hv.idleCycles, domains: hv.domains.length, usedFrames: hv.frames.frames - hv.frames.freeFrames, totalFrames: hv.frames.frames };
     });
@@ -385,9 +385,14 @@ export class Host {
     const stats: Record<string, unknown> = {};
     if (r.domain) Object.assign(stats, r.domain.stats.summary());
     else if (r.machine?.bare) {
-      const s = r.machine.bare.cpu.stats as unknown as Record<string, unknown>;
-      for (const [k, v] of Object.entries(s)) if (typeof v === 'number') stats[k] = v;
-      stats.instructions = r.machine.bare.cpu.instructions;
+      // every CPU's counters and instructions together, as a domain's of several vCPUs (and run
+      // --stats' with several CPUs)
+      let instructions = 0;
+      for (const c of r.machine.bare.cpus) {
+        instructions += c.instructions;
+        for (const [k, v] of Object.entries(c.stats as unknown as Record<string, unknown>)) if (typeof v === 'number') stats[k] = ((stats[k] as number | undefined) ?? 0) + v;
+      }
+      stats.instructions = instructions;
     }
     stats.consoleBytes = r.log.length + r.log.dropped;
     stats.consoleDropped = r.log.dropped;

@@ -133,6 +133,12 @@ describe('the host', () => {
     for (const n of ['n', 'h']) host.start(n);
     until(() => ['n', 'h'].every((n) => (out[n] ?? '').endsWith('$ nproc\n2\n$ ')));
     expect(out.h).toContain('smp: 2 CPUs\n');
+    // the native domain's statistics are its machine's: every CPU's instructions and counters, the clock of the CPU that runs
+    const bare = host.live('n').bare!;
+    expect(host.domstats('n').stats.instructions).toBe(bare.cpus[0]!.instructions + bare.cpus[1]!.instructions);
+    expect(bare.cpus[1]!.instructions).toBeGreaterThan(0);
+    expect(host.domstats('n').stats.portWrites).toBe(bare.cpus[0]!.stats.portWrites + bare.cpus[1]!.stats.portWrites);
+    expect(host.machineStats().find((m) => m.key === 'own:n')!.cycles).toBe(bare.now);
     // the monitor's info cpus: a line per CPU (vCPU), CPU 0 marked; an hvm domain's vCPUs each on its physical CPU
     const sym = '<[^>]+>';
     expect(monitorCommand(host, 'n', 'info cpus')).toMatch(new RegExp(`^\\* CPU #0: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)\n  CPU #1: pc=0x[0-9a-f]{8} ${sym} cpl=\\d (running|halted)$`));
