@@ -387,11 +387,8 @@ export class Host {
     else if (r.machine?.bare) {
       // every CPU's counters and instructions together, as a domain's of several vCPUs (and run
       // --stats' with several CPUs)
-      let instructions = 0;
-      for (const c of r.machine.bare.cpus) {
-        instructions += c.instructions;
-        for (const [k, v] of Object.entries(c.stats as unknown as Record<string, unknown>)) if (typeof v === 'number') stats[k] = ((stats[k] as number | undefined) ?? 0) + v;
-      }
+      const { instructions, counters } = r.machine.bare.totals();
+      for (const [k, v] of counters) stats[k] = v;
       stats.instructions = instructions;
     }
     stats.consoleBytes = r.log.length + r.log.dropped;

@@ -334,6 +334,20 @@ export class Machine {
     return this.cpus[this.cur]!.cycles;
   }
 
+  /**
+   * The machine's figures over all its CPUs: their instructions, and each counter of their stats
+   * (CpuStats) summed, in CpuStats' order (run --stats, the daemon's domstats; with one CPU, its own).
+   */
+  totals(): { instructions: number; counters: Map<string, number> } {
+    let instructions = 0;
+    const counters = new Map<string, number>();
+    for (const c of this.cpus) {
+      instructions += c.instructions;
+      for (const [k, v] of Object.entries(c.stats)) if (typeof v === 'number') counters.set(k, (counters.get(k) ?? 0) + v);
+    }
+    return { instructions, counters };
+  }
+
   /** An interrupt may have become pending for CPU n: a halted n wakes no earlier than now. */
   private noteWake(n: number): void {
     const t = this.cpus[this.cur]?.cycles ?? 0;

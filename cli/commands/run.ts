@@ -430,14 +430,9 @@ async function bootNativeGuest(image: Image | undefined, kernelBoot: boolean, o:
     // with several CPUs, as a hypervisor's --stats: the machine's clock (the running CPU's, where
     // the session's cycle is), and the instructions, idle cycles and counters of all the CPUs;
     // each CPU's own below
-    let instructions = 0;
-    const totals = new Map<string, number>();
-    for (const c of machine.cpus) {
-      instructions += c.instructions;
-      for (const [k, v] of Object.entries(c.stats as unknown as Record<string, number>)) if (typeof v === 'number') totals.set(k, (totals.get(k) ?? 0) + v);
-    }
+    const { instructions, counters } = machine.totals();
     const lines = [`mode: ${o.mode}`, `profile: ${o.profile}`, `stopped: ${end.reason}`, `cycles: ${machine.now}`, `instructions: ${instructions}`, `idle cycles: ${machine.idleCycles}`];
-    for (const [k, v] of totals) lines.push(`${k}: ${v}`);
+    for (const [k, v] of counters) lines.push(`${k}: ${v}`);
     if (machine.cpus.length > 1) {
       lines.push(`cpus: ${machine.cpus.length} (schedule slices: ${machine.slices}, IPIs sent: ${machine.lapicPorts!.ipisSent})`);
       machine.cpus.forEach((c, n) => lines.push(`cpu ${n}: cycles ${c.cycles}, instructions ${c.instructions}, idle cycles ${c.evCount[Ev.Idle]}, interrupts ${c.stats.interrupts}, IPIs received ${machine.apics[n]!.ipisReceived}`));
