@@ -2,7 +2,7 @@
 // 32-bit wrapping semantics, enum members, module and local consts) or at link time (the
 // address of a string, buffer, function or trap stub, plus an offset). Registers the static
 // data such constants name; otherwise side-effect free.
-import ts from 'typescript';
+import ts from './typescript.js';
 import type { Names } from './names.ts';
 import { intConst, Statics, type ConstValue } from './statics.ts';
 

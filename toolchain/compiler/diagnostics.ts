@@ -1,7 +1,7 @@
 // Compiler diagnostics: a position in a guest source file plus a message that says what is
 // unsupported and what to write instead. Every phase reports through here; nothing reaches the
 // user as a stack trace. Imports only TypeScript's node types.
-import ts from 'typescript';
+import ts from './typescript.js';
 import { relative, isAbsolute } from 'node:path';
 import { assertNever as assertNeverCase } from '../../machine/never.ts';
 

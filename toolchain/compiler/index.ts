@@ -1,7 +1,7 @@
 // The guest TypeScript compiler: entry file -> XL32 image. Runs the phases in order
 // (program.ts load + type check, subset.ts, lower.ts, regalloc.ts, peephole.ts, emit.ts) and hands the
 // assembly to toolchain/asm; every problem comes back as a CompileError of file:line:col lines.
-import ts from 'typescript';
+import ts from './typescript.js';
 import { assemble, AsmError } from '../asm/index.ts';
 import { SegFlag, type Image } from '../../machine/image.ts';
 import { CompileError, DiagnosticBag, diagAtFile, displayPath, type Diagnostic } from './diagnostics.ts';

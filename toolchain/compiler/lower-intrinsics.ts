@@ -2,7 +2,7 @@
 // exhaustive switch over IntrinsicName (the keys of intrinsics.ts's table), so an intrinsic added
 // to the table without a lowering does not compile. Called by lower.ts for every intrinsic call;
 // writes IR through the function lowering's emitter, nothing else.
-import type ts from 'typescript';
+import type ts from './typescript.js';
 import { Op, Cond, REG_SP } from '../../machine/isa.ts';
 import { CONTEXT_SWITCH_SYM } from './statics.ts';
 import { CALLER_SAVED, type MInst, type Reg } from './mir.ts';

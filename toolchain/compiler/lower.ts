@@ -2,7 +2,7 @@
 // Expression trees are evaluated straight into registers (destination-driven, constants folded,
 // immediate forms chosen), conditions become fused compare-and-branch, loops are rotated so
 // each iteration ends in one conditional branch. Reads the AST; writes IR and static data.
-import ts from 'typescript';
+import ts from './typescript.js';
 import { Op, Cond, REG_FP, REG_SP, compareFlags, condHolds } from '../../machine/isa.ts';
 import type { Names } from './names.ts';
 import type { ConstEval } from './consteval.ts';
@@ -47,44 +47,52 @@ interface LoopFrame {
   continueTo: MBlock | null;
 }
 
-const BIN_OPS = new Map<ts.SyntaxKind, Op>([
-  [ts.SyntaxKind.PlusToken, Op.ADD],
-  [ts.SyntaxKind.MinusToken, Op.SUB],
-  [ts.SyntaxKind.AsteriskToken, Op.MUL],
-  [ts.SyntaxKind.SlashToken, Op.DIV],
-  [ts.SyntaxKind.PercentToken, Op.REM],
-  [ts.SyntaxKind.AmpersandToken, Op.AND],
-  [ts.SyntaxKind.BarToken, Op.OR],
-  [ts.SyntaxKind.CaretToken, Op.XOR],
-  [ts.SyntaxKind.LessThanLessThanToken, Op.SHL],
-  [ts.SyntaxKind.GreaterThanGreaterThanToken, Op.SAR],
-  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken, Op.SHR],
-]);
+// The operator tables are built on first use: their keys are the compiler API's, which loads when
+// first used (typescript.js), not when a command that never compiles imports the compiler.
+const binOps = (): Map<ts.SyntaxKind, Op> => (opTables ??= makeOpTables()).bin;
+const compoundOps = (): Map<ts.SyntaxKind, ts.SyntaxKind> => (opTables ??= makeOpTables()).compound;
+const compareOps = (): Map<ts.SyntaxKind, Cond> => (opTables ??= makeOpTables()).compare;
+let opTables: ReturnType<typeof makeOpTables> | undefined;
 
-const COMPOUND = new Map<ts.SyntaxKind, ts.SyntaxKind>([
-  [ts.SyntaxKind.PlusEqualsToken, ts.SyntaxKind.PlusToken],
-  [ts.SyntaxKind.MinusEqualsToken, ts.SyntaxKind.MinusToken],
-  [ts.SyntaxKind.AsteriskEqualsToken, ts.SyntaxKind.AsteriskToken],
-  [ts.SyntaxKind.SlashEqualsToken, ts.SyntaxKind.SlashToken],
-  [ts.SyntaxKind.PercentEqualsToken, ts.SyntaxKind.PercentToken],
-  [ts.SyntaxKind.AmpersandEqualsToken, ts.SyntaxKind.AmpersandToken],
-  [ts.SyntaxKind.BarEqualsToken, ts.SyntaxKind.BarToken],
-  [ts.SyntaxKind.CaretEqualsToken, ts.SyntaxKind.CaretToken],
-  [ts.SyntaxKind.LessThanLessThanEqualsToken, ts.SyntaxKind.LessThanLessThanToken],
-  [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken, ts.SyntaxKind.GreaterThanGreaterThanToken],
-  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken, ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken],
-]);
-
-const COMPARE = new Map<ts.SyntaxKind, Cond>([
-  [ts.SyntaxKind.LessThanToken, Cond.LT],
-  [ts.SyntaxKind.LessThanEqualsToken, Cond.LE],
-  [ts.SyntaxKind.GreaterThanToken, Cond.GT],
-  [ts.SyntaxKind.GreaterThanEqualsToken, Cond.GE],
-  [ts.SyntaxKind.EqualsEqualsToken, Cond.EQ],
-  [ts.SyntaxKind.EqualsEqualsEqualsToken, Cond.EQ],
-  [ts.SyntaxKind.ExclamationEqualsToken, Cond.NE],
-  [ts.SyntaxKind.ExclamationEqualsEqualsToken, Cond.NE],
-]);
+function makeOpTables() {
+  const bin = new Map<ts.SyntaxKind, Op>([
+    [ts.SyntaxKind.PlusToken, Op.ADD],
+    [ts.SyntaxKind.MinusToken, Op.SUB],
+    [ts.SyntaxKind.AsteriskToken, Op.MUL],
+    [ts.SyntaxKind.SlashToken, Op.DIV],
+    [ts.SyntaxKind.PercentToken, Op.REM],
+    [ts.SyntaxKind.AmpersandToken, Op.AND],
+    [ts.SyntaxKind.BarToken, Op.OR],
+    [ts.SyntaxKind.CaretToken, Op.XOR],
+    [ts.SyntaxKind.LessThanLessThanToken, Op.SHL],
+    [ts.SyntaxKind.GreaterThanGreaterThanToken, Op.SAR],
+    [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken, Op.SHR],
+  ]);
+  const compound = new Map<ts.SyntaxKind, ts.SyntaxKind>([
+    [ts.SyntaxKind.PlusEqualsToken, ts.SyntaxKind.PlusToken],
+    [ts.SyntaxKind.MinusEqualsToken, ts.SyntaxKind.MinusToken],
+    [ts.SyntaxKind.AsteriskEqualsToken, ts.SyntaxKind.AsteriskToken],
+    [ts.SyntaxKind.SlashEqualsToken, ts.SyntaxKind.SlashToken],
+    [ts.SyntaxKind.PercentEqualsToken, ts.SyntaxKind.PercentToken],
+    [ts.SyntaxKind.AmpersandEqualsToken, ts.SyntaxKind.AmpersandToken],
+    [ts.SyntaxKind.BarEqualsToken, ts.SyntaxKind.BarToken],
+    [ts.SyntaxKind.CaretEqualsToken, ts.SyntaxKind.CaretToken],
+    [ts.SyntaxKind.LessThanLessThanEqualsToken, ts.SyntaxKind.LessThanLessThanToken],
+    [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken, ts.SyntaxKind.GreaterThanGreaterThanToken],
+    [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken, ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken],
+  ]);
+  const compare = new Map<ts.SyntaxKind, Cond>([
+    [ts.SyntaxKind.LessThanToken, Cond.LT],
+    [ts.SyntaxKind.LessThanEqualsToken, Cond.LE],
+    [ts.SyntaxKind.GreaterThanToken, Cond.GT],
+    [ts.SyntaxKind.GreaterThanEqualsToken, Cond.GE],
+    [ts.SyntaxKind.EqualsEqualsToken, Cond.EQ],
+    [ts.SyntaxKind.EqualsEqualsEqualsToken, Cond.EQ],
+    [ts.SyntaxKind.ExclamationEqualsToken, Cond.NE],
+    [ts.SyntaxKind.ExclamationEqualsEqualsToken, Cond.NE],
+  ]);
+  return { bin, compound, compare };
+}
 
 /** The condition that holds when the operands are swapped (a < b  <=>  b > a). */
 export function mirrorCond(c: Cond): Cond {
@@ -491,7 +499,7 @@ class FnLowering implements IntrinsicLowerer {
         this.effect(e.left);
         return this.branch(e.right, t, f);
       }
-      const cond = COMPARE.get(op);
+      const cond = compareOps().get(op);
       if (cond !== undefined) {
         const [a, b] = this.exprs([e.left, e.right]);
         return this.compareVals(a!, b!, cond, t, f);
@@ -715,7 +723,7 @@ class FnLowering implements IntrinsicLowerer {
       break;
     }
     let cond: Cond | undefined;
-    if (ts.isBinaryExpression(inner) && (cond = COMPARE.get(inner.operatorToken.kind)) !== undefined) {
+    if (ts.isBinaryExpression(inner) && (cond = compareOps().get(inner.operatorToken.kind)) !== undefined) {
       const [a, b] = this.exprs([inner.left, inner.right]);
       if (a!.k === 'int' && b!.k === 'int') return { k: 'int', v: condHolds(cond, compareFlags(a!.v, b!.v)) !== negate ? 1 : 0 };
       cond = this.compare(a!, b!, cond);
@@ -760,19 +768,19 @@ class FnLowering implements IntrinsicLowerer {
       const r = this.localReg(id);
       return this.writeVariable(id, this.expr(e.right, r ?? undefined));
     }
-    const compound = COMPOUND.get(op);
+    const compound = compoundOps().get(op);
     if (compound !== undefined) {
       const id = this.targetOf(e.left);
       const r = this.localReg(id);
       if (r !== null) {
         const cur = this.stable({ k: 'reg', r }, [e.right]);
-        return this.writeVariable(id, this.binop(BIN_OPS.get(compound)!, cur, this.expr(e.right), r));
+        return this.writeVariable(id, this.binop(binOps().get(compound)!, cur, this.expr(e.right), r));
       }
       // A module variable: its address is computed once for the load and the store.
       const addr = this.globalAddress(id);
       const cur = this.vreg();
       this.emit(Op.LDW, { rd: cur, ra: addr, imm: 0 });
-      const v = this.toReg(this.binop(BIN_OPS.get(compound)!, { k: 'reg', r: cur }, this.expr(e.right)));
+      const v = this.toReg(this.binop(binOps().get(compound)!, { k: 'reg', r: cur }, this.expr(e.right)));
       this.emit(Op.STW, { rd: v, ra: addr, imm: 0 });
       return { k: 'reg', r: v };
     }
@@ -810,8 +818,8 @@ class FnLowering implements IntrinsicLowerer {
       this.place(done);
       return { k: 'reg', r: d };
     }
-    if (COMPARE.has(op)) return this.boolValue(e, want);
-    const mop = BIN_OPS.get(op);
+    if (compareOps().has(op)) return this.boolValue(e, want);
+    const mop = binOps().get(op);
     if (mop === undefined) throw new Error(`internal compiler error: operator ${ts.SyntaxKind[op]} passed the subset check`);
     const [a, b] = this.exprs([e.left, e.right]);
     return this.binop(mop, a!, b!, want);

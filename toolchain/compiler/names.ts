@@ -1,7 +1,7 @@
 // Name resolution: what a guest identifier refers to (a local, a module variable, a module
 // function, an intrinsic from 'xl32', an enum), using the type checker's symbols, and the
 // mangled assembler symbol of module-level things. Read-only over the loaded program.
-import ts from 'typescript';
+import ts from './typescript.js';
 import { resolve } from 'node:path';
 import { XL32_PATH, type GuestModule, type LoadedProgram } from './program.ts';
 

@@ -1,7 +1,7 @@
 // Phase 1, loading: builds a ts.Program for the entry file, follows relative imports to collect
 // the guest modules, gives each a symbol prefix, and reports syntax and type errors.
 // Touches the file system (reads sources) and the TypeScript compiler API only.
-import ts from 'typescript';
+import ts from './typescript.js';
 import { dirname, resolve, relative, basename, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DiagnosticBag, displayPath, diagAt } from './diagnostics.ts';

@@ -1,7 +1,7 @@
 // Phase 2, subset check: walks every guest module and rejects whatever lies outside the guest
 // subset with `file:line:col: <what is unsupported>; <what to write instead>`. Later phases
 // assume a module that passed this check. Reads the AST and the type checker only.
-import ts from 'typescript';
+import ts from './typescript.js';
 import type { DiagnosticBag } from './diagnostics.ts';
 import type { GuestModule } from './program.ts';
 import { isIntegralType, type Names } from './names.ts';

@@ -1,0 +1,3 @@
+// The types of typescript.js: the package's own.
+import ts from 'typescript';
+export default ts;
