@@ -6,6 +6,8 @@
 // build is cached). Each boot releases its machine's memory to the next (Machine.release): a
 // fresh buffer's host page faults were most of a boot's wall time; the warm-up boot's time is
 // reported apart (bootWarmUpLine). Host code: reads the guest build, touches only Machines it creates.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Engine } from '../machine/translator.ts';
 import { Machine } from '../machine/machine.ts';
 import { median, nowMs } from './timing.ts';
@@ -138,5 +140,56 @@ export function bootTable(rows: readonly BootBenchRow[]): string {
     ['boot to', 'cmdline', 'sim. cycles', 'instructions', 'idle cycles', 'sim. ms', 'wall ms', 'wall: median of'],
     rows.map((r) => [r.target, r.cmdline === '' ? '(init)' : r.cmdline, r.cycles, r.instructions, r.idleCycles, r.simulatedMs.toFixed(2), r.wallMs.toFixed(1), `${r.runs} runs`]),
     ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+  );
+}
+
+/** One command of the command-line start benchmark: a process of its own, timed from outside. */
+export interface CommandStartRow {
+  /** what was run, as a user types it */
+  command: string;
+  /** wall-clock milliseconds from spawning the process to its exit, median of `runs` */
+  wallMs: number;
+  /** the warm-up run's (the first: files not yet in the host's page cache, tsx's cache perhaps cold) */
+  warmUpMs: number;
+  runs: number;
+}
+
+const BIN = fileURLToPath(new URL('../bin/xenolith.mjs', import.meta.url));
+
+/**
+ * What a user waits for at the shell: `node -e 0` (the baseline: the runtime starting and
+ * stopping alone), `xenolith --version` (the command's own start: its modules loaded, nothing
+ * run) and `xenolith run --cmdline true` (that, the guest build taken from the cache, a boot to
+ * power-off), each a process of its own, the three in turn run by run so a load spike does not
+ * fall on one of them alone, after a warm-up round. Throws if a command fails.
+ */
+export function runCommandStartBench(opts: { runs?: number; engine?: Engine } = {}): CommandStartRow[] {
+  const runs = opts.runs ?? 5;
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runCommandStartBench: runs must be a positive integer, got ${runs}`);
+  const engine = opts.engine !== undefined ? ['--engine', opts.engine] : [];
+  const commands: Array<{ command: string; args: string[] }> = [
+    { command: 'node -e 0', args: ['-e', '0'] },
+    { command: 'xenolith --version', args: [BIN, '--version'] },
+    { command: `xenolith run --cmdline true${engine.length > 0 ? ` --engine ${opts.engine}` : ''}`, args: [BIN, 'run', '--cmdline', 'true', ...engine] },
+  ];
+  const times = commands.map(() => [] as number[]);
+  for (let i = 0; i <= runs; i++) {
+    commands.forEach((c, k) => {
+      const t0 = nowMs();
+      const r = spawnSync(process.execPath, c.args, { encoding: 'utf8', input: '' });
+      const ms = nowMs() - t0;
+      if (r.status !== 0) throw new Error(`command start benchmark: \`${c.command}\` exited with ${r.status ?? r.signal}: ${r.stderr.trim().slice(-300)}`);
+      times[k]!.push(ms);
+    });
+  }
+  return commands.map((c, k) => ({ command: c.command, wallMs: median(times[k]!.slice(1)), warmUpMs: times[k]![0]!, runs }));
+}
+
+/** The command-start rows as a text table. */
+export function commandStartTable(rows: readonly CommandStartRow[]): string {
+  return textTable(
+    ['command', 'wall ms', 'warm-up ms', 'wall: median of'],
+    rows.map((r) => [r.command, r.wallMs.toFixed(0), r.warmUpMs.toFixed(0), `${r.runs} runs`]),
+    ['left', 'right', 'right', 'left'],
   );
 }

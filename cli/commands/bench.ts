@@ -1,5 +1,5 @@
 // `xenolith bench cpu|compiler|boot|all|domains|mechanisms|retranslation|vpid|smp [--json]`: benchmarks, printed next to a baseline measured
-// in the same run. `--json` prints { cpu?, compiler?, boot? }: one row shape per benchmark, whichever
+// in the same run. `--json` prints { cpu?, compiler?, boot?, commandStart? }: one row shape per benchmark, whichever
 // verb asked for it. Timing lives here and in bench/, never in tests.
 import type { Command } from 'commander';
 import { CPU_LOOPS, runCpuBench, type CpuBenchRow } from '../../bench/cpu.ts';
@@ -143,10 +143,13 @@ export function register(program: Command): void {
         if (!opts.json) process.stdout.write(`Compiled guest code vs hand-written assembly (executed instructions, exact)\n${compilerTable(rows)}\n`);
       }
       if (which === 'boot' || which === 'all') {
-        const { runBootBench, bootTable, bootWarmUpLine } = await import('../../bench/boot.ts');
+        const { runBootBench, bootTable, bootWarmUpLine, runCommandStartBench, commandStartTable } = await import('../../bench/boot.ts');
         const rows = runBootBench(engine === undefined ? {} : { engine });
         out.boot = rows;
         if (!opts.json) process.stdout.write(`\nBooting the standard guest (simulated cycles exact; wall time the median of several runs)\n${bootTable(rows)}\n${bootWarmUpLine(rows)}\n`);
+        const start = runCommandStartBench(engine === undefined ? {} : { engine });
+        out.commandStart = start;
+        if (!opts.json) process.stdout.write(`\nThe same from the shell, a process each (the runtime's own start and exit as the baseline; the three in turn, after a warm-up round)\n${commandStartTable(start)}\n`);
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     });

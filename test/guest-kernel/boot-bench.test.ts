@@ -1,7 +1,7 @@
 // bench/boot.ts: booting the standard guest to its shell prompt and through `true`, with exact
 // simulated figures (the same on every run) and a table. Wall-clock figures are not asserted.
 import { describe, expect, it } from 'vitest';
-import { runBootBench, bootTable, bootWarmUpLine } from '../../bench/boot.ts';
+import { runBootBench, bootTable, bootWarmUpLine, runCommandStartBench, commandStartTable } from '../../bench/boot.ts';
 import { getProfile, DEFAULT_PROFILE } from '../../machine/costs.ts';
 
 describe('boot benchmark', () => {
@@ -30,5 +30,19 @@ describe('boot benchmark', () => {
 
   it('refuses a run count that is not a positive integer', () => {
     expect(() => runBootBench({ runs: 0 })).toThrow('runBootBench: runs must be a positive integer, got 0');
+    expect(() => runCommandStartBench({ runs: 0 })).toThrow('runCommandStartBench: runs must be a positive integer, got 0');
+  });
+
+  it('times the command from the shell: the runtime alone, the command starting, and a boot through `true`, each exiting 0', () => {
+    const rows = runCommandStartBench({ runs: 1, engine: 'interpreter' });
+    expect(rows.map((r) => [r.command, r.runs])).toEqual([
+      ['node -e 0', 1],
+      ['xenolith --version', 1],
+      ['xenolith run --cmdline true --engine interpreter', 1],
+    ]);
+    for (const r of rows) expect(Math.min(r.wallMs, r.warmUpMs)).toBeGreaterThan(0);
+    const table = commandStartTable(rows).split('\n');
+    expect(table[0]).toMatch(/^command +wall ms +warm-up ms +wall: median of$/);
+    expect(table.slice(1).map((l) => l.replace(/ {2,}.*/, ''))).toEqual(rows.map((r) => r.command));
   });
 });
