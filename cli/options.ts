@@ -1,13 +1,13 @@
 // Validation of the CLI's option values with zod: each verb declares a schema, and a bad value
 // becomes one CliError line naming the option and what it accepts (never a stack trace).
-import { MAX_CPUS } from '../machine/machine.ts';
+import { MAX_CPUS } from '../machine/limits.ts';
 import { z } from 'zod';
 import { Option } from 'commander';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { CliError } from './errors.ts';
 import { MODE_NAMES } from '../hypervisor/modes.ts';
 import { MAX_TRACE_RECORDS } from '../hypervisor/core/trace.ts';
-import { DEFAULT_ENGINE, ENGINES, type Engine } from '../machine/translator.ts';
+import { DEFAULT_ENGINE, ENGINES, type Engine } from '../machine/engine.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import type { HostForward } from '../hypervisor/net/gateway.ts';
 

@@ -4,13 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CliError } from './errors.ts';
-import { engineEnvironmentError } from '../machine/translator.ts';
-import { registerCommands } from './commands/index.ts';
+import { engineEnvironmentError } from '../machine/engine.ts';
+import { modulesFor, registerCommands, type CommandModule } from './commands/index.ts';
 
 /** The package version, from package.json (one definition). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function buildProgram(): Command {
+/** The program with the verbs of `modules` registered (default: every verb). */
+export async function buildProgram(modules?: readonly CommandModule[]): Promise<Command> {
   const program = new Command();
   program
     .name('xenolith')
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, modules);
   return program;
 }
 
@@ -32,7 +33,7 @@ function isCommanderError(err: unknown): err is { code: string; exitCode: number
  * Any other error is a bug in xenolith itself and is rethrown.
  */
 export async function runCli(args: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(modulesFor(args));
   const before = process.exitCode;
   process.exitCode = undefined;
   try {

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StateDir } from './state-dir.ts';
-import { socketAlive } from './server.ts';
+import { socketAlive } from './socket.ts';
 
 /** An API answer that is not 200: the status and the daemon's one-line message. */
 export class ApiError extends Error {

@@ -3,14 +3,14 @@
 // An error names the file, the field and what is accepted, on one line. Paths in a definition are
 // relative to its file and stored absolute. Host code; reads only the file it is given.
 
-import { DEFAULT_ENGINE, ENGINES, type Engine } from '../machine/translator.ts';
+import { DEFAULT_ENGINE, ENGINES, type Engine } from '../machine/engine.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/costs.ts';
 import { MAX_MEMORY_BYTES } from '../machine/memory.ts';
-import { MAX_CPUS } from '../machine/machine.ts';
+import { MAX_CPUS } from '../machine/limits.ts';
 import { parseNetSpecs } from '../hypervisor/net/hostfwd.ts';
 import { ipString, ipv4 } from '../hypervisor/net/frames.ts';
 

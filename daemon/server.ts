@@ -8,7 +8,6 @@
 // Host code; touches the state directory and its sockets.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
 import { rmSync, chmodSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +15,7 @@ import { z } from 'zod';
 import { describeIssue } from './definition.ts';
 import { matchRoute, openApiDocument, type Route } from './api.ts';
 import { StateDir, writeFileAtomic } from './state-dir.ts';
+import { socketAlive } from './socket.ts';
 import type { HostReply, HostRequest, WorkerData } from './protocol.ts';
 import { createWebConsole, webBundle } from './web.ts';
 import { acceptMigrationUpgrade, isMigrationUpgrade } from './migration/endpoint.ts';
@@ -47,18 +47,6 @@ export class DaemonRunningError extends Error {
     super(message);
     this.name = 'DaemonRunningError';
   }
-}
-
-/** Does something answer on the unix socket? */
-export function socketAlive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 const MAX_BODY_BYTES = 1 << 20;

@@ -22,6 +22,7 @@ import { PhysicalMemory } from './memory.ts';
 import { parseEngine, type Engine } from './translator.ts';
 import { Exit, type DeviceContext } from './types.ts';
 import { hex } from './hex.ts';
+import { MAX_CPUS } from './limits.ts';
 
 export interface MachineOptions {
   /** installed memory, a multiple of 4 KiB (default 32 MiB) */
@@ -48,8 +49,7 @@ export interface MachineOptions {
   schedule?: SmpSchedule;
 }
 
-/** The most CPUs a machine can have (LAPIC_ICR's destination field is 8 bits; 8 keeps runs small). */
-export const MAX_CPUS = 8;
+export { MAX_CPUS } from './limits.ts';
 
 /**
  * The interleaving of several CPUs on one host thread. The CPU that runs next is always the
