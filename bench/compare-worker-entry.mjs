@@ -1,9 +1,7 @@
-// The entry of compare's worker threads: registers tsx's loader in this worker (loader hooks
-// registered in the main thread do not reach worker threads), then hands the pool the task
-// function of bench/compare-worker.ts.
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+// The entry of compare's worker threads: loads bench/compare-worker.ts from its bundle, or through
+// tsx's loader registered in this worker (loader hooks registered in the main thread do not reach
+// worker threads): bin/host-bundle.mjs. Hands the pool the task function.
+import { importEntry } from '../bin/host-bundle.mjs';
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-const { runTask } = await import('./compare-worker.ts');
+const { runTask } = await importEntry('bench/compare-worker.ts');
 export default runTask;

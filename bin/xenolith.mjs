@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `xenolith` command: registers tsx's loader in this process and imports the TypeScript CLI,
-// so no build step is needed and `npx xenolith` is one process. The repository's tsconfig.json
-// (its 'xl32' path) applies wherever the command is run from.
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+// The `xenolith` command: runs the TypeScript CLI (cli/main.ts) from its bundle (bin/host-bundle.mjs:
+// built from the sources on first use and again after any of them changes, so no build step is
+// needed), or through tsx's ES module hooks where there is none (XENOLITH_BUNDLE=0, or a source
+// that does not build). The repository's tsconfig.json (its 'xl32' path) applies wherever the
+// command is run from.
+import { importEntry } from './host-bundle.mjs';
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-await import('../cli/main.ts');
+await importEntry('cli/main.ts');

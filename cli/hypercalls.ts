@@ -14,6 +14,9 @@ export async function loadHypercallTable(handlerFile: string): Promise<Hypercall
   if (statSync(path).isDirectory()) throw new CliError(`cannot read ${handlerFile}: it is a directory`);
   let mod: Record<string, unknown>;
   try {
+    // run from its bundle (bin/host-bundle.mjs), the command loads TypeScript through tsx from here on
+    const useTypeScript = (globalThis as Record<symbol, unknown>)[Symbol.for('xenolith.useTypeScriptSources')];
+    if (typeof useTypeScript === 'function') await (useTypeScript as () => Promise<void>)();
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (e) {
     throw new CliError(`${handlerFile}: cannot load the handler module: ${(e as Error).message.split('\n')[0]}`);

@@ -1,7 +1,6 @@
-// The daemon's host thread entry: registers tsx's loader in this worker (loader hooks registered
-// in the main thread do not reach worker threads) and imports the TypeScript host loop.
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+// The daemon's host thread entry: loads the TypeScript host loop from its bundle, or through tsx's
+// loader registered in this worker (loader hooks registered in the main thread do not reach
+// worker threads): bin/host-bundle.mjs.
+import { importEntry } from '../bin/host-bundle.mjs';
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-await import('./worker.ts');
+await importEntry('daemon/worker.ts');
