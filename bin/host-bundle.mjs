@@ -142,9 +142,13 @@ export async function importEntry(entry) {
     try {
       return await import(url);
     } catch (e) {
+      if (!(e instanceof Error) || !('code' in e) || e.code !== 'ERR_MODULE_NOT_FOUND' || existsSync(fileURLToPath(url))) {
+        // an error of the command itself, its stack in the bundle's lines
+        if (e !== null && typeof e === 'object') e.fromBundle = true;
+        throw e;
+      }
       // the bundle the manifest names is not there (a concurrent build's cleanup): the next
       // command builds again; this one runs from the sources
-      if (!(e instanceof Error) || !('code' in e) || e.code !== 'ERR_MODULE_NOT_FOUND' || existsSync(fileURLToPath(url))) throw e;
       rmSync(join(cacheDir(), 'manifest.json'), { force: true });
     }
   }

@@ -6,4 +6,14 @@
 // command is run from.
 import { importEntry } from './host-bundle.mjs';
 
-await importEntry('cli/main.ts');
+try {
+  await importEntry('cli/main.ts');
+} catch (e) {
+  // a bug in xenolith (its own errors are one line, printed by the CLI): the stack, and where it
+  // points when it is the bundle's
+  process.exitCode = 1;
+  console.error(e);
+  if (e !== null && typeof e === 'object' && e.fromBundle === true) {
+    console.error("xenolith: the stack above is in the command's bundle; XENOLITH_BUNDLE=0 runs the sources, whose lines a stack then names");
+  }
+}

@@ -33,7 +33,7 @@ describe('the command from its bundle', () => {
     }
   });
 
-  it('is built once, used while its inputs hold, built again after an edit, and left to tsx when a source does not build', async () => {
+  it('is built once, used while its inputs hold, built again after an edit, says where a bug\'s stack points, and is left to tsx when a source does not build', async () => {
     // a copy of the host code, so its sources can be edited (node_modules shared: the bundle's
     // cache directory is named by the tree's path)
     const tree = mkdtempSync(join(tmpdir(), 'xl-bundle-'));
@@ -78,12 +78,25 @@ async function editAndRun(tree: string): Promise<void> {
   expect(b.build).not.toBe(a.build);
   expect(b.builds.sort()).toEqual([b.build, 'b-young'].sort());
 
+  // a bug (an error the CLI does not expect): its stack, and from the bundle a line on where it points
   const isa = join(tree, 'cli/commands/isa.ts');
-  writeFileSync(isa, `${readFileSync(isa, 'utf8')}\nexport const broken = ;\n`);
+  const isaSource = readFileSync(isa, 'utf8');
+  writeFileSync(isa, isaSource.replace('const table = isaTableMarkdown();', "throw new Error('a bug'); const table = isaTableMarkdown();"));
+  const bug = xenolith(tree, ['isa']);
+  expect(bug.status).toBe(1);
+  expect(bug.stderr).toMatch(/^Error: a bug\n {4}at /);
+  expect(bug.stderr.trimEnd().split('\n').at(-1)).toBe("xenolith: the stack above is in the command's bundle; XENOLITH_BUNDLE=0 runs the sources, whose lines a stack then names");
+  const bugFromSources = xenolith(tree, ['isa'], false);
+  expect(bugFromSources.status).toBe(1);
+  expect(bugFromSources.stderr).toMatch(/^Error: a bug\n {4}at .*cli\/commands\/isa\.ts:/);
+  expect(bugFromSources.stderr).not.toContain("the command's bundle");
+  const c = build();
+
+  writeFileSync(isa, `${isaSource}\nexport const broken = ;\n`);
   // the bundle does not build: tsx runs the command, which never loads the broken verb
   const version = xenolith(tree, ['--version']);
   expect(version).toEqual({ status: 0, stdout: `${(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version}\n`, stderr: '' });
-  expect(build()).toEqual(b);
+  expect(build()).toEqual(c);
   // and the verb that loads it fails as it does from the sources
   const broken = xenolith(tree, ['isa']);
   expect(broken.status).not.toBe(0);
