@@ -11,6 +11,7 @@
 // command to tsx, which reports the error as before; XENOLITH_BUNDLE=0 always does (stack traces
 // then name the sources). Plain JavaScript: it runs before any TypeScript can be loaded.
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,7 +36,16 @@ function stamp(file) {
   return [file, st.mtimeMs, st.size];
 }
 
-/** The manifest's build directory if every input it lists is as it was, else null. */
+/** The installed esbuild's version (another one may bundle differently: the bundle is built again). */
+function esbuildVersion() {
+  try {
+    return JSON.parse(readFileSync(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+
+/** The manifest's build directory if it was built by this esbuild and every input it lists is as it was, else null. */
 function freshBuild(dir) {
   let m;
   try {
@@ -43,7 +53,7 @@ function freshBuild(dir) {
   } catch {
     return null;
   }
-  if (m.format !== FORMAT || typeof m.build !== 'string' || !Array.isArray(m.inputs)) return null;
+  if (m.format !== FORMAT || m.esbuild !== esbuildVersion() || typeof m.build !== 'string' || !Array.isArray(m.inputs)) return null;
   try {
     for (const [file, mtimeMs, size] of m.inputs) {
       const st = statSync(join(ROOT, file));

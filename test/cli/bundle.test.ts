@@ -65,11 +65,18 @@ async function editAndRun(tree: string): Promise<void> {
   expect(a.builds).toEqual([a.build]);
   expect(xenolith(tree, ['--help'])).toEqual(first);
   expect(build()).toEqual(a);
+  // a bundle another esbuild made is made again
+  const manifest = join(cacheDir(), 'manifest.json');
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/"esbuild":"[^"]*"/, '"esbuild":"0.0.0"'));
+  expect(xenolith(tree, ['--help'])).toEqual(first);
+  const a2 = build();
+  expect(a2.build).not.toBe(a.build);
 
   // the next build removes an earlier build once it is ten minutes old, not a younger one (another
   // command may be building it, or starting from it)
   const old = (Date.now() - 11 * 60 * 1000) / 1000;
   utimesSync(join(cacheDir(), a.build), old, old);
+  utimesSync(join(cacheDir(), a2.build), old, old);
   mkdirSync(join(cacheDir(), 'b-young'));
   const program = join(tree, 'cli/program.ts');
   writeFileSync(program, readFileSync(program, 'utf8').replace('A paravirtualized hypervisor framework on the simulated XL32 machine', 'An edited description'));
