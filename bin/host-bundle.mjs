@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,25 +65,35 @@ function freshBuild(dir) {
   return join(dir, m.build);
 }
 
-/** esbuild plugin: each source file's import.meta.url as its own URL. */
-const sourceUrls = {
-  name: 'xenolith-source-urls',
-  setup(build) {
-    build.onLoad({ filter: /\.(ts|mjs|js)$/ }, (args) => {
-      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-      const text = readFileSync(args.path, 'utf8');
-      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
-    });
-  },
-};
+/**
+ * esbuild plugin: reads the sources itself, each file's import.meta.url replaced by its own URL,
+ * and keeps each one's modification time and size as they were before it was read (an edit
+ * during the build leaves the manifest older than the file, so the next command builds again).
+ */
+function sourceUrls(stamps) {
+  return {
+    name: 'xenolith-source-urls',
+    setup(b) {
+      b.onLoad({ filter: /\.(ts|mjs|js)$/ }, (args) => {
+        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const st = statSync(args.path);
+        const text = readFileSync(args.path, 'utf8');
+        const file = relative(ROOT, args.path).split(sep).join('/');
+        stamps.set(file, [file, st.mtimeMs, st.size]);
+        return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+      });
+    },
+  };
+}
 
 /** Build the bundles into a new directory of `dir` and point the manifest at it; the build's directory. */
 async function build(dir) {
   const { build: esbuild, version } = await import('esbuild');
   const name = `b-${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const out = join(dir, name);
-  // the inputs' stamps are taken before esbuild reads them: an edit during the build makes the
-  // manifest stale, never a stale bundle look fresh
+  // every input's stamp taken before it is read: an edit during the build makes the manifest
+  // stale, never a stale bundle look fresh
+  const stamps = new Map(SETTINGS.map((f) => [f, stamp(f)]));
   const result = await esbuild({
     absWorkingDir: ROOT,
     entryPoints: ENTRIES,
@@ -100,9 +110,10 @@ async function build(dir) {
     tsconfig: join(ROOT, 'tsconfig.json'),
     metafile: true,
     logLevel: 'silent',
-    plugins: [sourceUrls],
+    plugins: [sourceUrls(stamps)],
   });
-  const inputs = [...Object.keys(result.metafile.inputs).map((f) => f.split(sep).join('/')), ...SETTINGS].map(stamp);
+  const files = [...Object.keys(result.metafile.inputs).map((f) => f.split(sep).join('/')), ...SETTINGS];
+  const inputs = files.map((f) => stamps.get(f) ?? stamp(f));
   const manifest = { format: FORMAT, esbuild: version, build: name, inputs };
   const tmp = join(dir, `manifest.${name}.json`);
   writeFileSync(tmp, JSON.stringify(manifest));
