@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildGuestKernel } from '../../toolchain/guest-kernel.ts';
+import { compile } from '../../toolchain/compiler/index.ts';
+import { encodeImage } from '../../machine/image.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -24,7 +26,10 @@ describe('the command from its bundle', () => {
   it('prints what it prints from the sources: a boot with --stats, a user hypercall module', () => {
     buildGuestKernel({ arch: 'native' });
     buildGuestKernel({ arch: 'pv' });
-    const hc = ['run', 'examples/hypercall-experiment/guest.ts', '--mode', 'pv', '--hypercalls', 'examples/hypercall-experiment/handler.ts', '--input', ''];
+    // the experiment's guest compiled once, here (each command would compile it again)
+    const image = join(mkdtempSync(join(tmpdir(), 'xl-bundle-hc-')), 'guest.img');
+    writeFileSync(image, encodeImage(compile('examples/hypercall-experiment/guest.ts', { arch: 'pv' }).image));
+    const hc = ['run', image, '--mode', 'pv', '--hypercalls', 'examples/hypercall-experiment/handler.ts', '--input', ''];
     for (const args of [['run', '--cmdline', 'true', '--stats', '--engine', 'interpreter'], hc]) {
       const bundled = xenolith(root, args);
       expect(bundled.status).toBe(0);
