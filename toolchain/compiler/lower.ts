@@ -49,10 +49,8 @@ interface LoopFrame {
 
 // The operator tables are built on first use: their keys are the compiler API's, which loads when
 // first used (typescript.js), not when a command that never compiles imports the compiler.
-const binOps = (): Map<ts.SyntaxKind, Op> => (opTables ??= makeOpTables()).bin;
-const compoundOps = (): Map<ts.SyntaxKind, ts.SyntaxKind> => (opTables ??= makeOpTables()).compound;
-const compareOps = (): Map<ts.SyntaxKind, Cond> => (opTables ??= makeOpTables()).compare;
 let opTables: ReturnType<typeof makeOpTables> | undefined;
+const ops = (): ReturnType<typeof makeOpTables> => (opTables ??= makeOpTables());
 
 function makeOpTables() {
   const bin = new Map<ts.SyntaxKind, Op>([
@@ -499,7 +497,7 @@ class FnLowering implements IntrinsicLowerer {
         this.effect(e.left);
         return this.branch(e.right, t, f);
       }
-      const cond = compareOps().get(op);
+      const cond = ops().compare.get(op);
       if (cond !== undefined) {
         const [a, b] = this.exprs([e.left, e.right]);
         return this.compareVals(a!, b!, cond, t, f);
@@ -723,7 +721,7 @@ class FnLowering implements IntrinsicLowerer {
       break;
     }
     let cond: Cond | undefined;
-    if (ts.isBinaryExpression(inner) && (cond = compareOps().get(inner.operatorToken.kind)) !== undefined) {
+    if (ts.isBinaryExpression(inner) && (cond = ops().compare.get(inner.operatorToken.kind)) !== undefined) {
       const [a, b] = this.exprs([inner.left, inner.right]);
       if (a!.k === 'int' && b!.k === 'int') return { k: 'int', v: condHolds(cond, compareFlags(a!.v, b!.v)) !== negate ? 1 : 0 };
       cond = this.compare(a!, b!, cond);
@@ -768,19 +766,19 @@ class FnLowering implements IntrinsicLowerer {
       const r = this.localReg(id);
       return this.writeVariable(id, this.expr(e.right, r ?? undefined));
     }
-    const compound = compoundOps().get(op);
+    const compound = ops().compound.get(op);
     if (compound !== undefined) {
       const id = this.targetOf(e.left);
       const r = this.localReg(id);
       if (r !== null) {
         const cur = this.stable({ k: 'reg', r }, [e.right]);
-        return this.writeVariable(id, this.binop(binOps().get(compound)!, cur, this.expr(e.right), r));
+        return this.writeVariable(id, this.binop(ops().bin.get(compound)!, cur, this.expr(e.right), r));
       }
       // A module variable: its address is computed once for the load and the store.
       const addr = this.globalAddress(id);
       const cur = this.vreg();
       this.emit(Op.LDW, { rd: cur, ra: addr, imm: 0 });
-      const v = this.toReg(this.binop(binOps().get(compound)!, { k: 'reg', r: cur }, this.expr(e.right)));
+      const v = this.toReg(this.binop(ops().bin.get(compound)!, { k: 'reg', r: cur }, this.expr(e.right)));
       this.emit(Op.STW, { rd: v, ra: addr, imm: 0 });
       return { k: 'reg', r: v };
     }
@@ -818,8 +816,8 @@ class FnLowering implements IntrinsicLowerer {
       this.place(done);
       return { k: 'reg', r: d };
     }
-    if (compareOps().has(op)) return this.boolValue(e, want);
-    const mop = binOps().get(op);
+    if (ops().compare.has(op)) return this.boolValue(e, want);
+    const mop = ops().bin.get(op);
     if (mop === undefined) throw new Error(`internal compiler error: operator ${ts.SyntaxKind[op]} passed the subset check`);
     const [a, b] = this.exprs([e.left, e.right]);
     return this.binop(mop, a!, b!, want);
